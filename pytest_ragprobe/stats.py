@@ -1,0 +1,971 @@
+"""Statistics for ragprobe verdicts: paired comparisons, positions, sample sizes, sequential looks.
+
+Pure functions (no pytest import). numpy/scipy are imported at module level, so import this
+module lazily from hook code.
+
+Verdict rule
+------------
+Let ``drop`` be the true accuracy degradation (forward minus reverse accuracy for a reversal
+probe; best edge position minus worst position for a position probe) and ``alpha = 1 -
+confidence``.
+
+* **FAIL** when the data show ``drop > max_drop``: the one-sided lower confidence bound of the
+  drop (level ``confidence``) is above ``max_drop``. This is a level-``alpha`` test of
+  ``H0: drop <= max_drop``, so a pipeline that is exactly at the tolerance fails at most
+  ``alpha`` of the time.
+* **PASS** when the data show ``drop <= max_drop``: the one-sided upper confidence bound
+  (level ``confidence``) is at most ``max_drop`` (a level-``alpha`` test of ``H0: drop >
+  max_drop``).
+* **INCONCLUSIVE** otherwise (too few pairs to tell).
+
+``drop_ci`` holds exactly these two one-sided bounds, so together they form a two-sided
+interval at level ``2 * confidence - 1`` (a 90% interval for the default 0.95). FAIL and PASS
+can never both hold.
+
+Interval: Tango's (1998) asymptotic score interval for the difference of two paired
+proportions, inverted numerically (``scipy.optimize.brentq``). It is defined for every table
+(including no discordant pairs and n = 1), stays inside [-1, 1] and has close-to-nominal
+coverage at small n and near 0/1 (Newcombe 1998; Tango 1998), unlike the Wald interval. The
+p-value is the exact McNemar test (two-sided binomial test on the discordant pairs,
+``scipy.stats.binomtest``) of ``drop == 0``; it is reported, it does not drive the verdict.
+
+Positions: see :func:`compare_positions`. Sample sizes: :func:`required_n`,
+:func:`more_needed`. Group-sequential looks: :class:`SequentialDesign`. The full write-up
+with calibration figures is ``docs/statistics.md``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy import optimize, special
+from scipy import stats as sps
+
+__all__ = [
+    "PairedComparison",
+    "PositionComparison",
+    "SequentialDesign",
+    "Verdict",
+    "accuracy_verdict",
+    "compare_paired",
+    "compare_positions",
+    "fail_probability",
+    "holm",
+    "mcnemar_exact",
+    "more_needed",
+    "required_n",
+    "tango_bounds",
+    "tango_statistic",
+    "wilson_interval",
+]
+
+Verdict = Literal["pass", "fail", "inconclusive"]
+SequentialVerdict = Literal["pass", "fail", "inconclusive", "continue"]
+
+FloatArray = npt.NDArray[np.float64]
+
+_EPS = 1e-12
+#: Absolute tolerance (in accuracy units) used by the descriptive position ``shape`` rule.
+SHAPE_TOLERANCE = 0.05
+#: ``more_needed`` gives up (returns None) above this many additional pairs.
+MAX_MORE_PAIRS = 100_000
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_confidence(confidence: float) -> None:
+    if isinstance(confidence, bool) or not 0.5 < float(confidence) < 1.0:
+        raise ValueError(f"confidence must be a number in (0.5, 1), got {confidence!r}")
+
+
+def _check_max_drop(max_drop: float) -> None:
+    if isinstance(max_drop, bool) or not -1.0 <= float(max_drop) < 1.0:
+        raise ValueError(f"max_drop must be a number in [-1, 1), got {max_drop!r}")
+
+
+def _z(confidence: float) -> float:
+    """One-sided standard normal quantile for ``confidence`` (e.g. 0.95 -> 1.645)."""
+    return float(sps.norm.ppf(confidence))
+
+
+# --------------------------------------------------------------------------- basic pieces
+
+
+def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Two-sided Wilson score interval for ``k`` successes out of ``n`` at ``confidence``.
+
+    Computed by ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``. ``n == 0``
+    gives the uninformative ``(0.0, 1.0)``.
+    """
+    _check_confidence(confidence)
+    if n < 0 or k < 0 or k > n:
+        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+    if n == 0:
+        return (0.0, 1.0)
+    ci = sps.binomtest(int(k), int(n)).proportion_ci(
+        confidence_level=float(confidence), method="wilson"
+    )
+    return (max(0.0, float(ci.low)), min(1.0, float(ci.high)))
+
+
+def mcnemar_exact(n10: int, n01: int) -> float:
+    """Exact two-sided McNemar p-value (binomtest of n01 of n10 + n01 at 0.5); 1.0 if none differ."""
+    if n10 < 0 or n01 < 0:
+        raise ValueError("discordant counts must be >= 0")
+    d = n10 + n01
+    if d == 0:
+        return 1.0
+    return float(sps.binomtest(int(n01), int(d), 0.5).pvalue)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm (1979) step-down adjusted p-values, returned in the input order.
+
+    ``adj[(i)] = max_{j <= i} min(1, (m - j) * p[(j)])`` over the ascending order ``p[(0)] <= ...``.
+    """
+    m = len(p_values)
+    ps = [float(p) for p in p_values]
+    for p in ps:
+        if math.isnan(p) or p < 0.0 or p > 1.0:
+            raise ValueError(f"p-values must lie in [0, 1], got {p!r}")
+    order = sorted(range(m), key=lambda i: ps[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * ps[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+# --------------------------------------------------------------------------- Tango score
+
+
+def _tango_q(
+    n10: FloatArray | float, n01: FloatArray | float, n: FloatArray | float, delta: float
+) -> FloatArray:
+    """Constrained MLE of P(a wrong, b right) under ``acc_a - acc_b == delta`` (Tango 1998).
+
+    Root of ``2n q^2 + B q + C = 0`` with ``B = -n10 - n01 + (2n - n10 + n01) delta`` and
+    ``C = -n01 delta (1 - delta)``, computed in a cancellation-free form.
+    """
+    n10a = np.asarray(n10, dtype=np.float64)
+    n01a = np.asarray(n01, dtype=np.float64)
+    na = np.asarray(n, dtype=np.float64)
+    a = 2.0 * na
+    b = -n10a - n01a + (2.0 * na - n10a + n01a) * delta
+    c = -n01a * delta * (1.0 - delta)
+    disc = np.sqrt(np.maximum(b * b - 4.0 * a * c, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q_pos = (-2.0 * c) / (b + disc)  # stable when b > 0
+        q_neg = (disc - b) / (2.0 * a)  # stable when b <= 0
+        q = np.where(b > 0, q_pos, q_neg)
+    q = np.where(np.isfinite(q), q, 0.0)
+    return np.asarray(np.clip(q, max(0.0, -delta), 1.0), dtype=np.float64)
+
+
+def tango_statistic(
+    n10: npt.ArrayLike, n01: npt.ArrayLike, n: npt.ArrayLike, delta: float
+) -> FloatArray:
+    """Tango's score statistic for ``H0: acc_a - acc_b == delta`` (vectorised over tables).
+
+    ``T = (n10 - n01 - n delta) / sqrt(n (2 q + delta (1 - delta)))`` with ``q`` the
+    constrained MLE. ``T`` decreases in ``delta``; large values mean the drop exceeds ``delta``.
+    ``n == 0`` gives 0.
+    """
+    n10a = np.asarray(n10, dtype=np.float64)
+    n01a = np.asarray(n01, dtype=np.float64)
+    na = np.asarray(n, dtype=np.float64)
+    q = _tango_q(n10a, n01a, na, delta)
+    var = na * (2.0 * q + delta * (1.0 - delta))
+    num = n10a - n01a - na * delta
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        t = num / np.sqrt(var)
+        # var == 0 only at delta = +-1 or n == 0: the numerator's sign decides (0 if none).
+        t = np.where(var > 0, t, np.sign(num) * np.inf)
+    t = np.where(na > 0, t, 0.0)
+    t = np.where(np.isnan(t), 0.0, t)
+    return np.asarray(t, dtype=np.float64)
+
+
+def _t_scalar(n10: int, n01: int, n: int, delta: float) -> float:
+    return float(tango_statistic(n10, n01, n, delta))
+
+
+def tango_bounds(
+    n10: int, n01: int, n: int, *, z_lower: float, z_upper: float
+) -> tuple[float, float]:
+    """One-sided Tango score bounds for the paired difference ``acc_a - acc_b``.
+
+    The lower bound solves ``T(delta) = z_lower`` and the upper bound ``T(delta) = -z_upper``
+    (``z = norm.ppf(confidence)`` for a one-sided bound at ``confidence``). ``n == 0`` gives
+    ``(-1.0, 1.0)``.
+    """
+    if n <= 0:
+        return (-1.0, 1.0)
+    if n10 < 0 or n01 < 0 or n10 + n01 > n:
+        raise ValueError(f"invalid paired counts n10={n10}, n01={n01}, n={n}")
+    est = (n10 - n01) / n
+    lo_edge, hi_edge = -1.0 + _EPS, 1.0 - _EPS
+
+    def lower() -> float:
+        if est <= -1.0:
+            return -1.0
+
+        def f(d: float) -> float:
+            return _t_scalar(n10, n01, n, d) - z_lower
+
+        if f(lo_edge) <= 0.0:
+            return -1.0
+        if f(est) >= 0.0:  # only if z_lower <= 0
+            return est
+        return float(optimize.brentq(f, lo_edge, est, xtol=1e-12, rtol=1e-12))
+
+    def upper() -> float:
+        if est >= 1.0:
+            return 1.0
+
+        def f(d: float) -> float:
+            return _t_scalar(n10, n01, n, d) + z_upper
+
+        if f(hi_edge) >= 0.0:
+            return 1.0
+        if f(est) <= 0.0:
+            return est
+        return float(optimize.brentq(f, est, hi_edge, xtol=1e-12, rtol=1e-12))
+
+    return (max(-1.0, lower()), min(1.0, upper()))
+
+
+def _verdict_from_bounds(lo: float, hi: float, max_drop: float) -> Verdict:
+    if lo > max_drop:
+        return "fail"
+    if hi <= max_drop:
+        return "pass"
+    return "inconclusive"
+
+
+# --------------------------------------------------------------------------- paired
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Paired comparison of outcome vectors ``a`` and ``b`` (e.g. forward vs reverse).
+
+    ``drop_ci`` = (one-sided lower bound, one-sided upper bound) of ``acc_a - acc_b``, each at
+    ``confidence`` (Tango score bounds): the interval the verdict reads. ``p_value`` = exact
+    McNemar test of ``drop == 0`` (in ``PositionComparison.comparisons``: Holm-adjusted).
+    """
+
+    n: int
+    a_correct: int
+    b_correct: int
+    acc_a: float
+    acc_b: float
+    ci_a: tuple[float, float]
+    ci_b: tuple[float, float]
+    n10: int
+    n01: int
+    drop: float
+    drop_ci: tuple[float, float]
+    p_value: float
+    verdict: Verdict
+    max_drop: float = 0.0
+    confidence: float = 0.95
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "n": self.n,
+            "a_correct": self.a_correct,
+            "b_correct": self.b_correct,
+            "acc_a": self.acc_a,
+            "acc_b": self.acc_b,
+            "ci_a": [self.ci_a[0], self.ci_a[1]],
+            "ci_b": [self.ci_b[0], self.ci_b[1]],
+            "n10": self.n10,
+            "n01": self.n01,
+            "drop": self.drop,
+            "drop_ci": [self.drop_ci[0], self.drop_ci[1]],
+            "p_value": self.p_value,
+            "verdict": self.verdict,
+            "max_drop": self.max_drop,
+            "confidence": self.confidence,
+        }
+
+
+def _complete_pairs(
+    a: Sequence[bool | None], b: Sequence[bool | None]
+) -> tuple[int, int, int, int, int]:
+    """Return (n, a_correct, b_correct, n10, n01) over pairs where neither side is None."""
+    if len(a) != len(b):
+        raise ValueError(f"paired outcome sequences differ in length: {len(a)} != {len(b)}")
+    n = ac = bc = n10 = n01 = 0
+    for x, y in zip(a, b, strict=True):
+        if x is None or y is None:
+            continue
+        xa, yb = bool(x), bool(y)
+        n += 1
+        ac += xa
+        bc += yb
+        n10 += xa and not yb
+        n01 += yb and not xa
+    return n, ac, bc, n10, n01
+
+
+def _paired_from_counts(
+    n: int,
+    a_correct: int,
+    b_correct: int,
+    n10: int,
+    n01: int,
+    *,
+    max_drop: float,
+    confidence: float,
+    z_lower: float,
+    z_upper: float,
+    p_value: float | None = None,
+    verdict: Verdict | None = None,
+) -> PairedComparison:
+    acc_a = a_correct / n if n else 0.0
+    acc_b = b_correct / n if n else 0.0
+    lo, hi = tango_bounds(n10, n01, n, z_lower=z_lower, z_upper=z_upper)
+    v: Verdict = "inconclusive" if n == 0 else _verdict_from_bounds(lo, hi, max_drop)
+    return PairedComparison(
+        n=n,
+        a_correct=a_correct,
+        b_correct=b_correct,
+        acc_a=acc_a,
+        acc_b=acc_b,
+        ci_a=wilson_interval(a_correct, n, confidence),
+        ci_b=wilson_interval(b_correct, n, confidence),
+        n10=n10,
+        n01=n01,
+        drop=(n10 - n01) / n if n else 0.0,
+        drop_ci=(lo, hi),
+        p_value=mcnemar_exact(n10, n01) if p_value is None else p_value,
+        verdict=v if verdict is None else verdict,
+        max_drop=float(max_drop),
+        confidence=float(confidence),
+    )
+
+
+def compare_paired(
+    a: Sequence[bool | None],
+    b: Sequence[bool | None],
+    *,
+    max_drop: float,
+    confidence: float = 0.95,
+) -> PairedComparison:
+    """Compare paired outcomes ``a[i]`` vs ``b[i]`` (same item); drop = acc_a - acc_b.
+
+    Pairs where either side is ``None`` (a pipeline error) are left out; ``n`` counts the
+    complete pairs. Verdict: see the module docstring (FAIL iff the one-sided lower Tango
+    bound > max_drop; PASS iff the one-sided upper bound <= max_drop; bounds at
+    ``confidence``). ``n == 0`` gives an INCONCLUSIVE result with ``drop_ci == (-1, 1)``.
+    """
+    _check_confidence(confidence)
+    _check_max_drop(max_drop)
+    n, ac, bc, n10, n01 = _complete_pairs(a, b)
+    z = _z(confidence)
+    return _paired_from_counts(
+        n, ac, bc, n10, n01, max_drop=max_drop, confidence=confidence, z_lower=z, z_upper=z
+    )
+
+
+def accuracy_verdict(k: int, n: int, floor: float, confidence: float = 0.95) -> Verdict:
+    """Verdict for an accuracy floor (``min_accuracy``) from ``k`` correct out of ``n``.
+
+    One-sided Wilson bounds at ``confidence`` (the ends of the two-sided Wilson interval at
+    ``2 * confidence - 1``): FAIL when the upper bound < floor, PASS when the lower bound >=
+    floor, else INCONCLUSIVE (always for ``n == 0``).
+    """
+    _check_confidence(confidence)
+    if n == 0:
+        return "inconclusive"
+    lo, hi = wilson_interval(k, n, 2.0 * confidence - 1.0)
+    if hi < floor:
+        return "fail"
+    if lo >= floor:
+        return "pass"
+    return "inconclusive"
+
+
+# --------------------------------------------------------------------------- positions
+
+
+@dataclass(frozen=True)
+class PositionComparison:
+    """Accuracy by gold-document position, paired per question.
+
+    ``drop`` = accuracy at ``best_edge`` (the better of the first and last position) minus
+    accuracy at ``worst`` (the worst other position). ``drop_ci`` = (lower, upper) one-sided
+    bounds for the true largest edge-vs-position drop, adjusted for multiplicity and for the
+    data-driven choice of edge and worst position (see :func:`compare_positions`).
+    ``p_value`` = Holm-adjusted exact McNemar p-value of best edge vs worst.
+    """
+
+    positions: list[int]
+    accuracy: dict[int, float]
+    ci: dict[int, tuple[float, float]]
+    n: int
+    best_edge: int
+    worst: int
+    drop: float
+    drop_ci: tuple[float, float]
+    p_value: float
+    comparisons: dict[int, PairedComparison]
+    shape: str
+    verdict: Verdict
+    max_drop: float = 0.0
+    confidence: float = 0.95
+    correct: dict[int, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "positions": list(self.positions),
+            "accuracy": {str(p): v for p, v in self.accuracy.items()},
+            "ci": {str(p): [lo, hi] for p, (lo, hi) in self.ci.items()},
+            "correct": {str(p): v for p, v in self.correct.items()},
+            "n": self.n,
+            "best_edge": self.best_edge,
+            "worst": self.worst,
+            "drop": self.drop,
+            "drop_ci": [self.drop_ci[0], self.drop_ci[1]],
+            "p_value": self.p_value,
+            "comparisons": {str(p): c.to_dict() for p, c in self.comparisons.items()},
+            "shape": self.shape,
+            "verdict": self.verdict,
+            "max_drop": self.max_drop,
+            "confidence": self.confidence,
+        }
+
+
+def position_shape(accuracy: Mapping[int, float], tol: float = SHAPE_TOLERANCE) -> str:
+    """Descriptive shape of an accuracy-by-position curve (does not affect the verdict).
+
+    With ``first``/``last`` the edge accuracies and ``lo``/``hi`` the lowest/highest interior
+    accuracy, checked in this order (``tol`` = 0.05 by default):
+    ``"U-shaped"`` if ``min(first, last) - lo > tol``; ``"inverted-U"`` if
+    ``hi - max(first, last) > tol``; ``"declining"`` if ``first - last > tol``; ``"rising"``
+    if ``last - first > tol``; ``"flat"`` if all accuracies lie within ``tol`` of each other;
+    otherwise ``"irregular"``. With two positions only declining / rising / flat apply.
+    """
+    pos = sorted(accuracy)
+    if not pos:
+        return "flat"
+    first, last = accuracy[pos[0]], accuracy[pos[-1]]
+    inner = [accuracy[p] for p in pos[1:-1]]
+    if inner:
+        lo, hi = min(inner), max(inner)
+        if min(first, last) - lo > tol:
+            return "U-shaped"
+        if hi - max(first, last) > tol:
+            return "inverted-U"
+    if first - last > tol:
+        return "declining"
+    if last - first > tol:
+        return "rising"
+    values = list(accuracy.values())
+    if max(values) - min(values) <= tol:
+        return "flat"
+    return "irregular"
+
+
+def _position_counts(
+    outcomes: Mapping[int, Sequence[bool | None]],
+) -> tuple[list[int], npt.NDArray[np.bool_]]:
+    positions = sorted(int(p) for p in outcomes)
+    if len(positions) < 2:
+        raise ValueError("compare_positions needs at least two positions")
+    lengths = {len(outcomes[p]) for p in positions}
+    if len(lengths) != 1:
+        raise ValueError(
+            "every position needs the same questions (paired design); lengths: "
+            + ", ".join(f"{p}={len(outcomes[p])}" for p in positions)
+        )
+    (m,) = lengths
+    complete = [i for i in range(m) if all(outcomes[p][i] is not None for p in positions)]
+    mat = np.zeros((len(positions), len(complete)), dtype=np.bool_)
+    for r, p in enumerate(positions):
+        seq = outcomes[p]
+        mat[r, :] = [bool(seq[i]) for i in complete]
+    return positions, mat
+
+
+def _edge_pairs(k: int) -> list[tuple[int, int]]:
+    """Ordered (edge, other) index pairs: 2 (k - 1) of them."""
+    return [(e, j) for e in (0, k - 1) for j in range(k) if j != e]
+
+
+def _compare_positions_z(
+    outcomes: Mapping[int, Sequence[bool | None]],
+    *,
+    max_drop: float,
+    confidence: float,
+    z_fail: Callable[[int], float],
+    z_pass: float,
+    final: bool = True,
+) -> PositionComparison:
+    positions, mat = _position_counts(outcomes)
+    k, n = mat.shape
+    correct = mat.sum(axis=1)
+    acc = {p: (float(correct[r]) / n if n else 0.0) for r, p in enumerate(positions)}
+    ci = {p: wilson_interval(int(correct[r]), n, confidence) for r, p in enumerate(positions)}
+
+    # best edge: the better of first / last (ties -> first); worst: lowest other position
+    # (ties -> interior before edges, then lower position).
+    best_r = 0 if correct[0] >= correct[k - 1] else k - 1
+    others = [r for r in range(k) if r != best_r]
+    worst_r = min(others, key=lambda r: (int(correct[r]), r in (0, k - 1), r))
+
+    pairs = _edge_pairs(k)
+    m_fail = len(pairs)
+    zf = z_fail(m_fail)
+
+    def counts(e: int, j: int) -> tuple[int, int]:
+        n10 = int(np.sum(mat[e] & ~mat[j]))
+        n01 = int(np.sum(mat[j] & ~mat[e]))
+        return n10, n01
+
+    # Holm over the distinct (unordered) edge-vs-position McNemar tests.
+    unordered = sorted({(min(e, j), max(e, j)) for e, j in pairs})
+    raw_p = [mcnemar_exact(*counts(e, j)) for e, j in unordered]
+    adj_p = dict(zip(unordered, holm(raw_p), strict=True))
+
+    lows: list[float] = []
+    highs: list[float] = []
+    for e, j in pairs:
+        n10, n01 = counts(e, j)
+        lo, hi = tango_bounds(n10, n01, n, z_lower=zf, z_upper=z_pass)
+        lows.append(lo)
+        highs.append(hi)
+    lo_all, hi_all = (max(lows), max(highs)) if n else (-1.0, 1.0)
+    verdict: Verdict = "inconclusive" if n == 0 else _verdict_from_bounds(lo_all, hi_all, max_drop)
+
+    comparisons: dict[int, PairedComparison] = {}
+    for j in others:
+        n10, n01 = counts(best_r, j)
+        pair_p = adj_p[(min(best_r, j), max(best_r, j))]
+        comparisons[positions[j]] = _paired_from_counts(
+            n,
+            int(correct[best_r]),
+            int(correct[j]),
+            n10,
+            n01,
+            max_drop=max_drop,
+            confidence=confidence,
+            z_lower=zf,
+            z_upper=z_pass,
+            p_value=pair_p,
+        )
+    return PositionComparison(
+        positions=positions,
+        accuracy=acc,
+        ci=ci,
+        n=n,
+        best_edge=positions[best_r],
+        worst=positions[worst_r],
+        drop=(acc[positions[best_r]] - acc[positions[worst_r]]) if n else 0.0,
+        drop_ci=(lo_all, hi_all),
+        p_value=adj_p[(min(best_r, worst_r), max(best_r, worst_r))],
+        comparisons=comparisons,
+        shape=position_shape(acc) if n else "flat",
+        verdict=verdict,
+        max_drop=float(max_drop),
+        confidence=float(confidence),
+        correct={p: int(correct[r]) for r, p in enumerate(positions)},
+    )
+
+
+def compare_positions(
+    outcomes: Mapping[int, Sequence[bool | None]],
+    *,
+    max_drop: float,
+    confidence: float = 0.95,
+) -> PositionComparison:
+    """Compare accuracy across gold positions; ``outcomes[pos][i]`` = question i correct at pos.
+
+    The same questions are asked at every position (paired); questions with a ``None`` at any
+    position are left out. The tested quantity is the true largest edge drop
+    ``D = max over edges e (first, last) and positions j != e of acc_e - acc_j``
+    (= best edge minus worst position). With ``alpha = 1 - confidence`` and
+    ``m = 2 (k - 1)`` ordered (edge, position) comparisons:
+
+    * FAIL iff some comparison's one-sided Tango lower bound at level ``1 - alpha / m``
+      (Bonferroni over every edge and position, so choosing the best edge and the worst
+      position from the data cannot inflate the false-FAIL rate) exceeds ``max_drop``;
+    * PASS iff every comparison's one-sided upper bound at ``confidence`` is <= ``max_drop``
+      (intersection-union test: no adjustment needed);
+    * ``drop_ci`` = (max of the adjusted lower bounds, max of the upper bounds), a valid pair
+      of one-sided bounds for ``D`` that the verdict reads directly.
+
+    ``p_value`` is the exact McNemar p-value of best edge vs worst, Holm-adjusted over the
+    ``2k - 3`` distinct edge-vs-position tests; ``comparisons`` (best edge vs each other
+    position) carry the same Holm-adjusted p-values and the bounds above.
+    """
+    _check_confidence(confidence)
+    _check_max_drop(max_drop)
+    alpha = 1.0 - confidence
+    return _compare_positions_z(
+        outcomes,
+        max_drop=max_drop,
+        confidence=confidence,
+        z_fail=lambda m: float(sps.norm.isf(alpha / m)),
+        z_pass=_z(confidence),
+    )
+
+
+# --------------------------------------------------------------------------- exact power / size
+
+
+def _trinomial_grid(n: int, p10: float, p01: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """All (n10, n01) tables with n10 + n01 <= n and their multinomial probabilities."""
+    i = np.arange(n + 1, dtype=np.float64)
+    n10, n01 = np.meshgrid(i, i, indexing="ij")
+    mask = n10 + n01 <= n
+    n10, n01 = n10[mask], n01[mask]
+    p00 = max(0.0, 1.0 - p10 - p01)
+    logp = (
+        special.gammaln(n + 1.0)
+        - special.gammaln(n10 + 1.0)
+        - special.gammaln(n01 + 1.0)
+        - special.gammaln(n - n10 - n01 + 1.0)
+        + special.xlogy(n10, p10)
+        + special.xlogy(n01, p01)
+        + special.xlogy(n - n10 - n01, p00)
+    )
+    return n10, n01, np.exp(logp)
+
+
+def fail_probability(
+    n: int,
+    *,
+    p10: float,
+    p01: float,
+    max_drop: float,
+    confidence: float = 0.95,
+    side: Literal["fail", "pass"] = "fail",
+) -> float:
+    """Exact probability that :func:`compare_paired` on ``n`` pairs returns FAIL (or PASS).
+
+    ``p10`` = P(a right, b wrong), ``p01`` = P(a wrong, b right). Sums the multinomial
+    probabilities of every table whose score statistic crosses the bound (no simulation).
+    """
+    _check_confidence(confidence)
+    if n <= 0:
+        return 0.0
+    n10, n01, prob = _trinomial_grid(n, p10, p01)
+    t = tango_statistic(n10, n01, float(n), max_drop)
+    z = _z(confidence)
+    hit = t > z if side == "fail" else t <= -z
+    return float(np.sum(prob[hit]))
+
+
+# --------------------------------------------------------------------------- sample sizes
+
+
+def _cells(acc_a: float, acc_b: float, discordance: float | None) -> tuple[float, float]:
+    for name, v in (("acc_a", acc_a), ("acc_b", acc_b)):
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(f"{name} must lie in [0, 1], got {v!r}")
+    delta = acc_a - acc_b
+    if discordance is None:
+        p10, p01 = acc_a * (1.0 - acc_b), (1.0 - acc_a) * acc_b
+    else:
+        p10, p01 = (discordance + delta) / 2.0, (discordance - delta) / 2.0
+        lo = abs(delta)
+        hi = min(acc_a + acc_b, 2.0 - acc_a - acc_b)
+        if not lo - 1e-12 <= discordance <= hi + 1e-12:
+            raise ValueError(
+                f"discordance must lie in [{lo:.3g}, {hi:.3g}] for acc_a={acc_a}, acc_b={acc_b}"
+            )
+    return max(p10, 0.0), max(p01, 0.0)
+
+
+def _approx_n(p10: float, p01: float, max_drop: float, z_alpha: float, z_beta: float) -> float:
+    """Normal approximation to the pairs needed for the score test at ``max_drop``."""
+    delta = p10 - p01
+    gap = abs(delta - max_drop)
+    if gap < 1e-12:
+        return math.inf
+    q0 = float(_tango_q(p10, p01, 1.0, max_drop))
+    s0 = math.sqrt(max(2.0 * q0 + max_drop * (1.0 - max_drop), 0.0))
+    s1 = math.sqrt(max(p10 + p01 - delta * delta, 0.0))
+    return ((z_alpha * s0 + z_beta * s1) / gap) ** 2
+
+
+def _exact_n(
+    p10: float,
+    p01: float,
+    *,
+    max_drop: float,
+    power: float,
+    confidence: float,
+    side: Literal["fail", "pass"],
+) -> int:
+    z_a, z_b = _z(confidence), float(sps.norm.ppf(power))
+    approx = _approx_n(p10, p01, max_drop, z_a, z_b)
+    if not math.isfinite(approx) or approx > 1e7:
+        raise ValueError("the requested decision is out of reach (drop too close to max_drop)")
+    n = max(1, math.ceil(approx))
+    if n > 2000:  # the normal approximation is accurate here; exact sums get expensive
+        return n
+
+    def pw(m: int) -> float:
+        return fail_probability(
+            m, p10=p10, p01=p01, max_drop=max_drop, confidence=confidence, side=side
+        )
+
+    # Power is saw-toothed in n (discreteness): walk to the smallest n at which it is reached
+    # and stays reached for the next few sizes.
+    while n > 1 and pw(n - 1) >= power:
+        n -= 1
+    for _ in range(4 * n + 100):
+        if all(pw(m) >= power for m in (n, n + 1, n + 2)):
+            return n
+        n += 1
+    return n
+
+
+def required_n(
+    *,
+    acc_a: float,
+    acc_b: float,
+    max_drop: float,
+    power: float = 0.8,
+    confidence: float = 0.95,
+    discordance: float | None = None,
+) -> int:
+    """Pairs needed so that FAIL is reached with probability ``power`` when the true
+    accuracies are ``acc_a`` / ``acc_b`` (so ``acc_a - acc_b`` must exceed ``max_drop``).
+
+    ``discordance`` = P(the two outcomes of a pair differ); by default the outcomes are taken
+    as independent (``acc_a (1 - acc_b) + (1 - acc_a) acc_b``), which is pessimistic when
+    they are positively correlated, as they usually are. Starts from the normal
+    approximation for the score test and refines it with the exact multinomial power.
+    """
+    _check_confidence(confidence)
+    _check_max_drop(max_drop)
+    if not 0.0 < power < 1.0:
+        raise ValueError(f"power must lie in (0, 1), got {power!r}")
+    if acc_a - acc_b <= max_drop:
+        raise ValueError(
+            f"a FAIL needs a true drop above max_drop: acc_a - acc_b = {acc_a - acc_b:.3g} "
+            f"<= max_drop = {max_drop:.3g}"
+        )
+    p10, p01 = _cells(acc_a, acc_b, discordance)
+    return _exact_n(p10, p01, max_drop=max_drop, power=power, confidence=confidence, side="fail")
+
+
+def more_needed(
+    cmp: PairedComparison, *, max_drop: float, confidence: float, power: float = 0.8
+) -> int | None:
+    """About how many MORE pairs would likely turn an INCONCLUSIVE result into PASS or FAIL.
+
+    Uses the observed cell rates (each discordant cell smoothed by +0.5, so a run without
+    discordant pairs is not taken as proof of none) as the truth and asks for the total n at
+    which the decision in the observed direction is reached with probability ``power``;
+    returns that total minus ``cmp.n``. ``None`` when it is hopeless (observed drop at
+    ``max_drop``, or more than ``MAX_MORE_PAIRS`` extra pairs). ``0`` if already decided.
+    """
+    _check_confidence(confidence)
+    if cmp.verdict != "inconclusive":
+        return 0
+    n = cmp.n
+    p10 = (cmp.n10 + 0.5) / (n + 1.0)
+    p01 = (cmp.n01 + 0.5) / (n + 1.0)
+    delta = p10 - p01
+    side: Literal["fail", "pass"] = "fail" if delta > max_drop else "pass"
+    z_a, z_b = _z(confidence), float(sps.norm.ppf(power))
+    approx = _approx_n(p10, p01, max_drop, z_a, z_b)
+    if not math.isfinite(approx) or approx - n > MAX_MORE_PAIRS:
+        return None
+    try:
+        total = _exact_n(p10, p01, max_drop=max_drop, power=power, confidence=confidence, side=side)
+    except ValueError:
+        return None
+    extra = max(total - n, 1)
+    return extra if extra <= MAX_MORE_PAIRS else None
+
+
+# --------------------------------------------------------------------------- sequential
+
+
+SpendingName = Literal["obf", "pocock"]
+
+
+def _spending_fn(spending: SpendingName | float, alpha: float) -> Callable[[float], float]:
+    """Cumulative alpha spent by information fraction ``t`` (Lan-DeMets / Hwang-Shih-DeCani)."""
+    if spending == "obf":
+        zc = float(sps.norm.isf(alpha / 2.0))
+        return lambda t: float(2.0 * sps.norm.sf(zc / math.sqrt(t))) if t > 0 else 0.0
+    if spending == "pocock":
+        return lambda t: alpha * math.log1p((math.e - 1.0) * t)
+    if not isinstance(spending, (str, bool)):
+        g = float(spending)
+        if abs(g) < 1e-9:
+            return lambda t: alpha * t
+        return lambda t: alpha * (-math.expm1(-g * t)) / (-math.expm1(-g))
+    raise ValueError(
+        f"spending must be 'obf', 'pocock' or a Hwang-Shih-DeCani gamma, got {spending!r}"
+    )
+
+
+def _simpson_weights(m: int, h: float) -> FloatArray:
+    """Composite Simpson weights for ``m`` (odd) equally spaced nodes."""
+    w = np.ones(m, dtype=np.float64)
+    w[1:-1:2] = 4.0
+    w[2:-1:2] = 2.0
+    return np.asarray(w * h / 3.0, dtype=np.float64)
+
+
+def group_sequential_bounds(
+    fractions: Sequence[float], alpha: float, spending: SpendingName | float = "obf"
+) -> list[float]:
+    """One-sided critical z-values per look for a standardised statistic with independent
+    increments (Brownian motion in information time), spending ``alpha`` by ``spending``.
+
+    Exact recursive numerical integration (Armitage, McPherson & Rowe 1969) on a Simpson grid.
+    """
+    if not 0.0 < alpha < 0.5:
+        raise ValueError("alpha must lie in (0, 0.5)")
+    ts = [float(t) for t in fractions]
+    if any(not 0.0 < t <= 1.0 for t in ts) or any(b <= a for a, b in itertools.pairwise(ts)):
+        raise ValueError(f"information fractions must increase within (0, 1]: {ts}")
+    spend = _spending_fn(spending, alpha)
+    cum = [spend(t) for t in ts]
+    inc = [cum[0]] + [b - a for a, b in itertools.pairwise(cum)]
+    grid_pts = 801
+    bounds: list[float] = []
+    # W(t) ~ N(0, t) under H0; continuation region at look k: W < c_k sqrt(t_k).
+    c1 = float(sps.norm.isf(max(inc[0], 1e-300)))
+    bounds.append(c1)
+    x = np.linspace(-8.0 * math.sqrt(ts[0]), c1 * math.sqrt(ts[0]), grid_pts)
+    dens = sps.norm.pdf(x, scale=math.sqrt(ts[0])) * _simpson_weights(grid_pts, x[1] - x[0])
+    for k in range(1, len(ts)):
+        sd = math.sqrt(ts[k] - ts[k - 1])
+        target = inc[k]
+        tk = math.sqrt(ts[k])
+
+        def excess(
+            c: float,
+            x: FloatArray = x,
+            dens: FloatArray = dens,
+            sd: float = sd,
+            tk: float = tk,
+            target: float = target,
+        ) -> float:
+            return float(np.sum(dens * sps.norm.sf((c * tk - x) / sd))) - target
+
+        if target <= 0.0 or excess(40.0) >= 0.0:
+            ck = 40.0
+        else:
+            ck = float(optimize.brentq(excess, -10.0, 40.0, xtol=1e-10))
+        bounds.append(ck)
+        y = np.linspace(-8.0 * tk, ck * tk, grid_pts)
+        kern = sps.norm.pdf((y[:, None] - x[None, :]) / sd) / sd
+        dens = (kern @ dens) * _simpson_weights(grid_pts, y[1] - y[0])
+        x = y
+    return bounds
+
+
+class SequentialDesign:
+    """Group-sequential paired test with interim looks and an alpha-spending rule.
+
+    Looks happen after ``sizes[look]`` pairs (``look`` is 0-based; ``sizes`` are the
+    cumulative sample sizes, e.g. 25/50/75/100% of ``n_total``). At look ``k`` the verdict
+    uses the same one-sided Tango bounds as :func:`compare_paired`, but at the boundary
+    ``c_k`` of a one-sided group-sequential test that spends ``alpha = 1 - confidence`` over
+    the looks (Lan-DeMets O'Brien-Fleming-type by default; ``"pocock"`` or a
+    Hwang-Shih-DeCani gamma also accepted). FAIL and PASS are two separate one-sided tests on
+    the same statistic, each with its own spent alpha, so each error rate stays <= alpha.
+    Interim looks return "fail"/"pass" only when a boundary is crossed, else "continue";
+    the last look is three-way. The returned comparison's ``drop_ci`` holds the bounds at
+    the look's boundary (so the verdict still reads ``drop_ci``).
+    """
+
+    def __init__(
+        self,
+        n_total: int,
+        *,
+        looks: int = 4,
+        confidence: float = 0.95,
+        spending: SpendingName | float = "obf",
+    ) -> None:
+        _check_confidence(confidence)
+        if n_total < 1:
+            raise ValueError(f"n_total must be >= 1, got {n_total}")
+        if looks < 1:
+            raise ValueError(f"looks must be >= 1, got {looks}")
+        looks = min(looks, n_total)
+        self.n_total = int(n_total)
+        self.looks = int(looks)
+        self.confidence = float(confidence)
+        self.spending: SpendingName | float = spending
+        sizes = [max(1, math.ceil(n_total * (k + 1) / looks)) for k in range(looks)]
+        self.sizes: list[int] = sizes
+        self.fractions: list[float] = [s / n_total for s in sizes]
+        _spending_fn(spending, 0.05)  # validate early
+        self._cache: dict[float, list[float]] = {}
+
+    def boundaries(self, alpha: float | None = None) -> list[float]:
+        """Critical z-values per look for one-sided level ``alpha`` (default 1 - confidence)."""
+        a = 1.0 - self.confidence if alpha is None else float(alpha)
+        key = round(a, 15)
+        if key not in self._cache:
+            self._cache[key] = group_sequential_bounds(self.fractions, a, self.spending)
+        return self._cache[key]
+
+    def _check_look(self, look: int) -> None:
+        if not 0 <= look < self.looks:
+            raise ValueError(f"look must be in 0..{self.looks - 1} (0-based), got {look}")
+
+    def _finish(self, verdict: Verdict, look: int) -> Verdict | Literal["continue"]:
+        if look == self.looks - 1 or verdict != "inconclusive":
+            return verdict
+        return "continue"
+
+    def decide(
+        self, a: Sequence[bool | None], b: Sequence[bool | None], *, look: int, max_drop: float
+    ) -> tuple[Verdict | Literal["continue"], PairedComparison]:
+        """Decide at ``look`` from all pairs so far (``a``, ``b`` cumulative)."""
+        self._check_look(look)
+        _check_max_drop(max_drop)
+        c = self.boundaries()[look]
+        n, ac, bc, n10, n01 = _complete_pairs(a, b)
+        cmp = _paired_from_counts(
+            n,
+            ac,
+            bc,
+            n10,
+            n01,
+            max_drop=max_drop,
+            confidence=self.confidence,
+            z_lower=c,
+            z_upper=c,
+        )
+        return self._finish(cmp.verdict, look), cmp
+
+    def decide_positions(
+        self, outcomes: Mapping[int, Sequence[bool | None]], *, look: int, max_drop: float
+    ) -> tuple[Verdict | Literal["continue"], PositionComparison]:
+        """Position version: FAIL boundary spends ``alpha / m`` (Bonferroni, as in
+        :func:`compare_positions`), PASS boundary spends ``alpha``."""
+        self._check_look(look)
+        _check_max_drop(max_drop)
+        alpha = 1.0 - self.confidence
+        c_pass = self.boundaries()[look]
+        res = _compare_positions_z(
+            outcomes,
+            max_drop=max_drop,
+            confidence=self.confidence,
+            z_fail=lambda m: self.boundaries(alpha / m)[look],
+            z_pass=c_pass,
+        )
+        return self._finish(res.verdict, look), res
