@@ -116,7 +116,7 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
 
 
 def mcnemar_exact(n10: int, n01: int) -> float:
-    """Exact two-sided McNemar p-value (binomtest of n01 of n10 + n01 at 0.5); 1.0 if none differ."""
+    """Exact two-sided McNemar p-value: binomtest(n01, n10 + n01, 0.5); 1.0 if none differ."""
     if n10 < 0 or n01 < 0:
         raise ValueError("discordant counts must be >= 0")
     d = n10 + n01

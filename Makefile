@@ -1,0 +1,55 @@
+# Two entry points, each self-installing into a local venv (.venv):
+#   make examples   run the examples/ suite against the reference pipeline, write ragprobe-report/
+#   make test       lint, type-check and run the test suite (plain and under pytest-xdist -n 2)
+# Re-running is fast: installs are keyed on pyproject.toml and pip caches the llama-cpp-python wheel.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+REPORT ?= ragprobe-report
+# The default native llama.cpp build crashes on CPUs without AVX-512 support detection; pin the ISA.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_OPENMP=OFF
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: examples test lint typecheck unit browser clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# torch first and pinned: an unpinned torch (pulled in by sentence-transformers) would fetch a CUDA build.
+$(VENV)/.stamp-reference: pyproject.toml | $(PY)
+	$(PIP) install -q torch==2.13.0
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install -q "llama-cpp-python>=0.3.8"
+	$(PIP) install -q -e ".[reference]"
+	touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-reference
+	$(PIP) install -q -e ".[reference,dev]"
+	touch $@
+
+examples: $(VENV)/.stamp-reference
+	$(PY) -m pytest examples --ragprobe-report=$(REPORT) -p no:cacheprovider
+
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || bash scripts/install-browser.sh
+
+lint: $(VENV)/.stamp-dev
+	$(VENV)/bin/ruff check .
+
+typecheck: $(VENV)/.stamp-dev
+	$(VENV)/bin/mypy --strict pytest_ragprobe
+
+unit: $(VENV)/.stamp-dev
+	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q -n 2 -p no:randomly
+
+test: $(VENV)/.stamp-dev browser lint typecheck unit
+
+clean:
+	rm -rf $(VENV) .ragprobe_cache $(REPORT)

@@ -1,0 +1,75 @@
+"""pytest-ragprobe: test RAG pipelines for reversal and lost-in-the-middle failures, and gate deploys on them.
+
+    import pytest_ragprobe as ragprobe
+
+    @ragprobe.reverse(facts="fixtures/parts.yaml", max_drop=0.10)
+    def test_catalog_answers_both_ways(ragprobe_result): ...
+
+Light names import eagerly; pydantic-backed ones (Fact, ProbeResult, ...) load on first access (PEP 562).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from pytest_ragprobe.markers import position, ragprobe, reverse
+from pytest_ragprobe.pipeline import Pipeline
+from pytest_ragprobe.types import Answer, Document
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from pytest_ragprobe.adapters import HTTPPipeline, OpenAIGenerator
+    from pytest_ragprobe.facts import Fact, FactPair, Question, Relation
+    from pytest_ragprobe.position import check_position
+    from pytest_ragprobe.results import ProbeFailed, ProbeResult, Report
+    from pytest_ragprobe.reverse import check_reverse
+    from pytest_ragprobe.stats import required_n
+
+_LAZY = {
+    "Fact": "pytest_ragprobe.facts",
+    "FactPair": "pytest_ragprobe.facts",
+    "Question": "pytest_ragprobe.facts",
+    "Relation": "pytest_ragprobe.facts",
+    "ProbeResult": "pytest_ragprobe.results",
+    "ProbeFailed": "pytest_ragprobe.results",
+    "Report": "pytest_ragprobe.results",
+    "check_reverse": "pytest_ragprobe.reverse",
+    "check_position": "pytest_ragprobe.position",
+    "required_n": "pytest_ragprobe.stats",
+    "HTTPPipeline": "pytest_ragprobe.adapters",
+    "OpenAIGenerator": "pytest_ragprobe.adapters",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pytest_ragprobe' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "Answer",
+    "Document",
+    "Fact",
+    "FactPair",
+    "HTTPPipeline",
+    "OpenAIGenerator",
+    "Pipeline",
+    "ProbeFailed",
+    "ProbeResult",
+    "Question",
+    "Relation",
+    "Report",
+    "__version__",
+    "check_position",
+    "check_reverse",
+    "position",
+    "ragprobe",
+    "required_n",
+    "reverse",
+]

@@ -1,0 +1,197 @@
+"""Options (one ``ragprobe`` group, CLI > ini > default) read once into a frozen config in ``config.stash``."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DEFAULT_REPORT_DIR = "ragprobe-report"
+DEFAULT_CACHE_DIR = ".ragprobe_cache"
+
+
+@dataclass(frozen=True)
+class RagprobeConfig:
+    report_dir: Path | None
+    pipeline: str | None
+    concurrency: int
+    timeout: float | None
+    retries: int
+    cache_dir: Path | None
+    seed: int
+    samples: int | None
+    confidence: float
+    baseline: Path | None
+    save_baseline: Path | None
+    strict: bool
+    budget: int | None
+    sequential: bool
+    max_error_rate: float
+    progress: bool
+
+
+CONFIG_KEY = pytest.StashKey[RagprobeConfig]()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.5 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0.5 and 1 (exclusive), got {value}")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value}")
+    return value
+
+
+# name, ini type, default, argparse type, metavar, help
+_VALUED: list[tuple[str, str, Any, Any, str, str]] = [
+    ("pipeline", "string", "", str, "MODULE:ATTR",
+     "Pipeline to probe, as package.module:attribute (overrides the ragprobe_pipeline fixture)"),
+    ("concurrency", "int", 8, _positive_int, "N", "Pipeline calls in flight per probe (default 8)"),
+    ("timeout", "float", 60.0, _positive_float, "SECONDS", "Timeout per pipeline call (default 60)"),
+    ("retries", "int", 2, _non_negative_int, "N",
+     "Retries of a timed-out call or HTTP 429/5xx, with exponential backoff (default 2)"),
+    ("seed", "int", 0, _non_negative_int, "N", "Seed for sampling and synthetic data (default 0)"),
+    ("samples", "int", 0, _positive_int, "N",
+     "Cap on facts/questions per probe (default: all, or the mark's n)"),
+    ("confidence", "float", 0.95, _confidence, "LEVEL",
+     "Confidence level of intervals and verdicts (default 0.95)"),
+    ("baseline", "string", "", str, "REPORT_JSON",
+     "Compare each probe with the same test in an earlier report.json; fail on a significant regression"),
+    ("save-baseline", "string", "", str, "PATH", "Write this run's results as a baseline file"),
+    ("budget", "int", 0, _positive_int, "N",
+     "Maximum real pipeline calls in this run; probes left over end INCONCLUSIVE"),
+    ("max-error-rate", "float", 0.1, _rate, "RATE",
+     "A probe whose failed-call share exceeds this ends as an error (default 0.1)"),
+]
+_FLAGS: list[tuple[str, str]] = [
+    ("strict", "Treat INCONCLUSIVE verdicts as failures"),
+    ("sequential", "Stop probes early at interim looks when the verdict is already clear"),
+    ("no-cache", "Do not read or write the answer cache"),
+    ("no-progress", "No live progress line, even on a terminal"),
+]
+
+
+def _ini(name: str) -> str:
+    return "ragprobe_" + name.replace("-", "_")
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ragprobe", "pytest-ragprobe: RAG reversal and lost-in-the-middle probes")
+    group.addoption(
+        "--ragprobe-report",
+        dest="ragprobe_report",
+        nargs="?",
+        const=DEFAULT_REPORT_DIR,
+        default=None,
+        metavar="DIR",
+        help=f"Write report.json, report.html and report.md to DIR (default DIR: {DEFAULT_REPORT_DIR})",
+    )
+    parser.addini("ragprobe_report", "Default directory for --ragprobe-report (empty: no report)", default="")
+    group.addoption(
+        "--ragprobe-cache",
+        dest="ragprobe_cache",
+        default=None,
+        metavar="DIR",
+        help=f"Answer cache directory (default {DEFAULT_CACHE_DIR} in the rootdir)",
+    )
+    parser.addini("ragprobe_cache", "Answer cache directory", default=DEFAULT_CACHE_DIR)
+    for name, ini_type, default, type_, metavar, help_ in _VALUED:
+        group.addoption(
+            f"--ragprobe-{name}", dest=_ini(name), type=type_, default=None, metavar=metavar, help=help_
+        )
+        parser.addini(_ini(name), help_, type=ini_type, default=default)  # type: ignore[arg-type]
+    for name, help_ in _FLAGS:
+        group.addoption(f"--ragprobe-{name}", dest=_ini(name), action="store_true", default=None, help=help_)
+        parser.addini(_ini(name), help_, type="bool", default=False)
+
+
+def _get(config: pytest.Config, name: str) -> Any:
+    value = config.getoption(name)
+    return config.getini(name) if value is None else value
+
+
+def _checked_ini(config: pytest.Config, name: str, check: Any) -> Any:
+    """Ini values skip argparse, so run the same check and turn failures into a UsageError."""
+    raw = _get(config, name)
+    if config.getoption(name) is not None:
+        return raw
+    try:
+        return check(str(raw))
+    except argparse.ArgumentTypeError as exc:
+        raise pytest.UsageError(f"ini option {name} = {raw!r}: {exc}") from None
+
+
+def build_config(config: pytest.Config) -> RagprobeConfig:
+    rootdir = Path(config.rootpath)
+    invocation = Path(config.invocation_params.dir)
+
+    def path_or_none(value: object, base: Path) -> Path | None:
+        text = str(value or "").strip()
+        return (base / text) if text else None
+
+    cache = None if _get(config, "ragprobe_no_cache") else path_or_none(_get(config, "ragprobe_cache"), rootdir)
+    samples = int(_checked_ini(config, "ragprobe_samples", _non_negative_int) or 0)
+    budget = int(_checked_ini(config, "ragprobe_budget", _non_negative_int) or 0)
+    timeout = float(_checked_ini(config, "ragprobe_timeout", _positive_float))
+    return RagprobeConfig(
+        report_dir=path_or_none(_get(config, "ragprobe_report"), invocation),
+        pipeline=str(_get(config, "ragprobe_pipeline") or "").strip() or None,
+        concurrency=int(_checked_ini(config, "ragprobe_concurrency", _positive_int)),
+        timeout=timeout,
+        retries=int(_checked_ini(config, "ragprobe_retries", _non_negative_int)),
+        cache_dir=cache,
+        seed=int(_checked_ini(config, "ragprobe_seed", _non_negative_int)),
+        samples=samples or None,
+        confidence=float(_checked_ini(config, "ragprobe_confidence", _confidence)),
+        baseline=path_or_none(_get(config, "ragprobe_baseline"), invocation),
+        save_baseline=path_or_none(_get(config, "ragprobe_save_baseline"), invocation),
+        strict=bool(_get(config, "ragprobe_strict")),
+        budget=budget or None,
+        sequential=bool(_get(config, "ragprobe_sequential")),
+        max_error_rate=float(_checked_ini(config, "ragprobe_max_error_rate", _rate)),
+        progress=not bool(_get(config, "ragprobe_no_progress")),
+    )

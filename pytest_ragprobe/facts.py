@@ -1,0 +1,448 @@
+"""Facts: the pydantic models, the file loaders (YAML / JSON / JSONL / CSV) and ``synthetic:N`` facts.
+
+A fact is one relation between a subject and an object, asked both ways. It is given either as a triple
+``{subject, relation, object}`` expanded by a relation template, or as explicit ``forward`` / ``reverse``
+questions with answers. Errors name the file, the row or line and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SYNTHETIC_RE = re.compile(r"^synthetic:(\d+)$")
+
+
+class FactsError(ValueError):
+    """A facts source is missing, unreadable or malformed. The message names file, row and field."""
+
+
+def _aliases(value: object) -> list[str]:
+    if isinstance(value, str):
+        items = [value]
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        items = [str(value)]
+    elif isinstance(value, Sequence) and all(isinstance(v, (str, int, float)) for v in value):
+        items = [str(v) for v in value]
+    else:
+        raise ValueError("must be a string or a list of strings (accepted aliases)")
+    items = [i.strip() for i in items if str(i).strip()]
+    if not items:
+        raise ValueError("must name at least one non-empty answer")
+    return items
+
+
+class Question(BaseModel):
+    """One question with its accepted answers (any alias counts as correct)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    question: str = Field(min_length=1)
+    answers: list[str] = Field(validation_alias="answer")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_both_spellings(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "answers" in data and "answer" not in data:
+            data = {**data, "answer": data["answers"]}
+            del data["answers"]
+        return data
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _to_list(cls, value: object) -> list[str]:
+        return _aliases(value)
+
+
+class Relation(BaseModel):
+    """Question and statement templates for a relation; ``{subject}`` and ``{object}`` are filled in."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    forward: str
+    reverse: str
+    statement: str | None = None
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Relation:
+        if "{subject}" not in self.forward:
+            raise ValueError("forward template must contain {subject}")
+        if "{object}" not in self.reverse:
+            raise ValueError("reverse template must contain {object}")
+        return self
+
+
+class Fact(BaseModel):
+    """A fact: ``Fact(subject="P-200", relation="compatible_with", object="C-17")`` or explicit questions."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    subject: str | None = None
+    relation: str | None = None
+    object: str | None = None
+    subject_aliases: list[str] = Field(default_factory=list)
+    object_aliases: list[str] = Field(default_factory=list)
+    forward: Question | None = None
+    reverse: Question | None = None
+    statement: str | None = None
+    id: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Fact:
+        triple = (self.subject, self.relation, self.object)
+        if self.forward is not None and self.reverse is not None:
+            return self
+        if all(triple):
+            return self
+        if self.forward is not None or self.reverse is not None:
+            missing = "reverse" if self.reverse is None else "forward"
+            if not all(triple):
+                raise ValueError(f"'{missing}' question is missing (or give subject, relation and object)")
+            return self
+        missing_keys = [k for k, v in zip(("subject", "relation", "object"), triple) if not v]
+        raise ValueError(
+            f"needs subject, relation and object (missing: {', '.join(missing_keys)}) "
+            "or both forward and reverse questions"
+        )
+
+
+class FactPair(BaseModel):
+    """A fact asked both ways. ``statement`` is the fact as a sentence (used as a document)."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    forward: Question
+    reverse: Question
+    statement: str
+    subject: str | None = None
+    relation: str | None = None
+    object: str | None = None
+    source: str = ""
+
+
+class FactsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    relations: dict[str, Relation] = Field(default_factory=dict)
+    facts: list[Any]
+
+
+# Built-in templates, used when a facts source names one of these relations without defining it.
+BUILTIN_RELATIONS: dict[str, Relation] = {
+    "directed": Relation(
+        forward="Which film did {subject} direct?",
+        reverse="Who directed the film {object}?",
+        statement="{subject} directed the film {object}.",
+    ),
+    "compatible_with": Relation(
+        forward="Which controller is compatible with pump {subject}?",
+        reverse="Which pump is compatible with controller {object}?",
+        statement="Pump {subject} is compatible with controller {object}.",
+    ),
+    "founded": Relation(
+        forward="Which company did {subject} found?",
+        reverse="Who founded the company {object}?",
+        statement="{subject} founded the company {object}.",
+    ),
+    "wrote": Relation(
+        forward="Which novel did {subject} write?",
+        reverse="Who wrote the novel {object}?",
+        statement="{subject} wrote the novel {object}.",
+    ),
+    "child_of": Relation(
+        forward="Who is {subject}'s parent?",
+        reverse="Who is {object}'s child?",
+        statement="{subject} is the child of {object}.",
+    ),
+}
+
+
+def _fmt_error(source: str, where: str, exc: ValidationError) -> FactsError:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "fact"
+        parts.append(f"field '{loc}': {err['msg']}")
+    return FactsError(f"{source}: {where}: " + "; ".join(parts))
+
+
+def parse_fact(raw: object, source: str, where: str) -> Fact:
+    if isinstance(raw, Fact):
+        return raw
+    if not isinstance(raw, Mapping):
+        raise FactsError(f"{source}: {where}: expected a mapping of fact fields, got {type(raw).__name__}")
+    data = dict(raw)
+    # Flat CSV/JSONL spelling: forward_question / forward_answer / reverse_question / reverse_answer.
+    for direction in ("forward", "reverse"):
+        q, a = data.pop(f"{direction}_question", None), data.pop(f"{direction}_answer", None)
+        if q is not None or a is not None:
+            if q in (None, "") or a in (None, ""):
+                missing = f"{direction}_question" if q in (None, "") else f"{direction}_answer"
+                raise FactsError(f"{source}: {where}: field '{missing}' is missing or empty")
+            if isinstance(a, str) and "|" in a:
+                a = a.split("|")
+            data[direction] = {"question": q, "answer": a}
+    for key in ("subject_aliases", "object_aliases"):
+        if isinstance(data.get(key), str):
+            data[key] = [s for s in data[key].split("|") if s]
+    data = {k: v for k, v in data.items() if v not in (None, "")}
+    try:
+        return Fact.model_validate(data)
+    except ValidationError as exc:
+        raise _fmt_error(source, where, exc) from None
+
+
+def build_pairs(
+    facts: Sequence[Fact],
+    relations: Mapping[str, Relation] | None = None,
+    *,
+    source: str = "facts",
+    wheres: Sequence[str] | None = None,
+) -> list[FactPair]:
+    """Expand facts into question pairs. One-to-many relations collect every accepted answer."""
+    rels = {**BUILTIN_RELATIONS, **(relations or {})}
+    # A reverse question "which pump fits C-17?" accepts every pump listed with C-17, and vice versa.
+    by_object: dict[tuple[str, str], list[str]] = defaultdict(list)
+    by_subject: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for f in facts:
+        if f.subject and f.relation and f.object:
+            by_object[(f.relation, f.object)].extend([f.subject, *f.subject_aliases])
+            by_subject[(f.relation, f.subject)].extend([f.object, *f.object_aliases])
+    pairs: list[FactPair] = []
+    seen: set[str] = set()
+    for i, f in enumerate(facts):
+        where = wheres[i] if wheres else f"facts[{i}]"
+        rel = rels.get(f.relation) if f.relation else None
+        if f.relation and rel is None and (f.forward is None or f.reverse is None):
+            raise FactsError(
+                f"{source}: {where}: field 'relation': unknown relation {f.relation!r}; define it under "
+                f"'relations:' with forward/reverse/statement templates (known: {', '.join(sorted(rels))})"
+            )
+        values = {"subject": f.subject or "", "object": f.object or ""}
+        try:
+            forward = f.forward or Question(
+                question=rel.forward.format(**values),  # type: ignore[union-attr]
+                answer=list(dict.fromkeys(by_subject[(f.relation or "", f.subject or "")])),
+            )
+            reverse = f.reverse or Question(
+                question=rel.reverse.format(**values),  # type: ignore[union-attr]
+                answer=list(dict.fromkeys(by_object[(f.relation or "", f.object or "")])),
+            )
+        except (KeyError, IndexError) as exc:
+            raise FactsError(f"{source}: {where}: field 'relation': bad template placeholder {exc}") from None
+        if f.statement:
+            statement = f.statement
+        elif rel is not None and rel.statement:
+            statement = rel.statement.format(**values)
+        else:
+            statement = f"{forward.question} {forward.answers[0]}."
+        ident = f.id or f"{i}"
+        if ident in seen:
+            raise FactsError(f"{source}: {where}: field 'id': duplicate id {ident!r}")
+        seen.add(ident)
+        pairs.append(
+            FactPair(
+                id=ident,
+                forward=forward,
+                reverse=reverse,
+                statement=statement,
+                subject=f.subject,
+                relation=f.relation,
+                object=f.object,
+                source=source,
+            )
+        )
+    return pairs
+
+
+def _yaml_lines(text: str, key: str = "facts") -> list[int]:
+    """1-based line numbers of the items of the top-level ``facts`` list (or of a top-level list)."""
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return []
+    seq = None
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if getattr(k, "value", None) == key and isinstance(v, yaml.SequenceNode):
+                seq = v
+    elif isinstance(node, yaml.SequenceNode):
+        seq = node
+    return [item.start_mark.line + 1 for item in seq.value] if seq is not None else []
+
+
+def _load_structured(data: object, source: str, lines: list[int]) -> list[FactPair]:
+    if isinstance(data, list):
+        data = {"facts": data}
+    if not isinstance(data, Mapping):
+        raise FactsError(f"{source}: expected a mapping with 'facts:' (and optional 'relations:') or a list")
+    try:
+        parsed = FactsFile.model_validate(data)
+    except ValidationError as exc:
+        raise _fmt_error(source, "top level", exc) from None
+    wheres = [
+        f"facts[{i}]" + (f" (line {lines[i]})" if i < len(lines) else "") for i in range(len(parsed.facts))
+    ]
+    facts = [parse_fact(raw, source, wheres[i]) for i, raw in enumerate(parsed.facts)]
+    if not facts:
+        raise FactsError(f"{source}: no facts found")
+    return build_pairs(facts, parsed.relations, source=source, wheres=wheres)
+
+
+def load_facts_file(path: str | Path) -> list[FactPair]:
+    p = Path(path)
+    source = str(path)
+    if not p.is_file():
+        raise FactsError(f"{source}: facts file not found (resolved to {p.resolve()})")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FactsError(f"{source}: cannot read: {exc}") from None
+    suffix = p.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise FactsError(f"{source}: invalid YAML: {exc}") from None
+        return _load_structured(data, source, _yaml_lines(text))
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FactsError(f"{source}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        return _load_structured(data, source, [])
+    if suffix == ".jsonl":
+        return _load_rows(_jsonl_rows(text, source), source, "line")
+    if suffix == ".csv":
+        reader = csv.DictReader(text.splitlines())
+        rows = [(i + 2, dict(r)) for i, r in enumerate(reader)]  # line 1 is the header
+        return _load_rows(rows, source, "row")
+    raise FactsError(f"{source}: unsupported facts format {suffix!r}; use .yaml, .yml, .json, .jsonl or .csv")
+
+
+def _jsonl_rows(text: str, source: str) -> list[tuple[int, object]]:
+    rows: list[tuple[int, object]] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append((lineno, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise FactsError(f"{source}: line {lineno}: invalid JSON: {exc.msg}") from None
+    return rows
+
+
+def _load_rows(rows: Iterable[tuple[int, object]], source: str, unit: str) -> list[FactPair]:
+    relations: dict[str, Relation] = {}
+    facts: list[Fact] = []
+    wheres: list[str] = []
+    for lineno, raw in rows:
+        where = f"{unit} {lineno}"
+        if isinstance(raw, Mapping) and set(raw) == {"relations"}:  # a JSONL header line with templates
+            try:
+                relations.update(FactsFile.model_validate({"facts": [], **raw}).relations)
+            except ValidationError as exc:
+                raise _fmt_error(source, where, exc) from None
+            continue
+        facts.append(parse_fact(raw, source, where))
+        wheres.append(where)
+    if not facts:
+        raise FactsError(f"{source}: no facts found")
+    return build_pairs(facts, relations, source=source, wheres=wheres)
+
+
+# -- synthetic facts --------------------------------------------------------------------------------
+
+_SYLLABLES = (
+    "ka ren to mi sa lo vi dra nel qu ar bel cor dun fa gor hal isk jor kel mar nov pel ros tam"
+    " ul var wen yst zan bri cla dov eth fin gal hob"
+).split()
+_FIRST = (
+    "Alder Brisa Corin Dalia Evren Faro Galen Hedda Ilan Jora Kestrel Liora Maren Nilo Orsa Pell"
+    " Quill Rhea Soren Tamsin Ulric Vela Wren Xan Yara Zeno"
+).split()
+
+
+def _word(rng: random.Random, syllables: int) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(syllables)).capitalize()
+
+
+def synthetic_facts(n: int, seed: int = 0) -> list[Fact]:
+    """``n`` fictitious one-to-one facts over several relation kinds; names never collide."""
+    if n < 1:
+        raise FactsError(f"synthetic:{n}: N must be at least 1")
+    rng = random.Random(f"ragprobe-synthetic-{seed}")
+    used: set[str] = set()
+
+    def fresh(make: Any) -> str:
+        for _ in range(10_000):
+            name = str(make())
+            if name not in used and not any(name in u or u in name for u in used):
+                used.add(name)
+                return name
+        raise FactsError(f"synthetic:{n}: could not make {n} distinct names; use a smaller N")
+
+    kinds = ("directed", "compatible_with", "founded", "wrote")
+    facts: list[Fact] = []
+    for i in range(n):
+        kind = kinds[i % len(kinds)]
+        if kind == "compatible_with":
+            subj = fresh(lambda: f"P-{rng.randint(100, 9999)}")
+            obj = fresh(lambda: f"C-{rng.randint(10, 9999)}")
+        else:
+            subj = fresh(lambda: f"{rng.choice(_FIRST)} {_word(rng, 3)}")
+            obj = fresh(
+                lambda: f"The {_word(rng, 2)} {_word(rng, 2)}"
+                if kind != "founded"
+                else f"{_word(rng, 3)} {rng.choice(['Works', 'Labs', 'Systems', 'Foundry'])}"
+            )
+        facts.append(Fact(subject=subj, relation=kind, object=obj, id=f"synthetic-{i}"))
+    return facts
+
+
+def resolve_pairs(
+    facts: str | Path | Sequence[Fact] | Sequence[FactPair],
+    *,
+    seed: int = 0,
+    base_dirs: Sequence[Path] = (),
+) -> list[FactPair]:
+    """Facts from a path, ``synthetic:N``, or a list of Fact / FactPair."""
+    if isinstance(facts, (str, Path)):
+        m = SYNTHETIC_RE.match(str(facts))
+        if m:
+            return build_pairs(synthetic_facts(int(m.group(1)), seed), source=str(facts))
+        return load_facts_file(find_file(facts, base_dirs))
+    items = list(facts)
+    if all(isinstance(f, FactPair) for f in items):
+        return [f for f in items if isinstance(f, FactPair)]
+    parsed = [parse_fact(f, "facts list", f"facts[{i}]") for i, f in enumerate(items)]
+    if not parsed:
+        raise FactsError("facts list: no facts given")
+    return build_pairs(parsed, source="facts list")
+
+
+def find_file(path: str | Path, base_dirs: Sequence[Path]) -> Path:
+    """A relative path is looked up beside the test file first, then in the rootdir, then the cwd."""
+    p = Path(path)
+    if p.is_absolute():
+        return p
+    for base in base_dirs:
+        if (base / p).exists():
+            return base / p
+    return p
+
+
+def sample(items: Sequence[Any], n: int | None, seed: int, salt: str = "") -> list[Any]:
+    """A seeded subsample that keeps file order (so reruns and -n 2 runs pick the same items)."""
+    if n is None or n >= len(items):
+        return list(items)
+    rng = random.Random(f"{seed}:{salt}")
+    chosen = sorted(rng.sample(range(len(items)), n))
+    return [items[i] for i in chosen]

@@ -1,0 +1,255 @@
+"""The ``ragprobe.reverse`` / ``ragprobe.position`` marks and their validation (stdlib + pytest only).
+
+``ragprobe.reverse(...)`` checks its arguments when the decorator is evaluated (so a typo fails the module's
+collection); raw ``pytest.mark.ragprobe_reverse(...)`` marks are checked by the plugin at collection with the
+same code, so both spellings give the same message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import pytest
+
+REVERSE_MARK = "ragprobe_reverse"
+POSITION_MARK = "ragprobe_position"
+COMMON_MARK = "ragprobe"
+PROBE_MARKS = (REVERSE_MARK, POSITION_MARK)
+
+MatchArg = Union[str, Callable[[str, Sequence[str]], bool]]
+FactsArg = Union[str, Path, Sequence[Any]]
+
+
+class MarkArgumentError(TypeError):
+    """A probe mark got an unknown or ill-typed argument; the message names it."""
+
+
+@dataclass(frozen=True)
+class CommonSpec:
+    max_drop: float = 0.10
+    min_accuracy: float | None = None
+    n: int | None = None
+    seed: int | None = None
+    confidence: float | None = None
+    match: MatchArg = "contains"
+    sequential: bool | None = None
+
+
+@dataclass(frozen=True)
+class ReverseSpec(CommonSpec):
+    facts: FactsArg = ""
+
+    kind = "reverse"
+
+
+@dataclass(frozen=True)
+class PositionSpec(CommonSpec):
+    data: str | Path | Sequence[Any] | None = None
+    facts: FactsArg | None = None
+    n_docs: int = 10
+    positions: tuple[int, ...] | None = None
+    distractors: Literal["given", "retriever"] = "given"
+    context_tokens: int | None = None
+
+    kind = "position"
+
+
+ProbeSpec = Union[ReverseSpec, PositionSpec]
+
+
+def _fail(mark: str, arg: str, problem: str) -> MarkArgumentError:
+    return MarkArgumentError(f"@ragprobe.{mark.removeprefix('ragprobe_')}: argument '{arg}' {problem}")
+
+
+def _number(mark: str, arg: str, value: object, lo: float, hi: float, *, open_lo: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise _fail(mark, arg, f"must be a number, got {type(value).__name__} {value!r}")
+    if value < lo or value > hi or (open_lo and value == lo):
+        bound = f"({lo}, {hi}]" if open_lo else f"[{lo}, {hi}]"
+        raise _fail(mark, arg, f"must be in {bound}, got {value!r}")
+    return float(value)
+
+
+def _int(mark: str, arg: str, value: object, lo: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(mark, arg, f"must be an int, got {type(value).__name__} {value!r}")
+    if value < lo:
+        raise _fail(mark, arg, f"must be >= {lo}, got {value!r}")
+    return value
+
+
+def _source(mark: str, arg: str, value: object) -> Any:
+    if isinstance(value, (str, Path)):
+        if not str(value):
+            raise _fail(mark, arg, "must not be empty")
+        return value
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        if len(value) == 0:
+            raise _fail(mark, arg, "must not be an empty list")
+        return tuple(value)
+    raise _fail(
+        mark, arg, f"must be a file path, 'synthetic:N' or a list, got {type(value).__name__} {value!r}"
+    )
+
+
+def build_spec(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -> ProbeSpec:
+    """Validate mark arguments into a frozen spec; raises MarkArgumentError naming the argument."""
+    cls: type[ReverseSpec] | type[PositionSpec] = ReverseSpec if mark == REVERSE_MARK else PositionSpec
+    name = f"@ragprobe.{cls.kind}"
+    if args:
+        raise MarkArgumentError(f"{name}: takes keyword arguments only, got positional {list(args)!r}")
+    allowed = [f.name for f in fields(cls)]
+    for key in kwargs:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise MarkArgumentError(
+                f"{name}: unknown argument '{key}'{hint}; allowed: {', '.join(sorted(allowed))}"
+            )
+    kw = dict(kwargs)
+    out: dict[str, Any] = {}
+    if "max_drop" in kw:
+        out["max_drop"] = _number(mark, "max_drop", kw["max_drop"], 0.0, 1.0)
+    if kw.get("min_accuracy") is not None:
+        out["min_accuracy"] = _number(mark, "min_accuracy", kw["min_accuracy"], 0.0, 1.0)
+    if kw.get("n") is not None:
+        out["n"] = _int(mark, "n", kw["n"], 1)
+    if kw.get("seed") is not None:
+        out["seed"] = _int(mark, "seed", kw["seed"], 0)
+    if kw.get("confidence") is not None:
+        c = _number(mark, "confidence", kw["confidence"], 0.5, 1.0, open_lo=True)
+        if c >= 1.0:
+            raise _fail(mark, "confidence", f"must be below 1, got {c!r}")
+        out["confidence"] = c
+    if "match" in kw:
+        m = kw["match"]
+        if not (callable(m) or m in ("contains", "exact", "regex")):
+            raise _fail(mark, "match", f"must be 'contains', 'exact', 'regex' or a callable, got {m!r}")
+        out["match"] = m
+    if kw.get("sequential") is not None:
+        if not isinstance(kw["sequential"], bool):
+            raise _fail(mark, "sequential", f"must be True or False, got {kw['sequential']!r}")
+        out["sequential"] = kw["sequential"]
+
+    if cls is ReverseSpec:
+        if "facts" not in kw:
+            raise _fail(mark, "facts", "is required: a facts file, a list of ragprobe.Fact or 'synthetic:N'")
+        out["facts"] = _source(mark, "facts", kw["facts"])
+        return ReverseSpec(**out)
+
+    data, facts = kw.get("data"), kw.get("facts")
+    if (data is None) == (facts is None):
+        raise _fail(
+            mark, "data", "or 'facts' is required (exactly one): a lost-in-the-middle JSONL file, "
+            "'synthetic:N', or facts=..."
+        )
+    if data is not None:
+        out["data"] = _source(mark, "data", data)
+    if facts is not None:
+        out["facts"] = _source(mark, "facts", facts)
+    n_docs = _int(mark, "n_docs", kw.get("n_docs", 10), 2)
+    out["n_docs"] = n_docs
+    if kw.get("positions") is not None:
+        pos = kw["positions"]
+        if isinstance(pos, (str, bytes)) or not isinstance(pos, Sequence) or not pos:
+            raise _fail(mark, "positions", f"must be a non-empty list of ints, got {pos!r}")
+        checked = []
+        for p in pos:
+            if isinstance(p, bool) or not isinstance(p, int) or not 0 <= p < n_docs:
+                raise _fail(mark, "positions", f"entries must be ints in [0, n_docs={n_docs}), got {p!r}")
+            checked.append(p)
+        if len(set(checked)) < 2:
+            raise _fail(mark, "positions", "needs at least two distinct positions to compare")
+        out["positions"] = tuple(sorted(set(checked)))
+    if "distractors" in kw:
+        if kw["distractors"] not in ("given", "retriever"):
+            raise _fail(mark, "distractors", f"must be 'given' or 'retriever', got {kw['distractors']!r}")
+        out["distractors"] = kw["distractors"]
+    if kw.get("context_tokens") is not None:
+        out["context_tokens"] = _int(mark, "context_tokens", kw["context_tokens"], 1)
+    return PositionSpec(**out)
+
+
+def default_positions(n_docs: int) -> tuple[int, ...]:
+    """First, quartiles and last: for 10 documents (0, 2, 4, 7, 9)."""
+    last = n_docs - 1
+    return tuple(sorted({0, round(last / 4), round(last / 2), round(3 * last / 4), last}))
+
+
+def spec_for_item(item: pytest.Item) -> ProbeSpec | None:
+    """Merge probe marks on an item (closest wins per key); error if both probe kinds are present."""
+    found = [m for m in PROBE_MARKS if item.get_closest_marker(m) is not None]
+    if not found:
+        return None
+    if len(found) > 1:
+        raise MarkArgumentError(
+            "a test can carry only one of @ragprobe.reverse and @ragprobe.position; split it into two tests"
+        )
+    merged: dict[str, Any] = {}
+    args: tuple[Any, ...] = ()
+    for mark in item.iter_markers(found[0]):  # closest first
+        args = args or tuple(mark.args)
+        for key, value in mark.kwargs.items():
+            merged.setdefault(key, value)
+    return build_spec(found[0], merged, args)
+
+
+class _Ragprobe:
+    """Namespace behind ``ragprobe.reverse`` / ``ragprobe.position``."""
+
+    @staticmethod
+    def reverse(
+        *,
+        facts: FactsArg,
+        max_drop: float = 0.10,
+        min_accuracy: float | None = None,
+        n: int | None = None,
+        seed: int | None = None,
+        confidence: float | None = None,
+        match: MatchArg = "contains",
+        sequential: bool | None = None,
+    ) -> pytest.MarkDecorator:
+        """Probe forward vs reverse questions on the same facts; FAIL when the reverse drop > max_drop."""
+        kwargs = {k: v for k, v in locals().items() if v is not None}
+        build_spec(REVERSE_MARK, kwargs)
+        return pytest.mark.ragprobe_reverse(**kwargs)
+
+    @staticmethod
+    def position(
+        *,
+        data: str | Path | Sequence[Any] | None = None,
+        facts: FactsArg | None = None,
+        n_docs: int = 10,
+        positions: Sequence[int] | None = None,
+        distractors: Literal["given", "retriever"] = "given",
+        context_tokens: int | None = None,
+        max_drop: float = 0.10,
+        min_accuracy: float | None = None,
+        n: int | None = None,
+        seed: int | None = None,
+        confidence: float | None = None,
+        match: MatchArg = "contains",
+        sequential: bool | None = None,
+    ) -> pytest.MarkDecorator:
+        """Probe accuracy by gold-document position; FAIL when best edge minus worst position > max_drop."""
+        kwargs = {k: v for k, v in locals().items() if v is not None}
+        build_spec(POSITION_MARK, kwargs)
+        return pytest.mark.ragprobe_position(**kwargs)
+
+
+ragprobe = _Ragprobe()
+reverse = ragprobe.reverse
+position = ragprobe.position
+
+MARKER_LINES = (
+    f"{COMMON_MARK}: a pytest-ragprobe probe (added automatically to reverse/position probes)",
+    f"{REVERSE_MARK}(*, facts, max_drop=0.1, min_accuracy=None, n=None, seed=None, confidence=None, "
+    "match='contains', sequential=None): reversal probe, see @ragprobe.reverse",
+    f"{POSITION_MARK}(*, data=None, facts=None, n_docs=10, positions=None, distractors='given', "
+    "context_tokens=None, max_drop=0.1, ...): lost-in-the-middle probe, see @ragprobe.position",
+)

@@ -1,0 +1,202 @@
+"""pytest-ragprobe hooks and fixtures (the ``pytest11`` entry point). Each hook delegates to a module.
+
+Import path stays light: stdlib, pytest and our stdlib-only modules; pydantic, numpy, scipy, httpx and the
+reference pipeline load inside the hooks and fixtures that need them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Generator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_ragprobe import _config, markers
+from pytest_ragprobe.session import (
+    REPORT_ATTR,
+    RESULT_KEY,
+    SESSION_KEY,
+    SPEC_KEY,
+    RagprobeInconclusiveWarning,
+    RagprobeSession,
+    RagprobeWarning,
+    base_dirs,
+    is_worker,
+    run_probe_for_item,
+)
+
+if TYPE_CHECKING:
+    from pytest_ragprobe.facts import FactPair
+    from pytest_ragprobe.results import ProbeResult
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    _config.add_options(parser)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_config.CONFIG_KEY] = _config.build_config(config)
+    for line in markers.MARKER_LINES:
+        config.addinivalue_line("markers", line)
+    session = RagprobeSession(config)
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "ragprobe-session")
+    if not is_worker(config) and (
+        config.pluginmanager.hasplugin("xdist") or config.pluginmanager.hasplugin("xdist.plugin")
+    ):
+        from pytest_ragprobe._xdist import XdistHooks
+
+        config.pluginmanager.register(XdistHooks(config), "ragprobe-xdist")
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    cfg = config.stash.get(_config.CONFIG_KEY, None)
+    if cfg is None:
+        return None
+    parts = [f"ragprobe: seed={cfg.seed}", f"confidence={cfg.confidence}"]
+    if cfg.pipeline:
+        parts.append(f"pipeline={cfg.pipeline}")
+    parts.append(f"cache={cfg.cache_dir or 'off'}")
+    if cfg.budget:
+        parts.append(f"budget={cfg.budget} calls")
+    return ", ".join(parts)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pycollect_makeitem(
+    collector: pytest.Collector, name: str, obj: object
+) -> Generator[None, Any, Any]:
+    result = yield
+    items = result if isinstance(result, list) else [result]
+    for item in items:
+        if not isinstance(item, pytest.Item):
+            continue
+        try:
+            spec = markers.spec_for_item(item)
+        except markers.MarkArgumentError as exc:
+            raise pytest.Collector.CollectError(f"{item.nodeid}: {exc}") from None
+        if spec is not None:
+            item.stash[SPEC_KEY] = spec
+            item.add_marker(markers.COMMON_MARK)
+    return result
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    probes = [i for i in items if SPEC_KEY in i.stash]
+    rerun_plugins = [p for p in ("rerunfailures", "flaky") if config.pluginmanager.hasplugin(p)]
+    if probes and rerun_plugins:
+        # A probe is never rerun to make it pass: a rerun is just another sample that hides the first.
+        for item in probes:
+            item.add_marker(pytest.mark.flaky(reruns=0, max_runs=1, min_passes=1))
+        warnings.warn(
+            RagprobeWarning(
+                f"pytest-ragprobe: reruns disabled for {len(probes)} probe test(s) "
+                f"({', '.join(rerun_plugins)} is active); probes are never rerun to make them pass"
+            ),
+            stacklevel=1,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _ragprobe_autorun(request: pytest.FixtureRequest) -> None:
+    """Marked tests run their probe in setup even when the body does not ask for ``ragprobe_result``."""
+    if SPEC_KEY in request.node.stash:
+        request.getfixturevalue("ragprobe_result")
+
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline(pytestconfig: pytest.Config) -> object:
+    """The pipeline under test. Override in conftest.py, or use --ragprobe-pipeline / ini ragprobe_pipeline."""
+    from pytest_ragprobe.pipeline import PipelineConfigError, load_pipeline_spec
+
+    cfg = pytestconfig.stash[_config.CONFIG_KEY]
+    if cfg.pipeline is None:
+        pytest.fail(
+            "pytest-ragprobe: no pipeline configured. Define a `ragprobe_pipeline` fixture in conftest.py "
+            "returning your pipeline (a callable question -> str, an object with answer/retrieve/generate/"
+            "index, or ragprobe.Pipeline(...)), or pass --ragprobe-pipeline=package.module:attr "
+            "(ini: ragprobe_pipeline).",
+            pytrace=False,
+        )
+    try:
+        return load_pipeline_spec(cfg.pipeline)
+    except PipelineConfigError as exc:
+        pytest.fail(f"pytest-ragprobe: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def ragprobe_result(request: pytest.FixtureRequest) -> ProbeResult:
+    """The probe's result for a test marked @ragprobe.reverse / @ragprobe.position."""
+    if SPEC_KEY not in request.node.stash:
+        pytest.fail(
+            "ragprobe_result needs the test to be marked @ragprobe.reverse(...) or @ragprobe.position(...)",
+            pytrace=False,
+        )
+    return run_probe_for_item(request)
+
+
+@pytest.fixture
+def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[FactPair]]:
+    """Factory ``(facts, n=None, seed=None) -> list[FactPair]`` from a file, a Fact list or 'synthetic:N'."""
+    from pytest_ragprobe.facts import resolve_pairs, sample
+
+    cfg = request.config.stash[_config.CONFIG_KEY]
+    dirs = base_dirs(request.node)
+
+    def make(facts: Any, n: int | None = None, seed: int | None = None) -> list[FactPair]:
+        s = cfg.seed if seed is None else seed
+        return sample(resolve_pairs(facts, seed=s, base_dirs=dirs), n, s, "pairs")
+
+    return make
+
+
+@pytest.fixture
+def ragprobe_contexts(
+    request: pytest.FixtureRequest,
+) -> Callable[..., Any]:
+    """Factory ``(example, n_docs, positions, seed=None)`` yielding ``(position, documents)``."""
+    from pytest_ragprobe.contexts import contexts_for
+
+    cfg = request.config.stash[_config.CONFIG_KEY]
+
+    def make(
+        example: Any, n_docs: int, positions: Sequence[int], seed: int | None = None
+    ) -> Any:
+        return contexts_for(example, n_docs, positions, cfg.seed if seed is None else seed)
+
+    return make
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    result = yield  # re-raises when the body failed: the body's own failure wins
+    outcome = item.stash.get(RESULT_KEY, None)
+    if outcome is not None:
+        cfg = item.config.stash[_config.CONFIG_KEY]
+        session = item.config.stash[SESSION_KEY]
+        regression = session.baseline_regression(outcome)
+        if outcome.verdict == "fail":
+            pytest.fail(outcome.explain(), pytrace=False)
+        if regression:
+            pytest.fail(f"{outcome.explain()}\n{regression}", pytrace=False)
+        if outcome.verdict == "inconclusive":
+            if cfg.strict:
+                pytest.fail(f"{outcome.explain()}\n(--ragprobe-strict: INCONCLUSIVE fails)", pytrace=False)
+            warnings.warn(
+                RagprobeInconclusiveWarning(f"{item.nodeid}: {outcome.explain()}"), stacklevel=1
+            )
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    outcome = item.stash.get(RESULT_KEY, None)
+    if outcome is not None and (report.when == "call" or (report.when == "setup" and report.failed)):
+        setattr(report, REPORT_ATTR, outcome.model_dump(mode="json"))
+    return report
+

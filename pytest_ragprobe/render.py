@@ -1,0 +1,134 @@
+"""Plain-text rendering of a probe result: the failure message and the terminal lines."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_ragprobe.results import ProbeResult
+
+BAR_WIDTH = 20
+
+
+def _ci(ci: Any) -> str:
+    lo, hi = ci
+    return f"[{lo:.2f}, {hi:.2f}]"
+
+
+def bar(value: float, width: int = BAR_WIDTH) -> str:
+    filled = round(max(0.0, min(1.0, value)) * width)
+    return "#" * filled + "." * (width - filled)
+
+
+def headline(r: ProbeResult) -> str:
+    m = r.metrics
+    name = f"ragprobe {r.kind} probe {r.verdict.upper()}"
+    if r.verdict == "error":
+        return f"{name}: {r.reason}"
+    if r.kind == "reverse" and "drop" in m:
+        return (
+            f"{name}: forward {m['forward_accuracy']:.2f}, reverse {m['reverse_accuracy']:.2f}, "
+            f"drop {m['drop']:+.2f} (max_drop {m['max_drop']:.2f}, n={r.n})"
+        )
+    if r.kind == "position" and "drop" in m:
+        return (
+            f"{name}: best edge {m.get('best_edge')} vs worst position {m.get('worst_position')}, "
+            f"drop {m['drop']:+.2f} (max_drop {m['max_drop']:.2f}, n={r.n}, shape {m.get('shape', '?')})"
+        )
+    return name
+
+
+def _reverse_table(r: ProbeResult) -> list[str]:
+    m = r.metrics
+    conf = m.get("confidence", 0.95)
+    lines = [f"  {'direction':<10} {'accuracy':>8}  {'correct':>9}  {f'{conf:.0%} CI':>14}  chart"]
+    for label, summary in (("forward", r.forward), ("reverse", r.reverse)):
+        if summary is None:
+            continue
+        lines.append(
+            f"  {label:<10} {summary.accuracy:>8.2f}  {f'{summary.correct}/{summary.n}':>9}  "
+            f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}"
+        )
+    lo, hi = m["drop_ci"]
+    lines.append(
+        f"  drop {m['drop']:+.2f}, one-sided {conf:.0%} bounds [{lo:+.2f}, {hi:+.2f}] vs max_drop "
+        f"{m['max_drop']:.2f}; exact McNemar p = {m['p_value']:.4g} "
+        f"({m['discordant']['forward_only']} forward-only vs {m['discordant']['reverse_only']} reverse-only)"
+    )
+    misses = m.get("reverse_misses")
+    if misses:
+        lines.append(
+            f"  reverse misses: {misses['retrieval']} retrieval (gold not retrieved), "
+            f"{misses['reading']} reading (retrieved, answered wrong)"
+        )
+    return lines
+
+
+def _position_table(r: ProbeResult) -> list[str]:
+    m = r.metrics
+    conf = m.get("confidence", 0.95)
+    lines = [f"  {'position':<8} {'accuracy':>8}  {'correct':>9}  {f'{conf:.0%} CI':>14}  chart"]
+    for pos, summary in sorted((r.positions or {}).items()):
+        lines.append(
+            f"  {pos:<8} {summary.accuracy:>8.2f}  {f'{summary.correct}/{summary.n}':>9}  "
+            f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}"
+        )
+    if "drop_ci" in m:
+        lo, hi = m["drop_ci"]
+        lines.append(
+            f"  drop {m['drop']:+.2f} (position {m.get('best_edge')} vs {m.get('worst_position')}), "
+            f"bounds [{lo:+.2f}, {hi:+.2f}] vs max_drop {m['max_drop']:.2f}; "
+            f"Holm-adjusted McNemar p = {m['p_value']:.4g}"
+        )
+    return lines
+
+
+def _examples(r: ProbeResult, limit: int) -> list[str]:
+    lines: list[str] = []
+    if r.kind == "reverse":
+        worst = [e for e in r.examples if e.get("correct") is False][:limit]
+        if worst:
+            lines.append("worst examples (reverse answered wrong):")
+        for e in worst:
+            fwd = " (forward right)" if e.get("forward_correct") else ""
+            miss = f" [{e['miss']} miss]" if e.get("miss") else ""
+            lines.append(f"  - {e['question']!r}{fwd}{miss}")
+            lines.append(f"      expected {' | '.join(e['expected'])!r}, got {e.get('answer')!r}")
+    else:
+        worst = [e for e in r.examples if e.get("edge_correct") and e.get("correct") is False][:limit]
+        if worst:
+            lines.append("worst examples (right at an edge, wrong in the middle):")
+        for e in worst:
+            lines.append(f"  - {e['question']!r} (gold at position {e.get('position')})")
+            lines.append(f"      expected {' | '.join(e['expected'])!r}, got {e.get('answer')!r}")
+    return lines
+
+
+def explain(r: ProbeResult, *, examples: int = 3) -> str:
+    lines = [headline(r)]
+    if r.reason and r.verdict != "error":
+        lines.append(f"  reason: {r.reason}")
+    if r.verdict != "error" and r.n:
+        lines += _reverse_table(r) if r.kind == "reverse" else _position_table(r)
+    lines += [f"  note: {n}" for n in r.notes]
+    if r.errors:
+        lines.append(f"  {r.errors} pipeline call(s) failed after retries and were left out of the statistics")
+    if r.verdict != "error":
+        lines += _examples(r, 2 if r.kind == "position" else examples)
+    return "\n".join(lines)
+
+
+def summary_line(r: ProbeResult) -> str:
+    """One terminal line per probe."""
+    m = r.metrics
+    if r.verdict == "error":
+        detail = r.reason
+    elif r.kind == "reverse" and "drop" in m:
+        detail = f"fwd {m['forward_accuracy']:.2f} rev {m['reverse_accuracy']:.2f} drop {m['drop']:+.2f}"
+    elif "drop" in m:
+        accs = " ".join(f"{p}:{s.accuracy:.2f}" for p, s in sorted((r.positions or {}).items()))
+        detail = f"{accs} drop {m['drop']:+.2f}"
+    else:
+        detail = r.reason
+    cached = f", {r.cached_calls} cached" if r.cached_calls else ""
+    return f"{r.verdict.upper():<12} {r.nodeid} [{r.kind}] {detail} (n={r.n}, {r.calls} calls{cached})"

@@ -1,0 +1,227 @@
+"""The reverse probe: every fact asked forward and reverse, outcomes paired, drop tested against max_drop."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_ragprobe.engine import Call, CallOutcome
+from pytest_ragprobe.facts import Fact, FactPair, resolve_pairs, sample
+from pytest_ragprobe.markers import REVERSE_MARK, ReverseSpec, build_spec
+from pytest_ragprobe.results import DirectionSummary, ProbeResult
+from pytest_ragprobe.runner import ProbeContext, ProbeError, context_for, run_sync
+from pytest_ragprobe.scoring import matcher_name, normalize, score
+from pytest_ragprobe.types import Answer, Document
+
+MAX_EXAMPLES = 50
+
+
+def _mentions(doc: Document, names: Sequence[str]) -> bool:
+    text = f" {normalize(doc.render())} "
+    return any(f" {normalize(n)} " in text for n in names if normalize(n))
+
+
+def attribute_miss(pair: FactPair, answer: Answer) -> str | None:
+    """'retrieval' when no retrieved document holds both of the fact's entities, else 'reading'.
+
+    The fact's two entities are the forward answer and the reverse answer, so this works for templated and
+    explicit facts alike. None when the pipeline did not report its documents.
+    """
+    if not answer.documents:
+        return None
+    gold = [d for d in answer.documents if _mentions(d, pair.forward.answers) and _mentions(d, pair.reverse.answers)]
+    return "reading" if gold else "retrieval"
+
+
+def _namespace(spec: ReverseSpec) -> str:
+    return json.dumps({"probe": "reverse", "match": matcher_name(spec.match)}, sort_keys=True)
+
+
+async def index_synthetic(ctx: ProbeContext, pairs: Sequence[FactPair]) -> None:
+    ctx.adapter.require(
+        "index",
+        "facts='synthetic:N' (the fictitious facts must be indexed first)",
+        "Add an index(documents) method, or pass a facts file the pipeline already knows.",
+    )
+    docs = [Document(text=p.statement, title=p.subject or "", id=f"ragprobe-{p.id}") for p in pairs]
+    await ctx.adapter.index(docs)
+
+
+def _example(pair: FactPair, direction: str, outcome: CallOutcome, correct: bool | None) -> dict[str, Any]:
+    q = pair.forward if direction == "forward" else pair.reverse
+    answer = outcome.value if isinstance(outcome.value, Answer) else None
+    return {
+        "id": pair.id,
+        "direction": direction,
+        "question": q.question,
+        "expected": q.answers,
+        "answer": answer.text if answer else None,
+        "correct": correct,
+        "error": outcome.error,
+    }
+
+
+async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[FactPair]) -> ProbeResult:
+    from pytest_ragprobe import stats
+
+    confidence = ctx.confidence(spec)
+    seed = ctx.seed(spec)
+    ctx.adapter.require(
+        "answer",
+        "@ragprobe.reverse",
+        "Give a callable question -> str, an answer() method, or retrieve() + generate().",
+    )
+    if isinstance(spec.facts, str) and spec.facts.startswith("synthetic:"):
+        await index_synthetic(ctx, pairs)
+    chosen: list[FactPair] = sample(pairs, ctx.sample_size(spec, len(pairs)), seed, "reverse")
+    if not chosen:
+        raise ProbeError("no facts to probe")
+
+    looks = [len(chosen)]
+    design = None
+    if ctx.sequential(spec) and len(chosen) >= 8:
+        design = stats.SequentialDesign(len(chosen), confidence=confidence)
+        looks = list(design.sizes)
+
+    fwd: list[bool] = []
+    rev: list[bool] = []
+    used_pairs: list[tuple[FactPair, CallOutcome, CallOutcome, bool, bool]] = []
+    errored: list[dict[str, Any]] = []
+    done = 0
+    stopped_early = False
+    namespace = _namespace(spec)
+    for look, size in enumerate(looks):
+        batch = chosen[done:size]
+        calls = [Call("answer", q) for p in batch for q in (p.forward.question, p.reverse.question)]
+        outcomes = await ctx.run_calls(calls, namespace)
+        for i, pair in enumerate(batch):
+            fo, ro = outcomes[2 * i], outcomes[2 * i + 1]
+            if not (fo.ok and ro.ok):
+                errored += [_example(pair, "forward", fo, None), _example(pair, "reverse", ro, None)]
+                continue
+            assert isinstance(fo.value, Answer) and isinstance(ro.value, Answer)
+            f_ok = score(spec.match, fo.value.text, pair.forward.answers)
+            r_ok = score(spec.match, ro.value.text, pair.reverse.answers)
+            fwd.append(f_ok)
+            rev.append(r_ok)
+            used_pairs.append((pair, fo, ro, f_ok, r_ok))
+        done = size
+        ctx.check_error_rate()
+        if ctx.budget_hit:
+            break
+        if design is not None and look < len(looks) - 1 and fwd:
+            decision, _ = design.decide(fwd, rev, look=look, max_drop=spec.max_drop)
+            if decision != "continue":
+                stopped_early = True
+                break
+
+    if design is not None and fwd:
+        decision, cmp = design.decide(fwd, rev, look=looks.index(done), max_drop=spec.max_drop)
+        verdict = "inconclusive" if decision == "continue" else decision
+    else:
+        cmp = stats.compare_paired(fwd, rev, max_drop=spec.max_drop, confidence=confidence)
+        verdict = cmp.verdict
+
+    notes: list[str] = []
+    reason = ""
+    if spec.min_accuracy is not None and cmp.n:
+        floor = stats.accuracy_verdict(cmp.b_correct, cmp.n, spec.min_accuracy, confidence)
+        if floor == "fail":
+            verdict = "fail"
+            reason = f"reverse accuracy {cmp.acc_b:.2f} is below min_accuracy {spec.min_accuracy:.2f}"
+        elif floor == "inconclusive" and verdict == "pass":
+            verdict = "inconclusive"
+            notes.append(f"reverse accuracy {cmp.acc_b:.2f} is not clearly above min_accuracy {spec.min_accuracy:.2f}")
+    if ctx.budget_hit:
+        verdict = "inconclusive" if verdict != "fail" else verdict
+        reason = reason or f"pipeline call budget exhausted after {done} of {len(chosen)} facts"
+    if stopped_early:
+        notes.append(f"sequential stopping: decided after {done} of {len(chosen)} facts")
+    if verdict == "inconclusive" and cmp.n:
+        more = stats.more_needed(cmp, max_drop=spec.max_drop, confidence=confidence)
+        if more:
+            notes.append(f"about {more} more facts would likely decide this")
+    if verdict == "fail" and not reason:
+        reason = (
+            f"reverse accuracy dropped by {cmp.drop:.2f} (lower bound {cmp.drop_ci[0]:.2f}) "
+            f"> max_drop {spec.max_drop:.2f}"
+        )
+
+    misses = {"retrieval": 0, "reading": 0, "unknown": 0}
+    examples: list[dict[str, Any]] = []
+    for pair, fo, ro, f_ok, r_ok in used_pairs:
+        assert isinstance(ro.value, Answer)
+        miss = attribute_miss(pair, ro.value) if not r_ok else None
+        if not r_ok:
+            misses[miss or "unknown"] += 1
+        ex = _example(pair, "reverse", ro, r_ok)
+        ex["forward_answer"] = fo.value.text if isinstance(fo.value, Answer) else None
+        ex["forward_correct"] = f_ok
+        ex["miss"] = miss
+        examples.append(ex)
+    # Most telling first: right forward but wrong reverse, then both wrong, then the rest.
+    examples.sort(key=lambda e: (not (e["forward_correct"] and not e["correct"]), e["correct"]))
+
+    metrics: dict[str, Any] = {
+        "forward_accuracy": cmp.acc_a,
+        "reverse_accuracy": cmp.acc_b,
+        "drop": cmp.drop,
+        "drop_ci": list(cmp.drop_ci),
+        "p_value": cmp.p_value,
+        "forward_ci": list(cmp.ci_a),
+        "reverse_ci": list(cmp.ci_b),
+        "discordant": {"forward_only": cmp.n10, "reverse_only": cmp.n01},
+        "max_drop": spec.max_drop,
+        "confidence": confidence,
+    }
+    if misses["retrieval"] or misses["reading"]:
+        metrics["reverse_misses"] = misses
+    return ProbeResult(
+        nodeid=ctx.nodeid,
+        kind="reverse",
+        verdict=verdict,
+        n=cmp.n,
+        calls=ctx.calls,
+        cached_calls=ctx.cached_calls,
+        errors=ctx.errors,
+        metrics=metrics,
+        examples=(examples + errored)[:MAX_EXAMPLES],
+        settings=settings_dict(spec, confidence, seed, n_planned=len(chosen)),
+        reason=reason,
+        notes=notes,
+        duration_s=round(ctx.elapsed(), 3),
+        forward=DirectionSummary(accuracy=cmp.acc_a, correct=cmp.a_correct, n=cmp.n, ci=cmp.ci_a),
+        reverse=DirectionSummary(accuracy=cmp.acc_b, correct=cmp.b_correct, n=cmp.n, ci=cmp.ci_b),
+    )
+
+
+def settings_dict(spec: Any, confidence: float, seed: int, *, n_planned: int) -> dict[str, Any]:
+    """The settings that make two runs comparable (baselines report changes in these)."""
+    out: dict[str, Any] = {}
+    for key, value in vars(spec).items():
+        if key == "match":
+            value = matcher_name(value)
+        elif isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = [v if isinstance(v, (str, int, float, bool)) or v is None else repr(v) for v in value]
+            if len(value) > 20:
+                value = f"<{len(value)} items>"
+        out[key] = value
+    out.update(confidence=confidence, seed=seed, n_planned=n_planned)
+    return out
+
+
+def check_reverse(
+    pipeline: object,
+    pairs: str | Path | Sequence[Fact] | Sequence[FactPair],
+    **mark_args: Any,
+) -> ProbeResult:
+    """Run a reverse probe outside the marks; returns the same result as ``ragprobe_result``."""
+    spec = build_spec(REVERSE_MARK, {"facts": pairs, **mark_args})
+    assert isinstance(spec, ReverseSpec)
+    ctx = context_for(pipeline)
+    resolved = resolve_pairs(pairs, seed=ctx.seed(spec))  # type: ignore[arg-type]
+    return run_sync(lambda: run_reverse(ctx, spec, resolved))

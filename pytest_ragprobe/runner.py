@@ -1,0 +1,142 @@
+"""Shared probe machinery: run settings, the probe context, sync/async bridging and error accounting."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pytest_ragprobe.engine import Budget, Call, CallOutcome, Engine, EngineSettings, ProgressCallback
+from pytest_ragprobe.markers import ProbeSpec
+from pytest_ragprobe.pipeline import PipelineAdapter, make_adapter
+
+T = TypeVar("T")
+
+
+class ProbeError(Exception):
+    """The probe could not produce a verdict (pipeline errors, bad data, missing capability)."""
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Run-wide settings a probe needs (from the pytest config, or defaults for direct API use)."""
+
+    confidence: float = 0.95
+    seed: int = 0
+    samples: int | None = None
+    sequential: bool = False
+    max_error_rate: float = 0.1
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    cache_dir: Path | None = None
+
+
+@dataclass
+class ProbeContext:
+    adapter: PipelineAdapter
+    settings: RunSettings = field(default_factory=RunSettings)
+    budget: Budget = field(default_factory=lambda: Budget(None))
+    nodeid: str = ""
+    base_dirs: Sequence[Path] = ()
+    progress: ProgressCallback | None = None
+    calls: int = 0
+    cached_calls: int = 0
+    errors: int = 0
+    error_causes: Counter[str] = field(default_factory=Counter)
+    budget_hit: bool = False
+    started: float = field(default_factory=time.perf_counter)
+
+    def confidence(self, spec: ProbeSpec) -> float:
+        return spec.confidence if spec.confidence is not None else self.settings.confidence
+
+    def seed(self, spec: ProbeSpec) -> int:
+        return spec.seed if spec.seed is not None else self.settings.seed
+
+    def sample_size(self, spec: ProbeSpec, available: int) -> int:
+        n = available if spec.n is None else min(spec.n, available)
+        if self.settings.samples is not None:
+            n = min(n, self.settings.samples)
+        return n
+
+    def sequential(self, spec: ProbeSpec) -> bool:
+        return spec.sequential if spec.sequential is not None else self.settings.sequential
+
+    def make_engine(self, namespace: str) -> Engine:
+        """An engine for one batch; ``namespace`` holds the settings that change answers (cache key part)."""
+        return Engine(
+            self.adapter,
+            self.settings.engine,
+            self.budget,
+            self.progress,
+            cache_dir=self.settings.cache_dir,
+            namespace=namespace,
+        )
+
+    async def run_calls(self, calls: Sequence[Call], namespace: str = "") -> list[CallOutcome]:
+        engine = self.make_engine(namespace)
+        outcomes = await engine.run(calls)
+        for o in outcomes:
+            if o.budget_exhausted:
+                self.budget_hit = True
+                continue
+            if o.cached:
+                self.cached_calls += 1
+            else:
+                self.calls += 1
+            if o.error is not None:
+                self.errors += 1
+                self.error_causes[o.error.split(":")[0].strip()] += 1
+        return outcomes
+
+    def check_error_rate(self) -> None:
+        """End the probe as an error when too many calls failed, naming the most common cause."""
+        total = self.calls + self.cached_calls
+        if total and self.errors / total > self.settings.max_error_rate:
+            cause, count = self.error_causes.most_common(1)[0]
+            raise ProbeError(
+                f"{self.errors} of {total} pipeline calls failed "
+                f"(limit {self.settings.max_error_rate:.0%}); most common cause ({count}x): {cause}"
+            )
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+def first_error(outcomes: Sequence[CallOutcome]) -> str:
+    for o in outcomes:
+        if o.error is not None and not o.budget_exhausted:
+            return o.error
+    return ""
+
+
+def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine from sync code, also when an event loop is already running in this thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(factory())
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(factory())
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="ragprobe-loop")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
+
+
+def context_for(pipeline: object, **overrides: Any) -> ProbeContext:
+    """A context for direct API use (``ragprobe.check_reverse``) with default run settings."""
+    settings = replace(RunSettings(), **{k: v for k, v in overrides.items() if v is not None})
+    return ProbeContext(adapter=make_adapter(pipeline), settings=settings)
+

@@ -1,0 +1,222 @@
+"""Run-wide state: running a marked test's probe, collecting results, writing reports, the summary section.
+
+Only the controller (or a run without xdist) writes files and prints; workers ship each result on its
+TestReport, which xdist serialises to the controller.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_ragprobe import _config
+from pytest_ragprobe.markers import ProbeSpec, ReverseSpec
+
+if TYPE_CHECKING:
+    from pytest_ragprobe.results import ProbeResult, Report
+    from pytest_ragprobe.runner import RunSettings
+
+REPORT_ATTR = "ragprobe"
+SPEC_KEY = pytest.StashKey[ProbeSpec]()
+RESULT_KEY = pytest.StashKey["ProbeResult"]()
+
+
+class RagprobeWarning(UserWarning):
+    """Something a ragprobe user should know about, shown in pytest's warnings summary."""
+
+
+class RagprobeInconclusiveWarning(RagprobeWarning):
+    """A probe could not decide PASS or FAIL with the data it had (fails under --ragprobe-strict)."""
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def base_dirs(item: pytest.Item | pytest.Collector) -> list[Path]:
+    """Where relative data paths are looked up: beside the test file, the rootdir, the invocation dir."""
+    dirs = [Path(item.path).parent] if getattr(item, "path", None) else []
+    dirs += [Path(item.config.rootpath), Path(item.config.invocation_params.dir)]
+    return list(dict.fromkeys(dirs))
+
+
+def run_settings(cfg: _config.RagprobeConfig) -> RunSettings:
+    from pytest_ragprobe.engine import EngineSettings
+    from pytest_ragprobe.runner import RunSettings
+
+    return RunSettings(
+        confidence=cfg.confidence,
+        seed=cfg.seed,
+        samples=cfg.samples,
+        sequential=cfg.sequential,
+        max_error_rate=cfg.max_error_rate,
+        engine=EngineSettings(concurrency=cfg.concurrency, timeout=cfg.timeout, retries=cfg.retries),
+        cache_dir=cfg.cache_dir,
+    )
+
+
+def _error_result(item: pytest.Item, spec: ProbeSpec, reason: str) -> ProbeResult:
+    from pytest_ragprobe.results import ProbeResult
+
+    return ProbeResult(nodeid=item.nodeid, kind=spec.kind, verdict="error", reason=reason)  # type: ignore[arg-type]
+
+
+def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
+    """Run the probe of a marked test (once per test) and keep the result on the item."""
+    from pytest_ragprobe.facts import FactsError, resolve_pairs
+    from pytest_ragprobe.pipeline import PipelineConfigError, make_adapter
+    from pytest_ragprobe.runner import ProbeContext, ProbeError, run_sync
+    from pytest_ragprobe.types import PipelineOutputError
+
+    item = request.node
+    assert isinstance(item, pytest.Item)
+    if RESULT_KEY in item.stash:
+        return item.stash[RESULT_KEY]
+    spec = item.stash[SPEC_KEY]
+    session = item.config.stash[SESSION_KEY]
+    pipeline = request.getfixturevalue("ragprobe_pipeline")
+    dirs = base_dirs(item)
+    try:
+        ctx = ProbeContext(
+            adapter=make_adapter(pipeline),
+            settings=session.settings,
+            budget=session.budget,
+            nodeid=item.nodeid,
+            base_dirs=dirs,
+            progress=session.progress_for(item),
+        )
+        if isinstance(spec, ReverseSpec):
+            from pytest_ragprobe.reverse import run_reverse
+
+            pairs = resolve_pairs(spec.facts, seed=ctx.seed(spec), base_dirs=dirs)
+            result = run_sync(lambda: run_reverse(ctx, spec, pairs))
+        else:
+            from pytest_ragprobe.position import run_position_spec
+
+            result = run_sync(lambda: run_position_spec(ctx, spec))
+    except (FactsError, PipelineConfigError, ProbeError, PipelineOutputError, ValueError) as exc:
+        item.stash[RESULT_KEY] = _error_result(item, spec, str(exc))
+        pytest.fail(f"pytest-ragprobe: {exc}", pytrace=False)
+    except Exception as exc:
+        # The user's pipeline raised something we do not retry (a bug, not a transient failure).
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4))
+        reason = f"the pipeline raised {type(exc).__name__}: {exc}"
+        item.stash[RESULT_KEY] = _error_result(item, spec, reason)
+        pytest.fail(f"pytest-ragprobe: {reason}\n{tb}", pytrace=False)
+    item.stash[RESULT_KEY] = result
+    return result
+
+
+class RagprobeSession:
+    """Per-process plugin object: settings, budget, baseline, collected results and report files."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        from pytest_ragprobe.engine import Budget
+
+        self.config = config
+        self.cfg = config.stash[_config.CONFIG_KEY]
+        self.settings = run_settings(self.cfg)
+        budget = self.cfg.budget
+        share = getattr(config, "workerinput", {}).get("ragprobe_budget_share")
+        self.budget = Budget(share if share is not None else budget)
+        self.results: dict[str, dict[str, Any]] = {}
+        self.report_path: Path | None = None
+        self._baseline: dict[str, dict[str, Any]] | None = None
+        self.write_errors: list[str] = []
+
+    # -- probes -------------------------------------------------------------------------------------
+    def progress_for(self, item: pytest.Item) -> Any:
+        from pytest_ragprobe.progress import make_progress
+
+        return make_progress(self.config, item.nodeid) if self.cfg.progress else None
+
+    def baseline_regression(self, result: ProbeResult) -> str | None:
+        if self.cfg.baseline is None:
+            return None
+        from pytest_ragprobe.baseline import load_baseline, regression
+
+        if self._baseline is None:
+            self._baseline = load_baseline(self.cfg.baseline)
+        previous = self._baseline.get(result.nodeid)
+        if previous is None:
+            return None
+        return regression(result, previous, confidence=self.settings.confidence)
+
+    # -- collection of results (controller side under xdist) ----------------------------------------
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, REPORT_ATTR, None)
+        if not isinstance(data, dict):
+            return
+        self.results[report.nodeid] = data
+        if not is_worker(self.config) and self.cfg.report_dir is not None:
+            self._write(partial=True)  # every finished result survives a crash
+
+    def build_report(self, *, partial: bool) -> Report:
+        from pytest_ragprobe import __version__
+        from pytest_ragprobe.results import ProbeResult, Report
+
+        report = Report(
+            plugin_version=__version__,
+            partial=partial,
+            seed=self.cfg.seed,
+            confidence=self.cfg.confidence,
+            settings={
+                "pipeline": self.cfg.pipeline,
+                "samples": self.cfg.samples,
+                "budget": self.cfg.budget,
+                "sequential": self.cfg.sequential,
+                "strict": self.cfg.strict,
+            },
+            probes=[ProbeResult.model_validate(d) for _, d in sorted(self.results.items())],
+        )
+        report.summary = report.counts()
+        return report
+
+    def _write(self, *, partial: bool) -> None:
+        from pytest_ragprobe.reporting import write_reports
+
+        assert self.cfg.report_dir is not None
+        try:
+            self.report_path = write_reports(self.cfg.report_dir, self.build_report(partial=partial), partial=partial)
+        except OSError as exc:
+            self.write_errors.append(f"could not write the ragprobe report to {self.cfg.report_dir}: {exc}")
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if is_worker(self.config):
+            return
+        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        if self.cfg.report_dir is not None:
+            self._write(partial=interrupted)
+        if self.cfg.save_baseline is not None:
+            from pytest_ragprobe.results import atomic_write
+
+            try:
+                atomic_write(
+                    self.cfg.save_baseline,
+                    self.build_report(partial=interrupted).model_dump_json(indent=2),
+                )
+            except OSError as exc:
+                self.write_errors.append(f"could not write the baseline {self.cfg.save_baseline}: {exc}")
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if is_worker(self.config) or (not self.results and not self.write_errors):
+            return
+        from pytest_ragprobe.render import summary_line
+        from pytest_ragprobe.results import ProbeResult
+
+        terminalreporter.section("ragprobe")
+        for _, data in sorted(self.results.items()):
+            result = ProbeResult.model_validate(data)
+            color = {"pass": "green", "fail": "red", "error": "red"}.get(result.verdict, "yellow")
+            terminalreporter.write_line(summary_line(result), **{color: True})
+        for err in self.write_errors:
+            terminalreporter.write_line(err, red=True)
+        if self.report_path is not None:
+            terminalreporter.write_line(f"ragprobe report: {self.report_path}")
+
+
+SESSION_KEY = pytest.StashKey[RagprobeSession]()
+

@@ -1,0 +1,100 @@
+"""Plain value types shared by every layer: documents and answers.
+
+Stdlib only, so the plugin's import path stays light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class PipelineOutputError(TypeError):
+    """The pipeline returned something that is not a documented answer or document shape."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One retrievable passage. ``metadata`` is free-form; ``id`` is optional but helps attribution."""
+
+    text: str
+    title: str = ""
+    id: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self) -> str:
+        """The passage as a reader sees it: ``title: text`` (or just text)."""
+        return f"{self.title}: {self.text}" if self.title else self.text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "title": self.title, "id": self.id, "metadata": dict(self.metadata)}
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.title, self.id))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A pipeline's answer, optionally with the documents it retrieved (enables miss attribution)."""
+
+    text: str
+    documents: Sequence[Document] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "documents": [d.to_dict() for d in self.documents]}
+
+
+def to_document(value: object, *, where: str = "pipeline") -> Document:
+    """Accept a Document, a dict with Document's keys, or a plain string."""
+    if isinstance(value, Document):
+        return value
+    if isinstance(value, str):
+        return Document(text=value)
+    if isinstance(value, Mapping):
+        text = value.get("text", value.get("page_content", value.get("content")))
+        if not isinstance(text, str):
+            raise PipelineOutputError(
+                f"{where}: document dict needs a string 'text' field, got keys {sorted(value)}"
+            )
+        raw_id = value.get("id")
+        meta = value.get("metadata") or {}
+        if not isinstance(meta, Mapping):
+            raise PipelineOutputError(f"{where}: document 'metadata' must be a mapping")
+        return Document(
+            text=text,
+            title=str(value.get("title") or ""),
+            id=None if raw_id is None else str(raw_id),
+            metadata=dict(meta),
+        )
+    raise PipelineOutputError(
+        f"{where}: expected a ragprobe.Document, a dict with 'text' or a str, "
+        f"got {type(value).__name__}: {value!r:.80}"
+    )
+
+
+def to_documents(values: object, *, where: str = "pipeline") -> list[Document]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise PipelineOutputError(
+            f"{where}: expected a list of documents, got {type(values).__name__}: {values!r:.80}"
+        )
+    return [to_document(v, where=f"{where}[{i}]") for i, v in enumerate(values)]
+
+
+def to_answer(value: object, *, where: str = "pipeline") -> Answer:
+    """Accept an Answer, a str, or a dict ``{"text"|"answer": str, "documents": [...]}``."""
+    if isinstance(value, Answer):
+        return value
+    if isinstance(value, str):
+        return Answer(text=value)
+    if isinstance(value, Mapping):
+        text = value.get("text", value.get("answer"))
+        if not isinstance(text, str):
+            raise PipelineOutputError(
+                f"{where}: answer dict needs a string 'text' or 'answer', got keys {sorted(value)}"
+            )
+        docs = value.get("documents") or value.get("contexts") or []
+        return Answer(text=text, documents=tuple(to_documents(docs, where=f"{where}.documents")))
+    raise PipelineOutputError(
+        f"{where}: expected str or ragprobe.Answer, got {type(value).__name__}: {value!r:.80}"
+    )
