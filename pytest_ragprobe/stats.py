@@ -36,6 +36,7 @@ with calibration figures is ``docs/statistics.md``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -44,7 +45,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, special
+from scipy import optimize, signal, special
 from scipy import stats as sps
 
 __all__ = [
@@ -251,6 +252,111 @@ def _verdict_from_bounds(lo: float, hi: float, max_drop: float) -> Verdict:
     return "inconclusive"
 
 
+# --------------------------------------------------------------------------- exact critical values
+
+#: Largest planned sample size for which critical values are calibrated exactly; above it the
+#: asymptotic normal / Brownian-motion values are used (the score test is close to nominal there).
+EXACT_MAX_N = 600
+_NUISANCE_POINTS = 64
+
+
+def _trinomial_matrix(n: int, p10: float, p01: float) -> FloatArray:
+    """``out[i, j]`` = P(n10 = i, n01 = j) for ``n`` pairs (zero where i + j > n)."""
+    i = np.arange(n + 1, dtype=np.float64)
+    n10, n01 = np.meshgrid(i, i, indexing="ij")
+    rest = n - n10 - n01
+    valid = rest >= 0
+    rest = np.where(valid, rest, 0.0)
+    p00 = max(0.0, 1.0 - p10 - p01)
+    logp = (
+        special.gammaln(n + 1.0)
+        - special.gammaln(n10 + 1.0)
+        - special.gammaln(n01 + 1.0)
+        - special.gammaln(rest + 1.0)
+        + special.xlogy(n10, p10)
+        + special.xlogy(n01, p01)
+        + special.xlogy(rest, p00)
+    )
+    return np.asarray(np.where(valid, np.exp(logp), 0.0), dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=512)
+def _exact_thresholds(
+    sizes: tuple[int, ...], max_drop: float, cum_alpha: tuple[float, ...], side: str
+) -> tuple[float, ...]:
+    """Exact unconditional critical values of Tango's statistic at ``delta = max_drop``.
+
+    For each look ``k`` (cumulative pairs ``sizes[k]``) find the smallest cut ``s_k`` such that
+    the probability of having crossed by look ``k`` (``S >= s``, with ``S = T`` for
+    ``side == "fail"`` and ``S = -T`` for ``"pass"``) stays <= ``cum_alpha[k]`` for every
+    value of the nuisance parameter (the discordance) on a grid, with ``acc_a - acc_b`` held
+    at ``max_drop`` (the least favourable point of the null). Returned values are midpoints
+    between ``s_k`` and the next achievable value below it, to be used as ``z`` in
+    :func:`tango_bounds`, so that "bound beyond max_drop" is exactly "S >= s_k".
+    """
+    sign = 1.0 if side == "fail" else -1.0
+    lo_p = max(0.0, -max_drop)
+    hi_p = (1.0 - max_drop) / 2.0
+    grid = np.linspace(lo_p, hi_p, _NUISANCE_POINTS)
+    dists: list[FloatArray] = [np.ones((1, 1), dtype=np.float64) for _ in grid]
+    crossed = np.zeros(len(grid), dtype=np.float64)
+    prev = 0
+    out: list[float] = []
+    for k, nk in enumerate(sizes):
+        step = nk - prev
+        for g, p01 in enumerate(grid):
+            inc = _trinomial_matrix(step, p01 + max_drop, p01)
+            d = signal.fftconvolve(dists[g], inc) if prev > 0 else inc
+            dists[g] = np.clip(np.asarray(d, dtype=np.float64), 0.0, None)
+        prev = nk
+        i = np.arange(nk + 1, dtype=np.float64)
+        n10, n01 = np.meshgrid(i, i, indexing="ij")
+        valid = (n10 + n01 <= nk).ravel()
+        stat = sign * tango_statistic(n10, n01, float(nk), max_drop).ravel()
+        stat = np.round(stat, 9)
+        idx = np.flatnonzero(valid)
+        order = idx[np.argsort(-stat[idx], kind="stable")]
+        svals = stat[order]
+        # group ends of tied statistic values (descending order)
+        ends = np.flatnonzero(np.append(svals[1:] != svals[:-1], True))
+        sup = np.zeros(len(ends), dtype=np.float64)
+        cums: list[FloatArray] = []
+        for g in range(len(grid)):
+            c = np.cumsum(dists[g].ravel()[order])[ends]
+            cums.append(c)
+            np.maximum(sup, crossed[g] + c, out=sup)
+        ok = int(np.searchsorted(sup, cum_alpha[k] * (1.0 + 1e-9), side="right"))
+        if ok == 0:
+            out.append(float(svals[0]) + 1.0)
+            continue
+        cut = float(svals[ends[ok - 1]])
+        below = float(svals[ends[ok]]) if ok < len(ends) else cut - 1.0
+        if not math.isfinite(below):
+            below = cut - 1.0
+        out.append((cut + below) / 2.0 if math.isfinite(cut) else 40.0)
+        for g in range(len(grid)):
+            crossed[g] += cums[g][ok - 1]
+            flat = dists[g].ravel()
+            flat[order[: ends[ok - 1] + 1]] = 0.0
+    return tuple(out)
+
+
+def _fixed_z(n: int, max_drop: float, alpha: float, side: str) -> float:
+    """Critical z for a fixed-size test (exact for n <= EXACT_MAX_N, else normal)."""
+    if n <= 0:
+        return float(sps.norm.isf(alpha))
+    if n > EXACT_MAX_N:
+        return float(sps.norm.isf(alpha))
+    return _exact_thresholds((n,), round(float(max_drop), 12), (float(alpha),), side)[0]
+
+
+def critical_values(n: int, *, max_drop: float, confidence: float = 0.95) -> tuple[float, float]:
+    """(z_lower, z_upper) used by :func:`compare_paired` for ``n`` pairs (see module docs)."""
+    _check_confidence(confidence)
+    alpha = 1.0 - confidence
+    return (_fixed_z(n, max_drop, alpha, "fail"), _fixed_z(n, max_drop, alpha, "pass"))
+
+
 # --------------------------------------------------------------------------- paired
 
 
@@ -372,9 +478,9 @@ def compare_paired(
     _check_confidence(confidence)
     _check_max_drop(max_drop)
     n, ac, bc, n10, n01 = _complete_pairs(a, b)
-    z = _z(confidence)
+    z_lo, z_hi = critical_values(n, max_drop=max_drop, confidence=confidence)
     return _paired_from_counts(
-        n, ac, bc, n10, n01, max_drop=max_drop, confidence=confidence, z_lower=z, z_upper=z
+        n, ac, bc, n10, n01, max_drop=max_drop, confidence=confidence, z_lower=z_lo, z_upper=z_hi
     )
 
 
@@ -508,12 +614,12 @@ def _compare_positions_z(
     *,
     max_drop: float,
     confidence: float,
-    z_fail: Callable[[int], float],
-    z_pass: float,
-    final: bool = True,
+    z_fail: Callable[[int, int], float],
+    z_pass: Callable[[int], float],
 ) -> PositionComparison:
     positions, mat = _position_counts(outcomes)
     k, n = mat.shape
+    zp = z_pass(n)
     correct = mat.sum(axis=1)
     acc = {p: (float(correct[r]) / n if n else 0.0) for r, p in enumerate(positions)}
     ci = {p: wilson_interval(int(correct[r]), n, confidence) for r, p in enumerate(positions)}
@@ -526,7 +632,7 @@ def _compare_positions_z(
 
     pairs = _edge_pairs(k)
     m_fail = len(pairs)
-    zf = z_fail(m_fail)
+    zf = z_fail(m_fail, n)
 
     def counts(e: int, j: int) -> tuple[int, int]:
         n10 = int(np.sum(mat[e] & ~mat[j]))
@@ -542,7 +648,7 @@ def _compare_positions_z(
     highs: list[float] = []
     for e, j in pairs:
         n10, n01 = counts(e, j)
-        lo, hi = tango_bounds(n10, n01, n, z_lower=zf, z_upper=z_pass)
+        lo, hi = tango_bounds(n10, n01, n, z_lower=zf, z_upper=zp)
         lows.append(lo)
         highs.append(hi)
     lo_all, hi_all = (max(lows), max(highs)) if n else (-1.0, 1.0)
@@ -561,7 +667,7 @@ def _compare_positions_z(
             max_drop=max_drop,
             confidence=confidence,
             z_lower=zf,
-            z_upper=z_pass,
+            z_upper=zp,
             p_value=pair_p,
         )
     return PositionComparison(
@@ -616,8 +722,8 @@ def compare_positions(
         outcomes,
         max_drop=max_drop,
         confidence=confidence,
-        z_fail=lambda m: float(sps.norm.isf(alpha / m)),
-        z_pass=_z(confidence),
+        z_fail=lambda m, n: _fixed_z(n, max_drop, alpha / m, "fail"),
+        z_pass=lambda n: _fixed_z(n, max_drop, alpha, "pass"),
     )
 
 
@@ -662,8 +768,8 @@ def fail_probability(
         return 0.0
     n10, n01, prob = _trinomial_grid(n, p10, p01)
     t = tango_statistic(n10, n01, float(n), max_drop)
-    z = _z(confidence)
-    hit = t > z if side == "fail" else t <= -z
+    z_lo, z_hi = critical_values(n, max_drop=max_drop, confidence=confidence)
+    hit = t > z_lo if side == "fail" else t <= -z_hi
     return float(np.sum(prob[hit]))
 
 
@@ -915,12 +1021,27 @@ class SequentialDesign:
         self._cache: dict[float, list[float]] = {}
 
     def boundaries(self, alpha: float | None = None) -> list[float]:
-        """Critical z-values per look for one-sided level ``alpha`` (default 1 - confidence)."""
+        """Asymptotic (Brownian-motion) critical z-values per look at one-sided ``alpha``."""
         a = 1.0 - self.confidence if alpha is None else float(alpha)
         key = round(a, 15)
         if key not in self._cache:
             self._cache[key] = group_sequential_bounds(self.fractions, a, self.spending)
         return self._cache[key]
+
+    def thresholds(
+        self, *, max_drop: float, alpha: float | None = None, side: str = "fail"
+    ) -> list[float]:
+        """Critical values of the score statistic per look, as used by :meth:`decide`.
+
+        Exact (sup over the discordance, multinomial recursion across looks) when
+        ``n_total <= EXACT_MAX_N``, else the asymptotic :meth:`boundaries`.
+        """
+        a = 1.0 - self.confidence if alpha is None else float(alpha)
+        if self.n_total > EXACT_MAX_N:
+            return self.boundaries(a)
+        spend = _spending_fn(self.spending, a)
+        cum = (*(min(a, spend(t)) for t in self.fractions[:-1]), a)
+        return list(_exact_thresholds(tuple(self.sizes), round(float(max_drop), 12), cum, side))
 
     def _check_look(self, look: int) -> None:
         if not 0 <= look < self.looks:
@@ -937,7 +1058,8 @@ class SequentialDesign:
         """Decide at ``look`` from all pairs so far (``a``, ``b`` cumulative)."""
         self._check_look(look)
         _check_max_drop(max_drop)
-        c = self.boundaries()[look]
+        z_lo = self.thresholds(max_drop=max_drop, side="fail")[look]
+        z_hi = self.thresholds(max_drop=max_drop, side="pass")[look]
         n, ac, bc, n10, n01 = _complete_pairs(a, b)
         cmp = _paired_from_counts(
             n,
@@ -947,8 +1069,8 @@ class SequentialDesign:
             n01,
             max_drop=max_drop,
             confidence=self.confidence,
-            z_lower=c,
-            z_upper=c,
+            z_lower=z_lo,
+            z_upper=z_hi,
         )
         return self._finish(cmp.verdict, look), cmp
 
@@ -960,12 +1082,11 @@ class SequentialDesign:
         self._check_look(look)
         _check_max_drop(max_drop)
         alpha = 1.0 - self.confidence
-        c_pass = self.boundaries()[look]
         res = _compare_positions_z(
             outcomes,
             max_drop=max_drop,
             confidence=self.confidence,
-            z_fail=lambda m: self.boundaries(alpha / m)[look],
-            z_pass=c_pass,
+            z_fail=lambda m, n: self.thresholds(max_drop=max_drop, alpha=alpha / m)[look],
+            z_pass=lambda n: self.thresholds(max_drop=max_drop, side="pass")[look],
         )
         return self._finish(res.verdict, look), res
