@@ -1,0 +1,306 @@
+"""Monte Carlo calibration of the ragprobe verdict rules (reverse and position probes).
+
+Run: ``python bench/calibration.py [--quick] [--sims N] [--seed S]``. Prints, per simulated
+pipeline, the FAIL rate at true drop 0, at the boundary (true drop == max_drop) and at
+max_drop + 0.15 (power), for a fixed-size test and for group-sequential stopping, plus the mean
+pipeline calls with and without sequential stopping on clear cases (true drop 0 and
+max_drop + 0.3). Each rate carries its Monte Carlo standard error sqrt(p (1 - p) / sims).
+
+The verdicts are computed exactly as ``pytest_ragprobe.stats`` does (same score statistic, same
+critical values: ``critical_values`` / ``SequentialDesign.thresholds``), vectorised over runs;
+tests/unit/test_stats_calibration.py checks that this shortcut agrees with ``compare_paired`` /
+``compare_positions`` / ``SequentialDesign.decide``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pytest_ragprobe.stats import (  # noqa: E402
+    SequentialDesign,
+    critical_values,
+    tango_statistic,
+)
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+CONFIDENCE = 0.95
+N_PAIRS = 100
+LOOKS = 4
+SPENDING: str | float = -2.0  # the SequentialDesign default (Hwang-Shih-DeCani gamma)
+
+
+# ----------------------------------------------------------------------------- simulators
+
+
+@dataclass(frozen=True)
+class ReverseScenario:
+    """Pairs (forward right?, reverse right?) with cell probabilities for a given true drop."""
+
+    name: str
+    cells: Callable[[float], tuple[float, float, float]]  # drop -> (p11, p10, p01)
+
+
+def _nested(drop: float) -> tuple[float, float, float]:
+    # reverse right => forward right; forward accuracy 0.9
+    return (0.9 - drop, drop, 0.0)
+
+
+def _mostly_nested(drop: float) -> tuple[float, float, float]:
+    # reverse right and forward wrong happens 3% of the time; forward accuracy 0.9
+    return (0.87 - drop, drop + 0.03, 0.03)
+
+
+def _independent(drop: float) -> tuple[float, float, float]:
+    fa, ra = 0.9, 0.9 - drop
+    return (fa * ra, fa * (1 - ra), (1 - fa) * ra)
+
+
+def _max_discordant(drop: float) -> tuple[float, float, float]:
+    # every pair discordant: forward accuracy (1 + drop) / 2, reverse (1 - drop) / 2
+    return (0.0, (1 + drop) / 2, (1 - drop) / 2)
+
+
+REVERSE_SCENARIOS = [
+    ReverseScenario("nested (rev ok => fwd ok), fwd 0.9", _nested),
+    ReverseScenario("mostly nested (3% rev-only), fwd 0.9", _mostly_nested),
+    ReverseScenario("independent, fwd 0.9", _independent),
+    ReverseScenario("all pairs discordant (worst case)", _max_discordant),
+]
+
+
+def simulate_pairs(
+    rng: np.random.Generator, cells: tuple[float, float, float], sims: int, n: int
+) -> tuple[IntArray, IntArray]:
+    """Cumulative (n10, n01) after each pair: arrays of shape (sims, n)."""
+    _p11, p10, p01 = cells
+    u = rng.random((sims, n))
+    is10 = u < p10
+    is01 = (u >= p10) & (u < p10 + p01)
+    return np.cumsum(is10, axis=1), np.cumsum(is01, axis=1)
+
+
+@dataclass(frozen=True)
+class PositionScenario:
+    name: str
+    positions: list[int]
+    comonotone: bool
+
+
+POSITION_SCENARIOS = [
+    PositionScenario("3 positions, comonotone (latent difficulty)", [0, 4, 9], True),
+    PositionScenario("3 positions, independent", [0, 4, 9], False),
+    PositionScenario("5 positions, comonotone (latent difficulty)", [0, 2, 4, 7, 9], True),
+    PositionScenario("5 positions, independent", [0, 2, 4, 7, 9], False),
+]
+
+
+def position_accuracy(k: int, drop: float, *, shape: str) -> npt.NDArray[np.float64]:
+    """Edges 0.9. "flat-middle": every interior position at 0.9 - drop (least favourable at the
+    boundary); "U": the centre at 0.9 - drop, other interior positions halfway."""
+    acc = np.full(k, 0.9)
+    if shape == "flat-middle":
+        acc[1:-1] = 0.9 - drop
+    else:
+        centre = (k - 1) / 2
+        for j in range(1, k - 1):
+            acc[j] = 0.9 - drop * (1 - abs(j - centre) / centre * 0.5 if centre else 1)
+        acc[int(round(centre))] = 0.9 - drop
+    return acc
+
+
+def simulate_positions(
+    rng: np.random.Generator, acc: npt.NDArray[np.float64], comonotone: bool, sims: int, n: int
+) -> BoolArray:
+    """Outcomes of shape (sims, n, k): question i correct with gold at position j."""
+    k = len(acc)
+    if comonotone:
+        u = rng.random((sims, n, 1))
+        return np.asarray(u < acc[None, None, :])
+    return np.asarray(rng.random((sims, n, k)) < acc[None, None, :])
+
+
+# ----------------------------------------------------------------------------- decisions
+
+
+@dataclass
+class Outcome:
+    fail: float
+    passed: float
+    mean_n: float
+
+
+def _decide_counts(
+    n10: IntArray,  # (sims, comparisons, n) cumulative
+    n01: IntArray,
+    sizes: list[int],
+    z_fail: list[float],
+    z_pass: list[float],
+    max_drop: float,
+) -> Outcome:
+    """FAIL iff some comparison's T > z_fail; PASS iff all T <= -z_pass; first look that decides."""
+    sims = n10.shape[0]
+    decided = np.zeros(sims, dtype=bool)
+    fail = np.zeros(sims, dtype=bool)
+    passed = np.zeros(sims, dtype=bool)
+    used = np.full(sims, sizes[-1], dtype=np.int64)
+    for look, nk in enumerate(sizes):
+        t = tango_statistic(n10[:, :, nk - 1], n01[:, :, nk - 1], float(nk), max_drop)
+        f = np.any(t > z_fail[look], axis=1)
+        p = np.all(t <= -z_pass[look], axis=1) & ~f
+        new = ~decided & (f | p)
+        fail |= new & f
+        passed |= new & p
+        used[new] = nk
+        decided |= new
+    return Outcome(float(fail.mean()), float(passed.mean()), float(used.mean()))
+
+
+def reverse_outcomes(
+    rng: np.random.Generator, sc: ReverseScenario, drop: float, max_drop: float, sims: int
+) -> tuple[Outcome, Outcome]:
+    n10, n01 = simulate_pairs(rng, sc.cells(drop), sims, N_PAIRS)
+    n10, n01 = n10[:, None, :], n01[:, None, :]
+    zl, zh = critical_values(N_PAIRS, max_drop=max_drop, confidence=CONFIDENCE)
+    fixed = _decide_counts(n10, n01, [N_PAIRS], [zl], [zh], max_drop)
+    design = SequentialDesign(N_PAIRS, looks=LOOKS, confidence=CONFIDENCE, spending=SPENDING)
+    seq = _decide_counts(
+        n10,
+        n01,
+        design.sizes,
+        design.thresholds(max_drop=max_drop, side="fail"),
+        design.thresholds(max_drop=max_drop, side="pass"),
+        max_drop,
+    )
+    return fixed, seq
+
+
+def position_outcomes(
+    rng: np.random.Generator,
+    sc: PositionScenario,
+    drop: float,
+    max_drop: float,
+    sims: int,
+    *,
+    shape: str,
+) -> tuple[Outcome, Outcome]:
+    k = len(sc.positions)
+    x = simulate_positions(
+        rng, position_accuracy(k, drop, shape=shape), sc.comonotone, sims, N_PAIRS
+    )
+    pairs = [(e, j) for e in (0, k - 1) for j in range(k) if j != e]
+    n10 = np.stack([np.cumsum(x[:, :, e] & ~x[:, :, j], axis=1) for e, j in pairs], axis=1)
+    n01 = np.stack([np.cumsum(x[:, :, j] & ~x[:, :, e], axis=1) for e, j in pairs], axis=1)
+    m = len(pairs)
+    alpha = 1 - CONFIDENCE
+    zl, zh = critical_values(N_PAIRS, max_drop=max_drop, confidence=CONFIDENCE, comparisons=m)
+    fixed = _decide_counts(n10, n01, [N_PAIRS], [zl], [zh], max_drop)
+    design = SequentialDesign(N_PAIRS, looks=LOOKS, confidence=CONFIDENCE, spending=SPENDING)
+    seq = _decide_counts(
+        n10,
+        n01,
+        design.sizes,
+        design.thresholds(max_drop=max_drop, alpha=alpha / m, side="fail"),
+        design.thresholds(max_drop=max_drop, side="pass"),
+        max_drop,
+    )
+    return fixed, seq
+
+
+# ----------------------------------------------------------------------------- table
+
+
+def _rate(p: float, sims: int) -> str:
+    se = (p * (1 - p) / sims) ** 0.5
+    return f"{p:6.3f}±{se:.3f}"
+
+
+def _calls(fixed: Outcome, seq: Outcome, per: int) -> str:
+    saved = 1 - seq.mean_n / fixed.mean_n
+    return f"{fixed.mean_n * per:5.0f} -> {seq.mean_n * per:5.1f} ({saved:4.0%} fewer)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    global LOOKS, SPENDING
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="2,000 runs per cell instead of 20,000")
+    ap.add_argument("--sims", type=int, default=None, help="Runs per cell")
+    ap.add_argument("--seed", type=int, default=20240601)
+    ap.add_argument("--max-drop", type=float, default=0.10)
+    ap.add_argument("--looks", type=int, default=4)
+    ap.add_argument("--spending", default=None, help="obf, pocock or a Hwang-Shih-DeCani gamma")
+    args = ap.parse_args(argv)
+    LOOKS = args.looks
+    if args.spending is not None:
+        SPENDING = args.spending if args.spending in ("obf", "pocock") else float(args.spending)
+    sims = args.sims or (2_000 if args.quick else 20_000)
+    m = args.max_drop
+    rng = np.random.default_rng(args.seed)
+    t0 = time.perf_counter()
+    print(
+        f"ragprobe calibration: n = {N_PAIRS} pairs/questions, confidence = {CONFIDENCE}, "
+        f"max_drop = {m}, {sims} runs per cell, sequential = {LOOKS} looks "
+        "(Lan-DeMets O'Brien-Fleming spending), rates ± Monte Carlo SE"
+    )
+    print(
+        f"targets: FAIL@0 <= 0.01, FAIL@max_drop <= {1 - CONFIDENCE:.2f}, "
+        f"power@max_drop+0.15 >= 0.80; sequential saves >= 40% calls on clear cases\n"
+    )
+    head = (
+        f"{'scenario':46} {'design':5} {'FAIL@0':>12} {'FAIL@max_drop':>13} "
+        f"{'FAIL@+0.15':>12} | {'calls, drop 0':>26} | {'calls, drop max+0.3':>26}"
+    )
+    print("REVERSE probe (calls = 2 per pair)")
+    print(head)
+    print("-" * len(head))
+    for sc in REVERSE_SCENARIOS:
+        r0 = reverse_outcomes(rng, sc, 0.0, m, sims)
+        rb = reverse_outcomes(rng, sc, m, m, sims)
+        rp = reverse_outcomes(rng, sc, m + 0.15, m, sims)
+        rc = reverse_outcomes(rng, sc, m + 0.3, m, sims)
+        for i, design in enumerate(("fixed", "seq")):
+            calls0 = _calls(r0[0], r0[1], 2) if i else ""
+            callsc = _calls(rc[0], rc[1], 2) if i else ""
+            print(
+                f"{sc.name if i == 0 else '':46} {design:5} {_rate(r0[i].fail, sims):>12} "
+                f"{_rate(rb[i].fail, sims):>13} {_rate(rp[i].fail, sims):>12} | "
+                f"{calls0:>26} | {callsc:>26}"
+            )
+    print()
+    print(
+        "POSITION probe (calls = n_positions per question; edges 0.9; boundary: every interior "
+        "position at 0.9 - drop; power: U-shape with the centre at 0.9 - drop)"
+    )
+    print(head)
+    print("-" * len(head))
+    for sc in POSITION_SCENARIOS:
+        k = len(sc.positions)
+        r0 = position_outcomes(rng, sc, 0.0, m, sims, shape="flat-middle")
+        rb = position_outcomes(rng, sc, m, m, sims, shape="flat-middle")
+        rp = position_outcomes(rng, sc, m + 0.15, m, sims, shape="U")
+        rc = position_outcomes(rng, sc, m + 0.3, m, sims, shape="U")
+        for i, design in enumerate(("fixed", "seq")):
+            calls0 = _calls(r0[0], r0[1], k) if i else ""
+            callsc = _calls(rc[0], rc[1], k) if i else ""
+            print(
+                f"{sc.name if i == 0 else '':46} {design:5} {_rate(r0[i].fail, sims):>12} "
+                f"{_rate(rb[i].fail, sims):>13} {_rate(rp[i].fail, sims):>12} | "
+                f"{calls0:>26} | {callsc:>26}"
+            )
+    print(f"\n({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
