@@ -1,0 +1,465 @@
+"""Position-probe data and contexts: lost-in-the-middle examples, the gold document placed.
+
+Pure code (stdlib + the package's own pure modules; no pytest). A *context* is the list of documents
+handed to the reader: ``n_docs - 1`` distractors, chosen and ordered once per question, with the
+gold document inserted at the requested position. Everything except the gold document's index is
+identical across positions, so the only thing that varies between the calls of one question is where
+the gold sits.
+
+Data sources
+------------
+* A JSONL file in the lost-in-the-middle layout (Liu et al. 2023; ``.jsonl`` or ``.jsonl.gz``), one
+  example per line: ``{"question": str, "answers": [str, ...], "ctxs": [{"title", "text",
+  "isgold"|"hasanswer"}]}``. Exactly one gold document per question: the ctx with ``isgold: true``;
+  when no ctx carries ``isgold``, the single ctx with ``hasanswer: true``. Other ctxs are the
+  question's own distractors (hard negatives), minus any that contain an answer.
+* Facts (a facts file, a list of ``ragprobe.Fact`` or ``"synthetic:N"``): the question is the fact's
+  forward question, the gold document is its statement, the distractors are other facts' statements.
+
+Errors are :class:`DataError` (a ``ValueError``) naming the file and line (or list index) and the
+field.
+
+Length
+------
+``context_tokens`` pads a context with more distractors up to a target length, so a test runs at
+production length. Length is *approximate*: ``ceil(characters / 4)`` of each document's ``title:
+text`` (about 4 characters per token for English text with common BPE tokenisers). With padding a
+context holds more than ``n_docs`` documents; positions keep their meaning relative to the ends:
+position ``p`` of ``n_docs`` goes to index ``round(p * (m - 1) / (n_docs - 1))`` of ``m`` documents
+(first stays first, last stays last).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import random
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_ragprobe.facts import FactPair, FactsError
+from pytest_ragprobe.scoring import match_contains, normalize
+from pytest_ragprobe.types import Document
+
+CHARS_PER_TOKEN = 4
+
+
+class DataError(FactsError):
+    """Position data is missing, unreadable or malformed; the message names file, line and field."""
+
+
+@dataclass(frozen=True)
+class PositionExample:
+    """One question with its accepted answers, its gold document and its own distractors."""
+
+    question: str
+    answers: tuple[str, ...]
+    gold: Document
+    distractors: tuple[Document, ...] = ()
+    id: str = ""
+    where: str = ""  # "file: line 3" / "data[2]": where the example came from, for messages
+
+
+@dataclass(frozen=True)
+class ContextPlan:
+    """One question's distractors, chosen and ordered once; :meth:`at` inserts the gold document."""
+
+    example: PositionExample
+    n_docs: int
+    distractors: tuple[Document, ...]
+    approx_tokens: int
+    hard_negatives: int = 0  # how many distractors came from the retriever
+    target_tokens: int | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.distractors) + 1
+
+    def index_of(self, position: int) -> int:
+        """Index of ``position`` (of ``n_docs``) in this context (differs only when padded)."""
+        if not 0 <= position < self.n_docs:
+            raise ValueError(f"position {position} is outside [0, n_docs={self.n_docs})")
+        if self.size == self.n_docs:
+            return position
+        return round(position * (self.size - 1) / (self.n_docs - 1))
+
+    def at(self, position: int) -> list[Document]:
+        i = self.index_of(position)
+        docs = list(self.distractors)
+        docs.insert(i, self.example.gold)
+        return docs
+
+
+@dataclass
+class DocumentPool:
+    """Documents any question may borrow as distractors (other questions' passages, other facts)."""
+
+    documents: list[Document] = field(default_factory=list)
+
+    @classmethod
+    def from_examples(cls, examples: Sequence[PositionExample]) -> DocumentPool:
+        seen: set[str] = set()
+        docs: list[Document] = []
+        for ex in examples:
+            for d in (ex.gold, *ex.distractors):
+                key = _key(d)
+                if key not in seen:
+                    seen.add(key)
+                    docs.append(d)
+        return cls(docs)
+
+
+def approx_tokens(doc: Document | str) -> int:
+    """Approximate token count: ``ceil(len(title: text) / 4)``."""
+    text = doc.render() if isinstance(doc, Document) else doc
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+def _key(doc: Document) -> str:
+    return normalize(doc.render())
+
+
+def answers_in(doc: Document, answers: Sequence[str]) -> bool:
+    """True when the document contains an accepted answer (the scoring normaliser, whole words)."""
+    return match_contains(doc.render(), answers)
+
+
+# -- building contexts -----------------------------------------------------------------------------
+
+
+def _rng(seed: int, example: PositionExample, salt: str) -> random.Random:
+    return random.Random(f"ragprobe-contexts:{seed}:{salt}:{example.id}:{example.question}")
+
+
+def plan_context(
+    example: PositionExample,
+    n_docs: int,
+    seed: int = 0,
+    *,
+    pool: DocumentPool | None = None,
+    hard_negatives: Sequence[Document] = (),
+    context_tokens: int | None = None,
+) -> ContextPlan:
+    """Choose and order the distractors of one question once (seeded by ``seed`` and the question).
+
+    Preference: ``hard_negatives`` (the retriever's, in rank order), then the example's own
+    distractors (file order: in lost-in-the-middle data the hardest first), then documents borrowed
+    from ``pool`` in a seeded random order. Anything that is the gold document or contains an
+    accepted answer is skipped. The first ``n_docs - 1`` (more with ``context_tokens``) are then
+    shuffled once with the same seed.
+    """
+    if n_docs < 2:
+        raise ValueError(f"n_docs must be >= 2, got {n_docs}")
+    rng = _rng(seed, example, "order")
+    gold_key = _key(example.gold)
+    seen = {gold_key}
+    chosen: list[Document] = []
+    hard = 0
+    tokens = approx_tokens(example.gold)
+    need = n_docs - 1
+
+    def want() -> bool:
+        if len(chosen) < need:
+            return True
+        return context_tokens is not None and tokens < context_tokens
+
+    def take(doc: Document) -> None:
+        nonlocal tokens
+        key = _key(doc)
+        if key in seen or (example.gold.id is not None and doc.id == example.gold.id):
+            return
+        seen.add(key)
+        if answers_in(doc, example.answers):
+            return
+        chosen.append(doc)
+        tokens += approx_tokens(doc)
+
+    for doc in hard_negatives:
+        if len(chosen) >= need:
+            break
+        take(doc)
+    hard = len(chosen)
+    for doc in example.distractors:
+        if not want():
+            break
+        take(doc)
+    if want() and pool is not None and pool.documents:
+        _borrow(pool, _rng(seed, example, "pool"), want, take)
+    if len(chosen) < need:
+        have = f"{len(chosen)} usable distractor(s)"
+        raise DataError(
+            f"{example.where or 'example'}: question {example.question!r} has only {have} "
+            f"(documents that contain an answer are skipped) but n_docs={n_docs} needs {need}; "
+            "lower n_docs or add distractors"
+        )
+    rng.shuffle(chosen)
+    return ContextPlan(
+        example=example,
+        n_docs=n_docs,
+        distractors=tuple(chosen),
+        approx_tokens=tokens,
+        hard_negatives=hard,
+        target_tokens=context_tokens,
+    )
+
+
+def _borrow(pool: DocumentPool, rng: random.Random, want: Any, take: Any) -> None:
+    """Offer pool documents in a seeded random order until ``want()`` is satisfied."""
+    n = len(pool.documents)
+    tried: set[int] = set()
+    # Sparse random draws first (cheap on large pools), then a full permutation of what is left.
+    for _ in range(min(n, 256)):
+        if not want():
+            return
+        i = rng.randrange(n)
+        if i not in tried:
+            tried.add(i)
+            take(pool.documents[i])
+    rest = [i for i in range(n) if i not in tried]
+    rng.shuffle(rest)
+    for i in rest:
+        if not want():
+            return
+        take(pool.documents[i])
+
+
+def contexts_for(
+    example: Any,
+    n_docs: int,
+    positions: Sequence[int],
+    seed: int | None = None,
+    *,
+    pool: DocumentPool | Sequence[Any] | None = None,
+    hard_negatives: Sequence[Any] = (),
+    context_tokens: int | None = None,
+) -> Iterator[tuple[int, list[Document]]]:
+    """Yield ``(position, documents)``: gold document moved to each position, the rest unchanged.
+
+    ``example`` is a :class:`PositionExample`, a dict in the lost-in-the-middle layout
+    (``question``, ``answers``, ``ctxs``), a dict ``{question, answers, gold, distractors}``, or a
+    ``ragprobe.FactPair``. The ``n_docs - 1`` distractors are chosen and ordered once (seeded by
+    ``seed`` and the question) and are identical at every position. ``pool`` supplies extra
+    distractors (documents or strings), ``hard_negatives`` preferred ones (e.g. from a retriever);
+    ``context_tokens`` pads to an approximate length (see the module docstring).
+    """
+    ex = to_example(example)
+    if not isinstance(pool, DocumentPool) and pool is not None:
+        pool = DocumentPool([_doc(d, "pool", i) for i, d in enumerate(pool)])
+    hard = [_doc(d, "hard_negatives", i) for i, d in enumerate(hard_negatives)]
+    given: list[Any] = list(positions)
+    bad = [p for p in given if not isinstance(p, int) or isinstance(p, bool) or not 0 <= p < n_docs]
+    if bad:
+        raise ValueError(f"positions must be ints in [0, n_docs={n_docs}), got {bad!r}")
+    plan = plan_context(
+        ex,
+        n_docs,
+        0 if seed is None else seed,
+        pool=pool,
+        hard_negatives=hard,
+        context_tokens=context_tokens,
+    )
+    for p in positions:
+        yield p, plan.at(p)
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+
+def _doc(value: Any, where: str, i: int) -> Document:
+    if isinstance(value, Document):
+        return value
+    if isinstance(value, str):
+        return Document(text=value)
+    if isinstance(value, Mapping):
+        text = value.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(f"{where}[{i}]: field 'text' is missing or not a non-empty string")
+        title = value.get("title") or ""
+        if not isinstance(title, str):
+            raise DataError(
+                f"{where}[{i}]: field 'title' must be a string, got {type(title).__name__}"
+            )
+        raw_id = value.get("id")
+        return Document(text=text, title=title, id=None if raw_id is None else str(raw_id))
+    raise DataError(
+        f"{where}[{i}]: expected a document (dict with 'text', str or ragprobe.Document)"
+    )
+
+
+def _answers(value: object, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if (
+        isinstance(value, (list, tuple))
+        and value
+        and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value)
+    ):
+        out = tuple(str(v).strip() for v in value if str(v).strip())
+        if out:
+            return out
+    raise DataError(
+        f"{where}: field 'answers' must be a non-empty list of strings, got {value!r:.80}"
+    )
+
+
+def _flag(ctx: Mapping[str, Any], key: str, where: str) -> bool | None:
+    if key not in ctx or ctx[key] is None:
+        return None
+    value = ctx[key]
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1, "true", "false", "True", "False"):
+        return value in (1, "true", "True")
+    raise DataError(f"{where}: field '{key}' must be true or false, got {value!r}")
+
+
+def parse_litm(raw: object, where: str, ident: str = "") -> PositionExample:
+    """One lost-in-the-middle example (``question``, ``answers``, ``ctxs``) -> PositionExample."""
+    if not isinstance(raw, Mapping):
+        raise DataError(
+            f"{where}: expected a JSON object with question, answers and ctxs, "
+            f"got {type(raw).__name__}"
+        )
+    question = raw.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise DataError(f"{where}: field 'question' is missing or not a non-empty string")
+    if "answers" not in raw and "answer" not in raw:
+        raise DataError(f"{where}: field 'answers' is missing (a list of accepted answers)")
+    answers = _answers(raw.get("answers", raw.get("answer")), where)
+    ctxs = raw.get("ctxs")
+    if ctxs is None:
+        raise DataError(
+            f"{where}: field 'ctxs' is missing (a list of {{title, text, isgold}} documents)"
+        )
+    if not isinstance(ctxs, list) or not ctxs:
+        raise DataError(
+            f"{where}: field 'ctxs' must be a non-empty list of {{title, text, isgold}} documents"
+        )
+    docs: list[Document] = []
+    isgold: list[bool | None] = []
+    hasanswer: list[bool | None] = []
+    for i, c in enumerate(ctxs):
+        cw = f"{where}: ctxs[{i}]"
+        if not isinstance(c, Mapping):
+            raise DataError(f"{cw}: expected an object with title and text, got {type(c).__name__}")
+        docs.append(_doc(c, f"{where}: ctxs", i))
+        isgold.append(_flag(c, "isgold", cw))
+        hasanswer.append(_flag(c, "hasanswer", cw))
+    if any(g is not None for g in isgold):
+        golds = [i for i, g in enumerate(isgold) if g]
+        if not golds:
+            raise DataError(
+                f"{where}: no gold document: no ctx has isgold: true; "
+                "mark exactly one ctx as the gold passage"
+            )
+        if len(golds) > 1:
+            raise DataError(
+                f"{where}: {len(golds)} gold documents (ctxs {golds} have isgold: true); "
+                "the position probe moves exactly one gold document, so mark only one"
+            )
+    elif any(h is not None for h in hasanswer):
+        golds = [i for i, h in enumerate(hasanswer) if h]
+        if not golds:
+            raise DataError(
+                f"{where}: no gold document: no ctx has isgold: true or hasanswer: true"
+            )
+        if len(golds) > 1:
+            raise DataError(
+                f"{where}: cannot tell the gold document: the ctxs carry only 'hasanswer' and "
+                f"{len(golds)} of them have it (ctxs {golds}); add isgold: true to the one gold "
+                "passage (the others are then "
+                "left out as distractors because they contain an answer)"
+            )
+    else:
+        raise DataError(
+            f"{where}: no gold document: mark the gold ctx with isgold: true "
+            "(or hasanswer: true when it is "
+            "the only ctx that contains an answer)"
+        )
+    g = golds[0]
+    distractors = tuple(
+        d for i, d in enumerate(docs) if i != g and not hasanswer[i] and not isgold[i]
+    )
+    raw_id = raw.get("id")
+    return PositionExample(
+        question=question.strip(),
+        answers=answers,
+        gold=docs[g],
+        distractors=distractors,
+        id=str(raw_id) if raw_id is not None else ident,
+        where=where,
+    )
+
+
+def example_from_pair(pair: FactPair) -> PositionExample:
+    """A fact as a position example: forward question, the statement as the gold document."""
+    return PositionExample(
+        question=pair.forward.question,
+        answers=tuple(pair.forward.answers),
+        gold=Document(text=pair.statement, id=f"fact-{pair.id}"),
+        id=pair.id,
+        where=f"{pair.source or 'facts'}: fact {pair.id!r}",
+    )
+
+
+def to_example(value: Any, where: str = "example", ident: str = "") -> PositionExample:
+    """Coerce a PositionExample, FactPair, lost-in-the-middle dict or {question, answers, gold}."""
+    if isinstance(value, PositionExample):
+        return value
+    if isinstance(value, FactPair):
+        return example_from_pair(value)
+    if isinstance(value, Mapping) and "ctxs" not in value and "gold" in value:
+        question = value.get("question")
+        if not isinstance(question, str) or not question.strip():
+            raise DataError(f"{where}: field 'question' is missing or not a non-empty string")
+        answers = _answers(value.get("answers", value.get("answer")), where)
+        gold = _doc(value["gold"], f"{where}: gold", 0)
+        raw = value.get("distractors") or []
+        if isinstance(raw, (str, bytes)) or not isinstance(raw, Sequence):
+            raise DataError(f"{where}: field 'distractors' must be a list of documents")
+        distractors = tuple(_doc(d, f"{where}: distractors", i) for i, d in enumerate(raw))
+        raw_id = value.get("id")
+        return PositionExample(
+            question=question.strip(),
+            answers=answers,
+            gold=gold,
+            distractors=distractors,
+            id=str(raw_id) if raw_id is not None else ident,
+            where=where,
+        )
+    return parse_litm(value, where, ident)
+
+
+def _read_text(path: Path, source: str) -> str:
+    if not path.is_file():
+        raise DataError(f"{source}: data file not found (resolved to {path.resolve()})")
+    try:
+        if path.name.endswith(".gz"):
+            with gzip.open(path, "rt", encoding="utf-8") as fh:
+                return fh.read()
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise DataError(f"{source}: cannot read: {exc}") from None
+
+
+def load_litm(path: str | Path, source: str | None = None) -> list[PositionExample]:
+    """Read a lost-in-the-middle JSONL file (.jsonl or .jsonl.gz); errors name file and line."""
+    p = Path(path)
+    src = source or str(path)
+    text = _read_text(p, src)
+    examples: list[PositionExample] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{src}: line {lineno}"
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}: invalid JSON: {exc.msg} (column {exc.colno})") from None
+        examples.append(parse_litm(raw, where, ident=f"line{lineno}"))
+    if not examples:
+        raise DataError(f"{src}: no examples found (expected one JSON object per line)")
+    return examples

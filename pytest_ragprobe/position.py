@@ -1,0 +1,422 @@
+"""The position probe (lost in the middle): each question asked with its gold document everywhere.
+
+For every sampled question the distractors are chosen and ordered once
+(:mod:`pytest_ragprobe.contexts`), then the reader (the pipeline's ``generate(question,
+documents)``) is called once per position with the gold document moved there. Calls are ordered
+question-major (all positions of one question back to back), which lets readers with a prompt-prefix
+cache (llama.cpp) reuse it. Outcomes are paired per question and compared with
+:func:`pytest_ragprobe.stats.compare_positions`: drop = best edge minus worst position.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_ragprobe.contexts import (
+    ContextPlan,
+    DataError,
+    DocumentPool,
+    PositionExample,
+    answers_in,
+    example_from_pair,
+    load_litm,
+    plan_context,
+    to_example,
+)
+from pytest_ragprobe.engine import Call, CallOutcome
+from pytest_ragprobe.facts import SYNTHETIC_RE, Fact, FactPair, find_file, resolve_pairs, sample
+from pytest_ragprobe.markers import POSITION_MARK, PositionSpec, build_spec, default_positions
+from pytest_ragprobe.results import DirectionSummary, ProbeResult
+from pytest_ragprobe.reverse import MAX_EXAMPLES, settings_dict
+from pytest_ragprobe.runner import ProbeContext, ProbeError, context_for, run_sync
+from pytest_ragprobe.scoring import matcher_name, score
+from pytest_ragprobe.types import Answer, Document
+
+GENERATE_HINT = (
+    "Position tests hand the reader a fixed list of documents, so they need the reader "
+    "separately from the retriever: give the pipeline a generate(question, documents) -> str "
+    "method, or build it as "
+    "ragprobe.Pipeline(retrieve=my_retrieve, generate=my_generate) (retrieve is optional here)."
+)
+# extra documents asked of retrieve() so the gold / answer-bearing ones can be dropped
+RETRIEVER_SLACK = 5
+
+
+# -- sources ---------------------------------------------------------------------------------------
+
+
+def _is_fact_list(items: Sequence[Any]) -> bool:
+    return bool(items) and all(isinstance(i, (Fact, FactPair)) for i in items)
+
+
+def _from_pairs(pairs: Sequence[FactPair]) -> tuple[list[PositionExample], DocumentPool]:
+    examples = [example_from_pair(p) for p in pairs]
+    return examples, DocumentPool.from_examples(examples)
+
+
+def load_examples(
+    source: str | Path | Sequence[Any],
+    *,
+    seed: int = 0,
+    base_dirs: Sequence[Path] = (),
+    facts: bool = False,
+) -> tuple[list[PositionExample], DocumentPool]:
+    """Examples and the shared distractor pool from ``data=`` / ``facts=``.
+
+    ``facts=True`` reads a path as a facts file (YAML / JSON / JSONL / CSV), not as
+    lost-in-the-middle data.
+    """
+    if isinstance(source, (str, Path)):
+        text = str(source)
+        if SYNTHETIC_RE.match(text) or facts:
+            return _from_pairs(resolve_pairs(source, seed=seed, base_dirs=base_dirs))
+        path = find_file(source, base_dirs)
+        name = path.name.lower()
+        if not (name.endswith((".jsonl", ".jsonl.gz"))):
+            raise DataError(
+                f"{text}: data= expects a lost-in-the-middle JSONL file (.jsonl or .jsonl.gz) with "
+                "question, answers and ctxs per line; for a facts file (YAML / JSON / CSV) "
+                "use facts=..."
+            )
+        examples = load_litm(path, text)
+        return examples, DocumentPool.from_examples(examples)
+    items = list(source)
+    if not items:
+        raise DataError("data: the list of examples is empty")
+    if facts or _is_fact_list(items):
+        return _from_pairs(resolve_pairs(items, seed=seed, base_dirs=base_dirs))
+    examples = [to_example(e, f"data[{i}]", ident=str(i)) for i, e in enumerate(items)]
+    return examples, DocumentPool.from_examples(examples)
+
+
+# -- the probe -------------------------------------------------------------------------------------
+
+
+def _namespace(spec: PositionSpec) -> str:
+    return json.dumps({"probe": "position", "match": matcher_name(spec.match)}, sort_keys=True)
+
+
+def _row(
+    ex: PositionExample, position: int, outcome: CallOutcome, correct: bool | None, index: int
+) -> dict[str, Any]:
+    value = outcome.value
+    answer = value.text if isinstance(value, Answer) else value if isinstance(value, str) else None
+    return {
+        "id": ex.id,
+        "question": ex.question,
+        "expected": list(ex.answers),
+        "answer": answer,
+        "position": position,
+        "index": index,
+        "correct": correct,
+        "error": outcome.error,
+    }
+
+
+async def _hard_negatives(
+    ctx: ProbeContext, spec: PositionSpec, batch: Sequence[PositionExample], namespace: str
+) -> list[list[Document] | None]:
+    """The retriever's own top documents for each question (None where retrieve failed)."""
+    k = spec.n_docs - 1 + RETRIEVER_SLACK
+    outcomes = await ctx.run_calls([Call("retrieve", ex.question, k=k) for ex in batch], namespace)
+    out: list[list[Document] | None] = []
+    for ex, o in zip(batch, outcomes, strict=True):
+        if not o.ok or not isinstance(o.value, list):
+            out.append(None)
+            continue
+        out.append([d for d in o.value if not answers_in(d, ex.answers)])
+    return out
+
+
+async def run_position(
+    ctx: ProbeContext,
+    spec: PositionSpec,
+    examples: Sequence[PositionExample],
+    pool: DocumentPool | None = None,
+) -> ProbeResult:
+    from pytest_ragprobe import stats
+
+    confidence = ctx.confidence(spec)
+    seed = ctx.seed(spec)
+    ctx.adapter.require("generate", "@ragprobe.position", GENERATE_HINT)
+    if spec.distractors == "retriever":
+        ctx.adapter.require(
+            "retrieve",
+            "@ragprobe.position(distractors='retriever') (hard negatives come from the pipeline's "
+            "retriever)",
+            "Add retrieve(query, k), e.g. ragprobe.Pipeline(retrieve=..., generate=...), or use "
+            "distractors='given'.",
+        )
+    positions = list(spec.positions or default_positions(spec.n_docs))
+    edges = {positions[0], positions[-1]}
+    chosen: list[PositionExample] = sample(
+        list(examples), ctx.sample_size(spec, len(examples)), seed, "position"
+    )
+    if not chosen:
+        raise ProbeError("no questions to probe")
+
+    looks = [len(chosen)]
+    design = None
+    if ctx.sequential(spec) and len(chosen) >= 8:
+        design = stats.SequentialDesign(len(chosen), confidence=confidence)
+        looks = list(design.sizes)
+
+    outcomes_by_pos: dict[int, list[bool | None]] = {p: [] for p in positions}
+    rows: list[list[dict[str, Any]]] = []  # per question, one row per position
+    errored: list[dict[str, Any]] = []
+    plans: list[ContextPlan] = []
+    short_hard = 0
+    done = 0
+    stopped_early = False
+    namespace = _namespace(spec)
+    for look, size in enumerate(looks):
+        batch = chosen[done:size]
+        hard: list[list[Document] | None] = [[] for _ in batch]
+        if spec.distractors == "retriever":
+            hard = await _hard_negatives(ctx, spec, batch, namespace)
+        batch_plans: list[ContextPlan | None] = []
+        for ex, negatives in zip(batch, hard, strict=True):
+            if negatives is None:  # retrieve failed for this question (counted as a pipeline error)
+                batch_plans.append(None)
+                continue
+            plan = plan_context(
+                ex,
+                spec.n_docs,
+                seed,
+                pool=pool,
+                hard_negatives=negatives,
+                context_tokens=spec.context_tokens,
+            )
+            if spec.distractors == "retriever" and plan.hard_negatives < spec.n_docs - 1:
+                short_hard += 1
+            batch_plans.append(plan)
+        # Question-major: all positions of one question back to back (prefix caches reuse them).
+        calls = [
+            Call("generate", p.example.question, documents=tuple(p.at(pos)))
+            for p in batch_plans
+            if p is not None
+            for pos in positions
+        ]
+        outcomes = await ctx.run_calls(calls, namespace)
+        it = iter(outcomes)
+        for ex, maybe_plan in zip(batch, batch_plans, strict=True):
+            if maybe_plan is None:
+                for pos in positions:
+                    outcomes_by_pos[pos].append(None)
+                errored.append(
+                    {
+                        "id": ex.id,
+                        "question": ex.question,
+                        "expected": list(ex.answers),
+                        "position": None,
+                        "correct": None,
+                        "error": "retrieve failed (distractors='retriever')",
+                    }
+                )
+                continue
+            plan = maybe_plan
+            plans.append(plan)
+            q_rows: list[dict[str, Any]] = []
+            for pos in positions:
+                o = next(it)
+                ok: bool | None = None
+                if o.ok and isinstance(o.value, str):
+                    ok = score(spec.match, o.value, ex.answers)
+                elif not o.budget_exhausted:
+                    errored.append(_row(ex, pos, o, None, plan.index_of(pos)))
+                outcomes_by_pos[pos].append(ok)
+                q_rows.append(_row(ex, pos, o, ok, plan.index_of(pos)))
+            if all(r["correct"] is not None for r in q_rows):
+                rows.append(q_rows)
+        done = size
+        ctx.check_error_rate()
+        if ctx.budget_hit:
+            break
+        if design is not None and look < len(looks) - 1 and rows:
+            decision, _ = design.decide_positions(
+                outcomes_by_pos, look=look, max_drop=spec.max_drop
+            )
+            if decision != "continue":
+                stopped_early = True
+                break
+
+    if not rows:
+        raise ProbeError(
+            "no question was answered at every position "
+            + (
+                "(pipeline call budget exhausted)"
+                if ctx.budget_hit
+                else "(every question had a failed call)"
+            )
+        )
+    if design is not None:
+        decision, cmp = design.decide_positions(
+            outcomes_by_pos, look=looks.index(done), max_drop=spec.max_drop
+        )
+        verdict = "inconclusive" if decision == "continue" else decision
+    else:
+        cmp = stats.compare_positions(
+            outcomes_by_pos, max_drop=spec.max_drop, confidence=confidence
+        )
+        verdict = cmp.verdict
+
+    notes: list[str] = []
+    reason = ""
+    worst_acc = cmp.accuracy[cmp.worst]
+    if spec.min_accuracy is not None and cmp.n:
+        floor = stats.accuracy_verdict(cmp.correct[cmp.worst], cmp.n, spec.min_accuracy, confidence)
+        if floor == "fail":
+            verdict = "fail"
+            reason = (
+                f"accuracy at the worst position ({cmp.worst}) {worst_acc:.2f} is below "
+                f"min_accuracy {spec.min_accuracy:.2f}"
+            )
+        elif floor == "inconclusive" and verdict == "pass":
+            verdict = "inconclusive"
+            notes.append(
+                f"accuracy at the worst position ({cmp.worst}) {worst_acc:.2f} is not clearly "
+                f"above min_accuracy {spec.min_accuracy:.2f}"
+            )
+    if ctx.budget_hit:
+        verdict = "inconclusive" if verdict != "fail" else verdict
+        reason = reason or f"pipeline call budget exhausted after {done} of {len(chosen)} questions"
+    if stopped_early:
+        notes.append(f"sequential stopping: decided after {done} of {len(chosen)} questions")
+    if verdict == "inconclusive" and cmp.n and cmp.worst in cmp.comparisons:
+        more = stats.more_needed(
+            cmp.comparisons[cmp.worst], max_drop=spec.max_drop, confidence=confidence
+        )
+        if more:
+            notes.append(f"about {more} more questions would likely decide this")
+    if short_hard:
+        notes.append(
+            f"the retriever gave fewer than {spec.n_docs - 1} usable hard negatives for "
+            f"{short_hard} question(s); the rest came from the data's own distractors"
+        )
+    tokens = [p.approx_tokens for p in plans]
+    sizes = [p.size for p in plans]
+    if spec.context_tokens is not None and tokens and min(tokens) < spec.context_tokens:
+        short = sum(t < spec.context_tokens for t in tokens)
+        notes.append(
+            f"{short} context(s) stayed below context_tokens={spec.context_tokens} (not enough "
+            f"distractors to pad; shortest ~{min(tokens)} tokens)"
+        )
+    if verdict == "fail" and not reason:
+        reason = (
+            f"accuracy at position {cmp.worst} is {cmp.drop:.2f} below the best edge "
+            f"(position {cmp.best_edge}); "
+            f"lower bound {cmp.drop_ci[0]:.2f} > max_drop {spec.max_drop:.2f}"
+        )
+
+    examples_out = _examples(rows, edges, cmp.best_edge, cmp.worst)
+    best_vs_worst = cmp.comparisons.get(cmp.worst)
+    metrics: dict[str, Any] = {
+        "accuracy_by_position": {p: cmp.accuracy[p] for p in cmp.positions},
+        "ci_by_position": {p: list(cmp.ci[p]) for p in cmp.positions},
+        "correct_by_position": {p: cmp.correct[p] for p in cmp.positions},
+        "drop": cmp.drop,
+        "drop_ci": list(cmp.drop_ci),
+        "p_value": cmp.p_value,
+        "best_edge": cmp.best_edge,
+        "worst_position": cmp.worst,
+        "shape": cmp.shape,
+        "max_drop": spec.max_drop,
+        "confidence": confidence,
+        "n_docs": spec.n_docs,
+        "positions": list(cmp.positions),
+        "distractors": spec.distractors,
+        "approx_context_tokens": round(sum(tokens) / len(tokens)) if tokens else 0,
+        "docs_per_context": [min(sizes), max(sizes)] if sizes else [spec.n_docs, spec.n_docs],
+    }
+    if best_vs_worst is not None:
+        metrics["discordant"] = {"edge_only": best_vs_worst.n10, "worst_only": best_vs_worst.n01}
+    if spec.min_accuracy is not None:
+        metrics["min_accuracy"] = spec.min_accuracy
+    return ProbeResult(
+        nodeid=ctx.nodeid,
+        kind="position",
+        verdict=verdict,
+        n=cmp.n,
+        calls=ctx.calls,
+        cached_calls=ctx.cached_calls,
+        errors=ctx.errors,
+        metrics=metrics,
+        examples=(examples_out + errored)[:MAX_EXAMPLES],
+        settings=settings_dict(spec, confidence, seed, n_planned=len(chosen)),
+        reason=reason,
+        notes=notes,
+        duration_s=round(ctx.elapsed(), 3),
+        positions={
+            p: DirectionSummary(
+                accuracy=cmp.accuracy[p], correct=cmp.correct[p], n=cmp.n, ci=cmp.ci[p]
+            )
+            for p in cmp.positions
+        },
+    )
+
+
+def _examples(
+    rows: Sequence[Sequence[dict[str, Any]]], edges: set[int], best_edge: int, worst: int
+) -> list[dict[str, Any]]:
+    """One row per (question, position), most telling first.
+
+    Order: right at an edge but wrong in the middle (the worst position first), then other wrong
+    answers, then right ones. ``edge_correct`` = the question was right at an edge position.
+    """
+    out: list[dict[str, Any]] = []
+    for q_rows in rows:
+        edge_ok = any(r["correct"] for r in q_rows if r["position"] in edges)
+        for r in q_rows:
+            out.append({**r, "edge_correct": edge_ok})
+
+    def key(r: dict[str, Any]) -> tuple[bool, bool, bool, bool]:
+        middle_miss = r["edge_correct"] and r["correct"] is False and r["position"] not in edges
+        return (
+            not middle_miss,
+            r["correct"] is not False,
+            r["position"] != worst,
+            r["position"] == best_edge,
+        )
+
+    out.sort(key=key)
+    return out
+
+
+async def run_position_spec(ctx: ProbeContext, spec: PositionSpec) -> ProbeResult:
+    """Plugin entry point: load the spec's data (relative to ctx.base_dirs) and run the probe."""
+    seed = ctx.seed(spec)
+    if spec.data is not None:
+        examples, pool = load_examples(spec.data, seed=seed, base_dirs=ctx.base_dirs)
+    elif spec.facts is not None:
+        examples, pool = load_examples(spec.facts, seed=seed, base_dirs=ctx.base_dirs, facts=True)
+    else:  # build_spec guarantees one of them
+        raise DataError("@ragprobe.position needs data=... or facts=...")
+    return await run_position(ctx, spec, examples, pool)
+
+
+def check_position(
+    pipeline: object,
+    examples: str | Path | Sequence[Any] | None = None,
+    **mark_args: Any,
+) -> ProbeResult:
+    """Run a position probe outside the marks; returns the same result as ``ragprobe_result``.
+
+    ``examples``: a lost-in-the-middle JSONL path, ``"synthetic:N"``, or a list of example dicts /
+    ``PositionExample`` / ``ragprobe.Fact``. ``mark_args`` are the mark's arguments (``n_docs``,
+    ``positions``, ``max_drop``, ...; ``data=`` / ``facts=`` instead of ``examples`` also work).
+    """
+    args = dict(mark_args)
+    if examples is not None:
+        if "data" in args or "facts" in args:
+            raise TypeError(
+                "check_position: pass the examples either positionally or as data=/facts=, not both"
+            )
+        is_facts = not isinstance(examples, (str, Path)) and _is_fact_list(list(examples))
+        args["facts" if is_facts else "data"] = examples
+    spec = build_spec(POSITION_MARK, args)
+    assert isinstance(spec, PositionSpec)
+    ctx = context_for(pipeline)
+    return run_sync(lambda: run_position_spec(ctx, spec))
