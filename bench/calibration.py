@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pytest_ragprobe.stats import (  # noqa: E402
+from pytest_ragprobe.stats import (
     SequentialDesign,
     critical_values,
     tango_statistic,
@@ -116,7 +116,7 @@ def position_accuracy(k: int, drop: float, *, shape: str) -> npt.NDArray[np.floa
         centre = (k - 1) / 2
         for j in range(1, k - 1):
             acc[j] = 0.9 - drop * (1 - abs(j - centre) / centre * 0.5 if centre else 1)
-        acc[int(round(centre))] = 0.9 - drop
+        acc[round(centre)] = 0.9 - drop
     return acc
 
 

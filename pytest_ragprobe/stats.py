@@ -76,7 +76,7 @@ _EPS = 1e-12
 #: Absolute tolerance (in accuracy units) used by the descriptive position ``shape`` rule.
 SHAPE_TOLERANCE = 0.05
 #: ``more_needed`` gives up (returns None) above this many additional pairs.
-MAX_MORE_PAIRS = 100_000
+MAX_MORE_PAIRS = 10_000
 
 
 # --------------------------------------------------------------------------- validation
@@ -259,25 +259,33 @@ def _verdict_from_bounds(lo: float, hi: float, max_drop: float) -> Verdict:
 #: asymptotic normal / Brownian-motion values are used (the score test is close to nominal there).
 EXACT_MAX_N = 600
 _NUISANCE_POINTS = 64
+#: required_n / more_needed refine the normal approximation with exact power up to this n.
+_EXACT_N_SEARCH = 400
 
 
-def _trinomial_matrix(n: int, p10: float, p01: float) -> FloatArray:
-    """``out[i, j]`` = P(n10 = i, n01 = j) for ``n`` pairs (zero where i + j > n)."""
+@functools.lru_cache(maxsize=64)
+def _log_multinomial(n: int) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """(n10, n01, log multinomial coefficient, valid mask) on the (n+1) x (n+1) grid."""
     i = np.arange(n + 1, dtype=np.float64)
     n10, n01 = np.meshgrid(i, i, indexing="ij")
     rest = n - n10 - n01
     valid = rest >= 0
     rest = np.where(valid, rest, 0.0)
-    p00 = max(0.0, 1.0 - p10 - p01)
-    logp = (
+    coef = (
         special.gammaln(n + 1.0)
         - special.gammaln(n10 + 1.0)
         - special.gammaln(n01 + 1.0)
         - special.gammaln(rest + 1.0)
-        + special.xlogy(n10, p10)
-        + special.xlogy(n01, p01)
-        + special.xlogy(rest, p00)
     )
+    return n10, n01, np.asarray(coef, dtype=np.float64), valid
+
+
+def _trinomial_matrix(n: int, p10: float, p01: float) -> FloatArray:
+    """``out[i, j]`` = P(n10 = i, n01 = j) for ``n`` pairs (zero where i + j > n)."""
+    n10, n01, coef, valid = _log_multinomial(n)
+    rest = np.where(valid, n - n10 - n01, 0.0)
+    p00 = max(0.0, 1.0 - p10 - p01)
+    logp = coef + special.xlogy(n10, p10) + special.xlogy(n01, p01) + special.xlogy(rest, p00)
     return np.asarray(np.where(valid, np.exp(logp), 0.0), dtype=np.float64)
 
 
@@ -830,7 +838,7 @@ def _exact_n(
     if not math.isfinite(approx) or approx > 1e7:
         raise ValueError("the requested decision is out of reach (drop too close to max_drop)")
     n = max(1, math.ceil(approx))
-    if n > 2000:  # the normal approximation is accurate here; exact sums get expensive
+    if n > _EXACT_N_SEARCH:  # the normal approximation is accurate here; exact sums get costly
         return n
 
     def pw(m: int) -> float:
@@ -838,14 +846,18 @@ def _exact_n(
             m, p10=p10, p01=p01, max_drop=max_drop, confidence=confidence, side=side
         )
 
-    # Power is saw-toothed in n (discreteness): walk to the smallest n at which it is reached
-    # and stays reached for the next few sizes.
-    while n > 1 and pw(n - 1) >= power:
-        n -= 1
-    for _ in range(4 * n + 100):
-        if all(pw(m) >= power for m in (n, n + 1, n + 2)):
-            return n
+    # Refine with the exact power (saw-toothed in n because of discreteness): step down while
+    # the smaller size still reaches it, else step up until it is reached (both bounded).
+    if pw(n) >= power:
+        for _ in range(10):
+            if n <= 1 or pw(n - 1) < power:
+                break
+            n -= 1
+        return n
+    for _ in range(max(20, n // 2)):
         n += 1
+        if pw(n) >= power:
+            return n
     return n
 
 
