@@ -33,7 +33,8 @@ def headline(r: ProbeResult) -> str:
     if r.kind == "position" and "drop" in m:
         return (
             f"{name}: best edge {m.get('best_edge')} vs worst position {m.get('worst_position')}, "
-            f"drop {m['drop']:+.2f} (max_drop {m['max_drop']:.2f}, n={r.n}, shape {m.get('shape', '?')})"
+            f"drop {m['drop']:+.2f} (max_drop {m['max_drop']:.2f}, n={r.n}, "
+            f"shape {m.get('shape', '?')})"
         )
     return name
 
@@ -69,16 +70,31 @@ def _position_table(r: ProbeResult) -> list[str]:
     conf = m.get("confidence", 0.95)
     lines = [f"  {'position':<8} {'accuracy':>8}  {'correct':>9}  {f'{conf:.0%} CI':>14}  chart"]
     for pos, summary in sorted((r.positions or {}).items()):
+        mark = (
+            "  <- best edge"
+            if pos == m.get("best_edge")
+            else "  <- worst"
+            if pos == m.get("worst_position")
+            else ""
+        )
         lines.append(
             f"  {pos:<8} {summary.accuracy:>8.2f}  {f'{summary.correct}/{summary.n}':>9}  "
-            f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}"
+            f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}{mark}"
         )
     if "drop_ci" in m:
         lo, hi = m["drop_ci"]
+        best, worst = m.get("best_edge"), m.get("worst_position")
         lines.append(
-            f"  drop {m['drop']:+.2f} (position {m.get('best_edge')} vs {m.get('worst_position')}), "
-            f"bounds [{lo:+.2f}, {hi:+.2f}] vs max_drop {m['max_drop']:.2f}; "
-            f"Holm-adjusted McNemar p = {m['p_value']:.4g}"
+            f"  drop {m['drop']:+.2f} (position {best} vs {worst}), one-sided {conf:.0%} bounds "
+            f"[{lo:+.2f}, {hi:+.2f}] vs max_drop {m['max_drop']:.2f}"
+        )
+        lines.append(f"  Holm-adjusted exact McNemar p = {m['p_value']:.4g}")
+    if "n_docs" in m:
+        sizes = m.get("docs_per_context") or [m["n_docs"], m["n_docs"]]
+        docs = f"{sizes[0]}" if sizes[0] == sizes[1] else f"{sizes[0]}-{sizes[1]}"
+        lines.append(
+            f"  {docs} documents per context ({m.get('distractors', 'given')} distractors, "
+            f"~{m.get('approx_context_tokens', '?')} tokens)"
         )
     return lines
 
@@ -95,9 +111,17 @@ def _examples(r: ProbeResult, limit: int) -> list[str]:
             lines.append(f"  - {e['question']!r}{fwd}{miss}")
             lines.append(f"      expected {' | '.join(e['expected'])!r}, got {e.get('answer')!r}")
     else:
-        worst = [e for e in r.examples if e.get("edge_correct") and e.get("correct") is False][:limit]
+        pos = r.metrics.get("positions") or sorted(r.positions or {})
+        edges = {pos[0], pos[-1]} if pos else set()
+        wrong = [e for e in r.examples if e.get("correct") is False]
+        middle = [e for e in wrong if e.get("edge_correct") and e.get("position") not in edges]
+        worst = (middle or wrong)[:limit]
         if worst:
-            lines.append("worst examples (right at an edge, wrong in the middle):")
+            lines.append(
+                "worst examples (right at an edge, wrong in the middle):"
+                if middle
+                else "worst examples (answered wrong):"
+            )
         for e in worst:
             lines.append(f"  - {e['question']!r} (gold at position {e.get('position')})")
             lines.append(f"      expected {' | '.join(e['expected'])!r}, got {e.get('answer')!r}")
