@@ -251,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"ragprobe calibration: n = {N_PAIRS} pairs/questions, confidence = {CONFIDENCE}, "
         f"max_drop = {m}, {sims} runs per cell, sequential = {LOOKS} looks "
-        "(Lan-DeMets O'Brien-Fleming spending), rates ± Monte Carlo SE"
+        f"(alpha spending: {'Hwang-Shih-DeCani gamma=' if not isinstance(SPENDING, str) else ''}"
+        f"{SPENDING}), rates ± Monte Carlo SE"
     )
     print(
         f"targets: FAIL@0 <= 0.01, FAIL@max_drop <= {1 - CONFIDENCE:.2f}, "
