@@ -1,4 +1,11 @@
-"""xdist controller hooks, registered only when xdist is active (method names match xdist hookspecs)."""
+"""xdist controller hooks, registered only when xdist is active (method names match xdist
+hookspecs).
+
+Workers run probes and ship each result on its TestReport (``session.REPORT_ATTR``); only the
+controller writes report files and the terminal summary. The run-wide ``--ragprobe-budget`` is split
+between the workers here (``Budget`` is per process): worker ``gwI`` of ``N`` gets ``budget // N``
+calls, plus one for the first ``budget % N`` workers, so the shares add up to the budget exactly.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,25 @@ import pytest
 from pytest_ragprobe import _config
 
 
+def budget_share(budget: int, workers: int, index: int) -> int:
+    workers = max(1, workers)
+    return budget // workers + (1 if index < budget % workers else 0)
+
+
+def _worker_count(config: pytest.Config) -> int:
+    value = getattr(config.option, "numprocesses", None)
+    if isinstance(value, int) and value > 0:
+        return value
+    specs = getattr(config.option, "tx", None) or []
+    return max(1, len(specs))
+
+
+def _worker_index(node: Any) -> int:
+    gateway_id = str(getattr(getattr(node, "gateway", None), "id", "") or "")
+    digits = gateway_id.removeprefix("gw")
+    return int(digits) if digits.isdigit() else 0
+
+
 class XdistHooks:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
@@ -16,6 +42,6 @@ class XdistHooks:
     def pytest_configure_node(self, node: Any) -> None:
         cfg = self.config.stash[_config.CONFIG_KEY]
         if cfg.budget is not None:
-            # Each worker gets an equal share so the run as a whole stays within --ragprobe-budget.
-            workers = max(1, int(getattr(self.config.option, "numprocesses", 1) or 1))
-            node.workerinput["ragprobe_budget_share"] = max(1, cfg.budget // workers)
+            workers = _worker_count(self.config)
+            share = budget_share(cfg.budget, workers, _worker_index(node) % workers)
+            node.workerinput["ragprobe_budget_share"] = share

@@ -1,11 +1,151 @@
-"""Progress reporting for running probes (filled in by the run-engine work)."""
+"""Progress of running probes, through pytest's terminal reporter.
+
+* On a terminal (and not in an xdist worker, and without ``--ragprobe-no-progress``): one live line
+  per running probe, ``ragprobe <test>: 120/400 calls, 2 errors, 35.1 calls/s, ETA 8s``, redrawn at
+  most ten times a second on its own line (pytest's own output resumes on the next line; the line's
+  final state stays as a record of the probe's calls). Writes suspend output capturing, like
+  pytest's live logging.
+* Without a terminal (CI, pipes, pytester): no per-call output at all.
+* With ``-v`` (also under xdist, on the controller): one line per finished probe after its result.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+import time
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+if TYPE_CHECKING:
+    from pytest_ragprobe.engine import EngineStats
+
+MIN_INTERVAL = 0.1
+
+
+def _fmt_seconds(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def status_line(name: str, done: int, total: int, stats: EngineStats, *, earlier: int = 0) -> str:
+    """The text of a live progress line (pure, for tests)."""
+    parts = [f"{earlier + done}/{earlier + total} calls"]
+    if stats.cached:
+        parts.append(f"{stats.cached} cached")
+    parts.append(f"{stats.errors} error" + ("" if stats.errors == 1 else "s"))
+    if stats.retries:
+        parts.append(f"{stats.retries} retried")
+    parts.append(f"{stats.rate:.1f} calls/s")
+    if done >= total:
+        parts.append(f"done in {_fmt_seconds(stats.elapsed)}")
+    else:
+        eta = stats.eta
+        parts.append("ETA ?" if eta is None else f"ETA {_fmt_seconds(eta)}")
+    return f"ragprobe {name}: " + ", ".join(parts)
+
+
+class LiveLine:
+    """The engine's progress callback for one probe: redraws a single terminal line."""
+
+    def __init__(self, reporter: Any, capture: Any, nodeid: str) -> None:
+        self.reporter = reporter
+        self.capture = capture
+        self.name = nodeid.rsplit("::", 1)[-1]
+        self._last = 0.0
+        self._started = False
+        self._lock = threading.Lock()
+        self._earlier = 0  # calls of earlier batches of this probe (sequential looks)
+        self._batch_total = -1
+
+    def __call__(self, done: int, total: int, stats: EngineStats) -> None:
+        now = time.monotonic()
+        finished = done >= total
+        if not finished and now - self._last < MIN_INTERVAL:
+            return
+        with self._lock:
+            self._last = now
+            line = status_line(self.name, done, total, stats, earlier=self._earlier)
+            try:
+                with self._suspended():
+                    if not self._started:
+                        self.reporter.ensure_newline()  # pytest re-prints the file name after us
+                        self._started = True
+                    self.reporter.rewrite(line, erase=True)
+                    self.reporter.flush()
+            except Exception:  # progress must never break a run (closed terminal, odd reporter)
+                return
+            if finished:
+                self._earlier += total
+
+    def _suspended(self) -> Any:
+        if self.capture is None:
+            return nullcontext()
+        return self.capture.global_and_fixture_disabled()
+
 
 def make_progress(config: pytest.Config, nodeid: str) -> Any:
-    return None
+    """The engine's progress callback ``(done, total, stats)`` for one probe, or None for no live
+    line."""
+    if hasattr(config, "workerinput"):
+        return None  # xdist workers have no terminal; the controller prints results
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or not _isatty(reporter):
+        return None
+    if getattr(config.option, "verbose", 0) < 0:  # -q -q: keep it quiet
+        return None
+    return LiveLine(reporter, config.pluginmanager.get_plugin("capturemanager"), nodeid)
+
+
+def _isatty(reporter: Any) -> bool:
+    flag = getattr(reporter, "isatty", False)
+    try:
+        return bool(flag() if callable(flag) else flag)
+    except Exception:
+        return False
+
+
+def finished_line(data: dict[str, Any]) -> str:
+    """One line for a finished probe (``-v``): verdict, sample size, calls, errors, time."""
+    bits = [
+        str(data.get("verdict", "?")).upper(),
+        f"n={data.get('n', 0)}",
+        f"calls={data.get('calls', 0)}",
+    ]
+    if data.get("cached_calls"):
+        bits.append(f"cached={data['cached_calls']}")
+    bits.append(f"errors={data.get('errors', 0)}")
+    bits.append(f"{float(data.get('duration_s') or 0.0):.1f}s")
+    drop = (data.get("metrics") or {}).get("drop")
+    if isinstance(drop, (int, float)):
+        bits.append(f"drop={drop:+.3f}")
+    return "    ragprobe: " + " ".join(bits)
+
+
+class ProgressHooks:
+    """Controller-side hook: with ``-v``, one line per finished probe, after pytest's own result
+    line."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "ragprobe", None)
+        if not isinstance(data, dict) or getattr(self.config.option, "verbose", 0) <= 0:
+            return
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        reporter.ensure_newline()
+        reporter.write(finished_line(data))
+        reporter.currentfspath = (
+            -2
+        )  # like pytest after a verbose result: the next write starts a new line

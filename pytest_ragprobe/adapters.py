@@ -1,0 +1,364 @@
+"""HTTP adapters: a RAG service behind JSON endpoints, and any OpenAI-compatible chat server as a
+reader.
+
+Both are async (``httpx.AsyncClient``), carry ``name``/``version`` (their cache identity) and leave
+retries, timeouts per call and concurrency to the run engine: they raise ``httpx.HTTPStatusError``
+for non-2xx responses (the engine retries 429/5xx, honouring ``Retry-After``) and
+:class:`MalformedResponseError` (a ``PipelineOutputError``) when a body is not the documented JSON,
+naming the URL. Each event loop gets its own client; the engine closes it when a probe's calls are
+done.
+
+httpx is imported lazily, so importing this module (and ``pytest --help``) stays light.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pytest_ragprobe.types import Answer, Document, PipelineOutputError, to_answer, to_documents
+
+if TYPE_CHECKING:
+    import httpx
+
+DEFAULT_PROMPT = (
+    "Answer the question using only the documents below. Reply with the answer only, as briefly as "
+    "possible.\n\n{context}\n\nQuestion: {question}\nAnswer:"
+)
+
+
+class MalformedResponseError(PipelineOutputError):
+    """A response body is not the JSON an endpoint documents. ``cause`` names the URL
+    (groupable)."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        self.cause = f"malformed response from {url}"
+        super().__init__(f"{self.cause}: {detail}")
+
+
+_SSL_CONTEXT: Any = None
+
+
+def _ssl_context() -> Any:
+    """One verifying SSL context per process (building one costs ~0.2 s; clients are made per loop)."""
+    global _SSL_CONTEXT
+    if _SSL_CONTEXT is None:
+        import ssl
+
+        try:
+            import certifi
+
+            _SSL_CONTEXT = ssl.create_default_context(cafile=certifi.where())
+        except ImportError:
+            _SSL_CONTEXT = ssl.create_default_context()
+    return _SSL_CONTEXT
+
+
+class _LoopBoundClient:
+    """Holds one ``httpx.AsyncClient`` per running event loop (a client must not cross loops)."""
+
+    def __init__(
+        self,
+        *,
+        headers: Mapping[str, str] | None,
+        auth: Any,
+        timeout: float | None,
+        verify: bool,
+        max_connections: int,
+    ) -> None:
+        self._headers = dict(headers or {})
+        self._auth = auth
+        self._timeout = timeout
+        self._verify = verify
+        self._max_connections = max_connections
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _get_client(self) -> httpx.AsyncClient:
+        import httpx
+
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop or self._client.is_closed:
+            self._client = httpx.AsyncClient(
+                headers=self._headers,
+                auth=self._auth,
+                timeout=httpx.Timeout(self._timeout),
+                verify=_ssl_context() if self._verify else False,
+                limits=httpx.Limits(
+                    max_connections=self._max_connections,
+                    max_keepalive_connections=self._max_connections,
+                ),
+                follow_redirects=True,
+            )
+            self._loop = loop
+        return self._client
+
+    async def _post_json(self, url: str, payload: Any) -> Any:
+        response = await self._get_client().post(url, json=payload)
+        response.raise_for_status()
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise MalformedResponseError(
+                url, f"not JSON ({exc.__class__.__name__}): {response.text[:120]!r}"
+            ) from None
+
+    async def aclose(self) -> None:
+        """Close the client of the current loop (a new one is made on the next call)."""
+        client, self._client, self._loop = self._client, None, None
+        if client is not None and not client.is_closed:
+            with contextlib.suppress(RuntimeError):  # made in a loop that is gone: drop it
+                await client.aclose()
+
+    async def _ragprobe_release(self) -> None:
+        await self.aclose()
+
+    async def __aenter__(self) -> _LoopBoundClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def _join(base: str, path: str) -> str:
+    if not path:
+        return base
+    if path.startswith(("http://", "https://")):
+        return path
+    return base.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _docs_payload(documents: Sequence[Document]) -> list[dict[str, Any]]:
+    return [d.to_dict() for d in documents]
+
+
+class HTTPPipeline(_LoopBoundClient):
+    """A RAG service reached over HTTP, JSON in and out.
+
+    ``HTTPPipeline("http://localhost:8000", headers={"X-Key": "..."})`` POSTs
+    ``{"question": "..."}`` to ``url + answer_path`` and expects ``{"answer": "..."}`` or ``{"text":
+    "..."}``, optionally with ``"documents": [{"text", "title", "id", "metadata"} | "plain text",
+    ...]`` (the retrieved passages, which enables retrieval-vs-reading attribution); a bare JSON
+    string is accepted too.
+
+    Optional endpoints, enabled by giving their path (``None`` = the capability is absent):
+
+    * ``retrieve_path``: ``{"query": q, "k": k}`` -> ``{"documents": [...]}`` or a JSON list;
+    * ``generate_path``: ``{"question": q, "documents": [...]}`` -> ``{"answer"|"text": ...}``
+      (needed by position probes);
+    * ``index_path``: ``{"documents": [...]}`` -> anything (needed by ``facts="synthetic:N"``).
+
+    ``answer_path=None`` with retrieve and generate set answers as ``generate(q, retrieve(q,
+    top_k))``.
+    ``auth`` is anything httpx accepts (``("user", "pass")``, an ``httpx.Auth``). ``timeout`` is
+    httpx's own per-request timeout (default: none; the engine's ``--ragprobe-timeout`` applies per
+    call anyway).
+    ``name`` defaults to the URL; change ``version`` whenever the service's behaviour changes, so
+    cached answers are not reused (see ``pytest_ragprobe.cache``).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        answer_path: str | None = "/answer",
+        retrieve_path: str | None = None,
+        generate_path: str | None = None,
+        index_path: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: Any = None,
+        timeout: float | None = None,
+        verify: bool = True,
+        max_connections: int = 100,
+        name: str | None = None,
+        version: str = "",
+        top_k: int = 5,
+    ) -> None:
+        super().__init__(
+            headers=headers,
+            auth=auth,
+            timeout=timeout,
+            verify=verify,
+            max_connections=max_connections,
+        )
+        self.url = url
+        self.name = name or f"http:{url.rstrip('/')}"
+        self.version = version
+        self.top_k = top_k
+        self.answer_url = None if answer_path is None else _join(url, answer_path)
+        self.retrieve_url = None if retrieve_path is None else _join(url, retrieve_path)
+        self.generate_url = None if generate_path is None else _join(url, generate_path)
+        self.index_url = None if index_path is None else _join(url, index_path)
+        # Capabilities the service does not offer are hidden (the adapter looks for callables).
+        for capability, endpoint in (
+            ("retrieve", self.retrieve_url),
+            ("generate", self.generate_url),
+            ("index", self.index_url),
+        ):
+            if endpoint is None:
+                setattr(self, capability, None)
+        if self.answer_url is None and (self.retrieve_url is None or self.generate_url is None):
+            self.answer = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"HTTPPipeline({self.url!r}, name={self.name!r}, version={self.version!r})"
+
+    async def answer(self, question: str) -> Answer:
+        if self.answer_url is None:
+            docs = await self.retrieve(question, self.top_k)
+            return Answer(text=await self.generate(question, docs), documents=tuple(docs))
+        url = self.answer_url
+        data = await self._post_json(url, {"question": question})
+        try:
+            return to_answer(data, where=url)
+        except PipelineOutputError as exc:
+            raise MalformedResponseError(url, str(exc).removeprefix(f"{url}: ")) from None
+
+    async def retrieve(self, query: str, k: int) -> list[Document]:
+        url = self.retrieve_url
+        if url is None:
+            raise NotImplementedError("HTTPPipeline has no retrieve_path")
+        data = await self._post_json(url, {"query": query, "k": k})
+        if isinstance(data, Mapping):
+            data = data.get("documents", data.get("contexts"))
+        try:
+            return to_documents(data, where=url)
+        except PipelineOutputError as exc:
+            raise MalformedResponseError(url, str(exc).removeprefix(f"{url}: ")) from None
+
+    async def generate(self, question: str, documents: Sequence[Document]) -> str:
+        url = self.generate_url
+        if url is None:
+            raise NotImplementedError("HTTPPipeline has no generate_path")
+        data = await self._post_json(
+            url, {"question": question, "documents": _docs_payload(documents)}
+        )
+        try:
+            return to_answer(data, where=url).text
+        except PipelineOutputError as exc:
+            raise MalformedResponseError(url, str(exc).removeprefix(f"{url}: ")) from None
+
+    async def index(self, documents: Sequence[Document]) -> None:
+        url = self.index_url
+        if url is None:
+            raise NotImplementedError("HTTPPipeline has no index_path")
+        await self._post_json(url, {"documents": _docs_payload(documents)})
+
+
+def render_context(documents: Sequence[Document]) -> str:
+    """Documents as numbered passages, the layout of the lost-in-the-middle experiments."""
+    return "\n\n".join(f"Document [{i}] {d.render()}" for i, d in enumerate(documents, 1))
+
+
+class OpenAIGenerator(_LoopBoundClient):
+    """The reader of a pipeline: any OpenAI-compatible chat-completions server (OpenAI, vLLM,
+    llama.cpp server, Ollama, LM Studio, ...).
+
+    ``generate(question, documents)`` sends ``prompt.format(question=..., context=...)``
+    (``context`` = numbered passages) as one user message (after ``system`` if given) to ``base_url
+    + "/chat/completions"`` with ``model``, ``temperature`` (default 0: greedy, repeatable) and
+    ``max_tokens``, and returns
+    ``choices[0].message.content``. ``api_key`` defaults to ``$OPENAI_API_KEY`` (sent as a Bearer
+    token; never part of the cache key). Use it as the ``generate`` of a pipeline, e.g.
+    ``ragprobe.Pipeline(retrieve=my_search, generate=OpenAIGenerator("http://localhost:8080/v1",
+    "gemma"))``, or directly as the pipeline of position probes (which only need ``generate``).
+
+    Cache identity: ``name`` (default ``openai:MODEL@BASE_URL``) plus ``version``, which folds in a
+    hash of the prompt, system message, temperature and max_tokens, so changing any of them
+    invalidates cached answers; add your own ``version`` text when the served model changes under
+    the same name.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        temperature: float = 0.0,
+        max_tokens: int = 256,
+        prompt: str = DEFAULT_PROMPT,
+        system: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        verify: bool = True,
+        max_connections: int = 100,
+        extra_body: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        version: str = "",
+    ) -> None:
+        if "{question}" not in prompt:
+            raise ValueError(
+                "OpenAIGenerator: prompt must contain {question} (and usually {context})"
+            )
+        key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        all_headers = dict(headers or {})
+        if key:
+            all_headers.setdefault("Authorization", f"Bearer {key}")
+        super().__init__(
+            headers=all_headers,
+            auth=None,
+            timeout=timeout,
+            verify=verify,
+            max_connections=max_connections,
+        )
+        self.base_url = base_url.rstrip("/")
+        self.url = self.base_url + "/chat/completions"
+        self.model = model
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.prompt = prompt
+        self.system = system
+        self.extra_body = dict(extra_body or {})
+        self.name = name or f"openai:{model}@{self.base_url}"
+        settings = json.dumps(
+            [prompt, system, temperature, max_tokens, self.extra_body], sort_keys=True, default=repr
+        )
+        digest = hashlib.sha256(settings.encode("utf-8")).hexdigest()[:12]
+        self.version = f"{version}+{digest}" if version else digest
+
+    def __repr__(self) -> str:
+        return f"OpenAIGenerator({self.base_url!r}, {self.model!r})"
+
+    def messages(self, question: str, documents: Sequence[Document]) -> list[dict[str, str]]:
+        content = self.prompt.format(question=question, context=render_context(documents))
+        out = [{"role": "system", "content": self.system}] if self.system else []
+        return [*out, {"role": "user", "content": content}]
+
+    async def generate(self, question: str, documents: Sequence[Document]) -> str:
+        body = {
+            **self.extra_body,
+            "model": self.model,
+            "messages": self.messages(question, documents),
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
+        data = await self._post_json(self.url, body)
+        try:
+            content = data["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError):
+            raise MalformedResponseError(
+                self.url, f"expected choices[0].message.content, got {str(data)[:120]!r}"
+            ) from None
+        if not isinstance(content, str):
+            raise MalformedResponseError(
+                self.url, f"message content is {type(content).__name__}, not text"
+            )
+        return content.strip()
+
+
+__all__ = [
+    "DEFAULT_PROMPT",
+    "HTTPPipeline",
+    "MalformedResponseError",
+    "OpenAIGenerator",
+    "render_context",
+]

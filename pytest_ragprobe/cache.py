@@ -1,0 +1,200 @@
+"""Answer cache: one small JSON file per pipeline call, so a rerun with unchanged inputs calls
+nothing.
+
+Location: ``.ragprobe_cache/`` in the rootdir by default (``--ragprobe-cache=DIR`` / ini
+``ragprobe_cache``), laid out as ``DIR/answers/v1/ab/abcdef….json``.
+
+Key: a SHA-256 of the pipeline identity (``PipelineAdapter.identity``: the pipeline's ``name`` or
+its qualified class/function name, plus its ``version`` string), the probe namespace (probe settings
+that change what an answer means, e.g. the matcher), the call kind (answer / generate / retrieve)
+and its inputs (question, documents, k).
+
+Invalidation:
+* bump the pipeline's ``version`` (``ragprobe.Pipeline(..., version="2")``, a ``version`` attribute
+  on your object, ``HTTPPipeline(..., version=...)``): every key changes;
+* run with ``--ragprobe-no-cache`` (nothing read or written);
+* delete the directory (``rm -rf .ragprobe_cache``).
+The cache cannot see changes inside your pipeline (a new model, a re-built index) unless ``version``
+says so.
+
+Safety: only successful results are stored (errors never are). Each entry is written to a temp file
+in the same directory and moved into place with ``os.replace``, so concurrent writers (xdist
+workers, parallel CI jobs on a shared disk) never produce a torn file; at worst two writers store
+the same answer twice. An entry that cannot be read or parsed is treated as a miss and rewritten;
+cache I/O errors never fail a run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_ragprobe.types import Answer, Document
+
+if TYPE_CHECKING:
+    from pytest_ragprobe.engine import Call, Value
+
+FORMAT = 1
+_README = (
+    "pytest-ragprobe answer cache. Safe to delete at any time "
+    "(or run pytest with --ragprobe-no-cache).\n"
+    "Entries are keyed by pipeline identity + version, probe settings and call inputs.\n"
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    value: Value
+
+
+def _encode_doc(doc: Document) -> dict[str, Any]:
+    return {"text": doc.text, "title": doc.title, "id": doc.id, "metadata": dict(doc.metadata)}
+
+
+def _decode_doc(data: Any) -> Document:
+    if not isinstance(data, Mapping) or not isinstance(data.get("text"), str):
+        raise ValueError("bad document")
+    meta = data.get("metadata") or {}
+    if not isinstance(meta, Mapping):
+        raise ValueError("bad metadata")
+    raw_id = data.get("id")
+    return Document(
+        text=data["text"],
+        title=str(data.get("title") or ""),
+        id=None if raw_id is None else str(raw_id),
+        metadata=dict(meta),
+    )
+
+
+def encode_value(value: Value) -> dict[str, Any]:
+    if isinstance(value, Answer):
+        return {
+            "type": "answer",
+            "text": value.text,
+            "documents": [_encode_doc(d) for d in value.documents],
+        }
+    if isinstance(value, str):
+        return {"type": "text", "text": value}
+    return {"type": "documents", "documents": [_encode_doc(d) for d in value]}
+
+
+def decode_value(data: Any) -> Value:
+    if not isinstance(data, Mapping):
+        raise ValueError("bad value")
+    kind = data.get("type")
+    if (
+        kind == "answer"
+        and isinstance(data.get("text"), str)
+        and isinstance(data.get("documents"), list)
+    ):
+        return Answer(text=data["text"], documents=tuple(_decode_doc(d) for d in data["documents"]))
+    if kind == "text" and isinstance(data.get("text"), str):
+        return str(data["text"])
+    if kind == "documents" and isinstance(data.get("documents"), list):
+        return [_decode_doc(d) for d in data["documents"]]
+    raise ValueError(f"unknown cached value type {kind!r}")
+
+
+class AnswerCache:
+    """File-per-key cache for one (pipeline identity, namespace). Never raises on I/O trouble."""
+
+    def __init__(self, root: Path, identity: str, namespace: str = "") -> None:
+        self.root = Path(root)
+        self.dir = self.root / "answers" / f"v{FORMAT}"
+        self.identity = identity
+        self.namespace = namespace
+        self.writable = True
+        self.hits = 0
+        self.misses = 0
+        self.corrupt = 0
+
+    def key(self, call: Call) -> str:
+        payload = {
+            "format": FORMAT,
+            "pipeline": self.identity,
+            "namespace": self.namespace,
+            "kind": call.kind,
+            "question": call.question,
+            "documents": [_encode_doc(d) for d in call.documents],
+            "k": call.k,
+        }
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=repr)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def path(self, key: str) -> Path:
+        return self.dir / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> Hit | None:
+        try:
+            raw = self.path(key).read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, dict) or data.get("key") != key:
+                raise ValueError("key mismatch")
+            hit = Hit(decode_value(data["value"]))
+        except (ValueError, KeyError, TypeError, RecursionError):
+            self.corrupt += 1  # ignored now, overwritten by the next successful call
+            self.misses += 1
+            return None
+        self.hits += 1
+        return hit
+
+    def put(self, key: str, call: Call, value: Value) -> bool:
+        """Store a successful result atomically; False when it could not be stored (never
+        raises)."""
+        if not self.writable:
+            return False
+        try:
+            text = json.dumps(
+                {
+                    "key": key,
+                    "pipeline": self.identity,
+                    "kind": call.kind,
+                    "question": call.question,
+                    "value": encode_value(value),
+                },
+                ensure_ascii=False,
+            )
+        except (TypeError, ValueError):  # metadata that JSON cannot hold: just do not cache it
+            return False
+        target = self.path(key)
+        try:
+            if not self.root.exists():
+                self.root.mkdir(parents=True, exist_ok=True)
+                _write_markers(self.root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{key[:8]}.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            self.writable = False  # read-only or full disk: carry on uncached
+            return False
+        return True
+
+
+def _write_markers(root: Path) -> None:
+    for name, text in (
+        (".gitignore", "# created by pytest-ragprobe\n*\n"),
+        ("README.md", _README),
+        (
+            "CACHEDIR.TAG",
+            "Signature: 8a477f597d28d172789f06886806bc55\n# pytest-ragprobe answer cache\n",
+        ),
+    ):
+        with contextlib.suppress(OSError):
+            (root / name).write_text(text, encoding="utf-8")
