@@ -1,16 +1,474 @@
-"""HTML report rendering (jinja2, loaded lazily)."""
+"""HTML report: one self-contained page (inline CSS + inline SVG, no scripts, no external assets).
+
+The page is rendered by jinja2 (imported lazily) with autoescaping on: every string that comes from a
+pipeline or a data file (questions, answers, node ids, reasons) is untrusted. Chart geometry is computed
+here, in plain Python, so the templates only place ready-made numbers.
+"""
 
 from __future__ import annotations
 
-from pytest_ragprobe.render import explain
-from pytest_ragprobe.results import Report
+import functools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pytest_ragprobe.reporting import overall_verdict, probe_anchor
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from pytest_ragprobe.results import ProbeResult, Report
+
+EXAMPLE_ROWS = 10
+TEXT_LIMIT = 300
+VERDICT_LABEL = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "inconclusive": "INCONCLUSIVE",
+    "error": "ERROR",
+    "empty": "NO PROBES",
+}
+
+
+# -- formatting filters --------------------------------------------------------------------------------
+def fmt_num(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    return f"{float(value):.{digits}f}"
+
+
+def fmt_signed(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    return f"{float(value):+.{digits}f}"
+
+
+def fmt_pct(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{float(value):.0%}"
+
+
+def fmt_p(value: Any) -> str:
+    if value is None:
+        return "–"
+    v = float(value)
+    return "< 0.001" if v < 0.001 else f"{v:.3g}"
+
+
+def fmt_ci(ci: Any) -> str:
+    if not ci:
+        return "–"
+    lo, hi = ci
+    return f"[{float(lo):.2f}, {float(hi):.2f}]"
+
+
+def clip_text(value: Any, limit: int = TEXT_LIMIT) -> str:
+    if value is None:
+        return ""
+    text = " | ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- chart geometry ------------------------------------------------------------------------------------
+@dataclass
+class Scale:
+    """Linear map from a data domain onto a pixel range."""
+
+    d0: float
+    d1: float
+    r0: float
+    r1: float
+
+    def __call__(self, v: float) -> float:
+        span = self.d1 - self.d0 or 1.0
+        return round(self.r0 + (v - self.d0) / span * (self.r1 - self.r0), 1)
+
+
+@dataclass
+class Tick:
+    pos: float
+    label: str
+
+
+@dataclass
+class BarRow:
+    label: str
+    cls: str
+    y: float
+    height: float
+    x0: float
+    x1: float
+    lo: float
+    hi: float
+    value: str
+    title: str
+
+
+@dataclass
+class AccuracyBars:
+    """Forward vs reverse accuracy, horizontal bars with CI whiskers (0..1)."""
+
+    width: int
+    height: int
+    plot_left: float
+    plot_right: float
+    plot_top: float
+    plot_bottom: float
+    rows: list[BarRow]
+    ticks: list[Tick]
+    label: str
+
+
+@dataclass
+class DropChart:
+    """The observed drop with its interval on an axis, against the max_drop threshold and zero."""
+
+    width: int
+    height: int
+    axis_y: float
+    x_zero: float
+    x_max_drop: float
+    x_drop: float
+    x_lo: float
+    x_hi: float
+    lo_clipped: bool
+    hi_clipped: bool
+    ticks: list[Tick]
+    max_drop_label: str
+    label: str
+    exceeds: bool
+
+
+@dataclass
+class Point:
+    pos: int
+    x: float
+    y: float
+    title: str
+    worst: bool = False
+    edge: bool = False
+
+
+@dataclass
+class PositionChart:
+    """Accuracy by gold position: line + CI band + the best-edge-minus-max_drop reference."""
+
+    width: int
+    height: int
+    plot_left: float
+    plot_right: float
+    plot_top: float
+    plot_bottom: float
+    points: list[Point]
+    line: str
+    band: str
+    x_ticks: list[Tick]
+    y_ticks: list[Tick]
+    ref_y: float | None
+    ref_label: str
+    label: str
+
+
+@dataclass
+class Row:
+    """One line of a per-direction / per-position table."""
+
+    label: str
+    accuracy: float
+    correct: int
+    n: int
+    ci: tuple[float, float]
+    highlight: str = ""
+
+
+@dataclass
+class ProbeView:
+    result: ProbeResult
+    anchor: str
+    verdict_label: str
+    rows: list[Row] = field(default_factory=list)
+    bars: AccuracyBars | None = None
+    drop: DropChart | None = None
+    position_chart: PositionChart | None = None
+    shape_label: str = ""
+    u_shaped: bool = False
+    misses: dict[str, int] | None = None
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    examples_total: int = 0
+    settings: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _ci_pair(ci: Any, default: float) -> tuple[float, float]:
+    if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(isinstance(v, (int, float)) for v in ci):
+        return float(ci[0]), float(ci[1])
+    return default, default
+
+
+def accuracy_bars(rows: list[Row]) -> AccuracyBars:
+    width, left, right = 560, 84.0, 488.0
+    row_h, gap, top = 26.0, 14.0, 10.0
+    x = Scale(0.0, 1.0, left, right)
+    bar_rows: list[BarRow] = []
+    for i, row in enumerate(rows):
+        y = top + i * (row_h + gap)
+        lo, hi = row.ci
+        bar_rows.append(
+            BarRow(
+                label=row.label,
+                cls=row.label.split()[0].lower(),
+                y=y,
+                height=row_h,
+                x0=x(0.0),
+                x1=x(max(0.0, min(1.0, row.accuracy))),
+                lo=x(max(0.0, min(1.0, lo))),
+                hi=x(max(0.0, min(1.0, hi))),
+                value=fmt_num(row.accuracy),
+                title=f"{row.label}: {row.accuracy:.2f} ({row.correct}/{row.n}), CI {fmt_ci(row.ci)}",
+            )
+        )
+    bottom = top + len(rows) * (row_h + gap) - gap
+    ticks = [
+        Tick(x(v), f"{v:.2f}".rstrip("0").rstrip(".") if v not in (0, 1) else str(int(v)))
+        for v in (0, 0.25, 0.5, 0.75, 1)
+    ]
+    label = "; ".join(f"{r.label} accuracy {r.accuracy:.2f}, interval {fmt_ci(r.ci)}" for r in rows)
+    return AccuracyBars(width, int(bottom + 30), left, right, top, bottom, bar_rows, ticks, label)
+
+
+def _nice_step(span: float) -> float:
+    for step in (0.05, 0.1, 0.2, 0.25, 0.5):
+        if span / step <= 8:
+            return step
+    return 0.5
+
+
+def drop_chart(drop: float, ci: tuple[float, float], max_drop: float, *, what: str) -> DropChart:
+    width, left, right = 560, 20.0, 540.0
+    lo, hi = ci
+    d0 = max(-1.0, min(-0.1, drop - 0.05, lo if lo > -1 else drop - 0.2))
+    d1 = min(1.0, max(max_drop + 0.1, drop + 0.05, hi if hi < 1 else drop + 0.2))
+    step = _nice_step(d1 - d0)
+    d0 = max(-1.0, step * int((d0 - 1e-9) // step))
+    d1 = min(1.0, step * -int(-(d1 + 1e-9) // step))
+    x = Scale(d0, d1, left, right)
+    ticks = []
+    k = round(d0 / step)
+    while k * step <= d1 + 1e-9:
+        v = round(k * step, 4)
+        ticks.append(Tick(x(v), f"{v:+.2f}" if v else "0"))
+        k += 1
+    label = f"{what} {drop:+.2f}, interval [{lo:+.2f}, {hi:+.2f}], against max_drop {max_drop:.2f}" + (
+        "; the whole interval is above max_drop" if lo > max_drop else ""
+    )
+    return DropChart(
+        width=width,
+        height=72,
+        axis_y=30.0,
+        x_zero=x(0.0),
+        x_max_drop=x(max_drop),
+        x_drop=x(max(d0, min(d1, drop))),
+        x_lo=x(max(d0, lo)),
+        x_hi=x(min(d1, hi)),
+        lo_clipped=lo < d0,
+        hi_clipped=hi > d1,
+        ticks=ticks,
+        max_drop_label=f"max_drop {max_drop:.2f}",
+        label=label,
+        exceeds=lo > max_drop,
+    )
+
+
+def position_chart(
+    rows: list[Row], *, n_docs: int | None, best_edge: Any, worst: Any, max_drop: float | None
+) -> PositionChart:
+    width, height = 560, 280
+    left, right, top, bottom = 52.0, 540.0, 16.0, 228.0
+    positions = [int(r.label) for r in rows]
+    x_max = max([*positions, (n_docs or 1) - 1, 1])
+    x = Scale(0.0, float(x_max), left, right)
+    y = Scale(0.0, 1.0, bottom, top)
+    edges = {min(positions), max(positions)} if positions else set()
+    points = [
+        Point(
+            pos=p,
+            x=x(p),
+            y=y(r.accuracy),
+            title=f"position {p}: accuracy {r.accuracy:.2f} ({r.correct}/{r.n}), CI {fmt_ci(r.ci)}",
+            worst=worst is not None and str(p) == str(worst),
+            edge=p in edges,
+        )
+        for p, r in zip(positions, rows, strict=False)
+    ]
+    line = " ".join(f"{pt.x},{pt.y}" for pt in points)
+    upper = [f"{x(p)},{y(r.ci[1])}" for p, r in zip(positions, rows, strict=False)]
+    lower = [f"{x(p)},{y(r.ci[0])}" for p, r in zip(positions, rows, strict=False)]
+    band = " ".join(upper + lower[::-1])
+    ref_y: float | None = None
+    ref_label = ""
+    by_pos = {str(p): r for p, r in zip(positions, rows, strict=False)}
+    edge_row = by_pos.get(str(best_edge))
+    if edge_row is None and rows:
+        edge_row = max((rows[0], rows[-1]), key=lambda r: r.accuracy)
+    if edge_row is not None and max_drop is not None:
+        ref = edge_row.accuracy - max_drop
+        if ref >= 0:
+            ref_y = y(ref)
+            ref_label = f"edge − max_drop = {ref:.2f}"
+    y_ticks = [
+        Tick(y(v), f"{v:.2f}".rstrip("0").rstrip(".") if v not in (0, 1) else str(int(v)))
+        for v in (0, 0.25, 0.5, 0.75, 1)
+    ]
+    x_ticks = [Tick(x(p), str(p)) for p in positions]
+    label = "Accuracy by gold document position: " + ", ".join(
+        f"position {p} {r.accuracy:.2f}" for p, r in zip(positions, rows, strict=False)
+    )
+    if ref_label:
+        label += f"; reference line {ref_label}"
+    return PositionChart(
+        width, height, left, right, top, bottom, points, line, band, x_ticks, y_ticks, ref_y, ref_label, label
+    )
+
+
+# -- view model ----------------------------------------------------------------------------------------
+def _position_rows(r: ProbeResult) -> list[Row]:
+    rows: list[Row] = []
+    if r.positions:
+        for pos, s in sorted(r.positions.items()):
+            rows.append(Row(str(pos), s.accuracy, s.correct, s.n, (float(s.ci[0]), float(s.ci[1]))))
+        return rows
+    acc = r.metrics.get("accuracy_by_position") or {}
+    cis = r.metrics.get("ci_by_position") or {}
+    if not isinstance(acc, dict):
+        return rows
+    for key in sorted(acc, key=int):
+        a = float(acc[key])
+        rows.append(Row(str(int(key)), a, 0, r.n, _ci_pair(cis.get(key, cis.get(int(key))), a)))
+    return rows
+
+
+def _worst_examples(r: ProbeResult) -> list[dict[str, Any]]:
+    if r.kind == "reverse":
+        wrong = [e for e in r.examples if e.get("correct") is False]
+        errored = [e for e in r.examples if e.get("correct") is None and e.get("error")]
+        wrong.sort(key=lambda e: not e.get("forward_correct"))
+        return wrong + errored
+    wrong = [e for e in r.examples if e.get("correct") is False]
+    wrong.sort(key=lambda e: not e.get("edge_correct"))
+    errored = [e for e in r.examples if e.get("correct") is None and e.get("error")]
+    return wrong + errored
+
+
+def _settings(r: ProbeResult) -> list[tuple[str, str]]:
+    keep = (
+        "facts",
+        "data",
+        "n_docs",
+        "positions",
+        "distractors",
+        "match",
+        "max_drop",
+        "min_accuracy",
+        "n_planned",
+    )
+    out = []
+    for key in keep:
+        if r.settings.get(key) not in (None, "", []):
+            value = r.settings[key]
+            out.append((key, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
+    return out
+
+
+def probe_view(r: ProbeResult) -> ProbeView:
+    m = r.metrics
+    view = ProbeView(result=r, anchor=probe_anchor(r), verdict_label=VERDICT_LABEL[r.verdict])
+    max_drop = m.get("max_drop")
+    if r.kind == "reverse":
+        for label, summary in (("forward", r.forward), ("reverse", r.reverse)):
+            if summary is not None:
+                view.rows.append(
+                    Row(
+                        label,
+                        summary.accuracy,
+                        summary.correct,
+                        summary.n,
+                        (float(summary.ci[0]), float(summary.ci[1])),
+                    )
+                )
+        if not view.rows and "forward_accuracy" in m:
+            for label in ("forward", "reverse"):
+                a = float(m[f"{label}_accuracy"])
+                view.rows.append(Row(label, a, 0, r.n, _ci_pair(m.get(f"{label}_ci"), a)))
+        if view.rows:
+            view.bars = accuracy_bars(view.rows)
+        misses = m.get("reverse_misses")
+        if isinstance(misses, dict):
+            view.misses = {k: int(misses.get(k, 0)) for k in ("retrieval", "reading", "unknown")}
+    else:
+        view.rows = _position_rows(r)
+        worst = m.get("worst_position")
+        best = m.get("best_edge")
+        for row in view.rows:
+            if worst is not None and row.label == str(worst):
+                row.highlight = "worst"
+            elif best is not None and row.label == str(best):
+                row.highlight = "best edge"
+        if view.rows:
+            n_docs = r.settings.get("n_docs")
+            view.position_chart = position_chart(
+                view.rows,
+                n_docs=int(n_docs) if isinstance(n_docs, int) else None,
+                best_edge=best,
+                worst=worst,
+                max_drop=float(max_drop) if max_drop is not None else None,
+            )
+        shape = m.get("shape")
+        if shape:
+            view.shape_label = str(shape)
+            view.u_shaped = str(shape).lower()[:1] == "u" or "u-shape" in str(shape).lower()
+    if m.get("drop") is not None and max_drop is not None:
+        view.drop = drop_chart(
+            float(m["drop"]),
+            _ci_pair(m.get("drop_ci"), float(m["drop"])),
+            float(max_drop),
+            what="reverse drop" if r.kind == "reverse" else "drop (best edge − worst position)",
+        )
+    worst_examples = _worst_examples(r)
+    view.examples_total = len(worst_examples)
+    view.examples = worst_examples[:EXAMPLE_ROWS]
+    view.settings = _settings(r)
+    return view
+
+
+def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> dict[str, Any]:
+    counts = report.counts()
+    verdict = overall_verdict(report)
+    return {
+        "title": title,
+        "report": report,
+        "counts": counts,
+        "verdict": verdict,
+        "verdict_label": VERDICT_LABEL[verdict],
+        "probes": [probe_view(p) for p in report.probes],
+        "run_settings": [(k, "–" if v is None else str(v)) for k, v in report.settings.items()],
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("pytest_ragprobe", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(num=fmt_num, signed=fmt_signed, pct=fmt_pct, pval=fmt_p, ci=fmt_ci, clip=clip_text)
+    return env
 
 
 def render_html(report: Report) -> str:
-    import html
-
-    body = "".join(
-        f"<section><h2>{html.escape(p.nodeid)}</h2><pre>{html.escape(explain(p))}</pre></section>"
-        for p in report.probes
-    )
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>ragprobe report</title></head><body><h1>pytest-ragprobe report</h1>{body}</body></html>"
+    """The whole report as one HTML document (string)."""
+    return environment().get_template("report.html.j2").render(**report_context(report))

@@ -1,0 +1,370 @@
+"""HTML and Markdown rendering of a hand-built Report: exact content, both probe kinds, partial, escaping."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_ragprobe.html import Row, drop_chart, position_chart, render_html
+from pytest_ragprobe.reporting import md_code, md_text, overall_verdict, render_markdown, write_reports
+from pytest_ragprobe.results import DirectionSummary, ProbeResult, Report
+
+EVIL = "<script>alert('x')</script>"
+
+
+def reverse_probe(**overrides: Any) -> ProbeResult:
+    data: dict[str, Any] = {
+        "nodeid": "tests/test_catalog.py::test_both_ways",
+        "kind": "reverse",
+        "verdict": "fail",
+        "n": 40,
+        "calls": 80,
+        "cached_calls": 10,
+        "reason": "reverse accuracy dropped by 0.35 (lower bound 0.21) > max_drop 0.10",
+        "metrics": {
+            "forward_accuracy": 0.9,
+            "reverse_accuracy": 0.55,
+            "drop": 0.35,
+            "drop_ci": [0.21, 0.49],
+            "p_value": 0.00012,
+            "forward_ci": [0.77, 0.96],
+            "reverse_ci": [0.39, 0.70],
+            "discordant": {"forward_only": 15, "reverse_only": 1},
+            "reverse_misses": {"retrieval": 12, "reading": 6, "unknown": 0},
+            "max_drop": 0.1,
+            "confidence": 0.95,
+        },
+        "examples": [
+            {
+                "question": "Which pump is compatible with controller C-17?",
+                "expected": ["P-200"],
+                "answer": EVIL,
+                "correct": False,
+                "forward_answer": "C-17",
+                "forward_correct": True,
+                "miss": "retrieval",
+                "error": None,
+            },
+            {
+                "question": "Which pump works with controller C-9?",
+                "expected": ["P-9", "P 9"],
+                "answer": "P-9",
+                "correct": True,
+                "forward_answer": "C-9",
+                "forward_correct": True,
+                "miss": None,
+                "error": None,
+            },
+            {
+                "question": "Who is Mary Lee Pfeiffer's son?",
+                "expected": ["Tom Cruise"],
+                "answer": "I do not know | *really*",
+                "correct": False,
+                "forward_answer": "Mary Lee Pfeiffer",
+                "forward_correct": True,
+                "miss": "reading",
+                "error": None,
+            },
+        ],
+        "settings": {"facts": "fixtures/parts.yaml", "max_drop": 0.1, "match": "contains", "n_planned": 40},
+        "forward": DirectionSummary(accuracy=0.9, correct=36, n=40, ci=(0.77, 0.96)),
+        "reverse": DirectionSummary(accuracy=0.55, correct=22, n=40, ci=(0.39, 0.70)),
+    }
+    data.update(overrides)
+    return ProbeResult(**data)
+
+
+def position_probe(**overrides: Any) -> ProbeResult:
+    accs = {0: 0.85, 4: 0.5, 9: 0.75}
+    cis = {0: (0.70, 0.93), 4: (0.35, 0.65), 9: (0.60, 0.86)}
+    data: dict[str, Any] = {
+        "nodeid": "tests/test_qa.py::test_mid_context[10 docs]",
+        "kind": "position",
+        "verdict": "inconclusive",
+        "n": 40,
+        "calls": 120,
+        "notes": ["about 60 more questions would likely decide this"],
+        "metrics": {
+            "accuracy_by_position": {str(k): v for k, v in accs.items()},
+            "ci_by_position": {str(k): list(v) for k, v in cis.items()},
+            "drop": 0.35,
+            "drop_ci": [0.05, 0.6],
+            "p_value": 0.03,
+            "best_edge": 0,
+            "worst_position": 4,
+            "shape": "u",
+            "max_drop": 0.15,
+            "confidence": 0.95,
+        },
+        "positions": {
+            k: DirectionSummary(accuracy=a, correct=round(a * 40), n=40, ci=cis[k]) for k, a in accs.items()
+        },
+        "examples": [
+            {
+                "question": "Where was the treaty signed?",
+                "expected": ["Utrecht"],
+                "answer": "<b>Paris</b> & more",
+                "position": 4,
+                "correct": False,
+                "edge_correct": True,
+            },
+            {
+                "question": "Who wrote it?",
+                "expected": ["Jane"],
+                "answer": "Jane",
+                "position": 0,
+                "correct": True,
+                "edge_correct": True,
+            },
+        ],
+        "settings": {"data": "fixtures/qa.jsonl", "n_docs": 10, "positions": [0, 4, 9], "max_drop": 0.15},
+    }
+    data.update(overrides)
+    return ProbeResult(**data)
+
+
+def error_probe() -> ProbeResult:
+    return ProbeResult(
+        nodeid="tests/test_qa.py::test_broken",
+        kind="position",
+        verdict="error",
+        reason=f"the pipeline raised RuntimeError: {EVIL}",
+    )
+
+
+def sample_report(*, partial: bool = False) -> Report:
+    report = Report(
+        plugin_version="0.1.0",
+        partial=partial,
+        seed=1234,
+        confidence=0.95,
+        created="2025-01-02T03:04:05+00:00",
+        settings={"pipeline": "app.rag:pipeline", "samples": None, "strict": False},
+        probes=[reverse_probe(), position_probe(), error_probe()],
+    )
+    report.summary = report.counts()
+    return report
+
+
+def text_of(html: str) -> str:
+    """Visible text, tags stripped, whitespace collapsed (entities kept)."""
+    body = re.sub(r"<style>.*?</style>", " ", html, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", body).split())
+
+
+# -- HTML ------------------------------------------------------------------------------------------------
+def test_html_banner_counts_and_settings() -> None:
+    html = render_html(sample_report())
+    assert html.startswith("<!doctype html>")
+    assert '<div class="banner v-fail" role="status" aria-label="Overall verdict" id="verdict">' in html
+    text = text_of(html)
+    assert "FAIL 3 probes 1 pass" not in text
+    assert "FAIL 3 probes 0 pass 1 fail 1 inconclusive 1 error" in text
+    assert "seed 1234 confidence 95%" in text
+    assert "pipeline app.rag:pipeline samples – strict False" in text
+    assert "<title>FAIL · pytest-ragprobe report</title>" in html
+    assert 'id="partial"' not in html
+
+
+def test_html_partial_warning() -> None:
+    html = render_html(sample_report(partial=True))
+    assert 'id="partial"' in html
+    assert "Partial run: this report was written before the run finished" in text_of(html)
+
+
+def test_html_is_self_contained() -> None:
+    html = render_html(sample_report())
+    assert "<script" not in html
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", html)
+    assert "@import" not in html and "url(" not in html
+    assert "default-src 'none'" in html
+
+
+def test_html_escapes_untrusted_strings() -> None:
+    html = render_html(sample_report())
+    assert EVIL not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html  # the answer and the error reason
+    assert html.count("&lt;script&gt;") == 2
+    assert "&lt;b&gt;Paris&lt;/b&gt; &amp; more" in html
+    assert "<b>Paris</b>" not in html
+
+
+def test_html_reverse_section() -> None:
+    html = render_html(sample_report())
+    section = html.split('id="probe-tests-test-catalog-py-test-both-ways"', 1)[1].split("</section>", 1)[0]
+    text = text_of(section)
+    assert "FAIL tests/test_catalog.py::test_both_ways" in text
+    assert "reverse probe · n = 40 · 80 pipeline calls (10 cached)" in text
+    assert "Reason: reverse accuracy dropped by 0.35 (lower bound 0.21) &gt; max_drop 0.10" in text
+    assert "forward 0.90 36/40 [0.77, 0.96]" in text
+    assert "reverse 0.55 22/40 [0.39, 0.70]" in text
+    assert "reverse drop +0.35 , bounds [0.21, 0.49] vs max_drop 0.10 ; exact McNemar p = &lt; 0.001" in text
+    assert "(15 forward-only vs 1 reverse-only)" in text
+    assert "12 retrieval: gold not retrieved 6 reading: retrieved, answered wrong" in text
+    assert "unknown: no documents" not in text
+    assert 'data-chart="accuracy"' in section and 'data-chart="drop"' in section
+    assert (
+        'aria-label="Forward versus reverse accuracy: forward accuracy 0.90, interval [0.77, 0.96]; '
+        in section
+    )
+    # worst examples: wrong reverse answers only, forward-right first
+    assert "Worst examples (2)" in text
+    rows = re.findall(r"<tr><td class=\"text\">(.*?)</td>", section)
+    assert rows == ["Which pump is compatible with controller C-17?", "Who is Mary Lee Pfeiffer&#39;s son?"]
+    assert "P-9" not in section
+    assert "<td>retrieval</td>" in section and "<td>reading</td>" in section
+
+
+def test_html_position_section() -> None:
+    html = render_html(sample_report())
+    anchor = "probe-tests-test-qa-py-test-mid-context-10-docs"
+    assert f'href="#{anchor}"' in html
+    section = html.split(f'id="{anchor}"', 1)[1].split("</section>", 1)[0]
+    text = text_of(section)
+    assert "INCONCLUSIVE tests/test_qa.py::test_mid_context[10 docs]" in text
+    assert "Accuracy by position U-shaped" in text
+    assert "about 60 more questions would likely decide this" in text
+    assert (
+        "0 0.85 34/40 [0.70, 0.93] best edge 4 0.50 20/40 [0.35, 0.65] worst 9 0.75 30/40 [0.60, 0.86]"
+        in text
+    )
+    assert (
+        "drop (position 0 vs 4) +0.35 , bounds [0.05, 0.60] vs max_drop 0.15 ; Holm-adjusted McNemar p = 0.03"
+        in text
+    )
+    assert "Where was the treaty signed? Utrecht &lt;b&gt;Paris&lt;/b&gt; &amp; more 4 yes" in text
+    assert "Who wrote it?" not in text
+    assert section.count('class="pt"') == 2 and section.count('class="pt pt-worst"') == 1
+    assert "edge − max_drop = 0.70" in text
+    assert 'role="img"' in section
+
+
+def test_html_error_probe_has_reason_and_no_charts() -> None:
+    html = render_html(sample_report())
+    section = html.split('id="probe-tests-test-qa-py-test-broken"', 1)[1].split("</section>", 1)[0]
+    assert "Error:</strong> the pipeline raised RuntimeError: &lt;script&gt;" in section
+    assert "<svg" not in section
+
+
+def test_html_position_from_metrics_only() -> None:
+    """A result that went through JSON without `positions` still charts from the metrics."""
+    probe = position_probe(positions=None)
+    html = render_html(Report(probes=[probe]))
+    assert 'data-chart="position"' in html
+    assert "4 0.50 – [0.35, 0.65] worst" in text_of(html)
+
+
+def test_html_empty_report() -> None:
+    html = render_html(Report())
+    assert "NO PROBES" in html and "No ragprobe probes ran." in html
+
+
+def test_html_passing_run_banner() -> None:
+    probe = reverse_probe(verdict="pass", reason="")
+    html = render_html(Report(probes=[probe]))
+    assert 'class="banner v-pass"' in html
+    assert "PASS 1 probe 1 pass 0 fail 0 inconclusive 0 error" in text_of(html)
+
+
+def test_position_chart_geometry() -> None:
+    rows = [Row("0", 1.0, 10, 10, (0.7, 1.0)), Row("9", 0.0, 0, 10, (0.0, 0.3))]
+    chart = position_chart(rows, n_docs=10, best_edge=0, worst=9, max_drop=0.25)
+    assert [(p.x, p.y) for p in chart.points] == [(52.0, 16.0), (540.0, 228.0)]
+    assert chart.points[1].worst and not chart.points[0].worst
+    assert chart.ref_y == pytest.approx(16 + 0.25 * 212, abs=0.1)
+    assert chart.band == "52.0,16.0 540.0,164.4 540.0,228.0 52.0,79.6"  # upper edge, then lower edge back
+
+
+def test_drop_chart_places_threshold_and_interval() -> None:
+    chart = drop_chart(0.35, (0.21, 0.49), 0.1, what="drop")
+    assert chart.x_zero < chart.x_max_drop < chart.x_lo < chart.x_drop < chart.x_hi
+    assert chart.exceeds
+    assert "the whole interval is above max_drop" in chart.label
+    one_sided = drop_chart(0.02, (-1.0, 0.08), 0.1, what="drop")
+    assert one_sided.lo_clipped and not one_sided.exceeds
+    assert one_sided.x_hi < one_sided.x_max_drop
+
+
+def test_overall_verdict_order() -> None:
+    assert overall_verdict(Report()) == "empty"
+    assert overall_verdict(Report(probes=[reverse_probe(verdict="pass")])) == "pass"
+    assert overall_verdict(Report(probes=[reverse_probe(verdict="pass"), error_probe()])) == "error"
+    assert overall_verdict(sample_report()) == "fail"
+
+
+# -- Markdown --------------------------------------------------------------------------------------------
+def test_markdown_summary_table() -> None:
+    md = render_markdown(sample_report())
+    lines = md.splitlines()
+    assert lines[0] == "## ❌ pytest-ragprobe: FAIL"
+    assert "**3 probes**: ❌ 1 fail · ⚠️ 1 inconclusive · 💥 1 error — seed 1234, confidence 95%" in lines
+    assert (
+        "| ❌ | FAIL | `tests/test_catalog.py::test_both_ways` | reverse | 40 | 80 | "
+        "fwd 0.90 → rev 0.55, drop +0.35 [+0.21, +0.49], max 0.10 |"
+    ) in lines
+    assert (
+        "| ⚠️ | INCONCLUSIVE | `tests/test_qa.py::test_mid_context[10 docs]` | position | 40 | 120 | "
+        "edge 0 vs pos 4, drop +0.35 [+0.05, +0.60], max 0.15 |"
+    ) in lines
+    assert (
+        "| 💥 | ERROR | `tests/test_qa.py::test_broken` | position | 0 | 0 | "
+        "the pipeline raised RuntimeError: &lt;script&gt;alert('x')&lt;/script&gt; |"
+    ) in lines
+    assert "[!WARNING]" not in md
+
+
+def test_markdown_probe_sections() -> None:
+    md = render_markdown(sample_report())
+    lines = md.splitlines()
+    assert "### ❌ FAIL: `tests/test_catalog.py::test_both_ways`" in lines
+    assert "| forward | 0.90 | 36/40 | [0.77, 0.96] |" in lines
+    assert "| reverse | 0.55 | 22/40 | [0.39, 0.70] |" in lines
+    assert (
+        "**Drop** +0.35, bounds [+0.21, +0.49] vs max\\_drop 0.10 · exact McNemar p = < 0.001 "
+        "(15 forward-only vs 1 reverse-only)"
+    ) in lines
+    assert (
+        "**Reverse misses:** 12 retrieval (gold not retrieved) · "
+        "6 reading (retrieved, answered wrong) · 0 unknown"
+    ) in lines
+    assert "<details><summary>Worst examples (2)</summary>" in lines
+    assert (
+        "| Which pump is compatible with controller C-17? | P-200 | "
+        "&lt;script&gt;alert('x')&lt;/script&gt; | right | retrieval |" in lines
+    )
+    assert (
+        "| Who is Mary Lee Pfeiffer's son? | Tom Cruise | I do not know \\| \\*really\\* | right | reading |"
+        in lines
+    )
+    assert "| 4 | 0.50 | 20/40 | [0.35, 0.65] | worst |" in lines
+    assert "| 0 | 0.85 | 34/40 | [0.70, 0.93] | best edge |" in lines
+    assert "> about 60 more questions would likely decide this" in lines
+    assert (
+        "| Where was the treaty signed? | Utrecht | &lt;b&gt;Paris&lt;/b&gt; &amp; more | 4 | yes |" in lines
+    )
+    assert EVIL not in md
+
+
+def test_markdown_partial_alert() -> None:
+    md = render_markdown(sample_report(partial=True))
+    assert "> [!WARNING]\n> **Partial run**" in md
+
+
+def test_md_escaping_helpers() -> None:
+    assert md_text("a|b\nc [x](http://e) @team") == "a\\|b c \\[x\\](http://e) @\u200bteam"
+    assert md_text(None) == "–"
+    assert md_text("x" * 500).endswith("…")
+    assert md_code("t.py::test[a|b]") == "`t.py::test[a\\|b]`"
+    assert md_code("a`b") == "``a`b``"
+
+
+def test_write_reports_writes_three_files(tmp_path: Path) -> None:
+    path = write_reports(tmp_path / "out", sample_report())
+    assert path == tmp_path / "out" / "report.json"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["report.html", "report.json", "report.md"]
+    again = Report.model_validate_json(path.read_text(encoding="utf-8"))
+    assert again.probes[1].positions is not None and again.probes[1].positions[4].accuracy == 0.5
+    assert render_html(again) == (path.parent / "report.html").read_text(encoding="utf-8")
