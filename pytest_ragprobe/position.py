@@ -145,8 +145,7 @@ async def run_position(
     if spec.distractors == "retriever":
         ctx.adapter.require(
             "retrieve",
-            "@ragprobe.position(distractors='retriever') (hard negatives come from the pipeline's "
-            "retriever)",
+            "@ragprobe.position(distractors='retriever') (hard negatives come from the pipeline's retriever)",
             "Add retrieve(query, k), e.g. ragprobe.Pipeline(retrieve=..., generate=...), or use "
             "distractors='given'.",
         )
@@ -236,9 +235,7 @@ async def run_position(
         if ctx.budget_hit:
             break
         if design is not None and look < len(looks) - 1 and rows:
-            decision, _ = design.decide_positions(
-                outcomes_by_pos, look=look, max_drop=spec.max_drop
-            )
+            decision, _ = design.decide_positions(outcomes_by_pos, look=look, max_drop=spec.max_drop)
             if decision != "continue":
                 stopped_early = True
                 break
@@ -246,11 +243,7 @@ async def run_position(
     if not rows:
         raise ProbeError(
             "no question was answered at every position "
-            + (
-                "(pipeline call budget exhausted)"
-                if ctx.budget_hit
-                else "(every question had a failed call)"
-            )
+            + ("(pipeline call budget exhausted)" if ctx.budget_hit else "(every question had a failed call)")
         )
     if design is not None:
         decision, cmp = design.decide_positions(
@@ -258,9 +251,7 @@ async def run_position(
         )
         verdict = "inconclusive" if decision == "continue" else decision
     else:
-        cmp = stats.compare_positions(
-            outcomes_by_pos, max_drop=spec.max_drop, confidence=confidence
-        )
+        cmp = stats.compare_positions(outcomes_by_pos, max_drop=spec.max_drop, confidence=confidence)
         verdict = cmp.verdict
 
     notes: list[str] = []
@@ -286,9 +277,7 @@ async def run_position(
     if stopped_early:
         notes.append(f"sequential stopping: decided after {done} of {len(chosen)} questions")
     if verdict == "inconclusive" and cmp.n and cmp.worst in cmp.comparisons:
-        more = stats.more_needed(
-            cmp.comparisons[cmp.worst], max_drop=spec.max_drop, confidence=confidence
-        )
+        more = stats.more_needed(cmp.comparisons[cmp.worst], max_drop=spec.max_drop, confidence=confidence)
         if more:
             notes.append(f"about {more} more questions would likely decide this")
     if short_hard:
@@ -344,15 +333,13 @@ async def run_position(
         cached_calls=ctx.cached_calls,
         errors=ctx.errors,
         metrics=metrics,
-        examples=(examples_out + errored)[:MAX_EXAMPLES],
+        examples=examples_out[: MAX_EXAMPLES - len(errored[:10])] + errored[:10],
         settings=settings_dict(spec, confidence, seed, n_planned=len(chosen)),
         reason=reason,
         notes=notes,
         duration_s=round(ctx.elapsed(), 3),
         positions={
-            p: DirectionSummary(
-                accuracy=cmp.accuracy[p], correct=cmp.correct[p], n=cmp.n, ci=cmp.ci[p]
-            )
+            p: DirectionSummary(accuracy=cmp.accuracy[p], correct=cmp.correct[p], n=cmp.n, ci=cmp.ci[p])
             for p in cmp.positions
         },
     )

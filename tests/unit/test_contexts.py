@@ -1,0 +1,294 @@
+"""contexts.py: lost-in-the-middle loading, gold placement, distractor choice and padding."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_ragprobe.contexts import (
+    CHARS_PER_TOKEN,
+    DataError,
+    DocumentPool,
+    PositionExample,
+    approx_tokens,
+    contexts_for,
+    load_litm,
+    parse_litm,
+    plan_context,
+    to_example,
+)
+from pytest_ragprobe.facts import Fact, FactsError
+from pytest_ragprobe.position import load_examples
+from pytest_ragprobe.types import Document
+
+
+def litm(i: int = 0, n_distractors: int = 12, **extra: Any) -> dict[str, Any]:
+    ctxs = [{"title": f"Gold {i}", "text": f"The code of item {i} is K{i}Z.", "isgold": True}]
+    ctxs += [
+        {"title": f"Filler {i}-{j}", "text": f"Note {j} about shelf {i}.", "isgold": False}
+        for j in range(n_distractors)
+    ]
+    return {"question": f"What is the code of item {i}?", "answers": [f"K{i}Z"], "ctxs": ctxs, **extra}
+
+
+def write_jsonl(path: Path, rows: list[Any]) -> Path:
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+# -- placement (acceptance 2) ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_docs", [2, 5, 10])
+def test_gold_at_exact_index_and_distractors_identical(n_docs: int) -> None:
+    ex = litm(3)
+    gold_text = ex["ctxs"][0]["text"]
+    positions = list(range(n_docs))
+    out = list(contexts_for(ex, n_docs, positions, seed=7))
+    assert [p for p, _ in out] == positions
+    reference: list[str] | None = None
+    for pos, docs in out:
+        assert len(docs) == n_docs
+        gold_at = [i for i, d in enumerate(docs) if d.text == gold_text]
+        assert gold_at == [pos], f"gold must be exactly at {pos}, found at {gold_at}"
+        rest = [d.text for i, d in enumerate(docs) if i != pos]
+        if reference is None:
+            reference = rest
+        assert rest == reference  # same distractors in the same order at every position
+    assert reference is not None and len(set(reference)) == n_docs - 1
+
+
+def test_same_seed_same_context_other_seed_may_differ() -> None:
+    ex = litm(1, n_distractors=20)
+    a = list(contexts_for(ex, 10, [0, 9], seed=1))
+    b = list(contexts_for(ex, 10, [0, 9], seed=1))
+    assert a == b
+    others = {tuple(d.text for d in next(contexts_for(ex, 10, [0], seed=s))[1]) for s in range(6)}
+    assert len(others) > 1  # the seed does change the (shuffled) order
+
+
+def test_distractor_choice_prefers_own_then_pool_and_skips_answers() -> None:
+    ex = to_example(litm(0, n_distractors=2))
+    pool = DocumentPool(
+        [Document("The code of item 0 is K0Z, said the clerk."), *(Document(f"pool {k}") for k in range(9))]
+    )
+    plan = plan_context(ex, 6, seed=0, pool=pool)
+    texts = {d.text for d in plan.distractors}
+    assert {"Note 0 about shelf 0.", "Note 1 about shelf 0."} <= texts  # own distractors kept
+    assert not any("K0Z" in t for t in texts)  # an answer-bearing document is never a distractor
+    assert len(plan.distractors) == 5
+
+
+def test_hard_negatives_first_and_filtered() -> None:
+    ex = to_example(litm(0, n_distractors=10))
+    hard = [
+        Document("The code of item 0 is K0Z.", title="Gold 0"),  # the gold itself
+        Document("Item 0 has code K0Z"),  # contains the answer
+        Document("hard A"),
+        Document("hard B"),
+    ]
+    plan = plan_context(ex, 5, hard_negatives=hard)
+    assert plan.hard_negatives == 2
+    texts = [d.text for d in plan.distractors]
+    assert {"hard A", "hard B"} <= set(texts) and len(texts) == 4
+
+
+def test_too_few_distractors_is_a_clear_error() -> None:
+    with pytest.raises(DataError, match=r"only 2 usable distractor.*n_docs=10 needs 9"):
+        list(contexts_for(litm(0, n_distractors=2), 10, [0, 9]))
+
+
+def test_bad_positions_rejected() -> None:
+    with pytest.raises(ValueError, match="positions must be ints"):
+        list(contexts_for(litm(0), 5, [0, 5]))
+
+
+# -- padding to a target length --------------------------------------------------------------------------
+
+
+def test_approx_tokens_is_four_chars_per_token() -> None:
+    assert CHARS_PER_TOKEN == 4
+    assert approx_tokens("x" * 8) == 2
+    assert approx_tokens("x" * 9) == 3
+    assert approx_tokens(Document("abcd", title="T")) == 2  # "T: abcd" = 7 chars
+
+
+def test_context_tokens_pads_with_more_distractors_and_keeps_edges() -> None:
+    ex = to_example(litm(0, n_distractors=3))
+    pool = DocumentPool([Document(f"padding passage number {k} " + "w" * 60) for k in range(200)])
+    plan = plan_context(ex, 4, pool=pool, context_tokens=600)
+    assert plan.approx_tokens >= 600
+    assert plan.size > 4
+    assert plan.approx_tokens == sum(approx_tokens(d) for d in (ex.gold, *plan.distractors))
+    # first stays first, last stays last, the middle scales, and the rest is unchanged
+    assert plan.at(0)[0] == ex.gold
+    assert plan.at(3)[-1] == ex.gold
+    mid = plan.index_of(1)
+    assert plan.at(1)[mid] == ex.gold and 0 < mid < plan.size - 1
+    for p in range(4):
+        docs = plan.at(p)
+        assert [d for d in docs if d != ex.gold] == list(plan.distractors)
+
+
+def test_context_tokens_short_pool_stops_gracefully() -> None:
+    ex = to_example(litm(0, n_distractors=3))
+    plan = plan_context(ex, 4, context_tokens=10_000)
+    assert plan.size == 4 and plan.approx_tokens < 10_000
+
+
+# -- loading the lost-in-the-middle layout ---------------------------------------------------------------
+
+
+def test_load_litm_reads_gold_and_distractors(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "qa.jsonl", [litm(0), "", litm(1)])
+    examples = load_litm(path)
+    assert [e.question for e in examples] == ["What is the code of item 0?", "What is the code of item 1?"]
+    assert examples[0].gold.title == "Gold 0" and len(examples[0].distractors) == 12
+    assert examples[1].where.endswith("line 3")
+
+
+def test_load_litm_gz(tmp_path: Path) -> None:
+    path = tmp_path / "qa.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write(json.dumps(litm(0)) + "\n")
+    assert len(load_litm(path)) == 1
+
+
+def test_hasanswer_only_single_is_gold_and_other_answer_bearing_are_dropped() -> None:
+    raw = {
+        "question": "q?",
+        "answers": ["X1"],
+        "ctxs": [
+            {"title": "a", "text": "no", "hasanswer": False},
+            {"title": "b", "text": "X1 here", "hasanswer": True},
+            {"title": "c", "text": "nope", "hasanswer": False},
+        ],
+    }
+    ex = parse_litm(raw, "f: line 1")
+    assert ex.gold.title == "b" and [d.title for d in ex.distractors] == ["a", "c"]
+    # with isgold, an extra hasanswer ctx is not used as a distractor
+    raw["ctxs"][0] = {"title": "g", "text": "X1 gold", "isgold": True, "hasanswer": True}
+    raw["ctxs"][1]["isgold"] = False
+    ex = parse_litm(raw, "f: line 1")
+    assert ex.gold.title == "g" and [d.title for d in ex.distractors] == ["c"]
+
+
+MALFORMED = [
+    pytest.param(
+        {**litm(0), "ctxs": [{"title": "a", "text": "t", "isgold": False}]}, r"no gold document", id="no-gold"
+    ),
+    pytest.param(
+        {**litm(0), "ctxs": [{"text": "a", "isgold": True}, {"text": "b", "isgold": True}]},
+        r"2 gold documents \(ctxs \[0, 1\] have isgold: true\)",
+        id="two-golds",
+    ),
+    pytest.param({"answers": ["x"], "ctxs": []}, r"field 'question' is missing", id="no-question"),
+    pytest.param({"question": "q", "ctxs": []}, r"field 'answers' is missing", id="no-answers"),
+    pytest.param({"question": "q", "answers": ["x"]}, r"field 'ctxs' is missing", id="no-ctxs"),
+    pytest.param(
+        {"question": "q", "answers": ["x"], "ctxs": [{"title": "t", "isgold": True}]},
+        r"ctxs\[0\]: field 'text' is missing",
+        id="no-text",
+    ),
+    pytest.param(
+        {"question": "q", "answers": [], "ctxs": [{"text": "t", "isgold": True}]},
+        r"field 'answers' must be a non-empty list",
+        id="empty-answers",
+    ),
+    pytest.param(
+        {"question": "q", "answers": ["x"], "ctxs": [{"text": "t"}, {"text": "u"}]},
+        r"no gold document: mark the gold ctx with isgold: true",
+        id="no-flags",
+    ),
+    pytest.param(
+        {
+            "question": "q",
+            "answers": ["x"],
+            "ctxs": [{"text": "x1", "hasanswer": True}, {"text": "x2", "hasanswer": True}],
+        },
+        r"cannot tell the gold document: the ctxs carry only 'hasanswer' and 2 of them have it.*isgold",
+        id="hasanswer-several",
+    ),
+    pytest.param('{"question": "q", "answers": ["x"],', r"invalid JSON", id="bad-json"),
+    pytest.param("[1, 2]", r"expected a JSON object", id="not-an-object"),
+]
+
+
+@pytest.mark.parametrize(("row", "message"), MALFORMED)
+def test_malformed_data_names_file_and_line(tmp_path: Path, row: Any, message: str) -> None:
+    path = write_jsonl(tmp_path / "bad.jsonl", [litm(0), litm(1), row])
+    with pytest.raises(DataError, match=message) as info:
+        load_litm(path)
+    assert str(info.value).startswith(f"{path}: line 3: ")
+    assert isinstance(info.value, ValueError) and isinstance(info.value, FactsError)
+
+
+def test_missing_file_and_empty_file(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="data file not found"):
+        load_litm(tmp_path / "nope.jsonl")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    with pytest.raises(DataError, match="no examples found"):
+        load_litm(empty)
+
+
+def test_to_example_gold_layout_and_errors() -> None:
+    ex = to_example(
+        {"question": "q?", "answers": "A1", "gold": "A1 is it", "distractors": ["d1", {"text": "d2"}]}
+    )
+    assert ex == PositionExample(
+        question="q?",
+        answers=("A1",),
+        gold=Document("A1 is it"),
+        distractors=(Document("d1"), Document("d2")),
+        where="example",
+    )
+    with pytest.raises(DataError, match=r"data\[4\]: field 'question'"):
+        to_example({"gold": "x", "answers": ["a"]}, "data[4]")
+
+
+# -- facts and synthetic sources --------------------------------------------------------------------------
+
+
+def test_facts_gold_is_statement_and_no_distractor_answers_the_question() -> None:
+    facts = [
+        Fact(subject="P-200", relation="compatible_with", object="C-17"),
+        Fact(subject="P-200", relation="compatible_with", object="C-18"),  # also answers P-200's question
+        *(Fact(subject=f"P-{300 + k}", relation="compatible_with", object=f"C-{40 + k}") for k in range(8)),
+    ]
+    examples, pool = load_examples(facts)
+    first = examples[0]
+    assert first.gold.text == "Pump P-200 is compatible with controller C-17."
+    assert set(first.answers) == {"C-17", "C-18"}
+    for _, docs in contexts_for(first, 8, [0, 7], seed=0, pool=pool):
+        others = [d.text for d in docs if d != first.gold]
+        assert "Pump P-200 is compatible with controller C-18." not in others
+        assert all("C-17" not in t and "C-18" not in t for t in others)
+
+
+def test_synthetic_examples_use_statements() -> None:
+    examples, pool = load_examples("synthetic:12", seed=3)
+    assert len(examples) == 12 and len(pool.documents) == 12
+    for ex in examples:
+        assert ex.gold.text.endswith(".") and any(a in ex.gold.text for a in ex.answers)
+    again, _ = load_examples("synthetic:12", seed=3)
+    assert [e.gold for e in again] == [e.gold for e in examples]
+
+
+def test_load_examples_rejects_non_jsonl_data(tmp_path: Path) -> None:
+    path = tmp_path / "facts.yaml"
+    path.write_text("facts: []\n", encoding="utf-8")
+    with pytest.raises(DataError, match="use facts="):
+        load_examples(path)
+
+
+def test_relative_path_resolves_via_base_dirs(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "qa.jsonl", [litm(0)])
+    examples, _ = load_examples("qa.jsonl", base_dirs=[tmp_path])
+    assert len(examples) == 1

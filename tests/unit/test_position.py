@@ -1,0 +1,249 @@
+"""position.py: the probe end to end with simulated readers of known per-position accuracy."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+import pytest_ragprobe as ragprobe
+from pytest_ragprobe.contexts import DataError
+from pytest_ragprobe.engine import Call, CallOutcome
+from pytest_ragprobe.markers import POSITION_MARK, PositionSpec, build_spec
+from pytest_ragprobe.pipeline import PipelineConfigError
+from pytest_ragprobe.position import check_position, load_examples, run_position
+from pytest_ragprobe.runner import ProbeContext, context_for, run_sync
+from pytest_ragprobe.types import Document
+
+
+def unit(*parts: object) -> float:
+    """A deterministic uniform number in [0, 1) from a hash of the parts."""
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    return int(digest[:12], 16) / 16**12
+
+
+def make_data(n: int, n_distractors: int = 12) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(n):
+        ctxs = [{"title": f"Item {i}", "text": f"The code of item {i} is Q{i}X.", "isgold": True}]
+        ctxs += [
+            {"title": f"Note {i}.{j}", "text": f"Shelf note {j} for aisle {i}.", "isgold": False}
+            for j in range(n_distractors)
+        ]
+        rows.append({"question": f"What is the code of item {i}?", "answers": [f"Q{i}X"], "ctxs": ctxs})
+    return rows
+
+
+class SimReader:
+    """Finds the gold document, answers right with probability ``edge`` at the ends, ``middle`` else."""
+
+    def __init__(self, edge: float, middle: float, *, per_position: bool = True) -> None:
+        self.edge, self.middle, self.per_position = edge, middle, per_position
+        self.seen: list[tuple[str, list[Document]]] = []
+
+    def generate(self, question: str, documents: list[Document]) -> str:
+        self.seen.append((question, list(documents)))
+        item = re.search(r"item (\d+)", question)
+        assert item is not None
+        idx, answer = -1, ""
+        for i, d in enumerate(documents):
+            m = re.search(rf"code of item {item.group(1)} is (\w+)", d.text)
+            if m:
+                idx, answer = i, m.group(1)
+        p = self.edge if idx in (0, len(documents) - 1) else self.middle
+        u = unit(question, idx) if self.per_position else unit(question)
+        return answer if u < p else "I do not know"
+
+
+def test_u_shaped_reader_fails_and_accuracies_match_truth() -> None:
+    n = 200
+    r = check_position(SimReader(0.9, 0.5), make_data(n), n_docs=10, max_drop=0.15)
+    assert r.kind == "position" and r.verdict == "fail" and r.n == n
+    acc = r.metrics["accuracy_by_position"]
+    assert sorted(acc) == [0, 2, 4, 7, 9]
+    for pos, value in acc.items():
+        truth = 0.9 if pos in (0, 9) else 0.5
+        assert abs(value - truth) <= 3 * math.sqrt(truth * (1 - truth) / n), (pos, value)
+    assert r.positions is not None and r.positions[4].n == n
+    assert r.metrics["best_edge"] in (0, 9) and r.metrics["worst_position"] in (2, 4, 7)
+    assert r.metrics["drop_ci"][0] > 0.15 and r.metrics["shape"] == "U-shaped"
+    assert r.metrics["p_value"] < 0.001 and r.metrics["n_docs"] == 10
+    for key in ("ci_by_position", "drop", "confidence", "max_drop"):
+        assert key in r.metrics
+    assert r.calls == 5 * n
+    first = r.examples[0]
+    assert first["edge_correct"] and first["correct"] is False and first["position"] not in (0, 9)
+    assert set(first) >= {"question", "expected", "answer", "position", "correct", "edge_correct"}
+    text = r.explain()
+    assert "<- worst" in text and "right at an edge, wrong in the middle" in text
+    with pytest.raises(ragprobe.ProbeFailed):
+        r.assert_ok()
+
+
+def test_position_independent_reader_passes() -> None:
+    r = check_position(SimReader(0.8, 0.8, per_position=False), make_data(200), n_docs=10, max_drop=0.15)
+    assert r.verdict == "pass", r.explain()
+    assert r.metrics["drop"] == 0.0
+    r.assert_ok()
+
+
+def test_min_accuracy_floor_applies_to_worst_position() -> None:
+    r = check_position(
+        SimReader(0.6, 0.6, per_position=False), make_data(150), n_docs=5, max_drop=0.2, min_accuracy=0.9
+    )
+    assert r.verdict == "fail" and "worst position" in r.reason
+
+
+def recording_context(pipeline: object, log: list[list[Call]]) -> ProbeContext:
+    ctx = context_for(pipeline)
+    original = ctx.run_calls
+
+    async def run_calls(calls: Sequence[Call], namespace: str = "") -> list[CallOutcome]:
+        log.append(list(calls))
+        return await original(calls, namespace)
+
+    ctx.run_calls = run_calls  # type: ignore[method-assign]
+    return ctx
+
+
+def spec_of(**kwargs: Any) -> PositionSpec:
+    spec = build_spec(POSITION_MARK, {"data": "x.jsonl", **kwargs})
+    assert isinstance(spec, PositionSpec)
+    return spec
+
+
+def test_calls_are_question_major_with_gold_at_each_position() -> None:
+    reader = SimReader(0.9, 0.5)
+    log: list[list[Call]] = []
+    ctx = recording_context(reader, log)
+    examples, pool = load_examples(make_data(6))
+    run_sync(lambda: run_position(ctx, spec_of(n_docs=6, positions=[0, 2, 5]), examples, pool))
+    (calls,) = log
+    assert [c.kind for c in calls] == ["generate"] * 18
+    questions = [c.question for c in calls]
+    assert questions == [q for q in (e.question for e in examples) for _ in range(3)]
+    for i in range(0, 18, 3):
+        group = calls[i : i + 3]
+        gold = examples[i // 3].gold
+        rests = []
+        for c, pos in zip(group, (0, 2, 5), strict=True):
+            assert len(c.documents) == 6 and c.documents[pos] == gold
+            rests.append([d for j, d in enumerate(c.documents) if j != pos])
+        assert rests[0] == rests[1] == rests[2]
+
+
+def test_pipeline_without_generate_is_a_clear_error() -> None:
+    with pytest.raises(PipelineConfigError) as info:
+        check_position(lambda q: "x", make_data(5), n_docs=5)
+    msg = str(info.value)
+    assert "`generate`" in msg and "ragprobe.Pipeline(retrieve=" in msg and "generate=" in msg
+
+
+def test_pipeline_form_with_generate_only_works() -> None:
+    reader = SimReader(0.9, 0.9, per_position=False)
+    r = check_position(ragprobe.Pipeline(generate=reader.generate), make_data(20), n_docs=4)
+    assert r.verdict in ("pass", "inconclusive") and r.n == 20
+
+
+def test_retriever_distractors_are_hard_negatives_without_gold_or_answers() -> None:
+    reader = SimReader(1.0, 1.0)
+
+    def retrieve(query: str, k: int) -> list[dict[str, str]]:
+        item = re.search(r"item (\d+)", query)
+        assert item is not None
+        i = item.group(1)
+        return [
+            {"title": f"Item {i}", "text": f"The code of item {i} is Q{i}X."},  # the gold itself
+            {"text": f"Old label: Q{i}X"},  # mentions the answer
+            *({"text": f"hard negative {k2} for {i}"} for k2 in range(k)),
+        ]
+
+    pipe = ragprobe.Pipeline(retrieve=retrieve, generate=reader.generate)
+    r = check_position(pipe, make_data(8), n_docs=5, distractors="retriever")
+    assert r.n == 8 and r.metrics["distractors"] == "retriever"
+    for question, docs in reader.seen:
+        i = re.search(r"item (\d+)", question).group(1)  # type: ignore[union-attr]
+        assert sum(f"Q{i}X" in d.text for d in docs) == 1  # only the gold holds the answer
+        assert sum(d.text.startswith("hard negative") for d in docs) == 4
+    # 8 retrieve calls + 8 questions x 5 positions
+    assert r.calls == 8 + 40
+
+
+def test_retriever_distractors_need_retrieve() -> None:
+    reader = SimReader(1.0, 1.0)
+    with pytest.raises(PipelineConfigError, match="`retrieve`"):
+        check_position(
+            ragprobe.Pipeline(generate=reader.generate), make_data(4), n_docs=3, distractors="retriever"
+        )
+
+
+def test_sequential_stops_early_on_a_clear_case() -> None:
+    full = check_position(SimReader(0.95, 0.2), make_data(200), n_docs=5, max_drop=0.1)
+    seq = check_position(SimReader(0.95, 0.2), make_data(200), n_docs=5, max_drop=0.1, sequential=True)
+    assert full.verdict == seq.verdict == "fail"
+    assert seq.calls < full.calls
+    assert any("sequential stopping" in note for note in seq.notes)
+
+
+def test_synthetic_and_fact_sources() -> None:
+    def reader(question: str, documents: list[Document]) -> str:
+        return " ".join(d.text for d in documents)  # every answer present: always right
+
+    r = check_position(ragprobe.Pipeline(generate=reader), "synthetic:30", n_docs=6, max_drop=0.2)
+    assert r.n == 30 and all(v == 1.0 for v in r.metrics["accuracy_by_position"].values())
+    facts = [
+        ragprobe.Fact(subject=f"P-{100 + k}", relation="compatible_with", object=f"C-{k}") for k in range(12)
+    ]
+    r = check_position(ragprobe.Pipeline(generate=reader), facts, n_docs=4)
+    assert r.n == 12 and r.settings["facts"] is not None
+
+
+def test_context_tokens_reaches_target_length() -> None:
+    reader = SimReader(1.0, 1.0)
+    r = check_position(reader, make_data(10, n_distractors=3), n_docs=4, context_tokens=200)
+    assert r.metrics["approx_context_tokens"] >= 200
+    lo, hi = r.metrics["docs_per_context"]
+    assert lo > 4
+    for _, docs in reader.seen:
+        assert len(docs) >= lo
+
+
+def test_failed_calls_are_left_out_and_error_rate_is_enforced() -> None:
+    reader = SimReader(0.9, 0.9, per_position=False)
+
+    def flaky(question: str, documents: list[Document]) -> str:
+        if question.endswith("item 3?"):
+            raise ValueError("reader exploded")
+        return reader.generate(question, documents)
+
+    r = check_position(ragprobe.Pipeline(generate=flaky), make_data(40), n_docs=4, positions=[0, 3])
+    assert r.n == 39 and r.errors == 2
+    assert any(e.get("error") for e in r.examples)
+    from pytest_ragprobe.runner import ProbeError
+
+    def broken(question: str, documents: list[Document]) -> str:
+        raise ValueError("down")
+
+    with pytest.raises(ProbeError, match="pipeline calls failed"):
+        check_position(ragprobe.Pipeline(generate=broken), make_data(10), n_docs=3)
+
+
+def test_sample_size_and_seed_are_respected() -> None:
+    reader = SimReader(0.9, 0.5)
+    a = check_position(reader, make_data(50), n_docs=5, n=20, seed=4)
+    b = check_position(reader, make_data(50), n_docs=5, n=20, seed=4)
+    assert a.n == 20 and a.metrics["accuracy_by_position"] == b.metrics["accuracy_by_position"]
+    assert a.settings["n_planned"] == 20 and a.settings["seed"] == 4
+
+
+def test_bad_examples_raise_data_error() -> None:
+    rows = make_data(3)
+    rows[1]["ctxs"][0]["isgold"] = False
+    with pytest.raises(DataError, match=r"data\[1\]: no gold document"):
+        check_position(SimReader(1, 1), rows, n_docs=3)
+    with pytest.raises(TypeError, match="not both"):
+        check_position(SimReader(1, 1), rows, data=rows)
