@@ -1,4 +1,4 @@
-"""Options (one ``ragprobe`` group, CLI > ini > default) read once into a frozen config in ``config.stash``."""
+"""Options (one ``ragprobe`` group, CLI > ini > default), read once into a frozen config in the stash."""
 
 from __future__ import annotations
 
@@ -88,24 +88,66 @@ def _rate(text: str) -> float:
 
 # name, ini type, default, argparse type, metavar, help
 _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
-    ("pipeline", "string", "", str, "MODULE:ATTR",
-     "Pipeline to probe, as package.module:attribute (overrides the ragprobe_pipeline fixture)"),
+    (
+        "pipeline",
+        "string",
+        "",
+        str,
+        "MODULE:ATTR",
+        "Pipeline to probe, as package.module:attribute (overrides the ragprobe_pipeline fixture)",
+    ),
     ("concurrency", "int", 8, _positive_int, "N", "Pipeline calls in flight per probe (default 8)"),
     ("timeout", "float", 60.0, _positive_float, "SECONDS", "Timeout per pipeline call (default 60)"),
-    ("retries", "int", 2, _non_negative_int, "N",
-     "Retries of a timed-out call or HTTP 429/5xx, with exponential backoff (default 2)"),
+    (
+        "retries",
+        "int",
+        2,
+        _non_negative_int,
+        "N",
+        "Retries of a timed-out call or HTTP 429/5xx, with exponential backoff (default 2)",
+    ),
     ("seed", "int", 0, _non_negative_int, "N", "Seed for sampling and synthetic data (default 0)"),
-    ("samples", "int", 0, _positive_int, "N",
-     "Cap on facts/questions per probe (default: all, or the mark's n)"),
-    ("confidence", "float", 0.95, _confidence, "LEVEL",
-     "Confidence level of intervals and verdicts (default 0.95)"),
-    ("baseline", "string", "", str, "REPORT_JSON",
-     "Compare each probe with the same test in an earlier report.json; fail on a significant regression"),
+    (
+        "samples",
+        "int",
+        0,
+        _positive_int,
+        "N",
+        "Cap on facts/questions per probe (default: all, or the mark's n)",
+    ),
+    (
+        "confidence",
+        "float",
+        0.95,
+        _confidence,
+        "LEVEL",
+        "Confidence level of intervals and verdicts (default 0.95)",
+    ),
+    (
+        "baseline",
+        "string",
+        "",
+        str,
+        "REPORT_JSON",
+        "Compare each probe with the same test in an earlier report.json; fail on a significant regression",
+    ),
     ("save-baseline", "string", "", str, "PATH", "Write this run's results as a baseline file"),
-    ("budget", "int", 0, _positive_int, "N",
-     "Maximum real pipeline calls in this run; probes left over end INCONCLUSIVE"),
-    ("max-error-rate", "float", 0.1, _rate, "RATE",
-     "A probe whose failed-call share exceeds this ends as an error (default 0.1)"),
+    (
+        "budget",
+        "int",
+        0,
+        _positive_int,
+        "N",
+        "Maximum real pipeline calls in this run; probes left over end INCONCLUSIVE",
+    ),
+    (
+        "max-error-rate",
+        "float",
+        0.1,
+        _rate,
+        "RATE",
+        "A probe whose failed-call share exceeds this ends as an error (default 0.1)",
+    ),
 ]
 _FLAGS: list[tuple[str, str]] = [
     ("strict", "Treat INCONCLUSIVE verdicts as failures"),
@@ -173,7 +215,8 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
         text = str(value or "").strip()
         return (base / text) if text else None
 
-    cache = None if _get(config, "ragprobe_no_cache") else path_or_none(_get(config, "ragprobe_cache"), rootdir)
+    cache_opt = _get(config, "ragprobe_cache")
+    cache = None if _get(config, "ragprobe_no_cache") else path_or_none(cache_opt, rootdir)
     samples = int(_checked_ini(config, "ragprobe_samples", _non_negative_int) or 0)
     budget = int(_checked_ini(config, "ragprobe_budget", _non_negative_int) or 0)
     timeout = float(_checked_ini(config, "ragprobe_timeout", _positive_float))

@@ -118,6 +118,9 @@ class _LoopBoundClient:
             with contextlib.suppress(RuntimeError):  # made in a loop that is gone: drop it
                 await client.aclose()
 
+    async def _ragprobe_prepare(self) -> None:
+        self._get_client()  # import httpx and build the client before any call's timeout starts
+
     async def _ragprobe_release(self) -> None:
         await self.aclose()
 

@@ -371,8 +371,10 @@ class Engine:
                 stats.done += 1
                 self._report()
 
-        tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
+        tasks: list[asyncio.Future[None]] = []
         try:
+            await prepare(self.adapter)
+            tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
             await asyncio.gather(*tasks)
         except BaseException:
             for t in tasks:
@@ -390,6 +392,25 @@ class Engine:
             self.progress(self.stats.done, self.stats.total, self.stats)
 
 
+def _owners(adapter: PipelineAdapter) -> list[Any]:
+    owners: list[Any] = [adapter.obj]
+    owners += [getattr(fn, "__self__", None) for fn in getattr(adapter, "_fns", {}).values()]
+    owners += [getattr(adapter.obj, n, None) for n in ("answer", "retrieve", "generate", "index")]
+    out: list[Any] = []
+    for owner in owners:
+        if owner is not None and all(owner is not o for o in out):
+            out.append(owner)
+    return out
+
+
+async def prepare(adapter: PipelineAdapter) -> None:
+    """Let the pipeline's objects set up per-loop resources before any call's timeout starts."""
+    for owner in _owners(adapter):
+        hook = getattr(owner, "_ragprobe_prepare", None)
+        if callable(hook):
+            await hook()
+
+
 async def release(adapter: PipelineAdapter) -> None:
     """Close per-event-loop resources (HTTP clients) of the pipeline and of the objects behind its
     methods.
@@ -397,16 +418,8 @@ async def release(adapter: PipelineAdapter) -> None:
     Each probe runs in its own event loop; an ``httpx.AsyncClient`` must not outlive the loop it was
     made in. Objects opt in with an async ``_ragprobe_release()`` (see ``adapters.py``).
     """
-    owners: list[Any] = [adapter.obj]
-    owners += [getattr(fn, "__self__", None) for fn in getattr(adapter, "_fns", {}).values()]
-    owners += [
-        getattr(adapter.obj, name, None) for name in ("answer", "retrieve", "generate", "index")
-    ]
-    seen: set[int] = set()
-    for owner in owners:
+    for owner in _owners(adapter):
         hook = getattr(owner, "_ragprobe_release", None)
-        if owner is None or id(owner) in seen or not callable(hook):
-            continue
-        seen.add(id(owner))
-        with contextlib.suppress(Exception):  # closing is best effort; the results are in
-            await hook()
+        if callable(hook):
+            with contextlib.suppress(Exception):  # best effort; the results are already in
+                await hook()

@@ -45,14 +45,14 @@ class Question(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     question: str = Field(min_length=1)
-    answers: list[str] = Field(validation_alias="answer")
+    answers: list[str]
 
     @model_validator(mode="before")
     @classmethod
     def _accept_both_spellings(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and "answers" in data and "answer" not in data:
-            data = {**data, "answer": data["answers"]}
-            del data["answers"]
+        # Facts files say `answer:` (one or a list); the model field is `answers`.
+        if isinstance(data, Mapping) and "answer" in data and "answers" not in data:
+            data = {k: v for k, v in data.items() if k != "answer"} | {"answers": data["answer"]}
         return data
 
     @field_validator("answers", mode="before")
@@ -104,7 +104,7 @@ class Fact(BaseModel):
             if not all(triple):
                 raise ValueError(f"'{missing}' question is missing (or give subject, relation and object)")
             return self
-        missing_keys = [k for k, v in zip(("subject", "relation", "object"), triple) if not v]
+        missing_keys = [k for k, v in zip(("subject", "relation", "object"), triple, strict=True) if not v]
         raise ValueError(
             f"needs subject, relation and object (missing: {', '.join(missing_keys)}) "
             "or both forward and reverse questions"
@@ -225,11 +225,11 @@ def build_pairs(
         try:
             forward = f.forward or Question(
                 question=rel.forward.format(**values),  # type: ignore[union-attr]
-                answer=list(dict.fromkeys(by_subject[(f.relation or "", f.subject or "")])),
+                answers=list(dict.fromkeys(by_subject[(f.relation or "", f.subject or "")])),
             )
             reverse = f.reverse or Question(
                 question=rel.reverse.format(**values),  # type: ignore[union-attr]
-                answer=list(dict.fromkeys(by_object[(f.relation or "", f.object or "")])),
+                answers=list(dict.fromkeys(by_object[(f.relation or "", f.object or "")])),
             )
         except (KeyError, IndexError) as exc:
             raise FactsError(f"{source}: {where}: field 'relation': bad template placeholder {exc}") from None
@@ -398,11 +398,10 @@ def synthetic_facts(n: int, seed: int = 0) -> list[Fact]:
             obj = fresh(lambda: f"C-{rng.randint(10, 9999)}")
         else:
             subj = fresh(lambda: f"{rng.choice(_FIRST)} {_word(rng, 3)}")
-            obj = fresh(
-                lambda: f"The {_word(rng, 2)} {_word(rng, 2)}"
-                if kind != "founded"
-                else f"{_word(rng, 3)} {rng.choice(['Works', 'Labs', 'Systems', 'Foundry'])}"
-            )
+            if kind == "founded":
+                obj = fresh(lambda: f"{_word(rng, 3)} {rng.choice(['Works', 'Labs', 'Systems', 'Foundry'])}")
+            else:
+                obj = fresh(lambda: f"The {_word(rng, 2)} {_word(rng, 2)}")
         facts.append(Fact(subject=subj, relation=kind, object=obj, id=f"synthetic-{i}"))
     return facts
 

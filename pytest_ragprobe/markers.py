@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import pytest
 
@@ -21,8 +21,8 @@ POSITION_MARK = "ragprobe_position"
 COMMON_MARK = "ragprobe"
 PROBE_MARKS = (REVERSE_MARK, POSITION_MARK)
 
-MatchArg = Union[str, Callable[[str, Sequence[str]], bool]]
-FactsArg = Union[str, Path, Sequence[Any]]
+MatchArg = str | Callable[[str, Sequence[str]], bool]
+FactsArg = str | Path | Sequence[Any]
 
 
 class MarkArgumentError(TypeError):
@@ -59,7 +59,7 @@ class PositionSpec(CommonSpec):
     kind = "position"
 
 
-ProbeSpec = Union[ReverseSpec, PositionSpec]
+ProbeSpec = ReverseSpec | PositionSpec
 
 
 def _fail(mark: str, arg: str, problem: str) -> MarkArgumentError:
@@ -145,8 +145,10 @@ def build_spec(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -
     data, facts = kw.get("data"), kw.get("facts")
     if (data is None) == (facts is None):
         raise _fail(
-            mark, "data", "or 'facts' is required (exactly one): a lost-in-the-middle JSONL file, "
-            "'synthetic:N', or facts=..."
+            mark,
+            "data",
+            "or 'facts' is required (exactly one): a lost-in-the-middle JSONL file, "
+            "'synthetic:N', or facts=...",
         )
     if data is not None:
         out["data"] = _source(mark, "data", data)
@@ -217,7 +219,8 @@ class _Ragprobe:
         """Probe forward vs reverse questions on the same facts; FAIL when the reverse drop > max_drop."""
         kwargs = {k: v for k, v in locals().items() if v is not None}
         build_spec(REVERSE_MARK, kwargs)
-        return pytest.mark.ragprobe_reverse(**kwargs)
+        mark: pytest.MarkDecorator = pytest.mark.ragprobe_reverse(**kwargs)
+        return mark
 
     @staticmethod
     def position(
@@ -239,7 +242,8 @@ class _Ragprobe:
         """Probe accuracy by gold-document position; FAIL when best edge minus worst position > max_drop."""
         kwargs = {k: v for k, v in locals().items() if v is not None}
         build_spec(POSITION_MARK, kwargs)
-        return pytest.mark.ragprobe_position(**kwargs)
+        mark: pytest.MarkDecorator = pytest.mark.ragprobe_position(**kwargs)
+        return mark
 
 
 ragprobe = _Ragprobe()

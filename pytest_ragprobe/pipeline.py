@@ -98,7 +98,7 @@ class PipelineAdapter:
             )
 
     async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None)):
+        if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__):
             return await fn(*args)
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self.executor, functools.partial(fn, *args))
@@ -151,7 +151,9 @@ def load_pipeline_spec(spec: str) -> object:
     try:
         target: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise PipelineConfigError(f"--ragprobe-pipeline={spec!r}: cannot import {module_name!r}: {exc}") from exc
+        raise PipelineConfigError(
+            f"--ragprobe-pipeline={spec!r}: cannot import {module_name!r}: {exc}"
+        ) from exc
     for part in attr.split("."):
         try:
             target = getattr(target, part)

@@ -37,12 +37,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_config.CONFIG_KEY] = _config.build_config(config)
+    cfg = config.stash[_config.CONFIG_KEY] = _config.build_config(config)
+    if cfg.baseline is not None and not cfg.baseline.is_file():
+        raise pytest.UsageError(f"--ragprobe-baseline: file not found: {cfg.baseline}")
     for line in markers.MARKER_LINES:
         config.addinivalue_line("markers", line)
     session = RagprobeSession(config)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "ragprobe-session")
+    if not is_worker(config):
+        from pytest_ragprobe.progress import ProgressHooks
+
+        config.pluginmanager.register(ProgressHooks(config), "ragprobe-progress")
     if not is_worker(config) and (
         config.pluginmanager.hasplugin("xdist") or config.pluginmanager.hasplugin("xdist.plugin")
     ):
@@ -108,7 +114,7 @@ def _ragprobe_autorun(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(scope="session")
 def ragprobe_pipeline(pytestconfig: pytest.Config) -> object:
-    """The pipeline under test. Override in conftest.py, or use --ragprobe-pipeline / ini ragprobe_pipeline."""
+    """The pipeline under test: override in conftest.py, or set --ragprobe-pipeline / ini."""
     from pytest_ragprobe.pipeline import PipelineConfigError, load_pipeline_spec
 
     cfg = pytestconfig.stash[_config.CONFIG_KEY]
@@ -161,9 +167,7 @@ def ragprobe_contexts(
 
     cfg = request.config.stash[_config.CONFIG_KEY]
 
-    def make(
-        example: Any, n_docs: int, positions: Sequence[int], seed: int | None = None
-    ) -> Any:
+    def make(example: Any, n_docs: int, positions: Sequence[int], seed: int | None = None) -> Any:
         return contexts_for(example, n_docs, positions, cfg.seed if seed is None else seed)
 
     return make
@@ -175,18 +179,17 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     outcome = item.stash.get(RESULT_KEY, None)
     if outcome is not None:
         cfg = item.config.stash[_config.CONFIG_KEY]
-        session = item.config.stash[SESSION_KEY]
-        regression = session.baseline_regression(outcome)
+        baseline = item.config.stash[SESSION_KEY].baseline_comparison(outcome)
         if outcome.verdict == "fail":
             pytest.fail(outcome.explain(), pytrace=False)
-        if regression:
-            pytest.fail(f"{outcome.explain()}\n{regression}", pytrace=False)
+        if baseline is not None and baseline.status == "regression":
+            pytest.fail(f"{baseline.message}\n{outcome.explain()}", pytrace=False)
+        if baseline is not None and baseline.status == "changed":
+            warnings.warn(RagprobeWarning(f"{item.nodeid}: {baseline.message}"), stacklevel=1)
         if outcome.verdict == "inconclusive":
             if cfg.strict:
                 pytest.fail(f"{outcome.explain()}\n(--ragprobe-strict: INCONCLUSIVE fails)", pytrace=False)
-            warnings.warn(
-                RagprobeInconclusiveWarning(f"{item.nodeid}: {outcome.explain()}"), stacklevel=1
-            )
+            warnings.warn(RagprobeInconclusiveWarning(f"{item.nodeid}: {outcome.explain()}"), stacklevel=1)
     return result
 
 
@@ -199,4 +202,3 @@ def pytest_runtest_makereport(
     if outcome is not None and (report.when == "call" or (report.when == "setup" and report.failed)):
         setattr(report, REPORT_ATTR, outcome.model_dump(mode="json"))
     return report
-

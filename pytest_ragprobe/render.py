@@ -136,7 +136,7 @@ def explain(r: ProbeResult, *, examples: int = 3) -> str:
         lines += _reverse_table(r) if r.kind == "reverse" else _position_table(r)
     lines += [f"  note: {n}" for n in r.notes]
     if r.errors:
-        lines.append(f"  {r.errors} pipeline call(s) failed after retries and were left out of the statistics")
+        lines.append(f"  {r.errors} pipeline call(s) failed after retries; left out of the statistics")
     if r.verdict != "error":
         lines += _examples(r, 2 if r.kind == "position" else examples)
     return "\n".join(lines)

@@ -76,7 +76,7 @@ class Report(BaseModel):
     """``report.json``: every probe of a run. Bump SCHEMA_VERSION on incompatible changes."""
 
     model_config = ConfigDict(extra="allow")
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     created: str = Field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat())
     plugin_version: str = ""
     partial: bool = False

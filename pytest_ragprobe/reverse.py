@@ -31,8 +31,9 @@ def attribute_miss(pair: FactPair, answer: Answer) -> str | None:
     """
     if not answer.documents:
         return None
-    gold = [d for d in answer.documents if _mentions(d, pair.forward.answers) and _mentions(d, pair.reverse.answers)]
-    return "reading" if gold else "retrieval"
+    fwd, rev = pair.forward.answers, pair.reverse.answers
+    gold_seen = any(_mentions(d, fwd) and _mentions(d, rev) for d in answer.documents)
+    return "reading" if gold_seen else "retrieval"
 
 
 def _namespace(spec: ReverseSpec) -> str:
@@ -133,7 +134,9 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
             reason = f"reverse accuracy {cmp.acc_b:.2f} is below min_accuracy {spec.min_accuracy:.2f}"
         elif floor == "inconclusive" and verdict == "pass":
             verdict = "inconclusive"
-            notes.append(f"reverse accuracy {cmp.acc_b:.2f} is not clearly above min_accuracy {spec.min_accuracy:.2f}")
+            notes.append(
+                f"reverse accuracy {cmp.acc_b:.2f} is not clearly above min_accuracy {spec.min_accuracy:.2f}"
+            )
     if ctx.budget_hit:
         verdict = "inconclusive" if verdict != "fail" else verdict
         reason = reason or f"pipeline call budget exhausted after {done} of {len(chosen)} facts"
@@ -200,15 +203,18 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
 def settings_dict(spec: Any, confidence: float, seed: int, *, n_planned: int) -> dict[str, Any]:
     """The settings that make two runs comparable (baselines report changes in these)."""
     out: dict[str, Any] = {}
-    for key, value in vars(spec).items():
+    for key, raw in vars(spec).items():
+        value: Any = raw
         if key == "match":
-            value = matcher_name(value)
-        elif isinstance(value, Path):
-            value = str(value)
-        elif isinstance(value, tuple):
-            value = [v if isinstance(v, (str, int, float, bool)) or v is None else repr(v) for v in value]
-            if len(value) > 20:
-                value = f"<{len(value)} items>"
+            value = matcher_name(raw)
+        elif isinstance(raw, Path):
+            value = str(raw)
+        elif isinstance(raw, tuple):
+            value = (
+                f"<{len(raw)} items>"
+                if len(raw) > 20
+                else [v if isinstance(v, (str, int, float, bool)) or v is None else repr(v) for v in raw]
+            )
         out[key] = value
     out.update(confidence=confidence, seed=seed, n_planned=n_planned)
     return out
@@ -223,5 +229,5 @@ def check_reverse(
     spec = build_spec(REVERSE_MARK, {"facts": pairs, **mark_args})
     assert isinstance(spec, ReverseSpec)
     ctx = context_for(pipeline)
-    resolved = resolve_pairs(pairs, seed=ctx.seed(spec))  # type: ignore[arg-type]
+    resolved = resolve_pairs(pairs, seed=ctx.seed(spec))
     return run_sync(lambda: run_reverse(ctx, spec, resolved))

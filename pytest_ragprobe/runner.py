@@ -89,7 +89,7 @@ class ProbeContext:
                 self.calls += 1
             if o.error is not None:
                 self.errors += 1
-                self.error_causes[o.error.split(":")[0].strip()] += 1
+                self.error_causes[o.cause or o.error.split(":")[0].strip()] += 1
         return outcomes
 
     def check_error_rate(self) -> None:
@@ -139,4 +139,3 @@ def context_for(pipeline: object, **overrides: Any) -> ProbeContext:
     """A context for direct API use (``ragprobe.check_reverse``) with default run settings."""
     settings = replace(RunSettings(), **{k: v for k, v in overrides.items() if v is not None})
     return ProbeContext(adapter=make_adapter(pipeline), settings=settings)
-

@@ -6,15 +6,14 @@ import re
 import string
 import unicodedata
 from collections.abc import Callable, Sequence
-from typing import Union
 
 Matcher = Callable[[str, Sequence[str]], bool]
-MatchSpec = Union[str, Matcher]
+MatchSpec = str | Matcher
 MATCH_MODES = ("contains", "exact", "regex")
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 # Hyphens and slashes separate tokens ("P-200" == "P 200"); other punctuation is dropped.
-_SEPARATORS = str.maketrans({c: " " for c in "-/_"})
+_SEPARATORS = str.maketrans(dict.fromkeys("-/_", " "))
 _PUNCT = str.maketrans("", "", string.punctuation + "\u2018\u2019\u201c\u201d\u2013\u2014")
 
 
@@ -66,7 +65,8 @@ def matcher_name(spec: MatchSpec) -> str:
 
 
 def score(spec: MatchSpec, answer: str, golds: Sequence[str]) -> bool:
-    result = get_matcher(spec)(answer, golds)
+    result: object = get_matcher(spec)(answer, golds)  # user callables may return anything
     if not isinstance(result, bool):
-        raise TypeError(f"match callable {matcher_name(spec)} returned {type(result).__name__}, expected bool")
+        name = matcher_name(spec)
+        raise TypeError(f"match callable {name} returned {type(result).__name__}, expected bool")
     return result

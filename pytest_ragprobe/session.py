@@ -16,6 +16,7 @@ from pytest_ragprobe import _config
 from pytest_ragprobe.markers import ProbeSpec, ReverseSpec
 
 if TYPE_CHECKING:
+    from pytest_ragprobe.baseline import BaselineComparison
     from pytest_ragprobe.results import ProbeResult, Report
     from pytest_ragprobe.runner import RunSettings
 
@@ -133,17 +134,18 @@ class RagprobeSession:
 
         return make_progress(self.config, item.nodeid) if self.cfg.progress else None
 
-    def baseline_regression(self, result: ProbeResult) -> str | None:
+    def baseline_comparison(self, result: ProbeResult) -> BaselineComparison | None:
+        """Compare with the same test in --ragprobe-baseline; None without a baseline entry."""
         if self.cfg.baseline is None:
             return None
-        from pytest_ragprobe.baseline import load_baseline, regression
+        from pytest_ragprobe.baseline import compare, load_baseline
 
         if self._baseline is None:
             self._baseline = load_baseline(self.cfg.baseline)
         previous = self._baseline.get(result.nodeid)
         if previous is None:
             return None
-        return regression(result, previous, confidence=self.settings.confidence)
+        return compare(result, previous, confidence=self.settings.confidence)
 
     # -- collection of results (controller side under xdist) ----------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -180,7 +182,8 @@ class RagprobeSession:
 
         assert self.cfg.report_dir is not None
         try:
-            self.report_path = write_reports(self.cfg.report_dir, self.build_report(partial=partial), partial=partial)
+            report = self.build_report(partial=partial)
+            self.report_path = write_reports(self.cfg.report_dir, report, partial=partial)
         except OSError as exc:
             self.write_errors.append(f"could not write the ragprobe report to {self.cfg.report_dir}: {exc}")
 
@@ -219,4 +222,3 @@ class RagprobeSession:
 
 
 SESSION_KEY = pytest.StashKey[RagprobeSession]()
-

@@ -1,0 +1,133 @@
+"""Baselines: compare each probe with the same test in an earlier report and flag significant regressions.
+
+Two runs are independent samples of the same probe, so accuracies are compared with a one-sided Fisher exact
+test and drops with a one-sided z-test on the difference of the two paired drops (variance from each run's
+discordant pairs). Holm's correction covers the several quantities compared per probe. A probe whose
+settings changed since the baseline is reported, not compared.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pytest_ragprobe.results import ProbeResult
+
+# Settings that change what a probe measures; a change makes the comparison meaningless.
+COMPARED_SETTINGS = (
+    "facts",
+    "data",
+    "n_docs",
+    "positions",
+    "distractors",
+    "context_tokens",
+    "match",
+    "n",
+    "seed",
+    "n_planned",
+)
+
+
+class BaselineError(ValueError):
+    """The baseline file is missing or not a ragprobe report."""
+
+
+@dataclass(frozen=True)
+class BaselineComparison:
+    status: Literal["ok", "regression", "changed"]
+    message: str = ""
+
+
+def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
+    """Probes of a previous report.json (or --ragprobe-save-baseline file) by nodeid."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BaselineError(f"--ragprobe-baseline: file not found: {path}") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BaselineError(f"--ragprobe-baseline: {path} is not readable JSON: {exc}") from None
+    if (
+        not isinstance(data, dict)
+        or data.get("schema_version") != 1
+        or not isinstance(data.get("probes"), list)
+    ):
+        raise BaselineError(f"--ragprobe-baseline: {path} is not a ragprobe report (schema_version 1)")
+    return {p["nodeid"]: p for p in data["probes"] if isinstance(p, dict) and "nodeid" in p}
+
+
+def _fisher_less(k_new: int, n_new: int, k_old: int, n_old: int) -> float:
+    """One-sided p-value that the new accuracy is lower than the old one."""
+    from scipy.stats import fisher_exact
+
+    table = [[k_new, n_new - k_new], [k_old, n_old - k_old]]
+    return float(fisher_exact(table, alternative="less")[1])
+
+
+def _drop_var(metrics: dict[str, Any], n: int) -> float:
+    disc = metrics.get("discordant") or {}
+    n10, n01 = int(disc.get("forward_only", 0)), int(disc.get("reverse_only", 0))
+    if n <= 0:
+        return math.inf
+    d = (n10 - n01) / n
+    return max((n10 + n01) / n - d * d, 0.25 / n) / n  # floor: no zero variance from an all-concordant run
+
+
+def _drop_increase_p(new: ProbeResult, old: ProbeResult) -> float:
+    from scipy.stats import norm
+
+    if new.drop is None or old.drop is None or not new.n or not old.n:
+        return 1.0
+    se = math.sqrt(_drop_var(new.metrics, new.n) + _drop_var(old.metrics, old.n))
+    return float(norm.sf((new.drop - old.drop) / se))
+
+
+def _changed_settings(new: ProbeResult, old: ProbeResult) -> list[str]:
+    changes = []
+    for key in COMPARED_SETTINGS:
+        if new.settings.get(key) != old.settings.get(key):
+            changes.append(f"{key}: {old.settings.get(key)!r} -> {new.settings.get(key)!r}")
+    return changes
+
+
+def compare(new: ProbeResult, previous: dict[str, Any], *, confidence: float) -> BaselineComparison:
+    from pytest_ragprobe.stats import holm
+
+    old = ProbeResult.model_validate(previous)
+    if old.kind != new.kind:
+        return BaselineComparison("changed", f"baseline probe was a {old.kind} probe; not compared")
+    changes = _changed_settings(new, old)
+    if changes:
+        return BaselineComparison(
+            "changed", "baseline not compared, probe settings changed: " + "; ".join(changes)
+        )
+    if new.verdict == "error" or old.verdict == "error" or not new.n or not old.n:
+        return BaselineComparison("ok")
+
+    tests: list[tuple[str, float]] = []
+    if new.kind == "reverse" and new.reverse and old.reverse and new.forward and old.forward:
+        for label, a, b in (("reverse", new.reverse, old.reverse), ("forward", new.forward, old.forward)):
+            p = _fisher_less(a.correct, a.n, b.correct, b.n)
+            tests.append((f"{label} accuracy {b.accuracy:.2f} -> {a.accuracy:.2f}", p))
+    elif new.positions and old.positions:
+        for pos in sorted(set(new.positions) & set(old.positions)):
+            a, b = new.positions[pos], old.positions[pos]
+            p = _fisher_less(a.correct, a.n, b.correct, b.n)
+            tests.append((f"accuracy at position {pos} {b.accuracy:.2f} -> {a.accuracy:.2f}", p))
+    tests.append((f"drop {old.drop or 0:+.2f} -> {new.drop or 0:+.2f}", _drop_increase_p(new, old)))
+
+    alpha = 1 - confidence
+    adjusted = holm([p for _, p in tests])
+    hits = [
+        f"{label} (one-sided p = {p:.3g}, Holm-adjusted)"
+        for (label, _), p in zip(tests, adjusted, strict=True)
+        if p < alpha
+    ]
+    if not hits:
+        return BaselineComparison("ok")
+    return BaselineComparison(
+        "regression",
+        f"ragprobe baseline REGRESSION vs the baseline run ({old.verdict.upper()} then): " + "; ".join(hits),
+    )
