@@ -1,0 +1,278 @@
+"""The ``ragprobe`` command: merge sharded reports into one, show a report in the terminal.
+
+    ragprobe merge OUT_DIR shard-1/report.json shard-2/ ...   # -> OUT_DIR/report.{json,md,html}
+    ragprobe show ragprobe-report/                             # terminal summary (or --format markdown)
+
+Exit codes: 0 all probes passed (INCONCLUSIVE passes unless --strict), 1 a probe failed or errored,
+2 bad input (a missing or invalid report, conflicting shards, bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_ragprobe.results import ProbeResult, Report
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+# Run bookkeeping that may differ between two runs of the same probe without the result differing.
+_BOOKKEEPING = {"duration_s", "calls", "cached_calls"}
+
+
+class InputError(Exception):
+    """Bad input: the message names the file and what is wrong with it."""
+
+
+def resolve_report_path(arg: str | Path) -> Path:
+    path = Path(arg)
+    if path.is_dir():
+        inner = path / "report.json"
+        if not inner.is_file():
+            raise InputError(f"{path}: directory has no report.json")
+        return inner
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    return path
+
+
+def read_report(arg: str | Path) -> tuple[Path, Report]:
+    """Load one report.json (or a directory holding one), with errors that name the file."""
+    from pydantic import ValidationError
+
+    from pytest_ragprobe.results import SCHEMA_VERSION, Report
+
+    path = resolve_report_path(arg)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text file (expected a ragprobe report.json)") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not isinstance(data, dict) or "probes" not in data:
+        raise InputError(f"{path}: not a ragprobe report (expected a JSON object with 'probes')")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise InputError(
+            f"{path}: schema_version {version!r} is not supported "
+            f"(this pytest-ragprobe reads schema_version {SCHEMA_VERSION})"
+        )
+    try:
+        return path, Report.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()[:3]
+        )
+        more = f" (and {exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
+        raise InputError(f"{path}: not a valid ragprobe report: {problems}{more}") from None
+
+
+def _same_result(a: ProbeResult, b: ProbeResult) -> bool:
+    return a.model_dump(mode="json", exclude=_BOOKKEEPING) == b.model_dump(mode="json", exclude=_BOOKKEEPING)
+
+
+def _merge_settings(reports: Sequence[tuple[Path, Report]]) -> tuple[dict[str, Any], list[str]]:
+    """Settings of the first shard; a key whose value differs between shards keeps every distinct value."""
+    merged: dict[str, Any] = {}
+    differing: list[str] = []
+    keys = list(dict.fromkeys(k for _, r in reports for k in r.settings))
+    for key in keys:
+        values: list[Any] = []
+        for _, r in reports:
+            if key in r.settings and r.settings[key] not in values:
+                values.append(r.settings[key])
+        merged[key] = values[0] if len(values) == 1 else values
+        if len(values) > 1:
+            differing.append(key)
+    return merged, differing
+
+
+def merge_reports(
+    reports: Sequence[tuple[Path, Report]], *, prefer: str = "error"
+) -> tuple[Report, list[str]]:
+    """Union of the probes by nodeid. Returns the merged report and notes for stderr.
+
+    The same nodeid with an identical result (ignoring calls/duration) is kept once; with a different
+    result it is an InputError unless ``prefer == "last"``, where the later file wins.
+    """
+    from pytest_ragprobe import __version__
+    from pytest_ragprobe.results import Report
+
+    if not reports:
+        raise InputError("no reports to merge")
+    notes: list[str] = []
+    chosen: dict[str, tuple[Path, ProbeResult]] = {}
+    conflicts: list[str] = []
+    for path, report in reports:
+        for probe in report.probes:
+            seen = chosen.get(probe.nodeid)
+            if seen is not None and not _same_result(seen[1], probe):
+                if prefer == "last":
+                    notes.append(
+                        f"{probe.nodeid}: kept the result from {path} ({probe.verdict}) over {seen[0]} "
+                        f"({seen[1].verdict})"
+                    )
+                else:
+                    conflicts.append(
+                        f"{probe.nodeid} is in {seen[0]} ({seen[1].verdict}) and in {path} ({probe.verdict}) "
+                        "with different results"
+                    )
+                    continue
+            chosen[probe.nodeid] = (path, probe)
+    if conflicts:
+        shown = conflicts[:10] + ([f"... and {len(conflicts) - 10} more"] if len(conflicts) > 10 else [])
+        raise InputError(
+            "conflicting shards:\n  " + "\n  ".join(shown) + "\n(each probe should run in exactly one shard; "
+            "pass --prefer last to keep the later file's result)"
+        )
+    settings, differing = _merge_settings(reports)
+    seeds = list(dict.fromkeys(r.seed for _, r in reports))
+    confidences = list(dict.fromkeys(r.confidence for _, r in reports))
+    if len(seeds) > 1:
+        notes.append(f"shards used different seeds {seeds}; the merged report shows the first")
+        settings["seeds"] = seeds
+    if len(confidences) > 1:
+        notes.append(
+            f"shards used different confidence levels {confidences}; the merged report shows the first"
+        )
+        settings["confidences"] = confidences
+    if differing:
+        notes.append("shards differ in settings: " + ", ".join(differing))
+    settings["merged_from"] = [str(p) for p, _ in reports]
+    first = reports[0][1]
+    merged = Report(
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(),
+        plugin_version=first.plugin_version or __version__,
+        partial=any(r.partial for _, r in reports),
+        seed=first.seed,
+        confidence=first.confidence,
+        settings=settings,
+        probes=[probe for _, (_, probe) in sorted(chosen.items())],
+    )
+    merged.summary = merged.counts()
+    return merged, notes
+
+
+def summary_text(report: Report, *, strict: bool) -> str:
+    from pytest_ragprobe.reporting import counts_text, gate_failed, overall_verdict
+
+    verdict = overall_verdict(report).upper()
+    if strict and gate_failed(report, strict=True) and not gate_failed(report):
+        verdict = "FAIL (--strict: inconclusive fails)"
+    partial = " (partial run: probes may be missing)" if report.partial else ""
+    return f"{counts_text(report)} -> {verdict}{partial}"
+
+
+def _exit_code(report: Report, *, strict: bool) -> int:
+    from pytest_ragprobe.reporting import gate_failed
+
+    return EXIT_FAILED if gate_failed(report, strict=strict) else EXIT_OK
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from pytest_ragprobe.reporting import write_reports
+
+    loaded = [read_report(arg) for arg in args.reports]
+    merged, notes = merge_reports(loaded, prefer=args.prefer)
+    for note in notes:
+        print(f"ragprobe merge: note: {note}", file=sys.stderr)
+    out = Path(args.out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a directory")
+    try:
+        path = write_reports(out, merged, partial=merged.partial)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write the merged report: {exc.strerror or exc}") from None
+    n = len(loaded)
+    print(
+        f"ragprobe merge: {n} report{'s' if n != 1 else ''}, {summary_text(merged, strict=args.strict)}; "
+        f"wrote {path}"
+    )
+    return _exit_code(merged, strict=args.strict)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from pytest_ragprobe.render import explain, summary_line
+    from pytest_ragprobe.reporting import render_markdown
+
+    path, report = read_report(args.report)
+    if args.format == "markdown":
+        sys.stdout.write(render_markdown(report))
+        return _exit_code(report, strict=args.strict)
+    for probe in report.probes:
+        print(summary_line(probe))
+        if args.explain and probe.verdict != "pass":
+            print("\n".join("    " + line for line in explain(probe, examples=3).splitlines()))
+    print(f"ragprobe: {path}: {summary_text(report, strict=args.strict)}")
+    return _exit_code(report, strict=args.strict)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ragprobe",
+        description=(
+            "pytest-ragprobe report tools. Exit status: 0 passed, 1 a probe failed or errored, 2 bad input."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    merge = sub.add_parser(
+        "merge",
+        help="Combine sharded report.json files into one report (json, md, html)",
+        description=(
+            "Combine the report.json files of sharded runs (CI matrix jobs, -k splits) into one report "
+            "and one verdict. Probes are united by node id."
+        ),
+    )
+    merge.add_argument("out_dir", metavar="OUT_DIR", help="Directory for the merged report.json/.md/.html")
+    merge.add_argument(
+        "reports", metavar="REPORT", nargs="+", help="A report.json, or a directory that holds one"
+    )
+    merge.add_argument(
+        "--prefer",
+        choices=("error", "last"),
+        default="error",
+        help=(
+            "A node id in two shards with different results: "
+            "fail (error, the default) or keep the last file's"
+        ),
+    )
+    merge.add_argument("--strict", action="store_true", help="INCONCLUSIVE probes fail too (exit 1)")
+    merge.set_defaults(func=cmd_merge)
+    show = sub.add_parser("show", help="Print a report's summary", description="Print a report's summary.")
+    show.add_argument("report", metavar="REPORT", help="A report.json, or a directory that holds one")
+    show.add_argument(
+        "--explain", action="store_true", help="Also print the details of every probe that did not pass"
+    )
+    show.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="markdown prints report.md, e.g. for >> $GITHUB_STEP_SUMMARY",
+    )
+    show.add_argument("--strict", action="store_true", help="INCONCLUSIVE probes fail too (exit 1)")
+    show.set_defaults(func=cmd_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except InputError as exc:
+        print(f"ragprobe {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

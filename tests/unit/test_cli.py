@@ -1,0 +1,238 @@
+"""`ragprobe merge` / `ragprobe show`: merging shards, exit codes, messages that name the file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_ragprobe.cli import main
+from pytest_ragprobe.results import DirectionSummary, ProbeResult, Report, load_report
+
+
+def probe(nodeid: str, verdict: str = "pass", drop: float = 0.02, **extra: Any) -> ProbeResult:
+    return ProbeResult(
+        nodeid=nodeid,
+        kind="reverse",
+        verdict=verdict,  # type: ignore[arg-type]
+        n=20,
+        calls=40,
+        metrics={
+            "forward_accuracy": 0.9,
+            "reverse_accuracy": 0.9 - drop,
+            "drop": drop,
+            "drop_ci": [drop - 0.1, drop + 0.1],
+            "p_value": 0.5,
+            "discordant": {"forward_only": 2, "reverse_only": 1},
+            "max_drop": 0.1,
+            "confidence": 0.95,
+        },
+        forward=DirectionSummary(accuracy=0.9, correct=18, n=20, ci=(0.7, 0.97)),
+        reverse=DirectionSummary(accuracy=0.9 - drop, correct=18, n=20, ci=(0.6, 0.95)),
+        **extra,
+    )
+
+
+def shard(tmp_path: Path, name: str, *probes: ProbeResult, **fields: Any) -> Path:
+    directory = tmp_path / name
+    directory.mkdir()
+    path = directory / "report.json"
+    path.write_text(Report(probes=list(probes), **fields).model_dump_json(indent=2), encoding="utf-8")
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_merge_unions_shards_and_writes_three_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = shard(tmp_path, "a", probe("t.py::test_a"), probe("t.py::test_b"), seed=7)
+    b = shard(tmp_path, "b", probe("t.py::test_c"), seed=7)
+    out = tmp_path / "merged"
+    code, stdout, stderr = run(capsys, "merge", out, a, b.parent)  # a file and a directory
+    assert code == 0, stderr
+    assert stdout == f"ragprobe merge: 2 reports, 3 probes: 3 pass -> PASS; wrote {out / 'report.json'}\n"
+    assert stderr == ""
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "report.md"]
+    merged = load_report(out / "report.json")
+    assert [p.nodeid for p in merged.probes] == ["t.py::test_a", "t.py::test_b", "t.py::test_c"]
+    assert merged.summary == {"pass": 3, "fail": 0, "inconclusive": 0, "error": 0}
+    assert merged.seed == 7 and not merged.partial
+    assert merged.settings["merged_from"] == [str(a), str(b)]
+    assert "PASS" in (out / "report.html").read_text(encoding="utf-8")
+    assert (out / "report.md").read_text(encoding="utf-8").startswith("## ✅ pytest-ragprobe: PASS")
+
+
+def test_merge_exits_1_on_fail_or_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = shard(tmp_path, "a", probe("t.py::test_a"))
+    b = shard(tmp_path, "b", probe("t.py::test_b", "fail", drop=0.4))
+    code, stdout, _ = run(capsys, "merge", tmp_path / "out", a, b)
+    assert code == 1
+    assert "2 probes: 1 pass, 1 fail -> FAIL;" in stdout
+    c = shard(
+        tmp_path, "c", ProbeResult(nodeid="t.py::test_c", kind="position", verdict="error", reason="boom")
+    )
+    code, stdout, _ = run(capsys, "merge", tmp_path / "out2", a, c)
+    assert code == 1
+    assert "2 probes: 1 pass, 1 error -> ERROR;" in stdout
+
+
+def test_merge_strict_fails_inconclusive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = shard(tmp_path, "a", probe("t.py::test_a"), probe("t.py::test_b", "inconclusive"))
+    code, stdout, _ = run(capsys, "merge", tmp_path / "out", a)
+    assert code == 0
+    assert "ragprobe merge: 1 report, 2 probes: 1 pass, 1 inconclusive -> INCONCLUSIVE;" in stdout
+    code, stdout, _ = run(capsys, "merge", "--strict", tmp_path / "out", a)
+    assert code == 1
+    assert "-> FAIL (--strict: inconclusive fails);" in stdout
+
+
+def test_merge_partial_shard_makes_partial_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = shard(tmp_path, "a", probe("t.py::test_a"), partial=True)
+    b = shard(tmp_path, "b", probe("t.py::test_b"))
+    code, stdout, _ = run(capsys, "merge", tmp_path / "out", a, b)
+    assert code == 0
+    assert "-> PASS (partial run: probes may be missing);" in stdout
+    assert load_report(tmp_path / "out" / "report.json").partial
+    assert 'id="partial"' in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+
+
+def test_merge_identical_duplicate_is_kept_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = shard(tmp_path, "a", probe("t.py::test_a", duration_s=1.0))
+    b = shard(tmp_path, "b", probe("t.py::test_a", duration_s=2.5))  # same result, other timing
+    code, stdout, stderr = run(capsys, "merge", tmp_path / "out", a, b)
+    assert code == 0, stderr
+    assert "1 probe: 1 pass -> PASS" in stdout
+
+
+def test_merge_conflicting_duplicate_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = shard(tmp_path, "a", probe("t.py::test_a"))
+    b = shard(tmp_path, "b", probe("t.py::test_a", "fail", drop=0.4))
+    out = tmp_path / "out"
+    code, stdout, stderr = run(capsys, "merge", out, a, b)
+    assert code == 2
+    assert stdout == ""
+    assert stderr.startswith("ragprobe merge: error: conflicting shards:\n")
+    assert f"t.py::test_a is in {a} (pass) and in {b} (fail) with different results" in stderr
+    assert "--prefer last" in stderr
+    assert not out.exists()
+
+    code, stdout, stderr = run(capsys, "merge", "--prefer", "last", out, a, b)
+    assert code == 1
+    assert f"note: t.py::test_a: kept the result from {b} (fail) over {a} (pass)" in stderr
+    assert load_report(out / "report.json").probes[0].verdict == "fail"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON (line 1, column 2: Expecting property name enclosed in double quotes)"),
+        ("[1, 2]", "not a ragprobe report (expected a JSON object with 'probes')"),
+        (
+            '{"schema_version": 2, "probes": []}',
+            "schema_version 2 is not supported (this pytest-ragprobe reads schema_version 1)",
+        ),
+        (
+            '{"schema_version": 1, "probes": [{"nodeid": "x", "kind": "reverse", "verdict": "meh"}]}',
+            "not a valid ragprobe report: probes.0.verdict: "
+            "Input should be 'pass', 'fail', 'inconclusive' or 'error'",
+        ),
+    ],
+)
+def test_merge_bad_report_names_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    good = shard(tmp_path, "good", probe("t.py::test_a"))
+    bad = tmp_path / "bad.json"
+    bad.write_text(content, encoding="utf-8")
+    code, stdout, stderr = run(capsys, "merge", tmp_path / "out", good, bad)
+    assert code == 2
+    assert stdout == ""
+    assert stderr == f"ragprobe merge: error: {bad}: {message}\n"
+
+
+def test_merge_missing_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, stderr = run(capsys, "merge", tmp_path / "out", tmp_path / "nope.json")
+    assert (code, stderr) == (
+        2,
+        f"ragprobe merge: error: {tmp_path / 'nope.json'}: no such file or directory\n",
+    )
+    (tmp_path / "empty").mkdir()
+    code, _, stderr = run(capsys, "merge", tmp_path / "out", tmp_path / "empty")
+    assert (code, stderr) == (
+        2,
+        f"ragprobe merge: error: {tmp_path / 'empty'}: directory has no report.json\n",
+    )
+
+
+def test_merge_out_dir_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = shard(tmp_path, "a", probe("t.py::test_a"))
+    target = tmp_path / "file.txt"
+    target.write_text("x", encoding="utf-8")
+    code, _, stderr = run(capsys, "merge", target, a)
+    assert (code, stderr) == (2, f"ragprobe merge: error: {target}: exists and is not a directory\n")
+
+
+def test_merge_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["merge", "only-out-dir"])
+    assert info.value.code == 2
+    assert "the following arguments are required: REPORT" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["merge", "--prefer", "first", "out", "r.json"])
+    assert info.value.code == 2
+
+
+def test_merge_notes_differing_seeds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = shard(tmp_path, "a", probe("t.py::test_a"), seed=1, settings={"samples": 10})
+    b = shard(tmp_path, "b", probe("t.py::test_b"), seed=2, settings={"samples": 20})
+    code, _, stderr = run(capsys, "merge", tmp_path / "out", a, b)
+    assert code == 0
+    assert "note: shards used different seeds [1, 2]; the merged report shows the first" in stderr
+    assert "note: shards differ in settings: samples" in stderr
+    merged = load_report(tmp_path / "out" / "report.json")
+    assert merged.seed == 1 and merged.settings["seeds"] == [1, 2] and merged.settings["samples"] == [10, 20]
+
+
+def test_show_prints_summary_and_gates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = shard(tmp_path, "a", probe("t.py::test_a"), probe("t.py::test_b", "fail", drop=0.4))
+    code, stdout, _ = run(capsys, "show", path.parent, "--explain")
+    assert code == 1
+    lines = stdout.splitlines()
+    assert lines[0].startswith("PASS         t.py::test_a [reverse] fwd 0.90 rev 0.88 drop +0.02")
+    assert lines[1].startswith("FAIL         t.py::test_b [reverse] fwd 0.90 rev 0.50 drop +0.40")
+    assert lines[2].startswith("    ragprobe reverse probe FAIL: forward 0.90, reverse 0.50")
+    assert lines[-1] == f"ragprobe: {path}: 2 probes: 1 pass, 1 fail -> FAIL"
+    code, stdout, _ = run(capsys, "show", path, "--format", "markdown")
+    assert code == 1 and stdout.startswith("## ❌ pytest-ragprobe: FAIL\n")
+
+
+def test_show_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "report.json"
+    bad.write_text(json.dumps({"hello": 1}), encoding="utf-8")
+    code, _, stderr = run(capsys, "show", bad)
+    assert code == 2
+    assert (
+        stderr
+        == f"ragprobe show: error: {bad}: not a ragprobe report (expected a JSON object with 'probes')\n"
+    )
+
+
+def test_module_entry_point_exit_code(tmp_path: Path) -> None:
+    a = shard(tmp_path, "a", probe("t.py::test_a", "fail", drop=0.4))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest_ragprobe.cli", "merge", str(tmp_path / "out"), str(a)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.startswith("ragprobe merge: 1 report, 1 probe: 1 fail -> FAIL; wrote ")
