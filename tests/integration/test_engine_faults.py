@@ -1,0 +1,127 @@
+"""Acceptance: a reverse probe against a loopback HTTP service that injects latency, 429 + Retry-After,
+500s, timeouts and malformed JSON. The probe finishes, errors are counted apart from answers, and the
+accuracy over the answers that succeeded is exact."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from faults import FaultServer, Reply, Request  # noqa: E402
+
+N_FACTS = 30
+ALWAYS_500_FORWARD = {12, 22}
+MALFORMED_REVERSE = {17}
+RATE_LIMITED_ONCE = {13, 23}  # both directions: 429 + Retry-After on the first attempt
+HANG_ONCE_FORWARD = {14, 24}  # first attempt never answers: the 1 s call timeout fires
+
+
+def facts_yaml() -> str:
+    lines = ["facts:"]
+    for i in range(N_FACTS):
+        lines += [
+            f"  - forward: {{question: 'Which controller works with pump P-{i}?', answer: C-{i}}}",
+            f"    reverse: {{question: 'Which pump works with controller C-{i}?', answer: P-{i}}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def handler(req: Request) -> Reply:
+    question = str((req.json or {}).get("question", ""))
+    forward = question.startswith("Which controller")
+    i = int(question.rsplit("-", 1)[1].rstrip("?"))
+    if forward and i in ALWAYS_500_FORWARD:
+        return Reply(status=500, json={"error": "boom"})
+    if not forward and i in MALFORMED_REVERSE:
+        return Reply(body=b'{"answer": "P-17", ')
+    if i in RATE_LIMITED_ONCE and req.attempt == 1:
+        return Reply(status=429, headers={"Retry-After": "0.3"}, json={"error": "slow down"})
+    if forward and i in HANG_ONCE_FORWARD and req.attempt == 1:
+        return Reply(hang=True)
+    delay = 0.05 if i % 5 == 0 else 0.0
+    if forward:
+        return Reply(json={"answer": f"It is C-{i}.", "documents": [f"P-{i} works with C-{i}."]},
+                     delay=delay)
+    text = "I do not know." if i % 3 == 0 else f"Pump P-{i}."
+    return Reply(json={"text": text}, delay=delay)
+
+
+CONFTEST = """
+import pytest
+import pytest_ragprobe as ragprobe
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return ragprobe.HTTPPipeline("{url}")
+"""
+
+# pytest.mark.ragprobe_reverse is the same mark as ragprobe.reverse; used here because in-process
+# pytester runs import the submodule pytest_ragprobe.reverse, which shadows the package attribute.
+TEST = """
+import pytest
+
+@pytest.mark.ragprobe_reverse(facts="facts.yaml", max_drop=0.10)
+def test_catalog(ragprobe_result):
+    pass
+"""
+
+
+def test_probe_survives_injected_faults_with_exact_numbers(pytester: pytest.Pytester) -> None:
+    with FaultServer(handler, max_requests=500, lifetime=120, hang_limit=5) as server:
+        pytester.makeconftest(CONFTEST.format(url=server.url))
+        pytester.makefile(".yaml", facts=facts_yaml())
+        pytester.makepyfile(test_catalog=TEST)
+        result = pytester.runpytest("--ragprobe-report=rep", "--ragprobe-timeout=1", "-p", "no:xdist")
+        requests = server.requests
+    report = json.loads((pytester.path / "rep" / "report.json").read_text())
+    (probe,) = report["probes"]
+    failed_calls = len(ALWAYS_500_FORWARD) + len(MALFORMED_REVERSE)
+    excluded = ALWAYS_500_FORWARD | MALFORMED_REVERSE
+    kept = [i for i in range(N_FACTS) if i not in excluded]
+    reverse_right = [i for i in kept if i % 3 != 0]
+    assert probe["errors"] == failed_calls == 3
+    assert probe["calls"] == 2 * N_FACTS
+    assert probe["n"] == len(kept) == 27
+    assert probe["metrics"]["forward_accuracy"] == 1.0
+    assert probe["metrics"]["reverse_accuracy"] == len(reverse_right) / len(kept) == 18 / 27
+    assert probe["verdict"] == "fail"  # drop 0.33 > max_drop 0.10: a real verdict, not an error
+    result.assert_outcomes(failed=1)
+    # 60 calls + 2 retries for each always-500 call + one per 429 (4 calls) + one per hang (2 calls);
+    # the malformed body is not retried.
+    assert requests == 2 * N_FACTS + 2 * 2 + 4 + 2
+    errors = [e for e in probe["examples"] if e.get("error")]
+    assert any(f"HTTP 500 from {server.url}/answer" in e["error"] for e in errors)
+    assert any(f"malformed response from {server.url}/answer" in e["error"] for e in errors)
+
+
+def test_dead_service_is_an_error_naming_the_cause_and_is_not_hammered(
+    pytester: pytest.Pytester,
+) -> None:
+    with FaultServer(lambda req: Reply(status=500, json={"error": "down"}), lifetime=60) as server:
+        pytester.makeconftest(CONFTEST.format(url=server.url))
+        pytester.makefile(".yaml", facts=facts_yaml())
+        pytester.makepyfile(test_catalog=TEST)
+        result = pytester.runpytest("--ragprobe-report=rep", "-p", "no:xdist",
+                                    "--ragprobe-concurrency=2")
+        requests = server.requests
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*most common cause*HTTP 500 from {server.url}/answer*"])
+    # fail-fast: far fewer than 60 calls x 3 attempts reach the dead service
+    assert requests <= 3 * 8
+    report = json.loads((pytester.path / "rep" / "report.json").read_text())
+    assert report["probes"][0]["verdict"] == "error"
+
+
+def test_slow_service_times_out_with_the_timeout_named(pytester: pytest.Pytester) -> None:
+    with FaultServer(lambda req: Reply(hang=True), lifetime=60, hang_limit=3) as server:
+        pytester.makeconftest(CONFTEST.format(url=server.url))
+        pytester.makefile(".yaml", facts=facts_yaml())
+        pytester.makepyfile(test_catalog=TEST)
+        result = pytester.runpytest("-p", "no:xdist", "--ragprobe-timeout=0.3",
+                                    "--ragprobe-retries=0")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*most common cause*timeout after 0.3s*"])
