@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from pytest_ragprobe.facts import Fact, FactPair, Question, Relation
     from pytest_ragprobe.position import check_position
     from pytest_ragprobe.results import ProbeFailed, ProbeResult, Report
-    from pytest_ragprobe.reverse import check_reverse
+    from pytest_ragprobe.reverse_probe import check_reverse
     from pytest_ragprobe.stats import required_n
 
 _LAZY = {
@@ -35,7 +35,7 @@ _LAZY = {
     "ProbeResult": "pytest_ragprobe.results",
     "ProbeFailed": "pytest_ragprobe.results",
     "Report": "pytest_ragprobe.results",
-    "check_reverse": "pytest_ragprobe.reverse",
+    "check_reverse": "pytest_ragprobe.reverse_probe",
     "check_position": "pytest_ragprobe.position",
     "required_n": "pytest_ragprobe.stats",
     "HTTPPipeline": "pytest_ragprobe.adapters",

@@ -90,7 +90,7 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
             progress=session.progress_for(item),
         )
         if isinstance(spec, ReverseSpec):
-            from pytest_ragprobe.reverse import run_reverse
+            from pytest_ragprobe.reverse_probe import run_reverse
 
             pairs = resolve_pairs(spec.facts, seed=ctx.seed(spec), base_dirs=dirs)
             result = run_sync(lambda: run_reverse(ctx, spec, pairs))
