@@ -1,0 +1,142 @@
+"""Run-level behaviour of the engine through pytest: warm cache, budget, determinism across
+concurrency levels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+CONFTEST = """
+import os, threading, time
+from pathlib import Path
+import pytest
+
+COUNTER = Path(os.environ["RAGPROBE_TEST_COUNTER"])
+_lock = threading.Lock()
+
+def answer(question):
+    with _lock:
+        with COUNTER.open("a") as fh:
+            fh.write("x")
+    time.sleep({delay})
+    i = int(question.rsplit("-", 1)[1].rstrip("?"))
+    if question.startswith("Which controller"):
+        return f"C-{{i}}"
+    return f"P-{{i}}" if i % 4 else "no idea"
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return answer
+"""
+
+TEST = """
+import pytest
+
+@pytest.mark.ragprobe_reverse(facts="facts.yaml", max_drop=0.5, seed={seed})
+def test_a(ragprobe_result):
+    pass
+
+@pytest.mark.ragprobe_reverse(facts="facts.yaml", max_drop=0.05, n=16, seed={seed})
+def test_b(ragprobe_result):
+    pass
+"""
+
+
+def facts_yaml(n: int) -> str:
+    lines = ["facts:"]
+    for i in range(n):
+        lines += [
+            f"  - forward: {{question: 'Which controller works with pump P-{i}?', answer: C-{i}}}",
+            f"    reverse: {{question: 'Which pump works with controller C-{i}?', answer: P-{i}}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def setup(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *, facts: int = 24,
+          delay: float = 0.0, seed: int = 3) -> Path:
+    counter = pytester.path / "calls.txt"
+    counter.write_text("")
+    monkeypatch.setenv("RAGPROBE_TEST_COUNTER", str(counter))
+    pytester.makeconftest(CONFTEST.format(delay=delay))
+    pytester.makefile(".yaml", facts=facts_yaml(facts))
+    pytester.makepyfile(test_probes=TEST.format(seed=seed))
+    return counter
+
+
+def numbers(report_dir: Path) -> dict[str, tuple[object, ...]]:
+    report = json.loads((report_dir / "report.json").read_text())
+    return {
+        p["nodeid"]: (p["verdict"], p["n"], p["errors"], json.dumps(p["metrics"], sort_keys=True))
+        for p in report["probes"]
+    }
+
+
+def test_warm_cache_rerun_makes_zero_pipeline_calls(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = setup(pytester, monkeypatch)
+    first = pytester.runpytest("--ragprobe-report=r1", "-p", "no:xdist")
+    cold_calls = len(counter.read_text())
+    assert cold_calls == 2 * 24  # test_b asks a subset of test_a's questions: served from cache
+    counter.write_text("")
+    second = pytester.runpytest("--ragprobe-report=r2", "-p", "no:xdist")
+    assert counter.read_text() == ""  # zero pipeline calls
+    assert numbers(pytester.path / "r1") == numbers(pytester.path / "r2")
+    assert first.parseoutcomes() == second.parseoutcomes()
+    report = json.loads((pytester.path / "r2" / "report.json").read_text())
+    assert [(p["calls"], p["cached_calls"]) for p in report["probes"]] == [(0, 48), (0, 32)]
+    assert counter.read_text() == ""
+
+    # --ragprobe-no-cache bypasses it: every probe asks everything again
+    pytester.runpytest("--ragprobe-no-cache", "-p", "no:xdist")
+    assert len(counter.read_text()) == 2 * 24 + 2 * 16
+
+
+def test_corrupt_cache_entries_are_ignored_and_rewritten(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = setup(pytester, monkeypatch)
+    pytester.runpytest("-p", "no:xdist")
+    entries = sorted((pytester.path / ".ragprobe_cache").rglob("*.json"))
+    assert len(entries) == 2 * 24  # test_b's questions are a subset with the same namespace
+    for path in entries[:5]:
+        path.write_text("{ not json")
+    entries[5].write_bytes(b"\x00\xff")
+    counter.write_text("")
+    result = pytester.runpytest("-p", "no:xdist")
+    assert len(counter.read_text()) == 6  # only the broken ones were asked again
+    result.assert_outcomes(passed=2, warnings=1)
+    counter.write_text("")
+    pytester.runpytest("-p", "no:xdist")
+    assert counter.read_text() == ""  # ... and were rewritten
+
+
+def test_budget_ends_remaining_probes_inconclusive(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = setup(pytester, monkeypatch)
+    result = pytester.runpytest("--ragprobe-budget=20", "--ragprobe-report=r", "-p", "no:xdist",
+                                "--ragprobe-no-cache")
+    assert len(counter.read_text()) == 20
+    report = json.loads((pytester.path / "r" / "report.json").read_text())
+    verdicts = {p["nodeid"].rsplit("::", 1)[1]: p for p in report["probes"]}
+    assert verdicts["test_a"]["verdict"] == "inconclusive"
+    assert "budget" in verdicts["test_a"]["reason"]
+    assert verdicts["test_b"]["verdict"] == "inconclusive"
+    assert verdicts["test_b"]["calls"] == 0
+    result.assert_outcomes(passed=2, warnings=2)
+
+
+def test_same_numbers_at_concurrency_1_and_16(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup(pytester, monkeypatch, delay=0.002)
+    pytester.runpytest("--ragprobe-report=c1", "--ragprobe-concurrency=1", "--ragprobe-no-cache",
+                       "-p", "no:xdist")
+    pytester.runpytest("--ragprobe-report=c16", "--ragprobe-concurrency=16", "--ragprobe-no-cache",
+                       "-p", "no:xdist")
+    one, sixteen = numbers(pytester.path / "c1"), numbers(pytester.path / "c16")
+    assert len(one) == 2
+    assert one == sixteen
