@@ -11,6 +11,8 @@ cache (llama.cpp) reuse it. Outcomes are paired per question and compared with
 from __future__ import annotations
 
 import json
+import sys
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ from pytest_ragprobe.engine import Call, CallOutcome
 from pytest_ragprobe.facts import SYNTHETIC_RE, Fact, FactPair, find_file, resolve_pairs, sample
 from pytest_ragprobe.markers import POSITION_MARK, PositionSpec, build_spec, default_positions
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
-from pytest_ragprobe.reverse import MAX_EXAMPLES, settings_dict
+from pytest_ragprobe.reverse_probe import MAX_EXAMPLES, settings_dict
 from pytest_ragprobe.runner import ProbeContext, ProbeError, context_for, run_sync
 from pytest_ragprobe.scoring import matcher_name, score
 from pytest_ragprobe.types import Answer, Document
@@ -407,3 +409,17 @@ def check_position(
     assert isinstance(spec, PositionSpec)
     ctx = context_for(pipeline)
     return run_sync(lambda: run_position_spec(ctx, spec))
+
+
+class _PositionModule(types.ModuleType):
+    """Importing ``pytest_ragprobe.position`` makes Python bind the submodule as the package attribute
+    ``pytest_ragprobe.position``, shadowing the ``ragprobe.position`` mark. Calling the module applies the
+    mark, so ``ragprobe.position(...)`` works whether or not this module has been imported."""
+
+    def __call__(self, **kwargs: Any) -> Any:
+        from pytest_ragprobe.markers import position
+
+        return position(**kwargs)
+
+
+sys.modules[__name__].__class__ = _PositionModule

@@ -206,7 +206,7 @@ def test_context_tokens_reaches_target_length() -> None:
     reader = SimReader(1.0, 1.0)
     r = check_position(reader, make_data(10, n_distractors=3), n_docs=4, context_tokens=200)
     assert r.metrics["approx_context_tokens"] >= 200
-    lo, hi = r.metrics["docs_per_context"]
+    lo, _hi = r.metrics["docs_per_context"]
     assert lo > 4
     for _, docs in reader.seen:
         assert len(docs) >= lo
@@ -247,3 +247,11 @@ def test_bad_examples_raise_data_error() -> None:
         check_position(SimReader(1, 1), rows, n_docs=3)
     with pytest.raises(TypeError, match="not both"):
         check_position(SimReader(1, 1), rows, data=rows)
+
+
+def test_mark_still_callable_after_the_module_is_imported() -> None:
+    import pytest_ragprobe.position  # noqa: F401  (binds the submodule on the package)
+
+    mark = ragprobe.position(data="qa.jsonl", n_docs=4, max_drop=0.2)
+    assert isinstance(mark, pytest.MarkDecorator) and mark.name == "ragprobe_position"
+    assert mark.kwargs["n_docs"] == 4
