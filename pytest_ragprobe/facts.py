@@ -8,6 +8,7 @@ questions with answers. Errors name the file, the row or line and the field.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
 import re
@@ -178,7 +179,7 @@ def parse_fact(raw: object, source: str, where: str) -> Fact:
     # Flat CSV/JSONL spelling: forward_question / forward_answer / reverse_question / reverse_answer.
     for direction in ("forward", "reverse"):
         q, a = data.pop(f"{direction}_question", None), data.pop(f"{direction}_answer", None)
-        if q is not None or a is not None:
+        if q not in (None, "") or a not in (None, ""):  # empty CSV cells: this row is a triple
             if q in (None, "") or a in (None, ""):
                 missing = f"{direction}_question" if q in (None, "") else f"{direction}_answer"
                 raise FactsError(f"{source}: {where}: field '{missing}' is missing or empty")
@@ -300,7 +301,7 @@ def load_facts_file(path: str | Path) -> list[FactPair]:
     if not p.is_file():
         raise FactsError(f"{source}: facts file not found (resolved to {p.resolve()})")
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")  # tolerate a BOM (CSV saved by Excel)
     except (OSError, UnicodeDecodeError) as exc:
         raise FactsError(f"{source}: cannot read: {exc}") from None
     suffix = p.suffix.lower()
@@ -321,10 +322,20 @@ def load_facts_file(path: str | Path) -> list[FactPair]:
     if suffix == ".jsonl":
         return _load_rows(_jsonl_rows(text, source), source, "line")
     if suffix == ".csv":
-        reader = csv.DictReader(text.splitlines())
-        rows = [(i + 2, dict(r)) for i, r in enumerate(reader)]  # line 1 is the header
-        return _load_rows(rows, source, "row")
+        return _load_rows(_csv_rows(text), source, "row")
     raise FactsError(f"{source}: unsupported facts format {suffix!r}; use .yaml, .yml, .json, .jsonl or .csv")
+
+
+def _csv_rows(text: str) -> list[tuple[int, object]]:
+    """Rows with the line each starts on (a quoted cell may span lines; line 1 is the header)."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    _ = reader.fieldnames  # reads the header
+    rows: list[tuple[int, object]] = []
+    end = reader.line_num
+    for r in reader:
+        rows.append((end + 1, dict(r)))
+        end = reader.line_num
+    return rows
 
 
 def _jsonl_rows(text: str, source: str) -> list[tuple[int, object]]:
@@ -419,11 +430,11 @@ def resolve_pairs(
             return build_pairs(synthetic_facts(int(m.group(1)), seed), source=str(facts))
         return load_facts_file(find_file(facts, base_dirs))
     items = list(facts)
+    if not items:
+        raise FactsError("facts list: no facts given")
     if all(isinstance(f, FactPair) for f in items):
         return [f for f in items if isinstance(f, FactPair)]
     parsed = [parse_fact(f, "facts list", f"facts[{i}]") for i, f in enumerate(items)]
-    if not parsed:
-        raise FactsError("facts list: no facts given")
     return build_pairs(parsed, source="facts list")
 
 

@@ -1,0 +1,631 @@
+"""facts.py: every file format, one-to-many answers, aliases, error locations, safe YAML, synthetic facts."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_ragprobe import facts as facts_mod
+from pytest_ragprobe.facts import (
+    BUILTIN_RELATIONS,
+    Fact,
+    FactPair,
+    FactsError,
+    Question,
+    build_pairs,
+    find_file,
+    load_facts_file,
+    resolve_pairs,
+    sample,
+    synthetic_facts,
+)
+from pytest_ragprobe.scoring import match_contains, normalize
+
+DESIGN_YAML = """\
+relations:                      # optional templates
+  compatible_with:
+    forward: "Which controller is compatible with pump {subject}?"
+    reverse: "Which pump is compatible with controller {object}?"
+    statement: "Pump {subject} is compatible with controller {object}."
+facts:
+  - {subject: P-200, relation: compatible_with, object: C-17}
+  - forward: {question: "Who is Tom Cruise's mother?", answer: [Mary Lee Pfeiffer, Mary Lee South]}
+    reverse: {question: "Who is Mary Lee Pfeiffer's son?", answer: Tom Cruise}
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def qa(pair: FactPair) -> tuple[str, list[str], str, list[str]]:
+    return (pair.forward.question, pair.forward.answers, pair.reverse.question, pair.reverse.answers)
+
+
+# -- YAML -------------------------------------------------------------------------------------------
+
+
+def test_design_yaml_example_verbatim(tmp_path: Path) -> None:
+    pairs = load_facts_file(write(tmp_path, "parts.yaml", DESIGN_YAML))
+    assert len(pairs) == 2
+    p0, p1 = pairs
+    assert qa(p0) == (
+        "Which controller is compatible with pump P-200?",
+        ["C-17"],
+        "Which pump is compatible with controller C-17?",
+        ["P-200"],
+    )
+    assert p0.statement == "Pump P-200 is compatible with controller C-17."
+    assert (p0.subject, p0.relation, p0.object) == ("P-200", "compatible_with", "C-17")
+    assert p0.id == "0"
+    assert p0.source.endswith("parts.yaml")
+    assert qa(p1) == (
+        "Who is Tom Cruise's mother?",
+        ["Mary Lee Pfeiffer", "Mary Lee South"],
+        "Who is Mary Lee Pfeiffer's son?",
+        ["Tom Cruise"],
+    )
+    # No template: the statement is the forward question followed by its first answer.
+    assert p1.statement == "Who is Tom Cruise's mother? Mary Lee Pfeiffer."
+    assert p1.id == "1"
+    assert (p1.subject, p1.relation, p1.object) == (None, None, None)
+
+
+def test_yml_suffix_and_top_level_list(tmp_path: Path) -> None:
+    text = "- {subject: Ann, relation: wrote, object: Blue Hills}\n"
+    pairs = load_facts_file(write(tmp_path, "f.YML", text))
+    assert qa(pairs[0]) == (
+        "Which novel did Ann write?",
+        ["Blue Hills"],
+        "Who wrote the novel Blue Hills?",
+        ["Ann"],
+    )
+    assert pairs[0].statement == "Ann wrote the novel Blue Hills."
+
+
+def test_file_relations_override_builtin_templates(tmp_path: Path) -> None:
+    text = """\
+relations:
+  wrote:
+    forward: "What did {subject} author?"
+    reverse: "Who authored {object}?"
+facts:
+  - {subject: Ann, relation: wrote, object: Blue Hills, statement: "Ann authored Blue Hills."}
+"""
+    (pair,) = load_facts_file(write(tmp_path, "f.yaml", text))
+    assert pair.forward.question == "What did Ann author?"
+    assert pair.reverse.question == "Who authored Blue Hills?"
+    assert pair.statement == "Ann authored Blue Hills."  # an explicit statement wins over templates
+
+
+def test_template_without_statement_falls_back_to_forward_question(tmp_path: Path) -> None:
+    text = """\
+relations:
+  likes: {forward: "What does {subject} like?", reverse: "Who likes {object}?"}
+facts:
+  - {subject: Bo, relation: likes, object: tea}
+"""
+    (pair,) = load_facts_file(write(tmp_path, "f.yaml", text))
+    assert pair.statement == "What does Bo like? tea."
+
+
+def test_one_to_many_reverse_accepts_every_subject(tmp_path: Path) -> None:
+    text = """\
+facts:
+  - {subject: P-200, relation: compatible_with, object: C-17}
+  - {subject: P-300, relation: compatible_with, object: C-17}
+  - {subject: P-300, relation: compatible_with, object: C-99}
+"""
+    pairs = load_facts_file(write(tmp_path, "pumps.yaml", text))
+    assert [p.reverse.answers for p in pairs] == [["P-200", "P-300"], ["P-200", "P-300"], ["P-300"]]
+    # ... and the forward question for P-300 accepts both of its controllers.
+    assert [p.forward.answers for p in pairs] == [["C-17"], ["C-17", "C-99"], ["C-17", "C-99"]]
+
+
+def test_aliases_on_triples_and_explicit_answers(tmp_path: Path) -> None:
+    text = """\
+facts:
+  - subject: Tom Cruise
+    subject_aliases: [Thomas Cruise Mapother IV]
+    relation: child_of
+    object: Mary Lee Pfeiffer
+    object_aliases: [Mary Lee South]
+  - forward: {question: "Q1?", answers: ["  a1 ", a2]}
+    reverse: {question: "Q2?", answer: 1999}
+"""
+    p0, p1 = load_facts_file(write(tmp_path, "f.yaml", text))
+    assert p0.forward.answers == ["Mary Lee Pfeiffer", "Mary Lee South"]
+    assert p0.reverse.answers == ["Tom Cruise", "Thomas Cruise Mapother IV"]
+    assert p0.forward.question == "Who is Tom Cruise's parent?"
+    assert p1.forward.answers == ["a1", "a2"]  # stripped
+    assert p1.reverse.answers == ["1999"]  # numbers become strings
+
+
+def test_explicit_ids_are_kept(tmp_path: Path) -> None:
+    text = "facts:\n  - {id: pump-a, subject: P-1, relation: compatible_with, object: C-1}\n"
+    (pair,) = load_facts_file(write(tmp_path, "f.yaml", text))
+    assert pair.id == "pump-a"
+
+
+# -- JSON / JSONL -----------------------------------------------------------------------------------
+
+
+def test_json_file_with_relations(tmp_path: Path) -> None:
+    data = {
+        "relations": {"owns": {"forward": "What does {subject} own?", "reverse": "Who owns {object}?"}},
+        "facts": [
+            {"subject": "Kai", "relation": "owns", "object": "a red boat"},
+            {
+                "forward": {"question": "F?", "answer": "x"},
+                "reverse": {"question": "R?", "answer": ["y", "z"]},
+            },
+        ],
+    }
+    pairs = load_facts_file(write(tmp_path, "f.json", json.dumps(data)))
+    assert qa(pairs[0]) == ("What does Kai own?", ["a red boat"], "Who owns a red boat?", ["Kai"])
+    assert qa(pairs[1]) == ("F?", ["x"], "R?", ["y", "z"])
+
+
+def test_jsonl_with_relations_header_and_flat_keys(tmp_path: Path) -> None:
+    lines = [
+        {"relations": {"owns": {"forward": "What does {subject} own?", "reverse": "Who owns {object}?"}}},
+        {"subject": "Kai", "relation": "owns", "object": "Boat"},
+        {},  # replaced below by a blank line
+        {
+            "forward_question": "Who is A?",
+            "forward_answer": "B|Bee",
+            "reverse_question": "Who is B?",
+            "reverse_answer": ["A"],
+        },
+    ]
+    text = "\n".join("" if line == {} else json.dumps(line) for line in lines) + "\n"
+    pairs = load_facts_file(write(tmp_path, "f.jsonl", text))
+    assert len(pairs) == 2
+    assert qa(pairs[0]) == ("What does Kai own?", ["Boat"], "Who owns Boat?", ["Kai"])
+    assert qa(pairs[1]) == ("Who is A?", ["B", "Bee"], "Who is B?", ["A"])
+
+
+def test_jsonl_bad_line_names_file_and_line(tmp_path: Path) -> None:
+    text = json.dumps({"subject": "a", "relation": "wrote", "object": "b"}) + "\n\n{not json\n"
+    path = write(tmp_path, "bad.jsonl", text)
+    with pytest.raises(FactsError, match=r"bad\.jsonl: line 3: invalid JSON"):
+        load_facts_file(path)
+
+
+def test_jsonl_missing_field_names_line_and_field(tmp_path: Path) -> None:
+    text = "\n".join(
+        [
+            json.dumps({"subject": "a", "relation": "wrote", "object": "b"}),
+            json.dumps({"forward_question": "Q?", "forward_answer": "A", "reverse_question": "R?"}),
+        ]
+    )
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, "f.jsonl", text))
+    assert str(info.value) == f"{tmp_path / 'f.jsonl'}: line 2: field 'reverse_answer' is missing or empty"
+
+
+def test_json_invalid_names_line(tmp_path: Path) -> None:
+    with pytest.raises(FactsError, match=r"f\.json: invalid JSON at line 3: "):
+        load_facts_file(write(tmp_path, "f.json", '{\n "facts": [\n  {,}\n ]\n}'))
+
+
+# -- CSV --------------------------------------------------------------------------------------------
+
+
+def test_csv_flat_form_with_pipe_aliases(tmp_path: Path) -> None:
+    text = (
+        "forward_question,forward_answer,reverse_question,reverse_answer\n"
+        "Who is Tom Cruise's mother?,Mary Lee Pfeiffer|Mary Lee South,"
+        "Who is Mary Lee Pfeiffer's son?,Tom Cruise\n"
+        '"Which pump, exactly?",C-17,Which controller?,P-200 | P 200\n'
+    )
+    p0, p1 = load_facts_file(write(tmp_path, "flat.csv", text))
+    assert qa(p0) == (
+        "Who is Tom Cruise's mother?",
+        ["Mary Lee Pfeiffer", "Mary Lee South"],
+        "Who is Mary Lee Pfeiffer's son?",
+        ["Tom Cruise"],
+    )
+    assert qa(p1) == ("Which pump, exactly?", ["C-17"], "Which controller?", ["P-200", "P 200"])
+
+
+def test_csv_triples_use_builtin_templates(tmp_path: Path) -> None:
+    text = (
+        "subject,relation,object,object_aliases\n"
+        "P-200,compatible_with,C-17,C17|Ctrl-17\n"
+        "Ada Brook,founded,Brook Labs,\n"
+        "Ada Brook,directed,The Quiet Sea,\n"
+    )
+    p0, p1, p2 = load_facts_file(write(tmp_path, "triples.csv", text))
+    assert qa(p0) == (
+        "Which controller is compatible with pump P-200?",
+        ["C-17", "C17", "Ctrl-17"],
+        "Which pump is compatible with controller C-17?",
+        ["P-200"],
+    )
+    assert qa(p1) == (
+        "Which company did Ada Brook found?",
+        ["Brook Labs"],
+        "Who founded the company Brook Labs?",
+        ["Ada Brook"],
+    )
+    assert p1.statement == "Ada Brook founded the company Brook Labs."
+    assert p2.reverse.question == "Who directed the film The Quiet Sea?"
+    assert p2.statement == "Ada Brook directed the film The Quiet Sea."
+
+
+def test_csv_mixed_columns_triple_rows_leave_flat_cells_empty(tmp_path: Path) -> None:
+    text = (
+        "subject,relation,object,forward_question,forward_answer,reverse_question,reverse_answer\n"
+        "P-200,compatible_with,C-17,,,,\n"
+        ",,,Who is A?,B,Who is B?,A\n"
+    )
+    p0, p1 = load_facts_file(write(tmp_path, "mixed.csv", text))
+    assert p0.reverse.question == "Which pump is compatible with controller C-17?"
+    assert qa(p1) == ("Who is A?", ["B"], "Who is B?", ["A"])
+
+
+def test_csv_with_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfsubject,relation,object\r\nP-200,compatible_with,C-17\r\n")
+    (pair,) = load_facts_file(path)
+    assert pair.subject == "P-200"
+
+
+def test_csv_row_numbers_count_physical_lines(tmp_path: Path) -> None:
+    text = (
+        "forward_question,forward_answer,reverse_question,reverse_answer\n"
+        '"A question\nover two lines?",X,Y?,Z\n'
+        "Q2?,A2,R2?,\n"
+    )
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, "nl.csv", text))
+    assert str(info.value).endswith("nl.csv: row 4: field 'reverse_answer' is missing or empty")
+
+
+def test_csv_unknown_relation_names_row_and_field(tmp_path: Path) -> None:
+    text = "subject,relation,object\nP-1,compatible_with,C-1\nP-2,fits,C-2\n"
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, "r.csv", text))
+    msg = str(info.value)
+    assert msg.startswith(f"{tmp_path / 'r.csv'}: row 3: field 'relation': unknown relation 'fits'")
+    assert "known: child_of, compatible_with, directed, founded, wrote" in msg
+
+
+def test_csv_missing_object_names_row_and_field(tmp_path: Path) -> None:
+    text = "subject,relation,object\nP-1,compatible_with,\n"
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, "m.csv", text))
+    msg = str(info.value)
+    assert "m.csv: row 2: " in msg
+    assert "missing: object" in msg
+
+
+def test_csv_unexpected_column_is_named(tmp_path: Path) -> None:
+    text = "subject,relation,object,colour\nP-1,compatible_with,C-1,red\n"
+    with pytest.raises(FactsError, match=r"row 2: field 'colour': Extra inputs are not permitted"):
+        load_facts_file(write(tmp_path, "x.csv", text))
+
+
+# -- errors -----------------------------------------------------------------------------------------
+
+
+def test_yaml_error_line_is_the_facts_line(tmp_path: Path) -> None:
+    text = """\
+# comment
+relations: {}
+facts:
+  - {subject: P-1, relation: compatible_with, object: C-1}
+
+  - subject: P-2
+    relation: compatible_with
+  - {subject: P-3, relation: compatible_with, object: C-3}
+"""
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, "f.yaml", text))
+    msg = str(info.value)
+    assert msg.startswith(f"{tmp_path / 'f.yaml'}: facts[1] (line 6): ")
+    assert "missing: object" in msg
+
+
+def test_yaml_unknown_relation_names_fact_line(tmp_path: Path) -> None:
+    text = "facts:\n  - {subject: a, relation: wrote, object: b}\n  - {subject: c, relation: ate, object: d}"
+    expected = r"facts\[1\] \(line 3\): field 'relation': unknown relation 'ate'"
+    with pytest.raises(FactsError, match=expected):
+        load_facts_file(write(tmp_path, "f.yaml", text))
+
+
+def test_yaml_missing_reverse_names_field(tmp_path: Path) -> None:
+    text = "facts:\n  - forward: {question: 'Q?', answer: A}\n"
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, "f.yaml", text))
+    assert "facts[0] (line 2): " in str(info.value)
+    assert "'reverse' question is missing" in str(info.value)
+
+
+def test_yaml_empty_answer_list_names_field(tmp_path: Path) -> None:
+    text = "facts:\n  - forward: {question: 'Q?', answer: []}\n    reverse: {question: 'R?', answer: x}\n"
+    with pytest.raises(FactsError, match=r"field 'forward\.answers': .*at least one non-empty answer"):
+        load_facts_file(write(tmp_path, "f.yaml", text))
+
+
+def test_bad_yaml_names_file_and_position(tmp_path: Path) -> None:
+    path = write(tmp_path, "broken.yaml", "facts:\n  - {subject: a, relation: wrote\n  - x\n")
+    with pytest.raises(FactsError) as info:
+        load_facts_file(path)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: invalid YAML: while parsing a flow mapping")
+    assert "line 2, column 5" in msg
+
+
+def test_yaml_top_level_scalar_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(FactsError, match=r"expected a mapping with 'facts:'"):
+        load_facts_file(write(tmp_path, "f.yaml", "just text\n"))
+
+
+def test_yaml_unknown_top_level_key_is_named(tmp_path: Path) -> None:
+    text = "facts:\n  - {subject: a, relation: wrote, object: b}\nfactz: []\n"
+    with pytest.raises(FactsError, match=r"top level: field 'factz': Extra inputs are not permitted"):
+        load_facts_file(write(tmp_path, "f.yaml", text))
+
+
+def test_yaml_no_facts(tmp_path: Path) -> None:
+    with pytest.raises(FactsError, match=r"f\.yaml: no facts found"):
+        load_facts_file(write(tmp_path, "f.yaml", "facts: []\n"))
+
+
+def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    text = (
+        "facts:\n"
+        f"  - !!python/object/apply:os.system ['touch {marker}']\n"
+        "  - !!python/object:collections.OrderedDict {}\n"
+    )
+    with pytest.raises(FactsError, match=r"invalid YAML: .*python/object"):
+        load_facts_file(write(tmp_path, "evil.yaml", text))
+    assert not marker.exists()
+
+
+def test_duplicate_id_names_both_location_and_id(tmp_path: Path) -> None:
+    text = """\
+facts:
+  - {id: x, subject: a, relation: wrote, object: b}
+  - {id: y, subject: c, relation: wrote, object: d}
+  - {id: x, subject: e, relation: wrote, object: f}
+"""
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, "f.yaml", text))
+    assert str(info.value) == f"{tmp_path / 'f.yaml'}: facts[2] (line 4): field 'id': duplicate id 'x'"
+
+
+def test_unsupported_suffix(tmp_path: Path) -> None:
+    path = write(tmp_path, "facts.txt", "anything")
+    with pytest.raises(FactsError) as info:
+        load_facts_file(path)
+    assert str(info.value) == (
+        f"{path}: unsupported facts format '.txt'; use .yaml, .yml, .json, .jsonl or .csv"
+    )
+
+
+def test_file_not_found(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    with pytest.raises(FactsError) as info:
+        load_facts_file(missing)
+    assert str(info.value) == f"{missing}: facts file not found (resolved to {missing.resolve()})"
+
+
+def test_directory_is_not_a_facts_file(tmp_path: Path) -> None:
+    (tmp_path / "d.yaml").mkdir()
+    with pytest.raises(FactsError, match="facts file not found"):
+        load_facts_file(tmp_path / "d.yaml")
+
+
+def test_non_mapping_fact_is_named(tmp_path: Path) -> None:
+    expected = r"facts\[0\] \(line 2\): expected a mapping of fact fields, got str"
+    with pytest.raises(FactsError, match=expected):
+        load_facts_file(write(tmp_path, "f.yaml", "facts:\n  - just a string\n"))
+
+
+def test_relation_template_must_have_placeholders(tmp_path: Path) -> None:
+    text = (
+        "relations:\n  r: {forward: 'no subject', reverse: 'Who {object}?'}\n"
+        "facts: [{subject: a, relation: r, object: b}]\n"
+    )
+    expected = r"field 'relations\.r': .*forward template must contain \{subject\}"
+    with pytest.raises(FactsError, match=expected):
+        load_facts_file(write(tmp_path, "f.yaml", text))
+
+
+def test_relation_template_with_unknown_placeholder(tmp_path: Path) -> None:
+    text = (
+        "relations:\n  r: {forward: '{subject} {colour}?', reverse: 'Who {object}?'}\n"
+        "facts: [{subject: a, relation: r, object: b}]\n"
+    )
+    expected = r"facts\[0\] \(line 3\): field 'relation': bad template placeholder"
+    with pytest.raises(FactsError, match=expected):
+        load_facts_file(write(tmp_path, "f.yaml", text))
+
+
+# -- models and build_pairs ---------------------------------------------------------------------------
+
+
+def test_question_accepts_answer_or_answers() -> None:
+    assert Question(question="Q", answer="A").answers == ["A"]  # type: ignore[call-arg]
+    assert Question.model_validate({"question": "Q", "answers": ["A", "B"]}).answers == ["A", "B"]
+    with pytest.raises(ValueError, match="string or a list of strings"):
+        Question.model_validate({"question": "Q", "answer": {"x": 1}})
+    with pytest.raises(ValueError, match="at least one non-empty answer"):
+        Question.model_validate({"question": "Q", "answer": "   "})
+
+
+def test_fact_requires_triple_or_both_questions() -> None:
+    with pytest.raises(ValueError, match=r"missing: relation, object"):
+        Fact(subject="a")
+    fact = Fact(subject="a", relation="wrote", object="b")
+    assert fact.forward is None
+
+
+def test_explicit_forward_with_template_reverse() -> None:
+    fact = Fact.model_validate(
+        {"subject": "a", "relation": "wrote", "object": "b", "forward": {"question": "Q?", "answer": "b!"}}
+    )
+    (pair,) = build_pairs([fact])
+    assert qa(pair) == ("Q?", ["b!"], "Who wrote the novel b?", ["a"])
+
+
+def test_build_pairs_default_where_in_errors() -> None:
+    with pytest.raises(FactsError) as info:
+        build_pairs([Fact(subject="a", relation="nope", object="b")], source="mine")
+    assert str(info.value).startswith("mine: facts[0]: field 'relation': unknown relation 'nope'")
+
+
+def test_builtin_relations_are_well_formed() -> None:
+    assert set(BUILTIN_RELATIONS) == {"directed", "compatible_with", "founded", "wrote", "child_of"}
+    for rel in BUILTIN_RELATIONS.values():
+        assert "{subject}" in rel.forward
+        assert "{object}" in rel.reverse
+        assert rel.statement is not None
+        assert "{subject}" in rel.statement and "{object}" in rel.statement
+
+
+# -- synthetic facts ----------------------------------------------------------------------------------
+
+
+def test_synthetic_count_ids_and_kinds() -> None:
+    facts = synthetic_facts(12, seed=3)
+    assert len(facts) == 12
+    assert [f.id for f in facts] == [f"synthetic-{i}" for i in range(12)]
+    kinds = [f.relation for f in facts]
+    assert kinds[:4] == ["directed", "compatible_with", "founded", "wrote"]
+    assert {k: kinds.count(k) for k in set(kinds)} == {
+        "directed": 3,
+        "compatible_with": 3,
+        "founded": 3,
+        "wrote": 3,
+    }
+    for f in facts:
+        if f.relation == "compatible_with":
+            assert f.subject is not None and f.subject.startswith("P-")
+            assert f.object is not None and f.object.startswith("C-")
+
+
+def test_synthetic_is_deterministic_per_seed() -> None:
+    assert synthetic_facts(30, seed=7) == synthetic_facts(30, seed=7)
+    a = [(f.subject, f.object) for f in synthetic_facts(30, seed=7)]
+    b = [(f.subject, f.object) for f in synthetic_facts(30, seed=8)]
+    assert a != b
+    assert sum(x == y for x, y in zip(a, b, strict=True)) < 5
+    # A prefix of a larger draw is the smaller draw: same generator, same order.
+    assert synthetic_facts(10, seed=7) == synthetic_facts(30, seed=7)[:10]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345])
+def test_synthetic_names_never_collide(seed: int) -> None:
+    facts = synthetic_facts(300, seed=seed)
+    names = [name for f in facts for name in (f.subject, f.object) if name is not None]
+    assert len(names) == 600
+    assert len({normalize(n) for n in names}) == 600
+    padded = [f" {normalize(n)} " for n in names]
+    for (a, na), (b, nb) in itertools.permutations(zip(names, padded, strict=True), 2):
+        assert a not in b
+        # and the scorer cannot confuse them either (whole-word match after normalisation)
+        assert na not in nb, (a, b)
+    assert not any(match_contains(names[0], [b]) for b in names[1:])
+
+
+def test_synthetic_pairs_answer_each_other() -> None:
+    pairs = build_pairs(synthetic_facts(8, seed=1))
+    for p in pairs:
+        assert p.forward.answers == [p.object]
+        assert p.reverse.answers == [p.subject]
+        assert p.subject is not None and p.subject in p.statement
+        assert p.object is not None and p.object in p.statement
+
+
+def test_synthetic_rejects_zero() -> None:
+    with pytest.raises(FactsError, match="synthetic:0: N must be at least 1"):
+        synthetic_facts(0)
+
+
+# -- resolve_pairs / find_file / sample ---------------------------------------------------------------
+
+
+def test_resolve_synthetic_spec() -> None:
+    pairs = resolve_pairs("synthetic:5", seed=4)
+    assert len(pairs) == 5
+    assert all(p.source == "synthetic:5" for p in pairs)
+    assert [p.subject for p in pairs] == [f.subject for f in synthetic_facts(5, seed=4)]
+    assert [p.subject for p in resolve_pairs("synthetic:5", seed=5)] != [p.subject for p in pairs]
+
+
+def test_resolve_relative_path_via_base_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = tmp_path / "tests", tmp_path / "root"
+    first.mkdir()
+    second.mkdir()
+    write(second, "parts.yaml", DESIGN_YAML)
+    monkeypatch.chdir(tmp_path)
+    pairs = resolve_pairs("parts.yaml", base_dirs=[first, second])
+    assert len(pairs) == 2
+    assert pairs[0].source == str(second / "parts.yaml")
+    # The first base directory that has the file wins.
+    write(first, "parts.yaml", "facts: [{subject: Z, relation: wrote, object: Y}]\n")
+    assert [p.subject for p in resolve_pairs("parts.yaml", base_dirs=[first, second])] == ["Z"]
+    # Not in any base dir: relative to the cwd, and the error names the resolved path.
+    with pytest.raises(FactsError, match=r"other\.yaml: facts file not found \(resolved to .*other\.yaml\)"):
+        resolve_pairs("other.yaml", base_dirs=[first, second])
+
+
+def test_find_file_absolute_and_missing(tmp_path: Path) -> None:
+    absolute = tmp_path / "x.yaml"
+    assert find_file(absolute, [Path("/elsewhere")]) == absolute
+    assert find_file("x.yaml", [tmp_path]) == Path("x.yaml")  # not there yet: returned unchanged
+    absolute.write_text("facts: []")
+    assert find_file("x.yaml", [tmp_path]) == tmp_path / "x.yaml"
+    assert find_file(Path("x.yaml"), [tmp_path]) == tmp_path / "x.yaml"
+
+
+def test_resolve_list_of_facts_and_dicts() -> None:
+    items = [
+        Fact(subject="P-1", relation="compatible_with", object="C-1"),
+        Fact(subject="P-2", relation="compatible_with", object="C-1"),
+    ]
+    pairs = resolve_pairs(items)
+    assert [p.reverse.answers for p in pairs] == [["P-1", "P-2"], ["P-1", "P-2"]]
+    assert all(p.source == "facts list" for p in pairs)
+    assert resolve_pairs(pairs) == pairs  # FactPairs pass through untouched
+
+
+def test_resolve_list_errors() -> None:
+    with pytest.raises(FactsError, match="facts list: no facts given"):
+        resolve_pairs([])
+    expected = r"facts list: facts\[1\]: expected a mapping of fact fields, got int"
+    with pytest.raises(FactsError, match=expected):
+        resolve_pairs([Fact(subject="a", relation="wrote", object="b"), 3])  # type: ignore[list-item]
+
+
+def test_synthetic_spec_must_be_exact() -> None:
+    assert facts_mod.SYNTHETIC_RE.match("synthetic:12")
+    assert not facts_mod.SYNTHETIC_RE.match("synthetic:")
+    assert not facts_mod.SYNTHETIC_RE.match("synthetic:1x")
+
+
+def test_sample_keeps_order_and_is_seeded() -> None:
+    items = list(range(100))
+    a = sample(items, 10, seed=1)
+    assert len(a) == 10
+    assert a == sorted(a)
+    assert len(set(a)) == 10
+    assert sample(items, 10, seed=1) == a
+    assert sample(items, 10, seed=2) != a
+    assert sample(items, 10, seed=1, salt="other") != a
+    assert sample(items, None, seed=1) == items
+    assert sample(items, 100, seed=1) == items
+    assert sample(items, 500, seed=1) == items
+    strings = [f"s{i}" for i in range(20)]
+    picked = sample(strings, 5, seed=9)
+    assert [strings.index(s) for s in picked] == sorted(strings.index(s) for s in picked)
