@@ -1,0 +1,263 @@
+"""The HTML report in a real headless browser (Debian chromium + chromedriver via selenium).
+
+Skips with a reason when selenium, chromium or chromedriver is missing (CI installs them with
+scripts/install-browser.sh). Screenshots are saved to the test's tmp_path.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_ragprobe.reporting import write_reports
+from pytest_ragprobe.results import DirectionSummary, ProbeResult, Report
+
+# RAGPROBE_CHROMIUM / RAGPROBE_CHROMEDRIVER point at other binaries (e.g. a Chrome for Testing download).
+CHROMIUM = os.environ.get("RAGPROBE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = (
+    os.environ.get("RAGPROBE_CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
+)
+EVIL = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>"
+
+
+def _reverse() -> ProbeResult:
+    return ProbeResult(
+        nodeid="tests/test_catalog.py::test_catalog_answers_both_ways",
+        kind="reverse",
+        verdict="fail",
+        n=60,
+        calls=120,
+        cached_calls=24,
+        duration_s=41.3,
+        reason="reverse accuracy dropped by 0.32 (lower bound 0.20) > max_drop 0.10",
+        metrics={
+            "forward_accuracy": 0.88,
+            "reverse_accuracy": 0.56,
+            "drop": 0.32,
+            "drop_ci": [0.2, 0.44],
+            "p_value": 3.1e-6,
+            "forward_ci": [0.78, 0.94],
+            "reverse_ci": [0.43, 0.68],
+            "discordant": {"forward_only": 21, "reverse_only": 2},
+            "reverse_misses": {"retrieval": 17, "reading": 9, "unknown": 0},
+            "max_drop": 0.1,
+            "confidence": 0.95,
+        },
+        forward=DirectionSummary(accuracy=0.88, correct=53, n=60, ci=(0.78, 0.94)),
+        reverse=DirectionSummary(accuracy=0.56, correct=34, n=60, ci=(0.43, 0.68)),
+        examples=[
+            {
+                "question": f"Which pump is compatible with controller C-{i}?",
+                "expected": [f"P-{200 + i}"],
+                "answer": EVIL if i == 3 else f"Controller C-{i} works with several pumps.",
+                "correct": False,
+                "forward_answer": f"C-{i}",
+                "forward_correct": True,
+                "miss": "retrieval" if i % 3 else "reading",
+                "error": None,
+            }
+            for i in range(1, 8)
+        ],
+        settings={"facts": "fixtures/parts.yaml", "match": "contains", "max_drop": 0.1, "n_planned": 60},
+    )
+
+
+def _position() -> ProbeResult:
+    accs = {0: 0.82, 3: 0.64, 6: 0.51, 9: 0.49, 13: 0.55, 16: 0.66, 19: 0.78}
+    cis = {p: (max(0.0, a - 0.13), min(1.0, a + 0.11)) for p, a in accs.items()}
+    return ProbeResult(
+        nodeid="tests/test_qa.py::test_mid_context[20 docs]",
+        kind="position",
+        verdict="fail",
+        n=50,
+        calls=350,
+        reason="accuracy at position 9 is 0.33 below position 0 (lower bound 0.17) > max_drop 0.15",
+        metrics={
+            "accuracy_by_position": {str(p): a for p, a in accs.items()},
+            "ci_by_position": {str(p): list(c) for p, c in cis.items()},
+            "drop": 0.33,
+            "drop_ci": [0.17, 0.49],
+            "p_value": 0.0004,
+            "best_edge": 0,
+            "worst_position": 9,
+            "shape": "u",
+            "max_drop": 0.15,
+            "confidence": 0.95,
+        },
+        positions={
+            p: DirectionSummary(accuracy=a, correct=round(a * 50), n=50, ci=cis[p]) for p, a in accs.items()
+        },
+        examples=[
+            {
+                "question": "Which treaty ended the War of the Spanish Succession?",
+                "expected": ["Treaty of Utrecht", "Peace of Utrecht"],
+                "answer": "The Treaty of Rastatt",
+                "position": 9,
+                "correct": False,
+                "edge_correct": True,
+            },
+            {
+                "question": "Who painted the ceiling of the Sistine Chapel?",
+                "expected": ["Michelangelo"],
+                "answer": "Raphael",
+                "position": 6,
+                "correct": False,
+                "edge_correct": True,
+            },
+        ],
+        settings={"data": "fixtures/qa.jsonl", "n_docs": 20, "positions": list(accs), "max_drop": 0.15},
+    )
+
+
+def sample_report() -> Report:
+    report = Report(
+        plugin_version="0.1.0",
+        partial=True,
+        seed=20240601,
+        confidence=0.95,
+        settings={"pipeline": "app.rag:pipeline", "samples": 60, "budget": None, "strict": False},
+        probes=[
+            _reverse(),
+            _position(),
+            ProbeResult(
+                nodeid="tests/test_catalog.py::test_synonyms",
+                kind="reverse",
+                verdict="pass",
+                n=30,
+                calls=60,
+                metrics={
+                    "forward_accuracy": 0.93,
+                    "reverse_accuracy": 0.9,
+                    "drop": 0.03,
+                    "drop_ci": [-0.06, 0.08],
+                    "p_value": 1.0,
+                    "discordant": {"forward_only": 2, "reverse_only": 1},
+                    "max_drop": 0.1,
+                    "confidence": 0.95,
+                },
+                forward=DirectionSummary(accuracy=0.93, correct=28, n=30, ci=(0.79, 0.98)),
+                reverse=DirectionSummary(accuracy=0.9, correct=27, n=30, ci=(0.74, 0.97)),
+            ),
+            ProbeResult(
+                nodeid="tests/test_qa.py::test_http_pipeline",
+                kind="position",
+                verdict="error",
+                reason=f"the pipeline raised ConnectionError: {EVIL}",
+            ),
+        ],
+    )
+    report.summary = report.counts()
+    return report
+
+
+@pytest.fixture(scope="module")
+def report_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    directory = tmp_path_factory.mktemp("browser-report")
+    write_reports(directory, sample_report(), partial=True)
+    return (directory / "report.html").as_uri()
+
+
+@pytest.fixture
+def driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    webdriver = pytest.importorskip(
+        "selenium.webdriver", reason="selenium is not installed (pip install selenium)"
+    )
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"chromium not found at {CHROMIUM} (run scripts/install-browser.sh)")
+    if not Path(CHROMEDRIVER).exists():
+        pytest.skip(f"chromedriver not found at {CHROMEDRIVER} (run scripts/install-browser.sh)")
+    monkeypatch.setenv("SE_OFFLINE", "true")  # never let Selenium Manager download anything
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1200,900",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    log = str(tmp_path / "chromedriver.log")
+    service = webdriver.ChromeService(executable_path=CHROMEDRIVER, log_output=log)
+    drv = webdriver.Chrome(options=options, service=service)
+    drv.set_page_load_timeout(30)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+def _full_page_screenshot(drv: Any, path: Path) -> None:
+    height = int(drv.execute_script("return document.documentElement.scrollHeight"))
+    drv.set_window_size(1200, min(max(height + 120, 900), 8000))
+    assert drv.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000
+
+
+def _console_errors(drv: Any) -> list[dict[str, Any]]:
+    try:
+        entries = drv.get_log("browser")
+    except Exception:  # not every driver supports the log endpoint
+        return []
+    return [e for e in entries if e.get("level") == "SEVERE"]
+
+
+def test_report_renders_in_chromium(driver: Any, report_url: str, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(report_url)
+    assert driver.title == "FAIL · pytest-ragprobe report"  # the untrusted <script> did not run
+
+    banner = driver.find_element(By.ID, "verdict").text
+    assert banner.splitlines()[0] == "FAIL"
+    assert "4 probes" in banner and "1 pass" in banner and "2 fail" in banner and "1 error" in banner
+    assert "Partial run" in driver.find_element(By.ID, "partial").text
+
+    charts = driver.find_elements(By.CSS_SELECTOR, "svg.chart")
+    kinds = sorted(c.get_attribute("data-chart") for c in charts)
+    assert kinds == ["accuracy", "accuracy", "drop", "drop", "drop", "position"]
+    for chart in charts:
+        assert chart.size["width"] > 200 and chart.size["height"] > 40, chart.get_attribute("aria-label")
+        rect = driver.execute_script(
+            "const r = arguments[0].getBoundingClientRect(); return [r.width, r.height]", chart
+        )
+        assert rect[0] > 200 and rect[1] > 40
+        assert chart.get_attribute("role") == "img" and chart.get_attribute("aria-label")
+    line = driver.find_element(By.CSS_SELECTOR, "svg[data-chart=position] polyline.line")
+    box = driver.execute_script("const b = arguments[0].getBBox(); return [b.width, b.height]", line)
+    assert box[0] > 300 and box[1] > 20  # the curve spans the plot, not a collapsed point
+    assert len(driver.find_elements(By.CSS_SELECTOR, "svg[data-chart=position] circle.pt")) == 7
+
+    # untrusted text shows up as text, not as markup
+    assert driver.find_elements(By.CSS_SELECTOR, "table.examples img") == []
+    assert "<script>document.title='pwned'</script>" in driver.find_element(By.TAG_NAME, "main").text
+
+    assert _console_errors(driver) == []
+    shot = tmp_path / "report-light.png"
+    _full_page_screenshot(driver, shot)
+    pdf = base64.b64decode(driver.print_page())
+    assert pdf.startswith(b"%PDF")
+
+
+def test_report_dark_mode(driver: Any, report_url: str, tmp_path: Path) -> None:
+    driver.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+    )
+    driver.get(report_url)
+    bg = driver.execute_script("return getComputedStyle(document.documentElement).backgroundColor")
+    fg = driver.execute_script("return getComputedStyle(document.body).color")
+    assert bg == "rgb(13, 17, 23)" and fg == "rgb(230, 237, 243)"
+    assert _console_errors(driver) == []
+    _full_page_screenshot(driver, tmp_path / "report-dark.png")
