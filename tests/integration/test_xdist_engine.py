@@ -1,0 +1,123 @@
+"""xdist and interruption: same numbers with -n 2 and -p no:xdist; Ctrl-C keeps finished results."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CONFTEST = """
+import time
+import pytest
+
+def answer(question):
+    time.sleep({delay})
+    i = int(question.rsplit("-", 1)[1].rstrip("?"))
+    if question.startswith("Which controller"):
+        return f"C-{{i}}"
+    return f"P-{{i}}" if i % 3 else "no idea"
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return answer
+"""
+
+PROBE = """
+@pytest.mark.ragprobe_reverse(facts="facts.yaml", max_drop={max_drop}, n={n}, seed={seed})
+def test_{name}(ragprobe_result):
+    pass
+"""
+
+
+def facts_yaml(n: int) -> str:
+    lines = ["facts:"]
+    for i in range(n):
+        lines += [
+            f"  - forward: {{question: 'Which controller works with pump P-{i}?', answer: C-{i}}}",
+            f"    reverse: {{question: 'Which pump works with controller C-{i}?', answer: P-{i}}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def make_suite(pytester: pytest.Pytester, *, probes: int, delay: float, n: int = 20) -> None:
+    pytester.makeconftest(CONFTEST.format(delay=delay))
+    pytester.makefile(".yaml", facts=facts_yaml(40))
+    body = "import pytest\n" + "".join(
+        PROBE.format(name=f"p{k}", max_drop=(0.05, 0.5)[k % 2], n=n, seed=k) for k in range(probes)
+    )
+    pytester.makepyfile(test_suite=body)
+
+
+def numbers(path: Path) -> dict[str, tuple[object, ...]]:
+    report = json.loads(path.read_text())
+    return {
+        p["nodeid"]: (p["verdict"], p["n"], p["calls"], p["errors"],
+                      json.dumps(p["metrics"], sort_keys=True))
+        for p in report["probes"]
+    }
+
+
+def test_xdist_and_plain_runs_report_identical_numbers(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    make_suite(pytester, probes=4, delay=0.0)
+    plain = pytester.runpytest_subprocess("-p", "no:xdist", "--ragprobe-report=plain",
+                                          "--ragprobe-no-cache")
+    dist = pytester.runpytest_subprocess("-n", "2", "--ragprobe-report=dist", "--ragprobe-no-cache")
+    a, b = numbers(pytester.path / "plain" / "report.json"), numbers(
+        pytester.path / "dist" / "report.json")
+    assert len(a) == 4
+    assert a == b
+    assert plain.parseoutcomes()["passed"] == dist.parseoutcomes()["passed"]
+    # only the controller prints the summary (once)
+    assert dist.stdout.str().count("= ragprobe =") == 1
+
+
+def test_xdist_splits_the_budget_between_workers(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    make_suite(pytester, probes=4, delay=0.0, n=10)
+    pytester.runpytest_subprocess("-n", "2", "--ragprobe-report=r", "--ragprobe-no-cache",
+                                  "--ragprobe-budget=25")
+    report = json.loads((pytester.path / "r" / "report.json").read_text())
+    assert sum(p["calls"] for p in report["probes"]) <= 25
+    assert any(p["verdict"] == "inconclusive" and "budget" in p["reason"]
+               for p in report["probes"])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery")
+def test_ctrl_c_mid_run_leaves_a_partial_report(pytester: pytest.Pytester) -> None:
+    make_suite(pytester, probes=6, delay=0.05, n=10)  # ~0.2 s per probe at concurrency 8... x6
+    report = pytester.path / "rep" / "report.json"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", "--ragprobe-report=rep",
+         "--ragprobe-concurrency=1", "--ragprobe-no-cache", "-p", "no:cacheprovider"],
+        cwd=pytester.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if report.exists() and json.loads(report.read_text())["probes"]:
+                break
+            if proc.poll() is not None:
+                pytest.fail("pytest ended before it could be interrupted")
+            time.sleep(0.05)
+        else:
+            pytest.fail("no probe finished within 60 s")
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    data = json.loads(report.read_text())
+    assert proc.returncode == 2, out.decode(errors="replace")[-2000:]
+    assert data["partial"] is True
+    finished = [p["nodeid"] for p in data["probes"]]
+    assert 1 <= len(finished) < 6
+    assert all(p["verdict"] in ("pass", "fail", "inconclusive") for p in data["probes"])
