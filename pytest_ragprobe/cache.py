@@ -111,6 +111,7 @@ class AnswerCache:
         self.identity = identity
         self.namespace = namespace
         self.writable = True
+        self._marked = False
         self.hits = 0
         self.misses = 0
         self.corrupt = 0
@@ -169,9 +170,11 @@ class AnswerCache:
             return False
         target = self.path(key)
         try:
-            if not self.root.exists():
+            if not self._marked:
                 self.root.mkdir(parents=True, exist_ok=True)
-                _write_markers(self.root)
+                if not (self.root / ".gitignore").exists():
+                    _write_markers(self.root)
+                self._marked = True
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{key[:8]}.", suffix=".tmp")
             try:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from faults import FaultServer, Reply, Request  # noqa: E402
+from faults import FaultServer, Reply, Request
 
 N_FACTS = 30
 ALWAYS_500_FORWARD = {12, 22}

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+from pytest_ragprobe.cache import AnswerCache
+from pytest_ragprobe.engine import Call
+from pytest_ragprobe.types import Answer, Document
+
+
+def _writer(root: str, worker: int) -> None:
+    cache = AnswerCache(Path(root), "pipe@1", "ns")
+    for _ in range(30):
+        for i in range(20):
+            call = Call("answer", f"q{i}")
+            cache.put(cache.key(call), call, Answer(f"a{i}", (Document(f"d{i}"),)))
+            cache.get(cache.key(call))
+
+
+def test_concurrent_writers_never_tear_an_entry(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(tmp_path), w)) for w in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    cache = AnswerCache(tmp_path, "pipe@1", "ns")
+    for i in range(20):
+        hit = cache.get(cache.key(Call("answer", f"q{i}")))
+        assert hit is not None and hit.value == Answer(f"a{i}", (Document(f"d{i}"),))
+    assert cache.corrupt == 0
+    assert not list(tmp_path.rglob("*.tmp"))
+    assert (tmp_path / ".gitignore").exists()
+
+
+def test_corrupt_and_foreign_entries_are_misses_then_rewritten(tmp_path: Path) -> None:
+    cache = AnswerCache(tmp_path, "p", "")
+    call = Call("retrieve", "q", k=3)
+    key = cache.key(call)
+    cache.put(key, call, [Document("x")])
+    path = cache.path(key)
+    for junk in (b"", b"{", b'{"key": "other", "value": {}}', b'{"key": "%s", "value": 3}' % key.encode()):
+        path.write_bytes(junk)
+        assert cache.get(key) is None
+    assert cache.corrupt == 4
+    assert cache.put(key, call, [Document("x")])
+    hit = cache.get(key)
+    assert hit is not None and hit.value == [Document("x")]
+
+
+def test_unwritable_cache_dir_does_not_fail(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a dir")
+    cache = AnswerCache(blocker / "cache", "p")
+    call = Call("answer", "q")
+    assert cache.put(cache.key(call), call, "text") is False
+    assert cache.get(cache.key(call)) is None
+
+
+def test_unserialisable_metadata_is_just_not_cached(tmp_path: Path) -> None:
+    cache = AnswerCache(tmp_path, "p")
+    call = Call("answer", "q")
+    value = Answer("a", (Document("d", metadata={"obj": object()}),))
+    assert cache.put(cache.key(call), call, value) is False

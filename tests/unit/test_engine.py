@@ -1,0 +1,286 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from pytest_ragprobe._xdist import budget_share
+from pytest_ragprobe.engine import (
+    Budget,
+    Call,
+    Engine,
+    EngineSettings,
+    EngineStats,
+    classify,
+    parse_retry_after,
+)
+from pytest_ragprobe.pipeline import Pipeline, PipelineAdapter
+from pytest_ragprobe.progress import LiveLine, finished_line, status_line
+from pytest_ragprobe.types import Answer
+
+
+def run(engine: Engine, calls: list[Call]) -> Any:
+    return asyncio.run(engine.run(calls))
+
+
+def calls(n: int) -> list[Call]:
+    return [Call("answer", f"q{i}") for i in range(n)]
+
+
+FAST = EngineSettings(concurrency=4, timeout=2.0, retries=2, backoff=0.001, max_backoff=0.01)
+
+
+class HTTPError(Exception):
+    def __init__(self, status: int, retry_after: str | None = None) -> None:
+        super().__init__(f"status {status}")
+        headers = {"retry-after": retry_after} if retry_after else {}
+        self.response = SimpleNamespace(status_code=status, headers=headers, text="body",
+                                        url="http://x/answer")
+
+
+def test_results_keep_plan_order_and_concurrency_is_bounded_async() -> None:
+    in_flight = peak = 0
+
+    async def answer(q: str) -> str:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.001 * (hash(q) % 7))
+        in_flight -= 1
+        return q.upper()
+
+    out = run(Engine(PipelineAdapter(answer), FAST), calls(40))
+    assert [o.value.text for o in out] == [f"Q{i}" for i in range(40)]
+    assert peak == 4
+
+
+def test_sync_pipeline_runs_in_a_bounded_pool() -> None:
+    lock = threading.Lock()
+    in_flight = peak = 0
+    main = threading.get_ident()
+    seen_threads: set[int] = set()
+
+    def answer(q: str) -> str:
+        nonlocal in_flight, peak
+        with lock:
+            in_flight += 1
+            peak = max(peak, in_flight)
+            seen_threads.add(threading.get_ident())
+        time.sleep(0.005)
+        with lock:
+            in_flight -= 1
+        return q
+
+    out = run(Engine(PipelineAdapter(answer), FAST), calls(20))
+    assert [o.value.text for o in out] == [f"q{i}" for i in range(20)]
+    assert peak <= 4 and main not in seen_threads
+
+
+def test_transient_errors_are_retried_and_others_are_not() -> None:
+    attempts: dict[str, int] = {}
+
+    async def answer(q: str) -> str:
+        attempts[q] = attempts.get(q, 0) + 1
+        if q == "q0" and attempts[q] < 3:
+            raise HTTPError(503)
+        if q == "q1":
+            raise ValueError("bad question")
+        if q == "q2":
+            raise HTTPError(404)
+        if q == "q3":
+            raise ConnectionResetError("reset")
+        return "ok"
+
+    out = run(Engine(PipelineAdapter(answer), FAST), calls(6))
+    assert out[0].ok and out[0].attempts == 3
+    assert not out[1].ok and attempts["q1"] == 1 and out[1].error == "ValueError: bad question"
+    assert out[2].cause == "HTTP 404 from http://x/answer" and attempts["q2"] == 1
+    assert out[3].cause == "ConnectionResetError" and attempts["q3"] == 3
+    assert out[4].ok and out[5].ok
+
+
+def test_timeouts_are_retried_then_recorded_with_the_limit() -> None:
+    async def answer(q: str) -> str:
+        if q == "q1":
+            await asyncio.sleep(5)
+        return q
+
+    settings = EngineSettings(concurrency=2, timeout=0.05, retries=1, backoff=0.001)
+    out = run(Engine(PipelineAdapter(answer), settings), calls(3))
+    assert out[1].error == "timeout after 0.05s" and out[1].attempts == 2
+    assert out[0].ok and out[2].ok
+
+
+def test_retry_after_is_honoured_and_capped() -> None:
+    assert parse_retry_after("2") == 2.0
+    assert parse_retry_after("garbage") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+    assert classify(HTTPError(429, "7"), 1).retry_after == 7.0
+    stamps: list[float] = []
+
+    async def answer(q: str) -> str:
+        stamps.append(time.monotonic())
+        if len(stamps) == 1:
+            raise HTTPError(429, "0.2")
+        return q
+
+    settings = EngineSettings(concurrency=1, retries=2, backoff=0.001, max_backoff=0.15)
+    out = run(Engine(PipelineAdapter(answer), settings), calls(1))
+    assert out[0].ok
+    assert 0.14 <= stamps[1] - stamps[0] < 1.0  # waited the capped Retry-After, not 0.001 s
+
+
+def test_fatal_wiring_errors_propagate() -> None:
+    def answer(q: str) -> str:
+        raise AttributeError("no such thing")
+
+    with pytest.raises(AttributeError):
+        run(Engine(PipelineAdapter(answer), FAST), calls(10))
+
+
+def test_pipeline_output_errors_are_outcomes() -> None:
+    out = run(Engine(PipelineAdapter(lambda q: 42), FAST), calls(2))
+    assert not out[0].ok and "expected str" in (out[0].error or "") and out[0].attempts == 1
+
+
+def test_fail_fast_stops_hammering_a_dead_service() -> None:
+    count = 0
+
+    async def answer(q: str) -> str:
+        nonlocal count
+        count += 1
+        raise HTTPError(500)
+
+    settings = EngineSettings(concurrency=2, retries=2, backoff=0.001, fail_fast=5)
+    out = run(Engine(PipelineAdapter(answer), settings), calls(100))
+    assert all(o.cause == "HTTP 500 from http://x/answer" for o in out)
+    assert count <= 3 * 6
+    assert sum(o.attempts == 0 for o in out) >= 90
+
+
+def test_no_fail_fast_when_some_calls_succeed() -> None:
+    async def answer(q: str) -> str:
+        if q in {"q0", "q1", "q2", "q3"}:
+            raise HTTPError(500)
+        return q
+
+    out = run(Engine(PipelineAdapter(answer), FAST), calls(30))
+    assert sum(o.ok for o in out) == 26
+
+
+def test_budget_caps_real_calls_and_cache_hits_are_free(tmp_path: Path) -> None:
+    made = 0
+
+    def answer(q: str) -> str:
+        nonlocal made
+        made += 1
+        return q
+
+    budget = Budget(5)
+    engine = Engine(PipelineAdapter(answer), FAST, budget, cache_dir=tmp_path)
+    out = run(engine, calls(8))
+    assert made == 5 and budget.exhausted
+    assert sum(o.budget_exhausted for o in out) == 3
+    # the 5 answered calls are now cached: served without budget
+    out2 = run(Engine(PipelineAdapter(answer), FAST, budget, cache_dir=tmp_path), calls(5))
+    assert made == 5 and all(o.cached and o.ok for o in out2)
+
+
+def test_cache_key_includes_identity_namespace_and_inputs(tmp_path: Path) -> None:
+    made: list[str] = []
+
+    def gen(q: str, docs: list[Any]) -> str:
+        made.append(q)
+        return "x"
+
+    def adapter(version: str) -> PipelineAdapter:
+        return PipelineAdapter(Pipeline(generate=gen, name="p", version=version))
+
+    from pytest_ragprobe.types import Document
+
+    c = [Call("generate", "q", (Document("a"), Document("b")))]
+    swapped = [Call("generate", "q", (Document("b"), Document("a")))]
+    run(Engine(adapter("1"), FAST, cache_dir=tmp_path, namespace="n"), c)
+    run(Engine(adapter("1"), FAST, cache_dir=tmp_path, namespace="n"), c)
+    assert len(made) == 1
+    run(Engine(adapter("2"), FAST, cache_dir=tmp_path, namespace="n"), c)
+    run(Engine(adapter("1"), FAST, cache_dir=tmp_path, namespace="other"), c)
+    run(Engine(adapter("1"), FAST, cache_dir=tmp_path, namespace="n"), swapped)
+    assert len(made) == 4
+
+
+def test_errors_are_never_cached(tmp_path: Path) -> None:
+    fail = True
+
+    def answer(q: str) -> str:
+        if fail:
+            raise ValueError("nope")
+        return q
+
+    run(Engine(PipelineAdapter(answer), FAST, cache_dir=tmp_path), calls(2))
+    fail = False
+    out = run(Engine(PipelineAdapter(answer), FAST, cache_dir=tmp_path), calls(2))
+    assert all(o.ok and not o.cached for o in out)
+
+
+def test_progress_callback_sees_every_call() -> None:
+    seen: list[tuple[int, int]] = []
+
+    def progress(done: int, total: int, stats: EngineStats) -> None:
+        seen.append((done, total))
+
+    run(Engine(PipelineAdapter(lambda q: q), FAST, progress=progress), calls(7))
+    assert seen[-1] == (7, 7) and len(seen) == 8  # once after cache lookups, then per call
+
+
+def test_status_line_and_live_line() -> None:
+    stats = EngineStats(total=10, done=4, calls=4, errors=1)
+    line = status_line("test_x", 4, 10, stats)
+    assert line.startswith("ragprobe test_x: 4/10 calls, 1 error, ") and "ETA" in line
+
+    class Reporter:
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+            self.newlines = 0
+
+        def ensure_newline(self) -> None:
+            self.newlines += 1
+
+        def rewrite(self, line: str, **markup: bool) -> None:
+            self.lines.append(line)
+
+        def flush(self) -> None:
+            pass
+
+    reporter = Reporter()
+    live = LiveLine(reporter, None, "tests/test_a.py::test_x")
+    for done in range(1, 11):
+        live(done, 10, EngineStats(total=10, done=done, calls=done))
+    assert reporter.newlines == 1
+    assert reporter.lines[0].startswith("ragprobe test_x: 1/10")
+    assert "10/10 calls" in reporter.lines[-1] and "done in" in reporter.lines[-1]
+    assert len(reporter.lines) < 10  # throttled
+    assert finished_line({"verdict": "pass", "n": 3, "calls": 6, "errors": 0}).startswith(
+        "    ragprobe: PASS n=3 calls=6")
+
+
+@pytest.mark.parametrize("budget,workers", [(25, 2), (7, 3), (1, 4), (100, 8)])
+def test_budget_shares_add_up(budget: int, workers: int) -> None:
+    shares = [budget_share(budget, workers, i) for i in range(workers)]
+    assert sum(shares) == budget and max(shares) - min(shares) <= 1
+
+
+def test_answer_values_roundtrip_through_the_cache(tmp_path: Path) -> None:
+    from pytest_ragprobe.types import Document
+
+    def answer(q: str) -> Answer:
+        return Answer(q, (Document("t", title="T", id="1", metadata={"s": 1}),))
+
+    first = run(Engine(PipelineAdapter(answer), FAST, cache_dir=tmp_path), calls(1))
+    second = run(Engine(PipelineAdapter(answer), FAST, cache_dir=tmp_path), calls(1))
+    assert second[0].cached and second[0].value == first[0].value
