@@ -1,0 +1,311 @@
+"""markers.py: the public marks, their validation messages and default positions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pytest_ragprobe as ragprobe
+from pytest_ragprobe.markers import (
+    COMMON_MARK,
+    MARKER_LINES,
+    POSITION_MARK,
+    REVERSE_MARK,
+    MarkArgumentError,
+    PositionSpec,
+    ReverseSpec,
+    build_spec,
+    default_positions,
+)
+
+
+def my_matcher(answer: str, golds: Sequence[str]) -> bool:
+    return answer in golds
+
+
+# -- the decorators -------------------------------------------------------------------------------
+
+
+def test_reverse_returns_a_real_mark_decorator() -> None:
+    mark = ragprobe.reverse(facts="fixtures/parts.yaml", max_drop=0.2, n=50, seed=3)
+    assert isinstance(mark, pytest.MarkDecorator)
+    assert mark.name == REVERSE_MARK == "ragprobe_reverse"
+    assert mark.args == ()
+    assert mark.kwargs == {
+        "facts": "fixtures/parts.yaml",
+        "max_drop": 0.2,
+        "n": 50,
+        "seed": 3,
+        "match": "contains",
+    }
+    assert mark.mark == pytest.mark.ragprobe_reverse(**mark.kwargs).mark
+
+
+def test_position_returns_a_real_mark_decorator() -> None:
+    mark = ragprobe.position(data="fixtures/qa.jsonl", n_docs=10, positions=[0, 4, 9], max_drop=0.15)
+    assert isinstance(mark, pytest.MarkDecorator)
+    assert mark.name == POSITION_MARK == "ragprobe_position"
+    assert mark.kwargs == {
+        "data": "fixtures/qa.jsonl",
+        "n_docs": 10,
+        "positions": [0, 4, 9],
+        "distractors": "given",
+        "max_drop": 0.15,
+        "match": "contains",
+    }
+
+
+def test_module_level_aliases_are_the_namespace_methods() -> None:
+    assert ragprobe.ragprobe.reverse is ragprobe.reverse
+    assert ragprobe.ragprobe.position is ragprobe.position
+    assert COMMON_MARK == "ragprobe"
+
+
+def test_decorator_applies_the_mark_to_a_function() -> None:
+    @ragprobe.reverse(facts="synthetic:10", match=my_matcher)
+    def test_x() -> None: ...
+
+    marks = test_x.pytestmark  # type: ignore[attr-defined]
+    assert [m.name for m in marks] == ["ragprobe_reverse"]
+    assert marks[0].kwargs["match"] is my_matcher
+
+
+def test_marker_lines_register_all_three_marks() -> None:
+    names = [line.split(":")[0].split("(")[0] for line in MARKER_LINES]
+    assert names == ["ragprobe", "ragprobe_reverse", "ragprobe_position"]
+
+
+# -- unknown and ill-typed arguments --------------------------------------------------------------
+
+
+def test_unknown_argument_with_did_you_mean() -> None:
+    with pytest.raises(MarkArgumentError) as info:
+        build_spec(REVERSE_MARK, {"facts": "f.yaml", "max_dorp": 0.1})
+    msg = str(info.value)
+    assert msg.startswith(
+        "@ragprobe.reverse: unknown argument 'max_dorp' (did you mean 'max_drop'?); allowed: "
+    )
+    assert "allowed: confidence, facts, match, max_drop, min_accuracy, n, seed, sequential" in msg
+
+
+def test_unknown_argument_on_position_without_close_match() -> None:
+    with pytest.raises(MarkArgumentError) as info:
+        build_spec(POSITION_MARK, {"data": "d.jsonl", "zzz": 1})
+    msg = str(info.value)
+    assert msg.startswith("@ragprobe.position: unknown argument 'zzz'; allowed: ")
+    assert "did you mean" not in msg
+    assert "n_docs" in msg and "distractors" in msg and "context_tokens" in msg
+
+
+def test_position_only_argument_on_reverse_is_unknown() -> None:
+    with pytest.raises(MarkArgumentError) as info:
+        build_spec(REVERSE_MARK, {"facts": "f.yaml", "n_docs": 5})
+    assert str(info.value) == (
+        "@ragprobe.reverse: unknown argument 'n_docs'; "
+        "allowed: confidence, facts, match, max_drop, min_accuracy, n, seed, sequential"
+    )
+
+
+def test_decorator_rejects_unknown_keyword_naming_it() -> None:
+    with pytest.raises(TypeError, match="max_dorp"):
+        ragprobe.reverse(facts="f.yaml", max_dorp=0.1)  # type: ignore[call-arg]
+
+
+def test_positional_arguments_are_rejected() -> None:
+    with pytest.raises(MarkArgumentError) as info:
+        build_spec(REVERSE_MARK, {"facts": "f.yaml"}, ("f.yaml",))
+    assert str(info.value) == "@ragprobe.reverse: takes keyword arguments only, got positional ['f.yaml']"
+
+
+REVERSE_BAD: list[tuple[dict[str, Any], str]] = [
+    ({"max_drop": "x"}, "argument 'max_drop' must be a number, got str 'x'"),
+    ({"max_drop": 1.5}, "argument 'max_drop' must be in [0.0, 1.0], got 1.5"),
+    ({"max_drop": -0.1}, "argument 'max_drop' must be in [0.0, 1.0], got -0.1"),
+    ({"max_drop": True}, "argument 'max_drop' must be a number, got bool True"),
+    ({"max_drop": float("nan")}, "argument 'max_drop' must be a number, got float nan"),
+    ({"min_accuracy": 2}, "argument 'min_accuracy' must be in [0.0, 1.0], got 2"),
+    ({"n": 0}, "argument 'n' must be >= 1, got 0"),
+    ({"n": True}, "argument 'n' must be an int, got bool True"),
+    ({"n": 2.0}, "argument 'n' must be an int, got float 2.0"),
+    ({"seed": -1}, "argument 'seed' must be >= 0, got -1"),
+    ({"seed": "1"}, "argument 'seed' must be an int, got str '1'"),
+    ({"confidence": 1.0}, "argument 'confidence' must be below 1, got 1.0"),
+    ({"confidence": 0.5}, "argument 'confidence' must be in (0.5, 1.0], got 0.5"),
+    ({"confidence": 95}, "argument 'confidence' must be in (0.5, 1.0], got 95"),
+    ({"match": "fuzzy"}, "argument 'match' must be 'contains', 'exact', 'regex' or a callable, got 'fuzzy'"),
+    ({"match": None}, "argument 'match' must be 'contains', 'exact', 'regex' or a callable, got None"),
+    ({"sequential": "yes"}, "argument 'sequential' must be True or False, got 'yes'"),
+    ({"facts": ""}, "argument 'facts' must not be empty"),
+    ({"facts": []}, "argument 'facts' must not be an empty list"),
+    ({"facts": 3}, "argument 'facts' must be a file path, 'synthetic:N' or a list, got int 3"),
+]
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    REVERSE_BAD,
+    ids=[next(iter(b)) + "-" + repr(b[next(iter(b))]) for b, _ in REVERSE_BAD],
+)
+def test_reverse_ill_typed_argument_is_named(bad: dict[str, Any], message: str) -> None:
+    kwargs = {"facts": "f.yaml", **bad}
+    with pytest.raises(MarkArgumentError) as info:
+        build_spec(REVERSE_MARK, kwargs)
+    assert str(info.value) == f"@ragprobe.reverse: {message}"
+
+
+def test_reverse_requires_facts() -> None:
+    with pytest.raises(MarkArgumentError) as info:
+        build_spec(REVERSE_MARK, {"max_drop": 0.1})
+    assert str(info.value) == (
+        "@ragprobe.reverse: argument 'facts' is required: "
+        "a facts file, a list of ragprobe.Fact or 'synthetic:N'"
+    )
+
+
+def test_decorator_validates_at_decoration_time() -> None:
+    with pytest.raises(MarkArgumentError, match=r"@ragprobe\.reverse: argument 'max_drop' must be a number"):
+        ragprobe.reverse(facts="f.yaml", max_drop="x")  # type: ignore[arg-type]
+    with pytest.raises(MarkArgumentError, match=r"@ragprobe\.position: argument 'n' must be >= 1, got 0"):
+        ragprobe.position(data="d.jsonl", n=0)
+
+
+POSITION_BAD: list[tuple[dict[str, Any], str]] = [
+    ({"positions": [0, 10]}, "argument 'positions' entries must be ints in [0, n_docs=10), got 10"),
+    ({"positions": [-1, 3]}, "argument 'positions' entries must be ints in [0, n_docs=10), got -1"),
+    ({"positions": [0, 4], "n_docs": 4}, "argument 'positions' entries must be ints in [0, n_docs=4), got 4"),
+    ({"positions": [3, 3]}, "argument 'positions' needs at least two distinct positions to compare"),
+    ({"positions": [3]}, "argument 'positions' needs at least two distinct positions to compare"),
+    ({"positions": []}, "argument 'positions' must be a non-empty list of ints, got []"),
+    ({"positions": "0,4"}, "argument 'positions' must be a non-empty list of ints, got '0,4'"),
+    ({"positions": [0, True]}, "argument 'positions' entries must be ints in [0, n_docs=10), got True"),
+    ({"positions": [0, 1.0]}, "argument 'positions' entries must be ints in [0, n_docs=10), got 1.0"),
+    ({"distractors": "x"}, "argument 'distractors' must be 'given' or 'retriever', got 'x'"),
+    ({"n_docs": 1}, "argument 'n_docs' must be >= 2, got 1"),
+    ({"n_docs": "10"}, "argument 'n_docs' must be an int, got str '10'"),
+    ({"context_tokens": 0}, "argument 'context_tokens' must be >= 1, got 0"),
+    ({"data": b"x"}, "argument 'data' must be a file path, 'synthetic:N' or a list, got bytes b'x'"),
+]
+
+
+@pytest.mark.parametrize(("bad", "message"), POSITION_BAD, ids=[str(i) for i in range(len(POSITION_BAD))])
+def test_position_ill_typed_argument_is_named(bad: dict[str, Any], message: str) -> None:
+    kwargs = {"data": "qa.jsonl", **bad}
+    with pytest.raises(MarkArgumentError) as info:
+        build_spec(POSITION_MARK, kwargs)
+    assert str(info.value) == f"@ragprobe.position: {message}"
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"data": "d.jsonl", "facts": "f.yaml"}, {"n_docs": 5}])
+def test_position_needs_exactly_one_of_data_and_facts(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(MarkArgumentError) as info:
+        build_spec(POSITION_MARK, kwargs)
+    assert str(info.value) == (
+        "@ragprobe.position: argument 'data' or 'facts' is required (exactly one): "
+        "a lost-in-the-middle JSONL file, 'synthetic:N', or facts=..."
+    )
+
+
+# -- specs ------------------------------------------------------------------------------------------
+
+
+def test_build_reverse_spec_defaults_and_values() -> None:
+    spec = build_spec(REVERSE_MARK, {"facts": "f.yaml"})
+    assert spec == ReverseSpec(facts="f.yaml")
+    assert (spec.max_drop, spec.min_accuracy, spec.n, spec.seed, spec.confidence, spec.match) == (
+        0.10,
+        None,
+        None,
+        None,
+        None,
+        "contains",
+    )
+    assert spec.kind == "reverse"
+    spec = build_spec(
+        REVERSE_MARK,
+        {
+            "facts": Path("f.csv"),
+            "max_drop": 0,
+            "min_accuracy": 0.5,
+            "n": 7,
+            "seed": 0,
+            "confidence": 0.99,
+            "match": my_matcher,
+            "sequential": True,
+        },
+    )
+    assert spec == ReverseSpec(
+        facts=Path("f.csv"),
+        max_drop=0.0,
+        min_accuracy=0.5,
+        n=7,
+        seed=0,
+        confidence=0.99,
+        match=my_matcher,
+        sequential=True,
+    )
+    assert isinstance(spec.max_drop, float)
+
+
+def test_build_spec_list_sources_become_tuples() -> None:
+    facts = [ragprobe.Fact(subject="a", relation="wrote", object="b")]
+    spec = build_spec(REVERSE_MARK, {"facts": facts})
+    assert isinstance(spec, ReverseSpec)
+    assert spec.facts == tuple(facts)
+
+
+def test_build_position_spec_sorts_and_dedups_positions() -> None:
+    spec = build_spec(
+        POSITION_MARK,
+        {"facts": "synthetic:20", "n_docs": 20, "positions": (19, 0, 9, 0), "distractors": "retriever"},
+    )
+    assert spec == PositionSpec(
+        facts="synthetic:20", n_docs=20, positions=(0, 9, 19), distractors="retriever"
+    )
+    assert spec.kind == "position"
+    assert build_spec(POSITION_MARK, {"data": "qa.jsonl"}) == PositionSpec(data="qa.jsonl")
+
+
+def test_none_valued_optional_arguments_mean_default() -> None:
+    spec = build_spec(
+        POSITION_MARK,
+        {
+            "data": "qa.jsonl",
+            "facts": None,
+            "n": None,
+            "seed": None,
+            "positions": None,
+            "context_tokens": None,
+        },
+    )
+    assert spec == PositionSpec(data="qa.jsonl")
+
+
+# -- default positions ----------------------------------------------------------------------------
+
+
+def test_default_positions_for_ten_documents() -> None:
+    assert default_positions(10) == (0, 2, 4, 7, 9)
+
+
+@pytest.mark.parametrize(
+    ("n_docs", "expected"),
+    [
+        (2, (0, 1)),
+        (3, (0, 1, 2)),
+        (5, (0, 1, 2, 3, 4)),
+        (20, (0, 5, 10, 14, 19)),
+        (21, (0, 5, 10, 15, 20)),
+        (30, (0, 7, 14, 22, 29)),
+    ],
+)
+def test_default_positions_are_first_quartiles_last(n_docs: int, expected: tuple[int, ...]) -> None:
+    got = default_positions(n_docs)
+    assert got == expected
+    last = n_docs - 1
+    assert got[0] == 0 and got[-1] == last
+    assert list(got) == sorted(set(got))
+    for q in (0.25, 0.5, 0.75):
+        assert min(abs(p - q * last) for p in got) <= 0.5

@@ -1,0 +1,140 @@
+"""scoring.py: normalisation and the four match modes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from pytest_ragprobe.scoring import (
+    MATCH_MODES,
+    get_matcher,
+    match_contains,
+    match_exact,
+    match_regex,
+    matcher_name,
+    normalize,
+    score,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Hello World", "hello world"),
+        ("  many   spaces\tand\nlines ", "many spaces and lines"),
+        ("The Quiet Sea", "quiet sea"),
+        ("a cat, an owl and the dog", "cat owl and dog"),
+        ("theme anthem", "theme anthem"),  # articles only as whole words
+        ("Hello, world! (really?)", "hello world really"),
+        ("P-200", "p 200"),
+        ("p 200", "p 200"),
+        ("P/200_b", "p 200 b"),
+        ("Café Crème", "cafe creme"),
+        ("Ångström naïve Zoë", "angstrom naive zoe"),
+        ("“Quoted” ‘text’ – dash — long", "quoted text dash long"),
+        ("O'Brien's", "obriens"),
+        ("", ""),
+        ("The", ""),
+    ],
+)
+def test_normalize(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_normalize_hyphen_and_space_spellings_agree() -> None:
+    assert normalize("P-200") == normalize("p 200") == normalize("P 200") == normalize("p/200")
+
+
+def test_contains_whole_words() -> None:
+    assert match_contains("It is C-17.", ["C-17"])
+    assert match_contains("the controller is c 17", ["C-17"])
+    assert not match_contains("It is C-17.", ["C-1"])
+    assert not match_contains("C-17", ["C-1"])
+    assert not match_contains("P-2000", ["P-200"])
+    assert not match_contains("Tomcat", ["Tom"])
+    assert match_contains("Mary Lee South, I believe.", ["Mary Lee Pfeiffer", "Mary Lee South"])
+    assert match_contains("CAFÉ crème!", ["cafe creme"])
+    assert match_contains("Pump P-200 fits.", ["p 200"])
+
+
+def test_contains_ignores_empty_and_article_only_golds() -> None:
+    assert not match_contains("anything at all", [""])
+    assert not match_contains("the answer", ["The"])
+    assert not match_contains("anything", [])
+
+
+def test_exact() -> None:
+    assert match_exact("The Quiet Sea.", ["quiet sea"])
+    assert match_exact("P 200", ["P-200"])
+    assert not match_exact("It is C-17", ["C-17"])
+    assert match_exact("no", ["yes", "No!"])
+    assert not match_exact("anything", [])
+
+
+def test_regex_searches_raw_answer_case_insensitively() -> None:
+    assert match_regex("Answer: C-17 for sure", [r"\bc-17\b"])
+    assert not match_regex("Answer: C-170", [r"\bC-17\b"])
+    assert match_regex("model P200", [r"nope", r"P-?200"])
+    assert not match_regex("P 200", [r"P-200"])  # no normalisation in regex mode
+
+
+def test_get_matcher_table() -> None:
+    assert MATCH_MODES == ("contains", "exact", "regex")
+    assert get_matcher("contains") is match_contains
+    assert get_matcher("exact") is match_exact
+    assert get_matcher("regex") is match_regex
+
+
+def test_unknown_mode_is_value_error() -> None:
+    with pytest.raises(ValueError) as info:
+        get_matcher("fuzzy")
+    assert str(info.value) == (
+        "match='fuzzy': expected one of contains, exact, regex or a callable (answer, golds) -> bool"
+    )
+    with pytest.raises(ValueError, match="match='fuzzy'"):
+        score("fuzzy", "a", ["a"])
+
+
+def starts_with_gold(answer: str, golds: Sequence[str]) -> bool:
+    return any(answer.startswith(g) for g in golds)
+
+
+def test_callable_matcher() -> None:
+    assert get_matcher(starts_with_gold) is starts_with_gold
+    assert score(starts_with_gold, "C-17 is right", ["C-17"]) is True
+    assert score(starts_with_gold, "It is C-17", ["C-17"]) is False
+    seen: list[tuple[str, list[str]]] = []
+
+    def spy(answer: str, golds: Sequence[str]) -> bool:
+        seen.append((answer, list(golds)))
+        return True
+
+    assert score(spy, "ans", ["g1", "g2"]) is True
+    assert seen == [("ans", ["g1", "g2"])]
+
+
+def test_callable_returning_non_bool_is_type_error() -> None:
+    def sloppy(answer: str, golds: Sequence[str]) -> bool:
+        return 1  # type: ignore[return-value]
+
+    with pytest.raises(TypeError) as info:
+        score(sloppy, "a", ["a"])
+    assert str(info.value) == (
+        f"match callable {__name__}.test_callable_returning_non_bool_is_type_error.<locals>.sloppy "
+        "returned int, expected bool"
+    )
+    with pytest.raises(TypeError, match="returned NoneType, expected bool"):
+        score(lambda a, g: None, "a", ["a"])  # type: ignore[arg-type,return-value]
+
+
+def test_score_builtin_modes() -> None:
+    assert score("contains", "It is C-17.", ["C-17"]) is True
+    assert score("contains", "It is C-17.", ["C-1"]) is False
+    assert score("exact", "C-17", ["c 17"]) is True
+    assert score("regex", "C-17", [r"^c-\d+$"]) is True
+
+
+def test_matcher_name() -> None:
+    assert matcher_name("exact") == "exact"
+    assert matcher_name(starts_with_gold) == f"{__name__}.starts_with_gold"
