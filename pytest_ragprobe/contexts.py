@@ -279,14 +279,10 @@ def _doc(value: Any, where: str, i: int) -> Document:
             raise DataError(f"{where}[{i}]: field 'text' is missing or not a non-empty string")
         title = value.get("title") or ""
         if not isinstance(title, str):
-            raise DataError(
-                f"{where}[{i}]: field 'title' must be a string, got {type(title).__name__}"
-            )
+            raise DataError(f"{where}[{i}]: field 'title' must be a string, got {type(title).__name__}")
         raw_id = value.get("id")
         return Document(text=text, title=title, id=None if raw_id is None else str(raw_id))
-    raise DataError(
-        f"{where}[{i}]: expected a document (dict with 'text', str or ragprobe.Document)"
-    )
+    raise DataError(f"{where}[{i}]: expected a document (dict with 'text', str or ragprobe.Document)")
 
 
 def _answers(value: object, where: str) -> tuple[str, ...]:
@@ -300,9 +296,7 @@ def _answers(value: object, where: str) -> tuple[str, ...]:
         out = tuple(str(v).strip() for v in value if str(v).strip())
         if out:
             return out
-    raise DataError(
-        f"{where}: field 'answers' must be a non-empty list of strings, got {value!r:.80}"
-    )
+    raise DataError(f"{where}: field 'answers' must be a non-empty list of strings, got {value!r:.80}")
 
 
 def _flag(ctx: Mapping[str, Any], key: str, where: str) -> bool | None:
@@ -320,8 +314,7 @@ def parse_litm(raw: object, where: str, ident: str = "") -> PositionExample:
     """One lost-in-the-middle example (``question``, ``answers``, ``ctxs``) -> PositionExample."""
     if not isinstance(raw, Mapping):
         raise DataError(
-            f"{where}: expected a JSON object with question, answers and ctxs, "
-            f"got {type(raw).__name__}"
+            f"{where}: expected a JSON object with question, answers and ctxs, got {type(raw).__name__}"
         )
     question = raw.get("question")
     if not isinstance(question, str) or not question.strip():
@@ -331,9 +324,7 @@ def parse_litm(raw: object, where: str, ident: str = "") -> PositionExample:
     answers = _answers(raw.get("answers", raw.get("answer")), where)
     ctxs = raw.get("ctxs")
     if ctxs is None:
-        raise DataError(
-            f"{where}: field 'ctxs' is missing (a list of {{title, text, isgold}} documents)"
-        )
+        raise DataError(f"{where}: field 'ctxs' is missing (a list of {{title, text, isgold}} documents)")
     if not isinstance(ctxs, list) or not ctxs:
         raise DataError(
             f"{where}: field 'ctxs' must be a non-empty list of {{title, text, isgold}} documents"
@@ -363,9 +354,7 @@ def parse_litm(raw: object, where: str, ident: str = "") -> PositionExample:
     elif any(h is not None for h in hasanswer):
         golds = [i for i, h in enumerate(hasanswer) if h]
         if not golds:
-            raise DataError(
-                f"{where}: no gold document: no ctx has isgold: true or hasanswer: true"
-            )
+            raise DataError(f"{where}: no gold document: no ctx has isgold: true or hasanswer: true")
         if len(golds) > 1:
             raise DataError(
                 f"{where}: cannot tell the gold document: the ctxs carry only 'hasanswer' and "
@@ -380,9 +369,7 @@ def parse_litm(raw: object, where: str, ident: str = "") -> PositionExample:
             "the only ctx that contains an answer)"
         )
     g = golds[0]
-    distractors = tuple(
-        d for i, d in enumerate(docs) if i != g and not hasanswer[i] and not isgold[i]
-    )
+    distractors = tuple(d for i, d in enumerate(docs) if i != g and not hasanswer[i] and not isgold[i])
     raw_id = raw.get("id")
     return PositionExample(
         question=question.strip(),
@@ -463,3 +450,16 @@ def load_litm(path: str | Path, source: str | None = None) -> list[PositionExamp
     if not examples:
         raise DataError(f"{src}: no examples found (expected one JSON object per line)")
     return examples
+
+
+def load_litm_json(path: str | Path, source: str | None = None) -> list[PositionExample]:
+    """A .json file holding a list of lost-in-the-middle examples; errors name file and index."""
+    src = source or str(path)
+    text = _read_text(Path(path), src)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{src}: line {exc.lineno}: invalid JSON: {exc.msg}") from None
+    if not isinstance(data, list) or not data:
+        raise DataError(f"{src}: expected a non-empty JSON list of {{question, answers, ctxs}} objects")
+    return [parse_litm(raw, f"{src}: [{i}]", ident=str(i)) for i, raw in enumerate(data)]

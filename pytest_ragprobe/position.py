@@ -25,6 +25,7 @@ from pytest_ragprobe.contexts import (
     answers_in,
     example_from_pair,
     load_litm,
+    load_litm_json,
     plan_context,
     to_example,
 )
@@ -77,13 +78,16 @@ def load_examples(
             return _from_pairs(resolve_pairs(source, seed=seed, base_dirs=base_dirs))
         path = find_file(source, base_dirs)
         name = path.name.lower()
-        if not (name.endswith((".jsonl", ".jsonl.gz"))):
+        if name.endswith(".json"):
+            examples = load_litm_json(path, text)
+        elif name.endswith((".jsonl", ".jsonl.gz")):
+            examples = load_litm(path, text)
+        else:
             raise DataError(
                 f"{text}: data= expects a lost-in-the-middle JSONL file (.jsonl or .jsonl.gz) with "
-                "question, answers and ctxs per line; for a facts file (YAML / JSON / CSV) "
-                "use facts=..."
+                "question, answers and ctxs per line (or a .json list of them); for a facts file "
+                "(YAML / CSV) use facts=..."
             )
-        examples = load_litm(path, text)
         return examples, DocumentPool.from_examples(examples)
     items = list(source)
     if not items:

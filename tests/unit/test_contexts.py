@@ -292,3 +292,13 @@ def test_relative_path_resolves_via_base_dirs(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "qa.jsonl", [litm(0)])
     examples, _ = load_examples("qa.jsonl", base_dirs=[tmp_path])
     assert len(examples) == 1
+
+
+def test_json_list_data(tmp_path: Path) -> None:
+    path = tmp_path / "qa.json"
+    path.write_text(json.dumps([litm(0), litm(1)]), encoding="utf-8")
+    examples, pool = load_examples(path)
+    assert len(examples) == 2 and len(pool.documents) == 26
+    path.write_text(json.dumps([litm(0), {"question": "q"}]), encoding="utf-8")
+    with pytest.raises(DataError, match=r"qa.json: \[1\]: field 'answers' is missing"):
+        load_examples(path)

@@ -255,3 +255,16 @@ def test_mark_still_callable_after_the_module_is_imported() -> None:
     mark = ragprobe.position(data="qa.jsonl", n_docs=4, max_drop=0.2)
     assert isinstance(mark, pytest.MarkDecorator) and mark.name == "ragprobe_position"
     assert mark.kwargs["n_docs"] == 4
+
+
+def test_budget_exhausted_is_inconclusive_with_the_questions_done() -> None:
+    from pytest_ragprobe.engine import Budget
+
+    reader = SimReader(0.9, 0.9, per_position=False)
+    ctx = context_for(reader)
+    ctx.budget = Budget(52)
+    examples, pool = load_examples(make_data(20))
+    spec = spec_of(n_docs=5, max_drop=0.1)
+    r = run_sync(lambda: run_position(ctx, spec, examples, pool))
+    assert r.verdict == "inconclusive" and "budget exhausted" in r.reason
+    assert r.n == 10 and r.calls == 52
