@@ -51,6 +51,10 @@ def describe(obj: object) -> str:
     explicit = getattr(obj, "name", None)
     if isinstance(explicit, str) and explicit:
         base = explicit
+    elif isinstance(obj, Pipeline):
+        # Two Pipeline(...) compositions must not share a cache identity: name them by their parts.
+        parts = [f"{c}={describe(fn)}" for c in CAPABILITIES if (fn := getattr(obj, c)) is not None]
+        base = f"Pipeline({', '.join(parts)})"
     else:
         target = obj if inspect.isroutine(obj) or inspect.isclass(obj) else type(obj)
         base = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"

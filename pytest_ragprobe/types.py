@@ -84,7 +84,15 @@ def to_documents(values: object, *, where: str = "pipeline") -> list[Document]:
 def to_answer(value: object, *, where: str = "pipeline") -> Answer:
     """Accept an Answer, a str, or a dict ``{"text"|"answer": str, "documents": [...]}``."""
     if isinstance(value, Answer):
-        return value
+        if not isinstance(value.text, str):
+            raise PipelineOutputError(
+                f"{where}: ragprobe.Answer.text must be a str, got {type(value.text).__name__}"
+            )
+        if all(isinstance(d, Document) for d in value.documents) and isinstance(value.documents, tuple):
+            return value
+        # Answer(text, documents=[...]) may carry dicts or strings too; coerce them like any documents.
+        docs = to_documents(value.documents, where=f"{where}.documents")
+        return Answer(text=value.text, documents=tuple(docs))
     if isinstance(value, str):
         return Answer(text=value)
     if isinstance(value, Mapping):

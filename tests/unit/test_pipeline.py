@@ -1,0 +1,460 @@
+"""pipeline.py: every accepted pipeline shape behind one async adapter; loading by 'module:attr'."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import textwrap
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+import pytest_ragprobe as ragprobe
+from pytest_ragprobe.pipeline import (
+    Pipeline,
+    PipelineAdapter,
+    PipelineConfigError,
+    describe,
+    factory,
+    load_pipeline_spec,
+    make_adapter,
+)
+from pytest_ragprobe.types import Answer, Document, PipelineOutputError
+
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def echo(question: str) -> str:
+    return f"echo: {question}"
+
+
+class SyncRag:
+    """An object with all four methods, sync."""
+
+    def __init__(self) -> None:
+        self.indexed: list[Document] = []
+        self.calls: list[tuple[str, Any]] = []
+
+    def retrieve(self, query: str, k: int) -> list[Any]:
+        self.calls.append(("retrieve", (query, k)))
+        return ["plain text doc", {"text": "dict doc", "title": "T", "id": 7}, Document("doc", title="D")][:k]
+
+    def generate(self, question: str, documents: list[Document]) -> str:
+        self.calls.append(("generate", (question, [d.text for d in documents])))
+        return f"gen({question}, {len(documents)})"
+
+    def index(self, documents: list[Document]) -> None:
+        self.indexed.extend(documents)
+
+
+class AsyncRag:
+    async def answer(self, question: str) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        return {"answer": question.upper(), "documents": [{"text": "ctx"}]}
+
+    async def retrieve(self, query: str, k: int) -> list[str]:
+        return [f"{query}#{i}" for i in range(k)]
+
+    async def generate(self, question: str, documents: list[Document]) -> Answer:
+        return Answer(text=f"{question}:{len(documents)}")
+
+    async def index(self, documents: list[Document]) -> None:
+        self.indexed = list(documents)
+
+
+class AsyncCallable:
+    async def __call__(self, question: str) -> str:
+        return "async call " + question
+
+
+# -- shapes ----------------------------------------------------------------------------------------
+
+
+def test_plain_callable() -> None:
+    adapter = PipelineAdapter(echo)
+    assert adapter.capabilities == frozenset({"answer"})
+    assert run(adapter.answer("q")) == Answer(text="echo: q")
+    assert adapter.identity == f"{__name__}.echo"
+
+
+def test_lambda_and_async_function() -> None:
+    async def coro_fn(q: str) -> str:
+        return q[::-1]
+
+    assert run(PipelineAdapter(lambda q: q * 2).answer("ab")) == Answer("abab")
+    assert run(PipelineAdapter(coro_fn).answer("abc")) == Answer("cba")
+    assert run(PipelineAdapter(AsyncCallable()).answer("x")) == Answer("async call x")
+
+
+def test_sync_wrapper_returning_a_coroutine_is_awaited() -> None:
+    async def inner(q: str) -> str:
+        return "inner " + q
+
+    def wrapper(q: str) -> Coroutine[Any, Any, str]:
+        return inner(q)
+
+    assert run(PipelineAdapter(wrapper).answer("q")) == Answer("inner q")
+
+
+def test_sync_object_composes_answer_from_retrieve_and_generate() -> None:
+    rag = SyncRag()
+    adapter = PipelineAdapter(rag, top_k=2)
+    assert adapter.capabilities == frozenset({"answer", "retrieve", "generate", "index"})
+    out = run(adapter.answer("Which pump?"))
+    assert out.text == "gen(Which pump?, 2)"
+    assert out.documents == (Document("plain text doc"), Document("dict doc", title="T", id="7"))
+    assert isinstance(out.documents, tuple)
+    assert rag.calls == [
+        ("retrieve", ("Which pump?", 2)),
+        ("generate", ("Which pump?", ["plain text doc", "dict doc"])),
+    ]
+
+
+def test_sync_object_direct_calls_coerce_outputs() -> None:
+    rag = SyncRag()
+    adapter = PipelineAdapter(rag)
+    docs = run(adapter.retrieve("q", 3))
+    assert docs == [
+        Document("plain text doc"),
+        Document("dict doc", title="T", id="7"),
+        Document("doc", title="D"),
+    ]
+    assert run(adapter.generate("q", tuple(docs))) == "gen(q, 3)"
+    run(adapter.index([Document("a"), Document("b")]))
+    assert rag.indexed == [Document("a"), Document("b")]
+
+
+def test_async_object() -> None:
+    rag = AsyncRag()
+    adapter = make_adapter(rag)
+    assert adapter.capabilities == frozenset({"answer", "retrieve", "generate", "index"})
+    assert run(adapter.answer("hi")) == Answer("HI", documents=(Document("ctx"),))
+    assert run(adapter.retrieve("q", 2)) == [Document("q#0"), Document("q#1")]
+    assert run(adapter.generate("q", [Document("x")])) == "q:1"
+    run(adapter.index([Document("z")]))
+    assert rag.indexed == [Document("z")]
+
+
+def test_object_with_only_answer() -> None:
+    class OnlyAnswer:
+        def answer(self, question: str) -> str:
+            return "A"
+
+        retrieve = "not callable"
+
+    adapter = PipelineAdapter(OnlyAnswer())
+    assert adapter.capabilities == frozenset({"answer"})
+    with pytest.raises(PipelineConfigError, match=r"OnlyAnswer has no retrieve"):
+        run(adapter.retrieve("q", 1))
+    with pytest.raises(PipelineConfigError, match=r"has no generate"):
+        run(adapter.generate("q", []))
+    with pytest.raises(PipelineConfigError, match=r"has no index"):
+        run(adapter.index([]))
+
+
+def test_ragprobe_pipeline_dataclass() -> None:
+    seen: list[int] = []
+
+    def retrieve(q: str, k: int) -> list[str]:
+        seen.append(k)
+        return ["d1", "d2"]
+
+    async def generate(q: str, docs: list[Document]) -> str:
+        return "+".join(d.text for d in docs)
+
+    pipe = ragprobe.Pipeline(retrieve=retrieve, generate=generate, top_k=3)
+    assert pipe is not None and isinstance(pipe, Pipeline)
+    adapter = PipelineAdapter(pipe, top_k=99)
+    assert adapter.top_k == 3  # the Pipeline's own top_k wins
+    assert adapter.capabilities == frozenset({"answer", "retrieve", "generate"})
+    assert run(adapter.answer("q")) == Answer("d1+d2", documents=(Document("d1"), Document("d2")))
+    assert seen == [3]
+
+
+def test_pipeline_explicit_answer_is_used_over_composition() -> None:
+    pipe = Pipeline(answer=lambda q: "direct", retrieve=lambda q, k: ["x"], generate=lambda q, d: "composed")
+    assert run(PipelineAdapter(pipe).answer("q")) == Answer("direct")
+
+
+def test_make_adapter_passes_adapters_through() -> None:
+    adapter = PipelineAdapter(echo)
+    assert make_adapter(adapter) is adapter
+    assert isinstance(make_adapter(echo), PipelineAdapter)
+
+
+def test_not_a_pipeline() -> None:
+    with pytest.raises(PipelineConfigError) as info:
+        PipelineAdapter(42)
+    assert str(info.value).startswith(
+        "ragprobe_pipeline is a int, which is neither callable nor has any of "
+        "answer, retrieve, generate, index."
+    )
+
+
+# -- outputs ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        ("plain", Answer("plain")),
+        (Answer("obj", documents=(Document("d"),)), Answer("obj", documents=(Document("d"),))),
+        ({"text": "t"}, Answer("t")),
+        (
+            {"answer": "a", "contexts": ["c1", {"text": "c2", "title": "T2"}]},
+            Answer("a", documents=(Document("c1"), Document("c2", title="T2"))),
+        ),
+        (
+            Answer("x", documents=["s", {"text": "t"}]),  # type: ignore[arg-type]
+            Answer("x", documents=(Document("s"), Document("t"))),
+        ),
+    ],
+)
+def test_answer_outputs_are_coerced(output: object, expected: Answer) -> None:
+    got = run(PipelineAdapter(lambda q: output).answer("q"))
+    assert got == expected
+    assert all(isinstance(d, Document) for d in got.documents)
+
+
+@pytest.mark.parametrize(
+    ("output", "type_name"),
+    [(None, "NoneType"), (42, "int"), (["a"], "list"), (b"bytes", "bytes")],
+)
+def test_junk_answer_names_pipeline_and_type(output: object, type_name: str) -> None:
+    def bad_pipeline(q: str) -> object:
+        return output
+
+    with pytest.raises(PipelineOutputError) as info:
+        run(PipelineAdapter(bad_pipeline).answer("q"))
+    msg = str(info.value)
+    ident = f"{__name__}.test_junk_answer_names_pipeline_and_type.<locals>.bad_pipeline"
+    assert msg.startswith(f"{ident}.answer: expected str or ragprobe.Answer, got {type_name}: ")
+
+
+def test_junk_retrieve_and_generate_outputs() -> None:
+    class Bad:
+        name = "badrag"
+
+        def retrieve(self, q: str, k: int) -> object:
+            return "one string, not a list"
+
+        def generate(self, q: str, docs: list[Document]) -> object:
+            return 3.5
+
+    adapter = PipelineAdapter(Bad())
+    with pytest.raises(PipelineOutputError) as info:
+        run(adapter.retrieve("q", 1))
+    assert (
+        str(info.value) == "badrag.retrieve: expected a list of documents, got str: 'one string, not a list'"
+    )
+    with pytest.raises(PipelineOutputError) as info:
+        run(adapter.generate("q", []))
+    assert str(info.value) == "badrag.generate: expected str or ragprobe.Answer, got float: 3.5"
+    with pytest.raises(PipelineOutputError) as info:
+        run(adapter.answer("q"))  # composition surfaces the retrieve error too
+    assert str(info.value).startswith("badrag.retrieve: ")
+
+
+def test_junk_document_in_list_names_index() -> None:
+    adapter = PipelineAdapter(Pipeline(retrieve=lambda q, k: [Document("ok"), 5], name="p"))
+    with pytest.raises(PipelineOutputError) as info:
+        run(adapter.retrieve("q", 2))
+    assert str(info.value) == (
+        "p.retrieve[1]: expected a ragprobe.Document, a dict with 'text' or a str, got int: 5"
+    )
+
+
+def test_answer_dict_without_text() -> None:
+    with pytest.raises(PipelineOutputError) as info:
+        run(PipelineAdapter(Pipeline(answer=lambda q: {"result": "x"}, name="p")).answer("q"))
+    assert str(info.value) == "p.answer: answer dict needs a string 'text' or 'answer', got keys ['result']"
+
+
+def test_pipeline_exceptions_propagate_unchanged() -> None:
+    def broken(q: str) -> str:
+        raise RuntimeError("backend down")
+
+    with pytest.raises(RuntimeError, match="backend down"):
+        run(PipelineAdapter(broken).answer("q"))
+
+
+# -- capabilities ------------------------------------------------------------------------------------
+
+
+def test_capabilities_and_require_messages() -> None:
+    adapter = PipelineAdapter(Pipeline(retrieve=lambda q, k: [], name="search-only"))
+    assert adapter.capabilities == frozenset({"retrieve"})
+    adapter.require("retrieve", "anything")  # present: no error
+    with pytest.raises(PipelineConfigError) as info:
+        adapter.require("generate", "A position probe", "Add generate(question, documents).")
+    assert str(info.value) == (
+        "A position probe needs the pipeline's `generate` but search-only only offers: retrieve. "
+        "Add generate(question, documents)."
+    )
+    with pytest.raises(PipelineConfigError) as info:
+        run(adapter.answer("q"))
+    assert (
+        str(info.value)
+        == "Asking a question needs the pipeline's `answer` but search-only only offers: retrieve."
+    )
+
+
+def test_require_on_empty_pipeline_says_nothing() -> None:
+    adapter = PipelineAdapter(Pipeline(name="empty"))
+    assert adapter.capabilities == frozenset()
+    with pytest.raises(PipelineConfigError) as info:
+        adapter.require("index", "facts='synthetic:N'")
+    assert (
+        str(info.value) == "facts='synthetic:N' needs the pipeline's `index` but empty only offers: nothing."
+    )
+
+
+# -- describe --------------------------------------------------------------------------------------
+
+
+def test_describe() -> None:
+    assert describe(echo) == f"{__name__}.echo"
+    assert describe(SyncRag()) == f"{__name__}.SyncRag"
+    assert describe(SyncRag) == f"{__name__}.SyncRag"
+
+    class Versioned:
+        name = "my-rag"
+        version = "2024-06"
+
+        def answer(self, q: str) -> str:
+            return q
+
+    assert describe(Versioned()) == "my-rag@2024-06"
+    assert describe(Pipeline(answer=echo, name="named", version="3")) == "named@3"
+    assert describe(Pipeline(answer=echo, version="3")) == f"Pipeline(answer={__name__}.echo)@3"
+
+
+def test_describe_distinguishes_pipeline_compositions() -> None:
+    def gen_a(q: str, d: list[Document]) -> str:
+        return "a"
+
+    def gen_b(q: str, d: list[Document]) -> str:
+        return "b"
+
+    a = PipelineAdapter(Pipeline(retrieve=SyncRag().retrieve, generate=gen_a)).identity
+    b = PipelineAdapter(Pipeline(retrieve=SyncRag().retrieve, generate=gen_b)).identity
+    assert a != b  # the answer cache is keyed by identity: different pipelines must not share it
+    assert a == (
+        f"Pipeline(retrieve={__name__}.SyncRag.retrieve, "
+        f"generate={__name__}.test_describe_distinguishes_pipeline_compositions.<locals>.gen_a)"
+    )
+
+
+# -- load_pipeline_spec ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pipeline_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    name = f"ragprobe_test_pipes_{abs(hash(str(tmp_path)))}"
+    pkg = tmp_path / name
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "rag.py").write_text(
+        textwrap.dedent(
+            """
+            from pytest_ragprobe.pipeline import factory
+
+            def pipeline(question):
+                return "answer to " + question
+
+            class Rag:
+                instances = 0
+
+                def __init__(self):
+                    type(self).instances += 1
+
+                def answer(self, question):
+                    return "rag"
+
+            @factory
+            def build():
+                return Rag()
+
+            class Holder:
+                inner = staticmethod(pipeline)
+
+            raise_on_import = False
+            """
+        )
+    )
+    (pkg / "broken.py").write_text("import not_a_module_anywhere_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield name
+    for mod in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        del sys.modules[mod]
+
+
+def test_load_function_attribute(pipeline_module: str) -> None:
+    target = load_pipeline_spec(f"{pipeline_module}.rag:pipeline")
+    assert callable(target)
+    assert run(PipelineAdapter(target).answer("q")) == Answer("answer to q")
+
+
+def test_load_class_is_instantiated(pipeline_module: str) -> None:
+    target = load_pipeline_spec(f"{pipeline_module}.rag:Rag")
+    mod = sys.modules[f"{pipeline_module}.rag"]
+    assert isinstance(target, mod.Rag)
+    assert mod.Rag.instances == 1
+
+
+def test_load_factory_is_called(pipeline_module: str) -> None:
+    target = load_pipeline_spec(f"{pipeline_module}.rag:build")
+    assert type(target).__name__ == "Rag"
+
+
+def test_load_dotted_attribute(pipeline_module: str) -> None:
+    target = load_pipeline_spec(f"{pipeline_module}.rag:Holder.inner")
+    assert run(PipelineAdapter(target).answer("x")) == Answer("answer to x")
+
+
+@pytest.mark.parametrize("spec", ["no_colon_here", ":attr", "module:", ""])
+def test_load_bad_format(spec: str) -> None:
+    with pytest.raises(PipelineConfigError) as info:
+        load_pipeline_spec(spec)
+    assert str(info.value) == (
+        f"--ragprobe-pipeline={spec!r}: expected 'package.module:attribute', e.g. 'myapp.rag:pipeline'"
+    )
+
+
+def test_load_missing_module() -> None:
+    with pytest.raises(PipelineConfigError) as info:
+        load_pipeline_spec("no_such_module_ragprobe_xyz.rag:pipeline")
+    assert str(info.value).startswith(
+        "--ragprobe-pipeline='no_such_module_ragprobe_xyz.rag:pipeline': cannot import "
+        "'no_such_module_ragprobe_xyz.rag': No module named 'no_such_module_ragprobe_xyz'"
+    )
+
+
+def test_load_module_with_failing_import(pipeline_module: str) -> None:
+    with pytest.raises(
+        PipelineConfigError, match=r"cannot import '.*\.broken': No module named 'not_a_module"
+    ):
+        load_pipeline_spec(f"{pipeline_module}.broken:x")
+
+
+def test_load_missing_attribute(pipeline_module: str) -> None:
+    spec = f"{pipeline_module}.rag:Holder.missing"
+    with pytest.raises(PipelineConfigError) as info:
+        load_pipeline_spec(spec)
+    assert str(info.value) == (
+        f"--ragprobe-pipeline={spec!r}: module '{pipeline_module}.rag' has no attribute 'Holder.missing'"
+    )
+
+
+def test_factory_marks_function() -> None:
+    def f() -> int:
+        return 1
+
+    assert factory(f) is f
+    assert f.__ragprobe_factory__ is True  # type: ignore[attr-defined]
