@@ -1,0 +1,131 @@
+"""Run-engine throughput: N calls to a loopback server with fixed latency at concurrency 1, 8, 32.
+
+Prints, per concurrency: wall time, the ideal (calls x latency / concurrency), efficiency = ideal / wall,
+and a bare asyncio + httpx loop (semaphore, same client settings) for comparison; then the harness
+overhead per call with a zero-latency async pipeline (engine vs bare asyncio loop), and a warm-cache
+rerun (zero server requests, wall ratio). Prints ratios only; no assertions.
+
+    python bench/engine_throughput.py            # 1,000 calls, 50 ms latency (about 70 s)
+    python bench/engine_throughput.py --calls 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pytest_ragprobe.adapters import HTTPPipeline  # noqa: E402
+from pytest_ragprobe.engine import Call, Engine, EngineSettings  # noqa: E402
+from pytest_ragprobe.pipeline import PipelineAdapter  # noqa: E402
+
+
+def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "faults.py"), "--latency", str(latency),
+         "--lifetime", "900"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().split()
+    return proc, f"http://127.0.0.1:{line[1]}"
+
+
+async def bare_http(url: str, n: int, concurrency: int) -> float:
+    import httpx
+
+    sem = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    async with httpx.AsyncClient(limits=limits) as client:
+        async def one(i: int) -> str:
+            async with sem:
+                r = await client.post(url + "/answer", json={"question": f"q{i}"})
+                r.raise_for_status()
+                return str(r.json()["answer"])
+
+        t = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return time.perf_counter() - t
+
+
+def engine_wall(pipeline: object, n: int, concurrency: int, cache: Path | None = None,
+                prefix: str = "q") -> float:
+    settings = EngineSettings(concurrency=concurrency, timeout=60, retries=0)
+    engine = Engine(PipelineAdapter(pipeline), settings, cache_dir=cache)
+    calls = [Call("answer", f"{prefix}{i}") for i in range(n)]
+    t = time.perf_counter()
+    out = asyncio.run(engine.run(calls))
+    wall = time.perf_counter() - t
+    assert all(o.ok for o in out), [o.error for o in out if not o.ok][:3]
+    return wall
+
+
+async def bare_noop(n: int, concurrency: int) -> float:
+    sem = asyncio.Semaphore(concurrency)
+
+    async def answer(q: str) -> str:
+        await asyncio.sleep(0)
+        return q
+
+    async def one(i: int) -> str:
+        async with sem:
+            return await answer(f"q{i}")
+
+    t = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(n)))
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    args = parser.parse_args()
+    n, latency = args.calls, args.latency
+    proc, url = start_server(latency)
+    try:
+        print(f"{n} calls to a {latency * 1000:.0f} ms loopback server ({url}), cache off")
+        print(f"{'conc':>5} {'wall s':>8} {'ideal s':>8} {'eff':>6} {'bare s':>8} {'bare eff':>8} "
+              f"{'engine/bare':>11}")
+        for c in args.concurrency:
+            pipe = HTTPPipeline(url)
+            engine_wall(pipe, min(n, 2 * c), c, prefix="warm")  # connection warm-up
+            wall = engine_wall(pipe, n, c)
+            bare = asyncio.run(bare_http(url, n, c))
+            ideal = n * latency / c
+            print(f"{c:>5} {wall:>8.2f} {ideal:>8.2f} {ideal / wall:>6.1%} {bare:>8.2f} "
+                  f"{ideal / bare:>8.1%} {wall / bare:>11.3f}")
+
+        async def noop(q: str) -> str:
+            await asyncio.sleep(0)
+            return q
+
+        m = max(n, 2000)
+        engine_noop = min(engine_wall(noop, m, 32) for _ in range(3))
+        bare = min(asyncio.run(bare_noop(m, 32)) for _ in range(3))
+        print(f"harness overhead, zero-latency async pipeline, {m} calls at concurrency 32: "
+              f"engine {engine_noop / m * 1e6:.1f} us/call vs bare asyncio {bare / m * 1e6:.1f} "
+              f"us/call (+{(engine_noop - bare) / m * 1e6:.1f} us/call)")
+
+        with tempfile.TemporaryDirectory() as cache:
+            pipe = HTTPPipeline(url)
+            cold = engine_wall(pipe, n, 32, Path(cache), prefix="cache")
+            warm = engine_wall(pipe, n, 32, Path(cache), prefix="cache")
+            print(f"cache: cold {cold:.2f}s (writes {n} entries), warm {warm:.3f}s, "
+                  f"warm/cold = {warm / cold:.3f}")
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
