@@ -1,0 +1,129 @@
+"""report.json / report.md / report.html from a real pytest run, and `ragprobe merge` of -k shards."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import pytest_ragprobe.facts  # noqa: F401  (keep one Fact class across in-process pytester runs)
+from pytest_ragprobe.cli import main
+from pytest_ragprobe.results import load_report
+
+# Pumps P-i answer both ways; valves V-i only forward (the reverse answer is hostile markup, and the
+# retrieved documents never hold the fact, so every reverse miss is a retrieval miss).
+CONFTEST = """
+import pytest
+import pytest_ragprobe as ragprobe
+
+PUMPS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(30)]
+VALVES = [ragprobe.Fact(subject=f"V-{i}", relation="compatible_with", object=f"K-{i}") for i in range(30)]
+
+def answer(question):
+    tail = question.rstrip("?").rsplit(" ", 1)[1]
+    if "compatible with pump" in question:
+        return "Controller " + tail.replace("P-", "C-").replace("V-", "K-")
+    if tail.startswith("C-"):
+        return "Pump " + tail.replace("C-", "P-")
+    return ragprobe.Answer(
+        text="<script>alert('rag')</script>",
+        documents=[ragprobe.Document(text="Unrelated maintenance manual.", title="manual")],
+    )
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return answer
+"""
+
+TESTS = """
+import pytest_ragprobe as ragprobe
+from conftest import PUMPS, VALVES
+
+@ragprobe.reverse(facts=PUMPS, max_drop=0.1)
+def test_pumps(ragprobe_result):
+    pass
+
+@ragprobe.reverse(facts=VALVES, max_drop=0.1)
+def test_valves(ragprobe_result):
+    pass
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_catalog=TESTS)
+    return pytester
+
+
+def test_report_files_from_a_run(project: pytest.Pytester, plugin_args: list[str]) -> None:
+    out = project.path / "rp"
+    result = project.runpytest(*plugin_args, f"--ragprobe-report={out}")
+    result.assert_outcomes(passed=1, failed=1)
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "report.md"]
+
+    report = load_report(out / "report.json")
+    assert [(p.nodeid, p.verdict) for p in report.probes] == [
+        ("test_catalog.py::test_pumps", "pass"),
+        ("test_catalog.py::test_valves", "fail"),
+    ]
+    assert not report.partial
+
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert '<div class="banner v-fail" role="status"' in html
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#39;rag&#39;)&lt;/script&gt;" in html
+    assert 'href="#probe-test-catalog-py-test-valves"' in html
+    valves = html.split('id="probe-test-catalog-py-test-valves"', 1)[1].split("</section>", 1)[0]
+    assert re.search(r'<div class="n">30</div><div class="muted">retrieval: gold not retrieved', valves)
+    assert valves.count('data-chart="') == 2  # accuracy bars + drop
+
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert md.startswith("## ❌ pytest-ragprobe: FAIL\n")
+    assert "| ✅ | PASS | `test_catalog.py::test_pumps` | reverse | 30 | 60 | fwd 1.00 → rev 1.00" in md
+    assert "| ❌ | FAIL | `test_catalog.py::test_valves` | reverse | 30 | 60 | fwd 1.00 → rev 0.00" in md
+    assert "**Reverse misses:** 30 retrieval (gold not retrieved)" in md
+    assert "&lt;script&gt;alert('rag')&lt;/script&gt; | right | retrieval |" in md
+
+
+def test_merge_of_k_shards_matches_the_whole_run(
+    project: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shard_a, shard_b, merged = project.path / "a", project.path / "b", project.path / "merged"
+    project.runpytest("-k", "pumps", f"--ragprobe-report={shard_a}").assert_outcomes(passed=1)
+    project.runpytest("-k", "valves", f"--ragprobe-report={shard_b}").assert_outcomes(failed=1)
+    capsys.readouterr()
+
+    code = main(["merge", str(merged), str(shard_a), str(shard_b / "report.json")])
+    out, err = capsys.readouterr()
+    assert code == 1, err
+    assert (
+        out
+        == f"ragprobe merge: 2 reports, 2 probes: 1 pass, 1 fail -> FAIL; wrote {merged / 'report.json'}\n"
+    )
+    report = load_report(merged / "report.json")
+    assert [(p.nodeid, p.verdict) for p in report.probes] == [
+        ("test_catalog.py::test_pumps", "pass"),
+        ("test_catalog.py::test_valves", "fail"),
+    ]
+    html = (merged / "report.html").read_text(encoding="utf-8")
+    assert "test_catalog.py::test_pumps" in html and "test_catalog.py::test_valves" in html
+
+    # the passing shard alone passes; merging it with itself is not a conflict
+    assert main(["merge", str(project.path / "m2"), str(shard_a), str(shard_a)]) == 0
+    assert capsys.readouterr().out.startswith("ragprobe merge: 2 reports, 1 probe: 1 pass -> PASS;")
+
+
+def test_interrupted_shard_is_partial_in_merge(
+    project: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shard = project.path / "a"
+    project.runpytest("-k", "pumps", f"--ragprobe-report={shard}").assert_outcomes(passed=1)
+    path = shard / "report.json"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('"partial": false', '"partial": true'), encoding="utf-8"
+    )
+    capsys.readouterr()
+    assert main(["merge", str(project.path / "m"), str(shard)]) == 0
+    assert "(partial run: probes may be missing)" in capsys.readouterr().out
+    assert "Partial run" in (project.path / "m" / "report.html").read_text(encoding="utf-8")
