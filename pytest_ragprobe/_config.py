@@ -157,7 +157,7 @@ _FLAGS: list[tuple[str, str]] = [
 ]
 
 
-def _ini(name: str) -> str:
+def _ini_name(name: str) -> str:
     return "ragprobe_" + name.replace("-", "_")
 
 
@@ -167,7 +167,7 @@ def add_options(parser: pytest.Parser) -> None:
         "--ragprobe-report",
         dest="ragprobe_report",
         nargs="?",
-        const=DEFAULT_REPORT_DIR,
+        const=True,  # bare flag: the ini ragprobe_report directory, else DEFAULT_REPORT_DIR
         default=None,
         metavar="DIR",
         help=f"Write report.json, report.html and report.md to DIR (default DIR: {DEFAULT_REPORT_DIR})",
@@ -183,17 +183,27 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("ragprobe_cache", "Answer cache directory", default=DEFAULT_CACHE_DIR)
     for name, ini_type, default, type_, metavar, help_ in _VALUED:
         group.addoption(
-            f"--ragprobe-{name}", dest=_ini(name), type=type_, default=None, metavar=metavar, help=help_
+            f"--ragprobe-{name}", dest=_ini_name(name), type=type_, default=None, metavar=metavar, help=help_
         )
-        parser.addini(_ini(name), help_, type=ini_type, default=default)  # type: ignore[arg-type]
+        parser.addini(_ini_name(name), help_, type=ini_type, default=default)  # type: ignore[arg-type]
     for name, help_ in _FLAGS:
-        group.addoption(f"--ragprobe-{name}", dest=_ini(name), action="store_true", default=None, help=help_)
-        parser.addini(_ini(name), help_, type="bool", default=False)
+        group.addoption(
+            f"--ragprobe-{name}", dest=_ini_name(name), action="store_true", default=None, help=help_
+        )
+        parser.addini(_ini_name(name), help_, type="bool", default=False)
+
+
+def _ini(config: pytest.Config, name: str) -> Any:
+    """An ini value; pytest's own conversion errors (``int('abc')``) become a UsageError naming the key."""
+    try:
+        return config.getini(name)
+    except (ValueError, TypeError, pytest.UsageError) as exc:  # pytest >= 9 wraps them, without the key
+        raise pytest.UsageError(f"ini option {name}: {exc}") from None
 
 
 def _get(config: pytest.Config, name: str) -> Any:
     value = config.getoption(name)
-    return config.getini(name) if value is None else value
+    return _ini(config, name) if value is None else value
 
 
 def _checked_ini(config: pytest.Config, name: str, check: Any) -> Any:
@@ -220,8 +230,11 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
     samples = int(_checked_ini(config, "ragprobe_samples", _non_negative_int) or 0)
     budget = int(_checked_ini(config, "ragprobe_budget", _non_negative_int) or 0)
     timeout = float(_checked_ini(config, "ragprobe_timeout", _positive_float))
+    report = _get(config, "ragprobe_report")
+    if report is True:
+        report = _ini(config, "ragprobe_report") or DEFAULT_REPORT_DIR
     return RagprobeConfig(
-        report_dir=path_or_none(_get(config, "ragprobe_report"), invocation),
+        report_dir=path_or_none(report, invocation),
         pipeline=str(_get(config, "ragprobe_pipeline") or "").strip() or None,
         concurrency=int(_checked_ini(config, "ragprobe_concurrency", _positive_int)),
         timeout=timeout,

@@ -1,0 +1,240 @@
+"""_config.py: options and ini keys, CLI > ini > default, validation of both, through a real pytest Config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_ragprobe._config import CONFIG_KEY, DEFAULT_CACHE_DIR, DEFAULT_REPORT_DIR, RagprobeConfig
+
+
+def cfg(pytester: pytest.Pytester, *args: str) -> RagprobeConfig:
+    config = pytester.parseconfigure(*args)
+    return config.stash[CONFIG_KEY]
+
+
+def ini(pytester: pytest.Pytester, **values: str) -> None:
+    body = "".join(f"{k} = {v}\n" for k, v in values.items())
+    pytester.makeini(f"[pytest]\n{body}")
+
+
+def test_defaults(pytester: pytest.Pytester) -> None:
+    ini(pytester)
+    c = cfg(pytester)
+    root = Path(pytester.path)
+    assert c == RagprobeConfig(
+        report_dir=None,
+        pipeline=None,
+        concurrency=8,
+        timeout=60.0,
+        retries=2,
+        cache_dir=root / DEFAULT_CACHE_DIR,
+        seed=0,
+        samples=None,
+        confidence=0.95,
+        baseline=None,
+        save_baseline=None,
+        strict=False,
+        budget=None,
+        sequential=False,
+        max_error_rate=0.1,
+        progress=True,
+    )
+
+
+def test_ini_values(pytester: pytest.Pytester) -> None:
+    ini(
+        pytester,
+        ragprobe_pipeline="myapp.rag:pipeline",
+        ragprobe_concurrency="3",
+        ragprobe_timeout="2.5",
+        ragprobe_retries="0",
+        ragprobe_seed="42",
+        ragprobe_samples="50",
+        ragprobe_confidence="0.9",
+        ragprobe_budget="1000",
+        ragprobe_strict="true",
+        ragprobe_sequential="true",
+        ragprobe_max_error_rate="0.25",
+        ragprobe_no_progress="true",
+        ragprobe_cache="cachedir",
+        ragprobe_save_baseline="base.json",
+    )
+    c = cfg(pytester)
+    assert c.pipeline == "myapp.rag:pipeline"
+    assert (c.concurrency, c.timeout, c.retries, c.seed, c.samples) == (3, 2.5, 0, 42, 50)
+    assert (c.confidence, c.budget, c.max_error_rate) == (0.9, 1000, 0.25)
+    assert (c.strict, c.sequential, c.progress) == (True, True, False)
+    assert c.cache_dir == Path(pytester.path) / "cachedir"
+    assert c.save_baseline == Path(pytester.path) / "base.json"
+
+
+def test_cli_beats_ini(pytester: pytest.Pytester) -> None:
+    ini(
+        pytester,
+        ragprobe_concurrency="3",
+        ragprobe_timeout="2.5",
+        ragprobe_seed="42",
+        ragprobe_samples="50",
+        ragprobe_confidence="0.9",
+        ragprobe_pipeline="ini.mod:p",
+        ragprobe_cache="inicache",
+    )
+    c = cfg(
+        pytester,
+        "--ragprobe-concurrency=5",
+        "--ragprobe-timeout",
+        "7",
+        "--ragprobe-seed=0",
+        "--ragprobe-samples=9",
+        "--ragprobe-confidence=0.99",
+        "--ragprobe-pipeline=cli.mod:p",
+        "--ragprobe-cache=clicache",
+        "--ragprobe-strict",
+    )
+    assert (c.concurrency, c.timeout, c.seed, c.samples, c.confidence) == (5, 7.0, 0, 9, 0.99)
+    assert c.pipeline == "cli.mod:p"
+    assert c.cache_dir == Path(pytester.path) / "clicache"
+    assert c.strict is True
+
+
+def test_override_ini_flag(pytester: pytest.Pytester) -> None:
+    ini(pytester, ragprobe_seed="1")
+    assert cfg(pytester, "-o", "ragprobe_seed=5").seed == 5
+
+
+def test_report_option_absent_bare_and_with_value(pytester: pytest.Pytester) -> None:
+    ini(pytester)
+    root = Path(pytester.path)
+    assert cfg(pytester).report_dir is None
+    assert cfg(pytester, "--ragprobe-report").report_dir == root / DEFAULT_REPORT_DIR
+    assert DEFAULT_REPORT_DIR == "ragprobe-report"
+    assert cfg(pytester, "--ragprobe-report=out/rp").report_dir == root / "out" / "rp"
+    assert cfg(pytester, "--ragprobe-report", "elsewhere").report_dir == root / "elsewhere"
+
+
+def test_report_ini_is_the_default_directory(pytester: pytest.Pytester) -> None:
+    ini(pytester, ragprobe_report="build/ragprobe")
+    root = Path(pytester.path)
+    assert cfg(pytester).report_dir == root / "build" / "ragprobe"
+    assert cfg(pytester, "--ragprobe-report").report_dir == root / "build" / "ragprobe"
+    assert cfg(pytester, "--ragprobe-report=cli").report_dir == root / "cli"
+
+
+def test_report_dir_is_relative_to_the_invocation_dir(pytester: pytest.Pytester) -> None:
+    ini(pytester)
+    sub = pytester.mkdir("sub")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(sub)
+        c = cfg(pytester, "--ragprobe-report", f"--rootdir={pytester.path}")
+    assert c.report_dir == Path(sub) / DEFAULT_REPORT_DIR
+    assert c.cache_dir == Path(pytester.path) / DEFAULT_CACHE_DIR  # the cache lives in the rootdir
+
+
+def test_no_cache(pytester: pytest.Pytester) -> None:
+    ini(pytester, ragprobe_cache="somewhere")
+    assert cfg(pytester, "--ragprobe-no-cache").cache_dir is None
+    assert cfg(pytester, "--ragprobe-no-cache", "--ragprobe-cache=x").cache_dir is None
+
+
+def test_no_cache_from_ini_and_empty_cache_dir(pytester: pytest.Pytester) -> None:
+    ini(pytester, ragprobe_no_cache="true")
+    assert cfg(pytester).cache_dir is None
+    ini(pytester, ragprobe_cache="")
+    assert cfg(pytester).cache_dir is None
+
+
+def test_baseline_path_must_exist(pytester: pytest.Pytester) -> None:
+    ini(pytester)
+    with pytest.raises(pytest.UsageError, match=r"--ragprobe-baseline: file not found: .*missing\.json"):
+        cfg(pytester, "--ragprobe-baseline=missing.json")
+    pytester.makefile(".json", old='{"schema_version": 1, "probes": []}')
+    assert cfg(pytester, "--ragprobe-baseline=old.json").baseline == Path(pytester.path) / "old.json"
+
+
+@pytest.mark.parametrize(
+    ("arg", "message"),
+    [
+        ("--ragprobe-concurrency=0", "argument --ragprobe-concurrency: must be >= 1, got 0"),
+        ("--ragprobe-concurrency=two", "argument --ragprobe-concurrency: expected a whole number, got 'two'"),
+        ("--ragprobe-timeout=0", "argument --ragprobe-timeout: must be > 0, got 0.0"),
+        ("--ragprobe-retries=-1", "argument --ragprobe-retries: must be >= 0, got -1"),
+        (
+            "--ragprobe-confidence=1",
+            "argument --ragprobe-confidence: must be between 0.5 and 1 (exclusive), got 1.0",
+        ),
+        ("--ragprobe-confidence=x", "argument --ragprobe-confidence: expected a number, got 'x'"),
+        ("--ragprobe-samples=0", "argument --ragprobe-samples: must be >= 1, got 0"),
+        ("--ragprobe-budget=-5", "argument --ragprobe-budget: must be >= 1, got -5"),
+        ("--ragprobe-max-error-rate=1.5", "argument --ragprobe-max-error-rate: must be in [0, 1], got 1.5"),
+        ("--ragprobe-seed=-1", "argument --ragprobe-seed: must be >= 0, got -1"),
+    ],
+)
+def test_bad_cli_values_are_argparse_errors(pytester: pytest.Pytester, arg: str, message: str) -> None:
+    ini(pytester)
+    with pytest.raises(pytest.UsageError) as info:
+        pytester.parseconfigure(arg)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("ragprobe_concurrency", "0", "ini option ragprobe_concurrency = 0: must be >= 1, got 0"),
+        ("ragprobe_concurrency", "abc", "ini option ragprobe_concurrency: invalid literal for int()"),
+        ("ragprobe_timeout", "-1", "ini option ragprobe_timeout = -1.0: must be > 0, got -1.0"),
+        (
+            "ragprobe_timeout",
+            "soon",
+            "ini option ragprobe_timeout: could not convert string to float: 'soon'",
+        ),
+        ("ragprobe_retries", "-2", "ini option ragprobe_retries = -2: must be >= 0, got -2"),
+        ("ragprobe_confidence", "0.4", "ini option ragprobe_confidence = 0.4: must be between 0.5 and 1"),
+        ("ragprobe_samples", "-1", "ini option ragprobe_samples = -1: must be >= 0, got -1"),
+        ("ragprobe_budget", "-1", "ini option ragprobe_budget = -1: must be >= 0, got -1"),
+        (
+            "ragprobe_max_error_rate",
+            "2",
+            "ini option ragprobe_max_error_rate = 2.0: must be in [0, 1], got 2.0",
+        ),
+        ("ragprobe_seed", "-3", "ini option ragprobe_seed = -3: must be >= 0, got -3"),
+        ("ragprobe_strict", "maybe", "ini option ragprobe_strict: invalid truth value 'maybe'"),
+    ],
+)
+def test_bad_ini_values_are_usage_errors(
+    pytester: pytest.Pytester, key: str, value: str, message: str
+) -> None:
+    ini(pytester, **{key: value})
+    with pytest.raises(pytest.UsageError) as info:
+        pytester.parseconfigure()
+    assert message in str(info.value)
+
+
+def test_zero_samples_and_budget_in_ini_mean_unlimited(pytester: pytest.Pytester) -> None:
+    ini(pytester, ragprobe_samples="0", ragprobe_budget="0")
+    c = cfg(pytester)
+    assert (c.samples, c.budget) == (None, None)
+
+
+def test_options_share_one_help_group(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    out = result.stdout.str()
+    assert "pytest-ragprobe: RAG reversal and lost-in-the-middle probes:" in out
+    section = out.split("pytest-ragprobe: RAG reversal and lost-in-the-middle probes:")[1]
+    for flag in (
+        "--ragprobe-report",
+        "--ragprobe-pipeline",
+        "--ragprobe-concurrency",
+        "--ragprobe-timeout",
+        "--ragprobe-retries",
+        "--ragprobe-cache",
+        "--ragprobe-no-cache",
+        "--ragprobe-seed",
+        "--ragprobe-samples",
+        "--ragprobe-confidence",
+        "--ragprobe-baseline",
+        "--ragprobe-strict",
+        "--ragprobe-budget",
+    ):
+        assert flag in section, flag
