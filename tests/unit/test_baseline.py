@@ -1,0 +1,235 @@
+"""baseline.py: regression detection against an earlier report, hand-built ProbeResults."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scipy.stats import fisher_exact, norm
+
+from pytest_ragprobe.baseline import BaselineComparison, BaselineError, compare, load_baseline
+from pytest_ragprobe.results import DirectionSummary, ProbeResult
+
+SETTINGS: dict[str, Any] = {
+    "facts": "fixtures/parts.yaml",
+    "match": "contains",
+    "n": None,
+    "seed": 0,
+    "n_planned": 100,
+    "max_drop": 0.1,
+    "confidence": 0.95,
+}
+
+
+def direction(correct: int, n: int) -> DirectionSummary:
+    return DirectionSummary(accuracy=correct / n, correct=correct, n=n, ci=(0.0, 1.0))
+
+
+def reverse_result(
+    fwd: int,
+    rev: int,
+    *,
+    forward_only: int,
+    reverse_only: int,
+    n: int = 100,
+    verdict: str = "pass",
+    settings: dict[str, Any] | None = None,
+) -> ProbeResult:
+    assert fwd - rev == forward_only - reverse_only  # consistent paired table
+    drop = (fwd - rev) / n
+    return ProbeResult(
+        nodeid="tests/test_catalog.py::test_both_ways",
+        kind="reverse",
+        verdict=verdict,  # type: ignore[arg-type]
+        n=n,
+        metrics={
+            "forward_accuracy": fwd / n,
+            "reverse_accuracy": rev / n,
+            "drop": drop,
+            "drop_ci": [drop - 0.05, drop + 0.05],
+            "p_value": 0.5,
+            "discordant": {"forward_only": forward_only, "reverse_only": reverse_only},
+        },
+        settings=dict(SETTINGS if settings is None else settings),
+        forward=direction(fwd, n),
+        reverse=direction(rev, n),
+    )
+
+
+def as_baseline(result: ProbeResult) -> dict[str, Any]:
+    """What load_baseline hands over: the JSON form of the probe."""
+    data: dict[str, Any] = json.loads(result.model_dump_json())
+    return data
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm step-down adjusted p-values (reference implementation for the checks below)."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    out = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        out[i] = running
+    return out
+
+
+def test_reverse_accuracy_regression_is_flagged() -> None:
+    old = reverse_result(97, 95, forward_only=3, reverse_only=1)
+    new = reverse_result(97, 75, forward_only=23, reverse_only=1)
+    got = compare(new, as_baseline(old), confidence=0.95)
+    assert got.status == "regression"
+    # Independent numbers: one-sided Fisher on the accuracies, z on the difference of paired drops.
+    p_rev = float(fisher_exact([[75, 25], [95, 5]], alternative="less")[1])
+    p_fwd = float(fisher_exact([[97, 3], [97, 3]], alternative="less")[1])
+    var_new = (24 / 100 - 0.22**2) / 100
+    var_old = (4 / 100 - 0.02**2) / 100
+    p_drop = float(norm.sf(0.20 / math.sqrt(var_new + var_old)))
+    adj_rev, adj_fwd, adj_drop = holm([p_rev, p_fwd, p_drop])
+    assert adj_fwd > 0.5
+    assert adj_rev < 0.001 and adj_drop < 0.001
+    assert got.message == (
+        "ragprobe baseline REGRESSION vs the baseline run (PASS then): "
+        f"reverse accuracy 0.95 -> 0.75 (one-sided p = {adj_rev:.3g}, Holm-adjusted); "
+        f"drop +0.02 -> +0.22 (one-sided p = {adj_drop:.3g}, Holm-adjusted)"
+    )
+    assert "forward accuracy" not in got.message  # unchanged forward accuracy is not a regression
+
+
+def test_identical_results_are_ok() -> None:
+    old = reverse_result(90, 85, forward_only=8, reverse_only=3)
+    new = reverse_result(90, 85, forward_only=8, reverse_only=3)
+    assert compare(new, as_baseline(old), confidence=0.95) == BaselineComparison("ok", "")
+
+
+def test_improvement_and_small_noise_are_ok() -> None:
+    old = reverse_result(90, 80, forward_only=12, reverse_only=2)
+    better = reverse_result(92, 90, forward_only=4, reverse_only=2)
+    assert compare(better, as_baseline(old), confidence=0.95).status == "ok"
+    noisy = reverse_result(89, 77, forward_only=14, reverse_only=2)
+    assert compare(noisy, as_baseline(old), confidence=0.95).status == "ok"
+
+
+def test_confidence_changes_the_threshold() -> None:
+    # A moderate drop in reverse accuracy: significant at 0.80 but not at 0.99.
+    old = reverse_result(90, 85, forward_only=6, reverse_only=1)
+    new = reverse_result(90, 76, forward_only=15, reverse_only=1)
+    p_rev = float(fisher_exact([[76, 24], [85, 15]], alternative="less")[1])
+    assert p_rev > 0.01
+    assert compare(new, as_baseline(old), confidence=0.99).status == "ok"
+    assert compare(new, as_baseline(old), confidence=0.80).status == "regression"
+
+
+def test_changed_settings_are_reported_not_compared() -> None:
+    old = reverse_result(97, 95, forward_only=3, reverse_only=1)
+    new = reverse_result(
+        97, 75, forward_only=23, reverse_only=1, settings={**SETTINGS, "facts": "fixtures/other.yaml"}
+    )
+    got = compare(new, as_baseline(old), confidence=0.95)
+    assert got == BaselineComparison(
+        "changed",
+        "baseline not compared, probe settings changed: "
+        "facts: 'fixtures/parts.yaml' -> 'fixtures/other.yaml'",
+    )
+
+
+def test_several_changed_settings_are_all_named() -> None:
+    old = reverse_result(97, 95, forward_only=3, reverse_only=1)
+    new = reverse_result(
+        97, 95, forward_only=3, reverse_only=1, settings={**SETTINGS, "seed": 7, "match": "exact"}
+    )
+    got = compare(new, as_baseline(old), confidence=0.95)
+    assert got.status == "changed"
+    assert got.message == (
+        "baseline not compared, probe settings changed: match: 'contains' -> 'exact'; seed: 0 -> 7"
+    )
+
+
+def test_non_compared_settings_do_not_count_as_changes() -> None:
+    old = reverse_result(97, 95, forward_only=3, reverse_only=1)
+    new = reverse_result(97, 95, forward_only=3, reverse_only=1, settings={**SETTINGS, "max_drop": 0.3})
+    assert compare(new, as_baseline(old), confidence=0.95).status == "ok"
+
+
+def test_kind_change_is_reported() -> None:
+    old = ProbeResult(kind="position", verdict="pass", n=10, settings=SETTINGS)
+    new = reverse_result(97, 95, forward_only=3, reverse_only=1)
+    got = compare(new, as_baseline(old), confidence=0.95)
+    assert got == BaselineComparison("changed", "baseline probe was a position probe; not compared")
+
+
+def test_error_verdicts_are_not_compared() -> None:
+    old = reverse_result(97, 95, forward_only=3, reverse_only=1)
+    new = reverse_result(97, 75, forward_only=23, reverse_only=1, verdict="error")
+    assert compare(new, as_baseline(old), confidence=0.95).status == "ok"
+    assert compare(old, as_baseline(new), confidence=0.95).status == "ok"
+
+
+def test_position_regression_names_the_position() -> None:
+    def pos_result(acc: dict[int, int], drop: float, edge_only: int) -> ProbeResult:
+        return ProbeResult(
+            nodeid="t.py::test_mid",
+            kind="position",
+            verdict="pass",
+            n=100,
+            metrics={"drop": drop, "discordant": {"forward_only": edge_only, "reverse_only": 0}},
+            settings={**SETTINGS, "data": "qa.jsonl", "n_docs": 10, "positions": [0, 4, 9]},
+            positions={p: direction(c, 100) for p, c in acc.items()},
+        )
+
+    old = pos_result({0: 95, 4: 93, 9: 94}, 0.02, 2)
+    new = pos_result({0: 95, 4: 70, 9: 94}, 0.25, 25)
+    got = compare(new, as_baseline(old), confidence=0.95)
+    assert got.status == "regression"
+    assert "accuracy at position 4 0.93 -> 0.70" in got.message
+    assert "position 0 " not in got.message
+    assert "position 9 " not in got.message
+    assert compare(old, as_baseline(old), confidence=0.95).status == "ok"
+
+
+# -- load_baseline ---------------------------------------------------------------------------------
+
+
+def test_load_baseline_by_nodeid(tmp_path: Path) -> None:
+    probe = reverse_result(97, 95, forward_only=3, reverse_only=1)
+    path = tmp_path / "report.json"
+    path.write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "probes": [as_baseline(probe), {"no": "nodeid"}, "junk"],
+            }
+        )
+    )
+    loaded = load_baseline(path)
+    assert list(loaded) == ["tests/test_catalog.py::test_both_ways"]
+    assert loaded["tests/test_catalog.py::test_both_ways"]["reverse"]["correct"] == 95
+    assert compare(probe, loaded["tests/test_catalog.py::test_both_ways"], confidence=0.95).status == "ok"
+
+
+def test_load_baseline_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(BaselineError) as info:
+        load_baseline(tmp_path / "nope.json")
+    assert str(info.value) == f"--ragprobe-baseline: file not found: {tmp_path / 'nope.json'}"
+
+
+def test_load_baseline_bad_json(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text("{not json")
+    with pytest.raises(BaselineError, match=r"--ragprobe-baseline: .*bad\.json is not readable JSON: "):
+        load_baseline(path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [[], {"probes": []}, {"schema_version": 2, "probes": []}, {"schema_version": 1, "probes": {}}],
+)
+def test_load_baseline_not_a_report(tmp_path: Path, content: object) -> None:
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(BaselineError) as info:
+        load_baseline(path)
+    assert str(info.value) == f"--ragprobe-baseline: {path} is not a ragprobe report (schema_version 1)"
