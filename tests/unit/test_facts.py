@@ -605,7 +605,7 @@ def test_resolve_list_errors() -> None:
         resolve_pairs([])
     expected = r"facts list: facts\[1\]: expected a mapping of fact fields, got int"
     with pytest.raises(FactsError, match=expected):
-        resolve_pairs([Fact(subject="a", relation="wrote", object="b"), 3])  # type: ignore[list-item]
+        resolve_pairs([Fact(subject="a", relation="wrote", object="b"), 3])  # type: ignore[arg-type]
 
 
 def test_synthetic_spec_must_be_exact() -> None:

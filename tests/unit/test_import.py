@@ -114,4 +114,4 @@ def test_unknown_attribute_is_attribute_error() -> None:
     import pytest_ragprobe
 
     with pytest.raises(AttributeError, match="module 'pytest_ragprobe' has no attribute 'Nope'"):
-        pytest_ragprobe.Nope  # type: ignore[attr-defined]  # noqa: B018
+        pytest_ragprobe.Nope  # noqa: B018

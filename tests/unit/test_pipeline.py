@@ -169,7 +169,7 @@ def test_ragprobe_pipeline_dataclass() -> None:
         return "+".join(d.text for d in docs)
 
     pipe = ragprobe.Pipeline(retrieve=retrieve, generate=generate, top_k=3)
-    assert pipe is not None and isinstance(pipe, Pipeline)
+    assert isinstance(pipe, Pipeline)
     adapter = PipelineAdapter(pipe, top_k=99)
     assert adapter.top_k == 3  # the Pipeline's own top_k wins
     assert adapter.capabilities == frozenset({"answer", "retrieve", "generate"})
@@ -211,7 +211,7 @@ def test_not_a_pipeline() -> None:
             Answer("a", documents=(Document("c1"), Document("c2", title="T2"))),
         ),
         (
-            Answer("x", documents=["s", {"text": "t"}]),  # type: ignore[arg-type]
+            Answer("x", documents=["s", {"text": "t"}]),  # type: ignore[list-item]
             Answer("x", documents=(Document("s"), Document("t"))),
         ),
     ],
