@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from pytest_ragprobe.adapters import HTTPPipeline, OpenAIGenerator
     from pytest_ragprobe.facts import Fact, FactPair, Question, Relation
-    from pytest_ragprobe.position import check_position
+    from pytest_ragprobe.position_probe import check_position
     from pytest_ragprobe.results import ProbeFailed, ProbeResult, Report
     from pytest_ragprobe.reverse_probe import check_reverse
     from pytest_ragprobe.stats import required_n
@@ -36,7 +36,7 @@ _LAZY = {
     "ProbeFailed": "pytest_ragprobe.results",
     "Report": "pytest_ragprobe.results",
     "check_reverse": "pytest_ragprobe.reverse_probe",
-    "check_position": "pytest_ragprobe.position",
+    "check_position": "pytest_ragprobe.position_probe",
     "required_n": "pytest_ragprobe.stats",
     "HTTPPipeline": "pytest_ragprobe.adapters",
     "OpenAIGenerator": "pytest_ragprobe.adapters",
@@ -47,9 +47,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'pytest_ragprobe' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    # Not cached in globals(): the submodule stays the single source of truth (pytester reloads modules).
+    return getattr(importlib.import_module(module), name)
 
 
 __all__ = [

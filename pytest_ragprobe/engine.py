@@ -336,7 +336,7 @@ class Engine:
         self._first, self._abort = [], None
         outcomes: list[CallOutcome | None] = [None] * len(calls)
         cache = (
-            AnswerCache(self.cache_dir, self.adapter.identity, self.namespace)
+            AnswerCache(self.cache_dir, self.adapter.cache_identity, self.namespace)
             if self.cache_dir is not None
             else None
         )

@@ -165,8 +165,9 @@ BUILTIN_RELATIONS: dict[str, Relation] = {
 def _fmt_error(source: str, where: str, exc: ValidationError) -> FactsError:
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "fact"
-        parts.append(f"field '{loc}': {err['msg']}")
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        parts.append(f"field '{loc}': {msg}" if loc else msg)
     return FactsError(f"{source}: {where}: " + "; ".join(parts))
 
 

@@ -46,8 +46,39 @@ def _maybe_method(obj: object, name: str) -> Callable[..., Any] | None:
     return fn if callable(fn) else None
 
 
-def describe(obj: object) -> str:
-    """A stable, human-readable identity for cache keys and reports."""
+def _code_fingerprint(obj: object) -> str:
+    """A short hash of the pipeline's own code, so editing it invalidates cached answers by itself.
+
+    Covers a function's bytecode and constants, or the methods defined on an object's class. Changes in
+    libraries, models or data it calls are not seen: bump ``version`` for those.
+    """
+    import hashlib
+
+    fns: list[Any] = []
+    if inspect.isroutine(obj):
+        fns.append(obj)
+    else:
+        for cls in type(obj).__mro__:
+            if cls.__module__ in ("builtins", __name__):
+                continue
+            fns += [v for _, v in sorted(vars(cls).items()) if inspect.isfunction(v)]
+    digest = hashlib.sha256()
+    for fn in fns:
+        code = getattr(inspect.unwrap(fn), "__code__", None)
+        stack = [code] if code is not None else []
+        while stack:  # nested functions and lambdas live in co_consts
+            c = stack.pop()
+            digest.update(c.co_code)
+            for const in c.co_consts:
+                if inspect.iscode(const):
+                    stack.append(const)
+                else:
+                    digest.update(repr(const).encode())
+    return digest.hexdigest()[:12] if fns else ""
+
+
+def describe(obj: object, *, fingerprint: bool = False) -> str:
+    """A stable, human-readable identity for cache keys and reports (optionally with a code hash)."""
     explicit = getattr(obj, "name", None)
     if isinstance(explicit, str) and explicit:
         base = explicit
@@ -59,7 +90,9 @@ def describe(obj: object) -> str:
         target = obj if inspect.isroutine(obj) or inspect.isclass(obj) else type(obj)
         base = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
     version = getattr(obj, "version", "")
-    return f"{base}@{version}" if isinstance(version, str) and version else base
+    ident = f"{base}@{version}" if isinstance(version, str) and version else base
+    code = _code_fingerprint(obj) if fingerprint else ""
+    return f"{ident}#{code}" if code else ident
 
 
 class PipelineAdapter:
@@ -68,6 +101,7 @@ class PipelineAdapter:
     def __init__(self, obj: object, *, top_k: int = 5) -> None:
         self.obj = obj
         self.identity = describe(obj)
+        self.cache_identity = describe(obj, fingerprint=True)
         self.executor: Executor | None = None
         fns: dict[str, Callable[..., Any] | None]
         if isinstance(obj, Pipeline):

@@ -117,7 +117,10 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine from sync code, also when an event loop is already running in this thread."""
     try:
         asyncio.get_running_loop()
+        in_loop = True
     except RuntimeError:
+        in_loop = False
+    if not in_loop:  # outside the except block, so errors carry no "no running event loop" context
         return asyncio.run(factory())
     box: dict[str, Any] = {}
 

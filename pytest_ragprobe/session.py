@@ -80,6 +80,7 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     session = item.config.stash[SESSION_KEY]
     pipeline = request.getfixturevalue("ragprobe_pipeline")
     dirs = base_dirs(item)
+    failure: str | None = None
     try:
         ctx = ProbeContext(
             adapter=make_adapter(pipeline),
@@ -95,18 +96,20 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
             pairs = resolve_pairs(spec.facts, seed=ctx.seed(spec), base_dirs=dirs)
             result = run_sync(lambda: run_reverse(ctx, spec, pairs))
         else:
-            from pytest_ragprobe.position import run_position_spec
+            from pytest_ragprobe.position_probe import run_position_spec
 
             result = run_sync(lambda: run_position_spec(ctx, spec))
     except (FactsError, PipelineConfigError, ProbeError, PipelineOutputError, ValueError) as exc:
         item.stash[RESULT_KEY] = _error_result(item, spec, str(exc))
-        pytest.fail(f"pytest-ragprobe: {exc}", pytrace=False)
+        failure = f"pytest-ragprobe: {exc}"
     except Exception as exc:
         # The user's pipeline raised something we do not retry (a bug, not a transient failure).
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4))
         reason = f"the pipeline raised {type(exc).__name__}: {exc}"
         item.stash[RESULT_KEY] = _error_result(item, spec, reason)
-        pytest.fail(f"pytest-ragprobe: {reason}\n{tb}", pytrace=False)
+        failure = f"pytest-ragprobe: {reason}\n{tb}"
+    if failure is not None:  # raised outside the except blocks: no chained-exception noise
+        pytest.fail(failure, pytrace=False)
     item.stash[RESULT_KEY] = result
     return result
 

@@ -22,7 +22,7 @@ from pytest_ragprobe.contexts import (
     to_example,
 )
 from pytest_ragprobe.facts import Fact, FactsError
-from pytest_ragprobe.position import load_examples
+from pytest_ragprobe.position_probe import load_examples
 from pytest_ragprobe.types import Document
 
 

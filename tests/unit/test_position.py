@@ -15,7 +15,7 @@ from pytest_ragprobe.contexts import DataError
 from pytest_ragprobe.engine import Call, CallOutcome
 from pytest_ragprobe.markers import POSITION_MARK, PositionSpec, build_spec
 from pytest_ragprobe.pipeline import PipelineConfigError
-from pytest_ragprobe.position import check_position, load_examples, run_position
+from pytest_ragprobe.position_probe import check_position, load_examples, run_position
 from pytest_ragprobe.runner import ProbeContext, context_for, run_sync
 from pytest_ragprobe.types import Document
 
@@ -250,7 +250,7 @@ def test_bad_examples_raise_data_error() -> None:
 
 
 def test_mark_still_callable_after_the_module_is_imported() -> None:
-    import pytest_ragprobe.position  # noqa: F401  (binds the submodule on the package)
+    import pytest_ragprobe.position_probe  # noqa: F401
 
     mark = ragprobe.position(data="qa.jsonl", n_docs=4, max_drop=0.2)
     assert isinstance(mark, pytest.MarkDecorator) and mark.name == "ragprobe_position"

@@ -11,8 +11,6 @@ cache (llama.cpp) reuse it. Outcomes are paired per question and compared with
 from __future__ import annotations
 
 import json
-import sys
-import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -414,16 +412,3 @@ def check_position(
     ctx = context_for(pipeline)
     return run_sync(lambda: run_position_spec(ctx, spec))
 
-
-class _PositionModule(types.ModuleType):
-    """Importing ``pytest_ragprobe.position`` makes Python bind the submodule as the package attribute
-    ``pytest_ragprobe.position``, shadowing the ``ragprobe.position`` mark. Calling the module applies the
-    mark, so ``ragprobe.position(...)`` works whether or not this module has been imported."""
-
-    def __call__(self, **kwargs: Any) -> Any:
-        from pytest_ragprobe.markers import position
-
-        return position(**kwargs)
-
-
-sys.modules[__name__].__class__ = _PositionModule

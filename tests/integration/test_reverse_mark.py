@@ -1,0 +1,458 @@
+"""End-to-end behaviour of @ragprobe.reverse through pytester: verdicts, messages, errors, report."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pytest_ragprobe.results import Report
+
+# 30 pump/controller facts; a pipeline knows pump -> controller and (optionally) controller -> pump.
+CONFTEST = """
+import asyncio
+import pytest
+import pytest_ragprobe as ragprobe
+
+FACTS = [ragprobe.Fact(subject=f"P-{{i}}", relation="compatible_with", object=f"C-{{i}}") for i in range(30)]
+
+class Catalog:
+    reverse_ok = {reverse_ok}
+
+    def answer(self, question):
+        if "controller is compatible with pump" in question:
+            return "Controller C-" + question.rsplit("P-", 1)[1].rstrip("?")
+        if self.reverse_ok:
+            return "Pump P-" + question.rsplit("C-", 1)[1].rstrip("?")
+        return "C-" + question.rsplit("C-", 1)[1].rstrip("?")   # echoes the question's entity
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return Catalog()
+"""
+
+TEST = """
+import pytest_ragprobe as ragprobe
+from conftest import FACTS
+
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_catalog(ragprobe_result):
+    assert ragprobe_result.forward.accuracy == 1.0
+"""
+
+
+def test_asymmetric_pipeline_fails_with_both_accuracies(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
+    pytester.makeconftest(CONFTEST.format(reverse_ok=False))
+    pytester.makepyfile(test_rev=TEST)
+    result = pytester.runpytest(*plugin_args)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ragprobe reverse probe FAIL: forward 1.00, reverse 0.00, drop +1.00 (max_drop 0.10, n=30)*",
+            "*forward*1.00*30/30*",
+            "*reverse*0.00*0/30*",
+            "*exact McNemar p = *30 forward-only vs 0 reverse-only*",
+            "*Which pump is compatible with controller C-*",
+        ]
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_symmetric_pipeline_passes(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
+    pytester.makeconftest(CONFTEST.format(reverse_ok=True))
+    pytester.makepyfile(test_rev=TEST)
+    result = pytester.runpytest(*plugin_args)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*PASS*test_rev.py::test_catalog [[]reverse[]] fwd 1.00 rev 1.00 drop +0.00*"])
+
+
+def test_raising_pipeline_is_an_error_naming_the_exception(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    def answer(question):
+        raise RuntimeError("vector store is down")
+    return answer
+"""
+    )
+    pytester.makepyfile(
+        test_rev="""
+import pytest_ragprobe as ragprobe
+@ragprobe.reverse(facts="synthetic:8", max_drop=0.1)
+def test_rev():
+    pass
+"""
+    )
+    # synthetic facts need index(); a bare callable has none -> the capability error comes first
+    result = pytester.runpytest(*plugin_args)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*needs the pipeline's `index`*Add an index(documents) method*"])
+
+    pytester.makepyfile(
+        test_rev="""
+import pytest_ragprobe as ragprobe
+@ragprobe.reverse(facts=[ragprobe.Fact(subject="P-1", relation="compatible_with", object="C-1")])
+def test_rev():
+    pass
+"""
+    )
+    result = pytester.runpytest(*plugin_args)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*2 of 2 pipeline calls failed*RuntimeError: vector store is down*"])
+
+
+def test_pipeline_returning_junk_is_an_error(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+@pytest.fixture
+def ragprobe_pipeline():
+    return lambda question: 42
+"""
+    )
+    pytester.makepyfile(
+        """
+import pytest_ragprobe as ragprobe
+@ragprobe.reverse(facts=[ragprobe.Fact(subject="P-1", relation="compatible_with", object="C-1")])
+def test_rev():
+    pass
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*expected str or ragprobe.Answer, got int: 42*"])
+
+
+@pytest.mark.parametrize(
+    ("decorator", "expected"),
+    [
+        ("@ragprobe.reverse(facts='synthetic:5', max_dorp=0.1)", "*unexpected keyword argument 'max_dorp'*"),
+        (
+            "@pytest.mark.ragprobe_reverse(facts='synthetic:5', max_dorp=0.1)",
+            "*unknown argument 'max_dorp' (did you mean 'max_drop'?)*",
+        ),
+        ("@ragprobe.reverse(facts='synthetic:5', max_drop='a lot')", "*argument 'max_drop' must be a number*"),
+        ("@pytest.mark.ragprobe_reverse(max_drop=0.1)", "*argument 'facts' is required*"),
+        ("@ragprobe.position(data='x.jsonl', positions=[0, 99])", "*argument 'positions' entries must be ints*"),
+    ],
+)
+def test_bad_mark_arguments_fail_at_collection(pytester: pytest.Pytester, decorator: str, expected: str) -> None:
+    pytester.makepyfile(
+        f"""
+import pytest
+import pytest_ragprobe as ragprobe
+{decorator}
+def test_x():
+    pass
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*ERROR collecting*", expected])
+
+
+def test_marks_carry_the_common_ragprobe_mark(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST.format(reverse_ok=True))
+    pytester.makepyfile(
+        test_rev=TEST
+        + """
+import pytest
+@pytest.mark.ragprobe_reverse(facts=FACTS)
+def test_raw_mark(ragprobe_result):
+    assert ragprobe_result.n == 30
+
+def test_plain():
+    pass
+"""
+    )
+    selected = pytester.runpytest("-m", "ragprobe", "--strict-markers")
+    selected.assert_outcomes(passed=2, deselected=1)
+    others = pytester.runpytest("-m", "not ragprobe", "--strict-markers")
+    others.assert_outcomes(passed=1, deselected=2)
+
+
+def test_no_pipeline_configured_is_one_clear_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import pytest_ragprobe as ragprobe
+@ragprobe.reverse(facts="synthetic:4")
+def test_a():
+    pass
+@ragprobe.reverse(facts="synthetic:4")
+def test_b():
+    pass
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*no pipeline configured. Define a `ragprobe_pipeline` fixture in conftest.py*"])
+
+
+def test_pipeline_option_and_ini(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        mypipes="""
+def good(question):
+    if "controller" in question.split("compatible")[0]:
+        return "C-" + question.rsplit("P-", 1)[1].rstrip("?")
+    return "P-" + question.rsplit("C-", 1)[1].rstrip("?")
+
+def bad(question):
+    return "no idea"
+""",
+        test_rev="""
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(20)]
+@ragprobe.reverse(facts=FACTS)
+def test_rev(ragprobe_result):
+    assert ragprobe_result.forward.accuracy == 1.0
+""",
+    )
+    pytester.makeini("[pytest]\nragprobe_pipeline = mypipes:bad\n")
+    pytester.syspathinsert()
+    assert pytester.runpytest().ret == pytest.ExitCode.TESTS_FAILED  # ini pipeline answers nothing
+    pytester.runpytest("--ragprobe-pipeline=mypipes:good").assert_outcomes(passed=1)  # CLI beats ini
+    result = pytester.runpytest("--ragprobe-pipeline=mypipes:missing")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*module 'mypipes' has no attribute 'missing'*"])
+
+
+def test_report_json_validates_and_holds_the_metrics(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
+    pytester.makeconftest(CONFTEST.format(reverse_ok=False))
+    pytester.makepyfile(test_rev=TEST)
+    result = pytester.runpytest("--ragprobe-report=out/nested", *plugin_args)
+    result.assert_outcomes(failed=1)
+    path = pytester.path / "out" / "nested" / "report.json"
+    result.stdout.fnmatch_lines(["*= ragprobe =*", f"ragprobe report: {path}"])
+    data = json.loads(path.read_text())
+    report = Report.model_validate(data)
+    assert data["schema_version"] == 1
+    assert report.partial is False
+    (probe,) = data["probes"]
+    assert probe["nodeid"] == "test_rev.py::test_catalog"
+    assert probe["kind"] == "reverse"
+    assert probe["verdict"] == "fail"
+    assert (probe["n"], probe["calls"], probe["errors"]) == (30, 60, 0)
+    m = probe["metrics"]
+    assert m["forward_accuracy"] == 1.0 and m["reverse_accuracy"] == 0.0 and m["drop"] == 1.0
+    lo, hi = m["drop_ci"]
+    assert 0.1 < lo <= 1.0 and hi == pytest.approx(1.0)
+    assert m["p_value"] == pytest.approx(2 * 0.5**30)
+    assert m["discordant"] == {"forward_only": 30, "reverse_only": 0}
+    assert probe["examples"][0]["correct"] is False
+    assert (pytester.path / "out" / "nested" / "report.html").is_file()
+    assert (pytester.path / "out" / "nested" / "report.md").is_file()
+
+
+def test_miss_attribution_retrieval_vs_reading(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+import pytest_ragprobe as ragprobe
+
+PAGES = {i: ragprobe.Document(text=f"Pump P-{i} is compatible with controller C-{i}.", title=f"P-{i}")
+         for i in range(20)}
+
+def answer(question):
+    if "controller is compatible with pump" in question:
+        i = int(question.rsplit("P-", 1)[1].rstrip("?"))
+        return ragprobe.Answer(f"C-{i}", documents=[PAGES[i]])
+    i = int(question.rsplit("C-", 1)[1].rstrip("?"))
+    # even ids: gold page retrieved but misread; odd ids: an unrelated page retrieved
+    return ragprobe.Answer(f"C-{i}", documents=[PAGES[i] if i % 2 == 0 else PAGES[(i + 1) % 20]])
+
+@pytest.fixture
+def ragprobe_pipeline():
+    return answer
+"""
+    )
+    pytester.makepyfile(
+        """
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(20)]
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_rev():
+    pass
+"""
+    )
+    result = pytester.runpytest("--ragprobe-report=r")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*reverse misses: 10 retrieval (gold not retrieved), 10 reading*"])
+    probe = json.loads((pytester.path / "r" / "report.json").read_text())["probes"][0]
+    assert probe["metrics"]["reverse_misses"] == {"retrieval": 10, "reading": 10, "unknown": 0}
+
+
+def test_facts_file_relative_to_test_and_errors_name_the_line(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST.format(reverse_ok=True))
+    (pytester.path / "data").mkdir()
+    (pytester.path / "data" / "parts.yaml").write_text(
+        """relations:
+  compatible_with:
+    forward: "Which controller is compatible with pump {subject}?"
+    reverse: "Which pump is compatible with controller {object}?"
+    statement: "Pump {subject} is compatible with controller {object}."
+facts:
+  - {subject: P-1, relation: compatible_with, object: C-1}
+  - {subject: P-2, relation: compatible_with}
+"""
+    )
+    pytester.makepyfile(
+        test_rev="""
+import pytest_ragprobe as ragprobe
+@ragprobe.reverse(facts="data/parts.yaml")
+def test_rev():
+    pass
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*data/parts.yaml: facts[[]1[]] (line 8): needs subject, relation and object*"])
+
+
+def test_fixtures_and_direct_api(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST.format(reverse_ok=False))
+    pytester.makepyfile(
+        """
+import pytest
+import pytest_ragprobe as ragprobe
+from conftest import FACTS, Catalog
+
+def test_pairs(ragprobe_fact_pairs):
+    pairs = ragprobe_fact_pairs(FACTS, n=5, seed=1)
+    assert len(pairs) == 5
+    assert pairs[0].forward.question.startswith("Which controller is compatible with pump P-")
+    assert pairs == ragprobe_fact_pairs(FACTS, n=5, seed=1)
+    synthetic = ragprobe_fact_pairs("synthetic:12")
+    assert len({p.reverse.answers[0] for p in synthetic}) == 12
+
+def test_check_reverse():
+    result = ragprobe.check_reverse(Catalog(), FACTS, max_drop=0.2)
+    assert result.verdict == "fail" and result.reverse.accuracy == 0.0
+    with pytest.raises(ragprobe.ProbeFailed, match="forward 1.00, reverse 0.00"):
+        result.assert_ok()
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_inconclusive_warns_by_default_and_fails_when_strict(pytester: pytest.Pytester) -> None:
+    # 6 facts, 1 reverse miss: drop 0.17 is neither shown above nor below max_drop 0.1.
+    pytester.makeconftest(
+        """
+import pytest
+@pytest.fixture
+def ragprobe_pipeline():
+    def answer(question):
+        if "controller is compatible with pump" in question:
+            return "C-" + question.rsplit("P-", 1)[1].rstrip("?")
+        i = question.rsplit("C-", 1)[1].rstrip("?")
+        return "unsure" if i == "0" else "P-" + i
+    return answer
+"""
+    )
+    pytester.makepyfile(
+        """
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(6)]
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_rev(ragprobe_result):
+    assert ragprobe_result.verdict == "inconclusive"
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*RagprobeInconclusiveWarning*INCONCLUSIVE*", "*more facts would likely decide*"])
+    strict = pytester.runpytest("--ragprobe-strict")
+    strict.assert_outcomes(failed=1)
+    strict.stdout.fnmatch_lines(["*--ragprobe-strict: INCONCLUSIVE fails*"])
+
+
+BASELINE_CONFTEST = """
+import pytest
+import pytest_ragprobe as ragprobe
+
+N_WRONG = int(__import__("os").environ.get("REVERSE_WRONG", "5"))
+
+@pytest.fixture
+def ragprobe_pipeline():
+    def answer(question):
+        if "controller is compatible with pump" in question:
+            return "C-" + question.rsplit("P-", 1)[1].rstrip("?")
+        i = int(question.rsplit("C-", 1)[1].rstrip("?"))
+        return "unsure" if i < N_WRONG else f"P-{i}"
+    return answer
+"""
+
+BASELINE_TEST = """
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(100)]
+@ragprobe.reverse(facts=FACTS, max_drop=0.3)
+def test_rev():
+    pass
+"""
+
+
+def test_baseline_regression_fails_even_when_max_drop_passes(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeconftest(BASELINE_CONFTEST)
+    pytester.makepyfile(test_rev=BASELINE_TEST)
+    monkeypatch.setenv("REVERSE_WRONG", "5")  # reverse accuracy 0.95
+    first = pytester.runpytest_subprocess("--ragprobe-save-baseline=base.json", "--ragprobe-no-cache")
+    first.assert_outcomes(passed=1)
+    same = pytester.runpytest_subprocess("--ragprobe-baseline=base.json", "--ragprobe-no-cache")
+    same.assert_outcomes(passed=1)
+    monkeypatch.setenv("REVERSE_WRONG", "25")  # reverse accuracy 0.75: drop 0.25 still within max_drop 0.3
+    worse = pytester.runpytest_subprocess("--ragprobe-baseline=base.json", "--ragprobe-no-cache")
+    worse.assert_outcomes(failed=1)
+    worse.stdout.fnmatch_lines(["*ragprobe baseline REGRESSION*reverse accuracy 0.95 -> 0.75*"])
+
+
+def test_baseline_with_changed_settings_is_reported_not_compared(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(BASELINE_CONFTEST)
+    pytester.makepyfile(test_rev=BASELINE_TEST)
+    pytester.runpytest("--ragprobe-save-baseline=base.json").assert_outcomes(passed=1)
+    result = pytester.runpytest("--ragprobe-baseline=base.json", "--ragprobe-samples=50")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*baseline not compared, probe settings changed: n_planned: 100 -> 50*"])
+    missing = pytester.runpytest("--ragprobe-baseline=nope.json")
+    missing.stderr.fnmatch_lines(["*--ragprobe-baseline: file not found:*nope.json*"])
+
+
+def test_help_lists_every_option_in_one_group(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(["pytest-ragprobe: RAG reversal and lost-in-the-middle probes:"])
+    text = result.stdout.str()
+    for option in (
+        "--ragprobe-report",
+        "--ragprobe-pipeline",
+        "--ragprobe-concurrency",
+        "--ragprobe-timeout",
+        "--ragprobe-retries",
+        "--ragprobe-cache",
+        "--ragprobe-no-cache",
+        "--ragprobe-seed",
+        "--ragprobe-samples",
+        "--ragprobe-confidence",
+        "--ragprobe-baseline",
+        "--ragprobe-strict",
+        "--ragprobe-budget",
+    ):
+        assert option in text, option
+
+
+def test_disabled_with_p_no_ragprobe(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import pytest
+@pytest.mark.ragprobe_reverse(facts="synthetic:3")
+def test_x(request):
+    assert "ragprobe_result" not in request.fixturenames
+"""
+    )
+    pytester.runpytest("-p", "no:ragprobe").assert_outcomes(passed=1)
+    result = pytester.runpytest("-p", "no:ragprobe", "--ragprobe-report")
+    result.stderr.fnmatch_lines(["*unrecognized arguments: --ragprobe-report*"])
