@@ -162,13 +162,19 @@ def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[Fa
 def ragprobe_contexts(
     request: pytest.FixtureRequest,
 ) -> Callable[..., Any]:
-    """Factory ``(example, n_docs, positions, seed=None)`` yielding ``(position, documents)``."""
+    """Factory ``(example, n_docs, positions, seed=None, **options)`` yielding ``(position, documents)``.
+
+    ``options`` are those of ``pytest_ragprobe.contexts.contexts_for``: ``pool``, ``hard_negatives``,
+    ``context_tokens``.
+    """
     from pytest_ragprobe.contexts import contexts_for
 
     cfg = request.config.stash[_config.CONFIG_KEY]
 
-    def make(example: Any, n_docs: int, positions: Sequence[int], seed: int | None = None) -> Any:
-        return contexts_for(example, n_docs, positions, cfg.seed if seed is None else seed)
+    def make(
+        example: Any, n_docs: int, positions: Sequence[int], seed: int | None = None, **options: Any
+    ) -> Any:
+        return contexts_for(example, n_docs, positions, cfg.seed if seed is None else seed, **options)
 
     return make
 

@@ -41,7 +41,9 @@ def test_catalog(ragprobe_result):
 """
 
 
-def test_asymmetric_pipeline_fails_with_both_accuracies(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
+def test_asymmetric_pipeline_fails_with_both_accuracies(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
     pytester.makeconftest(CONFTEST.format(reverse_ok=False))
     pytester.makepyfile(test_rev=TEST)
     result = pytester.runpytest(*plugin_args)
@@ -63,7 +65,9 @@ def test_symmetric_pipeline_passes(pytester: pytest.Pytester, plugin_args: list[
     pytester.makepyfile(test_rev=TEST)
     result = pytester.runpytest(*plugin_args)
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*PASS*test_rev.py::test_catalog [[]reverse[]] fwd 1.00 rev 1.00 drop +0.00*"])
+    result.stdout.fnmatch_lines(
+        ["*PASS*test_rev.py::test_catalog [[]reverse[]] fwd 1.00 rev 1.00 drop +0.00*"]
+    )
 
 
 def test_raising_pipeline_is_an_error_naming_the_exception(
@@ -135,12 +139,20 @@ def test_rev():
             "@pytest.mark.ragprobe_reverse(facts='synthetic:5', max_dorp=0.1)",
             "*unknown argument 'max_dorp' (did you mean 'max_drop'?)*",
         ),
-        ("@ragprobe.reverse(facts='synthetic:5', max_drop='a lot')", "*argument 'max_drop' must be a number*"),
+        (
+            "@ragprobe.reverse(facts='synthetic:5', max_drop='a lot')",
+            "*argument 'max_drop' must be a number*",
+        ),
         ("@pytest.mark.ragprobe_reverse(max_drop=0.1)", "*argument 'facts' is required*"),
-        ("@ragprobe.position(data='x.jsonl', positions=[0, 99])", "*argument 'positions' entries must be ints*"),
+        (
+            "@ragprobe.position(data='x.jsonl', positions=[0, 99])",
+            "*argument 'positions' entries must be ints*",
+        ),
     ],
 )
-def test_bad_mark_arguments_fail_at_collection(pytester: pytest.Pytester, decorator: str, expected: str) -> None:
+def test_bad_mark_arguments_fail_at_collection(
+    pytester: pytest.Pytester, decorator: str, expected: str
+) -> None:
     pytester.makepyfile(
         f"""
 import pytest
@@ -189,7 +201,9 @@ def test_b():
     )
     result = pytester.runpytest()
     result.assert_outcomes(errors=2)
-    result.stdout.fnmatch_lines(["*no pipeline configured. Define a `ragprobe_pipeline` fixture in conftest.py*"])
+    result.stdout.fnmatch_lines(
+        ["*no pipeline configured. Define a `ragprobe_pipeline` fixture in conftest.py*"]
+    )
 
 
 def test_pipeline_option_and_ini(pytester: pytest.Pytester) -> None:
@@ -220,7 +234,9 @@ def test_rev(ragprobe_result):
     result.stdout.fnmatch_lines(["*module 'mypipes' has no attribute 'missing'*"])
 
 
-def test_report_json_validates_and_holds_the_metrics(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
+def test_report_json_validates_and_holds_the_metrics(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
     pytester.makeconftest(CONFTEST.format(reverse_ok=False))
     pytester.makepyfile(test_rev=TEST)
     result = pytester.runpytest("--ragprobe-report=out/nested", *plugin_args)
@@ -309,7 +325,9 @@ def test_rev():
     )
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*data/parts.yaml: facts[[]1[]] (line 8): needs subject, relation and object*"])
+    result.stdout.fnmatch_lines(
+        ["*data/parts.yaml: facts[[]1[]] (line 8): needs subject, relation and object*"]
+    )
 
 
 def test_fixtures_and_direct_api(pytester: pytest.Pytester) -> None:
@@ -364,7 +382,9 @@ def test_rev(ragprobe_result):
     )
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, warnings=1)
-    result.stdout.fnmatch_lines(["*RagprobeInconclusiveWarning*INCONCLUSIVE*", "*more facts would likely decide*"])
+    result.stdout.fnmatch_lines(
+        ["*RagprobeInconclusiveWarning*INCONCLUSIVE*", "*more facts would likely decide*"]
+    )
     strict = pytester.runpytest("--ragprobe-strict")
     strict.assert_outcomes(failed=1)
     strict.stdout.fnmatch_lines(["*--ragprobe-strict: INCONCLUSIVE fails*"])
@@ -456,3 +476,38 @@ def test_x(request):
     pytester.runpytest("-p", "no:ragprobe").assert_outcomes(passed=1)
     result = pytester.runpytest("-p", "no:ragprobe", "--ragprobe-report")
     result.stderr.fnmatch_lines(["*unrecognized arguments: --ragprobe-report*"])
+
+
+def test_sequential_stopping_saves_calls_on_a_clear_failure(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST.format(reverse_ok=False))
+    pytester.makepyfile(
+        test_rev="""
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(100)]
+@ragprobe.reverse(facts=FACTS, max_drop=0.1, sequential=True)
+def test_seq():
+    pass
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_fixed():
+    pass
+"""
+    )
+    result = pytester.runpytest("--ragprobe-report=r", "--ragprobe-no-cache")
+    result.assert_outcomes(failed=2)
+    probes = {
+        p["nodeid"].split("::")[1]: p
+        for p in json.loads((pytester.path / "r/report.json").read_text())["probes"]
+    }
+    assert probes["test_fixed"]["calls"] == 200
+    assert probes["test_seq"]["calls"] == 50  # decided at the first look (25 of 100 facts)
+    assert any("sequential stopping: decided after 25 of 100 facts" in n for n in probes["test_seq"]["notes"])
+
+
+def test_reruns_are_disabled_for_probes(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_rerunfailures")
+    pytester.makeconftest(CONFTEST.format(reverse_ok=False))
+    pytester.makepyfile(test_rev=TEST)
+    result = pytester.runpytest("--reruns=3")
+    result.assert_outcomes(failed=1, warnings=1)
+    assert "rerun" not in result.parseoutcomes()
+    result.stdout.fnmatch_lines(["*reruns disabled for 1 probe test(s)*"])
