@@ -55,9 +55,11 @@ def status_line(name: str, done: int, total: int, stats: EngineStats, *, earlier
 class LiveLine:
     """The engine's progress callback for one probe: redraws a single terminal line."""
 
-    def __init__(self, reporter: Any, capture: Any, nodeid: str) -> None:
+    def __init__(self, reporter: Any, capture: Any, nodeid: str, *, verbose: bool = False) -> None:
         self.reporter = reporter
         self.capture = capture
+        self.nodeid = nodeid
+        self.verbose = verbose
         self.name = nodeid.rsplit("::", 1)[-1]
         self._last = 0.0
         self._started = False
@@ -79,6 +81,13 @@ class LiveLine:
                         self.reporter.ensure_newline()  # pytest re-prints the file name after us
                         self._started = True
                     self.reporter.rewrite(line, erase=True)
+                    if finished:
+                        # End our line. pytest prints the next result letter wherever the cursor is
+                        # (non-verbose), so put the file name back first; with -v it starts its own.
+                        self.reporter.currentfspath = None
+                        if not self.verbose:
+                            self.reporter.write_fspath_result(self.nodeid, "")
+                        self._started = False
                     self.reporter.flush()
             except Exception:  # progress must never break a run (closed terminal, odd reporter)
                 return
@@ -101,7 +110,8 @@ def make_progress(config: pytest.Config, nodeid: str) -> Any:
         return None
     if getattr(config.option, "verbose", 0) < 0:  # -q -q: keep it quiet
         return None
-    return LiveLine(reporter, config.pluginmanager.get_plugin("capturemanager"), nodeid)
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    return LiveLine(reporter, capture, nodeid, verbose=getattr(config.option, "verbose", 0) > 0)
 
 
 def _isatty(reporter: Any) -> bool:

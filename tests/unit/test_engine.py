@@ -257,13 +257,17 @@ def test_status_line_and_live_line() -> None:
         def flush(self) -> None:
             pass
 
+        def write_fspath_result(self, nodeid: str, res: str) -> None:
+            self.lines.append(f"<{nodeid}>")
+
     reporter = Reporter()
     live = LiveLine(reporter, None, "tests/test_a.py::test_x")
     for done in range(1, 11):
         live(done, 10, EngineStats(total=10, done=done, calls=done))
     assert reporter.newlines == 1
     assert reporter.lines[0].startswith("ragprobe test_x: 1/10")
-    assert "10/10 calls" in reporter.lines[-1] and "done in" in reporter.lines[-1]
+    assert reporter.lines[-1] == "<tests/test_a.py::test_x>"  # file name put back for pytest
+    assert "10/10 calls" in reporter.lines[-2] and "done in" in reporter.lines[-2]
     assert len(reporter.lines) < 10  # throttled
     assert finished_line({"verdict": "pass", "n": 3, "calls": 6, "errors": 0}).startswith(
         "    ragprobe: PASS n=3 calls=6")
