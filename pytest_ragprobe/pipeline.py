@@ -84,7 +84,12 @@ def describe(obj: object, *, fingerprint: bool = False) -> str:
         base = explicit
     elif isinstance(obj, Pipeline):
         # Two Pipeline(...) compositions must not share a cache identity: name them by their parts.
-        parts = [f"{c}={describe(fn)}" for c in CAPABILITIES if (fn := getattr(obj, c)) is not None]
+        # With fingerprint, each part carries its own code hash (the Pipeline class itself has none).
+        parts = [
+            f"{c}={describe(fn, fingerprint=fingerprint)}"
+            for c in CAPABILITIES
+            if (fn := getattr(obj, c)) is not None
+        ]
         base = f"Pipeline({', '.join(parts)})"
     else:
         target = obj if inspect.isroutine(obj) or inspect.isclass(obj) else type(obj)

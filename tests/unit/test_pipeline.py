@@ -351,6 +351,16 @@ def test_describe_distinguishes_pipeline_compositions() -> None:
     )
 
 
+def test_pipeline_cache_identity_fingerprints_its_parts() -> None:
+    first = PipelineAdapter(Pipeline(answer=lambda q: "alpha"))
+    second = PipelineAdapter(Pipeline(answer=lambda q: "beta"))
+    assert first.identity == second.identity  # same qualname '<lambda>' in the same scope
+    assert first.cache_identity != second.cache_identity  # ... but different code
+    adapter = PipelineAdapter(Pipeline(answer=echo, version="2"))
+    assert adapter.cache_identity == f"Pipeline(answer={describe(echo, fingerprint=True)})@2"
+    assert describe(echo, fingerprint=True).startswith(f"{__name__}.echo#")
+
+
 # -- load_pipeline_spec ----------------------------------------------------------------------------
 
 
