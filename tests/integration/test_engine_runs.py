@@ -107,7 +107,7 @@ def test_corrupt_cache_entries_are_ignored_and_rewritten(
     counter.write_text("")
     result = pytester.runpytest("-p", "no:xdist")
     assert len(counter.read_text()) == 6  # only the broken ones were asked again
-    result.assert_outcomes(passed=2, warnings=1)
+    result.assert_outcomes(passed=2)
     counter.write_text("")
     pytester.runpytest("-p", "no:xdist")
     assert counter.read_text() == ""  # ... and were rewritten
@@ -126,7 +126,7 @@ def test_budget_ends_remaining_probes_inconclusive(
     assert "budget" in verdicts["test_a"]["reason"]
     assert verdicts["test_b"]["verdict"] == "inconclusive"
     assert verdicts["test_b"]["calls"] == 0
-    result.assert_outcomes(passed=2, warnings=2)
+    result.assert_outcomes(passed=2)
 
 
 def test_same_numbers_at_concurrency_1_and_16(
