@@ -92,7 +92,12 @@ def pytest_pycollect_makeitem(
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     probes = [i for i in items if SPEC_KEY in i.stash]
     rerun_plugins = [p for p in ("rerunfailures", "flaky") if config.pluginmanager.hasplugin(p)]
-    if probes and rerun_plugins:
+    reruns_requested = (
+        bool(config.getoption("reruns", 0) or 0)
+        or bool(config.getoption("force_flaky", False))
+        or any(i.get_closest_marker("flaky") is not None for i in probes)
+    )
+    if probes and rerun_plugins and reruns_requested:
         # A probe is never rerun to make it pass: a rerun is just another sample that hides the first.
         for item in probes:
             item.add_marker(pytest.mark.flaky(reruns=0, max_runs=1, min_passes=1))
