@@ -1,5 +1,4 @@
-"""xdist controller hooks, registered only when xdist is active (method names match xdist
-hookspecs).
+"""xdist controller support; the hook itself lives in plugin.py (an optional hook, xdist may be absent).
 
 Workers run probes and ship each result on its TestReport (``session.REPORT_ATTR``); only the
 controller writes report files and the terminal summary. The run-wide ``--ragprobe-budget`` is split
@@ -35,13 +34,10 @@ def _worker_index(node: Any) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
-class XdistHooks:
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    def pytest_configure_node(self, node: Any) -> None:
-        cfg = self.config.stash[_config.CONFIG_KEY]
-        if cfg.budget is not None:
-            workers = _worker_count(self.config)
-            share = budget_share(cfg.budget, workers, _worker_index(node) % workers)
-            node.workerinput["ragprobe_budget_share"] = share
+def configure_node(config: pytest.Config, node: Any) -> None:
+    """Hand a worker its share of the run-wide budget (called from plugin.pytest_configure_node)."""
+    cfg = config.stash[_config.CONFIG_KEY]
+    if cfg.budget is not None:
+        workers = _worker_count(config)
+        share = budget_share(cfg.budget, workers, _worker_index(node) % workers)
+        node.workerinput["ragprobe_budget_share"] = share

@@ -42,19 +42,44 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--ragprobe-baseline: file not found: {cfg.baseline}")
     for line in markers.MARKER_LINES:
         config.addinivalue_line("markers", line)
-    session = RagprobeSession(config)
-    config.stash[SESSION_KEY] = session
-    config.pluginmanager.register(session, "ragprobe-session")
-    if not is_worker(config):
-        from pytest_ragprobe.progress import ProgressHooks
+    config.stash[SESSION_KEY] = RagprobeSession(config)
+    config.pluginmanager.register(_ReportHooks(config), "ragprobe-reports")
 
-        config.pluginmanager.register(ProgressHooks(config), "ragprobe-progress")
-    if not is_worker(config) and (
-        config.pluginmanager.hasplugin("xdist") or config.pluginmanager.hasplugin("xdist.plugin")
-    ):
-        from pytest_ragprobe._xdist import XdistHooks
 
-        config.pluginmanager.register(XdistHooks(config), "ragprobe-xdist")
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: give each worker its share of --ragprobe-budget."""
+    from pytest_ragprobe._xdist import configure_node
+
+    configure_node(node.config, node)
+
+
+class _ReportHooks:
+    """Registered per config in pytest_configure: pytest_runtest_logreport gets no config argument."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # On the controller this also sees worker reports: each result travels as a report attribute.
+        self.config.stash[SESSION_KEY].record(report)
+        if not is_worker(self.config):
+            from pytest_ragprobe.progress import report_finished
+
+            report_finished(self.config, report)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    ragprobe_session = session.config.stash.get(SESSION_KEY, None)
+    if ragprobe_session is not None:
+        ragprobe_session.finish(exitstatus)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    ragprobe_session = config.stash.get(SESSION_KEY, None)
+    if ragprobe_session is not None:
+        ragprobe_session.summarize(terminalreporter)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -139,23 +139,14 @@ def finished_line(data: dict[str, Any]) -> str:
     return "    ragprobe: " + " ".join(bits)
 
 
-class ProgressHooks:
-    """Controller-side hook: with ``-v``, one line per finished probe, after pytest's own result
-    line."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        data = getattr(report, "ragprobe", None)
-        if not isinstance(data, dict) or getattr(self.config.option, "verbose", 0) <= 0:
-            return
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is None:
-            return
-        reporter.ensure_newline()
-        reporter.write(finished_line(data))
-        reporter.currentfspath = (
-            -2
-        )  # like pytest after a verbose result: the next write starts a new line
+def report_finished(config: pytest.Config, report: pytest.TestReport) -> None:
+    """With ``-v``, one line per finished probe, after pytest's own result line (controller only)."""
+    data = getattr(report, "ragprobe", None)
+    if not isinstance(data, dict) or getattr(config.option, "verbose", 0) <= 0:
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    reporter.ensure_newline()
+    reporter.write(finished_line(data))
+    reporter.currentfspath = -2  # like pytest after a verbose result: the next write starts a new line

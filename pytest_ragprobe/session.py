@@ -151,7 +151,8 @@ class RagprobeSession:
         return compare(result, previous, confidence=self.settings.confidence)
 
     # -- collection of results (controller side under xdist) ----------------------------------------
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+    def record(self, report: pytest.TestReport) -> None:
+        """Keep a probe result shipped on a test report (on the controller under xdist)."""
         data = getattr(report, REPORT_ATTR, None)
         if not isinstance(data, dict):
             return
@@ -190,7 +191,8 @@ class RagprobeSession:
         except OSError as exc:
             self.write_errors.append(f"could not write the ragprobe report to {self.cfg.report_dir}: {exc}")
 
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+    def finish(self, exitstatus: int) -> None:
+        """Write the final report (partial when interrupted) and the baseline file."""
         if is_worker(self.config):
             return
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
@@ -207,7 +209,8 @@ class RagprobeSession:
             except OSError as exc:
                 self.write_errors.append(f"could not write the baseline {self.cfg.save_baseline}: {exc}")
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+    def summarize(self, terminalreporter: Any) -> None:
+        """The ``ragprobe`` section of the terminal summary: one line per probe, then the report path."""
         if is_worker(self.config) or (not self.results and not self.write_errors):
             return
         from pytest_ragprobe.render import summary_line

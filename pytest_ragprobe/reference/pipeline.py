@@ -6,6 +6,8 @@ two failure modes visible (and their mitigations testable).
 * ``order="retrieval"`` feeds the reader the documents in the order received (retrieval order
   for ``answer``, the caller's order for ``generate``); ``"edges"`` reranks them against the
   question and puts the best ones at the start and the end of the context.
+* ``entity_index`` keys retrieval on the entities (part numbers) named in the question: pages
+  mentioning them are returned first and exclusively (fixes reverse *retrieval* misses).
 * ``one_shot`` adds a fixed worked example to the prompt.
 """
 
@@ -42,7 +44,8 @@ class ReferencePipeline:
         index_mode: IndexMode = "as_written",
         order: Order = "retrieval",
         one_shot: bool = False,
-        max_tokens: int = 20,
+        entity_index: bool = False,
+        max_tokens: int = 16,
         n_ctx: int = 4096,
         n_threads: int = 2,
         entity_pattern: str = DEFAULT_ENTITY_PATTERN,
@@ -58,7 +61,8 @@ class ReferencePipeline:
         self.order: Order = order
         self.one_shot = one_shot
         self.entity_pattern = entity_pattern
-        self.retriever = HybridRetriever()
+        self.entity_index = entity_index
+        self.retriever = HybridRetriever(entity_pattern=entity_pattern if entity_index else None)
         self.reader = Reader(max_tokens=max_tokens, n_ctx=n_ctx, n_threads=n_threads,
                              one_shot=one_shot)
         self._corpus_hash = hashlib.sha256()
@@ -73,6 +77,7 @@ class ReferencePipeline:
         corpus = self._corpus_hash.hexdigest()[:12]
         return (
             f"ragprobe-reference/{BEHAVIOUR_VERSION}/{self.index_mode}/{self.order}/{shot}"
+            f"/{'entity' if self.entity_index else 'hybrid'}"
             f"/k{self.k}/t{self.reader.max_tokens}/corpus-{corpus}"
         )
 

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
+from pytest_ragprobe.reference.symmetric import entities_in, subject_of
 from pytest_ragprobe.types import Document
 
 log = logging.getLogger("pytest_ragprobe.reference")
@@ -113,11 +114,20 @@ class HybridRetriever:
 
     ``index`` appends documents (it may be called several times); ``search`` returns the
     top-``k`` documents, best first. Thread-safe.
+
+    ``entity_pattern`` (a regex, e.g. part numbers) turns on an entity-keyed lookup: when the
+    query names entities and some pages mention them, only those pages are returned (pages
+    *about* the entity first), ranked by RRF over BM25, dense and the entity ranking. This fixes
+    reverse *retrieval* (the page of pump P-204 is found for "... controller C-38?"), not
+    reverse *reading*.
     """
 
-    def __init__(self, *, depth: int = 20, rrf_k: int = RRF_K) -> None:
+    def __init__(self, *, depth: int = 20, rrf_k: int = RRF_K,
+                 entity_pattern: str | None = None) -> None:
         self.depth = depth
         self.rrf_k = rrf_k
+        self.entity_pattern = entity_pattern
+        self._entities: list[tuple[str | None, list[str]]] = []  # (subject, mentions) per doc
         self._docs: list[Document] = []
         self._tokens: list[list[str]] = []
         self._bm25: Any = None
@@ -140,6 +150,12 @@ class HybridRetriever:
         vectors = embed(texts)
         with self._lock:
             self._docs.extend(documents)
+            if self.entity_pattern is not None:
+                pattern = self.entity_pattern
+                self._entities.extend(
+                    (subject_of(d, pattern), entities_in(f"{d.title} {d.text}", pattern))
+                    for d in documents
+                )
             # BM25 statistics (idf, avgdl) are corpus-wide, so rebuild; it is cheap.
             self._tokens.extend(tokenize(t) for t in texts)
             self._bm25 = BM25Okapi(self._tokens)
@@ -171,9 +187,29 @@ class HybridRetriever:
             if not self._docs:
                 raise RuntimeError("HybridRetriever.search: nothing indexed; call index() first")
             depth = max(self.depth, 2 * k)
-            fused = rrf_fuse([self.bm25_ranking(query, depth), self.dense_ranking(query, depth)],
-                             k=self.rrf_k)
+            rankings = [self.bm25_ranking(query, depth), self.dense_ranking(query, depth)]
+            keyed = self.entity_ranking(query)
+            if keyed:
+                rankings.append(keyed)
+            fused = rrf_fuse(rankings, k=self.rrf_k)
+            if keyed:
+                allowed = set(keyed)
+                fused = [(i, s) for i, s in fused if i in allowed]
             return [self._docs[i] for i, _ in fused[:k]]
+
+    def entity_ranking(self, query: str) -> list[int]:
+        """Pages mentioning an entity named in the query: pages about it first, then by mentions."""
+        if self.entity_pattern is None:
+            return []
+        wanted = set(entities_in(query, self.entity_pattern))
+        if not wanted:
+            return []
+        hits = [
+            (0 if subject in wanted else 1, -len(wanted.intersection(mentions)), i)
+            for i, (subject, mentions) in enumerate(self._entities)
+            if wanted.intersection(mentions)
+        ]
+        return [i for *_, i in sorted(hits)]
 
 
 def rank_documents(query: str, documents: Sequence[Document], rrf_k: int = RRF_K) -> list[int]:

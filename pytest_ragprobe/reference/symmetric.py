@@ -8,13 +8,13 @@ inverting a sentence written about another subject, which small readers do badly
 ``derive_reverse_pages`` writes, for every entity mentioned on another entity's page, one page
 keyed by the mentioned entity that states the relation from its own side:
 
-    Controller C-38 (Lumen) -- reverse references
-    Controller C-38: compatible pump: P-204.
+    title: Controller C-38 (Lumen)
+    text:  Compatible pump: P-204.
 
 Entities are found with a pattern (default: part numbers like ``P-204``, ``C-38``); a page's
 subject is the first entity in its title (else in its id). "Label: value" lines are mirrored
 by swapping the kind words ("compatible controller" -> "compatible pump"); any other sentence
-is kept verbatim with its source named ("Mentioned on Pump P-204: ...").
+is kept verbatim with its source named ("Mentioned on the page of Pump P-204: ...").
 """
 
 from __future__ import annotations
@@ -60,6 +60,17 @@ def _mirror_label(label: str, object_kind: str, subject_kind: str) -> str | None
     return swapped.strip().lower() if n else None
 
 
+def entities_in(text: str, pattern: str = DEFAULT_ENTITY_PATTERN) -> list[str]:
+    """Distinct entity mentions in ``text``, in order of appearance."""
+    return list(dict.fromkeys(re.findall(pattern, text)))
+
+
+def subject_of(doc: Document, pattern: str = DEFAULT_ENTITY_PATTERN) -> str | None:
+    """The entity a page is about: the first entity in its title, else in its id."""
+    subj = _subject_of(doc, re.compile(pattern))
+    return subj.entity if subj else None
+
+
 def derive_reverse_pages(
     documents: Sequence[Document], entity_pattern: str = DEFAULT_ENTITY_PATTERN
 ) -> list[Document]:
@@ -81,16 +92,14 @@ def derive_reverse_pages(
             for entity in mentioned:
                 target = own.get(entity)
                 target_kind = target.kind if target else ""
-                target_name = f"{target_kind.capitalize()} {entity}".strip()
                 match = _LABEL_RE.match(sentence.strip())
                 mirrored = (
                     _mirror_label(match.group("label"), target_kind, subj.kind) if match else None
                 )
                 if mirrored is not None:
-                    line = f"{target_name}: {mirrored}: {subj.entity}."
+                    line = f"{mirrored[:1].upper()}{mirrored[1:]}: {subj.entity}."
                 else:
-                    line = (f"{target_name} is mentioned on the page of {subj_name}: "
-                            f"{sentence.strip()}")
+                    line = f"Mentioned on the page of {subj_name}: {sentence.strip()}"
                 bucket = lines.setdefault(entity, [])
                 if line not in bucket:
                     bucket.append(line)
@@ -102,7 +111,7 @@ def derive_reverse_pages(
         pages.append(
             Document(
                 text=" ".join(entity_lines),
-                title=f"{title} - reverse references",
+                title=title,
                 id=f"{entity}{REVERSE_ID_SUFFIX}",
                 metadata={"derived": "reverse", "entity": entity},
             )
