@@ -29,14 +29,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_ragprobe.types import Answer, Document
+from pytest_ragprobe.types import Answer, Document, atomic_write
 
 if TYPE_CHECKING:
     from pytest_ragprobe.engine import Call, Value
@@ -175,15 +173,7 @@ class AnswerCache:
                 if not (self.root / ".gitignore").exists():
                     _write_markers(self.root)
                 self._marked = True
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{key[:8]}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            atomic_write(target, text)
         except OSError:
             self.writable = False  # read-only or full disk: carry on uncached
             return False

@@ -328,20 +328,15 @@ async def run_position(
         metrics["discordant"] = {"edge_only": best_vs_worst.n10, "worst_only": best_vs_worst.n01}
     if spec.min_accuracy is not None:
         metrics["min_accuracy"] = spec.min_accuracy
-    return ProbeResult(
-        nodeid=ctx.nodeid,
+    return ctx.result(
         kind="position",
         verdict=verdict,
         n=cmp.n,
-        calls=ctx.calls,
-        cached_calls=ctx.cached_calls,
-        errors=ctx.errors,
         metrics=metrics,
         examples=examples_out[: MAX_EXAMPLES - len(errored[:10])] + errored[:10],
         settings=settings_dict(spec, confidence, seed, n_planned=len(chosen)),
         reason=reason,
         notes=notes,
-        duration_s=round(ctx.elapsed(), 3),
         positions={
             p: DirectionSummary(accuracy=cmp.accuracy[p], correct=cmp.correct[p], n=cmp.n, ci=cmp.ci[p])
             for p in cmp.positions

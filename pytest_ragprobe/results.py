@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pytest_ragprobe.types import atomic_write
+
 SCHEMA_VERSION = 1
+__all__ = ["DirectionSummary", "ProbeFailed", "ProbeResult", "Report", "atomic_write", "load_report"]
 Verdict = Literal["pass", "fail", "inconclusive", "error"]
 Kind = Literal["reverse", "position"]
 
@@ -91,19 +92,6 @@ class Report(BaseModel):
         for p in self.probes:
             out[p.verdict] += 1
         return out
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write via a temp file + rename so a crash never leaves a half-written report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_report(path: str | Path) -> Report:

@@ -181,20 +181,15 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     }
     if misses["retrieval"] or misses["reading"]:
         metrics["reverse_misses"] = misses
-    return ProbeResult(
-        nodeid=ctx.nodeid,
+    return ctx.result(
         kind="reverse",
         verdict=verdict,
         n=cmp.n,
-        calls=ctx.calls,
-        cached_calls=ctx.cached_calls,
-        errors=ctx.errors,
         metrics=metrics,
         examples=(examples + errored)[:MAX_EXAMPLES],
         settings=settings_dict(spec, confidence, seed, n_planned=len(chosen)),
         reason=reason,
         notes=notes,
-        duration_s=round(ctx.elapsed(), 3),
         forward=DirectionSummary(accuracy=cmp.acc_a, correct=cmp.a_correct, n=cmp.n, ci=cmp.ci_a),
         reverse=DirectionSummary(accuracy=cmp.acc_b, correct=cmp.b_correct, n=cmp.n, ci=cmp.ci_b),
     )

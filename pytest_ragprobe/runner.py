@@ -9,11 +9,14 @@ from collections import Counter
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pytest_ragprobe.engine import Budget, Call, CallOutcome, Engine, EngineSettings, ProgressCallback
 from pytest_ragprobe.markers import ProbeSpec
 from pytest_ragprobe.pipeline import PipelineAdapter, make_adapter
+
+if TYPE_CHECKING:
+    from pytest_ragprobe.results import ProbeResult
 
 T = TypeVar("T")
 
@@ -104,6 +107,19 @@ class ProbeContext:
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
+
+    def result(self, **fields: Any) -> ProbeResult:
+        """A ProbeResult carrying this context's test id, call counts and duration."""
+        from pytest_ragprobe.results import ProbeResult
+
+        return ProbeResult(
+            nodeid=self.nodeid,
+            calls=self.calls,
+            cached_calls=self.cached_calls,
+            errors=self.errors,
+            duration_s=round(self.elapsed(), 3),
+            **fields,
+        )
 
 
 def first_error(outcomes: Sequence[CallOutcome]) -> str:

@@ -5,8 +5,11 @@ Stdlib only, so the plugin's import path stays light.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -106,3 +109,16 @@ def to_answer(value: object, *, where: str = "pipeline") -> Answer:
     raise PipelineOutputError(
         f"{where}: expected str or ragprobe.Answer, got {type(value).__name__}: {value!r:.80}"
     )
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write via a temp file + rename, so a crash or a concurrent reader never sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:16]}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
