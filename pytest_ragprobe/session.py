@@ -225,6 +225,7 @@ class RagprobeSession:
             terminalreporter.write_line(err, red=True)
         if self.report_path is not None:
             terminalreporter.write_line(f"ragprobe report: {self.report_path}")
+            terminalreporter.write_line(f"ragprobe html: {self.report_path.with_name('report.html')}")
 
 
 SESSION_KEY = pytest.StashKey[RagprobeSession]()
