@@ -198,14 +198,19 @@ class HybridRetriever:
             return [self._docs[i] for i, _ in fused[:k]]
 
     def entity_ranking(self, query: str) -> list[int]:
-        """Pages mentioning an entity named in the query: pages about it first, then by mentions."""
+        """Pages mentioning an entity named in the query.
+
+        Pages *about* it first, then by number of query entities mentioned, then shorter (more
+        specific) pages first.
+        """
         if self.entity_pattern is None:
             return []
         wanted = set(entities_in(query, self.entity_pattern))
         if not wanted:
             return []
         hits = [
-            (0 if subject in wanted else 1, -len(wanted.intersection(mentions)), i)
+            (0 if subject in wanted else 1, -len(wanted.intersection(mentions)),
+             len(self._docs[i].text), i)
             for i, (subject, mentions) in enumerate(self._entities)
             if wanted.intersection(mentions)
         ]

@@ -8,13 +8,15 @@ inverting a sentence written about another subject, which small readers do badly
 ``derive_reverse_pages`` writes, for every entity mentioned on another entity's page, one page
 keyed by the mentioned entity that states the relation from its own side:
 
-    title: Controller C-38 (Lumen)
-    text:  Compatible pump: P-204.
+    title: Controller C-38 (Lumen) - reverse references
+    text:  Controller C-38: compatible pump: P-204.
 
 Entities are found with a pattern (default: part numbers like ``P-204``, ``C-38``); a page's
 subject is the first entity in its title (else in its id). "Label: value" lines are mirrored
 by swapping the kind words ("compatible controller" -> "compatible pump"); any other sentence
-is kept verbatim with its source named ("Mentioned on the page of Pump P-204: ...").
+is kept verbatim with its source named ("RS-485 is mentioned on the page of Controller C-70:
+..."). The wording was picked by measurement (bench/reference_catalog.py): gemma-3-270m reads
+"Controller C-38: compatible pump: P-204." best when the page repeats the entity in its text.
 """
 
 from __future__ import annotations
@@ -92,14 +94,16 @@ def derive_reverse_pages(
             for entity in mentioned:
                 target = own.get(entity)
                 target_kind = target.kind if target else ""
+                target_name = f"{target_kind.capitalize()} {entity}".strip()
                 match = _LABEL_RE.match(sentence.strip())
                 mirrored = (
                     _mirror_label(match.group("label"), target_kind, subj.kind) if match else None
                 )
                 if mirrored is not None:
-                    line = f"{mirrored[:1].upper()}{mirrored[1:]}: {subj.entity}."
+                    line = f"{target_name}: {mirrored}: {subj.entity}."
                 else:
-                    line = f"Mentioned on the page of {subj_name}: {sentence.strip()}"
+                    line = (f"{target_name} is mentioned on the page of {subj_name}: "
+                            f"{sentence.strip()}")
                 bucket = lines.setdefault(entity, [])
                 if line not in bucket:
                     bucket.append(line)
@@ -111,7 +115,7 @@ def derive_reverse_pages(
         pages.append(
             Document(
                 text=" ".join(entity_lines),
-                title=title,
+                title=f"{title} - reverse references",
                 id=f"{entity}{REVERSE_ID_SUFFIX}",
                 metadata={"derived": "reverse", "entity": entity},
             )

