@@ -1,3 +1,4 @@
+# ruff: noqa: C408
 """Forward/reverse accuracy of the reference pipeline on fixtures/catalog, per configuration.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/reference_catalog.py [config ...]

@@ -28,12 +28,12 @@ def main(argv: list[str]) -> None:
     for order in orders:
         pipe = ReferencePipeline(order=order, one_shot=True)  # type: ignore[arg-type]
         t0 = time.perf_counter()
-        hits = {p: 0 for p in POSITIONS}
+        hits = dict.fromkeys(POSITIONS, 0)
         for row in rows:
             gold = next(c for c in row["ctxs"] if c["isgold"])
             others = [c for c in row["ctxs"] if not c["isgold"]][: N_DOCS - 1]
             for p in POSITIONS:
-                ctxs = others[:p] + [gold] + others[p:]
+                ctxs = [*others[:p], gold, *others[p:]]
                 docs = [Document(text=c["text"], title=c["title"]) for c in ctxs]
                 out = pipe.generate(row["question"], docs)
                 hits[p] += any(a in out for a in row["answers"])

@@ -24,7 +24,7 @@ from pytest_ragprobe.types import Answer, Document, to_documents
 
 # Bump when the prompt, derivation or any behaviour that changes answers changes: the plugin
 # cache keys results on ``ReferencePipeline.version``.
-BEHAVIOUR_VERSION = "1"
+BEHAVIOUR_VERSION = "2"
 
 IndexMode = Literal["as_written", "symmetric"]
 Order = Literal["retrieval", "edges"]
@@ -49,6 +49,7 @@ class ReferencePipeline:
         n_ctx: int = 4096,
         n_threads: int = 2,
         entity_pattern: str = DEFAULT_ENTITY_PATTERN,
+        memo_size: int = 1024,
     ) -> None:
         if index_mode not in ("as_written", "symmetric"):
             raise ValueError(f"index_mode must be 'as_written' or 'symmetric', got {index_mode!r}")
@@ -64,7 +65,7 @@ class ReferencePipeline:
         self.entity_index = entity_index
         self.retriever = HybridRetriever(entity_pattern=entity_pattern if entity_index else None)
         self.reader = Reader(max_tokens=max_tokens, n_ctx=n_ctx, n_threads=n_threads,
-                             one_shot=one_shot)
+                             one_shot=one_shot, memo_size=memo_size)
         self._corpus_hash = hashlib.sha256()
         if documents is not None:
             self.index(documents)

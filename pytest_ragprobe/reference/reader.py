@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,36 +106,54 @@ def build_prompt(question: str, documents: Sequence[Document], *, one_shot: bool
 
 
 class Reader:
-    """Greedy, deterministic completion with a small token budget."""
+    """Greedy, deterministic completion with a small token budget.
 
-    def __init__(self, *, max_tokens: int = 20, n_ctx: int = 4096, n_threads: int = 2,
-                 one_shot: bool = True) -> None:
+    ``memo_size`` keeps the last completions keyed by the exact prompt: greedy decoding of the
+    same prompt gives the same text, so a repeated prompt (e.g. the same context reached from
+    several input orders) costs nothing. 0 disables it.
+    """
+
+    def __init__(self, *, max_tokens: int = 16, n_ctx: int = 4096, n_threads: int = 2,
+                 one_shot: bool = True, memo_size: int = 1024) -> None:
         self.max_tokens = max_tokens
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.one_shot = one_shot
+        self.memo_size = memo_size
+        self._memo: OrderedDict[str, str] = OrderedDict()
 
     def complete(self, prompt: str) -> str:
         model = load_llm(self.n_ctx, self.n_threads)
         with model.lock:
-            n_prompt = len(model.llm.tokenize(prompt.encode("utf-8")))
-            if n_prompt + self.max_tokens > self.n_ctx:
-                raise ValueError(
-                    f"reference reader: prompt is {n_prompt} tokens, more than the context "
-                    f"window n_ctx={self.n_ctx} minus max_tokens={self.max_tokens}; "
-                    "pass fewer or shorter documents"
-                )
-            out = model.llm.create_completion(
-                prompt,
-                max_tokens=self.max_tokens,
-                temperature=0.0,
-                top_k=1,
-                top_p=1.0,
-                min_p=0.0,
-                repeat_penalty=1.0,
-                stop=["\n"],
-                seed=0,
+            if prompt in self._memo:
+                self._memo.move_to_end(prompt)
+                return self._memo[prompt]
+            text = self._complete_locked(model, prompt)
+            if self.memo_size > 0:
+                self._memo[prompt] = text
+                while len(self._memo) > self.memo_size:
+                    self._memo.popitem(last=False)
+            return text
+
+    def _complete_locked(self, model: LoadedModel, prompt: str) -> str:
+        n_prompt = len(model.llm.tokenize(prompt.encode("utf-8")))
+        if n_prompt + self.max_tokens > self.n_ctx:
+            raise ValueError(
+                f"reference reader: prompt is {n_prompt} tokens, more than the context "
+                f"window n_ctx={self.n_ctx} minus max_tokens={self.max_tokens}; "
+                "pass fewer or shorter documents"
             )
+        out = model.llm.create_completion(
+            prompt,
+            max_tokens=self.max_tokens,
+            temperature=0.0,
+            top_k=1,
+            top_p=1.0,
+            min_p=0.0,
+            repeat_penalty=1.0,
+            stop=["\n"],
+            seed=0,
+        )
         return str(out["choices"][0]["text"]).strip()
 
     def answer(self, question: str, documents: Sequence[Document]) -> str:

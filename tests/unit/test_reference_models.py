@@ -32,7 +32,8 @@ CORPUS = [
 @pytest.fixture(scope="module")
 def pipeline() -> Iterator[ReferencePipeline]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    yield ReferencePipeline(CORPUS, k=2)
+    # memo_size=0: every generate call really runs the model (the determinism test needs it)
+    yield ReferencePipeline(CORPUS, k=2, memo_size=0)
 
 
 def test_lexical_query_ranks_the_right_page_first(pipeline: ReferencePipeline) -> None:
@@ -66,8 +67,17 @@ def test_generate_is_deterministic(pipeline: ReferencePipeline) -> None:
 def test_answer_carries_the_retrieved_documents(pipeline: ReferencePipeline) -> None:
     answer = pipeline.answer("Which controller is compatible with pump P-204?")
     assert isinstance(answer, Answer)
-    assert [d.id for d in answer.documents][0] == "pump"
+    assert answer.documents[0].id == "pump"
     assert len(answer.documents) == 2
+
+
+def test_repeated_prompt_is_memoized() -> None:
+    pipe = ReferencePipeline()
+    docs = [Document(text="The capital of Freedonia is Zorbatown.")]
+    first = pipe.generate("What is the capital of Freedonia?", docs)
+    assert list(pipe.reader._memo.values()) == [first]
+    assert pipe.generate("What is the capital of Freedonia?", docs) == first
+    assert len(pipe.reader._memo) == 1
 
 
 def test_symmetric_index_creates_reverse_pages() -> None:
