@@ -111,6 +111,10 @@ def to_answer(value: object, *, where: str = "pipeline") -> Answer:
     )
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Write via a temp file + rename, so a crash or a concurrent reader never sees a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,6 +122,7 @@ def atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; reports are meant to be shared like any file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
