@@ -114,6 +114,9 @@ class ReferencePipeline:
         """The context as the reader will see it."""
         docs = list(documents)
         if self.order == "edges" and len(docs) > 2:
+            # Rank a canonical ordering so that the arranged context depends only on the set of
+            # documents, not on the order they came in (ties cannot leak the input position).
+            docs.sort(key=lambda d: (d.render(), d.id or ""))
             ranked = rank_documents(question, docs)
             docs = [docs[i] for i in edges_order(ranked)]
         return docs

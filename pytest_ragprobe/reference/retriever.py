@@ -10,6 +10,7 @@ import functools
 import logging
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -94,6 +95,31 @@ def embed(texts: Sequence[str]) -> Any:
             show_progress_bar=False,
         )
     return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+_VECTOR_MEMO: OrderedDict[str, Any] = OrderedDict()
+_VECTOR_MEMO_SIZE = 20_000
+
+
+def embed_memoized(texts: Sequence[str]) -> Any:
+    """Like :func:`embed`, reusing vectors of texts seen before (contexts repeat across probes)."""
+    import numpy as np
+
+    with _EMBED_LOCK:
+        missing = list(dict.fromkeys(t for t in texts if t not in _VECTOR_MEMO))
+    if missing:
+        fresh = embed(missing)
+        with _EMBED_LOCK:
+            for text, vector in zip(missing, fresh, strict=True):
+                _VECTOR_MEMO[text] = vector
+            while len(_VECTOR_MEMO) > _VECTOR_MEMO_SIZE:
+                _VECTOR_MEMO.popitem(last=False)
+    with _EMBED_LOCK:
+        found = [_VECTOR_MEMO.get(t) for t in texts]
+    rows = [r for r in found if r is not None]
+    if len(rows) < len(texts):  # evicted meanwhile (only under heavy churn): recompute
+        return embed(texts)
+    return np.stack(rows).astype(np.float32, copy=False)
 
 
 def _new_faiss_index(dim: int) -> Any:
@@ -234,7 +260,7 @@ def rank_documents(query: str, documents: Sequence[Document], rrf_k: int = RRF_K
         bm25 = np.asarray(BM25Okapi([t or [""] for t in tokens]).get_scores(query_tokens))
     else:
         bm25 = np.zeros(len(texts))
-    vectors = embed([query, *texts])
+    vectors = embed_memoized([query, *texts])
     dense = vectors[1:] @ vectors[0]
     lexical = [int(i) for i in np.argsort(-bm25, kind="stable")]
     semantic = [int(i) for i in np.argsort(-dense, kind="stable")]

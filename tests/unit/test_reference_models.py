@@ -91,3 +91,12 @@ def test_symmetric_index_creates_reverse_pages() -> None:
     top = symmetric.retrieve("Which pump is compatible with controller C-38?", k=2)
     assert "C-38#reverse" in [d.id for d in top]
     assert plain.version != symmetric.version
+
+
+def test_edges_order_is_independent_of_the_input_order() -> None:
+    pipe = ReferencePipeline(order="edges")
+    question = "Which controller is compatible with pump P-204?"
+    docs = list(CORPUS)
+    arranged = pipe.arrange(question, docs)
+    assert pipe.arrange(question, docs[::-1]) == arranged
+    assert arranged[0].id == "pump"  # the best page goes first
