@@ -69,10 +69,18 @@ class ProbeContext:
         return spec.sequential if spec.sequential is not None else self.settings.sequential
 
     def make_engine(self, namespace: str) -> Engine:
-        """An engine for one batch; ``namespace`` holds the settings that change answers (cache key part)."""
+        """An engine for one batch; ``namespace`` holds the settings that change answers (cache key part).
+
+        A pipeline may declare ``max_concurrency`` (e.g. 1 for a local model behind a lock): more calls in
+        flight would only queue, and running them in plan order lets a local reader reuse its prompt cache.
+        """
+        settings = self.settings.engine
+        limit = getattr(self.adapter.obj, "max_concurrency", None)
+        if isinstance(limit, int) and not isinstance(limit, bool) and 1 <= limit < settings.concurrency:
+            settings = replace(settings, concurrency=limit)
         return Engine(
             self.adapter,
-            self.settings.engine,
+            settings,
             self.budget,
             self.progress,
             cache_dir=self.settings.cache_dir,

@@ -36,6 +36,10 @@ class ReferencePipeline:
     Models load lazily, once per process, and are shared by every instance.
     """
 
+    # One llama.cpp model behind a lock: extra calls in flight only queue, and calls in plan order
+    # (all positions of a question back to back) let llama.cpp reuse the shared prompt prefix.
+    max_concurrency = 1
+
     def __init__(
         self,
         documents: object = None,

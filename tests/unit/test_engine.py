@@ -288,3 +288,37 @@ def test_answer_values_roundtrip_through_the_cache(tmp_path: Path) -> None:
     first = run(Engine(PipelineAdapter(answer), FAST, cache_dir=tmp_path), calls(1))
     second = run(Engine(PipelineAdapter(answer), FAST, cache_dir=tmp_path), calls(1))
     assert second[0].cached and second[0].value == first[0].value
+
+
+def test_pipeline_max_concurrency_caps_calls_in_flight() -> None:
+    import threading
+
+    from pytest_ragprobe.engine import Call
+    from pytest_ragprobe.runner import context_for, run_sync
+
+    class Local:
+        max_concurrency = 1
+
+        def __init__(self) -> None:
+            self.active = 0
+            self.peak = 0
+            self.order: list[str] = []
+            self.lock = threading.Lock()
+
+        def answer(self, question: str) -> str:
+            with self.lock:
+                self.active += 1
+                self.peak = max(self.peak, self.active)
+                self.order.append(question)
+            threading.Event().wait(0.002)
+            with self.lock:
+                self.active -= 1
+            return question
+
+    pipe = Local()
+    ctx = context_for(pipe)
+    calls = [Call("answer", f"q{i}") for i in range(12)]
+    outcomes = run_sync(lambda: ctx.run_calls(calls))
+    assert [o.value.text for o in outcomes] == [f"q{i}" for i in range(12)]  # type: ignore[union-attr]
+    assert pipe.peak == 1
+    assert pipe.order == [f"q{i}" for i in range(12)]  # plan order when one call is in flight
