@@ -1,7 +1,10 @@
 """Run-engine throughput: N calls to a loopback server with fixed latency at concurrency 1, 8, 32.
 
 Prints, per concurrency: wall time, the ideal (calls x latency / concurrency), efficiency = ideal / wall,
-and a bare asyncio + httpx loop (semaphore, same client settings) for comparison; then the harness
+and a bare asyncio + httpx loop for comparison (semaphore, one ``httpx.AsyncClient`` with 100
+connections: the naive setup; HTTPPipeline splits its connections over pools of 8, because httpcore's
+pool costs O(connections^2) CPU per request and a single pool of 32 busy connections made the
+client, not the engine or the server, the bottleneck on 2 cores); then the harness
 overhead per call with a zero-latency async pipeline (engine vs bare asyncio loop), and a warm-cache
 rerun (zero server requests, wall ratio). Prints ratios only; no assertions.
 
