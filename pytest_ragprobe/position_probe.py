@@ -161,11 +161,7 @@ async def run_position(
     if not chosen:
         raise ProbeError("no questions to probe")
 
-    looks = [len(chosen)]
-    design = None
-    if ctx.sequential(spec) and len(chosen) >= 8:
-        design = stats.SequentialDesign(len(chosen), confidence=confidence)
-        looks = list(design.sizes)
+    design, looks = ctx.looks(spec, len(chosen), confidence)
 
     outcomes_by_pos: dict[int, list[bool | None]] = {p: [] for p in positions}
     rows: list[list[dict[str, Any]]] = []  # per question, one row per position

@@ -80,11 +80,7 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     if not chosen:
         raise ProbeError("no facts to probe")
 
-    looks = [len(chosen)]
-    design = None
-    if ctx.sequential(spec) and len(chosen) >= 8:
-        design = stats.SequentialDesign(len(chosen), confidence=confidence)
-        looks = list(design.sizes)
+    design, looks = ctx.looks(spec, len(chosen), confidence)
 
     fwd: list[bool] = []
     rev: list[bool] = []

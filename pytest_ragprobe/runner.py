@@ -17,6 +17,7 @@ from pytest_ragprobe.pipeline import PipelineAdapter, make_adapter
 
 if TYPE_CHECKING:
     from pytest_ragprobe.results import ProbeResult
+    from pytest_ragprobe.stats import SequentialDesign
 
 T = TypeVar("T")
 
@@ -67,6 +68,15 @@ class ProbeContext:
 
     def sequential(self, spec: ProbeSpec) -> bool:
         return spec.sequential if spec.sequential is not None else self.settings.sequential
+
+    def looks(self, spec: ProbeSpec, n: int, confidence: float) -> tuple[SequentialDesign | None, list[int]]:
+        """Cumulative sample sizes to evaluate at: interim looks when sequential (and n is big enough)."""
+        if not (self.sequential(spec) and n >= 8):
+            return None, [n]
+        from pytest_ragprobe.stats import SequentialDesign
+
+        design = SequentialDesign(n, confidence=confidence)
+        return design, list(design.sizes)
 
     def make_engine(self, namespace: str) -> Engine:
         """An engine for one batch; ``namespace`` holds the settings that change answers (cache key part).
