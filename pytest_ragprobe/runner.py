@@ -140,13 +140,6 @@ class ProbeContext:
         )
 
 
-def first_error(outcomes: Sequence[CallOutcome]) -> str:
-    for o in outcomes:
-        if o.error is not None and not o.budget_exhausted:
-            return o.error
-    return ""
-
-
 def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine from sync code, also when an event loop is already running in this thread."""
     try:
