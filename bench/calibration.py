@@ -27,8 +27,11 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pytest_ragprobe.stats import (
+    FAIL_SPENDING,
+    PASS_SPENDING,
     SequentialDesign,
     critical_values,
+    power_bound,
     tango_statistic,
 )
 
@@ -38,7 +41,8 @@ IntArray = npt.NDArray[np.int64]
 CONFIDENCE = 0.95
 N_PAIRS = 100
 LOOKS = 4
-SPENDING: str | float = -2.0  # the SequentialDesign default (Hwang-Shih-DeCani gamma)
+SPENDING: str | float = FAIL_SPENDING  # SequentialDesign defaults (Hwang-Shih-DeCani gammas)
+PASS_SPEND: str | float = PASS_SPENDING
 
 
 # ----------------------------------------------------------------------------- simulators
@@ -174,7 +178,9 @@ def reverse_outcomes(
     n10, n01 = n10[:, None, :], n01[:, None, :]
     zl, zh = critical_values(N_PAIRS, max_drop=max_drop, confidence=CONFIDENCE)
     fixed = _decide_counts(n10, n01, [N_PAIRS], [zl], [zh], max_drop)
-    design = SequentialDesign(N_PAIRS, looks=LOOKS, confidence=CONFIDENCE, spending=SPENDING)
+    design = SequentialDesign(
+        N_PAIRS, looks=LOOKS, confidence=CONFIDENCE, spending=SPENDING, pass_spending=PASS_SPEND
+    )
     seq = _decide_counts(
         n10,
         n01,
@@ -206,7 +212,9 @@ def position_outcomes(
     alpha = 1 - CONFIDENCE
     zl, zh = critical_values(N_PAIRS, max_drop=max_drop, confidence=CONFIDENCE, comparisons=m)
     fixed = _decide_counts(n10, n01, [N_PAIRS], [zl], [zh], max_drop)
-    design = SequentialDesign(N_PAIRS, looks=LOOKS, confidence=CONFIDENCE, spending=SPENDING)
+    design = SequentialDesign(
+        N_PAIRS, looks=LOOKS, confidence=CONFIDENCE, spending=SPENDING, pass_spending=PASS_SPEND
+    )
     seq = _decide_counts(
         n10,
         n01,
@@ -223,61 +231,81 @@ def position_outcomes(
 
 def _rate(p: float, sims: int) -> str:
     se = (p * (1 - p) / sims) ** 0.5
-    return f"{p:6.3f}±{se:.3f}"
+    return f"{p:5.3f}±{se:.3f}"
 
 
 def _calls(fixed: Outcome, seq: Outcome, per: int) -> str:
     saved = 1 - seq.mean_n / fixed.mean_n
-    return f"{fixed.mean_n * per:5.0f} -> {seq.mean_n * per:5.1f} ({saved:4.0%} fewer)"
+    return f"{fixed.mean_n * per:4.0f}->{seq.mean_n * per:5.1f} ({saved:4.0%})"
+
+
+def _row(
+    name: str, design: str, cells: list[tuple[Outcome, Outcome]], i: int, per: int, sims: int,
+    bound: str,
+) -> str:
+    r0, rb, rp, rc = cells
+    calls0 = _calls(r0[0], r0[1], per) if i else ""
+    callsc = _calls(rc[0], rc[1], per) if i else ""
+    return (
+        f"{name:44} {design:5} {_rate(r0[i].fail, sims):>11} {_rate(rb[i].fail, sims):>11} "
+        f"{_rate(rp[i].fail, sims):>11} {bound:>6} | {_rate(r0[i].passed, sims):>11} "
+        f"{calls0:>20} | {_rate(rc[i].fail, sims):>11} {callsc:>20}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    global LOOKS, SPENDING
+    global LOOKS, SPENDING, PASS_SPEND
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2,000 runs per cell instead of 20,000")
     ap.add_argument("--sims", type=int, default=None, help="Runs per cell")
     ap.add_argument("--seed", type=int, default=20240601)
     ap.add_argument("--max-drop", type=float, default=0.10)
     ap.add_argument("--looks", type=int, default=4)
-    ap.add_argument("--spending", default=None, help="obf, pocock or a Hwang-Shih-DeCani gamma")
+    ap.add_argument("--spending", default=None, help="FAIL side: obf, pocock or an HSD gamma")
+    ap.add_argument("--pass-spending", default=None, help="PASS side: obf, pocock or an HSD gamma")
     args = ap.parse_args(argv)
     LOOKS = args.looks
+
+    def spend(v: str) -> str | float:
+        return v if v in ("obf", "pocock") else float(v)
+
     if args.spending is not None:
-        SPENDING = args.spending if args.spending in ("obf", "pocock") else float(args.spending)
+        SPENDING = spend(args.spending)
+    if args.pass_spending is not None:
+        PASS_SPEND = spend(args.pass_spending)
     sims = args.sims or (2_000 if args.quick else 20_000)
     m = args.max_drop
+    alpha = 1 - CONFIDENCE
     rng = np.random.default_rng(args.seed)
     t0 = time.perf_counter()
     print(
         f"ragprobe calibration: n = {N_PAIRS} pairs/questions, confidence = {CONFIDENCE}, "
-        f"max_drop = {m}, {sims} runs per cell, sequential = {LOOKS} looks "
-        f"(alpha spending: {'Hwang-Shih-DeCani gamma=' if not isinstance(SPENDING, str) else ''}"
-        f"{SPENDING}), rates ± Monte Carlo SE"
+        f"max_drop = {m}, {sims} runs per cell, sequential = {LOOKS} looks, alpha spending "
+        f"(Hwang-Shih-DeCani gamma or name): FAIL side {SPENDING}, PASS side {PASS_SPEND}; "
+        "rates ± Monte Carlo SE"
     )
     print(
-        f"targets: FAIL@0 <= 0.01, FAIL@max_drop <= {1 - CONFIDENCE:.2f}, "
-        f"power@max_drop+0.15 >= 0.80; sequential saves >= 40% calls on clear cases\n"
+        f"targets: FAIL@0 <= 0.01, FAIL@max_drop <= {alpha:.2f}, FAIL@+0.15 (power) >= 0.80; "
+        "sequential saves >= 40% calls on clear cases (drop 0 / drop max_drop+0.3)"
+    )
+    print(
+        "NPbound = the most any level-alpha test can reach at +0.15 (Neyman-Pearson, exact); "
+        "PASS@0 / FAIL@+0.3 = how often the design decides those clear cases\n"
     )
     head = (
-        f"{'scenario':46} {'design':5} {'FAIL@0':>12} {'FAIL@max_drop':>13} "
-        f"{'FAIL@+0.15':>12} | {'calls, drop 0':>26} | {'calls, drop max+0.3':>26}"
+        f"{'scenario':44} {'design':5} {'FAIL@0':>11} {'FAIL@max':>11} {'FAIL@+0.15':>11} "
+        f"{'NPbound':>6} | {'PASS@0':>11} {'calls, drop 0':>20} | {'FAIL@+0.3':>11} "
+        f"{'calls, drop +0.3':>20}"
     )
     print("REVERSE probe (calls = 2 per pair)")
     print(head)
     print("-" * len(head))
     for sc in REVERSE_SCENARIOS:
-        r0 = reverse_outcomes(rng, sc, 0.0, m, sims)
-        rb = reverse_outcomes(rng, sc, m, m, sims)
-        rp = reverse_outcomes(rng, sc, m + 0.15, m, sims)
-        rc = reverse_outcomes(rng, sc, m + 0.3, m, sims)
+        cells = [reverse_outcomes(rng, sc, d, m, sims) for d in (0.0, m, m + 0.15, m + 0.3)]
+        _p11, p10, p01 = sc.cells(m + 0.15)
+        bound = f"{power_bound(N_PAIRS, p10=p10, p01=p01, max_drop=m, confidence=CONFIDENCE):.3f}"
         for i, design in enumerate(("fixed", "seq")):
-            calls0 = _calls(r0[0], r0[1], 2) if i else ""
-            callsc = _calls(rc[0], rc[1], 2) if i else ""
-            print(
-                f"{sc.name if i == 0 else '':46} {design:5} {_rate(r0[i].fail, sims):>12} "
-                f"{_rate(rb[i].fail, sims):>13} {_rate(rp[i].fail, sims):>12} | "
-                f"{calls0:>26} | {callsc:>26}"
-            )
+            print(_row(sc.name if i == 0 else "", design, cells, i, 2, sims, bound if i == 0 else ""))
     print()
     print(
         "POSITION probe (calls = n_positions per question; edges 0.9; boundary: every interior "
@@ -287,18 +315,12 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(head))
     for sc in POSITION_SCENARIOS:
         k = len(sc.positions)
-        r0 = position_outcomes(rng, sc, 0.0, m, sims, shape="flat-middle")
-        rb = position_outcomes(rng, sc, m, m, sims, shape="flat-middle")
-        rp = position_outcomes(rng, sc, m + 0.15, m, sims, shape="U")
-        rc = position_outcomes(rng, sc, m + 0.3, m, sims, shape="U")
+        cells = [
+            position_outcomes(rng, sc, d, m, sims, shape=shape)
+            for d, shape in ((0.0, "flat-middle"), (m, "flat-middle"), (m + 0.15, "U"), (m + 0.3, "U"))
+        ]
         for i, design in enumerate(("fixed", "seq")):
-            calls0 = _calls(r0[0], r0[1], k) if i else ""
-            callsc = _calls(rc[0], rc[1], k) if i else ""
-            print(
-                f"{sc.name if i == 0 else '':46} {design:5} {_rate(r0[i].fail, sims):>12} "
-                f"{_rate(rb[i].fail, sims):>13} {_rate(rp[i].fail, sims):>12} | "
-                f"{calls0:>26} | {callsc:>26}"
-            )
+            print(_row(sc.name if i == 0 else "", design, cells, i, k, sims, ""))
     print(f"\n({time.perf_counter() - t0:.1f} s)")
     return 0
 

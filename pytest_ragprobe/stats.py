@@ -61,6 +61,7 @@ __all__ = [
     "holm",
     "mcnemar_exact",
     "more_needed",
+    "power_bound",
     "required_n",
     "tango_bounds",
     "tango_statistic",
@@ -791,6 +792,37 @@ def fail_probability(
     return float(np.sum(prob[hit]))
 
 
+def power_bound(
+    n: int, *, p10: float, p01: float, max_drop: float, confidence: float = 0.95
+) -> float:
+    """Most power ANY test can have against ``(p10, p01)`` while keeping its FAIL rate <= alpha
+    at every boundary pipeline (``p10 - p01 == max_drop``).
+
+    Such a test is level-alpha against each single boundary point, so it cannot beat the
+    Neyman-Pearson (likelihood-ratio, randomised) test of that point; the bound is the smallest
+    NP power over a grid of boundary points (exact multinomial sums). Shows when a target power
+    is out of reach for every calibrated test, not only for ours (e.g. all pairs discordant).
+    """
+    _check_confidence(confidence)
+    _check_max_drop(max_drop)
+    alpha = 1.0 - confidence
+    _, _, p_alt = _trinomial_grid(n, p10, p01)
+    best = 1.0
+    for q01 in np.linspace(max(0.0, -max_drop), (1.0 - max_drop) / 2.0, _NUISANCE_POINTS):
+        _, _, p_null = _trinomial_grid(n, q01 + max_drop, q01)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lr = np.where(p_null > 0, p_alt / p_null, np.inf)
+        order = np.argsort(-lr, kind="stable")
+        cum = np.cumsum(p_null[order])
+        cut = int(np.searchsorted(cum, alpha, side="right"))
+        power = float(np.sum(p_alt[order][:cut]))
+        if cut < len(order) and p_null[order[cut]] > 0:  # randomise on the boundary table
+            spent = float(cum[cut - 1]) if cut else 0.0
+            power += float(p_alt[order[cut]]) * (alpha - spent) / float(p_null[order[cut]])
+        best = min(best, power)
+    return best
+
+
 # --------------------------------------------------------------------------- sample sizes
 
 
@@ -927,6 +959,14 @@ def more_needed(
 
 SpendingName = Literal["obf", "pocock"]
 
+#: Default alpha spending of both one-sided tests: Hwang-Shih-DeCani gamma = -2 keeps the
+#: fixed-design power within ~2 points. The PASS side may spend differently
+#: (``pass_spending``); bench/calibration.py ``--pass-spending`` shows that spending it earlier
+#: buys few calls on clear passes (a PASS at max_drop 0.1 needs ~40-50 pairs even with no
+#: discordant pair) at the cost of fewer decisions, so both default to the same rule.
+FAIL_SPENDING: float = -2.0
+PASS_SPENDING: float = -2.0
+
 
 def _spending_fn(spending: SpendingName | float, alpha: float) -> Callable[[float], float]:
     """Cumulative alpha spent by information fraction ``t`` (Lan-DeMets / Hwang-Shih-DeCani)."""
@@ -1003,6 +1043,13 @@ def group_sequential_bounds(
     return bounds
 
 
+@functools.lru_cache(maxsize=128)
+def _asymptotic_bounds(
+    fractions: tuple[float, ...], alpha: float, spending: SpendingName | float
+) -> tuple[float, ...]:
+    return tuple(group_sequential_bounds(fractions, alpha, spending))
+
+
 class SequentialDesign:
     """Group-sequential paired test with interim looks and an alpha-spending rule.
 
@@ -1013,7 +1060,8 @@ class SequentialDesign:
     the looks. Default spending: Hwang-Shih-DeCani with gamma = -2 (between
     O'Brien-Fleming and Pocock: keeps the fixed-design power within ~2 points while saving
     50-65% of calls on clear cases, see docs/statistics.md); ``"obf"`` (Lan-DeMets
-    O'Brien-Fleming-type), ``"pocock"`` or another gamma are accepted. Critical values are
+    O'Brien-Fleming-type), ``"pocock"`` or another gamma are accepted; ``pass_spending``
+    (default :data:`PASS_SPENDING`) sets the PASS side's rule separately. Critical values are
     calibrated exactly (multinomial recursion over looks, sup over the discordance) for
     ``n_total <= EXACT_MAX_N``. FAIL and PASS are two separate one-sided tests on
     the same statistic, each with its own spent alpha, so each error rate stays <= alpha.
@@ -1028,7 +1076,8 @@ class SequentialDesign:
         *,
         looks: int = 4,
         confidence: float = 0.95,
-        spending: SpendingName | float = -2.0,
+        spending: SpendingName | float = FAIL_SPENDING,
+        pass_spending: SpendingName | float | None = None,
     ) -> None:
         _check_confidence(confidence)
         if n_total < 1:
@@ -1040,10 +1089,14 @@ class SequentialDesign:
         self.looks = int(looks)
         self.confidence = float(confidence)
         self.spending: SpendingName | float = spending
+        self.pass_spending: SpendingName | float = (
+            PASS_SPENDING if pass_spending is None else pass_spending
+        )
         sizes = [max(1, math.ceil(n_total * (k + 1) / looks)) for k in range(looks)]
         self.sizes: list[int] = sizes
         self.fractions: list[float] = [s / n_total for s in sizes]
         _spending_fn(spending, 0.05)  # validate early
+        _spending_fn(self.pass_spending, 0.05)
         self._cache: dict[float, list[float]] = {}
 
     def boundaries(self, alpha: float | None = None) -> list[float]:
@@ -1063,9 +1116,10 @@ class SequentialDesign:
         ``n_total <= EXACT_MAX_N``, else the asymptotic :meth:`boundaries`.
         """
         a = 1.0 - self.confidence if alpha is None else float(alpha)
+        rule = self.pass_spending if side == "pass" else self.spending
         if self.n_total > EXACT_MAX_N:
-            return self.boundaries(a)
-        spend = _spending_fn(self.spending, a)
+            return list(_asymptotic_bounds(tuple(self.fractions), round(a, 15), rule))
+        spend = _spending_fn(rule, a)
         cum = (*(min(a, spend(t)) for t in self.fractions[:-1]), a)
         return list(_exact_thresholds(tuple(self.sizes), round(float(max_drop), 12), cum, side))
 

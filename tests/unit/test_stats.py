@@ -266,3 +266,14 @@ def test_sequential_positions() -> None:
     verdict, res = design.decide_positions({0: low, 4: bad, 9: low}, look=0, max_drop=0.2)
     assert verdict == "fail"
     assert res.worst == 4
+
+
+def test_sequential_pass_spending_only_moves_the_pass_side() -> None:
+    default = S.SequentialDesign(100, looks=4)
+    early = S.SequentialDesign(100, looks=4, pass_spending="pocock")
+    assert early.thresholds(max_drop=0.1, side="fail") == default.thresholds(max_drop=0.1, side="fail")
+    eager, late = early.thresholds(max_drop=0.1, side="pass"), default.thresholds(max_drop=0.1, side="pass")
+    assert eager[0] < late[0]  # Pocock spends more alpha at the first look
+    assert eager[-1] > late[-1]  # ... and so keeps less for the last one
+    with pytest.raises(ValueError, match="spending must be"):
+        S.SequentialDesign(100, pass_spending="often")  # type: ignore[arg-type]

@@ -204,3 +204,35 @@ def test_position_api_agrees_with_vectorised_rule() -> None:
             "fail" if max(ts) > zl else "pass" if all(t <= -zp for t in ts) else "inconclusive"
         )
         assert res.verdict == expected
+
+
+# ----------------------------------------------------------------------------- optimality bound
+
+# (p10, p01) at true drop max_drop + 0.15 for the calibration scenarios of bench/calibration.py
+POWER_SCENARIOS = {
+    "nested": (0.25, 0.0),
+    "mostly nested": (0.28, 0.03),
+    "independent, fwd 0.9": (0.9 * 0.35, 0.1 * 0.65),
+    "all pairs discordant": (0.625, 0.375),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POWER_SCENARIOS))
+def test_exact_power_is_within_three_points_of_the_best_any_test_can_do(name: str) -> None:
+    p10, p01 = POWER_SCENARIOS[name]
+    ours = S.fail_probability(N, p10=p10, p01=p01, max_drop=MAX_DROP)
+    bound = S.power_bound(N, p10=p10, p01=p01, max_drop=MAX_DROP)
+    # our test is calibrated, so it can never beat the Neyman-Pearson bound ...
+    assert ours <= bound + 1e-9
+    # ... and it loses at most three points of power to it (1.5 to 2.6 measured)
+    assert bound - ours <= 0.03
+
+
+def test_power_target_is_out_of_reach_when_every_pair_is_discordant() -> None:
+    # no test with FAIL rate <= 0.05 at the boundary reaches 0.80 here: about 250 pairs are needed
+    assert S.power_bound(N, p10=0.625, p01=0.375, max_drop=MAX_DROP) < 0.5
+    assert S.required_n(acc_a=0.625, acc_b=0.375, max_drop=MAX_DROP, discordance=1.0) > 200
+
+
+def test_power_bound_at_the_boundary_is_alpha() -> None:
+    assert S.power_bound(N, p10=0.15, p01=0.05, max_drop=MAX_DROP) == pytest.approx(ALPHA, abs=1e-9)
