@@ -95,18 +95,25 @@ def simulate_pairs(
     return np.cumsum(is10, axis=1), np.cumsum(is01, axis=1)
 
 
+#: Share of "shared difficulty" questions in the middle scenario: between the two extremes
+#: (bench/reference_position.py prints the phi correlation a real reader shows).
+SHARED = 0.5
+
+
 @dataclass(frozen=True)
 class PositionScenario:
     name: str
     positions: list[int]
-    comonotone: bool
+    shared: float  # share of questions whose outcomes follow one latent difficulty (1 = comonotone)
 
 
 POSITION_SCENARIOS = [
-    PositionScenario("3 positions, comonotone (latent difficulty)", [0, 4, 9], True),
-    PositionScenario("3 positions, independent", [0, 4, 9], False),
-    PositionScenario("5 positions, comonotone (latent difficulty)", [0, 2, 4, 7, 9], True),
-    PositionScenario("5 positions, independent", [0, 2, 4, 7, 9], False),
+    PositionScenario("3 positions, comonotone (latent difficulty)", [0, 4, 9], 1.0),
+    PositionScenario(f"3 positions, {SHARED:.0%} shared difficulty", [0, 4, 9], SHARED),
+    PositionScenario("3 positions, independent", [0, 4, 9], 0.0),
+    PositionScenario("5 positions, comonotone (latent difficulty)", [0, 2, 4, 7, 9], 1.0),
+    PositionScenario(f"5 positions, {SHARED:.0%} shared difficulty", [0, 2, 4, 7, 9], SHARED),
+    PositionScenario("5 positions, independent", [0, 2, 4, 7, 9], 0.0),
 ]
 
 
@@ -125,14 +132,20 @@ def position_accuracy(k: int, drop: float, *, shape: str) -> npt.NDArray[np.floa
 
 
 def simulate_positions(
-    rng: np.random.Generator, acc: npt.NDArray[np.float64], comonotone: bool, sims: int, n: int
+    rng: np.random.Generator, acc: npt.NDArray[np.float64], shared: float, sims: int, n: int
 ) -> BoolArray:
-    """Outcomes of shape (sims, n, k): question i correct with gold at position j."""
+    """Outcomes of shape (sims, n, k): question i correct with gold at position j.
+
+    A question is "shared" with probability ``shared``: one uniform draw decides every position
+    (a latent difficulty: comonotone outcomes); otherwise each position draws its own. Either
+    way position j is right with probability acc[j]; the phi correlation between two positions
+    grows with ``shared`` (about ``shared`` when their accuracies are equal).
+    """
     k = len(acc)
-    if comonotone:
-        u = rng.random((sims, n, 1))
-        return np.asarray(u < acc[None, None, :])
-    return np.asarray(rng.random((sims, n, k)) < acc[None, None, :])
+    own = rng.random((sims, n, k))
+    one = rng.random((sims, n, 1))
+    use_one = rng.random((sims, n, 1)) < shared
+    return np.asarray(np.where(use_one, one, own) < acc[None, None, :])
 
 
 # ----------------------------------------------------------------------------- decisions
@@ -203,7 +216,7 @@ def position_outcomes(
 ) -> tuple[Outcome, Outcome]:
     k = len(sc.positions)
     x = simulate_positions(
-        rng, position_accuracy(k, drop, shape=shape), sc.comonotone, sims, N_PAIRS
+        rng, position_accuracy(k, drop, shape=shape), sc.shared, sims, N_PAIRS
     )
     pairs = [(e, j) for e in (0, k - 1) for j in range(k) if j != e]
     n10 = np.stack([np.cumsum(x[:, :, e] & ~x[:, :, j], axis=1) for e, j in pairs], axis=1)
