@@ -60,18 +60,23 @@ def _ssl_context() -> Any:
     return _SSL_CONTEXT
 
 
-#: Connections per ``httpx.AsyncClient``. httpcore's pool re-scans all of its connections (and polls
-#: each idle socket) several times per request, roughly O(connections^2) per request: with one pool
-#: of 32 busy connections the client spent ~5 ms of CPU per request (~1.5 ms over one connection) on
-#: a 2-core machine, so 32 concurrent calls to a 50 ms loopback service ran at a third of the ideal
-#: rate (bench/engine_throughput.py). Several small pools keep the cost per request nearly flat.
+#: Connections per ``httpx.AsyncClient`` when httpx's own transport is used (proxies configured in
+#: the environment, see ``_transport.env_proxies``). httpcore's pool re-scans all of its connections
+#: (and polls each idle socket) several times per request, roughly O(connections^2) per request:
+#: with one pool of 32 busy connections the client spent ~5 ms of CPU per request (~1.5 ms over one
+#: connection) on a 2-core machine, so 32 concurrent calls to a 50 ms loopback service ran at a third
+#: of the ideal rate (bench/engine_throughput.py). Several small pools keep the cost per request
+#: nearly flat. Otherwise one client over ``_transport.AiohttpTransport`` (one aiohttp pool, ~0.2 ms
+#: of CPU per request on the wire) holds all connections.
 _CONNECTIONS_PER_POOL = 8
 
 
 class _LoopBoundClient:
     """Holds the ``httpx.AsyncClient`` shards of the running event loop (a client must not cross
-    loops): ``max_connections`` is split over pools of at most ``_CONNECTIONS_PER_POOL``, and each
-    request goes to the pool with the fewest requests in flight (the first one when idle)."""
+    loops). Normally one client whose transport is aiohttp's (``_transport.AiohttpTransport``); with
+    proxies set in the environment, httpx's own transport (which honours them), with
+    ``max_connections`` split over pools of at most ``_CONNECTIONS_PER_POOL``, each request going
+    to the pool with the fewest requests in flight (the first one when idle)."""
 
     def __init__(
         self,
@@ -86,32 +91,50 @@ class _LoopBoundClient:
         self._auth = auth
         self._timeout = timeout
         self._verify = verify
-        self._max_connections = max_connections
-        n = max(1, -(-max_connections // _CONNECTIONS_PER_POOL))
-        per, extra = divmod(max(1, max_connections), n)
-        self._pool_sizes = [per + (i < extra) for i in range(n)]
-        self._clients: list[httpx.AsyncClient | None] = [None] * n
-        self._in_flight = [0] * n
+        self._max_connections = max(1, max_connections)
+        self._aiohttp = True
+        self._pool_sizes = [self._max_connections]
+        self._clients: list[httpx.AsyncClient | None] = [None]
+        self._in_flight = [0]
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._parsed_urls: dict[str, httpx.URL] = {}
+
+    def _bind(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Forget the clients (made in another loop, or closed) and choose the transport anew."""
+        from pytest_ragprobe._transport import env_proxies
+
+        self._aiohttp = not env_proxies()
+        per_pool = self._max_connections if self._aiohttp else _CONNECTIONS_PER_POOL
+        n = -(-self._max_connections // per_pool)
+        per, extra = divmod(self._max_connections, n)
+        self._pool_sizes = [per + (i < extra) for i in range(n)]
+        self._clients = [None] * n
+        self._in_flight = [0] * n
+        self._loop = loop
 
     def _make_client(self, size: int) -> httpx.AsyncClient:
         import httpx
 
+        verify = _ssl_context() if self._verify else False
+        transport: httpx.AsyncBaseTransport | None = None
+        if self._aiohttp:
+            from pytest_ragprobe._transport import AiohttpTransport
+
+            transport = AiohttpTransport(verify=verify, max_connections=size)
         return httpx.AsyncClient(
             headers=self._headers,
             auth=self._auth,
             timeout=httpx.Timeout(self._timeout),
-            verify=_ssl_context() if self._verify else False,
+            verify=verify,
             limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
             follow_redirects=True,
+            transport=transport,
         )
 
     def _get_client(self, shard: int = 0) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
-            self._clients = [None] * len(self._clients)  # made in another loop: drop them
-            self._in_flight = [0] * len(self._clients)
-            self._loop = loop
+            self._bind(loop)
         client = self._clients[shard]
         if client is None or client.is_closed:
             client = self._clients[shard] = self._make_client(self._pool_sizes[shard])
@@ -119,12 +142,17 @@ class _LoopBoundClient:
 
     async def _post_json(self, url: str, payload: Any) -> Any:
         self._get_client()  # binds to this loop (resets the counts for a new one)
+        target = self._parsed_urls.get(url)
+        if target is None:  # parsed once per endpoint, not on every request
+            import httpx
+
+            target = self._parsed_urls[url] = httpx.URL(url)
         in_flight = self._in_flight
         shard = in_flight.index(min(in_flight))
         client = self._get_client(shard)
         in_flight[shard] += 1
         try:
-            response = await client.post(url, json=payload)
+            response = await client.post(target, json=payload)
         finally:
             in_flight[shard] -= 1
         response.raise_for_status()
@@ -139,9 +167,8 @@ class _LoopBoundClient:
 
     async def aclose(self) -> None:
         """Close the clients of the current loop (new ones are made on the next call)."""
-        clients, self._loop = self._clients, None
-        self._clients = [None] * len(clients)
-        self._in_flight = [0] * len(clients)
+        clients = self._clients
+        self._bind(None)
         for client in clients:
             if client is not None and not client.is_closed:
                 with contextlib.suppress(RuntimeError):  # made in a loop that is gone: drop it

@@ -37,6 +37,7 @@ class Request:
     json: Any
     n: int  # 1-based request number on this server
     attempt: int  # how many times this (path, body) has been seen, including this one
+    headers: dict[str, str] = field(default_factory=dict)  # names lower-cased
 
 
 @dataclass
@@ -155,7 +156,7 @@ class FaultServer:
                         parsed = json.loads(body) if body else None
                     except ValueError:
                         parsed = None
-                    reply = self.handler(Request(method, path, body, parsed, n, attempt))
+                    reply = self.handler(Request(method, path, body, parsed, n, attempt, headers))
                 if reply.hang:
                     await asyncio.sleep(self.hang_limit)
                     break
@@ -176,7 +177,9 @@ class FaultServer:
             pass
         finally:
             writer.close()
-            with contextlib.suppress(Exception):
+            # CancelledError too: a connection still open when the server stops is cancelled here
+            # (Python 3.11 logs "Exception in callback" for a stream task that ends cancelled).
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await writer.wait_closed()
 
 
