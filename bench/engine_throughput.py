@@ -1,12 +1,21 @@
 """Run-engine throughput: N calls to a loopback server with fixed latency at concurrency 1, 8, 32.
 
 Prints, per concurrency: wall time, the ideal (calls x latency / concurrency), efficiency = ideal / wall,
-and a bare asyncio + httpx loop for comparison (semaphore, one ``httpx.AsyncClient`` with 100
-connections: the naive setup; HTTPPipeline splits its connections over pools of 8, because httpcore's
-pool costs O(connections^2) CPU per request and a single pool of 32 busy connections made the
-client, not the engine or the server, the bottleneck on 2 cores); then the harness
-overhead per call with a zero-latency async pipeline (engine vs bare asyncio loop), and a warm-cache
-rerun (zero server requests, wall ratio). Prints ratios only; no assertions.
+the CPU time per call of this (client) process and of the server process (tests/faults.py, run as a
+subprocess; read from /proc, "n/a" elsewhere), and a bare asyncio + httpx loop for comparison
+(semaphore, one ``httpx.AsyncClient`` with httpx's default transport and 100 connections: the naive
+setup); then the harness overhead per call with a zero-latency async pipeline (engine vs bare asyncio
+loop), and a warm-cache rerun (zero server requests, wall ratio). Prints ratios only; no assertions.
+
+Where the time goes (2-core machine): the client, not the engine or the server. With httpx's default
+transport (httpcore + anyio + h11, pure Python) the client spent ~1.1-1.3 ms of CPU per request at
+concurrency 32 and the server ~0.2 ms; httpcore's pool also costs O(connections^2) per request (the
+naive bare loop below). HTTPPipeline therefore sends through ``pytest_ragprobe._transport.
+AiohttpTransport`` (httpx API and exceptions on top, aiohttp's C-accelerated HTTP/1.1 underneath):
+~0.55-0.75 ms of client CPU per request, of which ~0.15 ms is the kernel's loopback ``send``. At
+concurrency 32 x 50 ms (640 requests/s) whatever CPU the client and server need comes straight out
+of the latency budget, so efficiency also drops when other processes keep the cores busy: compare
+runs on an idle machine.
 
     python bench/engine_throughput.py            # 1,000 calls, 50 ms latency (about 70 s)
     python bench/engine_throughput.py --calls 200
@@ -16,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 import tempfile
@@ -58,6 +68,15 @@ async def bare_http(url: str, n: int, concurrency: int) -> float:
         return time.perf_counter() - t
 
 
+def server_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by process ``pid`` (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def engine_wall(pipeline: object, n: int, concurrency: int, cache: Path | None = None,
                 prefix: str = "q") -> float:
     settings = EngineSettings(concurrency=concurrency, timeout=60, retries=0)
@@ -96,16 +115,20 @@ def main() -> None:
     proc, url = start_server(latency)
     try:
         print(f"{n} calls to a {latency * 1000:.0f} ms loopback server ({url}), cache off")
-        print(f"{'conc':>5} {'wall s':>8} {'ideal s':>8} {'eff':>6} {'bare s':>8} {'bare eff':>8} "
-              f"{'engine/bare':>11}")
+        print(f"{'conc':>5} {'wall s':>8} {'ideal s':>8} {'eff':>6} {'client':>8} {'server':>8} "
+              f"{'bare s':>8} {'bare eff':>8} {'engine/bare':>11}   (client, server: CPU ms/call)")
         for c in args.concurrency:
             pipe = HTTPPipeline(url)
-            engine_wall(pipe, min(n, 2 * c), c, prefix="warm")  # connection warm-up
+            engine_wall(pipe, min(n, 2 * c), c, prefix="warm")  # warm-up (imports, first loop)
+            cpu0, srv0 = time.process_time(), server_cpu(proc.pid)
             wall = engine_wall(pipe, n, c)
+            cpu1, srv1 = time.process_time(), server_cpu(proc.pid)
+            client_ms = f"{(cpu1 - cpu0) / n * 1e3:.2f}"
+            server_ms = "n/a" if srv0 is None or srv1 is None else f"{(srv1 - srv0) / n * 1e3:.2f}"
             bare = asyncio.run(bare_http(url, n, c))
             ideal = n * latency / c
-            print(f"{c:>5} {wall:>8.2f} {ideal:>8.2f} {ideal / wall:>6.1%} {bare:>8.2f} "
-                  f"{ideal / bare:>8.1%} {wall / bare:>11.3f}")
+            print(f"{c:>5} {wall:>8.2f} {ideal:>8.2f} {ideal / wall:>6.1%} {client_ms:>8} "
+                  f"{server_ms:>8} {bare:>8.2f} {ideal / bare:>8.1%} {wall / bare:>11.3f}")
 
         async def noop(q: str) -> str:
             await asyncio.sleep(0)

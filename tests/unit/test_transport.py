@@ -223,3 +223,57 @@ def test_adapters_use_aiohttp_unless_proxies_are_set(monkeypatch: pytest.MonkeyP
         (fallback,) = asyncio.run(transports())
         assert isinstance(fallback, httpx.AsyncHTTPTransport)  # httpx honours proxy settings
         assert pipe._pool_sizes == [8, 8, 8, 8]
+
+
+def test_tls_verifies_certificates_unless_told_not_to(tmp_path: Path) -> None:
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a self-signed certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    reply = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"answer":"ok"}'
+
+    async def conn(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = [int(h.split(b":")[1]) for h in head.lower().split(b"\r\n")
+                          if h.startswith(b"content-length:")]
+                await reader.readexactly(length[0] if length else 0)
+                writer.write(reply)
+                await writer.drain()
+        writer.close()
+
+    async def go() -> list[Any]:
+        server = await asyncio.start_server(conn, "127.0.0.1", 0, ssl=server_ctx)
+        url = f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        out: list[Any] = []
+        try:
+            for verify in (True, False):
+                pipe = HTTPPipeline(url, verify=verify)
+                try:
+                    out.append((await pipe.answer("q")).text)
+                except httpx.ConnectError as exc:
+                    out.append(exc)
+                finally:
+                    await pipe.aclose()
+            trusted = ssl.create_default_context(cafile=str(cert))
+            async with httpx.AsyncClient(transport=AiohttpTransport(verify=trusted)) as c:
+                out.append((await c.post(url + "/answer", json={})).json()["answer"])
+        finally:
+            server.close()
+        return out
+
+    refused, unverified, trusted = asyncio.run(go())
+    assert isinstance(refused, httpx.ConnectError) and "certificate" in str(refused).lower()
+    assert unverified == "ok" and trusted == "ok"
