@@ -11,7 +11,8 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pytest_ragprobe.reporting import overall_verdict, probe_anchor
+from pytest_ragprobe.render import short_label, verdict_label, xfail_note
+from pytest_ragprobe.reporting import count_label, overall_verdict, probe_anchor
 
 if TYPE_CHECKING:
     import jinja2
@@ -186,6 +187,9 @@ class ProbeView:
     result: ProbeResult
     anchor: str
     verdict_label: str
+    outcome: str = ""  # the verdict, or "xfail" / "xpass" / "xpass_strict" (CSS class v-<outcome>)
+    xfail_note: str = ""  # "expected, xfail: <reason>" and the like; "" when not xfail-marked
+    full_label: str = ""  # "FAIL (expected, xfail: <reason>)"
     rows: list[Row] = field(default_factory=list)
     bars: AccuracyBars | None = None
     drop: DropChart | None = None
@@ -380,7 +384,14 @@ def _settings(r: ProbeResult) -> list[tuple[str, str]]:
 
 def probe_view(r: ProbeResult) -> ProbeView:
     m = r.metrics
-    view = ProbeView(result=r, anchor=probe_anchor(r), verdict_label=VERDICT_LABEL[r.verdict])
+    view = ProbeView(
+        result=r,
+        anchor=probe_anchor(r),
+        verdict_label=short_label(r),
+        outcome=r.outcome,
+        xfail_note=xfail_note(r),
+        full_label=verdict_label(r),
+    )
     max_drop = m.get("max_drop")
     if r.kind == "reverse":
         for label, summary in (("forward", r.forward), ("reverse", r.reverse)):
@@ -446,6 +457,12 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
         "title": title,
         "report": report,
         "counts": counts,
+        # probes of xfail-marked tests, counted apart: (outcome, 2, "expected failures (xfail)")
+        "xfail_counts": [
+            (k, v, count_label(k, v).split(" ", 1)[1])
+            for k, v in counts.items()
+            if k not in VERDICT_LABEL and v
+        ],
         "verdict": verdict,
         "verdict_label": VERDICT_LABEL[verdict],
         "probes": [probe_view(p) for p in report.probes],

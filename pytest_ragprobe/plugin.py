@@ -235,6 +235,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     outcome = item.stash.get(RESULT_KEY, None)
-    if outcome is not None and (report.when == "call" or (report.when == "setup" and report.failed)):
+    # A setup failure of an xfail-marked test arrives here already turned into an xfail (skipped + wasxfail).
+    failed_setup = report.when == "setup" and (report.failed or hasattr(report, "wasxfail"))
+    if outcome is not None and (report.when == "call" or failed_setup):
         setattr(report, REPORT_ATTR, outcome.model_dump(mode="json"))
     return report

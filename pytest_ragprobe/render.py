@@ -130,6 +130,8 @@ def _examples(r: ProbeResult, limit: int) -> list[str]:
 
 def explain(r: ProbeResult, *, examples: int = 3) -> str:
     lines = [headline(r)]
+    if xfail_note(r):
+        lines.append(f"  test outcome: {verdict_label(r)}")
     if r.reason and r.verdict != "error":
         lines.append(f"  reason: {r.reason}")
     if r.verdict != "error" and r.n:
@@ -140,6 +142,34 @@ def explain(r: ProbeResult, *, examples: int = 3) -> str:
     if r.verdict != "error":
         lines += _examples(r, 2 if r.kind == "position" else examples)
     return "\n".join(lines)
+
+
+def short_label(r: ProbeResult) -> str:
+    """The verdict, tagged when the test was marked xfail: "FAIL (xfail)", "PASS (XPASS)"."""
+    verdict = r.verdict.upper()
+    if r.expected_failure:
+        return f"{verdict} (xfail)"
+    if r.unexpected_pass:
+        return f"{verdict} (XPASS)"
+    return verdict
+
+
+def xfail_note(r: ProbeResult) -> str:
+    """What pytest's xfail mark made of the test, or "" when it was not marked (reason included)."""
+    reason = f": {r.xfail_reason}" if r.xfail_reason else ""
+    if r.expected_failure:
+        return f"expected, xfail{reason}"
+    if r.unexpected_pass and r.xpass_strict:
+        return f"unexpected, XPASS(strict){reason}; pytest failed the test"
+    if r.unexpected_pass:
+        return f"unexpected, XPASS{reason}"
+    return ""
+
+
+def verdict_label(r: ProbeResult) -> str:
+    """The verdict with the xfail note: "FAIL (expected, xfail: <reason>)", or just "FAIL"."""
+    note = xfail_note(r)
+    return f"{r.verdict.upper()} ({note})" if note else r.verdict.upper()
 
 
 def summary_line(r: ProbeResult) -> str:
@@ -155,4 +185,6 @@ def summary_line(r: ProbeResult) -> str:
     else:
         detail = r.reason
     cached = f", {r.cached_calls} cached" if r.cached_calls else ""
-    return f"{r.verdict.upper():<12} {r.nodeid} [{r.kind}] {detail} (n={r.n}, {r.calls} calls{cached})"
+    note = xfail_note(r)
+    tail = f" - {note}" if note else ""
+    return f"{short_label(r):<12} {r.nodeid} [{r.kind}] {detail} (n={r.n}, {r.calls} calls{cached}){tail}"

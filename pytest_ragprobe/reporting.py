@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_ragprobe.render import short_label, verdict_label, xfail_note
 from pytest_ragprobe.results import atomic_write
 
 if TYPE_CHECKING:
@@ -17,27 +18,57 @@ if TYPE_CHECKING:
 
 MD_EXAMPLES = 5
 MD_TEXT_LIMIT = 160
-EMOJI = {"pass": "✅", "fail": "❌", "inconclusive": "⚠️", "error": "💥", "empty": "➖"}
+EMOJI = {
+    "pass": "✅",
+    "fail": "❌",
+    "inconclusive": "⚠️",
+    "error": "💥",
+    "empty": "➖",
+    "xfail": "✖️",
+    "xpass": "❕",
+    "xpass_strict": "❗",
+}
 
 
 def overall_verdict(report: Report) -> str:
-    """One word for the whole run: fail > error > inconclusive > pass; "empty" without probes."""
+    """One word for the whole run: fail > error > inconclusive > pass; "empty" without probes.
+
+    A probe whose test xfailed as expected counts as expected (not as its verdict); a strict XPASS (pytest
+    failed the test because the expected failure did not happen) makes the run fail.
+    """
     counts = report.counts()
-    for verdict in ("fail", "error", "inconclusive"):
+    if counts["fail"] or counts.get("xpass_strict"):
+        return "fail"
+    for verdict in ("error", "inconclusive"):
         if counts[verdict]:
             return verdict
     return "pass" if report.probes else "empty"
 
 
 def gate_failed(report: Report, *, strict: bool = False) -> bool:
-    """True when the run should fail a build: any FAIL or ERROR, or INCONCLUSIVE under ``strict``."""
+    """True when the run should fail a build: any FAIL or ERROR, or INCONCLUSIVE under ``strict``.
+
+    Expected failures (xfail) do not fail it, a strict XPASS does: the same call pytest made.
+    """
     counts = report.counts()
-    return bool(counts["fail"] or counts["error"] or (strict and counts["inconclusive"]))
+    return bool(
+        counts["fail"] or counts["error"] or counts.get("xpass_strict") or (strict and counts["inconclusive"])
+    )
+
+
+def count_label(outcome: str, n: int) -> str:
+    """ "2 fail", "2 expected failures (xfail)", "1 unexpected pass (XPASS)"."""
+    if outcome == "xfail":
+        return f"{n} expected failure{'s' if n != 1 else ''} (xfail)"
+    if outcome in ("xpass", "xpass_strict"):
+        strict = ", strict: fails the run" if outcome == "xpass_strict" else ""
+        return f"{n} unexpected pass{'es' if n != 1 else ''} (XPASS{strict})"
+    return f"{n} {outcome}"
 
 
 def counts_text(report: Report) -> str:
     counts = report.counts()
-    parts = [f"{v} {k}" for k, v in counts.items() if v]
+    parts = [count_label(k, v) for k, v in counts.items() if v]
     noun = "probe" if len(report.probes) == 1 else "probes"
     return f"{len(report.probes)} {noun}" + (": " + ", ".join(parts) if parts else "")
 
@@ -201,7 +232,7 @@ def render_markdown(report: Report) -> str:
             "> **Partial run**: the run was interrupted or is still going; probes may be missing.",
             "",
         ]
-    tally = " · ".join(f"{EMOJI[k]} {v} {k}" for k, v in counts.items() if v)
+    tally = " · ".join(f"{EMOJI[k]} {count_label(k, v)}" for k, v in counts.items() if v)
     lines += [
         f"**{len(report.probes)} probe{'s' if len(report.probes) != 1 else ''}**"
         + (f": {tally}" if tally else "")
@@ -215,17 +246,19 @@ def render_markdown(report: Report) -> str:
         ]
         for p in report.probes:
             lines.append(
-                f"| {EMOJI[p.verdict]} | {p.verdict.upper()} | {md_code(p.nodeid)} | {p.kind} | {p.n} | "
-                f"{p.calls} | {md_brief(p)} |"
+                f"| {EMOJI[p.outcome]} | {md_text(verdict_label(p))} | {md_code(p.nodeid)} | {p.kind} | "
+                f"{p.n} | {p.calls} | {md_brief(p)} |"
             )
     for p in report.probes:
-        lines += ["", f"### {EMOJI[p.verdict]} {p.verdict.upper()}: {md_code(p.nodeid)}", ""]
+        lines += ["", f"### {EMOJI[p.outcome]} {short_label(p)}: {md_code(p.nodeid)}", ""]
         meta = f"{p.kind} probe · n={p.n} · {p.calls} calls"
         if p.cached_calls:
             meta += f" ({p.cached_calls} cached)"
         if p.errors:
             meta += f" · {p.errors} failed calls"
         lines.append(meta)
+        if xfail_note(p):
+            lines += ["", f"**Test outcome:** {md_text(verdict_label(p), 1000)}"]
         if p.reason:
             lines += ["", f"**{'Error' if p.verdict == 'error' else 'Reason'}:** {md_text(p.reason, 1000)}"]
         for note in p.notes:

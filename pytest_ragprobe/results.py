@@ -15,6 +15,10 @@ SCHEMA_VERSION = 1
 __all__ = ["DirectionSummary", "ProbeFailed", "ProbeResult", "Report", "atomic_write", "load_report"]
 Verdict = Literal["pass", "fail", "inconclusive", "error"]
 Kind = Literal["reverse", "position"]
+# How a probe counts for the whole run: its verdict, or how pytest's xfail mark judged its test.
+Outcome = Literal["pass", "fail", "inconclusive", "error", "xfail", "xpass", "xpass_strict"]
+VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "inconclusive", "error")
+XFAIL_OUTCOMES: tuple[Outcome, ...] = ("xfail", "xpass", "xpass_strict")
 
 
 class ProbeFailed(AssertionError):
@@ -51,10 +55,26 @@ class ProbeResult(BaseModel):
     forward: DirectionSummary | None = None
     reverse: DirectionSummary | None = None
     positions: dict[int, DirectionSummary] | None = None
+    # What pytest made of the test around the probe, recorded when the test finishes (so always False / ""
+    # on ``ragprobe_result`` inside the test body). ``verdict`` stays the statistical verdict either way.
+    expected_failure: bool = False  # the test is marked xfail and failed as expected (pytest: xfailed)
+    unexpected_pass: bool = False  # the test is marked xfail and passed (pytest: XPASS)
+    xpass_strict: bool = False  # that XPASS was under xfail(strict=True): pytest failed the test
+    xfail_reason: str = ""  # the xfail mark's reason (expected_failure or unexpected_pass)
 
     @property
     def passed(self) -> bool:
         return self.verdict == "pass"
+
+    @property
+    def outcome(self) -> Outcome:
+        """How the probe counts for the run: "xfail" / "xpass" / "xpass_strict" when its test was marked
+        xfail, else its verdict. An expected failure does not fail the run; a strict XPASS does."""
+        if self.expected_failure:
+            return "xfail"
+        if self.unexpected_pass:
+            return "xpass_strict" if self.xpass_strict else "xpass"
+        return self.verdict
 
     @property
     def drop(self) -> float | None:
@@ -88,9 +108,19 @@ class Report(BaseModel):
     probes: list[ProbeResult] = Field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        out = {"pass": 0, "fail": 0, "inconclusive": 0, "error": 0}
+        """Probes per outcome: the four verdicts always; "xfail", "xpass", "xpass_strict" only when present.
+
+        Each probe is counted once: a probe whose test xfailed counts under "xfail", not under its verdict.
+        """
+        out: dict[str, int] = dict.fromkeys(VERDICTS, 0)
+        marked = dict.fromkeys(XFAIL_OUTCOMES, 0)
         for p in self.probes:
-            out[p.verdict] += 1
+            outcome = p.outcome
+            if outcome in marked:
+                marked[outcome] += 1
+            else:
+                out[outcome] += 1
+        out.update((k, v) for k, v in marked.items() if v)
         return out
 
 

@@ -59,6 +59,29 @@ def run_settings(cfg: _config.RagprobeConfig) -> RunSettings:
     )
 
 
+XPASS_STRICT_PREFIX = "[XPASS(strict)] "  # pytest's longrepr of a strict xfail test that passed
+
+
+def xfail_fields(report: pytest.TestReport) -> dict[str, Any]:
+    """The ProbeResult fields that say what pytest's xfail made of the test (empty when not xfail-marked).
+
+    Read from the finished report only (``wasxfail``, outcome, longrepr), so it works the same on the
+    controller under xdist, where the report was rebuilt from the worker's.
+    """
+    if hasattr(report, "wasxfail"):
+        reason = str(report.wasxfail or "")
+        if report.skipped:  # xfailed: the test failed (or errored) as the mark expected
+            return {"expected_failure": True, "xfail_reason": reason}
+        if report.passed:  # XPASS under a non-strict mark: pytest reports it and passes
+            return {"unexpected_pass": True, "xfail_reason": reason}
+        return {}
+    longrepr = report.longrepr
+    if report.failed and isinstance(longrepr, str) and longrepr.startswith(XPASS_STRICT_PREFIX):
+        reason = longrepr[len(XPASS_STRICT_PREFIX) :]
+        return {"unexpected_pass": True, "xpass_strict": True, "xfail_reason": reason}
+    return {}
+
+
 def _error_result(item: pytest.Item, spec: ProbeSpec, reason: str) -> ProbeResult:
     from pytest_ragprobe.results import ProbeResult
 
@@ -156,7 +179,7 @@ class RagprobeSession:
         data = getattr(report, REPORT_ATTR, None)
         if not isinstance(data, dict):
             return
-        self.results[report.nodeid] = data
+        self.results[report.nodeid] = {**data, **xfail_fields(report)}
         if not is_worker(self.config) and self.cfg.report_dir is not None:
             self._write(partial=True)  # every finished result survives a crash
 
@@ -213,14 +236,21 @@ class RagprobeSession:
         """The ``ragprobe`` section of the terminal summary: one line per probe, then the report path."""
         if is_worker(self.config) or (not self.results and not self.write_errors):
             return
+        from pytest_ragprobe.cli import summary_text
         from pytest_ragprobe.render import summary_line
-        from pytest_ragprobe.results import ProbeResult
+        from pytest_ragprobe.reporting import gate_failed, overall_verdict
 
+        colors = {"pass": "green", "fail": "red", "error": "red", "xpass_strict": "red"}
         terminalreporter.section("ragprobe")
-        for _, data in sorted(self.results.items()):
-            result = ProbeResult.model_validate(data)
-            color = {"pass": "green", "fail": "red", "error": "red"}.get(result.verdict, "yellow")
+        report = self.build_report(partial=False)
+        for result in report.probes:
+            color = colors.get(result.outcome, "yellow")
             terminalreporter.write_line(summary_line(result), **{color: True})
+        if report.probes:  # the run's verdict, as in report.md / report.html and `ragprobe show`
+            failed = gate_failed(report, strict=self.cfg.strict)
+            color = "red" if failed else colors.get(overall_verdict(report), "yellow")
+            line = f"ragprobe: {summary_text(report, strict=self.cfg.strict)}"
+            terminalreporter.write_line(line, **{color: True})
         for err in self.write_errors:
             terminalreporter.write_line(err, red=True)
         if self.report_path is not None:

@@ -261,3 +261,34 @@ def test_report_dark_mode(driver: Any, report_url: str, tmp_path: Path) -> None:
     assert bg == "rgb(13, 17, 23)" and fg == "rgb(230, 237, 243)"
     assert _console_errors(driver) == []
     _full_page_screenshot(driver, tmp_path / "report-dark.png")
+
+
+def test_expected_failure_report(driver: Any, tmp_path: Path) -> None:
+    """A run whose only FAIL is an expected failure (xfail) reads PASS, and the xfail probe is told apart."""
+    from selenium.webdriver.common.by import By
+
+    xfailed = _reverse().model_copy(
+        update={"expected_failure": True, "xfail_reason": "demonstrates the reversal weakness"}
+    )
+    passing = sample_report().probes[2]
+    report = Report(plugin_version="0.1.0", probes=[xfailed, passing])
+    report.summary = report.counts()
+    write_reports(tmp_path / "xfail", report)
+    driver.get((tmp_path / "xfail" / "report.html").as_uri())
+    assert driver.title == "PASS · pytest-ragprobe report"
+    banner = driver.find_element(By.ID, "verdict").text
+    assert banner.splitlines()[0] == "PASS"
+    assert "1 pass" in banner and "0 fail" in banner and "1 expected failure (xfail)" in banner
+
+    section = driver.find_element(By.CSS_SELECTOR, "section[data-outcome=xfail]")
+    assert section.get_attribute("data-verdict") == "fail"
+    assert section.find_element(By.CSS_SELECTOR, ".badge").text == "FAIL (xfail)"
+    assert "Test outcome: FAIL (expected, xfail: demonstrates the reversal weakness)" in section.text
+    colors = {
+        b.text: b.value_of_css_property("background-color")
+        for b in driver.find_elements(By.CSS_SELECTOR, "nav.toc .badge")
+    }
+    assert set(colors) == {"FAIL (xfail)", "PASS"} and len(set(colors.values())) == 2
+    assert "207, 34, 46" not in colors["FAIL (xfail)"]  # not the red of an unexpected FAIL
+    assert _console_errors(driver) == []
+    _full_page_screenshot(driver, tmp_path / "report-xfail.png")
