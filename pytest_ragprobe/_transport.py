@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -44,45 +44,51 @@ def env_proxies() -> dict[str, str]:
     return {k: v for k, v in urllib.request.getproxies().items() if k != "no"}
 
 
-def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
+def client_timeout(timeouts: Mapping[str, float | None]) -> aiohttp.ClientTimeout:
+    """aiohttp's timeouts for httpx's (``httpx.Timeout.as_dict()``, a request's ``"timeout"``
+    extension)."""
     import aiohttp
 
-    t: dict[str, float | None] = request.extensions.get("timeout", {})
-    connect, read, pool = t.get("connect"), t.get("read"), t.get("pool")
+    connect, read, pool = timeouts.get("connect"), timeouts.get("read"), timeouts.get("pool")
     # aiohttp's ``connect`` covers waiting for a free connection *and* opening one.
     acquire = None if connect is None or pool is None else connect + pool
     return aiohttp.ClientTimeout(total=None, connect=acquire, sock_connect=connect, sock_read=read)
 
 
+def httpx_error(exc: aiohttp.ClientError, request: httpx.Request) -> httpx.TransportError:
+    """The httpx exception httpcore raises for the failure aiohttp reports as ``exc``."""
+    import aiohttp
+
+    mapped: type[httpx.TransportError]
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        mapped = httpx.ConnectTimeout
+    elif isinstance(exc, aiohttp.ServerTimeoutError):
+        mapped = httpx.ReadTimeout
+    elif isinstance(exc, (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)):
+        mapped = httpx.ProxyError
+    elif isinstance(exc, aiohttp.ClientConnectorError):  # refused, DNS, TLS handshake
+        mapped = httpx.ConnectError
+    elif isinstance(
+        exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError)
+    ):  # hung up before a complete reply, or a reply that is not valid HTTP
+        mapped = httpx.RemoteProtocolError
+    elif isinstance(exc, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)):
+        mapped = httpx.UnsupportedProtocol
+    elif isinstance(exc, aiohttp.ClientConnectionError):  # reset, broken pipe, ...
+        mapped = httpx.ReadError
+    else:
+        mapped = httpx.TransportError
+    return mapped(str(exc) or type(exc).__name__, request=request)
+
+
 @contextlib.contextmanager
 def _mapped_errors(request: httpx.Request) -> Iterator[None]:
-    """Re-raise aiohttp's errors as the httpx exceptions httpcore raises for the same failure."""
     import aiohttp
 
     try:
         yield
     except aiohttp.ClientError as exc:
-        mapped: type[httpx.TransportError]
-        if isinstance(exc, aiohttp.ConnectionTimeoutError):
-            mapped = httpx.ConnectTimeout
-        elif isinstance(exc, aiohttp.ServerTimeoutError):
-            mapped = httpx.ReadTimeout
-        elif isinstance(exc, (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)):
-            mapped = httpx.ProxyError
-        elif isinstance(exc, aiohttp.ClientConnectorError):  # refused, DNS, TLS handshake
-            mapped = httpx.ConnectError
-        elif isinstance(
-            exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError,
-                  aiohttp.ClientResponseError)
-        ):  # hung up before a complete reply, or a reply that is not valid HTTP
-            mapped = httpx.RemoteProtocolError
-        elif isinstance(exc, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)):
-            mapped = httpx.UnsupportedProtocol
-        elif isinstance(exc, aiohttp.ClientConnectionError):  # reset, broken pipe, ...
-            mapped = httpx.ReadError
-        else:
-            mapped = httpx.TransportError
-        raise mapped(str(exc) or type(exc).__name__, request=request) from exc
+        raise httpx_error(exc, request) from exc
 
 
 class _ResponseStream(httpx.AsyncByteStream):
@@ -119,7 +125,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._keepalive_expiry = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
 
-    def _get_session(self) -> aiohttp.ClientSession:
+    def session(self) -> aiohttp.ClientSession:
+        """The aiohttp session (made on first use, in the running loop)."""
         if self._session is None:
             import aiohttp
 
@@ -149,7 +156,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 f"Request URL has an unsupported protocol '{request.url.scheme}://'.",
                 request=request,
             )
-        session = self._get_session()
+        session = self.session()
         try:
             body: bytes | None = request.content
         except httpx.RequestNotRead:
@@ -161,7 +168,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=list(request.headers.multi_items()),
                 data=body or None,
                 allow_redirects=False,
-                timeout=_timeout(request),
+                timeout=client_timeout(request.extensions.get("timeout", {})),
             )
         version = response.version
         extensions: dict[str, Any] = {

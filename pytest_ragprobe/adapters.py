@@ -1,12 +1,13 @@
 """HTTP adapters: a RAG service behind JSON endpoints, and any OpenAI-compatible chat server as a
 reader.
 
-Both are async (``httpx.AsyncClient``), carry ``name``/``version`` (their cache identity) and leave
-retries, timeouts per call and concurrency to the run engine: they raise ``httpx.HTTPStatusError``
-for non-2xx responses (the engine retries 429/5xx, honouring ``Retry-After``) and
-:class:`MalformedResponseError` (a ``PipelineOutputError``) when a body is not the documented JSON,
-naming the URL. Each event loop gets its own client; the engine closes it when a probe's calls are
-done.
+Both are async (an ``httpx.AsyncClient`` whose wire is aiohttp's HTTP/1.1, see ``_transport``),
+carry ``name``/``version`` (their cache identity) and leave retries, timeouts per call and
+concurrency to the run engine: they raise ``httpx.HTTPStatusError`` for non-2xx responses (the
+engine retries 429/5xx, honouring ``Retry-After``), httpx's transport exceptions for connection
+trouble, and :class:`MalformedResponseError` (a ``PipelineOutputError``) when a body is not the
+documented JSON, naming the URL. Each event loop gets its own client; the engine closes it when a
+probe's calls are done.
 
 httpx is imported lazily, so importing this module (and ``pytest --help``) stays light.
 """
@@ -25,6 +26,8 @@ from pytest_ragprobe.types import Answer, Document, PipelineOutputError, to_answ
 
 if TYPE_CHECKING:
     import httpx
+
+    from pytest_ragprobe._transport import AiohttpTransport
 
 DEFAULT_PROMPT = (
     "Answer the question using only the documents below. Reply with the answer only, as briefly as "
@@ -71,12 +74,88 @@ def _ssl_context() -> Any:
 _CONNECTIONS_PER_POOL = 8
 
 
+def _checked_content(response: httpx.Response) -> bytes:
+    response.raise_for_status()
+    return response.content
+
+
+class _Direct:
+    """The common case of an adapter's POST, sent straight through the aiohttp session of the
+    client's ``AiohttpTransport``, without httpx's per-request objects (request and response
+    models, auth and redirect flows, cookie extraction: about half of the client's CPU per request).
+
+    Used only where those steps have nothing to do: no ``auth``, no cookie held, and the endpoint has
+    not redirected. Anything else gets httpx's own handling: a reply that sets a cookie or is
+    compressed is turned into an ``httpx.Response`` (the client keeps the cookie, httpx decodes the
+    body), a non-2xx reply raises ``httpx.HTTPStatusError`` from such a response, transport failures
+    raise the httpx exceptions of ``_transport.httpx_error``, and a redirect returns None (the caller
+    resends through the client, which follows it).
+    """
+
+    def __init__(
+        self, client: httpx.AsyncClient, transport: AiohttpTransport, timeout: httpx.Timeout
+    ) -> None:
+        from pytest_ragprobe._transport import client_timeout
+
+        self.client = client
+        self.transport = transport
+        self.headers = [*client.headers.multi_items(), ("Content-Type", "application/json")]
+        self.timeout = client_timeout(timeout.as_dict())
+
+    async def post_json(self, url: httpx.URL, payload: Any) -> bytes | None:
+        import aiohttp
+        import httpx
+        import yarl
+
+        from pytest_ragprobe._transport import httpx_error
+
+        # the body httpx sends for ``json=``
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        try:
+            async with self.transport.session().post(
+                yarl.URL(str(url), encoded=True),
+                data=body.encode("utf-8"),
+                headers=self.headers,
+                allow_redirects=False,
+                timeout=self.timeout,
+            ) as reply:
+                content = await reply.read()
+        except aiohttp.ClientError as exc:
+            raise httpx_error(exc, self.client.build_request("POST", url, json=payload)) from exc
+        headers = reply.headers
+        if (
+            200 <= reply.status < 300
+            and "Set-Cookie" not in headers
+            and "Content-Encoding" not in headers
+        ):
+            return content
+        version = reply.version
+        response = httpx.Response(
+            reply.status,
+            headers=list(reply.raw_headers),
+            content=content,  # decoded by httpx according to Content-Encoding
+            request=self.client.build_request("POST", url, json=payload),
+            extensions={
+                "http_version": f"HTTP/{version.major}.{version.minor}".encode()
+                if version
+                else b"HTTP/1.1",
+                "reason_phrase": (reply.reason or "").encode("latin-1", "replace"),
+            },
+        )
+        self.client.cookies.extract_cookies(response)
+        if response.is_redirect:
+            return None
+        response.raise_for_status()
+        return response.content
+
+
 class _LoopBoundClient:
     """Holds the ``httpx.AsyncClient`` shards of the running event loop (a client must not cross
-    loops). Normally one client whose transport is aiohttp's (``_transport.AiohttpTransport``); with
-    proxies set in the environment, httpx's own transport (which honours them), with
-    ``max_connections`` split over pools of at most ``_CONNECTIONS_PER_POOL``, each request going
-    to the pool with the fewest requests in flight (the first one when idle)."""
+    loops). Normally one client whose transport is aiohttp's (``_transport.AiohttpTransport``), and
+    plain JSON POSTs take the :class:`_Direct` path through that transport's session; with proxies
+    set in the environment, httpx's own transport (which honours them), with ``max_connections``
+    split over pools of at most ``_CONNECTIONS_PER_POOL``, each request going to the pool with the
+    fewest requests in flight (the first one when idle)."""
 
     def __init__(
         self,
@@ -95,9 +174,11 @@ class _LoopBoundClient:
         self._aiohttp = True
         self._pool_sizes = [self._max_connections]
         self._clients: list[httpx.AsyncClient | None] = [None]
+        self._direct: list[_Direct | None] = [None]
         self._in_flight = [0]
         self._loop: asyncio.AbstractEventLoop | None = None
         self._parsed_urls: dict[str, httpx.URL] = {}
+        self._redirecting: set[str] = set()  # endpoints that answered with a redirect
 
     def _bind(self, loop: asyncio.AbstractEventLoop | None) -> None:
         """Forget the clients (made in another loop, or closed) and choose the transport anew."""
@@ -109,27 +190,33 @@ class _LoopBoundClient:
         per, extra = divmod(self._max_connections, n)
         self._pool_sizes = [per + (i < extra) for i in range(n)]
         self._clients = [None] * n
+        self._direct = [None] * n
         self._in_flight = [0] * n
         self._loop = loop
 
-    def _make_client(self, size: int) -> httpx.AsyncClient:
+    def _make_client(self, shard: int) -> httpx.AsyncClient:
         import httpx
 
+        size = self._pool_sizes[shard]
         verify = _ssl_context() if self._verify else False
-        transport: httpx.AsyncBaseTransport | None = None
+        aio: AiohttpTransport | None = None
         if self._aiohttp:
             from pytest_ragprobe._transport import AiohttpTransport
 
-            transport = AiohttpTransport(verify=verify, max_connections=size)
-        return httpx.AsyncClient(
+            aio = AiohttpTransport(verify=verify, max_connections=size)
+        timeout = httpx.Timeout(self._timeout)
+        client = httpx.AsyncClient(
             headers=self._headers,
             auth=self._auth,
-            timeout=httpx.Timeout(self._timeout),
+            timeout=timeout,
             verify=verify,
             limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
             follow_redirects=True,
-            transport=transport,
+            transport=aio,
         )
+        use_direct = aio is not None and self._auth is None
+        self._direct[shard] = _Direct(client, aio, timeout) if use_direct and aio else None
+        return client
 
     def _get_client(self, shard: int = 0) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
@@ -137,7 +224,7 @@ class _LoopBoundClient:
             self._bind(loop)
         client = self._clients[shard]
         if client is None or client.is_closed:
-            client = self._clients[shard] = self._make_client(self._pool_sizes[shard])
+            client = self._clients[shard] = self._make_client(shard)
         return client
 
     async def _post_json(self, url: str, payload: Any) -> Any:
@@ -150,19 +237,26 @@ class _LoopBoundClient:
         in_flight = self._in_flight
         shard = in_flight.index(min(in_flight))
         client = self._get_client(shard)
+        direct = self._direct[shard]
         in_flight[shard] += 1
         try:
-            response = await client.post(target, json=payload)
+            if direct is not None and url not in self._redirecting and not client.cookies:
+                content = await direct.post_json(target, payload)
+                if content is None:  # a redirect: httpx follows it, now and from now on
+                    self._redirecting.add(url)
+                    content = _checked_content(await client.post(target, json=payload))
+            else:
+                content = _checked_content(await client.post(target, json=payload))
         finally:
             in_flight[shard] -= 1
-        response.raise_for_status()
-        if not response.content:
+        if not content:
             return None
         try:
-            return response.json()
+            return json.loads(content)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            text = content.decode("utf-8", "replace")
             raise MalformedResponseError(
-                url, f"not JSON ({exc.__class__.__name__}): {response.text[:120]!r}"
+                url, f"not JSON ({exc.__class__.__name__}): {text[:120]!r}"
             ) from None
 
     async def aclose(self) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -93,3 +94,108 @@ def test_openai_generator(server: FaultServer, monkeypatch: pytest.MonkeyPatch) 
     body = SEEN[-1].json
     assert body["model"] == "tiny" and body["temperature"] == 0.0 and body["max_tokens"] == 8
     assert "Document [1] P-200 fits C-17." in body["messages"][0]["content"]
+
+
+# -- the direct path (no auth, no cookie, no redirect) and what hands requests back to httpx --------
+
+
+def test_direct_path_sends_what_httpx_would(server: FaultServer) -> None:
+    import httpx
+
+    pipe = HTTPPipeline(server.url, headers={"X-Key": "k"})
+
+    async def go() -> tuple[Answer, bool]:
+        answer = await pipe.answer("é?")
+        direct = pipe._direct[0] is not None
+        client = pipe._get_client()
+        # the same request through the httpx client, for comparison
+        await client.post(server.url + "/answer", json={"question": "é?"})
+        await pipe.aclose()
+        return answer, direct
+
+    answer, direct = asyncio.run(go())
+    assert direct and answer.text == "É?"
+    via_direct, via_httpx = SEEN
+    assert via_direct.body == via_httpx.body == '{"question":"é?"}'.encode()
+    assert via_direct.headers == via_httpx.headers
+    assert via_direct.headers["x-key"] == "k"
+    assert via_direct.headers["content-type"] == "application/json"
+    assert via_direct.headers["user-agent"] == f"python-httpx/{httpx.__version__}"
+
+
+def test_cookies_redirects_compression_and_auth_get_httpx_handling() -> None:
+    import gzip
+
+    seen: list[Request] = []
+
+    def handle(req: Request) -> Reply:
+        seen.append(req)
+        if req.path == "/login":
+            return Reply(json={"answer": "in"}, headers={"Set-Cookie": "sid=s1; Path=/"})
+        if req.path == "/moved":
+            return Reply(status=307, headers={"Location": "/answer"})
+        if req.path == "/zipped":
+            return Reply(body=gzip.compress(b'{"answer": "unzipped"}'),
+                         headers={"Content-Encoding": "gzip"})
+        return Reply(json={"answer": req.headers.get("cookie", "-")})
+
+    async def go(pipe: HTTPPipeline, paths: list[str]) -> list[str]:
+        out = []
+        for path in paths:
+            pipe.answer_url = pipe.url + path
+            out.append((await pipe.answer("q")).text)
+        await pipe.aclose()
+        return out
+
+    with FaultServer(handle, lifetime=30) as srv:
+        # a cookie is kept by the client and sent from then on
+        assert asyncio.run(go(HTTPPipeline(srv.url), ["/answer", "/login", "/answer"])) == [
+            "-", "in", "sid=s1"]
+        # a redirect is followed (307 keeps the method and body)
+        seen.clear()
+        assert asyncio.run(go(HTTPPipeline(srv.url), ["/moved", "/moved"])) == ["-", "-"]
+        assert [(r.method, r.path) for r in seen][-2:] == [("POST", "/moved"), ("POST", "/answer")]
+        assert all(r.json == {"question": "q"} for r in seen)
+        # a compressed body is decoded
+        assert asyncio.run(go(HTTPPipeline(srv.url), ["/zipped"])) == ["unzipped"]
+        # with auth, every request goes through httpx (auth flows)
+        seen.clear()
+        with_auth = HTTPPipeline(srv.url, auth=("u", "p"))
+        assert asyncio.run(go(with_auth, ["/answer"])) == ["-"]
+        assert with_auth._direct == [None]
+        assert seen[0].headers["authorization"] == "Basic dTpw"
+
+
+def test_direct_path_failures_are_httpx_errors(server: FaultServer) -> None:
+    import httpx
+
+    def handle(req: Request) -> Reply:
+        return Reply(status=429, body=b"slow down", headers={"Retry-After": "7"})
+
+    async def error(url: str) -> BaseException:
+        pipe = HTTPPipeline(url)
+        try:
+            await pipe.answer("q")
+        except Exception as exc:
+            return exc
+        finally:
+            await pipe.aclose()
+        raise AssertionError("no error")
+
+    with FaultServer(handle, lifetime=30) as srv:
+        status = asyncio.run(error(srv.url))
+    assert isinstance(status, httpx.HTTPStatusError)
+    assert status.response.status_code == 429 and status.response.text == "slow down"
+    assert status.response.headers["retry-after"] == "7"
+    assert str(status.request.url) == f"{srv.url}/answer"
+    from pytest_ragprobe.engine import classify
+
+    failure = classify(status, None)
+    assert failure.cause == f"HTTP 429 from {srv.url}/answer" and failure.retry_after == 7.0
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    refused = asyncio.run(error(f"http://127.0.0.1:{port}"))
+    assert isinstance(refused, httpx.ConnectError)
+    assert str(refused.request.url) == f"http://127.0.0.1:{port}/answer"
