@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import email.utils
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -305,6 +306,9 @@ class Engine:
             try:
                 if s.timeout is None:
                     value = await self._invoke(call)
+                elif sys.version_info >= (3, 11):  # in this task: wait_for runs each call in a new one
+                    async with asyncio.timeout(s.timeout):
+                        value = await self._invoke(call)
                 else:
                     value = await asyncio.wait_for(self._invoke(call), s.timeout)
             except PipelineOutputError as exc:
