@@ -7,15 +7,22 @@ subprocess; read from /proc, "n/a" elsewhere), and a bare asyncio + httpx loop f
 setup); then the harness overhead per call with a zero-latency async pipeline (engine vs bare asyncio
 loop), and a warm-cache rerun (zero server requests, wall ratio). Prints ratios only; no assertions.
 
-Where the time goes (2-core machine): the client, not the engine or the server. With httpx's default
-transport (httpcore + anyio + h11, pure Python) the client spent ~1.1-1.3 ms of CPU per request at
-concurrency 32 and the server ~0.2 ms; httpcore's pool also costs O(connections^2) per request (the
-naive bare loop below). HTTPPipeline therefore sends through ``pytest_ragprobe._transport.
-AiohttpTransport`` (httpx API and exceptions on top, aiohttp's C-accelerated HTTP/1.1 underneath):
-~0.55-0.75 ms of client CPU per request, of which ~0.15 ms is the kernel's loopback ``send``. At
-concurrency 32 x 50 ms (640 requests/s) whatever CPU the client and server need comes straight out
-of the latency budget, so efficiency also drops when other processes keep the cores busy: compare
-runs on an idle machine.
+Where the time goes (2-core VM; time.process_time in this process, /proc for the server): with
+httpx's default transport (httpcore + anyio + h11, pure Python) the client spent ~1.1-1.3 ms of CPU
+per request at concurrency 32 and the server ~0.2 ms; httpcore's pool also costs O(connections^2)
+per request (the naive bare loop below). HTTPPipeline now sends through aiohttp
+(``pytest_ragprobe._transport``: C-accelerated HTTP/1.1 under the httpx API and exceptions), plain
+JSON POSTs skip httpx's per-request objects (``adapters._Direct``), and the engine's per-call
+timeout no longer costs a task per call: ~0.3 ms of client CPU per request at concurrency 32 (of
+which ~0.15 ms is the kernel's loopback ``send``), the server ~0.1 ms. CPU is then no longer the
+limit (client + server use about a quarter of one core at 640 requests/s); what remains is latency
+per round trip: the server's timer fires ~0.3-0.8 ms late (millisecond epoll timeouts), each hop
+through a busy event loop waits for the callbacks ahead of it, every engine run opens its
+connections anew (one event loop per probe), and 1,000 calls at 32 need 32 rounds where the ideal
+counts 31.25 (at most 97.7%). A bare aiohttp loop against the same server, or against a minimal
+asyncio.Protocol server, measured the same 84-91% as the engine at concurrency 32 on this machine;
+runs vary by +-3 points, and more when other processes keep the cores busy: compare runs on an
+idle machine (``uptime``).
 
     python bench/engine_throughput.py            # 1,000 calls, 50 ms latency (about 70 s)
     python bench/engine_throughput.py --calls 200
