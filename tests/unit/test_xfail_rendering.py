@@ -7,38 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import reverse_probe as probe
 
 from pytest_ragprobe.cli import main, summary_text
 from pytest_ragprobe.html import render_html
 from pytest_ragprobe.render import explain, summary_line, verdict_label
 from pytest_ragprobe.reporting import counts_text, gate_failed, overall_verdict, render_markdown
-from pytest_ragprobe.results import DirectionSummary, ProbeResult, Report, load_report
+from pytest_ragprobe.results import ProbeResult, Report, load_report
 from pytest_ragprobe.session import xfail_fields
 
 REASON = "demonstrates the <reversal> weakness"
-
-
-def probe(nodeid: str, verdict: str = "pass", drop: float = 0.02, **extra: Any) -> ProbeResult:
-    return ProbeResult(
-        nodeid=nodeid,
-        kind="reverse",
-        verdict=verdict,  # type: ignore[arg-type]
-        n=20,
-        calls=40,
-        metrics={
-            "forward_accuracy": 0.9,
-            "reverse_accuracy": 0.9 - drop,
-            "drop": drop,
-            "drop_ci": [drop - 0.1, drop + 0.1],
-            "p_value": 0.5,
-            "discordant": {"forward_only": 2, "reverse_only": 1},
-            "max_drop": 0.1,
-            "confidence": 0.95,
-        },
-        forward=DirectionSummary(accuracy=0.9, correct=18, n=20, ci=(0.7, 0.97)),
-        reverse=DirectionSummary(accuracy=0.9 - drop, correct=18, n=20, ci=(0.6, 0.95)),
-        **extra,
-    )
 
 
 def xfailed(nodeid: str = "t.py::test_weak", verdict: str = "fail") -> ProbeResult:
