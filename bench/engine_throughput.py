@@ -7,22 +7,25 @@ subprocess; read from /proc, "n/a" elsewhere), and a bare asyncio + httpx loop f
 setup); then the harness overhead per call with a zero-latency async pipeline (engine vs bare asyncio
 loop), and a warm-cache rerun (zero server requests, wall ratio). Prints ratios only; no assertions.
 
-Where the time goes (2-core VM; time.process_time in this process, /proc for the server): with
-httpx's default transport (httpcore + anyio + h11, pure Python) the client spent ~1.1-1.3 ms of CPU
-per request at concurrency 32 and the server ~0.2 ms; httpcore's pool also costs O(connections^2)
-per request (the naive bare loop below). HTTPPipeline now sends through aiohttp
-(``pytest_ragprobe._transport``: C-accelerated HTTP/1.1 under the httpx API and exceptions), plain
-JSON POSTs skip httpx's per-request objects (``adapters._Direct``), and the engine's per-call
-timeout no longer costs a task per call: ~0.3 ms of client CPU per request at concurrency 32 (of
-which ~0.15 ms is the kernel's loopback ``send``), the server ~0.1 ms. CPU is then no longer the
-limit (client + server use about a quarter of one core at 640 requests/s); what remains is latency
-per round trip: the server's timer fires ~0.3-0.8 ms late (millisecond epoll timeouts), each hop
-through a busy event loop waits for the callbacks ahead of it, every engine run opens its
-connections anew (one event loop per probe), and 1,000 calls at 32 need 32 rounds where the ideal
-counts 31.25 (at most 97.7%). A bare aiohttp loop against the same server, or against a minimal
-asyncio.Protocol server, measured the same 84-91% as the engine at concurrency 32 on this machine;
-runs vary by +-3 points, and more when other processes keep the cores busy: compare runs on an
-idle machine (``uptime``).
+The server (tests/faults.py ``LatencyServer``, its own process) holds every reply until 50 ms after
+its request was read, on a thread per connection (``time.sleep`` is precise to ~0.1 ms); it reports
+its measured mean service time, printed at the end. Earlier versions used the fault tests'
+single-event-loop asyncio server: its timers fire up to 1 ms late (epoll's millisecond timeouts)
+and a burst of replies queues in its one loop, ~2-4 ms extra per request at 32 connections that
+the client measured as its own (engine and a bare aiohttp loop alike reached only 84-91%). The last
+line repeats concurrency 32 against that server for comparison.
+
+Where the client time goes (2-core VM; time.process_time in this process, /proc for the server):
+with httpx's default transport (httpcore + anyio + h11, pure Python) the client spent ~1.1-1.3 ms
+of CPU per request at concurrency 32; httpcore's pool also costs O(connections^2) per request (the
+naive bare loop below). HTTPPipeline sends through aiohttp (``pytest_ragprobe._transport``), plain
+JSON POSTs skip httpx's per-request objects (``adapters._Direct``) and the per-call timeout costs no
+task: ~0.3 ms of client CPU per request (of which ~0.1-0.15 ms is the kernel's loopback ``send``).
+What remains at concurrency 32: the first round starts 32 requests at once (their replies then
+queue in the client for a few rounds until the workers drift apart), ~1 ms per round trip of
+wake-ups, and 1,000 calls at 32 need 32 rounds where the ideal counts 31.25 (at most 97.7%). Runs
+vary by +-2 points, more when other processes keep the cores busy: compare runs on an idle machine
+(``uptime``).
 
     python bench/engine_throughput.py            # 1,000 calls, 50 ms latency (about 70 s)
     python bench/engine_throughput.py --calls 200
@@ -47,15 +50,30 @@ from pytest_ragprobe.engine import Call, Engine, EngineSettings  # noqa: E402
 from pytest_ragprobe.pipeline import PipelineAdapter  # noqa: E402
 
 
-def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
+def start_server(latency: float, kind: str = "threads") -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "tests" / "faults.py"), "--latency", str(latency),
-         "--lifetime", "900"],
+         "--lifetime", "900", "--server", kind],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline().split()
     return proc, f"http://127.0.0.1:{line[1]}"
+
+
+def server_service_ms(proc: subprocess.Popen[str]) -> tuple[int, float]:
+    """(requests served, mean ms from request read to reply sent) as the server measured them."""
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("stats\n")
+    proc.stdin.flush()
+    _, n, ms = proc.stdout.readline().split()
+    return int(n), float(ms)
+
+
+def stop_server(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.close()
+    proc.wait(10)
 
 
 async def bare_http(url: str, n: int, concurrency: int) -> float:
@@ -154,10 +172,25 @@ def main() -> None:
             warm = engine_wall(pipe, n, 32, Path(cache), prefix="cache")
             print(f"cache: cold {cold:.2f}s (writes {n} entries), warm {warm:.3f}s, "
                   f"warm/cold = {warm / cold:.3f}")
+        served, service = server_service_ms(proc)
+        print(f"server: {served} requests, mean {service:.2f} ms from request read to reply sent "
+              f"(nominal {latency * 1e3:.0f} ms)")
     finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        proc.wait(10)
+        stop_server(proc)
+
+    # The same engine against the single-event-loop asyncio server of the fault tests: its timers
+    # fire late and replies queue behind each other, which the client sees as extra latency.
+    proc, url = start_server(latency, "asyncio")
+    try:
+        c = max(args.concurrency)
+        pipe = HTTPPipeline(url)
+        engine_wall(pipe, min(n, 2 * c), c, prefix="warm")
+        wall = engine_wall(pipe, n, c)
+        ideal = n * latency / c
+        print(f"for comparison, asyncio fault server at concurrency {c}: wall {wall:.2f}s, "
+              f"eff {ideal / wall:.1%}")
+    finally:
+        stop_server(proc)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,12 @@
 * Replies come from ``handler(request) -> Reply``; ``Reply`` can delay, set any status and headers
   (429 + ``Retry-After``), send a malformed body, or ``hang`` (never answer, like a stuck upstream).
 * ``python tests/faults.py --latency 0.05`` runs a fixed-latency JSON echo server in its own process
-  (for bench/), printing ``PORT <n>`` once it listens.
+  (for bench/), printing ``PORT <n>`` once it listens; a line ``stats`` on its stdin prints
+  ``STATS <requests> <mean service ms>``. By default that is ``LatencyServer`` (a thread per
+  connection, ``time.sleep`` to the deadline: replies leave within ~0.1 ms of the latency);
+  ``--server asyncio`` runs ``FaultServer``'s echo instead, whose timers fire up to 1 ms late
+  (epoll's millisecond timeouts) and whose single event loop queues bursts of replies, adding
+  ~2-4 ms per request at 32 concurrent connections.
 
 Stdlib only.
 """
@@ -23,6 +28,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests",
@@ -183,25 +189,109 @@ class FaultServer:
                 await writer.wait_closed()
 
 
+class LatencyServer:
+    """A JSON echo server (``{"answer": <question>}``) whose every reply leaves ``latency`` seconds
+    after its request was read, for throughput benchmarks.
+
+    A thread per connection sleeps to the deadline (``time.sleep`` is precise to ~0.1 ms), so the
+    server adds neither timer rounding nor event-loop queueing to what the client measures. Keep-alive
+    HTTP/1.1 with TCP_NODELAY (headers and body are separate writes: with Nagle's algorithm the body
+    would wait for the client's delayed ACK, ~40 ms). Serves at most ``max_requests`` (then 503) and
+    stops after ``lifetime`` seconds.
+    """
+
+    def __init__(self, latency: float, *, max_requests: int = 1_000_000,
+                 lifetime: float = 600.0) -> None:
+        self.latency = latency
+        self.max_requests = max_requests
+        self.lifetime = lifetime
+        self.requests = 0
+        self.service = 0.0  # total seconds from "request read" to "reply sent"
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                start = time.monotonic()
+                with outer._lock:
+                    outer.requests += 1
+                    over = outer.requests > outer.max_requests
+                try:
+                    parsed = json.loads(body) if body else None
+                except ValueError:
+                    parsed = None
+                q = parsed.get("question", "") if isinstance(parsed, dict) else ""
+                status, reply = (503, {"error": "request limit reached"}) if over else (200, {"answer": q})
+                payload = json.dumps(reply).encode()
+                wait = start + outer.latency - time.monotonic()
+                if wait > 0 and not over:
+                    time.sleep(wait)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                with outer._lock:
+                    outer.service += time.monotonic() - start
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 512
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.port: int = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._timer = threading.Timer(lifetime, self._server.shutdown)  # stops by itself
+        self._timer.daemon = True
+
+    def start(self) -> LatencyServer:
+        self._thread.start()
+        self._timer.start()
+        return self
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self) -> None:
+        self._timer.cancel()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def mean_service(self) -> float:
+        with self._lock:
+            return self.service / self.requests if self.requests else 0.0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="loopback echo server with fixed latency")
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--lifetime", type=float, default=600.0)
     parser.add_argument("--max-requests", type=int, default=1_000_000)
+    parser.add_argument("--server", choices=["threads", "asyncio"], default="threads")
     args = parser.parse_args(argv)
-    server = FaultServer(echo_handler(args.latency), max_requests=args.max_requests,
-                         lifetime=args.lifetime)
-    server.start()
+    if args.server == "threads":
+        server: LatencyServer | FaultServer = LatencyServer(
+            args.latency, max_requests=args.max_requests, lifetime=args.lifetime).start()
+    else:
+        server = FaultServer(echo_handler(args.latency), max_requests=args.max_requests,
+                             lifetime=args.lifetime).start()
     print(f"PORT {server.port}", flush=True)
     try:
-        while server._thread is not None and server._thread.is_alive():
-            # exit when the parent closes our stdin (or after the lifetime)
-            if sys.stdin.readline() == "":
+        # exit when the parent closes our stdin (or after the lifetime)
+        while (line := sys.stdin.readline()) != "":
+            if line.strip() == "stats" and isinstance(server, LatencyServer):
+                print(f"STATS {server.requests} {server.mean_service() * 1e3:.3f}", flush=True)
+            if isinstance(server, LatencyServer) and not server.alive():
                 break
-            time.sleep(0.1)
     finally:
         server.stop()
-
 
 if __name__ == "__main__":
     main()
