@@ -31,6 +31,7 @@ from pytest_ragprobe.stats import (
     PASS_SPENDING,
     SequentialDesign,
     critical_values,
+    position_fail_cuts,
     power_bound,
     tango_statistic,
 )
@@ -119,7 +120,9 @@ POSITION_SCENARIOS = [
 
 def position_accuracy(k: int, drop: float, *, shape: str) -> npt.NDArray[np.float64]:
     """Edges 0.9. "flat-middle": every interior position at 0.9 - drop (least favourable at the
-    boundary); "U": the centre at 0.9 - drop, other interior positions halfway."""
+    boundary); "U": the centre at 0.9 - drop, each other interior position lower than the edges by
+    drop * (1 - d / 2), d its distance from the centre as a fraction of the half-width (5
+    positions: 0.9, 0.9 - 0.75 drop, 0.9 - drop, 0.9 - 0.75 drop, 0.9)."""
     acc = np.full(k, 0.9)
     if shape == "flat-middle":
         acc[1:-1] = 0.9 - drop
@@ -162,7 +165,7 @@ def _decide_counts(
     n10: IntArray,  # (sims, comparisons, n) cumulative
     n01: IntArray,
     sizes: list[int],
-    z_fail: list[float],
+    z_fail: list[float] | list[npt.NDArray[np.float64]],  # one cut, or one per discordant count
     z_pass: list[float],
     max_drop: float,
 ) -> Outcome:
@@ -173,8 +176,10 @@ def _decide_counts(
     passed = np.zeros(sims, dtype=bool)
     used = np.full(sims, sizes[-1], dtype=np.int64)
     for look, nk in enumerate(sizes):
-        t = tango_statistic(n10[:, :, nk - 1], n01[:, :, nk - 1], float(nk), max_drop)
-        f = np.any(t > z_fail[look], axis=1)
+        a, b = n10[:, :, nk - 1], n01[:, :, nk - 1]
+        t = tango_statistic(a, b, float(nk), max_drop)
+        zf = np.asarray(z_fail[look])
+        f = np.any(t > (zf[a + b] if zf.ndim else zf), axis=1)  # per discordant count, or one
         p = np.all(t <= -z_pass[look], axis=1) & ~f
         new = ~decided & (f | p)
         fail |= new & f
@@ -224,7 +229,8 @@ def position_outcomes(
     m = len(pairs)
     alpha = 1 - CONFIDENCE
     zl, zh = critical_values(N_PAIRS, max_drop=max_drop, confidence=CONFIDENCE, comparisons=m)
-    fixed = _decide_counts(n10, n01, [N_PAIRS], [zl], [zh], max_drop)
+    cuts = position_fail_cuts(N_PAIRS, k, max_drop=max_drop, confidence=CONFIDENCE)
+    fixed = _decide_counts(n10, n01, [N_PAIRS], [zl if cuts is None else cuts], [zh], max_drop)
     design = SequentialDesign(
         N_PAIRS, looks=LOOKS, confidence=CONFIDENCE, spending=SPENDING, pass_spending=PASS_SPEND
     )

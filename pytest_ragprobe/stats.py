@@ -61,6 +61,7 @@ __all__ = [
     "holm",
     "mcnemar_exact",
     "more_needed",
+    "position_fail_cuts",
     "power_bound",
     "required_n",
     "tango_bounds",
@@ -376,6 +377,143 @@ def critical_values(
     )
 
 
+# --------------------------------------------------------------------------- position FAIL cuts
+#
+# The position FAIL side tests m = 2 (k - 1) edge-vs-position comparisons; plain Bonferroni gives
+# each alpha / m and the exact unconditional cut of each is set by its least favourable
+# discordance, which is nearly always the smallest (every discordant pair one way: n10 ~ Bin(n,
+# max_drop), a lumpy binomial). Two exact refinements, both checked by enumeration:
+#
+# * Berger-Boos (1994): the cut of a comparison depends on its discordant count t = n10 + n01. The
+#   supremum over the discordance runs over a Clopper-Pearson set for it (level 1 - gamma) and
+#   gamma is added to the size: with many discordant pairs the lumpy small-discordance points no
+#   longer set the cut.
+# * The shape of the null: D <= max_drop bounds every edge-vs-position drop at once, and those drops
+#   cannot all sit at max_drop together (first - last and last - first cannot both be positive; an
+#   interior position at max_drop below one edge is max_drop - g below the other when the edges
+#   differ by g). The sum of the comparisons' exact FAIL probabilities over any null pipeline is at
+#   most max over g of (k - 2) [s(max_drop) + s(max_drop - g)] + s(g) + s(-g), where s(delta) is a
+#   comparison's largest FAIL probability at true difference delta: about 2 (k - 2) comparisons'
+#   worth instead of 2 (k - 1).
+
+#: Share of a comparison's level spent on the Berger-Boos confidence set of the discordance.
+_BB_GAMMA_SHARE = 0.05
+#: Edge gaps g (as fractions of max_drop) where the family bound above is evaluated.
+_GAP_POINTS = 11
+
+
+def _bb_min_rejecting(n: int, max_drop: float, level: float) -> npt.NDArray[np.int64]:
+    """``r[t]`` for t = 0..n: one comparison FAILs iff ``n10 >= r[t]`` among its tables with
+    ``t`` discordant pairs (``r[t] = t + 1``: never). Berger-Boos cut of Tango's statistic at
+    ``delta = max_drop``, spending ``gamma = _BB_GAMMA_SHARE * level`` on the discordance set."""
+    gamma = _BB_GAMMA_SHARE * level
+    n10g, n01g, _, valid = _log_multinomial(n)
+    t_of = (n10g + n01g)[valid].astype(np.int64)
+    n10_of = n10g[valid].astype(np.int64)
+    stat = np.round(tango_statistic(n10g[valid], n01g[valid], float(n), max_drop), 9)
+    order = np.argsort(-stat, kind="stable")
+    svals = stat[order]
+    ends = np.flatnonzero(np.append(svals[1:] != svals[:-1], True))  # last index of each tie
+    nus = np.linspace(max_drop, 1.0, _NUISANCE_POINTS)
+    tails = np.empty((len(nus), len(ends)), dtype=np.float64)  # P_nu(T >= svals[ends[i]])
+    for g, nu in enumerate(nus):
+        p01 = (nu - max_drop) / 2.0
+        probs = _trinomial_matrix(n, p01 + max_drop, p01)[valid]
+        tails[g] = np.cumsum(probs[order])[ends]
+    t = np.arange(n + 1)
+    lo = np.where(t > 0, sps.beta.ppf(gamma / 2.0, t, n - t + 1), 0.0)
+    hi = np.where(t < n, sps.beta.ppf(1.0 - gamma / 2.0, t + 1, n - t), 1.0)
+    cut = np.full(n + 1, np.inf)
+    for ti in range(n + 1):
+        inside = (nus >= lo[ti]) & (nus <= hi[ti])
+        if not inside.any():  # the set lies below max_drop: its nearest feasible point
+            inside = np.zeros(len(nus), dtype=bool)
+            inside[int(np.argmin(np.abs(nus - hi[ti])))] = True
+        sup = tails[inside].max(axis=0)
+        ok = int(np.searchsorted(sup, (level - gamma) * (1.0 + 1e-9), side="right"))
+        if ok > 0:
+            cut[ti] = svals[ends[ok - 1]]
+    r = t + 1
+    for ti in range(n + 1):
+        rows = (t_of == ti) & (stat >= cut[ti])
+        if rows.any():
+            r[ti] = int(n10_of[rows].min())
+    return np.asarray(r, dtype=np.int64)
+
+
+def _region_size(n: int, r: npt.NDArray[np.int64], delta: float) -> float:
+    """Largest FAIL probability of the region ``n10 >= r[t]`` over every discordance feasible at
+    true difference ``delta`` (exact sums over a grid of the discordance)."""
+    t = np.arange(n + 1)
+    best = 0.0
+    for nu in np.linspace(max(abs(delta), 1e-9), 1.0, _NUISANCE_POINTS):
+        pi = min(1.0, max(0.0, (nu + delta) / (2.0 * nu)))
+        p = float(np.sum(sps.binom.pmf(t, n, nu) * sps.binom.sf(r - 1, t, pi)))
+        best = max(best, p)
+    return best
+
+
+def _family_size(n: int, r: npt.NDArray[np.int64], max_drop: float, k: int) -> float:
+    """Bound on the FAIL probability of all 2 (k - 1) comparisons together at any null pipeline
+    (module comment above)."""
+    s = functools.lru_cache(maxsize=None)(lambda d: _region_size(n, r, d))
+    worst = 0.0
+    for gap in np.linspace(0.0, max_drop, _GAP_POINTS):
+        g = round(float(gap), 12)
+        worst = max(worst, (k - 2) * (s(max_drop) + s(round(max_drop - g, 12))) + s(g) + s(-g))
+    return worst
+
+
+@functools.lru_cache(maxsize=64)
+def _position_regions(
+    n: int, max_drop: float, alpha: float, k: int
+) -> tuple[tuple[int, ...], float]:
+    """(``r[t]``, family bound) of the position FAIL rule: the largest per-comparison level (from
+    ``alpha / max(1, 2 (k - 2))`` down) whose Berger-Boos regions keep the family bound <= alpha."""
+    level = alpha / max(1, 2 * (k - 2))
+    for _ in range(40):
+        r = _bb_min_rejecting(n, max_drop, level)
+        size = _family_size(n, r, max_drop, k)
+        if size <= alpha * (1.0 + 1e-9):
+            return tuple(int(v) for v in r), size
+        level *= 0.9
+    raise RuntimeError("no position FAIL region found")  # pragma: no cover - level -> 0 works
+
+
+def position_fail_cuts(
+    n: int, k: int, *, max_drop: float, confidence: float = 0.95
+) -> FloatArray | None:
+    """Critical values of the fixed-size position FAIL rule, one per discordant count.
+
+    ``out[t]`` for ``t = n10 + n01`` in ``0..n``: an edge-vs-position comparison FAILs iff
+    ``tango_statistic(n10, n01, n, max_drop) > out[t]`` (so its lower bound at ``z = out[t]``
+    exceeds ``max_drop``). ``None`` where the refinement does not apply (``max_drop <= 0``,
+    ``n > EXACT_MAX_N`` or ``n == 0``): then every comparison uses the Bonferroni cut
+    ``critical_values(n, ..., comparisons=2 (k - 1))``.
+    """
+    _check_confidence(confidence)
+    _check_max_drop(max_drop)
+    if max_drop <= 0.0 or not 0 < n <= EXACT_MAX_N or k < 2:
+        return None
+    return np.array(_position_cuts(n, k, round(float(max_drop), 12), round(1.0 - confidence, 12)))
+
+
+@functools.lru_cache(maxsize=64)
+def _position_cuts(n: int, k: int, max_drop: float, alpha: float) -> tuple[float, ...]:
+    r, _ = _position_regions(n, max_drop, alpha, k)
+    out: list[float] = []
+    for t, rt in enumerate(r):
+        if rt > t:
+            out.append(40.0)  # no table with t discordant pairs FAILs
+            continue
+        cut = _t_scalar(rt, t - rt, n, max_drop)
+        below = _t_scalar(rt - 1, t - rt + 1, n, max_drop) if rt > 0 else cut - 1.0
+        # just below the smallest FAILing value, so the reported lower bound sits close to
+        # max_drop at the edge of the region (a midpoint would be exact too, but looser)
+        out.append(cut - min(0.05, (cut - below) / 2.0))
+    return tuple(out)
+
+
 # --------------------------------------------------------------------------- paired
 
 
@@ -633,7 +771,7 @@ def _compare_positions_z(
     *,
     max_drop: float,
     confidence: float,
-    z_fail: Callable[[int, int], float],
+    z_fail: Callable[[int, int, int], float],
     z_pass: Callable[[int], float],
 ) -> PositionComparison:
     positions, mat = _position_counts(outcomes)
@@ -651,7 +789,9 @@ def _compare_positions_z(
 
     pairs = _edge_pairs(k)
     m_fail = len(pairs)
-    zf = z_fail(m_fail, n)
+
+    def zf(n10: int, n01: int) -> float:
+        return z_fail(m_fail, n, n10 + n01)
 
     def counts(e: int, j: int) -> tuple[int, int]:
         n10 = int(np.sum(mat[e] & ~mat[j]))
@@ -667,7 +807,7 @@ def _compare_positions_z(
     highs: list[float] = []
     for e, j in pairs:
         n10, n01 = counts(e, j)
-        lo, hi = tango_bounds(n10, n01, n, z_lower=zf, z_upper=zp)
+        lo, hi = tango_bounds(n10, n01, n, z_lower=zf(n10, n01), z_upper=zp)
         lows.append(lo)
         highs.append(hi)
     lo_all, hi_all = (max(lows), max(highs)) if n else (-1.0, 1.0)
@@ -685,7 +825,7 @@ def _compare_positions_z(
             n01,
             max_drop=max_drop,
             confidence=confidence,
-            z_lower=zf,
+            z_lower=zf(n10, n01),
             z_upper=zp,
             p_value=pair_p,
         )
@@ -722,9 +862,13 @@ def compare_positions(
     (= best edge minus worst position). With ``alpha = 1 - confidence`` and
     ``m = 2 (k - 1)`` ordered (edge, position) comparisons:
 
-    * FAIL iff some comparison's one-sided Tango lower bound at level ``1 - alpha / m``
-      (Bonferroni over every edge and position, so choosing the best edge and the worst
-      position from the data cannot inflate the false-FAIL rate) exceeds ``max_drop``;
+    * FAIL iff some comparison's one-sided Tango lower bound exceeds ``max_drop``, at critical
+      values that keep the chance of ANY comparison failing <= alpha at every pipeline with
+      ``D <= max_drop`` (so choosing the best edge and the worst position from the data cannot
+      inflate the false-FAIL rate): exact Berger-Boos cuts per discordant count, at the largest
+      per-comparison level the shape of the null allows (about ``alpha / (2 (k - 2))``, see
+      :func:`position_fail_cuts`); plain Bonferroni ``alpha / m`` where that does not apply
+      (``n > EXACT_MAX_N``, ``max_drop <= 0``);
     * PASS iff every comparison's one-sided upper bound at ``confidence`` is <= ``max_drop``
       (intersection-union test: no adjustment needed);
     * ``drop_ci`` = (max of the adjusted lower bounds, max of the upper bounds), a valid pair
@@ -737,11 +881,17 @@ def compare_positions(
     _check_confidence(confidence)
     _check_max_drop(max_drop)
     alpha = 1.0 - confidence
+    k = len(outcomes)
+
+    def z_fail(m: int, n: int, t: int) -> float:
+        cuts = position_fail_cuts(n, k, max_drop=max_drop, confidence=confidence)
+        return _fixed_z(n, max_drop, alpha / m, "fail") if cuts is None else float(cuts[t])
+
     return _compare_positions_z(
         outcomes,
         max_drop=max_drop,
         confidence=confidence,
-        z_fail=lambda m, n: _fixed_z(n, max_drop, alpha / m, "fail"),
+        z_fail=z_fail,
         z_pass=lambda n: _fixed_z(n, max_drop, alpha, "pass"),
     )
 
@@ -1157,8 +1307,8 @@ class SequentialDesign:
     def decide_positions(
         self, outcomes: Mapping[int, Sequence[bool | None]], *, look: int, max_drop: float
     ) -> tuple[Verdict | Literal["continue"], PositionComparison]:
-        """Position version: FAIL boundary spends ``alpha / m`` (Bonferroni, as in
-        :func:`compare_positions`), PASS boundary spends ``alpha``."""
+        """Position version: FAIL boundary spends ``alpha / m`` (plain Bonferroni; the fixed-size
+        rule of :func:`compare_positions` is sharper), PASS boundary spends ``alpha``."""
         self._check_look(look)
         _check_max_drop(max_drop)
         alpha = 1.0 - self.confidence
@@ -1166,7 +1316,7 @@ class SequentialDesign:
             outcomes,
             max_drop=max_drop,
             confidence=self.confidence,
-            z_fail=lambda m, n: self.thresholds(max_drop=max_drop, alpha=alpha / m)[look],
+            z_fail=lambda m, n, t: self.thresholds(max_drop=max_drop, alpha=alpha / m)[look],
             z_pass=lambda n: self.thresholds(max_drop=max_drop, side="pass")[look],
         )
         return self._finish(res.verdict, look), res

@@ -1,0 +1,103 @@
+"""Exact properties of the position FAIL rule (stats.position_fail_cuts): checked by enumerating
+every table, independently of the search that built the cuts."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from pytest_ragprobe import stats as S
+
+ALPHA = 0.05
+MAX_DROP = 0.1
+
+
+def fail_probability(cuts: np.ndarray, n: int, p10: float, p01: float) -> float:
+    """Exact P(T(max_drop) > cuts[n10 + n01]) for one comparison with cell probabilities."""
+    i = np.arange(n + 1)
+    n10, n01 = np.meshgrid(i, i, indexing="ij")
+    ok = n10 + n01 <= n
+    a, b = n10[ok], n01[ok]
+    log = (
+        S.special.gammaln(n + 1)
+        - S.special.gammaln(a + 1)
+        - S.special.gammaln(b + 1)
+        - S.special.gammaln(n - a - b + 1)
+        + S.special.xlogy(a, p10)
+        + S.special.xlogy(b, p01)
+        + S.special.xlogy(n - a - b, max(0.0, 1 - p10 - p01))
+    )
+    fails = S.tango_statistic(a, b, float(n), MAX_DROP) > cuts[a + b]
+    return float(np.exp(log)[fails].sum())
+
+
+def joint(acc: list[float], shared: float) -> dict[tuple[int, ...], float]:
+    """Distribution over outcome patterns: a latent-difficulty share ``shared``, rest independent."""
+    out = {}
+    for cell in itertools.product([0, 1], repeat=len(acc)):
+        ind = float(np.prod([a if x else 1 - a for a, x in zip(acc, cell, strict=True)]))
+        lo = max([a for a, x in zip(acc, cell, strict=True) if not x], default=0.0)
+        hi = min([a for a, x in zip(acc, cell, strict=True) if x], default=1.0)
+        out[cell] = shared * max(0.0, hi - lo) + (1 - shared) * ind
+    return out
+
+
+def family_fail_bound(cuts: np.ndarray, n: int, dist: dict[tuple[int, ...], float]) -> float:
+    """Sum over the 2 (k - 1) edge comparisons of their exact FAIL probabilities (>= the chance
+    that any of them fails)."""
+    k = len(next(iter(dist)))
+    total = 0.0
+    for e in (0, k - 1):
+        for j in range(k):
+            if j == e:
+                continue
+            p10 = sum(p for c, p in dist.items() if c[e] and not c[j])
+            p01 = sum(p for c, p in dist.items() if c[j] and not c[e])
+            total += fail_probability(cuts, n, p10, p01)
+    return total
+
+
+@pytest.mark.parametrize(("n", "k"), [(30, 3), (100, 3), (100, 5), (60, 4)])
+def test_false_fail_bound_holds_at_null_pipelines(n: int, k: int) -> None:
+    cuts = S.position_fail_cuts(n, k, max_drop=MAX_DROP)
+    assert cuts is not None and cuts.shape == (n + 1,)
+    for top in (0.5, 0.8, 0.95):
+        for gap in (0.0, 0.04, 0.1):  # edges differ by gap; interior max_drop below the best
+            acc = [top] + [top - MAX_DROP] * (k - 2) + [top - gap]
+            for shared in (0.0, 0.5, 1.0):
+                assert family_fail_bound(cuts, n, joint(acc, shared)) <= ALPHA + 1e-9
+
+
+@pytest.mark.parametrize(("n", "k"), [(30, 3), (100, 5)])
+def test_cuts_are_one_threshold_on_n10_per_discordant_count(n: int, k: int) -> None:
+    cuts = S.position_fail_cuts(n, k, max_drop=MAX_DROP)
+    assert cuts is not None
+    for t in range(n + 1):
+        n10 = np.arange(t + 1)
+        fails = S.tango_statistic(n10, t - n10, float(n), MAX_DROP) > cuts[t]
+        # FAIL tables for this t are exactly n10 >= r: no holes
+        assert not np.any(fails[:-1] & ~fails[1:])
+
+
+def test_refinement_beats_plain_bonferroni_but_not_a_single_comparison() -> None:
+    n, k = 100, 3
+    cuts = S.position_fail_cuts(n, k, max_drop=MAX_DROP)
+    assert cuts is not None
+    single = S.critical_values(n, max_drop=MAX_DROP)[0]
+    bonf = S.critical_values(n, max_drop=MAX_DROP, comparisons=2 * (k - 1))[0]
+    # power against a typical alternative: first vs middle, independent, 0.9 vs 0.65
+    p10, p01 = 0.9 * 0.35, 0.1 * 0.65
+    new = fail_probability(cuts, n, p10, p01)
+    old = fail_probability(np.full(n + 1, bonf), n, p10, p01)
+    one = fail_probability(np.full(n + 1, single), n, p10, p01)
+    assert old < new < one
+    assert round(old, 3) == 0.602 and round(new, 3) == 0.735  # exact sums, one comparison
+
+
+def test_falls_back_to_bonferroni_where_it_does_not_apply() -> None:
+    assert S.position_fail_cuts(700, 3, max_drop=0.1) is None  # above EXACT_MAX_N: normal cuts
+    assert S.position_fail_cuts(100, 3, max_drop=0.0) is None
+    outcomes = {0: [True] * 700, 5: [True] * 700, 9: [True] * 700}
+    assert S.compare_positions(outcomes, max_drop=0.1).verdict == "pass"
