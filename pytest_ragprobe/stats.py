@@ -402,11 +402,13 @@ _BB_GAMMA_SHARE = 0.05
 _GAP_POINTS = 11
 
 
-def _bb_min_rejecting(n: int, max_drop: float, level: float) -> npt.NDArray[np.int64]:
-    """``r[t]`` for t = 0..n: one comparison FAILs iff ``n10 >= r[t]`` among its tables with
-    ``t`` discordant pairs (``r[t] = t + 1``: never). Berger-Boos cut of Tango's statistic at
-    ``delta = max_drop``, spending ``gamma = _BB_GAMMA_SHARE * level`` on the discordance set."""
-    gamma = _BB_GAMMA_SHARE * level
+@functools.lru_cache(maxsize=4)
+def _bb_tails(
+    n: int, max_drop: float
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]:
+    """Per table (n10 + n01 <= n): Tango's statistic at ``max_drop``, its t and n10; the distinct
+    statistic values (descending) and ``tails[g, i]`` = P(T >= value i) at discordance grid point g
+    (difference held at ``max_drop``). Level-independent, so computed once per (n, max_drop)."""
     n10g, n01g, _, valid = _log_multinomial(n)
     t_of = (n10g + n01g)[valid].astype(np.int64)
     n10_of = n10g[valid].astype(np.int64)
@@ -415,11 +417,26 @@ def _bb_min_rejecting(n: int, max_drop: float, level: float) -> npt.NDArray[np.i
     svals = stat[order]
     ends = np.flatnonzero(np.append(svals[1:] != svals[:-1], True))  # last index of each tie
     nus = np.linspace(max_drop, 1.0, _NUISANCE_POINTS)
-    tails = np.empty((len(nus), len(ends)), dtype=np.float64)  # P_nu(T >= svals[ends[i]])
+    tails = np.empty((len(nus), len(ends)), dtype=np.float64)
     for g, nu in enumerate(nus):
         p01 = (nu - max_drop) / 2.0
         probs = _trinomial_matrix(n, p01 + max_drop, p01)[valid]
         tails[g] = np.cumsum(probs[order])[ends]
+    return stat, np.asarray(svals[ends], dtype=np.float64), t_of, n10_of, tails
+
+
+def _bb_min_rejecting(n: int, max_drop: float, level: float) -> npt.NDArray[np.int64]:
+    """``r[t]`` for t = 0..n: one comparison FAILs iff ``n10 >= r[t]`` among its tables with
+    ``t`` discordant pairs (``r[t] = t + 1``: never). Berger-Boos cut of Tango's statistic at
+    ``delta = max_drop``, spending ``gamma = _BB_GAMMA_SHARE * level`` on the discordance set."""
+    gamma = _BB_GAMMA_SHARE * level
+    stat, values, t_of, n10_of, tails = _bb_tails(n, max_drop)
+    nus = np.linspace(max_drop, 1.0, _NUISANCE_POINTS)
+    # per grid point: how many of the largest values keep P(T >= value) <= level - gamma; the
+    # supremum over a set of grid points allows the fewest of them
+    allowed = np.array(
+        [np.searchsorted(row, (level - gamma) * (1.0 + 1e-9), side="right") for row in tails]
+    )
     t = np.arange(n + 1)
     lo = np.where(t > 0, sps.beta.ppf(gamma / 2.0, t, n - t + 1), 0.0)
     hi = np.where(t < n, sps.beta.ppf(1.0 - gamma / 2.0, t + 1, n - t), 1.0)
@@ -429,15 +446,12 @@ def _bb_min_rejecting(n: int, max_drop: float, level: float) -> npt.NDArray[np.i
         if not inside.any():  # the set lies below max_drop: its nearest feasible point
             inside = np.zeros(len(nus), dtype=bool)
             inside[int(np.argmin(np.abs(nus - hi[ti])))] = True
-        sup = tails[inside].max(axis=0)
-        ok = int(np.searchsorted(sup, (level - gamma) * (1.0 + 1e-9), side="right"))
+        ok = int(allowed[inside].min())
         if ok > 0:
-            cut[ti] = svals[ends[ok - 1]]
+            cut[ti] = values[ok - 1]
     r = t + 1
-    for ti in range(n + 1):
-        rows = (t_of == ti) & (stat >= cut[ti])
-        if rows.any():
-            r[ti] = int(n10_of[rows].min())
+    fails = stat >= cut[t_of]
+    np.minimum.at(r, t_of[fails], n10_of[fails])
     return np.asarray(r, dtype=np.int64)
 
 
@@ -468,16 +482,32 @@ def _family_size(n: int, r: npt.NDArray[np.int64], max_drop: float, k: int) -> f
 def _position_regions(
     n: int, max_drop: float, alpha: float, k: int
 ) -> tuple[tuple[int, ...], float]:
-    """(``r[t]``, family bound) of the position FAIL rule: the largest per-comparison level (from
-    ``alpha / max(1, 2 (k - 2))`` down) whose Berger-Boos regions keep the family bound <= alpha."""
-    level = alpha / max(1, 2 * (k - 2))
-    for _ in range(40):
+    """(``r[t]``, family bound) of the position FAIL rule: a per-comparison level near the largest
+    whose Berger-Boos regions keep the family bound <= alpha. Starts at ``alpha / (2 (k - 2))``;
+    shrinks by 10% steps while the bound is exceeded, else grows by 5% steps while it holds
+    (discreteness often leaves room)."""
+
+    def attempt(level: float) -> tuple[tuple[int, ...], float] | None:
         r = _bb_min_rejecting(n, max_drop, level)
         size = _family_size(n, r, max_drop, k)
-        if size <= alpha * (1.0 + 1e-9):
-            return tuple(int(v) for v in r), size
+        return (tuple(int(v) for v in r), size) if size <= alpha * (1.0 + 1e-9) else None
+
+    level = alpha / max(1, 2 * (k - 2))
+    found = attempt(level)
+    for _ in range(40):
+        if found is not None:
+            break
         level *= 0.9
-    raise RuntimeError("no position FAIL region found")  # pragma: no cover - level -> 0 works
+        found = attempt(level)
+    if found is None:  # pragma: no cover - a small enough level always passes
+        raise RuntimeError("no position FAIL region found")
+    for _ in range(4):
+        level *= 1.05
+        bigger = attempt(level)
+        if bigger is None:
+            break
+        found = bigger
+    return found
 
 
 def position_fail_cuts(
