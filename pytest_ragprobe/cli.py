@@ -163,11 +163,11 @@ def merge_reports(
 
 
 def summary_text(report: Report, *, strict: bool) -> str:
-    from pytest_ragprobe.reporting import counts_text, gate_failed, overall_verdict
+    from pytest_ragprobe.reporting import STRICT_LABEL, counts_text, gate_failed, overall_verdict
 
     verdict = overall_verdict(report).upper()
     if strict and gate_failed(report, strict=True) and not gate_failed(report):
-        verdict = "FAIL (--strict: inconclusive fails)"
+        verdict = STRICT_LABEL
     partial = " (partial run: probes may be missing)" if report.partial else ""
     return f"{counts_text(report)} -> {verdict}{partial}"
 

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_ragprobe.render import short_label, verdict_label, xfail_note
-from pytest_ragprobe.reporting import count_label, overall_verdict, probe_anchor
+from pytest_ragprobe.reporting import (
+    STRICT_LABEL,
+    count_label,
+    overall_verdict,
+    probe_anchor,
+    strict_failed,
+)
 
 if TYPE_CHECKING:
     import jinja2
@@ -463,8 +469,8 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
             for k, v in counts.items()
             if k not in VERDICT_LABEL and v
         ],
-        "verdict": verdict,
-        "verdict_label": VERDICT_LABEL[verdict],
+        "verdict": "fail" if strict_failed(report) else verdict,
+        "verdict_label": STRICT_LABEL if strict_failed(report) else VERDICT_LABEL[verdict],
         "probes": [probe_view(p) for p in report.probes],
         "run_settings": [(k, "–" if v is None else str(v)) for k, v in report.settings.items()],
     }

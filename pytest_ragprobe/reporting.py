@@ -56,6 +56,17 @@ def gate_failed(report: Report, *, strict: bool = False) -> bool:
     )
 
 
+def strict_failed(report: Report) -> bool:
+    """True when the run only fails because it ran under ``--ragprobe-strict`` (recorded in the
+    report's settings) and some probe was INCONCLUSIVE: the reports then say FAIL, as the terminal
+    and the exit status do."""
+    strict = bool(report.settings.get("strict"))
+    return strict and gate_failed(report, strict=True) and not gate_failed(report)
+
+
+STRICT_LABEL = "FAIL (--strict: inconclusive fails)"
+
+
 def count_label(outcome: str, n: int) -> str:
     """ "2 fail", "2 expected failures (xfail)", "1 unexpected pass (XPASS)"."""
     if outcome == "xfail":
@@ -225,7 +236,10 @@ def _md_examples(r: ProbeResult) -> list[str]:
 def render_markdown(report: Report) -> str:
     verdict = overall_verdict(report)
     counts = report.counts()
-    lines = [f"## {EMOJI[verdict]} pytest-ragprobe: {verdict.upper()}", ""]
+    label = verdict.upper()
+    if strict_failed(report):
+        verdict, label = "fail", STRICT_LABEL
+    lines = [f"## {EMOJI[verdict]} pytest-ragprobe: {label}", ""]
     if report.partial:
         lines += [
             "> [!WARNING]",

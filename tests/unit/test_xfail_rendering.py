@@ -228,3 +228,18 @@ def test_show_and_merge_respect_expected_failures(tmp_path: Path, capsys: pytest
     c = _write(tmp_path, "c", xpassed(strict=True))
     assert main(["merge", str(tmp_path / "m2"), str(a), str(c)]) == 1
     capsys.readouterr()
+
+
+def test_reports_written_under_strict_say_fail_like_the_terminal() -> None:
+    probes = [probe("t.py::a"), probe("t.py::b", "inconclusive")]
+    strict = Report(probes=probes, settings={"strict": True})
+    lenient = Report(probes=probes, settings={"strict": False})
+    assert render_markdown(strict).startswith("## ❌ pytest-ragprobe: FAIL (--strict: inconclusive fails)")
+    assert render_markdown(lenient).startswith("## ⚠️ pytest-ragprobe: INCONCLUSIVE\n")
+    html = render_html(strict)
+    assert '<div class="banner v-fail"' in html
+    assert "<title>FAIL (--strict: inconclusive fails) ·" in html
+    assert '<div class="banner v-inconclusive"' in render_html(lenient)
+    # a real FAIL stays a plain FAIL under strict
+    failing = Report(probes=[*probes, probe("t.py::c", "fail", drop=0.5)], settings={"strict": True})
+    assert render_markdown(failing).startswith("## ❌ pytest-ragprobe: FAIL\n")
