@@ -428,7 +428,9 @@ def _bb_tails(
 def _bb_min_rejecting(n: int, max_drop: float, level: float) -> npt.NDArray[np.int64]:
     """``r[t]`` for t = 0..n: one comparison FAILs iff ``n10 >= r[t]`` among its tables with
     ``t`` discordant pairs (``r[t] = t + 1``: never). Berger-Boos cut of Tango's statistic at
-    ``delta = max_drop``, spending ``gamma = _BB_GAMMA_SHARE * level`` on the discordance set."""
+    ``delta = max_drop``, spending ``gamma = _BB_GAMMA_SHARE * level`` on a one-sided
+    Clopper-Pearson lower bound of the discordance (its low values are the lumpy, least favourable
+    ones; the whole range above the bound stays in the supremum)."""
     gamma = _BB_GAMMA_SHARE * level
     stat, values, t_of, n10_of, tails = _bb_tails(n, max_drop)
     nus = np.linspace(max_drop, 1.0, _NUISANCE_POINTS)
@@ -438,8 +440,8 @@ def _bb_min_rejecting(n: int, max_drop: float, level: float) -> npt.NDArray[np.i
         [np.searchsorted(row, (level - gamma) * (1.0 + 1e-9), side="right") for row in tails]
     )
     t = np.arange(n + 1)
-    lo = np.where(t > 0, sps.beta.ppf(gamma / 2.0, t, n - t + 1), 0.0)
-    hi = np.where(t < n, sps.beta.ppf(1.0 - gamma / 2.0, t + 1, n - t), 1.0)
+    lo = np.where(t > 0, sps.beta.ppf(gamma, t, n - t + 1), 0.0)
+    hi = np.ones(n + 1)
     cut = np.full(n + 1, np.inf)
     for ti in range(n + 1):
         inside = (nus >= lo[ti]) & (nus <= hi[ti])

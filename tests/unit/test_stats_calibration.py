@@ -180,9 +180,9 @@ def test_position_false_fail_and_power(comonotone: bool) -> None:
     d = MAX_DROP + 0.15
     u_shape = [0.9, 0.9 - d / 2, 0.9 - d, 0.9 - d / 2, 0.9]
     power = position_fail_rate(sim_positions(rng, u_shape, comonotone, SIMS, N))
-    # measured here: ~0.95 comonotone, ~0.70 independent (this U has its shoulders halfway; the
-    # bench's U, shoulders at 3/4 of the drop, reaches 0.78 independent)
-    target = 0.8 if comonotone else 0.65
+    # measured (20,000 runs): 0.94 comonotone, 0.73 independent (this U has its shoulders halfway;
+    # the bench's U, shoulders at 3/4 of the drop, reaches 0.81 independent)
+    target = 0.8 if comonotone else 0.7
     assert power >= target - tol(target)
 
 
