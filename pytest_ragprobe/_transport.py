@@ -124,6 +124,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._max_connections = max(1, max_connections)
         self._keepalive_expiry = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
+        self._replays: dict[tuple[str, str, bytes], httpx.Response] = {}
+
+    def replay_once(self, request: httpx.Request, response: httpx.Response) -> None:
+        """Answer the next request identical to ``request`` (method, URL, body) with ``response``
+        instead of sending it: a redirect the adapters' direct path already received is handed to
+        httpx this way, which then follows it without sending the first hop twice."""
+        self._replays[(request.method, str(request.url), request.content)] = response
 
     def session(self) -> aiohttp.ClientSession:
         """The aiohttp session (made on first use, in the running loop)."""
@@ -161,6 +168,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             body: bytes | None = request.content
         except httpx.RequestNotRead:
             body = await request.aread()
+        if self._replays:
+            replay = self._replays.pop((request.method, str(request.url), body or b""), None)
+            if replay is not None:
+                return httpx.Response(
+                    replay.status_code,
+                    headers=replay.headers.multi_items(),
+                    content=replay.content,
+                    request=request,
+                    extensions=replay.extensions,
+                )
         with _mapped_errors(request):
             response = await session.request(
                 request.method,

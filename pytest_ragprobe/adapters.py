@@ -88,8 +88,9 @@ class _Direct:
     not redirected. Anything else gets httpx's own handling: a reply that sets a cookie or is
     compressed is turned into an ``httpx.Response`` (the client keeps the cookie, httpx decodes the
     body), a non-2xx reply raises ``httpx.HTTPStatusError`` from such a response, transport failures
-    raise the httpx exceptions of ``_transport.httpx_error``, and a redirect returns None (the caller
-    resends through the client, which follows it).
+    raise the httpx exceptions of ``_transport.httpx_error``, and a redirect returns None: the caller
+    then sends the same POST through the client, whose transport answers it with the redirect already
+    received (``AiohttpTransport.replay_once``), so httpx follows it and the endpoint sees one POST.
     """
 
     def __init__(
@@ -143,7 +144,8 @@ class _Direct:
             },
         )
         self.client.cookies.extract_cookies(response)
-        if response.is_redirect:
+        if response.is_redirect:  # httpx follows it from this reply, not by re-sending the POST
+            self.transport.replay_once(response.request, response)
             return None
         response.raise_for_status()
         return response.content

@@ -151,10 +151,11 @@ def test_cookies_redirects_compression_and_auth_get_httpx_handling() -> None:
         # a cookie is kept by the client and sent from then on
         assert asyncio.run(go(HTTPPipeline(srv.url), ["/answer", "/login", "/answer"])) == [
             "-", "in", "sid=s1"]
-        # a redirect is followed (307 keeps the method and body)
+        # a redirect is followed (307 keeps the method and body), each hop sent once: the first
+        # call's redirect came back on the direct path and is not sent again through httpx
         seen.clear()
         assert asyncio.run(go(HTTPPipeline(srv.url), ["/moved", "/moved"])) == ["-", "-"]
-        assert [(r.method, r.path) for r in seen][-2:] == [("POST", "/moved"), ("POST", "/answer")]
+        assert [(r.method, r.path) for r in seen] == [("POST", "/moved"), ("POST", "/answer")] * 2
         assert all(r.json == {"question": "q"} for r in seen)
         # a compressed body is decoded
         assert asyncio.run(go(HTTPPipeline(srv.url), ["/zipped"])) == ["unzipped"]
