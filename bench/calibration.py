@@ -227,7 +227,6 @@ def position_outcomes(
     n10 = np.stack([np.cumsum(x[:, :, e] & ~x[:, :, j], axis=1) for e, j in pairs], axis=1)
     n01 = np.stack([np.cumsum(x[:, :, j] & ~x[:, :, e], axis=1) for e, j in pairs], axis=1)
     m = len(pairs)
-    alpha = 1 - CONFIDENCE
     zl, zh = critical_values(N_PAIRS, max_drop=max_drop, confidence=CONFIDENCE, comparisons=m)
     cuts = position_fail_cuts(N_PAIRS, k, max_drop=max_drop, confidence=CONFIDENCE)
     fixed = _decide_counts(n10, n01, [N_PAIRS], [zl if cuts is None else cuts], [zh], max_drop)
@@ -238,7 +237,7 @@ def position_outcomes(
         n10,
         n01,
         design.sizes,
-        design.thresholds(max_drop=max_drop, alpha=alpha / m, side="fail"),
+        design.thresholds(max_drop=max_drop, alpha=design.position_alpha(max_drop=max_drop, k=k)),
         design.thresholds(max_drop=max_drop, side="pass"),
         max_drop,
     )

@@ -101,3 +101,34 @@ def test_falls_back_to_bonferroni_where_it_does_not_apply() -> None:
     assert S.position_fail_cuts(100, 3, max_drop=0.0) is None
     outcomes = {0: [True] * 700, 5: [True] * 700, 9: [True] * 700}
     assert S.compare_positions(outcomes, max_drop=0.1).verdict == "pass"
+
+
+def test_sequential_position_alpha() -> None:
+    design = S.SequentialDesign(100, looks=4)
+    assert design.position_alpha(max_drop=MAX_DROP, k=3) == pytest.approx(0.0225)  # 0.9 x alpha/2
+    assert design.position_alpha(max_drop=MAX_DROP, k=5) == pytest.approx(ALPHA / 6)
+    # where the refinement does not apply: plain Bonferroni over 2 (k - 1) comparisons
+    assert design.position_alpha(max_drop=MAX_DROP, k=2) == pytest.approx(ALPHA / 2)
+    assert S.SequentialDesign(300).position_alpha(max_drop=MAX_DROP, k=3) == pytest.approx(ALPHA / 4)
+    assert design.position_alpha(max_drop=0.0, k=3) == pytest.approx(ALPHA / 4)
+
+
+@pytest.mark.parametrize("shared", [0.0, 1.0])
+def test_sequential_position_false_fail_at_the_boundary(shared: float) -> None:
+    """Monte Carlo of the whole sequential rule (every look, every comparison) at a pipeline whose
+    interior position is exactly max_drop below both edges: FAIL <= alpha + 3 MC standard errors."""
+    n, sims, k = 100, 4000, 3
+    design = S.SequentialDesign(n, looks=4)
+    z = design.thresholds(max_drop=MAX_DROP, alpha=design.position_alpha(max_drop=MAX_DROP, k=k))
+    rng = np.random.default_rng(11)
+    acc = np.array([0.8, 0.8 - MAX_DROP, 0.8])
+    own = rng.random((sims, n, k))
+    one = rng.random((sims, n, 1))
+    x = np.where(rng.random((sims, n, 1)) < shared, one, own) < acc
+    fail = np.zeros(sims, dtype=bool)
+    for look, size in enumerate(design.sizes):
+        for e, j in [(0, 1), (0, 2), (2, 0), (2, 1)]:
+            n10 = np.sum(x[:, :size, e] & ~x[:, :size, j], axis=1)
+            n01 = np.sum(x[:, :size, j] & ~x[:, :size, e], axis=1)
+            fail |= S.tango_statistic(n10, n01, float(size), MAX_DROP) > z[look]
+    assert fail.mean() <= ALPHA + 3 * np.sqrt(ALPHA * (1 - ALPHA) / sims)
