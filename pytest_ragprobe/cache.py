@@ -13,7 +13,8 @@ Invalidation:
 * bump the pipeline's ``version`` (``ragprobe.Pipeline(..., version="2")``, a ``version`` attribute
   on your object, ``HTTPPipeline(..., version=...)``): every key changes;
 * run with ``--ragprobe-no-cache`` (nothing read or written);
-* delete the directory (``rm -rf .ragprobe_cache``).
+* delete the directory (``rm -rf .ragprobe_cache``), or prune what no run has used for a while:
+  ``ragprobe cache --prune DAYS`` (an entry's modification time is refreshed on every hit).
 The cache cannot see changes inside your pipeline (a new model, a re-built index) unless ``version``
 says so.
 
@@ -29,6 +30,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,6 +149,8 @@ class AnswerCache:
             self.misses += 1
             return None
         self.hits += 1
+        with contextlib.suppress(OSError):  # "last used", for `ragprobe cache --prune DAYS`
+            os.utime(self.path(key))
         return hit
 
     def put(self, key: str, call: Call, value: Value) -> bool:
@@ -191,3 +196,51 @@ def _write_markers(root: Path) -> None:
     ):
         with contextlib.suppress(OSError):
             (root / name).write_text(text, encoding="utf-8")
+
+
+@dataclass
+class CacheStats:
+    entries: int = 0
+    bytes: int = 0
+    oldest: float | None = None  # last-used times (mtime), epoch seconds
+    newest: float | None = None
+    by_pipeline: dict[str, int] | None = None
+    removed: int = 0
+    removed_bytes: int = 0
+
+
+def scan(root: Path, *, prune_before: float | None = None) -> CacheStats:
+    """Count the entries of the cache at ``root`` (per pipeline identity); with ``prune_before``
+    (epoch seconds), delete the entries last used before it. Unreadable entries count as
+    pipeline "?"; files that vanish meanwhile (a concurrent run) are skipped."""
+    stats = CacheStats(by_pipeline={})
+    assert stats.by_pipeline is not None
+    for path in sorted((Path(root) / "answers").glob("v*/*/*.json")):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        if prune_before is not None and st.st_mtime < prune_before:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                stats.removed += 1
+                stats.removed_bytes += st.st_size
+            continue
+        try:
+            pipeline = str(json.loads(path.read_bytes()).get("pipeline", "?"))
+        except (OSError, ValueError, AttributeError):
+            pipeline = "?"
+        stats.entries += 1
+        stats.bytes += st.st_size
+        stats.by_pipeline[pipeline] = stats.by_pipeline.get(pipeline, 0) + 1
+        stats.oldest = st.st_mtime if stats.oldest is None else min(stats.oldest, st.st_mtime)
+        stats.newest = st.st_mtime if stats.newest is None else max(stats.newest, st.st_mtime)
+    if prune_before is not None:  # drop emptied shard directories
+        for shard in sorted((Path(root) / "answers").glob("v*/*")):
+            with contextlib.suppress(OSError):
+                shard.rmdir()
+    return stats
+
+
+def days_ago(days: float, now: float | None = None) -> float:
+    return (time.time() if now is None else now) - days * 86400.0

@@ -216,11 +216,48 @@ def cmd_show(args: argparse.Namespace) -> int:
     return _exit_code(report, strict=args.strict)
 
 
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from pytest_ragprobe.cache import days_ago, scan
+
+    root = Path(args.dir)
+    if not root.is_dir():
+        raise InputError(f"{root}: no answer cache here (pytest writes one on the first run)")
+    if args.prune is not None and args.prune < 0:
+        raise InputError(f"--prune takes a number of days >= 0, got {args.prune}")
+    stats = scan(root, prune_before=None if args.prune is None else days_ago(args.prune))
+    if args.prune is not None:
+        print(
+            f"ragprobe cache: removed {stats.removed} entries ({_size(stats.removed_bytes)}) "
+            f"not used in the last {args.prune:g} days"
+        )
+
+    def when(t: float | None) -> str:
+        return "-" if t is None else _dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M")
+
+    print(
+        f"ragprobe cache: {root}: {stats.entries} entries, {_size(stats.bytes)}; "
+        f"last used {when(stats.oldest)} .. {when(stats.newest)}"
+    )
+    for pipeline, count in sorted((stats.by_pipeline or {}).items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  {count:7d}  {pipeline}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ragprobe",
         description=(
-            "pytest-ragprobe report tools. Exit status: 0 passed, 1 a probe failed or errored, 2 bad input."
+            "pytest-ragprobe report and cache tools. Exit status: 0 passed, 1 a probe failed or "
+            "errored, 2 bad input."
         ),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -260,6 +297,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("--strict", action="store_true", help="INCONCLUSIVE probes fail too (exit 1)")
     show.set_defaults(func=cmd_show)
+    cache = sub.add_parser(
+        "cache",
+        help="Summarise the answer cache, or prune entries no run has used lately",
+        description=(
+            "Entries per pipeline identity (name + version) and when they were last used; "
+            "--prune DAYS deletes the entries that no run has read or written for DAYS days."
+        ),
+    )
+    cache.add_argument(
+        "dir", metavar="DIR", nargs="?", default=".ragprobe_cache", help="The cache directory"
+    )
+    cache.add_argument("--prune", type=float, metavar="DAYS", help="Delete entries unused for DAYS days")
+    cache.set_defaults(func=cmd_cache)
     return parser
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
+import pytest
+
 from pytest_ragprobe.cache import AnswerCache
 from pytest_ragprobe.engine import Call
 from pytest_ragprobe.types import Answer, Document
@@ -63,3 +65,45 @@ def test_unserialisable_metadata_is_just_not_cached(tmp_path: Path) -> None:
     call = Call("answer", "q")
     value = Answer("a", (Document("d", metadata={"obj": object()}),))
     assert cache.put(cache.key(call), call, value) is False
+
+
+def test_hits_refresh_last_used_and_prune_removes_only_stale_entries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+    import time
+
+    from pytest_ragprobe.cache import scan
+    from pytest_ragprobe.cli import main
+
+    old = AnswerCache(tmp_path, "old-pipeline@1")
+    new = AnswerCache(tmp_path, "new-pipeline@2")
+    calls = [Call("answer", f"q{i}") for i in range(3)]
+    for c in calls:
+        old.put(old.key(c), c, Answer("a"))
+        new.put(new.key(c), c, Answer("b"))
+    month_ago = time.time() - 30 * 86400
+    for c in calls:  # every entry untouched for a month ...
+        for cache in (old, new):
+            os.utime(cache.path(cache.key(c)), (month_ago, month_ago))
+    assert new.get(new.key(calls[0])) is not None  # ... but a hit marks this one as used now
+
+    assert main(["cache", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "6 entries" in out and "3  new-pipeline@2" in out and "3  old-pipeline@1" in out
+
+    assert main(["cache", str(tmp_path), "--prune", "7"]) == 0
+    out = capsys.readouterr().out
+    assert "removed 5 entries" in out and "1 entries" in out
+    left = scan(tmp_path)
+    assert left.entries == 1 and left.by_pipeline == {"new-pipeline@2": 1}
+    assert new.get(new.key(calls[0])) is not None and old.get(old.key(calls[0])) is None
+
+
+def test_cache_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_ragprobe.cli import main
+
+    assert main(["cache", str(tmp_path / "missing")]) == 2
+    assert "no answer cache here" in capsys.readouterr().err
+    assert main(["cache", str(tmp_path), "--prune", "-1"]) == 2
+    assert "--prune takes a number of days >= 0" in capsys.readouterr().err
