@@ -318,6 +318,9 @@ class HTTPPipeline(_LoopBoundClient):
     call anyway).
     ``name`` defaults to the URL; change ``version`` whenever the service's behaviour changes, so
     cached answers are not reused (see ``pytest_ragprobe.cache``).
+    The probes open and close its connections themselves; called directly (``await
+    pipe.answer(q)``), use ``async with HTTPPipeline(...) as pipe:`` or ``await pipe.aclose()``,
+    or aiohttp warns about an unclosed session.
     """
 
     def __init__(
