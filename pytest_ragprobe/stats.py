@@ -487,16 +487,16 @@ def _family_size(n: int, r: npt.NDArray[np.int64], max_drop: float, k: int) -> f
 @functools.lru_cache(maxsize=64)
 def _position_regions(
     n: int, max_drop: float, alpha: float, k: int
-) -> tuple[tuple[int, ...], float]:
-    """(``r[t]``, family bound) of the position FAIL rule: a per-comparison level near the largest
+) -> tuple[tuple[int, ...], float, float]:
+    """(``r[t]``, family bound, per-comparison level) of the position FAIL rule: a level near the largest
     whose Berger-Boos regions keep the family bound <= alpha. Starts at ``alpha / (2 (k - 2))``;
     shrinks by 10% steps while the bound is exceeded, else grows by 5% steps while it holds
     (discreteness often leaves room)."""
 
-    def attempt(level: float) -> tuple[tuple[int, ...], float] | None:
+    def attempt(level: float) -> tuple[tuple[int, ...], float, float] | None:
         r = _bb_min_rejecting(n, max_drop, level)
         size = _family_size(n, r, max_drop, k)
-        return (tuple(int(v) for v in r), size) if size <= alpha * (1.0 + 1e-9) else None
+        return (tuple(int(v) for v in r), size, level) if size <= alpha * (1.0 + 1e-9) else None
 
     level = alpha / max(1, 2 * (k - 2))
     found = attempt(level)
@@ -537,17 +537,18 @@ def position_fail_cuts(
 
 @functools.lru_cache(maxsize=64)
 def _position_cuts(n: int, k: int, max_drop: float, alpha: float) -> tuple[float, ...]:
-    r, _ = _position_regions(n, max_drop, alpha, k)
+    r, _, level = _position_regions(n, max_drop, alpha, k)
+    # Any z strictly between the largest passing and the smallest failing value of T at t gives
+    # "lower bound > max_drop" exactly for n10 >= r[t]; take the normal quantile of the level
+    # actually spent, moved into that gap, so bounds away from max_drop read like ordinary ones.
+    z_level = float(sps.norm.isf(level))
     out: list[float] = []
     for t, rt in enumerate(r):
-        if rt > t:
-            out.append(40.0)  # no table with t discordant pairs FAILs
-            continue
-        cut = _t_scalar(rt, t - rt, n, max_drop)
-        below = _t_scalar(rt - 1, t - rt + 1, n, max_drop) if rt > 0 else cut - 1.0
-        # just below the smallest FAILing value, so the reported lower bound sits close to
-        # max_drop at the edge of the region (a midpoint would be exact too, but looser)
-        out.append(cut - min(0.05, (cut - below) / 2.0))
+        passing = _t_scalar(rt - 1, t - rt + 1, n, max_drop) if rt > 0 else -math.inf
+        failing = _t_scalar(rt, t - rt, n, max_drop) if rt <= t else math.inf
+        gap = failing - passing
+        margin = 0.01 if not math.isfinite(gap) else min(0.01, gap / 4.0)
+        out.append(min(max(z_level, passing + margin), failing - margin))
     return tuple(out)
 
 
