@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import email.utils
 import random
 import sys
@@ -75,7 +76,7 @@ class EngineSettings:
 
 
 class Budget:
-    """A run-wide cap on real pipeline calls (cache hits are free). Thread-safe."""
+    """A run-wide cap on real pipeline calls, retries included (cache hits are free). Thread-safe."""
 
     def __init__(self, limit: int | None) -> None:
         self.limit = limit
@@ -325,6 +326,11 @@ class Engine:
                 self.stats.calls += 1
                 self._record_first(failure.cause)
                 return self._error(failure, attempt)
+            if not self.budget.take():  # a retry is a real (billed) call too
+                self.stats.calls += 1
+                self._record_first(failure.cause)
+                note = " (not retried: pipeline call budget exhausted)"
+                return self._error(dataclasses.replace(failure, error=failure.error + note), attempt)
             self.stats.retries += 1
             delay = min(s.max_backoff, s.backoff * 2 ** (attempt - 1)) * (
                 0.5 + self._rng.random() / 2

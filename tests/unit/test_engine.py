@@ -322,3 +322,23 @@ def test_pipeline_max_concurrency_caps_calls_in_flight() -> None:
     assert [o.value.text for o in outcomes] == [f"q{i}" for i in range(12)]  # type: ignore[union-attr]
     assert pipe.peak == 1
     assert pipe.order == [f"q{i}" for i in range(12)]  # plan order when one call is in flight
+
+
+def test_retries_count_against_the_budget() -> None:
+    attempts: dict[str, int] = {}
+
+    def answer(q: str) -> str:
+        attempts[q] = attempts.get(q, 0) + 1
+        if attempts[q] == 1:
+            raise TimeoutError("slow upstream")  # retryable: the first attempt of each call fails
+        return q
+
+    budget = Budget(3)
+    settings = EngineSettings(concurrency=1, timeout=2.0, retries=2, backoff=0.001, max_backoff=0.01)
+    out = run(Engine(PipelineAdapter(answer), settings, budget), calls(3))
+    # q0: call + retry (2 of 3); q1: call (3 of 3), its retry is refused; q2: not attempted
+    assert sum(attempts.values()) == 3 and budget.used == 3
+    assert out[0].ok and out[0].value is not None and out[0].attempts == 2
+    assert not out[1].ok and not out[1].budget_exhausted
+    assert out[1].error is not None and out[1].error.endswith("(not retried: pipeline call budget exhausted)")
+    assert out[2].budget_exhausted
