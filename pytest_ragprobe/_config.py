@@ -112,7 +112,7 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         0,
         _positive_int,
         "N",
-        "Maximum real pipeline calls in this run; probes left over end INCONCLUSIVE",
+        "Maximum real pipeline calls in this run, retries included; probes left over end INCONCLUSIVE",
     ),
     (
         "max-error-rate",
