@@ -473,15 +473,21 @@ def _region_size(n: int, r: npt.NDArray[np.int64], delta: float) -> float:
     return best
 
 
-def _family_size(n: int, r: npt.NDArray[np.int64], max_drop: float, k: int) -> float:
-    """Bound on the FAIL probability of all 2 (k - 1) comparisons together at any null pipeline
-    (module comment above)."""
-    s = functools.lru_cache(maxsize=None)(lambda d: _region_size(n, r, d))
+def _null_shape_bound(size: Callable[[float], float], max_drop: float, k: int) -> float:
+    """Bound on the chance that any of the 2 (k - 1) edge comparisons FAILs at a null pipeline,
+    given ``size(delta)``, one comparison's largest FAIL probability at true difference ``delta``
+    (module comment above): max over edge gaps g of (k - 2)[s(md) + s(md - g)] + s(g) + s(-g)."""
+    s = functools.lru_cache(maxsize=None)(size)
     worst = 0.0
     for gap in np.linspace(0.0, max_drop, _GAP_POINTS):
         g = round(float(gap), 12)
         worst = max(worst, (k - 2) * (s(max_drop) + s(round(max_drop - g, 12))) + s(g) + s(-g))
     return worst
+
+
+def _family_size(n: int, r: npt.NDArray[np.int64], max_drop: float, k: int) -> float:
+    """:func:`_null_shape_bound` of the fixed-size regions ``n10 >= r[t]``."""
+    return _null_shape_bound(lambda d: _region_size(n, r, d), max_drop, k)
 
 
 @functools.lru_cache(maxsize=64)
@@ -1286,16 +1292,7 @@ def _sequential_position_level(
         spend = _spending_fn(rule, level)
         cum = (*(min(level, spend(t)) for t in fractions[:-1]), level)
         z = _exact_thresholds(sizes, max_drop, cum, "fail")
-        s = functools.lru_cache(maxsize=None)(
-            lambda d: _sequential_fail_size(sizes, max_drop, z, d)
-        )
-        worst = 0.0
-        for gap in np.linspace(0.0, max_drop, _GAP_POINTS):
-            g = round(float(gap), 12)
-            worst = max(
-                worst, (k - 2) * (s(max_drop) + s(round(max_drop - g, 12))) + s(g) + s(-g)
-            )
-        return worst
+        return _null_shape_bound(lambda d: _sequential_fail_size(sizes, max_drop, z, d), max_drop, k)
 
     bonferroni = alpha / (2 * (k - 1))
     level = alpha / max(1, 2 * (k - 2))
