@@ -385,9 +385,9 @@ def critical_values(
 # max_drop), a lumpy binomial). Two exact refinements, both checked by enumeration:
 #
 # * Berger-Boos (1994): the cut of a comparison depends on its discordant count t = n10 + n01. The
-#   supremum over the discordance runs over a Clopper-Pearson set for it (level 1 - gamma) and
-#   gamma is added to the size: with many discordant pairs the lumpy small-discordance points no
-#   longer set the cut.
+#   supremum over the discordance runs only above a one-sided Clopper-Pearson lower bound for it
+#   (level 1 - gamma) and gamma is added to the size: with many discordant pairs the lumpy
+#   small-discordance points no longer set the cut.
 # * The shape of the null: D <= max_drop bounds every edge-vs-position drop at once, and those drops
 #   cannot all sit at max_drop together (first - last and last - first cannot both be positive; an
 #   interior position at max_drop below one edge is max_drop - g below the other when the edges
@@ -396,13 +396,13 @@ def critical_values(
 #   comparison's largest FAIL probability at true difference delta: about 2 (k - 2) comparisons'
 #   worth instead of 2 (k - 1).
 
-#: Share of a comparison's level spent on the Berger-Boos confidence set of the discordance.
+#: Share of a comparison's level spent on the Berger-Boos confidence bound of the discordance.
 _BB_GAMMA_SHARE = 0.05
 #: Edge gaps g (as fractions of max_drop) where the family bound above is evaluated.
 _GAP_POINTS = 11
 
 
-@functools.lru_cache(maxsize=1)  # ~90 MB at n = 600: kept only while one level search runs
+@functools.lru_cache(maxsize=1)  # ~45 MB at n = 600: kept only while one level search runs
 def _bb_tails(
     n: int, max_drop: float
 ) -> tuple[
@@ -445,14 +445,9 @@ def _bb_min_rejecting(n: int, max_drop: float, level: float) -> npt.NDArray[np.i
     )
     t = np.arange(n + 1)
     lo = np.where(t > 0, sps.beta.ppf(gamma, t, n - t + 1), 0.0)
-    hi = np.ones(n + 1)
     cut = np.full(n + 1, np.inf)
     for ti in range(n + 1):
-        inside = (nus >= lo[ti]) & (nus <= hi[ti])
-        if not inside.any():  # the set lies below max_drop: its nearest feasible point
-            inside = np.zeros(len(nus), dtype=bool)
-            inside[int(np.argmin(np.abs(nus - hi[ti])))] = True
-        ok = int(allowed[inside].min())
+        ok = int(allowed[nus >= lo[ti]].min())  # never empty: the grid ends at 1
         if ok > 0:
             cut[ti] = values[ok - 1]
     r = t + 1
