@@ -105,6 +105,18 @@ class _ResponseStream(httpx.AsyncByteStream):
         self._response.release()  # back to the pool when fully read, else the connection is closed
 
 
+def response_extensions(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    """The ``httpx.Response`` extensions httpcore would set: HTTP version and, when sent, the reason
+    phrase (httpx falls back to the standard one)."""
+    version = response.version
+    extensions: dict[str, Any] = {
+        "http_version": f"HTTP/{version.major}.{version.minor}".encode() if version else b"HTTP/1.1"
+    }
+    if response.reason:
+        extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")
+    return extensions
+
+
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """HTTP/1.1 with keep-alive over one aiohttp connection pool of ``max_connections``.
 
@@ -187,18 +199,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 allow_redirects=False,
                 timeout=client_timeout(request.extensions.get("timeout", {})),
             )
-        version = response.version
-        extensions: dict[str, Any] = {
-            "http_version": f"HTTP/{version.major}.{version.minor}".encode() if version else b"HTTP/1.1"
-        }
-        if response.reason:
-            extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")
         return httpx.Response(
             response.status,
             headers=list(response.raw_headers),
             stream=_ResponseStream(response, request),
             request=request,
-            extensions=extensions,
+            extensions=response_extensions(response),
         )
 
     async def aclose(self) -> None:

@@ -108,7 +108,7 @@ class _Direct:
         import httpx
         import yarl
 
-        from pytest_ragprobe._transport import httpx_error
+        from pytest_ragprobe._transport import httpx_error, response_extensions
 
         # the body httpx sends for ``json=``
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -130,18 +130,12 @@ class _Direct:
             and "Content-Encoding" not in headers
         ):
             return content
-        version = reply.version
         response = httpx.Response(
             reply.status,
             headers=list(reply.raw_headers),
             content=content,  # decoded by httpx according to Content-Encoding
             request=self.client.build_request("POST", url, json=payload),
-            extensions={
-                "http_version": f"HTTP/{version.major}.{version.minor}".encode()
-                if version
-                else b"HTTP/1.1",
-                "reason_phrase": (reply.reason or "").encode("latin-1", "replace"),
-            },
+            extensions=response_extensions(reply),
         )
         self.client.cookies.extract_cookies(response)
         if response.is_redirect:  # httpx follows it from this reply, not by re-sending the POST
