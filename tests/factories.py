@@ -1,4 +1,5 @@
-"""Small builders of report objects shared by the unit tests (tests/ is on sys.path, like faults.py)."""
+"""Small builders shared by the tests: report objects, pytester conftests (tests/ is on sys.path, like
+faults.py)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,28 @@ def reverse_probe(nodeid: str, verdict: str = "pass", drop: float = 0.02, **extr
         reverse=DirectionSummary(accuracy=0.9 - drop, correct=18, n=20, ci=(0.6, 0.95)),
         **extra,
     )
+
+
+def catalog_conftest(reverse_miss: str) -> str:
+    """A pytester conftest: pumps P-i answer both ways (their probe passes), valves V-i only forward
+    (their probe fails); a valve's reverse question is answered with the Python expression
+    ``reverse_miss``."""
+    return f"""
+import pytest
+import pytest_ragprobe as ragprobe
+
+PUMPS = [ragprobe.Fact(subject=f"P-{{i}}", relation="compatible_with", object=f"C-{{i}}") for i in range(30)]
+VALVES = [ragprobe.Fact(subject=f"V-{{i}}", relation="compatible_with", object=f"K-{{i}}") for i in range(30)]
+
+def answer(question):
+    tail = question.rstrip("?").rsplit(" ", 1)[1]
+    if "compatible with pump" in question:
+        return "Controller " + tail.replace("P-", "C-").replace("V-", "K-")
+    if tail.startswith("C-"):
+        return "Pump " + tail.replace("C-", "P-")
+    return {reverse_miss}
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return answer
+"""

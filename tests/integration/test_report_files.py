@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from factories import catalog_conftest
 
 import pytest_ragprobe.facts  # noqa: F401  (keep one Fact class across in-process pytester runs)
 from pytest_ragprobe.cli import main
@@ -12,28 +13,12 @@ from pytest_ragprobe.results import load_report
 
 # Pumps P-i answer both ways; valves V-i only forward (the reverse answer is hostile markup, and the
 # retrieved documents never hold the fact, so every reverse miss is a retrieval miss).
-CONFTEST = """
-import pytest
-import pytest_ragprobe as ragprobe
-
-PUMPS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(30)]
-VALVES = [ragprobe.Fact(subject=f"V-{i}", relation="compatible_with", object=f"K-{i}") for i in range(30)]
-
-def answer(question):
-    tail = question.rstrip("?").rsplit(" ", 1)[1]
-    if "compatible with pump" in question:
-        return "Controller " + tail.replace("P-", "C-").replace("V-", "K-")
-    if tail.startswith("C-"):
-        return "Pump " + tail.replace("C-", "P-")
-    return ragprobe.Answer(
+CONFTEST = catalog_conftest(
+    """ragprobe.Answer(
         text="<script>alert('rag')</script>",
         documents=[ragprobe.Document(text="Unrelated maintenance manual.", title="manual")],
-    )
-
-@pytest.fixture(scope="session")
-def ragprobe_pipeline():
-    return answer
-"""
+    )"""
+)
 
 TESTS = """
 import pytest_ragprobe as ragprobe

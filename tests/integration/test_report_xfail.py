@@ -7,31 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
+from factories import catalog_conftest
 
 import pytest_ragprobe.facts  # noqa: F401  (keep one Fact class across in-process pytester runs)
 from pytest_ragprobe.cli import main
 from pytest_ragprobe.results import load_report
 
 # Pumps P-i answer both ways (the probe passes); valves V-i only forward (the probe fails).
-CONFTEST = """
-import pytest
-import pytest_ragprobe as ragprobe
-
-PUMPS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(30)]
-VALVES = [ragprobe.Fact(subject=f"V-{i}", relation="compatible_with", object=f"K-{i}") for i in range(30)]
-
-def answer(question):
-    tail = question.rstrip("?").rsplit(" ", 1)[1]
-    if "compatible with pump" in question:
-        return "Controller " + tail.replace("P-", "C-").replace("V-", "K-")
-    if tail.startswith("C-"):
-        return "Pump " + tail.replace("C-", "P-")
-    return "I do not know"
-
-@pytest.fixture(scope="session")
-def ragprobe_pipeline():
-    return answer
-"""
+CONFTEST = catalog_conftest('"I do not know"')
 
 HEADER = """
 import pytest
