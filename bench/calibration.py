@@ -237,7 +237,7 @@ def position_outcomes(
         n10,
         n01,
         design.sizes,
-        design.thresholds(max_drop=max_drop, alpha=design.position_alpha(max_drop=max_drop, k=k)),
+        design.position_thresholds(max_drop=max_drop, k=k),
         design.thresholds(max_drop=max_drop, side="pass"),
         max_drop,
     )

@@ -437,12 +437,27 @@ def _bb_min_rejecting(n: int, max_drop: float, level: float) -> npt.NDArray[np.i
     ones; the whole range above the bound stays in the supremum)."""
     gamma = _BB_GAMMA_SHARE * level
     stat, values, t_of, n10_of, tails = _bb_tails(n, max_drop)
-    nus = np.linspace(max_drop, 1.0, _NUISANCE_POINTS)
-    # per grid point: how many of the largest values keep P(T >= value) <= level - gamma; the
-    # supremum over a set of grid points allows the fewest of them
+    # per grid point: how many of the largest values keep P(T >= value) <= level - gamma
     allowed = np.array(
         [np.searchsorted(row, (level - gamma) * (1.0 + 1e-9), side="right") for row in tails]
     )
+    return _bb_regions(n, max_drop, gamma, allowed, stat, values, t_of, n10_of)
+
+
+def _bb_regions(
+    n: int,
+    max_drop: float,
+    gamma: float,
+    allowed: npt.NDArray[np.int64],
+    stat: FloatArray,
+    values: FloatArray,
+    t_of: npt.NDArray[np.int64],
+    n10_of: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """``r[t]`` from ``allowed[g]`` (how many of the largest distinct ``values`` may reject at
+    discordance grid point g): the supremum over the grid points at or above the one-sided
+    Clopper-Pearson lower bound (level ``1 - gamma``) of the discordance at t allows the fewest."""
+    nus = np.linspace(max_drop, 1.0, _NUISANCE_POINTS)
     t = np.arange(n + 1)
     lo = np.where(t > 0, sps.beta.ppf(gamma, t, n - t + 1), 0.0)
     cut = np.full(n + 1, np.inf)
@@ -539,9 +554,14 @@ def position_fail_cuts(
 @functools.lru_cache(maxsize=64)
 def _position_cuts(n: int, k: int, max_drop: float, alpha: float) -> tuple[float, ...]:
     r, _, level = _position_regions(n, max_drop, alpha, k)
-    # Any z strictly between the largest passing and the smallest failing value of T at t gives
-    # "lower bound > max_drop" exactly for n10 >= r[t]; take the normal quantile of the level
-    # actually spent, moved into that gap, so bounds away from max_drop read like ordinary ones.
+    return _z_for_regions(n, r, max_drop, level)
+
+
+def _z_for_regions(n: int, r: Sequence[int], max_drop: float, level: float) -> tuple[float, ...]:
+    """A critical value per discordant count t that makes "lower bound > max_drop" exactly
+    "n10 >= r[t]": any z strictly between the largest passing and the smallest failing value of
+    T at t does; take the normal quantile of the level actually spent, moved into that gap, so
+    bounds away from max_drop read like ordinary ones."""
     z_level = float(sps.norm.isf(level))
     out: list[float] = []
     for t, rt in enumerate(r):
@@ -1148,12 +1168,13 @@ def more_needed(
 
 SpendingName = Literal["obf", "pocock"]
 
-#: Default alpha spending of both one-sided tests: Hwang-Shih-DeCani gamma = -2 keeps the
-#: fixed-design power within ~2 points. The PASS side may spend differently
-#: (``pass_spending``); bench/calibration.py ``--pass-spending`` shows that spending it earlier
-#: buys few calls on clear passes (a PASS at max_drop 0.1 needs ~40-50 pairs even with no
-#: discordant pair) at the cost of fewer decisions, so both default to the same rule.
-FAIL_SPENDING: float = -2.0
+#: Default alpha spending (Hwang-Shih-DeCani gammas). FAIL side -3: keeps the sequential power
+#: within ~1 point of the fixed design for reversal (0-4 for positions) and still saves 50-60% of
+#: calls on clear FAILs (-2 saved 4-8 points more but cost up to 2 points of power). PASS side -2:
+#: bench/calibration.py ``--pass-spending`` shows that spending it earlier buys few calls on
+#: clear passes (a PASS at max_drop 0.1 needs ~40-50 pairs even with no discordant pair) at the
+#: cost of fewer decisions.
+FAIL_SPENDING: float = -3.0
 PASS_SPENDING: float = -2.0
 
 
@@ -1244,58 +1265,139 @@ def _asymptotic_bounds(
 _SEQ_FAMILY_MAX_N = 200
 
 
-def _sequential_fail_size(
-    sizes: tuple[int, ...], max_drop: float, z: tuple[float, ...], delta: float
-) -> float:
-    """Largest probability (sup over the discordance grid) that one comparison whose true
-    difference is ``delta`` crosses the FAIL boundary ``T(max_drop) > z[look]`` at some look
-    (exact multinomial recursion, crossed tables removed after each look)."""
+def _look_masks(
+    sizes: Sequence[int], z: Sequence[float], max_drop: float
+) -> list[npt.NDArray[np.bool_]]:
+    """Per look, the tables ``(n10, n01)`` whose ``T(max_drop)`` exceeds that look's cut."""
     masks = []
     for nk, zk in zip(sizes, z, strict=True):
         i = np.arange(nk + 1, dtype=np.float64)
         n10, n01 = np.meshgrid(i, i, indexing="ij")
         masks.append((n10 + n01 <= nk) & (tango_statistic(n10, n01, float(nk), max_drop) > zk))
-    best = 0.0
-    for nu in np.linspace(max(abs(delta), 1e-9), 1.0, _NUISANCE_POINTS):
-        p10, p01 = (nu + delta) / 2.0, (nu - delta) / 2.0
-        dist: FloatArray | None = None
-        prev, crossed = 0, 0.0
-        for nk, mask in zip(sizes, masks, strict=True):
-            inc = _trinomial_matrix(nk - prev, p10, p01)
-            dist = inc.copy() if dist is None else np.clip(signal.fftconvolve(dist, inc), 0.0, None)
-            prev = nk
-            crossed += float(dist[mask].sum())
-            dist[mask] = 0.0
-        best = max(best, crossed)
-    return best
+    return masks
+
+
+def _looks_distribution(
+    sizes: Sequence[int], masks: Sequence[npt.NDArray[np.bool_]], p10: float, p01: float
+) -> tuple[float, FloatArray]:
+    """Exact multinomial recursion over the looks: (probability of entering ``masks[look]`` at
+    some look, sub-distribution of the tables at the last look that entered none). ``masks`` may
+    be one shorter than ``sizes`` (the last look then has no region yet)."""
+    dist: FloatArray | None = None
+    prev, crossed = 0, 0.0
+    for look, nk in enumerate(sizes):
+        inc = _trinomial_matrix(nk - prev, p10, p01)
+        dist = inc.copy() if dist is None else np.clip(signal.fftconvolve(dist, inc), 0.0, None)
+        prev = nk
+        if look < len(masks):
+            crossed += float(dist[masks[look]].sum())
+            dist[masks[look]] = 0.0
+    assert dist is not None
+    return crossed, dist
+
+
+def _crossing_size(
+    sizes: Sequence[int], masks: Sequence[npt.NDArray[np.bool_]], delta: float
+) -> float:
+    """Largest probability (sup over the discordance grid) that one comparison whose true
+    difference is ``delta`` enters a FAIL region at some look."""
+    nus = np.linspace(max(abs(delta), 1e-9), 1.0, _NUISANCE_POINTS)
+    return max(_looks_distribution(sizes, masks, (nu + delta) / 2.0, (nu - delta) / 2.0)[0] for nu in nus)
+
+
+def _sequential_bb_final(
+    sizes: Sequence[int],
+    max_drop: float,
+    earlier: Sequence[npt.NDArray[np.bool_]],
+    level: float,
+) -> npt.NDArray[np.int64]:
+    """Berger-Boos region ``n10 >= r[t]`` of the last look, given the earlier looks' fixed
+    regions: at each discordance the earlier crossings plus the last look's rejections stay
+    <= ``level - gamma``; the supremum runs over the discordances above the one-sided
+    Clopper-Pearson lower bound at the last look's t (so the last look's size, earlier looks
+    included, is <= level at every discordance: Berger & Boos 1994)."""
+    n = sizes[-1]
+    gamma = _BB_GAMMA_SHARE * level
+    n10g, n01g, _, valid = _log_multinomial(n)
+    t_of = (n10g + n01g)[valid].astype(np.int64)
+    n10_of = n10g[valid].astype(np.int64)
+    stat = np.round(tango_statistic(n10g[valid], n01g[valid], float(n), max_drop), 9)
+    order = np.argsort(-stat, kind="stable")
+    svals = stat[order]
+    ends = np.flatnonzero(np.append(svals[1:] != svals[:-1], True))
+    nus = np.linspace(max_drop, 1.0, _NUISANCE_POINTS)
+    allowed = np.empty(len(nus), dtype=np.int64)
+    for g, nu in enumerate(nus):
+        p01 = (nu - max_drop) / 2.0
+        crossed, dist = _looks_distribution(sizes, earlier, p01 + max_drop, p01)
+        tails = np.cumsum(dist[valid][order])[ends]
+        room = (level - gamma - crossed) * (1.0 + 1e-9)
+        allowed[g] = np.searchsorted(tails, room, side="right") if room > 0 else 0
+    return _bb_regions(n, max_drop, gamma, allowed, stat, svals[ends], t_of, n10_of)
+
+
+def _region_mask(n: int, r: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Tables ``(n10, n01)`` of ``n`` pairs with ``n10 >= r[n10 + n01]``."""
+    i = np.arange(n + 1)
+    n10, n01 = np.meshgrid(i, i, indexing="ij")
+    t = n10 + n01
+    return np.asarray((t <= n) & (n10 >= r[np.minimum(t, n)]))
+
+
+#: 5% steps up from the first level that holds (discreteness often leaves room).
+_LEVEL_STEPS_UP = 4
 
 
 @functools.lru_cache(maxsize=32)
-def _sequential_position_level(
+def _sequential_position_rule(
     sizes: tuple[int, ...],
     fractions: tuple[float, ...],
     rule: SpendingName | float,
     max_drop: float,
     alpha: float,
     k: int,
-) -> float:
-    """Per-comparison alpha of the sequential position FAIL side: the largest (from
-    ``alpha / (2 (k - 2))`` down in 10% steps) whose exact family bound, as for
-    :func:`position_fail_cuts`, stays <= alpha; ``alpha / (2 (k - 1))`` if none is found."""
+) -> tuple[float, tuple[tuple[float, ...], ...]]:
+    """(per-comparison level, per look the FAIL cut by discordant count) of the sequential
+    position rule. Earlier looks: the exact spending thresholds at the level; last look:
+    Berger-Boos cuts (:func:`_sequential_bb_final`). The level is the largest, from
+    ``alpha / (2 (k - 2))`` down in 10% steps, whose exact null-shape family bound over all looks
+    (as for :func:`position_fail_cuts`) stays <= alpha; below ``alpha / (2 (k - 1))`` plain
+    Bonferroni thresholds (no Berger-Boos) are used instead."""
+    n = sizes[-1]
 
-    def family(level: float) -> float:
+    def flat(z: Sequence[float]) -> tuple[tuple[float, ...], ...]:
+        return tuple((float(zl),) * (n + 1) for zl in z)
+
+    def thresholds(level: float) -> tuple[float, ...]:
         spend = _spending_fn(rule, level)
         cum = (*(min(level, spend(t)) for t in fractions[:-1]), level)
-        z = _exact_thresholds(sizes, max_drop, cum, "fail")
-        return _null_shape_bound(lambda d: _sequential_fail_size(sizes, max_drop, z, d), max_drop, k)
+        return _exact_thresholds(sizes, max_drop, cum, "fail")
+
+    def attempt(level: float) -> tuple[float, tuple[tuple[float, ...], ...]] | None:
+        z = thresholds(level)
+        earlier = _look_masks(sizes[:-1], z[:-1], max_drop)
+        r = _sequential_bb_final(sizes, max_drop, earlier, level)
+        masks = [*earlier, _region_mask(n, r)]
+        size = _null_shape_bound(lambda d: _crossing_size(sizes, masks, d), max_drop, k)
+        if size > alpha * (1.0 + 1e-9):
+            return None
+        return level, (*flat(z[:-1]), _z_for_regions(n, r.tolist(), max_drop, level))
 
     bonferroni = alpha / (2 * (k - 1))
     level = alpha / max(1, 2 * (k - 2))
-    while level > bonferroni:
-        if family(level) <= alpha * (1.0 + 1e-9):
-            return level
+    found = attempt(level)
+    while found is None and level * 0.9 > bonferroni:
         level *= 0.9
-    return bonferroni
+        found = attempt(level)
+    if found is None:
+        return bonferroni, flat(thresholds(bonferroni))
+    for _ in range(_LEVEL_STEPS_UP):
+        level *= 1.05
+        bigger = attempt(level)
+        if bigger is None:
+            break
+        found = bigger
+    return found
 
 
 class SequentialDesign:
@@ -1305,9 +1407,9 @@ class SequentialDesign:
     cumulative sample sizes, e.g. 25/50/75/100% of ``n_total``). At look ``k`` the verdict
     uses the same one-sided Tango bounds as :func:`compare_paired`, but at the boundary
     ``c_k`` of a one-sided group-sequential test that spends ``alpha = 1 - confidence`` over
-    the looks. Default spending: Hwang-Shih-DeCani with gamma = -2 (between
-    O'Brien-Fleming and Pocock: keeps the fixed-design power within ~2 points while saving
-    50-65% of calls on clear cases, see docs/statistics.md); ``"obf"`` (Lan-DeMets
+    the looks. Default spending: Hwang-Shih-DeCani, gamma = -3 on the FAIL side and -2 on
+    the PASS side (between O'Brien-Fleming and Pocock: keeps the fixed-design power within
+    ~1-4 points while saving 50-60% of calls on clear cases, see docs/statistics.md); ``"obf"`` (Lan-DeMets
     O'Brien-Fleming-type), ``"pocock"`` or another gamma are accepted; ``pass_spending``
     (default :data:`PASS_SPENDING`) sets the PASS side's rule separately. Critical values are
     calibrated exactly (multinomial recursion over looks, sup over the discordance) for
@@ -1377,12 +1479,27 @@ class SequentialDesign:
         Plain Bonferroni is ``alpha / (2 (k - 1))``. For ``n_total <= 200`` and ``max_drop > 0``
         the shape of the null (see :func:`position_fail_cuts`) allows more: the largest level,
         from ``alpha / (2 (k - 2))`` down in 10% steps, whose exact family bound over all looks
-        (crossing probabilities at ~20 true differences, sup over the discordance) is <= alpha.
+        (crossing probabilities at ~30 true differences, sup over the discordance) is <= alpha,
+        with Berger-Boos cuts at the last look (:meth:`position_thresholds`).
         """
+        return self._position_rule(max_drop, k)[0]
+
+    def position_thresholds(self, *, max_drop: float, k: int) -> list[FloatArray]:
+        """Per look, the FAIL critical value of one edge-vs-position comparison by its discordant
+        count ``t = n10 + n01`` (index ``0..n_total``): it FAILs at that look iff
+        ``tango_statistic(n10, n01, n, max_drop) > out[look][t]``. Constant over t except at the
+        last look, whose Berger-Boos cuts depend on t (where the refinement applies)."""
+        return [np.array(c, dtype=np.float64) for c in self._position_rule(max_drop, k)[1]]
+
+    def _position_rule(
+        self, max_drop: float, k: int
+    ) -> tuple[float, tuple[tuple[float, ...], ...]]:
         alpha = 1.0 - self.confidence
         if k < 3 or max_drop <= 0.0 or self.n_total > _SEQ_FAMILY_MAX_N:
-            return alpha / (2 * max(1, k - 1))
-        return _sequential_position_level(
+            level = alpha / (2 * max(1, k - 1))
+            z = self.thresholds(max_drop=max_drop, alpha=level)
+            return level, tuple((zl,) * (self.n_total + 1) for zl in z)
+        return _sequential_position_rule(
             tuple(self.sizes),
             tuple(self.fractions),
             self.spending,
@@ -1426,15 +1543,16 @@ class SequentialDesign:
         self, outcomes: Mapping[int, Sequence[bool | None]], *, look: int, max_drop: float
     ) -> tuple[Verdict | Literal["continue"], PositionComparison]:
         """Position version: the FAIL boundary of each of the ``m = 2 (k - 1)`` edge comparisons
-        spends :meth:`position_alpha`, the PASS boundary spends ``alpha``."""
+        spends :meth:`position_alpha` (cuts: :meth:`position_thresholds`), the PASS boundary
+        spends ``alpha``."""
         self._check_look(look)
         _check_max_drop(max_drop)
-        level = self.position_alpha(max_drop=max_drop, k=len(outcomes))
+        cuts = self._position_rule(max_drop, len(outcomes))[1][look]
         res = _compare_positions_z(
             outcomes,
             max_drop=max_drop,
             confidence=self.confidence,
-            z_fail=lambda m, n, t: self.thresholds(max_drop=max_drop, alpha=level)[look],
+            z_fail=lambda m, n, t: cuts[min(t, len(cuts) - 1)],
             z_pass=lambda n: self.thresholds(max_drop=max_drop, side="pass")[look],
         )
         return self._finish(res.verdict, look), res

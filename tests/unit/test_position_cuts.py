@@ -105,12 +105,75 @@ def test_falls_back_to_bonferroni_where_it_does_not_apply() -> None:
 
 def test_sequential_position_alpha() -> None:
     design = S.SequentialDesign(100, looks=4)
-    assert design.position_alpha(max_drop=MAX_DROP, k=3) == pytest.approx(0.0225)  # 0.9 x alpha/2
+    # the null-shape start alpha / (2 (k - 2)) holds; one 5% step up would not
+    assert design.position_alpha(max_drop=MAX_DROP, k=3) == pytest.approx(ALPHA / 2)
     assert design.position_alpha(max_drop=MAX_DROP, k=5) == pytest.approx(ALPHA / 6)
     # where the refinement does not apply: plain Bonferroni over 2 (k - 1) comparisons
     assert design.position_alpha(max_drop=MAX_DROP, k=2) == pytest.approx(ALPHA / 2)
     assert S.SequentialDesign(300).position_alpha(max_drop=MAX_DROP, k=3) == pytest.approx(ALPHA / 4)
     assert design.position_alpha(max_drop=0.0, k=3) == pytest.approx(ALPHA / 4)
+    flat = S.SequentialDesign(300).position_thresholds(max_drop=MAX_DROP, k=3)
+    assert [len(set(c)) for c in flat] == [1, 1, 1, 1]  # one cut per look, not per t
+
+
+def trinomial(n: int, p10: float, p01: float) -> np.ndarray:
+    i = np.arange(n + 1)
+    a, b = np.meshgrid(i, i, indexing="ij")
+    ok = a + b <= n
+    c = np.where(ok, n - a - b, 0)
+    log = (
+        S.special.gammaln(n + 1)
+        - S.special.gammaln(a + 1)
+        - S.special.gammaln(b + 1)
+        - S.special.gammaln(c + 1)
+        + S.special.xlogy(a, p10)
+        + S.special.xlogy(b, p01)
+        + S.special.xlogy(c, max(0.0, 1 - p10 - p01))
+    )
+    return np.where(ok, np.exp(log), 0.0)
+
+
+def sequential_fail_probability(
+    design: S.SequentialDesign, cuts: list[np.ndarray], p10: float, p01: float
+) -> float:
+    """Exact P(one comparison crosses its FAIL cut at some look): the distribution of (n10, n01)
+    is carried from look to look by direct convolution, tables that crossed are removed."""
+    dist = np.ones((1, 1))
+    prev, crossed = 0, 0.0
+    for size, cut in zip(design.sizes, cuts, strict=True):
+        inc = trinomial(size - prev, p10, p01)
+        new = np.zeros((size + 1, size + 1))
+        for i, j in zip(*np.nonzero(dist > 0), strict=True):
+            new[i : i + inc.shape[0], j : j + inc.shape[1]] += dist[i, j] * inc
+        prev, dist = size, new
+        a, b = np.meshgrid(np.arange(size + 1), np.arange(size + 1), indexing="ij")
+        ok = a + b <= size
+        over = ok & (S.tango_statistic(a, b, float(size), MAX_DROP) > cut[np.minimum(a + b, size)])
+        crossed += float(dist[over].sum())
+        dist[over] = 0.0
+    return crossed
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_sequential_false_fail_bound_holds_at_null_pipelines(k: int) -> None:
+    """The whole sequential FAIL rule (earlier looks' spending cuts, Berger-Boos cuts per t at the
+    last look): the sum of the comparisons' exact crossing probabilities stays <= alpha."""
+    design = S.SequentialDesign(60, looks=4)
+    cuts = design.position_thresholds(max_drop=MAX_DROP, k=k)
+    assert len(set(cuts[-1])) > 1  # the last look's cut depends on t
+    for top in (0.5, 0.8, 0.95):
+        for gap in (0.0, 0.1):
+            acc = [top] + [top - MAX_DROP] * (k - 2) + [top - gap]
+            for shared in (0.0, 1.0):
+                dist = joint(acc, shared)
+                total = 0.0
+                for e in (0, k - 1):
+                    for j in range(k):
+                        if j != e:
+                            p10 = sum(p for c, p in dist.items() if c[e] and not c[j])
+                            p01 = sum(p for c, p in dist.items() if c[j] and not c[e])
+                            total += sequential_fail_probability(design, cuts, p10, p01)
+                assert total <= ALPHA + 1e-9
 
 
 @pytest.mark.parametrize("shared", [0.0, 1.0])
@@ -119,7 +182,7 @@ def test_sequential_position_false_fail_at_the_boundary(shared: float) -> None:
     interior position is exactly max_drop below both edges: FAIL <= alpha + 3 MC standard errors."""
     n, sims, k = 100, 4000, 3
     design = S.SequentialDesign(n, looks=4)
-    z = design.thresholds(max_drop=MAX_DROP, alpha=design.position_alpha(max_drop=MAX_DROP, k=k))
+    z = design.position_thresholds(max_drop=MAX_DROP, k=k)
     rng = np.random.default_rng(11)
     acc = np.array([0.8, 0.8 - MAX_DROP, 0.8])
     own = rng.random((sims, n, k))
@@ -130,5 +193,5 @@ def test_sequential_position_false_fail_at_the_boundary(shared: float) -> None:
         for e, j in [(0, 1), (0, 2), (2, 0), (2, 1)]:
             n10 = np.sum(x[:, :size, e] & ~x[:, :size, j], axis=1)
             n01 = np.sum(x[:, :size, j] & ~x[:, :size, e], axis=1)
-            fail |= S.tango_statistic(n10, n01, float(size), MAX_DROP) > z[look]
+            fail |= S.tango_statistic(n10, n01, float(size), MAX_DROP) > z[look][n10 + n01]
     assert fail.mean() <= ALPHA + 3 * np.sqrt(ALPHA * (1 - ALPHA) / sims)
