@@ -54,6 +54,13 @@ class ProbeContext:
     budget_hit: bool = False
     started: float = field(default_factory=time.perf_counter)
 
+    def __post_init__(self) -> None:
+        from pytest_ragprobe import stats
+
+        # the exact critical values take seconds at n in the hundreds: keep them beside the answers
+        cache = self.settings.cache_dir
+        stats.set_table_dir(None if cache is None else Path(cache) / "tables")
+
     def confidence(self, spec: ProbeSpec) -> float:
         return spec.confidence if spec.confidence is not None else self.settings.confidence
 

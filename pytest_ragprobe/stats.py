@@ -36,15 +36,20 @@ with calibration figures is ``docs/statistics.md``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import itertools
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+import scipy
 from scipy import optimize, signal, special
 from scipy import stats as sps
 
@@ -259,6 +264,64 @@ def _verdict_from_bounds(lo: float, hi: float, max_drop: float) -> Verdict:
 
 #: Largest planned sample size for which critical values are calibrated exactly; above it the
 #: asymptotic normal / Brownian-motion values are used (the score test is close to nominal there).
+# --------------------------------------------------------------------------- stored tables
+#
+# The exact critical values take seconds to compute (sums over every table, a supremum over the
+# discordance, searches over levels) and depend only on their arguments and this module's code, so
+# a run can keep them on disk (ragprobe keeps them in its cache directory, under "tables/") and
+# the next process reads them back instead of recomputing.
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+#: Directory of stored tables (None: compute in every process). Set by :func:`set_table_dir`.
+_table_dir: Path | None = None
+#: Tables are keyed by this module's source and the numeric libraries' versions too: a code or
+#: library change never reads an older table.
+_SOURCE = hashlib.sha256(
+    Path(__file__).read_bytes() + f"{np.__version__} {scipy.__version__}".encode()
+).hexdigest()[:16]
+
+
+def set_table_dir(path: Path | None) -> None:
+    """Keep the exact critical-value tables in ``path`` across processes (``None``: do not)."""
+    global _table_dir
+    _table_dir = None if path is None else Path(path)
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _stored(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Read ``fn``'s result (JSON numbers and nested tuples) from the table directory, or compute
+    and write it there. Any I/O or decoding trouble just means computing it (JSON floats
+    round-trip exactly)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        root = _table_dir
+        if root is None:
+            return fn(*args, **kwargs)
+        from pytest_ragprobe.types import atomic_write
+
+        blob = json.dumps([fn.__name__, _SOURCE, args, sorted(kwargs.items())], default=repr)
+        key = hashlib.sha256(blob.encode()).hexdigest()
+        path = root / f"{fn.__name__.strip('_')}-{key[:24]}.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("key") == key:
+                return _tuples(data["value"])  # type: ignore[no-any-return]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        out = fn(*args, **kwargs)
+        with contextlib.suppress(OSError, TypeError, ValueError):  # e.g. read-only: memory only
+            atomic_write(path, json.dumps({"key": key, "args": blob, "value": out}))
+        return out
+
+    return wrapper
+
+
 EXACT_MAX_N = 600
 _NUISANCE_POINTS = 64
 #: required_n / more_needed refine the normal approximation with exact power up to this n.
@@ -292,6 +355,7 @@ def _trinomial_matrix(n: int, p10: float, p01: float) -> FloatArray:
 
 
 @functools.lru_cache(maxsize=512)
+@_stored
 def _exact_thresholds(
     sizes: tuple[int, ...], max_drop: float, cum_alpha: tuple[float, ...], side: str
 ) -> tuple[float, ...]:
@@ -552,6 +616,7 @@ def position_fail_cuts(
 
 
 @functools.lru_cache(maxsize=64)
+@_stored
 def _position_cuts(n: int, k: int, max_drop: float, alpha: float) -> tuple[float, ...]:
     r, _, level = _position_regions(n, max_drop, alpha, k)
     return _z_for_regions(n, r, max_drop, level)
@@ -1349,6 +1414,7 @@ _LEVEL_STEPS_UP = 4
 
 
 @functools.lru_cache(maxsize=32)
+@_stored
 def _sequential_position_rule(
     sizes: tuple[int, ...],
     fractions: tuple[float, ...],
