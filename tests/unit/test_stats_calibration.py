@@ -138,7 +138,8 @@ def test_sequential_error_rates_and_savings(scenario: str) -> None:
     fail_0, mean_0 = run_sequential(*sim_pairs(rng, *cells(0.0), SIMS, N), design)
     assert fail_0 <= 0.01 + tol(0.01)
     fail_p, _ = run_sequential(*sim_pairs(rng, *cells(MAX_DROP + 0.15), SIMS, N), design)
-    assert fail_p >= 0.75 - tol(0.75)  # fixed design: 0.99 / 0.83; sequential loses <= ~3 pts
+    # fixed design 0.99 / 0.83; sequential (FAIL spending HSD -3) 0.99 / 0.83 (20,000 runs)
+    assert fail_p >= 0.8 - tol(0.8)
     fail_c, mean_c = run_sequential(*sim_pairs(rng, *cells(MAX_DROP + 0.3), SIMS, N), design)
     assert fail_c >= 0.95
     assert mean_c <= 0.6 * N  # >= 40% fewer pairs on a clear FAIL
