@@ -31,17 +31,19 @@ from pytest_ragprobe.stats import (
     PASS_SPENDING,
     SequentialDesign,
     critical_values,
+    lr_statistic,
     position_fail_cuts,
     power_bound,
     tango_statistic,
 )
+from pytest_ragprobe.stats import LOOKS as DEFAULT_LOOKS
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
 CONFIDENCE = 0.95
 N_PAIRS = 100
-LOOKS = 4
+LOOKS = DEFAULT_LOOKS
 SPENDING: str | float = FAIL_SPENDING  # SequentialDesign defaults (Hwang-Shih-DeCani gammas)
 PASS_SPEND: str | float = PASS_SPENDING
 
@@ -168,8 +170,11 @@ def _decide_counts(
     z_fail: list[float] | list[npt.NDArray[np.float64]],  # one cut, or one per discordant count
     z_pass: list[float],
     max_drop: float,
+    pass_stat: Callable[..., npt.NDArray[np.float64]] = tango_statistic,
 ) -> Outcome:
-    """FAIL iff some comparison's T > z_fail; PASS iff all T <= -z_pass; first look that decides."""
+    """FAIL iff some comparison's T > z_fail; PASS iff all ``pass_stat`` <= -z_pass (Tango's
+    statistic for the fixed design, the signed-root LR for the sequential one); first look that
+    decides."""
     sims = n10.shape[0]
     decided = np.zeros(sims, dtype=bool)
     fail = np.zeros(sims, dtype=bool)
@@ -180,7 +185,8 @@ def _decide_counts(
         t = tango_statistic(a, b, float(nk), max_drop)
         zf = np.asarray(z_fail[look])
         f = np.any(t > (zf[a + b] if zf.ndim else zf), axis=1)  # per discordant count, or one
-        p = np.all(t <= -z_pass[look], axis=1) & ~f
+        tp = t if pass_stat is tango_statistic else pass_stat(a, b, float(nk), max_drop)
+        p = np.all(tp <= -z_pass[look], axis=1) & ~f
         new = ~decided & (f | p)
         fail |= new & f
         passed |= new & p
@@ -206,6 +212,7 @@ def reverse_outcomes(
         design.thresholds(max_drop=max_drop, side="fail"),
         design.thresholds(max_drop=max_drop, side="pass"),
         max_drop,
+        lr_statistic,
     )
     return fixed, seq
 
@@ -240,6 +247,7 @@ def position_outcomes(
         design.position_thresholds(max_drop=max_drop, k=k),
         design.thresholds(max_drop=max_drop, side="pass"),
         max_drop,
+        lr_statistic,
     )
     return fixed, seq
 
@@ -304,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sims", type=int, default=None, help="Runs per cell")
     ap.add_argument("--seed", type=int, default=20240601)
     ap.add_argument("--max-drop", type=float, default=0.10)
-    ap.add_argument("--looks", type=int, default=4)
+    ap.add_argument("--looks", type=int, default=DEFAULT_LOOKS)
     ap.add_argument("--spending", default=None, help="FAIL side: obf, pocock or an HSD gamma")
     ap.add_argument("--pass-spending", default=None, help="PASS side: obf, pocock or an HSD gamma")
     args = ap.parse_args(argv)

@@ -64,11 +64,14 @@ __all__ = [
     "critical_values",
     "fail_probability",
     "holm",
+    "lr_statistic",
+    "lr_upper_bound",
     "mcnemar_exact",
     "more_needed",
     "position_fail_cuts",
     "power_bound",
     "required_n",
+    "set_table_dir",
     "tango_bounds",
     "tango_statistic",
     "wilson_interval",
@@ -252,6 +255,71 @@ def tango_bounds(
     return (max(-1.0, lower()), min(1.0, upper()))
 
 
+def lr_statistic(
+    n10: npt.ArrayLike, n01: npt.ArrayLike, n: npt.ArrayLike, delta: float
+) -> FloatArray:
+    """Signed root of the likelihood-ratio statistic for ``H0: acc_a - acc_b == delta``.
+
+    ``sign(n10 - n01 - n delta) * sqrt(2 (l(MLE) - l(constrained MLE)))`` over the cells
+    (n10, n01, concordant), with the constrained MLE of Tango's statistic. Decreases in
+    ``delta`` like :func:`tango_statistic`; unlike it, its spread follows the observed
+    discordance, so few discordant pairs show a small drop sooner (the sequential PASS side uses
+    it). ``n == 0`` gives 0.
+    """
+    n10a = np.asarray(n10, dtype=np.float64)
+    n01a = np.asarray(n01, dtype=np.float64)
+    na = np.asarray(n, dtype=np.float64)
+    q = _tango_q(n10a, n01a, na, delta)
+    nc = na - n10a - n01a
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ll = (
+            special.xlogy(n10a, n10a / na)
+            - special.xlogy(n10a, q + delta)
+            + special.xlogy(n01a, n01a / na)
+            - special.xlogy(n01a, q)
+            + special.xlogy(nc, nc / na)
+            - special.xlogy(nc, np.maximum(1.0 - 2.0 * q - delta, 0.0))
+        )
+    ll = np.where(np.isnan(ll), 0.0, np.minimum(ll, 1e6))
+    root = np.sqrt(2.0 * np.maximum(ll, 0.0))
+    out = np.where(n10a - n01a - na * delta >= 0.0, root, -root)
+    return np.asarray(np.where(na > 0, out, 0.0), dtype=np.float64)
+
+
+def lr_upper_bound(n10: int, n01: int, n: int, z: float) -> float:
+    """Upper bound of ``acc_a - acc_b`` from :func:`lr_statistic`: the largest ``delta`` with
+    ``lr_statistic(..., delta) > -z`` (so "bound <= max_drop" is exactly "LR(max_drop) <= -z")."""
+    if n <= 0:
+        return 1.0
+    est = (n10 - n01) / n
+
+    def f(d: float) -> float:
+        return float(lr_statistic(n10, n01, n, d)) + z
+
+    hi_edge = 1.0 - _EPS
+    if est >= hi_edge or f(hi_edge) >= 0.0:
+        return 1.0
+    if f(est) <= 0.0:  # only if z <= 0
+        return est
+    return float(optimize.brentq(f, est, hi_edge, xtol=1e-12, rtol=1e-12))
+
+
+def _side_statistic(
+    side: str,
+) -> Callable[[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike, float], FloatArray]:
+    """The FAIL side and the fixed PASS side use Tango's score statistic; the sequential PASS
+    side ("pass_lr") the signed-root likelihood ratio."""
+    return lr_statistic if side == "pass_lr" else tango_statistic
+
+
+def _bounds(
+    n10: int, n01: int, n: int, z_lower: float, z_upper: float, upper: Literal["tango", "lr"]
+) -> tuple[float, float]:
+    """Tango's lower bound and the upper bound of the PASS side's statistic."""
+    lo, hi = tango_bounds(n10, n01, n, z_lower=z_lower, z_upper=z_upper)
+    return (lo, hi) if upper == "tango" else (lo, lr_upper_bound(n10, n01, n, z_upper))
+
+
 def _verdict_from_bounds(lo: float, hi: float, max_drop: float) -> Verdict:
     if lo > max_drop:
         return "fail"
@@ -359,17 +427,19 @@ def _trinomial_matrix(n: int, p10: float, p01: float) -> FloatArray:
 def _exact_thresholds(
     sizes: tuple[int, ...], max_drop: float, cum_alpha: tuple[float, ...], side: str
 ) -> tuple[float, ...]:
-    """Exact unconditional critical values of Tango's statistic at ``delta = max_drop``.
+    """Exact unconditional critical values of Tango's statistic (``side`` "fail" / "pass") or the
+    signed-root likelihood ratio ("pass_lr") at ``delta = max_drop``.
 
     For each look ``k`` (cumulative pairs ``sizes[k]``) find the smallest cut ``s_k`` such that
     the probability of having crossed by look ``k`` (``S >= s``, with ``S = T`` for
-    ``side == "fail"`` and ``S = -T`` for ``"pass"``) stays <= ``cum_alpha[k]`` for every
+    ``side == "fail"`` and ``S = -T`` for the PASS sides) stays <= ``cum_alpha[k]`` for every
     value of the nuisance parameter (the discordance) on a grid, with ``acc_a - acc_b`` held
     at ``max_drop`` (the least favourable point of the null). Returned values are midpoints
     between ``s_k`` and the next achievable value below it, to be used as ``z`` in
     :func:`tango_bounds`, so that "bound beyond max_drop" is exactly "S >= s_k".
     """
     sign = 1.0 if side == "fail" else -1.0
+    statistic = _side_statistic(side)
     lo_p = max(0.0, -max_drop)
     hi_p = (1.0 - max_drop) / 2.0
     grid = np.linspace(lo_p, hi_p, _NUISANCE_POINTS)
@@ -387,7 +457,7 @@ def _exact_thresholds(
         i = np.arange(nk + 1, dtype=np.float64)
         n10, n01 = np.meshgrid(i, i, indexing="ij")
         valid = (n10 + n01 <= nk).ravel()
-        stat = sign * tango_statistic(n10, n01, float(nk), max_drop).ravel()
+        stat = sign * statistic(n10, n01, float(nk), max_drop).ravel()
         stat = np.round(stat, 9)
         idx = np.flatnonzero(valid)
         order = idx[np.argsort(-stat[idx], kind="stable")]
@@ -718,10 +788,11 @@ def _paired_from_counts(
     z_upper: float,
     p_value: float | None = None,
     verdict: Verdict | None = None,
+    upper: Literal["tango", "lr"] = "tango",
 ) -> PairedComparison:
     acc_a = a_correct / n if n else 0.0
     acc_b = b_correct / n if n else 0.0
-    lo, hi = tango_bounds(n10, n01, n, z_lower=z_lower, z_upper=z_upper)
+    lo, hi = _bounds(n10, n01, n, z_lower, z_upper, upper)
     v: Verdict = "inconclusive" if n == 0 else _verdict_from_bounds(lo, hi, max_drop)
     return PairedComparison(
         n=n,
@@ -897,6 +968,7 @@ def _compare_positions_z(
     confidence: float,
     z_fail: Callable[[int, int, int], float],
     z_pass: Callable[[int], float],
+    upper: Literal["tango", "lr"] = "tango",
 ) -> PositionComparison:
     positions, mat = _position_counts(outcomes)
     k, n = mat.shape
@@ -931,7 +1003,7 @@ def _compare_positions_z(
     highs: list[float] = []
     for e, j in pairs:
         n10, n01 = counts(e, j)
-        lo, hi = tango_bounds(n10, n01, n, z_lower=zf(n10, n01), z_upper=zp)
+        lo, hi = _bounds(n10, n01, n, zf(n10, n01), zp, upper)
         lows.append(lo)
         highs.append(hi)
     lo_all, hi_all = (max(lows), max(highs)) if n else (-1.0, 1.0)
@@ -952,6 +1024,7 @@ def _compare_positions_z(
             z_lower=zf(n10, n01),
             z_upper=zp,
             p_value=pair_p,
+            upper=upper,
         )
     return PositionComparison(
         positions=positions,
@@ -1233,14 +1306,18 @@ def more_needed(
 
 SpendingName = Literal["obf", "pocock"]
 
-#: Default alpha spending (Hwang-Shih-DeCani gammas). FAIL side -3: keeps the sequential power
-#: within ~1 point of the fixed design for reversal (0-4 for positions) and still saves 50-60% of
-#: calls on clear FAILs (-2 saved 4-8 points more but cost up to 2 points of power). PASS side -2:
-#: bench/calibration.py ``--pass-spending`` shows that spending it earlier buys few calls on
-#: clear passes (a PASS at max_drop 0.1 needs ~40-50 pairs even with no discordant pair) at the
-#: cost of fewer decisions.
-FAIL_SPENDING: float = -3.0
-PASS_SPENDING: float = -2.0
+#: Default alpha spending (Hwang-Shih-DeCani gammas) and looks, chosen by bench/calibration.py.
+#: FAIL side -4: the sequential power stays within ~1 point of the fixed design for reversal and
+#: 0-3 points for positions, and clear FAILs still save 55-63% of calls (-2 saved a few points
+#: more but cost up to 2 points of power, 7 at 5 independent positions). PASS side -1 with the
+#: likelihood-ratio statistic and 8 looks: a clear PASS with few disagreeing pairs stops at about
+#: 58% of the sample (4 looks with Tango's statistic: 71%), at 0-5 points fewer PASS decisions
+#: on pipelines with many disagreeing pairs. (A PASS at max_drop 0.1 needs ~40-50 pairs even with
+#: no discordant pair.)
+FAIL_SPENDING: float = -4.0
+PASS_SPENDING: float = -1.0
+#: Interim looks of a sequential design (evenly spaced, the last at the full sample).
+LOOKS: int = 8
 
 
 def _spending_fn(spending: SpendingName | float, alpha: float) -> Callable[[float], float]:
@@ -1470,17 +1547,20 @@ class SequentialDesign:
     """Group-sequential paired test with interim looks and an alpha-spending rule.
 
     Looks happen after ``sizes[look]`` pairs (``look`` is 0-based; ``sizes`` are the
-    cumulative sample sizes, e.g. 25/50/75/100% of ``n_total``). At look ``k`` the verdict
-    uses the same one-sided Tango bounds as :func:`compare_paired`, but at the boundary
-    ``c_k`` of a one-sided group-sequential test that spends ``alpha = 1 - confidence`` over
-    the looks. Default spending: Hwang-Shih-DeCani, gamma = -3 on the FAIL side and -2 on
-    the PASS side (between O'Brien-Fleming and Pocock: keeps the fixed-design power within
-    ~1-4 points while saving 50-60% of calls on clear cases, see docs/statistics.md); ``"obf"`` (Lan-DeMets
-    O'Brien-Fleming-type), ``"pocock"`` or another gamma are accepted; ``pass_spending``
-    (default :data:`PASS_SPENDING`) sets the PASS side's rule separately. Critical values are
-    calibrated exactly (multinomial recursion over looks, sup over the discordance) for
-    ``n_total <= EXACT_MAX_N``. FAIL and PASS are two separate one-sided tests on
-    the same statistic, each with its own spent alpha, so each error rate stays <= alpha.
+    cumulative sample sizes, by default :data:`LOOKS` = 8 evenly spaced looks: 13, 25, ..., 100
+    of 100). At look ``k`` FAIL uses the same one-sided Tango lower bound as
+    :func:`compare_paired` and PASS the upper bound of the signed-root likelihood ratio
+    (:func:`lr_statistic`: its spread follows the observed discordance, so pipelines with few
+    disagreeing pairs PASS earlier), each at the boundary ``c_k`` of a one-sided
+    group-sequential test that spends ``alpha = 1 - confidence`` over the looks. Default
+    spending: Hwang-Shih-DeCani, gamma = -4 on the FAIL side (keeps the fixed-design power
+    within ~1 point for reversal, 0-3 for positions, while saving 55-63% of calls on clear FAILs)
+    and -1 on the PASS side (saves 42-50% on clear PASSes), see docs/statistics.md; ``"obf"``
+    (Lan-DeMets O'Brien-Fleming-type), ``"pocock"`` or another gamma are accepted;
+    ``pass_spending`` (default :data:`PASS_SPENDING`) sets the PASS side's rule separately.
+    Critical values are calibrated exactly (multinomial recursion over looks, sup over the
+    discordance) for ``n_total <= EXACT_MAX_N``. FAIL and PASS are two separate one-sided
+    tests, each with its own spent alpha, so each error rate stays <= alpha.
     Interim looks return "fail"/"pass" only when a boundary is crossed, else "continue";
     the last look is three-way. The returned comparison's ``drop_ci`` holds the bounds at
     the look's boundary (so the verdict still reads ``drop_ci``).
@@ -1490,7 +1570,7 @@ class SequentialDesign:
         self,
         n_total: int,
         *,
-        looks: int = 4,
+        looks: int = LOOKS,
         confidence: float = 0.95,
         spending: SpendingName | float = FAIL_SPENDING,
         pass_spending: SpendingName | float | None = None,
@@ -1537,7 +1617,10 @@ class SequentialDesign:
             return list(_asymptotic_bounds(tuple(self.fractions), round(a, 15), rule))
         spend = _spending_fn(rule, a)
         cum = (*(min(a, spend(t)) for t in self.fractions[:-1]), a)
-        return list(_exact_thresholds(tuple(self.sizes), round(float(max_drop), 12), cum, side))
+        exact_side = "pass_lr" if side == "pass" else "fail"
+        return list(
+            _exact_thresholds(tuple(self.sizes), round(float(max_drop), 12), cum, exact_side)
+        )
 
     def position_alpha(self, *, max_drop: float, k: int) -> float:
         """Alpha spent by each edge-vs-position comparison's FAIL boundary with ``k`` positions.
@@ -1602,6 +1685,7 @@ class SequentialDesign:
             confidence=self.confidence,
             z_lower=z_lo,
             z_upper=z_hi,
+            upper="lr",
         )
         return self._finish(cmp.verdict, look), cmp
 
@@ -1620,5 +1704,6 @@ class SequentialDesign:
             confidence=self.confidence,
             z_fail=lambda m, n, t: cuts[min(t, len(cuts) - 1)],
             z_pass=lambda n: self.thresholds(max_drop=max_drop, side="pass")[look],
+            upper="lr",
         )
         return self._finish(res.verdict, look), res

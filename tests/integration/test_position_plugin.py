@@ -197,3 +197,24 @@ def test_direct(ragprobe_pipeline):
     )
     result, _ = run(pytester)
     result.assert_outcomes(passed=1)
+
+
+def test_sequential_option_and_mark_stop_clear_cases_early(pytester: pytest.Pytester) -> None:
+    """--ragprobe-sequential: a reader with no position effect (every question right or wrong at
+    all positions alike: no discordant pair) PASSes at the second of 8 looks, 50 of 200 questions
+    (with none discordant, the LR bound at 25 questions is not yet below max_drop 0.15 at that
+    look's cut, at 50 it is). sequential=True on the mark: the U-shaped reader FAILs early too."""
+    setup(pytester, flat=True)
+    result, report = run(pytester, "--ragprobe-sequential")
+    result.assert_outcomes(passed=1)
+    (probe,) = report["probes"]  # type: ignore[index]
+    assert probe["verdict"] == "pass" and probe["n"] == 50 and probe["calls"] == 5 * 50
+    assert any("sequential stopping: decided after 50 of 200" in n for n in probe["notes"])
+
+    test = TEST_FILE.replace("max_drop=0.15)", "max_drop=0.15, sequential=True)")
+    setup(pytester, test=test)
+    result, report = run(pytester)
+    result.assert_outcomes(failed=1)
+    (probe,) = report["probes"]  # type: ignore[index]
+    # drop 0.4 (edges 0.9, middle 0.5): decided at the third look (the FAIL side spends late)
+    assert probe["verdict"] == "fail" and probe["n"] == 75 and probe["calls"] == 5 * 75

@@ -499,8 +499,8 @@ def test_fixed():
         for p in json.loads((pytester.path / "r/report.json").read_text())["probes"]
     }
     assert probes["test_fixed"]["calls"] == 200
-    assert probes["test_seq"]["calls"] == 50  # decided at the first look (25 of 100 facts)
-    assert any("sequential stopping: decided after 25 of 100 facts" in n for n in probes["test_seq"]["notes"])
+    assert probes["test_seq"]["calls"] == 26  # decided at the first of 8 looks (13 of 100 facts)
+    assert any("sequential stopping: decided after 13 of 100 facts" in n for n in probes["test_seq"]["notes"])
 
 
 def test_reruns_are_disabled_for_probes(pytester: pytest.Pytester) -> None:

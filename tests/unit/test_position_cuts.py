@@ -113,7 +113,7 @@ def test_sequential_position_alpha() -> None:
     assert S.SequentialDesign(300).position_alpha(max_drop=MAX_DROP, k=3) == pytest.approx(ALPHA / 4)
     assert design.position_alpha(max_drop=0.0, k=3) == pytest.approx(ALPHA / 4)
     flat = S.SequentialDesign(300).position_thresholds(max_drop=MAX_DROP, k=3)
-    assert [len(set(c)) for c in flat] == [1, 1, 1, 1]  # one cut per look, not per t
+    assert [len(set(c)) for c in flat] == [1] * S.LOOKS  # one cut per look, not per t
 
 
 def trinomial(n: int, p10: float, p01: float) -> np.ndarray:
@@ -154,11 +154,11 @@ def sequential_fail_probability(
     return crossed
 
 
-@pytest.mark.parametrize("k", [3, 5])
-def test_sequential_false_fail_bound_holds_at_null_pipelines(k: int) -> None:
+@pytest.mark.parametrize(("k", "looks"), [(3, 4), (5, 4), (3, S.LOOKS)])
+def test_sequential_false_fail_bound_holds_at_null_pipelines(k: int, looks: int) -> None:
     """The whole sequential FAIL rule (earlier looks' spending cuts, Berger-Boos cuts per t at the
     last look): the sum of the comparisons' exact crossing probabilities stays <= alpha."""
-    design = S.SequentialDesign(60, looks=4)
+    design = S.SequentialDesign(60, looks=looks)
     cuts = design.position_thresholds(max_drop=MAX_DROP, k=k)
     assert len(set(cuts[-1])) > 1  # the last look's cut depends on t
     for top in (0.5, 0.8, 0.95):
