@@ -375,6 +375,17 @@ def _row(
     )
 
 
+def _print_wald(title: str, rows: list[tuple[str, float, float]], unit: str) -> None:
+    """Rows alternate: PASS at drop 0, FAIL at max_drop + 0.3 (name on the first of each)."""
+    print("\n" + title)
+    for i, (name, rate, needed) in enumerate(rows):
+        label = "PASS@0   " if i % 2 == 0 else "FAIL@+0.3"
+        print(
+            f"  {name:44} {label} {rate:.3f}: >= {needed:5.1f} of {N_PAIRS} {unit} "
+            f"(saves at most {max(0.0, 1 - needed / N_PAIRS):.0%})"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     global LOOKS, SPENDING, PASS_SPEND
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -435,17 +446,13 @@ def main(argv: list[str] | None = None) -> int:
         _q11, q10, q01 = sc.cells(m + 0.3)
         fail3 = cells[3][0].fail  # the fixed design's FAIL rate at drop max_drop + 0.3
         wald.append(("", fail3, wald_min_pairs(q10, q01, m, min(fail3, 1 - 1e-9), alpha)))
-    print(
-        "\nWald bound: the fewest pairs ANY sequential test needs on average to decide as often as "
+    _print_wald(
+        "Wald bound: the fewest pairs ANY sequential test needs on average to decide as often as "
         "the fixed design does (PASS at drop 0, FAIL at max_drop + 0.3; the same decision at a "
-        "boundary pipeline <= alpha):"
+        "boundary pipeline <= alpha):",
+        wald,
+        "pairs",
     )
-    for i, (name, rate, pairs) in enumerate(wald):
-        label = "PASS@0   " if i % 2 == 0 else "FAIL@+0.3"
-        print(
-            f"  {name:44} {label} {rate:.3f}: >= {pairs:5.1f} of {N_PAIRS} pairs "
-            f"(saves at most {max(0.0, 1 - pairs / N_PAIRS):.0%})"
-        )
     print()
     print(
         "POSITION probe (calls = n_positions per question; edges 0.9; boundary: every interior "
@@ -453,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(head)
     print("-" * len(head))
-    wald = []
+    wald.clear()
     for sc in POSITION_SCENARIOS:
         k = len(sc.positions)
         cells = [
@@ -469,16 +476,12 @@ def main(argv: list[str] | None = None) -> int:
             pats, probs = position_patterns(acc, sc.shared)
             qs = wald_min_questions(pats, probs, m, min(rate, 1 - 1e-9), alpha, side)
             wald.append((sc.name if acc.min() == acc.max() else "", rate, qs))
-    print(
-        "\nWald bound (as above, per question; wrong-decision pipelines: for PASS some edge >= "
-        "max_drop above some position, for FAIL every edge-position drop <= max_drop):"
+    _print_wald(
+        "Wald bound (as above, per question; wrong-decision pipelines: for PASS some edge >= "
+        "max_drop above some position, for FAIL every edge-position drop <= max_drop):",
+        wald,
+        "questions",
     )
-    for i, (name, rate, qs) in enumerate(wald):
-        label = "PASS@0   " if i % 2 == 0 else "FAIL@+0.3"
-        print(
-            f"  {name:44} {label} {rate:.3f}: >= {qs:5.1f} of {N_PAIRS} questions "
-            f"(saves at most {max(0.0, 1 - qs / N_PAIRS):.0%})"
-        )
     print(f"\n({time.perf_counter() - t0:.1f} s)")
     return 0
 

@@ -536,6 +536,29 @@ _BB_GAMMA_SHARE = 0.05
 _GAP_POINTS = 11
 
 
+def _sorted_tables(
+    n: int, max_drop: float
+) -> tuple[
+    npt.NDArray[np.bool_],
+    FloatArray,
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+]:
+    """The tables of ``n`` pairs (``valid`` mask on the (n+1) x (n+1) grid) with Tango's
+    statistic at ``max_drop`` (rounded, so ties are exact), their t and n10, the order by
+    decreasing statistic and the last index of each tie in that order."""
+    n10g, n01g, _, valid = _log_multinomial(n)
+    t_of = (n10g + n01g)[valid].astype(np.int64)
+    n10_of = n10g[valid].astype(np.int64)
+    stat = np.round(tango_statistic(n10g[valid], n01g[valid], float(n), max_drop), 9)
+    order = np.argsort(-stat, kind="stable")
+    svals = stat[order]
+    ends = np.flatnonzero(np.append(svals[1:] != svals[:-1], True))
+    return valid, stat, t_of, n10_of, order, ends
+
+
 @functools.lru_cache(maxsize=1)  # ~45 MB at n = 600: kept only while one level search runs
 def _bb_tails(
     n: int, max_drop: float
@@ -545,13 +568,8 @@ def _bb_tails(
     """Per table (n10 + n01 <= n): Tango's statistic at ``max_drop``, its t and n10; the distinct
     statistic values (descending) and ``tails[g, i]`` = P(T >= value i) at discordance grid point g
     (difference held at ``max_drop``). Level-independent, so computed once per (n, max_drop)."""
-    n10g, n01g, _, valid = _log_multinomial(n)
-    t_of = (n10g + n01g)[valid].astype(np.int64)
-    n10_of = n10g[valid].astype(np.int64)
-    stat = np.round(tango_statistic(n10g[valid], n01g[valid], float(n), max_drop), 9)
-    order = np.argsort(-stat, kind="stable")
+    valid, stat, t_of, n10_of, order, ends = _sorted_tables(n, max_drop)
     svals = stat[order]
-    ends = np.flatnonzero(np.append(svals[1:] != svals[:-1], True))  # last index of each tie
     nus = np.linspace(max_drop, 1.0, _NUISANCE_POINTS)
     # float32 halves the memory (~45 MB at n = 600); only the search uses it, the final family
     # bound is recomputed in float64 (_region_size)
@@ -1460,13 +1478,8 @@ def _sequential_bb_final(
     included, is <= level at every discordance: Berger & Boos 1994)."""
     n = sizes[-1]
     gamma = _BB_GAMMA_SHARE * level
-    n10g, n01g, _, valid = _log_multinomial(n)
-    t_of = (n10g + n01g)[valid].astype(np.int64)
-    n10_of = n10g[valid].astype(np.int64)
-    stat = np.round(tango_statistic(n10g[valid], n01g[valid], float(n), max_drop), 9)
-    order = np.argsort(-stat, kind="stable")
+    valid, stat, t_of, n10_of, order, ends = _sorted_tables(n, max_drop)
     svals = stat[order]
-    ends = np.flatnonzero(np.append(svals[1:] != svals[:-1], True))
     nus = np.linspace(max_drop, 1.0, _NUISANCE_POINTS)
     allowed = np.empty(len(nus), dtype=np.int64)
     for g, nu in enumerate(nus):
