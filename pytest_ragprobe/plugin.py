@@ -135,6 +135,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Print what the run will cost (pipeline calls per probe) before any call is made."""
+    from pytest_ragprobe.session import print_plan
+
+    print_plan(session)
+
+
 @pytest.fixture(autouse=True)
 def _ragprobe_autorun(request: pytest.FixtureRequest) -> None:
     """Marked tests run their probe in setup even when the body does not ask for ``ragprobe_result``."""

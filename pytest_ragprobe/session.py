@@ -137,6 +137,25 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     return result
 
 
+def print_plan(session: pytest.Session) -> None:
+    """The cost plan of the collected probes (pytest_collection_finish); nothing under an xdist worker,
+    whose output nobody sees (the controller collects nothing itself, so it prints nothing either)."""
+    config = session.config
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or is_worker(config) or _config.CONFIG_KEY not in config.stash:
+        return
+    probes = [i for i in session.items if SPEC_KEY in i.stash]
+    if not probes:
+        return
+    from pytest_ragprobe.plan import plan_probe, summary_lines
+
+    settings = config.stash[SESSION_KEY].settings
+    plans = [plan_probe(i.nodeid, i.stash[SPEC_KEY], settings, base_dirs(i)) for i in probes]
+    verbose = bool(config.option.collectonly) or config.option.verbose > 0
+    for line in summary_lines(plans, config.stash[_config.CONFIG_KEY].budget, verbose=verbose):
+        reporter.write_line(line)
+
+
 class RagprobeSession:
     """Per-process plugin object: settings, budget, baseline, collected results and report files."""
 

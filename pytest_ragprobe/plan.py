@@ -1,0 +1,117 @@
+"""What a run will cost, before it runs: pipeline calls per probe, from the marks and the data alone.
+
+Printed after collection (``pytest --collect-only`` shows it without calling anything), so a team can see
+the bill, and whether ``--ragprobe-budget`` covers it, before the first request. The counts are upper
+bounds: answers already in the cache are free, and sequential stopping may end a probe at an early look
+(the lower figure).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_ragprobe.markers import PositionSpec, ProbeSpec, ReverseSpec, default_positions
+from pytest_ragprobe.runner import RunSettings
+
+
+@dataclass(frozen=True)
+class ProbePlan:
+    nodeid: str
+    kind: str
+    n: int = 0  # facts (reverse) or questions (position) the probe will sample
+    per_item: int = 0  # pipeline calls per fact / question
+    extra: int = 0  # calls not per item (indexing synthetic facts)
+    first_look: int | None = None  # items at the first sequential look (None: not sequential)
+    error: str = ""  # the data could not be read: the run will report it as the probe's error
+
+    @property
+    def calls_max(self) -> int:
+        return self.n * self.per_item + self.extra
+
+    @property
+    def calls_min(self) -> int:
+        if self.first_look is None:
+            return self.calls_max
+        return self.first_look * self.per_item + self.extra
+
+
+def _sample_size(spec: ProbeSpec, available: int, settings: RunSettings) -> int:
+    n = available if spec.n is None else min(spec.n, available)
+    return n if settings.samples is None else min(n, settings.samples)
+
+
+def _first_look(spec: ProbeSpec, n: int, settings: RunSettings) -> int | None:
+    sequential = spec.sequential if spec.sequential is not None else settings.sequential
+    if not (sequential and n >= 8):  # as ProbeContext.looks: fewer items get no interim looks
+        return None
+    from pytest_ragprobe.stats import SequentialDesign
+
+    return SequentialDesign(n).sizes[0]
+
+
+def plan_probe(
+    nodeid: str, spec: ProbeSpec, settings: RunSettings, base_dirs: Sequence[Path]
+) -> ProbePlan:
+    """The plan of one marked test; reading its data is the only I/O (no pipeline call)."""
+    from pytest_ragprobe.facts import resolve_pairs
+    from pytest_ragprobe.position_probe import load_examples
+
+    seed = spec.seed if spec.seed is not None else settings.seed
+    try:
+        if isinstance(spec, ReverseSpec):
+            available = len(resolve_pairs(spec.facts, seed=seed, base_dirs=base_dirs))
+            per_item = 2  # forward and reverse question
+            synthetic = isinstance(spec.facts, str) and spec.facts.startswith("synthetic:")
+            extra = 1 if synthetic else 0  # one index() call with the fictitious documents
+        else:
+            assert isinstance(spec, PositionSpec)
+            source = spec.data if spec.data is not None else spec.facts
+            if source is None:
+                raise ValueError("@ragprobe.position needs data=... or facts=...")
+            examples, _ = load_examples(
+                source, seed=seed, base_dirs=base_dirs, facts=spec.data is None
+            )
+            available = len(examples)
+            positions = spec.positions or default_positions(spec.n_docs)
+            # one generate() per position; plus one retrieve() per question for hard negatives
+            per_item = len(positions) + (1 if spec.distractors == "retriever" else 0)
+            extra = 0
+    except Exception as exc:  # any data problem is the run's to report (as the probe's error)
+        return ProbePlan(nodeid, spec.kind, error=str(exc).splitlines()[0][:200])
+    n = _sample_size(spec, available, settings)
+    return ProbePlan(nodeid, spec.kind, n, per_item, extra, _first_look(spec, n, settings))
+
+
+def summary_lines(plans: Sequence[ProbePlan], budget: int | None, *, verbose: bool) -> list[str]:
+    """Terminal lines: one total (always), one per probe when ``verbose``."""
+    if not plans:
+        return []
+    total_max = sum(p.calls_max for p in plans)
+    total_min = sum(p.calls_min for p in plans)
+    span = f"{total_min}-{total_max}" if total_min != total_max else f"{total_max}"
+    errors = sum(1 for p in plans if p.error)
+    head = (
+        f"ragprobe plan: {len(plans)} probe{'s' if len(plans) != 1 else ''}, "
+        f"up to {span} pipeline calls (cached answers are free)"
+    )
+    if errors:
+        head += f"; {errors} with unreadable data"
+    lines = [head]
+    if budget is not None and total_max > budget:
+        lines.append(
+            f"ragprobe plan: --ragprobe-budget={budget} covers {budget} of up to {total_max} calls; "
+            "probes that run out end INCONCLUSIVE"
+        )
+    if verbose:
+        for p in plans:
+            if p.error:
+                lines.append(f"  {p.nodeid} [{p.kind}] data error: {p.error}")
+                continue
+            unit = "facts" if p.kind == "reverse" else "questions"
+            calls = f"{p.calls_min}-{p.calls_max}" if p.calls_min != p.calls_max else f"{p.calls_max}"
+            how = f"{p.n} {unit} x {p.per_item}" + (f" + {p.extra}" if p.extra else "")
+            seq = " (sequential: may stop at the first look)" if p.first_look is not None else ""
+            lines.append(f"  {p.nodeid} [{p.kind}] {calls} calls = {how}{seq}")
+    return lines

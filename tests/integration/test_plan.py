@@ -1,0 +1,126 @@
+"""The cost plan printed after collection (pytest_ragprobe.plan): exact call counts, no pipeline call."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+CONFTEST = """
+import pathlib
+import pytest
+import pytest_ragprobe as ragprobe
+
+def answer(question):
+    pathlib.Path("called").write_text("yes")  # the plan must never get here
+    return "no idea"
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return ragprobe.Pipeline(answer=answer, generate=lambda q, docs: "x", name="plan-sim")
+"""
+
+TESTS = """
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(40)]
+
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_rev():
+    pass
+
+@ragprobe.reverse(facts=FACTS, n=16, max_drop=0.1, sequential=True)
+def test_rev_seq():
+    pass
+
+@ragprobe.position(data="qa.jsonl", n_docs=10, max_drop=0.15)
+def test_pos():
+    pass
+
+@ragprobe.position(data="qa.jsonl", n_docs=6, positions=[0, 5], distractors="retriever", max_drop=0.15)
+def test_pos_retriever():
+    pass
+
+@ragprobe.reverse(facts="synthetic:12", max_drop=0.1)
+def test_synthetic():
+    pass
+
+@ragprobe.position(data="missing.jsonl", max_drop=0.15)
+def test_missing():
+    pass
+"""
+
+
+def setup(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_probes=TESTS)
+    rows = []
+    for i in range(25):
+        ctxs = [{"title": f"Item {i}", "text": f"The code of item {i} is Q{i}.", "isgold": True}]
+        ctxs += [{"title": f"N{j}", "text": f"Note {j}.", "isgold": False} for j in range(12)]
+        rows.append(json.dumps({"question": f"Code of item {i}?", "answers": [f"Q{i}"], "ctxs": ctxs}))
+    (pytester.path / "qa.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_collect_only_prints_the_plan_and_calls_nothing(pytester: pytest.Pytester) -> None:
+    setup(pytester)
+    result = pytester.runpytest("--collect-only", "-q", "-p", "no:xdist")
+    assert result.ret == 0
+    # 40 x 2; 16 x 2 (sequential: first of 8 looks = 2 facts); 25 x 5 positions; 25 x (2 + 1 retrieve);
+    # 12 x 2 + 1 index call; the missing file is counted as nothing, and named
+    result.stdout.fnmatch_lines(
+        [
+            "ragprobe plan: 6 probes, up to 309-337 pipeline calls (cached answers are free); "
+            "1 with unreadable data",
+            "*::test_rev [[]reverse[]] 80 calls = 40 facts x 2",
+            "*::test_rev_seq [[]reverse[]] 4-32 calls = 16 facts x 2 (sequential: may stop at the first look)",
+            "*::test_pos [[]position[]] 125 calls = 25 questions x 5",
+            "*::test_pos_retriever [[]position[]] 75 calls = 25 questions x 3",
+            "*::test_synthetic [[]reverse[]] 25 calls = 12 facts x 2 + 1",
+            "*::test_missing [[]position[]] data error: *missing.jsonl*",
+        ]
+    )
+    assert not (pytester.path / "called").exists()
+
+
+def test_a_run_prints_the_total_and_warns_when_the_budget_is_short(pytester: pytest.Pytester) -> None:
+    setup(pytester)
+    result = pytester.runpytest(
+        "-p", "no:xdist", "--ragprobe-samples=4", "--ragprobe-budget=20", "--ragprobe-no-cache",
+        "-k", "test_rev or test_pos",
+    )
+    # 4 x 2 + 4 x 2 (sequential needs >= 8 facts: no looks) + 4 x 5 + 4 x 3
+    result.stdout.fnmatch_lines(
+        [
+            "ragprobe plan: 4 probes, up to 48 pipeline calls (cached answers are free)",
+            "ragprobe plan: --ragprobe-budget=20 covers 20 of up to 48 calls; probes that run out end "
+            "INCONCLUSIVE",
+        ]
+    )
+    assert "calls = " not in result.stdout.str()  # per-probe lines only with -v or --collect-only
+
+
+def test_the_plan_matches_the_calls_a_run_makes(pytester: pytest.Pytester) -> None:
+    setup(pytester)
+    result = pytester.runpytest(
+        "-p", "no:xdist", "-v", "--ragprobe-no-cache", "--ragprobe-report=r", "-k", "test_rev or test_pos"
+    )
+    planned = {
+        line.split("::")[1].split()[0]: int(line.split("]")[1].split()[0].split("-")[-1])
+        for line in result.stdout.lines
+        if line.startswith("  test_probes.py::") and " calls = " in line
+    }
+    report = json.loads((pytester.path / "r" / "report.json").read_text())
+    made = {p["nodeid"].split("::")[1]: p["calls"] for p in report["probes"] if p["verdict"] != "error"}
+    assert made["test_rev"] == planned["test_rev"] == 80
+    assert made["test_pos"] == planned["test_pos"] == 125
+    assert made["test_rev_seq"] <= planned["test_rev_seq"] == 32
+
+
+def test_no_plan_line_without_probes_or_under_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_x():\n    pass\n")
+    result = pytester.runpytest("-p", "no:xdist")
+    assert "ragprobe plan" not in result.stdout.str()
+    setup(pytester)
+    result = pytester.runpytest("-n", "2", "-k", "test_missing")
+    assert "ragprobe plan" not in result.stdout.str()  # workers collect; their output is not shown
+    result.assert_outcomes(errors=1)
