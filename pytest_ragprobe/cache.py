@@ -207,12 +207,16 @@ class CacheStats:
     by_pipeline: dict[str, int] | None = None
     removed: int = 0
     removed_bytes: int = 0
+    tables: int = 0  # stored critical-value tables (tables/, see stats.set_table_dir)
+    tables_bytes: int = 0
+    removed_tables: int = 0
 
 
 def scan(root: Path, *, prune_before: float | None = None) -> CacheStats:
-    """Count the entries of the cache at ``root`` (per pipeline identity); with ``prune_before``
-    (epoch seconds), delete the entries last used before it. Unreadable entries count as
-    pipeline "?"; files that vanish meanwhile (a concurrent run) are skipped."""
+    """Count the entries of the cache at ``root`` (per pipeline identity) and its statistics
+    tables; with ``prune_before`` (epoch seconds), delete the entries and tables last used before
+    it. Unreadable entries count as pipeline "?"; files that vanish meanwhile (a concurrent run)
+    are skipped."""
     stats = CacheStats(by_pipeline={})
     assert stats.by_pipeline is not None
     for path in sorted((Path(root) / "answers").glob("v*/*/*.json")):
@@ -235,6 +239,18 @@ def scan(root: Path, *, prune_before: float | None = None) -> CacheStats:
         stats.by_pipeline[pipeline] = stats.by_pipeline.get(pipeline, 0) + 1
         stats.oldest = st.st_mtime if stats.oldest is None else min(stats.oldest, st.st_mtime)
         stats.newest = st.st_mtime if stats.newest is None else max(stats.newest, st.st_mtime)
+    for path in sorted((Path(root) / "tables").glob("*.json")):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        if prune_before is not None and st.st_mtime < prune_before:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                stats.removed_tables += 1
+            continue
+        stats.tables += 1
+        stats.tables_bytes += st.st_size
     if prune_before is not None:  # drop emptied shard directories
         for shard in sorted((Path(root) / "answers").glob("v*/*")):
             with contextlib.suppress(OSError):

@@ -237,7 +237,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
     if args.prune is not None:
         print(
             f"ragprobe cache: removed {stats.removed} entries ({_size(stats.removed_bytes)}) "
-            f"not used in the last {args.prune:g} days"
+            f"and {stats.removed_tables} statistics tables not used in the last {args.prune:g} days"
         )
 
     def when(t: float | None) -> str:
@@ -249,6 +249,11 @@ def cmd_cache(args: argparse.Namespace) -> int:
     )
     for pipeline, count in sorted((stats.by_pipeline or {}).items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"  {count:7d}  {pipeline}")
+    if stats.tables:
+        print(
+            f"  and {stats.tables} statistics tables, {_size(stats.tables_bytes)} "
+            "(exact critical values; recomputed when missing)"
+        )
     return EXIT_OK
 
 

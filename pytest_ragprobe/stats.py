@@ -42,6 +42,7 @@ import hashlib
 import itertools
 import json
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -379,6 +380,8 @@ def _stored(fn: Callable[_P, _R]) -> Callable[_P, _R]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(data, dict) and data.get("key") == key:
+                with contextlib.suppress(OSError):  # "last used", for `ragprobe cache --prune`
+                    os.utime(path)
                 return _tuples(data["value"])  # type: ignore[no-any-return]
         except (OSError, ValueError, KeyError, TypeError):
             pass

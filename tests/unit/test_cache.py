@@ -88,13 +88,21 @@ def test_hits_refresh_last_used_and_prune_removes_only_stale_entries(
             os.utime(cache.path(cache.key(c)), (month_ago, month_ago))
     assert new.get(new.key(calls[0])) is not None  # ... but a hit marks this one as used now
 
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    for name, when in (("fresh", time.time()), ("stale", month_ago)):
+        (tables / f"exact_thresholds-{name}.json").write_text("{}")
+        os.utime(tables / f"exact_thresholds-{name}.json", (when, when))
+
     assert main(["cache", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "6 entries" in out and "3  new-pipeline@2" in out and "3  old-pipeline@1" in out
+    assert "and 2 statistics tables" in out
 
     assert main(["cache", str(tmp_path), "--prune", "7"]) == 0
     out = capsys.readouterr().out
-    assert "removed 5 entries" in out and "1 entries" in out
+    assert "removed 5 entries" in out and "and 1 statistics tables not used" in out and "1 entries" in out
+    assert [p.name for p in tables.iterdir()] == ["exact_thresholds-fresh.json"]
     left = scan(tmp_path)
     assert left.entries == 1 and left.by_pipeline == {"new-pipeline@2": 1}
     assert new.get(new.key(calls[0])) is not None and old.get(old.key(calls[0])) is None

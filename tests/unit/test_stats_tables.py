@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +39,11 @@ def test_tables_are_written_then_read_back_identically(tables: Path) -> None:
     finally:
         S._position_regions = original
     assert again == first and isinstance(again, tuple)
+    assert files[0].stat().st_mtime > 0
+    old = files[0].stat().st_mtime - 30 * 86400
+    os.utime(files[0], (old, old))
+    compute(40, 3, 0.1, 0.05)  # type: ignore[operator]
+    assert files[0].stat().st_mtime > old + 86400  # a read marks the table as used (for --prune)
 
 
 def test_nested_tuples_survive_and_keys_differ_by_argument(tables: Path) -> None:
