@@ -32,7 +32,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -212,6 +212,26 @@ class CacheStats:
     removed_tables: int = 0
 
 
+def _files(
+    paths: Iterable[Path], prune_before: float | None
+) -> Iterator[tuple[Path, os.stat_result, bool]]:
+    """(path, stat, removed) per file, in name order: a file last used before ``prune_before`` is
+    deleted (removed=True). Files that vanish meanwhile, or cannot be deleted, are skipped."""
+    for path in sorted(paths):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        if prune_before is not None and st.st_mtime < prune_before:
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            yield path, st, True
+        else:
+            yield path, st, False
+
+
 def scan(root: Path, *, prune_before: float | None = None) -> CacheStats:
     """Count the entries of the cache at ``root`` (per pipeline identity) and its statistics
     tables; with ``prune_before`` (epoch seconds), delete the entries and tables last used before
@@ -219,16 +239,10 @@ def scan(root: Path, *, prune_before: float | None = None) -> CacheStats:
     are skipped."""
     stats = CacheStats(by_pipeline={})
     assert stats.by_pipeline is not None
-    for path in sorted((Path(root) / "answers").glob("v*/*/*.json")):
-        try:
-            st = path.stat()
-        except OSError:
-            continue
-        if prune_before is not None and st.st_mtime < prune_before:
-            with contextlib.suppress(OSError):
-                path.unlink()
-                stats.removed += 1
-                stats.removed_bytes += st.st_size
+    for path, st, removed in _files((Path(root) / "answers").glob("v*/*/*.json"), prune_before):
+        if removed:
+            stats.removed += 1
+            stats.removed_bytes += st.st_size
             continue
         try:
             pipeline = str(json.loads(path.read_bytes()).get("pipeline", "?"))
@@ -239,18 +253,12 @@ def scan(root: Path, *, prune_before: float | None = None) -> CacheStats:
         stats.by_pipeline[pipeline] = stats.by_pipeline.get(pipeline, 0) + 1
         stats.oldest = st.st_mtime if stats.oldest is None else min(stats.oldest, st.st_mtime)
         stats.newest = st.st_mtime if stats.newest is None else max(stats.newest, st.st_mtime)
-    for path in sorted((Path(root) / "tables").glob("*.json")):
-        try:
-            st = path.stat()
-        except OSError:
-            continue
-        if prune_before is not None and st.st_mtime < prune_before:
-            with contextlib.suppress(OSError):
-                path.unlink()
-                stats.removed_tables += 1
-            continue
-        stats.tables += 1
-        stats.tables_bytes += st.st_size
+    for _path, st, removed in _files((Path(root) / "tables").glob("*.json"), prune_before):
+        if removed:
+            stats.removed_tables += 1
+        else:
+            stats.tables += 1
+            stats.tables_bytes += st.st_size
     if prune_before is not None:  # drop emptied shard directories
         for shard in sorted((Path(root) / "answers").glob("v*/*")):
             with contextlib.suppress(OSError):
