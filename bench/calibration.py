@@ -173,21 +173,23 @@ def _decide_counts(
     max_drop: float,
     pass_stat: Callable[..., npt.NDArray[np.float64]] = tango_statistic,
 ) -> Outcome:
-    """FAIL iff some comparison's T > z_fail; PASS iff all ``pass_stat`` <= -z_pass (Tango's
-    statistic for the fixed design, the signed-root LR for the sequential one); first look that
-    decides."""
+    """FAIL iff some comparison's T > z_fail; PASS once every comparison's ``pass_stat`` has been
+    <= -z_pass at some look so far (Tango's statistic for the fixed design, the signed-root LR for
+    the sequential one; see SequentialDesign.decide_positions); first look that decides."""
     sims = n10.shape[0]
     decided = np.zeros(sims, dtype=bool)
     fail = np.zeros(sims, dtype=bool)
     passed = np.zeros(sims, dtype=bool)
     used = np.full(sims, sizes[-1], dtype=np.int64)
+    crossed = np.zeros(n10.shape[:2], dtype=bool)  # comparisons past their PASS boundary so far
     for look, nk in enumerate(sizes):
         a, b = n10[:, :, nk - 1], n01[:, :, nk - 1]
         t = tango_statistic(a, b, float(nk), max_drop)
         zf = np.asarray(z_fail[look])
         f = np.any(t > (zf[a + b] if zf.ndim else zf), axis=1)  # per discordant count, or one
         tp = t if pass_stat is tango_statistic else pass_stat(a, b, float(nk), max_drop)
-        p = np.all(tp <= -z_pass[look], axis=1) & ~f
+        crossed |= tp <= -z_pass[look]
+        p = np.all(crossed, axis=1) & ~f
         new = ~decided & (f | p)
         fail |= new & f
         passed |= new & p

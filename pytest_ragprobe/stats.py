@@ -977,6 +977,19 @@ def _position_counts(
     return positions, mat
 
 
+def _pair_uppers(outcomes: Mapping[int, Sequence[bool | None]], z: float) -> list[float]:
+    """LR upper bound of every edge comparison (in :func:`_edge_pairs` order) at critical value
+    ``z`` (the sequential PASS side)."""
+    _, mat = _position_counts(outcomes)
+    k, n = mat.shape
+    out = []
+    for e, j in _edge_pairs(k):
+        n10 = int(np.sum(mat[e] & ~mat[j]))
+        n01 = int(np.sum(mat[j] & ~mat[e]))
+        out.append(lr_upper_bound(n10, n01, n, z))
+    return out
+
+
 def _edge_pairs(k: int) -> list[tuple[int, int]]:
     """Ordered (edge, other) index pairs: 2 (k - 1) of them."""
     return [(e, j) for e in (0, k - 1) for j in range(k) if j != e]
@@ -990,6 +1003,7 @@ def _compare_positions_z(
     z_fail: Callable[[int, int, int], float],
     z_pass: Callable[[int], float],
     upper: Literal["tango", "lr"] = "tango",
+    prior_highs: Sequence[float] | None = None,
 ) -> PositionComparison:
     positions, mat = _position_counts(outcomes)
     k, n = mat.shape
@@ -1022,11 +1036,12 @@ def _compare_positions_z(
 
     lows: list[float] = []
     highs: list[float] = []
-    for e, j in pairs:
+    for idx, (e, j) in enumerate(pairs):
         n10, n01 = counts(e, j)
         lo, hi = _bounds(n10, n01, n, zf(n10, n01), zp, upper)
         lows.append(lo)
-        highs.append(hi)
+        # sequential: a comparison that passed at an earlier look stays passed (see decide_positions)
+        highs.append(hi if prior_highs is None else min(hi, prior_highs[idx]))
     lo_all, hi_all = (max(lows), max(highs)) if n else (-1.0, 1.0)
     verdict: Verdict = "inconclusive" if n == 0 else _verdict_from_bounds(lo_all, hi_all, max_drop)
 
@@ -1332,7 +1347,7 @@ SpendingName = Literal["obf", "pocock"]
 #: 0-3 points for positions, and clear FAILs still save 55-63% of calls (-2 saved a few points
 #: more but cost up to 2 points of power, 7 at 5 independent positions). PASS side -1 with the
 #: likelihood-ratio statistic and 8 looks: a clear PASS with few disagreeing pairs stops at about
-#: 58% of the sample (4 looks with Tango's statistic: 71%), at 0-5 points fewer PASS decisions
+#: 58% of the sample (4 looks with Tango's statistic: 71%), at 0-2 points fewer PASS decisions
 #: on pipelines with many disagreeing pairs. (A PASS at max_drop 0.1 needs ~40-50 pairs even with
 #: no discordant pair.)
 FAIL_SPENDING: float = -4.0
@@ -1710,16 +1725,31 @@ class SequentialDesign:
     ) -> tuple[Verdict | Literal["continue"], PositionComparison]:
         """Position version: the FAIL boundary of each of the ``m = 2 (k - 1)`` edge comparisons
         spends :meth:`position_alpha` (cuts: :meth:`position_thresholds`), the PASS boundary
-        spends ``alpha``."""
+        spends ``alpha``; a comparison that crossed its PASS boundary at an earlier look stays
+        passed (its upper bound in ``drop_ci`` is the smallest over the looks so far), and the probe
+        PASSes once all have. ``outcomes`` hold every question asked so far, in look order."""
         self._check_look(look)
         _check_max_drop(max_drop)
         cuts = self._position_rule(max_drop, len(outcomes))[1][look]
+        z_pass = self.thresholds(max_drop=max_drop, side="pass")
+        # PASS is an intersection-union test: each comparison's own sequential PASS test is level
+        # alpha whenever it crosses, so a comparison that crossed at an earlier look stays passed
+        # and the probe PASSes once every comparison has (earlier looks re-read from the prefixes).
+        prior: list[float] | None = None
+        for earlier in range(look):
+            size = self.sizes[earlier]
+            prefix = {p: list(v)[:size] for p, v in outcomes.items()}
+            if not all(len(v) == size for v in prefix.values()):
+                continue  # fewer questions than that look (direct API use): nothing to re-read
+            ups = _pair_uppers(prefix, z_pass[earlier])
+            prior = ups if prior is None else [min(a, b) for a, b in zip(prior, ups, strict=True)]
         res = _compare_positions_z(
             outcomes,
             max_drop=max_drop,
             confidence=self.confidence,
             z_fail=lambda m, n, t: cuts[min(t, len(cuts) - 1)],
-            z_pass=lambda n: self.thresholds(max_drop=max_drop, side="pass")[look],
+            z_pass=lambda n: z_pass[look],
             upper="lr",
+            prior_highs=prior,
         )
         return self._finish(res.verdict, look), res

@@ -213,3 +213,39 @@ def test_sequential_position_power_with_independent_positions() -> None:
     rng = np.random.default_rng(5)
     x = rng.random((sims, n, k)) < np.array([0.9, 0.9 - MAX_DROP - 0.15, 0.9])
     assert sequential_fail_rate(design, x) >= 0.8 - 3 * np.sqrt(0.8 * 0.2 / sims)
+
+
+def test_sequential_positions_api_agrees_with_the_vectorised_rule_and_passes_are_sticky() -> None:
+    """decide_positions at every look == FAIL if some comparison crosses its FAIL cut now, PASS once
+    every comparison has crossed its PASS boundary at SOME look so far (each comparison's sequential
+    PASS test is level alpha on its own: intersection-union). Seeds chosen so that some runs PASS
+    only thanks to a comparison that crossed earlier and is above its boundary now."""
+    n, k = 60, 3
+    design = S.SequentialDesign(n)
+    zf = design.position_thresholds(max_drop=MAX_DROP, k=k)
+    zp = design.thresholds(max_drop=MAX_DROP, side="pass")
+    pairs = [(0, 1), (0, 2), (2, 0), (2, 1)]
+    rng = np.random.default_rng(21)
+    sticky_only = 0
+    for _ in range(60):
+        x = np.where(rng.random((n, 1)) < 0.5, rng.random((n, 1)), rng.random((n, k))) < 0.9
+        crossed = np.zeros(len(pairs), dtype=bool)
+        for look, size in enumerate(design.sizes):
+            a = np.array([np.sum(x[:size, e] & ~x[:size, j]) for e, j in pairs])
+            b = np.array([np.sum(x[:size, j] & ~x[:size, e]) for e, j in pairs])
+            fail = bool(np.any(S.tango_statistic(a, b, float(size), MAX_DROP) > zf[look][a + b]))
+            now = S.lr_statistic(a, b, float(size), MAX_DROP) <= -zp[look]
+            crossed |= now
+            want = "fail" if fail else "pass" if crossed.all() else "continue"
+            if look == len(design.sizes) - 1 and want == "continue":
+                want = "inconclusive"
+            outcomes = {p: [bool(v) for v in x[:size, r]] for r, p in enumerate([0, 4, 9])}
+            got, res = design.decide_positions(outcomes, look=look, max_drop=MAX_DROP)
+            assert got == want, (look, a, b)
+            assert (res.drop_ci[1] <= MAX_DROP) == bool(crossed.all())  # the bound the verdict reads
+            if want == "pass":
+                sticky_only += int(not now.all())
+                break
+            if want in ("fail", "inconclusive"):
+                break
+    assert sticky_only > 0
