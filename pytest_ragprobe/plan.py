@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_ragprobe.markers import PositionSpec, ProbeSpec, ReverseSpec, default_positions
-from pytest_ragprobe.runner import RunSettings
+from pytest_ragprobe.runner import RunSettings, looks, sample_size
 
 
 @dataclass(frozen=True)
@@ -35,20 +35,6 @@ class ProbePlan:
         if self.first_look is None:
             return self.calls_max
         return self.first_look * self.per_item + self.extra
-
-
-def _sample_size(spec: ProbeSpec, available: int, settings: RunSettings) -> int:
-    n = available if spec.n is None else min(spec.n, available)
-    return n if settings.samples is None else min(n, settings.samples)
-
-
-def _first_look(spec: ProbeSpec, n: int, settings: RunSettings) -> int | None:
-    sequential = spec.sequential if spec.sequential is not None else settings.sequential
-    if not (sequential and n >= 8):  # as ProbeContext.looks: fewer items get no interim looks
-        return None
-    from pytest_ragprobe.stats import SequentialDesign
-
-    return SequentialDesign(n).sizes[0]
 
 
 def plan_probe(
@@ -80,8 +66,11 @@ def plan_probe(
             extra = 0
     except Exception as exc:  # any data problem is the run's to report (as the probe's error)
         return ProbePlan(nodeid, spec.kind, error=str(exc).splitlines()[0][:200])
-    n = _sample_size(spec, available, settings)
-    return ProbePlan(nodeid, spec.kind, n, per_item, extra, _first_look(spec, n, settings))
+    n = sample_size(spec, available, settings)
+    confidence = spec.confidence if spec.confidence is not None else settings.confidence
+    design, _ = looks(spec, n, confidence, settings)
+    first_look = None if design is None else design.sizes[0]
+    return ProbePlan(nodeid, spec.kind, n, per_item, extra, first_look)
 
 
 def summary_lines(plans: Sequence[ProbePlan], budget: int | None, *, verbose: bool) -> list[str]:

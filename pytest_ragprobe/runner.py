@@ -39,6 +39,25 @@ class RunSettings:
     cache_dir: Path | None = None
 
 
+def sample_size(spec: ProbeSpec, available: int, settings: RunSettings) -> int:
+    """Facts / questions a probe samples: all available, capped by the mark's n and --ragprobe-samples."""
+    n = available if spec.n is None else min(spec.n, available)
+    return n if settings.samples is None else min(n, settings.samples)
+
+
+def looks(
+    spec: ProbeSpec, n: int, confidence: float, settings: RunSettings
+) -> tuple[SequentialDesign | None, list[int]]:
+    """Cumulative sample sizes to evaluate at: interim looks when sequential (and n is big enough)."""
+    sequential = spec.sequential if spec.sequential is not None else settings.sequential
+    if not (sequential and n >= 8):
+        return None, [n]
+    from pytest_ragprobe.stats import SequentialDesign
+
+    design = SequentialDesign(n, confidence=confidence)
+    return design, list(design.sizes)
+
+
 @dataclass
 class ProbeContext:
     adapter: PipelineAdapter
@@ -68,22 +87,10 @@ class ProbeContext:
         return spec.seed if spec.seed is not None else self.settings.seed
 
     def sample_size(self, spec: ProbeSpec, available: int) -> int:
-        n = available if spec.n is None else min(spec.n, available)
-        if self.settings.samples is not None:
-            n = min(n, self.settings.samples)
-        return n
-
-    def sequential(self, spec: ProbeSpec) -> bool:
-        return spec.sequential if spec.sequential is not None else self.settings.sequential
+        return sample_size(spec, available, self.settings)
 
     def looks(self, spec: ProbeSpec, n: int, confidence: float) -> tuple[SequentialDesign | None, list[int]]:
-        """Cumulative sample sizes to evaluate at: interim looks when sequential (and n is big enough)."""
-        if not (self.sequential(spec) and n >= 8):
-            return None, [n]
-        from pytest_ragprobe.stats import SequentialDesign
-
-        design = SequentialDesign(n, confidence=confidence)
-        return design, list(design.sizes)
+        return looks(spec, n, confidence, self.settings)
 
     def make_engine(self, namespace: str) -> Engine:
         """An engine for one batch; ``namespace`` holds the settings that change answers (cache key part).
