@@ -331,8 +331,6 @@ def _verdict_from_bounds(lo: float, hi: float, max_drop: float) -> Verdict:
 
 # --------------------------------------------------------------------------- exact critical values
 
-#: Largest planned sample size for which critical values are calibrated exactly; above it the
-#: asymptotic normal / Brownian-motion values are used (the score test is close to nominal there).
 # --------------------------------------------------------------------------- stored tables
 #
 # The exact critical values take seconds to compute (sums over every table, a supremum over the
@@ -393,6 +391,8 @@ def _stored(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     return wrapper
 
 
+#: Largest planned sample size for which critical values are calibrated exactly; above it the
+#: asymptotic normal / Brownian-motion values are used (the score test is close to nominal there).
 EXACT_MAX_N = 600
 _NUISANCE_POINTS = 64
 #: required_n / more_needed refine the normal approximation with exact power up to this n.
@@ -655,6 +655,32 @@ def _family_size(n: int, r: npt.NDArray[np.int64], max_drop: float, k: int) -> f
     return _null_shape_bound(lambda d: _region_size(n, r, d), max_drop, k)
 
 
+#: 5% steps up from the first level that holds (discreteness often leaves room).
+_LEVEL_STEPS_UP = 4
+
+
+def _largest_level(
+    attempt: Callable[[float], _R | None], start: float, floor: float
+) -> _R | None:
+    """The level search of both position FAIL rules: ``attempt(level)`` returns the rule at that
+    per-comparison level, or None when its family bound exceeds alpha. From ``start``, shrink by
+    10% steps while it fails (not below ``floor``), then grow by 5% steps while it holds."""
+    level = start
+    found = attempt(level)
+    while found is None and level * 0.9 > floor:
+        level *= 0.9
+        found = attempt(level)
+    if found is None:
+        return None
+    for _ in range(_LEVEL_STEPS_UP):
+        level *= 1.05
+        bigger = attempt(level)
+        if bigger is None:
+            break
+        found = bigger
+    return found
+
+
 @functools.lru_cache(maxsize=64)
 def _position_regions(
     n: int, max_drop: float, alpha: float, k: int
@@ -669,21 +695,10 @@ def _position_regions(
         size = _family_size(n, r, max_drop, k)
         return (tuple(int(v) for v in r), size, level) if size <= alpha * (1.0 + 1e-9) else None
 
-    level = alpha / max(1, 2 * (k - 2))
-    found = attempt(level)
-    for _ in range(40):
-        if found is not None:
-            break
-        level *= 0.9
-        found = attempt(level)
+    start = alpha / max(1, 2 * (k - 2))
+    found = _largest_level(attempt, start, floor=start * 0.9**40)
     if found is None:  # pragma: no cover - a small enough level always passes
         raise RuntimeError("no position FAIL region found")
-    for _ in range(4):
-        level *= 1.05
-        bigger = attempt(level)
-        if bigger is None:
-            break
-        found = bigger
     _bb_tails.cache_clear()  # the regions are cached; the tail tables are not needed any more
     return found
 
@@ -982,12 +997,12 @@ def _pair_uppers(outcomes: Mapping[int, Sequence[bool | None]], z: float) -> lis
     ``z`` (the sequential PASS side)."""
     _, mat = _position_counts(outcomes)
     k, n = mat.shape
-    out = []
-    for e, j in _edge_pairs(k):
-        n10 = int(np.sum(mat[e] & ~mat[j]))
-        n01 = int(np.sum(mat[j] & ~mat[e]))
-        out.append(lr_upper_bound(n10, n01, n, z))
-    return out
+    return [lr_upper_bound(*_pair_counts(mat, e, j), n, z) for e, j in _edge_pairs(k)]
+
+
+def _pair_counts(mat: npt.NDArray[np.bool_], e: int, j: int) -> tuple[int, int]:
+    """(n10, n01) of position rows ``e`` vs ``j``: right at e only, right at j only."""
+    return int(np.sum(mat[e] & ~mat[j])), int(np.sum(mat[j] & ~mat[e]))
 
 
 def _edge_pairs(k: int) -> list[tuple[int, int]]:
@@ -1025,9 +1040,7 @@ def _compare_positions_z(
         return z_fail(m_fail, n, n10 + n01)
 
     def counts(e: int, j: int) -> tuple[int, int]:
-        n10 = int(np.sum(mat[e] & ~mat[j]))
-        n01 = int(np.sum(mat[j] & ~mat[e]))
-        return n10, n01
+        return _pair_counts(mat, e, j)
 
     # Holm over the distinct (unordered) edge-vs-position McNemar tests.
     unordered = sorted({(min(e, j), max(e, j)) for e, j in pairs})
@@ -1517,10 +1530,6 @@ def _region_mask(n: int, r: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     return np.asarray((t <= n) & (n10 >= r[np.minimum(t, n)]))
 
 
-#: 5% steps up from the first level that holds (discreteness often leaves room).
-_LEVEL_STEPS_UP = 4
-
-
 @functools.lru_cache(maxsize=32)
 @_stored
 def _sequential_position_rule(
@@ -1533,10 +1542,10 @@ def _sequential_position_rule(
 ) -> tuple[float, tuple[tuple[float, ...], ...]]:
     """(per-comparison level, per look the FAIL cut by discordant count) of the sequential
     position rule. Earlier looks: the exact spending thresholds at the level; last look:
-    Berger-Boos cuts (:func:`_sequential_bb_final`). The level is the largest, from
-    ``alpha / (2 (k - 2))`` down in 10% steps, whose exact null-shape family bound over all looks
-    (as for :func:`position_fail_cuts`) stays <= alpha; below ``alpha / (2 (k - 1))`` plain
-    Bonferroni thresholds (no Berger-Boos) are used instead."""
+    Berger-Boos cuts (:func:`_sequential_bb_final`). The level is searched by
+    :func:`_largest_level` from ``alpha / (2 (k - 2))`` so that the exact null-shape family bound
+    over all looks (as for :func:`position_fail_cuts`) stays <= alpha; if none above
+    ``alpha / (2 (k - 1))`` holds, plain Bonferroni thresholds (no Berger-Boos) are used."""
     n = sizes[-1]
 
     def flat(z: Sequence[float]) -> tuple[tuple[float, ...], ...]:
@@ -1558,20 +1567,8 @@ def _sequential_position_rule(
         return level, (*flat(z[:-1]), _z_for_regions(n, r.tolist(), max_drop, level))
 
     bonferroni = alpha / (2 * (k - 1))
-    level = alpha / max(1, 2 * (k - 2))
-    found = attempt(level)
-    while found is None and level * 0.9 > bonferroni:
-        level *= 0.9
-        found = attempt(level)
-    if found is None:
-        return bonferroni, flat(thresholds(bonferroni))
-    for _ in range(_LEVEL_STEPS_UP):
-        level *= 1.05
-        bigger = attempt(level)
-        if bigger is None:
-            break
-        found = bigger
-    return found
+    found = _largest_level(attempt, alpha / max(1, 2 * (k - 2)), floor=bonferroni)
+    return (bonferroni, flat(thresholds(bonferroni))) if found is None else found
 
 
 class SequentialDesign:
@@ -1657,8 +1654,8 @@ class SequentialDesign:
         """Alpha spent by each edge-vs-position comparison's FAIL boundary with ``k`` positions.
 
         Plain Bonferroni is ``alpha / (2 (k - 1))``. For ``n_total <= 200`` and ``max_drop > 0``
-        the shape of the null (see :func:`position_fail_cuts`) allows more: the largest level,
-        from ``alpha / (2 (k - 2))`` down in 10% steps, whose exact family bound over all looks
+        the shape of the null (see :func:`position_fail_cuts`) allows more: a level searched from
+        ``alpha / (2 (k - 2))`` (10% steps down, then 5% up) whose exact family bound over all looks
         (crossing probabilities at ~30 true differences, sup over the discordance) is <= alpha,
         with Berger-Boos cuts at the last look (:meth:`position_thresholds`).
         """
