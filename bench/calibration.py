@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pytest_ragprobe.stats import (
     FAIL_SPENDING,
     PASS_SPENDING,
+    POSITION_FAIL_SPENDING,
     SequentialDesign,
     critical_values,
     lr_statistic,
@@ -47,6 +48,7 @@ N_PAIRS = 100
 LOOKS = DEFAULT_LOOKS
 SPENDING: str | float = FAIL_SPENDING  # SequentialDesign defaults (Hwang-Shih-DeCani gammas)
 PASS_SPEND: str | float = PASS_SPENDING
+POSITION_SPEND: str | float = POSITION_FAIL_SPENDING
 
 
 # ----------------------------------------------------------------------------- simulators
@@ -241,7 +243,11 @@ def position_outcomes(
     cuts = position_fail_cuts(N_PAIRS, k, max_drop=max_drop, confidence=CONFIDENCE)
     fixed = _decide_counts(n10, n01, [N_PAIRS], [zl if cuts is None else cuts], [zh], max_drop)
     design = SequentialDesign(
-        N_PAIRS, looks=LOOKS, confidence=CONFIDENCE, spending=SPENDING, pass_spending=PASS_SPEND
+        N_PAIRS,
+        looks=LOOKS,
+        confidence=CONFIDENCE,
+        pass_spending=PASS_SPEND,
+        position_spending=POSITION_SPEND,
     )
     seq = _decide_counts(
         n10,
@@ -389,7 +395,7 @@ def _print_wald(title: str, rows: list[tuple[str, float, float]], unit: str) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    global LOOKS, SPENDING, PASS_SPEND
+    global LOOKS, SPENDING, PASS_SPEND, POSITION_SPEND
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2,000 runs per cell instead of 20,000")
     ap.add_argument("--sims", type=int, default=None, help="Runs per cell")
@@ -398,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--looks", type=int, default=DEFAULT_LOOKS)
     ap.add_argument("--spending", default=None, help="FAIL side: obf, pocock or an HSD gamma")
     ap.add_argument("--pass-spending", default=None, help="PASS side: obf, pocock or an HSD gamma")
+    ap.add_argument(
+        "--position-spending", default=None, help="FAIL side of positions: obf, pocock or a gamma"
+    )
     args = ap.parse_args(argv)
     LOOKS = args.looks
 
@@ -408,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
         SPENDING = spend(args.spending)
     if args.pass_spending is not None:
         PASS_SPEND = spend(args.pass_spending)
+    if args.position_spending is not None:
+        POSITION_SPEND = spend(args.position_spending)
     sims = args.sims or (2_000 if args.quick else 20_000)
     m = args.max_drop
     alpha = 1 - CONFIDENCE
@@ -416,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"ragprobe calibration: n = {N_PAIRS} pairs/questions, confidence = {CONFIDENCE}, "
         f"max_drop = {m}, {sims} runs per cell, sequential = {LOOKS} looks, alpha spending "
-        f"(Hwang-Shih-DeCani gamma or name): FAIL side {SPENDING}, PASS side {PASS_SPEND}; "
+        f"(Hwang-Shih-DeCani gamma or name): FAIL side {SPENDING} (positions {POSITION_SPEND}), "
+        f"PASS side {PASS_SPEND}; "
         "rates ± Monte Carlo SE"
     )
     print(

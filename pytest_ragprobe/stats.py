@@ -655,8 +655,10 @@ def _family_size(n: int, r: npt.NDArray[np.int64], max_drop: float, k: int) -> f
     return _null_shape_bound(lambda d: _region_size(n, r, d), max_drop, k)
 
 
-#: 5% steps up from the first level that holds (discreteness often leaves room).
+#: 5% steps up from the first level that holds (discreteness often leaves room), then bisection
+#: steps between the last level that held and the first that did not.
 _LEVEL_STEPS_UP = 4
+_LEVEL_BISECTIONS = 3
 
 
 def _largest_level(
@@ -664,7 +666,8 @@ def _largest_level(
 ) -> _R | None:
     """The level search of both position FAIL rules: ``attempt(level)`` returns the rule at that
     per-comparison level, or None when its family bound exceeds alpha. From ``start``, shrink by
-    10% steps while it fails (not below ``floor``), then grow by 5% steps while it holds."""
+    10% steps while it fails (not below ``floor``), then grow by 5% steps while it holds, then
+    bisect between the last level that held and the first that did not."""
     level = start
     found = attempt(level)
     while found is None and level * 0.9 > floor:
@@ -672,12 +675,21 @@ def _largest_level(
         found = attempt(level)
     if found is None:
         return None
+    failed = math.inf
     for _ in range(_LEVEL_STEPS_UP):
-        level *= 1.05
-        bigger = attempt(level)
+        bigger = attempt(level * 1.05)
         if bigger is None:
+            failed = level * 1.05
             break
-        found = bigger
+        level, found = level * 1.05, bigger
+    # The power follows the level closely and a 5% step can leave most of it unused.
+    for _ in range(_LEVEL_BISECTIONS if math.isfinite(failed) else 0):
+        mid = (level + failed) / 2.0
+        bigger = attempt(mid)
+        if bigger is None:
+            failed = mid
+        else:
+            level, found = mid, bigger
     return found
 
 
@@ -686,9 +698,8 @@ def _position_regions(
     n: int, max_drop: float, alpha: float, k: int
 ) -> tuple[tuple[int, ...], float, float]:
     """(``r[t]``, family bound, per-comparison level) of the position FAIL rule: a level near the largest
-    whose Berger-Boos regions keep the family bound <= alpha. Starts at ``alpha / (2 (k - 2))``;
-    shrinks by 10% steps while the bound is exceeded, else grows by 5% steps while it holds
-    (discreteness often leaves room)."""
+    whose Berger-Boos regions keep the family bound <= alpha, searched by :func:`_largest_level`
+    from ``alpha / (2 (k - 2))`` (discreteness often leaves room above it)."""
 
     def attempt(level: float) -> tuple[tuple[int, ...], float, float] | None:
         r = _bb_min_rejecting(n, max_drop, level)
@@ -1356,15 +1367,20 @@ def more_needed(
 SpendingName = Literal["obf", "pocock"]
 
 #: Default alpha spending (Hwang-Shih-DeCani gammas) and looks, chosen by bench/calibration.py.
-#: FAIL side -4: the sequential power stays within ~1 point of the fixed design for reversal and
-#: 0-3 points for positions, and clear FAILs still save 55-63% of calls (-2 saved a few points
-#: more but cost up to 2 points of power, 7 at 5 independent positions). PASS side -1 with the
+#: FAIL side -4: the sequential power stays within ~1 point of the fixed design for reversal,
+#: and clear FAILs still save 55-63% of calls (-2 saved a few points more but cost up to 2 points
+#: of power). PASS side -1 with the
 #: likelihood-ratio statistic and 8 looks: a clear PASS with few disagreeing pairs stops at about
 #: 58% of the sample (4 looks with Tango's statistic: 71%), at 0-2 points fewer PASS decisions
 #: on pipelines with many disagreeing pairs. (A PASS at max_drop 0.1 needs ~40-50 pairs even with
 #: no discordant pair.)
 FAIL_SPENDING: float = -4.0
 PASS_SPENDING: float = -1.0
+#: FAIL side of the sequential position rule: its family bound adds every comparison's crossings
+#: at every look, so alpha spent early costs more there than for one reversal comparison. With -4
+#: the sequential power at 5 independent positions was 0.789 (fixed: 0.812); -8 gives 0.816 and
+#: clear FAILs still save 44-51% of calls (-4: 53-60%).
+POSITION_FAIL_SPENDING: float = -8.0
 #: Interim looks of a sequential design (evenly spaced, the last at the full sample).
 LOOKS: int = 8
 
@@ -1582,10 +1598,12 @@ class SequentialDesign:
     disagreeing pairs PASS earlier), each at the boundary ``c_k`` of a one-sided
     group-sequential test that spends ``alpha = 1 - confidence`` over the looks. Default
     spending: Hwang-Shih-DeCani, gamma = -4 on the FAIL side (keeps the fixed-design power
-    within ~1 point for reversal, 0-3 for positions, while saving 55-63% of calls on clear FAILs)
-    and -1 on the PASS side (saves 42-50% on clear PASSes), see docs/statistics.md; ``"obf"``
-    (Lan-DeMets O'Brien-Fleming-type), ``"pocock"`` or another gamma are accepted;
-    ``pass_spending`` (default :data:`PASS_SPENDING`) sets the PASS side's rule separately.
+    within ~1 point for reversal while saving 54-63% of calls on clear FAILs), -8 on the FAIL
+    side of position comparisons (:data:`POSITION_FAIL_SPENDING`: power within 0-2 points of the
+    fixed design, 44-51% saved on clear FAILs) and -1 on the PASS side (saves 42-50% on clear
+    PASSes), see docs/statistics.md; ``"obf"`` (Lan-DeMets O'Brien-Fleming-type), ``"pocock"`` or
+    another gamma are accepted; ``pass_spending`` (default :data:`PASS_SPENDING`) and
+    ``position_spending`` set those rules separately.
     Critical values are calibrated exactly (multinomial recursion over looks, sup over the
     discordance) for ``n_total <= EXACT_MAX_N``. FAIL and PASS are two separate one-sided
     tests, each with its own spent alpha, so each error rate stays <= alpha.
@@ -1602,6 +1620,7 @@ class SequentialDesign:
         confidence: float = 0.95,
         spending: SpendingName | float = FAIL_SPENDING,
         pass_spending: SpendingName | float | None = None,
+        position_spending: SpendingName | float | None = None,
     ) -> None:
         _check_confidence(confidence)
         if n_total < 1:
@@ -1616,11 +1635,14 @@ class SequentialDesign:
         self.pass_spending: SpendingName | float = (
             PASS_SPENDING if pass_spending is None else pass_spending
         )
+        self.position_spending: SpendingName | float = (
+            POSITION_FAIL_SPENDING if position_spending is None else position_spending
+        )
         sizes = [max(1, math.ceil(n_total * (k + 1) / looks)) for k in range(looks)]
         self.sizes: list[int] = sizes
         self.fractions: list[float] = [s / n_total for s in sizes]
-        _spending_fn(spending, 0.05)  # validate early
-        _spending_fn(self.pass_spending, 0.05)
+        for rule in (spending, self.pass_spending, self.position_spending):
+            _spending_fn(rule, 0.05)  # validate early
         self._cache: dict[float, list[float]] = {}
 
     def boundaries(self, alpha: float | None = None) -> list[float]:
@@ -1636,11 +1658,16 @@ class SequentialDesign:
     ) -> list[float]:
         """Critical values of the score statistic per look, as used by :meth:`decide`.
 
-        Exact (sup over the discordance, multinomial recursion across looks) when
+        ``side``: "fail" (Tango, :attr:`spending`), "pass" (LR, :attr:`pass_spending`) or
+        "position" (Tango, :attr:`position_spending`: the plain Bonferroni FAIL cut of a position
+        comparison). Exact (sup over the discordance, multinomial recursion across looks) when
         ``n_total <= EXACT_MAX_N``, else the asymptotic :meth:`boundaries`.
         """
         a = 1.0 - self.confidence if alpha is None else float(alpha)
-        rule = self.pass_spending if side == "pass" else self.spending
+        rules = {"fail": self.spending, "pass": self.pass_spending, "position": self.position_spending}
+        if side not in rules:
+            raise ValueError(f"side must be 'fail', 'pass' or 'position', got {side!r}")
+        rule = rules[side]
         if self.n_total > EXACT_MAX_N:
             return list(_asymptotic_bounds(tuple(self.fractions), round(a, 15), rule))
         spend = _spending_fn(rule, a)
@@ -1655,7 +1682,7 @@ class SequentialDesign:
 
         Plain Bonferroni is ``alpha / (2 (k - 1))``. For ``n_total <= 200`` and ``max_drop > 0``
         the shape of the null (see :func:`position_fail_cuts`) allows more: a level searched from
-        ``alpha / (2 (k - 2))`` (10% steps down, then 5% up) whose exact family bound over all looks
+        ``alpha / (2 (k - 2))`` (:func:`_largest_level`) whose exact family bound over all looks
         (crossing probabilities at ~30 true differences, sup over the discordance) is <= alpha,
         with Berger-Boos cuts at the last look (:meth:`position_thresholds`).
         """
@@ -1674,12 +1701,12 @@ class SequentialDesign:
         alpha = 1.0 - self.confidence
         if k < 3 or max_drop <= 0.0 or self.n_total > _SEQ_FAMILY_MAX_N:
             level = alpha / (2 * max(1, k - 1))
-            z = self.thresholds(max_drop=max_drop, alpha=level)
+            z = self.thresholds(max_drop=max_drop, alpha=level, side="position")
             return level, tuple((zl,) * (self.n_total + 1) for zl in z)
         return _sequential_position_rule(
             tuple(self.sizes),
             tuple(self.fractions),
-            self.spending,
+            self.position_spending,
             round(float(max_drop), 12),
             round(alpha, 12),
             k,

@@ -277,3 +277,20 @@ def test_sequential_pass_spending_only_moves_the_pass_side() -> None:
     assert eager[-1] > late[-1]  # ... and so keeps less for the last one
     with pytest.raises(ValueError, match="spending must be"):
         S.SequentialDesign(100, pass_spending="often")  # type: ignore[arg-type]
+
+
+def test_sequential_position_spending_only_moves_the_position_fail_side() -> None:
+    default = S.SequentialDesign(60, looks=4)
+    assert default.position_spending == S.POSITION_FAIL_SPENDING
+    eager = S.SequentialDesign(60, looks=4, position_spending="pocock")
+    for side in ("fail", "pass"):
+        assert eager.thresholds(max_drop=0.1, side=side) == default.thresholds(max_drop=0.1, side=side)
+    # the plain Bonferroni cut of a position comparison (2 positions: no null-shape refinement)
+    minus4 = S.SequentialDesign(60, looks=4, position_spending=-4)
+    late, early = (d.position_thresholds(max_drop=0.1, k=2) for d in (default, minus4))
+    assert early[0][0] < late[0][0] and early[-1][0] >= late[-1][0]  # -4 spends earlier than -8
+    assert list(late[0]) == [default.thresholds(max_drop=0.1, alpha=0.025, side="position")[0]] * 61
+    with pytest.raises(ValueError, match="spending must be"):
+        S.SequentialDesign(100, position_spending="often")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="side must be"):
+        default.thresholds(max_drop=0.1, side="positions")
