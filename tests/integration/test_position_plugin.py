@@ -203,7 +203,7 @@ def test_sequential_option_and_mark_stop_clear_cases_early(pytester: pytest.Pyte
     """--ragprobe-sequential: a reader with no position effect (every question right or wrong at
     all positions alike: no discordant pair) PASSes at the second of 8 looks, 50 of 200 questions
     (with none discordant, the LR bound at 25 questions is not yet below max_drop 0.15 at that
-    look's cut, at 50 it is). sequential=True on the mark: the U-shaped reader FAILs early too."""
+    look's cut, at 50 it is). sequential=True on the mark: the U-shaped reader FAILs after half of its questions."""
     setup(pytester, flat=True)
     result, report = run(pytester, "--ragprobe-sequential")
     result.assert_outcomes(passed=1)
@@ -216,5 +216,6 @@ def test_sequential_option_and_mark_stop_clear_cases_early(pytester: pytest.Pyte
     result, report = run(pytester)
     result.assert_outcomes(failed=1)
     (probe,) = report["probes"]  # type: ignore[index]
-    # drop 0.4 (edges 0.9, middle 0.5): decided at the third look (the FAIL side spends late)
-    assert probe["verdict"] == "fail" and probe["n"] == 75 and probe["calls"] == 5 * 75
+    # drop 0.4 (edges 0.9, middle 0.5): decided at the fourth look, half the sample (position
+    # comparisons' FAIL side spends late: HSD -8)
+    assert probe["verdict"] == "fail" and probe["n"] == 100 and probe["calls"] == 5 * 100
