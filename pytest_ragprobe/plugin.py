@@ -137,9 +137,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Print what the run will cost (pipeline calls per probe) before any call is made."""
-    from pytest_ragprobe.session import print_plan
+    from pytest_ragprobe.session import print_plan, warm_up
 
     print_plan(session)
+    warm_up(session)
 
 
 @pytest.fixture(autouse=True)
@@ -177,7 +178,12 @@ def ragprobe_result(request: pytest.FixtureRequest) -> ProbeResult:
             "ragprobe_result needs the test to be marked @ragprobe.reverse(...) or @ragprobe.position(...)",
             pytrace=False,
         )
-    return run_probe_for_item(request)
+    try:
+        return run_probe_for_item(request)
+    except KeyboardInterrupt:
+        # Ctrl-C: a fresh interrupt raised here has a traceback pytest can always format (one that
+        # lands mid-import on CPython 3.11 can hold frames without a line number, which crash it).
+        raise KeyboardInterrupt from None
 
 
 @pytest.fixture

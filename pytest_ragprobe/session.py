@@ -137,6 +137,24 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     return result
 
 
+def warm_up(session: pytest.Session) -> None:
+    """Import what the probes and the report files need once probes are collected (~1 s: scipy,
+    jinja2), instead of in the middle of the first probe or the first report write: a Ctrl-C that
+    lands inside a third-party import can be swallowed by it, or leave frames without a line
+    number that pytest cannot format (CPython 3.11)."""
+    if session.config.option.collectonly or not any(SPEC_KEY in i.stash for i in session.items):
+        return
+    import importlib
+
+    for module in ("stats", "runner", "reverse_probe", "position_probe"):
+        importlib.import_module(f"pytest_ragprobe.{module}")
+    cfg = session.config.stash.get(_config.CONFIG_KEY, None)
+    if cfg is not None and cfg.report_dir is not None and not is_worker(session.config):
+        from pytest_ragprobe.html import environment
+
+        environment().get_template("report.html.j2")
+
+
 def print_plan(session: pytest.Session) -> None:
     """The cost plan of the collected probes (pytest_collection_finish); nothing under an xdist worker,
     whose output nobody sees (the controller collects nothing itself, so it prints nothing either)."""

@@ -124,3 +124,38 @@ def test_no_plan_line_without_probes_or_under_xdist(pytester: pytest.Pytester) -
     result = pytester.runpytest("-n", "2", "-k", "test_missing")
     assert "ragprobe plan" not in result.stdout.str()  # workers collect; their output is not shown
     result.assert_outcomes(errors=1)
+
+
+WARM = """
+import sys
+import pytest_ragprobe as ragprobe
+
+def test_a_plain_test_runs_first():
+    assert ("pytest_ragprobe.stats" in sys.modules) is {expected}
+    assert ("jinja2" in sys.modules) is {report}
+
+@ragprobe.reverse(facts=[ragprobe.Fact(subject="P-1", relation="compatible_with", object="C-1")], max_drop=0.1)
+def test_probe():
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "expected", "report"),
+    [
+        ((), True, False),
+        (("--ragprobe-report=rep",), True, True),
+        (("-m", "not ragprobe"), False, False),  # no probe collected: nothing heavy imported
+    ],
+)
+def test_probe_dependencies_are_imported_after_collection(
+    pytester: pytest.Pytester, args: tuple[str, ...], expected: bool, report: bool
+) -> None:
+    """scipy / jinja2 load after collection, before any test runs, and only when probes were collected
+    (a Ctrl-C that lands inside a third-party import mid-probe can be swallowed or break pytest's
+    traceback formatting)."""
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_warm=WARM.format(expected=expected, report=report))
+    result = pytester.runpytest_subprocess("-p", "no:xdist", "-p", "no:randomly", *args)
+    # the probe (1 fact, every answer wrong): INCONCLUSIVE, which passes with a warning
+    result.assert_outcomes(passed=2 if expected else 1, deselected=0 if expected else 1, warnings=1 if expected else 0)

@@ -121,3 +121,29 @@ def test_ctrl_c_mid_run_leaves_a_partial_report(pytester: pytest.Pytester) -> No
     finished = [p["nodeid"] for p in data["probes"]]
     assert 1 <= len(finished) < 6
     assert all(p["verdict"] in ("pass", "fail", "inconclusive") for p in data["probes"])
+
+
+INTERRUPTING_PIPELINE = """
+import sys, types
+import pytest
+
+def answer(question):
+    # a Ctrl-C that lands where CPython 3.11 has no line number (e.g. mid-import): the traceback
+    # holds an entry whose tb_lineno is None, which pytest's own formatting cannot handle
+    raise KeyboardInterrupt().with_traceback(types.TracebackType(None, sys._getframe(), 10**6, -1))
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return answer
+"""
+
+
+def test_ctrl_c_without_line_numbers_still_ends_as_an_interrupt(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(INTERRUPTING_PIPELINE)
+    pytester.makefile(".yaml", facts=facts_yaml(5))
+    pytester.makepyfile(test_suite="import pytest\n" + PROBE.format(name="p", max_drop=0.1, n=5, seed=1))
+    result = pytester.runpytest_subprocess("-p", "no:xdist", "--ragprobe-no-cache")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    out = result.stdout.str() + result.stderr.str()
+    assert "KeyboardInterrupt" in out
+    assert "INTERNALERROR" not in out and "TypeError" not in out, out[-3000:]
