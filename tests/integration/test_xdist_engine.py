@@ -94,8 +94,14 @@ def test_ctrl_c_mid_run_leaves_a_partial_report(pytester: pytest.Pytester) -> No
     make_suite(pytester, probes=6, delay=0.05, n=10)  # ~0.2 s per probe at concurrency 8... x6
     report = pytester.path / "rep" / "report.json"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # A background job (nohup, `cmd &` in a script) inherits SIGINT ignored, and Python then keeps
+    # it ignored: install the KeyboardInterrupt handler a terminal session would have.
+    start = (
+        "import signal, sys, pytest; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.exit(pytest.main(sys.argv[1:]))"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:xdist", "--ragprobe-report=rep",
+        [sys.executable, "-c", start, "-p", "no:xdist", "--ragprobe-report=rep",
          "--ragprobe-concurrency=1", "--ragprobe-no-cache", "-p", "no:cacheprovider"],
         cwd=pytester.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
