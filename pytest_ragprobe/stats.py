@@ -418,11 +418,29 @@ def _log_multinomial(n: int) -> tuple[FloatArray, FloatArray, FloatArray, npt.ND
 
 def _trinomial_matrix(n: int, p10: float, p01: float) -> FloatArray:
     """``out[i, j]`` = P(n10 = i, n01 = j) for ``n`` pairs (zero where i + j > n)."""
+    out: FloatArray = _trinomial_stack(n, np.array([p10]), np.array([p01]))[0]
+    return out
+
+
+def _trinomial_stack(n: int, p10: FloatArray, p01: FloatArray) -> FloatArray:
+    """:func:`_trinomial_matrix` for each ``(p10[g], p01[g])``: shape ``(G, n + 1, n + 1)``."""
     n10, n01, coef, valid = _log_multinomial(n)
     rest = np.where(valid, n - n10 - n01, 0.0)
-    p00 = max(0.0, 1.0 - p10 - p01)
-    logp = coef + special.xlogy(n10, p10) + special.xlogy(n01, p01) + special.xlogy(rest, p00)
+    a, b = p10[:, None, None], p01[:, None, None]
+    c = np.maximum(0.0, 1.0 - a - b)
+    logp = coef + special.xlogy(n10, a) + special.xlogy(n01, b) + special.xlogy(rest, c)
     return np.asarray(np.where(valid, np.exp(logp), 0.0), dtype=np.float64)
+
+
+def _add_pairs(dist: FloatArray | None, step: int, p10: FloatArray, p01: FloatArray) -> FloatArray:
+    """One recursion step for every point of a discordance grid at once: the distributions
+    ``dist`` (G, a, a) of (n10, n01) after ``step`` more pairs (one batched FFT convolution per
+    step: the per-point Python loop cost more than the transforms)."""
+    inc = _trinomial_stack(step, p10, p01)
+    if dist is None:
+        return inc
+    out: FloatArray = np.clip(signal.fftconvolve(dist, inc, axes=(1, 2)), 0.0, None)
+    return out
 
 
 @functools.lru_cache(maxsize=512)
@@ -446,16 +464,12 @@ def _exact_thresholds(
     lo_p = max(0.0, -max_drop)
     hi_p = (1.0 - max_drop) / 2.0
     grid = np.linspace(lo_p, hi_p, _NUISANCE_POINTS)
-    dists: list[FloatArray] = [np.ones((1, 1), dtype=np.float64) for _ in grid]
+    dists: FloatArray | None = None
     crossed = np.zeros(len(grid), dtype=np.float64)
     prev = 0
     out: list[float] = []
     for k, nk in enumerate(sizes):
-        step = nk - prev
-        for g, p01 in enumerate(grid):
-            inc = _trinomial_matrix(step, p01 + max_drop, p01)
-            d = signal.fftconvolve(dists[g], inc) if prev > 0 else inc
-            dists[g] = np.clip(np.asarray(d, dtype=np.float64), 0.0, None)
+        dists = _add_pairs(dists, nk - prev, grid + max_drop, grid)
         prev = nk
         i = np.arange(nk + 1, dtype=np.float64)
         n10, n01 = np.meshgrid(i, i, indexing="ij")
@@ -467,12 +481,9 @@ def _exact_thresholds(
         svals = stat[order]
         # group ends of tied statistic values (descending order)
         ends = np.flatnonzero(np.append(svals[1:] != svals[:-1], True))
-        sup = np.zeros(len(ends), dtype=np.float64)
-        cums: list[FloatArray] = []
-        for g in range(len(grid)):
-            c = np.cumsum(dists[g].ravel()[order])[ends]
-            cums.append(c)
-            np.maximum(sup, crossed[g] + c, out=sup)
+        flat = dists.reshape(len(grid), -1)  # a view: zeroing below updates dists
+        cums = np.cumsum(flat[:, order], axis=1)[:, ends]
+        sup = (crossed[:, None] + cums).max(axis=0)
         ok = int(np.searchsorted(sup, cum_alpha[k] * (1.0 + 1e-9), side="right"))
         if ok == 0:
             out.append(float(svals[0]) + 1.0)
@@ -482,10 +493,8 @@ def _exact_thresholds(
         if not math.isfinite(below):
             below = cut - 1.0
         out.append((cut + below) / 2.0 if math.isfinite(cut) else 40.0)
-        for g in range(len(grid)):
-            crossed[g] += cums[g][ok - 1]
-            flat = dists[g].ravel()
-            flat[order[: ends[ok - 1] + 1]] = 0.0
+        crossed += cums[:, ok - 1]
+        flat[:, order[: ends[ok - 1] + 1]] = 0.0
     return tuple(out)
 
 
@@ -1468,7 +1477,8 @@ def _asymptotic_bounds(
 
 
 #: Above this many pairs the sequential position rule keeps plain Bonferroni: the family bound
-#: needs the exact crossing probability at ~20 true differences, ~2 s at 100 pairs, ~15 s at 300.
+#: needs the exact crossing probability at ~30 true differences per level tried, ~1.2 s at 100
+#: pairs and ~6.6 s at 200 (8 looks; the level search tries about 8 levels).
 _SEQ_FAMILY_MAX_N = 200
 
 
@@ -1485,20 +1495,21 @@ def _look_masks(
 
 
 def _looks_distribution(
-    sizes: Sequence[int], masks: Sequence[npt.NDArray[np.bool_]], p10: float, p01: float
-) -> tuple[float, FloatArray]:
-    """Exact multinomial recursion over the looks: (probability of entering ``masks[look]`` at
-    some look, sub-distribution of the tables at the last look that entered none). ``masks`` may
-    be one shorter than ``sizes`` (the last look then has no region yet)."""
+    sizes: Sequence[int], masks: Sequence[npt.NDArray[np.bool_]], p10: FloatArray, p01: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Exact multinomial recursion over the looks, for each cell pair ``(p10[g], p01[g])`` of a
+    grid: (probability of entering ``masks[look]`` at some look, sub-distribution of the tables
+    at the last look that entered none), shapes (G,) and (G, n + 1, n + 1). ``masks`` may be one
+    shorter than ``sizes`` (the last look then has no region yet)."""
     dist: FloatArray | None = None
-    prev, crossed = 0, 0.0
+    prev = 0
+    crossed = np.zeros(len(p10), dtype=np.float64)
     for look, nk in enumerate(sizes):
-        inc = _trinomial_matrix(nk - prev, p10, p01)
-        dist = inc.copy() if dist is None else np.clip(signal.fftconvolve(dist, inc), 0.0, None)
+        dist = _add_pairs(dist, nk - prev, p10, p01)
         prev = nk
         if look < len(masks):
-            crossed += float(dist[masks[look]].sum())
-            dist[masks[look]] = 0.0
+            crossed += dist[:, masks[look]].sum(axis=1)
+            dist[:, masks[look]] = 0.0
     assert dist is not None
     return crossed, dist
 
@@ -1509,7 +1520,7 @@ def _crossing_size(
     """Largest probability (sup over the discordance grid) that one comparison whose true
     difference is ``delta`` enters a FAIL region at some look."""
     nus = np.linspace(max(abs(delta), 1e-9), 1.0, _NUISANCE_POINTS)
-    return max(_looks_distribution(sizes, masks, (nu + delta) / 2.0, (nu - delta) / 2.0)[0] for nu in nus)
+    return float(_looks_distribution(sizes, masks, (nus + delta) / 2.0, (nus - delta) / 2.0)[0].max())
 
 
 def _sequential_bb_final(
@@ -1529,11 +1540,11 @@ def _sequential_bb_final(
     svals = stat[order]
     nus = np.linspace(max_drop, 1.0, _NUISANCE_POINTS)
     allowed = np.empty(len(nus), dtype=np.int64)
-    for g, nu in enumerate(nus):
-        p01 = (nu - max_drop) / 2.0
-        crossed, dist = _looks_distribution(sizes, earlier, p01 + max_drop, p01)
-        tails = np.cumsum(dist[valid][order])[ends]
-        room = (level - gamma - crossed) * (1.0 + 1e-9)
+    p01s = (nus - max_drop) / 2.0
+    crossed, dists = _looks_distribution(sizes, earlier, p01s + max_drop, p01s)
+    for g in range(len(nus)):
+        tails = np.cumsum(dists[g][valid][order])[ends]
+        room = (level - gamma - float(crossed[g])) * (1.0 + 1e-9)
         allowed[g] = np.searchsorted(tails, room, side="right") if room > 0 else 0
     return _bb_regions(n, max_drop, gamma, allowed, stat, svals[ends], t_of, n10_of)
 
