@@ -1378,17 +1378,16 @@ SpendingName = Literal["obf", "pocock"]
 #: Default alpha spending (Hwang-Shih-DeCani gammas) and looks, chosen by bench/calibration.py.
 #: FAIL side -4: the sequential power stays within ~1 point of the fixed design for reversal,
 #: and clear FAILs still save 55-63% of calls (-2 saved a few points more but cost up to 2 points
-#: of power). PASS side -1 with the
-#: likelihood-ratio statistic and 8 looks: a clear PASS with few disagreeing pairs stops at about
-#: 58% of the sample (4 looks with Tango's statistic: 71%), at 0-2 points fewer PASS decisions
-#: on pipelines with many disagreeing pairs. (A PASS at max_drop 0.1 needs ~40-50 pairs even with
-#: no discordant pair.)
+#: of power). PASS side -1 with the likelihood-ratio statistic and 8 looks: a clear PASS with few
+#: disagreeing pairs stops at about 58% of the sample (4 looks with Tango's statistic: 71%), at 0-2
+#: points fewer PASS decisions on pipelines with many disagreeing pairs. (A PASS at max_drop 0.1
+#: needs ~40-50 pairs even with no discordant pair.)
 FAIL_SPENDING: float = -4.0
 PASS_SPENDING: float = -1.0
 #: FAIL side of the sequential position rule: its family bound adds every comparison's crossings
 #: at every look, so alpha spent early costs more there than for one reversal comparison. With -4
-#: the sequential power at 5 independent positions was 0.789 (fixed: 0.812); -8 gives 0.816 and
-#: clear FAILs still save 44-51% of calls (-4: 53-60%).
+#: the sequential power at 5 independent positions was 0.787 (fixed: 0.809); -8 gives 0.813 and
+#: clear FAILs still save 44-51% of calls (-4: 53-60%; bench/calibration.py, 20,000 runs).
 POSITION_FAIL_SPENDING: float = -8.0
 #: Interim looks of a sequential design (evenly spaced, the last at the full sample).
 LOOKS: int = 8
@@ -1609,7 +1608,7 @@ class SequentialDesign:
     disagreeing pairs PASS earlier), each at the boundary ``c_k`` of a one-sided
     group-sequential test that spends ``alpha = 1 - confidence`` over the looks. Default
     spending: Hwang-Shih-DeCani, gamma = -4 on the FAIL side (keeps the fixed-design power
-    within ~1 point for reversal while saving 54-63% of calls on clear FAILs), -8 on the FAIL
+    within ~1 point for reversal while saving 55-63% of calls on clear FAILs), -8 on the FAIL
     side of position comparisons (:data:`POSITION_FAIL_SPENDING`: power within 0-2 points of the
     fixed design, 44-51% saved on clear FAILs) and -1 on the PASS side (saves 42-50% on clear
     PASSes), see docs/statistics.md; ``"obf"`` (Lan-DeMets O'Brien-Fleming-type), ``"pocock"`` or
