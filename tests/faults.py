@@ -206,7 +206,7 @@ class LatencyServer:
         self.max_requests = max_requests
         self.lifetime = lifetime
         self.requests = 0
-        self.service = 0.0  # total seconds from "request read" to "reply sent"
+        self.service = 0.0  # total seconds from "request read" to "reply about to be sent"
         self._lock = threading.Lock()
         outer = self
 
@@ -233,13 +233,14 @@ class LatencyServer:
                 wait = start + outer.latency - time.monotonic()
                 if wait > 0 and not over:
                     time.sleep(wait)
+                # counted before the reply leaves: a client that has its answer sees it in the mean
+                with outer._lock:
+                    outer.service += time.monotonic() - start
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
-                with outer._lock:
-                    outer.service += time.monotonic() - start
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
