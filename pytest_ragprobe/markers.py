@@ -208,15 +208,22 @@ class _Ragprobe:
     def reverse(
         *,
         facts: FactsArg,
-        max_drop: float = 0.10,
+        max_drop: float | None = None,
         min_accuracy: float | None = None,
         n: int | None = None,
         seed: int | None = None,
         confidence: float | None = None,
-        match: MatchArg = "contains",
+        match: MatchArg | None = None,
         sequential: bool | None = None,
     ) -> pytest.MarkDecorator:
-        """Probe forward vs reverse questions on the same facts; FAIL when the reverse drop > max_drop."""
+        """Probe forward vs reverse questions on the same facts; FAIL when the reverse drop > max_drop.
+
+        Only the arguments given go into the mark, so this is the same mark as
+        ``pytest.mark.ragprobe_reverse(...)`` and a class or module mark supplies what a closer mark leaves
+        out. Omitted arguments take their defaults when the probe runs: ``max_drop=0.10``,
+        ``match="contains"``, ``n`` all facts (capped by ``--ragprobe-samples``), ``seed`` /
+        ``confidence`` / ``sequential`` from the command line.
+        """
         kwargs = {k: v for k, v in locals().items() if v is not None}
         build_spec(REVERSE_MARK, kwargs)
         mark: pytest.MarkDecorator = pytest.mark.ragprobe_reverse(**kwargs)
@@ -227,19 +234,27 @@ class _Ragprobe:
         *,
         data: str | Path | Sequence[Any] | None = None,
         facts: FactsArg | None = None,
-        n_docs: int = 10,
+        n_docs: int | None = None,
         positions: Sequence[int] | None = None,
-        distractors: Literal["given", "retriever"] = "given",
+        distractors: Literal["given", "retriever"] | None = None,
         context_tokens: int | None = None,
-        max_drop: float = 0.10,
+        max_drop: float | None = None,
         min_accuracy: float | None = None,
         n: int | None = None,
         seed: int | None = None,
         confidence: float | None = None,
-        match: MatchArg = "contains",
+        match: MatchArg | None = None,
         sequential: bool | None = None,
     ) -> pytest.MarkDecorator:
-        """Probe accuracy by gold-document position; FAIL when best edge minus worst position > max_drop."""
+        """Probe accuracy by gold-document position; FAIL when best edge minus worst position > max_drop.
+
+        Only the arguments given go into the mark, so this is the same mark as
+        ``pytest.mark.ragprobe_position(...)`` and a class or module mark supplies what a closer mark leaves
+        out. Omitted arguments take their defaults when the probe runs: ``n_docs=10``, ``positions``
+        first, quartiles and last, ``distractors="given"``, no ``context_tokens`` padding,
+        ``max_drop=0.10``, ``match="contains"``, ``n`` all questions (capped by ``--ragprobe-samples``),
+        ``seed`` / ``confidence`` / ``sequential`` from the command line.
+        """
         kwargs = {k: v for k, v in locals().items() if v is not None}
         build_spec(POSITION_MARK, kwargs)
         mark: pytest.MarkDecorator = pytest.mark.ragprobe_position(**kwargs)

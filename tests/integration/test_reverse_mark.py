@@ -511,3 +511,32 @@ def test_reruns_are_disabled_for_probes(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(failed=1, warnings=1)
     assert "rerun" not in result.parseoutcomes()
     result.stdout.fnmatch_lines(["*reruns disabled for 1 probe test(s)*"])
+
+
+@pytest.mark.parametrize(
+    "method_mark",
+    ["@ragprobe.reverse(facts=FACTS, n=1)", "@pytest.mark.ragprobe_reverse(facts=FACTS, n=1)"],
+    ids=["sugar", "raw"],
+)
+def test_class_mark_arguments_survive_a_closer_mark(pytester: pytest.Pytester, method_mark: str) -> None:
+    # The closer mark sets n only: max_drop and match come from the class, whichever spelling is used.
+    pytester.makepyfile(
+        test_rev=f"""
+import pytest
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject="P-1", relation="compatible_with", object="C-1")]
+
+@ragprobe.reverse(facts=FACTS, max_drop=0.5, match="exact")
+class TestCatalog:
+    {method_mark}
+    def test_rev(self):
+        pass
+"""
+    )
+    from pytest_ragprobe.markers import ReverseSpec
+    from pytest_ragprobe.session import SPEC_KEY
+
+    items, _ = pytester.inline_genitems()
+    spec = items[0].stash[SPEC_KEY]
+    assert isinstance(spec, ReverseSpec)
+    assert (spec.max_drop, spec.match, spec.n) == (0.5, "exact", 1)

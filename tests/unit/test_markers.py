@@ -39,7 +39,6 @@ def test_reverse_returns_a_real_mark_decorator() -> None:
         "max_drop": 0.2,
         "n": 50,
         "seed": 3,
-        "match": "contains",
     }
     assert mark.mark == pytest.mark.ragprobe_reverse(**mark.kwargs).mark
 
@@ -52,10 +51,17 @@ def test_position_returns_a_real_mark_decorator() -> None:
         "data": "fixtures/qa.jsonl",
         "n_docs": 10,
         "positions": [0, 4, 9],
-        "distractors": "given",
         "max_drop": 0.15,
-        "match": "contains",
     }
+
+
+def test_decorators_carry_only_the_arguments_given() -> None:
+    # Defaults are applied by build_spec when the probe runs, so a closer mark never overrides a
+    # class or module mark with a default it did not ask for.
+    assert ragprobe.reverse(facts="x").mark.kwargs == {"facts": "x"}
+    assert ragprobe.position(data="qa.jsonl").mark.kwargs == {"data": "qa.jsonl"}
+    assert ragprobe.reverse(facts="x").mark == pytest.mark.ragprobe_reverse(facts="x").mark
+    assert build_spec(REVERSE_MARK, ragprobe.reverse(facts="x").kwargs) == ReverseSpec(facts="x")
 
 
 def test_module_level_aliases_are_the_namespace_methods() -> None:
