@@ -66,11 +66,13 @@ def _fail(mark: str, arg: str, problem: str) -> MarkArgumentError:
     return MarkArgumentError(f"@ragprobe.{mark.removeprefix('ragprobe_')}: argument '{arg}' {problem}")
 
 
-def _number(mark: str, arg: str, value: object, lo: float, hi: float, *, open_lo: bool = False) -> float:
+def _number(
+    mark: str, arg: str, value: object, lo: float, hi: float, *, open_lo: bool = False, open_hi: bool = False
+) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         raise _fail(mark, arg, f"must be a number, got {type(value).__name__} {value!r}")
-    if value < lo or value > hi or (open_lo and value == lo):
-        bound = f"({lo}, {hi}]" if open_lo else f"[{lo}, {hi}]"
+    if value < lo or value > hi or (open_lo and value == lo) or (open_hi and value == hi):
+        bound = f"{'(' if open_lo else '['}{lo}, {hi}{')' if open_hi else ']'}"
         raise _fail(mark, arg, f"must be in {bound}, got {value!r}")
     return float(value)
 
@@ -114,7 +116,8 @@ def build_spec(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -
     kw = dict(kwargs)
     out: dict[str, Any] = {}
     if "max_drop" in kw:
-        out["max_drop"] = _number(mark, "max_drop", kw["max_drop"], 0.0, 1.0)
+        # a drop of 1 cannot be exceeded: the statistics need max_drop below 1
+        out["max_drop"] = _number(mark, "max_drop", kw["max_drop"], 0.0, 1.0, open_hi=True)
     if kw.get("min_accuracy") is not None:
         out["min_accuracy"] = _number(mark, "min_accuracy", kw["min_accuracy"], 0.0, 1.0)
     if kw.get("n") is not None:

@@ -145,6 +145,14 @@ def test_rev():
         ),
         ("@pytest.mark.ragprobe_reverse(max_drop=0.1)", "*argument 'facts' is required*"),
         (
+            "@ragprobe.reverse(facts='synthetic:5', max_drop=1.0)",
+            "*argument 'max_drop' must be in [[]0.0, 1.0), got 1.0*",
+        ),
+        (
+            "@pytest.mark.ragprobe_position(data='x.jsonl', max_drop=1)",
+            "*@ragprobe.position: argument 'max_drop' must be in [[]0.0, 1.0), got 1*",
+        ),
+        (
             "@ragprobe.position(data='x.jsonl', positions=[0, 99])",
             "*argument 'positions' entries must be ints*",
         ),

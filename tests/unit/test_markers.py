@@ -128,8 +128,10 @@ def test_positional_arguments_are_rejected() -> None:
 
 REVERSE_BAD: list[tuple[dict[str, Any], str]] = [
     ({"max_drop": "x"}, "argument 'max_drop' must be a number, got str 'x'"),
-    ({"max_drop": 1.5}, "argument 'max_drop' must be in [0.0, 1.0], got 1.5"),
-    ({"max_drop": -0.1}, "argument 'max_drop' must be in [0.0, 1.0], got -0.1"),
+    ({"max_drop": 1.5}, "argument 'max_drop' must be in [0.0, 1.0), got 1.5"),
+    ({"max_drop": 1.0}, "argument 'max_drop' must be in [0.0, 1.0), got 1.0"),
+    ({"max_drop": 1}, "argument 'max_drop' must be in [0.0, 1.0), got 1"),
+    ({"max_drop": -0.1}, "argument 'max_drop' must be in [0.0, 1.0), got -0.1"),
     ({"max_drop": True}, "argument 'max_drop' must be a number, got bool True"),
     ({"max_drop": float("nan")}, "argument 'max_drop' must be a number, got float nan"),
     ({"min_accuracy": 2}, "argument 'min_accuracy' must be in [0.0, 1.0], got 2"),
