@@ -124,8 +124,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     )
     if probes and rerun_plugins and reruns_requested:
         # A probe is never rerun to make it pass: a rerun is just another sample that hides the first.
+        # Prepended (append=False) so it is the closest `flaky` mark, the one the rerun plugins read
+        # (get_closest_marker), also over the user's own @pytest.mark.flaky(reruns=...) on the test.
         for item in probes:
-            item.add_marker(pytest.mark.flaky(reruns=0, max_runs=1, min_passes=1))
+            item.add_marker(pytest.mark.flaky(reruns=0, max_runs=1, min_passes=1), append=False)
         warnings.warn(
             RagprobeWarning(
                 f"pytest-ragprobe: reruns disabled for {len(probes)} probe test(s) "

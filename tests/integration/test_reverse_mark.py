@@ -548,3 +548,25 @@ class TestCatalog:
     spec = items[0].stash[SPEC_KEY]
     assert isinstance(spec, ReverseSpec)
     assert (spec.max_drop, spec.match, spec.n) == (0.5, "exact", 1)
+
+
+def test_reruns_are_disabled_for_a_probe_with_its_own_flaky_mark(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_rerunfailures")
+    pytester.makeconftest(CONFTEST.format(reverse_ok=False))
+    pytester.makepyfile(
+        test_rev="""
+import pytest
+import pytest_ragprobe as ragprobe
+from conftest import FACTS
+
+@pytest.mark.flaky(reruns=3)
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_catalog():
+    pass
+"""
+    )
+    result = pytester.runpytest("--ragprobe-no-cache")
+    result.assert_outcomes(failed=1, warnings=1)
+    assert "rerun" not in result.parseoutcomes()
+    assert "RERUN" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["*reruns disabled for 1 probe test(s) (rerunfailures is active)*"])
