@@ -18,7 +18,7 @@ from pytest_ragprobe.markers import ProbeSpec, ReverseSpec
 if TYPE_CHECKING:
     from pytest_ragprobe.baseline import BaselineComparison
     from pytest_ragprobe.results import ProbeResult, Report
-    from pytest_ragprobe.runner import RunSettings
+    from pytest_ragprobe.runner import ProbeContext, RunSettings
 
 REPORT_ATTR = "ragprobe"
 SPEC_KEY = pytest.StashKey[ProbeSpec]()
@@ -82,9 +82,12 @@ def xfail_fields(report: pytest.TestReport) -> dict[str, Any]:
     return {}
 
 
-def _error_result(item: pytest.Item, spec: ProbeSpec, reason: str) -> ProbeResult:
+def _error_result(item: pytest.Item, spec: ProbeSpec, reason: str, ctx: ProbeContext | None) -> ProbeResult:
+    """The result of a probe that ended in an error, with the calls it made (when it got that far)."""
     from pytest_ragprobe.results import ProbeResult
 
+    if ctx is not None:
+        return ctx.result(kind=spec.kind, verdict="error", reason=reason)
     return ProbeResult(nodeid=item.nodeid, kind=spec.kind, verdict="error", reason=reason)  # type: ignore[arg-type]
 
 
@@ -104,6 +107,7 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     pipeline = request.getfixturevalue("ragprobe_pipeline")
     dirs = base_dirs(item)
     failure: str | None = None
+    ctx: ProbeContext | None = None
     try:
         ctx = ProbeContext(
             adapter=make_adapter(pipeline),
@@ -123,13 +127,13 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
 
             result = run_sync(lambda: run_position_spec(ctx, spec))
     except (FactsError, PipelineConfigError, ProbeError, PipelineOutputError, ValueError) as exc:
-        item.stash[RESULT_KEY] = _error_result(item, spec, str(exc))
+        item.stash[RESULT_KEY] = _error_result(item, spec, str(exc), ctx)
         failure = f"pytest-ragprobe: {exc}"
     except Exception as exc:
         # The user's pipeline raised something we do not retry (a bug, not a transient failure).
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4))
         reason = f"the pipeline raised {type(exc).__name__}: {exc}"
-        item.stash[RESULT_KEY] = _error_result(item, spec, reason)
+        item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
         failure = f"pytest-ragprobe: {reason}\n{tb}"
     if failure is not None:  # raised outside the except blocks: no chained-exception noise
         pytest.fail(failure, pytrace=False)

@@ -570,3 +570,31 @@ def test_catalog():
     assert "rerun" not in result.parseoutcomes()
     assert "RERUN" not in result.stdout.str()
     result.stdout.fnmatch_lines(["*reruns disabled for 1 probe test(s) (rerunfailures is active)*"])
+
+
+def test_error_result_in_the_report_keeps_the_call_counts(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    def answer(question):
+        raise RuntimeError("vector store is down")
+    return answer
+"""
+    )
+    pytester.makepyfile(
+        test_rev="""
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(20)]
+@ragprobe.reverse(facts=FACTS)
+def test_rev():
+    pass
+"""
+    )
+    result = pytester.runpytest("--ragprobe-report=r", "--ragprobe-no-cache")
+    result.assert_outcomes(errors=1)
+    (probe,) = json.loads((pytester.path / "r/report.json").read_text())["probes"]
+    assert probe["verdict"] == "error"
+    assert probe["reason"].startswith("40 of 40 pipeline calls failed")
+    assert (probe["calls"], probe["cached_calls"], probe["errors"]) == (40, 0, 40)
