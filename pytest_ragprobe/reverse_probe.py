@@ -64,6 +64,11 @@ def _example(pair: FactPair, direction: str, outcome: CallOutcome, correct: bool
     }
 
 
+def _where(pair: FactPair, direction: str) -> str:
+    q = pair.forward if direction == "forward" else pair.reverse
+    return f"fact {pair.id!r}, {direction} question {q.question!r}"
+
+
 async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[FactPair]) -> ProbeResult:
     from pytest_ragprobe import stats
 
@@ -99,8 +104,8 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
                 errored += [_example(pair, "forward", fo, None), _example(pair, "reverse", ro, None)]
                 continue
             assert isinstance(fo.value, Answer) and isinstance(ro.value, Answer)
-            f_ok = score(spec.match, fo.value.text, pair.forward.answers)
-            r_ok = score(spec.match, ro.value.text, pair.reverse.answers)
+            f_ok = score(spec.match, fo.value.text, pair.forward.answers, _where(pair, "forward"))
+            r_ok = score(spec.match, ro.value.text, pair.reverse.answers, _where(pair, "reverse"))
             fwd.append(f_ok)
             rev.append(r_ok)
             used_pairs.append((pair, fo, ro, f_ok, r_ok))

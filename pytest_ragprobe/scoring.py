@@ -11,6 +11,15 @@ Matcher = Callable[[str, Sequence[str]], bool]
 MatchSpec = str | Matcher
 MATCH_MODES = ("contains", "exact", "regex")
 
+
+
+class MatchError(ValueError):
+    """The ``match=`` scorer could not score an answer: a user callable raised or returned a non-bool, or an
+    accepted answer is not a valid regular expression under ``match="regex"``. The message names ``match=``,
+    the question it happened on (when known), the answer and the accepted answers; it is not the pipeline's
+    fault."""
+
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 # Hyphens and slashes separate tokens ("P-200" == "P 200"); other punctuation is dropped.
 _SEPARATORS = str.maketrans(dict.fromkeys("-/_", " "))
@@ -64,9 +73,39 @@ def matcher_name(spec: MatchSpec) -> str:
     return f"{getattr(spec, '__module__', '?')}.{getattr(spec, '__qualname__', repr(spec))}"
 
 
-def score(spec: MatchSpec, answer: str, golds: Sequence[str]) -> bool:
-    result: object = get_matcher(spec)(answer, golds)  # user callables may return anything
+def _clip(shown: str, limit: int = 200) -> str:
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+def _bad_pattern(golds: Sequence[str]) -> str | None:
+    for gold in golds:
+        try:
+            re.compile(gold)
+        except re.error:
+            return gold
+    return None
+
+
+def score(spec: MatchSpec, answer: str, golds: Sequence[str], where: str = "") -> bool:
+    """Score one answer; ``where`` says which question it answers (for the MatchError message)."""
+    matcher = get_matcher(spec)
+
+    def failed(problem: str) -> MatchError:
+        place = f" on {where}" if where else ""
+        shown = repr(spec) if isinstance(spec, str) else matcher_name(spec)
+        involved = f"answer {_clip(repr(answer))}, accepted answers {list(golds)!r}"
+        return MatchError(f"match={shown} failed{place}: {problem} ({involved})")
+
+    try:
+        result: object = matcher(answer, golds)  # user callables may return anything
+    except Exception as exc:
+        if callable(spec):
+            raise failed(f"the match callable raised {type(exc).__name__}: {exc}") from exc
+        if isinstance(exc, re.error):
+            bad = _bad_pattern(golds)
+            raise failed(f"accepted answer {bad!r} is not a valid regular expression ({exc})") from exc
+        raise
     if not isinstance(result, bool):
-        name = matcher_name(spec)
-        raise TypeError(f"match callable {name} returned {type(result).__name__}, expected bool")
+        kind = type(result).__name__
+        raise failed(f"the match callable returned {kind} {_clip(repr(result), 80)}, expected bool")
     return result

@@ -96,6 +96,7 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     from pytest_ragprobe.facts import FactsError, resolve_pairs
     from pytest_ragprobe.pipeline import PipelineConfigError, make_adapter
     from pytest_ragprobe.runner import ProbeContext, ProbeError, run_sync
+    from pytest_ragprobe.scoring import MatchError
     from pytest_ragprobe.types import PipelineOutputError
 
     item = request.node
@@ -126,7 +127,8 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
             from pytest_ragprobe.position_probe import run_position_spec
 
             result = run_sync(lambda: run_position_spec(ctx, spec))
-    except (FactsError, PipelineConfigError, ProbeError, PipelineOutputError, ValueError) as exc:
+    except (FactsError, PipelineConfigError, ProbeError, PipelineOutputError, MatchError, ValueError) as exc:
+        # MatchError: the mark's match= scorer failed on an answer (not the pipeline's fault)
         item.stash[RESULT_KEY] = _error_result(item, spec, str(exc), ctx)
         failure = f"pytest-ragprobe: {exc}"
     except Exception as exc:

@@ -598,3 +598,60 @@ def test_rev():
     assert probe["verdict"] == "error"
     assert probe["reason"].startswith("40 of 40 pipeline calls failed")
     assert (probe["calls"], probe["cached_calls"], probe["errors"]) == (40, 0, 40)
+
+
+def test_match_callable_returning_non_bool_is_an_error_naming_match(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST.format(reverse_ok=True))
+    pytester.makepyfile(
+        test_rev="""
+import pytest_ragprobe as ragprobe
+from conftest import FACTS
+
+def fuzzy(answer, golds):
+    return 0.9   # a score, not a bool
+
+@ragprobe.reverse(facts=FACTS[:3], match=fuzzy)
+def test_rev():
+    pass
+"""
+    )
+    result = pytester.runpytest("--ragprobe-report=r", "--ragprobe-no-cache")
+    result.assert_outcomes(errors=1)
+    assert (
+        "pytest-ragprobe: match=test_rev.fuzzy failed on fact '0', forward question "
+        "'Which controller is compatible with pump P-0?': the match callable returned float 0.9, "
+        "expected bool (answer 'Controller C-0', accepted answers ['C-0'])"
+    ) in result.stdout.str()
+    assert "the pipeline raised" not in result.stdout.str()
+    (probe,) = json.loads((pytester.path / "r/report.json").read_text())["probes"]
+    assert probe["verdict"] == "error" and probe["reason"].startswith("match=test_rev.fuzzy failed")
+
+
+def test_invalid_regex_gold_is_an_error_naming_match(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST.format(reverse_ok=True))
+    pytester.makepyfile(
+        test_rev="""
+import pytest_ragprobe as ragprobe
+
+FACTS = [
+    ragprobe.Fact(
+        id="pump-7",
+        forward={"question": "Which controller is compatible with pump P-7?", "answer": "C-(7"},
+        reverse={"question": "Which pump is compatible with controller C-7?", "answer": "P-7"},
+    )
+]
+
+@ragprobe.reverse(facts=FACTS, match="regex")
+def test_rev():
+    pass
+"""
+    )
+    result = pytester.runpytest("--ragprobe-no-cache")
+    result.assert_outcomes(errors=1)
+    assert (
+        "pytest-ragprobe: match='regex' failed on fact 'pump-7', forward question "
+        "'Which controller is compatible with pump P-7?': accepted answer 'C-(7' is not a valid "
+        "regular expression (missing ), unterminated subpattern at position 2) "
+        "(answer 'Controller C-7', accepted answers ['C-(7'])"
+    ) in result.stdout.str()
+    assert "the pipeline raised" not in result.stdout.str()

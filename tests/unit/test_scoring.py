@@ -8,6 +8,7 @@ import pytest
 
 from pytest_ragprobe.scoring import (
     MATCH_MODES,
+    MatchError,
     get_matcher,
     match_contains,
     match_exact,
@@ -114,18 +115,43 @@ def test_callable_matcher() -> None:
     assert seen == [("ans", ["g1", "g2"])]
 
 
-def test_callable_returning_non_bool_is_type_error() -> None:
+def test_callable_returning_non_bool_is_a_match_error() -> None:
     def sloppy(answer: str, golds: Sequence[str]) -> bool:
         return 1  # type: ignore[return-value]
 
-    with pytest.raises(TypeError) as info:
-        score(sloppy, "a", ["a"])
+    with pytest.raises(MatchError) as info:
+        score(sloppy, "a", ["a"], "fact '3', forward question 'Q?'")
     assert str(info.value) == (
-        f"match callable {__name__}.test_callable_returning_non_bool_is_type_error.<locals>.sloppy "
-        "returned int, expected bool"
+        f"match={__name__}.test_callable_returning_non_bool_is_a_match_error.<locals>.sloppy failed on "
+        "fact '3', forward question 'Q?': the match callable returned int 1, expected bool "
+        "(answer 'a', accepted answers ['a'])"
     )
-    with pytest.raises(TypeError, match="returned NoneType, expected bool"):
+    with pytest.raises(MatchError, match="returned NoneType None, expected bool"):
         score(lambda a, g: None, "a", ["a"])  # type: ignore[arg-type,return-value]
+
+
+def test_callable_raising_is_a_match_error_with_the_cause() -> None:
+    def broken(answer: str, golds: Sequence[str]) -> bool:
+        raise KeyError("lang")
+
+    with pytest.raises(MatchError) as info:
+        score(broken, "x" * 500, ["C-1"])
+    msg = str(info.value)
+    assert msg.startswith(f"match={__name__}.")
+    assert "broken failed: the match callable raised KeyError: 'lang' (answer 'xxx" in msg
+    assert msg.endswith("..., accepted answers ['C-1'])")  # a long answer is clipped
+    assert isinstance(info.value.__cause__, KeyError)
+
+
+def test_invalid_regex_gold_is_a_match_error_naming_the_pattern() -> None:
+    with pytest.raises(MatchError) as info:
+        score("regex", "C-17", ["C-1[", r"C-\d+"])
+    msg = str(info.value)
+    assert msg.startswith(
+        "match='regex' failed: accepted answer 'C-1[' is not a valid regular expression (unterminated"
+    )
+    assert msg.endswith("(answer 'C-17', accepted answers ['C-1[', 'C-\\\\d+'])")
+    assert score("regex", "C-17", [r"C-\d+", "C-1["]) is True  # searched in order: stops at the match
 
 
 def test_score_builtin_modes() -> None:
