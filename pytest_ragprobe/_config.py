@@ -35,6 +35,7 @@ class RagprobeConfig:
 
 
 CONFIG_KEY = pytest.StashKey[RagprobeConfig]()
+PIPELINE_DEST = "ragprobe_pipeline"  # the option's dest: given on the command line, it beats any fixture
 
 
 def _checked(cast: Callable[[str], Any], ok: Callable[[Any], bool], requirement: str) -> Callable[[str], Any]:
@@ -68,7 +69,8 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         "",
         str,
         "MODULE:ATTR",
-        "Pipeline to probe, as package.module:attribute (overrides the ragprobe_pipeline fixture)",
+        "Pipeline to probe, as package.module:attribute; on the command line it overrides any "
+        "ragprobe_pipeline fixture (the ini value is used only where no such fixture is defined)",
     ),
     ("concurrency", "int", 8, _positive_int, "N", "Pipeline calls in flight per probe (default 8)"),
     ("timeout", "float", 60.0, _positive_float, "SECONDS", "Timeout per pipeline call (default 60)"),

@@ -27,6 +27,8 @@ from pytest_ragprobe.session import (
 )
 
 if TYPE_CHECKING:
+    from _pytest.fixtures import SubRequest
+
     from pytest_ragprobe.facts import FactPair
     from pytest_ragprobe.results import ProbeResult
 
@@ -154,7 +156,10 @@ def _ragprobe_autorun(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(scope="session")
 def ragprobe_pipeline(pytestconfig: pytest.Config) -> object:
-    """The pipeline under test: override in conftest.py, or set --ragprobe-pipeline / ini."""
+    """The pipeline under test: override in conftest.py, or set --ragprobe-pipeline / ini.
+
+    ``--ragprobe-pipeline`` given on the command line replaces this and any overriding fixture
+    (``pytest_fixture_setup`` above); the ini value reaches only this default one."""
     from pytest_ragprobe.pipeline import PipelineConfigError, load_pipeline_spec
 
     cfg = pytestconfig.stash[_config.CONFIG_KEY]
@@ -170,6 +175,25 @@ def ragprobe_pipeline(pytestconfig: pytest.Config) -> object:
         return load_pipeline_spec(cfg.pipeline)
     except PipelineConfigError as exc:
         pytest.fail(f"pytest-ragprobe: {exc}", pytrace=False)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: SubRequest) -> object | None:
+    """``--ragprobe-pipeline`` given on the command line wins over every ``ragprobe_pipeline`` fixture
+    (conftest, module or class ones included): the fixture function is not called, its value is the
+    command-line pipeline, loaded once per process."""
+    if fixturedef.argname != "ragprobe_pipeline" or SESSION_KEY not in request.config.stash:
+        return None
+    key = fixturedef.cache_key(request)
+    try:
+        pipeline = request.config.stash[SESSION_KEY].command_line_pipeline()
+    except pytest.fail.Exception as exc:
+        fixturedef.cached_result = (None, key, (exc, exc.__traceback__))  # as pytest caches a failed setup
+        raise
+    if pipeline is None:
+        return None  # not given on the command line: the fixture runs as usual
+    fixturedef.cached_result = (pipeline, key, None)
+    return pipeline
 
 
 @pytest.fixture

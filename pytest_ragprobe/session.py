@@ -195,9 +195,28 @@ class RagprobeSession:
         self.results: dict[str, dict[str, Any]] = {}
         self.report_path: Path | None = None
         self._baseline: dict[str, dict[str, Any]] | None = None
+        self._cli_pipeline: tuple[object] | str | None = None  # (pipeline,) or the load error
         self.write_errors: list[str] = []
 
     # -- probes -------------------------------------------------------------------------------------
+    def command_line_pipeline(self) -> object | None:
+        """The pipeline named by ``--ragprobe-pipeline`` on the command line, loaded once per process;
+        None when the option was not given there (an ini value only feeds the plugin's default fixture).
+        A pipeline that cannot be loaded fails the requesting test with the cause."""
+        spec = str(self.config.getoption(_config.PIPELINE_DEST) or "").strip()
+        if not spec:
+            return None
+        if self._cli_pipeline is None:
+            from pytest_ragprobe.pipeline import PipelineConfigError, load_pipeline_spec
+
+            try:
+                self._cli_pipeline = (load_pipeline_spec(spec),)
+            except PipelineConfigError as exc:
+                self._cli_pipeline = f"pytest-ragprobe: {exc}"
+        if isinstance(self._cli_pipeline, str):
+            pytest.fail(self._cli_pipeline, pytrace=False)
+        return self._cli_pipeline[0]
+
     def progress_for(self, item: pytest.Item) -> Any:
         from pytest_ragprobe.progress import make_progress
 

@@ -655,3 +655,59 @@ def test_rev():
         "(answer 'Controller C-7', accepted answers ['C-(7'])"
     ) in result.stdout.str()
     assert "the pipeline raised" not in result.stdout.str()
+
+
+def test_pipeline_on_the_command_line_beats_a_conftest_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        mypipes="""
+LOADS = []
+
+class Good:
+    def __init__(self):
+        LOADS.append(1)
+
+    def __call__(self, question):
+        if "controller" in question.split("compatible")[0]:
+            return "C-" + question.rsplit("P-", 1)[1].rstrip("?")
+        return "P-" + question.rsplit("C-", 1)[1].rstrip("?")
+
+def bad(question):
+    return "no idea"
+""",
+        test_rev="""
+import pytest
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(20)]
+
+@pytest.fixture
+def ragprobe_pipeline():   # a module fixture, closer than conftest: still overridden by the option
+    return lambda question: "module fixture"
+
+@ragprobe.reverse(facts=FACTS)
+def test_rev(ragprobe_result, ragprobe_pipeline):
+    assert ragprobe_result.forward.accuracy == 1.0
+    assert ragprobe_pipeline("Which controller is compatible with pump P-3?") == "C-3"
+
+@ragprobe.reverse(facts=FACTS[:5])
+def test_rev_again(ragprobe_result):
+    import mypipes
+    assert len(mypipes.LOADS) == 1   # loaded once per process, not per test
+""",
+    )
+    pytester.makeconftest(
+        """
+import pytest
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return lambda question: "conftest fixture"
+"""
+    )
+    pytester.makeini("[pytest]\nragprobe_pipeline = mypipes:Good\n")
+    pytester.syspathinsert()
+    # the ini value does not beat a fixture the project defines ...
+    assert pytester.runpytest("-p", "no:xdist").ret == pytest.ExitCode.TESTS_FAILED
+    # ... the command line does
+    pytester.runpytest("-p", "no:xdist", "--ragprobe-pipeline=mypipes:Good").assert_outcomes(passed=2)
+    result = pytester.runpytest("-p", "no:xdist", "--ragprobe-pipeline=mypipes:missing")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*module 'mypipes' has no attribute 'missing'*"])
