@@ -125,10 +125,8 @@ def build_spec(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -
     if kw.get("seed") is not None:
         out["seed"] = _int(mark, "seed", kw["seed"], 0)
     if kw.get("confidence") is not None:
-        c = _number(mark, "confidence", kw["confidence"], 0.5, 1.0, open_lo=True)
-        if c >= 1.0:
-            raise _fail(mark, "confidence", f"must be below 1, got {c!r}")
-        out["confidence"] = c
+        c = kw["confidence"]
+        out["confidence"] = _number(mark, "confidence", c, 0.5, 1.0, open_lo=True, open_hi=True)
     if "match" in kw:
         m = kw["match"]
         if not (callable(m) or m in ("contains", "exact", "regex")):
