@@ -140,7 +140,9 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
             )
     if ctx.budget_hit:
         verdict = "inconclusive" if verdict != "fail" else verdict
-        reason = reason or f"pipeline call budget exhausted after {done} of {len(chosen)} facts"
+        reason = reason or (
+            f"pipeline call budget exhausted: {len(fwd)} of {len(chosen)} facts answered both ways"
+        )
     if stopped_early:
         notes.append(f"sequential stopping: decided after {done} of {len(chosen)} facts")
     if verdict == "inconclusive" and cmp.n:

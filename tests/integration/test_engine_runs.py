@@ -123,9 +123,14 @@ def test_budget_ends_remaining_probes_inconclusive(
     report = json.loads((pytester.path / "r" / "report.json").read_text())
     verdicts = {p["nodeid"].rsplit("::", 1)[1]: p for p in report["probes"]}
     assert verdicts["test_a"]["verdict"] == "inconclusive"
-    assert "budget" in verdicts["test_a"]["reason"]
+    assert verdicts["test_a"]["reason"] == (
+        f"pipeline call budget exhausted: {verdicts['test_a']['n']} of 24 facts answered both ways"
+    )
+    assert 0 < verdicts["test_a"]["n"] <= 10  # 20 calls answer at most 10 facts both ways
     assert verdicts["test_b"]["verdict"] == "inconclusive"
     assert verdicts["test_b"]["calls"] == 0
+    # no call left: the reason says none was answered (it said "after 16 of 16 facts")
+    assert verdicts["test_b"]["reason"] == "pipeline call budget exhausted: 0 of 16 facts answered both ways"
     result.assert_outcomes(passed=2)
 
 
