@@ -174,30 +174,42 @@ def _decide_counts(
     z_pass: list[float],
     max_drop: float,
     pass_stat: Callable[..., npt.NDArray[np.float64]] = tango_statistic,
+    pairs: list[tuple[int, int]] | None = None,
 ) -> Outcome:
-    """FAIL iff some comparison's T > z_fail; PASS once every comparison's ``pass_stat`` has been
-    <= -z_pass at some look so far (Tango's statistic for the fixed design, the signed-root LR for
-    the sequential one; see SequentialDesign.decide_positions); first look that decides."""
-    sims = n10.shape[0]
+    """FAIL iff some comparison not settled at an earlier look has T > z_fail; PASS once every
+    comparison's ``pass_stat`` has been <= -z_pass at some look so far (settled; Tango's statistic
+    for the fixed design, the signed-root LR for the sequential one; see
+    SequentialDesign.decide_positions); first look that decides. ``pairs``: the (edge, position)
+    rows of each comparison (position probes): a position is no longer asked once every comparison
+    it is in has settled, and ``mean_n`` counts the questions asked per position on average."""
+    sims, m = n10.shape[:2]
+    rows = pairs or [(0, 1)] * m
+    k = max(max(p) for p in rows) + 1
     decided = np.zeros(sims, dtype=bool)
     fail = np.zeros(sims, dtype=bool)
     passed = np.zeros(sims, dtype=bool)
-    used = np.full(sims, sizes[-1], dtype=np.int64)
-    crossed = np.zeros(n10.shape[:2], dtype=bool)  # comparisons past their PASS boundary so far
+    crossed = np.zeros((sims, m), dtype=bool)  # comparisons past their PASS boundary so far
+    active = np.ones((sims, k), dtype=bool)
+    asked = np.zeros(sims, dtype=np.int64)  # questions x positions asked
+    prev = 0
     for look, nk in enumerate(sizes):
+        asked += (nk - prev) * np.sum(active & ~decided[:, None], axis=1)
+        prev = nk
         a, b = n10[:, :, nk - 1], n01[:, :, nk - 1]
         t = tango_statistic(a, b, float(nk), max_drop)
         zf = np.asarray(z_fail[look])
-        f = np.any(t > (zf[a + b] if zf.ndim else zf), axis=1)  # per discordant count, or one
+        f = np.any((t > (zf[a + b] if zf.ndim else zf)) & ~crossed, axis=1)  # per count, or one
         tp = t if pass_stat is tango_statistic else pass_stat(a, b, float(nk), max_drop)
         crossed |= tp <= -z_pass[look]
         p = np.all(crossed, axis=1) & ~f
         new = ~decided & (f | p)
         fail |= new & f
         passed |= new & p
-        used[new] = nk
         decided |= new
-    return Outcome(float(fail.mean()), float(passed.mean()), float(used.mean()))
+        for r in range(k):  # a settled position's data are frozen (see position_probe)
+            mine = [i for i, pair in enumerate(rows) if r in pair]
+            active[:, r] &= ~np.all(crossed[:, mine], axis=1)
+    return Outcome(float(fail.mean()), float(passed.mean()), float(asked.mean() / k))
 
 
 def reverse_outcomes(
@@ -261,6 +273,7 @@ def position_outcomes(
         design.thresholds(max_drop=max_drop, side="pass"),
         max_drop,
         lr_statistic,
+        pairs,
     )
     return fixed, seq
 

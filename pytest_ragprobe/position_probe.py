@@ -170,6 +170,10 @@ async def run_position(
     short_hard = 0
     done = 0
     stopped_early = False
+    # Positions still asked: a sequential probe stops asking one once every comparison it is in has
+    # passed (settled); its questions so far still count.
+    active = list(positions)
+    dropped: dict[int, int] = {}  # position -> questions asked there before it settled
     namespace = _namespace(spec)
     for look, size in enumerate(looks):
         batch = chosen[done:size]
@@ -197,13 +201,13 @@ async def run_position(
             Call("generate", p.example.question, documents=tuple(p.at(pos)))
             for p in batch_plans
             if p is not None
-            for pos in positions
+            for pos in active
         ]
         outcomes = await ctx.run_calls(calls, namespace)
         it = iter(outcomes)
         for ex, maybe_plan in zip(batch, batch_plans, strict=True):
             if maybe_plan is None:
-                for pos in positions:
+                for pos in active:
                     outcomes_by_pos[pos].append(None)
                 errored.append(
                     {
@@ -219,11 +223,12 @@ async def run_position(
             plan = maybe_plan
             plans.append(plan)
             q_rows: list[dict[str, Any]] = []
-            for pos in positions:
+            for pos in active:
                 o = next(it)
                 ok: bool | None = None
                 if o.ok and isinstance(o.value, str):
-                    ok = score(spec.match, o.value, ex.answers)
+                    where = f"question {ex.id!r} ({ex.question!r}) at position {pos}"
+                    ok = score(spec.match, o.value, ex.answers, where)
                 elif not o.budget_exhausted:
                     errored.append(_row(ex, pos, o, None, plan.index_of(pos)))
                 outcomes_by_pos[pos].append(ok)
@@ -235,10 +240,15 @@ async def run_position(
         if ctx.budget_hit:
             break
         if design is not None and look < len(looks) - 1 and rows:
-            decision, _ = design.decide_positions(outcomes_by_pos, look=look, max_drop=spec.max_drop)
+            decision, now = design.decide_positions(
+                outcomes_by_pos, look=look, max_drop=spec.max_drop
+            )
             if decision != "continue":
                 stopped_early = True
                 break
+            for pos in now.settled:
+                dropped.setdefault(pos, size)
+            active = [p for p in positions if p not in dropped]
 
     if not rows:
         raise ProbeError(
@@ -273,9 +283,18 @@ async def run_position(
             )
     if ctx.budget_hit:
         verdict = "inconclusive" if verdict != "fail" else verdict
-        reason = reason or f"pipeline call budget exhausted after {done} of {len(chosen)} questions"
+        reason = reason or (
+            f"pipeline call budget exhausted: {cmp.n} of {len(chosen)} questions answered at every "
+            "position asked"
+        )
     if stopped_early:
         notes.append(f"sequential stopping: decided after {done} of {len(chosen)} questions")
+    if dropped and len(dropped) < len(positions):
+        where = ", ".join(f"{p} after {q} questions" for p, q in sorted(dropped.items()))
+        notes.append(
+            f"sequential stopping: stopped asking at position {where} (every comparison with it "
+            "had passed)"
+        )
     if verdict == "inconclusive" and cmp.n and cmp.worst in cmp.comparisons:
         more = stats.more_needed(cmp.comparisons[cmp.worst], max_drop=spec.max_drop, confidence=confidence)
         if more:
@@ -306,6 +325,7 @@ async def run_position(
         "accuracy_by_position": {p: cmp.accuracy[p] for p in cmp.positions},
         "ci_by_position": {p: list(cmp.ci[p]) for p in cmp.positions},
         "correct_by_position": {p: cmp.correct[p] for p in cmp.positions},
+        "n_by_position": {p: cmp.n_by_position[p] for p in cmp.positions},
         "drop": cmp.drop,
         "drop_ci": list(cmp.drop_ci),
         "p_value": cmp.p_value,
@@ -334,7 +354,9 @@ async def run_position(
         reason=reason,
         notes=notes,
         positions={
-            p: DirectionSummary(accuracy=cmp.accuracy[p], correct=cmp.correct[p], n=cmp.n, ci=cmp.ci[p])
+            p: DirectionSummary(
+                accuracy=cmp.accuracy[p], correct=cmp.correct[p], n=cmp.n_by_position[p], ci=cmp.ci[p]
+            )
             for p in cmp.positions
         },
     )

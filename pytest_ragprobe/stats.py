@@ -922,6 +922,9 @@ class PositionComparison:
     bounds for the true largest edge-vs-position drop, adjusted for multiplicity and for the
     data-driven choice of edge and worst position (see :func:`compare_positions`).
     ``p_value`` = Holm-adjusted exact McNemar p-value of best edge vs worst.
+    ``n`` = questions answered; ``n_by_position`` = those asked at each position (fewer where a
+    sequential probe stopped asking, see :meth:`SequentialDesign.decide_positions`);
+    ``settled`` = positions every comparison of which has passed (no more questions needed there).
     """
 
     positions: list[int]
@@ -939,6 +942,8 @@ class PositionComparison:
     max_drop: float = 0.0
     confidence: float = 0.95
     correct: dict[int, int] = field(default_factory=dict)
+    n_by_position: dict[int, int] = field(default_factory=dict)
+    settled: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -947,6 +952,8 @@ class PositionComparison:
             "ci": {str(p): [lo, hi] for p, (lo, hi) in self.ci.items()},
             "correct": {str(p): v for p, v in self.correct.items()},
             "n": self.n,
+            "n_by_position": {str(p): v for p, v in self.n_by_position.items()},
+            "settled": list(self.settled),
             "best_edge": self.best_edge,
             "worst": self.worst,
             "drop": self.drop,
@@ -992,37 +999,58 @@ def position_shape(accuracy: Mapping[int, float], tol: float = SHAPE_TOLERANCE) 
 
 
 def _position_counts(
-    outcomes: Mapping[int, Sequence[bool | None]],
-) -> tuple[list[int], npt.NDArray[np.bool_]]:
+    outcomes: Mapping[int, Sequence[bool | None]], *, ragged: bool = False
+) -> tuple[list[int], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Positions, right/wrong matrix (positions x questions) and an "asked" mask of the same shape.
+
+    Questions with a ``None`` at any position that was asked are left out. ``ragged``: lists may be
+    shorter than the longest one (a sequential probe stops asking a position whose comparisons have
+    all passed); a question beyond a list's end was not asked there.
+    """
     positions = sorted(int(p) for p in outcomes)
     if len(positions) < 2:
         raise ValueError("compare_positions needs at least two positions")
     lengths = {len(outcomes[p]) for p in positions}
-    if len(lengths) != 1:
+    if len(lengths) != 1 and not ragged:
         raise ValueError(
             "every position needs the same questions (paired design); lengths: "
             + ", ".join(f"{p}={len(outcomes[p])}" for p in positions)
         )
-    (m,) = lengths
-    complete = [i for i in range(m) if all(outcomes[p][i] is not None for p in positions)]
-    mat = np.zeros((len(positions), len(complete)), dtype=np.bool_)
-    for r, p in enumerate(positions):
-        seq = outcomes[p]
-        mat[r, :] = [bool(seq[i]) for i in complete]
-    return positions, mat
+    m = max(lengths)
+    raw = [list(outcomes[p]) + [False] * (m - len(outcomes[p])) for p in positions]
+    asked_all = np.array([[i < len(outcomes[p]) for i in range(m)] for p in positions], dtype=bool)
+    missing = np.array([[v is None for v in row] for row in raw], dtype=bool).reshape(len(positions), m)
+    complete = ~np.any(missing & asked_all, axis=0)
+    mat = np.array([[bool(v) for v in row] for row in raw], dtype=bool).reshape(len(positions), m)
+    return positions, mat[:, complete], asked_all[:, complete]
 
 
-def _pair_uppers(outcomes: Mapping[int, Sequence[bool | None]], z: float) -> list[float]:
+def _pair_uppers(
+    outcomes: Mapping[int, Sequence[bool | None]], z: float, size: int
+) -> list[float]:
     """LR upper bound of every edge comparison (in :func:`_edge_pairs` order) at critical value
-    ``z`` (the sequential PASS side)."""
-    _, mat = _position_counts(outcomes)
-    k, n = mat.shape
-    return [lr_upper_bound(*_pair_counts(mat, e, j), n, z) for e, j in _edge_pairs(k)]
+    ``z`` (the sequential PASS side) after ``size`` questions; inf for a comparison one of whose
+    positions was no longer asked by then (it had passed: nothing new to test)."""
+    positions, mat, asked = _position_counts(outcomes, ragged=True)
+    full = [len(outcomes[p]) >= size for p in positions]
+    out: list[float] = []
+    for e, j in _edge_pairs(len(positions)):
+        n10, n01, n = _pair_counts(mat, asked, e, j)
+        out.append(lr_upper_bound(n10, n01, n, z) if full[e] and full[j] else math.inf)
+    return out
 
 
-def _pair_counts(mat: npt.NDArray[np.bool_], e: int, j: int) -> tuple[int, int]:
-    """(n10, n01) of position rows ``e`` vs ``j``: right at e only, right at j only."""
-    return int(np.sum(mat[e] & ~mat[j])), int(np.sum(mat[j] & ~mat[e]))
+def _pair_counts(
+    mat: npt.NDArray[np.bool_], asked: npt.NDArray[np.bool_], e: int, j: int
+) -> tuple[int, int, int]:
+    """(n10, n01, n) of position rows ``e`` vs ``j`` over the questions asked at both: right at e
+    only, right at j only, pairs."""
+    both = asked[e] & asked[j]
+    return (
+        int(np.sum(mat[e] & ~mat[j] & both)),
+        int(np.sum(mat[j] & ~mat[e] & both)),
+        int(np.sum(both)),
+    )
 
 
 def _edge_pairs(k: int) -> list[tuple[int, int]]:
@@ -1039,19 +1067,23 @@ def _compare_positions_z(
     z_pass: Callable[[int], float],
     upper: Literal["tango", "lr"] = "tango",
     prior_highs: Sequence[float] | None = None,
+    ragged: bool = False,
 ) -> PositionComparison:
-    positions, mat = _position_counts(outcomes)
-    k, n = mat.shape
+    positions, mat, asked = _position_counts(outcomes, ragged=ragged)
+    k = len(positions)
+    n = mat.shape[1]
     zp = z_pass(n)
-    correct = mat.sum(axis=1)
-    acc = {p: (float(correct[r]) / n if n else 0.0) for r, p in enumerate(positions)}
-    ci = {p: wilson_interval(int(correct[r]), n, confidence) for r, p in enumerate(positions)}
+    correct = (mat & asked).sum(axis=1)
+    n_pos = asked.sum(axis=1)
+    rate = [float(correct[r]) / int(n_pos[r]) if n_pos[r] else 0.0 for r in range(k)]
+    acc = {p: rate[r] for r, p in enumerate(positions)}
+    ci = {p: wilson_interval(int(correct[r]), int(n_pos[r]), confidence) for r, p in enumerate(positions)}
 
     # best edge: the better of first / last (ties -> first); worst: lowest other position
     # (ties -> interior before edges, then lower position).
-    best_r = 0 if correct[0] >= correct[k - 1] else k - 1
+    best_r = 0 if rate[0] >= rate[k - 1] else k - 1
     others = [r for r in range(k) if r != best_r]
-    worst_r = min(others, key=lambda r: (int(correct[r]), r in (0, k - 1), r))
+    worst_r = min(others, key=lambda r: (rate[r], r in (0, k - 1), r))
 
     pairs = _edge_pairs(k)
     m_fail = len(pairs)
@@ -1059,33 +1091,45 @@ def _compare_positions_z(
     def zf(n10: int, n01: int) -> float:
         return z_fail(m_fail, n, n10 + n01)
 
-    def counts(e: int, j: int) -> tuple[int, int]:
-        return _pair_counts(mat, e, j)
+    def counts(e: int, j: int) -> tuple[int, int, int]:
+        return _pair_counts(mat, asked, e, j)
 
     # Holm over the distinct (unordered) edge-vs-position McNemar tests.
     unordered = sorted({(min(e, j), max(e, j)) for e, j in pairs})
-    raw_p = [mcnemar_exact(*counts(e, j)) for e, j in unordered]
+    raw_p = [mcnemar_exact(*counts(e, j)[:2]) for e, j in unordered]
     adj_p = dict(zip(unordered, holm(raw_p), strict=True))
 
     lows: list[float] = []
     highs: list[float] = []
     for idx, (e, j) in enumerate(pairs):
-        n10, n01 = counts(e, j)
-        lo, hi = _bounds(n10, n01, n, zf(n10, n01), zp, upper)
+        n10, n01, n_pair = counts(e, j)
+        lo, hi = _bounds(n10, n01, n_pair, zf(n10, n01), zp, upper)
+        if prior_highs is not None:
+            # sequential: a comparison that passed at an earlier look is settled. It stays passed
+            # (see decide_positions) and is not re-tested for FAIL: the probe may have stopped
+            # asking its positions, and the FAIL cuts of later looks were never meant for old data.
+            hi = min(hi, prior_highs[idx])
+            if prior_highs[idx] <= max_drop:
+                lo = min(lo, hi)
         lows.append(lo)
-        # sequential: a comparison that passed at an earlier look stays passed (see decide_positions)
-        highs.append(hi if prior_highs is None else min(hi, prior_highs[idx]))
+        highs.append(hi)
     lo_all, hi_all = (max(lows), max(highs)) if n else (-1.0, 1.0)
     verdict: Verdict = "inconclusive" if n == 0 else _verdict_from_bounds(lo_all, hi_all, max_drop)
+    settled = tuple(
+        positions[r]
+        for r in range(k)
+        if n and all(highs[i] <= max_drop for i, pair in enumerate(pairs) if r in pair)
+    )
 
     comparisons: dict[int, PairedComparison] = {}
     for j in others:
-        n10, n01 = counts(best_r, j)
+        n10, n01, n_pair = counts(best_r, j)
+        both = asked[best_r] & asked[j]
         pair_p = adj_p[(min(best_r, j), max(best_r, j))]
         comparisons[positions[j]] = _paired_from_counts(
-            n,
-            int(correct[best_r]),
-            int(correct[j]),
+            n_pair,
+            int(np.sum(mat[best_r] & both)),
+            int(np.sum(mat[j] & both)),
             n10,
             n01,
             max_drop=max_drop,
@@ -1102,7 +1146,7 @@ def _compare_positions_z(
         n=n,
         best_edge=positions[best_r],
         worst=positions[worst_r],
-        drop=(acc[positions[best_r]] - acc[positions[worst_r]]) if n else 0.0,
+        drop=(rate[best_r] - rate[worst_r]) if n else 0.0,
         drop_ci=(lo_all, hi_all),
         p_value=adj_p[(min(best_r, worst_r), max(best_r, worst_r))],
         comparisons=comparisons,
@@ -1111,6 +1155,8 @@ def _compare_positions_z(
         max_drop=float(max_drop),
         confidence=float(confidence),
         correct={p: int(correct[r]) for r, p in enumerate(positions)},
+        n_by_position={p: int(n_pos[r]) for r, p in enumerate(positions)},
+        settled=settled,
     )
 
 
@@ -1759,9 +1805,11 @@ class SequentialDesign:
     ) -> tuple[Verdict | Literal["continue"], PositionComparison]:
         """Position version: the FAIL boundary of each of the ``m = 2 (k - 1)`` edge comparisons
         spends :meth:`position_alpha` (cuts: :meth:`position_thresholds`), the PASS boundary
-        spends ``alpha``; a comparison that crossed its PASS boundary at an earlier look stays
-        passed (its upper bound in ``drop_ci`` is the smallest over the looks so far), and the probe
-        PASSes once all have. ``outcomes`` hold every question asked so far, in look order."""
+        spends ``alpha``. A comparison that crossed its PASS boundary at an earlier look is settled:
+        it stays passed (its upper bound in ``drop_ci`` is the smallest over the looks so far) and
+        is no longer tested for FAIL; the probe PASSes once all have. ``outcomes`` hold every
+        question asked so far, in look order; a position whose comparisons have all settled
+        (``settled`` of the result) need not be asked any more: its list may stop there."""
         self._check_look(look)
         _check_max_drop(max_drop)
         cuts = self._position_rule(max_drop, len(outcomes))[1][look]
@@ -1769,13 +1817,16 @@ class SequentialDesign:
         # PASS is an intersection-union test: each comparison's own sequential PASS test is level
         # alpha whenever it crosses, so a comparison that crossed at an earlier look stays passed
         # and the probe PASSes once every comparison has (earlier looks re-read from the prefixes).
+        # Dropping settled comparisons from the FAIL side only removes rejections: the FAIL
+        # family bound still holds.
+        longest = max((len(v) for v in outcomes.values()), default=0)
         prior: list[float] | None = None
         for earlier in range(look):
             size = self.sizes[earlier]
-            prefix = {p: list(v)[:size] for p, v in outcomes.items()}
-            if not all(len(v) == size for v in prefix.values()):
+            if longest < size:
                 continue  # fewer questions than that look (direct API use): nothing to re-read
-            ups = _pair_uppers(prefix, z_pass[earlier])
+            prefix = {p: list(v)[:size] for p, v in outcomes.items()}
+            ups = _pair_uppers(prefix, z_pass[earlier], size)
             prior = ups if prior is None else [min(a, b) for a, b in zip(prior, ups, strict=True)]
         res = _compare_positions_z(
             outcomes,
@@ -1785,5 +1836,6 @@ class SequentialDesign:
             z_pass=lambda n: z_pass[look],
             upper="lr",
             prior_highs=prior,
+            ragged=True,
         )
         return self._finish(res.verdict, look), res

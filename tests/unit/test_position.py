@@ -266,5 +266,68 @@ def test_budget_exhausted_is_inconclusive_with_the_questions_done() -> None:
     examples, pool = load_examples(make_data(20))
     spec = spec_of(n_docs=5, max_drop=0.1)
     r = run_sync(lambda: run_position(ctx, spec, examples, pool))
-    assert r.verdict == "inconclusive" and "budget exhausted" in r.reason
+    assert r.verdict == "inconclusive"
+    assert r.reason == (
+        "pipeline call budget exhausted: 10 of 20 questions answered at every position asked"
+    )
     assert r.n == 10 and r.calls == 52
+
+
+def test_a_failing_match_callable_names_match_and_the_question() -> None:
+    from pytest_ragprobe.scoring import MatchError
+
+    reader = SimReader(0.9, 0.9, per_position=False)
+    with pytest.raises(MatchError, match=r"match=.* failed on question '0' .*at position 0"):
+        check_position(reader, make_data(4), n_docs=4, match=lambda answer, golds: "yes")
+
+
+class EdgesDisagree:
+    """Always right with the gold in the middle; at the first position wrong on a quarter of the
+    questions, at the last on another quarter (the edges disagree on half: their comparison needs
+    many questions, the middle ones few)."""
+
+    def generate(self, question: str, documents: list[Document]) -> str:
+        item = re.search(r"item (\d+)", question)
+        assert item is not None
+        i = int(item.group(1))
+        idx = next(j for j, d in enumerate(documents) if f"code of item {i} is" in d.text)
+        wrong = (idx == 0 and i % 4 == 0) or (idx == len(documents) - 1 and i % 4 == 3)
+        return "I do not know" if wrong else f"Q{i}X"
+
+
+def test_sequential_stops_asking_a_position_whose_comparisons_all_passed() -> None:
+    reader = EdgesDisagree()
+    log: list[list[Call]] = []
+    ctx = recording_context(reader, log)
+    examples, pool = load_examples(make_data(400))
+    spec = spec_of(n_docs=5, positions=[0, 2, 4], max_drop=0.1, sequential=True)
+    r = run_sync(lambda: run_position(ctx, spec, examples, pool))
+    design = ragprobe.stats.SequentialDesign(400)
+    # replay the looks from the calls made: per look, which positions were asked and how they did
+    outcomes: dict[int, list[bool | None]] = {0: [], 2: [], 4: []}
+    asked_per_look: list[set[int]] = []
+    settled_after: list[set[int]] = []
+    for look, batch in enumerate(log):
+        asked: set[int] = set()
+        for c in batch:
+            pos = next(j for j, d in enumerate(c.documents) if "code of item" in d.text)
+            asked.add(pos)
+            outcomes[pos].append(reader.generate(c.question, list(c.documents)) != "I do not know")
+        asked_per_look.append(asked)
+        if look < len(log) - 1:
+            verdict, now = design.decide_positions(outcomes, look=look, max_drop=0.1)
+            assert verdict == "continue"
+            settled_after.append(set(now.settled))  # settled stays settled: passes are sticky
+    # each look asks exactly the positions not settled at the look before
+    assert asked_per_look[1:] == [{0, 2, 4} - s for s in settled_after]
+    dropped_at = next(i for i, a in enumerate(asked_per_look) if a == {0, 4})
+    assert 0 < dropped_at < len(log) - 1  # the middle stopped early, the edges went on
+    assert all(a == {0, 2, 4} for a in asked_per_look[:dropped_at])
+    assert all(a == {0, 4} for a in asked_per_look[dropped_at:])
+    n_mid = design.sizes[dropped_at - 1]
+    assert r.metrics["n_by_position"] == {0: r.n, 2: n_mid, 4: r.n}
+    assert r.calls == 2 * r.n + n_mid
+    assert r.positions[2].n == n_mid and r.metrics["accuracy_by_position"][2] == 1.0
+    assert any(f"stopped asking at position 2 after {n_mid} questions" in n for n in r.notes)
+    assert r.verdict == design.decide_positions(outcomes, look=len(log) - 1, max_drop=0.1)[0]
+    assert r.verdict == "pass" and r.n < 400  # edges equal on average: PASS before the end

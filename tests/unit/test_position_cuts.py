@@ -178,16 +178,22 @@ def test_sequential_false_fail_bound_holds_at_null_pipelines(k: int, looks: int)
 
 
 def sequential_fail_rate(design: S.SequentialDesign, x: np.ndarray) -> float:
-    """Monte Carlo FAIL rate of the sequential position rule on outcomes ``x`` (sims, n, k):
-    some edge comparison crosses its cut (per look, per discordant count) at some look."""
+    """Monte Carlo FAIL rate of the sequential position rule on outcomes ``x`` (sims, n, k): some
+    edge comparison not yet settled (past its PASS boundary at an earlier look) crosses its cut
+    (per look, per discordant count) at some look."""
     k = x.shape[2]
     z = design.position_thresholds(max_drop=MAX_DROP, k=k)
+    zp = design.thresholds(max_drop=MAX_DROP, side="pass")
+    pairs = [(e, j) for e in (0, k - 1) for j in range(k) if j != e]
     fail = np.zeros(x.shape[0], dtype=bool)
+    settled = np.zeros((x.shape[0], len(pairs)), dtype=bool)
     for look, size in enumerate(design.sizes):
-        for e, j in [(e, j) for e in (0, k - 1) for j in range(k) if j != e]:
+        for i, (e, j) in enumerate(pairs):
             n10 = np.sum(x[:, :size, e] & ~x[:, :size, j], axis=1)
             n01 = np.sum(x[:, :size, j] & ~x[:, :size, e], axis=1)
-            fail |= S.tango_statistic(n10, n01, float(size), MAX_DROP) > z[look][n10 + n01]
+            t = S.tango_statistic(n10, n01, float(size), MAX_DROP)
+            fail |= (t > z[look][n10 + n01]) & ~settled[:, i]
+            settled[:, i] |= S.lr_statistic(n10, n01, float(size), MAX_DROP) <= -zp[look]
     return float(fail.mean())
 
 
@@ -231,30 +237,36 @@ def test_position_fail_spending_keeps_the_power_at_five_independent_positions() 
 
 
 def test_sequential_positions_api_agrees_with_the_vectorised_rule_and_passes_are_sticky() -> None:
-    """decide_positions at every look == FAIL if some comparison crosses its FAIL cut now, PASS once
-    every comparison has crossed its PASS boundary at SOME look so far (each comparison's sequential
-    PASS test is level alpha on its own: intersection-union). Seeds chosen so that some runs PASS
-    only thanks to a comparison that crossed earlier and is above its boundary now."""
+    """decide_positions at every look == FAIL if some comparison not settled before this look
+    crosses its FAIL cut now, PASS once every comparison has crossed its PASS boundary at SOME look
+    so far (each comparison's sequential PASS test is level alpha on its own: intersection-union).
+    Fed as the probe feeds it: a position stops getting questions once every comparison it is in
+    has settled (its list stops there). Seeds chosen so that some runs PASS only thanks to a
+    comparison that crossed earlier and is above its boundary now, and some stop asking a
+    position early."""
     n, k = 60, 3
     design = S.SequentialDesign(n)
     zf = design.position_thresholds(max_drop=MAX_DROP, k=k)
     zp = design.thresholds(max_drop=MAX_DROP, side="pass")
     pairs = [(0, 1), (0, 2), (2, 0), (2, 1)]
     rng = np.random.default_rng(21)
-    sticky_only = 0
+    sticky_only = dropped_runs = 0
     for _ in range(60):
         x = np.where(rng.random((n, 1)) < 0.5, rng.random((n, 1)), rng.random((n, k))) < 0.9
         crossed = np.zeros(len(pairs), dtype=bool)
+        stop = [n, n, n]  # questions asked per position row
         for look, size in enumerate(design.sizes):
-            a = np.array([np.sum(x[:size, e] & ~x[:size, j]) for e, j in pairs])
-            b = np.array([np.sum(x[:size, j] & ~x[:size, e]) for e, j in pairs])
-            fail = bool(np.any(S.tango_statistic(a, b, float(size), MAX_DROP) > zf[look][a + b]))
-            now = S.lr_statistic(a, b, float(size), MAX_DROP) <= -zp[look]
+            rows = [min(size, stop[r]) for r in range(k)]
+            m = [min(rows[e], rows[j]) for e, j in pairs]
+            a = np.array([np.sum(x[: m[i], e] & ~x[: m[i], j]) for i, (e, j) in enumerate(pairs)])
+            b = np.array([np.sum(x[: m[i], j] & ~x[: m[i], e]) for i, (e, j) in enumerate(pairs)])
+            fail = bool(np.any((S.tango_statistic(a, b, m, MAX_DROP) > zf[look][a + b]) & ~crossed))
+            now = S.lr_statistic(a, b, np.array(m, dtype=float), MAX_DROP) <= -zp[look]
             crossed |= now
             want = "fail" if fail else "pass" if crossed.all() else "continue"
             if look == len(design.sizes) - 1 and want == "continue":
                 want = "inconclusive"
-            outcomes = {p: [bool(v) for v in x[:size, r]] for r, p in enumerate([0, 4, 9])}
+            outcomes = {p: [bool(v) for v in x[: rows[r], r]] for r, p in enumerate([0, 4, 9])}
             got, res = design.decide_positions(outcomes, look=look, max_drop=MAX_DROP)
             assert got == want, (look, a, b)
             assert (res.drop_ci[1] <= MAX_DROP) == bool(crossed.all())  # the bound the verdict reads
@@ -263,7 +275,13 @@ def test_sequential_positions_api_agrees_with_the_vectorised_rule_and_passes_are
                 break
             if want in ("fail", "inconclusive"):
                 break
-    assert sticky_only > 0
+            settled = {r for r in range(k) if all(crossed[i] for i, pr in enumerate(pairs) if r in pr)}
+            assert set(res.settled) == {[0, 4, 9][r] for r in settled}
+            for r in settled:
+                if stop[r] == n:
+                    stop[r] = size
+                    dropped_runs += 1
+    assert sticky_only > 0 and dropped_runs > 0
 
 
 @pytest.mark.parametrize(
