@@ -303,3 +303,41 @@ def test_level_search_steps_then_bisects(limit: float, expected: float, calls: i
 
     assert S._largest_level(attempt, 0.01, floor=0.001) == pytest.approx(expected)
     assert len(tried) == calls  # start, shrink and grow steps, bisections
+
+
+def test_settled_positions_stop_being_asked_and_that_saves_calls() -> None:
+    """The calibration's "3 positions, 50% shared difficulty" at drop 0, n = 100: a position stops
+    being asked once every comparison it is in has crossed its PASS
+    boundary. Counting the questions asked per position, the sequential probe saves >= 14% of the
+    calls (calibration, 20,000 runs: 18%), against 11% when every position is asked until the
+    probe decides (3-SE margin: the saved fraction's SE is < 0.01 over 2,000 runs)."""
+    n, k, sims = 100, 3, 2000
+    design = S.SequentialDesign(n)
+    zf = design.position_thresholds(max_drop=MAX_DROP, k=k)
+    zp = design.thresholds(max_drop=MAX_DROP, side="pass")
+    rng = np.random.default_rng(3)
+    x = np.where(rng.random((sims, n, 1)) < 0.5, rng.random((sims, n, 1)), rng.random((sims, n, k)))
+    x = x < 0.9
+    pairs = [(0, 1), (0, 2), (2, 0), (2, 1)]
+    crossed = np.zeros((sims, len(pairs)), dtype=bool)
+    decided = np.zeros(sims, dtype=bool)
+    stop = np.full(sims, n)
+    asked = np.zeros((sims, k), dtype=np.int64)  # questions asked per position
+    active = np.ones((sims, k), dtype=bool)
+    prev = 0
+    for look, size in enumerate(design.sizes):
+        asked += (size - prev) * (active & ~decided[:, None])
+        prev = size
+        a = np.stack([np.sum(x[:, :size, e] & ~x[:, :size, j], axis=1) for e, j in pairs], axis=1)
+        b = np.stack([np.sum(x[:, :size, j] & ~x[:, :size, e], axis=1) for e, j in pairs], axis=1)
+        fail = np.any((S.tango_statistic(a, b, float(size), MAX_DROP) > zf[look][a + b]) & ~crossed, axis=1)
+        crossed |= S.lr_statistic(a, b, float(size), MAX_DROP) <= -zp[look]
+        new = ~decided & (fail | crossed.all(axis=1))
+        stop[new] = size
+        decided |= new
+        for r in range(k):
+            active[:, r] &= ~crossed[:, [i for i, p in enumerate(pairs) if r in p]].all(axis=1)
+    saved_dropping = 1 - asked.sum() / (sims * n * k)
+    saved_deciding = 1 - stop.mean() / n
+    assert saved_deciding == pytest.approx(0.11, abs=0.03)
+    assert saved_dropping >= 0.14 and saved_dropping > saved_deciding + 0.04
