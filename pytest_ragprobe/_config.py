@@ -137,6 +137,17 @@ def _ini_name(name: str) -> str:
     return "ragprobe_" + name.replace("-", "_")
 
 
+def _report_dir(value: str) -> str:
+    """``--ragprobe-report`` takes an optional DIR, so ``--ragprobe-report test_x.py`` would swallow
+    the test path (and run everything else): refuse what looks like one."""
+    if value.endswith(".py") or "::" in value or Path(value).is_file():
+        raise argparse.ArgumentTypeError(
+            f"{value!r} looks like a test path, not a report directory: write "
+            f"--ragprobe-report=DIR, or put --ragprobe-report after the test paths"
+        )
+    return value
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("ragprobe", "pytest-ragprobe: RAG reversal and lost-in-the-middle probes")
     group.addoption(
@@ -144,6 +155,7 @@ def add_options(parser: pytest.Parser) -> None:
         dest="ragprobe_report",
         nargs="?",
         const=True,  # bare flag: the ini ragprobe_report directory, else DEFAULT_REPORT_DIR
+        type=_report_dir,
         default=None,
         metavar="DIR",
         help=f"Write report.json, report.html and report.md to DIR (default DIR: {DEFAULT_REPORT_DIR})",

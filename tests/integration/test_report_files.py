@@ -112,3 +112,22 @@ def test_interrupted_shard_is_partial_in_merge(
     assert main(["merge", str(project.path / "m"), str(shard)]) == 0
     assert "(partial run: probes may be missing)" in capsys.readouterr().out
     assert "Partial run" in (project.path / "m" / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("value", ["test_probe.py", "test_probe.py::test_it", "notes.txt"])
+def test_report_option_refuses_to_swallow_a_test_path(pytester: pytest.Pytester, value: str) -> None:
+    """--ragprobe-report takes an optional DIR: `--ragprobe-report test_probe.py` would take the
+    test path as the report directory and run every test instead; it is a usage error naming the
+    fix."""
+    pytester.makepyfile(test_probe="def test_it():\n    pass\n")
+    pytester.makefile(".txt", notes="not a directory")
+    result = pytester.runpytest("--ragprobe-report", value)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*--ragprobe-report*'{value}' looks like a test path*--ragprobe-report=DIR*after the test paths*"]
+    )
+    # the usual spellings still work: bare flag after the paths, and =DIR
+    result = pytester.runpytest("test_probe.py", "--ragprobe-report")
+    assert result.ret == 0 and (pytester.path / "ragprobe-report").is_dir()
+    result = pytester.runpytest("--ragprobe-report=out", "test_probe.py")
+    assert result.ret == 0 and (pytester.path / "out").is_dir()
