@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_ragprobe import _config, markers
+from pytest_ragprobe import _active, _config, markers
 from pytest_ragprobe.session import (
     REPORT_ATTR,
     RESULT_KEY,
@@ -45,7 +45,13 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in markers.MARKER_LINES:
         config.addinivalue_line("markers", line)
     config.stash[SESSION_KEY] = RagprobeSession(config)
+    _active.push(config.stash[SESSION_KEY].active)
     config.pluginmanager.register(_ReportHooks(config), "ragprobe-reports")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if SESSION_KEY in config.stash:
+        _active.pop(config.stash[SESSION_KEY].active)
 
 
 @pytest.hookimpl(optionalhook=True)

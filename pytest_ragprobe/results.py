@@ -86,9 +86,15 @@ class ProbeResult(BaseModel):
 
         return explain(self)
 
-    def assert_ok(self, *, strict: bool = False) -> None:
-        """Raise ProbeFailed on FAIL or ERROR (and on INCONCLUSIVE when ``strict``)."""
+    def assert_ok(self, *, strict: bool | None = None) -> None:
+        """Raise ProbeFailed on FAIL or ERROR (and on INCONCLUSIVE when ``strict``; by default
+        ``--ragprobe-strict`` of the pytest run in progress, else False)."""
         __tracebackhide__ = True
+        if strict is None:
+            from pytest_ragprobe._active import active_run
+
+            run = active_run()
+            strict = run is not None and run.strict
         if self.verdict in ("fail", "error") or (strict and self.verdict == "inconclusive"):
             raise ProbeFailed(self.explain())
 

@@ -180,6 +180,12 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 def context_for(pipeline: object, **overrides: Any) -> ProbeContext:
-    """A context for direct API use (``ragprobe.check_reverse``) with default run settings."""
-    settings = replace(RunSettings(), **{k: v for k, v in overrides.items() if v is not None})
-    return ProbeContext(adapter=make_adapter(pipeline), settings=settings)
+    """A context for direct API use (``ragprobe.check_reverse``): the settings and budget of the
+    pytest run in progress (command line and ini), else the defaults."""
+    from pytest_ragprobe._active import active_run
+
+    run = active_run()
+    base = run.settings if run is not None else RunSettings()
+    settings = replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    budget = run.budget if run is not None else Budget(None)
+    return ProbeContext(adapter=make_adapter(pipeline), settings=settings, budget=budget)

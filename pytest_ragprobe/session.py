@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_ragprobe import _config
+from pytest_ragprobe._active import ActiveRun
 from pytest_ragprobe.markers import ProbeSpec, ReverseSpec
 
 if TYPE_CHECKING:
@@ -192,6 +193,7 @@ class RagprobeSession:
         budget = self.cfg.budget
         share = getattr(config, "workerinput", {}).get("ragprobe_budget_share")
         self.budget = Budget(share if share is not None else budget)
+        self.active = ActiveRun(self.settings, self.cfg.strict, self.budget)  # for check_* in tests
         self.results: dict[str, dict[str, Any]] = {}
         self.report_path: Path | None = None
         self._baseline: dict[str, dict[str, Any]] | None = None

@@ -398,6 +398,44 @@ def test_rev(ragprobe_result):
     strict.stdout.fnmatch_lines(["*--ragprobe-strict: INCONCLUSIVE fails*"])
 
 
+def test_direct_api_inside_a_test_follows_the_run_options(pytester: pytest.Pytester) -> None:
+    """check_reverse called in a test uses the run's --ragprobe-* settings (samples, confidence,
+    seed, budget) and assert_ok() its --ragprobe-strict, so it fails exactly as the mark would."""
+    pytester.makepyfile(
+        """
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(6)]
+
+def answer(question):
+    if "controller is compatible with pump" in question:
+        return "C-" + question.rsplit("P-", 1)[1].rstrip("?")
+    i = question.rsplit("C-", 1)[1].rstrip("?")
+    return "unsure" if i == "0" else "P-" + i
+
+def test_direct():
+    result = ragprobe.check_reverse(answer, FACTS, max_drop=0.1)
+    print("SETTINGS", result.settings["confidence"], result.settings["seed"], result.n, result.calls)
+    assert result.verdict == "inconclusive"
+    result.assert_ok()
+"""
+    )
+    fresh = "--ragprobe-no-cache"  # every run calls the pipeline: exact call counts
+    plain = pytester.runpytest("-s", fresh)
+    plain.assert_outcomes(passed=1)
+    plain.stdout.fnmatch_lines(["*SETTINGS 0.95 0 6 12*"])
+    opts = pytester.runpytest(
+        "-s", fresh, "--ragprobe-confidence=0.9", "--ragprobe-seed=7", "--ragprobe-samples=4"
+    )
+    opts.assert_outcomes(passed=1)
+    opts.stdout.fnmatch_lines(["*SETTINGS 0.9 7 4 8*"])
+    strict = pytester.runpytest(fresh, "--ragprobe-strict")
+    strict.assert_outcomes(failed=1)
+    strict.stdout.fnmatch_lines(["*ProbeFailed*INCONCLUSIVE*"])
+    budget = pytester.runpytest("-s", fresh, "--ragprobe-budget=5")
+    budget.assert_outcomes(passed=1)
+    budget.stdout.fnmatch_lines(["*SETTINGS 0.95 0 * 5*"])
+
+
 BASELINE_CONFTEST = """
 import pytest
 import pytest_ragprobe as ragprobe
