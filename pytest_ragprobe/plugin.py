@@ -127,6 +127,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     rerun_plugins = [p for p in ("rerunfailures", "flaky") if config.pluginmanager.hasplugin(p)]
     reruns_requested = (
         bool(config.getoption("reruns", 0) or 0)
+        or bool(config.getoption("force_reruns", 0) or 0)
         or bool(config.getoption("force_flaky", False))
         or any(i.get_closest_marker("flaky") is not None for i in probes)
     )
@@ -143,6 +144,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             ),
             stacklevel=1,
         )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    """pytest-rerunfailures' --force-reruns ignores marks and --reruns-mode=append adds --reruns to
+    the mark's 0: while a probe runs, those two are set so the reruns=0 mark above decides."""
+    option = item.config.option
+    saved = {k: getattr(option, k) for k in ("force_reruns", "reruns_mode") if hasattr(option, k)}
+    if SPEC_KEY in item.stash and saved:
+        option.force_reruns = None
+        if "reruns_mode" in saved:
+            option.reruns_mode = "strict"
+    try:
+        return (yield)
+    finally:
+        for k, v in saved.items():
+            setattr(option, k, v)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -610,6 +610,38 @@ def test_catalog():
     result.stdout.fnmatch_lines(["*reruns disabled for 1 probe test(s) (rerunfailures is active)*"])
 
 
+@pytest.mark.parametrize(
+    "args", [["--force-reruns=2"], ["--reruns=2", "--reruns-mode=append"]], ids=["force", "append"]
+)
+def test_reruns_stay_off_for_probes_under_force_and_append_modes(
+    pytester: pytest.Pytester, args: list[str]
+) -> None:
+    """--force-reruns ignores marks and --reruns-mode=append adds the global count to the mark's:
+    the probe still runs once, while an ordinary failing test beside it is rerun as asked."""
+    pytest.importorskip("pytest_rerunfailures")
+    pytester.makeconftest(CONFTEST.format(reverse_ok=False))
+    pytester.makepyfile(
+        test_rev="""
+import pytest_ragprobe as ragprobe
+from conftest import FACTS
+
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_catalog():
+    pass
+
+def test_plain():
+    assert False
+"""
+    )
+    result = pytester.runpytest("--ragprobe-no-cache", *args)
+    outcomes = result.parseoutcomes()
+    assert (outcomes["failed"], outcomes["rerun"], outcomes["warnings"]) == (2, 2, 1)
+    result.stdout.fnmatch_lines(["*reruns disabled for 1 probe test(s)*"])
+    assert "test_rev.py::test_catalog RERUN" not in result.stdout.str()
+    verbose = pytester.runpytest("--ragprobe-no-cache", "-v", *args)
+    assert [line for line in verbose.outlines if "RERUN" in line and "test_catalog" in line] == []
+
+
 def test_error_result_in_the_report_keeps_the_call_counts(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         """
