@@ -101,7 +101,8 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         for i, pair in enumerate(batch):
             fo, ro = outcomes[2 * i], outcomes[2 * i + 1]
             if not (fo.ok and ro.ok):
-                errored += [_example(pair, "forward", fo, None), _example(pair, "reverse", ro, None)]
+                if any(not o.ok and not o.budget_exhausted for o in (fo, ro)):  # unasked: no example
+                    errored += [_example(pair, "forward", fo, None), _example(pair, "reverse", ro, None)]
                 continue
             assert isinstance(fo.value, Answer) and isinstance(ro.value, Answer)
             f_ok = score(spec.match, fo.value.text, pair.forward.answers, _where(pair, "forward"))

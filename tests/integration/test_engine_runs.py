@@ -131,6 +131,10 @@ def test_budget_ends_remaining_probes_inconclusive(
     assert verdicts["test_b"]["calls"] == 0
     # no call left: the reason says none was answered (it said "after 16 of 16 facts")
     assert verdicts["test_b"]["reason"] == "pipeline call budget exhausted: 0 of 16 facts answered both ways"
+    # facts never asked are not shown as failed examples
+    for probe in verdicts.values():
+        assert not [e for e in probe["examples"] if "budget" in str(e.get("error") or "")]
+    assert verdicts["test_b"]["examples"] == []
     result.assert_outcomes(passed=2)
 
 
