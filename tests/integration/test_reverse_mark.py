@@ -70,11 +70,7 @@ def test_symmetric_pipeline_passes(pytester: pytest.Pytester, plugin_args: list[
     )
 
 
-def test_raising_pipeline_is_an_error_naming_the_exception(
-    pytester: pytest.Pytester, plugin_args: list[str]
-) -> None:
-    pytester.makeconftest(
-        """
+RAISING_CONFTEST = """
 import pytest
 @pytest.fixture(scope="session")
 def ragprobe_pipeline():
@@ -82,7 +78,12 @@ def ragprobe_pipeline():
         raise RuntimeError("vector store is down")
     return answer
 """
-    )
+
+
+def test_raising_pipeline_is_an_error_naming_the_exception(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    pytester.makeconftest(RAISING_CONFTEST)
     pytester.makepyfile(
         test_rev="""
 import pytest_ragprobe as ragprobe
@@ -643,16 +644,7 @@ def test_plain():
 
 
 def test_error_result_in_the_report_keeps_the_call_counts(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(
-        """
-import pytest
-@pytest.fixture(scope="session")
-def ragprobe_pipeline():
-    def answer(question):
-        raise RuntimeError("vector store is down")
-    return answer
-"""
-    )
+    pytester.makeconftest(RAISING_CONFTEST)
     pytester.makepyfile(
         test_rev="""
 import pytest_ragprobe as ragprobe
