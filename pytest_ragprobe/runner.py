@@ -181,11 +181,13 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 def context_for(pipeline: object, **overrides: Any) -> ProbeContext:
     """A context for direct API use (``ragprobe.check_reverse``): the settings and budget of the
-    pytest run in progress (command line and ini), else the defaults."""
+    pytest run in progress (command line and ini), else the defaults. Never the answer cache: a
+    pipeline built inside a test often differs only in constructor arguments, which its cache
+    identity (name, version, code) cannot see."""
     from pytest_ragprobe._active import active_run
 
     run = active_run()
-    base = run.settings if run is not None else RunSettings()
+    base = replace(run.settings, cache_dir=None) if run is not None else RunSettings()
     settings = replace(base, **{k: v for k, v in overrides.items() if v is not None})
     budget = run.budget if run is not None else Budget(None)
     return ProbeContext(adapter=make_adapter(pipeline), settings=settings, budget=budget)

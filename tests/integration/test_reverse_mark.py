@@ -420,7 +420,7 @@ def test_direct():
     result.assert_ok()
 """
     )
-    fresh = "--ragprobe-no-cache"  # every run calls the pipeline: exact call counts
+    fresh = "--ragprobe-cache=answers"  # not used by direct calls: every run calls the pipeline
     plain = pytester.runpytest("-s", fresh)
     plain.assert_outcomes(passed=1)
     plain.stdout.fnmatch_lines(["*SETTINGS 0.95 0 6 12*"])
@@ -435,6 +435,7 @@ def test_direct():
     budget = pytester.runpytest("-s", fresh, "--ragprobe-budget=5")
     budget.assert_outcomes(passed=1)
     budget.stdout.fnmatch_lines(["*SETTINGS 0.95 0 * 5*"])
+    assert not (pytester.path / "answers").exists()
 
 
 BASELINE_CONFTEST = """
