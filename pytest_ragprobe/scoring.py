@@ -12,7 +12,6 @@ MatchSpec = str | Matcher
 MATCH_MODES = ("contains", "exact", "regex")
 
 
-
 class MatchError(ValueError):
     """The ``match=`` scorer could not score an answer: a user callable raised or returned a non-bool, or an
     accepted answer is not a valid regular expression under ``match="regex"``. The message names ``match=``,
