@@ -15,8 +15,8 @@ Invalidation:
 * run with ``--ragprobe-no-cache`` (nothing read or written);
 * delete the directory (``rm -rf .ragprobe_cache``), or prune what no run has used for a while:
   ``ragprobe cache --prune DAYS`` (an entry's modification time is refreshed on every hit).
-The cache cannot see changes inside your pipeline (a new model, a re-built index) unless ``version``
-says so.
+The cache cannot see changes inside your pipeline (a new model, a re-built index, other constructor
+arguments of the same class) unless ``version`` says so.
 
 Safety: only successful results are stored (errors never are). Each entry is written to a temp file
 in the same directory and moved into place with ``os.replace``, so concurrent writers (xdist
