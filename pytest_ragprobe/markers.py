@@ -8,11 +8,13 @@ same code, so both spellings give the same message.
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec
 
 import pytest
 
@@ -202,10 +204,36 @@ def spec_for_item(item: pytest.Item) -> ProbeSpec | None:
     return build_spec(found[0], merged, args)
 
 
+_P = ParamSpec("_P")
+_Sugar = Callable[_P, pytest.MarkDecorator]
+
+
+def _mark_errors(mark: str) -> Callable[[_Sugar[_P]], _Sugar[_P]]:
+    """Give the sugar spelling the raw mark's message for an unknown or positional argument (with
+    "did you mean"), instead of Python's bare "unexpected keyword argument"; signatures stay typed."""
+
+    def wrap(fn: _Sugar[_P]) -> _Sugar[_P]:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def checked(*args: _P.args, **kwargs: _P.kwargs) -> pytest.MarkDecorator:
+            try:
+                signature.bind(*args, **kwargs)
+            except TypeError:
+                build_spec(mark, kwargs, args)  # raises MarkArgumentError naming the argument
+                raise  # e.g. a required argument left out: Python's message says which
+            return fn(*args, **kwargs)
+
+        return checked
+
+    return wrap
+
+
 class _Ragprobe:
     """Namespace behind ``ragprobe.reverse`` / ``ragprobe.position``."""
 
     @staticmethod
+    @_mark_errors(REVERSE_MARK)
     def reverse(
         *,
         facts: FactsArg,
@@ -231,6 +259,7 @@ class _Ragprobe:
         return mark
 
     @staticmethod
+    @_mark_errors(POSITION_MARK)
     def position(
         *,
         data: str | Path | Sequence[Any] | None = None,

@@ -97,6 +97,23 @@ def test_unknown_argument_with_did_you_mean() -> None:
     assert "allowed: confidence, facts, match, max_drop, min_accuracy, n, seed, sequential" in msg
 
 
+def test_sugar_spelling_gives_the_same_argument_errors_as_the_raw_mark() -> None:
+    """ragprobe.reverse(max_dorp=...) raised Python's bare "unexpected keyword argument"."""
+    import pytest_ragprobe as ragprobe
+
+    with pytest.raises(MarkArgumentError) as sugar:
+        ragprobe.reverse(facts="f.yaml", max_dorp=0.1)  # type: ignore[call-arg]
+    with pytest.raises(MarkArgumentError) as raw:
+        build_spec(REVERSE_MARK, {"facts": "f.yaml", "max_dorp": 0.1})
+    assert str(sugar.value) == str(raw.value)
+    with pytest.raises(MarkArgumentError, match=r"unknown argument 'n_doc' \(did you mean 'n_docs'\?\)"):
+        ragprobe.position(data="d.jsonl", n_doc=3)  # type: ignore[call-arg]
+    with pytest.raises(MarkArgumentError, match="takes keyword arguments only"):
+        ragprobe.reverse("f.yaml")  # type: ignore[call-arg]
+    with pytest.raises(MarkArgumentError, match="argument 'facts' is required"):
+        ragprobe.reverse(max_drop=0.1)  # type: ignore[call-arg]
+
+
 def test_unknown_argument_on_position_without_close_match() -> None:
     with pytest.raises(MarkArgumentError) as info:
         build_spec(POSITION_MARK, {"data": "d.jsonl", "zzz": 1})
