@@ -215,9 +215,8 @@ def test_b():
     )
 
 
-def test_pipeline_option_and_ini(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        mypipes="""
+# Pipelines importable by --ragprobe-pipeline / ini: `good` answers both ways, `bad` nothing.
+MYPIPES = """
 def good(question):
     if "controller" in question.split("compatible")[0]:
         return "C-" + question.rsplit("P-", 1)[1].rstrip("?")
@@ -225,7 +224,12 @@ def good(question):
 
 def bad(question):
     return "no idea"
-""",
+"""
+
+
+def test_pipeline_option_and_ini(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        mypipes=MYPIPES,
         test_rev="""
 import pytest_ragprobe as ragprobe
 FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(20)]
@@ -722,7 +726,8 @@ def test_rev():
 
 def test_pipeline_on_the_command_line_beats_a_conftest_fixture(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
-        mypipes="""
+        mypipes=MYPIPES
+        + """
 LOADS = []
 
 class Good:
@@ -730,12 +735,7 @@ class Good:
         LOADS.append(1)
 
     def __call__(self, question):
-        if "controller" in question.split("compatible")[0]:
-            return "C-" + question.rsplit("P-", 1)[1].rstrip("?")
-        return "P-" + question.rsplit("C-", 1)[1].rstrip("?")
-
-def bad(question):
-    return "no idea"
+        return good(question)
 """,
         test_rev="""
 import pytest
