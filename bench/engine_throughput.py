@@ -62,7 +62,7 @@ def start_server(latency: float, kind: str = "threads") -> tuple[subprocess.Pope
 
 
 def server_service_ms(proc: subprocess.Popen[str]) -> tuple[int, float]:
-    """(requests served, mean ms from request read to reply written) as the server measured them."""
+    """(requests served, mean ms from request read to the start of the reply) as the server measured them."""
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write("stats\n")
     proc.stdin.flush()
@@ -173,7 +173,7 @@ def main() -> None:
             print(f"cache: cold {cold:.2f}s (writes {n} entries), warm {warm:.3f}s, "
                   f"warm/cold = {warm / cold:.3f}")
         served, service = server_service_ms(proc)
-        print(f"server: {served} requests, mean {service:.2f} ms from request read to reply written "
+        print(f"server: {served} requests, mean {service:.2f} ms from request read to the start of the reply "
               f"(nominal {latency * 1e3:.0f} ms)")
     finally:
         stop_server(proc)

@@ -206,7 +206,7 @@ class LatencyServer:
         self.max_requests = max_requests
         self.lifetime = lifetime
         self.requests = 0
-        self.service = 0.0  # total seconds from "request read" to "reply about to be written"
+        self.service = 0.0  # total seconds from "request read" to the start of the reply
         self._lock = threading.Lock()
         outer = self
 
