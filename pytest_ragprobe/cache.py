@@ -4,10 +4,12 @@ nothing.
 Location: ``.ragprobe_cache/`` in the rootdir by default (``--ragprobe-cache=DIR`` / ini
 ``ragprobe_cache``), laid out as ``DIR/answers/v1/ab/abcdef….json``.
 
-Key: a SHA-256 of the pipeline identity (``PipelineAdapter.identity``: the pipeline's ``name`` or
-its qualified class/function name, plus its ``version`` string), the probe namespace (probe settings
-that change what an answer means, e.g. the matcher), the call kind (answer / generate / retrieve)
-and its inputs (question, documents, k).
+Key: a SHA-256 of the pipeline identity (``PipelineAdapter.cache_identity``: the pipeline's ``name``
+or its qualified class/function name, its ``version`` string, and a hash of its own code and
+plain-data configuration, see ``pipeline._state``: ``SimReader(0.9)`` and ``SimReader(0.8)`` never
+share entries, while counters a pipeline updates as it runs do not change its key), the probe
+namespace (probe settings that change what an answer means, e.g. the matcher), the call kind
+(answer / generate / retrieve) and its inputs (question, documents, k).
 
 Invalidation:
 * bump the pipeline's ``version`` (``ragprobe.Pipeline(..., version="2")``, a ``version`` attribute
@@ -15,8 +17,8 @@ Invalidation:
 * run with ``--ragprobe-no-cache`` (nothing read or written);
 * delete the directory (``rm -rf .ragprobe_cache``), or prune what no run has used for a while:
   ``ragprobe cache --prune DAYS`` (an entry's modification time is refreshed on every hit).
-The cache cannot see changes inside your pipeline (a new model, a re-built index, other constructor
-arguments of the same class) unless ``version`` says so.
+The cache cannot see changes inside your pipeline's dependencies (a new model, a re-built index, a
+client configured differently) unless ``version`` says so.
 
 Safety: only successful results are stored (errors never are). Each entry is written to a temp file
 in the same directory and moved into place with ``os.replace``, so concurrent writers (xdist

@@ -7,12 +7,17 @@ Accepted shapes (DESIGN.md "The pipeline"): a callable ``question -> str | Answe
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dis
+import enum
 import functools
 import importlib
 import inspect
-from collections.abc import Callable, Sequence
+import types
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 from pytest_ragprobe.types import Answer, Document, PipelineOutputError, to_answer, to_documents
@@ -46,19 +51,154 @@ def _maybe_method(obj: object, name: str) -> Callable[..., Any] | None:
     return fn if callable(fn) else None
 
 
-def _code_fingerprint(obj: object) -> str:
-    """A short hash of the pipeline's own code, so editing it invalidates cached answers by itself.
+_PLAIN_SCALARS = (type(None), bool, int, float, complex, str, bytes)
+# A function's lists, dicts and sets (closure variables, defaults) are usually state it keeps
+# (call logs, memo tables), not configuration: they are left out.
+_MUTABLE = (list, dict, set)
+_STATE_MAX_ITEMS = 100_000  # bigger containers count by type and length only
 
-    Covers a function's bytecode and constants, or the methods defined on an object's class. Changes in
-    libraries, models or data it calls are not seen: bump ``version`` for those.
+
+def _plain(value: object, budget: list[int]) -> object:
+    """``value`` as nested plain data for hashing; TypeError when it holds any other object."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise OverflowError
+    if isinstance(value, _PLAIN_SCALARS):
+        return value
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__qualname__}.{value.name}"
+    if isinstance(value, PurePath):
+        return str(value)
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return _plain(value.item(), budget)  # type: ignore[attr-defined]  # a numpy scalar
+    if isinstance(value, (list, tuple)):
+        return [type(value).__name__, *(_plain(v, budget) for v in value)]
+    if isinstance(value, (set, frozenset)):
+        return sorted(repr(_plain(v, budget)) for v in value)
+    if isinstance(value, dict):
+        return sorted((repr(_plain(k, budget)), repr(_plain(v, budget))) for k, v in value.items())
+    raise TypeError(type(value).__name__)
+
+
+def _codes(code: types.CodeType) -> Iterator[types.CodeType]:
+    """A function's code and the code of the functions nested in it."""
+    yield code
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            yield from _codes(const)
+
+
+def _written(code: types.CodeType) -> set[str]:
+    """Closure variables and globals the function assigns itself (``nonlocal calls; calls += 1``):
+    state it keeps as it runs, not configuration."""
+    ops = {"STORE_DEREF", "DELETE_DEREF", "STORE_GLOBAL", "DELETE_GLOBAL"}
+    return {str(ins.argval) for c in _codes(code) for ins in dis.get_instructions(c) if ins.opname in ops}
+
+
+def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
+    """The configuration an object or function carries, as (name, repr) pairs.
+
+    Two pipelines of one class built with other constructor arguments (``SimReader(0.9)`` and
+    ``SimReader(0.8)``) must not share cached answers. Read: an instance's attributes, except
+    those its methods other than ``__init__`` assign (``self.calls += 1``: state that changes as
+    it runs, so repeats keep hitting) and lists, dicts and sets not named like an ``__init__``
+    parameter (``self.log = []``; ``self.docs = docs`` counts), a bound method's instance,
+    ``functools.partial`` arguments, a function's defaults, closure variables and the module
+    globals it reads (not those it assigns itself, nor lists, dicts or sets there: those are
+    usually counters, call logs and memo tables; not modules, classes or functions). Only plain data
+    counts (numbers, strings, paths, enums, and containers of them); other objects (clients,
+    models) are left out, but their own configuration is read the same way, two levels deep
+    (``lambda q: reader.answer(q)`` sees ``reader``'s): settings beyond that belong in
+    ``version``. Our own adapters spell out their identity (``name``/``version``) and are not read.
+    """
+    out: list[tuple[str, str]] = []
+
+    def add(label: str, value: object) -> None:
+        budget = [_STATE_MAX_ITEMS]
+        try:
+            out.append((label, repr(_plain(value, budget))))
+        except OverflowError:
+            out.append((label, f"{type(value).__name__}[{len(value)}]" if hasattr(value, "__len__") else "?"))
+        except TypeError:  # not plain data: an object's or function's own configuration
+            if depth < 2:
+                out.extend((f"{label}.{k}", v) for k, v in _state(value, depth + 1))
+
+    if isinstance(obj, functools.partial):
+        for i, arg in enumerate(obj.args):
+            add(f"partial[{i}]", arg)
+        for key, arg in sorted(obj.keywords.items()):
+            add(f"partial.{key}", arg)
+        return out + _state(obj.func, depth)
+    if inspect.ismethod(obj):
+        return _state(obj.__self__, depth)
+    if inspect.isfunction(obj):
+        fn = inspect.unwrap(obj)
+        written = _written(fn.__code__)
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=True):
+            with contextlib.suppress(ValueError):  # ValueError: an empty cell, assigned later
+                if name not in written and not isinstance(cell.cell_contents, _MUTABLE):
+                    add(f"closure.{name}", cell.cell_contents)
+        names = {n for c in _codes(fn.__code__) for n in c.co_names} - written
+        for name in sorted(names & fn.__globals__.keys()):
+            value = fn.__globals__[name]
+            if not isinstance(value, (*_MUTABLE, types.ModuleType, type)) and not callable(value):
+                add(f"global.{name}", value)
+        for i, value in enumerate(fn.__defaults__ or ()):
+            if not isinstance(value, _MUTABLE):
+                add(f"default[{i}]", value)
+        for key, value in sorted((fn.__kwdefaults__ or {}).items()):
+            if not isinstance(value, _MUTABLE):
+                add(f"default.{key}", value)
+        return out
+    if inspect.isclass(obj) or inspect.ismodule(obj) or not hasattr(obj, "__dict__"):
+        return out
+    if type(obj).__module__.split(".")[0] == "pytest_ragprobe":
+        return out
+    try:
+        params = set(inspect.signature(type(obj).__init__).parameters) - {"self"}
+    except (TypeError, ValueError):  # builtins without a signature
+        params = set()
+    running = _running_attributes(type(obj))
+    attrs = vars(obj)
+    for name in sorted(set(attrs) - running):
+        value = attrs[name]
+        if name in params or name.lstrip("_") in params or not isinstance(value, _MUTABLE):
+            add(name, value)
+    return out
+
+
+def _running_attributes(cls: type) -> frozenset[str]:
+    """Attributes the class's methods other than ``__init__`` assign (``self.calls += 1``,
+    ``self.index_built = True``): state that changes as the pipeline runs, not configuration."""
+    ops = {"STORE_ATTR", "DELETE_ATTR"}
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if klass.__module__ == "builtins":
+            continue
+        for attr, fn in vars(klass).items():
+            code = getattr(inspect.unwrap(fn), "__code__", None) if inspect.isfunction(fn) else None
+            if code is None or attr == "__init__":
+                continue
+            names |= {str(i.argval) for c in _codes(code) for i in dis.get_instructions(c) if i.opname in ops}
+    return frozenset(names)
+
+
+def _code_fingerprint(obj: object) -> str:
+    """A short hash of the pipeline's own code and configuration, so editing its code or building it
+    with other arguments keys cached answers apart by itself.
+
+    Covers a function's bytecode and constants, or the methods defined on an object's class, plus
+    the plain-data configuration :func:`_state` reads. Changes in libraries, models or data it calls
+    are not seen: bump ``version`` for those.
     """
     import hashlib
 
+    target = obj.func if isinstance(obj, functools.partial) else obj
     fns: list[Any] = []
-    if inspect.isroutine(obj):
-        fns.append(obj)
+    if inspect.isroutine(target):
+        fns.append(target)
     else:
-        for cls in type(obj).__mro__:
+        for cls in type(target).__mro__:
             if cls.__module__ in ("builtins", __name__):
                 continue
             fns += [v for _, v in sorted(vars(cls).items()) if inspect.isfunction(v)]
@@ -74,7 +214,10 @@ def _code_fingerprint(obj: object) -> str:
                     stack.append(const)
                 else:
                     digest.update(repr(const).encode())
-    return digest.hexdigest()[:12] if fns else ""
+    state = _state(obj)
+    for label, value in state:
+        digest.update(f"\0{label}={value}".encode())
+    return digest.hexdigest()[:12] if fns or state else ""
 
 
 def describe(obj: object, *, fingerprint: bool = False) -> str:
@@ -91,6 +234,8 @@ def describe(obj: object, *, fingerprint: bool = False) -> str:
             if (fn := getattr(obj, c)) is not None
         ]
         base = f"Pipeline({', '.join(parts)})"
+    elif isinstance(obj, functools.partial):
+        base = f"partial({describe(obj.func)})"
     else:
         target = obj if inspect.isroutine(obj) or inspect.isclass(obj) else type(obj)
         base = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"

@@ -182,8 +182,8 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 def context_for(pipeline: object, **overrides: Any) -> ProbeContext:
     """A context for direct API use (``ragprobe.check_reverse``): the settings and budget of the
     pytest run in progress (command line and ini), else the defaults. Never the answer cache: a
-    pipeline built inside a test often differs only in constructor arguments, which its cache
-    identity (name, version, code) cannot see."""
+    pipeline built inside a test is often tweaked in ways its cache identity (name, version, code,
+    plain-data configuration) cannot see, e.g. a stub client set up differently per test."""
     from pytest_ragprobe._active import active_run
 
     run = active_run()

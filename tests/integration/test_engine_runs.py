@@ -149,3 +149,49 @@ def test_same_numbers_at_concurrency_1_and_16(
     one, sixteen = numbers(pytester.path / "c1"), numbers(pytester.path / "c16")
     assert len(one) == 2
     assert one == sixteen
+
+
+CONFIGURED = """
+import os
+from pathlib import Path
+import pytest
+
+class Reader:
+    def __init__(self, reverse_ok):
+        self.reverse_ok = reverse_ok
+        self.calls = 0  # running state: not part of the cache key
+
+    def answer(self, question):
+        self.calls += 1
+        with Path(os.environ["RAGPROBE_TEST_COUNTER"]).open("a") as fh:
+            fh.write("x")
+        i = int(question.rsplit("-", 1)[1].rstrip("?"))
+        if question.startswith("Which controller"):
+            return f"C-{i}"
+        return f"P-{i}" if self.reverse_ok else "no idea"
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return Reader(os.environ["READER_REVERSE"] == "1")
+"""
+
+
+def test_cache_keeps_answers_of_differently_built_pipelines_apart(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same class with another constructor argument must not be served the first one's answers
+    (it would report the first pipeline's verdict); the same arguments again hit the cache."""
+    counter = setup(pytester, monkeypatch)
+    pytester.makeconftest(CONFIGURED)
+
+    def run(reverse_ok: str) -> tuple[int, int, int]:
+        monkeypatch.setenv("READER_REVERSE", reverse_ok)
+        counter.write_text("")
+        outcome = pytester.runpytest("-p", "no:xdist").parseoutcomes()
+        return len(counter.read_text()), outcome.get("passed", 0), outcome.get("failed", 0)
+
+    assert run("1") == (48, 2, 0)
+    assert run("1") == (0, 2, 0)  # a repeat: every answer from the cache
+    assert run("0") == (48, 0, 2)  # another argument: asked again, and the verdicts follow
+    assert run("0") == (0, 0, 2)
+    assert run("1") == (0, 2, 0)  # both configurations stay cached side by side

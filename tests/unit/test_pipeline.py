@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import textwrap
 from collections.abc import Coroutine, Iterator
@@ -359,6 +360,107 @@ def test_pipeline_cache_identity_fingerprints_its_parts() -> None:
     adapter = PipelineAdapter(Pipeline(answer=echo, version="2"))
     assert adapter.cache_identity == f"Pipeline(answer={describe(echo, fingerprint=True)})@2"
     assert describe(echo, fingerprint=True).startswith(f"{__name__}.echo#")
+
+
+class Tuned:
+    """A pipeline configured by its constructor; it also keeps state as it runs."""
+
+    def __init__(
+        self, accuracy: float, *, mode: str = "plain", docs: list[str] | None = None, top: int = 3
+    ) -> None:
+        self.accuracy = accuracy
+        self._mode = mode
+        self.docs = docs or []  # a list named like its parameter: configuration
+        self.k = top  # named otherwise, but never reassigned after __init__: configuration
+        self.calls = 0
+        self.seen: list[str] = []
+        self.last = ""
+
+    def answer(self, question: str) -> str:
+        self.calls += 1
+        self.last = question
+        self.seen.append(question)
+        return f"{self.accuracy}"
+
+
+def _key(obj: object) -> str:
+    return PipelineAdapter(obj).cache_identity
+
+
+THRESHOLD = 0.5
+
+
+def test_cache_identity_sees_constructor_arguments_not_running_state() -> None:
+    base = _key(Tuned(0.9))
+    assert base.startswith(f"{__name__}.Tuned#")
+    assert _key(Tuned(0.8)) != base  # another argument: other answers, another key
+    assert _key(Tuned(0.9, mode="strict")) != base  # stored as self._mode
+    assert _key(Tuned(0.9, docs=["a"])) != _key(Tuned(0.9, docs=["b"]))
+    assert _key(Tuned(0.9, top=5)) != base
+    used = Tuned(0.9)
+    used.answer("q")  # counters, logs and what answer() assigns are running state
+    assert (used.calls, used.seen, used.last) == (1, ["q"], "q")
+    assert _key(used) == base == _key(Tuned(0.9))
+    # a bound method carries its instance's configuration; so does a Pipeline part
+    assert _key(Tuned(0.9).answer) != _key(Tuned(0.8).answer)
+    assert _key(Pipeline(answer=Tuned(0.9).answer)) != _key(Pipeline(answer=Tuned(0.8).answer))
+    # ... and an object a function uses, two levels deep
+    low, high = Tuned(0.1), Tuned(0.2)
+    assert _key(lambda q: low.answer(q)) != _key(lambda q: high.answer(q))  # noqa: PLW0108
+
+
+def test_cache_identity_sees_closures_defaults_partials_and_globals_a_function_reads() -> None:
+    def make(accuracy: float) -> Any:
+        calls = 0
+
+        def answer(question: str) -> str:
+            nonlocal calls  # assigned by the function: state, not configuration
+            calls += 1
+            return f"{accuracy} {THRESHOLD}"
+
+        return answer
+
+    assert _key(make(0.9)) != _key(make(0.8))
+    first = make(0.9)
+    before = _key(first)
+    first("q")
+    assert _key(first) == before == _key(make(0.9))
+
+    def with_default(question: str, k: int = 3) -> str:
+        return question * k
+
+    def with_other_default(question: str, k: int = 4) -> str:
+        return question * k
+
+    with_other_default.__code__ = with_default.__code__  # same code, other default
+    assert _key(with_default) != _key(with_other_default)
+
+    def scored(question: str, *, accuracy: float) -> str:
+        return f"{accuracy}"
+
+    a, b = functools.partial(scored, accuracy=0.9), functools.partial(scored, accuracy=0.8)
+    assert PipelineAdapter(a).identity == f"partial({describe(scored)})"
+    assert _key(a) != _key(b)
+    assert _key(functools.partial(scored, accuracy=0.9)) == _key(a)
+
+    def reads_global(question: str) -> str:
+        return f"{question} {THRESHOLD}"
+
+    before = _key(reads_global)
+    global THRESHOLD
+    THRESHOLD = 0.7
+    try:
+        assert _key(reads_global) != before  # a module constant it reads changed
+    finally:
+        THRESHOLD = 0.5
+    assert _key(reads_global) == before
+
+
+def test_cache_identity_of_the_adapters_is_their_name_and_version() -> None:
+    # HTTPPipeline names itself by URL (+ version); headers and timeouts do not change answers.
+    plain = _key(ragprobe.HTTPPipeline("http://127.0.0.1:9/"))
+    assert plain == _key(ragprobe.HTTPPipeline("http://127.0.0.1:9/", headers={"Authorization": "x"}, timeout=3))
+    assert plain != _key(ragprobe.HTTPPipeline("http://127.0.0.1:9/", version="2"))
 
 
 # -- load_pipeline_spec ----------------------------------------------------------------------------
