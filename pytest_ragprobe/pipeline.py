@@ -109,7 +109,8 @@ def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
     counts (numbers, strings, paths, enums, and containers of them); other objects (clients,
     models) are left out, but their own configuration is read the same way, two levels deep
     (``lambda q: reader.answer(q)`` sees ``reader``'s): settings beyond that belong in
-    ``version``. Our own adapters spell out their identity (``name``/``version``) and are not read.
+    ``version``. Not read for a pipeline that sets ``version`` (it owns its identity, see
+    :func:`describe`) nor for our own adapters, which spell theirs out.
     """
     out: list[tuple[str, str]] = []
 
@@ -183,7 +184,7 @@ def _running_attributes(cls: type) -> frozenset[str]:
     return frozenset(names)
 
 
-def _code_fingerprint(obj: object) -> str:
+def _code_fingerprint(obj: object, *, state: bool = True) -> str:
     """A short hash of the pipeline's own code and configuration, so editing its code or building it
     with other arguments keys cached answers apart by itself.
 
@@ -214,14 +215,18 @@ def _code_fingerprint(obj: object) -> str:
                     stack.append(const)
                 else:
                     digest.update(repr(const).encode())
-    state = _state(obj)
-    for label, value in state:
+    config = _state(obj) if state else []
+    for label, value in config:
         digest.update(f"\0{label}={value}".encode())
-    return digest.hexdigest()[:12] if fns or state else ""
+    return digest.hexdigest()[:12] if fns or config else ""
 
 
-def describe(obj: object, *, fingerprint: bool = False) -> str:
-    """A stable, human-readable identity for cache keys and reports (optionally with a code hash)."""
+def describe(obj: object, *, fingerprint: bool = False, state: bool = True) -> str:
+    """A stable, human-readable identity for cache keys and reports (optionally with a hash of the
+    code and, unless the pipeline sets ``version`` and so owns its identity, of its configuration)."""
+    version = getattr(obj, "version", "")
+    versioned = isinstance(version, str) and bool(version)
+    state = state and not versioned
     explicit = getattr(obj, "name", None)
     if isinstance(explicit, str) and explicit:
         base = explicit
@@ -229,7 +234,7 @@ def describe(obj: object, *, fingerprint: bool = False) -> str:
         # Two Pipeline(...) compositions must not share a cache identity: name them by their parts.
         # With fingerprint, each part carries its own code hash (the Pipeline class itself has none).
         parts = [
-            f"{c}={describe(fn, fingerprint=fingerprint)}"
+            f"{c}={describe(fn, fingerprint=fingerprint, state=state)}"
             for c in CAPABILITIES
             if (fn := getattr(obj, c)) is not None
         ]
@@ -239,9 +244,8 @@ def describe(obj: object, *, fingerprint: bool = False) -> str:
     else:
         target = obj if inspect.isroutine(obj) or inspect.isclass(obj) else type(obj)
         base = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
-    version = getattr(obj, "version", "")
-    ident = f"{base}@{version}" if isinstance(version, str) and version else base
-    code = _code_fingerprint(obj) if fingerprint else ""
+    ident = f"{base}@{version}" if versioned else base
+    code = _code_fingerprint(obj, state=state) if fingerprint else ""
     return f"{ident}#{code}" if code else ident
 
 

@@ -407,6 +407,15 @@ def test_cache_identity_sees_constructor_arguments_not_running_state() -> None:
     # ... and an object a function uses, two levels deep
     low, high = Tuned(0.1), Tuned(0.2)
     assert _key(lambda q: low.answer(q)) != _key(lambda q: high.answer(q))  # noqa: PLW0108
+    # a pipeline that sets `version` owns its identity: volatile settings (a temp dir made in
+    # __init__) then cannot cost it its cached answers on every run
+    class Owned(Tuned):
+        version = "1"
+
+    assert _key(Owned(0.9)) == _key(Owned(0.8)) != _key(Tuned(0.9))
+    assert _key(Pipeline(answer=Tuned(0.9).answer, version="1")) == _key(
+        Pipeline(answer=Tuned(0.8).answer, version="1")
+    )
 
 
 def test_cache_identity_sees_closures_defaults_partials_and_globals_a_function_reads() -> None:
