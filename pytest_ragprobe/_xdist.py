@@ -4,15 +4,28 @@ Workers run probes and ship each result on its TestReport (``session.REPORT_ATTR
 controller writes report files and the terminal summary. The run-wide ``--ragprobe-budget`` is split
 between the workers here (``Budget`` is per process): worker ``gwI`` of ``N`` gets ``budget // N``
 calls, plus one for the first ``budget % N`` workers, so the shares add up to the budget exactly.
+
+The cost plan is made where the items are, on the workers, whose output nobody sees: each writes
+it to a file the controller named in its ``workerinput``, and the controller prints the first
+worker's as soon as that worker has collected (every worker collects the same items), before any
+test runs. Workers on another machine write where the controller cannot read: no plan then.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_ragprobe import _config
+
+_PLAN_DIR = pytest.StashKey[Path]()
+_PLAN_SHOWN = pytest.StashKey[bool]()
 
 
 def budget_share(budget: int, workers: int, index: int) -> int:
@@ -37,7 +50,46 @@ def _worker_index(node: Any) -> int:
 def configure_node(config: pytest.Config, node: Any) -> None:
     """Hand a worker its share of the run-wide budget (called from plugin.pytest_configure_node)."""
     cfg = config.stash[_config.CONFIG_KEY]
+    if _PLAN_DIR not in config.stash:
+        config.stash[_PLAN_DIR] = Path(tempfile.mkdtemp(prefix="ragprobe-plan-"))
+    gateway_id = str(getattr(getattr(node, "gateway", None), "id", "") or "gw")
+    node.workerinput["ragprobe_plan_file"] = str(config.stash[_PLAN_DIR] / f"{gateway_id}.json")
     if cfg.budget is not None:
         workers = _worker_count(config)
         share = budget_share(cfg.budget, workers, _worker_index(node) % workers)
         node.workerinput["ragprobe_budget_share"] = share
+
+
+def plan_file(config: pytest.Config) -> Path | None:
+    """On a worker: where to leave the cost plan for the controller (None: not asked to)."""
+    name = getattr(config, "workerinput", {}).get("ragprobe_plan_file")
+    return Path(name) if name else None
+
+
+def write_plan(path: Path, lines: list[str]) -> None:
+    with contextlib.suppress(OSError):  # a worker on another machine: the controller prints no plan
+        path.write_text(json.dumps(lines), encoding="utf-8")
+
+
+def show_plan(config: pytest.Config, node: Any) -> None:
+    """On the controller, when a worker has collected: print its plan, once per run."""
+    if config.stash.get(_PLAN_SHOWN, False) or _PLAN_DIR not in config.stash:
+        return
+    name = getattr(node, "workerinput", {}).get("ragprobe_plan_file")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    try:
+        lines = json.loads(Path(name).read_text(encoding="utf-8")) if name else None
+    except (OSError, ValueError):
+        return
+    if not isinstance(lines, list) or reporter is None:
+        return
+    config.stash[_PLAN_SHOWN] = True
+    reporter.ensure_newline()
+    for line in lines:
+        reporter.write_line(str(line))
+
+
+def remove_plan_dir(config: pytest.Config) -> None:
+    path = config.stash.get(_PLAN_DIR, None)
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)

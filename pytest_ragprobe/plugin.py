@@ -52,6 +52,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if SESSION_KEY in config.stash:
         _active.pop(config.stash[SESSION_KEY].active)
+    from pytest_ragprobe._xdist import remove_plan_dir
+
+    remove_plan_dir(config)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -60,6 +63,14 @@ def pytest_configure_node(node: Any) -> None:
     from pytest_ragprobe._xdist import configure_node
 
     configure_node(node.config, node)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """xdist controller: print the cost plan the first worker to collect wrote (before any test)."""
+    from pytest_ragprobe._xdist import show_plan
+
+    show_plan(node.config, node)
 
 
 class _ReportHooks:
@@ -165,8 +176,10 @@ def pytest_runtest_protocol(
             setattr(option, k, v)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Print what the run will cost (pipeline calls per probe) before any call is made."""
+    """Print what the run will cost (pipeline calls per probe) before any call is made. First, so an
+    xdist worker has written the plan before it reports its collection to the controller."""
     from pytest_ragprobe.session import print_plan, warm_up
 
     print_plan(session)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_ragprobe import _config
+from pytest_ragprobe import _config, _xdist
 from pytest_ragprobe._active import ActiveRun
 from pytest_ragprobe.markers import ProbeSpec, ReverseSpec
 
@@ -163,22 +163,31 @@ def warm_up(session: pytest.Session) -> None:
 
 
 def print_plan(session: pytest.Session) -> None:
-    """The cost plan of the collected probes (pytest_collection_finish); nothing under an xdist worker,
-    whose output nobody sees (the controller collects nothing itself, so it prints nothing either)."""
+    """The cost plan of the collected probes (pytest_collection_finish). An xdist worker, whose output
+    nobody sees, writes it to the file the controller named (:func:`_xdist.plan_file`) instead; the
+    controller, which collects nothing itself, prints it when the first worker has collected."""
     config = session.config
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None or is_worker(config) or _config.CONFIG_KEY not in config.stash:
+    if _config.CONFIG_KEY not in config.stash:
         return
     probes = [i for i in session.items if SPEC_KEY in i.stash]
-    if not probes:
+    if is_worker(config):
+        target = _xdist.plan_file(config)
+        if target is not None and probes:
+            _xdist.write_plan(target, _plan_lines(config, probes))
         return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and probes:
+        for line in _plan_lines(config, probes):
+            reporter.write_line(line)
+
+
+def _plan_lines(config: pytest.Config, probes: list[pytest.Item]) -> list[str]:
     from pytest_ragprobe.plan import plan_probe, summary_lines
 
     settings = config.stash[SESSION_KEY].settings
     plans = [plan_probe(i.nodeid, i.stash[SPEC_KEY], settings, base_dirs(i)) for i in probes]
     verbose = bool(config.option.collectonly) or config.option.verbose > 0
-    for line in summary_lines(plans, config.stash[_config.CONFIG_KEY].budget, verbose=verbose):
-        reporter.write_line(line)
+    return summary_lines(plans, config.stash[_config.CONFIG_KEY].budget, verbose=verbose)
 
 
 class RagprobeSession:

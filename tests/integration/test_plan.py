@@ -116,14 +116,33 @@ def test_the_plan_matches_the_calls_a_run_makes(pytester: pytest.Pytester) -> No
     assert made["test_rev_seq"] <= planned["test_rev_seq"] == 32
 
 
-def test_no_plan_line_without_probes_or_under_xdist(pytester: pytest.Pytester) -> None:
+def test_no_plan_line_without_probes(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain="def test_x():\n    pass\n")
     result = pytester.runpytest("-p", "no:xdist")
     assert "ragprobe plan" not in result.stdout.str()
+    result = pytester.runpytest("-n", "2")
+    assert "ragprobe plan" not in result.stdout.str()
+
+
+def test_under_xdist_the_controller_prints_the_plan_once_before_any_test(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers collect (their output is not shown): the first one's plan reaches the controller."""
     setup(pytester)
-    result = pytester.runpytest("-n", "2", "-k", "test_missing")
-    assert "ragprobe plan" not in result.stdout.str()  # workers collect; their output is not shown
-    result.assert_outcomes(errors=1)
+    temp = tmp_path_factory.mktemp("plan-tmp")
+    monkeypatch.setenv("TMPDIR", str(temp))  # where the controller keeps the workers' plan files
+    args = ("--ragprobe-samples=4", "--ragprobe-budget=20", "--ragprobe-no-cache", "-k", "test_rev or test_pos")
+    plain = pytester.runpytest_subprocess("-p", "no:xdist", *args)
+    result = pytester.runpytest_subprocess("-n", "2", *args)
+    head = "ragprobe plan: 4 probes, up to 48 pipeline calls (cached answers are free)"
+    lines = result.stdout.lines
+    assert lines.count(head) == 1 and head in plain.stdout.lines
+    budget = [line for line in lines if line.startswith("ragprobe plan: --ragprobe-budget=20 covers 20")]
+    assert len(budget) == 1
+    first_result = min(i for i, line in enumerate(lines) if "[gw" in line or "PASSED" in line or "%]" in line)
+    assert lines.index(head) < first_result  # printed before any test result
+    assert sum(result.parseoutcomes().get(k, 0) for k in ("passed", "failed", "errors")) == 4
+    assert not list(temp.glob("ragprobe-plan-*"))  # the controller removed the workers' files
 
 
 WARM = """
