@@ -472,8 +472,17 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
         "verdict": "fail" if strict_failed(report) else verdict,
         "verdict_label": STRICT_LABEL if strict_failed(report) else VERDICT_LABEL[verdict],
         "probes": [probe_view(p) for p in report.probes],
-        "run_settings": [(k, "–" if v is None else str(v)) for k, v in report.settings.items()],
+        "run_settings": [(k, _setting(report, k, v)) for k, v in report.settings.items()],
     }
+
+
+def _setting(report: Report, key: str, value: Any) -> str:
+    if value is not None:
+        return str(value)
+    probed = sorted({p.pipeline for p in report.probes if p.pipeline})
+    if key == "pipeline" and probed:  # no --ragprobe-pipeline: name what the fixture gave
+        return f"{', '.join(probed)} (ragprobe_pipeline fixture)"
+    return "–"
 
 
 @functools.lru_cache(maxsize=1)

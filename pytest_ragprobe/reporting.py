@@ -270,6 +270,8 @@ def render_markdown(report: Report) -> str:
             meta += f" ({p.cached_calls} cached)"
         if p.errors:
             meta += f" · {p.errors} failed calls"
+        if p.pipeline:
+            meta += f" · pipeline {md_code(p.pipeline[:MD_TEXT_LIMIT])}"
         lines.append(meta)
         if xfail_note(p):
             lines += ["", f"**Test outcome:** {md_text(verdict_label(p), 1000)}"]

@@ -52,6 +52,7 @@ class ProbeResult(BaseModel):
     reason: str = ""
     notes: list[str] = Field(default_factory=list)
     duration_s: float = 0.0
+    pipeline: str = ""  # the pipeline probed: its name or qualified name, and @version when set
     forward: DirectionSummary | None = None
     reverse: DirectionSummary | None = None
     positions: dict[int, DirectionSummary] | None = None

@@ -150,6 +150,7 @@ class ProbeContext:
             cached_calls=self.cached_calls,
             errors=self.errors,
             duration_s=round(self.elapsed(), 3),
+            pipeline=self.adapter.identity,
             **fields,
         )
 

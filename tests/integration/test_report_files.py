@@ -53,6 +53,7 @@ def test_report_files_from_a_run(project: pytest.Pytester, plugin_args: list[str
         ("test_catalog.py::test_valves", "fail"),
     ]
     assert not report.partial
+    assert {p.pipeline for p in report.probes} == {"conftest.answer"}  # which pipeline was probed
 
     html = (out / "report.html").read_text(encoding="utf-8")
     assert '<div class="banner v-fail" role="status"' in html
@@ -62,12 +63,15 @@ def test_report_files_from_a_run(project: pytest.Pytester, plugin_args: list[str
     valves = html.split('id="probe-test-catalog-py-test-valves"', 1)[1].split("</section>", 1)[0]
     assert re.search(r'<div class="n">30</div><div class="muted">retrieval: gold not retrieved', valves)
     assert valves.count('data-chart="') == 2  # accuracy bars + drop
+    assert '· pipeline <code class="pipeline">conftest.answer</code></p>' in valves
+    assert '<dt>pipeline</dt><dd class="mono">conftest.answer (ragprobe_pipeline fixture)</dd>' in html
 
     md = (out / "report.md").read_text(encoding="utf-8")
     assert md.startswith("## ❌ pytest-ragprobe: FAIL\n")
     assert "| ✅ | PASS | `test_catalog.py::test_pumps` | reverse | 30 | 60 | fwd 1.00 → rev 1.00" in md
     assert "| ❌ | FAIL | `test_catalog.py::test_valves` | reverse | 30 | 60 | fwd 1.00 → rev 0.00" in md
     assert "**Reverse misses:** 30 retrieval (gold not retrieved)" in md
+    assert "reverse probe · n=30 · 60 calls · pipeline `conftest.answer`" in md
     assert "&lt;script&gt;alert('rag')&lt;/script&gt; | right | retrieval |" in md
 
 
