@@ -269,7 +269,8 @@ class PipelineAdapter:
             raise PipelineConfigError(
                 f"ragprobe_pipeline is a {type(obj).__name__}, which is neither callable nor has any of "
                 f"{', '.join(CAPABILITIES)}. Return a function question -> str, an object with those "
-                "methods, or ragprobe.Pipeline(answer=..., retrieve=..., generate=..., index=...)."
+                "methods, or ragprobe.Pipeline(answer=..., retrieve=..., generate=..., index=...); or adapt "
+                f"a {type(obj).__name__} in a pytest_ragprobe_make_pipeline hook (conftest.py)."
             )
         self._fns = fns
         self.top_k = top_k

@@ -37,6 +37,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     _config.add_options(parser)
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_ragprobe import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     cfg = config.stash[_config.CONFIG_KEY] = _config.build_config(config)

@@ -107,6 +107,9 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     spec = item.stash[SPEC_KEY]
     session = item.config.stash[SESSION_KEY]
     pipeline = request.getfixturevalue("ragprobe_pipeline")
+    converted = item.ihook.pytest_ragprobe_make_pipeline(config=item.config, pipeline=pipeline)
+    if converted is not None:
+        pipeline = converted
     dirs = base_dirs(item)
     failure: str | None = None
     ctx: ProbeContext | None = None
@@ -294,6 +297,13 @@ class RagprobeSession:
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         if self.cfg.report_dir is not None:
             self._write(partial=interrupted)
+        if self.results:
+            try:
+                self.config.hook.pytest_ragprobe_report(
+                    config=self.config, report=self.build_report(partial=interrupted), path=self.report_path
+                )
+            except Exception as exc:  # a user's exporter: say so, keep the run's own outcome
+                self.write_errors.append(f"pytest_ragprobe_report hook raised {type(exc).__name__}: {exc}")
         if self.cfg.save_baseline is not None:
             from pytest_ragprobe.results import atomic_write
 
