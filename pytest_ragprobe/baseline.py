@@ -127,7 +127,9 @@ def compare(new: ProbeResult, previous: dict[str, Any], *, confidence: float) ->
     ]
     if not hits:
         return BaselineComparison("ok")
+    then = f"{old.verdict.upper()} then"
+    if new.pipeline and old.pipeline and new.pipeline != old.pipeline:  # what changed, when known
+        then += f", pipeline {old.pipeline} then, {new.pipeline} now"
     return BaselineComparison(
-        "regression",
-        f"ragprobe baseline REGRESSION vs the baseline run ({old.verdict.upper()} then): " + "; ".join(hits),
+        "regression", f"ragprobe baseline REGRESSION vs the baseline run ({then}): " + "; ".join(hits)
     )

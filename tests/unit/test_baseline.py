@@ -97,6 +97,15 @@ def test_reverse_accuracy_regression_is_flagged() -> None:
         f"drop +0.02 -> +0.22 (one-sided p = {adj_drop:.3g}, Holm-adjusted)"
     )
     assert "forward accuracy" not in got.message  # unchanged forward accuracy is not a regression
+    # the message names the pipelines when the reports say which ones ran and they differ
+    old.pipeline, new.pipeline = "rag@1", "rag@2"
+    got = compare(new, as_baseline(old), confidence=0.95)
+    assert got.message.startswith(
+        "ragprobe baseline REGRESSION vs the baseline run (PASS then, pipeline rag@1 then, rag@2 now): "
+        "reverse accuracy 0.95 -> 0.75"
+    )
+    new.pipeline = "rag@1"
+    assert "pipeline" not in compare(new, as_baseline(old), confidence=0.95).message
 
 
 def test_identical_results_are_ok() -> None:
