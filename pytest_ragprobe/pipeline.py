@@ -155,13 +155,25 @@ def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
         return out
     if type(obj).__module__.split(".")[0] == "pytest_ragprobe":
         return out
+    if type(obj).__module__ == "unittest.mock":  # a test double: configured by what it returns
+        from unittest import mock
+
+        if isinstance(obj, mock.NonCallableMock):
+            value = obj._mock_return_value
+            if value is not mock.DEFAULT and not isinstance(value, mock.NonCallableMock):
+                add("return_value", value)  # (a child mock is made on the first call)
+            if obj.side_effect is not None:
+                out.append(("side_effect", describe(obj.side_effect, fingerprint=True)))
+            return out
     try:
         params = set(inspect.signature(type(obj).__init__).parameters) - {"self"}
     except (TypeError, ValueError):  # builtins without a signature
         params = set()
     running = _running_attributes(type(obj))
     attrs = vars(obj)
-    for name in sorted(set(attrs) - running):
+    for name in sorted(attrs):
+        if name in running or name.lstrip("_") in running:
+            continue
         value = attrs[name]
         if name in params or name.lstrip("_") in params or not isinstance(value, _MUTABLE):
             add(name, value)
@@ -198,6 +210,8 @@ def _code_fingerprint(obj: object, *, state: bool = True) -> str:
     fns: list[Any] = []
     if inspect.isroutine(target):
         fns.append(target)
+    elif type(target).__module__ == "unittest.mock":
+        pass  # a mock's class gains methods as it is used: its state says what it is
     else:
         for cls in type(target).__mro__:
             if cls.__module__ in ("builtins", __name__):

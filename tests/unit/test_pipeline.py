@@ -9,6 +9,7 @@ import textwrap
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+from unittest import mock
 
 import pytest
 
@@ -463,6 +464,15 @@ def test_cache_identity_sees_closures_defaults_partials_and_globals_a_function_r
     finally:
         THRESHOLD = 0.5
     assert _key(reads_global) == before
+
+
+def test_cache_identity_of_a_mock_is_what_it_returns() -> None:
+    assert _key(mock.Mock(return_value="C-1")) != _key(mock.Mock(return_value="C-2"))
+    assert _key(mock.Mock(side_effect=lambda q: "A")) != _key(mock.Mock(side_effect=lambda q: "B"))
+    for double in (mock.Mock(return_value="C-1"), mock.MagicMock(), mock.Mock(side_effect=str.upper)):
+        before = _key(double)
+        double("q")  # call records and lazily made children are not configuration
+        assert _key(double) == before
 
 
 def test_cache_identity_of_the_adapters_is_their_name_and_version() -> None:
