@@ -55,6 +55,8 @@ _PLAIN_SCALARS = (type(None), bool, int, float, complex, str, bytes)
 # A function's lists, dicts and sets (closure variables, defaults) are usually state it keeps
 # (call logs, memo tables), not configuration: they are left out.
 _MUTABLE = (list, dict, set)
+# Globals a function reads that are code, not configuration (a callable object still counts).
+_NOT_CONFIG = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 _STATE_MAX_ITEMS = 100_000  # bigger containers count by type and length only
 
 
@@ -142,7 +144,7 @@ def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
         names = {n for c in _codes(fn.__code__) for n in c.co_names} - written
         for name in sorted(names & fn.__globals__.keys()):
             value = fn.__globals__[name]
-            if not isinstance(value, (*_MUTABLE, types.ModuleType, type)) and not callable(value):
+            if not isinstance(value, (*_MUTABLE, *_NOT_CONFIG)):
                 add(f"global.{name}", value)
         for i, value in enumerate(fn.__defaults__ or ()):
             if not isinstance(value, _MUTABLE):

@@ -391,6 +391,14 @@ def _key(obj: object) -> str:
 THRESHOLD = 0.5
 
 
+class CallableReader(Tuned):
+    def __call__(self, question: str) -> str:
+        return self.answer(question)
+
+
+READER, OTHER = CallableReader(0.9), CallableReader(0.8)
+
+
 def test_cache_identity_sees_constructor_arguments_not_running_state() -> None:
     base = _key(Tuned(0.9))
     assert base.startswith(f"{__name__}.Tuned#")
@@ -408,6 +416,7 @@ def test_cache_identity_sees_constructor_arguments_not_running_state() -> None:
     # ... and an object a function uses, two levels deep
     low, high = Tuned(0.1), Tuned(0.2)
     assert _key(lambda q: low.answer(q)) != _key(lambda q: high.answer(q))  # noqa: PLW0108
+    assert _key(lambda q: READER(q)) != _key(lambda q: OTHER(q))  # noqa: PLW0108  (callable objects)
     # a pipeline that sets `version` owns its identity: volatile settings (a temp dir made in
     # __init__) then cannot cost it its cached answers on every run
     class Owned(Tuned):
