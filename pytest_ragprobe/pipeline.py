@@ -226,6 +226,7 @@ def _code_fingerprint(obj: object, *, state: bool = True) -> str:
         while stack:  # nested functions and lambdas live in co_consts
             c = stack.pop()
             digest.update(c.co_code)
+            digest.update(repr(c.co_names).encode())  # the globals and attributes it uses
             for const in c.co_consts:
                 if inspect.iscode(const):
                     stack.append(const)

@@ -358,6 +358,9 @@ def test_pipeline_cache_identity_fingerprints_its_parts() -> None:
     second = PipelineAdapter(Pipeline(answer=lambda q: "beta"))
     assert first.identity == second.identity  # same qualname '<lambda>' in the same scope
     assert first.cache_identity != second.cache_identity  # ... but different code
+    calls_echo = PipelineAdapter(Pipeline(answer=lambda q: echo(q)))  # noqa: PLW0108
+    calls_repr = PipelineAdapter(Pipeline(answer=lambda q: repr(q)))  # noqa: PLW0108
+    assert calls_echo.cache_identity != calls_repr.cache_identity  # same bytecode, other names
     adapter = PipelineAdapter(Pipeline(answer=echo, version="2"))
     assert adapter.cache_identity == f"Pipeline(answer={describe(echo, fingerprint=True)})@2"
     assert describe(echo, fingerprint=True).startswith(f"{__name__}.echo#")
