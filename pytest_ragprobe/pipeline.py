@@ -232,7 +232,10 @@ def _code_fingerprint(obj: object, *, state: bool = True) -> str:
                     stack.append(const)
                 else:
                     digest.update(repr(const).encode())
-    config = _state(obj) if state else []
+    try:
+        config = _state(obj) if state else []
+    except Exception:  # an object that misbehaves when inspected (a lazy proxy): code only, never a crash
+        config = []
     for label, value in config:
         digest.update(f"\0{label}={value}".encode())
     return digest.hexdigest()[:12] if fns or config else ""

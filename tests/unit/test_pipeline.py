@@ -487,6 +487,22 @@ def test_cache_identity_of_a_mock_is_what_it_returns() -> None:
         assert _key(double) == before
 
 
+def test_cache_identity_survives_objects_that_misbehave_when_inspected() -> None:
+    class Proxy:
+        def __init__(self) -> None:
+            self.target = "x"
+
+        def __getattribute__(self, name: str) -> Any:
+            if name == "__dict__":
+                raise RuntimeError("lazy proxy: not loaded")
+            return object.__getattribute__(self, name)
+
+        def answer(self, question: str) -> str:
+            return question
+
+    assert _key(Proxy()).startswith(f"{__name__}.")  # code only, no crash
+
+
 def test_cache_identity_of_the_adapters_is_their_name_and_version() -> None:
     # HTTPPipeline names itself by URL (+ version); headers and timeouts do not change answers.
     plain = _key(ragprobe.HTTPPipeline("http://127.0.0.1:9/"))
