@@ -1,12 +1,14 @@
 """The pytest runs in progress in this process, innermost last (pytester nests them).
 
-``check_reverse`` / ``check_position`` called inside a test use the run's ``--ragprobe-*`` settings
-and budget, and ``ProbeResult.assert_ok()`` its ``--ragprobe-strict``, so they fail exactly as the
-mark would. Kept apart from the runner so the plugin can register a run without importing it.
+``check_reverse`` / ``check_position`` called inside a test use the run's ``--ragprobe-*`` settings,
+budget and ``pytest_ragprobe_make_pipeline`` hooks, and ``ProbeResult.assert_ok()`` its
+``--ragprobe-strict``, so they fail exactly as the mark would. Kept apart from the runner so the
+plugin can register a run without importing it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,7 @@ class ActiveRun:
     settings: RunSettings
     strict: bool
     budget: Budget
+    adapt: Callable[[object], object | None] = lambda pipeline: None  # the make_pipeline hooks
 
 
 _ACTIVE: list[ActiveRun] = []

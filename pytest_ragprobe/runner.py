@@ -181,13 +181,16 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 def context_for(pipeline: object, **overrides: Any) -> ProbeContext:
-    """A context for direct API use (``ragprobe.check_reverse``): the settings and budget of the
-    pytest run in progress (command line and ini), else the defaults. Never the answer cache: a
-    pipeline built inside a test is often tweaked in ways its cache identity (name, version, code,
-    plain-data configuration) cannot see, e.g. a stub client set up differently per test."""
+    """A context for direct API use (``ragprobe.check_reverse``): the settings, budget and
+    ``pytest_ragprobe_make_pipeline`` hooks of the pytest run in progress (command line and ini),
+    else the defaults. Never the answer cache: a pipeline built inside a test is often tweaked in
+    ways its cache identity (name, version, code, plain-data configuration) cannot see, e.g. a stub
+    client set up differently per test."""
     from pytest_ragprobe._active import active_run
 
     run = active_run()
+    if run is not None and (converted := run.adapt(pipeline)) is not None:
+        pipeline = converted
     base = replace(run.settings, cache_dir=None) if run is not None else RunSettings()
     settings = replace(base, **{k: v for k, v in overrides.items() if v is not None})
     budget = run.budget if run is not None else Budget(None)

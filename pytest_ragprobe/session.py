@@ -205,7 +205,12 @@ class RagprobeSession:
         budget = self.cfg.budget
         share = getattr(config, "workerinput", {}).get("ragprobe_budget_share")
         self.budget = Budget(share if share is not None else budget)
-        self.active = ActiveRun(self.settings, self.cfg.strict, self.budget)  # for check_* in tests
+        self.active = ActiveRun(  # for check_* in tests
+            self.settings,
+            self.cfg.strict,
+            self.budget,
+            lambda p: config.hook.pytest_ragprobe_make_pipeline(config=config, pipeline=p),
+        )
         self.results: dict[str, dict[str, Any]] = {}
         self.report_path: Path | None = None
         self._baseline: dict[str, dict[str, Any]] | None = None

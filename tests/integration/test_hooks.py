@@ -97,3 +97,22 @@ def test_no_probe_no_report_hook(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain="def test_x():\n    pass\n")
     pytester.runpytest("-p", "no:xdist").assert_outcomes(passed=1)
     assert exported(pytester) == []
+
+
+DIRECT = """
+import pytest_ragprobe as ragprobe
+from conftest import Chain
+
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(40)]
+
+def test_direct(ragprobe_fact_pairs):
+    result = ragprobe.check_reverse(Chain(), ragprobe_fact_pairs(FACTS), max_drop=0.1)
+    assert (result.forward.accuracy, result.reverse.accuracy, result.pipeline) == (1.0, 0.4, "chain")
+    assert result.verdict == "fail"
+"""
+
+
+def test_check_functions_inside_a_run_use_its_make_pipeline_hooks(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_direct=DIRECT)
+    pytester.runpytest("-p", "no:xdist").assert_outcomes(passed=1)
