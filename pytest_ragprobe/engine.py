@@ -2,7 +2,8 @@
 cache and a budget.
 
 * Async core. Async pipelines are awaited directly; sync ones run on a thread pool bounded by
-  ``EngineSettings.concurrency`` (handed to the adapter as ``adapter.executor``). At most
+  ``EngineSettings.concurrency`` (handed to the adapter as ``adapter.executor``; daemon threads, so a
+  sync call that never returns cannot keep the process from exiting, see ``_threads``). At most
   ``concurrency`` calls are in flight per probe, and results come back in plan order whatever order
   they finish in.
 * Each attempt has a timeout. Timeouts, HTTP 429 / 5xx (honouring ``Retry-After``, capped) and
@@ -31,11 +32,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from pytest_ragprobe._threads import DaemonThreadPool
 from pytest_ragprobe.pipeline import PipelineAdapter, PipelineConfigError
 from pytest_ragprobe.types import Answer, Document, PipelineOutputError
 
@@ -368,7 +369,7 @@ class Engine:
             return [o for o in outcomes if o is not None]
 
         workers = max(1, min(self.settings.concurrency, len(pending)))
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ragprobe")
+        pool = DaemonThreadPool(workers)  # a hung sync call must not keep pytest from exiting
         self.adapter.executor = pool
         queue = iter(pending)
 

@@ -125,3 +125,37 @@ def test_slow_service_times_out_with_the_timeout_named(pytester: pytest.Pytester
                                     "--ragprobe-retries=0")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*most common cause*timeout after 0.3s*"])
+
+
+HUNG_SYNC = """
+import threading
+import pytest
+
+FOREVER = threading.Event()  # never set
+
+def answer(question):
+    FOREVER.wait()  # a sync call that never returns (a socket read without a timeout)
+    return "unreachable"
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return answer
+"""
+
+
+def test_a_sync_call_that_never_returns_does_not_keep_pytest_from_exiting(
+    pytester: pytest.Pytester,
+) -> None:
+    """The timed-out call's thread is abandoned, not joined at exit: the run ends and reports (under a
+    ThreadPoolExecutor the process never exited and this subprocess hit its timeout)."""
+    pytester.makeconftest(HUNG_SYNC)
+    pytester.makefile(".yaml", facts=facts_yaml())
+    pytester.makepyfile(test_catalog=TEST)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:xdist", "--ragprobe-timeout=0.2", "--ragprobe-retries=0", "--ragprobe-no-cache",
+        "--ragprobe-report=rep", timeout=120,
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*most common cause*timeout after 0.2s*"])
+    report = json.loads((pytester.path / "rep" / "report.json").read_text())
+    assert report["probes"][0]["verdict"] == "error" and not report["partial"]
