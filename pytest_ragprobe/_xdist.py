@@ -48,7 +48,8 @@ def _worker_index(node: Any) -> int:
 
 
 def configure_node(config: pytest.Config, node: Any) -> None:
-    """Hand a worker its share of the run-wide budget (called from plugin.pytest_configure_node)."""
+    """Hand a worker its share of the run-wide budget and the file for its cost plan (called from
+    plugin.pytest_configure_node)."""
     cfg = config.stash[_config.CONFIG_KEY]
     if _PLAN_DIR not in config.stash:
         config.stash[_PLAN_DIR] = Path(tempfile.mkdtemp(prefix="ragprobe-plan-"))

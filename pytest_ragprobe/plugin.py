@@ -65,7 +65,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """xdist controller: give each worker its share of --ragprobe-budget."""
+    """xdist controller: give each worker its share of --ragprobe-budget and its plan file."""
     from pytest_ragprobe._xdist import configure_node
 
     configure_node(node.config, node)
