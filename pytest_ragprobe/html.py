@@ -481,7 +481,9 @@ def _setting(report: Report, key: str, value: Any) -> str:
         return str(value)
     probed = sorted({p.pipeline for p in report.probes if p.pipeline})
     if key == "pipeline" and probed:  # no --ragprobe-pipeline: name what the fixture gave
-        return f"{', '.join(probed)} (ragprobe_pipeline fixture)"
+        if len(probed) > 1:
+            return f"{len(probed)} pipelines from the ragprobe_pipeline fixture (each probe names its own)"
+        return f"{probed[0]} (ragprobe_pipeline fixture)"
     return "–"
 
 

@@ -169,6 +169,18 @@ def test_html_banner_counts_and_settings() -> None:
     assert 'id="partial"' not in html
 
 
+def test_html_run_settings_name_the_fixture_pipelines_when_no_option_named_one() -> None:
+    report = sample_report()
+    report.settings["pipeline"] = None
+    assert "pipeline – samples" in text_of(render_html(report))  # the probes do not say either
+    report.probes[0].pipeline = report.probes[1].pipeline = "app.rag.answer@3"
+    assert "pipeline app.rag.answer@3 (ragprobe_pipeline fixture) samples" in text_of(render_html(report))
+    report.probes[1].pipeline = "app.rag.answer@4"
+    text = text_of(render_html(report))
+    assert "pipeline 2 pipelines from the ragprobe_pipeline fixture (each probe names its own) samples" in text
+    assert "· pipeline app.rag.answer@4" in text
+
+
 def test_html_partial_warning() -> None:
     html = render_html(sample_report(partial=True))
     assert 'id="partial"' in html
