@@ -5,10 +5,10 @@ controller writes report files and the terminal summary. The run-wide ``--ragpro
 between the workers here (``Budget`` is per process): worker ``gwI`` of ``N`` gets ``budget // N``
 calls, plus one for the first ``budget % N`` workers, so the shares add up to the budget exactly.
 
-The cost plan is made where the items are, on the workers, whose output nobody sees: each writes
-it to a file the controller named in its ``workerinput``, and the controller prints the first
-worker's as soon as that worker has collected (every worker collects the same items), before any
-test runs. Workers on another machine write where the controller cannot read: no plan then.
+The cost plan is made where the items are, on the workers, whose output nobody sees: the first
+worker (``gw0``; every worker collects the same items) writes it to a file the controller named in
+its ``workerinput``, and the controller prints it when that worker has collected, before any test
+runs. A worker on another machine writes where the controller cannot read: no plan then.
 """
 
 from __future__ import annotations
@@ -48,13 +48,13 @@ def _worker_index(node: Any) -> int:
 
 
 def configure_node(config: pytest.Config, node: Any) -> None:
-    """Hand a worker its share of the run-wide budget and the file for its cost plan (called from
-    plugin.pytest_configure_node)."""
+    """Hand a worker its share of the run-wide budget, and gw0 the file for the cost plan (called
+    from plugin.pytest_configure_node)."""
     cfg = config.stash[_config.CONFIG_KEY]
-    if _PLAN_DIR not in config.stash:
-        config.stash[_PLAN_DIR] = Path(tempfile.mkdtemp(prefix="ragprobe-plan-"))
-    gateway_id = str(getattr(getattr(node, "gateway", None), "id", "") or "gw")
-    node.workerinput["ragprobe_plan_file"] = str(config.stash[_PLAN_DIR] / f"{gateway_id}.json")
+    if _worker_index(node) == 0:  # every worker collects the same items: one plans for all
+        if _PLAN_DIR not in config.stash:
+            config.stash[_PLAN_DIR] = Path(tempfile.mkdtemp(prefix="ragprobe-plan-"))
+        node.workerinput["ragprobe_plan_file"] = str(config.stash[_PLAN_DIR] / "plan.json")
     if cfg.budget is not None:
         workers = _worker_count(config)
         share = budget_share(cfg.budget, workers, _worker_index(node) % workers)
@@ -73,13 +73,13 @@ def write_plan(path: Path, lines: list[str]) -> None:
 
 
 def show_plan(config: pytest.Config, node: Any) -> None:
-    """On the controller, when a worker has collected: print its plan, once per run."""
-    if config.stash.get(_PLAN_SHOWN, False) or _PLAN_DIR not in config.stash:
-        return
+    """On the controller, when a worker has collected: print the plan if that worker made it."""
     name = getattr(node, "workerinput", {}).get("ragprobe_plan_file")
+    if not name or config.stash.get(_PLAN_SHOWN, False):
+        return
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     try:
-        lines = json.loads(Path(name).read_text(encoding="utf-8")) if name else None
+        lines = json.loads(Path(name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
     if not isinstance(lines, list) or reporter is None:

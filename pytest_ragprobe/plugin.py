@@ -65,7 +65,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """xdist controller: give each worker its share of --ragprobe-budget and its plan file."""
+    """xdist controller: give each worker its share of --ragprobe-budget (and gw0 the plan file)."""
     from pytest_ragprobe._xdist import configure_node
 
     configure_node(node.config, node)
@@ -73,7 +73,7 @@ def pytest_configure_node(node: Any) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
-    """xdist controller: print the cost plan the first worker to collect wrote (before any test)."""
+    """xdist controller: print the cost plan worker gw0 wrote, once it has collected (before any test)."""
     from pytest_ragprobe._xdist import show_plan
 
     show_plan(node.config, node)

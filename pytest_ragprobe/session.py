@@ -167,8 +167,8 @@ def warm_up(session: pytest.Session) -> None:
 
 def print_plan(session: pytest.Session) -> None:
     """The cost plan of the collected probes (pytest_collection_finish). An xdist worker, whose output
-    nobody sees, writes it to the file the controller named (:func:`_xdist.plan_file`) instead; the
-    controller, which collects nothing itself, prints it when the first worker has collected."""
+    nobody sees, writes it to the file the controller named (:func:`_xdist.plan_file`, gw0 only)
+    instead; the controller, which collects nothing itself, prints it when that worker has collected."""
     config = session.config
     if _config.CONFIG_KEY not in config.stash:
         return
