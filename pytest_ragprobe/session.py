@@ -262,7 +262,7 @@ class RagprobeSession:
             return
         self.results[report.nodeid] = {**data, **xfail_fields(report)}
         if not is_worker(self.config) and self.cfg.report_dir is not None:
-            self._write(partial=True)  # every finished result survives a crash
+            self._write(self.build_report(partial=True))  # every finished result survives a crash
 
     def build_report(self, *, partial: bool) -> Report:
         from pytest_ragprobe import __version__
@@ -285,40 +285,36 @@ class RagprobeSession:
         report.summary = report.counts()
         return report
 
-    def _write(self, *, partial: bool) -> None:
+    def _write(self, report: Report) -> None:
         from pytest_ragprobe.reporting import write_reports
 
         assert self.cfg.report_dir is not None
         try:
-            report = self.build_report(partial=partial)
-            self.report_path = write_reports(self.cfg.report_dir, report, partial=partial)
+            self.report_path = write_reports(self.cfg.report_dir, report, partial=report.partial)
         except OSError as exc:
             self.write_errors.append(f"could not write the ragprobe report to {self.cfg.report_dir}: {exc}")
 
     def finish(self, exitstatus: int) -> None:
-        """Write the final report (partial when interrupted) and the baseline file."""
+        """Write the final report (partial when interrupted) and the baseline file, then hand the
+        report to the ``pytest_ragprobe_report`` hooks (last, so nothing they do reaches the files)."""
         if is_worker(self.config):
             return
-        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        report = self.build_report(partial=exitstatus == pytest.ExitCode.INTERRUPTED)
         if self.cfg.report_dir is not None:
-            self._write(partial=interrupted)
-        if self.results:
-            try:
-                self.config.hook.pytest_ragprobe_report(
-                    config=self.config, report=self.build_report(partial=interrupted), path=self.report_path
-                )
-            except Exception as exc:  # a user's exporter: say so, keep the run's own outcome
-                self.write_errors.append(f"pytest_ragprobe_report hook raised {type(exc).__name__}: {exc}")
+            self._write(report)
         if self.cfg.save_baseline is not None:
             from pytest_ragprobe.results import atomic_write
 
             try:
-                atomic_write(
-                    self.cfg.save_baseline,
-                    self.build_report(partial=interrupted).model_dump_json(indent=2),
-                )
+                atomic_write(self.cfg.save_baseline, report.model_dump_json(indent=2))
             except OSError as exc:
                 self.write_errors.append(f"could not write the baseline {self.cfg.save_baseline}: {exc}")
+        if self.results:
+            try:
+                hook = self.config.hook.pytest_ragprobe_report
+                hook(config=self.config, report=report, path=self.report_path)
+            except Exception as exc:  # a user's exporter: say so, keep the run's own outcome
+                self.write_errors.append(f"pytest_ragprobe_report hook raised {type(exc).__name__}: {exc}")
 
     def summarize(self, terminalreporter: Any) -> None:
         """The ``ragprobe`` section of the terminal summary: one line per probe, then the report path."""
