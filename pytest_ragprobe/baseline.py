@@ -55,7 +55,19 @@ def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
         or not isinstance(data.get("probes"), list)
     ):
         raise BaselineError(f"--ragprobe-baseline: {path} is not a ragprobe report (schema_version 1)")
-    return {p["nodeid"]: p for p in data["probes"] if isinstance(p, dict) and "nodeid" in p}
+    from pydantic import ValidationError
+
+    probes: dict[str, dict[str, Any]] = {}
+    for i, probe in enumerate(data["probes"]):
+        try:
+            probes[ProbeResult.model_validate(probe).nodeid] = probe
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(map(str, first["loc"])) or "probe"
+            raise BaselineError(
+                f"--ragprobe-baseline: {path}: probes[{i}] is not a ragprobe probe ({where}: {first['msg']})"
+            ) from None
+    return probes
 
 
 def _fisher_less(k_new: int, n_new: int, k_old: int, n_old: int) -> float:

@@ -3,8 +3,9 @@
     ragprobe merge OUT_DIR shard-1/report.json shard-2/ ...   # -> OUT_DIR/report.{json,md,html}
     ragprobe show ragprobe-report/                             # terminal summary (or --format markdown)
 
-Exit codes: 0 all probes passed (INCONCLUSIVE passes unless --strict), 1 a probe failed or errored,
-2 bad input (a missing or invalid report, conflicting shards, bad arguments).
+Exit codes: 0 all probes passed (INCONCLUSIVE passes unless --strict or the run was
+--ragprobe-strict), 1 a probe failed, errored or regressed against its baseline, 2 bad input (a
+missing or invalid report, conflicting shards, bad arguments).
 """
 
 from __future__ import annotations
@@ -172,6 +173,13 @@ def summary_text(report: Report, *, strict: bool) -> str:
     return f"{counts_text(report)} -> {verdict}{partial}"
 
 
+def _strict(report: Report, flag: bool) -> bool:
+    """--strict, or the run that wrote the report was strict (its settings say so): the same gate it had.
+    Merged shards that differ keep every value; one strict shard makes the merged report strict."""
+    value = report.settings.get("strict")
+    return flag or value is True or (isinstance(value, list) and True in value)
+
+
 def _exit_code(report: Report, *, strict: bool) -> int:
     from pytest_ragprobe.reporting import gate_failed
 
@@ -193,11 +201,12 @@ def cmd_merge(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise InputError(f"{out}: cannot write the merged report: {exc.strerror or exc}") from None
     n = len(loaded)
+    strict = _strict(merged, args.strict)
     print(
-        f"ragprobe merge: {n} report{'s' if n != 1 else ''}, {summary_text(merged, strict=args.strict)}; "
+        f"ragprobe merge: {n} report{'s' if n != 1 else ''}, {summary_text(merged, strict=strict)}; "
         f"wrote {path}"
     )
-    return _exit_code(merged, strict=args.strict)
+    return _exit_code(merged, strict=strict)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -205,15 +214,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     from pytest_ragprobe.reporting import render_markdown
 
     path, report = read_report(args.report)
+    strict = _strict(report, args.strict)
     if args.format == "markdown":
         sys.stdout.write(render_markdown(report))
-        return _exit_code(report, strict=args.strict)
+        return _exit_code(report, strict=strict)
     for probe in report.probes:
         print(summary_line(probe))
-        if args.explain and probe.verdict != "pass":
+        if args.explain and probe.outcome != "pass":
             print("\n".join("    " + line for line in explain(probe, examples=3).splitlines()))
-    print(f"ragprobe: {path}: {summary_text(report, strict=args.strict)}")
-    return _exit_code(report, strict=args.strict)
+    print(f"ragprobe: {path}: {summary_text(report, strict=strict)}")
+    return _exit_code(report, strict=strict)
 
 
 def _size(n: int) -> str:
@@ -287,7 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
             "fail (error, the default) or keep the last file's"
         ),
     )
-    merge.add_argument("--strict", action="store_true", help="INCONCLUSIVE probes fail too (exit 1)")
+    merge.add_argument(
+        "--strict",
+        action="store_true",
+        help="INCONCLUSIVE probes fail too (exit 1); always so for a strict run",
+    )
     merge.set_defaults(func=cmd_merge)
     show = sub.add_parser("show", help="Print a report's summary", description="Print a report's summary.")
     show.add_argument("report", metavar="REPORT", help="A report.json, or a directory that holds one")
@@ -300,7 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="markdown prints report.md, e.g. for >> $GITHUB_STEP_SUMMARY",
     )
-    show.add_argument("--strict", action="store_true", help="INCONCLUSIVE probes fail too (exit 1)")
+    show.add_argument(
+        "--strict",
+        action="store_true",
+        help="INCONCLUSIVE probes fail too (exit 1); always so for a report written under --ragprobe-strict",
+    )
     show.set_defaults(func=cmd_show)
     cache = sub.add_parser(
         "cache",

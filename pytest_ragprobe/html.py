@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pytest_ragprobe.render import short_label, verdict_label, xfail_note
+from pytest_ragprobe.render import outcome_note, short_label, verdict_label
 from pytest_ragprobe.reporting import (
     STRICT_LABEL,
     count_label,
@@ -193,8 +193,8 @@ class ProbeView:
     result: ProbeResult
     anchor: str
     verdict_label: str
-    outcome: str = ""  # the verdict, or "xfail" / "xpass" / "xpass_strict" (CSS class v-<outcome>)
-    xfail_note: str = ""  # "expected, xfail: <reason>" and the like; "" when not xfail-marked
+    outcome: str = ""  # the verdict, "xfail" / "xpass" / "xpass_strict" or "regression" (CSS v-<outcome>)
+    xfail_note: str = ""  # "expected, xfail: <reason>", a baseline regression and the like; "" when none
     full_label: str = ""  # "FAIL (expected, xfail: <reason>)"
     rows: list[Row] = field(default_factory=list)
     bars: AccuracyBars | None = None
@@ -395,7 +395,7 @@ def probe_view(r: ProbeResult) -> ProbeView:
         anchor=probe_anchor(r),
         verdict_label=short_label(r),
         outcome=r.outcome,
-        xfail_note=xfail_note(r),
+        xfail_note=outcome_note(r),
         full_label=verdict_label(r),
     )
     max_drop = m.get("max_drop")

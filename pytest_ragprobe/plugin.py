@@ -45,12 +45,10 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    cfg = config.stash[_config.CONFIG_KEY] = _config.build_config(config)
-    if cfg.baseline is not None and not cfg.baseline.is_file():
-        raise pytest.UsageError(f"--ragprobe-baseline: file not found: {cfg.baseline}")
+    config.stash[_config.CONFIG_KEY] = _config.build_config(config)
     for line in markers.MARKER_LINES:
         config.addinivalue_line("markers", line)
-    config.stash[SESSION_KEY] = RagprobeSession(config)
+    config.stash[SESSION_KEY] = RagprobeSession(config)  # UsageError for a bad --ragprobe-baseline
     _active.push(config.stash[SESSION_KEY].active)
     config.pluginmanager.register(_ReportHooks(config), "ragprobe-reports")
 
@@ -300,10 +298,15 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     if outcome is not None:
         cfg = item.config.stash[_config.CONFIG_KEY]
         baseline = item.config.stash[SESSION_KEY].baseline_comparison(outcome)
+        regressed = ""
+        if baseline is not None:  # recorded on the result, so the report files and `ragprobe show` tell it
+            if baseline.status == "regression":  # explained first: the recorded note would repeat the message
+                regressed = f"{baseline.message}\n{outcome.explain()}"
+            outcome.baseline, outcome.baseline_message = baseline.status, baseline.message
         if outcome.verdict == "fail":
             pytest.fail(outcome.explain(), pytrace=False)
-        if baseline is not None and baseline.status == "regression":
-            pytest.fail(f"{baseline.message}\n{outcome.explain()}", pytrace=False)
+        if regressed:
+            pytest.fail(regressed, pytrace=False)
         if baseline is not None and baseline.status == "changed":
             warnings.warn(RagprobeWarning(f"{item.nodeid}: {baseline.message}"), stacklevel=1)
         if outcome.verdict == "inconclusive":

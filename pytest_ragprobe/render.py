@@ -130,7 +130,7 @@ def _examples(r: ProbeResult, limit: int) -> list[str]:
 
 def explain(r: ProbeResult, *, examples: int = 3) -> str:
     lines = [headline(r)]
-    if xfail_note(r):
+    if outcome_note(r):
         lines.append(f"  test outcome: {verdict_label(r)}")
     if r.reason and r.verdict != "error":
         lines.append(f"  reason: {r.reason}")
@@ -145,12 +145,15 @@ def explain(r: ProbeResult, *, examples: int = 3) -> str:
 
 
 def short_label(r: ProbeResult) -> str:
-    """The verdict, tagged when the test was marked xfail: "FAIL (xfail)", "PASS (XPASS)"."""
+    """The verdict, tagged when the test was marked xfail or regressed against the baseline: "FAIL (xfail)",
+    "PASS (XPASS)", "PASS (regressed)"."""
     verdict = r.verdict.upper()
     if r.expected_failure:
         return f"{verdict} (xfail)"
     if r.unexpected_pass:
         return f"{verdict} (XPASS)"
+    if r.baseline == "regression":
+        return f"{verdict} (regressed)"
     return verdict
 
 
@@ -166,9 +169,22 @@ def xfail_note(r: ProbeResult) -> str:
     return ""
 
 
+def baseline_note(r: ProbeResult) -> str:
+    """What --ragprobe-baseline found, when it matters: a regression (pytest failed the test) or settings
+    that changed (not compared); "" otherwise."""
+    if r.baseline not in ("regression", "changed"):
+        return ""
+    return r.baseline_message.removeprefix("ragprobe ") or f"baseline {r.baseline}"
+
+
+def outcome_note(r: ProbeResult) -> str:
+    """Why the test's outcome is not just the verdict: the xfail note, else the baseline note."""
+    return xfail_note(r) or baseline_note(r)
+
+
 def verdict_label(r: ProbeResult) -> str:
-    """The verdict with the xfail note: "FAIL (expected, xfail: <reason>)", or just "FAIL"."""
-    note = xfail_note(r)
+    """The verdict with its outcome note: "FAIL (expected, xfail: <reason>)", or just "FAIL"."""
+    note = outcome_note(r)
     return f"{r.verdict.upper()} ({note})" if note else r.verdict.upper()
 
 
@@ -185,6 +201,6 @@ def summary_line(r: ProbeResult) -> str:
     else:
         detail = r.reason
     cached = f", {r.cached_calls} cached" if r.cached_calls else ""
-    note = xfail_note(r)
+    note = outcome_note(r)
     tail = f" - {note}" if note else ""
     return f"{short_label(r):<12} {r.nodeid} [{r.kind}] {detail} (n={r.n}, {r.calls} calls{cached}){tail}"

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_ragprobe.render import short_label, verdict_label, xfail_note
+from pytest_ragprobe.render import outcome_note, short_label, verdict_label
 from pytest_ragprobe.results import atomic_write
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ EMOJI = {
     "xfail": "✖️",
     "xpass": "❕",
     "xpass_strict": "❗",
+    "regression": "📉",
 }
 
 
@@ -34,10 +35,10 @@ def overall_verdict(report: Report) -> str:
     """One word for the whole run: fail > error > inconclusive > pass; "empty" without probes.
 
     A probe whose test xfailed as expected counts as expected (not as its verdict); a strict XPASS (pytest
-    failed the test because the expected failure did not happen) makes the run fail.
+    failed the test because the expected failure did not happen) and a baseline regression make the run fail.
     """
     counts = report.counts()
-    if counts["fail"] or counts.get("xpass_strict"):
+    if counts["fail"] or counts.get("xpass_strict") or counts.get("regression"):
         return "fail"
     for verdict in ("error", "inconclusive"):
         if counts[verdict]:
@@ -46,13 +47,18 @@ def overall_verdict(report: Report) -> str:
 
 
 def gate_failed(report: Report, *, strict: bool = False) -> bool:
-    """True when the run should fail a build: any FAIL or ERROR, or INCONCLUSIVE under ``strict``.
+    """True when the run should fail a build: any FAIL, ERROR or baseline regression, or INCONCLUSIVE under
+    ``strict``.
 
     Expected failures (xfail) do not fail it, a strict XPASS does: the same call pytest made.
     """
     counts = report.counts()
     return bool(
-        counts["fail"] or counts["error"] or counts.get("xpass_strict") or (strict and counts["inconclusive"])
+        counts["fail"]
+        or counts["error"]
+        or counts.get("xpass_strict")
+        or counts.get("regression")
+        or (strict and counts["inconclusive"])
     )
 
 
@@ -74,6 +80,8 @@ def count_label(outcome: str, n: int) -> str:
     if outcome in ("xpass", "xpass_strict"):
         strict = ", strict: fails the run" if outcome == "xpass_strict" else ""
         return f"{n} unexpected pass{'es' if n != 1 else ''} (XPASS{strict})"
+    if outcome == "regression":
+        return f"{n} baseline regression{'s' if n != 1 else ''}"
     return f"{n} {outcome}"
 
 
@@ -273,7 +281,7 @@ def render_markdown(report: Report) -> str:
         if p.pipeline:
             meta += f" · pipeline {md_code(p.pipeline[:MD_TEXT_LIMIT])}"
         lines.append(meta)
-        if xfail_note(p):
+        if outcome_note(p):
             lines += ["", f"**Test outcome:** {md_text(verdict_label(p), 1000)}"]
         if p.reason:
             lines += ["", f"**{'Error' if p.verdict == 'error' else 'Reason'}:** {md_text(p.reason, 1000)}"]

@@ -16,9 +16,13 @@ __all__ = ["DirectionSummary", "ProbeFailed", "ProbeResult", "Report", "atomic_w
 Verdict = Literal["pass", "fail", "inconclusive", "error"]
 Kind = Literal["reverse", "position"]
 # How a probe counts for the whole run: its verdict, or how pytest's xfail mark judged its test.
-Outcome = Literal["pass", "fail", "inconclusive", "error", "xfail", "xpass", "xpass_strict"]
+# "regression": a PASS (or INCONCLUSIVE) verdict that --ragprobe-baseline found significantly worse than
+# the baseline run, so pytest failed the test.
+Outcome = Literal["pass", "fail", "inconclusive", "error", "xfail", "xpass", "xpass_strict", "regression"]
 VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "inconclusive", "error")
+# Outcomes other than a verdict, counted apart (and only when present) in ``Report.counts``.
 XFAIL_OUTCOMES: tuple[Outcome, ...] = ("xfail", "xpass", "xpass_strict")
+EXTRA_OUTCOMES: tuple[Outcome, ...] = (*XFAIL_OUTCOMES, "regression")
 
 
 class ProbeFailed(AssertionError):
@@ -62,6 +66,10 @@ class ProbeResult(BaseModel):
     unexpected_pass: bool = False  # the test is marked xfail and passed (pytest: XPASS)
     xpass_strict: bool = False  # that XPASS was under xfail(strict=True): pytest failed the test
     xfail_reason: str = ""  # the xfail mark's reason (expected_failure or unexpected_pass)
+    # --ragprobe-baseline: "" (no baseline entry), "ok", "regression" (pytest failed the test) or "changed"
+    # (settings differ: not compared); baseline_message says what regressed or changed.
+    baseline: Literal["", "ok", "regression", "changed"] = ""
+    baseline_message: str = ""
 
     @property
     def passed(self) -> bool:
@@ -70,11 +78,15 @@ class ProbeResult(BaseModel):
     @property
     def outcome(self) -> Outcome:
         """How the probe counts for the run: "xfail" / "xpass" / "xpass_strict" when its test was marked
-        xfail, else its verdict. An expected failure does not fail the run; a strict XPASS does."""
+        xfail; "regression" when a PASS or INCONCLUSIVE verdict regressed against --ragprobe-baseline (pytest
+        failed the test); else its verdict. An expected failure does not fail the run; a strict XPASS and a
+        regression do."""
         if self.expected_failure:
             return "xfail"
         if self.unexpected_pass:
             return "xpass_strict" if self.xpass_strict else "xpass"
+        if self.baseline == "regression" and self.verdict in ("pass", "inconclusive"):
+            return "regression"
         return self.verdict
 
     @property
@@ -115,12 +127,13 @@ class Report(BaseModel):
     probes: list[ProbeResult] = Field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        """Probes per outcome: the four verdicts always; "xfail", "xpass", "xpass_strict" only when present.
+        """Probes per outcome: the four verdicts always; "xfail", "xpass", "xpass_strict" and "regression"
+        only when present.
 
         Each probe is counted once: a probe whose test xfailed counts under "xfail", not under its verdict.
         """
         out: dict[str, int] = dict.fromkeys(VERDICTS, 0)
-        marked = dict.fromkeys(XFAIL_OUTCOMES, 0)
+        marked = dict.fromkeys(EXTRA_OUTCOMES, 0)
         for p in self.probes:
             outcome = p.outcome
             if outcome in marked:

@@ -214,6 +214,13 @@ class RagprobeSession:
         self.results: dict[str, dict[str, Any]] = {}
         self.report_path: Path | None = None
         self._baseline: dict[str, dict[str, Any]] | None = None
+        if self.cfg.baseline is not None:  # read up front: a bad file is a usage error, not N test errors
+            from pytest_ragprobe.baseline import BaselineError, load_baseline
+
+            try:
+                self._baseline = load_baseline(self.cfg.baseline)
+            except BaselineError as exc:
+                raise pytest.UsageError(str(exc)) from None
         self._cli_pipeline: tuple[object] | str | None = None  # (pipeline,) or the load error
         self.write_errors: list[str] = []
 
@@ -243,12 +250,10 @@ class RagprobeSession:
 
     def baseline_comparison(self, result: ProbeResult) -> BaselineComparison | None:
         """Compare with the same test in --ragprobe-baseline; None without a baseline entry."""
-        if self.cfg.baseline is None:
-            return None
-        from pytest_ragprobe.baseline import compare, load_baseline
-
         if self._baseline is None:
-            self._baseline = load_baseline(self.cfg.baseline)
+            return None
+        from pytest_ragprobe.baseline import compare
+
         previous = self._baseline.get(result.nodeid)
         if previous is None:
             return None
@@ -324,7 +329,7 @@ class RagprobeSession:
         from pytest_ragprobe.render import summary_line
         from pytest_ragprobe.reporting import gate_failed, overall_verdict
 
-        colors = {"pass": "green", "fail": "red", "error": "red", "xpass_strict": "red"}
+        colors = {"pass": "green", "fail": "red", "error": "red", "xpass_strict": "red", "regression": "red"}
         terminalreporter.section("ragprobe")
         report = self.build_report(partial=False)
         for result in report.probes:
@@ -340,6 +345,7 @@ class RagprobeSession:
         if self.report_path is not None:
             terminalreporter.write_line(f"ragprobe report: {self.report_path}")
             terminalreporter.write_line(f"ragprobe html: {self.report_path.with_name('report.html')}")
+            terminalreporter.write_line(f"ragprobe markdown: {self.report_path.with_name('report.md')}")
 
 
 SESSION_KEY = pytest.StashKey[RagprobeSession]()

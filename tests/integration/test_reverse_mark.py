@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -478,9 +479,30 @@ def test_baseline_regression_fails_even_when_max_drop_passes(
     same = pytester.runpytest_subprocess("--ragprobe-baseline=base.json", "--ragprobe-no-cache")
     same.assert_outcomes(passed=1)
     monkeypatch.setenv("REVERSE_WRONG", "25")  # reverse accuracy 0.75: drop 0.25 still within max_drop 0.3
-    worse = pytester.runpytest_subprocess("--ragprobe-baseline=base.json", "--ragprobe-no-cache")
+    worse = pytester.runpytest_subprocess(
+        "--ragprobe-baseline=base.json", "--ragprobe-no-cache", "--ragprobe-report=rep"
+    )
     worse.assert_outcomes(failed=1)
     worse.stdout.fnmatch_lines(["*ragprobe baseline REGRESSION*reverse accuracy 0.95 -> 0.75*"])
+    # The regression is in the summary, every report file and `ragprobe show`, not only in pytest's exit.
+    worse.stdout.fnmatch_lines(
+        [
+            "INCONCLUSIVE (regressed) test_rev.py::test_rev [[]reverse] * - baseline REGRESSION*0.95 -> 0.75*",
+            "ragprobe: 1 probe: 1 baseline regression -> FAIL",
+        ]
+    )
+    data = json.loads((pytester.path / "rep" / "report.json").read_text())
+    assert data["summary"] == {"pass": 0, "fail": 0, "inconclusive": 0, "error": 0, "regression": 1}
+    probe = data["probes"][0]
+    assert (probe["verdict"], probe["baseline"]) == ("inconclusive", "regression")
+    assert "reverse accuracy 0.95 -> 0.75" in probe["baseline_message"]
+    md = (pytester.path / "rep" / "report.md").read_text()
+    assert "## ❌ pytest-ragprobe: FAIL" in md and "**1 probe**: 📉 1 baseline regression" in md
+    html = (pytester.path / "rep" / "report.html").read_text()
+    assert 'data-outcome="regression"' in html and "reverse accuracy 0.95 -&gt; 0.75" in html
+    show = pytester.run(sys.executable, "-m", "pytest_ragprobe.cli", "show", "rep")
+    assert show.ret == 1
+    show.stdout.fnmatch_lines(["ragprobe: *: 1 probe: 1 baseline regression -> FAIL"])
 
 
 def test_baseline_with_changed_settings_is_reported_not_compared(pytester: pytest.Pytester) -> None:
@@ -492,6 +514,27 @@ def test_baseline_with_changed_settings_is_reported_not_compared(pytester: pytes
     result.stdout.fnmatch_lines(["*baseline not compared, probe settings changed: n_planned: 100 -> 50*"])
     missing = pytester.runpytest("--ragprobe-baseline=nope.json")
     missing.stderr.fnmatch_lines(["*--ragprobe-baseline: file not found:*nope.json*"])
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"hello": 1}', "*--ragprobe-baseline: *bad.json is not a ragprobe report (schema_version 1)"),
+        ("{not json", "*--ragprobe-baseline: *bad.json is not readable JSON: *"),
+        (
+            '{"schema_version": 1, "probes": [{"nodeid": "t", "kind": "sideways"}]}',
+            "*--ragprobe-baseline: *bad.json: probes[[]0[]] is not a ragprobe probe (kind: Input should be*",
+        ),
+    ],
+)
+def test_a_bad_baseline_file_is_one_usage_error(pytester: pytest.Pytester, content: str, message: str) -> None:
+    pytester.makeconftest(BASELINE_CONFTEST)
+    pytester.makepyfile(test_rev=BASELINE_TEST)
+    (pytester.path / "bad.json").write_text(content)
+    result = pytester.runpytest("--ragprobe-baseline=bad.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
 def test_help_lists_every_option_in_one_group(pytester: pytest.Pytester) -> None:

@@ -209,7 +209,7 @@ def test_load_baseline_by_nodeid(tmp_path: Path) -> None:
         json.dumps(
             {
                 "schema_version": 1,
-                "probes": [as_baseline(probe), {"no": "nodeid"}, "junk"],
+                "probes": [as_baseline(probe)],
             }
         )
     )
@@ -217,6 +217,18 @@ def test_load_baseline_by_nodeid(tmp_path: Path) -> None:
     assert list(loaded) == ["tests/test_catalog.py::test_both_ways"]
     assert loaded["tests/test_catalog.py::test_both_ways"]["reverse"]["correct"] == 95
     assert compare(probe, loaded["tests/test_catalog.py::test_both_ways"], confidence=0.95).status == "ok"
+
+
+@pytest.mark.parametrize(
+    ("junk", "where"), [({"no": "nodeid"}, "kind: Field required"), ("junk", "probe: Input should be")]
+)
+def test_load_baseline_refuses_a_probe_it_could_not_compare(tmp_path: Path, junk: object, where: str) -> None:
+    # Skipping it would leave that test silently uncompared: the gate would pass without checking it.
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps({"schema_version": 1, "probes": [as_baseline(reverse_result(97, 95, forward_only=3, reverse_only=1)), junk]}))
+    with pytest.raises(BaselineError) as info:
+        load_baseline(path)
+    assert str(info.value).startswith(f"--ragprobe-baseline: {path}: probes[1] is not a ragprobe probe ({where}")
 
 
 def test_load_baseline_missing_file(tmp_path: Path) -> None:

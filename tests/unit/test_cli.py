@@ -193,6 +193,33 @@ def test_show_prints_summary_and_gates(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 1 and stdout.startswith("## ❌ pytest-ragprobe: FAIL\n")
 
 
+def test_show_and_merge_keep_the_gate_of_a_strict_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = shard(tmp_path, "a", probe("t.py::test_a", "inconclusive"), settings={"strict": True})
+    code, stdout, _ = run(capsys, "show", a)
+    assert code == 1
+    assert stdout.splitlines()[-1] == f"ragprobe: {a}: 1 probe: 1 inconclusive -> FAIL (--strict: inconclusive fails)"
+    b = shard(tmp_path, "b", probe("t.py::test_b"), settings={"strict": False})
+    code, stdout, _ = run(capsys, "merge", tmp_path / "out", a, b)  # one strict shard: the merge is strict
+    assert code == 1 and "-> FAIL (--strict: inconclusive fails);" in stdout
+    code, _, _ = run(capsys, "show", b)
+    assert code == 0
+
+
+def test_show_counts_a_baseline_regression_as_failing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    regressed = probe("t.py::test_a").model_copy(
+        update={"baseline": "regression", "baseline_message": "ragprobe baseline REGRESSION vs the baseline run"}
+    )
+    a = shard(tmp_path, "a", regressed, probe("t.py::test_b"))
+    code, stdout, _ = run(capsys, "show", a, "--explain")
+    assert code == 1
+    lines = stdout.splitlines()
+    assert lines[0].startswith("PASS (regressed) t.py::test_a [reverse] fwd 0.90 rev 0.88 drop +0.02")
+    assert lines[0].endswith(" - baseline REGRESSION vs the baseline run")
+    assert "    ragprobe reverse probe PASS: forward 0.90, reverse 0.88" in lines[1]
+    assert lines[-1] == f"ragprobe: {a}: 2 probes: 1 pass, 1 baseline regression -> FAIL"
+    assert load_report(a).counts() == {"pass": 1, "fail": 0, "inconclusive": 0, "error": 0, "regression": 1}
+
+
 def test_show_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "report.json"
     bad.write_text(json.dumps({"hello": 1}), encoding="utf-8")
