@@ -137,10 +137,25 @@ def _ini_name(name: str) -> str:
     return "ragprobe_" + name.replace("-", "_")
 
 
+def _holds_tests(path: Path) -> bool:
+    """A directory with test modules or a conftest.py in it (not below: that stays cheap)."""
+    try:
+        names = [p.name for p in path.iterdir()] if path.is_dir() else []
+    except OSError:
+        return False
+    if "report.json" in names:  # an earlier report written here: a report directory after all
+        return False
+    return any(
+        n == "conftest.py" or (n.endswith(".py") and (n.startswith("test_") or n.endswith("_test.py")))
+        for n in names
+    )
+
+
 def _report_dir(value: str) -> str:
-    """``--ragprobe-report`` takes an optional DIR, so ``--ragprobe-report test_x.py`` would swallow
-    the test path (and run everything else): refuse what looks like one."""
-    if value.endswith(".py") or "::" in value or Path(value).is_file():
+    """``--ragprobe-report`` takes an optional DIR, so ``--ragprobe-report test_x.py`` or
+    ``--ragprobe-report tests`` would swallow the test path (run everything else and write the reports
+    among the tests): refuse what looks like one."""
+    if value.endswith(".py") or "::" in value or Path(value).is_file() or _holds_tests(Path(value)):
         raise argparse.ArgumentTypeError(
             f"{value!r} looks like a test path, not a report directory: write "
             f"--ragprobe-report=DIR, or put --ragprobe-report after the test paths"

@@ -118,13 +118,17 @@ def test_interrupted_shard_is_partial_in_merge(
     assert "Partial run" in (project.path / "m" / "report.html").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("value", ["test_probe.py", "test_probe.py::test_it", "notes.txt"])
+@pytest.mark.parametrize(
+    "value", ["test_probe.py", "test_probe.py::test_it", "notes.txt", "suite", "withconftest"]
+)
 def test_report_option_refuses_to_swallow_a_test_path(pytester: pytest.Pytester, value: str) -> None:
-    """--ragprobe-report takes an optional DIR: `--ragprobe-report test_probe.py` would take the
-    test path as the report directory and run every test instead; it is a usage error naming the
-    fix."""
+    """--ragprobe-report takes an optional DIR: `--ragprobe-report test_probe.py` (or a directory of
+    tests) would take the test path as the report directory and run every test instead; it is a usage
+    error naming the fix."""
     pytester.makepyfile(test_probe="def test_it():\n    pass\n")
     pytester.makefile(".txt", notes="not a directory")
+    pytester.mkdir("suite").joinpath("test_more.py").write_text("def test_more():\n    pass\n")
+    pytester.mkdir("withconftest").joinpath("conftest.py").write_text("")
     result = pytester.runpytest("--ragprobe-report", value)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
@@ -135,3 +139,7 @@ def test_report_option_refuses_to_swallow_a_test_path(pytester: pytest.Pytester,
     assert result.ret == 0 and (pytester.path / "ragprobe-report").is_dir()
     result = pytester.runpytest("--ragprobe-report=out", "test_probe.py")
     assert result.ret == 0 and (pytester.path / "out").is_dir()
+    # a directory that already holds a report is a report directory, even with tests beside it
+    (pytester.path / "suite" / "report.json").write_text("{}")
+    result = pytester.runpytest("--ragprobe-report", "suite", "test_probe.py")
+    assert result.ret == 0 and "schema_version" in (pytester.path / "suite" / "report.json").read_text()
