@@ -24,6 +24,7 @@ from pytest_ragprobe.session import (
     base_dirs,
     is_worker,
     run_probe_for_item,
+    setup_error_result,
 )
 
 if TYPE_CHECKING:
@@ -324,6 +325,10 @@ def pytest_runtest_makereport(
     outcome = item.stash.get(RESULT_KEY, None)
     # A setup failure of an xfail-marked test arrives here already turned into an xfail (skipped + wasxfail).
     failed_setup = report.when == "setup" and (report.failed or hasattr(report, "wasxfail"))
+    if outcome is None and failed_setup and SPEC_KEY in item.stash and call.excinfo is not None:
+        # The probe never ran (its pipeline fixture raised, no pipeline is configured, ...): it is an ERROR
+        # in the report too, so a gate that reads report.json or `ragprobe show` fails as pytest did.
+        outcome = item.stash[RESULT_KEY] = setup_error_result(item, call.excinfo)
     if outcome is not None and (report.when == "call" or failed_setup):
         setattr(report, REPORT_ATTR, outcome.model_dump(mode="json"))
     return report

@@ -92,6 +92,20 @@ def _error_result(item: pytest.Item, spec: ProbeSpec, reason: str, ctx: ProbeCon
     return ProbeResult(nodeid=item.nodeid, kind=spec.kind, verdict="error", reason=reason)  # type: ignore[arg-type]
 
 
+def setup_error_result(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> ProbeResult:
+    """An ERROR result for a probe whose test failed in setup before the probe ran (its pipeline fixture
+    raised, no pipeline is configured, ...), with the cause as pytest showed it."""
+    exc = excinfo.value
+    if isinstance(exc, pytest.fail.Exception):  # our own setup failures already read as a sentence
+        cause = str(exc.msg or "")
+    else:
+        cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    cause = cause.strip()
+    if len(cause) > 500:
+        cause = cause[:499] + "…"
+    return _error_result(item, item.stash[SPEC_KEY], f"setup failed, the probe did not run: {cause}", None)
+
+
 def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     """Run the probe of a marked test (once per test) and keep the result on the item."""
     from pytest_ragprobe.facts import FactsError, resolve_pairs

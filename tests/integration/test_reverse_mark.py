@@ -209,11 +209,59 @@ def test_b():
     pass
 """
     )
-    result = pytester.runpytest()
+    result = pytester.runpytest("--ragprobe-report=rep")
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(
         ["*no pipeline configured. Define a `ragprobe_pipeline` fixture in conftest.py*"]
     )
+    # The probes that never ran are ERRORs in the report too: a gate reading it fails as pytest did.
+    result.stdout.fnmatch_lines(["ragprobe: 2 probes: 2 error -> ERROR"])
+    data = json.loads((pytester.path / "rep" / "report.json").read_text())
+    assert data["summary"] == {"pass": 0, "fail": 0, "inconclusive": 0, "error": 2}
+    assert [(p["nodeid"], p["verdict"]) for p in data["probes"]] == [
+        ("test_no_pipeline_configured_is_one_clear_error.py::test_a", "error"),
+        ("test_no_pipeline_configured_is_one_clear_error.py::test_b", "error"),
+    ]
+    assert data["probes"][0]["reason"].startswith(
+        "setup failed, the probe did not run: pytest-ragprobe: no pipeline configured."
+    )
+    show = pytester.run(sys.executable, "-m", "pytest_ragprobe.cli", "show", "rep")
+    assert show.ret == 1
+
+
+def test_a_raising_pipeline_fixture_is_an_error_probe(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    raise ConnectionError("vector store unreachable")
+"""
+    )
+    pytester.makepyfile(
+        """
+import pytest
+import pytest_ragprobe as ragprobe
+@ragprobe.reverse(facts="synthetic:4")
+def test_a():
+    pass
+@pytest.mark.xfail(reason="store is down")
+@ragprobe.position(facts="synthetic:4", n_docs=3)
+def test_b():
+    pass
+"""
+    )
+    result = pytester.runpytest("--ragprobe-report=rep", "-n", "2")
+    result.assert_outcomes(errors=1, xfailed=1)
+    data = json.loads((pytester.path / "rep" / "report.json").read_text())
+    probes = {p["nodeid"].split("::")[1]: p for p in data["probes"]}
+    assert probes["test_a"]["verdict"] == "error" and probes["test_a"]["kind"] == "reverse"
+    assert probes["test_a"]["reason"] == (
+        "setup failed, the probe did not run: ConnectionError: vector store unreachable"
+    )
+    assert (probes["test_b"]["kind"], probes["test_b"]["verdict"]) == ("position", "error")
+    assert probes["test_b"]["expected_failure"] is True
+    result.stdout.fnmatch_lines(["ragprobe: 2 probes: 1 error, 1 expected failure (xfail) -> ERROR"])
 
 
 # Pipelines importable by --ragprobe-pipeline / ini: `good` answers both ways, `bad` nothing.
