@@ -69,6 +69,7 @@ class ProbeContext:
     calls: int = 0
     cached_calls: int = 0
     errors: int = 0
+    skipped: int = 0  # calls fail-fast never sent (the first ones all failed the same way)
     error_causes: Counter[str] = field(default_factory=Counter)
     budget_hit: bool = False
     started: float = field(default_factory=time.perf_counter)
@@ -120,6 +121,9 @@ class ProbeContext:
                 continue
             if o.cached:
                 self.cached_calls += 1
+            elif o.attempts == 0 and o.error is not None:  # fail-fast: not sent, so not a call
+                self.skipped += 1
+                continue
             else:
                 self.calls += 1
             if o.error is not None:
@@ -130,11 +134,17 @@ class ProbeContext:
     def check_error_rate(self) -> None:
         """End the probe as an error when too many calls failed, naming the most common cause."""
         total = self.calls + self.cached_calls
-        if total and self.errors / total > self.settings.max_error_rate:
+        if total and (self.skipped or self.errors / total > self.settings.max_error_rate):
             cause, count = self.error_causes.most_common(1)[0]
+            skipped = (
+                f"; {self.skipped} more not attempted (fail-fast: the first "
+                f"{self.settings.engine.fail_fast} calls all failed this way)"
+                if self.skipped
+                else ""
+            )
             raise ProbeError(
                 f"{self.errors} of {total} pipeline calls failed "
-                f"(limit {self.settings.max_error_rate:.0%}); most common cause ({count}x): {cause}"
+                f"(limit {self.settings.max_error_rate:.0%}); most common cause ({count}x): {cause}{skipped}"
             )
 
     def elapsed(self) -> float:

@@ -113,7 +113,14 @@ def test_dead_service_is_an_error_naming_the_cause_and_is_not_hammered(
     # fail-fast: far fewer than 60 calls x 3 attempts reach the dead service
     assert requests <= 3 * 8
     report = json.loads((pytester.path / "rep" / "report.json").read_text())
-    assert report["probes"][0]["verdict"] == "error"
+    probe = report["probes"][0]
+    assert probe["verdict"] == "error"
+    # only the calls actually sent count (each up to 3 attempts); the rest are named as not attempted
+    assert probe["calls"] == probe["errors"] and probe["calls"] <= requests <= 3 * probe["calls"]
+    not_sent = 2 * N_FACTS - probe["calls"]
+    result.stdout.fnmatch_lines(
+        [f"*{probe['calls']} of {probe['calls']} pipeline calls failed*; {not_sent} more not attempted (fail-fast*"]
+    )
 
 
 def test_slow_service_times_out_with_the_timeout_named(pytester: pytest.Pytester) -> None:
