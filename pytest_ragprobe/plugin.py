@@ -308,12 +308,20 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             pytest.fail(outcome.explain(), pytrace=False)
         if regressed:
             pytest.fail(regressed, pytrace=False)
+        if outcome.errors and outcome.verdict != "error":  # tolerated, but never silently
+            item.warn(
+                RagprobeWarning(
+                    f"{item.nodeid}: {outcome.errors} of {outcome.calls} pipeline calls failed after retries "
+                    f"and were left out of the statistics (n={outcome.n})"
+                )
+            )
         if baseline is not None and baseline.status == "changed":
-            warnings.warn(RagprobeWarning(f"{item.nodeid}: {baseline.message}"), stacklevel=1)
+            item.warn(RagprobeWarning(f"{item.nodeid}: {baseline.message}"))
         if outcome.verdict == "inconclusive":
             if cfg.strict:
                 pytest.fail(f"{outcome.explain()}\n(--ragprobe-strict: INCONCLUSIVE fails)", pytrace=False)
-            warnings.warn(RagprobeInconclusiveWarning(f"{item.nodeid}: {outcome.explain()}"), stacklevel=1)
+            # item.warn: the warnings summary points at the test, not at a line of this plugin
+            item.warn(RagprobeInconclusiveWarning(f"{item.nodeid}: {outcome.explain()}"))
     return result
 
 

@@ -201,6 +201,8 @@ def summary_line(r: ProbeResult) -> str:
     else:
         detail = r.reason
     cached = f", {r.cached_calls} cached" if r.cached_calls else ""
+    failed = f", {r.errors} failed" if r.errors and r.verdict != "error" else ""
     note = outcome_note(r)
     tail = f" - {note}" if note else ""
-    return f"{short_label(r):<12} {r.nodeid} [{r.kind}] {detail} (n={r.n}, {r.calls} calls{cached}){tail}"
+    counts = f"n={r.n}, {r.calls} calls{cached}{failed}"
+    return f"{short_label(r):<12} {r.nodeid} [{r.kind}] {detail} ({counts}){tail}"
