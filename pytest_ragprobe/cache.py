@@ -82,6 +82,7 @@ def encode_value(value: Value) -> dict[str, Any]:
             "type": "answer",
             "text": value.text,
             "documents": [_encode_doc(d) for d in value.documents],
+            "reported": value.reports_documents,
         }
     if isinstance(value, str):
         return {"type": "text", "text": value}
@@ -97,7 +98,11 @@ def decode_value(data: Any) -> Value:
         and isinstance(data.get("text"), str)
         and isinstance(data.get("documents"), list)
     ):
-        return Answer(text=data["text"], documents=tuple(_decode_doc(d) for d in data["documents"]))
+        docs = tuple(_decode_doc(d) for d in data["documents"])
+        # entries from before "reported" was stored: an empty list meant "not reported" then
+        if not data.get("reported", bool(docs)):
+            return Answer(text=data["text"])
+        return Answer(text=data["text"], documents=docs)
     if kind == "text" and isinstance(data.get("text"), str):
         return str(data["text"])
     if kind == "documents" and isinstance(data.get("documents"), list):

@@ -27,10 +27,13 @@ def attribute_miss(pair: FactPair, answer: Answer) -> str | None:
     """'retrieval' when no retrieved document holds both of the fact's entities, else 'reading'.
 
     The fact's two entities are the forward answer and the reverse answer, so this works for templated and
-    explicit facts alike. None when the pipeline did not report its documents.
+    explicit facts alike. None when the pipeline did not report its documents; 'retrieval' when it reported
+    none (an empty retrieval is the plainest retrieval miss).
     """
-    if not answer.documents:
+    if not answer.reports_documents:
         return None
+    if not answer.documents:
+        return "retrieval"
     fwd, rev = pair.forward.answers, pair.reverse.answers
     gold_seen = any(_mentions(d, fwd) and _mentions(d, rev) for d in answer.documents)
     return "reading" if gold_seen else "retrieval"

@@ -37,12 +37,27 @@ class Document:
         return hash((self.text, self.title, self.id))
 
 
+class _Unreported(tuple):  # type: ignore[type-arg]
+    """Answer.documents when the pipeline did not say what it retrieved: empty like (), but told apart
+    from an explicit ``documents=[]`` (it retrieved nothing: a retrieval miss)."""
+
+    __slots__ = ()
+
+
+NOT_REPORTED: Sequence[Document] = _Unreported()
+
+
 @dataclass(frozen=True)
 class Answer:
     """A pipeline's answer, optionally with the documents it retrieved (enables miss attribution)."""
 
     text: str
-    documents: Sequence[Document] = ()
+    documents: Sequence[Document] = NOT_REPORTED
+
+    @property
+    def reports_documents(self) -> bool:
+        """True when the pipeline said what it retrieved, even nothing (``documents=[]``)."""
+        return not isinstance(self.documents, _Unreported)
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "documents": [d.to_dict() for d in self.documents]}
@@ -104,8 +119,13 @@ def to_answer(value: object, *, where: str = "pipeline") -> Answer:
             raise PipelineOutputError(
                 f"{where}: answer dict needs a string 'text' or 'answer', got keys {sorted(value)}"
             )
-        docs = value.get("documents") or value.get("contexts") or []
-        return Answer(text=text, documents=tuple(to_documents(docs, where=f"{where}.documents")))
+        key = "documents" if "documents" in value else "contexts" if "contexts" in value else None
+        if key is None:
+            return Answer(text=text)
+        if value[key] is None:
+            return Answer(text=text)
+        docs = value[key]
+        return Answer(text=text, documents=tuple(to_documents(docs, where=f"{where}.{key}")))
     raise PipelineOutputError(
         f"{where}: expected str or ragprobe.Answer, got {type(value).__name__}: {value!r:.80}"
     )

@@ -758,8 +758,11 @@ def test_rev():
     result.assert_outcomes(errors=1)
     (probe,) = json.loads((pytester.path / "r/report.json").read_text())["probes"]
     assert probe["verdict"] == "error"
-    assert probe["reason"].startswith("40 of 40 pipeline calls failed")
-    assert (probe["calls"], probe["cached_calls"], probe["errors"]) == (40, 0, 40)
+    # fail-fast stops after the first calls all failed alike: only the calls sent are counted
+    sent = probe["calls"]
+    assert 5 <= sent < 40 and (probe["cached_calls"], probe["errors"]) == (0, sent)
+    assert probe["reason"].startswith(f"{sent} of {sent} pipeline calls failed")
+    assert probe["reason"].endswith(f"; {40 - sent} more not attempted (fail-fast: the first 5 calls all failed this way)")
 
 
 def test_match_callable_returning_non_bool_is_an_error_naming_match(pytester: pytest.Pytester) -> None:
@@ -906,3 +909,49 @@ def test_rev():
             "PASS * [[]reverse] fwd 1.00 rev 1.00 drop +0.00 (n=38, 80 calls, 2 failed)",
         ]
     )
+
+
+def test_an_empty_retrieval_is_a_retrieval_miss(pytester: pytest.Pytester) -> None:
+    """A retriever keyed by the subject finds nothing for reverse questions: every reverse miss is a
+    retrieval miss (the pipeline reported its documents: none), not 'unknown'."""
+    pytester.makeconftest(
+        """
+import pytest
+import pytest_ragprobe as ragprobe
+
+PAGES = {f"P-{i}": f"Pump P-{i} is compatible with controller C-{i}." for i in range(10)}
+
+def retrieve(query, k):
+    return [PAGES[w.rstrip("?")] for w in query.split() if w.rstrip("?") in PAGES]
+
+def generate(question, documents):
+    if not documents:
+        return "I don't know"
+    return documents[0].text.rsplit(" ", 1)[1].rstrip(".")
+
+@pytest.fixture
+def ragprobe_pipeline():
+    return ragprobe.Pipeline(retrieve=retrieve, generate=generate, name="keyed")
+"""
+    )
+    pytester.makepyfile(
+        """
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(10)]
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_rev():
+    pass
+"""
+    )
+    result = pytester.runpytest("--ragprobe-report=r", "--ragprobe-no-cache")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*reverse misses: 10 retrieval (gold not retrieved), 0 reading*"])
+    probe = json.loads((pytester.path / "r" / "report.json").read_text())["probes"][0]
+    assert probe["metrics"]["forward_accuracy"] == 1.0 and probe["metrics"]["reverse_accuracy"] == 0.0
+    assert probe["metrics"]["reverse_misses"] == {"retrieval": 10, "reading": 0, "unknown": 0}
+    # the answer cache keeps "reported, but empty" apart from "not reported"
+    cached = pytester.runpytest("--ragprobe-report=r2")
+    cached2 = pytester.runpytest("--ragprobe-report=r2")
+    assert cached.ret == cached2.ret == 1
+    again = json.loads((pytester.path / "r2" / "report.json").read_text())["probes"][0]
+    assert again["cached_calls"] == 20 and again["metrics"]["reverse_misses"]["retrieval"] == 10

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import multiprocessing
 from pathlib import Path
 
@@ -115,3 +116,16 @@ def test_cache_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "no answer cache here" in capsys.readouterr().err
     assert main(["cache", str(tmp_path), "--prune", "-1"]) == 2
     assert "--prune takes a number of days >= 0" in capsys.readouterr().err
+
+
+def test_answer_documents_reported_or_not_survive_the_cache() -> None:
+    from pytest_ragprobe.cache import decode_value, encode_value
+
+    for value in (Answer("t"), Answer("t", documents=())):
+        back = decode_value(json.loads(json.dumps(encode_value(value))))
+        assert isinstance(back, Answer) and back.reports_documents == value.reports_documents
+    # an entry written before "reported" was stored: an empty list meant "not reported" then
+    old = decode_value({"type": "answer", "text": "t", "documents": []})
+    assert isinstance(old, Answer) and not old.reports_documents
+    old_with_docs = decode_value({"type": "answer", "text": "t", "documents": [{"text": "d"}]})
+    assert isinstance(old_with_docs, Answer) and old_with_docs.reports_documents

@@ -91,6 +91,12 @@ def test_to_answer_shapes() -> None:
     assert to_answer({"text": "t", "documents": ["d1"]}) == Answer("t", documents=(Document("d1"),))
     assert to_answer({"answer": "a", "contexts": [{"text": "c"}]}) == Answer("a", documents=(Document("c"),))
     assert to_answer({"text": "t", "documents": None}) == Answer("t")
+    # what it retrieved, said or not: an explicit empty list is "nothing retrieved"
+    assert not Answer("x").reports_documents and not to_answer("txt").reports_documents
+    assert not to_answer({"text": "t"}).reports_documents
+    assert not to_answer({"text": "t", "documents": None}).reports_documents
+    assert Answer("x", documents=[]).reports_documents and to_answer(Answer("x", documents=[])).reports_documents
+    assert to_answer({"text": "t", "contexts": []}).reports_documents
     got = to_answer({"text": "t", "documents": ["d"]})
     assert isinstance(got.documents, tuple)
 
