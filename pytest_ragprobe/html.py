@@ -8,6 +8,7 @@ here, in plain Python, so the templates only place ready-made numbers.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,8 @@ from pytest_ragprobe.reporting import (
     STRICT_LABEL,
     count_label,
     overall_verdict,
+    p_text,
+    position_discordant,
     probe_anchor,
     strict_failed,
 )
@@ -56,10 +59,19 @@ def fmt_pct(value: Any) -> str:
 
 
 def fmt_p(value: Any) -> str:
-    if value is None:
+    """ "p < 0.001" / "p = 0.03": the relation comes with the number (never "p = < 0.001")."""
+    return p_text(value)
+
+
+def fmt_setting(value: Any) -> str:
+    """A setting as a reader wants it, not as a Python repr: on/off, "–" for unset, lists joined."""
+    if value is None or value == "":
         return "–"
-    v = float(value)
-    return "< 0.001" if v < 0.001 else f"{v:.3g}"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(fmt_setting(v) for v in value) if value else "–"
+    return str(value)
 
 
 def fmt_ci(ci: Any) -> str:
@@ -174,6 +186,8 @@ class PositionChart:
     ref_y: float | None
     ref_label: str
     label: str
+    # where the reference label goes (SVG x, baseline y, text-anchor): clear of the curve when possible
+    ref_label_at: tuple[float, float, str] = (0.0, 0.0, "end")
 
 
 @dataclass
@@ -206,6 +220,7 @@ class ProbeView:
     examples: list[dict[str, Any]] = field(default_factory=list)
     examples_total: int = 0
     settings: list[tuple[str, str]] = field(default_factory=list)
+    discordant: str = ""  # "(15 forward-only vs 1 reverse-only)"; "" when the metrics do not hold it
 
 
 def _ci_pair(ci: Any, default: float) -> tuple[float, float]:
@@ -288,6 +303,44 @@ def drop_chart(drop: float, ci: tuple[float, float], max_drop: float, *, what: s
     )
 
 
+REF_LABEL_CHAR_PX = 7.0  # mean advance of the 12px bold label font, generously rounded up
+
+
+def _ref_label_spot(
+    points: list[Point], ref_y: float, text: str, left: float, right: float, top: float, bottom: float
+) -> tuple[float, float, str]:
+    """(x, baseline y, anchor) for the reference line's label where it crosses neither the accuracy line
+    nor a point: ends before the middle, above before below. Falls back to the right end, above."""
+    width = len(text) * REF_LABEL_CHAR_PX
+    pts = sorted((p.x, p.y) for p in points)
+
+    def line_y(x: float) -> float | None:
+        for (x0, y0), (x1, y1) in itertools.pairwise(pts):
+            if x0 <= x <= x1:
+                return y0 if x1 == x0 else y0 + (x - x0) / (x1 - x0) * (y1 - y0)
+        return None
+
+    def clear(x0: float, x1: float, y0: float, y1: float) -> bool:
+        pad = 7.0  # a point's radius plus the line's half width
+        if any(x0 - pad <= px <= x1 + pad and y0 - pad <= py <= y1 + pad for px, py in pts):
+            return False
+        for i in range(int(x0 - pad), int(x1 + pad) + 1, 2):
+            y = line_y(float(i))
+            if y is not None and y0 - pad / 2 <= y <= y1 + pad / 2:
+                return False
+        return True
+
+    mid = (left + right) / 2
+    spans = [(right - width, right, right, "end"), (left + 6, left + 6 + width, left + 6, "start")]
+    spans.append((mid - width / 2, mid + width / 2, mid, "middle"))
+    for x0, x1, x, anchor in spans:
+        for base in (ref_y - 7, ref_y + 17):
+            box = (base - 12, base + 3)
+            if box[0] >= top - 12 and box[1] <= bottom and clear(x0, x1, *box):
+                return x, base, anchor
+    return right, ref_y - 7, "end"
+
+
 def position_chart(
     rows: list[Row], *, n_docs: int | None, best_edge: Any, worst: Any, max_drop: float | None
 ) -> PositionChart:
@@ -334,9 +387,16 @@ def position_chart(
     )
     if ref_label:
         label += f"; reference line {ref_label}"
-    return PositionChart(
+    spot = (
+        _ref_label_spot(points, ref_y, ref_label, left, right, top, bottom)
+        if ref_y is not None
+        else (right, 0.0, "end")
+    )
+    chart = PositionChart(
         width, height, left, right, top, bottom, points, line, band, x_ticks, y_ticks, ref_y, ref_label, label
     )
+    chart.ref_label_at = spot
+    return chart
 
 
 # -- view model ----------------------------------------------------------------------------------------
@@ -384,7 +444,7 @@ def _settings(r: ProbeResult) -> list[tuple[str, str]]:
     for key in keep:
         if r.settings.get(key) not in (None, "", []):
             value = r.settings[key]
-            out.append((key, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
+            out.append((key, fmt_setting(value)))
     return out
 
 
@@ -417,6 +477,11 @@ def probe_view(r: ProbeResult) -> ProbeView:
                 view.rows.append(Row(label, a, 0, r.n, _ci_pair(m.get(f"{label}_ci"), a)))
         if view.rows:
             view.bars = accuracy_bars(view.rows)
+        disc = m.get("discordant")
+        if isinstance(disc, dict) and disc:
+            view.discordant = (
+                f"({disc.get('forward_only', 0)} forward-only vs {disc.get('reverse_only', 0)} reverse-only)"
+            )
         misses = m.get("reverse_misses")
         if isinstance(misses, dict):
             view.misses = {k: int(misses.get(k, 0)) for k in ("retrieval", "reading", "unknown")}
@@ -438,6 +503,8 @@ def probe_view(r: ProbeResult) -> ProbeView:
                 worst=worst,
                 max_drop=float(max_drop) if max_drop is not None else None,
             )
+        # best edge vs worst position, not forward vs reverse (position metrics have no such keys)
+        view.discordant = position_discordant(m).strip()
         shape = m.get("shape")
         if shape:
             view.shape_label = str(shape)
@@ -478,7 +545,7 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
 
 def _setting(report: Report, key: str, value: Any) -> str:
     if value is not None:
-        return str(value)
+        return fmt_setting(value)
     probed = sorted({p.pipeline for p in report.probes if p.pipeline})
     if key == "pipeline" and probed:  # no --ragprobe-pipeline: name what the fixture gave
         if len(probed) > 1:

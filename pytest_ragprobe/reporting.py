@@ -131,8 +131,12 @@ def _ci(ci: Any, signed: bool = False) -> str:
     return f"[{lo:+.2f}, {hi:+.2f}]" if signed else f"[{lo:.2f}, {hi:.2f}]"
 
 
-def _p(value: Any) -> str:
-    return "< 0.001" if value is not None and value < 0.001 else ("–" if value is None else f"{value:.3g}")
+def p_text(value: Any) -> str:
+    """A p-value with its relation, so no caller writes "p = < 0.001": "p < 0.001", "p = 0.03"."""
+    if value is None:
+        return "p = –"
+    v = float(value)
+    return "p < 0.001" if v < 0.001 else f"p = {v:.3g}"
 
 
 def md_brief(r: ProbeResult) -> str:
@@ -160,7 +164,7 @@ def _md_reverse(r: ProbeResult) -> list[str]:
         disc = m.get("discordant") or {}
         lines.append(
             f"**Drop** {m['drop']:+.2f}, bounds {_ci(m.get('drop_ci'), signed=True)} vs max\\_drop "
-            f"{m.get('max_drop', 0):.2f} · exact McNemar p = {_p(m.get('p_value'))}"
+            f"{m.get('max_drop', 0):.2f} · exact McNemar {p_text(m.get('p_value'))}"
             + (
                 f" ({disc.get('forward_only', 0)} forward-only vs {disc.get('reverse_only', 0)} reverse-only)"
                 if disc
@@ -176,6 +180,18 @@ def _md_reverse(r: ProbeResult) -> list[str]:
             f"{misses.get('unknown', 0)} unknown",
         ]
     return lines
+
+
+def position_discordant(m: dict[str, Any]) -> str:
+    """ " (23 right at edge 0 only vs 2 right at position 5 only)": the discordant pairs behind a position
+    probe's McNemar test (best edge vs worst position); "" when the metrics do not hold them."""
+    disc = m.get("discordant")
+    if not isinstance(disc, dict) or "edge_only" not in disc:
+        return ""
+    return (
+        f" ({disc.get('edge_only', 0)} right at edge {m.get('best_edge')} only vs "
+        f"{disc.get('worst_only', 0)} right at position {m.get('worst_position')} only)"
+    )
 
 
 def _md_position(r: ProbeResult) -> list[str]:
@@ -198,7 +214,7 @@ def _md_position(r: ProbeResult) -> list[str]:
         lines.append(
             f"**Drop** {m['drop']:+.2f} (position {m.get('best_edge')} vs {m.get('worst_position')}), bounds "
             f"{_ci(m.get('drop_ci'), signed=True)} vs max\\_drop {m.get('max_drop', 0):.2f} · "
-            f"Holm-adjusted McNemar p = {_p(m.get('p_value'))}{shape}"
+            f"Holm-adjusted McNemar {p_text(m.get('p_value'))}{position_discordant(m)}{shape}"
         )
     return lines
 

@@ -164,7 +164,7 @@ def test_html_banner_counts_and_settings() -> None:
     assert "FAIL 3 probes 1 pass" not in text
     assert "FAIL 3 probes 0 pass 1 fail 1 inconclusive 1 error" in text
     assert "seed 1234 confidence 95%" in text
-    assert "pipeline app.rag:pipeline samples – strict False" in text
+    assert "pipeline app.rag:pipeline samples – strict off" in text
     assert "<title>FAIL · pytest-ragprobe report</title>" in html
     assert 'id="partial"' not in html
 
@@ -213,7 +213,7 @@ def test_html_reverse_section() -> None:
     assert "Reason: reverse accuracy dropped by 0.35 (lower bound 0.21) &gt; max_drop 0.10" in text
     assert "forward 0.90 36/40 [0.77, 0.96]" in text
     assert "reverse 0.55 22/40 [0.39, 0.70]" in text
-    assert "reverse drop +0.35 , bounds [0.21, 0.49] vs max_drop 0.10 ; exact McNemar p = &lt; 0.001" in text
+    assert "reverse drop +0.35 , bounds [0.21, 0.49] vs max_drop 0.10 ; exact McNemar p &lt; 0.001" in text
     assert "(15 forward-only vs 1 reverse-only)" in text
     assert "12 retrieval: gold not retrieved 6 reading: retrieved, answered wrong" in text
     assert "unknown: no documents" not in text
@@ -335,7 +335,7 @@ def test_markdown_probe_sections() -> None:
     assert "| forward | 0.90 | 36/40 | [0.77, 0.96] |" in lines
     assert "| reverse | 0.55 | 22/40 | [0.39, 0.70] |" in lines
     assert (
-        "**Drop** +0.35, bounds [+0.21, +0.49] vs max\\_drop 0.10 · exact McNemar p = < 0.001 "
+        "**Drop** +0.35, bounds [+0.21, +0.49] vs max\\_drop 0.10 · exact McNemar p < 0.001 "
         "(15 forward-only vs 1 reverse-only)"
     ) in lines
     assert (
