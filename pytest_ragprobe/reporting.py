@@ -70,7 +70,7 @@ def strict_failed(report: Report) -> bool:
     return strict and gate_failed(report, strict=True) and not gate_failed(report)
 
 
-STRICT_LABEL = "FAIL (--strict: inconclusive fails)"
+STRICT_LABEL = "FAIL (strict: inconclusive fails)"
 
 
 def count_label(outcome: str, n: int) -> str:

@@ -70,7 +70,7 @@ def test_merge_strict_fails_inconclusive(tmp_path: Path, capsys: pytest.CaptureF
     assert "ragprobe merge: 1 report, 2 probes: 1 pass, 1 inconclusive -> INCONCLUSIVE;" in stdout
     code, stdout, _ = run(capsys, "merge", "--strict", tmp_path / "out", a)
     assert code == 1
-    assert "-> FAIL (--strict: inconclusive fails);" in stdout
+    assert "-> FAIL (strict: inconclusive fails);" in stdout
 
 
 def test_merge_partial_shard_makes_partial_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -197,10 +197,10 @@ def test_show_and_merge_keep_the_gate_of_a_strict_run(tmp_path: Path, capsys: py
     a = shard(tmp_path, "a", probe("t.py::test_a", "inconclusive"), settings={"strict": True})
     code, stdout, _ = run(capsys, "show", a)
     assert code == 1
-    assert stdout.splitlines()[-1] == f"ragprobe: {a}: 1 probe: 1 inconclusive -> FAIL (--strict: inconclusive fails)"
+    assert stdout.splitlines()[-1] == f"ragprobe: {a}: 1 probe: 1 inconclusive -> FAIL (strict: inconclusive fails)"
     b = shard(tmp_path, "b", probe("t.py::test_b"), settings={"strict": False})
     code, stdout, _ = run(capsys, "merge", tmp_path / "out", a, b)  # one strict shard: the merge is strict
-    assert code == 1 and "-> FAIL (--strict: inconclusive fails);" in stdout
+    assert code == 1 and "-> FAIL (strict: inconclusive fails);" in stdout
     code, _, _ = run(capsys, "show", b)
     assert code == 0
 

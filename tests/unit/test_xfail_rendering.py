@@ -123,7 +123,7 @@ def test_ragprobe_strict_still_fails_plain_inconclusive() -> None:
     r = report(probe("t.py::test_a", "inconclusive"), xfailed())
     assert not gate_failed(r) and gate_failed(r, strict=True)
     assert summary_text(r, strict=True) == (
-        "2 probes: 1 inconclusive, 1 expected failure (xfail) -> FAIL (--strict: inconclusive fails)"
+        "2 probes: 1 inconclusive, 1 expected failure (xfail) -> FAIL (strict: inconclusive fails)"
     )
 
 
@@ -234,11 +234,11 @@ def test_reports_written_under_strict_say_fail_like_the_terminal() -> None:
     probes = [probe("t.py::a"), probe("t.py::b", "inconclusive")]
     strict = Report(probes=probes, settings={"strict": True})
     lenient = Report(probes=probes, settings={"strict": False})
-    assert render_markdown(strict).startswith("## ❌ pytest-ragprobe: FAIL (--strict: inconclusive fails)")
+    assert render_markdown(strict).startswith("## ❌ pytest-ragprobe: FAIL (strict: inconclusive fails)")
     assert render_markdown(lenient).startswith("## ⚠️ pytest-ragprobe: INCONCLUSIVE\n")
     html = render_html(strict)
     assert '<div class="banner v-fail"' in html
-    assert "<title>FAIL (--strict: inconclusive fails) ·" in html
+    assert "<title>FAIL (strict: inconclusive fails) ·" in html
     assert '<div class="banner v-inconclusive"' in render_html(lenient)
     # a real FAIL stays a plain FAIL under strict
     failing = Report(probes=[*probes, probe("t.py::c", "fail", drop=0.5)], settings={"strict": True})
