@@ -250,11 +250,15 @@ async def run_position(
                 dropped.setdefault(pos, size)
             active = [p for p in positions if p not in dropped]
 
-    if not rows:
-        raise ProbeError(
-            "no question was answered at every position "
-            + ("(pipeline call budget exhausted)" if ctx.budget_hit else "(every question had a failed call)")
+    if not rows and ctx.budget_hit:  # out of budget, as a reverse probe would be: nothing measured
+        return ctx.result(
+            kind="position",
+            verdict="inconclusive",
+            settings=settings_dict(spec, confidence, seed, n_planned=len(chosen)),
+            reason=f"pipeline call budget exhausted: 0 of {len(chosen)} questions answered at every position",
         )
+    if not rows:
+        raise ProbeError("no question was answered at every position (every question had a failed call)")
     if design is not None:
         decision, cmp = design.decide_positions(
             outcomes_by_pos, look=looks.index(done), max_drop=spec.max_drop

@@ -123,6 +123,14 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
                 stopped_early = True
                 break
 
+    if not fwd and ctx.budget_hit:  # nothing measured: no accuracies to show (not 0.00)
+        return ctx.result(
+            kind="reverse",
+            verdict="inconclusive",
+            settings=settings_dict(spec, confidence, seed, n_planned=len(chosen)),
+            reason=f"pipeline call budget exhausted: 0 of {len(chosen)} facts answered both ways",
+            examples=errored[:MAX_EXAMPLES],
+        )
     if design is not None and fwd:
         decision, cmp = design.decide(fwd, rev, look=looks.index(done), max_drop=spec.max_drop)
         verdict = "inconclusive" if decision == "continue" else decision

@@ -136,6 +136,9 @@ def test_budget_ends_remaining_probes_inconclusive(
     for probe in verdicts.values():
         assert not [e for e in probe["examples"] if "budget" in str(e.get("error") or "")]
     assert verdicts["test_b"]["examples"] == []
+    # nothing measured: no accuracies at all (they read 0.00, which a user's assert took for real)
+    assert verdicts["test_b"]["reverse"] is None and verdicts["test_b"]["metrics"] == {}
+    result.stdout.fnmatch_lines(["INCONCLUSIVE *::test_b [[]reverse] pipeline call budget exhausted: 0 of 16*"])
     result.assert_outcomes(passed=2)
 
 

@@ -273,6 +273,19 @@ def test_budget_exhausted_is_inconclusive_with_the_questions_done() -> None:
     assert r.n == 10 and r.calls == 52
 
 
+def test_no_budget_left_is_inconclusive_like_a_reverse_probe() -> None:
+    """It was an ERROR ("no question was answered at every position") where a reverse probe with no
+    calls left is INCONCLUSIVE, as the README says of every probe the budget runs out on."""
+    from pytest_ragprobe.engine import Budget
+
+    ctx = context_for(SimReader(0.9, 0.9, per_position=False))
+    ctx.budget = Budget(0)
+    examples, pool = load_examples(make_data(20))
+    r = run_sync(lambda: run_position(ctx, spec_of(n_docs=5, max_drop=0.1), examples, pool))
+    assert (r.verdict, r.n, r.calls, r.positions, r.metrics) == ("inconclusive", 0, 0, None, {})
+    assert r.reason == "pipeline call budget exhausted: 0 of 20 questions answered at every position"
+
+
 def test_a_failing_match_callable_names_match_and_the_question() -> None:
     from pytest_ragprobe.scoring import MatchError
 
