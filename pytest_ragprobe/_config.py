@@ -224,20 +224,31 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
     rootdir = Path(config.rootpath)
     invocation = Path(config.invocation_params.dir)
 
+    # A path from the command line is relative to where pytest was started; one from the ini file to
+    # the ini file's directory, so `ragprobe_report = reports` means the same directory from any subdir.
+    ini_dir = Path(config.inipath).parent if config.inipath is not None else rootdir
+
     def path_or_none(value: object, base: Path) -> Path | None:
         text = str(value or "").strip()
         return (base / text) if text else None
+
+    def option_path(name: str) -> Path | None:
+        given = config.getoption(name)
+        if given is not None:
+            return path_or_none(given, invocation)
+        return path_or_none(_ini(config, name), ini_dir)
 
     cache_opt = _get(config, "ragprobe_cache")
     cache = None if _get(config, "ragprobe_no_cache") else path_or_none(cache_opt, rootdir)
     samples = int(_checked_ini(config, "ragprobe_samples", _non_negative_int) or 0)
     budget = int(_checked_ini(config, "ragprobe_budget", _non_negative_int) or 0)
     timeout = float(_checked_ini(config, "ragprobe_timeout", _positive_float))
-    report = _get(config, "ragprobe_report")
-    if report is True:
-        report = _ini(config, "ragprobe_report") or DEFAULT_REPORT_DIR
+    report_dir = option_path("ragprobe_report")
+    if config.getoption("ragprobe_report") is True:  # bare flag: the ini's directory, else the default
+        ini_report = path_or_none(_ini(config, "ragprobe_report"), ini_dir)
+        report_dir = ini_report or invocation / DEFAULT_REPORT_DIR
     return RagprobeConfig(
-        report_dir=path_or_none(report, invocation),
+        report_dir=report_dir,
         pipeline=str(_get(config, "ragprobe_pipeline") or "").strip() or None,
         concurrency=int(_checked_ini(config, "ragprobe_concurrency", _positive_int)),
         timeout=timeout,
@@ -246,8 +257,8 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
         seed=int(_checked_ini(config, "ragprobe_seed", _non_negative_int)),
         samples=samples or None,
         confidence=float(_checked_ini(config, "ragprobe_confidence", _confidence)),
-        baseline=path_or_none(_get(config, "ragprobe_baseline"), invocation),
-        save_baseline=path_or_none(_get(config, "ragprobe_save_baseline"), invocation),
+        baseline=option_path("ragprobe_baseline"),
+        save_baseline=option_path("ragprobe_save_baseline"),
         strict=bool(_get(config, "ragprobe_strict")),
         budget=budget or None,
         sequential=bool(_get(config, "ragprobe_sequential")),

@@ -143,3 +143,25 @@ def test_report_option_refuses_to_swallow_a_test_path(pytester: pytest.Pytester,
     (pytester.path / "suite" / "report.json").write_text("{}")
     result = pytester.runpytest("--ragprobe-report", "suite", "test_probe.py")
     assert result.ret == 0 and "schema_version" in (pytester.path / "suite" / "report.json").read_text()
+
+
+def test_ini_paths_are_relative_to_the_ini_file_from_any_directory(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ragprobe_report = reports` in pytest.ini means <ini dir>/reports also when pytest starts in a
+    subdirectory (it went to <subdir>/reports); a command-line path stays relative to where pytest runs."""
+    project.makeini("[pytest]\nragprobe_report = reports\nragprobe_save_baseline = base/baseline.json\n")
+    (project.path / "base").mkdir()
+    sub = project.mkdir("sub")
+    monkeypatch.chdir(sub)
+    result = project.runpytest(str(project.path / "test_catalog.py"), "-k", "pumps")
+    result.assert_outcomes(passed=1, deselected=1)
+    assert (project.path / "reports" / "report.json").is_file()
+    assert (project.path / "base" / "baseline.json").is_file()
+    assert not (sub / "reports").exists()
+    result = project.runpytest(str(project.path / "test_catalog.py"), "-k", "pumps", "--ragprobe-report=here")
+    assert (sub / "here" / "report.json").is_file()
+    result = project.runpytest(
+        str(project.path / "test_catalog.py"), "-k", "pumps", "--ragprobe-baseline=../base/baseline.json"
+    )
+    result.assert_outcomes(passed=1, deselected=1)
