@@ -31,7 +31,7 @@ from pytest_ragprobe.engine import Call, CallOutcome
 from pytest_ragprobe.facts import SYNTHETIC_RE, Fact, FactPair, find_file, resolve_pairs, sample
 from pytest_ragprobe.markers import POSITION_MARK, PositionSpec, build_spec, default_positions
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
-from pytest_ragprobe.reverse_probe import MAX_EXAMPLES, settings_dict
+from pytest_ragprobe.reverse_probe import LOW_ACCURACY, MAX_EXAMPLES, settings_dict
 from pytest_ragprobe.runner import ProbeContext, ProbeError, context_for, run_sync
 from pytest_ragprobe.scoring import matcher_name, score
 from pytest_ragprobe.types import Answer, Document
@@ -315,6 +315,12 @@ async def run_position(
         notes.append(
             f"{short} context(s) stayed below context_tokens={spec.context_tokens} (not enough "
             f"distractors to pad; shortest ~{min(tokens)} tokens)"
+        )
+    best_acc = max(cmp.accuracy.values())
+    if verdict == "pass" and spec.min_accuracy is None and best_acc < LOW_ACCURACY:
+        notes.append(
+            f"every position is at {best_acc:.2f} or below: PASS only says the middle is not worse than the "
+            "edges; set min_accuracy=... to require a floor"
         )
     if verdict == "fail" and not reason:
         reason = (

@@ -23,6 +23,10 @@ def _mentions(doc: Document, names: Sequence[str]) -> bool:
     return any(f" {normalize(n)} " in text for n in names if normalize(n))
 
 
+# Below this, a PASS (no drop) is worth a note: a pipeline that is wrong both ways does not drop either.
+LOW_ACCURACY = 0.5
+
+
 def attribute_miss(pair: FactPair, answer: Answer) -> str | None:
     """'retrieval' when no retrieved document holds both of the fact's entities, else 'reading'.
 
@@ -161,6 +165,11 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         more = stats.more_needed(cmp, max_drop=spec.max_drop, confidence=confidence)
         if more:
             notes.append(f"about {more} more facts would likely decide this")
+    if verdict == "pass" and spec.min_accuracy is None and max(cmp.acc_a, cmp.acc_b) < LOW_ACCURACY:
+        notes.append(
+            f"forward {cmp.acc_a:.2f} and reverse {cmp.acc_b:.2f} are both low: PASS only says the reverse "
+            "answers are not worse; set min_accuracy=... to require a floor"
+        )
     if verdict == "fail" and not reason:
         reason = (
             f"reverse accuracy dropped by {cmp.drop:.2f} (lower bound {cmp.drop_ci[0]:.2f}) "

@@ -88,7 +88,20 @@ def test_position_independent_reader_passes() -> None:
     r = check_position(SimReader(0.8, 0.8, per_position=False), make_data(200), n_docs=10, max_drop=0.15)
     assert r.verdict == "pass", r.explain()
     assert r.metrics["drop"] == 0.0
+    assert not [n for n in r.notes if "min_accuracy" in n]  # 0.80 everywhere: nothing to flag
     r.assert_ok()
+
+
+def test_a_pass_of_a_reader_that_is_wrong_everywhere_says_so() -> None:
+    r = check_position(SimReader(0.0, 0.0), make_data(100), n_docs=5, max_drop=0.15)
+    assert r.verdict == "pass"
+    assert (
+        "every position is at 0.00 or below: PASS only says the middle is not worse than the edges; "
+        "set min_accuracy=... to require a floor"
+    ) in r.notes
+    assert "min_accuracy" in r.explain()
+    floor = check_position(SimReader(0.0, 0.0), make_data(100), n_docs=5, max_drop=0.15, min_accuracy=0.5)
+    assert floor.verdict == "fail"
 
 
 def test_min_accuracy_floor_applies_to_worst_position() -> None:

@@ -1,0 +1,26 @@
+"""reverse_probe: notes on verdicts that could mislead (check_reverse, no pytest run needed)."""
+
+from __future__ import annotations
+
+import pytest_ragprobe as ragprobe
+
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(60)]
+
+
+def test_a_pass_of_a_pipeline_wrong_both_ways_says_so() -> None:
+    r = ragprobe.check_reverse(lambda q: "I don't know", FACTS, max_drop=0.2)
+    assert r.verdict == "pass" and r.metrics["forward_accuracy"] == r.metrics["reverse_accuracy"] == 0.0
+    assert (
+        "forward 0.00 and reverse 0.00 are both low: PASS only says the reverse answers are not worse; "
+        "set min_accuracy=... to require a floor"
+    ) in r.notes
+    floor = ragprobe.check_reverse(lambda q: "I don't know", FACTS, max_drop=0.2, min_accuracy=0.5)
+    assert floor.verdict == "fail" and not [n for n in floor.notes if "both low" in n]
+
+
+def test_a_pass_of_a_good_pipeline_has_no_such_note() -> None:
+    def answer(q: str) -> str:
+        return "C-" + q.rsplit("P-", 1)[1].rstrip("?") if "pump P-" in q else "P-" + q.rsplit("C-", 1)[1].rstrip("?")
+
+    r = ragprobe.check_reverse(answer, FACTS, max_drop=0.2)
+    assert r.verdict == "pass" and r.notes == []
