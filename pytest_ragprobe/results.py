@@ -71,6 +71,12 @@ class ProbeResult(BaseModel):
     baseline: Literal["", "ok", "regression", "changed"] = ""
     baseline_message: str = ""
 
+    def __repr__(self) -> str:
+        # Short: pytest prints it when an assert on ragprobe_result fails (`assert r.reverse.accuracy > .8`),
+        # where the full model (examples, metrics) buried the numbers that matter.
+        drop = f", drop={self.drop:+.2f}" if self.drop is not None else ""
+        return f"ProbeResult({self.nodeid!r}, kind={self.kind!r}, verdict={self.verdict!r}, n={self.n}{drop})"
+
     @property
     def passed(self) -> bool:
         return self.verdict == "pass"

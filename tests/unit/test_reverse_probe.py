@@ -24,3 +24,8 @@ def test_a_pass_of_a_good_pipeline_has_no_such_note() -> None:
 
     r = ragprobe.check_reverse(answer, FACTS, max_drop=0.2)
     assert r.verdict == "pass" and r.notes == []
+
+
+def test_repr_is_short_enough_for_an_assertion_message() -> None:
+    r = ragprobe.check_reverse(lambda q: "I don't know", FACTS, max_drop=0.2)
+    assert repr(r) == "ProbeResult('', kind='reverse', verdict='pass', n=60, drop=+0.00)"
