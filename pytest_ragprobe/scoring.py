@@ -104,6 +104,8 @@ def score(spec: MatchSpec, answer: str, golds: Sequence[str], where: str = "") -
             bad = _bad_pattern(golds)
             raise failed(f"accepted answer {bad!r} is not a valid regular expression ({exc})") from exc
         raise
+    if type(result).__module__ == "numpy" and type(result).__name__ in ("bool", "bool_"):  # np.bool_: a bool
+        result = bool(result)
     if not isinstance(result, bool):
         kind = type(result).__name__
         raise failed(f"the match callable returned {kind} {_clip(repr(result), 80)}, expected bool")

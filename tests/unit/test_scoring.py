@@ -130,6 +130,16 @@ def test_callable_returning_non_bool_is_a_match_error() -> None:
         score(lambda a, g: None, "a", ["a"])  # type: ignore[arg-type,return-value]
 
 
+def test_callable_returning_a_numpy_bool_is_accepted() -> None:
+    import numpy as np
+
+    # e.g. a similarity threshold: `np.dot(a, b) > 0.8` is an np.bool_, not a bool
+    assert score(lambda a, g: np.float64(0.9) > 0.8, "a", ["a"]) is True  # type: ignore[arg-type,return-value]
+    assert score(lambda a, g: np.float64(0.1) > 0.8, "a", ["a"]) is False  # type: ignore[arg-type,return-value]
+    with pytest.raises(MatchError, match=r"returned float64 0\.9, expected bool"):
+        score(lambda a, g: np.float64(0.9), "a", ["a"])  # type: ignore[arg-type,return-value]
+
+
 def test_callable_raising_is_a_match_error_with_the_cause() -> None:
     def broken(answer: str, golds: Sequence[str]) -> bool:
         raise KeyError("lang")
