@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -36,13 +37,53 @@ DEFAULT_PROMPT = (
 
 
 class MalformedResponseError(PipelineOutputError):
-    """A response body is not the JSON an endpoint documents. ``cause`` names the URL
-    (groupable)."""
+    """A response body is not the JSON an endpoint documents. ``cause`` (the form the run summary
+    groups by) names the URL and, given ``summary``, what was expected and what came back; the
+    message adds ``detail``."""
 
-    def __init__(self, url: str, detail: str) -> None:
+    def __init__(self, url: str, detail: str, summary: str | None = None) -> None:
         self.url = url
-        self.cause = f"malformed response from {url}"
-        super().__init__(f"{self.cause}: {detail}")
+        self.cause = f"malformed response from {url}" + (f": {summary}" if summary else "")
+        super().__init__(f"malformed response from {url}: {detail}")
+
+
+#: What the answer and generate endpoints must return (``types.to_answer``).
+_ANSWER_SHAPE = (
+    "a JSON object with a string 'answer' or 'text' (and optional 'documents'), or a JSON string"
+)
+_DOCUMENTS_SHAPE = "a list of strings or of objects with a string 'text'"
+_JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    """``text`` on one line, clipped: short enough that calls getting the same body group together."""
+    text = " ".join(text.split())
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _received(data: object) -> str:
+    """What a JSON body held, for a message: its keys, or a clipped excerpt of anything else."""
+    if data is None:
+        return "an empty body or JSON null"
+    if isinstance(data, Mapping):
+        return f"JSON keys {sorted(map(str, data))}" if data else "an empty JSON object"
+    kind = _JSON_TYPES.get(type(data), type(data).__name__)
+    return f"a JSON {kind}: {_excerpt(json.dumps(data, ensure_ascii=False))}"
+
+
+def _bad_documents(url: str, expected: str, exc: PipelineOutputError) -> MalformedResponseError:
+    """The body has the right shape but a document is wrong: the cause says what is wrong, without
+    the index (which differs from call to call), the message also says which document."""
+    problem = re.sub(r"^response[\w.\[\]]*: ", "", str(exc))
+    return MalformedResponseError(url, f"expected {expected}; {exc}", f"expected {expected}; {problem}")
+
+
+def _malformed_answer(url: str, data: object, exc: PipelineOutputError) -> MalformedResponseError:
+    """For a body ``types.to_answer`` rejected: what was expected and what came back."""
+    if isinstance(data, Mapping) and isinstance(data.get("text", data.get("answer")), str):
+        return _bad_documents(url, f"'documents' as {_DOCUMENTS_SHAPE}", exc)
+    summary = f"expected {_ANSWER_SHAPE}, got {_received(data)}"
+    return MalformedResponseError(url, summary, summary)
 
 
 _SSL_CONTEXT: Any = None
@@ -252,7 +293,9 @@ class _LoopBoundClient:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             text = content.decode("utf-8", "replace")
             raise MalformedResponseError(
-                url, f"not JSON ({exc.__class__.__name__}): {text[:120]!r}"
+                url,
+                f"not JSON ({exc.__class__.__name__}): {text[:120]!r}",
+                f"expected JSON, got {_excerpt(text)}",
             ) from None
 
     async def aclose(self) -> None:
@@ -370,21 +413,26 @@ class HTTPPipeline(_LoopBoundClient):
         url = self.answer_url
         data = await self._post_json(url, {"question": question})
         try:
-            return to_answer(data, where=url)
+            return to_answer(data, where="response")
         except PipelineOutputError as exc:
-            raise MalformedResponseError(url, str(exc).removeprefix(f"{url}: ")) from None
+            raise _malformed_answer(url, data, exc) from None
 
     async def retrieve(self, query: str, k: int) -> list[Document]:
         url = self.retrieve_url
         if url is None:
             raise NotImplementedError("HTTPPipeline has no retrieve_path")
-        data = await self._post_json(url, {"query": query, "k": k})
-        if isinstance(data, Mapping):
-            data = data.get("documents", data.get("contexts"))
+        body = await self._post_json(url, {"query": query, "k": k})
+        data, where = body, "response"
+        if isinstance(body, Mapping):
+            data, where = body.get("documents", body.get("contexts")), "response.documents"
         try:
-            return to_documents(data, where=url)
+            return to_documents(data, where=where)
         except PipelineOutputError as exc:
-            raise MalformedResponseError(url, str(exc).removeprefix(f"{url}: ")) from None
+            expected = f"a JSON list or an object with 'documents', holding {_DOCUMENTS_SHAPE}"
+            if isinstance(data, list):
+                raise _bad_documents(url, expected, exc) from None
+            summary = f"expected {expected}, got {_received(body)}"
+            raise MalformedResponseError(url, summary, summary) from None
 
     async def generate(self, question: str, documents: Sequence[Document]) -> str:
         url = self.generate_url
@@ -394,9 +442,9 @@ class HTTPPipeline(_LoopBoundClient):
             url, {"question": question, "documents": _docs_payload(documents)}
         )
         try:
-            return to_answer(data, where=url).text
+            return to_answer(data, where="response").text
         except PipelineOutputError as exc:
-            raise MalformedResponseError(url, str(exc).removeprefix(f"{url}: ")) from None
+            raise _malformed_answer(url, data, exc) from None
 
     async def index(self, documents: Sequence[Document]) -> None:
         url = self.index_url
@@ -498,12 +546,13 @@ class OpenAIGenerator(_LoopBoundClient):
             content = data["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError):
             raise MalformedResponseError(
-                self.url, f"expected choices[0].message.content, got {str(data)[:120]!r}"
+                self.url,
+                f"expected choices[0].message.content, got {str(data)[:120]!r}",
+                f"expected choices[0].message.content, got {_received(data)}",
             ) from None
         if not isinstance(content, str):
-            raise MalformedResponseError(
-                self.url, f"message content is {type(content).__name__}, not text"
-            )
+            problem = f"message content is {type(content).__name__}, not text"
+            raise MalformedResponseError(self.url, problem, problem)
         return content.strip()
 
 

@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import email.utils
 import random
+import re
 import sys
 import threading
 import time
@@ -177,6 +178,10 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+#: ``<... object at 0x7f3a...>`` in messages (urllib3's connection errors): differs on every call.
+_ADDRESS_RE = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
+
+
 def _short(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -216,8 +221,10 @@ def classify(exc: BaseException, timeout: float | None) -> Failure:
         cause = f"{kind} ({type(exc).__name__}){where}"
         return Failure(cause, f"{cause}: {exc}" if str(exc) else cause, retryable=True)
     if isinstance(exc, ConnectionError):
-        cause = f"{type(exc).__name__}"
-        return Failure(cause, _short(f"{cause}: {exc}"), retryable=True)
+        # The message says what is down ("db down", "[Errno 111] Connection refused"); only object
+        # addresses are masked, so the same failure still groups (and trips fail-fast) on every call.
+        error = _short(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        return Failure(_short(_ADDRESS_RE.sub("0x…", error), 120), error, retryable=True)
     if isinstance(exc, PipelineOutputError):
         named = getattr(exc, "cause", None)
         text = _short(str(exc), 300)

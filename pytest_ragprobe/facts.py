@@ -171,11 +171,23 @@ def _fmt_error(source: str, where: str, exc: ValidationError) -> FactsError:
     return FactsError(f"{source}: {where}: " + "; ".join(parts))
 
 
+def _is_position_row(raw: Mapping[Any, Any]) -> bool:
+    """A lost-in-the-middle row (question + ctxs, or question + gold): no fact has these keys."""
+    return "question" in raw and ("ctxs" in raw or "gold" in raw)
+
+
 def parse_fact(raw: object, source: str, where: str) -> Fact:
     if isinstance(raw, Fact):
         return raw
     if not isinstance(raw, Mapping):
         raise FactsError(f"{source}: {where}: expected a mapping of fact fields, got {type(raw).__name__}")
+    if _is_position_row(raw):
+        # Otherwise pydantic's "field 'question': Extra inputs are not permitted" hides the mix-up.
+        raise FactsError(
+            f"{source}: {where}: this is lost-in-the-middle position data (question, answers and ctxs), "
+            "not facts; use it with @ragprobe.position(data=...). facts= expects subject, relation and "
+            "object (or forward and reverse questions) per fact"
+        )
     data = dict(raw)
     # Flat CSV/JSONL spelling: forward_question / forward_answer / reverse_question / reverse_answer.
     for direction in ("forward", "reverse"):

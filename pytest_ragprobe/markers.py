@@ -1,8 +1,9 @@
 """The ``ragprobe.reverse`` / ``ragprobe.position`` marks and their validation (stdlib + pytest only).
 
-``ragprobe.reverse(...)`` checks its arguments when the decorator is evaluated (so a typo fails the module's
-collection); raw ``pytest.mark.ragprobe_reverse(...)`` marks are checked by the plugin at collection with the
-same code, so both spellings give the same message.
+``ragprobe.reverse(...)`` checks the arguments it is given when the decorator is evaluated (so a typo
+fails the module's collection); raw ``pytest.mark.ragprobe_reverse(...)`` marks are checked by the plugin at
+collection with the same code, so both spellings give the same message. Required arguments (``facts`` /
+``data``) may come from a class or module mark, so they are checked on each test's merged marks.
 """
 
 from __future__ import annotations
@@ -91,10 +92,18 @@ def _source(mark: str, arg: str, value: object) -> Any:
     if isinstance(value, (str, Path)):
         if not str(value):
             raise _fail(mark, arg, "must not be empty")
+        text = str(value)
+        if text.startswith("synthetic:") and not (text[10:].isdigit() and int(text[10:]) >= 1):
+            raise _fail(mark, arg, f"'synthetic:N' needs a whole number N >= 1, got {text!r}")
         return value
     if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
         if len(value) == 0:
             raise _fail(mark, arg, "must not be an empty list")
+        for i, item in enumerate(value):  # records, not scalars: caught here rather than mid-run
+            if item is None or isinstance(item, (str, bytes, int, float, Path)):
+                what = "ragprobe.Fact objects or dicts" if arg == "facts" else "dicts (one example each)"
+                got = f"{type(item).__name__} {item!r}"
+                raise _fail(mark, arg, f"entries must be {what}, got {got} at index {i}")
         return tuple(value)
     raise _fail(
         mark, arg, f"must be a file path, 'synthetic:N' or a list, got {type(value).__name__} {value!r}"
@@ -103,6 +112,22 @@ def _source(mark: str, arg: str, value: object) -> Any:
 
 def build_spec(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -> ProbeSpec:
     """Validate mark arguments into a frozen spec; raises MarkArgumentError naming the argument."""
+    cls, out = _validated(mark, kwargs, args, partial=False)
+    return cls(**out)
+
+
+def check_mark_args(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -> None:
+    """Validate the arguments one mark carries, as the sugar spelling does when it is evaluated.
+
+    Arguments another mark may supply (``facts`` / ``data``, and the ``n_docs`` that bounds
+    ``positions``) are not required here: a class or module mark can give them, and
+    :func:`spec_for_item` checks the merged arguments of every item at collection."""
+    _validated(mark, kwargs, args, partial=True)
+
+
+def _validated(
+    mark: str, kwargs: Mapping[str, Any], args: Sequence[Any], *, partial: bool
+) -> tuple[type[ReverseSpec] | type[PositionSpec], dict[str, Any]]:
     cls: type[ReverseSpec] | type[PositionSpec] = ReverseSpec if mark == REVERSE_MARK else PositionSpec
     name = f"@ragprobe.{cls.kind}"
     if args:
@@ -140,13 +165,19 @@ def build_spec(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -
         out["sequential"] = kw["sequential"]
 
     if cls is ReverseSpec:
-        if "facts" not in kw:
+        if "facts" in kw:
+            out["facts"] = _source(mark, "facts", kw["facts"])
+        elif not partial:
             raise _fail(mark, "facts", "is required: a facts file, a list of ragprobe.Fact or 'synthetic:N'")
-        out["facts"] = _source(mark, "facts", kw["facts"])
-        return ReverseSpec(**out)
+        return cls, out
 
     data, facts = kw.get("data"), kw.get("facts")
-    if (data is None) == (facts is None):
+    if data is not None and facts is not None:
+        raise MarkArgumentError(
+            f"{name}: give either data= (lost-in-the-middle data) or facts= (a facts file, a list of "
+            "ragprobe.Fact or 'synthetic:N'), not both"
+        )
+    if data is None and facts is None and not partial:
         raise _fail(
             mark,
             "data",
@@ -157,16 +188,19 @@ def build_spec(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -
         out["data"] = _source(mark, "data", data)
     if facts is not None:
         out["facts"] = _source(mark, "facts", facts)
-    n_docs = _int(mark, "n_docs", kw.get("n_docs", 10), 2)
-    out["n_docs"] = n_docs
+    # Partial: n_docs may come from another mark, so positions are checked against it at collection.
+    n_docs: int | None = None
+    if "n_docs" in kw or not partial:
+        n_docs = out["n_docs"] = _int(mark, "n_docs", kw.get("n_docs", 10), 2)
     if kw.get("positions") is not None:
         pos = kw["positions"]
         if isinstance(pos, (str, bytes)) or not isinstance(pos, Sequence) or not pos:
             raise _fail(mark, "positions", f"must be a non-empty list of ints, got {pos!r}")
         checked = []
         for p in pos:
-            if isinstance(p, bool) or not isinstance(p, int) or not 0 <= p < n_docs:
-                raise _fail(mark, "positions", f"entries must be ints in [0, n_docs={n_docs}), got {p!r}")
+            if isinstance(p, bool) or not isinstance(p, int) or p < 0 or (n_docs is not None and p >= n_docs):
+                bound = "ints >= 0" if n_docs is None else f"ints in [0, n_docs={n_docs})"
+                raise _fail(mark, "positions", f"entries must be {bound}, got {p!r}")
             checked.append(p)
         if len(set(checked)) < 2:
             raise _fail(mark, "positions", "needs at least two distinct positions to compare")
@@ -177,7 +211,7 @@ def build_spec(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -
         out["distractors"] = kw["distractors"]
     if kw.get("context_tokens") is not None:
         out["context_tokens"] = _int(mark, "context_tokens", kw["context_tokens"], 1)
-    return PositionSpec(**out)
+    return cls, out
 
 
 def default_positions(n_docs: int) -> tuple[int, ...]:
@@ -220,8 +254,12 @@ def _mark_errors(mark: str) -> Callable[[_Sugar[_P]], _Sugar[_P]]:
             try:
                 signature.bind(*args, **kwargs)
             except TypeError:
-                build_spec(mark, kwargs, args)  # raises MarkArgumentError naming the argument
-                raise  # e.g. a required argument left out: Python's message says which
+                try:
+                    check_mark_args(mark, kwargs, args)  # raises MarkArgumentError naming the argument
+                except MarkArgumentError as exc:
+                    # without the chained "unexpected keyword argument" traceback, which only adds noise
+                    raise exc from None
+                raise
             return fn(*args, **kwargs)
 
         return checked
@@ -236,7 +274,7 @@ class _Ragprobe:
     @_mark_errors(REVERSE_MARK)
     def reverse(
         *,
-        facts: FactsArg,
+        facts: FactsArg | None = None,
         max_drop: float | None = None,
         min_accuracy: float | None = None,
         n: int | None = None,
@@ -249,12 +287,13 @@ class _Ragprobe:
 
         Only the arguments given go into the mark, so this is the same mark as
         ``pytest.mark.ragprobe_reverse(...)`` and a class or module mark supplies what a closer mark leaves
-        out. Omitted arguments take their defaults when the probe runs: ``max_drop=0.10``,
-        ``match="contains"``, ``n`` all facts (capped by ``--ragprobe-samples``), ``seed`` /
-        ``confidence`` / ``sequential`` from the command line.
+        out, ``facts`` included (it is required of the merged marks, checked at collection). Omitted
+        arguments take their defaults when the probe runs: ``max_drop=0.10``, ``match="contains"``,
+        ``n`` all facts (capped by ``--ragprobe-samples``), ``seed`` / ``confidence`` /
+        ``sequential`` from the command line.
         """
         kwargs = {k: v for k, v in locals().items() if v is not None}
-        build_spec(REVERSE_MARK, kwargs)
+        check_mark_args(REVERSE_MARK, kwargs)
         mark: pytest.MarkDecorator = pytest.mark.ragprobe_reverse(**kwargs)
         return mark
 
@@ -286,7 +325,7 @@ class _Ragprobe:
         ``seed`` / ``confidence`` / ``sequential`` from the command line.
         """
         kwargs = {k: v for k, v in locals().items() if v is not None}
-        build_spec(POSITION_MARK, kwargs)
+        check_mark_args(POSITION_MARK, kwargs)
         mark: pytest.MarkDecorator = pytest.mark.ragprobe_position(**kwargs)
         return mark
 

@@ -10,8 +10,9 @@ cache (llama.cpp) reuse it. Outcomes are paired per question and compared with
 
 from __future__ import annotations
 
+import gzip
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,32 @@ def _from_pairs(pairs: Sequence[FactPair]) -> tuple[list[PositionExample], Docum
     return examples, DocumentPool.from_examples(examples)
 
 
+_FACTS_NOT_DATA = (
+    "this is facts (subject, relation and object, or forward and reverse questions, per fact), not "
+    "lost-in-the-middle data; use it with facts=... instead of data=..."
+)
+
+
+def _is_fact_row(row: object) -> bool:
+    keys = {"subject", "relation", "object", "forward", "reverse", "forward_question", "relations"}
+    return isinstance(row, Mapping) and "question" not in row and bool(keys & set(row))
+
+
+def _first_row_is_a_fact(path: Path) -> bool:
+    """For a data file that failed to load: does it hold facts (JSON / JSONL) instead?"""
+    try:
+        gz = path.name.endswith(".gz")
+        with gzip.open(path, "rt", encoding="utf-8") if gz else path.open(encoding="utf-8") as fh:
+            text = fh.read()
+        if path.name.lower().endswith(".json"):
+            data = json.loads(text)
+            first = data[0] if isinstance(data, list) and data else data
+            return _is_fact_row(first) or (isinstance(data, Mapping) and "facts" in data)
+        return _is_fact_row(json.loads(next(line for line in text.splitlines() if line.strip())))
+    except (OSError, ValueError, EOFError, StopIteration):
+        return False
+
+
 def load_examples(
     source: str | Path | Sequence[Any],
     *,
@@ -76,10 +103,13 @@ def load_examples(
             return _from_pairs(resolve_pairs(source, seed=seed, base_dirs=base_dirs))
         path = find_file(source, base_dirs)
         name = path.name.lower()
-        if name.endswith(".json"):
-            examples = load_litm_json(path, text)
-        elif name.endswith((".jsonl", ".jsonl.gz")):
-            examples = load_litm(path, text)
+        if name.endswith((".json", ".jsonl", ".jsonl.gz")):
+            try:
+                examples = (load_litm_json if name.endswith(".json") else load_litm)(path, text)
+            except DataError:
+                if _first_row_is_a_fact(path):
+                    raise DataError(f"{text}: {_FACTS_NOT_DATA}") from None
+                raise
         else:
             raise DataError(
                 f"{text}: data= expects a lost-in-the-middle JSONL file (.jsonl or .jsonl.gz) with "
@@ -92,6 +122,8 @@ def load_examples(
         raise DataError("data: the list of examples is empty")
     if facts or _is_fact_list(items):
         return _from_pairs(resolve_pairs(items, seed=seed, base_dirs=base_dirs))
+    if _is_fact_row(items[0]):
+        raise DataError(f"data: {_FACTS_NOT_DATA}")
     examples = [to_example(e, f"data[{i}]", ident=str(i)) for i, e in enumerate(items)]
     return examples, DocumentPool.from_examples(examples)
 

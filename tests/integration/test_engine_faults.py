@@ -166,3 +166,42 @@ def test_a_sync_call_that_never_returns_does_not_keep_pytest_from_exiting(
     result.stdout.fnmatch_lines(["*most common cause*timeout after 0.2s*"])
     report = json.loads((pytester.path / "rep" / "report.json").read_text())
     assert report["probes"][0]["verdict"] == "error" and not report["partial"]
+
+
+def test_malformed_json_names_the_expected_keys_and_the_keys_received(pytester: pytest.Pytester) -> None:
+    """The summary said only "malformed response from http://127.0.0.1:PORT/answer"."""
+    with FaultServer(lambda req: Reply(json={"result": "C-500"}), lifetime=60) as server:
+        pytester.makeconftest(CONFTEST.format(url=server.url))
+        pytester.makefile(".yaml", facts=facts_yaml())
+        pytester.makepyfile(test_catalog=TEST)
+        result = pytester.runpytest("-p", "no:xdist", "--ragprobe-no-cache")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*most common cause (*x): malformed response from {server.url}/answer: expected a JSON object "
+            "with a string 'answer' or 'text' (and optional 'documents'), or a JSON string, "
+            "got JSON keys [[]'result']*"
+        ]
+    )
+
+
+DB_DOWN = """
+import pytest
+
+def answer(question):
+    raise ConnectionError("db down")
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return answer
+"""
+
+
+def test_connection_error_summary_keeps_the_message(pytester: pytest.Pytester) -> None:
+    """ConnectionError("db down") was summarised as "most common cause (80x): ConnectionError"."""
+    pytester.makeconftest(DB_DOWN)
+    pytester.makefile(".yaml", facts=facts_yaml())
+    pytester.makepyfile(test_catalog=TEST)
+    result = pytester.runpytest("-p", "no:xdist", "--ragprobe-no-cache", "--ragprobe-retries=0")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*most common cause (*x): ConnectionError: db down;*"])

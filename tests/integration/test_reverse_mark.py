@@ -136,7 +136,7 @@ def test_rev():
 @pytest.mark.parametrize(
     ("decorator", "expected"),
     [
-        ("@ragprobe.reverse(facts='synthetic:5', max_dorp=0.1)", "*unexpected keyword argument 'max_dorp'*"),
+        ("@ragprobe.reverse(facts='synthetic:5', max_dorp=0.1)", "*unknown argument 'max_dorp' (did you mean 'max_drop'?)*"),
         (
             "@pytest.mark.ragprobe_reverse(facts='synthetic:5', max_dorp=0.1)",
             "*unknown argument 'max_dorp' (did you mean 'max_drop'?)*",

@@ -32,6 +32,17 @@ def service(req: Request) -> Reply:
         return Reply(json={"ok": True})
     if req.path == "/bad":
         return Reply(json={"no": "answer"})
+    if req.path == "/result":
+        return Reply(json={"result": "C-500"})
+    if req.path == "/html":
+        page = b"<html>\n<body>Service   temporarily unavailable, " + b"x" * 200 + b"</body></html>"
+        return Reply(body=page)
+    if req.path == "/number":
+        return Reply(json=[1, 2, 3])
+    if req.path == "/bad-doc":
+        return Reply(json={"answer": "C-1", "documents": ["fine", {"body": body.get("question", "")}]})
+    if req.path == "/hits":
+        return Reply(json={"hits": ["a"]})
     if req.path == "/v1/chat/completions":
         return Reply(json={"choices": [{"message": {"content": " C-17 \n"}}]})
     return Reply(status=404, json={})
@@ -70,9 +81,72 @@ def test_http_pipeline_endpoints_and_capabilities(server: FaultServer) -> None:
 def test_malformed_answers_name_the_url(server: FaultServer) -> None:
     adapter = PipelineAdapter(HTTPPipeline(server.url, answer_path="/bad"))
     out = asyncio.run(Engine(adapter, EngineSettings(retries=0)).run([Call("answer", "q")]))
-    assert out[0].cause == f"malformed response from {server.url}/bad"
+    assert out[0].cause == (
+        f"malformed response from {server.url}/bad: expected a JSON object with a string 'answer' or "
+        "'text' (and optional 'documents'), or a JSON string, got JSON keys ['no']"
+    )
     with pytest.raises(MalformedResponseError):
         asyncio.run(HTTPPipeline(server.url, answer_path="/bad").answer("q"))
+
+
+def _answer_error(pipe: HTTPPipeline) -> MalformedResponseError:
+    async def go() -> None:
+        async with pipe:
+            await pipe.answer("q")
+
+    with pytest.raises(MalformedResponseError) as info:
+        asyncio.run(go())
+    return info.value
+
+
+def _causes(pipe: HTTPPipeline, calls: list[Call]) -> list[str | None]:
+    out = asyncio.run(Engine(PipelineAdapter(pipe), EngineSettings(retries=0)).run(calls))
+    assert not any(o.ok for o in out)
+    return [o.cause for o in out]
+
+
+def test_malformed_answer_says_what_was_expected_and_what_came_back(server: FaultServer) -> None:
+    """{"result": "C-500"} was reported only as "malformed response from URL" in the run summary."""
+    url = f"{server.url}/result"
+    pipe = HTTPPipeline(server.url, answer_path="/result")
+    causes = _causes(pipe, [Call("answer", f"q{i}") for i in range(3)])
+    assert causes == [
+        f"malformed response from {url}: expected a JSON object with a string 'answer' or 'text' "
+        "(and optional 'documents'), or a JSON string, got JSON keys ['result']"
+    ] * 3
+    error = _answer_error(HTTPPipeline(server.url, answer_path="/result"))
+    assert str(error) == error.cause
+
+
+def test_malformed_non_object_bodies_are_clipped_excerpts(server: FaultServer) -> None:
+    (html,) = _causes(HTTPPipeline(server.url, answer_path="/html"), [Call("answer", "q")])
+    assert html == (
+        f"malformed response from {server.url}/html: expected JSON, got "
+        f"'<html> <body>Service temporarily unavailable, {'x' * 13}…'"  # 60 characters
+    )
+    (array,) = _causes(HTTPPipeline(server.url, answer_path="/number"), [Call("answer", "q")])
+    assert array is not None and array.endswith("or a JSON string, got a JSON array: '[1, 2, 3]'")
+    error = _answer_error(HTTPPipeline(server.url, answer_path="/html"))
+    assert "not JSON (JSONDecodeError): '<html>\\n<body>Service   temporarily" in str(error)
+
+
+def test_malformed_documents_name_the_problem_and_group_across_calls(server: FaultServer) -> None:
+    pipe = HTTPPipeline(server.url, answer_path="/bad-doc")
+    causes = _causes(pipe, [Call("answer", "q1"), Call("answer", "q2")])
+    assert causes == [
+        f"malformed response from {server.url}/bad-doc: expected 'documents' as a list of strings or of "
+        "objects with a string 'text'; document dict needs a string 'text' field, got keys ['body']"
+    ] * 2
+    error = _answer_error(HTTPPipeline(server.url, answer_path="/bad-doc"))
+    assert str(error).endswith(
+        "; response.documents[1]: document dict needs a string 'text' field, got keys ['body']"
+    )
+    search = HTTPPipeline(server.url, answer_path=None, retrieve_path="/hits", generate_path="/read")
+    (cause,) = _causes(search, [Call("retrieve", "q", k=2)])
+    assert cause == (
+        f"malformed response from {server.url}/hits: expected a JSON list or an object with 'documents', "
+        "holding a list of strings or of objects with a string 'text', got JSON keys ['hits']"
+    )
 
 
 def test_a_pipeline_survives_many_event_loops(server: FaultServer) -> None:

@@ -100,8 +100,34 @@ def test_transient_errors_are_retried_and_others_are_not() -> None:
     assert out[0].ok and out[0].attempts == 3
     assert not out[1].ok and attempts["q1"] == 1 and out[1].error == "ValueError: bad question"
     assert out[2].cause == "HTTP 404 from http://x/answer" and attempts["q2"] == 1
-    assert out[3].cause == "ConnectionResetError" and attempts["q3"] == 3
+    assert out[3].cause == "ConnectionResetError: reset" and attempts["q3"] == 3
     assert out[4].ok and out[5].ok
+
+
+def test_connection_errors_keep_their_message_in_the_cause() -> None:
+    """ConnectionError("db down") was summarised as "ConnectionError", while RuntimeError kept its text."""
+    assert classify(ConnectionError("db down"), 1).cause == "ConnectionError: db down"
+    assert classify(ConnectionRefusedError(111, "Connection refused"), 1).cause == (
+        "ConnectionRefusedError: [Errno 111] Connection refused"
+    )
+    assert classify(ConnectionError(), 1).cause == "ConnectionError"
+    assert classify(ConnectionError("db down"), 1).retryable
+    assert classify(RuntimeError("backend exploded"), 1).cause == "RuntimeError: backend exploded"
+
+
+def test_connection_errors_differing_by_object_address_still_group() -> None:
+    count = 0
+
+    async def answer(q: str) -> str:
+        nonlocal count
+        count += 1
+        raise ConnectionError(f"<HTTPConnection object at {0x7F3A00000000 + count:#x}>: refused")
+
+    settings = EngineSettings(concurrency=2, retries=0, backoff=0.001, fail_fast=5)
+    out = run(Engine(PipelineAdapter(answer), settings), calls(50))
+    assert {o.cause for o in out} == {"ConnectionError: <HTTPConnection object at 0x…>: refused"}
+    assert "0x7f3a" in (out[0].error or "")  # the full text stays in the call's error
+    assert count <= 8  # fail-fast still trips: the causes are equal
 
 
 def test_timeouts_are_retried_then_recorded_with_the_limit() -> None:

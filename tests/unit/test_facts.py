@@ -629,3 +629,61 @@ def test_sample_keeps_order_and_is_seeded() -> None:
     strings = [f"s{i}" for i in range(20)]
     picked = sample(strings, 5, seed=9)
     assert [strings.index(s) for s in picked] == sorted(strings.index(s) for s in picked)
+
+
+LITM_ROW = {
+    "question": "who wrote the novel the rust orchard?",
+    "answers": ["Alder Kestrel"],
+    "ctxs": [{"title": "The Rust Orchard", "text": "Alder Kestrel wrote it.", "isgold": True}],
+}
+
+
+def test_position_data_given_as_facts_says_to_use_position_data(tmp_path: Path) -> None:
+    """@ragprobe.reverse(facts="qa.jsonl") with lost-in-the-middle rows gave pydantic's
+    "line 1: field 'question': Extra inputs are not permitted; ..."."""
+    path = write(tmp_path, "qa.jsonl", json.dumps(LITM_ROW) + "\n")
+    with pytest.raises(FactsError) as info:
+        load_facts_file(path)
+    assert str(info.value) == (
+        f"{path}: line 1: this is lost-in-the-middle position data (question, answers and ctxs), not facts; "
+        "use it with @ragprobe.position(data=...). facts= expects subject, relation and object "
+        "(or forward and reverse questions) per fact"
+    )
+    assert "Extra inputs" not in str(info.value)
+    # the .json list form and {question, answers, gold} examples, as files or as a list
+    path = write(tmp_path, "qa.json", json.dumps([LITM_ROW]))
+    with pytest.raises(FactsError, match=r"qa\.json: facts\[0\]: this is lost-in-the-middle position data"):
+        load_facts_file(path)
+    gold = {"question": "q?", "answers": ["a"], "gold": "a is the answer."}
+    with pytest.raises(FactsError, match=r"^facts list: facts\[0\]: this is lost-in-the-middle position"):
+        resolve_pairs([gold])  # type: ignore[list-item]
+
+
+def test_a_fact_with_an_extra_question_key_keeps_the_field_error() -> None:
+    with pytest.raises(FactsError, match=r"field 'question': Extra inputs are not permitted"):
+        fact = {"subject": "a", "relation": "wrote", "object": "b", "question": "x"}
+        resolve_pairs([fact])  # type: ignore[list-item]
+
+
+def test_facts_given_as_position_data_say_to_use_facts(tmp_path: Path) -> None:
+    """The mirror mistake: a JSONL / JSON facts file as data= said "field 'question' is missing"."""
+    from pytest_ragprobe.contexts import DataError
+    from pytest_ragprobe.position_probe import load_examples
+
+    expected = (
+        "this is facts (subject, relation and object, or forward and reverse questions, per fact), not "
+        "lost-in-the-middle data; use it with facts=... instead of data=..."
+    )
+    row = {"subject": "P-1", "relation": "compatible_with", "object": "C-1"}
+    for name, text in [("f.jsonl", json.dumps(row) + "\n"), ("f.json", json.dumps({"facts": [row]}))]:
+        path = write(tmp_path, name, text)
+        with pytest.raises(DataError) as info:
+            load_examples(str(path))
+        assert str(info.value) == f"{path}: {expected}"
+    with pytest.raises(DataError) as info:
+        load_examples([row])
+    assert str(info.value) == f"data: {expected}"
+    # real position data with a bad row keeps its own message
+    path = write(tmp_path, "qa.jsonl", json.dumps({**LITM_ROW, "ctxs": []}) + "\n")
+    with pytest.raises(DataError, match=r"line 1: field 'ctxs' must be a non-empty list"):
+        load_examples(str(path))

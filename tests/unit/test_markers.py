@@ -110,8 +110,8 @@ def test_sugar_spelling_gives_the_same_argument_errors_as_the_raw_mark() -> None
         ragprobe.position(data="d.jsonl", n_doc=3)  # type: ignore[call-arg]
     with pytest.raises(MarkArgumentError, match="takes keyword arguments only"):
         ragprobe.reverse("f.yaml")  # type: ignore[call-arg]
-    with pytest.raises(MarkArgumentError, match="argument 'facts' is required"):
-        ragprobe.reverse(max_drop=0.1)  # type: ignore[call-arg]
+    # facts may come from a class or module mark: required of the merged marks, not of this one
+    assert ragprobe.reverse(max_drop=0.1).kwargs == {"max_drop": 0.1}
 
 
 def test_unknown_argument_on_position_without_close_match() -> None:
@@ -167,6 +167,9 @@ REVERSE_BAD: list[tuple[dict[str, Any], str]] = [
     ({"facts": ""}, "argument 'facts' must not be empty"),
     ({"facts": []}, "argument 'facts' must not be an empty list"),
     ({"facts": 3}, "argument 'facts' must be a file path, 'synthetic:N' or a list, got int 3"),
+    ({"facts": [1, 2]}, "argument 'facts' entries must be ragprobe.Fact objects or dicts, got int 1 at index 0"),
+    ({"facts": "synthetic:0"}, "argument 'facts' 'synthetic:N' needs a whole number N >= 1, got 'synthetic:0'"),
+    ({"facts": "synthetic:x"}, "argument 'facts' 'synthetic:N' needs a whole number N >= 1, got 'synthetic:x'"),
 ]
 
 
@@ -224,13 +227,141 @@ def test_position_ill_typed_argument_is_named(bad: dict[str, Any], message: str)
     assert str(info.value) == f"@ragprobe.position: {message}"
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"data": "d.jsonl", "facts": "f.yaml"}, {"n_docs": 5}])
+@pytest.mark.parametrize("kwargs", [{}, {"n_docs": 5}])
 def test_position_needs_exactly_one_of_data_and_facts(kwargs: dict[str, Any]) -> None:
     with pytest.raises(MarkArgumentError) as info:
         build_spec(POSITION_MARK, kwargs)
     assert str(info.value) == (
         "@ragprobe.position: argument 'data' or 'facts' is required (exactly one): "
         "a lost-in-the-middle JSONL file, 'synthetic:N', or facts=..."
+    )
+
+
+def test_position_with_both_data_and_facts_says_not_both() -> None:
+    """Both given read "'data' or 'facts' is required", as if both were missing."""
+    both = {"data": "d.jsonl", "facts": "f.yaml"}
+    expected = (
+        "@ragprobe.position: give either data= (lost-in-the-middle data) or facts= (a facts file, "
+        "a list of ragprobe.Fact or 'synthetic:N'), not both"
+    )
+    with pytest.raises(MarkArgumentError) as info:
+        build_spec(POSITION_MARK, both)
+    assert str(info.value) == expected
+    with pytest.raises(MarkArgumentError) as sugar:
+        ragprobe.position(data="d.jsonl", facts="f.yaml")
+    assert str(sugar.value) == expected
+
+
+# -- partial sugar marks (the rest from a class or module mark) -----------------------------------
+
+
+def test_sugar_accepts_partial_arguments_and_still_checks_the_given_ones() -> None:
+    assert ragprobe.reverse(max_drop=0.05).kwargs == {"max_drop": 0.05}
+    assert ragprobe.position(positions=[0, 15]).kwargs == {"positions": [0, 15]}  # n_docs from elsewhere
+    with pytest.raises(MarkArgumentError, match=r"argument 'max_drop' must be in \[0\.0, 1\.0\), got 2"):
+        ragprobe.reverse(max_drop=2)
+    with pytest.raises(MarkArgumentError, match=r"argument 'positions' entries must be ints >= 0, got -1"):
+        ragprobe.position(positions=[-1, 3])
+    with pytest.raises(MarkArgumentError, match=r"entries must be ints in \[0, n_docs=4\), got 4"):
+        ragprobe.position(positions=[0, 4], n_docs=4)
+    with pytest.raises(MarkArgumentError, match="argument 'facts' must not be empty"):
+        ragprobe.reverse(facts="")
+
+
+def test_sugar_argument_error_has_no_chained_type_error() -> None:
+    with pytest.raises(MarkArgumentError) as info:
+        ragprobe.reverse(facts="f.yaml", max_dorp=0.1)  # type: ignore[call-arg]
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_sugar_argument_error_output_shows_only_the_clear_message(pytester: pytest.Pytester) -> None:
+    """The good message came after Python's "unexpected keyword argument" and "During handling of the
+    above exception, another exception occurred"."""
+    pytester.makepyfile(
+        """
+import pytest_ragprobe as ragprobe
+
+@ragprobe.reverse(facts="synthetic:5", max_dorp=0.1)
+def test_x():
+    pass
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*unknown argument 'max_dorp' (did you mean 'max_drop'?)*"])
+    assert "During handling" not in result.stdout.str()
+    assert "unexpected keyword argument" not in result.stdout.str()
+
+
+PARTIAL_CONFTEST = """
+import pytest
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    def answer(question):  # right both ways
+        if "controller is compatible with pump" in question:
+            return "C-" + question.rsplit("P-", 1)[1].rstrip("?")
+        return "P-" + question.rsplit("C-", 1)[1].rstrip("?")
+    return answer
+"""
+
+
+def test_partial_sugar_mark_on_a_class_takes_facts_from_the_module_mark(pytester: pytest.Pytester) -> None:
+    """README: "the closest value wins per argument". A class-level ragprobe.reverse(max_drop=...) failed at
+    import with "argument 'facts' is required", though pytest.mark.ragprobe_reverse(max_drop=...) worked."""
+    pytester.makeconftest(PARTIAL_CONFTEST)
+    pytester.makepyfile(
+        test_partial="""
+import pytest_ragprobe as ragprobe
+
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(6)]
+
+pytestmark = ragprobe.reverse(facts=FACTS, n=4)
+
+@ragprobe.reverse(max_drop=0.05)
+class TestCatalog:
+    def test_class_mark_wins(self, ragprobe_result):
+        assert ragprobe_result.settings["max_drop"] == 0.05
+        assert ragprobe_result.settings["n"] == 4
+
+    @ragprobe.reverse(max_drop=0.2)
+    def test_function_mark_wins(self, ragprobe_result):
+        assert ragprobe_result.settings["max_drop"] == 0.2
+
+def test_module_mark_only(ragprobe_result):
+    assert ragprobe_result.settings["max_drop"] == 0.1
+"""
+    )
+    result = pytester.runpytest("-p", "no:xdist")
+    result.assert_outcomes(passed=3)
+
+
+def test_partial_sugar_marks_without_facts_anywhere_fail_at_collection(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_partial_reverse="""
+import pytest_ragprobe as ragprobe
+
+@ragprobe.reverse(max_drop=0.05)
+class TestCatalog:
+    def test_x(self):
+        pass
+""",
+        test_partial_position="""
+import pytest_ragprobe as ragprobe
+
+@ragprobe.position(positions=[0, 15])
+def test_y():
+    pass
+""",
+    )
+    result = pytester.runpytest("-p", "no:xdist")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_y: @ragprobe.position: argument 'data' or 'facts' is required*",
+            "*test_x: @ragprobe.reverse: argument 'facts' is required*",
+        ],
+        consecutive=False,
     )
 
 
