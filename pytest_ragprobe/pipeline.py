@@ -279,7 +279,17 @@ class PipelineAdapter:
         self.executor: Executor | None = None
         fns: dict[str, Callable[..., Any] | None]
         if isinstance(obj, Pipeline):
-            fns = {c: getattr(obj, c) for c in CAPABILITIES}
+            fns = {}
+            for c in CAPABILITIES:
+                given = getattr(obj, c)
+                fn = given if given is None or callable(given) else _maybe_method(given, c)
+                if given is not None and fn is None:
+                    raise PipelineConfigError(
+                        f"ragprobe.Pipeline({c}=...) got a {type(given).__name__}, which is neither callable "
+                        f"nor has a {c}() method"
+                    )
+                # generate=OpenAIGenerator(...) (an object with the method) means its .generate
+                fns[c] = fn
             top_k = obj.top_k
         elif any(_maybe_method(obj, c) for c in CAPABILITIES):
             fns = {c: _maybe_method(obj, c) for c in CAPABILITIES}

@@ -617,3 +617,19 @@ def test_factory_marks_function() -> None:
 
     assert factory(f) is f
     assert f.__ragprobe_factory__ is True  # type: ignore[attr-defined]
+
+
+def test_pipeline_field_given_an_object_with_that_method_uses_the_method() -> None:
+    """`ragprobe.Pipeline(generate=OpenAIGenerator(...))`, as OpenAIGenerator's docstring shows: the object
+    is not callable; its .generate is meant (it failed on every call with 'the first argument must be
+    callable')."""
+
+    class Reader:
+        def generate(self, question: str, documents: list[Document]) -> str:
+            return f"read {len(documents)}"
+
+    adapter = PipelineAdapter(ragprobe.Pipeline(generate=Reader()))
+    assert adapter.capabilities == frozenset({"generate"})
+    assert run(adapter.generate("q", [Document("d")])) == "read 1"
+    with pytest.raises(PipelineConfigError, match=r"Pipeline\(retrieve=\.\.\.\) got a Reader, which is neither"):
+        PipelineAdapter(ragprobe.Pipeline(retrieve=Reader()))  # type: ignore[arg-type]
