@@ -93,6 +93,15 @@ class _ReportHooks:
 
             report_finished(self.config, report)
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Print the cost plan after pytest's own "collected N items" line: before it, on a terminal, the
+        plan was glued to pytest's "collecting ..." line."""
+        if not is_worker(self.config):
+            from pytest_ragprobe.session import print_plan
+
+            print_plan(session)
+
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ragprobe_session = session.config.stash.get(SESSION_KEY, None)
@@ -183,11 +192,13 @@ def pytest_runtest_protocol(
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Print what the run will cost (pipeline calls per probe) before any call is made. First, so an
-    xdist worker has written the plan before it reports its collection to the controller."""
+    """An xdist worker writes what the run will cost (pipeline calls per probe) for the controller to
+    print: first, so the plan is written before the worker reports its collection. Elsewhere the plan
+    is printed last (``_ReportHooks``), after pytest's collection line."""
     from pytest_ragprobe.session import print_plan, warm_up
 
-    print_plan(session)
+    if is_worker(session.config):
+        print_plan(session)
     warm_up(session)
 
 
