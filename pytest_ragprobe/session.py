@@ -192,6 +192,7 @@ def print_plan(session: pytest.Session) -> None:
         if target is not None and probes:
             _xdist.write_plan(target, _plan_lines(config, probes))
         return
+    config.stash[SESSION_KEY].planned = len(probes)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and probes:
         for line in _plan_lines(config, probes):
@@ -237,6 +238,8 @@ class RagprobeSession:
                 raise pytest.UsageError(str(exc)) from None
         self._cli_pipeline: tuple[object] | str | None = None  # (pipeline,) or the load error
         self.write_errors: list[str] = []
+        self.planned: int | None = None  # probes collected (None where this process did not collect)
+        self.interrupted = False
 
     # -- probes -------------------------------------------------------------------------------------
     def command_line_pipeline(self) -> object | None:
@@ -318,7 +321,8 @@ class RagprobeSession:
         report to the ``pytest_ragprobe_report`` hooks (last, so nothing they do reaches the files)."""
         if is_worker(self.config):
             return
-        report = self.build_report(partial=exitstatus == pytest.ExitCode.INTERRUPTED)
+        self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        report = self.build_report(partial=self.interrupted)
         if self.cfg.report_dir is not None:
             self._write(report)
         if self.cfg.save_baseline is not None:
@@ -337,7 +341,8 @@ class RagprobeSession:
 
     def summarize(self, terminalreporter: Any) -> None:
         """The ``ragprobe`` section of the terminal summary: one line per probe, then the report path."""
-        if is_worker(self.config) or (not self.results and not self.write_errors):
+        wrote_partial = self.interrupted and self.report_path is not None
+        if is_worker(self.config) or (not self.results and not self.write_errors and not wrote_partial):
             return
         from pytest_ragprobe.cli import summary_text
         from pytest_ragprobe.render import summary_line
@@ -345,7 +350,14 @@ class RagprobeSession:
 
         colors = {"pass": "green", "fail": "red", "error": "red", "xpass_strict": "red", "regression": "red"}
         terminalreporter.section("ragprobe")
-        report = self.build_report(partial=False)
+        report = self.build_report(partial=self.interrupted)
+        if self.interrupted:  # say so here too, not only in the report files
+            of = f" of {self.planned}" if self.planned else ""
+            terminalreporter.write_line(
+                f"ragprobe: interrupted: {len(report.probes)}{of} probes finished; the probe running "
+                "was lost, the report is partial",
+                yellow=True,
+            )
         for result in report.probes:
             color = colors.get(result.outcome, "yellow")
             terminalreporter.write_line(summary_line(result), **{color: True})
