@@ -113,9 +113,11 @@ def merge_reports(
     notes: list[str] = []
     chosen: dict[str, tuple[Path, ProbeResult]] = {}
     conflicts: list[str] = []
+    duplicates = 0
     for path, report in reports:
         for probe in report.probes:
             seen = chosen.get(probe.nodeid)
+            duplicates += seen is not None and _same_result(seen[1], probe)
             if seen is not None and not _same_result(seen[1], probe):
                 if prefer == "last":
                     notes.append(
@@ -135,6 +137,8 @@ def merge_reports(
             "conflicting shards:\n  " + "\n  ".join(shown) + "\n(each probe should run in exactly one shard; "
             "pass --prefer last to keep the later file's result)"
         )
+    if duplicates:  # e.g. the same shard given twice: kept once, but worth knowing
+        notes.append(f"{duplicates} probe(s) appeared in more than one shard with the same result; kept once")
     settings, differing = _merge_settings(reports)
     seeds = list(dict.fromkeys(r.seed for _, r in reports))
     confidences = list(dict.fromkeys(r.confidence for _, r in reports))
@@ -194,6 +198,11 @@ def cmd_merge(args: argparse.Namespace) -> int:
     for note in notes:
         print(f"ragprobe merge: note: {note}", file=sys.stderr)
     out = Path(args.out_dir)
+    if out.suffix.lower() in (".json", ".md", ".html"):  # `merge merged.json a.json b.json`
+        raise InputError(
+            f"{out}: OUT_DIR is the directory for report.json / .md / .html, not a file name "
+            f"(e.g. `ragprobe merge {out.with_suffix('')} ...`)"
+        )
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a directory")
     try:

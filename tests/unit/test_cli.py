@@ -89,6 +89,14 @@ def test_merge_identical_duplicate_is_kept_once(tmp_path: Path, capsys: pytest.C
     code, stdout, stderr = run(capsys, "merge", tmp_path / "out", a, b)
     assert code == 0, stderr
     assert "1 probe: 1 pass -> PASS" in stdout
+    assert "ragprobe merge: note: 1 probe(s) appeared in more than one shard with the same result; kept once" in stderr
+
+
+def test_merge_refuses_a_file_name_as_out_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = shard(tmp_path, "a", probe("t.py::test_a"))
+    code, _, stderr = run(capsys, "merge", tmp_path / "merged.json", a)
+    assert code == 2 and "OUT_DIR is the directory for report.json / .md / .html, not a file name" in stderr
+    assert not (tmp_path / "merged.json").exists()
 
 
 def test_merge_conflicting_duplicate_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
