@@ -648,6 +648,8 @@ def test_fixed():
     assert probes["test_fixed"]["calls"] == 200
     assert probes["test_seq"]["calls"] == 26  # decided at the first of 8 looks (13 of 100 facts)
     assert any("sequential stopping: decided after 13 of 100 facts" in n for n in probes["test_seq"]["notes"])
+    result.stdout.fnmatch_lines(["FAIL * [[]reverse] * (n=13 of 100, stopped early, 26 calls)"])
+    result.stdout.fnmatch_lines(["FAIL *::test_fixed [[]reverse] * (n=100, 200 calls)"])
 
 
 def test_reruns_are_disabled_for_probes(pytester: pytest.Pytester) -> None:
