@@ -352,10 +352,11 @@ class RagprobeSession:
         terminalreporter.section("ragprobe")
         report = self.build_report(partial=self.interrupted)
         if self.interrupted:  # say so here too, not only in the report files
-            of = f" of {self.planned}" if self.planned else ""
+            done, of = len(report.probes), f" of {self.planned}" if self.planned else ""
+            noun = "probe" if done == 1 and not of else "probes"
             terminalreporter.write_line(
-                f"ragprobe: interrupted: {len(report.probes)}{of} probes finished; the probe running "
-                "was lost, the report is partial",
+                f"ragprobe: interrupted: {done}{of} {noun} finished; probes still running were lost, "
+                "the report is partial",
                 yellow=True,
             )
         for result in report.probes:

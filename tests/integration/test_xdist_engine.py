@@ -130,7 +130,7 @@ def test_ctrl_c_mid_run_leaves_a_partial_report(pytester: pytest.Pytester) -> No
     # the terminal says so too (it said "-> PASS" for the probes that had finished, nothing more)
     text = out.decode(errors="replace")
     assert (
-        f"ragprobe: interrupted: {len(finished)} of 6 probes finished; the probe running was lost, "
+        f"ragprobe: interrupted: {len(finished)} of 6 probes finished; probes still running were lost, "
         "the report is partial"
     ) in text
     assert "(partial run: probes may be missing)" in text and "ragprobe report: " in text
