@@ -178,10 +178,10 @@ def summary_text(report: Report, *, strict: bool) -> str:
 
 
 def _strict(report: Report, flag: bool) -> bool:
-    """--strict, or the run that wrote the report was strict (its settings say so): the same gate it had.
-    Merged shards that differ keep every value; one strict shard makes the merged report strict."""
-    value = report.settings.get("strict")
-    return flag or value is True or (isinstance(value, list) and True in value)
+    """--strict, or the run that wrote the report was strict: the same gate it had."""
+    from pytest_ragprobe.reporting import ran_strict
+
+    return flag or ran_strict(report)
 
 
 def _exit_code(report: Report, *, strict: bool) -> int:

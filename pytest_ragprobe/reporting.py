@@ -62,12 +62,17 @@ def gate_failed(report: Report, *, strict: bool = False) -> bool:
     )
 
 
+def ran_strict(report: Report) -> bool:
+    """The run that wrote the report was under ``--ragprobe-strict`` (its settings say so). Merged
+    shards that differ keep every value; one strict shard makes the merged report strict."""
+    value = report.settings.get("strict")
+    return value is True or (isinstance(value, list) and True in value)
+
+
 def strict_failed(report: Report) -> bool:
-    """True when the run only fails because it ran under ``--ragprobe-strict`` (recorded in the
-    report's settings) and some probe was INCONCLUSIVE: the reports then say FAIL, as the terminal
-    and the exit status do."""
-    strict = bool(report.settings.get("strict"))
-    return strict and gate_failed(report, strict=True) and not gate_failed(report)
+    """True when the run only fails because it ran under ``--ragprobe-strict`` and some probe was
+    INCONCLUSIVE: the reports then say FAIL, as the terminal and the exit status do."""
+    return ran_strict(report) and gate_failed(report, strict=True) and not gate_failed(report)
 
 
 STRICT_LABEL = "FAIL (strict: inconclusive fails)"
