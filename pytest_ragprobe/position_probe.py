@@ -395,6 +395,7 @@ async def run_position(
         settings=settings_dict(spec, confidence, seed, n_planned=len(chosen)),
         reason=reason,
         notes=notes,
+        stopped_early=stopped_early,
         positions={
             p: DirectionSummary(
                 accuracy=cmp.accuracy[p], correct=cmp.correct[p], n=cmp.n_by_position[p], ci=cmp.ci[p]

@@ -205,7 +205,6 @@ def summary_line(r: ProbeResult) -> str:
     note = outcome_note(r)
     tail = f" - {note}" if note else ""
     planned = r.settings.get("n_planned")
-    early = any(n.startswith("sequential stopping: decided after") for n in r.notes)
-    size = f"n={r.n} of {planned}, stopped early" if early and planned else f"n={r.n}"
+    size = f"n={r.n} of {planned}, stopped early" if r.stopped_early and planned else f"n={r.n}"
     counts = f"{size}, {r.calls} calls{cached}{failed}"
     return f"{short_label(r):<12} {r.nodeid} [{r.kind}] {detail} ({counts}){tail}"

@@ -57,6 +57,7 @@ class ProbeResult(BaseModel):
     notes: list[str] = Field(default_factory=list)
     duration_s: float = 0.0
     pipeline: str = ""  # the pipeline probed: its name or qualified name, and @version when set
+    stopped_early: bool = False  # sequential stopping decided before the whole sample (n < n_planned)
     forward: DirectionSummary | None = None
     reverse: DirectionSummary | None = None
     positions: dict[int, DirectionSummary] | None = None

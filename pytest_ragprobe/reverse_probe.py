@@ -214,6 +214,7 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         settings=settings_dict(spec, confidence, seed, n_planned=len(chosen)),
         reason=reason,
         notes=notes,
+        stopped_early=stopped_early,
         forward=DirectionSummary(accuracy=cmp.acc_a, correct=cmp.a_correct, n=cmp.n, ci=cmp.ci_a),
         reverse=DirectionSummary(accuracy=cmp.acc_b, correct=cmp.b_correct, n=cmp.n, ci=cmp.ci_b),
     )

@@ -648,6 +648,7 @@ def test_fixed():
     assert probes["test_fixed"]["calls"] == 200
     assert probes["test_seq"]["calls"] == 26  # decided at the first of 8 looks (13 of 100 facts)
     assert any("sequential stopping: decided after 13 of 100 facts" in n for n in probes["test_seq"]["notes"])
+    assert (probes["test_seq"]["stopped_early"], probes["test_fixed"]["stopped_early"]) == (True, False)
     result.stdout.fnmatch_lines(["FAIL * [[]reverse] * (n=13 of 100, stopped early, 26 calls)"])
     result.stdout.fnmatch_lines(["FAIL *::test_fixed [[]reverse] * (n=100, 200 calls)"])
 
