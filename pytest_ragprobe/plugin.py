@@ -98,9 +98,7 @@ class _ReportHooks:
         """Print the cost plan after pytest's own "collected N items" line: before it, on a terminal, the
         plan was glued to pytest's "collecting ..." line."""
         if not is_worker(self.config):
-            from pytest_ragprobe.session import print_plan
-
-            print_plan(session)
+            self.config.stash[SESSION_KEY].collected(session)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -195,10 +193,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """An xdist worker writes what the run will cost (pipeline calls per probe) for the controller to
     print: first, so the plan is written before the worker reports its collection. Elsewhere the plan
     is printed last (``_ReportHooks``), after pytest's collection line."""
-    from pytest_ragprobe.session import print_plan, warm_up
+    from pytest_ragprobe.session import warm_up, write_worker_plan
 
     if is_worker(session.config):
-        print_plan(session)
+        write_worker_plan(session)
     warm_up(session)
 
 

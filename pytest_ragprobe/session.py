@@ -179,24 +179,21 @@ def warm_up(session: pytest.Session) -> None:
         environment().get_template("report.html.j2")
 
 
-def print_plan(session: pytest.Session) -> None:
-    """The cost plan of the collected probes (pytest_collection_finish). An xdist worker, whose output
-    nobody sees, writes it to the file the controller named (:func:`_xdist.plan_file`, gw0 only)
-    instead; the controller, which collects nothing itself, prints it when that worker has collected."""
+def write_worker_plan(session: pytest.Session) -> None:
+    """An xdist worker's cost plan (pytest_collection_finish): nobody sees a worker's output, so it
+    writes the plan to the file the controller named (:func:`_xdist.plan_file`, gw0 only); the
+    controller, which collects nothing itself, prints it when that worker has collected."""
     config = session.config
-    if _config.CONFIG_KEY not in config.stash:
-        return
-    probes = [i for i in session.items if SPEC_KEY in i.stash]
-    if is_worker(config):
-        target = _xdist.plan_file(config)
-        if target is not None and probes:
-            _xdist.write_plan(target, _plan_lines(config, probes))
-        return
-    config.stash[SESSION_KEY].planned = len(probes)
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and probes:
-        for line in _plan_lines(config, probes):
-            reporter.write_line(line)
+    target = _xdist.plan_file(config)
+    probes = _probes(session)
+    if target is not None and probes:
+        _xdist.write_plan(target, _plan_lines(config, probes))
+
+
+def _probes(session: pytest.Session) -> list[pytest.Item]:
+    if _config.CONFIG_KEY not in session.config.stash:
+        return []
+    return [i for i in session.items if SPEC_KEY in i.stash]
 
 
 def _plan_lines(config: pytest.Config, probes: list[pytest.Item]) -> list[str]:
@@ -277,6 +274,16 @@ class RagprobeSession:
         return compare(result, previous, confidence=self.settings.confidence)
 
     # -- collection of results (controller side under xdist) ----------------------------------------
+    def collected(self, session: pytest.Session) -> None:
+        """Collection is over (this process collected, not an xdist worker): keep the probe count for
+        the interrupted-run line and print the cost plan."""
+        probes = _probes(session)
+        self.planned = len(probes)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and probes:
+            for line in _plan_lines(self.config, probes):
+                reporter.write_line(line)
+
     def record(self, report: pytest.TestReport) -> None:
         """Keep a probe result shipped on a test report (on the controller under xdist)."""
         data = getattr(report, REPORT_ATTR, None)
