@@ -212,6 +212,7 @@ class CacheStats:
     oldest: float | None = None  # last-used times (mtime), epoch seconds
     newest: float | None = None
     by_pipeline: dict[str, int] | None = None
+    last_used: dict[str, float] | None = None  # per pipeline identity: its newest entry's mtime
     removed: int = 0
     removed_bytes: int = 0
     tables: int = 0  # stored critical-value tables (tables/, see stats.set_table_dir)
@@ -244,8 +245,8 @@ def scan(root: Path, *, prune_before: float | None = None) -> CacheStats:
     tables; with ``prune_before`` (epoch seconds), delete the entries and tables last used before
     it. Unreadable entries count as pipeline "?"; files that vanish meanwhile (a concurrent run)
     are skipped."""
-    stats = CacheStats(by_pipeline={})
-    assert stats.by_pipeline is not None
+    stats = CacheStats(by_pipeline={}, last_used={})
+    assert stats.by_pipeline is not None and stats.last_used is not None
     for path, st, removed in _files((Path(root) / "answers").glob("v*/*/*.json"), prune_before):
         if removed:
             stats.removed += 1
@@ -258,6 +259,7 @@ def scan(root: Path, *, prune_before: float | None = None) -> CacheStats:
         stats.entries += 1
         stats.bytes += st.st_size
         stats.by_pipeline[pipeline] = stats.by_pipeline.get(pipeline, 0) + 1
+        stats.last_used[pipeline] = max(stats.last_used.get(pipeline, 0.0), st.st_mtime)
         stats.oldest = st.st_mtime if stats.oldest is None else min(stats.oldest, st.st_mtime)
         stats.newest = st.st_mtime if stats.newest is None else max(stats.newest, st.st_mtime)
     for _path, st, removed in _files((Path(root) / "tables").glob("*.json"), prune_before):

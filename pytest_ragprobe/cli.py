@@ -266,8 +266,9 @@ def cmd_cache(args: argparse.Namespace) -> int:
         f"ragprobe cache: {root}: {stats.entries} entries, {_size(stats.bytes)}; "
         f"last used {when(stats.oldest)} .. {when(stats.newest)}"
     )
+    last_used = stats.last_used or {}
     for pipeline, count in sorted((stats.by_pipeline or {}).items(), key=lambda kv: (-kv[1], kv[0])):
-        print(f"  {count:7d}  {pipeline}")
+        print(f"  {count:7d}  last used {when(last_used.get(pipeline))}  {pipeline}")
     if stats.tables:
         print(
             f"  and {stats.tables} statistics tables, {_size(stats.tables_bytes)} "

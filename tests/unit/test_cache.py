@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import json
 import multiprocessing
 from pathlib import Path
@@ -97,7 +98,12 @@ def test_hits_refresh_last_used_and_prune_removes_only_stale_entries(
 
     assert main(["cache", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "6 entries" in out and "3  new-pipeline@2" in out and "3  old-pipeline@1" in out
+    today = datetime.datetime.now().strftime("%Y-%m-%d")
+    then = datetime.datetime.fromtimestamp(month_ago).strftime("%Y-%m-%d")
+    assert "6 entries" in out
+    rows = {line.split()[-1]: line.split()[:4] for line in out.splitlines() if line.startswith("   ")}
+    assert rows["new-pipeline@2"] == ["3", "last", "used", today]  # a hit refreshed it
+    assert rows["old-pipeline@1"] == ["3", "last", "used", then]
     assert "and 2 statistics tables" in out
 
     assert main(["cache", str(tmp_path), "--prune", "7"]) == 0
