@@ -293,6 +293,11 @@ class PipelineAdapter:
             top_k = obj.top_k
         elif any(_maybe_method(obj, c) for c in CAPABILITIES):
             fns = {c: _maybe_method(obj, c) for c in CAPABILITIES}
+            if fns["answer"] is None and not (fns["retrieve"] and fns["generate"]) and callable(obj):
+                # A callable object with e.g. only generate(): calling it is its end-to-end answer (reverse
+                # probes need one); with retrieve + generate, answering goes through those (it tells
+                # retrieval misses from reading misses).
+                fns["answer"] = obj
         elif callable(obj):
             fns = {"answer": obj, "retrieve": None, "generate": None, "index": None}
         else:

@@ -104,6 +104,20 @@ def test_sync_wrapper_returning_a_coroutine_is_awaited() -> None:
     assert run(PipelineAdapter(wrapper).answer("q")) == Answer("inner q")
 
 
+def test_callable_object_with_only_some_methods_answers_by_being_called() -> None:
+    class Reader:
+        def __call__(self, question: str) -> str:
+            return "called " + question
+
+        def generate(self, question: str, documents: list[str]) -> str:
+            return f"read {len(documents)}"
+
+    adapter = PipelineAdapter(Reader())
+    assert adapter.capabilities == frozenset({"answer", "generate"})
+    assert run(adapter.answer("q")) == Answer("called q")
+    assert run(adapter.generate("q", [Document("d")])) == "read 1"
+
+
 def test_sync_object_composes_answer_from_retrieve_and_generate() -> None:
     rag = SyncRag()
     adapter = PipelineAdapter(rag, top_k=2)
