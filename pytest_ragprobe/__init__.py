@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pytest_ragprobe.position_probe import check_position
     from pytest_ragprobe.results import ProbeFailed, ProbeResult, Report
     from pytest_ragprobe.reverse_probe import check_reverse
+    from pytest_ragprobe.session import RagprobeInconclusiveWarning, RagprobeWarning
     from pytest_ragprobe.stats import required_n
 
 _LAZY = {
@@ -40,6 +41,9 @@ _LAZY = {
     "required_n": "pytest_ragprobe.stats",
     "HTTPPipeline": "pytest_ragprobe.adapters",
     "OpenAIGenerator": "pytest_ragprobe.adapters",
+    # for -W / filterwarnings: "error::pytest_ragprobe.RagprobeInconclusiveWarning"
+    "RagprobeWarning": "pytest_ragprobe.session",
+    "RagprobeInconclusiveWarning": "pytest_ragprobe.session",
 }
 
 
@@ -62,6 +66,8 @@ __all__ = [
     "ProbeFailed",
     "ProbeResult",
     "Question",
+    "RagprobeInconclusiveWarning",
+    "RagprobeWarning",
     "Relation",
     "Report",
     "__version__",

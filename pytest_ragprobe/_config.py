@@ -175,7 +175,11 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="DIR",
         help=f"Write report.json, report.html and report.md to DIR (default DIR: {DEFAULT_REPORT_DIR})",
     )
-    parser.addini("ragprobe_report", "Default directory for --ragprobe-report (empty: no report)", default="")
+    parser.addini(
+        "ragprobe_report",
+        "Write the reports to this directory on every run (empty: only with --ragprobe-report)",
+        default="",
+    )
     group.addoption(
         "--ragprobe-cache",
         dest="ragprobe_cache",
@@ -238,8 +242,7 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
             return path_or_none(given, invocation)
         return path_or_none(_ini(config, name), ini_dir)
 
-    cache_opt = _get(config, "ragprobe_cache")
-    cache = None if _get(config, "ragprobe_no_cache") else path_or_none(cache_opt, rootdir)
+    cache = None if _get(config, "ragprobe_no_cache") else option_path("ragprobe_cache")
     samples = int(_checked_ini(config, "ragprobe_samples", _non_negative_int) or 0)
     budget = int(_checked_ini(config, "ragprobe_budget", _non_negative_int) or 0)
     timeout = float(_checked_ini(config, "ragprobe_timeout", _positive_float))

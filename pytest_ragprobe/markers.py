@@ -122,12 +122,14 @@ def check_mark_args(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = 
     Arguments another mark may supply (``facts`` / ``data``, and the ``n_docs`` that bounds
     ``positions``) are not required here: a class or module mark can give them, and
     :func:`spec_for_item` checks the merged arguments of every item at collection."""
+    __tracebackhide__ = True
     _validated(mark, kwargs, args, partial=True)
 
 
 def _validated(
     mark: str, kwargs: Mapping[str, Any], args: Sequence[Any], *, partial: bool
 ) -> tuple[type[ReverseSpec] | type[PositionSpec], dict[str, Any]]:
+    __tracebackhide__ = True
     cls: type[ReverseSpec] | type[PositionSpec] = ReverseSpec if mark == REVERSE_MARK else PositionSpec
     name = f"@ragprobe.{cls.kind}"
     if args:
@@ -251,6 +253,7 @@ def _mark_errors(mark: str) -> Callable[[_Sugar[_P]], _Sugar[_P]]:
 
         @functools.wraps(fn)
         def checked(*args: _P.args, **kwargs: _P.kwargs) -> pytest.MarkDecorator:
+            __tracebackhide__ = True  # the error names the argument: the plugin's frames add nothing
             try:
                 signature.bind(*args, **kwargs)
             except TypeError:

@@ -6,7 +6,6 @@ reference pipeline load inside the hooks and fixtures that need them.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +13,7 @@ import pytest
 
 from pytest_ragprobe import _active, _config, markers
 from pytest_ragprobe.session import (
+    OWN_FAILURE_KEY,
     REPORT_ATTR,
     RESULT_KEY,
     SESSION_KEY,
@@ -23,8 +23,10 @@ from pytest_ragprobe.session import (
     RagprobeWarning,
     base_dirs,
     is_worker,
+    record_test_outcome,
     run_probe_for_item,
     setup_error_result,
+    user_properties,
 )
 
 if TYPE_CHECKING:
@@ -136,16 +138,39 @@ def pytest_pycollect_makeitem(
         if not isinstance(item, pytest.Item):
             continue
         try:
-            spec = markers.spec_for_item(item)
+            _read_spec(item)
         except markers.MarkArgumentError as exc:
             raise pytest.Collector.CollectError(f"{item.nodeid}: {exc}") from None
-        if spec is not None:
-            item.stash[SPEC_KEY] = spec
-            item.add_marker(markers.COMMON_MARK)
     return result
 
 
+_MARKS_SEEN_KEY = pytest.StashKey[int]()
+
+
+def _probe_mark_count(item: pytest.Item) -> int:
+    return sum(1 for name in markers.PROBE_MARKS for _ in item.iter_markers(name))
+
+
+def _read_spec(item: pytest.Item) -> None:
+    item.stash[_MARKS_SEEN_KEY] = _probe_mark_count(item)
+    spec = markers.spec_for_item(item)
+    if spec is not None:
+        item.stash[SPEC_KEY] = spec
+        if item.get_closest_marker(markers.COMMON_MARK) is None:
+            item.add_marker(markers.COMMON_MARK)
+    elif SPEC_KEY in item.stash:
+        del item.stash[SPEC_KEY]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Probe marks a conftest added in its own pytest_collection_modifyitems (item.add_marker: conftest hooks
+    # run before this one) count as if written on the test; before -m selects (that hook runs after ours).
+    for item in items:
+        if _probe_mark_count(item) != item.stash.get(_MARKS_SEEN_KEY, 0):
+            try:
+                _read_spec(item)
+            except markers.MarkArgumentError as exc:
+                raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
     probes = [i for i in items if SPEC_KEY in i.stash]
     rerun_plugins = [p for p in ("rerunfailures", "flaky") if config.pluginmanager.hasplugin(p)]
     reruns_requested = (
@@ -160,12 +185,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # (get_closest_marker), also over the user's own @pytest.mark.flaky(reruns=...) on the test.
         for item in probes:
             item.add_marker(pytest.mark.flaky(reruns=0, max_runs=1, min_passes=1), append=False)
-        warnings.warn(
-            RagprobeWarning(
-                f"pytest-ragprobe: reruns disabled for {len(probes)} probe test(s) "
-                f"({', '.join(rerun_plugins)} is active); probes are never rerun to make them pass"
-            ),
-            stacklevel=1,
+        # Said at the first probe that runs (item.warn): a warning raised during collection becomes an
+        # INTERNALERROR under -W error; at a test it fails that test, as -W error users expect.
+        config.stash[SESSION_KEY].reruns_notice = (
+            f"pytest-ragprobe: reruns disabled for {len(probes)} probe test(s) "
+            f"({', '.join(rerun_plugins)} is active); probes are never rerun to make them pass"
         )
 
 
@@ -257,6 +281,8 @@ def ragprobe_result(request: pytest.FixtureRequest) -> ProbeResult:
             "ragprobe_result needs the test to be marked @ragprobe.reverse(...) or @ragprobe.position(...)",
             pytrace=False,
         )
+    if request.config.option.setuponly:  # --setup-only shows fixtures; a probe is hundreds of pipeline calls
+        pytest.skip("--setup-only: the probe does not run")
     try:
         return run_probe_for_item(request)
     except KeyboardInterrupt:
@@ -301,11 +327,22 @@ def ragprobe_contexts(
     return make
 
 
+def _fail(item: pytest.Item, message: str) -> None:
+    item.stash[OWN_FAILURE_KEY] = True  # the reports already say why: not a "test failed after the probe"
+    pytest.fail(message, pytrace=False)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    session = item.config.stash[SESSION_KEY]
+    if session.reruns_notice and SPEC_KEY in item.stash:
+        notice, session.reruns_notice = session.reruns_notice, ""
+        item.warn(RagprobeWarning(notice))
     result = yield  # re-raises when the body failed: the body's own failure wins
     outcome = item.stash.get(RESULT_KEY, None)
     if outcome is not None:
+        # Read by --junitxml (<properties>) and anything else that reads a report's user_properties.
+        item.user_properties.extend(user_properties(outcome))
         cfg = item.config.stash[_config.CONFIG_KEY]
         baseline = item.config.stash[SESSION_KEY].baseline_comparison(outcome)
         regressed = ""
@@ -314,9 +351,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
                 regressed = f"{baseline.message}\n{outcome.explain()}"
             outcome.baseline, outcome.baseline_message = baseline.status, baseline.message
         if outcome.verdict == "fail":
-            pytest.fail(outcome.explain(), pytrace=False)
+            _fail(item, outcome.explain())
         if regressed:
-            pytest.fail(regressed, pytrace=False)
+            _fail(item, regressed)
         if outcome.errors and outcome.verdict != "error":  # tolerated, but never silently
             item.warn(
                 RagprobeWarning(
@@ -328,7 +365,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             item.warn(RagprobeWarning(f"{item.nodeid}: {baseline.message}"))
         if outcome.verdict == "inconclusive":
             if cfg.strict:
-                pytest.fail(f"{outcome.explain()}\n(--ragprobe-strict: INCONCLUSIVE fails)", pytrace=False)
+                _fail(item, f"{outcome.explain()}\n(--ragprobe-strict: INCONCLUSIVE fails)")
             # item.warn: the warnings summary points at the test, not at a line of this plugin
             item.warn(RagprobeInconclusiveWarning(f"{item.nodeid}: {outcome.explain()}"))
     return result
@@ -346,6 +383,11 @@ def pytest_runtest_makereport(
         # The probe never ran (its pipeline fixture raised, no pipeline is configured, ...): it is an ERROR
         # in the report too, so a gate that reads report.json or `ragprobe show` fails as pytest did.
         outcome = item.stash[RESULT_KEY] = setup_error_result(item, call.excinfo)
-    if outcome is not None and (report.when == "call" or failed_setup):
+    if outcome is None:
+        return report
+    # The body failed or skipped itself after a probe that passed: recorded, so the reports gate as pytest did
+    # (a teardown failure arrives after the call report: the result travels again, on the teardown report).
+    recorded = not failed_setup and record_test_outcome(item, outcome, report, call.excinfo)
+    if report.when == "call" or failed_setup or recorded:
         setattr(report, REPORT_ATTR, outcome.model_dump(mode="json"))
     return report

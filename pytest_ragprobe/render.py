@@ -152,8 +152,12 @@ def short_label(r: ProbeResult) -> str:
         return f"{verdict} (xfail)"
     if r.unexpected_pass:
         return f"{verdict} (XPASS)"
+    if r.test_outcome == "skipped":
+        return f"{verdict} (skipped)"
     if r.baseline == "regression":
         return f"{verdict} (regressed)"
+    if r.outcome == "test_failed":
+        return f"{verdict} (test failed)"
     return verdict
 
 
@@ -177,9 +181,22 @@ def baseline_note(r: ProbeResult) -> str:
     return r.baseline_message.removeprefix("ragprobe ") or f"baseline {r.baseline}"
 
 
+def test_note(r: ProbeResult) -> str:
+    """What pytest made of the test after its probe when the probe does not explain it: "skipped: <why>",
+    "the test failed after the probe: <error>"; "" otherwise."""
+    if r.test_outcome == "skipped":
+        return f"skipped: {r.test_message}" if r.test_message else "skipped"
+    if r.outcome == "test_failed":
+        return "the test failed after the probe" + (f": {r.test_message}" if r.test_message else "")
+    return ""
+
+
 def outcome_note(r: ProbeResult) -> str:
-    """Why the test's outcome is not just the verdict: the xfail note, else the baseline note."""
-    return xfail_note(r) or baseline_note(r)
+    """Why the test's outcome is not just the verdict: the xfail note, else the skip, baseline or failed-test
+    note."""
+    if r.test_outcome == "skipped":
+        return xfail_note(r) or test_note(r)
+    return xfail_note(r) or baseline_note(r) or test_note(r)
 
 
 def verdict_label(r: ProbeResult) -> str:

@@ -28,6 +28,8 @@ EMOJI = {
     "xpass": "❕",
     "xpass_strict": "❗",
     "regression": "📉",
+    "test_failed": "❌",
+    "skipped": "⏭️",
 }
 
 
@@ -38,7 +40,7 @@ def overall_verdict(report: Report) -> str:
     failed the test because the expected failure did not happen) and a baseline regression make the run fail.
     """
     counts = report.counts()
-    if counts["fail"] or counts.get("xpass_strict") or counts.get("regression"):
+    if counts["fail"] or counts.get("xpass_strict") or counts.get("regression") or counts.get("test_failed"):
         return "fail"
     for verdict in ("error", "inconclusive"):
         if counts[verdict]:
@@ -47,8 +49,8 @@ def overall_verdict(report: Report) -> str:
 
 
 def gate_failed(report: Report, *, strict: bool = False) -> bool:
-    """True when the run should fail a build: any FAIL, ERROR or baseline regression, or INCONCLUSIVE under
-    ``strict``.
+    """True when the run should fail a build: any FAIL, ERROR, baseline regression or test that failed
+    after its probe, or INCONCLUSIVE under ``strict``.
 
     Expected failures (xfail) do not fail it, a strict XPASS does: the same call pytest made.
     """
@@ -58,6 +60,7 @@ def gate_failed(report: Report, *, strict: bool = False) -> bool:
         or counts["error"]
         or counts.get("xpass_strict")
         or counts.get("regression")
+        or counts.get("test_failed")
         or (strict and counts["inconclusive"])
     )
 
@@ -87,6 +90,8 @@ def count_label(outcome: str, n: int) -> str:
         return f"{n} unexpected pass{'es' if n != 1 else ''} (XPASS{strict})"
     if outcome == "regression":
         return f"{n} baseline regression{'s' if n != 1 else ''}"
+    if outcome == "test_failed":
+        return f"{n} test{'s' if n != 1 else ''} failed after the probe"
     return f"{n} {outcome}"
 
 

@@ -17,12 +17,17 @@ Verdict = Literal["pass", "fail", "inconclusive", "error"]
 Kind = Literal["reverse", "position"]
 # How a probe counts for the whole run: its verdict, or how pytest's xfail mark judged its test.
 # "regression": a PASS (or INCONCLUSIVE) verdict that --ragprobe-baseline found significantly worse than
-# the baseline run, so pytest failed the test.
-Outcome = Literal["pass", "fail", "inconclusive", "error", "xfail", "xpass", "xpass_strict", "regression"]
+# the baseline run, so pytest failed the test. "test_failed": a PASS (or INCONCLUSIVE) probe whose test then
+# failed for another reason (an assert in its body, a warning turned into an error); "skipped": the test
+# skipped itself after its probe ran. Both follow pytest's outcome, so the reports gate as pytest did.
+Outcome = Literal[
+    "pass", "fail", "inconclusive", "error", "xfail", "xpass", "xpass_strict", "regression", "test_failed",
+    "skipped",
+]
 VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "inconclusive", "error")
 # Outcomes other than a verdict, counted apart (and only when present) in ``Report.counts``.
 XFAIL_OUTCOMES: tuple[Outcome, ...] = ("xfail", "xpass", "xpass_strict")
-EXTRA_OUTCOMES: tuple[Outcome, ...] = (*XFAIL_OUTCOMES, "regression")
+EXTRA_OUTCOMES: tuple[Outcome, ...] = (*XFAIL_OUTCOMES, "regression", "test_failed", "skipped")
 
 
 class ProbeFailed(AssertionError):
@@ -71,6 +76,10 @@ class ProbeResult(BaseModel):
     # (settings differ: not compared); baseline_message says what regressed or changed.
     baseline: Literal["", "ok", "regression", "changed"] = ""
     baseline_message: str = ""
+    # pytest's outcome of the test after its probe, when the probe does not explain it: "failed" (the body's
+    # assert, a warning as error, ...) or "skipped" (pytest.skip in the body); test_message says why.
+    test_outcome: Literal["", "failed", "skipped"] = ""
+    test_message: str = ""
 
     def __repr__(self) -> str:
         # Short: pytest prints it when an assert on ragprobe_result fails (`assert r.reverse.accuracy > .8`),
@@ -85,15 +94,20 @@ class ProbeResult(BaseModel):
     @property
     def outcome(self) -> Outcome:
         """How the probe counts for the run: "xfail" / "xpass" / "xpass_strict" when its test was marked
-        xfail; "regression" when a PASS or INCONCLUSIVE verdict regressed against --ragprobe-baseline (pytest
-        failed the test); else its verdict. An expected failure does not fail the run; a strict XPASS and a
-        regression do."""
+        xfail; "skipped" when the test skipped itself after the probe; "regression" when a PASS or
+        INCONCLUSIVE verdict regressed against --ragprobe-baseline (pytest failed the test); "test_failed"
+        when the test of a PASS or INCONCLUSIVE probe failed for another reason; else its verdict. An
+        expected failure and a skip do not fail the run; a strict XPASS, a regression and a failed test do."""
         if self.expected_failure:
             return "xfail"
         if self.unexpected_pass:
             return "xpass_strict" if self.xpass_strict else "xpass"
+        if self.test_outcome == "skipped":
+            return "skipped"
         if self.baseline == "regression" and self.verdict in ("pass", "inconclusive"):
             return "regression"
+        if self.test_outcome == "failed" and self.verdict in ("pass", "inconclusive"):
+            return "test_failed"
         return self.verdict
 
     @property
@@ -134,8 +148,8 @@ class Report(BaseModel):
     probes: list[ProbeResult] = Field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        """Probes per outcome: the four verdicts always; "xfail", "xpass", "xpass_strict" and "regression"
-        only when present.
+        """Probes per outcome: the four verdicts always; "xfail", "xpass", "xpass_strict", "regression",
+        "test_failed" and "skipped" only when present.
 
         Each probe is counted once: a probe whose test xfailed counts under "xfail", not under its verdict.
         """

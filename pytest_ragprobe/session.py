@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 REPORT_ATTR = "ragprobe"
 SPEC_KEY = pytest.StashKey[ProbeSpec]()
 RESULT_KEY = pytest.StashKey["ProbeResult"]()
+# Set when the plugin itself failed the test (FAIL verdict, baseline regression, strict INCONCLUSIVE).
+OWN_FAILURE_KEY = pytest.StashKey[bool]()
 
 
 class RagprobeWarning(UserWarning):
@@ -81,6 +83,45 @@ def xfail_fields(report: pytest.TestReport) -> dict[str, Any]:
         reason = longrepr[len(XPASS_STRICT_PREFIX) :]
         return {"unexpected_pass": True, "xpass_strict": True, "xfail_reason": reason}
     return {}
+
+
+def user_properties(result: ProbeResult) -> list[tuple[str, object]]:
+    """The probe's headline figures as (name, value) pairs for the test report's ``user_properties``."""
+    props: list[tuple[str, object]] = [
+        ("ragprobe_kind", result.kind),
+        ("ragprobe_verdict", result.verdict),
+        ("ragprobe_n", result.n),
+        ("ragprobe_calls", result.calls),
+    ]
+    drop, ci = result.metrics.get("drop"), result.metrics.get("drop_ci")
+    if drop is not None:
+        props.append(("ragprobe_drop", round(float(drop), 4)))
+    if isinstance(ci, (list, tuple)) and len(ci) == 2:
+        props.append(("ragprobe_drop_ci", f"[{float(ci[0]):.4f}, {float(ci[1]):.4f}]"))
+    if "max_drop" in result.metrics:
+        props.append(("ragprobe_max_drop", result.metrics["max_drop"]))
+    return props
+
+
+def record_test_outcome(
+    item: pytest.Item, result: ProbeResult, report: pytest.TestReport, excinfo: Any
+) -> bool:
+    """Record on ``result`` what pytest made of the test after its probe when the probe does not explain it:
+    the body (or its teardown) failed, or it skipped itself. True when it recorded something, so the
+    report can be shipped again. The reports then gate as pytest did (``ProbeResult.outcome``)."""
+    if hasattr(report, "wasxfail") or xfail_fields(report) or OWN_FAILURE_KEY in item.stash:
+        return False
+    if report.skipped and report.when == "call":
+        longrepr = report.longrepr
+        why = longrepr[2] if isinstance(longrepr, tuple) else ""
+        result.test_outcome, result.test_message = "skipped", str(why).removeprefix("Skipped: ")
+        return True
+    if report.failed and not result.test_outcome:
+        text = excinfo.exconly().strip().splitlines()[0] if excinfo is not None else ""
+        where = "in teardown: " if report.when == "teardown" else ""
+        result.test_outcome, result.test_message = "failed", (where + text)[:300]
+        return True
+    return False
 
 
 def _error_result(item: pytest.Item, spec: ProbeSpec, reason: str, ctx: ProbeContext | None) -> ProbeResult:
@@ -179,6 +220,13 @@ def warm_up(session: pytest.Session) -> None:
         environment().get_template("report.html.j2")
 
 
+def _runs_tests(config: pytest.Config) -> bool:
+    """False for pytest invocations that only look (collect, list fixtures, plan set-up)."""
+    option = config.option
+    looks = ("collectonly", "showfixtures", "show_fixtures_per_test", "setupplan", "setuponly")
+    return not any(getattr(option, name, False) for name in looks)
+
+
 def write_worker_plan(session: pytest.Session) -> None:
     """An xdist worker's cost plan (pytest_collection_finish): nobody sees a worker's output, so it
     writes the plan to the file the controller named (:func:`_xdist.plan_file`, gw0 only); the
@@ -235,6 +283,8 @@ class RagprobeSession:
                 raise pytest.UsageError(str(exc)) from None
         self._cli_pipeline: tuple[object] | str | None = None  # (pipeline,) or the load error
         self.write_errors: list[str] = []
+        self.notices: list[str] = []
+        self.reruns_notice = ""  # said (once) as a warning at the first probe test that runs
         self.planned: int | None = None  # probes collected (None where this process did not collect)
         self.interrupted = False
 
@@ -326,19 +376,14 @@ class RagprobeSession:
     def finish(self, exitstatus: int) -> None:
         """Write the final report (partial when interrupted) and the baseline file, then hand the
         report to the ``pytest_ragprobe_report`` hooks (last, so nothing they do reaches the files)."""
-        if is_worker(self.config):
-            return
+        if is_worker(self.config) or not _runs_tests(self.config):
+            return  # --collect-only, --fixtures, ...: an empty report would overwrite the last real one
         self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         report = self.build_report(partial=self.interrupted)
         if self.cfg.report_dir is not None:
             self._write(report)
         if self.cfg.save_baseline is not None:
-            from pytest_ragprobe.results import atomic_write
-
-            try:
-                atomic_write(self.cfg.save_baseline, report.model_dump_json(indent=2))
-            except OSError as exc:
-                self.write_errors.append(f"could not write the baseline {self.cfg.save_baseline}: {exc}")
+            self._save_baseline(report)
         if self.results:
             try:
                 hook = self.config.hook.pytest_ragprobe_report
@@ -346,16 +391,39 @@ class RagprobeSession:
             except Exception as exc:  # a user's exporter: say so, keep the run's own outcome
                 self.write_errors.append(f"pytest_ragprobe_report hook raised {type(exc).__name__}: {exc}")
 
+    def _save_baseline(self, report: Report) -> None:
+        from pytest_ragprobe.results import atomic_write
+
+        target = self.cfg.save_baseline
+        assert target is not None
+        # A baseline missing tests compares nothing for them later: keep the previous file instead.
+        if not report.probes or report.partial:
+            why = "no probe ran" if not report.probes else "the run was interrupted"
+            kept = "kept as it was" if target.exists() else "not written"
+            self.notices.append(f"ragprobe: {why}: the baseline {target} was {kept}")
+            return
+        try:
+            atomic_write(target, report.model_dump_json(indent=2))
+        except OSError as exc:
+            self.write_errors.append(f"could not write the baseline {target}: {exc}")
+
     def summarize(self, terminalreporter: Any) -> None:
         """The ``ragprobe`` section of the terminal summary: one line per probe, then the report path."""
         wrote_partial = self.interrupted and self.report_path is not None
-        if is_worker(self.config) or (not self.results and not self.write_errors and not wrote_partial):
+        if is_worker(self.config):
+            return
+        if not self.results and not self.write_errors and not wrote_partial:
+            for notice in self.notices:
+                terminalreporter.write_line(notice, yellow=True)
             return
         from pytest_ragprobe.cli import summary_text
         from pytest_ragprobe.render import summary_line
         from pytest_ragprobe.reporting import gate_failed, overall_verdict
 
-        colors = {"pass": "green", "fail": "red", "error": "red", "xpass_strict": "red", "regression": "red"}
+        colors = {
+            "pass": "green", "fail": "red", "error": "red", "xpass_strict": "red", "regression": "red",
+            "test_failed": "red",
+        }
         terminalreporter.section("ragprobe")
         report = self.build_report(partial=self.interrupted)
         if self.interrupted:  # say so here too, not only in the report files
@@ -374,8 +442,18 @@ class RagprobeSession:
             color = "red" if failed else colors.get(overall_verdict(report), "yellow")
             line = f"ragprobe: {summary_text(report, strict=self.cfg.strict)}"
             terminalreporter.write_line(line, **{color: True})
+        if self._baseline is not None and report.probes:  # a test missing from the baseline is not gated
+            missing, total = sum(p.nodeid not in self._baseline for p in report.probes), len(report.probes)
+            if missing:
+                terminalreporter.write_line(
+                    f"ragprobe baseline: {total - missing} of {total} probes compared; "
+                    f"{missing} not in {self.cfg.baseline} (new tests, or renamed)",
+                    yellow=True,
+                )
         for err in self.write_errors:
             terminalreporter.write_line(err, red=True)
+        for notice in self.notices:
+            terminalreporter.write_line(notice, yellow=True)
         if self.report_path is not None:
             terminalreporter.write_line(f"ragprobe report: {self.report_path}")
             terminalreporter.write_line(f"ragprobe html: {self.report_path.with_name('report.html')}")

@@ -150,7 +150,10 @@ def test_ini_paths_are_relative_to_the_ini_file_from_any_directory(
 ) -> None:
     """`ragprobe_report = reports` in pytest.ini means <ini dir>/reports also when pytest starts in a
     subdirectory (it went to <subdir>/reports); a command-line path stays relative to where pytest runs."""
-    project.makeini("[pytest]\nragprobe_report = reports\nragprobe_save_baseline = base/baseline.json\n")
+    project.makeini(
+        "[pytest]\nragprobe_report = reports\nragprobe_save_baseline = base/baseline.json\n"
+        "ragprobe_cache = answers\n"
+    )
     (project.path / "base").mkdir()
     sub = project.mkdir("sub")
     monkeypatch.chdir(sub)
@@ -158,10 +161,45 @@ def test_ini_paths_are_relative_to_the_ini_file_from_any_directory(
     result.assert_outcomes(passed=1, deselected=1)
     assert (project.path / "reports" / "report.json").is_file()
     assert (project.path / "base" / "baseline.json").is_file()
+    assert (project.path / "answers" / "answers").is_dir()  # the cache too (it went to the rootdir)
     assert not (sub / "reports").exists()
-    result = project.runpytest(str(project.path / "test_catalog.py"), "-k", "pumps", "--ragprobe-report=here")
+    result = project.runpytest(
+        str(project.path / "test_catalog.py"), "-k", "pumps", "--ragprobe-report=here", "--ragprobe-cache=mine"
+    )
     assert (sub / "here" / "report.json").is_file()
+    assert (sub / "mine" / "answers").is_dir()
     result = project.runpytest(
         str(project.path / "test_catalog.py"), "-k", "pumps", "--ragprobe-baseline=../base/baseline.json"
     )
     result.assert_outcomes(passed=1, deselected=1)
+
+
+@pytest.mark.parametrize("looking", [["--co"], ["--fixtures"], ["--setup-plan"], ["--setup-only"]])
+def test_runs_that_only_look_leave_report_and_baseline_alone(
+    project: pytest.Pytester, looking: list[str]
+) -> None:
+    # Was: `pytest --co` (with ragprobe_report in the ini, on every run) rewrote report.json with no probes
+    # and --ragprobe-save-baseline with an empty baseline, so the next baseline run compared nothing.
+    args = ["--ragprobe-report=rp", "--ragprobe-save-baseline=base.json", "-k", "pumps"]
+    project.runpytest(*args).assert_outcomes(passed=1)
+    before = {name: (project.path / name).read_bytes() for name in ("rp/report.json", "base.json")}
+    result = project.runpytest(*args, *looking)
+    assert {name: (project.path / name).read_bytes() for name in before} == before
+    if looking == ["--setup-only"]:  # fixtures are set up, the probe (pipeline calls) is not run
+        result.assert_outcomes(skipped=1)
+
+
+def test_baseline_is_not_overwritten_by_a_run_without_probes_and_names_untracked_tests(
+    project: pytest.Pytester,
+) -> None:
+    project.runpytest("--ragprobe-save-baseline=base.json", "-k", "pumps").assert_outcomes(passed=1)
+    saved = (project.path / "base.json").read_bytes()
+    result = project.runpytest("--ragprobe-save-baseline=base.json", "-k", "nothing_matches")
+    result.stdout.fnmatch_lines(["ragprobe: no probe ran: the baseline *base.json was kept as it was"])
+    assert (project.path / "base.json").read_bytes() == saved
+    # test_valves is not in the baseline: the run says the baseline does not gate it
+    result = project.runpytest("--ragprobe-baseline=base.json")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["ragprobe baseline: 1 of 2 probes compared; 1 not in *base.json (new tests, or renamed)"]
+    )

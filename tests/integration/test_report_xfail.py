@@ -212,3 +212,68 @@ def test_merge_of_shards_with_an_expected_failure(
     )
     report = load_report(Path(merged / "report.json"))
     assert [(p.verdict, p.expected_failure) for p in report.probes] == [("pass", False), ("fail", True)]
+
+
+AFTER_THE_PROBE = """
+@ragprobe.reverse(facts=PUMPS, max_drop=0.1)
+def test_body_assert(ragprobe_result):
+    assert ragprobe_result.n > 1000, "needs more facts"
+
+@ragprobe.reverse(facts=VALVES, max_drop=0.1)
+def test_skipped_body(ragprobe_result):
+    pytest.skip("valves are out of scope today")
+
+@pytest.fixture
+def broken():
+    yield
+    raise RuntimeError("teardown boom")
+
+@ragprobe.reverse(facts=PUMPS, max_drop=0.1)
+def test_teardown(broken):
+    pass
+"""
+
+SKIPPED_FAIL = AFTER_THE_PROBE[AFTER_THE_PROBE.index("@ragprobe.reverse(facts=VALVES") : AFTER_THE_PROBE.index("@pytest.fixture")]
+
+
+def test_reports_follow_pytest_when_the_test_fails_or_skips_after_its_probe(
+    pytester: pytest.Pytester, plugin_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Was: the failed body and teardown read PASS (`ragprobe show` exit 0 for a run pytest failed) and the
+    # skipped test read FAIL (exit 1 for a run pytest passed).
+    project = _project(pytester, PASSING, AFTER_THE_PROBE)
+    out = project.path / "rp"
+    result = project.runpytest(*plugin_args, f"--ragprobe-report={out}")
+    result.assert_outcomes(passed=2, failed=1, skipped=1, errors=1)
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert data["summary"] == {
+        "pass": 1, "fail": 0, "inconclusive": 0, "error": 0, "test_failed": 2, "skipped": 1
+    }
+    probes = {p["nodeid"].split("::")[1]: p for p in data["probes"]}
+    body = probes["test_body_assert"]
+    assert (body["verdict"], body["test_outcome"]) == ("pass", "failed")
+    assert probes["test_body_assert"]["test_message"].startswith("AssertionError: needs more facts")
+    assert probes["test_teardown"]["test_message"] == "in teardown: RuntimeError: teardown boom"
+    assert (probes["test_skipped_body"]["verdict"], probes["test_skipped_body"]["test_outcome"]) == (
+        "fail",
+        "skipped",
+    )
+    assert probes["test_skipped_body"]["test_message"] == "valves are out of scope today"
+    assert probes["test_pumps"]["test_outcome"] == ""
+    section = _section(result.outlines)
+    assert section[0].startswith("PASS (test failed) test_catalog.py::test_body_assert [reverse]")
+    assert section[0].endswith(" - the test failed after the probe: AssertionError: needs more facts")
+    assert section[2].startswith("FAIL (skipped) test_catalog.py::test_skipped_body [reverse]")
+    assert section[-1] == "ragprobe: 4 probes: 1 pass, 2 tests failed after the probe, 1 skipped -> FAIL"
+    capsys.readouterr()
+    assert main(["show", str(out)]) == 1
+    assert '<div class="banner v-fail" role="status"' in (out / "report.html").read_text(encoding="utf-8")
+
+    # A skip alone does not fail the run, whatever its probe's verdict.
+    project.makepyfile(test_catalog=HEADER + PASSING + SKIPPED_FAIL)
+    result = project.runpytest(*plugin_args, f"--ragprobe-report={out}")
+    result.assert_outcomes(passed=1, skipped=1)
+    assert result.ret == pytest.ExitCode.OK
+    summary = load_report(out / "report.json").summary
+    assert summary == {"pass": 1, "fail": 0, "inconclusive": 0, "error": 0, "skipped": 1}
+    assert main(["show", str(out)]) == 0

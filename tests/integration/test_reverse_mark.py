@@ -653,6 +653,45 @@ def test_fixed():
     result.stdout.fnmatch_lines(["FAIL *::test_fixed [[]reverse] * (n=100, 200 calls)"])
 
 
+def test_reruns_notice_under_warnings_as_errors_fails_the_test_not_the_session(
+    pytester: pytest.Pytester,
+) -> None:
+    # Was: the notice was a warning raised during collection: INTERNALERROR under -W error, no test ran.
+    pytest.importorskip("pytest_rerunfailures")
+    pytester.makeconftest(CONFTEST.format(reverse_ok=True))
+    pytester.makepyfile(test_rev=TEST)
+    result = pytester.runpytest("--reruns=1", "-W", "error::pytest_ragprobe.RagprobeWarning")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*RagprobeWarning: pytest-ragprobe: reruns disabled for 1 probe test(s)*"])
+    assert "INTERNALERROR" not in result.stdout.str()
+
+
+def test_probe_marks_added_by_a_conftest_hook_count(pytester: pytest.Pytester) -> None:
+    # Was: marks added in a conftest's pytest_collection_modifyitems were ignored (no probe ran, the test
+    # passed; ragprobe_result said the test was not marked; -m ragprobe did not select it).
+    pytester.makeconftest(
+        CONFTEST.format(reverse_ok=False)
+        + """
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.name == "test_added":
+            item.add_marker(ragprobe.reverse(facts=FACTS, max_drop=0.1, n=7))
+"""
+    )
+    pytester.makepyfile(
+        test_dyn="""
+def test_added(ragprobe_result):
+    assert ragprobe_result.n == 7
+
+def test_plain():
+    pass
+"""
+    )
+    result = pytester.runpytest("-m", "ragprobe")
+    result.assert_outcomes(failed=1, deselected=1)
+    result.stdout.fnmatch_lines(["*ragprobe reverse probe FAIL: forward 1.00, reverse 0.00*(max_drop 0.10, n=7)*"])
+
+
 def test_reruns_are_disabled_for_probes(pytester: pytest.Pytester) -> None:
     pytest.importorskip("pytest_rerunfailures")
     pytester.makeconftest(CONFTEST.format(reverse_ok=False))
@@ -958,3 +997,25 @@ def test_rev():
     assert cached.ret == cached2.ret == 1
     again = json.loads((pytester.path / "r2" / "report.json").read_text())["probes"][0]
     assert again["cached_calls"] == 20 and again["metrics"]["reverse_misses"]["retrieval"] == 10
+
+
+def test_junitxml_carries_the_probe_figures(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    pytester.makeconftest(CONFTEST.format(reverse_ok=False))
+    pytester.makepyfile(test_rev=TEST)
+    pytester.runpytest(*plugin_args, "--junitxml=junit.xml").assert_outcomes(failed=1)
+    case = ET.parse(pytester.path / "junit.xml").find(".//testcase")
+    assert case is not None
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert props == {
+        "ragprobe_kind": "reverse",
+        "ragprobe_verdict": "fail",
+        "ragprobe_n": "30",
+        "ragprobe_calls": "60",
+        "ragprobe_drop": "1.0",
+        "ragprobe_drop_ci": props["ragprobe_drop_ci"],
+        "ragprobe_max_drop": "0.1",
+    }
+    low, high = (float(v) for v in props["ragprobe_drop_ci"].strip("[]").split(", "))
+    assert 0.1 < low < 1.0 == high

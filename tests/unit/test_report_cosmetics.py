@@ -161,8 +161,10 @@ def test_regression_and_strict_xpass_stand_out_as_failing() -> None:
     assert '<p class="xfail outcome" id="probe-t-py-test-regressed-xfail">' in html
     # the section, its outcome note and its table row take the failing colour
     assert "var(--v" in css_rule(html, "section.probe")
-    assert "--v: var(--fail)" in css_rule(html, ".v-regression")
-    assert "color: var(--v)" in css_rule(html, "tr.v-regression .xfail-note, tr.v-xpass_strict .xfail-note")
+    assert "--v: var(--fail)" in css_rule(html, ".v-xpass_strict, .v-regression, .v-test_failed")
+    assert "color: var(--v)" in css_rule(
+        html, "tr.v-regression .xfail-note, tr.v-xpass_strict .xfail-note, tr.v-test_failed .xfail-note"
+    )
     assert "border-left" in css_rule(html, "p.outcome")
 
 
