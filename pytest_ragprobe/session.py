@@ -239,9 +239,22 @@ def write_worker_plan(session: pytest.Session) -> None:
 
 
 def _probes(session: pytest.Session) -> list[pytest.Item]:
+    """The collected probe tests that will run (for the cost plan and the interrupted-run count)."""
     if _config.CONFIG_KEY not in session.config.stash:
         return []
-    return [i for i in session.items if SPEC_KEY in i.stash]
+    return [i for i in session.items if SPEC_KEY in i.stash and not _skipped_by_mark(i)]
+
+
+def _skipped_by_mark(item: pytest.Item) -> bool:
+    """A ``skip`` mark, or a ``skipif`` whose conditions are plain booleans and one is true (string
+    conditions are pytest's to evaluate: such a probe stays counted)."""
+    if item.get_closest_marker("skip") is not None:
+        return True
+    for mark in item.iter_markers("skipif"):
+        conditions = mark.args or (mark.kwargs.get("condition"),)
+        if all(isinstance(c, bool) for c in conditions) and any(conditions):
+            return True
+    return False
 
 
 def _plan_lines(config: pytest.Config, probes: list[pytest.Item]) -> list[str]:

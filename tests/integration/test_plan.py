@@ -178,3 +178,33 @@ def test_probe_dependencies_are_imported_after_collection(
     result = pytester.runpytest_subprocess("-p", "no:xdist", "-p", "no:randomly", *args)
     # the probe (1 fact, every answer wrong): INCONCLUSIVE, which passes with a warning
     result.assert_outcomes(passed=2 if expected else 1, deselected=0 if expected else 1, warnings=1 if expected else 0)
+
+
+def test_probes_skipped_by_a_mark_are_not_planned(pytester: pytest.Pytester) -> None:
+    setup(pytester)
+    pytester.makepyfile(
+        test_skips="""
+import sys
+import pytest
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(10)]
+
+@pytest.mark.skip(reason="later")
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_skipped():
+    pass
+
+@pytest.mark.skipif(True, reason="never here")
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_skipif_true():
+    pass
+
+@pytest.mark.skipif(False, reason="runs")
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_skipif_false():
+    pass
+"""
+    )
+    result = pytester.runpytest("--collect-only", "-q", "-p", "no:xdist", "test_skips.py")
+    result.stdout.fnmatch_lines(["ragprobe plan: 1 probe, up to 20 pipeline calls (cached answers are free)"])
+    assert "test_skipped" not in result.stdout.str().split("ragprobe plan")[1]
