@@ -406,6 +406,16 @@ class HTTPPipeline(_LoopBoundClient):
     def __repr__(self) -> str:
         return f"HTTPPipeline({self.url!r}, name={self.name!r}, version={self.version!r})"
 
+    def _ragprobe_missing(self, capability: str) -> str:
+        """The fix to name when a probe needs an endpoint this pipeline was not given (instead of
+        the generic "add a generate() method" advice, which does not apply to a service)."""
+        if capability == "answer":
+            return "Give HTTPPipeline answer_path='/answer', or retrieve_path= and generate_path=."
+        return (
+            f"Give HTTPPipeline {capability}_path='/{capability}' (the path of the service's "
+            f"{capability} endpoint)."
+        )
+
     async def answer(self, question: str) -> Answer:
         if self.answer_url is None:
             docs = await self.retrieve(question, self.top_k)

@@ -3,11 +3,14 @@ cache and a budget.
 
 * Async core. Async pipelines are awaited directly; sync ones run on a thread pool bounded by
   ``EngineSettings.concurrency`` (handed to the adapter as ``adapter.executor``; daemon threads, so a
-  sync call that never returns cannot keep the process from exiting, see ``_threads``). At most
-  ``concurrency`` calls are in flight per probe, and results come back in plan order whatever order
-  they finish in.
-* Each attempt has a timeout. Timeouts, HTTP 429 / 5xx (honouring ``Retry-After``, capped) and
-  transport errors are retried with exponential backoff and jitter; anything else is not retried.
+  sync call that never returns cannot keep the process from exiting, and a timed-out call's thread
+  is replaced, see ``_threads``). At most ``concurrency`` calls are in flight per probe, and results
+  come back in plan order whatever order they finish in.
+* Each attempt has a timeout, which does not count a sync call's wait for a free thread (a call
+  that finds none within the timeout fails as "not started", never as a pipeline timeout).
+  Timeouts, HTTP 429 / 5xx (honouring ``Retry-After``, capped at ``max_backoff``, plus up to 20%
+  jitter) and transport errors (httpx, requests, urllib, ``ConnectionError``) are retried with
+  exponential backoff and jitter; anything else is not retried.
 * A call that still fails is an *error* outcome (``CallOutcome.error`` plus a short ``cause`` such
   as ``"HTTP 500 from http://127.0.0.1:8000/answer"``), never a wrong answer; the probe decides
   what an error rate means (``runner.ProbeContext.check_error_rate``).
@@ -16,9 +19,10 @@ cache and a budget.
   is not hammered.
 * Cache (``cache.AnswerCache``): hits are served without calling the pipeline, do not use the budget
   and are marked ``cached=True``. Only successful results are written.
-* Budget: each real (non-cached) call takes one unit from the run-wide :class:`Budget` (retries of
-  the same call do not); when it runs out the remaining calls come back with
-  ``budget_exhausted=True``.
+* Budget: each real (non-cached) call takes one unit from the run-wide :class:`Budget`, and so
+  does each retry; when it runs out the remaining calls come back with ``budget_exhausted=True``, as
+  does a call whose retry it cannot pay for (a budget stop, not an error).
+* ``Engine.stats`` (:class:`EngineStats`) holds the last run's counters, retries included.
 """
 
 from __future__ import annotations
@@ -27,17 +31,19 @@ import asyncio
 import contextlib
 import dataclasses
 import email.utils
+import http.client
 import random
 import re
 import sys
 import threading
 import time
+import urllib.error
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pytest_ragprobe._threads import DaemonThreadPool
+from pytest_ragprobe._threads import WATCHER, DaemonThreadPool
 from pytest_ragprobe.pipeline import PipelineAdapter, PipelineConfigError
 from pytest_ragprobe.types import Answer, Document, PipelineOutputError
 
@@ -73,7 +79,7 @@ class EngineSettings:
     timeout: float | None = 60.0
     retries: int = 2
     backoff: float = 0.5  # first retry waits about this long (jittered), doubling each time
-    max_backoff: float = 20.0  # cap on one wait, also on a server's Retry-After
+    max_backoff: float = 20.0  # cap on one wait, also on a server's Retry-After (+ up to 20% jitter)
     fail_fast: int = 5  # stop when this many first real calls all fail the same way (0: never)
 
 
@@ -106,7 +112,7 @@ class EngineStats:
     calls: int = 0  # real pipeline calls that finished (success or error)
     cached: int = 0
     errors: int = 0
-    retries: int = 0
+    retries: int = 0  # retries made (each also a real, billed call)
     skipped: int = 0  # not attempted: budget exhausted or fail-fast
     error_causes: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
@@ -150,15 +156,22 @@ class Failure:
     retry_after: float | None = None
 
 
-def _request_url(exc: BaseException) -> str | None:
+def _attr(obj: object, name: str) -> Any:
     try:
-        request = getattr(exc, "request", None)  # httpx raises RuntimeError when unset
-    except RuntimeError:
-        request = None
-    url = getattr(request, "url", None)
+        return getattr(obj, name, None)
+    except Exception:  # httpx raises RuntimeError for an unset .request; odd properties elsewhere
+        return None
+
+
+def _request_url(exc: BaseException) -> str | None:
+    url = _attr(_attr(exc, "request"), "url")  # httpx, requests
     if url is None:
-        url = getattr(getattr(exc, "response", None), "url", None)
-    return str(url) if url is not None else None
+        url = _attr(_attr(exc, "response"), "url")
+    if url is None:
+        url = _attr(_attr(exc, "request_info"), "url")  # aiohttp
+    if url is None and isinstance(exc, urllib.error.HTTPError):
+        url = _attr(exc, "url") or exc.filename
+    return str(url) if url is not None and str(url) else None
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -187,8 +200,65 @@ def _short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _is_from(exc: BaseException, package: str, *names: str) -> bool:
+    """Whether ``exc`` is one of ``package``'s exception classes ``names`` (by name: the package
+    need not be installed, nor imported here)."""
+    return any(
+        c.__module__.split(".")[0] == package and c.__name__ in names for c in type(exc).__mro__
+    )
+
+
 def _is_httpx(exc: BaseException, name: str) -> bool:
-    return any(c.__module__.startswith("httpx") and c.__name__ == name for c in type(exc).__mro__)
+    return _is_from(exc, "httpx", name)
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _http_status(exc: BaseException) -> tuple[int, Any] | None:
+    """The HTTP status a failure carries and the object with its headers / body, if any.
+
+    ``exc.response.status_code`` (httpx, requests), ``exc.code`` (urllib's HTTPError), and as a
+    fallback any int ``status_code`` / ``status`` / ``code`` attribute (SDK and aiohttp errors); a
+    bare ``code`` (meaning differs between libraries) only when it is 429 or 5xx."""
+    response = _attr(exc, "response")
+    status = _int(_attr(response, "status_code"))
+    if status is not None:
+        return status, response
+    if isinstance(exc, urllib.error.HTTPError):
+        return exc.code, exc
+    for name in ("status_code", "status", "code"):
+        status = _int(_attr(exc, name))
+        if status is not None and (status == 429 or 500 <= status <= 599 or (
+            name != "code" and 400 <= status <= 499
+        )):
+            return status, response if response is not None else exc
+    return None
+
+
+def _retry_after(*holders: Any) -> float | None:
+    for holder in holders:
+        headers = _attr(holder, "headers")
+        get = _attr(headers, "get")
+        if not callable(get):
+            continue
+        for key in ("retry-after", "Retry-After"):  # plain dicts are case-sensitive
+            try:
+                value = get(key)
+            except Exception:
+                value = None
+            if isinstance(value, str):
+                return parse_retry_after(value)
+    return None
+
+
+def _transport(exc: BaseException, kind: str) -> Failure:
+    target = _request_url(exc)
+    where = f" from {target}" if target else ""
+    cause = f"{kind} ({type(exc).__name__}){where}"
+    detail = _short(_ADDRESS_RE.sub("0x…", str(exc)))
+    return Failure(cause, f"{cause}: {detail}" if detail else cause, retryable=True)
 
 
 def classify(exc: BaseException, timeout: float | None) -> Failure:
@@ -196,30 +266,38 @@ def classify(exc: BaseException, timeout: float | None) -> Failure:
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         cause = f"timeout after {timeout:g}s" if timeout is not None else "timeout"
         return Failure(cause, cause, retryable=True)
-    response = getattr(exc, "response", None)
-    status = getattr(response, "status_code", None)
-    if isinstance(status, int):
+    found = _http_status(exc)
+    if found is not None:
+        status, response = found
         url = _request_url(exc) or "the pipeline"
         cause = f"HTTP {status} from {url}"
         body = ""
-        try:
-            body = _short(str(getattr(response, "text", "") or ""), 160)
-        except Exception:  # a streamed or undecodable body: the status says enough
-            body = ""
-        headers = getattr(response, "headers", None)
-        retry_after = parse_retry_after(headers.get("retry-after")) if headers is not None else None
+        if response is not exc:  # urllib's HTTPError: reading its body could block
+            try:
+                body = _short(str(_attr(response, "text") or ""), 160)
+            except Exception:  # a streamed or undecodable body: the status says enough
+                body = ""
         return Failure(
             cause,
             f"{cause}: {body}" if body else cause,
-            retryable=status == 429 or status >= 500,
-            retry_after=retry_after,
+            retryable=status == 429 or 500 <= status <= 599,
+            retry_after=_retry_after(response, exc),
         )
     if _is_httpx(exc, "TransportError"):
-        target = _request_url(exc)
-        where = f" from {target}" if target else ""
-        kind = "timeout" if _is_httpx(exc, "TimeoutException") else "transport error"
-        cause = f"{kind} ({type(exc).__name__}){where}"
-        return Failure(cause, f"{cause}: {exc}" if str(exc) else cause, retryable=True)
+        return _transport(exc, "timeout" if _is_httpx(exc, "TimeoutException") else "transport error")
+    if _is_from(exc, "requests", "Timeout"):  # before ConnectionError: ConnectTimeout is both
+        return _transport(exc, "timeout")
+    if _is_from(exc, "requests", "ConnectionError", "ChunkedEncodingError"):
+        return _transport(exc, "transport error")
+    if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException):
+        # urlopen wraps the socket error: judge that (refused, reset: retried)
+        reason = exc.reason
+        if isinstance(reason, TimeoutError):  # the socket's own timeout, not the engine's
+            return _transport(exc, "timeout")
+        inner = classify(reason, timeout)
+        return dataclasses.replace(inner, error=f"{type(exc).__name__}: {inner.error}")
+    if isinstance(exc, (http.client.IncompleteRead, http.client.BadStatusLine)):
+        return _transport(exc, "transport error")  # the connection broke mid-response
     if isinstance(exc, ConnectionError):
         # The message says what is down ("db down", "[Errno 111] Connection refused"); only object
         # addresses are masked, so the same failure still groups (and trips fail-fast) on every call.
@@ -235,9 +313,62 @@ def classify(exc: BaseException, timeout: float | None) -> Failure:
     return Failure(text, text, retryable=False)
 
 
+def advice(cause: str) -> str:
+    """What to try, to add after a failure cause in a message (or "")."""
+    if cause.startswith("HTTP 429"):
+        return " (the service is rate limiting: lower --ragprobe-concurrency)"
+    if cause.startswith("not started"):
+        return " (sync calls that timed out still run on every thread: fix the hang or raise the timeout)"
+    return ""
+
+
 def retryable(exc: BaseException) -> bool:
     """Transient failures worth another attempt: timeouts, connection trouble, HTTP 429 and 5xx."""
     return classify(exc, None).retryable
+
+
+class _AttemptClock:
+    """The timeout of one attempt, stopped while a sync call waits for a pool thread.
+
+    The pool reports (``_threads.WATCHER``) when a call is queued and when a thread picks it up:
+    the deadline is put off while it waits and restored, with the time that was left, once it
+    runs. The wait itself is bounded by the same timeout; past it the attempt failed without being
+    sent (``waiting``), which must not read as the pipeline being slow. Rescheduling needs
+    ``asyncio.timeout`` (Python 3.11+); on 3.10 the clock only tells the two apart.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+        self.loop = loop
+        self.timeout = timeout
+        self.cm: Any = None  # the attempt's asyncio.Timeout (3.11+)
+        self.waiting = 0  # calls submitted to the pool and not started yet
+        self.active = True
+        self._left: float | None = None
+        self._lock = threading.Lock()
+
+    def _reschedule(self, when: float | None) -> None:
+        if self.active and self.cm is not None and not self.cm.expired():
+            self.cm.reschedule(when)
+
+    def submitted(self) -> None:  # the event loop's thread, inside the attempt
+        with self._lock:
+            self.waiting += 1
+            first = self.waiting == 1
+        if first and self.cm is not None:
+            now, when = self.loop.time(), self.cm.when()
+            self._left = None if when is None else max(0.0, when - now)
+            self._reschedule(now + self.timeout)  # the longest wait for a thread
+
+    def started(self) -> None:  # the worker thread
+        with self._lock:
+            self.waiting -= 1
+            last = self.waiting == 0
+        if last and self.cm is not None:
+            self.loop.call_soon_threadsafe(self._resume)
+
+    def _resume(self) -> None:
+        if self.waiting == 0 and self._left is not None:
+            self._reschedule(self.loop.time() + self._left)
 
 
 class Engine:
@@ -298,6 +429,25 @@ class Engine:
             0,
         )
 
+    async def _attempt(self, call: Call, clock: _AttemptClock | None) -> Value:
+        if clock is None:
+            return await self._invoke(call)
+        if sys.version_info >= (3, 11):  # in this task: wait_for runs each call in a new one
+            async with asyncio.timeout(clock.timeout) as cm:
+                clock.cm = cm
+                return await self._invoke(call)
+        return await asyncio.wait_for(self._invoke(call), clock.timeout)
+
+    def _delay(self, attempt: int, failure: Failure) -> float:
+        """Seconds to wait before retry number ``attempt``: jittered exponential backoff, or the
+        server's ``Retry-After`` if longer (capped at ``max_backoff``) plus up to 20%, so calls told
+        the same time do not all come back in the same instant."""
+        s = self.settings
+        delay = min(s.max_backoff, s.backoff * 2.0 ** (attempt - 1)) * (0.5 + self._rng.random() / 2)
+        if failure.retry_after is not None:
+            delay = max(delay, min(s.max_backoff, failure.retry_after) * (1 + self._rng.random() / 5))
+        return delay
+
     async def _one(self, call: Call) -> CallOutcome:
         s = self.settings
         if self._abort is not None:
@@ -309,43 +459,52 @@ class Engine:
                 cause="budget exhausted",
                 budget_exhausted=True,
             )
+        loop = asyncio.get_running_loop()
         attempt = 0
         while True:
             attempt += 1
+            clock = None if s.timeout is None else _AttemptClock(loop, s.timeout)
+            token = WATCHER.set(clock)  # the pool reads it in run_in_executor's submit
             try:
-                if s.timeout is None:
-                    value = await self._invoke(call)
-                elif sys.version_info >= (3, 11):  # in this task: wait_for runs each call in a new one
-                    async with asyncio.timeout(s.timeout):
-                        value = await self._invoke(call)
-                else:
-                    value = await asyncio.wait_for(self._invoke(call), s.timeout)
+                value = await self._attempt(call, clock)
             except PipelineOutputError as exc:
                 failure = classify(exc, s.timeout)
             except _FATAL:
                 raise
             except Exception as exc:
                 failure = classify(exc, s.timeout)
+                if clock is not None and clock.waiting and isinstance(exc, asyncio.TimeoutError):
+                    cause = f"not started within {clock.timeout:g}s"
+                    failure = Failure(
+                        cause,
+                        f"{cause}: no free thread (calls that timed out earlier still run on all "
+                        "of them)",
+                        retryable=False,
+                    )
             else:
                 self.stats.calls += 1
                 self._record_first(None)
                 return CallOutcome(value=value, attempts=attempt)
+            finally:
+                WATCHER.reset(token)
+                if clock is not None:
+                    clock.active = False
             if attempt > s.retries or not failure.retryable or self._abort is not None:
                 self.stats.calls += 1
                 self._record_first(failure.cause)
                 return self._error(failure, attempt)
             if not self.budget.take():  # a retry is a real (billed) call too
+                # A budget stop, like the calls never sent: the probe ends INCONCLUSIVE, not ERROR.
                 self.stats.calls += 1
                 self._record_first(failure.cause)
-                note = " (not retried: pipeline call budget exhausted)"
-                return self._error(dataclasses.replace(failure, error=failure.error + note), attempt)
+                return CallOutcome(
+                    error=f"pipeline call budget exhausted (not retried after: {failure.error})",
+                    cause="budget exhausted",
+                    attempts=attempt,
+                    budget_exhausted=True,
+                )
             self.stats.retries += 1
-            delay = min(s.max_backoff, s.backoff * 2 ** (attempt - 1)) * (
-                0.5 + self._rng.random() / 2
-            )
-            if failure.retry_after is not None:
-                delay = max(delay, min(s.max_backoff, failure.retry_after))
-            await asyncio.sleep(delay)
+            await asyncio.sleep(self._delay(attempt, failure))
 
     async def run(self, calls: Sequence[Call]) -> list[CallOutcome]:
         from pytest_ragprobe.cache import AnswerCache

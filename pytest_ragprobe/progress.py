@@ -108,7 +108,7 @@ def make_progress(config: pytest.Config, nodeid: str) -> Any:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None or not _isatty(reporter):
         return None
-    if getattr(config.option, "verbose", 0) < 0:  # -q -q: keep it quiet
+    if getattr(config.option, "verbose", 0) < -1:  # -q -q: keep it quiet (one -q still shows it)
         return None
     capture = config.pluginmanager.get_plugin("capturemanager")
     return LiveLine(reporter, capture, nodeid, verbose=getattr(config.option, "verbose", 0) > 0)

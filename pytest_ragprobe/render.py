@@ -219,6 +219,7 @@ def summary_line(r: ProbeResult) -> str:
         detail = r.reason
     cached = f", {r.cached_calls} cached" if r.cached_calls else ""
     failed = f", {r.errors} failed" if r.errors and r.verdict != "error" else ""
+    failed += f", {r.retries} retried" if r.retries else ""
     note = outcome_note(r)
     tail = f" - {note}" if note else ""
     planned = r.settings.get("n_planned")

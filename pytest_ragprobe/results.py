@@ -55,6 +55,7 @@ class ProbeResult(BaseModel):
     calls: int = 0
     cached_calls: int = 0
     errors: int = 0
+    retries: int = 0  # extra attempts after transient failures (timeouts, HTTP 429/5xx): not in ``calls``
     metrics: dict[str, Any] = Field(default_factory=dict)
     examples: list[dict[str, Any]] = Field(default_factory=list)
     settings: dict[str, Any] = Field(default_factory=dict)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pytest_ragprobe.engine import Budget, Call, CallOutcome, Engine, EngineSettings, ProgressCallback
+from pytest_ragprobe.engine import Budget, Call, CallOutcome, Engine, EngineSettings, ProgressCallback, advice
 from pytest_ragprobe.markers import ProbeSpec
 from pytest_ragprobe.pipeline import PipelineAdapter, make_adapter
 
@@ -69,6 +69,7 @@ class ProbeContext:
     calls: int = 0
     cached_calls: int = 0
     errors: int = 0
+    retries: int = 0  # extra attempts after transient failures (each took a budget unit)
     skipped: int = 0  # calls fail-fast never sent (the first ones all failed the same way)
     error_causes: Counter[str] = field(default_factory=Counter)
     budget_hit: bool = False
@@ -115,9 +116,12 @@ class ProbeContext:
     async def run_calls(self, calls: Sequence[Call], namespace: str = "") -> list[CallOutcome]:
         engine = self.make_engine(namespace)
         outcomes = await engine.run(calls)
+        self.retries += engine.stats.retries
         for o in outcomes:
             if o.budget_exhausted:
                 self.budget_hit = True
+                if o.attempts:  # sent; only its retry was beyond the budget
+                    self.calls += 1
                 continue
             if o.cached:
                 self.cached_calls += 1
@@ -144,7 +148,8 @@ class ProbeContext:
             )
             raise ProbeError(
                 f"{self.errors} of {total} pipeline calls failed "
-                f"(limit {self.settings.max_error_rate:.0%}); most common cause ({count}x): {cause}{skipped}"
+                f"(limit {self.settings.max_error_rate:.0%}); most common cause ({count}x): {cause}"
+                f"{advice(cause)}{skipped}"
             )
 
     def elapsed(self) -> float:
@@ -159,6 +164,7 @@ class ProbeContext:
             calls=self.calls,
             cached_calls=self.cached_calls,
             errors=self.errors,
+            retries=self.retries,
             duration_s=round(self.elapsed(), 3),
             pipeline=self.adapter.identity,
             **fields,

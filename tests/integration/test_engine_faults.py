@@ -205,3 +205,30 @@ def test_connection_error_summary_keeps_the_message(pytester: pytest.Pytester) -
     result = pytester.runpytest("-p", "no:xdist", "--ragprobe-no-cache", "--ragprobe-retries=0")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*most common cause (*x): ConnectionError: db down;*"])
+
+
+def test_budget_running_out_at_a_retry_is_inconclusive_not_an_error(pytester: pytest.Pytester) -> None:
+    """Every call fails its first try (503) and --ragprobe-budget=5 runs out at the third call's retry:
+    that call was counted as a pipeline error, so the probe ended as ERROR ("1 of 3 pipeline calls
+    failed (limit 10%) ... HTTP 503") instead of INCONCLUSIVE (budget)."""
+
+    def first_try_fails(req: Request) -> Reply:
+        if req.attempt == 1:
+            return Reply(status=503, json={"error": "warming up"})
+        return handler(req)
+
+    with FaultServer(first_try_fails, max_requests=200, lifetime=60) as server:
+        pytester.makeconftest(CONFTEST.format(url=server.url))
+        pytester.makefile(".yaml", facts=facts_yaml())
+        pytester.makepyfile(test_catalog=TEST)
+        result = pytester.runpytest("--ragprobe-report=rep", "-p", "no:xdist", "--ragprobe-no-cache",
+                                    "--ragprobe-budget=5", "--ragprobe-retries=2",
+                                    "--ragprobe-concurrency=1")
+        requests = server.requests
+    assert requests == 5  # every attempt is billed, retries included: 2 + 2 + 1
+    (probe,) = json.loads((pytester.path / "rep" / "report.json").read_text())["probes"]
+    assert probe["verdict"] == "inconclusive" and probe["errors"] == 0
+    # three questions were sent (the third's retry was not): calls count questions, retries the extra tries
+    assert (probe["calls"], probe["retries"]) == (3, 2)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["INCONCLUSIVE *test_catalog* (n=*, 3 calls, 2 retried)*"])

@@ -365,6 +365,309 @@ def test_retries_count_against_the_budget() -> None:
     # q0: call + retry (2 of 3); q1: call (3 of 3), its retry is refused; q2: not attempted
     assert sum(attempts.values()) == 3 and budget.used == 3
     assert out[0].ok and out[0].value is not None and out[0].attempts == 2
-    assert not out[1].ok and not out[1].budget_exhausted
-    assert out[1].error is not None and out[1].error.endswith("(not retried: pipeline call budget exhausted)")
-    assert out[2].budget_exhausted
+    # a retry the budget cannot pay is a budget stop (the probe is INCONCLUSIVE), not an error
+    assert not out[1].ok and out[1].budget_exhausted and out[1].attempts == 1
+    assert out[1].cause == "budget exhausted"
+    assert out[1].error == "pipeline call budget exhausted (not retried after: timeout after 2s)"
+    assert out[2].budget_exhausted and out[2].attempts == 0
+
+
+def test_hung_sync_calls_do_not_starve_the_pool_for_later_calls() -> None:
+    """Two hung calls held both threads of the pool: the other 8 calls queued behind them until their
+    own timeout fired, and were reported as "timeout" although never sent (10 errors, 2 calls made)."""
+    hang = threading.Event()
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    def answer(q: str) -> str:
+        with lock:
+            sent.append(q)
+        if q in ("q0", "q1"):
+            hang.wait(30)  # a socket read without a timeout (released at the end of the test)
+        return q
+
+    settings = EngineSettings(concurrency=2, timeout=0.5, retries=0, fail_fast=0)
+    try:
+        out = run(Engine(PipelineAdapter(answer), settings), calls(10))
+    finally:
+        hang.set()
+    assert [o.cause for o in out[:2]] == ["timeout after 0.5s"] * 2
+    assert [o.value.text for o in out[2:]] == [f"q{i}" for i in range(2, 10)]  # type: ignore[union-attr]
+    assert sorted(sent) == sorted(f"q{i}" for i in range(10))
+
+
+def test_waiting_for_a_thread_is_not_a_pipeline_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no thread to spare (the bound on abandoned threads reached), a call queued behind a hung
+    one was reported as "timeout after 0.3s" although the pipeline never saw it."""
+    import functools
+
+    from pytest_ragprobe import engine as engine_module
+
+    monkeypatch.setattr(
+        engine_module, "DaemonThreadPool", functools.partial(engine_module.DaemonThreadPool, max_abandoned=0)
+    )
+    hang = threading.Event()
+    sent: list[str] = []
+
+    def answer(q: str) -> str:
+        sent.append(q)
+        hang.wait(30)
+        return q
+
+    settings = EngineSettings(concurrency=1, timeout=0.3, retries=0, fail_fast=0)
+    try:
+        out = run(Engine(PipelineAdapter(answer), settings), calls(3))
+    finally:
+        hang.set()
+    assert sent == ["q0"]
+    assert out[0].cause == "timeout after 0.3s"
+    assert [o.cause for o in out[1:]] == ["not started within 0.3s"] * 2
+    assert out[1].error == (
+        "not started within 0.3s: no free thread (calls that timed out earlier still run on all of them)"
+    )
+
+
+def test_the_timeout_does_not_count_the_wait_for_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """q1 waits ~0.8 s for the thread q0 holds, then runs 1 s: each under the 1.5 s timeout, though
+    together over it (it used to time out)."""
+    import functools
+
+    from pytest_ragprobe import engine as engine_module
+
+    monkeypatch.setattr(
+        engine_module, "DaemonThreadPool", functools.partial(engine_module.DaemonThreadPool, max_abandoned=0)
+    )
+
+    def answer(q: str) -> str:
+        threading.Event().wait(2.3 if q == "q0" else 1.0)
+        return q
+
+    settings = EngineSettings(concurrency=1, timeout=1.5, retries=0, fail_fast=0)
+    out = run(Engine(PipelineAdapter(answer), settings), calls(2))
+    assert out[0].cause == "timeout after 1.5s"
+    assert out[1].ok and out[1].value is not None and out[1].value.text == "q1"
+
+
+def test_retry_count_is_in_the_engine_stats_after_the_run() -> None:
+    attempts: dict[str, int] = {}
+
+    async def answer(q: str) -> str:
+        attempts[q] = attempts.get(q, 0) + 1
+        if attempts[q] < 3 and q in ("q0", "q1"):
+            raise HTTPError(503)
+        return q
+
+    engine = Engine(PipelineAdapter(answer), FAST)
+    out = run(engine, calls(4))
+    assert all(o.ok for o in out)
+    # what the runner reads after ``await engine.run(calls)``: 2 retries each for q0 and q1
+    assert engine.stats.retries == 4 == sum(o.attempts - 1 for o in out)
+
+
+def test_budget_stop_on_a_retry_is_not_a_probe_error() -> None:
+    """--ragprobe-budget running out at a retry ended the probe as ERROR ("2 of 13 pipeline calls
+    failed ... HTTP 503") instead of INCONCLUSIVE for the budget."""
+    from pytest_ragprobe.runner import context_for, run_sync
+
+    attempts: dict[str, int] = {}
+
+    def answer(q: str) -> str:
+        attempts[q] = attempts.get(q, 0) + 1
+        if attempts[q] == 1:
+            raise HTTPError(503)
+        return q
+
+    ctx = context_for(answer, engine=EngineSettings(concurrency=1, retries=2, backoff=0.001))
+    ctx.budget = Budget(5)
+    outcomes = run_sync(lambda: ctx.run_calls(calls(4)))
+    # q0, q1: call + retry (4 units); q2: call (5th unit), retry refused; q3: never sent
+    assert [o.ok for o in outcomes] == [True, True, False, False]
+    assert sum(attempts.values()) == 5
+    assert ctx.errors == 0 and not ctx.error_causes and ctx.budget_hit
+    ctx.check_error_rate()  # no ProbeError: the probe reports the budget, not pipeline errors
+    assert (ctx.calls, ctx.retries) == (3, 2)  # q2 was sent (a call); only its retry was refused
+
+
+def test_rate_limited_probe_error_suggests_lower_concurrency() -> None:
+    import pytest
+
+    from pytest_ragprobe.runner import ProbeError, context_for, run_sync
+
+    def answer(q: str) -> str:
+        raise HTTPError(429)
+
+    ctx = context_for(answer, engine=EngineSettings(concurrency=1, retries=0, backoff=0.001))
+    run_sync(lambda: ctx.run_calls(calls(2)))
+    with pytest.raises(ProbeError, match=r"HTTP 429.* \(the service is rate limiting: lower --ragprobe-concurrency\)"):
+        ctx.check_error_rate()
+
+
+class _StubHeaders(dict[str, str]):
+    pass
+
+
+def _requests_like() -> SimpleNamespace:
+    """requests' exception classes (it is not installed here): matched by module and name."""
+    ns: dict[str, Any] = {"__module__": "requests.exceptions"}
+    base = type("RequestException", (OSError,), dict(ns))
+    conn = type("ConnectionError", (base,), dict(ns))
+    timeout = type("Timeout", (base,), dict(ns))
+    return SimpleNamespace(
+        ConnectionError=conn,
+        Timeout=timeout,
+        ConnectTimeout=type("ConnectTimeout", (conn, timeout), dict(ns)),
+        ReadTimeout=type("ReadTimeout", (timeout,), dict(ns)),
+        ChunkedEncodingError=type("ChunkedEncodingError", (base,), dict(ns)),
+        HTTPError=type("HTTPError", (base,), dict(ns)),
+        InvalidURL=type("InvalidURL", (base, ValueError), dict(ns)),
+    )
+
+
+def test_stdlib_and_requests_errors_are_classified_and_retried() -> None:
+    """Only ``exc.response.status_code`` was known: urllib's HTTPError 503, a refused connection
+    through urlopen and requests' ConnectionError were never retried."""
+    import email.message
+    import http.client
+    import urllib.error
+
+    headers = email.message.Message()
+    headers["Retry-After"] = "3"
+    e503 = urllib.error.HTTPError("http://svc/answer", 503, "Service Unavailable", headers, None)
+    f = classify(e503, 1)
+    assert (f.cause, f.retryable, f.retry_after) == ("HTTP 503 from http://svc/answer", True, 3.0)
+    e404 = urllib.error.HTTPError("http://svc/answer", 404, "Not Found", email.message.Message(), None)
+    assert (classify(e404, 1).cause, classify(e404, 1).retryable) == ("HTTP 404 from http://svc/answer", False)
+
+    refused = urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+    f = classify(refused, 1)
+    assert f.retryable and f.cause == "ConnectionRefusedError: [Errno 111] Connection refused"
+    assert f.error.startswith("URLError: ConnectionRefusedError")
+    f = classify(urllib.error.URLError(TimeoutError("timed out")), 1)
+    assert f.retryable and f.cause == "timeout (URLError)"
+    assert not classify(urllib.error.URLError("unknown url type: htp"), 1).retryable
+    f = classify(http.client.IncompleteRead(b"ab", 10), 1)
+    assert f.retryable and f.cause == "transport error (IncompleteRead)"
+    assert classify(http.client.RemoteDisconnected("closed"), 1).retryable
+
+    req = _requests_like()
+    request = SimpleNamespace(url="http://svc/answer")
+    for cls, kind in [
+        (req.ConnectionError, "transport error"),
+        (req.ChunkedEncodingError, "transport error"),
+        (req.ReadTimeout, "timeout"),
+        (req.ConnectTimeout, "timeout"),
+    ]:
+        exc = cls("HTTPConnectionPool(host='svc'): <urllib3.connection.HTTPConnection object at 0x7f3a2b1c4d50>")
+        exc.request = request
+        f = classify(exc, 1)
+        assert f.retryable, cls
+        assert f.cause == f"{kind} ({cls.__name__}) from http://svc/answer"
+        assert "0x7f3a" not in f.error
+    http_error = req.HTTPError("503 Server Error")
+    http_error.request = request
+    http_error.response = SimpleNamespace(
+        status_code=503, headers=_StubHeaders({"Retry-After": "2"}), url="http://svc/answer", text="busy"
+    )
+    f = classify(http_error, 1)
+    assert (f.cause, f.error, f.retryable, f.retry_after) == (
+        "HTTP 503 from http://svc/answer", "HTTP 503 from http://svc/answer: busy", True, 2.0)
+    assert not classify(req.InvalidURL("bad"), 1).retryable
+
+
+def test_any_error_with_an_http_status_attribute_is_judged_by_it() -> None:
+    class SDKError(Exception):
+        def __init__(self, **attrs: Any) -> None:
+            super().__init__("sdk failure")
+            self.__dict__.update(attrs)
+
+    assert classify(SDKError(status_code=502), 1).retryable
+    assert classify(SDKError(status=503, headers={"Retry-After": "4"}), 1).retry_after == 4.0
+    assert classify(SDKError(code=429), 1).cause == "HTTP 429 from the pipeline"
+    assert not classify(SDKError(status_code=400), 1).retryable
+    assert not classify(SDKError(code=2), 1).retryable  # a library's own error code, not HTTP
+    assert classify(SDKError(code=2), 1).cause == "SDKError: sdk failure"
+    assert not classify(SDKError(status=True), 1).retryable
+
+
+def test_urllib_pipeline_is_retried_against_a_real_server() -> None:
+    """A sync urllib pipeline against a service failing each first try with 503: 12 of 12 calls used to
+    fail (fail-fast then skipped the rest); now every call succeeds on its retry."""
+    import json
+    import sys
+    import urllib.request
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from faults import FaultServer, Reply, Request
+
+    def handler(req: Request) -> Reply:
+        if req.attempt == 1:
+            return Reply(status=503, json={"error": "warming up"})
+        return Reply(json={"answer": str(req.json["question"]).upper()})
+
+    with FaultServer(handler, max_requests=100, lifetime=60) as server:
+
+        def answer(q: str) -> str:
+            body = json.dumps({"question": q}).encode()
+            request = urllib.request.Request(
+                server.url + "/answer", data=body, headers={"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                return str(json.loads(reply.read())["answer"])
+
+        out = run(Engine(PipelineAdapter(answer), FAST), calls(8))
+        requests = server.requests
+    assert [o.value.text for o in out] == [f"Q{i}" for i in range(8)]  # type: ignore[union-attr]
+    assert [o.attempts for o in out] == [2] * 8 and requests == 16
+
+
+def test_retry_after_gets_jitter_on_top_and_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every call told "Retry-After: 1" waited exactly 1 s, so they all came back in the same instant."""
+    from pytest_ragprobe import engine as engine_module
+
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(delay: float) -> None:
+        waits.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr(engine_module.asyncio, "sleep", fake_sleep)
+    seen: dict[str, int] = {}
+
+    async def answer(q: str) -> str:
+        seen[q] = seen.get(q, 0) + 1
+        if seen[q] == 1:
+            raise HTTPError(429, "100" if q == "q0" else "1")
+        return q
+
+    settings = EngineSettings(concurrency=4, retries=1, backoff=0.001, max_backoff=20.0)
+    out = run(Engine(PipelineAdapter(answer), settings), calls(30))
+    assert all(o.ok for o in out) and len(waits) == 30
+    capped = [w for w in waits if w >= 20]
+    assert len(capped) == 1 and 20 <= capped[0] <= 24  # Retry-After 100 capped at max_backoff, + <=20%
+    rest = [w for w in waits if w < 20]
+    assert all(1.0 <= w <= 1.2 for w in rest) and len(set(rest)) == 29
+
+
+def test_advice_for_rate_limiting() -> None:
+    from pytest_ragprobe.engine import advice
+
+    assert advice("HTTP 429 from http://x/answer") == (
+        " (the service is rate limiting: lower --ragprobe-concurrency)"
+    )
+    assert advice("HTTP 500 from http://x/answer") == ""
+
+
+def test_live_line_shows_at_one_q_and_hides_at_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_ragprobe import progress
+
+    class Plugins:
+        def get_plugin(self, name: str) -> Any:
+            return SimpleNamespace(isatty=True) if name == "terminalreporter" else None
+
+    def config(verbose: int) -> Any:
+        return SimpleNamespace(pluginmanager=Plugins(), option=SimpleNamespace(verbose=verbose))
+
+    assert progress.make_progress(config(-1), "t.py::test_a") is not None  # -q
+    assert progress.make_progress(config(-2), "t.py::test_a") is None  # -q -q
+    assert progress.make_progress(config(0), "t.py::test_a") is not None

@@ -277,3 +277,12 @@ def test_tls_verifies_certificates_unless_told_not_to(tmp_path: Path) -> None:
     refused, unverified, trusted = asyncio.run(go())
     assert isinstance(refused, httpx.ConnectError) and "certificate" in str(refused).lower()
     assert unverified == "ok" and trusted == "ok"
+
+
+def test_http_pipeline_names_the_endpoint_path_a_probe_is_missing() -> None:
+    """Used by ``PipelineAdapter.require``: "needs the pipeline's `generate`" should say generate_path=."""
+    pipe = HTTPPipeline("http://127.0.0.1:9")
+    assert pipe._ragprobe_missing("generate") == (
+        "Give HTTPPipeline generate_path='/generate' (the path of the service's generate endpoint)."
+    )
+    assert "retrieve_path=" in pipe._ragprobe_missing("answer")
