@@ -8,8 +8,9 @@ Key: a SHA-256 of the pipeline identity (``PipelineAdapter.cache_identity``: the
 or its qualified class/function name, its ``version`` string, and a hash of its own code and
 plain-data configuration, see ``pipeline._state``: ``SimReader(0.9)`` and ``SimReader(0.8)`` never
 share entries, while counters a pipeline updates as it runs do not change its key), the probe
-namespace (probe settings that change what an answer means, e.g. the matcher), the call kind
-(answer / generate / retrieve) and its inputs (question, documents, k).
+namespace (probe state that changes answers without showing in the call, e.g. the fictitious facts
+indexed for ``synthetic:N``; not how answers are scored), the call kind (answer / generate /
+retrieve) and its inputs (question, documents with their metadata, k).
 
 Invalidation:
 * bump the pipeline's ``version`` (``ragprobe.Pipeline(..., version="2")``, a ``version`` attribute
@@ -19,6 +20,12 @@ Invalidation:
   ``ragprobe cache --prune DAYS`` (an entry's modification time is refreshed on every hit).
 The cache cannot see changes inside your pipeline's dependencies (a new model, a re-built index, a
 client configured differently) unless ``version`` says so.
+
+Canonical or not cached: a call whose inputs cannot be keyed the same way in every process (document
+metadata holding arbitrary objects) is neither looked up nor stored, and a result is stored only if
+reading it back gives exactly the same value (JSON would turn ``{1: "a"}`` into ``{"1": "a"}`` and a
+tuple into a list; a set cannot be stored at all), so a warm run always sees what a cold run saw.
+Cache trouble never fails a run.
 
 Safety: only successful results are stored (errors never are). Each entry is written to a temp file
 in the same directory and moved into place with ``os.replace``, so concurrent writers (xdist
@@ -32,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -48,13 +56,85 @@ FORMAT = 1
 _README = (
     "pytest-ragprobe answer cache. Safe to delete at any time "
     "(or run pytest with --ragprobe-no-cache).\n"
-    "Entries are keyed by pipeline identity + version, probe settings and call inputs.\n"
+    "Entries are keyed by pipeline identity + version and call inputs.\n"
 )
 
 
 @dataclass(frozen=True)
 class Hit:
     value: Value
+
+
+UNCACHEABLE = ""  # the key of a call that cannot be keyed canonically: never looked up nor stored
+
+
+class _NotCanonical(Exception):
+    pass
+
+
+def _key_data(value: object, depth: int = 0) -> Any:
+    """``value`` as JSON data that is the same in every process and tells apart what JSON would merge
+    (a tuple from a list, ``{1: ..}`` from ``{"1": ..}``, sets in sorted order); _NotCanonical for
+    anything else (an object's repr may hold a memory address)."""
+    if depth > 50 or (type(value) not in _KEYABLE and not isinstance(value, Mapping)):
+        raise _NotCanonical
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"\0float": repr(value)}
+    if isinstance(value, bytes):
+        return {"\0bytes": value.hex()}
+    if isinstance(value, list):
+        return [_key_data(v, depth + 1) for v in value]
+    if isinstance(value, tuple):
+        return {"\0tuple": [_key_data(v, depth + 1) for v in value]}
+    if isinstance(value, (set, frozenset)):
+        return {"\0set": sorted((_key_data(v, depth + 1) for v in value), key=_dump)}
+    assert isinstance(value, Mapping)
+    if all(type(k) is str for k in value):
+        return {k: _key_data(v, depth + 1) for k, v in value.items()}
+    pairs = [[_key_data(k, depth + 1), _key_data(v, depth + 1)] for k, v in value.items()]
+    return {"\0map": sorted(pairs, key=_dump)}
+
+
+_KEYABLE = (type(None), bool, int, float, str, bytes, list, tuple, set, frozenset, dict)
+_STORABLE = (type(None), bool, int, float, str, list, dict)
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+def _stores_exactly(value: object, depth: int = 0) -> bool:
+    """Whether JSON gives ``value`` back unchanged: plain str/int/float/bool/None, lists and
+    str-keyed dicts of them (not tuples, sets, non-str keys, subclasses, NaN)."""
+    if depth > 50 or type(value) not in _STORABLE:
+        return False
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_stores_exactly(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(type(k) is str and _stores_exactly(v, depth + 1) for k, v in value.items())
+    return True
+
+
+def _doc_stores_exactly(doc: object) -> bool:
+    return (
+        isinstance(doc, Document)
+        and type(doc.text) is str
+        and type(doc.title) is str
+        and (doc.id is None or type(doc.id) is str)
+        and _stores_exactly(dict(doc.metadata))
+    )
+
+
+def _value_stores_exactly(value: object) -> bool:
+    if isinstance(value, Answer):
+        return type(value.text) is str and all(_doc_stores_exactly(d) for d in value.documents)
+    if isinstance(value, list):
+        return all(_doc_stores_exactly(d) for d in value)
+    return type(value) is str
 
 
 def _encode_doc(doc: Document) -> dict[str, Any]:
@@ -123,24 +203,34 @@ class AnswerCache:
         self.hits = 0
         self.misses = 0
         self.corrupt = 0
+        self.uncacheable = 0  # calls or results that could not be keyed or stored canonically
 
     def key(self, call: Call) -> str:
-        payload = {
-            "format": FORMAT,
-            "pipeline": self.identity,
-            "namespace": self.namespace,
-            "kind": call.kind,
-            "question": call.question,
-            "documents": [_encode_doc(d) for d in call.documents],
-            "k": call.k,
-        }
-        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=repr)
+        """The entry's key, or UNCACHEABLE when the call's inputs cannot be keyed canonically (never
+        raises: the call then simply runs uncached)."""
+        try:
+            payload = {
+                "format": FORMAT,
+                "pipeline": self.identity,
+                "namespace": self.namespace,
+                "kind": call.kind,
+                "question": _key_data(call.question),
+                "documents": [_key_data(_encode_doc(d)) for d in call.documents],
+                "k": _key_data(call.k),
+            }
+            blob = _dump(payload)
+        except (_NotCanonical, TypeError, ValueError, RecursionError):
+            self.uncacheable += 1
+            return UNCACHEABLE
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def path(self, key: str) -> Path:
         return self.dir / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> Hit | None:
+        if key == UNCACHEABLE:
+            self.misses += 1
+            return None
         try:
             raw = self.path(key).read_bytes()
         except OSError:
@@ -163,9 +253,13 @@ class AnswerCache:
     def put(self, key: str, call: Call, value: Value) -> bool:
         """Store a successful result atomically; False when it could not be stored (never
         raises)."""
-        if not self.writable:
+        if not self.writable or key == UNCACHEABLE:
             return False
         try:
+            if not _value_stores_exactly(value):
+                # reading it back would give another value (a warm run must see what a cold run saw)
+                self.uncacheable += 1
+                return False
             text = json.dumps(
                 {
                     "key": key,
@@ -176,7 +270,7 @@ class AnswerCache:
                 },
                 ensure_ascii=False,
             )
-        except (TypeError, ValueError):  # metadata that JSON cannot hold: just do not cache it
+        except (TypeError, ValueError, RecursionError):  # metadata that JSON cannot hold: do not cache it
             return False
         target = self.path(key)
         try:

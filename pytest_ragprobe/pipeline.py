@@ -13,6 +13,8 @@ import enum
 import functools
 import importlib
 import inspect
+import os
+import sys
 import types
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
@@ -52,12 +54,31 @@ def _maybe_method(obj: object, name: str) -> Callable[..., Any] | None:
 
 
 _PLAIN_SCALARS = (type(None), bool, int, float, complex, str, bytes)
-# A function's lists, dicts and sets (closure variables, defaults) are usually state it keeps
-# (call logs, memo tables), not configuration: they are left out.
+# Lists, dicts and sets count as configuration (``make(cfg={"mode": "good"})``) unless the code
+# changes them in place (call logs, memo tables: see :func:`_mutated`).
 _MUTABLE = (list, dict, set)
 # Globals a function reads that are code, not configuration (a callable object still counts).
 _NOT_CONFIG = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 _STATE_MAX_ITEMS = 100_000  # bigger containers count by type and length only
+# Methods that change a list, dict or set in place.
+_MUTATORS = frozenset(
+    {
+        "append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "clear", "remove",
+        "discard", "sort", "reverse", "difference_update", "intersection_update",
+        "symmetric_difference_update", "__setitem__", "__delitem__", "__iadd__", "__ior__",
+    }
+)  # fmt: skip
+_LOADS = {
+    "LOAD_FAST": "fast",
+    "LOAD_FAST_CHECK": "fast",
+    "LOAD_FAST_BORROW": "fast",
+    "LOAD_DEREF": "deref",
+    "LOAD_CLOSURE": "deref",
+    "LOAD_GLOBAL": "global",
+    "LOAD_NAME": "global",
+}
+_HELPER_DEPTH = 3  # helpers of helpers of helpers of the pipeline's code
+_HELPER_MAX = 100  # functions and classes followed per pipeline, at most
 
 
 def _plain(value: object, budget: list[int]) -> object:
@@ -97,22 +118,278 @@ def _written(code: types.CodeType) -> set[str]:
     return {str(ins.argval) for c in _codes(code) for ins in dis.get_instructions(c) if ins.opname in ops}
 
 
+@functools.lru_cache(maxsize=512)
+def _mutated(code: types.CodeType) -> frozenset[tuple[str, str]]:
+    """The containers ``code`` changes in place, as (scope, name): ``("deref", "memo")`` for
+    ``memo[q] = a``, ``("fast", "log")`` for ``log.append(q)``, ``("attr", "seen")`` for
+    ``self.seen.add(q)``, ``("global", "CACHE")``: their contents are running state.
+
+    A symbolic stack over straight-line bytecode; an instruction it does not model empties it, so
+    it can only miss a mutation (the container then counts as configuration: at worst a cache
+    miss, never two configurations sharing answers).
+    """
+    found: set[tuple[str, str]] = set()
+    for c in _codes(code):
+        _scan_mutations(c, found)
+    return frozenset(found)
+
+
+def _scan_mutations(code: types.CodeType, found: set[tuple[str, str]]) -> None:
+    stack: list[tuple[str, str] | None] = []
+
+    def peek(n: int) -> tuple[str, str] | None:
+        return stack[-n] if len(stack) >= n else None
+
+    def pop(n: int) -> None:
+        del stack[max(0, len(stack) - n) :]
+
+    for ins in dis.get_instructions(code):
+        op = ins.opname
+        if ins.is_jump_target:
+            stack.clear()
+        if op in _LOADS and not (op == "LOAD_GLOBAL" and dis.stack_effect(ins.opcode, ins.arg) != 1):
+            stack.append((_LOADS[op], str(ins.argval)))
+        elif op == "LOAD_FAST_LOAD_FAST" and isinstance(ins.argval, tuple):
+            stack += [("fast", str(n)) for n in ins.argval]
+        elif op in ("LOAD_CONST", "LOAD_SMALL_INT"):
+            stack.append(None)
+        elif op == "COPY" and isinstance(ins.arg, int):
+            stack.append(peek(ins.arg))
+        elif op == "SWAP" and isinstance(ins.arg, int) and len(stack) >= ins.arg:
+            stack[-1], stack[-ins.arg] = stack[-ins.arg], stack[-1]
+        elif op in ("LOAD_ATTR", "LOAD_METHOD"):
+            target = peek(1)
+            if target is not None and ins.argval in _MUTATORS:
+                found.add(target)
+            pop(1)
+            if op == "LOAD_METHOD" or (sys.version_info >= (3, 12) and (ins.arg or 0) & 1):
+                stack.clear()  # a method load pushes two items, in an order that varies by version
+            else:
+                stack.append(("attr", str(ins.argval)))
+        elif op in ("BUILD_LIST", "BUILD_SET", "BUILD_TUPLE") and isinstance(ins.arg, int):
+            pop(ins.arg)
+            stack.append(None)
+        elif op in ("STORE_SUBSCR", "DELETE_SUBSCR", "STORE_SLICE"):
+            target = peek(3 if op == "STORE_SLICE" else 2)
+            if target is not None:
+                found.add(target)
+            stack.clear()
+        elif op == "BINARY_OP" or op == "BINARY_SUBSCR" or op == "BUILD_SLICE":
+            target = peek(2)
+            if op == "BINARY_OP" and ins.argrepr.endswith("=") and target is not None:
+                found.add(target)  # log += [q], seen |= {q}
+            pop(ins.arg if op == "BUILD_SLICE" and isinstance(ins.arg, int) else 2)
+            stack.append(None)
+        elif op == "POP_TOP":
+            pop(1)
+        elif op not in ("PRECALL", "KW_NAMES", "NOP", "RESUME", "CACHE", "EXTENDED_ARG"):
+            stack.clear()
+
+
+def _keeps(value: object, scope: str, name: str, mutated: frozenset[tuple[str, str]]) -> bool:
+    """Whether a value a function holds counts as configuration: not a list, dict or set the code
+    changes in place."""
+    return not (isinstance(value, _MUTABLE) and (scope, name) in mutated)
+
+
+def _globals_read(fns: Sequence[types.FunctionType]) -> list[tuple[str, object]]:
+    """The module globals these functions read and do not assign or change in place themselves
+    (counters, call logs, memo tables), sorted; not modules, classes or functions (code)."""
+    found: dict[str, object] = {}
+    for fn in fns:
+        code = fn.__code__
+        written, mutated = _written(code), _mutated(code)
+        for name in sorted({n for c in _codes(code) for n in c.co_names} - written):
+            if name in fn.__globals__ and name not in found:
+                value = fn.__globals__[name]
+                if not isinstance(value, _NOT_CONFIG) and _keeps(value, "global", name, mutated):
+                    found[name] = value
+    return sorted(found.items())
+
+
+def _user_functions(cls: type) -> list[types.FunctionType]:
+    """Functions defined on the user's own classes in ``cls``'s MRO (properties, static and class
+    methods unwrapped), in a stable order."""
+    out: list[types.FunctionType] = []
+    for klass in cls.__mro__:
+        if _is_user(klass):
+            out += [fn for _, v in sorted(vars(klass).items()) if (fn := _function_of(v)) is not None]
+    return out
+
+
+def _function_of(value: object) -> types.FunctionType | None:
+    if isinstance(value, (staticmethod, classmethod)):
+        value = value.__func__
+    elif isinstance(value, property):
+        value = value.fget
+    value = inspect.unwrap(value) if inspect.isfunction(value) else value
+    return value if isinstance(value, types.FunctionType) else None
+
+
+_USER_MODULES: dict[str, bool] = {}
+
+
+@functools.lru_cache(maxsize=1)
+def _library_dirs() -> tuple[str, ...]:
+    import site
+    import sysconfig
+
+    dirs = {sysconfig.get_path(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    with contextlib.suppress(Exception):
+        dirs |= {*site.getsitepackages(), site.getusersitepackages()}
+    return tuple(os.path.join(os.path.realpath(d), "") for d in dirs if d)
+
+
+def _user_module(name: str) -> bool:
+    """Whether module ``name`` is the user's own code (a change there can change answers, so it
+    keys the cache), not the standard library, an installed package, or pytest-ragprobe."""
+    known = _USER_MODULES.get(name)
+    if known is not None:
+        return known
+    top = name.partition(".")[0]
+    module = sys.modules.get(name)
+    file = getattr(module, "__file__", None)
+    if top in ("pytest_ragprobe", "builtins") or top in getattr(sys, "stdlib_module_names", ()):
+        user = False
+    elif not isinstance(file, str):
+        return name == "__main__"  # not cached: the module may not be imported yet
+    else:
+        path = os.path.realpath(file)
+        parts = set(PurePath(path).parts)
+        user = not path.startswith(_library_dirs()) and not parts & {"site-packages", "dist-packages"}
+    _USER_MODULES[name] = user
+    return user
+
+
+def _is_user(obj: object) -> bool:
+    module = getattr(obj, "__module__", None)
+    return isinstance(module, str) and _user_module(module)
+
+
+def _plain_class_attributes(cls: type) -> list[tuple[str, str]]:
+    """Plain-data class attributes of the user's classes in ``cls``'s MRO (``PROMPT = "..."``,
+    read as ``self.PROMPT``), except those its methods change as it runs."""
+    running = _running_attributes(cls)
+    out: list[tuple[str, str]] = []
+    for klass in cls.__mro__:
+        if not _is_user(klass):
+            continue
+        for name, value in sorted(vars(klass).items()):
+            if (name.startswith("__") and name.endswith("__")) or name in running:
+                continue
+            with contextlib.suppress(TypeError, OverflowError):  # code, descriptors, objects
+                out.append((f"class.{klass.__qualname__}.{name}", repr(_plain(value, [_STATE_MAX_ITEMS]))))
+    return out
+
+
+def _const_repr(const: object) -> str:
+    """A code constant's repr, the same in every process: a set literal (``{"the", "a"}``) compiles
+    to a frozenset whose repr order depends on PYTHONHASHSEED."""
+    if isinstance(const, frozenset):
+        return "frozenset({" + ", ".join(sorted(_const_repr(c) for c in const)) + "})"
+    if isinstance(const, tuple):
+        inner = ", ".join(_const_repr(c) for c in const)
+        return f"({inner},)" if len(const) == 1 else f"({inner})"
+    return repr(const)
+
+
+def _hash_code(digest: Any, code: types.CodeType) -> None:
+    stack = [code]
+    while stack:  # nested functions and lambdas live in co_consts
+        c = stack.pop()
+        digest.update(c.co_code)
+        digest.update(repr(c.co_names).encode())  # the globals and attributes it uses
+        for const in c.co_consts:
+            if inspect.iscode(const):
+                stack.append(const)
+            else:
+                digest.update(_const_repr(const).encode())
+
+
+def _referenced(fn: types.FunctionType, owner: type | None) -> list[tuple[object, type | None]]:
+    """The user's functions and classes that ``fn``'s code names, each with the class it is a method
+    of: module-level ones (``fmt(x)``, ``helpers.fmt(x)``) and, for a method, the methods of its
+    class it calls (``self.build(q)``)."""
+    names = sorted({n for c in _codes(fn.__code__) for n in c.co_names})
+    found: list[tuple[object, type | None]] = []
+    for name in names:
+        value = fn.__globals__.get(name)
+        if isinstance(value, types.ModuleType):
+            if _user_module(value.__name__):
+                members = vars(value)
+                for n in names:
+                    member = members.get(n)
+                    if (isinstance(member, types.FunctionType) or inspect.isclass(member)) and getattr(
+                        member, "__module__", None
+                    ) == value.__name__:
+                        found.append((member, None))
+        elif (isinstance(value, types.FunctionType) or inspect.isclass(value)) and _is_user(value):
+            found.append((value, None))
+        if owner is not None:
+            with contextlib.suppress(AttributeError):
+                method = _function_of(inspect.getattr_static(owner, name))
+                if method is not None and _is_user(method):
+                    found.append((method, owner))
+    return found
+
+
+def _helpers_state(
+    roots: Sequence[types.FunctionType], owner: type | None, state: bool
+) -> list[tuple[str, str]]:
+    """What the pipeline's own code (``roots``, methods of ``owner``) relies on in the user's
+    modules, as (label, value) pairs: its classes' plain-data attributes (``PROMPT = "..."`` read
+    as ``self.PROMPT``) and the code (and, with ``state``, configuration) of the functions and
+    classes it names, a few levels deep, cycle-safe. Editing a prompt template or a helper then
+    keys answers apart by itself. The standard library, installed packages and pytest-ragprobe are
+    not followed (fast, and our own pipelines keep their identities)."""
+    import hashlib
+
+    out = _plain_class_attributes(owner) if owner is not None else []
+    seen: set[int] = {id(fn) for fn in roots}
+    queue = [(fn, owner, 0) for fn in roots if _is_user(fn)]
+    while queue:
+        fn, cls, depth = queue.pop(0)
+        if depth >= _HELPER_DEPTH:
+            continue
+        for ref, ref_owner in _referenced(fn, cls):
+            if id(ref) in seen or len(seen) >= _HELPER_MAX:
+                continue
+            seen.add(id(ref))
+            label = f"ref.{getattr(ref, '__module__', '?')}.{getattr(ref, '__qualname__', '?')}"
+            digest = hashlib.sha256()
+            if isinstance(ref, type):
+                methods = [m for m in _user_functions(ref) if id(m) not in seen]
+                seen |= {id(m) for m in methods}
+                for method in methods:
+                    _hash_code(digest, method.__code__)
+                out += [(f"{label}.{k}", v) for k, v in _plain_class_attributes(ref)]
+                queue += [(m, ref, depth + 1) for m in methods]
+            elif isinstance(ref, types.FunctionType):
+                _hash_code(digest, ref.__code__)
+                if state:
+                    out += [(f"{label}.{k}", v) for k, v in _state(ref, 1)]
+                queue.append((ref, ref_owner, depth + 1))
+            out.append((label, digest.hexdigest()[:16]))
+    return out
+
+
 def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
     """The configuration an object or function carries, as (name, repr) pairs.
 
     Two pipelines of one class built with other constructor arguments (``SimReader(0.9)`` and
-    ``SimReader(0.8)``) must not share cached answers. Read: an instance's attributes, except
-    those its methods other than ``__init__`` assign (``self.calls += 1``: state that changes as
-    it runs, so repeats keep hitting) and lists, dicts and sets not named like an ``__init__``
-    parameter (``self.log = []``; ``self.docs = docs`` counts), a bound method's instance,
-    ``functools.partial`` arguments, a function's defaults, closure variables and the module
-    globals it reads (not those it assigns itself, nor lists, dicts or sets there: those are
-    usually counters, call logs and memo tables; not modules, classes or functions). Only plain data
-    counts (numbers, strings, paths, enums, and containers of them); other objects (clients,
-    models) are left out, but their own configuration is read the same way, two levels deep
-    (``lambda q: reader.answer(q)`` sees ``reader``'s): settings beyond that belong in
-    ``version``. Not read for a pipeline that sets ``version`` (it owns its identity, see
-    :func:`describe`) nor for our own adapters, which spell theirs out.
+    ``SimReader(0.8)``) must not share cached answers. Read: an instance's attributes (those named
+    like an ``__init__`` parameter always, as they are when the adapter is made; others unless its
+    methods other than ``__init__`` reassign them or change them in place: ``self.calls += 1``,
+    ``self.log.append(q)`` are state that changes as it runs, so repeats keep hitting) and the
+    module globals its methods read, a bound method's instance, ``functools.partial`` arguments,
+    a function's defaults, closure variables and the module globals it reads (not those it assigns
+    or changes in place itself: counters, call logs, memo tables; not modules, classes or
+    functions). Only plain data counts (numbers, strings, paths, enums, and lists, dicts and sets
+    of them, canonically ordered); other objects (clients, models) are left out, but their own
+    configuration is read the same way, two levels deep (``lambda q: reader.answer(q)`` sees
+    ``reader``'s): settings beyond that belong in ``version``. Not read for a pipeline that sets
+    ``version`` (it owns its identity, see :func:`describe`) nor for our own adapters, which spell
+    theirs out.
     """
     out: list[tuple[str, str]] = []
 
@@ -136,21 +413,21 @@ def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
         return _state(obj.__self__, depth)
     if inspect.isfunction(obj):
         fn = inspect.unwrap(obj)
-        written = _written(fn.__code__)
-        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=True):
+        code = fn.__code__
+        written, mutated = _written(code), _mutated(code)
+        for name, cell in zip(code.co_freevars, fn.__closure__ or (), strict=True):
             with contextlib.suppress(ValueError):  # ValueError: an empty cell, assigned later
-                if name not in written and not isinstance(cell.cell_contents, _MUTABLE):
+                if name not in written and _keeps(cell.cell_contents, "deref", name, mutated):
                     add(f"closure.{name}", cell.cell_contents)
-        names = {n for c in _codes(fn.__code__) for n in c.co_names} - written
-        for name in sorted(names & fn.__globals__.keys()):
-            value = fn.__globals__[name]
-            if not isinstance(value, (*_MUTABLE, *_NOT_CONFIG)):
-                add(f"global.{name}", value)
-        for i, value in enumerate(fn.__defaults__ or ()):
-            if not isinstance(value, _MUTABLE):
+        for name, value in _globals_read([fn]):
+            add(f"global.{name}", value)
+        defaults = fn.__defaults__ or ()
+        params = code.co_varnames[code.co_argcount - len(defaults) : code.co_argcount]
+        for i, (param, value) in enumerate(zip(params, defaults, strict=True)):
+            if _keeps(value, "fast", param, mutated):  # def f(q, memo={}): memo[q] = ... is state
                 add(f"default[{i}]", value)
         for key, value in sorted((fn.__kwdefaults__ or {}).items()):
-            if not isinstance(value, _MUTABLE):
+            if _keeps(value, "fast", key, mutated):
                 add(f"default.{key}", value)
         return out
     if inspect.isclass(obj) or inspect.ismodule(obj) or not hasattr(obj, "__dict__"):
@@ -174,17 +451,19 @@ def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
     running = _running_attributes(type(obj))
     attrs = vars(obj)
     for name in sorted(attrs):
-        if name in running or name.lstrip("_") in running:
-            continue
-        value = attrs[name]
-        if name in params or name.lstrip("_") in params or not isinstance(value, _MUTABLE):
-            add(name, value)
+        # MyRag(top_k=3) and MyRag(top_k=10) differ even if set_top_k() reassigns it later
+        param = name in params or name.lstrip("_") in params
+        if param or not (name in running or name.lstrip("_") in running):
+            add(name, attrs[name])
+    for name, value in _globals_read(_user_functions(type(obj))):
+        add(f"global.{name}", value)
     return out
 
 
 def _running_attributes(cls: type) -> frozenset[str]:
-    """Attributes the class's methods other than ``__init__`` assign (``self.calls += 1``,
-    ``self.index_built = True``): state that changes as the pipeline runs, not configuration."""
+    """Attributes the class's methods other than ``__init__`` assign or change in place
+    (``self.calls += 1``, ``self.index_built = True``, ``self.seen.append(q)``): state that
+    changes as the pipeline runs, not configuration."""
     ops = {"STORE_ATTR", "DELETE_ATTR"}
     names: set[str] = set()
     for klass in cls.__mro__:
@@ -195,6 +474,7 @@ def _running_attributes(cls: type) -> frozenset[str]:
             if code is None or attr == "__init__":
                 continue
             names |= {str(i.argval) for c in _codes(code) for i in dis.get_instructions(c) if i.opname in ops}
+            names |= {name for scope, name in _mutated(code) if scope == "attr"}
     return frozenset(names)
 
 
@@ -202,43 +482,46 @@ def _code_fingerprint(obj: object, *, state: bool = True) -> str:
     """A short hash of the pipeline's own code and configuration, so editing its code or building it
     with other arguments keys cached answers apart by itself.
 
-    Covers a function's bytecode and constants, or the methods defined on an object's class, plus
-    the plain-data configuration :func:`_state` reads. Changes in libraries, models or data it calls
-    are not seen: bump ``version`` for those.
+    Covers a function's bytecode and constants, or the methods defined on an object's class, plus,
+    for the user's own code, its classes' plain-data attributes and the helpers it names (see
+    :func:`_helpers_state`), plus the plain-data configuration :func:`_state` reads. Changes in
+    libraries, models or data it calls are not seen: bump ``version`` for those.
     """
     import hashlib
 
     target = obj.func if isinstance(obj, functools.partial) else obj
     fns: list[Any] = []
+    owner: type | None = None
     if inspect.isroutine(target):
         fns.append(target)
+        if inspect.ismethod(target):
+            this = target.__self__
+            owner = this if inspect.isclass(this) else type(this)
     elif type(target).__module__ == "unittest.mock":
         pass  # a mock's class gains methods as it is used: its state says what it is
     else:
+        owner = type(target)
         for cls in type(target).__mro__:
             if cls.__module__ in ("builtins", __name__):
                 continue
             fns += [v for _, v in sorted(vars(cls).items()) if inspect.isfunction(v)]
     digest = hashlib.sha256()
+    roots: list[types.FunctionType] = []
     for fn in fns:
-        code = getattr(inspect.unwrap(fn), "__code__", None)
-        stack = [code] if code is not None else []
-        while stack:  # nested functions and lambdas live in co_consts
-            c = stack.pop()
-            digest.update(c.co_code)
-            digest.update(repr(c.co_names).encode())  # the globals and attributes it uses
-            for const in c.co_consts:
-                if inspect.iscode(const):
-                    stack.append(const)
-                else:
-                    digest.update(repr(const).encode())
+        plain = inspect.unwrap(fn.__func__ if inspect.ismethod(fn) else fn)
+        code = getattr(plain, "__code__", None)
+        if code is not None:
+            _hash_code(digest, code)
+        if isinstance(plain, types.FunctionType):
+            roots.append(plain)
     try:
+        extra = _helpers_state(roots, owner, state)
         config = _state(obj) if state else []
     except Exception:  # an object that misbehaves when inspected (a lazy proxy): code only, never a crash
-        config = []
-    for label, value in config:
+        extra, config = [], []
+    for label, value in [*extra, *config]:
         digest.update(f"\0{label}={value}".encode())
-    return digest.hexdigest()[:12] if fns or config else ""
+    return digest.hexdigest()[:12] if fns or config or extra else ""
 
 
 def describe(obj: object, *, fingerprint: bool = False, state: bool = True) -> str:
@@ -320,6 +603,9 @@ class PipelineAdapter:
     def require(self, capability: str, why: str, hint: str = "") -> None:
         if capability not in self.capabilities:
             have = ", ".join(sorted(self.capabilities)) or "nothing"
+            named = getattr(self.obj, "_ragprobe_missing", None)
+            if callable(named):  # e.g. HTTPPipeline: name the *_path= argument instead of "add a method"
+                hint = named(capability)
             raise PipelineConfigError(
                 f"{why} needs the pipeline's `{capability}` but {self.identity} only offers: {have}."
                 + (f" {hint}" if hint else "")

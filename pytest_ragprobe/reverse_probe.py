@@ -44,7 +44,12 @@ def attribute_miss(pair: FactPair, answer: Answer) -> str | None:
 
 
 def _namespace(spec: ReverseSpec) -> str:
-    return json.dumps({"probe": "reverse", "match": matcher_name(spec.match)}, sort_keys=True)
+    """The cache-key part for what changes answers without showing in the call (question, k): for
+    ``synthetic:N``, the fictitious facts indexed first. Not the matcher (answers do not depend on
+    how they are scored) nor the probe kind (the same call gets the same answer)."""
+    if isinstance(spec.facts, str) and spec.facts.startswith("synthetic:"):
+        return json.dumps({"indexed": spec.facts}, sort_keys=True)
+    return ""
 
 
 async def index_synthetic(ctx: ProbeContext, pairs: Sequence[FactPair]) -> None:

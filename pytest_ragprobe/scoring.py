@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import unicodedata
@@ -66,10 +67,32 @@ def get_matcher(spec: MatchSpec) -> Matcher:
         ) from None
 
 
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _arg_name(value: object) -> str:
+    """A partial's argument as shown in a matcher name: its repr unless that holds a memory address."""
+    if callable(value) and not isinstance(value, type):
+        return matcher_name(value)
+    shown = repr(value)
+    return f"<{type(value).__qualname__}>" if _ADDRESS.search(shown) else _clip(shown, 60)
+
+
 def matcher_name(spec: MatchSpec) -> str:
+    """A readable name for ``match=``, the same in every run (reports and baselines compare it):
+    ``contains``, ``mymod.my_match``, ``partial(mymod.m, strict=True)``, ``mymod.Matcher()``; never
+    a memory address."""
     if isinstance(spec, str):
         return spec
-    return f"{getattr(spec, '__module__', '?')}.{getattr(spec, '__qualname__', repr(spec))}"
+    if isinstance(spec, functools.partial):
+        args = [_arg_name(a) for a in spec.args]
+        args += [f"{k}={_arg_name(v)}" for k, v in sorted(spec.keywords.items())]
+        return f"partial({', '.join([matcher_name(spec.func), *args])})"
+    qualname = getattr(spec, "__qualname__", None)
+    if isinstance(qualname, str):  # a function, a method, a class
+        return f"{getattr(spec, '__module__', '?')}.{qualname}"
+    kind = type(spec)  # a callable instance
+    return f"{kind.__module__}.{kind.__qualname__}()"
 
 
 def _clip(shown: str, limit: int = 200) -> str:

@@ -199,3 +199,113 @@ def test_cache_keeps_answers_of_differently_built_pipelines_apart(
     assert run("0") == (48, 0, 2)  # another argument: asked again, and the verdicts follow
     assert run("0") == (0, 0, 2)
     assert run("1") == (0, 2, 0)  # both configurations stay cached side by side
+
+
+POSITION_CONFTEST = """
+import os, re
+from pathlib import Path
+import pytest
+
+class Rag:
+    def retrieve(self, question, k):
+        with Path(os.environ["RAGPROBE_TEST_COUNTER"]).open("a") as fh:
+            fh.write("r")
+        meta = {1: "one", "src": "x"} if os.environ["META"] == "mixed" else {"tags": {"b", "a"}}
+        return [{"text": f"Hard negative {j}", "id": f"hn{j}", "metadata": meta} for j in range(k)]
+
+    def generate(self, question, docs):
+        with Path(os.environ["RAGPROBE_TEST_COUNTER"]).open("a") as fh:
+            fh.write("g")
+        i = int(re.search(r"item (\\d+)", question).group(1))
+        return f"Z{i}" if any(f"item {i} is" in d.text for d in docs) else "none"
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return Rag()
+"""
+
+POSITION_TEST = """
+import pytest_ragprobe as ragprobe
+
+@ragprobe.position(data="qa.jsonl", n_docs=4, positions=[0, 3], max_drop=0.3, distractors="retriever")
+def test_hard(ragprobe_result):
+    pass
+"""
+
+
+def qa_jsonl(n: int) -> str:
+    rows = []
+    for i in range(n):
+        ctxs = [{"title": f"Gold{i}", "text": f"The code of item {i} is Z{i}.", "isgold": True}]
+        ctxs += [{"title": f"Doc{i}-{j}", "text": f"Filler {i} {j}.", "isgold": False} for j in range(5)]
+        rows.append(json.dumps({"question": f"What is the code of item {i}?", "answers": [f"Z{i}"], "ctxs": ctxs}))
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("meta", ["mixed", "set"])
+def test_retrieved_metadata_the_cache_cannot_store_never_fails_a_run(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, meta: str
+) -> None:
+    """Hard negatives with metadata {1: "one", "src": "x"} crashed the cache key (blamed on the
+    pipeline); a set made keys differ per process. Such retrieve results are not stored (JSON would
+    change them), the generate calls that read them are keyed canonically and cached, and a warm
+    run reports exactly what the cold run did."""
+    counter = pytester.path / "calls.txt"
+    counter.write_text("")
+    monkeypatch.setenv("RAGPROBE_TEST_COUNTER", str(counter))
+    monkeypatch.setenv("META", meta)
+    pytester.makeconftest(POSITION_CONFTEST)
+    pytester.makefile(".jsonl", qa=qa_jsonl(8))
+    pytester.makepyfile(test_pos=POSITION_TEST)
+    first = pytester.runpytest("--ragprobe-report=r1", "-p", "no:xdist")
+    first.assert_outcomes(passed=1)
+    cold = counter.read_text()
+    assert (cold.count("r"), cold.count("g")) == (8, 16)
+    counter.write_text("")
+    second = pytester.runpytest("--ragprobe-report=r2", "-p", "no:xdist")
+    second.assert_outcomes(passed=1)
+    assert counter.read_text() == "r" * 8  # retrieve asked again (not storable); every generate cached
+    assert numbers(pytester.path / "r1") == numbers(pytester.path / "r2")
+
+
+MATCHERS_TEST = """
+import functools
+import pytest_ragprobe as ragprobe
+
+def lenient(answer, golds, strict=False):
+    return any(g in answer for g in golds)
+
+class Matcher:
+    def __call__(self, answer, golds):
+        return any(g in answer for g in golds)
+
+@ragprobe.reverse(facts="facts.yaml", max_drop=0.5, seed=3, match=functools.partial(lenient, strict=True))
+def test_partial(ragprobe_result):
+    pass
+
+@ragprobe.reverse(facts="facts.yaml", max_drop=0.5, seed=3, match=Matcher())
+def test_instance(ragprobe_result):
+    pass
+
+@ragprobe.reverse(facts="facts.yaml", max_drop=0.5, seed=3, match="exact")
+def test_exact(ragprobe_result):
+    pass
+"""
+
+
+def test_probes_that_differ_only_in_the_matcher_share_cached_answers(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partial or callable-instance matcher put a memory address into the key (never a hit); and
+    answers do not depend on how they are scored, so the three probes ask each question once."""
+    counter = setup(pytester, monkeypatch)
+    pytester.makepyfile(test_probes=MATCHERS_TEST)
+    pytester.runpytest("--ragprobe-report=r1", "-p", "no:xdist").assert_outcomes(passed=3)
+    assert len(counter.read_text()) == 2 * 24
+    counter.write_text("")
+    pytester.runpytest("--ragprobe-report=r2", "-p", "no:xdist").assert_outcomes(passed=3)
+    assert counter.read_text() == ""
+    report = json.loads((pytester.path / "r2" / "report.json").read_text())
+    assert sorted(p["settings"]["match"] for p in report["probes"]) == [
+        "exact", "partial(test_probes.lenient, strict=True)", "test_probes.Matcher()"
+    ]

@@ -4,6 +4,7 @@ import datetime
 import json
 import multiprocessing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,3 +136,60 @@ def test_answer_documents_reported_or_not_survive_the_cache() -> None:
     assert isinstance(old, Answer) and not old.reports_documents
     old_with_docs = decode_value({"type": "answer", "text": "t", "documents": [{"text": "d"}]})
     assert isinstance(old_with_docs, Answer) and old_with_docs.reports_documents
+
+
+def test_documents_with_mixed_metadata_keys_never_fail_and_never_change_when_cached(tmp_path: Path) -> None:
+    """{1: "one", "src": "x"} made the key crash (sort_keys on int and str) and came back from the
+    cache as {"1": "one", ...}: a warm run saw other metadata than a cold run."""
+    cache = AnswerCache(tmp_path, "p", "")
+    mixed = Document("d", metadata={1: "one", "src": "x"})  # type: ignore[dict-item]
+    generate = Call("generate", "q", documents=(mixed,))
+    key = cache.key(generate)  # keyed canonically: the call runs cached
+    assert len(key) == 64 and key == cache.key(Call("generate", "q", documents=(mixed,)))
+    assert key != cache.key(Call("generate", "q", documents=(Document("d", metadata={"1": "one", "src": "x"}),)))
+    assert cache.put(key, generate, "answer") is True  # the answer itself stores exactly
+    hit = cache.get(key)
+    assert hit is not None and hit.value == "answer"
+
+    retrieve = Call("retrieve", "q", k=3)
+    metas: list[dict[Any, Any]] = [{1: "one", "src": "x"}, {"tags": ("a", "b")}, {"tags": {"a", "b"}}, {"x": float("nan")}]
+    for meta in metas:
+        assert cache.put(cache.key(retrieve), retrieve, [Document("d", metadata=meta)]) is False
+        assert cache.get(cache.key(retrieve)) is None  # JSON would have changed it: not stored
+    assert cache.uncacheable == 4
+    assert cache.put(cache.key(retrieve), retrieve, [Document("d", metadata={"n": [1, 2.5, None, True]})])
+
+
+def test_inputs_that_cannot_be_keyed_canonically_are_not_cached(tmp_path: Path) -> None:
+    """An object in a document's metadata has a repr with a memory address: such a call runs
+    uncached (never looked up, never stored) instead of under a key no other run could hit."""
+    from pytest_ragprobe.cache import UNCACHEABLE
+
+    cache = AnswerCache(tmp_path, "p", "")
+    call = Call("generate", "q", documents=(Document("d", metadata={"o": object()}),))
+    assert cache.key(call) == UNCACHEABLE
+    assert cache.put(UNCACHEABLE, call, "a") is False
+    assert cache.get(UNCACHEABLE) is None
+    assert not (tmp_path / "answers").exists()
+
+
+def test_set_metadata_keys_the_same_in_every_process(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from pytest_ragprobe.cache import AnswerCache\n"
+        "from pytest_ragprobe.engine import Call\n"
+        "from pytest_ragprobe.types import Document\n"
+        "doc = Document('d', metadata={'tags': {'alpha', 'beta', 'gamma', 'delta', 'epsilon'}})\n"
+        "print(AnswerCache('.', 'p').key(Call('generate', 'q', documents=(doc,))))\n"
+    )
+    keys = {
+        subprocess.run(
+            [sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=tmp_path, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        for seed in ("0", "1", "2", "3")
+    }
+    assert len(keys) == 1 and len(next(iter(keys))) == 64

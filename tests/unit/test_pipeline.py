@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib.util
+import os
+import subprocess
 import sys
 import textwrap
 from collections.abc import Coroutine, Iterator
@@ -647,3 +650,189 @@ def test_pipeline_field_given_an_object_with_that_method_uses_the_method() -> No
     assert run(adapter.generate("q", [Document("d")])) == "read 1"
     with pytest.raises(PipelineConfigError, match=r"Pipeline\(retrieve=\.\.\.\) got a Reader, which is neither"):
         PipelineAdapter(ragprobe.Pipeline(retrieve=Reader()))  # type: ignore[arg-type]
+
+
+# -- cache identity: process-independent, sees templates, helpers, parameters, dict configuration ----
+
+
+@pytest.fixture
+def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Load (and reload) a module of the user's own from source, as a file outside site-packages."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # same-size rewrites must not load stale .pyc
+    loaded: set[str] = set()
+
+    def load(name: str, source: str) -> Any:
+        path = tmp_path / f"{name}.py"
+        path.write_text(textwrap.dedent(source))
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        loaded.add(name)
+        spec.loader.exec_module(module)
+        return module
+
+    yield load
+    for name in loaded:
+        sys.modules.pop(name, None)
+
+
+SET_LITERALS = """
+class Stopper:
+    KEEP = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta"}
+
+    def answer(self, q):
+        return " ".join(w for w in q.split() if w not in {"the", "a", "an", "of", "to", "in"})
+
+def answer(q):
+    words = [w for w in q.split() if w.lower() not in {"the", "a", "an", "of", "to", "in"}]
+    return " ".join(w for w in words if (w, 1) not in {("x", 1), ("y", 1), ("z", 1)})
+"""
+
+
+def test_cache_identity_is_the_same_in_every_process(tmp_path: Path) -> None:
+    """A set literal compiles to a frozenset constant whose repr order follows PYTHONHASHSEED: the
+    identity must not, or no run (and no xdist worker) ever hits another one's answers."""
+    (tmp_path / "stopwords_rag.py").write_text(SET_LITERALS)
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import stopwords_rag as m\n"
+        "from pytest_ragprobe.pipeline import describe\n"
+        "print(describe(m.answer, fingerprint=True), describe(m.Stopper(), fingerprint=True))\n"
+    )
+    seen = set()
+    for seed in ("0", "1", "2", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONDONTWRITEBYTECODE": "1"}
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path)],
+            env=env, cwd=tmp_path, capture_output=True, text=True, check=True,
+        )
+        seen.add(out.stdout.strip())
+    assert len(seen) == 1
+    (identity,) = seen
+    assert identity.startswith("stopwords_rag.answer#") and " stopwords_rag.Stopper#" in identity
+
+
+TEMPLATED = """
+TEMPLATE = "{template}"
+
+def fmt(x):
+    return "{fmt}" + x
+
+def answer(q):
+    return fmt(q)
+
+class Rag:
+    PROMPT = "{prompt}"
+
+    def __init__(self, top_k=3):
+        self.top_k = top_k
+        self.calls = 0
+
+    def answer(self, q):
+        self.calls += 1
+        return self.PROMPT.format(q=q) + TEMPLATE.format(x=q) + self.tail(q)
+
+    def tail(self, q):
+        return "{tail}"
+"""
+
+
+def test_cache_identity_sees_prompt_templates_and_helpers_it_uses(user_module: Any) -> None:
+    """Editing a prompt template (a class attribute, a module constant a method reads) or a helper
+    the pipeline calls (a module-level function, another method of a bound method's object) changes
+    answers: the key must change with it, or the run replays stale answers (wrong verdicts)."""
+    base = {"template": "T {x}", "fmt": "A: ", "prompt": "P {q}", "tail": "."}
+
+    def keys(**change: str) -> dict[str, str]:
+        mod = user_module("templated_rag", TEMPLATED.format(**{**base, **change}))
+        rag = mod.Rag()
+        return {
+            "function": _key(mod.answer),
+            "object": _key(rag),
+            "bound": _key(Pipeline(answer=rag.answer)),
+        }
+
+    first = keys()
+    assert keys() == first  # the same source again: the same keys
+    assert keys(fmt="B: ")["function"] != first["function"]  # a helper's code
+    assert keys(prompt="Q {q}")["object"] != first["object"]  # self.PROMPT
+    assert keys(template="U {x}")["object"] != first["object"]  # a module constant a method reads
+    assert keys(tail="!")["bound"] != first["bound"]  # self.tail() of a bound method's object
+    mod = user_module("templated_rag", TEMPLATED.format(**base))
+    used = mod.Rag()
+    used.answer("q")  # running state still does not count
+    assert _key(used) == first["object"]
+
+
+class Resizable:
+    def __init__(self, top_k: int = 3) -> None:
+        self.top_k = top_k
+        self.calls = 0
+
+    def set_top_k(self, k: int) -> None:
+        self.top_k = k
+
+    def answer(self, question: str) -> str:
+        self.calls += 1
+        return question * self.top_k
+
+
+def test_cache_identity_keeps_constructor_parameters_a_method_reassigns() -> None:
+    """MyRag(top_k=3) and MyRag(top_k=10) answer differently even if set_top_k() exists."""
+    assert _key(Resizable(3)) != _key(Resizable(10))
+    rag = Resizable(3)
+    rag.answer("q")  # self.calls, reassigned by a method and no parameter: running state
+    assert _key(rag) == _key(Resizable(3))
+
+
+SETTINGS = {"mode": "good"}
+MEMO: dict[str, str] = {}
+
+
+def test_cache_identity_sees_dict_configuration_not_memo_tables() -> None:
+    """Lists, dicts and sets in closures, defaults and globals are configuration, unless the function
+    changes them in place (call logs, memo tables: their growth must not change the key)."""
+
+    def make_cfg(cfg: dict[str, str]) -> Any:
+        memo: dict[str, str] = {}
+        log: list[str] = []
+
+        def answer(question: str) -> str:
+            log.append(question)
+            if question not in memo:
+                memo[question] = question if cfg["mode"] == "good" else "dunno"
+            return memo[question]
+
+        return answer
+
+    assert _key(make_cfg({"mode": "good"})) != _key(make_cfg({"mode": "bad"}))
+    pipe = make_cfg({"mode": "good"})
+    pipe("q")
+    assert _key(pipe) == _key(make_cfg({"mode": "good"}))  # memo and log grew: same key
+
+    def with_defaults(question: str, opts: dict[str, int] = {"k": 3}, seen: list[str] = []) -> str:  # noqa: B006
+        seen.append(question)
+        return question * opts["k"]
+
+    def with_other_defaults(question: str, opts: dict[str, int] = {"k": 4}, seen: list[str] = []) -> str:  # noqa: B006
+        return question
+
+    with_other_defaults.__code__ = with_defaults.__code__
+    before = _key(with_defaults)
+    assert _key(with_other_defaults) != before
+    with_defaults("q")
+    assert _key(with_defaults) == before  # `seen` is appended to: state
+
+    def reads_settings(question: str) -> str:
+        MEMO[question] = SETTINGS["mode"]
+        return MEMO[question]
+
+    before = _key(reads_settings)
+    reads_settings("q")
+    assert _key(reads_settings) == before  # MEMO is changed in place by the function
+    SETTINGS["mode"] = "bad"
+    try:
+        assert _key(reads_settings) != before  # a dict constant it reads
+    finally:
+        SETTINGS["mode"] = "good"
+        MEMO.clear()

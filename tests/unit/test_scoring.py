@@ -9,6 +9,7 @@ import pytest
 from pytest_ragprobe.scoring import (
     MATCH_MODES,
     MatchError,
+    MatchSpec,
     get_matcher,
     match_contains,
     match_exact,
@@ -174,3 +175,44 @@ def test_score_builtin_modes() -> None:
 def test_matcher_name() -> None:
     assert matcher_name("exact") == "exact"
     assert matcher_name(starts_with_gold) == f"{__name__}.starts_with_gold"
+
+
+class CallableMatcher:
+    def __call__(self, answer: str, golds: Sequence[str]) -> bool:
+        return True
+
+
+def lenient(answer: str, golds: Sequence[str], strict: bool = False) -> bool:
+    return True
+
+
+def weighted(option: object, answer: str, golds: Sequence[str], weight: object = None) -> bool:
+    return True
+
+
+def test_matcher_name_of_partials_and_callable_objects_has_no_memory_address() -> None:
+    """Reports and baselines compare it between runs: it must be readable and the same every run."""
+    import functools
+
+    assert matcher_name(functools.partial(lenient, strict=True)) == f"partial({__name__}.lenient, strict=True)"
+    assert matcher_name(CallableMatcher()) == f"{__name__}.CallableMatcher()"
+    assert matcher_name(functools.partial(weighted, object())) == f"partial({__name__}.weighted, <object>)"
+    assert matcher_name(functools.partial(weighted, "x", weight=CallableMatcher())) == (
+        f"partial({__name__}.weighted, 'x', weight={__name__}.CallableMatcher())"
+    )
+
+
+def test_the_answer_cache_namespace_does_not_depend_on_the_matcher() -> None:
+    """Answers do not depend on how they are scored: probes that differ only in match= share answers."""
+    import functools
+
+    from pytest_ragprobe.markers import PositionSpec, ReverseSpec
+    from pytest_ragprobe.position_probe import _namespace as position_namespace
+    from pytest_ragprobe.reverse_probe import _namespace as reverse_namespace
+
+    matchers: list[MatchSpec] = ["contains", "exact", CallableMatcher(), functools.partial(lenient, strict=True)]
+    assert {reverse_namespace(ReverseSpec(facts="facts.yaml", match=m)) for m in matchers} == {""}
+    assert {position_namespace(PositionSpec(data="qa.jsonl", match=m)) for m in matchers} == {""}
+    # what the pipeline was indexed with does change its answers
+    assert reverse_namespace(ReverseSpec(facts="synthetic:20")) == '{"indexed": "synthetic:20"}'
+    assert reverse_namespace(ReverseSpec(facts="synthetic:20")) != reverse_namespace(ReverseSpec(facts="synthetic:50"))
