@@ -437,6 +437,7 @@ class RagprobeSession:
             "pass": "green", "fail": "red", "error": "red", "xpass_strict": "red", "regression": "red",
             "test_failed": "red",
         }
+        terminalreporter.ensure_newline()  # else the first line below starts with a blank one
         terminalreporter.section("ragprobe")
         report = self.build_report(partial=self.interrupted)
         if self.interrupted:  # say so here too, not only in the report files
