@@ -32,7 +32,7 @@ from pytest_ragprobe.engine import Call, CallOutcome
 from pytest_ragprobe.facts import SYNTHETIC_RE, Fact, FactPair, find_file, resolve_pairs, sample
 from pytest_ragprobe.markers import POSITION_MARK, PositionSpec, build_spec, default_positions
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
-from pytest_ragprobe.reverse_probe import LOW_ACCURACY, MAX_EXAMPLES, settings_dict
+from pytest_ragprobe.reverse_probe import LOW_ACCURACY, MAX_EXAMPLES, ROUGH, settings_dict
 from pytest_ragprobe.runner import ProbeContext, ProbeError, context_for, run_sync
 from pytest_ragprobe.scoring import score
 from pytest_ragprobe.types import Answer, Document
@@ -306,19 +306,27 @@ async def run_position(
 
     notes: list[str] = []
     reason = ""
-    worst_acc = cmp.accuracy[cmp.worst]
     if spec.min_accuracy is not None and cmp.n:
-        floor = stats.accuracy_verdict(cmp.correct[cmp.worst], cmp.n, spec.min_accuracy, confidence)
-        if floor == "fail":
+        # Every position is held to the floor (each on the questions asked there: a sequential probe stops
+        # asking settled positions), so a FAIL needs one below it at alpha / positions (Bonferroni).
+        floors = {
+            p: stats.accuracy_verdict(
+                cmp.correct[p], cmp.n_by_position[p], spec.min_accuracy, confidence, tests=len(cmp.accuracy)
+            )
+            for p in cmp.accuracy
+        }
+        below = sorted((p for p, v in floors.items() if v == "fail"), key=lambda p: cmp.accuracy[p])
+        unclear = sorted((p for p, v in floors.items() if v == "inconclusive"), key=lambda p: cmp.accuracy[p])
+        if below:
             verdict = "fail"
             reason = (
-                f"accuracy at the worst position ({cmp.worst}) {worst_acc:.2f} is below "
+                f"accuracy at position {below[0]} {cmp.accuracy[below[0]]:.2f} is below "
                 f"min_accuracy {spec.min_accuracy:.2f}"
             )
-        elif floor == "inconclusive" and verdict == "pass":
+        elif unclear and verdict == "pass":
             verdict = "inconclusive"
             notes.append(
-                f"accuracy at the worst position ({cmp.worst}) {worst_acc:.2f} is not clearly "
+                f"accuracy at position {unclear[0]} {cmp.accuracy[unclear[0]]:.2f} is not clearly "
                 f"above min_accuracy {spec.min_accuracy:.2f}"
             )
     if ctx.budget_hit:
@@ -336,9 +344,16 @@ async def run_position(
             "had passed)"
         )
     if verdict == "inconclusive" and cmp.n and cmp.worst in cmp.comparisons:
-        more = stats.more_needed(cmp.comparisons[cmp.worst], max_drop=spec.max_drop, confidence=confidence)
+        # the FAIL side of one comparison among 2 (k - 1): at least as strict as Bonferroni's share
+        fail_conf = 1.0 - (1.0 - confidence) / max(1, 2 * (len(cmp.accuracy) - 1))
+        more = stats.more_needed(
+            cmp.comparisons[cmp.worst],
+            max_drop=spec.max_drop,
+            confidence=confidence,
+            fail_confidence=fail_conf,
+        )
         if more:
-            notes.append(f"about {more} more questions would likely decide this")
+            notes.append(f"about {more} more questions would likely decide this {ROUGH}")
     if short_hard:
         notes.append(
             f"the retriever gave fewer than {spec.n_docs - 1} usable hard negatives for "

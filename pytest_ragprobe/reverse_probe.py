@@ -25,6 +25,8 @@ def _mentions(doc: Document, names: Sequence[str]) -> bool:
 
 # Below this, a PASS (no drop) is worth a note: a pipeline that is wrong both ways does not drop either.
 LOW_ACCURACY = 0.5
+# The "N more would decide" figure takes the observed rates as the truth: near the margin it is optimistic.
+ROUGH = "(a rough estimate from the rates seen so far)"
 
 
 def attribute_miss(pair: FactPair, answer: Answer) -> str | None:
@@ -169,7 +171,7 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     if verdict == "inconclusive" and cmp.n:
         more = stats.more_needed(cmp, max_drop=spec.max_drop, confidence=confidence)
         if more:
-            notes.append(f"about {more} more facts would likely decide this")
+            notes.append(f"about {more} more facts would likely decide this {ROUGH}")
     if verdict == "pass" and spec.min_accuracy is None and max(cmp.acc_a, cmp.acc_b) < LOW_ACCURACY:
         notes.append(
             f"forward {cmp.acc_a:.2f} and reverse {cmp.acc_b:.2f} are both low: PASS only says the reverse "

@@ -817,17 +817,31 @@ class PairedComparison:
         }
 
 
+def _outcome(value: object) -> bool | None:
+    """One outcome: right / wrong, or None (an errored call: left out). NaN (pandas / numpy missing
+    values) is None too; anything but a bool or 0/1 is refused (``bool("False")`` is True)."""
+    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer)) and value in (0, 1):
+        return bool(value)
+    kind = type(value).__name__
+    raise TypeError(f"outcomes must be True, False or None (left out), got {value!r} ({kind})")
+
+
 def _complete_pairs(
     a: Sequence[bool | None], b: Sequence[bool | None]
 ) -> tuple[int, int, int, int, int]:
-    """Return (n, a_correct, b_correct, n10, n01) over pairs where neither side is None."""
+    """Return (n, a_correct, b_correct, n10, n01) over pairs where neither side is None (or NaN)."""
     if len(a) != len(b):
         raise ValueError(f"paired outcome sequences differ in length: {len(a)} != {len(b)}")
     n = ac = bc = n10 = n01 = 0
-    for x, y in zip(a, b, strict=True):
+    for x0, y0 in zip(a, b, strict=True):
+        x, y = _outcome(x0), _outcome(y0)
         if x is None or y is None:
             continue
-        xa, yb = bool(x), bool(y)
+        xa, yb = x, y
         n += 1
         ac += xa
         bc += yb
@@ -897,20 +911,26 @@ def compare_paired(
     )
 
 
-def accuracy_verdict(k: int, n: int, floor: float, confidence: float = 0.95) -> Verdict:
+def accuracy_verdict(
+    k: int, n: int, floor: float, confidence: float = 0.95, *, tests: int = 1
+) -> Verdict:
     """Verdict for an accuracy floor (``min_accuracy``) from ``k`` correct out of ``n``.
 
-    One-sided Wilson bounds at ``confidence`` (the ends of the two-sided Wilson interval at
-    ``2 * confidence - 1``): FAIL when the upper bound < floor, PASS when the lower bound >=
-    floor, else INCONCLUSIVE (always for ``n == 0``).
+    Exact one-sided Clopper-Pearson bounds (a pipeline exactly at the floor FAILs at most
+    ``alpha = 1 - confidence`` of the time; one-sided Wilson bounds, used before, reached 0.07-0.18
+    for floors of 0.8-0.98): FAIL when the upper bound at ``1 - alpha / tests`` is below the floor
+    (``tests``: how many accuracies are held to it at once, e.g. every position, Bonferroni), PASS when
+    the lower bound at ``confidence`` is at or above it, else INCONCLUSIVE (always for ``n == 0``).
     """
     _check_confidence(confidence)
     if n == 0:
         return "inconclusive"
-    lo, hi = wilson_interval(k, n, 2.0 * confidence - 1.0)
-    if hi < floor:
+    alpha = 1.0 - confidence
+    upper = 1.0 if k >= n else float(sps.beta.ppf(1.0 - alpha / max(1, tests), k + 1, n - k))
+    lower = 0.0 if k <= 0 else float(sps.beta.ppf(alpha, k, n - k + 1))
+    if upper < floor:
         return "fail"
-    if lo >= floor:
+    if lower >= floor:
         return "pass"
     return "inconclusive"
 
@@ -1022,7 +1042,7 @@ def _position_counts(
             + ", ".join(f"{p}={len(outcomes[p])}" for p in positions)
         )
     m = max(lengths)
-    raw = [list(outcomes[p]) + [False] * (m - len(outcomes[p])) for p in positions]
+    raw = [[_outcome(v) for v in outcomes[p]] + [False] * (m - len(outcomes[p])) for p in positions]
     asked_all = np.array([[i < len(outcomes[p]) for i in range(m)] for p in positions], dtype=bool)
     missing = np.array([[v is None for v in row] for row in raw], dtype=bool).reshape(len(positions), m)
     complete = ~np.any(missing & asked_all, axis=0)
@@ -1391,7 +1411,12 @@ def required_n(
 
 
 def more_needed(
-    cmp: PairedComparison, *, max_drop: float, confidence: float, power: float = 0.8
+    cmp: PairedComparison,
+    *,
+    max_drop: float,
+    confidence: float,
+    power: float = 0.8,
+    fail_confidence: float | None = None,
 ) -> int | None:
     """About how many MORE pairs would likely turn an INCONCLUSIVE result into PASS or FAIL.
 
@@ -1400,6 +1425,9 @@ def more_needed(
     which the decision in the observed direction is reached with probability ``power``;
     returns that total minus ``cmp.n``. ``None`` when it is hopeless (observed drop at
     ``max_drop``, or more than ``MAX_MORE_PAIRS`` extra pairs). ``0`` if already decided.
+    ``fail_confidence``: the confidence of the FAIL side when it is stricter (a position comparison
+    is one of several). A plug-in figure: if the observed rates are off, so is it (near the margin
+    the enlarged sample decides less often than ``power``).
     """
     _check_confidence(confidence)
     if cmp.verdict != "inconclusive":
@@ -1409,6 +1437,8 @@ def more_needed(
     p01 = (cmp.n01 + 0.5) / (n + 1.0)
     delta = p10 - p01
     side: Literal["fail", "pass"] = "fail" if delta > max_drop else "pass"
+    if side == "fail" and fail_confidence is not None:
+        confidence = fail_confidence
     z_a, z_b = _z(confidence), float(sps.norm.ppf(power))
     approx = _approx_n(p10, p01, max_drop, z_a, z_b)
     if not math.isfinite(approx) or approx - n > MAX_MORE_PAIRS:
@@ -1527,8 +1557,8 @@ def _asymptotic_bounds(
 
 
 #: Above this many pairs the sequential position rule keeps plain Bonferroni: the family bound
-#: needs the exact crossing probability at ~30 true differences per level tried, ~1.2 s at 100
-#: pairs and ~6.6 s at 200 (8 looks; the level search tries about 8 levels).
+#: needs the exact crossing probability at ~30 true differences per level tried: ~9 s at 100 pairs
+#: and ~45 s at 200 on one core (8 looks, ~5 levels tried), once per machine (stored tables).
 _SEQ_FAMILY_MAX_N = 200
 
 

@@ -108,7 +108,38 @@ def test_min_accuracy_floor_applies_to_worst_position() -> None:
     r = check_position(
         SimReader(0.6, 0.6, per_position=False), make_data(150), n_docs=5, max_drop=0.2, min_accuracy=0.9
     )
-    assert r.verdict == "fail" and "worst position" in r.reason
+    assert r.verdict == "fail" and re.fullmatch(r"accuracy at position \d 0\.\d\d is below min_accuracy 0\.90", r.reason)
+
+
+def test_min_accuracy_floor_counts_the_questions_asked_at_each_position() -> None:
+    """A sequential probe stops asking settled positions; the floor divided their right answers by every
+    question (35 of 50 asked read as 35 / 100) and FAILed a position at 0.70 against a floor of 0.70."""
+    import numpy as np
+
+    rng = np.random.default_rng(10)
+    n = 100
+    shared = rng.random(n) < 0.8
+    right = np.where(shared[None, :], rng.random((1, n)), rng.random((5, n))) < 0.8  # 5 positions x n
+    data, table = [], {}
+    for i in range(n):
+        q, a = f"What is the code of item {i}?", f"code{i}x"
+        ctxs = [{"title": f"item {i}", "text": f"The code of item {i} is {a}.", "isgold": True}]
+        ctxs += [{"title": f"other {i}-{j}", "text": f"Unrelated text {i}-{j}.", "isgold": False} for j in range(4)]
+        data.append({"question": q, "answers": [a], "ctxs": ctxs})
+        table[q] = (a, right[:, i])
+
+    def generate(question: str, documents: Sequence[Document]) -> str:
+        a, row = table[question]
+        where = next(k for k, d in enumerate(documents) if a in d.text)
+        return a if row[where] else "no idea"
+
+    r = check_position(
+        ragprobe.Pipeline(generate=generate), data, n_docs=5, positions=[0, 1, 2, 3, 4], max_drop=0.1,
+        min_accuracy=0.7, sequential=True,
+    )
+    assert r.positions is not None and (r.positions[1].correct, r.positions[1].n) == (35, 50)
+    assert r.verdict == "inconclusive" and "below min_accuracy" not in r.reason
+    assert "accuracy at position 1 0.70 is not clearly above min_accuracy 0.70" in r.notes
 
 
 def recording_context(pipeline: object, log: list[list[Call]]) -> ProbeContext:

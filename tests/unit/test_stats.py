@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 from scipy import stats as sps
 
@@ -132,10 +133,30 @@ def test_accuracy_verdict() -> None:
     assert S.accuracy_verdict(50, 100, 0.8) == "fail"
     assert S.accuracy_verdict(8, 10, 0.8) == "inconclusive"
     assert S.accuracy_verdict(0, 0, 0.8) == "inconclusive"
-    # one-sided Wilson bounds at 0.95 = ends of the two-sided 0.90 Wilson interval
-    lo, hi = S.wilson_interval(70, 100, 0.90)
-    assert S.accuracy_verdict(70, 100, hi + 1e-9) == "fail"
-    assert S.accuracy_verdict(70, 100, lo) == "pass"
+    # exact one-sided Clopper-Pearson bounds at 0.95
+    hi, lo = sps.beta.ppf(0.95, 71, 30), sps.beta.ppf(0.05, 70, 31)
+    assert S.accuracy_verdict(70, 100, hi + 1e-9) == "fail" and S.accuracy_verdict(70, 100, hi - 1e-9) != "fail"
+    assert S.accuracy_verdict(70, 100, lo) == "pass" and S.accuracy_verdict(70, 100, lo + 1e-9) != "pass"
+    # tests=5 (every position held to the floor): the FAIL bound at 1 - 0.05 / 5
+    hi5 = sps.beta.ppf(0.99, 71, 30)
+    assert S.accuracy_verdict(70, 100, hi + 1e-6, tests=5) == "inconclusive"
+    assert S.accuracy_verdict(70, 100, hi5 + 1e-9, tests=5) == "fail"
+    # all right: lower bound 0.05 ** (1 / 100) = 0.9705; none right: upper 1 - 0.05 ** (1 / 10) = 0.259
+    assert S.accuracy_verdict(100, 100, 0.97) == "pass" and S.accuracy_verdict(100, 100, 0.971) != "pass"
+    assert S.accuracy_verdict(0, 10, 0.26) == "fail" and S.accuracy_verdict(0, 10, 0.258) != "fail"
+
+
+@pytest.mark.parametrize("floor", [0.5, 0.8, 0.9, 0.95, 0.98])
+@pytest.mark.parametrize("n", [10, 20, 30, 75, 100, 300])
+def test_accuracy_floor_false_fail_at_most_alpha_exactly(floor: float, n: int) -> None:
+    """A pipeline exactly at min_accuracy FAILs at most alpha of the time (exact binomial sums; the one-sided
+    Wilson rule used before gave 0.087 at floor 0.8 / n = 20 and 0.18 at 0.98 / 10); with 5 positions held to
+    the floor at once, at most alpha over all of them."""
+    ks = np.arange(n + 1)
+    fails = np.array([S.accuracy_verdict(int(k), n, floor) == "fail" for k in ks])
+    assert sps.binom.pmf(ks, n, floor)[fails].sum() <= 0.05
+    fails5 = np.array([S.accuracy_verdict(int(k), n, floor, tests=5) == "fail" for k in ks])
+    assert 1 - (1 - sps.binom.pmf(ks, n, floor)[fails5].sum()) ** 5 <= 0.05
 
 
 # ----------------------------------------------------------------------------- positions
@@ -221,6 +242,15 @@ def test_more_needed() -> None:
     assert cmp.verdict == "inconclusive"
     extra = S.more_needed(cmp, max_drop=0.05, confidence=0.95)
     assert extra is not None and extra > 0
+    # a FAIL that must clear a stricter level (one position comparison of 8) needs more
+    stricter = S.more_needed(cmp, max_drop=0.05, confidence=0.95, fail_confidence=1 - 0.05 / 8)
+    assert stricter is not None and stricter > extra
+    # the PASS side keeps `confidence`
+    passing = S.compare_paired(*pairs(20, 1, 1, 2), max_drop=0.1)
+    assert passing.verdict == "inconclusive"
+    assert S.more_needed(passing, max_drop=0.1, confidence=0.95, fail_confidence=0.999) == S.more_needed(
+        passing, max_drop=0.1, confidence=0.95
+    )
     decided = S.compare_paired(*pairs(0, 30, 0, 0), max_drop=0.1)
     assert S.more_needed(decided, max_drop=0.1, confidence=0.95) == 0
     at_tolerance = S.compare_paired(*pairs(10, 3, 1, 6), max_drop=0.1)  # drop == max_drop
