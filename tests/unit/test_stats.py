@@ -324,3 +324,14 @@ def test_sequential_position_spending_only_moves_the_position_fail_side() -> Non
         S.SequentialDesign(100, position_spending="often")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="side must be"):
         default.thresholds(max_drop=0.1, side="positions")
+
+
+def test_missing_outcomes_are_left_out_and_non_booleans_refused() -> None:
+    """NaN (pandas / numpy missing values) counted as a right answer: bool(nan) is True."""
+    cmp = S.compare_paired([float("nan"), False, True], [False, False, np.float64("nan")], max_drop=0.1)
+    assert (cmp.n, cmp.n10, cmp.n01) == (1, 0, 0)
+    assert S.compare_paired(np.array([True, False]), np.array([1, 0]), max_drop=0.1).n == 2
+    pos = S.compare_positions({0: [True, float("nan"), True], 1: [True, True, False], 2: [True] * 3}, max_drop=0.1)
+    assert pos.n == 2
+    with pytest.raises(TypeError, match=r"outcomes must be True, False or None \(left out\), got 'False' \(str\)"):
+        S.compare_paired(["False"], [False], max_drop=0.1)
