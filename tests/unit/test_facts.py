@@ -687,3 +687,21 @@ def test_facts_given_as_position_data_say_to_use_facts(tmp_path: Path) -> None:
     path = write(tmp_path, "qa.jsonl", json.dumps({**LITM_ROW, "ctxs": []}) + "\n")
     with pytest.raises(DataError, match=r"line 1: field 'ctxs' must be a non-empty list"):
         load_examples(str(path))
+
+
+def test_a_facts_file_is_parsed_once_per_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cost plan and the probe read the same file: one parse, until the file changes."""
+    path = tmp_path / "f.yaml"
+    path.write_text("facts:\n  - {subject: P-1, relation: compatible_with, object: C-1}\n", encoding="utf-8")
+    parses: list[str] = []
+    real = facts_mod._load_facts_file
+    monkeypatch.setattr(facts_mod, "_load_facts_file", lambda p, s: parses.append(s) or real(p, s))
+    facts_mod._load_facts_cached.cache_clear()
+    first, again = load_facts_file(path), load_facts_file(path)
+    assert first == again and len(first) == 1 and len(parses) == 1
+    path.write_text(
+        "facts:\n  - {subject: P-1, relation: compatible_with, object: C-1}\n"
+        "  - {subject: P-2, relation: compatible_with, object: C-2}\n",
+        encoding="utf-8",
+    )
+    assert len(load_facts_file(path)) == 2 and len(parses) == 2
