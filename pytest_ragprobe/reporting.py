@@ -329,11 +329,15 @@ def render_html(report: Report) -> str:
     return _render(report)
 
 
-def write_reports(directory: Path, report: Report, *, partial: bool = False) -> Path:
-    """Write all three files atomically; returns the path of report.json."""
+def write_reports(
+    directory: Path, report: Report, *, partial: bool = False, json_only: bool = False
+) -> Path:
+    """Write all three files atomically (only report.json with ``json_only``); returns its path."""
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / "report.json"
     atomic_write(json_path, report.model_dump_json(indent=2))
+    if json_only:
+        return json_path
     atomic_write(directory / "report.md", render_markdown(report))
     atomic_write(directory / "report.html", render_html(report))
     return json_path

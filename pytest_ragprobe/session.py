@@ -6,6 +6,8 @@ TestReport, which xdist serialises to the controller.
 
 from __future__ import annotations
 
+import math
+import time
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from pytest_ragprobe.runner import ProbeContext, RunSettings
 
 REPORT_ATTR = "ragprobe"
+# report.html / report.md are rewritten at most this often during a run (report.json after every probe)
+RENDER_EVERY_S = 5.0
 SPEC_KEY = pytest.StashKey[ProbeSpec]()
 RESULT_KEY = pytest.StashKey["ProbeResult"]()
 # Set when the plugin itself failed the test (FAIL verdict, baseline regression, strict INCONCLUSIVE).
@@ -297,6 +301,8 @@ class RagprobeSession:
         self._cli_pipeline: tuple[object] | str | None = None  # (pipeline,) or the load error
         self.write_errors: list[str] = []
         self.notices: list[str] = []
+        self._validated: dict[str, ProbeResult] = {}
+        self._rendered_at = -math.inf  # when report.html / report.md were last written
         self.reruns_notice = ""  # said (once) as a warning at the first probe test that runs
         self.planned: int | None = None  # probes collected (None where this process did not collect)
         self.interrupted = False
@@ -353,12 +359,20 @@ class RagprobeSession:
         if not isinstance(data, dict):
             return
         self.results[report.nodeid] = {**data, **xfail_fields(report)}
+        self._validated.pop(report.nodeid, None)
         if not is_worker(self.config) and self.cfg.report_dir is not None:
-            self._write(self.build_report(partial=True))  # every finished result survives a crash
+            # Every finished result survives a crash in report.json; the HTML and Markdown, which cost
+            # ~1 ms per probe to render, at most every few seconds (each rewrite renders every probe so
+            # far: quadratic over a run of hundreds of probes) and at the end.
+            now = time.monotonic()
+            full = now - self._rendered_at >= RENDER_EVERY_S
+            if full:
+                self._rendered_at = now
+            self._write(self.build_report(partial=True), json_only=not full)
 
     def build_report(self, *, partial: bool) -> Report:
         from pytest_ragprobe import __version__
-        from pytest_ragprobe.results import ProbeResult, Report
+        from pytest_ragprobe.results import Report
 
         report = Report(
             plugin_version=__version__,
@@ -372,17 +386,28 @@ class RagprobeSession:
                 "sequential": self.cfg.sequential,
                 "strict": self.cfg.strict,
             },
-            probes=[ProbeResult.model_validate(d) for _, d in sorted(self.results.items())],
+            probes=[self._probe(nodeid, d) for nodeid, d in sorted(self.results.items())],
         )
         report.summary = report.counts()
         return report
 
-    def _write(self, report: Report) -> None:
+    def _probe(self, nodeid: str, data: dict[str, Any]) -> ProbeResult:
+        """The validated result (validated once: the report is rebuilt after every probe)."""
+        from pytest_ragprobe.results import ProbeResult
+
+        found = self._validated.get(nodeid)
+        if found is None:
+            found = self._validated[nodeid] = ProbeResult.model_validate(data)
+        return found.model_copy()  # callers may annotate their report's probes
+
+    def _write(self, report: Report, *, json_only: bool = False) -> None:
         from pytest_ragprobe.reporting import write_reports
 
         assert self.cfg.report_dir is not None
         try:
-            self.report_path = write_reports(self.cfg.report_dir, report, partial=report.partial)
+            self.report_path = write_reports(
+                self.cfg.report_dir, report, partial=report.partial, json_only=json_only
+            )
         except OSError as exc:
             self.write_errors.append(f"could not write the ragprobe report to {self.cfg.report_dir}: {exc}")
 

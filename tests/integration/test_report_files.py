@@ -203,3 +203,36 @@ def test_baseline_is_not_overwritten_by_a_run_without_probes_and_names_untracked
     result.stdout.fnmatch_lines(
         ["ragprobe baseline: 1 of 2 probes compared; 1 not in *base.json (new tests, or renamed)"]
     )
+
+
+def test_html_and_markdown_are_not_rerendered_after_every_probe(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each rewrite renders every probe so far (quadratic over hundreds of probes): report.json is written
+    after every probe, report.html / report.md at most every RENDER_EVERY_S and at the end."""
+    import pytest_ragprobe.reporting as reporting
+    import pytest_ragprobe.session as session_mod
+
+    writes: list[tuple[int, bool]] = []
+    real = reporting.write_reports
+
+    def spy(directory, report, *, partial=False, json_only=False):  # type: ignore[no-untyped-def]
+        writes.append((len(report.probes), json_only))
+        return real(directory, report, partial=partial, json_only=json_only)
+
+    monkeypatch.setattr(reporting, "write_reports", spy)
+    monkeypatch.setattr(session_mod, "RENDER_EVERY_S", 3600.0)
+    project.makepyfile(
+        test_more="""
+import pytest_ragprobe as ragprobe
+from conftest import PUMPS
+@ragprobe.reverse(facts=PUMPS, max_drop=0.1)
+def test_a(): pass
+@ragprobe.reverse(facts=PUMPS, max_drop=0.1)
+def test_b(): pass
+"""
+    )
+    project.runpytest("-p", "no:xdist", "--ragprobe-report=rp").assert_outcomes(passed=3, failed=1)
+    assert writes == [(1, False), (2, True), (3, True), (4, True), (4, False)]
+    html = (project.path / "rp" / "report.html").read_text(encoding="utf-8")
+    assert all(name in html for name in ("test_pumps", "test_valves", "test_a", "test_b"))
