@@ -359,6 +359,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
                 RagprobeWarning(
                     f"{item.nodeid}: {outcome.errors} of {outcome.calls} pipeline calls failed after retries "
                     f"and were left out of the statistics (n={outcome.n})"
+                    + (f"; most common cause: {outcome.error_cause}" if outcome.error_cause else "")
                 )
             )
         if baseline is not None and baseline.status == "changed":

@@ -56,6 +56,7 @@ class ProbeResult(BaseModel):
     cached_calls: int = 0
     errors: int = 0
     retries: int = 0  # extra attempts after transient failures (timeouts, HTTP 429/5xx): not in ``calls``
+    error_cause: str = ""  # the most common cause of the failed calls ("HTTP 503 from ... (3x)")
     metrics: dict[str, Any] = Field(default_factory=dict)
     examples: list[dict[str, Any]] = Field(default_factory=list)
     settings: dict[str, Any] = Field(default_factory=dict)

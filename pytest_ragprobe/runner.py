@@ -152,6 +152,13 @@ class ProbeContext:
                 f"{advice(cause)}{skipped}"
             )
 
+    def top_cause(self) -> str:
+        """The most common cause of the calls that failed, with what to try ("" without failures)."""
+        if not self.error_causes:
+            return ""
+        cause, count = self.error_causes.most_common(1)[0]
+        return f"{cause} ({count}x){advice(cause)}"
+
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
@@ -165,6 +172,7 @@ class ProbeContext:
             cached_calls=self.cached_calls,
             errors=self.errors,
             retries=self.retries,
+            error_cause=self.top_cause(),
             duration_s=round(self.elapsed(), 3),
             pipeline=self.adapter.identity,
             **fields,
