@@ -13,6 +13,7 @@ import io
 import json
 import random
 import re
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -278,7 +279,11 @@ def _load_yaml(text: str) -> tuple[object, list[int]]:
     (the pure-Python parser took ~3 s for 2,000 facts, and the text was parsed twice)."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    # libyaml's binding keeps the PyYAML it was first imported with: after an in-process pytester run
+    # unloaded and re-imported PyYAML, its nodes and errors are not this module's: parse in pure Python.
+    binding = sys.modules.get("yaml._yaml")
+    fast = getattr(yaml, "CSafeLoader", None) if getattr(binding, "yaml", None) is yaml else None
+    loader = (fast or yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -13,6 +13,7 @@ import pytest_ragprobe.reporting
 import pytest_ragprobe.results
 import pytest_ragprobe.reverse_probe
 import pytest_ragprobe.stats  # noqa: F401
+import yaml  # noqa: F401  (libyaml's binding cannot be re-imported either)
 
 # The reference pipeline and anything sentence-transformers touches must never reach for a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
