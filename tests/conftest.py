@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import yaml  # noqa: F401  (kept loaded across pytester runs: libyaml's binding cannot be re-imported)
 
 # Import the plugin's lazily-loaded modules once, before any pytester run: in-process pytester runs drop
 # modules first imported inside them, and re-importing scipy/pydantic on every run is slow.
@@ -13,7 +14,6 @@ import pytest_ragprobe.reporting
 import pytest_ragprobe.results
 import pytest_ragprobe.reverse_probe
 import pytest_ragprobe.stats  # noqa: F401
-import yaml  # noqa: F401  (libyaml's binding cannot be re-imported either)
 
 # The reference pipeline and anything sentence-transformers touches must never reach for a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
