@@ -101,8 +101,45 @@ _KEYABLE = (type(None), bool, int, float, str, bytes, list, tuple, set, frozense
 _STORABLE = (type(None), bool, int, float, str, list, dict)
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)  # == json.dumps(.., same options)
+
+
 def _dump(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return _ENCODER.encode(data)
+
+
+# _dump(_key_data(_encode_doc(doc))) per plain document (str text and title, str or None id, no
+# metadata), keyed by those values: the documents of a position probe recur in every call of a
+# question (and across questions); encoding one costs ~6 us. Bounded by characters held; cleared when
+# full (recomputing is always correct).
+_DOC_JSON: dict[tuple[str, str, str | None], str] = {}
+_DOC_JSON_LIMIT = 1 << 25  # characters (keys and values)
+_doc_json_chars = 0
+
+
+def _doc_json(doc: Document) -> str:
+    """A document's part of the key blob, exactly as ``_dump`` writes it inside the payload."""
+    global _doc_json_chars
+    text, title, ident, meta = doc.text, doc.title, doc.id, doc.metadata
+    if not (
+        type(text) is str
+        and type(title) is str
+        and (ident is None or type(ident) is str)
+        and type(meta) is dict
+        and not meta
+    ):
+        return _dump(_key_data(_encode_doc(doc)))
+    memo = (text, title, ident)
+    blob = _DOC_JSON.get(memo)
+    if blob is None:
+        blob = _dump(_key_data(_encode_doc(doc)))
+        size = 2 * len(blob)
+        if _doc_json_chars + size > _DOC_JSON_LIMIT:
+            _DOC_JSON.clear()
+            _doc_json_chars = 0
+        _DOC_JSON[memo] = blob
+        _doc_json_chars += size
+    return blob
 
 
 def _stores_exactly(value: object, depth: int = 0) -> bool:
@@ -209,16 +246,19 @@ class AnswerCache:
         """The entry's key, or UNCACHEABLE when the call's inputs cannot be keyed canonically (never
         raises: the call then simply runs uncached)."""
         try:
-            payload = {
-                "format": FORMAT,
-                "pipeline": self.identity,
-                "namespace": self.namespace,
-                "kind": call.kind,
-                "question": _key_data(call.question),
-                "documents": [_key_data(_encode_doc(d)) for d in call.documents],
-                "k": _key_data(call.k),
-            }
-            blob = _dump(payload)
+            # == _dump({"format": FORMAT, "pipeline": self.identity, "namespace": self.namespace,
+            #   "kind": call.kind, "question": _key_data(call.question), "documents":
+            #   [_key_data(_encode_doc(d)) for d in call.documents], "k": _key_data(call.k)}),
+            # written piece by piece (sorted keys, each document's part memoised): keys never change.
+            question = _key_data(call.question)
+            documents = [_doc_json(d) for d in call.documents]
+            k = _key_data(call.k)
+            blob = (
+                f'{{"documents": [{", ".join(documents)}], "format": {_dump(FORMAT)}, '
+                f'"k": {_dump(k)}, "kind": {_dump(call.kind)}, '
+                f'"namespace": {_dump(self.namespace)}, "pipeline": {_dump(self.identity)}, '
+                f'"question": {_dump(question)}}}'
+            )
         except (_NotCanonical, TypeError, ValueError, RecursionError):
             self.uncacheable += 1
             return UNCACHEABLE

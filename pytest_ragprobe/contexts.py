@@ -35,13 +35,13 @@ import gzip
 import json
 import math
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pytest_ragprobe.facts import FactPair, FactsError
-from pytest_ragprobe.scoring import match_contains, normalize
+from pytest_ragprobe.scoring import normalize
 from pytest_ragprobe.types import Document
 
 CHARS_PER_TOKEN = 4
@@ -114,17 +114,66 @@ class DocumentPool:
 
 def approx_tokens(doc: Document | str) -> int:
     """Approximate token count: ``ceil(len(title: text) / 4)``."""
+    if type(doc) is Document and type(doc.text) is str and type(doc.title) is str:
+        n = len(doc.title) + 2 + len(doc.text) if doc.title else len(doc.text)  # len(doc.render())
+        return math.ceil(n / CHARS_PER_TOKEN)
     text = doc.render() if isinstance(doc, Document) else doc
     return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
+# normalize(doc.render()) per (text, title) of plain documents: the same pool documents are offered
+# to every question (and to DocumentPool.from_examples at plan and at run time); normalising costs
+# ~10 us per passage. Bounded by characters held; cleared when full (recomputing is always correct).
+_NORMALIZED: dict[tuple[str, str], str] = {}
+_NORMALIZED_LIMIT = 1 << 25  # characters (keys and values)
+_normalized_chars = 0
+
+
 def _key(doc: Document) -> str:
-    return normalize(doc.render())
+    """``normalize(doc.render())``: a document's identity for de-duplication (memoised)."""
+    global _normalized_chars
+    text, title = doc.text, doc.title
+    if type(doc) is not Document or type(text) is not str or type(title) is not str:
+        return normalize(doc.render())
+    memo = (text, title)
+    key = _NORMALIZED.get(memo)
+    if key is None:
+        key = normalize(doc.render())
+        size = len(text) + len(title) + len(key)
+        if _normalized_chars + size > _NORMALIZED_LIMIT:
+            _NORMALIZED.clear()
+            _normalized_chars = 0
+        _NORMALIZED[memo] = key
+        _normalized_chars += size
+    return key
+
+
+class _Golds:
+    """An example's accepted answers, normalised once each, lazily and in order (as
+    ``match_contains`` would normalise them), for any number of documents."""
+
+    def __init__(self, answers: Sequence[str]) -> None:
+        self._raw = iter(answers)
+        self._done: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._done
+        for answer in self._raw:
+            gold = normalize(answer)
+            self._done.append(gold)
+            yield gold
+
+
+def _contains(normalized: str, golds: Iterable[str]) -> bool:
+    """``match_contains`` on an already normalised text and normalised answers."""
+    padded = f" {normalized} "
+    return any(g and f" {g} " in padded for g in golds)
 
 
 def answers_in(doc: Document, answers: Sequence[str]) -> bool:
     """True when the document contains an accepted answer (the scoring normaliser, whole words)."""
-    return match_contains(doc.render(), answers)
+    # == match_contains(doc.render(), answers), reusing the document's memoised normalised text
+    return _contains(_key(doc), (normalize(x) for x in answers))
 
 
 # -- building contexts -----------------------------------------------------------------------------
@@ -155,6 +204,7 @@ def plan_context(
         raise ValueError(f"n_docs must be >= 2, got {n_docs}")
     rng = _rng(seed, example, "order")
     gold_key = _key(example.gold)
+    golds = _Golds(example.answers)
     seen = {gold_key}
     chosen: list[Document] = []
     hard = 0
@@ -172,7 +222,7 @@ def plan_context(
         if key in seen or (example.gold.id is not None and doc.id == example.gold.id):
             return
         seen.add(key)
-        if answers_in(doc, example.answers):
+        if _contains(key, golds):  # answers_in(doc, example.answers); key is the normalised text
             return
         chosen.append(doc)
         tokens += approx_tokens(doc)

@@ -24,13 +24,16 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 # Hyphens and slashes separate tokens ("P-200" == "P 200"); other punctuation is dropped.
 _SEPARATORS = str.maketrans(dict.fromkeys("-/_", " "))
 _PUNCT = str.maketrans("", "", string.punctuation + "\u2018\u2019\u201c\u201d\u2013\u2014")
+# _SEPARATORS then _PUNCT in one pass (the separators are punctuation: mapped to a space first, kept)
+_SEPARATORS_PUNCT = {**_PUNCT, **_SEPARATORS}
 
 
 def normalize(text: str) -> str:
     """SQuAD-style normalisation: case, accents, punctuation, articles and whitespace."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    text = text.translate(_SEPARATORS).translate(_PUNCT)
+    if type(text) is not str or not text.isascii():  # NFKD and dropping combining marks: no-ops in ASCII
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower().translate(_SEPARATORS_PUNCT)
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())
 

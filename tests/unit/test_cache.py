@@ -193,3 +193,93 @@ def test_set_metadata_keys_the_same_in_every_process(tmp_path: Path) -> None:
         for seed in ("0", "1", "2", "3")
     }
     assert len(keys) == 1 and len(next(iter(keys))) == 64
+
+
+# -- key values are pinned: existing caches must keep hitting -------------------------------------
+
+
+def _pinned_calls() -> list[Call]:
+    plain = [Document(f"Passage {i} about the harbour.", title=f"Doc {i}") for i in range(3)]
+    odd = [
+        Document("Caf\u00e9 \"quoted\" \\ line\nbreak \u2028 \U0001f600", id="d-1"),
+        Document("with metadata", id="", metadata={"src": "x", "n": [1, 2.5, None, True]}),
+        Document("mixed keys", metadata={1: "one", "src": ("a", "b"), "s": {"b", "a"}, "b": b"\x00"}),  # type: ignore[dict-item]
+        Document("", title="Empty text"),
+    ]
+    return [
+        Call("answer", "Who directed Film 7?"),
+        Call("retrieve", "Who directed Film 7?", k=24),
+        Call("generate", "Who directed Film 7?", documents=tuple(plain)),
+        Call("generate", "Who directed Film 7?", documents=tuple(reversed(plain))),
+        Call("generate", "Qu\u00e9 \"q\"?", documents=tuple(odd + plain + odd)),
+        Call("generate", "q", documents=()),
+    ]
+
+
+# hex digests computed with the code before document keys were memoised (any change here is a new
+# cache format: every existing entry would miss)
+PINNED_KEYS = {
+    ("p", ""): [
+        "4824cdbe0f1c223234a388fb685e8fb354f07524c186efbefa94a8be9a68ec17",
+        "703361f5954ba017952766960024c02731d2fdf57dbe8eece5c36aa23ddd244e",
+        "0d17d69a58d683379e97690d1cca5aae94fb58fa26d1fe6f4b6773d7e3f7a914",
+        "4df8ae321789a404119235428820c089c29e01b566c490a01e6429e3af065f7d",
+        "1c4d192acbce5c385eb7b17001c094146adbf396ae23e76835ed17876681e53a",
+        "bb237aaf99dc665a291e5b37a791b0573b496928f8d22eb4db5a7655666ed5f6",
+    ],
+    ("pkg.Reader@2", "ns:facts"): [
+        "fcb52de82829f1809e871164b110cd62df2348c5ab03c9b2f7e8b9ea6e0fdf02",
+        "8784cc585c2fc3f4d20f4476bd0ab58f1aca5718a62d9bab26a0bc76fe25217e",
+        "6301416b818882a680ef070b3b870f626f97029784ad2b37952cf8fc025c92cc",
+        "42a5628ebc1a768ec23be35362d543fa4e4d077fc6e441fd3eaac5818b2a068a",
+        "febde767e01cdf29d69daabe873fd66c4bc0936258aba99d15a104dfdeb2def9",
+        "27d27c79ae33f493e3407c7405f15576c81f580f1f4883d9bd225ed66488034c",
+    ],
+}
+
+
+@pytest.mark.parametrize(("identity", "namespace"), sorted(PINNED_KEYS))
+def test_keys_are_pinned_and_stable_when_memoised(tmp_path: Path, identity: str, namespace: str) -> None:
+    cache = AnswerCache(tmp_path, identity, namespace)
+    calls = _pinned_calls()
+    for _ in range(2):  # the second pass reads each document's memoised key part
+        assert [cache.key(c) for c in calls] == PINNED_KEYS[(identity, namespace)]
+    # equal documents built anew (a decoded cache entry, another process) key the same
+    again = [
+        Call(c.kind, c.question, tuple(Document(d.text, d.title, d.id, dict(d.metadata)) for d in c.documents), c.k)
+        for c in calls
+    ]
+    assert [cache.key(c) for c in again] == PINNED_KEYS[(identity, namespace)]
+
+
+def test_memoised_document_keys_follow_metadata_and_types(tmp_path: Path) -> None:
+    """The per-document memo covers only plain documents (str fields, no metadata): metadata added
+    later, values JSON would merge (1 / 1.0 / True) and str subclasses (not canonical) key as before."""
+    from pytest_ragprobe import cache as cache_mod
+
+    class Text(str):
+        pass
+
+    cache = AnswerCache(tmp_path, "p")
+    doc = Document("d")
+    first = cache.key(Call("generate", "q", documents=(doc,)))
+    doc.metadata["n"] = 1  # type: ignore[index]  # a mutable dict: the key must see the change
+    changed = cache.key(Call("generate", "q", documents=(doc,)))
+    assert changed != first
+    assert changed == cache.key(Call("generate", "q", documents=(Document("d", metadata={"n": 1}),)))
+    keys = {
+        cache.key(Call("generate", "q", documents=(Document("d", metadata={"n": v}),))) for v in (1, 1.0, True)
+    }
+    assert len(keys) == 3
+    assert cache.key(Call("generate", "q", documents=(Document(Text("d")),))) == cache_mod.UNCACHEABLE
+    assert cache.key(Call("generate", "q", documents=(Document("d", id=""),))) != first
+    # a full memo is emptied, never wrong
+    cache_mod._DOC_JSON.clear()
+    saved = cache_mod._DOC_JSON_LIMIT
+    cache_mod._DOC_JSON_LIMIT = 64
+    try:
+        calls = _pinned_calls()
+        assert [cache.key(c) for c in calls] == [cache.key(c) for c in calls] == PINNED_KEYS[("p", "")]
+        assert len(cache_mod._DOC_JSON) <= 2
+    finally:
+        cache_mod._DOC_JSON_LIMIT = saved

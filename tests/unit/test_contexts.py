@@ -302,3 +302,87 @@ def test_json_list_data(tmp_path: Path) -> None:
     path.write_text(json.dumps([litm(0), {"question": "q"}]), encoding="utf-8")
     with pytest.raises(DataError, match=r"qa.json: \[1\]: field 'answers' is missing"):
         load_examples(path)
+
+
+# -- planning is pinned: memoised normalisation chooses exactly the same contexts -----------------
+
+
+def _pinned_examples() -> list[PositionExample]:
+    """Accents, hyphenated answers, empty answers, shared and duplicate passages, answer-bearing
+    distractors and ids equal to the gold's: every rule of the distractor choice gets exercised."""
+    rows: list[PositionExample] = []
+    for i in range(24):
+        answers = (f"K-{i}", "") if i % 3 == 0 else (f"Caf\u00e9 {i}", f"K{i}Z")
+        gold = Document(f"The code of item {i} is K {i} at Cafe\u0301 {i}.", title=f"Gold {i}", id=f"g{i}")
+        distractors = [
+            Document(f"Note {j} about the shelf of {['an', 'the', 'a'][j % 3]} aisle {(i + j) % 7}.", title=f"N {j}")
+            for j in range(6)
+        ]
+        distractors += [
+            Document(f"Item {i} is K/{i}, not K{i}Z!", title="Leak"),  # contains an answer ("K-i" / "Kiz")
+            Document(f"NOTE 0 about THE shelf of an aisle {i % 7}.", title="n 0"),  # duplicate once normalised
+            Document("same id as the gold", id=f"g{i}"),
+            Document(f"Shared passage {i % 4}: caf\u00e9 {i + 1} is elsewhere."),
+        ]
+        rows.append(PositionExample(f"What is the code of item {i}?", answers, gold, tuple(distractors), id=str(i)))
+    return rows
+
+
+def _pinned_plans(plan: Any, pool: Any) -> list[list[list[tuple[str, str, str | None]]]]:
+    examples = _pinned_examples()
+    out = []
+    for n, ex in enumerate(examples):
+        hard = [Document(f"Retrieved {ex.question} doc {j}.") for j in range(3)] if n % 2 else []
+        for n_docs, tokens in ((5, None), (6, 400)):
+            p = plan(ex, n_docs, seed=n % 5, pool=pool, hard_negatives=hard, context_tokens=tokens)
+            out.append([[(d.title, d.text, d.id) for d in p.at(pos)] for pos in range(n_docs)])
+            out[-1].append([("", str(p.approx_tokens), str(p.hard_negatives))])
+    return out
+
+
+# sha256 of the plans above, computed with the code before normalisation was memoised
+PINNED_PLANS = "892d74f11ba25e8b063bdbc917ff8a1e74e56df745d82b20b67892646fa7ca6c"
+
+
+def _digest(plans: Any) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(plans, ensure_ascii=False).encode()).hexdigest()
+
+
+def test_plans_are_pinned_cold_and_warm() -> None:
+    from pytest_ragprobe import contexts
+
+    contexts._NORMALIZED.clear()
+    for _ in range(2):  # cold, then every document's normalised text memoised
+        pool = DocumentPool.from_examples(_pinned_examples())
+        assert len(pool.documents) == 115  # of 24 x 11: duplicates (once normalised) dropped
+        assert _digest(_pinned_plans(plan_context, pool)) == PINNED_PLANS
+    saved = contexts._NORMALIZED_LIMIT
+    contexts._NORMALIZED_LIMIT = 200  # a memo that keeps filling up is emptied, never wrong
+    try:
+        contexts._NORMALIZED.clear()
+        pool = DocumentPool.from_examples(_pinned_examples())
+        assert _digest(_pinned_plans(plan_context, pool)) == PINNED_PLANS
+        assert sum(len(t) + len(k) + len(v) for (t, k), v in contexts._NORMALIZED.items()) <= 200
+    finally:
+        contexts._NORMALIZED_LIMIT = saved
+
+
+def test_answers_in_matches_the_scorer_with_memoised_documents() -> None:
+    from pytest_ragprobe.contexts import answers_in
+    from pytest_ragprobe.scoring import match_contains
+
+    class Shown(Document):
+        def render(self) -> str:  # a subclass rendering otherwise is normalised from its own render
+            return "K9Z"
+
+    docs = [d for ex in _pinned_examples() for d in (ex.gold, *ex.distractors)]
+    docs += [Shown("nothing"), Document("x", title="K9Z"), Document("\u00c9cole K-9 \u2013 the end")]
+    answer_sets = [("K9Z",), ("K 9",), ("", "ecole"), ("Caf\u00e9 3",), ("the end",), ("nothing",)]
+    for _ in range(2):
+        for d in docs:
+            for answers in answer_sets:
+                assert answers_in(d, answers) is match_contains(d.render(), answers), (d, answers)
+    assert answers_in(Shown("nothing"), ["K9Z"]) and not answers_in(Shown("nothing"), ["nothing"])
+    assert approx_tokens(Shown("nothing")) == 1 and approx_tokens(Document("abcde", title="t")) == 2
