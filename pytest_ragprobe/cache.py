@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_ragprobe.types import Answer, Document, atomic_write
+from pytest_ragprobe.types import Answer, Document, TextMemo, atomic_write
 
 if TYPE_CHECKING:
     from pytest_ragprobe.engine import Call, Value
@@ -112,14 +112,11 @@ def _dump(data: Any) -> str:
 # metadata), keyed by those values: the documents of a position probe recur in every call of a
 # question (and across questions); encoding one costs ~6 us. Bounded by characters held; cleared when
 # full (recomputing is always correct).
-_DOC_JSON: dict[tuple[str, str, str | None], str] = {}
-_DOC_JSON_LIMIT = 1 << 25  # characters (keys and values)
-_doc_json_chars = 0
+_DOC_JSON: TextMemo[tuple[str, str, str | None]] = TextMemo(1 << 25)
 
 
 def _doc_json(doc: Document) -> str:
     """A document's part of the key blob, exactly as ``_dump`` writes it inside the payload."""
-    global _doc_json_chars
     text, title, ident, meta = doc.text, doc.title, doc.id, doc.metadata
     if not (
         type(text) is str
@@ -133,12 +130,7 @@ def _doc_json(doc: Document) -> str:
     blob = _DOC_JSON.get(memo)
     if blob is None:
         blob = _dump(_key_data(_encode_doc(doc)))
-        size = 2 * len(blob)
-        if _doc_json_chars + size > _DOC_JSON_LIMIT:
-            _DOC_JSON.clear()
-            _doc_json_chars = 0
-        _DOC_JSON[memo] = blob
-        _doc_json_chars += size
+        _DOC_JSON.put(memo, blob, 2 * len(blob))
     return blob
 
 

@@ -42,7 +42,7 @@ from typing import Any
 
 from pytest_ragprobe.facts import FactPair, FactsError
 from pytest_ragprobe.scoring import normalize
-from pytest_ragprobe.types import Document
+from pytest_ragprobe.types import Document, TextMemo
 
 CHARS_PER_TOKEN = 4
 
@@ -124,14 +124,11 @@ def approx_tokens(doc: Document | str) -> int:
 # normalize(doc.render()) per (text, title) of plain documents: the same pool documents are offered
 # to every question (and to DocumentPool.from_examples at plan and at run time); normalising costs
 # ~10 us per passage. Bounded by characters held; cleared when full (recomputing is always correct).
-_NORMALIZED: dict[tuple[str, str], str] = {}
-_NORMALIZED_LIMIT = 1 << 25  # characters (keys and values)
-_normalized_chars = 0
+_NORMALIZED: TextMemo[tuple[str, str]] = TextMemo(1 << 25)
 
 
 def _key(doc: Document) -> str:
     """``normalize(doc.render())``: a document's identity for de-duplication (memoised)."""
-    global _normalized_chars
     text, title = doc.text, doc.title
     if type(doc) is not Document or type(text) is not str or type(title) is not str:
         return normalize(doc.render())
@@ -139,12 +136,7 @@ def _key(doc: Document) -> str:
     key = _NORMALIZED.get(memo)
     if key is None:
         key = normalize(doc.render())
-        size = len(text) + len(title) + len(key)
-        if _normalized_chars + size > _NORMALIZED_LIMIT:
-            _NORMALIZED.clear()
-            _normalized_chars = 0
-        _NORMALIZED[memo] = key
-        _normalized_chars += size
+        _NORMALIZED.put(memo, key, len(text) + len(title) + len(key))
     return key
 
 

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 
 class PipelineOutputError(TypeError):
@@ -147,3 +147,38 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_K = TypeVar("_K")
+
+
+class TextMemo(Generic[_K]):
+    """Strings derived from hashable keys (a document's normalised text, its key JSON), kept until they
+    hold ``limit`` characters (keys and values), then emptied: recomputing is always correct."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._data: dict[_K, str] = {}
+        self._chars = 0
+
+    def get(self, key: _K) -> str | None:
+        return self._data.get(key)
+
+    def put(self, key: _K, value: str, size: int) -> None:
+        """Keep ``value`` for ``key``; ``size``: the characters it holds, key included."""
+        if self._chars + size > self.limit:
+            self.clear()
+        self._data[key] = value
+        self._chars += size
+
+    def clear(self) -> None:
+        self._data.clear()
+        self._chars = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @property
+    def chars(self) -> int:
+        return self._chars
+

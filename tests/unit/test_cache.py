@@ -275,11 +275,11 @@ def test_memoised_document_keys_follow_metadata_and_types(tmp_path: Path) -> Non
     assert cache.key(Call("generate", "q", documents=(Document("d", id=""),))) != first
     # a full memo is emptied, never wrong
     cache_mod._DOC_JSON.clear()
-    saved = cache_mod._DOC_JSON_LIMIT
-    cache_mod._DOC_JSON_LIMIT = 64
+    saved = cache_mod._DOC_JSON.limit
+    cache_mod._DOC_JSON.limit = 64
     try:
         calls = _pinned_calls()
         assert [cache.key(c) for c in calls] == [cache.key(c) for c in calls] == PINNED_KEYS[("p", "")]
         assert len(cache_mod._DOC_JSON) <= 2
     finally:
-        cache_mod._DOC_JSON_LIMIT = saved
+        cache_mod._DOC_JSON.limit = saved

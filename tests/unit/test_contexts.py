@@ -358,15 +358,15 @@ def test_plans_are_pinned_cold_and_warm() -> None:
         pool = DocumentPool.from_examples(_pinned_examples())
         assert len(pool.documents) == 115  # of 24 x 11: duplicates (once normalised) dropped
         assert _digest(_pinned_plans(plan_context, pool)) == PINNED_PLANS
-    saved = contexts._NORMALIZED_LIMIT
-    contexts._NORMALIZED_LIMIT = 200  # a memo that keeps filling up is emptied, never wrong
+    saved = contexts._NORMALIZED.limit
+    contexts._NORMALIZED.limit = 200  # a memo that keeps filling up is emptied, never wrong
     try:
         contexts._NORMALIZED.clear()
         pool = DocumentPool.from_examples(_pinned_examples())
         assert _digest(_pinned_plans(plan_context, pool)) == PINNED_PLANS
-        assert sum(len(t) + len(k) + len(v) for (t, k), v in contexts._NORMALIZED.items()) <= 200
+        assert contexts._NORMALIZED.chars <= 200
     finally:
-        contexts._NORMALIZED_LIMIT = saved
+        contexts._NORMALIZED.limit = saved
 
 
 def test_answers_in_matches_the_scorer_with_memoised_documents() -> None:
