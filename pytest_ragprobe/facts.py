@@ -330,25 +330,20 @@ def load_facts_file(path: str | Path) -> list[FactPair]:
     if not p.is_file():
         raise FactsError(f"{source}: facts file not found (resolved to {p.resolve()})")
     try:
-        st = p.stat()
-    except OSError:
-        return _load_facts_file(p, source)
-    # The cost plan (collection) and the probe read the same file, and probes often share one: parse it
-    # once per version of the file (path, size, mtime).
-    return list(_load_facts_cached(p.resolve(), source, st.st_size, st.st_mtime_ns))
-
-
-@functools.lru_cache(maxsize=32)
-def _load_facts_cached(path: Path, source: str, size: int, mtime_ns: int) -> tuple[FactPair, ...]:
-    return tuple(_load_facts_file(path, source))
-
-
-def _load_facts_file(p: Path, source: str) -> list[FactPair]:
-    try:
         text = p.read_text(encoding="utf-8-sig")  # tolerate a BOM (CSV saved by Excel)
     except (OSError, UnicodeDecodeError) as exc:
         raise FactsError(f"{source}: cannot read: {exc}") from None
-    suffix = p.suffix.lower()
+    # The cost plan (collection) and the probe read the same file, and probes often share one: parse each
+    # content once (keyed by the text itself, so an edit is never missed, whatever the file times say).
+    return list(_parse_facts(source, p.suffix.lower(), text))
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_facts(source: str, suffix: str, text: str) -> tuple[FactPair, ...]:
+    return tuple(_parse_facts_text(source, suffix, text))
+
+
+def _parse_facts_text(source: str, suffix: str, text: str) -> list[FactPair]:
     if suffix in (".yaml", ".yml"):
         import yaml
 
