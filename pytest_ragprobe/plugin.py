@@ -106,7 +106,8 @@ class _ReportHooks:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ragprobe_session = session.config.stash.get(SESSION_KEY, None)
     if ragprobe_session is not None:
-        ragprobe_session.finish(exitstatus)
+        # -x / --maxfail: pytest stopped before every test ran (not an interrupt: exit status 1)
+        ragprobe_session.finish(exitstatus, stopped=bool(session.shouldstop or session.shouldfail))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -120,7 +120,7 @@ def record_test_outcome(
         why = longrepr[2] if isinstance(longrepr, tuple) else ""
         result.test_outcome, result.test_message = "skipped", str(why).removeprefix("Skipped: ")
         return True
-    if report.failed and not result.test_outcome:
+    if report.failed and result.test_outcome != "failed":  # also after a skip: its teardown still failed
         text = excinfo.exconly().strip().splitlines()[0] if excinfo is not None else ""
         where = "in teardown: " if report.when == "teardown" else ""
         result.test_outcome, result.test_message = "failed", (where + text)[:300]
@@ -411,13 +411,16 @@ class RagprobeSession:
         except OSError as exc:
             self.write_errors.append(f"could not write the ragprobe report to {self.cfg.report_dir}: {exc}")
 
-    def finish(self, exitstatus: int) -> None:
-        """Write the final report (partial when interrupted) and the baseline file, then hand the
-        report to the ``pytest_ragprobe_report`` hooks (last, so nothing they do reaches the files)."""
+    def finish(self, exitstatus: int, *, stopped: bool = False) -> None:
+        """Write the final report (partial when interrupted, or ``stopped`` by -x / --maxfail before every
+        probe ran) and the baseline file, then hand the report to the ``pytest_ragprobe_report`` hooks
+        (last, so nothing they do reaches the files)."""
         if is_worker(self.config) or not _runs_tests(self.config):
             return  # --collect-only, --fixtures, ...: an empty report would overwrite the last real one
         self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-        report = self.build_report(partial=self.interrupted)
+        # (under xdist the controller has no probe count: a stop there is taken as cut short)
+        cut_short = stopped and (self.planned is None or len(self.results) < self.planned)
+        report = self.build_report(partial=self.interrupted or cut_short)
         if self.cfg.report_dir is not None:
             self._write(report)
         if self.cfg.save_baseline is not None:
@@ -436,7 +439,7 @@ class RagprobeSession:
         assert target is not None
         # A baseline missing tests compares nothing for them later: keep the previous file instead.
         if not report.probes or report.partial:
-            why = "no probe ran" if not report.probes else "the run was interrupted"
+            why = "no probe ran" if not report.probes else "the run stopped before every probe ran"
             kept = "kept as it was" if target.exists() else "not written"
             self.notices.append(f"ragprobe: {why}: the baseline {target} was {kept}")
             return

@@ -236,3 +236,17 @@ def test_b(): pass
     assert writes == [(1, False), (2, True), (3, True), (4, True), (4, False)]
     html = (project.path / "rp" / "report.html").read_text(encoding="utf-8")
     assert all(name in html for name in ("test_pumps", "test_valves", "test_a", "test_b"))
+
+
+def test_a_run_stopped_by_maxfail_is_partial_and_keeps_the_baseline(project: pytest.Pytester) -> None:
+    """-x ends the run with exit status 1 (not an interrupt): the baseline was overwritten with the probes
+    that happened to run before the stop, and the report did not say it was partial."""
+    header, pumps, valves = TESTS.split("@ragprobe.reverse")
+    project.makepyfile(test_catalog=header + "@ragprobe.reverse" + valves + "@ragprobe.reverse" + pumps)
+    project.runpytest("--ragprobe-save-baseline=base.json").assert_outcomes(passed=1, failed=1)
+    saved = (project.path / "base.json").read_bytes()
+    result = project.runpytest("-x", "--ragprobe-save-baseline=base.json", "--ragprobe-report=rp")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["ragprobe: the run stopped before every probe ran: the baseline *base.json was kept*"])
+    assert (project.path / "base.json").read_bytes() == saved
+    assert load_report(project.path / "rp" / "report.json").partial

@@ -277,3 +277,24 @@ def test_reports_follow_pytest_when_the_test_fails_or_skips_after_its_probe(
     summary = load_report(out / "report.json").summary
     assert summary == {"pass": 1, "fail": 0, "inconclusive": 0, "error": 0, "skipped": 1}
     assert main(["show", str(out)]) == 0
+
+
+def test_a_skip_then_a_teardown_error_reads_as_a_failed_test(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
+    # Was: "skipped -> PASS" (the skip was recorded first) while pytest exited 1 for the teardown error.
+    skip_then_error = """
+@pytest.fixture
+def broken():
+    yield
+    raise RuntimeError("teardown boom")
+
+@ragprobe.reverse(facts=PUMPS, max_drop=0.1)
+def test_pumps(broken, ragprobe_result):
+    pytest.skip("not today")
+"""
+    project = _project(pytester, skip_then_error)
+    out = project.path / "rp"
+    result = project.runpytest(*plugin_args, f"--ragprobe-report={out}")
+    result.assert_outcomes(skipped=1, errors=1)
+    (probe,) = load_report(out / "report.json").probes
+    assert (probe.outcome, probe.test_message) == ("test_failed", "in teardown: RuntimeError: teardown boom")
+    assert main(["show", str(out)]) == 1
