@@ -14,10 +14,9 @@ cache and a budget.
 * A call that still fails is an *error* outcome (``CallOutcome.error`` plus a short ``cause`` such
   as ``"HTTP 500 from http://127.0.0.1:8000/answer"``), never a wrong answer; the probe decides
   what an error rate means (``runner.ProbeContext.check_error_rate``).
-* Fail-fast: when the first ``fail_fast`` real calls of a run (in the order they were sent, each
-  once it has finished: fast failures of a rate-limited service do not outrun slower successes) all
-  fail with the same cause, the remaining calls are not attempted (they become error outcomes with
-  that cause), so a dead service is not hammered.
+* Fail-fast: when the first ``fail_fast`` real calls of a run all fail with the same cause, the
+  remaining calls are not attempted (they become error outcomes with that cause), so a dead service
+  is not hammered.
 * Cache (``cache.AnswerCache``): hits are served without calling the pipeline, do not use the budget
   and are marked ``cached=True``. Only successful results are written.
 * Budget: each real (non-cached) call takes one unit from the run-wide :class:`Budget`, and so
@@ -391,9 +390,9 @@ class Engine:
         self.progress = progress
         self.stats = EngineStats()
         self._rng = random.Random()  # jitter only; never affects results
-        # causes of the first real calls by the order they were sent (None = success), for fail-fast
-        self._first: dict[int, str | None] = {}
-        self._sent = 0
+        self._first: list[
+            str | None
+        ] = []  # causes of the first real calls (None = success), for fail-fast
         self._abort: str | None = None
 
     async def _invoke(self, call: Call) -> Value:
@@ -403,13 +402,12 @@ class Engine:
             return await self.adapter.generate(call.question, call.documents)
         return await self.adapter.retrieve(call.question, call.k)
 
-    def _record_first(self, seq: int, cause: str | None) -> None:
+    def _record_first(self, cause: str | None) -> None:
         n = self.settings.fail_fast
-        if n <= 0 or self._abort is not None or seq >= n or self.stats.total <= n:
+        if n <= 0 or self._abort is not None or len(self._first) >= n or self.stats.total <= n:
             return
-        self._first[seq] = cause
-        causes = set(self._first.values())
-        if len(self._first) == n and len(causes) == 1 and None not in causes:
+        self._first.append(cause)
+        if len(self._first) == n and self._first[0] is not None and len(set(self._first)) == 1:
             self._abort = self._first[0]
 
     def _error(self, failure: Failure, attempts: int) -> CallOutcome:
@@ -462,7 +460,6 @@ class Engine:
                 budget_exhausted=True,
             )
         loop = asyncio.get_running_loop()
-        seq, self._sent = self._sent, self._sent + 1
         attempt = 0
         while True:
             attempt += 1
@@ -486,7 +483,7 @@ class Engine:
                     )
             else:
                 self.stats.calls += 1
-                self._record_first(seq, None)
+                self._record_first(None)
                 return CallOutcome(value=value, attempts=attempt)
             finally:
                 WATCHER.reset(token)
@@ -494,12 +491,12 @@ class Engine:
                     clock.active = False
             if attempt > s.retries or not failure.retryable or self._abort is not None:
                 self.stats.calls += 1
-                self._record_first(seq, failure.cause)
+                self._record_first(failure.cause)
                 return self._error(failure, attempt)
             if not self.budget.take():  # a retry is a real (billed) call too
                 # A budget stop, like the calls never sent: the probe ends INCONCLUSIVE, not ERROR.
                 self.stats.calls += 1
-                self._record_first(seq, failure.cause)
+                self._record_first(failure.cause)
                 return CallOutcome(
                     error=f"pipeline call budget exhausted (not retried after: {failure.error})",
                     cause="budget exhausted",
@@ -513,7 +510,7 @@ class Engine:
         from pytest_ragprobe.cache import AnswerCache
 
         stats = self.stats = EngineStats(total=len(calls))
-        self._first, self._sent, self._abort = {}, 0, None
+        self._first, self._abort = [], None
         outcomes: list[CallOutcome | None] = [None] * len(calls)
         cache = (
             AnswerCache(self.cache_dir, self.adapter.cache_identity, self.namespace)
