@@ -210,6 +210,10 @@ async def run_position(
     # passed (settled); its questions so far still count.
     active = list(positions)
     dropped: dict[int, int] = {}  # position -> questions asked there before it settled
+    # With min_accuracy each position's floor is a group-sequential test too and stays passed once
+    # it passes; a position settles only when its floor has passed as well, and the probe stops on a
+    # FAIL of either check or once both have passed everywhere.
+    floor_passed: set[int] = set()
     namespace = _namespace(spec)
     for look, size in enumerate(looks):
         batch = chosen[done:size]
@@ -279,11 +283,26 @@ async def run_position(
             decision, now = design.decide_positions(
                 outcomes_by_pos, look=look, max_drop=spec.max_drop
             )
+            if spec.min_accuracy is not None and decision != "fail":
+                for pos in active:
+                    if pos in floor_passed:
+                        continue
+                    floor = design.decide_floor(
+                        now.correct[pos], now.n_by_position[pos], spec.min_accuracy, look=look,
+                        tests=len(positions),
+                    )
+                    if floor == "pass":
+                        floor_passed.add(pos)
+                    elif floor == "fail":
+                        decision = "fail"
+                if decision == "pass" and len(floor_passed) < len(positions):
+                    decision = "continue"
             if decision != "continue":
                 stopped_early = True
                 break
             for pos in now.settled:
-                dropped.setdefault(pos, size)
+                if spec.min_accuracy is None or pos in floor_passed:
+                    dropped.setdefault(pos, size)
             active = [p for p in positions if p not in dropped]
 
     if not rows and ctx.budget_hit:  # out of budget, as a reverse probe would be: nothing measured
@@ -295,11 +314,18 @@ async def run_position(
         )
     if not rows:
         raise ProbeError("no question was answered at every position (every question had a failed call)")
+    floors: dict[int, str] = {}
     if design is not None:
-        decision, cmp = design.decide_positions(
-            outcomes_by_pos, look=looks.index(done), max_drop=spec.max_drop
-        )
+        last = looks.index(done)
+        decision, cmp = design.decide_positions(outcomes_by_pos, look=last, max_drop=spec.max_drop)
         verdict = "inconclusive" if decision == "continue" else decision
+        if spec.min_accuracy is not None:
+            for p in cmp.accuracy:
+                v = "pass" if p in floor_passed else design.decide_floor(
+                    cmp.correct[p], cmp.n_by_position[p], spec.min_accuracy, look=last,
+                    tests=len(cmp.accuracy),
+                )
+                floors[p] = "inconclusive" if v == "continue" else v
     else:
         cmp = stats.compare_positions(outcomes_by_pos, max_drop=spec.max_drop, confidence=confidence)
         verdict = cmp.verdict
@@ -307,9 +333,9 @@ async def run_position(
     notes: list[str] = []
     reason = ""
     if spec.min_accuracy is not None and cmp.n:
-        # Every position is held to the floor (each on the questions asked there: a sequential probe stops
-        # asking settled positions), so a FAIL needs one below it at alpha / positions (Bonferroni).
-        floors = {
+        # Every position is held to the floor (each on the questions asked there), so a FAIL needs one
+        # below it at alpha / positions (Bonferroni).
+        floors = floors or {
             p: stats.accuracy_verdict(
                 cmp.correct[p], cmp.n_by_position[p], spec.min_accuracy, confidence, tests=len(cmp.accuracy)
             )
@@ -341,7 +367,8 @@ async def run_position(
         where = ", ".join(f"{p} after {q} questions" for p, q in sorted(dropped.items()))
         notes.append(
             f"sequential stopping: stopped asking at position {where} (every comparison with it "
-            "had passed)"
+            + ("and its min_accuracy floor " if spec.min_accuracy is not None else "")
+            + "had passed)"
         )
     if verdict == "inconclusive" and cmp.n and cmp.worst in cmp.comparisons:
         # the FAIL side of one comparison among 2 (k - 1): at least as strict as Bonferroni's share

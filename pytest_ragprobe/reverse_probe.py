@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -107,6 +108,11 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     errored: list[dict[str, Any]] = []
     done = 0
     stopped_early = False
+    # Sequential with min_accuracy: the drop test and the floor test each decide at their own look and
+    # stay decided (each is level alpha whenever it crosses); the probe stops once the drop has failed,
+    # the floor has failed, or both have passed.
+    drop_passed: stats.PairedComparison | None = None  # the comparison at the look the drop passed
+    floor_passed = spec.min_accuracy is None
     namespace = _namespace(spec)
     for look, size in enumerate(looks):
         batch = chosen[done:size]
@@ -129,8 +135,16 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         if ctx.budget_hit:
             break
         if design is not None and look < len(looks) - 1 and fwd:
-            decision, _ = design.decide(fwd, rev, look=look, max_drop=spec.max_drop)
-            if decision != "continue":
+            failed = False
+            if drop_passed is None:
+                decision, now = design.decide(fwd, rev, look=look, max_drop=spec.max_drop)
+                drop_passed = now if decision == "pass" else None
+                failed = decision == "fail"
+            if not failed and not floor_passed and spec.min_accuracy is not None:
+                interim = design.decide_floor(sum(rev), len(rev), spec.min_accuracy, look=look)
+                floor_passed = interim == "pass"
+                failed = interim == "fail"
+            if failed or (drop_passed is not None and floor_passed):
                 stopped_early = True
                 break
 
@@ -142,9 +156,21 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
             reason=f"pipeline call budget exhausted: 0 of {len(chosen)} facts answered both ways",
             examples=errored[:MAX_EXAMPLES],
         )
+    floor: str | None = None
     if design is not None and fwd:
-        decision, cmp = design.decide(fwd, rev, look=looks.index(done), max_drop=spec.max_drop)
+        last = looks.index(done)
+        decision, cmp = design.decide(fwd, rev, look=last, max_drop=spec.max_drop)
+        if drop_passed is not None and decision != "pass":  # passed at an earlier look: stays passed
+            decision = "pass"
+            cmp = dataclasses.replace(
+                cmp, drop_ci=(cmp.drop_ci[0], drop_passed.drop_ci[1]), verdict="pass"
+            )
         verdict = "inconclusive" if decision == "continue" else decision
+        if spec.min_accuracy is not None:
+            floor = "pass" if floor_passed else design.decide_floor(
+                cmp.b_correct, cmp.n, spec.min_accuracy, look=last
+            )
+            floor = "inconclusive" if floor == "continue" else floor
     else:
         cmp = stats.compare_paired(fwd, rev, max_drop=spec.max_drop, confidence=confidence)
         verdict = cmp.verdict
@@ -152,7 +178,8 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     notes: list[str] = []
     reason = ""
     if spec.min_accuracy is not None and cmp.n:
-        floor = stats.accuracy_verdict(cmp.b_correct, cmp.n, spec.min_accuracy, confidence)
+        if floor is None:
+            floor = stats.accuracy_verdict(cmp.b_correct, cmp.n, spec.min_accuracy, confidence)
         if floor == "fail":
             verdict = "fail"
             reason = f"reverse accuracy {cmp.acc_b:.2f} is below min_accuracy {spec.min_accuracy:.2f}"

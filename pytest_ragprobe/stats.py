@@ -935,6 +935,45 @@ def accuracy_verdict(
     return "inconclusive"
 
 
+@functools.lru_cache(maxsize=256)
+def _floor_levels(
+    sizes: tuple[int, ...], floor: float, cum_alpha: tuple[float, ...], side: str
+) -> tuple[float, ...]:
+    """Nominal exact-binomial p-value levels per look of a group-sequential test of an accuracy
+    floor (``side`` "pass": H0 accuracy < floor, rejected for many right; "fail": H0 accuracy >=
+    floor, rejected for few right).
+
+    The accuracy exactly at ``floor`` is the least favourable null point (the binomial family has
+    a monotone likelihood ratio), so the cuts are exact: at each look the largest rejection
+    region whose probability of having been crossed by then, over the paths not crossed before,
+    stays <= ``cum_alpha[k]``. A look's level is the one-sided p-value at its cut, so "p-value <=
+    level" is exactly "crossed" at the planned size and still applies when fewer answers count
+    (failed calls). With one look this is the fixed Clopper-Pearson test."""
+    f = min(1.0, max(0.0, floor))
+    alive: FloatArray = np.ones(1, dtype=np.float64)  # mass of S over 0..n, paths not yet crossed
+    prev = 0
+    spent = 0.0
+    levels: list[float] = []
+    for n, cum in zip(sizes, cum_alpha, strict=True):
+        dist = np.convolve(alive, sps.binom.pmf(np.arange(n - prev + 1), n - prev, f))
+        budget = cum - spent + 1e-12
+        if side == "pass":
+            tail = np.append(np.cumsum(dist[::-1])[::-1], 0.0)  # tail[k] = P(alive, S >= k)
+            cut = int(np.argmax(tail <= budget))  # smallest k whose tail fits (k = n + 1: none)
+            spent += float(tail[cut])
+            dist[cut:] = 0.0
+            levels.append(float(sps.binom.sf(cut - 1, n, f)) if cut <= n else 0.0)
+        else:
+            head = np.concatenate(([0.0], np.cumsum(dist)))  # head[k] = P(alive, S <= k - 1)
+            cut = int(np.flatnonzero(head <= budget)[-1]) - 1  # largest S <= cut that fits (-1: none)
+            spent += float(head[cut + 1])
+            dist[: cut + 1] = 0.0
+            levels.append(float(sps.binom.cdf(cut, n, f)) if cut >= 0 else 0.0)
+        alive = dist
+        prev = n
+    return tuple(levels)
+
+
 # --------------------------------------------------------------------------- positions
 
 
@@ -1834,6 +1873,35 @@ class SequentialDesign:
             upper="lr",
         )
         return self._finish(cmp.verdict, look), cmp
+
+    def decide_floor(
+        self, correct: int, n: int, floor: float, *, look: int, tests: int = 1
+    ) -> Verdict | Literal["continue"]:
+        """The ``min_accuracy`` check at ``look`` (``correct`` right of ``n`` so far): an exact
+        group-sequential binomial test on each side. PASS spends ``alpha`` by
+        :attr:`pass_spending`, FAIL ``alpha / tests`` by :attr:`spending` (``tests``: accuracies
+        held to the floor at once, Bonferroni), each over the looks (:func:`_floor_levels`), so
+        an accuracy exactly at the floor PASSes, or FAILs, at most alpha of the time whenever the
+        probe stops. :func:`accuracy_verdict` alone, re-read at every look, would not be."""
+        self._check_look(look)
+        if n <= 0:
+            return self._finish("inconclusive", look)
+        alpha = 1.0 - self.confidence
+        sizes = tuple(self.sizes)
+        rounded = round(float(floor), 12)
+        pass_spend = _spending_fn(self.pass_spending, alpha)
+        cum_pass = (*(min(alpha, pass_spend(t)) for t in self.fractions[:-1]), alpha)
+        fail_alpha = alpha / max(1, tests)
+        fail_spend = _spending_fn(self.spending, fail_alpha)
+        cum_fail = (*(min(fail_alpha, fail_spend(t)) for t in self.fractions[:-1]), fail_alpha)
+        fail_level = _floor_levels(sizes, rounded, cum_fail, "fail")[look]
+        pass_level = _floor_levels(sizes, rounded, cum_pass, "pass")[look]
+        tol = 1.0 + 1e-9  # a level is the p-value at the cut: equal means crossed
+        if float(sps.binom.cdf(correct, n, floor)) <= fail_level * tol:
+            return "fail"
+        if float(sps.binom.sf(correct - 1, n, floor)) <= pass_level * tol:
+            return "pass"
+        return self._finish("inconclusive", look)
 
     def decide_positions(
         self, outcomes: Mapping[int, Sequence[bool | None]], *, look: int, max_drop: float

@@ -111,9 +111,10 @@ def test_min_accuracy_floor_applies_to_worst_position() -> None:
     assert r.verdict == "fail" and re.fullmatch(r"accuracy at position \d 0\.\d\d is below min_accuracy 0\.90", r.reason)
 
 
-def test_min_accuracy_floor_counts_the_questions_asked_at_each_position() -> None:
-    """A sequential probe stops asking settled positions; the floor divided their right answers by every
-    question (35 of 50 asked read as 35 / 100) and FAILed a position at 0.70 against a floor of 0.70."""
+def test_sequential_min_accuracy_keeps_asking_a_position_until_its_floor_is_decided() -> None:
+    """A sequential probe stops asking a position once every comparison with it has passed; with a floor
+    it stopped there too (position 1 at 35 of 50) and left the floor undecided on half the sample. Now a
+    position settles only once its own floor test (group-sequential, exact) has passed as well."""
     import numpy as np
 
     rng = np.random.default_rng(10)
@@ -133,13 +134,29 @@ def test_min_accuracy_floor_counts_the_questions_asked_at_each_position() -> Non
         where = next(k for k, d in enumerate(documents) if a in d.text)
         return a if row[where] else "no idea"
 
-    r = check_position(
-        ragprobe.Pipeline(generate=generate), data, n_docs=5, positions=[0, 1, 2, 3, 4], max_drop=0.1,
-        min_accuracy=0.7, sequential=True,
-    )
-    assert r.positions is not None and (r.positions[1].correct, r.positions[1].n) == (35, 50)
-    assert r.verdict == "inconclusive" and "below min_accuracy" not in r.reason
-    assert "accuracy at position 1 0.70 is not clearly above min_accuracy 0.70" in r.notes
+    def run(floor: float | None) -> ragprobe.ProbeResult:
+        return check_position(
+            ragprobe.Pipeline(generate=generate), data, n_docs=5, positions=[0, 1, 2, 3, 4], max_drop=0.1,
+            min_accuracy=floor, sequential=True,
+        )
+
+    def asked(r: ragprobe.ProbeResult) -> dict[int, tuple[int, int]]:
+        assert r.positions is not None
+        return {p: (s.correct, s.n) for p, s in r.positions.items()}
+
+    # Without a floor, positions 1 and 2 settle at 50 questions.
+    assert asked(run(None))[1] == asked(run(None))[2] == (35, 50)
+    loose = run(0.6)  # their comparisons settle at 50, their floors pass later: asked until then
+    assert loose.verdict == "pass"
+    assert asked(loose) == {0: (77, 100), 1: (64, 88), 2: (55, 75), 3: (74, 100), 4: (65, 88)}
+    assert loose.notes == [
+        "sequential stopping: stopped asking at position 1 after 88 questions, 2 after 75 questions, "
+        "4 after 88 questions (every comparison with it and its min_accuracy floor had passed)"
+    ]
+    tight = run(0.7)  # no floor passes: every position is asked to the end, and the floor stays open
+    assert asked(tight) == {0: (77, 100), 1: (75, 100), 2: (77, 100), 3: (74, 100), 4: (76, 100)}
+    assert tight.verdict == "inconclusive" and "below min_accuracy" not in tight.reason
+    assert tight.notes == ["accuracy at position 3 0.74 is not clearly above min_accuracy 0.70"]
 
 
 def recording_context(pipeline: object, log: list[list[Call]]) -> ProbeContext:

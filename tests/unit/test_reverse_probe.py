@@ -29,3 +29,25 @@ def test_a_pass_of_a_good_pipeline_has_no_such_note() -> None:
 def test_repr_is_short_enough_for_an_assertion_message() -> None:
     r = ragprobe.check_reverse(lambda q: "I don't know", FACTS, max_drop=0.2)
     assert repr(r) == "ProbeResult('', kind='reverse', verdict='pass', n=60, drop=+0.00)"
+
+
+def test_sequential_min_accuracy_does_not_stop_before_the_floor_is_decided() -> None:
+    """The drop PASSes at 50 of 200 facts, the reverse accuracy (0.91) is not yet clearly above the floor
+    (0.85) there: the probe stopped anyway and ended INCONCLUSIVE where the fixed design PASSes. Now it goes
+    on until the floor's own sequential test has passed too; the drop's PASS stays."""
+    facts = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(200)]
+
+    def answer(q: str) -> str:
+        if "pump P-" in q:
+            return "C-" + q.rsplit("P-", 1)[1].rstrip("?")
+        i = int(q.rsplit("C-", 1)[1].rstrip("?"))
+        return "no idea" if i % 12 == 0 else f"P-{i}"
+
+    drop_only = ragprobe.check_reverse(answer, facts, max_drop=0.25, sequential=True)
+    assert drop_only.verdict == "pass" and drop_only.n == 50
+    r = ragprobe.check_reverse(answer, facts, max_drop=0.25, min_accuracy=0.85, sequential=True)
+    assert r.verdict == "pass" and r.n == 150
+    assert r.notes == ["sequential stopping: decided after 150 of 200 facts"]
+    assert r.metrics["drop_ci"][1] <= 0.25  # the bound the drop passed with, kept
+    fixed = ragprobe.check_reverse(answer, facts, max_drop=0.25, min_accuracy=0.85)
+    assert fixed.verdict == "pass" and fixed.n == 200

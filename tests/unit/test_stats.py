@@ -159,6 +159,52 @@ def test_accuracy_floor_false_fail_at_most_alpha_exactly(floor: float, n: int) -
     assert 1 - (1 - sps.binom.pmf(ks, n, floor)[fails5].sum()) ** 5 <= 0.05
 
 
+def _floor_crossings(design: S.SequentialDesign, floor: float, p: float, tests: int = 1) -> tuple[float, float]:
+    """Exact probability that decide_floor ever says PASS / FAIL over the looks at true accuracy ``p``
+    (the sum over the count's paths, stopping where a look decides)."""
+    alive = np.ones(1)
+    prev, passed, failed = 0, 0.0, 0.0
+    for look, n in enumerate(design.sizes):
+        alive = np.convolve(alive, sps.binom.pmf(np.arange(n - prev + 1), n - prev, p))
+        verdicts = [design.decide_floor(k, n, floor, look=look, tests=tests) for k in range(n + 1)]
+        passed += sum(m for m, v in zip(alive, verdicts) if v == "pass")
+        failed += sum(m for m, v in zip(alive, verdicts) if v == "fail")
+        alive = np.array([0.0 if v in ("pass", "fail") else m for m, v in zip(alive, verdicts)])
+        prev = n
+    return passed, failed
+
+
+@pytest.mark.parametrize("floor", [0.5, 0.8, 0.9, 0.95])
+@pytest.mark.parametrize("n", [30, 100, 200])
+def test_sequential_floor_errors_at_most_alpha_over_every_look(floor: float, n: int) -> None:
+    """The sequential min_accuracy check: a pipeline exactly at the floor PASSes at most alpha and FAILs at
+    most alpha / tests of the time, summed over the 8 looks (exact; re-reading the fixed Clopper-Pearson
+    test at every look would not hold: 0.8 at n = 100 PASSes 0.11 of the time that way). Not a test that
+    never decides: 2.5 points above the floor it PASSes at least half as often as the fixed test."""
+    design = S.SequentialDesign(n)
+    passed, failed = _floor_crossings(design, floor, floor)
+    assert passed <= 0.05 + 1e-12 and failed <= 0.05 + 1e-12
+    assert _floor_crossings(design, floor, floor, tests=5)[1] <= 0.01 + 1e-12
+    ks = np.arange(n + 1)
+
+    def fixed(p: float, verdict: str) -> float:
+        return float(sps.binom.pmf(ks, n, p)[[S.accuracy_verdict(int(k), n, floor) == verdict for k in ks]].sum())
+
+    # (30 answers cannot show 0.95: 30 of 30 is p = 0.21, fixed or not)
+    assert passed >= 0.5 * fixed(floor, "pass") and failed >= 0.5 * fixed(floor, "fail")
+    better = min(0.999, floor + 0.025 + 0.05 * (n < 100))
+    assert _floor_crossings(design, floor, better)[0] >= 0.5 * fixed(better, "pass")
+
+
+def test_sequential_floor_with_one_look_is_the_fixed_test() -> None:
+    one = S.SequentialDesign(60, looks=1)
+    for floor in (0.5, 0.7, 0.9, 0.95):
+        for k in range(61):
+            assert one.decide_floor(k, 60, floor, look=0) == S.accuracy_verdict(k, 60, floor), (floor, k)
+            v5 = one.decide_floor(k, 60, floor, look=0, tests=5)
+            assert v5 == S.accuracy_verdict(k, 60, floor, tests=5), (floor, k)
+
+
 # ----------------------------------------------------------------------------- positions
 
 
