@@ -14,9 +14,11 @@ cache and a budget.
 * A call that still fails is an *error* outcome (``CallOutcome.error`` plus a short ``cause`` such
   as ``"HTTP 500 from http://127.0.0.1:8000/answer"``), never a wrong answer; the probe decides
   what an error rate means (``runner.ProbeContext.check_error_rate``).
-* Fail-fast: when the first ``fail_fast`` real calls of a run all fail with the same cause, the
-  remaining calls are not attempted (they become error outcomes with that cause), so a dead service
-  is not hammered.
+* Fail-fast: when the first ``fail_fast`` real calls of a run (in the order they were sent) all
+  fail with the same cause, the remaining calls are not attempted (they become error outcomes with
+  that cause), so a dead service is not hammered. No further call is sent until that is decided
+  (all of those calls finished, or one succeeded), so a dead service gets at most ``fail_fast``
+  calls (with their retries).
 * Cache (``cache.AnswerCache``): hits are served without calling the pipeline, do not use the budget
   and are marked ``cached=True``. Only successful results are written.
 * Budget: each real (non-cached) call takes one unit from the run-wide :class:`Budget`, and so
@@ -390,9 +392,10 @@ class Engine:
         self.progress = progress
         self.stats = EngineStats()
         self._rng = random.Random()  # jitter only; never affects results
-        self._first: list[
-            str | None
-        ] = []  # causes of the first real calls (None = success), for fail-fast
+        # fail-fast: causes of the first real calls by the order they were sent (None = success)
+        self._first: dict[int, str | None] = {}
+        self._sent = 0  # real calls sent so far (their order)
+        self._settled = asyncio.Event()  # set once fail-fast is decided, or cannot trip
         self._abort: str | None = None
 
     async def _invoke(self, call: Call) -> Value:
@@ -402,13 +405,16 @@ class Engine:
             return await self.adapter.generate(call.question, call.documents)
         return await self.adapter.retrieve(call.question, call.k)
 
-    def _record_first(self, cause: str | None) -> None:
+    def _record_first(self, seq: int, cause: str | None) -> None:
         n = self.settings.fail_fast
-        if n <= 0 or self._abort is not None or len(self._first) >= n or self.stats.total <= n:
+        if self._settled.is_set() or seq >= n:
             return
-        self._first.append(cause)
-        if len(self._first) == n and self._first[0] is not None and len(set(self._first)) == 1:
-            self._abort = self._first[0]
+        self._first[seq] = cause
+        causes = set(self._first.values())
+        if len(self._first) == n and len(causes) == 1 and cause is not None:
+            self._abort = cause
+        if len(self._first) == n or None in causes:  # decided; a success means it cannot trip
+            self._settled.set()
 
     def _error(self, failure: Failure, attempts: int) -> CallOutcome:
         self.stats.errors += 1
@@ -450,6 +456,11 @@ class Engine:
 
     async def _one(self, call: Call) -> CallOutcome:
         s = self.settings
+        if self._sent >= s.fail_fast and not self._settled.is_set():
+            # Judged in the order sent, not finished (a rate-limited service's instant 429s would
+            # outrun a slow first success), so hold the later calls until the first ones are in:
+            # calls sent meanwhile would reach a dead service, beyond fail_fast.
+            await self._settled.wait()
         if self._abort is not None:
             return self._skipped_by_fail_fast()
         if not self.budget.take():
@@ -460,6 +471,7 @@ class Engine:
                 budget_exhausted=True,
             )
         loop = asyncio.get_running_loop()
+        seq, self._sent = self._sent, self._sent + 1
         attempt = 0
         while True:
             attempt += 1
@@ -483,7 +495,7 @@ class Engine:
                     )
             else:
                 self.stats.calls += 1
-                self._record_first(None)
+                self._record_first(seq, None)
                 return CallOutcome(value=value, attempts=attempt)
             finally:
                 WATCHER.reset(token)
@@ -491,12 +503,12 @@ class Engine:
                     clock.active = False
             if attempt > s.retries or not failure.retryable or self._abort is not None:
                 self.stats.calls += 1
-                self._record_first(failure.cause)
+                self._record_first(seq, failure.cause)
                 return self._error(failure, attempt)
             if not self.budget.take():  # a retry is a real (billed) call too
                 # A budget stop, like the calls never sent: the probe ends INCONCLUSIVE, not ERROR.
                 self.stats.calls += 1
-                self._record_first(failure.cause)
+                self._record_first(seq, failure.cause)
                 return CallOutcome(
                     error=f"pipeline call budget exhausted (not retried after: {failure.error})",
                     cause="budget exhausted",
@@ -510,7 +522,10 @@ class Engine:
         from pytest_ragprobe.cache import AnswerCache
 
         stats = self.stats = EngineStats(total=len(calls))
-        self._first, self._abort = [], None
+        self._first, self._sent, self._abort = {}, 0, None
+        self._settled = asyncio.Event()
+        if self.settings.fail_fast <= 0 or stats.total <= self.settings.fail_fast:
+            self._settled.set()  # fail-fast is off, or too few calls for it: no hold
         outcomes: list[CallOutcome | None] = [None] * len(calls)
         cache = (
             AnswerCache(self.cache_dir, self.adapter.cache_identity, self.namespace)

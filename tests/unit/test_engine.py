@@ -199,6 +199,77 @@ def test_no_fail_fast_when_some_calls_succeed() -> None:
     assert sum(o.ok for o in out) == 26
 
 
+def test_fail_fast_ignores_instant_429s_while_the_first_call_is_answered() -> None:
+    """Reviewer's repro: a rate-limited service turns calls away with instant 429s while it is busy
+    answering the first one (slowly, and well). With retries=0 the 429s finished first and fail-fast
+    gave up on a service that works: the calls after them were never sent."""
+    busy = True
+    turned_away = 0
+    crowd = asyncio.Event()  # the four other calls of the first five have been turned away
+
+    async def answer(q: str) -> str:
+        nonlocal busy, turned_away
+        if q == "q0":
+            await crowd.wait()  # (never set: the engine's 30 s timeout fails the call instead)
+            busy = False
+            return "slow answer"
+        if busy:
+            turned_away += 1
+            if turned_away == 4:
+                crowd.set()
+            raise HTTPError(429)
+        return q
+
+    settings = EngineSettings(concurrency=8, timeout=30.0, retries=0, fail_fast=5)
+    engine = Engine(PipelineAdapter(answer), settings)
+    out = run(engine, calls(20))
+    assert engine.stats.skipped == 0 and all(o.attempts == 1 for o in out)  # none abandoned
+    assert out[0].ok and out[0].value.text == "slow answer"
+    assert [o.cause for o in out if not o.ok] == ["HTTP 429 from http://x/answer"] * 4
+    assert turned_away == 4  # the calls after the first five waited for the first one's answer
+
+
+def test_fail_fast_hold_ends_at_the_first_success() -> None:
+    """Calls after the first five wait only until fail-fast is decided, and one success decides it:
+    they go out while the first call is still in flight (here it waits for one of them)."""
+    entered = 0
+    later_answered = asyncio.Event()
+
+    async def answer(q: str) -> str:
+        nonlocal entered
+        entered += 1
+        if q == "q0":
+            await later_answered.wait()  # (never set: the engine's 30 s timeout fails the call)
+            return q
+        if q == "q1":
+            raise HTTPError(500)
+        if entered > 5:
+            later_answered.set()
+        return q
+
+    settings = EngineSettings(concurrency=3, timeout=30.0, retries=0, fail_fast=5)
+    out = run(Engine(PipelineAdapter(answer), settings), calls(10))
+    assert [o.ok for o in out] == [True, False] + [True] * 8
+
+
+def test_fail_fast_holds_later_calls_so_a_dead_service_gets_only_the_first_ones() -> None:
+    """Whatever the concurrency, a dead service sees the first fail_fast calls and their retries,
+    no more (calls sent while the first ones were retried went beyond that)."""
+    count = 0
+
+    async def answer(q: str) -> str:
+        nonlocal count
+        count += 1
+        raise HTTPError(500)
+
+    settings = EngineSettings(concurrency=8, retries=2, backoff=0.001, max_backoff=0.01, fail_fast=5)
+    engine = Engine(PipelineAdapter(answer), settings)
+    out = run(engine, calls(100))
+    assert count == 5 * 3 and engine.stats.retries == 5 * 2
+    assert [o.attempts for o in out].count(3) == 5 and engine.stats.skipped == 95
+    assert all(o.cause == "HTTP 500 from http://x/answer" for o in out)
+
+
 def test_budget_caps_real_calls_and_cache_hits_are_free(tmp_path: Path) -> None:
     made = 0
 
