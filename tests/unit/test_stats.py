@@ -167,9 +167,9 @@ def _floor_crossings(design: S.SequentialDesign, floor: float, p: float, tests: 
     for look, n in enumerate(design.sizes):
         alive = np.convolve(alive, sps.binom.pmf(np.arange(n - prev + 1), n - prev, p))
         verdicts = [design.decide_floor(k, n, floor, look=look, tests=tests) for k in range(n + 1)]
-        passed += sum(m for m, v in zip(alive, verdicts) if v == "pass")
-        failed += sum(m for m, v in zip(alive, verdicts) if v == "fail")
-        alive = np.array([0.0 if v in ("pass", "fail") else m for m, v in zip(alive, verdicts)])
+        passed += sum(m for m, v in zip(alive, verdicts, strict=True) if v == "pass")
+        failed += sum(m for m, v in zip(alive, verdicts, strict=True) if v == "fail")
+        alive = np.array([0.0 if v in ("pass", "fail") else m for m, v in zip(alive, verdicts, strict=True)])
         prev = n
     return passed, failed
 
