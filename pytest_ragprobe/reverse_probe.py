@@ -162,9 +162,8 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         decision, cmp = design.decide(fwd, rev, look=last, max_drop=spec.max_drop)
         if drop_passed is not None and decision != "pass":  # passed at an earlier look: stays passed
             decision = "pass"
-            cmp = dataclasses.replace(
-                cmp, drop_ci=(cmp.drop_ci[0], drop_passed.drop_ci[1]), verdict="pass"
-            )
+            hi = drop_passed.drop_ci[1]
+            cmp = dataclasses.replace(cmp, drop_ci=(min(cmp.drop_ci[0], hi), hi), verdict="pass")
         verdict = "inconclusive" if decision == "continue" else decision
         if spec.min_accuracy is not None:
             floor = "pass" if floor_passed else design.decide_floor(
