@@ -42,7 +42,12 @@ class BaselineComparison:
 
 
 def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
-    """Probes of a previous report.json (or --ragprobe-save-baseline file) by nodeid."""
+    """Probes of a previous report.json (or --ragprobe-save-baseline file) by nodeid. A directory stands
+    for the report.json in it, as for ``ragprobe show`` / ``merge`` (whose output is a directory)."""
+    if path.is_dir():
+        if not (path / "report.json").is_file():
+            raise BaselineError(f"--ragprobe-baseline: {path} is a directory without a report.json")
+        path = path / "report.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -4,8 +4,9 @@
     ragprobe show ragprobe-report/                             # terminal summary (or --format markdown)
 
 Exit codes: 0 all probes passed (INCONCLUSIVE passes unless --strict or the run was
---ragprobe-strict), 1 a probe failed, errored or regressed against its baseline, 2 bad input (a
-missing or invalid report, conflicting shards, bad arguments).
+--ragprobe-strict), 1 a probe failed, errored or regressed against its baseline, or the report is
+partial (a crashed, killed or interrupted run: probes may be missing), 2 bad input (a missing or
+invalid report, conflicting shards, bad arguments).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 # Run bookkeeping that may differ between two runs of the same probe without the result differing.
 _BOOKKEEPING = {"duration_s", "calls", "cached_calls"}
+# Settings `merge` writes itself from every shard (not by the generic first-value / every-value rule).
+_MERGE_OWN = ("merged_from", "strict", "seeds", "confidences", "crashed")
 
 
 class InputError(Exception):
@@ -81,20 +84,48 @@ def _same_result(a: ProbeResult, b: ProbeResult) -> bool:
     return a.model_dump(mode="json", exclude=_BOOKKEEPING) == b.model_dump(mode="json", exclude=_BOOKKEEPING)
 
 
+def _shard_values(report: Report, key: str) -> list[Any]:
+    """A shard's value(s) of a setting. A merged report keeps every distinct value of a setting its shards
+    differed in as a list: those are its values (merging a merged report gave nested lists)."""
+    value = report.settings[key]
+    return list(value) if isinstance(value, list) and "merged_from" in report.settings else [value]
+
+
 def _merge_settings(reports: Sequence[tuple[Path, Report]]) -> tuple[dict[str, Any], list[str]]:
-    """Settings of the first shard; a key whose value differs between shards keeps every distinct value."""
+    """Settings of the first shard; a key whose value differs between shards keeps every distinct value,
+    and the note says which file had which."""
     merged: dict[str, Any] = {}
     differing: list[str] = []
-    keys = list(dict.fromkeys(k for _, r in reports for k in r.settings))
+    keys = list(dict.fromkeys(k for _, r in reports for k in r.settings if k not in _MERGE_OWN))
     for key in keys:
+        where: dict[str, list[str]] = {}  # value (as JSON) -> the files that had it
         values: list[Any] = []
-        for _, r in reports:
-            if key in r.settings and r.settings[key] not in values:
-                values.append(r.settings[key])
+        for path, r in reports:
+            for value in _shard_values(r, key) if key in r.settings else []:
+                text = json.dumps(value, sort_keys=True, default=str)
+                if text not in where:
+                    where[text] = []
+                    values.append(value)
+                if str(path) not in where[text]:
+                    where[text].append(str(path))
         merged[key] = values[0] if len(values) == 1 else values
         if len(values) > 1:
-            differing.append(key)
+            differing.append(f"{key} (" + "; ".join(f"{v} in {', '.join(f)}" for v, f in where.items()) + ")")
     return merged, differing
+
+
+def _by_file(values: Sequence[tuple[Path, Any]]) -> str:
+    """ "1 (a/report.json), 2 (b/report.json, c/report.json)" """
+    groups: dict[Any, list[str]] = {}
+    for path, value in values:
+        groups.setdefault(value, []).append(str(path))
+    return ", ".join(f"{value} ({', '.join(files)})" for value, files in groups.items())
+
+
+def _run_values(report: Report, key: str, first: Any) -> list[Any]:
+    """The seeds (or confidences) a shard ran with: a merged report lists its shards' under ``key``."""
+    values = report.settings.get(key)
+    return list(values) if isinstance(values, list) and "merged_from" in report.settings else [first]
 
 
 def merge_reports(
@@ -106,6 +137,7 @@ def merge_reports(
     result it is an InputError unless ``prefer == "last"``, where the later file wins.
     """
     from pytest_ragprobe import __version__
+    from pytest_ragprobe.reporting import ran_strict
     from pytest_ragprobe.results import Report
 
     if not reports:
@@ -113,11 +145,12 @@ def merge_reports(
     notes: list[str] = []
     chosen: dict[str, tuple[Path, ProbeResult]] = {}
     conflicts: list[str] = []
-    duplicates = 0
+    duplicates: list[str] = []
     for path, report in reports:
         for probe in report.probes:
             seen = chosen.get(probe.nodeid)
-            duplicates += seen is not None and _same_result(seen[1], probe)
+            if seen is not None and _same_result(seen[1], probe):
+                duplicates.append(probe.nodeid)
             if seen is not None and not _same_result(seen[1], probe):
                 if prefer == "last":
                     notes.append(
@@ -138,20 +171,44 @@ def merge_reports(
             "pass --prefer last to keep the later file's result)"
         )
     if duplicates:  # e.g. the same shard given twice: kept once, but worth knowing
-        notes.append(f"{duplicates} probe(s) appeared in more than one shard with the same result; kept once")
-    settings, differing = _merge_settings(reports)
-    seeds = list(dict.fromkeys(r.seed for _, r in reports))
-    confidences = list(dict.fromkeys(r.confidence for _, r in reports))
-    if len(seeds) > 1:
-        notes.append(f"shards used different seeds {seeds}; the merged report shows the first")
-        settings["seeds"] = seeds
-    if len(confidences) > 1:
+        names = ", ".join(dict.fromkeys(duplicates[:5])) + (", ..." if len(duplicates) > 5 else "")
         notes.append(
-            f"shards used different confidence levels {confidences}; the merged report shows the first"
+            f"{len(duplicates)} probe(s) appeared in more than one shard with the same result; "
+            f"kept once: {names}"
         )
-        settings["confidences"] = confidences
+    settings, differing = _merge_settings(reports)
+    seeds = [(p, s) for p, r in reports for s in _run_values(r, "seeds", r.seed)]
+    confidences = [(p, c) for p, r in reports for c in _run_values(r, "confidences", r.confidence)]
+    if len({s for _, s in seeds}) > 1:
+        notes.append(f"shards used different seeds: {_by_file(seeds)}; the merged report shows the first")
+        settings["seeds"] = list(dict.fromkeys(s for _, s in seeds))
+    if len({c for _, c in confidences}) > 1:
+        notes.append(
+            f"shards used different confidence levels: {_by_file(confidences)}; "
+            "the merged report shows the first"
+        )
+        settings["confidences"] = list(dict.fromkeys(c for _, c in confidences))
     if differing:
         notes.append("shards differ in settings: " + ", ".join(differing))
+    strict = {path: ran_strict(r) for path, r in reports}
+    settings["strict"] = all(strict.values())
+    if len(set(strict.values())) > 1:
+        # One flag cannot say that only some shards ran under --ragprobe-strict (making the whole merge
+        # strict failed a non-strict shard's INCONCLUSIVE probes, which its pytest run had passed): a
+        # strict shard's INCONCLUSIVE probe is recorded as the failed test its pytest run made of it.
+        for nodeid, (path, probe) in chosen.items():
+            if strict[path] and probe.outcome == "inconclusive":
+                why = f"--ragprobe-strict in {path}: INCONCLUSIVE fails"
+                update = {"test_outcome": "failed", "test_message": why}
+                chosen[nodeid] = (path, probe.model_copy(update=update))
+        notes.append(
+            "shards differ in --ragprobe-strict: "
+            + _by_file([(p, "strict" if v else "not strict") for p, v in strict.items()])
+            + "; INCONCLUSIVE fails only for the probes of the strict ones"
+        )
+    crashed = [n for _, r in reports for n in r.settings.get("crashed") or []]
+    if crashed:
+        settings["crashed"] = list(dict.fromkeys(crashed))
     settings["merged_from"] = [str(p) for p, _ in reports]
     first = reports[0][1]
     merged = Report(
@@ -173,7 +230,11 @@ def summary_text(report: Report, *, strict: bool) -> str:
     verdict = overall_verdict(report).upper()
     if strict and gate_failed(report, strict=True) and not gate_failed(report):
         verdict = STRICT_LABEL
-    partial = " (partial run: probes may be missing)" if report.partial else ""
+    elif report.partial and not gate_failed(report, strict=strict):
+        verdict = "FAIL"  # the probes that finished passed, but the missing ones gate too (exit 1)
+    crashed = report.settings.get("crashed")
+    crash = f"; an xdist worker crashed running {', '.join(map(str, crashed))}" if crashed else ""
+    partial = f" (partial run: probes may be missing{crash})" if report.partial else ""
     return f"{counts_text(report)} -> {verdict}{partial}"
 
 
@@ -187,7 +248,9 @@ def _strict(report: Report, flag: bool) -> bool:
 def _exit_code(report: Report, *, strict: bool) -> int:
     from pytest_ragprobe.reporting import gate_failed
 
-    return EXIT_FAILED if gate_failed(report, strict=strict) else EXIT_OK
+    # A partial report comes from a run that crashed, was killed or interrupted, or stopped at -x:
+    # pytest's exit status was not 0 there, and a probe missing from it may be one that fails.
+    return EXIT_FAILED if gate_failed(report, strict=strict) or report.partial else EXIT_OK
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
@@ -282,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ragprobe",
         description=(
             "pytest-ragprobe report and cache tools. Exit status: 0 passed, 1 a probe failed or "
-            "errored, 2 bad input."
+            "errored, or the report is partial, 2 bad input."
         ),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -95,12 +95,24 @@ class _ReportHooks:
 
             report_finished(self.config, report)
 
+    @pytest.hookimpl(optionalhook=True, trylast=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport, sched: Any) -> None:
+        """xdist controller: a worker died running ``crashitem``; unless rescheduled, its result is lost."""
+        if report.outcome == "failed":
+            self.config.stash[SESSION_KEY].worker_crashed(crashitem)
+
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Print the cost plan after pytest's own "collected N items" line: before it, on a terminal, the
         plan was glued to pytest's "collecting ..." line."""
         if not is_worker(self.config):
             self.config.stash[SESSION_KEY].collected(session)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    ragprobe_session = session.config.stash.get(SESSION_KEY, None)
+    if ragprobe_session is not None:
+        ragprobe_session.started()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -306,6 +306,7 @@ class RagprobeSession:
         self.reruns_notice = ""  # said (once) as a warning at the first probe test that runs
         self.planned: int | None = None  # probes collected (None where this process did not collect)
         self.interrupted = False
+        self.crashed: list[str] = []  # tests whose xdist worker died under them (their results are lost)
 
     # -- probes -------------------------------------------------------------------------------------
     def command_line_pipeline(self) -> object | None:
@@ -343,6 +344,13 @@ class RagprobeSession:
         return compare(result, previous, confidence=self.settings.confidence)
 
     # -- collection of results (controller side under xdist) ----------------------------------------
+    def started(self) -> None:
+        """Before any test: replace the last run's report files with an empty partial report. A run that
+        crashes or is killed before its first probe finishes left that report in place, and a gate
+        (``ragprobe show`` / ``merge``) read it as this run's (PASS, where pytest died)."""
+        if not is_worker(self.config) and _runs_tests(self.config) and self.cfg.report_dir is not None:
+            self._write(self.build_report(partial=True))
+
     def collected(self, session: pytest.Session) -> None:
         """Collection is over (this process collected, not an xdist worker): keep the probe count for
         the interrupted-run line and print the cost plan."""
@@ -352,6 +360,11 @@ class RagprobeSession:
         if reporter is not None and probes:
             for line in _plan_lines(self.config, probes):
                 reporter.write_line(line)
+
+    def worker_crashed(self, nodeid: str) -> None:
+        """An xdist worker died running ``nodeid``: had it a probe, its result never reached us, and the
+        report would read complete without it (PASS, where pytest failed the run): it is partial."""
+        self.crashed.append(nodeid)  # the summary line and `ragprobe show` name it
 
     def record(self, report: pytest.TestReport) -> None:
         """Keep a probe result shipped on a test report (on the controller under xdist)."""
@@ -374,18 +387,21 @@ class RagprobeSession:
         from pytest_ragprobe import __version__
         from pytest_ragprobe.results import Report
 
+        settings: dict[str, Any] = {
+            "pipeline": self.cfg.pipeline,
+            "samples": self.cfg.samples,
+            "budget": self.cfg.budget,
+            "sequential": self.cfg.sequential,
+            "strict": self.cfg.strict,
+        }
+        if self.crashed:
+            settings["crashed"] = list(self.crashed)
         report = Report(
             plugin_version=__version__,
-            partial=partial,
+            partial=partial or bool(self.crashed),
             seed=self.cfg.seed,
             confidence=self.cfg.confidence,
-            settings={
-                "pipeline": self.cfg.pipeline,
-                "samples": self.cfg.samples,
-                "budget": self.cfg.budget,
-                "sequential": self.cfg.sequential,
-                "strict": self.cfg.strict,
-            },
+            settings=settings,
             probes=[self._probe(nodeid, d) for nodeid, d in sorted(self.results.items())],
         )
         report.summary = report.counts()
@@ -453,7 +469,7 @@ class RagprobeSession:
         wrote_partial = self.interrupted and self.report_path is not None
         if is_worker(self.config):
             return
-        if not self.results and not self.write_errors and not wrote_partial:
+        if not self.results and not self.write_errors and not wrote_partial and not self.crashed:
             for notice in self.notices:
                 terminalreporter.write_line(notice, yellow=True)
             return
@@ -479,8 +495,8 @@ class RagprobeSession:
         for result in report.probes:
             color = colors.get(result.outcome, "yellow")
             terminalreporter.write_line(summary_line(result), **{color: True})
-        if report.probes:  # the run's verdict, as in report.md / report.html and `ragprobe show`
-            failed = gate_failed(report, strict=self.cfg.strict)
+        if report.probes or self.crashed:  # the run's verdict, as in report.md / .html and `ragprobe show`
+            failed = gate_failed(report, strict=self.cfg.strict) or report.partial  # as `ragprobe show`
             color = "red" if failed else colors.get(overall_verdict(report), "yellow")
             line = f"ragprobe: {summary_text(report, strict=self.cfg.strict)}"
             terminalreporter.write_line(line, **{color: True})

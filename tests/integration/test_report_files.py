@@ -113,8 +113,8 @@ def test_interrupted_shard_is_partial_in_merge(
         path.read_text(encoding="utf-8").replace('"partial": false', '"partial": true'), encoding="utf-8"
     )
     capsys.readouterr()
-    assert main(["merge", str(project.path / "m"), str(shard)]) == 0
-    assert "(partial run: probes may be missing)" in capsys.readouterr().out
+    assert main(["merge", str(project.path / "m"), str(shard)]) == 1  # probes may be missing: not a PASS
+    assert "1 probe: 1 pass -> FAIL (partial run: probes may be missing)" in capsys.readouterr().out
     assert "Partial run" in (project.path / "m" / "report.html").read_text(encoding="utf-8")
 
 
@@ -233,9 +233,63 @@ def test_b(): pass
 """
     )
     project.runpytest("-p", "no:xdist", "--ragprobe-report=rp").assert_outcomes(passed=3, failed=1)
-    assert writes == [(1, False), (2, True), (3, True), (4, True), (4, False)]
+    # (0, False): the empty partial report that replaces the last run's before any test runs
+    assert writes == [(0, False), (1, False), (2, True), (3, True), (4, True), (4, False)]
     html = (project.path / "rp" / "report.html").read_text(encoding="utf-8")
     assert all(name in html for name in ("test_pumps", "test_valves", "test_a", "test_b"))
+
+
+def test_a_run_that_dies_before_its_first_probe_leaves_no_stale_report(
+    project: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A shard killed (OOM, CI timeout, a crashing pipeline) before its first probe finished left the last
+    run's report.json in place, and `ragprobe show` / `merge` passed it as this run's: it is replaced by an
+    empty partial report when the run starts."""
+    rp = project.path / "rp"
+    project.runpytest("-k", "pumps", f"--ragprobe-report={rp}").assert_outcomes(passed=1)
+    assert main(["show", str(rp)]) == 0
+    project.makepyfile(test_catalog="import os\n\ndef test_dies():\n    os._exit(3)\n")
+    result = project.runpytest_subprocess("-p", "no:xdist", f"--ragprobe-report={rp}")
+    assert result.ret == 3
+    report = load_report(rp / "report.json")
+    assert report.partial and report.probes == []
+    assert "Partial run" in (rp / "report.md").read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["show", str(rp)]) == 1
+    assert capsys.readouterr().out == (
+        f"ragprobe: {rp / 'report.json'}: 0 probes -> FAIL (partial run: probes may be missing)\n"
+    )
+
+
+def test_a_probe_lost_with_a_crashed_xdist_worker_makes_the_report_partial(
+    project: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An xdist worker that dies running a probe takes its result with it: pytest fails the run, but the
+    report read complete without that probe and `ragprobe show` passed it."""
+    project.makepyfile(
+        test_crash="""
+import os
+import pytest_ragprobe as ragprobe
+from conftest import PUMPS
+
+@ragprobe.reverse(facts=PUMPS, max_drop=0.1)
+def test_dies(ragprobe_result):
+    os._exit(3)
+"""
+    )
+    rp = project.path / "rp"
+    result = project.runpytest_subprocess("-p", "xdist", "-n", "2", "-k", "pumps or dies", f"--ragprobe-report={rp}")
+    result.assert_outcomes(passed=1, failed=1)
+    crashed = "an xdist worker crashed running test_crash.py::test_dies"
+    result.stdout.fnmatch_lines([f"ragprobe: 1 probe: 1 pass -> FAIL (partial run: probes may be missing; {crashed})"])
+    report = load_report(rp / "report.json")
+    assert report.partial and report.settings["crashed"] == ["test_crash.py::test_dies"]
+    assert [p.nodeid for p in report.probes] == ["test_catalog.py::test_pumps"]
+    capsys.readouterr()
+    assert main(["show", str(rp)]) == 1
+    assert capsys.readouterr().out.endswith(
+        f"1 probe: 1 pass -> FAIL (partial run: probes may be missing; {crashed})\n"
+    )
 
 
 def test_a_run_stopped_by_maxfail_is_partial_and_keeps_the_baseline(project: pytest.Pytester) -> None:

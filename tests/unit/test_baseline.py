@@ -231,6 +231,19 @@ def test_load_baseline_refuses_a_probe_it_could_not_compare(tmp_path: Path, junk
     assert str(info.value).startswith(f"--ragprobe-baseline: {path}: probes[1] is not a ragprobe probe ({where}")
 
 
+def test_load_baseline_reads_a_report_directory(tmp_path: Path) -> None:
+    """`ragprobe merge OUT ...` writes a directory, which `ragprobe show` reads: --ragprobe-baseline=OUT
+    was "not readable JSON: [Errno 21] Is a directory"."""
+    probe = reverse_result(97, 95, forward_only=3, reverse_only=1)
+    (tmp_path / "merged").mkdir()
+    report = {"schema_version": 1, "probes": [as_baseline(probe)]}
+    (tmp_path / "merged" / "report.json").write_text(json.dumps(report))
+    assert list(load_baseline(tmp_path / "merged")) == ["tests/test_catalog.py::test_both_ways"]
+    with pytest.raises(BaselineError) as info:
+        load_baseline(tmp_path)
+    assert str(info.value) == f"--ragprobe-baseline: {tmp_path} is a directory without a report.json"
+
+
 def test_load_baseline_missing_file(tmp_path: Path) -> None:
     with pytest.raises(BaselineError) as info:
         load_baseline(tmp_path / "nope.json")

@@ -77,10 +77,19 @@ def test_merge_partial_shard_makes_partial_report(tmp_path: Path, capsys: pytest
     a = shard(tmp_path, "a", probe("t.py::test_a"), partial=True)
     b = shard(tmp_path, "b", probe("t.py::test_b"))
     code, stdout, _ = run(capsys, "merge", tmp_path / "out", a, b)
-    assert code == 0
-    assert "-> PASS (partial run: probes may be missing);" in stdout
+    # A partial shard comes from a run that crashed, was killed or interrupted (pytest did not exit 0), and
+    # the probes missing from it may be failing ones: the gate fails, though every probe in it passed.
+    assert code == 1
+    assert "2 probes: 2 pass -> FAIL (partial run: probes may be missing);" in stdout
     assert load_report(tmp_path / "out" / "report.json").partial
     assert 'id="partial"' in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    code, stdout, _ = run(capsys, "show", a)
+    assert code == 1
+    assert stdout.endswith(f"ragprobe: {a}: 1 probe: 1 pass -> FAIL (partial run: probes may be missing)\n")
+    failing = shard(tmp_path, "c", probe("t.py::test_c", "fail", drop=0.4), partial=True)
+    code, stdout, _ = run(capsys, "show", failing)
+    assert code == 1
+    assert stdout.endswith(f"ragprobe: {failing}: 1 probe: 1 fail -> FAIL (partial run: probes may be missing)\n")
 
 
 def test_merge_identical_duplicate_is_kept_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -89,7 +98,10 @@ def test_merge_identical_duplicate_is_kept_once(tmp_path: Path, capsys: pytest.C
     code, stdout, stderr = run(capsys, "merge", tmp_path / "out", a, b)
     assert code == 0, stderr
     assert "1 probe: 1 pass -> PASS" in stdout
-    assert "ragprobe merge: note: 1 probe(s) appeared in more than one shard with the same result; kept once" in stderr
+    assert (
+        "ragprobe merge: note: 1 probe(s) appeared in more than one shard with the same result; "
+        "kept once: t.py::test_a\n"
+    ) in stderr
 
 
 def test_merge_refuses_a_file_name_as_out_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -182,10 +194,20 @@ def test_merge_notes_differing_seeds(tmp_path: Path, capsys: pytest.CaptureFixtu
     b = shard(tmp_path, "b", probe("t.py::test_b"), seed=2, settings={"samples": 20})
     code, _, stderr = run(capsys, "merge", tmp_path / "out", a, b)
     assert code == 0
-    assert "note: shards used different seeds [1, 2]; the merged report shows the first" in stderr
-    assert "note: shards differ in settings: samples" in stderr
+    # the notes say which file had which value (they only listed the values)
+    assert f"note: shards used different seeds: 1 ({a}), 2 ({b}); the merged report shows the first" in stderr
+    assert f"note: shards differ in settings: samples (10 in {a}; 20 in {b})" in stderr
     merged = load_report(tmp_path / "out" / "report.json")
     assert merged.seed == 1 and merged.settings["seeds"] == [1, 2] and merged.settings["samples"] == [10, 20]
+    # merging the merged report again keeps the values flat (they nested: [[10, 20], 30]), files named
+    c = shard(tmp_path, "c", probe("t.py::test_c"), seed=3, settings={"samples": 30})
+    code, _, stderr = run(capsys, "merge", tmp_path / "out2", tmp_path / "out", c)
+    assert code == 0
+    merged_path = tmp_path / "out" / "report.json"
+    assert f"seeds: 1 ({merged_path}), 2 ({merged_path}), 3 ({c});" in stderr
+    assert f"samples (10 in {merged_path}; 20 in {merged_path}; 30 in {c})" in stderr
+    again = load_report(tmp_path / "out2" / "report.json")
+    assert again.settings["seeds"] == [1, 2, 3] and again.settings["samples"] == [10, 20, 30]
 
 
 def test_show_prints_summary_and_gates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -207,10 +229,46 @@ def test_show_and_merge_keep_the_gate_of_a_strict_run(tmp_path: Path, capsys: py
     assert code == 1
     assert stdout.splitlines()[-1] == f"ragprobe: {a}: 1 probe: 1 inconclusive -> FAIL (strict: inconclusive fails)"
     b = shard(tmp_path, "b", probe("t.py::test_b"), settings={"strict": False})
-    code, stdout, _ = run(capsys, "merge", tmp_path / "out", a, b)  # one strict shard: the merge is strict
-    assert code == 1 and "-> FAIL (strict: inconclusive fails);" in stdout
     code, _, _ = run(capsys, "show", b)
     assert code == 0
+    c = shard(tmp_path, "c", probe("t.py::test_c", "inconclusive"), settings={"strict": True})
+    code, stdout, _ = run(capsys, "merge", tmp_path / "strict", a, c)  # every shard strict: the merge is
+    assert code == 1 and "2 probes: 2 inconclusive -> FAIL (strict: inconclusive fails);" in stdout
+    assert load_report(tmp_path / "strict" / "report.json").settings["strict"] is True
+
+
+def test_merge_of_strict_and_non_strict_shards_gates_as_each_pytest_run_did(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A strict shard's INCONCLUSIVE probe failed its pytest run, a non-strict shard's did not. The merge was
+    strict as a whole when any shard was (failing the non-strict shard's INCONCLUSIVE probe, which its run
+    had passed), and a merge of that merge forgot it was strict (its value had become a list)."""
+    strict = shard(tmp_path, "a", probe("t.py::test_a", "inconclusive"), settings={"strict": True})
+    lax = shard(tmp_path, "b", probe("t.py::test_b", "inconclusive"), settings={"strict": False})
+    passing = shard(tmp_path, "c", probe("t.py::test_c"), settings={"strict": False})
+    code, stdout, stderr = run(capsys, "merge", tmp_path / "m1", strict, passing)
+    assert code == 1
+    assert "2 probes: 1 pass, 1 test failed after the probe -> FAIL;" in stdout
+    assert (
+        f"note: shards differ in --ragprobe-strict: strict ({strict}), not strict ({passing}); "
+        "INCONCLUSIVE fails only for the probes of the strict ones"
+    ) in stderr
+    m1 = load_report(tmp_path / "m1" / "report.json")
+    assert m1.settings["strict"] is False
+    assert (m1.probes[0].verdict, m1.probes[0].outcome) == ("inconclusive", "test_failed")
+    assert m1.probes[0].test_message == f"--ragprobe-strict in {strict}: INCONCLUSIVE fails"
+    code, stdout, _ = run(capsys, "show", tmp_path / "m1")
+    assert code == 1
+    assert stdout.splitlines()[0].endswith(
+        f" - the test failed after the probe: --ragprobe-strict in {strict}: INCONCLUSIVE fails"
+    )
+    # merged again with a non-strict shard: still fails for the strict probe, and only for it
+    code, stdout, _ = run(capsys, "merge", tmp_path / "m2", tmp_path / "m1", lax)
+    assert code == 1
+    assert "3 probes: 1 pass, 1 inconclusive, 1 test failed after the probe -> FAIL;" in stdout
+    # the non-strict shards alone pass, as their pytest runs did
+    code, stdout, _ = run(capsys, "merge", tmp_path / "m3", lax, passing)
+    assert code == 0 and "2 probes: 1 pass, 1 inconclusive -> INCONCLUSIVE;" in stdout
 
 
 def test_show_counts_a_baseline_regression_as_failing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
