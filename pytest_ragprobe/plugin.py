@@ -175,15 +175,21 @@ def _read_spec(item: pytest.Item) -> None:
         del item.stash[SPEC_KEY]
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Probe marks a conftest added in its own pytest_collection_modifyitems (item.add_marker: conftest hooks
-    # run before this one) count as if written on the test; before -m selects (that hook runs after ours).
+def _refresh_specs(items: list[pytest.Item]) -> None:
+    """Re-read the probe marks of items whose marks changed since collection (item.add_marker in a hook)."""
     for item in items:
         if _probe_mark_count(item) != item.stash.get(_MARKS_SEEN_KEY, 0):
             try:
                 _read_spec(item)
             except markers.MarkArgumentError as exc:
                 raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Probe marks a conftest added in its own pytest_collection_modifyitems (item.add_marker: conftest hooks
+    # run before this one) count as if written on the test; before -m selects (that hook runs after ours).
+    # Marks added by a trylast hook after ours are read in pytest_collection_finish.
+    _refresh_specs(items)
     probes = [i for i in items if SPEC_KEY in i.stash]
     rerun_plugins = [p for p in ("rerunfailures", "flaky") if config.pluginmanager.hasplugin(p)]
     reruns_requested = (
@@ -232,6 +238,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     is printed last (``_ReportHooks``), after pytest's collection line."""
     from pytest_ragprobe.session import warm_up, write_worker_plan
 
+    _refresh_specs(session.items)  # marks added after our modifyitems (another plugin's trylast hook)
     if is_worker(session.config):
         write_worker_plan(session)
     warm_up(session)
