@@ -692,6 +692,38 @@ def test_plain():
     result.stdout.fnmatch_lines(["*ragprobe reverse probe FAIL: forward 1.00, reverse 0.00*(max_drop 0.10, n=7)*"])
 
 
+def test_probe_marks_added_by_a_trylast_hook_count(pytester: pytest.Pytester) -> None:
+    # Was: a mark added by a hook that runs after ragprobe's own pytest_collection_modifyitems (trylast)
+    # was never read: the test passed without a probe and the plan did not count it.
+    pytester.makeconftest(
+        CONFTEST.format(reverse_ok=False)
+        + """
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.name == "test_added":
+            item.add_marker(ragprobe.reverse(facts=FACTS, max_drop=0.1, n=7))
+"""
+    )
+    pytester.makepyfile(
+        test_dyn="""
+def test_added(ragprobe_result):
+    assert ragprobe_result.n == 7
+
+def test_plain():
+    pass
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "ragprobe plan: 1 probe, up to 14 pipeline calls*",
+            "*ragprobe reverse probe FAIL: forward 1.00, reverse 0.00*(max_drop 0.10, n=7)*",
+        ]
+    )
+
+
 def test_reruns_are_disabled_for_probes(pytester: pytest.Pytester) -> None:
     pytest.importorskip("pytest_rerunfailures")
     pytester.makeconftest(CONFTEST.format(reverse_ok=False))
