@@ -463,13 +463,16 @@ def to_example(value: Any, where: str = "example", ident: str = "") -> PositionE
 
 
 def _read_text(path: Path, source: str) -> str:
+    if path.is_dir():
+        raise DataError(f"{source}: is a directory, not a data file (resolved to {path.resolve()})")
     if not path.is_file():
         raise DataError(f"{source}: data file not found (resolved to {path.resolve()})")
     try:
+        # utf-8-sig: tolerate a BOM (Windows editors), as the facts loader does
         if path.name.endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8") as fh:
+            with gzip.open(path, "rt", encoding="utf-8-sig") as fh:
                 return fh.read()
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise DataError(f"{source}: cannot read: {exc}") from None
 
@@ -491,6 +494,26 @@ def load_litm(path: str | Path, source: str | None = None) -> list[PositionExamp
         examples.append(parse_litm(raw, where, ident=f"line{lineno}"))
     if not examples:
         raise DataError(f"{src}: no examples found (expected one JSON object per line)")
+    return check_unique(examples, src)
+
+
+def check_unique(examples: list[PositionExample], source: str) -> list[PositionExample]:
+    """Refuse a repeated id, or the same question with the same gold document twice: a question listed
+    twice is asked twice and counted as two, which overstates the evidence (facts refuse it too)."""
+    ids: dict[str, str] = {}
+    seen: dict[tuple[str, str], str] = {}
+    for ex in examples:
+        here = ex.where.removeprefix(f"{source}: ")
+        if ex.id in ids:
+            raise DataError(f"{ex.where}: field 'id': duplicate id {ex.id!r} (first at {ids[ex.id]})")
+        ids[ex.id] = here
+        key = (ex.question, _key(ex.gold))
+        if key in seen:
+            raise DataError(
+                f"{ex.where}: duplicate of {seen[key]}: the same question and gold document; "
+                "a question listed twice is counted twice, so remove one"
+            )
+        seen[key] = here
     return examples
 
 
@@ -504,4 +527,4 @@ def load_litm_json(path: str | Path, source: str | None = None) -> list[Position
         raise DataError(f"{src}: line {exc.lineno}: invalid JSON: {exc.msg}") from None
     if not isinstance(data, list) or not data:
         raise DataError(f"{src}: expected a non-empty JSON list of {{question, answers, ctxs}} objects")
-    return [parse_litm(raw, f"{src}: [{i}]", ident=str(i)) for i, raw in enumerate(data)]
+    return check_unique([parse_litm(raw, f"{src}: [{i}]", ident=str(i)) for i, raw in enumerate(data)], src)

@@ -46,7 +46,8 @@ def _aliases(value: object) -> list[str]:
 class Question(BaseModel):
     """One question with its accepted answers (any alias counts as correct)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # stripped: a question of blanks is "missing", not a question of spaces
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
     question: str = Field(min_length=1)
     answers: list[str]
 
@@ -84,7 +85,9 @@ class Relation(BaseModel):
 class Fact(BaseModel):
     """A fact: ``Fact(subject="P-200", relation="compatible_with", object="C-17")`` or explicit questions."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # stripped: a blank subject/object is missing (it made an answer of blanks, an unlocated pydantic
+    # error), and "P-1, compatible_with, C-1" (spaces after CSV commas) names the known relation
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
     subject: str | None = None
     relation: str | None = None
     object: str | None = None
@@ -94,6 +97,12 @@ class Fact(BaseModel):
     reverse: Question | None = None
     statement: str | None = None
     id: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _int_id(cls, value: Any) -> Any:  # (`object` is a field name here)
+        # `id: 7` in YAML / JSON is as good an id as "7" (position data takes it too)
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     @model_validator(mode="after")
     def _complete(self) -> Fact:
@@ -169,6 +178,10 @@ def _fmt_error(source: str, where: str, exc: ValidationError) -> FactsError:
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
         msg = str(err["msg"]).removeprefix("Value error, ")
+        value = err.get("input")
+        if err["type"] == "string_type" and not isinstance(value, (Mapping, list)):
+            # `subject: 200` (or yes, 2024-01-01) in YAML/JSON is not text: say what was read and the fix
+            msg += f", got {type(value).__name__} {value!r}: quote it"
         parts.append(f"field '{loc}': {msg}" if loc else msg)
     return FactsError(f"{source}: {where}: " + "; ".join(parts))
 
@@ -229,6 +242,7 @@ def build_pairs(
             by_subject[(f.relation, f.subject)].extend([f.object, *f.object_aliases])
     pairs: list[FactPair] = []
     seen: set[str] = set()
+    first_at: dict[tuple[str, str], str] = {}
     for i, f in enumerate(facts):
         where = wheres[i] if wheres else f"facts[{i}]"
         rel = rels.get(f.relation) if f.relation else None
@@ -249,6 +263,8 @@ def build_pairs(
             )
         except (KeyError, IndexError) as exc:
             raise FactsError(f"{source}: {where}: field 'relation': bad template placeholder {exc}") from None
+        except ValidationError as exc:  # e.g. a template that fills in to a blank question
+            raise _fmt_error(source, where, exc) from None
         if f.statement:
             statement = f.statement
         elif rel is not None and rel.statement:
@@ -259,6 +275,14 @@ def build_pairs(
         if ident in seen:
             raise FactsError(f"{source}: {where}: field 'id': duplicate id {ident!r}")
         seen.add(ident)
+        # The same fact twice is asked twice and counted as two pairs: it overstates the evidence.
+        questions = (forward.question, reverse.question)
+        if questions in first_at:
+            raise FactsError(
+                f"{source}: {where}: duplicate of {first_at[questions]}: the same forward and reverse "
+                "questions; a fact listed twice is counted twice, so remove one"
+            )
+        first_at[questions] = where
         pairs.append(
             FactPair(
                 id=ident,
@@ -286,10 +310,38 @@ def _load_yaml(text: str) -> tuple[object, list[int]]:
     loader = (fast or yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
+        _yaml_unique_keys(node)
         data = loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
     return data, _yaml_lines(node)
+
+
+def _yaml_unique_keys(node: object) -> None:
+    """Refuse a key given twice in one mapping (invalid YAML, but PyYAML silently keeps the last:
+    a pasted ``{subject: P-1, subject: P-9, ...}`` lost P-1 without a word)."""
+    import yaml
+
+    dups: list[tuple[int, str, int, Any]] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.MappingNode):
+            first: dict[tuple[str, str], int] = {}
+            for k, v in n.value:
+                if isinstance(k, yaml.ScalarNode) and k.value != "<<":  # "<<" merges are allowed
+                    line = k.start_mark.line + 1
+                    if (k.tag, k.value) in first:
+                        dups.append((line, k.value, first[(k.tag, k.value)], k.start_mark))
+                    first.setdefault((k.tag, k.value), line)
+                stack.append(v)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+    if dups:
+        _, key, line, mark = min(dups, key=lambda d: d[0])
+        raise yaml.constructor.ConstructorError(
+            None, None, f"found duplicate key {key!r} (first given on line {line})", mark
+        )
 
 
 def _yaml_lines(node: object, key: str = "facts") -> list[int]:
@@ -327,6 +379,8 @@ def _load_structured(data: object, source: str, lines: list[int]) -> list[FactPa
 def load_facts_file(path: str | Path) -> list[FactPair]:
     p = Path(path)
     source = str(path)
+    if p.is_dir():  # "not found" sent users looking for a typo in a path that exists
+        raise FactsError(f"{source}: is a directory, not a facts file (resolved to {p.resolve()})")
     if not p.is_file():
         raise FactsError(f"{source}: facts file not found (resolved to {p.resolve()})")
     try:
@@ -354,24 +408,33 @@ def _parse_facts_text(source: str, suffix: str, text: str) -> list[FactPair]:
         return _load_structured(data, source, lines)
     if suffix == ".json":
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             raise FactsError(f"{source}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        except _DuplicateKeyError as exc:
+            raise FactsError(f"{source}: invalid JSON: {exc}") from None
         return _load_structured(data, source, [])
     if suffix == ".jsonl":
         return _load_rows(_jsonl_rows(text, source), source, "line")
     if suffix == ".csv":
-        return _load_rows(_csv_rows(text), source, "row")
+        return _load_rows(_csv_rows(text, source), source, "row")
     raise FactsError(f"{source}: unsupported facts format {suffix!r}; use .yaml, .yml, .json, .jsonl or .csv")
 
 
-def _csv_rows(text: str) -> list[tuple[int, object]]:
+def _csv_rows(text: str, source: str) -> list[tuple[int, object]]:
     """Rows with the line each starts on (a quoted cell may span lines; line 1 is the header)."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    _ = reader.fieldnames  # reads the header
+    # reads the header; "subject, relation, object" (spaces after commas) names the usual columns
+    header = reader.fieldnames = [h.strip() for h in reader.fieldnames or []]
     rows: list[tuple[int, object]] = []
     end = reader.line_num
     for r in reader:
+        if None in r:  # DictReader files surplus cells under the key None ("field 'None'" said nothing)
+            cells = len(header) + len(r[None])
+            raise FactsError(
+                f"{source}: row {end + 1}: {cells} cells but the header has {len(header)} columns "
+                f"({', '.join(header)}); quote a cell that contains a comma"
+            )
         rows.append((end + 1, dict(r)))
         end = reader.line_num
     return rows
@@ -383,10 +446,26 @@ def _jsonl_rows(text: str, source: str) -> list[tuple[int, object]]:
         if not line.strip():
             continue
         try:
-            rows.append((lineno, json.loads(line)))
+            rows.append((lineno, json.loads(line, object_pairs_hook=_unique_keys)))
         except json.JSONDecodeError as exc:
             raise FactsError(f"{source}: line {lineno}: invalid JSON: {exc.msg}") from None
+        except _DuplicateKeyError as exc:
+            raise FactsError(f"{source}: line {lineno}: invalid JSON: {exc}") from None
     return rows
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads`` hook: a key given twice in one object is an error (json keeps the last silently)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKeyError(f"key {key!r} given twice in one object")
+        out[key] = value
+    return out
 
 
 def _load_rows(rows: Iterable[tuple[int, object]], source: str, unit: str) -> list[FactPair]:

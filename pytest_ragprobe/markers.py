@@ -72,6 +72,7 @@ def _fail(mark: str, arg: str, problem: str) -> MarkArgumentError:
 def _number(
     mark: str, arg: str, value: object, lo: float, hi: float, *, open_lo: bool = False, open_hi: bool = False
 ) -> float:
+    __tracebackhide__ = True  # the message names the argument
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         raise _fail(mark, arg, f"must be a number, got {type(value).__name__} {value!r}")
     if value < lo or value > hi or (open_lo and value == lo) or (open_hi and value == hi):
@@ -81,6 +82,7 @@ def _number(
 
 
 def _int(mark: str, arg: str, value: object, lo: int) -> int:
+    __tracebackhide__ = True  # the message names the argument
     if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(mark, arg, f"must be an int, got {type(value).__name__} {value!r}")
     if value < lo:
@@ -89,6 +91,7 @@ def _int(mark: str, arg: str, value: object, lo: int) -> int:
 
 
 def _source(mark: str, arg: str, value: object) -> Any:
+    __tracebackhide__ = True  # the message names the argument
     if isinstance(value, (str, Path)):
         if not str(value):
             raise _fail(mark, arg, "must not be empty")
@@ -296,6 +299,7 @@ class _Ragprobe:
         ``sequential`` from the command line.
         """
         kwargs = {k: v for k, v in locals().items() if v is not None}
+        __tracebackhide__ = True  # (after locals()) the error names the argument; this frame adds nothing
         check_mark_args(REVERSE_MARK, kwargs)
         mark: pytest.MarkDecorator = pytest.mark.ragprobe_reverse(**kwargs)
         return mark
@@ -328,6 +332,7 @@ class _Ragprobe:
         ``seed`` / ``confidence`` / ``sequential`` from the command line.
         """
         kwargs = {k: v for k, v in locals().items() if v is not None}
+        __tracebackhide__ = True  # (after locals()) the error names the argument; this frame adds nothing
         check_mark_args(POSITION_MARK, kwargs)
         mark: pytest.MarkDecorator = pytest.mark.ragprobe_position(**kwargs)
         return mark

@@ -158,6 +158,8 @@ def test_rev():
             "@ragprobe.position(data='x.jsonl', positions=[0, 99])",
             "*argument 'positions' entries must be ints*",
         ),
+        ("@ragprobe.position(data='x.jsonl', n_docs=1)", "*argument 'n_docs' must be >= 2, got 1*"),
+        ("@ragprobe.reverse(facts=42)", "*argument 'facts' must be a file path, 'synthetic:N' or a list*"),
     ],
 )
 def test_bad_mark_arguments_fail_at_collection(
@@ -175,6 +177,9 @@ def test_x():
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*ERROR collecting*", expected])
+    # the message names the argument: no frame from inside the plugin (was: markers.py's `position` /
+    # `reverse` frame on an ill-typed value)
+    result.stdout.no_fnmatch_line("*pytest_ragprobe*markers.py*")
 
 
 def test_marks_carry_the_common_ragprobe_mark(pytester: pytest.Pytester) -> None:

@@ -386,3 +386,52 @@ def test_answers_in_matches_the_scorer_with_memoised_documents() -> None:
                 assert answers_in(d, answers) is match_contains(d.render(), answers), (d, answers)
     assert answers_in(Shown("nothing"), ["K9Z"]) and not answers_in(Shown("nothing"), ["nothing"])
     assert approx_tokens(Shown("nothing")) == 1 and approx_tokens(Document("abcde", title="t")) == 2
+
+
+# -- a user's own, messy files ----------------------------------------------------------------------
+
+
+def test_bom_and_crlf_data_loads(tmp_path: Path) -> None:
+    # Was: "line 1: invalid JSON: Unexpected UTF-8 BOM" (the facts loader tolerated a BOM, data did not).
+    text = json.dumps(litm(0, question="Où est né Gaël?"), ensure_ascii=False) + "\r\n\r\n"
+    text += json.dumps(litm(1)) + "\r\n"
+    path = tmp_path / "qa.jsonl"
+    path.write_bytes(text.encode("utf-8-sig"))
+    assert [e.question for e in load_litm(path)] == ["Où est né Gaël?", "What is the code of item 1?"]
+    gz = tmp_path / "qa.jsonl.gz"
+    gz.write_bytes(gzip.compress(text.encode("utf-8-sig")))
+    assert len(load_litm(gz)) == 2
+    listed = tmp_path / "qa.json"
+    listed.write_bytes(json.dumps([litm(0)]).encode("utf-8-sig"))
+    assert len(load_examples(str(listed))[0]) == 1
+
+
+def test_a_directory_is_not_a_data_file(tmp_path: Path) -> None:
+    (tmp_path / "qa.jsonl").mkdir()
+    with pytest.raises(DataError) as info:
+        load_litm(tmp_path / "qa.jsonl")
+    d = tmp_path / "qa.jsonl"
+    assert str(info.value) == f"{d}: is a directory, not a data file (resolved to {d})"
+
+
+def test_a_question_listed_twice_or_a_repeated_id_is_refused(tmp_path: Path) -> None:
+    # Was: accepted, each asked and counted twice (overstating the evidence); ids clashed in the report.
+    path = write_jsonl(tmp_path / "qa.jsonl", [litm(0), litm(1), "", litm(0)])
+    with pytest.raises(DataError) as info:
+        load_litm(path)
+    assert str(info.value) == (
+        f"{path}: line 4: duplicate of line 1: the same question and gold document; "
+        "a question listed twice is counted twice, so remove one"
+    )
+    path = write_jsonl(tmp_path / "ids.jsonl", [litm(0, id=7), litm(1, id="7")])
+    with pytest.raises(DataError) as info:
+        load_litm(path)
+    assert str(info.value) == f"{path}: line 2: field 'id': duplicate id '7' (first at line 1)"
+    listed = tmp_path / "qa.json"
+    listed.write_text(json.dumps([litm(0), litm(0)]), encoding="utf-8")
+    with pytest.raises(DataError, match=r"qa\.json: \[1\]: duplicate of \[0\]: the same question"):
+        load_examples(str(listed))
+    # the same question with another gold passage is another example
+    other = litm(0)
+    other["ctxs"][0]["text"] = "Item 0's code, K0Z, is printed on the lid."
+    assert len(load_litm(write_jsonl(tmp_path / "ok.jsonl", [litm(0), other]))) == 2

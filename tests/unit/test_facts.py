@@ -421,9 +421,12 @@ def test_file_not_found(tmp_path: Path) -> None:
 
 
 def test_directory_is_not_a_facts_file(tmp_path: Path) -> None:
+    # said "facts file not found" of a path that exists
     (tmp_path / "d.yaml").mkdir()
-    with pytest.raises(FactsError, match="facts file not found"):
+    with pytest.raises(FactsError) as info:
         load_facts_file(tmp_path / "d.yaml")
+    d = tmp_path / "d.yaml"
+    assert str(info.value) == f"{d}: is a directory, not a facts file (resolved to {d})"
 
 
 def test_non_mapping_fact_is_named(tmp_path: Path) -> None:
@@ -706,3 +709,119 @@ def test_a_facts_file_is_parsed_once_per_version(tmp_path: Path, monkeypatch: py
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     (pair,) = load_facts_file(path)
     assert "P-2" in pair.forward.question and len(parses) == 2
+
+
+# -- a user's own, messy files ----------------------------------------------------------------------
+
+
+def test_blank_subject_or_question_is_missing_not_a_pydantic_crash(tmp_path: Path) -> None:
+    # Was: a subject of blanks made an answer of blanks and a bare pydantic ValidationError (no file, no line).
+    path = write(tmp_path, "f.yaml", "facts:\n  - {subject: P-1, relation: wrote, object: B}\n"
+                 "  - {subject: '  ', relation: wrote, object: C}\n")
+    with pytest.raises(FactsError) as info:
+        load_facts_file(path)
+    assert str(info.value) == (
+        f"{path}: facts[1] (line 3): needs subject, relation and object (missing: subject) "
+        "or both forward and reverse questions"
+    )
+    path = write(tmp_path, "q.yaml", "facts:\n  - forward: {question: '  ', answer: A}\n"
+                 "    reverse: {question: R?, answer: S}\n")
+    with pytest.raises(FactsError) as info:
+        load_facts_file(path)
+    assert str(info.value) == (
+        f"{path}: facts[0] (line 2): field 'forward.question': String should have at least 1 character"
+    )
+
+
+def test_csv_spaces_after_commas_name_the_usual_columns(tmp_path: Path) -> None:
+    path = write(tmp_path, "f.csv", "subject, relation, object\nP-1, compatible_with, C-1\n")
+    (pair,) = load_facts_file(path)
+    assert qa(pair) == (
+        "Which controller is compatible with pump P-1?", ["C-1"], "Which pump is compatible with controller C-1?",
+        ["P-1"],
+    )
+
+
+def test_csv_row_with_surplus_cells_is_named(tmp_path: Path) -> None:
+    # Was: "row 3: field 'None': Keys should be strings" (DictReader's key for surplus cells).
+    path = write(tmp_path, "f.csv", "subject,relation,object\nP-1,compatible_with,C-1\nP-2,compatible_with,C-2, rev B\n")
+    with pytest.raises(FactsError) as info:
+        load_facts_file(path)
+    assert str(info.value) == (
+        f"{path}: row 3: 4 cells but the header has 3 columns (subject, relation, object); "
+        "quote a cell that contains a comma"
+    )
+
+
+def test_numeric_ids_are_ids(tmp_path: Path) -> None:
+    text = "facts:\n  - {id: 7, subject: P-1, relation: wrote, object: B}\n  - {id: 8, subject: P-2, relation: wrote, object: C}\n"
+    assert [p.id for p in load_facts_file(write(tmp_path, "f.yaml", text))] == ["7", "8"]
+    line = json.dumps({"id": 7, "subject": "P-1", "relation": "wrote", "object": "B"})
+    with pytest.raises(FactsError, match=r"line 2: field 'id': duplicate id '7'"):
+        load_facts_file(write(tmp_path, "f.jsonl", f"{line}\n{line.replace('P-1', 'P-3')}\n"))
+
+
+def test_number_where_text_is_expected_says_quote_it(tmp_path: Path) -> None:
+    path = write(tmp_path, "f.yaml", "facts:\n  - {subject: 200, relation: compatible_with, object: C-1}\n")
+    with pytest.raises(FactsError) as info:
+        load_facts_file(path)
+    assert str(info.value) == (
+        f"{path}: facts[0] (line 2): field 'subject': Input should be a valid string, got int 200: quote it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("f.csv", "subject,relation,object\nP-1,compatible_with,C-1\nP-2,compatible_with,C-2\n"
+         "P-1,compatible_with,C-1\n", "row 4: duplicate of row 2"),
+        ("f.yaml", "facts:\n  - {subject: A, relation: wrote, object: B}\n"
+         "  - {subject: A, relation: wrote, object: B, id: again}\n", "facts[1] (line 3): duplicate of facts[0] (line 2)"),
+    ],
+)
+def test_a_fact_listed_twice_is_refused(tmp_path: Path, name: str, text: str, where: str) -> None:
+    # Was: accepted, asked twice and counted as two pairs (overstating the evidence).
+    path = write(tmp_path, name, text)
+    with pytest.raises(FactsError) as info:
+        load_facts_file(path)
+    assert str(info.value) == (
+        f"{path}: {where}: the same forward and reverse questions; a fact listed twice is counted twice, "
+        "so remove one"
+    )
+
+
+def test_one_to_many_facts_are_not_duplicates(tmp_path: Path) -> None:
+    text = "subject,relation,object\nP-1,compatible_with,C-1\nP-1,compatible_with,C-2\nP-2,compatible_with,C-1\n"
+    assert len(load_facts_file(write(tmp_path, "f.csv", text))) == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("f.yaml", "facts:\n  - subject: P-1\n    relation: wrote\n    object: B\n    object: C\n",
+         "invalid YAML: found duplicate key 'object' (first given on line 4)\n  in \"<unicode string>\", "
+         "line 5, column 5"),
+        ("f.json", '{"facts": [{"subject": "P-1", "subject": "P-9", "relation": "wrote", "object": "B"}]}',
+         "invalid JSON: key 'subject' given twice in one object"),
+        ("f.jsonl", '{"subject": "P-1", "relation": "wrote", "object": "B"}\n'
+         '{"subject": "P-2", "subject": "P-9", "relation": "wrote", "object": "C"}\n',
+         "line 2: invalid JSON: key 'subject' given twice in one object"),
+    ],
+)
+def test_a_key_given_twice_is_refused(tmp_path: Path, name: str, text: str, message: str) -> None:
+    # Was: the last value silently won (P-1 became P-9).
+    path = write(tmp_path, name, text)
+    with pytest.raises(FactsError) as info:
+        load_facts_file(path)
+    assert str(info.value) == f"{path}: {message}"
+
+
+def test_bom_crlf_blank_lines_and_accents(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes("subject,relation,object\r\nPümpé-ß,compatible_with,Çontrôleur-1\r\n\r\n".encode("utf-8-sig"))
+    (pair,) = load_facts_file(path)
+    assert pair.forward.answers == ["Çontrôleur-1"] and pair.reverse.answers == ["Pümpé-ß"]
+    path = tmp_path / "f.jsonl"
+    row = json.dumps({"subject": "Gaël", "relation": "wrote", "object": "Noël"}, ensure_ascii=False)
+    path.write_bytes(f"{row}\r\n\r\n".encode("utf-8-sig"))
+    assert load_facts_file(path)[0].statement == "Gaël wrote the novel Noël."
