@@ -331,6 +331,10 @@ async def run_position(
         verdict = cmp.verdict
 
     notes: list[str] = []
+    if spec.n is not None and spec.n > len(examples):  # the power planned for n is not there
+        notes.append(
+            f"n={spec.n} asked for, but the data holds only {len(examples)} questions: probed all of them"
+        )
     reason = ""
     if spec.min_accuracy is not None and cmp.n:
         # Every position is held to the floor (each on the questions asked there), so a FAIL needs one

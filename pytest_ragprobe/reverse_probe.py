@@ -175,6 +175,8 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         verdict = cmp.verdict
 
     notes: list[str] = []
+    if spec.n is not None and spec.n > len(pairs):  # the power planned for n is not there
+        notes.append(f"n={spec.n} asked for, but the facts hold only {len(pairs)} facts: probed all of them")
     reason = ""
     if spec.min_accuracy is not None and cmp.n:
         if floor is None:

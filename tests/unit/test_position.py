@@ -405,3 +405,8 @@ def test_sequential_stops_asking_a_position_whose_comparisons_all_passed() -> No
     assert any(f"stopped asking at position 2 after {n_mid} questions" in n for n in r.notes)
     assert r.verdict == design.decide_positions(outcomes, look=len(log) - 1, max_drop=0.1)[0]
     assert r.verdict == "pass" and r.n < 400  # edges equal on average: PASS before the end
+
+
+def test_n_beyond_the_data_says_so() -> None:
+    r = check_position(SimReader(0.9, 0.9), make_data(12), n_docs=5, max_drop=0.3, n=40)
+    assert r.n == 12 and "n=40 asked for, but the data holds only 12 questions: probed all of them" in r.notes

@@ -51,3 +51,10 @@ def test_sequential_min_accuracy_does_not_stop_before_the_floor_is_decided() -> 
     assert r.metrics["drop_ci"][1] <= 0.25  # the bound the drop passed with, kept
     fixed = ragprobe.check_reverse(answer, facts, max_drop=0.25, min_accuracy=0.85)
     assert fixed.verdict == "pass" and fixed.n == 200
+
+
+def test_n_beyond_the_facts_says_so() -> None:
+    """n=50 on 20 facts probed the 20 without a word: the sample (and power) planned for n was not there."""
+    r = ragprobe.check_reverse(lambda q: "no idea", FACTS[:20], max_drop=0.2, n=50)
+    assert r.n == 20 and "n=50 asked for, but the facts hold only 20 facts: probed all of them" in r.notes
+    assert not [n for n in ragprobe.check_reverse(lambda q: "no idea", FACTS[:20], max_drop=0.2, n=20).notes if "asked for" in n]
