@@ -22,6 +22,7 @@ from pytest_ragprobe.contexts import (
     DocumentPool,
     PositionExample,
     answers_in,
+    check_unique,
     example_from_pair,
     load_litm,
     load_litm_json,
@@ -103,6 +104,8 @@ def load_examples(
             return _from_pairs(resolve_pairs(source, seed=seed, base_dirs=base_dirs))
         path = find_file(source, base_dirs)
         name = path.name.lower()
+        if path.is_dir():
+            raise DataError(f"{text}: is a directory, not a data file (resolved to {path.resolve()})")
         if name.endswith((".json", ".jsonl", ".jsonl.gz")):
             try:
                 examples = (load_litm_json if name.endswith(".json") else load_litm)(path, text)
@@ -124,7 +127,7 @@ def load_examples(
         return _from_pairs(resolve_pairs(items, seed=seed, base_dirs=base_dirs))
     if _is_fact_row(items[0]):
         raise DataError(f"data: {_FACTS_NOT_DATA}")
-    examples = [to_example(e, f"data[{i}]", ident=str(i)) for i, e in enumerate(items)]
+    examples = check_unique([to_example(e, f"data[{i}]", ident=str(i)) for i, e in enumerate(items)], "data")
     return examples, DocumentPool.from_examples(examples)
 
 

@@ -6,6 +6,7 @@ import hashlib
 import math
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -410,3 +411,17 @@ def test_sequential_stops_asking_a_position_whose_comparisons_all_passed() -> No
 def test_n_beyond_the_data_says_so() -> None:
     r = check_position(SimReader(0.9, 0.9), make_data(12), n_docs=5, max_drop=0.3, n=40)
     assert r.n == 12 and "n=40 asked for, but the data holds only 12 questions: probed all of them" in r.notes
+
+
+def test_a_directory_or_a_repeated_question_in_data_is_refused(tmp_path: Path) -> None:
+    """A directory named like a data file got "data= expects a lost-in-the-middle JSONL file"; a question
+    listed twice in an in-code list was asked and counted twice (files already refused both)."""
+    (tmp_path / "q.jsonl").mkdir()
+    with pytest.raises(DataError, match=r"q\.jsonl: is a directory, not a data file \(resolved to "):
+        load_examples(str(tmp_path / "q.jsonl"))
+    with pytest.raises(DataError) as exc:
+        load_examples([*make_data(3), make_data(3)[0]])
+    assert str(exc.value) == (
+        "data[3]: duplicate of data[0]: the same question and gold document; a question listed twice is "
+        "counted twice, so remove one"
+    )
