@@ -16,6 +16,7 @@ from pytest_ragprobe.render import outcome_note, short_label, verdict_label
 from pytest_ragprobe.reporting import (
     STRICT_LABEL,
     count_label,
+    crashed_tests,
     overall_verdict,
     p_text,
     position_discordant,
@@ -539,6 +540,7 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
         "verdict": "fail" if strict_failed(report) else verdict,
         "verdict_label": STRICT_LABEL if strict_failed(report) else VERDICT_LABEL[verdict],
         "probes": [probe_view(p) for p in report.probes],
+        "crashed": crashed_tests(report),
         "run_settings": [(k, _setting(report, k, v)) for k, v in report.settings.items()],
     }
 

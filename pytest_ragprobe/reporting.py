@@ -267,6 +267,12 @@ def _md_examples(r: ProbeResult) -> list[str]:
     return lines
 
 
+def crashed_tests(report: Report) -> list[str]:
+    """Tests whose xdist worker died under them (``settings.crashed``): their probes are missing."""
+    crashed = report.settings.get("crashed") or []
+    return [str(c) for c in crashed] if isinstance(crashed, list) else []
+
+
 def render_markdown(report: Report) -> str:
     verdict = overall_verdict(report)
     counts = report.counts()
@@ -275,9 +281,11 @@ def render_markdown(report: Report) -> str:
         verdict, label = "fail", STRICT_LABEL
     lines = [f"## {EMOJI[verdict]} pytest-ragprobe: {label}", ""]
     if report.partial:
+        crashed = crashed_tests(report)
         lines += [
             "> [!WARNING]",
-            "> **Partial run**: the run was interrupted or is still going; probes may be missing.",
+            "> **Partial run**: the run was interrupted or is still going; probes may be missing."
+            + (f" An xdist worker crashed running {', '.join(crashed)}." if crashed else ""),
             "",
         ]
     tally = " · ".join(f"{EMOJI[k]} {count_label(k, v)}" for k, v in counts.items() if v)

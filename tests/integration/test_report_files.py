@@ -285,6 +285,8 @@ def test_dies(ragprobe_result):
     report = load_report(rp / "report.json")
     assert report.partial and report.settings["crashed"] == ["test_crash.py::test_dies"]
     assert [p.nodeid for p in report.probes] == ["test_catalog.py::test_pumps"]
+    banner = "An xdist worker crashed running test_crash.py::test_dies."
+    assert banner in (rp / "report.md").read_text() and banner in (rp / "report.html").read_text()
     capsys.readouterr()
     assert main(["show", str(rp)]) == 1
     assert capsys.readouterr().out.endswith(
