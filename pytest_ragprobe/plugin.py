@@ -32,6 +32,7 @@ from pytest_ragprobe.session import (
 if TYPE_CHECKING:
     from _pytest.fixtures import SubRequest
 
+    from pytest_ragprobe.baseline import BaselineComparison
     from pytest_ragprobe.facts import FactPair
     from pytest_ragprobe.results import ProbeResult
 
@@ -352,24 +353,39 @@ def _fail(item: pytest.Item, message: str) -> None:
     pytest.fail(message, pytrace=False)
 
 
+def _compare_with_baseline(item: pytest.Item) -> BaselineComparison | None:
+    """Record the probe's figures for --junitxml and its baseline comparison on the result (so the report
+    files and `ragprobe show` tell it)."""
+    outcome = item.stash.get(RESULT_KEY, None)
+    if outcome is None:
+        return None
+    # Read by --junitxml (<properties>) and anything else that reads a report's user_properties.
+    item.user_properties.extend(user_properties(outcome))
+    baseline = item.config.stash[SESSION_KEY].baseline_comparison(outcome)
+    if baseline is not None:
+        outcome.baseline, outcome.baseline_message = baseline.status, baseline.message
+    return baseline
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     session = item.config.stash[SESSION_KEY]
     if session.reruns_notice and SPEC_KEY in item.stash:
         notice, session.reruns_notice = session.reruns_notice, ""
         item.warn(RagprobeWarning(notice))
-    result = yield  # re-raises when the body failed: the body's own failure wins
+    try:
+        result = yield
+    except BaseException:  # the body failed or skipped: its own outcome wins, but the reports still
+        _compare_with_baseline(item)  # name a regression behind it
+        raise
     outcome = item.stash.get(RESULT_KEY, None)
     if outcome is not None:
-        # Read by --junitxml (<properties>) and anything else that reads a report's user_properties.
-        item.user_properties.extend(user_properties(outcome))
         cfg = item.config.stash[_config.CONFIG_KEY]
-        baseline = item.config.stash[SESSION_KEY].baseline_comparison(outcome)
+        baseline = _compare_with_baseline(item)
         regressed = ""
-        if baseline is not None:  # recorded on the result, so the report files and `ragprobe show` tell it
-            if baseline.status == "regression":  # explained first: the recorded note would repeat the message
-                regressed = f"{baseline.message}\n{outcome.explain()}"
-            outcome.baseline, outcome.baseline_message = baseline.status, baseline.message
+        if baseline is not None and baseline.status == "regression":
+            # explained first: the recorded note would repeat the message
+            regressed = f"{baseline.message}\n{outcome.explain()}"
         if outcome.verdict == "fail":
             _fail(item, outcome.explain())
         if regressed:

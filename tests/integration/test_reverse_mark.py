@@ -562,6 +562,29 @@ def test_baseline_regression_fails_even_when_max_drop_passes(
     show.stdout.fnmatch_lines(["ragprobe: *: 1 probe: 1 baseline regression -> FAIL"])
 
 
+def test_a_regression_behind_a_failing_test_body_is_still_named(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The body's own failure wins in pytest, but the baseline comparison was skipped with it: the reports
+    said "PASS (test failed)" and never named the regression behind it."""
+    pytester.makeconftest(BASELINE_CONFTEST)
+    pytester.makepyfile(test_rev=BASELINE_TEST.replace("    pass", "    assert 0, 'body'"))
+    monkeypatch.setenv("REVERSE_WRONG", "5")
+    pytester.runpytest_subprocess("--ragprobe-save-baseline=base.json", "--ragprobe-no-cache").assert_outcomes(
+        failed=1
+    )
+    monkeypatch.setenv("REVERSE_WRONG", "25")
+    worse = pytester.runpytest_subprocess(
+        "--ragprobe-baseline=base.json", "--ragprobe-no-cache", "--ragprobe-report=rep", "--junitxml=j.xml"
+    )
+    worse.assert_outcomes(failed=1)
+    worse.stdout.fnmatch_lines(["*AssertionError: body*", "ragprobe: 1 probe: 1 baseline regression -> FAIL"])
+    probe = json.loads((pytester.path / "rep" / "report.json").read_text())["probes"][0]
+    assert (probe["baseline"], probe["test_outcome"]) == ("regression", "failed")
+    assert "reverse accuracy 0.95 -> 0.75" in probe["baseline_message"]
+    assert 'name="ragprobe_verdict" value="inconclusive"' in (pytester.path / "j.xml").read_text()
+
+
 def test_baseline_with_changed_settings_is_reported_not_compared(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(BASELINE_CONFTEST)
     pytester.makepyfile(test_rev=BASELINE_TEST)
