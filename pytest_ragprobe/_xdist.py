@@ -67,27 +67,30 @@ def plan_file(config: pytest.Config) -> Path | None:
     return Path(name) if name else None
 
 
-def write_plan(path: Path, lines: list[str]) -> None:
+def write_plan(path: Path, lines: list[str], probes: int) -> None:
     with contextlib.suppress(OSError):  # a worker on another machine: the controller prints no plan
-        path.write_text(json.dumps(lines), encoding="utf-8")
+        path.write_text(json.dumps({"lines": lines, "probes": probes}), encoding="utf-8")
 
 
-def show_plan(config: pytest.Config, node: Any) -> None:
-    """On the controller, when a worker has collected: print the plan if that worker made it."""
+def show_plan(config: pytest.Config, node: Any) -> int | None:
+    """On the controller, when a worker has collected: print the plan if that worker made it, and return
+    how many probes it planned (for the interrupted-run line), else None."""
     name = getattr(node, "workerinput", {}).get("ragprobe_plan_file")
     if not name or config.stash.get(_PLAN_SHOWN, False):
-        return
+        return None
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     try:
-        lines = json.loads(Path(name).read_text(encoding="utf-8"))
+        plan = json.loads(Path(name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return
-    if not isinstance(lines, list) or reporter is None:
-        return
+        return None
+    if not isinstance(plan, dict) or not isinstance(plan.get("lines"), list) or reporter is None:
+        return None
     config.stash[_PLAN_SHOWN] = True
     reporter.ensure_newline()
-    for line in lines:
+    for line in plan["lines"]:
         reporter.write_line(str(line))
+    probes = plan.get("probes")
+    return probes if isinstance(probes, int) else None
 
 
 def remove_plan_dir(config: pytest.Config) -> None:

@@ -78,7 +78,9 @@ def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
     """xdist controller: print the cost plan worker gw0 wrote, once it has collected (before any test)."""
     from pytest_ragprobe._xdist import show_plan
 
-    show_plan(node.config, node)
+    planned = show_plan(node.config, node)
+    if planned is not None:  # the interrupted-run line says "N of M probes finished" under xdist too
+        node.config.stash[SESSION_KEY].planned = planned
 
 
 class _ReportHooks:

@@ -239,7 +239,7 @@ def write_worker_plan(session: pytest.Session) -> None:
     target = _xdist.plan_file(config)
     probes = _probes(session)
     if target is not None and probes:
-        _xdist.write_plan(target, _plan_lines(config, probes))
+        _xdist.write_plan(target, _plan_lines(config, probes), len(probes))
 
 
 def _probes(session: pytest.Session) -> list[pytest.Item]:

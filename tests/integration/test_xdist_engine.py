@@ -160,3 +160,39 @@ def test_ctrl_c_without_line_numbers_still_ends_as_an_interrupt(pytester: pytest
     out = result.stdout.str() + result.stderr.str()
     assert "KeyboardInterrupt" in out
     assert "INTERNALERROR" not in out and "TypeError" not in out, out[-3000:]
+
+
+def test_an_interrupted_xdist_run_counts_the_probes_planned(pytester: pytest.Pytester) -> None:
+    """Under xdist the controller collects nothing itself: the interrupted line said "2 probes finished"
+    without "of 3" (the count now comes with the plan the first worker hands over)."""
+    pytester.makeconftest(
+        """
+import pytest
+class Catalog:
+    def index(self, documents):
+        pass
+    def answer(self, question):
+        return "unsure"
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return Catalog()
+"""
+    )
+    pytester.makepyfile(
+        test_suite="""
+import pytest_ragprobe as ragprobe
+@ragprobe.reverse(facts="synthetic:5", max_drop=0.5)
+def test_p1():
+    pass
+@ragprobe.reverse(facts="synthetic:6", max_drop=0.5)
+def test_p2():
+    pass
+@ragprobe.reverse(facts="synthetic:7", max_drop=0.5)
+def test_p3():
+    raise KeyboardInterrupt
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2", "--ragprobe-report=rep", "--ragprobe-no-cache")
+    result.stdout.re_match_lines(
+        [r"ragprobe: interrupted: [0-2] of 3 probes finished; probes still running were lost, the report is partial"]
+    )
