@@ -23,7 +23,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pytest_ragprobe.types import Answer, Document, PipelineOutputError, to_answer, to_documents
+from pytest_ragprobe.types import (
+    Answer,
+    Document,
+    PipelineOutputError,
+    reported_error,
+    to_answer,
+    to_documents,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -74,7 +81,7 @@ def _received(data: object) -> str:
 def _bad_documents(url: str, expected: str, exc: PipelineOutputError) -> MalformedResponseError:
     """The body has the right shape but a document is wrong: the cause says what is wrong, without
     the index (which differs from call to call), the message also says which document."""
-    problem = re.sub(r"^response[\w.\[\]]*: ", "", str(exc))
+    problem = re.sub(r"^response[\w.\[\]]*: ", "", exc.cause or str(exc))  # cause: without the value
     return MalformedResponseError(url, f"expected {expected}; {exc}", f"expected {expected}; {problem}")
 
 
@@ -83,7 +90,25 @@ def _malformed_answer(url: str, data: object, exc: PipelineOutputError) -> Malfo
     if isinstance(data, Mapping) and isinstance(data.get("text", data.get("answer")), str):
         return _bad_documents(url, f"'documents' as {_DOCUMENTS_SHAPE}", exc)
     summary = f"expected {_ANSWER_SHAPE}, got {_received(data)}"
+    if isinstance(data, Mapping):  # {"answer": null} read "got JSON keys ['answer']": say what is wrong
+        key = "text" if "text" in data else "answer" if "answer" in data else None
+        if key is not None:
+            value = data[key]
+            kind = "null" if value is None else _JSON_TYPES.get(type(value), "not a string")
+            summary += f" ({key!r} is {kind})"
     return MalformedResponseError(url, summary, summary)
+
+
+def _check_reported_error(url: str, data: object) -> None:
+    """A 2xx reply whose JSON carries an ``error`` (``{"answer": "", "error": "model overloaded"}``)
+    is a failed call: scored, its empty answer would count as a wrong one (or its empty documents
+    as a retrieval miss)."""
+    error = reported_error(data) if isinstance(data, Mapping) else None
+    if error is not None:
+        raise PipelineOutputError(
+            f"{url} answered with an error field: {error[:300]!r}",
+            f"{url} answered with an error field: {_excerpt(error)}",
+        )
 
 
 _SSL_CONTEXT: Any = None
@@ -339,7 +364,8 @@ class HTTPPipeline(_LoopBoundClient):
     ``{"question": "..."}`` to ``url + answer_path`` and expects ``{"answer": "..."}`` or ``{"text":
     "..."}``, optionally with ``"documents": [{"text", "title", "id", "metadata"} | "plain text",
     ...]`` (the retrieved passages, which enables retrieval-vs-reading attribution); a bare JSON
-    string is accepted too.
+    string is accepted too. A reply (from any endpoint) whose JSON object has a non-empty ``"error"``
+    is a failed call, even with an ``"answer"`` beside it.
 
     Optional endpoints, enabled by giving their path (``None`` = the capability is absent):
 
@@ -422,6 +448,7 @@ class HTTPPipeline(_LoopBoundClient):
             return Answer(text=await self.generate(question, docs), documents=tuple(docs))
         url = self.answer_url
         data = await self._post_json(url, {"question": question})
+        _check_reported_error(url, data)
         try:
             return to_answer(data, where="response")
         except PipelineOutputError as exc:
@@ -432,6 +459,7 @@ class HTTPPipeline(_LoopBoundClient):
         if url is None:
             raise NotImplementedError("HTTPPipeline has no retrieve_path")
         body = await self._post_json(url, {"query": query, "k": k})
+        _check_reported_error(url, body)
         data, where = body, "response"
         if isinstance(body, Mapping):
             data, where = body.get("documents", body.get("contexts")), "response.documents"
@@ -451,6 +479,7 @@ class HTTPPipeline(_LoopBoundClient):
         data = await self._post_json(
             url, {"question": question, "documents": _docs_payload(documents)}
         )
+        _check_reported_error(url, data)
         try:
             return to_answer(data, where="response").text
         except PipelineOutputError as exc:
@@ -552,6 +581,7 @@ class OpenAIGenerator(_LoopBoundClient):
             "max_tokens": self.max_tokens,
         }
         data = await self._post_json(self.url, body)
+        _check_reported_error(self.url, data)
         try:
             content = data["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError):

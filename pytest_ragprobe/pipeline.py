@@ -25,6 +25,13 @@ from typing import Any
 from pytest_ragprobe.types import Answer, Document, PipelineOutputError, to_answer, to_documents
 
 CAPABILITIES = ("answer", "retrieve", "generate", "index")
+# How the adapter calls each capability (named in the error when a signature cannot take that).
+_CALLED_AS = {
+    "answer": "answer(question)",
+    "retrieve": "retrieve(query, k)",
+    "generate": "generate(question, documents)",
+    "index": "index(documents)",
+}
 
 
 class PipelineConfigError(Exception):
@@ -556,7 +563,19 @@ class PipelineAdapter:
     """Uniform async access to a user pipeline; sync callables run on ``executor`` (a bounded pool)."""
 
     def __init__(self, obj: object, *, top_k: int = 5) -> None:
+        static = (staticmethod, classmethod)
+        if inspect.isclass(obj) and not any(
+            isinstance(inspect.getattr_static(obj, c, None), static) for c in CAPABILITIES
+        ):
+            # A class with instance methods: calling MyRag.answer(q) binds q to self, and calling a
+            # callable class builds an instance per question. (A class of static/class methods works.)
+            raise PipelineConfigError(
+                f"ragprobe_pipeline is the class {obj.__module__}.{obj.__qualname__}, not an instance of it: "
+                f"return {obj.__name__}(...) from the fixture (--ragprobe-pipeline=module:{obj.__name__} "
+                "instantiates a class itself)"
+            )
         self.obj = obj
+        self._signature_ok: set[str] = set()
         self.identity = describe(obj)
         self.cache_identity = describe(obj, fingerprint=True)
         self.executor: Executor | None = None
@@ -611,7 +630,37 @@ class PipelineAdapter:
                 + (f" {hint}" if hint else "")
             )
 
-    async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def _check_signature(self, capability: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        """Before the first call of a capability: can ``fn`` take the arguments the adapter passes?
+        A ``retrieve(query)`` without ``k`` is a wiring error, named once with the signature expected
+        (otherwise a bare TypeError from inside the call)."""
+        if capability in self._signature_ok:
+            return
+        try:
+            signature = inspect.signature(fn)
+        except (TypeError, ValueError):  # no signature to read (some builtins): the call itself will tell
+            self._signature_ok.add(capability)
+            return
+        try:
+            signature.bind(*args)
+        except TypeError as exc:
+            what, called = f"its {capability}", _CALLED_AS[capability]
+            if fn is self.obj:  # a callable pipeline: calling it is its answer
+                what, called = "it", "pipeline(question)"
+            empty = inspect.Parameter.empty
+            signature = signature.replace(  # names only: annotations may be strings, and are noise here
+                parameters=[p.replace(annotation=empty) for p in signature.parameters.values()],
+                return_annotation=inspect.Signature.empty,
+            )
+            raise PipelineConfigError(
+                f"{self.identity}: {what} is called as {called}, but its signature "
+                f"{signature} cannot take that ({exc}). Give it that signature, or adapt it, e.g. "
+                f"ragprobe.Pipeline({capability}=lambda ...: ...)"
+            ) from None
+        self._signature_ok.add(capability)
+
+    async def _call(self, capability: str, fn: Callable[..., Any], *args: Any) -> Any:
+        self._check_signature(capability, fn, args)
         if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__):
             return await fn(*args)
         loop = asyncio.get_running_loop()
@@ -623,7 +672,7 @@ class PipelineAdapter:
     async def answer(self, question: str) -> Answer:
         fn = self._fns["answer"]
         if fn is not None:
-            return to_answer(await self._call(fn, question), where=f"{self.identity}.answer")
+            return to_answer(await self._call("answer", fn, question), where=f"{self.identity}.answer")
         self.require("answer", "Asking a question")
         docs = await self.retrieve(question, self.top_k)
         text = await self.generate(question, docs)
@@ -633,20 +682,20 @@ class PipelineAdapter:
         fn = self._fns["retrieve"]
         if fn is None:
             raise PipelineConfigError(f"{self.identity} has no retrieve")
-        return to_documents(await self._call(fn, query, k), where=f"{self.identity}.retrieve")
+        return to_documents(await self._call("retrieve", fn, query, k), where=f"{self.identity}.retrieve")
 
     async def generate(self, question: str, documents: Sequence[Document]) -> str:
         fn = self._fns["generate"]
         if fn is None:
             raise PipelineConfigError(f"{self.identity} has no generate")
-        out = await self._call(fn, question, list(documents))
+        out = await self._call("generate", fn, question, list(documents))
         return to_answer(out, where=f"{self.identity}.generate").text
 
     async def index(self, documents: Sequence[Document]) -> None:
         fn = self._fns["index"]
         if fn is None:
             raise PipelineConfigError(f"{self.identity} has no index")
-        await self._call(fn, list(documents))
+        await self._call("index", fn, list(documents))
 
 
 def make_adapter(obj: object) -> PipelineAdapter:

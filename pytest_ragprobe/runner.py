@@ -72,6 +72,9 @@ class ProbeContext:
     retries: int = 0  # extra attempts after transient failures (each took a budget unit)
     skipped: int = 0  # calls fail-fast never sent (the first ones all failed the same way)
     error_causes: Counter[str] = field(default_factory=Counter)
+    # the first call that failed with each cause: (question, full error), for the ProbeError to show
+    # which question got what (a cause leaves out the per-call detail, e.g. the value returned)
+    error_examples: dict[str, tuple[str, str]] = field(default_factory=dict)
     budget_hit: bool = False
     started: float = field(default_factory=time.perf_counter)
 
@@ -117,7 +120,7 @@ class ProbeContext:
         engine = self.make_engine(namespace)
         outcomes = await engine.run(calls)
         self.retries += engine.stats.retries
-        for o in outcomes:
+        for call, o in zip(calls, outcomes, strict=True):
             if o.budget_exhausted:
                 self.budget_hit = True
                 if o.attempts:  # sent; only its retry was beyond the budget
@@ -132,7 +135,9 @@ class ProbeContext:
                 self.calls += 1
             if o.error is not None:
                 self.errors += 1
-                self.error_causes[o.cause or o.error.split(":")[0].strip()] += 1
+                cause = o.cause or o.error.split(":")[0].strip()
+                self.error_causes[cause] += 1
+                self.error_examples.setdefault(cause, (call.question, o.error))
         return outcomes
 
     def check_error_rate(self) -> None:
@@ -146,10 +151,14 @@ class ProbeContext:
                 if self.skipped
                 else ""
             )
+            question, error = self.error_examples.get(cause, ("", cause))
+            first = f"; first for {question!r}" if question else ""
+            if first and error != cause:
+                first += f": {error}"
             raise ProbeError(
                 f"{self.errors} of {total} pipeline calls failed "
                 f"(limit {self.settings.max_error_rate:.0%}); most common cause ({count}x): {cause}"
-                f"{advice(cause)}{skipped}"
+                f"{advice(cause)}{first}{skipped}"
             )
 
     def top_cause(self) -> str:

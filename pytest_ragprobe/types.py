@@ -5,16 +5,27 @@ Stdlib only, so the plugin's import path stays light.
 
 from __future__ import annotations
 
+import inspect
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 
 class PipelineOutputError(TypeError):
-    """The pipeline returned something that is not a documented answer or document shape."""
+    """The pipeline returned something that is not a documented answer or document shape.
+
+    ``cause``, when set, is the message without the per-call value (the returned repr differs from
+    question to question): the engine groups failed calls by it and fail-fast compares it."""
+
+    cause: str | None = None
+
+    def __init__(self, message: str, cause: str | None = None) -> None:
+        super().__init__(message)
+        if cause is not None:
+            self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -85,17 +96,13 @@ def to_document(value: object, *, where: str = "pipeline") -> Document:
             id=None if raw_id is None else str(raw_id),
             metadata=dict(meta),
         )
-    raise PipelineOutputError(
-        f"{where}: expected a ragprobe.Document, a dict with 'text' or a str, "
-        f"got {type(value).__name__}: {value!r:.80}"
-    )
+    expected = "expected a ragprobe.Document, a dict with 'text' or a str"
+    raise _wrong_type(where, expected, value, _DOCUMENT_HINTS, "give ragprobe.Document(that) or a dict")
 
 
 def to_documents(values: object, *, where: str = "pipeline") -> list[Document]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise PipelineOutputError(
-            f"{where}: expected a list of documents, got {type(values).__name__}: {values!r:.80}"
-        )
+        raise _wrong_type(where, "expected a list of documents", values, _DOCUMENTS_HINTS)
     return [to_document(v, where=f"{where}[{i}]") for i, v in enumerate(values)]
 
 
@@ -106,7 +113,10 @@ def to_answer(value: object, *, where: str = "pipeline") -> Answer:
             raise PipelineOutputError(
                 f"{where}: ragprobe.Answer.text must be a str, got {type(value.text).__name__}"
             )
-        if all(isinstance(d, Document) for d in value.documents) and isinstance(value.documents, tuple):
+        given: object = value.documents
+        if given is None:  # Answer(text, documents=None): not said, like a dict's "documents": null
+            return Answer(text=value.text)
+        if isinstance(value.documents, tuple) and all(isinstance(d, Document) for d in value.documents):
             return value
         # Answer(text, documents=[...]) may carry dicts or strings too; coerce them like any documents.
         docs = to_documents(value.documents, where=f"{where}.documents")
@@ -114,10 +124,18 @@ def to_answer(value: object, *, where: str = "pipeline") -> Answer:
     if isinstance(value, str):
         return Answer(text=value)
     if isinstance(value, Mapping):
+        error = reported_error(value)
+        if error is not None:  # {"answer": "", "error": "..."} is a failed call, not an empty answer to score
+            raise PipelineOutputError(
+                f"{where}: the answer dict reports an error: {error[:300]!r}",
+                f"{where}: the answer dict reports an error: {_clip(error)!r}",
+            )
         text = value.get("text", value.get("answer"))
         if not isinstance(text, str):
+            key = "text" if "text" in value else "answer" if "answer" in value else None
+            wrong = "" if key is None else f" ({key!r} is {type(value[key]).__name__})"
             raise PipelineOutputError(
-                f"{where}: answer dict needs a string 'text' or 'answer', got keys {sorted(value)}"
+                f"{where}: answer dict needs a string 'text' or 'answer', got keys {sorted(value)}{wrong}"
             )
         key = "documents" if "documents" in value else "contexts" if "contexts" in value else None
         if key is None:
@@ -126,8 +144,72 @@ def to_answer(value: object, *, where: str = "pipeline") -> Answer:
             return Answer(text=text)
         docs = value[key]
         return Answer(text=text, documents=tuple(to_documents(docs, where=f"{where}.{key}")))
-    raise PipelineOutputError(
-        f"{where}: expected str or ragprobe.Answer, got {type(value).__name__}: {value!r:.80}"
+    raise _wrong_type(where, "expected str or ragprobe.Answer", value, _ANSWER_HINTS)
+
+
+def reported_error(value: Mapping[Any, Any]) -> str | None:
+    """The text of a non-empty ``error`` field (a string, or an object/list such as OpenAI's
+    ``{"error": {"message": ...}}``) in a pipeline's or service's reply, else None."""
+    error = value.get("error")
+    if isinstance(error, str) and error.strip():
+        return error.strip()
+    if isinstance(error, Mapping) and error:
+        message = error.get("message")
+        return message if isinstance(message, str) and message else repr(dict(error))
+    if isinstance(error, list) and error:
+        return repr(error)
+    return None
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# What a common wrong value most likely is, and what to return instead: (test, hint).
+_ANSWER_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
+    (
+        lambda v: isinstance(v, tuple) and len(v) == 2,
+        "an (answer, documents) pair? return ragprobe.Answer(answer, documents=docs)",
+    ),
+    (lambda v: inspect.isgenerator(v) or inspect.isasyncgen(v), "a token stream? return the joined str"),
+    (lambda v: isinstance(v, (bytes, bytearray)), "decode it to a str"),
+)
+_DOCUMENT_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
+    (lambda v: isinstance(v, tuple) and len(v) == 2, "a (document, score) pair? give the document only"),
+)
+_DOCUMENTS_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
+    (lambda v: getattr(v, "ndim", None) == 1 and hasattr(v, "tolist"), "an array? give its .tolist()"),
+    (lambda v: inspect.isgenerator(v) or inspect.isasyncgen(v), "a generator? give a list"),
+)
+# Text-holding attributes of other frameworks' objects (LangChain's AIMessage.content and
+# Document.page_content, LlamaIndex's Response.response, pydantic models with an answer field).
+_TEXT_ATTRIBUTES = ("content", "text", "page_content", "response", "answer", "result", "output")
+
+
+def _wrong_type(
+    where: str,
+    expected: str,
+    value: object,
+    hints: tuple[tuple[Callable[[object], bool], str], ...],
+    use_text: str = "return that",
+) -> PipelineOutputError:
+    """The error for a value of the wrong type. Its ``cause`` names the type (and what to do) but
+    not the value, so calls that all return, say, a tuple group as one cause and trip fail-fast."""
+    hint = next((text for test, text in hints if test(value)), "")
+    if not hint and not isinstance(value, (str, bytes, Mapping, Sequence)) and value is not None:
+        for attr in _TEXT_ATTRIBUTES:
+            try:
+                held = getattr(value, attr, None)
+            except Exception:  # an odd property: no hint, never a crash
+                held = None
+            if isinstance(held, str):
+                hint = f"its .{attr} is a str: {use_text}"
+                break
+    hint = f" ({hint})" if hint else ""
+    kind = type(value).__name__
+    return PipelineOutputError(
+        f"{where}: {expected}, got {kind}: {value!r:.80}{hint}", f"{where}: {expected}, got {kind}{hint}"
     )
 
 

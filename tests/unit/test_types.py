@@ -114,7 +114,9 @@ def test_to_answer_coerces_documents_inside_an_answer() -> None:
 def test_to_answer_errors() -> None:
     with pytest.raises(PipelineOutputError) as info:
         to_answer({"text": 3}, where="p.answer")
-    assert str(info.value) == "p.answer: answer dict needs a string 'text' or 'answer', got keys ['text']"
+    assert str(info.value) == (
+        "p.answer: answer dict needs a string 'text' or 'answer', got keys ['text'] ('text' is int)"
+    )
     with pytest.raises(PipelineOutputError) as info:
         to_answer(None, where="p.answer")
     assert str(info.value) == "p.answer: expected str or ragprobe.Answer, got NoneType: None"

@@ -1,0 +1,103 @@
+"""Acceptance: pipelines shaped like real stacks, wired the documented ways, end as one clear test
+error (what came back, for which question, what to return instead) instead of a silent score."""
+
+from __future__ import annotations
+
+import pytest
+
+FACTS = "facts:\n" + "".join(
+    f"  - forward: {{question: 'Which controller fits pump P-{i}?', answer: C-{i}}}\n"
+    f"    reverse: {{question: 'Which pump fits controller C-{i}?', answer: P-{i}}}\n"
+    for i in range(12)
+)
+
+RAG = """
+import re
+
+def lookup(question):
+    kind, num = re.search(r"(P|C)-(\\d+)", question).groups()
+    return ("C-" if kind == "P" else "P-") + num
+
+def as_tuple(question):  # a LangChain-style (answer, source documents) pair
+    return lookup(question), ["doc about " + lookup(question)]
+
+calls = [0]
+
+def overloaded(question):  # a service wrapper that swallows its errors into the reply
+    calls[0] += 1
+    if calls[0] % 3 == 0:
+        return {"answer": "", "error": "model overloaded"}
+    return {"answer": lookup(question), "documents": ["doc"]}
+
+class Rag:
+    def answer(self, question):
+        return lookup(question)
+"""
+
+TEST = """
+import pytest_ragprobe as ragprobe
+
+@ragprobe.reverse(facts="facts.yaml", max_drop=0.2)
+def test_rev(ragprobe_result):
+    pass
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makefile(".yaml", facts=FACTS)
+    pytester.makepyfile(rag=RAG, test_rev=TEST)
+    pytester.syspathinsert()
+    return pytester
+
+
+def test_same_wrong_shape_every_call_stops_early_and_names_question_and_value(project: pytest.Pytester) -> None:
+    """Each call's cause held its own returned value: no fail-fast (all 24 calls made), "most common
+    cause (1x)", and no word on which question got what."""
+    result = project.runpytest("--ragprobe-pipeline=rag:as_tuple", "--ragprobe-no-cache")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "pytest-ragprobe: 5 of 5 pipeline calls failed (limit 10%); most common cause (5x): rag.as_tuple.answer: "
+            "expected str or ragprobe.Answer, got tuple (an (answer, documents) pair? return "
+            "ragprobe.Answer(answer, documents=docs)); first for 'Which * fits *?': rag.as_tuple.answer: "
+            "expected str or ragprobe.Answer, got tuple: ('*', [[]'doc about *']) (an (answer, documents) pair? "
+            "return ragprobe.Answer(answer, documents=docs)); 19 more not attempted (fail-fast: the first 5 calls "
+            "all failed this way)",
+        ]
+    )
+
+
+def test_an_error_field_in_the_answer_is_an_error_not_a_wrong_answer(project: pytest.Pytester) -> None:
+    """{"answer": "", "error": ...} on a third of the calls was scored as wrong answers (a FAIL or an
+    INCONCLUSIVE blaming the pipeline's accuracy)."""
+    result = project.runpytest("--ragprobe-pipeline=rag:overloaded", "--ragprobe-no-cache")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "pytest-ragprobe: 8 of 24 pipeline calls failed (limit 10%); most common cause (8x): "
+            "rag.overloaded.answer: the answer dict reports an error: 'model overloaded'; first for 'Which *?'"
+        ]
+    )
+
+
+def test_fixture_returning_the_class_is_one_config_error(project: pytest.Pytester) -> None:
+    project.makeconftest(
+        """
+import pytest
+import rag
+
+@pytest.fixture
+def ragprobe_pipeline():
+    return rag.Rag
+"""
+    )
+    result = project.runpytest("--ragprobe-no-cache")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "pytest-ragprobe: ragprobe_pipeline is the class rag.Rag, not an instance of it: return Rag(...) from "
+            "the fixture (--ragprobe-pipeline=module:Rag instantiates a class itself)"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
