@@ -694,62 +694,43 @@ def test_reruns_notice_under_warnings_as_errors_fails_the_test_not_the_session(
     assert "INTERNALERROR" not in result.stdout.str()
 
 
-def test_probe_marks_added_by_a_conftest_hook_count(pytester: pytest.Pytester) -> None:
-    # Was: marks added in a conftest's pytest_collection_modifyitems were ignored (no probe ran, the test
-    # passed; ragprobe_result said the test was not marked; -m ragprobe did not select it).
-    pytester.makeconftest(
-        CONFTEST.format(reverse_ok=False)
-        + """
+ADDING_HOOK = """
+{decorator}
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.name == "test_added":
             item.add_marker(ragprobe.reverse(facts=FACTS, max_drop=0.1, n=7))
 """
-    )
-    pytester.makepyfile(
-        test_dyn="""
+ADDED_TESTS = """
 def test_added(ragprobe_result):
     assert ragprobe_result.n == 7
 
 def test_plain():
     pass
 """
-    )
+ADDED_PROBE_FAILS = "*ragprobe reverse probe FAIL: forward 1.00, reverse 0.00*(max_drop 0.10, n=7)*"
+
+
+def test_probe_marks_added_by_a_conftest_hook_count(pytester: pytest.Pytester) -> None:
+    # Was: marks added in a conftest's pytest_collection_modifyitems were ignored (no probe ran, the test
+    # passed; ragprobe_result said the test was not marked; -m ragprobe did not select it).
+    pytester.makeconftest(CONFTEST.format(reverse_ok=False) + ADDING_HOOK.format(decorator=""))
+    pytester.makepyfile(test_dyn=ADDED_TESTS)
     result = pytester.runpytest("-m", "ragprobe")
     result.assert_outcomes(failed=1, deselected=1)
-    result.stdout.fnmatch_lines(["*ragprobe reverse probe FAIL: forward 1.00, reverse 0.00*(max_drop 0.10, n=7)*"])
+    result.stdout.fnmatch_lines([ADDED_PROBE_FAILS])
 
 
 def test_probe_marks_added_by_a_trylast_hook_count(pytester: pytest.Pytester) -> None:
     # Was: a mark added by a hook that runs after ragprobe's own pytest_collection_modifyitems (trylast)
     # was never read: the test passed without a probe and the plan did not count it.
     pytester.makeconftest(
-        CONFTEST.format(reverse_ok=False)
-        + """
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if item.name == "test_added":
-            item.add_marker(ragprobe.reverse(facts=FACTS, max_drop=0.1, n=7))
-"""
+        CONFTEST.format(reverse_ok=False) + ADDING_HOOK.format(decorator="@pytest.hookimpl(trylast=True)")
     )
-    pytester.makepyfile(
-        test_dyn="""
-def test_added(ragprobe_result):
-    assert ragprobe_result.n == 7
-
-def test_plain():
-    pass
-"""
-    )
+    pytester.makepyfile(test_dyn=ADDED_TESTS)
     result = pytester.runpytest()
     result.assert_outcomes(failed=1, passed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "ragprobe plan: 1 probe, up to 14 pipeline calls*",
-            "*ragprobe reverse probe FAIL: forward 1.00, reverse 0.00*(max_drop 0.10, n=7)*",
-        ]
-    )
+    result.stdout.fnmatch_lines(["ragprobe plan: 1 probe, up to 14 pipeline calls*", ADDED_PROBE_FAILS])
 
 
 def test_reruns_are_disabled_for_probes(pytester: pytest.Pytester) -> None:
