@@ -595,6 +595,11 @@ class PipelineAdapter:
             top_k = obj.top_k
         elif any(_maybe_method(obj, c) for c in CAPABILITIES):
             fns = {c: _maybe_method(obj, c) for c in CAPABILITIES}
+            # Its own retrieval depth, when it keeps one: answering through retrieve + generate with the
+            # default 5 would probe a different k than it runs with.
+            depths = (getattr(obj, name, None) for name in ("top_k", "k"))
+            own = next((v for v in depths if type(v) is int and v >= 1), None)
+            top_k = top_k if own is None else own
             if fns["answer"] is None and not (fns["retrieve"] and fns["generate"]) and callable(obj):
                 # A callable object with e.g. only generate(): calling it is its end-to-end answer (reverse
                 # probes need one); with retrieve + generate, answering goes through those (it tells

@@ -135,6 +135,30 @@ def test_sync_object_composes_answer_from_retrieve_and_generate() -> None:
     ]
 
 
+def test_an_object_s_own_top_k_or_k_is_the_retrieval_depth() -> None:
+    """Answering through retrieve + generate always asked for 5 documents, whatever depth the pipeline runs
+    with: the probe measured a different pipeline."""
+
+    class Deep(SyncRag):
+        top_k = 1
+
+    class K(SyncRag):
+        def __init__(self) -> None:
+            super().__init__()
+            self.k = 3
+
+    deep, k = Deep(), K()
+    run(make_adapter(deep).answer("q"))
+    run(make_adapter(k).answer("q"))
+    assert (deep.calls[0], k.calls[0]) == (("retrieve", ("q", 1)), ("retrieve", ("q", 3)))
+    assert make_adapter(SyncRag()).top_k == 5  # none of its own: the default
+
+    class Flag(SyncRag):
+        k = True  # not a depth
+
+    assert make_adapter(Flag()).top_k == 5
+
+
 def test_sync_object_direct_calls_coerce_outputs() -> None:
     rag = SyncRag()
     adapter = PipelineAdapter(rag)
