@@ -6,6 +6,10 @@ cache and a budget.
   sync call that never returns cannot keep the process from exiting, and a timed-out call's thread
   is replaced, see ``_threads``). At most ``concurrency`` calls are in flight per probe, and results
   come back in plan order whatever order they finish in.
+* Adaptive concurrency (:class:`_Gate`): HTTP 429 halves the calls allowed in flight (not below 1)
+  and successes raise it again, slowly, back to ``concurrency``; a 429's ``Retry-After`` holds
+  every call until then, not only its own retry. This changes only when attempts start, not which
+  calls are made or the outcomes' order.
 * Each attempt has a timeout, which does not count a sync call's wait for a free thread (a call
   that finds none within the timeout fails as "not started", never as a pipeline timeout).
   Timeouts, HTTP 429 / 5xx (honouring ``Retry-After``, capped at ``max_backoff``, plus up to 20%
@@ -30,6 +34,7 @@ cache and a budget.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import email.utils
@@ -116,6 +121,7 @@ class EngineStats:
     errors: int = 0
     retries: int = 0  # retries made (each also a real, billed call)
     skipped: int = 0  # not attempted: budget exhausted or fail-fast
+    lowest_concurrency: int | None = None  # calls allowed in flight after HTTP 429s (None: not lowered)
     error_causes: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
@@ -156,6 +162,7 @@ class Failure:
     error: str  # cause plus detail
     retryable: bool
     retry_after: float | None = None
+    rate_limited: bool = False  # HTTP 429: the engine lowers its concurrency (see _Gate)
 
 
 def _attr(obj: object, name: str) -> Any:
@@ -284,6 +291,7 @@ def classify(exc: BaseException, timeout: float | None) -> Failure:
             f"{cause}: {body}" if body else cause,
             retryable=status == 429 or 500 <= status <= 599,
             retry_after=_retry_after(response, exc),
+            rate_limited=status == 429,
         )
     if _is_httpx(exc, "TransportError"):
         return _transport(exc, "timeout" if _is_httpx(exc, "TimeoutException") else "transport error")
@@ -315,10 +323,13 @@ def classify(exc: BaseException, timeout: float | None) -> Failure:
     return Failure(text, text, retryable=False)
 
 
-def advice(cause: str) -> str:
-    """What to try, to add after a failure cause in a message (or "")."""
+def advice(cause: str, lowered: tuple[int, int] | None = None) -> str:
+    """What to try, to add after a failure cause in a message (or "").
+
+    ``lowered``: (lowest, configured) concurrency when the engine lowered it for HTTP 429s."""
     if cause.startswith("HTTP 429"):
-        return " (the service is rate limiting: lower --ragprobe-concurrency)"
+        done = f"concurrency lowered to {lowered[0]} of {lowered[1]}; " if lowered else ""
+        return f" (rate limited: {done}raise --ragprobe-retries to wait longer between attempts)"
     if cause.startswith("not started"):
         return " (sync calls that timed out still run on every thread: fix the hang or raise the timeout)"
     return ""
@@ -373,6 +384,86 @@ class _AttemptClock:
             self._reschedule(self.loop.time() + self._left)
 
 
+class _Gate:
+    """Adaptive concurrency of one run: how many attempts may be in flight, and when they may start.
+
+    At a fixed concurrency a rate-limited service gets every slot refilled at once, so calls meet
+    429 again and exhaust their retries. Instead (AIMD, as TCP does) a 429 halves the limit (not
+    below 1) once per window: only if its attempt started after the last decrease, as calls sent
+    together meet the same overload. Each ``top`` successes of attempts started since then raise it
+    by one, back to ``top``: slowly, so that a call retried after a 429 gets its slot (at most
+    ``top - 1`` others wait before it) before the limit is tried higher again. A 429's Retry-After
+    is the service's, not only that call's: no attempt starts before then (``not_before``).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.top = self.limit = limit
+        self.lowest: int | None = None  # lowest limit reached (None: never lowered)
+        self.in_flight = 0
+        self.window = 0  # decreases so far; an attempt is judged by the window it started in
+        self.successes = 0  # counted towards the next increase
+        self.not_before = 0.0  # event-loop time
+        # Slots go first come, first served: a worker that just finished must not take its slot
+        # straight back (it would starve the waiting calls, which then got in only when the limit
+        # rose, straight into the next 429, until they ran out of retries).
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def _admit(self) -> None:
+        while self._waiters and self.in_flight < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():  # (cancelled)
+                self.in_flight += 1  # handed over: counted here, not by the waiter
+                waiter.set_result(None)
+
+    async def enter(self) -> int:
+        """Take a slot, then wait for ``not_before``; returns the window the attempt starts in."""
+        if self._waiters or self.in_flight >= self.limit:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter.cancelled():
+                    with contextlib.suppress(ValueError):
+                        self._waiters.remove(waiter)
+                else:  # handed a slot, then cancelled: give it back
+                    self.leave()
+                raise
+        else:
+            self.in_flight += 1
+        try:  # holding the slot, so at most ``limit`` calls go when the wait ends
+            loop = asyncio.get_running_loop()
+            while (wait := self.not_before - loop.time()) > 0:
+                until = self.not_before
+                await asyncio.sleep(wait)
+                if self.not_before <= until:  # not put off meanwhile
+                    break
+        except BaseException:
+            self.leave()
+            raise
+        return self.window
+
+    def leave(self) -> None:
+        self.in_flight -= 1
+        self._admit()
+
+    def succeeded(self, window: int) -> None:
+        if window == self.window and self.limit < self.top:  # (sent at the current limit)
+            self.successes += 1
+            if self.successes >= self.top:
+                self.limit, self.successes = self.limit + 1, 0
+                self._admit()
+
+    def rate_limited(self, window: int, retry_after: float | None) -> None:
+        if retry_after is not None:
+            now = asyncio.get_running_loop().time()
+            self.not_before = max(self.not_before, now + retry_after)
+        if window == self.window and self.limit > 1:
+            self.window += 1
+            self.limit, self.successes = (self.limit + 1) // 2, 0
+            self.lowest = min(self.limit, self.lowest or self.limit)
+
+
 class Engine:
     def __init__(
         self,
@@ -397,6 +488,7 @@ class Engine:
         self._sent = 0  # real calls sent so far (their order)
         self._settled = asyncio.Event()  # set once fail-fast is decided, or cannot trip
         self._abort: str | None = None
+        self._gate = _Gate(self.settings.concurrency)
 
     async def _invoke(self, call: Call) -> Value:
         if call.kind == "answer":
@@ -475,6 +567,7 @@ class Engine:
         attempt = 0
         while True:
             attempt += 1
+            window = await self._gate.enter()  # not part of the attempt's timeout
             clock = None if s.timeout is None else _AttemptClock(loop, s.timeout)
             token = WATCHER.set(clock)  # the pool reads it in run_in_executor's submit
             try:
@@ -485,6 +578,10 @@ class Engine:
                 raise
             except Exception as exc:
                 failure = classify(exc, s.timeout)
+                if failure.rate_limited:  # before leave(), which hands the slot on
+                    wait = None if failure.retry_after is None else min(s.max_backoff, failure.retry_after)
+                    self._gate.rate_limited(window, wait)
+                    self.stats.lowest_concurrency = self._gate.lowest
                 if clock is not None and clock.waiting and isinstance(exc, asyncio.TimeoutError):
                     cause = f"not started within {clock.timeout:g}s"
                     failure = Failure(
@@ -495,9 +592,11 @@ class Engine:
                     )
             else:
                 self.stats.calls += 1
+                self._gate.succeeded(window)
                 self._record_first(seq, None)
                 return CallOutcome(value=value, attempts=attempt)
             finally:
+                self._gate.leave()
                 WATCHER.reset(token)
                 if clock is not None:
                     clock.active = False
@@ -550,6 +649,7 @@ class Engine:
             return [o for o in outcomes if o is not None]
 
         workers = max(1, min(self.settings.concurrency, len(pending)))
+        self._gate = _Gate(workers)
         pool = DaemonThreadPool(workers)  # a hung sync call must not keep pytest from exiting
         self.adapter.executor = pool
         queue = iter(pending)

@@ -76,6 +76,8 @@ class ProbeContext:
     # which question got what (a cause leaves out the per-call detail, e.g. the value returned)
     error_examples: dict[str, tuple[str, str]] = field(default_factory=dict)
     budget_hit: bool = False
+    # (lowest, configured) calls in flight when HTTP 429s made the engine lower it, for the advice
+    concurrency_lowered: tuple[int, int] | None = None
     started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
@@ -120,6 +122,10 @@ class ProbeContext:
         engine = self.make_engine(namespace)
         outcomes = await engine.run(calls)
         self.retries += engine.stats.retries
+        low = engine.stats.lowest_concurrency
+        if low is not None:
+            before = self.concurrency_lowered
+            self.concurrency_lowered = (min(low, before[0]) if before else low, engine.settings.concurrency)
         for call, o in zip(calls, outcomes, strict=True):
             if o.budget_exhausted:
                 self.budget_hit = True
@@ -158,7 +164,7 @@ class ProbeContext:
             raise ProbeError(
                 f"{self.errors} of {total} pipeline calls failed "
                 f"(limit {self.settings.max_error_rate:.0%}); most common cause ({count}x): {cause}"
-                f"{advice(cause)}{first}{skipped}"
+                f"{advice(cause, self.concurrency_lowered)}{first}{skipped}"
             )
 
     def top_cause(self) -> str:
@@ -166,7 +172,7 @@ class ProbeContext:
         if not self.error_causes:
             return ""
         cause, count = self.error_causes.most_common(1)[0]
-        return f"{cause} ({count}x){advice(cause)}"
+        return f"{cause} ({count}x){advice(cause, self.concurrency_lowered)}"
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started

@@ -202,10 +202,11 @@ def test_no_fail_fast_when_some_calls_succeed() -> None:
 def test_fail_fast_ignores_instant_429s_while_the_first_call_is_answered() -> None:
     """Reviewer's repro: a rate-limited service turns calls away with instant 429s while it is busy
     answering the first one (slowly, and well). With retries=0 the 429s finished first and fail-fast
-    gave up on a service that works: the calls after them were never sent."""
+    gave up on a service that works: the calls after them were never sent. (Each 429 also halves
+    the concurrency, 8 -> 4 -> 2 -> 1: the fifth call waits for the first one's slot.)"""
     busy = True
     turned_away = 0
-    crowd = asyncio.Event()  # the four other calls of the first five have been turned away
+    crowd = asyncio.Event()  # the three calls sent beside the first one have been turned away
 
     async def answer(q: str) -> str:
         nonlocal busy, turned_away
@@ -215,7 +216,7 @@ def test_fail_fast_ignores_instant_429s_while_the_first_call_is_answered() -> No
             return "slow answer"
         if busy:
             turned_away += 1
-            if turned_away == 4:
+            if turned_away == 3:
                 crowd.set()
             raise HTTPError(429)
         return q
@@ -225,8 +226,8 @@ def test_fail_fast_ignores_instant_429s_while_the_first_call_is_answered() -> No
     out = run(engine, calls(20))
     assert engine.stats.skipped == 0 and all(o.attempts == 1 for o in out)  # none abandoned
     assert out[0].ok and out[0].value.text == "slow answer"
-    assert [o.cause for o in out if not o.ok] == ["HTTP 429 from http://x/answer"] * 4
-    assert turned_away == 4  # the calls after the first five waited for the first one's answer
+    assert [o.cause for o in out if not o.ok] == ["HTTP 429 from http://x/answer"] * 3
+    assert turned_away == 3  # the calls after the first four waited for the first one's answer
 
 
 def test_fail_fast_hold_ends_at_the_first_success() -> None:
@@ -559,18 +560,20 @@ def test_budget_stop_on_a_retry_is_not_a_probe_error() -> None:
     assert (ctx.calls, ctx.retries) == (3, 2)  # q2 was sent (a call); only its retry was refused
 
 
-def test_rate_limited_probe_error_suggests_lower_concurrency() -> None:
-    import pytest
-
+def test_rate_limited_probe_error_says_how_far_the_concurrency_was_lowered() -> None:
     from pytest_ragprobe.runner import ProbeError, context_for, run_sync
 
-    def answer(q: str) -> str:
+    async def answer(q: str) -> str:
         raise HTTPError(429)
 
-    ctx = context_for(answer, engine=EngineSettings(concurrency=1, retries=0, backoff=0.001))
-    run_sync(lambda: ctx.run_calls(calls(2)))
-    with pytest.raises(ProbeError, match=r"HTTP 429.* \(the service is rate limiting: lower --ragprobe-concurrency\)"):
+    settings = EngineSettings(concurrency=4, retries=0, backoff=0.001, fail_fast=0)
+    ctx = context_for(answer, engine=settings)
+    run_sync(lambda: ctx.run_calls(calls(8)))
+    assert ctx.concurrency_lowered == (1, 4)  # 4 -> 2 -> 1, and not below
+    lowered = r"\(rate limited: concurrency lowered to 1 of 4; raise --ragprobe-retries"
+    with pytest.raises(ProbeError, match=r"HTTP 429 from http://x/answer " + lowered):
         ctx.check_error_rate()
+    assert "concurrency lowered to 1 of 4" in ctx.top_cause()
 
 
 class _StubHeaders(dict[str, str]):
@@ -695,14 +698,18 @@ def test_retry_after_gets_jitter_on_top_and_is_capped(monkeypatch: pytest.Monkey
     """Every call told "Retry-After: 1" waited exactly 1 s, so they all came back in the same instant."""
     from pytest_ragprobe import engine as engine_module
 
-    waits: list[float] = []
-    real_sleep = asyncio.sleep
+    waits: list[float] = []  # the retries' waits (not the shared Retry-After hold of new calls)
+    real_sleep, real_delay = asyncio.sleep, Engine._delay
 
     async def fake_sleep(delay: float) -> None:
-        waits.append(delay)
         await real_sleep(0)
 
+    def delay(self: Engine, attempt: int, failure: Any) -> float:
+        waits.append(real_delay(self, attempt, failure))
+        return waits[-1]
+
     monkeypatch.setattr(engine_module.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(Engine, "_delay", delay)
     seen: dict[str, int] = {}
 
     async def answer(q: str) -> str:
@@ -723,10 +730,114 @@ def test_retry_after_gets_jitter_on_top_and_is_capped(monkeypatch: pytest.Monkey
 def test_advice_for_rate_limiting() -> None:
     from pytest_ragprobe.engine import advice
 
-    assert advice("HTTP 429 from http://x/answer") == (
-        " (the service is rate limiting: lower --ragprobe-concurrency)"
+    assert advice("HTTP 429 from http://x/answer", (2, 8)) == (
+        " (rate limited: concurrency lowered to 2 of 8; raise --ragprobe-retries to wait longer"
+        " between attempts)"
+    )
+    assert advice("HTTP 429 from http://x/answer") == (  # e.g. at concurrency 1: nothing to lower
+        " (rate limited: raise --ragprobe-retries to wait longer between attempts)"
     )
     assert advice("HTTP 500 from http://x/answer") == ""
+
+
+class _Limited:
+    """A fake service that answers at most ``limit`` calls at once and turns the others away with
+    HTTP 429 (after the same short work, so they are in flight meanwhile too). Work is a few
+    event-loop turns, not a sleep, and the engine's backoff is 0: the run is deterministic."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_flight = 0
+        self.rate_limited = 0  # 429s sent
+        self.requests = 0
+        self.peak_after_429 = 0  # most calls in flight when one arrived after the first 429
+
+    async def answer(self, q: str) -> str:
+        self.requests += 1
+        self.in_flight += 1
+        if self.rate_limited:
+            self.peak_after_429 = max(self.peak_after_429, self.in_flight)
+        try:
+            over = self.in_flight > self.limit
+            for _ in range(3):
+                await asyncio.sleep(0)
+            if over:
+                self.rate_limited += 1
+                raise HTTPError(429)
+            return q
+        finally:
+            self.in_flight -= 1
+
+
+NO_WAIT = EngineSettings(concurrency=8, retries=2, backoff=0.0, max_backoff=0.0)
+
+
+def test_http_429_lowers_the_concurrency_so_rate_limited_calls_stop_failing() -> None:
+    """At a fixed concurrency of 8 against a service taking 2 calls at once, every freed slot was
+    refilled at once: 170 of the 174 requests got 429 and 56 of the 60 calls ran out of retries (a
+    probe ERROR). Adaptive: 8 -> 4 -> 2, then a try at 3 now and then; no call fails (12 429s)."""
+    service = _Limited(2)
+    engine = Engine(PipelineAdapter(service.answer), NO_WAIT)
+    out = run(engine, calls(60))
+    assert engine.stats.errors == 0 and all(o.attempts <= 2 for o in out)
+    assert [o.value.text for o in out if o.value is not None] == [f"q{i}" for i in range(60)]
+    assert engine.stats.lowest_concurrency == 2
+    assert service.peak_after_429 <= 4  # the first 429 halved 8 in flight
+    assert service.rate_limited <= 15 and service.requests == 60 + engine.stats.retries
+
+
+def test_a_burst_of_429s_lowers_the_concurrency_once_and_successes_raise_it_back() -> None:
+    """Calls sent together that all get 429 met one overload: halve once, not once per 429 (8 of
+    them would take it to 1). Successes then raise it one step per 8, back to 8."""
+    burst = asyncio.Event()
+    arrived = in_flight = 0
+    seen: list[int] = []  # calls in flight at each arrival after the burst
+
+    async def answer(q: str) -> str:
+        nonlocal arrived, in_flight
+        arrived += 1
+        in_flight += 1
+        try:
+            if arrived <= 8:  # the first 8 are held together, then all turned away
+                if arrived == 8:
+                    burst.set()
+                await burst.wait()
+                raise HTTPError(429)
+            seen.append(in_flight)
+            await asyncio.sleep(0)
+            return q
+        finally:
+            in_flight -= 1
+
+    settings = EngineSettings(concurrency=8, retries=2, backoff=0.0, max_backoff=0.0, fail_fast=0)
+    engine = Engine(PipelineAdapter(answer), settings)
+    out = run(engine, calls(100))
+    assert all(o.ok for o in out) and engine.stats.lowest_concurrency == 4
+    assert max(seen[:8]) == 4 and max(seen) == 8  # 4 after the burst, back to 8 later
+
+
+def test_retry_after_holds_new_calls_too_not_only_the_retried_one() -> None:
+    """Only the call that got "429, Retry-After: 0.05" waited: the other workers went on sending,
+    into the same refusal."""
+    until: float | None = None
+    early = 0  # requests that came while the service had said to wait
+
+    async def answer(q: str) -> str:
+        nonlocal until, early
+        now = asyncio.get_running_loop().time()
+        if until is None:
+            until = now + 0.05
+            raise HTTPError(429, "0.05")
+        if now < until:
+            early += 1
+            raise HTTPError(429, f"{until - now:.3f}")
+        return q
+
+    settings = EngineSettings(concurrency=8, retries=2, backoff=0.001, max_backoff=1.0)
+    engine = Engine(PipelineAdapter(answer), settings)
+    out = run(engine, calls(20))
+    assert all(o.ok for o in out) and early == 0
+    assert [o.attempts for o in out] == [2] + [1] * 19
 
 
 def test_live_line_shows_at_one_q_and_hides_at_two(monkeypatch: pytest.MonkeyPatch) -> None:

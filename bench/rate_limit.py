@@ -1,0 +1,139 @@
+"""Run engine against a rate-limited service: fixed vs adaptive concurrency.
+
+A loopback service (tests/faults.py ``FaultServer``, in this process, 127.0.0.1, bounded lifetime)
+answers in 50 ms and turns calls away with HTTP 429 in two ways:
+
+* ``concurrency``: it takes at most 2 calls at once; a 429 carries no Retry-After.
+* ``window``: at most 20 calls per 1-second window; a 429 says ``Retry-After: 1`` (whole seconds,
+  as services send it), or nothing.
+
+Each is run with the engine as it is (adaptive: a 429 halves the calls allowed in flight, successes
+raise it again, a Retry-After holds every call) and with adaptivity switched off (the engine before
+it: the limit never lowered, only the retried call honours Retry-After), at --ragprobe-concurrency 8
+and the default retries (2) and backoff (0.5 s, doubling). Prints, per service and engine: wall
+time, requests sent, 429s, calls that ended as errors (a probe with more than 10% of them is an
+ERROR), the lowest concurrency reached, and the fixed/adaptive ratios. Ratios only, no assertions.
+
+    python bench/rate_limit.py             # 120 calls per run, about 60 s
+    python bench/rate_limit.py --calls 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from faults import FaultServer, Handler, Reply, Request  # noqa: E402
+
+from pytest_ragprobe import engine as engine_module  # noqa: E402
+from pytest_ragprobe.adapters import HTTPPipeline  # noqa: E402
+from pytest_ragprobe.engine import Call, Engine, EngineSettings  # noqa: E402
+from pytest_ragprobe.pipeline import PipelineAdapter  # noqa: E402
+
+LATENCY = 0.05
+
+
+def concurrency_limited(limit: int = 2) -> Handler:
+    """At most ``limit`` calls at once (each busy for LATENCY from its arrival); 429 otherwise."""
+    busy_until: list[float] = []
+
+    def handle(req: Request) -> Reply:
+        now = time.monotonic()
+        busy_until[:] = [t for t in busy_until if t > now]
+        if len(busy_until) >= limit:
+            return Reply(status=429, json={"error": "too many concurrent requests"})
+        busy_until.append(now + LATENCY)
+        return Reply(json={"answer": req.json["question"]}, delay=LATENCY)
+
+    return handle
+
+
+def window_limited(retry_after: bool = True, per_window: int = 20, window: float = 1.0) -> Handler:
+    """At most ``per_window`` calls per fixed window; 429 (with Retry-After in whole seconds) otherwise."""
+    start = time.monotonic()
+    counts: dict[int, int] = {}
+
+    def handle(req: Request) -> Reply:
+        now = time.monotonic() - start
+        w = int(now // window)
+        counts[w] = counts.get(w, 0) + 1
+        if counts[w] > per_window:
+            wait = max(1, math.ceil((w + 1) * window - now))
+            return Reply(status=429, headers={"Retry-After": str(wait)} if retry_after else {},
+                         json={"error": "rate limit exceeded"})
+        return Reply(json={"answer": req.json["question"]}, delay=LATENCY)
+
+    return handle
+
+
+class _FixedGate(engine_module._Gate):
+    """The engine before adaptive concurrency: a 429 neither lowers the limit nor holds other calls."""
+
+    def rate_limited(self, window: int, retry_after: float | None) -> None:
+        pass
+
+
+@contextmanager
+def fixed_concurrency() -> Iterator[None]:
+    adaptive = engine_module._Gate
+    engine_module._Gate = _FixedGate  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        engine_module._Gate = adaptive  # type: ignore[misc]
+
+
+def run(handler: Handler, n: int, concurrency: int) -> dict[str, float]:
+    with FaultServer(handler, max_requests=50_000, lifetime=300) as server:
+        settings = EngineSettings(concurrency=concurrency, timeout=30)  # default retries, backoff
+        engine = Engine(PipelineAdapter(HTTPPipeline(server.url)), settings)
+        calls = [Call("answer", f"q{i}") for i in range(n)]
+        t = time.perf_counter()
+        out = asyncio.run(engine.run(calls))
+        wall = time.perf_counter() - t
+        assert all(o.ok or o.cause == f"HTTP 429 from {server.url}/answer" for o in out)
+        return {
+            "wall": wall,
+            "requests": server.requests,
+            "429s": server.statuses[429],
+            "errors": sum(not o.ok for o in out),
+            "lowest": engine.stats.lowest_concurrency or concurrency,
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=120)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    n, c = args.calls, args.concurrency
+    print(f"{n} calls at concurrency {c}, retries 2, backoff 0.5 s; service latency {LATENCY * 1e3:.0f} ms")
+    print(f"{'service':<34} {'engine':<9} {'wall s':>7} {'requests':>9} {'429s':>6} {'errors':>7} "
+          f"{'lowest':>7}")
+    services = [("concurrency: 2 at once, no Retry-After", concurrency_limited),
+                ("window: 20 per s, no Retry-After", lambda: window_limited(retry_after=False)),
+                ("window: 20 per s, Retry-After", window_limited)]
+    for name, make in services:  # a new server each run: the same limits from the first call
+        with fixed_concurrency():
+            fixed = run(make(), n, c)
+        adaptive = run(make(), n, c)
+        for label, r in (("fixed", fixed), ("adaptive", adaptive)):
+            print(f"{name:<34} {label:<9} {r['wall']:>7.2f} {r['requests']:>9.0f} {r['429s']:>6.0f} "
+                  f"{r['errors']:>7.0f} {r['lowest']:>7.0f}")
+        print(f"{'':<34} {'ratio':<9} {fixed['wall'] / adaptive['wall']:>7.2f} "
+              f"{fixed['requests'] / adaptive['requests']:>9.2f} "
+              f"{fixed['429s'] / max(1, adaptive['429s']):>6.1f}   (fixed / adaptive)")
+
+
+if __name__ == "__main__":
+    main()
