@@ -118,7 +118,7 @@ def main() -> None:
     args = parser.parse_args()
     n, c = args.calls, args.concurrency
     print(f"{n} calls at concurrency {c}, retries 2, backoff 0.5 s; service latency {LATENCY * 1e3:.0f} ms")
-    print(f"{'service':<34} {'engine':<9} {'wall s':>7} {'requests':>9} {'429s':>6} {'errors':>7} "
+    print(f"{'service':<39} {'engine':<9} {'wall s':>7} {'requests':>9} {'429s':>6} {'errors':>7} "
           f"{'lowest':>7}")
     services = [("concurrency: 2 at once, no Retry-After", concurrency_limited),
                 ("window: 20 per s, no Retry-After", lambda: window_limited(retry_after=False)),
@@ -128,9 +128,9 @@ def main() -> None:
             fixed = run(make(), n, c)
         adaptive = run(make(), n, c)
         for label, r in (("fixed", fixed), ("adaptive", adaptive)):
-            print(f"{name:<34} {label:<9} {r['wall']:>7.2f} {r['requests']:>9.0f} {r['429s']:>6.0f} "
+            print(f"{name:<39} {label:<9} {r['wall']:>7.2f} {r['requests']:>9.0f} {r['429s']:>6.0f} "
                   f"{r['errors']:>7.0f} {r['lowest']:>7.0f}")
-        print(f"{'':<34} {'ratio':<9} {fixed['wall'] / adaptive['wall']:>7.2f} "
+        print(f"{'':<39} {'ratio':<9} {fixed['wall'] / adaptive['wall']:>7.2f} "
               f"{fixed['requests'] / adaptive['requests']:>9.2f} "
               f"{fixed['429s'] / max(1, adaptive['429s']):>6.1f}   (fixed / adaptive)")
 
