@@ -396,8 +396,11 @@ class _Gate:
     is the service's, not only that call's: no attempt starts before then (``not_before``).
     """
 
-    def __init__(self, limit: int) -> None:
-        self.top = self.limit = limit
+    def __init__(self, limit: int, start: int | None = None) -> None:
+        self.top = limit
+        # ``start``: the limit an earlier batch of the same probe ended with (the service's limit
+        # does not reset between a sequential probe's looks)
+        self.limit = limit if start is None else max(1, min(limit, start))
         self.lowest: int | None = None  # lowest limit reached (None: never lowered)
         self.in_flight = 0
         self.window = 0  # decreases so far; an attempt is judged by the window it started in
@@ -474,8 +477,12 @@ class Engine:
         *,
         cache_dir: Path | None = None,
         namespace: str = "",
+        start_limit: int | None = None,
     ) -> None:
         self.adapter = adapter
+        # calls allowed in flight, learned from HTTP 429s by an earlier batch (None: the configured
+        # concurrency); after run(), what this batch ends with, for the next one
+        self.start_limit = start_limit
         self.cache_dir = cache_dir  # answer cache: keyed by adapter.identity + namespace + call
         self.namespace = namespace
         self.settings = settings or EngineSettings()
@@ -649,7 +656,7 @@ class Engine:
             return [o for o in outcomes if o is not None]
 
         workers = max(1, min(self.settings.concurrency, len(pending)))
-        self._gate = _Gate(workers)
+        gate = self._gate = _Gate(workers, self.start_limit)
         pool = DaemonThreadPool(workers)  # a hung sync call must not keep pytest from exiting
         self.adapter.executor = pool
         queue = iter(pending)
@@ -677,6 +684,8 @@ class Engine:
             self.adapter.executor = None
             pool.shutdown(wait=False, cancel_futures=True)
             await release(self.adapter)
+            if gate.lowest is not None or gate.limit < workers:  # this batch learned or kept a limit
+                self.start_limit = gate.limit if gate.limit < self.settings.concurrency else None
         return [o if o is not None else CallOutcome(error="not run") for o in outcomes]
 
     def _report(self) -> None:

@@ -78,6 +78,8 @@ class ProbeContext:
     budget_hit: bool = False
     # (lowest, configured) calls in flight when HTTP 429s made the engine lower it, for the advice
     concurrency_lowered: tuple[int, int] | None = None
+    # calls in flight the last batch ended with after HTTP 429s: the next batch starts there
+    rate_limit: int | None = None
     started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
@@ -116,11 +118,13 @@ class ProbeContext:
             self.progress,
             cache_dir=self.settings.cache_dir,
             namespace=namespace,
+            start_limit=self.rate_limit,
         )
 
     async def run_calls(self, calls: Sequence[Call], namespace: str = "") -> list[CallOutcome]:
         engine = self.make_engine(namespace)
         outcomes = await engine.run(calls)
+        self.rate_limit = engine.start_limit
         self.retries += engine.stats.retries
         low = engine.stats.lowest_concurrency
         if low is not None:

@@ -786,6 +786,22 @@ def test_http_429_lowers_the_concurrency_so_rate_limited_calls_stop_failing() ->
     assert service.rate_limited <= 15 and service.requests == 60 + engine.stats.retries
 
 
+def test_the_next_batch_of_a_probe_starts_at_the_concurrency_the_last_one_learned() -> None:
+    """A sequential probe runs one batch per look, each with a new engine: each started at 8 again and
+    met the rate limit anew (8 calls in flight, a burst of 429s per look)."""
+    from pytest_ragprobe.runner import ProbeContext, RunSettings
+
+    service = _Limited(2)
+    ctx = ProbeContext(PipelineAdapter(service.answer), RunSettings(engine=NO_WAIT))
+    asyncio.run(ctx.run_calls(calls(40)))
+    assert service.rate_limited >= 1
+    service.rate_limited, service.peak_after_429 = 1, 0  # (1: the fake records the peak from the first call)
+    out = asyncio.run(ctx.run_calls(calls(40)))
+    assert all(o.ok for o in out)
+    assert (service.peak_after_429, service.rate_limited - 1) == (3, 4)  # from 2, a try at 3 now and then
+    assert ctx.rate_limit == 3  # carried on: it ended on a try at 3
+
+
 def test_a_burst_of_429s_lowers_the_concurrency_once_and_successes_raise_it_back() -> None:
     """Calls sent together that all get 429 met one overload: halve once, not once per 429 (8 of
     them would take it to 1). Successes then raise it one step per 8, back to 8."""
