@@ -285,7 +285,8 @@ def render_markdown(report: Report) -> str:
         lines += [
             "> [!WARNING]",
             "> **Partial run**: the run was interrupted or is still going; probes may be missing."
-            + (f" An xdist worker crashed running {', '.join(crashed)}." if crashed else ""),
+            + (f" An xdist worker crashed running {', '.join(crashed)}." if crashed else "")
+            + " As it stands, `ragprobe show` / `merge` fail it (exit 1).",
             "",
         ]
     tally = " · ".join(f"{EMOJI[k]} {count_label(k, v)}" for k, v in counts.items() if v)

@@ -185,6 +185,7 @@ def test_html_partial_warning() -> None:
     html = render_html(sample_report(partial=True))
     assert 'id="partial"' in html
     assert "Partial run: this report was written before the run finished" in text_of(html)
+    assert "As it stands, ragprobe show / merge fail it (exit 1)." in text_of(html)
 
 
 def test_html_is_self_contained() -> None:
@@ -363,6 +364,8 @@ def test_markdown_probe_sections() -> None:
 def test_markdown_partial_alert() -> None:
     md = render_markdown(sample_report(partial=True))
     assert "> [!WARNING]\n> **Partial run**" in md
+    # the headline keeps the verdict so far (the run may still be going); the gate's reading is said
+    assert "As it stands, `ragprobe show` / `merge` fail it (exit 1)." in md
 
 
 def test_md_escaping_helpers() -> None:
