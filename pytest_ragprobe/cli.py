@@ -348,6 +348,10 @@ def build_parser() -> argparse.ArgumentParser:
             "errored, or the report is partial, 2 bad input."
         ),
     )
+    from pytest_ragprobe import __version__
+
+    # (without it, `ragprobe --version`, the first check of an install, said "COMMAND is required")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     merge = sub.add_parser(
         "merge",
@@ -402,7 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     cache.add_argument(
-        "dir", metavar="DIR", nargs="?", default=".ragprobe_cache", help="The cache directory"
+        "dir", metavar="DIR", nargs="?", default=".ragprobe_cache",
+        help="The cache directory (default .ragprobe_cache)"
     )
     cache.add_argument("--prune", type=float, metavar="DAYS", help="Delete entries unused for DAYS days")
     cache.set_defaults(func=cmd_cache)

@@ -436,6 +436,8 @@ class RagprobeSession:
         self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         # (under xdist the controller has no probe count: a stop there is taken as cut short)
         cut_short = stopped and (self.planned is None or len(self.results) < self.planned)
+        if not self.results and self.cfg.report_dir is None and self.cfg.save_baseline is None:
+            return  # nothing to write or hand on: a run without probes never imports pydantic
         report = self.build_report(partial=self.interrupted or cut_short)
         if self.cfg.report_dir is not None:
             self._write(report)

@@ -17,6 +17,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Literal
 
+from pytest_ragprobe.reference._extra import require_reference_extra
 from pytest_ragprobe.reference.reader import Reader
 from pytest_ragprobe.reference.retriever import HybridRetriever, edges_order, rank_documents
 from pytest_ragprobe.reference.symmetric import DEFAULT_ENTITY_PATTERN, derive_reverse_pages
@@ -55,6 +56,7 @@ class ReferencePipeline:
         entity_pattern: str = DEFAULT_ENTITY_PATTERN,
         memo_size: int = 1024,
     ) -> None:
+        require_reference_extra("ReferencePipeline")  # at construction, not at the first answer
         if index_mode not in ("as_written", "symmetric"):
             raise ValueError(f"index_mode must be 'as_written' or 'symmetric', got {index_mode!r}")
         if order not in ("retrieval", "edges"):

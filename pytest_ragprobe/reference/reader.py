@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_ragprobe.reference._extra import READER_MODULES, require_reference_extra
 from pytest_ragprobe.types import Document
 
 log = logging.getLogger("pytest_ragprobe.reference")
@@ -115,6 +116,7 @@ class Reader:
 
     def __init__(self, *, max_tokens: int = 16, n_ctx: int = 4096, n_threads: int = 2,
                  one_shot: bool = True, memo_size: int = 1024) -> None:
+        require_reference_extra("Reader", READER_MODULES)
         self.max_tokens = max_tokens
         self.n_ctx = n_ctx
         self.n_threads = n_threads

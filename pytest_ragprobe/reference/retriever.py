@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
+from pytest_ragprobe.reference._extra import RETRIEVER_MODULES, require_reference_extra
 from pytest_ragprobe.reference.symmetric import entities_in, subject_of
 from pytest_ragprobe.types import Document
 
@@ -150,6 +151,7 @@ class HybridRetriever:
 
     def __init__(self, *, depth: int = 20, rrf_k: int = RRF_K,
                  entity_pattern: str | None = None) -> None:
+        require_reference_extra("HybridRetriever", RETRIEVER_MODULES)
         self.depth = depth
         self.rrf_k = rrf_k
         self.entity_pattern = entity_pattern

@@ -307,3 +307,13 @@ def test_module_entry_point_exit_code(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.startswith("ragprobe merge: 1 report, 1 probe: 1 fail -> FAIL; wrote ")
+
+
+def test_version_flag_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    # Was: `ragprobe --version` exited 2 with "the following arguments are required: COMMAND".
+    from pytest_ragprobe import __version__
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"ragprobe {__version__}"
