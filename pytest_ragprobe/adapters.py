@@ -27,6 +27,7 @@ from pytest_ragprobe.types import (
     Answer,
     Document,
     PipelineOutputError,
+    one_line,
     reported_error,
     to_answer,
     to_documents,
@@ -63,9 +64,7 @@ _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", floa
 
 
 def _excerpt(text: str, limit: int = 60) -> str:
-    """``text`` on one line, clipped: short enough that calls getting the same body group together."""
-    text = " ".join(text.split())
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+    return repr(one_line(text, limit))
 
 
 def _received(data: object) -> str:

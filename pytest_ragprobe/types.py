@@ -128,7 +128,7 @@ def to_answer(value: object, *, where: str = "pipeline") -> Answer:
         if error is not None:  # {"answer": "", "error": "..."} is a failed call, not an empty answer to score
             raise PipelineOutputError(
                 f"{where}: the answer dict reports an error: {error[:300]!r}",
-                f"{where}: the answer dict reports an error: {_clip(error)!r}",
+                f"{where}: the answer dict reports an error: {one_line(error)!r}",
             )
         text = value.get("text", value.get("answer"))
         if not isinstance(text, str):
@@ -161,7 +161,8 @@ def reported_error(value: Mapping[Any, Any]) -> str | None:
     return None
 
 
-def _clip(text: str, limit: int = 60) -> str:
+def one_line(text: str, limit: int = 60) -> str:
+    """``text`` on one line, clipped: short enough that calls failing with the same text group together."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
