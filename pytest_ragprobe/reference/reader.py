@@ -9,6 +9,7 @@ with a lock because a ``Llama`` object is not thread-safe.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import os
@@ -79,6 +80,10 @@ def load_llm(n_ctx: int = 4096, n_threads: int = 2) -> LoadedModel:
     path = ensure_model_file()
     log.info("ragprobe reference: loading reader from %s", path)
     llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, seed=0, verbose=False)
+    # Freed at exit while llama_cpp is still whole: left to interpreter teardown (this cache holds it
+    # to the end), Llama.__del__ could run after llama_cpp's globals were cleared ("Exception ignored
+    # ... 'NoneType' object has no attribute 'llama_model_free'" after a test run).
+    atexit.register(llm.close)
     return LoadedModel(llm=llm, lock=threading.Lock(), path=path)
 
 
