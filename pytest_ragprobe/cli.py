@@ -6,7 +6,8 @@
 Exit codes: 0 all probes passed (INCONCLUSIVE passes unless --strict or the run was
 --ragprobe-strict), 1 a probe failed, errored or regressed against its baseline, or the report is
 partial (a crashed, killed or interrupted run: probes may be missing), 2 bad input (a missing or
-invalid report, conflicting shards, bad arguments).
+invalid report, conflicting shards, bad arguments), 5 the report holds no probe, so nothing was gated
+(pytest's own code for "no tests ran").
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pytest_ragprobe.results import ProbeResult, Report
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_EMPTY = 0, 1, 2, 5
 # Run bookkeeping that may differ between two runs of the same probe without the result differing.
 _BOOKKEEPING = {"duration_s", "calls", "cached_calls"}
 # Settings `merge` writes itself from every shard (not by the generic first-value / every-value rule).
@@ -246,11 +247,20 @@ def _strict(report: Report, flag: bool) -> bool:
 
 
 def _exit_code(report: Report, *, strict: bool) -> int:
-    from pytest_ragprobe.reporting import gate_failed
+    from pytest_ragprobe.reporting import run_failed
 
-    # A partial report comes from a run that crashed, was killed or interrupted, or stopped at -x:
-    # pytest's exit status was not 0 there, and a probe missing from it may be one that fails.
-    return EXIT_FAILED if gate_failed(report, strict=strict) or report.partial else EXIT_OK
+    if run_failed(report, strict=strict):
+        return EXIT_FAILED
+    if not report.probes:
+        # A gate that reads the report would pass a run that probed nothing (a -k / -m that deselects
+        # every probe, marks lost in a refactor): say so and exit as pytest does.
+        print(
+            "ragprobe: the report holds no probe, so nothing was gated (exit 5, as pytest's "
+            "'no tests ran'): check -m / -k and that the tests carry ragprobe marks",
+            file=sys.stderr,
+        )
+        return EXIT_EMPTY
+    return EXIT_OK
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
@@ -345,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ragprobe",
         description=(
             "pytest-ragprobe report and cache tools. Exit status: 0 passed, 1 a probe failed or "
-            "errored, or the report is partial, 2 bad input."
+            "errored, or the report is partial, 2 bad input, 5 the report holds no probe."
         ),
     )
     from pytest_ragprobe import __version__

@@ -65,6 +65,13 @@ def gate_failed(report: Report, *, strict: bool = False) -> bool:
     )
 
 
+def run_failed(report: Report, *, strict: bool = False) -> bool:
+    """The gate of the whole run, as pytest's exit status had it: :func:`gate_failed`, or a partial
+    report (a crashed, killed or interrupted run, or one stopped at ``-x``: a probe missing from it
+    may be a failing one). The terminal summary and ``ragprobe show`` / ``merge`` both use it."""
+    return gate_failed(report, strict=strict) or report.partial
+
+
 def ran_strict(report: Report) -> bool:
     """The run that wrote the report was under ``--ragprobe-strict`` (its settings say so). Merged
     shards that differ keep every value; one strict shard makes the merged report strict."""

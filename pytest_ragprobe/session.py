@@ -477,7 +477,7 @@ class RagprobeSession:
             return
         from pytest_ragprobe.cli import summary_text
         from pytest_ragprobe.render import summary_line
-        from pytest_ragprobe.reporting import gate_failed, overall_verdict
+        from pytest_ragprobe.reporting import overall_verdict, run_failed
 
         colors = {
             "pass": "green", "fail": "red", "error": "red", "xpass_strict": "red", "regression": "red",
@@ -498,7 +498,7 @@ class RagprobeSession:
             color = colors.get(result.outcome, "yellow")
             terminalreporter.write_line(summary_line(result), **{color: True})
         if report.probes or self.crashed:  # the run's verdict, as in report.md / .html and `ragprobe show`
-            failed = gate_failed(report, strict=self.cfg.strict) or report.partial  # as `ragprobe show`
+            failed = run_failed(report, strict=self.cfg.strict)  # as `ragprobe show`
             color = "red" if failed else colors.get(overall_verdict(report), "yellow")
             line = f"ragprobe: {summary_text(report, strict=self.cfg.strict)}"
             terminalreporter.write_line(line, **{color: True})

@@ -92,6 +92,26 @@ def test_merge_partial_shard_makes_partial_report(tmp_path: Path, capsys: pytest
     assert stdout.endswith(f"ragprobe: {failing}: 1 probe: 1 fail -> FAIL (partial run: probes may be missing)\n")
 
 
+def test_empty_report_exits_5_not_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A run whose -k / -m left no probe writes an empty report: a gate reading it must not pass.
+    empty = shard(tmp_path, "empty")
+    code, stdout, stderr = run(capsys, "show", empty)
+    assert code == 5
+    assert stdout == f"ragprobe: {empty}: 0 probes -> EMPTY\n"
+    assert "holds no probe, so nothing was gated" in stderr
+    code, _, _ = run(capsys, "show", "--format", "markdown", empty)
+    assert code == 5
+    code, stdout, _ = run(capsys, "merge", tmp_path / "out", empty, shard(tmp_path, "also-empty"))
+    assert code == 5
+    assert "0 probes -> EMPTY" in stdout
+    # One empty shard among others is an ordinary shard (a -k split that matched nothing there).
+    code, _, _ = run(capsys, "merge", tmp_path / "out2", empty, shard(tmp_path, "a", probe("t.py::test_a")))
+    assert code == 0
+    # An empty partial report (the run died before any probe finished) fails, as before.
+    code, _, _ = run(capsys, "show", shard(tmp_path, "died", partial=True))
+    assert code == 1
+
+
 def test_merge_identical_duplicate_is_kept_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a = shard(tmp_path, "a", probe("t.py::test_a", duration_s=1.0))
     b = shard(tmp_path, "b", probe("t.py::test_a", duration_s=2.5))  # same result, other timing
