@@ -31,6 +31,7 @@ position ``p`` of ``n_docs`` goes to index ``round(p * (m - 1) / (n_docs - 1))``
 
 from __future__ import annotations
 
+import difflib
 import gzip
 import json
 import math
@@ -352,6 +353,16 @@ def _flag(ctx: Mapping[str, Any], key: str, where: str) -> bool | None:
     raise DataError(f"{where}: field '{key}' must be true or false, got {value!r}")
 
 
+def _flag_hint(ctxs: Sequence[Mapping[str, Any]]) -> str:
+    """"; found 'is_gold' (did you mean 'isgold'?)": a misspelt flag is otherwise just an unknown key."""
+    keys = dict.fromkeys(str(k) for c in ctxs for k in c)
+    for key in keys:
+        close = difflib.get_close_matches(key.lower(), ("isgold", "hasanswer"), n=1, cutoff=0.75)
+        if close:
+            return f"; found '{key}' (did you mean '{close[0]}'?)"
+    return ""
+
+
 def parse_litm(raw: object, where: str, ident: str = "") -> PositionExample:
     """One lost-in-the-middle example (``question``, ``answers``, ``ctxs``) -> PositionExample."""
     if not isinstance(raw, Mapping):
@@ -408,7 +419,7 @@ def parse_litm(raw: object, where: str, ident: str = "") -> PositionExample:
         raise DataError(
             f"{where}: no gold document: mark the gold ctx with isgold: true "
             "(or hasanswer: true when it is "
-            "the only ctx that contains an answer)"
+            f"the only ctx that contains an answer){_flag_hint(ctxs)}"
         )
     g = golds[0]
     distractors = tuple(d for i, d in enumerate(docs) if i != g and not hasanswer[i] and not isgold[i])

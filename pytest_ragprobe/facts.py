@@ -8,12 +8,14 @@ questions with answers. Errors name the file, the row or line and the field.
 from __future__ import annotations
 
 import csv
+import difflib
 import functools
 import io
 import json
 import random
 import re
 import sys
+import typing
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -173,7 +175,31 @@ BUILTIN_RELATIONS: dict[str, Relation] = {
 }
 
 
-def _fmt_error(source: str, where: str, exc: ValidationError) -> FactsError:
+def _keys_at(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
+    """The keys allowed where ``loc`` points (``("forward", "qestion")`` -> Question's), for a "did
+    you mean" on a misspelt one: walks the models' field types through lists, dicts and ``X | None``."""
+
+    def unwrap(kind: Any) -> Any:  # `Question | None` -> Question
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        return args[0] if typing.get_origin(kind) not in (list, dict) and len(args) == 1 else kind
+
+    kind: Any = model
+    for part in loc[:-1]:
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            info = kind.model_fields.get(str(part))
+            kind = unwrap(info.annotation if info is not None else None)
+        elif typing.get_origin(kind) in (list, dict):
+            kind = unwrap(typing.get_args(kind)[-1])  # an index or a key: the item's type
+        else:
+            return []
+    if not (isinstance(kind, type) and issubclass(kind, BaseModel)):
+        return []
+    return [*kind.model_fields, *(["answer"] if kind is Question else [])]
+
+
+def _fmt_error(
+    source: str, where: str, exc: ValidationError, model: type[BaseModel] = Fact
+) -> FactsError:
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
@@ -182,6 +208,10 @@ def _fmt_error(source: str, where: str, exc: ValidationError) -> FactsError:
         if err["type"] == "string_type" and not isinstance(value, (Mapping, list)):
             # `subject: 200` (or yes, 2024-01-01) in YAML/JSON is not text: say what was read and the fix
             msg += f", got {type(value).__name__} {value!r}: quote it"
+        elif err["type"] == "extra_forbidden" and err["loc"]:
+            keys = _keys_at(model, err["loc"])
+            close = difflib.get_close_matches(str(err["loc"][-1]), keys, n=1, cutoff=0.75)
+            msg = f"unknown field (did you mean '{close[0]}'?)" if close else "unknown field"
         parts.append(f"field '{loc}': {msg}" if loc else msg)
     return FactsError(f"{source}: {where}: " + "; ".join(parts))
 
@@ -197,7 +227,7 @@ def parse_fact(raw: object, source: str, where: str) -> Fact:
     if not isinstance(raw, Mapping):
         raise FactsError(f"{source}: {where}: expected a mapping of fact fields, got {type(raw).__name__}")
     if _is_position_row(raw):
-        # Otherwise pydantic's "field 'question': Extra inputs are not permitted" hides the mix-up.
+        # Otherwise "field 'question': unknown field" hides the mix-up.
         raise FactsError(
             f"{source}: {where}: this is lost-in-the-middle position data (question, answers and ctxs), "
             "not facts; use it with @ragprobe.position(data=...). facts= expects subject, relation and "
@@ -366,7 +396,7 @@ def _load_structured(data: object, source: str, lines: list[int]) -> list[FactPa
     try:
         parsed = FactsFile.model_validate(data)
     except ValidationError as exc:
-        raise _fmt_error(source, "top level", exc) from None
+        raise _fmt_error(source, "top level", exc, FactsFile) from None
     wheres = [
         f"facts[{i}]" + (f" (line {lines[i]})" if i < len(lines) else "") for i in range(len(parsed.facts))
     ]
@@ -478,7 +508,7 @@ def _load_rows(rows: Iterable[tuple[int, object]], source: str, unit: str) -> li
             try:
                 relations.update(FactsFile.model_validate({"facts": [], **raw}).relations)
             except ValidationError as exc:
-                raise _fmt_error(source, where, exc) from None
+                raise _fmt_error(source, where, exc, FactsFile) from None
             continue
         facts.append(parse_fact(raw, source, where))
         wheres.append(where)

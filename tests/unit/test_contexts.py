@@ -207,6 +207,16 @@ MALFORMED = [
         id="no-flags",
     ),
     pytest.param(
+        {"question": "q", "answers": ["x"], "ctxs": [{"text": "t", "is_gold": True}, {"text": "u"}]},
+        r"no gold document: .*; found 'is_gold' \(did you mean 'isgold'\?\)$",
+        id="misspelt-isgold",
+    ),
+    pytest.param(
+        {"question": "q", "answers": ["x"], "ctxs": [{"text": "t"}, {"text": "u", "has_answer": 1}]},
+        r"; found 'has_answer' \(did you mean 'hasanswer'\?\)$",
+        id="misspelt-hasanswer",
+    ),
+    pytest.param(
         {
             "question": "q",
             "answers": ["x"],

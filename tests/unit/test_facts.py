@@ -309,7 +309,7 @@ def test_csv_missing_object_names_row_and_field(tmp_path: Path) -> None:
 
 def test_csv_unexpected_column_is_named(tmp_path: Path) -> None:
     text = "subject,relation,object,colour\nP-1,compatible_with,C-1,red\n"
-    with pytest.raises(FactsError, match=r"row 2: field 'colour': Extra inputs are not permitted"):
+    with pytest.raises(FactsError, match=r"row 2: field 'colour': unknown field$"):
         load_facts_file(write(tmp_path, "x.csv", text))
 
 
@@ -371,7 +371,42 @@ def test_yaml_top_level_scalar_is_rejected(tmp_path: Path) -> None:
 
 def test_yaml_unknown_top_level_key_is_named(tmp_path: Path) -> None:
     text = "facts:\n  - {subject: a, relation: wrote, object: b}\nfactz: []\n"
-    with pytest.raises(FactsError, match=r"top level: field 'factz': Extra inputs are not permitted"):
+    with pytest.raises(FactsError, match=r"top level: field 'factz': unknown field \(did you mean 'facts'\?\)$"):
+        load_facts_file(write(tmp_path, "f.yaml", text))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "facts:\n  - {subjet: a, relation: wrote, object: b}\n",
+            r"facts\[0\] \(line 2\): field 'subjet': unknown field \(did you mean 'subject'\?\)$",
+            id="fact-key",
+        ),
+        pytest.param(
+            "facts:\n  - forward: {qestion: q, answer: a}\n    reverse: {question: r, answer: b}\n",
+            r"field 'forward.qestion': unknown field \(did you mean 'question'\?\)$",
+            id="question-key",
+        ),
+        pytest.param(
+            "facts:\n  - forward: {question: q, anwser: a}\n    reverse: {question: r, answer: b}\n",
+            r"field 'forward.anwser': unknown field \(did you mean 'answer'\?\)$",
+            id="answer-key",
+        ),
+        pytest.param(  # `relation:` is a fact's key, but at the top level the close one is `relations:`
+            "relation:\n  r: {forward: 'x {subject}', reverse: 'y {object}'}\nfacts: []\n",
+            r"top level: field 'relation': unknown field \(did you mean 'relations'\?\)$",
+            id="top-level-key",
+        ),
+        pytest.param(
+            "relations:\n  r: {forward: 'x {subject}', reverse: 'y {object}', statment: z}\nfacts: []\n",
+            r"field 'relations.r.statment': unknown field \(did you mean 'statement'\?\)$",
+            id="template-key",
+        ),
+    ],
+)
+def test_misspelt_key_gets_did_you_mean(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(FactsError, match=message):
         load_facts_file(write(tmp_path, "f.yaml", text))
 
 
@@ -664,7 +699,7 @@ def test_position_data_given_as_facts_says_to_use_position_data(tmp_path: Path) 
 
 
 def test_a_fact_with_an_extra_question_key_keeps_the_field_error() -> None:
-    with pytest.raises(FactsError, match=r"field 'question': Extra inputs are not permitted"):
+    with pytest.raises(FactsError, match=r"field 'question': unknown field$"):
         fact = {"subject": "a", "relation": "wrote", "object": "b", "question": "x"}
         resolve_pairs([fact])  # type: ignore[list-item]
 
