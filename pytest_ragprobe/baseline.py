@@ -83,9 +83,17 @@ def _fisher_less(k_new: int, n_new: int, k_old: int, n_old: int) -> float:
     return float(fisher_exact(table, alternative="less")[1])
 
 
-def _drop_var(metrics: dict[str, Any], n: int) -> float:
-    disc = metrics.get("discordant") or {}
-    n10, n01 = int(disc.get("forward_only", 0)), int(disc.get("reverse_only", 0))
+# The discordant pairs behind the drop, as each probe names them: (right on the better side only,
+# right on the worse side only).
+_DISCORDANT_KEYS = {"reverse": ("forward_only", "reverse_only"), "position": ("edge_only", "worst_only")}
+
+
+def _drop_var(probe: ProbeResult) -> float:
+    """Variance of the paired drop estimate (n10 - n01) / n."""
+    n = probe.n
+    disc = probe.metrics.get("discordant") or {}
+    better, worse = _DISCORDANT_KEYS[probe.kind]
+    n10, n01 = int(disc.get(better, 0)), int(disc.get(worse, 0))
     if n <= 0:
         return math.inf
     d = (n10 - n01) / n
@@ -97,7 +105,7 @@ def _drop_increase_p(new: ProbeResult, old: ProbeResult) -> float:
 
     if new.drop is None or old.drop is None or not new.n or not old.n:
         return 1.0
-    se = math.sqrt(_drop_var(new.metrics, new.n) + _drop_var(old.metrics, old.n))
+    se = math.sqrt(_drop_var(new) + _drop_var(old))
     return float(norm.sf((new.drop - old.drop) / se))
 
 

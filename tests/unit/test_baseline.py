@@ -1,4 +1,4 @@
-"""baseline.py: regression detection against an earlier report, hand-built ProbeResults."""
+"""baseline.py: regression detection against an earlier report (hand-built ProbeResults, and real probes)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from scipy.stats import fisher_exact, norm
 
+from pytest_ragprobe import Document, Pipeline, check_position
 from pytest_ragprobe.baseline import BaselineComparison, BaselineError, compare, load_baseline
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
 
@@ -184,7 +185,7 @@ def test_position_regression_names_the_position() -> None:
             kind="position",
             verdict="pass",
             n=100,
-            metrics={"drop": drop, "discordant": {"forward_only": edge_only, "reverse_only": 0}},
+            metrics={"drop": drop, "discordant": {"edge_only": edge_only, "worst_only": 0}},
             settings={**SETTINGS, "data": "qa.jsonl", "n_docs": 10, "positions": [0, 4, 9]},
             positions={p: direction(c, 100) for p, c in acc.items()},
         )
@@ -197,6 +198,52 @@ def test_position_regression_names_the_position() -> None:
     assert "position 0 " not in got.message
     assert "position 9 " not in got.message
     assert compare(old, as_baseline(old), confidence=0.95).status == "ok"
+
+
+def _table_pipeline(right: dict[int, set[int]]) -> Pipeline:
+    """A reader that answers question i right when its gold document sits at a position p with
+    i in right[p]: the per-position outcomes are exactly as given."""
+
+    def generate(question: str, documents: list[Document]) -> str:
+        i = int(question.split()[-1].rstrip("?"))
+        gold = next(k for k, d in enumerate(documents) if d.text.startswith("Code"))
+        return f"Z{i:03d}" if i in right[gold] else "no idea"
+
+    return Pipeline(generate=generate, name="table")
+
+
+def test_position_drop_is_compared_with_the_probes_own_discordant_pairs() -> None:
+    # The drop's variance came from `forward_only` / `reverse_only`, which position probes do not
+    # write (they say `edge_only` / `worst_only`): it fell to its floor 0.25 / n and a noisy rerun
+    # of the same pipeline read "drop +0.10 -> +0.28 (one-sided p = 1e-6)": a false regression.
+    examples = [
+        {
+            "question": f"Which code is item {i}?",
+            "answers": [f"Z{i:03d}"],
+            "ctxs": [{"text": f"Code Z{i:03d} is item {i}.", "isgold": True}]
+            + [{"text": f"Filler text number {j}."} for j in range(4)],
+        }
+        for i in range(40)
+    ]
+    everything = set(range(40))
+    edge = set(range(32))  # 0.80 at both edges
+    old_right = {0: edge, 2: set(range(8, 36)), 4: edge}  # middle 0.70: drop 0.10
+    new_right = {0: edge, 2: set(range(7, 24)) | {38, 39}, 4: edge}  # middle 0.475: drop 0.325
+    kwargs: dict[str, Any] = {"n_docs": 5, "positions": [0, 2, 4], "max_drop": 0.5}
+    old = check_position(_table_pipeline({**old_right, 1: everything, 3: everything}), examples, **kwargs)
+    new = check_position(_table_pipeline({**new_right, 1: everything, 3: everything}), examples, **kwargs)
+    assert (old.drop, new.drop) == (pytest.approx(0.1), pytest.approx(0.325))
+    got = compare(new, as_baseline(old), confidence=0.95)
+
+    def var(r: ProbeResult) -> float:
+        d = r.metrics["discordant"]
+        n10, n01 = d["edge_only"], d["worst_only"]
+        assert n10 + n01 >= 10  # a noisy pair of positions, far from the floor
+        return ((n10 + n01) / r.n - ((n10 - n01) / r.n) ** 2) / r.n
+
+    p_drop = float(norm.sf((new.drop - old.drop) / math.sqrt(var(new) + var(old))))  # type: ignore[operator]
+    assert 0.02 < p_drop < 0.05  # significant alone, not after Holm over 3 positions + the drop
+    assert got.status == "ok", got.message
 
 
 # -- load_baseline ---------------------------------------------------------------------------------
