@@ -240,7 +240,9 @@ def parse_fact(raw: object, source: str, where: str) -> Fact:
         if q not in (None, "") or a not in (None, ""):  # empty CSV cells: this row is a triple
             if q in (None, "") or a in (None, ""):
                 missing = f"{direction}_question" if q in (None, "") else f"{direction}_answer"
-                raise FactsError(f"{source}: {where}: field '{missing}' is missing or empty")
+                close = difflib.get_close_matches(missing, [str(k) for k in data], n=1, cutoff=0.75)
+                hint = f" (found '{close[0]}': a misspelling?)" if close else ""
+                raise FactsError(f"{source}: {where}: field '{missing}' is missing or empty{hint}")
             if isinstance(a, str) and "|" in a:
                 a = a.split("|")
             data[direction] = {"question": q, "answer": a}

@@ -289,6 +289,15 @@ def test_csv_row_numbers_count_physical_lines(tmp_path: Path) -> None:
     assert str(info.value).endswith("nl.csv: row 4: field 'reverse_answer' is missing or empty")
 
 
+def test_csv_misspelt_column_is_named_with_the_missing_one(tmp_path: Path) -> None:
+    text = "forward_question,forward_answer,reverse_question,reverse_anwser\nQ?,A,R?,B\n"
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, "typo.csv", text))
+    assert str(info.value).endswith(
+        "typo.csv: row 2: field 'reverse_answer' is missing or empty (found 'reverse_anwser': a misspelling?)"
+    )
+
+
 def test_csv_unknown_relation_names_row_and_field(tmp_path: Path) -> None:
     text = "subject,relation,object\nP-1,compatible_with,C-1\nP-2,fits,C-2\n"
     with pytest.raises(FactsError) as info:
