@@ -26,6 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 SYNTHETIC_RE = re.compile(r"^synthetic:(\d+)$")
 
 
+LIST_SOURCE = "facts list"  # how errors name facts given as a Python list
+
+
 class FactsError(ValueError):
     """A facts source is missing, unreadable or malformed. The message names file, row and field."""
 
@@ -279,10 +282,17 @@ def build_pairs(
         where = wheres[i] if wheres else f"facts[{i}]"
         rel = rels.get(f.relation) if f.relation else None
         if f.relation and rel is None and (f.forward is None or f.reverse is None):
-            raise FactsError(
-                f"{source}: {where}: field 'relation': unknown relation {f.relation!r}; define it under "
-                f"'relations:' with forward/reverse/statement templates (known: {', '.join(sorted(rels))})"
-            )
+            known = ", ".join(sorted(rels))
+            if source == LIST_SOURCE:  # a list has no 'relations:' section to define one in
+                fix = (
+                    f"in a list, use a built-in relation ({known}), or give the questions: "
+                    "Fact(forward={'question': ..., 'answer': ...}, reverse={...}); "
+                    "own templates go under 'relations:' in a facts file"
+                )
+            else:
+                templates = "forward/reverse/statement templates"
+                fix = f"define it under 'relations:' with {templates} (known: {known})"
+            raise FactsError(f"{source}: {where}: field 'relation': unknown relation {f.relation!r}; {fix}")
         values = {"subject": f.subject or "", "object": f.object or ""}
         try:
             forward = f.forward or Question(
@@ -581,11 +591,11 @@ def resolve_pairs(
         return load_facts_file(find_file(facts, base_dirs))
     items = list(facts)
     if not items:
-        raise FactsError("facts list: no facts given")
+        raise FactsError(f"{LIST_SOURCE}: no facts given")
     if all(isinstance(f, FactPair) for f in items):
         return [f for f in items if isinstance(f, FactPair)]
-    parsed = [parse_fact(f, "facts list", f"facts[{i}]") for i, f in enumerate(items)]
-    return build_pairs(parsed, source="facts list")
+    parsed = [parse_fact(f, LIST_SOURCE, f"facts[{i}]") for i, f in enumerate(items)]
+    return build_pairs(parsed, source=LIST_SOURCE)
 
 
 def find_file(path: str | Path, base_dirs: Sequence[Path]) -> Path:

@@ -289,6 +289,18 @@ def test_csv_row_numbers_count_physical_lines(tmp_path: Path) -> None:
     assert str(info.value).endswith("nl.csv: row 4: field 'reverse_answer' is missing or empty")
 
 
+def test_unknown_relation_in_a_list_says_what_a_list_can_do() -> None:
+    # "define it under 'relations:'" cannot be done in a list of ragprobe.Fact
+    with pytest.raises(FactsError) as info:
+        resolve_pairs([Fact(subject="P-1", relation="fits", object="C-1")])
+    assert str(info.value) == (
+        "facts list: facts[0]: field 'relation': unknown relation 'fits'; in a list, use a built-in "
+        "relation (child_of, compatible_with, directed, founded, wrote), or give the questions: "
+        "Fact(forward={'question': ..., 'answer': ...}, reverse={...}); own templates go under "
+        "'relations:' in a facts file"
+    )
+
+
 def test_csv_misspelt_column_is_named_with_the_missing_one(tmp_path: Path) -> None:
     text = "forward_question,forward_answer,reverse_question,reverse_anwser\nQ?,A,R?,B\n"
     with pytest.raises(FactsError) as info:
