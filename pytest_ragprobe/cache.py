@@ -318,6 +318,20 @@ class AnswerCache:
         return True
 
 
+def unwritable(root: Path) -> str | None:
+    """Why new answers cannot be stored under ``root`` (None: they can). Checked once at the start
+    of a run, without creating anything: ``put`` itself gives up quietly on the first failed write."""
+    entries = root / "answers" / f"v{FORMAT}"
+    path = entries if entries.exists() else root
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    if not path.is_dir():
+        return f"{path} is not a directory"
+    if not os.access(path, os.W_OK | os.X_OK):  # also EROFS: a read-only mount
+        return f"{path} is not writable"
+    return None
+
+
 def _write_markers(root: Path) -> None:
     for name, text in (
         (".gitignore", "# created by pytest-ragprobe\n*\n"),

@@ -301,6 +301,15 @@ class RagprobeSession:
         self._cli_pipeline: tuple[object] | str | None = None  # (pipeline,) or the load error
         self.write_errors: list[str] = []
         self.notices: list[str] = []
+        if self.cfg.cache_dir is not None:
+            from pytest_ragprobe.cache import unwritable
+
+            if (why := unwritable(self.cfg.cache_dir)) is not None:
+                self.notices.append(
+                    f"ragprobe: the answer cache cannot store answers ({why}): answers already in it "
+                    "are used, new ones are not kept, so the next run calls the pipeline again; "
+                    "point --ragprobe-cache at a writable directory"
+                )
         self._validated: dict[str, ProbeResult] = {}
         self._rendered_at = -math.inf  # when report.html / report.md were last written
         self.reruns_notice = ""  # said (once) as a warning at the first probe test that runs

@@ -1060,3 +1060,24 @@ def test_junitxml_carries_the_probe_figures(pytester: pytest.Pytester, plugin_ar
     }
     low, high = (float(v) for v in props["ragprobe_drop_ci"].strip("[]").split(", "))
     assert 0.1 < low < 1.0 == high
+
+
+def test_a_cache_that_cannot_store_answers_is_said_once(pytester: pytest.Pytester) -> None:
+    # `put` gives up quietly on its first failed write: without a word, every run called the
+    # pipeline again and nobody knew why the cache never hit.
+    pytester.makeconftest(CONFTEST.format(reverse_ok=True))
+    pytester.makepyfile(test_rev=TEST)
+    pytester.path.joinpath("cachefile").write_text("not a directory\n", encoding="utf-8")
+    result = pytester.runpytest("--ragprobe-cache=cachefile")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "ragprobe: the answer cache cannot store answers (*cachefile is not a directory): answers "
+            "already in it are used, new ones are not kept, so the next run calls the pipeline again; "
+            "point --ragprobe-cache at a writable directory"
+        ]
+    )
+    result = pytester.runpytest("--ragprobe-cache=fresh/cache")  # not there yet: created on first write
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*cannot store answers*")
+    assert any(pytester.path.joinpath("fresh", "cache").rglob("*.json"))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pytest_ragprobe.cache import AnswerCache
+from pytest_ragprobe.cache import AnswerCache, unwritable
 from pytest_ragprobe.engine import Call
 from pytest_ragprobe.types import Answer, Document
 
@@ -283,3 +283,13 @@ def test_memoised_document_keys_follow_metadata_and_types(tmp_path: Path) -> Non
         assert len(cache_mod._DOC_JSON) <= 2
     finally:
         cache_mod._DOC_JSON.limit = saved
+
+
+def test_unwritable_says_why_without_creating_anything(tmp_path: Path) -> None:
+    assert unwritable(tmp_path / "not" / "yet") is None  # created on the first write
+    assert not (tmp_path / "not").exists()
+    assert unwritable(tmp_path) is None
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    assert unwritable(blocker) == f"{blocker} is not a directory"
+    assert unwritable(blocker / "below") == f"{blocker} is not a directory"
