@@ -73,8 +73,11 @@ def plan_probe(
     return ProbePlan(nodeid, spec.kind, n, per_item, extra, first_look)
 
 
-def summary_lines(plans: Sequence[ProbePlan], budget: int | None, *, verbose: bool) -> list[str]:
-    """Terminal lines: one total (always), one per probe when ``verbose``."""
+def summary_lines(
+    plans: Sequence[ProbePlan], budget: int | None, *, verbose: bool, workers: int = 1
+) -> list[str]:
+    """Terminal lines: one total (always), one per probe when ``verbose``. Under pytest-xdist
+    (``workers`` > 1) each worker spends its own share of the budget."""
     if not plans:
         return []
     total_max = sum(p.calls_max for p in plans)
@@ -92,6 +95,14 @@ def summary_lines(plans: Sequence[ProbePlan], budget: int | None, *, verbose: bo
         lines.append(
             f"ragprobe plan: --ragprobe-budget={budget} covers {budget} of up to {total_max} calls; "
             "probes that run out end INCONCLUSIVE"
+        )
+    largest = max((p.calls_max for p in plans), default=0)
+    if budget is not None and workers > 1 and largest > budget // workers:
+        # the run-wide total may fit while one probe does not fit the share of the worker it lands on
+        lines.append(
+            f"ragprobe plan: under {workers} xdist workers each spends its own share of "
+            f"--ragprobe-budget={budget} (about {budget // workers} calls); the largest probe needs up "
+            f"to {largest}, so it may run out on its worker"
         )
     if verbose:
         for p in plans:

@@ -267,7 +267,10 @@ def _plan_lines(config: pytest.Config, probes: list[pytest.Item]) -> list[str]:
     settings = config.stash[SESSION_KEY].settings
     plans = [plan_probe(i.nodeid, i.stash[SPEC_KEY], settings, base_dirs(i)) for i in probes]
     verbose = bool(config.option.collectonly) or config.option.verbose > 0
-    return summary_lines(plans, config.stash[_config.CONFIG_KEY].budget, verbose=verbose)
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    return summary_lines(
+        plans, config.stash[_config.CONFIG_KEY].budget, verbose=verbose, workers=workers
+    )
 
 
 class RagprobeSession:
