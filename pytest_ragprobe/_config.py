@@ -155,6 +155,11 @@ def _report_dir(value: str) -> str:
     """``--ragprobe-report`` takes an optional DIR, so ``--ragprobe-report test_x.py`` or
     ``--ragprobe-report tests`` would swallow the test path (run everything else and write the reports
     among the tests): refuse what looks like one."""
+    if not value.strip():  # `--ragprobe-report=` (an unset CI variable): "." would hold the tests
+        raise argparse.ArgumentTypeError(
+            f"empty directory name: write --ragprobe-report=DIR, or --ragprobe-report alone for "
+            f"{DEFAULT_REPORT_DIR}/"
+        )
     if value.endswith(".py") or "::" in value or Path(value).is_file() or _holds_tests(Path(value)):
         raise argparse.ArgumentTypeError(
             f"{value!r} looks like a test path, not a report directory: write "

@@ -118,6 +118,19 @@ def test_interrupted_shard_is_partial_in_merge(
     assert "Partial run" in (project.path / "m" / "report.html").read_text(encoding="utf-8")
 
 
+def test_report_option_with_an_empty_directory_name(pytester: pytest.Pytester) -> None:
+    # `--ragprobe-report=$REPORT_DIR` with the variable unset: it said "'' looks like a test path"
+    pytester.makepyfile(test_probe="def test_it():\n    pass\n")
+    result = pytester.runpytest("--ragprobe-report=")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*--ragprobe-report*empty directory name: write --ragprobe-report=DIR, or "
+            "--ragprobe-report alone for ragprobe-report/*"
+        ]
+    )
+
+
 @pytest.mark.parametrize(
     "value", ["test_probe.py", "test_probe.py::test_it", "notes.txt", "suite", "withconftest"]
 )
