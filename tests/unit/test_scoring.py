@@ -37,7 +37,7 @@ from pytest_ragprobe.scoring import (
         ("“Quoted” ‘text’ – dash — long", "quoted text dash long"),
         ("O'Brien's", "obriens"),
         ("", ""),
-        ("The", ""),
+        ("The", "the"),  # nothing follows it: not an article (a text never normalises to nothing)
     ],
 )
 def test_normalize(raw: str, expected: str) -> None:
@@ -64,6 +64,85 @@ def test_contains_ignores_empty_and_article_only_golds() -> None:
     assert not match_contains("anything at all", [""])
     assert not match_contains("the answer", ["The"])
     assert not match_contains("anything", [])
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("A-17", "a 17"),  # was "17": the hyphen made "a" a word, then it was removed as an article
+        ("AN-225", "an 225"),
+        ("The-Dream", "the dream"),
+        ("Plan A", "plan a"),  # a last "a" precedes no noun: a letter
+        ("A", "a"),
+        ("an", "an"),
+        ("The answer is A.", "answer is a"),
+        ("Type A blood", "type a blood"),  # a capital "A" right after a word: a letter
+        ("C++", "c++"),
+        ("C#", "c#"),
+        ("A+", "a+"),
+    ],
+)
+def test_normalize_keeps_letters_that_look_like_articles(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_articles_are_whole_words_of_the_text_before_a_word() -> None:
+    # identifiers no longer collapse into each other
+    assert not match_contains("It is C-17", ["A-17"])
+    assert not match_contains("B-1", ["A-1"])
+    assert not match_contains("Plan B", ["Plan A"])
+    assert not match_contains("Type B blood", ["Type A"])
+    assert not match_contains("Vitamin C", ["Vitamin A"])
+    assert not match_contains("We plan a trip", ["Plan A"])  # lower-case "a" before a word: an article
+    assert match_contains("It is A-17.", ["a 17"])
+    assert match_contains("Type A blood, I think.", ["Type A"])
+    assert match_contains("Option A is right", ["option a"])
+    # articles are still removed wherever they were words of the text
+    assert normalize("“The Quiet Sea” (the cat)") == "quiet sea cat"
+    assert normalize("the a cat\nTHE DOG") == "cat dog"
+    assert normalize("A cat. A dog") == "cat dog"  # sentence-initial
+    assert normalize("end.  A cat") == "end cat"
+    assert normalize("It's A Tale of Two Cities") == normalize("it's a tale of Two Cities")
+    assert match_contains("Once Upon A Time in Hollywood", ["Once upon a time in Hollywood"])  # title case
+    assert match_exact("The Quiet Sea.", ["a quiet sea"])
+
+
+def test_a_gold_that_is_only_an_article_keeps_its_content() -> None:
+    assert match_contains("A", ["A"])
+    assert match_contains("The answer is A.", ["A"])
+    assert match_contains("(A) Paris", ["a"])
+    assert match_exact("a", ["A"])
+    assert not match_contains("It is a cat.", ["A"])
+    assert not match_contains("the answer", ["The"])
+    assert match_contains("The", ["the"])
+
+
+def test_plus_and_hash_suffixes_are_part_of_the_word() -> None:
+    assert not match_contains("C++", ["C"])
+    assert not match_contains("I would use C#.", ["C"])
+    assert not match_contains("A+", ["A"])
+    assert match_contains("I would use C++.", ["c++"])
+    assert match_contains("Written in F#, mostly", ["F#"])
+    # elsewhere "+" and "#" are dropped like other punctuation
+    assert normalize("#1 hit, 1+1, C++11") == "1 hit 11 c11"
+    assert match_contains("1,000", ["1000"])
+    assert not match_contains("P200", ["P-200"])  # a hyphen separates; a missing one does not
+
+
+def test_the_other_users_of_the_normaliser_follow() -> None:
+    """Miss attribution (reverse) and distractor filtering (position) use the same whole-word rule."""
+    from pytest_ragprobe.contexts import answers_in
+    from pytest_ragprobe.facts import Fact, build_pairs
+    from pytest_ragprobe.reverse_probe import attribute_miss
+    from pytest_ragprobe.types import Answer, Document
+
+    pair = build_pairs([Fact(subject="P-200", relation="compatible_with", object="A-17")])[0]
+    other = Document("The P-200 pump is compatible with the C-17 controller.")
+    gold = Document("The P-200 pump is compatible with the A-17 controller.")
+    assert attribute_miss(pair, Answer("C-17", documents=[other])) == "retrieval"  # was "reading"
+    assert attribute_miss(pair, Answer("C-17", documents=[other, gold])) == "reading"
+    assert not answers_in(Document("Plan B is the fallback."), ["Plan A"])  # was skipped as a gold holder
+    assert answers_in(Document("Plan A is the plan."), ["Plan A"])
 
 
 def test_exact() -> None:
