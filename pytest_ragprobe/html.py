@@ -12,11 +12,23 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pytest_ragprobe.render import outcome_note, short_label, verdict_label
+from pytest_ragprobe.render import (
+    bounds,
+    bounds_label,
+    max_drop_of,
+    num,
+    outcome_note,
+    reasons,
+    short_label,
+    size_text,
+    verdict_label,
+)
 from pytest_ragprobe.reporting import (
     STRICT_LABEL,
     count_label,
     crashed_tests,
+    how_to_read,
+    ordered,
     overall_verdict,
     p_text,
     position_discordant,
@@ -44,13 +56,13 @@ VERDICT_LABEL = {
 def fmt_num(value: Any, digits: int = 2) -> str:
     if value is None:
         return "–"
-    return f"{float(value):.{digits}f}"
+    return num(value, digits)
 
 
 def fmt_signed(value: Any, digits: int = 2) -> str:
     if value is None:
         return "–"
-    return f"{float(value):+.{digits}f}"
+    return num(value, digits, signed=True)
 
 
 def fmt_pct(value: Any) -> str:
@@ -76,10 +88,12 @@ def fmt_setting(value: Any) -> str:
 
 
 def fmt_ci(ci: Any) -> str:
-    if not ci:
-        return "–"
-    lo, hi = ci
-    return f"[{float(lo):.2f}, {float(hi):.2f}]"
+    return bounds(ci, signed=False) if ci else "–"
+
+
+def fmt_bounds(ci: Any) -> str:
+    """The drop's bounds, signed like the terminal's and report.md's: "[-0.04, +0.12]"."""
+    return bounds(ci) if ci else "–"
 
 
 def clip_text(value: Any, limit: int = TEXT_LIMIT) -> str:
@@ -222,6 +236,10 @@ class ProbeView:
     examples_total: int = 0
     settings: list[tuple[str, str]] = field(default_factory=list)
     discordant: str = ""  # "(15 forward-only vs 1 reverse-only)"; "" when the metrics do not hold it
+    reasons: list[tuple[str, str]] = field(default_factory=list)  # ("Reason", ...), ("Budget", ...)
+    size: str = ""  # "40", "25 of 40, stopped early"
+    max_drop: str = "–"  # from the metrics, else the mark's setting (a probe that made no call)
+    bounds_label: str = ""  # "one-sided 95% bounds"
 
 
 def _ci_pair(ci: Any, default: float) -> tuple[float, float]:
@@ -283,7 +301,7 @@ def drop_chart(drop: float, ci: tuple[float, float], max_drop: float, *, what: s
         v = round(k * step, 4)
         ticks.append(Tick(x(v), f"{v:+.2f}" if v else "0"))
         k += 1
-    label = f"{what} {drop:+.2f}, interval [{lo:+.2f}, {hi:+.2f}], against max_drop {max_drop:.2f}" + (
+    label = f"{what} {num(drop, signed=True)}, bounds {bounds(ci)}, against max_drop {max_drop:.2f}" + (
         "; the whole interval is above max_drop" if lo > max_drop else ""
     )
     return DropChart(
@@ -445,7 +463,10 @@ def _settings(r: ProbeResult) -> list[tuple[str, str]]:
     for key in keep:
         if r.settings.get(key) not in (None, "", []):
             value = r.settings[key]
-            out.append((key, fmt_setting(value)))
+            if key in ("max_drop", "min_accuracy") and isinstance(value, (int, float)):
+                out.append((key, fmt_num(value)))  # 0.10 as everywhere else, not 0.1
+            else:
+                out.append((key, fmt_setting(value)))
     return out
 
 
@@ -458,8 +479,12 @@ def probe_view(r: ProbeResult) -> ProbeView:
         outcome=r.outcome,
         xfail_note=outcome_note(r),
         full_label=verdict_label(r),
+        reasons=reasons(r),
+        size=size_text(r),
+        bounds_label=bounds_label(r),
     )
-    max_drop = m.get("max_drop")
+    max_drop = max_drop_of(r)
+    view.max_drop = fmt_num(max_drop)
     if r.kind == "reverse":
         for label, summary in (("forward", r.forward), ("reverse", r.reverse)):
             if summary is not None:
@@ -539,7 +564,8 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
         ],
         "verdict": "fail" if strict_failed(report) else verdict,
         "verdict_label": STRICT_LABEL if strict_failed(report) else VERDICT_LABEL[verdict],
-        "probes": [probe_view(p) for p in report.probes],
+        "probes": [probe_view(p) for p in ordered(report.probes)],
+        "how_to_read": how_to_read(report.probes),
         "crashed": crashed_tests(report),
         "run_settings": [(k, _setting(report, k, v)) for k, v in report.settings.items()],
     }
@@ -568,7 +594,9 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(num=fmt_num, signed=fmt_signed, pct=fmt_pct, pval=fmt_p, ci=fmt_ci, clip=clip_text)
+    env.filters.update(
+        num=fmt_num, signed=fmt_signed, pct=fmt_pct, pval=fmt_p, ci=fmt_ci, bounds=fmt_bounds, clip=clip_text
+    )
     return env
 
 

@@ -406,7 +406,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             if cfg.strict:
                 _fail(item, f"{outcome.explain()}\n(--ragprobe-strict: INCONCLUSIVE fails)")
             # item.warn: the warnings summary points at the test, not at a line of this plugin
-            item.warn(RagprobeInconclusiveWarning(f"{item.nodeid}: {outcome.explain()}"))
+            # brief: 33 INCONCLUSIVE probes printed 570 lines of tables in the warnings summary
+            from pytest_ragprobe.render import brief
+
+            item.warn(RagprobeInconclusiveWarning(f"{item.nodeid}: {brief(outcome)}"))
     return result
 
 

@@ -8,11 +8,104 @@ if TYPE_CHECKING:
     from pytest_ragprobe.results import ProbeResult
 
 BAR_WIDTH = 20
+# a question or an answer in terminal text (failure message, warnings, `ragprobe show --explain`): the
+# HTML report cuts at 300, the Markdown one at 160; a 8 KB answer must not fill pytest's FAILURES section
+TEXT_LIMIT = 200
+BUDGET_REASON = "pipeline call budget exhausted"
+
+
+def num(value: float, digits: int = 2, *, signed: bool = False) -> str:
+    """A number to ``digits`` places that never reads "-0.00": a value that rounds to zero prints as
+    "0.00" ("+0.00" when ``signed``)."""
+    v = float(value)
+    if round(v, digits) == 0:
+        v = 0.0
+    return f"{v:+.{digits}f}" if signed else f"{v:.{digits}f}"
+
+
+def bounds(ci: Any, *, signed: bool = True) -> str:
+    """ "[+0.05, +0.52]" (the drop's bounds, signed) or "[0.70, 0.93]"; "–" without an interval."""
+    if not isinstance(ci, (list, tuple)) or len(ci) != 2:
+        return "–"
+    lo, hi = ci
+    return f"[{num(lo, signed=signed)}, {num(hi, signed=signed)}]"
 
 
 def _ci(ci: Any) -> str:
-    lo, hi = ci
-    return f"[{lo:.2f}, {hi:.2f}]"
+    return bounds(ci, signed=False)
+
+
+def clip(value: Any, limit: int = TEXT_LIMIT) -> str:
+    """Untrusted text for one terminal line: its repr, cut at ``limit`` characters with an ellipsis and
+    the full length ("'Paris is…' (7,912 chars)")."""
+    if value is None:
+        return "None"
+    text = " | ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[: limit - 1] + '…'!r} ({len(text):,} chars)"
+
+
+def bounds_label(r: ProbeResult) -> str:
+    """ "one-sided 95% bounds": what ``drop_ci`` holds (two one-sided bounds at the probe's confidence,
+    together a two-sided interval at 2·confidence − 1; docs/statistics.md)."""
+    conf = float(r.metrics.get("confidence", r.settings.get("confidence") or 0.95))
+    return f"one-sided {conf:.0%} bounds"
+
+
+def max_drop_of(r: ProbeResult) -> float | None:
+    """The probe's max_drop: from its metrics, else its settings (a probe that made no call has no
+    metrics, its mark still set the threshold)."""
+    value = r.metrics.get("max_drop", r.settings.get("max_drop"))
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def derived_reason(r: ProbeResult) -> str:
+    """Why the verdict, in plain words from the probe's metrics: for an INCONCLUSIVE probe (whose
+    ``reason`` is empty) "drop +0.30, but its one-sided 95% bounds [+0.05, +0.52] include max_drop
+    0.10: ...", for a FAIL on the drop the probe's own phrasing. "" when the metrics cannot say."""
+    m = r.metrics
+    ci, max_drop = m.get("drop_ci"), max_drop_of(r)
+    if m.get("drop") is None or max_drop is None or not isinstance(ci, (list, tuple)) or len(ci) != 2:
+        return ""
+    drop, (lo, hi) = float(m["drop"]), (float(ci[0]), float(ci[1]))
+    if r.verdict == "fail" and lo > max_drop:
+        if r.kind == "reverse":
+            return (
+                f"reverse accuracy dropped by {num(drop)} (lower bound {num(lo)}) > max_drop {max_drop:.2f}"
+            )
+        return (
+            f"accuracy at position {m.get('worst_position')} is {num(drop)} below the best edge (position "
+            f"{m.get('best_edge')}); lower bound {num(lo)} > max_drop {max_drop:.2f}"
+        )
+    if r.verdict != "inconclusive":
+        return ""
+    if lo <= max_drop < hi:
+        return (
+            f"drop {num(drop, signed=True)}, but its {bounds_label(r)} {bounds(ci)} include max_drop "
+            f"{max_drop:.2f}: the data show neither PASS (upper bound ≤ {max_drop:.2f}) nor FAIL "
+            f"(lower bound > {max_drop:.2f})"
+        )
+    if hi <= max_drop and r.settings.get("min_accuracy") is not None:
+        return (
+            f"the drop passes (upper bound {num(hi, signed=True)} ≤ max_drop {max_drop:.2f}); the "
+            f"min_accuracy floor {float(r.settings['min_accuracy']):.2f} is what the data do not settle"
+        )
+    return ""
+
+
+def reasons(r: ProbeResult) -> list[tuple[str, str]]:
+    """The (label, text) lines that say why a probe got its verdict, for every renderer: its ``reason``;
+    for an INCONCLUSIVE probe without one, a line derived from its metrics; when the call budget ran out
+    (that note took the ``reason``), why the verdict is what it is first, then the budget note."""
+    if r.verdict == "error":
+        return [("Error", r.reason)] if r.reason else []
+    derived = derived_reason(r)
+    if r.reason.startswith(BUDGET_REASON) and derived:
+        return [("Reason", derived), ("Budget", r.reason)]
+    if r.reason:
+        return [("Reason", r.reason)]
+    return [("Reason", derived)] if derived else []
 
 
 def bar(value: float, width: int = BAR_WIDTH) -> str:
@@ -28,12 +121,12 @@ def headline(r: ProbeResult) -> str:
     if r.kind == "reverse" and "drop" in m:
         return (
             f"{name}: forward {m['forward_accuracy']:.2f}, reverse {m['reverse_accuracy']:.2f}, "
-            f"drop {m['drop']:+.2f} (max_drop {m['max_drop']:.2f}, n={r.n})"
+            f"drop {num(m['drop'], signed=True)} (max_drop {m['max_drop']:.2f}, n={r.n})"
         )
     if r.kind == "position" and "drop" in m:
         return (
             f"{name}: best edge {m.get('best_edge')} vs worst position {m.get('worst_position')}, "
-            f"drop {m['drop']:+.2f} (max_drop {m['max_drop']:.2f}, n={r.n}, "
+            f"drop {num(m['drop'], signed=True)} (max_drop {m['max_drop']:.2f}, n={r.n}, "
             f"shape {m.get('shape', '?')})"
         )
     return name
@@ -50,10 +143,9 @@ def _reverse_table(r: ProbeResult) -> list[str]:
             f"  {label:<10} {summary.accuracy:>8.2f}  {f'{summary.correct}/{summary.n}':>9}  "
             f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}"
         )
-    lo, hi = m["drop_ci"]
     lines.append(
-        f"  drop {m['drop']:+.2f}, one-sided {conf:.0%} bounds [{lo:+.2f}, {hi:+.2f}] vs max_drop "
-        f"{m['max_drop']:.2f}; exact McNemar p = {m['p_value']:.4g} "
+        f"  drop {num(m['drop'], signed=True)}, one-sided {conf:.0%} bounds {bounds(m['drop_ci'])} vs "
+        f"max_drop {m['max_drop']:.2f}; exact McNemar p = {m['p_value']:.4g} "
         f"({m['discordant']['forward_only']} forward-only vs {m['discordant']['reverse_only']} reverse-only)"
     )
     misses = m.get("reverse_misses")
@@ -82,11 +174,10 @@ def _position_table(r: ProbeResult) -> list[str]:
             f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}{mark}"
         )
     if "drop_ci" in m:
-        lo, hi = m["drop_ci"]
         best, worst = m.get("best_edge"), m.get("worst_position")
         lines.append(
-            f"  drop {m['drop']:+.2f} (position {best} vs {worst}), one-sided {conf:.0%} bounds "
-            f"[{lo:+.2f}, {hi:+.2f}] vs max_drop {m['max_drop']:.2f}"
+            f"  drop {num(m['drop'], signed=True)} (position {best} vs {worst}), one-sided {conf:.0%} bounds "
+            f"{bounds(m['drop_ci'])} vs max_drop {m['max_drop']:.2f}"
         )
         lines.append(f"  Holm-adjusted exact McNemar p = {m['p_value']:.4g}")
     if "n_docs" in m:
@@ -99,6 +190,12 @@ def _position_table(r: ProbeResult) -> list[str]:
     return lines
 
 
+def _got(e: dict[str, Any]) -> str:
+    if e.get("answer") is None and e.get("error"):
+        return f"error {clip(e['error'])}"
+    return clip(e.get("answer"))
+
+
 def _examples(r: ProbeResult, limit: int) -> list[str]:
     lines: list[str] = []
     if r.kind == "reverse":
@@ -108,8 +205,8 @@ def _examples(r: ProbeResult, limit: int) -> list[str]:
         for e in worst:
             fwd = " (forward right)" if e.get("forward_correct") else ""
             miss = f" [{e['miss']} miss]" if e.get("miss") else ""
-            lines.append(f"  - {e['question']!r}{fwd}{miss}")
-            lines.append(f"      expected {' | '.join(e['expected'])!r}, got {e.get('answer')!r}")
+            lines.append(f"  - {clip(e['question'])}{fwd}{miss}")
+            lines.append(f"      expected {clip(e['expected'])}, got {_got(e)}")
     else:
         pos = r.metrics.get("positions") or sorted(r.positions or {})
         edges = {pos[0], pos[-1]} if pos else set()
@@ -123,17 +220,36 @@ def _examples(r: ProbeResult, limit: int) -> list[str]:
                 else "worst examples (answered wrong):"
             )
         for e in worst:
-            lines.append(f"  - {e['question']!r} (gold at position {e.get('position')})")
-            lines.append(f"      expected {' | '.join(e['expected'])!r}, got {e.get('answer')!r}")
+            lines.append(f"  - {clip(e['question'])} (gold at position {e.get('position')})")
+            lines.append(f"      expected {clip(e['expected'])}, got {_got(e)}")
     return lines
+
+
+def size_text(r: ProbeResult) -> str:
+    """The sample size as every renderer says it: "40", or "25 of 40, stopped early" when sequential
+    stopping decided before the whole sample (``stopped_early``, ``settings.n_planned``)."""
+    planned = r.settings.get("n_planned")
+    return f"{r.n} of {planned}, stopped early" if r.stopped_early and planned else str(r.n)
+
+
+def brief(r: ProbeResult) -> str:
+    """A few lines for a warning (INCONCLUSIVE): the headline, why, its notes, where the full table is.
+    ``explain`` is the whole story (tables, examples), printed for a FAIL."""
+    lines = [headline(r)]
+    lines += [f"  {label.lower()}: {text}" for label, text in reasons(r) if r.verdict != "error"]
+    lines += [f"  note: {n}" for n in r.notes]  # e.g. how many more facts would likely decide it
+    lines.append(
+        "  details: ragprobe_result.explain(), report.html, or `ragprobe show report.json --explain`"
+    )
+    return "\n".join(lines)
 
 
 def explain(r: ProbeResult, *, examples: int = 3) -> str:
     lines = [headline(r)]
     if outcome_note(r):
         lines.append(f"  test outcome: {verdict_label(r)}")
-    if r.reason and r.verdict != "error":
-        lines.append(f"  reason: {r.reason}")
+    if r.verdict != "error":
+        lines += [f"  {label.lower()}: {text}" for label, text in reasons(r)]
     if r.verdict != "error" and r.n:
         lines += _reverse_table(r) if r.kind == "reverse" else _position_table(r)
     lines += [f"  note: {n}" for n in r.notes]
@@ -211,10 +327,13 @@ def summary_line(r: ProbeResult) -> str:
     if r.verdict == "error":
         detail = r.reason
     elif r.kind == "reverse" and "drop" in m:
-        detail = f"fwd {m['forward_accuracy']:.2f} rev {m['reverse_accuracy']:.2f} drop {m['drop']:+.2f}"
+        detail = (
+            f"fwd {m['forward_accuracy']:.2f} rev {m['reverse_accuracy']:.2f} "
+            f"drop {num(m['drop'], signed=True)}"
+        )
     elif "drop" in m:
         accs = " ".join(f"{p}:{s.accuracy:.2f}" for p, s in sorted((r.positions or {}).items()))
-        detail = f"{accs} drop {m['drop']:+.2f}"
+        detail = f"{accs} drop {num(m['drop'], signed=True)}"
     else:
         detail = r.reason
     cached = f", {r.cached_calls} cached" if r.cached_calls else ""
@@ -222,7 +341,5 @@ def summary_line(r: ProbeResult) -> str:
     failed += f", {r.retries} retried" if r.retries else ""
     note = outcome_note(r)
     tail = f" - {note}" if note else ""
-    planned = r.settings.get("n_planned")
-    size = f"n={r.n} of {planned}, stopped early" if r.stopped_early and planned else f"n={r.n}"
-    counts = f"{size}, {r.calls} calls{cached}{failed}"
+    counts = f"n={size_text(r)}, {r.calls} calls{cached}{failed}"
     return f"{short_label(r):<12} {r.nodeid} [{r.kind}] {detail} ({counts}){tail}"

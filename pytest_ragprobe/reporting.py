@@ -10,7 +10,17 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_ragprobe.render import outcome_note, short_label, verdict_label
+from pytest_ragprobe.render import (
+    bounds,
+    bounds_label,
+    max_drop_of,
+    num,
+    outcome_note,
+    reasons,
+    short_label,
+    size_text,
+    verdict_label,
+)
 from pytest_ragprobe.results import atomic_write
 
 if TYPE_CHECKING:
@@ -18,6 +28,22 @@ if TYPE_CHECKING:
 
 MD_EXAMPLES = 5
 MD_TEXT_LIMIT = 160
+# report.md is meant for a PR comment (GitHub refuses a body over 65,536 characters) and for
+# $GITHUB_STEP_SUMMARY (1 MiB): the whole file stays under this many characters, well below the first
+MD_MAX_CHARS = 50_000
+# the order of the summary table and the sections: what fails the run first, then what needs a look
+OUTCOME_ORDER = {
+    "fail": 0,
+    "error": 1,
+    "xpass_strict": 2,
+    "regression": 2,
+    "test_failed": 2,
+    "inconclusive": 3,
+    "xpass": 4,
+    "pass": 5,
+    "xfail": 6,
+    "skipped": 7,
+}
 EMOJI = {
     "pass": "✅",
     "fail": "❌",
@@ -109,6 +135,13 @@ def counts_text(report: Report) -> str:
     return f"{len(report.probes)} {noun}" + (": " + ", ".join(parts) if parts else "")
 
 
+def ordered(probes: list[ProbeResult]) -> list[ProbeResult]:
+    """The probes as the Markdown and HTML reports list them: FAIL, ERROR, regressions (and the other
+    outcomes that fail the run), INCONCLUSIVE, then PASS; by node id within each (report.json keeps the
+    run's order)."""
+    return sorted(probes, key=lambda p: (OUTCOME_ORDER.get(p.outcome, 5), p.nodeid))
+
+
 def probe_anchor(r: ProbeResult) -> str:
     """A stable HTML id / Markdown anchor for a probe, derived from its node id."""
     slug = re.sub(r"[^A-Za-z0-9]+", "-", r.nodeid).strip("-").lower()
@@ -129,12 +162,20 @@ def md_text(value: Any, limit: int = MD_TEXT_LIMIT) -> str:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
-    return text.replace("@", "@\u200b")  # no accidental @mentions in PR comments
+    # no accidental @mentions in PR comments: GitHub links "@name" only after a non-word character and
+    # never inside code, so such a handle becomes a code span (a zero-width space was copied with the text)
+    return _MENTION.sub(r"`\1`", text)
 
 
-def md_code(value: str) -> str:
-    """Inline code safe inside a GFM table cell (backtick runs and pipes handled)."""
-    text = " ".join(value.split()).replace("|", "\\|")
+_MENTION = re.compile(r"(?<!\w)(@[A-Za-z0-9][A-Za-z0-9-]*)")
+
+
+def md_code(value: str, *, table: bool = True) -> str:
+    """Inline code safe inside a GFM table cell (backtick runs and pipes handled). Outside a table
+    (``table=False``: a heading, a line) a pipe needs no escape, and GitHub would show the backslash."""
+    text = " ".join(value.split())
+    if table:
+        text = text.replace("|", "\\|")
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -142,10 +183,7 @@ def md_code(value: str) -> str:
 
 
 def _ci(ci: Any, signed: bool = False) -> str:
-    if not ci:
-        return "–"
-    lo, hi = ci
-    return f"[{lo:+.2f}, {hi:+.2f}]" if signed else f"[{lo:.2f}, {hi:.2f}]"
+    return bounds(ci, signed=signed) if ci else "–"
 
 
 def p_text(value: Any) -> str:
@@ -163,7 +201,7 @@ def md_brief(r: ProbeResult) -> str:
         return md_text(r.reason or "error")
     if "drop" not in m:
         return md_text(r.reason) if r.reason else "–"
-    tail = f"drop {m['drop']:+.2f} {_ci(m.get('drop_ci'), signed=True)}, max {m.get('max_drop', 0):.2f}"
+    tail = f"drop {num(m['drop'], signed=True)} {_ci(m.get('drop_ci'), signed=True)}, max {_max_drop(r)}"
     if r.kind == "reverse":
         return f"fwd {m['forward_accuracy']:.2f} → rev {m['reverse_accuracy']:.2f}, {tail}"
     return f"edge {m.get('best_edge')} vs pos {m.get('worst_position')}, {tail}"
@@ -180,8 +218,8 @@ def _md_reverse(r: ProbeResult) -> list[str]:
     if "drop" in m:
         disc = m.get("discordant") or {}
         lines.append(
-            f"**Drop** {m['drop']:+.2f}, bounds {_ci(m.get('drop_ci'), signed=True)} vs max\\_drop "
-            f"{m.get('max_drop', 0):.2f} · exact McNemar {p_text(m.get('p_value'))}"
+            f"**Drop** {num(m['drop'], signed=True)}, {bounds_label(r)} {_ci(m.get('drop_ci'), signed=True)} "
+            f"vs max\\_drop {_max_drop(r)} · exact McNemar {p_text(m.get('p_value'))}"
             + (
                 f" ({disc.get('forward_only', 0)} forward-only vs {disc.get('reverse_only', 0)} reverse-only)"
                 if disc
@@ -229,11 +267,17 @@ def _md_position(r: ProbeResult) -> list[str]:
     if "drop" in m:
         shape = f" · shape: {md_text(m['shape'])}" if m.get("shape") else ""
         lines.append(
-            f"**Drop** {m['drop']:+.2f} (position {m.get('best_edge')} vs {m.get('worst_position')}), bounds "
-            f"{_ci(m.get('drop_ci'), signed=True)} vs max\\_drop {m.get('max_drop', 0):.2f} · "
+            f"**Drop** {num(m['drop'], signed=True)} (position {m.get('best_edge')} vs "
+            f"{m.get('worst_position')}), {bounds_label(r)} {_ci(m.get('drop_ci'), signed=True)} vs "
+            f"max\\_drop {_max_drop(r)} · "
             f"Holm-adjusted McNemar {p_text(m.get('p_value'))}{position_discordant(m)}{shape}"
         )
     return lines
+
+
+def _max_drop(r: ProbeResult) -> str:
+    value = max_drop_of(r)
+    return "–" if value is None else f"{value:.2f}"
 
 
 def _yes_no(value: Any, yes: str, no: str) -> str:
@@ -280,16 +324,73 @@ def crashed_tests(report: Report) -> list[str]:
     return [str(c) for c in crashed] if isinstance(crashed, list) else []
 
 
-def render_markdown(report: Report) -> str:
+def _md_row(p: ProbeResult) -> str:
+    return (
+        f"| {EMOJI[p.outcome]} | {md_text(verdict_label(p))} | {md_code(p.nodeid)} | {p.kind} | "
+        f"{size_text(p)} | {p.calls} | {md_brief(p)} |"
+    )
+
+
+def _md_section(p: ProbeResult) -> list[str]:
+    lines = ["", f"### {EMOJI[p.outcome]} {short_label(p)}: {md_code(p.nodeid, table=False)}", ""]
+    meta = f"{p.kind} probe · n={size_text(p)} · {p.calls} calls"
+    if p.cached_calls:
+        meta += f" ({p.cached_calls} cached)"
+    if p.errors:
+        meta += f" · {p.errors} failed calls"
+    if p.pipeline:
+        meta += f" · pipeline {md_code(p.pipeline[:MD_TEXT_LIMIT], table=False)}"
+    lines.append(meta)
+    if outcome_note(p):
+        lines += ["", f"**Test outcome:** {md_text(verdict_label(p), 1000)}"]
+    for label, text in reasons(p):
+        lines += ["", f"**{label}:** {md_text(text, 1000)}"]
+    for note in p.notes:
+        lines += ["", f"> {md_text(note, 1000)}"]
+    if p.verdict != "error" and p.n:
+        lines.append("")
+        lines += _md_reverse(p) if p.kind == "reverse" else _md_position(p)
+    lines += _md_examples(p)
+    return lines
+
+
+def how_to_read(probes: list[ProbeResult]) -> list[str]:
+    """The legend of the reports, said once: what the drop's bounds are and, with a position probe, what
+    its Holm-adjusted McNemar p is. Empty when no probe has a drop."""
+    shown = [p for p in probes if p.verdict != "error" and p.metrics.get("drop") is not None]
+    if not shown:
+        return []
+    conf = float(shown[0].metrics.get("confidence", 0.95))
+    mixed = len({p.metrics.get("confidence") for p in shown}) > 1
+    level = "each probe's confidence" if mixed else f"{conf:.0%}"
+    out = [
+        f"Bounds: the drop's two one-sided {level} bounds (together a two-sided interval at "
+        "2·confidence − 1: 90% for 95%). FAIL when the lower bound is above max_drop, PASS when the upper "
+        "bound is at or below it, INCONCLUSIVE otherwise."
+    ]
+    if any(p.kind == "position" for p in shown):
+        out.append(
+            "Holm-adjusted McNemar p (position probes): an exact McNemar test of the best edge against the "
+            "worst position, on the questions answered right at one and wrong at the other, made stricter "
+            "(Holm's method) because the probe compares several positions at once. The verdict reads the "
+            "bounds; p says how surprising the gap would be if there were none."
+        )
+    return out
+
+
+def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
+    """report.md. All of it while it fits in ``max_chars``; a larger run keeps the summary table of every
+    probe and the sections of the probes that need a look (FAIL, ERROR, INCONCLUSIVE, ...) first, leaves
+    out the sections of passing ones, and as a last resort cuts sections and table rows, saying so."""
     verdict = overall_verdict(report)
     counts = report.counts()
     label = verdict.upper()
     if strict_failed(report):
         verdict, label = "fail", STRICT_LABEL
-    lines = [f"## {EMOJI[verdict]} pytest-ragprobe: {label}", ""]
+    head = [f"## {EMOJI[verdict]} pytest-ragprobe: {label}", ""]
     if report.partial:
         crashed = crashed_tests(report)
-        lines += [
+        head += [
             "> [!WARNING]",
             "> **Partial run**: the run was interrupted or is still going; probes may be missing."
             + (f" An xdist worker crashed running {', '.join(crashed)}." if crashed else "")
@@ -297,46 +398,66 @@ def render_markdown(report: Report) -> str:
             "",
         ]
     tally = " · ".join(f"{EMOJI[k]} {count_label(k, v)}" for k, v in counts.items() if v)
-    lines += [
+    head += [
         f"**{len(report.probes)} probe{'s' if len(report.probes) != 1 else ''}**"
         + (f": {tally}" if tally else "")
         + f" — seed {report.seed}, confidence {report.confidence:.0%}",
         "",
     ]
-    if report.probes:
-        lines += [
-            "| | verdict | test | kind | n | calls | result |",
-            "| --- | --- | --- | --- | ---: | ---: | --- |",
-        ]
-        for p in report.probes:
-            lines.append(
-                f"| {EMOJI[p.outcome]} | {md_text(verdict_label(p))} | {md_code(p.nodeid)} | {p.kind} | "
-                f"{p.n} | {p.calls} | {md_brief(p)} |"
-            )
-    for p in report.probes:
-        lines += ["", f"### {EMOJI[p.outcome]} {short_label(p)}: {md_code(p.nodeid)}", ""]
-        meta = f"{p.kind} probe · n={p.n} · {p.calls} calls"
-        if p.cached_calls:
-            meta += f" ({p.cached_calls} cached)"
-        if p.errors:
-            meta += f" · {p.errors} failed calls"
-        if p.pipeline:
-            meta += f" · pipeline {md_code(p.pipeline[:MD_TEXT_LIMIT])}"
-        lines.append(meta)
-        if outcome_note(p):
-            lines += ["", f"**Test outcome:** {md_text(verdict_label(p), 1000)}"]
-        if p.reason:
-            lines += ["", f"**{'Error' if p.verdict == 'error' else 'Reason'}:** {md_text(p.reason, 1000)}"]
-        for note in p.notes:
-            lines += ["", f"> {md_text(note, 1000)}"]
-        if p.verdict != "error" and p.n:
-            lines.append("")
-            lines += _md_reverse(p) if p.kind == "reverse" else _md_position(p)
-        lines += _md_examples(p)
+    probes = ordered(report.probes)
+    table = [
+        "| | verdict | test | kind | n | calls | result |",
+        "| --- | --- | --- | --- | ---: | ---: | --- |",
+    ]
+    rows = [_md_row(p) for p in probes]
+    sections = [_md_section(p) for p in probes]
     created = md_text(report.created)
     version = f" {md_text(report.plugin_version)}" if report.plugin_version else ""
-    lines += ["", f"<sub>pytest-ragprobe{version} · {created}</sub>"]
-    return "\n".join(lines) + "\n"
+    legend = how_to_read(report.probes)
+    foot = ["", "<sub>" + " ".join(legend) + "</sub>"] if legend else []
+    foot += ["", f"<sub>pytest-ragprobe{version} · {created}</sub>"]
+
+    def joined(lines: list[str]) -> str:
+        return "\n".join(lines) + "\n"
+
+    body = (table + rows if probes else []) + [line for sec in sections for line in sec]
+    whole = joined(head + body + foot)
+    if len(whole) <= max_chars:
+        return whole
+    # too long for a PR comment: every probe keeps its table row while they fit, the sections of
+    # probes that need a look come first, passing ones lose theirs
+    budget = max_chars - len(joined(head + foot)) - 700  # 700: the note below
+    kept_rows: list[str] = []
+    for row in rows:
+        if len(joined(table + kept_rows + [row])) > budget:
+            break
+        kept_rows.append(row)
+    budget -= len(joined(table + kept_rows))
+    kept: list[str] = []
+    left_out = {"passing": 0, "other": 0}
+    for p, sec in zip(probes, sections, strict=True):
+        settled = p.outcome in ("pass", "xfail", "skipped")
+        if settled or len(joined(kept + sec)) > budget:
+            left_out["passing" if settled else "other"] += 1
+            continue
+        kept += sec
+    unlisted = len(rows) - len(kept_rows)
+    said = []
+    if left_out["passing"]:
+        said.append(f"the details of {left_out['passing']} passing (or expected) probes")
+    if left_out["other"]:
+        said.append(f"the details of {left_out['other']} other probes (the last in the table)")
+    if unlisted:
+        said.append(f"the last {unlisted} rows of the table")
+    note = [
+        "> [!NOTE]",
+        f"> Shortened to stay under GitHub's 65,536-character comment limit: {' and '.join(said)} "
+        "are left out. The whole run is in `report.html` and `report.json` "
+        "(`ragprobe show report.json --explain`).",
+        "",
+    ]
+    more = [f"| | … | {unlisted} more probes: see report.html | | | | |"] if unlisted else []
+    return joined(head + note + table + kept_rows + more + kept + foot)
 
 
 def render_html(report: Report) -> str:

@@ -456,6 +456,12 @@ def test_rev(ragprobe_result):
     text = result.stdout.str()
     assert "plugin.py" not in text and "warnings.warn(" not in text
     result.stdout.fnmatch_lines(["*strict.py:3: RagprobeInconclusiveWarning: *"])
+    # a few lines, not the FAIL's tables and examples (33 such warnings made 570 lines)
+    warning = text[text.index("RagprobeInconclusiveWarning: ") : text.index("-- Docs:")]
+    assert "  reason: drop +0.17, but its one-sided 95% bounds" in warning
+    assert "  details: ragprobe_result.explain(), report.html" in warning
+    assert "worst examples" not in warning.lower() and "  forward " not in warning
+    assert len(warning.strip().splitlines()) <= 6, warning
     strict = pytester.runpytest("--ragprobe-strict")
     strict.assert_outcomes(failed=1)
     strict.stdout.fnmatch_lines(["*--ragprobe-strict: INCONCLUSIVE fails*"])

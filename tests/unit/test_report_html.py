@@ -214,7 +214,10 @@ def test_html_reverse_section() -> None:
     assert "Reason: reverse accuracy dropped by 0.35 (lower bound 0.21) &gt; max_drop 0.10" in text
     assert "forward 0.90 36/40 [0.77, 0.96]" in text
     assert "reverse 0.55 22/40 [0.39, 0.70]" in text
-    assert "reverse drop +0.35 , bounds [0.21, 0.49] vs max_drop 0.10 ; exact McNemar p &lt; 0.001" in text
+    assert (
+        "reverse drop +0.35 , one-sided 95% bounds [+0.21, +0.49] vs max_drop 0.10 ; exact McNemar p &lt; 0.001"
+        in text
+    )
     assert "(15 forward-only vs 1 reverse-only)" in text
     assert "12 retrieval: gold not retrieved 6 reading: retrieved, answered wrong" in text
     assert "unknown: no documents" not in text
@@ -245,7 +248,8 @@ def test_html_position_section() -> None:
         in text
     )
     assert (
-        "drop (position 0 vs 4) +0.35 , bounds [0.05, 0.60] vs max_drop 0.15 ; Holm-adjusted McNemar p = 0.03"
+        "drop (position 0 vs 4) +0.35 , one-sided 95% bounds [+0.05, +0.60] vs max_drop 0.15 ; "
+        "Holm-adjusted McNemar p = 0.03"
         in text
     )
     assert "Where was the treaty signed? Utrecht &lt;b&gt;Paris&lt;/b&gt; &amp; more 4 yes" in text
@@ -336,7 +340,7 @@ def test_markdown_probe_sections() -> None:
     assert "| forward | 0.90 | 36/40 | [0.77, 0.96] |" in lines
     assert "| reverse | 0.55 | 22/40 | [0.39, 0.70] |" in lines
     assert (
-        "**Drop** +0.35, bounds [+0.21, +0.49] vs max\\_drop 0.10 · exact McNemar p < 0.001 "
+        "**Drop** +0.35, one-sided 95% bounds [+0.21, +0.49] vs max\\_drop 0.10 · exact McNemar p < 0.001 "
         "(15 forward-only vs 1 reverse-only)"
     ) in lines
     assert (
@@ -369,7 +373,7 @@ def test_markdown_partial_alert() -> None:
 
 
 def test_md_escaping_helpers() -> None:
-    assert md_text("a|b\nc [x](http://e) @team") == "a\\|b c \\[x\\](http://e) @\u200bteam"
+    assert md_text("a|b\nc [x](http://e) @team") == "a\\|b c \\[x\\](http://e) `@team`"
     assert md_text(None) == "–"
     assert md_text("x" * 500).endswith("…")
     assert md_code("t.py::test[a|b]") == "`t.py::test[a\\|b]`"
