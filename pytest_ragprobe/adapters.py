@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from pytest_ragprobe.types import (
     Answer,
@@ -344,6 +345,19 @@ class _LoopBoundClient:
         await self.aclose()
 
 
+def _check_url(owner: str, arg: str, url: object) -> None:
+    """A ValueError at construction unless ``url`` is an http(s) URL with a host: httpx would
+    otherwise fail every call alike ("transport error (UnsupportedProtocol)")."""
+    if not isinstance(url, str):
+        raise TypeError(f"{owner}: {arg} must be a str URL, got {type(url).__name__}: {url!r:.80}")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        hint = f" (e.g. 'http://{url}')" if url and "://" not in url else ""
+        raise ValueError(f"{owner}: {arg} {url!r} needs http:// or https://{hint}")
+    if not parts.hostname:
+        raise ValueError(f"{owner}: {arg} {url!r} has no host")
+
+
 def _join(base: str, path: str) -> str:
     if not path:
         return base
@@ -402,6 +416,7 @@ class HTTPPipeline(_LoopBoundClient):
         version: str = "",
         top_k: int = 5,
     ) -> None:
+        _check_url("HTTPPipeline", "url", url)
         super().__init__(
             headers=headers,
             auth=auth,
@@ -533,6 +548,7 @@ class OpenAIGenerator(_LoopBoundClient):
         name: str | None = None,
         version: str = "",
     ) -> None:
+        _check_url("OpenAIGenerator", "base_url", base_url)
         if "{question}" not in prompt:
             raise ValueError(
                 "OpenAIGenerator: prompt must contain {question} (and usually {context})"

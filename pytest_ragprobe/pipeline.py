@@ -55,7 +55,23 @@ class Pipeline:
     top_k: int = 5
 
 
+def _from_builtins(obj: object, name: str) -> bool:
+    """Whether ``obj.name`` is a builtin type's method (``str.index``, a NamedTuple's ``tuple.index``):
+    never a pipeline capability. Its own attributes (an instance's, a module's, a class's) and those of
+    the user's classes are."""
+    try:
+        if name in vars(obj):
+            return False
+    except Exception:  # no __dict__ (slots, builtins), or an odd proxy: decided by the class
+        pass
+    mro = obj.__mro__ if isinstance(obj, type) else type(obj).__mro__
+    owner = next((klass for klass in mro if name in vars(klass)), None)
+    return owner is not None and owner.__module__ == "builtins"
+
+
 def _maybe_method(obj: object, name: str) -> Callable[..., Any] | None:
+    if _from_builtins(obj, name):
+        return None
     fn = getattr(obj, name, None)
     return fn if callable(fn) else None
 
@@ -562,17 +578,36 @@ def describe(obj: object, *, fingerprint: bool = False, state: bool = True) -> s
 class PipelineAdapter:
     """Uniform async access to a user pipeline; sync callables run on ``executor`` (a bounded pool)."""
 
-    def __init__(self, obj: object, *, top_k: int = 5) -> None:
+    def __init__(self, obj: object, *, top_k: int = 5, source: str = "") -> None:
+        """``source``: the API call that handed the pipeline over (``"check_reverse"``), named in the
+        errors; empty for the ``ragprobe_pipeline`` fixture (or ``--ragprobe-pipeline``)."""
+        label = f"the pipeline given to {source}" if source else "ragprobe_pipeline"
+        if isinstance(obj, (str, bytes, bytearray)):
+            # Most likely the 'module:attr' form of --ragprobe-pipeline; never a pipeline (its .index
+            # method read as an index capability: "needs `answer` but builtins.str only offers: index").
+            named = "--ragprobe-pipeline / ini ragprobe_pipeline"
+            fix = (
+                f" (the ragprobe_pipeline fixture holds the one named by {named})"
+                if source
+                else f", or name it with {named}"
+            )
+            raise PipelineConfigError(
+                f"{label} is a {type(obj).__name__} ({obj!r:.80}): pass the pipeline object itself{fix}"
+            )
         static = (staticmethod, classmethod)
         if inspect.isclass(obj) and not any(
             isinstance(inspect.getattr_static(obj, c, None), static) for c in CAPABILITIES
         ):
             # A class with instance methods: calling MyRag.answer(q) binds q to self, and calling a
             # callable class builds an instance per question. (A class of static/class methods works.)
+            fix = (
+                f"pass {obj.__name__}(...)"
+                if source
+                else f"return {obj.__name__}(...) from the fixture "
+                f"(--ragprobe-pipeline=module:{obj.__name__} instantiates a class itself)"
+            )
             raise PipelineConfigError(
-                f"ragprobe_pipeline is the class {obj.__module__}.{obj.__qualname__}, not an instance of it: "
-                f"return {obj.__name__}(...) from the fixture (--ragprobe-pipeline=module:{obj.__name__} "
-                "instantiates a class itself)"
+                f"{label} is the class {obj.__module__}.{obj.__qualname__}, not an instance of it: {fix}"
             )
         self.obj = obj
         self._signature_ok: set[str] = set()
@@ -609,7 +644,7 @@ class PipelineAdapter:
             fns = {"answer": obj, "retrieve": None, "generate": None, "index": None}
         else:
             raise PipelineConfigError(
-                f"ragprobe_pipeline is a {type(obj).__name__}, which is neither callable nor has any of "
+                f"{label} is a {type(obj).__name__}, which is neither callable nor has any of "
                 f"{', '.join(CAPABILITIES)}. Return a function question -> str, an object with those "
                 "methods, or ragprobe.Pipeline(answer=..., retrieve=..., generate=..., index=...); or adapt "
                 f"a {type(obj).__name__} in a pytest_ragprobe_make_pipeline hook (conftest.py)."
@@ -703,10 +738,10 @@ class PipelineAdapter:
         await self._call("index", fn, list(documents))
 
 
-def make_adapter(obj: object) -> PipelineAdapter:
+def make_adapter(obj: object, *, source: str = "") -> PipelineAdapter:
     if isinstance(obj, PipelineAdapter):
         return obj
-    return PipelineAdapter(obj)
+    return PipelineAdapter(obj, source=source)
 
 
 def load_pipeline_spec(spec: str) -> object:

@@ -518,6 +518,6 @@ def check_position(
         args["facts" if is_facts else "data"] = examples
     spec = build_spec(POSITION_MARK, args)
     assert isinstance(spec, PositionSpec)
-    ctx = context_for(pipeline)
+    ctx = context_for(pipeline, "check_position")  # base_dirs: relative paths as the marks find them
     return run_sync(lambda: run_position_spec(ctx, spec))
 

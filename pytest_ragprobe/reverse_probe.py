@@ -277,12 +277,21 @@ def settings_dict(spec: Any, confidence: float, seed: int, *, n_planned: int) ->
 
 def check_reverse(
     pipeline: object,
-    pairs: str | Path | Sequence[Fact] | Sequence[FactPair],
+    pairs: str | Path | Sequence[Fact] | Sequence[FactPair] | None = None,
     **mark_args: Any,
 ) -> ProbeResult:
-    """Run a reverse probe outside the marks; returns the same result as ``ragprobe_result``."""
-    spec = build_spec(REVERSE_MARK, {"facts": pairs, **mark_args})
+    """Run a reverse probe outside the marks; returns the same result as ``ragprobe_result``.
+
+    ``pairs`` (or ``facts=``, the mark's name): a facts file, ``"synthetic:N"`` or a list of
+    ``ragprobe.Fact`` / ``FactPair``. A relative path is looked up beside the calling file, then
+    the rootdir of the pytest run (if any), then the cwd."""
+    args = dict(mark_args)
+    if pairs is not None:
+        if "facts" in args:  # one would silently win, and the other be recorded in the settings
+            raise TypeError("check_reverse: pass the facts either positionally or as facts=, not both")
+        args["facts"] = pairs
+    spec = build_spec(REVERSE_MARK, args)
     assert isinstance(spec, ReverseSpec)
-    ctx = context_for(pipeline)
-    resolved = resolve_pairs(pairs, seed=ctx.seed(spec))
+    ctx = context_for(pipeline, "check_reverse")
+    resolved = resolve_pairs(spec.facts, seed=ctx.seed(spec), base_dirs=ctx.base_dirs)
     return run_sync(lambda: run_reverse(ctx, spec, resolved))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pytest_ragprobe.engine import Budget, Call, CallOutcome, Engine, EngineSettings, ProgressCallback, advice
@@ -24,6 +27,11 @@ T = TypeVar("T")
 
 class ProbeError(Exception):
     """The probe could not produce a verdict (pipeline errors, bad data, missing capability)."""
+
+    def __init__(self, message: str, traceback: str | None = None) -> None:
+        super().__init__(message)
+        # when the pipeline raised: the first failed call's traceback, of the most common cause
+        self.traceback = traceback
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,10 @@ class ProbeContext:
     # the first call that failed with each cause: (question, full error), for the ProbeError to show
     # which question got what (a cause leaves out the per-call detail, e.g. the value returned)
     error_examples: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # the first failed call's traceback, per cause, for causes raised in the pipeline's own code
+    error_tracebacks: dict[str, str] = field(default_factory=dict)
+    # the longest Retry-After a 429 asked for beyond what the engine waits (None: none did)
+    retry_after_asked: float | None = None
     budget_hit: bool = False
     # (lowest, configured) calls in flight when HTTP 429s made the engine lower it, for the advice
     concurrency_lowered: tuple[int, int] | None = None
@@ -130,6 +142,9 @@ class ProbeContext:
         if low is not None:
             before = self.concurrency_lowered
             self.concurrency_lowered = (min(low, before[0]) if before else low, engine.settings.concurrency)
+        asked = engine.stats.retry_after_asked
+        if asked is not None:
+            self.retry_after_asked = max(asked, self.retry_after_asked or 0.0)
         for call, o in zip(calls, outcomes, strict=True):
             if o.budget_exhausted:
                 self.budget_hit = True
@@ -148,6 +163,8 @@ class ProbeContext:
                 cause = o.cause or o.error.split(":")[0].strip()
                 self.error_causes[cause] += 1
                 self.error_examples.setdefault(cause, (call.question, o.error))
+                if o.traceback is not None:
+                    self.error_tracebacks.setdefault(cause, o.traceback)
         return outcomes
 
     def check_error_rate(self) -> None:
@@ -168,15 +185,25 @@ class ProbeContext:
             raise ProbeError(
                 f"{self.errors} of {total} pipeline calls failed "
                 f"(limit {self.settings.max_error_rate:.0%}); most common cause ({count}x): {cause}"
-                f"{advice(cause, self.concurrency_lowered)}{first}{skipped}"
+                f"{self._advice(cause)}{first}{skipped}",
+                traceback=self.error_tracebacks.get(cause),
             )
+
+    def _advice(self, cause: str) -> str:
+        asked = self.retry_after_asked
+        cap = self.settings.engine.max_backoff
+        return advice(cause, self.concurrency_lowered, None if asked is None else (asked, cap))
 
     def top_cause(self) -> str:
         """The most common cause of the calls that failed, with what to try ("" without failures)."""
         if not self.error_causes:
             return ""
         cause, count = self.error_causes.most_common(1)[0]
-        return f"{cause} ({count}x){advice(cause, self.concurrency_lowered)}"
+        first = ""
+        if cause in self.error_tracebacks:  # raised in the pipeline: the cause is only where; say what
+            _, error = self.error_examples.get(cause, ("", cause))
+            first = f", first: {error}" if error != cause else ""
+        return f"{cause} ({count}x){first}{self._advice(cause)}"
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -223,12 +250,52 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return box["value"]  # type: ignore[no-any-return]
 
 
-def context_for(pipeline: object, **overrides: Any) -> ProbeContext:
-    """A context for direct API use (``ragprobe.check_reverse``): the settings, budget and
-    ``pytest_ragprobe_make_pipeline`` hooks of the pytest run in progress (command line and ini),
-    else the defaults. Never the answer cache: a pipeline built inside a test is often tweaked in
-    ways its cache identity (name, version, code, plain-data configuration) cannot see, e.g. a stub
-    client set up differently per test."""
+_PACKAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+
+
+def caller_base_dirs() -> list[Path]:
+    """Where ``check_*`` looks up a relative data path, as the marks do (``session.base_dirs``):
+    beside the file that called it (the first frame outside pytest-ragprobe), beside the test being
+    run and in the rootdir and invocation dir of the pytest run it is called in, then the cwd.
+
+    The pytest run is found on the stack, in pytest's own frames (the ``Item`` being run, else the
+    ``Config``): the API has no request to ask, and the innermost run is met first (pytester nests
+    runs). Only pytest's frames are looked into: the user's locals may hold proxies that misbehave."""
+    dirs: list[Path] = []
+    pytest_pkg = sys.modules.get("_pytest")  # only where pytest is loaded: never imported here
+    pytest_dir = os.path.join(os.path.dirname(str(getattr(pytest_pkg, "__file__", ""))), "")
+    item_type = getattr(sys.modules.get("_pytest.nodes"), "Item", None)
+    config_type = getattr(sys.modules.get("_pytest.config"), "Config", None)
+    config: Any = None
+    frame: FrameType | None = sys._getframe(1)
+    caller_seen = False
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not caller_seen and not os.path.abspath(filename).startswith(_PACKAGE_DIR):
+            caller_seen = True
+            if os.path.isfile(filename):  # not "<stdin>" / "<string>"
+                dirs.append(Path(filename).resolve().parent)
+        if item_type is not None and pytest_pkg is not None and filename.startswith(pytest_dir):
+            for value in list(frame.f_locals.values()):
+                if isinstance(value, item_type):
+                    from pytest_ragprobe.session import base_dirs
+
+                    return list(dict.fromkeys([*dirs, *base_dirs(value), Path.cwd()]))
+                if config is None and config_type is not None and isinstance(value, config_type):
+                    config = value
+        frame = frame.f_back
+    if config is not None:
+        dirs += [Path(config.rootpath), Path(config.invocation_params.dir)]
+    return list(dict.fromkeys([*dirs, Path.cwd()]))
+
+
+def context_for(pipeline: object, api: str = "", **overrides: Any) -> ProbeContext:
+    """A context for direct API use (``ragprobe.check_reverse``, named by ``api`` in errors): the
+    settings, budget and ``pytest_ragprobe_make_pipeline`` hooks of the pytest run in progress
+    (command line and ini), else the defaults, and relative data paths looked up as the marks do
+    (:func:`caller_base_dirs`). Never the answer cache: a pipeline built inside a test is often
+    tweaked in ways its cache identity (name, version, code, plain-data configuration) cannot see,
+    e.g. a stub client set up differently per test."""
     from pytest_ragprobe._active import active_run
 
     run = active_run()
@@ -237,4 +304,9 @@ def context_for(pipeline: object, **overrides: Any) -> ProbeContext:
     base = replace(run.settings, cache_dir=None) if run is not None else RunSettings()
     settings = replace(base, **{k: v for k, v in overrides.items() if v is not None})
     budget = run.budget if run is not None else Budget(None)
-    return ProbeContext(adapter=make_adapter(pipeline), settings=settings, budget=budget)
+    return ProbeContext(
+        adapter=make_adapter(pipeline, source=api),
+        settings=settings,
+        budget=budget,
+        base_dirs=caller_base_dirs(),
+    )

@@ -37,6 +37,14 @@ class Document:
     id: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Checked here, at the user's line: a None text otherwise fails much later, in scoring, as
+        # "normalize() argument 2 must be str", or renders as "title: None" to the reader.
+        if not isinstance(self.text, str):
+            raise TypeError(
+                f"ragprobe.Document text must be a str, got {type(self.text).__name__}: {self.text!r:.60}"
+            )
+
     def render(self) -> str:
         """The passage as a reader sees it: ``title: text`` (or just text)."""
         return f"{self.title}: {self.text}" if self.title else self.text
@@ -77,6 +85,10 @@ class Answer:
 def to_document(value: object, *, where: str = "pipeline") -> Document:
     """Accept a Document, a dict with Document's keys, or a plain string."""
     if isinstance(value, Document):
+        if not isinstance(value.text, str):  # a subclass that skips the check in __post_init__
+            raise PipelineOutputError(
+                f"{where}: ragprobe.Document needs a string text, got {type(value.text).__name__}"
+            )
         return value
     if isinstance(value, str):
         return Document(text=value)
@@ -116,7 +128,9 @@ def to_answer(value: object, *, where: str = "pipeline") -> Answer:
         given: object = value.documents
         if given is None:  # Answer(text, documents=None): not said, like a dict's "documents": null
             return Answer(text=value.text)
-        if isinstance(value.documents, tuple) and all(isinstance(d, Document) for d in value.documents):
+        if isinstance(value.documents, tuple) and all(
+            isinstance(d, Document) and isinstance(d.text, str) for d in value.documents
+        ):
             return value
         # Answer(text, documents=[...]) may carry dicts or strings too; coerce them like any documents.
         docs = to_documents(value.documents, where=f"{where}.documents")

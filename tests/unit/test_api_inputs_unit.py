@@ -1,0 +1,216 @@
+"""Bad inputs to the public API (check_reverse / check_position, Document, the HTTP adapters, the
+pipeline object) end in a clear error at the call that made them, not a crash or a silent choice later."""
+
+from __future__ import annotations
+
+import re
+import sys
+import textwrap
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+import pytest_ragprobe as ragprobe
+from pytest_ragprobe.pipeline import PipelineAdapter, PipelineConfigError
+from pytest_ragprobe.runner import ProbeError
+from pytest_ragprobe.types import Answer, Document, PipelineOutputError, to_answer
+
+FIVE = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(5)]
+FACTS_YAML = "facts:\n" + "".join(
+    f"  - forward: {{question: 'Which controller fits pump P-{i}?', answer: C-{i}}}\n"
+    f"    reverse: {{question: 'Which pump fits controller C-{i}?', answer: P-{i}}}\n"
+    for i in range(4)
+)
+
+
+def lookup(question: str) -> str:
+    found = re.search(r"(P|C)-(\d+)", question)
+    assert found is not None
+    kind, num = found.groups()
+    return ("C-" if kind == "P" else "P-") + num
+
+
+# -- 1: relative paths beside the calling file -----------------------------------------------------------
+
+
+def test_check_reverse_finds_a_relative_facts_file_beside_the_calling_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Was: ``FactsError: parts.yaml: facts file not found (resolved to <cwd>/parts.yaml)``."""
+    (tmp_path / "parts.yaml").write_text(FACTS_YAML)
+    (tmp_path / "rag_helper_rel.py").write_text(
+        textwrap.dedent(
+            """
+            import pytest_ragprobe as ragprobe
+
+            def probe(pipeline):
+                return ragprobe.check_reverse(pipeline, "parts.yaml")
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(Path(__file__).parent)  # not tmp_path: the file is found beside the caller
+    import rag_helper_rel  # type: ignore[import-not-found]
+
+    try:
+        result = rag_helper_rel.probe(lookup)
+    finally:
+        sys.modules.pop("rag_helper_rel", None)
+    assert (result.n, result.forward.accuracy, result.reverse.accuracy) == (4, 1.0, 1.0)
+
+
+# -- 2: facts given twice ------------------------------------------------------------------------------
+
+
+def test_check_reverse_refuses_facts_given_both_ways() -> None:
+    """Was: the positional 'synthetic:30' silently won and facts= was only recorded in the settings."""
+    with pytest.raises(TypeError) as info:
+        ragprobe.check_reverse(lambda q: "x", "synthetic:30", facts=FIVE)
+    assert str(info.value) == "check_reverse: pass the facts either positionally or as facts=, not both"
+
+
+def test_check_reverse_takes_the_facts_as_a_keyword_like_check_position() -> None:
+    assert ragprobe.check_reverse(lookup, facts=FIVE).n == 5
+
+
+# -- 3: a Document whose text is not a str ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "shown"), [({"text": None, "title": "t"}, "NoneType: None"), ({"text": 5}, "int: 5")]
+)
+def test_document_text_must_be_a_str_when_built(kwargs: dict[str, object], shown: str) -> None:
+    """Was: built fine, then ``normalize() argument 2 must be str`` in scoring, or read as "t: None"."""
+    with pytest.raises(TypeError) as info:
+        Document(**kwargs)  # type: ignore[arg-type]
+    assert str(info.value) == f"ragprobe.Document text must be a str, got {shown}"
+
+
+class _LaxDocument(Document):
+    def __post_init__(self) -> None:  # a subclass that skips the check
+        pass
+
+
+def test_a_document_with_a_non_str_text_in_an_answer_names_its_place() -> None:
+    answer = Answer("x", documents=(_LaxDocument(text=None),))  # type: ignore[arg-type]
+    with pytest.raises(PipelineOutputError) as info:
+        to_answer(answer, where="rag.answer")
+    assert str(info.value) == "rag.answer.documents[0]: ragprobe.Document needs a string text, got NoneType"
+
+
+def test_check_reverse_reports_the_bad_document_not_a_scoring_crash() -> None:
+    def pipeline(question: str) -> Answer:
+        return Answer(lookup(question), documents=(_LaxDocument(text=None),))  # type: ignore[arg-type]
+
+    with pytest.raises(ProbeError, match=r"answer\.documents\[0\]: ragprobe\.Document needs a string text"):
+        ragprobe.check_reverse(pipeline, FIVE)
+
+
+def test_a_pipeline_building_a_bad_document_fails_at_its_own_line() -> None:
+    def pipeline(question: str) -> Answer:
+        return Answer(lookup(question), documents=[Document(text=None)])  # type: ignore[arg-type]
+
+    with pytest.raises(TypeError, match=r"^ragprobe\.Document text must be a str, got NoneType: None$"):
+        ragprobe.check_reverse(pipeline, FIVE)
+
+
+# -- 4: a str (or another builtin value) as the pipeline -------------------------------------------------
+
+NAMED = "--ragprobe-pipeline / ini ragprobe_pipeline"
+
+
+def test_check_reverse_refuses_a_pipeline_spec_string() -> None:
+    """Was: "@ragprobe.reverse needs the pipeline's `answer` but builtins.str only offers: index"."""
+    with pytest.raises(PipelineConfigError) as info:
+        ragprobe.check_reverse("myapp.rag:answer", FIVE)
+    assert str(info.value) == (
+        "the pipeline given to check_reverse is a str ('myapp.rag:answer'): pass the pipeline object "
+        f"itself (the ragprobe_pipeline fixture holds the one named by {NAMED})"
+    )
+
+
+def test_check_position_refuses_a_pipeline_spec_string() -> None:
+    with pytest.raises(PipelineConfigError) as info:
+        ragprobe.check_position("myapp.rag:generate", "synthetic:4", n_docs=3)
+    assert str(info.value).startswith(
+        "the pipeline given to check_position is a str ('myapp.rag:generate'): pass the pipeline object itself"
+    )
+
+
+def test_the_fixture_path_refuses_a_string_too() -> None:
+    with pytest.raises(PipelineConfigError) as info:
+        PipelineAdapter("myapp.rag:answer")
+    assert str(info.value) == (
+        f"ragprobe_pipeline is a str ('myapp.rag:answer'): pass the pipeline object itself, or name it with {NAMED}"
+    )
+
+
+@pytest.mark.parametrize("value", [b"myapp.rag:answer", ["rag"], ("rag",), range(3)])
+def test_builtin_values_have_no_capabilities(value: object) -> None:
+    """bytes.index, list.index, tuple.index and range.index are not an index capability; a module, a
+    class of static methods and a NamedTuple (types from builtins, or a tuple) still offer theirs."""
+    with pytest.raises(PipelineConfigError, match="ragprobe_pipeline is a"):
+        PipelineAdapter(value)
+    module = types.ModuleType("rag_module")
+    module.answer = lookup  # type: ignore[attr-defined]
+
+    class Static:
+        @staticmethod
+        def index(documents: list[Document]) -> None:
+            pass
+
+    class Parts(NamedTuple):
+        answer: Callable[[str], str]
+
+    assert PipelineAdapter(module).capabilities == {"answer"}
+    assert "index" in PipelineAdapter(Static).capabilities
+    assert PipelineAdapter(Parts(lookup)).capabilities == {"answer"}
+
+
+def test_pipeline_parts_given_as_strings_are_no_methods() -> None:
+    with pytest.raises(PipelineConfigError) as info:
+        PipelineAdapter(ragprobe.Pipeline(answer=lookup, index="myapp.rag:index"))  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "ragprobe.Pipeline(index=...) got a str, which is neither callable nor has a index() method"
+    )
+
+
+# -- 5: URLs without http(s):// --------------------------------------------------------------------------
+
+
+def test_http_pipeline_needs_a_scheme() -> None:
+    """Was: built fine, then every call failed with ``transport error (UnsupportedProtocol)``."""
+    with pytest.raises(ValueError) as info:
+        ragprobe.HTTPPipeline("localhost:18765")
+    assert str(info.value) == (
+        "HTTPPipeline: url 'localhost:18765' needs http:// or https:// (e.g. 'http://localhost:18765')"
+    )
+    assert ragprobe.HTTPPipeline("HTTPS://rag.example:8443/v1").url == "HTTPS://rag.example:8443/v1"
+    assert ragprobe.HTTPPipeline("http://[::1]:8000").url == "http://[::1]:8000"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://files.example/rag", "HTTPPipeline: url 'ftp://files.example/rag' needs http:// or https://"),
+        ("http://", "HTTPPipeline: url 'http://' has no host"),
+        ("", "HTTPPipeline: url '' needs http:// or https://"),
+    ],
+)
+def test_http_pipeline_url_problems(url: str, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        ragprobe.HTTPPipeline(url)
+    assert str(info.value) == message
+
+
+
+def test_openai_generator_needs_a_scheme() -> None:
+    with pytest.raises(ValueError) as info:
+        ragprobe.OpenAIGenerator(base_url="localhost:8080/v1", model="gemma")
+    assert str(info.value) == (
+        "OpenAIGenerator: base_url 'localhost:8080/v1' needs http:// or https:// "
+        "(e.g. 'http://localhost:8080/v1')"
+    )
