@@ -6,6 +6,10 @@ answers in 50 ms and turns calls away with HTTP 429 in two ways:
 * ``concurrency``: it takes at most 2 calls at once; a 429 carries no Retry-After.
 * ``window``: at most 20 calls per 1-second window; a 429 says ``Retry-After: 1`` (whole seconds,
   as services send it), or nothing.
+* ``dead``: every call gets a 429 with ``Retry-After: 2`` (a quota used up): the probe can only end
+  as an ERROR, and what counts is how soon and after how many requests (fail-fast: the first 5 calls
+  and their retries). Refused retries used to put the shared hold off one after another at
+  concurrency 1, 2 s per attempt in turn; now a call waits at most what its own retries would.
 
 Each is run with the engine as it is (adaptive: a 429 halves the calls allowed in flight, successes
 raise it again, a Retry-After holds every call) and with adaptivity switched off (the engine before
@@ -14,7 +18,7 @@ and the default retries (2) and backoff (0.5 s, doubling). Prints, per service a
 time, requests sent, 429s, calls that ended as errors (a probe with more than 10% of them is an
 ERROR), the lowest concurrency reached, and the fixed/adaptive ratios. Ratios only, no assertions.
 
-    python bench/rate_limit.py             # 120 calls per run, about 60 s
+    python bench/rate_limit.py             # 120 calls per run, about 70 s
     python bench/rate_limit.py --calls 60
 """
 
@@ -76,6 +80,16 @@ def window_limited(retry_after: bool = True, per_window: int = 20, window: float
     return handle
 
 
+def always_limited(retry_after: int = 2) -> Handler:
+    """Every call: 429 with ``Retry-After`` (after the same 50 ms)."""
+
+    def handle(req: Request) -> Reply:
+        return Reply(status=429, headers={"Retry-After": str(retry_after)},
+                     json={"error": "quota exceeded"}, delay=LATENCY)
+
+    return handle
+
+
 class _FixedGate(engine_module._Gate):
     """The engine before adaptive concurrency: a 429 neither lowers the limit nor holds other calls."""
 
@@ -122,7 +136,8 @@ def main() -> None:
           f"{'lowest':>7}")
     services = [("concurrency: 2 at once, no Retry-After", concurrency_limited),
                 ("window: 20 per s, no Retry-After", lambda: window_limited(retry_after=False)),
-                ("window: 20 per s, Retry-After", window_limited)]
+                ("window: 20 per s, Retry-After", window_limited),
+                ("dead: always 429, Retry-After: 2", always_limited)]
     for name, make in services:  # a new server each run: the same limits from the first call
         with fixed_concurrency():
             fixed = run(make(), n, c)

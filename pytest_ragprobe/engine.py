@@ -9,7 +9,11 @@ cache and a budget.
 * Adaptive concurrency (:class:`_Gate`): HTTP 429 halves the calls allowed in flight (not below 1)
   and successes raise it again, slowly, back to ``concurrency``; a 429's ``Retry-After`` holds
   every call until then, not only its own retry. This changes only when attempts start, not which
-  calls are made or the outcomes' order.
+  calls are made or the outcomes' order. A call turned away with a ``Retry-After`` waits at most
+  as long as its own retries would (``retries`` x the wait it was told, capped, +20%): when the
+  service keeps putting the hold off (each refused attempt does, and at a lowered concurrency the
+  calls behind it go one per hold), the call ends with its 429 instead of waiting its turn, so a
+  dead rate-limited service costs about that long, not that long per call.
 * Each attempt has a timeout, which does not count a sync call's wait for a free thread (a call
   that finds none within the timeout fails as "not started", never as a pipeline timeout).
   Timeouts, HTTP 429 / 5xx (honouring ``Retry-After``, capped at ``max_backoff``, plus up to 20%
@@ -17,7 +21,10 @@ cache and a budget.
   exponential backoff and jitter; anything else is not retried.
 * A call that still fails is an *error* outcome (``CallOutcome.error`` plus a short ``cause`` such
   as ``"HTTP 500 from http://127.0.0.1:8000/answer"``), never a wrong answer; the probe decides
-  what an error rate means (``runner.ProbeContext.check_error_rate``).
+  what an error rate means (``runner.ProbeContext.check_error_rate``). An exception raised in the
+  pipeline's own code is grouped by type and place, ``"KeyError at rag/app.py:12"``, as its message
+  often names the question (``error`` keeps it: ``"KeyError: 'Which pump ...?'"``), and keeps its
+  traceback (``CallOutcome.traceback``).
 * Fail-fast: when the first ``fail_fast`` real calls of a run (in the order they were sent) all
   fail with the same cause, the remaining calls are not attempted (they become error outcomes with
   that cause), so a dead service is not hammered. No further call is sent until that is decided
@@ -39,15 +46,20 @@ import contextlib
 import dataclasses
 import email.utils
 import http.client
+import os
 import random
 import re
+import site
 import sys
+import sysconfig
 import threading
 import time
+import traceback
 import urllib.error
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any, Literal
 
 from pytest_ragprobe._threads import WATCHER, DaemonThreadPool
@@ -74,6 +86,9 @@ class CallOutcome:
     attempts: int = 0
     budget_exhausted: bool = False
     cause: str | None = None  # short, groupable form of ``error`` (no per-call detail)
+    # for an exception raised in the pipeline's own code (not a timeout, HTTP status or connection
+    # error): its traceback, formatted, from the pipeline's first frame (the engine's cut off)
+    traceback: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -105,6 +120,11 @@ class Budget:
             self.used += 1
             return True
 
+    def refund(self) -> None:
+        """Give back a unit taken for a call that was then not sent."""
+        with self._lock:
+            self.used = max(0, self.used - 1)
+
     @property
     def exhausted(self) -> bool:
         return self.limit is not None and self.used >= self.limit
@@ -122,6 +142,8 @@ class EngineStats:
     retries: int = 0  # retries made (each also a real, billed call)
     skipped: int = 0  # not attempted: budget exhausted or fail-fast
     lowest_concurrency: int | None = None  # calls allowed in flight after HTTP 429s (None: not lowered)
+    # the longest Retry-After a 429 asked for beyond ``max_backoff`` (None: none did), for the advice
+    retry_after_asked: float | None = None
     error_causes: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
@@ -163,6 +185,7 @@ class Failure:
     retryable: bool
     retry_after: float | None = None
     rate_limited: bool = False  # HTTP 429: the engine lowers its concurrency (see _Gate)
+    traceback: str | None = None  # formatted, for an exception raised in the pipeline's own code
 
 
 def _attr(obj: object, name: str) -> Any:
@@ -270,6 +293,74 @@ def _transport(exc: BaseException, kind: str) -> Failure:
     return Failure(cause, f"{cause}: {detail}" if detail else cause, retryable=True)
 
 
+_PACKAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+
+
+def _library_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    dirs = {paths.get(k, "") for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    with contextlib.suppress(Exception):  # (site.getsitepackages is missing in some old virtualenvs)
+        dirs.update(site.getsitepackages())
+    with contextlib.suppress(Exception):
+        dirs.add(site.getusersitepackages())
+    return tuple(os.path.join(os.path.abspath(d), "") for d in dirs if d)
+
+
+_LIBRARY_DIRS = _library_dirs()
+
+
+def _own_code(filename: str) -> bool:
+    """Whether a frame's file is the pipeline's own code: not ragprobe's, not the standard library's,
+    not an installed package's (``<string>`` counts as the pipeline's; ``<frozen ...>`` does not)."""
+    if filename.startswith("<"):
+        return not filename.startswith("<frozen")
+    path = os.path.abspath(filename)
+    if path.startswith((_PACKAGE_DIR, *_LIBRARY_DIRS)):
+        return False
+    parts = path.split(os.sep)
+    return "site-packages" not in parts and "dist-packages" not in parts
+
+
+def _frames(exc: BaseException) -> list[tuple[FrameType, int]]:
+    return list(traceback.walk_tb(exc.__traceback__))
+
+
+def _raised_at(exc: BaseException) -> str | None:
+    """``file:line`` of the innermost frame of the pipeline's own code the exception passed through
+    (the file relative to the working directory when inside it), or None."""
+    own = [(f, n) for f, n in _frames(exc) if _own_code(f.f_code.co_filename)]
+    if not own:
+        return None
+    frame, line = own[-1]
+    filename = frame.f_code.co_filename
+    if not filename.startswith("<"):
+        path, cwd = os.path.abspath(filename), os.path.join(os.getcwd(), "")
+        filename = os.path.relpath(path) if path.startswith(cwd) else os.path.basename(path)
+    return f"{filename}:{line}"
+
+
+def _format_traceback(exc: BaseException, limit: int = 20) -> str | None:
+    """The exception as Python prints it, from the first frame of the pipeline's own code (the
+    engine's, asyncio's and the thread pool's frames before it are left out); at most ``limit``
+    frames, the innermost."""
+    frames = _frames(exc)
+    if not frames:
+        return None
+    start = next((i for i, (f, _) in enumerate(frames) if _own_code(f.f_code.co_filename)), None)
+    if start is None:  # none of the pipeline's own: from the first frame outside ragprobe
+        start = next(
+            (i for i, (f, _) in enumerate(frames)
+             if not os.path.abspath(f.f_code.co_filename).startswith(_PACKAGE_DIR)),
+            len(frames) - 1,
+        )
+    try:
+        formatted = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+        formatted.stack = traceback.StackSummary.extract(iter(frames[start:][-limit:]))
+        return "".join(formatted.format())
+    except Exception:  # an exception whose str() fails, a source file that vanished: no traceback
+        return None
+
+
 def classify(exc: BaseException, timeout: float | None) -> Failure:
     """How a failed attempt is reported and whether it is worth another attempt."""
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
@@ -319,16 +410,35 @@ def classify(exc: BaseException, timeout: float | None) -> Failure:
         return Failure(
             named if isinstance(named, str) else _short(text, 120), text, retryable=False
         )
-    text = _short(f"{type(exc).__name__}: {exc}")
-    return Failure(text, text, retryable=False)
+    text = _short(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    where = _raised_at(exc)
+    # Grouped by type and place, not by message: a message often names the call ("KeyError:
+    # 'Which pump ...?'", "no context for <question>"), so it would differ on every call, and
+    # fail-fast never trip on a pipeline broken for every question. The message stays in ``error``.
+    cause = text if where is None else _short(f"{type(exc).__name__} at {where}", 120)
+    return Failure(cause, text, retryable=False, traceback=_format_traceback(exc))
 
 
-def advice(cause: str, lowered: tuple[int, int] | None = None) -> str:
+def _seconds(value: float) -> str:
+    return f"{round(value, 1):g}"
+
+
+def advice(
+    cause: str, lowered: tuple[int, int] | None = None, asked: tuple[float, float] | None = None
+) -> str:
     """What to try, to add after a failure cause in a message (or "").
 
-    ``lowered``: (lowest, configured) concurrency when the engine lowered it for HTTP 429s."""
+    ``lowered``: (lowest, configured) concurrency when the engine lowered it for HTTP 429s.
+    ``asked``: (longest Retry-After a 429 asked for, ``max_backoff``) when it asked for more than
+    ragprobe waits (``EngineStats.retry_after_asked``): more retries would not help then."""
     if cause.startswith("HTTP 429"):
         done = f"concurrency lowered to {lowered[0]} of {lowered[1]}; " if lowered else ""
+        if asked is not None and asked[0] > asked[1]:
+            return (
+                f" (rate limited: {done}the service asked to wait {_seconds(asked[0])} s; ragprobe "
+                f"waits at most {_seconds(asked[1])} s per retry, so more retries would not help: "
+                "run again once its limit resets)"
+            )
         return f" (rate limited: {done}raise --ragprobe-retries to wait longer between attempts)"
     if cause.startswith("not started"):
         return " (sync calls that timed out still run on every thread: fix the hang or raise the timeout)"
@@ -393,7 +503,9 @@ class _Gate:
     together meet the same overload. Each ``top`` successes of attempts started since then raise it
     by one, back to ``top``: slowly, so that a call retried after a 429 gets its slot (at most
     ``top - 1`` others wait before it) before the limit is tried higher again. A 429's Retry-After
-    is the service's, not only that call's: no attempt starts before then (``not_before``).
+    is the service's, not only that call's: no attempt starts before then (``not_before``; a later
+    429 moves it to the later of the two ends, never adds). A retried call may give a ``deadline``:
+    past it, it does not wait for the hold (``enter`` returns None).
     """
 
     def __init__(self, limit: int, start: int | None = None) -> None:
@@ -418,8 +530,12 @@ class _Gate:
                 self.in_flight += 1  # handed over: counted here, not by the waiter
                 waiter.set_result(None)
 
-    async def enter(self) -> int:
-        """Take a slot, then wait for ``not_before``; returns the window the attempt starts in."""
+    async def enter(self, deadline: float | None = None) -> int | None:
+        """Take a slot, then wait for ``not_before``; returns the window the attempt starts in, or
+        None (without a slot) when ``not_before`` is, or is put off to, after ``deadline``."""
+        loop = asyncio.get_running_loop()
+        if deadline is not None and self.not_before > max(deadline, loop.time()):
+            return None
         if self._waiters or self.in_flight >= self.limit:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
@@ -435,8 +551,10 @@ class _Gate:
         else:
             self.in_flight += 1
         try:  # holding the slot, so at most ``limit`` calls go when the wait ends
-            loop = asyncio.get_running_loop()
             while (wait := self.not_before - loop.time()) > 0:
+                if deadline is not None and self.not_before > deadline:
+                    self.leave()
+                    return None
                 until = self.not_before
                 await asyncio.sleep(wait)
                 if self.not_before <= until:  # not put off meanwhile
@@ -519,7 +637,41 @@ class Engine:
         self.stats.errors += 1
         causes = self.stats.error_causes
         causes[failure.cause] = causes.get(failure.cause, 0) + 1
-        return CallOutcome(error=failure.error, cause=failure.cause, attempts=attempts)
+        return CallOutcome(
+            error=failure.error, cause=failure.cause, attempts=attempts, traceback=failure.traceback
+        )
+
+    def _last_failure(self, failure: Failure, gave_up: tuple[float, float] | None = None) -> Failure:
+        """A call's final failure, saying why waiting longer for a rate-limited service would not
+        help: it asked for more than ``max_backoff``, or (``gave_up``: seconds waited since the
+        call's first 429, seconds its retries wait at most) it still asked to wait when this call's
+        next attempt could only start after that."""
+        cap, asked = self.settings.max_backoff, failure.retry_after
+        if not failure.rate_limited or asked is None:
+            return failure
+        if asked > cap:
+            note = (
+                f"the service asked to wait {_seconds(asked)} s; ragprobe waits at most {_seconds(cap)} s "
+                "per retry"
+            )
+        elif gave_up is not None:
+            note = (
+                f"not retried after {_seconds(gave_up[0])} s: the service still asked to wait, past the "
+                f"{_seconds(gave_up[1])} s its retries wait at most"
+            )
+        else:
+            return failure
+        return dataclasses.replace(failure, error=f"{failure.error} ({note})")
+
+    def _hold_deadline(self, since: float, attempt: int, wait: float) -> float:
+        """The latest a rate-limited call still waits for, since its first 429 (``since``, after
+        attempt number ``attempt``, told to wait ``wait`` s, capped): as long as its own remaining
+        retries would wait, each at most the longer of its backoff and the Retry-After (+20%)."""
+        s = self.settings
+        return since + sum(
+            max(min(s.max_backoff, s.backoff * 2.0 ** (a - 1)), min(s.max_backoff, wait) * 1.2)
+            for a in range(attempt, s.retries + 1)
+        )
 
     def _skipped_by_fail_fast(self) -> CallOutcome:
         assert self._abort is not None
@@ -572,9 +724,26 @@ class Engine:
         loop = asyncio.get_running_loop()
         seq, self._sent = self._sent, self._sent + 1
         attempt = 0
+        failure: Failure | None = None
+        # After a 429 with a Retry-After: the call's first such (time, attempt), the longest wait it
+        # was told (capped), and the latest it waits for the shared hold until (see _hold_deadline).
+        # Each refused attempt puts the hold off again, and at a lowered concurrency the calls
+        # waiting behind it go one per hold: without a deadline a dead rate-limited service kept
+        # 5 calls x 2 retries waiting 20 s each in turn (186 s), not side by side (~45 s).
+        limited: tuple[float, int] | None = None
+        told = 0.0
+        deadline: float | None = None
         while True:
             attempt += 1
-            window = await self._gate.enter()  # not part of the attempt's timeout
+            window = await self._gate.enter(deadline)  # not part of the attempt's timeout
+            if window is None:  # the hold ends after this call's deadline: its retry is not sent
+                assert failure is not None and limited is not None and deadline is not None
+                self.budget.refund()
+                self.stats.retries -= 1
+                self.stats.calls += 1
+                self._record_first(seq, failure.cause)
+                waited = (loop.time() - limited[0], deadline - limited[0])
+                return self._error(self._last_failure(failure, waited), attempt - 1)
             clock = None if s.timeout is None else _AttemptClock(loop, s.timeout)
             token = WATCHER.set(clock)  # the pool reads it in run_in_executor's submit
             try:
@@ -589,6 +758,13 @@ class Engine:
                     wait = None if failure.retry_after is None else min(s.max_backoff, failure.retry_after)
                     self._gate.rate_limited(window, wait)
                     self.stats.lowest_concurrency = self._gate.lowest
+                    if failure.retry_after is not None and failure.retry_after > s.max_backoff:
+                        asked = self.stats.retry_after_asked
+                        self.stats.retry_after_asked = max(asked or 0.0, failure.retry_after)
+                    if wait is not None:  # told to wait: this, or the hold already in force
+                        limited = limited or (loop.time(), attempt)
+                        told = max(told, wait, self._gate.not_before - loop.time())
+                        deadline = self._hold_deadline(*limited, told)
                 if clock is not None and clock.waiting and isinstance(exc, asyncio.TimeoutError):
                     cause = f"not started within {clock.timeout:g}s"
                     failure = Failure(
@@ -610,7 +786,15 @@ class Engine:
             if attempt > s.retries or not failure.retryable or self._abort is not None:
                 self.stats.calls += 1
                 self._record_first(seq, failure.cause)
-                return self._error(failure, attempt)
+                return self._error(self._last_failure(failure), attempt)
+            delay = self._delay(attempt, failure)
+            if deadline is not None and limited is not None and (
+                max(loop.time() + delay, self._gate.not_before) > deadline
+            ):  # the retry would start after this call's deadline (held up behind other calls)
+                self.stats.calls += 1
+                self._record_first(seq, failure.cause)
+                waited = (loop.time() - limited[0], deadline - limited[0])
+                return self._error(self._last_failure(failure, waited), attempt)
             if not self.budget.take():  # a retry is a real (billed) call too
                 # A budget stop, like the calls never sent: the probe ends INCONCLUSIVE, not ERROR.
                 self.stats.calls += 1
@@ -622,7 +806,7 @@ class Engine:
                     budget_exhausted=True,
                 )
             self.stats.retries += 1
-            await asyncio.sleep(self._delay(attempt, failure))
+            await asyncio.sleep(delay)
 
     async def run(self, calls: Sequence[Call]) -> list[CallOutcome]:
         from pytest_ragprobe.cache import AnswerCache

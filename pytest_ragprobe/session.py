@@ -194,6 +194,9 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         # MatchError: the mark's match= scorer failed on an answer (not the pipeline's fault)
         item.stash[RESULT_KEY] = _error_result(item, spec, str(exc), ctx)
         failure = f"pytest-ragprobe: {exc}"
+        raised = exc.traceback if isinstance(exc, ProbeError) else None
+        if raised:  # the pipeline raised: where (the first call that failed this way)
+            failure += f"\n\nThe first call that failed this way raised:\n{raised}"
     except Exception as exc:
         # The user's pipeline raised something we do not retry (a bug, not a transient failure).
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4))

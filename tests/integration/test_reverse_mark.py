@@ -994,7 +994,8 @@ def test_rev():
     result.stdout.fnmatch_lines(
         [
             "*silent.py:3: RagprobeWarning: *::test_rev: 2 of 80 pipeline calls failed after retries "
-            "and were left out of the statistics (n=38); most common cause: ValueError: index shard offline (2x)",
+            "and were left out of the statistics (n=38); most common cause: ValueError at conftest.py:6 (2x), "
+            "first: ValueError: index shard offline",
             "PASS * [[]reverse] fwd 1.00 rev 1.00 drop +0.00 (n=38, 80 calls, 2 failed)",
         ]
     )

@@ -1,0 +1,152 @@
+"""HTTP 429 with Retry-After against a service that keeps turning calls away, on a virtual clock: the
+event loop's time jumps to the next timer whenever nothing is ready, so 20-second waits take no real
+time and the waits and request times below are the engine's own, not the machine's."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from pytest_ragprobe.engine import Call, Engine, EngineSettings, advice
+from pytest_ragprobe.pipeline import PipelineAdapter
+
+URL = "http://x/answer"
+LATENCY = 0.05  # the service's reply time (virtual): calls sent together are in flight together
+
+
+class VirtualClockLoop(asyncio.SelectorEventLoop):
+    """An event loop whose ``time()`` only moves when it would otherwise sleep: the selector is polled
+    without blocking, and a wait for the next timer becomes a jump of the clock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
+        real, loop = self._selector, self  # type: ignore[attr-defined]
+
+        class Selector:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(real, name)
+
+            def select(self, timeout: float | None = None) -> Any:
+                events = real.select(0)
+                if events or timeout == 0:
+                    return events
+                if timeout is None:
+                    return real.select(None)
+                loop.now += timeout
+                return []
+
+        self._selector = Selector()
+
+    def time(self) -> float:
+        return self.now
+
+
+class HTTPError(Exception):
+    def __init__(self, status: int, retry_after: str | None = None) -> None:
+        super().__init__(f"status {status}")
+        headers = {"retry-after": retry_after} if retry_after else {}
+        self.response = SimpleNamespace(status_code=status, headers=headers, text="slow down", url=URL)
+
+
+class RateLimited:
+    """Turns every call away: HTTP 429 with ``Retry-After: <retry_after>``, after LATENCY. Notes when
+    each request came and counts those that came while a wait it asked for (capped at what the
+    engine honours, ``cap``) was not over."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, retry_after: str, cap: float = 20.0) -> None:
+        self.loop = loop
+        self.retry_after = retry_after
+        self.wait = min(cap, float(retry_after))
+        self.until = 0.0
+        self.stamps: list[float] = []
+        self.early = 0
+
+    async def answer(self, q: str) -> str:
+        now = self.loop.time()
+        self.stamps.append(now)
+        if now < self.until - 1e-9:
+            self.early += 1
+        await asyncio.sleep(LATENCY)
+        self.until = max(self.until, self.loop.time() + self.wait)
+        raise HTTPError(429, self.retry_after)
+
+
+def run_virtual(retry_after: str, n: int = 40, **settings: Any) -> tuple[Engine, RateLimited, list[Any], float]:
+    loop = VirtualClockLoop()
+    service = RateLimited(loop, retry_after)
+    engine = Engine(PipelineAdapter(service.answer), EngineSettings(**settings))
+    engine._rng = random.Random(7)  # jitter only
+    try:
+        out = loop.run_until_complete(engine.run([Call("answer", f"q{i}") for i in range(n)]))
+        return engine, service, out, loop.time()
+    finally:
+        loop.close()
+
+
+def test_a_service_asking_for_an_hour_costs_two_capped_waits_not_two_per_call() -> None:
+    """Audit repro: HTTPPipeline against a service answering every call "429, Retry-After: 3600",
+    default options. The limit fell to 1 and every refused retry put the shared hold off by another
+    20 s, so the 5 fail-fast calls' 10 retries waited 20 s each, one after another: 15 requests,
+    ERROR after 186 s. A call now waits at most what its own 2 retries would (2 x 20 s + 20%)."""
+    engine, service, out, end = run_virtual("3600")  # defaults: concurrency 8, retries 2, cap 20 s
+    assert end <= 2 * 20 * 1.2 + 2 * LATENCY  # was 180.6 (virtual) s
+    assert service.stamps[:5] == [0.0] * 5 and len(service.stamps) <= 10  # was 15
+    assert service.early == 0  # never sent while the (capped) hold was in force
+    assert len(service.stamps) == 5 + engine.stats.retries == engine.budget.used  # unsent retries refunded
+    assert engine.stats.skipped == 35 and all(o.cause == f"HTTP 429 from {URL}" for o in out)
+    sent = [o for o in out if o.attempts]
+    assert len(sent) == 5 and all(1 <= o.attempts <= 3 for o in sent)
+    note = "(the service asked to wait 3600 s; ragprobe waits at most 20 s per retry)"
+    assert all(o.error == f"HTTP 429 from {URL}: slow down {note}" for o in sent)
+    assert engine.stats.retry_after_asked == 3600.0
+
+
+def test_a_short_retry_after_that_never_ends_costs_its_retries_worth_of_waiting() -> None:
+    """"Retry-After: 1" from a service that never lets up: requests came at 0, 1, 2 ... 9 s (one per
+    hold, each refusal putting it off again); now about 2 x 1 s, then the calls give up."""
+    engine, service, out, end = run_virtual("1")
+    assert end <= LATENCY + 2 * 1.2 + LATENCY  # was 8.5 s
+    assert service.early == 0 and len(service.stamps) <= 10  # was 15
+    assert engine.stats.retry_after_asked is None  # it asked for less than the cap
+    gave_up = [o for o in out if o.attempts and "not retried after" in (o.error or "")]
+    assert gave_up and all(o.attempts < 3 for o in gave_up)
+    for o in gave_up:
+        assert o.error is not None and o.error.startswith(f"HTTP 429 from {URL}: slow down (not retried after ")
+        assert o.error.endswith(" s: the service still asked to wait, past the 2.4 s its retries wait at most)")
+
+
+def test_the_probe_error_says_the_service_asked_for_longer_than_ragprobe_waits() -> None:
+    """The ERROR suggested raising --ragprobe-retries, which makes it worse when the service asked for
+    more than the cap: each retry waits 20 s and is turned away again."""
+    from pytest_ragprobe.runner import ProbeError, context_for
+
+    loop = VirtualClockLoop()
+    service = RateLimited(loop, "3600")
+    ctx = context_for(service.answer, "check_reverse")
+    try:
+        loop.run_until_complete(ctx.run_calls([Call("answer", f"q{i}") for i in range(40)]))
+    finally:
+        loop.close()
+    with pytest.raises(ProbeError) as info:
+        ctx.check_error_rate()
+    message = str(info.value)
+    assert message.startswith(f"5 of 5 pipeline calls failed (limit 10%); most common cause (5x): HTTP 429 from {URL}")
+    assert "the service asked to wait 3600 s; ragprobe waits at most 20 s per retry" in message
+    assert message.endswith("; 35 more not attempted (fail-fast: the first 5 calls all failed this way)")
+
+
+def test_advice_when_the_service_asks_for_longer_than_ragprobe_waits() -> None:
+    cause = f"HTTP 429 from {URL}"
+    assert advice(cause, (1, 8), (3600.0, 20.0)) == (
+        " (rate limited: concurrency lowered to 1 of 8; the service asked to wait 3600 s; ragprobe waits"
+        " at most 20 s per retry, so more retries would not help: run again once its limit resets)"
+    )
+    # within the cap, more retries do wait longer: the advice stays
+    assert advice(cause, None, (10.0, 20.0)) == advice(cause) == (
+        " (rate limited: raise --ragprobe-retries to wait longer between attempts)"
+    )
