@@ -3,9 +3,10 @@ faults.py)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from pytest_ragprobe.results import DirectionSummary, ProbeResult
+from pytest_ragprobe.results import DirectionSummary, ProbeResult, Report
 
 
 def reverse_probe(nodeid: str, verdict: str = "pass", drop: float = 0.02, **extra: Any) -> ProbeResult:
@@ -29,6 +30,19 @@ def reverse_probe(nodeid: str, verdict: str = "pass", drop: float = 0.02, **extr
         reverse=DirectionSummary(accuracy=0.9 - drop, correct=18, n=20, ci=(0.6, 0.95)),
         **extra,
     )
+
+
+def report(*probes: ProbeResult, **settings: Any) -> Report:
+    """A report of these probes with a fixed seed and date (stable renders)."""
+    r = Report(seed=1, created="2025-01-02T03:04:05+00:00", settings=settings, probes=list(probes))
+    r.summary = r.counts()
+    return r
+
+
+def text_of(html: str) -> str:
+    """The visible text of an HTML report (styles and tags dropped, whitespace collapsed)."""
+    body = re.sub(r"<style>.*?</style>", " ", html, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", body).split())
 
 
 def catalog_conftest(reverse_miss: str) -> str:

@@ -7,11 +7,11 @@ import itertools
 import re
 from typing import Any
 
-from factories import reverse_probe
+from factories import report, reverse_probe, text_of
 
 from pytest_ragprobe.html import Row, position_chart, render_html
 from pytest_ragprobe.reporting import render_markdown
-from pytest_ragprobe.results import DirectionSummary, ProbeResult, Report
+from pytest_ragprobe.results import DirectionSummary, ProbeResult
 
 NODE = "t.py::test_middle"
 ANCHOR = "probe-t-py-test-middle"
@@ -47,17 +47,6 @@ def position(
             for p, a in accs.items()
         },
     )
-
-
-def report(*probes: ProbeResult, **settings: Any) -> Report:
-    r = Report(seed=1, created="2025-01-02T03:04:05+00:00", settings=settings, probes=list(probes))
-    r.summary = r.counts()
-    return r
-
-
-def text_of(html: str) -> str:
-    body = re.sub(r"<style>.*?</style>", " ", html, flags=re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", body).split())
 
 
 def stats_line(html: str, anchor: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from factories import reverse_probe
+from factories import report, reverse_probe, text_of
 
 from pytest_ragprobe import render
 from pytest_ragprobe.html import render_html
@@ -17,17 +17,6 @@ from pytest_ragprobe.results import DirectionSummary, ProbeResult, Report
 
 GITHUB_COMMENT_LIMIT = 65_536
 LONG_ANSWER = "The pump you are looking for is " + "really " * 1100 + "P-200."  # ~7.7 KB
-
-
-def report(*probes: ProbeResult, **settings: Any) -> Report:
-    r = Report(seed=1, created="2025-01-02T03:04:05+00:00", settings=settings, probes=list(probes))
-    r.summary = r.counts()
-    return r
-
-
-def text_of(html: str) -> str:
-    body = re.sub(r"<style>.*?</style>", " ", html, flags=re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", body).split())
 
 
 def section_of(html: str, nodeid: str) -> str:
