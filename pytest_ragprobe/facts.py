@@ -598,15 +598,24 @@ def resolve_pairs(
     return build_pairs(parsed, source=LIST_SOURCE)
 
 
-def find_file(path: str | Path, base_dirs: Sequence[Path]) -> Path:
-    """A relative path is looked up beside the test file first, then in the rootdir, then the cwd."""
+def find_file(
+    path: str | Path,
+    base_dirs: Sequence[Path],
+    what: str = "facts file",
+    error: type[FactsError] = FactsError,
+) -> Path:
+    """A relative path is looked up beside the test file first, then in the rootdir, then the cwd.
+    Found nowhere: ``error`` naming every place looked (one "resolved to" the cwd hid the others)."""
     p = Path(path)
     if p.is_absolute():
         return p
     for base in base_dirs:
         if (base / p).exists():
             return base / p
-    return p
+    if p.exists() or not base_dirs:
+        return p  # in the cwd; or not there either: the loader's own "not found (resolved to ...)"
+    looked = dict.fromkeys(str((base / p).resolve()) for base in [*base_dirs, Path.cwd()])
+    raise error(f"{path}: {what} not found; looked for {', '.join(looked)}")
 
 
 def sample(items: Sequence[Any], n: int | None, seed: int, salt: str = "") -> list[Any]:

@@ -102,7 +102,7 @@ def load_examples(
         text = str(source)
         if SYNTHETIC_RE.match(text) or facts:
             return _from_pairs(resolve_pairs(source, seed=seed, base_dirs=base_dirs))
-        path = find_file(source, base_dirs)
+        path = find_file(source, base_dirs, "data file", DataError)
         name = path.name.lower()
         if path.is_dir():
             raise DataError(f"{text}: is a directory, not a data file (resolved to {path.resolve()})")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_ragprobe import facts as facts_mod
+from pytest_ragprobe.contexts import DataError
 from pytest_ragprobe.facts import (
     BUILTIN_RELATIONS,
     Fact,
@@ -635,15 +636,26 @@ def test_resolve_relative_path_via_base_dirs(tmp_path: Path, monkeypatch: pytest
     # The first base directory that has the file wins.
     write(first, "parts.yaml", "facts: [{subject: Z, relation: wrote, object: Y}]\n")
     assert [p.subject for p in resolve_pairs("parts.yaml", base_dirs=[first, second])] == ["Z"]
-    # Not in any base dir: relative to the cwd, and the error names the resolved path.
-    with pytest.raises(FactsError, match=r"other\.yaml: facts file not found \(resolved to .*other\.yaml\)"):
+    # Not in any base dir nor the cwd: the error names every place it looked, in order.
+    with pytest.raises(FactsError) as info:
         resolve_pairs("other.yaml", base_dirs=[first, second])
+    assert str(info.value) == (
+        f"other.yaml: facts file not found; looked for {first / 'other.yaml'}, "
+        f"{second / 'other.yaml'}, {tmp_path / 'other.yaml'}"
+    )
+    # Found only in the cwd: used (after the base dirs).
+    write(tmp_path, "cwd.yaml", DESIGN_YAML)
+    assert len(resolve_pairs("cwd.yaml", base_dirs=[first, second])) == 2
 
 
 def test_find_file_absolute_and_missing(tmp_path: Path) -> None:
     absolute = tmp_path / "x.yaml"
     assert find_file(absolute, [Path("/elsewhere")]) == absolute
-    assert find_file("x.yaml", [tmp_path]) == Path("x.yaml")  # not there yet: returned unchanged
+    with pytest.raises(FactsError, match=r"^x\.yaml: facts file not found; looked for "):
+        find_file("x.yaml", [tmp_path])
+    with pytest.raises(DataError, match=r"^x\.yaml: data file not found; looked for "):
+        find_file("x.yaml", [tmp_path], "data file", DataError)
+    assert find_file("x.yaml", []) == Path("x.yaml")  # no base dirs: the loader says "not found"
     absolute.write_text("facts: []")
     assert find_file("x.yaml", [tmp_path]) == tmp_path / "x.yaml"
     assert find_file(Path("x.yaml"), [tmp_path]) == tmp_path / "x.yaml"
