@@ -2,7 +2,9 @@
 nothing.
 
 Location: ``.ragprobe_cache/`` in the rootdir by default (``--ragprobe-cache=DIR`` / ini
-``ragprobe_cache``), laid out as ``DIR/answers/v1/ab/abcdef….json``.
+``ragprobe_cache``), laid out as ``DIR/answers/v1/ab/abcdef….json``; ``DIR/identities/`` records what
+each pipeline identity was made of (see :func:`record_identity`), so a run that finds nothing cached
+for its pipeline can say what changed since the last run (:func:`identity_notices`).
 
 Key: a SHA-256 of the pipeline identity (``PipelineAdapter.cache_identity``: the pipeline's ``name``
 or its qualified class/function name, its ``version`` string, and a hash of its own code and
@@ -41,6 +43,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -233,6 +236,7 @@ class AnswerCache:
         self.misses = 0
         self.corrupt = 0
         self.uncacheable = 0  # calls or results that could not be keyed or stored canonically
+        self._noted = False  # this identity's sidecar (see record_identity) written or refreshed
 
     def key(self, call: Call) -> str:
         """The entry's key, or UNCACHEABLE when the call's inputs cannot be keyed canonically (never
@@ -280,6 +284,9 @@ class AnswerCache:
         self.hits += 1
         with contextlib.suppress(OSError):  # "last used", for `ragprobe cache --prune DAYS`
             os.utime(self.path(key))
+        if not self._noted:
+            self._noted = True
+            record_identity(self.root, self.identity, touch=True)
         return hit
 
     def put(self, key: str, call: Call, value: Value) -> bool:
@@ -315,7 +322,158 @@ class AnswerCache:
         except OSError:
             self.writable = False  # read-only or full disk: carry on uncached
             return False
+        if not self._noted:
+            self._noted = True
+            record_identity(self.root, self.identity)
         return True
+
+
+# -- identities: what each pipeline identity was made of, to say why a run found nothing cached ------
+# ``DIR/identities/<sha256 of the identity>.json`` holds {"identity", "base", "parts", "time"}: written
+# with the identity's first entry (``parts``: pipeline.identity_parts, when the pipeline was adapted in
+# this process; ``time``: when written), its modification time refreshed by the first hit of a run.
+
+_HASH_SUFFIX = re.compile(r"#[0-9a-f]{12}(?=[,)]|$)")
+
+
+def identity_base(identity: str) -> str:
+    """The identity without its code/configuration hashes: the pipeline's name, @version when set
+    (``conftest.Pipe#1a2b3c4d5e6f`` -> ``conftest.Pipe``; as ``ProbeResult.pipeline`` names it)."""
+    return _HASH_SUFFIX.sub("", identity)
+
+
+def _identity_path(root: Path, identity: str) -> Path:
+    return root / "identities" / f"{hashlib.sha256(identity.encode('utf-8')).hexdigest()[:32]}.json"
+
+
+def record_identity(root: Path, identity: str, *, touch: bool = False) -> None:
+    """Write ``identity``'s sidecar unless it exists (with ``touch``: refresh its last-used time if it
+    does). Never raises."""
+    path = _identity_path(Path(root), identity)
+    try:
+        if path.exists():
+            if touch:
+                os.utime(path)
+            return
+        from pytest_ragprobe.pipeline import parts_of
+
+        text = json.dumps(
+            {
+                "identity": identity,
+                "base": identity_base(identity),
+                "parts": parts_of(identity),
+                "time": time.time(),
+            },
+            ensure_ascii=False,
+        )
+        atomic_write(path, text)
+    except (OSError, ValueError, TypeError):
+        pass
+
+
+@dataclass(frozen=True)
+class Identity:
+    identity: str
+    base: str
+    parts: dict[str, str] | None
+    created: float  # when its first entry was written
+    last_used: float  # the sidecar's modification time: its first entry, or a run's first hit
+
+
+def identities(root: Path) -> list[Identity]:
+    """The sidecars under ``root`` (unreadable ones skipped)."""
+    out: list[Identity] = []
+    for path in sorted((Path(root) / "identities").glob("*.json")):
+        try:
+            data = json.loads(path.read_bytes())
+            mtime = path.stat().st_mtime
+            ident, parts = data["identity"], data.get("parts")
+            if not isinstance(ident, str):
+                continue
+            if not (isinstance(parts, dict) and all(isinstance(v, str) for v in parts.values())):
+                parts = None
+            out.append(Identity(ident, identity_base(ident), parts, float(data.get("time", 0.0)), mtime))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            continue
+    return out
+
+
+_LABEL_KINDS = (
+    ("global.", "global"),
+    ("closure.", "closure variable"),
+    ("default", "default"),
+    ("partial", "argument"),
+    ("class.", "class attribute"),
+    ("ref.", "helper"),
+)
+
+
+def _label_text(label: str) -> str:
+    part, sep, rest = label.partition(":")
+    if sep and part and ":" not in rest and part.isidentifier():
+        return f"{part}'s {_label_text(rest)}"
+    for prefix, kind in _LABEL_KINDS:
+        if label.startswith(prefix):
+            shown = label[len(prefix) :] if prefix.endswith(".") else label
+            return f"{kind} '{shown}'"
+    return f"attribute '{label}'"
+
+
+def parts_differ(current: Mapping[str, str], other: Mapping[str, str]) -> str:
+    """What differs between two identity_parts, in words ("attribute 'workdir'", "its code"); empty
+    when nothing recorded differs."""
+    labels = sorted(k for k in set(current) | set(other) if k != "code" and current.get(k) != other.get(k))
+    code = current.get("code") != other.get("code")
+    if not labels:
+        return "its code" if code else ""
+    shown = [_label_text(k) for k in labels[:4]]
+    if len(labels) > 4:
+        shown.append(f"{len(labels) - 4} more")
+    text = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return f"{text} (and its code)" if code else text
+
+
+def identity_notices(root: Path, used: Mapping[str, tuple[int, int]], since: float) -> list[str]:
+    """One notice per pipeline identity that this run (started at ``since``) stored answers for but
+    found none cached, while the cache at ``root`` holds two or more other identities of the same
+    pipeline from earlier runs, differing from the latest in more than code: something in its
+    configuration changes every run. ``used``: per pipeline base name
+    (``ProbeResult.pipeline``), the run's (pipeline calls, cached calls). Never raises."""
+    missed = {base for base, (calls, hits) in used.items() if calls > 0 and hits == 0}
+    if not missed:
+        return []
+    try:
+        known = [i for i in identities(root) if i.base in missed]
+    except OSError:
+        return []
+    notices: list[str] = []
+    for current in sorted((i for i in known if i.created >= since), key=lambda i: i.identity):
+        others = [i for i in known if i.base == current.base and i.created < since]
+        # One earlier configuration is an ordinary change (a new prompt, another top_k); a value that
+        # changes every run shows from the third run on, as one more configuration each time.
+        if len(others) < 2:
+            continue
+        latest = max(others, key=lambda i: i.last_used)
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(latest.last_used))
+        what = (
+            parts_differ(current.parts, latest.parts)
+            if current.parts is not None and latest.parts is not None
+            else ""
+        )
+        if what == "its code":  # an edit of the pipeline's code, not a value of the run
+            continue
+        calls = used[current.base][0]
+        n = len(others)
+        notices.append(
+            f"ragprobe: the answer cache had no answers for {current.identity} ({calls} call"
+            f"{'s' if calls != 1 else ''}); it holds {n} other configuration{'s' if n != 1 else ''} of "
+            f"{current.base}, last used {when}"
+            + (f"; what differs from the latest: {what}" if what else "")
+            + ". A value that changes every run (a temporary directory, a random port, a timestamp) "
+            "keeps the cache from ever hitting: set a `version` attribute on the pipeline to own its "
+            "identity (bump it when its behaviour changes)"
+        )
+    return notices
 
 
 def unwritable(root: Path) -> str | None:
@@ -408,10 +566,19 @@ def scan(root: Path, *, prune_before: float | None = None) -> CacheStats:
         else:
             stats.tables += 1
             stats.tables_bytes += st.st_size
-    if prune_before is not None:  # drop emptied shard directories
+    if prune_before is not None:  # drop emptied shard directories, and sidecars of identities now gone
         for shard in sorted((Path(root) / "answers").glob("v*/*")):
             with contextlib.suppress(OSError):
                 shard.rmdir()
+        for path in sorted((Path(root) / "identities").glob("*.json")):
+            try:
+                ident = json.loads(path.read_bytes()).get("identity")
+            except (OSError, ValueError, AttributeError):
+                ident = None
+            # (one written in the last minute may belong to a run storing its first entries now)
+            with contextlib.suppress(OSError):
+                if ident not in stats.by_pipeline and path.stat().st_mtime < time.time() - 60:
+                    path.unlink()
     return stats
 
 

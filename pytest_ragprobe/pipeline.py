@@ -501,7 +501,7 @@ def _running_attributes(cls: type) -> frozenset[str]:
     return frozenset(names)
 
 
-def _code_fingerprint(obj: object, *, state: bool = True) -> str:
+def _code_fingerprint(obj: object, *, state: bool = True, parts: dict[str, str] | None = None) -> str:
     """A short hash of the pipeline's own code and configuration, so editing its code or building it
     with other arguments keys cached answers apart by itself.
 
@@ -509,6 +509,9 @@ def _code_fingerprint(obj: object, *, state: bool = True) -> str:
     for the user's own code, its classes' plain-data attributes and the helpers it names (see
     :func:`_helpers_state`), plus the plain-data configuration :func:`_state` reads. Changes in
     libraries, models or data it calls are not seen: bump ``version`` for those.
+
+    ``parts`` (filled in when given) receives what went into the hash, each as a short hash of its
+    own: ``code`` for the code, and one entry per configuration label (see :func:`identity_parts`).
     """
     import hashlib
 
@@ -529,12 +532,15 @@ def _code_fingerprint(obj: object, *, state: bool = True) -> str:
                 continue
             fns += [v for _, v in sorted(vars(cls).items()) if inspect.isfunction(v)]
     digest = hashlib.sha256()
+    code_digest = hashlib.sha256() if parts is not None else None
     roots: list[types.FunctionType] = []
     for fn in fns:
         plain = inspect.unwrap(fn.__func__ if inspect.ismethod(fn) else fn)
         code = getattr(plain, "__code__", None)
         if code is not None:
             _hash_code(digest, code)
+            if code_digest is not None:
+                _hash_code(code_digest, code)
         if isinstance(plain, types.FunctionType):
             roots.append(plain)
     try:
@@ -544,12 +550,20 @@ def _code_fingerprint(obj: object, *, state: bool = True) -> str:
         extra, config = [], []
     for label, value in [*extra, *config]:
         digest.update(f"\0{label}={value}".encode())
+    if parts is not None and code_digest is not None and (fns or config or extra):
+        parts["code"] = code_digest.hexdigest()[:12]
+        for label, value in [*extra, *config]:
+            parts[label] = hashlib.sha256(value.encode()).hexdigest()[:12]
     return digest.hexdigest()[:12] if fns or config or extra else ""
 
 
-def describe(obj: object, *, fingerprint: bool = False, state: bool = True) -> str:
+def describe(
+    obj: object, *, fingerprint: bool = False, state: bool = True, parts: dict[str, str] | None = None
+) -> str:
     """A stable, human-readable identity for cache keys and reports (optionally with a hash of the
-    code and, unless the pipeline sets ``version`` and so owns its identity, of its configuration)."""
+    code and, unless the pipeline sets ``version`` and so owns its identity, of its configuration).
+    With ``fingerprint``, ``parts`` (when given) receives what went into the hash (see
+    :func:`identity_parts`)."""
     version = getattr(obj, "version", "")
     versioned = isinstance(version, str) and bool(version)
     state = state and not versioned
@@ -559,20 +573,45 @@ def describe(obj: object, *, fingerprint: bool = False, state: bool = True) -> s
     elif isinstance(obj, Pipeline):
         # Two Pipeline(...) compositions must not share a cache identity: name them by their parts.
         # With fingerprint, each part carries its own code hash (the Pipeline class itself has none).
-        parts = [
-            f"{c}={describe(fn, fingerprint=fingerprint, state=state)}"
-            for c in CAPABILITIES
-            if (fn := getattr(obj, c)) is not None
-        ]
-        base = f"Pipeline({', '.join(parts)})"
+        named = []
+        for c in CAPABILITIES:
+            if (fn := getattr(obj, c)) is None:
+                continue
+            own: dict[str, str] | None = {} if parts is not None else None
+            named.append(f"{c}={describe(fn, fingerprint=fingerprint, state=state, parts=own)}")
+            if parts is not None and own is not None:
+                parts.update({f"{c}:{label}": h for label, h in own.items()})
+        base = f"Pipeline({', '.join(named)})"
     elif isinstance(obj, functools.partial):
         base = f"partial({describe(obj.func)})"
     else:
         target = obj if inspect.isroutine(obj) or inspect.isclass(obj) else type(obj)
         base = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
     ident = f"{base}@{version}" if versioned else base
-    code = _code_fingerprint(obj, state=state) if fingerprint else ""
+    code = _code_fingerprint(obj, state=state, parts=parts) if fingerprint else ""
     return f"{ident}#{code}" if code else ident
+
+
+def identity_parts(obj: object) -> dict[str, str]:
+    """What went into the pipeline's cache identity (``describe(obj, fingerprint=True)``), each as a
+    short hash: ``code`` for its own code, and one entry per configuration label (``workdir`` for
+    ``self.workdir``, ``global.CONFIG``, ``closure.x``, ``class.Rag.PROMPT``, ``ref.mod.helper``
+    for a helper's code, ...; ``answer:`` etc. before those of a ``Pipeline(...)`` composition's
+    parts). Two identities of one pipeline differ where these do: the answer cache keeps them to
+    say what changed when a run finds nothing cached (see ``cache.identity_notices``)."""
+    parts: dict[str, str] = {}
+    describe(obj, fingerprint=True, parts=parts)
+    return parts
+
+
+# identity_parts per cache identity of the adapters made in this process, for the answer cache to
+# record beside an identity's first entry (a few small dicts: one per pipeline configuration).
+_PARTS: dict[str, dict[str, str]] = {}
+
+
+def parts_of(cache_identity: str) -> dict[str, str] | None:
+    """The :func:`identity_parts` of a pipeline adapted in this process, by its cache identity."""
+    return _PARTS.get(cache_identity)
 
 
 class PipelineAdapter:
@@ -612,7 +651,10 @@ class PipelineAdapter:
         self.obj = obj
         self._signature_ok: set[str] = set()
         self.identity = describe(obj)
-        self.cache_identity = describe(obj, fingerprint=True)
+        parts: dict[str, str] = {}
+        self.cache_identity = describe(obj, fingerprint=True, parts=parts)
+        if len(_PARTS) < 1000:
+            _PARTS[self.cache_identity] = parts
         self.executor: Executor | None = None
         fns: dict[str, Callable[..., Any] | None]
         if isinstance(obj, Pipeline):
@@ -784,6 +826,7 @@ __all__ = [
     "PipelineOutputError",
     "describe",
     "factory",
+    "identity_parts",
     "load_pipeline_spec",
     "make_adapter",
 ]

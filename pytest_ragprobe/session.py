@@ -307,6 +307,7 @@ class RagprobeSession:
         self._cli_pipeline: tuple[object] | str | None = None  # (pipeline,) or the load error
         self.write_errors: list[str] = []
         self.notices: list[str] = []
+        self.started_at = time.time()  # the answer-cache identities this run created are those since
         if self.cfg.cache_dir is not None:
             from pytest_ragprobe.cache import unwritable
 
@@ -481,6 +482,21 @@ class RagprobeSession:
         except OSError as exc:
             self.write_errors.append(f"could not write the baseline {target}: {exc}")
 
+    def _cache_identity_notices(self, report: Report) -> list[str]:
+        """Pipelines whose calls found nothing in the answer cache while it holds other configurations
+        of them from earlier runs (a value that changes every run in their identity), from the probes'
+        call counts and the identities recorded on disk: once, here (the xdist controller)."""
+        if self.cfg.cache_dir is None or not report.probes:
+            return []
+        from pytest_ragprobe.cache import identity_notices
+
+        used: dict[str, tuple[int, int]] = {}
+        for probe in report.probes:
+            if probe.pipeline:
+                calls, hits = used.get(probe.pipeline, (0, 0))
+                used[probe.pipeline] = (calls + probe.calls, hits + probe.cached_calls)
+        return identity_notices(self.cfg.cache_dir, used, self.started_at)
+
     def summarize(self, terminalreporter: Any) -> None:
         """The ``ragprobe`` section of the terminal summary: one line per probe, then the report path."""
         wrote_partial = self.interrupted and self.report_path is not None
@@ -527,7 +543,7 @@ class RagprobeSession:
                 )
         for err in self.write_errors:
             terminalreporter.write_line(err, red=True)
-        for notice in self.notices:
+        for notice in [*self.notices, *self._cache_identity_notices(report)]:
             terminalreporter.write_line(notice, yellow=True)
         if self.report_path is not None:
             terminalreporter.write_line(f"ragprobe report: {self.report_path}")

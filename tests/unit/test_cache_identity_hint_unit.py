@@ -1,0 +1,159 @@
+"""What went into a pipeline's cache identity, recorded beside its first cached answer, and the
+notice naming what changed when a run finds nothing cached for it."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from pytest_ragprobe.cache import (
+    AnswerCache,
+    identities,
+    identity_base,
+    identity_notices,
+    parts_differ,
+    scan,
+)
+from pytest_ragprobe.engine import Call
+from pytest_ragprobe.pipeline import Pipeline, describe, identity_parts, make_adapter
+
+CONFIG = {"model": "m1"}
+
+
+class Rag:
+    PROMPT = "Q: {q}"
+
+    def __init__(self, top_k: int = 3) -> None:
+        self.top_k = top_k
+        self.workdir = "/tmp/a"
+
+    def answer(self, question: str) -> str:
+        return self.PROMPT.format(q=question) + CONFIG["model"]
+
+
+class Versioned(Rag):
+    version = "1"
+
+
+def _gen(question: str, documents: object) -> str:
+    return question
+
+
+def test_identity_parts_name_each_configuration_value_and_leave_identities_unchanged() -> None:
+    a, b = Rag(), Rag()
+    b.workdir = "/tmp/b"
+    pa, pb = identity_parts(a), identity_parts(b)
+    assert {"code", "workdir", "top_k", "global.CONFIG", "class.Rag.PROMPT"} <= set(pa)
+    assert all(len(h) == 12 for h in pa.values())
+    assert [k for k in pa if pa[k] != pb[k]] == ["workdir"]
+    # the identity strings themselves are what they were (existing caches stay valid)
+    parts: dict[str, str] = {}
+    assert describe(a, fingerprint=True, parts=parts) == describe(a, fingerprint=True)
+    assert parts == pa
+    assert make_adapter(a).cache_identity == describe(a, fingerprint=True)
+    # a versioned pipeline owns its identity: its configuration is not part of it
+    assert not {"workdir", "top_k", "global.CONFIG"} & set(identity_parts(Versioned()))
+    composed = identity_parts(Pipeline(answer=a.answer, generate=_gen))
+    assert "answer:workdir" in composed and "generate:code" in composed
+
+
+def test_identity_base_strips_the_hashes() -> None:
+    assert identity_base("conftest.Pipe#1a2b3c4d5e6f") == "conftest.Pipe"
+    assert identity_base("rag@2#1a2b3c4d5e6f") == "rag@2"
+    assert identity_base("Pipeline(answer=m.f#1a2b3c4d5e6f, generate=m.g#abcdefabcdef)") == (
+        "Pipeline(answer=m.f, generate=m.g)"
+    )
+    assert identity_base("http:http://x:1") == "http:http://x:1"
+
+
+def _store(root: Path, obj: object, question: str = "q") -> AnswerCache:
+    adapter = make_adapter(obj)
+    cache = AnswerCache(root, adapter.cache_identity, "ns")
+    call = Call("answer", question)
+    assert cache.put(cache.key(call), call, "a")
+    return cache
+
+
+def test_first_entry_writes_a_sidecar_and_diffing_names_workdir(tmp_path: Path) -> None:
+    old, new = Rag(), Rag()
+    new.workdir = "/tmp/other"
+    cache = _store(tmp_path, old)
+    _store(tmp_path, old, "q2")  # a second entry: still one sidecar
+    sidecars = list((tmp_path / "identities").glob("*.json"))
+    assert len(sidecars) == 1
+    data = json.loads(sidecars[0].read_text())
+    assert data["identity"] == cache.identity and data["base"] == describe(old)
+    assert data["parts"] == identity_parts(old) and data["time"] <= time.time()
+    assert not list((tmp_path / "identities").glob("*.tmp"))
+    assert scan(tmp_path).entries == 2  # the sidecar is not an entry
+    since = time.time()
+    _store(tmp_path, new)
+    base = describe(new)
+    assert identity_notices(tmp_path, {base: (24, 0)}, since) == []  # one change may be on purpose
+    newer = Rag()
+    newer.workdir = "/tmp/third"
+    since = time.time()
+    _store(tmp_path, newer)
+    notices = identity_notices(tmp_path, {base: (24, 0)}, since)
+    assert len(notices) == 1
+    assert notices[0].startswith(f"ragprobe: the answer cache had no answers for {base}#")
+    assert f"(24 calls); it holds 2 other configurations of {base}, last used " in notices[0]
+    assert "what differs from the latest: attribute 'workdir'. A value that changes every run" in notices[0]
+    # hits (or no calls) this run: nothing to say; nor for a pipeline the run did not use
+    assert identity_notices(tmp_path, {base: (24, 1)}, since) == []
+    assert identity_notices(tmp_path, {base: (0, 0)}, since) == []
+    assert identity_notices(tmp_path, {"other.Pipe": (24, 0)}, since) == []
+    # a first run: no earlier configuration
+    assert identity_notices(tmp_path, {base: (24, 0)}, 0.0) == []
+
+
+def test_parts_differ_in_words() -> None:
+    a = {"code": "1", "workdir": "1", "global.SEED": "1"}
+    assert parts_differ(a, {**a, "workdir": "2"}) == "attribute 'workdir'"
+    assert parts_differ(a, {**a, "code": "2"}) == "its code"
+    assert parts_differ(a, a) == ""
+    both = parts_differ(a, {"code": "2", "workdir": "2", "global.SEED": "2"})
+    assert both == "global 'SEED' and attribute 'workdir' (and its code)"
+    assert parts_differ({"answer:port": "1"}, {"answer:port": "2"}) == "answer's attribute 'port'"
+
+
+def test_hits_refresh_and_prune_drops_sidecars_without_entries(tmp_path: Path) -> None:
+    cache = _store(tmp_path, Rag())
+    (sidecar,) = (tmp_path / "identities").glob("*.json")
+    os.utime(sidecar, (1000.0, 1000.0))
+    fresh = AnswerCache(tmp_path, cache.identity, "ns")
+    assert fresh.get(fresh.key(Call("answer", "q"))) is not None
+    assert sidecar.stat().st_mtime > 1000.0  # "last used"
+    (entry,) = (tmp_path / "answers").glob("v*/*/*.json")
+    os.utime(entry, (1000.0, 1000.0))
+    os.utime(sidecar, (1000.0, 1000.0))
+    stats = scan(tmp_path, prune_before=time.time() - 86400)
+    assert stats.removed == 1 and stats.entries == 0
+    assert not sidecar.exists()
+    assert identities(tmp_path) == []
+
+
+def test_sidecar_trouble_never_raises(tmp_path: Path) -> None:
+    (tmp_path / "identities").write_text("not a directory")
+    cache = _store(tmp_path, Rag())  # the entry is stored, the sidecar quietly not
+    assert cache.get(cache.key(Call("answer", "q"))) is not None
+    assert identities(tmp_path) == []
+    assert identity_notices(tmp_path, {describe(Rag()): (3, 0)}, 0.0) == []
+
+
+def test_a_code_edit_is_not_taken_for_a_value_that_changes_every_run(tmp_path: Path) -> None:
+    # Three configurations of one pipeline that differ only in code: edits, said nowhere.
+    (tmp_path / "identities").mkdir()
+    for i, created in enumerate((1.0, 2.0, 10.0)):
+        sidecar = {"identity": f"m.Rag#{i:012x}", "parts": {"code": f"c{i}", "top_k": "k"}, "time": created}
+        (tmp_path / "identities" / f"{i}.json").write_text(json.dumps(sidecar))
+        os.utime(tmp_path / "identities" / f"{i}.json", (created, created))  # last used: in this order
+    assert identity_notices(tmp_path, {"m.Rag": (10, 0)}, since=5.0) == []
+    # the same with a value that changed too: named
+    sidecar = {"identity": "m.Rag#00000000000f", "parts": {"code": "c2", "top_k": "other"}, "time": 11.0}
+    (tmp_path / "identities" / "3.json").write_text(json.dumps(sidecar))
+    (notice,) = identity_notices(tmp_path, {"m.Rag": (10, 0)}, since=10.5)
+    assert "it holds 3 other configurations of m.Rag" in notice
+    assert "what differs from the latest: attribute 'top_k'." in notice
