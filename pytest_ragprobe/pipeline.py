@@ -684,6 +684,11 @@ class PipelineAdapter:
                 fns["answer"] = obj
         elif callable(obj):
             fns = {"answer": obj, "retrieve": None, "generate": None, "index": None}
+        elif obj is None and not source:  # the usual cause: a fixture body without its `return`
+            raise PipelineConfigError(
+                f"{label} is None: did the ragprobe_pipeline fixture forget to return (or yield) the "
+                "pipeline?"
+            )
         else:
             raise PipelineConfigError(
                 f"{label} is a {type(obj).__name__}, which is neither callable nor has any of "

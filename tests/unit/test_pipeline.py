@@ -240,6 +240,17 @@ def test_not_a_pipeline() -> None:
     )
 
 
+def test_a_fixture_that_returned_nothing_is_asked_about_its_return() -> None:
+    # was "ragprobe_pipeline is a NoneType, which is neither callable nor has any of ..."
+    with pytest.raises(PipelineConfigError) as info:
+        PipelineAdapter(None)
+    assert str(info.value) == (
+        "ragprobe_pipeline is None: did the ragprobe_pipeline fixture forget to return (or yield) the pipeline?"
+    )
+    with pytest.raises(PipelineConfigError, match=r"^the pipeline given to check_reverse is a NoneType, "):
+        PipelineAdapter(None, source="check_reverse")
+
+
 # -- outputs ---------------------------------------------------------------------------------------
 
 
