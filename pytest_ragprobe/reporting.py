@@ -142,6 +142,11 @@ def ordered(probes: list[ProbeResult]) -> list[ProbeResult]:
     return sorted(probes, key=lambda p: (OUTCOME_ORDER.get(p.outcome, 5), p.nodeid))
 
 
+def calls_text(p: ProbeResult) -> str:
+    """The calls column: "40", or "0 + 60 cached" (a bare 0 read as if nothing had run)."""
+    return f"{p.calls} + {p.cached_calls} cached" if p.cached_calls else str(p.calls)
+
+
 def probe_anchor(r: ProbeResult) -> str:
     """A stable HTML id / Markdown anchor for a probe, derived from its node id."""
     slug = re.sub(r"[^A-Za-z0-9]+", "-", r.nodeid).strip("-").lower()
@@ -327,7 +332,7 @@ def crashed_tests(report: Report) -> list[str]:
 def _md_row(p: ProbeResult) -> str:
     return (
         f"| {EMOJI[p.outcome]} | {md_text(verdict_label(p))} | {md_code(p.nodeid)} | {p.kind} | "
-        f"{size_text(p)} | {p.calls} | {md_brief(p)} |"
+        f"{size_text(p)} | {calls_text(p)} | {md_brief(p)} |"
     )
 
 

@@ -319,7 +319,7 @@ def test_markdown_summary_table() -> None:
     assert lines[0] == "## ❌ pytest-ragprobe: FAIL"
     assert "**3 probes**: ❌ 1 fail · ⚠️ 1 inconclusive · 💥 1 error — seed 1234, confidence 95%" in lines
     assert (
-        "| ❌ | FAIL | `tests/test_catalog.py::test_both_ways` | reverse | 40 | 80 | "
+        "| ❌ | FAIL | `tests/test_catalog.py::test_both_ways` | reverse | 40 | 80 + 10 cached | "
         "fwd 0.90 → rev 0.55, drop +0.35 [+0.21, +0.49], max 0.10 |"
     ) in lines
     assert (
