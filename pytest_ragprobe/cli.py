@@ -27,7 +27,8 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_EMPTY = 0, 1, 2, 5
 # Run bookkeeping that may differ between two runs of the same probe without the result differing.
 _BOOKKEEPING = {"duration_s", "calls", "cached_calls"}
 # Settings `merge` writes itself from every shard (not by the generic first-value / every-value rule).
-_MERGE_OWN = ("merged_from", "strict", "seeds", "confidences", "crashed")
+# ("planned": a shard's own count of probes; a merged report says nothing about how many are missing)
+_MERGE_OWN = ("merged_from", "strict", "seeds", "confidences", "crashed", "planned")
 
 
 class InputError(Exception):

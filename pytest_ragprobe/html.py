@@ -27,6 +27,7 @@ from pytest_ragprobe.reporting import (
     STRICT_LABEL,
     count_label,
     crashed_tests,
+    finished_text,
     how_to_read,
     ordered,
     overall_verdict,
@@ -567,6 +568,7 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
         "probes": [probe_view(p) for p in ordered(report.probes)],
         "how_to_read": how_to_read(report.probes),
         "crashed": crashed_tests(report),
+        "finished": finished_text(report),
         "run_settings": [(k, _setting(report, k, v)) for k, v in report.settings.items()],
     }
 

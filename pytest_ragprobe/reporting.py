@@ -329,6 +329,14 @@ def crashed_tests(report: Report) -> list[str]:
     return [str(c) for c in crashed] if isinstance(crashed, list) else []
 
 
+def finished_text(report: Report) -> str:
+    """ " (3 of 7 probes finished)" for a partial report that knows how many probes were planned."""
+    planned = report.settings.get("planned")
+    if not report.partial or type(planned) is not int or planned <= 0:
+        return ""
+    return f" ({len(report.probes)} of {planned} probe{'s' if planned != 1 else ''} finished)"
+
+
 def _md_row(p: ProbeResult) -> str:
     return (
         f"| {EMOJI[p.outcome]} | {md_text(verdict_label(p))} | {md_code(p.nodeid)} | {p.kind} | "
@@ -397,7 +405,8 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
         crashed = crashed_tests(report)
         head += [
             "> [!WARNING]",
-            "> **Partial run**: the run was interrupted or is still going; probes may be missing."
+            f"> **Partial run**: the run was interrupted or is still going{finished_text(report)}; "
+            "probes may be missing."
             + (f" An xdist worker crashed running {', '.join(crashed)}." if crashed else "")
             + " As it stands, `ragprobe show` / `merge` fail it (exit 1).",
             "",

@@ -412,6 +412,8 @@ class RagprobeSession:
         }
         if self.crashed:
             settings["crashed"] = list(self.crashed)
+        if (partial or self.crashed) and self.planned:  # the banner says how many are still missing
+            settings["planned"] = self.planned
         report = Report(
             plugin_version=__version__,
             partial=partial or bool(self.crashed),

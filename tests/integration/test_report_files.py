@@ -319,3 +319,8 @@ def test_a_run_stopped_by_maxfail_is_partial_and_keeps_the_baseline(project: pyt
     result.stdout.fnmatch_lines(["ragprobe: the run stopped before every probe ran: the baseline *base.json was kept*"])
     assert (project.path / "base.json").read_bytes() == saved
     assert load_report(project.path / "rp" / "report.json").partial
+    # the banners say how many of the planned probes finished
+    md = (project.path / "rp" / "report.md").read_text(encoding="utf-8")
+    assert "> **Partial run**: the run was interrupted or is still going (1 of 2 probes finished); " in md
+    html = (project.path / "rp" / "report.html").read_text(encoding="utf-8")
+    assert "(interrupted, or still in progress) (1 of 2 probes finished). Probes may be missing." in html

@@ -74,9 +74,12 @@ def test_merge_strict_fails_inconclusive(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_merge_partial_shard_makes_partial_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    a = shard(tmp_path, "a", probe("t.py::test_a"), partial=True)
+    a = shard(tmp_path, "a", probe("t.py::test_a"), partial=True, settings={"planned": 3})
     b = shard(tmp_path, "b", probe("t.py::test_b"))
     code, stdout, _ = run(capsys, "merge", tmp_path / "out", a, b)
+    # a shard's planned count is its own: the merged report does not claim "2 of 3 finished"
+    assert "planned" not in load_report(tmp_path / "out" / "report.json").settings
+    assert "probes finished" not in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     # A partial shard comes from a run that crashed, was killed or interrupted (pytest did not exit 0), and
     # the probes missing from it may be failing ones: the gate fails, though every probe in it passed.
     assert code == 1
