@@ -45,6 +45,17 @@ def text_of(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", body).split())
 
 
+def facts_yaml(n: int) -> str:
+    """A facts file of n pump/controller pairs with explicit forward and reverse questions."""
+    lines = ["facts:"]
+    for i in range(n):
+        lines += [
+            f"  - forward: {{question: 'Which controller works with pump P-{i}?', answer: C-{i}}}",
+            f"    reverse: {{question: 'Which pump works with controller C-{i}?', answer: P-{i}}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def catalog_conftest(reverse_miss: str) -> str:
     """A pytester conftest: pumps P-i answer both ways (their probe passes), valves V-i only forward
     (their probe fails); a valve's reverse question is answered with the Python expression

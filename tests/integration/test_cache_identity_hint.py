@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from factories import facts_yaml
 
 CONFTEST = """
 import tempfile
@@ -32,16 +33,6 @@ import pytest
 def test_a(ragprobe_result):
     pass
 """
-
-
-def facts_yaml(n: int) -> str:
-    lines = ["facts:"]
-    for i in range(n):
-        lines += [
-            f"  - forward: {{question: 'Which controller works with pump P-{i}?', answer: C-{i}}}",
-            f"    reverse: {{question: 'Which pump works with controller C-{i}?', answer: P-{i}}}",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 def _project(pytester: pytest.Pytester, version: str = "") -> None:

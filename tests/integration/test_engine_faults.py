@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from factories import facts_yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from faults import FaultServer, Reply, Request
@@ -18,16 +19,6 @@ ALWAYS_500_FORWARD = {12, 22}
 MALFORMED_REVERSE = {17}
 RATE_LIMITED_ONCE = {13, 23}  # both directions: 429 + Retry-After on the first attempt
 HANG_ONCE_FORWARD = {14, 24}  # first attempt never answers: the 1 s call timeout fires
-
-
-def facts_yaml() -> str:
-    lines = ["facts:"]
-    for i in range(N_FACTS):
-        lines += [
-            f"  - forward: {{question: 'Which controller works with pump P-{i}?', answer: C-{i}}}",
-            f"    reverse: {{question: 'Which pump works with controller C-{i}?', answer: P-{i}}}",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 def handler(req: Request) -> Reply:
@@ -73,7 +64,7 @@ def test_catalog(ragprobe_result):
 def test_probe_survives_injected_faults_with_exact_numbers(pytester: pytest.Pytester) -> None:
     with FaultServer(handler, max_requests=500, lifetime=120, hang_limit=5) as server:
         pytester.makeconftest(CONFTEST.format(url=server.url))
-        pytester.makefile(".yaml", facts=facts_yaml())
+        pytester.makefile(".yaml", facts=facts_yaml(N_FACTS))
         pytester.makepyfile(test_catalog=TEST)
         result = pytester.runpytest("--ragprobe-report=rep", "--ragprobe-timeout=1", "-p", "no:xdist")
         requests = server.requests
@@ -103,7 +94,7 @@ def test_dead_service_is_an_error_naming_the_cause_and_is_not_hammered(
 ) -> None:
     with FaultServer(lambda req: Reply(status=500, json={"error": "down"}), lifetime=60) as server:
         pytester.makeconftest(CONFTEST.format(url=server.url))
-        pytester.makefile(".yaml", facts=facts_yaml())
+        pytester.makefile(".yaml", facts=facts_yaml(N_FACTS))
         pytester.makepyfile(test_catalog=TEST)
         result = pytester.runpytest("--ragprobe-report=rep", "-p", "no:xdist",
                                     "--ragprobe-concurrency=2")
@@ -126,7 +117,7 @@ def test_dead_service_is_an_error_naming_the_cause_and_is_not_hammered(
 def test_slow_service_times_out_with_the_timeout_named(pytester: pytest.Pytester) -> None:
     with FaultServer(lambda req: Reply(hang=True), lifetime=60, hang_limit=3) as server:
         pytester.makeconftest(CONFTEST.format(url=server.url))
-        pytester.makefile(".yaml", facts=facts_yaml())
+        pytester.makefile(".yaml", facts=facts_yaml(N_FACTS))
         pytester.makepyfile(test_catalog=TEST)
         result = pytester.runpytest("-p", "no:xdist", "--ragprobe-timeout=0.3",
                                     "--ragprobe-retries=0")
@@ -156,7 +147,7 @@ def test_a_sync_call_that_never_returns_does_not_keep_pytest_from_exiting(
     """The timed-out call's thread is abandoned, not joined at exit: the run ends and reports (under a
     ThreadPoolExecutor the process never exited and this subprocess hit its timeout)."""
     pytester.makeconftest(HUNG_SYNC)
-    pytester.makefile(".yaml", facts=facts_yaml())
+    pytester.makefile(".yaml", facts=facts_yaml(N_FACTS))
     pytester.makepyfile(test_catalog=TEST)
     result = pytester.runpytest_subprocess(
         "-p", "no:xdist", "--ragprobe-timeout=0.2", "--ragprobe-retries=0", "--ragprobe-no-cache",
@@ -172,7 +163,7 @@ def test_malformed_json_names_the_expected_keys_and_the_keys_received(pytester: 
     """The summary said only "malformed response from http://127.0.0.1:PORT/answer"."""
     with FaultServer(lambda req: Reply(json={"result": "C-500"}), lifetime=60) as server:
         pytester.makeconftest(CONFTEST.format(url=server.url))
-        pytester.makefile(".yaml", facts=facts_yaml())
+        pytester.makefile(".yaml", facts=facts_yaml(N_FACTS))
         pytester.makepyfile(test_catalog=TEST)
         result = pytester.runpytest("-p", "no:xdist", "--ragprobe-no-cache")
     result.assert_outcomes(errors=1)
@@ -200,7 +191,7 @@ def ragprobe_pipeline():
 def test_connection_error_summary_keeps_the_message(pytester: pytest.Pytester) -> None:
     """ConnectionError("db down") was summarised as "most common cause (80x): ConnectionError"."""
     pytester.makeconftest(DB_DOWN)
-    pytester.makefile(".yaml", facts=facts_yaml())
+    pytester.makefile(".yaml", facts=facts_yaml(N_FACTS))
     pytester.makepyfile(test_catalog=TEST)
     result = pytester.runpytest("-p", "no:xdist", "--ragprobe-no-cache", "--ragprobe-retries=0")
     result.assert_outcomes(errors=1)
@@ -219,7 +210,7 @@ def test_budget_running_out_at_a_retry_is_inconclusive_not_an_error(pytester: py
 
     with FaultServer(first_try_fails, max_requests=200, lifetime=60) as server:
         pytester.makeconftest(CONFTEST.format(url=server.url))
-        pytester.makefile(".yaml", facts=facts_yaml())
+        pytester.makefile(".yaml", facts=facts_yaml(N_FACTS))
         pytester.makepyfile(test_catalog=TEST)
         result = pytester.runpytest("--ragprobe-report=rep", "-p", "no:xdist", "--ragprobe-no-cache",
                                     "--ragprobe-budget=5", "--ragprobe-retries=2",

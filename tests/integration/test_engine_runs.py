@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from factories import facts_yaml
 
 CONFTEST = """
 import os, threading, time
@@ -42,16 +43,6 @@ def test_a(ragprobe_result):
 def test_b(ragprobe_result):
     pass
 """
-
-
-def facts_yaml(n: int) -> str:
-    lines = ["facts:"]
-    for i in range(n):
-        lines += [
-            f"  - forward: {{question: 'Which controller works with pump P-{i}?', answer: C-{i}}}",
-            f"    reverse: {{question: 'Which pump works with controller C-{i}?', answer: P-{i}}}",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 def setup(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *, facts: int = 24,

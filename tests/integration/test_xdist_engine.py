@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from factories import facts_yaml
 
 CONFTEST = """
 import time
@@ -33,16 +34,6 @@ PROBE = """
 def test_{name}(ragprobe_result):
     pass
 """
-
-
-def facts_yaml(n: int) -> str:
-    lines = ["facts:"]
-    for i in range(n):
-        lines += [
-            f"  - forward: {{question: 'Which controller works with pump P-{i}?', answer: C-{i}}}",
-            f"    reverse: {{question: 'Which pump works with controller C-{i}?', answer: P-{i}}}",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 def make_suite(pytester: pytest.Pytester, *, probes: int, delay: float, n: int = 20) -> None:
