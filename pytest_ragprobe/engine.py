@@ -293,7 +293,8 @@ def _transport(exc: BaseException, kind: str) -> Failure:
     return Failure(cause, f"{cause}: {detail}" if detail else cause, retryable=True)
 
 
-_PACKAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+# pytest-ragprobe's own directory: its frames are never the pipeline's (runner uses it too)
+PACKAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
 
 
 def _library_dirs() -> tuple[str, ...]:
@@ -315,7 +316,7 @@ def _own_code(filename: str) -> bool:
     if filename.startswith("<"):
         return not filename.startswith("<frozen")
     path = os.path.abspath(filename)
-    if path.startswith((_PACKAGE_DIR, *_LIBRARY_DIRS)):
+    if path.startswith((PACKAGE_DIR, *_LIBRARY_DIRS)):
         return False
     parts = path.split(os.sep)
     return "site-packages" not in parts and "dist-packages" not in parts
@@ -350,7 +351,7 @@ def _format_traceback(exc: BaseException, limit: int = 20) -> str | None:
     if start is None:  # none of the pipeline's own: from the first frame outside ragprobe
         start = next(
             (i for i, (f, _) in enumerate(frames)
-             if not os.path.abspath(f.f_code.co_filename).startswith(_PACKAGE_DIR)),
+             if not os.path.abspath(f.f_code.co_filename).startswith(PACKAGE_DIR)),
             len(frames) - 1,
         )
     try:

@@ -29,6 +29,7 @@ from pytest_ragprobe.reporting import (
     crashed_tests,
     finished_text,
     how_to_read,
+    max_drop_text,
     ordered,
     overall_verdict,
     p_text,
@@ -89,12 +90,7 @@ def fmt_setting(value: Any) -> str:
 
 
 def fmt_ci(ci: Any) -> str:
-    return bounds(ci, signed=False) if ci else "–"
-
-
-def fmt_bounds(ci: Any) -> str:
-    """The drop's bounds, signed like the terminal's and report.md's: "[-0.04, +0.12]"."""
-    return bounds(ci) if ci else "–"
+    return bounds(ci, signed=False)
 
 
 def clip_text(value: Any, limit: int = TEXT_LIMIT) -> str:
@@ -485,7 +481,7 @@ def probe_view(r: ProbeResult) -> ProbeView:
         bounds_label=bounds_label(r),
     )
     max_drop = max_drop_of(r)
-    view.max_drop = fmt_num(max_drop)
+    view.max_drop = max_drop_text(r)
     if r.kind == "reverse":
         for label, summary in (("forward", r.forward), ("reverse", r.reverse)):
             if summary is not None:
@@ -597,7 +593,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        num=fmt_num, signed=fmt_signed, pct=fmt_pct, pval=fmt_p, ci=fmt_ci, bounds=fmt_bounds, clip=clip_text
+        num=fmt_num, signed=fmt_signed, pct=fmt_pct, pval=fmt_p, ci=fmt_ci, bounds=bounds, clip=clip_text
     )
     return env
 

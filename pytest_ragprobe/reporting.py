@@ -187,10 +187,6 @@ def md_code(value: str, *, table: bool = True) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _ci(ci: Any, signed: bool = False) -> str:
-    return bounds(ci, signed=signed) if ci else "–"
-
-
 def p_text(value: Any) -> str:
     """A p-value with its relation, so no caller writes "p = < 0.001": "p < 0.001", "p = 0.03"."""
     if value is None:
@@ -206,7 +202,7 @@ def md_brief(r: ProbeResult) -> str:
         return md_text(r.reason or "error")
     if "drop" not in m:
         return md_text(r.reason) if r.reason else "–"
-    tail = f"drop {num(m['drop'], signed=True)} {_ci(m.get('drop_ci'), signed=True)}, max {_max_drop(r)}"
+    tail = f"drop {num(m['drop'], signed=True)} {bounds(m.get('drop_ci'))}, max {max_drop_text(r)}"
     if r.kind == "reverse":
         return f"fwd {m['forward_accuracy']:.2f} → rev {m['reverse_accuracy']:.2f}, {tail}"
     return f"edge {m.get('best_edge')} vs pos {m.get('worst_position')}, {tail}"
@@ -218,13 +214,13 @@ def _md_reverse(r: ProbeResult) -> list[str]:
     lines = [f"| direction | accuracy | correct | {conf:.0%} CI |", "| --- | ---: | ---: | --- |"]
     for label, s in (("forward", r.forward), ("reverse", r.reverse)):
         if s is not None:
-            lines.append(f"| {label} | {s.accuracy:.2f} | {s.correct}/{s.n} | {_ci(s.ci)} |")
+            lines.append(f"| {label} | {s.accuracy:.2f} | {s.correct}/{s.n} | {bounds(s.ci, signed=False)} |")
     lines.append("")
     if "drop" in m:
         disc = m.get("discordant") or {}
         lines.append(
-            f"**Drop** {num(m['drop'], signed=True)}, {bounds_label(r)} {_ci(m.get('drop_ci'), signed=True)} "
-            f"vs max\\_drop {_max_drop(r)} · exact McNemar {p_text(m.get('p_value'))}"
+            f"**Drop** {num(m['drop'], signed=True)}, {bounds_label(r)} {bounds(m.get('drop_ci'))} "
+            f"vs max\\_drop {max_drop_text(r)} · exact McNemar {p_text(m.get('p_value'))}"
             + (
                 f" ({disc.get('forward_only', 0)} forward-only vs {disc.get('reverse_only', 0)} reverse-only)"
                 if disc
@@ -267,20 +263,22 @@ def _md_position(r: ProbeResult) -> list[str]:
         elif str(m.get("best_edge")) == row.label:
             note = "best edge"
         correct = f"{row.correct}/{row.n}" if row.correct or r.positions else "–"
-        lines.append(f"| {row.label} | {row.accuracy:.2f} | {correct} | {_ci(row.ci)} | {note} |")
+        ci = bounds(row.ci, signed=False)
+        lines.append(f"| {row.label} | {row.accuracy:.2f} | {correct} | {ci} | {note} |")
     lines.append("")
     if "drop" in m:
         shape = f" · shape: {md_text(m['shape'])}" if m.get("shape") else ""
         lines.append(
             f"**Drop** {num(m['drop'], signed=True)} (position {m.get('best_edge')} vs "
-            f"{m.get('worst_position')}), {bounds_label(r)} {_ci(m.get('drop_ci'), signed=True)} vs "
-            f"max\\_drop {_max_drop(r)} · "
+            f"{m.get('worst_position')}), {bounds_label(r)} {bounds(m.get('drop_ci'))} vs "
+            f"max\\_drop {max_drop_text(r)} · "
             f"Holm-adjusted McNemar {p_text(m.get('p_value'))}{position_discordant(m)}{shape}"
         )
     return lines
 
 
-def _max_drop(r: ProbeResult) -> str:
+def max_drop_text(r: ProbeResult) -> str:
+    """The probe's max_drop as the reports print it ("0.10"; "–" when unknown)."""
     value = max_drop_of(r)
     return "–" if value is None else f"{value:.2f}"
 

@@ -14,7 +14,16 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pytest_ragprobe.engine import Budget, Call, CallOutcome, Engine, EngineSettings, ProgressCallback, advice
+from pytest_ragprobe.engine import (
+    PACKAGE_DIR,
+    Budget,
+    Call,
+    CallOutcome,
+    Engine,
+    EngineSettings,
+    ProgressCallback,
+    advice,
+)
 from pytest_ragprobe.markers import ProbeSpec
 from pytest_ragprobe.pipeline import PipelineAdapter, make_adapter
 
@@ -250,9 +259,6 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return box["value"]  # type: ignore[no-any-return]
 
 
-_PACKAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
-
-
 def caller_base_dirs() -> list[Path]:
     """Where ``check_*`` looks up a relative data path, as the marks do (``session.base_dirs``):
     beside the file that called it (the first frame outside pytest-ragprobe), beside the test being
@@ -271,7 +277,7 @@ def caller_base_dirs() -> list[Path]:
     caller_seen = False
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not caller_seen and not os.path.abspath(filename).startswith(_PACKAGE_DIR):
+        if not caller_seen and not os.path.abspath(filename).startswith(PACKAGE_DIR):
             caller_seen = True
             if os.path.isfile(filename):  # not "<stdin>" / "<string>"
                 dirs.append(Path(filename).resolve().parent)
