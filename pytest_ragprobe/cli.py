@@ -140,7 +140,7 @@ def merge_reports(
     """
     from pytest_ragprobe import __version__
     from pytest_ragprobe.reporting import ran_strict
-    from pytest_ragprobe.results import Report
+    from pytest_ragprobe.results import Report, nodeid_key
 
     if not reports:
         raise InputError("no reports to merge")
@@ -220,7 +220,7 @@ def merge_reports(
         seed=first.seed,
         confidence=first.confidence,
         settings=settings,
-        probes=[probe for _, (_, probe) in sorted(chosen.items())],
+        probes=[chosen[nodeid][1] for nodeid in sorted(chosen, key=nodeid_key)],
     )
     merged.summary = merged.counts()
     return merged, notes
@@ -294,14 +294,14 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from pytest_ragprobe.render import explain, summary_line
-    from pytest_ragprobe.reporting import render_markdown
+    from pytest_ragprobe.reporting import ordered, render_markdown
 
     path, report = read_report(args.report)
     strict = _strict(report, args.strict)
     if args.format == "markdown":
         sys.stdout.write(render_markdown(report))
         return _exit_code(report, strict=strict)
-    for probe in report.probes:
+    for probe in ordered(report.probes, failing_last=True):
         print(summary_line(probe))
         if args.explain and probe.outcome != "pass":
             print("\n".join("    " + line for line in explain(probe, examples=3).splitlines()))

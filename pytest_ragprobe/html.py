@@ -36,6 +36,7 @@ from pytest_ragprobe.reporting import (
     position_discordant,
     probe_anchor,
     strict_failed,
+    wrong_total,
 )
 
 if TYPE_CHECKING:
@@ -471,7 +472,7 @@ def probe_view(r: ProbeResult) -> ProbeView:
     m = r.metrics
     view = ProbeView(
         result=r,
-        anchor=probe_anchor(r),
+        anchor=probe_anchor(r.nodeid),
         verdict_label=short_label(r),
         outcome=r.outcome,
         xfail_note=outcome_note(r),
@@ -540,7 +541,7 @@ def probe_view(r: ProbeResult) -> ProbeView:
             what="reverse drop" if r.kind == "reverse" else "drop (best edge − worst position)",
         )
     worst_examples = _worst_examples(r)
-    view.examples_total = len(worst_examples)
+    view.examples_total = wrong_total(r, len(worst_examples))
     view.examples = worst_examples[:EXAMPLE_ROWS]
     view.settings = _settings(r)
     return view

@@ -6,6 +6,7 @@ comment or appended to ``$GITHUB_STEP_SUMMARY``. Every string from a pipeline or
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from pytest_ragprobe.render import (
     size_text,
     verdict_label,
 )
-from pytest_ragprobe.results import atomic_write
+from pytest_ragprobe.results import atomic_write, nodeid_key
 
 if TYPE_CHECKING:
     from pytest_ragprobe.results import ProbeResult, Report
@@ -135,11 +136,13 @@ def counts_text(report: Report) -> str:
     return f"{len(report.probes)} {noun}" + (": " + ", ".join(parts) if parts else "")
 
 
-def ordered(probes: list[ProbeResult]) -> list[ProbeResult]:
+def ordered(probes: list[ProbeResult], *, failing_last: bool = False) -> list[ProbeResult]:
     """The probes as the Markdown and HTML reports list them: FAIL, ERROR, regressions (and the other
-    outcomes that fail the run), INCONCLUSIVE, then PASS; by node id within each (report.json keeps the
-    run's order)."""
-    return sorted(probes, key=lambda p: (OUTCOME_ORDER.get(p.outcome, 5), p.nodeid))
+    outcomes that fail the run), INCONCLUSIVE, then PASS; by node id (natural order) within each
+    (report.json keeps node id order). ``failing_last``: the terminal's order, failures just above the
+    run's verdict line, as pytest's short summary sits last."""
+    sign = -1 if failing_last else 1
+    return sorted(probes, key=lambda p: (sign * OUTCOME_ORDER.get(p.outcome, 5), nodeid_key(p.nodeid)))
 
 
 def calls_text(p: ProbeResult) -> str:
@@ -147,10 +150,31 @@ def calls_text(p: ProbeResult) -> str:
     return f"{p.calls} + {p.cached_calls} cached" if p.cached_calls else str(p.calls)
 
 
-def probe_anchor(r: ProbeResult) -> str:
-    """A stable HTML id / Markdown anchor for a probe, derived from its node id."""
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", r.nodeid).strip("-").lower()
-    return "probe-" + (slug or "unnamed")
+def probe_anchor(nodeid: str) -> str:
+    """A stable HTML id / Markdown anchor for a probe, derived from its node id. The slug alone is lossy
+    (``[a-b]``, ``[a_b]`` and ``[a b]``, or any non-ASCII names, give the same one), so a short hash of
+    the node id keeps ids unique and links pointing at their own probe."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", nodeid).strip("-").lower()
+    digest = hashlib.sha1(nodeid.encode("utf-8")).hexdigest()[:6]
+    return f"probe-{slug or 'unnamed'}-{digest}"
+
+
+def wrong_total(r: ProbeResult, listed: int) -> int:
+    """How many wrong or failed answers the probe had: report.json keeps at most 50 examples, so the
+    listed ones undercount; the metrics hold the full counts (reverse: wrong reverse answers; position:
+    wrong answers over all positions). Never fewer than ``listed``."""
+    m = r.metrics
+    total = 0
+    try:
+        if r.kind == "reverse" and m.get("reverse_accuracy") is not None:
+            total = round(r.n * (1 - float(m["reverse_accuracy"])))
+        elif r.kind == "position":
+            correct, asked = m.get("correct_by_position") or {}, m.get("n_by_position") or {}
+            total = sum(int(asked[k]) - int(correct[k]) for k in correct if k in asked)
+    except (TypeError, ValueError):  # a hand-edited or foreign report: the listed count stands
+        total = 0
+    errored = sum(1 for e in r.examples if e.get("correct") is None and e.get("error"))
+    return max(listed, total + errored)
 
 
 # -- Markdown escaping ---------------------------------------------------------------------------------
@@ -294,7 +318,8 @@ def _md_examples(r: ProbeResult) -> list[str]:
     if not worst:
         return []
     shown = worst[:MD_EXAMPLES]
-    more = f" of {len(worst)}" if len(worst) > len(shown) else ""
+    total = wrong_total(r, len(worst))
+    more = f" of {total}" if total > len(shown) else ""
     lines = ["", f"<details><summary>Worst examples ({len(shown)}{more})</summary>", ""]
     if r.kind == "reverse":
         lines += ["| question | expected | got | forward | miss |", "| --- | --- | --- | --- | --- |"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +29,12 @@ VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "inconclusive", "error")
 # Outcomes other than a verdict, counted apart (and only when present) in ``Report.counts``.
 XFAIL_OUTCOMES: tuple[Outcome, ...] = ("xfail", "xpass", "xpass_strict")
 EXTRA_OUTCOMES: tuple[Outcome, ...] = (*XFAIL_OUTCOMES, "regression", "test_failed", "skipped")
+
+
+def nodeid_key(nodeid: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order of node ids: ``test_x[2]`` before ``test_x[10]`` (plain string order puts
+    ``[10]`` ... ``[19]`` between ``[1]`` and ``[2]``)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", nodeid))
 
 
 class ProbeFailed(AssertionError):

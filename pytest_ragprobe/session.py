@@ -401,7 +401,7 @@ class RagprobeSession:
 
     def build_report(self, *, partial: bool) -> Report:
         from pytest_ragprobe import __version__
-        from pytest_ragprobe.results import Report
+        from pytest_ragprobe.results import Report, nodeid_key
 
         settings: dict[str, Any] = {
             "pipeline": self.cfg.pipeline,
@@ -420,7 +420,7 @@ class RagprobeSession:
             seed=self.cfg.seed,
             confidence=self.cfg.confidence,
             settings=settings,
-            probes=[self._probe(nodeid, d) for nodeid, d in sorted(self.results.items())],
+            probes=[self._probe(n, self.results[n]) for n in sorted(self.results, key=nodeid_key)],
         )
         report.summary = report.counts()
         return report
@@ -510,7 +510,7 @@ class RagprobeSession:
             return
         from pytest_ragprobe.cli import summary_text
         from pytest_ragprobe.render import summary_line
-        from pytest_ragprobe.reporting import overall_verdict, run_failed
+        from pytest_ragprobe.reporting import ordered, overall_verdict, run_failed
 
         colors = {
             "pass": "green", "fail": "red", "error": "red", "xpass_strict": "red", "regression": "red",
@@ -527,7 +527,7 @@ class RagprobeSession:
                 "the report is partial",
                 yellow=True,
             )
-        for result in report.probes:
+        for result in ordered(report.probes, failing_last=True):
             color = colors.get(result.outcome, "yellow")
             terminalreporter.write_line(summary_line(result), **{color: True})
         if report.probes or self.crashed:  # the run's verdict, as in report.md / .html and `ragprobe show`

@@ -9,6 +9,7 @@ from factories import catalog_conftest
 
 import pytest_ragprobe.facts  # noqa: F401  (keep one Fact class across in-process pytester runs)
 from pytest_ragprobe.cli import main
+from pytest_ragprobe.reporting import probe_anchor
 from pytest_ragprobe.results import load_report
 
 # Pumps P-i answer both ways; valves V-i only forward (the reverse answer is hostile markup, and the
@@ -59,8 +60,9 @@ def test_report_files_from_a_run(project: pytest.Pytester, plugin_args: list[str
     assert '<div class="banner v-fail" role="status"' in html
     assert "<script" not in html
     assert "&lt;script&gt;alert(&#39;rag&#39;)&lt;/script&gt;" in html
-    assert 'href="#probe-test-catalog-py-test-valves"' in html
-    valves = html.split('id="probe-test-catalog-py-test-valves"', 1)[1].split("</section>", 1)[0]
+    valves_id = probe_anchor("test_catalog.py::test_valves")
+    assert f'href="#{valves_id}"' in html
+    valves = html.split(f'id="{valves_id}"', 1)[1].split("</section>", 1)[0]
     assert re.search(r'<div class="n">30</div><div class="muted">retrieval: gold not retrieved', valves)
     assert valves.count('data-chart="') == 2  # accuracy bars + drop
     assert '· pipeline <code class="pipeline">conftest.answer</code></p>' in valves

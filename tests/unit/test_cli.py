@@ -282,7 +282,7 @@ def test_merge_of_strict_and_non_strict_shards_gates_as_each_pytest_run_did(
     assert m1.probes[0].test_message == f"--ragprobe-strict in {strict}: INCONCLUSIVE fails"
     code, stdout, _ = run(capsys, "show", tmp_path / "m1")
     assert code == 1
-    assert stdout.splitlines()[0].endswith(
+    assert stdout.splitlines()[-2].endswith(  # failing probes last, just above the verdict line
         f" - the test failed after the probe: --ragprobe-strict in {strict}: INCONCLUSIVE fails"
     )
     # merged again with a non-strict shard: still fails for the strict probe, and only for it
@@ -302,9 +302,10 @@ def test_show_counts_a_baseline_regression_as_failing(tmp_path: Path, capsys: py
     code, stdout, _ = run(capsys, "show", a, "--explain")
     assert code == 1
     lines = stdout.splitlines()
-    assert lines[0].startswith("PASS (regressed) t.py::test_a [reverse] fwd 0.90 rev 0.88 drop +0.02")
-    assert lines[0].endswith(" - baseline REGRESSION vs the baseline run")
-    assert "    ragprobe reverse probe PASS: forward 0.90, reverse 0.88" in lines[1]
+    assert lines[0].startswith("PASS         t.py::test_b ")  # passing first, failing just above the verdict
+    assert lines[1].startswith("PASS (regressed) t.py::test_a [reverse] fwd 0.90 rev 0.88 drop +0.02")
+    assert lines[1].endswith(" - baseline REGRESSION vs the baseline run")
+    assert "    ragprobe reverse probe PASS: forward 0.90, reverse 0.88" in lines[2]
     assert lines[-1] == f"ragprobe: {a}: 2 probes: 1 pass, 1 baseline regression -> FAIL"
     assert load_report(a).counts() == {"pass": 1, "fail": 0, "inconclusive": 0, "error": 0, "regression": 1}
 

@@ -10,11 +10,11 @@ from typing import Any
 from factories import report, reverse_probe, text_of
 
 from pytest_ragprobe.html import Row, position_chart, render_html
-from pytest_ragprobe.reporting import render_markdown
+from pytest_ragprobe.reporting import probe_anchor, render_markdown
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
 
 NODE = "t.py::test_middle"
-ANCHOR = "probe-t-py-test-middle"
+ANCHOR = probe_anchor("t.py::test_middle")
 
 
 def position(
@@ -71,7 +71,7 @@ def test_html_position_probe_names_its_own_discordant_pairs() -> None:
     assert "forward-only" not in line and "reverse-only" not in line
     # without the counts nothing follows the p-value; a reverse probe keeps its own pairs
     assert stats_line(render_html(report(position())), ANCHOR).endswith("Holm-adjusted McNemar p = 0.03")
-    assert stats_line(html, "probe-t-py-test-rev").endswith(
+    assert stats_line(html, probe_anchor("t.py::test_rev")).endswith(
         "exact McNemar p = 0.5 (2 forward-only vs 1 reverse-only)"
     )
 
@@ -147,7 +147,7 @@ def test_regression_and_strict_xpass_stand_out_as_failing() -> None:
     )
     html = render_html(report(regressed, reverse_probe("t.py::test_ok")))
     assert '<tr class="v-regression">' in html and '<tr class="v-pass">' in html
-    assert '<p class="xfail outcome" id="probe-t-py-test-regressed-xfail">' in html
+    assert f'<p class="xfail outcome" id="{probe_anchor("t.py::test_regressed")}-xfail">' in html
     # the section, its outcome note and its table row take the failing colour
     assert "var(--v" in css_rule(html, "section.probe")
     assert "--v: var(--fail)" in css_rule(html, ".v-xpass_strict, .v-regression, .v-test_failed")

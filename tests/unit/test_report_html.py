@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from pytest_ragprobe.html import Row, drop_chart, position_chart, render_html
-from pytest_ragprobe.reporting import md_code, md_text, overall_verdict, render_markdown, write_reports
+from pytest_ragprobe.reporting import (
+    md_code,
+    md_text,
+    overall_verdict,
+    probe_anchor,
+    render_markdown,
+    write_reports,
+)
 from pytest_ragprobe.results import DirectionSummary, ProbeResult, Report
 
 EVIL = "<script>alert('x')</script>"
@@ -207,7 +214,7 @@ def test_html_escapes_untrusted_strings() -> None:
 
 def test_html_reverse_section() -> None:
     html = render_html(sample_report())
-    section = html.split('id="probe-tests-test-catalog-py-test-both-ways"', 1)[1].split("</section>", 1)[0]
+    section = html.split(f'id="{probe_anchor("tests/test_catalog.py::test_both_ways")}"', 1)[1].split("</section>", 1)[0]
     text = text_of(section)
     assert "FAIL tests/test_catalog.py::test_both_ways" in text
     assert "reverse probe · n = 40 · 80 pipeline calls (10 cached)" in text
@@ -227,7 +234,7 @@ def test_html_reverse_section() -> None:
         in section
     )
     # worst examples: wrong reverse answers only, forward-right first
-    assert "Worst examples (2)" in text
+    assert "Worst examples (2 of 18)" in text  # n = 40 at reverse accuracy 0.55: 18 wrong
     rows = re.findall(r"<tr><td class=\"text\">(.*?)</td>", section)
     assert rows == ["Which pump is compatible with controller C-17?", "Who is Mary Lee Pfeiffer&#39;s son?"]
     assert "P-9" not in section
@@ -236,7 +243,7 @@ def test_html_reverse_section() -> None:
 
 def test_html_position_section() -> None:
     html = render_html(sample_report())
-    anchor = "probe-tests-test-qa-py-test-mid-context-10-docs"
+    anchor = probe_anchor("tests/test_qa.py::test_mid_context[10 docs]")
     assert f'href="#{anchor}"' in html
     section = html.split(f'id="{anchor}"', 1)[1].split("</section>", 1)[0]
     text = text_of(section)
@@ -261,7 +268,7 @@ def test_html_position_section() -> None:
 
 def test_html_error_probe_has_reason_and_no_charts() -> None:
     html = render_html(sample_report())
-    section = html.split('id="probe-tests-test-qa-py-test-broken"', 1)[1].split("</section>", 1)[0]
+    section = html.split(f'id="{probe_anchor("tests/test_qa.py::test_broken")}"', 1)[1].split("</section>", 1)[0]
     assert "Error:</strong> the pipeline raised RuntimeError: &lt;script&gt;" in section
     assert "<svg" not in section
 
@@ -347,7 +354,7 @@ def test_markdown_probe_sections() -> None:
         "**Reverse misses:** 12 retrieval (gold not retrieved) · "
         "6 reading (retrieved, answered wrong) · 0 unknown"
     ) in lines
-    assert "<details><summary>Worst examples (2)</summary>" in lines
+    assert "<details><summary>Worst examples (2 of 18)</summary>" in lines
     assert (
         "| Which pump is compatible with controller C-17? | P-200 | "
         "&lt;script&gt;alert('x')&lt;/script&gt; | right | retrieval |" in lines

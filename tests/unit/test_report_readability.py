@@ -12,7 +12,7 @@ from factories import report, reverse_probe, text_of
 from pytest_ragprobe import render
 from pytest_ragprobe.html import render_html
 from pytest_ragprobe.render import explain
-from pytest_ragprobe.reporting import md_code, md_text, render_markdown
+from pytest_ragprobe.reporting import md_code, md_text, probe_anchor, render_markdown
 from pytest_ragprobe.results import DirectionSummary, ProbeResult, Report
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -20,8 +20,7 @@ LONG_ANSWER = "The pump you are looking for is " + "really " * 1100 + "P-200."  
 
 
 def section_of(html: str, nodeid: str) -> str:
-    anchor = "probe-" + re.sub(r"[^A-Za-z0-9]+", "-", nodeid).strip("-").lower()
-    return html.split(f'id="{anchor}"', 1)[1].split("</section>", 1)[0]
+    return html.split(f'id="{probe_anchor(nodeid)}"', 1)[1].split("</section>", 1)[0]
 
 
 def md_escaped(text: str) -> str:

@@ -12,7 +12,7 @@ from factories import reverse_probe as probe
 from pytest_ragprobe.cli import main, summary_text
 from pytest_ragprobe.html import render_html
 from pytest_ragprobe.render import explain, summary_line, verdict_label
-from pytest_ragprobe.reporting import counts_text, gate_failed, overall_verdict, render_markdown
+from pytest_ragprobe.reporting import counts_text, gate_failed, overall_verdict, probe_anchor, render_markdown
 from pytest_ragprobe.results import ProbeResult, Report, load_report
 from pytest_ragprobe.session import xfail_fields
 
@@ -186,7 +186,7 @@ def test_html_banner_badges_and_sections() -> None:
     )
     assert '<span class="badge v-xpass_strict"' in html
     assert '<span class="badge v-pass">PASS</span></td>' in html
-    weak = html.split('id="probe-t-py-test-weak"', 1)[1].split("</section>", 1)[0]
+    weak = html.split(f'id="{probe_anchor("t.py::test_weak")}"', 1)[1].split("</section>", 1)[0]
     assert 'data-verdict="fail" data-outcome="xfail"' in weak
     assert "Test outcome: FAIL (expected, xfail: demonstrates the &lt;reversal&gt; weakness)" in text_of(weak)
     assert 'class="chart v-fail"' in weak  # the drop chart still shows the statistical FAIL
