@@ -302,9 +302,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         sys.stdout.write(render_markdown(report))
         return _exit_code(report, strict=strict)
     for probe in ordered(report.probes, failing_last=True):
-        print(summary_line(probe))
+        print(summary_line(probe, strict=strict))
         if args.explain and probe.outcome != "pass":
-            print("\n".join("    " + line for line in explain(probe, examples=3).splitlines()))
+            print("\n".join("    " + line for line in explain(probe, examples=3, strict=strict).splitlines()))
     print(f"ragprobe: {path}: {summary_text(report, strict=strict)}")
     return _exit_code(report, strict=strict)
 

@@ -21,7 +21,8 @@ from pytest_ragprobe.render import (
     reasons,
     short_label,
     size_text,
-    verdict_label,
+    strict_fails,
+    test_outcome_text,
 )
 from pytest_ragprobe.reporting import (
     STRICT_LABEL,
@@ -35,6 +36,7 @@ from pytest_ragprobe.reporting import (
     p_text,
     position_discordant,
     probe_anchor,
+    ran_strict,
     strict_failed,
     wrong_total,
 )
@@ -468,15 +470,15 @@ def _settings(r: ProbeResult) -> list[tuple[str, str]]:
     return out
 
 
-def probe_view(r: ProbeResult) -> ProbeView:
+def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
     m = r.metrics
     view = ProbeView(
         result=r,
         anchor=probe_anchor(r.nodeid),
-        verdict_label=short_label(r),
-        outcome=r.outcome,
-        xfail_note=outcome_note(r),
-        full_label=verdict_label(r),
+        verdict_label=short_label(r, strict=strict),
+        outcome="fail" if strict_fails(r, strict) else r.outcome,
+        xfail_note=outcome_note(r, strict=strict),
+        full_label=test_outcome_text(r, strict=strict),
         reasons=reasons(r),
         size=size_text(r),
         bounds_label=bounds_label(r),
@@ -562,7 +564,7 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
         ],
         "verdict": "fail" if strict_failed(report) else verdict,
         "verdict_label": STRICT_LABEL if strict_failed(report) else VERDICT_LABEL[verdict],
-        "probes": [probe_view(p) for p in ordered(report.probes)],
+        "probes": [probe_view(p, strict=ran_strict(report)) for p in ordered(report.probes)],
         "how_to_read": how_to_read(report.probes),
         "crashed": crashed_tests(report),
         "finished": finished_text(report),

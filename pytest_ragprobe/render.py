@@ -244,26 +244,36 @@ def brief(r: ProbeResult) -> str:
     return "\n".join(lines)
 
 
-def explain(r: ProbeResult, *, examples: int = 3) -> str:
+def explain(r: ProbeResult, *, examples: int = 3, strict: bool = False) -> str:
     lines = [headline(r)]
-    if outcome_note(r):
-        lines.append(f"  test outcome: {verdict_label(r)}")
+    if outcome_note(r, strict=strict):
+        lines.append(f"  test outcome: {test_outcome_text(r, strict=strict)}")
     if r.verdict != "error":
         lines += [f"  {label.lower()}: {text}" for label, text in reasons(r)]
     if r.verdict != "error" and r.n:
         lines += _reverse_table(r) if r.kind == "reverse" else _position_table(r)
     lines += [f"  note: {n}" for n in r.notes]
     if r.errors:
-        lines.append(f"  {r.errors} pipeline call(s) failed after retries; left out of the statistics")
+        lines.append(f"  {r.errors} pipeline call(s) failed (after any retries); left out of the statistics")
     if r.verdict != "error":
         lines += _examples(r, 2 if r.kind == "position" else examples)
     return "\n".join(lines)
 
 
-def short_label(r: ProbeResult) -> str:
+STRICT_NOTE = "--ragprobe-strict: INCONCLUSIVE fails"
+
+
+def strict_fails(r: ProbeResult, strict: bool) -> bool:
+    """An INCONCLUSIVE probe of a ``--ragprobe-strict`` run: pytest failed its test."""
+    return strict and r.outcome == "inconclusive"
+
+
+def short_label(r: ProbeResult, *, strict: bool = False) -> str:
     """The verdict, tagged when the test was marked xfail or regressed against the baseline: "FAIL (xfail)",
-    "PASS (XPASS)", "PASS (regressed)"."""
+    "PASS (XPASS)", "PASS (regressed)", "INCONCLUSIVE (strict: fails)"."""
     verdict = r.verdict.upper()
+    if strict_fails(r, strict):
+        return f"{verdict} (strict: fails)"
     if r.expected_failure:
         return f"{verdict} (xfail)"
     if r.unexpected_pass:
@@ -307,21 +317,41 @@ def test_note(r: ProbeResult) -> str:
     return ""
 
 
-def outcome_note(r: ProbeResult) -> str:
+def outcome_note(r: ProbeResult, *, strict: bool = False) -> str:
     """Why the test's outcome is not just the verdict: the xfail note, else the skip, baseline or failed-test
-    note."""
+    note (or, under ``--ragprobe-strict``, that INCONCLUSIVE failed the test)."""
+    if strict_fails(r, strict):
+        return STRICT_NOTE
     if r.test_outcome == "skipped":
         return xfail_note(r) or test_note(r)
     return xfail_note(r) or baseline_note(r) or test_note(r)
 
 
-def verdict_label(r: ProbeResult) -> str:
+def verdict_label(r: ProbeResult, *, strict: bool = False) -> str:
     """The verdict with its outcome note: "FAIL (expected, xfail: <reason>)", or just "FAIL"."""
-    note = outcome_note(r)
+    note = outcome_note(r, strict=strict)
     return f"{r.verdict.upper()} ({note})" if note else r.verdict.upper()
 
 
-def summary_line(r: ProbeResult) -> str:
+def test_outcome_text(r: ProbeResult, *, strict: bool = False) -> str:
+    """What pytest made of the test, in pytest's words, with why: "failed (baseline REGRESSION ...)",
+    "xfailed (expected, xfail: <reason>)" (the verdict is said elsewhere: "PASS (baseline ...)" read as if
+    the test had passed)."""
+    note = outcome_note(r, strict=strict)
+    if r.test_outcome == "skipped":
+        return f"skipped: {r.test_message}" if r.test_message else "skipped"
+    if r.expected_failure:
+        word = "xfailed"
+    elif r.unexpected_pass:
+        word = "failed" if r.xpass_strict else "xpassed"
+    elif strict_fails(r, strict) or r.outcome in ("regression", "test_failed", "fail", "error"):
+        word = "failed"
+    else:
+        word = "passed"
+    return f"{word} ({note})" if note else word
+
+
+def summary_line(r: ProbeResult, *, strict: bool = False) -> str:
     """One terminal line per probe."""
     m = r.metrics
     if r.verdict == "error":
@@ -339,7 +369,7 @@ def summary_line(r: ProbeResult) -> str:
     cached = f", {r.cached_calls} cached" if r.cached_calls else ""
     failed = f", {r.errors} failed" if r.errors and r.verdict != "error" else ""
     failed += f", {r.retries} retried" if r.retries else ""
-    note = outcome_note(r)
+    note = outcome_note(r, strict=strict)
     tail = f" - {note}" if note else ""
     counts = f"n={size_text(r)}, {r.calls} calls{cached}{failed}"
-    return f"{short_label(r):<12} {r.nodeid} [{r.kind}] {detail} ({counts}){tail}"
+    return f"{short_label(r, strict=strict):<12} {r.nodeid} [{r.kind}] {detail} ({counts}){tail}"

@@ -20,6 +20,8 @@ from pytest_ragprobe.render import (
     reasons,
     short_label,
     size_text,
+    strict_fails,
+    test_outcome_text,
     verdict_label,
 )
 from pytest_ragprobe.results import atomic_write, nodeid_key
@@ -360,15 +362,17 @@ def finished_text(report: Report) -> str:
     return f" ({len(report.probes)} of {planned} probe{'s' if planned != 1 else ''} finished)"
 
 
-def _md_row(p: ProbeResult) -> str:
+def _md_row(p: ProbeResult, strict: bool) -> str:
+    emoji = EMOJI["fail"] if strict_fails(p, strict) else EMOJI[p.outcome]
     return (
-        f"| {EMOJI[p.outcome]} | {md_text(verdict_label(p))} | {md_code(p.nodeid)} | {p.kind} | "
+        f"| {emoji} | {md_text(verdict_label(p, strict=strict))} | {md_code(p.nodeid)} | {p.kind} | "
         f"{size_text(p)} | {calls_text(p)} | {md_brief(p)} |"
     )
 
 
-def _md_section(p: ProbeResult) -> list[str]:
-    lines = ["", f"### {EMOJI[p.outcome]} {short_label(p)}: {md_code(p.nodeid, table=False)}", ""]
+def _md_section(p: ProbeResult, strict: bool) -> list[str]:
+    emoji = EMOJI["fail"] if strict_fails(p, strict) else EMOJI[p.outcome]
+    lines = ["", f"### {emoji} {short_label(p, strict=strict)}: {md_code(p.nodeid, table=False)}", ""]
     meta = f"{p.kind} probe · n={size_text(p)} · {p.calls} calls"
     if p.cached_calls:
         meta += f" ({p.cached_calls} cached)"
@@ -377,8 +381,8 @@ def _md_section(p: ProbeResult) -> list[str]:
     if p.pipeline:
         meta += f" · pipeline {md_code(p.pipeline[:MD_TEXT_LIMIT], table=False)}"
     lines.append(meta)
-    if outcome_note(p):
-        lines += ["", f"**Test outcome:** {md_text(verdict_label(p), 1000)}"]
+    if outcome_note(p, strict=strict):
+        lines += ["", f"**Test outcome:** {md_text(test_outcome_text(p, strict=strict), 1000)}"]
     for label, text in reasons(p):
         lines += ["", f"**{label}:** {md_text(text, 1000)}"]
     for note in p.notes:
@@ -446,8 +450,9 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
         "| | verdict | test | kind | n | calls | result |",
         "| --- | --- | --- | --- | ---: | ---: | --- |",
     ]
-    rows = [_md_row(p) for p in probes]
-    sections = [_md_section(p) for p in probes]
+    strict = ran_strict(report)
+    rows = [_md_row(p, strict) for p in probes]
+    sections = [_md_section(p, strict) for p in probes]
     created = md_text(report.created)
     version = f" {md_text(report.plugin_version)}" if report.plugin_version else ""
     legend = how_to_read(report.probes)

@@ -283,7 +283,7 @@ def test_expected_failure_report(driver: Any, tmp_path: Path) -> None:
     section = driver.find_element(By.CSS_SELECTOR, "section[data-outcome=xfail]")
     assert section.get_attribute("data-verdict") == "fail"
     assert section.find_element(By.CSS_SELECTOR, ".badge").text == "FAIL (xfail)"
-    assert "Test outcome: FAIL (expected, xfail: demonstrates the reversal weakness)" in section.text
+    assert "Test outcome: xfailed (expected, xfail: demonstrates the reversal weakness)" in section.text
     colors = {
         b.text: b.value_of_css_property("background-color")
         for b in driver.find_elements(By.CSS_SELECTOR, "nav.toc .badge")

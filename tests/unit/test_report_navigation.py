@@ -4,6 +4,7 @@ natural node id order, and the terminal's failures-last order."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from factories import report as make_report
 from factories import reverse_probe, text_of
@@ -72,3 +73,36 @@ def test_node_ids_sort_naturally_and_the_terminal_lists_failures_last() -> None:
     assert report_order == ["t.py::test_b[2]", "t.py::test_b[10]", "t.py::test_c", "t.py::test_a"]
     terminal = [p.nodeid for p in ordered(probes, failing_last=True)]
     assert terminal == ["t.py::test_a", "t.py::test_c", "t.py::test_b[2]", "t.py::test_b[10]"]
+
+
+def test_strict_run_labels_its_inconclusive_probes_as_failing_everywhere(tmp_path: Path) -> None:
+    from pytest_ragprobe.cli import main
+    from pytest_ragprobe.render import summary_line
+
+    probes = [reverse_probe("t.py::test_unsure", "inconclusive"), reverse_probe("t.py::test_ok")]
+    strict, lax = make_report(*probes, strict=True), make_report(*probes, strict=False)
+    md = render_markdown(strict)
+    assert "| ❌ | INCONCLUSIVE (--ragprobe-strict: INCONCLUSIVE fails) | `t.py::test_unsure` |" in md
+    assert "### ❌ INCONCLUSIVE (strict: fails): `t.py::test_unsure`" in md
+    assert "**Test outcome:** failed (--ragprobe-strict: INCONCLUSIVE fails)" in md
+    assert "strict" not in render_markdown(lax).split("| --- |", 1)[1].split("###", 1)[0]
+    html = render_html(strict)
+    section = html.split(f'id="{probe_anchor("t.py::test_unsure")}"', 1)[1].split("</section>", 1)[0]
+    assert 'class="probe v-fail"' in html and "INCONCLUSIVE (strict: fails)" in section
+    assert "Test outcome: failed (--ragprobe-strict: INCONCLUSIVE fails)" in text_of(section)
+    assert summary_line(probes[0], strict=True).startswith("INCONCLUSIVE (strict: fails) t.py::test_unsure ")
+    assert summary_line(probes[0]).startswith("INCONCLUSIVE t.py::test_unsure ")
+    path = tmp_path / "report.json"
+    path.write_text(strict.model_dump_json(), encoding="utf-8")
+    assert main(["show", str(path)]) == 1
+
+
+def test_a_regressed_probe_says_its_test_failed_not_passed() -> None:
+    from pytest_ragprobe.render import explain
+
+    regressed = reverse_probe(
+        "t.py::test_a", baseline="regression", baseline_message="ragprobe baseline REGRESSION: reverse 0.95 -> 0.75"
+    )
+    assert "  test outcome: failed (baseline REGRESSION: reverse 0.95 -> 0.75)" in explain(regressed)
+    md = render_markdown(make_report(regressed))
+    assert "**Test outcome:** failed (baseline REGRESSION: reverse 0.95 -&gt; 0.75)" in md

@@ -143,7 +143,7 @@ def test_terminal_lines() -> None:
     )
     assert summary_line(xpassed()).startswith("PASS (XPASS) t.py::test_fixed [reverse] fwd 0.90")
     assert summary_line(probe("t.py::test_a", "fail")).startswith("FAIL         t.py::test_a [reverse]")
-    assert "  test outcome: FAIL (expected, xfail: " in explain(xfailed())
+    assert "  test outcome: xfailed (expected, xfail: " in explain(xfailed())
     assert "test outcome" not in explain(probe("t.py::test_a", "fail"))
 
 
@@ -162,7 +162,7 @@ def test_markdown_banner_rows_and_sections() -> None:
     assert "| ❕ | PASS (unexpected, XPASS: maybe fixed) | `t.py::test_fixed` | reverse |" in md
     assert "| ✅ | PASS | `t.py::test_a` | reverse |" in md
     assert "### ✖️ FAIL (xfail): `t.py::test_weak`" in lines
-    assert "**Test outcome:** FAIL (expected, xfail: demonstrates the &lt;reversal&gt; weakness)" in lines
+    assert "**Test outcome:** xfailed (expected, xfail: demonstrates the &lt;reversal&gt; weakness)" in lines
     assert "### ✅ PASS: `t.py::test_a`" in lines
 
     failing = render_markdown(report(probe("t.py::test_a", "fail", drop=0.4), xfailed()))
@@ -182,13 +182,13 @@ def test_html_banner_badges_and_sections() -> None:
     ) in text
     assert "<script" not in html.split("<style>", 1)[0] and "&lt;reversal&gt;" in html
     assert (
-        '<span class="badge v-xfail" title="FAIL (expected, xfail: demonstrates the &lt;reversal&gt; ' in html
+        '<span class="badge v-xfail" title="xfailed (expected, xfail: demonstrates the &lt;reversal&gt; ' in html
     )
     assert '<span class="badge v-xpass_strict"' in html
     assert '<span class="badge v-pass">PASS</span></td>' in html
     weak = html.split(f'id="{probe_anchor("t.py::test_weak")}"', 1)[1].split("</section>", 1)[0]
     assert 'data-verdict="fail" data-outcome="xfail"' in weak
-    assert "Test outcome: FAIL (expected, xfail: demonstrates the &lt;reversal&gt; weakness)" in text_of(weak)
+    assert "Test outcome: xfailed (expected, xfail: demonstrates the &lt;reversal&gt; weakness)" in text_of(weak)
     assert 'class="chart v-fail"' in weak  # the drop chart still shows the statistical FAIL
 
 
@@ -214,7 +214,7 @@ def test_show_and_merge_respect_expected_failures(tmp_path: Path, capsys: pytest
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("FAIL (xfail) t.py::test_weak")
     assert out[1].startswith("    ragprobe reverse probe FAIL:")
-    assert out[2] == f"      test outcome: FAIL (expected, xfail: {REASON})"
+    assert out[2] == f"      test outcome: xfailed (expected, xfail: {REASON})"
     assert out[-1] == f"ragprobe: {b}: 1 probe: 1 expected failure (xfail) -> PASS"
     assert main(["show", str(b), "--strict"]) == 0
 
