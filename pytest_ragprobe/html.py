@@ -240,6 +240,7 @@ class ProbeView:
     size: str = ""  # "40", "25 of 40, stopped early"
     max_drop: str = "–"  # from the metrics, else the mark's setting (a probe that made no call)
     bounds_label: str = ""  # "one-sided 95% bounds"
+    overview: str = ""  # the overview table's result cell: accuracies, or an error's cause
 
 
 def _ci_pair(ci: Any, default: float) -> tuple[float, float]:
@@ -470,6 +471,18 @@ def _settings(r: ProbeResult) -> list[tuple[str, str]]:
     return out
 
 
+def overview_text(r: ProbeResult) -> str:
+    """What the overview row needs to be read without scrolling: "fwd 0.90 → rev 0.55", "0: 0.53 · 4: 0.20
+    · 9: 0.63", or why the probe errored (its own section has the rest)."""
+    m = r.metrics
+    if r.verdict == "error" or "drop" not in m:
+        return clip_text(r.reason, 140) if r.reason else ""
+    if r.kind == "reverse":
+        return f"fwd {fmt_num(m.get('forward_accuracy'))} → rev {fmt_num(m.get('reverse_accuracy'))}"
+    accs = [(p, s.accuracy) for p, s in sorted((r.positions or {}).items())]
+    return clip_text(" · ".join(f"{p}:\u00a0{a:.2f}" for p, a in accs), 140)  # a pair never wraps
+
+
 def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
     m = r.metrics
     view = ProbeView(
@@ -480,6 +493,7 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
         xfail_note=outcome_note(r, strict=strict),
         full_label=test_outcome_text(r, strict=strict),
         reasons=reasons(r),
+        overview=overview_text(r),
         size=size_text(r),
         bounds_label=bounds_label(r),
     )

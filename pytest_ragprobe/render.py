@@ -91,6 +91,12 @@ def derived_reason(r: ProbeResult) -> str:
             f"the drop passes (upper bound {num(hi, signed=True)} ≤ max_drop {max_drop:.2f}); the "
             f"min_accuracy floor {float(r.settings['min_accuracy']):.2f} is what the data do not settle"
         )
+    if hi <= max_drop and r.reason.startswith(BUDGET_REASON):
+        return (
+            f"the answers so far would pass (upper bound {num(hi, signed=True)} ≤ max_drop {max_drop:.2f}), "
+            "but the call budget ended the probe before its planned sample: a probe cut short by the "
+            "budget is never a PASS (raise --ragprobe-budget, or lower the probe's n, to decide it)"
+        )
     return ""
 
 

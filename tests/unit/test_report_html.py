@@ -207,7 +207,7 @@ def test_html_escapes_untrusted_strings() -> None:
     html = render_html(sample_report())
     assert EVIL not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html  # the answer and the error reason
-    assert html.count("&lt;script&gt;") == 2
+    assert html.count("&lt;script&gt;") == 3  # the answer, the error reason and its overview cell
     assert "&lt;b&gt;Paris&lt;/b&gt; &amp; more" in html
     assert "<b>Paris</b>" not in html
 

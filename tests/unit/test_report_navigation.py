@@ -106,3 +106,29 @@ def test_a_regressed_probe_says_its_test_failed_not_passed() -> None:
     assert "  test outcome: failed (baseline REGRESSION: reverse 0.95 -> 0.75)" in explain(regressed)
     md = render_markdown(make_report(regressed))
     assert "**Test outcome:** failed (baseline REGRESSION: reverse 0.95 -&gt; 0.75)" in md
+
+
+def test_a_budget_stop_whose_answers_would_pass_says_why_it_is_not_a_pass() -> None:
+    from pytest_ragprobe.render import reasons
+
+    cut = reverse_probe(
+        "t.py::test_cut", "inconclusive", drop=0.02,
+        reason="pipeline call budget exhausted: 50 of 80 facts answered both ways",
+    )
+    cut = cut.model_copy(update={"metrics": dict(cut.metrics, drop_ci=[-0.04, 0.09])})
+    (label, why), (label2, budget) = reasons(cut)
+    assert (label, label2) == ("Reason", "Budget")
+    assert why.startswith("the answers so far would pass (upper bound +0.09 ≤ max_drop 0.10), but the call")
+    assert "never a PASS" in why and budget.startswith("pipeline call budget exhausted: 50 of 80")
+    # bounds that straddle max_drop keep the usual plain-words reason
+    straddle = cut.model_copy(update={"metrics": dict(cut.metrics, drop_ci=[-0.04, 0.2])})
+    assert reasons(straddle)[0][1].startswith("drop +0.02, but its one-sided 95% bounds")
+
+
+def test_the_html_overview_row_says_the_accuracies_or_the_error_cause() -> None:
+    err = reverse_probe("t.py::test_err", "error", reason="KeyError at conftest.py:9 (12 of 40 calls)")
+    err = err.model_copy(update={"metrics": {}})
+    html = render_html(make_report(reverse_probe("t.py::test_rev", drop=0.35), err))
+    overview = html.split('<nav class="toc"', 1)[1].split("</nav>", 1)[0]
+    cells = re.findall(r'<td class="overview">([^<]*)</td>', overview)
+    assert sorted(cells) == ["KeyError at conftest.py:9 (12 of 40 calls)", "fwd 0.90 → rev 0.55"]

@@ -209,7 +209,10 @@ def test_budget_fail_keeps_why_it_failed_and_max_drop_of_a_probe_without_calls()
     html = render_html(rep)
     assert f"Reason: {why.replace('>', '&gt;')} Budget: {budget}" in text_of(section_of(html, failed.nodeid))
     toc = text_of(html.split("<nav", 1)[1].split("</nav>", 1)[0])
-    assert "t.py::test_starved position 0 – 0.15" in toc
+    assert (
+        "t.py::test_starved position pipeline call budget exhausted: 0 of 40 questions answered at every "
+        "position 0 – 0.15"
+    ) in toc
 
 
 # -- 7. Markdown escapes that do not show ---------------------------------------------------------------
