@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from pytest_ragprobe.results import ProbeResult, Report
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_EMPTY = 0, 1, 2, 5
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
 # Run bookkeeping that may differ between two runs of the same probe without the result differing.
 _BOOKKEEPING = {"duration_s", "calls", "cached_calls"}
 # Settings `merge` writes itself from every shard (not by the generic first-value / every-value rule).
@@ -433,6 +435,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"ragprobe {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # `ragprobe show ... | head`: the reader left; no traceback, keep the exit code
+        # stdout is closed at the other end: point it at devnull so the interpreter's final flush is quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     return code
 
 

@@ -82,11 +82,12 @@ def summary_lines(
         return []
     total_max = sum(p.calls_max for p in plans)
     total_min = sum(p.calls_min for p in plans)
-    span = f"{total_min}-{total_max}" if total_min != total_max else f"{total_max}"
+    # "up to 309-337" read oddly: the most, then the fewest if sequential probes stop at their first look
+    early = f"; {total_min} if sequential probes stop at their first look" if total_min != total_max else ""
     errors = sum(1 for p in plans if p.error)
     head = (
         f"ragprobe plan: {len(plans)} probe{'s' if len(plans) != 1 else ''}, "
-        f"up to {span} pipeline calls (cached answers are free)"
+        f"up to {total_max} pipeline calls (cached answers are free{early})"
     )
     if errors:
         head += f"; {errors} with unreadable data"

@@ -69,7 +69,8 @@ def test_collect_only_prints_the_plan_and_calls_nothing(pytester: pytest.Pyteste
     # 12 x 2 + 1 index call; the missing file is counted as nothing, and named
     result.stdout.fnmatch_lines(
         [
-            "ragprobe plan: 6 probes, up to 309-337 pipeline calls (cached answers are free); "
+            "ragprobe plan: 6 probes, up to 337 pipeline calls (cached answers are free; 309 if sequential "
+            "probes stop at their first look); "
             "1 with unreadable data",
             "*::test_rev [[]reverse[]] 80 calls = 40 facts x 2",
             "*::test_rev_seq [[]reverse[]] 4-32 calls = 16 facts x 2 (sequential: may stop at the first look)",

@@ -341,3 +341,20 @@ def test_version_flag_prints_the_package_version(capsys: pytest.CaptureFixture[s
         main(["--version"])
     assert info.value.code == 0
     assert capsys.readouterr().out.strip() == f"ragprobe {__version__}"
+
+
+def test_show_piped_into_head_ends_quietly(tmp_path: Path) -> None:
+    """`ragprobe show report.json | head` closed the pipe under a long listing: a BrokenPipeError traceback."""
+    a = shard(tmp_path, "a", *(probe(f"t.py::test_m[{i}]") for i in range(3000)))
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "pytest_ragprobe.cli", "show", str(a)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    first = reader.stdout.readline()
+    reader.stdout.close()  # as `head -1` does
+    err = reader.stderr.read().decode()
+    reader.stderr.close()
+    assert reader.wait(timeout=60) == 141
+    assert first.startswith(b"PASS         t.py::test_m[0] ")
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
