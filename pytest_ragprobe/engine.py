@@ -25,11 +25,14 @@ cache and a budget.
   pipeline's own code is grouped by type and place, ``"KeyError at rag/app.py:12"``, as its message
   often names the question (``error`` keeps it: ``"KeyError: 'Which pump ...?'"``), and keeps its
   traceback (``CallOutcome.traceback``).
-* Fail-fast: when the first ``fail_fast`` real calls of a run (in the order they were sent) all
-  fail with the same cause, the remaining calls are not attempted (they become error outcomes with
-  that cause), so a dead service is not hammered. No further call is sent until that is decided
-  (all of those calls finished, or one succeeded), so a dead service gets at most ``fail_fast``
-  calls (with their retries).
+* Fail-fast: when the first ``fail_fast`` calls of a run (in plan order, the order they are sent)
+  are all real calls and all fail with the same cause, the remaining calls are not attempted (they
+  become error outcomes with that cause), so a dead service is not hammered. No further call is
+  sent until that is decided (all of those calls finished, or one succeeded), so a dead service
+  gets at most ``fail_fast`` calls (with their retries). A cache hit is a success: one among the
+  first ``fail_fast`` calls means fail-fast cannot trip. (A rerun's real calls are the ones that
+  failed before, as failures are not cached: that they fail again says nothing of the service,
+  and the rerun must end as the run without the cache would.)
 * Cache (``cache.AnswerCache``): hits are served without calling the pipeline, do not use the budget
   and are marked ``cached=True``. Only successful results are written.
 * Budget: each real (non-cached) call takes one unit from the run-wide :class:`Budget`, and so
@@ -839,6 +842,12 @@ class Engine:
         self._report()
         if not pending:
             return [o for o in outcomes if o is not None]
+        # Fail-fast judges the first fail_fast calls in plan order, a cache hit among them being a
+        # success, as it would have been without the cache: a hit before the first fail_fast real
+        # calls means it cannot trip (nor can it with no real call left after them): no hold.
+        first_hit = next((i for i, o in enumerate(outcomes) if o is not None), len(calls))
+        if first_hit < self.settings.fail_fast or len(pending) <= self.settings.fail_fast:
+            self._settled.set()
 
         workers = max(1, min(self.settings.concurrency, len(pending)))
         gate = self._gate = _Gate(workers, self.start_limit)

@@ -88,6 +88,8 @@ class ProbeContext:
     errors: int = 0
     retries: int = 0  # extra attempts after transient failures (each took a budget unit)
     skipped: int = 0  # calls fail-fast never sent (the first ones all failed the same way)
+    # calls made (or served from the cache) before the batch in which fail-fast first tripped
+    fail_fast_after: int | None = None
     error_causes: Counter[str] = field(default_factory=Counter)
     # the first call that failed with each cause: (question, full error), for the ProbeError to show
     # which question got what (a cause leaves out the per-call detail, e.g. the value returned)
@@ -154,6 +156,11 @@ class ProbeContext:
         asked = engine.stats.retry_after_asked
         if asked is not None:
             self.retry_after_asked = max(asked, self.retry_after_asked or 0.0)
+        if self.fail_fast_after is None and any(
+            o.attempts == 0 and o.error is not None and not o.cached and not o.budget_exhausted
+            for o in outcomes
+        ):
+            self.fail_fast_after = self.calls + self.cached_calls
         for call, o in zip(calls, outcomes, strict=True):
             if o.budget_exhausted:
                 self.budget_hit = True
@@ -178,23 +185,28 @@ class ProbeContext:
 
     def check_error_rate(self) -> None:
         """End the probe as an error when too many calls failed, naming the most common cause."""
-        total = self.calls + self.cached_calls
-        if total and (self.skipped or self.errors / total > self.settings.max_error_rate):
+        total = self.calls + self.cached_calls  # a cache hit is a successful call
+        limit = self.settings.max_error_rate
+        over = bool(total) and self.errors / total > limit
+        if total and (self.skipped or over):
             cause, count = self.error_causes.most_common(1)[0]
-            skipped = (
-                f"; {self.skipped} more not attempted (fail-fast: the first "
-                f"{self.settings.engine.fail_fast} calls all failed this way)"
-                if self.skipped
-                else ""
-            )
+            skipped = ""
+            if self.skipped:
+                n, after = self.settings.engine.fail_fast, self.fail_fast_after
+                # tripped in a later batch (look) of the probe: its first calls are not the probe's
+                which = f"{n} calls after the first {after}" if after else f"first {n} calls"
+                skipped = f"; {self.skipped} more not attempted (fail-fast: the {which} all failed this way)"
             question, error = self.error_examples.get(cause, ("", cause))
             first = f"; first for {question!r}" if question else ""
             if first and error != cause:
                 first += f": {error}"
+            # Only fail-fast ends a probe whose rate is within the limit: never cite the limit as why.
+            why = f"limit {limit:.0%}"
+            if not over:
+                why = f"within the {limit:.0%} limit, but fail-fast stopped the probe"
             raise ProbeError(
-                f"{self.errors} of {total} pipeline calls failed "
-                f"(limit {self.settings.max_error_rate:.0%}); most common cause ({count}x): {cause}"
-                f"{self._advice(cause)}{first}{skipped}",
+                f"{self.errors} of {total} pipeline calls failed ({why}); most common cause ({count}x): "
+                f"{cause}{self._advice(cause)}{first}{skipped}",
                 traceback=self.error_tracebacks.get(cause),
             )
 
