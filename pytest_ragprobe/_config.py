@@ -23,6 +23,8 @@ class RagprobeConfig:
     retries: int
     cache_dir: Path | None
     seed: int
+    # the exact critical-value tables (pure statistics, not answers): kept under --ragprobe-no-cache too
+    tables_dir: Path | None
     samples: int | None
     confidence: float
     baseline: Path | None
@@ -247,7 +249,8 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
             return path_or_none(given, invocation)
         return path_or_none(_ini(config, name), ini_dir)
 
-    cache = None if _get(config, "ragprobe_no_cache") else option_path("ragprobe_cache")
+    cache_path = option_path("ragprobe_cache")
+    cache = None if _get(config, "ragprobe_no_cache") else cache_path
     samples = int(_checked_ini(config, "ragprobe_samples", _non_negative_int) or 0)
     budget = int(_checked_ini(config, "ragprobe_budget", _non_negative_int) or 0)
     timeout = float(_checked_ini(config, "ragprobe_timeout", _positive_float))
@@ -262,6 +265,7 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
         timeout=timeout,
         retries=int(_checked_ini(config, "ragprobe_retries", _non_negative_int)),
         cache_dir=cache,
+        tables_dir=None if cache_path is None else cache_path / "tables",
         seed=int(_checked_ini(config, "ragprobe_seed", _non_negative_int)),
         samples=samples or None,
         confidence=float(_checked_ini(config, "ragprobe_confidence", _confidence)),

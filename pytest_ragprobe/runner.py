@@ -54,6 +54,7 @@ class RunSettings:
     max_error_rate: float = 0.1
     engine: EngineSettings = field(default_factory=EngineSettings)
     cache_dir: Path | None = None
+    tables_dir: Path | None = None  # stats tables: kept even when the answer cache is off
 
 
 def sample_size(spec: ProbeSpec, available: int, settings: RunSettings) -> int:
@@ -108,9 +109,12 @@ class ProbeContext:
     def __post_init__(self) -> None:
         from pytest_ragprobe import stats
 
-        # the exact critical values take seconds at n in the hundreds: keep them beside the answers
-        cache = self.settings.cache_dir
-        stats.set_table_dir(None if cache is None else Path(cache) / "tables")
+        # the exact critical values take seconds at n in the hundreds: keep them beside the answers, also
+        # under --ragprobe-no-cache (they are the same numbers on every run; answers are what it refuses)
+        tables = self.settings.tables_dir
+        if tables is None and self.settings.cache_dir is not None:
+            tables = Path(self.settings.cache_dir) / "tables"
+        stats.set_table_dir(tables)
 
     def confidence(self, spec: ProbeSpec) -> float:
         return spec.confidence if spec.confidence is not None else self.settings.confidence

@@ -31,6 +31,7 @@ def test_defaults(pytester: pytest.Pytester) -> None:
         retries=2,
         cache_dir=root / DEFAULT_CACHE_DIR,
         seed=0,
+        tables_dir=root / DEFAULT_CACHE_DIR / "tables",
         samples=None,
         confidence=0.95,
         baseline=None,
