@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,10 +86,10 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         "Retries of a timed-out call or HTTP 429/5xx, with exponential backoff (default 2)",
     ),
     ("seed", "int", 0, _non_negative_int, "N", "Seed for sampling and synthetic data (default 0)"),
-    (
+    (  # ini "string": unset (empty) is no cap; 0 is refused as on the command line
         "samples",
-        "int",
-        0,
+        "string",
+        "",
         _positive_int,
         "N",
         "Cap on facts/questions per probe (default: all, or the mark's n)",
@@ -110,10 +111,10 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         "Compare each probe with the same test in an earlier report.json; fail on a significant regression",
     ),
     ("save-baseline", "string", "", str, "PATH", "Write this run's results as a baseline file"),
-    (
+    (  # ini "string": unset (empty) is no cap; 0 (read as "no calls"?) is refused as on the command line
         "budget",
-        "int",
-        0,
+        "string",
+        "",
         _positive_int,
         "N",
         "Maximum real pipeline calls in this run, retries included; probes left over end INCONCLUSIVE",
@@ -162,7 +163,18 @@ def _report_dir(value: str) -> str:
             f"empty directory name: write --ragprobe-report=DIR, or --ragprobe-report alone for "
             f"{DEFAULT_REPORT_DIR}/"
         )
-    if value.endswith(".py") or "::" in value or Path(value).is_file() or _holds_tests(Path(value)):
+    if Path(value).is_file() and not value.endswith(".py"):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is a file, not a directory: --ragprobe-report=DIR writes report.json, report.html "
+            "and report.md into DIR (or put a bare --ragprobe-report after the test paths)"
+        )
+    if Path(value).suffix.lower() in (".json", ".html", ".md") and not Path(value).is_dir():
+        # `--ragprobe-report=out.json` made a directory out.json/ holding report.json
+        raise argparse.ArgumentTypeError(
+            f"{value!r} names a file, but --ragprobe-report takes a directory (it writes report.json, "
+            f"report.html and report.md into it): write --ragprobe-report={Path(value).with_suffix('')}"
+        )
+    if value.endswith(".py") or "::" in value or _holds_tests(Path(value)):
         raise argparse.ArgumentTypeError(
             f"{value!r} looks like a test path, not a report directory: write "
             f"--ragprobe-report=DIR, or put --ragprobe-report after the test paths"
@@ -212,7 +224,13 @@ def _ini(config: pytest.Config, name: str) -> Any:
     try:
         return config.getini(name)
     except (ValueError, TypeError, pytest.UsageError) as exc:  # pytest >= 9 wraps them, without the key
-        raise pytest.UsageError(f"ini option {name}: {exc}") from None
+        text = str(exc)
+        # Python's own words ("invalid literal for int() with base 10: 'abc'") as the command line says it
+        m = re.search(r"(?:invalid literal for int\(\) with base 10|convert string to float): (.*)$", text)
+        if m:
+            kind = "a whole number" if "int()" in text else "a number"
+            text = f"expected {kind}, got {m.group(1)}"
+        raise pytest.UsageError(f"ini option {name}: {text}") from None
 
 
 def _get(config: pytest.Config, name: str) -> Any:
@@ -229,6 +247,22 @@ def _checked_ini(config: pytest.Config, name: str, check: Any) -> Any:
         return check(str(raw))
     except argparse.ArgumentTypeError as exc:
         raise pytest.UsageError(f"ini option {name} = {raw!r}: {exc}") from None
+
+
+def _optional_count(config: pytest.Config, name: str) -> int | None:
+    """A cap that is off unless set (``--ragprobe-samples`` / ``--ragprobe-budget`` or their ini keys).
+    The ini used to read 0 as "no cap" while the command line refused it: ``ragprobe_budget = 0``
+    meant to allow no call allowed every call."""
+    given = config.getoption(name)
+    if given is not None:
+        return int(given)
+    raw = str(_ini(config, name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(_positive_int(raw))
+    except argparse.ArgumentTypeError as exc:
+        raise pytest.UsageError(f"ini option {name} = {raw!r}: {exc} (leave it unset for no cap)") from None
 
 
 def build_config(config: pytest.Config) -> RagprobeConfig:
@@ -251,8 +285,8 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
 
     cache_path = option_path("ragprobe_cache")
     cache = None if _get(config, "ragprobe_no_cache") else cache_path
-    samples = int(_checked_ini(config, "ragprobe_samples", _non_negative_int) or 0)
-    budget = int(_checked_ini(config, "ragprobe_budget", _non_negative_int) or 0)
+    samples = _optional_count(config, "ragprobe_samples")
+    budget = _optional_count(config, "ragprobe_budget")
     timeout = float(_checked_ini(config, "ragprobe_timeout", _positive_float))
     report_dir = option_path("ragprobe_report")
     if config.getoption("ragprobe_report") is True:  # bare flag: the ini's directory, else the default
@@ -267,12 +301,12 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
         cache_dir=cache,
         tables_dir=None if cache_path is None else cache_path / "tables",
         seed=int(_checked_ini(config, "ragprobe_seed", _non_negative_int)),
-        samples=samples or None,
+        samples=samples,
         confidence=float(_checked_ini(config, "ragprobe_confidence", _confidence)),
         baseline=option_path("ragprobe_baseline"),
         save_baseline=option_path("ragprobe_save_baseline"),
         strict=bool(_get(config, "ragprobe_strict")),
-        budget=budget or None,
+        budget=budget,
         sequential=bool(_get(config, "ragprobe_sequential")),
         max_error_rate=float(_checked_ini(config, "ragprobe_max_error_rate", _rate)),
         progress=not bool(_get(config, "ragprobe_no_progress")),

@@ -134,7 +134,26 @@ def test_report_option_with_an_empty_directory_name(pytester: pytest.Pytester) -
 
 
 @pytest.mark.parametrize(
-    "value", ["test_probe.py", "test_probe.py::test_it", "notes.txt", "suite", "withconftest"]
+    ("value", "message"),
+    [
+        ("notes.txt", "'notes.txt' is a file, not a directory: --ragprobe-report=DIR writes report.json, "
+         "report.html and report.md into DIR (or put a bare --ragprobe-report after the test paths)"),
+        ("out.json", "'out.json' names a file, but --ragprobe-report takes a directory (it writes report.json, "
+         "report.html and report.md into it): write --ragprobe-report=out"),
+    ],
+)
+def test_report_option_says_a_file_is_not_a_directory(pytester: pytest.Pytester, value: str, message: str) -> None:
+    """It said "'notes.txt' looks like a test path" for an existing file, and `--ragprobe-report=out.json`
+    made a directory out.json/ holding report.json."""
+    pytester.makefile(".txt", notes="not a directory")
+    result = pytester.runpytest(f"--ragprobe-report={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str().replace("\n", " ")
+    assert not (pytester.path / "out.json").exists()
+
+
+@pytest.mark.parametrize(
+    "value", ["test_probe.py", "test_probe.py::test_it", "suite", "withconftest"]
 )
 def test_report_option_refuses_to_swallow_a_test_path(pytester: pytest.Pytester, value: str) -> None:
     """--ragprobe-report takes an optional DIR: `--ragprobe-report test_probe.py` (or a directory of

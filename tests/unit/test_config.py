@@ -183,17 +183,17 @@ def test_bad_cli_values_are_argparse_errors(pytester: pytest.Pytester, arg: str,
     ("key", "value", "message"),
     [
         ("ragprobe_concurrency", "0", "ini option ragprobe_concurrency = 0: must be >= 1, got 0"),
-        ("ragprobe_concurrency", "abc", "ini option ragprobe_concurrency: invalid literal for int()"),
+        ("ragprobe_concurrency", "abc", "ini option ragprobe_concurrency: expected a whole number, got 'abc'"),
         ("ragprobe_timeout", "-1", "ini option ragprobe_timeout = -1.0: must be > 0, got -1.0"),
         (
             "ragprobe_timeout",
             "soon",
-            "ini option ragprobe_timeout: could not convert string to float: 'soon'",
+            "ini option ragprobe_timeout: expected a number, got 'soon'",
         ),
         ("ragprobe_retries", "-2", "ini option ragprobe_retries = -2: must be >= 0, got -2"),
         ("ragprobe_confidence", "0.4", "ini option ragprobe_confidence = 0.4: must be between 0.5 and 1"),
-        ("ragprobe_samples", "-1", "ini option ragprobe_samples = -1: must be >= 0, got -1"),
-        ("ragprobe_budget", "-1", "ini option ragprobe_budget = -1: must be >= 0, got -1"),
+        ("ragprobe_samples", "-1", "ini option ragprobe_samples = '-1': must be >= 1, got -1 (leave it unset for no cap)"),
+        ("ragprobe_budget", "-1", "ini option ragprobe_budget = '-1': must be >= 1, got -1 (leave it unset for no cap)"),
         (
             "ragprobe_max_error_rate",
             "2",
@@ -212,10 +212,19 @@ def test_bad_ini_values_are_usage_errors(
     assert message in str(info.value)
 
 
-def test_zero_samples_and_budget_in_ini_mean_unlimited(pytester: pytest.Pytester) -> None:
-    ini(pytester, ragprobe_samples="0", ragprobe_budget="0")
+@pytest.mark.parametrize("key", ["ragprobe_samples", "ragprobe_budget"])
+def test_zero_samples_or_budget_in_ini_is_refused_as_on_the_command_line(pytester: pytest.Pytester, key: str) -> None:
+    """Was: the ini read 0 as "no cap" while --ragprobe-budget=0 was an error, so `ragprobe_budget = 0`,
+    meant to allow no call, allowed every call."""
+    ini(pytester, **{key: "0"})
+    with pytest.raises(pytest.UsageError) as info:
+        pytester.parseconfigure()
+    assert str(info.value) == f"ini option {key} = '0': must be >= 1, got 0 (leave it unset for no cap)"
+    ini(pytester, **{key: ""})  # empty, as unset: no cap
     c = cfg(pytester)
     assert (c.samples, c.budget) == (None, None)
+    ini(pytester, **{key: "7"})
+    assert getattr(cfg(pytester), key.removeprefix("ragprobe_")) == 7
 
 
 def test_options_share_one_help_group(pytester: pytest.Pytester) -> None:
