@@ -174,6 +174,13 @@ def merge_reports(
             "conflicting shards:\n  " + "\n  ".join(shown) + "\n(each probe should run in exactly one shard; "
             "pass --prefer last to keep the later file's result)"
         )
+    empty = [str(path) for path, report in reports if not report.probes]
+    if empty and len(empty) < len(reports):  # all empty: the exit-5 message says it
+        # a matrix job whose -k / -m selected nothing would otherwise pass unnoticed
+        notes.append(
+            f"{len(empty)} shard(s) hold no probe: {', '.join(empty)}; check that job's -k / -m and that it "
+            "ran the tests"
+        )
     if duplicates:  # e.g. the same shard given twice: kept once, but worth knowing
         names = ", ".join(dict.fromkeys(duplicates[:5])) + (", ..." if len(duplicates) > 5 else "")
         notes.append(

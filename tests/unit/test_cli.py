@@ -358,3 +358,12 @@ def test_show_piped_into_head_ends_quietly(tmp_path: Path) -> None:
     assert reader.wait(timeout=60) == 141
     assert first.startswith(b"PASS         t.py::test_m[0] ")
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_merge_names_a_shard_that_holds_no_probe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A matrix job whose -k selected nothing merged into a PASS without a word."""
+    a = shard(tmp_path, "a", probe("t.py::test_a"))
+    empty = shard(tmp_path, "b")
+    code, stdout, stderr = run(capsys, "merge", tmp_path / "m", a, empty)
+    assert code == 0 and "1 probe: 1 pass -> PASS" in stdout
+    assert f"note: 1 shard(s) hold no probe: {empty}; check that job's -k / -m and that it ran the tests" in stderr
