@@ -18,6 +18,7 @@ from pytest_ragprobe.render import (
     max_drop_of,
     num,
     outcome_note,
+    position_marks,
     reasons,
     short_label,
     size_text,
@@ -443,7 +444,11 @@ def _worst_examples(r: ProbeResult) -> list[dict[str, Any]]:
         wrong.sort(key=lambda e: not e.get("forward_correct"))
         return wrong + errored
     wrong = [e for e in r.examples if e.get("correct") is False]
-    wrong.sort(key=lambda e: not e.get("edge_correct"))
+    positions = r.metrics.get("positions") or []
+    edges = {str(positions[0]), str(positions[-1])} if positions else set()
+    # as the terminal lists them: right at an edge but wrong in the middle first (a miss at an edge that
+    # was right at the other edge is not lost in the middle)
+    wrong.sort(key=lambda e: not (e.get("edge_correct") and str(e.get("position")) not in edges))
     errored = [e for e in r.examples if e.get("correct") is None and e.get("error")]
     return wrong + errored
 
@@ -527,20 +532,16 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
             view.misses = {k: int(misses.get(k, 0)) for k in ("retrieval", "reading", "unknown")}
     else:
         view.rows = _position_rows(r)
-        worst = m.get("worst_position")
-        best = m.get("best_edge")
+        marks = position_marks(r)
         for row in view.rows:
-            if worst is not None and row.label == str(worst):
-                row.highlight = "worst"
-            elif best is not None and row.label == str(best):
-                row.highlight = "best edge"
+            row.highlight = marks.get(row.label, "")
         if view.rows:
             n_docs = r.settings.get("n_docs")
             view.position_chart = position_chart(
                 view.rows,
                 n_docs=int(n_docs) if isinstance(n_docs, int) else None,
-                best_edge=best,
-                worst=worst,
+                best_edge=m.get("best_edge"),
+                worst=m.get("worst_position"),
                 max_drop=float(max_drop) if max_drop is not None else None,
             )
         # best edge vs worst position, not forward vs reverse (position metrics have no such keys)

@@ -163,18 +163,26 @@ def _reverse_table(r: ProbeResult) -> list[str]:
     return lines
 
 
+def position_marks(r: ProbeResult) -> dict[str, str]:
+    """{position: "worst" / "best edge"} for the rows of a position table; none when every position has
+    the same accuracy (labelling one of three tied rows "worst" reads as a finding)."""
+    m = r.metrics
+    accs = m.get("accuracy_by_position") or {}
+    if len({round(float(a), 9) for a in accs.values()}) <= 1:
+        return {}
+    marks = {str(m.get("best_edge")): "best edge"} if m.get("best_edge") is not None else {}
+    if m.get("worst_position") is not None:
+        marks[str(m["worst_position"])] = "worst"
+    return marks
+
+
 def _position_table(r: ProbeResult) -> list[str]:
     m = r.metrics
     conf = m.get("confidence", 0.95)
     lines = [f"  {'position':<8} {'accuracy':>8}  {'correct':>9}  {f'{conf:.0%} CI':>14}  chart"]
+    marks = position_marks(r)
     for pos, summary in sorted((r.positions or {}).items()):
-        mark = (
-            "  <- best edge"
-            if pos == m.get("best_edge")
-            else "  <- worst"
-            if pos == m.get("worst_position")
-            else ""
-        )
+        mark = f"  <- {marks[str(pos)]}" if str(pos) in marks else ""
         lines.append(
             f"  {pos:<8} {summary.accuracy:>8.2f}  {f'{summary.correct}/{summary.n}':>9}  "
             f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}{mark}"

@@ -17,6 +17,7 @@ from pytest_ragprobe.render import (
     max_drop_of,
     num,
     outcome_note,
+    position_marks,
     reasons,
     short_label,
     size_text,
@@ -282,12 +283,9 @@ def _md_position(r: ProbeResult) -> list[str]:
     m = r.metrics
     conf = m.get("confidence", 0.95)
     lines = [f"| position | accuracy | correct | {conf:.0%} CI | |", "| ---: | ---: | ---: | --- | --- |"]
+    marks = position_marks(r)
     for row in _position_rows(r):
-        note = ""
-        if str(m.get("worst_position")) == row.label:
-            note = "worst"
-        elif str(m.get("best_edge")) == row.label:
-            note = "best edge"
+        note = marks.get(row.label, "")
         correct = f"{row.correct}/{row.n}" if row.correct or r.positions else "–"
         ci = bounds(row.ci, signed=False)
         lines.append(f"| {row.label} | {row.accuracy:.2f} | {correct} | {ci} | {note} |")
@@ -334,7 +332,7 @@ def _md_examples(r: ProbeResult) -> list[str]:
             )
     else:
         lines += [
-            "| question | expected | got | position | right at edge |",
+            "| question | expected | got | position | right at another edge |",
             "| --- | --- | --- | ---: | --- |",
         ]
         for e in shown:

@@ -132,3 +132,29 @@ def test_the_html_overview_row_says_the_accuracies_or_the_error_cause() -> None:
     overview = html.split('<nav class="toc"', 1)[1].split("</nav>", 1)[0]
     cells = re.findall(r'<td class="overview">([^<]*)</td>', overview)
     assert sorted(cells) == ["KeyError at conftest.py:9 (12 of 40 calls)", "fwd 0.90 → rev 0.55"]
+
+
+def test_worst_position_examples_put_middle_misses_first_as_the_terminal_does() -> None:
+    from pytest_ragprobe.html import _worst_examples
+
+    ex = [
+        {"question": "q0", "position": 0, "correct": False, "edge_correct": True},  # right at 9 only
+        {"question": "q1", "position": 9, "correct": False, "edge_correct": False},
+        {"question": "q2", "position": 4, "correct": False, "edge_correct": True},  # lost in the middle
+    ]
+    p = reverse_probe("t.py::test_pos").model_copy(
+        update={"kind": "position", "metrics": {"positions": [0, 4, 9]}, "examples": ex}
+    )
+    assert [e["question"] for e in _worst_examples(p)] == ["q2", "q0", "q1"]
+    assert "| question | expected | got | position | right at another edge |" in render_markdown(make_report(p))
+
+
+def test_tied_positions_get_no_best_or_worst_label() -> None:
+    from pytest_ragprobe.render import position_marks
+
+    def pos(accs: dict[str, float]) -> ProbeResult:
+        metrics = {"accuracy_by_position": accs, "best_edge": 0, "worst_position": 4}
+        return reverse_probe("t.py::test_pos").model_copy(update={"kind": "position", "metrics": metrics})
+
+    assert position_marks(pos({"0": 0.35, "4": 0.35, "9": 0.35})) == {}
+    assert position_marks(pos({"0": 0.53, "4": 0.20, "9": 0.35})) == {"0": "best edge", "4": "worst"}
