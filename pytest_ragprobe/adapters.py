@@ -1,7 +1,8 @@
 """HTTP adapters: a RAG service behind JSON endpoints, and any OpenAI-compatible chat server as a
 reader.
 
-Both are async (an ``httpx.AsyncClient`` whose wire is aiohttp's HTTP/1.1, see ``_transport``),
+Both are async (an ``httpx.AsyncClient``, over aiohttp's HTTP/1.1 connections unless proxy
+variables are set: see ``_transport``),
 carry ``name``/``version`` (their cache identity) and leave retries, timeouts per call and
 concurrency to the run engine: they raise ``httpx.HTTPStatusError`` for non-2xx responses (the
 engine retries 429/5xx, honouring ``Retry-After``), httpx's transport exceptions for connection
@@ -20,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import string
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -395,8 +397,10 @@ class HTTPPipeline(_LoopBoundClient):
     ``name`` defaults to the URL; change ``version`` whenever the service's behaviour changes, so
     cached answers are not reused (see ``pytest_ragprobe.cache``).
     The probes open and close its connections themselves; called directly (``await
-    pipe.answer(q)``), use ``async with HTTPPipeline(...) as pipe:`` or ``await pipe.aclose()``,
-    or aiohttp warns about an unclosed session.
+    pipe.answer(q)``), use ``async with HTTPPipeline(...) as pipe:`` or ``await pipe.aclose()``:
+    otherwise its connections stay open until it is garbage-collected, and Python reports them
+    in ``ResourceWarning`` warnings such as "Unclosed client session" (requests are made with
+    httpx, over an aiohttp connection pool unless proxy variables are set).
     """
 
     def __init__(
@@ -511,16 +515,129 @@ def render_context(documents: Sequence[Document]) -> str:
     return "\n\n".join(f"Document [{i}] {d.render()}" for i, d in enumerate(documents, 1))
 
 
+#: The placeholders of ``OpenAIGenerator``'s prompt.
+_PROMPT_FIELDS = ("context", "question")
+#: Names other frameworks use for them (LlamaIndex: ``{context_str}``, ``{query_str}``).
+_PROMPT_ALIASES = {
+    "documents": "context", "docs": "context", "passages": "context", "contexts": "context",
+    "context_str": "context", "ctx": "context", "query": "question", "query_str": "question",
+    "q": "question", "input": "question",
+}
+
+
+def _prompt_fields(template: str) -> list[str]:
+    """The placeholders of a format string, those nested in a format spec (``{question:{w}}``)
+    included; ValueError for unbalanced braces."""
+    fields = []
+    for _, field, spec, _ in string.Formatter().parse(template):
+        if field is not None:
+            fields.append(field)
+            if spec:
+                fields.extend(_prompt_fields(spec))
+    return fields
+
+
+def _suggest_field(field: str) -> str | None:
+    import difflib
+
+    name = re.split(r"[.\[!:]", field.strip(), maxsplit=1)[0].strip().lower()
+    if name in _PROMPT_FIELDS:  # {context[0]}, {question.upper}, { question }
+        return name
+    close = difflib.get_close_matches(name, _PROMPT_FIELDS, n=1, cutoff=0.6)
+    return _PROMPT_ALIASES.get(name) or (close[0] if close else None)
+
+
+def _check_prompt(prompt: object) -> None:
+    """A ValueError at construction unless ``prompt`` is a template of ``{context}`` and
+    ``{question}``: otherwise every call failed alike (``KeyError: 'contexts'``), or the documents
+    never reached the model and a probe measured nothing."""
+    if not isinstance(prompt, str):
+        raise TypeError(f"OpenAIGenerator: prompt must be a str, got {type(prompt).__name__}")
+    rules = (
+        "its placeholders are {context} (the numbered documents) and {question}; write a literal "
+        "brace as {{ or }}"
+    )
+    try:
+        fields = _prompt_fields(prompt)
+    except ValueError as exc:
+        raise ValueError(f"OpenAIGenerator: prompt is not a valid template ({exc}); {rules}") from None
+    unknown = [f for f in dict.fromkeys(fields) if f not in _PROMPT_FIELDS]
+    if unknown:
+        named = []
+        for field in unknown:
+            guess = _suggest_field(field)
+            named.append("{" + field + "}" + (f" (did you mean {{{guess}}}?)" if guess else ""))
+        which = "placeholder" if len(unknown) == 1 else "placeholders"
+        raise ValueError(f"OpenAIGenerator: prompt has unknown {which} {', '.join(named)}; {rules}")
+    if "question" not in fields:
+        raise ValueError(
+            "OpenAIGenerator: prompt has no {question} placeholder, so the model would never see "
+            f"the question; {rules}"
+        )
+    if "context" not in fields:
+        raise ValueError(
+            "OpenAIGenerator: prompt has no {context} placeholder, so the documents would never "
+            "reach the model (and a probe would measure nothing); put {context} where the "
+            "numbered documents go, as pytest_ragprobe.adapters.DEFAULT_PROMPT does"
+        )
+    try:
+        prompt.format(question="?", context="?")
+    except (ValueError, TypeError, AttributeError, LookupError) as exc:  # {question:d}, {question!x}
+        raise ValueError(
+            f"OpenAIGenerator: prompt cannot be filled in ({type(exc).__name__}: {exc}); {rules}"
+        ) from None
+
+
+def _not_found_hint(base_url: str) -> str | None:
+    """What to try when ``base_url + "/chat/completions"`` is not found: the ``/v1`` that
+    OpenAI-compatible servers put before it, unless the path already has a version segment."""
+    path = urlsplit(base_url).path.rstrip("/")
+    if path.endswith("/chat/completions"):
+        return f"did you mean base_url={base_url[: -len('/chat/completions')]!r}?"
+    if any(re.fullmatch(r"v\d+\w*", segment) for segment in path.split("/")):
+        return None
+    return (
+        f"did you mean base_url={base_url + '/v1'!r}? (OpenAI-compatible servers serve "
+        "/v1/chat/completions)"
+    )
+
+
+def _with_hint(exc: httpx.HTTPStatusError, hint: str) -> httpx.HTTPStatusError:
+    """``exc`` with ``hint`` before the body of its response (which the run summary shows after
+    the status) and in its message: the same type and status, so it is retried (or not) alike."""
+    import httpx
+
+    old = exc.response
+    kept = ("content-length", "content-encoding", "transfer-encoding", "content-type")
+    headers = [(k, v) for k, v in old.headers.multi_items() if k.lower() not in kept]
+    try:
+        said = old.text.strip()
+    except Exception:  # a body that cannot be decoded: the status says enough
+        said = ""
+    text = hint + (f"; the server said: {said}" if said else "")
+    response = httpx.Response(
+        old.status_code,
+        headers=[*headers, ("Content-Type", "text/plain; charset=utf-8")],
+        content=text.encode("utf-8"),
+        request=exc.request,
+        extensions=old.extensions,
+    )
+    return httpx.HTTPStatusError(f"{exc}\n{hint}", request=exc.request, response=response)
+
+
 class OpenAIGenerator(_LoopBoundClient):
     """The reader of a pipeline: any OpenAI-compatible chat-completions server (OpenAI, vLLM,
     llama.cpp server, Ollama, LM Studio, ...).
 
     ``generate(question, documents)`` sends ``prompt.format(question=..., context=...)``
-    (``context`` = numbered passages) as one user message (after ``system`` if given) to ``base_url
-    + "/chat/completions"`` with ``model``, ``temperature`` (default 0: greedy, repeatable) and
-    ``max_tokens``, and returns
-    ``choices[0].message.content``. ``api_key`` defaults to ``$OPENAI_API_KEY`` (sent as a Bearer
-    token; never part of the cache key). Use it as the ``generate`` of a pipeline, e.g.
+    (``context`` = numbered passages) as one user message (after ``system`` if given, sent as is)
+    to ``base_url + "/chat/completions"`` with ``model``, ``temperature`` (default 0: greedy,
+    repeatable) and ``max_tokens``, and returns ``choices[0].message.content``. ``base_url`` is
+    the server's API root, usually ending in ``/v1`` (``http://localhost:8000/v1``). ``prompt``
+    must contain both ``{context}`` and ``{question}`` and no other placeholder (a literal brace is
+    written ``{{`` or ``}}``): anything else is a ValueError here, not a failure on every call.
+    ``api_key`` defaults to ``$OPENAI_API_KEY`` (sent as a Bearer token; never part of the cache
+    key). Use it as the ``generate`` of a pipeline, e.g.
     ``ragprobe.Pipeline(retrieve=my_search, generate=OpenAIGenerator("http://localhost:8080/v1",
     "gemma"))``, or directly as the pipeline of position probes (which only need ``generate``).
 
@@ -528,6 +645,8 @@ class OpenAIGenerator(_LoopBoundClient):
     hash of the prompt, system message, temperature and max_tokens, so changing any of them
     invalidates cached answers; add your own ``version`` text when the served model changes under
     the same name.
+    Called directly (``await gen.generate(q, docs)``), use ``async with OpenAIGenerator(...) as
+    gen:`` or ``await gen.aclose()``, as with :class:`HTTPPipeline`.
     """
 
     def __init__(
@@ -549,10 +668,7 @@ class OpenAIGenerator(_LoopBoundClient):
         version: str = "",
     ) -> None:
         _check_url("OpenAIGenerator", "base_url", base_url)
-        if "{question}" not in prompt:
-            raise ValueError(
-                "OpenAIGenerator: prompt must contain {question} (and usually {context})"
-            )
+        _check_prompt(prompt)
         key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         all_headers = dict(headers or {})
         if key:
@@ -595,7 +711,15 @@ class OpenAIGenerator(_LoopBoundClient):
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
         }
-        data = await self._post_json(self.url, body)
+        import httpx  # (imported already, with the client)
+
+        try:
+            data = await self._post_json(self.url, body)
+        except httpx.HTTPStatusError as exc:
+            hint = _not_found_hint(self.base_url) if exc.response.status_code == 404 else None
+            if hint is None:
+                raise
+            raise _with_hint(exc, hint) from None
         _check_reported_error(self.url, data)
         try:
             content = data["choices"][0]["message"]["content"]

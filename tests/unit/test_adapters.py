@@ -159,7 +159,7 @@ def test_a_pipeline_survives_many_event_loops(server: FaultServer) -> None:
 def test_openai_generator(server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     gen = OpenAIGenerator(server.url + "/v1", "tiny", max_tokens=8)
-    other = OpenAIGenerator(server.url + "/v1", "tiny", max_tokens=8, prompt="{question}")
+    other = OpenAIGenerator(server.url + "/v1", "tiny", max_tokens=8, prompt="{context}\n{question}")
     assert gen.version != other.version and "sk-test" not in gen.name + gen.version
     adapter = PipelineAdapter(gen)
     assert adapter.capabilities == {"generate"}
