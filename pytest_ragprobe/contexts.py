@@ -311,6 +311,13 @@ def contexts_for(
 # -- loading ---------------------------------------------------------------------------------------
 
 
+def _misspelt(key: str, found: Mapping[Any, Any]) -> str:
+    """" (found 'qustion': a misspelling?)" when ``found`` has a key close to the missing ``key``."""
+    present = [str(k) for k in found if str(k) != key]
+    close = difflib.get_close_matches(key, present, n=1, cutoff=0.75)
+    return f" (found '{close[0]}': a misspelling?)" if close else ""
+
+
 def _doc(value: Any, where: str, i: int) -> Document:
     if isinstance(value, Document):
         return value
@@ -319,7 +326,9 @@ def _doc(value: Any, where: str, i: int) -> Document:
     if isinstance(value, Mapping):
         text = value.get("text")
         if not isinstance(text, str) or not text.strip():
-            raise DataError(f"{where}[{i}]: field 'text' is missing or not a non-empty string")
+            raise DataError(
+                f"{where}[{i}]: field 'text' is missing or not a non-empty string{_misspelt('text', value)}"
+            )
         title = value.get("title") or ""
         if not isinstance(title, str):
             raise DataError(f"{where}[{i}]: field 'title' must be a string, got {type(title).__name__}")
@@ -357,6 +366,8 @@ def _flag_hint(ctxs: Sequence[Mapping[str, Any]]) -> str:
     """"; found 'is_gold' (did you mean 'isgold'?)": a misspelt flag is otherwise just an unknown key."""
     keys = dict.fromkeys(str(k) for c in ctxs for k in c)
     for key in keys:
+        if key in ("isgold", "hasanswer"):  # spelt right (on another ctx): not the misspelling
+            continue
         close = difflib.get_close_matches(key.lower(), ("isgold", "hasanswer"), n=1, cutoff=0.75)
         if close:
             return f"; found '{key}' (did you mean '{close[0]}'?)"
@@ -371,13 +382,20 @@ def parse_litm(raw: object, where: str, ident: str = "") -> PositionExample:
         )
     question = raw.get("question")
     if not isinstance(question, str) or not question.strip():
-        raise DataError(f"{where}: field 'question' is missing or not a non-empty string")
+        raise DataError(
+            f"{where}: field 'question' is missing or not a non-empty string{_misspelt('question', raw)}"
+        )
     if "answers" not in raw and "answer" not in raw:
-        raise DataError(f"{where}: field 'answers' is missing (a list of accepted answers)")
+        raise DataError(
+            f"{where}: field 'answers' is missing (a list of accepted answers){_misspelt('answers', raw)}"
+        )
     answers = _answers(raw.get("answers", raw.get("answer")), where)
     ctxs = raw.get("ctxs")
     if ctxs is None:
-        raise DataError(f"{where}: field 'ctxs' is missing (a list of {{title, text, isgold}} documents)")
+        raise DataError(
+            f"{where}: field 'ctxs' is missing (a list of {{title, text, isgold}} documents)"
+            f"{_misspelt('ctxs', raw)}"
+        )
     if not isinstance(ctxs, list) or not ctxs:
         raise DataError(
             f"{where}: field 'ctxs' must be a non-empty list of {{title, text, isgold}} documents"
@@ -397,7 +415,7 @@ def parse_litm(raw: object, where: str, ident: str = "") -> PositionExample:
         if not golds:
             raise DataError(
                 f"{where}: no gold document: no ctx has isgold: true; "
-                "mark exactly one ctx as the gold passage"
+                f"mark exactly one ctx as the gold passage{_flag_hint(ctxs)}"
             )
         if len(golds) > 1:
             raise DataError(
@@ -454,7 +472,8 @@ def to_example(value: Any, where: str = "example", ident: str = "") -> PositionE
     if isinstance(value, Mapping) and "ctxs" not in value and "gold" in value:
         question = value.get("question")
         if not isinstance(question, str) or not question.strip():
-            raise DataError(f"{where}: field 'question' is missing or not a non-empty string")
+            hint = _misspelt("question", value)
+            raise DataError(f"{where}: field 'question' is missing or not a non-empty string{hint}")
         answers = _answers(value.get("answers", value.get("answer")), where)
         gold = _doc(value["gold"], f"{where}: gold", 0)
         raw = value.get("distractors") or []

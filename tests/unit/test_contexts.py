@@ -225,6 +225,31 @@ MALFORMED = [
         r"cannot tell the gold document: the ctxs carry only 'hasanswer' and 2 of them have it.*isgold",
         id="hasanswer-several",
     ),
+    pytest.param(
+        {"qustion": "q", "answers": ["x"], "ctxs": [{"text": "t", "isgold": True}]},
+        r"field 'question' is missing or not a non-empty string \(found 'qustion': a misspelling\?\)$",
+        id="misspelt-question",
+    ),
+    pytest.param(
+        {"question": "q", "answer_list": ["x"], "ansers": ["x"], "ctxs": [{"text": "t", "isgold": True}]},
+        r"field 'answers' is missing .*\(found 'ansers': a misspelling\?\)$",
+        id="misspelt-answers",
+    ),
+    pytest.param(
+        {"question": "q", "answers": ["x"], "ctx": [{"text": "t", "isgold": True}]},
+        r"field 'ctxs' is missing .*\(found 'ctx': a misspelling\?\)$",
+        id="misspelt-ctxs",
+    ),
+    pytest.param(
+        {"question": "q", "answers": ["x"], "ctxs": [{"txt": "t", "isgold": True}]},
+        r"ctxs\[0\]: field 'text' is missing or not a non-empty string \(found 'txt': a misspelling\?\)$",
+        id="misspelt-text",
+    ),
+    pytest.param(
+        {"question": "q", "answers": ["x"], "ctxs": [{"text": "t", "isgold": False}, {"text": "u", "is_gold": 1}]},
+        r"no ctx has isgold: true; mark exactly one ctx as the gold passage; found 'is_gold' \(did you mean",
+        id="misspelt-isgold-beside-isgold",
+    ),
     pytest.param('{"question": "q", "answers": ["x"],', r"invalid JSON", id="bad-json"),
     pytest.param("[1, 2]", r"expected a JSON object", id="not-an-object"),
 ]
