@@ -446,6 +446,8 @@ def advice(
         return f" (rate limited: {done}raise --ragprobe-retries to wait longer between attempts)"
     if cause.startswith("not started"):
         return " (sync calls that timed out still run on every thread: fix the hang or raise the timeout)"
+    if cause.startswith("timeout after"):
+        return " (raise --ragprobe-timeout, or lower --ragprobe-concurrency if the pipeline slows under load)"
     return ""
 
 

@@ -742,6 +742,9 @@ def test_advice_for_rate_limiting() -> None:
         " (rate limited: raise --ragprobe-retries to wait longer between attempts)"
     )
     assert advice("HTTP 500 from http://x/answer") == ""
+    assert advice("timeout after 1s") == (
+        " (raise --ragprobe-timeout, or lower --ragprobe-concurrency if the pipeline slows under load)"
+    )
 
 
 class _Limited:
