@@ -354,12 +354,15 @@ def _ref_label_spot(
     mid = (left + right) / 2
     spans = [(right - width, right, right, "end"), (left + 6, left + 6 + width, left + 6, "start")]
     spans.append((mid - width / 2, mid + width / 2, mid, "middle"))
-    for x0, x1, x, anchor in spans:
-        for base in (ref_y - 7, ref_y + 17):
+    # then anywhere along the line (a zigzag curve can block the ends and the middle)
+    spans += [(x0, x0 + width, x0, "start") for x0 in range(int(left) + 30, int(right - width), 24)]
+    for base in (ref_y - 7, ref_y + 17):
+        for x0, x1, x, anchor in spans:
             box = (base - 12, base + 3)
             if box[0] >= top - 12 and box[1] <= bottom and clear(x0, x1, *box):
                 return x, base, anchor
-    return right, ref_y - 7, "end"
+    # nowhere on the line is clear: the top margin, above the plot, where no point can be
+    return right, top - 4, "end"
 
 
 def position_chart(
