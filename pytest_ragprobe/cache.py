@@ -332,6 +332,9 @@ class AnswerCache:
 # ``DIR/identities/<sha256 of the identity>.json`` holds {"identity", "base", "parts", "time"}: written
 # with the identity's first entry (``parts``: pipeline.identity_parts, when the pipeline was adapted in
 # this process; ``time``: when written), its modification time refreshed by the first hit of a run.
+# At the end of each run (:func:`identity_notices`, on the xdist controller) the sidecars it wrote get
+# ``"run"`` (when that run started: identities made in one run belong together) and those of earlier
+# runs it hit get ``"reused": true`` (a stable configuration), their modification times kept.
 
 _HASH_SUFFIX = re.compile(r"#[0-9a-f]{12}(?=[,)]|$)")
 
@@ -378,6 +381,24 @@ class Identity:
     parts: dict[str, str] | None
     created: float  # when its first entry was written
     last_used: float  # the sidecar's modification time: its first entry, or a run's first hit
+    run: float | None = None  # when the run that made it started (None: not recorded, an older cache)
+    reused: bool = False  # a later run hit it: a configuration kept, not one made anew every run
+
+    @property
+    def made_in(self) -> float:
+        """The run that made it (its own first entry's time when that was not recorded)."""
+        return self.created if self.run is None else self.run
+
+
+def _identity(data: Any, mtime: float) -> Identity | None:
+    ident, parts, run = data["identity"], data.get("parts"), data.get("run")
+    if not isinstance(ident, str):
+        return None
+    if not (isinstance(parts, dict) and all(isinstance(v, str) for v in parts.values())):
+        parts = None
+    run = float(run) if isinstance(run, (int, float)) and not isinstance(run, bool) else None
+    created = float(data.get("time", 0.0))
+    return Identity(ident, identity_base(ident), parts, created, mtime, run, data.get("reused") is True)
 
 
 def identities(root: Path) -> list[Identity]:
@@ -385,17 +406,50 @@ def identities(root: Path) -> list[Identity]:
     out: list[Identity] = []
     for path in sorted((Path(root) / "identities").glob("*.json")):
         try:
-            data = json.loads(path.read_bytes())
-            mtime = path.stat().st_mtime
-            ident, parts = data["identity"], data.get("parts")
-            if not isinstance(ident, str):
-                continue
-            if not (isinstance(parts, dict) and all(isinstance(v, str) for v in parts.values())):
-                parts = None
-            out.append(Identity(ident, identity_base(ident), parts, float(data.get("time", 0.0)), mtime))
+            found = _identity(json.loads(path.read_bytes()), path.stat().st_mtime)
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             continue
+        if found is not None:
+            out.append(found)
     return out
+
+
+def _note_run(root: Path, since: float) -> None:
+    """Mark the sidecars the run that started at ``since`` touched: ``run`` on those it made, ``reused``
+    on earlier ones it hit, keeping their modification (last-used) times. Only sidecars modified since
+    it started are read. Never raises."""
+    try:
+        paths = sorted((Path(root) / "identities").glob("*.json"))
+    except OSError:
+        return
+    for path in paths:
+        try:
+            st = path.stat()
+            if st.st_mtime < since:
+                continue  # neither made nor hit by this run
+            data = json.loads(path.read_bytes())
+            if not isinstance(data, dict):
+                continue
+            if float(data.get("time", 0.0)) >= since:
+                if "run" in data:
+                    continue
+                data["run"] = since
+            elif data.get("reused") is True or data.get("run") == since:
+                continue
+            else:
+                data["reused"] = True
+            atomic_write(path, json.dumps(data, ensure_ascii=False))
+            os.utime(path, (st.st_atime, st.st_mtime))
+        except (OSError, ValueError, TypeError):
+            continue
+
+
+def _distance(current: Identity, other: Identity) -> int:
+    """How many recorded parts differ between two identities (unknown: more than any)."""
+    if current.parts is None or other.parts is None:
+        return 1 << 30
+    a, b = current.parts, other.parts
+    return sum(a.get(k) != b.get(k) for k in set(a) | set(b))
 
 
 _LABEL_KINDS = (
@@ -435,10 +489,14 @@ def parts_differ(current: Mapping[str, str], other: Mapping[str, str]) -> str:
 
 def identity_notices(root: Path, used: Mapping[str, tuple[int, int]], since: float) -> list[str]:
     """One notice per pipeline identity that this run (started at ``since``) stored answers for but
-    found none cached, while the cache at ``root`` holds two or more other identities of the same
-    pipeline from earlier runs, differing from the latest in more than code: something in its
-    configuration changes every run. ``used``: per pipeline base name
-    (``ProbeResult.pipeline``), the run's (pipeline calls, cached calls). Never raises."""
+    found none cached, while the cache at ``root`` holds identities of the same pipeline made in two
+    or more earlier runs that no later run used again, the closest of the latest such run differing
+    from it in more than code: something in its configuration changes every run. Configurations used
+    side by side (several fixtures or params) count as one run; those a later run hit are stable, not
+    evidence. ``used``: per pipeline base name (``ProbeResult.pipeline``), the run's (pipeline calls,
+    cached calls). Called once at the end of each run: it also records the run in the sidecars (see
+    :func:`_note_run`). Never raises."""
+    _note_run(root, since)
     missed = {base for base, (calls, hits) in used.items() if calls > 0 and hits == 0}
     if not missed:
         return []
@@ -449,11 +507,18 @@ def identity_notices(root: Path, used: Mapping[str, tuple[int, int]], since: flo
     notices: list[str] = []
     for current in sorted((i for i in known if i.created >= since), key=lambda i: i.identity):
         others = [i for i in known if i.base == current.base and i.created < since]
-        # One earlier configuration is an ordinary change (a new prompt, another top_k); a value that
-        # changes every run shows from the third run on, as one more configuration each time.
-        if len(others) < 2:
+        # One earlier run's configurations are an ordinary change (a new prompt, another top_k, for
+        # each configuration the suite uses); a value that changes every run shows from the third run
+        # on, as configurations no later run hits, made anew each run.
+        one_off = [i for i in others if not i.reused]
+        runs = {i.made_in for i in one_off}
+        if len(runs) < 2:
             continue
-        latest = max(others, key=lambda i: i.last_used)
+        last_run = max(runs)
+        latest = min(
+            (i for i in one_off if i.made_in == last_run),
+            key=lambda i: (_distance(current, i), -i.last_used),
+        )
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(latest.last_used))
         what = (
             parts_differ(current.parts, latest.parts)

@@ -44,6 +44,7 @@ class Pipeline:
 
     Each function may be sync or async. ``answer`` defaults to ``generate(q, retrieve(q, k))``.
     ``version`` is folded into the cache key: bump it when the pipeline's behaviour changes.
+    ``name`` is the label reports show; the cache key still covers the parts' code and configuration.
     """
 
     answer: Callable[[str], Any] | None = None
@@ -563,25 +564,33 @@ def describe(
     """A stable, human-readable identity for cache keys and reports (optionally with a hash of the
     code and, unless the pipeline sets ``version`` and so owns its identity, of its configuration).
     With ``fingerprint``, ``parts`` (when given) receives what went into the hash (see
-    :func:`identity_parts`)."""
+    :func:`identity_parts`).
+
+    A ``name`` only replaces the readable label: with ``fingerprint``, a named ``Pipeline(...)``
+    still carries its parts' code and configuration, folded into one hash (``my-rag#1a2b3c4d5e6f``),
+    so building it around other code or settings keys its answers apart as for an unnamed one."""
     version = getattr(obj, "version", "")
     versioned = isinstance(version, str) and bool(version)
     state = state and not versioned
     explicit = getattr(obj, "name", None)
-    if isinstance(explicit, str) and explicit:
-        base = explicit
-    elif isinstance(obj, Pipeline):
+    named = isinstance(explicit, str) and bool(explicit)
+    composed = ""  # a Pipeline(...) by its parts, each with its own hash when fingerprinted
+    if isinstance(obj, Pipeline) and (fingerprint or not named):
         # Two Pipeline(...) compositions must not share a cache identity: name them by their parts.
         # With fingerprint, each part carries its own code hash (the Pipeline class itself has none).
-        named = []
+        described = []
         for c in CAPABILITIES:
             if (fn := getattr(obj, c)) is None:
                 continue
             own: dict[str, str] | None = {} if parts is not None else None
-            named.append(f"{c}={describe(fn, fingerprint=fingerprint, state=state, parts=own)}")
+            described.append(f"{c}={describe(fn, fingerprint=fingerprint, state=state, parts=own)}")
             if parts is not None and own is not None:
                 parts.update({f"{c}:{label}": h for label, h in own.items()})
-        base = f"Pipeline({', '.join(named)})"
+        composed = f"Pipeline({', '.join(described)})"
+    if named:
+        base = str(explicit)
+    elif composed:
+        base = composed
     elif isinstance(obj, functools.partial):
         base = f"partial({describe(obj.func)})"
     else:
@@ -589,6 +598,12 @@ def describe(
         base = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
     ident = f"{base}@{version}" if versioned else base
     code = _code_fingerprint(obj, state=state, parts=parts) if fingerprint else ""
+    if named and composed:
+        # The name is only the label: the parts' identities (their code and configuration hashes)
+        # and the Pipeline subclass's own fingerprint (if any) go into one hash after it.
+        import hashlib
+
+        code = hashlib.sha256(f"{composed}#{code}".encode()).hexdigest()[:12]
     return f"{ident}#{code}" if code else ident
 
 

@@ -157,3 +157,61 @@ def test_a_code_edit_is_not_taken_for_a_value_that_changes_every_run(tmp_path: P
     (notice,) = identity_notices(tmp_path, {"m.Rag": (10, 0)}, since=10.5)
     assert "it holds 3 other configurations of m.Rag" in notice
     assert "what differs from the latest: attribute 'top_k'." in notice
+
+
+def _configs(workdir: str) -> list[Rag]:
+    """Two configurations of one pipeline used side by side (top_k 3 and 5), in ``workdir``."""
+    out = [Rag(top_k=3), Rag(top_k=5)]
+    for rag in out:
+        rag.workdir = workdir
+    return out
+
+
+def _run(root: Path, rags: list[Rag], *, hits: int = 0) -> list[str]:
+    """One run storing an answer for each pipeline, then its end-of-run notices."""
+    since = time.time()
+    for rag in rags:
+        _store(root, rag)
+    return identity_notices(root, {describe(Rag()): (2 * len(rags), hits)}, since)
+
+
+def test_configurations_used_side_by_side_are_one_run_not_a_value_that_changes(tmp_path: Path) -> None:
+    assert _run(tmp_path, _configs("/tmp/a")) == []
+    # the second run changes both: two other configurations exist, but both from one run
+    assert _run(tmp_path, _configs("/tmp/b")) == []
+    # the end of each run records which run made each identity
+    made = {i.identity: i.run for i in identities(tmp_path)}
+    assert len(made) == 4 and len(set(made.values())) == 2 and None not in made.values()
+    # a third run that changes them again: from the third such run, named, each against its own
+    # configuration of the latest run (its top_k is the same)
+    notices = _run(tmp_path, _configs("/tmp/c"))
+    assert len(notices) == 2
+    for notice in notices:
+        assert "it holds 4 other configurations" in notice
+        assert "what differs from the latest: attribute 'workdir'. A value" in notice
+
+
+def test_configurations_a_later_run_hits_are_stable(tmp_path: Path) -> None:
+    assert _run(tmp_path, _configs("/tmp/a")) == []
+    assert _run(tmp_path, _configs("/tmp/b")) == []
+    # a run that hits the "b" configurations (an answer each), as a stable suite does
+    since = time.time()
+    for rag in _configs("/tmp/b"):
+        cache = AnswerCache(tmp_path, make_adapter(rag).cache_identity, "ns")
+        assert cache.get(cache.key(Call("answer", "q"))) is not None
+    assert identity_notices(tmp_path, {describe(Rag()): (0, 2)}, since) == []
+    reused = {i.identity for i in identities(tmp_path) if i.reused}
+    assert reused == {make_adapter(rag).cache_identity for rag in _configs("/tmp/b")}
+    # one more change: the runs made one-off configurations are 1 ("a") and this one: ordinary
+    assert _run(tmp_path, _configs("/tmp/c")) == []
+    assert len(_run(tmp_path, _configs("/tmp/d"))) == 2  # "c" and "d" were never hit again: named
+
+
+def test_recording_the_run_keeps_the_last_used_time(tmp_path: Path) -> None:
+    _store(tmp_path, Rag())
+    (sidecar,) = (tmp_path / "identities").glob("*.json")
+    before = sidecar.stat().st_mtime
+    assert identity_notices(tmp_path, {}, since=before - 1) == []  # not even a pipeline used: recorded
+    assert json.loads(sidecar.read_text())["run"] == before - 1
+    assert sidecar.stat().st_mtime == before
+    assert not list((tmp_path / "identities").glob("*.tmp")) and not list((tmp_path / "identities").glob(".*"))
