@@ -3,7 +3,8 @@
 Two runs are independent samples of the same probe, so accuracies are compared with a one-sided Fisher exact
 test and drops with a one-sided z-test on the difference of the two paired drops (variance from each run's
 discordant pairs). Holm's correction covers the several quantities compared per probe. A probe whose
-settings changed since the baseline is reported, not compared.
+settings changed since the baseline, or that has nothing to compare (an ERROR on either side, no answers),
+is reported, not compared.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pytest_ragprobe.results import ProbeResult
+from pytest_ragprobe.results import SCHEMA_VERSION, ProbeResult
 
 # Settings that change what a probe measures; a change makes the comparison meaningless.
 COMPARED_SETTINGS = (
@@ -37,13 +38,36 @@ class BaselineError(ValueError):
 
 @dataclass(frozen=True)
 class BaselineComparison:
-    status: Literal["ok", "regression", "changed"]
+    # "changed": not compared (the probe's settings or kind changed, or either side has nothing to compare);
+    # "new": the baseline has no probe of that test
+    status: Literal["ok", "regression", "changed", "new"]
     message: str = ""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A baseline file as read: its probes by nodeid, and whether the run that wrote it was partial (its
+    missing probes may simply not have run)."""
+
+    path: Path
+    probes: dict[str, dict[str, Any]]
+    partial: bool = False
+
+
+def report_file(path: Path) -> Path:
+    """The file a --ragprobe-baseline / --ragprobe-save-baseline path stands for: a directory stands for the
+    report.json in it."""
+    return path / "report.json" if path.is_dir() else path
 
 
 def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
     """Probes of a previous report.json (or --ragprobe-save-baseline file) by nodeid. A directory stands
     for the report.json in it, as for ``ragprobe show`` / ``merge`` (whose output is a directory)."""
+    return read_baseline(path).probes
+
+
+def read_baseline(path: Path) -> Baseline:
+    """:func:`load_baseline` with what else the file says (partial)."""
     if path.is_dir():
         if not (path / "report.json").is_file():
             raise BaselineError(f"--ragprobe-baseline: {path} is a directory without a report.json")
@@ -54,11 +78,14 @@ def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
         raise BaselineError(f"--ragprobe-baseline: file not found: {path}") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise BaselineError(f"--ragprobe-baseline: {path} is not readable JSON: {exc}") from None
-    if (
-        not isinstance(data, dict)
-        or data.get("schema_version") != 1
-        or not isinstance(data.get("probes"), list)
-    ):
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+        raise BaselineError(
+            f"--ragprobe-baseline: {path} is a ragprobe report of schema_version {version}, newer than "
+            f"this pytest-ragprobe reads (schema_version {SCHEMA_VERSION}): upgrade pytest-ragprobe, or "
+            "save a new baseline with this version (--ragprobe-save-baseline)"
+        )
+    if not isinstance(data, dict) or version != SCHEMA_VERSION or not isinstance(data.get("probes"), list):
         raise BaselineError(f"--ragprobe-baseline: {path} is not a ragprobe report (schema_version 1)")
     from pydantic import ValidationError
 
@@ -72,7 +99,7 @@ def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
             raise BaselineError(
                 f"--ragprobe-baseline: {path}: probes[{i}] is not a ragprobe probe ({where}: {first['msg']})"
             ) from None
-    return probes
+    return Baseline(path=path, probes=probes, partial=data.get("partial") is True)
 
 
 def _fisher_less(k_new: int, n_new: int, k_old: int, n_old: int) -> float:
@@ -117,7 +144,50 @@ def _changed_settings(new: ProbeResult, old: ProbeResult) -> list[str]:
     return changes
 
 
+def _nothing_to_compare(new: ProbeResult, old: ProbeResult) -> str:
+    """Why the two probes have nothing to compare ("" when they have): an ERROR on either side, or no
+    answers."""
+    if new.verdict == "error" and old.verdict == "error":
+        return "this run's probe and the baseline's are both ERRORs"
+    if new.verdict == "error":
+        return "this run's probe is an ERROR"
+    if old.verdict == "error":
+        return "the baseline's probe was an ERROR"
+    if not old.n:
+        return "the baseline's probe has no answers (n = 0)"
+    if not new.n:
+        return "this run's probe has no answers (n = 0)"
+    return ""
+
+
+def _has_accuracies(probe: ProbeResult) -> bool:
+    if probe.kind == "reverse":
+        return probe.reverse is not None and probe.forward is not None
+    return bool(probe.positions)
+
+
+_LABEL_LIMIT = 40  # a pipeline label in a regression message (the identity can be a long repr)
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= _LABEL_LIMIT else label[: _LABEL_LIMIT - 1] + "…"
+
+
+def _pipeline_change(old: str, new: str) -> str:
+    """A short clause on how the probed pipeline changed since the baseline, "" when it did not (or a
+    report does not say): its version when only that changed, else both labels, clipped."""
+    if not old or not new or old == new:
+        return ""
+    old_name, _, old_version = old.rpartition("@") if "@" in old else (old, "", "")
+    new_name, _, new_version = new.rpartition("@") if "@" in new else (new, "", "")
+    if old_name == new_name:
+        return f"pipeline version {_short(old_version or '(none)')} -> {_short(new_version or '(none)')}"
+    return f"pipeline {_short(old)} -> {_short(new)}"
+
+
 def compare(new: ProbeResult, previous: dict[str, Any], *, confidence: float) -> BaselineComparison:
+    """``ok``, ``regression`` (with the figures that fell), or ``changed``: not compared, with why (the
+    probe's kind or settings changed, or either side has nothing to compare)."""
     from pytest_ragprobe.stats import holm
 
     old = ProbeResult.model_validate(previous)
@@ -128,8 +198,14 @@ def compare(new: ProbeResult, previous: dict[str, Any], *, confidence: float) ->
         return BaselineComparison(
             "changed", "baseline not compared, probe settings changed: " + "; ".join(changes)
         )
-    if new.verdict == "error" or old.verdict == "error" or not new.n or not old.n:
-        return BaselineComparison("ok")
+    why = _nothing_to_compare(new, old)
+    if not why:
+        for side, probe in (("the baseline's", old), ("this run's", new)):
+            if not _has_accuracies(probe) and probe.drop is None:
+                why = f"{side} probe has no figures to compare (no accuracies or drop in it)"
+                break
+    if why:
+        return BaselineComparison("changed", f"baseline not compared: {why}")
 
     tests: list[tuple[str, float]] = []
     if new.kind == "reverse" and new.reverse and old.reverse and new.forward and old.forward:
@@ -145,16 +221,12 @@ def compare(new: ProbeResult, previous: dict[str, Any], *, confidence: float) ->
 
     alpha = 1 - confidence
     adjusted = holm([p for _, p in tests])
-    hits = [
-        f"{label} (one-sided p = {p:.3g}, Holm-adjusted)"
-        for (label, _), p in zip(tests, adjusted, strict=True)
-        if p < alpha
-    ]
+    hits = [f"{label} (p = {p:.3g})" for (label, _), p in zip(tests, adjusted, strict=True) if p < alpha]
     if not hits:
         return BaselineComparison("ok")
-    then = f"{old.verdict.upper()} then"
-    if new.pipeline and old.pipeline and new.pipeline != old.pipeline:  # what changed, when known
-        then += f", pipeline {old.pipeline} then, {new.pipeline} now"
-    return BaselineComparison(
-        "regression", f"ragprobe baseline REGRESSION vs the baseline run ({then}): " + "; ".join(hits)
-    )
+    # The figures first (reports clip long messages), then how they were tested and one short clause on
+    # what changed, when known.
+    tail = f"one-sided, Holm-adjusted; the baseline run was {old.verdict.upper()}"
+    if change := _pipeline_change(old.pipeline, new.pipeline):
+        tail += f"; {change}"
+    return BaselineComparison("regression", f"ragprobe baseline REGRESSION: {', '.join(hits)} ({tail})")

@@ -361,11 +361,12 @@ def _compare_with_baseline(item: pytest.Item) -> BaselineComparison | None:
     outcome = item.stash.get(RESULT_KEY, None)
     if outcome is None:
         return None
-    # Read by --junitxml (<properties>) and anything else that reads a report's user_properties.
-    item.user_properties.extend(user_properties(outcome))
     baseline = item.config.stash[SESSION_KEY].baseline_comparison(outcome)
     if baseline is not None:
         outcome.baseline, outcome.baseline_message = baseline.status, baseline.message
+    # Read by --junitxml (<properties>) and anything else that reads a report's user_properties: after the
+    # comparison, so a test failed by a regression says so there too.
+    item.user_properties.extend(user_properties(outcome))
     return baseline
 
 

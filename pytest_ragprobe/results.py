@@ -81,9 +81,10 @@ class ProbeResult(BaseModel):
     unexpected_pass: bool = False  # the test is marked xfail and passed (pytest: XPASS)
     xpass_strict: bool = False  # that XPASS was under xfail(strict=True): pytest failed the test
     xfail_reason: str = ""  # the xfail mark's reason (expected_failure or unexpected_pass)
-    # --ragprobe-baseline: "" (no baseline entry), "ok", "regression" (pytest failed the test) or "changed"
-    # (settings differ: not compared); baseline_message says what regressed or changed.
-    baseline: Literal["", "ok", "regression", "changed"] = ""
+    # --ragprobe-baseline: "" (no baseline given), "ok", "regression" (pytest failed the test), "changed"
+    # (settings differ, or nothing to compare: not compared) or "new" (not in the baseline: not compared);
+    # baseline_message says what regressed or changed.
+    baseline: Literal["", "ok", "regression", "changed", "new"] = ""
     baseline_message: str = ""
     # pytest's outcome of the test after its probe, when the probe does not explain it: "failed" (the body's
     # assert, a warning as error, ...) or "skipped" (pytest.skip in the body); test_message says why.

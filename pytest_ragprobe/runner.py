@@ -323,7 +323,8 @@ def context_for(pipeline: object, api: str = "", **overrides: Any) -> ProbeConte
     run = active_run()
     if run is not None and (converted := run.adapt(pipeline)) is not None:
         pipeline = converted
-    base = replace(run.settings, cache_dir=None) if run is not None else RunSettings()
+    # direct calls neither read nor write the run's cache directory (tables included)
+    base = replace(run.settings, cache_dir=None, tables_dir=None) if run is not None else RunSettings()
     settings = replace(base, **{k: v for k, v in overrides.items() if v is not None})
     budget = run.budget if run is not None else Budget(None)
     return ProbeContext(

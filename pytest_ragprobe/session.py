@@ -19,7 +19,7 @@ from pytest_ragprobe._active import ActiveRun
 from pytest_ragprobe.markers import ProbeSpec, ReverseSpec
 
 if TYPE_CHECKING:
-    from pytest_ragprobe.baseline import BaselineComparison
+    from pytest_ragprobe.baseline import Baseline, BaselineComparison
     from pytest_ragprobe.results import ProbeResult, Report
     from pytest_ragprobe.runner import ProbeContext, RunSettings
 
@@ -63,6 +63,7 @@ def run_settings(cfg: _config.RagprobeConfig) -> RunSettings:
         max_error_rate=cfg.max_error_rate,
         engine=EngineSettings(concurrency=cfg.concurrency, timeout=cfg.timeout, retries=cfg.retries),
         cache_dir=cfg.cache_dir,
+        tables_dir=cfg.tables_dir,
     )
 
 
@@ -104,6 +105,10 @@ def user_properties(result: ProbeResult) -> list[tuple[str, object]]:
         props.append(("ragprobe_drop_ci", f"[{float(ci[0]):.4f}, {float(ci[1]):.4f}]"))
     if "max_drop" in result.metrics:
         props.append(("ragprobe_max_drop", result.metrics["max_drop"]))
+    if result.baseline:  # --ragprobe-baseline: a regression fails the test whatever the verdict says
+        props.append(("ragprobe_baseline", result.baseline))
+        if result.baseline_message:
+            props.append(("ragprobe_baseline_message", result.baseline_message))
     return props
 
 
@@ -276,6 +281,22 @@ def _plan_lines(config: pytest.Config, probes: list[pytest.Item]) -> list[str]:
     )
 
 
+def _same_file(compared: Path, target: Path) -> bool:
+    """True when --ragprobe-save-baseline names the file --ragprobe-baseline read (a directory stands for
+    the report.json in it)."""
+    from pytest_ragprobe.baseline import report_file
+
+    try:
+        return report_file(compared).resolve() == report_file(target).resolve()
+    except OSError:
+        return False
+
+
+def _names(nodeids: list[str], limit: int = 5) -> str:
+    more = f" and {len(nodeids) - limit} more" if len(nodeids) > limit else ""
+    return ", ".join(nodeids[:limit]) + more
+
+
 class RagprobeSession:
     """Per-process plugin object: settings, budget, baseline, collected results and report files."""
 
@@ -297,13 +318,15 @@ class RagprobeSession:
         self.results: dict[str, dict[str, Any]] = {}
         self.report_path: Path | None = None
         self._baseline: dict[str, dict[str, Any]] | None = None
+        self._baseline_file: Baseline | None = None
         if self.cfg.baseline is not None:  # read up front: a bad file is a usage error, not N test errors
-            from pytest_ragprobe.baseline import BaselineError, load_baseline
+            from pytest_ragprobe.baseline import BaselineError, read_baseline
 
             try:
-                self._baseline = load_baseline(self.cfg.baseline)
+                self._baseline_file = read_baseline(self.cfg.baseline)
             except BaselineError as exc:
                 raise pytest.UsageError(str(exc)) from None
+            self._baseline = self._baseline_file.probes
         self._cli_pipeline: tuple[object] | str | None = None  # (pipeline,) or the load error
         self.write_errors: list[str] = []
         self.notices: list[str] = []
@@ -322,6 +345,7 @@ class RagprobeSession:
         self.reruns_notice = ""  # said (once) as a warning at the first probe test that runs
         self.planned: int | None = None  # probes collected (None where this process did not collect)
         self.interrupted = False
+        self.cut_short = False  # -x / --maxfail stopped the run before every probe ran (finish)
         self.crashed: list[str] = []  # tests whose xdist worker died under them (their results are lost)
 
     # -- probes -------------------------------------------------------------------------------------
@@ -349,14 +373,20 @@ class RagprobeSession:
         return make_progress(self.config, item.nodeid) if self.cfg.progress else None
 
     def baseline_comparison(self, result: ProbeResult) -> BaselineComparison | None:
-        """Compare with the same test in --ragprobe-baseline; None without a baseline entry."""
-        if self._baseline is None:
+        """Compare with the same test in --ragprobe-baseline ("new" when the baseline has no such test);
+        None without a baseline."""
+        if self._baseline is None or self._baseline_file is None:
             return None
-        from pytest_ragprobe.baseline import compare
+        from pytest_ragprobe.baseline import BaselineComparison, compare
 
         previous = self._baseline.get(result.nodeid)
         if previous is None:
-            return None
+            why = (
+                "it is a partial report: its run stopped before this probe ran"
+                if self._baseline_file.partial
+                else "a new test, or renamed"
+            )
+            return BaselineComparison("new", f"not in the baseline {self.cfg.baseline} ({why}): not compared")
         return compare(result, previous, confidence=self.settings.confidence)
 
     # -- collection of results (controller side under xdist) ----------------------------------------
@@ -412,6 +442,9 @@ class RagprobeSession:
         }
         if self.crashed:
             settings["crashed"] = list(self.crashed)
+        if self.cfg.baseline is not None and self._baseline is not None:
+            settings["baseline"] = str(self.cfg.baseline)
+            settings["baseline_coverage"] = self._baseline_coverage()
         if (partial or self.crashed) and self.planned:  # the banner says how many are still missing
             settings["planned"] = self.planned
         report = Report(
@@ -424,6 +457,24 @@ class RagprobeSession:
         )
         report.summary = report.counts()
         return report
+
+    def _baseline_coverage(self) -> dict[str, Any]:
+        """How much of the run --ragprobe-baseline gated: probes compared with it, in it but not compared
+        (settings changed, nothing to compare: their ``baseline_message`` says why), not in it (``new``), and
+        the baseline's probes this run did not run (``not_run``, node ids)."""
+        assert self._baseline is not None
+        compared = not_compared = new = 0
+        for nodeid, data in self.results.items():
+            if nodeid not in self._baseline:
+                new += 1
+            elif data.get("baseline") in ("ok", "regression"):
+                compared += 1
+            else:
+                not_compared += 1
+        from pytest_ragprobe.results import nodeid_key
+
+        not_run = sorted((n for n in self._baseline if n not in self.results), key=nodeid_key)
+        return {"compared": compared, "not_compared": not_compared, "new": new, "not_run": not_run}
 
     def _probe(self, nodeid: str, data: dict[str, Any]) -> ProbeResult:
         """The validated result (validated once: the report is rebuilt after every probe)."""
@@ -454,6 +505,7 @@ class RagprobeSession:
         self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         # (under xdist the controller has no probe count: a stop there is taken as cut short)
         cut_short = stopped and (self.planned is None or len(self.results) < self.planned)
+        self.cut_short = cut_short  # the terminal's verdict line says partial, as the report does
         if not self.results and self.cfg.report_dir is None and self.cfg.save_baseline is None:
             return  # nothing to write or hand on: a run without probes never imports pydantic
         report = self.build_report(partial=self.interrupted or cut_short)
@@ -479,10 +531,84 @@ class RagprobeSession:
             kept = "kept as it was" if target.exists() else "not written"
             self.notices.append(f"ragprobe: {why}: the baseline {target} was {kept}")
             return
+        # The file this run was gated by, rewritten with the regressed figures, would pass the retry.
+        regressions = sum(p.baseline == "regression" for p in report.probes)
+        if regressions and self.cfg.baseline is not None and _same_file(self.cfg.baseline, target):
+            s = "s" if regressions != 1 else ""
+            self.notices.append(
+                f"ragprobe: {regressions} baseline regression{s}: the baseline {target} was kept as it was, "
+                "not overwritten with the regressed figures (a rerun would pass against them); to accept "
+                "them deliberately, save to it in a run without --ragprobe-baseline, or delete it"
+            )
+            return
+        report = self._with_probes_not_run(report, target)
         try:
             atomic_write(target, report.model_dump_json(indent=2))
         except OSError as exc:
             self.write_errors.append(f"could not write the baseline {target}: {exc}")
+
+    def _with_probes_not_run(self, report: Report, target: Path) -> Report:
+        """``report`` with the probes of the baseline file it replaces that this run did not run
+        (deselected with -k / -m / --lf, or their tests removed): a baseline rewritten by a partial
+        selection silently stopped gating them. Said in a notice; deleting the file drops them."""
+        from pytest_ragprobe.baseline import BaselineError, read_baseline
+        from pytest_ragprobe.results import ProbeResult, nodeid_key
+
+        if not target.is_file():
+            return report
+        try:
+            previous = read_baseline(target).probes
+        except BaselineError:  # not a baseline (or unreadable): replaced, as before
+            return report
+        ran = {p.nodeid for p in report.probes}
+        kept = [ProbeResult.model_validate(data) for nodeid, data in previous.items() if nodeid not in ran]
+        if not kept:
+            return report
+        probes = sorted([*report.probes, *kept], key=lambda p: nodeid_key(p.nodeid))
+        carried = sorted((p.nodeid for p in kept), key=nodeid_key)
+        settings = {**report.settings, "carried_over": carried}
+        merged = report.model_copy(update={"probes": probes, "settings": settings})
+        merged.summary = merged.counts()
+        s = "s" if len(kept) != 1 else ""
+        self.notices.append(
+            f"ragprobe: {len(kept)} probe{s} of the baseline {target} did not run in this run (deselected, "
+            f"or the test was removed): kept in it from the previous file; delete {target} to drop them"
+        )
+        return merged
+
+    def _baseline_warnings(self, report: Report) -> list[str]:
+        """The terminal's word on what --ragprobe-baseline did not gate: this run's probes not in it (all of
+        them: nothing was gated), in it but not compared, and its probes this run did not run."""
+        coverage = report.settings.get("baseline_coverage")
+        if self._baseline_file is None or not isinstance(coverage, dict):
+            return []
+        where, lines = self.cfg.baseline, []
+        compared, not_compared, new = coverage["compared"], coverage["not_compared"], coverage["new"]
+        total, not_run = len(report.probes), list(coverage["not_run"])
+        why_new = (
+            f"{where} is a partial report: the run that wrote it stopped before every probe ran"
+            if self._baseline_file.partial
+            else "new tests, or renamed"
+        )
+        if total and new == total:
+            lines.append(
+                f"ragprobe baseline: none of the {total} probes of this run is in {where} ({why_new}): "
+                "nothing was gated by the baseline"
+            )
+        elif new or not_compared:
+            parts = [f"{compared} of {total} probes compared"]
+            if new:
+                parts.append(f"{new} not in {where} ({why_new})")
+            if not_compared:
+                parts.append(f"{not_compared} not compared (see the warnings)")
+            lines.append("ragprobe baseline: " + "; ".join(parts))
+        if not_run:
+            lines.append(
+                f"ragprobe baseline: {len(not_run)} of the {len(self._baseline_file.probes)} probes in "
+                f"{where} did not run (deselected, stopped, or their tests removed or renamed), so were not "
+                f"gated: {_names(not_run)}"
+            )
+        return lines
 
     def _cache_identity_notices(self, report: Report) -> list[str]:
         """Pipelines whose calls found nothing in the answer cache while it holds other configurations
@@ -501,7 +627,8 @@ class RagprobeSession:
 
     def summarize(self, terminalreporter: Any) -> None:
         """The ``ragprobe`` section of the terminal summary: one line per probe, then the report path."""
-        wrote_partial = self.interrupted and self.report_path is not None
+        partial = self.interrupted or self.cut_short  # as the report files and `ragprobe show` say
+        wrote_partial = partial and self.report_path is not None
         if is_worker(self.config):
             return
         if not self.results and not self.write_errors and not wrote_partial and not self.crashed:
@@ -509,7 +636,7 @@ class RagprobeSession:
                 terminalreporter.write_line(notice, yellow=True)
             return
         from pytest_ragprobe.cli import summary_text
-        from pytest_ragprobe.render import summary_line
+        from pytest_ragprobe.render import strict_fails, summary_line
         from pytest_ragprobe.reporting import ordered, overall_verdict, run_failed
 
         colors = {
@@ -518,7 +645,7 @@ class RagprobeSession:
         }
         terminalreporter.ensure_newline()  # else the first line below starts with a blank one
         terminalreporter.section("ragprobe")
-        report = self.build_report(partial=self.interrupted)
+        report = self.build_report(partial=partial)
         if self.interrupted:  # say so here too, not only in the report files
             done, of = len(report.probes), f" of {self.planned}" if self.planned else ""
             noun = "probe" if done == 1 and not of else "probes"
@@ -528,21 +655,16 @@ class RagprobeSession:
                 yellow=True,
             )
         for result in ordered(report.probes, failing_last=True):
-            color = colors.get(result.outcome, "yellow")
-            terminalreporter.write_line(summary_line(result), **{color: True})
+            strict = strict_fails(result, self.cfg.strict)
+            color = "red" if strict else colors.get(result.outcome, "yellow")
+            terminalreporter.write_line(summary_line(result, strict=self.cfg.strict), **{color: True})
         if report.probes or self.crashed:  # the run's verdict, as in report.md / .html and `ragprobe show`
             failed = run_failed(report, strict=self.cfg.strict)  # as `ragprobe show`
             color = "red" if failed else colors.get(overall_verdict(report), "yellow")
             line = f"ragprobe: {summary_text(report, strict=self.cfg.strict)}"
             terminalreporter.write_line(line, **{color: True})
-        if self._baseline is not None and report.probes:  # a test missing from the baseline is not gated
-            missing, total = sum(p.nodeid not in self._baseline for p in report.probes), len(report.probes)
-            if missing:
-                terminalreporter.write_line(
-                    f"ragprobe baseline: {total - missing} of {total} probes compared; "
-                    f"{missing} not in {self.cfg.baseline} (new tests, or renamed)",
-                    yellow=True,
-                )
+        for line in self._baseline_warnings(report):  # what the baseline did not gate
+            terminalreporter.write_line(line, yellow=True)
         for err in self.write_errors:
             terminalreporter.write_line(err, red=True)
         for notice in [*self.notices, *self._cache_identity_notices(report)]:

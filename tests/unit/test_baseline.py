@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import fisher_exact, norm
 
 from pytest_ragprobe import Document, Pipeline, check_position
-from pytest_ragprobe.baseline import BaselineComparison, BaselineError, compare, load_baseline
+from pytest_ragprobe.baseline import BaselineComparison, BaselineError, compare, load_baseline, read_baseline
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
 
 SETTINGS: dict[str, Any] = {
@@ -93,20 +93,36 @@ def test_reverse_accuracy_regression_is_flagged() -> None:
     assert adj_fwd > 0.5
     assert adj_rev < 0.001 and adj_drop < 0.001
     assert got.message == (
-        "ragprobe baseline REGRESSION vs the baseline run (PASS then): "
-        f"reverse accuracy 0.95 -> 0.75 (one-sided p = {adj_rev:.3g}, Holm-adjusted); "
-        f"drop +0.02 -> +0.22 (one-sided p = {adj_drop:.3g}, Holm-adjusted)"
+        "ragprobe baseline REGRESSION: "
+        f"reverse accuracy 0.95 -> 0.75 (p = {adj_rev:.3g}), drop +0.02 -> +0.22 (p = {adj_drop:.3g}) "
+        "(one-sided, Holm-adjusted; the baseline run was PASS)"
     )
     assert "forward accuracy" not in got.message  # unchanged forward accuracy is not a regression
-    # the message names the pipelines when the reports say which ones ran and they differ
+    # the message names what changed in the pipeline when the reports say which ones ran and they differ
     old.pipeline, new.pipeline = "rag@1", "rag@2"
     got = compare(new, as_baseline(old), confidence=0.95)
-    assert got.message.startswith(
-        "ragprobe baseline REGRESSION vs the baseline run (PASS then, pipeline rag@1 then, rag@2 now): "
-        "reverse accuracy 0.95 -> 0.75"
-    )
+    assert got.message.startswith("ragprobe baseline REGRESSION: reverse accuracy 0.95 -> 0.75 (p = ")
+    assert got.message.endswith("(one-sided, Holm-adjusted; the baseline run was PASS; pipeline version 1 -> 2)")
     new.pipeline = "rag@1"
     assert "pipeline" not in compare(new, as_baseline(old), confidence=0.95).message
+
+
+def test_regression_message_gives_the_figures_first_and_the_pipeline_change_once_and_short() -> None:
+    """The message said the whole pipeline identity twice ("pipeline Pipeline(answer=…)@good-1.0-0.97-0.0
+    then, Pipeline(answer=…)@good-1.0-0.7-0.0 now") before the figures, which the reports then clipped."""
+    long_name = "Pipeline(answer=fakepipe.RevPipe.answer, generate=fakepipe.PosPipe.generate)"
+    old = reverse_result(97, 95, forward_only=3, reverse_only=1)
+    new = reverse_result(97, 75, forward_only=23, reverse_only=1)
+    old.pipeline, new.pipeline = f"{long_name}@good-1.0-0.97-0.0", f"{long_name}@good-1.0-0.7-0.0"
+    message = compare(new, as_baseline(old), confidence=0.95).message
+    assert message.startswith("ragprobe baseline REGRESSION: reverse accuracy 0.95 -> 0.75 (p = ")
+    assert message.count("Pipeline(") == 0 and message.count("good-1.0-0.97-0.0") == 1
+    assert message.endswith("; pipeline version good-1.0-0.97-0.0 -> good-1.0-0.7-0.0)")
+    # another pipeline altogether: both names, each clipped
+    new.pipeline = "other." + "x" * 80
+    message = compare(new, as_baseline(old), confidence=0.95).message
+    assert message.count(long_name[:30]) == 1 and "x" * 40 not in message
+    assert message.index("reverse accuracy") < message.index("pipeline")
 
 
 def test_identical_results_are_ok() -> None:
@@ -171,11 +187,28 @@ def test_kind_change_is_reported() -> None:
     assert got == BaselineComparison("changed", "baseline probe was a position probe; not compared")
 
 
-def test_error_verdicts_are_not_compared() -> None:
+def test_error_verdicts_are_not_compared_and_say_so() -> None:
+    """Was recorded as baseline "ok" although nothing was compared."""
     old = reverse_result(97, 95, forward_only=3, reverse_only=1)
     new = reverse_result(97, 75, forward_only=23, reverse_only=1, verdict="error")
-    assert compare(new, as_baseline(old), confidence=0.95).status == "ok"
-    assert compare(old, as_baseline(new), confidence=0.95).status == "ok"
+    assert compare(new, as_baseline(old), confidence=0.95) == BaselineComparison(
+        "changed", "baseline not compared: this run's probe is an ERROR"
+    )
+    assert compare(old, as_baseline(new), confidence=0.95) == BaselineComparison(
+        "changed", "baseline not compared: the baseline's probe was an ERROR"
+    )
+
+
+def test_a_baseline_probe_without_answers_or_figures_is_not_compared() -> None:
+    new = reverse_result(97, 75, forward_only=23, reverse_only=1)
+    empty = ProbeResult(nodeid=new.nodeid, kind="reverse", verdict="pass", settings=SETTINGS)
+    assert compare(new, as_baseline(empty), confidence=0.95) == BaselineComparison(
+        "changed", "baseline not compared: the baseline's probe has no answers (n = 0)"
+    )
+    no_metrics = ProbeResult(nodeid=new.nodeid, kind="reverse", verdict="pass", n=100, settings=SETTINGS)
+    assert compare(new, as_baseline(no_metrics), confidence=0.95) == BaselineComparison(
+        "changed", "baseline not compared: the baseline's probe has no figures to compare (no accuracies or drop in it)"
+    )
 
 
 def test_position_regression_names_the_position() -> None:
@@ -306,7 +339,7 @@ def test_load_baseline_bad_json(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    [[], {"probes": []}, {"schema_version": 2, "probes": []}, {"schema_version": 1, "probes": {}}],
+    [[], {"probes": []}, {"schema_version": 0, "probes": []}, {"schema_version": 1, "probes": {}}],
 )
 def test_load_baseline_not_a_report(tmp_path: Path, content: object) -> None:
     path = tmp_path / "other.json"
@@ -314,3 +347,26 @@ def test_load_baseline_not_a_report(tmp_path: Path, content: object) -> None:
     with pytest.raises(BaselineError) as info:
         load_baseline(path)
     assert str(info.value) == f"--ragprobe-baseline: {path} is not a ragprobe report (schema_version 1)"
+
+
+@pytest.mark.parametrize("version", [2, 7])
+def test_load_baseline_of_a_newer_schema_says_it_is_unsupported(tmp_path: Path, version: int) -> None:
+    """Was "is not a ragprobe report (schema_version 1)" for a report a newer pytest-ragprobe wrote."""
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps({"schema_version": version, "probes": []}))
+    with pytest.raises(BaselineError) as info:
+        load_baseline(path)
+    assert str(info.value) == (
+        f"--ragprobe-baseline: {path} is a ragprobe report of schema_version {version}, newer than this "
+        "pytest-ragprobe reads (schema_version 1): upgrade pytest-ragprobe, or save a new baseline with "
+        "this version (--ragprobe-save-baseline)"
+    )
+
+
+def test_read_baseline_says_whether_the_baseline_is_partial(tmp_path: Path) -> None:
+    probe = as_baseline(reverse_result(97, 95, forward_only=3, reverse_only=1))
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps({"schema_version": 1, "partial": True, "probes": [probe]}))
+    assert read_baseline(path).partial and read_baseline(tmp_path).partial
+    path.write_text(json.dumps({"schema_version": 1, "probes": [probe]}))
+    assert not read_baseline(path).partial
