@@ -403,6 +403,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             )
         if baseline is not None and baseline.status == "changed":
             item.warn(RagprobeWarning(f"{item.nodeid}: {baseline.message}"))
+        from pytest_ragprobe.render import low_accuracy_note
+
+        if low := low_accuracy_note(outcome):  # often a setup bug (an empty answer field): never silent
+            item.warn(RagprobeWarning(f"{item.nodeid}: PASS, but {low}"))
         if outcome.verdict == "inconclusive":
             if cfg.strict:
                 _fail(item, f"{outcome.explain()}\n(--ragprobe-strict: INCONCLUSIVE fails)")

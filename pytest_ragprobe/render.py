@@ -282,6 +282,14 @@ def strict_fails(r: ProbeResult, strict: bool) -> bool:
     return strict and r.outcome == "inconclusive"
 
 
+def low_accuracy_note(r: ProbeResult) -> str:
+    """The note of a PASS whose accuracies are all low (a pipeline wrong everywhere is not worse in
+    reverse or in the middle, so it passes): "" when there is none."""
+    if r.verdict != "pass":
+        return ""
+    return next((n for n in r.notes if "PASS only says" in n), "")
+
+
 def short_label(r: ProbeResult, *, strict: bool = False) -> str:
     """The verdict, tagged when the test was marked xfail or regressed against the baseline: "FAIL (xfail)",
     "PASS (XPASS)", "PASS (regressed)", "INCONCLUSIVE (strict: fails)"."""
