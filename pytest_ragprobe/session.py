@@ -136,10 +136,19 @@ def record_test_outcome(
 def _error_result(item: pytest.Item, spec: ProbeSpec, reason: str, ctx: ProbeContext | None) -> ProbeResult:
     """The result of a probe that ended in an error, with the calls it made (when it got that far)."""
     from pytest_ragprobe.results import ProbeResult
+    from pytest_ragprobe.reverse_probe import settings_dict
 
+    # the mark's settings (data file, max_drop, ...), so the reports of an ERROR still say what it probes
+    cfg = item.config.stash[_config.CONFIG_KEY]
+    confidence = spec.confidence if spec.confidence is not None else cfg.confidence
+    seed = spec.seed if spec.seed is not None else cfg.seed
+    settings = settings_dict(spec, confidence, seed, n_planned=0)
+    del settings["n_planned"]  # nothing was sampled
     if ctx is not None:
-        return ctx.result(kind=spec.kind, verdict="error", reason=reason)
-    return ProbeResult(nodeid=item.nodeid, kind=spec.kind, verdict="error", reason=reason)  # type: ignore[arg-type]
+        return ctx.result(kind=spec.kind, verdict="error", reason=reason, settings=settings)
+    return ProbeResult(
+        nodeid=item.nodeid, kind=spec.kind, verdict="error", reason=reason, settings=settings  # type: ignore[arg-type]
+    )
 
 
 def setup_error_result(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> ProbeResult:

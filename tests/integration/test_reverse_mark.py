@@ -266,6 +266,10 @@ def test_b():
     )
     assert (probes["test_b"]["kind"], probes["test_b"]["verdict"]) == ("position", "error")
     assert probes["test_b"]["expected_failure"] is True
+    # an ERROR still says what it would have probed (it had no settings: the reports showed no max_drop)
+    assert probes["test_a"]["settings"]["facts"] == "synthetic:4"
+    assert probes["test_a"]["settings"]["max_drop"] == 0.1 and "n_planned" not in probes["test_a"]["settings"]
+    assert probes["test_b"]["settings"]["n_docs"] == 3
     result.stdout.fnmatch_lines(["ragprobe: 2 probes: 1 error, 1 expected failure (xfail) -> ERROR"])
 
 
