@@ -201,9 +201,12 @@ class ProbeContext:
                 which = f"{n} calls after the first {after}" if after else f"first {n} calls"
                 skipped = f"; {self.skipped} more not attempted (fail-fast: the {which} all failed this way)"
             question, error = self.error_examples.get(cause, ("", cause))
-            first = f"; first for {question!r}" if question else ""
+            # a long question (often repeated in the error: KeyError: '<question>') buried the cause
+            short = question if len(question) <= 80 else question[:79] + "…"
+            first = f"; first for {short!r}" if question else ""
             if first and error != cause:
-                first += f": {error}"
+                at = error.find(question[:40]) if len(question) > 80 else -1
+                first += ": " + (error[:at] + "<the question>" if at >= 0 else error[:300])
             # Only fail-fast ends a probe whose rate is within the limit: never cite the limit as why.
             why = f"limit {limit:.0%}"
             if not over:

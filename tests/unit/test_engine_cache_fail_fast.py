@@ -122,3 +122,21 @@ def test_fail_fast_in_a_later_batch_does_not_cite_a_rate_within_the_limit() -> N
     )
     assert "limit 10%" not in message
     assert message.endswith("; 35 more not attempted (fail-fast: the 5 calls after the first 60 all failed this way)")
+
+
+def test_a_long_question_is_clipped_in_the_error_so_the_cause_shows() -> None:
+    """A 400-character question was printed twice ("first for '<q>': KeyError: '<q>'"), and report.md's cell
+    was cut before the cause."""
+    long_q = "Which pump " + "really " * 60 + "fits?"
+
+    def broken(question: str) -> str:
+        raise KeyError(question)
+
+    ctx = ProbeContext(PipelineAdapter(broken), RunSettings(engine=SETTINGS))
+    asyncio.run(ctx.run_calls([Call("answer", long_q)]))
+    with pytest.raises(ProbeError) as info:
+        ctx.check_error_rate()
+    message = str(info.value)
+    short = long_q[:79] + "…"
+    assert message.endswith(f"; first for {short!r}: KeyError: '<the question>")
+    assert long_q not in message and len(message) < 400
