@@ -487,6 +487,46 @@ def parts_differ(current: Mapping[str, str], other: Mapping[str, str]) -> str:
     return f"{text} (and its code)" if code else text
 
 
+# An HTTP service's identity is its URL unless it is given a ``name`` (``http:http://127.0.0.1:41877``,
+# ``openai:m@http://localhost:8000/v1@…``): a test server on a random port makes a new one every run.
+# For the notices, URLs that differ only in their port (or, on this machine, in host and port:
+# localhost, 127.0.0.1, ::1) are one service.
+_URL = re.compile(r"(https?://)(\[[0-9A-Fa-f:.]*\]|[^\s/:@,()\[\]]+)(?::(\d+))?")
+_LOCAL_HOSTS = frozenset({"localhost", "0.0.0.0", "[::1]", "[::]"})
+
+
+def _local(host: str) -> bool:
+    return host.lower() in _LOCAL_HOSTS or host.startswith("127.")
+
+
+def service_group(base: str) -> str:
+    """``base`` (an identity's base name) with the port of each URL in it, and the host of a local
+    one, left out: the identities of one HTTP service reached at another address each run group
+    together (``http:http://127.0.0.1:41877`` -> ``http:http://<local>:<port>``). Other base names
+    are returned unchanged."""
+    return _URL.sub(lambda m: f"{m[1]}{'<local>' if _local(m[2]) else m[2]}:<port>", base)
+
+
+def _urls(base: str) -> list[str]:
+    return [m[0] for m in _URL.finditer(base)]
+
+
+def _service_notice(current: Identity, then: list[str], calls: int, n: int, when: str) -> str:
+    """The notice for a service whose URL (its identity) changes every run (``then``: the latest
+    earlier identity's URLs that differ): ``name=`` fixes it."""
+    shown = _URL.sub(lambda m: f"{m[1]}{m[2]}:<port>", current.base)
+    return (
+        f"ragprobe: the answer cache had no answers for {current.identity} ({calls} call"
+        f"{'s' if calls != 1 else ''}); it holds {n} other identit{'ies' if n != 1 else 'y'} of "
+        f"{shown} (the same service at another port), last used {when}"
+        + f"; what differs from the latest: the URL ({', '.join(then)} then)"
+        + ". Without a `name`, a service's URL is its cache identity, and one that changes every run (a "
+        'test server on a random port) keeps the cache from ever hitting: give it `name="my-rag"` '
+        '(ragprobe.HTTPPipeline(url, name="my-rag")), and bump its `version` when the service\'s '
+        "behaviour changes"
+    )
+
+
 def identity_notices(root: Path, used: Mapping[str, tuple[int, int]], since: float) -> list[str]:
     """One notice per pipeline identity that this run (started at ``since``) stored answers for but
     found none cached, while the cache at ``root`` holds identities of the same pipeline made in two
@@ -494,19 +534,24 @@ def identity_notices(root: Path, used: Mapping[str, tuple[int, int]], since: flo
     from it in more than code: something in its configuration changes every run. Configurations used
     side by side (several fixtures or params) count as one run; those a later run hit are stable, not
     evidence. ``used``: per pipeline base name (``ProbeResult.pipeline``), the run's (pipeline calls,
-    cached calls). Called once at the end of each run: it also records the run in the sidecars (see
-    :func:`_note_run`). Never raises."""
+    cached calls). Identities of an HTTP service whose URLs differ only in the port (on this machine,
+    host and port: a test server on a random port) are those of one pipeline (:func:`service_group`),
+    and their notice suggests a ``name``. Called once at the end of each run: it also records the run
+    in the sidecars (see :func:`_note_run`). Never raises."""
     _note_run(root, since)
     missed = {base for base, (calls, hits) in used.items() if calls > 0 and hits == 0}
     if not missed:
         return []
+    groups = {service_group(base) for base in missed}
     try:
-        known = [i for i in identities(root) if i.base in missed]
+        known = [i for i in identities(root) if service_group(i.base) in groups]
     except OSError:
         return []
     notices: list[str] = []
-    for current in sorted((i for i in known if i.created >= since), key=lambda i: i.identity):
-        others = [i for i in known if i.base == current.base and i.created < since]
+    made_now = (i for i in known if i.created >= since and i.base in missed)
+    for current in sorted(made_now, key=lambda i: i.identity):
+        group = service_group(current.base)
+        others = [i for i in known if service_group(i.base) == group and i.created < since]
         # One earlier run's configurations are an ordinary change (a new prompt, another top_k, for
         # each configuration the suite uses); a value that changes every run shows from the third run
         # on, as configurations no later run hits, made anew each run.
@@ -525,10 +570,14 @@ def identity_notices(root: Path, used: Mapping[str, tuple[int, int]], since: flo
             if current.parts is not None and latest.parts is not None
             else ""
         )
-        if what == "its code":  # an edit of the pipeline's code, not a value of the run
-            continue
         calls = used[current.base][0]
         n = len(others)
+        moved = [u for u, now in zip(_urls(latest.base), _urls(current.base), strict=False) if u != now]
+        if moved:  # a service at another address each run (its URL is its identity)
+            notices.append(_service_notice(current, moved, calls, n, when))
+            continue
+        if what == "its code":  # an edit of the pipeline's code, not a value of the run
+            continue
         notices.append(
             f"ragprobe: the answer cache had no answers for {current.identity} ({calls} call"
             f"{'s' if calls != 1 else ''}); it holds {n} other configuration{'s' if n != 1 else ''} of "

@@ -19,7 +19,7 @@ import types
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from pytest_ragprobe.types import Answer, Document, PipelineOutputError, to_answer, to_documents
@@ -36,6 +36,11 @@ _CALLED_AS = {
 
 class PipelineConfigError(Exception):
     """The pipeline is missing, cannot be imported, or lacks a capability a probe needs."""
+
+
+def _a(word: str) -> str:
+    """``word`` with its indefinite article: "an answer", "an int", "a dict"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 @dataclass
@@ -646,8 +651,23 @@ class PipelineAdapter:
                 else f", or name it with {named}"
             )
             raise PipelineConfigError(
-                f"{label} is a {type(obj).__name__} ({obj!r:.80}): pass the pipeline object itself{fix}"
+                f"{label} is {_a(type(obj).__name__)} ({obj!r:.80}): pass the pipeline object itself{fix}"
             )
+        if inspect.iscoroutine(obj) or inspect.isasyncgen(obj):
+            # An async function called without await (an async factory, an async fixture no plugin ran):
+            # it has none of the capabilities, and "neither callable nor has any of ..." hides why.
+            called = f" ({obj.__qualname__}(...) not awaited)" if getattr(obj, "__qualname__", "") else ""
+            if inspect.iscoroutine(obj):
+                what, fix = "a coroutine", "await it"
+                obj.close()  # it will never run: no "never awaited" warning on top of this error
+            else:
+                what, fix = "an async generator", "iterate it with `async for`"
+            hint = (
+                ""
+                if source
+                else " (an async fixture needs pytest-asyncio; or return the pipeline from a sync fixture)"
+            )
+            raise PipelineConfigError(f"{label} is {what}{called}: {fix}{hint}")
         static = (staticmethod, classmethod)
         if inspect.isclass(obj) and not any(
             isinstance(inspect.getattr_static(obj, c, None), static) for c in CAPABILITIES
@@ -679,8 +699,8 @@ class PipelineAdapter:
                 fn = given if given is None or callable(given) else _maybe_method(given, c)
                 if given is not None and fn is None:
                     raise PipelineConfigError(
-                        f"ragprobe.Pipeline({c}=...) got a {type(given).__name__}, which is neither callable "
-                        f"nor has a {c}() method"
+                        f"ragprobe.Pipeline({c}=...) got {_a(type(given).__name__)}, which is neither "
+                        f"callable nor has {_a(c)}() method"
                     )
                 # generate=OpenAIGenerator(...) (an object with the method) means its .generate
                 fns[c] = fn
@@ -706,10 +726,10 @@ class PipelineAdapter:
             )
         else:
             raise PipelineConfigError(
-                f"{label} is a {type(obj).__name__}, which is neither callable nor has any of "
+                f"{label} is {_a(type(obj).__name__)}, which is neither callable nor has any of "
                 f"{', '.join(CAPABILITIES)}. Return a function question -> str, an object with those "
                 "methods, or ragprobe.Pipeline(answer=..., retrieve=..., generate=..., index=...); or adapt "
-                f"a {type(obj).__name__} in a pytest_ragprobe_make_pipeline hook (conftest.py)."
+                f"{_a(type(obj).__name__)} in a pytest_ragprobe_make_pipeline hook (conftest.py)."
             )
         self._fns = fns
         self.top_k = top_k
@@ -806,35 +826,156 @@ def make_adapter(obj: object, *, source: str = "") -> PipelineAdapter:
     return PipelineAdapter(obj, source=source)
 
 
-def load_pipeline_spec(spec: str) -> object:
-    """Import ``package.module:attr`` (``attr`` may be dotted); call it if it is a zero-argument factory."""
+# Directories never searched for the package an ini ``ragprobe_pipeline`` names.
+_NOT_SOURCE_DIRS = frozenset(
+    {"node_modules", "site-packages", "dist-packages", "build", "dist", "venv", "env", "__pycache__"}
+)
+
+
+def _package_dirs(base: Path, top: str) -> list[Path]:
+    """Where under ``base`` (itself, one or two directory levels down) a package or module ``top``
+    lives (``src/myapp/``, ``src/myapp.py``): the directories to put on the import path, nearest
+    first. Hidden directories, virtual environments and build output are skipped; never raises."""
+
+    def holds(d: Path) -> bool:
+        return (d / top).is_dir() or (d / f"{top}.py").is_file()
+
+    def children(d: Path) -> list[Path]:
+        try:
+            entries = sorted(d.iterdir())[:500]
+        except OSError:
+            return []
+        out = []
+        for c in entries:
+            with contextlib.suppress(OSError):
+                if (
+                    c.is_dir()
+                    and not c.name.startswith((".", "_"))
+                    and c.name not in _NOT_SOURCE_DIRS
+                    and not (c / "pyvenv.cfg").exists()
+                ):
+                    out.append(c)
+        return out
+
+    found: list[Path] = []
+    with contextlib.suppress(OSError):
+        if holds(base):
+            return [base]
+        level1 = children(base)
+        found = [d for d in level1 if holds(d)]
+        if not found:
+            found = [d for d1 in level1 for d in children(d1) if holds(d)]
+    return found
+
+
+def _pythonpath_hint(top: str, base: Path, ini: Path | None) -> str:
+    """What to add so ``top`` (the package an import could not find) imports: pytest's own
+    ``pythonpath`` ini option (relative to the ini file), when ``top`` is found under ``base``."""
+    found = _package_dirs(base, top)
+    if not found:
+        return ""
+    rel = os.path.relpath(found[0], base).replace(os.sep, "/")
+    kind = "package" if (found[0] / top).is_dir() else "module"
+    shown = f"{top}/" if kind == "package" else f"{top}.py"
+    where = f"{shown} is in {rel}/" if rel != "." else f"{shown} is in {base.as_posix()}/"
+    if len(found) > 1:
+        others = ", ".join(os.path.relpath(d, base).replace(os.sep, "/") + "/" for d in found[1:3])
+        where += f" (and {others})"
+    ini_file = f"the ini file ({ini.name})" if ini is not None else "the ini file"
+    toml = ini is not None and ini.suffix == ".toml"  # pyproject.toml: a TOML string list
+    setting = f'pythonpath = ["{rel}"]' if toml else f"pythonpath = {rel}"
+    also = "" if ini is not None else f" (or set PYTHONPATH={rel})"
+    return f". {where}, not on the import path: add `{setting}` to {ini_file}{also}"
+
+
+def _takes_no_question(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` can be called with no arguments and not with one (a question): then it cannot
+    be a pipeline, and a spec naming it means a factory."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    try:
+        signature.bind()
+    except TypeError:
+        return False
+    try:
+        signature.bind("question")
+    except TypeError:
+        return True
+    return False
+
+
+def load_pipeline_spec(spec: str, *, ini: str | os.PathLike[str] | None = None) -> object:
+    """Import ``package.module:attr`` (``attr`` may be dotted), as ``--ragprobe-pipeline`` or the ini
+    ``ragprobe_pipeline`` names it. A class is instantiated (``MyRag()``); a function or method that
+    takes no arguments (``def make_pipeline(): return MyRag()``: it cannot be a pipeline, which takes a
+    question) is a factory, called once, as is one marked with :func:`factory`; anything else is the
+    pipeline itself. What this returns is then checked like a fixture's pipeline (and may be adapted
+    by a ``pytest_ragprobe_make_pipeline`` hook); plain data (``FACTS = {...}``), ``None`` and an
+    async factory are refused here, naming the spec.
+
+    ``ini``: the ini file the spec was read from (``config.inipath``), ``None`` when it was given on
+    the command line: errors name that source, and a package that cannot be imported is looked for
+    under the ini file's directory (else the current one) to suggest pytest's ``pythonpath``."""
+    ini_path = Path(ini) if ini is not None else None
+    named = (
+        f"ini ragprobe_pipeline={spec!r} ({ini_path.name})"
+        if ini_path is not None
+        else f"--ragprobe-pipeline={spec!r}"
+    )
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
-        raise PipelineConfigError(
-            f"--ragprobe-pipeline={spec!r}: expected 'package.module:attribute', e.g. 'myapp.rag:pipeline'"
-        )
+        raise PipelineConfigError(f"{named}: expected 'package.module:attribute', e.g. 'myapp.rag:pipeline'")
     try:
         target: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise PipelineConfigError(
-            f"--ragprobe-pipeline={spec!r}: cannot import {module_name!r}: {exc}"
-        ) from exc
+        top = module_name.partition(".")[0]
+        hint = ""
+        if isinstance(exc, ModuleNotFoundError) and exc.name == top:
+            base = ini_path.parent if ini_path is not None else Path.cwd()
+            hint = _pythonpath_hint(top, base, ini_path)
+        raise PipelineConfigError(f"{named}: cannot import {module_name!r}: {exc}{hint}") from exc
     for part in attr.split("."):
         try:
             target = getattr(target, part)
         except AttributeError:
+            raise PipelineConfigError(f"{named}: module {module_name!r} has no attribute {attr!r}") from None
+    expected = (
+        "name a function question -> answer, an object with answer/retrieve/generate/index methods, a "
+        "class (instantiated with no arguments) or a function without arguments that returns the pipeline"
+    )
+    if isinstance(target, (*_PLAIN_SCALARS, list, tuple, dict, set, frozenset)):
+        what = "None" if target is None else f"{_a(type(target).__name__)} ({target!r:.60})"
+        raise PipelineConfigError(f"{named} names {what}, not a pipeline: {expected}")
+    if inspect.isclass(target):
+        return target()
+    routine = inspect.isfunction(target) or inspect.ismethod(target)
+    if routine and (getattr(target, "__ragprobe_factory__", False) or _takes_no_question(target)):
+        if inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target):
             raise PipelineConfigError(
-                f"--ragprobe-pipeline={spec!r}: module {module_name!r} has no attribute {attr!r}"
-            ) from None
-    if inspect.isclass(target) or (
-        inspect.isfunction(target) and getattr(target, "__ragprobe_factory__", False)
-    ):
-        target = target()
+                f"{named} names the async function {target.__qualname__}(), a factory (it takes no "
+                "question) whose result would need awaiting: make it a plain `def` that returns the pipeline"
+            )
+        made = target()
+        if made is None:
+            raise PipelineConfigError(
+                f"{named}: the factory {target.__qualname__}() (called once, with no arguments) returned "
+                "None: return the pipeline from it"
+            )
+        if inspect.iscoroutine(made):
+            made.close()
+            raise PipelineConfigError(
+                f"{named}: the factory {target.__qualname__}() returned a coroutine, which nothing "
+                "awaits: return the pipeline itself"
+            )
+        return made
     return target
 
 
 def factory(fn: Callable[[], Any]) -> Callable[[], Any]:
-    """Mark a zero-argument function named by ``--ragprobe-pipeline`` as a factory to call once."""
+    """Mark a function named by ``--ragprobe-pipeline`` as a factory to call once, with no arguments
+    (a function that takes none is called so anyway: see :func:`load_pipeline_spec`)."""
     fn.__ragprobe_factory__ = True  # type: ignore[attr-defined]
     return fn
 

@@ -271,10 +271,13 @@ def ragprobe_pipeline(pytestconfig: pytest.Config) -> object:
             "(ini: ragprobe_pipeline).",
             pytrace=False,
         )
+    # only the ini value gets here (a --ragprobe-pipeline is set up in pytest_fixture_setup): say so
     try:
-        return load_pipeline_spec(cfg.pipeline)
+        return load_pipeline_spec(cfg.pipeline, ini=pytestconfig.inipath)
     except PipelineConfigError as exc:
-        pytest.fail(f"pytest-ragprobe: {exc}", pytrace=False)
+        error = str(exc)
+    # failed outside the except: pytest showed the chained import errors above the message
+    pytest.fail(f"pytest-ragprobe: {error}", pytrace=False)
 
 
 @pytest.hookimpl(tryfirst=True)

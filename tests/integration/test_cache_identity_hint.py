@@ -198,3 +198,63 @@ def test_a(ragprobe_result):
     again = pytester.runpytest("--ragprobe-cache=answers")  # and its own answers are cached
     again.assert_outcomes(failed=1)
     assert "(n=12, 0 calls, 24 cached)" in again.stdout.str()
+
+
+HTTP_SERVICE = """
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import pytest_ragprobe as ragprobe
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        question = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["question"]
+        i = question.rsplit("-", 1)[1].rstrip("?")
+        body = json.dumps({"answer": ("C-" if question.startswith("Which controller") else "P-") + i}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # a random port, as test servers use
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield ragprobe.HTTPPipeline(f"http://127.0.0.1:{server.server_address[1]}"{name})
+    server.shutdown()
+    server.server_close()
+"""
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["url", "named"])
+def test_an_http_service_on_a_random_port_is_named_from_the_third_run(pytester: pytest.Pytester, named: bool) -> None:
+    """README: give HTTPPipeline `name=` when the URL changes between runs. The notice that the cache
+    never hits never came for it (each port was a pipeline of its own) and, had it come, it advised
+    a `version` attribute, which leaves the URL in the identity."""
+    pytester.makeconftest(HTTP_SERVICE.replace("{name}", ', name="my-rag"' if named else ""))
+    pytester.makefile(".yaml", facts=facts_yaml(12))
+    pytester.makepyfile(test_probes=TEST)
+    for _ in range(2):
+        out = pytester.runpytest("--ragprobe-cache=answers")
+        out.assert_outcomes(passed=1)
+        assert "answer cache had no answers" not in out.stdout.str()
+    third = pytester.runpytest("--ragprobe-cache=answers")
+    third.assert_outcomes(passed=1)
+    out = third.stdout.str()
+    if named:  # named: one identity, cached from the second run on
+        assert "answer cache had no answers" not in out
+        assert "(n=12, 0 calls, 24 cached)" in out, out
+        return
+    line = next(ln for ln in out.splitlines() if "answer cache had no answers for http:http://127.0.0.1:" in ln)
+    assert "(24 calls); it holds 2 other identities of http:http://127.0.0.1:<port> (the same service at another port)" in line
+    assert "what differs from the latest: the URL (http://127.0.0.1:" in line
+    assert 'give it `name="my-rag"`' in line

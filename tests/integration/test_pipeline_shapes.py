@@ -101,3 +101,79 @@ def ragprobe_pipeline():
         ]
     )
     result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_an_ini_pipeline_not_on_the_import_path_names_the_ini_value_and_pythonpath(
+    pytester: pytest.Pytester,
+) -> None:
+    """Code in src/myapp/, ini `ragprobe_pipeline = myapp.rag:MyRag`, no `pythonpath`: each test said
+    "--ragprobe-pipeline='myapp.rag:MyRag': cannot import ..." (an option never given), and nothing of
+    src/."""
+    pytester.makefile(".yaml", facts=FACTS)
+    pytester.makepyfile(test_rev=TEST)
+    (pytester.path / "src" / "shapes_srcapp").mkdir(parents=True)
+    (pytester.path / "src" / "shapes_srcapp" / "__init__.py").write_text("")
+    (pytester.path / "src" / "shapes_srcapp" / "rag.py").write_text(RAG)
+    pytester.makeini("[pytest]\nragprobe_pipeline = shapes_srcapp.rag:Rag\n")
+    result = pytester.runpytest("--ragprobe-no-cache")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*pytest-ragprobe: ini ragprobe_pipeline='shapes_srcapp.rag:Rag' (tox.ini): cannot import "
+            "'shapes_srcapp.rag': No module named 'shapes_srcapp'. shapes_srcapp/ is in src/, not on the import "
+            "path: add `pythonpath = src` to the ini file (tox.ini)*"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*--ragprobe-pipeline=*")
+    # and the advice works
+    pytester.makeini("[pytest]\npythonpath = src\nragprobe_pipeline = shapes_srcapp.rag:Rag\n")
+    pytester.runpytest("--ragprobe-no-cache").assert_outcomes(passed=1)
+
+
+def test_an_ini_pipeline_naming_a_plain_factory_function_calls_it(pytester: pytest.Pytester) -> None:
+    """`def make_pipeline(): return Rag()` without @ragprobe.factory: every call failed with "its
+    signature () cannot take that"."""
+    pytester.makefile(".yaml", facts=FACTS)
+    pytester.makepyfile(test_rev=TEST, shapes_factory=RAG + "\ndef make_pipeline():\n    return Rag()\n")
+    pytester.makeini("[pytest]\npythonpath = .\nragprobe_pipeline = shapes_factory:make_pipeline\n")
+    result = pytester.runpytest("--ragprobe-no-cache")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*(n=12, 24 calls)*"])
+
+
+def test_a_spec_naming_data_says_what_a_spec_should_name(project: pytest.Pytester) -> None:
+    """`--ragprobe-pipeline=mypipe:FACTS` (a dict) said "ragprobe_pipeline is a dict"."""
+    project.makepyfile(shapes_data="FACTS = {'P-1': 'C-1'}\n")
+    result = project.runpytest("--ragprobe-pipeline=shapes_data:FACTS", "--ragprobe-no-cache")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*pytest-ragprobe: --ragprobe-pipeline='shapes_data:FACTS' names a dict ({'P-1': 'C-1'}), not a "
+            "pipeline: name a function question -> answer, *"
+        ]
+    )
+
+
+def test_a_fixture_returning_a_coroutine_is_told_to_await_it(project: pytest.Pytester) -> None:
+    project.makeconftest(
+        """
+import pytest
+import rag
+
+async def make_rag():
+    return rag.Rag()
+
+@pytest.fixture
+def ragprobe_pipeline():
+    return make_rag()
+"""
+    )
+    result = project.runpytest("--ragprobe-no-cache", "-W", "error::RuntimeWarning")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*pytest-ragprobe: ragprobe_pipeline is a coroutine (make_rag(...) not awaited): await it (an async "
+            "fixture needs pytest-asyncio; or return the pipeline from a sync fixture)*"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*never awaited*")

@@ -174,7 +174,7 @@ def test_pipeline_parts_given_as_strings_are_no_methods() -> None:
     with pytest.raises(PipelineConfigError) as info:
         PipelineAdapter(ragprobe.Pipeline(answer=lookup, index="myapp.rag:index"))  # type: ignore[arg-type]
     assert str(info.value) == (
-        "ragprobe.Pipeline(index=...) got a str, which is neither callable nor has a index() method"
+        "ragprobe.Pipeline(index=...) got a str, which is neither callable nor has an index() method"
     )
 
 

@@ -235,7 +235,7 @@ def test_not_a_pipeline() -> None:
     with pytest.raises(PipelineConfigError) as info:
         PipelineAdapter(42)
     assert str(info.value).startswith(
-        "ragprobe_pipeline is a int, which is neither callable nor has any of "
+        "ragprobe_pipeline is an int, which is neither callable nor has any of "
         "answer, retrieve, generate, index."
     )
 
