@@ -82,7 +82,7 @@ def test_strict_xfail_probe_is_an_expected_failure(pytester: pytest.Pytester, pl
     html = (out / "report.html").read_text(encoding="utf-8")
     assert '<div class="banner v-pass" role="status"' in html
     assert "<b>1</b> expected failures (xfail)" not in html and "<b>1</b> expected failure (xfail)" in html
-    assert '<span class="badge v-xfail" title="FAIL (expected, xfail: one-way &lt;valve&gt; pages)">' in html
+    assert '<span class="badge v-xfail" title="xfailed (expected, xfail: one-way &lt;valve&gt; pages)">' in html
     assert "<valve>" not in html
 
 
