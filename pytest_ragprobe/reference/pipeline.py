@@ -99,6 +99,17 @@ class ReferencePipeline:
     # -- capabilities ---------------------------------------------------------------------
     def index(self, documents: object) -> None:
         docs = to_documents(documents, where="ReferencePipeline.index")
+        # Pages already indexed are skipped: a second facts='synthetic:N' probe on the same pipeline
+        # indexed its pages again (duplicates in the index, and a new version, so no cache hits).
+        have = {(d.id, d.title, d.text) for d in self.retriever.documents}
+        new: list[Document] = []
+        for d in docs:
+            if (d.id, d.title, d.text) not in have:
+                have.add((d.id, d.title, d.text))
+                new.append(d)
+        if not new:
+            return
+        docs = new
         if self.index_mode == "symmetric":
             # Derive from the whole corpus so far (a mention and its target page may arrive in
             # different index() calls). The flat index cannot replace a page, so a reverse page

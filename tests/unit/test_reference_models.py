@@ -93,6 +93,21 @@ def test_symmetric_index_creates_reverse_pages() -> None:
     assert plain.version != symmetric.version
 
 
+@pytest.mark.parametrize("index_mode", ["as_written", "symmetric"])
+def test_indexing_the_same_pages_again_changes_nothing(index_mode: str) -> None:
+    """Two facts='synthetic:N' probes on one session pipeline indexed their pages twice: duplicates in the
+    index and a new version (so no cache hits) each time."""
+    pipe = ReferencePipeline(CORPUS, index_mode=index_mode)  # type: ignore[arg-type]
+    extra = [Document(id="ragprobe-f1", title="Jora", text="Jora Dunjorbel founded Renrendov Foundry.")]
+    pipe.index(extra)
+    size, version = len(pipe.documents), pipe.version
+    pipe.index(extra)
+    pipe.index(list(CORPUS))
+    assert (len(pipe.documents), pipe.version) == (size, version)
+    pipe.index([Document(id="ragprobe-f2", title="Mira", text="Mira Voss founded Tallen Works.")])
+    assert len(pipe.documents) > size and pipe.version != version  # new pages still count
+
+
 def test_edges_order_is_independent_of_the_input_order() -> None:
     pipe = ReferencePipeline(order="edges")
     question = "Which controller is compatible with pump P-204?"
