@@ -33,7 +33,14 @@ from pytest_ragprobe.engine import Call, CallOutcome
 from pytest_ragprobe.facts import SYNTHETIC_RE, Fact, FactPair, find_file, resolve_pairs, sample
 from pytest_ragprobe.markers import POSITION_MARK, PositionSpec, build_spec, default_positions
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
-from pytest_ragprobe.reverse_probe import LOW_ACCURACY, MAX_EXAMPLES, ROUGH, settings_dict
+from pytest_ragprobe.reverse_probe import (
+    LOW_ACCURACY,
+    MAX_EXAMPLES,
+    ROUGH,
+    low_accuracy_inconclusive,
+    settings_dict,
+    undecidable_note,
+)
 from pytest_ragprobe.runner import ProbeContext, ProbeError, context_for, run_sync
 from pytest_ragprobe.scoring import score
 from pytest_ragprobe.types import Answer, Document
@@ -388,6 +395,12 @@ async def run_position(
         )
         if more:
             notes.append(f"about {more} more questions would likely decide this {ROUGH}")
+    if verdict == "inconclusive" and cmp.n:
+        if undecidable := undecidable_note(cmp.n, "questions", spec.max_drop, confidence):
+            notes.append(undecidable)
+        if max(cmp.accuracy.values()) < LOW_ACCURACY:
+            best = max(cmp.accuracy.values())
+            notes.append(low_accuracy_inconclusive(f"every position is at {best:.2f} or below"))
     if short_hard:
         notes.append(
             f"the retriever gave fewer than {spec.n_docs - 1} usable hard negatives for "

@@ -30,6 +30,29 @@ LOW_ACCURACY = 0.5
 ROUGH = "(a rough estimate from the rates seen so far)"
 
 
+def undecidable_note(n: int, unit: str, max_drop: float, confidence: float) -> str:
+    """For an INCONCLUSIVE probe with too few items for any PASS: "" otherwise. (Its 'about N more' note
+    assumes the rates seen; this one holds whatever the answers.)"""
+    from pytest_ragprobe import stats
+
+    least = stats.min_pass_n(max_drop=max_drop, confidence=confidence) if max_drop > 0 else None
+    if least is None or n >= least:
+        return ""
+    return (
+        f"with {n} {unit} no run can PASS at max_drop {max_drop:.2f}: even if every answer agreed, a PASS "
+        f"needs at least {least} {unit} (at {confidence:.0%})"
+    )
+
+
+def low_accuracy_inconclusive(accuracies: str) -> str:
+    """An INCONCLUSIVE probe whose accuracies are all low: the drop says little there, and a pipeline
+    wrong nearly everywhere is more often set up wrong than reversal-blind."""
+    return (
+        f"{accuracies}: the pipeline answers nearly nothing right; check its setup (the answer field, "
+        "the prompt, the documents indexed) before reading the drop"
+    )
+
+
 def attribute_miss(pair: FactPair, answer: Answer) -> str | None:
     """'retrieval' when no retrieved document holds both of the fact's entities, else 'reading'.
 
@@ -200,6 +223,10 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         more = stats.more_needed(cmp, max_drop=spec.max_drop, confidence=confidence)
         if more:
             notes.append(f"about {more} more facts would likely decide this {ROUGH}")
+        if undecidable := undecidable_note(cmp.n, "facts", spec.max_drop, confidence):
+            notes.append(undecidable)
+        if max(cmp.acc_a, cmp.acc_b) < LOW_ACCURACY:
+            notes.append(low_accuracy_inconclusive(f"forward {cmp.acc_a:.2f} and reverse {cmp.acc_b:.2f}"))
     if verdict == "pass" and spec.min_accuracy is None and max(cmp.acc_a, cmp.acc_b) < LOW_ACCURACY:
         notes.append(
             f"forward {cmp.acc_a:.2f} and reverse {cmp.acc_b:.2f} are both low: PASS only says the reverse "

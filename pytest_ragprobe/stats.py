@@ -69,6 +69,7 @@ __all__ = [
     "lr_statistic",
     "lr_upper_bound",
     "mcnemar_exact",
+    "min_pass_n",
     "more_needed",
     "position_fail_cuts",
     "power_bound",
@@ -1447,6 +1448,28 @@ def required_n(
         )
     p10, p01 = _cells(acc_a, acc_b, discordance)
     return _exact_n(p10, p01, max_drop=max_drop, power=power, confidence=confidence, side="fail")
+
+
+@functools.lru_cache(maxsize=32)
+def min_pass_n(*, max_drop: float, confidence: float = 0.95, limit: int = 10_000) -> int | None:
+    """The fewest pairs with which the fixed design can PASS at all: even when every pair agrees,
+    fewer cannot show the drop is at most ``max_drop`` (about 29 at max_drop 0.1 and 95%).
+    ``None`` when not even ``limit`` pairs would do (``max_drop`` at or near 0)."""
+
+    def passes(n: int) -> bool:
+        same = [True] * n
+        return compare_paired(same, same, max_drop=max_drop, confidence=confidence).verdict == "pass"
+
+    hi = 1
+    while not passes(hi):
+        if hi >= limit:
+            return None
+        hi = min(limit, hi * 2)
+    lo = hi // 2  # fails (or 0); PASS is monotone in n for agreeing pairs
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if passes(mid) else (mid, hi)
+    return hi
 
 
 def more_needed(

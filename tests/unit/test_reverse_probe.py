@@ -58,3 +58,38 @@ def test_n_beyond_the_facts_says_so() -> None:
     r = ragprobe.check_reverse(lambda q: "no idea", FACTS[:20], max_drop=0.2, n=50)
     assert r.n == 20 and "n=50 asked for, but the facts hold only 20 facts: probed all of them" in r.notes
     assert not [n for n in ragprobe.check_reverse(lambda q: "no idea", FACTS[:20], max_drop=0.2, n=20).notes if "asked for" in n]
+
+
+def _right(q: str) -> str:
+    return "C-" + q.rsplit("P-", 1)[1].rstrip("?") if "pump P-" in q else "P-" + q.rsplit("C-", 1)[1].rstrip("?")
+
+
+def test_too_few_facts_for_any_pass_says_so() -> None:
+    """12 facts, every answer right: INCONCLUSIVE, and the note said only 'about 59 more facts'."""
+    r = ragprobe.check_reverse(_right, FACTS[:12], max_drop=0.1)
+    assert r.verdict == "inconclusive"
+    assert (
+        "with 12 facts no run can PASS at max_drop 0.10: even if every answer agreed, a PASS needs at least "
+        "29 facts (at 95%)"
+    ) in r.notes
+    assert ragprobe.check_reverse(_right, FACTS[:29], max_drop=0.1).verdict == "pass"  # the bound is tight
+
+
+def test_an_inconclusive_probe_at_low_accuracy_says_check_the_setup() -> None:
+    r = ragprobe.check_reverse(lambda q: "I don't know", FACTS[:12], max_drop=0.1)
+    assert r.verdict == "inconclusive"
+    assert any(n.startswith("forward 0.00 and reverse 0.00: the pipeline answers nearly nothing right") for n in r.notes)
+    good = ragprobe.check_reverse(_right, FACTS[:12], max_drop=0.1)
+    assert not [n for n in good.notes if "nearly nothing right" in n]
+
+
+def test_min_pass_n_is_the_fewest_agreeing_pairs_that_pass() -> None:
+    from pytest_ragprobe import stats
+
+    for max_drop, confidence in ((0.1, 0.95), (0.15, 0.95), (0.05, 0.95), (0.1, 0.9)):
+        n = stats.min_pass_n(max_drop=max_drop, confidence=confidence)
+        assert n is not None
+        same, fewer = [True] * n, [True] * (n - 1)
+        assert stats.compare_paired(same, same, max_drop=max_drop, confidence=confidence).verdict == "pass"
+        assert stats.compare_paired(fewer, fewer, max_drop=max_drop, confidence=confidence).verdict != "pass"
+    assert stats.min_pass_n(max_drop=0.1) == 29
