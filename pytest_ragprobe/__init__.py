@@ -21,10 +21,15 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from pytest_ragprobe.adapters import HTTPPipeline, OpenAIGenerator
-    from pytest_ragprobe.facts import Fact, FactPair, Question, Relation
+    from pytest_ragprobe.contexts import DataError
+    from pytest_ragprobe.facts import Fact, FactPair, FactsError, Question, Relation
+    from pytest_ragprobe.markers import MarkArgumentError
+    from pytest_ragprobe.pipeline import PipelineConfigError
     from pytest_ragprobe.position_probe import check_position
     from pytest_ragprobe.results import ProbeFailed, ProbeResult, Report
     from pytest_ragprobe.reverse_probe import check_reverse
+    from pytest_ragprobe.runner import ProbeError
+    from pytest_ragprobe.scoring import MatchError
     from pytest_ragprobe.session import RagprobeInconclusiveWarning, RagprobeWarning
     from pytest_ragprobe.stats import required_n
 
@@ -44,6 +49,13 @@ _LAZY = {
     # for -W / filterwarnings: "error::pytest_ragprobe.RagprobeInconclusiveWarning"
     "RagprobeWarning": "pytest_ragprobe.session",
     "RagprobeInconclusiveWarning": "pytest_ragprobe.session",
+    # what check_reverse / check_position (and the marks) raise, to catch by name
+    "FactsError": "pytest_ragprobe.facts",  # a facts file or list that cannot be read (a ValueError)
+    "DataError": "pytest_ragprobe.contexts",  # position data that cannot be read (a FactsError)
+    "MarkArgumentError": "pytest_ragprobe.markers",  # a wrong probe argument (a TypeError)
+    "PipelineConfigError": "pytest_ragprobe.pipeline",  # a pipeline the probe cannot use
+    "MatchError": "pytest_ragprobe.scoring",  # a match= that cannot score (a ValueError)
+    "ProbeError": "pytest_ragprobe.runner",  # too many failed pipeline calls, with the cause
 }
 
 
@@ -57,12 +69,18 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Answer",
+    "DataError",
     "Document",
     "Fact",
     "FactPair",
+    "FactsError",
     "HTTPPipeline",
+    "MarkArgumentError",
+    "MatchError",
     "OpenAIGenerator",
     "Pipeline",
+    "PipelineConfigError",
+    "ProbeError",
     "ProbeFailed",
     "ProbeResult",
     "Question",

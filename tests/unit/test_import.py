@@ -115,3 +115,20 @@ def test_unknown_attribute_is_attribute_error() -> None:
 
     with pytest.raises(AttributeError, match="module 'pytest_ragprobe' has no attribute 'Nope'"):
         pytest_ragprobe.Nope  # noqa: B018
+
+
+def test_the_api_errors_can_be_caught_by_their_public_names() -> None:
+    """check_reverse / check_position raised MarkArgumentError, FactsError, ... that had no public name."""
+    import pytest_ragprobe as ragprobe
+
+    with pytest.raises(ragprobe.MarkArgumentError, match="unknown argument 'maxdrop'"):
+        ragprobe.check_reverse(lambda q: "x", "synthetic:3", maxdrop=0.1)
+    with pytest.raises(ragprobe.FactsError):
+        ragprobe.check_reverse(lambda q: "x", "no/such/file.yaml")
+    with pytest.raises(ragprobe.PipelineConfigError, match="generate"):
+        ragprobe.check_position(lambda q: "x", "synthetic:3", n_docs=3)
+    assert issubclass(ragprobe.DataError, ragprobe.FactsError) and issubclass(ragprobe.MatchError, ValueError)
+    assert issubclass(ragprobe.ProbeError, Exception)
+    assert {"FactsError", "DataError", "MarkArgumentError", "PipelineConfigError", "MatchError", "ProbeError"} <= set(
+        ragprobe.__all__
+    )
