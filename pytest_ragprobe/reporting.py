@@ -229,7 +229,8 @@ def md_brief(r: ProbeResult) -> str:
         return md_text(r.reason or "error")
     if "drop" not in m:
         return md_text(r.reason) if r.reason else "–"
-    tail = f"drop {num(m['drop'], signed=True)} {bounds(m.get('drop_ci'))}, max {max_drop_text(r)}"
+    # "bounds": beside the accuracy columns' 95% CIs, a bare [lo, hi] read as one (they are one-sided)
+    tail = f"drop {num(m['drop'], signed=True)}, bounds {bounds(m.get('drop_ci'))}, max {max_drop_text(r)}"
     if r.kind == "reverse":
         return f"fwd {m['forward_accuracy']:.2f} → rev {m['reverse_accuracy']:.2f}, {tail}"
     return f"edge {m.get('best_edge')} vs pos {m.get('worst_position')}, {tail}"

@@ -327,11 +327,11 @@ def test_markdown_summary_table() -> None:
     assert "**3 probes**: ❌ 1 fail · ⚠️ 1 inconclusive · 💥 1 error — seed 1234, confidence 95%" in lines
     assert (
         "| ❌ | FAIL | `tests/test_catalog.py::test_both_ways` | reverse | 40 | 80 + 10 cached | "
-        "fwd 0.90 → rev 0.55, drop +0.35 [+0.21, +0.49], max 0.10 |"
+        "fwd 0.90 → rev 0.55, drop +0.35, bounds [+0.21, +0.49], max 0.10 |"
     ) in lines
     assert (
         "| ⚠️ | INCONCLUSIVE | `tests/test_qa.py::test_mid_context[10 docs]` | position | 40 | 120 | "
-        "edge 0 vs pos 4, drop +0.35 [+0.05, +0.60], max 0.15 |"
+        "edge 0 vs pos 4, drop +0.35, bounds [+0.05, +0.60], max 0.15 |"
     ) in lines
     assert (
         "| 💥 | ERROR | `tests/test_qa.py::test_broken` | position | 0 | 0 | "

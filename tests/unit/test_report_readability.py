@@ -268,5 +268,5 @@ def test_negative_zero_and_max_drop_digits() -> None:
     text = text_of(html)
     for out in (md, text, explain(p)):
         assert "-0.00" not in out
-    assert "drop +0.00 [+0.00, +0.08], max 0.10" in md
+    assert "drop +0.00, bounds [+0.00, +0.08], max 0.10" in md
     assert "<dt>max_drop</dt><dd class=\"mono\">0.10</dd>" in html
