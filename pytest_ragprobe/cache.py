@@ -511,20 +511,29 @@ def _urls(base: str) -> list[str]:
     return [m[0] for m in _URL.finditer(base)]
 
 
-def _service_notice(current: Identity, then: list[str], calls: int, n: int, when: str) -> str:
-    """The notice for a service whose URL (its identity) changes every run (``then``: the latest
-    earlier identity's URLs that differ): ``name=`` fixes it."""
-    shown = _URL.sub(lambda m: f"{m[1]}{m[2]}:<port>", current.base)
+def _miss_notice(current: Identity, calls: int, n: int, of: str, when: str, what: str, advice: str) -> str:
+    """The notice for an identity the cache never hits: ``n`` other identities of ``of`` (a pipeline's
+    configurations, or a service's addresses), what differs from the latest, and what to do."""
     return (
         f"ragprobe: the answer cache had no answers for {current.identity} ({calls} call"
-        f"{'s' if calls != 1 else ''}); it holds {n} other identit{'ies' if n != 1 else 'y'} of "
-        f"{shown} (the same service at another port), last used {when}"
-        + f"; what differs from the latest: the URL ({', '.join(then)} then)"
-        + ". Without a `name`, a service's URL is its cache identity, and one that changes every run (a "
-        'test server on a random port) keeps the cache from ever hitting: give it `name="my-rag"` '
-        '(ragprobe.HTTPPipeline(url, name="my-rag")), and bump its `version` when the service\'s '
-        "behaviour changes"
+        f"{'s' if calls != 1 else ''}); it holds {n} other {of}, last used {when}"
+        + (f"; what differs from the latest: {what}" if what else "")
+        + f". {advice}"
     )
+
+
+# A service whose URL (its identity) changes every run: ``name=`` fixes it.
+_SERVICE_ADVICE = (
+    "Without a `name`, a service's URL is its cache identity, and one that changes every run (a "
+    'test server on a random port) keeps the cache from ever hitting: give it `name="my-rag"` '
+    '(ragprobe.HTTPPipeline(url, name="my-rag")), and bump its `version` when the service\'s '
+    "behaviour changes"
+)
+_VERSION_ADVICE = (
+    "A value that changes every run (a temporary directory, a random port, a timestamp) "
+    "keeps the cache from ever hitting: set a `version` attribute on the pipeline to own its "
+    "identity (bump it when its behaviour changes)"
+)
 
 
 def identity_notices(root: Path, used: Mapping[str, tuple[int, int]], since: float) -> list[str]:
@@ -574,19 +583,15 @@ def identity_notices(root: Path, used: Mapping[str, tuple[int, int]], since: flo
         n = len(others)
         moved = [u for u, now in zip(_urls(latest.base), _urls(current.base), strict=False) if u != now]
         if moved:  # a service at another address each run (its URL is its identity)
-            notices.append(_service_notice(current, moved, calls, n, when))
+            shown = _URL.sub(lambda m: f"{m[1]}{m[2]}:<port>", current.base)
+            of = f"identit{'ies' if n != 1 else 'y'} of {shown} (the same service at another port)"
+            what = f"the URL ({', '.join(moved)} then)"
+            notices.append(_miss_notice(current, calls, n, of, when, what, _SERVICE_ADVICE))
             continue
         if what == "its code":  # an edit of the pipeline's code, not a value of the run
             continue
-        notices.append(
-            f"ragprobe: the answer cache had no answers for {current.identity} ({calls} call"
-            f"{'s' if calls != 1 else ''}); it holds {n} other configuration{'s' if n != 1 else ''} of "
-            f"{current.base}, last used {when}"
-            + (f"; what differs from the latest: {what}" if what else "")
-            + ". A value that changes every run (a temporary directory, a random port, a timestamp) "
-            "keeps the cache from ever hitting: set a `version` attribute on the pipeline to own its "
-            "identity (bump it when its behaviour changes)"
-        )
+        of = f"configuration{'s' if n != 1 else ''} of {current.base}"
+        notices.append(_miss_notice(current, calls, n, of, when, what, _VERSION_ADVICE))
     return notices
 
 

@@ -282,8 +282,9 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     )
 
 
-def settings_dict(spec: Any, confidence: float, seed: int, *, n_planned: int) -> dict[str, Any]:
-    """The settings that make two runs comparable (baselines report changes in these)."""
+def settings_dict(spec: Any, confidence: float, seed: int, *, n_planned: int | None) -> dict[str, Any]:
+    """The settings that make two runs comparable (baselines report changes in these); ``n_planned``
+    None: nothing was sampled (a probe that errored first)."""
     out: dict[str, Any] = {}
     for key, raw in vars(spec).items():
         value: Any = raw
@@ -298,7 +299,9 @@ def settings_dict(spec: Any, confidence: float, seed: int, *, n_planned: int) ->
                 else [v if isinstance(v, (str, int, float, bool)) or v is None else repr(v) for v in raw]
             )
         out[key] = value
-    out.update(confidence=confidence, seed=seed, n_planned=n_planned)
+    out.update(confidence=confidence, seed=seed)
+    if n_planned is not None:
+        out["n_planned"] = n_planned
     return out
 
 

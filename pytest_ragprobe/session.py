@@ -142,8 +142,7 @@ def _error_result(item: pytest.Item, spec: ProbeSpec, reason: str, ctx: ProbeCon
     cfg = item.config.stash[_config.CONFIG_KEY]
     confidence = spec.confidence if spec.confidence is not None else cfg.confidence
     seed = spec.seed if spec.seed is not None else cfg.seed
-    settings = settings_dict(spec, confidence, seed, n_planned=0)
-    del settings["n_planned"]  # nothing was sampled
+    settings = settings_dict(spec, confidence, seed, n_planned=None)  # nothing was sampled
     if ctx is not None:
         return ctx.result(kind=spec.kind, verdict="error", reason=reason, settings=settings)
     return ProbeResult(
