@@ -79,3 +79,21 @@ def answer(question):
 def ragprobe_pipeline():
     return answer
 """
+
+
+# Pumps P-0..P-99 answered right forward; reverse questions about C-i with i < $REVERSE_WRONG (default 5)
+# answered wrong, so reverse accuracy is 1 - REVERSE_WRONG/100. Read per fixture call: in-process runs too.
+WRONG_REVERSE_CONFTEST = """
+import os
+import pytest
+
+@pytest.fixture
+def ragprobe_pipeline():
+    wrong = int(os.environ.get("REVERSE_WRONG", "5"))  # reverse questions answered wrong (of 100)
+    def answer(question):
+        if "controller is compatible with pump" in question:
+            return "C-" + question.rsplit("P-", 1)[1].rstrip("?")
+        i = int(question.rsplit("C-", 1)[1].rstrip("?"))
+        return "unsure" if i < wrong else f"P-{i}"
+    return answer
+"""

@@ -11,21 +11,9 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from factories import WRONG_REVERSE_CONFTEST
 
-CONFTEST = """
-import os
-import pytest
-
-@pytest.fixture
-def ragprobe_pipeline():
-    wrong = int(os.environ.get("REVERSE_WRONG", "5"))  # reverse questions answered wrong (of 100)
-    def answer(question):
-        if "controller is compatible with pump" in question:
-            return "C-" + question.rsplit("P-", 1)[1].rstrip("?")
-        i = int(question.rsplit("C-", 1)[1].rstrip("?"))
-        return "unsure" if i < wrong else f"P-{i}"
-    return answer
-"""
+CONFTEST = WRONG_REVERSE_CONFTEST
 
 HEADER = """
 import pytest_ragprobe as ragprobe

@@ -6,6 +6,7 @@ import json
 import sys
 
 import pytest
+from factories import WRONG_REVERSE_CONFTEST
 
 from pytest_ragprobe.results import Report
 
@@ -510,21 +511,7 @@ def test_direct():
     assert not (pytester.path / "answers").exists()
 
 
-BASELINE_CONFTEST = """
-import pytest
-import pytest_ragprobe as ragprobe
-
-N_WRONG = int(__import__("os").environ.get("REVERSE_WRONG", "5"))
-
-@pytest.fixture
-def ragprobe_pipeline():
-    def answer(question):
-        if "controller is compatible with pump" in question:
-            return "C-" + question.rsplit("P-", 1)[1].rstrip("?")
-        i = int(question.rsplit("C-", 1)[1].rstrip("?"))
-        return "unsure" if i < N_WRONG else f"P-{i}"
-    return answer
-"""
+BASELINE_CONFTEST = WRONG_REVERSE_CONFTEST
 
 BASELINE_TEST = """
 import pytest_ragprobe as ragprobe
