@@ -14,6 +14,10 @@ cache and a budget.
   service keeps putting the hold off (each refused attempt does, and at a lowered concurrency the
   calls behind it go one per hold), the call ends with its 429 instead of waiting its turn, so a
   dead rate-limited service costs about that long, not that long per call.
+  What a run learned (the lowered limit, the successes towards raising it, a Retry-After hold not
+  over yet) is kept per pipeline identity for the process: the next probe of the same pipeline
+  starts there, not at full concurrency straight into the same limit, and climbs back as its
+  calls succeed.
 * Each attempt has a timeout, which does not count a sync call's wait for a free thread (a call
   that finds none within the timeout fails as "not started", never as a pipeline timeout).
   Timeouts, HTTP 429 / 5xx (honouring ``Retry-After``, capped at ``max_backoff``, plus up to 20%
@@ -516,8 +520,8 @@ class _Gate:
 
     def __init__(self, limit: int, start: int | None = None) -> None:
         self.top = limit
-        # ``start``: the limit an earlier batch of the same probe ended with (the service's limit
-        # does not reset between a sequential probe's looks)
+        # ``start``: the limit an earlier batch of the same pipeline ended with (the service's limit
+        # does not reset between a sequential probe's looks, nor between tests)
         self.limit = limit if start is None else max(1, min(limit, start))
         self.lowest: int | None = None  # lowest limit reached (None: never lowered)
         self.in_flight = 0
@@ -591,6 +595,37 @@ class _Gate:
             self.lowest = min(self.limit, self.lowest or self.limit)
 
 
+@dataclass
+class _Learned:
+    """What HTTP 429s taught about one pipeline, for the next engine run on it in this process."""
+
+    limit: int | None = None  # calls allowed in flight (None: not lowered)
+    successes: int = 0  # successes counted towards the next raise of ``limit`` (see _Gate.succeeded)
+    hold_until: float = 0.0  # time.monotonic() before which its Retry-After asked not to be called
+
+
+# Per pipeline identity (``adapter.cache_identity``: its code and configuration, e.g. an HTTP
+# service's URL), for the pytest process: each probe runs a new engine in a new event loop, and
+# each started at full concurrency, with no Retry-After hold, so the next test met the rate limit
+# an earlier one had just backed off from. Under xdist each worker learns on its own.
+_LEARNED: dict[str, _Learned] = {}
+_LEARNED_LOCK = threading.Lock()
+
+
+def _learned(key: str) -> _Learned | None:
+    with _LEARNED_LOCK:
+        found = _LEARNED.get(key)
+        return None if found is None else dataclasses.replace(found)
+
+
+def _learn(key: str, learned: _Learned) -> None:
+    with _LEARNED_LOCK:
+        if learned.limit is None and learned.hold_until <= time.monotonic():
+            _LEARNED.pop(key, None)  # recovered: nothing left to carry
+        elif key in _LEARNED or len(_LEARNED) < 1000:  # (bounded: one entry per configuration)
+            _LEARNED[key] = learned
+
+
 class Engine:
     def __init__(
         self,
@@ -605,7 +640,8 @@ class Engine:
     ) -> None:
         self.adapter = adapter
         # calls allowed in flight, learned from HTTP 429s by an earlier batch (None: the configured
-        # concurrency); after run(), what this batch ends with, for the next one
+        # concurrency; what this process learned about the pipeline, _LEARNED, comes first); after
+        # run(), what this batch ends with, for the next one
         self.start_limit = start_limit
         self.cache_dir = cache_dir  # answer cache: keyed by adapter.identity + namespace + call
         self.namespace = namespace
@@ -852,7 +888,17 @@ class Engine:
             self._settled.set()
 
         workers = max(1, min(self.settings.concurrency, len(pending)))
-        gate = self._gate = _Gate(workers, self.start_limit)
+        key = self.adapter.cache_identity
+        learned = _learned(key)
+        start = self.start_limit if learned is None else learned.limit
+        gate = self._gate = _Gate(workers, start)
+        started_at = gate.limit
+        loop = asyncio.get_running_loop()
+        if learned is not None:
+            if gate.limit < gate.top:  # climbing back: the successes an earlier run counted still count
+                gate.successes = min(learned.successes, gate.top - 1)
+            # in this loop's time (another loop's clock, e.g. a test's virtual one, need not be monotonic())
+            gate.not_before = loop.time() + max(0.0, learned.hold_until - time.monotonic())
         pool = DaemonThreadPool(workers)  # a hung sync call must not keep pytest from exiting
         self.adapter.executor = pool
         queue = iter(pending)
@@ -880,8 +926,20 @@ class Engine:
             self.adapter.executor = None
             pool.shutdown(wait=False, cancel_futures=True)
             await release(self.adapter)
-            if gate.lowest is not None or gate.limit < workers:  # this batch learned or kept a limit
-                self.start_limit = gate.limit if gate.limit < self.settings.concurrency else None
+            limit = learned.limit if learned is not None else self.start_limit
+            # this batch learned or kept a limit, or raised it (not: only ran fewer calls than that)
+            if gate.lowest is not None or gate.limit < workers or gate.limit > started_at:
+                limit = gate.limit if gate.limit < self.settings.concurrency else None
+            self.start_limit = limit
+            hold = gate.not_before - loop.time()
+            successes = learned.successes if learned is not None else 0
+            if gate.limit < gate.top:  # (at its top this batch counted none)
+                successes = gate.successes
+            _learn(key, _Learned(
+                limit=limit,
+                successes=successes if limit is not None else 0,
+                hold_until=time.monotonic() + hold if hold > 0 else 0.0,
+            ))
         return [o if o is not None else CallOutcome(error="not run") for o in outcomes]
 
     def _report(self) -> None:

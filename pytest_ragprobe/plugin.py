@@ -397,9 +397,14 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         if regressed:
             _fail(item, regressed)
         if outcome.errors and outcome.verdict != "error":  # tolerated, but never silently
+            # "after retries" was said of errors never retried (a KeyError is not; nothing is under
+            # --ragprobe-retries=0). The result counts the probe's retries, not which calls had them.
+            retried = f"{outcome.retries} retr{'y' if outcome.retries == 1 else 'ies'} in this probe"
+            if not outcome.retries:
+                retried = "not retried" + (": --ragprobe-retries=0" if cfg.retries == 0 else "")
             item.warn(
                 RagprobeWarning(
-                    f"{item.nodeid}: {outcome.errors} of {outcome.calls} pipeline calls failed after retries "
+                    f"{item.nodeid}: {outcome.errors} of {outcome.calls} pipeline calls failed ({retried}) "
                     f"and were left out of the statistics (n={outcome.n})"
                     + (f"; most common cause: {outcome.error_cause}" if outcome.error_cause else "")
                 )

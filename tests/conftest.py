@@ -13,7 +13,7 @@ import pytest_ragprobe.position_probe
 import pytest_ragprobe.reporting
 import pytest_ragprobe.results
 import pytest_ragprobe.reverse_probe
-import pytest_ragprobe.stats  # noqa: F401
+import pytest_ragprobe.stats
 
 # The reference pipeline and anything sentence-transformers touches must never reach for a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -24,3 +24,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 def plugin_args(request: pytest.FixtureRequest) -> list[str]:
     """Run pytester sessions both without and with pytest-xdist."""
     return list(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _forget_learned_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine keeps what HTTP 429s taught it per pipeline identity for the process; fake pipelines
+    of different tests can share an identity, so each test starts with nothing learned (random order)."""
+    monkeypatch.setattr(pytest_ragprobe.engine, "_LEARNED", {})

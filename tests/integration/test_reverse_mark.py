@@ -984,7 +984,7 @@ def test_rev():
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(
         [
-            "*silent.py:3: RagprobeWarning: *::test_rev: 2 of 80 pipeline calls failed after retries "
+            "*silent.py:3: RagprobeWarning: *::test_rev: 2 of 80 pipeline calls failed (not retried: --ragprobe-retries=0) "
             "and were left out of the statistics (n=38); most common cause: ValueError at conftest.py:6 (2x), "
             "first: ValueError: index shard offline",
             "PASS * [[]reverse] fwd 1.00 rev 1.00 drop +0.00 (n=38, 80 calls, 2 failed)",
