@@ -24,14 +24,19 @@ import re
 import string
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pytest_ragprobe.types import (
     Answer,
     Document,
     PipelineOutputError,
     one_line,
+    redact,
+    redact_url,
+    register_basic_auth,
+    register_secret,
     reported_error,
+    secret_name,
     to_answer,
     to_documents,
 )
@@ -53,9 +58,10 @@ class MalformedResponseError(PipelineOutputError):
     message adds ``detail``."""
 
     def __init__(self, url: str, detail: str, summary: str | None = None) -> None:
-        self.url = url
-        self.cause = f"malformed response from {url}" + (f": {summary}" if summary else "")
-        super().__init__(f"malformed response from {url}: {detail}")
+        # redacted: the URL may carry a key (?api_key=), the body may quote one back
+        self.url = url = redact_url(url)
+        self.cause = redact(f"malformed response from {url}" + (f": {summary}" if summary else ""))
+        super().__init__(redact(f"malformed response from {url}: {detail}"))
 
 
 #: What the answer and generate endpoints must return (``types.to_answer``).
@@ -107,6 +113,7 @@ def _check_reported_error(url: str, data: object) -> None:
     as a retrieval miss)."""
     error = reported_error(data) if isinstance(data, Mapping) else None
     if error is not None:
+        url, error = redact_url(url), redact(error)  # "invalid key sk-..." quotes the key back
         raise PipelineOutputError(
             f"{url} answered with an error field: {error[:300]!r}",
             f"{url} answered with an error field: {_excerpt(error)}",
@@ -311,6 +318,11 @@ class _LoopBoundClient:
                     content = _checked_content(await client.post(target, json=payload))
             else:
                 content = _checked_content(await client.post(target, json=payload))
+        except Exception as exc:
+            scrubbed = _scrubbed(exc)
+            if scrubbed is exc:
+                raise
+            raise scrubbed from None  # the original's chain would quote the secrets again
         finally:
             in_flight[shard] -= 1
         if not content:
@@ -347,25 +359,102 @@ class _LoopBoundClient:
         await self.aclose()
 
 
+def _scrubbed(exc: Exception) -> Exception:
+    """An httpx error without the secrets it may quote, else ``exc`` itself: its request URL (the
+    run summary names it: ``HTTP 401 from URL``) as :func:`redact_url` leaves it, and its message
+    and response body (shown after the status; a 401 often quotes the key back) redacted. Same
+    type, status and headers (``Retry-After``), so it is retried or not alike."""
+    import httpx
+
+    if not isinstance(exc, (httpx.HTTPStatusError, httpx.RequestError)):
+        return exc
+    try:
+        request = exc.request
+    except RuntimeError:  # no request attached: only the message can quote anything
+        return exc
+    url = str(request.url)
+    safe_url = redact_url(url)
+    message = redact(str(exc).replace(url, safe_url))
+    response = exc.response if isinstance(exc, httpx.HTTPStatusError) else None
+    try:
+        body = "" if response is None else response.text
+    except Exception:  # undecodable or streamed: nothing quoted that can be read
+        body = ""
+    safe_body = redact(body)
+    if safe_url == url and message == str(exc) and safe_body == body:
+        return exc
+    safe_request = httpx.Request(request.method, safe_url)
+    if response is None:
+        return type(exc)(message, request=safe_request)  # type: ignore[call-arg]  # a RequestError
+    kept = ("content-length", "content-encoding", "transfer-encoding")
+    safe_response = httpx.Response(
+        response.status_code,
+        headers=[(k, v) for k, v in response.headers.multi_items() if k.lower() not in kept],
+        content=safe_body.encode("utf-8"),
+        request=safe_request,
+        extensions=response.extensions,
+    )
+    return httpx.HTTPStatusError(message, request=safe_request, response=safe_response)
+
+
+def _register_secrets(headers: Mapping[str, str] | None, auth: Any) -> None:
+    """Remember the secrets an adapter is configured with, for :func:`redact` to remove from every
+    message, report and cache file: header values named like secrets (``Authorization``,
+    ``X-Api-Key``) and ``auth`` (a (user, password) pair, or an ``httpx.Auth``'s credentials)."""
+    for name, value in (headers or {}).items():
+        if secret_name(name):
+            register_secret(value)
+    if isinstance(auth, (tuple, list)) and len(auth) == 2:
+        register_basic_auth(*(a.decode() if isinstance(a, bytes) else a for a in auth))
+    elif auth is not None and hasattr(auth, "__dict__"):
+        for name, value in vars(auth).items():  # httpx.BasicAuth keeps "_auth_header"
+            if secret_name(name) or name.lstrip("_").startswith("auth_header"):
+                register_secret(value)
+
+
+def _url_secrets(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``url`` without ``user:password@`` and those credentials (None when it has none), their secrets
+    and those of its query (``?api_key=``) registered (see :func:`_register_secrets`)."""
+    parts = urlsplit(url)
+    for name, value in (p.partition("=")[::2] for p in parts.query.split("&") if p):
+        if secret_name(unquote(name), query=True):
+            register_secret(unquote(value))
+    if "@" not in parts.netloc:
+        return url, None
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    register_basic_auth(user, password)
+    if not password:  # a lone user name in a URL is usually a token
+        register_secret(user)
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=host).geturl(), (user, password)
+
+
 def _check_url(owner: str, arg: str, url: object) -> None:
     """A ValueError at construction unless ``url`` is an http(s) URL with a host: httpx would
     otherwise fail every call alike ("transport error (UnsupportedProtocol)")."""
     if not isinstance(url, str):
-        raise TypeError(f"{owner}: {arg} must be a str URL, got {type(url).__name__}: {url!r:.80}")
+        raise TypeError(f"{owner}: {arg} must be a str URL, got {type(url).__name__}")
     parts = urlsplit(url)
+    shown = redact_url(url)
     if parts.scheme.lower() not in ("http", "https"):
-        hint = f" (e.g. 'http://{url}')" if url and "://" not in url else ""
-        raise ValueError(f"{owner}: {arg} {url!r} needs http:// or https://{hint}")
+        hint = f" (e.g. 'http://{shown}')" if url and "://" not in url else ""
+        raise ValueError(f"{owner}: {arg} {shown!r} needs http:// or https://{hint}")
     if not parts.hostname:
-        raise ValueError(f"{owner}: {arg} {url!r} has no host")
+        raise ValueError(f"{owner}: {arg} {shown!r} has no host")
 
 
 def _join(base: str, path: str) -> str:
+    """``path`` after ``base``'s path, keeping ``base``'s query (``http://h/v1?api_key=K`` and
+    ``/answer`` give ``http://h/v1/answer?api_key=K``, not a path inside the query)."""
     if not path:
         return base
     if path.startswith(("http://", "https://")):
         return path
-    return base.rstrip("/") + "/" + path.lstrip("/")
+    parts = urlsplit(base)
+    extra = urlsplit(path)
+    query = "&".join(q for q in (parts.query, extra.query) if q)
+    joined = parts.path.rstrip("/") + "/" + extra.path.lstrip("/")
+    return parts._replace(path=joined, query=query, fragment="").geturl()
 
 
 def _docs_payload(documents: Sequence[Document]) -> list[dict[str, Any]]:
@@ -421,6 +510,13 @@ class HTTPPipeline(_LoopBoundClient):
         top_k: int = 5,
     ) -> None:
         _check_url("HTTPPipeline", "url", url)
+        # user:password@ in the URL is sent as Basic auth (as httpx does when no auth= is given), not
+        # left in the URL: aiohttp refuses credentials in a URL beside an Authorization header, and a
+        # URL is named in the report, the cache and error messages.
+        endpoint, credentials = _url_secrets(url)
+        if auth is None and credentials is not None and any(credentials):
+            auth = credentials
+        _register_secrets(headers, auth)
         super().__init__(
             headers=headers,
             auth=auth,
@@ -429,26 +525,31 @@ class HTTPPipeline(_LoopBoundClient):
             max_connections=max_connections,
         )
         self.url = url
-        self.name = name or f"http:{url.rstrip('/')}"
+        # The default name (the cache identity and the report's label) is the URL without its
+        # secrets: rotating a key keeps the cached answers, another endpoint does not.
+        self.name = name or f"http:{redact_url(url.rstrip('/'))}"
         self.version = version
         self.top_k = top_k
-        self.answer_url = None if answer_path is None else _join(url, answer_path)
-        self.retrieve_url = None if retrieve_path is None else _join(url, retrieve_path)
-        self.generate_url = None if generate_path is None else _join(url, generate_path)
-        self.index_url = None if index_path is None else _join(url, index_path)
+        for path in (answer_path, retrieve_path, generate_path, index_path):
+            if path and path.startswith(("http://", "https://")):
+                _url_secrets(path)
+        self.answer_url = None if answer_path is None else _join(endpoint, answer_path)
+        self.retrieve_url = None if retrieve_path is None else _join(endpoint, retrieve_path)
+        self.generate_url = None if generate_path is None else _join(endpoint, generate_path)
+        self.index_url = None if index_path is None else _join(endpoint, index_path)
         # Capabilities the service does not offer are hidden (the adapter looks for callables).
-        for capability, endpoint in (
+        for capability, endpoint_url in (
             ("retrieve", self.retrieve_url),
             ("generate", self.generate_url),
             ("index", self.index_url),
         ):
-            if endpoint is None:
+            if endpoint_url is None:
                 setattr(self, capability, None)
         if self.answer_url is None and (self.retrieve_url is None or self.generate_url is None):
             self.answer = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"HTTPPipeline({self.url!r}, name={self.name!r}, version={self.version!r})"
+        return f"HTTPPipeline({redact_url(self.url)!r}, name={self.name!r}, version={self.version!r})"
 
     def _ragprobe_missing(self, capability: str) -> str:
         """The fix to name when a probe needs an endpoint this pipeline was not given (instead of
@@ -592,6 +693,7 @@ def _not_found_hint(base_url: str) -> str | None:
     """What to try when ``base_url + "/chat/completions"`` is not found: the ``/v1`` that
     OpenAI-compatible servers put before it, unless the path already has a version segment."""
     path = urlsplit(base_url).path.rstrip("/")
+    base_url = redact_url(base_url)
     if path.endswith("/chat/completions"):
         return f"did you mean base_url={base_url[: -len('/chat/completions')]!r}?"
     if any(re.fullmatch(r"v\d+\w*", segment) for segment in path.split("/")):
@@ -673,6 +775,9 @@ class OpenAIGenerator(_LoopBoundClient):
         all_headers = dict(headers or {})
         if key:
             all_headers.setdefault("Authorization", f"Bearer {key}")
+            register_secret(key)
+        _register_secrets(all_headers, None)
+        _url_secrets(base_url)
         super().__init__(
             headers=all_headers,
             auth=None,
@@ -688,15 +793,20 @@ class OpenAIGenerator(_LoopBoundClient):
         self.prompt = prompt
         self.system = system
         self.extra_body = dict(extra_body or {})
-        self.name = name or f"openai:{model}@{self.base_url}"
+        self.name = name or f"openai:{model}@{redact_url(self.base_url)}"
+        # a key in the body (extra_body={"api_key": ...}) is not a setting: rotating it keeps the cache
+        for field, value in self.extra_body.items():
+            if secret_name(field):
+                register_secret(value)
+        body_settings = {k: v for k, v in self.extra_body.items() if not secret_name(k)}
         settings = json.dumps(
-            [prompt, system, temperature, max_tokens, self.extra_body], sort_keys=True, default=repr
+            [prompt, system, temperature, max_tokens, body_settings], sort_keys=True, default=repr
         )
         digest = hashlib.sha256(settings.encode("utf-8")).hexdigest()[:12]
         self.version = f"{version}+{digest}" if version else digest
 
     def __repr__(self) -> str:
-        return f"OpenAIGenerator({self.base_url!r}, {self.model!r})"
+        return f"OpenAIGenerator({redact_url(self.base_url)!r}, {self.model!r})"
 
     def messages(self, question: str, documents: Sequence[Document]) -> list[dict[str, str]]:
         content = self.prompt.format(question=question, context=render_context(documents))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pytest_ragprobe.results import SCHEMA_VERSION, ProbeResult
+from pytest_ragprobe.types import redact
 
 # Settings that change what a probe measures; a change makes the comparison meaningless.
 COMPARED_SETTINGS = (
@@ -176,6 +177,9 @@ def _short(label: str) -> str:
 def _pipeline_change(old: str, new: str) -> str:
     """A short clause on how the probed pipeline changed since the baseline, "" when it did not (or a
     report does not say): its version when only that changed, else both labels, clipped."""
+    # A baseline written before labels were redacted may name a URL with its password or key: the
+    # message goes to the terminal, the reports and JUnit properties.
+    old, new = redact(old), redact(new)
     if not old or not new or old == new:
         return ""
     old_name, _, old_version = old.rpartition("@") if "@" in old else (old, "", "")

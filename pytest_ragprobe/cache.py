@@ -32,8 +32,14 @@ Cache trouble never fails a run.
 Safety: only successful results are stored (errors never are). Each entry is written to a temp file
 in the same directory and moved into place with ``os.replace``, so concurrent writers (xdist
 workers, parallel CI jobs on a shared disk) never produce a torn file; at worst two writers store
-the same answer twice. An entry that cannot be read or parsed is treated as a miss and rewritten;
-cache I/O errors never fail a run.
+the same answer twice. An entry that cannot be read or parsed is treated as a miss and rewritten
+(a truncated identity sidecar too); cache I/O errors never fail a run. ``ragprobe cache --prune``
+also deletes temp files that interrupted writes left behind.
+
+Secrets: an identity holds none (``HTTPPipeline`` / ``OpenAIGenerator`` name their URL without its
+password or key parameters; ``pipeline._state`` leaves out values named like secrets, so rotating a
+key keeps the cached answers), and what the files show of it is passed through ``types.redact``.
+Files and directories get the umask's permissions, like pytest's own ``.pytest_cache``.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_ragprobe.types import Answer, Document, TextMemo, atomic_write
+from pytest_ragprobe.types import Answer, Document, TextMemo, atomic_write, redact
 
 if TYPE_CHECKING:
     from pytest_ragprobe.engine import Call, Value
@@ -237,6 +243,7 @@ class AnswerCache:
         self.corrupt = 0
         self.uncacheable = 0  # calls or results that could not be keyed or stored canonically
         self._noted = False  # this identity's sidecar (see record_identity) written or refreshed
+        self._shown: str | None = None  # the identity as entries show it (redacted), made once
 
     def key(self, call: Call) -> str:
         """The entry's key, or UNCACHEABLE when the call's inputs cannot be keyed canonically (never
@@ -289,6 +296,12 @@ class AnswerCache:
             record_identity(self.root, self.identity, touch=True)
         return hit
 
+    def _shown_identity(self) -> str:
+        """The identity as the entries record it (``ragprobe cache`` lists it): without secrets."""
+        if self._shown is None:
+            self._shown = redact(self.identity)
+        return self._shown
+
     def put(self, key: str, call: Call, value: Value) -> bool:
         """Store a successful result atomically; False when it could not be stored (never
         raises)."""
@@ -302,7 +315,7 @@ class AnswerCache:
             text = json.dumps(
                 {
                     "key": key,
-                    "pipeline": self.identity,
+                    "pipeline": self._shown_identity(),
                     "kind": call.kind,
                     "question": call.question,
                     "value": encode_value(value),
@@ -354,16 +367,16 @@ def record_identity(root: Path, identity: str, *, touch: bool = False) -> None:
     does). Never raises."""
     path = _identity_path(Path(root), identity)
     try:
-        if path.exists():
+        if path.exists() and _readable_sidecar(path):
             if touch:
                 os.utime(path)
             return
         from pytest_ragprobe.pipeline import parts_of
 
         text = json.dumps(
-            {
-                "identity": identity,
-                "base": identity_base(identity),
+            {  # (the file's name is the identity's hash; its text is redacted like any output)
+                "identity": redact(identity),
+                "base": redact(identity_base(identity)),
                 "parts": parts_of(identity),
                 "time": time.time(),
             },
@@ -372,6 +385,15 @@ def record_identity(root: Path, identity: str, *, touch: bool = False) -> None:
         atomic_write(path, text)
     except (OSError, ValueError, TypeError):
         pass
+
+
+def _readable_sidecar(path: Path) -> bool:
+    """Whether a sidecar parses (one a crash or a full disk truncated is written anew, not kept)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("identity"), str)
 
 
 @dataclass(frozen=True)
@@ -686,6 +708,13 @@ def scan(root: Path, *, prune_before: float | None = None) -> CacheStats:
             stats.tables += 1
             stats.tables_bytes += st.st_size
     if prune_before is not None:  # drop emptied shard directories, and sidecars of identities now gone
+        # Temp files of writes a crash or kill interrupted (types.atomic_write: ".<name>.<random>.tmp"):
+        # never read, but they kept their shard from being removed. Only old ones: a concurrent run
+        # may be writing one now.
+        stale = min(prune_before, time.time() - 3600)
+        for pattern in ("answers/v*/*/.*.tmp", "identities/.*.tmp", "tables/.*.tmp"):
+            for _ in _files(Path(root).glob(pattern), stale):  # (deletes each one older than that)
+                pass
         for shard in sorted((Path(root) / "answers").glob("v*/*")):
             with contextlib.suppress(OSError):
                 shard.rmdir()

@@ -71,7 +71,7 @@ from typing import Any, Literal
 
 from pytest_ragprobe._threads import WATCHER, DaemonThreadPool
 from pytest_ragprobe.pipeline import PipelineAdapter, PipelineConfigError
-from pytest_ragprobe.types import Answer, Document, PipelineOutputError
+from pytest_ragprobe.types import Answer, Document, PipelineOutputError, redact
 
 CallKind = Literal["answer", "generate", "retrieve"]
 Value = Answer | list[Document] | str
@@ -370,7 +370,20 @@ def _format_traceback(exc: BaseException, limit: int = 20) -> str | None:
 
 
 def classify(exc: BaseException, timeout: float | None) -> Failure:
-    """How a failed attempt is reported and whether it is worth another attempt."""
+    """How a failed attempt is reported and whether it is worth another attempt. Its texts go to
+    the terminal, every report and JUnit XML: secrets the plugin knows of (a URL's password or key
+    parameter, registered header values and pipeline attributes, secret-named environment
+    variables) are redacted (``types.redact``)."""
+    failure = _classify(exc, timeout)
+    return dataclasses.replace(
+        failure,
+        cause=redact(failure.cause),
+        error=redact(failure.error),
+        traceback=None if failure.traceback is None else redact(failure.traceback),
+    )
+
+
+def _classify(exc: BaseException, timeout: float | None) -> Failure:
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         cause = f"timeout after {timeout:g}s" if timeout is not None else "timeout"
         return Failure(cause, cause, retryable=True)

@@ -16,13 +16,23 @@ import inspect
 import os
 import sys
 import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from pytest_ragprobe.types import Answer, Document, PipelineOutputError, to_answer, to_documents
+from pytest_ragprobe.types import (
+    REDACTED,
+    Answer,
+    Document,
+    PipelineOutputError,
+    register_basic_auth,
+    register_secret,
+    secret_name,
+    to_answer,
+    to_documents,
+)
 
 CAPABILITIES = ("answer", "retrieve", "generate", "index")
 # How the adapter calls each capability (named in the error when a signature cannot take that).
@@ -89,6 +99,7 @@ _MUTABLE = (list, dict, set)
 # Globals a function reads that are code, not configuration (a callable object still counts).
 _NOT_CONFIG = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 _STATE_MAX_ITEMS = 100_000  # bigger containers count by type and length only
+_SETTINGS_MAX = 256  # dicts up to this size are checked for secret keys (headers, client settings)
 # Methods that change a list, dict or set in place.
 _MUTATORS = frozenset(
     {
@@ -110,8 +121,25 @@ _HELPER_DEPTH = 3  # helpers of helpers of helpers of the pipeline's code
 _HELPER_MAX = 100  # functions and classes followed per pipeline, at most
 
 
+def _keep_secret(value: object) -> None:
+    """Register a value held under a secret's name (see ``types.redact``): a str or bytes, a (user,
+    password) pair, or a mapping's values."""
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, str) for v in value):
+        register_basic_auth(value[0], value[1])
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            register_secret(item)
+    else:
+        register_secret(value)
+
+
 def _plain(value: object, budget: list[int]) -> object:
-    """``value`` as nested plain data for hashing; TypeError when it holds any other object."""
+    """``value`` as nested plain data for hashing; TypeError when it holds any other object.
+
+    Secrets are left out (and registered for redaction): the value of a dict key named like one
+    (``{"Authorization": ...}``, a requests ``headers``) and the rest of a tuple that starts with such
+    a name (``(b"Authorization", b"authorization", b"Bearer ...")``, httpx's header list), so a key
+    rotation keeps a pipeline's cached answers and no hash of a secret is written beside them."""
     budget[0] -= 1
     if budget[0] < 0:
         raise OverflowError
@@ -123,13 +151,27 @@ def _plain(value: object, budget: list[int]) -> object:
         return str(value)
     if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
         return _plain(value.item(), budget)  # type: ignore[attr-defined]  # a numpy scalar
+    if isinstance(value, tuple) and len(value) > 1 and secret_name(value[0]):
+        for item in value[1:]:
+            _keep_secret(item)
+        return [type(value).__name__, _plain(value[0], budget), REDACTED]
     if isinstance(value, (list, tuple)):
         return [type(value).__name__, *(_plain(v, budget) for v in value)]
     if isinstance(value, (set, frozenset)):
         return sorted(repr(_plain(v, budget)) for v in value)
     if isinstance(value, dict):
-        return sorted((repr(_plain(k, budget)), repr(_plain(v, budget))) for k, v in value.items())
+        if len(value) > _SETTINGS_MAX:  # data (a lookup table), not settings that hold a key
+            return sorted((repr(_plain(k, budget)), repr(_plain(v, budget))) for k, v in value.items())
+        items = value.items()
+        return sorted((repr(_plain(k, budget)), repr(_secret_or_plain(k, v, budget))) for k, v in items)
     raise TypeError(type(value).__name__)
+
+
+def _secret_or_plain(name: object, value: object, budget: list[int]) -> object:
+    if secret_name(name):
+        _keep_secret(value)
+        return REDACTED
+    return _plain(value, budget)
 
 
 def _codes(code: types.CodeType) -> Iterator[types.CodeType]:
@@ -306,6 +348,9 @@ def _plain_class_attributes(cls: type) -> list[tuple[str, str]]:
         for name, value in sorted(vars(klass).items()):
             if (name.startswith("__") and name.endswith("__")) or name in running:
                 continue
+            if secret_name(name):  # API_KEY = "...": not configuration that keys answers
+                _keep_secret(value)
+                continue
             with contextlib.suppress(TypeError, OverflowError):  # code, descriptors, objects
                 out.append((f"class.{klass.__qualname__}.{name}", repr(_plain(value, [_STATE_MAX_ITEMS]))))
     return out
@@ -422,7 +467,13 @@ def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
     """
     out: list[tuple[str, str]] = []
 
-    def add(label: str, value: object) -> None:
+    def add(label: str, value: object, name: str | None = None) -> None:
+        if secret_name(label.rpartition(".")[2] if name is None else name):
+            # api_key, password, token: a key rotation must not invalidate cached answers, and no
+            # hash of a secret belongs in the cache's identity sidecars; its value is redacted
+            # wherever the plugin prints or writes text.
+            _keep_secret(value)
+            return
         budget = [_STATE_MAX_ITEMS]
         try:
             out.append((label, repr(_plain(value, budget))))
@@ -434,7 +485,7 @@ def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
 
     if isinstance(obj, functools.partial):
         for i, arg in enumerate(obj.args):
-            add(f"partial[{i}]", arg)
+            add(f"partial[{i}]", arg, "")
         for key, arg in sorted(obj.keywords.items()):
             add(f"partial.{key}", arg)
         return out + _state(obj.func, depth)
@@ -454,7 +505,7 @@ def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
         params = code.co_varnames[code.co_argcount - len(defaults) : code.co_argcount]
         for i, (param, value) in enumerate(zip(params, defaults, strict=True)):
             if _keeps(value, "fast", param, mutated):  # def f(q, memo={}): memo[q] = ... is state
-                add(f"default[{i}]", value)
+                add(f"default[{i}]", value, param)
         for key, value in sorted((fn.__kwdefaults__ or {}).items()):
             if _keeps(value, "fast", key, mutated):
                 add(f"default.{key}", value)
@@ -469,7 +520,7 @@ def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
         if isinstance(obj, mock.NonCallableMock):
             value = obj._mock_return_value
             if value is not mock.DEFAULT and not isinstance(value, mock.NonCallableMock):
-                add("return_value", value)  # (a child mock is made on the first call)
+                add("return_value", value, "")  # (a child mock is made on the first call)
             if obj.side_effect is not None:
                 out.append(("side_effect", describe(obj.side_effect, fingerprint=True)))
             return out
@@ -612,6 +663,24 @@ def describe(
     return f"{ident}#{code}" if code else ident
 
 
+def _register_held_secrets(obj: object) -> None:
+    """Register the secrets a pipeline holds (``self.api_key``, a client's ``Authorization`` header:
+    see :func:`_state`) when :func:`describe` did not read its configuration because it sets
+    ``version``: an error that quotes them is then redacted all the same. Never raises."""
+
+    def versioned(target: object) -> bool:
+        version = getattr(target, "version", "")
+        return isinstance(version, str) and bool(version)
+
+    targets = [getattr(obj, c) for c in CAPABILITIES] if isinstance(obj, Pipeline) else [obj]
+    for target in targets:
+        # a Pipeline(version=...) reads none of its parts' configuration; otherwise a part (or the
+        # object) with its own version is the one left unread
+        if target is not None and (versioned(target) or versioned(obj)):
+            with contextlib.suppress(Exception):  # (an odd object: nothing registered)
+                _state(target)
+
+
 def identity_parts(obj: object) -> dict[str, str]:
     """What went into the pipeline's cache identity (``describe(obj, fingerprint=True)``), each as a
     short hash: ``code`` for its own code, and one entry per configuration label (``workdir`` for
@@ -688,6 +757,7 @@ class PipelineAdapter:
         self.identity = describe(obj)
         parts: dict[str, str] = {}
         self.cache_identity = describe(obj, fingerprint=True, parts=parts)
+        _register_held_secrets(obj)
         if len(_PARTS) < 1000:
             _PARTS[self.cache_identity] = parts
         self.executor: Executor | None = None

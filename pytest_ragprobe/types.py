@@ -5,8 +5,12 @@ Stdlib only, so the plugin's import path stays light.
 
 from __future__ import annotations
 
+import base64
+import functools
 import inspect
+import itertools
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -226,6 +230,147 @@ def _wrong_type(
     return PipelineOutputError(
         f"{where}: {expected}, got {kind}: {value!r:.80}{hint}", f"{where}: {expected}, got {kind}{hint}"
     )
+
+
+# -- secrets: kept out of what the plugin writes (reports, cache files) and prints -----------------------
+# A team runs probes in CI against a paid API and publishes the reports: an API key in a URL, a header
+# or a pipeline attribute must not reach report.json / .html / .md, JUnit XML, the terminal or the
+# answer cache. The adapters register the secrets they are given (header values, auth, a URL's
+# password or key parameters, OPENAI_API_KEY), ``pipeline._state`` those it sees in attributes named
+# like secrets; :func:`redact` replaces them, and a URL's password and secret query values, by "***".
+
+REDACTED = "***"
+# Words that make a name (an attribute, a header, a dict key, a query parameter) hold a secret.
+_SECRET_WORDS = frozenset(
+    {
+        "secret", "secrets", "password", "passwd", "passphrase", "pwd", "authorization", "credential",
+        "credentials", "cookie", "cookies", "apikey", "signature", "bearer",
+    }
+)  # fmt: skip
+# "<word>_key" and "<word>_token" are secrets after these words (not eos_token, max_tokens, cache_key).
+_KEY_PREFIXES = frozenset(
+    {"api", "access", "secret", "private", "subscription", "account", "client", "signing", "master",
+     "encryption", "auth", "session", "service", "admin", "app", "x"}
+)  # fmt: skip
+_TOKEN_PREFIXES = frozenset(
+    {"access", "auth", "bearer", "refresh", "session", "id", "api", "oauth", "csrf", "xsrf", "security",
+     "github", "gh", "hf", "slack", "x", "personal", "user", "service", "app", "secret"}
+)  # fmt: skip
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def secret_name(name: object, *, query: bool = False) -> bool:
+    """Whether ``name`` (an attribute, header, dict key; with ``query``, a URL query parameter) names
+    a secret: ``api_key``, ``apiKey``, ``X-Api-Key``, ``Authorization``, ``password``, ``access_token``,
+    ``auth``, ``AWS_SECRET_ACCESS_KEY``; not ``max_tokens``, ``eos_token``, ``tokenizer``, ``key``. In a
+    query, ``key``, ``token``, ``sig`` and ``code`` are secrets too (``?key=AIza...``, signed URLs)."""
+    if isinstance(name, bytes):
+        name = name.decode("latin-1")
+    if not isinstance(name, str) or not name or len(name) > 64:
+        return False
+    # (cheap first: _plain asks this of every key of a pipeline's configuration dicts)
+    low = name.lower()
+    return any(hint in low for hint in _HINTS) and _secret_name(name, query)
+
+
+# Every name secret_name accepts contains one of these.
+_HINTS = ("key", "token", "secret", "pass", "pwd", "auth", "cred", "cookie", "sig", "bearer", "code")
+
+
+@functools.lru_cache(maxsize=4096)
+def _secret_name(name: str, query: bool) -> bool:
+    words = [w for w in re.split(r"[^a-z0-9]+", _CAMEL.sub("_", name).lower()) if w]
+    if not words:
+        return False
+    if query and len(words) == 1 and words[0] in {"key", "token", "sig", "code", "auth"}:
+        return True
+    if words == ["token"] or words[-1] == "auth" or any(w in _SECRET_WORDS for w in words):
+        return True
+    for before, word in itertools.pairwise(words):
+        if (word == "key" and before in _KEY_PREFIXES) or (word == "token" and before in _TOKEN_PREFIXES):
+            return True
+    return False
+
+
+_SECRETS: set[str] = set()
+_MIN_SECRET = 6  # shorter values would mangle ordinary text; such a secret is weak anyway
+
+
+def register_secret(value: object) -> None:
+    """Remember ``value`` (a str or bytes of at least 6 characters; others ignored) as a secret that
+    :func:`redact` removes from any text. ``Bearer``/``Basic`` prefixes are dropped, so the token
+    itself is found wherever a server echoes it."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return
+    value = value.strip()
+    scheme, _, rest = value.partition(" ")
+    if rest and scheme.lower() in ("bearer", "basic", "token", "apikey"):
+        value = rest.strip()
+    if len(value) >= _MIN_SECRET:
+        _SECRETS.add(value)
+
+
+def register_basic_auth(user: object, password: object) -> None:
+    """Register a user/password pair: the password, and the ``Basic`` header value made of both."""
+    if isinstance(user, str) and isinstance(password, str) and password:
+        register_secret(password)
+        register_secret(base64.b64encode(f"{user}:{password}".encode()).decode("ascii"))
+
+
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>`]+")
+_QUERY_PARAM = re.compile(r"(?<=[?&;])([^=&;#]+)=([^&;#]*)")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{12,}")
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its secrets: the password of ``user:password@`` (a lone user name, often a
+    token, entirely) and the values of query parameters named like secrets (``?api_key=``,
+    ``?token=``, ``?key=``) become "***"; everything else (scheme, host, port, path, other
+    parameters) is kept, so the endpoint still shows and still tells services apart."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = len(rest)
+    for stop in "/?#":
+        at = rest.find(stop)
+        if at != -1:
+            end = min(end, at)
+    authority, tail = rest[:end], rest[end:]
+    if "@" in authority:
+        userinfo, _, host = authority.rpartition("@")
+        user, colon, _password = userinfo.partition(":")
+        authority = f"{user}:{REDACTED}@{host}" if colon and user else f"{REDACTED}@{host}"
+    path, hash_, fragment = tail.partition("#")
+    path = _QUERY_PARAM.sub(
+        lambda m: f"{m[1]}={REDACTED}" if m[2] and secret_name(m[1], query=True) else m[0], path
+    )
+    return f"{scheme}://{authority}{path}{hash_}{fragment}"
+
+
+def _env_secrets() -> list[str]:
+    """Values of environment variables named like secrets (``OPENAI_API_KEY``, ``GITHUB_TOKEN``,
+    ``AWS_SECRET_ACCESS_KEY``): an SDK's error message may quote them."""
+    return [v for k, v in os.environ.items() if len(v) >= 8 and secret_name(k)]
+
+
+def redact(text: str) -> str:
+    """``text`` with the secrets the plugin knows of replaced by "***": URLs as :func:`redact_url`
+    leaves them, registered secrets (:func:`register_secret`), values of secret-named environment
+    variables, and a token after ``Bearer`` / ``Basic``. For every message, report field and cache
+    file that may quote a pipeline's configuration or a server's reply."""
+    if not text:
+        return text
+    if "://" in text:
+        text = _URL_IN_TEXT.sub(lambda m: redact_url(m[0]), text)
+    # longest first: a secret that contains another is replaced whole
+    for secret in sorted({*_SECRETS, *_env_secrets()}, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    if "earer" in text or "asic" in text:
+        text = _BEARER.sub(lambda m: f"{m[1]}{m[2]}{REDACTED}", text)
+    return text
 
 
 _UMASK = os.umask(0o022)
