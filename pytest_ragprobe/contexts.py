@@ -4,15 +4,17 @@ Pure code (stdlib + the package's own pure modules; no pytest). A *context* is t
 handed to the reader: ``n_docs - 1`` distractors, chosen and ordered once per question, with the
 gold document inserted at the requested position. Everything except the gold document's index is
 identical across positions, so the only thing that varies between the calls of one question is where
-the gold sits.
+the gold sits. A distractor that repeats the gold passage's text (under any title) is left out.
 
 Data sources
 ------------
 * A JSONL file in the lost-in-the-middle layout (Liu et al. 2023; ``.jsonl`` or ``.jsonl.gz``), one
   example per line: ``{"question": str, "answers": [str, ...], "ctxs": [{"title", "text",
-  "isgold"|"hasanswer"}]}``. Exactly one gold document per question: the ctx with ``isgold: true``;
-  when no ctx carries ``isgold``, the single ctx with ``hasanswer: true``. Other ctxs are the
-  question's own distractors (hard negatives), minus any that contain an answer.
+  "isgold"|"hasanswer"}]}``; or a ``.json`` / ``.yaml`` list of the same objects. UTF-8 (a BOM is
+  fine), and a key given twice in one object is an error. Exactly one gold document per question:
+  the ctx with ``isgold: true``; when no ctx carries ``isgold``, the single ctx with ``hasanswer:
+  true``. Other ctxs are the question's own distractors (hard negatives), minus any that contain an
+  answer.
 * Facts (a facts file, a list of ``ragprobe.Fact`` or ``"synthetic:N"``): the question is the fact's
   forward question, the gold document is its statement, the distractors are other facts' statements.
 
@@ -41,7 +43,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_ragprobe.facts import FactPair, FactsError
+from pytest_ragprobe.facts import (
+    FactPair,
+    FactsError,
+    _decode_utf8,
+    _DuplicateKeyError,
+    _load_yaml,
+    _split_lines,
+    _unique_keys,
+)
 from pytest_ragprobe.scoring import normalize
 from pytest_ragprobe.types import Document, TextMemo
 
@@ -141,6 +151,16 @@ def _key(doc: Document) -> str:
     return key
 
 
+def _text_key(text: str) -> str:
+    """``normalize(text)``: the key an untitled document with this text has (memoised alike)."""
+    memo = (text, "")
+    key = _NORMALIZED.get(memo)
+    if key is None:
+        key = normalize(text)
+        _NORMALIZED.put(memo, key, len(text) + len(key))
+    return key
+
+
 class _Golds:
     """An example's accepted answers, normalised once each, lazily and in order (as
     ``match_contains`` would normalise them), for any number of documents."""
@@ -197,6 +217,9 @@ def plan_context(
         raise ValueError(f"n_docs must be >= 2, got {n_docs}")
     rng = _rng(seed, example, "order")
     gold_key = _key(example.gold)
+    # The gold passage again under another (or no) title is still the gold: placed as a distractor it
+    # would put the answer at a fixed index at every position (the title is part of _key, not of this).
+    gold_text = _text_key(example.gold.text) if type(example.gold.text) is str else None
     golds = _Golds(example.answers)
     seen = {gold_key}
     chosen: list[Document] = []
@@ -213,6 +236,12 @@ def plan_context(
         nonlocal tokens
         key = _key(doc)
         if key in seen or (example.gold.id is not None and doc.id == example.gold.id):
+            return
+        if (
+            gold_text is not None
+            and type(doc.text) is str
+            and (_text_key(doc.text) if doc.title else key) == gold_text
+        ):
             return
         seen.add(key)
         if _contains(key, golds):  # answers_in(doc, example.answers); key is the normalised text
@@ -235,8 +264,8 @@ def plan_context(
         have = f"{len(chosen)} usable distractor(s)"
         raise DataError(
             f"{example.where or 'example'}: question {example.question!r} has only {have} "
-            f"(documents that contain an answer are skipped) but n_docs={n_docs} needs {need}; "
-            "lower n_docs or add distractors"
+            "(documents that contain an answer or repeat the gold passage are skipped) "
+            f"but n_docs={n_docs} needs {need}; lower n_docs or add distractors"
         )
     rng.shuffle(chosen)
     return ContextPlan(
@@ -498,13 +527,27 @@ def _read_text(path: Path, source: str) -> str:
     if not path.is_file():
         raise DataError(f"{source}: data file not found (resolved to {path.resolve()})")
     try:
-        # utf-8-sig: tolerate a BOM (Windows editors), as the facts loader does
         if path.name.endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8-sig") as fh:
-                return fh.read()
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, EOFError) as exc:
+            with gzip.open(path, "rb") as fh:
+                data = fh.read()
+        else:
+            data = path.read_bytes()
+    except (OSError, EOFError) as exc:
         raise DataError(f"{source}: cannot read: {exc}") from None
+    return _decode_utf8(data, source, DataError)
+
+
+def _json_hint(line: str) -> str:
+    """A pretty-printed object or a JSON list in a .jsonl file fails on its first line: say why."""
+    head = line.strip()
+    if head == "{" or head.startswith("["):
+        return (
+            "; a JSONL file holds one whole JSON object per line (a pretty-printed object or a JSON "
+            "list goes in a .json file)"
+        )
+    if head.endswith(","):
+        return "; JSONL lines are not separated by commas: remove the one at the end of the line"
+    return ""
 
 
 def load_litm(path: str | Path, source: str | None = None) -> list[PositionExample]:
@@ -513,14 +556,21 @@ def load_litm(path: str | Path, source: str | None = None) -> list[PositionExamp
     src = source or str(path)
     text = _read_text(p, src)
     examples: list[PositionExample] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(_split_lines(text), start=1):
         if not line.strip():
             continue
         where = f"{src}: line {lineno}"
         try:
-            raw = json.loads(line)
+            raw = json.loads(line, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: invalid JSON: {exc.msg} (column {exc.colno})") from None
+            hint = _json_hint(line)
+            raise DataError(f"{where}: invalid JSON: {exc.msg} (column {exc.colno}){hint}") from None
+        except _DuplicateKeyError as exc:  # json would keep the last silently, as facts refuse too
+            raise DataError(f"{where}: invalid JSON: {exc}") from None
+        if isinstance(raw, list):
+            raise DataError(
+                f"{where}: expected a JSON object with question, answers and ctxs, got list{_json_hint('[')}"
+            )
         examples.append(parse_litm(raw, where, ident=f"line{lineno}"))
     if not examples:
         raise DataError(f"{src}: no examples found (expected one JSON object per line)")
@@ -552,9 +602,35 @@ def load_litm_json(path: str | Path, source: str | None = None) -> list[Position
     src = source or str(path)
     text = _read_text(Path(path), src)
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise DataError(f"{src}: line {exc.lineno}: invalid JSON: {exc.msg}") from None
+    except _DuplicateKeyError as exc:
+        raise DataError(f"{src}: invalid JSON: {exc}") from None
     if not isinstance(data, list) or not data:
         raise DataError(f"{src}: expected a non-empty JSON list of {{question, answers, ctxs}} objects")
     return check_unique([parse_litm(raw, f"{src}: [{i}]", ident=str(i)) for i, raw in enumerate(data)], src)
+
+
+def load_litm_yaml(path: str | Path, source: str | None = None) -> list[PositionExample]:
+    """A .yaml / .yml file holding a list of lost-in-the-middle examples (loaded safely); errors name
+    the file and the line each example starts on."""
+    import yaml
+
+    src = source or str(path)
+    text = _read_text(Path(path), src)
+    try:
+        data, lines = _load_yaml(text)
+    except yaml.YAMLError as exc:
+        raise DataError(f"{src}: invalid YAML: {exc}") from None
+    if not isinstance(data, list) or not data:
+        raise DataError(
+            f"{src}: expected a non-empty YAML list of examples "
+            "(- question: ..., answers: [...], ctxs: [...])"
+        )
+    examples = []
+    for i, raw in enumerate(data):
+        line = lines[i] if i < len(lines) else None
+        where = f"{src}: line {line}" if line is not None else f"{src}: [{i}]"
+        examples.append(parse_litm(raw, where, ident=f"line{line}" if line is not None else str(i)))
+    return check_unique(examples, src)

@@ -426,9 +426,10 @@ def load_facts_file(path: str | Path) -> list[FactPair]:
     if not p.is_file():
         raise FactsError(f"{source}: facts file not found (resolved to {p.resolve()})")
     try:
-        text = p.read_text(encoding="utf-8-sig")  # tolerate a BOM (CSV saved by Excel)
-    except (OSError, UnicodeDecodeError) as exc:
+        data = p.read_bytes()
+    except OSError as exc:
         raise FactsError(f"{source}: cannot read: {exc}") from None
+    text = _decode_utf8(data, source, FactsError)  # a BOM is fine (CSV saved by Excel)
     # The cost plan (collection) and the probe read the same file, and probes often share one: parse each
     # content once (keyed by the text itself, so an edit is never missed, whatever the file times say).
     return list(_parse_facts(source, p.suffix.lower(), text))
@@ -482,9 +483,35 @@ def _csv_rows(text: str, source: str) -> list[tuple[int, object]]:
     return rows
 
 
+def _decode_utf8(data: bytes, source: str, error: type[FactsError]) -> str:
+    """UTF-8 text (a BOM is fine: Windows editors write one); otherwise an error naming the line of the
+    first bad byte and the fix (the codec's "position 180" named neither a line nor what to do)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise error(
+            f"{source}: the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise error(
+            f"{source}: line {line}: not UTF-8 (byte 0x{data[exc.start]:02x} at byte {column} of the line); "
+            "save the file as UTF-8 (it is probably Windows-1252 / Latin-1)"
+        ) from None
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines split at \\n only (a \\r before it is dropped): ``str.splitlines`` also splits at U+2028,
+    U+0085 and other separators that ``json.dumps(..., ensure_ascii=False)`` leaves inside strings.
+    A file with bare \\r line ends (classic Mac) is split at those."""
+    sep = "\n" if "\n" in text or "\r" not in text else "\r"
+    return [line.removesuffix("\r") for line in text.split(sep)]
+
+
 def _jsonl_rows(text: str, source: str) -> list[tuple[int, object]]:
     rows: list[tuple[int, object]] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(_split_lines(text), start=1):
         if not line.strip():
             continue
         try:

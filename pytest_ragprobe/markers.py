@@ -12,7 +12,8 @@ import difflib
 import functools
 import inspect
 import math
-from collections.abc import Callable, Mapping, Sequence
+import numbers
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, ParamSpec
@@ -199,14 +200,22 @@ def _validated(
         n_docs = out["n_docs"] = _int(mark, "n_docs", kw.get("n_docs", 10), 2)
     if kw.get("positions") is not None:
         pos = kw["positions"]
-        if isinstance(pos, (str, bytes)) or not isinstance(pos, Sequence) or not pos:
-            raise _fail(mark, "positions", f"must be a non-empty list of ints, got {pos!r}")
+        # Any re-iterable collection of integers: np.linspace(0, 9, 4, dtype=int) or range(10) as well
+        # as a list (a NumPy integer was refused with "got np.int64(3)", which names no reason). Not a
+        # one-shot iterator: checking the sugar's mark would use it up before the run reads it.
+        if (
+            isinstance(pos, (str, bytes, Mapping, Iterator))
+            or not isinstance(pos, Iterable)
+            or not (pos := list(pos))
+        ):
+            raise _fail(mark, "positions", f"must be a non-empty list of ints, got {kw['positions']!r}")
         checked = []
         for p in pos:
-            if isinstance(p, bool) or not isinstance(p, int) or p < 0 or (n_docs is not None and p >= n_docs):
+            ok = not isinstance(p, bool) and isinstance(p, numbers.Integral)
+            if not ok or int(p) < 0 or (n_docs is not None and int(p) >= n_docs):
                 bound = "ints >= 0" if n_docs is None else f"ints in [0, n_docs={n_docs})"
                 raise _fail(mark, "positions", f"entries must be {bound}, got {p!r}")
-            checked.append(p)
+            checked.append(int(p))
         if len(set(checked)) < 2:
             raise _fail(mark, "positions", "needs at least two distinct positions to compare")
         out["positions"] = tuple(sorted(set(checked)))

@@ -26,11 +26,20 @@ from pytest_ragprobe.contexts import (
     example_from_pair,
     load_litm,
     load_litm_json,
+    load_litm_yaml,
     plan_context,
     to_example,
 )
 from pytest_ragprobe.engine import Call, CallOutcome
-from pytest_ragprobe.facts import SYNTHETIC_RE, Fact, FactPair, find_file, resolve_pairs, sample
+from pytest_ragprobe.facts import (
+    SYNTHETIC_RE,
+    Fact,
+    FactPair,
+    _split_lines,
+    find_file,
+    resolve_pairs,
+    sample,
+)
 from pytest_ragprobe.markers import POSITION_MARK, PositionSpec, build_spec, default_positions
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
 from pytest_ragprobe.reverse_probe import (
@@ -82,15 +91,28 @@ def _first_row_is_a_fact(path: Path) -> bool:
     """For a data file that failed to load: does it hold facts (JSON / JSONL) instead?"""
     try:
         gz = path.name.endswith(".gz")
-        with gzip.open(path, "rt", encoding="utf-8") if gz else path.open(encoding="utf-8") as fh:
+        with gzip.open(path, "rt", encoding="utf-8-sig") if gz else path.open(encoding="utf-8-sig") as fh:
             text = fh.read()
         if path.name.lower().endswith(".json"):
             data = json.loads(text)
             first = data[0] if isinstance(data, list) and data else data
             return _is_fact_row(first) or (isinstance(data, Mapping) and "facts" in data)
-        return _is_fact_row(json.loads(next(line for line in text.splitlines() if line.strip())))
+        return _is_fact_row(json.loads(next(line for line in _split_lines(text) if line.strip())))
     except (OSError, ValueError, EOFError, StopIteration):
         return False
+
+
+def _yaml_holds_facts(path: Path) -> bool:
+    """For a YAML data file that failed to load: is it a facts file (a facts: mapping or fact rows)?"""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return False
+    if isinstance(data, Mapping):
+        return "facts" in data or _is_fact_row(data)
+    return isinstance(data, list) and bool(data) and _is_fact_row(data[0])
 
 
 def load_examples(
@@ -113,7 +135,20 @@ def load_examples(
         name = path.name.lower()
         if path.is_dir():
             raise DataError(f"{text}: is a directory, not a data file (resolved to {path.resolve()})")
-        if name.endswith((".json", ".jsonl", ".jsonl.gz")):
+        if name.endswith((".yaml", ".yml")):
+            # A YAML list of examples; a YAML facts file (a facts: mapping, or fact records) is told to
+            # use facts=, as JSON facts are (facts= in turn sends question + ctxs records here).
+            try:
+                examples = load_litm_yaml(path, text)
+            except DataError:
+                if _yaml_holds_facts(path):
+                    raise DataError(
+                        f"{text}: this is a facts file (facts: with subject, relation and object, or "
+                        "forward and reverse questions), not lost-in-the-middle data; use facts=... "
+                        "instead of data=..."
+                    ) from None
+                raise
+        elif name.endswith((".json", ".jsonl", ".jsonl.gz")):
             try:
                 examples = (load_litm_json if name.endswith(".json") else load_litm)(path, text)
             except DataError:
@@ -123,8 +158,8 @@ def load_examples(
         else:
             raise DataError(
                 f"{text}: data= expects a lost-in-the-middle JSONL file (.jsonl or .jsonl.gz) with "
-                "question, answers and ctxs per line (or a .json list of them); for a facts file "
-                "(YAML / CSV) use facts=..."
+                "question, answers and ctxs per line (or a .json / .yaml list of them); for a facts "
+                "file (YAML / CSV) use facts=..."
             )
         return examples, DocumentPool.from_examples(examples)
     items = list(source)
@@ -225,6 +260,14 @@ async def run_position(
     # FAIL of either check or once both have passed everywhere.
     floor_passed: set[int] = set()
     namespace = _namespace(spec)
+    # With the data's own distractors every context is known before any call: a question short of
+    # distractors (n_docs too large for the data) is an error before the pipeline is called, not at
+    # a later sequential look after the earlier looks' calls were spent.
+    given = (
+        [plan_context(ex, spec.n_docs, seed, pool=pool, context_tokens=spec.context_tokens) for ex in chosen]
+        if spec.distractors == "given"
+        else None
+    )
     for look, size in enumerate(looks):
         batch = chosen[done:size]
         hard: list[list[Document] | None] = [[] for _ in batch]
@@ -232,6 +275,9 @@ async def run_position(
             hard = await _hard_negatives(ctx, spec, batch, namespace)
         batch_plans: list[ContextPlan | None] = []
         for ex, negatives in zip(batch, hard, strict=True):
+            if given is not None:
+                batch_plans.append(given[done + len(batch_plans)])
+                continue
             if negatives is None:  # retrieve failed for this question (counted as a pipeline error)
                 batch_plans.append(None)
                 continue
@@ -406,6 +452,16 @@ async def run_position(
             f"the retriever gave fewer than {spec.n_docs - 1} usable hard negatives for "
             f"{short_hard} question(s); the rest came from the data's own distractors"
         )
+    if spec.match in ("contains", "exact"):
+        # An isgold flag on the wrong ctx (off by one) leaves no answer in any context: every position
+        # is wrong alike and the probe measures nothing. A paraphrasing gold passage is legitimate.
+        blind = [p.example for p in plans if not answers_in(p.example.gold, p.example.answers)]
+        if blind:
+            notes.append(
+                f"{len(blind)} of {len(plans)} gold documents contain none of the accepted answers "
+                f"(first: {blind[0].where or repr(blind[0].question)}); check that each gold document "
+                "(isgold: true) is the passage that holds the answer"
+            )
     tokens = [p.approx_tokens for p in plans]
     sizes = [p.size for p in plans]
     if spec.context_tokens is not None and tokens and min(tokens) < spec.context_tokens:
