@@ -585,7 +585,11 @@ def check_unique(examples: list[PositionExample], source: str) -> list[PositionE
     for ex in examples:
         here = ex.where.removeprefix(f"{source}: ")
         if ex.id in ids:
-            raise DataError(f"{ex.where}: field 'id': duplicate id {ex.id!r} (first at {ids[ex.id]})")
+            # in a list, a record without an id takes its index as one: it can meet an explicit id
+            at_index = f"[{ex.id}]"
+            indexed = ex.where.endswith(at_index) or ids[ex.id].endswith(at_index)
+            why = "; a record without an 'id' takes its list index as its id" if indexed else ""
+            raise DataError(f"{ex.where}: field 'id': duplicate id {ex.id!r} (first at {ids[ex.id]}){why}")
         ids[ex.id] = here
         key = (ex.question, _key(ex.gold))
         if key in seen:

@@ -340,3 +340,22 @@ def test_positions_may_be_numpy_integers() -> None:
     )
     with pytest.raises(MarkArgumentError, match="must be a non-empty list of ints, got <list_iterator"):
         build_spec(POSITION_MARK, {"data": "qa.jsonl", "positions": iter([0, 9])})
+
+
+def test_a_list_index_taken_as_id_that_meets_an_explicit_id_says_so(tmp_path: Path) -> None:
+    """Record [2] has no id and takes "2"; record [0] says id 2: the error named a field 'id' that record
+    [2] does not have, without saying where its id came from."""
+    from pytest_ragprobe.contexts import load_litm_json
+
+    def rec(q: str, **extra: object) -> dict[str, object]:
+        ctxs = [{"title": "g", "text": f"{q} is A.", "isgold": True}, {"title": "d", "text": "other"}]
+        return {"question": f"{q}?", "answers": ["A"], "ctxs": ctxs, **extra}
+
+    path = tmp_path / "qa.json"
+    path.write_text(json.dumps([rec("one", id=2), rec("two"), rec("three")]), encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_litm_json(path)
+    assert str(info.value) == (
+        f"{path}: [2]: field 'id': duplicate id '2' (first at [0]); a record without an 'id' takes its "
+        "list index as its id"
+    )
