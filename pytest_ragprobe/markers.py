@@ -120,6 +120,18 @@ def build_spec(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -
     return cls(**out)
 
 
+def build_call_spec(mark: str, kwargs: Mapping[str, Any], caller: str) -> ProbeSpec:
+    """:func:`build_spec` for ``check_reverse`` / ``check_position``: their errors name the function
+    that was called (``check_reverse: argument 'n' ...``), not a mark the user never wrote."""
+    try:
+        return build_spec(mark, kwargs)
+    except MarkArgumentError as exc:
+        prefix = f"@ragprobe.{mark.removeprefix('ragprobe_')}:"
+        text = str(exc)
+        named = f"{caller}:{text.removeprefix(prefix)}" if text.startswith(prefix) else text
+        raise MarkArgumentError(named) from None
+
+
 def check_mark_args(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -> None:
     """Validate the arguments one mark carries, as the sugar spelling does when it is evaluated.
 

@@ -40,7 +40,7 @@ from pytest_ragprobe.facts import (
     resolve_pairs,
     sample,
 )
-from pytest_ragprobe.markers import POSITION_MARK, PositionSpec, build_spec, default_positions
+from pytest_ragprobe.markers import POSITION_MARK, PositionSpec, build_call_spec, default_positions
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
 from pytest_ragprobe.reverse_probe import (
     LOW_ACCURACY,
@@ -585,7 +585,7 @@ def check_position(
             )
         is_facts = not isinstance(examples, (str, Path)) and _is_fact_list(list(examples))
         args["facts" if is_facts else "data"] = examples
-    spec = build_spec(POSITION_MARK, args)
+    spec = build_call_spec(POSITION_MARK, args, "check_position")
     assert isinstance(spec, PositionSpec)
     ctx = context_for(pipeline, "check_position")  # base_dirs: relative paths as the marks find them
     return run_sync(lambda: run_position_spec(ctx, spec))

@@ -10,7 +10,7 @@ from typing import Any
 
 from pytest_ragprobe.engine import Call, CallOutcome
 from pytest_ragprobe.facts import Fact, FactPair, resolve_pairs, sample
-from pytest_ragprobe.markers import REVERSE_MARK, ReverseSpec, build_spec
+from pytest_ragprobe.markers import REVERSE_MARK, ReverseSpec, build_call_spec
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
 from pytest_ragprobe.runner import ProbeContext, ProbeError, context_for, run_sync
 from pytest_ragprobe.scoring import matcher_name, normalize, score
@@ -320,7 +320,7 @@ def check_reverse(
         if "facts" in args:  # one would silently win, and the other be recorded in the settings
             raise TypeError("check_reverse: pass the facts either positionally or as facts=, not both")
         args["facts"] = pairs
-    spec = build_spec(REVERSE_MARK, args)
+    spec = build_call_spec(REVERSE_MARK, args, "check_reverse")
     assert isinstance(spec, ReverseSpec)
     ctx = context_for(pipeline, "check_reverse")
     resolved = resolve_pairs(spec.facts, seed=ctx.seed(spec), base_dirs=ctx.base_dirs)

@@ -466,3 +466,15 @@ def test_default_positions_are_first_quartiles_last(n_docs: int, expected: tuple
     assert list(got) == sorted(set(got))
     for q in (0.25, 0.5, 0.75):
         assert min(abs(p - q * last) for p in got) <= 0.5
+
+
+def test_check_functions_name_themselves_in_argument_errors() -> None:
+    """check_reverse(..., max_drop=2) said "@ragprobe.reverse: argument ..." about a mark never written."""
+    import pytest_ragprobe as ragprobe
+
+    with pytest.raises(ragprobe.MarkArgumentError) as info:
+        ragprobe.check_reverse(lambda q: "x", "synthetic:10", max_drop=2)
+    assert str(info.value) == "check_reverse: argument 'max_drop' must be in [0.0, 1.0), got 2"
+    with pytest.raises(ragprobe.MarkArgumentError) as info:
+        ragprobe.check_position(lambda q, docs=None: "x", facts="synthetic:10", n_doc=3)
+    assert str(info.value).startswith("check_position: unknown argument 'n_doc' (did you mean 'n_docs'?)")
