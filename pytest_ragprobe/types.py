@@ -319,7 +319,8 @@ def register_basic_auth(user: object, password: object) -> None:
         register_secret(base64.b64encode(f"{user}:{password}".encode()).decode("ascii"))
 
 
-_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>`]+")
+# (not ending in punctuation: "from http://h/x?key=K: bad" keeps its colon, and redact stays idempotent)
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>`]*[^\s'\"<>`.,:;!?)\]]")
 _QUERY_PARAM = re.compile(r"(?<=[?&;])([^=&;#]+)=([^&;#]*)")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{12,}")
 

@@ -479,3 +479,12 @@ def test_a_probe_and_its_reports_make_no_network_connection(
     write_reports(tmp_path / "out", report(result))
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.html", "report.json", "report.md"]
     assert attempts == []
+
+
+def test_redact_is_idempotent_and_keeps_punctuation_after_a_url() -> None:
+    """An adapter redacts an HTTP error and the engine redacts what it names again: the second pass
+    swallowed the colon after "?api_key=***"."""
+    text = "HTTP 401 from http://h:1/v1/answer?api_key=s13-idem-0001: bad (see http://h:1/docs)."
+    once = redact(text)
+    assert once == "HTTP 401 from http://h:1/v1/answer?api_key=***: bad (see http://h:1/docs)."
+    assert redact(once) == once
