@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from pytest_ragprobe.render import p_text
 from pytest_ragprobe.results import SCHEMA_VERSION, ProbeResult
 from pytest_ragprobe.types import redact
 
@@ -225,7 +226,7 @@ def compare(new: ProbeResult, previous: dict[str, Any], *, confidence: float) ->
 
     alpha = 1 - confidence
     adjusted = holm([p for _, p in tests])
-    hits = [f"{label} (p = {p:.3g})" for (label, _), p in zip(tests, adjusted, strict=True) if p < alpha]
+    hits = [f"{label} ({p_text(p)})" for (label, _), p in zip(tests, adjusted, strict=True) if p < alpha]
     if not hits:
         return BaselineComparison("ok")
     # The figures first (reports clip long messages), then how they were tested and one short clause on

@@ -302,7 +302,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from pytest_ragprobe.render import explain, summary_line
+    from pytest_ragprobe.render import explain, summary_lines
     from pytest_ragprobe.reporting import ordered, render_markdown
 
     path, report = read_report(args.report)
@@ -310,8 +310,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.format == "markdown":
         sys.stdout.write(render_markdown(report))
         return _exit_code(report, strict=strict)
-    for probe in ordered(report.probes, failing_last=True):
-        print(summary_line(probe, strict=strict))
+    probes = ordered(report.probes, failing_last=True)
+    for probe, text in zip(probes, summary_lines(probes, strict=strict), strict=True):  # as the terminal
+        print(text)
         if args.explain and probe.outcome != "pass":
             print("\n".join("    " + line for line in explain(probe, examples=3, strict=strict).splitlines()))
     print(f"ragprobe: {path}: {summary_text(report, strict=strict)}")

@@ -18,6 +18,7 @@ from pytest_ragprobe.render import (
     max_drop_of,
     num,
     outcome_note,
+    p_text,
     position_marks,
     reasons,
     short_label,
@@ -34,7 +35,6 @@ from pytest_ragprobe.reporting import (
     max_drop_text,
     ordered,
     overall_verdict,
-    p_text,
     position_discordant,
     probe_anchor,
     ran_strict,
@@ -78,7 +78,7 @@ def fmt_pct(value: Any) -> str:
 
 
 def fmt_p(value: Any) -> str:
-    """ "p < 0.001" / "p = 0.03": the relation comes with the number (never "p = < 0.001")."""
+    """ "p = 0.0123" / "p < 0.001": the relation comes with the number, as in the terminal and report.md."""
     return p_text(value)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,6 +36,17 @@ def bounds(ci: Any, *, signed: bool = True) -> str:
 
 def _ci(ci: Any) -> str:
     return bounds(ci, signed=False)
+
+
+def p_text(value: Any) -> str:
+    """A p-value with its relation, as every renderer prints it (terminal, report.md, report.html,
+    `ragprobe show`): "p = 0.0123" (3 significant digits), "p < 0.001" below that (the terminal's 4-digit
+    "p = 1.863e-09" claimed a precision the test does not have, and never reads "p = 0"); "p = –" without
+    one. The relation comes with the number, so no caller writes "p = < 0.001"."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        return "p = –"
+    v = float(value)
+    return "p < 0.001" if v < 0.001 else f"p = {min(v, 1.0):.3g}"
 
 
 def clip(value: Any, limit: int = TEXT_LIMIT) -> str:
@@ -151,7 +165,7 @@ def _reverse_table(r: ProbeResult) -> list[str]:
         )
     lines.append(
         f"  drop {num(m['drop'], signed=True)}, one-sided {conf:.0%} bounds {bounds(m['drop_ci'])} vs "
-        f"max_drop {m['max_drop']:.2f}; exact McNemar p = {m['p_value']:.4g} "
+        f"max_drop {m['max_drop']:.2f}; exact McNemar {p_text(m.get('p_value'))} "
         f"({m['discordant']['forward_only']} forward-only vs {m['discordant']['reverse_only']} reverse-only)"
     )
     misses = m.get("reverse_misses")
@@ -193,7 +207,7 @@ def _position_table(r: ProbeResult) -> list[str]:
             f"  drop {num(m['drop'], signed=True)} (position {best} vs {worst}), one-sided {conf:.0%} bounds "
             f"{bounds(m['drop_ci'])} vs max_drop {m['max_drop']:.2f}"
         )
-        lines.append(f"  Holm-adjusted exact McNemar p = {m['p_value']:.4g}")
+        lines.append(f"  Holm-adjusted exact McNemar {p_text(m.get('p_value'))}")
     if "n_docs" in m:
         sizes = m.get("docs_per_context") or [m["n_docs"], m["n_docs"]]
         docs = f"{sizes[0]}" if sizes[0] == sizes[1] else f"{sizes[0]}-{sizes[1]}"
@@ -241,9 +255,15 @@ def _examples(r: ProbeResult, limit: int) -> list[str]:
 
 def size_text(r: ProbeResult) -> str:
     """The sample size as every renderer says it: "40", or "25 of 40, stopped early" when sequential
-    stopping decided before the whole sample (``stopped_early``, ``settings.n_planned``)."""
+    stopping decided before the whole sample (``stopped_early``, ``settings.n_planned``), or "17 of 100,
+    budget exhausted" when --ragprobe-budget cut the probe short (a bare "17" read as the whole sample;
+    a probe with no answer at all shows its budget reason instead of figures, which says so)."""
     planned = r.settings.get("n_planned")
-    return f"{r.n} of {planned}, stopped early" if r.stopped_early and planned else str(r.n)
+    if r.stopped_early and planned:
+        return f"{r.n} of {planned}, stopped early"
+    if r.reason.startswith(BUDGET_REASON) and isinstance(planned, int) and 0 < r.n < planned:
+        return f"{r.n} of {planned}, budget exhausted"
+    return str(r.n)
 
 
 def brief(r: ProbeResult) -> str:
@@ -373,25 +393,69 @@ def test_outcome_text(r: ProbeResult, *, strict: bool = False) -> str:
     return f"{word} ({note})" if note else word
 
 
-def summary_line(r: ProbeResult, *, strict: bool = False) -> str:
-    """One terminal line per probe."""
+# The terminal summary's columns (``summary_lines``): node ids longer than this overflow the column on
+# their own line only, so one long parametrised id does not push every line of the block to the right
+SUMMARY_NODEID_MAX = 60
+SUMMARY_ACCURACIES_MAX = 48  # the accuracies column: a probe of more than 6 positions overflows it
+# an ERROR's cause in its line, cut as report.md's table cell cuts it; the whole cause is in pytest's
+# ERROR section, the reports and `ragprobe show --explain`
+SUMMARY_REASON_LIMIT = 160
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Widths the fields of the summary lines of one block are padded to (0: not padded)."""
+
+    label: int = 12  # "INCONCLUSIVE": the longest bare verdict
+    nodeid: int = 0
+    kind: int = 0
+    accuracies: int = 0  # "fwd 0.90 rev 0.55" / "0:0.89 4:0.47 9:0.92", so the drops line up after them
+
+
+def _summary_fields(r: ProbeResult, strict: bool) -> tuple[str, str, str, str, str, str]:
+    """(label, node id, "[kind]", accuracies, "drop +0.30" or the reason, the rest) of a summary line."""
     m = r.metrics
-    if r.verdict == "error":
-        detail = r.reason
-    elif r.kind == "reverse" and "drop" in m:
-        detail = (
-            f"fwd {m['forward_accuracy']:.2f} rev {m['reverse_accuracy']:.2f} "
-            f"drop {num(m['drop'], signed=True)}"
-        )
-    elif "drop" in m:
+    measured = r.verdict != "error" and "drop" in m
+    if measured and r.kind == "reverse":
+        accs = f"fwd {m['forward_accuracy']:.2f} rev {m['reverse_accuracy']:.2f}"
+    elif measured:
         accs = " ".join(f"{p}:{s.accuracy:.2f}" for p, s in sorted((r.positions or {}).items()))
-        detail = f"{accs} drop {num(m['drop'], signed=True)}"
+    if measured:
+        detail = f"drop {num(m['drop'], signed=True)}"
     else:
-        detail = r.reason
+        accs, detail = "", " ".join(r.reason.split())
+        if len(detail) > SUMMARY_REASON_LIMIT:
+            detail = detail[: SUMMARY_REASON_LIMIT - 1] + "…"
     cached = f", {r.cached_calls} cached" if r.cached_calls else ""
     failed = f", {r.errors} failed" if r.errors and r.verdict != "error" else ""
     failed += f", {r.retries} retried" if r.retries else ""
     note = outcome_note(r, strict=strict)
     tail = f" - {note}" if note else ""
-    counts = f"n={size_text(r)}, {r.calls} calls{cached}{failed}"
-    return f"{short_label(r, strict=strict):<12} {r.nodeid} [{r.kind}] {detail} ({counts}){tail}"
+    rest = f"(n={size_text(r)}, {r.calls} calls{cached}{failed}){tail}"
+    return short_label(r, strict=strict), r.nodeid, f"[{r.kind}]", accs, detail, rest
+
+
+def summary_line(r: ProbeResult, *, strict: bool = False, columns: Columns | None = None) -> str:
+    """One terminal line per probe; ``columns`` (from :func:`summary_lines`) line it up with the others
+    of its block."""
+    cols = columns or Columns()
+    label, nodeid, kind, accs, detail, rest = _summary_fields(r, strict)
+    # a probe without accuracies (an error) starts its sentence where the others' accuracies start
+    lead = f"{accs:<{cols.accuracies}} {detail}" if accs else detail
+    return f"{label:<{cols.label}} {nodeid:<{cols.nodeid}} {kind:<{cols.kind}} {lead} {rest}"
+
+
+def summary_lines(results: Sequence[ProbeResult], *, strict: bool = False) -> list[str]:
+    """The summary lines of a block of probes (the terminal's ragprobe section, `ragprobe show`), in the
+    order given, with their verdict, node id, kind, accuracies and drop in columns: padded to the widest
+    in the block (node ids and accuracies up to a cap, so one long one does not widen every line)."""
+    fields = [_summary_fields(r, strict) for r in results]
+    if not fields:
+        return []
+    columns = Columns(
+        label=max(12, *(len(f[0]) for f in fields)),
+        nodeid=min(SUMMARY_NODEID_MAX, max(len(f[1]) for f in fields)),
+        kind=max(len(f[2]) for f in fields),
+        accuracies=min(SUMMARY_ACCURACIES_MAX, max(len(f[3]) for f in fields)),
+    )
+    return [summary_line(r, strict=strict, columns=columns) for r in results]

@@ -17,6 +17,7 @@ from pytest_ragprobe.render import (
     max_drop_of,
     num,
     outcome_note,
+    p_text,
     position_marks,
     reasons,
     short_label,
@@ -212,14 +213,6 @@ def md_code(value: str, *, table: bool = True) -> str:
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def p_text(value: Any) -> str:
-    """A p-value with its relation, so no caller writes "p = < 0.001": "p < 0.001", "p = 0.03"."""
-    if value is None:
-        return "p = –"
-    v = float(value)
-    return "p < 0.001" if v < 0.001 else f"p = {v:.3g}"
 
 
 def md_brief(r: ProbeResult) -> str:

@@ -240,6 +240,10 @@ class ProbeContext:
         """A ProbeResult carrying this context's test id, call counts and duration."""
         from pytest_ragprobe.results import ProbeResult
 
+        settings = fields.get("settings")
+        if isinstance(settings, dict) and settings.get("sequential") is None:
+            # the mark left it unset: record what the probe ran with (--ragprobe-sequential / ini), as looks()
+            fields["settings"] = {**settings, "sequential": self.settings.sequential}
         return ProbeResult(
             nodeid=self.nodeid,
             calls=self.calls,

@@ -17,6 +17,7 @@ import pytest
 from pytest_ragprobe import _config, _xdist
 from pytest_ragprobe._active import ActiveRun
 from pytest_ragprobe.markers import ProbeSpec, ReverseSpec
+from pytest_ragprobe.types import redact
 
 if TYPE_CHECKING:
     from pytest_ragprobe.baseline import Baseline, BaselineComparison
@@ -143,6 +144,8 @@ def _error_result(item: pytest.Item, spec: ProbeSpec, reason: str, ctx: ProbeCon
     confidence = spec.confidence if spec.confidence is not None else cfg.confidence
     seed = spec.seed if spec.seed is not None else cfg.seed
     settings = settings_dict(spec, confidence, seed, n_planned=None)  # nothing was sampled
+    if settings.get("sequential") is None:  # as ProbeContext.result records it: what the run set
+        settings["sequential"] = cfg.sequential
     if ctx is not None:
         return ctx.result(kind=spec.kind, verdict="error", reason=reason, settings=settings)
     return ProbeResult(
@@ -158,7 +161,7 @@ def setup_error_result(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseExce
         cause = str(exc.msg or "")
     else:
         cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    cause = cause.strip()
+    cause = redact(cause).strip()  # shown in every report: no key a fixture's error quotes
     if len(cause) > 500:
         cause = cause[:499] + "…"
     return _error_result(item, item.stash[SPEC_KEY], f"setup failed, the probe did not run: {cause}", None)
@@ -205,15 +208,16 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
             result = run_sync(lambda: run_position_spec(ctx, spec))
     except (FactsError, PipelineConfigError, ProbeError, PipelineOutputError, MatchError, ValueError) as exc:
         # MatchError: the mark's match= scorer failed on an answer (not the pipeline's fault)
-        item.stash[RESULT_KEY] = _error_result(item, spec, str(exc), ctx)
-        failure = f"pytest-ragprobe: {exc}"
+        item.stash[RESULT_KEY] = _error_result(item, spec, redact(str(exc)), ctx)
+        failure = redact(f"pytest-ragprobe: {exc}")
         raised = exc.traceback if isinstance(exc, ProbeError) else None
         if raised:  # the pipeline raised: where (the first call that failed this way)
-            failure += f"\n\nThe first call that failed this way raised:\n{raised}"
+            failure += f"\n\nThe first call that failed this way raised:\n{redact(raised)}"
     except Exception as exc:
         # The user's pipeline raised something we do not retry (a bug, not a transient failure).
-        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4))
-        reason = f"the pipeline raised {type(exc).__name__}: {exc}"
+        # (redacted: the terminal, the reports and JUnit XML must not quote a key the error holds)
+        tb = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)))
+        reason = redact(f"the pipeline raised {type(exc).__name__}: {exc}")
         item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
         failure = f"pytest-ragprobe: {reason}\n{tb}"
     if failure is not None:  # raised outside the except blocks: no chained-exception noise
@@ -303,6 +307,22 @@ def _same_file(compared: Path, target: Path) -> bool:
 def _names(nodeids: list[str], limit: int = 5) -> str:
     more = f" and {len(nodeids) - limit} more" if len(nodeids) > limit else ""
     return ", ".join(nodeids[:limit]) + more
+
+
+def _not_compared_names(probes: list[ProbeResult], limit: int = 5) -> str:
+    """ "t.py::test_a (probe settings changed: n: 30 -> 40), t.py::test_b (an ERROR in this run)": the
+    probes in the baseline that were not compared with it, and why, for the terminal's baseline line."""
+
+    def why(p: ProbeResult) -> str:
+        if p.baseline == "changed" and p.baseline_message:
+            text = p.baseline_message.removeprefix("ragprobe ").removeprefix("baseline not compared")
+            text = text.lstrip(":, ")
+            return text if len(text) <= 100 else text[:99] + "…"
+        return "an ERROR in this run" if p.verdict == "error" else ""
+
+    named = [f"{p.nodeid} ({why(p)})" if why(p) else p.nodeid for p in probes[:limit]]
+    more = f" and {len(probes) - limit} more" if len(probes) > limit else ""
+    return ", ".join(named) + more
 
 
 class RagprobeSession:
@@ -607,8 +627,10 @@ class RagprobeSession:
             parts = [f"{compared} of {total} probes compared"]
             if new:
                 parts.append(f"{new} not in {where} ({why_new})")
-            if not_compared:
-                parts.append(f"{not_compared} not compared (see the warnings)")
+            if not_compared:  # named, with why: an ERROR probe never reached the comparison, nor a warning
+                missed = [p for p in report.probes if p.nodeid in (self._baseline or {})]
+                missed = [p for p in missed if p.baseline not in ("ok", "regression")]
+                parts.append(f"{not_compared} not compared: {_not_compared_names(missed)}")
             lines.append("ragprobe baseline: " + "; ".join(parts))
         if not_run:
             lines.append(
@@ -644,7 +666,7 @@ class RagprobeSession:
                 terminalreporter.write_line(notice, yellow=True)
             return
         from pytest_ragprobe.cli import summary_text
-        from pytest_ragprobe.render import strict_fails, summary_line
+        from pytest_ragprobe.render import strict_fails, summary_lines
         from pytest_ragprobe.reporting import ordered, overall_verdict, run_failed
 
         colors = {
@@ -662,10 +684,11 @@ class RagprobeSession:
                 "the report is partial",
                 yellow=True,
             )
-        for result in ordered(report.probes, failing_last=True):
+        probes = ordered(report.probes, failing_last=True)
+        for result, text in zip(probes, summary_lines(probes, strict=self.cfg.strict), strict=True):
             strict = strict_fails(result, self.cfg.strict)
             color = "red" if strict else colors.get(result.outcome, "yellow")
-            terminalreporter.write_line(summary_line(result, strict=self.cfg.strict), **{color: True})
+            terminalreporter.write_line(text, **{color: True})
         if report.probes or self.crashed:  # the run's verdict, as in report.md / .html and `ragprobe show`
             failed = run_failed(report, strict=self.cfg.strict)  # as `ragprobe show`
             color = "red" if failed else colors.get(overall_verdict(report), "yellow")

@@ -211,6 +211,6 @@ def test_junitxml_has_the_baseline_comparison(project: pytest.Pytester, monkeypa
     assert props["test_a"]["ragprobe_verdict"] == "inconclusive"
     assert props["test_a"]["ragprobe_baseline"] == "regression"
     assert props["test_a"]["ragprobe_baseline_message"].startswith(
-        "ragprobe baseline REGRESSION: reverse accuracy 0.95 -> 0.75 (p = "
+        "ragprobe baseline REGRESSION: reverse accuracy 0.95 -> 0.75 (p < 0.001)"
     )
     assert props["test_c"]["ragprobe_baseline"] == "new"

@@ -302,8 +302,8 @@ def test_show_counts_a_baseline_regression_as_failing(tmp_path: Path, capsys: py
     code, stdout, _ = run(capsys, "show", a, "--explain")
     assert code == 1
     lines = stdout.splitlines()
-    assert lines[0].startswith("PASS         t.py::test_b ")  # passing first, failing just above the verdict
-    assert lines[1].startswith("PASS (regressed) t.py::test_a [reverse] fwd 0.90 rev 0.88 drop +0.02")
+    assert lines[0].startswith("PASS             t.py::test_b ")  # passing first, failing just above the verdict
+    assert " ".join(lines[1].split()).startswith("PASS (regressed) t.py::test_a [reverse] fwd 0.90 rev 0.88 drop +0.02")
     assert lines[1].endswith(" - baseline REGRESSION vs the baseline run")
     assert "    ragprobe reverse probe PASS: forward 0.90, reverse 0.88" in lines[2]
     assert lines[-1] == f"ragprobe: {a}: 2 probes: 1 pass, 1 baseline regression -> FAIL"
