@@ -117,7 +117,8 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         "",
         _positive_int,
         "N",
-        "Maximum real pipeline calls in this run, retries included; probes left over end INCONCLUSIVE",
+        "Maximum real pipeline calls in this run, retries included, cached answers free (under xdist "
+        "split evenly between the workers); probes left over end INCONCLUSIVE",
     ),
     (
         "max-error-rate",

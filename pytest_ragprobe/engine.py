@@ -41,7 +41,11 @@ cache and a budget.
   and are marked ``cached=True``. Only successful results are written.
 * Budget: each real (non-cached) call takes one unit from the run-wide :class:`Budget`, and so
   does each retry; when it runs out the remaining calls come back with ``budget_exhausted=True``, as
-  does a call whose retry it cannot pay for (a budget stop, not an error).
+  does a call whose retry it cannot pay for (a budget stop, not an error). A unit is taken before an
+  attempt is sent (and given back when a held retry is then not sent), so the requests a pipeline
+  sees never exceed the budget, retries included. The budget is per process: under pytest-xdist
+  each worker has its share. Calls made outside the engine (``index()`` of synthetic facts) are not
+  in it.
 * ``Engine.stats`` (:class:`EngineStats`) holds the last run's counters, retries included.
 """
 
@@ -113,7 +117,9 @@ class EngineSettings:
 
 
 class Budget:
-    """A run-wide cap on real pipeline calls, retries included (cache hits are free). Thread-safe."""
+    """A run-wide cap on real pipeline calls, retries included (cache hits are free). Thread-safe.
+
+    One per pytest process: under pytest-xdist each worker gets its share of ``--ragprobe-budget``."""
 
     def __init__(self, limit: int | None) -> None:
         self.limit = limit

@@ -3,7 +3,8 @@
 Printed after collection (``pytest --collect-only`` shows it without calling anything), so a team can see
 the bill, and whether ``--ragprobe-budget`` covers it, before the first request. The counts are upper
 bounds: answers already in the cache are free, and sequential stopping may end a probe at an early look
-(the lower figure).
+(the lower figure). Retries are not in them (nobody knows them in advance) but take from the budget; the
+``index()`` call of ``synthetic:N`` facts is in them but not budgeted (it is not an engine call).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class ProbePlan:
     extra: int = 0  # calls not per item (indexing synthetic facts)
     first_look: int | None = None  # items at the first sequential look (None: not sequential)
     error: str = ""  # the data could not be read: the run will report it as the probe's error
+    retries: int = 0  # --ragprobe-retries: each retry takes a budget unit the plan cannot foresee
 
     @property
     def calls_max(self) -> int:
@@ -35,6 +37,12 @@ class ProbePlan:
         if self.first_look is None:
             return self.calls_max
         return self.first_look * self.per_item + self.extra
+
+    @property
+    def budgeted_max(self) -> int:
+        """The calls that take from --ragprobe-budget: not the synthetic facts' index() call, which the
+        probe makes itself (outside the engine, so outside the budget)."""
+        return self.n * self.per_item
 
 
 def plan_probe(
@@ -70,14 +78,14 @@ def plan_probe(
     confidence = spec.confidence if spec.confidence is not None else settings.confidence
     design, _ = looks(spec, n, confidence, settings)
     first_look = None if design is None else design.sizes[0]
-    return ProbePlan(nodeid, spec.kind, n, per_item, extra, first_look)
+    return ProbePlan(nodeid, spec.kind, n, per_item, extra, first_look, retries=settings.engine.retries)
 
 
 def summary_lines(
     plans: Sequence[ProbePlan], budget: int | None, *, verbose: bool, workers: int = 1
 ) -> list[str]:
-    """Terminal lines: one total (always), one per probe when ``verbose``. Under pytest-xdist
-    (``workers`` > 1) each worker spends its own share of the budget."""
+    """Terminal lines: one total (always), whether ``budget`` covers it (when set), one per probe when
+    ``verbose``. Under pytest-xdist (``workers`` > 1) each worker spends its own share of the budget."""
     if not plans:
         return []
     total_max = sum(p.calls_max for p in plans)
@@ -92,19 +100,8 @@ def summary_lines(
     if errors:
         head += f"; {errors} with unreadable data"
     lines = [head]
-    if budget is not None and total_max > budget:
-        lines.append(
-            f"ragprobe plan: --ragprobe-budget={budget} covers {budget} of up to {total_max} calls; "
-            "probes that run out end INCONCLUSIVE"
-        )
-    largest = max((p.calls_max for p in plans), default=0)
-    if budget is not None and workers > 1 and largest > budget // workers:
-        # the run-wide total may fit while one probe does not fit the share of the worker it lands on
-        lines.append(
-            f"ragprobe plan: under {workers} xdist workers each spends its own share of "
-            f"--ragprobe-budget={budget} (about {budget // workers} calls); the largest probe needs up "
-            f"to {largest}, so it may run out on its worker"
-        )
+    if budget is not None:
+        lines += _budget_lines(plans, budget, workers)
     if verbose:
         for p in plans:
             if p.error:
@@ -115,4 +112,57 @@ def summary_lines(
             how = f"{p.n} {unit} x {p.per_item}" + (f" + {p.extra}" if p.extra else "")
             seq = " (sequential: may stop at the first look)" if p.first_look is not None else ""
             lines.append(f"  {p.nodeid} [{p.kind}] {calls} calls = {how}{seq}")
+    return lines
+
+
+def _budget_lines(plans: Sequence[ProbePlan], budget: int, workers: int) -> list[str]:
+    """Whether --ragprobe-budget covers the plan: the run-wide total, each xdist worker's share (workers
+    cannot borrow from each other, and which probes a worker gets is xdist's choice), and the room left
+    for retries, which take from the budget too."""
+    lines: list[str] = []
+    total = sum(p.budgeted_max for p in plans)
+    unbudgeted = sum(p.extra for p in plans)
+    if total > budget:
+        if unbudgeted:  # "covers 40 of up to 41" flagged a run whose 40 answer calls all fit
+            lines.append(
+                f"ragprobe plan: --ragprobe-budget={budget} covers {budget} of up to {total} budgeted calls "
+                f"(not the {unbudgeted} index call{'s' if unbudgeted != 1 else ''} of synthetic facts); "
+                "probes that run out end INCONCLUSIVE"
+            )
+        else:
+            lines.append(
+                f"ragprobe plan: --ragprobe-budget={budget} covers {budget} of up to {total} calls; "
+                "probes that run out end INCONCLUSIVE"
+            )
+    share = budget // workers  # the smallest share (the first budget % workers workers get one more)
+    largest = max((p.budgeted_max for p in plans), default=0)
+    if workers > 1 and largest > share:
+        # the run-wide total may fit while one probe does not fit the share of the worker it lands on
+        lines.append(
+            f"ragprobe plan: under {workers} xdist workers each spends its own share of "
+            f"--ragprobe-budget={budget} (about {share} calls); the largest probe needs up "
+            f"to {largest}, so it may run out on its worker"
+        )
+    elif workers > 1 and total > share:
+        # Every probe fits a share, but a worker spends one share on all the probes it runs: 40 + 40 of
+        # 100 under -n 2 ran out on the worker that got both, with 40 of the other's 50 unspent.
+        lines.append(
+            f"ragprobe plan: under {workers} xdist workers each spends its own share of "
+            f"--ragprobe-budget={budget} (about {share} calls) on all the probes it runs; they need up to "
+            f"{total}, so the probes that land on one worker may run out there "
+            f"(--ragprobe-budget={total * workers} covers any split)"
+        )
+    room = share - total
+    retries = max((p.retries for p in plans), default=0)
+    if room >= 0 and retries and room < total * retries:
+        # the plan fits, but each retry takes a call from the budget: say how many retries it can pay for
+        whose = (
+            f"each xdist worker's share of --ragprobe-budget={budget} (about {share} calls)"
+            if workers > 1
+            else f"--ragprobe-budget={budget}"
+        )
+        lines.append(
+            f"ragprobe plan: {whose} covers the {total} planned calls with {room} to spare for retries, "
+            "which count against it too; a probe that runs out ends INCONCLUSIVE"
+        )
     return lines
