@@ -383,10 +383,19 @@ def classify(exc: BaseException, timeout: float | None) -> Failure:
     failure = _classify(exc, timeout)
     return dataclasses.replace(
         failure,
-        cause=redact(failure.cause),
-        error=redact(failure.error),
-        traceback=None if failure.traceback is None else redact(failure.traceback),
+        cause=_printable(redact(failure.cause)),
+        error=_printable(redact(failure.error)),
+        traceback=None if failure.traceback is None else _printable(redact(failure.traceback)),
     )
+
+
+# Terminal escapes (colours, cursor moves) and other control characters but tab and newline: a
+# service's reply quoted in an error must not recolour or rewrite the user's terminal.
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    return _CONTROL.sub("", text)
 
 
 def _classify(exc: BaseException, timeout: float | None) -> Failure:

@@ -502,6 +502,8 @@ async def run_position(
         "positions": list(cmp.positions),
         "distractors": spec.distractors,
         "approx_context_tokens": round(sum(tokens) / len(tokens)) if tokens else 0,
+        # the mean hides one oversized context (a 20k-token document a reader refuses at every position)
+        "approx_context_tokens_max": max(tokens) if tokens else 0,
         "docs_per_context": [min(sizes), max(sizes)] if sizes else [spec.n_docs, spec.n_docs],
     }
     if best_vs_worst is not None:

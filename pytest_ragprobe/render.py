@@ -211,10 +211,12 @@ def _position_table(r: ProbeResult) -> list[str]:
     if "n_docs" in m:
         sizes = m.get("docs_per_context") or [m["n_docs"], m["n_docs"]]
         docs = f"{sizes[0]}" if sizes[0] == sizes[1] else f"{sizes[0]}-{sizes[1]}"
-        lines.append(
-            f"  {docs} documents per context ({m.get('distractors', 'given')} distractors, "
-            f"~{m.get('approx_context_tokens', '?')} tokens)"
-        )
+        mean, longest = m.get("approx_context_tokens"), m.get("approx_context_tokens_max")
+        tokens = f"~{mean if mean is not None else '?'} tokens"
+        if isinstance(mean, int) and isinstance(longest, int) and longest > 1.25 * mean:
+            tokens += f" on average, the longest ~{longest:,}"
+        distractors = m.get("distractors", "given")
+        lines.append(f"  {docs} documents per context ({distractors} distractors, {tokens})")
     return lines
 
 

@@ -373,7 +373,7 @@ def test_retries_take_from_the_budget_and_the_plan_says_so(
     for 20 requests, never more, and ends the probe INCONCLUSIVE. Was: the plan said nothing (the budget
     "covered" the plan)."""
     pytester.makeconftest(COUNTING)
-    pytester.makepyfile(test_facts=FACTS_TESTS)
+    pytester.makepyfile(test_budget_facts=FACTS_TESTS)
     monkeypatch.setenv("FLAKY", "1")
     result = pytester.runpytest(
         "-p", "no:xdist", "--ragprobe-no-cache", "--ragprobe-report=r", "--ragprobe-budget=20",
@@ -405,7 +405,7 @@ def test_cached_answers_spend_no_budget(pytester: pytest.Pytester, monkeypatch: 
     """A warm run makes no call and passes under --ragprobe-budget=1; a partly warm one spends the budget on
     the missing answers only (exactly them suffice)."""
     pytester.makeconftest(COUNTING)
-    pytester.makepyfile(test_facts=FACTS_TESTS)
+    pytester.makepyfile(test_budget_facts=FACTS_TESTS)
     monkeypatch.setenv("FACTS", "20")
     pytester.runpytest("-p", "no:xdist", "--ragprobe-report=r")
     assert counted(pytester) == Counter({"test_rev": 40})
