@@ -41,7 +41,10 @@ def _aliases(value: object) -> list[str]:
     elif isinstance(value, Sequence) and all(isinstance(v, (str, int, float)) for v in value):
         items = [str(v) for v in value]
     else:
-        raise ValueError("must be a string or a list of strings (accepted aliases)")
+        msg = "must be a string or a list of strings (accepted aliases)"
+        if not isinstance(value, (Mapping, Sequence)):  # JSON `true`, a date in a list: say what was read
+            msg += f", got {type(value).__name__} {value!r}: quote it"
+        raise ValueError(msg)
     items = [i.strip() for i in items if str(i).strip()]
     if not items:
         raise ValueError("must name at least one non-empty answer")
@@ -266,15 +269,9 @@ def build_pairs(
     source: str = "facts",
     wheres: Sequence[str] | None = None,
 ) -> list[FactPair]:
-    """Expand facts into question pairs. One-to-many relations collect every accepted answer."""
+    """Expand facts into question pairs. A question asked by several facts (one-to-many relations) accepts
+    every answer any of them gives."""
     rels = {**BUILTIN_RELATIONS, **(relations or {})}
-    # A reverse question "which pump fits C-17?" accepts every pump listed with C-17, and vice versa.
-    by_object: dict[tuple[str, str], list[str]] = defaultdict(list)
-    by_subject: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for f in facts:
-        if f.subject and f.relation and f.object:
-            by_object[(f.relation, f.object)].extend([f.subject, *f.subject_aliases])
-            by_subject[(f.relation, f.subject)].extend([f.object, *f.object_aliases])
     pairs: list[FactPair] = []
     seen: set[str] = set()
     first_at: dict[tuple[str, str], str] = {}
@@ -282,31 +279,25 @@ def build_pairs(
         where = wheres[i] if wheres else f"facts[{i}]"
         rel = rels.get(f.relation) if f.relation else None
         if f.relation and rel is None and (f.forward is None or f.reverse is None):
-            known = ", ".join(sorted(rels))
-            if source == LIST_SOURCE:  # a list has no 'relations:' section to define one in
-                fix = (
-                    f"in a list, use a built-in relation ({known}), or give the questions: "
-                    "Fact(forward={'question': ..., 'answer': ...}, reverse={...}); "
-                    "own templates go under 'relations:' in a facts file"
-                )
-            else:
-                templates = "forward/reverse/statement templates"
-                fix = f"define it under 'relations:' with {templates} (known: {known})"
-            raise FactsError(f"{source}: {where}: field 'relation': unknown relation {f.relation!r}; {fix}")
+            raise FactsError(
+                f"{source}: {where}: field 'relation': unknown relation {f.relation!r}; "
+                + _unknown_relation_fix(source, sorted(rels))
+            )
         values = {"subject": f.subject or "", "object": f.object or ""}
         try:
             forward = f.forward or Question(
                 question=rel.forward.format(**values),  # type: ignore[union-attr]
-                answers=list(dict.fromkeys(by_subject[(f.relation or "", f.subject or "")])),
+                answers=[f.object or "", *f.object_aliases],
             )
             reverse = f.reverse or Question(
                 question=rel.reverse.format(**values),  # type: ignore[union-attr]
-                answers=list(dict.fromkeys(by_object[(f.relation or "", f.object or "")])),
+                answers=[f.subject or "", *f.subject_aliases],
             )
         except (KeyError, IndexError) as exc:
             raise FactsError(f"{source}: {where}: field 'relation': bad template placeholder {exc}") from None
         except ValidationError as exc:  # e.g. a template that fills in to a blank question
             raise _fmt_error(source, where, exc) from None
+        # from this fact's own answers (before other facts' are added): it states this fact
         if f.statement:
             statement = f.statement
         elif rel is not None and rel.statement:
@@ -337,7 +328,42 @@ def build_pairs(
                 source=source,
             )
         )
-    return pairs
+    # "Which pump fits C-17?" asked by the facts of P-200 and of P-300 is one question: either pump is right
+    # for both (templated or explicit alike; an explicit fact scored the other pump's answer wrong).
+    accepted: dict[str, list[str]] = defaultdict(list)
+    for p in pairs:
+        for q in (p.forward, p.reverse):
+            accepted[q.question].extend(q.answers)
+
+    merged: dict[str, Question] = {}  # one Question per text (10,000 facts: no re-validation)
+    for p in pairs:
+        for q in (p.forward, p.reverse):
+            answers = list(dict.fromkeys(accepted[q.question]))
+            if answers != q.answers and q.question not in merged:
+                merged[q.question] = Question.model_construct(question=q.question, answers=answers)
+    out: list[FactPair] = []
+    for p in pairs:
+        fwd, rev = merged.get(p.forward.question, p.forward), merged.get(p.reverse.question, p.reverse)
+        same = fwd is p.forward and rev is p.reverse
+        out.append(p if same else p.model_copy(update={"forward": fwd, "reverse": rev}))
+    return out
+
+
+def _unknown_relation_fix(source: str, known_names: Sequence[str]) -> str:
+    known = ", ".join(known_names)
+    if source == LIST_SOURCE:  # a list has no 'relations:' section to define one in
+        return (
+            f"in a list, use a built-in relation ({known}), or give the questions: "
+            "Fact(forward={'question': ..., 'answer': ...}, reverse={...}); "
+            "own templates go under 'relations:' in a facts file"
+        )
+    if Path(source).suffix.lower() == ".csv":  # nor has a CSV file
+        return (
+            f"a CSV file has no 'relations:' section: use a built-in relation (known: {known}), give the "
+            "questions in forward_question, forward_answer, reverse_question, reverse_answer columns, or "
+            'move the facts to a YAML / JSON file (or a JSONL file with a {"relations": ...} first line)'
+        )
+    return f"define it under 'relations:' with forward/reverse/statement templates (known: {known})"
 
 
 def _load_yaml(text: str) -> tuple[object, list[int]]:
@@ -353,6 +379,7 @@ def _load_yaml(text: str) -> tuple[object, list[int]]:
     try:
         node = loader.get_single_node()
         _yaml_unique_keys(node)
+        _yaml_answers_as_text(node)
         data = loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
@@ -384,6 +411,34 @@ def _yaml_unique_keys(node: object) -> None:
         raise yaml.constructor.ConstructorError(
             None, None, f"found duplicate key {key!r} (first given on line {line})", mark
         )
+
+
+# Keys whose values are answers (or ids): text as written, whatever YAML 1.1 would make of it.
+_TEXT_KEYS = frozenset(
+    {"answer", "answers", "forward_answer", "reverse_answer", "subject_aliases", "object_aliases", "id"}
+)
+_NON_TEXT_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("int", "float", "bool", "timestamp"))
+
+
+def _yaml_answers_as_text(node: object) -> None:
+    """Re-tag plain scalars under answer keys as strings: YAML 1.1 reads ``0012`` as 10 (octal), ``1.50`` as
+    1.5, ``12:30`` as 750 and ``yes`` as True, answers no pipeline gives (``2024-01-01`` was refused)."""
+    import yaml
+
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                if isinstance(k, yaml.ScalarNode) and k.value in _TEXT_KEYS:
+                    for item in v.value if isinstance(v, yaml.SequenceNode) else [v]:
+                        # plain (style None, or "" from libyaml): a quoted scalar is text already
+                        plain = isinstance(item, yaml.ScalarNode) and not item.style
+                        if plain and item.tag in _NON_TEXT_TAGS:
+                            item.tag = "tag:yaml.org,2002:str"
+                stack.append(v)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
 
 
 def _yaml_lines(node: object, key: str = "facts") -> list[int]:
@@ -464,22 +519,60 @@ def _parse_facts_text(source: str, suffix: str, text: str) -> list[FactPair]:
     raise FactsError(f"{source}: unsupported facts format {suffix!r}; use .yaml, .yml, .json, .jsonl or .csv")
 
 
+# Columns a spreadsheet header may spell "Subject" or "Forward Question".
+_CSV_COLUMNS = frozenset(Fact.model_fields) | {
+    f"{d}_{k}" for d in ("forward", "reverse") for k in ("question", "answer")
+}
+
+
+def _csv_column(name: str) -> str:
+    key = "_".join(name.strip().lower().split())
+    return key if key in _CSV_COLUMNS else name.strip()
+
+
 def _csv_rows(text: str, source: str) -> list[tuple[int, object]]:
-    """Rows with the line each starts on (a quoted cell may span lines; line 1 is the header)."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    # reads the header; "subject, relation, object" (spaces after commas) names the usual columns
-    header = reader.fieldnames = [h.strip() for h in reader.fieldnames or []]
+    """Rows with the line each starts on (a quoted cell may span lines; line 1 is the header). Rows of empty
+    cells (a spreadsheet's blank rows) are skipped, like blank lines."""
+    first = text.split("\n", 1)[0]
+    # Excel writes ';' between cells where the decimal mark is a comma; some exports use tabs.
+    delimiter = "," if "," in first else next((d for d in ";\t" if d in first), ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [_csv_column(h) for h in next(reader, [])]
+    if any(header) and not _CSV_COLUMNS.intersection(header):  # else every row is "unknown field" x3
+        raise FactsError(
+            f"{source}: row 1: the first line must be a header naming the columns (subject, relation, "
+            "object or forward_question, forward_answer, reverse_question, reverse_answer); "
+            f"found {', '.join(h for h in header if h)}"
+        )
+    column: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name in column:  # one would silently win over the other
+            raise FactsError(
+                f"{source}: row 1: column {name!r} is given twice (columns {column[name] + 1} and {i + 1}); "
+                "remove or rename one"
+            )
+        if name:  # spreadsheets add unnamed trailing columns
+            column[name] = i
     rows: list[tuple[int, object]] = []
     end = reader.line_num
-    for r in reader:
-        if None in r:  # DictReader files surplus cells under the key None ("field 'None'" said nothing)
-            cells = len(header) + len(r[None])
+    for cells in reader:
+        start, end = end + 1, reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if any(c.strip() for c in cells[len(header):]):
+            named = ", ".join(h for h in header if h)
+            sep = {",": "a comma", ";": "a ';'"}.get(delimiter, "a tab")
             raise FactsError(
-                f"{source}: row {end + 1}: {cells} cells but the header has {len(header)} columns "
-                f"({', '.join(header)}); quote a cell that contains a comma"
+                f"{source}: row {start}: {len(cells)} cells but the header has {len(header)} columns "
+                f"({named}); quote a cell that contains {sep}"
             )
-        rows.append((end + 1, dict(r)))
-        end = reader.line_num
+        for i, cell in enumerate(cells[: len(header)]):
+            if not header[i] and cell.strip():  # dropped silently, a shifted row would lose a value
+                raise FactsError(
+                    f"{source}: row {start}: {cell!r} in column {i + 1}, which has no header; "
+                    "name the column or delete the cell"
+                )
+        rows.append((start, {header[i]: c for i, c in enumerate(cells[: len(header)]) if header[i]}))
     return rows
 
 

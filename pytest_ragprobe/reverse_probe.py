@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,27 @@ def attribute_miss(pair: FactPair, answer: Answer) -> str | None:
     fwd, rev = pair.forward.answers, pair.reverse.answers
     gold_seen = any(_mentions(d, fwd) and _mentions(d, rev) for d in answer.documents)
     return "reading" if gold_seen else "retrieval"
+
+
+def shared_question_notes(pairs: Sequence[FactPair]) -> list[str]:
+    """A note per direction in which several facts ask the same question (a one-to-many relation): its
+    answers count for each of them, which a user reading one fact's expected answer would not guess."""
+    notes: list[str] = []
+    for direction, shape in (
+        ("reverse", "one object, several subjects"),
+        ("forward", "one subject, several objects"),
+    ):
+        questions = [p.reverse if direction == "reverse" else p.forward for p in pairs]
+        counts = Counter(q.question for q in questions)
+        shared = [q for q in questions if counts[q.question] > 1]
+        if shared:
+            accepts = ", ".join(shared[0].answers[:5]) + (", ..." if len(shared[0].answers) > 5 else "")
+            notes.append(
+                f"{len(shared)} of {len(pairs)} facts share their {direction} question with another fact "
+                f"({shape}; e.g. {shared[0].question!r} accepts {accepts}): any of those answers is scored "
+                "right, and the question counts once per fact"
+            )
+    return notes
 
 
 def _namespace(spec: ReverseSpec) -> str:
@@ -200,6 +222,7 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     notes: list[str] = []
     if spec.n is not None and spec.n > len(pairs):  # the power planned for n is not there
         notes.append(f"n={spec.n} asked for, but the facts hold only {len(pairs)} facts: probed all of them")
+    notes += shared_question_notes(chosen)
     reason = ""
     if spec.min_accuracy is not None and cmp.n:
         if floor is None:

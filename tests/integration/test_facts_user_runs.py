@@ -1,0 +1,97 @@
+"""@ragprobe.reverse on a user's own facts files: a spreadsheet CSV with a one-to-many relation, YAML codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+# Ten pumps; P-1 and P-2 both fit controller C-1 (so "Which pump fits controller C-1?" has two right
+# answers). Exported from Excel in a comma-decimal locale: BOM, ';' cells, CRLF, spelled-out headers,
+# an unnamed trailing column and a row of empty cells.
+ROWS = [(f"P-{k}", "C-1" if k <= 2 else f"C-{k}") for k in range(1, 11)]
+CSV = "\ufeffForward Question;Forward Answer;Reverse Question;Reverse Answer;\r\n" + "".join(
+    f"Which controller fits pump {p}?;{c};Which pump fits controller {c}?;{p};\r\n" + (";;;;\r\n" if p == "P-5" else "")
+    for p, c in ROWS
+)
+
+CONFTEST = """
+import pytest
+
+CONTROLLER = {f"P-{k}": "C-1" if k <= 2 else f"C-{k}" for k in range(1, 11)}
+PUMP = {"C-1": "P-2", "C-3": "P-3", "C-4": "P-4", "C-5": "P-5", "C-6": "P-6"}  # C-7 .. C-10: not found
+
+def answer(question):
+    entity = question.rsplit(" ", 1)[1].rstrip("?")
+    if "controller fits pump" in question:
+        return f"Controller {CONTROLLER[entity]}."
+    return f"Pump {PUMP[entity]}." if entity in PUMP else "No pump found."
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return answer
+"""
+
+TEST = """
+import pytest_ragprobe as ragprobe
+
+@ragprobe.reverse(facts="pumps.csv", max_drop=0.5)
+def test_pumps(ragprobe_result):
+    assert (ragprobe_result.forward.correct, ragprobe_result.reverse.correct, ragprobe_result.n) == (10, 6, 10)
+"""
+
+
+def test_excel_csv_with_a_one_to_many_relation_scores_either_pump_right(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    # Was: the file did not load (';' cells); read as commas, each C-1 fact accepted only its own pump, so
+    # the answer "P-2" was scored wrong for P-1's fact (reverse 5/10, not 6/10).
+    (pytester.path / "pumps.csv").write_bytes(CSV.encode("utf-8"))
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_pumps=TEST)
+    result = pytester.runpytest("--ragprobe-report=rep", *plugin_args)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*test_pumps.py::test_pumps [[]reverse[]] fwd 1.00 rev 0.60 drop +0.40*"])
+    (probe,) = json.loads((pytester.path / "rep" / "report.json").read_text())["probes"]
+    assert (probe["verdict"], probe["n"], probe["calls"], probe["errors"]) == ("inconclusive", 10, 20, 0)
+    assert probe["metrics"]["forward_accuracy"] == 1.0 and probe["metrics"]["reverse_accuracy"] == 0.6
+    assert probe["metrics"]["discordant"] == {"forward_only": 4, "reverse_only": 0}
+    assert [n for n in probe["notes"] if "share" in n] == [
+        "2 of 10 facts share their reverse question with another fact (one object, several subjects; e.g. "
+        "'Which pump fits controller C-1?' accepts P-1, P-2): any of those answers is scored right, and the "
+        "question counts once per fact"
+    ]
+    expected = {e["id"]: e["expected"] for e in probe["examples"] if e["direction"] == "reverse"}
+    assert expected["0"] == expected["1"] == ["P-1", "P-2"]
+
+
+def test_yaml_part_codes_are_scored_as_written(pytester: pytest.Pytester) -> None:
+    # Was: `answer: 0012` became "10" (YAML 1.1 octal): the pipeline's right "0012" was scored wrong.
+    pytester.makefile(
+        ".yaml",
+        parts="""\
+facts:
+  - forward: {question: "Which part code does pump P-1 use?", answer: 0012}
+    reverse: {question: "Which pump uses part code 0012?", answer: P-1}
+""",
+    )
+    pytester.makeconftest(
+        """
+import pytest
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return lambda q: "Part code 0012." if "part code does" in q else "Pump P-1."
+"""
+    )
+    pytester.makepyfile(
+        test_parts="""
+import pytest_ragprobe as ragprobe
+
+@ragprobe.reverse(facts="parts.yaml", max_drop=0.5)
+def test_parts(ragprobe_result):
+    assert (ragprobe_result.forward.correct, ragprobe_result.reverse.correct) == (1, 1)
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
