@@ -244,8 +244,8 @@ def test_retriever_distractors_need_retrieve() -> None:
 
 
 def test_sequential_stops_early_on_a_clear_case() -> None:
-    full = check_position(SimReader(0.95, 0.2), make_data(200), n_docs=5, max_drop=0.1)
-    seq = check_position(SimReader(0.95, 0.2), make_data(200), n_docs=5, max_drop=0.1, sequential=True)
+    full = check_position(SimReader(0.95, 0.2), make_data(100), n_docs=5, max_drop=0.1)
+    seq = check_position(SimReader(0.95, 0.2), make_data(100), n_docs=5, max_drop=0.1, sequential=True)
     assert full.verdict == seq.verdict == "fail"
     assert seq.calls < full.calls
     assert any("sequential stopping" in note for note in seq.notes)
