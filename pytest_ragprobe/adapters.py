@@ -30,6 +30,7 @@ from pytest_ragprobe.types import (
     Answer,
     Document,
     PipelineOutputError,
+    closest,
     one_line,
     redact,
     redact_url,
@@ -639,13 +640,10 @@ def _prompt_fields(template: str) -> list[str]:
 
 
 def _suggest_field(field: str) -> str | None:
-    import difflib
-
     name = re.split(r"[.\[!:]", field.strip(), maxsplit=1)[0].strip().lower()
     if name in _PROMPT_FIELDS:  # {context[0]}, {question.upper}, { question }
         return name
-    close = difflib.get_close_matches(name, _PROMPT_FIELDS, n=1, cutoff=0.6)
-    return _PROMPT_ALIASES.get(name) or (close[0] if close else None)
+    return _PROMPT_ALIASES.get(name) or closest(name, _PROMPT_FIELDS, cutoff=0.6)
 
 
 def _check_prompt(prompt: object) -> None:

@@ -33,7 +33,6 @@ position ``p`` of ``n_docs`` goes to index ``round(p * (m - 1) / (n_docs - 1))``
 
 from __future__ import annotations
 
-import difflib
 import gzip
 import json
 import math
@@ -44,16 +43,16 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ragprobe.facts import (
+    DuplicateKeyError,
     FactPair,
     FactsError,
-    _decode_utf8,
-    _DuplicateKeyError,
-    _load_yaml,
-    _split_lines,
-    _unique_keys,
+    decode_utf8,
+    load_json,
+    load_yaml,
+    split_lines,
 )
 from pytest_ragprobe.scoring import normalize
-from pytest_ragprobe.types import Document, TextMemo
+from pytest_ragprobe.types import Document, TextMemo, did_you_mean, misspelt
 
 CHARS_PER_TOKEN = 4
 
@@ -340,13 +339,6 @@ def contexts_for(
 # -- loading ---------------------------------------------------------------------------------------
 
 
-def _misspelt(key: str, found: Mapping[Any, Any]) -> str:
-    """" (found 'qustion': a misspelling?)" when ``found`` has a key close to the missing ``key``."""
-    present = [str(k) for k in found if str(k) != key]
-    close = difflib.get_close_matches(key, present, n=1, cutoff=0.75)
-    return f" (found '{close[0]}': a misspelling?)" if close else ""
-
-
 def _doc(value: Any, where: str, i: int) -> Document:
     if isinstance(value, Document):
         return value
@@ -356,7 +348,7 @@ def _doc(value: Any, where: str, i: int) -> Document:
         text = value.get("text")
         if not isinstance(text, str) or not text.strip():
             raise DataError(
-                f"{where}[{i}]: field 'text' is missing or not a non-empty string{_misspelt('text', value)}"
+                f"{where}[{i}]: field 'text' is missing or not a non-empty string{misspelt('text', value)}"
             )
         title = value.get("title") or ""
         if not isinstance(title, str):
@@ -397,9 +389,9 @@ def _flag_hint(ctxs: Sequence[Mapping[str, Any]]) -> str:
     for key in keys:
         if key in ("isgold", "hasanswer"):  # spelt right (on another ctx): not the misspelling
             continue
-        close = difflib.get_close_matches(key.lower(), ("isgold", "hasanswer"), n=1, cutoff=0.75)
-        if close:
-            return f"; found '{key}' (did you mean '{close[0]}'?)"
+        hint = did_you_mean(key.lower(), ("isgold", "hasanswer"))
+        if hint:
+            return f"; found '{key}'{hint}"
     return ""
 
 
@@ -412,18 +404,18 @@ def parse_litm(raw: object, where: str, ident: str = "") -> PositionExample:
     question = raw.get("question")
     if not isinstance(question, str) or not question.strip():
         raise DataError(
-            f"{where}: field 'question' is missing or not a non-empty string{_misspelt('question', raw)}"
+            f"{where}: field 'question' is missing or not a non-empty string{misspelt('question', raw)}"
         )
     if "answers" not in raw and "answer" not in raw:
         raise DataError(
-            f"{where}: field 'answers' is missing (a list of accepted answers){_misspelt('answers', raw)}"
+            f"{where}: field 'answers' is missing (a list of accepted answers){misspelt('answers', raw)}"
         )
     answers = _answers(raw.get("answers", raw.get("answer")), where)
     ctxs = raw.get("ctxs")
     if ctxs is None:
         raise DataError(
             f"{where}: field 'ctxs' is missing (a list of {{title, text, isgold}} documents)"
-            f"{_misspelt('ctxs', raw)}"
+            f"{misspelt('ctxs', raw)}"
         )
     if not isinstance(ctxs, list) or not ctxs:
         raise DataError(
@@ -501,7 +493,7 @@ def to_example(value: Any, where: str = "example", ident: str = "") -> PositionE
     if isinstance(value, Mapping) and "ctxs" not in value and "gold" in value:
         question = value.get("question")
         if not isinstance(question, str) or not question.strip():
-            hint = _misspelt("question", value)
+            hint = misspelt("question", value)
             raise DataError(f"{where}: field 'question' is missing or not a non-empty string{hint}")
         answers = _answers(value.get("answers", value.get("answer")), where)
         gold = _doc(value["gold"], f"{where}: gold", 0)
@@ -534,7 +526,7 @@ def _read_text(path: Path, source: str) -> str:
             data = path.read_bytes()
     except (OSError, EOFError) as exc:
         raise DataError(f"{source}: cannot read: {exc}") from None
-    return _decode_utf8(data, source, DataError)
+    return decode_utf8(data, source, DataError)
 
 
 def _json_hint(line: str) -> str:
@@ -556,16 +548,16 @@ def load_litm(path: str | Path, source: str | None = None) -> list[PositionExamp
     src = source or str(path)
     text = _read_text(p, src)
     examples: list[PositionExample] = []
-    for lineno, line in enumerate(_split_lines(text), start=1):
+    for lineno, line in enumerate(split_lines(text), start=1):
         if not line.strip():
             continue
         where = f"{src}: line {lineno}"
         try:
-            raw = json.loads(line, object_pairs_hook=_unique_keys)
+            raw = load_json(line)
         except json.JSONDecodeError as exc:
             hint = _json_hint(line)
             raise DataError(f"{where}: invalid JSON: {exc.msg} (column {exc.colno}){hint}") from None
-        except _DuplicateKeyError as exc:  # json would keep the last silently, as facts refuse too
+        except DuplicateKeyError as exc:  # json would keep the last silently, as facts refuse too
             raise DataError(f"{where}: invalid JSON: {exc}") from None
         if isinstance(raw, list):
             raise DataError(
@@ -606,10 +598,10 @@ def load_litm_json(path: str | Path, source: str | None = None) -> list[Position
     src = source or str(path)
     text = _read_text(Path(path), src)
     try:
-        data = json.loads(text, object_pairs_hook=_unique_keys)
+        data = load_json(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{src}: line {exc.lineno}: invalid JSON: {exc.msg}") from None
-    except _DuplicateKeyError as exc:
+    except DuplicateKeyError as exc:
         raise DataError(f"{src}: invalid JSON: {exc}") from None
     if not isinstance(data, list) or not data:
         raise DataError(f"{src}: expected a non-empty JSON list of {{question, answers, ctxs}} objects")
@@ -624,7 +616,7 @@ def load_litm_yaml(path: str | Path, source: str | None = None) -> list[Position
     src = source or str(path)
     text = _read_text(Path(path), src)
     try:
-        data, lines = _load_yaml(text)
+        data, lines = load_yaml(text)
     except yaml.YAMLError as exc:
         raise DataError(f"{src}: invalid YAML: {exc}") from None
     if not isinstance(data, list) or not data:

@@ -8,7 +8,6 @@ questions with answers. Errors name the file, the row or line and the field.
 from __future__ import annotations
 
 import csv
-import difflib
 import functools
 import io
 import json
@@ -23,6 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pytest_ragprobe.types import did_you_mean, misspelt
+
 SYNTHETIC_RE = re.compile(r"^synthetic:(\d+)$")
 
 
@@ -31,6 +32,12 @@ LIST_SOURCE = "facts list"  # how errors name facts given as a Python list
 
 class FactsError(ValueError):
     """A facts source is missing, unreadable or malformed. The message names file, row and field."""
+
+
+def _read_as(value: object) -> str:
+    """What a non-text value was read as, for a "quote it" hint: ``float 2.50``, ``bool True``."""
+    kind = "float" if isinstance(value, float) else type(value).__name__
+    return f"{kind} {value!r}"
 
 
 def _aliases(value: object) -> list[str]:
@@ -43,7 +50,7 @@ def _aliases(value: object) -> list[str]:
     else:
         msg = "must be a string or a list of strings (accepted aliases)"
         if not isinstance(value, (Mapping, Sequence)):  # JSON `true`, a date in a list: say what was read
-            msg += f", got {type(value).__name__} {value!r}: quote it"
+            msg += f", got {_read_as(value)}: quote it"
         raise ValueError(msg)
     items = [i.strip() for i in items if str(i).strip()]
     if not items:
@@ -213,11 +220,10 @@ def _fmt_error(
         value = err.get("input")
         if err["type"] == "string_type" and not isinstance(value, (Mapping, list)):
             # `subject: 200` (or yes, 2024-01-01) in YAML/JSON is not text: say what was read and the fix
-            msg += f", got {type(value).__name__} {value!r}: quote it"
+            msg += f", got {_read_as(value)}: quote it"
         elif err["type"] == "extra_forbidden" and err["loc"]:
             keys = _keys_at(model, err["loc"])
-            close = difflib.get_close_matches(str(err["loc"][-1]), keys, n=1, cutoff=0.75)
-            msg = f"unknown field (did you mean '{close[0]}'?)" if close else "unknown field"
+            msg = "unknown field" + did_you_mean(str(err["loc"][-1]), keys)
         parts.append(f"field '{loc}': {msg}" if loc else msg)
     return FactsError(f"{source}: {where}: " + "; ".join(parts))
 
@@ -246,8 +252,7 @@ def parse_fact(raw: object, source: str, where: str) -> Fact:
         if q not in (None, "") or a not in (None, ""):  # empty CSV cells: this row is a triple
             if q in (None, "") or a in (None, ""):
                 missing = f"{direction}_question" if q in (None, "") else f"{direction}_answer"
-                close = difflib.get_close_matches(missing, [str(k) for k in data], n=1, cutoff=0.75)
-                hint = f" (found '{close[0]}': a misspelling?)" if close else ""
+                hint = misspelt(missing, data)
                 raise FactsError(f"{source}: {where}: field '{missing}' is missing or empty{hint}")
             if isinstance(a, str) and "|" in a:
                 a = a.split("|")
@@ -277,10 +282,13 @@ def build_pairs(
     first_at: dict[tuple[str, str], str] = {}
     for i, f in enumerate(facts):
         where = wheres[i] if wheres else f"facts[{i}]"
-        rel = rels.get(f.relation) if f.relation else None
+        relation = _relation_name(f.relation, rels) if f.relation else None
+        rel = rels.get(relation) if relation else None
         if f.relation and rel is None and (f.forward is None or f.reverse is None):
             raise FactsError(
-                f"{source}: {where}: field 'relation': unknown relation {f.relation!r}; "
+                f"{source}: {where}: field 'relation': unknown relation {f.relation!r}"
+                + did_you_mean(_relation_key(f.relation), rels)
+                + "; "
                 + _unknown_relation_fix(source, sorted(rels))
             )
         values = {"subject": f.subject or "", "object": f.object or ""}
@@ -323,7 +331,7 @@ def build_pairs(
                 reverse=reverse,
                 statement=statement,
                 subject=f.subject,
-                relation=f.relation,
+                relation=relation if rel is not None else f.relation,
                 object=f.object,
                 source=source,
             )
@@ -349,6 +357,20 @@ def build_pairs(
     return out
 
 
+def _relation_key(name: str) -> str:
+    return re.sub(r"[\s_-]+", "_", name.strip().lower())
+
+
+def _relation_name(name: str, relations: Mapping[str, Relation]) -> str:
+    """The defined relation ``name`` means: itself, else the one it spells in other case or with spaces or
+    hyphens for underscores (a spreadsheet's "Compatible With" is ``compatible_with``), if only one."""
+    if name in relations:
+        return name
+    key = _relation_key(name)
+    found = [known for known in relations if _relation_key(known) == key]
+    return found[0] if len(found) == 1 else name
+
+
 def _unknown_relation_fix(source: str, known_names: Sequence[str]) -> str:
     known = ", ".join(known_names)
     if source == LIST_SOURCE:  # a list has no 'relations:' section to define one in
@@ -366,7 +388,7 @@ def _unknown_relation_fix(source: str, known_names: Sequence[str]) -> str:
     return f"define it under 'relations:' with forward/reverse/statement templates (known: {known})"
 
 
-def _load_yaml(text: str) -> tuple[object, list[int]]:
+def load_yaml(text: str) -> tuple[object, list[int]]:
     """The document and the line numbers of its facts, from one parse with libyaml when PyYAML has it
     (the pure-Python parser took ~3 s for 2,000 facts, and the text was parsed twice)."""
     import yaml
@@ -484,7 +506,7 @@ def load_facts_file(path: str | Path) -> list[FactPair]:
         data = p.read_bytes()
     except OSError as exc:
         raise FactsError(f"{source}: cannot read: {exc}") from None
-    text = _decode_utf8(data, source, FactsError)  # a BOM is fine (CSV saved by Excel)
+    text = decode_utf8(data, source, FactsError)  # a BOM is fine (CSV saved by Excel)
     # The cost plan (collection) and the probe read the same file, and probes often share one: parse each
     # content once (keyed by the text itself, so an edit is never missed, whatever the file times say).
     return list(_parse_facts(source, p.suffix.lower(), text))
@@ -500,16 +522,16 @@ def _parse_facts_text(source: str, suffix: str, text: str) -> list[FactPair]:
         import yaml
 
         try:
-            data, lines = _load_yaml(text)
+            data, lines = load_yaml(text)
         except yaml.YAMLError as exc:
             raise FactsError(f"{source}: invalid YAML: {exc}") from None
         return _load_structured(data, source, lines)
     if suffix == ".json":
         try:
-            data = json.loads(text, object_pairs_hook=_unique_keys)
+            data = load_json(text)
         except json.JSONDecodeError as exc:
             raise FactsError(f"{source}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
-        except _DuplicateKeyError as exc:
+        except DuplicateKeyError as exc:
             raise FactsError(f"{source}: invalid JSON: {exc}") from None
         return _load_structured(data, source, [])
     if suffix == ".jsonl":
@@ -576,7 +598,7 @@ def _csv_rows(text: str, source: str) -> list[tuple[int, object]]:
     return rows
 
 
-def _decode_utf8(data: bytes, source: str, error: type[FactsError]) -> str:
+def decode_utf8(data: bytes, source: str, error: type[FactsError]) -> str:
     """UTF-8 text (a BOM is fine: Windows editors write one); otherwise an error naming the line of the
     first bad byte and the fix (the codec's "position 180" named neither a line nor what to do)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -594,7 +616,7 @@ def _decode_utf8(data: bytes, source: str, error: type[FactsError]) -> str:
         ) from None
 
 
-def _split_lines(text: str) -> list[str]:
+def split_lines(text: str) -> list[str]:
     """Lines split at \\n only (a \\r before it is dropped): ``str.splitlines`` also splits at U+2028,
     U+0085 and other separators that ``json.dumps(..., ensure_ascii=False)`` leaves inside strings.
     A file with bare \\r line ends (classic Mac) is split at those."""
@@ -604,30 +626,52 @@ def _split_lines(text: str) -> list[str]:
 
 def _jsonl_rows(text: str, source: str) -> list[tuple[int, object]]:
     rows: list[tuple[int, object]] = []
-    for lineno, line in enumerate(_split_lines(text), start=1):
+    for lineno, line in enumerate(split_lines(text), start=1):
         if not line.strip():
             continue
         try:
-            rows.append((lineno, json.loads(line, object_pairs_hook=_unique_keys)))
+            rows.append((lineno, load_json(line)))
         except json.JSONDecodeError as exc:
             raise FactsError(f"{source}: line {lineno}: invalid JSON: {exc.msg}") from None
-        except _DuplicateKeyError as exc:
+        except DuplicateKeyError as exc:
             raise FactsError(f"{source}: line {lineno}: invalid JSON: {exc}") from None
     return rows
 
 
-class _DuplicateKeyError(ValueError):
-    pass
+class DuplicateKeyError(ValueError):
+    """A key given twice in one JSON object (json would keep the last silently)."""
+
+
+class JSONNumber(float):
+    """A JSON number with a fraction or exponent that shows as written: ``"answer": 1.50`` is the
+    answer "1.50" (a float would make it "1.5"). It is still a float wherever a number is wanted."""
+
+    text: str
+
+    def __new__(cls, text: str) -> JSONNumber:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``json.loads`` hook: a key given twice in one object is an error (json keeps the last silently)."""
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise _DuplicateKeyError(f"key {key!r} given twice in one object")
+            raise DuplicateKeyError(f"key {key!r} given twice in one object")
         out[key] = value
     return out
+
+
+def load_json(text: str) -> Any:
+    """``json.loads`` for user data: a key given twice in one object raises :class:`DuplicateKeyError`;
+    numbers with a fraction keep their text (:class:`JSONNumber`)."""
+    return json.loads(text, object_pairs_hook=_unique_keys, parse_float=JSONNumber)
 
 
 def _load_rows(rows: Iterable[tuple[int, object]], source: str, unit: str) -> list[FactPair]:

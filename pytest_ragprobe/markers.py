@@ -8,7 +8,6 @@ collection with the same code, so both spellings give the same message. Required
 
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 import math
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any, Literal, ParamSpec
 
 import pytest
+
+from pytest_ragprobe.types import did_you_mean
 
 REVERSE_MARK = "ragprobe_reverse"
 POSITION_MARK = "ragprobe_position"
@@ -153,8 +154,7 @@ def _validated(
     allowed = [f.name for f in fields(cls)]
     for key in kwargs:
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(key, allowed, cutoff=0.6)
             raise MarkArgumentError(
                 f"{name}: unknown argument '{key}'{hint}; allowed: {', '.join(sorted(allowed))}"
             )

@@ -35,10 +35,10 @@ from pytest_ragprobe.facts import (
     SYNTHETIC_RE,
     Fact,
     FactPair,
-    _split_lines,
     find_file,
     resolve_pairs,
     sample,
+    split_lines,
 )
 from pytest_ragprobe.markers import POSITION_MARK, PositionSpec, build_call_spec, default_positions
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
@@ -97,7 +97,7 @@ def _first_row_is_a_fact(path: Path) -> bool:
             data = json.loads(text)
             first = data[0] if isinstance(data, list) and data else data
             return _is_fact_row(first) or (isinstance(data, Mapping) and "facts" in data)
-        return _is_fact_row(json.loads(next(line for line in _split_lines(text) if line.strip())))
+        return _is_fact_row(json.loads(next(line for line in split_lines(text) if line.strip())))
     except (OSError, ValueError, EOFError, StopIteration):
         return False
 

@@ -207,7 +207,7 @@ def _position_table(r: ProbeResult) -> list[str]:
             f"  drop {num(m['drop'], signed=True)} (position {best} vs {worst}), one-sided {conf:.0%} bounds "
             f"{bounds(m['drop_ci'])} vs max_drop {m['max_drop']:.2f}"
         )
-        lines.append(f"  Holm-adjusted exact McNemar {p_text(m.get('p_value'))}")
+        lines.append(f"  Holm-adjusted McNemar {p_text(m.get('p_value'))}")
     if "n_docs" in m:
         sizes = m.get("docs_per_context") or [m["n_docs"], m["n_docs"]]
         docs = f"{sizes[0]}" if sizes[0] == sizes[1] else f"{sizes[0]}-{sizes[1]}"

@@ -12,7 +12,7 @@ import itertools
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -372,6 +372,26 @@ def redact(text: str) -> str:
     if "earer" in text or "asic" in text:
         text = _BEARER.sub(lambda m: f"{m[1]}{m[2]}{REDACTED}", text)
     return text
+
+
+def closest(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str | None:
+    """The choice ``word`` most likely misspells (``difflib`` ratio >= ``cutoff``), if any."""
+    import difflib  # only on an error path
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str:
+    """`` (did you mean 'x'?)`` for an unknown ``word`` close to a known choice; else ""."""
+    close = closest(word, choices, cutoff)
+    return f" (did you mean '{close}'?)" if close else ""
+
+
+def misspelt(missing: str, present: Iterable[object]) -> str:
+    """`` (found 'qustion': a misspelling?)`` when a key ``present`` is close to the ``missing`` one."""
+    close = closest(missing, (str(k) for k in present if str(k) != missing))
+    return f" (found '{close}': a misspelling?)" if close else ""
 
 
 _UMASK = os.umask(0o022)

@@ -441,6 +441,17 @@ def test_bom_and_crlf_data_loads(tmp_path: Path) -> None:
     assert len(load_examples(str(listed))[0]) == 1
 
 
+def test_numeric_answers_keep_the_text_as_written(tmp_path: Path) -> None:
+    # Was: "answers": [1.50] became "1.5", which a document saying "1.50" does not contain.
+    row = litm(0) | {"question": "What ratio does the manual give?"}
+    row["ctxs"][0]["text"] = "The manual gives a ratio of 1.50."
+    path = tmp_path / "qa.jsonl"
+    path.write_text(json.dumps(row).replace('["K0Z"]', "[1.50, 2]") + "\n", encoding="utf-8")
+    (example,) = load_litm(path)
+    assert example.answers == ("1.50", "2")
+    assert example.gold.text == "The manual gives a ratio of 1.50."
+
+
 def test_a_directory_is_not_a_data_file(tmp_path: Path) -> None:
     (tmp_path / "qa.jsonl").mkdir()
     with pytest.raises(DataError) as info:

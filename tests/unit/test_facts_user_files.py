@@ -149,6 +149,23 @@ def test_json_true_as_an_answer_says_what_was_read(tmp_path: Path) -> None:
     )
 
 
+def test_json_numbers_with_a_fraction_keep_the_text_as_written(tmp_path: Path) -> None:
+    # Was: 1.50 -> "1.5" and 1e3 -> "1000.0" (json's float): answers no pipeline gives, as YAML had.
+    jsonl = write(
+        tmp_path, "f.jsonl",
+        '{"forward_question": "What ratio does the P-2 manual give?", "forward_answer": [1.50, 1e3, 2],'
+        ' "reverse_question": "Which pump has ratio 1.50?", "reverse_answer": "P-2"}\n',
+    )
+    (pair,) = load_facts_file(jsonl)
+    assert pair.forward.answers == ["1.50", "1e3", "2"]
+    path = write(tmp_path, "f.json", '[{"subject": 2.50, "relation": "compatible_with", "object": "C-1"}]')
+    with pytest.raises(FactsError) as info:  # a subject is still not a number, and says what was read
+        load_facts_file(path)
+    assert str(info.value) == (
+        f"{path}: facts[0]: field 'subject': Input should be a valid string, got float 2.50: quote it"
+    )
+
+
 # -- one-to-many relations -------------------------------------------------------------------------------
 
 SHARED_YAML = """\
@@ -228,6 +245,29 @@ def test_the_result_notes_questions_shared_by_several_facts() -> None:
     ]
     one_to_one = ragprobe.check_reverse(answer, facts[::3], max_drop=0.2)
     assert not [n for n in one_to_one.notes if "share" in n]
+
+
+def test_a_relation_in_other_case_or_with_spaces_is_the_defined_one(tmp_path: Path) -> None:
+    # Was: "unknown relation 'Compatible With'" for a spreadsheet's spelling of compatible_with.
+    text = "relations:\n  fits: {forward: 'What does {subject} fit?', reverse: 'What fits {object}?'}\n"
+    path = write(
+        tmp_path, "f.yaml",
+        text + "facts:\n  - {subject: P-1, relation: Compatible With, object: C-1}\n"
+        "  - {subject: P-2, relation: compatible-with, object: C-2}\n  - {subject: P-3, relation: FITS, object: C-3}\n",
+    )
+    p1, p2, p3 = load_facts_file(path)
+    assert (p1.relation, p1.forward.question) == ("compatible_with", "Which controller is compatible with pump P-1?")
+    assert (p2.relation, p3.relation, p3.reverse.question) == ("compatible_with", "fits", "What fits C-3?")
+
+
+def test_a_misspelt_relation_gets_a_did_you_mean(tmp_path: Path) -> None:
+    path = write(tmp_path, "f.csv", "subject,relation,object\nP-1,compatable_with,C-1\n")
+    with pytest.raises(FactsError) as info:
+        load_facts_file(path)
+    assert str(info.value).startswith(
+        f"{path}: row 2: field 'relation': unknown relation 'compatable_with' (did you mean 'compatible_with'?); "
+        "a CSV file has no 'relations:' section"
+    )
 
 
 def test_a_csv_without_a_header_line_says_so(tmp_path: Path) -> None:
