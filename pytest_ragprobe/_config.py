@@ -118,7 +118,7 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         _positive_int,
         "N",
         "Maximum real pipeline calls in this run, retries included, cached answers free (under xdist "
-        "split evenly between the workers); probes left over end INCONCLUSIVE",
+        "shared by the workers of one machine); probes left over end INCONCLUSIVE",
     ),
     (
         "max-error-rate",

@@ -1,9 +1,11 @@
 """xdist controller support; the hook itself lives in plugin.py (an optional hook, xdist may be absent).
 
 Workers run probes and ship each result on its TestReport (``session.REPORT_ATTR``); only the
-controller writes report files and the terminal summary. The run-wide ``--ragprobe-budget`` is split
-between the workers here (``Budget`` is per process): worker ``gwI`` of ``N`` gets ``budget // N``
-calls, plus one for the first ``budget % N`` workers, so the shares add up to the budget exactly.
+controller writes report files and the terminal summary. The run-wide ``--ragprobe-budget`` is pooled
+here: the controller makes a counter file that the workers of this machine take units from
+(``engine.SharedBudget``). A worker that cannot use it (on another machine, no ``fcntl``) spends an
+even share instead: worker ``gwI`` of ``N`` gets ``budget // N`` calls, plus one for the first
+``budget % N`` workers, so the shares add up to the budget exactly.
 
 The cost plan is made where the items are, on the workers, whose output nobody sees: the first
 worker (``gw0``; every worker collects the same items) writes it to a file the controller named in
@@ -18,11 +20,14 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_ragprobe import _config
+
+if TYPE_CHECKING:
+    from pytest_ragprobe.engine import Budget
 
 _PLAN_DIR = pytest.StashKey[Path]()
 _PLAN_SHOWN = pytest.StashKey[bool]()
@@ -48,17 +53,50 @@ def _worker_index(node: Any) -> int:
 
 
 def configure_node(config: pytest.Config, node: Any) -> None:
-    """Hand a worker its share of the run-wide budget, and gw0 the file for the cost plan (called
+    """Hand a worker the run-wide budget's pool and its even share, and gw0 the file for the cost plan (called
     from plugin.pytest_configure_node)."""
     cfg = config.stash[_config.CONFIG_KEY]
     if _worker_index(node) == 0:  # every worker collects the same items: one plans for all
-        if _PLAN_DIR not in config.stash:
-            config.stash[_PLAN_DIR] = Path(tempfile.mkdtemp(prefix="ragprobe-plan-"))
-        node.workerinput["ragprobe_plan_file"] = str(config.stash[_PLAN_DIR] / "plan.json")
+        node.workerinput["ragprobe_plan_file"] = str(_run_dir(config) / "plan.json")
     if cfg.budget is not None:
         workers = _worker_count(config)
         share = budget_share(cfg.budget, workers, _worker_index(node) % workers)
         node.workerinput["ragprobe_budget_share"] = share
+        # a worker elsewhere spends a share, and a pool of the whole budget beside it would overspend
+        if _all_local(config):
+            pool = _run_dir(config) / "budget"
+            if not pool.exists():  # one pool for the run (a worker restarted after a crash keeps it)
+                with contextlib.suppress(OSError):  # no pool: every worker spends its share
+                    pool.write_text("0", encoding="ascii")
+            node.workerinput["ragprobe_budget_pool"] = str(pool)
+
+
+def _all_local(config: pytest.Config) -> bool:
+    """Every xdist worker runs on this machine (``-n N``, ``--tx popen``), where the pool file is."""
+    specs = getattr(config.option, "tx", None) or ["popen"]
+    return all(str(spec).split("*")[-1].split("//")[0] == "popen" for spec in specs)
+
+
+def _run_dir(config: pytest.Config) -> Path:
+    """The controller's scratch directory for this run (plan file, budget pool); removed at its end."""
+    if _PLAN_DIR not in config.stash:
+        config.stash[_PLAN_DIR] = Path(tempfile.mkdtemp(prefix="ragprobe-run-"))
+    return config.stash[_PLAN_DIR]
+
+
+def worker_budget(config: pytest.Config, limit: int | None) -> Budget:
+    """This process's budget: ``limit``, or on an xdist worker the pool or its share."""
+    from pytest_ragprobe.engine import worker_budget as make
+
+    workerinput = getattr(config, "workerinput", {})
+    return make(limit, workerinput.get("ragprobe_budget_share"), workerinput.get("ragprobe_budget_pool"))
+
+
+def pooled(budget: Budget) -> bool:
+    """Whether ``budget`` is shared with the other workers (so the plan need not think in shares)."""
+    from pytest_ragprobe.engine import SharedBudget
+
+    return isinstance(budget, SharedBudget)
 
 
 def plan_file(config: pytest.Config) -> Path | None:
@@ -93,7 +131,7 @@ def show_plan(config: pytest.Config, node: Any) -> int | None:
     return probes if isinstance(probes, int) else None
 
 
-def remove_plan_dir(config: pytest.Config) -> None:
+def remove_run_dir(config: pytest.Config) -> None:
     path = config.stash.get(_PLAN_DIR, None)
     if path is not None:
         shutil.rmtree(path, ignore_errors=True)

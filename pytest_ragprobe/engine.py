@@ -43,9 +43,9 @@ cache and a budget.
   does each retry; when it runs out the remaining calls come back with ``budget_exhausted=True``, as
   does a call whose retry it cannot pay for (a budget stop, not an error). A unit is taken before an
   attempt is sent (and given back when a held retry is then not sent), so the requests a pipeline
-  sees never exceed the budget, retries included. The budget is per process: under pytest-xdist
-  each worker has its share. Calls made outside the engine (``index()`` of synthetic facts) are not
-  in it.
+  sees never exceed the budget, retries included. Under pytest-xdist the workers of one machine
+  take from one pool (:class:`SharedBudget`); a worker that cannot reach it has an even share. Calls
+  made outside the engine (``index()`` of synthetic facts) are not in it.
 * ``Engine.stats`` (:class:`EngineStats`) holds the last run's counters, retries included.
 """
 
@@ -119,7 +119,8 @@ class EngineSettings:
 class Budget:
     """A run-wide cap on real pipeline calls, retries included (cache hits are free). Thread-safe.
 
-    One per pytest process: under pytest-xdist each worker gets its share of ``--ragprobe-budget``."""
+    One per pytest process; under pytest-xdist the workers of one machine share it (:class:`SharedBudget`).
+    """
 
     def __init__(self, limit: int | None) -> None:
         self.limit = limit
@@ -141,6 +142,83 @@ class Budget:
     @property
     def exhausted(self) -> bool:
         return self.limit is not None and self.used >= self.limit
+
+
+class SharedBudget(Budget):
+    """The run-wide budget pooled by the pytest-xdist workers of one machine: the count of units taken
+    is a number in a file the controller made, read and written under an exclusive ``flock``. A worker
+    whose probes need more than an even share uses what the others leave (with fixed shares, 40 + 40
+    calls on one worker ran out of a 100-call budget while 40 units of the other's share went unspent).
+
+    ``used`` counts this process's units; the pool's count is in the file. Should the file become
+    unusable mid-run, the worker goes on with its even ``share`` of the limit (as on a machine without
+    ``fcntl``)."""
+
+    def __init__(self, limit: int, path: Path, share: int) -> None:
+        super().__init__(limit)
+        self.path = path
+        self.share = share
+        self._pooled = True
+
+    def _step(self, delta: int) -> bool | None:
+        """Add ``delta`` to the pool's count (a take only below the limit); None when the file failed."""
+        import fcntl
+
+        try:
+            with open(self.path, "r+b") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)  # released on close
+                raw = fh.read().strip()
+                pool = int(raw) if raw else 0
+                if delta > 0 and self.limit is not None and pool >= self.limit:
+                    return False
+                fh.seek(0)
+                fh.truncate()
+                fh.write(str(max(0, pool + delta)).encode("ascii"))
+                return True
+        except (OSError, ValueError):
+            self._pooled = False
+            return None
+
+    def take(self) -> bool:
+        with self._lock:
+            taken = self._step(1) if self._pooled else None
+            if taken is None:  # no pool (any more): this worker's even share
+                taken = self.used < self.share
+            if taken:
+                self.used += 1
+            return taken
+
+    def refund(self) -> None:
+        with self._lock:
+            if self.used > 0:
+                self.used -= 1
+                if self._pooled:
+                    self._step(-1)
+
+    @property
+    def exhausted(self) -> bool:
+        if not self._pooled:
+            return self.used >= self.share
+        try:
+            raw = self.path.read_bytes().strip()
+            return self.limit is not None and int(raw or b"0") >= self.limit
+        except (OSError, ValueError):
+            return self.used >= self.share
+
+
+def worker_budget(limit: int | None, share: int | None = None, pool: str | None = None) -> Budget:
+    """A process's budget: the run-wide ``limit``; under pytest-xdist the pool the controller made
+    (``pool``, a file on this machine) or, where that cannot be used (a worker on another machine, no
+    ``fcntl``), this worker's even ``share``."""
+    if limit is None or share is None:
+        return Budget(limit)
+    if pool and os.path.isfile(pool):
+        try:
+            import fcntl  # noqa: F401  (POSIX only)
+        except ImportError:
+            return Budget(share)
+        return SharedBudget(limit, Path(pool), share)
+    return Budget(share)
 
 
 @dataclass

@@ -85,7 +85,8 @@ def summary_lines(
     plans: Sequence[ProbePlan], budget: int | None, *, verbose: bool, workers: int = 1
 ) -> list[str]:
     """Terminal lines: one total (always), whether ``budget`` covers it (when set), one per probe when
-    ``verbose``. Under pytest-xdist (``workers`` > 1) each worker spends its own share of the budget."""
+    ``verbose``. ``workers`` > 1: pytest-xdist workers that each spend their own share of the budget (those
+    that cannot reach the controller's pool; workers sharing it plan as one process)."""
     if not plans:
         return []
     total_max = sum(p.calls_max for p in plans)
@@ -116,9 +117,9 @@ def summary_lines(
 
 
 def _budget_lines(plans: Sequence[ProbePlan], budget: int, workers: int) -> list[str]:
-    """Whether --ragprobe-budget covers the plan: the run-wide total, each xdist worker's share (workers
-    cannot borrow from each other, and which probes a worker gets is xdist's choice), and the room left
-    for retries, which take from the budget too."""
+    """Whether --ragprobe-budget covers the plan: the run-wide total, each xdist worker's share when they
+    spend shares (they cannot borrow from each other then, and which probes a worker gets is xdist's
+    choice), and the room left for retries, which take from the budget too."""
     lines: list[str] = []
     total = sum(p.budgeted_max for p in plans)
     unbudgeted = sum(p.extra for p in plans)

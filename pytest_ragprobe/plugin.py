@@ -60,14 +60,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if SESSION_KEY in config.stash:
         _active.pop(config.stash[SESSION_KEY].active)
-    from pytest_ragprobe._xdist import remove_plan_dir
+    from pytest_ragprobe._xdist import remove_run_dir
 
-    remove_plan_dir(config)
+    remove_run_dir(config)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """xdist controller: give each worker its share of --ragprobe-budget (and gw0 the plan file)."""
+    """xdist controller: give each worker the --ragprobe-budget pool and its share (and gw0 the plan file)."""
     from pytest_ragprobe._xdist import configure_node
 
     configure_node(node.config, node)

@@ -287,7 +287,11 @@ def _plan_lines(config: pytest.Config, probes: list[pytest.Item]) -> list[str]:
     settings = config.stash[SESSION_KEY].settings
     plans = [plan_probe(i.nodeid, i.stash[SPEC_KEY], settings, base_dirs(i)) for i in probes]
     verbose = bool(config.option.collectonly) or config.option.verbose > 0
+    from pytest_ragprobe._xdist import pooled
+
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    if pooled(config.stash[SESSION_KEY].budget):
+        workers = 1  # workers that take from one pool spend the budget as one process does
     return summary_lines(
         plans, config.stash[_config.CONFIG_KEY].budget, verbose=verbose, workers=workers
     )
@@ -329,14 +333,12 @@ class RagprobeSession:
     """Per-process plugin object: settings, budget, baseline, collected results and report files."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from pytest_ragprobe.engine import Budget
+        from pytest_ragprobe._xdist import worker_budget
 
         self.config = config
         self.cfg = config.stash[_config.CONFIG_KEY]
         self.settings = run_settings(self.cfg)
-        budget = self.cfg.budget
-        share = getattr(config, "workerinput", {}).get("ragprobe_budget_share")
-        self.budget = Budget(share if share is not None else budget)
+        self.budget = worker_budget(config, self.cfg.budget)
         self.active = ActiveRun(  # for check_* in tests
             self.settings,
             self.cfg.strict,

@@ -143,7 +143,7 @@ def test_under_xdist_the_controller_prints_the_plan_once_before_any_test(
     first_result = min(i for i, line in enumerate(lines) if "[gw" in line or "PASSED" in line or "%]" in line)
     assert lines.index(head) < first_result  # printed before any test result
     assert sum(result.parseoutcomes().get(k, 0) for k in ("passed", "failed", "errors")) == 4
-    assert not list(temp.glob("ragprobe-plan-*"))  # the controller removed the workers' files
+    assert not list(temp.glob("ragprobe-run-*"))  # the controller removed the plan file and budget pool
 
 
 WARM = """

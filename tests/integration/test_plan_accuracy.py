@@ -465,10 +465,39 @@ def test_b(): pass
 """
 
 
-def test_under_xdist_the_plan_warns_when_probes_together_exceed_a_workers_share(pytester: pytest.Pytester) -> None:
-    """40 + 40 + 10 calls under -n 2 with --ragprobe-budget=100: each probe fits a worker's 50, the plan's
-    total fits the budget, yet a worker that runs both 40s runs out. Was: no warning."""
+def test_under_xdist_the_workers_of_one_machine_share_the_budget(pytester: pytest.Pytester) -> None:
+    """40 + 40 + 10 calls under -n 2 with --ragprobe-budget=100. Was (fixed shares of 50): a worker that
+    ran both 40s ran out while the other left 40 of its share unspent. Now the workers take from one pool:
+    every call is made, and the plan has no share to warn about."""
     pytester.makeconftest(COUNTING)
+    pytester.makepyfile(test_x=XDIST_TESTS)
+    result = pytester.runpytest("-n", "2", "--ragprobe-no-cache", "--ragprobe-report=r", "--ragprobe-budget=100")
+    result.stdout.fnmatch_lines(["ragprobe plan: 3 probes, up to 90 pipeline calls (cached answers are free)"])
+    assert "own share" not in result.stdout.str()
+    assert counted(pytester) == Counter({"test_a": 40, "test_b": 40, "test_c": 10})
+    report = json.loads((pytester.path / "r" / "report.json").read_text())
+    assert [p for p in report["probes"] if "budget" in p["reason"]] == []
+    # and the pool caps the run: 60 of the 90 calls, whichever worker makes them
+    result = pytester.runpytest("-n", "2", "--ragprobe-no-cache", "--ragprobe-report=r", "--ragprobe-budget=60")
+    assert sum(counted(pytester).values()) == 60
+
+
+# A worker that cannot reach the controller's pool (on another machine): simulated by dropping it.
+NO_POOL = """
+import pytest
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure_node(node):
+    node.workerinput.pop("ragprobe_budget_pool", None)
+"""
+
+
+def test_under_xdist_a_worker_without_the_pool_spends_its_share_and_the_plan_warns(
+    pytester: pytest.Pytester,
+) -> None:
+    """Without the pool each worker spends an even share (50 of 100): the plan says the probes that land on
+    one worker may run out there, and names the budget that covers any split."""
+    pytester.makeconftest(COUNTING + NO_POOL)
     pytester.makepyfile(test_x=XDIST_TESTS)
     result = pytester.runpytest("-n", "2", "--ragprobe-no-cache", "--ragprobe-report=r", "--ragprobe-budget=100")
     result.stdout.fnmatch_lines([
@@ -478,17 +507,14 @@ def test_under_xdist_the_plan_warns_when_probes_together_exceed_a_workers_share(
         "out there (--ragprobe-budget=180 covers any split)",
     ])
     assert sum(counted(pytester).values()) <= 100  # the shares add up to the budget
-    # the budget the plan named covers any split: every call made, no probe ran out
     result = pytester.runpytest("-n", "2", "--ragprobe-no-cache", "--ragprobe-report=r", "--ragprobe-budget=180")
     assert "covers any split" not in result.stdout.str()
     assert counted(pytester) == Counter({"test_a": 40, "test_b": 40, "test_c": 10})
-    report = json.loads((pytester.path / "r" / "report.json").read_text())
-    assert [p for p in report["probes"] if "budget" in p["reason"]] == []
 
 
 def test_the_budget_help_says_what_it_counts(pytester: pytest.Pytester) -> None:
     text = " ".join(pytester.runpytest("--help").stdout.str().split())
     assert (
         "--ragprobe-budget=N Maximum real pipeline calls in this run, retries included, cached answers free "
-        "(under xdist split evenly between the workers); probes left over end INCONCLUSIVE"
+        "(under xdist shared by the workers of one machine); probes left over end INCONCLUSIVE"
     ) in text

@@ -1,0 +1,100 @@
+"""The budget pool the pytest-xdist workers of one machine take from (engine.SharedBudget)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from pytest_ragprobe._xdist import _all_local
+from pytest_ragprobe.engine import Budget, SharedBudget, worker_budget
+
+pytest.importorskip("fcntl")
+
+# One worker: 4 threads taking units until the pool says no; prints how many it got.
+WORKER = """
+import sys, threading
+from pathlib import Path
+from pytest_ragprobe.engine import SharedBudget
+
+budget = SharedBudget(int(sys.argv[2]), Path(sys.argv[1]), share=int(sys.argv[3]))
+
+def spend():
+    while budget.take():
+        pass
+
+threads = [threading.Thread(target=spend) for _ in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(budget.used)
+"""
+
+
+def pool(tmp_path: Path) -> Path:
+    path = tmp_path / "budget"
+    path.write_text("0", encoding="ascii")
+    return path
+
+
+def test_processes_taking_from_one_pool_take_exactly_its_limit(tmp_path: Path) -> None:
+    path = pool(tmp_path)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WORKER, str(path), "3000", "1000"], stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    try:  # (a pool that loses counts never runs out: the timeout ends the test, the finally the workers)
+        used = [int(p.communicate(timeout=120)[0]) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    assert sum(used) == 3000  # no unit lost or taken twice between 3 processes x 4 threads
+    assert path.read_text(encoding="ascii") == "3000"
+
+
+def test_a_worker_may_spend_more_than_an_even_share_and_refunds_go_back_to_the_pool(tmp_path: Path) -> None:
+    path = pool(tmp_path)
+    a, b = SharedBudget(10, path, share=5), SharedBudget(10, path, share=5)
+    assert all(a.take() for _ in range(8))  # more than its share: b has not needed its own
+    assert not a.exhausted
+    assert b.take() and b.take() and not b.take() and a.exhausted and b.exhausted
+    a.refund()
+    assert (a.used, b.used, path.read_text(encoding="ascii")) == (7, 2, "9")
+    assert b.take() and not a.take()
+
+
+def test_a_pool_that_fails_mid_run_leaves_the_worker_its_share(tmp_path: Path) -> None:
+    path = pool(tmp_path)
+    budget = SharedBudget(10, path, share=3)
+    assert budget.take() and budget.take()
+    path.unlink()  # the controller's scratch directory removed under a running worker
+    assert budget.take() and not budget.take()  # 3 units in all: its share
+    assert budget.used == 3 and budget.exhausted
+
+
+def test_worker_budget_uses_the_pool_only_where_it_exists(tmp_path: Path) -> None:
+    assert type(worker_budget(None)) is Budget and worker_budget(None).limit is None
+    assert worker_budget(100).limit == 100  # not an xdist worker: the whole budget
+    elsewhere = worker_budget(100, 50, str(tmp_path / "missing"))  # a worker on another machine
+    assert type(elsewhere) is Budget and elsewhere.limit == 50
+    shared = worker_budget(100, 50, str(pool(tmp_path)))
+    assert isinstance(shared, SharedBudget) and (shared.limit, shared.share) == (100, 50)
+
+
+@pytest.mark.parametrize(
+    ("tx", "local"),
+    [
+        (["popen", "popen"], True),  # -n 2
+        (["2*popen"], True),
+        (["popen//python=python3.11"], True),
+        (["ssh=ci-box//python=python3"], False),
+        (["popen", "socket=10.0.0.7:8888"], False),  # one remote worker: no pool for any (it would overspend)
+    ],
+)
+def test_the_pool_is_offered_only_when_every_worker_is_on_this_machine(tx: list[str], local: bool) -> None:
+    assert _all_local(SimpleNamespace(option=SimpleNamespace(tx=tx))) is local  # type: ignore[arg-type]
