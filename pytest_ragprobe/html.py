@@ -25,6 +25,7 @@ from pytest_ragprobe.render import (
     size_text,
     strict_fails,
     test_outcome_text,
+    when,
 )
 from pytest_ragprobe.reporting import (
     STRICT_LABEL,
@@ -614,7 +615,8 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        num=fmt_num, signed=fmt_signed, pct=fmt_pct, pval=fmt_p, ci=fmt_ci, bounds=bounds, clip=clip_text
+        num=fmt_num, signed=fmt_signed, pct=fmt_pct, pval=fmt_p, ci=fmt_ci, bounds=bounds, clip=clip_text,
+        when=when,
     )
     return env
 

@@ -49,6 +49,20 @@ def p_text(value: Any) -> str:
     return "p < 0.001" if v < 0.001 else f"p = {min(v, 1.0):.3g}"
 
 
+def when(created: str) -> str:
+    """A report's ISO timestamp for a reader: "2026-11-30 04:52:40 UTC" (no microseconds, no "T"); as
+    given when it is not ISO."""
+    import datetime as dt
+
+    try:
+        stamp = dt.datetime.fromisoformat(created)
+    except (TypeError, ValueError):
+        return created
+    offset, z = stamp.utcoffset(), stamp.strftime("%z")  # z: "+0200"
+    zone = "" if offset is None else " UTC" if not offset else f" {z[:3]}:{z[3:5]}"
+    return stamp.strftime("%Y-%m-%d %H:%M:%S") + zone
+
+
 def clip(value: Any, limit: int = TEXT_LIMIT) -> str:
     """Untrusted text for one terminal line: its repr, cut at ``limit`` characters with an ellipsis and
     the full length ("'Paris is…' (7,912 chars)")."""

@@ -25,6 +25,7 @@ from pytest_ragprobe.render import (
     strict_fails,
     test_outcome_text,
     verdict_label,
+    when,
 )
 from pytest_ragprobe.results import atomic_write, nodeid_key
 
@@ -445,7 +446,7 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
     strict = ran_strict(report)
     rows = [_md_row(p, strict) for p in probes]
     sections = [_md_section(p, strict) for p in probes]
-    created = md_text(report.created)
+    created = md_text(when(report.created))
     version = f" {md_text(report.plugin_version)}" if report.plugin_version else ""
     legend = how_to_read(report.probes)
     foot = ["", "<sub>" + " ".join(legend) + "</sub>"] if legend else []

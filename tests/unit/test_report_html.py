@@ -176,6 +176,23 @@ def test_html_banner_counts_and_settings() -> None:
     assert 'id="partial"' not in html
 
 
+@pytest.mark.parametrize(
+    ("created", "shown"),
+    [
+        ("2026-11-30T04:52:40.869789+00:00", "2026-11-30 04:52:40 UTC"),  # was shown as written
+        ("2025-01-02T03:04:05+02:00", "2025-01-02 03:04:05 +02:00"),
+        ("2025-01-02T03:04:05", "2025-01-02 03:04:05"),
+        ("yesterday", "yesterday"),  # a hand-edited report: as given
+    ],
+)
+def test_the_creation_time_reads_as_a_time_in_html_and_markdown(created: str, shown: str) -> None:
+    report = sample_report()
+    report.created = created
+    html = render_html(report)
+    assert f'<dd class="mono"><time datetime="{created}">{shown}</time></dd>' in html
+    assert render_markdown(report).rstrip().endswith(f"<sub>pytest-ragprobe 0.1.0 · {shown}</sub>")
+
+
 def test_html_run_settings_name_the_fixture_pipelines_when_no_option_named_one() -> None:
     report = sample_report()
     report.settings["pipeline"] = None
