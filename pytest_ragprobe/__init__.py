@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from pytest_ragprobe.reverse_probe import check_reverse
     from pytest_ragprobe.runner import ProbeError
     from pytest_ragprobe.scoring import MatchError
-    from pytest_ragprobe.session import RagprobeInconclusiveWarning, RagprobeWarning
     from pytest_ragprobe.stats import required_n
+    from pytest_ragprobe.types import RagprobeInconclusiveWarning, RagprobeWarning
 
 _LAZY = {
     "Fact": "pytest_ragprobe.facts",
@@ -47,8 +47,8 @@ _LAZY = {
     "HTTPPipeline": "pytest_ragprobe.adapters",
     "OpenAIGenerator": "pytest_ragprobe.adapters",
     # for -W / filterwarnings: "error::pytest_ragprobe.RagprobeInconclusiveWarning"
-    "RagprobeWarning": "pytest_ragprobe.session",
-    "RagprobeInconclusiveWarning": "pytest_ragprobe.session",
+    "RagprobeWarning": "pytest_ragprobe.types",
+    "RagprobeInconclusiveWarning": "pytest_ragprobe.types",
     # what check_reverse / check_position (and the marks) raise, to catch by name
     "FactsError": "pytest_ragprobe.facts",  # a facts file or list that cannot be read (a ValueError)
     "DataError": "pytest_ragprobe.contexts",  # position data that cannot be read (a FactsError)
@@ -65,6 +65,11 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'pytest_ragprobe' has no attribute {name!r}")
     # Not cached in globals(): the submodule stays the single source of truth (pytester reloads modules).
     return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    # the lazy names too: a notebook's tab completion lists check_reverse, Fact, required_n, ...
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [

@@ -43,7 +43,13 @@ def _worker_count(config: pytest.Config) -> int:
     if isinstance(value, int) and value > 0:
         return value
     specs = getattr(config.option, "tx", None) or []
-    return max(1, len(specs))
+    # "--tx 2*ssh=host" is two workers
+    return max(1, sum(_multiplier(str(spec)) for spec in specs))
+
+
+def _multiplier(spec: str) -> int:
+    count, star, _ = spec.partition("*")
+    return int(count) if star and count.isdigit() else 1
 
 
 def _worker_index(node: Any) -> int:
@@ -66,15 +72,19 @@ def configure_node(config: pytest.Config, node: Any) -> None:
         if _all_local(config):
             pool = _run_dir(config) / "budget"
             if not pool.exists():  # one pool for the run (a worker restarted after a crash keeps it)
+                from pytest_ragprobe.engine import pool_text
+
                 with contextlib.suppress(OSError):  # no pool: every worker spends its share
-                    pool.write_text("0", encoding="ascii")
-            node.workerinput["ragprobe_budget_pool"] = str(pool)
+                    pool.write_bytes(pool_text(0))
+            if pool.exists():
+                node.workerinput["ragprobe_budget_pool"] = str(pool)
 
 
 def _all_local(config: pytest.Config) -> bool:
-    """Every xdist worker runs on this machine (``-n N``, ``--tx popen``), where the pool file is."""
+    """Every xdist worker runs on this machine (``-n N``, ``--tx popen``, ``--tx python=...//popen``),
+    where the pool file is."""
     specs = getattr(config.option, "tx", None) or ["popen"]
-    return all(str(spec).split("*")[-1].split("//")[0] == "popen" for spec in specs)
+    return all("popen" in str(spec).split("*", 1)[-1].split("//") for spec in specs)
 
 
 def _run_dir(config: pytest.Config) -> Path:
@@ -129,6 +139,14 @@ def show_plan(config: pytest.Config, node: Any) -> int | None:
         reporter.write_line(str(line))
     probes = plan.get("probes")
     return probes if isinstance(probes, int) else None
+
+
+def stopped_by_failures(config: pytest.Config) -> bool:
+    """On the xdist controller: the run stopped at -x / --maxfail (xdist then ends it with
+    ``Interrupted``, the exit status of Ctrl-C), not at a keyboard interrupt."""
+    dsession = config.pluginmanager.get_plugin("dsession")
+    why = getattr(dsession, "shouldstop", None)
+    return isinstance(why, str) and bool(why) and "keyboard-interrupt" not in why
 
 
 def remove_run_dir(config: pytest.Config) -> None:

@@ -150,60 +150,70 @@ class SharedBudget(Budget):
     whose probes need more than an even share uses what the others leave (with fixed shares, 40 + 40
     calls on one worker ran out of a 100-call budget while 40 units of the other's share went unspent).
 
-    ``used`` counts this process's units; the pool's count is in the file. Should the file become
-    unusable mid-run, the worker goes on with its even ``share`` of the limit (as on a machine without
-    ``fcntl``)."""
+    ``used`` counts this process's units; the pool's count is in the file, written in place in one
+    fixed-width write (a worker killed mid-update must not leave an empty file that reads as 0 and hands
+    the pool out again). A pool that cannot be read counts as spent: the worker stops rather than risk
+    going over the budget."""
 
     def __init__(self, limit: int, path: Path, share: int) -> None:
         super().__init__(limit)
         self.path = path
-        self.share = share
-        self._pooled = True
+        self.share = share  # what the worker would have had without the pool (kept for reports)
+        self._failed = False
 
-    def _step(self, delta: int) -> bool | None:
-        """Add ``delta`` to the pool's count (a take only below the limit); None when the file failed."""
+    def _step(self, delta: int) -> bool:
+        """Add ``delta`` to the pool's count (a take only below the limit); False when the file fails."""
         import fcntl
 
+        if self._failed:
+            return False
         try:
-            with open(self.path, "r+b") as fh:
-                fcntl.flock(fh, fcntl.LOCK_EX)  # released on close
-                raw = fh.read().strip()
-                pool = int(raw) if raw else 0
-                if delta > 0 and self.limit is not None and pool >= self.limit:
+            fd = os.open(self.path, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # released on close (also when the process dies)
+                pool = _pool_count(os.pread(fd, 64, 0))
+                if delta > 0 and (self.limit is None or pool >= self.limit):
                     return False
-                fh.seek(0)
-                fh.truncate()
-                fh.write(str(max(0, pool + delta)).encode("ascii"))
+                os.pwrite(fd, pool_text(max(0, pool + delta)), 0)
                 return True
+            finally:
+                os.close(fd)
         except (OSError, ValueError):
-            self._pooled = False
-            return None
+            self._failed = True
+            return False
 
     def take(self) -> bool:
         with self._lock:
-            taken = self._step(1) if self._pooled else None
-            if taken is None:  # no pool (any more): this worker's even share
-                taken = self.used < self.share
+            taken = self._step(1)
             if taken:
                 self.used += 1
             return taken
 
     def refund(self) -> None:
         with self._lock:
-            if self.used > 0:
+            if self.used > 0 and self._step(-1):
                 self.used -= 1
-                if self._pooled:
-                    self._step(-1)
 
     @property
     def exhausted(self) -> bool:
-        if not self._pooled:
-            return self.used >= self.share
+        if self._failed:
+            return True
         try:
-            raw = self.path.read_bytes().strip()
-            return self.limit is not None and int(raw or b"0") >= self.limit
+            return self.limit is None or _pool_count(self.path.read_bytes()) >= self.limit
         except (OSError, ValueError):
-            return self.used >= self.share
+            return True
+
+
+def pool_text(count: int) -> bytes:
+    """The pool file's content: the count zero-padded to a fixed width (overwritten in place)."""
+    return f"{count:020d}".encode("ascii")
+
+
+def _pool_count(raw: bytes) -> int:
+    text = raw.strip()
+    if not text.isdigit():  # empty or damaged: refuse (ValueError) rather than read it as 0
+        raise ValueError(f"budget pool holds {raw[:40]!r}")
+    return int(text)
 
 
 def worker_budget(limit: int | None, share: int | None = None, pool: str | None = None) -> Budget:
@@ -538,9 +548,14 @@ def _seconds(value: float) -> str:
 
 
 def advice(
-    cause: str, lowered: tuple[int, int] | None = None, asked: tuple[float, float] | None = None
+    cause: str,
+    lowered: tuple[int, int] | None = None,
+    asked: tuple[float, float] | None = None,
+    *,
+    direct: bool = False,
 ) -> str:
-    """What to try, to add after a failure cause in a message (or "").
+    """What to try, to add after a failure cause in a message (or ""); ``direct``: name the keyword
+    arguments of ``check_reverse`` / ``check_position`` instead of the command-line options.
 
     ``lowered``: (lowest, configured) concurrency when the engine lowered it for HTTP 429s.
     ``asked``: (longest Retry-After a 429 asked for, ``max_backoff``) when it asked for more than
@@ -553,12 +568,17 @@ def advice(
                 f"waits at most {_seconds(asked[1])} s per retry, so more retries would not help: "
                 "run again once its limit resets)"
             )
-        return f" (rate limited: {done}raise --ragprobe-retries to wait longer between attempts)"
+        return f" (rate limited: {done}raise {_option('retries', direct)} to wait longer between attempts)"
     if cause.startswith("not started"):
         return " (sync calls that timed out still run on every thread: fix the hang or raise the timeout)"
     if cause.startswith("timeout after"):
-        return " (raise --ragprobe-timeout, or lower --ragprobe-concurrency if the pipeline slows under load)"
+        timeout, concurrency = _option("timeout", direct), _option("concurrency", direct)
+        return f" (raise {timeout}, or lower {concurrency} if the pipeline slows under load)"
     return ""
+
+
+def _option(name: str, direct: bool) -> str:
+    return f"{name}=" if direct else f"--ragprobe-{name}"
 
 
 def retryable(exc: BaseException) -> bool:

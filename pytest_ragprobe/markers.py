@@ -75,18 +75,42 @@ def _number(
     mark: str, arg: str, value: object, lo: float, hi: float, *, open_lo: bool = False, open_hi: bool = False
 ) -> float:
     __tracebackhide__ = True  # the message names the argument
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    # numbers.Real: NumPy scalars too (np.float32(0.1) from a config array)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
         raise _fail(mark, arg, f"must be a number, got {type(value).__name__} {value!r}")
-    if value < lo or value > hi or (open_lo and value == lo) or (open_hi and value == hi):
+    number = _as_float(value)
+    if number < lo or number > hi or (open_lo and number == lo) or (open_hi and number == hi):
         bound = f"{'(' if open_lo else '['}{lo}, {hi}{')' if open_hi else ']'}"
         raise _fail(mark, arg, f"must be in {bound}, got {value!r}")
-    return float(value)
+    return number
+
+
+def _takes_two(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn(answer, golds)`` binds (True when there is no signature to read)."""
+    try:
+        inspect.signature(fn).bind("answer", ["gold"])
+    except TypeError:
+        return False
+    except ValueError:  # no signature (some builtins): the first call will tell
+        return True
+    return True
+
+
+def _as_float(value: object) -> float:
+    """A real number as a float, as written: np.float32(0.1) is 0.1, not 0.10000000149011612."""
+    if type(value) in (int, float):
+        return float(value)  # type: ignore[arg-type]
+    try:
+        return float(str(value))
+    except ValueError:  # e.g. Fraction(1, 10)
+        return float(value)  # type: ignore[arg-type]
 
 
 def _int(mark: str, arg: str, value: object, lo: int) -> int:
     __tracebackhide__ = True  # the message names the argument
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):  # np.int64(30) too
         raise _fail(mark, arg, f"must be an int, got {type(value).__name__} {value!r}")
+    value = int(value)
     if value < lo:
         raise _fail(mark, arg, f"must be >= {lo}, got {value!r}")
     return value
@@ -176,6 +200,8 @@ def _validated(
         m = kw["match"]
         if not (callable(m) or m in ("contains", "exact", "regex")):
             raise _fail(mark, "match", f"must be 'contains', 'exact', 'regex' or a callable, got {m!r}")
+        if callable(m) and not _takes_two(m):  # said now, not after every pipeline call was paid for
+            raise _fail(mark, "match", f"must take (answer, golds) and return a bool; {m!r:.80} cannot")
         out["match"] = m
     if kw.get("sequential") is not None:
         if not isinstance(kw["sequential"], bool):

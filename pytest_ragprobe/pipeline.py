@@ -70,6 +70,20 @@ class Pipeline:
     version: str = ""
     top_k: int = 5
 
+    def __post_init__(self) -> None:
+        # Was: version=3 silently left out of the identity (and so of the cache key); top_k=0 or "5"
+        # passed to retrieve() as given.
+        version: object = self.version  # (typed str; callers pass what they have)
+        if isinstance(version, (int, float)) and not isinstance(version, bool):
+            self.version = str(version)
+        elif not isinstance(version, str):
+            raise PipelineConfigError(f"Pipeline(version=...) must be a string, got {version!r}")
+        top_k: object = self.top_k
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            raise PipelineConfigError(f"Pipeline(top_k=...) must be an int >= 1, got {top_k!r}")
+        # (a part may also be an object with that method, e.g. generate=OpenAIGenerator(...): checked
+        # when the pipeline is adapted)
+
 
 def _from_builtins(obj: object, name: str) -> bool:
     """Whether ``obj.name`` is a builtin type's method (``str.index``, a NamedTuple's ``tuple.index``):

@@ -18,9 +18,7 @@ from pytest_ragprobe.session import (
     RESULT_KEY,
     SESSION_KEY,
     SPEC_KEY,
-    RagprobeInconclusiveWarning,
     RagprobeSession,
-    RagprobeWarning,
     base_dirs,
     is_worker,
     record_test_outcome,
@@ -28,6 +26,7 @@ from pytest_ragprobe.session import (
     setup_error_result,
     user_properties,
 )
+from pytest_ragprobe.types import RagprobeInconclusiveWarning, RagprobeWarning
 
 if TYPE_CHECKING:
     from _pytest.fixtures import SubRequest
@@ -121,8 +120,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ragprobe_session = session.config.stash.get(SESSION_KEY, None)
     if ragprobe_session is not None:
-        # -x / --maxfail: pytest stopped before every test ran (not an interrupt: exit status 1)
-        ragprobe_session.finish(exitstatus, stopped=bool(session.shouldstop or session.shouldfail))
+        from pytest_ragprobe._xdist import stopped_by_failures
+
+        # -x / --maxfail: pytest stopped before every test ran (not an interrupt: exit status 1; under
+        # xdist the controller ends such a stop as an interrupt, which it was not)
+        stopped = bool(session.shouldstop or session.shouldfail) or stopped_by_failures(session.config)
+        ragprobe_session.finish(exitstatus, stopped=stopped)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

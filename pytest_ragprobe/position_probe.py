@@ -50,8 +50,8 @@ from pytest_ragprobe.reverse_probe import (
     settings_dict,
     undecidable_note,
 )
-from pytest_ragprobe.runner import ProbeContext, ProbeError, context_for, run_sync
-from pytest_ragprobe.scoring import score
+from pytest_ragprobe.runner import ProbeContext, ProbeError, call_options, context_for, run_sync
+from pytest_ragprobe.scoring import check_patterns, score
 from pytest_ragprobe.types import Answer, Document
 
 GENERATE_HINT = (
@@ -226,11 +226,12 @@ async def run_position(
 
     confidence = ctx.confidence(spec)
     seed = ctx.seed(spec)
-    ctx.adapter.require("generate", "@ragprobe.position", GENERATE_HINT)
+    probe = "check_position" if ctx.direct else "@ragprobe.position"  # what the user wrote
+    ctx.adapter.require("generate", probe, GENERATE_HINT)
     if spec.distractors == "retriever":
         ctx.adapter.require(
             "retrieve",
-            "@ragprobe.position(distractors='retriever') (hard negatives come from the pipeline's retriever)",
+            f"{probe}(distractors='retriever') (hard negatives come from the pipeline's retriever)",
             "Add retrieve(query, k), e.g. ragprobe.Pipeline(retrieve=..., generate=...), or use "
             "distractors='given'.",
         )
@@ -241,6 +242,7 @@ async def run_position(
     )
     if not chosen:
         raise ProbeError("no questions to probe")
+    check_patterns(spec.match, ((ex.answers, f"question {ex.id!r} ({ex.question!r})") for ex in chosen))
 
     design, looks = ctx.looks(spec, len(chosen), confidence)
 
@@ -571,6 +573,11 @@ async def run_position_spec(ctx: ProbeContext, spec: PositionSpec) -> ProbeResul
 def check_position(
     pipeline: object,
     examples: str | Path | Sequence[Any] | None = None,
+    *,
+    timeout: float | None = None,
+    retries: int | None = None,
+    concurrency: int | None = None,
+    max_error_rate: float | None = None,
     **mark_args: Any,
 ) -> ProbeResult:
     """Run a position probe outside the marks; returns the same result as ``ragprobe_result``.
@@ -578,7 +585,11 @@ def check_position(
     ``examples``: a lost-in-the-middle JSONL path, ``"synthetic:N"``, or a list of example dicts /
     ``PositionExample`` / ``ragprobe.Fact``. ``mark_args`` are the mark's arguments (``n_docs``,
     ``positions``, ``max_drop``, ...; ``data=`` / ``facts=`` instead of ``examples`` also work).
+    ``timeout`` (seconds per call), ``retries``, ``concurrency`` and ``max_error_rate`` are the
+    ``--ragprobe-*`` options of the same names (unset: the pytest run's values, else the defaults).
     """
+    given = {"timeout": timeout, "retries": retries, "concurrency": concurrency}
+    options = call_options("check_position", {**given, "max_error_rate": max_error_rate})
     args = dict(mark_args)
     if examples is not None:
         if "data" in args or "facts" in args:
@@ -589,6 +600,7 @@ def check_position(
         args["facts" if is_facts else "data"] = examples
     spec = build_call_spec(POSITION_MARK, args, "check_position")
     assert isinstance(spec, PositionSpec)
-    ctx = context_for(pipeline, "check_position")  # base_dirs: relative paths as the marks find them
+    # base_dirs: relative paths as the marks find them
+    ctx = context_for(pipeline, "check_position", **options)
     return run_sync(lambda: run_position_spec(ctx, spec))
 

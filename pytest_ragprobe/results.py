@@ -95,7 +95,12 @@ class ProbeResult(BaseModel):
         # Short: pytest prints it when an assert on ragprobe_result fails (`assert r.reverse.accuracy > .8`),
         # where the full model (examples, metrics) buried the numbers that matter.
         drop = f", drop={self.drop:+.2f}" if self.drop is not None else ""
-        return f"ProbeResult({self.nodeid!r}, kind={self.kind!r}, verdict={self.verdict!r}, n={self.n}{drop})"
+        where = f"{self.nodeid!r}, " if self.nodeid else ""  # check_* results have no test
+        return f"ProbeResult({where}kind={self.kind!r}, verdict={self.verdict!r}, n={self.n}{drop})"
+
+    def __str__(self) -> str:
+        # print(result) in a script or notebook: the explanation, not ~10,000 characters of model fields
+        return self.explain()
 
     @property
     def passed(self) -> bool:
@@ -141,6 +146,21 @@ class ProbeResult(BaseModel):
             strict = run is not None and run.strict
         if self.verdict in ("fail", "error") or (strict and self.verdict == "inconclusive"):
             raise ProbeFailed(self.explain())
+        if not self.nodeid:  # check_* (a marked probe's result is warned about by the plugin, once)
+            self._warn()
+
+    def _warn(self) -> None:
+        """The warnings a marked probe gives, for a result of check_reverse / check_position: so that
+        ``-W error::pytest_ragprobe.RagprobeInconclusiveWarning`` fails an INCONCLUSIVE one too."""
+        import warnings
+
+        from pytest_ragprobe.render import brief, low_accuracy_note
+        from pytest_ragprobe.types import RagprobeInconclusiveWarning, RagprobeWarning
+
+        if self.verdict == "inconclusive":
+            warnings.warn(RagprobeInconclusiveWarning(brief(self)), stacklevel=3)
+        elif low := low_accuracy_note(self):
+            warnings.warn(RagprobeWarning(f"PASS, but {low}"), stacklevel=3)
 
 
 class Report(BaseModel):

@@ -13,8 +13,8 @@ from pytest_ragprobe.engine import Call, CallOutcome
 from pytest_ragprobe.facts import Fact, FactPair, resolve_pairs, sample
 from pytest_ragprobe.markers import REVERSE_MARK, ReverseSpec, build_call_spec
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
-from pytest_ragprobe.runner import ProbeContext, ProbeError, context_for, run_sync
-from pytest_ragprobe.scoring import matcher_name, normalize, score
+from pytest_ragprobe.runner import ProbeContext, ProbeError, call_options, context_for, run_sync
+from pytest_ragprobe.scoring import check_patterns, matcher_name, normalize, score
 from pytest_ragprobe.types import Answer, Document
 
 MAX_EXAMPLES = 50
@@ -36,8 +36,16 @@ def undecidable_note(n: int, unit: str, max_drop: float, confidence: float) -> s
     assumes the rates seen; this one holds whatever the answers.)"""
     from pytest_ragprobe import stats
 
-    least = stats.min_pass_n(max_drop=max_drop, confidence=confidence) if max_drop > 0 else None
-    if least is None or n >= least:
+    if max_drop <= 0:  # was: no word, and "about N more" suggested more data would do
+        return (
+            f"no run can PASS at max_drop {max_drop:.2f}: a PASS shows the drop is at most max_drop, and no "
+            "sample shows a drop of at most 0; it can only FAIL or stay INCONCLUSIVE (set max_drop above 0 "
+            "to allow a PASS)"
+        )
+    least = stats.min_pass_n(max_drop=max_drop, confidence=confidence)
+    if least is None:
+        return f"no run of up to 10,000 {unit} can PASS at max_drop {max_drop:.2f} (at {confidence:.0%})"
+    if n >= least:
         return ""
     return (
         f"with {n} {unit} no run can PASS at max_drop {max_drop:.2f}: even if every answer agreed, a PASS "
@@ -136,7 +144,7 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     seed = ctx.seed(spec)
     ctx.adapter.require(
         "answer",
-        "@ragprobe.reverse",
+        "check_reverse" if ctx.direct else "@ragprobe.reverse",  # what the user wrote
         "Give a callable question -> str, an answer() method, or retrieve() + generate().",
     )
     if isinstance(spec.facts, str) and spec.facts.startswith("synthetic:"):
@@ -144,6 +152,8 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     chosen: list[FactPair] = sample(pairs, ctx.sample_size(spec, len(pairs)), seed, "reverse")
     if not chosen:
         raise ProbeError("no facts to probe")
+    both = ("forward", "reverse")
+    check_patterns(spec.match, ((getattr(p, d).answers, _where(p, d)) for p in chosen for d in both))
 
     design, looks = ctx.looks(spec, len(chosen), confidence)
 
@@ -331,13 +341,22 @@ def settings_dict(spec: Any, confidence: float, seed: int, *, n_planned: int | N
 def check_reverse(
     pipeline: object,
     pairs: str | Path | Sequence[Fact] | Sequence[FactPair] | None = None,
+    *,
+    timeout: float | None = None,
+    retries: int | None = None,
+    concurrency: int | None = None,
+    max_error_rate: float | None = None,
     **mark_args: Any,
 ) -> ProbeResult:
     """Run a reverse probe outside the marks; returns the same result as ``ragprobe_result``.
 
     ``pairs`` (or ``facts=``, the mark's name): a facts file, ``"synthetic:N"`` or a list of
     ``ragprobe.Fact`` / ``FactPair``. A relative path is looked up beside the calling file, then
-    the rootdir of the pytest run (if any), then the cwd."""
+    the rootdir of the pytest run (if any), then the cwd. ``timeout`` (seconds per call),
+    ``retries``, ``concurrency`` and ``max_error_rate`` are the ``--ragprobe-*`` options of the
+    same names (unset: the pytest run's values, else the defaults)."""
+    given = {"timeout": timeout, "retries": retries, "concurrency": concurrency}
+    options = call_options("check_reverse", {**given, "max_error_rate": max_error_rate})
     args = dict(mark_args)
     if pairs is not None:
         if "facts" in args:  # one would silently win, and the other be recorded in the settings
@@ -345,6 +364,6 @@ def check_reverse(
         args["facts"] = pairs
     spec = build_call_spec(REVERSE_MARK, args, "check_reverse")
     assert isinstance(spec, ReverseSpec)
-    ctx = context_for(pipeline, "check_reverse")
+    ctx = context_for(pipeline, "check_reverse", **options)
     resolved = resolve_pairs(spec.facts, seed=ctx.seed(spec), base_dirs=ctx.base_dirs)
     return run_sync(lambda: run_reverse(ctx, spec, resolved))

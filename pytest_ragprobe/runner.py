@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import os
 import sys
 import threading
@@ -84,6 +86,7 @@ class ProbeContext:
     nodeid: str = ""
     base_dirs: Sequence[Path] = ()
     progress: ProgressCallback | None = None
+    direct: bool = False  # check_reverse / check_position: advice names their keyword arguments
     calls: int = 0
     cached_calls: int = 0
     errors: int = 0
@@ -220,7 +223,9 @@ class ProbeContext:
     def _advice(self, cause: str) -> str:
         asked = self.retry_after_asked
         cap = self.settings.engine.max_backoff
-        return advice(cause, self.concurrency_lowered, None if asked is None else (asked, cap))
+        return advice(
+            cause, self.concurrency_lowered, None if asked is None else (asked, cap), direct=self.direct
+        )
 
     def top_cause(self) -> str:
         """The most common cause of the calls that failed, with what to try ("" without failures)."""
@@ -268,15 +273,29 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return asyncio.run(factory())
     box: dict[str, Any] = {}
 
+    async def main() -> T:
+        box["loop"], box["task"] = asyncio.get_running_loop(), asyncio.current_task()
+        return await factory()
+
     def target() -> None:
         try:
-            box["value"] = asyncio.run(factory())
+            box["value"] = asyncio.run(main())
         except BaseException as exc:
             box["error"] = exc
 
-    thread = threading.Thread(target=target, name="ragprobe-loop")
+    thread = threading.Thread(target=target, name="ragprobe-loop", daemon=True)
     thread.start()
-    thread.join()
+    try:
+        thread.join()
+    except BaseException:
+        # Ctrl-C in a notebook cell (or any exception here): stop the probe as asyncio.run would outside
+        # a loop. Was: the caller got control back and the probe went on calling a (paid) pipeline.
+        loop, task = box.get("loop"), box.get("task")
+        if loop is not None and task is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has just closed
+                loop.call_soon_threadsafe(task.cancel)
+        thread.join(timeout=30)
+        raise
     if "error" in box:
         raise box["error"]
     return box["value"]  # type: ignore[no-any-return]
@@ -318,11 +337,31 @@ def caller_base_dirs() -> list[Path]:
     return list(dict.fromkeys([*dirs, Path.cwd()]))
 
 
+#: Keyword arguments of check_reverse / check_position that set how calls are made (the command-line
+#: options of a marked probe: a script or notebook has no command line).
+CALL_OPTIONS = ("timeout", "retries", "concurrency", "max_error_rate")
+
+
+def call_options(api: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Validated ``timeout`` (seconds > 0), ``retries`` (>= 0), ``concurrency`` (>= 1) and
+    ``max_error_rate`` ([0, 1]) given to ``api``; None leaves the run's (or the default) value."""
+    from pytest_ragprobe.markers import _int, _number
+
+    checks: dict[str, Callable[[object], object]] = {
+        "timeout": lambda v: _number(api, "timeout", v, 0.0, math.inf, open_lo=True),
+        "retries": lambda v: _int(api, "retries", v, 0),
+        "concurrency": lambda v: _int(api, "concurrency", v, 1),
+        "max_error_rate": lambda v: _number(api, "max_error_rate", v, 0.0, 1.0),
+    }
+    return {k: checks[k](v) for k, v in options.items() if v is not None}
+
+
 def context_for(pipeline: object, api: str = "", **overrides: Any) -> ProbeContext:
     """A context for direct API use (``ragprobe.check_reverse``, named by ``api`` in errors): the
     settings, budget and ``pytest_ragprobe_make_pipeline`` hooks of the pytest run in progress
     (command line and ini), else the defaults, and relative data paths looked up as the marks do
-    (:func:`caller_base_dirs`). Never the answer cache: a pipeline built inside a test is often
+    (:func:`caller_base_dirs`). ``overrides``: :data:`CALL_OPTIONS` (see :func:`call_options`) and
+    other :class:`RunSettings` fields. Never the answer cache: a pipeline built inside a test is often
     tweaked in ways its cache identity (name, version, code, plain-data configuration) cannot see,
     e.g. a stub client set up differently per test."""
     from pytest_ragprobe._active import active_run
@@ -332,11 +371,15 @@ def context_for(pipeline: object, api: str = "", **overrides: Any) -> ProbeConte
         pipeline = converted
     # direct calls neither read nor write the run's cache directory (tables included)
     base = replace(run.settings, cache_dir=None, tables_dir=None) if run is not None else RunSettings()
-    settings = replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    engine = {k: given.pop(k) for k in ("timeout", "retries", "concurrency") if k in given}
+    given["engine"] = replace(given.get("engine", base.engine), **engine)
+    settings = replace(base, **given)
     budget = run.budget if run is not None else Budget(None)
     return ProbeContext(
         adapter=make_adapter(pipeline, source=api),
         settings=settings,
         budget=budget,
         base_dirs=caller_base_dirs(),
+        direct=True,
     )

@@ -6,7 +6,7 @@ import functools
 import re
 import string
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 Matcher = Callable[[str, Sequence[str]], bool]
 MatchSpec = str | Matcher
@@ -128,6 +128,21 @@ def _bad_pattern(golds: Sequence[str]) -> str | None:
         except re.error:
             return gold
     return None
+
+
+def check_patterns(spec: MatchSpec, questions: Iterable[tuple[Sequence[str], str]]) -> None:
+    """Under ``match="regex"``, every accepted answer must compile: a MatchError naming the first that
+    does not, before any pipeline call (scoring would meet it only after every call was made)."""
+    if spec != "regex":
+        return
+    for golds, where in questions:
+        bad = _bad_pattern(golds)
+        if bad is not None:
+            try:
+                re.compile(bad)
+            except re.error as exc:
+                problem = f"is not a valid regular expression ({exc})"
+                raise MatchError(f"match='regex': accepted answer {bad!r} of {where} {problem}") from None
 
 
 def score(spec: MatchSpec, answer: str, golds: Sequence[str], where: str = "") -> bool:

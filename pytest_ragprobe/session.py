@@ -33,14 +33,6 @@ RESULT_KEY = pytest.StashKey["ProbeResult"]()
 OWN_FAILURE_KEY = pytest.StashKey[bool]()
 
 
-class RagprobeWarning(UserWarning):
-    """Something a ragprobe user should know about, shown in pytest's warnings summary."""
-
-
-class RagprobeInconclusiveWarning(RagprobeWarning):
-    """A probe could not decide PASS or FAIL with the data it had (fails under --ragprobe-strict)."""
-
-
 def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
@@ -532,7 +524,7 @@ class RagprobeSession:
         (last, so nothing they do reaches the files)."""
         if is_worker(self.config) or not _runs_tests(self.config):
             return  # --collect-only, --fixtures, ...: an empty report would overwrite the last real one
-        self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED and not stopped
         # (under xdist the controller has no probe count: a stop there is taken as cut short)
         cut_short = stopped and (self.planned is None or len(self.results) < self.planned)
         self.cut_short = cut_short  # the terminal's verdict line says partial, as the report does

@@ -259,6 +259,14 @@ _TOKEN_PREFIXES = frozenset(
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+class RagprobeWarning(UserWarning):
+    """Something a ragprobe user should know about, shown in pytest's warnings summary."""
+
+
+class RagprobeInconclusiveWarning(RagprobeWarning):
+    """A probe could not decide PASS or FAIL with the data it had (fails under --ragprobe-strict)."""
+
+
 def secret_name(name: object, *, query: bool = False) -> bool:
     """Whether ``name`` (an attribute, header, dict key; with ``query``, a URL query parameter) names
     a secret: ``api_key``, ``apiKey``, ``X-Api-Key``, ``Authorization``, ``password``, ``access_token``,

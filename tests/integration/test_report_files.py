@@ -328,6 +328,17 @@ def test_dies(ragprobe_result):
     )
 
 
+def test_under_xdist_a_maxfail_stop_is_not_called_an_interrupt(project: pytest.Pytester) -> None:
+    """xdist ends a --maxfail stop with its Interrupted (the exit status of Ctrl-C). Was: "ragprobe:
+    interrupted: ... probes still running were lost" of a run nobody interrupted."""
+    pytest.importorskip("xdist")
+    project.makepyfile(test_catalog=TESTS, test_plain="def test_fails():\n    assert 0\n")
+    result = project.runpytest("-n", "2", "--maxfail=1", "--ragprobe-report=rp", "-p", "no:randomly")
+    out = result.stdout.str()
+    assert "interrupted" not in out.split("= ragprobe =")[-1]  # (xdist's own lines come before ours)
+    assert "probes still running were lost" not in out
+
+
 def test_a_run_stopped_by_maxfail_is_partial_and_keeps_the_baseline(project: pytest.Pytester) -> None:
     """-x ends the run with exit status 1 (not an interrupt): the baseline was overwritten with the probes
     that happened to run before the stop, and the report did not say it was partial."""

@@ -893,12 +893,13 @@ def test_rev():
     )
     result = pytester.runpytest("--ragprobe-no-cache")
     result.assert_outcomes(errors=1)
+    # found before any call is made (it was met at scoring, once every call had been paid for)
     assert (
-        "pytest-ragprobe: match='regex' failed on fact 'pump-7', forward question "
-        "'Which controller is compatible with pump P-7?': accepted answer 'C-(7' is not a valid "
-        "regular expression (missing ), unterminated subpattern at position 2) "
-        "(answer 'Controller C-7', accepted answers ['C-(7'])"
+        "pytest-ragprobe: match='regex': accepted answer 'C-(7' of fact 'pump-7', forward question "
+        "'Which controller is compatible with pump P-7?' is not a valid regular expression (missing ), "
+        "unterminated subpattern at position 2)"
     ) in result.stdout.str()
+    assert "(n=0, 0 calls)" in result.stdout.str()
     assert "the pipeline raised" not in result.stdout.str()
 
 

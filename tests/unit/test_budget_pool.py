@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from pytest_ragprobe._xdist import _all_local
-from pytest_ragprobe.engine import Budget, SharedBudget, worker_budget
+from pytest_ragprobe._xdist import _all_local, _worker_count
+from pytest_ragprobe.engine import Budget, SharedBudget, pool_text, worker_budget
 
 pytest.importorskip("fcntl")
 
@@ -37,8 +37,14 @@ print(budget.used)
 
 def pool(tmp_path: Path) -> Path:
     path = tmp_path / "budget"
-    path.write_text("0", encoding="ascii")
+    path.write_bytes(pool_text(0))
     return path
+
+
+def count(path: Path) -> int:
+    text = path.read_text(encoding="ascii")
+    assert len(text) == 20 and text.isdigit(), text  # always a whole count
+    return int(text)
 
 
 def test_processes_taking_from_one_pool_take_exactly_its_limit(tmp_path: Path) -> None:
@@ -54,7 +60,7 @@ def test_processes_taking_from_one_pool_take_exactly_its_limit(tmp_path: Path) -
             p.kill()
             p.wait()
     assert sum(used) == 3000  # no unit lost or taken twice between 3 processes x 4 threads
-    assert path.read_text(encoding="ascii") == "3000"
+    assert count(path) == 3000
 
 
 def test_a_worker_may_spend_more_than_an_even_share_and_refunds_go_back_to_the_pool(tmp_path: Path) -> None:
@@ -64,17 +70,34 @@ def test_a_worker_may_spend_more_than_an_even_share_and_refunds_go_back_to_the_p
     assert not a.exhausted
     assert b.take() and b.take() and not b.take() and a.exhausted and b.exhausted
     a.refund()
-    assert (a.used, b.used, path.read_text(encoding="ascii")) == (7, 2, "9")
+    assert (a.used, b.used, count(path)) == (7, 2, 9)
     assert b.take() and not a.take()
 
 
-def test_a_pool_that_fails_mid_run_leaves_the_worker_its_share(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["removed", "emptied"])
+def test_a_pool_that_fails_mid_run_counts_as_spent(tmp_path: Path, damage: str) -> None:
+    # Was: an empty file read as 0 and the pool was handed out again (a worker killed between truncating
+    # and writing it: 160 calls on a budget of 130), and a lost pool gave the worker its share again.
     path = pool(tmp_path)
-    budget = SharedBudget(10, path, share=3)
-    assert budget.take() and budget.take()
-    path.unlink()  # the controller's scratch directory removed under a running worker
-    assert budget.take() and not budget.take()  # 3 units in all: its share
-    assert budget.used == 3 and budget.exhausted
+    a, b = SharedBudget(10, path, share=5), SharedBudget(10, path, share=5)
+    assert all(a.take() for _ in range(8))
+    path.unlink() if damage == "removed" else path.write_bytes(b"")
+    assert not b.take() and not a.take() and a.exhausted and b.exhausted  # never more than the budget
+    assert (a.used, b.used) == (8, 0)
+
+
+# A worker killed while its threads take units (os._exit, as a crash or pytest-timeout would end it).
+KILLED = WORKER.replace("print(budget.used)", "").replace(
+    "for t in threads:\n    t.join()", "import os, time\ntime.sleep(0.05)\nos._exit(3)"
+)
+
+
+def test_a_worker_killed_mid_update_leaves_a_whole_count(tmp_path: Path) -> None:
+    path = pool(tmp_path)
+    for _ in range(6):
+        subprocess.run([sys.executable, "-c", KILLED, str(path), "100000000", "1"], timeout=60, check=False)
+        count(path)  # twenty digits every time: never empty, never half written
+    assert 0 < count(path) < 100000000
 
 
 def test_worker_budget_uses_the_pool_only_where_it_exists(tmp_path: Path) -> None:
@@ -94,7 +117,17 @@ def test_worker_budget_uses_the_pool_only_where_it_exists(tmp_path: Path) -> Non
         (["popen//python=python3.11"], True),
         (["ssh=ci-box//python=python3"], False),
         (["popen", "socket=10.0.0.7:8888"], False),  # one remote worker: no pool for any (it would overspend)
+        (["python=/usr/bin/python3//popen"], True),  # was: taken for a remote worker
     ],
 )
 def test_the_pool_is_offered_only_when_every_worker_is_on_this_machine(tx: list[str], local: bool) -> None:
     assert _all_local(SimpleNamespace(option=SimpleNamespace(tx=tx))) is local  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("tx", "workers"), [(["2*ssh=ci-box"], 2), (["ssh=a", "3*socket=b:1"], 4), (["popen"], 1), ([], 1)]
+)
+def test_even_shares_count_every_worker_of_a_multiplied_spec(tx: list[str], workers: int) -> None:
+    # Was: "--tx 2*ssh=..." counted as one worker, so each of the two got the whole budget.
+    config = SimpleNamespace(option=SimpleNamespace(numprocesses=None, tx=tx))
+    assert _worker_count(config) == workers  # type: ignore[arg-type]

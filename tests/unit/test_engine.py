@@ -574,7 +574,7 @@ def test_rate_limited_probe_error_says_how_far_the_concurrency_was_lowered() -> 
     ctx = context_for(answer, "check_reverse", engine=settings)
     run_sync(lambda: ctx.run_calls(calls(8)))
     assert ctx.concurrency_lowered == (1, 4)  # 4 -> 2 -> 1, and not below
-    lowered = r"\(rate limited: concurrency lowered to 1 of 4; raise --ragprobe-retries"
+    lowered = r"\(rate limited: concurrency lowered to 1 of 4; raise retries="
     with pytest.raises(ProbeError, match=r"HTTP 429 from http://x/answer " + lowered):
         ctx.check_error_rate()
     assert "concurrency lowered to 1 of 4" in ctx.top_cause()

@@ -28,7 +28,7 @@ def test_a_pass_of_a_good_pipeline_has_no_such_note() -> None:
 
 def test_repr_is_short_enough_for_an_assertion_message() -> None:
     r = ragprobe.check_reverse(lambda q: "I don't know", FACTS, max_drop=0.2)
-    assert repr(r) == "ProbeResult('', kind='reverse', verdict='pass', n=60, drop=+0.00)"
+    assert repr(r) == "ProbeResult(kind='reverse', verdict='pass', n=60, drop=+0.00)"
 
 
 def test_sequential_min_accuracy_does_not_stop_before_the_floor_is_decided() -> None:
