@@ -29,7 +29,7 @@ from pytest_ragprobe import _config
 if TYPE_CHECKING:
     from pytest_ragprobe.engine import Budget
 
-_PLAN_DIR = pytest.StashKey[Path]()
+_RUN_DIR = pytest.StashKey[Path]()
 _PLAN_SHOWN = pytest.StashKey[bool]()
 
 
@@ -89,9 +89,9 @@ def _all_local(config: pytest.Config) -> bool:
 
 def _run_dir(config: pytest.Config) -> Path:
     """The controller's scratch directory for this run (plan file, budget pool); removed at its end."""
-    if _PLAN_DIR not in config.stash:
-        config.stash[_PLAN_DIR] = Path(tempfile.mkdtemp(prefix="ragprobe-run-"))
-    return config.stash[_PLAN_DIR]
+    if _RUN_DIR not in config.stash:
+        config.stash[_RUN_DIR] = Path(tempfile.mkdtemp(prefix="ragprobe-run-"))
+    return config.stash[_RUN_DIR]
 
 
 def worker_budget(config: pytest.Config, limit: int | None) -> Budget:
@@ -150,6 +150,6 @@ def stopped_by_failures(config: pytest.Config) -> bool:
 
 
 def remove_run_dir(config: pytest.Config) -> None:
-    path = config.stash.get(_PLAN_DIR, None)
+    path = config.stash.get(_RUN_DIR, None)
     if path is not None:
         shutil.rmtree(path, ignore_errors=True)

@@ -71,9 +71,11 @@ def _fail(mark: str, arg: str, problem: str) -> MarkArgumentError:
     return MarkArgumentError(f"@ragprobe.{mark.removeprefix('ragprobe_')}: argument '{arg}' {problem}")
 
 
-def _number(
+def number_arg(
     mark: str, arg: str, value: object, lo: float, hi: float, *, open_lo: bool = False, open_hi: bool = False
 ) -> float:
+    """``value`` of argument ``arg`` (of ``mark`` or a function) as a float in [lo, hi] (open ends as
+    asked), else MarkArgumentError naming both."""
     __tracebackhide__ = True  # the message names the argument
     # numbers.Real: NumPy scalars too (np.float32(0.1) from a config array)
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
@@ -106,7 +108,8 @@ def _as_float(value: object) -> float:
         return float(value)  # type: ignore[arg-type]
 
 
-def _int(mark: str, arg: str, value: object, lo: int) -> int:
+def int_arg(mark: str, arg: str, value: object, lo: int) -> int:
+    """``value`` of argument ``arg`` as an int >= ``lo``, else MarkArgumentError naming both."""
     __tracebackhide__ = True  # the message names the argument
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):  # np.int64(30) too
         raise _fail(mark, arg, f"must be an int, got {type(value).__name__} {value!r}")
@@ -186,16 +189,16 @@ def _validated(
     out: dict[str, Any] = {}
     if "max_drop" in kw:
         # a drop of 1 cannot be exceeded: the statistics need max_drop below 1
-        out["max_drop"] = _number(mark, "max_drop", kw["max_drop"], 0.0, 1.0, open_hi=True)
+        out["max_drop"] = number_arg(mark, "max_drop", kw["max_drop"], 0.0, 1.0, open_hi=True)
     if kw.get("min_accuracy") is not None:
-        out["min_accuracy"] = _number(mark, "min_accuracy", kw["min_accuracy"], 0.0, 1.0)
+        out["min_accuracy"] = number_arg(mark, "min_accuracy", kw["min_accuracy"], 0.0, 1.0)
     if kw.get("n") is not None:
-        out["n"] = _int(mark, "n", kw["n"], 1)
+        out["n"] = int_arg(mark, "n", kw["n"], 1)
     if kw.get("seed") is not None:
-        out["seed"] = _int(mark, "seed", kw["seed"], 0)
+        out["seed"] = int_arg(mark, "seed", kw["seed"], 0)
     if kw.get("confidence") is not None:
         c = kw["confidence"]
-        out["confidence"] = _number(mark, "confidence", c, 0.5, 1.0, open_lo=True, open_hi=True)
+        out["confidence"] = number_arg(mark, "confidence", c, 0.5, 1.0, open_lo=True, open_hi=True)
     if "match" in kw:
         m = kw["match"]
         if not (callable(m) or m in ("contains", "exact", "regex")):
@@ -235,7 +238,7 @@ def _validated(
     # Partial: n_docs may come from another mark, so positions are checked against it at collection.
     n_docs: int | None = None
     if "n_docs" in kw or not partial:
-        n_docs = out["n_docs"] = _int(mark, "n_docs", kw.get("n_docs", 10), 2)
+        n_docs = out["n_docs"] = int_arg(mark, "n_docs", kw.get("n_docs", 10), 2)
     if kw.get("positions") is not None:
         pos = kw["positions"]
         # Any re-iterable collection of integers: np.linspace(0, 9, 4, dtype=int) or range(10) as well
@@ -262,7 +265,7 @@ def _validated(
             raise _fail(mark, "distractors", f"must be 'given' or 'retriever', got {kw['distractors']!r}")
         out["distractors"] = kw["distractors"]
     if kw.get("context_tokens") is not None:
-        out["context_tokens"] = _int(mark, "context_tokens", kw["context_tokens"], 1)
+        out["context_tokens"] = int_arg(mark, "context_tokens", kw["context_tokens"], 1)
     return cls, out
 
 

@@ -337,21 +337,18 @@ def caller_base_dirs() -> list[Path]:
     return list(dict.fromkeys([*dirs, Path.cwd()]))
 
 
-#: Keyword arguments of check_reverse / check_position that set how calls are made (the command-line
-#: options of a marked probe: a script or notebook has no command line).
-CALL_OPTIONS = ("timeout", "retries", "concurrency", "max_error_rate")
-
-
 def call_options(api: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Validated ``timeout`` (seconds > 0), ``retries`` (>= 0), ``concurrency`` (>= 1) and
-    ``max_error_rate`` ([0, 1]) given to ``api``; None leaves the run's (or the default) value."""
-    from pytest_ragprobe.markers import _int, _number
+    """The keyword arguments of check_reverse / check_position that set how calls are made (a script or
+    notebook has no command line for the ``--ragprobe-*`` options), validated: ``timeout`` (seconds > 0),
+    ``retries`` (>= 0), ``concurrency`` (>= 1), ``max_error_rate`` ([0, 1]); None leaves the run's (or the
+    default) value."""
+    from pytest_ragprobe.markers import int_arg, number_arg
 
     checks: dict[str, Callable[[object], object]] = {
-        "timeout": lambda v: _number(api, "timeout", v, 0.0, math.inf, open_lo=True),
-        "retries": lambda v: _int(api, "retries", v, 0),
-        "concurrency": lambda v: _int(api, "concurrency", v, 1),
-        "max_error_rate": lambda v: _number(api, "max_error_rate", v, 0.0, 1.0),
+        "timeout": lambda v: number_arg(api, "timeout", v, 0.0, math.inf, open_lo=True),
+        "retries": lambda v: int_arg(api, "retries", v, 0),
+        "concurrency": lambda v: int_arg(api, "concurrency", v, 1),
+        "max_error_rate": lambda v: number_arg(api, "max_error_rate", v, 0.0, 1.0),
     }
     return {k: checks[k](v) for k, v in options.items() if v is not None}
 
@@ -360,8 +357,8 @@ def context_for(pipeline: object, api: str = "", **overrides: Any) -> ProbeConte
     """A context for direct API use (``ragprobe.check_reverse``, named by ``api`` in errors): the
     settings, budget and ``pytest_ragprobe_make_pipeline`` hooks of the pytest run in progress
     (command line and ini), else the defaults, and relative data paths looked up as the marks do
-    (:func:`caller_base_dirs`). ``overrides``: :data:`CALL_OPTIONS` (see :func:`call_options`) and
-    other :class:`RunSettings` fields. Never the answer cache: a pipeline built inside a test is often
+    (:func:`caller_base_dirs`). ``overrides``: :func:`call_options` and other :class:`RunSettings`
+    fields. Never the answer cache: a pipeline built inside a test is often
     tweaked in ways its cache identity (name, version, code, plain-data configuration) cannot see,
     e.g. a stub client set up differently per test."""
     from pytest_ragprobe._active import active_run
