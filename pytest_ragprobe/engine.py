@@ -155,10 +155,9 @@ class SharedBudget(Budget):
     the pool out again). A pool that cannot be read counts as spent: the worker stops rather than risk
     going over the budget."""
 
-    def __init__(self, limit: int, path: Path, share: int) -> None:
+    def __init__(self, limit: int, path: Path) -> None:
         super().__init__(limit)
         self.path = path
-        self.share = share  # what the worker would have had without the pool (kept for reports)
         self._failed = False
 
     def _step(self, delta: int) -> bool:
@@ -227,7 +226,7 @@ def worker_budget(limit: int | None, share: int | None = None, pool: str | None 
             import fcntl  # noqa: F401  (POSIX only)
         except ImportError:
             return Budget(share)
-        return SharedBudget(limit, Path(pool), share)
+        return SharedBudget(limit, Path(pool))
     return Budget(share)
 
 

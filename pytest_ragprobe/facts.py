@@ -18,11 +18,13 @@ import typing
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pytest_ragprobe.types import did_you_mean, misspelt
+
+_T = TypeVar("_T")
 
 SYNTHETIC_RE = re.compile(r"^synthetic:(\d+)$")
 
@@ -780,6 +782,41 @@ def find_file(
         return p  # in the cwd; or not there either: the loader's own "not found (resolved to ...)"
     looked = dict.fromkeys(str((base / p).resolve()) for base in [*base_dirs, Path.cwd()])
     raise error(f"{path}: {what} not found; looked for {', '.join(looked)}")
+
+
+def question_key(question: str) -> str:
+    """Questions that differ only in case or spacing are one question (their answers move together)."""
+    return " ".join(question.split()).casefold()
+
+
+def distinct_questions(pairs: Sequence[FactPair], seed: int) -> list[FactPair]:
+    """At most one pair per question, in file order: the pairs a paired test may count as independent.
+
+    Facts of a one-to-many relation share a question ("Which pump fits controller C-7?" for P-1 and P-2):
+    its one answer would count once per fact, and McNemar / Tango read those copies as independent
+    evidence (simulated: 0.087 false FAIL at the boundary with questions shared by 2 facts, 0.195 by 5,
+    against 0.05; bench/shared_questions.py). Forward and reverse questions are compared across
+    directions too (a symmetric relation asks A's forward question as B's reverse one).
+    """
+    keys = [(question_key(p.forward.question), question_key(p.reverse.question)) for p in pairs]
+    return one_per_key(pairs, keys, seed)
+
+
+def one_per_key(items: Sequence[_T], keys: Sequence[tuple[str, ...]], seed: int) -> list[_T]:
+    """The items, in order, no two of which share a key: a seeded random order decides which item keeps a
+    shared key (a fair choice among them), and an item is kept when none of its keys is taken yet, so the
+    kept set is maximal. Without shared keys every item is kept (and the sample is unchanged)."""
+    if len({k for ks in keys for k in ks}) == sum(len(set(ks)) for ks in keys):
+        return list(items)  # no key twice: nothing to choose
+    order = list(range(len(items)))
+    random.Random(f"{seed}:distinct").shuffle(order)
+    used: set[str] = set()
+    kept: list[int] = []
+    for i in order:
+        if used.isdisjoint(keys[i]):
+            used.update(keys[i])
+            kept.append(i)
+    return [items[i] for i in sorted(kept)]
 
 
 def sample(items: Sequence[Any], n: int | None, seed: int, salt: str = "") -> list[Any]:

@@ -49,13 +49,14 @@ def plan_probe(
     nodeid: str, spec: ProbeSpec, settings: RunSettings, base_dirs: Sequence[Path]
 ) -> ProbePlan:
     """The plan of one marked test; reading its data is the only I/O (no pipeline call)."""
-    from pytest_ragprobe.facts import resolve_pairs
-    from pytest_ragprobe.position_probe import load_examples
+    from pytest_ragprobe.facts import distinct_questions, resolve_pairs
+    from pytest_ragprobe.position_probe import distinct_examples, load_examples
 
     seed = spec.seed if spec.seed is not None else settings.seed
     try:
         if isinstance(spec, ReverseSpec):
-            available = len(resolve_pairs(spec.facts, seed=seed, base_dirs=base_dirs))
+            pairs = resolve_pairs(spec.facts, seed=seed, base_dirs=base_dirs)
+            available = len(distinct_questions(pairs, seed))  # what run_reverse samples from
             per_item = 2  # forward and reverse question
             synthetic = isinstance(spec.facts, str) and spec.facts.startswith("synthetic:")
             extra = 1 if synthetic else 0  # one index() call with the fictitious documents
@@ -67,7 +68,7 @@ def plan_probe(
             examples, _ = load_examples(
                 source, seed=seed, base_dirs=base_dirs, facts=spec.data is None
             )
-            available = len(examples)
+            available = len(distinct_examples(examples, seed))
             positions = spec.positions or default_positions(spec.n_docs)
             # one generate() per position; plus one retrieve() per question for hard negatives
             per_item = len(positions) + (1 if spec.distractors == "retriever" else 0)

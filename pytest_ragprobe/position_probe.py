@@ -36,6 +36,8 @@ from pytest_ragprobe.facts import (
     Fact,
     FactPair,
     find_file,
+    one_per_key,
+    question_key,
     resolve_pairs,
     sample,
     split_lines,
@@ -69,6 +71,13 @@ RETRIEVER_SLACK = 5
 
 def _is_fact_list(items: Sequence[Any]) -> bool:
     return bool(items) and all(isinstance(i, (Fact, FactPair)) for i in items)
+
+
+def distinct_examples(examples: Sequence[PositionExample], seed: int) -> list[PositionExample]:
+    """One example per question (case and spacing ignored), seeded: facts of a one-subject, several-objects
+    relation, or data listing a question with several gold documents, ask one question more than once,
+    and its outcomes are not independent pairs (see :func:`facts.distinct_questions`)."""
+    return one_per_key(examples, [(question_key(ex.question),) for ex in examples], seed)
 
 
 def _from_pairs(pairs: Sequence[FactPair]) -> tuple[list[PositionExample], DocumentPool]:
@@ -237,9 +246,8 @@ async def run_position(
         )
     positions = list(spec.positions or default_positions(spec.n_docs))
     edges = {positions[0], positions[-1]}
-    chosen: list[PositionExample] = sample(
-        list(examples), ctx.sample_size(spec, len(examples)), seed, "position"
-    )
+    distinct = distinct_examples(examples, seed)  # independent questions only, as for reverse probes
+    chosen: list[PositionExample] = sample(distinct, ctx.sample_size(spec, len(distinct)), seed, "position")
     if not chosen:
         raise ProbeError("no questions to probe")
     check_patterns(spec.match, ((ex.answers, f"question {ex.id!r} ({ex.question!r})") for ex in chosen))
@@ -389,9 +397,14 @@ async def run_position(
         verdict = cmp.verdict
 
     notes: list[str] = []
-    if spec.n is not None and spec.n > len(examples):  # the power planned for n is not there
+    if spec.n is not None and spec.n > len(distinct):  # the power planned for n is not there
+        held = f"{len(distinct)} questions" + ("" if len(distinct) == len(examples) else " of their own")
+        notes.append(f"n={spec.n} asked for, but the data holds only {held}: probed all of them")
+    if len(distinct) < len(examples):
         notes.append(
-            f"n={spec.n} asked for, but the data holds only {len(examples)} questions: probed all of them"
+            f"{len(examples) - len(distinct)} of {len(examples)} questions repeat another's question (with "
+            f"another gold document): one of each is probed, sampled from {len(distinct)}; a question's "
+            "answers move together, so its copies would read as independent evidence they are not"
         )
     reason = ""
     if spec.min_accuracy is not None and cmp.n:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ragprobe.engine import Call, CallOutcome
-from pytest_ragprobe.facts import Fact, FactPair, resolve_pairs, sample
+from pytest_ragprobe.facts import Fact, FactPair, distinct_questions, question_key, resolve_pairs, sample
 from pytest_ragprobe.markers import REVERSE_MARK, ReverseSpec, build_call_spec
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
 from pytest_ragprobe.runner import ProbeContext, ProbeError, call_options, context_for, run_sync
@@ -78,24 +78,30 @@ def attribute_miss(pair: FactPair, answer: Answer) -> str | None:
     return "reading" if gold_seen else "retrieval"
 
 
-def shared_question_notes(pairs: Sequence[FactPair]) -> list[str]:
+def shared_question_notes(pairs: Sequence[FactPair], pool: int) -> list[str]:
     """A note per direction in which several facts ask the same question (a one-to-many relation): its
-    answers count for each of them, which a user reading one fact's expected answer would not guess."""
+    answers count for each of them, which a user reading one fact's expected answer would not guess; and
+    one fact per question is probed (``pool`` of the facts could be: :func:`distinct_questions`)."""
     notes: list[str] = []
     for direction, shape in (
         ("reverse", "one object, several subjects"),
         ("forward", "one subject, several objects"),
     ):
         questions = [p.reverse if direction == "reverse" else p.forward for p in pairs]
-        counts = Counter(q.question for q in questions)
-        shared = [q for q in questions if counts[q.question] > 1]
+        counts = Counter(question_key(q.question) for q in questions)
+        shared = [q for q in questions if counts[question_key(q.question)] > 1]
         if shared:
             accepts = ", ".join(shared[0].answers[:5]) + (", ..." if len(shared[0].answers) > 5 else "")
             notes.append(
                 f"{len(shared)} of {len(pairs)} facts share their {direction} question with another fact "
-                f"({shape}; e.g. {shared[0].question!r} accepts {accepts}): any of those answers is scored "
-                "right, and the question counts once per fact"
+                f"({shape}; e.g. {shared[0].question!r} accepts {accepts}): any of those answers is "
+                "scored right"
             )
+    if pool < len(pairs):
+        notes.append(
+            f"one fact per question is probed, sampled from {pool} of {len(pairs)} facts: a question's one "
+            "answer counted once per fact would read as independent evidence it is not"
+        )
     return notes
 
 
@@ -149,7 +155,8 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     )
     if isinstance(spec.facts, str) and spec.facts.startswith("synthetic:"):
         await index_synthetic(ctx, pairs)
-    chosen: list[FactPair] = sample(pairs, ctx.sample_size(spec, len(pairs)), seed, "reverse")
+    pool = distinct_questions(pairs, seed)  # independent pairs only: shared questions are one observation
+    chosen: list[FactPair] = sample(pool, ctx.sample_size(spec, len(pool)), seed, "reverse")
     if not chosen:
         raise ProbeError("no facts to probe")
     both = ("forward", "reverse")
@@ -230,9 +237,10 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         verdict = cmp.verdict
 
     notes: list[str] = []
-    if spec.n is not None and spec.n > len(pairs):  # the power planned for n is not there
-        notes.append(f"n={spec.n} asked for, but the facts hold only {len(pairs)} facts: probed all of them")
-    notes += shared_question_notes(chosen)
+    if spec.n is not None and spec.n > len(pool):  # the power planned for n is not there
+        held = f"{len(pool)} facts" + ("" if len(pool) == len(pairs) else " with questions of their own")
+        notes.append(f"n={spec.n} asked for, but the facts hold only {held}: probed all of them")
+    notes += shared_question_notes(pairs, len(pool))
     reason = ""
     if spec.min_accuracy is not None and cmp.n:
         if floor is None:

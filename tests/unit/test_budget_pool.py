@@ -20,7 +20,7 @@ import sys, threading
 from pathlib import Path
 from pytest_ragprobe.engine import SharedBudget
 
-budget = SharedBudget(int(sys.argv[2]), Path(sys.argv[1]), share=int(sys.argv[3]))
+budget = SharedBudget(int(sys.argv[2]), Path(sys.argv[1]))
 
 def spend():
     while budget.take():
@@ -50,7 +50,7 @@ def count(path: Path) -> int:
 def test_processes_taking_from_one_pool_take_exactly_its_limit(tmp_path: Path) -> None:
     path = pool(tmp_path)
     procs = [
-        subprocess.Popen([sys.executable, "-c", WORKER, str(path), "3000", "1000"], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen([sys.executable, "-c", WORKER, str(path), "3000"], stdout=subprocess.PIPE, text=True)
         for _ in range(3)
     ]
     try:  # (a pool that loses counts never runs out: the timeout ends the test, the finally the workers)
@@ -65,7 +65,7 @@ def test_processes_taking_from_one_pool_take_exactly_its_limit(tmp_path: Path) -
 
 def test_a_worker_may_spend_more_than_an_even_share_and_refunds_go_back_to_the_pool(tmp_path: Path) -> None:
     path = pool(tmp_path)
-    a, b = SharedBudget(10, path, share=5), SharedBudget(10, path, share=5)
+    a, b = SharedBudget(10, path), SharedBudget(10, path)
     assert all(a.take() for _ in range(8))  # more than its share: b has not needed its own
     assert not a.exhausted
     assert b.take() and b.take() and not b.take() and a.exhausted and b.exhausted
@@ -79,7 +79,7 @@ def test_a_pool_that_fails_mid_run_counts_as_spent(tmp_path: Path, damage: str) 
     # Was: an empty file read as 0 and the pool was handed out again (a worker killed between truncating
     # and writing it: 160 calls on a budget of 130), and a lost pool gave the worker its share again.
     path = pool(tmp_path)
-    a, b = SharedBudget(10, path, share=5), SharedBudget(10, path, share=5)
+    a, b = SharedBudget(10, path), SharedBudget(10, path)
     assert all(a.take() for _ in range(8))
     path.unlink() if damage == "removed" else path.write_bytes(b"")
     assert not b.take() and not a.take() and a.exhausted and b.exhausted  # never more than the budget
@@ -95,7 +95,7 @@ KILLED = WORKER.replace("print(budget.used)", "").replace(
 def test_a_worker_killed_mid_update_leaves_a_whole_count(tmp_path: Path) -> None:
     path = pool(tmp_path)
     for _ in range(6):
-        subprocess.run([sys.executable, "-c", KILLED, str(path), "100000000", "1"], timeout=60, check=False)
+        subprocess.run([sys.executable, "-c", KILLED, str(path), "100000000"], timeout=60, check=False)
         count(path)  # twenty digits every time: never empty, never half written
     assert 0 < count(path) < 100000000
 
@@ -106,7 +106,7 @@ def test_worker_budget_uses_the_pool_only_where_it_exists(tmp_path: Path) -> Non
     elsewhere = worker_budget(100, 50, str(tmp_path / "missing"))  # a worker on another machine
     assert type(elsewhere) is Budget and elsewhere.limit == 50
     shared = worker_budget(100, 50, str(pool(tmp_path)))
-    assert isinstance(shared, SharedBudget) and (shared.limit, shared.share) == (100, 50)
+    assert isinstance(shared, SharedBudget) and shared.limit == 100  # the whole budget, pooled
 
 
 @pytest.mark.parametrize(

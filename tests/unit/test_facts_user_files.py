@@ -233,18 +233,22 @@ def test_the_result_notes_questions_shared_by_several_facts() -> None:
         return {"C-7": "P-2", "C-8": "P-2", "C-9": "P-3"}[question.rsplit(" ", 1)[1].rstrip("?")]
 
     r = ragprobe.check_reverse(answer, facts, max_drop=0.2)
-    # "P-2" is a right answer to "which pump fits C-7?" for both facts; C-7 is right for P-2's question.
-    assert (r.forward.correct, r.reverse.correct, r.n) == (4, 4, 4)
-    assert [n for n in r.notes if "share" in n] == [
+    # "P-2" is a right answer to "which pump fits C-7?" for either fact; C-7 is right for P-2's question.
+    # Facts 0 and 1 share C-7's question and facts 1 and 2 P-2's: seed 0 keeps 0, 2 and 3.
+    assert (r.forward.correct, r.reverse.correct, r.n) == (3, 3, 3)
+    assert sorted({e["id"] for e in r.examples}) == ["0", "2", "3"]
+    assert [n for n in r.notes if "share" in n or "per question" in n] == [
         "2 of 4 facts share their reverse question with another fact (one object, several subjects; e.g. "
         "'Which pump is compatible with controller C-7?' accepts P-1, P-2): any of those answers is scored "
-        "right, and the question counts once per fact",
+        "right",
         "2 of 4 facts share their forward question with another fact (one subject, several objects; e.g. "
         "'Which controller is compatible with pump P-2?' accepts C-7, C-8): any of those answers is scored "
-        "right, and the question counts once per fact",
+        "right",
+        "one fact per question is probed, sampled from 3 of 4 facts: a question's one answer counted once "
+        "per fact would read as independent evidence it is not",
     ]
     one_to_one = ragprobe.check_reverse(answer, facts[::3], max_drop=0.2)
-    assert not [n for n in one_to_one.notes if "share" in n]
+    assert not [n for n in one_to_one.notes if "share" in n or "per question" in n]
 
 
 def test_a_relation_in_other_case_or_with_spaces_is_the_defined_one(tmp_path: Path) -> None:
