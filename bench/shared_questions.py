@@ -5,8 +5,8 @@ Run: ``python bench/shared_questions.py [--sims N] [--seed S]``.
 Each reverse question is shared by ``m`` facts ("Which pump fits controller C-7?" for P-1..P-m): the
 pipeline answers it once, so its outcome is the same for all m facts, while each fact's forward question
 is its own. The script simulates such a pipeline at the boundary (forward 0.80, reverse 0.70, max_drop
-0.10, so the true drop is exactly max_drop) and at drop +0.25 (reverse 0.55), and prints the FAIL rate of
-the fixed-design verdict (``stats.compare_paired``) when
+0.10, so the true drop is exactly max_drop) and at drop 0.25 = max_drop + 0.15 (reverse 0.55), and
+prints the FAIL rate of the fixed-design verdict (``stats.compare_paired``) when
 
 * every fact counts as a pair (what the probe did before: the shared answer is read m times), and
 * one fact per question is kept (``facts.distinct_questions``, what the probe samples from now).
@@ -72,7 +72,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     print(f"max_drop {MAX_DROP}, confidence {CONFIDENCE}, {args.sims} runs per cell; forward 0.80")
-    print(f"{'facts per reverse question':<28}{'pairs counted':<28}{'FAIL@boundary':>16}{'FAIL@+0.15':>16}")
+    head = ("facts per reverse question", "pairs counted", "FAIL@drop 0.10", "FAIL@drop 0.25")
+    print(f"{head[0]:<28}{head[1]:<28}{head[2]:>16}{head[3]:>16}")
     for m, n_facts in ((1, 100), (2, 100), (5, 100), (5, 500)):
         for distinct in (False, True):
             cells = []

@@ -338,17 +338,23 @@ def build_pairs(
                 source=source,
             )
         )
-    # "Which pump fits C-17?" asked by the facts of P-200 and of P-300 is one question: either pump is right
-    # for both (templated or explicit alike; an explicit fact scored the other pump's answer wrong).
+    return merge_shared_answers(pairs)
+
+
+def merge_shared_answers(pairs: Sequence[FactPair]) -> list[FactPair]:
+    """"Which pump fits C-17?" asked by the facts of P-200 and of P-300 is one question: either pump is right
+    for both (templated or explicit alike; an explicit fact scored the other pump's answer wrong). One
+    question is one :func:`question_key`, as for :func:`distinct_questions`, so that whichever fact keeps it
+    accepts the answers of all."""
     accepted: dict[str, list[str]] = defaultdict(list)
     for p in pairs:
         for q in (p.forward, p.reverse):
-            accepted[q.question].extend(q.answers)
+            accepted[question_key(q.question)].extend(q.answers)
 
     merged: dict[str, Question] = {}  # one Question per text (10,000 facts: no re-validation)
     for p in pairs:
         for q in (p.forward, p.reverse):
-            answers = list(dict.fromkeys(accepted[q.question]))
+            answers = list(dict.fromkeys(accepted[question_key(q.question)]))
             if answers != q.answers and q.question not in merged:
                 merged[q.question] = Question.model_construct(question=q.question, answers=answers)
     out: list[FactPair] = []
@@ -759,7 +765,7 @@ def resolve_pairs(
     if not items:
         raise FactsError(f"{LIST_SOURCE}: no facts given")
     if all(isinstance(f, FactPair) for f in items):
-        return [f for f in items if isinstance(f, FactPair)]
+        return merge_shared_answers([f for f in items if isinstance(f, FactPair)])
     parsed = [parse_fact(f, LIST_SOURCE, f"facts[{i}]") for i, f in enumerate(items)]
     return build_pairs(parsed, source=LIST_SOURCE)
 
@@ -795,28 +801,50 @@ def distinct_questions(pairs: Sequence[FactPair], seed: int) -> list[FactPair]:
     Facts of a one-to-many relation share a question ("Which pump fits controller C-7?" for P-1 and P-2):
     its one answer would count once per fact, and McNemar / Tango read those copies as independent
     evidence (simulated: 0.087 false FAIL at the boundary with questions shared by 2 facts, 0.195 by 5,
-    against 0.05; bench/shared_questions.py). Forward and reverse questions are compared across
-    directions too (a symmetric relation asks A's forward question as B's reverse one).
+    against 0.05; bench/shared_questions.py). Each fact joins its forward and its reverse question, so the
+    largest such set is a maximum matching (Hopcroft-Karp, scipy), taken over a seeded random order so
+    that the fact keeping a shared question is a fair draw. A greedy pass kept a maximal set only: 15-20
+    of a 40-fact chain of many-to-many facts, depending on the seed, where 20 fit. A question asked
+    forward by one kept fact and in reverse by another (a symmetric relation) then keeps the first.
     """
     keys = [(question_key(p.forward.question), question_key(p.reverse.question)) for p in pairs]
-    return one_per_key(pairs, keys, seed)
-
-
-def one_per_key(items: Sequence[_T], keys: Sequence[tuple[str, ...]], seed: int) -> list[_T]:
-    """The items, in order, no two of which share a key: a seeded random order decides which item keeps a
-    shared key (a fair choice among them), and an item is kept when none of its keys is taken yet, so the
-    kept set is maximal. Without shared keys every item is kept (and the sample is unchanged)."""
     if len({k for ks in keys for k in ks}) == sum(len(set(ks)) for ks in keys):
-        return list(items)  # no key twice: nothing to choose
-    order = list(range(len(items)))
+        return list(pairs)  # no question asked twice: nothing to choose (the sample is unchanged)
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_bipartite_matching
+
+    order = list(range(len(pairs)))
     random.Random(f"{seed}:distinct").shuffle(order)
+    rows: dict[str, int] = {}
+    cols: dict[str, int] = {}
+    fact_at: dict[tuple[int, int], int] = {}  # one fact per (forward, reverse): exact repeats are one edge
+    for i in order:
+        edge = (rows.setdefault(keys[i][0], len(rows)), cols.setdefault(keys[i][1], len(cols)))
+        fact_at.setdefault(edge, i)
+    r, c = zip(*fact_at, strict=True)
+    graph = csr_matrix((np.ones(len(r)), (r, c)), shape=(len(rows), len(cols)))
+    match = maximum_bipartite_matching(graph, perm_type="column")
+    matched = {fact_at[(row, int(col))] for row, col in enumerate(match) if col >= 0}
     used: set[str] = set()
     kept: list[int] = []
     for i in order:
-        if used.isdisjoint(keys[i]):
+        if i in matched and used.isdisjoint(keys[i]):
             used.update(keys[i])
             kept.append(i)
-    return [items[i] for i in sorted(kept)]
+    return [pairs[i] for i in sorted(kept)]
+
+
+def one_per_key(items: Sequence[_T], keys: Sequence[str], seed: int) -> list[_T]:
+    """The items, in order, one per key: a seeded random draw decides which item keeps a shared key."""
+    if len(set(keys)) == len(keys):
+        return list(items)  # no key twice: nothing to choose
+    order = list(range(len(items)))
+    random.Random(f"{seed}:distinct").shuffle(order)
+    first: dict[str, int] = {}
+    for i in order:
+        first.setdefault(keys[i], i)
+    return [items[i] for i in sorted(first.values())]
 
 
 def sample(items: Sequence[Any], n: int | None, seed: int, salt: str = "") -> list[Any]:

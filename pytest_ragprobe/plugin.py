@@ -322,15 +322,17 @@ def ragprobe_result(request: pytest.FixtureRequest) -> ProbeResult:
 
 @pytest.fixture
 def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[FactPair]]:
-    """Factory ``(facts, n=None, seed=None) -> list[FactPair]`` from a file, a Fact list or 'synthetic:N'."""
-    from pytest_ragprobe.facts import resolve_pairs, sample
+    """Factory ``(facts, n=None, seed=None) -> list[FactPair]`` from a file, a Fact list or 'synthetic:N':
+    ``n`` pairs sampled, as a reverse probe does, from one fact per question (facts.distinct_questions), so
+    that ``check_reverse`` on them probes all ``n``."""
+    from pytest_ragprobe.facts import distinct_questions, resolve_pairs, sample
 
     cfg = request.config.stash[_config.CONFIG_KEY]
     dirs = base_dirs(request.node)
 
     def make(facts: Any, n: int | None = None, seed: int | None = None) -> list[FactPair]:
         s = cfg.seed if seed is None else seed
-        return sample(resolve_pairs(facts, seed=s, base_dirs=dirs), n, s, "pairs")
+        return sample(distinct_questions(resolve_pairs(facts, seed=s, base_dirs=dirs), s), n, s, "pairs")
 
     return make
 

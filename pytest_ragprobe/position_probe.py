@@ -10,8 +10,10 @@ cache (llama.cpp) reuse it. Outcomes are paired per question and compared with
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,10 +76,34 @@ def _is_fact_list(items: Sequence[Any]) -> bool:
 
 
 def distinct_examples(examples: Sequence[PositionExample], seed: int) -> list[PositionExample]:
-    """One example per question (case and spacing ignored), seeded: facts of a one-subject, several-objects
-    relation, or data listing a question with several gold documents, ask one question more than once,
-    and its outcomes are not independent pairs (see :func:`facts.distinct_questions`)."""
-    return one_per_key(examples, [(question_key(ex.question),) for ex in examples], seed)
+    """One example per question (case and spacing ignored), a seeded draw: facts of a one-subject,
+    several-objects relation, or data listing a question with several gold documents, ask one question more
+    than once, and its outcomes are not independent pairs (see :func:`facts.distinct_questions`). The kept
+    example accepts the answers of all its copies, so their gold documents are not used as distractors
+    (a context would hold a second answer that was scored wrong)."""
+    keys = [question_key(ex.question) for ex in examples]
+    kept = one_per_key(examples, keys, seed)
+    if len(kept) == len(examples):
+        return kept
+    accepted: dict[str, dict[str, None]] = {}
+    for key, ex in zip(keys, examples, strict=True):
+        accepted.setdefault(key, {}).update(dict.fromkeys(ex.answers))
+    return [dataclasses.replace(ex, answers=tuple(accepted[question_key(ex.question)])) for ex in kept]
+
+
+def repeated_question_note(
+    examples: Sequence[PositionExample], distinct: Sequence[PositionExample], unit: str
+) -> str:
+    counts = Counter(question_key(ex.question) for ex in examples)
+    shared = next(ex for ex in distinct if counts[question_key(ex.question)] > 1)
+    accepts = ", ".join(shared.answers[:5]) + (", ..." if len(shared.answers) > 5 else "")
+    repeats = sum(n for n in counts.values() if n > 1)
+    return (
+        f"{repeats} of {len(examples)} {unit} share their question with another (each with its own gold "
+        f"document; e.g. {shared.question!r} accepts {accepts}): any of those answers is scored right, and "
+        f"each question is probed once, sampled from {len(distinct)} {unit}: a question's answers move "
+        "together, so its copies would read as independent evidence they are not"
+    )
 
 
 def _from_pairs(pairs: Sequence[FactPair]) -> tuple[list[PositionExample], DocumentPool]:
@@ -401,11 +427,8 @@ async def run_position(
         held = f"{len(distinct)} questions" + ("" if len(distinct) == len(examples) else " of their own")
         notes.append(f"n={spec.n} asked for, but the data holds only {held}: probed all of them")
     if len(distinct) < len(examples):
-        notes.append(
-            f"{len(examples) - len(distinct)} of {len(examples)} questions repeat another's question (with "
-            f"another gold document): one of each is probed, sampled from {len(distinct)}; a question's "
-            "answers move together, so its copies would read as independent evidence they are not"
-        )
+        unit = "facts" if spec.data is None else "questions"
+        notes.append(repeated_question_note(examples, distinct, unit))
     reason = ""
     if spec.min_accuracy is not None and cmp.n:
         # Every position is held to the floor (each on the questions asked there), so a FAIL needs one
@@ -445,6 +468,8 @@ async def run_position(
             + ("and its min_accuracy floor " if spec.min_accuracy is not None else "")
             + "had passed)"
         )
+    # a question asked again adds nothing: say which questions count
+    distinct_unit = "questions" if len(distinct) == len(examples) else "distinct questions"
     if verdict == "inconclusive" and cmp.n and cmp.worst in cmp.comparisons:
         # the FAIL side of one comparison among 2 (k - 1): at least as strict as Bonferroni's share
         fail_conf = 1.0 - (1.0 - confidence) / max(1, 2 * (len(cmp.accuracy) - 1))
@@ -455,9 +480,9 @@ async def run_position(
             fail_confidence=fail_conf,
         )
         if more:
-            notes.append(f"about {more} more questions would likely decide this {ROUGH}")
+            notes.append(f"about {more} more {distinct_unit} would likely decide this {ROUGH}")
     if verdict == "inconclusive" and cmp.n:
-        if undecidable := undecidable_note(cmp.n, "questions", spec.max_drop, confidence):
+        if undecidable := undecidable_note(cmp.n, distinct_unit, spec.max_drop, confidence):
             notes.append(undecidable)
         if max(cmp.accuracy.values()) < LOW_ACCURACY:
             best = max(cmp.accuracy.values())

@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ragprobe.engine import Call, CallOutcome
-from pytest_ragprobe.facts import Fact, FactPair, distinct_questions, question_key, resolve_pairs, sample
+from pytest_ragprobe.facts import (
+    Fact,
+    FactPair,
+    Question,
+    distinct_questions,
+    question_key,
+    resolve_pairs,
+    sample,
+)
 from pytest_ragprobe.markers import REVERSE_MARK, ReverseSpec, build_call_spec
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
 from pytest_ragprobe.runner import ProbeContext, ProbeError, call_options, context_for, run_sync
@@ -79,30 +87,41 @@ def attribute_miss(pair: FactPair, answer: Answer) -> str | None:
 
 
 def shared_question_notes(pairs: Sequence[FactPair], pool: int) -> list[str]:
-    """A note per direction in which several facts ask the same question (a one-to-many relation): its
-    answers count for each of them, which a user reading one fact's expected answer would not guess; and
-    one fact per question is probed (``pool`` of the facts could be: :func:`distinct_questions`)."""
+    """A note per way in which several facts ask the same question (a one-to-many relation; a symmetric
+    one asks a fact's forward question as another's reverse): its answers count for each of them, which a
+    user reading one fact's expected answer would not guess; and one fact per question is probed (``pool``
+    of the facts could be: :func:`distinct_questions`)."""
+    forward = Counter(question_key(p.forward.question) for p in pairs)
+    reverse = Counter(question_key(p.reverse.question) for p in pairs)
     notes: list[str] = []
-    for direction, shape in (
-        ("reverse", "one object, several subjects"),
-        ("forward", "one subject, several objects"),
+    for direction, shape, counts in (
+        ("reverse", "one object, several subjects", reverse),
+        ("forward", "one subject, several objects", forward),
     ):
         questions = [p.reverse if direction == "reverse" else p.forward for p in pairs]
-        counts = Counter(question_key(q.question) for q in questions)
         shared = [q for q in questions if counts[question_key(q.question)] > 1]
         if shared:
-            accepts = ", ".join(shared[0].answers[:5]) + (", ..." if len(shared[0].answers) > 5 else "")
             notes.append(
                 f"{len(shared)} of {len(pairs)} facts share their {direction} question with another fact "
-                f"({shape}; e.g. {shared[0].question!r} accepts {accepts}): any of those answers is "
-                "scored right"
+                f"({shape}; e.g. {_accepts(shared[0])}): any of those answers is scored right"
             )
+    crossed = [p.forward for p in pairs if question_key(p.forward.question) in reverse]
+    if crossed:
+        notes.append(
+            f"{len(crossed)} of {len(pairs)} facts ask as their forward question another fact's reverse "
+            f"question (e.g. {_accepts(crossed[0])}): one question, asked once"
+        )
     if pool < len(pairs):
         notes.append(
             f"one fact per question is probed, sampled from {pool} of {len(pairs)} facts: a question's one "
             "answer counted once per fact would read as independent evidence it is not"
         )
     return notes
+
+
+def _accepts(q: Question) -> str:
+    accepts = ", ".join(q.answers[:5]) + (", ..." if len(q.answers) > 5 else "")
+    return f"{q.question!r} accepts {accepts}"
 
 
 def _namespace(spec: ReverseSpec) -> str:
@@ -261,10 +280,12 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     if stopped_early:
         notes.append(f"sequential stopping: decided after {done} of {len(chosen)} facts")
     if verdict == "inconclusive" and cmp.n:
+        # a fact that shares a question with one already probed adds nothing: say which facts count
+        unit = "facts" if len(pool) == len(pairs) else "facts with questions of their own"
         more = stats.more_needed(cmp, max_drop=spec.max_drop, confidence=confidence)
         if more:
-            notes.append(f"about {more} more facts would likely decide this {ROUGH}")
-        if undecidable := undecidable_note(cmp.n, "facts", spec.max_drop, confidence):
+            notes.append(f"about {more} more {unit} would likely decide this {ROUGH}")
+        if undecidable := undecidable_note(cmp.n, unit, spec.max_drop, confidence):
             notes.append(undecidable)
         if max(cmp.acc_a, cmp.acc_b) < LOW_ACCURACY:
             notes.append(low_accuracy_inconclusive(f"forward {cmp.acc_a:.2f} and reverse {cmp.acc_b:.2f}"))

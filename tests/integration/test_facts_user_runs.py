@@ -98,3 +98,25 @@ def test_parts(ragprobe_result):
     )
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
+
+
+def test_the_fact_pairs_fixture_samples_one_fact_per_question(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    # Was: n=6 of these facts gave 6 pairs of which check_reverse then probed fewer (shared questions).
+    pytester.makepyfile(
+        test_fx="""
+import pytest_ragprobe as ragprobe
+
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i // 2}") for i in range(20)]
+
+def test_fx(ragprobe_fact_pairs):
+    pairs = ragprobe_fact_pairs(FACTS, n=6, seed=3)
+    assert len(pairs) == 6 and len({p.reverse.question for p in pairs}) == 6
+    assert [p.id for p in ragprobe_fact_pairs(FACTS, n=6, seed=3)] == [p.id for p in pairs]
+    assert len(ragprobe_fact_pairs(FACTS)) == 10  # one per controller
+    r = ragprobe.check_reverse(lambda q: "x", pairs, max_drop=0.3)
+    assert r.n == 6 and not [n for n in r.notes if "per question" in n]
+"""
+    )
+    pytester.runpytest(*plugin_args).assert_outcomes(passed=1)

@@ -166,7 +166,101 @@ def test_check_position_asks_a_repeated_question_once() -> None:
     r = ragprobe.check_position(ragprobe.Pipeline(generate=generate), facts, n_docs=3, max_drop=0.2)
     assert r.n == 10 and len(asked) == 30 and Counter(asked).most_common(1)[0][1] == 3  # once per position
     assert (
-        "10 of 20 questions repeat another's question (with another gold document): one of each is probed, "
-        "sampled from 10; a question's answers move together, so its copies would read as independent "
-        "evidence they are not"
+        "20 of 20 facts share their question with another (each with its own gold document; e.g. 'Which "
+        "controller is compatible with pump P-0?' accepts C-0, C-1): any of those answers is scored right, "
+        "and each question is probed once, sampled from 10 facts: a question's answers move together, so "
+        "its copies would read as independent evidence they are not"
     ) in r.notes
+
+
+def test_a_many_to_many_chain_keeps_the_most_facts_for_every_seed() -> None:
+    # pump P-i fits C-i and C-(i+1): 40 facts, at most 20 without a shared question (a greedy pass had
+    # kept 15-20 depending on the seed)
+    chain = [pair(i, f"controller of P-{i // 2}?", f"pump of C-{(i + 1) // 2}?") for i in range(40)]
+    sizes = {len(distinct_questions(chain, seed=s)) for s in range(50)}
+    assert sizes == {20}
+
+
+def test_questions_that_differ_in_case_or_spacing_pool_their_answers() -> None:
+    # Was: the two were one question for sampling, but the fact kept accepted only its own pump, so the
+    # pipeline's right "P-2" was scored wrong for seeds that kept P-1's fact.
+    pairs = [
+        ragprobe.FactPair(
+            id="1",
+            forward=Question(question="Which controller fits pump P-1?", answers=["C-7"]),
+            reverse=Question(question="Which pump fits controller C-7?", answers=["P-1"]),
+            statement="Pump P-1 fits controller C-7.",
+        ),
+        ragprobe.FactPair(
+            id="2",
+            forward=Question(question="Which controller fits pump P-2?", answers=["C-7"]),
+            reverse=Question(question="which pump fits  controller C-7?", answers=["P-2"]),
+            statement="Pump P-2 fits controller C-7.",
+        ),
+    ]
+
+    def answer(question: str) -> str:
+        return "C-7" if "pump P-" in question else "P-2"
+
+    for seed in range(6):  # FactPair lists pool answers too (they had been used as given)
+        r = ragprobe.check_reverse(answer, pairs, seed=seed, max_drop=0.5)
+        assert (r.n, r.reverse.correct) == (1, 1)
+        (reverse,) = [e for e in r.examples if e["direction"] == "reverse"]
+        assert reverse["expected"] == ["P-1", "P-2"]
+
+
+def test_a_symmetric_relation_notes_the_question_asked_both_ways() -> None:
+    facts = [
+        ragprobe.FactPair(
+            id=a,
+            forward=Question(question=f"Who is {a} married to?", answers=[b]),
+            reverse=Question(question=f"Who is {b} married to?", answers=[a]),
+            statement=f"{a} is married to {b}.",
+        )
+        for a, b in (("Ann", "Bob"), ("Bob", "Ann"), ("Cy", "Di"))
+    ]
+    r = ragprobe.check_reverse(lambda q: "?", facts, max_drop=0.5)
+    assert r.n == 2
+    assert (
+        "2 of 3 facts ask as their forward question another fact's reverse question (e.g. 'Who is Ann married "
+        "to?' accepts Bob): one question, asked once"
+    ) in r.notes
+
+
+def test_the_advice_counts_facts_with_questions_of_their_own() -> None:
+    r = ragprobe.check_reverse(lambda q: "x", facts_with_shared_controllers(), max_drop=0.2)
+    assert r.verdict == "inconclusive"
+    assert (
+        "with 4 facts with questions of their own no run can PASS at max_drop 0.20: even if every answer "
+        "agreed, a PASS needs at least 14 facts with questions of their own (at 95%)"
+    ) in r.notes
+
+
+def test_position_data_listing_a_question_twice_accepts_both_answers_and_keeps_golds_out() -> None:
+    # Was: the dropped copy's gold ("Pump P-2 fits controller C-7.") was a distractor beside the kept one's,
+    # and an answer from it was scored wrong.
+    def row(i: int, pump: str) -> dict[str, object]:
+        return {
+            "id": str(i),
+            "question": "Which pump fits controller C-7?" if i < 2 else f"Which pump fits controller C-{10 + i}?",
+            "answers": [pump],
+            "ctxs": [
+                {"title": "", "text": f"Pump {pump} fits controller C-{7 if i < 2 else 10 + i}.", "isgold": True},
+                *({"title": "", "text": f"Filler {i}-{k}.", "isgold": False} for k in range(6)),
+            ],
+        }
+
+    data = [row(0, "P-1"), row(1, "P-2"), *(row(i, f"P-{i}") for i in range(2, 8))]
+    contexts: list[str] = []
+
+    def generate(question: str, documents: list[ragprobe.Document]) -> str:
+        if "C-7" in question:
+            contexts.append(" ".join(d.text for d in documents))
+        return "P-2"
+
+    for seed in range(4):
+        contexts.clear()
+        r = ragprobe.check_position(ragprobe.Pipeline(generate=generate), data, n_docs=6, seed=seed, max_drop=0.5)
+        assert r.n == 7
+        assert all(c.count("fits controller C-7") == 1 for c in contexts)  # its own gold only
+        assert r.positions[0].correct >= 1  # "P-2" is right for C-7 whichever copy was kept
