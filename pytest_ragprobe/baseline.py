@@ -143,6 +143,11 @@ def _changed_settings(new: ProbeResult, old: ProbeResult) -> list[str]:
     for key in COMPARED_SETTINGS:
         if new.settings.get(key) != old.settings.get(key):
             changes.append(f"{key}: {old.settings.get(key)!r} -> {new.settings.get(key)!r}")
+    if len(changes) == 1 and changes[0].startswith("n_planned:"):  # same arguments, another sample size
+        changes[0] += (
+            " (the facts or data changed, or fewer of them have questions of their own: facts that share "
+            "a question are probed one per question)"
+        )
     return changes
 
 

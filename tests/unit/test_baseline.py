@@ -174,6 +174,16 @@ def test_several_changed_settings_are_all_named() -> None:
     )
 
 
+def test_a_sample_size_change_alone_says_what_can_cause_it() -> None:
+    # the same facts file, another number of facts probed (edited in place, or facts sharing a question)
+    old = reverse_result(97, 95, forward_only=3, reverse_only=1)
+    new = reverse_result(97, 95, forward_only=3, reverse_only=1, settings={**SETTINGS, "n_planned": 80})
+    assert compare(new, as_baseline(old), confidence=0.95).message == (
+        "baseline not compared, probe settings changed: n_planned: 100 -> 80 (the facts or data changed, or "
+        "fewer of them have questions of their own: facts that share a question are probed one per question)"
+    )
+
+
 def test_non_compared_settings_do_not_count_as_changes() -> None:
     old = reverse_result(97, 95, forward_only=3, reverse_only=1)
     new = reverse_result(97, 95, forward_only=3, reverse_only=1, settings={**SETTINGS, "max_drop": 0.3})
