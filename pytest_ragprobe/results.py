@@ -102,6 +102,13 @@ class ProbeResult(BaseModel):
         # print(result) in a script or notebook: the explanation, not ~10,000 characters of model fields
         return self.explain()
 
+    def __bool__(self) -> bool:
+        # `assert check_reverse(...)` passed on a FAIL (any object is true): refuse, and say what to use
+        raise TypeError(
+            f"a ragprobe result has no truth value (this one is {self.verdict.upper()}): call "
+            "result.assert_ok() to fail on FAIL / ERROR, or test result.passed or result.verdict"
+        )
+
     @property
     def passed(self) -> bool:
         return self.verdict == "pass"

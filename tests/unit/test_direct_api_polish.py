@@ -153,3 +153,16 @@ def test_a_match_that_cannot_score_is_refused_before_any_call() -> None:
     with pytest.raises(ragprobe.MatchError, match=r"accepted answer 'a\(b' of fact '5', forward question"):
         ragprobe.check_reverse(counted, facts, match="regex")
     assert calls == []
+
+
+def test_a_result_has_no_truth_value() -> None:
+    # Was: `assert ragprobe.check_reverse(...)` passed on a FAIL (a result object is always true).
+    result = ragprobe.check_reverse(lambda q: "no idea", FACTS[:30], max_drop=0.1)
+    assert result.verdict == "pass"
+    with pytest.raises(TypeError, match=r"no truth value \(this one is PASS\): call result.assert_ok\(\)"):
+        bool(result)
+    fail = ragprobe.check_reverse(lambda q: "C-" + q.rsplit("P-", 1)[1].rstrip("?") if "pump P-" in q else "?",
+                                  FACTS, max_drop=0.1)
+    assert fail.verdict == "fail" and not fail.passed
+    with pytest.raises(TypeError, match="this one is FAIL"):
+        assert fail  # the point: a bare assert no longer passes
