@@ -50,6 +50,7 @@ from pytest_ragprobe.reverse_probe import (
     LOW_ACCURACY,
     MAX_EXAMPLES,
     ROUGH,
+    accepts_text,
     low_accuracy_inconclusive,
     settings_dict,
     undecidable_note,
@@ -96,11 +97,11 @@ def repeated_question_note(
 ) -> str:
     counts = Counter(question_key(ex.question) for ex in examples)
     shared = next(ex for ex in distinct if counts[question_key(ex.question)] > 1)
-    accepts = ", ".join(shared.answers[:5]) + (", ..." if len(shared.answers) > 5 else "")
     repeats = sum(n for n in counts.values() if n > 1)
+    example = accepts_text(shared.question, shared.answers)
     return (
         f"{repeats} of {len(examples)} {unit} share their question with another (each with its own gold "
-        f"document; e.g. {shared.question!r} accepts {accepts}): any of those answers is scored right, and "
+        f"document; e.g. {example}): any of those answers is scored right, and "
         f"each question is probed once, sampled from {len(distinct)} {unit}: a question's answers move "
         "together, so its copies would read as independent evidence they are not"
     )

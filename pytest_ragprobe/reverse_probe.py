@@ -13,7 +13,6 @@ from pytest_ragprobe.engine import Call, CallOutcome
 from pytest_ragprobe.facts import (
     Fact,
     FactPair,
-    Question,
     distinct_questions,
     question_key,
     resolve_pairs,
@@ -101,15 +100,17 @@ def shared_question_notes(pairs: Sequence[FactPair], pool: int) -> list[str]:
         questions = [p.reverse if direction == "reverse" else p.forward for p in pairs]
         shared = [q for q in questions if counts[question_key(q.question)] > 1]
         if shared:
+            example = accepts_text(shared[0].question, shared[0].answers)
             notes.append(
                 f"{len(shared)} of {len(pairs)} facts share their {direction} question with another fact "
-                f"({shape}; e.g. {_accepts(shared[0])}): any of those answers is scored right"
+                f"({shape}; e.g. {example}): any of those answers is scored right"
             )
     crossed = [p.forward for p in pairs if question_key(p.forward.question) in reverse]
     if crossed:
+        example = accepts_text(crossed[0].question, crossed[0].answers)
         notes.append(
             f"{len(crossed)} of {len(pairs)} facts ask as their forward question another fact's reverse "
-            f"question (e.g. {_accepts(crossed[0])}): one question, asked once"
+            f"question (e.g. {example}): one question, asked once"
         )
     if pool < len(pairs):
         notes.append(
@@ -119,9 +120,10 @@ def shared_question_notes(pairs: Sequence[FactPair], pool: int) -> list[str]:
     return notes
 
 
-def _accepts(q: Question) -> str:
-    accepts = ", ".join(q.answers[:5]) + (", ..." if len(q.answers) > 5 else "")
-    return f"{q.question!r} accepts {accepts}"
+def accepts_text(question: str, answers: Sequence[str]) -> str:
+    """"'Which pump fits C-7?' accepts P-1, P-2" (at most five answers shown)."""
+    shown = ", ".join(answers[:5]) + (", ..." if len(answers) > 5 else "")
+    return f"{question!r} accepts {shown}"
 
 
 def _namespace(spec: ReverseSpec) -> str:
