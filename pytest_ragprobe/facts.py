@@ -18,13 +18,11 @@ import typing
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pytest_ragprobe.types import did_you_mean, misspelt
-
-_T = TypeVar("_T")
 
 SYNTHETIC_RE = re.compile(r"^synthetic:(\d+)$")
 
@@ -833,18 +831,6 @@ def distinct_questions(pairs: Sequence[FactPair], seed: int) -> list[FactPair]:
             used.update(keys[i])
             kept.append(i)
     return [pairs[i] for i in sorted(kept)]
-
-
-def one_per_key(items: Sequence[_T], keys: Sequence[str], seed: int) -> list[_T]:
-    """The items, in order, one per key: a seeded random draw decides which item keeps a shared key."""
-    if len(set(keys)) == len(keys):
-        return list(items)  # no key twice: nothing to choose
-    order = list(range(len(items)))
-    random.Random(f"{seed}:distinct").shuffle(order)
-    first: dict[str, int] = {}
-    for i in order:
-        first.setdefault(keys[i], i)
-    return [items[i] for i in sorted(first.values())]
 
 
 def sample(items: Sequence[Any], n: int | None, seed: int, salt: str = "") -> list[Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -38,7 +39,6 @@ from pytest_ragprobe.facts import (
     Fact,
     FactPair,
     find_file,
-    one_per_key,
     question_key,
     resolve_pairs,
     sample,
@@ -83,13 +83,17 @@ def distinct_examples(examples: Sequence[PositionExample], seed: int) -> list[Po
     example accepts the answers of all its copies, so their gold documents are not used as distractors
     (a context would hold a second answer that was scored wrong)."""
     keys = [question_key(ex.question) for ex in examples]
-    kept = one_per_key(examples, keys, seed)
-    if len(kept) == len(examples):
-        return kept
+    if len(set(keys)) == len(keys):
+        return list(examples)  # no question twice: nothing to choose (the sample is unchanged)
+    order = list(range(len(examples)))
+    random.Random(f"{seed}:distinct").shuffle(order)
+    kept: dict[str, int] = {}
+    for i in order:
+        kept.setdefault(keys[i], i)
     accepted: dict[str, dict[str, None]] = {}
     for key, ex in zip(keys, examples, strict=True):
         accepted.setdefault(key, {}).update(dict.fromkeys(ex.answers))
-    return [dataclasses.replace(ex, answers=tuple(accepted[question_key(ex.question)])) for ex in kept]
+    return [dataclasses.replace(examples[i], answers=tuple(accepted[keys[i]])) for i in sorted(kept.values())]
 
 
 def repeated_question_note(
