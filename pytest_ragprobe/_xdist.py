@@ -7,6 +7,9 @@ here: the controller makes a counter file that the workers of this machine take 
 even share instead: worker ``gwI`` of ``N`` gets ``budget // N`` calls, plus one for the first
 ``budget % N`` workers, so the shares add up to the budget exactly.
 
+Retry-After holds are shared the same way: the controller names a directory in the run's scratch
+directory, where each worker of this machine publishes the holds it was told (``engine.HoldBoard``).
+
 The cost plan is made where the items are, on the workers, whose output nobody sees: the first
 worker (``gw0``; every worker collects the same items) writes it to a file the controller named in
 its ``workerinput``, and the controller prints it when that worker has collected, before any test
@@ -62,6 +65,8 @@ def configure_node(config: pytest.Config, node: Any) -> None:
     """Hand a worker the run-wide budget's pool and its even share, and gw0 the file for the cost plan (called
     from plugin.pytest_configure_node)."""
     cfg = config.stash[_config.CONFIG_KEY]
+    if _all_local(config):  # a Retry-After one worker is told holds the others (engine.HoldBoard)
+        node.workerinput["ragprobe_holds"] = str(_run_dir(config) / "holds")
     if _worker_index(node) == 0:  # every worker collects the same items: one plans for all
         node.workerinput["ragprobe_plan_file"] = str(_run_dir(config) / "plan.json")
     if cfg.budget is not None:
@@ -100,6 +105,25 @@ def worker_budget(config: pytest.Config, limit: int | None) -> Budget:
 
     workerinput = getattr(config, "workerinput", {})
     return make(limit, workerinput.get("ragprobe_budget_share"), workerinput.get("ragprobe_budget_pool"))
+
+
+def share_holds(config: pytest.Config) -> None:
+    """On a worker of a local run: share Retry-After holds through the directory the controller named
+    (called from plugin.pytest_configure; ``unshare_holds`` at unconfigure)."""
+    from pytest_ragprobe.engine import HoldBoard
+    from pytest_ragprobe.engine import share_holds as share
+
+    workerinput = getattr(config, "workerinput", {})
+    directory = workerinput.get("ragprobe_holds")
+    if directory:
+        share(HoldBoard(Path(directory), str(workerinput.get("workerid", "gw"))))
+
+
+def unshare_holds(config: pytest.Config) -> None:
+    from pytest_ragprobe.engine import share_holds as share
+
+    if getattr(config, "workerinput", {}).get("ragprobe_holds"):
+        share(None)
 
 
 def pooled(budget: Budget) -> bool:

@@ -17,7 +17,9 @@ cache and a budget.
   What a run learned (the lowered limit, the successes towards raising it, a Retry-After hold not
   over yet) is kept per pipeline identity for the process: the next probe of the same pipeline
   starts there, not at full concurrency straight into the same limit, and climbs back as its
-  calls succeed.
+  calls succeed. Under pytest-xdist the workers of one machine also share the Retry-After holds
+  (:class:`HoldBoard`): a service's "wait" told to one worker holds the others' calls too. Each
+  worker lowers and raises its own concurrency.
 * Each attempt has a timeout, which does not count a sync call's wait for a free thread (a call
   that finds none within the timeout fails as "not started", never as a pipeline timeout).
   Timeouts, HTTP 429 / 5xx (honouring ``Retry-After``, capped at ``max_backoff``, plus up to 20%
@@ -56,6 +58,7 @@ import collections
 import contextlib
 import dataclasses
 import email.utils
+import hashlib
 import http.client
 import os
 import random
@@ -643,7 +646,9 @@ class _Gate:
     past it, it does not wait for the hold (``enter`` returns None).
     """
 
-    def __init__(self, limit: int, start: int | None = None) -> None:
+    def __init__(
+        self, limit: int, start: int | None = None, board: HoldBoard | None = None, key: str = ""
+    ) -> None:
         self.top = limit
         # ``start``: the limit an earlier batch of the same pipeline ended with (the service's limit
         # does not reset between a sequential probe's looks, nor between tests)
@@ -653,6 +658,7 @@ class _Gate:
         self.window = 0  # decreases so far; an attempt is judged by the window it started in
         self.successes = 0  # counted towards the next increase
         self.not_before = 0.0  # event-loop time
+        self.board, self.key = board, key  # holds shared with other processes (see HoldBoard)
         # Slots go first come, first served: a worker that just finished must not take its slot
         # straight back (it would starve the waiting calls, which then got in only when the limit
         # rose, straight into the next 429, until they ran out of retries).
@@ -669,9 +675,11 @@ class _Gate:
         """Take a slot, then wait for ``not_before``; returns the window the attempt starts in, or
         None (without a slot) when ``not_before`` is, or is put off to, after ``deadline``."""
         loop = asyncio.get_running_loop()
+        self._pull()
         if deadline is not None and self.not_before > max(deadline, loop.time()):
             return None
-        if self._waiters or self.in_flight >= self.limit:
+        waited = bool(self._waiters) or self.in_flight >= self.limit
+        if waited:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
@@ -686,18 +694,32 @@ class _Gate:
         else:
             self.in_flight += 1
         try:  # holding the slot, so at most ``limit`` calls go when the wait ends
+            if waited:
+                self._pull()
             while (wait := self.not_before - loop.time()) > 0:
                 if deadline is not None and self.not_before > deadline:
                     self.leave()
                     return None
                 until = self.not_before
                 await asyncio.sleep(wait)
+                self._pull()
                 if self.not_before <= until:  # not put off meanwhile
                     break
         except BaseException:
             self.leave()
             raise
         return self.window
+
+    def _pull(self) -> None:
+        """Take on a hold another process was told (a millisecond's drift between the two clocks
+        is not a new hold)."""
+        if self.board is None:
+            return
+        left = self.board.until(self.key) - time.time()
+        if left > 0:
+            end = asyncio.get_running_loop().time() + left
+            if end > self.not_before + 0.001:
+                self.not_before = end
 
     def leave(self) -> None:
         self.in_flight -= 1
@@ -714,10 +736,70 @@ class _Gate:
         if retry_after is not None:
             now = asyncio.get_running_loop().time()
             self.not_before = max(self.not_before, now + retry_after)
+            if self.board is not None:
+                self.board.publish(self.key, time.time() + retry_after)
         if window == self.window and self.limit > 1:
             self.window += 1
             self.limit, self.successes = (self.limit + 1) // 2, 0
             self.lowest = min(self.limit, self.lowest or self.limit)
+
+
+class HoldBoard:
+    """Retry-After holds shared by the pytest-xdist workers of one machine. A service's Retry-After
+    is usually for the client (its API key), not for the one call: without this, the other workers
+    sent their next calls into the same refusal, each a 429 to retry (or, with
+    ``--ragprobe-retries=0``, an error) and a halved concurrency.
+
+    One file per pipeline identity and worker in a directory the xdist controller names, holding the
+    wall-clock time the hold ends (``time.time()``, the clock the processes share), replaced whole
+    (``os.replace``) so a reader never sees half a value; a reader takes the latest end over all the
+    workers' files. Best effort: a file that cannot be written or read is no hold."""
+
+    def __init__(self, directory: Path, worker: str) -> None:
+        self.directory = directory
+        self.worker = worker
+        self._published: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _prefix(key: str) -> str:
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16] + "."
+
+    def publish(self, key: str, until: float) -> None:
+        with self._lock:  # (engines of one process may run in several threads)
+            if until <= self._published.get(key, 0.0):
+                return
+            self._published[key] = until
+            path = self.directory / (self._prefix(key) + self.worker)
+            tmp = path.with_name(path.name + ".tmp")
+            try:
+                self.directory.mkdir(exist_ok=True)
+                tmp.write_text(repr(until), encoding="ascii")
+                os.replace(tmp, path)
+            except OSError:
+                pass
+
+    def until(self, key: str) -> float:
+        """The latest end of a hold on ``key`` any worker published (0.0: none)."""
+        prefix, latest = self._prefix(key), 0.0
+        try:
+            with os.scandir(self.directory) as entries:  # (absent until a first hold: cheap)
+                for entry in entries:
+                    if entry.name.startswith(prefix) and not entry.name.endswith(".tmp"):
+                        with contextlib.suppress(OSError, ValueError):
+                            latest = max(latest, float(Path(entry.path).read_text(encoding="ascii")))
+        except OSError:
+            return 0.0
+        return latest
+
+
+# This process's board (set on an xdist worker of a local run, see _xdist.share_holds).
+_BOARD: HoldBoard | None = None
+
+
+def share_holds(board: HoldBoard | None) -> None:
+    global _BOARD
+    _BOARD = board
 
 
 @dataclass
@@ -732,7 +814,8 @@ class _Learned:
 # Per pipeline identity (``adapter.cache_identity``: its code and configuration, e.g. an HTTP
 # service's URL), for the pytest process: each probe runs a new engine in a new event loop, and
 # each started at full concurrency, with no Retry-After hold, so the next test met the rate limit
-# an earlier one had just backed off from. Under xdist each worker learns on its own.
+# an earlier one had just backed off from. Under xdist each worker learns its own limit (the
+# Retry-After holds are also shared, see HoldBoard).
 _LEARNED: dict[str, _Learned] = {}
 _LEARNED_LOCK = threading.Lock()
 
@@ -1016,7 +1099,7 @@ class Engine:
         key = self.adapter.cache_identity
         learned = _learned(key)
         start = self.start_limit if learned is None else learned.limit
-        gate = self._gate = _Gate(workers, start)
+        gate = self._gate = _Gate(workers, start, _BOARD, key)
         started_at = gate.limit
         loop = asyncio.get_running_loop()
         if learned is not None:

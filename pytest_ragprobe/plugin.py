@@ -53,14 +53,18 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     config.stash[SESSION_KEY] = RagprobeSession(config)  # UsageError for a bad --ragprobe-baseline
     _active.push(config.stash[SESSION_KEY].active)
+    from pytest_ragprobe._xdist import share_holds
+
+    share_holds(config)
     config.pluginmanager.register(_ReportHooks(config), "ragprobe-reports")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if SESSION_KEY in config.stash:
         _active.pop(config.stash[SESSION_KEY].active)
-    from pytest_ragprobe._xdist import remove_run_dir
+    from pytest_ragprobe._xdist import remove_run_dir, unshare_holds
 
+    unshare_holds(config)
     remove_run_dir(config)
 
 

@@ -143,3 +143,97 @@ def test_the_warning_counts_the_retries_made(pytester: pytest.Pytester) -> None:
             f"(n=19); most common cause: HTTP 500 from {server.url}/answer (1x)"
         ]
     )
+
+
+CONFTEST_WITH_STATE = CONFTEST + """
+import json
+import time
+import urllib.request
+
+@pytest.fixture
+def wait_for_refusal():
+    def wait(margin):
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            with urllib.request.urlopen("{url}/state", timeout=5) as reply:
+                if json.load(reply)["refused"]:
+                    time.sleep(margin)  # for the refused worker to be told
+                    return
+            time.sleep(0.05)
+        raise AssertionError("the other worker's probe was never refused")
+    return wait
+"""
+
+REFUSED_FIRST = """
+import pytest
+
+@pytest.mark.ragprobe_reverse(facts="facts.yaml", max_drop=0.5)
+def test_refused_first(ragprobe_result):
+    pass
+"""
+
+ASKS_LATER = """
+import pytest
+
+def test_wait(wait_for_refusal):
+    wait_for_refusal(1.0)
+
+@pytest.mark.ragprobe_reverse(facts="facts_b.yaml", max_drop=0.5)
+def test_asks_during_the_hold(ragprobe_result):
+    pass
+"""
+
+
+class RefusesFirstCall:
+    """The first pipeline call gets "429, Retry-After: 4", and so does every call in the 4 s after it
+    (``early``: those of facts above P-99, which only the second probe asks); ``GET /state`` says
+    whether that has happened."""
+
+    def __init__(self) -> None:
+        self.closed_until: float | None = None
+        self.early = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, req: Request) -> Reply:
+        with self._lock:
+            if req.path == "/state":
+                return Reply(json={"refused": self.closed_until is not None})
+            now = time.monotonic()
+            if self.closed_until is None:
+                self.closed_until = now + 4.0
+            elif now < self.closed_until:
+                question = str((req.json or {}).get("question", ""))
+                self.early += int(question.rsplit("-", 1)[1].rstrip("?")) >= 100
+            else:
+                return right_answer(req)
+        return Reply(status=429, headers={"Retry-After": "4"}, json={"error": "slow down"})
+
+
+def test_xdist_workers_share_a_retry_after(pytester: pytest.Pytester) -> None:
+    """Worker A's first call is told to wait 4 s. Worker B's probe starts a second later: it waits
+    out A's hold instead of sending its calls into the same refusal (with --ragprobe-retries=0 each
+    would be an error, and a 429 halves B's concurrency); before the board, B learned only from
+    its own 429s."""
+    service = RefusesFirstCall()
+    with FaultServer(service, lifetime=120) as server:
+        pytester.makeconftest(CONFTEST_WITH_STATE.format(url=server.url))
+        pytester.makefile(".yaml", facts=facts_yaml(N_FACTS))
+        later = "\n".join(line for line in facts_yaml(100 + N_FACTS).splitlines()[1:][200:])
+        pytester.makefile(".yaml", facts_b="facts:\n" + later + "\n")
+        pytester.makepyfile(test_a=REFUSED_FIRST, test_b=ASKS_LATER)
+        result = pytester.runpytest(
+            "-n", "2", "--dist", "loadfile", "-v", "-p", "no:randomly", "--ragprobe-no-cache",
+            "--ragprobe-retries=1",
+        )
+        statuses = dict(server.statuses)
+    workers = {
+        name: line.split("]", 1)[0].lstrip("[")
+        for line in result.outlines
+        for name in ("test_refused_first", "test_asks_during_the_hold")
+        if line.startswith("[gw") and name in line
+    }
+    assert len(set(workers.values())) == 2, result.outlines  # the two files ran on two workers
+    assert service.early == 0
+    assert statuses[429] <= 8  # the first call and the other calls of its probe then in flight
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["PASS*test_asks_during_the_hold*(n=20, 40 calls)"])
