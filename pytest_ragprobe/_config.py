@@ -83,7 +83,8 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         2,
         _non_negative_int,
         "N",
-        "Retries of a timed-out call or HTTP 429/5xx, with exponential backoff (default 2)",
+        "Retries of a call that timed out, lost its connection or got HTTP 429/5xx, with exponential "
+        "backoff (default 2)",
     ),
     ("seed", "int", 0, _non_negative_int, "N", "Seed for sampling and synthetic data (default 0)"),
     (  # ini "string": unset (empty) is no cap; 0 is refused as on the command line

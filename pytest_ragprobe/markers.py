@@ -68,7 +68,10 @@ ProbeSpec = ReverseSpec | PositionSpec
 
 
 def _fail(mark: str, arg: str, problem: str) -> MarkArgumentError:
-    return MarkArgumentError(f"@ragprobe.{mark.removeprefix('ragprobe_')}: argument '{arg}' {problem}")
+    """The error about argument ``arg`` of a mark (``@ragprobe.reverse: argument ...``) or of a function
+    or fixture, named as written (``check_reverse: ...``, ``ragprobe_fact_pairs: ...``)."""
+    name = f"@ragprobe.{mark.removeprefix('ragprobe_')}" if mark in (REVERSE_MARK, POSITION_MARK) else mark
+    return MarkArgumentError(f"{name}: argument '{arg}' {problem}")
 
 
 def number_arg(

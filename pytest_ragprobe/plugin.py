@@ -330,12 +330,15 @@ def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[Fa
     ``n`` pairs sampled, as a reverse probe does, from one fact per question (facts.distinct_questions), so
     that ``check_reverse`` on them probes all ``n``."""
     from pytest_ragprobe.facts import distinct_questions, resolve_pairs, sample
+    from pytest_ragprobe.markers import int_arg
 
     cfg = request.config.stash[_config.CONFIG_KEY]
     dirs = base_dirs(request.node)
 
     def make(facts: Any, n: int | None = None, seed: int | None = None) -> list[FactPair]:
-        s = cfg.seed if seed is None else seed
+        __tracebackhide__ = True  # the error names the argument
+        n = None if n is None else int_arg("ragprobe_fact_pairs", "n", n, 1)
+        s = cfg.seed if seed is None else int_arg("ragprobe_fact_pairs", "seed", seed, 0)
         return sample(distinct_questions(resolve_pairs(facts, seed=s, base_dirs=dirs), s), n, s, "pairs")
 
     return make

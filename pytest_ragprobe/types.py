@@ -360,8 +360,15 @@ def redact_url(url: str) -> str:
 
 def _env_secrets() -> list[str]:
     """Values of environment variables named like secrets (``OPENAI_API_KEY``, ``GITHUB_TOKEN``,
-    ``AWS_SECRET_ACCESS_KEY``): an SDK's error message may quote them."""
-    return [v for k, v in os.environ.items() if len(v) >= 8 and secret_name(k)]
+    ``AWS_SECRET_ACCESS_KEY``): an SDK's error message may quote them. Not a value that is an existing
+    path (``PWD``, ``PASSWORD_STORE_DIR``, ``GOOGLE_APPLICATION_CREDENTIALS``): where a file lives is
+    no secret, and hiding the working directory made every path in messages and reports read
+    ``***/...``."""
+    return [
+        v
+        for k, v in os.environ.items()
+        if len(v) >= 8 and secret_name(k) and not (os.path.isabs(v) and os.path.exists(v))
+    ]
 
 
 def redact(text: str) -> str:

@@ -417,6 +417,14 @@ def test_pairs(ragprobe_fact_pairs):
     assert pairs == ragprobe_fact_pairs(FACTS, n=5, seed=1)
     synthetic = ragprobe_fact_pairs("synthetic:12")
     assert len({p.reverse.answers[0] for p in synthetic}) == 12
+    for bad, problem in [
+        ({"n": 0}, "argument 'n' must be >= 1, got 0"),
+        ({"n": "3"}, "argument 'n' must be an int, got str '3'"),
+        ({"seed": -1}, "argument 'seed' must be >= 0, got -1"),
+    ]:
+        with pytest.raises(ragprobe.MarkArgumentError) as info:
+            ragprobe_fact_pairs(FACTS, **bad)
+        assert str(info.value) == "ragprobe_fact_pairs: " + problem
 
 def test_check_reverse():
     result = ragprobe.check_reverse(Catalog(), FACTS, max_drop=0.2)

@@ -85,6 +85,19 @@ def test_registered_and_environment_secrets_are_redacted(monkeypatch: pytest.Mon
     assert redact("a short text") == "a short text"
 
 
+def test_environment_variables_naming_a_path_are_not_secrets(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``PWD`` is named like a password: its value, the working directory, made every path in a
+    message read ``***/facts.yaml``. A path that exists is no secret; a secret beginning with "/"
+    (base64 may) still is."""
+    monkeypatch.setenv("PWD", str(tmp_path))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path))
+    monkeypatch.setenv("DB_PASSWORD", "/s13+base64/secret==")
+    text = f"looked for {tmp_path}/facts.yaml with /s13+base64/secret=="
+    assert redact(text) == f"looked for {tmp_path}/facts.yaml with ***"
+
+
 def test_http_pipeline_identity_has_no_secrets_and_survives_a_key_rotation() -> None:
     def pipe(url: str, key: str = "s13-hdr-0010") -> HTTPPipeline:
         return HTTPPipeline(url, headers={"Authorization": f"Bearer {key}", "X-Tenant": "t1"})
