@@ -552,6 +552,11 @@ class HTTPPipeline(_LoopBoundClient):
     def __repr__(self) -> str:
         return f"HTTPPipeline({redact_url(self.url)!r}, name={self.name!r}, version={self.version!r})"
 
+    def _ragprobe_service(self) -> str | None:
+        """The service, when the cache knows it by its address alone (no ``version``): answers cached
+        from it are reused after a redeployment behind the same URL (see engine.unversioned_services)."""
+        return None if self.version else redact_url(self.url)
+
     def _ragprobe_missing(self, capability: str) -> str:
         """The fix to name when a probe needs an endpoint this pipeline was not given (instead of
         the generic "add a generate() method" advice, which does not apply to a service)."""
@@ -805,6 +810,11 @@ class OpenAIGenerator(_LoopBoundClient):
 
     def __repr__(self) -> str:
         return f"OpenAIGenerator({redact_url(self.base_url)!r}, {self.model!r})"
+
+    def _ragprobe_service(self) -> str | None:
+        """As HTTPPipeline's: the server, unless a ``version`` was given (the digest alone covers the
+        prompt and settings, not a model swapped under the same name)."""
+        return None if "+" in self.version else f"{self.model} at {redact_url(self.base_url)}"
 
     def messages(self, question: str, documents: Sequence[Document]) -> list[dict[str, str]]:
         content = self.prompt.format(question=question, context=render_context(documents))

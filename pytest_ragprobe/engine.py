@@ -1166,6 +1166,23 @@ def _owners(adapter: PipelineAdapter) -> list[Any]:
     return out
 
 
+def unversioned_services(adapter: PipelineAdapter) -> list[str]:
+    """The remote services (HTTPPipeline, OpenAIGenerator) the pipeline calls that the answer cache
+    knows by their address alone, none of them given a ``version`` (nor the pipeline around them): a
+    probe answered from the cache alone did not see a new deployment behind that address."""
+    found: list[str] = []
+    for owner in _owners(adapter):
+        hook = getattr(owner, "_ragprobe_service", None)
+        if callable(hook):
+            service = hook()
+            if isinstance(service, str) and service not in found:
+                found.append(service)
+    own = getattr(adapter.obj, "version", None)
+    if own and not callable(getattr(adapter.obj, "_ragprobe_service", None)):
+        return []  # a Pipeline(..., version=...) owns its identity: its author bumps it
+    return found
+
+
 async def prepare(adapter: PipelineAdapter) -> None:
     """Let the pipeline's objects set up per-loop resources before any call's timeout starts."""
     for owner in _owners(adapter):

@@ -245,6 +245,12 @@ class ProbeContext:
         """A ProbeResult carrying this context's test id, call counts and duration."""
         from pytest_ragprobe.results import ProbeResult
 
+        if self.calls == 0 and self.cached_calls > 0:
+            from pytest_ragprobe.engine import unversioned_services
+
+            services = unversioned_services(self.adapter)
+            if services:
+                fields["notes"] = [*fields.get("notes", []), cache_only_note(services, self.cached_calls)]
         settings = fields.get("settings")
         if isinstance(settings, dict) and settings.get("sequential") is None:
             # the mark left it unset: record what the probe ran with (--ragprobe-sequential / ini), as looks()
@@ -260,6 +266,18 @@ class ProbeContext:
             pipeline=self.adapter.identity,
             **fields,
         )
+
+
+CACHE_ONLY = "answered from the answer cache alone"
+
+
+def cache_only_note(services: Sequence[str], cached: int) -> str:
+    """A probe of a remote service that made no call: a deploy gate run this way tested nothing new."""
+    return (
+        f"{CACHE_ONLY} ({cached} cached, no call): {', '.join(services)} was not called this run. The "
+        "cache knows a service by its address, so a new deployment behind it is not seen: a deploy "
+        "gate should run with --ragprobe-no-cache, or give the service a version= (its build id)"
+    )
 
 
 def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:

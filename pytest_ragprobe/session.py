@@ -649,6 +649,22 @@ class RagprobeSession:
                 used[probe.pipeline] = (calls + probe.calls, hits + probe.cached_calls)
         return identity_notices(self.cfg.cache_dir, used, self.started_at)
 
+    @staticmethod
+    def _cache_only_notices(report: Report) -> list[str]:
+        """Per pipeline: probes of a remote service answered from the cache alone (runner.cache_only_note)."""
+        from pytest_ragprobe.runner import CACHE_ONLY
+
+        count: dict[str, int] = {}
+        for probe in report.probes:
+            if any(note.startswith(CACHE_ONLY) for note in probe.notes):
+                count[probe.pipeline] = count.get(probe.pipeline, 0) + 1
+        return [
+            f"ragprobe: {k} probe{'s' if k != 1 else ''} of {pipeline} {CACHE_ONLY}: the service was not "
+            "called this run, and a new deployment behind its address is not seen; a deploy gate "
+            "should run with --ragprobe-no-cache, or give the service a version= (its build id)"
+            for pipeline, k in count.items()
+        ]
+
     def summarize(self, terminalreporter: Any) -> None:
         """The ``ragprobe`` section of the terminal summary: one line per probe, then the report path."""
         partial = self.interrupted or self.cut_short  # as the report files and `ragprobe show` say
@@ -692,7 +708,9 @@ class RagprobeSession:
             terminalreporter.write_line(line, yellow=True)
         for err in self.write_errors:
             terminalreporter.write_line(err, red=True)
-        for notice in [*self.notices, *self._cache_identity_notices(report)]:
+        for notice in [
+            *self.notices, *self._cache_identity_notices(report), *self._cache_only_notices(report)
+        ]:
             terminalreporter.write_line(notice, yellow=True)
         if self.report_path is not None:
             terminalreporter.write_line(f"ragprobe report: {self.report_path}")

@@ -10,7 +10,7 @@ import pytest
 
 from pytest_ragprobe.adapters import HTTPPipeline, MalformedResponseError, OpenAIGenerator
 from pytest_ragprobe.engine import Call, Engine, EngineSettings
-from pytest_ragprobe.pipeline import PipelineAdapter
+from pytest_ragprobe.pipeline import Pipeline, PipelineAdapter, make_adapter
 from pytest_ragprobe.types import Answer, Document
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -274,3 +274,21 @@ def test_direct_path_failures_are_httpx_errors(server: FaultServer) -> None:
     refused = asyncio.run(error(f"http://127.0.0.1:{port}"))
     assert isinstance(refused, httpx.ConnectError)
     assert str(refused.request.url) == f"http://127.0.0.1:{port}/answer"
+
+
+def test_unversioned_services_are_the_remote_ones_the_cache_knows_by_address_alone() -> None:
+    from pytest_ragprobe.engine import unversioned_services
+
+    http = HTTPPipeline("http://rag.example:8000/v1?api_key=k-0001")
+    gen = OpenAIGenerator("http://llm.example/v1", "m")
+
+    def services(obj: object) -> list[str]:
+        return unversioned_services(make_adapter(obj))
+
+    assert services(http) == ["http://rag.example:8000/v1?api_key=***"]
+    assert services(HTTPPipeline("http://rag.example:8000", version="build-41")) == []
+    assert services(Pipeline(answer=http.answer)) == ["http://rag.example:8000/v1?api_key=***"]
+    assert services(Pipeline(answer=http.answer, version="3")) == []  # its author owns the identity
+    assert services(Pipeline(answer=lambda q: "x", generate=gen)) == ["m at http://llm.example/v1"]
+    assert services(Pipeline(answer=lambda q: "x", generate=OpenAIGenerator("http://llm", "m", version="2"))) == []
+    assert services(lambda q: "x") == []
