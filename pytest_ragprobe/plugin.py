@@ -455,6 +455,10 @@ def pytest_runtest_makereport(
     # The body failed or skipped itself after a probe that passed: recorded, so the reports gate as pytest did
     # (a teardown failure arrives after the call report: the result travels again, on the teardown report).
     recorded = not failed_setup and record_test_outcome(item, outcome, report, call.excinfo)
+    if report.when == "call" and report.failed and OWN_FAILURE_KEY not in item.stash:
+        # The body's assert (`assert ragprobe_result.reverse.accuracy >= 0.8`) showed only
+        # "assert 0.65 >= 0.8": the probe's tables and miss attribution are what explain it.
+        report.sections.append(("ragprobe: the probe behind this test", outcome.explain()))
     if report.when == "call" or failed_setup or recorded:
         setattr(report, REPORT_ATTR, outcome.model_dump(mode="json"))
     return report

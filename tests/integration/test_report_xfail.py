@@ -266,6 +266,11 @@ def test_reports_follow_pytest_when_the_test_fails_or_skips_after_its_probe(
     assert section[2].startswith("PASS (test failed) test_catalog.py::test_body_assert [reverse]")
     assert section[2].endswith(" - the test failed after the probe: AssertionError: needs more facts")
     assert section[-1] == "ragprobe: 4 probes: 1 pass, 2 tests failed after the probe, 1 skipped -> FAIL"
+    # the body's assert is shown with the probe behind it (only its own figures told it apart)
+    result.stdout.fnmatch_lines(
+        ["*AssertionError: needs more facts*", "*- ragprobe: the probe behind this test -*",
+         "ragprobe reverse probe PASS: forward 1.00, reverse 1.00, drop +0.00 (max_drop 0.10, n=30)"]
+    )
     capsys.readouterr()
     assert main(["show", str(out)]) == 1
     assert '<div class="banner v-fail" role="status"' in (out / "report.html").read_text(encoding="utf-8")
