@@ -91,6 +91,8 @@ def fmt_setting(value: Any) -> str:
         return "on" if value else "off"
     if isinstance(value, (list, tuple)):
         return ", ".join(fmt_setting(v) for v in value) if value else "–"
+    if isinstance(value, dict):  # e.g. baseline_coverage: "compared 3, not compared 0, new 5, not run –"
+        return ", ".join(f"{str(k).replace('_', ' ')} {fmt_setting(v)}" for k, v in value.items()) or "–"
     return str(value)
 
 

@@ -402,8 +402,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         baseline = _compare_with_baseline(item)
         regressed = ""
         if baseline is not None and baseline.status == "regression":
-            # explained first: the recorded note would repeat the message
-            regressed = f"{baseline.message}\n{outcome.explain()}"
+            from pytest_ragprobe.render import explain
+
+            # said first, so not again as the explanation's test-outcome line
+            regressed = f"{baseline.message}\n{explain(outcome, outcome=False)}"
         if outcome.verdict == "fail":
             _fail(item, outcome.explain())
         if regressed:

@@ -294,9 +294,11 @@ def brief(r: ProbeResult) -> str:
     return "\n".join(lines)
 
 
-def explain(r: ProbeResult, *, examples: int = 3, strict: bool = False) -> str:
+def explain(r: ProbeResult, *, examples: int = 3, strict: bool = False, outcome: bool = True) -> str:
+    """The whole story of a probe; ``outcome=False`` leaves out the test-outcome line (for a message that
+    says it first)."""
     lines = [headline(r)]
-    if outcome_note(r, strict=strict):
+    if outcome and outcome_note(r, strict=strict):
         lines.append(f"  test outcome: {test_outcome_text(r, strict=strict)}")
     if r.verdict != "error":
         lines += [f"  {label.lower()}: {text}" for label, text in reasons(r)]
@@ -383,12 +385,6 @@ def outcome_note(r: ProbeResult, *, strict: bool = False) -> str:
     if r.test_outcome == "skipped":
         return xfail_note(r) or test_note(r)
     return xfail_note(r) or baseline_note(r) or test_note(r)
-
-
-def verdict_label(r: ProbeResult, *, strict: bool = False) -> str:
-    """The verdict with its outcome note: "FAIL (expected, xfail: <reason>)", or just "FAIL"."""
-    note = outcome_note(r, strict=strict)
-    return f"{r.verdict.upper()} ({note})" if note else r.verdict.upper()
 
 
 def test_outcome_text(r: ProbeResult, *, strict: bool = False) -> str:

@@ -24,7 +24,6 @@ from pytest_ragprobe.render import (
     size_text,
     strict_fails,
     test_outcome_text,
-    verdict_label,
     when,
 )
 from pytest_ragprobe.results import atomic_write, nodeid_key
@@ -358,7 +357,7 @@ def finished_text(report: Report) -> str:
 def _md_row(p: ProbeResult, strict: bool) -> str:
     emoji = EMOJI["fail"] if strict_fails(p, strict) else EMOJI[p.outcome]
     return (
-        f"| {emoji} | {md_text(verdict_label(p, strict=strict))} | {md_code(p.nodeid)} | {p.kind} | "
+        f"| {emoji} | {md_text(short_label(p, strict=strict))} | {md_code(p.nodeid)} | {p.kind} | "
         f"{size_text(p)} | {calls_text(p)} | {md_brief(p)} |"
     )
 

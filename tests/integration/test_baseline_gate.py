@@ -214,3 +214,7 @@ def test_junitxml_has_the_baseline_comparison(project: pytest.Pytester, monkeypa
         "ragprobe baseline REGRESSION: reverse accuracy 0.95 -> 0.75 (p < 0.001)"
     )
     assert props["test_c"]["ragprobe_baseline"] == "new"
+    # the failure says the regression once, first (the explanation's test-outcome line repeated it)
+    failure = result.stdout.str().split("= FAILURES =", 1)[1].split("_ test_b _", 1)[0]
+    assert failure.count("reverse accuracy 0.95 -> 0.75") == 1
+    assert failure.split("\n", 2)[2].startswith("ragprobe baseline REGRESSION: reverse accuracy 0.95 -> 0.75")

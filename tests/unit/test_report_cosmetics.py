@@ -123,12 +123,14 @@ def test_run_settings_are_not_python_reprs() -> None:
         strict=True,
         markers=["smoke", "slow"],
         shards=[False, True, None],  # merged shards that disagreed keep every value
+        baseline_coverage={"compared": 3, "not_compared": 0, "new": 5, "not_run": []},
     )
     text = text_of(render_html(rep))
     assert "pipeline app.rag:answer samples – budget 300 sequential off strict on markers smoke, slow" in text
     assert "shards off, on, –" in text
+    assert "baseline_coverage compared 3, not compared 0, new 5, not run –" in text
     settings = text.split("Probes in this run", 1)[0]
-    for repr_ in ("False", "True", "None", "['", "[False"):
+    for repr_ in ("False", "True", "None", "['", "[False", "{'"):
         assert repr_ not in settings
 
 

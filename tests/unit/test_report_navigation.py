@@ -82,7 +82,7 @@ def test_strict_run_labels_its_inconclusive_probes_as_failing_everywhere(tmp_pat
     probes = [reverse_probe("t.py::test_unsure", "inconclusive"), reverse_probe("t.py::test_ok")]
     strict, lax = make_report(*probes, strict=True), make_report(*probes, strict=False)
     md = render_markdown(strict)
-    assert "| ❌ | INCONCLUSIVE (--ragprobe-strict: INCONCLUSIVE fails) | `t.py::test_unsure` |" in md
+    assert "| ❌ | INCONCLUSIVE (strict: fails) | `t.py::test_unsure` |" in md
     assert "### ❌ INCONCLUSIVE (strict: fails): `t.py::test_unsure`" in md
     assert "**Test outcome:** failed (--ragprobe-strict: INCONCLUSIVE fails)" in md
     assert "strict" not in render_markdown(lax).split("| --- |", 1)[1].split("###", 1)[0]

@@ -11,7 +11,7 @@ from factories import reverse_probe as probe
 
 from pytest_ragprobe.cli import main, summary_text
 from pytest_ragprobe.html import render_html
-from pytest_ragprobe.render import explain, summary_line, verdict_label
+from pytest_ragprobe.render import explain, outcome_note, summary_line
 from pytest_ragprobe.reporting import counts_text, gate_failed, overall_verdict, probe_anchor, render_markdown
 from pytest_ragprobe.results import ProbeResult, Report, load_report
 from pytest_ragprobe.session import xfail_fields
@@ -129,13 +129,11 @@ def test_ragprobe_strict_still_fails_plain_inconclusive() -> None:
 
 # -- terminal --------------------------------------------------------------------------------------------
 def test_terminal_lines() -> None:
-    assert verdict_label(xfailed()) == f"FAIL (expected, xfail: {REASON})"
-    assert verdict_label(probe("t.py::test_a", "fail", expected_failure=True)) == "FAIL (expected, xfail)"
-    assert verdict_label(xpassed()) == "PASS (unexpected, XPASS: maybe fixed)"
-    assert verdict_label(xpassed(strict=True)) == (
-        "PASS (unexpected, XPASS(strict): maybe fixed; pytest failed the test)"
-    )
-    assert verdict_label(probe("t.py::test_a", "fail")) == "FAIL"
+    assert outcome_note(xfailed()) == f"expected, xfail: {REASON}"
+    assert outcome_note(probe("t.py::test_a", "fail", expected_failure=True)) == "expected, xfail"
+    assert outcome_note(xpassed()) == "unexpected, XPASS: maybe fixed"
+    assert outcome_note(xpassed(strict=True)) == "unexpected, XPASS(strict): maybe fixed; pytest failed the test"
+    assert outcome_note(probe("t.py::test_a", "fail")) == ""
 
     assert summary_line(xfailed()) == (
         "FAIL (xfail) t.py::test_weak [reverse] fwd 0.90 rev 0.30 drop +0.60 (n=20, 40 calls)"
@@ -155,11 +153,9 @@ def test_markdown_banner_rows_and_sections() -> None:
     assert lines[2].startswith(
         "**3 probes**: ✅ 1 pass · ✖️ 1 expected failure (xfail) · ❕ 1 unexpected pass (XPASS) — seed 7"
     )
-    assert (
-        "| ✖️ | FAIL (expected, xfail: demonstrates the &lt;reversal&gt; weakness) | `t.py::test_weak` | reverse |"
-        in md
-    )
-    assert "| ❕ | PASS (unexpected, XPASS: maybe fixed) | `t.py::test_fixed` | reverse |" in md
+    # the table's verdict is the short label, as in the terminal and the HTML; the why is in the section
+    assert "| ✖️ | FAIL (xfail) | `t.py::test_weak` | reverse |" in md
+    assert "| ❕ | PASS (XPASS) | `t.py::test_fixed` | reverse |" in md
     assert "| ✅ | PASS | `t.py::test_a` | reverse |" in md
     assert "### ✖️ FAIL (xfail): `t.py::test_weak`" in lines
     assert "**Test outcome:** xfailed (expected, xfail: demonstrates the &lt;reversal&gt; weakness)" in lines
