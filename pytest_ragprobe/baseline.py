@@ -54,6 +54,7 @@ class Baseline:
     path: Path
     probes: dict[str, dict[str, Any]]
     partial: bool = False
+    samples: Any = None  # the --ragprobe-samples of the run that wrote it (None: no cap, or not said)
 
 
 def report_file(path: Path) -> Path:
@@ -101,7 +102,9 @@ def read_baseline(path: Path) -> Baseline:
             raise BaselineError(
                 f"--ragprobe-baseline: {path}: probes[{i}] is not a ragprobe probe ({where}: {first['msg']})"
             ) from None
-    return Baseline(path=path, probes=probes, partial=data.get("partial") is True)
+    settings = data.get("settings")
+    samples = settings.get("samples") if isinstance(settings, dict) else None
+    return Baseline(path=path, probes=probes, partial=data.get("partial") is True, samples=samples)
 
 
 def _fisher_less(k_new: int, n_new: int, k_old: int, n_old: int) -> float:
@@ -138,15 +141,22 @@ def _drop_increase_p(new: ProbeResult, old: ProbeResult) -> float:
     return float(norm.sf((new.drop - old.drop) / se))
 
 
-def _changed_settings(new: ProbeResult, old: ProbeResult) -> list[str]:
+def _changed_settings(
+    new: ProbeResult, old: ProbeResult, samples: tuple[Any, Any] = (None, None)
+) -> list[str]:
+    """The compared settings that differ; ``samples``: the runs' --ragprobe-samples (baseline, this run),
+    which caps n_planned without being a setting of the probe."""
     changes = []
     for key in COMPARED_SETTINGS:
         if new.settings.get(key) != old.settings.get(key):
             changes.append(f"{key}: {old.settings.get(key)!r} -> {new.settings.get(key)!r}")
     if len(changes) == 1 and changes[0].startswith("n_planned:"):  # same arguments, another sample size
+        then, now = (f"--ragprobe-samples={v}" if v else "no --ragprobe-samples" for v in samples)
         changes[0] += (
-            " (the facts or data changed, or fewer of them have questions of their own: facts that share "
-            "a question are probed one per question)"
+            f" ({then} in the baseline's run, {now} in this one: compare runs with the same cap)"
+            if samples[0] != samples[1]
+            else " (the facts or data changed, or fewer of them have questions of their own: facts that "
+            "share a question are probed one per question)"
         )
     return changes
 
@@ -195,15 +205,18 @@ def _pipeline_change(old: str, new: str) -> str:
     return f"pipeline {_short(old)} -> {_short(new)}"
 
 
-def compare(new: ProbeResult, previous: dict[str, Any], *, confidence: float) -> BaselineComparison:
+def compare(
+    new: ProbeResult, previous: dict[str, Any], *, confidence: float, samples: tuple[Any, Any] = (None, None)
+) -> BaselineComparison:
     """``ok``, ``regression`` (with the figures that fell), or ``changed``: not compared, with why (the
-    probe's kind or settings changed, or either side has nothing to compare)."""
+    probe's kind or settings changed, or either side has nothing to compare). ``samples``: the two runs'
+    --ragprobe-samples (baseline, this run), to say when it is what changed the sample size."""
     from pytest_ragprobe.stats import holm
 
     old = ProbeResult.model_validate(previous)
     if old.kind != new.kind:
         return BaselineComparison("changed", f"baseline probe was a {old.kind} probe; not compared")
-    changes = _changed_settings(new, old)
+    changes = _changed_settings(new, old, samples)
     if changes:
         return BaselineComparison(
             "changed", "baseline not compared, probe settings changed: " + "; ".join(changes)

@@ -409,7 +409,8 @@ class RagprobeSession:
                 else "a new test, or renamed"
             )
             return BaselineComparison("new", f"not in the baseline {self.cfg.baseline} ({why}): not compared")
-        return compare(result, previous, confidence=self.settings.confidence)
+        samples = (self._baseline_file.samples, self.cfg.samples)
+        return compare(result, previous, confidence=self.settings.confidence, samples=samples)
 
     # -- collection of results (controller side under xdist) ----------------------------------------
     def started(self) -> None:

@@ -184,6 +184,23 @@ def test_a_sample_size_change_alone_says_what_can_cause_it() -> None:
     )
 
 
+def test_a_sample_size_capped_by_another_ragprobe_samples_names_the_option() -> None:
+    """It blamed the facts or data when the cause was the command line."""
+    old = reverse_result(97, 95, forward_only=3, reverse_only=1)
+    new = reverse_result(97, 95, forward_only=3, reverse_only=1, settings={**SETTINGS, "n_planned": 30})
+    got = compare(new, as_baseline(old), confidence=0.95, samples=(None, 30))
+    assert got.message == (
+        "baseline not compared, probe settings changed: n_planned: 100 -> 30 (no --ragprobe-samples in the "
+        "baseline's run, --ragprobe-samples=30 in this one: compare runs with the same cap)"
+    )
+    got = compare(new, as_baseline(old), confidence=0.95, samples=(50, 30))
+    assert "(--ragprobe-samples=50 in the baseline's run, --ragprobe-samples=30 in this one" in got.message
+    # the same cap both times: the sample size changed for another reason
+    got = compare(new, as_baseline(old), confidence=0.95, samples=(30, 30))
+    assert got.message.endswith("(the facts or data changed, or fewer of them have questions of their "
+                                "own: facts that share a question are probed one per question)")
+
+
 def test_non_compared_settings_do_not_count_as_changes() -> None:
     old = reverse_result(97, 95, forward_only=3, reverse_only=1)
     new = reverse_result(97, 95, forward_only=3, reverse_only=1, settings={**SETTINGS, "max_drop": 0.3})
