@@ -49,9 +49,9 @@ from pytest_ragprobe.results import DirectionSummary, ProbeResult
 from pytest_ragprobe.reverse_probe import (
     LOW_ACCURACY,
     MAX_EXAMPLES,
-    ROUGH,
     accepts_text,
     low_accuracy_inconclusive,
+    more_note,
     settings_dict,
     undecidable_note,
 )
@@ -485,7 +485,7 @@ async def run_position(
             fail_confidence=fail_conf,
         )
         if more:
-            notes.append(f"about {more} more {distinct_unit} would likely decide this {ROUGH}")
+            notes.append(more_note(more, cmp.n, len(distinct), distinct_unit))
     if verdict == "inconclusive" and cmp.n:
         if undecidable := undecidable_note(cmp.n, distinct_unit, spec.max_drop, confidence):
             notes.append(undecidable)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest_ragprobe as ragprobe
 
 FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(60)]
@@ -70,8 +72,19 @@ def test_too_few_facts_for_any_pass_says_so() -> None:
     assert r.verdict == "inconclusive"
     assert (
         "with 12 facts no run can PASS at max_drop 0.10: even if every answer agreed, a PASS needs at least "
-        "29 facts (at 95%)"
+        "29 facts (at 95%; more when some disagree)"
     ) in r.notes
+    # the estimate says its total, and that these 12 facts are all there are
+    (more,) = [n for n in r.notes if n.startswith("about ")]
+    assert re.fullmatch(
+        r"about (\d+) more facts \((\d+) in all\) would likely decide this \(a rough estimate from the "
+        r"rates seen so far\); the probe used all of them: add more to decide it",
+        more,
+    )
+    big = ragprobe.check_reverse(_right, FACTS[:40], max_drop=0.1, n=12)  # 28 more in the file
+    (more,) = [n for n in big.notes if n.startswith("about ")]
+    extra = int(more.split()[1])
+    assert extra > 28 and more.endswith("; the data holds 28 more: add more to decide it")
     assert ragprobe.check_reverse(_right, FACTS[:29], max_drop=0.1).verdict == "pass"  # the bound is tight
 
 
