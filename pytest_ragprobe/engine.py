@@ -905,9 +905,11 @@ class Engine:
                 "per retry"
             )
         elif gave_up is not None:
+            retries = self.settings.retries
             note = (
-                f"not retried after {_seconds(gave_up[0])} s: the service still asked to wait, past the "
-                f"{_seconds(gave_up[1])} s its retries wait at most"
+                f"not retried after {_seconds(gave_up[0])} s: the service's 429s (to this call and "
+                f"others) kept asking to wait past the {_seconds(gave_up[1])} s its {retries} "
+                f"retr{'y' if retries == 1 else 'ies'} may wait; raise --ragprobe-retries to wait longer"
             )
         else:
             return failure

@@ -117,7 +117,10 @@ def test_a_short_retry_after_that_never_ends_costs_its_retries_worth_of_waiting(
     assert gave_up and all(o.attempts < 3 for o in gave_up)
     for o in gave_up:
         assert o.error is not None and o.error.startswith(f"HTTP 429 from {URL}: slow down (not retried after ")
-        assert o.error.endswith(" s: the service still asked to wait, past the 2.4 s its retries wait at most)")
+        assert o.error.endswith(
+            " s: the service's 429s (to this call and others) kept asking to wait past the 2.4 s its 2 retries may "
+            "wait; raise --ragprobe-retries to wait longer)"
+        )
 
 
 def test_the_probe_error_says_the_service_asked_for_longer_than_ragprobe_waits() -> None:
