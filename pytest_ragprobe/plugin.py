@@ -436,7 +436,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             # brief: 33 INCONCLUSIVE probes printed 570 lines of tables in the warnings summary
             from pytest_ragprobe.render import brief
 
-            item.warn(RagprobeInconclusiveWarning(f"{item.nodeid}: {brief(outcome)}"))
+            report = None if cfg.report_dir is None else cfg.report_dir / "report.json"
+            item.warn(RagprobeInconclusiveWarning(f"{item.nodeid}: {brief(outcome, report)}"))
     return result
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pytest_ragprobe.results import ProbeResult
 
 BAR_WIDTH = 20
@@ -282,15 +284,20 @@ def size_text(r: ProbeResult) -> str:
     return str(r.n)
 
 
-def brief(r: ProbeResult) -> str:
-    """A few lines for a warning (INCONCLUSIVE): the headline, why, its notes, where the full table is.
-    ``explain`` is the whole story (tables, examples), printed for a FAIL."""
+def brief(r: ProbeResult, report: Path | None = None) -> str:
+    """A few lines for a warning (INCONCLUSIVE): the headline, why, its notes, where the full table is:
+    ``report`` (the run's report.json) when one is written, else the result's ``explain()`` (a
+    ``check_*`` result, which is in no report). ``explain`` is the whole story (tables, examples)."""
     lines = [headline(r)]
     lines += [f"  {label.lower()}: {text}" for label, text in reasons(r) if r.verdict != "error"]
     lines += [f"  note: {n}" for n in r.notes]  # e.g. how many more facts would likely decide it
-    lines.append(
-        "  details: ragprobe_result.explain(), report.html, or `ragprobe show report.json --explain`"
-    )
+    if not r.nodeid:
+        lines.append("  details: result.explain()")
+    elif report is None:
+        lines.append("  details: ragprobe_result.explain(), or a report: --ragprobe-report=DIR")
+    else:
+        html = report.with_name("report.html")
+        lines.append(f"  details: {html}, or `ragprobe show {report} --explain`")
     return "\n".join(lines)
 
 

@@ -463,7 +463,7 @@ def test_rev(ragprobe_result):
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(
-        ["*RagprobeInconclusiveWarning*INCONCLUSIVE*", "*more facts would likely decide*"]
+        ["*RagprobeInconclusiveWarning*INCONCLUSIVE*", "*more facts (* in all) would likely decide*"]
     )
     # the warnings summary points at the test, not at the plugin's own source line
     text = result.stdout.str()
@@ -472,9 +472,13 @@ def test_rev(ragprobe_result):
     # a few lines, not the FAIL's tables and examples (33 such warnings made 570 lines)
     warning = text[text.index("RagprobeInconclusiveWarning: ") : text.index("-- Docs:")]
     assert "  reason: drop +0.17, but its one-sided 95% bounds" in warning
-    assert "  details: ragprobe_result.explain(), report.html" in warning
+    assert "  details: ragprobe_result.explain(), or a report: --ragprobe-report=DIR" in warning
     assert "worst examples" not in warning.lower() and "  forward " not in warning
     assert len(warning.strip().splitlines()) <= 6, warning
+    # with a report, the warning points at the files this run writes (it named report.html without one)
+    reported = pytester.runpytest("--ragprobe-report=rp").stdout.str()
+    out = pytester.path / "rp"
+    assert f"  details: {out / 'report.html'}, or `ragprobe show {out / 'report.json'} --explain`" in reported
     strict = pytester.runpytest("--ragprobe-strict")
     strict.assert_outcomes(failed=1)
     strict.stdout.fnmatch_lines(["*--ragprobe-strict: INCONCLUSIVE fails*"])

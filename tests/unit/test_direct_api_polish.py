@@ -49,8 +49,10 @@ def test_assert_ok_on_an_inconclusive_direct_result_warns_as_the_mark_does() -> 
     # Was: no warning, so -W error::pytest_ragprobe.RagprobeInconclusiveWarning let it pass silently.
     r = ragprobe.check_reverse(right, FACTS[:10])
     assert r.verdict == "inconclusive"
-    with pytest.warns(ragprobe.RagprobeInconclusiveWarning, match="INCONCLUSIVE"):
+    with pytest.warns(ragprobe.RagprobeInconclusiveWarning, match="INCONCLUSIVE") as caught:
         r.assert_ok()
+    # a check_* result is in no report: it named report.html and ragprobe_result anyway
+    assert str(caught[0].message).endswith("\n  details: result.explain()")
     wrong = ragprobe.check_reverse(lambda q: "no idea", FACTS, max_drop=0.2)
     with pytest.warns(ragprobe.RagprobeWarning, match="PASS, but .*PASS only says"):
         wrong.assert_ok()
