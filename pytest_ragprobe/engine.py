@@ -1002,7 +1002,11 @@ class Engine:
                 value = await self._attempt(call, clock)
             except PipelineOutputError as exc:
                 failure = classify(exc, s.timeout)
-            except _FATAL:
+            except _FATAL as exc:
+                if any(_own_code(f.f_code.co_filename) for f, _ in _frames(exc)):  # raised in its code
+                    self.stats.calls += 1
+                    with contextlib.suppress(Exception):  # for the error: which question
+                        exc._ragprobe_question = call.question  # type: ignore[union-attr]
                 raise
             except Exception as exc:
                 failure = classify(exc, s.timeout)

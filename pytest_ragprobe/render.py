@@ -12,6 +12,11 @@ if TYPE_CHECKING:
 
     from pytest_ragprobe.results import ProbeResult
 
+def count(n: int, noun: str) -> str:
+    """``1 call``, ``2 calls``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 BAR_WIDTH = 20
 # a question or an answer in terminal text (failure message, warnings, `ragprobe show --explain`): the
 # HTML report cuts at 300, the Markdown one at 160; a 8 KB answer must not fill pytest's FAILURES section
@@ -450,7 +455,7 @@ def _summary_fields(r: ProbeResult, strict: bool) -> tuple[str, str, str, str, s
     failed += f", {r.retries} retried" if r.retries else ""
     note = outcome_note(r, strict=strict)
     tail = f" - {note}" if note else ""
-    rest = f"(n={size_text(r)}, {r.calls} calls{cached}{failed}){tail}"
+    rest = f"(n={size_text(r)}, {count(r.calls, 'call')}{cached}{failed}){tail}"
     return short_label(r, strict=strict), r.nodeid, f"[{r.kind}]", accs, detail, rest
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_ragprobe.render import (
     bounds,
     bounds_label,
+    count,
     max_drop_of,
     num,
     outcome_note,
@@ -365,11 +366,11 @@ def _md_row(p: ProbeResult, strict: bool) -> str:
 def _md_section(p: ProbeResult, strict: bool) -> list[str]:
     emoji = EMOJI["fail"] if strict_fails(p, strict) else EMOJI[p.outcome]
     lines = ["", f"### {emoji} {short_label(p, strict=strict)}: {md_code(p.nodeid, table=False)}", ""]
-    meta = f"{p.kind} probe · n={size_text(p)} · {p.calls} calls"
+    meta = f"{p.kind} probe · n={size_text(p)} · {count(p.calls, 'call')}"
     if p.cached_calls:
         meta += f" ({p.cached_calls} cached)"
     if p.errors:
-        meta += f" · {p.errors} failed calls"
+        meta += f" · {count(p.errors, 'failed call')}"
     if p.pipeline:
         meta += f" · pipeline {md_code(p.pipeline[:MD_TEXT_LIMIT], table=False)}"
     lines.append(meta)

@@ -153,7 +153,11 @@ class ProbeContext:
 
     async def run_calls(self, calls: Sequence[Call], namespace: str = "") -> list[CallOutcome]:
         engine = self.make_engine(namespace)
-        outcomes = await engine.run(calls)
+        try:
+            outcomes = await engine.run(calls)
+        except BaseException:  # a bug in the pipeline raised mid-run: the calls made still count
+            self.calls += engine.stats.calls
+            raise
         self.rate_limit = engine.start_limit
         self.retries += engine.stats.retries
         low = engine.stats.lowest_concurrency

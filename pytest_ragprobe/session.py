@@ -208,8 +208,15 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     except Exception as exc:
         # The user's pipeline raised something we do not retry (a bug, not a transient failure).
         # (redacted: the terminal, the reports and JUnit XML must not quote a key the error holds)
-        tb = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)))
-        reason = redact(f"the pipeline raised {type(exc).__name__}: {exc}")
+        from pytest_ragprobe.engine import _format_traceback
+
+        # from the pipeline's own frame (the engine's and the thread pool's before it say nothing)
+        tb = _format_traceback(exc) or "".join(
+            traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)
+        )
+        question = getattr(exc, "_ragprobe_question", None)
+        on = f" on {question!r}" if isinstance(question, str) else ""
+        tb, reason = redact(tb), redact(f"the pipeline raised {type(exc).__name__}{on}: {exc}")
         item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
         failure = f"pytest-ragprobe: {reason}\n{tb}"
     if failure is not None:  # raised outside the except blocks: no chained-exception noise

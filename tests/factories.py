@@ -4,6 +4,7 @@ faults.py)."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from pytest_ragprobe.results import DirectionSummary, ProbeResult, Report
@@ -97,3 +98,10 @@ def ragprobe_pipeline():
         return "unsure" if i < wrong else f"P-{i}"
     return answer
 """
+
+
+def run_starts() -> float:
+    """A simulated pytest run's start (the ``since`` of cache.identity_notices), more than the 50 ms
+    slack for the kernel's coarse file clock after the last one's files (real runs are further apart)."""
+    time.sleep(0.06)
+    return time.time()

@@ -32,6 +32,9 @@ def overloaded(question):  # a service wrapper that swallows its errors into the
 class Rag:
     def answer(self, question):
         return lookup(question)
+
+def buggy(question):  # a bug in the pipeline's own code: raised, not retried
+    return len(question) + "?"
 """
 
 TEST = """
@@ -177,3 +180,22 @@ def ragprobe_pipeline():
         ]
     )
     result.stdout.no_fnmatch_line("*never awaited*")
+
+
+def test_a_bug_in_the_pipeline_names_the_question_and_shows_its_own_frames(project: pytest.Pytester) -> None:
+    """A TypeError in the pipeline said "(n=0, 0 calls)", named no question, and its traceback began
+    in the plugin's adapter and thread pool."""
+    result = project.runpytest("--ragprobe-pipeline=rag:buggy", "--ragprobe-no-cache", "--ragprobe-concurrency=1")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "pytest-ragprobe: the pipeline raised TypeError on 'Which * fits *?': unsupported operand type(s) "
+            "for +: 'int' and 'str'",
+            "Traceback (most recent call last):",
+            '  File "*rag.py", line *, in buggy',
+            "*",
+            "TypeError: unsupported operand type(s) for +: 'int' and 'str'",
+        ]
+    )
+    assert "pytest_ragprobe" not in result.stdout.str().split("Traceback", 1)[1].split("TypeError:", 1)[0]
+    result.stdout.fnmatch_lines(["ERROR *test_rev.py::test_rev [[]reverse] the pipeline raised TypeError on * (n=0, 1 call)"])

@@ -8,6 +8,8 @@ import os
 import time
 from pathlib import Path
 
+from factories import run_starts
+
 from pytest_ragprobe.cache import (
     AnswerCache,
     identities,
@@ -88,13 +90,13 @@ def test_first_entry_writes_a_sidecar_and_diffing_names_workdir(tmp_path: Path) 
     assert data["parts"] == identity_parts(old) and data["time"] <= time.time()
     assert not list((tmp_path / "identities").glob("*.tmp"))
     assert scan(tmp_path).entries == 2  # the sidecar is not an entry
-    since = _run_starts()
+    since = run_starts()
     _store(tmp_path, new)
     base = describe(new)
     assert identity_notices(tmp_path, {base: (24, 0)}, since) == []  # one change may be on purpose
     newer = Rag()
     newer.workdir = "/tmp/third"
-    since = _run_starts()
+    since = run_starts()
     _store(tmp_path, newer)
     notices = identity_notices(tmp_path, {base: (24, 0)}, since)
     assert len(notices) == 1
@@ -167,16 +169,9 @@ def _configs(workdir: str) -> list[Rag]:
     return out
 
 
-def _run_starts() -> float:
-    """A simulated run's start (``since``), apart from the last one's files by more than the slack
-    that covers the kernel's coarse file clock (real runs are much further apart)."""
-    time.sleep(0.06)
-    return time.time()
-
-
 def _run(root: Path, rags: list[Rag], *, hits: int = 0) -> list[str]:
     """One run storing an answer for each pipeline, then its end-of-run notices."""
-    since = _run_starts()
+    since = run_starts()
     for rag in rags:
         _store(root, rag)
     return identity_notices(root, {describe(Rag()): (2 * len(rags), hits)}, since)
@@ -202,7 +197,7 @@ def test_configurations_a_later_run_hits_are_stable(tmp_path: Path) -> None:
     assert _run(tmp_path, _configs("/tmp/a")) == []
     assert _run(tmp_path, _configs("/tmp/b")) == []
     # a run that hits the "b" configurations (an answer each), as a stable suite does
-    since = _run_starts()
+    since = run_starts()
     for rag in _configs("/tmp/b"):
         cache = AnswerCache(tmp_path, make_adapter(rag).cache_identity, "ns")
         assert cache.get(cache.key(Call("answer", "q"))) is not None

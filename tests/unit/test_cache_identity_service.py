@@ -4,8 +4,9 @@ the identities whose URLs differ only in the port (on this machine, in host and 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
+
+from factories import run_starts
 
 import pytest_ragprobe as ragprobe
 from pytest_ragprobe.cache import AnswerCache, identity_notices, service_group
@@ -22,7 +23,7 @@ def _store(root: Path, obj: object) -> None:
 def _run(root: Path, url: str, *, hits: int = 0) -> list[str]:
     """One run of an HTTPPipeline at ``url`` storing an answer, then its end-of-run notices."""
     pipe = ragprobe.HTTPPipeline(url)
-    since = time.time()
+    since = run_starts()
     _store(root, pipe)
     return identity_notices(root, {describe(pipe): (24, hits)}, since)
 
@@ -87,7 +88,7 @@ def test_a_service_at_a_stable_address_whose_other_part_changes_gets_the_version
     said = []
     for workdir in ("/tmp/a", "/tmp/b", "/tmp/c"):
         pipe = pipeline_with(workdir)
-        since = time.time()
+        since = run_starts()
         _store(tmp_path, pipe)
         said.append(identity_notices(tmp_path, {describe(pipe): (24, 0)}, since))
     assert "http:http://127.0.0.1:40001" in describe(pipe)

@@ -142,7 +142,7 @@ def test_warning_text_is_short() -> None:
     assert lines[0].startswith("ragprobe reverse probe INCONCLUSIVE: ")
     assert lines[1].startswith("  reason: drop +0.05, but its one-sided 95% bounds [-0.05, +0.15] include")
     assert lines[2] == "  note: about 120 more facts would likely decide this"  # the sample-size help
-    assert "report.html" in lines[3]
+    assert lines[3] == "  details: ragprobe_result.explain(), or a report: --ragprobe-report=DIR"
 
 
 # -- 3. INCONCLUSIVE says why ----------------------------------------------------------------------------

@@ -232,7 +232,7 @@ def test_the_advice_counts_facts_with_questions_of_their_own() -> None:
     assert r.verdict == "inconclusive"
     assert (
         "with 4 facts with questions of their own no run can PASS at max_drop 0.20: even if every answer "
-        "agreed, a PASS needs at least 14 facts with questions of their own (at 95%)"
+        "agreed, a PASS needs at least 14 facts with questions of their own (at 95%; more when some disagree)"
     ) in r.notes
 
 
