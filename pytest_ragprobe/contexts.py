@@ -526,7 +526,10 @@ def _read_text(path: Path, source: str) -> str:
             data = path.read_bytes()
     except (OSError, EOFError) as exc:
         raise DataError(f"{source}: cannot read: {exc}") from None
-    return decode_utf8(data, source, DataError)
+    text = decode_utf8(data, source, DataError)
+    if not text.strip():
+        raise DataError(f"{source}: the file is empty: it holds no questions")
+    return text
 
 
 def _json_hint(line: str) -> str:

@@ -486,6 +486,8 @@ def _yaml_lines(node: object, key: str = "facts") -> list[int]:
 def _load_structured(data: object, source: str, lines: list[int]) -> list[FactPair]:
     if isinstance(data, list):
         data = {"facts": data}
+    if data is None:  # yaml.safe_load of an empty (or comments-only) file
+        raise FactsError(f"{source}: the file holds only comments: it holds no facts")
     if not isinstance(data, Mapping):
         raise FactsError(f"{source}: expected a mapping with 'facts:' (and optional 'relations:') or a list")
     try:
@@ -524,6 +526,8 @@ def _parse_facts(source: str, suffix: str, text: str) -> tuple[FactPair, ...]:
 
 
 def _parse_facts_text(source: str, suffix: str, text: str) -> list[FactPair]:
+    if not text.strip() and suffix in (".yaml", ".yml", ".json", ".jsonl", ".csv"):
+        raise FactsError(f"{source}: the file is empty: it holds no facts")
     if suffix in (".yaml", ".yml"):
         import yaml
 

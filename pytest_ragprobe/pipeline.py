@@ -1010,7 +1010,13 @@ def load_pipeline_spec(spec: str, *, ini: str | os.PathLike[str] | None = None) 
     )
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
-        raise PipelineConfigError(f"{named}: expected 'package.module:attribute', e.g. 'myapp.rag:pipeline'")
+        hint = ""
+        if not sep and "." in spec.strip("."):  # a dotted path, as an import statement spells it
+            module, _, name = spec.rpartition(".")
+            hint = f" (did you mean '{module}:{name}'?)"
+        raise PipelineConfigError(
+            f"{named}: expected 'package.module:attribute', e.g. 'myapp.rag:pipeline'{hint}"
+        )
     try:
         target: Any = importlib.import_module(module_name)
     except ImportError as exc:

@@ -62,8 +62,8 @@ from pytest_ragprobe.types import Answer, Document
 GENERATE_HINT = (
     "Position tests hand the reader a fixed list of documents, so they need the reader "
     "separately from the retriever: give the pipeline a generate(question, documents) -> str "
-    "method, or build it as "
-    "ragprobe.Pipeline(retrieve=my_retrieve, generate=my_generate) (retrieve is optional here)."
+    "method, or build it as ragprobe.Pipeline(answer=my_answer, generate=my_generate) (the answer or "
+    "retrieve function you have, and the reader's generate(question, documents))."
 )
 # extra documents asked of retrieve() so the gold / answer-bearing ones can be dropped
 RETRIEVER_SLACK = 5

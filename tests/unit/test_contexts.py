@@ -269,7 +269,7 @@ def test_missing_file_and_empty_file(tmp_path: Path) -> None:
         load_litm(tmp_path / "nope.jsonl")
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n", encoding="utf-8")
-    with pytest.raises(DataError, match="no examples found"):
+    with pytest.raises(DataError, match=r"empty\.jsonl: the file is empty: it holds no questions"):
         load_litm(empty)
 
 

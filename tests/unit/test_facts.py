@@ -437,6 +437,22 @@ def test_yaml_no_facts(tmp_path: Path) -> None:
         load_facts_file(write(tmp_path, "f.yaml", "facts: []\n"))
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("f.yaml", "", "f.yaml: the file is empty: it holds no facts"),
+        ("f.yaml", "# to do\n", "f.yaml: the file holds only comments: it holds no facts"),
+        ("f.json", " \n", "f.json: the file is empty: it holds no facts"),  # was "invalid JSON at line 1"
+        ("f.csv", "\n", "f.csv: the file is empty: it holds no facts"),
+        ("f.jsonl", "", "f.jsonl: the file is empty: it holds no facts"),
+    ],
+)
+def test_an_empty_facts_file_says_it_is_empty(tmp_path: Path, name: str, text: str, message: str) -> None:
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, name, text))
+    assert str(info.value).endswith(message)
+
+
 def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     text = (

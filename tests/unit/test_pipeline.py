@@ -871,3 +871,10 @@ def test_cache_identity_sees_dict_configuration_not_memo_tables() -> None:
     finally:
         SETTINGS["mode"] = "good"
         MEMO.clear()
+
+
+@pytest.mark.parametrize(("spec", "meant"), [("myrag.make_good", "myrag:make_good"), ("app.rag.pipe", "app.rag:pipe")])
+def test_a_dotted_spec_gets_the_colon_form_suggested(spec: str, meant: str) -> None:
+    with pytest.raises(PipelineConfigError) as info:
+        load_pipeline_spec(spec)
+    assert str(info.value).endswith(f"e.g. 'myapp.rag:pipeline' (did you mean '{meant}'?)")
