@@ -557,9 +557,9 @@ _SERVICE_ADVICE = (
     "behaviour changes"
 )
 _VERSION_ADVICE = (
-    "A value that changes every run (a temporary directory, a random port, a timestamp) "
-    "keeps the cache from ever hitting: set a `version` attribute on the pipeline to own its "
-    "identity (bump it when its behaviour changes)"
+    "If you changed it on purpose, nothing to do. A value that changes every run (a temporary "
+    "directory, a random port, a timestamp) keeps the cache from ever hitting: set a `version` "
+    "attribute on the pipeline to own its identity (bump it when its behaviour changes)"
 )
 
 

@@ -102,7 +102,10 @@ def test_first_entry_writes_a_sidecar_and_diffing_names_workdir(tmp_path: Path) 
     assert len(notices) == 1
     assert notices[0].startswith(f"ragprobe: the answer cache had no answers for {base}#")
     assert f"(24 calls); it holds 2 other configurations of {base}, last used " in notices[0]
-    assert "what differs from the latest: attribute 'workdir'. A value that changes every run" in notices[0]
+    assert (
+        "what differs from the latest: attribute 'workdir'. If you changed it on purpose, nothing to do. "
+        "A value that changes every run"
+    ) in notices[0]
     # hits (or no calls) this run: nothing to say; nor for a pipeline the run did not use
     assert identity_notices(tmp_path, {base: (24, 1)}, since) == []
     assert identity_notices(tmp_path, {base: (0, 0)}, since) == []
@@ -190,7 +193,7 @@ def test_configurations_used_side_by_side_are_one_run_not_a_value_that_changes(t
     assert len(notices) == 2
     for notice in notices:
         assert "it holds 4 other configurations" in notice
-        assert "what differs from the latest: attribute 'workdir'. A value" in notice
+        assert "what differs from the latest: attribute 'workdir'. If you changed it on purpose" in notice
 
 
 def test_configurations_a_later_run_hits_are_stable(tmp_path: Path) -> None:
