@@ -66,6 +66,9 @@ class _Unreported(tuple):  # type: ignore[type-arg]
 
     __slots__ = ()
 
+    def __repr__(self) -> str:  # Answer('x') and Answer('x', documents=[]) printed the same
+        return "<not reported>"
+
 
 NOT_REPORTED: Sequence[Document] = _Unreported()
 

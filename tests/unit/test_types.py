@@ -97,6 +97,9 @@ def test_to_answer_shapes() -> None:
     assert not to_answer({"text": "t", "documents": None}).reports_documents
     assert Answer("x", documents=[]).reports_documents and to_answer(Answer("x", documents=[])).reports_documents
     assert to_answer({"text": "t", "contexts": []}).reports_documents
+    # and they print apart: both read "documents=()"
+    assert repr(Answer("x")) == "Answer(text='x', documents=<not reported>)"
+    assert repr(Answer("x", documents=[])) == "Answer(text='x', documents=[])"
     got = to_answer({"text": "t", "documents": ["d"]})
     assert isinstance(got.documents, tuple)
 
