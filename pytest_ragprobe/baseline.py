@@ -152,9 +152,15 @@ def _changed_settings(
             changes.append(f"{key}: {old.settings.get(key)!r} -> {new.settings.get(key)!r}")
     if len(changes) == 1 and changes[0].startswith("n_planned:"):  # same arguments, another sample size
         then, now = (f"--ragprobe-samples={v}" if v else "no --ragprobe-samples" for v in samples)
+        # the cap is to blame when it differs and one run was cut at it (a merged baseline may hold a
+        # list of its shards' caps: not to blame then)
+        capped = any(
+            isinstance(cap, int) and probe.settings.get("n_planned") == cap
+            for cap, probe in zip(samples, (old, new), strict=True)
+        )
         changes[0] += (
             f" ({then} in the baseline's run, {now} in this one: compare runs with the same cap)"
-            if samples[0] != samples[1]
+            if samples[0] != samples[1] and capped
             else " (the facts or data changed, or fewer of them have questions of their own: facts that "
             "share a question are probed one per question)"
         )

@@ -769,15 +769,15 @@ class HoldBoard:
         with self._lock:  # (engines of one process may run in several threads)
             if until <= self._published.get(key, 0.0):
                 return
-            self._published[key] = until
             path = self.directory / (self._prefix(key) + self.worker)
             tmp = path.with_name(path.name + ".tmp")
             try:
                 self.directory.mkdir(exist_ok=True)
                 tmp.write_text(repr(until), encoding="ascii")
-                os.replace(tmp, path)
+                os.replace(tmp, path)  # (Windows: fails while a reader has it open; the next 429 retries)
             except OSError:
-                pass
+                return
+            self._published[key] = until
 
     def until(self, key: str) -> float:
         """The latest end of a hold on ``key`` any worker published (0.0: none)."""
@@ -857,6 +857,8 @@ class Engine:
         self.budget = budget or Budget(None)
         self.progress = progress
         self.stats = EngineStats()
+        # the question of the first call whose pipeline code raised a _FATAL error (for that error)
+        self.fatal_question: str | None = None
         self._rng = random.Random()  # jitter only; never affects results
         # fail-fast: causes of the first real calls by the order they were sent (None = success)
         self._first: dict[int, str | None] = {}
@@ -905,11 +907,10 @@ class Engine:
                 "per retry"
             )
         elif gave_up is not None:
-            retries = self.settings.retries
+            # (the probe's error adds what to raise: an option, or check_*'s argument)
             note = (
                 f"not retried after {_seconds(gave_up[0])} s: the service's 429s (to this call and "
-                f"others) kept asking to wait past the {_seconds(gave_up[1])} s its {retries} "
-                f"retr{'y' if retries == 1 else 'ies'} may wait; raise --ragprobe-retries to wait longer"
+                f"others) kept asking to wait past the {_seconds(gave_up[1])} s its retries may wait"
             )
         else:
             return failure
@@ -1003,10 +1004,10 @@ class Engine:
             except PipelineOutputError as exc:
                 failure = classify(exc, s.timeout)
             except _FATAL as exc:
-                if any(_own_code(f.f_code.co_filename) for f, _ in _frames(exc)):  # raised in its code
-                    self.stats.calls += 1
-                    with contextlib.suppress(Exception):  # for the error: which question
-                        exc._ragprobe_question = call.question  # type: ignore[union-attr]
+                if any(_own_code(f.f_code.co_filename) for f, _ in _frames(exc)):
+                    self.stats.calls += 1  # raised in the pipeline's own code: a call it made
+                    if self.fatal_question is None:  # for the error: which question
+                        self.fatal_question = call.question
                 raise
             except Exception as exc:
                 failure = classify(exc, s.timeout)

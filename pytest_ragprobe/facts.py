@@ -486,8 +486,8 @@ def _yaml_lines(node: object, key: str = "facts") -> list[int]:
 def _load_structured(data: object, source: str, lines: list[int]) -> list[FactPair]:
     if isinstance(data, list):
         data = {"facts": data}
-    if data is None:  # yaml.safe_load of an empty (or comments-only) file
-        raise FactsError(f"{source}: the file holds only comments: it holds no facts")
+    if data is None:  # JSON null, YAML null or "---"
+        raise FactsError(f"{source}: the file holds null, not facts")
     if not isinstance(data, Mapping):
         raise FactsError(f"{source}: expected a mapping with 'facts:' (and optional 'relations:') or a list")
     try:
@@ -535,6 +535,8 @@ def _parse_facts_text(source: str, suffix: str, text: str) -> list[FactPair]:
             data, lines = load_yaml(text)
         except yaml.YAMLError as exc:
             raise FactsError(f"{source}: invalid YAML: {exc}") from None
+        if data is None and all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+            raise FactsError(f"{source}: the file holds only comments: it holds no facts")
         return _load_structured(data, source, lines)
     if suffix == ".json":
         try:

@@ -1011,7 +1011,10 @@ def load_pipeline_spec(spec: str, *, ini: str | os.PathLike[str] | None = None) 
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         hint = ""
-        if not sep and "." in spec.strip("."):  # a dotted path, as an import statement spells it
+        if spec.endswith(".py") or "/" in spec or "\\" in spec:  # a file, not a module
+            stem = Path(spec.replace("\\", "/")).name.removesuffix(".py") or "rag"
+            hint = f" (a file path? name its module and the pipeline in it: '{stem}:<attribute>')"
+        elif not sep and "." in spec.strip("."):  # a dotted path, as an import statement spells it
             module, _, name = spec.rpartition(".")
             hint = f" (did you mean '{module}:{name}'?)"
         raise PipelineConfigError(

@@ -485,7 +485,7 @@ async def run_position(
             fail_confidence=fail_conf,
         )
         if more:
-            notes.append(more_note(more, cmp.n, len(distinct), distinct_unit))
+            notes.append(more_note(more, cmp.n, len(distinct) - len(chosen), distinct_unit))
     if verdict == "inconclusive" and cmp.n:
         if undecidable := undecidable_note(cmp.n, distinct_unit, spec.max_drop, confidence):
             notes.append(undecidable)

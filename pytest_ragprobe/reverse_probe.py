@@ -38,11 +38,11 @@ LOW_ACCURACY = 0.5
 ROUGH = "(a rough estimate from the rates seen so far)"
 
 
-def more_note(more: int, n: int, available: int, unit: str) -> str:
+def more_note(more: int, n: int, left: int, unit: str) -> str:
     """"About N more would likely decide this", with the total, and what the data holds when that is
-    fewer: "about 66 more" of a 35-fact file probed at n=10 read as if the file had them."""
+    fewer (``left``: items never sampled; one asked whose calls failed is not more to ask): "about 66
+    more" of a 35-fact file probed at n=10 read as if the file had them."""
     text = f"about {more} more {unit} ({n + more} in all) would likely decide this {ROUGH}"
-    left = available - n
     if left <= 0:
         return f"{text}; the probe used all of them: add more to decide it"
     if left < more:
@@ -298,7 +298,7 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         unit = "facts" if len(pool) == len(pairs) else "facts with questions of their own"
         more = stats.more_needed(cmp, max_drop=spec.max_drop, confidence=confidence)
         if more:
-            notes.append(more_note(more, cmp.n, len(pool), unit))
+            notes.append(more_note(more, cmp.n, len(pool) - len(chosen), unit))
         if undecidable := undecidable_note(cmp.n, unit, spec.max_drop, confidence):
             notes.append(undecidable)
         if max(cmp.acc_a, cmp.acc_b) < LOW_ACCURACY:

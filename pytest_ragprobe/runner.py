@@ -103,6 +103,8 @@ class ProbeContext:
     # the longest Retry-After a 429 asked for beyond what the engine waits (None: none did)
     retry_after_asked: float | None = None
     budget_hit: bool = False
+    # the question a bug in the pipeline raised on (engine._FATAL: raised, not recorded), for that error
+    fatal_question: str | None = None
     # (lowest, configured) calls in flight when HTTP 429s made the engine lower it, for the advice
     concurrency_lowered: tuple[int, int] | None = None
     # calls in flight the last batch ended with after HTTP 429s: the next batch starts there
@@ -157,6 +159,7 @@ class ProbeContext:
             outcomes = await engine.run(calls)
         except BaseException:  # a bug in the pipeline raised mid-run: the calls made still count
             self.calls += engine.stats.calls
+            self.fatal_question = self.fatal_question or engine.fatal_question
             raise
         self.rate_limit = engine.start_limit
         self.retries += engine.stats.retries
@@ -277,9 +280,10 @@ CACHE_ONLY = "answered from the answer cache alone"
 
 def cache_only_note(services: Sequence[str], cached: int) -> str:
     """A probe of a remote service that made no call: a deploy gate run this way tested nothing new."""
+    verb = "was" if len(services) == 1 else "were"
     return (
-        f"{CACHE_ONLY} ({cached} cached, no call): {', '.join(services)} was not called this run. The "
-        "cache knows a service by its address, so a new deployment behind it is not seen: a deploy "
+        f"{CACHE_ONLY} ({cached} cached, no call): {', '.join(services)} {verb} not called by this probe. "
+        "The cache knows a service by its address, so a new deployment behind it is not seen: a deploy "
         "gate should run with --ragprobe-no-cache, or give the service a version= (its build id)"
     )
 

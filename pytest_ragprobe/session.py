@@ -214,8 +214,10 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         tb = _format_traceback(exc) or "".join(
             traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)
         )
-        question = getattr(exc, "_ragprobe_question", None)
-        on = f" on {question!r}" if isinstance(question, str) else ""
+        from pytest_ragprobe.render import clip
+
+        question = ctx.fatal_question if ctx is not None else None
+        on = f" on {clip(question)!r}" if question is not None else ""
         tb, reason = redact(tb), redact(f"the pipeline raised {type(exc).__name__}{on}: {exc}")
         item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
         failure = f"pytest-ragprobe: {reason}\n{tb}"
@@ -666,6 +668,9 @@ class RagprobeSession:
         for probe in report.probes:
             if any(note.startswith(CACHE_ONLY) for note in probe.notes):
                 count[probe.pipeline] = count.get(probe.pipeline, 0) + 1
+        for probe in report.probes:  # another probe called it this run: the probes' notes say enough
+            if probe.calls:
+                count.pop(probe.pipeline, None)
         return [
             f"ragprobe: {k} probe{'s' if k != 1 else ''} of {pipeline} {CACHE_ONLY}: the service was not "
             "called this run, and a new deployment behind its address is not seen; a deploy gate "

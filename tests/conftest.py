@@ -29,5 +29,8 @@ def plugin_args(request: pytest.FixtureRequest) -> list[str]:
 @pytest.fixture(autouse=True)
 def _forget_learned_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine keeps what HTTP 429s taught it per pipeline identity for the process; fake pipelines
-    of different tests can share an identity, so each test starts with nothing learned (random order)."""
+    of different tests can share an identity, so each test starts with nothing learned (random order).
+    Under this suite's own -n 2 each worker also shares Retry-After holds (engine._BOARD): a hold one test
+    published would hold the next tests' calls (20 s), and on their virtual clocks without end."""
     monkeypatch.setattr(pytest_ragprobe.engine, "_LEARNED", {})
+    monkeypatch.setattr(pytest_ragprobe.engine, "_BOARD", None)

@@ -71,7 +71,7 @@ def test_a_run_answered_from_the_cache_alone_says_the_service_was_not_called(
         return
     assert notes == [
         f"answered from the answer cache alone (20 cached, no call): {server.url} was not called "
-        "this run. The cache knows a service by its address, so a new deployment behind it is not seen: "
+        "by this probe. The cache knows a service by its address, so a new deployment behind it is not seen: "
         "a deploy gate should run with --ragprobe-no-cache, or give the service a version= (its build id)"
     ]
     second.stdout.fnmatch_lines(

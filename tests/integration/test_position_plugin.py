@@ -130,7 +130,7 @@ def test_pipeline_without_generate_is_an_error_naming_the_fix(pytester: pytest.P
     result, report = run(pytester)
     result.assert_outcomes(errors=1)  # a probe that cannot run is a test error, not a failure
     out = result.stdout.str()
-    assert "`generate`" in out and "ragprobe.Pipeline(retrieve=" in out
+    assert "`generate`" in out and "ragprobe.Pipeline(answer=my_answer, generate=my_generate)" in out
     (probe,) = report["probes"]  # type: ignore[index]
     assert probe["verdict"] == "error"
 

@@ -292,3 +292,25 @@ def test_unversioned_services_are_the_remote_ones_the_cache_knows_by_address_alo
     assert services(Pipeline(answer=lambda q: "x", generate=gen)) == ["m at http://llm.example/v1"]
     assert services(Pipeline(answer=lambda q: "x", generate=OpenAIGenerator("http://llm", "m", version="2"))) == []
     assert services(lambda q: "x") == []
+
+
+def test_the_run_end_line_names_a_service_only_when_no_probe_called_it() -> None:
+    from factories import report, reverse_probe
+
+    from pytest_ragprobe.runner import cache_only_note
+    from pytest_ragprobe.session import RagprobeSession
+
+    note = cache_only_note(["http://rag"], 40)
+    assert " was not called by this probe." in note
+    assert " were not called by this probe." in cache_only_note(["m at http://llm", "http://rag"], 40)
+    replayed = reverse_probe("t.py::test_a", pipeline="http:http://rag", cached_calls=40, notes=[note])
+    replayed.calls = 0
+    said = RagprobeSession._cache_only_notices(report(replayed))
+    assert said == [
+        "ragprobe: 1 probe of http:http://rag answered from the answer cache alone: the service was not called "
+        "this run, and a new deployment behind its address is not seen; a deploy gate should run with "
+        "--ragprobe-no-cache, or give the service a version= (its build id)"
+    ]
+    # another probe of the same service made real calls: "not called this run" would be false
+    fresh = reverse_probe("t.py::test_b", pipeline="http:http://rag")  # (40 calls)
+    assert RagprobeSession._cache_only_notices(report(replayed, fresh)) == []

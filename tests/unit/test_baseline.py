@@ -195,8 +195,14 @@ def test_a_sample_size_capped_by_another_ragprobe_samples_names_the_option() -> 
     )
     got = compare(new, as_baseline(old), confidence=0.95, samples=(50, 30))
     assert "(--ragprobe-samples=50 in the baseline's run, --ragprobe-samples=30 in this one" in got.message
-    # the same cap both times: the sample size changed for another reason
+    # the same cap both times, or caps that cut neither run: the sample size changed for another reason
     got = compare(new, as_baseline(old), confidence=0.95, samples=(30, 30))
+    assert got.message.endswith("(the facts or data changed, or fewer of them have questions of their "
+                                "own: facts that share a question are probed one per question)")
+    got = compare(new, as_baseline(old), confidence=0.95, samples=(None, 500))
+    assert got.message.endswith("(the facts or data changed, or fewer of them have questions of their "
+                                "own: facts that share a question are probed one per question)")
+    got = compare(new, as_baseline(old), confidence=0.95, samples=([10, 20], 40))  # a merged baseline
     assert got.message.endswith("(the facts or data changed, or fewer of them have questions of their "
                                 "own: facts that share a question are probed one per question)")
 

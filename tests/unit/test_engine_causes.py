@@ -102,3 +102,28 @@ def test_an_error_raised_in_a_library_is_placed_at_the_pipeline_line_that_called
     tb = out[0].traceback or ""
     assert "json.loads(q)" in tb and tb.endswith("json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n")
     assert engine.stats.skipped == 5
+
+
+def test_a_bug_that_raises_is_told_apart_by_its_question_even_when_it_refuses_attributes() -> None:
+    """The question was set as an attribute on the exception: one that refuses attributes (a frozen
+    dataclass, __slots__) named none. The probe's context keeps it instead, with the calls made."""
+    from dataclasses import dataclass
+
+    import pytest
+
+    from pytest_ragprobe.runner import context_for
+
+    @dataclass(frozen=True)
+    class FrozenTypeError(TypeError):
+        code: int = 1
+
+    def pipeline(question: str) -> str:
+        if question == "q3":
+            raise FrozenTypeError()
+        return "a"
+
+    ctx = context_for(pipeline, "check_reverse", concurrency=1)
+    with pytest.raises(FrozenTypeError):
+        asyncio.run(ctx.run_calls([Call("answer", f"q{i}") for i in range(6)]))
+    assert ctx.fatal_question == "q3"
+    assert ctx.calls == 4  # q0..q2 answered, q3 raised: made, and counted

@@ -445,6 +445,8 @@ def test_yaml_no_facts(tmp_path: Path) -> None:
         ("f.json", " \n", "f.json: the file is empty: it holds no facts"),  # was "invalid JSON at line 1"
         ("f.csv", "\n", "f.csv: the file is empty: it holds no facts"),
         ("f.jsonl", "", "f.jsonl: the file is empty: it holds no facts"),
+        ("f.json", "null\n", "f.json: the file holds null, not facts"),
+        ("f.yaml", "---\n", "f.yaml: the file holds null, not facts"),
     ],
 )
 def test_an_empty_facts_file_says_it_is_empty(tmp_path: Path, name: str, text: str, message: str) -> None:

@@ -873,8 +873,16 @@ def test_cache_identity_sees_dict_configuration_not_memo_tables() -> None:
         MEMO.clear()
 
 
-@pytest.mark.parametrize(("spec", "meant"), [("myrag.make_good", "myrag:make_good"), ("app.rag.pipe", "app.rag:pipe")])
-def test_a_dotted_spec_gets_the_colon_form_suggested(spec: str, meant: str) -> None:
+@pytest.mark.parametrize(
+    ("spec", "hint"),
+    [
+        ("myrag.make_good", "(did you mean 'myrag:make_good'?)"),
+        ("app.rag.pipe", "(did you mean 'app.rag:pipe'?)"),
+        ("rag.py", "(a file path? name its module and the pipeline in it: 'rag:<attribute>')"),  # not 'rag:py'
+        ("src/app/rag.py", "(a file path? name its module and the pipeline in it: 'rag:<attribute>')"),
+    ],
+)
+def test_a_dotted_spec_or_a_file_gets_the_colon_form_suggested(spec: str, hint: str) -> None:
     with pytest.raises(PipelineConfigError) as info:
         load_pipeline_spec(spec)
-    assert str(info.value).endswith(f"e.g. 'myapp.rag:pipeline' (did you mean '{meant}'?)")
+    assert str(info.value).endswith(f"e.g. 'myapp.rag:pipeline' {hint}")

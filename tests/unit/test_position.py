@@ -202,7 +202,7 @@ def test_pipeline_without_generate_is_a_clear_error() -> None:
     with pytest.raises(PipelineConfigError) as info:
         check_position(lambda q: "x", make_data(5), n_docs=5)
     msg = str(info.value)
-    assert "`generate`" in msg and "ragprobe.Pipeline(retrieve=" in msg and "generate=" in msg
+    assert "`generate`" in msg and "ragprobe.Pipeline(answer=my_answer, generate=my_generate)" in msg
 
 
 def test_pipeline_form_with_generate_only_works() -> None:
