@@ -217,7 +217,7 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         from pytest_ragprobe.render import clip
 
         question = ctx.fatal_question if ctx is not None else None
-        on = f" on {clip(question)!r}" if question is not None else ""
+        on = f" on {clip(question)}" if question is not None else ""
         tb, reason = redact(tb), redact(f"the pipeline raised {type(exc).__name__}{on}: {exc}")
         item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
         failure = f"pytest-ragprobe: {reason}\n{tb}"
