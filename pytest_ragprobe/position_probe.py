@@ -51,9 +51,8 @@ from pytest_ragprobe.reverse_probe import (
     MAX_EXAMPLES,
     accepts_text,
     low_accuracy_inconclusive,
-    more_note,
+    sample_size_notes,
     settings_dict,
-    undecidable_note,
 )
 from pytest_ragprobe.runner import ProbeContext, ProbeError, call_options, context_for, run_sync
 from pytest_ragprobe.scoring import check_patterns, score
@@ -475,20 +474,19 @@ async def run_position(
         )
     # a question asked again adds nothing: say which questions count
     distinct_unit = "questions" if len(distinct) == len(examples) else "distinct questions"
-    if verdict == "inconclusive" and cmp.n and cmp.worst in cmp.comparisons:
-        # the FAIL side of one comparison among 2 (k - 1): at least as strict as Bonferroni's share
-        fail_conf = 1.0 - (1.0 - confidence) / max(1, 2 * (len(cmp.accuracy) - 1))
-        more = stats.more_needed(
-            cmp.comparisons[cmp.worst],
-            max_drop=spec.max_drop,
-            confidence=confidence,
-            fail_confidence=fail_conf,
-        )
-        if more:
-            notes.append(more_note(more, cmp.n, len(distinct) - len(chosen), distinct_unit))
     if verdict == "inconclusive" and cmp.n:
-        if undecidable := undecidable_note(cmp.n, distinct_unit, spec.max_drop, confidence):
-            notes.append(undecidable)
+        more = None
+        if cmp.worst in cmp.comparisons:
+            # the FAIL side of one comparison among 2 (k - 1): at least as strict as Bonferroni's share
+            fail_conf = 1.0 - (1.0 - confidence) / max(1, 2 * (len(cmp.accuracy) - 1))
+            more = stats.more_needed(
+                cmp.comparisons[cmp.worst],
+                max_drop=spec.max_drop,
+                confidence=confidence,
+                fail_confidence=fail_conf,
+            )
+        left = len(distinct) - len(chosen)
+        notes += sample_size_notes(more, cmp.n, left, distinct_unit, spec.max_drop, confidence)
         if max(cmp.accuracy.values()) < LOW_ACCURACY:
             best = max(cmp.accuracy.values())
             notes.append(low_accuracy_inconclusive(f"every position is at {best:.2f} or below"))

@@ -38,21 +38,32 @@ LOW_ACCURACY = 0.5
 ROUGH = "(a rough estimate from the rates seen so far)"
 
 
-def more_note(more: int, n: int, left: int, unit: str) -> str:
-    """"About N more would likely decide this", with the total, and what the data holds when that is
-    fewer (``left``: items never sampled; one asked whose calls failed is not more to ask): "about 66
-    more" of a 35-fact file probed at n=10 read as if the file had them."""
-    text = f"about {more} more {unit} ({n + more} in all) would likely decide this {ROUGH}"
+def sample_size_notes(
+    more: int | None, n: int, left: int, unit: str, max_drop: float, confidence: float
+) -> list[str]:
+    """An INCONCLUSIVE probe's notes on its sample size: about how many more would likely decide it
+    (``more``, from stats.more_needed; with the total, and what the data holds when that is fewer:
+    ``left``, items never sampled), and, with too few for any PASS, the least a PASS needs. Said in one
+    note when both apply: "about 66 more" beside "a PASS needs at least 29" read as a contradiction."""
+    few = undecidable_note(n, unit, max_drop, confidence, hedge=not more)
+    if not more:
+        return [few] if few else []
+    tail = ""
     if left <= 0:
-        return f"{text}; the probe used all of them: add more to decide it"
-    if left < more:
-        return f"{text}; the data holds {left} more: add more to decide it"
-    return text
+        tail = f"; these are all the {unit} given: add more to decide it"
+    elif left < more:
+        tail = f"; the data holds {left} more: add more to decide it"
+    likely = f"({n + more} in all) would likely decide"
+    if few.startswith("with "):  # too few for any PASS: the least first, then the likely total
+        return [f"{few}; at the rates seen so far about {more} more {likely} it {ROUGH}{tail}"]
+    notes = [f"about {more} more {unit} {likely} this {ROUGH}{tail}"]
+    return [*notes, few] if few else notes
 
 
-def undecidable_note(n: int, unit: str, max_drop: float, confidence: float) -> str:
+def undecidable_note(n: int, unit: str, max_drop: float, confidence: float, *, hedge: bool = True) -> str:
     """For an INCONCLUSIVE probe with too few items for any PASS: "" otherwise. (Its 'about N more' note
-    assumes the rates seen; this one holds whatever the answers.)"""
+    assumes the rates seen; this one holds whatever the answers.) ``hedge``: say that disagreeing
+    answers need more (when no rate-based figure follows)."""
     from pytest_ragprobe import stats
 
     if max_drop <= 0:  # was: no word, and "about N more" suggested more data would do
@@ -68,7 +79,7 @@ def undecidable_note(n: int, unit: str, max_drop: float, confidence: float) -> s
         return ""
     return (
         f"with {n} {unit} no run can PASS at max_drop {max_drop:.2f}: even if every answer agreed, a PASS "
-        f"needs at least {least} {unit} (at {confidence:.0%}; more when some disagree)"
+        f"needs at least {least} {unit} (at {confidence:.0%}{'; more when some disagree' if hedge else ''})"
     )
 
 
@@ -297,10 +308,7 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         # a fact that shares a question with one already probed adds nothing: say which facts count
         unit = "facts" if len(pool) == len(pairs) else "facts with questions of their own"
         more = stats.more_needed(cmp, max_drop=spec.max_drop, confidence=confidence)
-        if more:
-            notes.append(more_note(more, cmp.n, len(pool) - len(chosen), unit))
-        if undecidable := undecidable_note(cmp.n, unit, spec.max_drop, confidence):
-            notes.append(undecidable)
+        notes += sample_size_notes(more, cmp.n, len(pool) - len(chosen), unit, spec.max_drop, confidence)
         if max(cmp.acc_a, cmp.acc_b) < LOW_ACCURACY:
             notes.append(low_accuracy_inconclusive(f"forward {cmp.acc_a:.2f} and reverse {cmp.acc_b:.2f}"))
     if verdict == "pass" and spec.min_accuracy is None and max(cmp.acc_a, cmp.acc_b) < LOW_ACCURACY:

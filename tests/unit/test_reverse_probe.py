@@ -70,21 +70,26 @@ def test_too_few_facts_for_any_pass_says_so() -> None:
     """12 facts, every answer right: INCONCLUSIVE, and the note said only 'about 59 more facts'."""
     r = ragprobe.check_reverse(_right, FACTS[:12], max_drop=0.1)
     assert r.verdict == "inconclusive"
-    assert (
-        "with 12 facts no run can PASS at max_drop 0.10: even if every answer agreed, a PASS needs at least "
-        "29 facts (at 95%; more when some disagree)"
-    ) in r.notes
-    # the estimate says its total, and that these 12 facts are all there are
-    (more,) = [n for n in r.notes if n.startswith("about ")]
+    # one note: the least a PASS needs, then the likely total at the rates seen ("about 66 more" beside
+    # "at least 29" read as a contradiction), and that these 12 facts are all there are
+    (note,) = [n for n in r.notes if n.startswith("with 12 facts")]
     assert re.fullmatch(
-        r"about (\d+) more facts \((\d+) in all\) would likely decide this \(a rough estimate from the "
-        r"rates seen so far\); the probe used all of them: add more to decide it",
-        more,
+        r"with 12 facts no run can PASS at max_drop 0\.10: even if every answer agreed, a PASS needs at "
+        r"least 29 facts \(at 95%\); at the rates seen so far about (\d+) more \((\d+) in all\) would likely "
+        r"decide it \(a rough estimate from the rates seen so far\); these are all the facts given: add more "
+        r"to decide it",
+        note,
     )
     big = ragprobe.check_reverse(_right, FACTS[:40], max_drop=0.1, n=12)  # 28 more in the file
-    (more,) = [n for n in big.notes if n.startswith("about ")]
-    extra = int(more.split()[1])
-    assert extra > 28 and more.endswith("; the data holds 28 more: add more to decide it")
+    (note,) = [n for n in big.notes if n.startswith("with 12 facts")]
+    extra = int(note.split("so far about ")[1].split()[0])
+    assert extra > 28 and note.endswith("; the data holds 28 more: add more to decide it")
+    # enough for a PASS, not yet decided: the estimate alone
+    mixed = ragprobe.check_reverse(
+        lambda q: "P-0" if q.endswith("C-1?") or q.endswith("C-2?") else _right(q), FACTS[:40], max_drop=0.1
+    )
+    assert mixed.verdict == "inconclusive"
+    assert [n for n in mixed.notes if "would likely decide" in n][0].startswith("about ")
     assert ragprobe.check_reverse(_right, FACTS[:29], max_drop=0.1).verdict == "pass"  # the bound is tight
 
 

@@ -230,10 +230,13 @@ def test_a_symmetric_relation_notes_the_question_asked_both_ways() -> None:
 def test_the_advice_counts_facts_with_questions_of_their_own() -> None:
     r = ragprobe.check_reverse(lambda q: "x", facts_with_shared_controllers(), max_drop=0.2)
     assert r.verdict == "inconclusive"
-    assert (
-        "with 4 facts with questions of their own no run can PASS at max_drop 0.20: even if every answer "
-        "agreed, a PASS needs at least 14 facts with questions of their own (at 95%; more when some disagree)"
-    ) in r.notes
+    assert any(
+        n.startswith(
+            "with 4 facts with questions of their own no run can PASS at max_drop 0.20: even if every answer "
+            "agreed, a PASS needs at least 14 facts with questions of their own (at 95%"
+        )
+        for n in r.notes
+    ), r.notes
 
 
 def test_position_data_listing_a_question_twice_accepts_both_answers_and_keeps_golds_out() -> None:
