@@ -233,6 +233,7 @@ class ProbeView:
     bars: AccuracyBars | None = None
     drop: DropChart | None = None
     position_chart: PositionChart | None = None
+    worst_marked: Any = None  # the position drawn as the worst (None: a flat curve, nothing dropped)
     shape_label: str = ""
     u_shaped: bool = False
     misses: dict[str, int] | None = None
@@ -543,11 +544,15 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
             row.highlight = marks.get(row.label, "")
         if view.rows:
             n_docs = r.settings.get("n_docs")
+            drop = m.get("drop")
+            # a red "worst" point on a flat PASS curve (every position at 1.00) read as a problem
+            if isinstance(drop, (int, float)) and drop > 0:
+                view.worst_marked = m.get("worst_position")
             view.position_chart = position_chart(
                 view.rows,
                 n_docs=int(n_docs) if isinstance(n_docs, int) else None,
                 best_edge=m.get("best_edge"),
-                worst=m.get("worst_position"),
+                worst=view.worst_marked,
                 max_drop=float(max_drop) if max_drop is not None else None,
             )
         # best edge vs worst position, not forward vs reverse (position metrics have no such keys)

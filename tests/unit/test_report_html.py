@@ -411,3 +411,18 @@ def test_write_reports_writes_three_files(tmp_path: Path) -> None:
     again = Report.model_validate_json(path.read_text(encoding="utf-8"))
     assert again.probes[1].positions is not None and again.probes[1].positions[4].accuracy == 0.5
     assert render_html(again) == (path.parent / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_flat_curve_marks_no_worst_position() -> None:
+    """Every position at 1.00 (a PASS, drop 0): position 4 still got the large red "worst" point."""
+    flat = position_probe(verdict="pass", notes=[])
+    flat.metrics.update(
+        accuracy_by_position={"0": 1.0, "4": 1.0, "9": 1.0}, drop=0.0, drop_ci=[-0.08, 0.08], shape="flat"
+    )
+    flat.positions = {k: DirectionSummary(accuracy=1.0, correct=40, n=40, ci=(0.91, 1.0)) for k in (0, 4, 9)}
+    one = sample_report()
+    one.probes = [flat]
+    html = render_html(one)
+    assert 'class="pt pt-worst"' not in html and "large red point" not in html
+    one.probes = [position_probe()]
+    assert "large red point: worst position 4" in render_html(one)

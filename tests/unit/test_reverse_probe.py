@@ -86,10 +86,10 @@ def test_too_few_facts_for_any_pass_says_so() -> None:
     assert extra > 28 and note.endswith("; the data holds 28 more: add more to decide it")
     # enough for a PASS, not yet decided: the estimate alone
     mixed = ragprobe.check_reverse(
-        lambda q: "P-0" if q.endswith("C-1?") or q.endswith("C-2?") else _right(q), FACTS[:40], max_drop=0.1
+        lambda q: "P-0" if q.endswith(("C-1?", "C-2?")) else _right(q), FACTS[:40], max_drop=0.1
     )
     assert mixed.verdict == "inconclusive"
-    assert [n for n in mixed.notes if "would likely decide" in n][0].startswith("about ")
+    assert next(n for n in mixed.notes if "would likely decide" in n).startswith("about ")
     assert ragprobe.check_reverse(_right, FACTS[:29], max_drop=0.1).verdict == "pass"  # the bound is tight
 
 
