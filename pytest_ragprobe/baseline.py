@@ -255,7 +255,8 @@ def compare(
         return BaselineComparison("ok")
     # The figures first (reports clip long messages), then how they were tested and one short clause on
     # what changed, when known.
-    tail = f"one-sided, Holm-adjusted; the baseline run was {old.verdict.upper()}"
+    # (one level of parentheses: the reports wrap the message in "failed (...)" already)
+    tail = f"one-sided tests, Holm-adjusted; the baseline run was {old.verdict.upper()}"
     if change := _pipeline_change(old.pipeline, new.pipeline):
         tail += f"; {change}"
-    return BaselineComparison("regression", f"ragprobe baseline REGRESSION: {', '.join(hits)} ({tail})")
+    return BaselineComparison("regression", f"ragprobe baseline REGRESSION: {', '.join(hits)}; {tail}")

@@ -411,6 +411,23 @@ def how_to_read(probes: list[ProbeResult]) -> list[str]:
     return out
 
 
+def _md_baseline_line(report: Report) -> list[str]:
+    """Which baseline the run was compared with and how much of it was gated (the terminal and the HTML
+    said so; report.md gave no sign a baseline was used)."""
+    baseline, coverage = report.settings.get("baseline"), report.settings.get("baseline_coverage")
+    if not baseline or not isinstance(coverage, dict):
+        return []
+    parts = [f"{coverage.get('compared', 0)} of {len(report.probes)} probes compared"]
+    if coverage.get("not_compared"):
+        parts.append(f"{coverage['not_compared']} not compared (settings changed, or nothing to compare)")
+    if coverage.get("new"):
+        parts.append(f"{coverage['new']} not in it")
+    not_run = coverage.get("not_run") or []
+    if not_run:
+        parts.append(f"{len(not_run)} of its probes did not run")
+    return [f"**Baseline** {md_code(str(baseline), table=False)}: " + " · ".join(parts), ""]
+
+
 def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
     """report.md. All of it while it fits in ``max_chars``; a larger run keeps the summary table of every
     probe and the sections of the probes that need a look (FAIL, ERROR, INCONCLUSIVE, ...) first, leaves
@@ -438,6 +455,7 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
         + f" — seed {report.seed}, confidence {report.confidence:.0%}",
         "",
     ]
+    head += _md_baseline_line(report)
     probes = ordered(report.probes)
     table = [
         "| | verdict | test | kind | n | calls | result |",

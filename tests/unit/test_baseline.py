@@ -94,15 +94,15 @@ def test_reverse_accuracy_regression_is_flagged() -> None:
     assert adj_rev < 0.001 and adj_drop < 0.001
     assert got.message == (
         "ragprobe baseline REGRESSION: "
-        "reverse accuracy 0.95 -> 0.75 (p < 0.001), drop +0.02 -> +0.22 (p < 0.001) "
-        "(one-sided, Holm-adjusted; the baseline run was PASS)"
+        "reverse accuracy 0.95 -> 0.75 (p < 0.001), drop +0.02 -> +0.22 (p < 0.001); "
+        "one-sided tests, Holm-adjusted; the baseline run was PASS"
     )
     assert "forward accuracy" not in got.message  # unchanged forward accuracy is not a regression
     # the message names what changed in the pipeline when the reports say which ones ran and they differ
     old.pipeline, new.pipeline = "rag@1", "rag@2"
     got = compare(new, as_baseline(old), confidence=0.95)
     assert got.message.startswith("ragprobe baseline REGRESSION: reverse accuracy 0.95 -> 0.75 (p < 0.001)")
-    assert got.message.endswith("(one-sided, Holm-adjusted; the baseline run was PASS; pipeline version 1 -> 2)")
+    assert got.message.endswith("; one-sided tests, Holm-adjusted; the baseline run was PASS; pipeline version 1 -> 2")
     new.pipeline = "rag@1"
     assert "pipeline" not in compare(new, as_baseline(old), confidence=0.95).message
 
@@ -117,7 +117,7 @@ def test_regression_message_gives_the_figures_first_and_the_pipeline_change_once
     message = compare(new, as_baseline(old), confidence=0.95).message
     assert message.startswith("ragprobe baseline REGRESSION: reverse accuracy 0.95 -> 0.75 (p < 0.001)")
     assert message.count("Pipeline(") == 0 and message.count("good-1.0-0.97-0.0") == 1
-    assert message.endswith("; pipeline version good-1.0-0.97-0.0 -> good-1.0-0.7-0.0)")
+    assert message.endswith("; pipeline version good-1.0-0.97-0.0 -> good-1.0-0.7-0.0")
     # another pipeline altogether: both names, each clipped
     new.pipeline = "other." + "x" * 80
     message = compare(new, as_baseline(old), confidence=0.95).message

@@ -128,7 +128,7 @@ def test_run_settings_are_not_python_reprs() -> None:
     text = text_of(render_html(rep))
     assert "pipeline app.rag:answer samples – budget 300 sequential off strict on markers smoke, slow" in text
     assert "shards off, on, –" in text
-    assert "baseline_coverage compared 3, not compared 0, new 5, not run –" in text
+    assert "baseline coverage compared 3, not compared 0, new 5, not run –" in text
     settings = text.split("Probes in this run", 1)[0]
     for repr_ in ("False", "True", "None", "['", "[False", "{'"):
         assert repr_ not in settings
@@ -212,3 +212,18 @@ def test_position_reference_label_stays_at_the_right_end_when_that_is_clear() ->
     chart = position_chart(rows, n_docs=10, best_edge=0, worst=9, max_drop=0.1)
     assert chart.ref_y is not None
     assert chart.ref_label_at == (chart.plot_right, chart.ref_y - 7, "end")
+
+
+def test_markdown_says_which_baseline_gated_the_run_and_how_much() -> None:
+    """report.md gave no sign a baseline was used; the terminal and the HTML named it."""
+    coverage = {"compared": 1, "not_compared": 1, "new": 1, "not_run": ["t.py::test_gone"]}
+    rep = report(
+        reverse_probe("t.py::test_a"), reverse_probe("t.py::test_b"), reverse_probe("t.py::test_c"),
+        baseline="baseline/report.json", baseline_coverage=coverage,
+    )
+    md = render_markdown(rep)
+    assert (
+        "**Baseline** `baseline/report.json`: 1 of 3 probes compared · 1 not compared (settings changed, or "
+        "nothing to compare) · 1 not in it · 1 of its probes did not run"
+    ) in md.splitlines()
+    assert "**Baseline**" not in render_markdown(report(reverse_probe("t.py::test_a")))
