@@ -263,6 +263,27 @@ def test_report_dark_mode(driver: Any, report_url: str, tmp_path: Path) -> None:
     _full_page_screenshot(driver, tmp_path / "report-dark.png")
 
 
+def test_on_a_phone_the_probe_table_shows_each_probes_figures(driver: Any, report_url: str) -> None:
+    """At 390 px only the verdict and test columns showed: kind, result, n, drop and max_drop were off to
+    the right in a side-scrolling box. Now each probe is a block with its figures labelled."""
+    from selenium.webdriver.common.by import By
+
+    driver.set_window_size(390, 900)
+    driver.get(report_url)
+    width = driver.execute_script("return document.documentElement.clientWidth")
+    cells = driver.find_elements(By.CSS_SELECTOR, 'nav.toc td[data-label="drop"]')
+    assert len(cells) == 4
+    for cell in cells:
+        left, right = driver.execute_script(
+            "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right]", cell
+        )
+        assert left >= 0 and right <= width, (left, right, width)
+        label = driver.execute_script("return getComputedStyle(arguments[0], '::before').content", cell)
+        assert label == '"drop "'
+    # and the page itself does not scroll sideways
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+
+
 def test_expected_failure_report(driver: Any, tmp_path: Path) -> None:
     """A run whose only FAIL is an expected failure (xfail) reads PASS, and the xfail probe is told apart."""
     from selenium.webdriver.common.by import By
