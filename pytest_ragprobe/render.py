@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from pytest_ragprobe.results import ProbeResult
 
+
 def count(n: int, noun: str) -> str:
     """``1 call``, ``2 calls``."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
