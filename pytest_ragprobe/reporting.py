@@ -251,11 +251,12 @@ def _md_reverse(r: ProbeResult) -> list[str]:
         )
     misses = m.get("reverse_misses")
     if isinstance(misses, dict):
+        unknown = misses.get("unknown", 0)  # (as the terminal and the HTML: said only when there are some)
         lines += [
             "",
             f"**Reverse misses:** {misses.get('retrieval', 0)} retrieval (gold not retrieved) · "
-            f"{misses.get('reading', 0)} reading (retrieved, answered wrong) · "
-            f"{misses.get('unknown', 0)} unknown",
+            f"{misses.get('reading', 0)} reading (retrieved, answered wrong)"
+            + (f" · {unknown} unknown (no documents reported)" if unknown else ""),
         ]
     return lines
 

@@ -227,3 +227,14 @@ def test_markdown_says_which_baseline_gated_the_run_and_how_much() -> None:
         "nothing to compare) · 1 not in it · 1 of its probes did not run"
     ) in md.splitlines()
     assert "**Baseline**" not in render_markdown(report(reverse_probe("t.py::test_a")))
+
+
+def test_markdown_names_unknown_misses_only_when_there_are_some() -> None:
+    probe = reverse_probe("t.py::test_a", verdict="fail", drop=0.4)
+    probe.metrics["reverse_misses"] = {"retrieval": 3, "reading": 2, "unknown": 4}
+    assert (
+        "**Reverse misses:** 3 retrieval (gold not retrieved) · 2 reading (retrieved, answered wrong) · "
+        "4 unknown (no documents reported)"
+    ) in render_markdown(report(probe)).splitlines()
+    probe.metrics["reverse_misses"]["unknown"] = 0
+    assert "unknown" not in render_markdown(report(probe))
