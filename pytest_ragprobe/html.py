@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from pytest_ragprobe.render import (
     bounds,
     bounds_label,
+    forward_misses,
+    forward_wrong_total,
     max_drop_of,
     num,
     outcome_note,
@@ -239,6 +241,8 @@ class ProbeView:
     misses: dict[str, int] | None = None
     examples: list[dict[str, Any]] = field(default_factory=list)
     examples_total: int = 0
+    forward_examples: list[dict[str, Any]] = field(default_factory=list)  # reverse probes' forward misses
+    forward_total: int = 0
     settings: list[tuple[str, str]] = field(default_factory=list)
     discordant: str = ""  # "(15 forward-only vs 1 reverse-only)"; "" when the metrics do not hold it
     reasons: list[tuple[str, str]] = field(default_factory=list)  # ("Reason", ...), ("Budget", ...)
@@ -570,6 +574,9 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
         )
     worst_examples = _worst_examples(r)
     view.examples_total = wrong_total(r, len(worst_examples))
+    forward = forward_misses(r)
+    view.forward_examples = forward[:EXAMPLE_ROWS]
+    view.forward_total = forward_wrong_total(r, len(forward))
     view.examples = worst_examples[:EXAMPLE_ROWS]
     view.settings = _settings(r)
     return view

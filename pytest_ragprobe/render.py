@@ -248,6 +248,19 @@ def _got(e: dict[str, Any]) -> str:
     return clip(e.get("answer"))
 
 
+def forward_misses(r: ProbeResult) -> list[dict[str, Any]]:
+    """A reverse probe's examples whose forward question was answered wrong (what a low or fallen
+    forward accuracy is made of), each with that question; [] for other probes."""
+    if r.kind != "reverse":
+        return []
+    return [e for e in r.examples if e.get("forward_correct") is False and e.get("forward_question")]
+
+
+def forward_wrong_total(r: ProbeResult, shown: int) -> int:
+    """How many forward questions were answered wrong in all (the examples keep at most 50)."""
+    return max(shown, r.forward.n - r.forward.correct) if r.forward is not None else shown
+
+
 def _examples(r: ProbeResult, limit: int) -> list[str]:
     lines: list[str] = []
     if r.kind == "reverse":
@@ -259,6 +272,13 @@ def _examples(r: ProbeResult, limit: int) -> list[str]:
             miss = f" [{e['miss']} miss]" if e.get("miss") else ""
             lines.append(f"  - {clip(e['question'])}{fwd}{miss}")
             lines.append(f"      expected {clip(e['expected'])}, got {_got(e)}")
+        forward = forward_misses(r)[: min(limit, 2)]
+        if forward:
+            lines.append("forward answered wrong:")
+        for e in forward:
+            lines.append(f"  - {clip(e['forward_question'])}")
+            got = clip(e.get("forward_answer"))
+            lines.append(f"      expected {clip(e.get('forward_expected'))}, got {got}")
     else:
         pos = r.metrics.get("positions") or sorted(r.positions or {})
         edges = {pos[0], pos[-1]} if pos else set()

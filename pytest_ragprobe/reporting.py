@@ -15,6 +15,8 @@ from pytest_ragprobe.render import (
     bounds,
     bounds_label,
     count,
+    forward_misses,
+    forward_wrong_total,
     max_drop_of,
     num,
     outcome_note,
@@ -312,7 +314,7 @@ def _md_examples(r: ProbeResult) -> list[str]:
 
     worst = _worst_examples(r)
     if not worst:
-        return []
+        return _md_forward_misses(r)
     shown = worst[:MD_EXAMPLES]
     total = wrong_total(r, len(worst))
     more = f" of {total}" if total > len(shown) else ""
@@ -339,7 +341,26 @@ def _md_examples(r: ProbeResult) -> list[str]:
                 f"{md_text(e.get('position'))} | {edge} |"
             )
     lines += ["", "</details>"]
-    return lines
+    return lines + _md_forward_misses(r)
+
+
+def _md_forward_misses(r: ProbeResult) -> list[str]:
+    """A reverse probe's forward misses, by their own questions (the reverse examples hid them)."""
+    forward = forward_misses(r)
+    if not forward:
+        return []
+    shown = forward[:MD_EXAMPLES]
+    total = forward_wrong_total(r, len(forward))
+    more = f" of {total}" if total > len(shown) else ""
+    lines = ["", f"<details><summary>Forward answered wrong ({len(shown)}{more})</summary>", ""]
+    lines += ["| question | expected | got | reverse |", "| --- | --- | --- | --- |"]
+    for e in shown:
+        rev = _yes_no(e.get("correct"), "right", "wrong")
+        lines.append(
+            f"| {md_text(e.get('forward_question'))} | {md_text(e.get('forward_expected'))} | "
+            f"{md_text(e.get('forward_answer'))} | {rev} |"
+        )
+    return [*lines, "", "</details>"]
 
 
 def crashed_tests(report: Report) -> list[str]:

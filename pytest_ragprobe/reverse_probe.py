@@ -330,12 +330,17 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         if not r_ok:
             misses[miss or "unknown"] += 1
         ex = _example(pair, "reverse", ro, r_ok)
+        ex["forward_question"] = pair.forward.question  # (a forward miss is shown by its own question)
+        ex["forward_expected"] = pair.forward.answers
         ex["forward_answer"] = fo.value.text if isinstance(fo.value, Answer) else None
         ex["forward_correct"] = f_ok
         ex["miss"] = miss
         examples.append(ex)
-    # Most telling first: right forward but wrong reverse, then both wrong, then the rest.
-    examples.sort(key=lambda e: (not (e["forward_correct"] and not e["correct"]), e["correct"]))
+    # Most telling first: right forward but wrong reverse, then both wrong, then forward misses alone
+    # (what a fallen forward accuracy is made of), then the rest.
+    examples.sort(
+        key=lambda e: (not (e["forward_correct"] and not e["correct"]), e["correct"], e["forward_correct"])
+    )
 
     metrics: dict[str, Any] = {
         "forward_accuracy": cmp.acc_a,

@@ -111,3 +111,38 @@ def test_min_pass_n_is_the_fewest_agreeing_pairs_that_pass() -> None:
         assert stats.compare_paired(same, same, max_drop=max_drop, confidence=confidence).verdict == "pass"
         assert stats.compare_paired(fewer, fewer, max_drop=max_drop, confidence=confidence).verdict != "pass"
     assert stats.min_pass_n(max_drop=0.1) == 29
+
+
+def test_forward_misses_are_shown_by_their_own_questions() -> None:
+    """A fallen forward accuracy (1.00 -> 0.55 against a baseline) showed no forward miss at all: the
+    examples listed reverse questions only."""
+    from factories import report
+
+    from pytest_ragprobe.html import render_html
+    from pytest_ragprobe.reporting import render_markdown
+
+    def forward_weak(q: str) -> str:  # forward wrong for pumps 0-4, reverse always right
+        return "no idea" if any(q.endswith(f"pump P-{i}?") for i in range(5)) else _right(q)
+
+    r = ragprobe.check_reverse(forward_weak, FACTS[:30], max_drop=0.1)
+    assert r.forward is not None and r.forward.correct == 25
+    wrong = [e for e in r.examples if e["forward_correct"] is False]
+    assert len(wrong) == 5
+    assert {e["forward_question"] for e in wrong} == {
+        f"Which controller is compatible with pump P-{i}?" for i in range(5)
+    }
+    for e in wrong:
+        number = e["forward_question"].rsplit("P-", 1)[1].rstrip("?")
+        assert e["forward_expected"] == [f"C-{number}"]
+    text = r.explain()
+    assert "forward answered wrong:\n  - 'Which controller is compatible with pump P-" in text
+    assert "      expected 'C-" in text and "got 'no idea'" in text
+    md = render_markdown(report(r))
+    assert "<details><summary>Forward answered wrong (5)</summary>" in md
+    assert "| Which controller is compatible with pump P-" in md and " | no idea | right |" in md
+    html = render_html(report(r))
+    assert "Forward answered wrong" in html and 'class="examples forward"' in html
+    # a probe whose forward answers are all right has no such section
+    clean = ragprobe.check_reverse(_right, FACTS[:30], max_drop=0.1)
+    assert "Forward answered wrong" not in render_markdown(report(clean))
+    assert "forward answered wrong" not in clean.explain()
