@@ -47,12 +47,13 @@ def _worker_count(config: pytest.Config) -> int:
         return value
     specs = getattr(config.option, "tx", None) or []
     # "--tx 2*ssh=host" is two workers
-    return max(1, sum(_multiplier(str(spec)) for spec in specs))
+    return max(1, sum(_split_count(str(spec))[0] for spec in specs))
 
 
-def _multiplier(spec: str) -> int:
-    count, star, _ = spec.partition("*")
-    return int(count) if star and count.isdigit() else 1
+def _split_count(spec: str) -> tuple[int, str]:
+    """An ``--tx`` spec's ``N*`` prefix and the rest: ``"2*popen"`` -> ``(2, "popen")``."""
+    count, star, rest = spec.partition("*")
+    return (int(count), rest) if star and count.isdigit() else (1, spec)
 
 
 def _worker_index(node: Any) -> int:
@@ -89,7 +90,7 @@ def _all_local(config: pytest.Config) -> bool:
     """Every xdist worker runs on this machine (``-n N``, ``--tx popen``, ``--tx python=...//popen``),
     where the pool file is."""
     specs = getattr(config.option, "tx", None) or ["popen"]
-    return all("popen" in str(spec).split("*", 1)[-1].split("//") for spec in specs)
+    return all("popen" in _split_count(str(spec))[1].split("//") for spec in specs)
 
 
 def _run_dir(config: pytest.Config) -> Path:

@@ -525,8 +525,14 @@ def _parse_facts(source: str, suffix: str, text: str) -> tuple[FactPair, ...]:
     return tuple(_parse_facts_text(source, suffix, text))
 
 
+_FACTS_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".csv")
+
+
 def _parse_facts_text(source: str, suffix: str, text: str) -> list[FactPair]:
-    if not text.strip() and suffix in (".yaml", ".yml", ".json", ".jsonl", ".csv"):
+    if suffix not in _FACTS_SUFFIXES:
+        formats = ", ".join(_FACTS_SUFFIXES[:-1]) + " or " + _FACTS_SUFFIXES[-1]
+        raise FactsError(f"{source}: unsupported facts format {suffix!r}; use {formats}")
+    if not text.strip():
         raise FactsError(f"{source}: the file is empty: it holds no facts")
     if suffix in (".yaml", ".yml"):
         import yaml
@@ -548,9 +554,7 @@ def _parse_facts_text(source: str, suffix: str, text: str) -> list[FactPair]:
         return _load_structured(data, source, [])
     if suffix == ".jsonl":
         return _load_rows(_jsonl_rows(text, source), source, "line")
-    if suffix == ".csv":
-        return _load_rows(_csv_rows(text, source), source, "row")
-    raise FactsError(f"{source}: unsupported facts format {suffix!r}; use .yaml, .yml, .json, .jsonl or .csv")
+    return _load_rows(_csv_rows(text, source), source, "row")
 
 
 # Columns a spreadsheet header may spell "Subject" or "Forward Question".

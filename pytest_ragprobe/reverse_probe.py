@@ -54,10 +54,20 @@ def sample_size_notes(
     elif left < more:
         tail = f"; the data holds {left} more: add more to decide it"
     likely = f"({n + more} in all) would likely decide"
-    if few.startswith("with "):  # too few for any PASS: the least first, then the likely total
+    if _below_least(n, max_drop, confidence):  # too few for any PASS: the least first, then the likely total
         return [f"{few}; at the rates seen so far about {more} more {likely} it {ROUGH}{tail}"]
     notes = [f"about {more} more {unit} {likely} this {ROUGH}{tail}"]
     return [*notes, few] if few else notes
+
+
+def _below_least(n: int, max_drop: float, confidence: float) -> bool:
+    """Fewer than the least sample that can PASS at all (the case undecidable_note opens "with n ...")."""
+    from pytest_ragprobe import stats
+
+    if max_drop <= 0:
+        return False
+    least = stats.min_pass_n(max_drop=max_drop, confidence=confidence)
+    return least is not None and n < least
 
 
 def undecidable_note(n: int, unit: str, max_drop: float, confidence: float, *, hedge: bool = True) -> str:
