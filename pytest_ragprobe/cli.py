@@ -289,7 +289,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a directory")
     try:
-        path = write_reports(out, merged, partial=merged.partial)
+        path = write_reports(out, merged)
     except OSError as exc:
         raise InputError(f"{out}: cannot write the merged report: {exc.strerror or exc}") from None
     n = len(loaded)

@@ -78,7 +78,7 @@ from typing import Any, Literal
 
 from pytest_ragprobe._threads import WATCHER, DaemonThreadPool
 from pytest_ragprobe.pipeline import PipelineAdapter, PipelineConfigError
-from pytest_ragprobe.types import Answer, Document, PipelineOutputError, redact
+from pytest_ragprobe.types import Answer, Document, PipelineOutputError, atomic_write, one_line, redact
 
 CallKind = Literal["answer", "generate", "retrieve"]
 Value = Answer | list[Document] | str
@@ -330,11 +330,6 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 _ADDRESS_RE = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
 
 
-def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _is_from(exc: BaseException, package: str, *names: str) -> bool:
     """Whether ``exc`` is one of ``package``'s exception classes ``names`` (by name: the package
     need not be installed, nor imported here)."""
@@ -392,7 +387,7 @@ def _transport(exc: BaseException, kind: str) -> Failure:
     target = _request_url(exc)
     where = f" from {target}" if target else ""
     cause = f"{kind} ({type(exc).__name__}){where}"
-    detail = _short(_ADDRESS_RE.sub("0x…", str(exc)))
+    detail = one_line(_ADDRESS_RE.sub("0x…", str(exc)), 200)
     return Failure(cause, f"{cause}: {detail}" if detail else cause, retryable=True)
 
 
@@ -500,7 +495,7 @@ def _classify(exc: BaseException, timeout: float | None) -> Failure:
         body = ""
         if response is not exc:  # urllib's HTTPError: reading its body could block
             try:
-                body = _short(str(_attr(response, "text") or ""), 160)
+                body = one_line(str(_attr(response, "text") or ""), 160)
             except Exception:  # a streamed or undecodable body: the status says enough
                 body = ""
         return Failure(
@@ -528,20 +523,20 @@ def _classify(exc: BaseException, timeout: float | None) -> Failure:
     if isinstance(exc, ConnectionError):
         # The message says what is down ("db down", "[Errno 111] Connection refused"); only object
         # addresses are masked, so the same failure still groups (and trips fail-fast) on every call.
-        error = _short(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-        return Failure(_short(_ADDRESS_RE.sub("0x…", error), 120), error, retryable=True)
+        error = one_line(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, 200)
+        return Failure(one_line(_ADDRESS_RE.sub("0x…", error), 120), error, retryable=True)
     if isinstance(exc, PipelineOutputError):
         named = getattr(exc, "cause", None)
-        text = _short(str(exc), 300)
+        text = one_line(str(exc), 300)
         return Failure(
-            named if isinstance(named, str) else _short(text, 120), text, retryable=False
+            named if isinstance(named, str) else one_line(text, 120), text, retryable=False
         )
-    text = _short(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    text = one_line(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, 200)
     where = _raised_at(exc)
     # Grouped by type and place, not by message: a message often names the call ("KeyError:
     # 'Which pump ...?'", "no context for <question>"), so it would differ on every call, and
     # fail-fast never trip on a pipeline broken for every question. The message stays in ``error``.
-    cause = text if where is None else _short(f"{type(exc).__name__} at {where}", 120)
+    cause = text if where is None else one_line(f"{type(exc).__name__} at {where}", 120)
     return Failure(cause, text, retryable=False, traceback=_format_traceback(exc))
 
 
@@ -581,11 +576,6 @@ def advice(
 
 def _option(name: str, direct: bool) -> str:
     return f"{name}=" if direct else f"--ragprobe-{name}"
-
-
-def retryable(exc: BaseException) -> bool:
-    """Transient failures worth another attempt: timeouts, connection trouble, HTTP 429 and 5xx."""
-    return classify(exc, None).retryable
 
 
 class _AttemptClock:
@@ -769,12 +759,8 @@ class HoldBoard:
         with self._lock:  # (engines of one process may run in several threads)
             if until <= self._published.get(key, 0.0):
                 return
-            path = self.directory / (self._prefix(key) + self.worker)
-            tmp = path.with_name(path.name + ".tmp")
-            try:
-                self.directory.mkdir(exist_ok=True)
-                tmp.write_text(repr(until), encoding="ascii")
-                os.replace(tmp, path)  # (Windows: fails while a reader has it open; the next 429 retries)
+            try:  # (Windows: the rename fails while a reader has the file open; the next 429 retries)
+                atomic_write(self.directory / (self._prefix(key) + self.worker), repr(until))
             except OSError:
                 return
             self._published[key] = until

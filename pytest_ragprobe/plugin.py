@@ -204,6 +204,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     rerun_plugins = [p for p in ("rerunfailures", "flaky") if config.pluginmanager.hasplugin(p)]
     reruns_requested = (
         bool(config.getoption("reruns", 0) or 0)
+        or ("rerunfailures" in rerun_plugins and _ini_reruns(config) > 0)
         or bool(config.getoption("force_reruns", 0) or 0)
         or bool(config.getoption("force_flaky", False))
         or any(i.get_closest_marker("flaky") is not None for i in probes)
@@ -220,6 +221,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             f"pytest-ragprobe: reruns disabled for {len(probes)} probe test(s) "
             f"({', '.join(rerun_plugins)} is active); probes are never rerun to make them pass"
         )
+
+
+def _ini_reruns(config: pytest.Config) -> int:
+    """pytest-rerunfailures' ``reruns = N`` ini setting (it reads it when --reruns is not given)."""
+    try:
+        return int(config.getini("reruns") or 0)
+    except (TypeError, ValueError):  # not a number, or an older release without the setting
+        return 0
 
 
 @pytest.hookimpl(wrapper=True)
@@ -449,15 +458,24 @@ def pytest_runtest_makereport(
     outcome = item.stash.get(RESULT_KEY, None)
     # A setup failure of an xfail-marked test arrives here already turned into an xfail (skipped + wasxfail).
     failed_setup = report.when == "setup" and (report.failed or hasattr(report, "wasxfail"))
-    if outcome is None and failed_setup and SPEC_KEY in item.stash and call.excinfo is not None:
+    if (
+        outcome is None
+        and failed_setup
+        and SPEC_KEY in item.stash
+        and call.excinfo is not None
+        and not call.excinfo.errisinstance(pytest.xfail.Exception)  # xfail(run=False): not run, as a skip
+    ):
         # The probe never ran (its pipeline fixture raised, no pipeline is configured, ...): it is an ERROR
         # in the report too, so a gate that reads report.json or `ragprobe show` fails as pytest did.
         outcome = item.stash[RESULT_KEY] = setup_error_result(item, call.excinfo)
     if outcome is None:
         return report
-    # The body failed or skipped itself after a probe that passed: recorded, so the reports gate as pytest did
-    # (a teardown failure arrives after the call report: the result travels again, on the teardown report).
-    recorded = not failed_setup and record_test_outcome(item, outcome, report, call.excinfo)
+    # The body (or a fixture set up after the probe) failed or skipped itself after a probe that passed:
+    # recorded, so the reports gate as pytest did (a teardown failure arrives after the call report: the
+    # result travels again, on the teardown report). A probe's own ERROR explains its setup failure.
+    recorded = (not failed_setup or outcome.verdict != "error") and record_test_outcome(
+        item, outcome, report, call.excinfo
+    )
     if report.when == "call" and report.failed and OWN_FAILURE_KEY not in item.stash:
         # The body's assert (`assert ragprobe_result.reverse.accuracy >= 0.8`) showed only
         # "assert 0.65 >= 0.8": the probe's tables and miss attribution are what explain it.

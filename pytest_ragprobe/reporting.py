@@ -541,10 +541,8 @@ def render_html(report: Report) -> str:
     return _render(report)
 
 
-def write_reports(
-    directory: Path, report: Report, *, partial: bool = False, json_only: bool = False
-) -> Path:
-    """Write all three files atomically (only report.json with ``json_only``); returns its path."""
+def write_reports(directory: Path, report: Report, *, json_only: bool = False) -> Path:
+    """Write the three files, each atomically (only report.json with ``json_only``); returns its path."""
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / "report.json"
     atomic_write(json_path, report.model_dump_json(indent=2))

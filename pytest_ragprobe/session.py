@@ -31,6 +31,8 @@ SPEC_KEY = pytest.StashKey[ProbeSpec]()
 RESULT_KEY = pytest.StashKey["ProbeResult"]()
 # Set when the plugin itself failed the test (FAIL verdict, baseline regression, strict INCONCLUSIVE).
 OWN_FAILURE_KEY = pytest.StashKey[bool]()
+#: The failure a probe's setup raised (an ERROR): raised again if the setup runs again (a rerun).
+_SETUP_FAILURE_KEY = pytest.StashKey[str]()
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -120,7 +122,7 @@ def record_test_outcome(
         return True
     if report.failed and result.test_outcome != "failed":  # also after a skip: its teardown still failed
         text = excinfo.exconly().strip().splitlines()[0] if excinfo is not None else ""
-        where = "in teardown: " if report.when == "teardown" else ""
+        where = {"setup": "in setup: ", "teardown": "in teardown: "}.get(report.when, "")
         result.test_outcome, result.test_message = "failed", (where + text)[:300]
         return True
     return False
@@ -169,6 +171,8 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
 
     item = request.node
     assert isinstance(item, pytest.Item)
+    if _SETUP_FAILURE_KEY in item.stash:  # a rerun (by a plugin we could not stop) stays an ERROR
+        pytest.fail(item.stash[_SETUP_FAILURE_KEY], pytrace=False)
     if RESULT_KEY in item.stash:
         return item.stash[RESULT_KEY]
     spec = item.stash[SPEC_KEY]
@@ -222,6 +226,7 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
         failure = f"pytest-ragprobe: {reason}\n{tb}"
     if failure is not None:  # raised outside the except blocks: no chained-exception noise
+        item.stash[_SETUP_FAILURE_KEY] = failure
         pytest.fail(failure, pytrace=False)
     item.stash[RESULT_KEY] = result
     return result
@@ -522,9 +527,7 @@ class RagprobeSession:
 
         assert self.cfg.report_dir is not None
         try:
-            self.report_path = write_reports(
-                self.cfg.report_dir, report, partial=report.partial, json_only=json_only
-            )
+            self.report_path = write_reports(self.cfg.report_dir, report, json_only=json_only)
         except OSError as exc:
             self.write_errors.append(f"could not write the ragprobe report to {self.cfg.report_dir}: {exc}")
 
@@ -553,10 +556,11 @@ class RagprobeSession:
                 self.write_errors.append(f"pytest_ragprobe_report hook raised {type(exc).__name__}: {exc}")
 
     def _save_baseline(self, report: Report) -> None:
+        from pytest_ragprobe.baseline import report_file
         from pytest_ragprobe.results import atomic_write
 
-        target = self.cfg.save_baseline
-        assert target is not None
+        assert self.cfg.save_baseline is not None
+        target = report_file(self.cfg.save_baseline)  # a directory: its report.json, as a baseline is read
         # A baseline missing tests compares nothing for them later: keep the previous file instead.
         if not report.probes or report.partial:
             why = "no probe ran" if not report.probes else "the run stopped before every probe ran"

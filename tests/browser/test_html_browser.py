@@ -159,7 +159,7 @@ def sample_report() -> Report:
 @pytest.fixture(scope="module")
 def report_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     directory = tmp_path_factory.mktemp("browser-report")
-    write_reports(directory, sample_report(), partial=True)
+    write_reports(directory, sample_report())
     return (directory / "report.html").as_uri()
 
 
