@@ -64,6 +64,16 @@ _confidence = _checked(float, lambda v: 0.5 < v < 1, "between 0.5 and 1 (exclusi
 _rate = _checked(float, lambda v: 0 <= v <= 1, "in [0, 1]")
 
 
+def _baseline_path(value: str) -> str:
+    """A --ragprobe-baseline / --ragprobe-save-baseline value: an empty one (``--ragprobe-baseline=$BASE``
+    with the variable unset) ran the gate without its baseline, silently."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(
+            "empty path (an unset variable?): name the baseline file or directory"
+        )
+    return value
+
+
 # name, ini type, default, argparse type, metavar, help
 _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
     (
@@ -107,11 +117,11 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         "baseline",
         "string",
         "",
-        str,
+        _baseline_path,
         "REPORT_JSON",
         "Compare each probe with the same test in an earlier report.json; fail on a significant regression",
     ),
-    ("save-baseline", "string", "", str, "PATH", "Write this run's results as a baseline file"),
+    ("save-baseline", "string", "", _baseline_path, "PATH", "Write this run's results as a baseline file"),
     (  # ini "string": unset (empty) is no cap; 0 (read as "no calls"?) is refused as on the command line
         "budget",
         "string",

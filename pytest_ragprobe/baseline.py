@@ -78,7 +78,10 @@ def read_baseline(path: Path) -> Baseline:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise BaselineError(f"--ragprobe-baseline: file not found: {path}") from None
+        raise BaselineError(
+            f"--ragprobe-baseline: file not found: {path} (a first run writes one with "
+            "--ragprobe-save-baseline=PATH)"
+        ) from None
     except (OSError, json.JSONDecodeError) as exc:
         raise BaselineError(f"--ragprobe-baseline: {path} is not readable JSON: {exc}") from None
     version = data.get("schema_version") if isinstance(data, dict) else None

@@ -130,6 +130,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         # xdist the controller ends such a stop as an interrupt, which it was not)
         stopped = bool(session.shouldstop or session.shouldfail) or stopped_by_failures(session.config)
         ragprobe_session.finish(exitstatus, stopped=stopped)
+        if ragprobe_session.files_unwritten and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -365,6 +365,11 @@ class RagprobeSession:
             self._baseline = self._baseline_file.probes
         self._cli_pipeline: tuple[object] | str | None = None  # (pipeline,) or the load error
         self.write_errors: list[str] = []
+        # A report or baseline file asked for was not written: the run fails (a CI job that saves the
+        # baseline went green and left none behind).
+        self.report_error = ""
+        self.baseline_unwritten = False
+        self.baseline_saved: Path | None = None
         self.notices: list[str] = []
         self.started_at = time.time()  # the answer-cache identities this run created are those since
         if self.cfg.cache_dir is not None:
@@ -522,14 +527,20 @@ class RagprobeSession:
             found = self._validated[nodeid] = ProbeResult.model_validate(data)
         return found.model_copy()  # callers may annotate their report's probes
 
+    @property
+    def files_unwritten(self) -> bool:
+        return bool(self.report_error) or self.baseline_unwritten
+
     def _write(self, report: Report, *, json_only: bool = False) -> None:
         from pytest_ragprobe.reporting import write_reports
 
         assert self.cfg.report_dir is not None
         try:
             self.report_path = write_reports(self.cfg.report_dir, report, json_only=json_only)
-        except OSError as exc:
-            self.write_errors.append(f"could not write the ragprobe report to {self.cfg.report_dir}: {exc}")
+        except OSError as exc:  # (rewritten after every probe: the last attempt is what counts)
+            self.report_error = f"could not write the ragprobe report to {self.cfg.report_dir}: {exc}"
+        else:
+            self.report_error = ""
 
     def finish(self, exitstatus: int, *, stopped: bool = False) -> None:
         """Write the final report (partial when interrupted, or ``stopped`` by -x / --maxfail before every
@@ -568,13 +579,14 @@ class RagprobeSession:
             self.notices.append(f"ragprobe: {why}: the baseline {target} was {kept}")
             return
         # The file this run was gated by, rewritten with the regressed figures, would pass the retry.
-        regressions = sum(p.baseline == "regression" for p in report.probes)
-        if regressions and self.cfg.baseline is not None and _same_file(self.cfg.baseline, target):
-            s = "s" if regressions != 1 else ""
+        regressed = [p.nodeid for p in report.probes if p.baseline == "regression"]
+        if regressed and self.cfg.baseline is not None and _same_file(self.cfg.baseline, target):
+            # (named, not counted: the summary counts a regressed FAIL as a FAIL, so its count of
+            # regressions is smaller)
             self.notices.append(
-                f"ragprobe: {regressions} baseline regression{s}: the baseline {target} was kept as it was, "
-                "not overwritten with the regressed figures (a rerun would pass against them); to accept "
-                "them deliberately, save to it in a run without --ragprobe-baseline, or delete it"
+                f"ragprobe: the baseline {target} was kept as it was, not overwritten with the regressed "
+                f"figures of {_names(regressed)} (a rerun would pass against them); to accept them "
+                "deliberately, save to it in a run without --ragprobe-baseline, or delete it"
             )
             return
         report = self._with_probes_not_run(report, target)
@@ -582,6 +594,9 @@ class RagprobeSession:
             atomic_write(target, report.model_dump_json(indent=2))
         except OSError as exc:
             self.write_errors.append(f"could not write the baseline {target}: {exc}")
+            self.baseline_unwritten = True
+        else:
+            self.baseline_saved = target
 
     def _with_probes_not_run(self, report: Report, target: Path) -> Report:
         """``report`` with the probes of the baseline file it replaces that this run did not run
@@ -612,6 +627,19 @@ class RagprobeSession:
         )
         return merged
 
+    def _baseline_status(self, report: Report) -> str:
+        """ "ragprobe baseline: all 5 probes compared with base.json: none regressed", when every probe was
+        compared (otherwise the warnings below say how many were)."""
+        coverage = report.settings.get("baseline_coverage")
+        if self._baseline_file is None or not isinstance(coverage, dict) or not report.probes:
+            return ""
+        if coverage["new"] or coverage["not_compared"]:
+            return ""
+        regressed = sum(p.baseline == "regression" for p in report.probes)
+        every = "the probe" if len(report.probes) == 1 else f"all {len(report.probes)} probes"
+        found = f"{regressed} regressed" if regressed else "none regressed"
+        return f"ragprobe baseline: {every} compared with {self.cfg.baseline}: {found}"
+
     def _baseline_warnings(self, report: Report) -> list[str]:
         """The terminal's word on what --ragprobe-baseline did not gate: this run's probes not in it (all of
         them: nothing was gated), in it but not compared, and its probes this run did not run."""
@@ -627,8 +655,9 @@ class RagprobeSession:
             else "new tests, or renamed"
         )
         if total and new == total:
+            none = "the probe" if total == 1 else f"none of the {total} probes"
             lines.append(
-                f"ragprobe baseline: none of the {total} probes of this run is in {where} ({why_new}): "
+                f"ragprobe baseline: {none} of this run is in {where} ({why_new}): "
                 "nothing was gated by the baseline"
             )
         elif new or not_compared:
@@ -641,8 +670,11 @@ class RagprobeSession:
                 parts.append(f"{not_compared} not compared: {_not_compared_names(missed)}")
             lines.append("ragprobe baseline: " + "; ".join(parts))
         if not_run:
+            from pytest_ragprobe.render import count
+
+            of = count(len(self._baseline_file.probes), "probe")
             lines.append(
-                f"ragprobe baseline: {len(not_run)} of the {len(self._baseline_file.probes)} probes in "
+                f"ragprobe baseline: {len(not_run)} of the {of} in "
                 f"{where} did not run (deselected, stopped, or their tests removed or renamed), so were not "
                 f"gated: {_names(not_run)}"
             )
@@ -688,7 +720,8 @@ class RagprobeSession:
         wrote_partial = partial and self.report_path is not None
         if is_worker(self.config):
             return
-        if not self.results and not self.write_errors and not wrote_partial and not self.crashed:
+        unwritten = self.write_errors or self.report_error
+        if not self.results and not unwritten and not wrote_partial and not self.crashed:
             for notice in self.notices:
                 terminalreporter.write_line(notice, yellow=True)
             return
@@ -721,9 +754,11 @@ class RagprobeSession:
             color = "red" if failed else colors.get(overall_verdict(report), "yellow")
             line = f"ragprobe: {summary_text(report, strict=self.cfg.strict)}"
             terminalreporter.write_line(line, **{color: True})
+        if status := self._baseline_status(report):  # a CI log says the gate was on
+            terminalreporter.write_line(status, **{"red" if "regressed" in status else "green": True})
         for line in self._baseline_warnings(report):  # what the baseline did not gate
             terminalreporter.write_line(line, yellow=True)
-        for err in self.write_errors:
+        for err in [self.report_error, *self.write_errors] if self.report_error else self.write_errors:
             terminalreporter.write_line(err, red=True)
         for notice in [
             *self.notices, *self._cache_identity_notices(report), *self._cache_only_notices(report)
@@ -733,6 +768,8 @@ class RagprobeSession:
             terminalreporter.write_line(f"ragprobe report: {self.report_path}")
             terminalreporter.write_line(f"ragprobe html: {self.report_path.with_name('report.html')}")
             terminalreporter.write_line(f"ragprobe markdown: {self.report_path.with_name('report.md')}")
+        if self.baseline_saved is not None:
+            terminalreporter.write_line(f"ragprobe baseline saved: {self.baseline_saved}")
 
 
 SESSION_KEY = pytest.StashKey[RagprobeSession]()

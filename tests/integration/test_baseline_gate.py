@@ -62,11 +62,13 @@ def test_a_regressed_run_keeps_the_baseline_it_was_compared_with(
     result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines(
         [
-            "ragprobe: 3 baseline regressions: the baseline *same.json was kept as it was, not overwritten with "
-            "the regressed figures (a rerun would pass against them); to accept them deliberately, save to it "
-            "in a run without --ragprobe-baseline, or delete it"
+            "ragprobe baseline: all 3 probes compared with *same.json: 3 regressed",
+            "ragprobe: the baseline *same.json was kept as it was, not overwritten with the regressed figures of "
+            "test_rev.py::test_a, test_rev.py::test_b, test_rev.py::test_c (a rerun would pass against them); "
+            "to accept them deliberately, save to it in a run without --ragprobe-baseline, or delete it",
         ]
     )
+    assert "ragprobe baseline saved" not in result.stdout.str()
     assert (project.path / "same.json").read_bytes() == saved
     project.runpytest(*gate).assert_outcomes(failed=3)  # the retry is gated by the same numbers
     # saving to another file, or without --ragprobe-baseline, writes the new figures
@@ -74,7 +76,31 @@ def test_a_regressed_run_keeps_the_baseline_it_was_compared_with(
     assert json.loads((project.path / "other.json").read_text())["summary"]["regression"] == 3
     project.runpytest(NO_CACHE, "--ragprobe-save-baseline=same.json").assert_outcomes(passed=3)
     assert (project.path / "same.json").read_bytes() != saved
-    project.runpytest(*gate).assert_outcomes(passed=3)
+    final = project.runpytest(*gate)
+    final.assert_outcomes(passed=3)
+    final.stdout.fnmatch_lines(
+        [
+            "ragprobe baseline: all 3 probes compared with *same.json: none regressed",
+            "ragprobe baseline saved: *same.json",
+        ]
+    )
+
+
+def test_empty_baseline_options_are_usage_errors(project: pytest.Pytester) -> None:
+    # Was: `--ragprobe-baseline=$BASELINE` with the variable unset ran the gate without a baseline, silently.
+    for option in ("--ragprobe-baseline=", "--ragprobe-save-baseline= "):
+        result = project.runpytest(NO_CACHE, option)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines(["*empty path (an unset variable?): name the baseline file or directory*"])
+
+
+def test_a_baseline_that_cannot_be_written_fails_the_run(project: pytest.Pytester) -> None:
+    # Was: one red line and exit 0: a CI job refreshing the baseline went green and left none behind.
+    (project.path / "blocker").write_text("a file, not a directory")
+    result = project.runpytest(NO_CACHE, "--ragprobe-save-baseline=blocker/base.json")
+    result.assert_outcomes(passed=3)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["could not write the baseline *blocker/base.json: *"])
 
 
 def test_a_run_of_some_probes_keeps_the_baseline_probes_it_did_not_run(
