@@ -346,10 +346,9 @@ def cmd_cache(args: argparse.Namespace) -> int:
     def when(t: float | None) -> str:
         return "-" if t is None else _dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M")
 
-    print(
-        f"ragprobe cache: {root}: {stats.entries} entries, {_size(stats.bytes)}; "
-        f"last used {when(stats.oldest)} .. {when(stats.newest)}"
-    )
+    used = f"last used {when(stats.oldest)} .. {when(stats.newest)}" if stats.entries else "empty"
+    entries = f"{stats.entries} entr{'y' if stats.entries == 1 else 'ies'}"
+    print(f"ragprobe cache: {root}: {entries}, {_size(stats.bytes)}; {used}")
     last_used = stats.last_used or {}
     for pipeline, count in sorted((stats.by_pipeline or {}).items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"  {count:7d}  last used {when(last_used.get(pipeline))}  {pipeline}")

@@ -990,6 +990,30 @@ def _takes_no_question(fn: Callable[..., Any]) -> bool:
     return False
 
 
+def _spec_source(spec: str, ini: str | os.PathLike[str] | None) -> str:
+    if ini is not None:
+        return f"ini ragprobe_pipeline={spec!r} ({Path(ini).name})"
+    return f"--ragprobe-pipeline={spec!r}"
+
+
+def split_pipeline_spec(spec: str, *, ini: str | os.PathLike[str] | None = None) -> tuple[str, str]:
+    """``(module, attribute)`` of a ``package.module:attribute`` spec, or a PipelineConfigError saying how to
+    write it (checked when pytest starts: a malformed spec is a usage error, not an error in every test)."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        hint = ""
+        if spec.endswith(".py") or "/" in spec or "\\" in spec:  # a file, not a module
+            stem = Path(spec.replace("\\", "/")).name.removesuffix(".py") or "rag"
+            hint = f" (a file path? name its module and the pipeline in it: '{stem}:<attribute>')"
+        elif not sep and "." in spec.strip("."):  # a dotted path, as an import statement spells it
+            module, _, name = spec.rpartition(".")
+            hint = f" (did you mean '{module}:{name}'?)"
+        raise PipelineConfigError(
+            f"{_spec_source(spec, ini)}: expected 'package.module:attribute', e.g. 'myapp.rag:pipeline'{hint}"
+        )
+    return module_name, attr
+
+
 def load_pipeline_spec(spec: str, *, ini: str | os.PathLike[str] | None = None) -> object:
     """Import ``package.module:attr`` (``attr`` may be dotted), as ``--ragprobe-pipeline`` or the ini
     ``ragprobe_pipeline`` names it. A class is instantiated (``MyRag()``); a function or method that
@@ -1003,23 +1027,8 @@ def load_pipeline_spec(spec: str, *, ini: str | os.PathLike[str] | None = None) 
     the command line: errors name that source, and a package that cannot be imported is looked for
     under the ini file's directory (else the current one) to suggest pytest's ``pythonpath``."""
     ini_path = Path(ini) if ini is not None else None
-    named = (
-        f"ini ragprobe_pipeline={spec!r} ({ini_path.name})"
-        if ini_path is not None
-        else f"--ragprobe-pipeline={spec!r}"
-    )
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
-        hint = ""
-        if spec.endswith(".py") or "/" in spec or "\\" in spec:  # a file, not a module
-            stem = Path(spec.replace("\\", "/")).name.removesuffix(".py") or "rag"
-            hint = f" (a file path? name its module and the pipeline in it: '{stem}:<attribute>')"
-        elif not sep and "." in spec.strip("."):  # a dotted path, as an import statement spells it
-            module, _, name = spec.rpartition(".")
-            hint = f" (did you mean '{module}:{name}'?)"
-        raise PipelineConfigError(
-            f"{named}: expected 'package.module:attribute', e.g. 'myapp.rag:pipeline'{hint}"
-        )
+    named = _spec_source(spec, ini)
+    module_name, attr = split_pipeline_spec(spec, ini=ini)
     try:
         target: Any = importlib.import_module(module_name)
     except ImportError as exc:

@@ -48,7 +48,15 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_config.CONFIG_KEY] = _config.build_config(config)
+    config.stash[_config.CONFIG_KEY] = cfg = _config.build_config(config)
+    if cfg.pipeline:
+        from pytest_ragprobe.pipeline import PipelineConfigError, split_pipeline_spec
+
+        given = config.getoption(_config.PIPELINE_DEST)  # else the ini's value
+        try:
+            split_pipeline_spec(cfg.pipeline, ini=None if given else config.inipath)
+        except PipelineConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
     for line in markers.MARKER_LINES:
         config.addinivalue_line("markers", line)
     config.stash[SESSION_KEY] = RagprobeSession(config)  # UsageError for a bad --ragprobe-baseline
@@ -376,6 +384,21 @@ def ragprobe_contexts(
     return make
 
 
+_WARNING_FAILED_KEY = pytest.StashKey[bool]()
+
+
+def _warn(item: pytest.Item, warning: RagprobeWarning) -> None:
+    try:
+        item.warn(warning)
+        return
+    except RagprobeWarning as exc:  # -W error::...: a failure that reads as one, not a traceback of this hook
+        failure = f"{type(exc).__name__}: {exc}\n(a warning, made an error by -W error / filterwarnings)"
+    # Not _fail: the reports record the test as failed after its probe, as pytest failed it (an INCONCLUSIVE
+    # verdict alone passes the gate); the warning already holds the probe's explanation.
+    item.stash[_WARNING_FAILED_KEY] = True
+    pytest.fail(failure, pytrace=False)
+
+
 def _fail(item: pytest.Item, message: str) -> None:
     item.stash[OWN_FAILURE_KEY] = True  # the reports already say why: not a "test failed after the probe"
     pytest.fail(message, pytrace=False)
@@ -401,7 +424,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     session = item.config.stash[SESSION_KEY]
     if session.reruns_notice and SPEC_KEY in item.stash:
         notice, session.reruns_notice = session.reruns_notice, ""
-        item.warn(RagprobeWarning(notice))
+        _warn(item, RagprobeWarning(notice))
     try:
         result = yield
     except BaseException:  # the body failed or skipped: its own outcome wins, but the reports still
@@ -427,7 +450,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             retried = f"{outcome.retries} retr{'y' if outcome.retries == 1 else 'ies'} in this probe"
             if not outcome.retries:
                 retried = "not retried" + (": --ragprobe-retries=0" if cfg.retries == 0 else "")
-            item.warn(
+            _warn(
+                item,
                 RagprobeWarning(
                     f"{item.nodeid}: {outcome.errors} of {outcome.calls} pipeline calls failed ({retried}) "
                     f"and were left out of the statistics (n={outcome.n})"
@@ -435,11 +459,11 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
                 )
             )
         if baseline is not None and baseline.status == "changed":
-            item.warn(RagprobeWarning(f"{item.nodeid}: {baseline.message}"))
+            _warn(item, RagprobeWarning(f"{item.nodeid}: {baseline.message}"))
         from pytest_ragprobe.render import low_accuracy_note
 
         if low := low_accuracy_note(outcome):  # often a setup bug (an empty answer field): never silent
-            item.warn(RagprobeWarning(f"{item.nodeid}: PASS, but {low}"))
+            _warn(item, RagprobeWarning(f"{item.nodeid}: PASS, but {low}"))
         if outcome.verdict == "inconclusive":
             if cfg.strict:
                 _fail(item, f"{outcome.explain()}\n(--ragprobe-strict: INCONCLUSIVE fails)")
@@ -448,7 +472,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             from pytest_ragprobe.render import brief
 
             report = None if cfg.report_dir is None else cfg.report_dir / "report.json"
-            item.warn(RagprobeInconclusiveWarning(f"{item.nodeid}: {brief(outcome, report)}"))
+            _warn(item, RagprobeInconclusiveWarning(f"{item.nodeid}: {brief(outcome, report)}"))
     return result
 
 
@@ -472,13 +496,18 @@ def pytest_runtest_makereport(
         outcome = item.stash[RESULT_KEY] = setup_error_result(item, call.excinfo)
     if outcome is None:
         return report
+    if failed_setup and outcome.verdict == "error":  # --junitxml: an ERROR carries its figures too (the
+        props = user_properties(outcome)  # call phase, which records them, never runs)
+        item.user_properties.extend(props)
+        report.user_properties.extend(props)
     # The body (or a fixture set up after the probe) failed or skipped itself after a probe that passed:
     # recorded, so the reports gate as pytest did (a teardown failure arrives after the call report: the
     # result travels again, on the teardown report). A probe's own ERROR explains its setup failure.
     recorded = (not failed_setup or outcome.verdict != "error") and record_test_outcome(
         item, outcome, report, call.excinfo
     )
-    if report.when == "call" and report.failed and OWN_FAILURE_KEY not in item.stash:
+    explained = OWN_FAILURE_KEY in item.stash or _WARNING_FAILED_KEY in item.stash
+    if report.when == "call" and report.failed and not explained:
         # The body's assert (`assert ragprobe_result.reverse.accuracy >= 0.8`) showed only
         # "assert 0.65 >= 0.8": the probe's tables and miss attribution are what explain it.
         report.sections.append(("ragprobe: the probe behind this test", outcome.explain()))

@@ -464,8 +464,8 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
         crashed = crashed_tests(report)
         head += [
             "> [!WARNING]",
-            f"> **Partial run**: the run was interrupted or is still going{finished_text(report)}; "
-            "probes may be missing."
+            "> **Partial run**: the run was interrupted, stopped early (-x / --maxfail) or is still going"
+            f"{finished_text(report)}; probes may be missing."
             + (f" An xdist worker crashed running {', '.join(crashed)}." if crashed else "")
             + " As it stands, `ragprobe show` / `merge` fail it (exit 1).",
             "",

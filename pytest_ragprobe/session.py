@@ -327,7 +327,8 @@ def _not_compared_names(probes: list[ProbeResult], limit: int = 5) -> str:
         if p.baseline == "changed" and p.baseline_message:
             text = p.baseline_message.removeprefix("ragprobe ").removeprefix("baseline not compared")
             text = text.lstrip(":, ")
-            return text if len(text) <= 100 else text[:99] + "…"
+            # (the longest, an n_planned change blamed on --ragprobe-samples, is ~150 characters: whole)
+            return text if len(text) <= 200 else text[:199] + "…"
         return "an ERROR in this run" if p.verdict == "error" else ""
 
     named = [f"{p.nodeid} ({why(p)})" if why(p) else p.nodeid for p in probes[:limit]]

@@ -148,3 +148,56 @@ def test_save_baseline_to_a_directory_writes_its_report_json(pytester: pytest.Py
     again = pytester.runpytest("--ragprobe-baseline=base", "--ragprobe-save-baseline=base")
     again.assert_outcomes(passed=1)
     assert "could not write" not in again.stdout.str()
+
+
+def test_an_error_probe_carries_its_junit_properties(pytester: pytest.Pytester) -> None:
+    # Was: an ERROR testcase had an <error> but no ragprobe_* properties: a dashboard reading them missed it.
+    from xml.etree import ElementTree
+
+    pytester.makeconftest(BROKEN_CONFTEST)
+    pytester.makepyfile(test_broken=PROBE_TEST)
+    pytester.runpytest("--junitxml=j.xml").assert_outcomes(errors=1)
+    case = ElementTree.parse(pytester.path / "j.xml").getroot().find(".//testcase")
+    assert case is not None and case.find("error") is not None
+    names = [p.get("name") for p in case.iter("property")]
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert props["ragprobe_kind"] == "reverse" and props["ragprobe_verdict"] == "error"
+    assert names.count("ragprobe_verdict") == 1
+
+
+def test_an_inconclusive_warning_made_an_error_reads_as_a_failure(pytester: pytest.Pytester) -> None:
+    # Was: -W error::pytest_ragprobe.RagprobeInconclusiveWarning (README) printed ~45 lines of this plugin's
+    # pytest_runtest_call source above the warning, and the probe's explanation again below it.
+    pytester.makeconftest(WRONG_REVERSE_CONFTEST)
+    pytester.makepyfile(test_few=PROBE_TEST.replace("max_drop=0.2)", "max_drop=0.2, n=10)"))
+    result = pytester.runpytest("-W", "error::pytest_ragprobe.RagprobeInconclusiveWarning", "--ragprobe-report=rep")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "RagprobeInconclusiveWarning: test_few.py::test_catalog: ragprobe reverse probe INCONCLUSIVE*",
+            "(a warning, made an error by -W error / filterwarnings)",
+        ]
+    )
+    out = result.stdout.str()
+    assert "def pytest_runtest_call" not in out and "plugin.py" not in out
+    assert "ragprobe: the probe behind this test" not in out and "During handling" not in out
+    # the reports fail the run as pytest did (an INCONCLUSIVE verdict alone passes the gate)
+    result.stdout.fnmatch_lines(["ragprobe: 1 probe: 1 test failed after the probe -> FAIL"])
+    assert _probes(pytester)["test_catalog"]["test_outcome"] == "failed"
+    assert _show(pytester) == 1
+
+
+@pytest.mark.parametrize(
+    ("where", "hint"),
+    [("--ragprobe-pipeline=toyrag.ToyRag", "--ragprobe-pipeline='toyrag.ToyRag'"), ("ini", "ini ragprobe_pipeline=")],
+)
+def test_a_malformed_pipeline_spec_is_a_usage_error(pytester: pytest.Pytester, where: str, hint: str) -> None:
+    # Was: the run started (plan line and all), then every probe test failed with the same error block.
+    pytester.makepyfile(test_p=PROBE_TEST)
+    args = [where] if where != "ini" else []
+    if where == "ini":
+        pytester.makeini("[pytest]\nragprobe_pipeline = toyrag.ToyRag\n")
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{hint}*expected 'package.module:attribute'*(did you mean 'toyrag:ToyRag'?)"])
+    assert "ragprobe plan" not in result.stdout.str()

@@ -250,9 +250,9 @@ def test_html_and_markdown_are_not_rerendered_after_every_probe(
     writes: list[tuple[int, bool]] = []
     real = reporting.write_reports
 
-    def spy(directory, report, *, partial=False, json_only=False):  # type: ignore[no-untyped-def]
+    def spy(directory, report, *, json_only=False):  # type: ignore[no-untyped-def]
         writes.append((len(report.probes), json_only))
-        return real(directory, report, partial=partial, json_only=json_only)
+        return real(directory, report, json_only=json_only)
 
     monkeypatch.setattr(reporting, "write_reports", spy)
     monkeypatch.setattr(session_mod, "RENDER_EVERY_S", 3600.0)
@@ -353,6 +353,12 @@ def test_a_run_stopped_by_maxfail_is_partial_and_keeps_the_baseline(project: pyt
     assert load_report(project.path / "rp" / "report.json").partial
     # the banners say how many of the planned probes finished
     md = (project.path / "rp" / "report.md").read_text(encoding="utf-8")
-    assert "> **Partial run**: the run was interrupted or is still going (1 of 2 probes finished); " in md
+    assert (
+        "> **Partial run**: the run was interrupted, stopped early (-x / --maxfail) or is still going (1 of 2 "
+        "probes finished); " in md
+    )
     html = (project.path / "rp" / "report.html").read_text(encoding="utf-8")
-    assert "(interrupted, or still in progress) (1 of 2 probes finished). Probes may be missing." in html
+    assert (
+        "(interrupted, stopped early by -x / --maxfail, or still in progress) (1 of 2 probes finished). Probes "
+        "may be missing." in html
+    )

@@ -109,11 +109,19 @@ def test_hits_refresh_last_used_and_prune_removes_only_stale_entries(
 
     assert main(["cache", str(tmp_path), "--prune", "7"]) == 0
     out = capsys.readouterr().out
-    assert "removed 5 entries" in out and "and 1 statistics tables not used" in out and "1 entries" in out
+    assert "removed 5 entries" in out and "and 1 statistics tables not used" in out and ": 1 entry, " in out
     assert [p.name for p in tables.iterdir()] == ["exact_thresholds-fresh.json"]
     left = scan(tmp_path)
     assert left.entries == 1 and left.by_pipeline == {"new-pipeline@2": 1}
     assert new.get(new.key(calls[0])) is not None and old.get(old.key(calls[0])) is None
+
+
+def test_cache_command_on_an_empty_cache(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Was: "0 entries, 0 B; last used - .. -"
+    from pytest_ragprobe.cli import main
+
+    assert main(["cache", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == f"ragprobe cache: {tmp_path}: 0 entries, 0 B; empty\n"
 
 
 def test_cache_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
