@@ -360,7 +360,10 @@ def test_load_baseline_reads_a_report_directory(tmp_path: Path) -> None:
 def test_load_baseline_missing_file(tmp_path: Path) -> None:
     with pytest.raises(BaselineError) as info:
         load_baseline(tmp_path / "nope.json")
-    assert str(info.value) == f"--ragprobe-baseline: file not found: {tmp_path / 'nope.json'}"
+    assert str(info.value) == (
+        f"--ragprobe-baseline: file not found: {tmp_path / 'nope.json'} (a first run writes one with "
+        "--ragprobe-save-baseline=PATH)"
+    )
 
 
 def test_load_baseline_bad_json(tmp_path: Path) -> None:
