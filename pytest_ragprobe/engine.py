@@ -1188,8 +1188,9 @@ async def release(adapter: PipelineAdapter) -> None:
     """Close per-event-loop resources (HTTP clients) of the pipeline and of the objects behind its
     methods.
 
-    Each probe runs in its own event loop; an ``httpx.AsyncClient`` must not outlive the loop it was
-    made in. Objects opt in with an async ``_ragprobe_release()`` (see ``adapters.py``).
+    Probes share one event loop per thread (``runner.run_sync``), but a probe may run in another thread's
+    loop (a notebook), and an ``httpx.AsyncClient`` must not outlive the loop it was made in: ours are closed
+    after each probe. Objects opt in with an async ``_ragprobe_release()`` (see ``adapters.py``).
     """
     for owner in _owners(adapter):
         hook = getattr(owner, "_ragprobe_release", None)

@@ -151,9 +151,21 @@ def build_spec(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -
     return cls(**out)
 
 
+#: check_reverse / check_position's own keyword arguments beside the mark's: how calls are made.
+CALL_OPTIONS = ("timeout", "retries", "concurrency", "max_error_rate")
+
+
 def build_call_spec(mark: str, kwargs: Mapping[str, Any], caller: str) -> ProbeSpec:
     """:func:`build_spec` for ``check_reverse`` / ``check_position``: their errors name the function
     that was called (``check_reverse: argument 'n' ...``), not a mark the user never wrote."""
+    cls: type[ReverseSpec] | type[PositionSpec] = ReverseSpec if mark == REVERSE_MARK else PositionSpec
+    allowed = [f.name for f in fields(cls)] + list(CALL_OPTIONS)  # (the options are its own parameters)
+    for key in kwargs:
+        if key not in allowed:
+            hint = did_you_mean(key, allowed, cutoff=0.6)
+            raise MarkArgumentError(
+                f"{caller}: unknown argument '{key}'{hint}; allowed: {', '.join(sorted(allowed))}"
+            )
     try:
         return build_spec(mark, kwargs)
     except MarkArgumentError as exc:

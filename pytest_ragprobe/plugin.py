@@ -445,19 +445,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         if regressed:
             _fail(item, regressed)
         if outcome.errors and outcome.verdict != "error":  # tolerated, but never silently
-            # "after retries" was said of errors never retried (a KeyError is not; nothing is under
-            # --ragprobe-retries=0). The result counts the probe's retries, not which calls had them.
-            retried = f"{outcome.retries} retr{'y' if outcome.retries == 1 else 'ies'} in this probe"
-            if not outcome.retries:
-                retried = "not retried" + (": --ragprobe-retries=0" if cfg.retries == 0 else "")
-            _warn(
-                item,
-                RagprobeWarning(
-                    f"{item.nodeid}: {outcome.errors} of {outcome.calls} pipeline calls failed ({retried}) "
-                    f"and were left out of the statistics (n={outcome.n})"
-                    + (f"; most common cause: {outcome.error_cause}" if outcome.error_cause else "")
-                )
-            )
+            from pytest_ragprobe.render import failed_calls_note
+
+            no_retries = " --ragprobe-retries=0" if cfg.retries == 0 else ""
+            _warn(item, RagprobeWarning(f"{item.nodeid}: {failed_calls_note(outcome, no_retries)}"))
         if baseline is not None and baseline.status == "changed":
             _warn(item, RagprobeWarning(f"{item.nodeid}: {baseline.message}"))
         from pytest_ragprobe.render import low_accuracy_note

@@ -485,7 +485,8 @@ async def run_position(
                 confidence=confidence,
                 fail_confidence=fail_conf,
             )
-        left = len(distinct) - len(chosen)
+        # never sampled, and under a call budget that ended the probe also sampled but not answered
+        left = len(distinct) - (cmp.n if ctx.budget_hit else len(chosen))
         notes += sample_size_notes(more, cmp.n, left, distinct_unit, spec.max_drop, confidence)
         if max(cmp.accuracy.values()) < LOW_ACCURACY:
             best = max(cmp.accuracy.values())

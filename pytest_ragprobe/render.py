@@ -150,6 +150,20 @@ def reasons(r: ProbeResult) -> list[tuple[str, str]]:
     return [("Reason", derived)] if derived else []
 
 
+def failed_calls_note(r: ProbeResult, no_retries: str = "") -> str:
+    """The warning for a probe whose failed calls were tolerated (left out of its statistics).
+    ``no_retries``: how the run turned retries off, said when none were made (" --ragprobe-retries=0")."""
+    # "after retries" was said of errors never retried (a KeyError is not; nothing is under
+    # --ragprobe-retries=0). The result counts the probe's retries, not which calls had them.
+    retried = f"{r.retries} retr{'y' if r.retries == 1 else 'ies'} in this probe"
+    if not r.retries:
+        retried = "not retried" + (f":{no_retries}" if no_retries else "")
+    return (
+        f"{r.errors} of {r.calls} pipeline calls failed ({retried}) and were left out of the statistics "
+        f"(n={r.n})" + (f"; most common cause: {r.error_cause}" if r.error_cause else "")
+    )
+
+
 def bar(value: float, width: int = BAR_WIDTH) -> str:
     filled = round(max(0.0, min(1.0, value)) * width)
     return "#" * filled + "." * (width - filled)

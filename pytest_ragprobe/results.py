@@ -161,9 +161,11 @@ class ProbeResult(BaseModel):
         ``-W error::pytest_ragprobe.RagprobeInconclusiveWarning`` fails an INCONCLUSIVE one too."""
         import warnings
 
-        from pytest_ragprobe.render import brief, low_accuracy_note
+        from pytest_ragprobe.render import brief, failed_calls_note, low_accuracy_note
         from pytest_ragprobe.types import RagprobeInconclusiveWarning, RagprobeWarning
 
+        if self.errors and self.verdict != "error":  # (README: "assert_ok() warns as a mark does")
+            warnings.warn(RagprobeWarning(failed_calls_note(self)), stacklevel=3)
         if self.verdict == "inconclusive":
             warnings.warn(RagprobeInconclusiveWarning(brief(self)), stacklevel=3)
         elif low := low_accuracy_note(self):

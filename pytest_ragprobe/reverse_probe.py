@@ -318,7 +318,9 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         # a fact that shares a question with one already probed adds nothing: say which facts count
         unit = "facts" if len(pool) == len(pairs) else "facts with questions of their own"
         more = stats.more_needed(cmp, max_drop=spec.max_drop, confidence=confidence)
-        notes += sample_size_notes(more, cmp.n, len(pool) - len(chosen), unit, spec.max_drop, confidence)
+        # never sampled, and under a call budget that ended the probe also sampled but not answered
+        left = len(pool) - (cmp.n if ctx.budget_hit else len(chosen))
+        notes += sample_size_notes(more, cmp.n, left, unit, spec.max_drop, confidence)
         if max(cmp.acc_a, cmp.acc_b) < LOW_ACCURACY:
             notes.append(low_accuracy_inconclusive(f"forward {cmp.acc_a:.2f} and reverse {cmp.acc_b:.2f}"))
     if verdict == "pass" and spec.min_accuracy is None and max(cmp.acc_a, cmp.acc_b) < LOW_ACCURACY:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import math
 import os
@@ -262,7 +263,7 @@ class ProbeContext:
         if isinstance(settings, dict) and settings.get("sequential") is None:
             # the mark left it unset: record what the probe ran with (--ragprobe-sequential / ini), as looks()
             fields["settings"] = {**settings, "sequential": self.settings.sequential}
-        return ProbeResult(
+        result = ProbeResult(
             nodeid=self.nodeid,
             calls=self.calls,
             cached_calls=self.cached_calls,
@@ -273,6 +274,12 @@ class ProbeContext:
             pipeline=self.adapter.identity,
             **fields,
         )
+        if result.verdict == "inconclusive" and not result.reason:
+            from pytest_ragprobe.render import derived_reason
+
+            # `result.reason` says why as explain() does (was "": a script reading it got nothing)
+            result.reason = derived_reason(result)
+        return result
 
 
 CACHE_ONLY = "answered from the answer cache alone"
@@ -288,43 +295,157 @@ def cache_only_note(services: Sequence[str], cached: int) -> str:
     )
 
 
+class _LegacyRunner:
+    """``asyncio.Runner``'s run / close for Python 3.10: one event loop for many runs."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self._loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        loop = self._loop
+        try:
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+
+def _new_runner() -> Any:
+    if sys.version_info >= (3, 11):  # (its run() turns Ctrl-C into cancelling the probe)
+        return asyncio.Runner()
+    return _LegacyRunner()
+
+
+# One event loop per thread for every probe of the process, kept between probes: a pipeline's own async
+# clients (httpx.AsyncClient, AsyncOpenAI, a DB pool) bind to the loop they are first used in, and with a
+# new loop per probe (asyncio.run) every probe after the first failed with "Event loop is closed".
+_LOCAL = threading.local()
+
+
+def _drop_runner(runner: Any) -> None:
+    with contextlib.suppress(BaseException):  # its tasks may refuse to die: the next run starts afresh
+        runner.close()
+
+
+def _run_on_own_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    runner = getattr(_LOCAL, "runner", None)
+    if runner is None:
+        runner = _LOCAL.runner = _new_runner()
+    try:
+        return runner.run(factory())  # type: ignore[no-any-return]
+    except Exception:
+        raise  # the probe's own error: the loop is fine
+    except BaseException:  # Ctrl-C, SystemExit: the next probe gets a fresh loop
+        _LOCAL.runner = None
+        _drop_runner(runner)
+        raise
+
+
+@atexit.register
+def _close_main_runner() -> None:  # (at exit, in the main thread: its loop's leftovers are cancelled)
+    runner = getattr(_LOCAL, "runner", None)
+    if runner is not None:
+        _LOCAL.runner = None
+        _drop_runner(runner)
+
+
+@dataclass
+class _Job:
+    factory: Callable[[], Coroutine[Any, Any, Any]]
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+    error: BaseException | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    task: asyncio.Task[Any] | None = None
+
+
+class _LoopThread:
+    """Where probes run when their caller is inside a running event loop (a notebook cell, an async
+    test): one daemon thread with its own loop, kept for the process, as :func:`_run_on_own_loop` keeps
+    the caller's thread's loop."""
+
+    def __init__(self) -> None:
+        import queue
+
+        self.jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._serve, name="ragprobe-loop", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            job = self.jobs.get()
+
+            async def main(job: _Job = job) -> Any:
+                job.loop, job.task = asyncio.get_running_loop(), asyncio.current_task()
+                return await job.factory()
+
+            try:
+                job.value = _run_on_own_loop(main)
+            except BaseException as exc:
+                job.error = exc
+            finally:
+                job.done.set()
+
+    def run(self, factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        job = _Job(factory)
+        self.jobs.put(job)
+        try:
+            job.done.wait()
+        except BaseException:
+            # Ctrl-C in a notebook cell (or any exception here): stop the probe as asyncio.run would outside
+            # a loop. Was: the caller got control back and the probe went on calling a (paid) pipeline.
+            if job.loop is not None and job.task is not None:
+                with contextlib.suppress(RuntimeError):  # the loop has just closed
+                    job.loop.call_soon_threadsafe(job.task.cancel)
+            job.done.wait(timeout=30)
+            raise
+        if job.error is not None:
+            raise job.error
+        return job.value  # type: ignore[no-any-return]
+
+
+_LOOP_THREAD: _LoopThread | None = None
+_LOOP_THREAD_LOCK = threading.Lock()
+
+
 def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine from sync code, also when an event loop is already running in this thread."""
+    """Run a coroutine from sync code, also when an event loop is already running in this thread, on
+    an event loop kept for the next probes (see ``_LOCAL``)."""
+    global _LOOP_THREAD
     try:
         asyncio.get_running_loop()
         in_loop = True
     except RuntimeError:
         in_loop = False
     if not in_loop:  # outside the except block, so errors carry no "no running event loop" context
-        return asyncio.run(factory())
-    box: dict[str, Any] = {}
+        return _run_on_own_loop(factory)
+    with _LOOP_THREAD_LOCK:
+        if _LOOP_THREAD is None:
+            _LOOP_THREAD = _LoopThread()
+        host = _LOOP_THREAD
+    if threading.current_thread() is host.thread:  # a probe started by a pipeline under probe: no deadlock
+        box: dict[str, Any] = {}
 
-    async def main() -> T:
-        box["loop"], box["task"] = asyncio.get_running_loop(), asyncio.current_task()
-        return await factory()
+        def target() -> None:
+            try:
+                box["value"] = asyncio.run(factory())
+            except BaseException as exc:
+                box["error"] = exc
 
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(main())
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="ragprobe-loop", daemon=True)
-    thread.start()
-    try:
+        thread = threading.Thread(target=target, name="ragprobe-nested-loop", daemon=True)
+        thread.start()
         thread.join()
-    except BaseException:
-        # Ctrl-C in a notebook cell (or any exception here): stop the probe as asyncio.run would outside
-        # a loop. Was: the caller got control back and the probe went on calling a (paid) pipeline.
-        loop, task = box.get("loop"), box.get("task")
-        if loop is not None and task is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has just closed
-                loop.call_soon_threadsafe(task.cancel)
-        thread.join(timeout=30)
-        raise
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
+        if "error" in box:
+            raise box["error"]
+        return box["value"]  # type: ignore[no-any-return]
+    return host.run(factory)
 
 
 def caller_base_dirs() -> list[Path]:

@@ -201,3 +201,18 @@ def test_a_malformed_pipeline_spec_is_a_usage_error(pytester: pytest.Pytester, w
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*{hint}*expected 'package.module:attribute'*(did you mean 'toyrag:ToyRag'?)"])
     assert "ragprobe plan" not in result.stdout.str()
+
+
+def test_a_probe_cut_by_the_budget_does_not_ask_for_more_facts(pytester: pytest.Pytester) -> None:
+    # Was: "n=5 of 100, budget exhausted" and a note "these are all the facts given: add more to decide it",
+    # while 96 of the facts had never been answered: the budget, not the data, is what ran out.
+    pytester.makeconftest(WRONG_REVERSE_CONFTEST)
+    pytester.makepyfile(test_cut=PROBE_TEST)
+    result = pytester.runpytest("--ragprobe-budget=10", "--ragprobe-report=rep")
+    result.assert_outcomes(passed=1, warnings=1)
+    probe = _probes(pytester)["test_catalog"]
+    n = probe["n"]  # (10 calls over 4 in flight: 4 or 5 facts answered both ways)
+    assert probe["verdict"] == "inconclusive" and isinstance(n, int) and 0 < n <= 5
+    assert str(probe["reason"]).startswith(f"pipeline call budget exhausted: {n} of 100 facts answered both ways")
+    notes = " ".join(probe["notes"])
+    assert "add more to decide it" not in notes and "about " in notes

@@ -168,3 +168,39 @@ def test_a_result_has_no_truth_value() -> None:
     assert fail.verdict == "fail" and not fail.passed
     with pytest.raises(TypeError, match="this one is FAIL"):
         assert fail  # the point: a bare assert no longer passes
+
+
+def test_assert_ok_warns_about_tolerated_failed_calls_as_a_mark_does() -> None:
+    # Was: a PASS with 2 of 80 calls failed (a pipeline returning None) was silent under assert_ok().
+    def flaky(question: str) -> str | None:
+        return None if question.endswith(("P-3?", "P-7?")) else right(question)
+
+    result = ragprobe.check_reverse(flaky, FACTS, max_drop=0.2)
+    assert (result.verdict, result.errors) == ("pass", 2)
+    with pytest.warns(ragprobe.RagprobeWarning) as caught:
+        result.assert_ok()
+    texts = [str(w.message) for w in caught]
+    assert any(t.startswith("2 of 80 pipeline calls failed (not retried) and were left out of the statistics (n=38)")
+               and "most common cause:" in t for t in texts), texts
+
+
+@pytest.mark.parametrize(
+    ("typo", "hint"), [("concurency", "'concurrency'"), ("timout", "'timeout'"), ("retires", "'retries'")]
+)
+def test_a_misspelt_call_option_gets_its_name_suggested(typo: str, hint: str) -> None:
+    # Was: "unknown argument 'concurency' (did you mean 'confidence'?); allowed: confidence, facts, ..." (the
+    # list left out timeout, retries, concurrency and max_error_rate; 'timout' got no suggestion at all).
+    with pytest.raises(ragprobe.MarkArgumentError) as info:
+        ragprobe.check_reverse(right, FACTS, **{typo: 2})
+    message = str(info.value)
+    assert message.startswith(f"check_reverse: unknown argument '{typo}' (did you mean {hint}?)")
+    assert "concurrency" in message.split("allowed: ")[1] and "max_error_rate" in message
+
+
+def test_an_inconclusive_result_has_its_reason() -> None:
+    # Was: result.reason == "" for INCONCLUSIVE (check_* and report.json), while explain() said why.
+    result = ragprobe.check_reverse(right, FACTS[:10], max_drop=0.2)
+    assert result.verdict == "inconclusive"
+    assert result.reason.startswith("drop +0.00, but its one-sided 95% bounds [")
+    assert f"  reason: {result.reason}" in result.explain().splitlines()
+    assert result.explain().count(result.reason) == 1
