@@ -538,12 +538,13 @@ def _urls(base: str) -> list[str]:
     return [m[0] for m in _URL.finditer(base)]
 
 
-def _miss_notice(current: Identity, calls: int, n: int, of: str, when: str, what: str, advice: str) -> str:
-    """The notice for an identity the cache never hits: ``n`` other identities of ``of`` (a pipeline's
-    configurations, or a service's addresses), what differs from the latest, and what to do."""
+def _miss_notice(current: Identity, calls: str, n: int, of: str, when: str, what: str, advice: str) -> str:
+    """The notice for an identity the cache never hits (``calls``: "40 calls"): ``n`` other identities of
+    ``of`` (a pipeline's configurations, or a service's addresses), what differs from the latest, and what
+    to do."""
     return (
-        f"ragprobe: the answer cache had no answers for {current.identity} ({calls} call"
-        f"{'s' if calls != 1 else ''}); it holds {n} other {of}, last used {when}"
+        f"ragprobe: the answer cache had no answers for {current.identity} ({calls}); it holds {n} other "
+        f"{of}, last used {when}"
         + (f"; what differs from the latest: {what}" if what else "")
         + f". {advice}"
     )
@@ -584,8 +585,8 @@ def identity_notices(root: Path, used: Mapping[str, tuple[int, int]], since: flo
     except OSError:
         return []
     notices: list[str] = []
-    made_now = (i for i in known if i.created >= since and i.base in missed)
-    for current in sorted(made_now, key=lambda i: i.identity):
+    made_now = sorted((i for i in known if i.created >= since and i.base in missed), key=lambda i: i.identity)
+    for current in made_now:
         group = service_group(current.base)
         others = [i for i in known if service_group(i.base) == group and i.created < since]
         # One earlier run's configurations are an ordinary change (a new prompt, another top_k, for
@@ -606,7 +607,11 @@ def identity_notices(root: Path, used: Mapping[str, tuple[int, int]], since: flo
             if current.parts is not None and latest.parts is not None
             else ""
         )
-        calls = used[current.base][0]
+        total, side_by_side = used[current.base][0], sum(i.base == current.base for i in made_now)
+        # (the probes count calls per base name: configurations used side by side share one count)
+        calls = f"{total} call{'s' if total != 1 else ''}" + (
+            f" of its {side_by_side} configurations this run" if side_by_side > 1 else ""
+        )
         n = len(others)
         moved = [u for u, now in zip(_urls(latest.base), _urls(current.base), strict=False) if u != now]
         if moved:  # a service at another address each run (its URL is its identity)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_ragprobe.render import (
     bounds,
     bounds_label,
+    context_text,
     forward_misses,
     forward_wrong_total,
     max_drop_of,
@@ -454,12 +455,10 @@ def _worst_examples(r: ProbeResult) -> list[dict[str, Any]]:
         errored = [e for e in r.examples if e.get("correct") is None and e.get("error")]
         wrong.sort(key=lambda e: not e.get("forward_correct"))
         return wrong + errored
+    from pytest_ragprobe.render import telling_position_miss
+
     wrong = [e for e in r.examples if e.get("correct") is False]
-    positions = r.metrics.get("positions") or []
-    edges = {str(positions[0]), str(positions[-1])} if positions else set()
-    # as the terminal lists them: right at an edge but wrong in the middle first (a miss at an edge that
-    # was right at the other edge is not lost in the middle)
-    wrong.sort(key=lambda e: not (e.get("edge_correct") and str(e.get("position")) not in edges))
+    wrong.sort(key=lambda e: not telling_position_miss(r, e))  # as the terminal lists them
     errored = [e for e in r.examples if e.get("correct") is None and e.get("error")]
     return wrong + errored
 
@@ -469,6 +468,7 @@ def _settings(r: ProbeResult) -> list[tuple[str, str]]:
         "facts",
         "data",
         "n_docs",
+        "context_tokens",
         "positions",
         "distractors",
         "match",
@@ -477,6 +477,8 @@ def _settings(r: ProbeResult) -> list[tuple[str, str]]:
         "n_planned",
     )
     out = []
+    if context := context_text(r.metrics):  # what the reader actually got (context_tokens pads n_docs)
+        out.append(("contexts", context))
     for key in keep:
         if r.settings.get(key) not in (None, "", []):
             value = r.settings[key]

@@ -447,14 +447,16 @@ async def run_position(
         unclear = sorted((p for p, v in floors.items() if v == "inconclusive"), key=lambda p: cmp.accuracy[p])
         if below:
             verdict = "fail"
+            also = len(below) - 1
+            others = f" (so is the accuracy at {also} more position{'s' if also > 1 else ''})" if also else ""
             reason = (
-                f"accuracy at position {below[0]} {cmp.accuracy[below[0]]:.2f} is below "
-                f"min_accuracy {spec.min_accuracy:.2f}"
+                f"accuracy {cmp.accuracy[below[0]]:.2f} at position {below[0]} is below "
+                f"min_accuracy {spec.min_accuracy:.2f}{others}"
             )
         elif unclear and verdict == "pass":
             verdict = "inconclusive"
             notes.append(
-                f"accuracy at position {unclear[0]} {cmp.accuracy[unclear[0]]:.2f} is not clearly "
+                f"accuracy {cmp.accuracy[unclear[0]]:.2f} at position {unclear[0]} is not clearly "
                 f"above min_accuracy {spec.min_accuracy:.2f}"
             )
     if ctx.budget_hit:
@@ -514,6 +516,7 @@ async def run_position(
             f"{short} context(s) stayed below context_tokens={spec.context_tokens} (not enough "
             f"distractors to pad; shortest ~{min(tokens)} tokens)"
         )
+    notes += unprobed_edges_note(positions, spec.n_docs)
     best_acc = max(cmp.accuracy.values())
     if verdict == "pass" and spec.min_accuracy is None and best_acc < LOW_ACCURACY:
         notes.append(
@@ -573,13 +576,30 @@ async def run_position(
     )
 
 
+def unprobed_edges_note(positions: Sequence[int], n_docs: int) -> list[str]:
+    """Positions that leave out the context's first or last slot compare their own outermost positions as
+    "edges": a PASS of positions=[3, 4, 5] said nothing of slots 0 and 9, where a U-shaped reader is best."""
+    missing = [p for p in dict.fromkeys((0, n_docs - 1)) if p not in positions]
+    if not missing:
+        return []
+    if len(missing) == 2:
+        slots = f"first and last slots (positions {missing[0]} and {missing[1]}) were"
+    else:
+        slots = f"{'first' if missing[0] == 0 else 'last'} slot (position {missing[0]}) was"
+    them = "them" if len(missing) == 2 else "it"
+    return [
+        f"the context's {slots} not probed: the edges compared are the outermost positions probed "
+        f"({positions[0]} and {positions[-1]}), so the verdict says nothing of {them}"
+    ]
+
+
 def _examples(
     rows: Sequence[Sequence[dict[str, Any]]], edges: set[int], best_edge: int, worst: int
 ) -> list[dict[str, Any]]:
     """One row per (question, position), most telling first.
 
-    Order: right at an edge but wrong in the middle (the worst position first), then other wrong
-    answers, then right ones. ``edge_correct`` = the question was right at an edge position.
+    Order: right at an edge but wrong in the middle or at the worst position (that one first), then other
+    wrong answers, then right ones. ``edge_correct`` = the question was right at an edge position.
     """
     out: list[dict[str, Any]] = []
     for q_rows in rows:
@@ -588,9 +608,11 @@ def _examples(
             out.append({**r, "edge_correct": edge_ok})
 
     def key(r: dict[str, Any]) -> tuple[bool, bool, bool, bool]:
-        middle_miss = r["edge_correct"] and r["correct"] is False and r["position"] not in edges
+        # a miss at the worst position counts when that is an edge too (the context's other end read better)
+        missed = r["edge_correct"] and r["correct"] is False
+        telling = missed and (r["position"] not in edges or r["position"] == worst)
         return (
-            not middle_miss,
+            not telling,
             r["correct"] is not False,
             r["position"] != worst,
             r["position"] == best_edge,

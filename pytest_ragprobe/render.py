@@ -244,16 +244,23 @@ def _position_table(r: ProbeResult) -> list[str]:
             f"{bounds(m['drop_ci'])} vs max_drop {m['max_drop']:.2f}"
         )
         lines.append(f"  Holm-adjusted McNemar {p_text(m.get('p_value'))}")
-    if "n_docs" in m:
-        sizes = m.get("docs_per_context") or [m["n_docs"], m["n_docs"]]
-        docs = f"{sizes[0]}" if sizes[0] == sizes[1] else f"{sizes[0]}-{sizes[1]}"
-        mean, longest = m.get("approx_context_tokens"), m.get("approx_context_tokens_max")
-        tokens = f"~{mean if mean is not None else '?'} tokens"
-        if isinstance(mean, int) and isinstance(longest, int) and longest > 1.25 * mean:
-            tokens += f" on average, the longest ~{longest:,}"
-        distractors = m.get("distractors", "given")
-        lines.append(f"  {docs} documents per context ({distractors} distractors, {tokens})")
+    if context := context_text(m):
+        lines.append(f"  {context}")
     return lines
+
+
+def context_text(m: dict[str, Any]) -> str:
+    """A position probe's contexts, as every report says them: "155 documents per context (given
+    distractors, ~2005 tokens)" ("" without the figures). With context_tokens, far more than n_docs."""
+    if "n_docs" not in m:
+        return ""
+    sizes = m.get("docs_per_context") or [m["n_docs"], m["n_docs"]]
+    docs = f"{sizes[0]}" if sizes[0] == sizes[1] else f"{sizes[0]}-{sizes[1]}"
+    mean, longest = m.get("approx_context_tokens"), m.get("approx_context_tokens_max")
+    tokens = f"~{mean if mean is not None else '?'} tokens"
+    if isinstance(mean, int) and isinstance(longest, int) and longest > 1.25 * mean:
+        tokens += f" on average, the longest ~{longest:,}"
+    return f"{docs} documents per context ({m.get('distractors', 'given')} distractors, {tokens})"
 
 
 def _got(e: dict[str, Any]) -> str:
@@ -294,21 +301,34 @@ def _examples(r: ProbeResult, limit: int) -> list[str]:
             got = clip(e.get("forward_answer"))
             lines.append(f"      expected {clip(e.get('forward_expected'))}, got {got}")
     else:
-        pos = r.metrics.get("positions") or sorted(r.positions or {})
-        edges = {pos[0], pos[-1]} if pos else set()
         wrong = [e for e in r.examples if e.get("correct") is False]
-        middle = [e for e in wrong if e.get("edge_correct") and e.get("position") not in edges]
-        worst = (middle or wrong)[:limit]
+        telling = [e for e in wrong if telling_position_miss(r, e)]
+        worst = (telling or wrong)[:limit]
+        where = r.metrics.get("worst_position")
         if worst:
-            lines.append(
-                "worst examples (right at an edge, wrong in the middle):"
-                if middle
-                else "worst examples (answered wrong):"
-            )
+            pos = r.metrics.get("positions") or sorted(r.positions or {})
+            if not telling:
+                lines.append("worst examples (answered wrong):")
+            elif pos and str(where) in (str(pos[0]), str(pos[-1])):  # the worst position is an edge
+                lines.append(f"worst examples (right at the other edge, wrong at position {where}):")
+            else:
+                lines.append("worst examples (right at an edge, wrong in the middle):")
         for e in worst:
             lines.append(f"  - {clip(e['question'])} (gold at position {e.get('position')})")
             lines.append(f"      expected {clip(e['expected'])}, got {_got(e)}")
     return lines
+
+
+def telling_position_miss(r: ProbeResult, e: dict[str, Any]) -> bool:
+    """A position probe's example that shows the drop: wrong where the question was right at an edge,
+    in the middle or at the worst position (an edge too, when the context's other end reads better). A
+    miss at an edge that was right at the other edge is otherwise not lost in the middle."""
+    if e.get("correct") is not False or not e.get("edge_correct"):
+        return False
+    pos = r.metrics.get("positions") or sorted(r.positions or {})
+    edges = {str(pos[0]), str(pos[-1])} if pos else set()
+    where = str(e.get("position"))
+    return where not in edges or where == str(r.metrics.get("worst_position"))
 
 
 def size_text(r: ProbeResult) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_ragprobe.render import (
     bounds,
     bounds_label,
+    context_text,
     count,
     forward_misses,
     forward_wrong_total,
@@ -296,6 +297,8 @@ def _md_position(r: ProbeResult) -> list[str]:
             f"max\\_drop {max_drop_text(r)} · "
             f"Holm-adjusted McNemar {p_text(m.get('p_value'))}{position_discordant(m)}{shape}"
         )
+    if context := context_text(m):  # (with context_tokens, far more documents than n_docs)
+        lines += ["", f"**Contexts:** {md_text(context)}"]
     return lines
 
 

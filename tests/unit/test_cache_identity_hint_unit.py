@@ -220,3 +220,18 @@ def test_recording_the_run_keeps_the_last_used_time(tmp_path: Path) -> None:
     assert json.loads(sidecar.read_text())["run"] == before - 1
     assert sidecar.stat().st_mtime == before
     assert not list((tmp_path / "identities").glob("*.tmp")) and not list((tmp_path / "identities").glob(".*"))
+
+
+def test_configurations_used_side_by_side_do_not_each_claim_all_the_calls(tmp_path: Path) -> None:
+    # Was: two configurations of one class (a parametrized fixture), 60 calls each, each noticed with
+    # "(120 calls)": the probes count calls per base name, so that was the run's total for both.
+    base = describe(Rag())
+    for run in range(3):
+        since = run_starts()
+        for top_k in (1, 2):
+            rag = Rag(top_k)
+            rag.workdir = f"/tmp/run{run}"  # a value that changes every run
+            _store(tmp_path, rag)
+    notices = identity_notices(tmp_path, {base: (120, 0)}, since)
+    assert len(notices) == 2
+    assert all("(120 calls of its 2 configurations this run); it holds 4 other" in n for n in notices), notices

@@ -109,7 +109,10 @@ def test_min_accuracy_floor_applies_to_worst_position() -> None:
     r = check_position(
         SimReader(0.6, 0.6, per_position=False), make_data(150), n_docs=5, max_drop=0.2, min_accuracy=0.9
     )
-    assert r.verdict == "fail" and re.fullmatch(r"accuracy at position \d 0\.\d\d is below min_accuracy 0\.90", r.reason)
+    assert r.verdict == "fail" and re.fullmatch(
+        r"accuracy 0\.\d\d at position \d is below min_accuracy 0\.90 \(so is the accuracy at 4 more positions\)",
+        r.reason,
+    )
 
 
 def test_sequential_min_accuracy_keeps_asking_a_position_until_its_floor_is_decided() -> None:
@@ -157,7 +160,7 @@ def test_sequential_min_accuracy_keeps_asking_a_position_until_its_floor_is_deci
     tight = run(0.7)  # no floor passes: every position is asked to the end, and the floor stays open
     assert asked(tight) == {0: (77, 100), 1: (75, 100), 2: (77, 100), 3: (74, 100), 4: (76, 100)}
     assert tight.verdict == "inconclusive" and "below min_accuracy" not in tight.reason
-    assert tight.notes == ["accuracy at position 3 0.74 is not clearly above min_accuracy 0.70"]
+    assert tight.notes == ["accuracy 0.74 at position 3 is not clearly above min_accuracy 0.70"]
 
 
 def recording_context(pipeline: object, log: list[list[Call]]) -> ProbeContext:
@@ -272,6 +275,19 @@ def test_context_tokens_reaches_target_length() -> None:
     assert lo > 4
     for _, docs in reader.seen:
         assert len(docs) >= lo
+    # Was: only the terminal said so; report.md and report.html showed n_docs 4, as if 4-document contexts
+    from pytest_ragprobe.html import render_html
+    from pytest_ragprobe.render import context_text
+    from pytest_ragprobe.reporting import render_markdown
+    from pytest_ragprobe.results import Report
+
+    context = context_text(r.metrics)
+    assert context.startswith(f"{lo}") and "documents per context (given distractors, ~" in context
+    report = Report(probes=[r])
+    escaped = context.replace("~", "\\~")  # (Markdown would strike through between two ~)
+    assert f"**Contexts:** {escaped}" in render_markdown(report)
+    html = render_html(report)
+    assert "context_tokens" in html and context in html
 
 
 def test_failed_calls_are_left_out_and_error_rate_is_enforced() -> None:
@@ -439,3 +455,43 @@ def test_a_position_probe_with_too_few_questions_for_a_pass_says_so() -> None:
     ), r.notes
     wrong = check_position(SimReader(0.0, 0.0), make_data(10), n_docs=5, max_drop=0.15)
     assert any("the pipeline answers nearly nothing right" in n for n in wrong.notes)
+
+
+class RisingReader(SimReader):
+    """Right with probability 0.2 with the gold document first, rising to 0.9 with it last."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0, 0.0)
+
+    def generate(self, question: str, documents: list[Document]) -> str:
+        item = re.search(r"item (\d+)", question)
+        assert item is not None
+        idx = next(i for i, d in enumerate(documents) if f"code of item {item.group(1)} is" in d.text)
+        p = 0.2 + 0.7 * idx / (len(documents) - 1)
+        return f"Q{item.group(1)}X" if unit(question, idx) < p else "I do not know"
+
+
+def test_when_the_worst_position_is_an_edge_its_misses_are_the_examples() -> None:
+    # Was: "best edge 9 vs worst position 0", but none of the 50 stored examples was at position 0, under
+    # the heading "worst examples (right at an edge, wrong in the middle)".
+    r = check_position(RisingReader(), make_data(120), n_docs=10, max_drop=0.15)
+    assert r.verdict == "fail"
+    assert (r.metrics["best_edge"], r.metrics["worst_position"]) == (9, 0)
+    first = r.examples[0]
+    assert (first["position"], first["correct"], first["edge_correct"]) == (0, False, True)
+    lines = r.explain().splitlines()
+    at = lines.index("worst examples (right at the other edge, wrong at position 0):")
+    assert "(gold at position 0)" in lines[at + 1]
+
+
+def test_positions_without_the_context_edges_say_so() -> None:
+    # Was: positions=[3, 4, 5] of a U-shaped reader PASSed as "best edge 3 vs worst position 4", silently.
+    r = check_position(SimReader(0.9, 0.5), make_data(60), n_docs=10, positions=[3, 4, 5], max_drop=0.15)
+    assert (
+        "the context's first and last slots (positions 0 and 9) were not probed: the edges compared are the "
+        "outermost positions probed (3 and 5), so the verdict says nothing of them"
+    ) in r.notes
+    last = check_position(SimReader(0.9, 0.5), make_data(60), n_docs=10, positions=[0, 3, 6], max_drop=0.15)
+    assert any(n.startswith("the context's last slot (position 9) was not probed") for n in last.notes)
+    full = check_position(SimReader(0.9, 0.5), make_data(60), n_docs=10, positions=[0, 5, 9], max_drop=0.15)
+    assert not any("not probed" in n for n in full.notes)
