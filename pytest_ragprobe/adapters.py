@@ -430,6 +430,41 @@ def _url_secrets(url: str) -> tuple[str, tuple[str, str] | None]:
     return parts._replace(netloc=host).geturl(), (user, password)
 
 
+def _check_options(
+    owner: str, headers: object, timeout: object, max_connections: object, **more: object
+) -> None:
+    """ValueError / TypeError at construction for values every call would trip over (a bare "Header value
+    must be str or bytes" mid-probe; timeout=-1 failing calls erratically). ``more``: ``top_k`` (int >= 1),
+    ``temperature`` (>= 0), ``max_tokens`` (int >= 1)."""
+
+    def whole(v: object) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    def real(v: object) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    if headers is not None:
+        if not isinstance(headers, Mapping):
+            raise TypeError(f"{owner}: headers must be a mapping of str to str, got {type(headers).__name__}")
+        for key, value in headers.items():
+            if not isinstance(key, str) or not isinstance(value, (str, bytes)):
+                shown = "***" if isinstance(key, str) and secret_name(key) else repr(value)
+                got = f"{type(value).__name__} ({shown})"
+                raise TypeError(f"{owner}: header {key!r} must be a str, got {got}")
+    if timeout is not None and (not real(timeout) or not timeout > 0):  # type: ignore[operator]
+        raise ValueError(f"{owner}: timeout must be a number of seconds > 0 (or None), got {timeout!r}")
+    checks = {"max_connections": max_connections, **more}
+    for name, value in checks.items():
+        if name == "temperature":
+            ok = real(value) and value >= 0  # type: ignore[operator]
+            want = "a number >= 0"
+        else:
+            ok = whole(value) and value >= 1  # type: ignore[operator]
+            want = "an int >= 1"
+        if not ok:
+            raise ValueError(f"{owner}: {name} must be {want}, got {value!r}")
+
+
 def _check_url(owner: str, arg: str, url: object) -> None:
     """A ValueError at construction unless ``url`` is an http(s) URL with a host: httpx would
     otherwise fail every call alike ("transport error (UnsupportedProtocol)")."""
@@ -511,6 +546,12 @@ class HTTPPipeline(_LoopBoundClient):
         top_k: int = 5,
     ) -> None:
         _check_url("HTTPPipeline", "url", url)
+        _check_options("HTTPPipeline", headers, timeout, max_connections, top_k=top_k)
+        if not any((answer_path, retrieve_path, generate_path, index_path)):
+            raise ValueError(
+                "HTTPPipeline: no endpoint: give answer_path (default '/answer'), or retrieve_path and "
+                "generate_path (it then answers by retrieving and generating)"
+            )
         # user:password@ in the URL is sent as Basic auth (as httpx does when no auth= is given), not
         # left in the URL: aiohttp refuses credentials in a URL beside an Authorization header, and a
         # URL is named in the report, the cache and error messages.
@@ -773,6 +814,10 @@ class OpenAIGenerator(_LoopBoundClient):
         version: str = "",
     ) -> None:
         _check_url("OpenAIGenerator", "base_url", base_url)
+        _check_options(
+            "OpenAIGenerator", headers, timeout, max_connections,
+            temperature=temperature, max_tokens=max_tokens,
+        )
         _check_prompt(prompt)
         key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         all_headers = dict(headers or {})

@@ -1357,10 +1357,20 @@ def power_bound(
 # --------------------------------------------------------------------------- sample sizes
 
 
+def _real(value: object) -> bool:
+    """A real number, NumPy's too (a bool is not one, nor is the string "0.9")."""
+    import numbers
+
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _cells(acc_a: float, acc_b: float, discordance: float | None) -> tuple[float, float]:
-    for name, v in (("acc_a", acc_a), ("acc_b", acc_b)):
-        if not 0.0 <= v <= 1.0:
-            raise ValueError(f"{name} must lie in [0, 1], got {v!r}")
+    for name, v in (("acc_a", acc_a), ("acc_b", acc_b), ("discordance", discordance)):
+        if name == "discordance" and v is None:
+            continue
+        # (a bool or a string is not an accuracy: True read as 1.0, "0.9" raised a bare TypeError)
+        if not _real(v) or not 0.0 <= float(v) <= 1.0:  # type: ignore[arg-type]
+            raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
     delta = acc_a - acc_b
     if discordance is None:
         p10, p01 = acc_a * (1.0 - acc_b), (1.0 - acc_a) * acc_b
@@ -1370,7 +1380,9 @@ def _cells(acc_a: float, acc_b: float, discordance: float | None) -> tuple[float
         hi = min(acc_a + acc_b, 2.0 - acc_a - acc_b)
         if not lo - 1e-12 <= discordance <= hi + 1e-12:
             raise ValueError(
-                f"discordance must lie in [{lo:.3g}, {hi:.3g}] for acc_a={acc_a}, acc_b={acc_b}"
+                f"discordance must lie in [{lo:.3g}, {hi:.3g}] for acc_a={acc_a}, acc_b={acc_b}: at "
+                "least |acc_a - acc_b| of the pairs differ, and at most the pairs not right on both "
+                "sides or not wrong on both"
             )
     return max(p10, 0.0), max(p01, 0.0)
 
@@ -1443,15 +1455,16 @@ def required_n(
     approximation for the score test and refines it with the exact multinomial power.
     """
     _check_confidence(confidence)
-    _check_max_drop(max_drop)
-    if not 0.0 < power < 1.0:
+    if not _real(max_drop) or not 0.0 <= max_drop < 1.0:
+        raise ValueError(f"max_drop must be a number in [0, 1), as the marks take it, got {max_drop!r}")
+    if not _real(power) or not 0.0 < power < 1.0:
         raise ValueError(f"power must lie in (0, 1), got {power!r}")
+    p10, p01 = _cells(acc_a, acc_b, discordance)  # (checks the accuracies before they are subtracted)
     if acc_a - acc_b <= max_drop:
         raise ValueError(
             f"a FAIL needs a true drop above max_drop: acc_a - acc_b = {acc_a - acc_b:.3g} "
             f"<= max_drop = {max_drop:.3g}"
         )
-    p10, p01 = _cells(acc_a, acc_b, discordance)
     return _exact_n(p10, p01, max_drop=max_drop, power=power, confidence=confidence, side="fail")
 
 

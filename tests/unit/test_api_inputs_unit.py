@@ -214,3 +214,27 @@ def test_openai_generator_needs_a_scheme() -> None:
         "OpenAIGenerator: base_url 'localhost:8080/v1' needs http:// or https:// "
         "(e.g. 'http://localhost:8080/v1')"
     )
+
+
+def test_http_adapters_refuse_values_every_call_would_trip_over() -> None:
+    # Was: accepted, then timeout=-1 failed calls erratically, a header value 1 ended the probe with a bare
+    # "TypeError: Header value must be str or bytes", answer_path=None alone read "neither callable nor has
+    # any of answer, retrieve, generate, index", and top_k=0 / max_tokens=0 / temperature=-1 went through.
+    url = "http://127.0.0.1:9"
+    for kwargs, error, message in (
+        ({"timeout": -1}, ValueError, r"^HTTPPipeline: timeout must be a number of seconds > 0 \(or None\), got -1$"),
+        ({"headers": {"X-N": 1}}, TypeError, r"^HTTPPipeline: header 'X-N' must be a str, got int \(1\)$"),
+        ({"headers": {"X-Api-Key": 12345}}, TypeError, r"must be a str, got int \(\*\*\*\)$"),
+        ({"top_k": 0}, ValueError, r"^HTTPPipeline: top_k must be an int >= 1, got 0$"),
+        ({"max_connections": 0}, ValueError, r"^HTTPPipeline: max_connections must be an int >= 1, got 0$"),
+        ({"answer_path": None}, ValueError, r"^HTTPPipeline: no endpoint: give answer_path"),
+    ):
+        with pytest.raises(error, match=message):
+            ragprobe.HTTPPipeline(url, **kwargs)
+    for kwargs, message in (
+        ({"temperature": -1}, r"^OpenAIGenerator: temperature must be a number >= 0, got -1$"),
+        ({"max_tokens": 0}, r"^OpenAIGenerator: max_tokens must be an int >= 1, got 0$"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            ragprobe.OpenAIGenerator(url, "m", api_key="k", **kwargs)
+    ragprobe.HTTPPipeline(url, answer_path=None, retrieve_path="/hits")  # a retriever alone is fine

@@ -381,3 +381,21 @@ def test_missing_outcomes_are_left_out_and_non_booleans_refused() -> None:
     assert pos.n == 2
     with pytest.raises(TypeError, match=r"outcomes must be True, False or None \(left out\), got 'False' \(str\)"):
         S.compare_paired(["False"], [False], max_drop=0.1)
+
+
+def test_required_n_refuses_what_is_not_an_accuracy_or_a_max_drop() -> None:
+    # Was: max_drop=-0.1 returned 23 (the probes refuse it), acc_a="0.9" raised a bare TypeError, and
+    # acc_a=True was read as 1.0.
+    for bad, message in (
+        ({"max_drop": -0.1}, r"max_drop must be a number in \[0, 1\), as the marks take it, got -0\.1"),
+        ({"acc_a": "0.9"}, r"acc_a must be a number in \[0, 1\], got '0\.9'"),
+        ({"acc_a": True}, r"acc_a must be a number in \[0, 1\], got True"),
+        ({"discordance": 1.5}, r"discordance must be a number in \[0, 1\], got 1\.5"),
+        ({"power": 1}, r"power must lie in \(0, 1\), got 1"),
+    ):
+        args = {"acc_a": 0.9, "acc_b": 0.6, "max_drop": 0.1, **bad}
+        with pytest.raises(ValueError, match=message):
+            S.required_n(**args)
+    with pytest.raises(ValueError, match=r"at least \|acc_a - acc_b\| of the pairs differ"):
+        S.required_n(acc_a=0.9, acc_b=0.6, max_drop=0.1, discordance=0.05)
+    assert S.required_n(acc_a=np.float32(0.9), acc_b=0.6, max_drop=0.1) == S.required_n(acc_a=0.9, acc_b=0.6, max_drop=0.1)
