@@ -49,8 +49,11 @@ class PipelineConfigError(Exception):
 
 
 def _a(word: str) -> str:
-    """``word`` with its indefinite article: "an answer", "an int", "a dict"."""
-    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+    """``word`` with its indefinite article: "an answer", "an int", "a dict", and for an acronym by how its
+    first letter is said: "an HTTPPipeline", "a URL"."""
+    acronym = word[:2].isupper() and word[:2].isalpha()
+    vowel_sound = word[:1].upper() in "AEFHILMNORSX" if acronym else word[:1].lower() in "aeiou"
+    return f"{'an' if vowel_sound else 'a'} {word}"
 
 
 @dataclass

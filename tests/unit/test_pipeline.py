@@ -886,3 +886,12 @@ def test_a_dotted_spec_or_a_file_gets_the_colon_form_suggested(spec: str, hint: 
     with pytest.raises(PipelineConfigError) as info:
         load_pipeline_spec(spec)
     assert str(info.value).endswith(f"e.g. 'myapp.rag:pipeline' {hint}")
+
+
+def test_articles_follow_how_a_word_is_said() -> None:
+    # Was: "is a HTTPPipeline, which is neither callable nor ..."
+    from pytest_ragprobe.pipeline import _a
+
+    assert [_a(w) for w in ("HTTPPipeline", "URL", "answer", "dict", "NoneType", "int", "SQLStore")] == [
+        "an HTTPPipeline", "a URL", "an answer", "a dict", "a NoneType", "an int", "an SQLStore",
+    ]
