@@ -145,9 +145,12 @@ def _source(mark: str, arg: str, value: object) -> Any:
     )
 
 
-def build_spec(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -> ProbeSpec:
-    """Validate mark arguments into a frozen spec; raises MarkArgumentError naming the argument."""
-    cls, out = _validated(mark, kwargs, args, partial=False)
+def build_spec(
+    mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = (), *, also_allowed: Sequence[str] = ()
+) -> ProbeSpec:
+    """Validate mark arguments into a frozen spec; raises MarkArgumentError naming the argument.
+    ``also_allowed``: names the caller takes itself, listed (and suggested) beside the mark's."""
+    cls, out = _validated(mark, kwargs, args, partial=False, also_allowed=also_allowed)
     return cls(**out)
 
 
@@ -158,16 +161,8 @@ CALL_OPTIONS = ("timeout", "retries", "concurrency", "max_error_rate")
 def build_call_spec(mark: str, kwargs: Mapping[str, Any], caller: str) -> ProbeSpec:
     """:func:`build_spec` for ``check_reverse`` / ``check_position``: their errors name the function
     that was called (``check_reverse: argument 'n' ...``), not a mark the user never wrote."""
-    cls: type[ReverseSpec] | type[PositionSpec] = ReverseSpec if mark == REVERSE_MARK else PositionSpec
-    allowed = [f.name for f in fields(cls)] + list(CALL_OPTIONS)  # (the options are its own parameters)
-    for key in kwargs:
-        if key not in allowed:
-            hint = did_you_mean(key, allowed, cutoff=0.6)
-            raise MarkArgumentError(
-                f"{caller}: unknown argument '{key}'{hint}; allowed: {', '.join(sorted(allowed))}"
-            )
     try:
-        return build_spec(mark, kwargs)
+        return build_spec(mark, kwargs, also_allowed=CALL_OPTIONS)  # (the options are its own parameters)
     except MarkArgumentError as exc:
         prefix = f"@ragprobe.{mark.removeprefix('ragprobe_')}:"
         text = str(exc)
@@ -186,14 +181,19 @@ def check_mark_args(mark: str, kwargs: Mapping[str, Any], args: Sequence[Any] = 
 
 
 def _validated(
-    mark: str, kwargs: Mapping[str, Any], args: Sequence[Any], *, partial: bool
+    mark: str,
+    kwargs: Mapping[str, Any],
+    args: Sequence[Any],
+    *,
+    partial: bool,
+    also_allowed: Sequence[str] = (),
 ) -> tuple[type[ReverseSpec] | type[PositionSpec], dict[str, Any]]:
     __tracebackhide__ = True
     cls: type[ReverseSpec] | type[PositionSpec] = ReverseSpec if mark == REVERSE_MARK else PositionSpec
     name = f"@ragprobe.{cls.kind}"
     if args:
         raise MarkArgumentError(f"{name}: takes keyword arguments only, got positional {list(args)!r}")
-    allowed = [f.name for f in fields(cls)]
+    allowed = [f.name for f in fields(cls)] + list(also_allowed)
     for key in kwargs:
         if key not in allowed:
             hint = did_you_mean(key, allowed, cutoff=0.6)

@@ -756,7 +756,8 @@ class RagprobeSession:
             line = f"ragprobe: {summary_text(report, strict=self.cfg.strict)}"
             terminalreporter.write_line(line, **{color: True})
         if status := self._baseline_status(report):  # a CI log says the gate was on
-            terminalreporter.write_line(status, **{"red" if "regressed" in status else "green": True})
+            clean = status.endswith("none regressed")
+            terminalreporter.write_line(status, **{"green" if clean else "red": True})
         for line in self._baseline_warnings(report):  # what the baseline did not gate
             terminalreporter.write_line(line, yellow=True)
         for err in [self.report_error, *self.write_errors] if self.report_error else self.write_errors:

@@ -5,6 +5,7 @@ not gate is said in the terminal, report.json and --junitxml."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -244,3 +245,13 @@ def test_junitxml_has_the_baseline_comparison(project: pytest.Pytester, monkeypa
     failure = result.stdout.str().split("= FAILURES =", 1)[1].split("_ test_b _", 1)[0]
     assert failure.count("reverse accuracy 0.95 -> 0.75") == 1
     assert failure.split("\n", 2)[2].startswith("ragprobe baseline REGRESSION: reverse accuracy 0.95 -> 0.75")
+
+
+def test_the_gate_status_line_is_green_when_none_regressed(project: pytest.Pytester) -> None:
+    # Was red either way: "none regressed" contains "regressed".
+    project.runpytest(NO_CACHE, "--ragprobe-save-baseline=b.json").assert_outcomes(passed=3)
+    clean = project.runpytest(NO_CACHE, "--ragprobe-baseline=b.json", "--color=yes")
+    clean.assert_outcomes(passed=3)
+    line = next(ln for ln in clean.outlines if "ragprobe baseline: all 3 probes compared" in ln)
+    assert "\x1b[32m" in line and "\x1b[31m" not in line
+    assert re.sub(r"\x1b\[[0-9;]*m", "", line).endswith("none regressed")
