@@ -150,7 +150,13 @@ def _changed_settings(
     """The compared settings that differ; ``samples``: the runs' --ragprobe-samples (baseline, this run),
     which caps n_planned without being a setting of the probe."""
     changes = []
+    then, now = old.settings.get("sample_digest"), new.settings.get("sample_digest")
+    # A reverse probe's seed only picks its sample: the same sample under another seed (every fact probed)
+    # measures the same. (A position probe's seed also orders the distractors of every context.)
+    same_sample = new.kind == "reverse" and bool(then) and then == now
     for key in COMPARED_SETTINGS:
+        if key == "seed" and same_sample:
+            continue
         if new.settings.get(key) != old.settings.get(key):
             changes.append(f"{key}: {old.settings.get(key)!r} -> {new.settings.get(key)!r}")
     if len(changes) == 1 and changes[0].startswith("n_planned:"):  # same arguments, another sample size
@@ -167,6 +173,11 @@ def _changed_settings(
             else " (the facts or data changed, or fewer of them have questions of their own: facts that "
             "share a question are probed one per question)"
         )
+    # the same settings and sample size, other contents (an edited facts file): said only then, and only
+    # when both runs recorded it (a baseline written before it was recorded compares as before)
+    if not changes and then and now and then != now:
+        what = "facts" if new.kind == "reverse" else "questions"
+        changes.append(f"the sampled {what} changed (same settings, other questions, answers or documents)")
     return changes
 
 

@@ -320,6 +320,9 @@ def contexts_for(
     if not isinstance(pool, DocumentPool) and pool is not None:
         pool = DocumentPool([_doc(d, "pool", i) for i, d in enumerate(pool)])
     hard = [_doc(d, "hard_negatives", i) for i, d in enumerate(hard_negatives)]
+    checked: Any = n_docs  # (typed int, but fixtures and notebooks pass anything)
+    if isinstance(checked, bool) or not isinstance(checked, int) or checked < 2:
+        raise ValueError(f"n_docs must be an int >= 2, got {n_docs!r}")
     given: list[Any] = list(positions)
     bad = [p for p in given if not isinstance(p, int) or isinstance(p, bool) or not 0 <= p < n_docs]
     if bad:

@@ -424,6 +424,16 @@ def _frames(exc: BaseException) -> list[tuple[FrameType, int]]:
     return list(traceback.walk_tb(exc.__traceback__))
 
 
+def raised_inside_ragprobe(exc: BaseException) -> bool:
+    """Whether ``exc`` is a bug of ragprobe's own: raised in its code (not the reference pipeline's)
+    without passing through the pipeline's own code, so an error must not blame the pipeline."""
+    frames = _frames(exc)
+    if not frames or any(_own_code(f.f_code.co_filename) for f, _ in frames):
+        return False
+    path = os.path.abspath(frames[-1][0].f_code.co_filename)
+    return path.startswith(PACKAGE_DIR) and not path.startswith(os.path.join(PACKAGE_DIR, "reference", ""))
+
+
 def _raised_at(exc: BaseException) -> str | None:
     """``file:line`` of the innermost frame of the pipeline's own code the exception passed through
     (the file relative to the working directory when inside it), or None."""

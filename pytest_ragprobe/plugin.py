@@ -358,7 +358,8 @@ def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[Fa
         __tracebackhide__ = True  # the error names the argument
         n = None if n is None else int_arg("ragprobe_fact_pairs", "n", n, 1)
         s = cfg.seed if seed is None else int_arg("ragprobe_fact_pairs", "seed", seed, 0)
-        return sample(distinct_questions(resolve_pairs(facts, seed=s, base_dirs=dirs), s), n, s, "pairs")
+        # run_reverse's salt: the same n and seed pick the facts the mark picks (to redo a marked run by hand)
+        return sample(distinct_questions(resolve_pairs(facts, seed=s, base_dirs=dirs), s), n, s, "reverse")
 
     return make
 
@@ -369,16 +370,24 @@ def ragprobe_contexts(
 ) -> Callable[..., Any]:
     """Factory ``(example, n_docs, positions, seed=None, **options)`` yielding ``(position, documents)``.
 
-    ``options`` are those of ``pytest_ragprobe.contexts.contexts_for``: ``pool``, ``hard_negatives``,
-    ``context_tokens``.
+    ``positions`` None: the mark's default (first, quartiles, last). ``seed`` None: the run's
+    ``--ragprobe-seed``. ``options`` are those of ``pytest_ragprobe.contexts.contexts_for``: ``pool``,
+    ``hard_negatives``, ``context_tokens``.
     """
     from pytest_ragprobe.contexts import contexts_for
+    from pytest_ragprobe.markers import default_positions
 
     cfg = request.config.stash[_config.CONFIG_KEY]
 
     def make(
-        example: Any, n_docs: int, positions: Sequence[int], seed: int | None = None, **options: Any
+        example: Any,
+        n_docs: int,
+        positions: Sequence[int] | None = None,
+        seed: int | None = None,
+        **options: Any,
     ) -> Any:
+        if positions is None:
+            positions = default_positions(n_docs)
         return contexts_for(example, n_docs, positions, cfg.seed if seed is None else seed, **options)
 
     return make

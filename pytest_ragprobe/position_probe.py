@@ -56,7 +56,7 @@ from pytest_ragprobe.reverse_probe import (
 )
 from pytest_ragprobe.runner import ProbeContext, ProbeError, call_options, context_for, run_sync
 from pytest_ragprobe.scoring import check_patterns, score
-from pytest_ragprobe.types import Answer, Document
+from pytest_ragprobe.types import Answer, Document, content_digest
 
 GENERATE_HINT = (
     "Position tests hand the reader a fixed list of documents, so they need the reader "
@@ -280,6 +280,8 @@ async def run_position(
     chosen: list[PositionExample] = sample(distinct, ctx.sample_size(spec, len(distinct)), seed, "position")
     if not chosen:
         raise ProbeError("no questions to probe")
+    digest = examples_digest(chosen)
+    probed = settings_dict(spec, confidence, seed, n_planned=len(chosen), sample_digest=digest)
     check_patterns(spec.match, ((ex.answers, f"question {ex.id!r} ({ex.question!r})") for ex in chosen))
 
     design, looks = ctx.looks(spec, len(chosen), confidence)
@@ -405,7 +407,7 @@ async def run_position(
         return ctx.result(
             kind="position",
             verdict="inconclusive",
-            settings=settings_dict(spec, confidence, seed, n_planned=len(chosen)),
+            settings=probed,
             reason=f"pipeline call budget exhausted: 0 of {len(chosen)} questions answered at every position",
         )
     if not rows:
@@ -430,6 +432,8 @@ async def run_position(
     if spec.n is not None and spec.n > len(distinct):  # the power planned for n is not there
         held = f"{len(distinct)} questions" + ("" if len(distinct) == len(examples) else " of their own")
         notes.append(f"n={spec.n} asked for, but the data holds only {held}: probed all of them")
+    if capped := ctx.cap_note(spec, len(distinct), "questions"):
+        notes.append(capped)
     if len(distinct) < len(examples):
         unit = "facts" if spec.data is None else "questions"
         notes.append(repeated_question_note(examples, distinct, unit))
@@ -503,9 +507,11 @@ async def run_position(
         # is wrong alike and the probe measures nothing. A paraphrasing gold passage is legitimate.
         blind = [p.example for p in plans if not answers_in(p.example.gold, p.example.answers)]
         if blind:
+            in_file = {id(ex): i for i, ex in enumerate(distinct)}  # (questions are asked in a seeded order)
+            first = min(blind, key=lambda ex: in_file.get(id(ex), 0))
             notes.append(
                 f"{len(blind)} of {len(plans)} gold documents contain none of the accepted answers "
-                f"(first: {blind[0].where or repr(blind[0].question)}); check that each gold document "
+                f"(first: {first.where or repr(first.question)}); check that each gold document "
                 "(isgold: true) is the passage that holds the answer"
             )
     tokens = [p.approx_tokens for p in plans]
@@ -563,7 +569,7 @@ async def run_position(
         n=cmp.n,
         metrics=metrics,
         examples=examples_out[: MAX_EXAMPLES - len(errored[:10])] + errored[:10],
-        settings=settings_dict(spec, confidence, seed, n_planned=len(chosen)),
+        settings=probed,
         reason=reason,
         notes=notes,
         stopped_early=stopped_early,
@@ -668,3 +674,10 @@ def check_position(
     ctx = context_for(pipeline, "check_position", **options)
     return run_sync(lambda: run_position_spec(ctx, spec))
 
+
+def examples_digest(chosen: Sequence[PositionExample]) -> str:
+    """The digest of a position probe's sample: each question, its answers, gold and own distractors."""
+    return content_digest(
+        [ex.question, list(ex.answers), ex.gold.render(), [d.render() for d in ex.distractors]]
+        for ex in chosen
+    )

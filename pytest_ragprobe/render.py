@@ -206,11 +206,18 @@ def _reverse_table(r: ProbeResult) -> list[str]:
     )
     misses = m.get("reverse_misses")
     if misses:
-        lines.append(
-            f"  reverse misses: {misses['retrieval']} retrieval (gold not retrieved), "
-            f"{misses['reading']} reading (retrieved, answered wrong)"
-        )
+        lines.append(f"  reverse misses: {misses_text(misses, ', ')}")
     return lines
+
+
+def misses_text(misses: dict[str, Any], sep: str) -> str:
+    """Reverse misses by cause, the same words in every report; "unknown" only when there are some."""
+    unknown = misses.get("unknown", 0)
+    return (
+        f"{misses.get('retrieval', 0)} retrieval (gold not retrieved){sep}"
+        f"{misses.get('reading', 0)} reading (retrieved, answered wrong)"
+        + (f"{sep}{unknown} unknown (no documents reported)" if unknown else "")
+    )
 
 
 def position_marks(r: ProbeResult) -> dict[str, str]:

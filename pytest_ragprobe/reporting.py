@@ -19,6 +19,7 @@ from pytest_ragprobe.render import (
     forward_misses,
     forward_wrong_total,
     max_drop_of,
+    misses_text,
     num,
     outcome_note,
     p_text,
@@ -254,13 +255,7 @@ def _md_reverse(r: ProbeResult) -> list[str]:
         )
     misses = m.get("reverse_misses")
     if isinstance(misses, dict):
-        unknown = misses.get("unknown", 0)  # (as the terminal and the HTML: said only when there are some)
-        lines += [
-            "",
-            f"**Reverse misses:** {misses.get('retrieval', 0)} retrieval (gold not retrieved) · "
-            f"{misses.get('reading', 0)} reading (retrieved, answered wrong)"
-            + (f" · {unknown} unknown (no documents reported)" if unknown else ""),
-        ]
+        lines += ["", f"**Reverse misses:** {misses_text(misses, ' · ')}"]
     return lines
 
 

@@ -22,7 +22,7 @@ from pytest_ragprobe.markers import REVERSE_MARK, ReverseSpec, build_call_spec
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
 from pytest_ragprobe.runner import ProbeContext, ProbeError, call_options, context_for, run_sync
 from pytest_ragprobe.scoring import check_patterns, matcher_name, normalize, score
-from pytest_ragprobe.types import Answer, Document
+from pytest_ragprobe.types import Answer, Document, content_digest
 
 MAX_EXAMPLES = 50
 
@@ -113,7 +113,9 @@ def attribute_miss(pair: FactPair, answer: Answer) -> str | None:
         return None
     if not answer.documents:
         return "retrieval"
-    fwd, rev = pair.forward.answers, pair.reverse.answers
+    # this fact's own entities: with one-to-many facts the merged answers hold other facts' too, and their
+    # pages are not this fact's
+    fwd, rev = pair.own_answers or (pair.forward.answers, pair.reverse.answers)
     gold_seen = any(_mentions(d, fwd) and _mentions(d, rev) for d in answer.documents)
     return "reading" if gold_seen else "retrieval"
 
@@ -213,6 +215,7 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     chosen: list[FactPair] = sample(pool, ctx.sample_size(spec, len(pool)), seed, "reverse")
     if not chosen:
         raise ProbeError("no facts to probe")
+    probed = settings_dict(spec, confidence, seed, n_planned=len(chosen), sample_digest=sample_digest(chosen))
     both = ("forward", "reverse")
     check_patterns(spec.match, ((getattr(p, d).answers, _where(p, d)) for p in chosen for d in both))
 
@@ -268,7 +271,7 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         return ctx.result(
             kind="reverse",
             verdict="inconclusive",
-            settings=settings_dict(spec, confidence, seed, n_planned=len(chosen)),
+            settings=probed,
             reason=f"pipeline call budget exhausted: 0 of {len(chosen)} facts answered both ways",
             examples=errored[:MAX_EXAMPLES],
         )
@@ -294,6 +297,8 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     if spec.n is not None and spec.n > len(pool):  # the power planned for n is not there
         held = f"{len(pool)} facts" + ("" if len(pool) == len(pairs) else " with questions of their own")
         notes.append(f"n={spec.n} asked for, but the facts hold only {held}: probed all of them")
+    if capped := ctx.cap_note(spec, len(pool), "facts"):
+        notes.append(capped)
     notes += shared_question_notes(pairs, len(pool))
     reason = ""
     if spec.min_accuracy is not None and cmp.n:
@@ -374,7 +379,7 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         n=cmp.n,
         metrics=metrics,
         examples=(examples + errored)[:MAX_EXAMPLES],
-        settings=settings_dict(spec, confidence, seed, n_planned=len(chosen)),
+        settings=probed,
         reason=reason,
         notes=notes,
         stopped_early=stopped_early,
@@ -383,9 +388,12 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     )
 
 
-def settings_dict(spec: Any, confidence: float, seed: int, *, n_planned: int | None) -> dict[str, Any]:
+def settings_dict(
+    spec: Any, confidence: float, seed: int, *, n_planned: int | None, sample_digest: str | None = None
+) -> dict[str, Any]:
     """The settings that make two runs comparable (baselines report changes in these); ``n_planned``
-    None: nothing was sampled (a probe that errored first)."""
+    None: nothing was sampled (a probe that errored first); ``sample_digest``: of what was sampled
+    (:func:`sample_digest`), so that a facts file changed under the same path is not compared."""
     out: dict[str, Any] = {}
     for key, raw in vars(spec).items():
         value: Any = raw
@@ -403,7 +411,16 @@ def settings_dict(spec: Any, confidence: float, seed: int, *, n_planned: int | N
     out.update(confidence=confidence, seed=seed)
     if n_planned is not None:
         out["n_planned"] = n_planned
+    if sample_digest is not None:
+        out["sample_digest"] = sample_digest
     return out
+
+
+def sample_digest(chosen: Sequence[FactPair]) -> str:
+    """The digest of a reverse probe's sample: every question with its accepted answers, in order."""
+    return content_digest(
+        [p.forward.question, p.forward.answers, p.reverse.question, p.reverse.answers] for p in chosen
+    )
 
 
 def check_reverse(

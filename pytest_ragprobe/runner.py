@@ -66,6 +66,17 @@ def sample_size(spec: ProbeSpec, available: int, settings: RunSettings) -> int:
     return n if settings.samples is None else min(n, settings.samples)
 
 
+def cap_note(spec: ProbeSpec, available: int, settings: RunSettings, unit: str) -> str | None:
+    """Said when ``--ragprobe-samples`` cut the sample below what the probe would have taken (all of
+    them, or its ``n``): a check_reverse(n=10) that ran 5 used to say nothing."""
+    wanted = available if spec.n is None else min(spec.n, available)
+    cap = settings.samples
+    if cap is None or cap >= wanted:
+        return None
+    without = f"n={spec.n}" if spec.n is not None and spec.n <= available else f"all {wanted}"
+    return f"--ragprobe-samples={cap} capped the sample at {cap} {unit} ({without} without it)"
+
+
 def looks(
     spec: ProbeSpec, n: int, confidence: float, settings: RunSettings
 ) -> tuple[SequentialDesign | None, list[int]]:
@@ -130,6 +141,9 @@ class ProbeContext:
 
     def sample_size(self, spec: ProbeSpec, available: int) -> int:
         return sample_size(spec, available, self.settings)
+
+    def cap_note(self, spec: ProbeSpec, available: int, unit: str) -> str | None:
+        return cap_note(spec, available, self.settings, unit)
 
     def looks(self, spec: ProbeSpec, n: int, confidence: float) -> tuple[SequentialDesign | None, list[int]]:
         return looks(spec, n, confidence, self.settings)

@@ -46,15 +46,37 @@ del _SEPARATORS_PUNCT[ord("+")], _SEPARATORS_PUNCT[ord("#")]
 _SIGILS = re.compile(r"(?<![a-z+#])[+#]+|(?<![+#])[+#]+(?=[^\s+#])")
 
 
+# A point between digits is a decimal point, not punctuation: "1.50" is not "150", "v1.10" not "v11.0".
+_DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
+_POINT = "\ue000"  # stands in for a decimal point while the other punctuation goes (a private-use char)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold(c: str) -> str:
+    """One non-ASCII character after NFKD: every Unicode dash or hyphen (a model's "P\u2011200", "P\u2013200")
+    separates like "-"; other punctuation ("«»", "。") and invisible format characters (a zero-width space)
+    are dropped, as ASCII punctuation is; combining marks (accents) are dropped."""
+    if c.isascii():
+        return c
+    category = unicodedata.category(c)
+    if category == "Pd" or c == "\u2212":  # (U+2212 is the minus sign, a math symbol)
+        return "-"
+    if category[0] == "P" or category == "Cf" or unicodedata.combining(c):
+        return ""
+    return c
+
+
 def normalize(text: str) -> str:
     """SQuAD-style normalisation: case, accents, punctuation, articles and whitespace."""
-    if type(text) is not str or not text.isascii():  # NFKD and dropping combining marks: no-ops in ASCII
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c))
-    text = _ARTICLE.sub(" ", f" {text}").lower().translate(_SEPARATORS_PUNCT)
+    if type(text) is not str or not text.isascii():  # NFKD and folding non-ASCII: no-ops in ASCII
+        text = "".join(_fold(c) for c in unicodedata.normalize("NFKD", text))
+    text = _ARTICLE.sub(" ", f" {text}").lower()
+    if "." in text:
+        text = _DECIMAL.sub(_POINT, text)
+    text = text.translate(_SEPARATORS_PUNCT)
     if "+" in text or "#" in text:
         text = _SIGILS.sub("", text)
-    return " ".join(text.split())
+    return " ".join(text.split()).replace(_POINT, ".")
 
 
 def match_contains(answer: str, golds: Sequence[str]) -> bool:

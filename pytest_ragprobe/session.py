@@ -210,21 +210,27 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         if raised:  # the pipeline raised: where (the first call that failed this way)
             failure += f"\n\nThe first call that failed this way raised:\n{redact(raised)}"
     except Exception as exc:
-        # The user's pipeline raised something we do not retry (a bug, not a transient failure).
-        # (redacted: the terminal, the reports and JUnit XML must not quote a key the error holds)
-        from pytest_ragprobe.engine import _format_traceback
+        # The user's pipeline raised something we do not retry (a bug, not a transient failure), or
+        # ragprobe itself did. (Redacted: the terminal, the reports and JUnit XML must not quote a key.)
+        from pytest_ragprobe.engine import _format_traceback, raised_inside_ragprobe
 
-        # from the pipeline's own frame (the engine's and the thread pool's before it say nothing)
-        tb = _format_traceback(exc) or "".join(
-            traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)
-        )
-        from pytest_ragprobe.render import clip
+        if raised_inside_ragprobe(exc):
+            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-8))
+            reason = f"internal error in pytest-ragprobe: {type(exc).__name__}: {exc}"
+            why = "A bug in pytest-ragprobe, not in the pipeline: please report it with this traceback.\n"
+        else:
+            # from the pipeline's own frame (the engine's and the thread pool's before it say nothing)
+            tb = _format_traceback(exc) or "".join(
+                traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)
+            )
+            from pytest_ragprobe.render import clip
 
-        question = ctx.fatal_question if ctx is not None else None
-        on = f" on {clip(question)}" if question is not None else ""
-        tb, reason = redact(tb), redact(f"the pipeline raised {type(exc).__name__}{on}: {exc}")
+            question = ctx.fatal_question if ctx is not None else None
+            on = f" on {clip(question)}" if question is not None else ""
+            reason, why = f"the pipeline raised {type(exc).__name__}{on}: {exc}", ""
+        tb, reason = redact(tb), redact(reason)
         item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
-        failure = f"pytest-ragprobe: {reason}\n{tb}"
+        failure = f"pytest-ragprobe: {reason}\n{why}{tb}"
     if failure is not None:  # raised outside the except blocks: no chained-exception noise
         item.stash[_SETUP_FAILURE_KEY] = failure
         pytest.fail(failure, pytrace=False)

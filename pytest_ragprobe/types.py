@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import inspect
 import itertools
+import json
 import os
 import re
 import tempfile
@@ -463,3 +465,10 @@ class TextMemo(Generic[_K]):
     def chars(self) -> int:
         return self._chars
 
+
+
+def content_digest(items: Iterable[Any]) -> str:
+    """A short digest of JSON-able content (a probe's sample: its questions, answers and documents), for
+    baselines to tell a changed facts file from the same path with the same contents."""
+    text = json.dumps(list(items), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

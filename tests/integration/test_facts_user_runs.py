@@ -120,3 +120,44 @@ def test_fx(ragprobe_fact_pairs):
 """
     )
     pytester.runpytest(*plugin_args).assert_outcomes(passed=1)
+
+
+def test_the_fact_pairs_fixture_picks_what_the_mark_picks(pytester: pytest.Pytester) -> None:
+    """With the same n and seed the fixture sampled other facts than the mark (another salt): a marked
+    result could not be redone by hand (forward 0.82 by the mark, 0.77 by hand on one user's file)."""
+    pytester.makeconftest(
+        """
+import pytest
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    # right both ways only for pumps whose number is a multiple of 3: the sample decides the accuracy
+    def answer(question):
+        entity = question.rsplit(" ", 1)[1].rstrip("?")
+        number = int(entity.split("-")[1])
+        if number % 3:
+            return "no idea"
+        return f"C-{number}" if "pump P-" in question else f"P-{number}"
+    return answer
+"""
+    )
+    pytester.makepyfile(
+        test_same="""
+import pytest_ragprobe as ragprobe
+
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(60)]
+SEEN = {}
+
+@ragprobe.reverse(facts=FACTS, n=20, seed=3, max_drop=0.3)
+def test_mark(ragprobe_result):
+    SEEN["mark"] = ragprobe_result.forward.correct
+
+def test_by_hand(ragprobe_fact_pairs, ragprobe_pipeline):
+    pairs = ragprobe_fact_pairs(FACTS, n=20, seed=3)
+    by_hand = ragprobe.check_reverse(ragprobe_pipeline, pairs, seed=3, max_drop=0.3)
+    assert by_hand.forward.correct == SEEN["mark"] and by_hand.n == 20
+    other = ragprobe_fact_pairs(FACTS, n=20, seed=4)
+    assert [p.id for p in other] != [p.id for p in pairs]
+"""
+    )
+    pytester.runpytest("-p", "no:randomly", "--ragprobe-no-cache").assert_outcomes(passed=2)

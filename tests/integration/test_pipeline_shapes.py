@@ -199,3 +199,35 @@ def test_a_bug_in_the_pipeline_names_the_question_and_shows_its_own_frames(proje
     )
     assert "pytest_ragprobe" not in result.stdout.str().split("Traceback", 1)[1].split("TypeError:", 1)[0]
     result.stdout.fnmatch_lines(["ERROR *test_rev.py::test_rev [[]reverse] the pipeline raised TypeError on * (n=0, 1 call)"])
+
+
+def test_a_bug_in_ragprobe_itself_is_not_blamed_on_the_pipeline(project: pytest.Pytester) -> None:
+    """An exception raised inside the plugin (no frame of the pipeline's own on its way) said "the
+    pipeline raised ..." and showed a traceback from the plugin's code."""
+    project.makeconftest(
+        """
+        import functools
+        from pytest_ragprobe import stats
+
+        real = stats.compare_paired
+
+        def pytest_configure(config):
+            # a stand-in for a bug of the plugin's: the call inside reverse_probe raises TypeError
+            stats.compare_paired = functools.partial(real, bogus=1)
+
+        def pytest_unconfigure(config):
+            stats.compare_paired = real
+        """
+    )
+    result = project.runpytest("--ragprobe-pipeline=rag:Rag", "--ragprobe-no-cache")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "pytest-ragprobe: internal error in pytest-ragprobe: TypeError: compare_paired() got an unexpected "
+            "keyword argument 'bogus'",
+            "A bug in pytest-ragprobe, not in the pipeline: please report it with this traceback.",
+            "Traceback (most recent call last):",
+            '  File "*reverse_probe.py", line *',
+        ]
+    )
+    result.stdout.no_fnmatch_line("*the pipeline raised*")

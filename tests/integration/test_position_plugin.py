@@ -177,10 +177,15 @@ def test_contexts(ragprobe_contexts):
         assert len(docs) == 6 and docs[position].text == gold
         seen.append([d.text for i, d in enumerate(docs) if i != position])
     assert seen[0] == seen[1] == seen[2]
+
+def test_default_positions(ragprobe_contexts):
+    # positions left out: the mark's default, first / quartiles / last
+    example = json.loads(open("qa.jsonl").readline())
+    assert [p for p, _ in ragprobe_contexts(example, 10)] == [0, 2, 4, 7, 9]
 """,
     )
     result, _ = run(pytester)
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)
 
 
 def test_check_position_api_matches_mark(pytester: pytest.Pytester, tmp_path: Path) -> None:

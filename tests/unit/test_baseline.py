@@ -406,3 +406,28 @@ def test_read_baseline_says_whether_the_baseline_is_partial(tmp_path: Path) -> N
     assert read_baseline(path).partial and read_baseline(tmp_path).partial
     path.write_text(json.dumps({"schema_version": 1, "probes": [probe]}))
     assert not read_baseline(path).partial
+
+
+def test_a_changed_sample_under_the_same_settings_is_not_compared() -> None:
+    """A facts file edited under the same path (every object renamed) was compared: "REGRESSION: forward
+    accuracy 1.00 -> 0.00"."""
+    old = reverse_result(97, 95, forward_only=3, reverse_only=1, settings={**SETTINGS, "sample_digest": "aa"})
+    new = reverse_result(97, 75, forward_only=23, reverse_only=1, settings={**SETTINGS, "sample_digest": "bb"})
+    assert compare(new, as_baseline(old), confidence=0.95) == BaselineComparison(
+        "changed",
+        "baseline not compared, probe settings changed: the sampled facts changed (same settings, other "
+        "questions, answers or documents)",
+    )
+    # a baseline written before the digest was recorded compares as before
+    older = reverse_result(97, 95, forward_only=3, reverse_only=1)
+    assert compare(new, as_baseline(older), confidence=0.95).status == "regression"
+
+
+def test_a_reverse_probe_with_the_same_sample_under_another_seed_is_compared() -> None:
+    """Every fact probed under seed 0 and seed 7: the same sample, yet "settings changed: seed 0 -> 7"."""
+    digest = {"sample_digest": "aa"}
+    old = reverse_result(97, 95, forward_only=3, reverse_only=1, settings={**SETTINGS, **digest})
+    new = reverse_result(97, 75, forward_only=23, reverse_only=1, settings={**SETTINGS, **digest, "seed": 7})
+    assert compare(new, as_baseline(old), confidence=0.95).status == "regression"
+    other = reverse_result(97, 75, forward_only=23, reverse_only=1, settings={**SETTINGS, "seed": 7, "sample_digest": "bb"})
+    assert compare(other, as_baseline(old), confidence=0.95).message.endswith("seed: 0 -> 7")

@@ -283,3 +283,81 @@ def test_a_csv_without_a_header_line_says_so(tmp_path: Path) -> None:
         f"{path}: row 1: the first line must be a header naming the columns (subject, relation, object or "
         "forward_question, forward_answer, reverse_question, reverse_answer); found P-1, compatible_with, C-1"
     )
+
+
+# -- aliases and templates ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "error"),
+    [
+        (
+            "pumps.csv",
+            "subject,relation,object\nP-200|Pump 200,compatible_with,C-17\n",
+            "pumps.csv: row 2: field 'subject': 'P-200|Pump 200' holds '|': give one subject here and its other "
+            "names in subject_aliases (a list; in a CSV, a column subject_aliases with the names separated by '|')",
+        ),
+        (
+            "pumps.yaml",
+            "facts:\n  - {subject: P-200, relation: compatible_with, object: [C-17, C17]}\n",
+            "pumps.yaml: facts[0] (line 2): field 'object': a list: give one object here and its other names in "
+            "object_aliases",
+        ),
+        (
+            "pumps.yaml",
+            "facts:\n  - {subject: P-200, relation: compatible_with, object: C-17, aliases: [C17]}\n",
+            "field 'aliases': unknown field (a fact's other names go in subject_aliases / object_aliases)",
+        ),
+    ],
+)
+def test_other_names_in_the_entity_field_point_at_the_alias_fields(
+    tmp_path: Path, name: str, text: str, error: str
+) -> None:
+    """A '|' in a triple CSV's subject was asked as one name ("...pump P-200|Pump 200?"): a right pipeline
+    scored 0.00 both ways. A list was "Input should be a valid string", 'aliases' an unknown field, no hint."""
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, name, text))
+    assert error in str(info.value)
+
+
+def test_alias_fields_are_accepted_answers(tmp_path: Path) -> None:
+    text = "subject,relation,object,object_aliases\nP-200,compatible_with,C-17,C17|controller 17\n"
+    (pair,) = load_facts_file(write(tmp_path, "pumps.csv", text))
+    assert pair.forward.answers == ["C-17", "C17", "controller 17"] and pair.reverse.answers == ["P-200"]
+
+
+RELATIONS = "relations:\n  fits:\n    forward: 'Which controller fits {subject}?'\n    reverse: 'Which pump fits {object}?'\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        (
+            "    statement: '{subject} fits {obj}.'\n",
+            "field 'relations.fits': statement template '{subject} fits {obj}.': unknown placeholder {obj} "
+            "(use {subject} and {object}; {{ or }} for a literal brace)",
+        ),
+        (
+            "    statement: '{subject} fits {object} }'\n",
+            "statement template '{subject} fits {object} }': Single '}' encountered in format string "
+            "(write {{ or }} for a literal brace)",
+        ),
+    ],
+)
+def test_a_template_typo_is_a_facts_error_naming_the_relation(tmp_path: Path, extra: str, error: str) -> None:
+    """A typo in a statement template surfaced at the first fact as "the pipeline raised KeyError: 'obj'";
+    a stray brace as a bare ValueError naming no file."""
+    text = RELATIONS + extra + "facts:\n  - {subject: P-1, relation: fits, object: C-1}\n"
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, "rel.yaml", text))
+    assert str(info.value).startswith(str(tmp_path / "rel.yaml")) and error in str(info.value)
+
+
+def test_a_question_template_holding_its_own_answer_is_refused(tmp_path: Path) -> None:
+    """An echo pipeline scored forward 1.00, reverse 0.00: a "reversal" made by the template alone."""
+    text = (
+        "relations:\n  fits:\n    forward: 'Which controller ({object}) fits {subject}?'\n"
+        "    reverse: 'Which pump fits {object}?'\nfacts:\n  - {subject: P-1, relation: fits, object: C-1}\n"
+    )
+    with pytest.raises(FactsError, match=r"forward template contains \{object\}, the answer it asks for"):
+        load_facts_file(write(tmp_path, "rel.yaml", text))

@@ -13,6 +13,8 @@ from pytest_ragprobe import stats as S
 ALPHA = 0.05
 MAX_DROP = 0.1
 
+pytestmark = pytest.mark.slow  # pure computation / model loading: run once, in the -n 2 pass
+
 
 def fail_probability(cuts: np.ndarray, n: int, p10: float, p01: float) -> float:
     """Exact P(T(max_drop) > cuts[n10 + n01]) for one comparison with cell probabilities."""

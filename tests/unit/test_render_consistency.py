@@ -236,3 +236,15 @@ def test_a_result_records_the_sequential_setting_it_ran_with(
     ctx = ProbeContext(adapter=make_adapter(lambda q: q), settings=RunSettings(sequential=run), budget=Budget(None))
     result = ctx.result(kind="reverse", verdict="pass", settings={"max_drop": 0.1, "sequential": mark, "seed": 0})
     assert result.settings == {"max_drop": 0.1, "sequential": recorded, "seed": 0}
+
+
+def test_unknown_reverse_misses_are_counted_in_the_terminal_too() -> None:
+    """The terminal (and `ragprobe show --explain`) said "2 retrieval, 2 reading" of 7 misses; report.md and
+    report.html added "3 unknown"."""
+    r = reverse_probe("t.py::test_rev", verdict="fail", drop=0.35)
+    r.metrics["reverse_misses"] = {"retrieval": 2, "reading": 2, "unknown": 3}
+    line = "2 retrieval (gold not retrieved), 2 reading (retrieved, answered wrong), 3 unknown (no documents reported)"
+    assert f"  reverse misses: {line}" in explain(r).splitlines()
+    assert line.replace("), ", ") · ") in render_markdown(report(r))
+    r.metrics["reverse_misses"]["unknown"] = 0
+    assert "unknown" not in explain(r) and "unknown" not in render_markdown(report(r))

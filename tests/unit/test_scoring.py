@@ -44,6 +44,31 @@ def test_normalize(raw: str, expected: str) -> None:
     assert normalize(raw) == expected
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "P\u2011200",  # non-breaking hyphen (a model's favourite)
+        "P\u2010200",  # hyphen
+        "P\u2013200",  # en dash: was dropped, "p200"
+        "P\u2212200",  # minus sign
+        "\u00abP-200\u00bb",  # guillemets: were kept
+        "P-200\u3002",  # ideographic full stop
+        "P-\u200b200",  # zero-width space
+    ],
+)
+def test_unicode_dashes_and_punctuation_fold_like_ascii(answer: str) -> None:
+    """A correct answer spelled with a Unicode hyphen or punctuation scored wrong under every mode."""
+    assert normalize(answer) == "p 200"
+    assert match_contains(f"It is {answer}.", ["P-200"]) and match_exact(answer, ["P-200"])
+
+
+def test_a_decimal_point_is_not_dropped() -> None:
+    """"1.50" normalised to "150": a price, a version or a measure matched another number."""
+    assert normalize("It costs 1.50.") == "it costs 1.50"
+    assert not match_exact("150", ["1.50"]) and not match_exact("v11.0", ["v1.10"])
+    assert match_contains("Version 1.10 fits.", ["v1.10", "1.10"]) and match_exact("1,000", ["1000"])
+
+
 def test_normalize_hyphen_and_space_spellings_agree() -> None:
     assert normalize("P-200") == normalize("p 200") == normalize("P 200") == normalize("p/200")
 
