@@ -45,11 +45,12 @@ lint: $(VENV)/.stamp-dev
 typecheck: $(VENV)/.stamp-dev
 	$(VENV)/bin/mypy --strict pytest_ragprobe
 
-# The unit tests run twice, plain and under -n 2; the pytester integration tests (each starts its own pytest
-# sessions, some of them with their own -n 2 workers) run once, in the -n 2 pass: running them plain as well
-# doubled their ~12 minutes and took CI past its 25-minute target on a slow machine (35 min on 2 cores).
+# The unit tests run twice, plain and under -n 2 (the slow ones, pure computation or model loading that does
+# not depend on how pytest runs them, only in the -n 2 pass); the pytester integration tests (each starts its
+# own pytest sessions, with and without their own -n 2 workers) run once, in the -n 2 pass: running them
+# plain as well doubled their ~12 minutes and took CI past its 25-minute target (35 min on 2 cores).
 unit: $(VENV)/.stamp-dev
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/unit -q -m "not slow"
 	$(PY) -m pytest tests -q -n 2 -p no:randomly
 
 test: $(VENV)/.stamp-dev browser lint typecheck unit

@@ -129,7 +129,8 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         _positive_int,
         "N",
         "Maximum real pipeline calls in this run, retries included, cached answers free (under xdist "
-        "shared by the workers of one machine); probes left over end INCONCLUSIVE",
+        "shared by the workers of one machine); probes left over end INCONCLUSIVE (a FAIL already "
+        "shown stays)",
     ),
     (
         "max-error-rate",

@@ -207,6 +207,10 @@ def encode_value(value: Value) -> dict[str, Any]:
     return {"type": "documents", "documents": [_encode_doc(d) for d in value]}
 
 
+# the type of value each call kind returns (pipeline.PipelineAdapter: answer, retrieve, generate)
+_VALUE_TYPES: dict[str, type] = {"answer": Answer, "generate": str, "retrieve": list}
+
+
 def decode_value(data: Any) -> Value:
     if not isinstance(data, Mapping):
         raise ValueError("bad value")
@@ -270,7 +274,9 @@ class AnswerCache:
     def path(self, key: str) -> Path:
         return self.dir / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> Hit | None:
+    def get(self, key: str, kind: str | None = None) -> Hit | None:
+        """The cached value of ``key``; ``kind``: the call's (answer, generate, retrieve), whose value type
+        an entry must hold (an edited or foreign entry of another type is corrupt: it crashed the probe)."""
         if key == UNCACHEABLE:
             self.misses += 1
             return None
@@ -284,6 +290,8 @@ class AnswerCache:
             if not isinstance(data, dict) or data.get("key") != key:
                 raise ValueError("key mismatch")
             hit = Hit(decode_value(data["value"]))
+            if kind is not None and not isinstance(hit.value, _VALUE_TYPES.get(kind, object)):
+                raise TypeError(f"a {type(hit.value).__name__} for a {kind} call")
         except (ValueError, KeyError, TypeError, RecursionError):
             self.corrupt += 1  # ignored now, overwritten by the next successful call
             self.misses += 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -334,7 +335,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     if not root.is_dir():
         raise InputError(f"{root}: no answer cache here (pytest writes one on the first run)")
-    if args.prune is not None and args.prune < 0:
+    if args.prune is not None and not 0 <= args.prune < math.inf:  # (nan too)
         raise InputError(f"--prune takes a number of days >= 0, got {args.prune}")
     stats = scan(root, prune_before=None if args.prune is None else days_ago(args.prune))
     if args.prune is not None:

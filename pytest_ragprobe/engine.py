@@ -1081,7 +1081,7 @@ class Engine:
             if cache is not None:
                 key = cache.key(call)
                 keys.append(key)
-                hit = cache.get(key)
+                hit = cache.get(key, call.kind)
                 if hit is not None:
                     outcomes[i] = CallOutcome(value=hit.value, cached=True)
                     stats.cached += 1

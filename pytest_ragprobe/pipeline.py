@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import dis
 import enum
 import functools
+import hashlib
 import importlib
 import inspect
 import os
@@ -150,8 +152,9 @@ def _keep_secret(value: object) -> None:
         register_secret(value)
 
 
-def _plain(value: object, budget: list[int]) -> object:
-    """``value`` as nested plain data for hashing; TypeError when it holds any other object.
+def _plain(value: object, budget: list[int], *, nested: bool = False) -> object:
+    """``value`` as nested plain data for hashing; TypeError when it holds any other object (``nested``:
+    inside a container, where records of plain fields count as data too).
 
     Secrets are left out (and registered for redaction): the value of a dict key named like one
     (``{"Authorization": ...}``, a requests ``headers``) and the rest of a tuple that starts with such
@@ -173,22 +176,64 @@ def _plain(value: object, budget: list[int]) -> object:
             _keep_secret(item)
         return [type(value).__name__, _plain(value[0], budget), REDACTED]
     if isinstance(value, (list, tuple)):
-        return [type(value).__name__, *(_plain(v, budget) for v in value)]
+        return [type(value).__name__, *(_plain(v, budget, nested=True) for v in value)]
     if isinstance(value, (set, frozenset)):
-        return sorted(repr(_plain(v, budget)) for v in value)
+        return sorted(repr(_plain(v, budget, nested=True)) for v in value)
     if isinstance(value, dict):
         if len(value) > _SETTINGS_MAX:  # data (a lookup table), not settings that hold a key
-            return sorted((repr(_plain(k, budget)), repr(_plain(v, budget))) for k, v in value.items())
+            return sorted(
+                (repr(_plain(k, budget)), repr(_plain(v, budget, nested=True))) for k, v in value.items()
+            )
         items = value.items()
         return sorted((repr(_plain(k, budget)), repr(_secret_or_plain(k, v, budget))) for k, v in items)
+    if nested:
+        # A corpus held as objects (``[ragprobe.Document(...)]``, dataclasses, small records): a list of them
+        # counted for nothing, so an edited corpus replayed stale answers. An item is data when its own
+        # fields are (a client or a model in a list is not: TypeError, as before).
+        fields = _record_fields(value)
+        if fields is not None:
+            return [type(value).__qualname__, _plain(fields, budget)]
     raise TypeError(type(value).__name__)
+
+
+def _record_fields(value: object) -> dict[str, Any] | None:
+    """The fields of a record-like object (a ragprobe Document, a dataclass, a pydantic model, an object of
+    plain attributes), or None."""
+    if isinstance(value, Document):
+        return value.to_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and hasattr(type(value), "model_fields"):  # a pydantic model
+        try:
+            dumped = dump()
+        except Exception:  # a model whose fields cannot be dumped: not data
+            return None
+        return dumped if isinstance(dumped, dict) else None
+    if hasattr(value, "__dict__") and not callable(value) and not isinstance(value, (type, types.ModuleType)):
+        return dict(vars(value))
+    return None
+
+
+def _big_digest(value: object) -> str:
+    """A container beyond the item budget (a corpus of 20,000 passages): type, length and a digest of its
+    repr, so an edited item changes the key (it was type and length alone: stale answers replayed). A repr
+    holding memory addresses says nothing stable: type and length then."""
+    size = f"{type(value).__name__}[{len(value)}]" if hasattr(value, "__len__") else "?"
+    try:
+        text = repr(sorted(map(repr, value)) if isinstance(value, (set, frozenset)) else value)
+    except Exception:  # a repr that raises
+        return size
+    if " at 0x" in text:
+        return size
+    return f"{size}#{hashlib.sha256(text.encode('utf-8', 'replace')).hexdigest()[:16]}"
 
 
 def _secret_or_plain(name: object, value: object, budget: list[int]) -> object:
     if secret_name(name):
         _keep_secret(value)
         return REDACTED
-    return _plain(value, budget)
+    return _plain(value, budget, nested=True)
 
 
 def _codes(code: types.CodeType) -> Iterator[types.CodeType]:
@@ -495,7 +540,7 @@ def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
         try:
             out.append((label, repr(_plain(value, budget))))
         except OverflowError:
-            out.append((label, f"{type(value).__name__}[{len(value)}]" if hasattr(value, "__len__") else "?"))
+            out.append((label, _big_digest(value)))
         except TypeError:  # not plain data: an object's or function's own configuration
             if depth < 2:
                 out.extend((f"{label}.{k}", v) for k, v in _state(value, depth + 1))

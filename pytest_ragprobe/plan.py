@@ -129,12 +129,12 @@ def _budget_lines(plans: Sequence[ProbePlan], budget: int, workers: int) -> list
             lines.append(
                 f"ragprobe plan: --ragprobe-budget={budget} covers {budget} of up to {total} budgeted calls "
                 f"(not the {unbudgeted} index call{'s' if unbudgeted != 1 else ''} of synthetic facts); "
-                "probes that run out end INCONCLUSIVE"
+                "probes that run out end INCONCLUSIVE (a FAIL already shown stays)"
             )
         else:
             lines.append(
                 f"ragprobe plan: --ragprobe-budget={budget} covers {budget} of up to {total} calls; "
-                "probes that run out end INCONCLUSIVE"
+                "probes that run out end INCONCLUSIVE (a FAIL already shown stays)"
             )
     share = budget // workers  # the smallest share (the first budget % workers workers get one more)
     largest = max((p.budgeted_max for p in plans), default=0)

@@ -379,8 +379,8 @@ def explain(r: ProbeResult, *, examples: int = 3, strict: bool = False, outcome:
     if r.verdict != "error" and r.n:
         lines += _reverse_table(r) if r.kind == "reverse" else _position_table(r)
     lines += [f"  note: {n}" for n in r.notes]
-    if r.errors:
-        lines.append(f"  {r.errors} pipeline call(s) failed (after any retries); left out of the statistics")
+    if r.errors and r.verdict != "error":  # (an ERROR's reason says it) a FAIL's said no cause
+        lines.append(f"  {failed_calls_note(r)}")
     if r.verdict != "error":
         lines += _examples(r, 2 if r.kind == "position" else examples)
     return "\n".join(lines)

@@ -282,12 +282,16 @@ def _probes(session: pytest.Session) -> list[pytest.Item]:
 
 
 def _skipped_by_mark(item: pytest.Item) -> bool:
-    """A ``skip`` mark, or a ``skipif`` whose conditions are plain booleans and one is true (string
-    conditions are pytest's to evaluate: such a probe stays counted)."""
+    """A ``skip`` mark, an ``xfail(run=False)`` (not run either: --runxfail runs it), or a ``skipif`` /
+    ``xfail(run=False)`` whose conditions are plain booleans and one is true (string conditions are
+    pytest's to evaluate: such a probe stays counted)."""
     if item.get_closest_marker("skip") is not None:
         return True
-    for mark in item.iter_markers("skipif"):
-        conditions = mark.args or (mark.kwargs.get("condition"),)
+    marks = [*item.iter_markers("skipif")]
+    if not item.config.option.runxfail:
+        marks += [m for m in item.iter_markers("xfail") if m.kwargs.get("run", True) is False]
+    for mark in marks:
+        conditions = mark.args or (mark.kwargs.get("condition", True),)
         if all(isinstance(c, bool) for c in conditions) and any(conditions):
             return True
     return False

@@ -20,10 +20,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-@pytest.fixture(params=[[], ["-n", "2"]], ids=["serial", "xdist2"])
-def plugin_args(request: pytest.FixtureRequest) -> list[str]:
-    """Run pytester sessions both without and with pytest-xdist."""
-    return list(request.param)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``plugin_args``: run a test's pytester sessions both without and with pytest-xdist (``-n 2``); once,
+    without, for a test marked ``xdist_elsewhere`` (another test covers that behaviour under xdist: each
+    ``-n 2`` session starts two workers, and doubling every such test took CI past its time)."""
+    if "plugin_args" in metafunc.fixturenames:
+        if metafunc.definition.get_closest_marker("xdist_elsewhere") is not None:
+            metafunc.parametrize("plugin_args", [[]], ids=["serial"])
+        else:
+            metafunc.parametrize("plugin_args", [[], ["-n", "2"]], ids=["serial", "xdist2"])
 
 
 @pytest.fixture(autouse=True)

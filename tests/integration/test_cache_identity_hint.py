@@ -45,6 +45,7 @@ def _project(pytester: pytest.Pytester, version: str = "") -> None:
 NOTICE = "ragprobe: the answer cache had no answers for conftest.Pipe#"
 
 
+@pytest.mark.xdist_elsewhere  # under -n 2: test_configurations_used_side_by_side_count_as_one_run
 def test_an_identity_that_changes_every_run_is_named_from_the_third_run(
     pytester: pytest.Pytester, plugin_args: list[str]
 ) -> None:

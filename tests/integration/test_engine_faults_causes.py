@@ -52,8 +52,8 @@ def test_an_error_naming_the_question_trips_fail_fast_and_names_where_it_was_rai
     result.stdout.fnmatch_lines(
         [
             f"*5 of 5 pipeline calls failed (limit 10%); most common cause (5x): {cause}; first for "
-            "'Which controller is compatible with pump P-1?': KeyError: "
-            "'Which controller is compatible with pump P-1?'; 35 more not attempted (fail-fast*",
+            "'Which controller is compatible with pump P-11?': KeyError: "
+            "'Which controller is compatible with pump P-11?'; 35 more not attempted (fail-fast*",
         ]
     )
     (probe,) = json.loads((pytester.path / "rep" / "report.json").read_text())["probes"]

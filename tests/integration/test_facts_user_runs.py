@@ -41,6 +41,7 @@ def test_pumps(ragprobe_result):
 """
 
 
+@pytest.mark.xdist_elsewhere  # under -n 2: the [xdist2] tests of this module and test_xdist_engine
 def test_excel_csv_with_a_one_to_many_relation_scores_either_pump_right(
     pytester: pytest.Pytester, plugin_args: list[str]
 ) -> None:

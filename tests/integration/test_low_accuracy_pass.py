@@ -27,6 +27,7 @@ def test_rev():
 SWAPPED = "question.rstrip('?').rsplit(' ', 1)[1].translate(str.maketrans('PC', 'CP'))"  # every answer right
 
 
+@pytest.mark.xdist_elsewhere  # under -n 2: the [xdist2] tests of this module and test_xdist_engine
 @pytest.mark.parametrize(("answer", "warned"), [("''", True), (SWAPPED, False)])
 def test_a_pass_at_low_accuracy_is_a_warning(
     pytester: pytest.Pytester, plugin_args: list[str], answer: str, warned: bool

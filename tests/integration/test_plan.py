@@ -204,8 +204,20 @@ def test_skipif_true():
 @ragprobe.reverse(facts=FACTS, max_drop=0.1)
 def test_skipif_false():
     pass
+
+@pytest.mark.xfail(run=False, reason="not run: was planned (up to 40 calls for 20 made)")
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_xfail_not_run():
+    pass
+
+@pytest.mark.xfail(False, run=False, reason="runs")
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_xfail_false():
+    pass
 """
     )
     result = pytester.runpytest("--collect-only", "-q", "-p", "no:xdist", "test_skips.py")
-    result.stdout.fnmatch_lines(["ragprobe plan: 1 probe, up to 20 pipeline calls (cached answers are free)"])
+    result.stdout.fnmatch_lines(["ragprobe plan: 2 probes, up to 40 pipeline calls (cached answers are free)"])
+    result = pytester.runpytest("--collect-only", "-q", "-p", "no:xdist", "--runxfail", "test_skips.py")
+    result.stdout.fnmatch_lines(["ragprobe plan: 3 probes, up to 60 pipeline calls (cached answers are free)"])
     assert "test_skipped" not in result.stdout.str().split("ragprobe plan")[1]

@@ -127,7 +127,7 @@ def test_the_index_call_of_synthetic_facts_is_not_compared_with_the_budget() -> 
     ]
     assert summary_lines(plans, 30, verbose=False)[1:] == [
         "ragprobe plan: --ragprobe-budget=30 covers 30 of up to 40 budgeted calls (not the 2 index calls of "
-        "synthetic facts); probes that run out end INCONCLUSIVE"
+        "synthetic facts); probes that run out end INCONCLUSIVE (a FAIL already shown stays)"
     ]
 
 
@@ -155,7 +155,7 @@ def test_a_short_budget_keeps_its_message() -> None:
     plans = [rev("test_a", 10), ProbePlan("t.py::test_p", "position", 4, 5, retries=2)]
     assert summary_lines(plans, 20, verbose=True) == [
         "ragprobe plan: 2 probes, up to 40 pipeline calls (cached answers are free)",
-        "ragprobe plan: --ragprobe-budget=20 covers 20 of up to 40 calls; probes that run out end INCONCLUSIVE",
+        "ragprobe plan: --ragprobe-budget=20 covers 20 of up to 40 calls; probes that run out end INCONCLUSIVE (a FAIL already shown stays)",
         "  t.py::test_a [reverse] 20 calls = 10 facts x 2",
         "  t.py::test_p [position] 20 calls = 4 questions x 5",
     ]
@@ -317,6 +317,7 @@ SMALL = {
 }
 
 
+@pytest.mark.xdist_elsewhere  # under -n 2: the [xdist2] tests of this module and test_xdist_engine
 def test_every_mark_configuration_makes_the_calls_its_plan_says(
     pytester: pytest.Pytester, plugin_args: list[str]
 ) -> None:
@@ -444,7 +445,7 @@ def test_the_index_call_of_synthetic_facts_is_outside_the_budget(pytester: pytes
     result = pytester.runpytest("-p", "no:xdist", "--ragprobe-report=r", "--ragprobe-budget=10")
     result.stdout.fnmatch_lines([
         "ragprobe plan: --ragprobe-budget=10 covers 10 of up to 20 budgeted calls (not the 1 index call of "
-        "synthetic facts); probes that run out end INCONCLUSIVE"
+        "synthetic facts); probes that run out end INCONCLUSIVE (a FAIL already shown stays)"
     ])
     assert counted(pytester) == Counter({"test_syn": 1})  # warm: only index()
     assert probe(pytester)["cached_calls"] == 20
@@ -516,5 +517,6 @@ def test_the_budget_help_says_what_it_counts(pytester: pytest.Pytester) -> None:
     text = " ".join(pytester.runpytest("--help").stdout.str().split())
     assert (
         "--ragprobe-budget=N Maximum real pipeline calls in this run, retries included, cached answers free "
-        "(under xdist shared by the workers of one machine); probes left over end INCONCLUSIVE"
+        "(under xdist shared by the workers of one machine); probes left over end INCONCLUSIVE (a FAIL "
+        "already shown stays)"
     ) in text

@@ -134,6 +134,7 @@ def test_u_curve_figures_and_contexts_from_a_users_jsonl_and_yaml(
             assert docs[position].title == f"Item {r['id'][1:]}"
 
 
+@pytest.mark.xdist_elsewhere  # under -n 2: the [xdist2] tests of this module and test_xdist_engine
 def test_data_errors_name_the_file_and_line_and_cost_no_calls(
     pytester: pytest.Pytester, plugin_args: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

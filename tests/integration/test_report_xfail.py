@@ -85,6 +85,7 @@ def test_strict_xfail_probe_is_an_expected_failure(pytester: pytest.Pytester, pl
     assert "<valve>" not in html
 
 
+@pytest.mark.xdist_elsewhere  # under -n 2: the [xdist2] tests of this module and test_xdist_engine
 def test_plain_failing_probe_is_unchanged(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
     plain = EXPECTED_FAILURE.replace('@pytest.mark.xfail(strict=True, reason="one-way <valve> pages")\n', "")
     assert "xfail" not in plain
@@ -103,6 +104,7 @@ def test_plain_failing_probe_is_unchanged(pytester: pytest.Pytester, plugin_args
     assert '<div class="banner v-fail" role="status"' in (out / "report.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.xdist_elsewhere  # under -n 2: the [xdist2] tests of this module and test_xdist_engine
 def test_xpass_is_visible(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
     project = _project(
         pytester,
@@ -154,6 +156,7 @@ def test_strict(ragprobe_result):
     assert (out / "report.md").read_text(encoding="utf-8").startswith("## ✅ pytest-ragprobe: PASS\n")
 
 
+@pytest.mark.xdist_elsewhere  # under -n 2: the [xdist2] tests of this module and test_xdist_engine
 def test_xfailed_setup_error_is_recorded(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
     project = _project(
         pytester,
@@ -235,6 +238,7 @@ def test_teardown(broken):
 SKIPPED_FAIL = AFTER_THE_PROBE[AFTER_THE_PROBE.index("@ragprobe.reverse(facts=VALVES") : AFTER_THE_PROBE.index("@pytest.fixture")]
 
 
+@pytest.mark.xdist_elsewhere  # under -n 2: the [xdist2] tests of this module and test_xdist_engine
 def test_reports_follow_pytest_when_the_test_fails_or_skips_after_its_probe(
     pytester: pytest.Pytester, plugin_args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -284,6 +288,7 @@ def test_reports_follow_pytest_when_the_test_fails_or_skips_after_its_probe(
     assert main(["show", str(out)]) == 0
 
 
+@pytest.mark.xdist_elsewhere  # under -n 2: the [xdist2] tests of this module and test_xdist_engine
 def test_a_skip_then_a_teardown_error_reads_as_a_failed_test(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
     # Was: "skipped -> PASS" (the skip was recorded first) while pytest exited 1 for the teardown error.
     skip_then_error = """

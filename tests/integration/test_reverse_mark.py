@@ -62,6 +62,7 @@ def test_asymmetric_pipeline_fails_with_both_accuracies(
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.mark.xdist_elsewhere  # under -n 2: the [xdist2] tests of this module and test_xdist_engine
 def test_symmetric_pipeline_passes(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
     pytester.makeconftest(CONFTEST.format(reverse_ok=True))
     pytester.makepyfile(test_rev=TEST)
@@ -306,6 +307,7 @@ def test_rev(ragprobe_result):
     result.stdout.fnmatch_lines(["*module 'mypipes' has no attribute 'missing'*"])
 
 
+@pytest.mark.xdist_elsewhere  # under -n 2: the [xdist2] tests of this module and test_xdist_engine
 def test_report_json_validates_and_holds_the_metrics(
     pytester: pytest.Pytester, plugin_args: list[str]
 ) -> None:
@@ -875,9 +877,9 @@ def test_rev():
     result = pytester.runpytest("--ragprobe-report=r", "--ragprobe-no-cache")
     result.assert_outcomes(errors=1)
     assert (
-        "pytest-ragprobe: match=test_rev.fuzzy failed on fact '0', forward question "
-        "'Which controller is compatible with pump P-0?': the match callable returned float 0.9, "
-        "expected bool (answer 'Controller C-0', accepted answers ['C-0'])"
+        "pytest-ragprobe: match=test_rev.fuzzy failed on fact '1', forward question "
+        "'Which controller is compatible with pump P-1?': the match callable returned float 0.9, "
+        "expected bool (answer 'Controller C-1', accepted answers ['C-1'])"
     ) in result.stdout.str()
     assert "the pipeline raised" not in result.stdout.str()
     (probe,) = json.loads((pytester.path / "r/report.json").read_text())["probes"]

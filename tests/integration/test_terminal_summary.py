@@ -212,6 +212,7 @@ def settings_of(path: Path) -> dict[str, dict[str, Any]]:
     return {p["nodeid"].split("::")[1]: p["settings"] for p in data["probes"]}
 
 
+@pytest.mark.xdist_elsewhere  # under -n 2: the [xdist2] tests of this module and test_xdist_engine
 def test_report_settings_record_the_command_line_values(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
     # Was: "sequential": null under --ragprobe-sequential, for every probe whose mark did not set it.
     pytester.makeconftest(CONFTEST)

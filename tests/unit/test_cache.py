@@ -54,6 +54,23 @@ def test_corrupt_and_foreign_entries_are_misses_then_rewritten(tmp_path: Path) -
     assert hit is not None and hit.value == [Document("x")]
 
 
+def test_an_entry_of_another_value_type_is_corrupt(tmp_path: Path) -> None:
+    """An answer entry edited to hold text was a hit, and crashed the probe ("the pipeline raised
+    AssertionError") on every rerun: it is a miss now, rewritten by the next call."""
+    cache = AnswerCache(tmp_path, "p", "")
+    call = Call("answer", "Which pump fits C-1?")
+    key = cache.key(call)
+    cache.put(key, call, Answer("P-1"))
+    data = json.loads(cache.path(key).read_text())
+    data["value"] = {"type": "text", "text": "P-999"}
+    cache.path(key).write_text(json.dumps(data))
+    assert cache.get(key, "answer") is None and cache.corrupt == 1
+    assert cache.get(key, "generate") is not None  # text is what a generate call returns
+    assert cache.put(key, call, Answer("P-1"))
+    hit = cache.get(key, "answer")
+    assert hit is not None and hit.value == Answer("P-1")
+
+
 def test_unwritable_cache_dir_does_not_fail(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a dir")
@@ -129,8 +146,9 @@ def test_cache_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
     assert main(["cache", str(tmp_path / "missing")]) == 2
     assert "no answer cache here" in capsys.readouterr().err
-    assert main(["cache", str(tmp_path), "--prune", "-1"]) == 2
-    assert "--prune takes a number of days >= 0" in capsys.readouterr().err
+    for days in ("-1", "nan", "inf"):  # nan was taken: "not used in the last nan days"
+        assert main(["cache", str(tmp_path), "--prune", days]) == 2
+        assert "--prune takes a number of days >= 0" in capsys.readouterr().err
 
 
 def test_answer_documents_reported_or_not_survive_the_cache() -> None:

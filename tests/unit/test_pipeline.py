@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import importlib.util
 import os
@@ -481,6 +482,37 @@ def test_cache_identity_sees_constructor_arguments_not_running_state() -> None:
     assert _key(Pipeline(answer=Tuned(0.9).answer, version="1")) == _key(
         Pipeline(answer=Tuned(0.8).answer, version="1")
     )
+
+
+@dataclasses.dataclass
+class Passage:
+    text: str
+
+
+class Record:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class Client:  # not data: holds a callable
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.send = print
+
+
+def test_cache_identity_sees_a_corpus_of_records_and_a_big_corpus() -> None:
+    """A corpus held as ragprobe Documents, dataclasses or plain records counted for nothing, and one of more
+    than 100,000 items by its length: an edited corpus replayed stale answers."""
+    for make in (Document, Passage, Record):
+        one = _key(Tuned(0.9, docs=[make("Pump P-1 fits C-1.")]))  # type: ignore[list-item]
+        assert one != _key(Tuned(0.9, docs=[make("Pump P-1 fits C-2.")]))  # type: ignore[list-item]
+        assert one == _key(Tuned(0.9, docs=[make("Pump P-1 fits C-1.")]))  # type: ignore[list-item]
+    # a list of objects that are not data is left out, as before
+    assert _key(Tuned(0.9, docs=[Client("a")])) == _key(Tuned(0.9, docs=[Client("b")]))  # type: ignore[list-item]
+    big = [{"id": f"d{i}", "text": f"Filler page {i}."} for i in range(60_000)]
+    edited = [*big[:1], {"id": "d1", "text": "Filler page one."}, *big[2:]]
+    assert _key(Tuned(0.9, docs=big)) != _key(Tuned(0.9, docs=edited))  # type: ignore[arg-type]
+    assert _key(Tuned(0.9, docs=big)) == _key(Tuned(0.9, docs=list(big)))  # type: ignore[arg-type]
 
 
 def test_cache_identity_sees_closures_defaults_partials_and_globals_a_function_reads() -> None:

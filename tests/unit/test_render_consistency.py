@@ -248,3 +248,12 @@ def test_unknown_reverse_misses_are_counted_in_the_terminal_too() -> None:
     assert line.replace("), ", ") · ") in render_markdown(report(r))
     r.metrics["reverse_misses"]["unknown"] = 0
     assert "unknown" not in explain(r) and "unknown" not in render_markdown(report(r))
+
+
+def test_failed_calls_of_a_fail_are_explained_with_their_cause() -> None:
+    """A FAIL said "5 pipeline call(s) failed (after any retries)", with no cause; a PASS's warning named it."""
+    r = reverse_probe("t.py::test_rev", verdict="fail", drop=0.35, errors=5, retries=2, error_cause="HTTP 429 (5x)")
+    assert (
+        "  5 of 40 pipeline calls failed (2 retries in this probe) and were left out of the statistics (n=20); "
+        "most common cause: HTTP 429 (5x)"
+    ) in explain(r).splitlines()
