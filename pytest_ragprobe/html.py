@@ -312,7 +312,8 @@ def drop_chart(drop: float, ci: tuple[float, float], max_drop: float, *, what: s
         v = round(k * step, 4)
         ticks.append(Tick(x(v), f"{v:+.2f}" if v else "0"))
         k += 1
-    label = f"{what} {num(drop, signed=True)}, bounds {bounds(ci)}, against max_drop {max_drop:.2f}" + (
+    shown = bounds(ci, near=max_drop)
+    label = f"{what} {num(drop, signed=True)}, bounds {shown}, against max_drop {max_drop:.2f}" + (
         "; the whole interval is above max_drop" if lo > max_drop else ""
     )
     return DropChart(

@@ -34,12 +34,21 @@ def num(value: float, digits: int = 2, *, signed: bool = False) -> str:
     return f"{v:+.{digits}f}" if signed else f"{v:.{digits}f}"
 
 
-def bounds(ci: Any, *, signed: bool = True) -> str:
-    """ "[+0.05, +0.52]" (the drop's bounds, signed) or "[0.70, 0.93]"; "–" without an interval."""
+def bounds(ci: Any, *, signed: bool = True, near: Any = None) -> str:
+    """ "[+0.05, +0.52]" (the drop's bounds, signed) or "[0.70, 0.93]"; "–" without an interval. ``near``
+    (max_drop): a bound that rounds to it without being it gets the digits that tell them apart; "[+0.13,
+    +0.30] include max_drop 0.30" read as a PASS when the bound was 0.3002."""
     if not isinstance(ci, (list, tuple)) or len(ci) != 2:
         return "–"
-    lo, hi = ci
-    return f"[{num(lo, signed=signed)}, {num(hi, signed=signed)}]"
+    return "[" + ", ".join(num(v, _digits_apart(v, near), signed=signed) for v in ci) + "]"
+
+
+def _digits_apart(value: Any, ref: Any, digits: int = 2) -> int:
+    if not isinstance(ref, (int, float)) or not isinstance(value, (int, float)) or value == ref:
+        return digits
+    while digits < 4 and round(float(value), digits) == round(float(ref), digits):
+        digits += 1
+    return digits
 
 
 def _ci(ci: Any) -> str:
@@ -118,7 +127,8 @@ def derived_reason(r: ProbeResult) -> str:
         return ""
     if lo <= max_drop < hi:
         return (
-            f"drop {num(drop, signed=True)}, but its {bounds_label(r)} {bounds(ci)} include max_drop "
+            f"drop {num(drop, signed=True)}, but its {bounds_label(r)} {bounds(ci, near=max_drop)} include "
+            f"max_drop "
             f"{max_drop:.2f}: the data show neither PASS (upper bound ≤ {max_drop:.2f}) nor FAIL "
             f"(lower bound > {max_drop:.2f})"
         )
@@ -200,7 +210,8 @@ def _reverse_table(r: ProbeResult) -> list[str]:
             f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}"
         )
     lines.append(
-        f"  drop {num(m['drop'], signed=True)}, one-sided {conf:.0%} bounds {bounds(m['drop_ci'])} vs "
+        f"  drop {num(m['drop'], signed=True)}, one-sided {conf:.0%} bounds "
+        f"{bounds(m['drop_ci'], near=m.get('max_drop'))} vs "
         f"max_drop {m['max_drop']:.2f}; exact McNemar {p_text(m.get('p_value'))} "
         f"({m['discordant']['forward_only']} forward-only vs {m['discordant']['reverse_only']} reverse-only)"
     )
@@ -248,7 +259,7 @@ def _position_table(r: ProbeResult) -> list[str]:
         best, worst = m.get("best_edge"), m.get("worst_position")
         lines.append(
             f"  drop {num(m['drop'], signed=True)} (position {best} vs {worst}), one-sided {conf:.0%} bounds "
-            f"{bounds(m['drop_ci'])} vs max_drop {m['max_drop']:.2f}"
+            f"{bounds(m['drop_ci'], near=m['max_drop'])} vs max_drop {m['max_drop']:.2f}"
         )
         lines.append(f"  Holm-adjusted McNemar {p_text(m.get('p_value'))}")
     if context := context_text(m):

@@ -228,7 +228,8 @@ def md_brief(r: ProbeResult) -> str:
     if "drop" not in m:
         return md_text(r.reason) if r.reason else "–"
     # "bounds": beside the accuracy columns' 95% CIs, a bare [lo, hi] read as one (they are one-sided)
-    tail = f"drop {num(m['drop'], signed=True)}, bounds {bounds(m.get('drop_ci'))}, max {max_drop_text(r)}"
+    drop_ci = bounds(m.get("drop_ci"), near=max_drop_of(r))
+    tail = f"drop {num(m['drop'], signed=True)}, bounds {drop_ci}, max {max_drop_text(r)}"
     if r.kind == "reverse":
         return f"fwd {m['forward_accuracy']:.2f} → rev {m['reverse_accuracy']:.2f}, {tail}"
     return f"edge {m.get('best_edge')} vs pos {m.get('worst_position')}, {tail}"
@@ -245,7 +246,8 @@ def _md_reverse(r: ProbeResult) -> list[str]:
     if "drop" in m:
         disc = m.get("discordant") or {}
         lines.append(
-            f"**Drop** {num(m['drop'], signed=True)}, {bounds_label(r)} {bounds(m.get('drop_ci'))} "
+            f"**Drop** {num(m['drop'], signed=True)}, {bounds_label(r)} "
+            f"{bounds(m.get('drop_ci'), near=max_drop_of(r))} "
             f"vs max\\_drop {max_drop_text(r)} · exact McNemar {p_text(m.get('p_value'))}"
             + (
                 f" ({disc.get('forward_only', 0)} forward-only vs {disc.get('reverse_only', 0)} reverse-only)"
@@ -288,7 +290,8 @@ def _md_position(r: ProbeResult) -> list[str]:
         shape = f" · shape: {md_text(m['shape'])}" if m.get("shape") else ""
         lines.append(
             f"**Drop** {num(m['drop'], signed=True)} (position {m.get('best_edge')} vs "
-            f"{m.get('worst_position')}), {bounds_label(r)} {bounds(m.get('drop_ci'))} vs "
+            f"{m.get('worst_position')}), {bounds_label(r)} "
+            f"{bounds(m.get('drop_ci'), near=max_drop_of(r))} vs "
             f"max\\_drop {max_drop_text(r)} · "
             f"Holm-adjusted McNemar {p_text(m.get('p_value'))}{position_discordant(m)}{shape}"
         )

@@ -257,3 +257,17 @@ def test_failed_calls_of_a_fail_are_explained_with_their_cause() -> None:
         "  5 of 40 pipeline calls failed (2 retries in this probe) and were left out of the statistics (n=20); "
         "most common cause: HTTP 429 (5x)"
     ) in explain(r).splitlines()
+
+
+def test_a_bound_that_rounds_to_max_drop_shows_the_digits_that_tell_them_apart() -> None:
+    """"bounds [+0.13, +0.30] include max_drop 0.30 ... PASS (upper bound ≤ 0.30)": the bound was 0.3002."""
+    from pytest_ragprobe.render import bounds, derived_reason
+
+    assert bounds([0.1312, 0.3042], near=0.3) == "[+0.13, +0.304]"
+    assert bounds([0.1312, 0.3002], near=0.3) == "[+0.13, +0.3002]"
+    assert bounds([0.1312, 0.3], near=0.3) == "[+0.13, +0.30]" and bounds([0.1, 0.35], near=0.3) == "[+0.10, +0.35]"
+    r = reverse_probe("t.py::test_rev", verdict="inconclusive", drop=0.2)
+    r.metrics.update(drop_ci=[0.1312, 0.3002], max_drop=0.3)
+    assert "[+0.13, +0.3002] include max_drop 0.30" in derived_reason(r)
+    assert "bounds [+0.13, +0.3002] vs max_drop 0.30" in explain(r)
+    assert "[+0.13, +0.3002]" in render_markdown(report(r))
