@@ -657,6 +657,9 @@ class _Gate:
         self.in_flight = 0
         self.window = 0  # decreases so far; an attempt is judged by the window it started in
         self.successes = 0  # counted towards the next increase
+        # one below the limit the last 429 was drawn at: climbing to it was a 429 (a retry, a budget unit,
+        # a Retry-After hold) every ``top`` successes on a service capped there; above it, 4x slower
+        self.ceiling = self.top
         self.not_before = 0.0  # event-loop time
         self.board, self.key = board, key  # holds shared with other processes (see HoldBoard)
         # Slots go first come, first served: a worker that just finished must not take its slot
@@ -728,8 +731,10 @@ class _Gate:
     def succeeded(self, window: int) -> None:
         if window == self.window and self.limit < self.top:  # (sent at the current limit)
             self.successes += 1
-            if self.successes >= self.top:
+            # (a service's limit can rise again, and a 429 can have been a burst's: above the ceiling slowly)
+            if self.successes >= (self.top if self.limit < self.ceiling else 4 * self.top):
                 self.limit, self.successes = self.limit + 1, 0
+                self.ceiling = max(self.ceiling, self.limit)
                 self._admit()
 
     def rate_limited(self, window: int, retry_after: float | None) -> None:
@@ -739,6 +744,7 @@ class _Gate:
             if self.board is not None:
                 self.board.publish(self.key, time.time() + retry_after)
         if window == self.window and self.limit > 1:
+            self.ceiling = self.limit - 1
             self.window += 1
             self.limit, self.successes = (self.limit + 1) // 2, 0
             self.lowest = min(self.limit, self.lowest or self.limit)

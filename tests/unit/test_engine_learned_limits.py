@@ -73,22 +73,23 @@ def probe(answer: Callable[[str], Awaitable[str]], n: int, settings: EngineSetti
 
 def test_the_next_probe_of_a_rate_limited_pipeline_starts_at_the_concurrency_it_learned() -> None:
     """Each probe started at 8 calls in flight against a service that takes 2: probe B met the same
-    burst of 429s as probe A (10 of them). Now B starts at the 3 A ended with (after 8 -> 4 -> 2 and
-    a try at 3), and only its tries at 3 get turned away (one step up per 8 successes)."""
+    burst of 429s as probe A (10 of them). Now B starts at the 2 A ended with (after 8 -> 4 -> 2 and a
+    try at 3 that drew a 429: 3 is then tried again only after 32 successes, not 8), and only its tries
+    at 3 get turned away."""
     answer, service = limited(2, "next")
     first = probe(answer, 40)
-    assert (service.rate_limited, first.concurrency_lowered, first.rate_limit) == (10, (2, 8), 3)
+    assert (service.rate_limited, first.concurrency_lowered, first.rate_limit) == (8, (2, 8), 2)
     service.rate_limited = service.peak = 0
     second = probe(answer, 40)
-    assert (service.rate_limited, service.peak, second.retries) == (4, 3, 4)
-    assert second.rate_limit == 3
+    assert (service.rate_limited, service.peak, second.retries) == (2, 3, 2)  # was 4 and 4 before the ceiling
+    assert second.rate_limit == 2
 
 
 def test_a_recovered_service_gets_the_full_concurrency_back_probe_by_probe() -> None:
     """The learned limit decays as calls succeed, one step per ``concurrency`` successes (at most the
     probe's calls), counted across probes, back to the full 8: then nothing is carried."""
     answer, service = limited(2, "decay")
-    probe(answer, 40)  # ends at 3 in flight
+    probe(answer, 40)  # ends at 2 in flight
     service.limit = 100  # the service's limit is lifted
     peaks = []
     for n in (5, 5, 5, 40, 40):
@@ -96,8 +97,8 @@ def test_a_recovered_service_gets_the_full_concurrency_back_probe_by_probe() -> 
         last = probe(answer, n)
         peaks.append((service.peak, last.rate_limit))
     # 5 calls: 5 successes a step, up to 5 in flight; 40 calls: 8 a step, from 5 to 8 in 24 calls
-    assert peaks == [(3, 4), (4, 5), (5, 5), (8, None), (8, None)]
-    assert service.rate_limited == 10  # all of them the first probe's
+    assert peaks == [(3, 3), (3, 4), (4, 5), (8, None), (8, None)]
+    assert service.rate_limited == 8  # all of them the first probe's
 
 
 def test_a_pending_retry_after_holds_the_next_probe_of_the_same_pipeline() -> None:
