@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -373,6 +373,8 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     }
     if misses["retrieval"] or misses["reading"]:
         metrics["reverse_misses"] = misses
+    if verdict == "fail" and (advice := mitigation_note(misses)):
+        notes.append(advice)
     return ctx.result(
         kind="reverse",
         verdict=verdict,
@@ -386,6 +388,30 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         forward=DirectionSummary(accuracy=cmp.acc_a, correct=cmp.a_correct, n=cmp.n, ci=cmp.ci_a),
         reverse=DirectionSummary(accuracy=cmp.acc_b, correct=cmp.b_correct, n=cmp.n, ci=cmp.ci_b),
     )
+
+
+def mitigation_note(misses: Mapping[str, int]) -> str:
+    """What to try on a reversal FAIL, from where its reverse misses were made; "" with none."""
+    retrieval, reading, unknown = misses["retrieval"], misses["reading"], misses["unknown"]
+    if retrieval > reading:
+        return (
+            f"most reverse misses ({retrieval} of {retrieval + reading + unknown}) are retrieval misses, the "
+            "fact's page not retrieved for the reverse question: index each fact both ways (a statement per "
+            "direction), or put the reverse question's entity in the page's title or text"
+        )
+    if reading:
+        return (
+            f"most reverse misses ({reading} of {retrieval + reading + unknown}) are reading misses, the "
+            "page retrieved and the answer wrong: state each fact both ways on its page and show the reader "
+            "a reverse question with its answer (one-shot); a small reader tends to repeat the question's "
+            "entity"
+        )
+    if unknown:
+        return (
+            "to tell retrieval misses from reading misses, return ragprobe.Answer(text, documents=[...]) "
+            "with the documents the answer was read from"
+        )
+    return ""
 
 
 def settings_dict(

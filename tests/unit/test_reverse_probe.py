@@ -216,3 +216,33 @@ def test_a_sample_is_the_same_subset_in_a_seeded_order() -> None:
     assert sorted(sample(items, 10, 3, "reverse")) == [3, 7, 30, 40, 44, 49, 65, 66, 87, 94]  # as before
     assert sorted(sample(items, None, 3, "reverse")) == items and sample(items, None, 3, "reverse") != items
     assert sample(items, None, 3, "reverse") != sample(items, None, 4, "reverse")
+
+
+def test_a_reversal_fail_says_what_to_try_from_where_the_misses_were_made() -> None:
+    """A FAIL with "7 retrieval, 0 reading" gave no next step."""
+
+    def reading(q: str) -> ragprobe.Answer:  # the page is retrieved both ways; reverse answers echo the question
+        n = q.rsplit("-", 1)[1].rstrip("?")
+        page = ragprobe.Document(f"Pump P-{n} is compatible with controller C-{n}.")
+        return ragprobe.Answer(f"C-{n}", documents=[page])  # right forward, the question's entity reverse
+
+    r = ragprobe.check_reverse(reading, FACTS, max_drop=0.1)
+    assert r.verdict == "fail" and r.metrics["reverse_misses"]["reading"] == 60
+    assert "most reverse misses (60 of 60) are reading misses, the page retrieved and the answer wrong" in r.notes[-1]
+
+    def retrieval(q: str) -> ragprobe.Answer:  # the reverse question retrieves nothing useful
+        n = q.rsplit("-", 1)[1].rstrip("?")
+        if "pump P-" in q:
+            return ragprobe.Answer(f"C-{n}", documents=[ragprobe.Document(f"Pump P-{n} fits C-{n}.")])
+        return ragprobe.Answer("no idea", documents=[ragprobe.Document("An unrelated page.")])
+
+    r = ragprobe.check_reverse(retrieval, FACTS, max_drop=0.1)
+    assert r.verdict == "fail" and r.notes[-1].startswith("most reverse misses (60 of 60) are retrieval misses")
+
+    def text_only(q: str) -> str:  # no documents: where a miss was made is unknown
+        return "C-" + q.rsplit("-", 1)[1].rstrip("?") if "pump P-" in q else "no idea"
+
+    bare = ragprobe.check_reverse(text_only, FACTS, max_drop=0.1)
+    assert bare.verdict == "fail" and bare.notes[-1].startswith(
+        "to tell retrieval misses from reading misses, return ragprobe.Answer(text, documents=[...])"
+    )
