@@ -94,7 +94,7 @@ def test_a_run_prints_the_total_and_warns_when_the_budget_is_short(pytester: pyt
         [
             "ragprobe plan: 4 probes, up to 48 pipeline calls (cached answers are free)",
             "ragprobe plan: --ragprobe-budget=20 covers 20 of up to 48 calls; probes that run out end "
-            "INCONCLUSIVE",
+            "INCONCLUSIVE (a FAIL already shown stays)",
         ]
     )
     assert "calls = " not in result.stdout.str()  # per-probe lines only with -v or --collect-only
