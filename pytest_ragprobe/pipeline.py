@@ -539,7 +539,7 @@ def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
         budget = [_STATE_MAX_ITEMS]
         try:
             out.append((label, repr(_plain(value, budget))))
-        except OverflowError:
+        except (OverflowError, RecursionError):  # (RecursionError: records that refer to each other)
             out.append((label, _big_digest(value)))
         except TypeError:  # not plain data: an object's or function's own configuration
             if depth < 2:

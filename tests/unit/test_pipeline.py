@@ -927,3 +927,28 @@ def test_articles_follow_how_a_word_is_said() -> None:
     assert [_a(w) for w in ("HTTPPipeline", "URL", "answer", "dict", "NoneType", "int", "SQLStore")] == [
         "an HTTPPipeline", "a URL", "an answer", "a dict", "a NoneType", "an int", "an SQLStore",
     ]
+
+
+class Node:
+    def __init__(self) -> None:
+        self.parent: Node | None = None
+        self.kids: list[Node] = []
+
+
+class TreeRag:
+    def __init__(self, top_k: int) -> None:
+        self.top_k = top_k
+        root, leaf = Node(), Node()
+        leaf.parent = root
+        root.kids.append(leaf)
+        self.nodes = [root, leaf]  # records that refer to each other
+
+    def answer(self, question: str) -> str:
+        return question
+
+
+def test_records_that_refer_to_each_other_cost_no_other_configuration() -> None:
+    """Keying records inside a list recursed without end on a cycle (parent / child pointers): the
+    RecursionError dropped the whole configuration, so TreeRag(3) and TreeRag(10) shared answers."""
+    assert _key(TreeRag(3)) != _key(TreeRag(10))
+    assert _key(TreeRag(3)) == _key(TreeRag(3))
