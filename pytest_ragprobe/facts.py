@@ -325,7 +325,7 @@ def build_pairs(
     rels = {**BUILTIN_RELATIONS, **(relations or {})}
     pairs: list[FactPair] = []
     seen: set[str] = set()
-    first_at: dict[tuple[str, str], str] = {}
+    first_at: dict[tuple[str, ...], tuple[str, tuple[str, str]]] = {}  # folded questions -> (where, questions)
     for i, f in enumerate(facts):
         where = wheres[i] if wheres else f"facts[{i}]"
         relation = _relation_name(f.relation, rels) if f.relation else None
@@ -360,14 +360,17 @@ def build_pairs(
         if ident in seen:
             raise FactsError(f"{source}: {where}: field 'id': duplicate id {ident!r}")
         seen.add(ident)
-        # The same fact twice is asked twice and counted as two pairs: it overstates the evidence.
+        # The same fact twice is asked twice and counted as two pairs: it overstates the evidence. Case and
+        # spacing do not make another fact: scoring ignores them, so "p-200" and "P-200" are one answer.
         questions = (forward.question, reverse.question)
-        if questions in first_at:
+        key = tuple(" ".join(q.casefold().split()) for q in questions)
+        if key in first_at:
+            same = "the same" if first_at[key][1] == questions else "the same (apart from case and spacing)"
             raise FactsError(
-                f"{source}: {where}: duplicate of {first_at[questions]}: the same forward and reverse "
+                f"{source}: {where}: duplicate of {first_at[key][0]}: {same} forward and reverse "
                 "questions; a fact listed twice is counted twice, so remove one"
             )
-        first_at[questions] = where
+        first_at[key] = (where, questions)
         pairs.append(
             FactPair(
                 id=ident,

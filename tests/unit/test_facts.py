@@ -872,6 +872,18 @@ def test_a_fact_listed_twice_is_refused(tmp_path: Path, name: str, text: str, wh
     )
 
 
+def test_a_fact_listed_twice_in_another_case_is_refused(tmp_path: Path) -> None:
+    # Was: accepted as a second fact, though scoring folds case ("c-1" and "C-1" are one answer).
+    text = "subject,relation,object\nP-1,compatible_with,C-1\np-1,compatible_with,c-1\nP-2,compatible_with,C-1\n"
+    path = write(tmp_path, "f.csv", text)
+    with pytest.raises(FactsError) as info:
+        load_facts_file(path)
+    assert str(info.value) == (
+        f"{path}: row 3: duplicate of row 2: the same (apart from case and spacing) forward and reverse "
+        "questions; a fact listed twice is counted twice, so remove one"
+    )
+
+
 def test_one_to_many_facts_are_not_duplicates(tmp_path: Path) -> None:
     text = "subject,relation,object\nP-1,compatible_with,C-1\nP-1,compatible_with,C-2\nP-2,compatible_with,C-1\n"
     assert len(load_facts_file(write(tmp_path, "f.csv", text))) == 3
