@@ -6,6 +6,7 @@ reference pipeline load inside the hooks and fixtures that need them.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -358,8 +359,17 @@ def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[Fa
         __tracebackhide__ = True  # the error names the argument
         n = None if n is None else int_arg("ragprobe_fact_pairs", "n", n, 1)
         s = cfg.seed if seed is None else int_arg("ragprobe_fact_pairs", "seed", seed, 0)
+        pool = distinct_questions(resolve_pairs(facts, seed=s, base_dirs=dirs), s)
+        if n is not None and n > len(pool):  # a probe of "100 pairs" that has 30 should not pass for one
+            warnings.warn(
+                RagprobeWarning(
+                    f"ragprobe_fact_pairs: n={n} asked, but the facts give only {len(pool)} pairs with distinct "
+                    f"questions: returning all {len(pool)}"
+                ),
+                stacklevel=2,
+            )
         # run_reverse's salt: the same n and seed pick the facts the mark picks (to redo a marked run by hand)
-        return sample(distinct_questions(resolve_pairs(facts, seed=s, base_dirs=dirs), s), n, s, "reverse")
+        return sample(pool, n, s, "reverse")
 
     return make
 

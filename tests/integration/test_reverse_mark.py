@@ -419,6 +419,12 @@ def test_pairs(ragprobe_fact_pairs):
     assert pairs == ragprobe_fact_pairs(FACTS, n=5, seed=1)
     synthetic = ragprobe_fact_pairs("synthetic:12")
     assert len({p.reverse.answers[0] for p in synthetic}) == 12
+    with pytest.warns(ragprobe.RagprobeWarning) as record:
+        assert len(ragprobe_fact_pairs("synthetic:12", n=40)) == 12
+    assert str(record[0].message) == (
+        "ragprobe_fact_pairs: n=40 asked, but the facts give only 12 pairs with distinct questions: "
+        "returning all 12"
+    )
     for bad, problem in [
         ({"n": 0}, "argument 'n' must be >= 1, got 0"),
         ({"n": "3"}, "argument 'n' must be an int, got str '3'"),
