@@ -325,7 +325,8 @@ def build_pairs(
     rels = {**BUILTIN_RELATIONS, **(relations or {})}
     pairs: list[FactPair] = []
     seen: set[str] = set()
-    first_at: dict[tuple[str, ...], tuple[str, tuple[str, str]]] = {}  # folded questions -> (where, questions)
+    # folded questions -> (where the fact is, its questions as written)
+    first_at: dict[tuple[str, ...], tuple[str, tuple[str, str]]] = {}
     for i, f in enumerate(facts):
         where = wheres[i] if wheres else f"facts[{i}]"
         relation = _relation_name(f.relation, rels) if f.relation else None

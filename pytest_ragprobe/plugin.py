@@ -363,8 +363,8 @@ def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[Fa
         if n is not None and n > len(pool):  # a probe of "100 pairs" that has 30 should not pass for one
             warnings.warn(
                 RagprobeWarning(
-                    f"ragprobe_fact_pairs: n={n} asked, but the facts give only {len(pool)} pairs with distinct "
-                    f"questions: returning all {len(pool)}"
+                    f"ragprobe_fact_pairs: n={n} asked, but the facts give only {len(pool)} pairs with "
+                    f"distinct questions: returning all {len(pool)}"
                 ),
                 stacklevel=2,
             )
