@@ -16,7 +16,7 @@ import re
 import string
 import sys
 import typing
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -824,9 +824,41 @@ def resolve_pairs(
     if not items:
         raise FactsError(f"{LIST_SOURCE}: no facts given")
     if all(isinstance(f, FactPair) for f in items):
-        return merge_shared_answers([f for f in items if isinstance(f, FactPair)])
+        return merge_shared_answers(_joined([f for f in items if isinstance(f, FactPair)]))
     parsed = [parse_fact(f, LIST_SOURCE, f"facts[{i}]") for i, f in enumerate(items)]
     return build_pairs(parsed, source=LIST_SOURCE)
+
+
+def _joined(pairs: list[FactPair]) -> list[FactPair]:
+    """Pairs given as a list, often two files' joined: the same fact twice is refused, as in one file; ids
+    that collide (each file numbers its facts from 0) are qualified by their file's name, so that report rows
+    and miss lists name one fact each."""
+    first: dict[tuple[str, str], int] = {}
+    for i, p in enumerate(pairs):
+        key = (question_key(p.forward.question), question_key(p.reverse.question))
+        if key in first:
+            j = first[key]
+            raise FactsError(
+                f"{LIST_SOURCE}: pairs[{i}] (id {p.id!r}) is a duplicate of pairs[{j}] (id {pairs[j].id!r}): "
+                "the same forward and reverse questions; a fact listed twice is counted twice, so remove one"
+            )
+        first[key] = i
+    counts = Counter(p.id for p in pairs)
+    if len(counts) == len(pairs):
+        return pairs
+    used = {ident for ident, c in counts.items() if c == 1}
+    out: list[FactPair] = []
+    for p in pairs:
+        if counts[p.id] == 1:
+            out.append(p)
+            continue
+        base = f"{Path(p.source).name}:{p.id}" if p.source else p.id
+        ident, k = base, 2
+        while ident in used:  # the same file name twice, or pairs without a source
+            ident, k = f"{base}#{k}", k + 1
+        used.add(ident)
+        out.append(p.model_copy(update={"id": ident}))
+    return out
 
 
 def find_file(

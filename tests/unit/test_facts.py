@@ -690,6 +690,27 @@ def test_resolve_list_of_facts_and_dicts() -> None:
     assert resolve_pairs(pairs) == pairs  # FactPairs pass through untouched
 
 
+def test_joined_pairs_get_distinct_ids_and_the_same_fact_twice_is_refused(tmp_path: Path) -> None:
+    # Was: two files joined gave two facts with id '0' (report rows and miss lists named both alike), and
+    # a file joined to itself was asked twice and counted as two pairs.
+    a = load_facts_file(write(tmp_path, "a.csv", "subject,relation,object\nP-1,compatible_with,C-1\nP-2,compatible_with,C-2\n"))
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    b = load_facts_file(write(sub, "a.csv", "subject,relation,object\nP-3,compatible_with,C-3\n"))
+    c = load_facts_file(write(tmp_path, "c.csv", "subject,relation,object\nP-4,compatible_with,C-4\n"))
+    assert [p.id for p in a] == ["0", "1"] and [p.id for p in b] == [p.id for p in c] == ["0"]
+    joined = resolve_pairs([*a, *b, *c])
+    assert [p.id for p in joined] == ["a.csv:0", "1", "a.csv:0#2", "c.csv:0"]
+    assert [p.subject for p in joined] == ["P-1", "P-2", "P-3", "P-4"]
+    assert resolve_pairs(a) == a  # no collision: ids untouched
+    with pytest.raises(FactsError) as info:
+        resolve_pairs([*a, *a])
+    assert str(info.value) == (
+        "facts list: pairs[2] (id '0') is a duplicate of pairs[0] (id '0'): the same forward and reverse "
+        "questions; a fact listed twice is counted twice, so remove one"
+    )
+
+
 def test_resolve_list_errors() -> None:
     with pytest.raises(FactsError, match="facts list: no facts given"):
         resolve_pairs([])
