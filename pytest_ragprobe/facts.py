@@ -445,7 +445,7 @@ def _unknown_relation_fix(source: str, known_names: Sequence[str]) -> str:
     return f"define it under 'relations:' with forward/reverse/statement templates (known: {known})"
 
 
-def load_yaml(text: str) -> tuple[object, list[int]]:
+def load_yaml(text: str) -> tuple[object, Lines]:
     """The document and the line numbers of its facts, from one parse with libyaml when PyYAML has it
     (the pure-Python parser took ~3 s for 2,000 facts, and the text was parsed twice)."""
     import yaml
@@ -520,18 +520,38 @@ def _yaml_answers_as_text(node: object) -> None:
             stack.extend(n.value)
 
 
-def _yaml_lines(node: object, key: str = "facts") -> list[int]:
-    """1-based line numbers of the items of the top-level ``facts`` list (or of a top-level list)."""
+class Lines(list[int]):
+    """1-based line numbers of the items of the top-level ``facts`` list (or of a top-level list), and in
+    ``relations`` those of the relations defined under ``relations:``, by name."""
+
+    relations: dict[str, int]
+
+
+def _yaml_lines(node: object, key: str = "facts") -> Lines:
     import yaml
 
     seq = None
+    out = Lines()
+    out.relations = {}
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if getattr(k, "value", None) == key and isinstance(v, yaml.SequenceNode):
                 seq = v
+            elif getattr(k, "value", None) == "relations" and isinstance(v, yaml.MappingNode):
+                out.relations = {str(name.value): name.start_mark.line + 1 for name, _ in v.value}
     elif isinstance(node, yaml.SequenceNode):
         seq = node
-    return [item.start_mark.line + 1 for item in seq.value] if seq is not None else []
+    if seq is not None:
+        out.extend(item.start_mark.line + 1 for item in seq.value)
+    return out
+
+
+def _relation_line(exc: ValidationError, lines: list[int]) -> str | None:
+    """"line N" when every error is in one relation defined on line N (YAML), else None."""
+    known = getattr(lines, "relations", {})
+    at = {known.get(str(e["loc"][1])) if e["loc"][:1] == ("relations",) and len(e["loc"]) > 1 else None
+          for e in exc.errors()}
+    return f"line {at.pop()}" if len(at) == 1 and None not in at else None
 
 
 def _load_structured(data: object, source: str, lines: list[int]) -> list[FactPair]:
@@ -544,7 +564,8 @@ def _load_structured(data: object, source: str, lines: list[int]) -> list[FactPa
     try:
         parsed = FactsFile.model_validate(data)
     except ValidationError as exc:
-        raise _fmt_error(source, "top level", exc, FactsFile) from None
+        # a relation's template error: the line of its definition (YAML), not just "top level"
+        raise _fmt_error(source, _relation_line(exc, lines) or "top level", exc, FactsFile) from None
     wheres = [
         f"facts[{i}]" + (f" (line {lines[i]})" if i < len(lines) else "") for i in range(len(parsed.facts))
     ]

@@ -350,7 +350,21 @@ def test_a_template_typo_is_a_facts_error_naming_the_relation(tmp_path: Path, ex
     text = RELATIONS + extra + "facts:\n  - {subject: P-1, relation: fits, object: C-1}\n"
     with pytest.raises(FactsError) as info:
         load_facts_file(write(tmp_path, "rel.yaml", text))
-    assert str(info.value).startswith(str(tmp_path / "rel.yaml")) and error in str(info.value)
+    # the line the relation is defined on (was "top level")
+    assert str(info.value).startswith(f"{tmp_path / 'rel.yaml'}: line 2: ") and error in str(info.value)
+
+
+def test_template_errors_in_two_relations_or_json_say_top_level(tmp_path: Path) -> None:
+    two = (
+        "relations:\n  a:\n    forward: '{subject} {x}'\n    reverse: '{object}?'\n"
+        "  b:\n    forward: '{subject} {y}'\n    reverse: '{object}?'\n"
+        "facts:\n  - {subject: P-1, relation: a, object: C-1}\n"
+    )
+    with pytest.raises(FactsError, match=r"rel\.yaml: top level: field 'relations\.a'.*field 'relations\.b'"):
+        load_facts_file(write(tmp_path, "rel.yaml", two))
+    one = '{"relations": {"a": {"forward": "{subject} {x}", "reverse": "{object}?"}}, "facts": []}'
+    with pytest.raises(FactsError, match=r"rel\.json: top level: field 'relations\.a'"):
+        load_facts_file(write(tmp_path, "rel.json", one))
 
 
 def test_a_question_template_holding_its_own_answer_is_refused(tmp_path: Path) -> None:
