@@ -29,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pytest_ragprobe.stats import (
     FAIL_SPENDING,
+    FEW_POSITION_FRACTIONS,
+    FEW_POSITION_PASS_SPENDING,
     PASS_SPENDING,
     POSITION_FAIL_SPENDING,
     SequentialDesign,
@@ -36,6 +38,7 @@ from pytest_ragprobe.stats import (
     lr_statistic,
     position_fail_cuts,
     power_bound,
+    sequential_design,
     tango_statistic,
 )
 from pytest_ragprobe.stats import LOOKS as DEFAULT_LOOKS
@@ -49,6 +52,7 @@ LOOKS = DEFAULT_LOOKS
 SPENDING: str | float = FAIL_SPENDING  # SequentialDesign defaults (Hwang-Shih-DeCani gammas)
 PASS_SPEND: str | float = PASS_SPENDING
 POSITION_SPEND: str | float = POSITION_FAIL_SPENDING
+DEFAULT_DESIGN = True  # no --looks / --*-spending given: position probes use sequential_design()
 
 
 # ----------------------------------------------------------------------------- simulators
@@ -164,6 +168,7 @@ class Outcome:
     fail: float
     passed: float
     mean_n: float
+    mean_n_se: float = 0.0  # Monte Carlo standard error of mean_n
 
 
 def _decide_counts(
@@ -209,7 +214,8 @@ def _decide_counts(
         for r in range(k):  # a settled position's data are frozen (see position_probe)
             mine = [i for i, pair in enumerate(rows) if r in pair]
             active[:, r] &= ~np.all(crossed[:, mine], axis=1)
-    return Outcome(float(fail.mean()), float(passed.mean()), float(asked.mean() / k))
+    se = float(asked.std() / k / np.sqrt(sims))
+    return Outcome(float(fail.mean()), float(passed.mean()), float(asked.mean() / k), se)
 
 
 def reverse_outcomes(
@@ -258,13 +264,16 @@ def position_outcomes(
     zl, zh = critical_values(n, max_drop=max_drop, confidence=CONFIDENCE, comparisons=m)
     cuts = position_fail_cuts(n, k, max_drop=max_drop, confidence=CONFIDENCE)
     fixed = _decide_counts(n10, n01, [n], [zl if cuts is None else cuts], [zh], max_drop)
-    design = SequentialDesign(
-        n,
-        looks=LOOKS,
-        confidence=CONFIDENCE,
-        pass_spending=PASS_SPEND,
-        position_spending=POSITION_SPEND,
-    )
+    if DEFAULT_DESIGN:  # what the probe uses: its own schedule for 3 positions
+        design = sequential_design(n, confidence=CONFIDENCE, positions=k)
+    else:
+        design = SequentialDesign(
+            n,
+            looks=LOOKS,
+            confidence=CONFIDENCE,
+            pass_spending=PASS_SPEND,
+            position_spending=POSITION_SPEND,
+        )
     seq = _decide_counts(
         n10,
         n01,
@@ -430,11 +439,11 @@ def print_larger_samples(rng: np.random.Generator, max_drop: float, sims: int) -
         "that n (clear: >= 0.95); seq = that rate and the calls saved by sequential stopping; "
         "Wald = the most ANY sequential test can save there"
     )
-    rows: list[tuple[str, str, int, float, float, float, float]] = []
+    rows: list[tuple[str, str, int, float, float, float, float, float]] = []
 
     def add(name: str, side: str, n: int, fixed: Outcome, seq: Outcome, need: float) -> None:
         rate = (lambda o: o.passed) if side == "PASS@0" else (lambda o: o.fail)
-        rows.append((name, side, n, rate(fixed), rate(seq), 1 - seq.mean_n / n, need))
+        rows.append((name, side, n, rate(fixed), rate(seq), 1 - seq.mean_n / n, seq.mean_n_se / n, need))
 
     for n in LARGER_N:
         for rsc in REVERSE_SCENARIOS[2:3]:  # all-discordant needs ~1,100 pairs to be clear
@@ -458,16 +467,17 @@ def print_larger_samples(rng: np.random.Generator, max_drop: float, sims: int) -
         _q11, q10, q01 = rsc.cells(drop)
         need = wald_min_pairs(q10, q01, max_drop, min(fixed.fail, 1 - 1e-9), alpha)
         add(rsc.name, "FAIL@+0.3", n, fixed, seq, need)
-    for name, side, n, fixed_rate, seq_rate, saved, need in sorted(rows, key=lambda r: r[:3]):
+    for name, side, n, fixed_rate, seq_rate, saved, saved_se, need in sorted(rows, key=lambda r: r[:3]):
         clear = "clear" if fixed_rate >= 0.95 else ""
         print(
             f"  {name:44} {side:9} n = {n:3}  fixed {_rate(fixed_rate, sims)} {clear:5}  seq "
-            f"{_rate(seq_rate, sims)}  saved {saved:4.0%}  (Wald: at most {max(0.0, 1 - need / n):4.0%})"
+            f"{_rate(seq_rate, sims)}  saved {saved:5.1%} ± {saved_se:.1%}  "
+            f"(Wald: at most {max(0.0, 1 - need / n):4.0%})"
         )
 
 
 def main(argv: list[str] | None = None) -> int:
-    global LOOKS, SPENDING, PASS_SPEND, POSITION_SPEND
+    global LOOKS, SPENDING, PASS_SPEND, POSITION_SPEND, DEFAULT_DESIGN
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2,000 runs per cell instead of 20,000")
     ap.add_argument("--sims", type=int, default=None, help="Runs per cell")
@@ -484,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     LOOKS = args.looks
+    DEFAULT_DESIGN = LOOKS == DEFAULT_LOOKS and not (
+        args.spending or args.pass_spending or args.position_spending
+    )
 
     def spend(v: str) -> str | float:
         return v if v in ("obf", "pocock") else float(v)
@@ -503,8 +516,14 @@ def main(argv: list[str] | None = None) -> int:
         f"ragprobe calibration: n = {N_PAIRS} pairs/questions, confidence = {CONFIDENCE}, "
         f"max_drop = {m}, {sims} runs per cell, sequential = {LOOKS} looks, alpha spending "
         f"(Hwang-Shih-DeCani gamma or name): FAIL side {SPENDING} (positions {POSITION_SPEND}), "
-        f"PASS side {PASS_SPEND}; "
-        "rates ± Monte Carlo SE"
+        f"PASS side {PASS_SPEND}"
+        + (
+            f" (position probes with 3 positions: looks at {FEW_POSITION_FRACTIONS} of n, PASS side "
+            f"{FEW_POSITION_PASS_SPENDING})"
+            if DEFAULT_DESIGN
+            else ""
+        )
+        + "; rates ± Monte Carlo SE"
     )
     print(
         f"targets: FAIL@0 <= 0.01, FAIL@max_drop <= {alpha:.2f}, FAIL@+0.15 (power) >= 0.80; "

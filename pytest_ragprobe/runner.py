@@ -27,7 +27,7 @@ from pytest_ragprobe.engine import (
     ProgressCallback,
     advice,
 )
-from pytest_ragprobe.markers import ProbeSpec
+from pytest_ragprobe.markers import PositionSpec, ProbeSpec, default_positions
 from pytest_ragprobe.pipeline import PipelineAdapter, make_adapter
 
 if TYPE_CHECKING:
@@ -84,9 +84,12 @@ def looks(
     sequential = spec.sequential if spec.sequential is not None else settings.sequential
     if not (sequential and n >= 8):
         return None, [n]
-    from pytest_ragprobe.stats import SequentialDesign
+    from pytest_ragprobe.stats import sequential_design
 
-    design = SequentialDesign(n, confidence=confidence)
+    positions = None
+    if isinstance(spec, PositionSpec):  # few positions get their own look schedule
+        positions = len(spec.positions or default_positions(spec.n_docs))
+    design = sequential_design(n, confidence=confidence, positions=positions)
     return design, list(design.sizes)
 
 

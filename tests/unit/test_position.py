@@ -394,7 +394,7 @@ def test_sequential_stops_asking_a_position_whose_comparisons_all_passed() -> No
     examples, pool = load_examples(make_data(400))
     spec = spec_of(n_docs=5, positions=[0, 2, 4], max_drop=0.1, sequential=True)
     r = run_sync(lambda: run_position(ctx, spec, examples, pool))
-    design = ragprobe.stats.SequentialDesign(400)
+    design = ragprobe.stats.sequential_design(400, positions=3)  # the probe's design for 3 positions
     # replay the looks from the calls made: per look, which positions were asked and how they did
     outcomes: dict[int, list[bool | None]] = {0: [], 2: [], 4: []}
     asked_per_look: list[set[int]] = []

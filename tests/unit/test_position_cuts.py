@@ -157,11 +157,12 @@ def sequential_fail_probability(
     return crossed
 
 
-@pytest.mark.parametrize(("k", "looks"), [(3, 4), (5, 4), (3, S.LOOKS)])
-def test_sequential_false_fail_bound_holds_at_null_pipelines(k: int, looks: int) -> None:
+@pytest.mark.parametrize(("k", "looks"), [(3, 4), (5, 4), (3, S.LOOKS), (3, None)])
+def test_sequential_false_fail_bound_holds_at_null_pipelines(k: int, looks: int | None) -> None:
     """The whole sequential FAIL rule (earlier looks' spending cuts, Berger-Boos cuts per t at the
-    last look): the sum of the comparisons' exact crossing probabilities stays <= alpha."""
-    design = S.SequentialDesign(60, looks=looks)
+    last look): the sum of the comparisons' exact crossing probabilities stays <= alpha. None:
+    the 12 uneven looks 3-position probes use."""
+    design = S.sequential_design(60, positions=k) if looks is None else S.SequentialDesign(60, looks=looks)
     cuts = design.position_thresholds(max_drop=MAX_DROP, k=k)
     assert len(set(cuts[-1])) > 1  # the last look's cut depends on t
     for top in (0.5, 0.8, 0.95):
@@ -215,10 +216,10 @@ def test_sequential_position_false_fail_at_the_boundary(shared: float) -> None:
 
 def test_sequential_position_power_with_independent_positions() -> None:
     """3 independent positions, the middle one max_drop + 0.15 below both edges (the bench's U):
-    the default sequential rule FAILs >= 80% of the time (bench/calibration.py, 20,000 runs:
-    0.858; fixed design 0.859). 3-SE MC band."""
+    the sequential rule a 3-position probe uses (12 uneven looks) FAILs >= 80% of the time
+    (bench/calibration.py, 20,000 runs: 0.859, as the fixed design). 3-SE MC band."""
     n, sims, k = 100, 2000, 3
-    design = S.SequentialDesign(n)
+    design = S.sequential_design(n, positions=k)
     rng = np.random.default_rng(5)
     x = rng.random((sims, n, k)) < np.array([0.9, 0.9 - MAX_DROP - 0.15, 0.9])
     assert sequential_fail_rate(design, x) >= 0.8 - 3 * np.sqrt(0.8 * 0.2 / sims)
@@ -310,11 +311,11 @@ def test_level_search_steps_then_bisects(limit: float, expected: float, calls: i
 def test_settled_positions_stop_being_asked_and_that_saves_calls() -> None:
     """The calibration's "3 positions, 50% shared difficulty" at drop 0, n = 100: a position stops
     being asked once every comparison it is in has crossed its PASS
-    boundary. Counting the questions asked per position, the sequential probe saves >= 14% of the
-    calls (calibration, 20,000 runs: 18%), against 11% when every position is asked until the
-    probe decides (3-SE margin: the saved fraction's SE is < 0.01 over 2,000 runs)."""
+    boundary. Counting the questions asked per position, the sequential probe (its 3-position looks)
+    saves >= 14% of the calls (calibration, 20,000 runs: 19%), against 11% when every position is
+    asked until the probe decides (3-SE margin: the saved fraction's SE is < 0.01 over 2,000 runs)."""
     n, k, sims = 100, 3, 2000
-    design = S.SequentialDesign(n)
+    design = S.sequential_design(n, positions=k)
     zf = design.position_thresholds(max_drop=MAX_DROP, k=k)
     zp = design.thresholds(max_drop=MAX_DROP, side="pass")
     rng = np.random.default_rng(3)

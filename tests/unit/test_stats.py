@@ -330,6 +330,26 @@ def test_sequential_design_decisions() -> None:
     with pytest.raises(ValueError, match="0-based"):
         design.decide(a, b, look=4, max_drop=0.1)
 
+def test_sequential_design_picks_the_looks_by_probe() -> None:
+    # reverse probes and position probes with 4+ positions: 8 even looks, PASS gamma -1
+    for design in (S.sequential_design(100), S.sequential_design(100, positions=5)):
+        assert design.sizes == [13, 25, 38, 50, 63, 75, 88, 100]
+        assert design.pass_spending == S.PASS_SPENDING
+    few = S.sequential_design(100, positions=3)
+    assert few.sizes == [25, 35, 42, 48, 53, 58, 63, 68, 73, 79, 87, 100]  # no float drift at 35
+    assert few.looks == 12
+    assert few.pass_spending == S.FEW_POSITION_PASS_SPENDING == -0.5
+    assert S.sequential_design(300, positions=2).sizes[:3] == [75, 105, 126]
+    # a small sample merges looks that round to the same size
+    assert S.sequential_design(8, positions=3).sizes == [2, 3, 4, 5, 6, 7, 8]
+
+
+@pytest.mark.parametrize("fractions", [[0.5, 0.9], [0.5, 0.5, 1.0], [0.0, 1.0], [0.7, 0.3, 1.0], []])
+def test_sequential_design_refuses_bad_fractions(fractions: list[float]) -> None:
+    with pytest.raises(ValueError, match="fractions must increase"):
+        S.SequentialDesign(100, fractions=fractions)
+
+
 
 def test_sequential_positions() -> None:
     design = S.SequentialDesign(40, looks=2)

@@ -159,11 +159,13 @@ def sequential_pass_probability(design: S.SequentialDesign, p10: float, p01: flo
     return crossed
 
 
+@pytest.mark.parametrize("positions", [None, 3], ids=["even-looks", "few-positions"])
 @pytest.mark.parametrize("n", [30, 100])
-def test_exact_sequential_false_pass_at_boundary_is_at_most_alpha(n: int) -> None:
+def test_exact_sequential_false_pass_at_boundary_is_at_most_alpha(n: int, positions: int | None) -> None:
     """Every boundary pipeline (drop == max_drop), discordance on a grid finer than and offset
-    from the one the thresholds were searched on: P(PASS at some look) <= alpha."""
-    design = S.SequentialDesign(n)
+    from the one the thresholds were searched on: P(PASS at some look) <= alpha. For the 8 even
+    looks and for the uneven looks with earlier PASS spending of 3-position probes."""
+    design = S.sequential_design(n, positions=positions)
     worst = max(
         sequential_pass_probability(design, q + MAX_DROP, q)
         for q in np.linspace(0.0, (1 - MAX_DROP) / 2, 151)
