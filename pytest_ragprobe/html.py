@@ -24,6 +24,7 @@ from pytest_ragprobe.render import (
     p_text,
     position_marks,
     reasons,
+    shape_text,
     short_label,
     size_text,
     strict_fails,
@@ -566,8 +567,9 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
         view.discordant = position_discordant(m).strip()
         shape = m.get("shape")
         if shape:
-            view.shape_label = str(shape)
-            view.u_shaped = str(shape).lower()[:1] == "u" or "u-shape" in str(shape).lower()
+            u = str(shape).lower()[:1] == "u" or "u-shape" in str(shape).lower()
+            view.shape_label = shape_text({**m, "shape": "U-shaped" if u else shape})
+            view.u_shaped = u and not m.get("shape_within_noise")  # highlighted only beyond noise
     if m.get("drop") is not None and max_drop is not None:
         view.drop = drop_chart(
             float(m["drop"]),

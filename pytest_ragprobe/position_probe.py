@@ -549,6 +549,9 @@ async def run_position(
         "best_edge": cmp.best_edge,
         "worst_position": cmp.worst,
         "shape": cmp.shape,
+        # a dip the data cannot tell from none (the drop's lower bound <= 0): 30 questions at 0.9 / 0.8 / 0.9
+        # read "U-shaped" in a bold badge next to a PASS
+        "shape_within_noise": cmp.shape == "U-shaped" and cmp.drop_ci[0] <= 0.0,
         "max_drop": spec.max_drop,
         "confidence": confidence,
         "n_docs": spec.n_docs,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -179,6 +179,13 @@ def bar(value: float, width: int = BAR_WIDTH) -> str:
     return "#" * filled + "." * (width - filled)
 
 
+def shape_text(m: Mapping[str, Any]) -> str:
+    """The curve's shape as every report names it: "U-shaped", or "U-shaped, within noise" when the drop's
+    lower bound does not exclude no dip (the label alone is read as a finding)."""
+    shape = str(m.get("shape") or "")
+    return f"{shape}, within noise" if shape and m.get("shape_within_noise") else shape
+
+
 def headline(r: ProbeResult) -> str:
     m = r.metrics
     name = f"ragprobe {r.kind} probe {r.verdict.upper()}"
@@ -193,7 +200,7 @@ def headline(r: ProbeResult) -> str:
         return (
             f"{name}: best edge {m.get('best_edge')} vs worst position {m.get('worst_position')}, "
             f"drop {num(m['drop'], signed=True)} (max_drop {m['max_drop']:.2f}, n={r.n}, "
-            f"shape {m.get('shape', '?')})"
+            f"shape {shape_text(m) or '?'})"
         )
     return name
 

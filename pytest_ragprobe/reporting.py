@@ -25,6 +25,7 @@ from pytest_ragprobe.render import (
     p_text,
     position_marks,
     reasons,
+    shape_text,
     short_label,
     size_text,
     strict_fails,
@@ -287,7 +288,7 @@ def _md_position(r: ProbeResult) -> list[str]:
         lines.append(f"| {row.label} | {row.accuracy:.2f} | {correct} | {ci} | {note} |")
     lines.append("")
     if "drop" in m:
-        shape = f" · shape: {md_text(m['shape'])}" if m.get("shape") else ""
+        shape = f" · shape: {md_text(shape_text(m))}" if m.get("shape") else ""
         lines.append(
             f"**Drop** {num(m['drop'], signed=True)} (position {m.get('best_edge')} vs "
             f"{m.get('worst_position')}), {bounds_label(r)} "

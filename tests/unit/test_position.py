@@ -13,6 +13,7 @@ import pytest
 
 import pytest_ragprobe as ragprobe
 from pytest_ragprobe.contexts import DataError
+from pytest_ragprobe.render import headline, shape_text
 from pytest_ragprobe.engine import Call, CallOutcome
 from pytest_ragprobe.markers import POSITION_MARK, PositionSpec, build_spec
 from pytest_ragprobe.pipeline import PipelineConfigError
@@ -60,6 +61,31 @@ class SimReader:
         return answer if u < p else "I do not know"
 
 
+class NoisyDip:
+    """40 questions: the edges wrong on items 0-3, the middle on items 4-11 (0.9 / 0.8 / 0.9)."""
+
+    def generate(self, question: str, documents: list[Document]) -> str:
+        item = re.search(r"item (\d+)", question)
+        assert item is not None
+        i = int(item.group(1))
+        idx = next(j for j, d in enumerate(documents) if f"code of item {i} is" in d.text)
+        middle = 0 < idx < len(documents) - 1
+        return "I do not know" if (4 <= i < 12 if middle else i < 4) else f"Q{i}X"
+
+
+def test_a_dip_within_noise_is_said_to_be() -> None:
+    """A middle 0.1 below the edges on 40 questions (8 right at an edge only, 4 in the middle only):
+    "U-shaped" by the point estimates, but the drop's lower bound is below 0, so every report adds
+    "within noise" (the bold U badge next to a PASS read as a finding)."""
+    r = check_position(NoisyDip(), make_data(40), n_docs=3, max_drop=0.3)
+    m = r.metrics
+    assert m["accuracy_by_position"] == {0: 0.9, 1: 0.8, 2: 0.9}
+    assert m["shape"] == "U-shaped" and m["drop_ci"][0] <= 0.0 and m["shape_within_noise"] is True
+    assert shape_text(m) == "U-shaped, within noise"
+    assert "shape U-shaped, within noise)" in headline(r)
+    assert shape_text({"shape": "declining"}) == "declining"
+
+
 def test_u_shaped_reader_fails_and_accuracies_match_truth() -> None:
     n = 200
     r = check_position(SimReader(0.9, 0.5), make_data(n), n_docs=10, max_drop=0.15)
@@ -72,6 +98,7 @@ def test_u_shaped_reader_fails_and_accuracies_match_truth() -> None:
     assert r.positions is not None and r.positions[4].n == n
     assert r.metrics["best_edge"] in (0, 9) and r.metrics["worst_position"] in (2, 4, 7)
     assert r.metrics["drop_ci"][0] > 0.15 and r.metrics["shape"] == "U-shaped"
+    assert r.metrics["shape_within_noise"] is False
     assert r.metrics["p_value"] < 0.001 and r.metrics["n_docs"] == 10
     for key in ("ci_by_position", "drop", "confidence", "max_drop"):
         assert key in r.metrics

@@ -258,6 +258,19 @@ def test_html_reverse_section() -> None:
     assert "<td>retrieval</td>" in section and "<td>reading</td>" in section
 
 
+def test_a_dip_within_noise_is_not_highlighted() -> None:
+    probe = position_probe()
+    probe.metrics.update(shape="U-shaped", shape_within_noise=True, drop_ci=[-0.05, 0.6])
+    report = Report(plugin_version="0.1.0", seed=1, confidence=0.95, created="2025-01-02T03:04:05+00:00",
+                    probes=[probe])
+    html = render_html(report)
+    assert '<span class="shape" title="curve shape">U-shaped, within noise</span>' in html
+    assert 'class="shape u"' not in html
+    assert "· shape: U-shaped, within noise" in render_markdown(report)
+    probe.metrics["shape_within_noise"] = False
+    assert '<span class="shape u" title="curve shape">U-shaped</span>' in render_html(report)
+
+
 def test_html_position_section() -> None:
     html = render_html(sample_report())
     anchor = probe_anchor("tests/test_qa.py::test_mid_context[10 docs]")
