@@ -13,11 +13,11 @@ import pytest
 
 import pytest_ragprobe as ragprobe
 from pytest_ragprobe.contexts import DataError
-from pytest_ragprobe.render import headline, shape_text
 from pytest_ragprobe.engine import Call, CallOutcome
 from pytest_ragprobe.markers import POSITION_MARK, PositionSpec, build_spec
 from pytest_ragprobe.pipeline import PipelineConfigError
 from pytest_ragprobe.position_probe import check_position, load_examples, run_position
+from pytest_ragprobe.render import headline, shape_text
 from pytest_ragprobe.runner import ProbeContext, context_for, run_sync
 from pytest_ragprobe.types import Document
 
