@@ -289,6 +289,8 @@ async def run_position(
     outcomes_by_pos: dict[int, list[bool | None]] = {p: [] for p in positions}
     rows: list[list[dict[str, Any]]] = []  # per question, one row per position
     errored: list[dict[str, Any]] = []
+    failed_at: Counter[int] = Counter()  # failed / answered calls per position: each held to the error limit
+    asked_at: Counter[int] = Counter()
     plans: list[ContextPlan] = []
     short_hard = 0
     done = 0
@@ -364,17 +366,19 @@ async def run_position(
             for pos in active:
                 o = next(it)
                 ok: bool | None = None
+                asked_at[pos] += not o.budget_exhausted
                 if o.ok and isinstance(o.value, str):
                     where = f"question {ex.id!r} ({ex.question!r}) at position {pos}"
                     ok = score(spec.match, o.value, ex.answers, where)
                 elif not o.budget_exhausted:
+                    failed_at[pos] += 1
                     errored.append(_row(ex, pos, o, None, plan.index_of(pos)))
                 outcomes_by_pos[pos].append(ok)
                 q_rows.append(_row(ex, pos, o, ok, plan.index_of(pos)))
             if all(r["correct"] is not None for r in q_rows):
                 rows.append(q_rows)
         done = size
-        ctx.check_error_rate()
+        ctx.check_error_rate({f"at position {p}": (failed_at[p], asked_at[p]) for p in positions})
         if ctx.budget_hit:
             break
         if design is not None and look < len(looks) - 1 and rows:

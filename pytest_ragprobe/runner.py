@@ -11,11 +11,11 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from pytest_ragprobe.engine import (
     PACKAGE_DIR,
@@ -215,35 +215,49 @@ class ProbeContext:
                     self.error_tracebacks.setdefault(cause, o.traceback)
         return outcomes
 
-    def check_error_rate(self) -> None:
-        """End the probe as an error when too many calls failed, naming the most common cause."""
+    def check_error_rate(self, by_group: Mapping[str, tuple[int, int]] | None = None) -> None:
+        """End the probe as an error when too many calls failed, naming the most common cause.
+
+        ``by_group``: (failed, asked) calls per group (a position probe's positions), each held to the
+        limit too: a question with a failed call is left out at every position, so failures at one
+        position (a reader that times out where it is lost) leave out the questions it finds hard there,
+        while the probe's overall rate, diluted by the other positions, stays within the limit."""
         total = self.calls + self.cached_calls  # a cache hit is a successful call
         limit = self.settings.max_error_rate
         over = bool(total) and self.errors / total > limit
         if total and (self.skipped or over):
-            cause, count = self.error_causes.most_common(1)[0]
             skipped = ""
             if self.skipped:
                 n, after = self.settings.engine.fail_fast, self.fail_fast_after
                 # tripped in a later batch (look) of the probe: its first calls are not the probe's
                 which = f"{n} calls after the first {after}" if after else f"first {n} calls"
                 skipped = f"; {self.skipped} more not attempted (fail-fast: the {which} all failed this way)"
-            question, error = self.error_examples.get(cause, ("", cause))
-            # a long question (often repeated in the error: KeyError: '<question>') buried the cause
-            short = question if len(question) <= 80 else question[:79] + "…"
-            first = f"; first for {short!r}" if question else ""
-            if first and error != cause:
-                at = error.find(question[:40]) if len(question) > 80 else -1
-                first += ": " + (error[:at] + "<the question>" if at >= 0 else error[:300])
             # Only fail-fast ends a probe whose rate is within the limit: never cite the limit as why.
             why = f"limit {limit:.0%}"
             if not over:
                 why = f"within the {limit:.0%} limit, but fail-fast stopped the probe"
-            raise ProbeError(
-                f"{self.errors} of {total} pipeline calls failed ({why}); most common cause ({count}x): "
-                f"{cause}{self._advice(cause)}{first}{skipped}",
-                traceback=self.error_tracebacks.get(cause),
-            )
+            self._raise_errors(f"{self.errors} of {total} pipeline calls failed ({why})", skipped)
+        for group, (failed, asked) in (by_group or {}).items():
+            if asked and failed / asked > limit:
+                self._raise_errors(
+                    f"{failed} of {asked} pipeline calls {group} failed (limit {limit:.0%}; {self.errors} of "
+                    f"{total} over the probe: a question with a failed call is left out at every position, "
+                    "so failures at one position leave out the questions that are hard there)"
+                )
+
+    def _raise_errors(self, head: str, tail: str = "") -> NoReturn:
+        cause, count = self.error_causes.most_common(1)[0]
+        question, error = self.error_examples.get(cause, ("", cause))
+        # a long question (often repeated in the error: KeyError: '<question>') buried the cause
+        short = question if len(question) <= 80 else question[:79] + "…"
+        first = f"; first for {short!r}" if question else ""
+        if first and error != cause:
+            at = error.find(question[:40]) if len(question) > 80 else -1
+            first += ": " + (error[:at] + "<the question>" if at >= 0 else error[:300])
+        raise ProbeError(
+            f"{head}; most common cause ({count}x): {cause}{self._advice(cause)}{first}{tail}",
+            traceback=self.error_tracebacks.get(cause),
+        )
 
     def _advice(self, cause: str) -> str:
         asked = self.retry_after_asked
