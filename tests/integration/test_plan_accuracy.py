@@ -479,9 +479,20 @@ def test_under_xdist_the_workers_of_one_machine_share_the_budget(pytester: pytes
     assert counted(pytester) == Counter({"test_a": 40, "test_b": 40, "test_c": 10})
     report = json.loads((pytester.path / "r" / "report.json").read_text())
     assert [p for p in report["probes"] if "budget" in p["reason"]] == []
-    # and the pool caps the run: 60 of the 90 calls, whichever worker makes them
+    # and the pool caps the run: 60 of the 90 calls, whichever worker makes them (with fixed shares of 30 a
+    # worker could leave some unspent); the plan says the budget is short, names no share, and the probes
+    # that ran out say so (this run also stands for test_xdist_engine's former
+    # test_xdist_workers_take_from_one_budget, which checked the same with 4 probes and its own -n 2 session)
     result = pytester.runpytest("-n", "2", "--ragprobe-no-cache", "--ragprobe-report=r", "--ragprobe-budget=60")
+    result.stdout.fnmatch_lines([
+        "ragprobe plan: --ragprobe-budget=60 covers 60 of up to 90 calls; probes that run out end INCONCLUSIVE "
+        "(a FAIL already shown stays)",
+    ])
+    assert "own share" not in result.stdout.str()
     assert sum(counted(pytester).values()) == 60
+    report = json.loads((pytester.path / "r" / "report.json").read_text())
+    assert sum(p["calls"] for p in report["probes"]) == 60
+    assert any(p["verdict"] == "inconclusive" and "budget" in p["reason"] for p in report["probes"])
 
 
 # A worker that cannot reach the controller's pool (on another machine): simulated by dropping it.

@@ -46,9 +46,13 @@ def test_catalog(ragprobe_result):
 def test_asymmetric_pipeline_fails_with_both_accuracies(
     pytester: pytest.Pytester, plugin_args: list[str]
 ) -> None:
+    """The FAIL message, and (same run) the probe's figures in the JUnit XML: a test of its own ran this
+    same project again, with and without -n 2, for the XML alone."""
+    import xml.etree.ElementTree as ET
+
     pytester.makeconftest(CONFTEST.format(reverse_ok=False))
     pytester.makepyfile(test_rev=TEST)
-    result = pytester.runpytest(*plugin_args)
+    result = pytester.runpytest(*plugin_args, "--junitxml=junit.xml")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -60,6 +64,21 @@ def test_asymmetric_pipeline_fails_with_both_accuracies(
         ]
     )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+    # the JUnit XML carries the probe's figures
+    case = ET.parse(pytester.path / "junit.xml").find(".//testcase")
+    assert case is not None
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert props == {
+        "ragprobe_kind": "reverse",
+        "ragprobe_verdict": "fail",
+        "ragprobe_n": "30",
+        "ragprobe_calls": "60",
+        "ragprobe_drop": "1.0",
+        "ragprobe_drop_ci": props["ragprobe_drop_ci"],
+        "ragprobe_max_drop": "0.1",
+    }
+    low, high = (float(v) for v in props["ragprobe_drop_ci"].strip("[]").split(", "))
+    assert 0.1 < low < 1.0 == high
 
 
 @pytest.mark.xdist_elsewhere  # under -n 2: the [xdist2] tests of this module and test_xdist_engine
@@ -83,6 +102,10 @@ def ragprobe_pipeline():
 """
 
 
+# under -n 2: test_terminal_summary's test_the_section_lines_up_under_xdist_too[xdist2] (a raising pipeline's
+# ERROR names the exception) and test_plan's test_under_xdist_the_controller_prints_the_plan_once_before_any_test
+# (a missing capability's ERROR names it)
+@pytest.mark.xdist_elsewhere
 def test_raising_pipeline_is_an_error_naming_the_exception(
     pytester: pytest.Pytester, plugin_args: list[str]
 ) -> None:
@@ -548,12 +571,12 @@ def test_baseline_regression_fails_even_when_max_drop_passes(
     pytester.makeconftest(BASELINE_CONFTEST)
     pytester.makepyfile(test_rev=BASELINE_TEST)
     monkeypatch.setenv("REVERSE_WRONG", "5")  # reverse accuracy 0.95
-    first = pytester.runpytest_subprocess("--ragprobe-save-baseline=base.json", "--ragprobe-no-cache")
+    first = pytester.runpytest("--ragprobe-save-baseline=base.json", "--ragprobe-no-cache")
     first.assert_outcomes(passed=1)
-    same = pytester.runpytest_subprocess("--ragprobe-baseline=base.json", "--ragprobe-no-cache")
+    same = pytester.runpytest("--ragprobe-baseline=base.json", "--ragprobe-no-cache")
     same.assert_outcomes(passed=1)
     monkeypatch.setenv("REVERSE_WRONG", "25")  # reverse accuracy 0.75: drop 0.25 still within max_drop 0.3
-    worse = pytester.runpytest_subprocess(
+    worse = pytester.runpytest(
         "--ragprobe-baseline=base.json", "--ragprobe-no-cache", "--ragprobe-report=rep"
     )
     worse.assert_outcomes(failed=1)
@@ -587,11 +610,11 @@ def test_a_regression_behind_a_failing_test_body_is_still_named(
     pytester.makeconftest(BASELINE_CONFTEST)
     pytester.makepyfile(test_rev=BASELINE_TEST.replace("    pass", "    assert 0, 'body'"))
     monkeypatch.setenv("REVERSE_WRONG", "5")
-    pytester.runpytest_subprocess("--ragprobe-save-baseline=base.json", "--ragprobe-no-cache").assert_outcomes(
+    pytester.runpytest("--ragprobe-save-baseline=base.json", "--ragprobe-no-cache").assert_outcomes(
         failed=1
     )
     monkeypatch.setenv("REVERSE_WRONG", "25")
-    worse = pytester.runpytest_subprocess(
+    worse = pytester.runpytest(
         "--ragprobe-baseline=base.json", "--ragprobe-no-cache", "--ragprobe-report=rep", "--junitxml=j.xml"
     )
     worse.assert_outcomes(failed=1)
@@ -1059,26 +1082,8 @@ def test_rev():
     assert again["cached_calls"] == 20 and again["metrics"]["reverse_misses"]["retrieval"] == 10
 
 
-def test_junitxml_carries_the_probe_figures(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
-    import xml.etree.ElementTree as ET
-
-    pytester.makeconftest(CONFTEST.format(reverse_ok=False))
-    pytester.makepyfile(test_rev=TEST)
-    pytester.runpytest(*plugin_args, "--junitxml=junit.xml").assert_outcomes(failed=1)
-    case = ET.parse(pytester.path / "junit.xml").find(".//testcase")
-    assert case is not None
-    props = {p.get("name"): p.get("value") for p in case.iter("property")}
-    assert props == {
-        "ragprobe_kind": "reverse",
-        "ragprobe_verdict": "fail",
-        "ragprobe_n": "30",
-        "ragprobe_calls": "60",
-        "ragprobe_drop": "1.0",
-        "ragprobe_drop_ci": props["ragprobe_drop_ci"],
-        "ragprobe_max_drop": "0.1",
-    }
-    low, high = (float(v) for v in props["ragprobe_drop_ci"].strip("[]").split(", "))
-    assert 0.1 < low < 1.0 == high
+# The probe's figures in the JUnit XML (with and without -n 2): test_asymmetric_pipeline_fails_with_both_accuracies,
+# whose run of the same project writes it.
 
 
 def test_a_cache_that_cannot_store_answers_is_said_once(pytester: pytest.Pytester) -> None:

@@ -189,6 +189,9 @@ def test_the_section_lines_up_under_xdist_too(project: pytest.Pytester, plugin_a
     names = [next(n for n in NODEIDS.values() if f"{n} " in line) for line in lines]
     columns_line_up(lines, names)
     assert lines[0].startswith("FAIL (xfail) test_mix.py::test_xfail           [reverse]  fwd 1.00 rev 0.00")
+    # a pipeline that raises is an ERROR naming the exception, from a worker as without xdist
+    # (test_reverse_mark's test_raising_pipeline_is_an_error_naming_the_exception runs without xdist only)
+    run.stdout.fnmatch_lines(["*5 of 5 pipeline calls failed*RuntimeError: index offline*"])
 
 
 # -- report.json's per-probe settings: what the probe ran with ---------------------------------------------------

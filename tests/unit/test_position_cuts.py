@@ -4,6 +4,8 @@ every table, independently of the search that built the cuts."""
 from __future__ import annotations
 
 import itertools
+import os
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -14,6 +16,21 @@ ALPHA = 0.05
 MAX_DROP = 0.1
 
 pytestmark = pytest.mark.slow  # pure computation / model loading: run once, in the -n 2 pass
+
+
+@pytest.fixture(autouse=True)
+def _tables_shared_by_this_runs_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Several tests here build the same sequential position rule (SequentialDesign(100, looks=4) at k=3:
+    the alpha and boundary tests; SequentialDesign(60) at k=3: the null-bound [3-8] and API tests;
+    SequentialDesign(100) at k=3 and k=5: the power, settled and five-position tests), 5-20 s of CPU each.
+    In one process its lru_cache shares them; under -n 2 the tests land on both workers, which each built
+    them. Stored tables (stats.set_table_dir, read back exactly: test_stats_tables) in a directory of this
+    run only (the session's temporary root under xdist) let a worker read what the other built first."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    S.set_table_dir(root / "ragprobe-position-tables")
+    yield
+    S.set_table_dir(None)
 
 
 def fail_probability(cuts: np.ndarray, n: int, p10: float, p01: float) -> float:
