@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow  # pure computation / model loading: run once, in 
 def _tables_shared_by_this_runs_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Several tests here build the same sequential position rule (SequentialDesign(100, looks=4) at k=3:
     the alpha and boundary tests; SequentialDesign(60) at k=3: the null-bound [3-8] and API tests;
-    SequentialDesign(100) at k=3 and k=5: the power, settled and five-position tests), 5-20 s of CPU each.
+    sequential_design(100, positions=3): the power and settled tests; SequentialDesign(100) at k=5: the
+    five-position tests), 5-20 s of CPU each.
     In one process its lru_cache shares them; under -n 2 the tests land on both workers, which each built
     them. Stored tables (stats.set_table_dir, read back exactly: test_stats_tables) in a directory of this
     run only (the session's temporary root under xdist) let a worker read what the other built first."""
