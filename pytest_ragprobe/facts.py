@@ -326,7 +326,7 @@ def build_pairs(
     pairs: list[FactPair] = []
     seen: set[str] = set()
     # folded questions -> (where the fact is, its questions as written)
-    first_at: dict[tuple[str, ...], tuple[str, tuple[str, str]]] = {}
+    first_at: dict[tuple[str, ...], tuple[str, tuple[str, str]]] = {}  # (see question_key)
     for i, f in enumerate(facts):
         where = wheres[i] if wheres else f"facts[{i}]"
         relation = _relation_name(f.relation, rels) if f.relation else None
@@ -364,7 +364,7 @@ def build_pairs(
         # The same fact twice is asked twice and counted as two pairs: it overstates the evidence. Case and
         # spacing do not make another fact: scoring ignores them, so "p-200" and "P-200" are one answer.
         questions = (forward.question, reverse.question)
-        key = tuple(" ".join(q.casefold().split()) for q in questions)
+        key = tuple(question_key(q) for q in questions)
         if key in first_at:
             same = "the same" if first_at[key][1] == questions else "the same (apart from case and spacing)"
             raise FactsError(
