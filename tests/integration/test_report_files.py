@@ -312,7 +312,7 @@ def test_dies(ragprobe_result):
 """
     )
     rp = project.path / "rp"
-    result = project.runpytest("-p", "xdist", "-n", "2", "-k", "pumps or dies", f"--ragprobe-report={rp}")
+    result = project.runpytest_subprocess("-p", "xdist", "-n", "2", "-k", "pumps or dies", f"--ragprobe-report={rp}")
     result.assert_outcomes(passed=1, failed=1)
     crashed = "an xdist worker crashed running test_crash.py::test_dies"
     result.stdout.fnmatch_lines([f"ragprobe: 1 probe: 1 pass -> FAIL (partial run: probes may be missing; {crashed})"])

@@ -177,7 +177,7 @@ def test_p3():
     raise KeyboardInterrupt
 """
     )
-    result = pytester.runpytest("-p", "xdist", "-n", "2", "--ragprobe-report=rep", "--ragprobe-no-cache")
+    result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2", "--ragprobe-report=rep", "--ragprobe-no-cache")
     result.stdout.re_match_lines(
         [r"ragprobe: interrupted: [0-2] of 3 probes finished; probes still running were lost, the report is partial"]
     )
