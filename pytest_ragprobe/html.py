@@ -24,6 +24,7 @@ from pytest_ragprobe.render import (
     p_text,
     position_marks,
     reasons,
+    reversal_text,
     shape_text,
     short_label,
     size_text,
@@ -241,6 +242,7 @@ class ProbeView:
     shape_label: str = ""
     u_shaped: bool = False
     misses: dict[str, int] | None = None
+    reversal: str = ""  # how many of the reverse misses are of facts answered right forward
     examples: list[dict[str, Any]] = field(default_factory=list)
     examples_total: int = 0
     forward_examples: list[dict[str, Any]] = field(default_factory=list)  # reverse probes' forward misses
@@ -545,6 +547,8 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
         misses = m.get("reverse_misses")
         if isinstance(misses, dict):
             view.misses = {k: int(misses.get(k, 0)) for k in ("retrieval", "reading", "unknown")}
+            if text := reversal_text(m).removeprefix("; "):
+                view.reversal = f"{text[0].upper()}{text[1:]}."
     else:
         view.rows = _position_rows(r)
         marks = position_marks(r)

@@ -224,7 +224,7 @@ def _reverse_table(r: ProbeResult) -> list[str]:
     )
     misses = m.get("reverse_misses")
     if misses:
-        lines.append(f"  reverse misses: {misses_text(misses, ', ')}")
+        lines.append(f"  reverse misses: {misses_text(misses, ', ')}{reversal_text(m)}")
     return lines
 
 
@@ -235,6 +235,26 @@ def misses_text(misses: dict[str, Any], sep: str) -> str:
         f"{misses.get('retrieval', 0)} retrieval (gold not retrieved){sep}"
         f"{misses.get('reading', 0)} reading (retrieved, answered wrong)"
         + (f"{sep}{unknown} unknown (no documents reported)" if unknown else "")
+    )
+
+
+def reversal_text(m: dict[str, Any]) -> str:
+    """"; 12 of the 26 on facts answered right forward: 8 retrieval, 4 reading": how many reverse misses are
+    reversal failures proper (a fact missed both ways is not known at all); "" when the metrics do not hold
+    them (a report written before they were counted)."""
+    misses, reversal = m.get("reverse_misses"), m.get("reversal_misses")
+    if not isinstance(misses, dict) or not isinstance(reversal, dict):
+        return ""
+    total = sum(int(misses.get(k, 0)) for k in ("retrieval", "reading", "unknown"))
+    part = sum(int(reversal.get(k, 0)) for k in ("retrieval", "reading", "unknown"))
+    if part == total:
+        return f"; all {total} on facts answered right forward" if total > 1 else ""
+    if not part:
+        return "; none on facts answered right forward (those facts were missed both ways)"
+    unknown = int(reversal.get("unknown", 0))
+    return (
+        f"; {part} of the {total} on facts answered right forward: {int(reversal.get('retrieval', 0))} "
+        f"retrieval, {int(reversal.get('reading', 0))} reading" + (f", {unknown} unknown" if unknown else "")
     )
 
 

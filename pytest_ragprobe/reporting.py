@@ -25,6 +25,7 @@ from pytest_ragprobe.render import (
     p_text,
     position_marks,
     reasons,
+    reversal_text,
     shape_text,
     short_label,
     size_text,
@@ -258,7 +259,7 @@ def _md_reverse(r: ProbeResult) -> list[str]:
         )
     misses = m.get("reverse_misses")
     if isinstance(misses, dict):
-        lines += ["", f"**Reverse misses:** {misses_text(misses, ' · ')}"]
+        lines += ["", f"**Reverse misses:** {misses_text(misses, ' · ')}{reversal_text(m)}"]
     return lines
 
 

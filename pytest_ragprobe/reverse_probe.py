@@ -340,12 +340,17 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         )
 
     misses = {"retrieval": 0, "reading": 0, "unknown": 0}
+    # the reversal failures proper (the forward_only pairs): a fact missed both ways is not known at all,
+    # and what to fix for it is not what fixes a one-way fact
+    reversal = dict(misses)
     examples: list[dict[str, Any]] = []
     for pair, fo, ro, f_ok, r_ok in used_pairs:
         assert isinstance(ro.value, Answer)
         miss = attribute_miss(pair, ro.value) if not r_ok else None
         if not r_ok:
             misses[miss or "unknown"] += 1
+            if f_ok:
+                reversal[miss or "unknown"] += 1
         ex = _example(pair, "reverse", ro, r_ok)
         ex["forward_question"] = pair.forward.question  # (a forward miss is shown by its own question)
         ex["forward_expected"] = pair.forward.answers
@@ -373,7 +378,8 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     }
     if misses["retrieval"] or misses["reading"]:
         metrics["reverse_misses"] = misses
-    if verdict == "fail" and (advice := mitigation_note(misses)):
+        metrics["reversal_misses"] = reversal
+    if verdict == "fail" and (advice := mitigation_note(misses, reversal)):
         notes.append(advice)
     return ctx.result(
         kind="reverse",
@@ -390,18 +396,26 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     )
 
 
-def mitigation_note(misses: Mapping[str, int]) -> str:
-    """What to try on a reversal FAIL, from where its reverse misses were made; "" with none."""
-    retrieval, reading, unknown = misses["retrieval"], misses["reading"], misses["unknown"]
+def mitigation_note(misses: Mapping[str, int], reversal: Mapping[str, int] | None = None) -> str:
+    """What to try on a reversal FAIL, from where its reverse misses were made; "" with none.
+
+    ``reversal``: the misses of facts answered right forward. When it holds attributed misses the advice
+    follows them: facts missed both ways (not in the index, a reader that never knew them) can outnumber
+    the one-way misses and point at the wrong fix."""
+    if reversal is not None and (reversal["retrieval"] or reversal["reading"]) and reversal != misses:
+        counts, what = reversal, "reverse misses of facts answered right forward"
+    else:
+        counts, what = misses, "reverse misses"
+    retrieval, reading, unknown = counts["retrieval"], counts["reading"], counts["unknown"]
     if retrieval > reading:
         return (
-            f"most reverse misses ({retrieval} of {retrieval + reading + unknown}) are retrieval misses, the "
+            f"most {what} ({retrieval} of {retrieval + reading + unknown}) are retrieval misses, the "
             "fact's page not retrieved for the reverse question: index each fact both ways (a statement per "
             "direction), or put the reverse question's entity in the page's title or text"
         )
     if reading:
         return (
-            f"most reverse misses ({reading} of {retrieval + reading + unknown}) are reading misses, the "
+            f"most {what} ({reading} of {retrieval + reading + unknown}) are reading misses, the "
             "page retrieved and the answer wrong: state each fact both ways on its page and show the reader "
             "a reverse question with its answer (one-shot); a small reader tends to repeat the question's "
             "entity"

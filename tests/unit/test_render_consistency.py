@@ -271,3 +271,23 @@ def test_a_bound_that_rounds_to_max_drop_shows_the_digits_that_tell_them_apart()
     assert "[+0.13, +0.3002] include max_drop 0.30" in derived_reason(r)
     assert "bounds [+0.13, +0.3002] vs max_drop 0.30" in explain(r)
     assert "[+0.13, +0.3002]" in render_markdown(report(r))
+
+
+def test_every_report_says_how_many_reverse_misses_are_one_way() -> None:
+    """"8 retrieval, 4 reading" of 12 reverse misses did not say that 10 of those facts were missed forward
+    too: a fact the pipeline does not know at all is not a reversal failure."""
+    r = reverse_probe("t.py::test_rev", verdict="fail", drop=0.35)
+    r.metrics["reverse_misses"] = {"retrieval": 8, "reading": 4, "unknown": 0}
+    r.metrics["reversal_misses"] = {"retrieval": 0, "reading": 2, "unknown": 0}
+    part = "2 of the 12 on facts answered right forward: 0 retrieval, 2 reading"
+    assert explain(r).splitlines().count(
+        f"  reverse misses: 8 retrieval (gold not retrieved), 4 reading (retrieved, answered wrong); {part}"
+    ) == 1
+    assert f"answered wrong); {part}" in render_markdown(report(r))
+    assert f"{part[0].upper()}{part[1:]}." in text_of(render_html(report(r)))
+    r.metrics["reversal_misses"] = dict(r.metrics["reverse_misses"])
+    assert "; all 12 on facts answered right forward" in explain(r)
+    r.metrics["reversal_misses"] = {"retrieval": 0, "reading": 0, "unknown": 0}
+    assert "none on facts answered right forward (those facts were missed both ways)" in explain(r)
+    del r.metrics["reversal_misses"]  # a report written before they were counted: as it was
+    assert "answered right forward" not in explain(r) + render_markdown(report(r)) + text_of(render_html(report(r)))

@@ -246,3 +246,24 @@ def test_a_reversal_fail_says_what_to_try_from_where_the_misses_were_made() -> N
     assert bare.verdict == "fail" and bare.notes[-1].startswith(
         "to tell retrieval misses from reading misses, return ragprobe.Answer(text, documents=[...])"
     )
+
+
+def test_the_reversal_advice_follows_the_facts_answered_right_forward() -> None:
+    """40 facts unknown both ways (nothing retrieved) outnumbered 20 one-way reading misses, and the advice
+    said to index facts both ways; indexing cannot fix a reader that echoes the question."""
+
+    def answer(q: str) -> ragprobe.Answer:
+        n = int(q.rsplit("-", 1)[1].rstrip("?"))
+        if n >= 20:  # not in the index: missed both ways
+            return ragprobe.Answer("no idea", documents=[ragprobe.Document("An unrelated page.")])
+        page = ragprobe.Document(f"Pump P-{n} is compatible with controller C-{n}.")
+        return ragprobe.Answer(f"C-{n}", documents=[page])  # right forward, echoes the entity reverse
+
+    r = ragprobe.check_reverse(answer, FACTS, max_drop=0.1)
+    assert r.verdict == "fail"
+    assert r.metrics["reverse_misses"] == {"retrieval": 40, "reading": 20, "unknown": 0}
+    assert r.metrics["reversal_misses"] == {"retrieval": 0, "reading": 20, "unknown": 0}
+    assert r.notes[-1].startswith(
+        "most reverse misses of facts answered right forward (20 of 20) are reading misses"
+    )
+    assert "index each fact both ways" not in " ".join(r.notes)
