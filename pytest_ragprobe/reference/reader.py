@@ -73,11 +73,29 @@ class LoadedModel:
 
 
 @functools.cache
+def _close_devnull_at_exit() -> None:
+    """Close the two ``os.devnull`` files llama_cpp opens at import and never closes: each xdist worker
+    (and any run with ResourceWarnings shown) ended with "ResourceWarning: unclosed file '/dev/null'". Run
+    after every ``Llama.close`` (atexit is last in, first out, and this is registered before the first),
+    as those still write to them."""
+    from llama_cpp import _utils
+
+    def close() -> None:
+        for name in ("outnull_file", "errnull_file"):  # (absent from a llama_cpp that no longer has them)
+            file = getattr(_utils, name, None)
+            if file is not None and hasattr(file, "close"):
+                file.close()
+
+    atexit.register(close)
+
+
+@functools.cache
 def load_llm(n_ctx: int = 4096, n_threads: int = 2) -> LoadedModel:
     """One llama.cpp model per process and settings."""
     from llama_cpp import Llama
 
     path = ensure_model_file()
+    _close_devnull_at_exit()
     log.info("ragprobe reference: loading reader from %s", path)
     llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, seed=0, verbose=False)
     # Freed at exit while llama_cpp is still whole: left to interpreter teardown (this cache holds it

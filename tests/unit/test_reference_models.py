@@ -117,3 +117,19 @@ def test_edges_order_is_independent_of_the_input_order() -> None:
     arranged = pipe.arrange(question, docs)
     assert pipe.arrange(question, docs[::-1]) == arranged
     assert arranged[0].id == "pump"  # the best page goes first
+
+
+def test_a_process_that_loaded_the_reader_exits_without_resource_warnings() -> None:
+    """Each xdist worker that loaded the reader ended with "ResourceWarning: unclosed file '/dev/null'":
+    llama_cpp opens two devnull files at import and never closes them."""
+    import subprocess
+    import sys
+
+    code = "from pytest_ragprobe.reference.reader import load_llm; load_llm(n_ctx=512, n_threads=1)"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-c", code],
+        check=False, capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ResourceWarning" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
