@@ -99,7 +99,7 @@ class LoopBlock:
         if not meter.steps:
             return
         self.attempts += 1
-        self.slow += meter.slow
+        self.slow += meter.slow or late  # (late: it blocked for longer than a timeout under SLOW_STEP)
         self.late += late
         if meter.longest > self.longest:
             self.longest, self.method = meter.longest, meter.method
@@ -134,9 +134,10 @@ class LoopBlock:
         )
         if self.late:
             limit = "timeout" if self.timeout is None else f"{self.timeout:g}s timeout"
+            late = f"{self.late} attempt{'s' * (self.late != 1)} returned after it"
             what = (
-                f"so the {limit} ({timeout}) could not stop it ({self.late} attempts returned after it: "
-                "counted as timeouts) and the probe's other calls waited meanwhile"
+                f"so the {limit} ({timeout}) could not stop it ({late}: counted as timeouts) and the "
+                "probe's other calls waited meanwhile"
             )
         else:
             concurrency = "concurrency=" if direct else "--ragprobe-concurrency"

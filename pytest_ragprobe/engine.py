@@ -22,6 +22,11 @@ cache and a budget.
   worker lowers and raises its own concurrency.
 * Each attempt has a timeout, which does not count a sync call's wait for a free thread (a call
   that finds none within the timeout fails as "not started", never as a pipeline timeout).
+  An async pipeline method that blocks the event loop (no ``await`` while it works) keeps the timeout's
+  timer from firing: an attempt that returns past its deadline (by more than ``min(0.02, timeout / 10)``
+  s, the race a timer may lose on time) is a timeout all the same, and how long the pipeline's
+  coroutines held the loop is measured per step (``_blocking``; ``EngineStats.loop``), for the probe to
+  say why and what to do (``LoopBlock.message``, given as ``advice(..., blocked=)``).
   Timeouts, HTTP 429 / 5xx (honouring ``Retry-After``, capped at ``max_backoff``, plus up to 20%
   jitter) and transport errors (httpx, requests, urllib, ``ConnectionError``) are retried with
   exponential backoff and jitter; anything else is not retried.
