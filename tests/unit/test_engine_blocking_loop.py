@@ -199,3 +199,20 @@ def test_one_slow_step_among_many_calls_is_not_a_stall() -> None:
     assert single.message() == ""  # one call at a time anyway: nothing held up
     single.add(slow, late=True)
     assert "(1 attempt returned after it: counted as timeouts)" in single.message()
+
+
+def test_check_reverse_warns_of_a_blocking_pass_as_the_mark_does() -> None:
+    import pytest_ragprobe as ragprobe
+    from pytest_ragprobe.types import RagprobeWarning
+
+    class Catalog:
+        async def answer(self, question: str) -> str:
+            time.sleep(SLOW_STEP + 0.02)
+            return question.rstrip("?").rsplit(" ", 1)[1].translate(str.maketrans("PC", "CP"))
+
+    facts = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(2)]
+    result = ragprobe.check_reverse(Catalog(), facts, max_drop=0.99, timeout=30)
+    assert result.verdict == "pass" and result.errors == 0
+    with pytest.warns(RagprobeWarning, match=r"PASS, but the pipeline's async answer\(\) blocks the event loop"):
+        result.assert_ok()
+    assert "(concurrency=)" in loop_note(result.notes)  # check_*: its keyword argument
