@@ -128,10 +128,11 @@ class LoopBlock:
             return ""
         timeout = "timeout=" if direct else "--ragprobe-timeout"
         name = f"{self.method}()" if self.method else "method"
-        head = (
-            f"the pipeline's async {name} blocks the event loop for up to {self.longest:.1f} s per call "
-            f"({self.slow} of {self.attempts} attempts)"
-        )
+        # (late, with no long step of its own: the loop was held by code the meter does not see, e.g. a
+        # task the method started)
+        span = f" for up to {self.longest:.1f} s per call" if self.longest >= SLOW_STEP / 2 else ""
+        count = f"{self.slow} of {self.attempts} attempts"
+        head = f"the pipeline's async {name} blocks the event loop{span} ({count})"
         if self.late:
             limit = "timeout" if self.timeout is None else f"{self.timeout:g}s timeout"
             late = f"{self.late} attempt{'s' * (self.late != 1)} returned after it"
