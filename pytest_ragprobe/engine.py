@@ -22,6 +22,11 @@ cache and a budget.
   worker lowers and raises its own concurrency.
 * Each attempt has a timeout, which does not count a sync call's wait for a free thread (a call
   that finds none within the timeout fails as "not started", never as a pipeline timeout).
+  An async pipeline method that blocks the event loop (no ``await`` while it works) keeps the timeout's
+  timer from firing: an attempt that returns past its deadline (by more than ``min(0.02, timeout / 10)``
+  s, the race a timer may lose on time) is a timeout all the same, and how long the pipeline's
+  coroutines held the loop is measured per step (``_blocking``; ``EngineStats.loop``), for the probe to
+  say why and what to do (``LoopBlock.message``, given as ``advice(..., blocked=)``).
   Timeouts, HTTP 429 / 5xx (honouring ``Retry-After``, capped at ``max_backoff``, plus up to 20%
   jitter) and transport errors (httpx, requests, urllib, ``ConnectionError``) are retried with
   exponential backoff and jitter; anything else is not retried.
@@ -76,6 +81,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Literal
 
+from pytest_ragprobe._blocking import METER, LoopBlock, StepMeter
 from pytest_ragprobe._threads import WATCHER, DaemonThreadPool
 from pytest_ragprobe.pipeline import PipelineAdapter, PipelineConfigError
 from pytest_ragprobe.types import Answer, Document, PipelineOutputError, atomic_write, one_line, redact
@@ -248,6 +254,8 @@ class EngineStats:
     # the longest Retry-After a 429 asked for beyond ``max_backoff`` (None: none did), for the advice
     retry_after_asked: float | None = None
     error_causes: dict[str, int] = field(default_factory=dict)
+    # how long the pipeline's async code held the event loop (``loop.message()``: what to say of it)
+    loop: LoopBlock = field(default_factory=LoopBlock)
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -560,9 +568,12 @@ def advice(
     asked: tuple[float, float] | None = None,
     *,
     direct: bool = False,
+    blocked: str = "",
 ) -> str:
     """What to try, to add after a failure cause in a message (or ""); ``direct``: name the keyword
     arguments of ``check_reverse`` / ``check_position`` instead of the command-line options.
+    ``blocked``: ``LoopBlock.message()`` when the pipeline's async code blocked the event loop (said
+    instead of the advice for a timeout).
 
     ``lowered``: (lowest, configured) concurrency when the engine lowered it for HTTP 429s.
     ``asked``: (longest Retry-After a 429 asked for, ``max_backoff``) when it asked for more than
@@ -579,6 +590,8 @@ def advice(
     if cause.startswith("not started"):
         return " (sync calls that timed out still run on every thread: fix the hang or raise the timeout)"
     if cause.startswith("timeout after"):
+        if blocked:  # raising the timeout would not help: it cannot fire while the loop is blocked
+            return f" ({blocked})"
         timeout, concurrency = _option("timeout", direct), _option("concurrency", direct)
         return f" (raise {timeout}, or lower {concurrency} if the pipeline slows under load)"
     return ""
@@ -586,6 +599,14 @@ def advice(
 
 def _option(name: str, direct: bool) -> str:
     return f"{name}=" if direct else f"--ragprobe-{name}"
+
+
+class _Late(asyncio.TimeoutError):
+    """An attempt that returned after its timeout (the event loop was blocked): a timeout."""
+
+    def __init__(self, elapsed: float) -> None:
+        super().__init__(f"returned after {elapsed:.2f}s")
+        self.elapsed = elapsed
 
 
 class _AttemptClock:
@@ -944,11 +965,25 @@ class Engine:
     async def _attempt(self, call: Call, clock: _AttemptClock | None) -> Value:
         if clock is None:
             return await self._invoke(call)
+        loop = clock.loop
+        start = loop.time()
+        deadline: float
         if sys.version_info >= (3, 11):  # in this task: wait_for runs each call in a new one
             async with asyncio.timeout(clock.timeout) as cm:
                 clock.cm = cm
-                return await self._invoke(call)
-        return await asyncio.wait_for(self._invoke(call), clock.timeout)
+                value = await self._invoke(call)
+            deadline = cm.when()  # (put off by the wait for a thread, see _AttemptClock)
+        else:
+            value = await asyncio.wait_for(self._invoke(call), clock.timeout)
+            deadline = start + clock.timeout
+        # Returned past its deadline: the event loop was blocked (an async pipeline method that does not
+        # await, or another call's), so the timer could not fire. A timeout, as the call is when it
+        # awaits: its wall time is what a user's timeout bounds. (Within a hundredth of a second or so
+        # the timer itself may lose the race with the result: on time, as asyncio has it.)
+        now = loop.time()
+        if now - deadline > min(0.02, clock.timeout / 10):
+            raise _Late(now - start)
+        return value
 
     def _delay(self, attempt: int, failure: Failure) -> float:
         """Seconds to wait before retry number ``attempt``: jittered exponential backoff, or the
@@ -978,6 +1013,7 @@ class Engine:
             )
         loop = asyncio.get_running_loop()
         seq, self._sent = self._sent, self._sent + 1
+        blocked = self.stats.loop
         attempt = 0
         failure: Failure | None = None
         # After a 429 with a Retry-After: the call's first such (time, attempt), the longest wait it
@@ -1001,6 +1037,9 @@ class Engine:
                 return self._error(self._last_failure(failure, waited), attempt - 1)
             clock = None if s.timeout is None else _AttemptClock(loop, s.timeout)
             token = WATCHER.set(clock)  # the pool reads it in run_in_executor's submit
+            meter = StepMeter()
+            metering = METER.set(meter)  # the adapter times an async method's steps into it
+            late = False
             try:
                 value = await self._attempt(call, clock)
             except PipelineOutputError as exc:
@@ -1013,6 +1052,13 @@ class Engine:
                 raise
             except Exception as exc:
                 failure = classify(exc, s.timeout)
+                if isinstance(exc, _Late):
+                    late = True
+                    failure = dataclasses.replace(
+                        failure,
+                        error=f"{failure.error} (returned after {exc.elapsed:.2f}s: the event loop was "
+                        "blocked, so the timeout could not fire)",
+                    )
                 if failure.rate_limited:  # before leave(), which hands the slot on
                     wait = None if failure.retry_after is None else min(s.max_backoff, failure.retry_after)
                     self._gate.rate_limited(window, wait)
@@ -1040,6 +1086,8 @@ class Engine:
             finally:
                 self._gate.leave()
                 WATCHER.reset(token)
+                METER.reset(metering)
+                blocked.add(meter, late)
                 if clock is not None:
                     clock.active = False
             if attempt > s.retries or not failure.retryable or self._abort is not None:
@@ -1071,6 +1119,7 @@ class Engine:
         from pytest_ragprobe.cache import AnswerCache
 
         stats = self.stats = EngineStats(total=len(calls))
+        stats.loop.timeout = self.settings.timeout
         self._first, self._sent, self._abort = {}, 0, None
         self._settled = asyncio.Event()
         if self.settings.fail_fast <= 0 or stats.total <= self.settings.fail_fast:
@@ -1105,6 +1154,7 @@ class Engine:
             self._settled.set()
 
         workers = max(1, min(self.settings.concurrency, len(pending)))
+        stats.loop.concurrency = workers
         key = self.adapter.cache_identity
         learned = _learned(key)
         start = self.start_limit if learned is None else learned.limit

@@ -18,12 +18,13 @@ import inspect
 import os
 import sys
 import types
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
+from pytest_ragprobe._blocking import METER, Timed
 from pytest_ragprobe.types import (
     REDACTED,
     Answer,
@@ -916,11 +917,11 @@ class PipelineAdapter:
     async def _call(self, capability: str, fn: Callable[..., Any], *args: Any) -> Any:
         self._check_signature(capability, fn, args)
         if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__):
-            return await fn(*args)
+            return await _timed(fn(*args), capability)
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self.executor, functools.partial(fn, *args))
         if inspect.isawaitable(result):  # a sync wrapper that hands back a coroutine
-            return await result
+            return await _timed(result, capability)
         return result
 
     async def answer(self, question: str) -> Answer:
@@ -950,6 +951,15 @@ class PipelineAdapter:
         if fn is None:
             raise PipelineConfigError(f"{self.identity} has no index")
         await self._call("index", fn, list(documents))
+
+
+def _timed(awaitable: Awaitable[Any], capability: str) -> Awaitable[Any]:
+    """``awaitable``, with the time each step of it holds the event loop measured when an engine attempt
+    asks for it (``_blocking.METER``): an async method that blocks defeats the timeout and the concurrency."""
+    meter = METER.get()
+    if meter is None or not inspect.iscoroutine(awaitable):
+        return awaitable
+    return Timed(awaitable, meter, capability)
 
 
 def make_adapter(obj: object, *, source: str = "") -> PipelineAdapter:

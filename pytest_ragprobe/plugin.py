@@ -470,6 +470,11 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             _warn(item, RagprobeWarning(f"{item.nodeid}: {failed_calls_note(outcome, no_retries)}"))
         if baseline is not None and baseline.status == "changed":
             _warn(item, RagprobeWarning(f"{item.nodeid}: {baseline.message}"))
+        from pytest_ragprobe._blocking import loop_note
+
+        # (a FAIL's message and an INCONCLUSIVE's warning list the notes; a PASS says nothing otherwise)
+        if outcome.verdict == "pass" and (blocked := loop_note(outcome.notes)):
+            _warn(item, RagprobeWarning(f"{item.nodeid}: PASS, but {blocked}"))
         from pytest_ragprobe.render import low_accuracy_note
 
         if low := low_accuracy_note(outcome):  # often a setup bug (an empty answer field): never silent

@@ -170,6 +170,10 @@ class ProbeResult(BaseModel):
             warnings.warn(RagprobeInconclusiveWarning(brief(self)), stacklevel=3)
         elif low := low_accuracy_note(self):
             warnings.warn(RagprobeWarning(f"PASS, but {low}"), stacklevel=3)
+        from pytest_ragprobe._blocking import loop_note
+
+        if self.verdict == "pass" and (blocked := loop_note(self.notes)):
+            warnings.warn(RagprobeWarning(f"PASS, but {blocked}"), stacklevel=3)
 
 
 class Report(BaseModel):

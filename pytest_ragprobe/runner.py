@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+from pytest_ragprobe._blocking import LoopBlock
 from pytest_ragprobe.engine import (
     PACKAGE_DIR,
     Budget,
@@ -124,6 +125,8 @@ class ProbeContext:
     concurrency_lowered: tuple[int, int] | None = None
     # calls in flight the last batch ended with after HTTP 429s: the next batch starts there
     rate_limit: int | None = None
+    # how long the pipeline's async code held the event loop, over the probe's runs (see _blocking)
+    loop_block: LoopBlock = field(default_factory=LoopBlock)
     started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
@@ -179,6 +182,8 @@ class ProbeContext:
             self.calls += engine.stats.calls
             self.fatal_question = self.fatal_question or engine.fatal_question
             raise
+        finally:
+            self.loop_block.merge(engine.stats.loop)
         self.rate_limit = engine.start_limit
         self.retries += engine.stats.retries
         low = engine.stats.lowest_concurrency
@@ -263,7 +268,11 @@ class ProbeContext:
         asked = self.retry_after_asked
         cap = self.settings.engine.max_backoff
         return advice(
-            cause, self.concurrency_lowered, None if asked is None else (asked, cap), direct=self.direct
+            cause,
+            self.concurrency_lowered,
+            None if asked is None else (asked, cap),
+            direct=self.direct,
+            blocked=self.loop_block.message(self.direct),
         )
 
     def top_cause(self) -> str:
@@ -290,6 +299,9 @@ class ProbeContext:
             services = unversioned_services(self.adapter)
             if services:
                 fields["notes"] = [*fields.get("notes", []), cache_only_note(services, self.cached_calls)]
+        blocked = self.loop_block.message(self.direct)
+        if blocked and blocked not in self.top_cause():  # (a timeout's cause already says it)
+            fields["notes"] = [*fields.get("notes", []), blocked]
         settings = fields.get("settings")
         if isinstance(settings, dict) and settings.get("sequential") is None:
             # the mark left it unset: record what the probe ran with (--ragprobe-sequential / ini), as looks()
