@@ -115,11 +115,15 @@ def clip_text(value: Any, limit: int = TEXT_LIMIT) -> str:
 # -- chart geometry ------------------------------------------------------------------------------------
 # Every chart is drawn twice: WIDE for screens and print, COMPACT for phones (shown under the stylesheet's
 # `max-width: 40rem` query). The 560-unit chart scaled to a 390 px phone (~0.57) drew its 12px text at ~7 px;
-# the 320-unit one is drawn at about 1:1 there, with its own margins, tick spacing and label placement.
+# the 300-unit one is drawn at 1.0-1.1 there (0.95 or more at 360 px), with its own margins, tick spacing
+# and label placement.
 WIDE = 560
-COMPACT = 320
-REF_LABEL_CHAR_PX = 7.0  # mean advance of the 12px bold label font, generously rounded up
-AXIS_CHAR_PX = 6.5  # mean advance of the 11px tick label font (digits, sign, point), rounded up
+COMPACT = 300
+REF_LABEL_CHAR_PX = 7.0  # mean advance of the 12px bold label font as the wide charts have always placed it
+# measured in Debian's chromium, whose system-ui is DejaVu Sans, a wide font: the 12px bold labels advance
+# 7.5-7.7 px a character ("max_drop 0.10" is 99.5 px), 11px digits 7.0 px; phone fonts are narrower
+BOLD_CHAR_PX = 8.0
+AXIS_CHAR_PX = 7.0
 
 
 def _variant(width: int) -> str:
@@ -332,8 +336,9 @@ def drop_chart(
     lo, hi = ci
     d0 = max(-1.0, min(-0.1, drop - 0.05, lo if lo > -1 else drop - 0.2))
     d1 = min(1.0, max(max_drop + 0.1, drop + 0.05, hi if hi < 1 else drop + 0.2))
-    # "+0.25" is ~30 units wide: at most 8 intervals on the wide axis, 5 on the compact one
-    step = _nice_step(d1 - d0, 8 if width >= WIDE else 5)
+    # "+0.25" is ~34 units wide: at most 8 intervals on the wide axis, 4 on the compact one (6 after the
+    # rounding outward below, which can add a step at each end: 43 units apart on its 260-unit axis)
+    step = _nice_step(d1 - d0, 8 if width >= WIDE else 4)
     d0 = max(-1.0, step * int((d0 - 1e-9) // step))
     d1 = min(1.0, step * -int(-(d1 + 1e-9) // step))
     x = Scale(d0, d1, left, right)
@@ -350,7 +355,7 @@ def drop_chart(
     max_drop_label = f"max_drop {max_drop:.2f}"
     x_max_drop = x(max_drop)
     # right of the dashed line, unless it would run past the chart's edge (a max_drop near the axis' end)
-    fits = x_max_drop + 5 + len(max_drop_label) * REF_LABEL_CHAR_PX <= width
+    fits = x_max_drop + 5 + len(max_drop_label) * BOLD_CHAR_PX <= width
     return DropChart(
         width=width,
         height=72,
@@ -372,11 +377,18 @@ def drop_chart(
 
 
 def _ref_label_spot(
-    points: list[Point], ref_y: float, text: str, left: float, right: float, top: float, bottom: float
+    points: list[Point],
+    ref_y: float,
+    text: str,
+    left: float,
+    right: float,
+    top: float,
+    bottom: float,
+    char_px: float = REF_LABEL_CHAR_PX,
 ) -> tuple[float, float, str]:
     """(x, baseline y, anchor) for the reference line's label where it crosses neither the accuracy line
     nor a point: ends before the middle, above before below. Falls back to the right end, above."""
-    width = len(text) * REF_LABEL_CHAR_PX
+    width = len(text) * char_px
     pts = sorted((p.x, p.y) for p in points)
 
     def line_y(x: float) -> float | None:
@@ -409,7 +421,7 @@ def _ref_label_spot(
     return right, top - 4, "end"
 
 
-def _thin_ticks(ticks: list[Tick], char_px: float = AXIS_CHAR_PX, gap: float = 6.0) -> list[Tick]:
+def _thin_ticks(ticks: list[Tick], char_px: float = AXIS_CHAR_PX, gap: float = 4.0) -> list[Tick]:
     """The tick labels that fit side by side (each centred on its tick, `gap` units apart): all of them when
     they fit, else every 2nd, 3rd, ... one; the last position is always labelled (it replaces the kept label
     before it when the two would touch)."""
@@ -483,7 +495,11 @@ def position_chart(
     if ref_label:
         label += f"; reference line {ref_label}"
     spot = (
-        _ref_label_spot(points, ref_y, ref_label, left, right, top, bottom)
+        # the compact chart has little room to spare: it reckons with the wider measured label
+        _ref_label_spot(
+            points, ref_y, ref_label, left, right, top, bottom,
+            REF_LABEL_CHAR_PX if width >= WIDE else BOLD_CHAR_PX,
+        )
         if ref_y is not None
         else (right, 0.0, "end")
     )

@@ -415,7 +415,7 @@ def test_on_a_phone_the_charts_text_is_readable_and_apart(
     driver: Any, awkward_url: str, tmp_path: Path
 ) -> None:
     """At 390 px the 560-unit charts were scaled to ~0.57: their 12px text drew at ~7 px. The compact
-    variant (320 units) shows instead, near 1:1, and its labels neither overlap nor stick out."""
+    variant (300 units) shows instead, near 1:1, and its labels neither overlap nor stick out."""
     from selenium.webdriver.common.by import By
 
     driver.set_window_size(390, 900)
@@ -435,6 +435,12 @@ def test_on_a_phone_the_charts_text_is_readable_and_apart(
     assert len(hidden) == 12 and not any(c.is_displayed() for c in hidden)
     assert driver.execute_script("return document.documentElement.scrollWidth") <= driver.execute_script(
         "return document.documentElement.clientWidth"
+    )
+    # printed, even from a phone, the page has the wide charts
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    assert all(c.is_displayed() for c in hidden)
+    assert not any(
+        c.is_displayed() for c in driver.find_elements(By.CSS_SELECTOR, "svg[data-variant=compact]")
     )
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from pytest_ragprobe.html import (
     AXIS_CHAR_PX,
+    BOLD_CHAR_PX,
     COMPACT,
-    REF_LABEL_CHAR_PX,
     WIDE,
     Row,
     Tick,
@@ -371,9 +371,10 @@ def test_compact_accuracy_bars_keep_their_labels_inside() -> None:
     assert (wide.width, wide.plot_left, wide.plot_right, wide.variant) == (WIDE, 84.0, 488.0, "wide")
     assert (compact.width, compact.variant) == (COMPACT, "compact")
     assert compact.height == wide.height and [r.y for r in compact.rows] == [r.y for r in wide.rows]
-    # "forward" (12px) right-aligned at plot_left - 8, "1.00" at plot_right + 12: both inside the 320 units
-    assert _label_span(compact.plot_left - 8, "forward", "end", REF_LABEL_CHAR_PX)[0] >= 0
-    assert _label_span(compact.plot_right + 12, "1.00", "start", REF_LABEL_CHAR_PX)[1] <= COMPACT
+    # "forward" (12px, ~6.6 units a character) right-aligned at plot_left - 8, "1.00" at plot_right + 12:
+    # both inside the 300 units
+    assert _label_span(compact.plot_left - 8, "forward", "end", 7.0)[0] >= 0
+    assert _label_span(compact.plot_right + 12, "1.00", "start", 7.0)[1] <= COMPACT
     assert compact.rows[0].x1 == compact.rows[0].hi == compact.plot_right
     assert compact.rows[1].x1 == compact.rows[1].x0 == compact.plot_left
     spans = [_label_span(t.pos, t.label, "middle", AXIS_CHAR_PX) for t in compact.ticks]
@@ -391,20 +392,22 @@ def test_compact_drop_chart_ticks_and_threshold_label_fit(
     chart = drop_chart(drop, ci, max_drop, what="drop", width=COMPACT)
     assert (chart.width, chart.variant, wide.variant) == (COMPACT, "compact", "wide")
     assert chart.label == wide.label and chart.exceeds == wide.exceeds
-    assert 2 <= len(chart.ticks) <= 6 <= len(wide.ticks) + 4  # at most 5 intervals on 280 units
+    assert 2 <= len(chart.ticks) <= 7  # at most 6 intervals on its 260-unit axis
     spans = [_label_span(t.pos, t.label, "middle", AXIS_CHAR_PX) for t in chart.ticks]
     assert spans[0][0] >= 0 and spans[-1][1] <= COMPACT
-    assert all(a[1] + 6 <= b[0] for a, b in itertools.pairwise(spans))
+    assert all(a[1] + 4 <= b[0] for a, b in itertools.pairwise(spans))
     x, anchor = chart.max_drop_label_at
-    x0, x1 = _label_span(x, chart.max_drop_label, anchor, REF_LABEL_CHAR_PX)
+    x0, x1 = _label_span(x, chart.max_drop_label, anchor, BOLD_CHAR_PX)
     assert x0 >= 0 and x1 <= COMPACT
     assert (x == chart.x_max_drop + 5) if anchor == "start" else (x == chart.x_max_drop - 5)
     assert chart.x_zero < chart.x_max_drop and (chart.x_lo <= chart.x_drop <= chart.x_hi)
 
 
 def test_the_max_drop_label_turns_left_only_where_it_would_run_off() -> None:
+    room = drop_chart(0.05, (-0.1, 0.2), 0.3, what="drop", width=COMPACT)
+    assert room.max_drop_label_at[1] == "start"  # 0.30 at 5/8 of the axis: still fits on the right
     near_end = drop_chart(0.05, (-0.1, 0.2), 0.5, what="drop", width=COMPACT)
-    assert near_end.max_drop_label_at[1] == "start"  # 0.50 at 7/10 of the axis: still fits on the right
+    assert near_end.max_drop_label_at == (near_end.x_max_drop - 5, "end")  # at 7/10: 104 units do not
     crowded = drop_chart(-0.9, (-1.0, -0.8), 0.1, what="drop", width=COMPACT)
     assert crowded.max_drop_label_at == (crowded.x_max_drop - 5, "end")
     html = render_html(Report(probes=[reverse_probe(metrics={**reverse_probe().metrics, "drop": -0.9,
@@ -419,10 +422,10 @@ def test_compact_position_chart_geometry() -> None:
     rows = [Row("0", 1.0, 10, 10, (0.7, 1.0)), Row("9", 0.0, 0, 10, (0.0, 0.3))]
     chart = position_chart(rows, n_docs=10, best_edge=0, worst=9, max_drop=0.25, width=COMPACT)
     assert (chart.width, chart.height, chart.variant) == (COMPACT, 240, "compact")
-    assert [(p.x, p.y) for p in chart.points] == [(52.0, 16.0), (306.0, 188.0)]
+    assert [(p.x, p.y) for p in chart.points] == [(52.0, 16.0), (286.0, 188.0)]
     assert chart.ref_y == pytest.approx(16 + 0.25 * 172, abs=0.1)
     x, y, anchor = chart.ref_label_at
-    x0, x1 = _label_span(x, chart.ref_label, anchor, REF_LABEL_CHAR_PX)
+    x0, x1 = _label_span(x, chart.ref_label, anchor, BOLD_CHAR_PX)
     assert chart.plot_left <= x0 and x1 <= chart.plot_right and 12 <= y <= chart.plot_bottom
     wide = position_chart(rows, n_docs=10, best_edge=0, worst=9, max_drop=0.25)
     assert wide.variant == "wide" and chart.label == wide.label and chart.ref_label == wide.ref_label
@@ -436,7 +439,7 @@ def test_crowded_position_labels_are_thinned_on_the_compact_chart_only() -> None
     labels = [t.label for t in compact.x_ticks]
     assert labels[0] == "0" and labels[-1] == "19" and len(labels) < 20
     spans = [_label_span(t.pos, t.label, "middle", AXIS_CHAR_PX) for t in compact.x_ticks]
-    assert all(a[1] + 6 <= b[0] for a, b in itertools.pairwise(spans))
+    assert all(a[1] + 4 <= b[0] for a, b in itertools.pairwise(spans))
     assert len(compact.points) == 20  # every position is still drawn, only its label is left out
 
 
@@ -447,7 +450,7 @@ def test_thin_ticks() -> None:
     assert [t.label for t in kept] == ["0", "30", "60", "100"]
     assert kept[0] is ticks[0] and kept[-1] is ticks[-1]
     assert all(
-        b.pos - len(b.label) * AXIS_CHAR_PX / 2 >= a.pos + len(a.label) * AXIS_CHAR_PX / 2 + 6
+        b.pos - len(b.label) * AXIS_CHAR_PX / 2 >= a.pos + len(a.label) * AXIS_CHAR_PX / 2 + 4
         for a, b in itertools.pairwise(kept)
     )
     roomy = [Tick(0.0, "0"), Tick(40.0, "4"), Tick(90.0, "9")]
@@ -460,7 +463,7 @@ def test_each_chart_is_drawn_wide_and_compact_and_the_stylesheet_shows_one() -> 
     for kind in ("accuracy", "drop", "position"):
         variants = re.findall(rf'data-chart="{kind}" data-variant="(\w+)"', html)
         assert variants and variants == ["wide", "compact"] * (len(variants) // 2)
-    assert len(re.findall(r'viewBox="0 0 560 ', html)) == len(re.findall(r'viewBox="0 0 320 ', html))
+    assert len(re.findall(r'viewBox="0 0 560 ', html)) == len(re.findall(r'viewBox="0 0 300 ', html))
     style = html.split("<style>", 1)[1].split("</style>", 1)[0]
     assert "svg.chart[data-variant=compact] { display: none; max-width: 400px; }" in style
     phone = style.split("@media (max-width: 40rem) {", 1)[1].split("\n}", 1)[0]
