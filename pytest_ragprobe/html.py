@@ -113,6 +113,23 @@ def clip_text(value: Any, limit: int = TEXT_LIMIT) -> str:
 
 
 # -- chart geometry ------------------------------------------------------------------------------------
+# Every chart is drawn twice: WIDE for screens and print, COMPACT for phones (shown under the stylesheet's
+# `max-width: 40rem` query). The 560-unit chart scaled to a 390 px phone (~0.57) drew its 12px text at ~7 px;
+# the 300-unit one is drawn at 1.0-1.1 there (0.95 or more at 360 px), with its own margins, tick spacing
+# and label placement.
+WIDE = 560
+COMPACT = 300
+REF_LABEL_CHAR_PX = 7.0  # mean advance of the 12px bold label font as the wide charts have always placed it
+# measured in Debian's chromium, whose system-ui is DejaVu Sans, a wide font: the 12px bold labels advance
+# 7.5-7.7 px a character ("max_drop 0.10" is 99.5 px), 11px digits 7.0 px; phone fonts are narrower
+BOLD_CHAR_PX = 8.0
+AXIS_CHAR_PX = 7.0
+
+
+def _variant(width: int) -> str:
+    return "compact" if width < WIDE else "wide"
+
+
 @dataclass
 class Scale:
     """Linear map from a data domain onto a pixel range."""
@@ -160,6 +177,7 @@ class AccuracyBars:
     rows: list[BarRow]
     ticks: list[Tick]
     label: str
+    variant: str = "wide"
 
 
 @dataclass
@@ -180,6 +198,9 @@ class DropChart:
     max_drop_label: str
     label: str
     exceeds: bool
+    # where the max_drop label goes (SVG x, text-anchor): right of its line, or left where it would run off
+    max_drop_label_at: tuple[float, str] = (0.0, "start")
+    variant: str = "wide"
 
 
 @dataclass
@@ -212,6 +233,7 @@ class PositionChart:
     label: str
     # where the reference label goes (SVG x, baseline y, text-anchor): clear of the curve when possible
     ref_label_at: tuple[float, float, str] = (0.0, 0.0, "end")
+    variant: str = "wide"
 
 
 @dataclass
@@ -238,6 +260,10 @@ class ProbeView:
     bars: AccuracyBars | None = None
     drop: DropChart | None = None
     position_chart: PositionChart | None = None
+    # the same charts drawn for a phone's width (COMPACT); the stylesheet shows one of each pair
+    bars_compact: AccuracyBars | None = None
+    drop_compact: DropChart | None = None
+    position_compact: PositionChart | None = None
     worst_marked: Any = None  # the position drawn as the worst (None: a flat curve, nothing dropped)
     shape_label: str = ""
     u_shaped: bool = False
@@ -262,8 +288,9 @@ def _ci_pair(ci: Any, default: float) -> tuple[float, float]:
     return default, default
 
 
-def accuracy_bars(rows: list[Row]) -> AccuracyBars:
-    width, left, right = 560, 84.0, 488.0
+def accuracy_bars(rows: list[Row], *, width: int = WIDE) -> AccuracyBars:
+    # the compact variant keeps room for "forward" / "reverse" on the left and "0.88" on the right
+    left, right = (84.0, width - 72.0) if width >= WIDE else (62.0, width - 46.0)
     row_h, gap, top = 26.0, 14.0, 10.0
     x = Scale(0.0, 1.0, left, right)
     bar_rows: list[BarRow] = []
@@ -290,22 +317,28 @@ def accuracy_bars(rows: list[Row]) -> AccuracyBars:
         for v in (0, 0.25, 0.5, 0.75, 1)
     ]
     label = "; ".join(f"{r.label} accuracy {r.accuracy:.2f}, interval {fmt_ci(r.ci)}" for r in rows)
-    return AccuracyBars(width, int(bottom + 30), left, right, top, bottom, bar_rows, ticks, label)
+    return AccuracyBars(
+        width, int(bottom + 30), left, right, top, bottom, bar_rows, ticks, label, variant=_variant(width)
+    )
 
 
-def _nice_step(span: float) -> float:
+def _nice_step(span: float, intervals: int = 8) -> float:
     for step in (0.05, 0.1, 0.2, 0.25, 0.5):
-        if span / step <= 8:
+        if span / step <= intervals:
             return step
     return 0.5
 
 
-def drop_chart(drop: float, ci: tuple[float, float], max_drop: float, *, what: str) -> DropChart:
-    width, left, right = 560, 20.0, 540.0
+def drop_chart(
+    drop: float, ci: tuple[float, float], max_drop: float, *, what: str, width: int = WIDE
+) -> DropChart:
+    left, right = 20.0, width - 20.0
     lo, hi = ci
     d0 = max(-1.0, min(-0.1, drop - 0.05, lo if lo > -1 else drop - 0.2))
     d1 = min(1.0, max(max_drop + 0.1, drop + 0.05, hi if hi < 1 else drop + 0.2))
-    step = _nice_step(d1 - d0)
+    # "+0.25" is ~34 units wide: at most 8 intervals on the wide axis, 4 on the compact one (6 after the
+    # rounding outward below, which can add a step at each end: 43 units apart on its 260-unit axis)
+    step = _nice_step(d1 - d0, 8 if width >= WIDE else 4)
     d0 = max(-1.0, step * int((d0 - 1e-9) // step))
     d1 = min(1.0, step * -int(-(d1 + 1e-9) // step))
     x = Scale(d0, d1, left, right)
@@ -319,33 +352,43 @@ def drop_chart(drop: float, ci: tuple[float, float], max_drop: float, *, what: s
     label = f"{what} {num(drop, signed=True)}, bounds {shown}, against max_drop {max_drop:.2f}" + (
         "; the whole interval is above max_drop" if lo > max_drop else ""
     )
+    max_drop_label = f"max_drop {max_drop:.2f}"
+    x_max_drop = x(max_drop)
+    # right of the dashed line, unless it would run past the chart's edge (a max_drop near the axis' end)
+    fits = x_max_drop + 5 + len(max_drop_label) * BOLD_CHAR_PX <= width
     return DropChart(
         width=width,
         height=72,
         axis_y=30.0,
         x_zero=x(0.0),
-        x_max_drop=x(max_drop),
+        x_max_drop=x_max_drop,
         x_drop=x(max(d0, min(d1, drop))),
         x_lo=x(max(d0, lo)),
         x_hi=x(min(d1, hi)),
         lo_clipped=lo < d0,
         hi_clipped=hi > d1,
         ticks=ticks,
-        max_drop_label=f"max_drop {max_drop:.2f}",
+        max_drop_label=max_drop_label,
         label=label,
         exceeds=lo > max_drop,
+        max_drop_label_at=(x_max_drop + 5, "start") if fits else (x_max_drop - 5, "end"),
+        variant=_variant(width),
     )
 
 
-REF_LABEL_CHAR_PX = 7.0  # mean advance of the 12px bold label font, generously rounded up
-
-
 def _ref_label_spot(
-    points: list[Point], ref_y: float, text: str, left: float, right: float, top: float, bottom: float
+    points: list[Point],
+    ref_y: float,
+    text: str,
+    left: float,
+    right: float,
+    top: float,
+    bottom: float,
+    char_px: float = REF_LABEL_CHAR_PX,
 ) -> tuple[float, float, str]:
     """(x, baseline y, anchor) for the reference line's label where it crosses neither the accuracy line
     nor a point: ends before the middle, above before below. Falls back to the right end, above."""
-    width = len(text) * REF_LABEL_CHAR_PX
+    width = len(text) * char_px
     pts = sorted((p.x, p.y) for p in points)
 
     def line_y(x: float) -> float | None:
@@ -378,11 +421,38 @@ def _ref_label_spot(
     return right, top - 4, "end"
 
 
+def _thin_ticks(ticks: list[Tick], char_px: float = AXIS_CHAR_PX, gap: float = 4.0) -> list[Tick]:
+    """The tick labels that fit side by side (each centred on its tick, `gap` units apart): all of them when
+    they fit, else every 2nd, 3rd, ... one; the last position is always labelled (it replaces the kept label
+    before it when the two would touch)."""
+
+    def apart(a: Tick, b: Tick) -> bool:
+        return b.pos - len(b.label) * char_px / 2 >= a.pos + len(a.label) * char_px / 2 + gap
+
+    for stride in range(1, len(ticks) + 1):
+        kept = ticks[::stride]
+        if kept[-1] is not ticks[-1]:
+            if not apart(kept[-1], ticks[-1]):
+                kept.pop()
+            kept.append(ticks[-1])
+        if all(apart(a, b) for a, b in itertools.pairwise(kept)):
+            return kept
+    return ticks[:1] + ticks[-1:] if len(ticks) > 1 else ticks
+
+
 def position_chart(
-    rows: list[Row], *, n_docs: int | None, best_edge: Any, worst: Any, max_drop: float | None
+    rows: list[Row],
+    *,
+    n_docs: int | None,
+    best_edge: Any,
+    worst: Any,
+    max_drop: float | None,
+    width: int = WIDE,
 ) -> PositionChart:
-    width, height = 560, 280
-    left, right, top, bottom = 52.0, 540.0, 16.0, 228.0
+    if width >= WIDE:
+        height, left, right, top, bottom = 280, 52.0, width - 20.0, 16.0, 228.0
+    else:  # a lower plot: drawn about 1:1 on a phone, the wide one's 212-unit height would fill the screen
+        height, left, right, top, bottom = 240, 52.0, width - 14.0, 16.0, 188.0
     positions = [int(r.label) for r in rows]
     x_max = max([*positions, (n_docs or 1) - 1, 1])
     x = Scale(0.0, float(x_max), left, right)
@@ -418,22 +488,25 @@ def position_chart(
         Tick(y(v), f"{v:.2f}".rstrip("0").rstrip(".") if v not in (0, 1) else str(int(v)))
         for v in (0, 0.25, 0.5, 0.75, 1)
     ]
-    x_ticks = [Tick(x(p), str(p)) for p in positions]
+    x_ticks = _thin_ticks([Tick(x(p), str(p)) for p in positions])
     label = "Accuracy by gold document position: " + ", ".join(
         f"position {p} {r.accuracy:.2f}" for p, r in zip(positions, rows, strict=False)
     )
     if ref_label:
         label += f"; reference line {ref_label}"
     spot = (
-        _ref_label_spot(points, ref_y, ref_label, left, right, top, bottom)
+        # the compact chart has little room to spare: it reckons with the wider measured label
+        _ref_label_spot(
+            points, ref_y, ref_label, left, right, top, bottom,
+            REF_LABEL_CHAR_PX if width >= WIDE else BOLD_CHAR_PX,
+        )
         if ref_y is not None
         else (right, 0.0, "end")
     )
-    chart = PositionChart(
-        width, height, left, right, top, bottom, points, line, band, x_ticks, y_ticks, ref_y, ref_label, label
+    return PositionChart(
+        width, height, left, right, top, bottom, points, line, band, x_ticks, y_ticks, ref_y, ref_label,
+        label, ref_label_at=spot, variant=_variant(width),
     )
-    chart.ref_label_at = spot
-    return chart
 
 
 # -- view model ----------------------------------------------------------------------------------------
@@ -539,6 +612,7 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
                 view.rows.append(Row(label, a, 0, r.n, _ci_pair(m.get(f"{label}_ci"), a)))
         if view.rows:
             view.bars = accuracy_bars(view.rows)
+            view.bars_compact = accuracy_bars(view.rows, width=COMPACT)
         disc = m.get("discordant")
         if isinstance(disc, dict) and disc:
             view.discordant = (
@@ -560,12 +634,16 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
             # a red "worst" point on a flat PASS curve (every position at 1.00) read as a problem
             if isinstance(drop, (int, float)) and drop > 0:
                 view.worst_marked = m.get("worst_position")
-            view.position_chart = position_chart(
-                view.rows,
-                n_docs=int(n_docs) if isinstance(n_docs, int) else None,
-                best_edge=m.get("best_edge"),
-                worst=view.worst_marked,
-                max_drop=float(max_drop) if max_drop is not None else None,
+            view.position_chart, view.position_compact = (
+                position_chart(
+                    view.rows,
+                    n_docs=int(n_docs) if isinstance(n_docs, int) else None,
+                    best_edge=m.get("best_edge"),
+                    worst=view.worst_marked,
+                    max_drop=float(max_drop) if max_drop is not None else None,
+                    width=width,
+                )
+                for width in (WIDE, COMPACT)
             )
         # best edge vs worst position, not forward vs reverse (position metrics have no such keys)
         view.discordant = position_discordant(m).strip()
@@ -575,11 +653,15 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
             view.shape_label = shape_text({**m, "shape": "U-shaped" if u else shape})
             view.u_shaped = u and not m.get("shape_within_noise")  # highlighted only beyond noise
     if m.get("drop") is not None and max_drop is not None:
-        view.drop = drop_chart(
-            float(m["drop"]),
-            _ci_pair(m.get("drop_ci"), float(m["drop"])),
-            float(max_drop),
-            what="reverse drop" if r.kind == "reverse" else "drop (best edge − worst position)",
+        view.drop, view.drop_compact = (
+            drop_chart(
+                float(m["drop"]),
+                _ci_pair(m.get("drop_ci"), float(m["drop"])),
+                float(max_drop),
+                what="reverse drop" if r.kind == "reverse" else "drop (best edge − worst position)",
+                width=width,
+            )
+            for width in (WIDE, COMPACT)
         )
     worst_examples = _worst_examples(r)
     view.examples_total = wrong_total(r, len(worst_examples))

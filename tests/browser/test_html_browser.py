@@ -225,7 +225,7 @@ def test_report_renders_in_chromium(driver: Any, report_url: str, tmp_path: Path
     assert "4 probes" in banner and "1 pass" in banner and "2 fail" in banner and "1 error" in banner
     assert "Partial run" in driver.find_element(By.ID, "partial").text
 
-    charts = driver.find_elements(By.CSS_SELECTOR, "svg.chart")
+    charts = driver.find_elements(By.CSS_SELECTOR, "svg.chart[data-variant=wide]")  # each has a compact twin
     kinds = sorted(c.get_attribute("data-chart") for c in charts)
     assert kinds == ["accuracy", "accuracy", "drop", "drop", "drop", "position"]
     for chart in charts:
@@ -235,10 +235,13 @@ def test_report_renders_in_chromium(driver: Any, report_url: str, tmp_path: Path
         )
         assert rect[0] > 200 and rect[1] > 40
         assert chart.get_attribute("role") == "img" and chart.get_attribute("aria-label")
-    line = driver.find_element(By.CSS_SELECTOR, "svg[data-chart=position] polyline.line")
+    line = driver.find_element(By.CSS_SELECTOR, "svg[data-chart=position][data-variant=wide] polyline.line")
     box = driver.execute_script("const b = arguments[0].getBBox(); return [b.width, b.height]", line)
     assert box[0] > 300 and box[1] > 20  # the curve spans the plot, not a collapsed point
-    assert len(driver.find_elements(By.CSS_SELECTOR, "svg[data-chart=position] circle.pt")) == 7
+    assert (
+        len(driver.find_elements(By.CSS_SELECTOR, "svg[data-chart=position][data-variant=wide] circle.pt"))
+        == 7
+    )
 
     # untrusted text shows up as text, not as markup
     assert driver.find_elements(By.CSS_SELECTOR, "table.examples img") == []
@@ -313,3 +316,146 @@ def test_expected_failure_report(driver: Any, tmp_path: Path) -> None:
     assert "207, 34, 46" not in colors["FAIL (xfail)"]  # not the red of an unexpected FAIL
     assert _console_errors(driver) == []
     _full_page_screenshot(driver, tmp_path / "report-xfail.png")
+
+
+def _awkward_report() -> Report:
+    """Charts whose labels crowd: 20 positions side by side, a max_drop near the axis' right end, a drop
+    below zero, accuracies at 0 and 1, a position curve that zigzags across the reference line."""
+    report = sample_report()
+    dense = _position().model_copy(deep=True)
+    accs = {p: (0.95 if p % 2 else 0.35) for p in range(20)}  # zigzag: the label hunts for a clear spot
+    cis = {p: (max(0.0, a - 0.2), min(1.0, a + 0.05)) for p, a in accs.items()}
+    dense.nodeid = "tests/test_qa.py::test_every_position[20 docs]"
+    dense.positions = {
+        p: DirectionSummary(accuracy=a, correct=round(a * 50), n=50, ci=cis[p]) for p, a in accs.items()
+    }
+    dense.metrics.update(
+        accuracy_by_position={str(p): a for p, a in accs.items()},
+        ci_by_position={str(p): list(c) for p, c in cis.items()},
+        best_edge=19,
+        worst_position=2,
+        drop=0.05,
+        drop_ci=[-0.1, 0.2],
+        max_drop=0.5,
+    )
+    dense.settings.update(positions=list(accs), max_drop=0.5)
+    wide_apart = _position().model_copy(deep=True)
+    accs = {0: 1.0, 12: 0.0, 25: 0.5, 37: 0.25, 49: 1.0}
+    cis = {p: (max(0.0, a - 0.3), min(1.0, a + 0.3)) for p, a in accs.items()}
+    wide_apart.nodeid = "tests/test_qa.py::test_fifty_docs"
+    wide_apart.positions = {
+        p: DirectionSummary(accuracy=a, correct=round(a * 50), n=50, ci=cis[p]) for p, a in accs.items()
+    }
+    wide_apart.metrics.update(
+        accuracy_by_position={str(p): a for p, a in accs.items()},
+        ci_by_position={str(p): list(c) for p, c in cis.items()},
+        best_edge=0,
+        worst_position=12,
+        drop=1.0,
+        drop_ci=[0.9, 1.0],
+        max_drop=0.05,
+    )
+    wide_apart.settings.update(n_docs=50, positions=list(accs), max_drop=0.05)
+    better = _reverse().model_copy(deep=True)
+    better.nodeid = "tests/test_catalog.py::test_reverse_is_better"
+    better.forward = DirectionSummary(accuracy=0.0, correct=0, n=60, ci=(0.0, 0.06))
+    better.reverse = DirectionSummary(accuracy=1.0, correct=60, n=60, ci=(0.94, 1.0))
+    better.metrics.update(drop=-1.0, drop_ci=[-1.0, -0.9], max_drop=0.1)
+    report.probes += [dense, wide_apart, better]
+    report.summary = report.counts()
+    return report
+
+
+# What a chart's text looks like on screen: the smallest rendered size (CSS px; axis labels apart), pairs of
+# text boxes that overlap, texts that stick out of the chart, and reference labels drawn over a point.
+CHART_TEXT = """
+const svg = arguments[0];
+const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+const texts = [...svg.querySelectorAll('text')];
+const size = t => parseFloat(getComputedStyle(t).fontSize) * scale;
+const box = el => el.getBoundingClientRect();
+const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+const outer = box(svg);
+const overlaps = [];
+texts.forEach((a, i) => texts.slice(i + 1).forEach(b => {
+  if (hit(box(a), box(b))) overlaps.push([a.textContent, b.textContent]);
+}));
+const outside = texts.filter(t => {
+  const r = box(t);
+  return r.left < outer.left - 0.5 || r.right > outer.right + 0.5 || r.top < outer.top - 0.5
+    || r.bottom > outer.bottom + 0.5 || r.left < 0 || r.right > document.documentElement.clientWidth;
+}).map(t => t.textContent);
+const onPoints = [...svg.querySelectorAll('text.ref-label')].filter(
+  t => [...svg.querySelectorAll('circle')].some(c => hit(box(t), box(c)))).map(t => t.textContent);
+return {
+  variant: svg.getAttribute('data-variant'),
+  scale: scale,
+  axis: Math.min(...texts.filter(t => t.classList.contains('axis')).map(size)),
+  other: Math.min(...texts.filter(t => !t.classList.contains('axis')).map(size)),
+  overlaps: overlaps, outside: outside, onPoints: onPoints,
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def awkward_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    directory = tmp_path_factory.mktemp("browser-awkward")
+    write_reports(directory, _awkward_report())
+    return (directory / "report.html").as_uri()
+
+
+def _shown_charts(drv: Any) -> list[tuple[Any, dict[str, Any]]]:
+    from selenium.webdriver.common.by import By
+
+    shown = [c for c in drv.find_elements(By.CSS_SELECTOR, "svg.chart") if c.is_displayed()]
+    return [(c, drv.execute_script(CHART_TEXT, c)) for c in shown]
+
+
+def test_on_a_phone_the_charts_text_is_readable_and_apart(
+    driver: Any, awkward_url: str, tmp_path: Path
+) -> None:
+    """At 390 px the 560-unit charts were scaled to ~0.57: their 12px text drew at ~7 px. The compact
+    variant (300 units) shows instead, near 1:1, and its labels neither overlap nor stick out."""
+    from selenium.webdriver.common.by import By
+
+    driver.set_window_size(390, 900)
+    driver.get(awkward_url)
+    charts = _shown_charts(driver)
+    kinds = sorted(c.get_attribute("data-chart") for c, _ in charts)
+    assert kinds == ["accuracy"] * 3 + ["drop"] * 6 + ["position"] * 3  # one of each pair, none twice
+    for i, (chart, seen) in enumerate(charts):
+        where = (chart.get_attribute("aria-label"), seen)
+        assert seen["variant"] == "compact", where
+        assert seen["other"] >= 11 and seen["axis"] >= 10, where
+        assert seen["overlaps"] == [] and seen["outside"] == [] and seen["onPoints"] == [], where
+        assert chart.get_attribute("role") == "img" and chart.get_attribute("aria-label")
+        driver.execute_script("arguments[0].scrollIntoView()", chart)
+        chart.screenshot(str(tmp_path / f"phone-chart-{i}.png"))
+    hidden = driver.find_elements(By.CSS_SELECTOR, "svg.chart[data-variant=wide]")
+    assert len(hidden) == 12 and not any(c.is_displayed() for c in hidden)
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= driver.execute_script(
+        "return document.documentElement.clientWidth"
+    )
+    # printed, even from a phone, the page has the wide charts
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    assert all(c.is_displayed() for c in hidden)
+    assert not any(
+        c.is_displayed() for c in driver.find_elements(By.CSS_SELECTOR, "svg[data-variant=compact]")
+    )
+
+
+@pytest.mark.parametrize("width", [1200, 700])
+def test_on_a_desktop_the_wide_charts_show(driver: Any, awkward_url: str, width: int) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.set_window_size(width, 900)
+    driver.get(awkward_url)
+    charts = _shown_charts(driver)
+    assert len(charts) == 12
+    for chart, seen in charts:
+        where = (chart.get_attribute("aria-label"), seen)
+        assert seen["variant"] == "wide" and chart.get_dom_attribute("viewBox").startswith("0 0 560 "), where
+        assert seen["scale"] > 0.9 and seen["other"] >= 11 and seen["axis"] >= 10, where
+        assert seen["overlaps"] == [] and seen["outside"] == [] and seen["onPoints"] == [], where
+    compact = driver.find_elements(By.CSS_SELECTOR, "svg.chart[data-variant=compact]")
+    assert len(compact) == 12 and not any(c.is_displayed() for c in compact)

@@ -64,7 +64,7 @@ def test_report_files_from_a_run(project: pytest.Pytester, plugin_args: list[str
     assert f'href="#{valves_id}"' in html
     valves = html.split(f'id="{valves_id}"', 1)[1].split("</section>", 1)[0]
     assert re.search(r'<div class="n">30</div><div class="muted">retrieval: gold not retrieved', valves)
-    assert valves.count('data-chart="') == 2  # accuracy bars + drop
+    assert valves.count('data-chart="') == 4  # accuracy bars + drop, each drawn wide and compact
     assert '· pipeline <code class="pipeline">conftest.answer</code></p>' in valves
     assert '<dt>pipeline</dt><dd class="mono">conftest.answer (ragprobe_pipeline fixture)</dd>' in html
 

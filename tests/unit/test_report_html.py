@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_ragprobe.html import Row, drop_chart, position_chart, render_html
+from pytest_ragprobe.html import (
+    AXIS_CHAR_PX,
+    BOLD_CHAR_PX,
+    COMPACT,
+    WIDE,
+    Row,
+    Tick,
+    _thin_ticks,
+    accuracy_bars,
+    drop_chart,
+    position_chart,
+    render_html,
+)
 from pytest_ragprobe.reporting import (
     md_code,
     md_text,
@@ -291,7 +304,9 @@ def test_html_position_section() -> None:
     )
     assert "Where was the treaty signed? Utrecht &lt;b&gt;Paris&lt;/b&gt; &amp; more 4 yes" in text
     assert "Who wrote it?" not in text
-    assert section.count('class="pt"') == 2 and section.count('class="pt pt-worst"') == 1
+    for variant in ("wide", "compact"):  # the chart is drawn twice, for screens and for phones
+        svg = section.split(f'data-variant="{variant}"', 1)[1].split("</svg>", 1)[0]
+        assert svg.count('class="pt"') == 2 and svg.count('class="pt pt-worst"') == 1
     assert "edge − max_drop = 0.70" in text
     assert 'role="img"' in section
 
@@ -341,6 +356,122 @@ def test_drop_chart_places_threshold_and_interval() -> None:
     assert one_sided.lo_clipped and not one_sided.exceeds
     assert one_sided.x_hi < one_sided.x_max_drop
 
+
+
+# -- compact charts (phones) ---------------------------------------------------------------------------
+def _label_span(x: float, text: str, anchor: str, char_px: float) -> tuple[float, float]:
+    width = len(text) * char_px
+    x0 = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+    return x0, x0 + width
+
+
+def test_compact_accuracy_bars_keep_their_labels_inside() -> None:
+    rows = [Row("forward", 1.0, 40, 40, (0.91, 1.0)), Row("reverse", 0.0, 0, 40, (0.0, 0.09))]
+    wide, compact = accuracy_bars(rows), accuracy_bars(rows, width=COMPACT)
+    assert (wide.width, wide.plot_left, wide.plot_right, wide.variant) == (WIDE, 84.0, 488.0, "wide")
+    assert (compact.width, compact.variant) == (COMPACT, "compact")
+    assert compact.height == wide.height and [r.y for r in compact.rows] == [r.y for r in wide.rows]
+    # "forward" (12px, ~6.6 units a character) right-aligned at plot_left - 8, "1.00" at plot_right + 12:
+    # both inside the 300 units
+    assert _label_span(compact.plot_left - 8, "forward", "end", 7.0)[0] >= 0
+    assert _label_span(compact.plot_right + 12, "1.00", "start", 7.0)[1] <= COMPACT
+    assert compact.rows[0].x1 == compact.rows[0].hi == compact.plot_right
+    assert compact.rows[1].x1 == compact.rows[1].x0 == compact.plot_left
+    spans = [_label_span(t.pos, t.label, "middle", AXIS_CHAR_PX) for t in compact.ticks]
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))
+
+
+@pytest.mark.parametrize(
+    ("drop", "ci", "max_drop"),
+    [(0.35, (0.21, 0.49), 0.1), (0.02, (-1.0, 0.08), 0.1), (-0.9, (-1.0, -0.8), 0.1), (0.05, (-0.1, 0.2), 0.5)],
+)
+def test_compact_drop_chart_ticks_and_threshold_label_fit(
+    drop: float, ci: tuple[float, float], max_drop: float
+) -> None:
+    wide = drop_chart(drop, ci, max_drop, what="drop")
+    chart = drop_chart(drop, ci, max_drop, what="drop", width=COMPACT)
+    assert (chart.width, chart.variant, wide.variant) == (COMPACT, "compact", "wide")
+    assert chart.label == wide.label and chart.exceeds == wide.exceeds
+    assert 2 <= len(chart.ticks) <= 7  # at most 6 intervals on its 260-unit axis
+    spans = [_label_span(t.pos, t.label, "middle", AXIS_CHAR_PX) for t in chart.ticks]
+    assert spans[0][0] >= 0 and spans[-1][1] <= COMPACT
+    assert all(a[1] + 4 <= b[0] for a, b in itertools.pairwise(spans))
+    x, anchor = chart.max_drop_label_at
+    x0, x1 = _label_span(x, chart.max_drop_label, anchor, BOLD_CHAR_PX)
+    assert x0 >= 0 and x1 <= COMPACT
+    assert (x == chart.x_max_drop + 5) if anchor == "start" else (x == chart.x_max_drop - 5)
+    assert chart.x_zero < chart.x_max_drop and (chart.x_lo <= chart.x_drop <= chart.x_hi)
+
+
+def test_the_max_drop_label_turns_left_only_where_it_would_run_off() -> None:
+    room = drop_chart(0.05, (-0.1, 0.2), 0.3, what="drop", width=COMPACT)
+    assert room.max_drop_label_at[1] == "start"  # 0.30 at 5/8 of the axis: still fits on the right
+    near_end = drop_chart(0.05, (-0.1, 0.2), 0.5, what="drop", width=COMPACT)
+    assert near_end.max_drop_label_at == (near_end.x_max_drop - 5, "end")  # at 7/10: 104 units do not
+    crowded = drop_chart(-0.9, (-1.0, -0.8), 0.1, what="drop", width=COMPACT)
+    assert crowded.max_drop_label_at == (crowded.x_max_drop - 5, "end")
+    html = render_html(Report(probes=[reverse_probe(metrics={**reverse_probe().metrics, "drop": -0.9,
+                                                             "drop_ci": [-1.0, -0.8]})]))
+    assert f'<text class="ref-label halo" x="{crowded.x_max_drop - 5}" y="18.0" text-anchor="end">' in html
+    # the wide chart of the sample report keeps its label right of the line, as before
+    sample = drop_chart(0.35, (0.21, 0.49), 0.1, what="drop")
+    assert sample.max_drop_label_at == (sample.x_max_drop + 5, "start")
+
+
+def test_compact_position_chart_geometry() -> None:
+    rows = [Row("0", 1.0, 10, 10, (0.7, 1.0)), Row("9", 0.0, 0, 10, (0.0, 0.3))]
+    chart = position_chart(rows, n_docs=10, best_edge=0, worst=9, max_drop=0.25, width=COMPACT)
+    assert (chart.width, chart.height, chart.variant) == (COMPACT, 240, "compact")
+    assert [(p.x, p.y) for p in chart.points] == [(52.0, 16.0), (286.0, 188.0)]
+    assert chart.ref_y == pytest.approx(16 + 0.25 * 172, abs=0.1)
+    x, y, anchor = chart.ref_label_at
+    x0, x1 = _label_span(x, chart.ref_label, anchor, BOLD_CHAR_PX)
+    assert chart.plot_left <= x0 and x1 <= chart.plot_right and 12 <= y <= chart.plot_bottom
+    wide = position_chart(rows, n_docs=10, best_edge=0, worst=9, max_drop=0.25)
+    assert wide.variant == "wide" and chart.label == wide.label and chart.ref_label == wide.ref_label
+
+
+def test_crowded_position_labels_are_thinned_on_the_compact_chart_only() -> None:
+    rows = [Row(str(p), 0.5, 5, 10, (0.3, 0.7)) for p in range(20)]
+    wide = position_chart(rows, n_docs=20, best_edge=0, worst=None, max_drop=0.1)
+    compact = position_chart(rows, n_docs=20, best_edge=0, worst=None, max_drop=0.1, width=COMPACT)
+    assert [t.label for t in wide.x_ticks] == [str(p) for p in range(20)]  # 25.7 units apart: all fit
+    labels = [t.label for t in compact.x_ticks]
+    assert labels[0] == "0" and labels[-1] == "19" and len(labels) < 20
+    spans = [_label_span(t.pos, t.label, "middle", AXIS_CHAR_PX) for t in compact.x_ticks]
+    assert all(a[1] + 4 <= b[0] for a, b in itertools.pairwise(spans))
+    assert len(compact.points) == 20  # every position is still drawn, only its label is left out
+
+
+def test_thin_ticks() -> None:
+    ticks = [Tick(float(10 * i), str(10 * i)) for i in range(11)]  # "100" is 19.5 units wide
+    kept = _thin_ticks(ticks)
+    # every 2nd one leaves "80" and "100" too close; every 3rd, then "100" in place of "90" (too close to it)
+    assert [t.label for t in kept] == ["0", "30", "60", "100"]
+    assert kept[0] is ticks[0] and kept[-1] is ticks[-1]
+    assert all(
+        b.pos - len(b.label) * AXIS_CHAR_PX / 2 >= a.pos + len(a.label) * AXIS_CHAR_PX / 2 + 4
+        for a, b in itertools.pairwise(kept)
+    )
+    roomy = [Tick(0.0, "0"), Tick(40.0, "4"), Tick(90.0, "9")]
+    assert _thin_ticks(roomy) == roomy
+    assert _thin_ticks([]) == [] and _thin_ticks(roomy[:1]) == roomy[:1]
+
+
+def test_each_chart_is_drawn_wide_and_compact_and_the_stylesheet_shows_one() -> None:
+    html = render_html(sample_report())
+    for kind in ("accuracy", "drop", "position"):
+        variants = re.findall(rf'data-chart="{kind}" data-variant="(\w+)"', html)
+        assert variants and variants == ["wide", "compact"] * (len(variants) // 2)
+    assert len(re.findall(r'viewBox="0 0 560 ', html)) == len(re.findall(r'viewBox="0 0 300 ', html))
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert "svg.chart[data-variant=compact] { display: none; max-width: 400px; }" in style
+    phone = style.split("@media (max-width: 40rem) {", 1)[1].split("\n}", 1)[0]
+    assert "svg.chart[data-variant=wide] { display: none; }" in phone
+    assert "svg.chart[data-variant=compact] { display: block; }" in phone
+    printed = style.split("@media print {", 1)[1].split("\n}", 1)[0]
+    assert "svg.chart[data-variant=wide] { display: block; }" in printed
+    assert "svg.chart[data-variant=compact] { display: none; }" in printed
 
 def test_overall_verdict_order() -> None:
     assert overall_verdict(Report()) == "empty"
