@@ -441,6 +441,10 @@ def _merge_shared_answers(pairs: Sequence[FactPair], keys: Sequence[tuple[str, s
     for p, (fkey, rkey) in zip(pairs, keys, strict=True):
         accepted[fkey].extend(p.forward.answers)
         accepted[rkey].extend(p.reverse.answers)
+    if len(accepted) == 2 * len(pairs) and all(
+        len(set(q.answers)) == len(q.answers) for p in pairs for q in (p.forward, p.reverse)
+    ):
+        return list(pairs)  # no question asked twice, nor an answer given twice: nothing to merge
 
     merged: dict[str, Question] = {}  # one Question per text (10,000 facts: no re-validation)
     for p, pair_keys in zip(pairs, keys, strict=True):

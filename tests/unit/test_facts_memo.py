@@ -203,3 +203,21 @@ def test_a_data_file_is_parsed_once_and_its_pool_is_the_callers(
     changed, _ = load_examples("qa.jsonl", base_dirs=[tmp_path])
     assert len(seen) == 3 and changed[0].answers == ("Writer 0",)
     position_probe._DATA_MEMO.clear()
+
+
+def test_answers_merge_as_before_when_little_or_nothing_is_shared() -> None:
+    """merge_shared_answers returns the pairs as they are only when no question is asked twice and no answer
+    given twice; an alias repeated within one question, or a question asked both ways, still merges."""
+    facts = [
+        {"forward": {"question": "Q1?", "answer": ["A", "A", "a"]}, "reverse": {"question": "R1?", "answer": "B"}},
+        {"forward": {"question": "Q2?", "answer": "C"}, "reverse": {"question": "R2?", "answer": "D"}},
+        {"forward": {"question": "Q3?", "answer": "E"}, "reverse": {"question": "q3?", "answer": "F"}},
+    ]
+    got = [(p.forward.answers, p.reverse.answers, p.own_answers) for p in resolve_pairs(facts)]  # type: ignore[arg-type]
+    assert got == [
+        (["A", "a"], ["B"], (("A", "A", "a"), ("B",))),
+        (["C"], ["D"], None),
+        (["E", "F"], ["E", "F"], (("E",), ("F",))),
+    ]
+    plain = resolve_pairs(facts[1:2])  # type: ignore[arg-type]
+    assert [(p.forward.answers, p.own_answers) for p in plain] == [(["C"], None)]
