@@ -1,8 +1,8 @@
 """Loading a large facts file: 20,000 facts as CSV (flat forward/reverse columns), YAML (triples under a
 relation template) and JSONL (explicit questions, some one-to-many answers merged).
 
-For each file it prints the uncached parse (the memo emptied before each; a full garbage collection after
-it is in the time), a memo hit (what the cost plan's second probe, every probe at run time and
+For each file it prints the uncached parse (the memo emptied before each; the garbage collections that
+follow it are in the time), a memo hit (what the cost plan's second probe, every probe at run time and
 ``ragprobe_fact_pairs`` pay for the same file) and rows/s; and, when git can show it, the same uncached
 parse by the facts module of ``--reference`` (the commit before the parse got cheaper) with the
 before/after ratio, after checking that both give the same pairs (ids, order, questions, merged answers).
@@ -83,8 +83,9 @@ def reference_module(commit: str) -> ModuleType | None:
 
 
 def uncached(module: ModuleType) -> Callable[[Path], list[Any]]:
-    """An uncached load, timed with a full collection after it: the current module pauses the cyclic GC
-    while it parses, and the collection it put off is paid here, as the reference pays its own."""
+    """An uncached load, timed with the collections that follow it: the current module pauses the cyclic
+    GC while it parses, and the next automatic collections walk the new objects (youngest generation,
+    then the middle one, then all): that work is paid here, as the reference pays its own."""
 
     def load(path: Path) -> list[Any]:
         if hasattr(module, "_FACTS_MEMO"):
@@ -92,7 +93,8 @@ def uncached(module: ModuleType) -> Callable[[Path], list[Any]]:
         else:
             module._parse_facts.cache_clear()
         pairs = list(module.load_facts_file(path))
-        gc.collect()
+        for generation in (0, 1, 2):
+            gc.collect(generation)
         return pairs
 
     return load

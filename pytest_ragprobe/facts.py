@@ -691,8 +691,10 @@ _FACTS_MEMO: ParseMemo[tuple[object, ...], tuple[FactPair, ...]] = ParseMemo(ent
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a file is parsed: 20,000 facts keep ~20 new objects each,
-    and the collector walked them again and again, finding nothing to free (a third of the parse)."""
+    """The cyclic garbage collector off while a file is parsed: 20,000 facts keep ~20 new objects each, and
+    the collector made five full passes over the growing heap during a 20,000-row CSV's parse, finding
+    nothing to free. Paused, the new objects are walked by the first collections after it instead: one
+    pass of the middle generation and one full pass (bench/facts_load.py counts those in its times)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
