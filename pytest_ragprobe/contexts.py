@@ -548,11 +548,12 @@ def _json_hint(line: str) -> str:
     return ""
 
 
-def load_litm(path: str | Path, source: str | None = None) -> list[PositionExample]:
-    """Read a lost-in-the-middle JSONL file (.jsonl or .jsonl.gz); errors name file and line."""
+def load_litm(path: str | Path, source: str | None = None, text: str | None = None) -> list[PositionExample]:
+    """Read a lost-in-the-middle JSONL file (.jsonl or .jsonl.gz); errors name file and line. ``text``: the
+    file's text, already read."""
     p = Path(path)
     src = source or str(path)
-    text = _read_text(p, src)
+    text = _read_text(p, src) if text is None else text
     examples: list[PositionExample] = []
     for lineno, line in enumerate(split_lines(text), start=1):
         if not line.strip():
@@ -599,10 +600,12 @@ def check_unique(examples: list[PositionExample], source: str) -> list[PositionE
     return examples
 
 
-def load_litm_json(path: str | Path, source: str | None = None) -> list[PositionExample]:
+def load_litm_json(
+    path: str | Path, source: str | None = None, text: str | None = None
+) -> list[PositionExample]:
     """A .json file holding a list of lost-in-the-middle examples; errors name file and index."""
     src = source or str(path)
-    text = _read_text(Path(path), src)
+    text = _read_text(Path(path), src) if text is None else text
     try:
         data = load_json(text)
     except json.JSONDecodeError as exc:
@@ -614,13 +617,15 @@ def load_litm_json(path: str | Path, source: str | None = None) -> list[Position
     return check_unique([parse_litm(raw, f"{src}: [{i}]", ident=str(i)) for i, raw in enumerate(data)], src)
 
 
-def load_litm_yaml(path: str | Path, source: str | None = None) -> list[PositionExample]:
+def load_litm_yaml(
+    path: str | Path, source: str | None = None, text: str | None = None
+) -> list[PositionExample]:
     """A .yaml / .yml file holding a list of lost-in-the-middle examples (loaded safely); errors name
     the file and the line each example starts on."""
     import yaml
 
     src = source or str(path)
-    text = _read_text(Path(path), src)
+    text = _read_text(Path(path), src) if text is None else text
     try:
         data, lines = load_yaml(text)
     except yaml.YAMLError as exc:

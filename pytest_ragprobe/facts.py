@@ -8,7 +8,7 @@ questions with answers. Errors name the file, the row or line and the field.
 from __future__ import annotations
 
 import csv
-import functools
+import gc
 import io
 import json
 import random
@@ -16,10 +16,11 @@ import re
 import string
 import sys
 import typing
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, NoReturn, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -59,6 +60,26 @@ def _aliases(value: object) -> list[str]:
     return items
 
 
+class Answers(list[str]):
+    """A question's accepted answers, read-only. A facts file is parsed once per process and its pairs are
+    shared by the cost plan, every probe on the file and ``ragprobe_fact_pairs``: an ``append`` here would
+    change them for all of those. It is a ``list`` otherwise (equal to one, JSON, ``list(...)`` to copy)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError(
+            "a question's answers are read-only (parsed facts are shared by every probe on the file); "
+            "make a new list, e.g. [*q.answers, 'alias'], or a new Question"
+        )
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+    def __reduce__(self) -> tuple[type[Answers], tuple[list[str]]]:  # pickle and copy: not item by item
+        return (Answers, (list(self),))
+
+
 class Question(BaseModel):
     """One question with its accepted answers (any alias counts as correct)."""
 
@@ -79,6 +100,11 @@ class Question(BaseModel):
     @classmethod
     def _to_list(cls, value: object) -> list[str]:
         return _aliases(value)
+
+    @field_validator("answers", mode="after")
+    @classmethod
+    def _read_only(cls, value: list[str]) -> list[str]:
+        return Answers(value)
 
 
 class Relation(BaseModel):
@@ -324,9 +350,10 @@ def build_pairs(
     every answer any of them gives."""
     rels = {**BUILTIN_RELATIONS, **(relations or {})}
     pairs: list[FactPair] = []
+    keys: list[tuple[str, str]] = []  # each pair's folded questions, for merge_shared_answers
     seen: set[str] = set()
     # folded questions -> (where the fact is, its questions as written)
-    first_at: dict[tuple[str, ...], tuple[str, tuple[str, str]]] = {}  # (see question_key)
+    first_at: dict[tuple[str, str], tuple[str, tuple[str, str]]] = {}  # (see question_key)
     for i, f in enumerate(facts):
         where = wheres[i] if wheres else f"facts[{i}]"
         relation = _relation_name(f.relation, rels) if f.relation else None
@@ -340,13 +367,13 @@ def build_pairs(
             )
         values = {"subject": f.subject or "", "object": f.object or ""}
         try:
-            forward = f.forward or Question(
-                question=rel.forward.format(**values),  # type: ignore[union-attr]
-                answers=[f.object or "", *f.object_aliases],
+            forward = f.forward or _question(
+                rel.forward.format(**values),  # type: ignore[union-attr]
+                [f.object or "", *f.object_aliases],
             )
-            reverse = f.reverse or Question(
-                question=rel.reverse.format(**values),  # type: ignore[union-attr]
-                answers=[f.subject or "", *f.subject_aliases],
+            reverse = f.reverse or _question(
+                rel.reverse.format(**values),  # type: ignore[union-attr]
+                [f.subject or "", *f.subject_aliases],
             )
         except ValidationError as exc:  # e.g. a template that fills in to a blank question
             raise _fmt_error(source, where, exc) from None
@@ -364,7 +391,7 @@ def build_pairs(
         # The same fact twice is asked twice and counted as two pairs: it overstates the evidence. Case and
         # spacing do not make another fact: scoring ignores them, so "p-200" and "P-200" are one answer.
         questions = (forward.question, reverse.question)
-        key = tuple(question_key(q) for q in questions)
+        key = (question_key(forward.question), question_key(reverse.question))
         if key in first_at:
             same = "the same" if first_at[key][1] == questions else "the same (apart from case and spacing)"
             raise FactsError(
@@ -372,6 +399,7 @@ def build_pairs(
                 "questions; a fact listed twice is counted twice, so remove one"
             )
         first_at[key] = (where, questions)
+        keys.append(key)
         pairs.append(
             FactPair(
                 id=ident,
@@ -384,7 +412,18 @@ def build_pairs(
                 source=source,
             )
         )
-    return merge_shared_answers(pairs)
+    return _merge_shared_answers(pairs, keys)
+
+
+def _question(question: str, answers: list[str]) -> Question:
+    """``Question(question=..., answers=...)``, built without validating when nothing could change or fail:
+    every text non-empty and without surrounding blanks (``str.strip`` removes all that pydantic's
+    stripping does, and more). A templated fact's questions are, almost always."""
+    if question and question == question.strip() and answers and all(
+        type(a) is str and a and a == a.strip() for a in answers
+    ):
+        return Question.model_construct(question=question, answers=Answers(answers))
+    return Question(question=question, answers=answers)
 
 
 def merge_shared_answers(pairs: Sequence[FactPair]) -> list[FactPair]:
@@ -392,17 +431,27 @@ def merge_shared_answers(pairs: Sequence[FactPair]) -> list[FactPair]:
     for both (templated or explicit alike; an explicit fact scored the other pump's answer wrong). One
     question is one :func:`question_key`, as for :func:`distinct_questions`, so that whichever fact keeps it
     accepts the answers of all."""
+    keys = [(question_key(p.forward.question), question_key(p.reverse.question)) for p in pairs]
+    return _merge_shared_answers(pairs, keys)
+
+
+def _merge_shared_answers(pairs: Sequence[FactPair], keys: Sequence[tuple[str, str]]) -> list[FactPair]:
+    """:func:`merge_shared_answers` with each pair's (forward, reverse) question keys already folded."""
     accepted: dict[str, list[str]] = defaultdict(list)
-    for p in pairs:
-        for q in (p.forward, p.reverse):
-            accepted[question_key(q.question)].extend(q.answers)
+    for p, (fkey, rkey) in zip(pairs, keys, strict=True):
+        accepted[fkey].extend(p.forward.answers)
+        accepted[rkey].extend(p.reverse.answers)
+    if len(accepted) == 2 * len(pairs) and all(
+        len(set(q.answers)) == len(q.answers) for p in pairs for q in (p.forward, p.reverse)
+    ):
+        return list(pairs)  # no question asked twice, nor an answer given twice: nothing to merge
 
     merged: dict[str, Question] = {}  # one Question per text (10,000 facts: no re-validation)
-    for p in pairs:
-        for q in (p.forward, p.reverse):
-            answers = list(dict.fromkeys(accepted[question_key(q.question)]))
+    for p, pair_keys in zip(pairs, keys, strict=True):
+        for q, key in zip((p.forward, p.reverse), pair_keys, strict=True):
+            answers = list(dict.fromkeys(accepted[key]))
             if answers != q.answers and q.question not in merged:
-                merged[q.question] = Question.model_construct(question=q.question, answers=answers)
+                merged[q.question] = Question.model_construct(question=q.question, answers=Answers(answers))
     out: list[FactPair] = []
     for p in pairs:
         fwd, rev = merged.get(p.forward.question, p.forward), merged.get(p.reverse.question, p.reverse)
@@ -587,14 +636,80 @@ def load_facts_file(path: str | Path) -> list[FactPair]:
     except OSError as exc:
         raise FactsError(f"{source}: cannot read: {exc}") from None
     text = decode_utf8(data, source, FactsError)  # a BOM is fine (CSV saved by Excel)
-    # The cost plan (collection) and the probe read the same file, and probes often share one: parse each
-    # content once (keyed by the text itself, so an edit is never missed, whatever the file times say).
     return list(_parse_facts(source, p.suffix.lower(), text))
 
 
-@functools.lru_cache(maxsize=16)
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
+
+
+class ParseMemo(Generic[_K, _V]):
+    """Parses kept by what they were parsed from, least recently used out first: at most ``entries`` of
+    them, holding at most ``chars`` characters of source text. The values are shared by every caller, so
+    they must be immutable (tuples of frozen models); callers hand out fresh lists of them."""
+
+    def __init__(self, entries: int, chars: int) -> None:
+        self.entries = entries
+        self.chars = chars
+        self._data: OrderedDict[_K, tuple[_V, int]] = OrderedDict()
+        self._held = 0
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: _K, make: Callable[[], _V], size: int = 0) -> _V:
+        """The value kept for ``key``, else ``make()`` (kept unless ``size`` alone exceeds ``chars``).
+        An exception from ``make`` is not kept: a broken file is read again, and reports again."""
+        found = self._data.get(key)
+        if found is not None:
+            self._data.move_to_end(key)
+            self.hits += 1
+            return found[0]
+        self.misses += 1
+        value = make()
+        if size <= self.chars:
+            old = self._data.pop(key, None)  # (made meanwhile by another thread)
+            self._held += size - (old[1] if old is not None else 0)
+            self._data[key] = (value, size)
+            while len(self._data) > self.entries or self._held > self.chars:
+                _, (_, dropped) = self._data.popitem(last=False)
+                self._held -= dropped
+        return value
+
+    def clear(self) -> None:
+        self._data.clear()
+        self._held = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+# The cost plan (at collection), every probe on a file and ragprobe_fact_pairs read the same facts: each
+# content is parsed once per process. Keyed by the text itself (and its name), not by the file's size
+# and times: an edit of the same size within the file system's time granularity is still seen.
+_FACTS_MEMO: ParseMemo[tuple[object, ...], tuple[FactPair, ...]] = ParseMemo(entries=8, chars=64_000_000)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a file is parsed: 20,000 facts keep ~20 new objects each, and
+    the collector made five full passes over the growing heap during a 20,000-row CSV's parse, finding
+    nothing to free. Paused, the new objects are walked by the first collections after it instead: one
+    pass of the middle generation and one full pass (bench/facts_load.py counts those in its times)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _parse_facts(source: str, suffix: str, text: str) -> tuple[FactPair, ...]:
-    return tuple(_parse_facts_text(source, suffix, text))
+    def parse() -> tuple[FactPair, ...]:
+        with gc_paused():
+            return tuple(_parse_facts_text(source, suffix, text))
+
+    return _FACTS_MEMO.get(("file", source, suffix, text), parse, len(source) + len(text))
 
 
 _FACTS_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".csv")
@@ -839,7 +954,14 @@ def resolve_pairs(
     if isinstance(facts, (str, Path)):
         m = SYNTHETIC_RE.match(str(facts))
         if m:
-            return build_pairs(synthetic_facts(int(m.group(1)), seed), source=str(facts))
+            source, n = str(facts), int(m.group(1))
+
+            def make() -> tuple[FactPair, ...]:
+                with gc_paused():
+                    return tuple(build_pairs(synthetic_facts(n, seed), source=source))
+
+            # (the names are drawn one by one, each checked against all drawn: worth keeping too)
+            return list(_FACTS_MEMO.get(("synthetic", source, seed), make, 100 * n))
         return load_facts_file(find_file(facts, base_dirs))
     items = list(facts)
     if not items:

@@ -24,6 +24,7 @@ from pytest_ragprobe.contexts import (
     DataError,
     DocumentPool,
     PositionExample,
+    _read_text,
     answers_in,
     check_unique,
     example_from_pair,
@@ -38,7 +39,9 @@ from pytest_ragprobe.facts import (
     SYNTHETIC_RE,
     Fact,
     FactPair,
+    ParseMemo,
     find_file,
+    gc_paused,
     question_key,
     resolve_pairs,
     sample,
@@ -154,6 +157,40 @@ def _yaml_holds_facts(path: Path) -> bool:
     return isinstance(data, list) and bool(data) and _is_fact_row(data[0])
 
 
+# Parsed data files (examples, and the pool of their documents), shared by every caller: immutable.
+_DATA_MEMO: ParseMemo[tuple[str, str, str], tuple[tuple[PositionExample, ...], tuple[Document, ...]]] = (
+    ParseMemo(entries=4, chars=64_000_000)
+)
+
+
+def _parse_data(
+    path: Path, text: str, name: str, content: str
+) -> tuple[tuple[PositionExample, ...], tuple[Document, ...]]:
+    """A data file's examples from its ``content``; ``text``: the path as given (errors name it)."""
+    with gc_paused():
+        if name.endswith((".yaml", ".yml")):
+            # A YAML list of examples; a YAML facts file (a facts: mapping, or fact records) is told to
+            # use facts=, as JSON facts are (facts= in turn sends question + ctxs records here).
+            try:
+                examples = load_litm_yaml(path, text, content)
+            except DataError:
+                if _yaml_holds_facts(path):
+                    raise DataError(
+                        f"{text}: this is a facts file (facts: with subject, relation and object, or "
+                        "forward and reverse questions), not lost-in-the-middle data; use facts=... "
+                        "instead of data=..."
+                    ) from None
+                raise
+        else:
+            try:
+                examples = (load_litm_json if name.endswith(".json") else load_litm)(path, text, content)
+            except DataError:
+                if _first_row_is_a_fact(path):
+                    raise DataError(f"{text}: {_FACTS_NOT_DATA}") from None
+                raise
+        return tuple(examples), tuple(DocumentPool.from_examples(examples).documents)
+
+
 def load_examples(
     source: str | Path | Sequence[Any],
     *,
@@ -174,33 +211,20 @@ def load_examples(
         name = path.name.lower()
         if path.is_dir():
             raise DataError(f"{text}: is a directory, not a data file (resolved to {path.resolve()})")
-        if name.endswith((".yaml", ".yml")):
-            # A YAML list of examples; a YAML facts file (a facts: mapping, or fact records) is told to
-            # use facts=, as JSON facts are (facts= in turn sends question + ctxs records here).
-            try:
-                examples = load_litm_yaml(path, text)
-            except DataError:
-                if _yaml_holds_facts(path):
-                    raise DataError(
-                        f"{text}: this is a facts file (facts: with subject, relation and object, or "
-                        "forward and reverse questions), not lost-in-the-middle data; use facts=... "
-                        "instead of data=..."
-                    ) from None
-                raise
-        elif name.endswith((".json", ".jsonl", ".jsonl.gz")):
-            try:
-                examples = (load_litm_json if name.endswith(".json") else load_litm)(path, text)
-            except DataError:
-                if _first_row_is_a_fact(path):
-                    raise DataError(f"{text}: {_FACTS_NOT_DATA}") from None
-                raise
-        else:
+        if not name.endswith((".yaml", ".yml", ".json", ".jsonl", ".jsonl.gz")):
             raise DataError(
                 f"{text}: data= expects a lost-in-the-middle JSONL file (.jsonl or .jsonl.gz) with "
                 "question, answers and ctxs per line (or a .json / .yaml list of them); for a facts "
                 "file (YAML / CSV) use facts=..."
             )
-        return examples, DocumentPool.from_examples(examples)
+        content = _read_text(path, text)
+        # The cost plan and the probe read the same file: parsed once per content (see facts._FACTS_MEMO)
+        parsed, documents = _DATA_MEMO.get(
+            (text, name, content),
+            lambda: _parse_data(path, text, name, content),
+            len(text) + len(content),
+        )
+        return list(parsed), DocumentPool(list(documents))
     items = list(source)
     if not items:
         raise DataError("data: the list of examples is empty")

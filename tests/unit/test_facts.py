@@ -803,7 +803,7 @@ def test_a_facts_file_is_parsed_once_per_version(tmp_path: Path, monkeypatch: py
     parses: list[str] = []
     real = facts_mod._parse_facts_text
     monkeypatch.setattr(facts_mod, "_parse_facts_text", lambda s, x, t: parses.append(s) or real(s, x, t))
-    facts_mod._parse_facts.cache_clear()
+    facts_mod._FACTS_MEMO.clear()
     first, again = load_facts_file(path), load_facts_file(path)
     assert first == again and len(first) == 1 and len(parses) == 1
     stat = path.stat()
