@@ -731,12 +731,13 @@ def plan_record(root: Path, nodeid: str, digest: str) -> PlanRecord | None:
         return None
     if len(keys) % _KEY_BYTES or calls < len(keys) // _KEY_BYTES:
         return None
-    base = Path(root) / "answers" / f"v{FORMAT}"
+    base = os.path.join(os.fspath(root), "answers", f"v{FORMAT}", "")
     cached = 0
-    for i in range(0, len(keys), _KEY_BYTES):
+    stat = os.stat
+    for i in range(0, len(keys), _KEY_BYTES):  # (string paths: pathlib took 3/4 of the time at 40,000)
         key = keys[i : i + _KEY_BYTES].hex()
         try:
-            os.stat(base / key[:2] / f"{key}.json")
+            stat(f"{base}{key[:2]}/{key}.json")
         except OSError:
             continue
         cached += 1

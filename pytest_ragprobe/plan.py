@@ -124,7 +124,7 @@ def plan_probe(
             per_item = len(positions) + (1 if spec.distractors == "retriever" else 0)
             extra = 0
             # contexts borrow distractors from every example's documents: the sample's digest is not enough
-            data = _documents_digest(documents.documents)
+            data = _documents_digest(documents.documents) if settings.cache_dir is not None else ""
     except Exception as exc:  # any data problem is the run's to report (as the probe's error)
         return ProbePlan(nodeid, spec.kind, error=str(exc).splitlines()[0][:200])
     n = sample_size(spec, len(pool), settings)
@@ -132,13 +132,14 @@ def plan_probe(
     design, _ = looks(spec, n, confidence, settings)
     first_look = None if design is None else design.sizes[0]
     digest = ""
-    try:  # the settings the probe will record (reverse_probe / position_probe: settings_dict, sampled so)
-        chosen = sample(pool, n, seed, spec.kind)
-        if chosen:
-            sampled = sample_digest(chosen) if isinstance(spec, ReverseSpec) else examples_digest(chosen)
-            digest = probe_digest(spec.kind, _probed(spec, confidence, seed, n, sampled, settings), data)
-    except Exception:  # (nothing the plan needs: the probe then simply has no cached count)
-        digest = ""
+    if settings.cache_dir is not None:  # (without the cache nothing is recorded nor counted)
+        try:  # the settings the probe will record (reverse_probe / position_probe: settings_dict, so sampled)
+            chosen = sample(pool, n, seed, spec.kind)
+            if chosen:
+                sampled = sample_digest(chosen) if isinstance(spec, ReverseSpec) else examples_digest(chosen)
+                digest = probe_digest(spec.kind, _probed(spec, confidence, seed, n, sampled, settings), data)
+        except Exception:  # (nothing the plan needs: the probe then simply has no cached count)
+            digest = ""
     found = None
     if lookup and digest and settings.cache_dir is not None:
         from pytest_ragprobe.cache import plan_record
@@ -175,9 +176,9 @@ def _probed(
 def _documents_digest(documents: Sequence[Any]) -> str:
     """Of every document a position probe's contexts may hold, as its calls' keys see them."""
     h = hashlib.sha256()
-    for d in documents:
-        h.update(json.dumps([d.title, d.text, d.id, d.metadata], default=repr, sort_keys=True).encode())
-        h.update(b"\n")
+    for start in range(0, len(documents), 1000):  # (one encoder pass per chunk: a fraction of per document)
+        chunk = [[d.title, d.text, d.id, dict(d.metadata)] for d in documents[start : start + 1000]]
+        h.update(json.dumps(chunk, default=repr, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return h.hexdigest()[:32]
 
 
@@ -271,8 +272,8 @@ def _budget_lines(plans: Sequence[ProbePlan], budget: int, workers: int) -> list
                 f"(none if the pipelines are unchanged: the {recorded} call{'s' if recorded != 1 else ''} "
                 "the probes asked last run are all cached"
                 + (f"; {index} {'are' if unbudgeted != 1 else 'is'} not budgeted" if unbudgeted else "")
-                + f"); a changed pipeline asks anew (up to {total} {'budgeted ' if unbudgeted else ''}calls), "
-                f"and then {out}"
+                + f"); a changed pipeline asks anew (up to {total} {'budgeted ' if unbudgeted else ''}"
+                f"calls), and then {out}"
             )
         return lines  # (the shares and retries below are of calls an unchanged pipeline does not make)
     if total > budget:

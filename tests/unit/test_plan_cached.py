@@ -167,9 +167,9 @@ def test_a_matching_record_gives_the_cached_count(tmp_path: Path) -> None:
     assert (again.recorded, again.cached, again.all_cached, again.uncached_max) == (40, 40, True, 0)
     partly = recorded_plan(tmp_path, REVERSE_MARK, settings_for(tmp_path / "other"), 30, facts=FACTS, n=20)
     assert (partly.cached, partly.all_cached, partly.uncached_max) == (30, False, 10)
-    # the cache off (--ragprobe-no-cache): nothing looked up
+    # the cache off (--ragprobe-no-cache): nothing looked up (nor a digest made: nothing is recorded either)
     off = plan_probe(NODE, build_spec(REVERSE_MARK, {"facts": FACTS, "n": 20}), RunSettings(), [tmp_path])
-    assert off.cached is None and off.digest == again.digest
+    assert off.cached is None and off.digest == ""
     # lookup=False (what a probe uses to record itself): no stat
     spec = build_spec(REVERSE_MARK, {"facts": FACTS, "n": 20})
     assert plan_probe(NODE, spec, settings, [tmp_path], lookup=False).cached is None
@@ -230,7 +230,7 @@ def test_run_digest_matches_only_the_settings_the_plan_sampled(tmp_path: Path) -
     from pytest_ragprobe.reverse_probe import sample_digest, settings_dict
 
     spec = build_spec(REVERSE_MARK, {"facts": FACTS, "n": 20})
-    plan = plan_probe(NODE, spec, RunSettings(), [tmp_path])
+    plan = plan_probe(NODE, spec, settings_for(tmp_path), [tmp_path])
     from pytest_ragprobe.facts import distinct_questions, resolve_pairs, sample
 
     pairs = resolve_pairs(FACTS, seed=0)
