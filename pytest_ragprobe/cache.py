@@ -683,7 +683,7 @@ def write_plan_record(root: Path, nodeid: str, digest: str, keys: bytes, calls: 
     try:
         text = json.dumps(
             {
-                "nodeid": nodeid,
+                "nodeid": redact(nodeid),  # (a parametrized id may quote a URL: as every file, redacted)
                 "digest": digest,
                 "answers": FORMAT,
                 "calls": calls,
@@ -718,7 +718,7 @@ def plan_record(root: Path, nodeid: str, digest: str) -> PlanRecord | None:
         data = json.loads(plan_record_path(Path(root), nodeid).read_bytes())
         if not (
             isinstance(data, dict)
-            and data.get("nodeid") == nodeid
+            and data.get("nodeid") == redact(nodeid)
             and data.get("digest") == digest
             and data.get("answers") == FORMAT
         ):
