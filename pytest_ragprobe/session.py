@@ -254,12 +254,15 @@ def _record_plan(
         return
     try:
         from pytest_ragprobe.cache import write_plan_record
-        from pytest_ragprobe.plan import plan_probe, run_digest
+        from pytest_ragprobe.plan import plan_probe, probe_digest, run_digest
 
-        plan: ProbePlan | None = item.stash.get(_PLAN_KEY, None)
-        if plan is None:  # an xdist worker that made no plan (only gw0 makes one)
-            plan = plan_probe(item.nodeid, spec, ctx.settings, dirs, lookup=False)
-        digest = run_digest(plan, result.settings)  # "": the run sampled other data than the plan read
+        if isinstance(spec, ReverseSpec):  # its calls are its sampled questions: all in its settings
+            digest = probe_digest(spec.kind, result.settings)
+        else:  # and the documents of the data, which the plan read
+            plan: ProbePlan | None = item.stash.get(_PLAN_KEY, None)
+            if plan is None:  # an xdist worker that made no plan (only gw0 makes one)
+                plan = plan_probe(item.nodeid, spec, ctx.settings, dirs, lookup=False)
+            digest = run_digest(plan, result.settings)  # "": the run sampled other data than the plan read
         if digest:
             write_plan_record(root, item.nodeid, digest, bytes(ctx.asked_keys), ctx.asked)
     except Exception:  # (the record only improves the next plan: never fail a probe for it)
