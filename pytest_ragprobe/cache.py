@@ -4,7 +4,11 @@ nothing.
 Location: ``.ragprobe_cache/`` in the rootdir by default (``--ragprobe-cache=DIR`` / ini
 ``ragprobe_cache``), laid out as ``DIR/answers/v1/ab/abcdef….json``; ``DIR/identities/`` records what
 each pipeline identity was made of (see :func:`record_identity`), so a run that finds nothing cached
-for its pipeline can say what changed since the last run (:func:`identity_notices`).
+for its pipeline can say what changed since the last run (:func:`identity_notices`);
+``DIR/plans/v1/<hash of the test id>.json`` records, per probe, the keys of the calls it asked on its last
+run and a digest of the settings and data that fix them (:func:`write_plan_record`), so the cost plan of
+the next run can say how many of its calls are cached (:func:`plan_record`); ``DIR/tables/`` holds the
+exact statistics tables (``stats.set_table_dir``).
 
 Key: a SHA-256 of the pipeline identity (``PipelineAdapter.cache_identity``: the pipeline's ``name``
 or its qualified class/function name, its ``version`` string, and a hash of its own code and
@@ -19,7 +23,8 @@ Invalidation:
   on your object, ``HTTPPipeline(..., version=...)``): every key changes;
 * run with ``--ragprobe-no-cache`` (nothing read or written);
 * delete the directory (``rm -rf .ragprobe_cache``), or prune what no run has used for a while:
-  ``ragprobe cache --prune DAYS`` (an entry's modification time is refreshed on every hit).
+  ``ragprobe cache --prune DAYS`` (an entry's modification time is refreshed on every hit; a plan record
+  is rewritten each time its probe runs to the end).
 The cache cannot see changes inside your pipeline's dependencies (a new model, a re-built index, a
 client configured differently) unless ``version`` says so.
 
@@ -44,6 +49,7 @@ Files and directories get the umask's permissions, like pytest's own ``.pytest_c
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -272,7 +278,7 @@ class AnswerCache:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def path(self, key: str) -> Path:
-        return self.dir / key[:2] / f"{key}.json"
+        return self.dir / key[:2] / f"{key}.json"  # (== answer_path(self.root, key))
 
     def get(self, key: str, kind: str | None = None) -> Hit | None:
         """The cached value of ``key``; ``kind``: the call's (answer, generate, retrieve), whose value type
@@ -635,6 +641,109 @@ def identity_notices(root: Path, used: Mapping[str, tuple[int, int]], since: flo
     return notices
 
 
+# -- plan records: what each probe asked on its last run, for the next run's cost plan ---------------
+# ``DIR/plans/v1/<sha256 of the nodeid, 32 hex>.json`` holds {"nodeid", "digest", "answers", "calls",
+# "keys", "time"}: ``digest`` (plan.probe_digest) of the settings and data that fix the probe's calls,
+# ``calls`` the calls it asked (uncacheable ones included), ``keys`` the answer-cache keys of those that
+# could be keyed, as raw SHA-256 digests concatenated and base64-encoded (43 characters a call instead of
+# 67 as a JSON list of hex strings: a 20,000-fact reverse probe asks 40,000). Written by the process that
+# ran the probe (each xdist worker its own probes: one file per test id, no clash), atomically; read by
+# the cost plan, which only stats the answer files the keys name.
+
+PLAN_FORMAT = 1
+_KEY_BYTES = 32  # a key is the hex of a SHA-256 digest
+
+
+def answer_path(root: Path, key: str) -> Path:
+    """Where the answer cache at ``root`` keeps the entry of ``key`` (``AnswerCache.path``)."""
+    return Path(root) / "answers" / f"v{FORMAT}" / key[:2] / f"{key}.json"
+
+
+def plan_record_path(root: Path, nodeid: str) -> Path:
+    name = hashlib.sha256(nodeid.encode("utf-8")).hexdigest()[:32]
+    return Path(root) / "plans" / f"v{PLAN_FORMAT}" / f"{name}.json"
+
+
+def pack_key(key: str) -> bytes | None:
+    """``key`` as the raw bytes a plan record stores (None: UNCACHEABLE, or not a key)."""
+    if len(key) != 2 * _KEY_BYTES:
+        return None
+    try:
+        return bytes.fromhex(key)
+    except ValueError:
+        return None
+
+
+def write_plan_record(root: Path, nodeid: str, digest: str, keys: bytes, calls: int) -> bool:
+    """Record that the probe ``nodeid``, run with what ``digest`` stands for, asked ``calls`` calls, of
+    which those that could be keyed have the keys ``keys`` (:func:`pack_key` of each, concatenated).
+    Replaces the probe's earlier record. False when it could not be written (never raises)."""
+    if not digest or len(keys) % _KEY_BYTES or calls < len(keys) // _KEY_BYTES:
+        return False
+    try:
+        text = json.dumps(
+            {
+                "nodeid": redact(nodeid),  # (a parametrized id may quote a URL: as every file, redacted)
+                "digest": digest,
+                "answers": FORMAT,
+                "calls": calls,
+                "keys": base64.b64encode(keys).decode("ascii"),
+                "time": time.time(),
+            },
+            ensure_ascii=False,
+        )
+        atomic_write(plan_record_path(Path(root), nodeid), text)
+    except (OSError, ValueError, TypeError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    calls: int  # the calls the probe asked on its last run (those that could not be keyed included)
+    cached: int  # how many of them have an answer in the cache now
+
+    @property
+    def all_cached(self) -> bool:
+        return self.calls > 0 and self.cached == self.calls
+
+
+def plan_record(root: Path, nodeid: str, digest: str) -> PlanRecord | None:
+    """What the last run of ``nodeid`` asked, and how many of those answers the cache at ``root`` holds
+    now (each entry's file is stat'ed, not read); None without a record made with the same ``digest``
+    (other settings or data), or with an unreadable one. Never raises."""
+    if not digest:
+        return None
+    try:
+        data = json.loads(plan_record_path(Path(root), nodeid).read_bytes())
+        if not (
+            isinstance(data, dict)
+            and data.get("nodeid") == redact(nodeid)
+            and data.get("digest") == digest
+            and data.get("answers") == FORMAT
+        ):
+            return None
+        calls, packed = data.get("calls"), data.get("keys")
+        if type(calls) is not int or not isinstance(packed, str):
+            return None
+        keys = base64.b64decode(packed.encode("ascii"), validate=True)
+    except (OSError, ValueError, TypeError, RecursionError):  # (binascii.Error is a ValueError)
+        return None
+    if len(keys) % _KEY_BYTES or calls < len(keys) // _KEY_BYTES:
+        return None
+    base = os.path.join(os.fspath(root), "answers", f"v{FORMAT}", "")
+    cached = 0
+    stat = os.stat
+    for i in range(0, len(keys), _KEY_BYTES):  # (string paths: pathlib took 3/4 of the time at 40,000)
+        key = keys[i : i + _KEY_BYTES].hex()
+        try:
+            stat(f"{base}{key[:2]}/{key}.json")
+        except OSError:
+            continue
+        cached += 1
+    return PlanRecord(calls, cached)
+
+
 def unwritable(root: Path) -> str | None:
     """Why new answers cannot be stored under ``root`` (None: they can). Checked once at the start
     of a run, without creating anything: ``put`` itself gives up quietly on the first failed write."""
@@ -675,6 +784,8 @@ class CacheStats:
     tables: int = 0  # stored critical-value tables (tables/, see stats.set_table_dir)
     tables_bytes: int = 0
     removed_tables: int = 0
+    plans: int = 0  # probes' plan records (plans/, see write_plan_record): not answers
+    removed_plans: int = 0
 
 
 def _files(
@@ -698,10 +809,10 @@ def _files(
 
 
 def scan(root: Path, *, prune_before: float | None = None) -> CacheStats:
-    """Count the entries of the cache at ``root`` (per pipeline identity) and its statistics
-    tables; with ``prune_before`` (epoch seconds), delete the entries and tables last used before
-    it. Unreadable entries count as pipeline "?"; files that vanish meanwhile (a concurrent run)
-    are skipped."""
+    """Count the entries of the cache at ``root`` (per pipeline identity), its statistics tables and
+    the probes' plan records; with ``prune_before`` (epoch seconds), delete the entries, tables and plan
+    records last used (written) before it. Unreadable entries count as pipeline "?"; files that vanish
+    meanwhile (a concurrent run) are skipped."""
     stats = CacheStats(by_pipeline={}, last_used={})
     assert stats.by_pipeline is not None and stats.last_used is not None
     for path, st, removed in _files((Path(root) / "answers").glob("v*/*/*.json"), prune_before):
@@ -725,12 +836,18 @@ def scan(root: Path, *, prune_before: float | None = None) -> CacheStats:
         else:
             stats.tables += 1
             stats.tables_bytes += st.st_size
+    # a probe's record is rewritten each time it runs to the end: one not rewritten since is stale
+    for _path, _st, removed in _files((Path(root) / "plans").glob("v*/*.json"), prune_before):
+        if removed:
+            stats.removed_plans += 1
+        else:
+            stats.plans += 1
     if prune_before is not None:  # drop emptied shard directories, and sidecars of identities now gone
         # Temp files of writes a crash or kill interrupted (types.atomic_write: ".<name>.<random>.tmp"):
         # never read, but they kept their shard from being removed. Only old ones: a concurrent run
         # may be writing one now.
         stale = min(prune_before, time.time() - 3600)
-        for pattern in ("answers/v*/*/.*.tmp", "identities/.*.tmp", "tables/.*.tmp"):
+        for pattern in ("answers/v*/*/.*.tmp", "identities/.*.tmp", "tables/.*.tmp", "plans/v*/.*.tmp"):
             for _ in _files(Path(root).glob(pattern), stale):  # (deletes each one older than that)
                 pass
         for shard in sorted((Path(root) / "answers").glob("v*/*")):

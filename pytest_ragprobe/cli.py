@@ -342,6 +342,8 @@ def cmd_cache(args: argparse.Namespace) -> int:
         print(
             f"ragprobe cache: removed {stats.removed} entries ({_size(stats.removed_bytes)}) "
             f"and {stats.removed_tables} statistics tables not used in the last {args.prune:g} days"
+            + (f", and {stats.removed_plans} plan records of probes not run since" if stats.removed_plans
+               else "")
         )
 
     def when(t: float | None) -> str:
@@ -358,6 +360,8 @@ def cmd_cache(args: argparse.Namespace) -> int:
             f"  and {stats.tables} statistics tables, {_size(stats.tables_bytes)} "
             "(exact critical values; recomputed when missing)"
         )
+    if stats.plans:
+        print(f"  and {stats.plans} plan records (the calls each probe asked last run, for the cost plan)")
     return EXIT_OK
 
 

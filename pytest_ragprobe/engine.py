@@ -889,6 +889,9 @@ class Engine:
         self._settled = asyncio.Event()  # set once fail-fast is decided, or cannot trip
         self._abort: str | None = None
         self._gate = _Gate(self.settings.concurrency)
+        # after run(): the answer-cache key of each call (cache.UNCACHEABLE where none; empty without a
+        # cache), in plan order, for the probe's plan record (cache.write_plan_record)
+        self.keys: list[str] = []
 
     async def _invoke(self, call: Call) -> Value:
         if call.kind == "answer":
@@ -1131,6 +1134,7 @@ class Engine:
             else None
         )
         keys: list[str] = []
+        self.keys = keys
         pending: list[int] = []
         for i, call in enumerate(calls):
             if cache is not None:

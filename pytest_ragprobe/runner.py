@@ -128,6 +128,11 @@ class ProbeContext:
     # how long the pipeline's async code held the event loop, over the probe's runs (see _blocking)
     loop_block: LoopBlock = field(default_factory=LoopBlock)
     started: float = field(default_factory=time.perf_counter)
+    # With the answer cache: the keys of the calls asked so far (cache.pack_key of each, concatenated:
+    # 32 bytes a call) and how many calls were asked (those that could not be keyed too), for the probe's
+    # plan record (cache.write_plan_record: the next run's cost plan counts those cached)
+    asked_keys: bytearray = field(default_factory=bytearray)
+    asked: int = 0
 
     def __post_init__(self) -> None:
         from pytest_ragprobe import stats
@@ -185,6 +190,13 @@ class ProbeContext:
         finally:
             self.loop_block.merge(engine.stats.loop)
         self.rate_limit = engine.start_limit
+        if engine.keys:
+            from pytest_ragprobe.cache import pack_key
+
+            self.asked += len(engine.keys)
+            for key in engine.keys:
+                if (packed := pack_key(key)) is not None:
+                    self.asked_keys += packed
         self.retries += engine.stats.retries
         low = engine.stats.lowest_concurrency
         if low is not None:

@@ -21,6 +21,7 @@ from pytest_ragprobe.types import redact
 
 if TYPE_CHECKING:
     from pytest_ragprobe.baseline import Baseline, BaselineComparison
+    from pytest_ragprobe.plan import ProbePlan
     from pytest_ragprobe.results import ProbeResult, Report
     from pytest_ragprobe.runner import ProbeContext, RunSettings
 
@@ -33,6 +34,8 @@ RESULT_KEY = pytest.StashKey["ProbeResult"]()
 OWN_FAILURE_KEY = pytest.StashKey[bool]()
 #: The failure a probe's setup raised (an ERROR): raised again if the setup runs again (a rerun).
 _SETUP_FAILURE_KEY = pytest.StashKey[str]()
+#: The probe's cost plan, made after collection (its digest is what the probe's plan record is made with).
+_PLAN_KEY = pytest.StashKey["ProbePlan"]()
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -235,7 +238,35 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         item.stash[_SETUP_FAILURE_KEY] = failure
         pytest.fail(failure, pytrace=False)
     item.stash[RESULT_KEY] = result
+    if ctx is not None:
+        _record_plan(item, spec, ctx, result, dirs)
     return result
+
+
+def _record_plan(
+    item: pytest.Item, spec: ProbeSpec, ctx: ProbeContext, result: ProbeResult, dirs: list[Path]
+) -> None:
+    """Record in the answer cache what the probe asked (cache.write_plan_record), for the cost plan of the
+    next run to count the cached calls: only with the cache on, and only for a probe that ran to the end
+    (the budget cut none of its calls) with the settings and data its plan read. Never raises."""
+    root = ctx.settings.cache_dir
+    if root is None or ctx.budget_hit or not ctx.asked or result.verdict == "error":
+        return
+    try:
+        from pytest_ragprobe.cache import write_plan_record
+        from pytest_ragprobe.plan import plan_probe, probe_digest, run_digest
+
+        if isinstance(spec, ReverseSpec):  # its calls are its sampled questions: all in its settings
+            digest = probe_digest(spec.kind, result.settings)
+        else:  # and the documents of the data, which the plan read
+            plan: ProbePlan | None = item.stash.get(_PLAN_KEY, None)
+            if plan is None:  # an xdist worker that made no plan (only gw0 makes one)
+                plan = plan_probe(item.nodeid, spec, ctx.settings, dirs, lookup=False)
+            digest = run_digest(plan, result.settings)  # "": the run sampled other data than the plan read
+        if digest:
+            write_plan_record(root, item.nodeid, digest, bytes(ctx.asked_keys), ctx.asked)
+    except Exception:  # (the record only improves the next plan: never fail a probe for it)
+        pass
 
 
 def warm_up(session: pytest.Session) -> None:
@@ -302,6 +333,8 @@ def _plan_lines(config: pytest.Config, probes: list[pytest.Item]) -> list[str]:
 
     settings = config.stash[SESSION_KEY].settings
     plans = [plan_probe(i.nodeid, i.stash[SPEC_KEY], settings, base_dirs(i)) for i in probes]
+    for item, plan in zip(probes, plans, strict=True):  # (its digest is what the probe records)
+        item.stash[_PLAN_KEY] = plan
     verbose = bool(config.option.collectonly) or config.option.verbose > 0
     from pytest_ragprobe._xdist import pooled
 

@@ -9,6 +9,7 @@ pytest's default import mode needs distinct basenames.)"""
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -443,6 +444,8 @@ def test_the_index_call_of_synthetic_facts_is_outside_the_budget(pytester: pytes
     assert "covers 20 of" not in result.stdout.str()  # 20 answers fit the budget: not flagged (was)
     assert counted(pytester) == Counter({"test_syn": 21})
     assert "budget" not in str(probe(pytester)["reason"])
+    # without the probe's plan record the plan does not know what is cached (with it, see test_plan_cached)
+    shutil.rmtree(pytester.path / ".ragprobe_cache" / "plans")
     result = pytester.runpytest("-p", "no:xdist", "--ragprobe-report=r", "--ragprobe-budget=10")
     result.stdout.fnmatch_lines([
         "ragprobe plan: --ragprobe-budget=10 covers 10 of up to 20 budgeted calls (not the 1 index call of "
