@@ -918,12 +918,23 @@ def synthetic_facts(n: int, seed: int = 0) -> list[Fact]:
         raise FactsError(f"synthetic:{n}: N must be at least 1")
     rng = random.Random(f"ragprobe-synthetic-{seed}")
     used: set[str] = set()
+    # Every name so far, "\0"-separated (no name holds one): a new name inside an old one is a search of
+    # this, in C. Testing each old name in Python made synthetic:4000 take 12 s and 20000 take 400 s.
+    joined = bytearray(b"\0")
+
+    def clashes(name: str) -> bool:
+        """Whether ``name`` holds or is held by a name already used (or is one)."""
+        if name.encode() in joined:
+            return True
+        size = len(name)  # an old name inside this one is one of its substrings
+        return any(name[i:j] in used for i in range(size) for j in range(i + 1, size + 1))
 
     def fresh(make: Any) -> str:
         for _ in range(10_000):
             name = str(make())
-            if name not in used and not any(name in u or u in name for u in used):
+            if not clashes(name):
                 used.add(name)
+                joined.extend(name.encode() + b"\0")
                 return name
         raise FactsError(f"synthetic:{n}: could not make {n} distinct names; use a smaller N")
 
