@@ -318,44 +318,41 @@ def test_expected_failure_report(driver: Any, tmp_path: Path) -> None:
     _full_page_screenshot(driver, tmp_path / "report-xfail.png")
 
 
+def _positions_probe(
+    nodeid: str, accs: dict[int, float], cis: dict[int, tuple[float, float]], **metrics: Any
+) -> ProbeResult:
+    """The sample position probe with other accuracies by position (``metrics``: best_edge, drop, ...)."""
+    probe = _position().model_copy(deep=True)
+    probe.nodeid = nodeid
+    probe.positions = {
+        p: DirectionSummary(accuracy=a, correct=round(a * 50), n=50, ci=cis[p]) for p, a in accs.items()
+    }
+    probe.metrics.update(
+        accuracy_by_position={str(p): a for p, a in accs.items()},
+        ci_by_position={str(p): list(c) for p, c in cis.items()},
+        **metrics,
+    )
+    probe.settings.update(positions=list(accs), max_drop=metrics["max_drop"])
+    return probe
+
+
 def _awkward_report() -> Report:
     """Charts whose labels crowd: 20 positions side by side, a max_drop near the axis' right end, a drop
     below zero, accuracies at 0 and 1, a position curve that zigzags across the reference line."""
     report = sample_report()
-    dense = _position().model_copy(deep=True)
     accs = {p: (0.95 if p % 2 else 0.35) for p in range(20)}  # zigzag: the label hunts for a clear spot
     cis = {p: (max(0.0, a - 0.2), min(1.0, a + 0.05)) for p, a in accs.items()}
-    dense.nodeid = "tests/test_qa.py::test_every_position[20 docs]"
-    dense.positions = {
-        p: DirectionSummary(accuracy=a, correct=round(a * 50), n=50, ci=cis[p]) for p, a in accs.items()
-    }
-    dense.metrics.update(
-        accuracy_by_position={str(p): a for p, a in accs.items()},
-        ci_by_position={str(p): list(c) for p, c in cis.items()},
-        best_edge=19,
-        worst_position=2,
-        drop=0.05,
-        drop_ci=[-0.1, 0.2],
-        max_drop=0.5,
+    dense = _positions_probe(
+        "tests/test_qa.py::test_every_position[20 docs]", accs, cis,
+        best_edge=19, worst_position=2, drop=0.05, drop_ci=[-0.1, 0.2], max_drop=0.5,
     )
-    dense.settings.update(positions=list(accs), max_drop=0.5)
-    wide_apart = _position().model_copy(deep=True)
     accs = {0: 1.0, 12: 0.0, 25: 0.5, 37: 0.25, 49: 1.0}
     cis = {p: (max(0.0, a - 0.3), min(1.0, a + 0.3)) for p, a in accs.items()}
-    wide_apart.nodeid = "tests/test_qa.py::test_fifty_docs"
-    wide_apart.positions = {
-        p: DirectionSummary(accuracy=a, correct=round(a * 50), n=50, ci=cis[p]) for p, a in accs.items()
-    }
-    wide_apart.metrics.update(
-        accuracy_by_position={str(p): a for p, a in accs.items()},
-        ci_by_position={str(p): list(c) for p, c in cis.items()},
-        best_edge=0,
-        worst_position=12,
-        drop=1.0,
-        drop_ci=[0.9, 1.0],
-        max_drop=0.05,
+    wide_apart = _positions_probe(
+        "tests/test_qa.py::test_fifty_docs", accs, cis,
+        best_edge=0, worst_position=12, drop=1.0, drop_ci=[0.9, 1.0], max_drop=0.05,
     )
-    wide_apart.settings.update(n_docs=50, positions=list(accs), max_drop=0.05)
+    wide_apart.settings.update(n_docs=50)
     better = _reverse().model_copy(deep=True)
     better.nodeid = "tests/test_catalog.py::test_reverse_is_better"
     better.forward = DirectionSummary(accuracy=0.0, correct=0, n=60, ci=(0.0, 0.06))
