@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from pytest_ragprobe._blocking import METER, Timed
+from pytest_ragprobe._blocking import METER, Timed, stamped
 from pytest_ragprobe.types import (
     REDACTED,
     Answer,
@@ -919,7 +919,9 @@ class PipelineAdapter:
         if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__):
             return await _timed(fn(*args), capability)
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self.executor, functools.partial(fn, *args))
+        meter = METER.get()  # (a pool thread does not see the context: it is given the meter)
+        run = functools.partial(fn, *args) if meter is None else functools.partial(stamped, meter, fn, *args)
+        result = await loop.run_in_executor(self.executor, run)
         if inspect.isawaitable(result):  # a sync wrapper that hands back a coroutine
             return await _timed(result, capability)
         return result
