@@ -959,7 +959,10 @@ def _timed(awaitable: Awaitable[Any], capability: str) -> Awaitable[Any]:
     """``awaitable``, with the time each step of it holds the event loop measured when an engine attempt
     asks for it (``_blocking.METER``): an async method that blocks defeats the timeout and the concurrency."""
     meter = METER.get()
-    if meter is None or not inspect.iscoroutine(awaitable):
+    if meter is None:
+        return awaitable
+    if not inspect.iscoroutine(awaitable):
+        meter.returned = None  # not timed: when it returns is unknown (the engine judges by when it got it)
         return awaitable
     return Timed(awaitable, meter, capability)
 

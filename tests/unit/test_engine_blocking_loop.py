@@ -246,3 +246,21 @@ def test_a_result_in_before_the_deadline_is_not_late_when_the_loop_gets_to_it_la
     out = run(engine, calls(1))
     assert [(o.ok, o.error) for o in out] == [(True, None)]
     assert engine.stats.loop.late == 0
+
+
+def test_an_awaitable_handed_back_by_a_sync_method_is_judged_when_awaited() -> None:
+    """A sync wrapper that hands back an awaitable that is not a coroutine (not timed): the thread's return
+    is not when the pipeline's code returned, the await after it is (here it blocks the loop)."""
+
+    class Blocks:
+        def __await__(self) -> Any:
+            time.sleep(0.3)
+            return "late"
+            yield  # (a generator)
+
+    def answer(q: str) -> Blocks:
+        return Blocks()
+
+    settings = EngineSettings(concurrency=1, timeout=0.1, retries=0, fail_fast=0)
+    out = run(Engine(PipelineAdapter(answer), settings), calls(1))
+    assert out[0].error is not None and out[0].error.startswith("timeout after 0.1s (returned after 0.3")
