@@ -15,7 +15,7 @@ of synthetic facts) or for sync methods (their step is handing the call to a thr
 from __future__ import annotations
 
 import time
-from collections.abc import Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -34,6 +34,9 @@ class StepMeter:
         self.steps = 0
         self.longest = 0.0  # seconds, the longest step
         self.method = ""  # the pipeline method whose coroutine took the longest step
+        # perf_counter() when the pipeline's code last returned (a coroutine's last step, a sync method's
+        # thread): the engine judges a late attempt by it, not by when the loop got to the result
+        self.returned: float | None = None
 
     def add(self, seconds: float, method: str) -> None:
         self.steps += 1
@@ -66,7 +69,8 @@ class Timed(Generic[T]):
             try:
                 yielded = coro.send(sent) if thrown is None else coro.throw(thrown)
             except StopIteration as stop:
-                meter.add(time.perf_counter() - start, method)
+                meter.returned = time.perf_counter()
+                meter.add(meter.returned - start, method)
                 return stop.value  # type: ignore[no-any-return]
             except BaseException:
                 meter.add(time.perf_counter() - start, method)
@@ -81,6 +85,13 @@ class Timed(Generic[T]):
                 raise
             except BaseException as exc:  # cancellation (a timeout), or the awaited future's error
                 sent, thrown = None, exc
+
+
+def stamped(meter: StepMeter, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` (a sync method, in a pool thread), noting in ``meter`` when it returned."""
+    value = fn(*args)
+    meter.returned = time.perf_counter()
+    return value
 
 
 @dataclass

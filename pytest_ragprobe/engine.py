@@ -23,10 +23,11 @@ cache and a budget.
 * Each attempt has a timeout, which does not count a sync call's wait for a free thread (a call
   that finds none within the timeout fails as "not started", never as a pipeline timeout).
   An async pipeline method that blocks the event loop (no ``await`` while it works) keeps the timeout's
-  timer from firing: an attempt that returns past its deadline (by more than ``min(0.02, timeout / 10)``
-  s, the race a timer may lose on time) is a timeout all the same, and how long the pipeline's
-  coroutines held the loop is measured per step (``_blocking``; ``EngineStats.loop``), for the probe to
-  say why and what to do (``LoopBlock.message``, given as ``advice(..., blocked=)``).
+  timer from firing: an attempt whose pipeline code returned past its deadline (by more than
+  ``min(0.02, timeout / 10)`` s, the race a timer may lose on time) is a timeout all the same (when the
+  loop got to the result does not count: a loop held after it is not the pipeline), and how long the
+  pipeline's coroutines held the loop is measured per step (``_blocking``; ``EngineStats.loop``),
+  for the probe to say why and what to do (``LoopBlock.message``, given as ``advice(..., blocked=)``).
   Timeouts, HTTP 429 / 5xx (honouring ``Retry-After``, capped at ``max_backoff``, plus up to 20%
   jitter) and transport errors (httpx, requests, urllib, ``ConnectionError``) are retried with
   exponential backoff and jitter; anything else is not retried.
@@ -983,8 +984,19 @@ class Engine:
         # await, or another call's), so the timer could not fire. A timeout, as the call is when it
         # awaits: its wall time is what a user's timeout bounds. (Within a hundredth of a second or so
         # the timer itself may lose the race with the result: on time, as asyncio has it.)
+        # Judged by when the pipeline's code returned (a sync method's thread, a coroutine's last step), not
+        # by when the loop got to its result: a loop held after it (the engine's own work, a GC pause, a
+        # busy machine) does not make a result that was in before the timer late.
+        # An async pipeline none of whose steps held the loop longer than the tolerance did not keep the timer
+        # off: a busy loop resumed it late, after waking it before the timer (on time, as asyncio has it).
         now = loop.time()
-        if now - deadline > min(0.02, clock.timeout / 10):
+        meter = METER.get()
+        tolerance = min(0.02, clock.timeout / 10)
+        returned = now if meter is None or meter.returned is None else (
+            now - max(0.0, time.perf_counter() - meter.returned)
+        )
+        held = meter is None or not meter.steps or meter.longest > tolerance
+        if returned - deadline > tolerance and held:
             raise _Late(now - start)
         return value
 

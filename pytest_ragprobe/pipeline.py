@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from pytest_ragprobe._blocking import METER, Timed
+from pytest_ragprobe._blocking import METER, Timed, stamped
 from pytest_ragprobe.types import (
     REDACTED,
     Answer,
@@ -919,7 +919,9 @@ class PipelineAdapter:
         if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__):
             return await _timed(fn(*args), capability)
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self.executor, functools.partial(fn, *args))
+        meter = METER.get()  # (a pool thread does not see the context: it is given the meter)
+        run = functools.partial(fn, *args) if meter is None else functools.partial(stamped, meter, fn, *args)
+        result = await loop.run_in_executor(self.executor, run)
         if inspect.isawaitable(result):  # a sync wrapper that hands back a coroutine
             return await _timed(result, capability)
         return result
@@ -957,7 +959,10 @@ def _timed(awaitable: Awaitable[Any], capability: str) -> Awaitable[Any]:
     """``awaitable``, with the time each step of it holds the event loop measured when an engine attempt
     asks for it (``_blocking.METER``): an async method that blocks defeats the timeout and the concurrency."""
     meter = METER.get()
-    if meter is None or not inspect.iscoroutine(awaitable):
+    if meter is None:
+        return awaitable
+    if not inspect.iscoroutine(awaitable):
+        meter.returned = None  # not timed: when it returns is unknown (the engine judges by when it got it)
         return awaitable
     return Timed(awaitable, meter, capability)
 

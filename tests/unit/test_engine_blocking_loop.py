@@ -216,3 +216,75 @@ def test_check_reverse_warns_of_a_blocking_pass_as_the_mark_does() -> None:
     with pytest.warns(RagprobeWarning, match=r"PASS, but the pipeline's async answer\(\) blocks the event loop"):
         result.assert_ok()
     assert "(concurrency=)" in loop_note(result.notes)  # check_*: its keyword argument
+
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_result_in_before_the_deadline_is_not_late_when_the_loop_gets_to_it_late(kind: str) -> None:
+    """The pipeline (a sync method's thread, an async one that awaits) returned well within the timeout,
+    and the event loop was held before the engine got to the result by something not the pipeline (here a
+    stand-in in the adapter; the engine's own work, a GC pause or a busy machine alike: a 1000-call batch
+    under a 0.5 s timeout on a loaded machine had ~4% of its calls failed so). On time, as asyncio has it
+    (the result was in before the timer), not "returned after ...: the event loop was blocked"."""
+
+    def sync_answer(q: str) -> str:
+        time.sleep(0.05)
+        return q
+
+    async def async_answer(q: str) -> str:
+        await asyncio.sleep(0.05)
+        return q
+
+    class HeldAfter(PipelineAdapter):
+        async def answer(self, question: str) -> Any:
+            value = await super().answer(question)
+            time.sleep(0.5)  # the loop, held after the pipeline returned, past the deadline
+            return value
+
+    settings = EngineSettings(concurrency=1, timeout=0.3, retries=0, fail_fast=0)
+    engine = Engine(HeldAfter(sync_answer if kind == "sync" else async_answer), settings)
+    out = run(engine, calls(1))
+    assert [(o.ok, o.error) for o in out] == [(True, None)]
+    assert engine.stats.loop.late == 0
+
+
+def test_an_awaitable_handed_back_by_a_sync_method_is_judged_when_awaited() -> None:
+    """A sync wrapper that hands back an awaitable that is not a coroutine (not timed): the thread's return
+    is not when the pipeline's code returned, the await after it is (here it blocks the loop)."""
+
+    class Blocks:
+        def __await__(self) -> Any:
+            time.sleep(0.3)
+            return "late"
+            yield  # (a generator)
+
+    def answer(q: str) -> Blocks:
+        return Blocks()
+
+    settings = EngineSettings(concurrency=1, timeout=0.1, retries=0, fail_fast=0)
+    out = run(Engine(PipelineAdapter(answer), settings), calls(1))
+    assert out[0].error is not None and out[0].error.startswith("timeout after 0.1s (returned after 0.3")
+
+
+def test_an_awaiting_pipeline_resumed_late_by_a_loaded_loop_is_on_time() -> None:
+    """A well-behaved async pipeline: what it awaited was done before its deadline, but the loop, busy
+    (here a stand-in callback; many calls in flight alike: 3000 calls of an awaiting pipeline at concurrency
+    600 under a 0.5 s timeout had 3-9% of them failed so, none before), resumed its short last step after
+    it. Its wake-up came before the timer, so asyncio has it on time; none of its own steps held the loop:
+    not "returned after ...: the event loop was blocked"."""
+
+    def resolve_then_hold(future: asyncio.Future[str], q: str) -> None:
+        future.set_result(q)  # the pipeline's task is woken (queued before the timeout's timer)...
+        time.sleep(0.4)  # ...and the loop is held past its deadline before it gets to run
+
+    async def answer(q: str) -> str:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str] = loop.create_future()
+        loop.call_later(0.1, resolve_then_hold, future, q)
+        return await future
+
+    settings = EngineSettings(concurrency=1, timeout=0.3, retries=0, fail_fast=0)
+    engine = Engine(PipelineAdapter(answer), settings)
+    out = run(engine, calls(1))
+    assert [(o.ok, o.error) for o in out] == [(True, None)]
+    assert engine.stats.loop.late == 0 and engine.stats.loop.message() == ""
