@@ -659,8 +659,11 @@ def answer_path(root: Path, key: str) -> Path:
     return Path(root) / "answers" / f"v{FORMAT}" / key[:2] / f"{key}.json"
 
 
-def plan_record_path(root: Path, nodeid: str) -> Path:
-    name = hashlib.sha256(nodeid.encode("utf-8")).hexdigest()[:32]
+def plan_record_path(root: Path, nodeid: str, scope: str = "") -> Path:
+    """``scope``: the rootdir of the test id (test ids are relative to it: two projects sharing a cache dir
+    may have the same ones, with other pipelines)."""
+    ident = f"{scope}\0{nodeid}" if scope else nodeid
+    name = hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
     return Path(root) / "plans" / f"v{PLAN_FORMAT}" / f"{name}.json"
 
 
@@ -674,7 +677,9 @@ def pack_key(key: str) -> bytes | None:
         return None
 
 
-def write_plan_record(root: Path, nodeid: str, digest: str, keys: bytes, calls: int) -> bool:
+def write_plan_record(
+    root: Path, nodeid: str, digest: str, keys: bytes, calls: int, *, scope: str = ""
+) -> bool:
     """Record that the probe ``nodeid``, run with what ``digest`` stands for, asked ``calls`` calls, of
     which those that could be keyed have the keys ``keys`` (:func:`pack_key` of each, concatenated).
     Replaces the probe's earlier record. False when it could not be written (never raises)."""
@@ -692,7 +697,7 @@ def write_plan_record(root: Path, nodeid: str, digest: str, keys: bytes, calls: 
             },
             ensure_ascii=False,
         )
-        atomic_write(plan_record_path(Path(root), nodeid), text)
+        atomic_write(plan_record_path(Path(root), nodeid, scope), text)
     except (OSError, ValueError, TypeError):
         return False
     return True
@@ -708,14 +713,14 @@ class PlanRecord:
         return self.calls > 0 and self.cached == self.calls
 
 
-def plan_record(root: Path, nodeid: str, digest: str) -> PlanRecord | None:
+def plan_record(root: Path, nodeid: str, digest: str, *, scope: str = "") -> PlanRecord | None:
     """What the last run of ``nodeid`` asked, and how many of those answers the cache at ``root`` holds
     now (each entry's file is stat'ed, not read); None without a record made with the same ``digest``
     (other settings or data), or with an unreadable one. Never raises."""
     if not digest:
         return None
     try:
-        data = json.loads(plan_record_path(Path(root), nodeid).read_bytes())
+        data = json.loads(plan_record_path(Path(root), nodeid, scope).read_bytes())
         if not (
             isinstance(data, dict)
             and data.get("nodeid") == redact(nodeid)

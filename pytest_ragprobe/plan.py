@@ -94,6 +94,7 @@ def plan_probe(
     base_dirs: Sequence[Path],
     *,
     lookup: bool = True,
+    scope: str = "",
 ) -> ProbePlan:
     """The plan of one marked test; reading its data is the only I/O (no pipeline call), and, with the
     answer cache on and ``lookup``, its plan record and a stat of each answer file that record names."""
@@ -144,7 +145,7 @@ def plan_probe(
     if lookup and digest and settings.cache_dir is not None:
         from pytest_ragprobe.cache import plan_record
 
-        found = plan_record(settings.cache_dir, nodeid, digest)
+        found = plan_record(settings.cache_dir, nodeid, digest, scope=scope)  # (scope: the rootdir)
     return ProbePlan(
         nodeid,
         spec.kind,

@@ -264,7 +264,8 @@ def _record_plan(
                 plan = plan_probe(item.nodeid, spec, ctx.settings, dirs, lookup=False)
             digest = run_digest(plan, result.settings)  # "": the run sampled other data than the plan read
         if digest:
-            write_plan_record(root, item.nodeid, digest, bytes(ctx.asked_keys), ctx.asked)
+            scope = str(item.config.rootpath)  # (test ids are relative to it: a shared cache dir)
+            write_plan_record(root, item.nodeid, digest, bytes(ctx.asked_keys), ctx.asked, scope=scope)
     except Exception:  # (the record only improves the next plan: never fail a probe for it)
         pass
 
@@ -332,7 +333,8 @@ def _plan_lines(config: pytest.Config, probes: list[pytest.Item]) -> list[str]:
     from pytest_ragprobe.plan import plan_probe, summary_lines
 
     settings = config.stash[SESSION_KEY].settings
-    plans = [plan_probe(i.nodeid, i.stash[SPEC_KEY], settings, base_dirs(i)) for i in probes]
+    scope = str(config.rootpath)
+    plans = [plan_probe(i.nodeid, i.stash[SPEC_KEY], settings, base_dirs(i), scope=scope) for i in probes]
     for item, plan in zip(probes, plans, strict=True):  # (its digest is what the probe records)
         item.stash[_PLAN_KEY] = plan
     verbose = bool(config.option.collectonly) or config.option.verbose > 0
