@@ -945,14 +945,21 @@ class PipelineAdapter:
         fn = self._fns["generate"]
         if fn is None:
             raise PipelineConfigError(f"{self.identity} has no generate")
-        out = await self._call("generate", fn, question, list(documents))
+        out = await self._call("generate", fn, question, _own_copies(documents))
         return to_answer(out, where=f"{self.identity}.generate").text
 
     async def index(self, documents: Sequence[Document]) -> None:
         fn = self._fns["index"]
         if fn is None:
             raise PipelineConfigError(f"{self.identity} has no index")
-        await self._call("index", fn, list(documents))
+        await self._call("index", fn, _own_copies(documents))
+
+
+def _own_copies(documents: Sequence[Document]) -> list[Document]:
+    """The documents with a metadata dict of their own: a data file's documents are parsed once per process
+    and shared by every probe on it (and keyed into the answer cache), so a pipeline that notes something in
+    ``doc.metadata`` (a score, a flag) must not change them for the calls and probes after it."""
+    return [dataclasses.replace(d, metadata=dict(d.metadata)) for d in documents]
 
 
 def _timed(awaitable: Awaitable[Any], capability: str) -> Awaitable[Any]:

@@ -952,3 +952,26 @@ def test_records_that_refer_to_each_other_cost_no_other_configuration() -> None:
     RecursionError dropped the whole configuration, so TreeRag(3) and TreeRag(10) shared answers."""
     assert _key(TreeRag(3)) != _key(TreeRag(10))
     assert _key(TreeRag(3)) == _key(TreeRag(3))
+
+
+def test_a_pipeline_that_writes_into_document_metadata_does_not_change_the_probes_documents() -> None:
+    """A data file's documents are parsed once per process and shared by every probe on it (and keyed into the
+    answer cache): a generate() / index() that notes a score in doc.metadata changed them for every later
+    call and probe."""
+    from pytest_ragprobe.pipeline import make_adapter
+    from pytest_ragprobe.types import Document
+
+    class Noting:
+        def generate(self, question: str, documents: list[Document]) -> str:
+            for d in documents:
+                d.metadata["score"] = 0.5  # type: ignore[index]
+            return "x"
+
+        def index(self, documents: list[Document]) -> None:
+            documents[0].metadata["indexed"] = True  # type: ignore[index]
+
+    docs = [Document("a", title="A", metadata={"src": "qa.jsonl"}), Document("b")]
+    adapter = make_adapter(Noting())
+    assert asyncio.run(adapter.generate("q?", docs)) == "x"
+    asyncio.run(adapter.index(docs))
+    assert [d.metadata for d in docs] == [{"src": "qa.jsonl"}, {}]
