@@ -15,6 +15,7 @@ import random
 import re
 import string
 import sys
+import threading
 import typing
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
@@ -655,29 +656,35 @@ class ParseMemo(Generic[_K, _V]):
         self._held = 0
         self.hits = 0
         self.misses = 0
+        # check_reverse / check_position may run in several threads: a lookup's move_to_end raced another
+        # thread's eviction (KeyError). Held for the bookkeeping only, not while ``make`` parses.
+        self._lock = threading.Lock()
 
     def get(self, key: _K, make: Callable[[], _V], size: int = 0) -> _V:
         """The value kept for ``key``, else ``make()`` (kept unless ``size`` alone exceeds ``chars``).
         An exception from ``make`` is not kept: a broken file is read again, and reports again."""
-        found = self._data.get(key)
-        if found is not None:
-            self._data.move_to_end(key)
-            self.hits += 1
-            return found[0]
-        self.misses += 1
+        with self._lock:
+            found = self._data.get(key)
+            if found is not None:
+                self._data.move_to_end(key)
+                self.hits += 1
+                return found[0]
+            self.misses += 1
         value = make()
         if size <= self.chars:
-            old = self._data.pop(key, None)  # (made meanwhile by another thread)
-            self._held += size - (old[1] if old is not None else 0)
-            self._data[key] = (value, size)
-            while len(self._data) > self.entries or self._held > self.chars:
-                _, (_, dropped) = self._data.popitem(last=False)
-                self._held -= dropped
+            with self._lock:
+                old = self._data.pop(key, None)  # (made meanwhile by another thread)
+                self._held += size - (old[1] if old is not None else 0)
+                self._data[key] = (value, size)
+                while len(self._data) > self.entries or self._held > self.chars:
+                    _, (_, dropped) = self._data.popitem(last=False)
+                    self._held -= dropped
         return value
 
     def clear(self) -> None:
-        self._data.clear()
-        self._held = 0
+        with self._lock:
+            self._data.clear()
+            self._held = 0
 
     def __len__(self) -> int:
         return len(self._data)

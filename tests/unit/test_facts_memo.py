@@ -7,6 +7,8 @@ import copy
 import json
 import os
 import pickle
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -221,3 +223,31 @@ def test_answers_merge_as_before_when_little_or_nothing_is_shared() -> None:
     ]
     plain = resolve_pairs(facts[1:2])  # type: ignore[arg-type]
     assert [(p.forward.answers, p.own_answers) for p in plain] == [(["C"], None)]
+
+
+def test_parse_memo_survives_threads_evicting_what_another_looks_up() -> None:
+    """check_reverse in several threads: a hit's move_to_end raced another thread's eviction (KeyError).
+    A stress test: without the lock it failed in about half the runs here."""
+    memo: ParseMemo[int, int] = ParseMemo(entries=1, chars=10**9)
+    errors: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            for i in range(20_000):
+                key = (i + offset) % 3
+                assert memo.get(key, lambda k=key: k * 10, 1) == key * 10
+        except BaseException as exc:
+            errors.append(exc)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race shows within a run
+    try:
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert errors == []
+    assert len(memo) <= 1
