@@ -3,8 +3,10 @@ faults.py)."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 from pytest_ragprobe.results import DirectionSummary, ProbeResult, Report
@@ -105,3 +107,15 @@ def run_starts() -> float:
     slack for the kernel's coarse file clock after the last one's files (real runs are further apart)."""
     time.sleep(0.06)
     return time.time()
+
+
+def litm_data_file(tmp_path: Path, n: int, note: str = "Note") -> str:
+    """``qa.jsonl`` in tmp_path: ``n`` lost-in-the-middle questions ("Code of item i?" -> "Qi"), each with a
+    gold page and 12 distractors ("{note} j."); returns the file's name."""
+    rows = []
+    for i in range(n):
+        ctxs = [{"title": f"Item {i}", "text": f"The code of item {i} is Q{i}.", "isgold": True}]
+        ctxs += [{"title": f"N{j}", "text": f"{note} {j}.", "isgold": False} for j in range(12)]
+        rows.append(json.dumps({"question": f"Code of item {i}?", "answers": [f"Q{i}"], "ctxs": ctxs}))
+    (tmp_path / "qa.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return "qa.jsonl"

@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from factories import litm_data_file
 
 from pytest_ragprobe.engine import EngineSettings
 from pytest_ragprobe.facts import Fact
@@ -32,16 +33,6 @@ def facts_file(tmp_path: Path, n: int) -> str:
     )
     (tmp_path / "facts.yaml").write_text("facts:\n" + rows + "\n", encoding="utf-8")
     return "facts.yaml"
-
-
-def data_file(tmp_path: Path, n: int) -> str:
-    rows = []
-    for i in range(n):
-        ctxs = [{"title": f"Item {i}", "text": f"The code of item {i} is Q{i}.", "isgold": True}]
-        ctxs += [{"title": f"N{j}", "text": f"Note {j}.", "isgold": False} for j in range(12)]
-        rows.append(json.dumps({"question": f"Code of item {i}?", "answers": [f"Q{i}"], "ctxs": ctxs}))
-    (tmp_path / "qa.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return "qa.jsonl"
 
 
 def plan(tmp_path: Path, mark: str, settings: RunSettings | None = None, **kwargs: object) -> ProbePlan:
@@ -71,7 +62,7 @@ def test_reverse_counts_by_hand(tmp_path: Path) -> None:
 
 
 def test_position_counts_by_hand(tmp_path: Path) -> None:
-    data = data_file(tmp_path, 25)
+    data = litm_data_file(tmp_path, 25)
     assert calls(plan(tmp_path, POSITION_MARK, data=data, n_docs=10)) == (125, 125, 125)  # 0, 2, 4, 7, 9
     assert calls(plan(tmp_path, POSITION_MARK, facts=FACTS, n_docs=5, positions=[0, 2, 4])) == (90, 90, 90)
     # 2 positions + 1 retrieve() per question for its hard negatives

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from factories import litm_data_file
 
 from pytest_ragprobe.cache import (
     AnswerCache,
@@ -141,16 +142,6 @@ def settings_for(root: Path, **kwargs: object) -> RunSettings:
     return RunSettings(cache_dir=root, **kwargs)  # type: ignore[arg-type]
 
 
-def data_file(tmp_path: Path, n: int, note: str = "Note") -> str:
-    rows = []
-    for i in range(n):
-        ctxs = [{"title": f"Item {i}", "text": f"The code of item {i} is Q{i}.", "isgold": True}]
-        ctxs += [{"title": f"N{j}", "text": f"{note} {j}.", "isgold": False} for j in range(12)]
-        rows.append(json.dumps({"question": f"Code of item {i}?", "answers": [f"Q{i}"], "ctxs": ctxs}))
-    (tmp_path / "qa.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return "qa.jsonl"
-
-
 def recorded_plan(tmp_path: Path, mark: str, settings: RunSettings, cached: int, **args: object) -> ProbePlan:
     """Plan a probe, then record it as its run would have (``cached`` of its calls answered)."""
     spec = build_spec(mark, args)
@@ -215,14 +206,14 @@ def test_run_wide_settings_and_edited_facts_invalidate_the_record(tmp_path: Path
 
 def test_a_position_record_follows_every_document_of_the_data(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
-    data_file(tmp_path, 25)
+    litm_data_file(tmp_path, 25)
     again = recorded_plan(tmp_path, POSITION_MARK, settings, 50, data="qa.jsonl", n_docs=6, n=10)
     assert (again.recorded, again.cached) == (50, 50)
     spec = build_spec(POSITION_MARK, {"data": "qa.jsonl", "n_docs": 6, "n": 10})
     other = build_spec(POSITION_MARK, {"data": "qa.jsonl", "n_docs": 6, "n": 10, "positions": [0, 5]})
     assert plan_probe(NODE, other, settings, [tmp_path]).cached is None
     # a distractor text edited (the contexts borrow from every question's documents): not the same calls
-    data_file(tmp_path, 25, note="Memo")
+    litm_data_file(tmp_path, 25, note="Memo")
     assert plan_probe(NODE, spec, settings, [tmp_path]).cached is None
 
 
