@@ -224,7 +224,7 @@ def merge_reports(
     settings["merged_from"] = [str(p) for p, _ in reports]
     first = reports[0][1]
     merged = Report(
-        created=_dt.datetime.now(_dt.timezone.utc).isoformat(),
+        created=_dt.datetime.now(_dt.UTC).isoformat(),
         plugin_version=first.plugin_version or __version__,
         partial=any(r.partial for _, r in reports),
         seed=first.seed,

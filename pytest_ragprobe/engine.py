@@ -70,7 +70,6 @@ import os
 import random
 import re
 import site
-import sys
 import sysconfig
 import threading
 import time
@@ -616,14 +615,13 @@ class _AttemptClock:
     The pool reports (``_threads.WATCHER``) when a call is queued and when a thread picks it up:
     the deadline is put off while it waits and restored, with the time that was left, once it
     runs. The wait itself is bounded by the same timeout; past it the attempt failed without being
-    sent (``waiting``), which must not read as the pipeline being slow. Rescheduling needs
-    ``asyncio.timeout`` (Python 3.11+); on 3.10 the clock only tells the two apart.
+    sent (``waiting``), which must not read as the pipeline being slow (``asyncio.timeout`` reschedules).
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
         self.loop = loop
         self.timeout = timeout
-        self.cm: Any = None  # the attempt's asyncio.Timeout (3.11+)
+        self.cm: Any = None  # the attempt's asyncio.Timeout
         self.waiting = 0  # calls submitted to the pool and not started yet
         self.active = True
         self._left: float | None = None
@@ -971,15 +969,11 @@ class Engine:
             return await self._invoke(call)
         loop = clock.loop
         start = loop.time()
-        deadline: float
-        if sys.version_info >= (3, 11):  # in this task: wait_for runs each call in a new one
-            async with asyncio.timeout(clock.timeout) as cm:
-                clock.cm = cm
-                value = await self._invoke(call)
-            deadline = cm.when()  # (put off by the wait for a thread, see _AttemptClock)
-        else:
-            value = await asyncio.wait_for(self._invoke(call), clock.timeout)
-            deadline = start + clock.timeout
+        async with asyncio.timeout(clock.timeout) as cm:  # in this task (wait_for ran each call in a new one)
+            clock.cm = cm
+            value = await self._invoke(call)
+        deadline = cm.when()  # (put off by the wait for a thread, see _AttemptClock)
+        assert deadline is not None
         # Returned past its deadline: the event loop was blocked (an async pipeline method that does not
         # await, or another call's), so the timer could not fire. A timeout, as the call is when it
         # awaits: its wall time is what a user's timeout bounds. (Within a hundredth of a second or so

@@ -181,7 +181,7 @@ class Report(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     schema_version: Literal[1] = 1
-    created: str = Field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat())
+    created: str = Field(default_factory=lambda: _dt.datetime.now(_dt.UTC).isoformat())
     plugin_version: str = ""
     partial: bool = False
     seed: int = 0

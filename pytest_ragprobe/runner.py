@@ -350,32 +350,8 @@ def cache_only_note(services: Sequence[str], cached: int) -> str:
     )
 
 
-class _LegacyRunner:
-    """``asyncio.Runner``'s run / close for Python 3.10: one event loop for many runs."""
-
-    def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self._loop.run_until_complete(coro)
-
-    def close(self) -> None:
-        loop = self._loop
-        try:
-            tasks = asyncio.all_tasks(loop)
-            for task in tasks:
-                task.cancel()
-            if tasks:
-                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            loop.close()
-
-
-def _new_runner() -> Any:
-    if sys.version_info >= (3, 11):  # (its run() turns Ctrl-C into cancelling the probe)
-        return asyncio.Runner()
-    return _LegacyRunner()
+def _new_runner() -> asyncio.Runner:
+    return asyncio.Runner()  # (its run() turns Ctrl-C into cancelling the probe)
 
 
 # One event loop per thread for every probe of the process, kept between probes: a pipeline's own async
@@ -394,7 +370,7 @@ def _run_on_own_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     if runner is None:
         runner = _LOCAL.runner = _new_runner()
     try:
-        return runner.run(factory())  # type: ignore[no-any-return]
+        return runner.run(factory())
     except Exception:
         raise  # the probe's own error: the loop is fine
     except BaseException:  # Ctrl-C, SystemExit: the next probe gets a fresh loop
