@@ -170,10 +170,10 @@ def test_no_hint_when_the_path_has_a_version_or_the_status_is_not_404() -> None:
 def test_the_unclosed_warning_the_docstring_names_is_the_one_python_gives() -> None:
     """The docstring blamed "aiohttp" for a warning without naming it; it now names the warning
     a user sees (from aiohttp's pool, which carries httpx's requests)."""
-    doc = HTTPPipeline.__doc__ or ""
+    doc = " ".join((HTTPPipeline.__doc__ or "").split())  # (Python 3.13 dedents docstrings)
     assert "or aiohttp warns" not in doc
     assert 'ResourceWarning`` warnings such as "Unclosed client session"' in doc
-    assert "requests are made with\n    httpx, over an aiohttp connection pool" in doc
+    assert "requests are made with httpx, over an aiohttp connection pool" in doc
     assert "aclose()" in (OpenAIGenerator.__doc__ or "")
 
     with FaultServer(lambda req: Reply(json={"answer": "x"}), max_requests=5, lifetime=30) as srv:
