@@ -101,6 +101,7 @@ def plan_probe(
     from pytest_ragprobe.facts import distinct_questions, resolve_pairs, sample
     from pytest_ragprobe.position_probe import distinct_examples, examples_digest, load_examples
     from pytest_ragprobe.reverse_probe import sample_digest
+    from pytest_ragprobe.scoring import matcher_code
 
     seed = spec.seed if spec.seed is not None else settings.seed
     try:
@@ -138,7 +139,8 @@ def plan_probe(
             chosen = sample(pool, n, seed, spec.kind)
             if chosen:
                 sampled = sample_digest(chosen) if isinstance(spec, ReverseSpec) else examples_digest(chosen)
-                digest = probe_digest(spec.kind, _probed(spec, confidence, seed, n, sampled, settings), data)
+                probed = _probed(spec, confidence, seed, n, sampled, settings)
+                digest = probe_digest(spec.kind, probed, data, code=matcher_code(spec.match))
         except Exception:  # (nothing the plan needs: the probe then simply has no cached count)
             digest = ""
     found = None
@@ -183,27 +185,27 @@ def _documents_digest(documents: Sequence[Any]) -> str:
     return h.hexdigest()[:32]
 
 
-def probe_digest(kind: str, probed: Mapping[str, Any], data: str = "") -> str:
+def probe_digest(kind: str, probed: Mapping[str, Any], data: str = "", *, code: str = "") -> str:
     """What fixes a probe's calls: its kind, the settings its result records (``probed``: the mark's
     arguments, seed, confidence, sequential, sample size and the sampled questions' digest; the ones that
     only change a verdict are in too: they may change where sequential stopping ends), ``data`` (a
-    position probe's documents) and this plugin's version (which builds the calls). Two runs of a probe
+    position probe's documents), ``code`` (a ``match=`` callable's :func:`~scoring.matcher_code`: the
+    settings hold only its name) and this plugin's version (which builds the calls). Two runs of a probe
     with the same digest ask the same calls of a pipeline that answers the same."""
     from pytest_ragprobe import __version__
 
-    text = json.dumps(
-        [__version__, kind, dict(probed), data], sort_keys=True, default=repr, ensure_ascii=False
-    )
+    fixed: list[Any] = [__version__, kind, dict(probed), data]
+    text = json.dumps([*fixed, code] if code else fixed, sort_keys=True, default=repr, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def run_digest(plan: ProbePlan, probed: Mapping[str, Any]) -> str:
+def run_digest(plan: ProbePlan, probed: Mapping[str, Any], *, code: str = "") -> str:
     """The digest of a probe that ran with the settings ``probed`` (its ``ProbeResult.settings``), on the
     data ``plan`` read; equal to ``plan.digest`` when the run sampled what the plan did ("" when not, or
     when the plan could not read the data)."""
     if not plan.digest:
         return ""
-    digest = probe_digest(plan.kind, probed, plan.data_digest)
+    digest = probe_digest(plan.kind, probed, plan.data_digest, code=code)
     return digest if digest == plan.digest else ""
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import inspect
 import re
 import string
+import types
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 
@@ -137,6 +140,36 @@ def matcher_name(spec: MatchSpec) -> str:
         return f"{getattr(spec, '__module__', '?')}.{qualname}"
     kind = type(spec)  # a callable instance
     return f"{kind.__module__}.{kind.__qualname__}()"
+
+
+def _code_parts(code: types.CodeType, out: list[bytes]) -> None:
+    out += [code.co_code, repr(code.co_names).encode(), repr(code.co_varnames).encode()]
+    for const in code.co_consts:  # nested functions, lambdas and comprehensions: their code too
+        if isinstance(const, types.CodeType):
+            _code_parts(const, out)
+        else:
+            out.append(repr(const).encode())
+
+
+def matcher_code(spec: MatchSpec) -> str:
+    """A digest of what a ``match=`` callable runs (its bytecode, names and constants; a partial's function
+    and arguments; a callable instance's ``__call__``), "" for a built-in mode. :func:`matcher_name` is the
+    same when a function's body is edited; this is not, so the cost plan does not count a sequential
+    probe's recorded calls as the calls of a probe whose matcher now scores differently (and may stop at
+    another look). Line numbers and file paths are left out: moving a function changes nothing."""
+    if isinstance(spec, str):
+        return ""
+    parts = [matcher_name(spec).encode()]  # (a partial's arguments are in its name)
+    target: object = spec
+    while isinstance(target, functools.partial):
+        target = target.func
+    func = target if inspect.isfunction(target) or inspect.ismethod(target) else None
+    if func is None and not isinstance(target, type):
+        func = inspect.getattr_static(type(target), "__call__", None)  # (a callable instance)
+    code = getattr(getattr(func, "__func__", func), "__code__", None)
+    if isinstance(code, types.CodeType):  # (else a builtin or C-implemented callable: its name is all)
+        _code_parts(code, parts)
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
 
 
 def _clip(shown: str, limit: int = 200) -> str:

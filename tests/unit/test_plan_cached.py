@@ -3,10 +3,12 @@ matched by digest (plan.probe_digest) and counted by a stat of each answer file 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from factories import litm_data_file
@@ -25,6 +27,7 @@ from pytest_ragprobe.facts import Fact
 from pytest_ragprobe.markers import POSITION_MARK, REVERSE_MARK, build_spec
 from pytest_ragprobe.plan import ProbePlan, plan_probe, run_digest, summary_lines
 from pytest_ragprobe.runner import RunSettings
+from pytest_ragprobe.scoring import matcher_code
 from pytest_ragprobe.types import Answer
 
 FACTS = [Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(30)]
@@ -180,6 +183,39 @@ def test_a_record_of_other_reverse_settings_is_not_used(tmp_path: Path, change: 
     recorded_plan(tmp_path, REVERSE_MARK, settings, 40, facts=FACTS, n=20, max_drop=0.1)
     args = {"facts": FACTS, "n": 20, "max_drop": 0.1, **change}
     assert plan_probe(NODE, build_spec(REVERSE_MARK, args), settings, [tmp_path]).cached is None
+
+
+def compiled(source: str, name: str = "judge", first_line: int = 1) -> Any:
+    namespace: dict[str, Any] = {}
+    exec(compile("\n" * (first_line - 1) + source, "judges.py", "exec"), namespace)
+    return namespace[name]
+
+
+JUDGE = "def judge(answer, golds):\n    return any(g in answer for g in golds)\n"
+
+
+def test_a_match_callable_whose_body_changed_is_not_the_recorded_probe(tmp_path: Path) -> None:
+    # matcher_name is "judges.judge" either way: the settings alone would count the old record's calls
+    settings = settings_for(tmp_path)
+    recorded_plan(tmp_path, REVERSE_MARK, settings, 40, facts=FACTS, n=20, match=compiled(JUDGE))
+    again = build_spec(REVERSE_MARK, {"facts": FACTS, "n": 20, "match": compiled(JUDGE, first_line=30)})
+    assert plan_probe(NODE, again, settings, [tmp_path]).cached == 40  # moved in its file: the same
+    edited = build_spec(REVERSE_MARK, {"facts": FACTS, "n": 20, "match": compiled(JUDGE.replace("any", "all"))})
+    assert plan_probe(NODE, edited, settings, [tmp_path]).cached is None
+
+
+def test_matcher_code_follows_what_a_matcher_runs() -> None:
+    judge = compiled(JUDGE)
+    assert matcher_code("contains") == "" and matcher_code("regex") == ""
+    assert matcher_code(judge) == matcher_code(compiled(JUDGE, first_line=9))
+    assert matcher_code(judge) != matcher_code(compiled(JUDGE.replace("in answer", "in answer.lower()")))
+    assert matcher_code(judge) != matcher_code(compiled(JUDGE.replace("any(", "(lambda x: any(x))(")))
+    assert matcher_code(functools.partial(judge)) != matcher_code(judge)
+    calls = "class Judge:\n    def __call__(self, answer, golds):\n        return {}\n"
+    first, second = compiled(calls.format("True"), "Judge"), compiled(calls.format("False"), "Judge")
+    assert matcher_code(first()) != matcher_code(second())
+    assert matcher_code(type("Sub", (first,), {})()) != ""  # an inherited __call__ is found
+    assert len(matcher_code(len)) == 16  # a builtin: by name
 
 
 def test_run_wide_settings_and_edited_facts_invalidate_the_record(tmp_path: Path) -> None:
