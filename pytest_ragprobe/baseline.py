@@ -215,7 +215,11 @@ def _pipeline_change(old: str, new: str) -> str:
     report does not say): its version when only that changed, else both labels, clipped."""
     # A baseline written before labels were redacted may name a URL with its password or key: the
     # message goes to the terminal, the reports and JUnit properties.
-    old, new = redact(old), redact(new)
+    # A label told apart by its hash in a report (one class, two configurations: see
+    # results.distinguish_pipelines) names the same pipeline as the result's own, unqualified label.
+    from pytest_ragprobe.cache import identity_base
+
+    old, new = identity_base(redact(old)), identity_base(redact(new))
     if not old or not new or old == new:
         return ""
     old_name, _, old_version = old.rpartition("@") if "@" in old else (old, "", "")

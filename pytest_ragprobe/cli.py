@@ -143,7 +143,7 @@ def merge_reports(
     """
     from pytest_ragprobe import __version__
     from pytest_ragprobe.reporting import ran_strict
-    from pytest_ragprobe.results import Report, nodeid_key
+    from pytest_ragprobe.results import Report, distinguish_pipelines, nodeid_key
 
     if not reports:
         raise InputError("no reports to merge")
@@ -230,7 +230,8 @@ def merge_reports(
         seed=first.seed,
         confidence=first.confidence,
         settings=settings,
-        probes=[chosen[nodeid][1] for nodeid in sorted(chosen, key=nodeid_key)],
+        # labels decided over every shard: two shards may each hold one configuration of a class
+        probes=distinguish_pipelines([chosen[nodeid][1] for nodeid in sorted(chosen, key=nodeid_key)]),
     )
     merged.summary = merged.counts()
     return merged, notes

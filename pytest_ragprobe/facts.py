@@ -999,9 +999,16 @@ def _joined(pairs: list[FactPair]) -> list[FactPair]:
         key = (question_key(p.forward.question), question_key(p.reverse.question))
         if key in first:
             j = first[key]
+            # as in one file: case and spacing do not make another fact (scoring folds them); each pair is
+            # named with its file, since joined files all number their facts from 0
+            written = (p.forward.question, p.reverse.question)
+            same = "the same" if written == (pairs[j].forward.question, pairs[j].reverse.question) else (
+                "the same (apart from case and spacing)"
+            )
             raise FactsError(
-                f"{LIST_SOURCE}: pairs[{i}] (id {p.id!r}) is a duplicate of pairs[{j}] (id {pairs[j].id!r}): "
-                "the same forward and reverse questions; a fact listed twice is counted twice, so remove one"
+                f"{LIST_SOURCE}: pairs[{i}] ({_pair_origin(p)}) is a duplicate of pairs[{j}] "
+                f"({_pair_origin(pairs[j])}): {same} forward and reverse questions; a fact listed twice is "
+                "counted twice, so remove one"
             )
         first[key] = i
     counts = Counter(p.id for p in pairs)
@@ -1020,6 +1027,11 @@ def _joined(pairs: list[FactPair]) -> list[FactPair]:
         used.add(ident)
         out.append(p.model_copy(update={"id": ident}))
     return out
+
+
+def _pair_origin(pair: FactPair) -> str:
+    """``id '0' of a.csv``: a pair by its id and the source it was read from (when it has one)."""
+    return f"id {pair.id!r} of {pair.source}" if pair.source else f"id {pair.id!r}"
 
 
 def find_file(

@@ -359,12 +359,15 @@ def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[Fa
         __tracebackhide__ = True  # the error names the argument
         n = None if n is None else int_arg("ragprobe_fact_pairs", "n", n, 1)
         s = cfg.seed if seed is None else int_arg("ragprobe_fact_pairs", "seed", seed, 0)
-        pool = distinct_questions(resolve_pairs(facts, seed=s, base_dirs=dirs), s)
+        pairs = resolve_pairs(facts, seed=s, base_dirs=dirs)
+        pool = distinct_questions(pairs, s)
         if n is not None and n > len(pool):  # a probe of "100 pairs" that has 30 should not pass for one
+            # worded as the probes' own note (reverse_probe.run_reverse) says it
+            held = f"{len(pool)} facts" + ("" if len(pool) == len(pairs) else " with questions of their own")
             warnings.warn(
                 RagprobeWarning(
-                    f"ragprobe_fact_pairs: n={n} asked, but the facts give only {len(pool)} pairs with "
-                    f"distinct questions: returning all {len(pool)}"
+                    f"ragprobe_fact_pairs: n={n} asked for, but the facts hold only {held}: "
+                    f"returning all {len(pool)}"
                 ),
                 stacklevel=2,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -71,6 +72,9 @@ class ProbeResult(BaseModel):
     notes: list[str] = Field(default_factory=list)
     duration_s: float = 0.0
     pipeline: str = ""  # the pipeline probed: its name or qualified name, and @version when set
+    # ``pipeline`` with the hashes of its code and configuration (its answer-cache identity): two
+    # configurations of one class share ``pipeline`` and differ here (see distinguish_pipelines)
+    pipeline_identity: str = ""
     stopped_early: bool = False  # sequential stopping decided before the whole sample (n < n_planned)
     forward: DirectionSummary | None = None
     reverse: DirectionSummary | None = None
@@ -174,6 +178,30 @@ class ProbeResult(BaseModel):
 
         if self.verdict == "pass" and (blocked := loop_note(self.notes)):
             warnings.warn(RagprobeWarning(f"PASS, but {blocked}"), stacklevel=3)
+
+
+def distinguish_pipelines(probes: Sequence[ProbeResult]) -> list[ProbeResult]:
+    """The probes with ``pipeline`` labels that tell pipelines apart: where one label (``conftest.Rag``)
+    names several configurations in the same report (two ``Rag(...)`` instances built with other
+    arguments, a parametrized ``ragprobe_pipeline``), each of those probes is labelled by its
+    ``pipeline_identity`` (``conftest.Rag#1a2b3c4d5e6f``, the hash its answer cache uses); a label that
+    names one configuration is kept as it is. Idempotent, and a merged report's labels are decided over
+    all its shards (a label qualified in one shard is grouped by its base again)."""
+    from pytest_ragprobe.cache import identity_base
+
+    def base(p: ProbeResult) -> str:
+        return identity_base(p.pipeline)
+
+    configurations: dict[str, set[str]] = {}
+    for p in probes:
+        if p.pipeline and p.pipeline_identity:
+            configurations.setdefault(base(p), set()).add(p.pipeline_identity)
+    out: list[ProbeResult] = []
+    for p in probes:
+        known = configurations.get(base(p), set()) if p.pipeline else set()
+        label = p.pipeline_identity if len(known) > 1 and p.pipeline_identity else base(p)
+        out.append(p if label == p.pipeline else p.model_copy(update={"pipeline": label}))
+    return out
 
 
 class Report(BaseModel):

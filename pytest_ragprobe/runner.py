@@ -327,6 +327,7 @@ class ProbeContext:
             error_cause=self.top_cause(),
             duration_s=round(self.elapsed(), 3),
             pipeline=self.adapter.identity,
+            pipeline_identity=self.adapter.cache_identity,
             **fields,
         )
         if result.verdict == "inconclusive" and not result.reason:

@@ -521,7 +521,7 @@ class RagprobeSession:
 
     def build_report(self, *, partial: bool) -> Report:
         from pytest_ragprobe import __version__
-        from pytest_ragprobe.results import Report, nodeid_key
+        from pytest_ragprobe.results import Report, distinguish_pipelines, nodeid_key
 
         settings: dict[str, Any] = {
             "pipeline": self.cfg.pipeline,
@@ -537,13 +537,15 @@ class RagprobeSession:
             settings["baseline_coverage"] = self._baseline_coverage()
         if (partial or self.crashed) and self.planned:  # the banner says how many are still missing
             settings["planned"] = self.planned
+        sorted_ids = sorted(self.results, key=nodeid_key)
         report = Report(
             plugin_version=__version__,
             partial=partial or bool(self.crashed),
             seed=self.cfg.seed,
             confidence=self.cfg.confidence,
             settings=settings,
-            probes=[self._probe(n, self.results[n]) for n in sorted(self.results, key=nodeid_key)],
+            # one label for two configurations of a class (a parametrized fixture): told apart by hash
+            probes=distinguish_pipelines([self._probe(n, self.results[n]) for n in sorted_ids]),
         )
         report.summary = report.counts()
         return report
@@ -734,13 +736,14 @@ class RagprobeSession:
         call counts and the identities recorded on disk: once, here (the xdist controller)."""
         if self.cfg.cache_dir is None or not report.probes:
             return []
-        from pytest_ragprobe.cache import identity_notices
+        from pytest_ragprobe.cache import identity_base, identity_notices
 
         used: dict[str, tuple[int, int]] = {}
         for probe in report.probes:
             if probe.pipeline:
-                calls, hits = used.get(probe.pipeline, (0, 0))
-                used[probe.pipeline] = (calls + probe.calls, hits + probe.cached_calls)
+                base = identity_base(probe.pipeline)  # (a label told apart by its hash: the base name)
+                calls, hits = used.get(base, (0, 0))
+                used[base] = (calls + probe.calls, hits + probe.cached_calls)
         return identity_notices(self.cfg.cache_dir, used, self.started_at)
 
     @staticmethod

@@ -445,8 +445,7 @@ def test_pairs(ragprobe_fact_pairs):
     with pytest.warns(ragprobe.RagprobeWarning) as record:
         assert len(ragprobe_fact_pairs("synthetic:12", n=40)) == 12
     assert str(record[0].message) == (
-        "ragprobe_fact_pairs: n=40 asked, but the facts give only 12 pairs with distinct questions: "
-        "returning all 12"
+        "ragprobe_fact_pairs: n=40 asked for, but the facts hold only 12 facts: returning all 12"
     )
     for bad, problem in [
         ({"n": 0}, "argument 'n' must be >= 1, got 0"),

@@ -721,8 +721,47 @@ def test_joined_pairs_get_distinct_ids_and_the_same_fact_twice_is_refused(tmp_pa
     with pytest.raises(FactsError) as info:
         resolve_pairs([*a, *a])
     assert str(info.value) == (
-        "facts list: pairs[2] (id '0') is a duplicate of pairs[0] (id '0'): the same forward and reverse "
-        "questions; a fact listed twice is counted twice, so remove one"
+        f"facts list: pairs[2] (id '0' of {tmp_path / 'a.csv'}) is a duplicate of pairs[0] (id '0' of "
+        f"{tmp_path / 'a.csv'}): the same forward and reverse questions; a fact listed twice is counted "
+        "twice, so remove one"
+    )
+
+
+def test_joined_pairs_refuse_a_fact_repeated_in_another_case_naming_both_files(tmp_path: Path) -> None:
+    # Was: "pairs[2] (id '0') is a duplicate of pairs[0] (id '0'): the same forward and reverse questions":
+    # neither file named (both number from 0), and "the same" for questions that differ in case, which
+    # one file refuses as "the same (apart from case and spacing)". Scoring folds case: one fact, asked twice.
+    a = load_facts_file(write(tmp_path, "a.csv", "subject,relation,object\nP-1,compatible_with,C-1\nP-2,compatible_with,C-2\n"))
+    b = load_facts_file(write(tmp_path, "b.csv", "subject,relation,object\np-1,compatible_with,c-1\n"))
+    with pytest.raises(FactsError) as info:
+        resolve_pairs([*a, *b])
+    assert str(info.value) == (
+        f"facts list: pairs[2] (id '0' of {tmp_path / 'b.csv'}) is a duplicate of pairs[0] (id '0' of "
+        f"{tmp_path / 'a.csv'}): the same (apart from case and spacing) forward and reverse questions; a fact "
+        "listed twice is counted twice, so remove one"
+    )
+    # pairs made by hand have no source: named by id alone
+    hand = [p.model_copy(update={"source": ""}) for p in (a[0], b[0])]
+    with pytest.raises(FactsError) as info:
+        resolve_pairs(hand)
+    assert str(info.value).startswith("facts list: pairs[1] (id '0') is a duplicate of pairs[0] (id '0'): the same (apart")
+    # the same subject in another case with another object is not a duplicate: a one-to-many fact,
+    # whose shared forward question accepts both controllers (scoring folds case)
+    c = load_facts_file(write(tmp_path, "c.csv", "subject,relation,object\np-1,compatible_with,C-9\n"))
+    joined = resolve_pairs([*a, *c])
+    assert [p.id for p in joined] == ["a.csv:0", "1", "c.csv:0"]
+    assert joined[0].forward.answers == joined[2].forward.answers == ["C-1", "C-9"]
+
+
+def test_one_file_refuses_a_fact_repeated_in_another_case(tmp_path: Path) -> None:
+    # (item kept with the joined case above: one file and joined files give the same treatment)
+    path = write(tmp_path, "f.yaml", "facts:\n  - {subject: P-200, relation: compatible_with, object: C-17}\n"
+                 "  - {subject: p-200, relation: Compatible With, object: c-17}\n")
+    with pytest.raises(FactsError) as info:
+        load_facts_file(path)
+    assert str(info.value) == (
+        f"{path}: facts[1] (line 3): duplicate of facts[0] (line 2): the same (apart from case and spacing) "
+        "forward and reverse questions; a fact listed twice is counted twice, so remove one"
     )
 
 
