@@ -228,7 +228,7 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     done = 0
     stopped_early = False
     # Sequential with min_accuracy: the drop test and the floor test each decide at their own look and
-    # stay decided (each is level alpha whenever it crosses); the probe stops once the drop has failed,
+    # stay decided (each keeps its level whenever it crosses); the probe stops once the drop has failed,
     # the floor has failed, or both have passed.
     drop_passed: stats.PairedComparison | None = None  # the comparison at the look the drop passed
     floor_passed = spec.min_accuracy is None

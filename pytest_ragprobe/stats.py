@@ -18,6 +18,14 @@ confidence``.
   max_drop``).
 * **INCONCLUSIVE** otherwise (too few pairs to tell).
 
+With a ``min_accuracy`` floor a probe makes two checks and FAILs when either does, so the FAIL side
+is split (Bonferroni): the drop test FAILs at ``alpha / 2`` (the ``fail_alpha`` keyword of
+:func:`compare_paired`, :func:`compare_positions`, :meth:`SequentialDesign.decide` and
+:meth:`SequentialDesign.decide_positions`) and the floor at ``alpha / 2`` (``tests=2`` of
+:func:`accuracy_verdict` / :meth:`SequentialDesign.decide_floor`; ``2 k`` for k positions), so a
+pipeline at both boundaries at once FAILs at most ``alpha`` of the time. PASS needs both checks to
+pass (an intersection-union test), so the PASS sides stay at ``alpha``.
+
 ``drop_ci`` holds exactly these two one-sided bounds, so together they form a two-sided
 interval at level ``2 * confidence - 1`` (a 90% interval for the default 0.95). FAIL and PASS
 can never both hold.
@@ -949,8 +957,9 @@ def accuracy_verdict(
     Exact one-sided Clopper-Pearson bounds (a pipeline exactly at the floor FAILs at most
     ``alpha = 1 - confidence`` of the time; one-sided Wilson bounds, used before, reached 0.07-0.18
     for floors of 0.8-0.98): FAIL when the upper bound at ``1 - alpha / tests`` is below the floor
-    (``tests``: how many accuracies are held to it at once, e.g. every position, Bonferroni), PASS when
-    the lower bound at ``confidence`` is at or above it, else INCONCLUSIVE (always for ``n == 0``).
+    (``tests``: how many FAIL checks share alpha, Bonferroni: 2 for a reverse probe's floor beside its drop
+    test, 2 k for k positions held to it beside the position comparisons), PASS when the lower bound at
+    ``confidence`` is at or above it, else INCONCLUSIVE (always for ``n == 0``).
     """
     _check_confidence(confidence)
     if n == 0:
@@ -2018,10 +2027,11 @@ class SequentialDesign:
     ) -> Verdict | Literal["continue"]:
         """The ``min_accuracy`` check at ``look`` (``correct`` right of ``n`` so far): an exact
         group-sequential binomial test on each side. PASS spends ``alpha`` by
-        :attr:`pass_spending`, FAIL ``alpha / tests`` by :attr:`spending` (``tests``: accuracies
-        held to the floor at once, Bonferroni), each over the looks (:func:`_floor_levels`), so
-        an accuracy exactly at the floor PASSes, or FAILs, at most alpha of the time whenever the
-        probe stops. :func:`accuracy_verdict` alone, re-read at every look, would not be."""
+        :attr:`pass_spending`, FAIL ``alpha / tests`` by :attr:`spending` (``tests``: FAIL checks
+        sharing alpha, Bonferroni: the probes pass 2 for a reverse floor beside the drop test, 2 k
+        for k positions), each over the looks (:func:`_floor_levels`), so an accuracy exactly at the
+        floor PASSes at most alpha, and FAILs at most alpha / tests, of the time whenever the probe
+        stops. :func:`accuracy_verdict` alone, re-read at every look, would not be."""
         self._check_look(look)
         if n <= 0:
             return self._finish("inconclusive", look)
