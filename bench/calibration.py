@@ -476,6 +476,26 @@ def print_larger_samples(rng: np.random.Generator, max_drop: float, sims: int) -
         )
 
 
+def print_both_boundaries(rng: np.random.Generator, max_drop: float, sims: int) -> None:
+    """One line: the FAIL rate of a reverse probe with min_accuracy at both boundaries at once (true drop
+    max_drop, reverse accuracy at the floor 0.8; the drop test and the floor each FAIL at alpha / 2).
+    bench/both_boundaries.py has the full table, positions and the power cost."""
+    import both_boundaries as bb
+
+    if max_drop != bb.MAX_DROP:
+        return
+    floor, n = 0.8, N_PAIRS
+    nus = bb.discordances(floor)
+    fixed = max(bb.reverse_fixed_exact(n, bb.boundary_cells(floor, nu), floor, True)[0] for nu in nus)
+    seq = bb.reverse_sequential(rng, bb.boundary_cells(floor, 0.2), floor, n, sims, True)[0]
+    print(
+        f"\nmin_accuracy: reverse probe at both boundaries at once (drop {max_drop}, reverse accuracy = "
+        f"min_accuracy {floor}, n = {n}): FAIL fixed {fixed:.4f} (exact, sup over the discordance), "
+        f"sequential {seq:.3f}±{np.sqrt(seq * (1 - seq) / sims):.3f} (discordance 0.2); target <= "
+        f"{1 - CONFIDENCE:.2f}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     global LOOKS, SPENDING, PASS_SPEND, POSITION_SPEND, DEFAULT_DESIGN
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -590,6 +610,7 @@ def main(argv: list[str] | None = None) -> int:
         wald,
         "questions",
     )
+    print_both_boundaries(rng, m, sims)
     if not args.no_larger:
         print_larger_samples(rng, m, min(sims, 5_000))
     print(f"\n({time.perf_counter() - t0:.1f} s)")

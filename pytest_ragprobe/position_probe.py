@@ -327,6 +327,11 @@ async def run_position(
     # it passes; a position settles only when its floor has passed as well, and the probe stops on a
     # FAIL of either check or once both have passed everywhere.
     floor_passed: set[int] = set()
+    # With min_accuracy the probe FAILs when either check does: the drop comparisons FAIL at alpha / 2 over
+    # their family and the k floors at alpha / (2 k) each (Bonferroni), so a pipeline at both boundaries at
+    # once FAILs at most alpha of the time; the PASS sides (intersection-union) stay at alpha.
+    fail_alpha = (1.0 - confidence) / 2.0 if spec.min_accuracy is not None else None
+    floor_tests = len(positions) * (2 if spec.min_accuracy is not None else 1)
     namespace = _namespace(spec)
     # With the data's own distractors every context is known before any call: a question short of
     # distractors (n_docs too large for the data) is an error before the pipeline is called, not at
@@ -407,7 +412,7 @@ async def run_position(
             break
         if design is not None and look < len(looks) - 1 and rows:
             decision, now = design.decide_positions(
-                outcomes_by_pos, look=look, max_drop=spec.max_drop
+                outcomes_by_pos, look=look, max_drop=spec.max_drop, fail_alpha=fail_alpha
             )
             if spec.min_accuracy is not None and decision != "fail":
                 for pos in active:
@@ -415,7 +420,7 @@ async def run_position(
                         continue
                     floor = design.decide_floor(
                         now.correct[pos], now.n_by_position[pos], spec.min_accuracy, look=look,
-                        tests=len(positions),
+                        tests=floor_tests,
                     )
                     if floor == "pass":
                         floor_passed.add(pos)
@@ -443,17 +448,21 @@ async def run_position(
     floors: dict[int, str] = {}
     if design is not None:
         last = looks.index(done)
-        decision, cmp = design.decide_positions(outcomes_by_pos, look=last, max_drop=spec.max_drop)
+        decision, cmp = design.decide_positions(
+            outcomes_by_pos, look=last, max_drop=spec.max_drop, fail_alpha=fail_alpha
+        )
         verdict = "inconclusive" if decision == "continue" else decision
         if spec.min_accuracy is not None:
             for p in cmp.accuracy:
                 v = "pass" if p in floor_passed else design.decide_floor(
                     cmp.correct[p], cmp.n_by_position[p], spec.min_accuracy, look=last,
-                    tests=len(cmp.accuracy),
+                    tests=floor_tests,
                 )
                 floors[p] = "inconclusive" if v == "continue" else v
     else:
-        cmp = stats.compare_positions(outcomes_by_pos, max_drop=spec.max_drop, confidence=confidence)
+        cmp = stats.compare_positions(
+            outcomes_by_pos, max_drop=spec.max_drop, confidence=confidence, fail_alpha=fail_alpha
+        )
         verdict = cmp.verdict
 
     notes: list[str] = []
@@ -468,10 +477,10 @@ async def run_position(
     reason = ""
     if spec.min_accuracy is not None and cmp.n:
         # Every position is held to the floor (each on the questions asked there), so a FAIL needs one
-        # below it at alpha / positions (Bonferroni).
+        # below it at alpha / (2 positions) (Bonferroni over the positions and the drop test's half).
         floors = floors or {
             p: stats.accuracy_verdict(
-                cmp.correct[p], cmp.n_by_position[p], spec.min_accuracy, confidence, tests=len(cmp.accuracy)
+                cmp.correct[p], cmp.n_by_position[p], spec.min_accuracy, confidence, tests=floor_tests
             )
             for p in cmp.accuracy
         }
@@ -512,7 +521,8 @@ async def run_position(
         more = None
         if cmp.worst in cmp.comparisons:
             # the FAIL side of one comparison among 2 (k - 1): at least as strict as Bonferroni's share
-            fail_conf = 1.0 - (1.0 - confidence) / max(1, 2 * (len(cmp.accuracy) - 1))
+            family = (1.0 - confidence) if fail_alpha is None else fail_alpha
+            fail_conf = 1.0 - family / max(1, 2 * (len(cmp.accuracy) - 1))
             more = stats.more_needed(
                 cmp.comparisons[cmp.worst],
                 max_drop=spec.max_drop,

@@ -228,10 +228,16 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     done = 0
     stopped_early = False
     # Sequential with min_accuracy: the drop test and the floor test each decide at their own look and
-    # stay decided (each is level alpha whenever it crosses); the probe stops once the drop has failed,
+    # stay decided (each keeps its level whenever it crosses); the probe stops once the drop has failed,
     # the floor has failed, or both have passed.
     drop_passed: stats.PairedComparison | None = None  # the comparison at the look the drop passed
     floor_passed = spec.min_accuracy is None
+    # With min_accuracy the probe FAILs when either check FAILs: each FAILs at alpha / 2 (Bonferroni), so a
+    # pipeline at both boundaries at once FAILs at most alpha of the time. PASS needs both to pass (an
+    # intersection-union test): each PASS side stays at alpha.
+    split = spec.min_accuracy is not None
+    fail_alpha = (1.0 - confidence) / 2.0 if split else None
+    floor_tests = 2 if split else 1
     namespace = _namespace(spec)
     for look, size in enumerate(looks):
         batch = chosen[done:size]
@@ -256,11 +262,15 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         if design is not None and look < len(looks) - 1 and fwd:
             failed = False
             if drop_passed is None:
-                decision, now = design.decide(fwd, rev, look=look, max_drop=spec.max_drop)
+                decision, now = design.decide(
+                    fwd, rev, look=look, max_drop=spec.max_drop, fail_alpha=fail_alpha
+                )
                 drop_passed = now if decision == "pass" else None
                 failed = decision == "fail"
             if not failed and not floor_passed and spec.min_accuracy is not None:
-                interim = design.decide_floor(sum(rev), len(rev), spec.min_accuracy, look=look)
+                interim = design.decide_floor(
+                    sum(rev), len(rev), spec.min_accuracy, look=look, tests=floor_tests
+                )
                 floor_passed = interim == "pass"
                 failed = interim == "fail"
             if failed or (drop_passed is not None and floor_passed):
@@ -278,7 +288,7 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     floor: str | None = None
     if design is not None and fwd:
         last = looks.index(done)
-        decision, cmp = design.decide(fwd, rev, look=last, max_drop=spec.max_drop)
+        decision, cmp = design.decide(fwd, rev, look=last, max_drop=spec.max_drop, fail_alpha=fail_alpha)
         if drop_passed is not None and decision != "pass":  # passed at an earlier look: stays passed
             decision = "pass"
             hi = drop_passed.drop_ci[1]
@@ -286,11 +296,13 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         verdict = "inconclusive" if decision == "continue" else decision
         if spec.min_accuracy is not None:
             floor = "pass" if floor_passed else design.decide_floor(
-                cmp.b_correct, cmp.n, spec.min_accuracy, look=last
+                cmp.b_correct, cmp.n, spec.min_accuracy, look=last, tests=floor_tests
             )
             floor = "inconclusive" if floor == "continue" else floor
     else:
-        cmp = stats.compare_paired(fwd, rev, max_drop=spec.max_drop, confidence=confidence)
+        cmp = stats.compare_paired(
+            fwd, rev, max_drop=spec.max_drop, confidence=confidence, fail_alpha=fail_alpha
+        )
         verdict = cmp.verdict
 
     notes: list[str] = []
@@ -303,7 +315,9 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     reason = ""
     if spec.min_accuracy is not None and cmp.n:
         if floor is None:
-            floor = stats.accuracy_verdict(cmp.b_correct, cmp.n, spec.min_accuracy, confidence)
+            floor = stats.accuracy_verdict(
+                cmp.b_correct, cmp.n, spec.min_accuracy, confidence, tests=floor_tests
+            )
         if floor == "fail":
             verdict = "fail"
             reason = f"reverse accuracy {cmp.acc_b:.2f} is below min_accuracy {spec.min_accuracy:.2f}"
@@ -322,7 +336,12 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     if verdict == "inconclusive" and cmp.n:
         # a fact that shares a question with one already probed adds nothing: say which facts count
         unit = "facts" if len(pool) == len(pairs) else "facts with questions of their own"
-        more = stats.more_needed(cmp, max_drop=spec.max_drop, confidence=confidence)
+        more = stats.more_needed(
+            cmp,
+            max_drop=spec.max_drop,
+            confidence=confidence,
+            fail_confidence=None if fail_alpha is None else 1.0 - fail_alpha,
+        )
         # never sampled, and under a call budget that ended the probe also sampled but not answered
         left = len(pool) - (cmp.n if ctx.budget_hit else len(chosen))
         notes += sample_size_notes(more, cmp.n, left, unit, spec.max_drop, confidence)

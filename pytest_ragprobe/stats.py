@@ -18,6 +18,14 @@ confidence``.
   max_drop``).
 * **INCONCLUSIVE** otherwise (too few pairs to tell).
 
+With a ``min_accuracy`` floor a probe makes two checks and FAILs when either does, so the FAIL side
+is split (Bonferroni): the drop test FAILs at ``alpha / 2`` (the ``fail_alpha`` keyword of
+:func:`compare_paired`, :func:`compare_positions`, :meth:`SequentialDesign.decide` and
+:meth:`SequentialDesign.decide_positions`) and the floor at ``alpha / 2`` (``tests=2`` of
+:func:`accuracy_verdict` / :meth:`SequentialDesign.decide_floor`; ``2 k`` for k positions), so a
+pipeline at both boundaries at once FAILs at most ``alpha`` of the time. PASS needs both checks to
+pass (an intersection-union test), so the PASS sides stay at ``alpha``.
+
 ``drop_ci`` holds exactly these two one-sided bounds, so together they form a two-sided
 interval at level ``2 * confidence - 1`` (a 90% interval for the default 0.95). FAIL and PASS
 can never both hold.
@@ -104,6 +112,17 @@ def _check_confidence(confidence: float) -> None:
 def _check_max_drop(max_drop: float) -> None:
     if isinstance(max_drop, bool) or not -1.0 <= float(max_drop) < 1.0:
         raise ValueError(f"max_drop must be a number in [-1, 1), got {max_drop!r}")
+
+
+def _fail_level(confidence: float, fail_alpha: float | None) -> float:
+    """Alpha of the FAIL side: ``1 - confidence`` unless ``fail_alpha`` (a share of it: the drop test's
+    half when a ``min_accuracy`` floor is checked as well, Bonferroni) is given."""
+    alpha = 1.0 - confidence
+    if fail_alpha is None:
+        return alpha
+    if isinstance(fail_alpha, bool) or not 0.0 < float(fail_alpha) <= alpha * (1.0 + 1e-12):
+        raise ValueError(f"fail_alpha must lie in (0, 1 - confidence], got {fail_alpha!r}")
+    return float(fail_alpha)
 
 
 def _z(confidence: float) -> float:
@@ -519,17 +538,24 @@ def _fixed_z(n: int, max_drop: float, alpha: float, side: str) -> float:
 
 
 def critical_values(
-    n: int, *, max_drop: float, confidence: float = 0.95, comparisons: int = 1
+    n: int,
+    *,
+    max_drop: float,
+    confidence: float = 0.95,
+    comparisons: int = 1,
+    fail_alpha: float | None = None,
 ) -> tuple[float, float]:
     """``(z_lower, z_upper)`` for a fixed test on ``n`` pairs.
 
     FAIL iff ``tango_statistic(n10, n01, n, max_drop) > z_lower``; PASS iff it is
     ``<= -z_upper``. ``comparisons`` = Bonferroni divisor of the FAIL side (positions).
+    ``fail_alpha``: the FAIL side's alpha (default ``1 - confidence``; a probe with
+    ``min_accuracy`` gives the drop test half of it); the PASS side stays at ``confidence``.
     """
     _check_confidence(confidence)
     alpha = 1.0 - confidence
     return (
-        _fixed_z(n, max_drop, alpha / comparisons, "fail"),
+        _fixed_z(n, max_drop, _fail_level(confidence, fail_alpha) / comparisons, "fail"),
         _fixed_z(n, max_drop, alpha, "pass"),
     )
 
@@ -735,7 +761,7 @@ def _position_regions(
 
 
 def position_fail_cuts(
-    n: int, k: int, *, max_drop: float, confidence: float = 0.95
+    n: int, k: int, *, max_drop: float, confidence: float = 0.95, fail_alpha: float | None = None
 ) -> FloatArray | None:
     """Critical values of the fixed-size position FAIL rule, one per discordant count.
 
@@ -743,13 +769,15 @@ def position_fail_cuts(
     ``tango_statistic(n10, n01, n, max_drop) > out[t]`` (so its lower bound at ``z = out[t]``
     exceeds ``max_drop``). ``None`` where the refinement does not apply (``max_drop <= 0``,
     ``n > EXACT_MAX_N`` or ``n == 0``): then every comparison uses the Bonferroni cut
-    ``critical_values(n, ..., comparisons=2 (k - 1))``.
+    ``critical_values(n, ..., comparisons=2 (k - 1))``. ``fail_alpha``: the family's FAIL alpha
+    (default ``1 - confidence``; half of it when a ``min_accuracy`` floor is checked as well).
     """
     _check_confidence(confidence)
     _check_max_drop(max_drop)
     if max_drop <= 0.0 or not 0 < n <= EXACT_MAX_N or k < 2:
         return None
-    return np.array(_position_cuts(n, k, round(float(max_drop), 12), round(1.0 - confidence, 12)))
+    alpha = round(_fail_level(confidence, fail_alpha), 12)
+    return np.array(_position_cuts(n, k, round(float(max_drop), 12), alpha))
 
 
 @functools.lru_cache(maxsize=64)
@@ -900,6 +928,7 @@ def compare_paired(
     *,
     max_drop: float,
     confidence: float = 0.95,
+    fail_alpha: float | None = None,
 ) -> PairedComparison:
     """Compare paired outcomes ``a[i]`` vs ``b[i]`` (same item); drop = acc_a - acc_b.
 
@@ -907,11 +936,14 @@ def compare_paired(
     complete pairs. Verdict: see the module docstring (FAIL iff the one-sided lower Tango
     bound > max_drop; PASS iff the one-sided upper bound <= max_drop; bounds at
     ``confidence``). ``n == 0`` gives an INCONCLUSIVE result with ``drop_ci == (-1, 1)``.
+    ``fail_alpha``: the FAIL side's alpha, default ``1 - confidence`` (a probe with
+    ``min_accuracy`` passes half of it, the floor taking the other half: Bonferroni); the lower
+    bound is then at ``1 - fail_alpha``, the PASS side unchanged.
     """
     _check_confidence(confidence)
     _check_max_drop(max_drop)
     n, ac, bc, n10, n01 = _complete_pairs(a, b)
-    z_lo, z_hi = critical_values(n, max_drop=max_drop, confidence=confidence)
+    z_lo, z_hi = critical_values(n, max_drop=max_drop, confidence=confidence, fail_alpha=fail_alpha)
     return _paired_from_counts(
         n, ac, bc, n10, n01, max_drop=max_drop, confidence=confidence, z_lower=z_lo, z_upper=z_hi
     )
@@ -925,8 +957,9 @@ def accuracy_verdict(
     Exact one-sided Clopper-Pearson bounds (a pipeline exactly at the floor FAILs at most
     ``alpha = 1 - confidence`` of the time; one-sided Wilson bounds, used before, reached 0.07-0.18
     for floors of 0.8-0.98): FAIL when the upper bound at ``1 - alpha / tests`` is below the floor
-    (``tests``: how many accuracies are held to it at once, e.g. every position, Bonferroni), PASS when
-    the lower bound at ``confidence`` is at or above it, else INCONCLUSIVE (always for ``n == 0``).
+    (``tests``: how many FAIL checks share alpha, Bonferroni: 2 for a reverse probe's floor beside its drop
+    test, 2 k for k positions held to it beside the position comparisons), PASS when the lower bound at
+    ``confidence`` is at or above it, else INCONCLUSIVE (always for ``n == 0``).
     """
     _check_confidence(confidence)
     if n == 0:
@@ -1235,6 +1268,7 @@ def compare_positions(
     *,
     max_drop: float,
     confidence: float = 0.95,
+    fail_alpha: float | None = None,
 ) -> PositionComparison:
     """Compare accuracy across gold positions; ``outcomes[pos][i]`` = question i correct at pos.
 
@@ -1259,15 +1293,21 @@ def compare_positions(
     ``p_value`` is the exact McNemar p-value of best edge vs worst, Holm-adjusted over the
     ``2k - 3`` distinct edge-vs-position tests; ``comparisons`` (best edge vs each other
     position) carry the same Holm-adjusted p-values and the bounds above.
+
+    ``fail_alpha``: the alpha of the whole FAIL family (default ``1 - confidence``); a probe with
+    ``min_accuracy`` passes half of it (the floors over the positions take the other half).
     """
     _check_confidence(confidence)
     _check_max_drop(max_drop)
     alpha = 1.0 - confidence
+    fail_level = _fail_level(confidence, fail_alpha)
     k = len(outcomes)
 
     def z_fail(m: int, n: int, t: int) -> float:
-        cuts = position_fail_cuts(n, k, max_drop=max_drop, confidence=confidence)
-        return _fixed_z(n, max_drop, alpha / m, "fail") if cuts is None else float(cuts[t])
+        cuts = position_fail_cuts(
+            n, k, max_drop=max_drop, confidence=confidence, fail_alpha=fail_alpha
+        )
+        return _fixed_z(n, max_drop, fail_level / m, "fail") if cuts is None else float(cuts[t])
 
     return _compare_positions_z(
         outcomes,
@@ -1308,18 +1348,20 @@ def fail_probability(
     max_drop: float,
     confidence: float = 0.95,
     side: Literal["fail", "pass"] = "fail",
+    fail_alpha: float | None = None,
 ) -> float:
     """Exact probability that :func:`compare_paired` on ``n`` pairs returns FAIL (or PASS).
 
     ``p10`` = P(a right, b wrong), ``p01`` = P(a wrong, b right). Sums the multinomial
     probabilities of every table whose score statistic crosses the bound (no simulation).
+    ``fail_alpha`` as for :func:`compare_paired`.
     """
     _check_confidence(confidence)
     if n <= 0:
         return 0.0
     n10, n01, prob = _trinomial_grid(n, p10, p01)
     t = tango_statistic(n10, n01, float(n), max_drop)
-    z_lo, z_hi = critical_values(n, max_drop=max_drop, confidence=confidence)
+    z_lo, z_hi = critical_values(n, max_drop=max_drop, confidence=confidence, fail_alpha=fail_alpha)
     hit = t > z_lo if side == "fail" else t <= -z_hi
     return float(np.sum(prob[hit]))
 
@@ -1896,28 +1938,32 @@ class SequentialDesign:
             _exact_thresholds(tuple(self.sizes), round(float(max_drop), 12), cum, exact_side)
         )
 
-    def position_alpha(self, *, max_drop: float, k: int) -> float:
+    def position_alpha(self, *, max_drop: float, k: int, fail_alpha: float | None = None) -> float:
         """Alpha spent by each edge-vs-position comparison's FAIL boundary with ``k`` positions.
 
         Plain Bonferroni is ``alpha / (2 (k - 1))``. For ``n_total <= 200`` and ``max_drop > 0``
         the shape of the null (see :func:`position_fail_cuts`) allows more: a level searched from
         ``alpha / (2 (k - 2))`` (:func:`_largest_level`) whose exact family bound over all looks
         (crossing probabilities at ~30 true differences, sup over the discordance) is <= alpha,
-        with Berger-Boos cuts at the last look (:meth:`position_thresholds`).
+        with Berger-Boos cuts at the last look (:meth:`position_thresholds`). ``fail_alpha``: the
+        family's FAIL alpha (default ``1 - confidence``; half of it with a ``min_accuracy`` floor).
         """
-        return self._position_rule(max_drop, k)[0]
+        return self._position_rule(max_drop, k, fail_alpha)[0]
 
-    def position_thresholds(self, *, max_drop: float, k: int) -> list[FloatArray]:
+    def position_thresholds(
+        self, *, max_drop: float, k: int, fail_alpha: float | None = None
+    ) -> list[FloatArray]:
         """Per look, the FAIL critical value of one edge-vs-position comparison by its discordant
         count ``t = n10 + n01`` (index ``0..n_total``): it FAILs at that look iff
         ``tango_statistic(n10, n01, n, max_drop) > out[look][t]``. Constant over t except at the
         last look, whose Berger-Boos cuts depend on t (where the refinement applies)."""
-        return [np.array(c, dtype=np.float64) for c in self._position_rule(max_drop, k)[1]]
+        rule = self._position_rule(max_drop, k, fail_alpha)
+        return [np.array(c, dtype=np.float64) for c in rule[1]]
 
     def _position_rule(
-        self, max_drop: float, k: int
+        self, max_drop: float, k: int, fail_alpha: float | None = None
     ) -> tuple[float, tuple[tuple[float, ...], ...]]:
-        alpha = 1.0 - self.confidence
+        alpha = _fail_level(self.confidence, fail_alpha)
         if k < 3 or max_drop <= 0.0 or self.n_total > _SEQ_FAMILY_MAX_N:
             level = alpha / (2 * max(1, k - 1))
             z = self.thresholds(max_drop=max_drop, alpha=level, side="position")
@@ -1941,12 +1987,25 @@ class SequentialDesign:
         return "continue"
 
     def decide(
-        self, a: Sequence[bool | None], b: Sequence[bool | None], *, look: int, max_drop: float
+        self,
+        a: Sequence[bool | None],
+        b: Sequence[bool | None],
+        *,
+        look: int,
+        max_drop: float,
+        fail_alpha: float | None = None,
     ) -> tuple[Verdict | Literal["continue"], PairedComparison]:
-        """Decide at ``look`` from all pairs so far (``a``, ``b`` cumulative)."""
+        """Decide at ``look`` from all pairs so far (``a``, ``b`` cumulative). ``fail_alpha``: the
+        alpha the FAIL side spends over the looks (default ``1 - confidence``; a probe with
+        ``min_accuracy`` spends half of it here and half on :meth:`decide_floor` with ``tests=2``);
+        the PASS side always spends ``1 - confidence``."""
         self._check_look(look)
         _check_max_drop(max_drop)
-        z_lo = self.thresholds(max_drop=max_drop, side="fail")[look]
+        if fail_alpha is None:
+            z_lo = self.thresholds(max_drop=max_drop, side="fail")[look]
+        else:
+            level = _fail_level(self.confidence, fail_alpha)
+            z_lo = self.thresholds(max_drop=max_drop, alpha=level, side="fail")[look]
         z_hi = self.thresholds(max_drop=max_drop, side="pass")[look]
         n, ac, bc, n10, n01 = _complete_pairs(a, b)
         cmp = _paired_from_counts(
@@ -1968,10 +2027,11 @@ class SequentialDesign:
     ) -> Verdict | Literal["continue"]:
         """The ``min_accuracy`` check at ``look`` (``correct`` right of ``n`` so far): an exact
         group-sequential binomial test on each side. PASS spends ``alpha`` by
-        :attr:`pass_spending`, FAIL ``alpha / tests`` by :attr:`spending` (``tests``: accuracies
-        held to the floor at once, Bonferroni), each over the looks (:func:`_floor_levels`), so
-        an accuracy exactly at the floor PASSes, or FAILs, at most alpha of the time whenever the
-        probe stops. :func:`accuracy_verdict` alone, re-read at every look, would not be."""
+        :attr:`pass_spending`, FAIL ``alpha / tests`` by :attr:`spending` (``tests``: FAIL checks
+        sharing alpha, Bonferroni: the probes pass 2 for a reverse floor beside the drop test, 2 k
+        for k positions), each over the looks (:func:`_floor_levels`), so an accuracy exactly at the
+        floor PASSes at most alpha, and FAILs at most alpha / tests, of the time whenever the probe
+        stops. :func:`accuracy_verdict` alone, re-read at every look, would not be."""
         self._check_look(look)
         if n <= 0:
             return self._finish("inconclusive", look)
@@ -1993,7 +2053,12 @@ class SequentialDesign:
         return self._finish("inconclusive", look)
 
     def decide_positions(
-        self, outcomes: Mapping[int, Sequence[bool | None]], *, look: int, max_drop: float
+        self,
+        outcomes: Mapping[int, Sequence[bool | None]],
+        *,
+        look: int,
+        max_drop: float,
+        fail_alpha: float | None = None,
     ) -> tuple[Verdict | Literal["continue"], PositionComparison]:
         """Position version: the FAIL boundary of each of the ``m = 2 (k - 1)`` edge comparisons
         spends :meth:`position_alpha` (cuts: :meth:`position_thresholds`), the PASS boundary
@@ -2001,10 +2066,13 @@ class SequentialDesign:
         it stays passed (its upper bound in ``drop_ci`` is the smallest over the looks so far) and
         is no longer tested for FAIL; the probe PASSes once all have. ``outcomes`` hold every
         question asked so far, in look order; a position whose comparisons have all settled
-        (``settled`` of the result) need not be asked any more: its list may stop there."""
+        (``settled`` of the result) need not be asked any more: its list may stop there.
+        ``fail_alpha``: the FAIL family's alpha over all comparisons and looks (default
+        ``1 - confidence``; a probe with ``min_accuracy`` spends half of it here and half on the
+        floors, :meth:`decide_floor` with ``tests = 2 k``)."""
         self._check_look(look)
         _check_max_drop(max_drop)
-        cuts = self._position_rule(max_drop, len(outcomes))[1][look]
+        cuts = self._position_rule(max_drop, len(outcomes), fail_alpha)[1][look]
         z_pass = self.thresholds(max_drop=max_drop, side="pass")
         # PASS is an intersection-union test: each comparison's own sequential PASS test is level
         # alpha whenever it crosses, so a comparison that crossed at an earlier look stays passed
