@@ -201,6 +201,18 @@ def test_drop_bounds_are_labelled_one_sided_at_the_probe_confidence() -> None:
         assert "two-sided interval at 2·confidence − 1" in out
 
 
+def test_the_reverse_mcnemar_p_is_explained_once() -> None:
+    """The legend explained the position probes' p, not the reverse probes' "exact McNemar p = 0.0625",
+    which beside bounds [-0.31, -0.06] that leave out zero read as a contradiction (it is two-sided)."""
+    rep = report(reverse_probe("t.py::test_a"), reverse_probe("t.py::test_b"))
+    for out in (render_markdown(rep), text_of(render_html(rep))):
+        assert out.count("Exact McNemar p (reverse probes): a two-sided exact test") == 1
+        assert "It tests a gap of zero, not max_drop, and is two-sided" in out
+        assert "Holm-adjusted McNemar p (position probes)" not in out
+    position_only = report(inconclusive_position())
+    assert "Exact McNemar p (reverse probes)" not in render_markdown(position_only)
+
+
 # -- 5. early stopping -----------------------------------------------------------------------------------
 def test_early_stopping_shows_in_markdown_and_html() -> None:
     p = reverse_probe("t.py::test_seq", stopped_early=True, settings={"n_planned": 60})
