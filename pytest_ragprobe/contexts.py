@@ -50,6 +50,7 @@ from pytest_ragprobe.facts import (
     load_json,
     load_yaml,
     split_lines,
+    yaml_error_text,
 )
 from pytest_ragprobe.scoring import normalize
 from pytest_ragprobe.types import Document, TextMemo, did_you_mean, misspelt
@@ -629,7 +630,7 @@ def load_litm_yaml(
     try:
         data, lines = load_yaml(text)
     except yaml.YAMLError as exc:
-        raise DataError(f"{src}: invalid YAML: {exc}") from None
+        raise DataError(f"{src}: invalid YAML: {yaml_error_text(exc)}") from None
     if not isinstance(data, list) or not data:
         raise DataError(
             f"{src}: expected a non-empty YAML list of examples "

@@ -515,6 +515,26 @@ def load_yaml(text: str) -> tuple[object, Lines]:
     return data, _yaml_lines(node)
 
 
+def yaml_error_text(exc: BaseException) -> str:
+    """A PyYAML error in one line that names lines of the file: "line 3, column 5: did not find
+    expected ',' or '}' (while parsing a flow mapping at line 2, column 5)". PyYAML's own text took four
+    lines and called the file "<unicode string>" (it is given the text, not the path)."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if not isinstance(problem, str) or not problem:
+        return str(exc)
+
+    def at(m: Any) -> str:
+        return f"line {m.line + 1}, column {m.column + 1}"
+
+    text = f"{at(mark)}: {problem}" if mark is not None else problem
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if isinstance(context, str) and context:
+        where = f" at {at(context_mark)}" if context_mark is not None else ""
+        text += f" ({context}{where})"
+    return text
+
+
 def _yaml_unique_keys(node: object) -> None:
     """Refuse a key given twice in one mapping (invalid YAML, but PyYAML silently keeps the last:
     a pasted ``{subject: P-1, subject: P-9, ...}`` lost P-1 without a word)."""
@@ -734,7 +754,7 @@ def _parse_facts_text(source: str, suffix: str, text: str) -> list[FactPair]:
         try:
             data, lines = load_yaml(text)
         except yaml.YAMLError as exc:
-            raise FactsError(f"{source}: invalid YAML: {exc}") from None
+            raise FactsError(f"{source}: invalid YAML: {yaml_error_text(exc)}") from None
         if data is None and all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
             raise FactsError(f"{source}: the file holds only comments: it holds no facts")
         return _load_structured(data, source, lines)

@@ -86,7 +86,9 @@ def number_arg(
     number = _as_float(value)
     if number < lo or number > hi or (open_lo and number == lo) or (open_hi and number == hi):
         bound = f"{'(' if open_lo else '['}{lo}, {hi}{')' if open_hi else ']'}"
-        raise _fail(mark, arg, f"must be in {bound}, got {value!r}")
+        # max_drop=10 or confidence=95: a percentage where a fraction is meant
+        pct = f" (a fraction: {number / 100:g} for {number:g}%)" if hi <= 1 < number <= 100 else ""
+        raise _fail(mark, arg, f"must be in {bound}, got {value!r}{pct}")
     return number
 
 

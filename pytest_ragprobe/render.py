@@ -108,7 +108,8 @@ def max_drop_of(r: ProbeResult) -> float | None:
 def derived_reason(r: ProbeResult) -> str:
     """Why the verdict, in plain words from the probe's metrics: for an INCONCLUSIVE probe (whose
     ``reason`` is empty) "drop +0.30, but its one-sided 95% bounds [+0.05, +0.52] include max_drop
-    0.10: ...", for a FAIL on the drop the probe's own phrasing. "" when the metrics cannot say."""
+    0.10: ...", for a FAIL on the drop the probe's own phrasing, for a PASS "drop -0.17, upper bound
+    -0.06 ≤ max_drop 0.10: ...". "" when the metrics cannot say."""
     m = r.metrics
     ci, max_drop = m.get("drop_ci"), max_drop_of(r)
     if m.get("drop") is None or max_drop is None or not isinstance(ci, (list, tuple)) or len(ci) != 2:
@@ -122,6 +123,20 @@ def derived_reason(r: ProbeResult) -> str:
         return (
             f"accuracy at position {m.get('worst_position')} is {num(drop)} below the best edge (position "
             f"{m.get('best_edge')}); lower bound {num(lo)} > max_drop {max_drop:.2f}"
+        )
+    if r.verdict == "pass" and hi <= max_drop:
+        # a PASS said nothing of why in the terminal, report.md and report.html: only a FAIL had a reason
+        if r.kind == "reverse":
+            shown = "reverse accuracy is not more than max_drop below forward"
+        else:
+            shown = "no position is more than max_drop below the best edge"
+        floor = r.settings.get("min_accuracy")
+        if isinstance(floor, (int, float)) and not isinstance(floor, bool):
+            where = "reverse accuracy" if r.kind == "reverse" else "every position"
+            shown += f", and {where} is above min_accuracy {float(floor):.2f}"
+        return (
+            f"drop {num(drop, signed=True)}, upper bound {num(hi, signed=True)} ≤ max_drop {max_drop:.2f}: "
+            f"{shown}"
         )
     if r.verdict != "inconclusive":
         return ""

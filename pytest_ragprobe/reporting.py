@@ -413,8 +413,9 @@ def _md_section(p: ProbeResult, strict: bool) -> list[str]:
 
 
 def how_to_read(probes: list[ProbeResult]) -> list[str]:
-    """The legend of the reports, said once: what the drop's bounds are and, with a position probe, what
-    its Holm-adjusted McNemar p is. Empty when no probe has a drop."""
+    """The legend of the reports, said once: what the drop's bounds are and, with a reverse probe, what its
+    exact McNemar p is, with a position probe its Holm-adjusted McNemar p. Empty when no probe has a
+    drop."""
     shown = [p for p in probes if p.verdict != "error" and p.metrics.get("drop") is not None]
     if not shown:
         return []
@@ -426,6 +427,15 @@ def how_to_read(probes: list[ProbeResult]) -> list[str]:
         "2·confidence − 1: 90% for 95%). FAIL when the lower bound is above max_drop, PASS when the upper "
         "bound is at or below it, INCONCLUSIVE otherwise."
     ]
+    if any(p.kind == "reverse" for p in shown):
+        # was unexplained: "p = 0.0625" beside bounds [-0.31, -0.06] read as a contradiction
+        out.append(
+            "Exact McNemar p (reverse probes): a two-sided exact test of whether forward and reverse "
+            "accuracy differ at all, on the facts answered right one way and wrong the other (the "
+            "forward-only vs reverse-only counts). It tests a gap of zero, not max_drop, and is two-sided, "
+            "so it can be above 0.05 while the bounds (a 90% interval at 95%) leave out zero. The verdict "
+            "reads the bounds."
+        )
     if any(p.kind == "position" for p in shown):
         out.append(
             "Holm-adjusted McNemar p (position probes): an exact McNemar test of the best edge against the "

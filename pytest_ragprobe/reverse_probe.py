@@ -55,7 +55,8 @@ def sample_size_notes(
         tail = f"; the data holds {left} more: add more to decide it"
     likely = f"({n + more} in all) would likely decide"
     if _below_least(n, max_drop, confidence):  # too few for any PASS: the least first, then the likely total
-        return [f"{few}; at the rates seen so far about {more} more {likely} it {ROUGH}{tail}"]
+        # (ROUGH says "from the rates seen so far": once is enough in one sentence)
+        return [f"{few}; about {more} more {likely} it {ROUGH}{tail}"]
     notes = [f"about {more} more {unit} {likely} this {ROUGH}{tail}"]
     return [*notes, few] if few else notes
 

@@ -588,7 +588,11 @@ class RagprobeSession:
         try:
             self.report_path = write_reports(self.cfg.report_dir, report, json_only=json_only)
         except OSError as exc:  # (rewritten after every probe: the last attempt is what counts)
-            self.report_error = f"could not write the ragprobe report to {self.cfg.report_dir}: {exc}"
+            # said why the run failed (the tests above it passed) and what to change
+            self.report_error = (
+                f"could not write the ragprobe report to {self.cfg.report_dir}: {exc}; this fails the run: "
+                "point --ragprobe-report (or the ini's ragprobe_report) at a directory that can be written"
+            )
         else:
             self.report_error = ""
 
@@ -643,7 +647,10 @@ class RagprobeSession:
         try:
             atomic_write(target, report.model_dump_json(indent=2))
         except OSError as exc:
-            self.write_errors.append(f"could not write the baseline {target}: {exc}")
+            self.write_errors.append(
+                f"could not write the baseline {target}: {exc}; this fails the run: point "
+                "--ragprobe-save-baseline (or the ini's ragprobe_save_baseline) at a file that can be written"
+            )
             self.baseline_unwritten = True
         else:
             self.baseline_saved = target

@@ -198,6 +198,7 @@ _ANSWER_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
     ),
     (lambda v: inspect.isgenerator(v) or inspect.isasyncgen(v), "a token stream? return the joined str"),
     (lambda v: isinstance(v, (bytes, bytearray)), "decode it to a str"),
+    (lambda v: v is None, "did it return nothing? a function that ends without `return` gives None"),
 )
 _DOCUMENT_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
     (lambda v: isinstance(v, tuple) and len(v) == 2, "a (document, score) pair? give the document only"),
@@ -231,6 +232,9 @@ def _wrong_type(
                 hint = f"its .{attr} is a str: {use_text}"
                 break
     hint = f" ({hint})" if hint else ""
+    if value is None:  # "got NoneType: None" said it twice, and an error citing its cause said it four times
+        text = f"{where}: {expected}, got None{hint}"
+        return PipelineOutputError(text, text)
     kind = type(value).__name__
     return PipelineOutputError(
         f"{where}: {expected}, got {kind}: {value!r:.80}{hint}", f"{where}: {expected}, got {kind}{hint}"

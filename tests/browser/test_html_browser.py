@@ -287,6 +287,24 @@ def test_on_a_phone_the_probe_table_shows_each_probes_figures(driver: Any, repor
     assert driver.execute_script("return document.documentElement.scrollWidth") <= width
 
 
+def test_on_a_phone_the_accuracy_tables_show_their_intervals(driver: Any, report_url: str) -> None:
+    """At 390 px the direction / position tables were wider than the screen: their 95% CI column, the
+    figure the verdict reads, sat off to the right behind a side scroll (366-422 px in a 321 px box)."""
+    from selenium.webdriver.common.by import By
+
+    driver.set_window_size(390, 900)
+    driver.get(report_url)
+    tables = driver.find_elements(By.CSS_SELECTOR, "table.numbers")
+    assert len(tables) == 3  # the FAIL and PASS reverse probes, the position probe
+    for table in tables:
+        box, content = driver.execute_script(
+            "const s = arguments[0].closest('.scroll'); return [s.clientWidth, s.scrollWidth]", table
+        )
+        assert content <= box, (table.text, content, box)
+        ci = table.find_elements(By.CSS_SELECTOR, "tbody td.mono")
+        assert ci and all(cell.is_displayed() and cell.text.startswith("[") for cell in ci)
+
+
 def test_expected_failure_report(driver: Any, tmp_path: Path) -> None:
     """A run whose only FAIL is an expected failure (xfail) reads PASS, and the xfail probe is told apart."""
     from selenium.webdriver.common.by import By

@@ -101,7 +101,12 @@ def test_a_baseline_that_cannot_be_written_fails_the_run(project: pytest.Pyteste
     result = project.runpytest(NO_CACHE, "--ragprobe-save-baseline=blocker/base.json")
     result.assert_outcomes(passed=3)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["could not write the baseline *blocker/base.json: *"])
+    result.stdout.fnmatch_lines(
+        [
+            "could not write the baseline *blocker/base.json: *; this fails the run: point "
+            "--ragprobe-save-baseline (or the ini's ragprobe_save_baseline) at a file that can be written"
+        ]
+    )
 
 
 def test_a_run_of_some_probes_keeps_the_baseline_probes_it_did_not_run(

@@ -77,6 +77,23 @@ def test_report_files_from_a_run(project: pytest.Pytester, plugin_args: list[str
     assert "&lt;script&gt;alert('rag')&lt;/script&gt; | right | retrieval |" in md
 
 
+def test_a_report_that_cannot_be_written_says_the_run_fails_and_what_to_change(
+    project: pytest.Pytester,
+) -> None:
+    # Was "could not write the ragprobe report to DIR: [Errno 20] Not a directory" under "1 passed" and
+    # exit 1: nothing said that this line was why the run failed, nor which option to change.
+    (project.path / "blocker").write_text("a file, not a directory")
+    result = project.runpytest("-k", "test_pumps", "--ragprobe-report=blocker/rp")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "could not write the ragprobe report to *blocker/rp: *; this fails the run: point "
+            "--ragprobe-report (or the ini's ragprobe_report) at a directory that can be written"
+        ]
+    )
+
+
 def test_merge_of_k_shards_matches_the_whole_run(
     project: pytest.Pytester, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -145,13 +145,13 @@ def test_positional_arguments_are_rejected() -> None:
 
 REVERSE_BAD: list[tuple[dict[str, Any], str]] = [
     ({"max_drop": "x"}, "argument 'max_drop' must be a number, got str 'x'"),
-    ({"max_drop": 1.5}, "argument 'max_drop' must be in [0.0, 1.0), got 1.5"),
+    ({"max_drop": 1.5}, "argument 'max_drop' must be in [0.0, 1.0), got 1.5 (a fraction: 0.015 for 1.5%)"),
     ({"max_drop": 1.0}, "argument 'max_drop' must be in [0.0, 1.0), got 1.0"),
     ({"max_drop": 1}, "argument 'max_drop' must be in [0.0, 1.0), got 1"),
     ({"max_drop": -0.1}, "argument 'max_drop' must be in [0.0, 1.0), got -0.1"),
     ({"max_drop": True}, "argument 'max_drop' must be a number, got bool True"),
     ({"max_drop": float("nan")}, "argument 'max_drop' must be a number, got float nan"),
-    ({"min_accuracy": 2}, "argument 'min_accuracy' must be in [0.0, 1.0], got 2"),
+    ({"min_accuracy": 2}, "argument 'min_accuracy' must be in [0.0, 1.0], got 2 (a fraction: 0.02 for 2%)"),
     ({"n": 0}, "argument 'n' must be >= 1, got 0"),
     ({"n": True}, "argument 'n' must be an int, got bool True"),
     ({"n": 2.0}, "argument 'n' must be an int, got float 2.0"),
@@ -160,7 +160,10 @@ REVERSE_BAD: list[tuple[dict[str, Any], str]] = [
     ({"confidence": 1.0}, "argument 'confidence' must be in (0.5, 1.0), got 1.0"),
     ({"confidence": 1}, "argument 'confidence' must be in (0.5, 1.0), got 1"),
     ({"confidence": 0.5}, "argument 'confidence' must be in (0.5, 1.0), got 0.5"),
-    ({"confidence": 95}, "argument 'confidence' must be in (0.5, 1.0), got 95"),
+    ({"confidence": 95}, "argument 'confidence' must be in (0.5, 1.0), got 95 (a fraction: 0.95 for 95%)"),
+    # a percentage where a fraction is meant says so (the message only gave the range)
+    ({"max_drop": 10}, "argument 'max_drop' must be in [0.0, 1.0), got 10 (a fraction: 0.1 for 10%)"),
+    ({"max_drop": 150}, "argument 'max_drop' must be in [0.0, 1.0), got 150"),
     ({"match": "fuzzy"}, "argument 'match' must be 'contains', 'exact', 'regex' or a callable, got 'fuzzy'"),
     ({"match": None}, "argument 'match' must be 'contains', 'exact', 'regex' or a callable, got None"),
     ({"sequential": "yes"}, "argument 'sequential' must be True or False, got 'yes'"),
@@ -474,7 +477,7 @@ def test_check_functions_name_themselves_in_argument_errors() -> None:
 
     with pytest.raises(ragprobe.MarkArgumentError) as info:
         ragprobe.check_reverse(lambda q: "x", "synthetic:10", max_drop=2)
-    assert str(info.value) == "check_reverse: argument 'max_drop' must be in [0.0, 1.0), got 2"
+    assert str(info.value) == "check_reverse: argument 'max_drop' must be in [0.0, 1.0), got 2 (a fraction: 0.02 for 2%)"
     with pytest.raises(ragprobe.MarkArgumentError) as info:
         ragprobe.check_position(lambda q, docs=None: "x", facts="synthetic:10", n_doc=3)
     assert str(info.value).startswith("check_position: unknown argument 'n_doc' (did you mean 'n_docs'?)")

@@ -53,7 +53,12 @@ def tokens() -> Iterator[str]:
         ),
         (AIMessage("C-17"), "expected str or ragprobe.Answer, got AIMessage (its .content is a str: return that)", ""),
         (b"C-17", "expected str or ragprobe.Answer, got bytes (decode it to a str)", "b'C-17'"),
-        (None, "expected str or ragprobe.Answer, got NoneType", "None"),
+        (
+            None,
+            "expected str or ragprobe.Answer, got None (did it return nothing? a function that ends without "
+            "`return` gives None)",
+            "",
+        ),
     ],
 )
 def test_wrong_answer_type_cause_names_type_and_fix_not_value(value: object, cause: str, detail: str) -> None:
@@ -135,6 +140,25 @@ def test_same_wrong_type_on_every_call_trips_fail_fast() -> None:
         "ragprobe.Answer(answer, documents=docs))"
     }
     assert out[0].error is not None and "got tuple: ('Q0', ['doc'])" in out[0].error
+
+
+def test_a_pipeline_returning_none_is_named_once_with_what_to_check() -> None:
+    """A probe whose pipeline returned None for one question ended with the cause said twice: "most
+    common cause (1x): rag.answer: expected str or ragprobe.Answer, got NoneType; first for '...':
+    rag.answer: expected str or ragprobe.Answer, got NoneType: None", and nothing on what to look at."""
+    import pytest_ragprobe as ragprobe
+
+    facts = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(4)]
+
+    def rag(question: str) -> str | None:
+        return None if "P-0?" in question else "C-1"
+
+    with pytest.raises(ragprobe.ProbeError) as info:
+        ragprobe.check_reverse(rag, facts, max_drop=0.1, retries=0)
+    message = str(info.value)
+    assert message.count("expected str or ragprobe.Answer") == 1, message
+    assert "got None (did it return nothing? a function that ends without `return` gives None)" in message
+    assert "NoneType" not in message
 
 
 class InstanceRag:

@@ -279,7 +279,7 @@ def test_answer_outputs_are_coerced(output: object, expected: Answer) -> None:
 
 @pytest.mark.parametrize(
     ("output", "type_name"),
-    [(None, "NoneType"), (42, "int"), (["a"], "list"), (b"bytes", "bytes")],
+    [(None, "None (did it return nothing?"), (42, "int: "), (["a"], "list: "), (b"bytes", "bytes: ")],
 )
 def test_junk_answer_names_pipeline_and_type(output: object, type_name: str) -> None:
     def bad_pipeline(q: str) -> object:
@@ -289,7 +289,7 @@ def test_junk_answer_names_pipeline_and_type(output: object, type_name: str) -> 
         run(PipelineAdapter(bad_pipeline).answer("q"))
     msg = str(info.value)
     ident = f"{__name__}.test_junk_answer_names_pipeline_and_type.<locals>.bad_pipeline"
-    assert msg.startswith(f"{ident}.answer: expected str or ragprobe.Answer, got {type_name}: ")
+    assert msg.startswith(f"{ident}.answer: expected str or ragprobe.Answer, got {type_name}")
 
 
 def test_junk_retrieve_and_generate_outputs() -> None:

@@ -217,7 +217,7 @@ def test_a_yaml_list_of_examples_is_data(tmp_path: Path) -> None:
         ),
         pytest.param(
             QA_YAML.replace("  answers: Acme\n", "  answers: Acme\n  answers: [Zenith]\n"),
-            "{path}: invalid YAML: found duplicate key 'answers' (first given on line 9)",
+            "{path}: invalid YAML: line 10, column 3: found duplicate key 'answers' (first given on line 9)",
             id="duplicate-key",
         ),
         pytest.param(

@@ -157,6 +157,34 @@ def test_inconclusive_without_reason_gets_a_plain_words_line_everywhere() -> Non
     assert rep.probes[0].reason == ""  # the data are untouched
 
 
+def test_a_pass_says_why_in_explain_markdown_and_html() -> None:
+    """A FAIL or INCONCLUSIVE probe had a reason line; a PASS had none anywhere (the examples' PASS probes
+    showed a table and a drop chart, and left the reader to work out which bound decided it)."""
+    rev = reverse_probe("t.py::test_rev", drop=-0.17)
+    rev.metrics["drop_ci"] = [-0.31, -0.06]
+    pos = inconclusive_position().model_copy(update={"nodeid": "t.py::test_pos", "verdict": "pass"})
+    pos.metrics.update(drop=0.0, drop_ci=[-0.15, 0.12], max_drop=0.15)
+    pos.settings = {"min_accuracy": 0.3}
+    rev_line = (
+        "drop -0.17, upper bound -0.06 ≤ max_drop 0.10: reverse accuracy is not more than max_drop below "
+        "forward"
+    )
+    pos_line = (
+        "drop +0.00, upper bound +0.12 ≤ max_drop 0.15: no position is more than max_drop below the best "
+        "edge, and every position is above min_accuracy 0.30"
+    )
+    rep = report(rev, pos)
+    md, html = render_markdown(rep).splitlines(), render_html(rep)
+    for p, line in ((rev, rev_line), (pos, pos_line)):
+        assert f"  reason: {line}" in explain(p).splitlines()
+        assert f"**Reason:** {md_escaped(line)}" in md
+        assert "Reason: " + line in text_of(section_of(html, p.nodeid))
+        assert p.reason == ""  # the data are untouched
+    # a PASS whose bounds do not show it (e.g. hand-made) gets no line rather than a wrong one
+    odd = reverse_probe("t.py::test_odd", drop=0.02)  # upper bound 0.12 > max_drop 0.10
+    assert not any(line.startswith("  reason:") for line in explain(odd).splitlines())
+
+
 # -- 4. bounds labelled; Holm explained once -------------------------------------------------------------
 def test_drop_bounds_are_labelled_one_sided_at_the_probe_confidence() -> None:
     p = inconclusive_position()
@@ -171,6 +199,18 @@ def test_drop_bounds_are_labelled_one_sided_at_the_probe_confidence() -> None:
     for out in (md, text):
         assert out.count("Holm-adjusted McNemar p (position probes): an exact McNemar test") == 1
         assert "two-sided interval at 2·confidence − 1" in out
+
+
+def test_the_reverse_mcnemar_p_is_explained_once() -> None:
+    """The legend explained the position probes' p, not the reverse probes' "exact McNemar p = 0.0625",
+    which beside bounds [-0.31, -0.06] that leave out zero read as a contradiction (it is two-sided)."""
+    rep = report(reverse_probe("t.py::test_a"), reverse_probe("t.py::test_b"))
+    for out in (render_markdown(rep), text_of(render_html(rep))):
+        assert out.count("Exact McNemar p (reverse probes): a two-sided exact test") == 1
+        assert "It tests a gap of zero, not max_drop, and is two-sided" in out
+        assert "Holm-adjusted McNemar p (position probes)" not in out
+    position_only = report(inconclusive_position())
+    assert "Exact McNemar p (reverse probes)" not in render_markdown(position_only)
 
 
 # -- 5. early stopping -----------------------------------------------------------------------------------

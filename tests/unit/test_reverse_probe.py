@@ -77,14 +77,15 @@ def test_too_few_facts_for_any_pass_says_so() -> None:
     (note,) = [n for n in r.notes if n.startswith("with 12 facts")]
     assert re.fullmatch(
         r"with 12 facts no run can PASS at max_drop 0\.10: even if every answer agreed, a PASS needs at "
-        r"least 29 facts \(at 95%\); at the rates seen so far about (\d+) more \((\d+) in all\) would likely "
+        r"least 29 facts \(at 95%\); about (\d+) more \((\d+) in all\) would likely "
         r"decide it \(a rough estimate from the rates seen so far\); these are all the facts given: add more "
         r"to decide it",
         note,
     )
     big = ragprobe.check_reverse(_right, FACTS[:40], max_drop=0.1, n=12)  # 28 more in the file
     (note,) = [n for n in big.notes if n.startswith("with 12 facts")]
-    extra = int(note.split("so far about ")[1].split()[0])
+    extra = int(note.split("; about ")[1].split()[0])
+    assert note.count("rates seen so far") == 1  # was said twice in the one sentence
     assert extra > 28 and note.endswith("; the data holds 28 more: add more to decide it")
     # enough for a PASS, not yet decided: the estimate alone
     mixed = ragprobe.check_reverse(

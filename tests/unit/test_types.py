@@ -78,7 +78,7 @@ def test_to_documents() -> None:
     assert to_documents(("a", {"text": "b"})) == [Document("a"), Document("b")]
     with pytest.raises(PipelineOutputError, match=r"^w: expected a list of documents, got str: 'abc'$"):
         to_documents("abc", where="w")
-    with pytest.raises(PipelineOutputError, match=r"^w: expected a list of documents, got NoneType: None$"):
+    with pytest.raises(PipelineOutputError, match=r"^w: expected a list of documents, got None$"):
         to_documents(None, where="w")
     with pytest.raises(PipelineOutputError, match=r"^w\[2\]: expected a ragprobe\.Document"):
         to_documents(["a", "b", 3], where="w")
@@ -122,7 +122,10 @@ def test_to_answer_errors() -> None:
     )
     with pytest.raises(PipelineOutputError) as info:
         to_answer(None, where="p.answer")
-    assert str(info.value) == "p.answer: expected str or ragprobe.Answer, got NoneType: None"
+    assert str(info.value) == (
+        "p.answer: expected str or ragprobe.Answer, got None (did it return nothing? a function that ends "
+        "without `return` gives None)"
+    )
     with pytest.raises(
         PipelineOutputError, match=r"^p\.answer\.documents: expected a list of documents, got int"
     ):
