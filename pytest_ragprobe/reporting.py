@@ -427,6 +427,14 @@ def how_to_read(probes: list[ProbeResult]) -> list[str]:
         "2·confidence − 1: 90% for 95%). FAIL when the lower bound is above max_drop, PASS when the upper "
         "bound is at or below it, INCONCLUSIVE otherwise."
     ]
+    if any(p.settings.get("min_accuracy") is not None for p in shown):
+        # (the lower bound moved with the alpha split: the legend's 95% would misstate it)
+        alpha = 1.0 - conf
+        out[0] += (
+            f" With min_accuracy the lower bound is at 1 − alpha/2 ({1.0 - alpha / 2:.1%} for {conf:.0%}): "
+            "the drop test and the accuracy floor share alpha, so a pipeline at both limits FAILs at most "
+            "alpha of the time."
+        )
     if any(p.kind == "reverse" for p in shown):
         # was unexplained: "p = 0.0625" beside bounds [-0.31, -0.06] read as a contradiction
         out.append(

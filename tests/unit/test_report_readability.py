@@ -213,6 +213,15 @@ def test_the_reverse_mcnemar_p_is_explained_once() -> None:
     assert "Exact McNemar p (reverse probes)" not in render_markdown(position_only)
 
 
+def test_the_legend_says_where_the_lower_bound_is_with_min_accuracy() -> None:
+    """With min_accuracy the drop's FAIL side is at alpha/2 (it shares alpha with the floor): the legend's
+    "one-sided 95%" alone would misstate the lower bound."""
+    floored = reverse_probe("t.py::test_f", settings={"min_accuracy": 0.6})
+    for out in (render_markdown(report(floored)), text_of(render_html(report(floored)))):
+        assert "With min_accuracy the lower bound is at 1 − alpha/2 (97.5% for 95%)" in out
+    assert "With min_accuracy" not in render_markdown(report(reverse_probe("t.py::test_a")))
+
+
 # -- 5. early stopping -----------------------------------------------------------------------------------
 def test_early_stopping_shows_in_markdown_and_html() -> None:
     p = reverse_probe("t.py::test_seq", stopped_early=True, settings={"n_planned": 60})
