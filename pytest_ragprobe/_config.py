@@ -145,7 +145,7 @@ _FLAGS: list[tuple[str, str]] = [
     ("strict", "Treat INCONCLUSIVE verdicts as failures"),
     ("sequential", "Stop probes early at interim looks when the verdict is already clear"),
     ("no-cache", "Do not read or write the answer cache"),
-    ("no-progress", "No live progress line, even on a terminal"),
+    ("no-progress", "No progress output: no live line on a terminal, no status line every 30 s in a log"),
 ]
 
 

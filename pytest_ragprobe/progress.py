@@ -5,7 +5,10 @@
   most ten times a second on its own line (pytest's own output resumes on the next line; the line's
   final state stays as a record of the probe's calls). Writes suspend output capturing, like
   pytest's live logging.
-* Without a terminal (CI, pipes, pytester): no per-call output at all.
+* Without a terminal (CI logs, pipes): a probe still running after :data:`PERIODIC_INTERVAL` seconds
+  prints the same status as a plain line, at most once per interval, and its final state once a line was
+  printed (a cold run of a slow pipeline was minutes of silence in a CI log, and some CI services stop a
+  job that prints nothing for 10 minutes). Probes that end sooner print nothing.
 * With ``-v`` (also under xdist, on the controller): one line per finished probe after its result.
 """
 
@@ -22,6 +25,8 @@ if TYPE_CHECKING:
     from pytest_ragprobe.engine import EngineStats
 
 MIN_INTERVAL = 0.1
+#: Seconds between two plain progress lines of a probe when the output is not a terminal.
+PERIODIC_INTERVAL = 30.0
 
 
 def _fmt_seconds(seconds: float) -> str:
@@ -100,18 +105,79 @@ class LiveLine:
         return self.capture.global_and_fixture_disabled()
 
 
+class PeriodicLine:
+    """The engine's progress callback for one probe without a terminal: a plain status line once the probe
+    (or a sequential probe's batch) has run :data:`PERIODIC_INTERVAL` seconds, then at most once per
+    interval, and the batch's last state when it ends if a line was printed for it."""
+
+    def __init__(
+        self,
+        reporter: Any,
+        capture: Any,
+        nodeid: str,
+        *,
+        verbose: bool = False,
+        interval: float | None = None,
+    ) -> None:
+        self.reporter = reporter
+        self.capture = capture
+        self.nodeid = nodeid
+        self.verbose = verbose
+        self.name = nodeid.rsplit("::", 1)[-1]
+        self.interval = PERIODIC_INTERVAL if interval is None else interval
+        self._last = time.monotonic()  # (the first line only after a whole interval of running)
+        self._printed = False  # a line was printed since the batch began
+        self._lock = threading.Lock()
+        self._earlier = 0  # calls of earlier batches of this probe (sequential looks)
+        self._open = False  # a line of this probe's may be the terminal's current, unended one
+
+    def __call__(self, done: int, total: int, stats: EngineStats) -> None:
+        now = time.monotonic()
+        finished = done >= total
+        with self._lock:
+            if now - self._last >= self.interval or (finished and self._printed):
+                self._last = now
+                self._printed = not finished
+                self._write(status_line(self.name, done, total, stats, earlier=self._earlier), finished)
+            if finished:
+                self._earlier += total
+
+    def _write(self, line: str, last: bool) -> None:
+        # A line is left open (the next one, or what ends the batch, ends it): a newline after each would
+        # leave an empty line before pytest's next output. The batch's last line gives pytest its file name
+        # back, as LiveLine does, for the result letter; with -v pytest starts its own line.
+        context = nullcontext() if self.capture is None else self.capture.global_and_fixture_disabled()
+        try:
+            with context:
+                if self.reporter.currentfspath is None and self._open:
+                    self.reporter.write("\n")  # (ends this probe's previous line)
+                else:
+                    self.reporter.ensure_newline()  # (ends pytest's "test_a.py ." or -v's test id)
+                self.reporter.write(line)
+                self.reporter.currentfspath = None
+                self._open = not last or self.verbose  # (-v: pytest, or our next line, ends it)
+                if last and not self.verbose:
+                    self.reporter.write_fspath_result(self.nodeid, "")
+                self.reporter.flush()
+        except Exception:  # progress must never break a run (closed stream, odd reporter)
+            return
+
+
 def make_progress(config: pytest.Config, nodeid: str) -> Any:
-    """The engine's progress callback ``(done, total, stats)`` for one probe, or None for no live
-    line."""
+    """The engine's progress callback ``(done, total, stats)`` for one probe: a live line on a terminal,
+    periodic plain lines without one, None on an xdist worker or with ``-qq``."""
     if hasattr(config, "workerinput"):
         return None  # xdist workers have no terminal; the controller prints results
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None or not _isatty(reporter):
+    if reporter is None:
         return None
     if getattr(config.option, "verbose", 0) < -1:  # -q -q: keep it quiet (one -q still shows it)
         return None
     capture = config.pluginmanager.get_plugin("capturemanager")
-    return LiveLine(reporter, capture, nodeid, verbose=getattr(config.option, "verbose", 0) > 0)
+    verbose = getattr(config.option, "verbose", 0) > 0
+    if not _isatty(reporter):
+        return PeriodicLine(reporter, capture, nodeid, verbose=verbose)
+    return LiveLine(reporter, capture, nodeid, verbose=verbose)
 
 
 def _isatty(reporter: Any) -> bool:
