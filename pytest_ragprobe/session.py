@@ -350,6 +350,20 @@ def _plan_lines(config: pytest.Config, probes: list[pytest.Item]) -> list[str]:
     )
 
 
+def _unwritable_dir(directory: Path) -> str | None:
+    """Why no file can be written in ``directory`` (made if missing), or None when one can: a temporary file
+    is created there and removed, as the write at the end (an atomic replace in the same directory) needs."""
+    import tempfile
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".ragprobe-", suffix=".tmp"):
+            pass
+    except OSError as exc:
+        return str(exc)
+    return None
+
+
 def _same_file(compared: Path, target: Path) -> bool:
     """True when --ragprobe-save-baseline names the file --ragprobe-baseline read (a directory stands for
     the report.json in it)."""
@@ -401,6 +415,7 @@ class RagprobeSession:
         )
         self.results: dict[str, dict[str, Any]] = {}
         self.report_path: Path | None = None
+        self._write_cause = ""  # the OSError of the last report write that failed
         self._baseline: dict[str, dict[str, Any]] | None = None
         self._baseline_file: Baseline | None = None
         if self.cfg.baseline is not None:  # read up front: a bad file is a usage error, not N test errors
@@ -484,8 +499,28 @@ class RagprobeSession:
         """Before any test: replace the last run's report files with an empty partial report. A run that
         crashes or is killed before its first probe finishes left that report in place, and a gate
         (``ragprobe show`` / ``merge``) read it as this run's (PASS, where pytest died)."""
-        if not is_worker(self.config) and _runs_tests(self.config) and self.cfg.report_dir is not None:
+        if is_worker(self.config) or not _runs_tests(self.config):
+            return
+        # A report or baseline that cannot be written fails the run: found now, before any pipeline call,
+        # not after every probe has run (a cold run of a local model is minutes of calls).
+        if self.cfg.report_dir is not None:
             self._write(self.build_report(partial=True))
+            if self.report_error:
+                raise pytest.UsageError(
+                    f"--ragprobe-report: cannot write the report to {self.cfg.report_dir}: "
+                    f"{self._write_cause}; point it (or the ini's ragprobe_report) at a directory that can "
+                    "be written (no test ran)"
+                )
+        if self.cfg.save_baseline is not None:
+            from pytest_ragprobe.baseline import report_file
+
+            target = report_file(self.cfg.save_baseline)
+            if (problem := _unwritable_dir(target.parent)) is not None:
+                raise pytest.UsageError(
+                    f"--ragprobe-save-baseline: cannot write the baseline {target}: {problem}; point it "
+                    "(or the ini's ragprobe_save_baseline) at a file in a directory that can be written "
+                    "(no test ran)"
+                )
 
     def collected(self, session: pytest.Session) -> None:
         """Collection is over (this process collected, not an xdist worker): keep the probe count for
@@ -588,6 +623,7 @@ class RagprobeSession:
         try:
             self.report_path = write_reports(self.cfg.report_dir, report, json_only=json_only)
         except OSError as exc:  # (rewritten after every probe: the last attempt is what counts)
+            self._write_cause = str(exc)
             # said why the run failed (the tests above it passed) and what to change
             self.report_error = (
                 f"could not write the ragprobe report to {self.cfg.report_dir}: {exc}; this fails the run: "

@@ -95,15 +95,40 @@ def test_empty_baseline_options_are_usage_errors(project: pytest.Pytester) -> No
         result.stderr.fnmatch_lines(["*empty path (an unset variable?): name the baseline file or directory*"])
 
 
-def test_a_baseline_that_cannot_be_written_fails_the_run(project: pytest.Pytester) -> None:
-    # Was: one red line and exit 0: a CI job refreshing the baseline went green and left none behind.
+def test_a_baseline_that_cannot_be_written_is_a_usage_error_before_any_call(project: pytest.Pytester) -> None:
+    # Was: found after every probe had run (before that: one red line and exit 0, a CI job refreshing the
+    # baseline went green and left none behind).
     (project.path / "blocker").write_text("a file, not a directory")
     result = project.runpytest(NO_CACHE, "--ragprobe-save-baseline=blocker/base.json")
-    result.assert_outcomes(passed=3)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        "ERROR: --ragprobe-save-baseline: cannot write the baseline *blocker/base.json: *; point it (or the "
+        "ini's ragprobe_save_baseline) at a file in a directory that can be written (no test ran)"
+    ])
+    assert "passed" not in result.stdout.str()
+    # a directory that does not exist yet is made: the baseline is written at the end
+    fine = project.runpytest(NO_CACHE, "--ragprobe-save-baseline=new/dir/base.json")
+    fine.assert_outcomes(passed=3)
+    assert fine.ret == pytest.ExitCode.OK and (project.path / "new/dir/base.json").is_file()
+    assert not list((project.path / "new/dir").glob(".ragprobe-*"))  # the start-up check left nothing
+
+
+def test_a_baseline_that_can_no_longer_be_written_fails_the_run(project: pytest.Pytester) -> None:
+    # writable when the run starts, not when it ends: exit 1 and what to change, under "3 passed"
+    project.makepyfile(test_zz_blocks="""
+import shutil
+from pathlib import Path
+
+def test_blocks():
+    shutil.rmtree("out")
+    Path("out").write_text("a file now")
+""")
+    result = project.runpytest(NO_CACHE, "--ragprobe-save-baseline=out/base.json")
+    result.assert_outcomes(passed=4)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
-            "could not write the baseline *blocker/base.json: *; this fails the run: point "
+            "could not write the baseline *out/base.json: *; this fails the run: point "
             "--ragprobe-save-baseline (or the ini's ragprobe_save_baseline) at a file that can be written"
         ]
     )

@@ -77,18 +77,37 @@ def test_report_files_from_a_run(project: pytest.Pytester, plugin_args: list[str
     assert "&lt;script&gt;alert('rag')&lt;/script&gt; | right | retrieval |" in md
 
 
-def test_a_report_that_cannot_be_written_says_the_run_fails_and_what_to_change(
-    project: pytest.Pytester,
-) -> None:
-    # Was "could not write the ragprobe report to DIR: [Errno 20] Not a directory" under "1 passed" and
-    # exit 1: nothing said that this line was why the run failed, nor which option to change.
+def test_a_report_that_cannot_be_written_is_a_usage_error_before_any_call(project: pytest.Pytester) -> None:
+    # Was found only after every probe had run (a cold local model: minutes of calls), then one line under
+    # "1 passed" with exit 1.
     (project.path / "blocker").write_text("a file, not a directory")
     result = project.runpytest("-k", "test_pumps", "--ragprobe-report=blocker/rp")
-    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        "ERROR: --ragprobe-report: cannot write the report to *blocker/rp: *Not a directory*; point it (or the "
+        "ini's ragprobe_report) at a directory that can be written (no test ran)"
+    ])
+    assert "passed" not in result.stdout.str() and "ragprobe plan" not in result.stdout.str()
+
+
+def test_a_report_that_can_no_longer_be_written_fails_the_run_and_says_what_to_change(
+    project: pytest.Pytester,
+) -> None:
+    # writable when the run starts, not when it ends: the run fails, and says why under "2 passed"
+    project.makepyfile(test_zz_blocks="""
+import shutil
+from pathlib import Path
+
+def test_blocks():
+    shutil.rmtree("rp")
+    Path("rp").write_text("a file now")
+""")
+    result = project.runpytest("-k", "test_pumps or test_blocks", "--ragprobe-report=rp/inner")
+    result.assert_outcomes(passed=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
-            "could not write the ragprobe report to *blocker/rp: *; this fails the run: point "
+            "could not write the ragprobe report to *rp/inner: *; this fails the run: point "
             "--ragprobe-report (or the ini's ragprobe_report) at a directory that can be written"
         ]
     )
