@@ -567,15 +567,16 @@ def _settings(r: ProbeResult) -> list[tuple[str, str]]:
 
 
 def overview_text(r: ProbeResult) -> str:
-    """What the overview row needs to be read without scrolling: "fwd 0.90 → rev 0.55", "0: 0.53 · 4: 0.20
-    · 9: 0.63", or why the probe errored (its own section has the rest)."""
+    """What the overview row needs to be read without scrolling: "fwd 0.90 → rev 0.55", "pos 0: 0.53 · pos 4:
+    0.20 · pos 9: 0.63", or why the probe errored (its own section has the rest)."""
     m = r.metrics
     if r.verdict == "error" or "drop" not in m:
         return clip_text(r.reason, 140) if r.reason else ""
     if r.kind == "reverse":
         return f"fwd {fmt_num(m.get('forward_accuracy'))} → rev {fmt_num(m.get('reverse_accuracy'))}"
     accs = [(p, s.accuracy) for p, s in sorted((r.positions or {}).items())]
-    return clip_text(" · ".join(f"{p}:\u00a0{a:.2f}" for p, a in accs), 140)  # a pair never wraps
+    # "pos 4: 0.20": a bare "4: 0.20" did not say what 4 is (a pair never wraps)
+    return clip_text(" · ".join(f"pos\u00a0{p}:\u00a0{a:.2f}" for p, a in accs), 140)
 
 
 def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:

@@ -130,8 +130,20 @@ def test_the_html_overview_row_says_the_accuracies_or_the_error_cause() -> None:
     err = err.model_copy(update={"metrics": {}})
     html = render_html(make_report(reverse_probe("t.py::test_rev", drop=0.35), err))
     overview = html.split('<nav class="toc"', 1)[1].split("</nav>", 1)[0]
-    cells = re.findall(r'<td class="overview">([^<]*)</td>', overview)
+    cells = re.findall(r'<td class="overview" data-label="result">([^<]*)</td>', overview)
     assert sorted(cells) == ["KeyError at conftest.py:9 (12 of 40 calls)", "fwd 0.90 → rev 0.55"]
+    # a position probe's accuracies say they are by position (a bare "4: 0.60" did not)
+    from pytest_ragprobe.results import DirectionSummary
+
+    position = ProbeResult(
+        nodeid="t.py::test_mid", kind="position", verdict="pass", n=40, calls=80,
+        metrics={"drop": 0.3, "drop_ci": [0.05, 0.52], "best_edge": 0, "worst_position": 4, "max_drop": 0.4},
+        positions={0: DirectionSummary(accuracy=0.9, correct=36, n=40, ci=(0.77, 0.96)),
+                   4: DirectionSummary(accuracy=0.6, correct=24, n=40, ci=(0.45, 0.74))},
+    )
+    html = render_html(make_report(position))
+    cells = re.findall(r'<td class="overview" data-label="result">([^<]*)</td>', html)
+    assert cells == ["pos\u00a00:\u00a00.90 · pos\u00a04:\u00a00.60"]
 
 
 def test_worst_position_examples_put_middle_misses_first_as_the_terminal_does() -> None:
