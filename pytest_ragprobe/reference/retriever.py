@@ -140,7 +140,10 @@ class HybridRetriever:
     """BM25 + dense retrieval over an in-memory corpus, fused with reciprocal rank fusion.
 
     ``index`` appends documents (it may be called several times); ``search`` returns the
-    top-``k`` documents, best first. Thread-safe.
+    top-``k`` documents, best first. Thread-safe. The dense vectors of indexed documents are
+    computed at the next search, not by ``index``: a rerun whose answers are all in the answer
+    cache indexes its pages but never searches, and so never loads torch and the embedding
+    model (about 10 s of a 15 s warm run of the examples).
 
     ``entity_pattern`` (a regex, e.g. part numbers) turns on an entity-keyed lookup: when the
     query names entities and some pages mention them, only those pages are returned (pages
@@ -160,6 +163,7 @@ class HybridRetriever:
         self._tokens: list[list[str]] = []
         self._bm25: Any = None
         self._faiss: Any = None
+        self._pending: list[str] = []  # texts indexed, not embedded yet (see the class docstring)
         self._lock = threading.RLock()
 
     @property
@@ -175,7 +179,6 @@ class HybridRetriever:
         from rank_bm25 import BM25Okapi
 
         texts = [d.render() for d in documents]
-        vectors = embed(texts)
         with self._lock:
             self._docs.extend(documents)
             if self.entity_pattern is not None:
@@ -187,9 +190,19 @@ class HybridRetriever:
             # BM25 statistics (idf, avgdl) are corpus-wide, so rebuild; it is cheap.
             self._tokens.extend(tokenize(t) for t in texts)
             self._bm25 = BM25Okapi(self._tokens)
+            self._pending.extend(texts)
+
+    def _embed_pending(self) -> None:
+        """Add the vectors of the documents indexed since the last search (a failure leaves them
+        pending: the next search tries again)."""
+        with self._lock:
+            if not self._pending:
+                return
+            vectors = embed(self._pending)
             if self._faiss is None:
                 self._faiss = _new_faiss_index(int(vectors.shape[1]))
             self._faiss.add(vectors)
+            self._pending = []
 
     def bm25_ranking(self, query: str, depth: int) -> list[int]:
         """Indices of the documents with a positive BM25 score, best first."""
@@ -203,10 +216,12 @@ class HybridRetriever:
         return [int(i) for i in order if scores[i] > 0]
 
     def dense_ranking(self, query: str, depth: int) -> list[int]:
-        if self._faiss is None:
-            return []
-        _, ids = self._faiss.search(embed([query]), min(depth, len(self._docs)))
-        return [int(i) for i in ids[0] if i >= 0]
+        with self._lock:
+            self._embed_pending()
+            if self._faiss is None:
+                return []
+            _, ids = self._faiss.search(embed([query]), min(depth, len(self._docs)))
+            return [int(i) for i in ids[0] if i >= 0]
 
     def search(self, query: str, k: int) -> list[Document]:
         if k <= 0:

@@ -133,3 +133,32 @@ def test_a_process_that_loaded_the_reader_exits_without_resource_warnings() -> N
     )
     assert done.returncode == 0, done.stderr
     assert "ResourceWarning" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+
+
+def test_indexing_embeds_nothing_until_the_first_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm rerun indexes its pages but never searches (every answer is cached): index() must not load
+    torch and the embedding model. Vectors are computed at the next search, for every page indexed since
+    the one before, and a page indexed after a search is found by the next."""
+    from pytest_ragprobe.reference import retriever
+
+    calls: list[list[str]] = []
+    real = retriever.embed
+
+    def counting(texts: list[str]) -> object:
+        calls.append(list(texts))
+        return real(texts)
+
+    monkeypatch.setattr(retriever, "embed", counting)
+    lazy = ReferencePipeline(CORPUS[:3], k=2)
+    assert calls == []  # indexed: BM25 ready, no vectors yet
+    first = lazy.retrieve("Which insect colony has a queen?")
+    assert [len(c) for c in calls] == [3, 1]  # the pending pages, then the query
+    lazy.index(CORPUS[3:])
+    assert len(calls) == 2
+    after = lazy.retrieve("What is a variable-frequency drive with a touch screen?")
+    assert [len(c) for c in calls] == [3, 1, 2, 1] and after[0].id == "ctrl"
+    # the same ranking as a retriever that embedded everything at once
+    eager = ReferencePipeline(CORPUS, k=2)
+    for query in ("Which insect colony has a queen?", "Magma at the surface", "controller of P-204"):
+        assert [d.id for d in lazy.retrieve(query)] == [d.id for d in eager.retrieve(query)]
+    assert first[0].id == "bees"
