@@ -57,6 +57,11 @@ def status_line(name: str, done: int, total: int, stats: EngineStats, *, earlier
     return f"ragprobe {name}: " + ", ".join(parts)
 
 
+def _uncaptured(capture: Any) -> Any:
+    """Output capturing suspended while a progress line is written (as pytest's live logging does)."""
+    return nullcontext() if capture is None else capture.global_and_fixture_disabled()
+
+
 class LiveLine:
     """The engine's progress callback for one probe: redraws a single terminal line."""
 
@@ -81,7 +86,7 @@ class LiveLine:
             self._last = now
             line = status_line(self.name, done, total, stats, earlier=self._earlier)
             try:
-                with self._suspended():
+                with _uncaptured(self.capture):
                     if not self._started:
                         self.reporter.ensure_newline()  # pytest re-prints the file name after us
                         self._started = True
@@ -99,10 +104,6 @@ class LiveLine:
             if finished:
                 self._earlier += total
 
-    def _suspended(self) -> Any:
-        if self.capture is None:
-            return nullcontext()
-        return self.capture.global_and_fixture_disabled()
 
 
 class PeriodicLine:
@@ -146,9 +147,8 @@ class PeriodicLine:
         # A line is left open (the next one, or what ends the batch, ends it): a newline after each would
         # leave an empty line before pytest's next output. The batch's last line gives pytest its file name
         # back, as LiveLine does, for the result letter; with -v pytest starts its own line.
-        context = nullcontext() if self.capture is None else self.capture.global_and_fixture_disabled()
         try:
-            with context:
+            with _uncaptured(self.capture):
                 if self.reporter.currentfspath is None and self._open:
                     self.reporter.write("\n")  # (ends this probe's previous line)
                 else:
