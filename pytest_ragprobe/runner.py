@@ -330,10 +330,10 @@ class ProbeContext:
             pipeline_identity=self.adapter.cache_identity,
             **fields,
         )
-        if result.verdict == "inconclusive" and not result.reason:
+        if result.verdict in ("inconclusive", "pass") and not result.reason:
             from pytest_ragprobe.render import derived_reason
 
-            # `result.reason` says why as explain() does (was "": a script reading it got nothing)
+            # `result.reason` says why as explain() does (was "": a script reading report.json got nothing)
             result.reason = derived_reason(result)
         return result
 

@@ -204,3 +204,12 @@ def test_an_inconclusive_result_has_its_reason() -> None:
     assert result.reason.startswith("drop +0.00, but its one-sided 95% bounds [")
     assert f"  reason: {result.reason}" in result.explain().splitlines()
     assert result.explain().count(result.reason) == 1
+
+
+def test_a_passing_result_has_its_reason() -> None:
+    # Was: result.reason == "" for a PASS (check_* and report.json), while explain() and the reports said why.
+    result = ragprobe.check_reverse(right, FACTS, max_drop=0.2)
+    assert result.verdict == "pass"
+    assert result.reason.startswith("drop +0.00, upper bound +0.")
+    assert "≤ max_drop 0.20: reverse accuracy is not more than max_drop below forward" in result.reason
+    assert result.explain().count(result.reason) == 1
