@@ -235,3 +235,25 @@ def test_configurations_used_side_by_side_do_not_each_claim_all_the_calls(tmp_pa
     notices = identity_notices(tmp_path, {base: (120, 0)}, since)
     assert len(notices) == 2
     assert all("(120 calls of its 2 configurations this run); it holds 4 other" in n for n in notices), notices
+
+
+def test_back_to_back_runs_do_not_take_the_last_runs_configuration_for_a_hit(tmp_path: Path) -> None:
+    # Runs in one process (pytester) can start within the 50 ms clock slack of the last one's sidecar
+    # writes: the last run's sidecar then looked touched by this run, was marked reused (stable) and
+    # the third run's notice was never given. Each run here starts right after the last one ended.
+    base = describe(Rag())
+    notices: list[str] = []
+    for workdir in ("/tmp/a", "/tmp/b", "/tmp/c"):
+        rag = Rag()
+        rag.workdir = workdir
+        since = time.time()
+        _store(tmp_path, rag)
+        notices = identity_notices(tmp_path, {base: (24, 0)}, since)
+    assert not any(i.reused for i in identities(tmp_path))
+    assert len(notices) == 1 and "it holds 2 other configurations" in notices[0]
+    # a real hit of an earlier configuration still counts as one
+    since = time.time()
+    cache = AnswerCache(tmp_path, make_adapter(Rag()).cache_identity, "ns")  # workdir /tmp/a: the first run's
+    assert cache.get(cache.key(Call("answer", "q"))) is not None
+    identity_notices(tmp_path, {base: (24, 1)}, since)
+    assert [i.identity for i in identities(tmp_path) if i.reused] == [cache.identity]
