@@ -217,6 +217,29 @@ def encode_value(value: Value) -> dict[str, Any]:
 _VALUE_TYPES: dict[str, type] = {"answer": Answer, "generate": str, "retrieve": list}
 
 
+# what reading a corrupt entry raises (binascii and JSON errors are ValueErrors)
+_CORRUPT = (ValueError, KeyError, TypeError, RecursionError)
+_ITS_KIND = "\0its own"  # _entry_value's kind: the one the entry records
+
+
+def _entry_value(raw: bytes, key: str, kind: str | None) -> Value:
+    """The value an entry's bytes hold, checked as a hit must be: it records ``key`` and a value that
+    decodes, of the type a ``kind`` call returns (None: any type; ``_ITS_KIND``: the type of the kind the
+    entry records, for the plan, whose records keep only keys; the key hashes the call's kind, so only an
+    edited entry records another one). Raises one of ``_CORRUPT`` when it is not a hit: the
+    engine's lookup (``AnswerCache.get``) and the plan's count (:func:`plan_record`) both read entries
+    with this, so the plan counts as cached exactly what the engine will read as a hit."""
+    data = json.loads(raw)
+    if not isinstance(data, dict) or data.get("key") != key:
+        raise ValueError("key mismatch")
+    value = decode_value(data["value"])
+    if kind == _ITS_KIND:
+        kind = data.get("kind") if isinstance(data.get("kind"), str) else None
+    if kind is not None and not isinstance(value, _VALUE_TYPES.get(kind, object)):
+        raise TypeError(f"a {type(value).__name__} for a {kind} call")
+    return value
+
+
 def decode_value(data: Any) -> Value:
     if not isinstance(data, Mapping):
         raise ValueError("bad value")
@@ -292,13 +315,8 @@ class AnswerCache:
             self.misses += 1
             return None
         try:
-            data = json.loads(raw)
-            if not isinstance(data, dict) or data.get("key") != key:
-                raise ValueError("key mismatch")
-            hit = Hit(decode_value(data["value"]))
-            if kind is not None and not isinstance(hit.value, _VALUE_TYPES.get(kind, object)):
-                raise TypeError(f"a {type(hit.value).__name__} for a {kind} call")
-        except (ValueError, KeyError, TypeError, RecursionError):
+            hit = Hit(_entry_value(raw, key, kind))
+        except _CORRUPT:
             self.corrupt += 1  # ignored now, overwritten by the next successful call
             self.misses += 1
             return None
@@ -720,7 +738,8 @@ class PlanRecord:
 
 def plan_record(root: Path, nodeid: str, digest: str, *, scope: str = "") -> PlanRecord | None:
     """What the last run of ``nodeid`` asked, and how many of those answers the cache at ``root`` holds
-    now (each entry's file is stat'ed, not read); None without a record made with the same ``digest``
+    now (each entry's file is read and checked as the engine's lookup checks it: a truncated or edited
+    entry is a miss there, so it is not counted); None without a record made with the same ``digest``
     (other settings or data), or with an unreadable one. Never raises."""
     if not digest:
         return None
@@ -743,12 +762,12 @@ def plan_record(root: Path, nodeid: str, digest: str, *, scope: str = "") -> Pla
         return None
     base = os.path.join(os.fspath(root), "answers", f"v{FORMAT}", "")
     cached = 0
-    stat = os.stat
     for i in range(0, len(keys), _KEY_BYTES):  # (string paths: pathlib took 3/4 of the time at 40,000)
         key = keys[i : i + _KEY_BYTES].hex()
         try:
-            stat(f"{base}{key[:2]}/{key}.json")
-        except OSError:
+            with open(f"{base}{key[:2]}/{key}.json", "rb", buffering=0) as fh:  # (one read, no buffer)
+                _entry_value(fh.readall(), key, _ITS_KIND)  # (a stat counted truncated entries: misses)
+        except (OSError, *_CORRUPT):
             continue
         cached += 1
     return PlanRecord(calls, cached)

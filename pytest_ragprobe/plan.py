@@ -14,7 +14,8 @@ built by their fixtures. So each probe that runs to the end with the cache on re
 confidence, sequential, the sampled questions and, for position probes, every document the contexts
 may borrow). The plan computes that digest again from the marks and the data (sampling as the probe
 does) and, where a probe's record has the same one, counts how many of the recorded calls have an
-answer in the cache now (a stat per call, no read): "80 of them are in the answer cache from the last
+answer in the cache now (each entry read and checked as the engine reads it, so a truncated or
+corrupt one, which the run calls again, is not counted): "80 of them are in the answer cache from the last
 run, so none if the pipelines are unchanged". Conditional because a pipeline whose identity changed
 (a new ``version``, edited code or configuration) asks under other keys: the plan cannot know. A probe
 without a matching record (never run with the cache, other settings, edited data, a run cut short by
@@ -97,7 +98,7 @@ def plan_probe(
     scope: str = "",
 ) -> ProbePlan:
     """The plan of one marked test; reading its data is the only I/O (no pipeline call), and, with the
-    answer cache on and ``lookup``, its plan record and a stat of each answer file that record names."""
+    answer cache on and ``lookup``, its plan record and each answer file that record names."""
     from pytest_ragprobe.facts import distinct_questions, resolve_pairs, sample
     from pytest_ragprobe.position_probe import distinct_examples, examples_digest, load_examples
     from pytest_ragprobe.reverse_probe import sample_digest

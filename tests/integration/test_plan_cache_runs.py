@@ -119,3 +119,31 @@ def test_xdist_workers_record_the_probes_they_ran(pytester: pytest.Pytester, mon
     assert len(list((pytester.path / ".ragprobe_cache" / "plans" / "v1").glob("*.json"))) == 2
     result = pytester.runpytest("-p", "no:xdist", "--collect-only", "-q")
     result.stdout.fnmatch_lines([WARM])
+
+
+def test_a_corrupt_answer_entry_is_not_planned_as_cached(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine reads a truncated, emptied or unreadable entry as a miss and calls the pipeline again: the
+    # plan counted it as cached (a stat of the file), so it said fewer calls than the run made.
+    setup(pytester, monkeypatch)
+    pytester.runpytest("-p", "no:xdist").assert_outcomes(passed=2)
+    assert calls(pytester) == 80
+    entries = sorted((pytester.path / ".ragprobe_cache" / "answers" / "v1").glob("*/*.json"))
+    assert len(entries) == 80
+    entries[0].write_bytes(entries[0].read_bytes()[:40])  # truncated (a full disk, a killed copy)
+    entries[1].write_bytes(b"")
+    entries[2].unlink()
+    entries[2].mkdir()  # there, but no file to read
+    result = pytester.runpytest("-p", "no:xdist", "--collect-only", "-q")
+    result.stdout.fnmatch_lines([
+        "ragprobe plan: 2 probes, up to 80 pipeline calls (cached answers are free: 77 of them are in the "
+        "answer cache from the last run, so up to 3 if the pipelines are unchanged)"
+    ])
+    assert calls(pytester) == 0
+    entries[2].rmdir()  # (a directory would stay a miss: the run could not store that answer again)
+    result = pytester.runpytest("-p", "no:xdist")
+    result.assert_outcomes(passed=2)
+    assert calls(pytester) == 3  # what the plan said
+    result = pytester.runpytest("-p", "no:xdist", "--collect-only", "-q")  # rewritten by that run
+    result.stdout.fnmatch_lines([WARM])

@@ -28,7 +28,7 @@ from pytest_ragprobe.markers import POSITION_MARK, REVERSE_MARK, build_spec
 from pytest_ragprobe.plan import ProbePlan, plan_probe, run_digest, summary_lines
 from pytest_ragprobe.runner import RunSettings
 from pytest_ragprobe.scoring import matcher_code
-from pytest_ragprobe.types import Answer
+from pytest_ragprobe.types import Answer, Document
 
 FACTS = [Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(30)]
 NODE = "t.py::test_x"
@@ -65,6 +65,62 @@ def test_a_record_round_trips_and_counts_the_answers_present(tmp_path: Path) -> 
     assert [p.name for p in plan_record_path(tmp_path, NODE).parent.iterdir()] == [
         plan_record_path(tmp_path, NODE).name
     ]
+
+
+def _corrupt_entries(path: Path, key: str) -> dict[str, bytes | None]:
+    """Ways an entry file may be there but not a hit (None: a directory where the file should be)."""
+    whole = path.read_bytes()
+    data = json.loads(whole)
+    edited_value = {**data, "value": {"type": "answer", "text": "x", "documents": [{"title": "no text"}]}}
+    other = {"type": "text", "text": "x"} if data["kind"] == "retrieve" else {"type": "documents", "documents": []}
+    return {
+        "truncated": whole[: len(whole) // 2],
+        "empty": b"",
+        "not json": b"\xff\xfe{",
+        "a list": b"[]",
+        "another key": json.dumps({**data, "key": "0" * 64}).encode(),
+        "no value": json.dumps({"key": key}).encode(),
+        "a value that does not decode": json.dumps(edited_value).encode(),
+        "another value type": json.dumps({**data, "value": other}).encode(),  # (an edited entry)
+        "a directory": None,
+    }
+
+
+CORRUPT = ["truncated", "empty", "not json", "a list", "another key", "no value", "a value that does not decode",
+           "another value type", "a directory"]
+
+
+@pytest.mark.parametrize("way", CORRUPT)
+def test_a_corrupt_entry_is_not_counted_as_cached(tmp_path: Path, way: str) -> None:
+    """The engine reads an entry that is there but corrupt as a miss and calls the pipeline again: the plan
+    counted it as cached (it only stat'ed the file), so it said fewer calls than the run made."""
+    cache = AnswerCache(tmp_path, "pipe@1")
+    calls = [Call("answer", "q0"), Call("generate", "q1", documents=(Document("d"),)), Call("retrieve", "q2", k=2)]
+    values: list[Any] = [Answer("a", documents=(Document("d"),)), "text", [Document("d"), Document("e")]]
+    keys = [cache.key(call) for call in calls]
+    for key, call, value in zip(keys, calls, values, strict=True):
+        assert cache.put(key, call, value)
+    packed = b"".join(pack_key(key) or b"" for key in keys)
+    assert write_plan_record(tmp_path, NODE, "d", packed, 3)
+    found = plan_record(tmp_path, NODE, "d")
+    assert found is not None and found.cached == 3
+    for key in keys:  # each kind of entry in turn
+        path = cache.path(key)
+        good = path.read_bytes()
+        junk = _corrupt_entries(path, key)[way]
+        path.unlink()
+        if junk is None:
+            path.mkdir()
+        else:
+            path.write_bytes(junk)
+        found = plan_record(tmp_path, NODE, "d")
+        engine = AnswerCache(tmp_path, "pipe@1")
+        hits = sum(engine.get(k, call.kind) is not None for k, call in zip(keys, calls, strict=True))
+        assert hits == 2  # the engine: a miss, so the run calls the pipeline once more
+        assert found is not None and (found.calls, found.cached) == (3, hits)
+        if junk is None:
+            path.rmdir()
+        path.write_bytes(good)
 
 
 def test_every_answer_cached_is_all_cached(tmp_path: Path) -> None:
