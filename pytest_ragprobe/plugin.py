@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from pytest_ragprobe.baseline import BaselineComparison
     from pytest_ragprobe.facts import FactPair
+    from pytest_ragprobe.progress import Relay
     from pytest_ragprobe.results import ProbeResult
 
 
@@ -79,10 +80,47 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """xdist controller: give each worker the --ragprobe-budget pool and its share (and gw0 the plan file)."""
+    """xdist controller: give each worker the --ragprobe-budget pool and its share (and gw0 the plan file),
+    and a channel for its progress lines."""
     from pytest_ragprobe._xdist import configure_node
 
     configure_node(node.config, node)
+    if node.config.stash[_config.CONFIG_KEY].progress:
+        from pytest_ragprobe.progress import relay_worker_progress
+
+        relay = relay_worker_progress(node.config, node)
+        if relay is not None and not node.config.pluginmanager.has_plugin(_RELAY_HOOKS):
+            node.config.pluginmanager.register(_RelayHooks(relay), _RELAY_HOOKS)
+
+
+_RELAY_HOOKS = "ragprobe-progress-relay"
+
+
+class _RelayHooks:
+    """xdist controller: workers' progress lines are printed on execnet's receiving thread
+    (``progress.Relay``); while pytest prints a test's start or result here, they wait for it to finish."""
+
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_logstart(self) -> Generator[None, object, object]:
+        with self.relay.lock:
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_logreport(self) -> Generator[None, object, object]:
+        with self.relay.lock:
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_logfinish(self) -> Generator[None, object, object]:
+        with self.relay.lock:
+            return (yield)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        self.relay.close()
 
 
 @pytest.hookimpl(optionalhook=True)

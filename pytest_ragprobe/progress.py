@@ -1,6 +1,6 @@
 """Progress of running probes, through pytest's terminal reporter.
 
-* On a terminal (and not in an xdist worker, and without ``--ragprobe-no-progress``): one live line
+* On a terminal (and not under xdist, and without ``--ragprobe-no-progress``): one live line
   per running probe, ``ragprobe <test>: 120/400 calls, 2 errors, 35.1 calls/s, ETA 8s``, redrawn at
   most ten times a second on its own line (pytest's own output resumes on the next line; the line's
   final state stays as a record of the probe's calls). Writes suspend output capturing, like
@@ -9,6 +9,16 @@
   prints the same status as a plain line, at most once per interval, and its final state once a line was
   printed (a cold run of a slow pipeline was minutes of silence in a CI log, and some CI services stop a
   job that prints nothing for 10 minutes). Probes that end sooner print nothing.
+* Under pytest-xdist (terminal or not): the same periodic lines, prefixed with the worker,
+  ``[gw0] ragprobe <test>: ...``. A worker's output reaches nobody (execnet points its stdout at
+  /dev/null; its stderr is the controller's on POSIX, but a line written there lands in the middle of
+  the controller's line of results), so the worker sends each line to the controller
+  (:class:`WorkerLine`) on an execnet channel the controller opened for it in ``pytest_configure_node``
+  and handed over in ``node.workerinput`` (the way the cost plan's file name travels, see ``_xdist``);
+  the controller prints it through its terminal reporter (:class:`Relay`), on the receiving thread,
+  under a lock that its own result output also holds, so a line never splits one of pytest's. Anything
+  unexpected on the way (no channel, a closed one, an xdist that stops carrying it) means no lines,
+  never a failed run.
 * With ``-v`` (also under xdist, on the controller): one line per finished probe after its result.
 """
 
@@ -25,8 +35,12 @@ if TYPE_CHECKING:
     from pytest_ragprobe.engine import EngineStats
 
 MIN_INTERVAL = 0.1
-#: Seconds between two plain progress lines of a probe when the output is not a terminal.
+#: Seconds between two plain progress lines of a probe when the output is not a terminal (or under xdist).
 PERIODIC_INTERVAL = 30.0
+#: The ``workerinput`` key of the channel an xdist worker sends its progress lines on.
+WORKER_CHANNEL = "ragprobe_progress_channel"
+#: Seconds the controller waits for its own output to finish a line before it drops a worker's line.
+RELAY_WAIT = 5.0
 
 
 def _fmt_seconds(seconds: float) -> str:
@@ -163,21 +177,117 @@ class PeriodicLine:
             return
 
 
+class WorkerLine(PeriodicLine):
+    """:class:`PeriodicLine` on an xdist worker: the same lines at the same times, sent to the controller
+    (which prints them, :class:`Relay`) rather than written."""
+
+    def __init__(self, channel: Any, nodeid: str, *, interval: float | None = None) -> None:
+        super().__init__(None, None, nodeid, interval=interval)
+        self.channel = channel
+
+    def _write(self, line: str, last: bool) -> None:
+        try:
+            self.channel.send(line)  # (one message per line: lines of two workers never mix)
+        except Exception:  # a closed channel, a controller gone: no line, never a failed probe
+            return
+
+
 def make_progress(config: pytest.Config, nodeid: str) -> Any:
     """The engine's progress callback ``(done, total, stats)`` for one probe: a live line on a terminal,
-    periodic plain lines without one, None on an xdist worker or with ``-qq``."""
-    if hasattr(config, "workerinput"):
-        return None  # xdist workers have no terminal; the controller prints results
+    periodic plain lines without one, periodic lines sent to the controller on an xdist worker (when the
+    controller opened a channel for them), None with ``-qq``."""
+    if getattr(config.option, "verbose", 0) < -1:  # -q -q: keep it quiet (one -q still shows it)
+        return None
+    if hasattr(config, "workerinput"):  # xdist workers have no output of their own
+        channel = getattr(config, "workerinput", {}).get(WORKER_CHANNEL)
+        return WorkerLine(channel, nodeid) if callable(getattr(channel, "send", None)) else None
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
-        return None
-    if getattr(config.option, "verbose", 0) < -1:  # -q -q: keep it quiet (one -q still shows it)
         return None
     capture = config.pluginmanager.get_plugin("capturemanager")
     verbose = getattr(config.option, "verbose", 0) > 0
     if not _isatty(reporter):
         return PeriodicLine(reporter, capture, nodeid, verbose=verbose)
     return LiveLine(reporter, capture, nodeid, verbose=verbose)
+
+
+class Relay:
+    """On the xdist controller: prints the progress lines workers send, ``[gw0] ragprobe <test>: ...``.
+
+    Lines arrive on execnet's receiving thread while the main thread prints results. The plugin's hook
+    wrappers hold :attr:`lock` while pytest prints a test's start and result, so a line never lands inside
+    one of pytest's; between them the line goes on a line of its own: after the results' dots (ending
+    their line; pytest's next dot starts a new one) or, with ``-v``, after a test's id or result line,
+    left open for pytest, whose next line ends it (a newline after it would leave an empty line)."""
+
+    def __init__(self, reporter: Any, *, verbose: bool) -> None:
+        self.reporter = reporter
+        self.verbose = verbose
+        self.lock = threading.RLock()
+        self.closed = False
+
+    def receiver(self, worker: str) -> Any:
+        """The channel callback for one worker's lines."""
+
+        def show(line: object) -> None:
+            if isinstance(line, str):
+                self.show(f"[{worker}] {line}")
+
+        return show
+
+    def show(self, line: str) -> None:
+        if not self.lock.acquire(timeout=RELAY_WAIT):
+            return  # pytest's output is stuck (a blocked pipe): drop the line rather than the receiver
+        try:
+            if self.closed:
+                return
+            reporter = self.reporter
+            # (pytest's writer is a private attribute of its reporter: without it, always a newline)
+            width = getattr(getattr(reporter, "_tw", None), "width_of_current_line", None)
+            if not isinstance(width, int) or width > 0:
+                reporter.write("\n")  # (ends the dots, a test's id or result, or our previous line)
+            reporter.write(line)
+            if self.verbose:
+                reporter.currentfspath = -2  # like pytest after a verbose result: its next write ends it
+            else:
+                reporter.write("\n")  # pytest writes its next dot where the cursor is
+                reporter.currentfspath = None
+            reporter.flush()
+        except Exception:  # progress must never break a run (closed stream, odd reporter)
+            return
+        finally:
+            self.lock.release()
+
+    def close(self) -> None:
+        """No more lines (the session is finishing: every line came before its test's result, and none
+        belongs in the summary)."""
+        with self.lock:
+            self.closed = True
+
+
+_RELAY = pytest.StashKey[Relay]()
+
+
+def relay_worker_progress(config: pytest.Config, node: Any) -> Relay | None:
+    """On the xdist controller, for a worker about to start (``pytest_configure_node``): open a channel for
+    its progress lines and hand it over in its ``workerinput``; return the run's relay, whose lock the
+    plugin's hooks hold while pytest prints. None when progress is off (``-qq``, no terminal reporter) or
+    the gateway offers no channel (``--ragprobe-no-progress``: the plugin does not call this)."""
+    if getattr(config.option, "verbose", 0) < -1:
+        return None
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return None
+    relay = config.stash.get(_RELAY, None)
+    if relay is None:
+        relay = config.stash[_RELAY] = Relay(reporter, verbose=getattr(config.option, "verbose", 0) > 0)
+    try:
+        channel = node.gateway.newchannel()
+        channel.setcallback(relay.receiver(str(node.gateway.id)))
+        node.workerinput[WORKER_CHANNEL] = channel
+    except Exception:  # an xdist or execnet that works otherwise: no lines from this worker
+        return None
+    return relay
 
 
 def _isatty(reporter: Any) -> bool:
