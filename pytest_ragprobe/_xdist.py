@@ -159,6 +159,10 @@ def show_plan(config: pytest.Config, node: Any) -> int | None:
     if not isinstance(plan, dict) or not isinstance(plan.get("lines"), list) or reporter is None:
         return None
     config.stash[_PLAN_SHOWN] = True
+    from pytest_ragprobe.progress import open_line_width
+
+    if open_line_width(reporter):  # xdist's "ready: 2/2 workers" status, redrawn with \r
+        reporter.write("\n")
     reporter.ensure_newline()
     for line in plan["lines"]:
         reporter.write_line(str(line))

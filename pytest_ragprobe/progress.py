@@ -242,9 +242,8 @@ class Relay:
             if self.closed:
                 return
             reporter = self.reporter
-            # (pytest's writer is a private attribute of its reporter: without it, always a newline)
-            width = getattr(getattr(reporter, "_tw", None), "width_of_current_line", None)
-            if not isinstance(width, int) or width > 0:
+            width = open_line_width(reporter)  # (unknown: always a newline)
+            if width != 0:
                 reporter.write("\n")  # (ends the dots, a test's id or result, or our previous line)
             reporter.write(line)
             if self.verbose:
@@ -288,6 +287,14 @@ def relay_worker_progress(config: pytest.Config, node: Any) -> Relay | None:
     except Exception:  # an xdist or execnet that works otherwise: no lines from this worker
         return None
     return relay
+
+
+def open_line_width(reporter: Any) -> int | None:
+    """How much the terminal reporter has written on its current line (the results' dots; -1 for a line
+    redrawn with "\\r", like xdist's "ready: 2/2 workers": wcswidth of a control character), None when
+    unknown (pytest's writer is a private attribute of its reporter)."""
+    width = getattr(getattr(reporter, "_tw", None), "width_of_current_line", None)
+    return width if isinstance(width, int) else None
 
 
 def _isatty(reporter: Any) -> bool:

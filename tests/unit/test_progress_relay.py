@@ -184,3 +184,58 @@ def test_the_controller_hands_each_worker_a_channel() -> None:
     node = SimpleNamespace(gateway=SimpleNamespace(id="gw3", newchannel=Channel), workerinput={})
     assert progress.relay_worker_progress(config, node) is None
     assert node.workerinput == {}
+
+
+class TWReporter:
+    """A terminal reporter over pytest's own TerminalWriter (whose width of a line redrawn with "\\r" is -1)."""
+
+    def __init__(self) -> None:
+        import io
+
+        from _pytest._io import TerminalWriter
+
+        self.out = io.StringIO()
+        self._tw = TerminalWriter(self.out)
+        self.currentfspath: object = None
+
+    def write(self, text: str) -> None:
+        self._tw.write(text)
+
+    def ensure_newline(self) -> None:
+        pass
+
+    def write_line(self, line: str) -> None:
+        self._tw.line(line)
+
+    def rewrite(self, line: str) -> None:  # as pytest's: xdist redraws its status line with it
+        self._tw.write("\r" + line)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("status", ["", "ready: 2/2 workers"])
+def test_the_plan_starts_a_line_of_its_own_after_xdists_status_line(tmp_path: Any, status: str) -> None:
+    # Was, on a terminal: "ready: 2/2 workersragprobe plan: 1 probe, ..." (ensure_newline does not see
+    # xdist's status line, redrawn with "\r")
+    from pytest_ragprobe._xdist import show_plan
+
+    plan = tmp_path / "plan.json"
+    plan.write_text('{"lines": ["ragprobe plan: 1 probe, up to 24 pipeline calls"], "probes": 1}')
+    reporter = TWReporter()
+    if status:
+        reporter.rewrite(status)
+    config = SimpleNamespace(
+        stash=pytest.Stash(), pluginmanager=SimpleNamespace(get_plugin=lambda name: reporter)
+    )
+    node = SimpleNamespace(workerinput={"ragprobe_plan_file": str(plan)})
+    assert show_plan(config, node) == 1  # type: ignore[arg-type]
+    shown = reporter.out.getvalue()
+    assert shown == (f"\r{status}\n" if status else "") + "ragprobe plan: 1 probe, up to 24 pipeline calls\n"
+
+
+def test_a_workers_line_after_xdists_status_line_starts_a_line_of_its_own() -> None:
+    reporter = TWReporter()
+    reporter.rewrite("ready: 2/2 workers")
+    Relay(reporter, verbose=False).show("[gw0] ragprobe test_a: 1/9 calls")
+    assert reporter.out.getvalue() == "\rready: 2/2 workers\n[gw0] ragprobe test_a: 1/9 calls\n"
