@@ -352,7 +352,11 @@ def cache_only_note(services: Sequence[str], cached: int) -> str:
 
 
 def _new_runner() -> asyncio.Runner:
-    return asyncio.Runner()  # (its run() turns Ctrl-C into cancelling the probe)
+    # (its run() turns Ctrl-C into cancelling the probe). With a loop factory the runner does not make its
+    # loop the thread's current event loop (asyncio.set_event_loop): it was left so after a probe, so a
+    # later test's asyncio.get_event_loop() got the kept loop, and its loop.close() made the next probe an
+    # ERROR "the pipeline raised RuntimeError: Event loop is closed".
+    return asyncio.Runner(loop_factory=asyncio.new_event_loop)
 
 
 # One event loop per thread for every probe of the process, kept between probes: a pipeline's own async
@@ -363,11 +367,14 @@ _LOCAL = threading.local()
 
 def _drop_runner(runner: Any) -> None:
     with contextlib.suppress(BaseException):  # its tasks may refuse to die: the next run starts afresh
-        runner.close()
+        if not runner.get_loop().is_closed():  # (closing a closed loop's runner warns of a coroutine)
+            runner.close()
 
 
 def _run_on_own_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     runner = getattr(_LOCAL, "runner", None)
+    if runner is not None and runner.get_loop().is_closed():  # closed by someone else: start afresh
+        runner = None
     if runner is None:
         runner = _LOCAL.runner = _new_runner()
     try:
