@@ -106,3 +106,75 @@ def test_2(ragprobe_result):
     )
     result = pytester.runpytest_subprocess("-p", "no:randomly", "--ragprobe-no-cache", "-W", "error::RuntimeWarning")
     result.assert_outcomes(passed=3)
+
+
+# pytest-timeout's signal method (timeout_method=signal, the default where SIGALRM exists): a SIGALRM handler
+# set around the test's protocol that raises pytest.fail in the main thread, wherever it is (here: inside
+# the probe's event loop, in the test's setup).
+SIGNAL_TIMEOUT_CONFTEST = """
+import signal
+import time
+import pytest
+import pytest_ragprobe as ragprobe
+
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(60)]
+
+def slow_answer(question):
+    time.sleep(0.05)
+    if "controller is compatible with pump" in question:
+        return "Controller C-" + question.rsplit("P-", 1)[1].rstrip("?")
+    return "Pump P-" + question.rsplit("C-", 1)[1].rstrip("?")
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return slow_answer
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    def on_alarm(signum, frame):
+        pytest.fail("Timeout (>0.6s) from pytest-timeout.")
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, 0.6)
+    try:
+        return (yield)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+"""
+
+
+def test_probe_stopped_by_a_test_timeout_says_so(pytester: pytest.Pytester) -> None:
+    """A probe stopped mid-run by pytest-timeout (signal method) was recorded as "setup failed, the probe
+    did not run" with 0 calls, after it had made dozens: the reports and the error now say it was stopped,
+    after how many calls, and how to give probe tests a longer timeout."""
+    import json
+
+    pytester.makeconftest(SIGNAL_TIMEOUT_CONFTEST)
+    pytester.makepyfile(
+        test_slow="""
+import pytest_ragprobe as ragprobe
+from conftest import FACTS
+
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_slow(ragprobe_result):
+    pass
+
+def test_after():
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "--ragprobe-no-cache", "--ragprobe-concurrency=2", "--ragprobe-report=rep"
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E*Failed: Timeout (>0.6s) from pytest-timeout.",
+            "E*pytest-ragprobe: stopped while it ran, after * pipeline calls (*s): Timeout (>0.6s) from "
+            "pytest-timeout; a probe runs in its test's setup*@pytest.mark.timeout(600)*",
+        ]
+    )
+    assert "the probe did not run" not in result.stdout.str()
+    (probe,) = json.loads((pytester.path / "rep" / "report.json").read_text())["probes"]
+    assert probe["verdict"] == "error"
+    assert probe["calls"] > 0
+    assert probe["reason"].startswith(f"stopped while it ran, after {probe['calls']} pipeline calls")
