@@ -277,6 +277,10 @@ class ProbeContext:
         )
 
     def _advice(self, cause: str) -> str:
+        # (the error is clipped: asyncio's names a Task and a Future first; the traceback ends with all of it)
+        error = self.error_examples.get(cause, ("", ""))[1] + (self.error_tracebacks.get(cause) or "")
+        if any(text in error for text in _OTHER_LOOP):
+            return _OTHER_LOOP_ADVICE
         asked = self.retry_after_asked
         cap = self.settings.engine.max_backoff
         return advice(
@@ -339,6 +343,15 @@ class ProbeContext:
 
 
 CACHE_ONLY = "answered from the answer cache alone"
+
+
+# asyncio's errors for an object made on one event loop and used on another (or whose loop has closed)
+_OTHER_LOOP = ("attached to a different loop", "bound to a different event loop", "Event loop is closed")
+_OTHER_LOOP_ADVICE = (
+    " (the pipeline uses asyncio objects made on another event loop: probes run on pytest-ragprobe's own, and"
+    " an async ragprobe_pipeline fixture (pytest-asyncio) builds the pipeline on the test's: create its"
+    " clients, sessions and locks inside its async methods, on first use, or build it in a sync fixture)"
+)
 
 
 def cache_only_note(services: Sequence[str], cached: int) -> str:

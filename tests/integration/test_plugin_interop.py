@@ -178,3 +178,51 @@ def test_after():
     assert probe["verdict"] == "error"
     assert probe["calls"] > 0
     assert probe["reason"].startswith(f"stopped while it ran, after {probe['calls']} pipeline calls")
+
+
+def test_pipeline_made_on_another_loop_is_explained(pytester: pytest.Pytester) -> None:
+    """An async ragprobe_pipeline fixture (pytest-asyncio) builds the pipeline on the test's event loop; a
+    client, session or lock it makes there fails on the probe's loop with asyncio's "got Future ...
+    attached to a different loop": the error says what that means and what to change. (Reproduced with a
+    loop of the conftest's own.)"""
+    pytester.makeconftest(
+        FACTS_CONFTEST
+        + """
+class Pooled:
+    def __init__(self, loop):
+        self.loop = loop  # the loop its connection pool was made on
+
+    async def answer(self, question):
+        waiter = self.loop.create_future()  # a pool's waiter
+        self.loop.call_soon(waiter.set_result, None)
+        await waiter
+        return answer(question)
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    loop = asyncio.new_event_loop()
+    yield Pooled(loop)
+    loop.close()
+"""
+    )
+    pytester.makepyfile(
+        test_pool="""
+import pytest_ragprobe as ragprobe
+from conftest import FACTS
+
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_pool(ragprobe_result):
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "--ragprobe-no-cache")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*most common cause (5x): RuntimeError at conftest.py:* (the pipeline uses asyncio objects made on "
+            "another event loop: probes run on pytest-ragprobe's own, and an async ragprobe_pipeline fixture "
+            "(pytest-asyncio) builds the pipeline on the test's: create its clients, sessions and locks inside "
+            "its async methods, on first use, or build it in a sync fixture); first for *"
+        ]
+    )
+    assert "got Future <Future pending> attached to a different loop" in result.stdout.str()  # its traceback
