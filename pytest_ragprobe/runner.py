@@ -277,6 +277,10 @@ class ProbeContext:
         )
 
     def _advice(self, cause: str) -> str:
+        # (the error is clipped: asyncio's names a Task and a Future first; the traceback ends with all of it)
+        error = self.error_examples.get(cause, ("", ""))[1] + (self.error_tracebacks.get(cause) or "")
+        if any(text in error for text in _OTHER_LOOP):
+            return _OTHER_LOOP_ADVICE
         asked = self.retry_after_asked
         cap = self.settings.engine.max_backoff
         return advice(
@@ -341,6 +345,15 @@ class ProbeContext:
 CACHE_ONLY = "answered from the answer cache alone"
 
 
+# asyncio's errors for an object made on one event loop and used on another (or whose loop has closed)
+_OTHER_LOOP = ("attached to a different loop", "bound to a different event loop", "Event loop is closed")
+_OTHER_LOOP_ADVICE = (
+    " (the pipeline uses asyncio objects made on another event loop: probes run on pytest-ragprobe's own, and"
+    " an async ragprobe_pipeline fixture (pytest-asyncio) builds the pipeline on the test's: create its"
+    " clients, sessions and locks inside its async methods, on first use, or build it in a sync fixture)"
+)
+
+
 def cache_only_note(services: Sequence[str], cached: int) -> str:
     """A probe of a remote service that made no call: a deploy gate run this way tested nothing new."""
     verb = "was" if len(services) == 1 else "were"
@@ -352,7 +365,11 @@ def cache_only_note(services: Sequence[str], cached: int) -> str:
 
 
 def _new_runner() -> asyncio.Runner:
-    return asyncio.Runner()  # (its run() turns Ctrl-C into cancelling the probe)
+    # (its run() turns Ctrl-C into cancelling the probe). With a loop factory the runner does not make its
+    # loop the thread's current event loop (asyncio.set_event_loop): it was left so after a probe, so a
+    # later test's asyncio.get_event_loop() got the kept loop, and its loop.close() made the next probe an
+    # ERROR "the pipeline raised RuntimeError: Event loop is closed".
+    return asyncio.Runner(loop_factory=asyncio.new_event_loop)
 
 
 # One event loop per thread for every probe of the process, kept between probes: a pipeline's own async
@@ -363,11 +380,14 @@ _LOCAL = threading.local()
 
 def _drop_runner(runner: Any) -> None:
     with contextlib.suppress(BaseException):  # its tasks may refuse to die: the next run starts afresh
-        runner.close()
+        if not runner.get_loop().is_closed():  # (closing a closed loop's runner warns of a coroutine)
+            runner.close()
 
 
 def _run_on_own_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     runner = getattr(_LOCAL, "runner", None)
+    if runner is not None and runner.get_loop().is_closed():  # closed by someone else: start afresh
+        runner = None
     if runner is None:
         runner = _LOCAL.runner = _new_runner()
     try:

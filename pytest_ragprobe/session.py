@@ -234,6 +234,17 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         tb, reason = redact(tb), redact(reason)
         item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
         failure = f"pytest-ragprobe: {reason}\n{why}{tb}"
+    except KeyboardInterrupt:
+        raise  # the run is interrupted: its report says so (partial)
+    except BaseException as exc:
+        # Stopped from outside while it ran: pytest-timeout's signal method raises pytest.fail from a SIGALRM
+        # handler. Was recorded as "setup failed, the probe did not run (0 calls)" after it had made them.
+        reason = redact(_stopped_reason(item, exc, ctx))
+        item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
+        item.stash[_SETUP_FAILURE_KEY] = f"pytest-ragprobe: {reason}"
+        if isinstance(exc, pytest.fail.Exception):  # said under pytest's own message (its exception kept)
+            exc.msg = f"{exc.msg}\npytest-ragprobe: {reason}"
+        raise
     if failure is not None:  # raised outside the except blocks: no chained-exception noise
         item.stash[_SETUP_FAILURE_KEY] = failure
         pytest.fail(failure, pytrace=False)
@@ -241,6 +252,21 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     if ctx is not None:
         _record_plan(item, spec, ctx, result, dirs)
     return result
+
+
+def _stopped_reason(item: pytest.Item, exc: BaseException, ctx: ProbeContext | None) -> str:
+    """Why a probe stopped by an exception raised into its run from outside (a signal handler's)."""
+    what = (exc.msg or "") if isinstance(exc, pytest.fail.Exception) else str(exc)
+    what = what.strip().splitlines()[0].rstrip(".") if what.strip() else type(exc).__name__
+    made = f", after {ctx.calls} pipeline calls ({ctx.elapsed():.1f} s)" if ctx is not None else ""
+    reason = f"stopped while it ran{made}: {what}"
+    if "timeout" in what.lower() or item.get_closest_marker("timeout") is not None:
+        reason += (
+            "; a probe runs in its test's setup, so a per-test timeout (pytest-timeout's --timeout or ini "
+            "timeout) counts every pipeline call of the probe: give probe tests a longer one, e.g. "
+            "@pytest.mark.timeout(600) (--ragprobe-timeout bounds each pipeline call)"
+        )
+    return reason
 
 
 def _record_plan(
