@@ -234,8 +234,8 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         tb, reason = redact(tb), redact(reason)
         item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
         failure = f"pytest-ragprobe: {reason}\n{why}{tb}"
-    except KeyboardInterrupt:
-        raise  # the run is interrupted: its report says so (partial)
+    except (KeyboardInterrupt, pytest.skip.Exception, pytest.xfail.Exception):
+        raise  # the run is interrupted (its report says so: partial), or an outcome pytest records itself
     except BaseException as exc:
         # Stopped from outside while it ran: pytest-timeout's signal method raises pytest.fail from a SIGALRM
         # handler. Was recorded as "setup failed, the probe did not run (0 calls)" after it had made them.
