@@ -151,6 +151,16 @@ def test_under_xdist_the_controller_prints_the_plan_once_before_any_test(
     assert not list(temp.glob("ragprobe-run-*"))  # the controller removed the plan file and budget pool
 
 
+def test_under_xdist_without_the_terminal_plugin_a_worker_plans_without_v(pytester: pytest.Pytester) -> None:
+    """``-p no:terminal`` takes ``-v`` away (config.option has no ``verbose``): gw0 writing the plan for the
+    controller raised AttributeError, an INTERNALERROR of the whole run."""
+    pytest.importorskip("xdist")
+    setup(pytester)
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:terminal", "--ragprobe-no-cache", "-k", "test_rev")
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert result.ret == 0
+
+
 WARM = """
 import sys
 import pytest_ragprobe as ragprobe
