@@ -390,11 +390,34 @@ def _run_on_own_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         runner = None
     if runner is None:
         runner = _LOCAL.runner = _new_runner()
+    tasks: list[asyncio.Task[Any]] = []
+
+    async def main() -> T:
+        tasks.extend(filter(None, [asyncio.current_task()]))
+        return await factory()
+
     try:
-        return runner.run(factory())
+        return runner.run(main())
     except Exception:
-        raise  # the probe's own error: the loop is fine
+        # The probe's own error: the loop is fine. Unless it was raised into the loop from outside (a signal
+        # handler's TimeoutError, pytest.exit) with the probe's task still pending: kept on the loop, that
+        # task went on calling the pipeline during the next probe. Stopped as Ctrl-C stops it (cancelled).
+        if tasks and not tasks[0].done():
+            _stop_task(runner, tasks[0])
+        raise
     except BaseException:  # Ctrl-C, SystemExit: the next probe gets a fresh loop
+        _LOCAL.runner = None
+        _drop_runner(runner)
+        raise
+
+
+def _stop_task(runner: asyncio.Runner, task: asyncio.Task[Any]) -> None:
+    """Cancel a probe's task left pending on ``runner``'s kept loop and run the loop until it has ended."""
+    try:
+        task.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            runner.get_loop().run_until_complete(task)
+    except BaseException:  # interrupted again while it stopped: the next probe gets a fresh loop
         _LOCAL.runner = None
         _drop_runner(runner)
         raise

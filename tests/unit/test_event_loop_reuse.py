@@ -5,6 +5,7 @@ every probe after the first failed with "Event loop is closed"."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,46 @@ def test_a_probe_error_keeps_the_loop_and_an_interrupt_replaces_it() -> None:
     with pytest.raises(KeyboardInterrupt):
         runner.run_sync(interrupted)
     assert runner.run_sync(loop_id) != first  # a fresh loop after Ctrl-C: none of the old one's tasks run on
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="SIGALRM")
+def test_an_error_raised_into_the_loop_from_outside_stops_the_probe_it_interrupted() -> None:
+    """A SIGALRM handler raising an Exception (a home-made timeout's TimeoutError, pytest.exit) leaves
+    run_until_complete with the probe's task still pending: kept on the loop, it went on calling the
+    pipeline during the next probe (measured: an interrupted probe's calls among the next one's)."""
+    from pytest_ragprobe import runner
+
+    events: list[str] = []
+
+    async def interrupted() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        try:
+            await asyncio.sleep(0.3)
+            events.append("the interrupted probe went on")
+        except asyncio.CancelledError:
+            events.append("cancelled")
+            raise
+
+    async def next_probe() -> int:
+        await asyncio.sleep(0.6)
+        return id(asyncio.get_running_loop())
+
+    async def loop_id() -> int:
+        return id(asyncio.get_running_loop())
+
+    def alarm(signum: int, frame: object) -> None:
+        raise TimeoutError("from a signal handler")
+
+    first = runner.run_sync(loop_id)
+    old = signal.signal(signal.SIGALRM, alarm)
+    try:
+        with pytest.raises(TimeoutError, match="from a signal handler"):
+            runner.run_sync(interrupted)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert runner.run_sync(next_probe) == first  # the loop is kept (the pipeline's clients stay bound to it)
+    assert events == ["cancelled"]
 
 
 MARKED = """
