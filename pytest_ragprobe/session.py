@@ -212,6 +212,10 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         raised = exc.traceback if isinstance(exc, ProbeError) else None
         if raised:  # the pipeline raised: where (the first call that failed this way)
             failure += f"\n\nThe first call that failed this way raised:\n{redact(raised)}"
+    except (KeyboardInterrupt, pytest.exit.Exception, pytest.skip.Exception, pytest.xfail.Exception):
+        # the run is interrupted (its report says so: partial), or an outcome pytest records itself
+        # (pytest.exit raises Exit, an Exception: it was "the pipeline raised Exit", and the run went on)
+        raise
     except Exception as exc:
         # The user's pipeline raised something we do not retry (a bug, not a transient failure), or
         # ragprobe itself did. (Redacted: the terminal, the reports and JUnit XML must not quote a key.)
@@ -234,8 +238,6 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         tb, reason = redact(tb), redact(reason)
         item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
         failure = f"pytest-ragprobe: {reason}\n{why}{tb}"
-    except (KeyboardInterrupt, pytest.skip.Exception, pytest.xfail.Exception):
-        raise  # the run is interrupted (its report says so: partial), or an outcome pytest records itself
     except BaseException as exc:
         # Stopped from outside while it ran: pytest-timeout's signal method raises pytest.fail from a SIGALRM
         # handler. Was recorded as "setup failed, the probe did not run (0 calls)" after it had made them.

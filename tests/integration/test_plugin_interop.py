@@ -180,6 +180,35 @@ def test_after():
     assert probe["reason"].startswith(f"stopped while it ran, after {probe['calls']} pipeline calls")
 
 
+def test_pytest_exit_raised_into_a_probe_ends_the_run(pytester: pytest.Pytester) -> None:
+    """pytest.exit() from a signal handler (a CI job's SIGTERM handler, here SIGALRM) while a probe runs ends
+    the session, as anywhere else in a test. It is an Exception: it was caught as "the pipeline raised Exit",
+    the run went on with the next tests (and their pipeline calls)."""
+    pytester.makeconftest(
+        SIGNAL_TIMEOUT_CONFTEST.replace(
+            'pytest.fail("Timeout (>0.6s) from pytest-timeout.")', 'pytest.exit("the CI job is cancelled")'
+        )
+    )
+    pytester.makepyfile(
+        test_slow="""
+import pytest_ragprobe as ragprobe
+from conftest import FACTS
+
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_slow(ragprobe_result):
+    pass
+
+def test_after():
+    raise AssertionError("ran after pytest.exit")
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "--ragprobe-no-cache", "--ragprobe-concurrency=2")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert "the CI job is cancelled" in result.stdout.str() + result.stderr.str()
+    assert "ran after pytest.exit" not in result.stdout.str()
+    assert "the pipeline raised Exit" not in result.stdout.str()
+
+
 def test_pipeline_made_on_another_loop_is_explained(pytester: pytest.Pytester) -> None:
     """An async ragprobe_pipeline fixture (pytest-asyncio) builds the pipeline on the test's event loop; a
     client, session or lock it makes there fails on the probe's loop with asyncio's "got Future ...
