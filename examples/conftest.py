@@ -4,7 +4,7 @@ The plugin finds the pipeline through the `ragprobe_pipeline` fixture. This one 
 pipeline as a team would first build it: the catalog pages indexed as written, hybrid
 retrieval (BM25 + MiniLM, fused by RRF), top 3 pages, gemma-3-270m reading them with a
 one-shot prompt. Modules that try a different configuration override the fixture (see
-test_catalog_reversal.py). Models load once per process, whatever the number of pipelines.
+test_catalog_mitigated.py). Models load once per process, whatever the number of pipelines.
 """
 
 from __future__ import annotations
