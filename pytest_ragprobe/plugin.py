@@ -266,8 +266,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.flaky(reruns=0, max_runs=1, min_passes=1), append=False)
         # Said at the first probe that runs (item.warn): a warning raised during collection becomes an
         # INTERNALERROR under -W error; at a test it fails that test, as -W error users expect.
+        # ({count}: filled in at collection_finish, after -k / -m deselected: it counted those too)
         config.stash[SESSION_KEY].reruns_notice = (
-            f"pytest-ragprobe: reruns disabled for {len(probes)} probe test(s) "
+            "pytest-ragprobe: reruns disabled for {count} probe test(s) "
             f"({', '.join(rerun_plugins)} is active); probes are never rerun to make them pass"
         )
 
@@ -307,6 +308,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     from pytest_ragprobe.session import warm_up, write_worker_plan
 
     _refresh_specs(session.items)  # marks added after our modifyitems (another plugin's trylast hook)
+    state = session.config.stash[SESSION_KEY]
+    if "{count}" in state.reruns_notice:
+        selected = sum(SPEC_KEY in i.stash for i in session.items)
+        state.reruns_notice = state.reruns_notice.replace("{count}", str(selected)) if selected else ""
     if is_worker(session.config):
         write_worker_plan(session)
     warm_up(session)

@@ -782,6 +782,21 @@ def test_reruns_are_disabled_for_probes(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*reruns disabled for 1 probe test(s)*"])
 
 
+@pytest.mark.parametrize(("select", "said"), [(["-k", "test_catalog"], "1 probe test(s)"), ([], "2 probe")])
+def test_the_reruns_notice_counts_the_selected_probes(
+    pytester: pytest.Pytester, select: list[str], said: str
+) -> None:
+    # Was: "reruns disabled for 2 probe test(s)" with -k selecting one (deselected probes were counted)
+    pytest.importorskip("pytest_rerunfailures")
+    pytester.makeconftest(CONFTEST.format(reverse_ok=True))
+    pytester.makepyfile(test_rev=TEST + "\n\n@ragprobe.reverse(facts=FACTS, n=2)\ndef test_other():\n    pass\n")
+    result = pytester.runpytest("--reruns=1", *select)
+    result.stdout.fnmatch_lines([f"*reruns disabled for {said}*"])
+    assert result.ret == 0
+    none = pytester.runpytest("--reruns=1", "-k", "not test_catalog and not test_other")
+    assert "reruns disabled" not in none.stdout.str()  # no probe selected: nothing to say
+
+
 @pytest.mark.parametrize(
     "method_mark",
     ["@ragprobe.reverse(facts=FACTS, n=1)", "@pytest.mark.ragprobe_reverse(facts=FACTS, n=1)"],
