@@ -398,16 +398,18 @@ def _run_on_own_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
     try:
         return runner.run(main())
-    except Exception:
-        # The probe's own error: the loop is fine. Unless it was raised into the loop from outside (a signal
-        # handler's TimeoutError, pytest.exit) with the probe's task still pending: kept on the loop, that
-        # task went on calling the pipeline during the next probe. Stopped as Ctrl-C stops it (cancelled).
-        if tasks and not tasks[0].done():
-            _stop_task(runner, tasks[0])
-        raise
-    except BaseException:  # Ctrl-C, SystemExit: the next probe gets a fresh loop
+    except (KeyboardInterrupt, SystemExit):  # the next probe gets a fresh loop
         _LOCAL.runner = None
         _drop_runner(runner)
+        raise
+    except BaseException:
+        # The probe's own error: the loop is fine. Unless it was raised into the loop from outside (a signal
+        # handler's TimeoutError, pytest.exit, pytest-timeout's pytest.fail) with the probe's task still
+        # pending: kept on the loop, that task went on calling the pipeline during the next probe. Stopped
+        # as Ctrl-C stops it (cancelled); the loop is kept, so a pipeline's async clients bound to it still
+        # work in later probes (dropping it after a test timeout broke them).
+        if tasks and not tasks[0].done():
+            _stop_task(runner, tasks[0])
         raise
 
 
