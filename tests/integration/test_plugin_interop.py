@@ -132,9 +132,9 @@ def ragprobe_pipeline():
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     def on_alarm(signum, frame):
-        pytest.fail("Timeout (>0.6s) from pytest-timeout.")
+        pytest.fail("Timeout (>1.2s) from pytest-timeout.")
     signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, 0.6)
+    signal.setitimer(signal.ITIMER_REAL, 1.2)
     try:
         return (yield)
     finally:
@@ -168,8 +168,8 @@ def test_after():
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "E*Failed: Timeout (>0.6s) from pytest-timeout.",
-            "E*pytest-ragprobe: stopped while it ran, after * pipeline calls (*s): Timeout (>0.6s) from "
+            "E*Failed: Timeout (>1.2s) from pytest-timeout.",
+            "E*pytest-ragprobe: stopped while it ran, after * pipeline calls (*s): Timeout (>1.2s) from "
             "pytest-timeout; a probe runs in its test's setup*@pytest.mark.timeout(600)*",
         ]
     )
@@ -186,7 +186,7 @@ def test_pytest_exit_raised_into_a_probe_ends_the_run(pytester: pytest.Pytester)
     the run went on with the next tests (and their pipeline calls)."""
     pytester.makeconftest(
         SIGNAL_TIMEOUT_CONFTEST.replace(
-            'pytest.fail("Timeout (>0.6s) from pytest-timeout.")', 'pytest.exit("the CI job is cancelled")'
+            'pytest.fail("Timeout (>1.2s) from pytest-timeout.")', 'pytest.exit("the CI job is cancelled")'
         )
     )
     pytester.makepyfile(
