@@ -367,3 +367,18 @@ def test_merge_names_a_shard_that_holds_no_probe(tmp_path: Path, capsys: pytest.
     code, stdout, stderr = run(capsys, "merge", tmp_path / "m", a, empty)
     assert code == 0 and "1 probe: 1 pass -> PASS" in stdout
     assert f"note: 1 shard(s) hold no probe: {empty}; check that job's -k / -m and that it ran the tests" in stderr
+
+
+def test_python_m_pytest_ragprobe_is_the_ragprobe_command(tmp_path: Path) -> None:
+    # for an environment whose scripts directory is not on PATH (was: "No module named pytest_ragprobe.__main__")
+    import pytest_ragprobe
+
+    version = subprocess.run(
+        [sys.executable, "-m", "pytest_ragprobe", "--version"], capture_output=True, text=True, check=False
+    )
+    assert (version.returncode, version.stdout.strip()) == (0, f"ragprobe {pytest_ragprobe.__version__}")
+    missing = subprocess.run(
+        [sys.executable, "-m", "pytest_ragprobe", "show", str(tmp_path / "none.json")],
+        capture_output=True, text=True, check=False,
+    )
+    assert missing.returncode == 2 and missing.stderr.startswith("ragprobe show: error: ")
