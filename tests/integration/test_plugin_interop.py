@@ -19,15 +19,8 @@ def answer(question):
     return "Pump P-" + question.rsplit("C-", 1)[1].rstrip("?")
 """
 
-
-@pytest.mark.xdist_elsewhere
-def test_probe_loop_is_not_the_threads_current_loop(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
-    """The event loop probes run on (kept for the process) was left as the thread's current event loop: a
-    later test's legacy ``asyncio.get_event_loop()`` got it, and closing that loop made the next probe an
-    ERROR "the pipeline raised RuntimeError: Event loop is closed"."""
-    pytester.makeconftest(
-        FACTS_CONFTEST
-        + """
+# an async pipeline that records the loop each call runs on
+LOOP_CONFTEST = FACTS_CONFTEST + """
 PROBE_LOOPS = []
 
 async def async_answer(question):
@@ -38,7 +31,14 @@ async def async_answer(question):
 def ragprobe_pipeline():
     return async_answer
 """
-    )
+
+
+@pytest.mark.xdist_elsewhere
+def test_probe_loop_is_not_the_threads_current_loop(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
+    """The event loop probes run on (kept for the process) was left as the thread's current event loop: a
+    later test's legacy ``asyncio.get_event_loop()`` got it, and closing that loop made the next probe an
+    ERROR "the pipeline raised RuntimeError: Event loop is closed"."""
+    pytester.makeconftest(LOOP_CONFTEST)
     pytester.makepyfile(
         test_loops="""
 import asyncio
@@ -73,20 +73,7 @@ def test_2(ragprobe_result):
 def test_kept_loop_closed_by_a_test_is_replaced(pytester: pytest.Pytester) -> None:
     """Even a test that closes the probes' own loop (taken from a running pipeline) does not break the next
     probe: it gets a fresh loop."""
-    pytester.makeconftest(
-        FACTS_CONFTEST
-        + """
-PROBE_LOOPS = []
-
-async def async_answer(question):
-    PROBE_LOOPS.append(asyncio.get_running_loop())
-    return answer(question)
-
-@pytest.fixture(scope="session")
-def ragprobe_pipeline():
-    return async_answer
-"""
-    )
+    pytester.makeconftest(LOOP_CONFTEST)
     pytester.makepyfile(
         test_closed="""
 import pytest_ragprobe as ragprobe
