@@ -25,7 +25,7 @@ POSITIONS = [0, 2, 4, 6, 9]
 
 def main(argv: list[str]) -> None:
     n = int(argv[0]) if argv else 20
-    orders = argv[1:] or ["retrieval", "edges"]
+    orders = argv[1:] or ["retrieval", "best_last", "edges"]
     rows = [json.loads(line) for line in (ROOT / "fixtures/films/qa.jsonl").open()][:n]
     for order in orders:
         pipe = ReferencePipeline(order=order, one_shot=True)  # type: ignore[arg-type]

@@ -5,7 +5,9 @@ two failure modes visible (and their mitigations testable).
   reverse pages derived at index time (see :mod:`.symmetric`).
 * ``order="retrieval"`` feeds the reader the documents in the order received (retrieval order
   for ``answer``, the caller's order for ``generate``); ``"edges"`` reranks them against the
-  question and puts the best ones at the start and the end of the context.
+  question and puts the best ones at the start and the end of the context; ``"best_last"`` moves
+  the best one (reranked against the question) to the end, next to the question, the others kept
+  in the order received.
 * ``entity_index`` keys retrieval on the entities (part numbers) named in the question: pages
   mentioning them are returned first and exclusively (fixes reverse *retrieval* misses).
 * ``one_shot`` adds a fixed worked example to the prompt.
@@ -28,7 +30,7 @@ from pytest_ragprobe.types import Answer, Document, to_documents
 BEHAVIOUR_VERSION = "2"
 
 IndexMode = Literal["as_written", "symmetric"]
-Order = Literal["retrieval", "edges"]
+Order = Literal["retrieval", "edges", "best_last"]
 
 
 class ReferencePipeline:
@@ -59,8 +61,8 @@ class ReferencePipeline:
         require_reference_extra("ReferencePipeline")  # at construction, not at the first answer
         if index_mode not in ("as_written", "symmetric"):
             raise ValueError(f"index_mode must be 'as_written' or 'symmetric', got {index_mode!r}")
-        if order not in ("retrieval", "edges"):
-            raise ValueError(f"order must be 'retrieval' or 'edges', got {order!r}")
+        if order not in ("retrieval", "edges", "best_last"):
+            raise ValueError(f"order must be 'retrieval', 'edges' or 'best_last', got {order!r}")
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         self.k = k
@@ -136,6 +138,11 @@ class ReferencePipeline:
             docs.sort(key=lambda d: (d.render(), d.id or ""))
             ranked = rank_documents(question, docs)
             docs = [docs[i] for i in edges_order(ranked)]
+        elif self.order == "best_last" and len(docs) > 1:
+            # This reader leans on the passage nearest the question (the U-curve's higher edge is the
+            # last position): the best passage goes there, the rest stay as received.
+            best = rank_documents(question, docs)[0]
+            docs = docs[:best] + docs[best + 1 :] + [docs[best]]
         return docs
 
     def generate(self, question: str, documents: object) -> str:

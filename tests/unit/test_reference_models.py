@@ -124,6 +124,18 @@ def test_edges_order_is_independent_of_the_input_order() -> None:
     assert arranged[0].id == "pump"  # the best page goes first
 
 
+def test_best_last_order_moves_the_best_page_next_to_the_question() -> None:
+    pipe = ReferencePipeline(order="best_last")
+    question = "Which controller is compatible with pump P-204?"
+    docs = list(CORPUS)
+    for given in (docs, docs[::-1]):
+        arranged = pipe.arrange(question, given)
+        assert arranged[-1].id == "pump"  # the best page goes last
+        assert arranged[:-1] == [d for d in given if d.id != "pump"]  # the others as given
+    with pytest.raises(ValueError, match="order must be 'retrieval', 'edges' or 'best_last', got 'best'"):
+        ReferencePipeline(order="best")  # type: ignore[arg-type]
+
+
 def test_a_process_that_loaded_the_reader_exits_without_resource_warnings() -> None:
     """Each xdist worker that loaded the reader ended with "ResourceWarning: unclosed file '/dev/null'":
     llama_cpp opens two devnull files at import and never closes them."""
