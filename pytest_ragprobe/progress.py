@@ -196,7 +196,7 @@ def make_progress(config: pytest.Config, nodeid: str) -> Any:
     """The engine's progress callback ``(done, total, stats)`` for one probe: a live line on a terminal,
     periodic plain lines without one, periodic lines sent to the controller on an xdist worker (when the
     controller opened a channel for them), None with ``-qq``."""
-    if getattr(config.option, "verbose", 0) < -1:  # -q -q: keep it quiet (one -q still shows it)
+    if config.get_verbosity() < -1:  # -q -q: keep it quiet (one -q still shows it)
         return None
     if hasattr(config, "workerinput"):  # xdist workers have no output of their own
         channel = getattr(config, "workerinput", {}).get(WORKER_CHANNEL)
@@ -205,7 +205,7 @@ def make_progress(config: pytest.Config, nodeid: str) -> Any:
     if reporter is None:
         return None
     capture = config.pluginmanager.get_plugin("capturemanager")
-    verbose = getattr(config.option, "verbose", 0) > 0
+    verbose = config.get_verbosity() > 0
     if not _isatty(reporter):
         return PeriodicLine(reporter, capture, nodeid, verbose=verbose)
     return LiveLine(reporter, capture, nodeid, verbose=verbose)
@@ -272,14 +272,14 @@ def relay_worker_progress(config: pytest.Config, node: Any) -> Relay | None:
     its progress lines and hand it over in its ``workerinput``; return the run's relay, whose lock the
     plugin's hooks hold while pytest prints. None when progress is off (``-qq``, no terminal reporter) or
     the gateway offers no channel (``--ragprobe-no-progress``: the plugin does not call this)."""
-    if getattr(config.option, "verbose", 0) < -1:
+    if config.get_verbosity() < -1:
         return None
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         return None
     relay = config.stash.get(_RELAY, None)
     if relay is None:
-        relay = config.stash[_RELAY] = Relay(reporter, verbose=getattr(config.option, "verbose", 0) > 0)
+        relay = config.stash[_RELAY] = Relay(reporter, verbose=config.get_verbosity() > 0)
     try:
         channel = node.gateway.newchannel()
         channel.setcallback(relay.receiver(str(node.gateway.id)))
@@ -325,7 +325,7 @@ def finished_line(data: dict[str, Any]) -> str:
 def report_finished(config: pytest.Config, report: pytest.TestReport) -> None:
     """With ``-v``, one line per finished probe, after pytest's own result line (controller only)."""
     data = getattr(report, "ragprobe", None)
-    if not isinstance(data, dict) or getattr(config.option, "verbose", 0) <= 0:
+    if not isinstance(data, dict) or config.get_verbosity() <= 0:
         return
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:

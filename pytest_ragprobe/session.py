@@ -367,7 +367,7 @@ def _plan_lines(config: pytest.Config, probes: list[pytest.Item]) -> list[str]:
     plans = [plan_probe(i.nodeid, i.stash[SPEC_KEY], settings, base_dirs(i), scope=scope) for i in probes]
     for item, plan in zip(probes, plans, strict=True):  # (its digest is what the probe records)
         item.stash[_PLAN_KEY] = plan
-    verbose = bool(config.option.collectonly) or getattr(config.option, "verbose", 0) > 0  # (-p no:terminal)
+    verbose = bool(config.option.collectonly) or config.get_verbosity() > 0  # (0 under -p no:terminal)
     from pytest_ragprobe._xdist import pooled
 
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))

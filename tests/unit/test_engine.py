@@ -872,7 +872,9 @@ def test_live_line_shows_at_one_q_and_hides_at_two(monkeypatch: pytest.MonkeyPat
             return SimpleNamespace(isatty=True) if name == "terminalreporter" else None
 
     def config(verbose: int) -> Any:
-        return SimpleNamespace(pluginmanager=Plugins(), option=SimpleNamespace(verbose=verbose))
+        return SimpleNamespace(
+            pluginmanager=Plugins(), option=SimpleNamespace(verbose=verbose), get_verbosity=lambda: verbose
+        )
 
     assert progress.make_progress(config(-1), "t.py::test_a") is not None  # -q
     assert progress.make_progress(config(-2), "t.py::test_a") is None  # -q -q

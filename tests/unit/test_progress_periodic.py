@@ -117,7 +117,9 @@ def test_a_terminal_gets_the_live_line_and_a_log_the_periodic_one(tty: bool, kin
             return SimpleNamespace(isatty=tty) if name == "terminalreporter" else None
 
     def config(verbose: int, **extra: Any) -> Any:
-        return SimpleNamespace(pluginmanager=Plugins(), option=SimpleNamespace(verbose=verbose), **extra)
+        return SimpleNamespace(
+            pluginmanager=Plugins(), option=SimpleNamespace(verbose=verbose), get_verbosity=lambda: verbose, **extra
+        )
 
     assert isinstance(progress.make_progress(config(0), "t.py::test_a"), kind)
     assert progress.make_progress(config(-2), "t.py::test_a") is None  # -q -q

@@ -100,7 +100,9 @@ def test_a_closed_channel_never_breaks_a_probe() -> None:
 
 def test_a_worker_gets_a_worker_line_only_with_the_controllers_channel() -> None:
     def config(verbose: int, workerinput: dict[str, Any]) -> Any:
-        return SimpleNamespace(option=SimpleNamespace(verbose=verbose), workerinput=workerinput)
+        return SimpleNamespace(
+            option=SimpleNamespace(verbose=verbose), get_verbosity=lambda: verbose, workerinput=workerinput
+        )
 
     channel = Channel()
     line = progress.make_progress(config(0, {progress.WORKER_CHANNEL: channel}), "t.py::test_a")
@@ -163,6 +165,7 @@ def test_the_controller_hands_each_worker_a_channel() -> None:
             return reporter if name == "terminalreporter" else None
 
     config: Any = SimpleNamespace(pluginmanager=Plugins(), option=SimpleNamespace(verbose=0), stash=pytest.Stash())
+    config.get_verbosity = lambda: config.option.verbose  # (as pytest's Config reads it)
     channels = [Channel(), Channel()]
     nodes = [
         SimpleNamespace(gateway=SimpleNamespace(id=f"gw{i}", newchannel=lambda c=c: c), workerinput={})
