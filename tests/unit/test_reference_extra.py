@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 from collections.abc import Callable
 from typing import Any
@@ -9,14 +10,20 @@ from typing import Any
 import pytest
 
 from pytest_ragprobe.reference import HybridRetriever, Reader, ReferencePipeline
+from pytest_ragprobe.reference._extra import REFERENCE_MODULES
 
 
 def hide(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
-    """Make ``names`` look uninstalled to ``importlib.util.find_spec`` (even when already imported)."""
+    """Make ``names`` look uninstalled to ``importlib.util.find_spec`` (even when already imported), and the
+    extra's other modules installed: the messages are the same with or without the extra in this venv."""
     real: Callable[..., Any] = importlib.util.find_spec
 
     def find_spec(name: str, package: str | None = None) -> Any:
-        return None if name in names else real(name, package)
+        if name in names:
+            return None
+        if name in REFERENCE_MODULES:
+            return importlib.machinery.ModuleSpec(name, None)
+        return real(name, package)
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
 
