@@ -16,7 +16,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: examples test lint typecheck unit browser clean
+.PHONY: examples test test-lowest lint typecheck unit browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -55,5 +55,19 @@ unit: $(VENV)/.stamp-dev
 
 test: $(VENV)/.stamp-dev browser lint typecheck unit
 
+# The floors pyproject.toml declares for the core dependencies, installed exactly (no reference extra, whose
+# tests skip): the unit tests prove a user's older pins still work. CI runs it after `make test`.
+LOWEST := pytest==8.4.0 pydantic==2.6.0 httpx==0.28.0 aiohttp==3.10.0 pyyaml==6.0 numpy==1.26.0 scipy==1.11.1 jinja2==3.1.0
+LOWEST_VENV := $(VENV)-lowest
+
+$(LOWEST_VENV)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/python -m pip install -q $(LOWEST)
+	$(LOWEST_VENV)/bin/python -m pip install -q --no-deps -e .
+	touch $@
+
+test-lowest: $(LOWEST_VENV)/.stamp
+	$(LOWEST_VENV)/bin/python -m pytest tests/unit -q -m "not slow" -p no:cacheprovider
+
 clean:
-	rm -rf $(VENV) .ragprobe_cache $(REPORT)
+	rm -rf $(VENV) $(LOWEST_VENV) .ragprobe_cache $(REPORT)
