@@ -16,12 +16,14 @@ from pytest_ragprobe.render import (
     bounds,
     bounds_label,
     context_text,
+    failed_calls_note,
     forward_misses,
     forward_wrong_total,
     max_drop_of,
     num,
     outcome_note,
     p_text,
+    percent,
     position_marks,
     reasons,
     reversal_text,
@@ -80,7 +82,7 @@ def fmt_signed(value: Any, digits: int = 2) -> str:
 def fmt_pct(value: Any) -> str:
     if value is None:
         return "–"
-    return f"{float(value):.0%}"
+    return percent(value)
 
 
 def fmt_p(value: Any) -> str:
@@ -276,6 +278,7 @@ class ProbeView:
     settings: list[tuple[str, str]] = field(default_factory=list)
     discordant: str = ""  # "(15 forward-only vs 1 reverse-only)"; "" when the metrics do not hold it
     reasons: list[tuple[str, str]] = field(default_factory=list)  # ("Reason", ...), ("Budget", ...)
+    failed_calls: str = ""  # failed calls left out of the statistics, with their cause; "" when none
     size: str = ""  # "40", "25 of 40, stopped early"
     max_drop: str = "–"  # from the metrics, else the mark's setting (a probe that made no call)
     bounds_label: str = ""  # "one-sided 95% bounds"
@@ -589,6 +592,8 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
         xfail_note=outcome_note(r, strict=strict),
         full_label=test_outcome_text(r, strict=strict),
         reasons=reasons(r),
+        # the terminal warned of them with their cause; the page said only "10 failed calls"
+        failed_calls=failed_calls_note(r) if r.errors and r.verdict != "error" else "",
         overview=overview_text(r),
         size=size_text(r),
         bounds_label=bounds_label(r),

@@ -55,6 +55,12 @@ def _ci(ci: Any) -> str:
     return bounds(ci, signed=False)
 
 
+def percent(value: float) -> str:
+    """A confidence level as every renderer prints it: "95%", "97.5%", "99.9%" (up to 4 decimals, none
+    when whole). ``:.0%`` printed a 0.975 level as "98% CI" and 0.995 or 0.999 as "100% CI"."""
+    return f"{float(value) * 100:.4f}".rstrip("0").rstrip(".") + "%"
+
+
 def p_text(value: Any) -> str:
     """A p-value with its relation, as every renderer prints it (terminal, report.md, report.html,
     `ragprobe show`): "p = 0.0123" (3 significant digits), "p < 0.001" below that (the terminal's 4-digit
@@ -95,7 +101,7 @@ def bounds_label(r: ProbeResult) -> str:
     """ "one-sided 95% bounds": what ``drop_ci`` holds (two one-sided bounds at the probe's confidence,
     together a two-sided interval at 2·confidence − 1; docs/statistics.md)."""
     conf = float(r.metrics.get("confidence", r.settings.get("confidence") or 0.95))
-    return f"one-sided {conf:.0%} bounds"
+    return f"one-sided {percent(conf)} bounds"
 
 
 def max_drop_of(r: ProbeResult) -> float | None:
@@ -223,7 +229,7 @@ def headline(r: ProbeResult) -> str:
 def _reverse_table(r: ProbeResult) -> list[str]:
     m = r.metrics
     conf = m.get("confidence", 0.95)
-    lines = [f"  {'direction':<10} {'accuracy':>8}  {'correct':>9}  {f'{conf:.0%} CI':>14}  chart"]
+    lines = [f"  {'direction':<10} {'accuracy':>8}  {'correct':>9}  {f'{percent(conf)} CI':>14}  chart"]
     for label, summary in (("forward", r.forward), ("reverse", r.reverse)):
         if summary is None:
             continue
@@ -232,7 +238,7 @@ def _reverse_table(r: ProbeResult) -> list[str]:
             f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}"
         )
     lines.append(
-        f"  drop {num(m['drop'], signed=True)}, one-sided {conf:.0%} bounds "
+        f"  drop {num(m['drop'], signed=True)}, one-sided {percent(conf)} bounds "
         f"{bounds(m['drop_ci'], near=m.get('max_drop'))} vs "
         f"max_drop {m['max_drop']:.2f}; exact McNemar {p_text(m.get('p_value'))} "
         f"({m['discordant']['forward_only']} forward-only vs {m['discordant']['reverse_only']} reverse-only)"
@@ -289,7 +295,7 @@ def position_marks(r: ProbeResult) -> dict[str, str]:
 def _position_table(r: ProbeResult) -> list[str]:
     m = r.metrics
     conf = m.get("confidence", 0.95)
-    lines = [f"  {'position':<8} {'accuracy':>8}  {'correct':>9}  {f'{conf:.0%} CI':>14}  chart"]
+    lines = [f"  {'position':<8} {'accuracy':>8}  {'correct':>9}  {f'{percent(conf)} CI':>14}  chart"]
     marks = position_marks(r)
     for pos, summary in sorted((r.positions or {}).items()):
         mark = f"  <- {marks[str(pos)]}" if str(pos) in marks else ""
@@ -300,7 +306,8 @@ def _position_table(r: ProbeResult) -> list[str]:
     if "drop_ci" in m:
         best, worst = m.get("best_edge"), m.get("worst_position")
         lines.append(
-            f"  drop {num(m['drop'], signed=True)} (position {best} vs {worst}), one-sided {conf:.0%} bounds "
+            f"  drop {num(m['drop'], signed=True)} (position {best} vs {worst}), "
+            f"one-sided {percent(conf)} bounds "
             f"{bounds(m['drop_ci'], near=m['max_drop'])} vs max_drop {m['max_drop']:.2f}"
         )
         lines.append(f"  Holm-adjusted McNemar {p_text(m.get('p_value'))}")

@@ -1,0 +1,60 @@
+"""Fixes from a read of the reports as a deploy gate: confidence levels that are not whole percents,
+failed calls left out of the statistics, in report.md and report.html as in the terminal."""
+
+from __future__ import annotations
+
+from factories import report, reverse_probe, text_of
+
+from pytest_ragprobe.html import render_html
+from pytest_ragprobe.render import explain, percent
+from pytest_ragprobe.reporting import render_markdown
+
+
+def test_percent_keeps_the_digits_of_the_level() -> None:
+    assert [percent(c) for c in (0.9, 0.95, 0.975, 0.99, 0.995, 0.999)] == [
+        "90%", "95%", "97.5%", "99%", "99.5%", "99.9%"
+    ]
+    assert percent(2 * 0.95 - 1) == "90%"  # (0.8999999999999999)
+
+
+def test_a_confidence_of_99_9_percent_never_reads_100_percent() -> None:
+    """`{c:.0%}` printed --ragprobe-confidence=0.999 as "100% CI" and "one-sided 100% bounds" (and 0.975 as
+    "98%"): a level the run did not use, and one that claims certainty."""
+    p = reverse_probe("t.py::test_rev")
+    p.metrics["confidence"] = 0.999
+    rep = report(p)
+    rep.confidence = 0.999
+    md, html, term = render_markdown(rep), text_of(render_html(rep)), explain(p)
+    for out in (md, html, term):
+        assert "100%" not in out
+        assert "one-sided 99.9% bounds" in out
+    assert "| direction | accuracy | correct | 99.9% CI |" in md
+    assert "confidence 99.9%" in md
+    assert "99.9% CI" in term and "99.9% CI" in html
+    assert "(together a 99.8% interval)" in html
+    half = reverse_probe("t.py::test_half", settings={"min_accuracy": 0.5})
+    half.metrics["confidence"] = 0.975
+    legend = render_markdown(report(half))
+    assert "one-sided 97.5% bounds" in legend
+    assert "the lower bound is at 1 − alpha/2 (98.75% for 97.5%)" in legend
+
+
+def test_failed_calls_left_out_of_the_statistics_are_explained_in_markdown_and_html() -> None:
+    """The terminal warned "10 of 200 pipeline calls failed ... left out of the statistics (n=90); most common
+    cause: ..."; report.md and report.html said only "10 failed calls", with no cause and no word that the
+    figures leave them out."""
+    p = reverse_probe("t.py::test_flaky", errors=10, error_cause="ConnectionError: upstream <503> (10x)")
+    said = (
+        "10 of 40 pipeline calls failed (not retried) and were left out of the statistics (n=20); most "
+        "common cause: ConnectionError: upstream <503> (10x)"
+    )
+    assert f"  {said}" in explain(p).splitlines()
+    assert f"**Failed calls:** {said.replace('<', '&lt;').replace('>', '&gt;')}" in render_markdown(report(p))
+    html = render_html(report(p))
+    assert "upstream &lt;503&gt;" in html and "upstream <503>" not in html
+    assert f"Failed calls: {said}" in text_of(html).replace("&lt;", "<").replace("&gt;", ">")
+    # none without failed calls, and an ERROR's cause is its reason, said once
+    clean = report(reverse_probe("t.py::test_ok"))
+    assert "Failed calls" not in render_markdown(clean) and "Failed calls" not in render_html(clean)
+    errored = reverse_probe("t.py::test_err", verdict="error", errors=40, reason="40 of 40 calls failed")
+    assert "Failed calls" not in render_markdown(report(errored)) + render_html(report(errored))
