@@ -58,3 +58,20 @@ def test_failed_calls_left_out_of_the_statistics_are_explained_in_markdown_and_h
     assert "Failed calls" not in render_markdown(clean) and "Failed calls" not in render_html(clean)
     errored = reverse_probe("t.py::test_err", verdict="error", errors=40, reason="40 of 40 calls failed")
     assert "Failed calls" not in render_markdown(report(errored)) + render_html(report(errored))
+
+
+def test_on_a_phone_the_examples_are_labelled_blocks() -> None:
+    """(Checked in chromium by tests/browser: at 390 px the forward / miss and position columns of the examples
+    were off to the right in a side scroll.) Every example cell names its column, for the phone layout."""
+    p = reverse_probe(
+        "t.py::test_rev",
+        examples=[{"question": "Which pump?", "expected": ["P-1"], "answer": "P-2", "correct": False,
+                   "forward_correct": True, "miss": "retrieval", "forward_question": "Which controller?",
+                   "forward_expected": ["C-1"], "forward_answer": "C-9"}],
+    )
+    p.examples[0]["forward_correct"] = False  # also listed under "Forward answered wrong"
+    html = render_html(report(p))
+    for label in ("question", "expected", "got", "forward", "miss", "reverse"):
+        assert f'data-label="{label}"' in html, label
+    phone = html.split("@media (max-width: 40rem)", 1)[1].split("@media print", 1)[0]
+    assert "table.examples td[data-label]::before { content: attr(data-label) \": \";" in phone
