@@ -170,13 +170,18 @@ def derived_reason(r: ProbeResult) -> str:
 def reasons(r: ProbeResult) -> list[tuple[str, str]]:
     """The (label, text) lines that say why a probe got its verdict, for every renderer: its ``reason``;
     for an INCONCLUSIVE probe without one, a line derived from its metrics; when the call budget ran out
-    (that note took the ``reason``), why the verdict is what it is first, then the budget note."""
+    (that note took the ``reason``), why the verdict is what it is first, then the budget note; for a FAIL
+    below its min_accuracy floor whose drop FAILs too, the drop as well."""
     if r.verdict == "error":
         return [("Error", r.reason)] if r.reason else []
     derived = derived_reason(r)
     if r.reason.startswith(BUDGET_REASON) and derived:
         return [("Reason", derived), ("Budget", r.reason)]
     if r.reason:
+        # a FAIL below the min_accuracy floor took that as its reason: a drop beyond max_drop as well went
+        # unsaid, and the drop read as if it passed (raising accuracy alone would not fix the probe)
+        if r.verdict == "fail" and derived and "min_accuracy" in r.reason:
+            return [("Reason", r.reason), ("Also", derived)]
         return [("Reason", r.reason)]
     return [("Reason", derived)] if derived else []
 

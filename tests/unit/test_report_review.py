@@ -75,3 +75,21 @@ def test_on_a_phone_the_examples_are_labelled_blocks() -> None:
         assert f'data-label="{label}"' in html, label
     phone = html.split("@media (max-width: 40rem)", 1)[1].split("@media print", 1)[0]
     assert "table.examples td[data-label]::before { content: attr(data-label) \": \";" in phone
+
+
+def test_a_floor_fail_whose_drop_fails_too_says_both() -> None:
+    """A FAIL below min_accuracy gave that as its only reason, also when the drop's lower bound was above
+    max_drop: "Reason: accuracy 0.42 at position 10 is below min_accuracy 0.80" read as if the drop passed."""
+    floor = "reverse accuracy 0.55 is below min_accuracy 0.80"
+    both = reverse_probe("t.py::test_both", verdict="fail", drop=0.35, reason=floor,
+                         settings={"min_accuracy": 0.8})
+    drop = "reverse accuracy dropped by 0.35 (lower bound 0.25) > max_drop 0.10"
+    lines = explain(both).splitlines()
+    assert lines[1:3] == [f"  reason: {floor}", f"  also: {drop}"]
+    assert f"**Also:** {drop.replace('>', '&gt;').replace('_', chr(92) + '_')}" in render_markdown(report(both))
+    assert f"Also: {drop.replace('>', '&gt;')}" in text_of(render_html(report(both)))
+    # the drop within max_drop (its lower bound -0.05 is not above 0.10): the floor alone
+    floor_only = reverse_probe("t.py::test_floor", verdict="fail", drop=0.05, reason=floor,
+                               settings={"min_accuracy": 0.8})
+    assert "also:" not in explain(floor_only)
+    assert "Also:" not in render_markdown(report(floor_only)) + text_of(render_html(report(floor_only)))
