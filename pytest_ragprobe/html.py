@@ -565,8 +565,25 @@ def _settings(r: ProbeResult) -> list[tuple[str, str]]:
             if key in ("max_drop", "min_accuracy") and isinstance(value, (int, float)):
                 out.append((key, fmt_num(value)))  # 0.10 as everywhere else, not 0.1
             else:
-                out.append((key, fmt_setting(value)))
+                out.append((key, _inline_setting(r, key, value)))
     return out
+
+
+def _inline_setting(r: ProbeResult, key: str, value: Any) -> str:
+    """A setting as written in the test: facts / data given as a list read "a list of 12 facts in the test"
+    (report.json keeps each item's repr up to 20 items, "<60 items>" beyond; the page showed a clipped run
+    of "Fact(subject='P-1', relation=..., forward=None, ...)" or "<60 items>"), positions beyond 20 as the
+    positions probed."""
+    count = None
+    if isinstance(value, list):
+        count = len(value)
+    elif isinstance(value, str) and value.startswith("<") and value.endswith(" items>"):
+        count = int(value[1:-7]) if value[1:-7].isdigit() else None
+    if count is not None and key in ("facts", "data"):
+        return f"a list of {count} {'facts' if key == 'facts' else 'examples'} in the test"
+    if count is not None and key == "positions" and not isinstance(value, list) and r.positions:
+        return fmt_setting(sorted(r.positions))
+    return fmt_setting(value)
 
 
 def overview_text(r: ProbeResult) -> str:

@@ -8,6 +8,7 @@ from factories import report, reverse_probe, text_of
 from pytest_ragprobe.html import render_html
 from pytest_ragprobe.render import explain, percent
 from pytest_ragprobe.reporting import render_markdown
+from pytest_ragprobe.results import DirectionSummary, ProbeResult
 
 
 def test_percent_keeps_the_digits_of_the_level() -> None:
@@ -93,3 +94,28 @@ def test_a_floor_fail_whose_drop_fails_too_says_both() -> None:
                                settings={"min_accuracy": 0.8})
     assert "also:" not in explain(floor_only)
     assert "Also:" not in render_markdown(report(floor_only)) + text_of(render_html(report(floor_only)))
+
+
+def test_facts_and_positions_given_as_lists_read_as_settings() -> None:
+    """The probe settings showed facts given as a list of ragprobe.Fact as a clipped run of Python reprs
+    ("Fact(subject='P-1', relation='compatible_with', ..., forward=None, reverse=None, s…"), and more than 20
+    facts, or positions, as "<60 items>"."""
+    reprs = [f"Fact(subject='P-{i}', relation='compatible_with', object='C-{i}', forward=None)" for i in range(12)]
+    small = reverse_probe("t.py::test_small", settings={"facts": reprs})
+    big = reverse_probe("t.py::test_big", settings={"facts": "<60 items>"})
+    data = reverse_probe("t.py::test_data", settings={"data": "<25 items>"})
+    text = text_of(render_html(report(small, big, data)))
+    assert "facts a list of 12 facts in the test" in text and "Fact(" not in text
+    assert "facts a list of 60 facts in the test" in text and "data a list of 25 examples in the test" in text
+    assert "items&gt;" not in text
+    many = ProbeResult(
+        nodeid="t.py::test_pos", kind="position", verdict="pass", n=10, calls=300,
+        settings={"data": "qa.jsonl", "positions": "<30 items>"},
+        positions={p: DirectionSummary(accuracy=1.0, correct=10, n=10, ci=(0.7, 1.0)) for p in range(30)},
+    )
+    text = text_of(render_html(report(many)))
+    assert f"positions {', '.join(map(str, range(30)))} " in text and "data qa.jsonl" in text
+    # a path and a list of positions as they were
+    assert "facts fixtures/parts.yaml" in text_of(render_html(report(
+        reverse_probe("t.py::test_file", settings={"facts": "fixtures/parts.yaml"})
+    )))
