@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from pytest_ragprobe.results import ProbeResult, Report
 
 EXAMPLE_ROWS = 10
+EMPTY_ANSWER = "(empty answer)"
 TEXT_LIMIT = 300
 VERDICT_LABEL = {
     "pass": "PASS",
@@ -105,6 +106,11 @@ def fmt_setting(value: Any) -> str:
 
 def fmt_ci(ci: Any) -> str:
     return bounds(ci, signed=False)
+
+
+def got_text(value: Any) -> str:
+    """An answer in a "got" cell: an empty or blank one says so (the cell read as if nothing was recorded)."""
+    return EMPTY_ANSWER if value is None or not str(value).strip() else clip_text(value)
 
 
 def clip_text(value: Any, limit: int = TEXT_LIMIT) -> str:
@@ -744,7 +750,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(
         num=fmt_num, signed=fmt_signed, pct=fmt_pct, pval=fmt_p, ci=fmt_ci, bounds=bounds, clip=clip_text,
-        when=when,
+        when=when, got=got_text,
     )
     return env
 

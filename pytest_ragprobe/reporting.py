@@ -212,6 +212,14 @@ def md_text(value: Any, limit: int = MD_TEXT_LIMIT) -> str:
 _MENTION = re.compile(r"(?<!\w)(@[A-Za-z0-9][A-Za-z0-9-]*)")
 
 
+def md_got(value: Any) -> str:
+    """An answer in a "got" cell: an empty or blank one says so, as report.html does (a blank cell read as
+    if nothing was recorded)."""
+    from pytest_ragprobe.html import EMPTY_ANSWER
+
+    return EMPTY_ANSWER if value is None or not str(value).strip() else md_text(value)
+
+
 def md_code(value: str, *, table: bool = True) -> str:
     """Inline code safe inside a GFM table cell (backtick runs and pipes handled). Outside a table
     (``table=False``: a heading, a line) a pipe needs no escape, and GitHub would show the backslash."""
@@ -330,7 +338,7 @@ def _md_examples(r: ProbeResult) -> list[str]:
     if r.kind == "reverse":
         lines += ["| question | expected | got | forward | miss |", "| --- | --- | --- | --- | --- |"]
         for e in shown:
-            got = md_text(e.get("answer")) if e.get("error") is None else "error: " + md_text(e.get("error"))
+            got = md_got(e.get("answer")) if e.get("error") is None else "error: " + md_text(e.get("error"))
             fwd = _yes_no(e.get("forward_correct"), "right", "wrong")
             lines.append(
                 f"| {md_text(e.get('question'))} | {md_text(e.get('expected'))} | {got} | {fwd} | "
@@ -342,7 +350,7 @@ def _md_examples(r: ProbeResult) -> list[str]:
             "| --- | --- | --- | ---: | --- |",
         ]
         for e in shown:
-            got = md_text(e.get("answer")) if e.get("error") is None else "error: " + md_text(e.get("error"))
+            got = md_got(e.get("answer")) if e.get("error") is None else "error: " + md_text(e.get("error"))
             edge = _yes_no(e.get("edge_correct"), "yes", "no")
             lines.append(
                 f"| {md_text(e.get('question'))} | {md_text(e.get('expected'))} | {got} | "
@@ -366,7 +374,7 @@ def _md_forward_misses(r: ProbeResult) -> list[str]:
         rev = _yes_no(e.get("correct"), "right", "wrong")
         lines.append(
             f"| {md_text(e.get('forward_question'))} | {md_text(e.get('forward_expected'))} | "
-            f"{md_text(e.get('forward_answer'))} | {rev} |"
+            f"{md_got(e.get('forward_answer'))} | {rev} |"
         )
     return [*lines, "", "</details>"]
 

@@ -119,3 +119,25 @@ def test_facts_and_positions_given_as_lists_read_as_settings() -> None:
     assert "facts fixtures/parts.yaml" in text_of(render_html(report(
         reverse_probe("t.py::test_file", settings={"facts": "fixtures/parts.yaml"})
     )))
+
+
+def test_an_empty_answer_says_so_in_markdown_and_html() -> None:
+    """A pipeline that answered "" (or only whitespace) left the "got" cell blank in report.md and
+    report.html, as if nothing had been recorded; the terminal printed ''."""
+    p = reverse_probe(
+        "t.py::test_blank", verdict="fail", drop=0.35,
+        examples=[
+            {"question": "Which pump?", "expected": ["P-1"], "answer": "", "correct": False,
+             "forward_correct": False, "forward_question": "Which controller?", "forward_expected": ["C-1"],
+             "forward_answer": "  \n", "miss": "reading"},
+            {"question": "Which valve?", "expected": ["V-1"], "answer": "V-9", "correct": False,
+             "forward_correct": True, "miss": "reading"},
+        ],
+    )
+    md, html = render_markdown(report(p)), text_of(render_html(report(p)))
+    assert "| Which pump? | P-1 | (empty answer) | wrong | reading |" in md
+    assert "| Which controller? | C-1 | (empty answer) | wrong |" in md
+    assert "| Which valve? | V-1 | V-9 | right | reading |" in md
+    assert "Which pump? P-1 (empty answer) wrong reading" in html
+    assert "Which controller? C-1 (empty answer) wrong" in html
+    assert "got ''" in explain(p)
