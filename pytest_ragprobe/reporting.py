@@ -532,7 +532,9 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
     def joined(lines: list[str]) -> str:
         return "\n".join(lines) + "\n"
 
-    body = (table + rows if probes else []) + [line for sec in sections for line in sec]
+    # no probe: say so, as report.html does (the file was a heading, "0 probes" and a date)
+    none = ["No ragprobe probes ran, so nothing was gated."]
+    body = (table + rows if probes else none) + [line for sec in sections for line in sec]
     whole = joined(head + body + foot)
     if len(whole) <= max_chars:
         return whole
