@@ -24,6 +24,7 @@ from pytest_ragprobe.render import (
     outcome_note,
     p_text,
     percent,
+    position_accuracies,
     position_marks,
     reasons,
     reversal_text,
@@ -600,9 +601,9 @@ def overview_text(r: ProbeResult) -> str:
         return clip_text(r.reason, 140) if r.reason else ""
     if r.kind == "reverse":
         return f"fwd {fmt_num(m.get('forward_accuracy'))} → rev {fmt_num(m.get('reverse_accuracy'))}"
-    accs = [(p, s.accuracy) for p, s in sorted((r.positions or {}).items())]
-    # "pos 4: 0.20": a bare "4: 0.20" did not say what 4 is (a pair never wraps)
-    return clip_text(" · ".join(f"pos\u00a0{p}:\u00a0{a:.2f}" for p, a in accs), 140)
+    # "pos 4: 0.20": a bare "4: 0.20" did not say what 4 is (a pair never wraps); past 8 positions the
+    # edges, best edge and worst (a cut at 140 characters left the worst out)
+    return clip_text(position_accuracies(r, lambda p, a: f"pos\u00a0{p}:\u00a0{a:.2f}", " · ", 8), 140)
 
 
 def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -403,6 +403,25 @@ def telling_position_miss(r: ProbeResult, e: dict[str, Any]) -> bool:
     return where not in edges or where == str(r.metrics.get("worst_position"))
 
 
+def position_accuracies(r: ProbeResult, fmt: Callable[[Any, float], str], sep: str, most: int) -> str:
+    """A position probe's accuracies on one line, ``fmt(position, accuracy)`` joined by ``sep``: all of them
+    up to ``most`` positions, beyond that the first and last, the best edge and the worst with "…" for the
+    rest (30 positions made a 330-character terminal line, and report.html's cut at 140 characters kept
+    the first ten, all high, and left out the worst position)."""
+    items = sorted((r.positions or {}).items())
+    if len(items) <= most:
+        return sep.join(fmt(p, s.accuracy) for p, s in items)
+    m = r.metrics
+    keep = {str(items[0][0]), str(items[-1][0]), str(m.get("best_edge")), str(m.get("worst_position"))}
+    parts: list[str] = []
+    for p, s in items:
+        if str(p) in keep:
+            parts.append(fmt(p, s.accuracy))
+        elif parts[-1:] != ["…"]:
+            parts.append("…")
+    return sep.join(parts)
+
+
 def size_text(r: ProbeResult) -> str:
     """The sample size as every renderer says it: "40", or "25 of 40, stopped early" when sequential
     stopping decided before the whole sample (``stopped_early``, ``settings.n_planned``), or "17 of 100,
@@ -547,7 +566,8 @@ def test_outcome_text(r: ProbeResult, *, strict: bool = False) -> str:
 # The terminal summary's columns (``summary_lines``): node ids longer than this overflow the column on
 # their own line only, so one long parametrised id does not push every line of the block to the right
 SUMMARY_NODEID_MAX = 60
-SUMMARY_ACCURACIES_MAX = 48  # the accuracies column: a probe of more than 6 positions overflows it
+SUMMARY_ACCURACIES_MAX = 48  # the accuracies column: 6 positions ("0:0.89 4:0.47 ...")
+SUMMARY_POSITIONS_MAX = 6  # beyond: the edges, the best edge and the worst (render.position_accuracies)
 # an ERROR's cause in its line, cut as report.md's table cell cuts it; the whole cause is in pytest's
 # ERROR section, the reports and `ragprobe show --explain`
 SUMMARY_REASON_LIMIT = 160
@@ -570,7 +590,7 @@ def _summary_fields(r: ProbeResult, strict: bool) -> tuple[str, str, str, str, s
     if measured and r.kind == "reverse":
         accs = f"fwd {m['forward_accuracy']:.2f} rev {m['reverse_accuracy']:.2f}"
     elif measured:
-        accs = " ".join(f"{p}:{s.accuracy:.2f}" for p, s in sorted((r.positions or {}).items()))
+        accs = position_accuracies(r, lambda p, a: f"{p}:{a:.2f}", " ", SUMMARY_POSITIONS_MAX)
     if measured:
         detail = f"drop {num(m['drop'], signed=True)}"
     else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from factories import report, reverse_probe, text_of
 
 from pytest_ragprobe.html import render_html
-from pytest_ragprobe.render import explain, percent
+from pytest_ragprobe.render import explain, percent, summary_line
 from pytest_ragprobe.reporting import render_markdown
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
 
@@ -149,3 +149,22 @@ def test_an_empty_report_md_says_no_probe_ran() -> None:
     assert md.startswith("## ➖ pytest-ragprobe: EMPTY\n")
     assert "\nNo ragprobe probes ran, so nothing was gated.\n" in md
     assert "No ragprobe probes ran" not in render_markdown(report(reverse_probe("t.py::test_a")))
+
+
+def test_many_positions_keep_the_edges_and_the_worst_in_one_line() -> None:
+    """30 positions made a 330-character terminal summary line, and report.html's overview cut its line at
+    140 characters after position 9, leaving out the worst position (16) behind "drop +0.63"."""
+    accs = {p: 1.0 - 0.6 * (1 - abs(p - 16) / 16) for p in range(30)}
+    r = ProbeResult(
+        nodeid="t.py::test_many", kind="position", verdict="fail", n=60, calls=1800,
+        metrics={"drop": 0.6, "drop_ci": [0.41, 0.73], "best_edge": 0, "worst_position": 16, "max_drop": 0.15,
+                 "confidence": 0.95},
+        positions={p: DirectionSummary(accuracy=a, correct=round(60 * a), n=60, ci=(a - 0.1, a)) for p, a in accs.items()},
+    )
+    line = summary_line(r)
+    assert " 0:1.00 … 16:0.40 … 29:0.89 drop +0.60 (n=60, 1800 calls)" in line
+    cell = render_html(report(r)).split('<td class="overview" data-label="result">', 1)[1].split("</td>", 1)[0]
+    assert cell == "pos\u00a00:\u00a01.00 · … · pos\u00a016:\u00a00.40 · … · pos\u00a029:\u00a00.89"
+    # up to 6 (terminal) / 8 (html) positions: every one, as before
+    few = r.model_copy(update={"positions": {p: r.positions[p] for p in (0, 4, 8, 12, 16, 20)}})  # type: ignore[index]
+    assert " 0:1.00 4:0.85 8:0.70 12:0.55 16:0.40 20:0.55 drop" in summary_line(few)
