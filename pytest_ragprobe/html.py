@@ -16,12 +16,15 @@ from pytest_ragprobe.render import (
     bounds,
     bounds_label,
     context_text,
+    failed_calls_note,
     forward_misses,
     forward_wrong_total,
     max_drop_of,
     num,
     outcome_note,
     p_text,
+    percent,
+    position_accuracies,
     position_marks,
     reasons,
     reversal_text,
@@ -54,6 +57,7 @@ if TYPE_CHECKING:
     from pytest_ragprobe.results import ProbeResult, Report
 
 EXAMPLE_ROWS = 10
+EMPTY_ANSWER = "(empty answer)"
 TEXT_LIMIT = 300
 VERDICT_LABEL = {
     "pass": "PASS",
@@ -80,7 +84,7 @@ def fmt_signed(value: Any, digits: int = 2) -> str:
 def fmt_pct(value: Any) -> str:
     if value is None:
         return "–"
-    return f"{float(value):.0%}"
+    return percent(value)
 
 
 def fmt_p(value: Any) -> str:
@@ -103,6 +107,11 @@ def fmt_setting(value: Any) -> str:
 
 def fmt_ci(ci: Any) -> str:
     return bounds(ci, signed=False)
+
+
+def got_text(value: Any) -> str:
+    """An answer in a "got" cell: an empty or blank one says so (the cell read as if nothing was recorded)."""
+    return EMPTY_ANSWER if value is None or not str(value).strip() else clip_text(value)
 
 
 def clip_text(value: Any, limit: int = TEXT_LIMIT) -> str:
@@ -276,6 +285,7 @@ class ProbeView:
     settings: list[tuple[str, str]] = field(default_factory=list)
     discordant: str = ""  # "(15 forward-only vs 1 reverse-only)"; "" when the metrics do not hold it
     reasons: list[tuple[str, str]] = field(default_factory=list)  # ("Reason", ...), ("Budget", ...)
+    failed_calls: str = ""  # failed calls left out of the statistics, with their cause; "" when none
     size: str = ""  # "40", "25 of 40, stopped early"
     max_drop: str = "–"  # from the metrics, else the mark's setting (a probe that made no call)
     bounds_label: str = ""  # "one-sided 95% bounds"
@@ -562,8 +572,25 @@ def _settings(r: ProbeResult) -> list[tuple[str, str]]:
             if key in ("max_drop", "min_accuracy") and isinstance(value, (int, float)):
                 out.append((key, fmt_num(value)))  # 0.10 as everywhere else, not 0.1
             else:
-                out.append((key, fmt_setting(value)))
+                out.append((key, _inline_setting(r, key, value)))
     return out
+
+
+def _inline_setting(r: ProbeResult, key: str, value: Any) -> str:
+    """A setting as written in the test: facts / data given as a list read "a list of 12 facts in the test"
+    (report.json keeps each item's repr up to 20 items, "<60 items>" beyond; the page showed a clipped run
+    of "Fact(subject='P-1', relation=..., forward=None, ...)" or "<60 items>"), positions beyond 20 as the
+    positions probed."""
+    count = None
+    if isinstance(value, list):
+        count = len(value)
+    elif isinstance(value, str) and value.startswith("<") and value.endswith(" items>"):
+        count = int(value[1:-7]) if value[1:-7].isdigit() else None
+    if count is not None and key in ("facts", "data"):
+        return f"a list of {count} {'facts' if key == 'facts' else 'examples'} in the test"
+    if count is not None and key == "positions" and not isinstance(value, list) and r.positions:
+        return fmt_setting(sorted(r.positions))
+    return fmt_setting(value)
 
 
 def overview_text(r: ProbeResult) -> str:
@@ -574,9 +601,9 @@ def overview_text(r: ProbeResult) -> str:
         return clip_text(r.reason, 140) if r.reason else ""
     if r.kind == "reverse":
         return f"fwd {fmt_num(m.get('forward_accuracy'))} → rev {fmt_num(m.get('reverse_accuracy'))}"
-    accs = [(p, s.accuracy) for p, s in sorted((r.positions or {}).items())]
-    # "pos 4: 0.20": a bare "4: 0.20" did not say what 4 is (a pair never wraps)
-    return clip_text(" · ".join(f"pos\u00a0{p}:\u00a0{a:.2f}" for p, a in accs), 140)
+    # "pos 4: 0.20": a bare "4: 0.20" did not say what 4 is (a pair never wraps); past 8 positions the
+    # edges, best edge and worst (a cut at 140 characters left the worst out)
+    return clip_text(position_accuracies(r, lambda p, a: f"pos\u00a0{p}:\u00a0{a:.2f}", " · ", 8), 140)
 
 
 def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
@@ -589,6 +616,8 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
         xfail_note=outcome_note(r, strict=strict),
         full_label=test_outcome_text(r, strict=strict),
         reasons=reasons(r),
+        # the terminal warned of them with their cause; the page said only "10 failed calls"
+        failed_calls=failed_calls_note(r) if r.errors and r.verdict != "error" else "",
         overview=overview_text(r),
         size=size_text(r),
         bounds_label=bounds_label(r),
@@ -722,7 +751,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(
         num=fmt_num, signed=fmt_signed, pct=fmt_pct, pval=fmt_p, ci=fmt_ci, bounds=bounds, clip=clip_text,
-        when=when,
+        when=when, got=got_text,
     )
     return env
 

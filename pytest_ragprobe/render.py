@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,12 @@ def _ci(ci: Any) -> str:
     return bounds(ci, signed=False)
 
 
+def percent(value: float) -> str:
+    """A confidence level as every renderer prints it: "95%", "97.5%", "99.9%" (up to 4 decimals, none
+    when whole). ``:.0%`` printed a 0.975 level as "98% CI" and 0.995 or 0.999 as "100% CI"."""
+    return f"{float(value) * 100:.4f}".rstrip("0").rstrip(".") + "%"
+
+
 def p_text(value: Any) -> str:
     """A p-value with its relation, as every renderer prints it (terminal, report.md, report.html,
     `ragprobe show`): "p = 0.0123" (3 significant digits), "p < 0.001" below that (the terminal's 4-digit
@@ -95,7 +101,7 @@ def bounds_label(r: ProbeResult) -> str:
     """ "one-sided 95% bounds": what ``drop_ci`` holds (two one-sided bounds at the probe's confidence,
     together a two-sided interval at 2·confidence − 1; docs/statistics.md)."""
     conf = float(r.metrics.get("confidence", r.settings.get("confidence") or 0.95))
-    return f"one-sided {conf:.0%} bounds"
+    return f"one-sided {percent(conf)} bounds"
 
 
 def max_drop_of(r: ProbeResult) -> float | None:
@@ -164,13 +170,18 @@ def derived_reason(r: ProbeResult) -> str:
 def reasons(r: ProbeResult) -> list[tuple[str, str]]:
     """The (label, text) lines that say why a probe got its verdict, for every renderer: its ``reason``;
     for an INCONCLUSIVE probe without one, a line derived from its metrics; when the call budget ran out
-    (that note took the ``reason``), why the verdict is what it is first, then the budget note."""
+    (that note took the ``reason``), why the verdict is what it is first, then the budget note; for a FAIL
+    below its min_accuracy floor whose drop FAILs too, the drop as well."""
     if r.verdict == "error":
         return [("Error", r.reason)] if r.reason else []
     derived = derived_reason(r)
     if r.reason.startswith(BUDGET_REASON) and derived:
         return [("Reason", derived), ("Budget", r.reason)]
     if r.reason:
+        # a FAIL below the min_accuracy floor took that as its reason: a drop beyond max_drop as well went
+        # unsaid, and the drop read as if it passed (raising accuracy alone would not fix the probe)
+        if r.verdict == "fail" and derived and "min_accuracy" in r.reason:
+            return [("Reason", r.reason), ("Also", derived)]
         return [("Reason", r.reason)]
     return [("Reason", derived)] if derived else []
 
@@ -223,7 +234,7 @@ def headline(r: ProbeResult) -> str:
 def _reverse_table(r: ProbeResult) -> list[str]:
     m = r.metrics
     conf = m.get("confidence", 0.95)
-    lines = [f"  {'direction':<10} {'accuracy':>8}  {'correct':>9}  {f'{conf:.0%} CI':>14}  chart"]
+    lines = [f"  {'direction':<10} {'accuracy':>8}  {'correct':>9}  {f'{percent(conf)} CI':>14}  chart"]
     for label, summary in (("forward", r.forward), ("reverse", r.reverse)):
         if summary is None:
             continue
@@ -232,7 +243,7 @@ def _reverse_table(r: ProbeResult) -> list[str]:
             f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}"
         )
     lines.append(
-        f"  drop {num(m['drop'], signed=True)}, one-sided {conf:.0%} bounds "
+        f"  drop {num(m['drop'], signed=True)}, one-sided {percent(conf)} bounds "
         f"{bounds(m['drop_ci'], near=m.get('max_drop'))} vs "
         f"max_drop {m['max_drop']:.2f}; exact McNemar {p_text(m.get('p_value'))} "
         f"({m['discordant']['forward_only']} forward-only vs {m['discordant']['reverse_only']} reverse-only)"
@@ -289,7 +300,7 @@ def position_marks(r: ProbeResult) -> dict[str, str]:
 def _position_table(r: ProbeResult) -> list[str]:
     m = r.metrics
     conf = m.get("confidence", 0.95)
-    lines = [f"  {'position':<8} {'accuracy':>8}  {'correct':>9}  {f'{conf:.0%} CI':>14}  chart"]
+    lines = [f"  {'position':<8} {'accuracy':>8}  {'correct':>9}  {f'{percent(conf)} CI':>14}  chart"]
     marks = position_marks(r)
     for pos, summary in sorted((r.positions or {}).items()):
         mark = f"  <- {marks[str(pos)]}" if str(pos) in marks else ""
@@ -300,7 +311,8 @@ def _position_table(r: ProbeResult) -> list[str]:
     if "drop_ci" in m:
         best, worst = m.get("best_edge"), m.get("worst_position")
         lines.append(
-            f"  drop {num(m['drop'], signed=True)} (position {best} vs {worst}), one-sided {conf:.0%} bounds "
+            f"  drop {num(m['drop'], signed=True)} (position {best} vs {worst}), "
+            f"one-sided {percent(conf)} bounds "
             f"{bounds(m['drop_ci'], near=m['max_drop'])} vs max_drop {m['max_drop']:.2f}"
         )
         lines.append(f"  Holm-adjusted McNemar {p_text(m.get('p_value'))}")
@@ -389,6 +401,25 @@ def telling_position_miss(r: ProbeResult, e: dict[str, Any]) -> bool:
     edges = {str(pos[0]), str(pos[-1])} if pos else set()
     where = str(e.get("position"))
     return where not in edges or where == str(r.metrics.get("worst_position"))
+
+
+def position_accuracies(r: ProbeResult, fmt: Callable[[Any, float], str], sep: str, most: int) -> str:
+    """A position probe's accuracies on one line, ``fmt(position, accuracy)`` joined by ``sep``: all of them
+    up to ``most`` positions, beyond that the first and last, the best edge and the worst with "…" for the
+    rest (30 positions made a 330-character terminal line, and report.html's cut at 140 characters kept
+    the first ten, all high, and left out the worst position)."""
+    items = sorted((r.positions or {}).items())
+    if len(items) <= most:
+        return sep.join(fmt(p, s.accuracy) for p, s in items)
+    m = r.metrics
+    keep = {str(items[0][0]), str(items[-1][0]), str(m.get("best_edge")), str(m.get("worst_position"))}
+    parts: list[str] = []
+    for p, s in items:
+        if str(p) in keep:
+            parts.append(fmt(p, s.accuracy))
+        elif parts[-1:] != ["…"]:
+            parts.append("…")
+    return sep.join(parts)
 
 
 def size_text(r: ProbeResult) -> str:
@@ -535,7 +566,8 @@ def test_outcome_text(r: ProbeResult, *, strict: bool = False) -> str:
 # The terminal summary's columns (``summary_lines``): node ids longer than this overflow the column on
 # their own line only, so one long parametrised id does not push every line of the block to the right
 SUMMARY_NODEID_MAX = 60
-SUMMARY_ACCURACIES_MAX = 48  # the accuracies column: a probe of more than 6 positions overflows it
+SUMMARY_ACCURACIES_MAX = 48  # the accuracies column: 6 positions ("0:0.89 4:0.47 ...")
+SUMMARY_POSITIONS_MAX = 6  # beyond: the edges, the best edge and the worst (render.position_accuracies)
 # an ERROR's cause in its line, cut as report.md's table cell cuts it; the whole cause is in pytest's
 # ERROR section, the reports and `ragprobe show --explain`
 SUMMARY_REASON_LIMIT = 160
@@ -558,7 +590,7 @@ def _summary_fields(r: ProbeResult, strict: bool) -> tuple[str, str, str, str, s
     if measured and r.kind == "reverse":
         accs = f"fwd {m['forward_accuracy']:.2f} rev {m['reverse_accuracy']:.2f}"
     elif measured:
-        accs = " ".join(f"{p}:{s.accuracy:.2f}" for p, s in sorted((r.positions or {}).items()))
+        accs = position_accuracies(r, lambda p, a: f"{p}:{a:.2f}", " ", SUMMARY_POSITIONS_MAX)
     if measured:
         detail = f"drop {num(m['drop'], signed=True)}"
     else:

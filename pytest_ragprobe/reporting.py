@@ -16,6 +16,7 @@ from pytest_ragprobe.render import (
     bounds_label,
     context_text,
     count,
+    failed_calls_note,
     forward_misses,
     forward_wrong_total,
     max_drop_of,
@@ -23,6 +24,7 @@ from pytest_ragprobe.render import (
     num,
     outcome_note,
     p_text,
+    percent,
     position_marks,
     reasons,
     reversal_text,
@@ -210,6 +212,14 @@ def md_text(value: Any, limit: int = MD_TEXT_LIMIT) -> str:
 _MENTION = re.compile(r"(?<!\w)(@[A-Za-z0-9][A-Za-z0-9-]*)")
 
 
+def md_got(value: Any) -> str:
+    """An answer in a "got" cell: an empty or blank one says so, as report.html does (a blank cell read as
+    if nothing was recorded)."""
+    from pytest_ragprobe.html import EMPTY_ANSWER
+
+    return EMPTY_ANSWER if value is None or not str(value).strip() else md_text(value)
+
+
 def md_code(value: str, *, table: bool = True) -> str:
     """Inline code safe inside a GFM table cell (backtick runs and pipes handled). Outside a table
     (``table=False``: a heading, a line) a pipe needs no escape, and GitHub would show the backslash."""
@@ -240,7 +250,7 @@ def md_brief(r: ProbeResult) -> str:
 def _md_reverse(r: ProbeResult) -> list[str]:
     m = r.metrics
     conf = m.get("confidence", 0.95)
-    lines = [f"| direction | accuracy | correct | {conf:.0%} CI |", "| --- | ---: | ---: | --- |"]
+    lines = [f"| direction | accuracy | correct | {percent(conf)} CI |", "| --- | ---: | ---: | --- |"]
     for label, s in (("forward", r.forward), ("reverse", r.reverse)):
         if s is not None:
             lines.append(f"| {label} | {s.accuracy:.2f} | {s.correct}/{s.n} | {bounds(s.ci, signed=False)} |")
@@ -280,7 +290,10 @@ def _md_position(r: ProbeResult) -> list[str]:
 
     m = r.metrics
     conf = m.get("confidence", 0.95)
-    lines = [f"| position | accuracy | correct | {conf:.0%} CI | |", "| ---: | ---: | ---: | --- | --- |"]
+    lines = [
+        f"| position | accuracy | correct | {percent(conf)} CI | |",
+        "| ---: | ---: | ---: | --- | --- |",
+    ]
     marks = position_marks(r)
     for row in _position_rows(r):
         note = marks.get(row.label, "")
@@ -325,7 +338,7 @@ def _md_examples(r: ProbeResult) -> list[str]:
     if r.kind == "reverse":
         lines += ["| question | expected | got | forward | miss |", "| --- | --- | --- | --- | --- |"]
         for e in shown:
-            got = md_text(e.get("answer")) if e.get("error") is None else "error: " + md_text(e.get("error"))
+            got = md_got(e.get("answer")) if e.get("error") is None else "error: " + md_text(e.get("error"))
             fwd = _yes_no(e.get("forward_correct"), "right", "wrong")
             lines.append(
                 f"| {md_text(e.get('question'))} | {md_text(e.get('expected'))} | {got} | {fwd} | "
@@ -337,7 +350,7 @@ def _md_examples(r: ProbeResult) -> list[str]:
             "| --- | --- | --- | ---: | --- |",
         ]
         for e in shown:
-            got = md_text(e.get("answer")) if e.get("error") is None else "error: " + md_text(e.get("error"))
+            got = md_got(e.get("answer")) if e.get("error") is None else "error: " + md_text(e.get("error"))
             edge = _yes_no(e.get("edge_correct"), "yes", "no")
             lines.append(
                 f"| {md_text(e.get('question'))} | {md_text(e.get('expected'))} | {got} | "
@@ -361,7 +374,7 @@ def _md_forward_misses(r: ProbeResult) -> list[str]:
         rev = _yes_no(e.get("correct"), "right", "wrong")
         lines.append(
             f"| {md_text(e.get('forward_question'))} | {md_text(e.get('forward_expected'))} | "
-            f"{md_text(e.get('forward_answer'))} | {rev} |"
+            f"{md_got(e.get('forward_answer'))} | {rev} |"
         )
     return [*lines, "", "</details>"]
 
@@ -405,6 +418,8 @@ def _md_section(p: ProbeResult, strict: bool) -> list[str]:
         lines += ["", f"**{label}:** {md_text(text, 1000)}"]
     for note in p.notes:
         lines += ["", f"> {md_text(note, 1000)}"]
+    if p.errors and p.verdict != "error":  # (an ERROR's cause is its reason) as the terminal warns of them
+        lines += ["", f"**Failed calls:** {md_text(failed_calls_note(p), 1000)}"]
     if p.verdict != "error" and p.n:
         lines.append("")
         lines += _md_reverse(p) if p.kind == "reverse" else _md_position(p)
@@ -421,7 +436,7 @@ def how_to_read(probes: list[ProbeResult]) -> list[str]:
         return []
     conf = float(shown[0].metrics.get("confidence", 0.95))
     mixed = len({p.metrics.get("confidence") for p in shown}) > 1
-    level = "each probe's confidence" if mixed else f"{conf:.0%}"
+    level = "each probe's confidence" if mixed else percent(conf)
     out = [
         f"Bounds: the drop's two one-sided {level} bounds (together a two-sided interval at "
         "2·confidence − 1: 90% for 95%). FAIL when the lower bound is above max_drop, PASS when the upper "
@@ -431,7 +446,8 @@ def how_to_read(probes: list[ProbeResult]) -> list[str]:
         # (the lower bound moved with the alpha split: the legend's 95% would misstate it)
         alpha = 1.0 - conf
         out[0] += (
-            f" With min_accuracy the lower bound is at 1 − alpha/2 ({1.0 - alpha / 2:.1%} for {conf:.0%}): "
+            f" With min_accuracy the lower bound is at 1 − alpha/2 ({percent(1.0 - alpha / 2)} for "
+            f"{percent(conf)}): "
             "the drop test and the accuracy floor share alpha, so a pipeline at both limits FAILs at most "
             "alpha of the time."
         )
@@ -495,7 +511,7 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
     head += [
         f"**{len(report.probes)} probe{'s' if len(report.probes) != 1 else ''}**"
         + (f": {tally}" if tally else "")
-        + f" — seed {report.seed}, confidence {report.confidence:.0%}",
+        + f" — seed {report.seed}, confidence {percent(report.confidence)}",
         "",
     ]
     head += _md_baseline_line(report)
@@ -516,7 +532,9 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
     def joined(lines: list[str]) -> str:
         return "\n".join(lines) + "\n"
 
-    body = (table + rows if probes else []) + [line for sec in sections for line in sec]
+    # no probe: say so, as report.html does (the file was a heading, "0 probes" and a date)
+    none = ["No ragprobe probes ran, so nothing was gated."]
+    body = (table + rows if probes else none) + [line for sec in sections for line in sec]
     whole = joined(head + body + foot)
     if len(whole) <= max_chars:
         return whole

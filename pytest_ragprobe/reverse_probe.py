@@ -76,6 +76,7 @@ def undecidable_note(n: int, unit: str, max_drop: float, confidence: float, *, h
     assumes the rates seen; this one holds whatever the answers.) ``hedge``: say that disagreeing
     answers need more (when no rate-based figure follows)."""
     from pytest_ragprobe import stats
+    from pytest_ragprobe.render import percent
 
     if max_drop <= 0:  # was: no word, and "about N more" suggested more data would do
         return (
@@ -85,12 +86,13 @@ def undecidable_note(n: int, unit: str, max_drop: float, confidence: float, *, h
         )
     least = stats.min_pass_n(max_drop=max_drop, confidence=confidence)
     if least is None:
-        return f"no run of up to 10,000 {unit} can PASS at max_drop {max_drop:.2f} (at {confidence:.0%})"
+        return f"no run of up to 10,000 {unit} can PASS at max_drop {max_drop:.2f} (at {percent(confidence)})"
     if n >= least:
         return ""
     return (
         f"with {n} {unit} no run can PASS at max_drop {max_drop:.2f}: even if every answer agreed, a PASS "
-        f"needs at least {least} {unit} (at {confidence:.0%}{'; more when some disagree' if hedge else ''})"
+        f"needs at least {least} {unit} "
+        f"(at {percent(confidence)}{'; more when some disagree' if hedge else ''})"
     )
 
 

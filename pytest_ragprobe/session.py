@@ -846,6 +846,11 @@ class RagprobeSession:
         if not self.results and not unwritten and not wrote_partial and not self.crashed:
             for notice in self.notices:
                 terminalreporter.write_line(notice, yellow=True)
+            if self.report_path is not None:  # the files were rewritten empty: the run said nothing of them
+                terminalreporter.write_line(
+                    f"ragprobe: no probe ran; the report written to {self.report_path.parent} holds none",
+                    yellow=True,
+                )
             return
         from pytest_ragprobe.cli import summary_text
         from pytest_ragprobe.render import strict_fails, summary_lines

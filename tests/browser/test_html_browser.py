@@ -305,6 +305,39 @@ def test_on_a_phone_the_accuracy_tables_show_their_intervals(driver: Any, report
         assert ci and all(cell.is_displayed() and cell.text.startswith("[") for cell in ci)
 
 
+def test_on_a_phone_the_examples_show_their_miss_and_position(driver: Any, report_url: str) -> None:
+    """At 390 px the examples tables were wider than the screen: a reverse miss's forward / miss columns
+    and a position miss's position sat off to the right in a side scroll with no visible scrollbar. Now
+    each example is a block of labelled lines."""
+    from selenium.webdriver.common.by import By
+
+    driver.set_window_size(390, 900)
+    driver.get(report_url)
+    width = driver.execute_script("return document.documentElement.clientWidth")
+    for label in ("miss", "forward", "position", "right at another edge"):
+        cells = driver.find_elements(By.CSS_SELECTOR, f'table.examples td[data-label="{label}"]')
+        assert cells, label
+        for cell in cells:
+            left, right = driver.execute_script(
+                "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right]", cell
+            )
+            assert left >= 0 and right <= width, (label, left, right, width)
+        shown = driver.execute_script("return getComputedStyle(arguments[0], '::before').content", cells[0])
+        assert shown == f'"{label}: "'
+    for table in driver.find_elements(By.CSS_SELECTOR, "table.examples"):
+        box, content = driver.execute_script(
+            "const s = arguments[0].closest('.scroll'); return [s.clientWidth, s.scrollWidth]", table
+        )
+        assert content <= box, (content, box)
+    # on a desktop they stay a table with its header row
+    driver.set_window_size(1200, 900)
+    driver.get(report_url)
+    header = driver.find_element(By.CSS_SELECTOR, "table.examples thead th")
+    assert header.is_displayed() and header.text == "question"
+    cell = driver.find_element(By.CSS_SELECTOR, 'table.examples td[data-label="miss"]')
+    assert driver.execute_script("return getComputedStyle(arguments[0], '::before').content", cell) == "none"
+
+
 def test_expected_failure_report(driver: Any, tmp_path: Path) -> None:
     """A run whose only FAIL is an expected failure (xfail) reads PASS, and the xfail probe is told apart."""
     from selenium.webdriver.common.by import By
