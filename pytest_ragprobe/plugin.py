@@ -415,7 +415,12 @@ def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[Fa
                 stacklevel=2,
             )
         # run_reverse's salt: the same n and seed pick the facts the mark picks (to redo a marked run by hand)
-        return sample(pool, n, s, "reverse")
+        picked = sample(pool, n, s, "reverse")
+        # In file order: check_reverse shuffles them with the same seeded order as the mark, so they are
+        # asked in the mark's order (shuffled twice, a sequential look or a budget saw other facts and the
+        # failure listed other examples).
+        rank = {id(p): i for i, p in enumerate(pool)}
+        return sorted(picked, key=lambda p: rank[id(p)])
 
     return make
 
