@@ -448,7 +448,9 @@ def ragprobe_contexts(
         **options: Any,
     ) -> Any:
         if positions is None:
-            positions = default_positions(n_docs)
+            # a non-int n_docs ("10", None) is left to contexts_for, whose error names it
+            ok = isinstance(n_docs, int) and not isinstance(n_docs, bool)
+            positions = default_positions(n_docs) if ok else ()
         return contexts_for(example, n_docs, positions, cfg.seed if seed is None else seed, **options)
 
     return make
