@@ -449,8 +449,9 @@ def ragprobe_contexts(
     ) -> Any:
         if positions is None:
             # a non-int n_docs ("10", None) is left to contexts_for, whose error names it
-            ok = isinstance(n_docs, int) and not isinstance(n_docs, bool)
-            positions = default_positions(n_docs) if ok else ()
+            given: Any = n_docs  # (typed int, but notebooks and tests pass anything)
+            ok = isinstance(given, int) and not isinstance(given, bool)
+            positions = default_positions(given) if ok else ()
         return contexts_for(example, n_docs, positions, cfg.seed if seed is None else seed, **options)
 
     return make
