@@ -427,18 +427,32 @@ def mitigation_note(misses: Mapping[str, int], reversal: Mapping[str, int] | Non
     else:
         counts, what = misses, "reverse misses"
     retrieval, reading, unknown = counts["retrieval"], counts["reading"], counts["unknown"]
+    index_fix = (
+        "index each fact both ways (a statement per direction), or put the reverse question's entity in "
+        "the page's title or text"
+    )
+    reader_fix = (
+        "state each fact both ways on its page and show the reader a reverse question with its answer "
+        "(one-shot); a small reader tends to repeat the question's entity"
+    )
+    # "most" of the misses the documents attribute: with unattributed ones counted in, "most reverse misses
+    # (2 of 30)" named a minority, and a tie was called "most ... reading misses"
+    without = f", {unknown} without documents" if unknown else ""
+    attributed = f"{retrieval + reading} attributed{without}" if unknown else str(retrieval + reading)
+    if retrieval and retrieval == reading:
+        return (
+            f"{what} are as often retrieval misses as reading misses ({retrieval} each{without}): "
+            f"{index_fix}; and {reader_fix}"
+        )
     if retrieval > reading:
         return (
-            f"most {what} ({retrieval} of {retrieval + reading + unknown}) are retrieval misses, the "
-            "fact's page not retrieved for the reverse question: index each fact both ways (a statement per "
-            "direction), or put the reverse question's entity in the page's title or text"
+            f"most {what} ({retrieval} of {attributed}) are retrieval misses, the "
+            f"fact's page not retrieved for the reverse question: {index_fix}"
         )
     if reading:
         return (
-            f"most {what} ({reading} of {retrieval + reading + unknown}) are reading misses, the "
-            "page retrieved and the answer wrong: state each fact both ways on its page and show the reader "
-            "a reverse question with its answer (one-shot); a small reader tends to repeat the question's "
-            "entity"
+            f"most {what} ({reading} of {attributed}) are reading misses, the "
+            f"page retrieved and the answer wrong: {reader_fix}"
         )
     if unknown:
         return (
