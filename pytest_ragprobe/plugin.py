@@ -391,7 +391,7 @@ def ragprobe_result(request: pytest.FixtureRequest) -> ProbeResult:
 def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[FactPair]]:
     """Factory ``(facts, n=None, seed=None) -> list[FactPair]`` from a file, a Fact list or 'synthetic:N':
     ``n`` pairs sampled, as a reverse probe does, from one fact per question (facts.distinct_questions), so
-    that ``check_reverse`` on them probes all ``n``."""
+    that ``check_reverse`` on them probes all ``n``, in the mark's order (they are returned in file order)."""
     from pytest_ragprobe.facts import distinct_questions, resolve_pairs, sample
     from pytest_ragprobe.markers import int_arg
 
