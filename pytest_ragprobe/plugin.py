@@ -436,7 +436,7 @@ def ragprobe_contexts(
     ``hard_negatives``, ``context_tokens``.
     """
     from pytest_ragprobe.contexts import contexts_for
-    from pytest_ragprobe.markers import default_positions
+    from pytest_ragprobe.markers import default_positions, int_arg
 
     cfg = request.config.stash[_config.CONFIG_KEY]
 
@@ -447,12 +447,15 @@ def ragprobe_contexts(
         seed: int | None = None,
         **options: Any,
     ) -> Any:
+        __tracebackhide__ = True  # the errors name the argument
         if positions is None:
             # a non-int n_docs ("10", None) is left to contexts_for, whose error names it
             given: Any = n_docs  # (typed int, but notebooks and tests pass anything)
             ok = isinstance(given, int) and not isinstance(given, bool)
             positions = default_positions(given) if ok else ()
-        return contexts_for(example, n_docs, positions, cfg.seed if seed is None else seed, **options)
+        # checked as ragprobe_fact_pairs checks it: seed="1" or 1.5 seeded other contexts, silently
+        s = cfg.seed if seed is None else int_arg("ragprobe_contexts", "seed", seed, 0)
+        return contexts_for(example, n_docs, positions, s, **options)
 
     return make
 

@@ -190,6 +190,10 @@ def test_ill_typed_n_docs(ragprobe_contexts):
     for bad in ("10", None):
         with pytest.raises(ValueError, match=f"n_docs must be an int >= 2, got {bad!r}"):
             list(ragprobe_contexts(example, bad))
+    # seeded other contexts than seed=1 without a word; checked as ragprobe_fact_pairs checks it
+    for bad, problem in [("1", "must be an int, got str '1'"), (-1, "must be >= 0, got -1")]:
+        with pytest.raises(TypeError, match=f"^ragprobe_contexts: argument 'seed' {problem}$"):
+            ragprobe_contexts(example, 10, seed=bad)
 """,
     )
     result, _ = run(pytester)
