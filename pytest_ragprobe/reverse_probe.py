@@ -162,13 +162,21 @@ def accepts_text(question: str, answers: Sequence[str]) -> str:
     return f"{question!r} accepts {shown}"
 
 
-def _namespace(spec: ReverseSpec) -> str:
+def _namespace(spec: ReverseSpec, pairs: Sequence[FactPair] = ()) -> str:
     """The cache-key part for what changes answers without showing in the call (question, k): for
     ``synthetic:N``, the fictitious facts indexed first. Not the matcher (answers do not depend on
     how they are scored) nor the probe kind (the same call gets the same answer)."""
     if isinstance(spec.facts, str) and spec.facts.startswith("synthetic:"):
         return json.dumps({"indexed": spec.facts}, sort_keys=True)
+    if sources := sorted({p.source for p in synthetic_pairs(pairs)}):
+        return json.dumps({"indexed": sources}, sort_keys=True)
     return ""
+
+
+def synthetic_pairs(pairs: Sequence[FactPair]) -> list[FactPair]:
+    """Pairs ``ragprobe_fact_pairs("synthetic:N")`` made, handed over as a list: fictitious facts no
+    pipeline knows until they are indexed, as ``facts="synthetic:N"`` indexes them."""
+    return [p for p in pairs if p.source.startswith("synthetic:")]
 
 
 async def index_synthetic(ctx: ProbeContext, pairs: Sequence[FactPair]) -> None:
@@ -212,6 +220,8 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     )
     if isinstance(spec.facts, str) and spec.facts.startswith("synthetic:"):
         await index_synthetic(ctx, pairs)
+    elif synthetic := synthetic_pairs(pairs):  # (unindexed, every answer was a miss: a PASS at 0.00 / 0.00)
+        await index_synthetic(ctx, synthetic)
     pool = distinct_questions(pairs, seed)  # independent pairs only: shared questions are one observation
     chosen: list[FactPair] = sample(pool, ctx.sample_size(spec, len(pool)), seed, "reverse")
     if not chosen:
@@ -239,7 +249,7 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     split = spec.min_accuracy is not None
     fail_alpha = (1.0 - confidence) / 2.0 if split else None
     floor_tests = 2 if split else 1
-    namespace = _namespace(spec)
+    namespace = _namespace(spec, pairs)
     for look, size in enumerate(looks):
         batch = chosen[done:size]
         calls = [Call("answer", q) for p in batch for q in (p.forward.question, p.reverse.question)]
