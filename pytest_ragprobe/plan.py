@@ -101,7 +101,7 @@ def plan_probe(
     answer cache on and ``lookup``, its plan record and each answer file that record names."""
     from pytest_ragprobe.facts import distinct_questions, resolve_pairs, sample
     from pytest_ragprobe.position_probe import distinct_examples, examples_digest, load_examples
-    from pytest_ragprobe.reverse_probe import sample_digest
+    from pytest_ragprobe.reverse_probe import sample_digest, synthetic_pairs
     from pytest_ragprobe.scoring import matcher_code
 
     seed = spec.seed if spec.seed is not None else settings.seed
@@ -111,6 +111,7 @@ def plan_probe(
             pool: list[Any] = distinct_questions(pairs, seed)  # what run_reverse samples from
             per_item = 2  # forward and reverse question
             synthetic = isinstance(spec.facts, str) and spec.facts.startswith("synthetic:")
+            synthetic = synthetic or bool(synthetic_pairs(pairs))  # ragprobe_fact_pairs' synthetic ones
             extra = 1 if synthetic else 0  # one index() call with the fictitious documents
             data = ""  # a reverse call is its question (and, for synthetic:N, spec.facts): all in settings
         else:

@@ -391,7 +391,7 @@ def ragprobe_result(request: pytest.FixtureRequest) -> ProbeResult:
 def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[FactPair]]:
     """Factory ``(facts, n=None, seed=None) -> list[FactPair]`` from a file, a Fact list or 'synthetic:N':
     ``n`` pairs sampled, as a reverse probe does, from one fact per question (facts.distinct_questions), so
-    that ``check_reverse`` on them probes all ``n``."""
+    that ``check_reverse`` on them probes all ``n``, in the mark's order (they are returned in file order)."""
     from pytest_ragprobe.facts import distinct_questions, resolve_pairs, sample
     from pytest_ragprobe.markers import int_arg
 
@@ -415,7 +415,12 @@ def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[Fa
                 stacklevel=2,
             )
         # run_reverse's salt: the same n and seed pick the facts the mark picks (to redo a marked run by hand)
-        return sample(pool, n, s, "reverse")
+        picked = sample(pool, n, s, "reverse")
+        # In file order: check_reverse shuffles them with the same seeded order as the mark, so they are
+        # asked in the mark's order (shuffled twice, a sequential look or a budget saw other facts and the
+        # failure listed other examples).
+        rank = {id(p): i for i, p in enumerate(pool)}
+        return sorted(picked, key=lambda p: rank[id(p)])
 
     return make
 
@@ -431,7 +436,7 @@ def ragprobe_contexts(
     ``hard_negatives``, ``context_tokens``.
     """
     from pytest_ragprobe.contexts import contexts_for
-    from pytest_ragprobe.markers import default_positions
+    from pytest_ragprobe.markers import default_positions, int_arg
 
     cfg = request.config.stash[_config.CONFIG_KEY]
 
@@ -442,9 +447,15 @@ def ragprobe_contexts(
         seed: int | None = None,
         **options: Any,
     ) -> Any:
+        __tracebackhide__ = True  # the errors name the argument
         if positions is None:
-            positions = default_positions(n_docs)
-        return contexts_for(example, n_docs, positions, cfg.seed if seed is None else seed, **options)
+            # a non-int n_docs ("10", None) is left to contexts_for, whose error names it
+            given: Any = n_docs  # (typed int, but notebooks and tests pass anything)
+            ok = isinstance(given, int) and not isinstance(given, bool)
+            positions = default_positions(given) if ok else ()
+        # checked as ragprobe_fact_pairs checks it: seed="1" or 1.5 seeded other contexts, silently
+        s = cfg.seed if seed is None else int_arg("ragprobe_contexts", "seed", seed, 0)
+        return contexts_for(example, n_docs, positions, s, **options)
 
     return make
 

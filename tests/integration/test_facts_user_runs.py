@@ -162,3 +162,45 @@ def test_by_hand(ragprobe_fact_pairs, ragprobe_pipeline):
 """
     )
     pytester.runpytest("-p", "no:randomly", "--ragprobe-no-cache").assert_outcomes(passed=2)
+
+
+def test_the_fact_pairs_fixture_gives_the_marks_failure_by_hand(pytester: pytest.Pytester) -> None:
+    """The fixture returned its pairs in the mark's shuffled order and check_reverse shuffled them again:
+    the same facts asked in another order, so a sequential probe stopped at another look (n=40, drop 0.475
+    by hand against n=35, drop 0.486 by the mark) and the failure listed other examples."""
+    pytester.makeconftest(
+        """
+import pytest
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    def answer(question):  # forward always right, reverse right for even pumps only
+        number = int(question.rsplit("-", 1)[1].rstrip("?"))
+        if "pump P-" in question:
+            return f"C-{number}"
+        return f"P-{number}" if number % 2 == 0 else "no idea"
+    return answer
+"""
+    )
+    pytester.makepyfile(
+        test_same="""
+import pytest_ragprobe as ragprobe
+
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(60)]
+ARGS = dict(n=40, max_drop=0.3, sequential=True)
+SEEN = {}
+
+@ragprobe.reverse(facts=FACTS, **ARGS)
+def test_mark(request):
+    SEEN["mark"] = request.getfixturevalue("ragprobe_result")
+
+def test_by_hand(ragprobe_fact_pairs, ragprobe_pipeline):
+    mark = SEEN["mark"]
+    assert mark.stopped_early and mark.verdict == "fail"  # the order decides where it stops
+    by_hand = ragprobe.check_reverse(ragprobe_pipeline, ragprobe_fact_pairs(FACTS, n=40), **ARGS)
+    assert (by_hand.n, by_hand.drop, by_hand.explain()) == (mark.n, mark.drop, mark.explain())
+"""
+    )
+    result = pytester.runpytest("-p", "no:randomly", "--ragprobe-no-cache")
+    result.assert_outcomes(passed=1, failed=1)  # the mark's FAIL, then the same result by hand
+    result.stdout.fnmatch_lines(["*test_same.py::test_mark - Failed: ragprobe reverse probe FAIL*"])

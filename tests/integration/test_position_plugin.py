@@ -168,6 +168,7 @@ def test_contexts_fixture_places_gold(pytester: pytest.Pytester) -> None:
         pytester,
         test="""
 import json
+import pytest
 
 def test_contexts(ragprobe_contexts):
     example = json.loads(open("qa.jsonl").readline())
@@ -182,10 +183,21 @@ def test_default_positions(ragprobe_contexts):
     # positions left out: the mark's default, first / quartiles / last
     example = json.loads(open("qa.jsonl").readline())
     assert [p for p, _ in ragprobe_contexts(example, 10)] == [0, 2, 4, 7, 9]
+
+def test_ill_typed_n_docs(ragprobe_contexts):
+    # was a TypeError from inside the plugin (str - int) when positions were left out
+    example = json.loads(open("qa.jsonl").readline())
+    for bad in ("10", None):
+        with pytest.raises(ValueError, match=f"n_docs must be an int >= 2, got {bad!r}"):
+            list(ragprobe_contexts(example, bad))
+    # seeded other contexts than seed=1 without a word; checked as ragprobe_fact_pairs checks it
+    for bad, problem in [("1", "must be an int, got str '1'"), (-1, "must be >= 0, got -1")]:
+        with pytest.raises(TypeError, match=f"^ragprobe_contexts: argument 'seed' {problem}$"):
+            ragprobe_contexts(example, 10, seed=bad)
 """,
     )
     result, _ = run(pytester)
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
 
 
 def test_check_position_api_matches_mark(pytester: pytest.Pytester, tmp_path: Path) -> None:

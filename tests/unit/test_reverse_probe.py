@@ -249,6 +249,52 @@ def test_a_reversal_fail_says_what_to_try_from_where_the_misses_were_made() -> N
     )
 
 
+def test_synthetic_pairs_handed_over_as_a_list_are_indexed_first() -> None:
+    """ragprobe_fact_pairs("synthetic:N") + check_reverse(pipeline, pairs) never indexed the fictitious facts:
+    every answer a miss, forward 0.00 and reverse 0.00, and a PASS (facts="synthetic:N" indexes them)."""
+    from pytest_ragprobe.facts import resolve_pairs
+
+    class Memory:
+        def __init__(self) -> None:
+            self.pages: list[ragprobe.Document] = []
+
+        def index(self, documents: list[ragprobe.Document]) -> None:
+            self.pages.extend(documents)
+
+        def answer(self, question: str) -> str:  # the page sharing the most capitalised words
+            def names(text: str) -> set[str]:
+                return set(re.findall(r"[A-Z][\w-]*\w", text))
+
+            words = names(question) - {question.split()[0]}
+            best = max(self.pages, key=lambda d: len(words & names(d.text)), default=None)
+            return best.text if best is not None and words & names(best.text) else "no idea"
+
+    pairs = resolve_pairs("synthetic:20", seed=0, base_dirs=[])  # what ragprobe_fact_pairs returns
+    pipeline = Memory()
+    r = ragprobe.check_reverse(pipeline, pairs, max_drop=0.2)
+    assert len(pipeline.pages) == 20
+    assert r.forward.accuracy == r.reverse.accuracy == 1.0
+
+
+def test_the_reversal_advice_says_most_only_of_a_majority() -> None:
+    """10 retrieval, 10 reading and 10 unattributed misses read "most reverse misses (10 of 30) are reading
+    misses": a third of them, and as many retrieval misses."""
+    from pytest_ragprobe.reverse_probe import mitigation_note
+
+    tie = mitigation_note({"retrieval": 10, "reading": 10, "unknown": 10})
+    assert tie.startswith(
+        "reverse misses are as often retrieval misses as reading misses (10 each, 10 without documents): "
+        "index each fact both ways"
+    )
+    assert "state each fact both ways on its page" in tie and "most" not in tie
+    few = mitigation_note({"retrieval": 2, "reading": 1, "unknown": 27})
+    assert few.startswith("most reverse misses (2 of 3 attributed, 27 without documents) are retrieval misses")
+    # all attributed: worded as before
+    assert mitigation_note({"retrieval": 8, "reading": 4, "unknown": 0}).startswith(
+        "most reverse misses (8 of 12) are retrieval misses"
+    )
+
+
 def test_the_reversal_advice_follows_the_facts_answered_right_forward() -> None:
     """40 facts unknown both ways (nothing retrieved) outnumbered 20 one-way reading misses, and the advice
     said to index facts both ways; indexing cannot fix a reader that echoes the question."""
