@@ -202,7 +202,10 @@ def _validated(
             raise MarkArgumentError(
                 f"{name}: unknown argument '{key}'{hint}; allowed: {', '.join(sorted(allowed))}"
             )
-    kw = dict(kwargs)
+    # None is "not given", as in the sugar spelling (which drops it): the raw
+    # `pytest.mark.ragprobe_reverse(match=None)` was refused where `ragprobe.reverse(match=None)`
+    # took the default
+    kw = {key: value for key, value in kwargs.items() if value is not None}
     out: dict[str, Any] = {}
     if "max_drop" in kw:
         # a drop of 1 cannot be exceeded: the statistics need max_drop below 1
@@ -306,7 +309,8 @@ def spec_for_item(item: pytest.Item) -> ProbeSpec | None:
     for mark in item.iter_markers(found[0]):  # closest first
         args = args or tuple(mark.args)
         for key, value in mark.kwargs.items():
-            merged.setdefault(key, value)
+            if value is not None:  # not given: a class or module mark's value (or the default) applies
+                merged.setdefault(key, value)
     return build_spec(found[0], merged, args)
 
 

@@ -799,8 +799,14 @@ def test_the_reruns_notice_counts_the_selected_probes(
 
 @pytest.mark.parametrize(
     "method_mark",
-    ["@ragprobe.reverse(facts=FACTS, n=1)", "@pytest.mark.ragprobe_reverse(facts=FACTS, n=1)"],
-    ids=["sugar", "raw"],
+    [
+        "@ragprobe.reverse(facts=FACTS, n=1)",
+        "@pytest.mark.ragprobe_reverse(facts=FACTS, n=1)",
+        # None is not given (the raw spelling refused match=None; a None max_drop hid the class's)
+        "@pytest.mark.ragprobe_reverse(facts=FACTS, n=1, max_drop=None, match=None)",
+        "@ragprobe.reverse(facts=FACTS, n=1, max_drop=None, match=None)",
+    ],
+    ids=["sugar", "raw", "raw-none", "sugar-none"],
 )
 def test_class_mark_arguments_survive_a_closer_mark(pytester: pytest.Pytester, method_mark: str) -> None:
     # The closer mark sets n only: max_drop and match come from the class, whichever spelling is used.

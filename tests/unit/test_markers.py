@@ -165,7 +165,6 @@ REVERSE_BAD: list[tuple[dict[str, Any], str]] = [
     ({"max_drop": 10}, "argument 'max_drop' must be in [0.0, 1.0), got 10 (a fraction: 0.1 for 10%)"),
     ({"max_drop": 150}, "argument 'max_drop' must be in [0.0, 1.0), got 150"),
     ({"match": "fuzzy"}, "argument 'match' must be 'contains', 'exact', 'regex' or a callable, got 'fuzzy'"),
-    ({"match": None}, "argument 'match' must be 'contains', 'exact', 'regex' or a callable, got None"),
     ({"sequential": "yes"}, "argument 'sequential' must be True or False, got 'yes'"),
     ({"facts": ""}, "argument 'facts' must not be empty"),
     ({"facts": []}, "argument 'facts' must not be an empty list"),
@@ -186,6 +185,19 @@ def test_reverse_ill_typed_argument_is_named(bad: dict[str, Any], message: str) 
     with pytest.raises(MarkArgumentError) as info:
         build_spec(REVERSE_MARK, kwargs)
     assert str(info.value) == f"@ragprobe.reverse: {message}"
+
+
+def test_none_is_not_given_in_both_spellings() -> None:
+    # The raw spelling refused max_drop / match / n_docs / distractors=None, the sugar dropped them
+    given = {"max_drop": None, "match": None, "min_accuracy": None, "n": None, "seed": None}
+    assert build_spec(REVERSE_MARK, {"facts": "f.yaml", **given}) == build_spec(REVERSE_MARK, {"facts": "f.yaml"})
+    assert ragprobe.reverse(facts="f.yaml", **given).kwargs == {"facts": "f.yaml"}
+    position = {"n_docs": None, "distractors": None, "positions": None, "context_tokens": None}
+    assert build_spec(POSITION_MARK, {"data": "qa.jsonl", **position}) == build_spec(
+        POSITION_MARK, {"data": "qa.jsonl"}
+    )
+    with pytest.raises(MarkArgumentError, match=r"argument 'facts' is required"):
+        build_spec(REVERSE_MARK, {"facts": None})
 
 
 def test_reverse_requires_facts() -> None:
