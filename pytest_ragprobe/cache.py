@@ -530,6 +530,8 @@ def _label_text(label: str) -> str:
     part, sep, rest = label.partition(":")
     if sep and part and ":" not in rest and part.isidentifier():
         return f"{part}'s {_label_text(rest)}"
+    if label == "self":  # a method of one of our adapters (Pipeline(generate=gen.generate))
+        return "service (its name, URL, model or version)"
     for prefix, kind in _LABEL_KINDS:
         if label.startswith(prefix):
             shown = label[len(prefix) :] if prefix.endswith(".") else label

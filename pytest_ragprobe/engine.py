@@ -686,36 +686,57 @@ class _Gate:
         # straight back (it would starve the waiting calls, which then got in only when the limit
         # rose, straight into the next 429, until they ran out of retries).
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        # Calls retried after a 429 go first, and while one waits out a Retry-After (``asleep``: its
+        # backoff, jittered past the hold) no call not yet tried takes a slot: those went at the
+        # hold's end, spent the service's allowance, and the retries met a 429 again, hold after
+        # hold, until they gave up (a 10/s limiter with Retry-After: 1 ended probes in ERROR).
+        self._retrying: collections.deque[asyncio.Future[None]] = collections.deque()
+        self.asleep = 0
 
     def _admit(self) -> None:
-        while self._waiters and self.in_flight < self.limit:
-            waiter = self._waiters.popleft()
+        while self.in_flight < self.limit:
+            if self._retrying:
+                waiter = self._retrying.popleft()
+            elif self._waiters and not self.asleep:
+                waiter = self._waiters.popleft()
+            else:
+                break
             if not waiter.done():  # (cancelled)
                 self.in_flight += 1  # handed over: counted here, not by the waiter
                 waiter.set_result(None)
 
-    async def enter(self, deadline: float | None = None) -> int | None:
+    async def enter(
+        self, deadline: float | None = None, *, retry: bool = False, woke: bool = False
+    ) -> int | None:
         """Take a slot, then wait for ``not_before``; returns the window the attempt starts in, or
-        None (without a slot) when ``not_before`` is, or is put off to, after ``deadline``."""
+        None (without a slot) when ``not_before`` is, or is put off to, after ``deadline``.
+        ``retry``: a call retried after a 429, which goes before calls not yet tried; ``woke``: one
+        counted ``asleep`` until now."""
         loop = asyncio.get_running_loop()
         self._pull()
+        if woke:
+            self.asleep -= 1
         if deadline is not None and self.not_before > max(deadline, loop.time()):
+            self._admit()
             return None
-        waited = bool(self._waiters) or self.in_flight >= self.limit
+        line = self._retrying if retry else self._waiters
+        waited = bool(line or self._retrying or (not retry and self.asleep)) or self.in_flight >= self.limit
         if waited:
             waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
+            line.append(waiter)
+            self._admit()  # (the calls a woken retry held back)
             try:
                 await waiter
             except BaseException:
                 if waiter.cancelled():
                     with contextlib.suppress(ValueError):
-                        self._waiters.remove(waiter)
+                        line.remove(waiter)
                 else:  # handed a slot, then cancelled: give it back
                     self.leave()
                 raise
         else:
             self.in_flight += 1
+            self._admit()
         try:  # holding the slot, so at most ``limit`` calls go when the wait ends
             if waited:
                 self._pull()
@@ -1033,9 +1054,11 @@ class Engine:
         limited: tuple[float, int] | None = None
         told = 0.0
         deadline: float | None = None
+        retry = asleep = False  # retried after a 429; waited out its Retry-After (see _Gate)
         while True:
             attempt += 1
-            window = await self._gate.enter(deadline)  # not part of the attempt's timeout
+            # (not part of the attempt's timeout)
+            window = await self._gate.enter(deadline, retry=retry, woke=asleep)
             if window is None:  # the hold ends after this call's deadline: its retry is not sent
                 assert failure is not None and limited is not None and deadline is not None
                 self.budget.refund()
@@ -1122,7 +1145,17 @@ class Engine:
                     budget_exhausted=True,
                 )
             self.stats.retries += 1
-            await asyncio.sleep(delay)
+            retry = failure.rate_limited
+            asleep = retry and self._gate.not_before > loop.time()
+            if asleep:
+                self._gate.asleep += 1
+            try:
+                await asyncio.sleep(delay)
+            except BaseException:
+                if asleep:
+                    self._gate.asleep -= 1
+                    self._gate._admit()
+                raise
 
     async def run(self, calls: Sequence[Call]) -> list[CallOutcome]:
         from pytest_ragprobe.cache import AnswerCache

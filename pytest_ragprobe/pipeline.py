@@ -553,7 +553,10 @@ def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
             add(f"partial.{key}", arg)
         return out + _state(obj.func, depth)
     if inspect.ismethod(obj):
-        return _state(obj.__self__, depth)
+        owner = obj.__self__
+        if _own_object(owner):  # Pipeline(generate=gen.generate): the method's object is one of ours
+            return [("self", describe(owner))]
+        return _state(owner, depth)
     if inspect.isfunction(obj):
         fn = inspect.unwrap(obj)
         code = fn.__code__
@@ -575,8 +578,12 @@ def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
         return out
     if inspect.isclass(obj) or inspect.ismodule(obj) or not hasattr(obj, "__dict__"):
         return out
-    if type(obj).__module__.split(".")[0] == "pytest_ragprobe":
-        return out
+    if _own_object(obj):
+        # Our adapters spell their configuration out in name and version (an HTTPPipeline's URL, an
+        # OpenAIGenerator's model), which describe() keys them by. Held by the user's pipeline
+        # (self.gen = OpenAIGenerator(...), a closure), that identity is part of the configuration:
+        # without it another model or URL reused the cached answers.
+        return [("identity", describe(obj))] if depth else out
     if type(obj).__module__ == "unittest.mock":  # a test double: configured by what it returns
         from unittest import mock
 
@@ -601,6 +608,11 @@ def _state(obj: object, depth: int = 0) -> list[tuple[str, str]]:
     for name, value in _globals_read(_user_functions(type(obj))):
         add(f"global.{name}", value)
     return out
+
+
+def _own_object(obj: object) -> bool:
+    """One of this package's objects (HTTPPipeline, OpenAIGenerator, Pipeline, ReferencePipeline)."""
+    return type(obj).__module__.split(".")[0] == "pytest_ragprobe"
 
 
 def _running_attributes(cls: type) -> frozenset[str]:

@@ -9,9 +9,9 @@ from pathlib import Path
 from factories import run_starts
 
 import pytest_ragprobe as ragprobe
-from pytest_ragprobe.cache import AnswerCache, identity_notices, service_group
+from pytest_ragprobe.cache import AnswerCache, identity_notices, parts_differ, service_group
 from pytest_ragprobe.engine import Call
-from pytest_ragprobe.pipeline import describe, make_adapter
+from pytest_ragprobe.pipeline import describe, identity_parts, make_adapter
 
 
 def _store(root: Path, obj: object) -> None:
@@ -96,3 +96,45 @@ def test_a_service_at_a_stable_address_whose_other_part_changes_gets_the_version
     notices = said[2]
     assert "what differs from the latest: generate's closure variable 'workdir'." in notices[0]
     assert "set a `version` attribute" in notices[0] and "name=" not in notices[0]
+
+
+def test_a_bound_method_or_held_adapter_carries_the_service_identity() -> None:
+    """Pipeline(answer=http.answer, generate=gen.generate) (or a closure / an attribute holding
+    an adapter) was keyed by the method's qualified name alone: another model or URL reused the
+    cached answers of the old one."""
+
+    class Rag:  # holds its reader (only the model's name tells two of them apart)
+        def __init__(self, model: str) -> None:
+            self.gen = ragprobe.OpenAIGenerator("http://127.0.0.1:40001/v1", model)
+
+        def generate(self, question: str, documents: object) -> str:
+            return question
+
+    def compositions(model: str, port: int) -> list[object]:
+        gen = ragprobe.OpenAIGenerator("http://127.0.0.1:40001/v1", model)
+        http = ragprobe.HTTPPipeline(f"http://127.0.0.1:{port}")
+        return [
+            ragprobe.Pipeline(answer=http.answer, generate=gen.generate),
+            # closures over the adapters
+            ragprobe.Pipeline(answer=lambda q: http.answer(q), generate=lambda q, d: gen.generate(q, d)),  # noqa: PLW0108
+            Rag(model),
+        ]
+
+    base = compositions("m1", 40002)
+    for changed in (compositions("m2", 40002), compositions("m1", 40003)):
+        for i, (old, new) in enumerate(zip(base, changed, strict=True)):
+            if isinstance(old, Rag) and old.gen.model == new.gen.model:  # type: ignore[attr-defined]
+                continue  # (Rag has no URL of its own to change)
+            assert make_adapter(old).cache_identity != make_adapter(new).cache_identity, i
+    # unchanged settings keep the identity (and a key rotation does not change it either)
+    again = compositions("m1", 40002)
+    for old, new in zip(base, again, strict=True):
+        assert make_adapter(old).cache_identity == make_adapter(new).cache_identity
+    keyed = ragprobe.OpenAIGenerator("http://127.0.0.1:40001/v1", "m1", api_key="sk-secret-1")
+    rotated = ragprobe.OpenAIGenerator("http://127.0.0.1:40001/v1", "m1", api_key="sk-secret-2")
+    assert make_adapter(ragprobe.Pipeline(generate=keyed.generate)).cache_identity == make_adapter(
+        ragprobe.Pipeline(generate=rotated.generate)
+    ).cache_identity
+    assert parts_differ(
+        identity_parts(base[0]), identity_parts(compositions("m2", 40002)[0])
+    ) == "generate's service (its name, URL, model or version)"
