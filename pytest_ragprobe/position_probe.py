@@ -531,7 +531,10 @@ async def run_position(
             )
         # never sampled, and under a call budget that ended the probe also sampled but not answered
         left = len(distinct) - (cmp.n if ctx.budget_hit else len(chosen))
-        notes += sample_size_notes(more, cmp.n, left, distinct_unit, spec.max_drop, confidence)
+        out_of_reach = more is None and cmp.worst in cmp.comparisons  # (not: no comparison to size)
+        notes += sample_size_notes(
+            more, cmp.n, left, distinct_unit, spec.max_drop, confidence, out_of_reach=out_of_reach
+        )
         if max(cmp.accuracy.values()) < LOW_ACCURACY:
             best = max(cmp.accuracy.values())
             notes.append(low_accuracy_inconclusive(f"every position is at {best:.2f} or below"))

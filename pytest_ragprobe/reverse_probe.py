@@ -39,15 +39,32 @@ ROUGH = "(a rough estimate from the rates seen so far)"
 
 
 def sample_size_notes(
-    more: int | None, n: int, left: int, unit: str, max_drop: float, confidence: float
+    more: int | None,
+    n: int,
+    left: int,
+    unit: str,
+    max_drop: float,
+    confidence: float,
+    *,
+    out_of_reach: bool = False,
 ) -> list[str]:
     """An INCONCLUSIVE probe's notes on its sample size: about how many more would likely decide it
     (``more``, from stats.more_needed; with the total, and what the data holds when that is fewer:
     ``left``, items never sampled), and, with too few for any PASS, the least a PASS needs. Said in one
-    note when both apply: "about 66 more" beside "a PASS needs at least 29" read as a contradiction."""
+    note when both apply: "about 66 more" beside "a PASS needs at least 29" read as a contradiction.
+    ``out_of_reach``: more_needed gave up (the drop seen sits at or next to max_drop)."""
+    from pytest_ragprobe.stats import MAX_MORE_PAIRS
+
     few = undecidable_note(n, unit, max_drop, confidence, hedge=not more)
     if not more:
-        return [few] if few else []
+        if few or not out_of_reach:
+            return [few] if few else []
+        # (said nothing at all before: the warning promises a word on how many more would decide it)
+        return [
+            f"the drop seen is too close to max_drop {max_drop:.2f} for more {unit} to settle it: at the "
+            f"rates seen so far over {MAX_MORE_PAIRS:,} more would be needed; the pipeline sits near the "
+            "tolerance"
+        ]
     tail = ""
     if left <= 0:
         tail = f"; these are all the {unit} given: add more to decide it"
@@ -357,7 +374,9 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         )
         # never sampled, and under a call budget that ended the probe also sampled but not answered
         left = len(pool) - (cmp.n if ctx.budget_hit else len(chosen))
-        notes += sample_size_notes(more, cmp.n, left, unit, spec.max_drop, confidence)
+        notes += sample_size_notes(
+            more, cmp.n, left, unit, spec.max_drop, confidence, out_of_reach=more is None
+        )
         if max(cmp.acc_a, cmp.acc_b) < LOW_ACCURACY:
             notes.append(low_accuracy_inconclusive(f"forward {cmp.acc_a:.2f} and reverse {cmp.acc_b:.2f}"))
     if verdict == "pass" and spec.min_accuracy is None and max(cmp.acc_a, cmp.acc_b) < LOW_ACCURACY:

@@ -314,3 +314,47 @@ def test_the_reversal_advice_follows_the_facts_answered_right_forward() -> None:
         "most reverse misses of facts answered right forward (20 of 20) are reading misses"
     )
     assert "index each fact both ways" not in " ".join(r.notes)
+
+
+def test_an_inconclusive_probe_at_max_drop_says_more_items_will_not_settle_it() -> None:
+    """A drop seen right at max_drop: more_needed gives up (over 10,000 more), and the probe said
+    nothing about its sample size, though the warning promises a word on how many more would decide."""
+    facts = [
+        ragprobe.Fact(
+            forward={"question": f"Forward question {i}?", "answer": f"F{i:03d}"},
+            reverse={"question": f"Reverse question {i}?", "answer": f"R{i:03d}"},
+        )
+        for i in range(100)
+    ]
+
+    def answer(question: str) -> str:  # forward-only right 20, reverse-only right 10, both 60: drop 0.10
+        i = int(question.split()[-1].rstrip("?"))
+        forward = question.startswith("Forward")
+        right = (i < 20 and forward) or (20 <= i < 30 and not forward) or 30 <= i < 90
+        return (f"F{i:03d}" if forward else f"R{i:03d}") if right else "no idea"
+
+    r = ragprobe.check_reverse(answer, facts, max_drop=0.1)
+    assert (r.verdict, r.drop) == ("inconclusive", pytest.approx(0.1))
+    assert any("too close to max_drop 0.10 for more facts to settle it" in n for n in r.notes), r.notes
+
+    examples = [
+        {
+            "question": f"Which code is item {i}?",
+            "answers": [f"Z{i:03d}"],
+            "ctxs": [{"text": f"Code Z{i:03d} is item {i}.", "isgold": True}]
+            + [{"text": f"Filler text number {j}."} for j in range(4)],
+        }
+        for i in range(100)
+    ]
+    wrong = {0: set(range(10)), 2: set(range(20)), 4: set(range(10))}  # edges 0.9, middle 0.8
+
+    def generate(question: str, documents: list[ragprobe.Document]) -> str:
+        i = int(question.split()[-1].rstrip("?"))
+        gold = next(k for k, d in enumerate(documents) if d.text.startswith("Code"))
+        return "no idea" if i in wrong[gold] else f"Z{i:03d}"
+
+    p = ragprobe.check_position(
+        ragprobe.Pipeline(generate=generate), examples, n_docs=5, positions=[0, 2, 4], max_drop=0.1
+    )
+    assert (p.verdict, p.drop) == ("inconclusive", pytest.approx(0.1))
+    assert any("too close to max_drop 0.10 for more questions to settle it" in n for n in p.notes), p.notes

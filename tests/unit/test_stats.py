@@ -282,6 +282,21 @@ def test_required_n_monotone_in_power_and_drop() -> None:
         S.required_n(acc_a=0.9, acc_b=0.6, max_drop=0.1, discordance=0.05)
 
 
+def test_required_n_power_is_saw_toothed_as_documented() -> None:
+    """docs/statistics.md and the README: the power is reached at the returned n, yet a few more pairs
+    can fall short of it again (a discrete test), with the figures they quote."""
+    ind = {"p10": 0.9 * 0.35, "p01": 0.1 * 0.65, "max_drop": 0.1}
+    assert S.required_n(acc_a=0.9, acc_b=0.65, max_drop=0.1) == 92
+    assert round(S.fail_probability(92, **ind), 3) == 0.804
+    assert round(S.fail_probability(95, **ind), 3) == 0.762
+    assert round(S.fail_probability(103, **ind), 3) == 0.788
+    assert all(S.fail_probability(n, **ind) >= 0.8 for n in range(104, 112))
+    ind7 = {"p10": 0.9 * 0.3, "p01": 0.1 * 0.7, "max_drop": 0.1}
+    assert S.required_n(acc_a=0.9, acc_b=0.7, max_drop=0.1) == 191
+    assert round(S.fail_probability(191, **ind7), 3) == 0.805
+    assert round(S.fail_probability(195, **ind7), 3) == 0.777
+
+
 def test_more_needed() -> None:
     a, b = pairs(30, 6, 1, 3)  # drop 0.125, undecided at n = 40
     cmp = S.compare_paired(a, b, max_drop=0.05)
