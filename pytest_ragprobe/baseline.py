@@ -151,6 +151,8 @@ def _changed_settings(
     which caps n_planned without being a setting of the probe."""
     changes = []
     then, now = old.settings.get("sample_digest"), new.settings.get("sample_digest")
+    if str(then).startswith("set:") != str(now).startswith("set:"):
+        then = now = None  # a reverse digest of an older version (in ask order): compared as without one
     # A reverse probe's seed only picks its sample: the same sample under another seed (every fact probed)
     # measures the same. (A position probe's seed also orders the distractors of every context.)
     same_sample = new.kind == "reverse" and bool(then) and then == now

@@ -522,10 +522,11 @@ def settings_dict(
 
 
 def sample_digest(chosen: Sequence[FactPair]) -> str:
-    """The digest of a reverse probe's sample: every question with its accepted answers, in order."""
-    return content_digest(
-        [p.forward.question, p.forward.answers, p.reverse.question, p.reverse.answers] for p in chosen
-    )
+    """The digest of a reverse probe's sample: every question with its accepted answers, in any order ("set:"
+    marks it): every fact probed under another seed is the same sample, asked in another order (baselines
+    compare it; the digest in order said "seed changed" every time)."""
+    items = [[p.forward.question, p.forward.answers, p.reverse.question, p.reverse.answers] for p in chosen]
+    return "set:" + content_digest(sorted(items, key=lambda item: json.dumps(item, ensure_ascii=False)))
 
 
 def check_reverse(

@@ -431,3 +431,27 @@ def test_a_reverse_probe_with_the_same_sample_under_another_seed_is_compared() -
     assert compare(new, as_baseline(old), confidence=0.95).status == "regression"
     other = reverse_result(97, 75, forward_only=23, reverse_only=1, settings={**SETTINGS, "seed": 7, "sample_digest": "bb"})
     assert compare(other, as_baseline(old), confidence=0.95).message.endswith("seed: 0 -> 7")
+
+
+def test_every_fact_probed_under_another_seed_is_the_same_sample_end_to_end() -> None:
+    """The digest was of the facts in ask order, which the seed shuffles: seed 0 -> 7 over the same 12 facts
+    read "settings changed: seed 0 -> 7" and the baseline was never compared."""
+    from pytest_ragprobe import Fact, check_reverse
+
+    facts = [Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(12)]
+
+    def forward_only(question: str) -> str:  # right forward, wrong reverse
+        return next((f"C-{i}" for i in range(12) if f"P-{i}?" in question or f"P-{i} " in question), "none")
+
+    def run(seed: int, n: int | None = None) -> ProbeResult:
+        return check_reverse(forward_only, facts, seed=seed, n=n, max_drop=0.5)
+
+    base, other = run(0), run(7)
+    assert base.settings["sample_digest"] == other.settings["sample_digest"]
+    assert compare(other, as_baseline(base), confidence=0.95).status == "ok"
+    # a subset is another sample under another seed: not compared
+    assert compare(run(7, n=6), as_baseline(run(0, n=6)), confidence=0.95).message.endswith("seed: 0 -> 7")
+    # a baseline of an older version (its digest in ask order) compares as one without a digest did
+    older = base.model_copy(update={"settings": {**base.settings, "sample_digest": "0123456789abcdef"}})
+    assert compare(other, as_baseline(older), confidence=0.95).message.endswith("seed: 0 -> 7")
+    assert compare(run(0), as_baseline(older), confidence=0.95).status == "ok"
