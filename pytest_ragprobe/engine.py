@@ -66,6 +66,7 @@ import dataclasses
 import email.utils
 import hashlib
 import http.client
+import math
 import os
 import random
 import re
@@ -376,18 +377,34 @@ def _http_status(exc: BaseException) -> tuple[int, Any] | None:
 
 
 def _retry_after(*holders: Any) -> float | None:
+    """The wait a refusal asks for: ``retry-after-ms`` (milliseconds, sent by OpenAI and Azure OpenAI, more
+    precise; some services send only it) first, then ``Retry-After``."""
     for holder in holders:
         headers = _attr(holder, "headers")
         get = _attr(headers, "get")
         if not callable(get):
             continue
-        for key in ("retry-after", "Retry-After"):  # plain dicts are case-sensitive
-            try:
-                value = get(key)
-            except Exception:
-                value = None
-            if isinstance(value, str):
-                return parse_retry_after(value)
+        try:
+            millis = float(_header(get, "retry-after-ms", "Retry-After-Ms", "Retry-After-MS") or "nan")
+        except ValueError:
+            millis = math.nan
+        if math.isfinite(millis) and millis >= 0:
+            return millis / 1000.0
+        value = _header(get, "retry-after", "Retry-After")
+        if value is not None:
+            return parse_retry_after(value)
+    return None
+
+
+def _header(get: Callable[[str], Any], *keys: str) -> str | None:
+    """The first of ``keys`` a headers object has as a str (plain dicts are case-sensitive)."""
+    for key in keys:
+        try:
+            value = get(key)
+        except Exception:
+            value = None
+        if isinstance(value, str):
+            return value
     return None
 
 

@@ -165,6 +165,23 @@ def test_retry_after_is_honoured_and_capped() -> None:
     assert 0.14 <= stamps[1] - stamps[0] < 1.0  # waited the capped Retry-After, not 0.001 s
 
 
+def test_retry_after_ms_is_read_first() -> None:
+    # OpenAI and Azure OpenAI send retry-after-ms (some services only it): was ignored, so a call retried after
+    # the engine's own short backoff, straight into the next 429
+    def refused(headers: dict[str, str]) -> Exception:
+        exc = HTTPError(429)
+        exc.response.headers = headers
+        return exc
+
+    assert classify(refused({"retry-after-ms": "1500"}), 1).retry_after == 1.5
+    assert classify(refused({"retry-after-ms": "250", "retry-after": "1"}), 1).retry_after == 0.25
+    assert classify(refused({"Retry-After-Ms": "20"}), 1).retry_after == 0.02
+    # a bad or negative one: Retry-After as before
+    assert classify(refused({"retry-after-ms": "soon", "retry-after": "3"}), 1).retry_after == 3.0
+    assert classify(refused({"retry-after-ms": "-5", "retry-after": "3"}), 1).retry_after == 3.0
+    assert classify(refused({"retry-after-ms": "nan"}), 1).retry_after is None
+
+
 def test_fatal_wiring_errors_propagate() -> None:
     def answer(q: str) -> str:
         raise AttributeError("no such thing")
