@@ -279,7 +279,11 @@ def _fmt_error(
         loc = ".".join(str(p) for p in err["loc"])
         msg = str(err["msg"]).removeprefix("Value error, ")
         value = err.get("input")
-        if err["type"] == "string_type" and not isinstance(value, (Mapping, list)):
+        if err["type"] == "missing" and err["loc"][-1:] == ("answers",):
+            # files say `answer:` (documented; `answers:` is accepted too): the model's field name misled
+            loc = ".".join(str(p) for p in (*err["loc"][:-1], "answer"))
+            msg = "missing: the accepted answer (a string or a list of aliases)"
+        elif err["type"] == "string_type" and not isinstance(value, (Mapping, list)):
             # `subject: 200` (or yes, 2024-01-01) in YAML/JSON is not text: say what was read and the fix
             msg += f", got {_read_as(value)}: quote it"
         elif err["type"] == "extra_forbidden" and err["loc"]:

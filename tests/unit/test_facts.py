@@ -377,6 +377,17 @@ def test_yaml_empty_answer_list_names_field(tmp_path: Path) -> None:
         load_facts_file(write(tmp_path, "f.yaml", text))
 
 
+def test_a_missing_answer_names_the_key_files_use(tmp_path: Path) -> None:
+    # was "field 'reverse.answers': Field required": the model's field, not the documented `answer:`
+    text = "facts:\n  - forward: {question: 'Q?', answer: A}\n    reverse: {question: 'R?'}\n"
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, "f.yaml", text))
+    assert str(info.value).endswith(
+        "f.yaml: facts[0] (line 2): field 'reverse.answer': missing: the accepted answer (a string or a list "
+        "of aliases)"
+    )
+
+
 def test_bad_yaml_names_file_and_position(tmp_path: Path) -> None:
     path = write(tmp_path, "broken.yaml", "facts:\n  - {subject: a, relation: wrote\n  - x\n")
     with pytest.raises(FactsError) as info:
