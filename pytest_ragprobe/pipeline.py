@@ -1087,6 +1087,8 @@ def split_pipeline_spec(spec: str, *, ini: str | os.PathLike[str] | None = None)
         if spec.endswith(".py") or "/" in spec or "\\" in spec:  # a file, not a module
             stem = Path(spec.replace("\\", "/")).name.removesuffix(".py") or "rag"
             hint = f" (a file path? name its module and the pipeline in it: '{stem}:<attribute>')"
+        elif not sep and _is_module(spec):  # a module: the pipeline in it is not named
+            hint = f" ({spec!r} is a module: name the pipeline in it, '{spec}:<attribute>')"
         elif not sep and "." in spec.strip("."):  # a dotted path, as an import statement spells it
             module, _, name = spec.rpartition(".")
             hint = f" (did you mean '{module}:{name}'?)"
@@ -1094,6 +1096,16 @@ def split_pipeline_spec(spec: str, *, ini: str | os.PathLike[str] | None = None)
             f"{_spec_source(spec, ini)}: expected 'package.module:attribute', e.g. 'myapp.rag:pipeline'{hint}"
         )
     return module_name, attr
+
+
+def _is_module(name: str) -> bool:
+    """Whether ``name`` is an importable module (only asked on the error path: it imports the parents)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except Exception:  # (a parent that fails to import, a name that is not a module path)
+        return False
 
 
 def load_pipeline_spec(spec: str, *, ini: str | os.PathLike[str] | None = None) -> object:

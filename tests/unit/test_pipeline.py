@@ -670,6 +670,18 @@ def test_load_bad_format(spec: str) -> None:
     )
 
 
+def test_a_module_without_its_attribute_is_told_to_name_it(pipeline_module: str) -> None:
+    # was "(did you mean '<package>:rag'?)": the module taken for the attribute
+    with pytest.raises(PipelineConfigError) as info:
+        load_pipeline_spec(f"{pipeline_module}.rag")
+    assert str(info.value).endswith(
+        f"expected 'package.module:attribute', e.g. 'myapp.rag:pipeline' ('{pipeline_module}.rag' is a module: "
+        f"name the pipeline in it, '{pipeline_module}.rag:<attribute>')"
+    )
+    with pytest.raises(PipelineConfigError, match=rf"\(did you mean '{pipeline_module}\.rag:build'\?\)$"):
+        load_pipeline_spec(f"{pipeline_module}.rag.build")
+
+
 def test_load_missing_module() -> None:
     with pytest.raises(PipelineConfigError) as info:
         load_pipeline_spec("no_such_module_ragprobe_xyz.rag:pipeline")
