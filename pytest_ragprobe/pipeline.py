@@ -714,6 +714,10 @@ def describe(
             if (fn := getattr(obj, c)) is None:
                 continue
             own: dict[str, str] | None = {} if parts is not None else None
+            # Pipeline(answer=http.answer): one of our adapters' own method reads as the adapter (its URL or
+            # model), not as "pytest_ragprobe.adapters.HTTPPipeline.answer", which named no service
+            if inspect.ismethod(fn) and _own_object(fn.__self__) and fn.__name__ == c:
+                fn = fn.__self__
             described.append(f"{c}={describe(fn, fingerprint=fingerprint, state=state, parts=own)}")
             if parts is not None and own is not None:
                 parts.update({f"{c}:{label}": h for label, h in own.items()})
