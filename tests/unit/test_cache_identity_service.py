@@ -28,6 +28,21 @@ def _run(root: Path, url: str, *, hits: int = 0) -> list[str]:
     return identity_notices(root, {describe(pipe): (24, hits)}, since)
 
 
+def test_a_composition_over_a_service_on_a_random_port_gets_the_name_advice(tmp_path: Path) -> None:
+    # Pipeline(answer=http.answer) was labelled by the method's qualified name: the port moved in its parts
+    # and the advice was to set a `version`, not to name the service
+    def run(port: int) -> list[str]:
+        composed = ragprobe.Pipeline(answer=ragprobe.HTTPPipeline(f"http://127.0.0.1:{port}").answer)
+        since = run_starts()
+        _store(tmp_path, composed)
+        return identity_notices(tmp_path, {describe(composed): (24, 0)}, since)
+
+    assert run(40001) == [] and run(40002) == []
+    (notice,) = run(40003)
+    assert "what differs from the latest: the URL (http://127.0.0.1:40002 then)." in notice
+    assert 'give it `name="my-rag"`' in notice and "set a `version` attribute" not in notice
+
+
 def test_service_group_leaves_out_the_port_and_a_local_host() -> None:
     local = "http:http://<local>:<port>"
     assert service_group("http:http://127.0.0.1:41877") == local
