@@ -19,6 +19,7 @@ from pytest_ragprobe.render import (
     failed_calls_note,
     forward_misses,
     forward_wrong_total,
+    interval_level,
     max_drop_of,
     num,
     outcome_note,
@@ -289,6 +290,7 @@ class ProbeView:
     size: str = ""  # "40", "25 of 40, stopped early"
     max_drop: str = "–"  # from the metrics, else the mark's setting (a probe that made no call)
     bounds_label: str = ""  # "one-sided 95% bounds"
+    interval_level: float = 0.9  # the two-sided level of the pair of bounds (render.interval_level)
     overview: str = ""  # the overview table's result cell: accuracies, or an error's cause
 
 
@@ -621,6 +623,7 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
         overview=overview_text(r),
         size=size_text(r),
         bounds_label=bounds_label(r),
+        interval_level=interval_level(r),
     )
     max_drop = max_drop_of(r)
     view.max_drop = max_drop_text(r)

@@ -97,11 +97,29 @@ def clip(value: Any, limit: int = TEXT_LIMIT) -> str:
     return f"{text[: limit - 1] + '…'!r} ({len(text):,} chars)"
 
 
+def _levels(r: ProbeResult) -> tuple[float, float]:
+    """The levels of ``drop_ci``'s (lower, upper) bound: the probe's confidence, but with ``min_accuracy``
+    the lower bound at 1 − alpha/2 (the FAIL side shares alpha with the floor; docs/statistics.md)."""
+    conf = float(r.metrics.get("confidence", r.settings.get("confidence") or 0.95))
+    split = r.settings.get("min_accuracy") is not None
+    return (1.0 - (1.0 - conf) / 2.0 if split else conf), conf
+
+
 def bounds_label(r: ProbeResult) -> str:
     """ "one-sided 95% bounds": what ``drop_ci`` holds (two one-sided bounds at the probe's confidence,
-    together a two-sided interval at 2·confidence − 1; docs/statistics.md)."""
-    conf = float(r.metrics.get("confidence", r.settings.get("confidence") or 0.95))
-    return f"one-sided {percent(conf)} bounds"
+    together a two-sided interval at 2·confidence − 1); with ``min_accuracy`` "one-sided bounds (lower
+    97.5%, upper 95%)" (a bare "95%" misstated the lower one)."""
+    lower, upper = _levels(r)
+    if lower != upper:
+        return f"one-sided bounds (lower {percent(lower)}, upper {percent(upper)})"
+    return f"one-sided {percent(upper)} bounds"
+
+
+def interval_level(r: ProbeResult) -> float:
+    """The two-sided level of ``drop_ci``'s pair: 2·confidence − 1 (90% for 95%), 1 − 1.5·alpha with
+    ``min_accuracy``."""
+    lower, upper = _levels(r)
+    return lower + upper - 1.0
 
 
 def max_drop_of(r: ProbeResult) -> float | None:
@@ -243,7 +261,7 @@ def _reverse_table(r: ProbeResult) -> list[str]:
             f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}"
         )
     lines.append(
-        f"  drop {num(m['drop'], signed=True)}, one-sided {percent(conf)} bounds "
+        f"  drop {num(m['drop'], signed=True)}, {bounds_label(r)} "
         f"{bounds(m['drop_ci'], near=m.get('max_drop'))} vs "
         f"max_drop {m['max_drop']:.2f}; exact McNemar {p_text(m.get('p_value'))} "
         f"({m['discordant']['forward_only']} forward-only vs {m['discordant']['reverse_only']} reverse-only)"
@@ -312,7 +330,7 @@ def _position_table(r: ProbeResult) -> list[str]:
         best, worst = m.get("best_edge"), m.get("worst_position")
         lines.append(
             f"  drop {num(m['drop'], signed=True)} (position {best} vs {worst}), "
-            f"one-sided {percent(conf)} bounds "
+            f"{bounds_label(r)} "
             f"{bounds(m['drop_ci'], near=m['max_drop'])} vs max_drop {m['max_drop']:.2f}"
         )
         lines.append(f"  Holm-adjusted McNemar {p_text(m.get('p_value'))}")

@@ -213,6 +213,21 @@ def test_the_reverse_mcnemar_p_is_explained_once() -> None:
     assert "Exact McNemar p (reverse probes)" not in render_markdown(position_only)
 
 
+def test_each_probe_labels_its_lower_bound_with_min_accuracy() -> None:
+    """Each probe's own line said "one-sided 95% bounds" (and the chart "together a 90% interval") while its
+    lower bound was at 97.5%: only the page legend told."""
+    floored = reverse_probe("t.py::test_f", settings={"min_accuracy": 0.6})
+    label = "one-sided bounds (lower 97.5%, upper 95%)"
+    assert f"**Drop** +0.02, {label} [-0.08, +0.12] vs max\\_drop 0.10" in render_markdown(report(floored))
+    text = text_of(render_html(report(floored)))
+    assert f"+0.02 , {label} [-0.08, +0.12] vs max_drop 0.10" in text
+    assert f"bar: its {label} (together a 92.5% interval)" in text
+    assert f"drop +0.02, {label} [-0.08, +0.12] vs max_drop 0.10" in explain(floored)
+    plain = reverse_probe("t.py::test_a")
+    assert "one-sided 95% bounds [-0.08, +0.12]" in explain(plain)
+    assert "bar: its one-sided 95% bounds (together a 90% interval)" in text_of(render_html(report(plain)))
+
+
 def test_the_legend_says_where_the_lower_bound_is_with_min_accuracy() -> None:
     """With min_accuracy the drop's FAIL side is at alpha/2 (it shares alpha with the floor): the legend's
     "one-sided 95%" alone would misstate the lower bound."""
