@@ -101,7 +101,7 @@ def plan_probe(
     answer cache on and ``lookup``, its plan record and each answer file that record names."""
     from pytest_ragprobe.facts import distinct_questions, resolve_pairs, sample
     from pytest_ragprobe.position_probe import distinct_examples, examples_digest, load_examples
-    from pytest_ragprobe.reverse_probe import sample_digest, synthetic_pairs
+    from pytest_ragprobe.reverse_probe import ask_order_digest, sample_digest, synthetic_pairs
     from pytest_ragprobe.scoring import matcher_code
 
     seed = spec.seed if spec.seed is not None else settings.seed
@@ -113,7 +113,7 @@ def plan_probe(
             synthetic = isinstance(spec.facts, str) and spec.facts.startswith("synthetic:")
             synthetic = synthetic or bool(synthetic_pairs(pairs))  # ragprobe_fact_pairs' synthetic ones
             extra = 1 if synthetic else 0  # one index() call with the fictitious documents
-            data = ""  # a reverse call is its question (and, for synthetic:N, spec.facts): all in settings
+            data = ""  # a reverse call is its question (synthetic:N: and spec.facts); its ask order: below
         else:
             assert isinstance(spec, PositionSpec)
             source = spec.data if spec.data is not None else spec.facts
@@ -141,6 +141,8 @@ def plan_probe(
             chosen = sample(pool, n, seed, spec.kind)
             if chosen:
                 sampled = sample_digest(chosen) if isinstance(spec, ReverseSpec) else examples_digest(chosen)
+                if isinstance(spec, ReverseSpec):  # the ask order, which sample_digest leaves out: it decides
+                    data = ask_order_digest(chosen)  # where a sequential probe stops (a reordered facts file)
                 probed = _probed(spec, confidence, seed, n, sampled, settings)
                 digest = probe_digest(spec.kind, probed, data, code=matcher_code(spec.match))
         except Exception:  # (nothing the plan needs: the probe then simply has no cached count)

@@ -529,6 +529,13 @@ def sample_digest(chosen: Sequence[FactPair]) -> str:
     return "set:" + content_digest(sorted(items, key=lambda item: json.dumps(item, ensure_ascii=False)))
 
 
+def ask_order_digest(chosen: Sequence[FactPair]) -> str:
+    """The questions of a reverse probe's sample in the order it asks them: what, with the settings, fixes
+    which calls a sequential probe makes before it stops (``sample_digest`` leaves the order out, so that a
+    baseline under another seed compares; the plan's record of the calls must not: plan.probe_digest)."""
+    return content_digest([p.forward.question, p.reverse.question] for p in chosen)
+
+
 def check_reverse(
     pipeline: object,
     pairs: str | Path | Sequence[Fact] | Sequence[FactPair] | None = None,

@@ -282,17 +282,16 @@ def _record_plan(
         return
     try:
         from pytest_ragprobe.cache import write_plan_record
-        from pytest_ragprobe.plan import plan_probe, probe_digest, run_digest
+        from pytest_ragprobe.plan import plan_probe, run_digest
         from pytest_ragprobe.scoring import matcher_code
 
         code = matcher_code(spec.match)  # (the settings name a match= callable; a changed body moves stops)
-        if isinstance(spec, ReverseSpec):  # its calls are its sampled questions: all in its settings
-            digest = probe_digest(spec.kind, result.settings, code=code)
-        else:  # and the documents of the data, which the plan read
-            plan: ProbePlan | None = item.stash.get(_PLAN_KEY, None)
-            if plan is None:  # an xdist worker that made no plan (only gw0 makes one)
-                plan = plan_probe(item.nodeid, spec, ctx.settings, dirs, lookup=False)
-            digest = run_digest(plan, result.settings, code=code)  # "": it sampled other data than planned
+        # its settings, and what the plan read of the data: a position probe's documents, a reverse probe's
+        # ask order (its settings' sample digest is order-free: a reordered facts file stops elsewhere)
+        plan: ProbePlan | None = item.stash.get(_PLAN_KEY, None)
+        if plan is None:  # an xdist worker that made no plan (only gw0 makes one)
+            plan = plan_probe(item.nodeid, spec, ctx.settings, dirs, lookup=False)
+        digest = run_digest(plan, result.settings, code=code)  # "": it sampled other data than planned
         if digest:
             scope = str(item.config.rootpath)  # (test ids are relative to it: a shared cache dir)
             write_plan_record(root, item.nodeid, digest, bytes(ctx.asked_keys), ctx.asked, scope=scope)

@@ -379,3 +379,22 @@ def test_a_budget_smaller_than_the_plan_but_covering_the_uncached_calls() -> Non
         "ragprobe plan: --ragprobe-budget=50 covers 50 of up to 80 calls; probes that run out end "
         "INCONCLUSIVE (a FAIL already shown stays)"
     )
+
+
+def test_a_reordered_facts_file_is_not_the_recorded_probe(tmp_path: Path) -> None:
+    """The sample digest in a reverse probe's settings is order-free (a baseline under another seed compares),
+    but the order the facts are asked in decides where a sequential probe stops: the same facts in another
+    file order matched the record, and the plan counted calls the run would not ask as cached."""
+    settings = settings_for(tmp_path)
+    rows = [
+        f"  - forward: {{question: 'Which controller works with pump P-{i}?', answer: C-{i}}}\n"
+        f"    reverse: {{question: 'Which pump works with controller C-{i}?', answer: P-{i}}}\n"
+        for i in range(40)
+    ]
+    path = tmp_path / "facts.yaml"
+    path.write_text("facts:\n" + "".join(rows), encoding="utf-8")
+    again = recorded_plan(tmp_path, REVERSE_MARK, settings, 80, facts="facts.yaml", sequential=True)
+    assert again.cached == 80
+    path.write_text("facts:\n" + "".join(reversed(rows)), encoding="utf-8")
+    spec = build_spec(REVERSE_MARK, {"facts": "facts.yaml", "sequential": True})
+    assert plan_probe(NODE, spec, settings, [tmp_path]).cached is None
