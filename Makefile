@@ -60,7 +60,7 @@ test: $(VENV)/.stamp-dev browser lint typecheck unit
 LOWEST := pytest==8.4.0 pydantic==2.6.0 httpx==0.28.0 aiohttp==3.10.0 pyyaml==6.0 numpy==1.26.0 scipy==1.11.1 jinja2==3.1.0
 LOWEST_VENV := $(VENV)-lowest
 
-$(LOWEST_VENV)/.stamp: pyproject.toml
+$(LOWEST_VENV)/.stamp: pyproject.toml Makefile  # (the pins above live here)
 	$(PYTHON) -m venv $(LOWEST_VENV)
 	$(LOWEST_VENV)/bin/python -m pip install -q $(LOWEST)
 	$(LOWEST_VENV)/bin/python -m pip install -q --no-deps -e .
