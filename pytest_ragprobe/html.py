@@ -19,6 +19,7 @@ from pytest_ragprobe.render import (
     failed_calls_note,
     forward_misses,
     forward_wrong_total,
+    got_cell,
     interval_level,
     max_drop_of,
     num,
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
     from pytest_ragprobe.results import ProbeResult, Report
 
 EXAMPLE_ROWS = 10
-EMPTY_ANSWER = "(empty answer)"
 TEXT_LIMIT = 300
 VERDICT_LABEL = {
     "pass": "PASS",
@@ -111,8 +111,7 @@ def fmt_ci(ci: Any) -> str:
 
 
 def got_text(value: Any) -> str:
-    """An answer in a "got" cell: an empty or blank one says so (the cell read as if nothing was recorded)."""
-    return EMPTY_ANSWER if value is None or not str(value).strip() else clip_text(value)
+    return got_cell(value, clip_text)
 
 
 def clip_text(value: Any, limit: int = TEXT_LIMIT) -> str:

@@ -61,6 +61,15 @@ def percent(value: float) -> str:
     return f"{float(value) * 100:.4f}".rstrip("0").rstrip(".") + "%"
 
 
+EMPTY_ANSWER = "(empty answer)"
+
+
+def got_cell(value: Any, shown: Callable[[Any], str]) -> str:
+    """An answer in a report's "got" cell, ``shown`` (clipped / escaped) for its format: an empty or blank
+    one says so (the cell read as if nothing had been recorded; the terminal prints '')."""
+    return EMPTY_ANSWER if value is None or not str(value).strip() else shown(value)
+
+
 def p_text(value: Any) -> str:
     """A p-value with its relation, as every renderer prints it (terminal, report.md, report.html,
     `ragprobe show`): "p = 0.0123" (3 significant digits), "p < 0.001" below that (the terminal's 4-digit

@@ -19,6 +19,7 @@ from pytest_ragprobe.render import (
     failed_calls_note,
     forward_misses,
     forward_wrong_total,
+    got_cell,
     max_drop_of,
     misses_text,
     num,
@@ -213,11 +214,7 @@ _MENTION = re.compile(r"(?<!\w)(@[A-Za-z0-9][A-Za-z0-9-]*)")
 
 
 def md_got(value: Any) -> str:
-    """An answer in a "got" cell: an empty or blank one says so, as report.html does (a blank cell read as
-    if nothing was recorded)."""
-    from pytest_ragprobe.html import EMPTY_ANSWER
-
-    return EMPTY_ANSWER if value is None or not str(value).strip() else md_text(value)
+    return got_cell(value, md_text)
 
 
 def md_code(value: str, *, table: bool = True) -> str:
