@@ -238,9 +238,9 @@ def merge_reports(
 
 
 def summary_text(report: Report, *, strict: bool) -> str:
-    from pytest_ragprobe.reporting import STRICT_LABEL, counts_text, gate_failed, overall_verdict
+    from pytest_ragprobe.reporting import STRICT_LABEL, counts_text, gate_failed, overall_verdict, run_label
 
-    verdict = overall_verdict(report).upper()
+    verdict = run_label(overall_verdict(report))
     if strict and gate_failed(report, strict=True) and not gate_failed(report):
         verdict = STRICT_LABEL
     elif report.partial and not gate_failed(report, strict=strict):
@@ -304,7 +304,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from pytest_ragprobe.render import explain, summary_lines
+    from pytest_ragprobe.render import explain, failed_calls_note, summary_lines
     from pytest_ragprobe.reporting import ordered, render_markdown
 
     path, report = read_report(args.report)
@@ -317,6 +317,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(text)
         if args.explain and probe.outcome != "pass":
             print("\n".join("    " + line for line in explain(probe, examples=3, strict=strict).splitlines()))
+        elif args.explain and probe.errors and probe.verdict != "error":
+            # a PASS whose failed calls were left out of its statistics: it printed nothing of them
+            print(f"    {failed_calls_note(probe)}")
     print(f"ragprobe: {path}: {summary_text(report, strict=strict)}")
     return _exit_code(report, strict=strict)
 
@@ -409,7 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="Print a report's summary", description="Print a report's summary.")
     show.add_argument("report", metavar="REPORT", help="A report.json, or a directory that holds one")
     show.add_argument(
-        "--explain", action="store_true", help="Also print the details of every probe that did not pass"
+        "--explain",
+        action="store_true",
+        help="Also print the details of every probe that did not pass, and the failed calls of one that did",
     )
     show.add_argument(
         "--format",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ from pytest_ragprobe.render import (
     size_text,
     strict_fails,
     test_outcome_text,
+    threshold,
     when,
 )
 from pytest_ragprobe.reporting import (
@@ -49,12 +51,14 @@ from pytest_ragprobe.reporting import (
     position_discordant,
     probe_anchor,
     ran_strict,
+    run_label,
     strict_failed,
     wrong_total,
 )
 
 if TYPE_CHECKING:
     import jinja2
+    import markupsafe
 
     from pytest_ragprobe.results import ProbeResult, Report
 
@@ -65,7 +69,7 @@ VERDICT_LABEL = {
     "fail": "FAIL",
     "inconclusive": "INCONCLUSIVE",
     "error": "ERROR",
-    "empty": "NO PROBES",
+    "empty": run_label("empty"),
 }
 
 
@@ -104,6 +108,25 @@ def fmt_setting(value: Any) -> str:
     if isinstance(value, dict):  # e.g. baseline_coverage: "compared 3, not compared 0, new 5, not run –"
         return ", ".join(f"{str(k).replace('_', ' ')} {fmt_setting(v)}" for k, v in value.items()) or "–"
     return str(value)
+
+
+# a piece of a node id longer than this (about its line in the overview table at 390 px) may also wrap
+# after its underscores; a shorter one stays whole (a break after every "_" fills a line up to
+# "...py::test_catalog_"). A probe's heading, in larger type, passes its own (about 30 a line at 390 px).
+NODEID_PIECE = 45
+
+
+def nodeid_html(nodeid: Any, piece_max: int = NODEID_PIECE) -> markupsafe.Markup:
+    """A node id, escaped, that wraps where a reader splits it: after "/" and "::", before a parameter's
+    "[", and in a piece longer than ``piece_max`` after its "_" (``overflow-wrap: anywhere`` cut
+    "test_catalog_s / ymmetric" in the overview table). The CSS still breaks what is left anywhere rather
+    than widen the page."""
+    from markupsafe import Markup, escape
+
+    pieces: list[str] = []
+    for piece in re.split(r"(?<=/)|(?<=::)|(?=\[)", str(nodeid)):
+        pieces += re.split(r"(?<=_)(?=.)", piece) if len(piece) > piece_max else [piece]
+    return Markup("<wbr>").join(escape(piece) for piece in pieces if piece)
 
 
 def fmt_ci(ci: Any) -> str:
@@ -360,10 +383,10 @@ def drop_chart(
         ticks.append(Tick(x(v), f"{v:+.2f}" if v else "0"))
         k += 1
     shown = bounds(ci, near=max_drop)
-    label = f"{what} {num(drop, signed=True)}, bounds {shown}, against max_drop {max_drop:.2f}" + (
+    label = f"{what} {num(drop, signed=True)}, bounds {shown}, against max_drop {threshold(max_drop)}" + (
         "; the whole interval is above max_drop" if lo > max_drop else ""
     )
-    max_drop_label = f"max_drop {max_drop:.2f}"
+    max_drop_label = f"max_drop {threshold(max_drop)}"
     x_max_drop = x(max_drop)
     # right of the dashed line, unless it would run past the chart's edge (a max_drop near the axis' end)
     fits = x_max_drop + 5 + len(max_drop_label) * BOLD_CHAR_PX <= width
@@ -571,7 +594,7 @@ def _settings(r: ProbeResult) -> list[tuple[str, str]]:
         if r.settings.get(key) not in (None, "", []):
             value = r.settings[key]
             if key in ("max_drop", "min_accuracy") and isinstance(value, (int, float)):
-                out.append((key, fmt_num(value)))  # 0.10 as everywhere else, not 0.1
+                out.append((key, threshold(value)))  # 0.10 as everywhere else, not 0.1; 0.125 as given
             else:
                 out.append((key, _inline_setting(r, key, value)))
     return out
@@ -753,7 +776,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(
         num=fmt_num, signed=fmt_signed, pct=fmt_pct, pval=fmt_p, ci=fmt_ci, bounds=bounds, clip=clip_text,
-        when=when, got=got_text,
+        when=when, got=got_text, nodeid=nodeid_html,
     )
     return env
 

@@ -48,6 +48,7 @@ from pytest_ragprobe.facts import (
     split_lines,
 )
 from pytest_ragprobe.markers import POSITION_MARK, PositionSpec, build_call_spec, default_positions
+from pytest_ragprobe.render import near, threshold
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
 from pytest_ragprobe.reverse_probe import (
     LOW_ACCURACY,
@@ -492,13 +493,13 @@ async def run_position(
             others = f" (so is the accuracy at {also} more position{'s' if also > 1 else ''})" if also else ""
             reason = (
                 f"accuracy {cmp.accuracy[below[0]]:.2f} at position {below[0]} is below "
-                f"min_accuracy {spec.min_accuracy:.2f}{others}"
+                f"min_accuracy {threshold(spec.min_accuracy)}{others}"
             )
         elif unclear and verdict == "pass":
             verdict = "inconclusive"
             notes.append(
                 f"accuracy {cmp.accuracy[unclear[0]]:.2f} at position {unclear[0]} is not clearly "
-                f"above min_accuracy {spec.min_accuracy:.2f}"
+                f"above min_accuracy {threshold(spec.min_accuracy)}"
             )
     if ctx.budget_hit:
         verdict = "inconclusive" if verdict != "fail" else verdict
@@ -574,7 +575,7 @@ async def run_position(
         reason = (
             f"accuracy at position {cmp.worst} is {cmp.drop:.2f} below the best edge "
             f"(position {cmp.best_edge}); "
-            f"lower bound {cmp.drop_ci[0]:.2f} > max_drop {spec.max_drop:.2f}"
+            f"lower bound {near(cmp.drop_ci[0], spec.max_drop)} > max_drop {threshold(spec.max_drop)}"
         )
 
     examples_out = _examples(rows, edges, cmp.best_edge, cmp.worst)

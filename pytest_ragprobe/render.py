@@ -34,6 +34,23 @@ def num(value: float, digits: int = 2, *, signed: bool = False) -> str:
     return f"{v:+.{digits}f}" if signed else f"{v:.{digits}f}"
 
 
+def threshold(value: Any) -> str:
+    """A threshold the user gave (max_drop, min_accuracy) as given: the shortest repr that reads back
+    as the same float, with at least 2 decimals ("0.125", "0.10", "0.00"). To 2 places, a max_drop of
+    0.125 printed "0.12", and "drop 0.124 > max_drop 0.12" read as wrong. Not for measured figures
+    (accuracies, drops, bounds: :func:`num`)."""
+    v = float(value)
+    if v == 0 or not math.isfinite(v):  # "-0.0"; "inf" / "nan" as Python says them
+        return "0.00" if v == 0 else repr(v)
+    text = repr(v)
+    if "e" in text:  # 1e-05: positional, as a threshold is written
+        from decimal import Decimal
+
+        text = format(Decimal(text), "f")
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
 def bounds(ci: Any, *, signed: bool = True, near: Any = None) -> str:
     """ "[+0.05, +0.52]" (the drop's bounds, signed) or "[0.70, 0.93]"; "–" without an interval. ``near``
     (max_drop): a bound that rounds to it without being it gets the digits that tell them apart; "[+0.13,
@@ -49,6 +66,12 @@ def _digits_apart(value: Any, ref: Any, digits: int = 2) -> int:
     while digits < 4 and round(float(value), digits) == round(float(ref), digits):
         digits += 1
     return digits
+
+
+def near(value: Any, ref: Any, *, signed: bool = False) -> str:
+    """A bound said beside the threshold it is compared with ("lower bound 0.1003 > max_drop 0.10"): the
+    digits :func:`bounds` gives it, so the two never read the same ("lower bound 0.10 > max_drop 0.10")."""
+    return num(value, _digits_apart(value, ref), signed=signed)
 
 
 def _ci(ci: Any) -> str:
@@ -148,14 +171,13 @@ def derived_reason(r: ProbeResult) -> str:
     if m.get("drop") is None or max_drop is None or not isinstance(ci, (list, tuple)) or len(ci) != 2:
         return ""
     drop, (lo, hi) = float(m["drop"]), (float(ci[0]), float(ci[1]))
+    limit, low, high = threshold(max_drop), near(lo, max_drop), near(hi, max_drop, signed=True)
     if r.verdict == "fail" and lo > max_drop:
         if r.kind == "reverse":
-            return (
-                f"reverse accuracy dropped by {num(drop)} (lower bound {num(lo)}) > max_drop {max_drop:.2f}"
-            )
+            return f"reverse accuracy dropped by {num(drop)} (lower bound {low}) > max_drop {limit}"
         return (
             f"accuracy at position {m.get('worst_position')} is {num(drop)} below the best edge (position "
-            f"{m.get('best_edge')}); lower bound {num(lo)} > max_drop {max_drop:.2f}"
+            f"{m.get('best_edge')}); lower bound {low} > max_drop {limit}"
         )
     if r.verdict == "pass" and hi <= max_drop:
         # a PASS said nothing of why in the terminal, report.md and report.html: only a FAIL had a reason
@@ -166,28 +188,24 @@ def derived_reason(r: ProbeResult) -> str:
         floor = r.settings.get("min_accuracy")
         if isinstance(floor, (int, float)) and not isinstance(floor, bool):
             where = "reverse accuracy" if r.kind == "reverse" else "every position"
-            shown += f", and {where} is above min_accuracy {float(floor):.2f}"
-        return (
-            f"drop {num(drop, signed=True)}, upper bound {num(hi, signed=True)} ≤ max_drop {max_drop:.2f}: "
-            f"{shown}"
-        )
+            shown += f", and {where} is above min_accuracy {threshold(floor)}"
+        return f"drop {num(drop, signed=True)}, upper bound {high} ≤ max_drop {limit}: {shown}"
     if r.verdict != "inconclusive":
         return ""
     if lo <= max_drop < hi:
         return (
             f"drop {num(drop, signed=True)}, but its {bounds_label(r)} {bounds(ci, near=max_drop)} include "
-            f"max_drop "
-            f"{max_drop:.2f}: the data show neither PASS (upper bound ≤ {max_drop:.2f}) nor FAIL "
-            f"(lower bound > {max_drop:.2f})"
+            f"max_drop {limit}: the data show neither PASS (upper bound ≤ {limit}) nor FAIL "
+            f"(lower bound > {limit})"
         )
     if hi <= max_drop and r.settings.get("min_accuracy") is not None:
         return (
-            f"the drop passes (upper bound {num(hi, signed=True)} ≤ max_drop {max_drop:.2f}); the "
-            f"min_accuracy floor {float(r.settings['min_accuracy']):.2f} is what the data do not settle"
+            f"the drop passes (upper bound {high} ≤ max_drop {limit}); the "
+            f"min_accuracy floor {threshold(r.settings['min_accuracy'])} is what the data do not settle"
         )
     if hi <= max_drop and r.reason.startswith(BUDGET_REASON):
         return (
-            f"the answers so far would pass (upper bound {num(hi, signed=True)} ≤ max_drop {max_drop:.2f}), "
+            f"the answers so far would pass (upper bound {high} ≤ max_drop {limit}), "
             "but the call budget ended the probe before its planned sample: a probe cut short by the "
             "budget is never a PASS (raise --ragprobe-budget, or lower the probe's n, to decide it)"
         )
@@ -247,12 +265,12 @@ def headline(r: ProbeResult) -> str:
     if r.kind == "reverse" and "drop" in m:
         return (
             f"{name}: forward {m['forward_accuracy']:.2f}, reverse {m['reverse_accuracy']:.2f}, "
-            f"drop {num(m['drop'], signed=True)} (max_drop {m['max_drop']:.2f}, n={r.n})"
+            f"drop {num(m['drop'], signed=True)} (max_drop {threshold(m['max_drop'])}, n={r.n})"
         )
     if r.kind == "position" and "drop" in m:
         return (
             f"{name}: best edge {m.get('best_edge')} vs worst position {m.get('worst_position')}, "
-            f"drop {num(m['drop'], signed=True)} (max_drop {m['max_drop']:.2f}, n={r.n}, "
+            f"drop {num(m['drop'], signed=True)} (max_drop {threshold(m['max_drop'])}, n={r.n}, "
             f"shape {shape_text(m) or '?'})"
         )
     return name
@@ -272,7 +290,7 @@ def _reverse_table(r: ProbeResult) -> list[str]:
     lines.append(
         f"  drop {num(m['drop'], signed=True)}, {bounds_label(r)} "
         f"{bounds(m['drop_ci'], near=m.get('max_drop'))} vs "
-        f"max_drop {m['max_drop']:.2f}; exact McNemar {p_text(m.get('p_value'))} "
+        f"max_drop {threshold(m['max_drop'])}; exact McNemar {p_text(m.get('p_value'))} "
         f"({m['discordant']['forward_only']} forward-only vs {m['discordant']['reverse_only']} reverse-only)"
     )
     misses = m.get("reverse_misses")
@@ -340,7 +358,7 @@ def _position_table(r: ProbeResult) -> list[str]:
         lines.append(
             f"  drop {num(m['drop'], signed=True)} (position {best} vs {worst}), "
             f"{bounds_label(r)} "
-            f"{bounds(m['drop_ci'], near=m['max_drop'])} vs max_drop {m['max_drop']:.2f}"
+            f"{bounds(m['drop_ci'], near=m['max_drop'])} vs max_drop {threshold(m['max_drop'])}"
         )
         lines.append(f"  Holm-adjusted McNemar {p_text(m.get('p_value'))}")
     if context := context_text(m):
@@ -381,20 +399,39 @@ def forward_wrong_total(r: ProbeResult, shown: int) -> int:
     return max(shown, r.forward.n - r.forward.correct) if r.forward is not None else shown
 
 
+def wrong_answers(r: ProbeResult) -> int:
+    """How many answers were wrong in all, from the metrics (reverse: wrong reverse answers; position:
+    wrong answers over all positions); 0 when they do not say. The examples keep at most 50."""
+    m = r.metrics
+    try:
+        if r.kind == "reverse" and m.get("reverse_accuracy") is not None:
+            return round(r.n * (1 - float(m["reverse_accuracy"])))
+        if r.kind == "position":
+            correct, asked = m.get("correct_by_position") or {}, m.get("n_by_position") or {}
+            return sum(int(asked[k]) - int(correct[k]) for k in correct if k in asked)
+    except (TypeError, ValueError):  # a hand-edited or foreign report: the listed count stands
+        pass
+    return 0
+
+
 def _examples(r: ProbeResult, limit: int) -> list[str]:
     lines: list[str] = []
     if r.kind == "reverse":
-        worst = [e for e in r.examples if e.get("correct") is False][:limit]
+        wrong = [e for e in r.examples if e.get("correct") is False]
+        worst = wrong[:limit]
         if worst:
-            lines.append("worst examples (reverse answered wrong):")
+            # how many of how many, as report.md / report.html head their lists ("3 of 42")
+            total = max(len(wrong), wrong_answers(r))
+            lines.append(f"worst examples ({len(worst)} of {total} reverse misses):")
         for e in worst:
             fwd = " (forward right)" if e.get("forward_correct") else ""
             miss = f" [{e['miss']} miss]" if e.get("miss") else ""
             lines.append(f"  - {clip(e['question'])}{fwd}{miss}")
             lines.append(f"      expected {clip(e['expected'])}, got {_got(e)}")
-        forward = forward_misses(r)[: min(limit, 2)]
+        missed = forward_misses(r)
+        forward = missed[: min(limit, 2)]
         if forward:
-            lines.append("forward answered wrong:")
+            lines.append(f"forward answered wrong ({len(forward)} of {forward_wrong_total(r, len(missed))}):")
         for e in forward:
             lines.append(f"  - {clip(e['forward_question'])}")
             got = clip(e.get("forward_answer"))
@@ -406,12 +443,13 @@ def _examples(r: ProbeResult, limit: int) -> list[str]:
         where = r.metrics.get("worst_position")
         if worst:
             pos = r.metrics.get("positions") or sorted(r.positions or {})
+            of = f"({len(worst)} of {max(len(wrong), wrong_answers(r))} misses)"
             if not telling:
-                lines.append("worst examples (answered wrong):")
+                lines.append(f"worst examples {of}:")
             elif pos and str(where) in (str(pos[0]), str(pos[-1])):  # the worst position is an edge
-                lines.append(f"worst examples (right at the other edge, wrong at position {where}):")
+                lines.append(f"worst examples, right at the other edge and wrong at position {where} {of}:")
             else:
-                lines.append("worst examples (right at an edge, wrong in the middle):")
+                lines.append(f"worst examples, right at an edge and wrong in the middle {of}:")
         for e in worst:
             lines.append(f"  - {clip(e['question'])} (gold at position {e.get('position')})")
             lines.append(f"      expected {clip(e['expected'])}, got {_got(e)}")

@@ -34,7 +34,9 @@ from pytest_ragprobe.render import (
     size_text,
     strict_fails,
     test_outcome_text,
+    threshold,
     when,
+    wrong_answers,
 )
 from pytest_ragprobe.results import atomic_write, nodeid_key
 
@@ -72,6 +74,12 @@ EMOJI = {
     "test_failed": "❌",
     "skipped": "⏭️",
 }
+
+
+def run_label(verdict: str) -> str:
+    """An overall verdict as the reports and `ragprobe show` / `merge` print it: "FAIL", and "NO PROBES"
+    for a run without probes (report.md and `ragprobe show` said "EMPTY", report.html "NO PROBES")."""
+    return "NO PROBES" if verdict == "empty" else verdict.upper()
 
 
 def overall_verdict(report: Report) -> str:
@@ -175,20 +183,10 @@ def probe_anchor(nodeid: str) -> str:
 
 def wrong_total(r: ProbeResult, listed: int) -> int:
     """How many wrong or failed answers the probe had: report.json keeps at most 50 examples, so the
-    listed ones undercount; the metrics hold the full counts (reverse: wrong reverse answers; position:
-    wrong answers over all positions). Never fewer than ``listed``."""
-    m = r.metrics
-    total = 0
-    try:
-        if r.kind == "reverse" and m.get("reverse_accuracy") is not None:
-            total = round(r.n * (1 - float(m["reverse_accuracy"])))
-        elif r.kind == "position":
-            correct, asked = m.get("correct_by_position") or {}, m.get("n_by_position") or {}
-            total = sum(int(asked[k]) - int(correct[k]) for k in correct if k in asked)
-    except (TypeError, ValueError):  # a hand-edited or foreign report: the listed count stands
-        total = 0
+    listed ones undercount; the metrics hold the full counts (:func:`render.wrong_answers`) and the
+    examples the failed calls. Never fewer than ``listed``."""
     errored = sum(1 for e in r.examples if e.get("correct") is None and e.get("error"))
-    return max(listed, total + errored)
+    return max(listed, wrong_answers(r) + errored)
 
 
 # -- Markdown escaping ---------------------------------------------------------------------------------
@@ -313,9 +311,9 @@ def _md_position(r: ProbeResult) -> list[str]:
 
 
 def max_drop_text(r: ProbeResult) -> str:
-    """The probe's max_drop as the reports print it ("0.10"; "–" when unknown)."""
+    """The probe's max_drop as the reports print it ("0.10", "0.125"; "–" when unknown)."""
     value = max_drop_of(r)
-    return "–" if value is None else f"{value:.2f}"
+    return "–" if value is None else threshold(value)
 
 
 def _yes_no(value: Any, yes: str, no: str) -> str:
@@ -490,7 +488,7 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
     out the sections of passing ones, and as a last resort cuts sections and table rows, saying so."""
     verdict = overall_verdict(report)
     counts = report.counts()
-    label = verdict.upper()
+    label = run_label(verdict)
     if strict_failed(report):
         verdict, label = "fail", STRICT_LABEL
     head = [f"## {EMOJI[verdict]} pytest-ragprobe: {label}", ""]

@@ -19,6 +19,7 @@ from pytest_ragprobe.facts import (
     sample,
 )
 from pytest_ragprobe.markers import REVERSE_MARK, ReverseSpec, build_call_spec
+from pytest_ragprobe.render import near, threshold
 from pytest_ragprobe.results import DirectionSummary, ProbeResult
 from pytest_ragprobe.runner import ProbeContext, ProbeError, call_options, context_for, run_sync
 from pytest_ragprobe.scoring import check_patterns, matcher_name, normalize, score
@@ -61,9 +62,9 @@ def sample_size_notes(
             return [few] if few else []
         # (said nothing at all before: the warning promises a word on how many more would decide it)
         return [
-            f"the drop seen is too close to max_drop {max_drop:.2f} for more {unit} to settle it: at the "
-            f"rates seen so far over {MAX_MORE_PAIRS:,} more would be needed; the pipeline sits near the "
-            "tolerance"
+            f"the drop seen is too close to max_drop {threshold(max_drop)} for more {unit} to settle it: at "
+            f"the rates seen so far over {MAX_MORE_PAIRS:,} more would be needed; the pipeline sits near "
+            "the tolerance"
         ]
     tail = ""
     if left <= 0:
@@ -97,18 +98,19 @@ def undecidable_note(n: int, unit: str, max_drop: float, confidence: float, *, h
 
     if max_drop <= 0:  # was: no word, and "about N more" suggested more data would do
         return (
-            f"no run can PASS at max_drop {max_drop:.2f}: a PASS shows the drop is at most max_drop, and no "
-            "sample shows a drop of at most 0; it can only FAIL or stay INCONCLUSIVE (set max_drop above 0 "
-            "to allow a PASS)"
+            f"no run can PASS at max_drop {threshold(max_drop)}: a PASS shows the drop is at most max_drop, "
+            "and no sample shows a drop of at most 0; it can only FAIL or stay INCONCLUSIVE (set max_drop "
+            "above 0 to allow a PASS)"
         )
     least = stats.min_pass_n(max_drop=max_drop, confidence=confidence)
     if least is None:
-        return f"no run of up to 10,000 {unit} can PASS at max_drop {max_drop:.2f} (at {percent(confidence)})"
+        limit = threshold(max_drop)
+        return f"no run of up to 10,000 {unit} can PASS at max_drop {limit} (at {percent(confidence)})"
     if n >= least:
         return ""
     return (
-        f"with {n} {unit} no run can PASS at max_drop {max_drop:.2f}: even if every answer agreed, a PASS "
-        f"needs at least {least} {unit} "
+        f"with {n} {unit} no run can PASS at max_drop {threshold(max_drop)}: even if every answer agreed, a "
+        f"PASS needs at least {least} {unit} "
         f"(at {percent(confidence)}{'; more when some disagree' if hedge else ''})"
     )
 
@@ -350,11 +352,12 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
             )
         if floor == "fail":
             verdict = "fail"
-            reason = f"reverse accuracy {cmp.acc_b:.2f} is below min_accuracy {spec.min_accuracy:.2f}"
+            reason = f"reverse accuracy {cmp.acc_b:.2f} is below min_accuracy {threshold(spec.min_accuracy)}"
         elif floor == "inconclusive" and verdict == "pass":
             verdict = "inconclusive"
             notes.append(
-                f"reverse accuracy {cmp.acc_b:.2f} is not clearly above min_accuracy {spec.min_accuracy:.2f}"
+                f"reverse accuracy {cmp.acc_b:.2f} is not clearly above min_accuracy "
+                f"{threshold(spec.min_accuracy)}"
             )
     if ctx.budget_hit:
         verdict = "inconclusive" if verdict != "fail" else verdict
@@ -386,8 +389,8 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         )
     if verdict == "fail" and not reason:
         reason = (
-            f"reverse accuracy dropped by {cmp.drop:.2f} (lower bound {cmp.drop_ci[0]:.2f}) "
-            f"> max_drop {spec.max_drop:.2f}"
+            f"reverse accuracy dropped by {cmp.drop:.2f} (lower bound {near(cmp.drop_ci[0], spec.max_drop)}) "
+            f"> max_drop {threshold(spec.max_drop)}"
         )
 
     misses = {"retrieval": 0, "reading": 0, "unknown": 0}

@@ -44,7 +44,7 @@ def report(*probes: ProbeResult, **settings: Any) -> Report:
 
 def text_of(html: str) -> str:
     """The visible text of an HTML report (styles and tags dropped, whitespace collapsed)."""
-    body = re.sub(r"<style>.*?</style>", " ", html, flags=re.S)
+    body = re.sub(r"<style>.*?</style>", " ", html, flags=re.S).replace("<wbr>", "")  # a break, no space
     return " ".join(re.sub(r"<[^>]+>", " ", body).split())
 
 

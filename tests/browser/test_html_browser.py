@@ -507,3 +507,56 @@ def test_on_a_desktop_the_wide_charts_show(driver: Any, awkward_url: str, width:
         assert seen["overlaps"] == [] and seen["outside"] == [] and seen["onPoints"] == [], where
     compact = driver.find_elements(By.CSS_SELECTOR, "svg.chart[data-variant=compact]")
     assert len(compact) == 12 and not any(c.is_displayed() for c in compact)
+
+
+# Where the lines of an element's text start: the index (in its textContent) of each character whose box
+# sits lower than the one before it.
+LINE_STARTS = """
+const starts = [], walker = document.createTreeWalker(arguments[0], NodeFilter.SHOW_TEXT);
+let at = 0, top = null;
+for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+  for (let i = 0; i < node.length; i++, at++) {
+    const range = document.createRange();
+    range.setStart(node, i);
+    range.setEnd(node, i + 1);
+    const rect = range.getBoundingClientRect();
+    if (!rect.width) continue;
+    if (top !== null && rect.top > top + 2) starts.push(at);
+    top = rect.top;
+  }
+}
+return starts;
+"""
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_long_node_ids_wrap_between_their_parts(driver: Any, tmp_path: Path, width: int) -> None:
+    """The overview table cut node ids anywhere ("test_catalog_s / ymmetric_answers"): they wrap after "/"
+    and "::", before a parameter's "[", and in a piece too long for a line after an "_"."""
+    from selenium.webdriver.common.by import By
+
+    long_ids = [
+        "examples/test_catalog_mitigated.py::test_catalog_symmetric_answers_both_ways",
+        "tests/retrieval_quality/test_catalog_answers_in_both_directions_for_every_supplier.py::"
+        "test_reverse_lookup_for_supplier_catalog_pages_indexed_as_written[acme-industrial-pumps-europe]",
+    ]
+    report = sample_report()
+    for nodeid in long_ids:
+        probe = _reverse().model_copy(deep=True)
+        probe.nodeid = nodeid
+        report.probes.append(probe)
+    report.summary = report.counts()
+    write_reports(tmp_path / "ids", report)
+    driver.set_window_size(width, 900)
+    driver.get((tmp_path / "ids" / "report.html").as_uri())
+    cells = driver.find_elements(By.CSS_SELECTOR, "nav.toc td:nth-child(2) code")
+    heads = driver.find_elements(By.CSS_SELECTOR, "section.probe h2 code")
+    wrapped = 0
+    for element in cells + heads:
+        text = element.text.replace("\n", "")
+        assert text in {p.nodeid for p in report.probes}  # <wbr> adds no character (copy-paste stays whole)
+        for start in driver.execute_script(LINE_STARTS, element):
+            wrapped += 1
+            assert text[start - 1] in "/:_-" or text[start] == "[", (width, text[:start], text[start:])
+    assert wrapped >= 4  # the long ones did wrap, at 1366 px in the table
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= width

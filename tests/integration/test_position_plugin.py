@@ -99,7 +99,7 @@ def test_u_shaped_reader_fails_and_report_matches_simulation(pytester: pytest.Py
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     assert "ragprobe position probe FAIL" in out
-    assert "right at an edge, wrong in the middle" in out and "<- worst" in out
+    assert "right at an edge and wrong in the middle" in out and "<- worst" in out
     (probe,) = report["probes"]  # type: ignore[index]
     assert probe["kind"] == "position" and probe["verdict"] == "fail" and probe["n"] == N_QUESTIONS
     metrics = probe["metrics"]

@@ -133,7 +133,7 @@ def test_merge_of_k_shards_matches_the_whole_run(
         ("test_catalog.py::test_pumps", "pass"),
         ("test_catalog.py::test_valves", "fail"),
     ]
-    html = (merged / "report.html").read_text(encoding="utf-8")
+    html = (merged / "report.html").read_text(encoding="utf-8").replace("<wbr>", "")  # (node ids' breaks)
     assert "test_catalog.py::test_pumps" in html and "test_catalog.py::test_valves" in html
 
     # the passing shard alone passes; merging it with itself is not a conflict

@@ -100,13 +100,13 @@ def test_empty_report_exits_5_not_0(tmp_path: Path, capsys: pytest.CaptureFixtur
     empty = shard(tmp_path, "empty")
     code, stdout, stderr = run(capsys, "show", empty)
     assert code == 5
-    assert stdout == f"ragprobe: {empty}: 0 probes -> EMPTY\n"
+    assert stdout == f"ragprobe: {empty}: 0 probes -> NO PROBES\n"
     assert "holds no probe, so nothing was gated" in stderr
     code, _, _ = run(capsys, "show", "--format", "markdown", empty)
     assert code == 5
     code, stdout, _ = run(capsys, "merge", tmp_path / "out", empty, shard(tmp_path, "also-empty"))
     assert code == 5
-    assert "0 probes -> EMPTY" in stdout
+    assert "0 probes -> NO PROBES" in stdout
     # One empty shard among others is an ordinary shard (a -k split that matched nothing there).
     code, _, _ = run(capsys, "merge", tmp_path / "out2", empty, shard(tmp_path, "a", probe("t.py::test_a")))
     assert code == 0

@@ -171,7 +171,7 @@ def sample_report(*, partial: bool = False) -> Report:
 
 def text_of(html: str) -> str:
     """Visible text, tags stripped, whitespace collapsed (entities kept)."""
-    body = re.sub(r"<style>.*?</style>", " ", html, flags=re.S)
+    body = re.sub(r"<style>.*?</style>", " ", html, flags=re.S).replace("<wbr>", "")  # a break, no space
     return " ".join(re.sub(r"<[^>]+>", " ", body).split())
 
 

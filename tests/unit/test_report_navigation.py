@@ -23,7 +23,7 @@ def test_anchors_stay_unique_when_slugs_collide() -> None:
         anchor = probe_anchor(nodeid)
         assert f'href="#{anchor}"' in html
         section = html.split(f'id="{anchor}"', 1)[1].split("</section>", 1)[0]
-        assert nodeid.split("::")[1] in section
+        assert nodeid.split("::")[1] in section.replace("<wbr>", "")
     assert probe_anchor("t.py::test_x[a-b]") == probe_anchor("t.py::test_x[a-b]")  # stable run to run
 
 

@@ -146,7 +146,7 @@ def test_an_empty_answer_says_so_in_markdown_and_html() -> None:
 def test_an_empty_report_md_says_no_probe_ran() -> None:
     """report.html said "No ragprobe probes ran."; report.md had a heading, "0 probes" and a date."""
     md = render_markdown(report())
-    assert md.startswith("## ➖ pytest-ragprobe: EMPTY\n")
+    assert md.startswith("## ➖ pytest-ragprobe: NO PROBES\n")
     assert "\nNo ragprobe probes ran, so nothing was gated.\n" in md
     assert "No ragprobe probes ran" not in render_markdown(report(reverse_probe("t.py::test_a")))
 

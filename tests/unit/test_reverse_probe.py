@@ -138,7 +138,7 @@ def test_forward_misses_are_shown_by_their_own_questions() -> None:
         number = e["forward_question"].rsplit("P-", 1)[1].rstrip("?")
         assert e["forward_expected"] == [f"C-{number}"]
     text = r.explain()
-    assert "forward answered wrong:\n  - 'Which controller is compatible with pump P-" in text
+    assert "forward answered wrong (2 of 5):\n  - 'Which controller is compatible with pump P-" in text
     assert "      expected 'C-" in text and "got 'no idea'" in text
     md = render_markdown(report(r))
     assert "<details><summary>Forward answered wrong (5)</summary>" in md

@@ -34,7 +34,7 @@ def report(*probes: ProbeResult) -> Report:
 
 
 def text_of(html: str) -> str:
-    body = re.sub(r"<style>.*?</style>", " ", html, flags=re.S)
+    body = re.sub(r"<style>.*?</style>", " ", html, flags=re.S).replace("<wbr>", "")  # a break, no space
     return " ".join(re.sub(r"<[^>]+>", " ", body).split())
 
 
