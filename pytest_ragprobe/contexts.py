@@ -37,7 +37,7 @@ import gzip
 import json
 import math
 import random
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,6 +204,7 @@ def plan_context(
     pool: DocumentPool | None = None,
     hard_negatives: Sequence[Document] = (),
     context_tokens: int | None = None,
+    fix: Callable[[int], str] | None = None,
 ) -> ContextPlan:
     """Choose and order the distractors of one question once (seeded by ``seed`` and the question).
 
@@ -211,7 +212,8 @@ def plan_context(
     distractors (file order: in lost-in-the-middle data the hardest first), then documents borrowed
     from ``pool`` in a seeded random order. Anything that is the gold document or contains an
     accepted answer is skipped. The first ``n_docs - 1`` (more with ``context_tokens``) are then
-    shuffled once with the same seed.
+    shuffled once with the same seed. ``fix``: what to do when distractors are short, given how many
+    more are needed (default: lower n_docs or add distractors).
     """
     if n_docs < 2:
         raise ValueError(f"n_docs must be >= 2, got {n_docs}")
@@ -262,10 +264,11 @@ def plan_context(
         _borrow(pool, _rng(seed, example, "pool"), want, take)
     if len(chosen) < need:
         have = f"{len(chosen)} usable distractor(s)"
+        todo = "lower n_docs or add distractors" if fix is None else fix(need - len(chosen))
         raise DataError(
             f"{example.where or 'example'}: question {example.question!r} has only {have} "
             "(documents that contain an answer or repeat the gold passage are skipped) "
-            f"but n_docs={n_docs} needs {need}; lower n_docs or add distractors"
+            f"but n_docs={n_docs} needs {need}; {todo}"
         )
     rng.shuffle(chosen)
     return ContextPlan(
@@ -328,6 +331,20 @@ def contexts_for(
     bad = [p for p in given if not isinstance(p, int) or isinstance(p, bool) or not 0 <= p < n_docs]
     if bad:
         raise ValueError(f"positions must be ints in [0, n_docs={n_docs}), got {bad!r}")
+    held = 0 if pool is None else len(pool.documents)
+
+    def fix(more: int) -> str:
+        # (the mark borrows other questions' passages by itself; one example here has only its own)
+        if held:
+            return (
+                f"lower n_docs, or pass more documents to borrow in pool= (it held {held}): "
+                f"{more} more needed"
+            )
+        return (
+            "lower n_docs, or pass documents to borrow as distractors with pool=[...] (other questions' "
+            f"passages, for one): {more} more needed"
+        )
+
     plan = plan_context(
         ex,
         n_docs,
@@ -335,9 +352,10 @@ def contexts_for(
         pool=pool,
         hard_negatives=hard,
         context_tokens=context_tokens,
+        fix=fix,
     )
-    for p in positions:
-        yield p, plan.at(p)
+    # planned here, not in a generator: a bad argument or too few distractors is an error at the call
+    return ((p, plan.at(p)) for p in given)
 
 
 # -- loading ---------------------------------------------------------------------------------------

@@ -104,9 +104,32 @@ def test_too_few_distractors_is_a_clear_error() -> None:
         list(contexts_for(litm(0, n_distractors=2), 10, [0, 9]))
 
 
+def test_too_few_distractors_by_hand_names_the_pool_option_and_the_counts() -> None:
+    """The ragprobe_contexts fixture's error (it calls contexts_for) said "lower n_docs or add distractors",
+    not the pool= option that lends one example other passages; and only when the contexts were iterated."""
+    with pytest.raises(DataError) as info:
+        contexts_for(litm(0, n_distractors=2), 10, [0, 9])  # not iterated: the call itself says it
+    assert str(info.value) == (
+        "example: question 'What is the code of item 0?' has only 2 usable distractor(s) (documents that "
+        "contain an answer or repeat the gold passage are skipped) but n_docs=10 needs 9; lower n_docs, or "
+        "pass documents to borrow as distractors with pool=[...] (other questions' passages, for one): 7 more "
+        "needed"
+    )
+    pool = ["Note about shelf 9.", "The code of item 0 is K0Z."]  # the second holds the answer: not usable
+    with pytest.raises(DataError) as info:
+        contexts_for(litm(0, n_distractors=2), 10, [0, 9], pool=pool)
+    assert str(info.value).endswith(
+        "has only 3 usable distractor(s) (documents that contain an answer or repeat the gold passage are "
+        "skipped) but n_docs=10 needs 9; lower n_docs, or pass more documents to borrow in pool= (it held 2): "
+        "6 more needed"
+    )
+    pool += [f"Note {j} about shelf 8." for j in range(6)]
+    assert len(dict(contexts_for(litm(0, n_distractors=2), 10, [0, 9], pool=pool))[9]) == 10
+
+
 def test_bad_positions_rejected() -> None:
     with pytest.raises(ValueError, match="positions must be ints"):
-        list(contexts_for(litm(0), 5, [0, 5]))
+        contexts_for(litm(0), 5, [0, 5])
 
 
 # -- padding to a target length --------------------------------------------------------------------------
