@@ -311,7 +311,7 @@ def contexts_for(
     hard_negatives: Sequence[Any] = (),
     context_tokens: int | None = None,
 ) -> Iterator[tuple[int, list[Document]]]:
-    """Yield ``(position, documents)``: gold document moved to each position, the rest unchanged.
+    """``(position, documents)`` pairs: gold document moved to each position, the rest unchanged.
 
     ``example`` is a :class:`PositionExample`, a dict in the lost-in-the-middle layout
     (``question``, ``answers``, ``ctxs``), a dict ``{question, answers, gold, distractors}``, or a
