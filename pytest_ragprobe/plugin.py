@@ -26,6 +26,7 @@ from pytest_ragprobe.session import (
     run_probe_for_item,
     setup_error_result,
     user_properties,
+    xfail_fields,
 )
 from pytest_ragprobe.types import RagprobeInconclusiveWarning, RagprobeWarning
 
@@ -580,6 +581,10 @@ def pytest_runtest_makereport(
     )
     explained = OWN_FAILURE_KEY in item.stash or _WARNING_FAILED_KEY in item.stash
     if report.when == "call" and report.failed and not explained:
+        # A strict XPASS: said as pytest made it ("test outcome: failed (unexpected, XPASS(strict): ...)"), as
+        # a failed body's is; the reports read these fields from the report itself (session.record).
+        for key, value in xfail_fields(report).items():
+            setattr(outcome, key, value)
         # The body's assert (`assert ragprobe_result.reverse.accuracy >= 0.8`) showed only
         # "assert 0.65 >= 0.8": the probe's tables and miss attribution are what explain it.
         report.sections.append(("ragprobe: the probe behind this test", outcome.explain()))
