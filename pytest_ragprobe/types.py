@@ -87,8 +87,9 @@ class Answer:
         # a tool call) was built fine and refused only when the probe read the answer. A
         # PipelineOutputError (a TypeError): inside a pipeline it stays a failed call, as it was.
         if not isinstance(self.text, str):
-            hints = _ANSWER_TEXT_HINTS
-            raise _wrong_type("ragprobe.Answer", "text must be a str", self.text, hints, "pass that")
+            raise _wrong_type(
+                "ragprobe.Answer", "text must be a str", self.text, _ANSWER_TEXT_HINTS, "pass that"
+            )
         docs: object = self.documents
         if docs is None or isinstance(docs, _Unreported):
             return
