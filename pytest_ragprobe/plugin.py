@@ -391,10 +391,13 @@ def ragprobe_result(request: pytest.FixtureRequest) -> ProbeResult:
 @pytest.fixture
 def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[FactPair]]:
     """Factory ``(facts, n=None, seed=None) -> list[FactPair]`` from a file, a Fact list or 'synthetic:N':
-    ``n`` pairs sampled, as a reverse probe does, from one fact per question (facts.distinct_questions), so
-    that ``check_reverse`` on them probes all ``n``, in the mark's order (they are returned in file order)."""
-    from pytest_ragprobe.facts import distinct_questions, resolve_pairs, sample
+    ``n`` pairs (all when None) capped by --ragprobe-samples, sampled as a reverse probe does, from one fact
+    per question (facts.distinct_questions), so that ``check_reverse`` on them probes all of them, in the
+    mark's order (they are returned in file order); the list (a facts.SampledPairs) remembers its source,
+    so that check_reverse's notes are the mark's too."""
+    from pytest_ragprobe.facts import SampledPairs, distinct_questions, resolve_pairs, sample
     from pytest_ragprobe.markers import int_arg
+    from pytest_ragprobe.runner import capped_size
 
     cfg = request.config.stash[_config.CONFIG_KEY]
     dirs = base_dirs(request.node)
@@ -415,13 +418,14 @@ def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[Fa
                 ),
                 stacklevel=2,
             )
-        # run_reverse's salt: the same n and seed pick the facts the mark picks (to redo a marked run by hand)
-        picked = sample(pool, n, s, "reverse")
+        # run_reverse's salt and size: the same n, seed and --ragprobe-samples pick the facts the mark picks
+        # (to redo a marked run by hand; uncapped, a check under the cap sampled again from these)
+        picked = sample(pool, capped_size(n, len(pool), cfg.samples), s, "reverse")
         # In file order: check_reverse shuffles them with the same seeded order as the mark, so they are
         # asked in the mark's order (shuffled twice, a sequential look or a budget saw other facts and the
         # failure listed other examples).
         rank = {id(p): i for i, p in enumerate(pool)}
-        return sorted(picked, key=lambda p: rank[id(p)])
+        return SampledPairs(sorted(picked, key=lambda p: rank[id(p)]), source=pairs, n=n, seed=s)
 
     return make
 
