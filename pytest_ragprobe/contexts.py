@@ -322,11 +322,16 @@ def contexts_for(
     """
     ex = to_example(example)
     if not isinstance(pool, DocumentPool) and pool is not None:
-        pool = DocumentPool([_doc(d, "pool", i) for i, d in enumerate(pool)])
-    hard = [_doc(d, "hard_negatives", i) for i, d in enumerate(hard_negatives)]
+        pool = DocumentPool([_doc(d, "pool", i) for i, d in enumerate(_documents(pool, "pool"))])
+    hard = [_doc(d, "hard_negatives", i) for i, d in enumerate(_documents(hard_negatives, "hard_negatives"))]
     checked: Any = n_docs  # (typed int, but fixtures and notebooks pass anything)
     if isinstance(checked, bool) or not isinstance(checked, int) or checked < 2:
         raise ValueError(f"n_docs must be an int >= 2, got {n_docs!r}")
+    if isinstance(positions, (str, bytes, Mapping, Iterator)) or not isinstance(positions, Iterable):
+        raise ValueError(f"positions must be a list of ints in [0, n_docs={n_docs}), got {positions!r}")
+    tokens: Any = context_tokens
+    if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1):
+        raise ValueError(f"context_tokens must be an int >= 1 (or None: no padding), got {tokens!r}")
     given: list[Any] = list(positions)
     bad = [p for p in given if not isinstance(p, int) or isinstance(p, bool) or not 0 <= p < n_docs]
     if bad:
@@ -356,6 +361,18 @@ def contexts_for(
     )
     # planned here, not in a generator: a bad argument or too few distractors is an error at the call
     return ((p, plan.at(p)) for p in given)
+
+
+def _documents(value: object, arg: str) -> Sequence[Any]:
+    """``pool`` / ``hard_negatives`` as given: a list of documents. A str was read character by character
+    (each letter a distractor), and an int failed with "'int' object is not iterable"."""
+    if isinstance(value, (str, bytes, Mapping, Document)) or not isinstance(value, Iterable):
+        one = " (one document? give a list: [it])" if isinstance(value, (str, Mapping, Document)) else ""
+        raise DataError(
+            f"{arg} must be a list of documents (ragprobe.Document, dicts with 'text' or str), got "
+            f"{type(value).__name__} {value!r:.60}{one}"
+        )
+    return list(value)
 
 
 # -- loading ---------------------------------------------------------------------------------------
@@ -512,6 +529,11 @@ def to_example(value: Any, where: str = "example", ident: str = "") -> PositionE
         return value
     if isinstance(value, FactPair):
         return example_from_pair(value)
+    if isinstance(value, (list, tuple)):  # ragprobe_contexts(examples, ...): it said "expected a JSON object"
+        raise DataError(
+            f"{where}: expected one example (a dict with question, answers and ctxs, or a FactPair), got a "
+            f"{type(value).__name__} of {len(value)} items: one example at a time"
+        )
     if isinstance(value, Mapping) and "ctxs" not in value and "gold" in value:
         question = value.get("question")
         if not isinstance(question, str) or not question.strip():

@@ -396,14 +396,18 @@ def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[Fa
     mark's order (they are returned in file order); the list (a facts.SampledPairs) remembers its source,
     so that check_reverse's notes are the mark's too."""
     from pytest_ragprobe.facts import SampledPairs, distinct_questions, resolve_pairs, sample
-    from pytest_ragprobe.markers import int_arg
+    from pytest_ragprobe.markers import int_arg, source_arg, unknown_args
     from pytest_ragprobe.runner import capped_size
 
     cfg = request.config.stash[_config.CONFIG_KEY]
     dirs = base_dirs(request.node)
 
-    def make(facts: Any, n: int | None = None, seed: int | None = None) -> list[FactPair]:
+    def make(facts: Any, n: int | None = None, seed: int | None = None, **unknown: Any) -> list[FactPair]:
         __tracebackhide__ = True  # the error names the argument
+        unknown_args("ragprobe_fact_pairs", unknown, ("facts", "n", "seed"))
+        # as the mark checks it: 5 failed with "'int' object is not iterable", and a dict (one fact) was
+        # read as a list of its keys
+        facts = source_arg("ragprobe_fact_pairs", "facts", facts)
         n = None if n is None else int_arg("ragprobe_fact_pairs", "n", n, 1)
         s = cfg.seed if seed is None else int_arg("ragprobe_fact_pairs", "seed", seed, 0)
         pairs = resolve_pairs(facts, seed=s, base_dirs=dirs)
@@ -441,9 +445,10 @@ def ragprobe_contexts(
     ``hard_negatives``, ``context_tokens``.
     """
     from pytest_ragprobe.contexts import contexts_for
-    from pytest_ragprobe.markers import default_positions, int_arg
+    from pytest_ragprobe.markers import default_positions, int_arg, unknown_args
 
     cfg = request.config.stash[_config.CONFIG_KEY]
+    allowed = ("example", "n_docs", "positions", "seed", "pool", "hard_negatives", "context_tokens")
 
     def make(
         example: Any,
@@ -453,11 +458,13 @@ def ragprobe_contexts(
         **options: Any,
     ) -> Any:
         __tracebackhide__ = True  # the errors name the argument
+        # (Python's own errors named contexts_for(), which the test never called)
+        unknown_args("ragprobe_contexts", options, allowed)
+        n_docs = int_arg("ragprobe_contexts", "n_docs", n_docs, 2)
+        if options.get("context_tokens") is not None:
+            int_arg("ragprobe_contexts", "context_tokens", options["context_tokens"], 1)
         if positions is None:
-            # a non-int n_docs ("10", None) is left to contexts_for, whose error names it
-            given: Any = n_docs  # (typed int, but notebooks and tests pass anything)
-            ok = isinstance(given, int) and not isinstance(given, bool)
-            positions = default_positions(given) if ok else ()
+            positions = default_positions(n_docs)
         # checked as ragprobe_fact_pairs checks it: seed="1" or 1.5 seeded other contexts, silently
         s = cfg.seed if seed is None else int_arg("ragprobe_contexts", "seed", seed, 0)
         return contexts_for(example, n_docs, positions, s, **options)

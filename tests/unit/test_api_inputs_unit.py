@@ -290,3 +290,23 @@ def test_answer_none_from_a_pipeline_is_a_failed_call_naming_its_line() -> None:
     assert "most common cause (5x): ragprobe.Answer: text must be a str, got None" in str(info.value)
     assert info.value.traceback is not None
     assert "return Answer(None)" in info.value.traceback
+
+
+# -- 7: a single record, an int or a generator where a list of facts / examples goes ----------------------
+
+
+def test_check_functions_name_a_record_or_an_iterator_given_for_a_list() -> None:
+    pipeline = ragprobe.Pipeline(answer=lookup, generate=lambda q, docs: "x")
+    lists = "must be a file path, 'synthetic:N' or a list"
+    with pytest.raises(ragprobe.MarkArgumentError) as info:  # was: TypeError: 'int' object is not iterable
+        ragprobe.check_position(pipeline, 5)
+    assert str(info.value) == f"check_position: argument 'data' {lists}, got int 5"
+    with pytest.raises(ragprobe.MarkArgumentError, match=r"got dict .* \(one example\? give a list of them: \[it\]\)$"):
+        ragprobe.check_position(pipeline, {"question": "q", "answers": ["a"], "ctxs": []}, n_docs=3)
+    with pytest.raises(ragprobe.MarkArgumentError, match=r"got generator .* \(an iterator\? give a list\)$"):
+        ragprobe.check_position(pipeline, (f for f in FIVE), n_docs=3)  # was: consumed, then refused
+    with pytest.raises(ragprobe.MarkArgumentError) as info:
+        ragprobe.check_reverse(pipeline, FIVE[0])
+    assert str(info.value).startswith(f"check_reverse: argument 'facts' {lists}, got Fact Fact(")
+    assert str(info.value).endswith(" (one fact? give a list of them: [it])")
+    assert ragprobe.check_position(pipeline, tuple(FIVE), n_docs=3).n == 5  # a tuple of facts still is one
