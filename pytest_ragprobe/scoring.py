@@ -80,7 +80,9 @@ def _fold(c: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """SQuAD-style normalisation: case, accents, punctuation, articles and whitespace."""
+    """SQuAD-style normalisation: case, accents, punctuation, articles and whitespace. Numbers keep what tells
+    them apart: a decimal point, a leading minus sign, and a separator (comma, colon) between digits that is
+    no thousands separator ("1,5" is "1 5", "1,000" is "1000"); symbols ("%", "$", "°") are dropped."""
     if type(text) is not str or not text.isascii():  # NFKD and folding non-ASCII: no-ops in ASCII
         text = "".join(_fold(c) for c in unicodedata.normalize("NFKD", text))
     text = _ARTICLE.sub(" ", f" {text}").lower()
