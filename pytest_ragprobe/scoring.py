@@ -54,12 +54,12 @@ _DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
 _POINT = "\ue000"  # stands in for a decimal point while the other punctuation goes (a private-use char)
 # A hyphen starting a word before a digit is a minus sign: "-20" is not "20" (a temperature, a change).
 # Inside a word it still separates ("P-200", "10-20": a range holds both numbers).
-_MINUS = re.compile(r"(?<=[\s(\[{\"'])-(?=\d)")
+_MINUS = re.compile(r"-(?=\d)(?<=[\s(\[{\"']-)")  # (the literal first: re scans for it fast)
 _MINUS_SIGN = "\ue001"
 # A comma between digits that is not a thousands separator ("1,5" a decimal comma, "3,4" a list), and a
 # colon between digits ("20:30", "1:2"), separate the numbers: dropped, they joined them into another
 # ("15", "2030", "12"). A thousands separator (",000") is still dropped: "1,000" is "1000".
-_DIGIT_SEPARATOR = re.compile(r"(?<=\d)(?:,(?!\d{3}(?!\d))|:)(?=\d)")
+_DIGIT_SEPARATOR = re.compile(r"(?:,(?!\d{3}(?!\d))|:)(?=\d)(?<=\d[,:])")
 
 
 @functools.lru_cache(maxsize=4096)
