@@ -37,7 +37,7 @@ import gzip
 import json
 import math
 import random
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,6 +204,7 @@ def plan_context(
     pool: DocumentPool | None = None,
     hard_negatives: Sequence[Document] = (),
     context_tokens: int | None = None,
+    fix: Callable[[int], str] | None = None,
 ) -> ContextPlan:
     """Choose and order the distractors of one question once (seeded by ``seed`` and the question).
 
@@ -211,7 +212,8 @@ def plan_context(
     distractors (file order: in lost-in-the-middle data the hardest first), then documents borrowed
     from ``pool`` in a seeded random order. Anything that is the gold document or contains an
     accepted answer is skipped. The first ``n_docs - 1`` (more with ``context_tokens``) are then
-    shuffled once with the same seed.
+    shuffled once with the same seed. ``fix``: what to do when distractors are short, given how many
+    more are needed (default: lower n_docs or add distractors).
     """
     if n_docs < 2:
         raise ValueError(f"n_docs must be >= 2, got {n_docs}")
@@ -262,10 +264,11 @@ def plan_context(
         _borrow(pool, _rng(seed, example, "pool"), want, take)
     if len(chosen) < need:
         have = f"{len(chosen)} usable distractor(s)"
+        todo = "lower n_docs or add distractors" if fix is None else fix(need - len(chosen))
         raise DataError(
             f"{example.where or 'example'}: question {example.question!r} has only {have} "
             "(documents that contain an answer or repeat the gold passage are skipped) "
-            f"but n_docs={n_docs} needs {need}; lower n_docs or add distractors"
+            f"but n_docs={n_docs} needs {need}; {todo}"
         )
     rng.shuffle(chosen)
     return ContextPlan(
@@ -308,7 +311,7 @@ def contexts_for(
     hard_negatives: Sequence[Any] = (),
     context_tokens: int | None = None,
 ) -> Iterator[tuple[int, list[Document]]]:
-    """Yield ``(position, documents)``: gold document moved to each position, the rest unchanged.
+    """``(position, documents)`` pairs: gold document moved to each position, the rest unchanged.
 
     ``example`` is a :class:`PositionExample`, a dict in the lost-in-the-middle layout
     (``question``, ``answers``, ``ctxs``), a dict ``{question, answers, gold, distractors}``, or a
@@ -319,15 +322,34 @@ def contexts_for(
     """
     ex = to_example(example)
     if not isinstance(pool, DocumentPool) and pool is not None:
-        pool = DocumentPool([_doc(d, "pool", i) for i, d in enumerate(pool)])
-    hard = [_doc(d, "hard_negatives", i) for i, d in enumerate(hard_negatives)]
+        pool = DocumentPool([_doc(d, "pool", i) for i, d in enumerate(_documents(pool, "pool"))])
+    hard = [_doc(d, "hard_negatives", i) for i, d in enumerate(_documents(hard_negatives, "hard_negatives"))]
     checked: Any = n_docs  # (typed int, but fixtures and notebooks pass anything)
     if isinstance(checked, bool) or not isinstance(checked, int) or checked < 2:
         raise ValueError(f"n_docs must be an int >= 2, got {n_docs!r}")
+    if isinstance(positions, (str, bytes, Mapping, Iterator)) or not isinstance(positions, Iterable):
+        raise ValueError(f"positions must be a list of ints in [0, n_docs={n_docs}), got {positions!r}")
+    tokens: Any = context_tokens
+    if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1):
+        raise ValueError(f"context_tokens must be an int >= 1 (or None: no padding), got {tokens!r}")
     given: list[Any] = list(positions)
     bad = [p for p in given if not isinstance(p, int) or isinstance(p, bool) or not 0 <= p < n_docs]
     if bad:
         raise ValueError(f"positions must be ints in [0, n_docs={n_docs}), got {bad!r}")
+    held = 0 if pool is None else len(pool.documents)
+
+    def fix(more: int) -> str:
+        # (the mark borrows other questions' passages by itself; one example here has only its own)
+        if held:
+            return (
+                f"lower n_docs, or pass more documents to borrow in pool= (it held {held}): "
+                f"{more} more needed"
+            )
+        return (
+            "lower n_docs, or pass documents to borrow as distractors with pool=[...] (other questions' "
+            f"passages, for one): {more} more needed"
+        )
+
     plan = plan_context(
         ex,
         n_docs,
@@ -335,9 +357,22 @@ def contexts_for(
         pool=pool,
         hard_negatives=hard,
         context_tokens=context_tokens,
+        fix=fix,
     )
-    for p in positions:
-        yield p, plan.at(p)
+    # planned here, not in a generator: a bad argument or too few distractors is an error at the call
+    return ((p, plan.at(p)) for p in given)
+
+
+def _documents(value: object, arg: str) -> Sequence[Any]:
+    """``pool`` / ``hard_negatives`` as given: a list of documents. A str was read character by character
+    (each letter a distractor), and an int failed with "'int' object is not iterable"."""
+    if isinstance(value, (str, bytes, Mapping, Document)) or not isinstance(value, Iterable):
+        one = " (one document? give a list: [it])" if isinstance(value, (str, Mapping, Document)) else ""
+        raise DataError(
+            f"{arg} must be a list of documents (ragprobe.Document, dicts with 'text' or str), got "
+            f"{type(value).__name__} {value!r:.60}{one}"
+        )
+    return list(value)
 
 
 # -- loading ---------------------------------------------------------------------------------------
@@ -494,6 +529,11 @@ def to_example(value: Any, where: str = "example", ident: str = "") -> PositionE
         return value
     if isinstance(value, FactPair):
         return example_from_pair(value)
+    if isinstance(value, (list, tuple)):  # ragprobe_contexts(examples, ...): it said "expected a JSON object"
+        raise DataError(
+            f"{where}: expected one example (a dict with question, answers and ctxs, or a FactPair), got a "
+            f"{type(value).__name__} of {len(value)} items: one example at a time"
+        )
     if isinstance(value, Mapping) and "ctxs" not in value and "gold" in value:
         question = value.get("question")
         if not isinstance(question, str) or not question.strip():

@@ -563,8 +563,14 @@ def _classify(exc: BaseException, timeout: float | None) -> Failure:
     if isinstance(exc, PipelineOutputError):
         named = getattr(exc, "cause", None)
         text = one_line(str(exc), 300)
+        # Raised in the pipeline's own code (ragprobe.Answer(None) checks its text when built): its
+        # traceback shows the line; the plugin's own checks of a returned value have no such frame.
+        own = _raised_at(exc) is not None
         return Failure(
-            named if isinstance(named, str) else one_line(text, 120), text, retryable=False
+            named if isinstance(named, str) else one_line(text, 120),
+            text,
+            retryable=False,
+            traceback=_format_traceback(exc) if own else None,
         )
     text = one_line(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, 200)
     where = _raised_at(exc)

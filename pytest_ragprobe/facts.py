@@ -1135,3 +1135,28 @@ def sample(items: Sequence[Any], n: int | None, seed: int, salt: str = "") -> li
         chosen = sorted(random.Random(f"{seed}:{salt}").sample(chosen, n))
     random.Random(f"{seed}:{salt}:order").shuffle(chosen)
     return [items[i] for i in chosen]
+
+
+class SampledPairs(list[FactPair]):
+    """What the ``ragprobe_fact_pairs`` fixture returns: a list of the pairs it sampled that remembers
+    what it sampled them from (all the facts, ``n`` and the seed). ``check_reverse`` given it unchanged,
+    with that seed and no ``n`` of its own, probes as the mark with those facts and ``n`` does: the same
+    sample (it is this list), and the same notes (what ``--ragprobe-samples`` cut, what the data holds
+    besides). Any change to the list (or a slice, or another list made of it) makes it a plain list."""
+
+    def __init__(
+        self, picked: Iterable[FactPair], *, source: Sequence[FactPair], n: int | None, seed: int
+    ) -> None:
+        super().__init__(picked)
+        self._picked = tuple(self)
+        self._source = tuple(source)
+        self._n = n
+        self._seed = seed
+
+    def origin(self, seed: int) -> tuple[list[FactPair], int | None] | None:
+        """(all the facts, ``n``) this list was sampled from with ``seed``, or None when it was changed
+        since (or ``seed`` is another: it would sample other facts than those this list holds)."""
+        unchanged = len(self) == len(self._picked) and all(
+            a is b for a, b in zip(self, self._picked, strict=True)
+        )
+        return (list(self._source), self._n) if unchanged and seed == self._seed else None

@@ -124,6 +124,22 @@ def int_arg(mark: str, arg: str, value: object, lo: int) -> int:
     return value
 
 
+def unknown_args(name: str, given: Iterable[str], allowed: Sequence[str]) -> None:
+    """MarkArgumentError for the first of ``given`` not ``allowed`` (a fixture factory's keyword arguments:
+    Python's own error named its inner function, ``make()``), with the likely spelling."""
+    __tracebackhide__ = True
+    for key in given:
+        if key not in allowed:
+            hint = did_you_mean(key, allowed, cutoff=0.6)
+            raise MarkArgumentError(f"{name}: unknown argument '{key}'{hint}; allowed: {', '.join(allowed)}")
+
+
+def source_arg(mark: str, arg: str, value: object) -> Any:
+    """A ``facts=`` / ``data=`` value checked as the marks check it (for fixtures and ``check_*``)."""
+    __tracebackhide__ = True
+    return _source(mark, arg, value)
+
+
 def _source(mark: str, arg: str, value: object) -> Any:
     __tracebackhide__ = True  # the message names the argument
     if isinstance(value, (str, Path)):
@@ -142,8 +158,13 @@ def _source(mark: str, arg: str, value: object) -> Any:
                 got = f"{type(item).__name__} {item!r}"
                 raise _fail(mark, arg, f"entries must be {what}, got {got} at index {i}")
         return tuple(value)
+    hint = ""
+    if isinstance(value, Mapping) or type(value).__name__ in ("Fact", "FactPair", "PositionExample"):
+        hint = f" (one {'fact' if arg == 'facts' else 'example'}? give a list of them: [it])"
+    elif isinstance(value, Iterator):  # a generator: a list is read more than once (plan, run, report)
+        hint = " (an iterator? give a list)"
     raise _fail(
-        mark, arg, f"must be a file path, 'synthetic:N' or a list, got {type(value).__name__} {value!r}"
+        mark, arg, f"must be a file path, 'synthetic:N' or a list, got {type(value).__name__} {value!r}{hint}"
     )
 
 

@@ -26,6 +26,7 @@ from pytest_ragprobe.session import (
     run_probe_for_item,
     setup_error_result,
     user_properties,
+    xfail_fields,
 )
 from pytest_ragprobe.types import RagprobeInconclusiveWarning, RagprobeWarning
 
@@ -390,16 +391,23 @@ def ragprobe_result(request: pytest.FixtureRequest) -> ProbeResult:
 @pytest.fixture
 def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[FactPair]]:
     """Factory ``(facts, n=None, seed=None) -> list[FactPair]`` from a file, a Fact list or 'synthetic:N':
-    ``n`` pairs sampled, as a reverse probe does, from one fact per question (facts.distinct_questions), so
-    that ``check_reverse`` on them probes all ``n``, in the mark's order (they are returned in file order)."""
-    from pytest_ragprobe.facts import distinct_questions, resolve_pairs, sample
-    from pytest_ragprobe.markers import int_arg
+    ``n`` pairs (all when None) capped by --ragprobe-samples, sampled as a reverse probe does, from one fact
+    per question (facts.distinct_questions), so that ``check_reverse`` on them probes all of them, in the
+    mark's order (they are returned in file order); the list (a facts.SampledPairs) remembers its source,
+    so that check_reverse's notes are the mark's too."""
+    from pytest_ragprobe.facts import SampledPairs, distinct_questions, resolve_pairs, sample
+    from pytest_ragprobe.markers import int_arg, source_arg, unknown_args
+    from pytest_ragprobe.runner import capped_size
 
     cfg = request.config.stash[_config.CONFIG_KEY]
     dirs = base_dirs(request.node)
 
-    def make(facts: Any, n: int | None = None, seed: int | None = None) -> list[FactPair]:
+    def make(facts: Any, n: int | None = None, seed: int | None = None, **unknown: Any) -> list[FactPair]:
         __tracebackhide__ = True  # the error names the argument
+        unknown_args("ragprobe_fact_pairs", unknown, ("facts", "n", "seed"))
+        # as the mark checks it: 5 failed with "'int' object is not iterable", and a dict (one fact) was
+        # read as a list of its keys
+        facts = source_arg("ragprobe_fact_pairs", "facts", facts)
         n = None if n is None else int_arg("ragprobe_fact_pairs", "n", n, 1)
         s = cfg.seed if seed is None else int_arg("ragprobe_fact_pairs", "seed", seed, 0)
         pairs = resolve_pairs(facts, seed=s, base_dirs=dirs)
@@ -414,13 +422,14 @@ def ragprobe_fact_pairs(request: pytest.FixtureRequest) -> Callable[..., list[Fa
                 ),
                 stacklevel=2,
             )
-        # run_reverse's salt: the same n and seed pick the facts the mark picks (to redo a marked run by hand)
-        picked = sample(pool, n, s, "reverse")
+        # run_reverse's salt and size: the same n, seed and --ragprobe-samples pick the facts the mark picks
+        # (to redo a marked run by hand; uncapped, a check under the cap sampled again from these)
+        picked = sample(pool, capped_size(n, len(pool), cfg.samples), s, "reverse")
         # In file order: check_reverse shuffles them with the same seeded order as the mark, so they are
         # asked in the mark's order (shuffled twice, a sequential look or a budget saw other facts and the
         # failure listed other examples).
         rank = {id(p): i for i, p in enumerate(pool)}
-        return sorted(picked, key=lambda p: rank[id(p)])
+        return SampledPairs(sorted(picked, key=lambda p: rank[id(p)]), source=pairs, n=n, seed=s)
 
     return make
 
@@ -436,9 +445,10 @@ def ragprobe_contexts(
     ``hard_negatives``, ``context_tokens``.
     """
     from pytest_ragprobe.contexts import contexts_for
-    from pytest_ragprobe.markers import default_positions, int_arg
+    from pytest_ragprobe.markers import default_positions, int_arg, unknown_args
 
     cfg = request.config.stash[_config.CONFIG_KEY]
+    allowed = ("example", "n_docs", "positions", "seed", "pool", "hard_negatives", "context_tokens")
 
     def make(
         example: Any,
@@ -448,11 +458,13 @@ def ragprobe_contexts(
         **options: Any,
     ) -> Any:
         __tracebackhide__ = True  # the errors name the argument
+        # (Python's own errors named contexts_for(), which the test never called)
+        unknown_args("ragprobe_contexts", options, allowed)
+        n_docs = int_arg("ragprobe_contexts", "n_docs", n_docs, 2)
+        if options.get("context_tokens") is not None:
+            int_arg("ragprobe_contexts", "context_tokens", options["context_tokens"], 1)
         if positions is None:
-            # a non-int n_docs ("10", None) is left to contexts_for, whose error names it
-            given: Any = n_docs  # (typed int, but notebooks and tests pass anything)
-            ok = isinstance(given, int) and not isinstance(given, bool)
-            positions = default_positions(given) if ok else ()
+            positions = default_positions(n_docs)
         # checked as ragprobe_fact_pairs checks it: seed="1" or 1.5 seeded other contexts, silently
         s = cfg.seed if seed is None else int_arg("ragprobe_contexts", "seed", seed, 0)
         return contexts_for(example, n_docs, positions, s, **options)
@@ -580,6 +592,10 @@ def pytest_runtest_makereport(
     )
     explained = OWN_FAILURE_KEY in item.stash or _WARNING_FAILED_KEY in item.stash
     if report.when == "call" and report.failed and not explained:
+        # A strict XPASS: said as pytest made it ("test outcome: failed (unexpected, XPASS(strict): ...)"), as
+        # a failed body's is; the reports read these fields from the report itself (session.record).
+        for key, value in xfail_fields(report).items():
+            setattr(outcome, key, value)
         # The body's assert (`assert ragprobe_result.reverse.accuracy >= 0.8`) showed only
         # "assert 0.65 >= 0.8": the probe's tables and miss attribution are what explain it.
         report.sections.append(("ragprobe: the probe behind this test", outcome.explain()))

@@ -711,7 +711,10 @@ def check_position(
             raise TypeError(
                 "check_position: pass the examples either positionally or as data=/facts=, not both"
             )
-        is_facts = not isinstance(examples, (str, Path)) and _is_fact_list(list(examples))
+        # (only a list can be a list of facts: anything else goes to data=, whose check names it; list()
+        # of an int raised a bare "'int' object is not iterable", and of a generator consumed it)
+        handed: object = examples
+        is_facts = isinstance(handed, Sequence) and not isinstance(handed, str) and _is_fact_list(handed)
         args["facts" if is_facts else "data"] = examples
     spec = build_call_spec(POSITION_MARK, args, "check_position")
     assert isinstance(spec, PositionSpec)

@@ -13,6 +13,7 @@ from pytest_ragprobe.engine import Call, CallOutcome
 from pytest_ragprobe.facts import (
     Fact,
     FactPair,
+    SampledPairs,
     distinct_questions,
     question_key,
     resolve_pairs,
@@ -563,8 +564,16 @@ def check_reverse(
         if "facts" in args:  # one would silently win, and the other be recorded in the settings
             raise TypeError("check_reverse: pass the facts either positionally or as facts=, not both")
         args["facts"] = pairs
+    handed = args.get("facts")
     spec = build_call_spec(REVERSE_MARK, args, "check_reverse")
     assert isinstance(spec, ReverseSpec)
     ctx = context_for(pipeline, "check_reverse", **options)
-    resolved = resolve_pairs(spec.facts, seed=ctx.seed(spec), base_dirs=ctx.base_dirs)
+    # ragprobe_fact_pairs(facts, n, seed) handed over as made: probed as the mark with those facts and n
+    # (the same sample: this list; and the same notes on what --ragprobe-samples cut and the data holds)
+    origin = handed.origin(ctx.seed(spec)) if isinstance(handed, SampledPairs) and spec.n is None else None
+    if origin is not None:
+        resolved, n = origin
+        spec = dataclasses.replace(spec, n=n)
+    else:
+        resolved = resolve_pairs(spec.facts, seed=ctx.seed(spec), base_dirs=ctx.base_dirs)
     return run_sync(lambda: run_reverse(ctx, spec, resolved))

@@ -61,10 +61,16 @@ class RunSettings:
     tables_dir: Path | None = None  # stats tables: kept even when the answer cache is off
 
 
+def capped_size(n: int | None, available: int, samples: int | None) -> int:
+    """Items sampled of ``available``: all, or ``n`` (asked), capped by ``samples`` (--ragprobe-samples).
+    The marks, ``check_*`` and the ``ragprobe_fact_pairs`` fixture all size their samples so."""
+    size = available if n is None else min(n, available)
+    return size if samples is None else min(size, samples)
+
+
 def sample_size(spec: ProbeSpec, available: int, settings: RunSettings) -> int:
     """Facts / questions a probe samples: all available, capped by the mark's n and --ragprobe-samples."""
-    n = available if spec.n is None else min(spec.n, available)
-    return n if settings.samples is None else min(n, settings.samples)
+    return capped_size(spec.n, available, settings.samples)
 
 
 def cap_note(spec: ProbeSpec, available: int, settings: RunSettings, unit: str) -> str | None:

@@ -52,6 +52,14 @@ _SIGILS = re.compile(r"(?<![a-z+#])[+#]+|(?<![+#])[+#]+(?=[^\s+#])")
 # A point between digits is a decimal point, not punctuation: "1.50" is not "150", "v1.10" not "v11.0".
 _DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
 _POINT = "\ue000"  # stands in for a decimal point while the other punctuation goes (a private-use char)
+# A hyphen starting a word before a digit is a minus sign: "-20" is not "20" (a temperature, a change).
+# Inside a word it still separates ("P-200", "10-20": a range holds both numbers).
+_MINUS = re.compile(r"-(?=\d)(?<=[\s(\[{\"']-)")  # (the literal first: re scans for it fast)
+_MINUS_SIGN = "\ue001"
+# A comma between digits that is not a thousands separator ("1,5" a decimal comma, "3,4" a list), and a
+# colon between digits ("20:30", "1:2"), separate the numbers: dropped, they joined them into another
+# ("15", "2030", "12"). A thousands separator (",000") is still dropped: "1,000" is "1000".
+_DIGIT_SEPARATOR = re.compile(r"(?:,(?!\d{3}(?!\d))|:)(?=\d)(?<=\d[,:])")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -64,22 +72,30 @@ def _fold(c: str) -> str:
     category = unicodedata.category(c)
     if category == "Pd" or c == "\u2212":  # (U+2212 is the minus sign, a math symbol)
         return "-"
+    if c == "\u00b0":  # a degree sign separates like a space: "20°C" is "20 °C" ("℃" is "°C" after NFKD)
+        return " "
     if category[0] == "P" or category == "Cf" or unicodedata.combining(c):
         return ""
     return c
 
 
 def normalize(text: str) -> str:
-    """SQuAD-style normalisation: case, accents, punctuation, articles and whitespace."""
+    """SQuAD-style normalisation: case, accents, punctuation, articles and whitespace. Numbers keep what tells
+    them apart: a decimal point, a leading minus sign, and a separator (comma, colon) between digits that is
+    no thousands separator ("1,5" is "1 5", "1,000" is "1000"); symbols ("%", "$", "°") are dropped."""
     if type(text) is not str or not text.isascii():  # NFKD and folding non-ASCII: no-ops in ASCII
         text = "".join(_fold(c) for c in unicodedata.normalize("NFKD", text))
     text = _ARTICLE.sub(" ", f" {text}").lower()
     if "." in text:
         text = _DECIMAL.sub(_POINT, text)
+    if "-" in text:
+        text = _MINUS.sub(_MINUS_SIGN, text)
+    if "," in text or ":" in text:
+        text = _DIGIT_SEPARATOR.sub(" ", text)
     text = text.translate(_SEPARATORS_PUNCT)
     if "+" in text or "#" in text:
         text = _SIGILS.sub("", text)
-    return " ".join(text.split()).replace(_POINT, ".")
+    return " ".join(text.split()).replace(_POINT, ".").replace(_MINUS_SIGN, "-")
 
 
 def match_contains(answer: str, golds: Sequence[str]) -> bool:

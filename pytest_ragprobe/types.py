@@ -82,6 +82,26 @@ class Answer:
     text: str
     documents: Sequence[Document] = NOT_REPORTED
 
+    def __post_init__(self) -> None:
+        # Checked here, at the user's line: Answer(None) (an LLM client's content is None on a refusal or
+        # a tool call) was built fine and refused only when the probe read the answer. A
+        # PipelineOutputError (a TypeError): inside a pipeline it stays a failed call, as it was.
+        if not isinstance(self.text, str):
+            raise _wrong_type(
+                "ragprobe.Answer", "text must be a str", self.text, _ANSWER_TEXT_HINTS, "pass that"
+            )
+        docs: object = self.documents
+        if docs is None or isinstance(docs, _Unreported):
+            return
+        if isinstance(docs, (str, bytes)) or not isinstance(docs, Sequence):
+            expected = (
+                "documents must be a list of ragprobe.Document, dicts with 'text' or str "
+                "(or None: not reported)"
+            )
+            raise _wrong_type("ragprobe.Answer", expected, docs, _DOCUMENTS_HINTS)
+        for i, doc in enumerate(docs):  # (coerced to Documents by to_answer, as a dict answer's are)
+            to_document(doc, where=f"ragprobe.Answer documents[{i}]")
+
     @property
     def reports_documents(self) -> bool:
         """True when the pipeline said what it retrieved, even nothing (``documents=[]``)."""
@@ -199,6 +219,15 @@ _ANSWER_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
     (lambda v: inspect.isgenerator(v) or inspect.isasyncgen(v), "a token stream? return the joined str"),
     (lambda v: isinstance(v, (bytes, bytearray)), "decode it to a str"),
     (lambda v: v is None, "did it return nothing? a function that ends without `return` gives None"),
+)
+_ANSWER_TEXT_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
+    (
+        lambda v: isinstance(v, tuple) and len(v) == 2,
+        "an (answer, documents) pair? give ragprobe.Answer(answer, documents=docs)",
+    ),
+    (lambda v: inspect.isgenerator(v) or inspect.isasyncgen(v), "a token stream? pass the joined str"),
+    (lambda v: isinstance(v, (bytes, bytearray)), "decode it to a str"),
+    (lambda v: v is None, "did the model or a function return nothing?"),
 )
 _DOCUMENT_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
     (lambda v: isinstance(v, tuple) and len(v) == 2, "a (document, score) pair? give the document only"),

@@ -116,3 +116,54 @@ def test_a_fixture_returning_the_pipeline_spec_string(pytester: pytest.Pytester)
         ]
     )
     result.stdout.no_fnmatch_line("*only offers: index*")
+
+
+FIXTURE_ERRORS = """
+import pytest
+import pytest_ragprobe as ragprobe
+
+EX = {"question": "Which controller fits P-1?", "answers": ["C-1"], "gold": "Pump P-1 fits C-1.",
+      "distractors": ["a", "b", "c"]}
+
+@pytest.mark.parametrize("call", [
+    lambda fp, cx: fp(5),
+    lambda fp, cx: fp({"subject": "P-1", "relation": "compatible_with", "object": "C-1"}),
+    lambda fp, cx: fp("parts.yaml", sead=1),
+    lambda fp, cx: cx(EX, 3, pol=["x"]),
+    lambda fp, cx: cx(EX, "3"),
+    lambda fp, cx: cx(EX, 3, context_tokens=-5),
+    lambda fp, cx: cx(EX, 3, pool="Shelf 9 notes."),
+    lambda fp, cx: cx(EX, 6),
+], ids=["facts_int", "facts_dict", "typo", "option_typo", "n_docs_str", "tokens", "pool_str", "too_few"])
+def test_bad(call, ragprobe_fact_pairs, ragprobe_contexts):
+    call(ragprobe_fact_pairs, ragprobe_contexts)   # raises at the call, not when iterated
+"""
+
+
+def test_fixture_factories_name_a_wrong_argument(pytester: pytest.Pytester) -> None:
+    """Were: TypeError: 'int' object is not iterable (facts=5, and pool=5), a dict of one fact read as a
+    list of its keys, "make() got an unexpected keyword argument", "contexts_for() got ...", a negative
+    context_tokens taken as no padding, a str pool read letter by letter, and too few distractors said
+    nothing of pool=."""
+    pytester.makepyfile(test_bad=FIXTURE_ERRORS)
+    pytester.path.joinpath("parts.yaml").write_text(FACTS, encoding="utf-8")
+    result = pytester.runpytest("-p", "no:xdist", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=8)
+    lists = "must be a file path, 'synthetic:N' or a list"
+    result.stdout.fnmatch_lines_random(
+        [
+            f"E *MarkArgumentError: ragprobe_fact_pairs: argument 'facts' {lists}, got int 5",
+            f"E *MarkArgumentError: ragprobe_fact_pairs: argument 'facts' {lists}, got dict * (one fact? give a "
+            "list of them: [[]it])",
+            "E *MarkArgumentError: ragprobe_fact_pairs: unknown argument 'sead' (did you mean 'seed'?); allowed: "
+            "facts, n, seed",
+            "E *MarkArgumentError: ragprobe_contexts: unknown argument 'pol' (did you mean 'pool'?)*",
+            "E *MarkArgumentError: ragprobe_contexts: argument 'n_docs' must be an int, got str '3'",
+            "E *MarkArgumentError: ragprobe_contexts: argument 'context_tokens' must be >= 1, got -5",
+            "E *DataError: pool must be a list of documents (ragprobe.Document, dicts with 'text' or str), got str "
+            "'Shelf 9 notes.' (one document? give a list: [[]it])",
+            "E *DataError: example: question 'Which controller fits P-1?' has only 3 usable distractor(s) * but "
+            "n_docs=6 needs 5; lower n_docs, or pass documents to borrow as distractors with pool=[[]...] (other "
+            "questions' passages, for one): 2 more needed",
+        ]
+    )

@@ -187,9 +187,11 @@ def test_default_positions(ragprobe_contexts):
 def test_ill_typed_n_docs(ragprobe_contexts):
     # was a TypeError from inside the plugin (str - int) when positions were left out
     example = json.loads(open("qa.jsonl").readline())
-    for bad in ("10", None):
-        with pytest.raises(ValueError, match=f"n_docs must be an int >= 2, got {bad!r}"):
-            list(ragprobe_contexts(example, bad))
+    # named as its seed is (it said "n_docs must be an int >= 2, got '10'", from contexts_for)
+    for bad, problem in [("10", "must be an int, got str '10'"), (None, "must be an int, got NoneType None"),
+                         (1, "must be >= 2, got 1")]:
+        with pytest.raises(TypeError, match=f"^ragprobe_contexts: argument 'n_docs' {problem}$"):
+            ragprobe_contexts(example, bad)
     # seeded other contexts than seed=1 without a word; checked as ragprobe_fact_pairs checks it
     for bad, problem in [("1", "must be an int, got str '1'"), (-1, "must be >= 0, got -1")]:
         with pytest.raises(TypeError, match=f"^ragprobe_contexts: argument 'seed' {problem}$"):

@@ -156,6 +156,32 @@ def test_strict(ragprobe_result):
     assert (out / "report.md").read_text(encoding="utf-8").startswith("## ✅ pytest-ragprobe: PASS\n")
 
 
+def test_strict_xpass_failure_says_the_test_outcome(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
+    """pytest fails a strict XPASS with "[XPASS(strict)] <reason>"; the probe's section under it had no
+    "test outcome:" line, which a failed body's, an xfail's and a regression's have (and report.md's)."""
+    project = _project(
+        pytester,
+        """
+@pytest.mark.xfail(strict=True, reason="must fail")
+@ragprobe.reverse(facts=PUMPS, max_drop=0.1)
+def test_strict(ragprobe_result):
+    pass
+""",
+    )
+    result = project.runpytest(*plugin_args)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_strict _*",
+            "[[]XPASS(strict)] must fail",
+            "*- ragprobe: the probe behind this test -*",
+            "ragprobe reverse probe PASS: forward 1.00, reverse 1.00, drop +0.00 (max_drop 0.10, n=30)",
+            "  test outcome: failed (unexpected, XPASS(strict): must fail; pytest failed the test)",
+            "  reason: drop +0.00, *",
+        ]
+    )
+
+
 @pytest.mark.xdist_elsewhere  # under -n 2: the [xdist2] tests of this module and test_xdist_engine
 def test_xfailed_setup_error_is_recorded(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
     project = _project(

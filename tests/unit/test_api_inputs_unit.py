@@ -95,9 +95,11 @@ class _LaxDocument(Document):
 
 
 def test_a_document_with_a_non_str_text_in_an_answer_names_its_place() -> None:
-    answer = Answer("x", documents=(_LaxDocument(text=None),))  # type: ignore[arg-type]
-    with pytest.raises(PipelineOutputError) as info:
-        to_answer(answer, where="rag.answer")
+    with pytest.raises(PipelineOutputError) as info:  # in an Answer: when the Answer is built
+        Answer("x", documents=(_LaxDocument(text=None),))  # type: ignore[arg-type]
+    assert str(info.value) == "ragprobe.Answer documents[0]: ragprobe.Document needs a string text, got NoneType"
+    with pytest.raises(PipelineOutputError) as info:  # in an answer dict: when the answer is read
+        to_answer({"text": "x", "documents": [_LaxDocument(text=None)]}, where="rag.answer")  # type: ignore[arg-type]
     assert str(info.value) == "rag.answer.documents[0]: ragprobe.Document needs a string text, got NoneType"
 
 
@@ -105,7 +107,7 @@ def test_check_reverse_reports_the_bad_document_not_a_scoring_crash() -> None:
     def pipeline(question: str) -> Answer:
         return Answer(lookup(question), documents=(_LaxDocument(text=None),))  # type: ignore[arg-type]
 
-    with pytest.raises(ProbeError, match=r"answer\.documents\[0\]: ragprobe\.Document needs a string text"):
+    with pytest.raises(ProbeError, match=r"Answer documents\[0\]: ragprobe\.Document needs a string text"):
         ragprobe.check_reverse(pipeline, FIVE)
 
 
@@ -238,3 +240,73 @@ def test_http_adapters_refuse_values_every_call_would_trip_over() -> None:
         with pytest.raises(ValueError, match=message):
             ragprobe.OpenAIGenerator(url, "m", api_key="k", **kwargs)
     ragprobe.HTTPPipeline(url, answer_path=None, retrieve_path="/hits")  # a retriever alone is fine
+
+
+# -- 6: an Answer whose text is not a str ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (None, "got None (did the model or a function return nothing?)"),  # an LLM client's refusal
+        (b"C-17", "got bytes: b'C-17' (decode it to a str)"),
+        (("C-17", []), "got tuple: ('C-17', []) (an (answer, documents) pair? give ragprobe.Answer(answer, "
+         "documents=docs))"),
+        (17, "got int: 17"),
+    ],
+)
+def test_answer_text_must_be_a_str_when_built(text: object, shown: str) -> None:
+    """Was: Answer(None) built fine and was refused only when a probe read the answer, far from the line."""
+    with pytest.raises(TypeError) as info:
+        Answer(text)  # type: ignore[arg-type]
+    assert str(info.value) == f"ragprobe.Answer: text must be a str, {shown}"
+
+
+def test_answer_documents_are_checked_when_built_and_what_was_accepted_still_is() -> None:
+    accepted = "ragprobe.Document, dicts with 'text' or str (or None: not reported)"
+    with pytest.raises(TypeError) as info:
+        Answer("C-17", documents="Pump P-200 fits C-17.")  # type: ignore[arg-type]
+    assert str(info.value) == f"ragprobe.Answer: documents must be a list of {accepted}, got str: 'Pump P-200 fits C-17.'"
+    with pytest.raises(TypeError, match=r"^ragprobe\.Answer documents\[1\]: expected a ragprobe\.Document"):
+        Answer("C-17", documents=["ok", 3])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"^ragprobe\.Answer documents\[0\]: document dict needs a string 'text'"):
+        Answer("C-17", documents=[{"title": "no text"}])  # type: ignore[list-item]
+    # every shape to_answer took stays accepted, and is coerced when read as before
+    mixed = Answer("C-17", documents=[Document("d"), {"text": "t", "title": "T"}, "s"])  # type: ignore[list-item]
+    assert to_answer(mixed).documents == (Document("d"), Document("t", title="T"), Document("s"))
+    assert not to_answer(Answer("C-17", documents=None)).reports_documents  # type: ignore[arg-type]
+    assert Answer("C-17", documents=()).reports_documents and Answer("").text == ""
+
+
+def test_answer_none_from_a_pipeline_is_a_failed_call_naming_its_line() -> None:
+    """Still a failed call (an LLM's None on one question is not a bug ending the probe), but the error says
+    what was wrong with the Answer and its traceback shows the pipeline's line."""
+
+    def pipeline(question: str) -> Answer:
+        return Answer(None)  # type: ignore[arg-type]
+
+    with pytest.raises(ProbeError) as info:
+        ragprobe.check_reverse(pipeline, FIVE)
+    assert "most common cause (5x): ragprobe.Answer: text must be a str, got None" in str(info.value)
+    assert info.value.traceback is not None
+    assert "return Answer(None)" in info.value.traceback
+
+
+# -- 7: a single record, an int or a generator where a list of facts / examples goes ----------------------
+
+
+def test_check_functions_name_a_record_or_an_iterator_given_for_a_list() -> None:
+    pipeline = ragprobe.Pipeline(answer=lookup, generate=lambda q, docs: "x")
+    lists = "must be a file path, 'synthetic:N' or a list"
+    with pytest.raises(ragprobe.MarkArgumentError) as info:  # was: TypeError: 'int' object is not iterable
+        ragprobe.check_position(pipeline, 5)
+    assert str(info.value) == f"check_position: argument 'data' {lists}, got int 5"
+    with pytest.raises(ragprobe.MarkArgumentError, match=r"got dict .* \(one example\? give a list of them: \[it\]\)$"):
+        ragprobe.check_position(pipeline, {"question": "q", "answers": ["a"], "ctxs": []}, n_docs=3)
+    with pytest.raises(ragprobe.MarkArgumentError, match=r"got generator .* \(an iterator\? give a list\)$"):
+        ragprobe.check_position(pipeline, (f for f in FIVE), n_docs=3)  # was: consumed, then refused
+    with pytest.raises(ragprobe.MarkArgumentError) as info:
+        ragprobe.check_reverse(pipeline, FIVE[0])
+    assert str(info.value).startswith(f"check_reverse: argument 'facts' {lists}, got Fact Fact(")
+    assert str(info.value).endswith(" (one fact? give a list of them: [it])")
+    assert ragprobe.check_position(pipeline, tuple(FIVE), n_docs=3).n == 5  # a tuple of facts still is one

@@ -104,9 +104,32 @@ def test_too_few_distractors_is_a_clear_error() -> None:
         list(contexts_for(litm(0, n_distractors=2), 10, [0, 9]))
 
 
+def test_too_few_distractors_by_hand_names_the_pool_option_and_the_counts() -> None:
+    """The ragprobe_contexts fixture's error (it calls contexts_for) said "lower n_docs or add distractors",
+    not the pool= option that lends one example other passages; and only when the contexts were iterated."""
+    with pytest.raises(DataError) as info:
+        contexts_for(litm(0, n_distractors=2), 10, [0, 9])  # not iterated: the call itself says it
+    assert str(info.value) == (
+        "example: question 'What is the code of item 0?' has only 2 usable distractor(s) (documents that "
+        "contain an answer or repeat the gold passage are skipped) but n_docs=10 needs 9; lower n_docs, or "
+        "pass documents to borrow as distractors with pool=[...] (other questions' passages, for one): 7 more "
+        "needed"
+    )
+    pool = ["Note about shelf 9.", "The code of item 0 is K0Z."]  # the second holds the answer: not usable
+    with pytest.raises(DataError) as info:
+        contexts_for(litm(0, n_distractors=2), 10, [0, 9], pool=pool)
+    assert str(info.value).endswith(
+        "has only 3 usable distractor(s) (documents that contain an answer or repeat the gold passage are "
+        "skipped) but n_docs=10 needs 9; lower n_docs, or pass more documents to borrow in pool= (it held 2): "
+        "6 more needed"
+    )
+    pool += [f"Note {j} about shelf 8." for j in range(6)]
+    assert len(dict(contexts_for(litm(0, n_distractors=2), 10, [0, 9], pool=pool))[9]) == 10
+
+
 def test_bad_positions_rejected() -> None:
     with pytest.raises(ValueError, match="positions must be ints"):
-        list(contexts_for(litm(0), 5, [0, 5]))
+        contexts_for(litm(0), 5, [0, 5])
 
 
 # -- padding to a target length --------------------------------------------------------------------------
@@ -481,3 +504,29 @@ def test_a_question_listed_twice_or_a_repeated_id_is_refused(tmp_path: Path) -> 
     other = litm(0)
     other["ctxs"][0]["text"] = "Item 0's code, K0Z, is printed on the lid."
     assert len(load_litm(write_jsonl(tmp_path / "ok.jsonl", [litm(0), other]))) == 2
+
+
+def test_contexts_for_refuses_what_it_read_wrongly() -> None:
+    """A str pool or hard_negatives was read letter by letter (each letter a distractor), an int pool,
+    positions=2 or a str context_tokens failed with a bare TypeError, context_tokens=-5 was taken as no
+    padding, and a list of examples read as "expected a JSON object"."""
+    ex = litm(0, n_distractors=3)
+    documents = "must be a list of documents (ragprobe.Document, dicts with 'text' or str), got"
+    for kwargs, error, message in [
+        ({"pool": "Shelf 9 notes."}, DataError, f"pool {documents} str 'Shelf 9 notes.' (one document? give a list: [it])"),
+        ({"pool": 5}, DataError, f"pool {documents} int 5"),
+        ({"hard_negatives": "abc"}, DataError, f"hard_negatives {documents} str 'abc' (one document? give a list: [it])"),
+        ({"positions": 2}, ValueError, "positions must be a list of ints in [0, n_docs=4), got 2"),
+        ({"context_tokens": -5}, ValueError, "context_tokens must be an int >= 1 (or None: no padding), got -5"),
+        ({"context_tokens": "100"}, ValueError, "context_tokens must be an int >= 1 (or None: no padding), got '100'"),
+    ]:
+        args: dict[str, Any] = {"positions": [0, 3], **kwargs}
+        with pytest.raises(error) as info:
+            contexts_for(ex, 4, args.pop("positions"), **args)
+        assert str(info.value) == message
+    with pytest.raises(DataError) as info:
+        contexts_for([ex, litm(1)], 4, [0, 3])
+    assert str(info.value) == (
+        "example: expected one example (a dict with question, answers and ctxs, or a FactPair), got a list of "
+        "2 items: one example at a time"
+    )

@@ -806,6 +806,24 @@ def test_sample_is_seeded_and_in_a_seeded_order() -> None:
         assert sorted(every) == items and every != items and every == sample(items, n, seed=1)
 
 
+
+def test_sampled_pairs_remember_their_source_only_while_unchanged() -> None:
+    """What ragprobe_fact_pairs returns: check_reverse trusts its source (to probe and explain as the mark)
+    only for the list as made and the seed it was made with."""
+    source = build_pairs([Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(6)])
+    pairs = facts_mod.SampledPairs(source[:3], source=source, n=3, seed=5)
+    assert pairs == source[:3] and isinstance(pairs, list)
+    assert pairs.origin(5) == (source, 3)
+    assert pairs.origin(6) is None  # another seed samples other facts than these
+    assert type(pairs[:2]) is list and type(pairs + source) is list  # a slice or a join is a plain list
+    changed = facts_mod.SampledPairs(source[:3], source=source, n=None, seed=5)
+    changed.append(source[4])
+    assert changed.origin(5) is None
+    changed = facts_mod.SampledPairs(source[:3], source=source, n=None, seed=5)
+    changed[0] = source[5]
+    assert changed.origin(5) is None
+
+
 LITM_ROW = {
     "question": "who wrote the novel the rust orchard?",
     "answers": ["Alder Kestrel"],

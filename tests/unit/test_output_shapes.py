@@ -99,8 +99,8 @@ def test_answer_with_documents_none_is_unreported_not_a_crash() -> None:
     test error with a traceback into ragprobe, instead of "documents not said" like a dict's null."""
     got = to_answer(Answer("C-17", documents=None), where="w")  # type: ignore[arg-type]
     assert got == Answer("C-17") and not got.reports_documents
-    with pytest.raises(PipelineOutputError, match=r"^w\.documents: expected a list of documents, got int: 3$"):
-        to_answer(Answer("C-17", documents=3), where="w")  # type: ignore[arg-type]
+    with pytest.raises(PipelineOutputError, match=r"^ragprobe\.Answer: documents must be a list of .*, got int: 3$"):
+        Answer("C-17", documents=3)  # type: ignore[arg-type]  (refused when built)
 
 
 def test_answer_dict_with_an_error_field_is_a_failed_call() -> None:

@@ -320,3 +320,57 @@ def test_the_answer_cache_namespace_does_not_depend_on_the_matcher() -> None:
     # what the pipeline was indexed with does change its answers
     assert reverse_namespace(ReverseSpec(facts="synthetic:20")) == '{"indexed": "synthetic:20"}'
     assert reverse_namespace(ReverseSpec(facts="synthetic:20")) != reverse_namespace(ReverseSpec(facts="synthetic:50"))
+
+
+# -- numbers under "contains": the whole number, its sign and its unit ------------------------------------
+# A gold number matches the same number as a whole word (a unit or symbol may follow: "20%", "20 bar",
+# "20 °C"), never another number that merely starts or ends with its digits ("200", "2020", "20.5"), nor the
+# number with another sign ("-20"), nor digits that a separator dropped would join ("1,5" is not "15").
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["20", "It is 20.", "20%", "20 %", "20 percent", "20 bar", "$20", "20°C", "20 °C", "20℃", "(20)", "10-20"],
+)
+def test_a_gold_number_matches_that_number_with_a_unit_or_symbol(answer: str) -> None:
+    assert match_contains(answer, ["20"])
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["200", "2020", "20.5", "0.20", "20,000", "20th", "20kg", "P-200", "-20", "It is -20 °C", "\u221220", "(-20)"],
+)
+def test_a_gold_number_does_not_match_another_number(answer: str) -> None:
+    """"-20" matched "20" (the hyphen separated it like P-200's), so a temperature or a change of -20 scored
+    as 20. A unit written onto the number ("20kg") makes one word: give that spelling as an alias."""
+    assert not match_contains(answer, ["20"])
+
+
+def test_a_symbol_in_the_gold_is_not_required() -> None:
+    """"%" and "°" are dropped like punctuation, in the gold too: "20%" accepts "20" and "20 percent" (the
+    number is what is checked); a unit written as a word ("20 bar") is required. Use regex to require a sign."""
+    assert match_contains("about 20 percent", ["20%"]) and match_contains("20", ["20%"])
+    assert not match_contains("20 psi", ["20 bar"])
+    assert match_contains("20 °C", ["20°C"]) and match_contains("20°C", ["20 °C"])  # were "20°c" vs "20 c"
+    assert not match_contains("20°F", ["20°C"])
+    assert match_regex("20%", [r"\b20\s*%"]) and not match_regex("20 percent", [r"\b20\s*%"])
+
+
+def test_a_minus_sign_is_part_of_the_number() -> None:
+    assert normalize("It is -20 °C") == "it is -20 c" and normalize("\u221220\u00b0C") == "-20 c"
+    assert match_contains("It will be \u221220\u00b0C tonight", ["-20 °C"])
+    assert not match_contains("It will be 20 °C", ["-20 °C"])
+    # a hyphen inside a word or between numbers still separates: identifiers and ranges
+    assert normalize("P-200") == "p 200" and normalize("10-20") == "10 20" and normalize("10 - 20") == "10 20"
+
+
+def test_separators_between_digits_do_not_join_numbers() -> None:
+    """A comma that is no thousands separator and a colon between digits were dropped: "1,5" (a decimal
+    comma) scored as "15", the time "20:30" as "2030", the ratio "1:2" as "12"."""
+    assert normalize("1,5 bar") == "1 5 bar" and normalize("20:30") == "20 30" and normalize("3,4") == "3 4"
+    assert not match_contains("1,5", ["15"]) and not match_contains("20:30", ["2030"])
+    assert not match_contains("1:2", ["12"])
+    assert match_contains("at 20:30", ["20:30"]) and match_contains("1,5 bar", ["1,5 bar"])
+    # a thousands separator is still dropped: "1,000" is "1000"
+    assert normalize("1,000,000 units") == "1000000 units" and match_exact("2,000", ["2000"])
+    assert match_contains("It holds 20,000.", ["20,000"]) and not match_contains("20,000", ["20"])
