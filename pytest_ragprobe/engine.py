@@ -10,7 +10,7 @@ cache and a budget.
   and successes raise it again, slowly, back to ``concurrency``; a 429's ``Retry-After`` holds
   every call until then, not only its own retry. This changes only when attempts start, not which
   calls are made or the outcomes' order. A call turned away with a ``Retry-After`` waits at most
-  as long as its own retries would (``retries`` x the wait it was told, capped, +20%): when the
+  as long as its own retries would (``retries`` x the wait it was told, +20%): when the
   service keeps putting the hold off (each refused attempt does, and at a lowered concurrency the
   calls behind it go one per hold), the call ends with its 429 instead of waiting its turn, so a
   dead rate-limited service costs about that long, not that long per call.
@@ -28,8 +28,9 @@ cache and a budget.
   loop got to the result does not count: a loop held after it is not the pipeline), and how long the
   pipeline's coroutines held the loop is measured per step (``_blocking``; ``EngineStats.loop``),
   for the probe to say why and what to do (``LoopBlock.message``, given as ``advice(..., blocked=)``).
-  Timeouts, HTTP 429 / 5xx (honouring ``Retry-After``, capped at ``max_backoff``, plus up to 20%
-  jitter) and transport errors (httpx, requests, urllib, ``ConnectionError``) are retried with
+  Timeouts, HTTP 429 / 5xx (honouring ``Retry-After`` up to ``EngineSettings.longest_wait``, the
+  longer of the timeout and ``max_backoff``, plus up to 20% jitter; a call told to wait longer is not
+  retried) and transport errors (httpx, requests, urllib, ``ConnectionError``) are retried with
   exponential backoff and jitter; anything else is not retried.
 * A call that still fails is an *error* outcome (``CallOutcome.error`` plus a short ``cause`` such
   as ``"HTTP 500 from http://127.0.0.1:8000/answer"``), never a wrong answer; the probe decides
@@ -122,8 +123,16 @@ class EngineSettings:
     timeout: float | None = 60.0
     retries: int = 2
     backoff: float = 0.5  # first retry waits about this long (jittered), doubling each time
-    max_backoff: float = 20.0  # cap on one wait, also on a server's Retry-After (+ up to 20% jitter)
+    max_backoff: float = 20.0  # cap on one backoff wait (+ up to 20% jitter); see ``longest_wait``
     fail_fast: int = 5  # stop when this many first real calls all fail the same way (0: never)
+
+    @property
+    def longest_wait(self) -> float:
+        """The longest ``Retry-After`` a call waits out (+ up to 20% jitter): the longer of the timeout
+        and ``max_backoff``. A call told to wait longer is not retried: it ends with its 429 at once
+        (waiting the cap and asking again, as before, met the same refusal: a service saying "3600"
+        took 2 x 20 s to end in ERROR), and no hold comes of it."""
+        return self.max_backoff if self.timeout is None else max(self.max_backoff, self.timeout)
 
 
 class Budget:
@@ -252,7 +261,7 @@ class EngineStats:
     retries: int = 0  # retries made (each also a real, billed call)
     skipped: int = 0  # not attempted: budget exhausted or fail-fast
     lowest_concurrency: int | None = None  # calls allowed in flight after HTTP 429s (None: not lowered)
-    # the longest Retry-After a 429 asked for beyond ``max_backoff`` (None: none did), for the advice
+    # the longest Retry-After a 429 asked for beyond ``longest_wait`` (None: none did), for the advice
     retry_after_asked: float | None = None
     error_causes: dict[str, int] = field(default_factory=dict)
     # how long the pipeline's async code held the event loop (``loop.message()``: what to say of it)
@@ -582,7 +591,7 @@ def _seconds(value: float) -> str:
 def advice(
     cause: str,
     lowered: tuple[int, int] | None = None,
-    asked: tuple[float, float] | None = None,
+    asked: tuple[float, float, float] | None = None,
     *,
     direct: bool = False,
     blocked: str = "",
@@ -593,15 +602,18 @@ def advice(
     instead of the advice for a timeout).
 
     ``lowered``: (lowest, configured) concurrency when the engine lowered it for HTTP 429s.
-    ``asked``: (longest Retry-After a 429 asked for, ``max_backoff``) when it asked for more than
-    ragprobe waits (``EngineStats.retry_after_asked``): more retries would not help then."""
+    ``asked``: (longest Retry-After a 429 asked for, ``longest_wait``, ``max_backoff``) when it asked
+    for more than ragprobe waits (``EngineSettings.longest_wait``, ``EngineStats.retry_after_asked``):
+    those calls were not retried, and more retries would not help."""
     if cause.startswith("HTTP 429"):
         done = f"concurrency lowered to {lowered[0]} of {lowered[1]}; " if lowered else ""
         if asked is not None and asked[0] > asked[1]:
+            timeout = _option("timeout", direct)
             return (
-                f" (rate limited: {done}the service asked to wait {_seconds(asked[0])} s; ragprobe "
-                f"waits at most {_seconds(asked[1])} s per retry, so more retries would not help: "
-                "run again once its limit resets)"
+                f" (rate limited: {done}the service asked to wait {_seconds(asked[0])} s, more than ragprobe "
+                f"waits for a Retry-After ({_seconds(asked[1])} s: the longer of {timeout} and "
+                f"{_seconds(asked[2])} s), so those calls were not retried: run again once its limit resets, "
+                f"or raise {timeout} to {_seconds(asked[0])} to wait that long)"
             )
         return f" (rate limited: {done}raise {_option('retries', direct)} to wait longer between attempts)"
     if cause.startswith("not started"):
@@ -958,16 +970,17 @@ class Engine:
 
     def _last_failure(self, failure: Failure, gave_up: tuple[float, float] | None = None) -> Failure:
         """A call's final failure, saying why waiting longer for a rate-limited service would not
-        help: it asked for more than ``max_backoff``, or (``gave_up``: seconds waited since the
-        call's first 429, seconds its retries wait at most) it still asked to wait when this call's
-        next attempt could only start after that."""
-        cap, asked = self.settings.max_backoff, failure.retry_after
+        help: it asked for more than ``longest_wait`` (so it was not retried), or (``gave_up``: seconds
+        waited since the call's first 429, seconds its retries wait at most) it still asked to wait when
+        this call's next attempt could only start after that."""
+        cap, asked = self.settings.longest_wait, failure.retry_after
         if not failure.rate_limited or asked is None:
             return failure
         if asked > cap:
+            # (the probe's error adds what to raise: an option, or check_*'s argument)
             note = (
-                f"the service asked to wait {_seconds(asked)} s; ragprobe waits at most {_seconds(cap)} s "
-                "per retry"
+                f"the service asked to wait {_seconds(asked)} s, more than the {_seconds(cap)} s ragprobe "
+                "waits for a Retry-After: not retried"
             )
         elif gave_up is not None:
             # (the probe's error adds what to raise: an option, or check_*'s argument)
@@ -985,7 +998,7 @@ class Engine:
         retries would wait, each at most the longer of its backoff and the Retry-After (+20%)."""
         s = self.settings
         return since + sum(
-            max(min(s.max_backoff, s.backoff * 2.0 ** (a - 1)), min(s.max_backoff, wait) * 1.2)
+            max(min(s.max_backoff, s.backoff * 2.0 ** (a - 1)), min(s.longest_wait, wait) * 1.2)
             for a in range(attempt, s.retries + 1)
         )
 
@@ -1034,12 +1047,12 @@ class Engine:
 
     def _delay(self, attempt: int, failure: Failure) -> float:
         """Seconds to wait before retry number ``attempt``: jittered exponential backoff, or the
-        server's ``Retry-After`` if longer (capped at ``max_backoff``) plus up to 20%, so calls told
+        server's ``Retry-After`` if longer (at most ``longest_wait``) plus up to 20%, so calls told
         the same time do not all come back in the same instant."""
         s = self.settings
         delay = min(s.max_backoff, s.backoff * 2.0 ** (attempt - 1)) * (0.5 + self._rng.random() / 2)
         if failure.retry_after is not None:
-            delay = max(delay, min(s.max_backoff, failure.retry_after) * (1 + self._rng.random() / 5))
+            delay = max(delay, min(s.longest_wait, failure.retry_after) * (1 + self._rng.random() / 5))
         return delay
 
     async def _one(self, call: Call) -> CallOutcome:
@@ -1109,12 +1122,15 @@ class Engine:
                         "blocked, so the timeout could not fire)",
                     )
                 if failure.rate_limited:  # before leave(), which hands the slot on
-                    wait = None if failure.retry_after is None else min(s.max_backoff, failure.retry_after)
+                    wait = failure.retry_after
+                    if wait is not None and wait > s.longest_wait:
+                        # Longer than a call waits: not retried, and no hold (no call would wait it
+                        # out; the others are sent, each ending at once if it is told the same).
+                        asked = self.stats.retry_after_asked
+                        self.stats.retry_after_asked = max(asked or 0.0, wait)
+                        failure, wait = dataclasses.replace(failure, retryable=False), None
                     self._gate.rate_limited(window, wait)
                     self.stats.lowest_concurrency = self._gate.lowest
-                    if failure.retry_after is not None and failure.retry_after > s.max_backoff:
-                        asked = self.stats.retry_after_asked
-                        self.stats.retry_after_asked = max(asked or 0.0, failure.retry_after)
                     if wait is not None:  # told to wait: this, or the hold already in force
                         limited = limited or (loop.time(), attempt)
                         told = max(told, wait, self._gate.not_before - loop.time())

@@ -281,12 +281,11 @@ class ProbeContext:
         error = self.error_examples.get(cause, ("", ""))[1] + (self.error_tracebacks.get(cause) or "")
         if any(text in error for text in _OTHER_LOOP):
             return _OTHER_LOOP_ADVICE
-        asked = self.retry_after_asked
-        cap = self.settings.engine.max_backoff
+        asked, engine = self.retry_after_asked, self.settings.engine
         return advice(
             cause,
             self.concurrency_lowered,
-            None if asked is None else (asked, cap),
+            None if asked is None else (asked, engine.longest_wait, engine.max_backoff),
             direct=self.direct,
             blocked=self.loop_block.message(self.direct),
         )
