@@ -77,7 +77,7 @@ import threading
 import time
 import traceback
 import urllib.error
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -1290,10 +1290,17 @@ class Engine:
             self.progress(self.stats.done, self.stats.total, self.stats)
 
 
-def _owners(adapter: PipelineAdapter) -> list[Any]:
+_CAPABILITIES = ("answer", "retrieve", "generate", "index")
+
+
+def _owners(adapter: PipelineAdapter, kinds: Collection[str] | None = None) -> list[Any]:
+    """The pipeline and the objects behind its methods; ``kinds``: only those behind calls of these
+    kinds (None: every method)."""
+    fns = getattr(adapter, "_fns", {})
+    names = _CAPABILITIES if kinds is None else _behind(fns, kinds)
     owners: list[Any] = [adapter.obj]
-    owners += [getattr(fn, "__self__", None) for fn in getattr(adapter, "_fns", {}).values()]
-    owners += [getattr(adapter.obj, n, None) for n in ("answer", "retrieve", "generate", "index")]
+    owners += [getattr(fns.get(n), "__self__", None) for n in names]
+    owners += [getattr(adapter.obj, n, None) for n in names]
     out: list[Any] = []
     for owner in owners:
         if owner is not None and all(owner is not o for o in out):
@@ -1301,12 +1308,23 @@ def _owners(adapter: PipelineAdapter) -> list[Any]:
     return out
 
 
-def unversioned_services(adapter: PipelineAdapter) -> list[str]:
+def _behind(fns: dict[str, Any], kinds: Collection[str]) -> list[str]:
+    """The pipeline's methods that calls of ``kinds`` go to: an answer goes to retrieve and generate
+    when the pipeline has no answer of its own (as ``PipelineAdapter.answer`` does)."""
+    names = set(kinds)
+    if "answer" in names and fns.get("answer") is None:
+        names.update(("retrieve", "generate"))
+    return [n for n in _CAPABILITIES if n in names]
+
+
+def unversioned_services(adapter: PipelineAdapter, kinds: Collection[str] | None = None) -> list[str]:
     """The remote services (HTTPPipeline, OpenAIGenerator) the pipeline calls that the answer cache
     knows by their address alone, none of them given a ``version`` (nor the pipeline around them): a
-    probe answered from the cache alone did not see a new deployment behind that address."""
+    probe answered from the cache alone did not see a new deployment behind that address. ``kinds``:
+    the calls the probe asked (a reverse probe's answers never reach a generate-only OpenAIGenerator
+    beside an answer endpoint, and naming it said the probe skipped a service it never uses)."""
     found: list[str] = []
-    for owner in _owners(adapter):
+    for owner in _owners(adapter, kinds):
         hook = getattr(owner, "_ragprobe_service", None)
         if callable(hook):
             service = hook()
