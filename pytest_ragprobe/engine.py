@@ -18,7 +18,8 @@ cache and a budget.
   over yet) is kept per pipeline identity for the process: the next probe of the same pipeline
   starts there, not at full concurrency straight into the same limit, and climbs back as its
   calls succeed. Under pytest-xdist the workers of one machine also share the Retry-After holds
-  (:class:`HoldBoard`): a service's "wait" told to one worker holds the others' calls too. Each
+  (:class:`HoldBoard`): a service's "wait" told to one worker holds the others' calls too, and their
+  calls not yet tried also wait for the retries it sleeps out a hold (as its own do). Each
   worker lowers and raises its own concurrency.
 * Each attempt has a timeout, which does not count a sync call's wait for a free thread (a call
   that finds none within the timeout fails as "not started", never as a pipeline timeout).
@@ -721,6 +722,7 @@ class _Gate:
         # hold, until they gave up (a 10/s limiter with Retry-After: 1 ended probes in ERROR).
         self._retrying: collections.deque[asyncio.Future[None]] = collections.deque()
         self.asleep = 0
+        self.others_back = 0.0  # event-loop time: other workers' retries sleeping out a hold are back
 
     def _admit(self) -> None:
         while self.in_flight < self.limit:
@@ -745,7 +747,7 @@ class _Gate:
         self._pull()
         if woke:
             self.asleep -= 1
-        if deadline is not None and self.not_before > max(deadline, loop.time()):
+        if deadline is not None and self._start_at(retry) > max(deadline, loop.time()):
             self._admit()
             return None
         line = self._retrying if retry else self._waiters
@@ -769,14 +771,14 @@ class _Gate:
         try:  # holding the slot, so at most ``limit`` calls go when the wait ends
             if waited:
                 self._pull()
-            while (wait := self.not_before - loop.time()) > 0:
-                if deadline is not None and self.not_before > deadline:
+            while (wait := self._start_at(retry) - loop.time()) > 0:
+                if deadline is not None and self._start_at(retry) > deadline:
                     self.leave()
                     return None
-                until = self.not_before
+                until = self._start_at(retry)
                 await asyncio.sleep(wait)
                 self._pull()
-                if self.not_before <= until:  # not put off meanwhile
+                if self._start_at(retry) <= until:  # not put off meanwhile
                     break
         except BaseException:
             self.leave()
@@ -785,14 +787,26 @@ class _Gate:
 
     def _pull(self) -> None:
         """Take on a hold another process was told (a millisecond's drift between the two clocks
-        is not a new hold)."""
+        is not a new hold), and when its retries sleeping one out are back (``others_back``)."""
         if self.board is None:
             return
-        left = self.board.until(self.key) - time.time()
-        if left > 0:
-            end = asyncio.get_running_loop().time() + left
-            if end > self.not_before + 0.001:
-                self.not_before = end
+        hold, back = self.board.read(self.key)
+        wall, now = self.board.now(), asyncio.get_running_loop().time()
+        if hold > wall and now + hold - wall > self.not_before + 0.001:
+            self.not_before = now + hold - wall
+        self.others_back = now + back - wall if back > wall else 0.0
+
+    def _start_at(self, retry: bool) -> float:
+        """When an attempt may start: a call not retried after a 429 also waits for the retries
+        other workers sleep out a hold (see HoldBoard), as for this process's own (``asleep``)."""
+        return self.not_before if retry else max(self.not_before, self.others_back)
+
+    def sleeping(self, until: float) -> None:
+        """A retry of this process sleeps out a hold until ``until`` (event-loop time): other
+        workers' new calls wait for it (see HoldBoard)."""
+        if self.board is not None:
+            left = until - asyncio.get_running_loop().time()
+            self.board.publish(self.key, self.board.now() + left, back=True)
 
     def leave(self) -> None:
         self.in_flight -= 1
@@ -812,7 +826,7 @@ class _Gate:
             now = asyncio.get_running_loop().time()
             self.not_before = max(self.not_before, now + retry_after)
             if self.board is not None:
-                self.board.publish(self.key, time.time() + retry_after)
+                self.board.publish(self.key, self.board.now() + retry_after)
         if window == self.window and self.limit > 1:
             self.ceiling = self.limit - 1
             self.window += 1
@@ -829,40 +843,63 @@ class HoldBoard:
     One file per pipeline identity and worker in a directory the xdist controller names, holding the
     wall-clock time the hold ends (``time.time()``, the clock the processes share), replaced whole
     (``os.replace``) so a reader never sees half a value; a reader takes the latest end over all the
-    workers' files. Best effort: a file that cannot be written or read is no hold."""
+    workers' files. Best effort: a file that cannot be written or read is no hold.
+
+    Beside it (``<file>.back``, ``back=True``): when the retries a worker sleeps out a hold are back
+    (each sleeps the Retry-After plus up to 20% jitter). A worker's own sleeping retries hold its new
+    calls (``_Gate.asleep``), but the other workers' new calls went at the hold's end and spent the
+    service's allowance first, so those retries met a 429 again; they now wait for them too (a time,
+    not a count: a worker that dies holds no one past it)."""
 
     def __init__(self, directory: Path, worker: str) -> None:
         self.directory = directory
         self.worker = worker
-        self._published: dict[str, float] = {}
+        self._published: dict[tuple[str, bool], float] = {}
         self._lock = threading.Lock()
 
     @staticmethod
     def _prefix(key: str) -> str:
         return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16] + "."
 
-    def publish(self, key: str, until: float) -> None:
+    def now(self) -> float:
+        """The clock the holds are in (the processes' shared wall clock; a test's may be virtual)."""
+        return time.time()
+
+    def publish(self, key: str, until: float, *, back: bool = False) -> None:
         with self._lock:  # (engines of one process may run in several threads)
-            if until <= self._published.get(key, 0.0):
+            if until <= self._published.get((key, back), 0.0):
                 return
+            name = self._prefix(key) + self.worker + (".back" if back else "")
             try:  # (Windows: the rename fails while a reader has the file open; the next 429 retries)
-                atomic_write(self.directory / (self._prefix(key) + self.worker), repr(until))
+                atomic_write(self.directory / name, repr(until))
             except OSError:
                 return
-            self._published[key] = until
+            self._published[(key, back)] = until
 
-    def until(self, key: str) -> float:
-        """The latest end of a hold on ``key`` any worker published (0.0: none)."""
-        prefix, latest = self._prefix(key), 0.0
+    def read(self, key: str) -> tuple[float, float]:
+        """The latest end of a hold on ``key`` any worker published, and the latest time another
+        worker's retries sleeping one out are back (0.0: none)."""
+        prefix, hold, back = self._prefix(key), 0.0, 0.0
+        own = prefix + self.worker + ".back"  # (its own sleeping retries are counted in-process)
         try:
             with os.scandir(self.directory) as entries:  # (absent until a first hold: cheap)
                 for entry in entries:
-                    if entry.name.startswith(prefix) and not entry.name.endswith(".tmp"):
-                        with contextlib.suppress(OSError, ValueError):
-                            latest = max(latest, float(Path(entry.path).read_text(encoding="ascii")))
+                    name = entry.name
+                    if not name.startswith(prefix) or name.endswith(".tmp") or name == own:
+                        continue
+                    with contextlib.suppress(OSError, ValueError):
+                        value = float(Path(entry.path).read_text(encoding="ascii"))
+                        if name.endswith(".back"):
+                            back = max(back, value)
+                        else:
+                            hold = max(hold, value)
         except OSError:
-            return 0.0
-        return latest
+            return 0.0, 0.0
+        return hold, back
+
+    def until(self, key: str) -> float:
+        """The latest end of a hold on ``key`` any worker published (0.0: none)."""
+        return self.read(key)[0]
 
 
 # This process's board (set on an xdist worker of a local run, see _xdist.share_holds).
@@ -1179,9 +1216,11 @@ class Engine:
                 )
             self.stats.retries += 1
             retry = failure.rate_limited
+            self._gate._pull()  # (a hold another worker was told, since this attempt started, counts too)
             asleep = retry and self._gate.not_before > loop.time()
             if asleep:
                 self._gate.asleep += 1
+                self._gate.sleeping(loop.time() + delay)
             try:
                 await asyncio.sleep(delay)
             except BaseException:
