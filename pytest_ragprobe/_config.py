@@ -86,7 +86,14 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         "ragprobe_pipeline fixture (the ini value is used only where no such fixture is defined)",
     ),
     ("concurrency", "int", 8, _positive_int, "N", "Pipeline calls in flight per probe (default 8)"),
-    ("timeout", "float", 60.0, _positive_float, "SECONDS", "Timeout per pipeline call (default 60)"),
+    (
+        "timeout",
+        "float",
+        60.0,
+        _positive_float,
+        "SECONDS",
+        "Timeout per pipeline call, also the longest Retry-After waited out (default 60)",
+    ),
     (
         "retries",
         "int",

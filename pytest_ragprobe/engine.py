@@ -10,7 +10,7 @@ cache and a budget.
   and successes raise it again, slowly, back to ``concurrency``; a 429's ``Retry-After`` holds
   every call until then, not only its own retry. This changes only when attempts start, not which
   calls are made or the outcomes' order. A call turned away with a ``Retry-After`` waits at most
-  as long as its own retries would (``retries`` x the wait it was told, capped, +20%): when the
+  as long as its own retries would (``retries`` x the wait it was told, +20%): when the
   service keeps putting the hold off (each refused attempt does, and at a lowered concurrency the
   calls behind it go one per hold), the call ends with its 429 instead of waiting its turn, so a
   dead rate-limited service costs about that long, not that long per call.
@@ -18,7 +18,8 @@ cache and a budget.
   over yet) is kept per pipeline identity for the process: the next probe of the same pipeline
   starts there, not at full concurrency straight into the same limit, and climbs back as its
   calls succeed. Under pytest-xdist the workers of one machine also share the Retry-After holds
-  (:class:`HoldBoard`): a service's "wait" told to one worker holds the others' calls too. Each
+  (:class:`HoldBoard`): a service's "wait" told to one worker holds the others' calls too, and their
+  calls not yet tried also wait for the retries it sleeps out a hold (as its own do). Each
   worker lowers and raises its own concurrency.
 * Each attempt has a timeout, which does not count a sync call's wait for a free thread (a call
   that finds none within the timeout fails as "not started", never as a pipeline timeout).
@@ -28,8 +29,9 @@ cache and a budget.
   loop got to the result does not count: a loop held after it is not the pipeline), and how long the
   pipeline's coroutines held the loop is measured per step (``_blocking``; ``EngineStats.loop``),
   for the probe to say why and what to do (``LoopBlock.message``, given as ``advice(..., blocked=)``).
-  Timeouts, HTTP 429 / 5xx (honouring ``Retry-After``, capped at ``max_backoff``, plus up to 20%
-  jitter) and transport errors (httpx, requests, urllib, ``ConnectionError``) are retried with
+  Timeouts, HTTP 429 / 5xx (honouring ``Retry-After`` up to ``EngineSettings.longest_wait``, the
+  longer of the timeout and ``max_backoff``, plus up to 20% jitter; a call told to wait longer is not
+  retried) and transport errors (httpx, requests, urllib, ``ConnectionError``) are retried with
   exponential backoff and jitter; anything else is not retried.
 * A call that still fails is an *error* outcome (``CallOutcome.error`` plus a short ``cause`` such
   as ``"HTTP 500 from http://127.0.0.1:8000/answer"``), never a wrong answer; the probe decides
@@ -76,7 +78,7 @@ import threading
 import time
 import traceback
 import urllib.error
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -122,8 +124,16 @@ class EngineSettings:
     timeout: float | None = 60.0
     retries: int = 2
     backoff: float = 0.5  # first retry waits about this long (jittered), doubling each time
-    max_backoff: float = 20.0  # cap on one wait, also on a server's Retry-After (+ up to 20% jitter)
+    max_backoff: float = 20.0  # cap on one backoff wait (+ up to 20% jitter); see ``longest_wait``
     fail_fast: int = 5  # stop when this many first real calls all fail the same way (0: never)
+
+    @property
+    def longest_wait(self) -> float:
+        """The longest ``Retry-After`` a call waits out (+ up to 20% jitter): the longer of the timeout
+        and ``max_backoff``. A call told to wait longer is not retried: it ends with its 429 at once
+        (waiting the cap and asking again, as before, met the same refusal: a service saying "3600"
+        took 2 x 20 s to end in ERROR), and no hold comes of it."""
+        return self.max_backoff if self.timeout is None else max(self.max_backoff, self.timeout)
 
 
 class Budget:
@@ -252,7 +262,7 @@ class EngineStats:
     retries: int = 0  # retries made (each also a real, billed call)
     skipped: int = 0  # not attempted: budget exhausted or fail-fast
     lowest_concurrency: int | None = None  # calls allowed in flight after HTTP 429s (None: not lowered)
-    # the longest Retry-After a 429 asked for beyond ``max_backoff`` (None: none did), for the advice
+    # the longest Retry-After a 429 asked for beyond ``longest_wait`` (None: none did), for the advice
     retry_after_asked: float | None = None
     error_causes: dict[str, int] = field(default_factory=dict)
     # how long the pipeline's async code held the event loop (``loop.message()``: what to say of it)
@@ -588,7 +598,7 @@ def _seconds(value: float) -> str:
 def advice(
     cause: str,
     lowered: tuple[int, int] | None = None,
-    asked: tuple[float, float] | None = None,
+    asked: tuple[float, float, float] | None = None,
     *,
     direct: bool = False,
     blocked: str = "",
@@ -599,15 +609,18 @@ def advice(
     instead of the advice for a timeout).
 
     ``lowered``: (lowest, configured) concurrency when the engine lowered it for HTTP 429s.
-    ``asked``: (longest Retry-After a 429 asked for, ``max_backoff``) when it asked for more than
-    ragprobe waits (``EngineStats.retry_after_asked``): more retries would not help then."""
+    ``asked``: (longest Retry-After a 429 asked for, ``longest_wait``, ``max_backoff``) when it asked
+    for more than ragprobe waits (``EngineSettings.longest_wait``, ``EngineStats.retry_after_asked``):
+    those calls were not retried, and more retries would not help."""
     if cause.startswith("HTTP 429"):
         done = f"concurrency lowered to {lowered[0]} of {lowered[1]}; " if lowered else ""
         if asked is not None and asked[0] > asked[1]:
+            timeout = _option("timeout", direct)
             return (
-                f" (rate limited: {done}the service asked to wait {_seconds(asked[0])} s; ragprobe "
-                f"waits at most {_seconds(asked[1])} s per retry, so more retries would not help: "
-                "run again once its limit resets)"
+                f" (rate limited: {done}the service asked to wait {_seconds(asked[0])} s, more than ragprobe "
+                f"waits for a Retry-After ({_seconds(asked[1])} s: the longer of {timeout} and "
+                f"{_seconds(asked[2])} s), so those calls were not retried: run again once its limit resets, "
+                f"or raise {timeout} to {_seconds(asked[0])} to wait that long)"
             )
         return f" (rate limited: {done}raise {_option('retries', direct)} to wait longer between attempts)"
     if cause.startswith("not started"):
@@ -715,6 +728,7 @@ class _Gate:
         # hold, until they gave up (a 10/s limiter with Retry-After: 1 ended probes in ERROR).
         self._retrying: collections.deque[asyncio.Future[None]] = collections.deque()
         self.asleep = 0
+        self.others_back = 0.0  # event-loop time: other workers' retries sleeping out a hold are back
 
     def _admit(self) -> None:
         while self.in_flight < self.limit:
@@ -739,7 +753,7 @@ class _Gate:
         self._pull()
         if woke:
             self.asleep -= 1
-        if deadline is not None and self.not_before > max(deadline, loop.time()):
+        if deadline is not None and self._start_at(retry) > max(deadline, loop.time()):
             self._admit()
             return None
         line = self._retrying if retry else self._waiters
@@ -763,14 +777,14 @@ class _Gate:
         try:  # holding the slot, so at most ``limit`` calls go when the wait ends
             if waited:
                 self._pull()
-            while (wait := self.not_before - loop.time()) > 0:
-                if deadline is not None and self.not_before > deadline:
+            while (wait := self._start_at(retry) - loop.time()) > 0:
+                if deadline is not None and self._start_at(retry) > deadline:
                     self.leave()
                     return None
-                until = self.not_before
+                until = self._start_at(retry)
                 await asyncio.sleep(wait)
                 self._pull()
-                if self.not_before <= until:  # not put off meanwhile
+                if self._start_at(retry) <= until:  # not put off meanwhile
                     break
         except BaseException:
             self.leave()
@@ -779,14 +793,26 @@ class _Gate:
 
     def _pull(self) -> None:
         """Take on a hold another process was told (a millisecond's drift between the two clocks
-        is not a new hold)."""
+        is not a new hold), and when its retries sleeping one out are back (``others_back``)."""
         if self.board is None:
             return
-        left = self.board.until(self.key) - time.time()
-        if left > 0:
-            end = asyncio.get_running_loop().time() + left
-            if end > self.not_before + 0.001:
-                self.not_before = end
+        hold, back = self.board.read(self.key)
+        wall, now = self.board.now(), asyncio.get_running_loop().time()
+        if hold > wall and now + hold - wall > self.not_before + 0.001:
+            self.not_before = now + hold - wall
+        self.others_back = now + back - wall if back > wall else 0.0
+
+    def _start_at(self, retry: bool) -> float:
+        """When an attempt may start: a call not retried after a 429 also waits for the retries
+        other workers sleep out a hold (see HoldBoard), as for this process's own (``asleep``)."""
+        return self.not_before if retry else max(self.not_before, self.others_back)
+
+    def sleeping(self, until: float) -> None:
+        """A retry of this process sleeps out a hold until ``until`` (event-loop time): other
+        workers' new calls wait for it (see HoldBoard)."""
+        if self.board is not None:
+            left = until - asyncio.get_running_loop().time()
+            self.board.publish(self.key, self.board.now() + left, back=True)
 
     def leave(self) -> None:
         self.in_flight -= 1
@@ -806,7 +832,7 @@ class _Gate:
             now = asyncio.get_running_loop().time()
             self.not_before = max(self.not_before, now + retry_after)
             if self.board is not None:
-                self.board.publish(self.key, time.time() + retry_after)
+                self.board.publish(self.key, self.board.now() + retry_after)
         if window == self.window and self.limit > 1:
             self.ceiling = self.limit - 1
             self.window += 1
@@ -823,40 +849,63 @@ class HoldBoard:
     One file per pipeline identity and worker in a directory the xdist controller names, holding the
     wall-clock time the hold ends (``time.time()``, the clock the processes share), replaced whole
     (``os.replace``) so a reader never sees half a value; a reader takes the latest end over all the
-    workers' files. Best effort: a file that cannot be written or read is no hold."""
+    workers' files. Best effort: a file that cannot be written or read is no hold.
+
+    Beside it (``<file>.back``, ``back=True``): when the retries a worker sleeps out a hold are back
+    (each sleeps the Retry-After plus up to 20% jitter). A worker's own sleeping retries hold its new
+    calls (``_Gate.asleep``), but the other workers' new calls went at the hold's end and spent the
+    service's allowance first, so those retries met a 429 again; they now wait for them too (a time,
+    not a count: a worker that dies holds no one past it)."""
 
     def __init__(self, directory: Path, worker: str) -> None:
         self.directory = directory
         self.worker = worker
-        self._published: dict[str, float] = {}
+        self._published: dict[tuple[str, bool], float] = {}
         self._lock = threading.Lock()
 
     @staticmethod
     def _prefix(key: str) -> str:
         return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16] + "."
 
-    def publish(self, key: str, until: float) -> None:
+    def now(self) -> float:
+        """The clock the holds are in (the processes' shared wall clock; a test's may be virtual)."""
+        return time.time()
+
+    def publish(self, key: str, until: float, *, back: bool = False) -> None:
         with self._lock:  # (engines of one process may run in several threads)
-            if until <= self._published.get(key, 0.0):
+            if until <= self._published.get((key, back), 0.0):
                 return
+            name = self._prefix(key) + self.worker + (".back" if back else "")
             try:  # (Windows: the rename fails while a reader has the file open; the next 429 retries)
-                atomic_write(self.directory / (self._prefix(key) + self.worker), repr(until))
+                atomic_write(self.directory / name, repr(until))
             except OSError:
                 return
-            self._published[key] = until
+            self._published[(key, back)] = until
 
-    def until(self, key: str) -> float:
-        """The latest end of a hold on ``key`` any worker published (0.0: none)."""
-        prefix, latest = self._prefix(key), 0.0
+    def read(self, key: str) -> tuple[float, float]:
+        """The latest end of a hold on ``key`` any worker published, and the latest time another
+        worker's retries sleeping one out are back (0.0: none)."""
+        prefix, hold, back = self._prefix(key), 0.0, 0.0
+        own = prefix + self.worker + ".back"  # (its own sleeping retries are counted in-process)
         try:
             with os.scandir(self.directory) as entries:  # (absent until a first hold: cheap)
                 for entry in entries:
-                    if entry.name.startswith(prefix) and not entry.name.endswith(".tmp"):
-                        with contextlib.suppress(OSError, ValueError):
-                            latest = max(latest, float(Path(entry.path).read_text(encoding="ascii")))
+                    name = entry.name
+                    if not name.startswith(prefix) or name.endswith(".tmp") or name == own:
+                        continue
+                    with contextlib.suppress(OSError, ValueError):
+                        value = float(Path(entry.path).read_text(encoding="ascii"))
+                        if name.endswith(".back"):
+                            back = max(back, value)
+                        else:
+                            hold = max(hold, value)
         except OSError:
-            return 0.0
-        return latest
+            return 0.0, 0.0
+        return hold, back
+
+    def until(self, key: str) -> float:
+        """The latest end of a hold on ``key`` any worker published (0.0: none)."""
+        return self.read(key)[0]
 
 
 # This process's board (set on an xdist worker of a local run, see _xdist.share_holds).
@@ -964,16 +1013,17 @@ class Engine:
 
     def _last_failure(self, failure: Failure, gave_up: tuple[float, float] | None = None) -> Failure:
         """A call's final failure, saying why waiting longer for a rate-limited service would not
-        help: it asked for more than ``max_backoff``, or (``gave_up``: seconds waited since the
-        call's first 429, seconds its retries wait at most) it still asked to wait when this call's
-        next attempt could only start after that."""
-        cap, asked = self.settings.max_backoff, failure.retry_after
+        help: it asked for more than ``longest_wait`` (so it was not retried), or (``gave_up``: seconds
+        waited since the call's first 429, seconds its retries wait at most) it still asked to wait when
+        this call's next attempt could only start after that."""
+        cap, asked = self.settings.longest_wait, failure.retry_after
         if not failure.rate_limited or asked is None:
             return failure
         if asked > cap:
+            # (the probe's error adds what to raise: an option, or check_*'s argument)
             note = (
-                f"the service asked to wait {_seconds(asked)} s; ragprobe waits at most {_seconds(cap)} s "
-                "per retry"
+                f"the service asked to wait {_seconds(asked)} s, more than the {_seconds(cap)} s ragprobe "
+                "waits for a Retry-After: not retried"
             )
         elif gave_up is not None:
             # (the probe's error adds what to raise: an option, or check_*'s argument)
@@ -991,7 +1041,7 @@ class Engine:
         retries would wait, each at most the longer of its backoff and the Retry-After (+20%)."""
         s = self.settings
         return since + sum(
-            max(min(s.max_backoff, s.backoff * 2.0 ** (a - 1)), min(s.max_backoff, wait) * 1.2)
+            max(min(s.max_backoff, s.backoff * 2.0 ** (a - 1)), min(s.longest_wait, wait) * 1.2)
             for a in range(attempt, s.retries + 1)
         )
 
@@ -1040,12 +1090,12 @@ class Engine:
 
     def _delay(self, attempt: int, failure: Failure) -> float:
         """Seconds to wait before retry number ``attempt``: jittered exponential backoff, or the
-        server's ``Retry-After`` if longer (capped at ``max_backoff``) plus up to 20%, so calls told
+        server's ``Retry-After`` if longer (at most ``longest_wait``) plus up to 20%, so calls told
         the same time do not all come back in the same instant."""
         s = self.settings
         delay = min(s.max_backoff, s.backoff * 2.0 ** (attempt - 1)) * (0.5 + self._rng.random() / 2)
         if failure.retry_after is not None:
-            delay = max(delay, min(s.max_backoff, failure.retry_after) * (1 + self._rng.random() / 5))
+            delay = max(delay, min(s.longest_wait, failure.retry_after) * (1 + self._rng.random() / 5))
         return delay
 
     async def _one(self, call: Call) -> CallOutcome:
@@ -1115,12 +1165,15 @@ class Engine:
                         "blocked, so the timeout could not fire)",
                     )
                 if failure.rate_limited:  # before leave(), which hands the slot on
-                    wait = None if failure.retry_after is None else min(s.max_backoff, failure.retry_after)
+                    wait = failure.retry_after
+                    if wait is not None and wait > s.longest_wait:
+                        # Longer than a call waits: not retried, and no hold (no call would wait it
+                        # out; the others are sent, each ending at once if it is told the same).
+                        asked = self.stats.retry_after_asked
+                        self.stats.retry_after_asked = max(asked or 0.0, wait)
+                        failure, wait = dataclasses.replace(failure, retryable=False), None
                     self._gate.rate_limited(window, wait)
                     self.stats.lowest_concurrency = self._gate.lowest
-                    if failure.retry_after is not None and failure.retry_after > s.max_backoff:
-                        asked = self.stats.retry_after_asked
-                        self.stats.retry_after_asked = max(asked or 0.0, failure.retry_after)
                     if wait is not None:  # told to wait: this, or the hold already in force
                         limited = limited or (loop.time(), attempt)
                         told = max(told, wait, self._gate.not_before - loop.time())
@@ -1169,9 +1222,11 @@ class Engine:
                 )
             self.stats.retries += 1
             retry = failure.rate_limited
+            self._gate._pull()  # (a hold another worker was told, since this attempt started, counts too)
             asleep = retry and self._gate.not_before > loop.time()
             if asleep:
                 self._gate.asleep += 1
+                self._gate.sleeping(loop.time() + delay)
             try:
                 await asyncio.sleep(delay)
             except BaseException:
@@ -1280,10 +1335,17 @@ class Engine:
             self.progress(self.stats.done, self.stats.total, self.stats)
 
 
-def _owners(adapter: PipelineAdapter) -> list[Any]:
+_CAPABILITIES = ("answer", "retrieve", "generate", "index")
+
+
+def _owners(adapter: PipelineAdapter, kinds: Collection[str] | None = None) -> list[Any]:
+    """The pipeline and the objects behind its methods; ``kinds``: only those behind calls of these
+    kinds (None: every method)."""
+    fns = getattr(adapter, "_fns", {})
+    names = _CAPABILITIES if kinds is None else _behind(fns, kinds)
     owners: list[Any] = [adapter.obj]
-    owners += [getattr(fn, "__self__", None) for fn in getattr(adapter, "_fns", {}).values()]
-    owners += [getattr(adapter.obj, n, None) for n in ("answer", "retrieve", "generate", "index")]
+    owners += [getattr(fns.get(n), "__self__", None) for n in names]
+    owners += [getattr(adapter.obj, n, None) for n in names]
     out: list[Any] = []
     for owner in owners:
         if owner is not None and all(owner is not o for o in out):
@@ -1291,12 +1353,23 @@ def _owners(adapter: PipelineAdapter) -> list[Any]:
     return out
 
 
-def unversioned_services(adapter: PipelineAdapter) -> list[str]:
+def _behind(fns: dict[str, Any], kinds: Collection[str]) -> list[str]:
+    """The pipeline's methods that calls of ``kinds`` go to: an answer goes to retrieve and generate
+    when the pipeline has no answer of its own (as ``PipelineAdapter.answer`` does)."""
+    names = set(kinds)
+    if "answer" in names and fns.get("answer") is None:
+        names.update(("retrieve", "generate"))
+    return [n for n in _CAPABILITIES if n in names]
+
+
+def unversioned_services(adapter: PipelineAdapter, kinds: Collection[str] | None = None) -> list[str]:
     """The remote services (HTTPPipeline, OpenAIGenerator) the pipeline calls that the answer cache
     knows by their address alone, none of them given a ``version`` (nor the pipeline around them): a
-    probe answered from the cache alone did not see a new deployment behind that address."""
+    probe answered from the cache alone did not see a new deployment behind that address. ``kinds``:
+    the calls the probe asked (a reverse probe's answers never reach a generate-only OpenAIGenerator
+    beside an answer endpoint, and naming it said the probe skipped a service it never uses)."""
     found: list[str] = []
-    for owner in _owners(adapter):
+    for owner in _owners(adapter, kinds):
         hook = getattr(owner, "_ragprobe_service", None)
         if callable(hook):
             service = hook()

@@ -139,6 +139,8 @@ class ProbeContext:
     # plan record (cache.write_plan_record: the next run's cost plan counts those cached)
     asked_keys: bytearray = field(default_factory=bytearray)
     asked: int = 0
+    # the kinds of call asked (answer, retrieve, generate), cached or not: which services it would call
+    kinds: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         from pytest_ragprobe import stats
@@ -187,6 +189,7 @@ class ProbeContext:
 
     async def run_calls(self, calls: Sequence[Call], namespace: str = "") -> list[CallOutcome]:
         engine = self.make_engine(namespace)
+        self.kinds.update(call.kind for call in calls)
         try:
             outcomes = await engine.run(calls)
         except BaseException:  # a bug in the pipeline raised mid-run: the calls made still count
@@ -287,12 +290,11 @@ class ProbeContext:
         error = self.error_examples.get(cause, ("", ""))[1] + (self.error_tracebacks.get(cause) or "")
         if any(text in error for text in _OTHER_LOOP):
             return _OTHER_LOOP_ADVICE
-        asked = self.retry_after_asked
-        cap = self.settings.engine.max_backoff
+        asked, engine = self.retry_after_asked, self.settings.engine
         return advice(
             cause,
             self.concurrency_lowered,
-            None if asked is None else (asked, cap),
+            None if asked is None else (asked, engine.longest_wait, engine.max_backoff),
             direct=self.direct,
             blocked=self.loop_block.message(self.direct),
         )
@@ -318,7 +320,7 @@ class ProbeContext:
         if self.calls == 0 and self.cached_calls > 0:
             from pytest_ragprobe.engine import unversioned_services
 
-            services = unversioned_services(self.adapter)
+            services = unversioned_services(self.adapter, self.kinds)
             if services:
                 fields["notes"] = [*fields.get("notes", []), cache_only_note(services, self.cached_calls)]
         blocked = self.loop_block.message(self.direct)

@@ -83,3 +83,35 @@ def test_a_run_answered_from_the_cache_alone_says_the_service_was_not_called(
     )
     third.assert_outcomes(errors=1)  # the gate as it should run: the dead service fails it
     third.stdout.fnmatch_lines([f"ERROR*5 of 5 pipeline calls failed*HTTP 500 from {server.url}/answer*"])
+
+
+GENERATOR_CONFTEST = """
+import pytest
+import pytest_ragprobe as ragprobe
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    # the generator is for position probes; a reverse probe only asks the answer endpoint
+    return ragprobe.Pipeline(
+        answer=ragprobe.HTTPPipeline("{url}").answer,
+        generate=ragprobe.OpenAIGenerator("http://127.0.0.1:9/v1", "m"),
+    )
+"""
+
+
+def test_the_note_names_only_the_services_the_probe_would_have_called(pytester: pytest.Pytester) -> None:
+    """A reverse probe answered from the cache alone listed the OpenAI generator beside the answer
+    service as "not called by this probe": a reverse probe never calls generate (it asks answers)."""
+    with FaultServer(Service(), lifetime=120) as server:
+        pytester.makeconftest(GENERATOR_CONFTEST.format(url=server.url))
+        pytester.makefile(".yaml", facts=facts_yaml(10))
+        pytester.makepyfile(test_gate=TEST)
+        first = pytester.runpytest("-p", "no:xdist")
+        second = pytester.runpytest("-p", "no:xdist", "--ragprobe-report=out")
+    first.assert_outcomes(passed=1)
+    second.assert_outcomes(passed=1)
+    probe = json.loads((pytester.path / "out" / "report.json").read_text())["probes"][0]
+    assert probe["calls"] == 0 and probe["cached_calls"] == 20
+    notes = [n for n in probe["notes"] if "answer cache alone" in n]
+    assert len(notes) == 1 and f"(20 cached, no call): {server.url} was not called by this probe." in notes[0]
+    assert "m at http://127.0.0.1:9/v1" not in second.stdout.str()  # (the note, as the terminal shows it)

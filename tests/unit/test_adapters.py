@@ -294,6 +294,25 @@ def test_unversioned_services_are_the_remote_ones_the_cache_knows_by_address_alo
     assert services(lambda q: "x") == []
 
 
+def test_unversioned_services_are_those_behind_the_calls_the_probe_asks() -> None:
+    """A reverse probe (answers only) of Pipeline(answer=<service>, generate=OpenAIGenerator(...)) said
+    both were not called when answered from the cache: it never calls the generator."""
+    from pytest_ragprobe.engine import unversioned_services
+
+    rag, llm = "http://rag.example", "m at http://llm.example/v1"
+    http = HTTPPipeline(rag, retrieve_path="/retrieve")
+    gen = OpenAIGenerator("http://llm.example/v1", "m")
+    both = make_adapter(Pipeline(answer=http.answer, generate=gen))
+    assert unversioned_services(both) == [rag, llm]  # (no kinds given: every method)
+    assert unversioned_services(both, {"answer"}) == [rag]  # a reverse probe
+    assert unversioned_services(both, {"generate"}) == [llm]  # a position probe
+    assert unversioned_services(both, {"retrieve", "generate"}) == [llm]  # (no retrieve: nothing behind it)
+    # without an answer of its own, an answer goes through retrieve and generate: both are called
+    composed = make_adapter(Pipeline(retrieve=http.retrieve, generate=gen))
+    assert unversioned_services(composed, {"answer"}) == [rag, llm]
+    assert unversioned_services(composed, {"retrieve"}) == [rag]
+
+
 def test_the_run_end_line_names_a_service_only_when_no_probe_called_it() -> None:
     from factories import report, reverse_probe
 

@@ -715,8 +715,11 @@ def test_urllib_pipeline_is_retried_against_a_real_server() -> None:
     assert [o.attempts for o in out] == [2] * 8 and requests == 16
 
 
-def test_retry_after_gets_jitter_on_top_and_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every call told "Retry-After: 1" waited exactly 1 s, so they all came back in the same instant."""
+def test_retry_after_gets_jitter_on_top_and_is_honoured_up_to_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every call told "Retry-After: 1" waited exactly 1 s, so they all came back in the same instant.
+    A Retry-After is waited out up to the call's timeout (at least max_backoff): "45" in full (it was
+    cut to 20 s, and the retry came back early into the same refusal); "100", more than that, is not
+    retried at all (it waited 2 x 20 s for nothing)."""
     from pytest_ragprobe import engine as engine_module
 
     waits: list[float] = []  # the retries' waits (not the shared Retry-After hold of new calls)
@@ -736,16 +739,23 @@ def test_retry_after_gets_jitter_on_top_and_is_capped(monkeypatch: pytest.Monkey
     async def answer(q: str) -> str:
         seen[q] = seen.get(q, 0) + 1
         if seen[q] == 1:
-            raise HTTPError(429, "100" if q == "q0" else "1")
+            raise HTTPError(429, {"q0": "45", "q1": "100"}.get(q, "1"))
         return q
 
-    settings = EngineSettings(concurrency=4, retries=1, backoff=0.001, max_backoff=20.0)
+    settings = EngineSettings(concurrency=4, timeout=60.0, retries=1, backoff=0.001, max_backoff=20.0)
+    assert settings.longest_wait == 60.0
     out = run(Engine(PipelineAdapter(answer), settings), calls(30))
-    assert all(o.ok for o in out) and len(waits) == 30
-    capped = [w for w in waits if w >= 20]
-    assert len(capped) == 1 and 20 <= capped[0] <= 24  # Retry-After 100 capped at max_backoff, + <=20%
+    assert out[1].attempts == 1 and out[1].error == (
+        "HTTP 429 from http://x/answer: body (the service asked to wait 100 s, more than the 60 s ragprobe "
+        "waits for a Retry-After: not retried)"
+    )
+    assert all(o.ok for o in out[:1] + out[2:]) and len(waits) == 29 and seen["q1"] == 1
+    long = [w for w in waits if w >= 20]
+    assert len(long) == 1 and 45 <= long[0] <= 54  # Retry-After 45 waited in full, + <=20%
     rest = [w for w in waits if w < 20]
-    assert all(1.0 <= w <= 1.2 for w in rest) and len(set(rest)) == 29
+    assert all(1.0 <= w <= 1.2 for w in rest) and len(set(rest)) == 28
+    # without a longer timeout, max_backoff is the longest wait
+    assert EngineSettings(timeout=5.0).longest_wait == EngineSettings(timeout=None).longest_wait == 20.0
 
 
 def test_advice_for_rate_limiting() -> None:

@@ -6,8 +6,20 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
-from pytest_ragprobe.engine import HoldBoard, _Gate
+import pytest
+
+from pytest_ragprobe.engine import Call, Engine, EngineSettings, HoldBoard, _Gate
+from pytest_ragprobe.pipeline import PipelineAdapter
+
+
+class RateLimited(Exception):
+    """HTTP 429 without a Retry-After."""
+
+    def __init__(self) -> None:
+        super().__init__("status 429")
+        self.response = SimpleNamespace(status_code=429, headers={}, text="slow down", url="http://x/answer")
 
 
 def test_a_hold_one_worker_publishes_is_read_by_the_others(tmp_path: Path) -> None:
@@ -75,3 +87,63 @@ async def _unshared() -> float:
 
 def test_without_a_board_gates_hold_only_their_own_calls() -> None:
     assert asyncio.run(_unshared()) < 1.0
+
+
+async def _retries_another_worker_sleeps(board_a: HoldBoard, board_b: HoldBoard) -> tuple[float, float, float]:
+    loop = asyncio.get_running_loop()
+    told, other = _Gate(4, board=board_a, key="svc"), _Gate(4, board=board_b, key="svc")
+    window = await told.enter()
+    assert window is not None
+    start = loop.time()
+    told.rate_limited(window, 0.2)  # "Retry-After: 0.2" to this process
+    told.leave()
+    told.sleeping(start + 0.6)  # its retry sleeps the hold out, jittered past its end
+    assert await other.enter(retry=True) is not None  # the other's retried call: the hold only
+    retried = loop.time() - start
+    other.leave()
+    await told.enter()  # this process's own new call: its own retries are counted in-process
+    own = loop.time() - start
+    told.leave()
+    await other.enter()  # the other's new call waits for those retries too
+    return retried, own, loop.time() - start
+
+
+def test_new_calls_wait_for_the_retries_another_worker_sleeps_out_a_hold(tmp_path: Path) -> None:
+    """A worker's retries sleeping out a Retry-After (+ up to 20% jitter) held only its own new calls: the
+    other workers' went at the hold's end, spent the service's allowance, and the retries met a 429 again
+    (2 workers x 60 calls against 10 calls/s: 4-9 calls gave up per run, 0-3 now)."""
+    retried, own, new = asyncio.run(
+        _retries_another_worker_sleeps(HoldBoard(tmp_path, "gw0"), HoldBoard(tmp_path, "gw1"))
+    )
+    assert 0.15 <= retried < 0.5
+    assert own - retried < 0.25
+    assert new >= 0.55  # was at the hold's end, ~0.2
+
+
+def test_a_retry_sleeping_through_a_hold_another_worker_published_holds_new_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call turned away with a 429 that says no Retry-After while another worker's hold is in force:
+    its retry counted as "asleep" (new calls wait for it) only with a hold of its own process, so the
+    next call went first, at the hold's end, and spent the service's allowance before the retry."""
+    from pytest_ragprobe import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "_BOARD", HoldBoard(tmp_path, "gw0"))
+    other = HoldBoard(tmp_path, "gw1")
+    sent: list[str] = []
+
+    async def answer(q: str) -> str:
+        sent.append(q)
+        if sent == ["q0"]:
+            await asyncio.sleep(0.01)  # (q1 is sent meanwhile)
+            other.publish(adapter.cache_identity, time.time() + 0.3)  # the service told the other worker
+            raise RateLimited()
+        await asyncio.sleep(0.05)
+        return q
+
+    adapter = PipelineAdapter(answer)
+    # the retry's backoff (0.4-0.8 s, jittered) ends after the hold; q1 is in flight meanwhile
+    settings = EngineSettings(concurrency=2, retries=1, backoff=0.8, max_backoff=0.8)
+    out = asyncio.run(Engine(adapter, settings).run([Call("answer", f"q{i}") for i in range(3)]))
+    assert all(o.ok for o in out)
+    assert sent == ["q0", "q1", "q0", "q2"]  # q2 was sent at the hold's end (0.3 s), before q0's retry
