@@ -961,14 +961,36 @@ class PipelineAdapter:
         fn = self._fns["generate"]
         if fn is None:
             raise PipelineConfigError(f"{self.identity} has no generate")
-        out = await self._call("generate", fn, question, _own_copies(documents))
+        try:
+            out = await self._call("generate", fn, question, _own_copies(documents))
+        except (TypeError, AttributeError) as exc:
+            _note_document_type(exc, "generate")
+            raise
         return to_answer(out, where=f"{self.identity}.generate").text
 
     async def index(self, documents: Sequence[Document]) -> None:
         fn = self._fns["index"]
         if fn is None:
             raise PipelineConfigError(f"{self.identity} has no index")
-        await self._call("index", fn, _own_copies(documents))
+        try:
+            await self._call("index", fn, _own_copies(documents))
+        except (TypeError, AttributeError) as exc:
+            _note_document_type(exc, "index")
+            raise
+
+
+def _note_document_type(exc: BaseException, capability: str) -> None:
+    """A generate() or index() written for its own retriever's dicts (``doc["text"]``, ``doc.get("text")``,
+    ``doc.page_content``) fails on the Documents ragprobe hands it with "'Document' object is not
+    subscriptable", which does not say where the Documents came from: a note on the exception (shown
+    under its traceback, in pytest's ERROR and where ``check_reverse`` raises it) says what it gets."""
+    note = (
+        f"ragprobe calls {capability}() with its documents as ragprobe.Document objects, whatever your "
+        "retrieve returns (dicts, strings): read doc.text, doc.title, doc.id and doc.metadata, or convert "
+        "them with doc.to_dict()"
+    )
+    if str(exc).startswith("'Document' object") and note not in getattr(exc, "__notes__", ()):
+        exc.add_note(note)
 
 
 def _own_copies(documents: Sequence[Document]) -> list[Document]:

@@ -35,6 +35,13 @@ class Rag:
 
 def buggy(question):  # a bug in the pipeline's own code: raised, not retried
     return len(question) + "?"
+
+class DictReader:  # an existing reader written for its own retriever's dicts
+    def retrieve(self, query, k):
+        return [{"text": "Pump P-{0} fits controller C-{0}.".format(lookup(query)[2:])}]
+
+    def generate(self, question, documents):
+        return lookup(question) if documents[0]["text"] else ""
 """
 
 TEST = """
@@ -199,6 +206,25 @@ def test_a_bug_in_the_pipeline_names_the_question_and_shows_its_own_frames(proje
     )
     assert "pytest_ragprobe" not in result.stdout.str().split("Traceback", 1)[1].split("TypeError:", 1)[0]
     result.stdout.fnmatch_lines(["ERROR *test_rev.py::test_rev [[]reverse] the pipeline raised TypeError on * (n=0, 1 call)"])
+
+
+def test_a_reader_written_for_dicts_is_told_it_gets_documents(project: pytest.Pytester) -> None:
+    """generate() reading its retriever's dicts (doc["text"]) ended in "'Document' object is not
+    subscriptable", with no word that ragprobe hands it Documents whatever retrieve returned."""
+    result = project.runpytest("--ragprobe-pipeline=rag:DictReader", "--ragprobe-no-cache")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "pytest-ragprobe: the pipeline raised TypeError on *: 'Document' object is not subscriptable",
+            "Traceback (most recent call last):",
+            '  File "*rag.py", line *, in generate',
+            "*",
+            "TypeError: 'Document' object is not subscriptable",
+            "ragprobe calls generate() with its documents as ragprobe.Document objects, whatever your retrieve "
+            "returns (dicts, strings): read doc.text, doc.title, doc.id and doc.metadata, or convert them with "
+            "doc.to_dict()",
+        ]
+    )
 
 
 def test_a_bug_in_ragprobe_itself_is_not_blamed_on_the_pipeline(project: pytest.Pytester) -> None:
