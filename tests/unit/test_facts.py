@@ -439,6 +439,11 @@ def test_yaml_unknown_top_level_key_is_named(tmp_path: Path) -> None:
             r"field 'relations.r.statment': unknown field \(did you mean 'statement'\?\)$",
             id="template-key",
         ),
+        pytest.param(  # an abbreviation is too short for difflib's ratio (obj/object: 0.67)
+            "facts:\n  - {subject: P-1, relation: compatible_with, obj: C-1}\n",
+            r"field 'obj': unknown field \(did you mean 'object'\?\)$",
+            id="abbreviated-key",
+        ),
     ],
 )
 def test_misspelt_key_gets_did_you_mean(tmp_path: Path, text: str, message: str) -> None:
