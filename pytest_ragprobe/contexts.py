@@ -630,7 +630,7 @@ def load_litm_yaml(
     try:
         data, lines = load_yaml(text)
     except yaml.YAMLError as exc:
-        raise DataError(f"{src}: invalid YAML: {yaml_error_text(exc)}") from None
+        raise DataError(f"{src}: invalid YAML: {yaml_error_text(exc, text)}") from None
     if not isinstance(data, list) or not data:
         raise DataError(
             f"{src}: expected a non-empty YAML list of examples "

@@ -519,10 +519,11 @@ def load_yaml(text: str) -> tuple[object, Lines]:
     return data, _yaml_lines(node)
 
 
-def yaml_error_text(exc: BaseException) -> str:
+def yaml_error_text(exc: BaseException, source_text: str | None = None) -> str:
     """A PyYAML error in one line that names lines of the file: "line 3, column 5: did not find
     expected ',' or '}' (while parsing a flow mapping at line 2, column 5)". PyYAML's own text took four
-    lines and called the file "<unicode string>" (it is given the text, not the path)."""
+    lines and called the file "<unicode string>" (it is given the text, not the path). Given the file's
+    ``source_text``, the two slips of hand-written YAML get their fix: a tab indent, an unquoted ': '."""
     problem = getattr(exc, "problem", None)
     mark = getattr(exc, "problem_mark", None)
     if not isinstance(problem, str) or not problem:
@@ -536,6 +537,12 @@ def yaml_error_text(exc: BaseException) -> str:
     if isinstance(context, str) and context:
         where = f" at {at(context_mark)}" if context_mark is not None else ""
         text += f" ({context}{where})"
+    lines = source_text.splitlines() if source_text is not None and mark is not None else []
+    line = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    if problem.startswith("mapping values are not allowed"):  # question: Which team owns x: the main one?
+        text += "; a value holding ': ' must be quoted (question: \"Which pump fits C-17: the small one?\")"
+    elif "cannot start any token" in problem and line[mark.column : mark.column + 1] == "\t":
+        text += "; that is a tab: indent YAML with spaces"
     return text
 
 
@@ -758,7 +765,7 @@ def _parse_facts_text(source: str, suffix: str, text: str) -> list[FactPair]:
         try:
             data, lines = load_yaml(text)
         except yaml.YAMLError as exc:
-            raise FactsError(f"{source}: invalid YAML: {yaml_error_text(exc)}") from None
+            raise FactsError(f"{source}: invalid YAML: {yaml_error_text(exc, text)}") from None
         if data is None and all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
             raise FactsError(f"{source}: the file holds only comments: it holds no facts")
         return _load_structured(data, source, lines)

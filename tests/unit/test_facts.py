@@ -400,6 +400,27 @@ def test_bad_yaml_names_file_and_position(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        pytest.param(  # was "mapping values are not allowed in this context", no word of the colon
+            "facts:\n  - forward:\n      question: Which controller fits P-1: the small one?\n      answer: C-1\n",
+            "; a value holding ': ' must be quoted (question: \"Which pump fits C-17: the small one?\")",
+            id="unquoted-colon",
+        ),
+        pytest.param(  # was "found character that cannot start any token", no word of the tab
+            "facts:\n\t- {subject: a, relation: wrote, object: b}\n",
+            "; that is a tab: indent YAML with spaces",
+            id="tab-indent",
+        ),
+    ],
+)
+def test_the_common_yaml_slips_get_their_fix(tmp_path: Path, text: str, hint: str) -> None:
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, "f.yaml", text))
+    assert str(info.value).endswith(hint)
+
+
 def test_yaml_top_level_scalar_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(FactsError, match=r"expected a mapping with 'facts:'"):
         load_facts_file(write(tmp_path, "f.yaml", "just text\n"))

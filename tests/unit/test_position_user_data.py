@@ -241,6 +241,16 @@ def test_yaml_data_errors_name_file_and_line(tmp_path: Path, text: str, message:
     assert str(info.value).startswith(message.format(path=path))
 
 
+def test_a_tab_indent_in_yaml_data_is_named(tmp_path: Path) -> None:
+    """Said only "found character that cannot start any token" (libyaml's words, no '\\t' in them)."""
+    path = tmp_path / "qa.yml"
+    path.write_text(QA_YAML.replace("- question: Who", "\t- question: Who"), encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_examples(path)
+    assert str(info.value).startswith(f"{path}: invalid YAML: line 8, column 1: found character")
+    assert str(info.value).endswith("; that is a tab: indent YAML with spaces")
+
+
 # -- the gold document among the distractors ----------------------------------------------------------
 
 
