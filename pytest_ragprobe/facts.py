@@ -546,6 +546,27 @@ def yaml_error_text(exc: BaseException, source_text: str | None = None) -> str:
     return text
 
 
+def json_error_text(exc: json.JSONDecodeError, jsonl: bool = False) -> str:
+    """A JSON syntax error with its column and, for the slips hand-written JSON makes, the fix:
+    "Expecting property name enclosed in double quotes" was all a trailing comma (``{"a": 1,}``) or
+    single quotes got. ``jsonl``: ``exc`` is of one line of a JSONL file (whose own slips differ)."""
+    text = f"{exc.msg} (column {exc.colno})"
+    head = exc.doc.strip()
+    before, at = exc.doc[: exc.pos].rstrip(), exc.doc[exc.pos : exc.pos + 1]
+    if jsonl and (head == "{" or head.startswith("[")):
+        return text + (
+            "; a JSONL file holds one whole JSON object per line (a pretty-printed object or a JSON "
+            "list goes in a .json file)"
+        )
+    if jsonl and head.endswith(","):
+        return text + "; JSONL lines are not separated by commas: remove the one at the end of the line"
+    if at in ("}", "]") and before.endswith(","):
+        return text + f"; JSON allows no comma before '{at}': remove it"
+    if at == "'":
+        return text + "; JSON strings and keys take double quotes, not single ones"
+    return text
+
+
 def _yaml_unique_keys(node: object) -> None:
     """Refuse a key given twice in one mapping (invalid YAML, but PyYAML silently keeps the last:
     a pasted ``{subject: P-1, subject: P-9, ...}`` lost P-1 without a word)."""
@@ -773,7 +794,7 @@ def _parse_facts_text(source: str, suffix: str, text: str) -> list[FactPair]:
         try:
             data = load_json(text)
         except json.JSONDecodeError as exc:
-            raise FactsError(f"{source}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+            raise FactsError(f"{source}: invalid JSON at line {exc.lineno}: {json_error_text(exc)}") from None
         except DuplicateKeyError as exc:
             raise FactsError(f"{source}: invalid JSON: {exc}") from None
         return _load_structured(data, source, [])
@@ -873,7 +894,8 @@ def _jsonl_rows(text: str, source: str) -> list[tuple[int, object]]:
         try:
             rows.append((lineno, load_json(line)))
         except json.JSONDecodeError as exc:
-            raise FactsError(f"{source}: line {lineno}: invalid JSON: {exc.msg}") from None
+            error = json_error_text(exc, jsonl=True)
+            raise FactsError(f"{source}: line {lineno}: invalid JSON: {error}") from None
         except DuplicateKeyError as exc:
             raise FactsError(f"{source}: line {lineno}: invalid JSON: {exc}") from None
     return rows

@@ -407,7 +407,8 @@ def closest(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str | No
     close = difflib.get_close_matches(word, choices, n=1, cutoff=cutoff)
     if close:
         return close[0]
-    starts = sorted({c for c in choices if len(word) >= 3 and c.lower().startswith(word.lower()) and c != word})
+    prefix = word.lower() if len(word) >= 3 else None
+    starts = sorted({c for c in choices if prefix and c.lower().startswith(prefix) and c != word})
     shortest = min(starts, key=len, default=None)  # `object` over `object_aliases`, which it begins
     return shortest if shortest is not None and all(c.startswith(shortest) for c in starts) else None
 

@@ -216,6 +216,46 @@ def test_json_invalid_names_line(tmp_path: Path) -> None:
         load_facts_file(write(tmp_path, "f.json", '{\n "facts": [\n  {,}\n ]\n}'))
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        pytest.param(  # all it said was "Expecting property name enclosed in double quotes"
+            "f.jsonl",
+            '{"subject": "a", "relation": "wrote", "object": "b",}\n',
+            "f.jsonl: line 1: invalid JSON: Expecting property name enclosed in double quotes (column 53); "
+            "JSON allows no comma before '}': remove it",
+            id="jsonl-trailing-comma",
+        ),
+        pytest.param(
+            "f.jsonl",
+            "{'subject': 'a', 'relation': 'wrote', 'object': 'b'}\n",
+            "f.jsonl: line 1: invalid JSON: Expecting property name enclosed in double quotes (column 2); "
+            "JSON strings and keys take double quotes, not single ones",
+            id="jsonl-single-quotes",
+        ),
+        pytest.param(  # the position data loader said this, the facts loader did not
+            "f.jsonl",
+            json.dumps({"subject": "a", "relation": "wrote", "object": "b"}, indent=2),
+            "f.jsonl: line 1: invalid JSON: Expecting property name enclosed in double quotes (column 2); "
+            "a JSONL file holds one whole JSON object per line (a pretty-printed object or a JSON list goes "
+            "in a .json file)",
+            id="jsonl-pretty-printed",
+        ),
+        pytest.param(
+            "f.json",
+            '{"facts": [\n  {"subject": "a", "relation": "wrote", "object": "b"},\n]}\n',
+            "f.json: invalid JSON at line 3: Expecting value (column 1); JSON allows no comma before ']': "
+            "remove it",
+            id="json-trailing-comma-in-list",
+        ),
+    ],
+)
+def test_json_slips_say_their_fix(tmp_path: Path, name: str, text: str, message: str) -> None:
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, name, text))
+    assert str(info.value) == f"{tmp_path}/{message}"
+
+
 # -- CSV --------------------------------------------------------------------------------------------
 
 

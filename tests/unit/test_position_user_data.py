@@ -141,6 +141,12 @@ JSONL_HINT = (
             "; JSONL lines are not separated by commas: remove the one at the end of the line",
             id="trailing-comma",
         ),
+        pytest.param(  # a comma left after the last ctx: "Expecting value" and no more
+            json.dumps(row(0))[:-2] + ",]}\n",
+            "line 1: invalid JSON: Expecting value (column ",
+            "; JSON allows no comma before ']': remove it",
+            id="comma-before-bracket",
+        ),
     ],
 )
 def test_json_that_is_not_jsonl_says_what_jsonl_is(tmp_path: Path, text: str, start: str, end: str) -> None:
