@@ -537,11 +537,14 @@ def yaml_error_text(exc: BaseException, source_text: str | None = None) -> str:
     if isinstance(context, str) and context:
         where = f" at {at(context_mark)}" if context_mark is not None else ""
         text += f" ({context}{where})"
-    lines = source_text.splitlines() if source_text is not None and mark is not None else []
-    line = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    at_mark = ""  # the character the error points at
+    if mark is not None and source_text is not None:
+        lines = source_text.splitlines()
+        if mark.line < len(lines):
+            at_mark = lines[mark.line][mark.column : mark.column + 1]
     if problem.startswith("mapping values are not allowed"):  # question: Which team owns x: the main one?
         text += "; a value holding ': ' must be quoted (question: \"Which pump fits C-17: the small one?\")"
-    elif "cannot start any token" in problem and line[mark.column : mark.column + 1] == "\t":
+    elif "cannot start any token" in problem and at_mark == "\t":
         text += "; that is a tab: indent YAML with spaces"
     return text
 
