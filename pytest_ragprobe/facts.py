@@ -20,12 +20,13 @@ import typing
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any, Generic, NoReturn, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pytest_ragprobe.types import did_you_mean, misspelt
+from pytest_ragprobe.types import closest, did_you_mean, misspelt
 
 SYNTHETIC_RE = re.compile(r"^synthetic:(\d+)$")
 
@@ -1107,7 +1108,21 @@ def find_file(
     if p.exists() or not base_dirs:
         return p  # in the cwd; or not there either: the loader's own "not found (resolved to ...)"
     looked = dict.fromkeys(str((base / p).resolve()) for base in [*base_dirs, Path.cwd()])
-    raise error(f"{path}: {what} not found; looked for {', '.join(looked)}")
+    raise error(f"{path}: {what} not found; looked for {', '.join(looked)}{_near_name(p, base_dirs)}")
+
+
+def _near_name(path: Path, base_dirs: Sequence[Path]) -> str:
+    """`` (did you mean 'fixtures/owners.yaml'?)`` for a file beside where ``path`` was looked for whose
+    name it likely misspells (``owner.yaml``, ``qa.json`` for ``qa.jsonl``); else ""."""
+    for base in [*base_dirs, Path.cwd()]:
+        try:
+            names = [f.name for f in islice((base / path).parent.iterdir(), 1000) if f.is_file()]
+        except OSError:  # no such directory, or not readable: nothing to suggest there
+            continue
+        close = closest(path.name, names)
+        if close is not None:
+            return f" (did you mean {str(path.parent / close)!r}?)"
+    return ""
 
 
 def question_key(question: str) -> str:

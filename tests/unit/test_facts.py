@@ -761,6 +761,25 @@ def test_resolve_relative_path_via_base_dirs(tmp_path: Path, monkeypatch: pytest
     assert len(resolve_pairs("cwd.yaml", base_dirs=[first, second])) == 2
 
 
+def test_a_misspelt_file_name_gets_the_file_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """"fixtures/owner.yaml: facts file not found" named the places looked, not owners.yaml in one of them."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tests" / "fixtures").mkdir(parents=True)
+    write(tmp_path / "tests" / "fixtures", "owners.yaml", DESIGN_YAML)
+    with pytest.raises(FactsError) as info:
+        resolve_pairs("fixtures/owner.yaml", base_dirs=[tmp_path / "tests", tmp_path])
+    assert str(info.value).endswith(" (did you mean 'fixtures/owners.yaml'?)")
+    with pytest.raises(DataError) as data_info:  # position data: `qa.json` for `qa.jsonl`
+        find_file("fixtures/qa.json", [tmp_path / "tests"], "data file", DataError)
+    assert "did you mean" not in str(data_info.value)
+    write(tmp_path / "tests" / "fixtures", "qa.jsonl", "")
+    with pytest.raises(DataError) as data_info:
+        find_file("fixtures/qa.json", [tmp_path / "tests"], "data file", DataError)
+    assert str(data_info.value).endswith(" (did you mean 'fixtures/qa.jsonl'?)")
+
+
 def test_find_file_absolute_and_missing(tmp_path: Path) -> None:
     absolute = tmp_path / "x.yaml"
     assert find_file(absolute, [Path("/elsewhere")]) == absolute
