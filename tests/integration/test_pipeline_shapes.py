@@ -220,9 +220,9 @@ def test_a_reader_written_for_dicts_is_told_it_gets_documents(project: pytest.Py
             '  File "*rag.py", line *, in generate',
             "*",
             "TypeError: 'Document' object is not subscriptable",
-            "ragprobe calls generate() with its documents as ragprobe.Document objects, whatever your retrieve "
-            "returns (dicts, strings): read doc.text, doc.title, doc.id and doc.metadata, or convert them with "
-            "doc.to_dict()",
+            "ragprobe hands index() and generate() their documents as ragprobe.Document objects, whatever "
+            "retrieve returns (dicts, strings): read doc.text, doc.title, doc.id and doc.metadata, or convert "
+            "them with doc.to_dict()",
         ]
     )
 
