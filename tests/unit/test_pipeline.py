@@ -365,7 +365,8 @@ def test_a_generate_written_for_dicts_is_told_it_gets_documents() -> None:
     assert info.value.__notes__[0].startswith("ragprobe hands index() and generate() their documents as")
 
     class Indexing:  # index() keeps the Documents it is handed; retrieve() then reads them as dicts
-        pages: list[Any] = []
+        def __init__(self) -> None:
+            self.pages: list[Any] = []
 
         def index(self, documents: list[Any]) -> None:
             self.pages.extend(documents)
