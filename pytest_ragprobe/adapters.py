@@ -94,7 +94,9 @@ def _bad_documents(url: str, expected: str, exc: PipelineOutputError) -> Malform
     return MalformedResponseError(url, f"expected {expected}; {exc}", f"expected {expected}; {problem}")
 
 
-def _malformed_answer(url: str, data: object, exc: PipelineOutputError) -> MalformedResponseError:
+def _malformed_answer(
+    url: str, data: object, exc: PipelineOutputError, method: str = "answer(question)"
+) -> MalformedResponseError:
     """For a body ``types.to_answer`` rejected: what was expected and what came back."""
     if isinstance(data, Mapping) and isinstance(data.get("text", data.get("answer")), str):
         return _bad_documents(url, f"'documents' as {_DOCUMENTS_SHAPE}", exc)
@@ -105,7 +107,15 @@ def _malformed_answer(url: str, data: object, exc: PipelineOutputError) -> Malfo
             value = data[key]
             kind = "null" if value is None else _JSON_TYPES.get(type(value), "not a string")
             summary += f" ({key!r} is {kind})"
+        else:  # a service with a JSON shape of its own ({"response": ...}): HTTPPipeline has no field option
+            summary += _own_shape_hint(f"{method} calls the service and returns its answer text")
     return MalformedResponseError(url, summary, summary)
+
+
+def _own_shape_hint(method: str) -> str:
+    """The way out when a service's JSON names its fields otherwise: HTTPPipeline reads only its own
+    field names, so a user whose service says ``{"response": ...}`` was left to guess."""
+    return f"; for a service with a JSON shape of its own, make the pipeline an object whose {method}"
 
 
 def _check_reported_error(url: str, data: object) -> None:
@@ -636,6 +646,8 @@ class HTTPPipeline(_LoopBoundClient):
             if isinstance(data, list):
                 raise _bad_documents(url, expected, exc) from None
             summary = f"expected {expected}, got {_received(body)}"
+            if isinstance(body, Mapping) and body and data is None:  # {"hits": [...]}: its own field name
+                summary += _own_shape_hint("retrieve(query, k) calls the service and returns its documents")
             raise MalformedResponseError(url, summary, summary) from None
 
     async def generate(self, question: str, documents: Sequence[Document]) -> str:
@@ -649,7 +661,7 @@ class HTTPPipeline(_LoopBoundClient):
         try:
             return to_answer(data, where="response").text
         except PipelineOutputError as exc:
-            raise _malformed_answer(url, data, exc) from None
+            raise _malformed_answer(url, data, exc, "generate(question, documents)") from None
 
     async def index(self, documents: Sequence[Document]) -> None:
         url = self.index_url

@@ -410,7 +410,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     merge.set_defaults(func=cmd_merge)
     show = sub.add_parser("show", help="Print a report's summary", description="Print a report's summary.")
-    show.add_argument("report", metavar="REPORT", help="A report.json, or a directory that holds one")
+    # the default is --ragprobe-report's (_config.DEFAULT_REPORT_DIR, not imported: _config imports pytest)
+    show.add_argument(
+        "report", metavar="REPORT", nargs="?", default="ragprobe-report",
+        help="A report.json, or a directory that holds one (default ragprobe-report, where a bare "
+        "--ragprobe-report writes)",
+    )
     show.add_argument(
         "--explain",
         action="store_true",

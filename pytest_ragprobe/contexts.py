@@ -47,6 +47,7 @@ from pytest_ragprobe.facts import (
     FactPair,
     FactsError,
     decode_utf8,
+    json_error_text,
     load_json,
     load_yaml,
     split_lines,
@@ -576,17 +577,10 @@ def _read_text(path: Path, source: str) -> str:
     return text
 
 
-def _json_hint(line: str) -> str:
-    """A pretty-printed object or a JSON list in a .jsonl file fails on its first line: say why."""
-    head = line.strip()
-    if head == "{" or head.startswith("["):
-        return (
-            "; a JSONL file holds one whole JSON object per line (a pretty-printed object or a JSON "
-            "list goes in a .json file)"
-        )
-    if head.endswith(","):
-        return "; JSONL lines are not separated by commas: remove the one at the end of the line"
-    return ""
+_JSONL_LIST_HINT = (
+    "; a JSONL file holds one whole JSON object per line (a pretty-printed object or a JSON list goes in a "
+    ".json file)"
+)
 
 
 def load_litm(path: str | Path, source: str | None = None, text: str | None = None) -> list[PositionExample]:
@@ -603,13 +597,12 @@ def load_litm(path: str | Path, source: str | None = None, text: str | None = No
         try:
             raw = load_json(line)
         except json.JSONDecodeError as exc:
-            hint = _json_hint(line)
-            raise DataError(f"{where}: invalid JSON: {exc.msg} (column {exc.colno}){hint}") from None
+            raise DataError(f"{where}: invalid JSON: {json_error_text(exc, jsonl=True)}") from None
         except DuplicateKeyError as exc:  # json would keep the last silently, as facts refuse too
             raise DataError(f"{where}: invalid JSON: {exc}") from None
         if isinstance(raw, list):
             raise DataError(
-                f"{where}: expected a JSON object with question, answers and ctxs, got list{_json_hint('[')}"
+                f"{where}: expected a JSON object with question, answers and ctxs, got list{_JSONL_LIST_HINT}"
             )
         examples.append(parse_litm(raw, where, ident=f"line{lineno}"))
     if not examples:
@@ -650,7 +643,7 @@ def load_litm_json(
     try:
         data = load_json(text)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{src}: line {exc.lineno}: invalid JSON: {exc.msg}") from None
+        raise DataError(f"{src}: line {exc.lineno}: invalid JSON: {json_error_text(exc)}") from None
     except DuplicateKeyError as exc:
         raise DataError(f"{src}: invalid JSON: {exc}") from None
     if not isinstance(data, list) or not data:
@@ -670,7 +663,7 @@ def load_litm_yaml(
     try:
         data, lines = load_yaml(text)
     except yaml.YAMLError as exc:
-        raise DataError(f"{src}: invalid YAML: {yaml_error_text(exc)}") from None
+        raise DataError(f"{src}: invalid YAML: {yaml_error_text(exc, text)}") from None
     if not isinstance(data, list) or not data:
         raise DataError(
             f"{src}: expected a non-empty YAML list of examples "

@@ -20,12 +20,13 @@ import typing
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any, Generic, NoReturn, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pytest_ragprobe.types import did_you_mean, misspelt
+from pytest_ragprobe.types import closest, did_you_mean, misspelt
 
 SYNTHETIC_RE = re.compile(r"^synthetic:(\d+)$")
 
@@ -519,10 +520,11 @@ def load_yaml(text: str) -> tuple[object, Lines]:
     return data, _yaml_lines(node)
 
 
-def yaml_error_text(exc: BaseException) -> str:
+def yaml_error_text(exc: BaseException, source_text: str | None = None) -> str:
     """A PyYAML error in one line that names lines of the file: "line 3, column 5: did not find
     expected ',' or '}' (while parsing a flow mapping at line 2, column 5)". PyYAML's own text took four
-    lines and called the file "<unicode string>" (it is given the text, not the path)."""
+    lines and called the file "<unicode string>" (it is given the text, not the path). Given the file's
+    ``source_text``, the two slips of hand-written YAML get their fix: a tab indent, an unquoted ': '."""
     problem = getattr(exc, "problem", None)
     mark = getattr(exc, "problem_mark", None)
     if not isinstance(problem, str) or not problem:
@@ -536,6 +538,36 @@ def yaml_error_text(exc: BaseException) -> str:
     if isinstance(context, str) and context:
         where = f" at {at(context_mark)}" if context_mark is not None else ""
         text += f" ({context}{where})"
+    at_mark = ""  # the character the error points at
+    if mark is not None and source_text is not None:
+        lines = source_text.splitlines()
+        if mark.line < len(lines):
+            at_mark = lines[mark.line][mark.column : mark.column + 1]
+    if problem.startswith("mapping values are not allowed"):  # question: Which team owns x: the main one?
+        text += "; a value holding ': ' must be quoted (question: \"Which pump fits C-17: the small one?\")"
+    elif "cannot start any token" in problem and at_mark == "\t":
+        text += "; that is a tab: indent YAML with spaces"
+    return text
+
+
+def json_error_text(exc: json.JSONDecodeError, jsonl: bool = False) -> str:
+    """A JSON syntax error with its column and, for the slips hand-written JSON makes, the fix:
+    "Expecting property name enclosed in double quotes" was all a trailing comma (``{"a": 1,}``) or
+    single quotes got. ``jsonl``: ``exc`` is of one line of a JSONL file (whose own slips differ)."""
+    text = f"{exc.msg} (column {exc.colno})"
+    head = exc.doc.strip()
+    before, at = exc.doc[: exc.pos].rstrip(), exc.doc[exc.pos : exc.pos + 1]
+    if jsonl and (head == "{" or head.startswith("[")):
+        return text + (
+            "; a JSONL file holds one whole JSON object per line (a pretty-printed object or a JSON "
+            "list goes in a .json file)"
+        )
+    if jsonl and head.endswith(","):
+        return text + "; JSONL lines are not separated by commas: remove the one at the end of the line"
+    if at in ("}", "]") and before.endswith(","):
+        return text + f"; JSON allows no comma before '{at}': remove it"
+    if at == "'":
+        return text + "; JSON strings and keys take double quotes, not single ones"
     return text
 
 
@@ -758,7 +790,7 @@ def _parse_facts_text(source: str, suffix: str, text: str) -> list[FactPair]:
         try:
             data, lines = load_yaml(text)
         except yaml.YAMLError as exc:
-            raise FactsError(f"{source}: invalid YAML: {yaml_error_text(exc)}") from None
+            raise FactsError(f"{source}: invalid YAML: {yaml_error_text(exc, text)}") from None
         if data is None and all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
             raise FactsError(f"{source}: the file holds only comments: it holds no facts")
         return _load_structured(data, source, lines)
@@ -766,7 +798,7 @@ def _parse_facts_text(source: str, suffix: str, text: str) -> list[FactPair]:
         try:
             data = load_json(text)
         except json.JSONDecodeError as exc:
-            raise FactsError(f"{source}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+            raise FactsError(f"{source}: invalid JSON at line {exc.lineno}: {json_error_text(exc)}") from None
         except DuplicateKeyError as exc:
             raise FactsError(f"{source}: invalid JSON: {exc}") from None
         return _load_structured(data, source, [])
@@ -866,7 +898,8 @@ def _jsonl_rows(text: str, source: str) -> list[tuple[int, object]]:
         try:
             rows.append((lineno, load_json(line)))
         except json.JSONDecodeError as exc:
-            raise FactsError(f"{source}: line {lineno}: invalid JSON: {exc.msg}") from None
+            error = json_error_text(exc, jsonl=True)
+            raise FactsError(f"{source}: line {lineno}: invalid JSON: {error}") from None
         except DuplicateKeyError as exc:
             raise FactsError(f"{source}: line {lineno}: invalid JSON: {exc}") from None
     return rows
@@ -1075,7 +1108,21 @@ def find_file(
     if p.exists() or not base_dirs:
         return p  # in the cwd; or not there either: the loader's own "not found (resolved to ...)"
     looked = dict.fromkeys(str((base / p).resolve()) for base in [*base_dirs, Path.cwd()])
-    raise error(f"{path}: {what} not found; looked for {', '.join(looked)}")
+    raise error(f"{path}: {what} not found; looked for {', '.join(looked)}{_near_name(p, base_dirs)}")
+
+
+def _near_name(path: Path, base_dirs: Sequence[Path]) -> str:
+    """`` (did you mean 'fixtures/owners.yaml'?)`` for a file beside where ``path`` was looked for whose
+    name it likely misspells (``owner.yaml``, ``qa.json`` for ``qa.jsonl``); else ""."""
+    for base in [*base_dirs, Path.cwd()]:
+        try:
+            names = [f.name for f in islice((base / path).parent.iterdir(), 1000) if f.is_file()]
+        except OSError:  # no such directory, or not readable: nothing to suggest there
+            continue
+        close = closest(path.name, names)
+        if close is not None:
+            return f" (did you mean {str(path.parent / close)!r}?)"
+    return ""
 
 
 def question_key(question: str) -> str:

@@ -932,15 +932,21 @@ class PipelineAdapter:
 
     async def _call(self, capability: str, fn: Callable[..., Any], *args: Any) -> Any:
         self._check_signature(capability, fn, args)
-        if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__):
-            return await _timed(fn(*args), capability)
-        loop = asyncio.get_running_loop()
-        meter = METER.get()  # (a pool thread does not see the context: it is given the meter)
-        run = functools.partial(fn, *args) if meter is None else functools.partial(stamped, meter, fn, *args)
-        result = await loop.run_in_executor(self.executor, run)
-        if inspect.isawaitable(result):  # a sync wrapper that hands back a coroutine
-            return await _timed(result, capability)
-        return result
+        try:
+            if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__):
+                return await _timed(fn(*args), capability)
+            loop = asyncio.get_running_loop()
+            meter = METER.get()  # (a pool thread does not see the context: it is given the meter)
+            run = functools.partial(fn, *args)
+            if meter is not None:
+                run = functools.partial(stamped, meter, fn, *args)
+            result = await loop.run_in_executor(self.executor, run)
+            if inspect.isawaitable(result):  # a sync wrapper that hands back a coroutine
+                return await _timed(result, capability)
+            return result
+        except (TypeError, AttributeError) as exc:
+            _note_document_type(exc)
+            raise
 
     async def answer(self, question: str) -> Answer:
         fn = self._fns["answer"]
@@ -969,6 +975,23 @@ class PipelineAdapter:
         if fn is None:
             raise PipelineConfigError(f"{self.identity} has no index")
         await self._call("index", fn, _own_copies(documents))
+
+
+_DOCUMENT_NOTE = (
+    "ragprobe hands index() and generate() their documents as ragprobe.Document objects, whatever "
+    "retrieve returns (dicts, strings): read doc.text, doc.title, doc.id and doc.metadata, or convert them "
+    "with doc.to_dict()"
+)
+
+
+def _note_document_type(exc: BaseException) -> None:
+    """A pipeline written for its own retriever's dicts (``doc["text"]``, ``doc.get("text")``,
+    ``doc.page_content``) fails on the Documents ragprobe hands its generate() (or its index(), whose
+    pages its retrieve() then reads) with "'Document' object is not subscriptable", which does not say
+    where the Documents came from: a note on the exception (shown under its traceback, in pytest's
+    ERROR and where ``check_reverse`` raises it) says."""
+    if str(exc).startswith("'Document' object") and _DOCUMENT_NOTE not in getattr(exc, "__notes__", ()):
+        exc.add_note(_DOCUMENT_NOTE)
 
 
 def _own_copies(documents: Sequence[Document]) -> list[Document]:

@@ -235,6 +235,12 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
             question = ctx.fatal_question if ctx is not None else None
             on = f" on {clip(question)}" if question is not None else ""
             reason, why = f"the pipeline raised {type(exc).__name__}{on}: {exc}", ""
+            # Notes (the hint for a reader written for dicts, pipeline.py) go in the reason, which the
+            # reports keep (the traceback they end goes only to pytest's ERROR): said once, up top.
+            notes = [n for n in getattr(exc, "__notes__", ()) if isinstance(n, str)]
+            if notes:
+                reason += "".join(f"; {n}" for n in notes)
+                tb = tb.removesuffix("".join(f"{n}\n" for n in notes))
         tb, reason = redact(tb), redact(reason)
         item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
         failure = f"pytest-ragprobe: {reason}\n{why}{tb}"

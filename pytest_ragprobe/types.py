@@ -428,11 +428,18 @@ def redact(text: str) -> str:
 
 
 def closest(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str | None:
-    """The choice ``word`` most likely misspells (``difflib`` ratio >= ``cutoff``), if any."""
+    """The choice ``word`` most likely misspells (``difflib`` ratio >= ``cutoff``), else the only one it
+    abbreviates (``obj`` for ``object``, ``conf`` for ``confidence``: too short for the ratio), if any."""
     import difflib  # only on an error path
 
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
-    return close[0] if close else None
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=cutoff)
+    if close:
+        return close[0]
+    prefix = word.lower() if len(word) >= 3 else None
+    starts = sorted({c for c in choices if prefix and c.lower().startswith(prefix) and c != word})
+    shortest = min(starts, key=len, default=None)  # `object` over `object_aliases`, which it begins
+    return shortest if shortest is not None and all(c.startswith(shortest) for c in starts) else None
 
 
 def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str:

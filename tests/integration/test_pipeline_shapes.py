@@ -3,6 +3,8 @@ error (what came back, for which question, what to return instead) instead of a 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 FACTS = "facts:\n" + "".join(
@@ -35,6 +37,13 @@ class Rag:
 
 def buggy(question):  # a bug in the pipeline's own code: raised, not retried
     return len(question) + "?"
+
+class DictReader:  # an existing reader written for its own retriever's dicts
+    def retrieve(self, query, k):
+        return [{"text": "Pump P-{0} fits controller C-{0}.".format(lookup(query)[2:])}]
+
+    def generate(self, question, documents):
+        return lookup(question) if documents[0]["text"] else ""
 """
 
 TEST = """
@@ -199,6 +208,33 @@ def test_a_bug_in_the_pipeline_names_the_question_and_shows_its_own_frames(proje
     )
     assert "pytest_ragprobe" not in result.stdout.str().split("Traceback", 1)[1].split("TypeError:", 1)[0]
     result.stdout.fnmatch_lines(["ERROR *test_rev.py::test_rev [[]reverse] the pipeline raised TypeError on * (n=0, 1 call)"])
+
+
+def test_a_reader_written_for_dicts_is_told_it_gets_documents(project: pytest.Pytester) -> None:
+    """generate() reading its retriever's dicts (doc["text"]) ended in "'Document' object is not
+    subscriptable", with no word that ragprobe hands it Documents whatever retrieve returned."""
+    result = project.runpytest("--ragprobe-pipeline=rag:DictReader", "--ragprobe-no-cache", "--ragprobe-report=out")
+    result.assert_outcomes(errors=1)
+    note = (
+        "ragprobe hands index() and generate() their documents as ragprobe.Document objects, whatever "
+        "retrieve returns (dicts, strings): read doc.text, doc.title, doc.id and doc.metadata, or convert them "
+        "with doc.to_dict()"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            f"pytest-ragprobe: the pipeline raised TypeError on *: 'Document' object is not subscriptable; {note}",
+            "Traceback (most recent call last):",
+            '  File "*rag.py", line *, in generate',
+            "*",
+            "TypeError: 'Document' object is not subscriptable",
+        ]
+    )
+    assert result.stdout.str().count(note) == 1  # once, up top (not again under the traceback)
+    # the reports, read in CI, carry it too: they keep the reason, not the traceback
+    (probe,) = json.loads((project.path / "out" / "report.json").read_text(encoding="utf-8"))["probes"]
+    assert probe["reason"].endswith(f"'Document' object is not subscriptable; {note}")
+    report_md = (project.path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "ragprobe hands index() and generate() their documents as ragprobe.Document objects" in report_md
 
 
 def test_a_bug_in_ragprobe_itself_is_not_blamed_on_the_pipeline(project: pytest.Pytester) -> None:

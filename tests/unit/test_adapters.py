@@ -83,7 +83,9 @@ def test_malformed_answers_name_the_url(server: FaultServer) -> None:
     out = asyncio.run(Engine(adapter, EngineSettings(retries=0)).run([Call("answer", "q")]))
     assert out[0].cause == (
         f"malformed response from {server.url}/bad: expected a JSON object with a string 'answer' or "
-        "'text' (and optional 'documents'), or a JSON string, got JSON keys ['no']"
+        "'text' (and optional 'documents'), or a JSON string, got JSON keys ['no']; for a service with a JSON "
+        "shape of its own, make the pipeline an object whose answer(question) calls the service and returns "
+        "its answer text"
     )
     with pytest.raises(MalformedResponseError):
         asyncio.run(HTTPPipeline(server.url, answer_path="/bad").answer("q"))
@@ -112,10 +114,19 @@ def test_malformed_answer_says_what_was_expected_and_what_came_back(server: Faul
     causes = _causes(pipe, [Call("answer", f"q{i}") for i in range(3)])
     assert causes == [
         f"malformed response from {url}: expected a JSON object with a string 'answer' or 'text' "
-        "(and optional 'documents'), or a JSON string, got JSON keys ['result']"
+        "(and optional 'documents'), or a JSON string, got JSON keys ['result']; for a service with a JSON "
+        "shape of its own, make the pipeline an object whose answer(question) calls the service and returns "
+        "its answer text"
     ] * 3
     error = _answer_error(HTTPPipeline(server.url, answer_path="/result"))
     assert str(error) == error.cause
+    # the generate endpoint names the method to write in its place
+    reader = HTTPPipeline(server.url, answer_path=None, retrieve_path="/search", generate_path="/result")
+    (cause,) = _causes(reader, [Call("generate", "q", documents=(Document("d"),))])
+    assert cause is not None and cause.endswith(
+        "got JSON keys ['result']; for a service with a JSON shape of its own, make the pipeline an object "
+        "whose generate(question, documents) calls the service and returns its answer text"
+    )
 
 
 def test_malformed_non_object_bodies_are_clipped_excerpts(server: FaultServer) -> None:
@@ -145,7 +156,9 @@ def test_malformed_documents_name_the_problem_and_group_across_calls(server: Fau
     (cause,) = _causes(search, [Call("retrieve", "q", k=2)])
     assert cause == (
         f"malformed response from {server.url}/hits: expected a JSON list or an object with 'documents', "
-        "holding a list of strings or of objects with a string 'text', got JSON keys ['hits']"
+        "holding a list of strings or of objects with a string 'text', got JSON keys ['hits']; for a service "
+        "with a JSON shape of its own, make the pipeline an object whose retrieve(query, k) calls the service "
+        "and returns its documents"
     )
 
 

@@ -310,6 +310,19 @@ def test_show_counts_a_baseline_regression_as_failing(tmp_path: Path, capsys: py
     assert load_report(a).counts() == {"pass": 1, "fail": 0, "inconclusive": 0, "error": 0, "regression": 1}
 
 
+def test_show_reads_the_default_report_dir_without_an_argument(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pytest --ragprobe-report` then `ragprobe show` said "the following arguments are required: REPORT"."""
+    monkeypatch.chdir(tmp_path)
+    code, _, stderr = run(capsys, "show")
+    assert code == 2 and stderr == "ragprobe show: error: ragprobe-report: no such file or directory\n"
+    path = shard(tmp_path, "ragprobe-report", probe("t.py::test_a"))
+    code, stdout, _ = run(capsys, "show")
+    assert code == 0 and stdout.splitlines()[-1] == "ragprobe: ragprobe-report/report.json: 1 probe: 1 pass -> PASS"
+    assert path == tmp_path / "ragprobe-report" / "report.json"
+
+
 def test_show_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "report.json"
     bad.write_text(json.dumps({"hello": 1}), encoding="utf-8")

@@ -216,6 +216,46 @@ def test_json_invalid_names_line(tmp_path: Path) -> None:
         load_facts_file(write(tmp_path, "f.json", '{\n "facts": [\n  {,}\n ]\n}'))
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        pytest.param(  # all it said was "Expecting property name enclosed in double quotes"
+            "f.jsonl",
+            '{"subject": "a", "relation": "wrote", "object": "b",}\n',
+            "f.jsonl: line 1: invalid JSON: Expecting property name enclosed in double quotes (column 53); "
+            "JSON allows no comma before '}': remove it",
+            id="jsonl-trailing-comma",
+        ),
+        pytest.param(
+            "f.jsonl",
+            "{'subject': 'a', 'relation': 'wrote', 'object': 'b'}\n",
+            "f.jsonl: line 1: invalid JSON: Expecting property name enclosed in double quotes (column 2); "
+            "JSON strings and keys take double quotes, not single ones",
+            id="jsonl-single-quotes",
+        ),
+        pytest.param(  # the position data loader said this, the facts loader did not
+            "f.jsonl",
+            json.dumps({"subject": "a", "relation": "wrote", "object": "b"}, indent=2),
+            "f.jsonl: line 1: invalid JSON: Expecting property name enclosed in double quotes (column 2); "
+            "a JSONL file holds one whole JSON object per line (a pretty-printed object or a JSON list goes "
+            "in a .json file)",
+            id="jsonl-pretty-printed",
+        ),
+        pytest.param(
+            "f.json",
+            '{"facts": [\n  {"subject": "a", "relation": "wrote", "object": "b"},\n]}\n',
+            "f.json: invalid JSON at line 3: Expecting value (column 1); JSON allows no comma before ']': "
+            "remove it",
+            id="json-trailing-comma-in-list",
+        ),
+    ],
+)
+def test_json_slips_say_their_fix(tmp_path: Path, name: str, text: str, message: str) -> None:
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, name, text))
+    assert str(info.value) == f"{tmp_path}/{message}"
+
+
 # -- CSV --------------------------------------------------------------------------------------------
 
 
@@ -400,6 +440,27 @@ def test_bad_yaml_names_file_and_position(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        pytest.param(  # was "mapping values are not allowed in this context", no word of the colon
+            "facts:\n  - forward:\n      question: Which controller fits P-1: the small one?\n      answer: C-1\n",
+            "; a value holding ': ' must be quoted (question: \"Which pump fits C-17: the small one?\")",
+            id="unquoted-colon",
+        ),
+        pytest.param(  # was "found character that cannot start any token", no word of the tab
+            "facts:\n\t- {subject: a, relation: wrote, object: b}\n",
+            "; that is a tab: indent YAML with spaces",
+            id="tab-indent",
+        ),
+    ],
+)
+def test_the_common_yaml_slips_get_their_fix(tmp_path: Path, text: str, hint: str) -> None:
+    with pytest.raises(FactsError) as info:
+        load_facts_file(write(tmp_path, "f.yaml", text))
+    assert str(info.value).endswith(hint)
+
+
 def test_yaml_top_level_scalar_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(FactsError, match=r"expected a mapping with 'facts:'"):
         load_facts_file(write(tmp_path, "f.yaml", "just text\n"))
@@ -438,6 +499,11 @@ def test_yaml_unknown_top_level_key_is_named(tmp_path: Path) -> None:
             "relations:\n  r: {forward: 'x {subject}', reverse: 'y {object}', statment: z}\nfacts: []\n",
             r"field 'relations.r.statment': unknown field \(did you mean 'statement'\?\)$",
             id="template-key",
+        ),
+        pytest.param(  # an abbreviation is too short for difflib's ratio (obj/object: 0.67)
+            "facts:\n  - {subject: P-1, relation: compatible_with, obj: C-1}\n",
+            r"field 'obj': unknown field \(did you mean 'object'\?\)$",
+            id="abbreviated-key",
         ),
     ],
 )
@@ -693,6 +759,25 @@ def test_resolve_relative_path_via_base_dirs(tmp_path: Path, monkeypatch: pytest
     # Found only in the cwd: used (after the base dirs).
     write(tmp_path, "cwd.yaml", DESIGN_YAML)
     assert len(resolve_pairs("cwd.yaml", base_dirs=[first, second])) == 2
+
+
+def test_a_misspelt_file_name_gets_the_file_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """"fixtures/owner.yaml: facts file not found" named the places looked, not owners.yaml in one of them."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tests" / "fixtures").mkdir(parents=True)
+    write(tmp_path / "tests" / "fixtures", "owners.yaml", DESIGN_YAML)
+    with pytest.raises(FactsError) as info:
+        resolve_pairs("fixtures/owner.yaml", base_dirs=[tmp_path / "tests", tmp_path])
+    assert str(info.value).endswith(" (did you mean 'fixtures/owners.yaml'?)")
+    with pytest.raises(DataError) as data_info:  # position data: `qa.json` for `qa.jsonl`
+        find_file("fixtures/qa.json", [tmp_path / "tests"], "data file", DataError)
+    assert "did you mean" not in str(data_info.value)
+    write(tmp_path / "tests" / "fixtures", "qa.jsonl", "")
+    with pytest.raises(DataError) as data_info:
+        find_file("fixtures/qa.json", [tmp_path / "tests"], "data file", DataError)
+    assert str(data_info.value).endswith(" (did you mean 'fixtures/qa.jsonl'?)")
 
 
 def test_find_file_absolute_and_missing(tmp_path: Path) -> None:

@@ -335,7 +335,7 @@ RELATIONS = "relations:\n  fits:\n    forward: 'Which controller fits {subject}?
         (
             "    statement: '{subject} fits {obj}.'\n",
             "field 'relations.fits': statement template '{subject} fits {obj}.': unknown placeholder {obj} "
-            "(use {subject} and {object}; {{ or }} for a literal brace)",
+            "(did you mean 'object'?) (use {subject} and {object}; {{ or }} for a literal brace)",
         ),
         (
             "    statement: '{subject} fits {object} }'\n",

@@ -97,6 +97,14 @@ def test_unknown_argument_with_did_you_mean() -> None:
     assert "allowed: confidence, facts, match, max_drop, min_accuracy, n, seed, sequential" in msg
 
 
+def test_an_abbreviated_argument_gets_the_one_it_abbreviates() -> None:
+    with pytest.raises(MarkArgumentError, match=r"unknown argument 'conf' \(did you mean 'confidence'\?\)"):
+        build_spec(REVERSE_MARK, {"facts": "f.yaml", "conf": 0.9})
+    with pytest.raises(MarkArgumentError) as info:  # a prefix of two arguments names neither
+        build_spec(REVERSE_MARK, {"facts": "f.yaml", "m": 0.9})
+    assert "did you mean" not in str(info.value)
+
+
 def test_sugar_spelling_gives_the_same_argument_errors_as_the_raw_mark() -> None:
     """ragprobe.reverse(max_dorp=...) raised Python's bare "unexpected keyword argument"."""
     import pytest_ragprobe as ragprobe

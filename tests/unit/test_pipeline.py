@@ -339,6 +339,52 @@ def test_pipeline_exceptions_propagate_unchanged() -> None:
         run(PipelineAdapter(broken).answer("q"))
 
 
+def test_a_generate_written_for_dicts_is_told_it_gets_documents() -> None:
+    # An existing reader written for its own retriever's dicts met only "'Document' object is not
+    # subscriptable", with no word of where a Document came from.
+    class DictReader:
+        def retrieve(self, query: str, k: int) -> list[dict[str, str]]:
+            return [{"text": "Pump P-200 fits C-17."}]
+
+        def generate(self, question: str, documents: list[dict[str, str]]) -> str:
+            return " ".join(d["text"] for d in documents)
+
+        def index(self, documents: list[Any]) -> None:
+            documents[0].get("text")
+
+    adapter = PipelineAdapter(DictReader())
+    with pytest.raises(TypeError, match="not subscriptable") as info:
+        run(adapter.answer("Which controller fits P-200?"))  # retrieve's dicts reach generate as Documents
+    assert info.value.__notes__ == [
+        "ragprobe hands index() and generate() their documents as ragprobe.Document objects, whatever "
+        "retrieve returns (dicts, strings): read doc.text, doc.title, doc.id and doc.metadata, or convert them "
+        "with doc.to_dict()"
+    ]
+    with pytest.raises(AttributeError, match="has no attribute 'get'") as info:
+        run(adapter.index([Document("x")]))
+    assert info.value.__notes__[0].startswith("ragprobe hands index() and generate() their documents as")
+
+    class Indexing:  # index() keeps the Documents it is handed; retrieve() then reads them as dicts
+        def __init__(self) -> None:
+            self.pages: list[Any] = []
+
+        def index(self, documents: list[Any]) -> None:
+            self.pages.extend(documents)
+
+        def answer(self, question: str) -> str:
+            return " ".join(p["text"] for p in self.pages)
+
+    indexing = PipelineAdapter(Indexing())
+    run(indexing.index([Document("Pump P-200 fits C-17.")]))
+    with pytest.raises(TypeError, match="not subscriptable") as info:
+        run(indexing.answer("Which controller fits P-200?"))
+    assert info.value.__notes__[0].startswith("ragprobe hands index() and generate() their documents as")
+    # other errors are the pipeline's own, left as they are
+    with pytest.raises(TypeError) as other:
+        run(PipelineAdapter(Pipeline(generate=lambda q, docs: len(q) + "x")).generate("q", []))
+    assert not hasattr(other.value, "__notes__")
+
+
 # -- capabilities ------------------------------------------------------------------------------------
 
 

@@ -141,6 +141,12 @@ JSONL_HINT = (
             "; JSONL lines are not separated by commas: remove the one at the end of the line",
             id="trailing-comma",
         ),
+        pytest.param(  # a comma left after the last ctx: "Expecting value" and no more
+            json.dumps(row(0))[:-2] + ",]}\n",
+            "line 1: invalid JSON: Expecting value (column ",
+            "; JSON allows no comma before ']': remove it",
+            id="comma-before-bracket",
+        ),
     ],
 )
 def test_json_that_is_not_jsonl_says_what_jsonl_is(tmp_path: Path, text: str, start: str, end: str) -> None:
@@ -239,6 +245,16 @@ def test_yaml_data_errors_name_file_and_line(tmp_path: Path, text: str, message:
     with pytest.raises(DataError) as info:
         load_examples(path)
     assert str(info.value).startswith(message.format(path=path))
+
+
+def test_a_tab_indent_in_yaml_data_is_named(tmp_path: Path) -> None:
+    """Said only "found character that cannot start any token" (libyaml's words, no '\\t' in them)."""
+    path = tmp_path / "qa.yml"
+    path.write_text(QA_YAML.replace("- question: Who", "\t- question: Who"), encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_examples(path)
+    assert str(info.value).startswith(f"{path}: invalid YAML: line 8, column 1: found character")
+    assert str(info.value).endswith("; that is a tab: indent YAML with spaces")
 
 
 # -- the gold document among the distractors ----------------------------------------------------------
