@@ -53,8 +53,12 @@ _SIGILS = re.compile(r"(?<![a-z+#])[+#]+|(?<![+#])[+#]+(?=[^\s+#])")
 _DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
 _POINT = "\ue000"  # stands in for a decimal point while the other punctuation goes (a private-use char)
 # A hyphen starting a word before a digit is a minus sign: "-20" is not "20" (a temperature, a change).
-# Inside a word it still separates ("P-200", "10-20": a range holds both numbers).
-_MINUS = re.compile(r"-(?=\d)(?<=[\s(\[{\"']-)")  # (the literal first: re scans for it fast)
+# Inside a word it still separates ("P-200", "10-20": a range holds both numbers; "5%-10%" too). A word
+# starts after a space, bracket, quote, "/" or "_", also behind Markdown emphasis ("**-20 °C**", "`-3`":
+# an LLM's bold answer lost its sign). ("*", "`", "~" are dropped, not separators: "x*-3" stays "x 3".)
+_MINUS = re.compile(  # (the literal first: re scans for it fast)
+    r"-(?=\d)(?:(?<=[\s(\[{\"'/_]-)|(?<=[\s(\[{\"'/_][*`~]-)|(?<=[\s(\[{\"'/_][*`~]{2}-))"
+)
 _MINUS_SIGN = "\ue001"
 # A comma between digits that is not a thousands separator ("1,5" a decimal comma, "3,4" a list), and a
 # colon between digits ("20:30", "1:2"), separate the numbers: dropped, they joined them into another
