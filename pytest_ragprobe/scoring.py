@@ -63,7 +63,10 @@ _MINUS_SIGN = "\ue001"
 # A comma between digits that is not a thousands separator ("1,5" a decimal comma, "3,4" a list), and a
 # colon between digits ("20:30", "1:2"), separate the numbers: dropped, they joined them into another
 # ("15", "2030", "12"). A thousands separator (",000") is still dropped: "1,000" is "1000".
-_DIGIT_SEPARATOR = re.compile(r"(?:,(?!\d{3}(?!\d))|:)(?=\d)(?<=\d[,:])")
+# (Two patterns, each led by its literal, which re finds by a fast search: one alternation tried at every
+# character cost a long answer ~10 us, an eighth of its normalize.)
+_DIGIT_COMMA = re.compile(r",(?=\d)(?<=\d,)(?!\d{3}(?!\d))")
+_DIGIT_COLON = re.compile(r":(?=\d)(?<=\d:)")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -94,8 +97,10 @@ def normalize(text: str) -> str:
         text = _DECIMAL.sub(_POINT, text)
     if "-" in text:
         text = _MINUS.sub(_MINUS_SIGN, text)
-    if "," in text or ":" in text:
-        text = _DIGIT_SEPARATOR.sub(" ", text)
+    if "," in text:
+        text = _DIGIT_COMMA.sub(" ", text)
+    if ":" in text:
+        text = _DIGIT_COLON.sub(" ", text)
     text = text.translate(_SEPARATORS_PUNCT)
     if "+" in text or "#" in text:
         text = _SIGILS.sub("", text)
