@@ -646,7 +646,12 @@ class HTTPPipeline(_LoopBoundClient):
             if isinstance(data, list):
                 raise _bad_documents(url, expected, exc) from None
             summary = f"expected {expected}, got {_received(body)}"
-            if isinstance(body, Mapping) and body and data is None:  # {"hits": [...]}: its own field name
+            fields = [k for k in ("documents", "contexts") if isinstance(body, Mapping) and k in body]
+            if fields:  # {"documents": null}: its field name, a wrong value (not a JSON shape of its own)
+                value = body[fields[0]]
+                kind = "null" if value is None else _JSON_TYPES.get(type(value), "not a list")
+                summary += f" ({fields[0]!r} is {kind})"
+            elif isinstance(body, Mapping) and body:  # {"hits": [...]}: its own field name
                 summary += _own_shape_hint("retrieve(query, k) calls the service and returns its documents")
             raise MalformedResponseError(url, summary, summary) from None
 

@@ -19,7 +19,7 @@ from typing import Any, Literal, ParamSpec
 
 import pytest
 
-from pytest_ragprobe.types import did_you_mean
+from pytest_ragprobe.types import did_you_mean, one_line
 
 REVERSE_MARK = "ragprobe_reverse"
 POSITION_MARK = "ragprobe_position"
@@ -159,13 +159,16 @@ def _source(mark: str, arg: str, value: object) -> Any:
                 raise _fail(mark, arg, f"entries must be {what}, got {got} at index {i}")
         return tuple(value)
     hint = ""
-    if isinstance(value, Mapping) or type(value).__name__ in ("Fact", "FactPair", "PositionExample"):
+    if isinstance(value, Mapping) and arg == "facts" and "facts" in value:
+        # a facts file loaded by hand ({relations, facts}): not one fact, and its relations go with it
+        hint = " (a facts file's contents? give the file's path)"
+    elif isinstance(value, Mapping) or type(value).__name__ in ("Fact", "FactPair", "PositionExample"):
         hint = f" (one {'fact' if arg == 'facts' else 'example'}? give a list of them: [it])"
     elif isinstance(value, Iterator):  # a generator: a list is read more than once (plan, run, report)
         hint = " (an iterator? give a list)"
-    raise _fail(
-        mark, arg, f"must be a file path, 'synthetic:N' or a list, got {type(value).__name__} {value!r}{hint}"
-    )
+    # (clipped: a whole file's facts printed 18 kB into the message)
+    got = f"{type(value).__name__} {one_line(repr(value), 120)}"
+    raise _fail(mark, arg, f"must be a file path, 'synthetic:N' or a list, got {got}{hint}")
 
 
 def build_spec(

@@ -945,7 +945,11 @@ class PipelineAdapter:
                 return await _timed(result, capability)
             return result
         except (TypeError, AttributeError) as exc:
-            _note_document_type(exc)
+            # (only where the Documents are ragprobe's: an answer() over its own retriever's LangChain
+            # Documents, "'Document' object is not subscriptable" too, was told ragprobe had handed them)
+            named = str(exc).startswith("'Document' object")
+            if named and (capability in ("generate", "index") or _failed_on_a_document(exc)):
+                _note_document_type(exc)
             raise
 
     async def answer(self, question: str) -> Answer:
@@ -992,6 +996,22 @@ def _note_document_type(exc: BaseException) -> None:
     ERROR and where ``check_reverse`` raises it) says."""
     if str(exc).startswith("'Document' object") and _DOCUMENT_NOTE not in getattr(exc, "__notes__", ()):
         exc.add_note(_DOCUMENT_NOTE)
+
+
+def _failed_on_a_document(exc: BaseException) -> bool:
+    """Whether the frame that raised ``exc`` holds a ragprobe Document (or a list of them): one an index()
+    kept and its retrieve() or answer() read back, maybe in a later probe, not another library's Document."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    try:
+        values = list(tb.tb_frame.f_locals.values())
+    except Exception:  # (an odd frame: no note, never a crash)
+        return False
+    firsts = [v[0] if isinstance(v, (list, tuple)) and v else v for v in values]  # (of a list, its first)
+    return any(isinstance(v, Document) for v in firsts)
 
 
 def _own_copies(documents: Sequence[Document]) -> list[Document]:

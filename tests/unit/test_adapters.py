@@ -346,3 +346,22 @@ def test_the_run_end_line_names_a_service_only_when_no_probe_called_it() -> None
     # another probe of the same service made real calls: "not called this run" would be false
     fresh = reverse_probe("t.py::test_b", pipeline="http:http://rag")  # (40 calls)
     assert RagprobeSession._cache_only_notices(report(replayed, fresh)) == []
+
+
+@pytest.mark.parametrize(("body", "kind"), [({"documents": None}, "null"), ({"contexts": "d1 d2", "took": 3}, "string")])
+def test_retrieve_with_a_wrong_documents_value_says_so_not_a_shape_of_its_own(
+    body: dict[str, Any], kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """{"documents": null} uses HTTPPipeline's own field name: the hint to wrap "a service with a JSON shape
+    of its own" in an object sent the user to rewrite a pipeline whose service only returned no list."""
+    pipe = HTTPPipeline("http://127.0.0.1:9", answer_path=None, retrieve_path="/r", generate_path="/g")
+
+    async def post(url: str, payload: object) -> object:
+        return body
+
+    monkeypatch.setattr(pipe, "_post_json", post)
+    with pytest.raises(MalformedResponseError) as info:
+        asyncio.run(pipe.retrieve("q", 2))
+    key = next(iter(body))
+    assert str(info.value).endswith(f"got JSON keys {sorted(body)} ({key!r} is {kind})")
+    assert "shape of its own" not in str(info.value)

@@ -310,3 +310,17 @@ def test_check_functions_name_a_record_or_an_iterator_given_for_a_list() -> None
     assert str(info.value).startswith(f"check_reverse: argument 'facts' {lists}, got Fact Fact(")
     assert str(info.value).endswith(" (one fact? give a list of them: [it])")
     assert ragprobe.check_position(pipeline, tuple(FIVE), n_docs=3).n == 5  # a tuple of facts still is one
+
+
+def test_a_facts_file_loaded_by_hand_is_named_as_such_and_clipped() -> None:
+    """A facts YAML loaded with yaml.safe_load and handed over ({relations, facts}) was told "one fact? give
+    a list of them: [it]", in an 18 kB message holding every fact's repr."""
+    doc = {
+        "relations": {"fits": {"forward": "Which controller fits pump {subject}?", "reverse": "Which pump fits {object}?"}},
+        "facts": [{"subject": f"P-{i}", "relation": "fits", "object": f"C-{i}"} for i in range(300)],
+    }
+    with pytest.raises(ragprobe.MarkArgumentError) as info:
+        ragprobe.check_reverse(lookup, doc)
+    message = str(info.value)
+    assert message.startswith("check_reverse: argument 'facts' must be a file path, 'synthetic:N' or a list, got dict {")
+    assert message.endswith("… (a facts file's contents? give the file's path)") and len(message) < 300

@@ -385,6 +385,34 @@ def test_a_generate_written_for_dicts_is_told_it_gets_documents() -> None:
     assert not hasattr(other.value, "__notes__")
 
 
+def test_another_librarys_document_in_an_answer_gets_no_note_of_ragprobes() -> None:
+    """An answer() over its own retriever's LangChain Documents ("'Document' object is not subscriptable"
+    too) was told that ragprobe hands index() and generate() ragprobe.Document objects: it never had."""
+
+    class LangChainDocument:
+        def __init__(self, page_content: str) -> None:
+            self.page_content = page_content
+
+    LangChainDocument.__name__ = LangChainDocument.__qualname__ = "Document"  # langchain_core's name
+
+    def answer(question: str) -> str:
+        docs: list[Any] = [LangChainDocument("Pump P-200 fits C-17.")]
+        return str(docs[0]["page_content"])
+
+    with pytest.raises(TypeError, match="'Document' object is not subscriptable") as info:
+        run(PipelineAdapter(answer).answer("Which controller fits P-200?"))
+    assert not hasattr(info.value, "__notes__")
+    # a ragprobe Document an earlier probe's index() kept, read back as a dict in a later one's adapter
+    pages = [Document("Pump P-200 fits C-17.")]
+
+    def reads_back(question: str) -> str:
+        return " ".join(p["text"] for p in pages)
+
+    with pytest.raises(TypeError, match="not subscriptable") as info:
+        run(PipelineAdapter(reads_back).answer("q"))
+    assert info.value.__notes__[0].startswith("ragprobe hands index() and generate() their documents as")
+
+
 # -- capabilities ------------------------------------------------------------------------------------
 
 

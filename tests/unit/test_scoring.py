@@ -364,6 +364,18 @@ def test_a_minus_sign_is_part_of_the_number() -> None:
     assert normalize("P-200") == "p 200" and normalize("10-20") == "10 20" and normalize("10 - 20") == "10 20"
 
 
+@pytest.mark.parametrize("answer", ["The low was **-20 °C**.", "It was __-20__", "`-20`", "~~-20~~", "_-20_", "-25/-20"])
+def test_a_minus_sign_behind_markdown_emphasis_stays(answer: str) -> None:
+    """An LLM bolds its answer: "**-20 °C**" lost its sign (the "*" before the hyphen made it a separator),
+    so the right answer scored wrong against "-20" and right against "20"."""
+    assert match_contains(answer, ["-20"]) and not match_contains(answer, ["20"])
+
+
+def test_a_hyphen_after_dropped_punctuation_still_separates() -> None:
+    # "*" and "=" are dropped, not separators: a minus there would join the word before to the number
+    assert normalize("x=-5") == "x 5" and normalize("x*-3") == "x 3" and normalize("5%-10%") == "5 10"
+
+
 def test_separators_between_digits_do_not_join_numbers() -> None:
     """A comma that is no thousands separator and a colon between digits were dropped: "1,5" (a decimal
     comma) scored as "15", the time "20:30" as "2030", the ratio "1:2" as "12"."""
