@@ -3,6 +3,7 @@ faults.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -119,3 +120,31 @@ def litm_data_file(tmp_path: Path, n: int, note: str = "Note") -> str:
         rows.append(json.dumps({"question": f"Code of item {i}?", "answers": [f"Q{i}"], "ctxs": ctxs}))
     (tmp_path / "qa.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return "qa.jsonl"
+
+
+class VirtualClockLoop(asyncio.SelectorEventLoop):
+    """An event loop whose ``time()`` only moves when it would otherwise sleep: the selector is polled
+    without blocking, and a wait for the next timer becomes a jump of the clock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
+        real, loop = self._selector, self  # type: ignore[attr-defined]
+
+        class Selector:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(real, name)
+
+            def select(self, timeout: float | None = None) -> Any:
+                events = real.select(0)
+                if events or timeout == 0:
+                    return events
+                if timeout is None:
+                    return real.select(None)
+                loop.now += timeout
+                return []
+
+        self._selector = Selector()
+
+    def time(self) -> float:
+        return self.now

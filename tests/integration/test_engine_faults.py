@@ -229,8 +229,6 @@ def test_a_quota_used_up_ends_the_probe_at_once_naming_the_option(pytester: pyte
     """Every call: "429, Retry-After: 3600". The test ERRORed after ~43 s (each fail-fast call retried
     twice after 20 s, into the same refusal); now at once, saying what the service asked and what
     would wait that long."""
-    import time
-
     def quota(req: Request) -> Reply:
         return Reply(status=429, headers={"Retry-After": "3600"}, json={"error": "quota exceeded"})
 
@@ -238,12 +236,10 @@ def test_a_quota_used_up_ends_the_probe_at_once_naming_the_option(pytester: pyte
         pytester.makeconftest(CONFTEST.format(url=server.url))
         pytester.makefile(".yaml", facts=facts_yaml(10))
         pytester.makepyfile(test_catalog=TEST)
-        start = time.monotonic()
         result = pytester.runpytest("-p", "no:xdist")
-        took = time.monotonic() - start
         requests = server.requests
     result.assert_outcomes(errors=1)
-    assert requests == 5 and took < 15  # the fail-fast calls, once each
+    assert requests == 5  # the fail-fast calls, once each (was 8: two retried after 20 s each)
     result.stdout.fnmatch_lines([
         "*5 of 5 pipeline calls failed*HTTP 429 from*the service asked to wait 3600 s, more than ragprobe "
         "waits for a Retry-After (60 s: the longer of --ragprobe-timeout and 20 s), so those calls were not "

@@ -10,40 +10,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from factories import VirtualClockLoop
 
 from pytest_ragprobe.engine import Call, Engine, EngineSettings, advice
 from pytest_ragprobe.pipeline import PipelineAdapter
 
 URL = "http://x/answer"
 LATENCY = 0.05  # the service's reply time (virtual): calls sent together are in flight together
-
-
-class VirtualClockLoop(asyncio.SelectorEventLoop):
-    """An event loop whose ``time()`` only moves when it would otherwise sleep: the selector is polled
-    without blocking, and a wait for the next timer becomes a jump of the clock."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.now = 0.0
-        real, loop = self._selector, self  # type: ignore[attr-defined]
-
-        class Selector:
-            def __getattr__(self, name: str) -> Any:
-                return getattr(real, name)
-
-            def select(self, timeout: float | None = None) -> Any:
-                events = real.select(0)
-                if events or timeout == 0:
-                    return events
-                if timeout is None:
-                    return real.select(None)
-                loop.now += timeout
-                return []
-
-        self._selector = Selector()
-
-    def time(self) -> float:
-        return self.now
 
 
 class HTTPError(Exception):
