@@ -107,7 +107,7 @@ def _malformed_answer(
             value = data[key]
             kind = "null" if value is None else _JSON_TYPES.get(type(value), "not a string")
             summary += f" ({key!r} is {kind})"
-        else:  # a service with a JSON shape of its own ({"response": ...}): HTTPPipeline has no field option
+        elif data:  # a JSON shape of the service's own ({"response": ...}): HTTPPipeline has no field option
             summary += _own_shape_hint(f"{method} calls the service and returns its answer text")
     return MalformedResponseError(url, summary, summary)
 

@@ -533,7 +533,8 @@ def to_example(value: Any, where: str = "example", ident: str = "") -> PositionE
     if isinstance(value, (list, tuple)):  # ragprobe_contexts(examples, ...): it said "expected a JSON object"
         raise DataError(
             f"{where}: expected one example (a dict with question, answers and ctxs, or a FactPair), got a "
-            f"{type(value).__name__} of {len(value)} items: one example at a time"
+            f"{type(value).__name__} of {len(value)} item{'' if len(value) == 1 else 's'}: "
+            "one example at a time"
         )
     if isinstance(value, Mapping) and "ctxs" not in value and "gold" in value:
         question = value.get("question")

@@ -35,14 +35,14 @@ def num(value: float, digits: int = 2, *, signed: bool = False) -> str:
 
 
 def threshold(value: Any) -> str:
-    """A threshold the user gave (max_drop, min_accuracy) as given: the shortest repr that reads back
-    as the same float, with at least 2 decimals ("0.125", "0.10", "0.00"). To 2 places, a max_drop of
-    0.125 printed "0.12", and "drop 0.124 > max_drop 0.12" read as wrong. Not for measured figures
-    (accuracies, drops, bounds: :func:`num`)."""
+    """A threshold the user gave (max_drop, min_accuracy) as given: to 12 significant digits, with at
+    least 2 decimals ("0.125", "0.10", "0.00"). To 2 places, a max_drop of 0.125 printed "0.12", and
+    "drop 0.124 > max_drop 0.12" read as wrong; the full repr printed a computed 1 - 0.85 as
+    "0.15000000000000002". Not for measured figures (accuracies, drops, bounds: :func:`num`)."""
     v = float(value)
     if v == 0 or not math.isfinite(v):  # "-0.0"; "inf" / "nan" as Python says them
         return "0.00" if v == 0 else repr(v)
-    text = repr(v)
+    text = format(v, ".12g")
     if "e" in text:  # 1e-05: positional, as a threshold is written
         from decimal import Decimal
 

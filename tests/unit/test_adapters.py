@@ -365,3 +365,15 @@ def test_retrieve_with_a_wrong_documents_value_says_so_not_a_shape_of_its_own(
     key = next(iter(body))
     assert str(info.value).endswith(f"got JSON keys {sorted(body)} ({key!r} is {kind})")
     assert "shape of its own" not in str(info.value)
+
+
+def test_an_empty_json_object_gets_no_own_shape_hint() -> None:
+    """{} is no JSON shape of the service's own (an empty reply, a stub): the hint to wrap such a service
+    read as the fix for what is more likely a service bug."""
+    from pytest_ragprobe.adapters import _malformed_answer
+    from pytest_ragprobe.types import PipelineOutputError
+
+    error = _malformed_answer("http://x/answer", {}, PipelineOutputError("bad"))
+    assert str(error).endswith("got an empty JSON object")
+    hinted = _malformed_answer("http://x/answer", {"response": "C-17"}, PipelineOutputError("bad"))
+    assert "shape of its own" in str(hinted)

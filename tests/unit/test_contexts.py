@@ -530,3 +530,5 @@ def test_contexts_for_refuses_what_it_read_wrongly() -> None:
         "example: expected one example (a dict with question, answers and ctxs, or a FactPair), got a list of "
         "2 items: one example at a time"
     )
+    with pytest.raises(DataError, match=r"got a list of 1 item: one example at a time$"):
+        contexts_for([ex], 4, [0, 3])

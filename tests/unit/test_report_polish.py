@@ -42,7 +42,8 @@ def show(capsys: pytest.CaptureFixture[str], tmp_path: Path, rep: Report, *args:
 @pytest.mark.parametrize(
     ("value", "shown"),
     [(0.125, "0.125"), (0.1, "0.10"), (0.3, "0.30"), (0, "0.00"), (-0.0, "0.00"), (1, "1.00"),
-     (0.805, "0.805"), (1e-05, "0.00001"), (-0.05, "-0.05"), (0.1 + 0.05, "0.15000000000000002")],
+     (0.805, "0.805"), (1e-05, "0.00001"), (-0.05, "-0.05"), (0.1 + 0.05, "0.15"), (1 - 0.85, "0.15"),
+     (0.123456789, "0.123456789"), (2.5e-07, "0.00000025")],
 )
 def test_a_threshold_reads_as_given_with_at_least_two_decimals(value: float, shown: str) -> None:
     from pytest_ragprobe.render import threshold
