@@ -7,6 +7,7 @@ import atexit
 import contextlib
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -362,14 +363,26 @@ _OTHER_LOOP_ADVICE = (
 )
 
 
+_SERVICES_SEP = ", "
+_NOT_CALLED = re.compile(rf"^{re.escape(CACHE_ONLY)} \(\d+ cached, no call\): (.*?) (?:was|were) not called by this probe\.")
+
+
 def cache_only_note(services: Sequence[str], cached: int) -> str:
     """A probe of a remote service that made no call: a deploy gate run this way tested nothing new."""
     verb = "was" if len(services) == 1 else "were"
     return (
-        f"{CACHE_ONLY} ({cached} cached, no call): {', '.join(services)} {verb} not called by this probe. "
-        "The cache knows a service by its address, so a new deployment behind it is not seen: a deploy "
-        "gate should run with --ragprobe-no-cache, or give the service a version= (its build id)"
+        f"{CACHE_ONLY} ({cached} cached, no call): {_SERVICES_SEP.join(services)} {verb} not called by this "
+        "probe. The cache knows a service by its address, so a new deployment behind it is not seen: a "
+        "deploy gate should run with --ragprobe-no-cache, or give the service a version= (its build id)"
     )
+
+
+def cache_only_services(note: str) -> list[str] | None:
+    """The services a :func:`cache_only_note` names (only those the probe's calls reach), or None when
+    ``note`` is not one. The run-end line reads them from the probes' notes: under xdist the controller
+    has only the reports, not the adapters."""
+    m = _NOT_CALLED.match(note)
+    return None if m is None else m.group(1).split(_SERVICES_SEP)
 
 
 def _new_runner() -> asyncio.Runner:
