@@ -53,7 +53,7 @@ from pytest_ragprobe.reporting import (
     ran_strict,
     run_label,
     strict_failed,
-    wrong_total,
+    worst_examples_count,
 )
 
 if TYPE_CHECKING:
@@ -302,7 +302,7 @@ class ProbeView:
     misses: dict[str, int] | None = None
     reversal: str = ""  # how many of the reverse misses are of facts answered right forward
     examples: list[dict[str, Any]] = field(default_factory=list)
-    examples_total: int = 0
+    examples_count: str = ""  # "5 of 8 wrong reverse answers and 2 failed calls" (reporting.worst_examples_count)
     forward_examples: list[dict[str, Any]] = field(default_factory=list)  # reverse probes' forward misses
     forward_total: int = 0
     settings: list[tuple[str, str]] = field(default_factory=list)
@@ -719,7 +719,7 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
             for width in (WIDE, COMPACT)
         )
     worst_examples = _worst_examples(r)
-    view.examples_total = wrong_total(r, len(worst_examples))
+    view.examples_count = worst_examples_count(r, worst_examples, min(len(worst_examples), EXAMPLE_ROWS))
     forward = forward_misses(r)
     view.forward_examples = forward[:EXAMPLE_ROWS]
     view.forward_total = forward_wrong_total(r, len(forward))

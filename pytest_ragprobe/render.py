@@ -414,15 +414,30 @@ def wrong_answers(r: ProbeResult) -> int:
     return 0
 
 
+def examples_count(r: ProbeResult, shown: int, wrong_listed: int, shown_failed: int = 0, failed: int = 0) -> str:
+    """What a worst-examples list holds of what, for its heading: "3 of 8 wrong reverse answers", "5 of
+    8 wrong answers and 0 of 2 failed calls" (report.md / .html list failed calls too, after the wrong
+    answers; a failed call is not a wrong answer), "2 wrong answers" when all are shown. The terminal,
+    report.md and report.html all count so: they said "3 of 8 reverse misses" and "5 of 10" of one probe."""
+    wrong = max(wrong_listed, wrong_answers(r))
+    noun = "wrong reverse answer" if r.kind == "reverse" else "wrong answer"
+    parts = [(shown, wrong, noun), (shown_failed, failed, "failed call")]
+    return " and ".join(
+        count(total, what) if seen >= total else f"{seen} of {count(total, what)}"
+        for seen, total, what in parts
+        if total
+    )
+
+
 def _examples(r: ProbeResult, limit: int) -> list[str]:
     lines: list[str] = []
     if r.kind == "reverse":
         wrong = [e for e in r.examples if e.get("correct") is False]
         worst = wrong[:limit]
         if worst:
-            # how many of how many, as report.md / report.html head their lists ("3 of 42")
-            total = max(len(wrong), wrong_answers(r))
-            lines.append(f"worst examples ({len(worst)} of {total} reverse misses):")
+            # how many of how many, as report.md / report.html head their lists (failed calls have their
+            # own note here: failed_calls_note)
+            lines.append(f"worst examples ({examples_count(r, len(worst), len(wrong))}):")
         for e in worst:
             fwd = " (forward right)" if e.get("forward_correct") else ""
             miss = f" [{e['miss']} miss]" if e.get("miss") else ""
@@ -443,7 +458,7 @@ def _examples(r: ProbeResult, limit: int) -> list[str]:
         where = r.metrics.get("worst_position")
         if worst:
             pos = r.metrics.get("positions") or sorted(r.positions or {})
-            of = f"({len(worst)} of {max(len(wrong), wrong_answers(r))} misses)"
+            of = f"({examples_count(r, len(worst), len(wrong))})"
             if not telling:
                 lines.append(f"worst examples {of}:")
             elif pos and str(where) in (str(pos[0]), str(pos[-1])):  # the worst position is an edge

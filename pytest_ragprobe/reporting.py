@@ -16,6 +16,7 @@ from pytest_ragprobe.render import (
     bounds_label,
     context_text,
     count,
+    examples_count,
     failed_calls_note,
     forward_misses,
     forward_wrong_total,
@@ -189,6 +190,14 @@ def wrong_total(r: ProbeResult, listed: int) -> int:
     return max(listed, wrong_answers(r) + errored)
 
 
+def worst_examples_count(r: ProbeResult, worst: list[dict[str, Any]], shown: int) -> str:
+    """The heading count of report.md's / report.html's worst examples (wrong answers, then failed
+    calls: html._worst_examples), saying which is which as the terminal does (render.examples_count)."""
+    failed = sum(1 for e in worst if e.get("correct") is None)
+    wrong = len(worst) - failed
+    return examples_count(r, min(shown, wrong), wrong, max(0, shown - wrong), failed)
+
+
 # -- Markdown escaping ---------------------------------------------------------------------------------
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#!|~])")
 
@@ -327,9 +336,7 @@ def _md_examples(r: ProbeResult) -> list[str]:
     if not worst:
         return _md_forward_misses(r)
     shown = worst[:MD_EXAMPLES]
-    total = wrong_total(r, len(worst))
-    more = f" of {total}" if total > len(shown) else ""
-    lines = ["", f"<details><summary>Worst examples ({len(shown)}{more})</summary>", ""]
+    lines = ["", f"<details><summary>Worst examples ({worst_examples_count(r, worst, len(shown))})</summary>", ""]
     if r.kind == "reverse":
         lines += ["| question | expected | got | forward | miss |", "| --- | --- | --- | --- | --- |"]
         for e in shown:

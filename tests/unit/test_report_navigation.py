@@ -43,8 +43,8 @@ def test_worst_examples_count_every_wrong_answer_not_just_the_kept_ones() -> Non
     probe = _many_wrong()
     assert wrong_total(probe, 50) == 53
     md = render_markdown(make_report(probe))
-    assert "<details><summary>Worst examples (5 of 53)</summary>" in md
-    assert "Worst examples (10 of 53)" in text_of(render_html(make_report(probe)))
+    assert "<details><summary>Worst examples (5 of 53 wrong reverse answers)</summary>" in md
+    assert "Worst examples (10 of 53 wrong reverse answers)" in text_of(render_html(make_report(probe)))
 
 
 def test_wrong_total_of_a_position_probe_sums_every_position() -> None:
