@@ -624,7 +624,10 @@ def overview_text(r: ProbeResult) -> str:
     if r.verdict == "error" or "drop" not in m:
         return clip_text(r.reason, 140) if r.reason else ""
     if r.kind == "reverse":
-        return f"fwd {fmt_num(m.get('forward_accuracy'))} → rev {fmt_num(m.get('reverse_accuracy'))}"
+        # each label kept with its number, as "pos\u00a04:\u00a00.20" below: the result column wrapped
+        # "fwd 0.90 → rev" / "0.70"; it may break only after the arrow
+        fwd, rev = fmt_num(m.get("forward_accuracy")), fmt_num(m.get("reverse_accuracy"))
+        return f"fwd\u00a0{fwd}\u00a0→ rev\u00a0{rev}"
     # "pos 4: 0.20": a bare "4: 0.20" did not say what 4 is (a pair never wraps); past 8 positions the
     # edges, best edge and worst (a cut at 140 characters left the worst out)
     return clip_text(position_accuracies(r, lambda p, a: f"pos\u00a0{p}:\u00a0{a:.2f}", " · ", 8), 140)

@@ -131,7 +131,10 @@ def test_the_html_overview_row_says_the_accuracies_or_the_error_cause() -> None:
     html = render_html(make_report(reverse_probe("t.py::test_rev", drop=0.35), err))
     overview = html.split('<nav class="toc"', 1)[1].split("</nav>", 1)[0]
     cells = re.findall(r'<td class="overview" data-label="result">([^<]*)</td>', overview)
-    assert sorted(cells) == ["KeyError at conftest.py:9 (12 of 40 calls)", "fwd 0.90 → rev 0.55"]
+    # each label kept with its number (it wrapped "fwd 0.90 → rev" / "0.55" in a narrow column); report.md
+    # has no wrapping to fear and plain spaces
+    assert sorted(cells) == ["KeyError at conftest.py:9 (12 of 40 calls)", "fwd\u00a00.90\u00a0→ rev\u00a00.55"]
+    assert "| fwd 0.90 → rev 0.55, drop" in render_markdown(make_report(reverse_probe("t.py::test_rev", drop=0.35)))
     # a position probe's accuracies say they are by position (a bare "4: 0.60" did not)
     from pytest_ragprobe.results import DirectionSummary
 
