@@ -208,6 +208,17 @@ def test_show_explain_gives_the_failed_calls_of_a_pass(tmp_path: Path, capsys: p
     assert "pipeline calls failed" not in show(capsys, tmp_path, report(flaky, clean))  # without --explain
 
 
+def test_show_explain_gives_the_low_accuracy_note_of_a_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A PASS whose accuracies are all low (pytest warned "PASS, but ..."): `show --explain` printed nothing."""
+    low = "forward 0.10 and reverse 0.10 are both low: PASS only says the reverse is not worse than the forward"
+    wrong = reverse_probe("t.py::test_wrong", notes=[low])
+    out = show(capsys, tmp_path, report(wrong, reverse_probe("t.py::test_clean")), "--explain").splitlines()
+    at = next(i for i, line in enumerate(out) if "t.py::test_wrong" in line)
+    assert out[at + 1] == f"    PASS, but {low}"
+    assert len(out) == 4  # two summary lines, the note, the run's line
+    assert "PASS only says" not in show(capsys, tmp_path, report(wrong))  # without --explain
+
+
 # -- node ids in report.html ---------------------------------------------------------------------------------
 def test_a_node_id_wraps_between_its_parts() -> None:
     """Broken anywhere by CSS, long node ids read "test_catalog_s / ymmetric" in the overview table."""
