@@ -738,6 +738,10 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
         "title": title,
         "report": report,
         "counts": counts,
+        # the banner's tallies in the words of the summary line: (outcome, 2, "errors")
+        "verdict_counts": [
+            (k, counts[k], count_label(k, counts[k]).split(" ", 1)[1]) for k in ("pass", "fail", "inconclusive", "error")
+        ],
         # probes of xfail-marked tests, counted apart: (outcome, 2, "expected failures (xfail)")
         "xfail_counts": [
             (k, v, count_label(k, v).split(" ", 1)[1])

@@ -139,7 +139,7 @@ STRICT_LABEL = "FAIL (strict: inconclusive fails)"
 
 
 def count_label(outcome: str, n: int) -> str:
-    """ "2 fail", "2 expected failures (xfail)", "1 unexpected pass (XPASS)"."""
+    """ "2 fail", "2 errors", "2 expected failures (xfail)", "1 unexpected pass (XPASS)"."""
     if outcome == "xfail":
         return f"{n} expected failure{'s' if n != 1 else ''} (xfail)"
     if outcome in ("xpass", "xpass_strict"):
@@ -149,6 +149,8 @@ def count_label(outcome: str, n: int) -> str:
         return f"{n} baseline regression{'s' if n != 1 else ''}"
     if outcome == "test_failed":
         return f"{n} test{'s' if n != 1 else ''} failed after the probe"
+    if outcome == "error":  # a noun, as pytest's "2 errors" ("2 error" read as a typo); pass, fail and
+        return f"{n} error{'s' if n != 1 else ''}"  # inconclusive are verdicts, as pytest's "2 passed"
     return f"{n} {outcome}"
 
 

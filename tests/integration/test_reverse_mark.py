@@ -245,7 +245,7 @@ def test_b():
         ["*no pipeline configured. Define a `ragprobe_pipeline` fixture in conftest.py*"]
     )
     # The probes that never ran are ERRORs in the report too: a gate reading it fails as pytest did.
-    result.stdout.fnmatch_lines(["ragprobe: 2 probes: 2 error -> ERROR"])
+    result.stdout.fnmatch_lines(["ragprobe: 2 probes: 2 errors -> ERROR"])
     data = json.loads((pytester.path / "rep" / "report.json").read_text())
     assert data["summary"] == {"pass": 0, "fail": 0, "inconclusive": 0, "error": 2}
     assert [(p["nodeid"], p["verdict"]) for p in data["probes"]] == [

@@ -335,7 +335,7 @@ def test_html_passing_run_banner() -> None:
     probe = reverse_probe(verdict="pass", reason="")
     html = render_html(Report(probes=[probe]))
     assert 'class="banner v-pass"' in html
-    assert "PASS 1 probe 1 pass 0 fail 0 inconclusive 0 error" in text_of(html)
+    assert "PASS 1 probe 1 pass 0 fail 0 inconclusive 0 errors" in text_of(html)
 
 
 def test_position_chart_geometry() -> None:

@@ -235,3 +235,17 @@ def test_a_node_id_wraps_between_its_parts() -> None:
     assert "<code>tests/<wbr>unit/<wbr>test_a.py::<wbr>test_b<wbr>[1]</code></a>" in html
     assert "<h2 id=" in html and "<code>tests/<wbr>unit/<wbr>test_a.py::<wbr>test_b<wbr>[1]</code></h2>" in html
     assert "word-break: break-all" not in html
+
+
+# -- the run's tallies ----------------------------------------------------------------------------------------
+def test_the_tallies_pluralise_error_as_pytest_does() -> None:
+    """The summary line read "2 error -> ERROR": a noun, "2 errors" as pytest says; pass, fail and
+    inconclusive are verdicts (as pytest's "2 passed") and stay as they are."""
+    from pytest_ragprobe.cli import summary_text
+
+    errored = [reverse_probe(f"t.py::test_{i}", verdict="error") for i in range(2)]
+    passed = [reverse_probe(f"t.py::test_p{i}") for i in range(2)]
+    assert summary_text(report(*errored, *passed), strict=False) == "4 probes: 2 pass, 2 errors -> ERROR"
+    assert summary_text(report(errored[0]), strict=False) == "1 probe: 1 error -> ERROR"
+    assert "💥 2 errors" in render_markdown(report(*errored))
+    assert "1 probe 0 pass 0 fail 0 inconclusive 1 error " in text_of(render_html(report(errored[0])))
