@@ -279,6 +279,7 @@ class ProbeContext:
         short = question if len(question) <= 80 else question[:79] + "…"
         first = f"; first for {short!r}" if question else ""
         if first and error != cause:
+            error = _without_shared_hint(error, cause)  # the cause just said it
             at = error.find(question[:40]) if len(question) > 80 else -1
             first += ": " + (error[:at] + "<the question>" if at >= 0 else error[:300])
         raise ProbeError(
@@ -349,6 +350,23 @@ class ProbeContext:
             # `result.reason` says why as explain() does (was "": a script reading report.json got nothing)
             result.reason = derived_reason(result)
         return result
+
+
+def _without_shared_hint(error: str, cause: str) -> str:
+    """``error`` without the parenthesised hint that ends both it and ``cause`` (types._wrong_type puts
+    one at the end of each): the ERROR message gave "(an (answer, documents) pair? return
+    ragprobe.Answer(...))" twice, in its cause and again in its "first for" part."""
+    if not cause.endswith(")"):
+        return error
+    depth = 0
+    for i in range(len(cause) - 1, -1, -1):  # the "(" that opens the final group (hints nest parentheses)
+        depth += {")": 1, "(": -1}.get(cause[i], 0)
+        if depth == 0:
+            hint = cause[i:]
+            if i > 0 and cause[i - 1] == " " and error.endswith(" " + hint) and len(error) > len(hint) + 1:
+                return error[: -len(hint) - 1]
+            return error
+    return error
 
 
 CACHE_ONLY = "answered from the answer cache alone"
