@@ -55,6 +55,7 @@ class RunSettings:
     confidence: float = 0.95
     seed: int = 0
     samples: int | None = None
+    samples_by: str = ""  # how samples was given ("ragprobe_samples = 5 in pytest.ini"); "": the flag
     sequential: bool = False
     max_error_rate: float = 0.1
     engine: EngineSettings = field(default_factory=EngineSettings)
@@ -82,7 +83,8 @@ def cap_note(spec: ProbeSpec, available: int, settings: RunSettings, unit: str) 
     if cap is None or cap >= wanted:
         return None
     without = f"n={spec.n}" if spec.n is not None and spec.n <= available else f"all {wanted}"
-    return f"--ragprobe-samples={cap} capped the sample at {cap} {unit} ({without} without it)"
+    by = settings.samples_by or f"--ragprobe-samples={cap}"  # (the ini key when it came from the ini)
+    return f"{by} capped the sample at {cap} {unit} ({without} without it)"
 
 
 def looks(

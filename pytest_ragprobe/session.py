@@ -57,6 +57,7 @@ def run_settings(cfg: _config.RagprobeConfig) -> RunSettings:
         confidence=cfg.confidence,
         seed=cfg.seed,
         samples=cfg.samples,
+        samples_by=cfg.samples_by,
         sequential=cfg.sequential,
         max_error_rate=cfg.max_error_rate,
         engine=EngineSettings(concurrency=cfg.concurrency, timeout=cfg.timeout, retries=cfg.retries),
@@ -892,7 +893,8 @@ class RagprobeSession:
                 yellow=True,
             )
         probes = ordered(report.probes, failing_last=True)
-        for result, text in zip(probes, summary_lines(probes, strict=self.cfg.strict), strict=True):
+        lines = summary_lines(probes, strict=self.cfg.strict, strict_by=self.cfg.strict_by)
+        for result, text in zip(probes, lines, strict=True):
             strict = strict_fails(result, self.cfg.strict)
             color = "red" if strict else colors.get(result.outcome, "yellow")
             terminalreporter.write_line(text, **{color: True})
