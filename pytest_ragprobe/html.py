@@ -302,7 +302,7 @@ class ProbeView:
     misses: dict[str, int] | None = None
     reversal: str = ""  # how many of the reverse misses are of facts answered right forward
     examples: list[dict[str, Any]] = field(default_factory=list)
-    examples_count: str = ""  # "5 of 8 wrong reverse answers and 2 failed calls" (reporting.worst_examples_count)
+    examples_count: str = ""  # "5 of 8 wrong reverse answers and 2 failed calls" (worst_examples_count)
     forward_examples: list[dict[str, Any]] = field(default_factory=list)  # reverse probes' forward misses
     forward_total: int = 0
     settings: list[tuple[str, str]] = field(default_factory=list)
@@ -740,7 +740,8 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
         "counts": counts,
         # the banner's tallies in the words of the summary line: (outcome, 2, "errors")
         "verdict_counts": [
-            (k, counts[k], count_label(k, counts[k]).split(" ", 1)[1]) for k in ("pass", "fail", "inconclusive", "error")
+            (k, counts[k], count_label(k, counts[k]).split(" ", 1)[1])
+            for k in ("pass", "fail", "inconclusive", "error")
         ],
         # probes of xfail-marked tests, counted apart: (outcome, 2, "expected failures (xfail)")
         "xfail_counts": [

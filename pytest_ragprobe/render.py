@@ -414,7 +414,9 @@ def wrong_answers(r: ProbeResult) -> int:
     return 0
 
 
-def examples_count(r: ProbeResult, shown: int, wrong_listed: int, shown_failed: int = 0, failed: int = 0) -> str:
+def examples_count(
+    r: ProbeResult, shown: int, wrong_listed: int, shown_failed: int = 0, failed: int = 0
+) -> str:
     """What a worst-examples list holds of what, for its heading: "3 of 8 wrong reverse answers", "5 of
     8 wrong answers and 0 of 2 failed calls" (report.md / .html list failed calls too, after the wrong
     answers; a failed call is not a wrong answer), "2 wrong answers" when all are shown. The terminal,

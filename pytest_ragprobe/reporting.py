@@ -338,7 +338,8 @@ def _md_examples(r: ProbeResult) -> list[str]:
     if not worst:
         return _md_forward_misses(r)
     shown = worst[:MD_EXAMPLES]
-    lines = ["", f"<details><summary>Worst examples ({worst_examples_count(r, worst, len(shown))})</summary>", ""]
+    heading = f"Worst examples ({worst_examples_count(r, worst, len(shown))})"
+    lines = ["", f"<details><summary>{heading}</summary>", ""]
     if r.kind == "reverse":
         lines += ["| question | expected | got | forward | miss |", "| --- | --- | --- | --- | --- |"]
         for e in shown:

@@ -384,7 +384,9 @@ _OTHER_LOOP_ADVICE = (
 
 
 _SERVICES_SEP = ", "
-_NOT_CALLED = re.compile(rf"^{re.escape(CACHE_ONLY)} \(\d+ cached, no call\): (.*?) (?:was|were) not called by this probe\.")
+_NOT_CALLED = re.compile(
+    rf"^{re.escape(CACHE_ONLY)} \(\d+ cached, no call\): (.*?) (?:was|were) not called by this probe\."
+)
 
 
 def cache_only_note(services: Sequence[str], cached: int) -> str:

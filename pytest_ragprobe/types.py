@@ -49,7 +49,9 @@ class Document:
         # PipelineOutputError (a TypeError), as Answer's: built inside a pipeline (a retriever's hit with
         # no text) it is a failed call, not a bug ending the whole probe.
         if not isinstance(self.text, str):
-            raise _wrong_type("ragprobe.Document", "text must be a str", self.text, _DOCUMENT_TEXT_HINTS, "pass that")
+            raise _wrong_type(
+                "ragprobe.Document", "text must be a str", self.text, _DOCUMENT_TEXT_HINTS, "pass that"
+            )
 
     def render(self) -> str:
         """The passage as a reader sees it: ``title: text`` (or just text)."""

@@ -132,9 +132,9 @@ def test_a_bug_that_raises_is_told_apart_by_its_question_even_when_it_refuses_at
 def test_the_first_for_part_does_not_repeat_the_causes_hint() -> None:
     """A pipeline returning a tuple: the ERROR said "(an (answer, documents) pair? return
     ragprobe.Answer(...))" in its cause and again in its "first for" part."""
-    import pytest_ragprobe as ragprobe
     import pytest
 
+    import pytest_ragprobe as ragprobe
     from pytest_ragprobe.runner import ProbeError, _without_shared_hint
 
     facts = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(5)]
