@@ -35,6 +35,10 @@ class RagprobeConfig:
     sequential: bool
     max_error_rate: float
     progress: bool
+    # where --ragprobe-samples / --ragprobe-strict came from, as the notes name it (setting_label):
+    # "--ragprobe-samples=5" said of `ragprobe_samples = 5` in pytest.ini sent users to a flag they never gave
+    samples_by: str = ""
+    strict_by: str = "--ragprobe-strict"
 
 
 CONFIG_KEY = pytest.StashKey[RagprobeConfig]()
@@ -285,6 +289,20 @@ def _optional_count(config: pytest.Config, name: str) -> int | None:
         raise pytest.UsageError(f"ini option {name} = {raw!r}: {exc} (leave it unset for no cap)") from None
 
 
+def setting_label(config: pytest.Config, name: str, value: object) -> str:
+    """How the user gave the setting ``name`` (its dest and ini key), for the notes that name it:
+    ``--ragprobe-samples=5`` from the command line, ``-o ragprobe_samples=5``, or ``ragprobe_samples = 5
+    in pytest.ini`` from the ini file (a flag without its value: ``ragprobe_strict in pyproject.toml``)."""
+    shown = "" if isinstance(value, bool) else f"={value}"
+    if config.getoption(name) is not None:
+        return f"--{name.replace('_', '-')}{shown}"
+    for item in getattr(config.option, "override_ini", None) or []:  # (-o overrides the ini file)
+        if item.split("=", 1)[0].strip() == name:
+            return f"-o {item}"
+    where = config.inipath.name if config.inipath is not None else "the ini file"
+    return f"{name}{shown.replace('=', ' = ', 1)} in {where}"
+
+
 def build_config(config: pytest.Config) -> RagprobeConfig:
     rootdir = Path(config.rootpath)
     invocation = Path(config.invocation_params.dir)
@@ -306,6 +324,7 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
     cache_path = option_path("ragprobe_cache")
     cache = None if _get(config, "ragprobe_no_cache") else cache_path
     samples = _optional_count(config, "ragprobe_samples")
+    strict = bool(_get(config, "ragprobe_strict"))
     budget = _optional_count(config, "ragprobe_budget")
     timeout = float(_checked_ini(config, "ragprobe_timeout", _positive_float))
     report_dir = option_path("ragprobe_report")
@@ -325,9 +344,11 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
         confidence=float(_checked_ini(config, "ragprobe_confidence", _confidence)),
         baseline=option_path("ragprobe_baseline"),
         save_baseline=option_path("ragprobe_save_baseline"),
-        strict=bool(_get(config, "ragprobe_strict")),
+        strict=strict,
         budget=budget,
         sequential=bool(_get(config, "ragprobe_sequential")),
         max_error_rate=float(_checked_ini(config, "ragprobe_max_error_rate", _rate)),
         progress=not bool(_get(config, "ragprobe_no_progress")),
+        samples_by="" if samples is None else setting_label(config, "ragprobe_samples", samples),
+        strict_by=setting_label(config, "ragprobe_strict", True) if strict else "--ragprobe-strict",
     )

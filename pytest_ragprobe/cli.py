@@ -304,7 +304,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from pytest_ragprobe.render import explain, failed_calls_note, summary_lines
+    from pytest_ragprobe.render import explain, failed_calls_note, low_accuracy_note, summary_lines
     from pytest_ragprobe.reporting import ordered, render_markdown
 
     path, report = read_report(args.report)
@@ -317,9 +317,13 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(text)
         if args.explain and probe.outcome != "pass":
             print("\n".join("    " + line for line in explain(probe, examples=3, strict=strict).splitlines()))
-        elif args.explain and probe.errors and probe.verdict != "error":
-            # a PASS whose failed calls were left out of its statistics: it printed nothing of them
-            print(f"    {failed_calls_note(probe)}")
+        elif args.explain:
+            # a PASS whose failed calls were left out of its statistics, or whose accuracies are all low
+            # (often a setup bug): it printed nothing of them; pytest had warned of both
+            if probe.errors and probe.verdict != "error":
+                print(f"    {failed_calls_note(probe)}")
+            if low := low_accuracy_note(probe):
+                print(f"    PASS, but {low}")
     print(f"ragprobe: {path}: {summary_text(report, strict=strict)}")
     return _exit_code(report, strict=strict)
 
@@ -419,7 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument(
         "--explain",
         action="store_true",
-        help="Also print the details of every probe that did not pass, and the failed calls of one that did",
+        help=(
+            "Also print the details of every probe that did not pass, and the failed calls or "
+            "low-accuracy note of one that did"
+        ),
     )
     show.add_argument(
         "--format",

@@ -53,7 +53,7 @@ from pytest_ragprobe.reporting import (
     ran_strict,
     run_label,
     strict_failed,
-    wrong_total,
+    worst_examples_count,
 )
 
 if TYPE_CHECKING:
@@ -302,7 +302,7 @@ class ProbeView:
     misses: dict[str, int] | None = None
     reversal: str = ""  # how many of the reverse misses are of facts answered right forward
     examples: list[dict[str, Any]] = field(default_factory=list)
-    examples_total: int = 0
+    examples_count: str = ""  # "5 of 8 wrong reverse answers and 2 failed calls" (worst_examples_count)
     forward_examples: list[dict[str, Any]] = field(default_factory=list)  # reverse probes' forward misses
     forward_total: int = 0
     settings: list[tuple[str, str]] = field(default_factory=list)
@@ -624,7 +624,10 @@ def overview_text(r: ProbeResult) -> str:
     if r.verdict == "error" or "drop" not in m:
         return clip_text(r.reason, 140) if r.reason else ""
     if r.kind == "reverse":
-        return f"fwd {fmt_num(m.get('forward_accuracy'))} → rev {fmt_num(m.get('reverse_accuracy'))}"
+        # each label kept with its number, as "pos\u00a04:\u00a00.20" below: the result column wrapped
+        # "fwd 0.90 → rev" / "0.70"; it may break only after the arrow
+        fwd, rev = fmt_num(m.get("forward_accuracy")), fmt_num(m.get("reverse_accuracy"))
+        return f"fwd\u00a0{fwd}\u00a0→ rev\u00a0{rev}"
     # "pos 4: 0.20": a bare "4: 0.20" did not say what 4 is (a pair never wraps); past 8 positions the
     # edges, best edge and worst (a cut at 140 characters left the worst out)
     return clip_text(position_accuracies(r, lambda p, a: f"pos\u00a0{p}:\u00a0{a:.2f}", " · ", 8), 140)
@@ -719,7 +722,7 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
             for width in (WIDE, COMPACT)
         )
     worst_examples = _worst_examples(r)
-    view.examples_total = wrong_total(r, len(worst_examples))
+    view.examples_count = worst_examples_count(r, worst_examples, min(len(worst_examples), EXAMPLE_ROWS))
     forward = forward_misses(r)
     view.forward_examples = forward[:EXAMPLE_ROWS]
     view.forward_total = forward_wrong_total(r, len(forward))
@@ -735,6 +738,11 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
         "title": title,
         "report": report,
         "counts": counts,
+        # the banner's tallies in the words of the summary line: (outcome, 2, "errors")
+        "verdict_counts": [
+            (k, counts[k], count_label(k, counts[k]).split(" ", 1)[1])
+            for k in ("pass", "fail", "inconclusive", "error")
+        ],
         # probes of xfail-marked tests, counted apart: (outcome, 2, "expected failures (xfail)")
         "xfail_counts": [
             (k, v, count_label(k, v).split(" ", 1)[1])

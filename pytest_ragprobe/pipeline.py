@@ -892,7 +892,11 @@ class PipelineAdapter:
 
     def require(self, capability: str, why: str, hint: str = "") -> None:
         if capability not in self.capabilities:
-            have = ", ".join(sorted(self.capabilities)) or "nothing"
+            own = sorted(c for c, fn in self._fns.items() if fn is not None)
+            have = ", ".join(own) or "nothing"
+            if "answer" in self.capabilities and "answer" not in own:
+                # ("offers: answer, generate, retrieve" named an answer the pipeline does not have)
+                have += " (ragprobe answers with retrieve, then generate)"
             named = getattr(self.obj, "_ragprobe_missing", None)
             if callable(named):  # e.g. HTTPPipeline: name the *_path= argument instead of "add a method"
                 hint = named(capability)

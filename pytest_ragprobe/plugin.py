@@ -550,7 +550,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             _warn(item, RagprobeWarning(f"{item.nodeid}: PASS, but {low}"))
         if outcome.verdict == "inconclusive":
             if cfg.strict:
-                _fail(item, f"{outcome.explain()}\n(--ragprobe-strict: INCONCLUSIVE fails)")
+                _fail(item, f"{outcome.explain()}\n({cfg.strict_by}: INCONCLUSIVE fails)")
             # item.warn: the warnings summary points at the test, not at a line of this plugin
             # brief: 33 INCONCLUSIVE probes printed 570 lines of tables in the warnings summary
             from pytest_ragprobe.render import brief

@@ -414,15 +414,32 @@ def wrong_answers(r: ProbeResult) -> int:
     return 0
 
 
+def examples_count(
+    r: ProbeResult, shown: int, wrong_listed: int, shown_failed: int = 0, failed: int = 0
+) -> str:
+    """What a worst-examples list holds of what, for its heading: "3 of 8 wrong reverse answers", "5 of
+    8 wrong answers and 0 of 2 failed calls" (report.md / .html list failed calls too, after the wrong
+    answers; a failed call is not a wrong answer), "2 wrong answers" when all are shown. The terminal,
+    report.md and report.html all count so: they said "3 of 8 reverse misses" and "5 of 10" of one probe."""
+    wrong = max(wrong_listed, wrong_answers(r))
+    noun = "wrong reverse answer" if r.kind == "reverse" else "wrong answer"
+    parts = [(shown, wrong, noun), (shown_failed, failed, "failed call")]
+    return " and ".join(
+        count(total, what) if seen >= total else f"{seen} of {count(total, what)}"
+        for seen, total, what in parts
+        if total
+    )
+
+
 def _examples(r: ProbeResult, limit: int) -> list[str]:
     lines: list[str] = []
     if r.kind == "reverse":
         wrong = [e for e in r.examples if e.get("correct") is False]
         worst = wrong[:limit]
         if worst:
-            # how many of how many, as report.md / report.html head their lists ("3 of 42")
-            total = max(len(wrong), wrong_answers(r))
-            lines.append(f"worst examples ({len(worst)} of {total} reverse misses):")
+            # how many of how many, as report.md / report.html head their lists (failed calls have their
+            # own note here: failed_calls_note)
+            lines.append(f"worst examples ({examples_count(r, len(worst), len(wrong))}):")
         for e in worst:
             fwd = " (forward right)" if e.get("forward_correct") else ""
             miss = f" [{e['miss']} miss]" if e.get("miss") else ""
@@ -443,7 +460,7 @@ def _examples(r: ProbeResult, limit: int) -> list[str]:
         where = r.metrics.get("worst_position")
         if worst:
             pos = r.metrics.get("positions") or sorted(r.positions or {})
-            of = f"({len(worst)} of {max(len(wrong), wrong_answers(r))} misses)"
+            of = f"({examples_count(r, len(worst), len(wrong))})"
             if not telling:
                 lines.append(f"worst examples {of}:")
             elif pos and str(where) in (str(pos[0]), str(pos[-1])):  # the worst position is an edge
@@ -535,7 +552,7 @@ def explain(r: ProbeResult, *, examples: int = 3, strict: bool = False, outcome:
     return "\n".join(lines)
 
 
-STRICT_NOTE = "--ragprobe-strict: INCONCLUSIVE fails"
+STRICT_FLAG = "--ragprobe-strict"
 
 
 def strict_fails(r: ProbeResult, strict: bool) -> bool:
@@ -600,11 +617,12 @@ def test_note(r: ProbeResult) -> str:
     return ""
 
 
-def outcome_note(r: ProbeResult, *, strict: bool = False) -> str:
+def outcome_note(r: ProbeResult, *, strict: bool = False, strict_by: str = STRICT_FLAG) -> str:
     """Why the test's outcome is not just the verdict: the xfail note, else the skip, baseline or failed-test
-    note (or, under ``--ragprobe-strict``, that INCONCLUSIVE failed the test)."""
+    note (or, under ``--ragprobe-strict``, that INCONCLUSIVE failed the test; ``strict_by``: how it was set,
+    e.g. ``ragprobe_strict in pytest.ini``)."""
     if strict_fails(r, strict):
-        return STRICT_NOTE
+        return f"{strict_by}: INCONCLUSIVE fails"
     if r.test_outcome == "skipped":
         return xfail_note(r) or test_note(r)
     return xfail_note(r) or baseline_note(r) or test_note(r)
@@ -648,7 +666,9 @@ class Columns:
     accuracies: int = 0  # "fwd 0.90 rev 0.55" / "0:0.89 4:0.47 9:0.92", so the drops line up after them
 
 
-def _summary_fields(r: ProbeResult, strict: bool) -> tuple[str, str, str, str, str, str]:
+def _summary_fields(
+    r: ProbeResult, strict: bool, strict_by: str = STRICT_FLAG
+) -> tuple[str, str, str, str, str, str]:
     """(label, node id, "[kind]", accuracies, "drop +0.30" or the reason, the rest) of a summary line."""
     m = r.metrics
     measured = r.verdict != "error" and "drop" in m
@@ -665,27 +685,31 @@ def _summary_fields(r: ProbeResult, strict: bool) -> tuple[str, str, str, str, s
     cached = f", {r.cached_calls} cached" if r.cached_calls else ""
     failed = f", {r.errors} failed" if r.errors and r.verdict != "error" else ""
     failed += f", {r.retries} retried" if r.retries else ""
-    note = outcome_note(r, strict=strict)
+    note = outcome_note(r, strict=strict, strict_by=strict_by)
     tail = f" - {note}" if note else ""
     rest = f"(n={size_text(r)}, {count(r.calls, 'call')}{cached}{failed}){tail}"
     return short_label(r, strict=strict), r.nodeid, f"[{r.kind}]", accs, detail, rest
 
 
-def summary_line(r: ProbeResult, *, strict: bool = False, columns: Columns | None = None) -> str:
+def summary_line(
+    r: ProbeResult, *, strict: bool = False, columns: Columns | None = None, strict_by: str = STRICT_FLAG
+) -> str:
     """One terminal line per probe; ``columns`` (from :func:`summary_lines`) line it up with the others
     of its block."""
     cols = columns or Columns()
-    label, nodeid, kind, accs, detail, rest = _summary_fields(r, strict)
+    label, nodeid, kind, accs, detail, rest = _summary_fields(r, strict, strict_by)
     # a probe without accuracies (an error) starts its sentence where the others' accuracies start
     lead = f"{accs:<{cols.accuracies}} {detail}" if accs else detail
     return f"{label:<{cols.label}} {nodeid:<{cols.nodeid}} {kind:<{cols.kind}} {lead} {rest}"
 
 
-def summary_lines(results: Sequence[ProbeResult], *, strict: bool = False) -> list[str]:
+def summary_lines(
+    results: Sequence[ProbeResult], *, strict: bool = False, strict_by: str = STRICT_FLAG
+) -> list[str]:
     """The summary lines of a block of probes (the terminal's ragprobe section, `ragprobe show`), in the
     order given, with their verdict, node id, kind, accuracies and drop in columns: padded to the widest
     in the block (node ids and accuracies up to a cap, so one long one does not widen every line)."""
-    fields = [_summary_fields(r, strict) for r in results]
+    fields = [_summary_fields(r, strict, strict_by) for r in results]
     if not fields:
         return []
     columns = Columns(
@@ -694,4 +718,4 @@ def summary_lines(results: Sequence[ProbeResult], *, strict: bool = False) -> li
         kind=max(len(f[2]) for f in fields),
         accuracies=min(SUMMARY_ACCURACIES_MAX, max(len(f[3]) for f in fields)),
     )
-    return [summary_line(r, strict=strict, columns=columns) for r in results]
+    return [summary_line(r, strict=strict, columns=columns, strict_by=strict_by) for r in results]

@@ -16,6 +16,7 @@ from pytest_ragprobe.render import (
     bounds_label,
     context_text,
     count,
+    examples_count,
     failed_calls_note,
     forward_misses,
     forward_wrong_total,
@@ -138,7 +139,7 @@ STRICT_LABEL = "FAIL (strict: inconclusive fails)"
 
 
 def count_label(outcome: str, n: int) -> str:
-    """ "2 fail", "2 expected failures (xfail)", "1 unexpected pass (XPASS)"."""
+    """ "2 fail", "2 errors", "2 expected failures (xfail)", "1 unexpected pass (XPASS)"."""
     if outcome == "xfail":
         return f"{n} expected failure{'s' if n != 1 else ''} (xfail)"
     if outcome in ("xpass", "xpass_strict"):
@@ -148,6 +149,8 @@ def count_label(outcome: str, n: int) -> str:
         return f"{n} baseline regression{'s' if n != 1 else ''}"
     if outcome == "test_failed":
         return f"{n} test{'s' if n != 1 else ''} failed after the probe"
+    if outcome == "error":  # a noun, as pytest's "2 errors" ("2 error" read as a typo); pass, fail and
+        return f"{n} error{'s' if n != 1 else ''}"  # inconclusive are verdicts, as pytest's "2 passed"
     return f"{n} {outcome}"
 
 
@@ -187,6 +190,14 @@ def wrong_total(r: ProbeResult, listed: int) -> int:
     examples the failed calls. Never fewer than ``listed``."""
     errored = sum(1 for e in r.examples if e.get("correct") is None and e.get("error"))
     return max(listed, wrong_answers(r) + errored)
+
+
+def worst_examples_count(r: ProbeResult, worst: list[dict[str, Any]], shown: int) -> str:
+    """The heading count of report.md's / report.html's worst examples (wrong answers, then failed
+    calls: html._worst_examples), saying which is which as the terminal does (render.examples_count)."""
+    failed = sum(1 for e in worst if e.get("correct") is None)
+    wrong = len(worst) - failed
+    return examples_count(r, min(shown, wrong), wrong, max(0, shown - wrong), failed)
 
 
 # -- Markdown escaping ---------------------------------------------------------------------------------
@@ -327,9 +338,8 @@ def _md_examples(r: ProbeResult) -> list[str]:
     if not worst:
         return _md_forward_misses(r)
     shown = worst[:MD_EXAMPLES]
-    total = wrong_total(r, len(worst))
-    more = f" of {total}" if total > len(shown) else ""
-    lines = ["", f"<details><summary>Worst examples ({len(shown)}{more})</summary>", ""]
+    heading = f"Worst examples ({worst_examples_count(r, worst, len(shown))})"
+    lines = ["", f"<details><summary>{heading}</summary>", ""]
     if r.kind == "reverse":
         lines += ["| question | expected | got | forward | miss |", "| --- | --- | --- | --- | --- |"]
         for e in shown:

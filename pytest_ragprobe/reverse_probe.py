@@ -74,8 +74,11 @@ def sample_size_notes(
         tail = f"; the data holds {left} more: add more to decide it"
     likely = f"({n + more} in all) would likely decide"
     if _below_least(n, max_drop, confidence):  # too few for any PASS: the least first, then the likely total
-        # (ROUGH says "from the rates seen so far": once is enough in one sentence)
-        return [f"{few}; about {more} more {likely} it {ROUGH}{tail}"]
+        # Two figures, each said for what it is: "a PASS needs at least 29" beside "about 97 more (103 in
+        # all)" read as a contradiction. (ROUGH says "from the rates seen so far": once in one sentence.)
+        estimate = f"the estimate at the drop seen so far: about {more} more {likely} it, PASS or FAIL"
+        estimate += f" {ROUGH}"
+        return [f"{undecidable_note(n, unit, max_drop, confidence, estimate=estimate)}{tail}"]
     notes = [f"about {more} more {unit} {likely} this {ROUGH}{tail}"]
     return [*notes, few] if few else notes
 
@@ -90,10 +93,13 @@ def _below_least(n: int, max_drop: float, confidence: float) -> bool:
     return least is not None and n < least
 
 
-def undecidable_note(n: int, unit: str, max_drop: float, confidence: float, *, hedge: bool = True) -> str:
+def undecidable_note(
+    n: int, unit: str, max_drop: float, confidence: float, *, hedge: bool = True, estimate: str = ""
+) -> str:
     """For an INCONCLUSIVE probe with too few items for any PASS: "" otherwise. (Its 'about N more' note
     assumes the rates seen; this one holds whatever the answers.) ``hedge``: say that disagreeing
-    answers need more (when no rate-based figure follows)."""
+    answers need more (when no rate-based figure follows). ``estimate``: that rate-based figure, said
+    after the least as a different thing (the least is a minimum, reached only if every answer agreed)."""
     from pytest_ragprobe import stats
     from pytest_ragprobe.render import percent
 
@@ -109,6 +115,11 @@ def undecidable_note(n: int, unit: str, max_drop: float, confidence: float, *, h
         return f"no run of up to 10,000 {unit} can PASS at max_drop {limit} (at {percent(confidence)})"
     if n >= least:
         return ""
+    if estimate:
+        return (
+            f"with {n} {unit} no run can PASS at max_drop {threshold(max_drop)}: the minimum for a PASS is "
+            f"{least} {unit}, reached only if every answer agreed (at {percent(confidence)}); {estimate}"
+        )
     return (
         f"with {n} {unit} no run can PASS at max_drop {threshold(max_drop)}: even if every answer agreed, a "
         f"PASS needs at least {least} {unit} "

@@ -7,6 +7,7 @@ import atexit
 import contextlib
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -54,6 +55,7 @@ class RunSettings:
     confidence: float = 0.95
     seed: int = 0
     samples: int | None = None
+    samples_by: str = ""  # how samples was given ("ragprobe_samples = 5 in pytest.ini"); "": the flag
     sequential: bool = False
     max_error_rate: float = 0.1
     engine: EngineSettings = field(default_factory=EngineSettings)
@@ -81,7 +83,8 @@ def cap_note(spec: ProbeSpec, available: int, settings: RunSettings, unit: str) 
     if cap is None or cap >= wanted:
         return None
     without = f"n={spec.n}" if spec.n is not None and spec.n <= available else f"all {wanted}"
-    return f"--ragprobe-samples={cap} capped the sample at {cap} {unit} ({without} without it)"
+    by = settings.samples_by or f"--ragprobe-samples={cap}"  # (the ini key when it came from the ini)
+    return f"{by} capped the sample at {cap} {unit} ({without} without it)"
 
 
 def looks(
@@ -278,6 +281,7 @@ class ProbeContext:
         short = question if len(question) <= 80 else question[:79] + "…"
         first = f"; first for {short!r}" if question else ""
         if first and error != cause:
+            error = _without_shared_hint(error, cause)  # the cause just said it
             at = error.find(question[:40]) if len(question) > 80 else -1
             first += ": " + (error[:at] + "<the question>" if at >= 0 else error[:300])
         raise ProbeError(
@@ -350,6 +354,23 @@ class ProbeContext:
         return result
 
 
+def _without_shared_hint(error: str, cause: str) -> str:
+    """``error`` without the parenthesised hint that ends both it and ``cause`` (types._wrong_type puts
+    one at the end of each): the ERROR message gave "(an (answer, documents) pair? return
+    ragprobe.Answer(...))" twice, in its cause and again in its "first for" part."""
+    if not cause.endswith(")"):
+        return error
+    depth = 0
+    for i in range(len(cause) - 1, -1, -1):  # the "(" that opens the final group (hints nest parentheses)
+        depth += {")": 1, "(": -1}.get(cause[i], 0)
+        if depth == 0:
+            hint = cause[i:]
+            if i > 0 and cause[i - 1] == " " and error.endswith(" " + hint) and len(error) > len(hint) + 1:
+                return error[: -len(hint) - 1]
+            return error
+    return error
+
+
 CACHE_ONLY = "answered from the answer cache alone"
 
 
@@ -362,14 +383,28 @@ _OTHER_LOOP_ADVICE = (
 )
 
 
+_SERVICES_SEP = ", "
+_NOT_CALLED = re.compile(
+    rf"^{re.escape(CACHE_ONLY)} \(\d+ cached, no call\): (.*?) (?:was|were) not called by this probe\."
+)
+
+
 def cache_only_note(services: Sequence[str], cached: int) -> str:
     """A probe of a remote service that made no call: a deploy gate run this way tested nothing new."""
     verb = "was" if len(services) == 1 else "were"
     return (
-        f"{CACHE_ONLY} ({cached} cached, no call): {', '.join(services)} {verb} not called by this probe. "
-        "The cache knows a service by its address, so a new deployment behind it is not seen: a deploy "
-        "gate should run with --ragprobe-no-cache, or give the service a version= (its build id)"
+        f"{CACHE_ONLY} ({cached} cached, no call): {_SERVICES_SEP.join(services)} {verb} not called by this "
+        "probe. The cache knows a service by its address, so a new deployment behind it is not seen: a "
+        "deploy gate should run with --ragprobe-no-cache, or give the service a version= (its build id)"
     )
+
+
+def cache_only_services(note: str) -> list[str] | None:
+    """The services a :func:`cache_only_note` names (only those the probe's calls reach), or None when
+    ``note`` is not one. The run-end line reads them from the probes' notes: under xdist the controller
+    has only the reports, not the adapters."""
+    m = _NOT_CALLED.match(note)
+    return None if m is None else m.group(1).split(_SERVICES_SEP)
 
 
 def _new_runner() -> asyncio.Runner:

@@ -57,6 +57,7 @@ def run_settings(cfg: _config.RagprobeConfig) -> RunSettings:
         confidence=cfg.confidence,
         seed=cfg.seed,
         samples=cfg.samples,
+        samples_by=cfg.samples_by,
         sequential=cfg.sequential,
         max_error_rate=cfg.max_error_rate,
         engine=EngineSettings(concurrency=cfg.concurrency, timeout=cfg.timeout, retries=cfg.retries),
@@ -825,21 +826,36 @@ class RagprobeSession:
     @staticmethod
     def _cache_only_notices(report: Report) -> list[str]:
         """Per pipeline: probes of a remote service answered from the cache alone (runner.cache_only_note)."""
-        from pytest_ragprobe.runner import CACHE_ONLY
+        from pytest_ragprobe.runner import CACHE_ONLY, cache_only_services
 
         count: dict[str, int] = {}
+        # the services as the probes' notes name them, only those their calls reach: the pipeline's label
+        # named an OpenAI generator beside the service that a reverse probe never calls
+        services: dict[str, list[str]] = {}
         for probe in report.probes:
-            if any(note.startswith(CACHE_ONLY) for note in probe.notes):
+            named = next(filter(None, map(cache_only_services, probe.notes)), None)
+            if named is not None:
                 count[probe.pipeline] = count.get(probe.pipeline, 0) + 1
+                have = services.setdefault(probe.pipeline, [])
+                have += [s for s in named if s not in have]
         for probe in report.probes:  # another probe called it this run: the probes' notes say enough
             if probe.calls:
                 count.pop(probe.pipeline, None)
-        return [
-            f"ragprobe: {k} probe{'s' if k != 1 else ''} of {pipeline} {CACHE_ONLY}: the service was not "
-            "called this run, and a new deployment behind its address is not seen; a deploy gate "
-            "should run with --ragprobe-no-cache, or give the service a version= (its build id)"
-            for pipeline, k in count.items()
-        ]
+        by_services: dict[tuple[str, ...], int] = {}  # (two pipelines around one service: one line)
+        for pipeline, k in count.items():
+            key = tuple(services[pipeline])
+            by_services[key] = by_services.get(key, 0) + k
+        lines = []
+        for names, k in by_services.items():
+            one = len(names) == 1
+            what = f"the service {names[0]} was" if one else f"the services {', '.join(names)} were"
+            lines.append(
+                f"ragprobe: {k} probe{'s' if k != 1 else ''} {CACHE_ONLY}: {what} not called this run, and a "
+                f"new deployment behind {'its address' if one else 'their addresses'} is not seen; a deploy "
+                f"gate should run with --ragprobe-no-cache, or give {'the service' if one else 'each'} a "
+                "version= (its build id)"
+            )
+        return lines
 
     def summarize(self, terminalreporter: Any) -> None:
         """The ``ragprobe`` section of the terminal summary: one line per probe, then the report path."""
@@ -877,7 +893,8 @@ class RagprobeSession:
                 yellow=True,
             )
         probes = ordered(report.probes, failing_last=True)
-        for result, text in zip(probes, summary_lines(probes, strict=self.cfg.strict), strict=True):
+        lines = summary_lines(probes, strict=self.cfg.strict, strict_by=self.cfg.strict_by)
+        for result, text in zip(probes, lines, strict=True):
             strict = strict_fails(result, self.cfg.strict)
             color = "red" if strict else colors.get(result.outcome, "yellow")
             terminalreporter.write_line(text, **{color: True})

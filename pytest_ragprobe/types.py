@@ -45,10 +45,12 @@ class Document:
 
     def __post_init__(self) -> None:
         # Checked here, at the user's line: a None text otherwise fails much later, in scoring, as
-        # "normalize() argument 2 must be str", or renders as "title: None" to the reader.
+        # "normalize() argument 2 must be str", or renders as "title: None" to the reader. A
+        # PipelineOutputError (a TypeError), as Answer's: built inside a pipeline (a retriever's hit with
+        # no text) it is a failed call, not a bug ending the whole probe.
         if not isinstance(self.text, str):
-            raise TypeError(
-                f"ragprobe.Document text must be a str, got {type(self.text).__name__}: {self.text!r:.60}"
+            raise _wrong_type(
+                "ragprobe.Document", "text must be a str", self.text, _DOCUMENT_TEXT_HINTS, "pass that"
             )
 
     def render(self) -> str:
@@ -231,6 +233,10 @@ _ANSWER_TEXT_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
 )
 _DOCUMENT_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
     (lambda v: isinstance(v, tuple) and len(v) == 2, "a (document, score) pair? give the document only"),
+)
+_DOCUMENT_TEXT_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
+    (lambda v: isinstance(v, (bytes, bytearray)), "decode it to a str"),
+    (lambda v: v is None, "a search hit without its text? leave it out, or fetch its text"),
 )
 _DOCUMENTS_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
     (lambda v: getattr(v, "ndim", None) == 1 and hasattr(v, "tolist"), "an array? give its .tolist()"),

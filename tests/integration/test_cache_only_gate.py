@@ -76,8 +76,8 @@ def test_a_run_answered_from_the_cache_alone_says_the_service_was_not_called(
     ]
     second.stdout.fnmatch_lines(
         [
-            f"ragprobe: 1 probe of http:{server.url} answered from the answer cache alone: the service "
-            "was not called this run, and a new deployment behind its address is not seen; a deploy gate "
+            f"ragprobe: 1 probe answered from the answer cache alone: the service {server.url} was not "
+            "called this run, and a new deployment behind its address is not seen; a deploy gate "
             "should run with --ragprobe-no-cache, or give the service a version= (its build id)"
         ]
     )
@@ -115,3 +115,10 @@ def test_the_note_names_only_the_services_the_probe_would_have_called(pytester: 
     notes = [n for n in probe["notes"] if "answer cache alone" in n]
     assert len(notes) == 1 and f"(20 cached, no call): {server.url} was not called by this probe." in notes[0]
     assert "m at http://127.0.0.1:9/v1" not in second.stdout.str()  # (the note, as the terminal shows it)
+    # the run-end line names the same services as the note: it named the pipeline's whole label, with
+    # the generator the probe never calls
+    (line,) = [s for s in second.stdout.lines if s.startswith("ragprobe: 1 probe") and "cache alone" in s]
+    assert line.startswith(
+        f"ragprobe: 1 probe answered from the answer cache alone: the service {server.url} was not called "
+    ), line
+    assert "127.0.0.1:9" not in line

@@ -245,7 +245,7 @@ def test_b():
         ["*no pipeline configured. Define a `ragprobe_pipeline` fixture in conftest.py*"]
     )
     # The probes that never ran are ERRORs in the report too: a gate reading it fails as pytest did.
-    result.stdout.fnmatch_lines(["ragprobe: 2 probes: 2 error -> ERROR"])
+    result.stdout.fnmatch_lines(["ragprobe: 2 probes: 2 errors -> ERROR"])
     data = json.loads((pytester.path / "rep" / "report.json").read_text())
     assert data["summary"] == {"pass": 0, "fail": 0, "inconclusive": 0, "error": 2}
     assert [(p["nodeid"], p["verdict"]) for p in data["probes"]] == [
@@ -493,7 +493,7 @@ def test_rev(ragprobe_result):
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(
-        ["*RagprobeInconclusiveWarning*INCONCLUSIVE*", "*a PASS needs at least 29 facts*more (* in all) would likely decide*"]
+        ["*RagprobeInconclusiveWarning*INCONCLUSIVE*", "*the minimum for a PASS is 29 facts, reached only if every answer agreed*the estimate at the drop seen so far: about * more (* in all) would likely decide*"]
     )
     # the warnings summary points at the test, not at the plugin's own source line
     text = result.stdout.str()

@@ -80,13 +80,19 @@ def test_check_reverse_takes_the_facts_as_a_keyword_like_check_position() -> Non
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "shown"), [({"text": None, "title": "t"}, "NoneType: None"), ({"text": 5}, "int: 5")]
+    ("kwargs", "shown"),
+    [
+        ({"text": None, "title": "t"}, "None (a search hit without its text? leave it out, or fetch its text)"),
+        ({"text": 5}, "int: 5"),
+        ({"text": b"P-200"}, "bytes: b'P-200' (decode it to a str)"),
+    ],
 )
 def test_document_text_must_be_a_str_when_built(kwargs: dict[str, object], shown: str) -> None:
-    """Was: built fine, then ``normalize() argument 2 must be str`` in scoring, or read as "t: None"."""
-    with pytest.raises(TypeError) as info:
+    """Was: built fine, then ``normalize() argument 2 must be str`` in scoring, or read as "t: None". A
+    PipelineOutputError (a TypeError) as Answer's, in the same words."""
+    with pytest.raises(PipelineOutputError) as info:
         Document(**kwargs)  # type: ignore[arg-type]
-    assert str(info.value) == f"ragprobe.Document text must be a str, got {shown}"
+    assert str(info.value) == f"ragprobe.Document: text must be a str, got {shown}"
 
 
 class _LaxDocument(Document):
@@ -112,11 +118,23 @@ def test_check_reverse_reports_the_bad_document_not_a_scoring_crash() -> None:
 
 
 def test_a_pipeline_building_a_bad_document_fails_at_its_own_line() -> None:
+    """Was a plain TypeError that ended the whole probe as a bug, while Answer(None) is a failed call:
+    now both are, and the error names what was given and its traceback the pipeline's line."""
+
     def pipeline(question: str) -> Answer:
         return Answer(lookup(question), documents=[Document(text=None)])  # type: ignore[arg-type]
 
-    with pytest.raises(TypeError, match=r"^ragprobe\.Document text must be a str, got NoneType: None$"):
+    with pytest.raises(ProbeError) as info:
         ragprobe.check_reverse(pipeline, FIVE)
+    assert "most common cause (5x): ragprobe.Document: text must be a str, got None" in str(info.value)
+    assert info.value.traceback is not None and "documents=[Document(text=None)]" in info.value.traceback
+
+    def sometimes(question: str) -> Answer:  # one hit without text: that call fails, the probe goes on
+        docs = [Document(text=None)] if "P-1" in question else []  # type: ignore[arg-type]
+        return Answer(lookup(question), documents=docs)
+
+    r = ragprobe.check_reverse(sometimes, FIVE, max_drop=0.5)
+    assert r.verdict != "error" and r.errors >= 1
 
 
 # -- 4: a str (or another builtin value) as the pipeline -------------------------------------------------

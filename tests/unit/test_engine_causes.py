@@ -127,3 +127,23 @@ def test_a_bug_that_raises_is_told_apart_by_its_question_even_when_it_refuses_at
         asyncio.run(ctx.run_calls([Call("answer", f"q{i}") for i in range(6)]))
     assert ctx.fatal_question == "q3"
     assert ctx.calls == 4  # q0..q2 answered, q3 raised: made, and counted
+
+
+def test_the_first_for_part_does_not_repeat_the_causes_hint() -> None:
+    """A pipeline returning a tuple: the ERROR said "(an (answer, documents) pair? return
+    ragprobe.Answer(...))" in its cause and again in its "first for" part."""
+    import pytest
+
+    import pytest_ragprobe as ragprobe
+    from pytest_ragprobe.runner import ProbeError, _without_shared_hint
+
+    facts = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(5)]
+    with pytest.raises(ProbeError) as info:
+        ragprobe.check_reverse(lambda q: ("C-1", []), facts)
+    text = str(info.value)
+    assert text.count("an (answer, documents) pair?") == 1, text
+    assert "got tuple: ('C-1', []); 5 more not attempted" in text  # the value is still shown
+    # only a hint both end with is left out; nested parentheses are one hint
+    assert _without_shared_hint("w: bad, got int: 5 (x (y) z)", "w: bad, got int (x (y) z)") == "w: bad, got int: 5"
+    assert _without_shared_hint("w: bad, got int: 5 (other)", "w: bad, got int (x)") == "w: bad, got int: 5 (other)"
+    assert _without_shared_hint("KeyError: 'a'", "KeyError at rag.py:9") == "KeyError: 'a'"

@@ -1061,3 +1061,16 @@ def test_a_pipeline_that_writes_into_document_metadata_does_not_change_the_probe
     assert asyncio.run(adapter.generate("q?", docs)) == "x"
     asyncio.run(adapter.index(docs))
     assert [d.metadata for d in docs] == [{"src": "qa.jsonl"}, {}]
+
+
+def test_require_does_not_list_the_answer_ragprobe_composes_as_the_pipelines_own() -> None:
+    """Was: "... needs the pipeline's `index` but rg only offers: answer, generate, retrieve": the answer
+    is only composed by ragprobe from retrieve + generate."""
+    adapter = PipelineAdapter(Pipeline(retrieve=lambda q, k: [], generate=lambda q, d: "x", name="rg"))
+    assert "answer" in adapter.capabilities
+    with pytest.raises(PipelineConfigError) as info:
+        adapter.require("index", "facts='synthetic:N'")
+    assert str(info.value).startswith(
+        "facts='synthetic:N' needs the pipeline's `index` but rg only offers: generate, retrieve (ragprobe "
+        "answers with retrieve, then generate)."
+    )

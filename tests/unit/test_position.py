@@ -503,8 +503,8 @@ def test_a_position_probe_with_too_few_questions_for_a_pass_says_so() -> None:
     assert r.verdict == "inconclusive"
     assert any(
         n.startswith(
-            "with 10 questions no run can PASS at max_drop 0.15: even if every answer agreed, a PASS needs at "
-            "least 19 questions (at 95%); about "
+            "with 10 questions no run can PASS at max_drop 0.15: the minimum for a PASS is 19 questions, "
+            "reached only if every answer agreed (at 95%); the estimate at the drop seen so far: about "
         )
         for n in r.notes
     ), r.notes

@@ -264,7 +264,7 @@ def test_html_reverse_section() -> None:
         in section
     )
     # worst examples: wrong reverse answers only, forward-right first
-    assert "Worst examples (2 of 18)" in text  # n = 40 at reverse accuracy 0.55: 18 wrong
+    assert "Worst examples (2 of 18 wrong reverse answers)" in text  # n = 40 at reverse accuracy 0.55: 18 wrong
     rows = re.findall(r"<tr><td class=\"text\" data-label=\"question\">(.*?)</td>", section)
     assert rows == ["Which pump is compatible with controller C-17?", "Who is Mary Lee Pfeiffer&#39;s son?"]
     assert "P-9" not in section
@@ -335,7 +335,7 @@ def test_html_passing_run_banner() -> None:
     probe = reverse_probe(verdict="pass", reason="")
     html = render_html(Report(probes=[probe]))
     assert 'class="banner v-pass"' in html
-    assert "PASS 1 probe 1 pass 0 fail 0 inconclusive 0 error" in text_of(html)
+    assert "PASS 1 probe 1 pass 0 fail 0 inconclusive 0 errors" in text_of(html)
 
 
 def test_position_chart_geometry() -> None:
@@ -514,7 +514,7 @@ def test_markdown_probe_sections() -> None:
     assert (
         "**Reverse misses:** 12 retrieval (gold not retrieved) · 6 reading (retrieved, answered wrong)"
     ) in lines  # no "· 0 unknown": the terminal and the HTML say unknown misses only when there are some
-    assert "<details><summary>Worst examples (2 of 18)</summary>" in lines
+    assert "<details><summary>Worst examples (2 of 18 wrong reverse answers)</summary>" in lines
     assert (
         "| Which pump is compatible with controller C-17? | P-200 | "
         "&lt;script&gt;alert('x')&lt;/script&gt; | right | retrieval |" in lines

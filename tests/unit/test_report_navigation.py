@@ -43,8 +43,8 @@ def test_worst_examples_count_every_wrong_answer_not_just_the_kept_ones() -> Non
     probe = _many_wrong()
     assert wrong_total(probe, 50) == 53
     md = render_markdown(make_report(probe))
-    assert "<details><summary>Worst examples (5 of 53)</summary>" in md
-    assert "Worst examples (10 of 53)" in text_of(render_html(make_report(probe)))
+    assert "<details><summary>Worst examples (5 of 53 wrong reverse answers)</summary>" in md
+    assert "Worst examples (10 of 53 wrong reverse answers)" in text_of(render_html(make_report(probe)))
 
 
 def test_wrong_total_of_a_position_probe_sums_every_position() -> None:
@@ -131,7 +131,10 @@ def test_the_html_overview_row_says_the_accuracies_or_the_error_cause() -> None:
     html = render_html(make_report(reverse_probe("t.py::test_rev", drop=0.35), err))
     overview = html.split('<nav class="toc"', 1)[1].split("</nav>", 1)[0]
     cells = re.findall(r'<td class="overview" data-label="result">([^<]*)</td>', overview)
-    assert sorted(cells) == ["KeyError at conftest.py:9 (12 of 40 calls)", "fwd 0.90 → rev 0.55"]
+    # each label kept with its number (it wrapped "fwd 0.90 → rev" / "0.55" in a narrow column); report.md
+    # has no wrapping to fear and plain spaces
+    assert sorted(cells) == ["KeyError at conftest.py:9 (12 of 40 calls)", "fwd\u00a00.90\u00a0→ rev\u00a00.55"]
+    assert "| fwd 0.90 → rev 0.55, drop" in render_markdown(make_report(reverse_probe("t.py::test_rev", drop=0.35)))
     # a position probe's accuracies say they are by position (a bare "4: 0.60" did not)
     from pytest_ragprobe.results import DirectionSummary
 

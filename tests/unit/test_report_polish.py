@@ -130,10 +130,10 @@ def test_the_terminal_says_how_many_misses_its_worst_examples_are_of() -> None:
     """report.md / report.html said "Worst examples (3 of 10)"; the terminal only "worst examples"."""
     r = ragprobe.check_reverse(one_way, FACTS, max_drop=0.1)
     lines = r.explain().splitlines()
-    assert "worst examples (3 of 25 reverse misses):" in lines
-    assert "Worst examples (5 of 25)" in render_markdown(report(r))
+    assert "worst examples (3 of 25 wrong reverse answers):" in lines
+    assert "Worst examples (5 of 25 wrong reverse answers)" in render_markdown(report(r))
     r.examples = r.examples[:4]  # report.json keeps 50 at most: the metrics count them all
-    assert "worst examples (3 of 25 reverse misses):" in r.explain().splitlines()
+    assert "worst examples (3 of 25 wrong reverse answers):" in r.explain().splitlines()
 
     forward = reverse_probe("t.py::test_fwd", verdict="fail", drop=0.3)
     forward.forward = DirectionSummary(accuracy=0.5, correct=10, n=20, ci=(0.3, 0.7))
@@ -144,15 +144,39 @@ def test_the_terminal_says_how_many_misses_its_worst_examples_are_of() -> None:
     ]
     text = explain(forward).splitlines()
     assert "forward answered wrong (2 of 10):" in text
-    assert "worst examples (3 of 8 reverse misses):" in text  # 20 * (1 - 0.6), from the metrics
+    assert "worst examples (3 of 8 wrong reverse answers):" in text  # 20 * (1 - 0.6), from the metrics
+
+
+def test_worst_example_counts_agree_and_say_wrong_answers_apart_from_failed_calls() -> None:
+    """The terminal said "3 of 8 reverse misses" (wrong answers) while report.md / report.html said
+    "5 of 10" of the same probe (their lists hold its failed calls too). A failed call is not a wrong
+    answer: all three now give the same count of wrong answers, and the files the failed calls apart."""
+    wrong = [
+        {"question": f"rev {i}?", "expected": "x", "answer": "y", "correct": False, "forward_correct": True}
+        for i in range(8)
+    ]
+    failed = [{"question": f"err {i}?", "expected": "x", "answer": None, "correct": None, "error": "boom"} for i in range(2)]
+    r = reverse_probe("t.py::test_rev", verdict="fail", drop=0.5, examples=wrong + failed, errors=2)
+    r.n = 16  # reverse accuracy 0.4 of 16 answered: 9.6 -> 10 wrong in all, 8 of them kept
+    assert "worst examples (3 of 10 wrong reverse answers):" in explain(r).splitlines()
+    md = render_markdown(report(r))
+    assert "<summary>Worst examples (5 of 10 wrong reverse answers and 0 of 2 failed calls)</summary>" in md
+    html = text_of(render_html(report(r)))
+    assert "Worst examples (8 of 10 wrong reverse answers and 2 failed calls)" in html
+    few = reverse_probe("t.py::test_few", verdict="fail", drop=0.05, examples=wrong[:1] + failed, errors=2)
+    few.n = 20  # 0.85 right: 3 wrong
+    assert "worst examples (1 of 3 wrong reverse answers):" in explain(few).splitlines()
+    few.n = 7  # 0.85 of 7: 1 wrong, every example shown
+    assert "<summary>Worst examples (1 wrong reverse answer and 2 failed calls)</summary>" in render_markdown(report(few))
+    assert "worst examples (1 wrong reverse answer):" in explain(few).splitlines()
 
 
 def test_a_position_probes_worst_examples_say_of_how_many_misses() -> None:
     r = check_position(Reader(), position_data(60), n_docs=3, max_drop=0.5)
-    assert "worst examples, right at an edge and wrong in the middle (2 of 12 misses):" in r.explain().splitlines()
-    assert "Worst examples (5 of 12)" in render_markdown(report(r))
+    assert "worst examples, right at an edge and wrong in the middle (2 of 12 wrong answers):" in r.explain().splitlines()
+    assert "Worst examples (5 of 12 wrong answers)" in render_markdown(report(r))
     r.examples = [{**e, "edge_correct": False} for e in r.examples]  # none telling
-    assert "worst examples (2 of 12 misses):" in r.explain().splitlines()
+    assert "worst examples (2 of 12 wrong answers):" in r.explain().splitlines()
 
 
 # -- a run without probes ------------------------------------------------------------------------------------
@@ -185,6 +209,17 @@ def test_show_explain_gives_the_failed_calls_of_a_pass(tmp_path: Path, capsys: p
     assert "pipeline calls failed" not in show(capsys, tmp_path, report(flaky, clean))  # without --explain
 
 
+def test_show_explain_gives_the_low_accuracy_note_of_a_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A PASS whose accuracies are all low (pytest warned "PASS, but ..."): `show --explain` printed nothing."""
+    low = "forward 0.10 and reverse 0.10 are both low: PASS only says the reverse is not worse than the forward"
+    wrong = reverse_probe("t.py::test_wrong", notes=[low])
+    out = show(capsys, tmp_path, report(wrong, reverse_probe("t.py::test_clean")), "--explain").splitlines()
+    at = next(i for i, line in enumerate(out) if "t.py::test_wrong" in line)
+    assert out[at + 1] == f"    PASS, but {low}"
+    assert len(out) == 4  # two summary lines, the note, the run's line
+    assert "PASS only says" not in show(capsys, tmp_path, report(wrong))  # without --explain
+
+
 # -- node ids in report.html ---------------------------------------------------------------------------------
 def test_a_node_id_wraps_between_its_parts() -> None:
     """Broken anywhere by CSS, long node ids read "test_catalog_s / ymmetric" in the overview table."""
@@ -201,3 +236,17 @@ def test_a_node_id_wraps_between_its_parts() -> None:
     assert "<code>tests/<wbr>unit/<wbr>test_a.py::<wbr>test_b<wbr>[1]</code></a>" in html
     assert "<h2 id=" in html and "<code>tests/<wbr>unit/<wbr>test_a.py::<wbr>test_b<wbr>[1]</code></h2>" in html
     assert "word-break: break-all" not in html
+
+
+# -- the run's tallies ----------------------------------------------------------------------------------------
+def test_the_tallies_pluralise_error_as_pytest_does() -> None:
+    """The summary line read "2 error -> ERROR": a noun, "2 errors" as pytest says; pass, fail and
+    inconclusive are verdicts (as pytest's "2 passed") and stay as they are."""
+    from pytest_ragprobe.cli import summary_text
+
+    errored = [reverse_probe(f"t.py::test_{i}", verdict="error") for i in range(2)]
+    passed = [reverse_probe(f"t.py::test_p{i}") for i in range(2)]
+    assert summary_text(report(*errored, *passed), strict=False) == "4 probes: 2 pass, 2 errors -> ERROR"
+    assert summary_text(report(errored[0]), strict=False) == "1 probe: 1 error -> ERROR"
+    assert "💥 2 errors" in render_markdown(report(*errored))
+    assert "1 probe 0 pass 0 fail 0 inconclusive 1 error " in text_of(render_html(report(errored[0])))

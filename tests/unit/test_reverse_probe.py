@@ -72,19 +72,20 @@ def test_too_few_facts_for_any_pass_says_so() -> None:
     """12 facts, every answer right: INCONCLUSIVE, and the note said only 'about 59 more facts'."""
     r = ragprobe.check_reverse(_right, FACTS[:12], max_drop=0.1)
     assert r.verdict == "inconclusive"
-    # one note: the least a PASS needs, then the likely total at the rates seen ("about 66 more" beside
-    # "at least 29" read as a contradiction), and that these 12 facts are all there are
+    # one note: the least a PASS needs, then the likely total at the rates seen, each said for what it is
+    # ("a PASS needs at least 29" beside "about 97 more (103 in all)" read as a contradiction), and that
+    # these 12 facts are all there are
     (note,) = [n for n in r.notes if n.startswith("with 12 facts")]
     assert re.fullmatch(
-        r"with 12 facts no run can PASS at max_drop 0\.10: even if every answer agreed, a PASS needs at "
-        r"least 29 facts \(at 95%\); about (\d+) more \((\d+) in all\) would likely "
-        r"decide it \(a rough estimate from the rates seen so far\); these are all the facts given: add more "
-        r"to decide it",
+        r"with 12 facts no run can PASS at max_drop 0\.10: the minimum for a PASS is 29 facts, reached only "
+        r"if every answer agreed \(at 95%\); the estimate at the drop seen so far: about (\d+) more \((\d+) "
+        r"in all\) would likely decide it, PASS or FAIL \(a rough estimate from the rates seen so far\); these "
+        r"are all the facts given: add more to decide it",
         note,
     )
     big = ragprobe.check_reverse(_right, FACTS[:40], max_drop=0.1, n=12)  # 28 more in the file
     (note,) = [n for n in big.notes if n.startswith("with 12 facts")]
-    extra = int(note.split("; about ")[1].split()[0])
+    extra = int(note.split(": about ")[1].split()[0])
     assert note.count("rates seen so far") == 1  # was said twice in the one sentence
     assert extra > 28 and note.endswith("; the data holds 28 more: add more to decide it")
     # enough for a PASS, not yet decided: the estimate alone

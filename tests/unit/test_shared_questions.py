@@ -232,8 +232,9 @@ def test_the_advice_counts_facts_with_questions_of_their_own() -> None:
     assert r.verdict == "inconclusive"
     assert any(
         n.startswith(
-            "with 4 facts with questions of their own no run can PASS at max_drop 0.20: even if every answer "
-            "agreed, a PASS needs at least 14 facts with questions of their own (at 95%"
+            "with 4 facts with questions of their own no run can PASS at max_drop 0.20: the minimum for a PASS "
+            "is 14 facts with questions of their own, reached only if every answer agreed (at 95%); the "
+            "estimate at the drop seen so far: about "
         )
         for n in r.notes
     ), r.notes

@@ -173,7 +173,7 @@ def test_html_banner_badges_and_sections() -> None:
     assert "<title>FAIL · pytest-ragprobe report</title>" in html
     text = text_of(html)
     assert (
-        "FAIL 3 probes 1 pass 0 fail 0 inconclusive 0 error 1 expected failure (xfail) "
+        "FAIL 3 probes 1 pass 0 fail 0 inconclusive 0 errors 1 expected failure (xfail) "
         "1 unexpected pass (XPASS, strict: fails the run)"
     ) in text
     assert "<script" not in html.split("<style>", 1)[0] and "&lt;reversal&gt;" in html
@@ -191,7 +191,7 @@ def test_html_banner_badges_and_sections() -> None:
 def test_html_only_expected_failures_pass() -> None:
     html = render_html(report(probe("t.py::test_a"), xfailed()))
     assert '<div class="banner v-pass" role="status"' in html
-    assert "PASS 2 probes 1 pass 0 fail 0 inconclusive 0 error 1 expected failure (xfail)" in text_of(html)
+    assert "PASS 2 probes 1 pass 0 fail 0 inconclusive 0 errors 1 expected failure (xfail)" in text_of(html)
 
 
 # -- ragprobe show / merge -------------------------------------------------------------------------------

@@ -1,0 +1,71 @@
+"""Notes that name a setting name it as the user gave it: `--ragprobe-samples=5 capped ...` and
+`--ragprobe-strict: INCONCLUSIVE fails` were said of `ragprobe_samples = 5` / `ragprobe_strict = true` in
+the ini file, sending users to look for a flag nobody passed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+CONFTEST = """
+import pytest
+@pytest.fixture
+def ragprobe_pipeline():
+    def answer(question):
+        if "controller is compatible with pump" in question:
+            return "C-" + question.rsplit("P-", 1)[1].rstrip("?")
+        i = question.rsplit("C-", 1)[1].rstrip("?")
+        return "unsure" if i == "0" else "P-" + i
+    return answer
+"""
+
+# 8 facts, 1 reverse miss: INCONCLUSIVE at max_drop 0.1 (and capped at 6 by ragprobe_samples)
+TEST = """
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(8)]
+@ragprobe.reverse(facts=FACTS, max_drop=0.1, seed=0)
+def test_rev(ragprobe_result):
+    pass
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_rev=TEST)
+    return pytester
+
+
+def _notes(pytester: pytest.Pytester) -> list[str]:
+    report = json.loads((pytester.path / "out" / "report.json").read_text(encoding="utf-8"))
+    return list(report["probes"][0]["notes"])
+
+
+@pytest.mark.parametrize("where", ["pytest.ini", "pyproject.toml"])
+def test_settings_from_the_ini_file_are_named_by_their_ini_key(project: pytest.Pytester, where: str) -> None:
+    if where == "pytest.ini":
+        project.makefile(".ini", pytest="[pytest]\nragprobe_samples = 6\nragprobe_strict = true\n")
+    else:
+        project.makepyprojecttoml('[tool.pytest.ini_options]\nragprobe_samples = "6"\nragprobe_strict = "true"\n')
+    result = project.runpytest("-p", "no:xdist", "--ragprobe-report=out")
+    result.assert_outcomes(failed=1)
+    assert f"ragprobe_samples = 6 in {where} capped the sample at 6 facts (all 8 without it)" in _notes(project)
+    result.stdout.fnmatch_lines(
+        [
+            f"(ragprobe_strict in {where}: INCONCLUSIVE fails)",  # the test's failure message
+            f"INCONCLUSIVE (strict: fails)*test_rev.py::test_rev*- ragprobe_strict in {where}: INCONCLUSIVE fails",
+        ]
+    )
+    assert "--ragprobe-strict" not in result.stdout.str() and "--ragprobe-samples" not in result.stdout.str()
+
+
+def test_settings_given_on_the_command_line_or_with_o_are_named_so(project: pytest.Pytester) -> None:
+    project.makefile(".ini", pytest="[pytest]\nragprobe_samples = 7\n")  # the command line wins, and is what is named
+    result = project.runpytest("-p", "no:xdist", "--ragprobe-report=out", "--ragprobe-samples=6", "--ragprobe-strict")
+    result.assert_outcomes(failed=1)
+    assert "--ragprobe-samples=6 capped the sample at 6 facts (all 8 without it)" in _notes(project)
+    result.stdout.fnmatch_lines(["(--ragprobe-strict: INCONCLUSIVE fails)"])
+    result = project.runpytest("-p", "no:xdist", "--ragprobe-report=out", "-o", "ragprobe_samples=6")
+    result.assert_outcomes(passed=1, warnings=1)
+    assert "-o ragprobe_samples=6 capped the sample at 6 facts (all 8 without it)" in _notes(project)
