@@ -194,9 +194,12 @@ def wrong_total(r: ProbeResult, listed: int) -> int:
 
 def worst_examples_count(r: ProbeResult, worst: list[dict[str, Any]], shown: int) -> str:
     """The heading count of report.md's / report.html's worst examples (wrong answers, then failed
-    calls: html._worst_examples), saying which is which as the terminal does (render.examples_count)."""
-    failed = sum(1 for e in worst if e.get("correct") is None)
-    wrong = len(worst) - failed
+    calls: html._worst_examples), saying which is which as the terminal does (render.examples_count).
+    The failed calls of all, ``r.errors``: the examples keep only some (a position probe 10), and "0 of
+    10 failed calls" was said of a probe with 11."""
+    listed = sum(1 for e in worst if e.get("correct") is None)
+    wrong = len(worst) - listed
+    failed = max(listed, r.errors or 0)
     return examples_count(r, min(shown, wrong), wrong, max(0, shown - wrong), failed)
 
 

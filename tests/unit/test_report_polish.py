@@ -171,6 +171,19 @@ def test_worst_example_counts_agree_and_say_wrong_answers_apart_from_failed_call
     assert "worst examples (1 wrong reverse answer):" in explain(few).splitlines()
 
 
+def test_worst_examples_count_the_failed_calls_of_the_whole_probe() -> None:
+    """The examples keep only some failed calls (a position probe 10, a reverse probe what fits in 50):
+    report.md / report.html said "and 2 failed calls" of a probe with 7 (its summary line: "7 failed")."""
+    wrong = [{"question": f"rev {i}?", "expected": "x", "answer": "y", "correct": False} for i in range(8)]
+    failed = [{"question": f"err {i}?", "expected": "x", "correct": None, "error": "boom"} for i in range(2)]
+    r = reverse_probe("t.py::test_rev", verdict="fail", drop=0.5, examples=wrong + failed, errors=7)
+    r.n = 16
+    assert "<summary>Worst examples (5 of 10 wrong reverse answers and 0 of 7 failed calls)</summary>" in (
+        render_markdown(report(r))
+    )
+    assert "Worst examples (8 of 10 wrong reverse answers and 2 of 7 failed calls)" in text_of(render_html(report(r)))
+
+
 def test_a_position_probes_worst_examples_say_of_how_many_misses() -> None:
     r = check_position(Reader(), position_data(60), n_docs=3, max_drop=0.5)
     assert "worst examples, right at an edge and wrong in the middle (2 of 12 wrong answers):" in r.explain().splitlines()
