@@ -296,8 +296,9 @@ def setting_label(config: pytest.Config, name: str, value: object) -> str:
     shown = "" if isinstance(value, bool) else f"={value}"
     if config.getoption(name) is not None:
         return f"--{name.replace('_', '-')}{shown}"
-    for item in getattr(config.option, "override_ini", None) or []:  # (-o overrides the ini file)
-        if item.split("=", 1)[0].strip() == name:
+    # -o overrides the ini file; pytest takes the last -o of a key, its key as written (not stripped)
+    for item in reversed(getattr(config.option, "override_ini", None) or []):
+        if item.split("=", 1)[0] == name:
             return f"-o {item}"
     where = config.inipath.name if config.inipath is not None else "the ini file"
     return f"{name}{shown.replace('=', ' = ', 1)} in {where}"

@@ -69,3 +69,13 @@ def test_settings_given_on_the_command_line_or_with_o_are_named_so(project: pyte
     result = project.runpytest("-p", "no:xdist", "--ragprobe-report=out", "-o", "ragprobe_samples=6")
     result.assert_outcomes(passed=1, warnings=1)
     assert "-o ragprobe_samples=6 capped the sample at 6 facts (all 8 without it)" in _notes(project)
+
+
+def test_the_last_of_several_o_is_named_as_pytest_uses_it(project: pytest.Pytester) -> None:
+    """pytest takes the last ``-o`` of a key: the note named the first ("-o ragprobe_samples=7 capped the
+    sample at 6")."""
+    result = project.runpytest(
+        "-p", "no:xdist", "--ragprobe-report=out", "-o", "ragprobe_samples=7", "-o", "ragprobe_samples=6"
+    )
+    result.assert_outcomes(passed=1, warnings=1)
+    assert "-o ragprobe_samples=6 capped the sample at 6 facts (all 8 without it)" in _notes(project)
