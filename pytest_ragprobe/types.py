@@ -125,6 +125,11 @@ def to_document(value: object, *, where: str = "pipeline") -> Document:
         return Document(text=value)
     if isinstance(value, Mapping):
         text = value.get("text", value.get("page_content", value.get("content")))
+        key = next((k for k in ("text", "page_content", "content") if k in value), None)
+        if key is not None and not isinstance(text, str):
+            # ("needs a string 'text' field, got keys ['text']" of {"text": None} hid what was wrong)
+            expected = f"its {key!r} must be a str"
+            raise _wrong_type(f"{where}: document dict", expected, text, _DOCUMENT_TEXT_HINTS)
         if not isinstance(text, str):
             raise PipelineOutputError(
                 f"{where}: document dict needs a string 'text' field, got keys {sorted(value)}"

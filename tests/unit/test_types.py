@@ -59,6 +59,16 @@ def test_to_document_errors() -> None:
     with pytest.raises(PipelineOutputError) as info:
         to_document({"body": "x"}, where="rag.retrieve[0]")
     assert str(info.value) == "rag.retrieve[0]: document dict needs a string 'text' field, got keys ['body']"
+    # a dict with its text field, of the wrong type: "got keys ['text']" did not say what was wrong
+    with pytest.raises(PipelineOutputError) as info:
+        to_document({"text": None, "title": "T"}, where="rag.retrieve[0]")
+    assert str(info.value) == (
+        "rag.retrieve[0]: document dict: its 'text' must be a str, got None (a search hit without its text? "
+        "leave it out, or fetch its text)"
+    )
+    with pytest.raises(PipelineOutputError) as info:
+        to_document({"page_content": b"x"}, where="w")
+    assert str(info.value) == "w: document dict: its 'page_content' must be a str, got bytes: b'x' (decode it to a str)"
     with pytest.raises(PipelineOutputError) as info:
         to_document({"text": "x", "metadata": [1]}, where="w")
     assert str(info.value) == "w: document 'metadata' must be a mapping"
