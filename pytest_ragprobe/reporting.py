@@ -37,7 +37,6 @@ from pytest_ragprobe.render import (
     test_outcome_text,
     threshold,
     when,
-    wrong_answers,
 )
 from pytest_ragprobe.results import atomic_write, nodeid_key
 
@@ -182,14 +181,6 @@ def probe_anchor(nodeid: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", nodeid).strip("-").lower()
     digest = hashlib.sha1(nodeid.encode("utf-8")).hexdigest()[:6]
     return f"probe-{slug or 'unnamed'}-{digest}"
-
-
-def wrong_total(r: ProbeResult, listed: int) -> int:
-    """How many wrong or failed answers the probe had: report.json keeps at most 50 examples, so the
-    listed ones undercount; the metrics hold the full counts (:func:`render.wrong_answers`) and the
-    examples the failed calls. Never fewer than ``listed``."""
-    errored = sum(1 for e in r.examples if e.get("correct") is None and e.get("error"))
-    return max(listed, wrong_answers(r) + errored)
 
 
 def worst_examples_count(r: ProbeResult, worst: list[dict[str, Any]], shown: int) -> str:

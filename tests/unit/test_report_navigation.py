@@ -10,7 +10,8 @@ from factories import report as make_report
 from factories import reverse_probe, text_of
 
 from pytest_ragprobe.html import render_html
-from pytest_ragprobe.reporting import ordered, probe_anchor, render_markdown, wrong_total
+from pytest_ragprobe.render import examples_count, wrong_answers
+from pytest_ragprobe.reporting import ordered, probe_anchor, render_markdown
 from pytest_ragprobe.results import ProbeResult, nodeid_key
 
 
@@ -41,7 +42,7 @@ def _many_wrong(n: int = 80, right: int = 27) -> ProbeResult:
 
 def test_worst_examples_count_every_wrong_answer_not_just_the_kept_ones() -> None:
     probe = _many_wrong()
-    assert wrong_total(probe, 50) == 53
+    assert wrong_answers(probe) == 53
     md = render_markdown(make_report(probe))
     assert "<details><summary>Worst examples (5 of 53 wrong reverse answers)</summary>" in md
     assert "Worst examples (10 of 53 wrong reverse answers)" in text_of(render_html(make_report(probe)))
@@ -55,9 +56,9 @@ def test_wrong_total_of_a_position_probe_sums_every_position() -> None:
             "examples": [],
         }
     )
-    assert wrong_total(p, 0) == 10 + 50 + 20
+    assert wrong_answers(p) == 10 + 50 + 20
     # a foreign report without the counts: what is listed stands
-    assert wrong_total(p.model_copy(update={"metrics": {"correct_by_position": {"0": "x"}}}), 3) == 3
+    assert examples_count(p.model_copy(update={"metrics": {"correct_by_position": {"0": "x"}}}), 3, 3) == "3 wrong answers"
 
 
 def test_node_ids_sort_naturally_and_the_terminal_lists_failures_last() -> None:
