@@ -673,7 +673,7 @@ def identity_notices(root: Path, used: Mapping[str, tuple[int, int]], since: flo
 # could be keyed, as raw SHA-256 digests concatenated and base64-encoded (43 characters a call instead of
 # 67 as a JSON list of hex strings: a 20,000-fact reverse probe asks 40,000). Written by the process that
 # ran the probe (each xdist worker its own probes: one file per test id, no clash), atomically; read by
-# the cost plan, which only stats the answer files the keys name.
+# the cost plan, which reads the answer files the keys name (each checked as a run reads it).
 
 PLAN_FORMAT = 1
 _KEY_BYTES = 32  # a key is the hex of a SHA-256 digest
