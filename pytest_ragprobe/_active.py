@@ -25,6 +25,7 @@ class ActiveRun:
     strict: bool
     budget: Budget
     adapt: Callable[[object], object | None] = lambda pipeline: None  # the make_pipeline hooks
+    strict_by: str = "--ragprobe-strict"  # how strict was set, as the marked test's failure names it
 
 
 _ACTIVE: list[ActiveRun] = []

@@ -150,13 +150,18 @@ class ProbeResult(BaseModel):
         """Raise ProbeFailed on FAIL or ERROR (and on INCONCLUSIVE when ``strict``; by default
         ``--ragprobe-strict`` of the pytest run in progress, else False)."""
         __tracebackhide__ = True
+        by = "strict=True"
         if strict is None:
             from pytest_ragprobe._active import active_run
 
             run = active_run()
             strict = run is not None and run.strict
-        if self.verdict in ("fail", "error") or (strict and self.verdict == "inconclusive"):
+            by = run.strict_by if run is not None else by
+        if self.verdict in ("fail", "error"):
             raise ProbeFailed(self.explain())
+        if strict and self.verdict == "inconclusive":
+            # as a marked test's failure says it: the explanation alone read as a failure without a cause
+            raise ProbeFailed(f"{self.explain()}\n({by}: INCONCLUSIVE fails)")
         if not self.nodeid:  # check_* (a marked probe's result is warned about by the plugin, once)
             self._warn()
 

@@ -446,6 +446,7 @@ class RagprobeSession:
             self.cfg.strict,
             self.budget,
             lambda p: config.hook.pytest_ragprobe_make_pipeline(config=config, pipeline=p),
+            self.cfg.strict_by,
         )
         self.results: dict[str, dict[str, Any]] = {}
         self.report_path: Path | None = None

@@ -79,3 +79,24 @@ def test_the_last_of_several_o_is_named_as_pytest_uses_it(project: pytest.Pytest
     )
     result.assert_outcomes(passed=1, warnings=1)
     assert "-o ragprobe_samples=6 capped the sample at 6 facts (all 8 without it)" in _notes(project)
+
+
+def test_assert_ok_under_the_runs_strict_says_so_as_the_mark_does(pytester: pytest.Pytester) -> None:
+    """``result.assert_ok()`` of a hand-written probe failed an INCONCLUSIVE under the run's strict with
+    the explanation alone: no word of why an INCONCLUSIVE failed (a marked test's failure says it)."""
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(
+        test_hand="""
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(8)]
+def test_run_strict(ragprobe_pipeline):
+    ragprobe.check_reverse(ragprobe_pipeline, FACTS, max_drop=0.1).assert_ok()
+def test_own_strict(ragprobe_pipeline):
+    ragprobe.check_reverse(ragprobe_pipeline, FACTS, max_drop=0.1).assert_ok(strict=True)
+"""
+    )
+    pytester.makefile(".ini", pytest="[pytest]\nragprobe_strict = true\n")
+    result = pytester.runpytest("-p", "no:xdist")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["E*(ragprobe_strict in pytest.ini: INCONCLUSIVE fails)"])
+    result.stdout.fnmatch_lines(["E*(strict=True: INCONCLUSIVE fails)"])
