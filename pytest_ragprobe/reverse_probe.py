@@ -75,9 +75,8 @@ def sample_size_notes(
     likely = f"({n + more} in all) would likely decide"
     if _below_least(n, max_drop, confidence):  # too few for any PASS: the least first, then the likely total
         # Two figures, each said for what it is: "a PASS needs at least 29" beside "about 97 more (103 in
-        # all)" read as a contradiction. (ROUGH says "from the rates seen so far": once in one sentence.)
-        estimate = f"the estimate at the drop seen so far: about {more} more {likely} it, PASS or FAIL"
-        estimate += f" {ROUGH}"
+        # all)" read as a contradiction. (The rates are named once: not again in ROUGH.)
+        estimate = f"at the rates seen so far, about {more} more {likely} it, PASS or FAIL (a rough estimate)"
         return [f"{undecidable_note(n, unit, max_drop, confidence, estimate=estimate)}{tail}"]
     notes = [f"about {more} more {unit} {likely} this {ROUGH}{tail}"]
     return [*notes, few] if few else notes

@@ -493,7 +493,7 @@ def test_rev(ragprobe_result):
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(
-        ["*RagprobeInconclusiveWarning*INCONCLUSIVE*", "*the minimum for a PASS is 29 facts, reached only if every answer agreed*the estimate at the drop seen so far: about * more (* in all) would likely decide*"]
+        ["*RagprobeInconclusiveWarning*INCONCLUSIVE*", "*the minimum for a PASS is 29 facts, reached only if every answer agreed*at the rates seen so far, about * more (* in all) would likely decide*"]
     )
     # the warnings summary points at the test, not at the plugin's own source line
     text = result.stdout.str()

@@ -504,7 +504,7 @@ def test_a_position_probe_with_too_few_questions_for_a_pass_says_so() -> None:
     assert any(
         n.startswith(
             "with 10 questions no run can PASS at max_drop 0.15: the minimum for a PASS is 19 questions, "
-            "reached only if every answer agreed (at 95%); the estimate at the drop seen so far: about "
+            "reached only if every answer agreed (at 95%); at the rates seen so far, about "
         )
         for n in r.notes
     ), r.notes

@@ -78,14 +78,14 @@ def test_too_few_facts_for_any_pass_says_so() -> None:
     (note,) = [n for n in r.notes if n.startswith("with 12 facts")]
     assert re.fullmatch(
         r"with 12 facts no run can PASS at max_drop 0\.10: the minimum for a PASS is 29 facts, reached only "
-        r"if every answer agreed \(at 95%\); the estimate at the drop seen so far: about (\d+) more \((\d+) "
-        r"in all\) would likely decide it, PASS or FAIL \(a rough estimate from the rates seen so far\); these "
+        r"if every answer agreed \(at 95%\); at the rates seen so far, about (\d+) more \((\d+) "
+        r"in all\) would likely decide it, PASS or FAIL \(a rough estimate\); these "
         r"are all the facts given: add more to decide it",
         note,
     )
     big = ragprobe.check_reverse(_right, FACTS[:40], max_drop=0.1, n=12)  # 28 more in the file
     (note,) = [n for n in big.notes if n.startswith("with 12 facts")]
-    extra = int(note.split(": about ")[1].split()[0])
+    extra = int(note.split(", about ")[1].split()[0])
     assert note.count("rates seen so far") == 1  # was said twice in the one sentence
     assert extra > 28 and note.endswith("; the data holds 28 more: add more to decide it")
     # enough for a PASS, not yet decided: the estimate alone

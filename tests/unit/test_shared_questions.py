@@ -233,8 +233,8 @@ def test_the_advice_counts_facts_with_questions_of_their_own() -> None:
     assert any(
         n.startswith(
             "with 4 facts with questions of their own no run can PASS at max_drop 0.20: the minimum for a PASS "
-            "is 14 facts with questions of their own, reached only if every answer agreed (at 95%); the "
-            "estimate at the drop seen so far: about "
+            "is 14 facts with questions of their own, reached only if every answer agreed (at 95%); at the "
+            "rates seen so far, about "
         )
         for n in r.notes
     ), r.notes
