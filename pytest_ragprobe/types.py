@@ -217,33 +217,36 @@ def one_line(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# What a common wrong value most likely is, and what to return instead: (test, hint).
-_ANSWER_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
-    (
-        lambda v: isinstance(v, tuple) and len(v) == 2,
-        "an (answer, documents) pair? return ragprobe.Answer(answer, documents=docs)",
-    ),
-    (lambda v: inspect.isgenerator(v) or inspect.isasyncgen(v), "a token stream? return the joined str"),
-    (lambda v: isinstance(v, (bytes, bytearray)), "decode it to a str"),
-    (lambda v: v is None, "did it return nothing? a function that ends without `return` gives None"),
+_Hints = tuple[tuple[Callable[[object], bool], str], ...]
+
+
+def _answer_hints(verb: str, nothing: str) -> _Hints:
+    """What a common wrong value most likely is, and what to ``verb`` instead: (test, hint)."""
+    return (
+        (
+            lambda v: isinstance(v, tuple) and len(v) == 2,
+            f"an (answer, documents) pair? {verb} ragprobe.Answer(answer, documents=docs)",
+        ),
+        (lambda v: inspect.isgenerator(v) or inspect.isasyncgen(v), f"a token stream? {verb} the joined str"),
+        (lambda v: isinstance(v, (bytes, bytearray)), "decode it to a str"),
+        (lambda v: v is None, nothing),
+    )
+
+
+# a pipeline's return value; ragprobe.Answer's text argument
+_ANSWER_HINTS = _answer_hints(
+    "return", "did it return nothing? a function that ends without `return` gives None"
 )
-_ANSWER_TEXT_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
-    (
-        lambda v: isinstance(v, tuple) and len(v) == 2,
-        "an (answer, documents) pair? give ragprobe.Answer(answer, documents=docs)",
-    ),
-    (lambda v: inspect.isgenerator(v) or inspect.isasyncgen(v), "a token stream? pass the joined str"),
-    (lambda v: isinstance(v, (bytes, bytearray)), "decode it to a str"),
-    (lambda v: v is None, "did the model or a function return nothing?"),
-)
-_DOCUMENT_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
+_ANSWER_TEXT_HINTS = _answer_hints("give", "did the model or a function return nothing?")
+
+_DOCUMENT_HINTS: _Hints = (
     (lambda v: isinstance(v, tuple) and len(v) == 2, "a (document, score) pair? give the document only"),
 )
-_DOCUMENT_TEXT_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
+_DOCUMENT_TEXT_HINTS: _Hints = (
     (lambda v: isinstance(v, (bytes, bytearray)), "decode it to a str"),
     (lambda v: v is None, "a search hit without its text? leave it out, or fetch its text"),
 )
-_DOCUMENTS_HINTS: tuple[tuple[Callable[[object], bool], str], ...] = (
+_DOCUMENTS_HINTS: _Hints = (
     (lambda v: getattr(v, "ndim", None) == 1 and hasattr(v, "tolist"), "an array? give its .tolist()"),
     (lambda v: inspect.isgenerator(v) or inspect.isasyncgen(v), "a generator? give a list"),
 )
@@ -256,7 +259,7 @@ def _wrong_type(
     where: str,
     expected: str,
     value: object,
-    hints: tuple[tuple[Callable[[object], bool], str], ...],
+    hints: _Hints,
     use_text: str = "return that",
 ) -> PipelineOutputError:
     """The error for a value of the wrong type. Its ``cause`` names the type (and what to do) but
