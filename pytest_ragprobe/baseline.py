@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pytest_ragprobe.render import p_text
-from pytest_ragprobe.results import SCHEMA_VERSION, ProbeResult
+from pytest_ragprobe.results import SCHEMA_VERSION, DirectionSummary, ProbeResult
 from pytest_ragprobe.types import redact
 
 # Settings that change what a probe measures; a change makes the comparison meaningless.
@@ -82,6 +82,11 @@ def read_baseline(path: Path) -> Baseline:
             f"--ragprobe-baseline: file not found: {path} (a first run writes one with "
             "--ragprobe-save-baseline=PATH)"
         ) from None
+    except UnicodeDecodeError as exc:  # (PowerShell's `>` writes UTF-16)
+        raise BaselineError(
+            f"--ragprobe-baseline: {path} is not readable JSON: not UTF-8 text ({exc.reason} at byte "
+            f"{exc.start}); ragprobe writes its reports in UTF-8: use the file it wrote, or save it as UTF-8"
+        ) from None
     except (OSError, json.JSONDecodeError) as exc:
         raise BaselineError(f"--ragprobe-baseline: {path} is not readable JSON: {exc}") from None
     version = data.get("schema_version") if isinstance(data, dict) else None
@@ -123,25 +128,75 @@ def _fisher_less(k_new: int, n_new: int, k_old: int, n_old: int) -> float:
 _DISCORDANT_KEYS = {"reverse": ("forward_only", "reverse_only"), "position": ("edge_only", "worst_only")}
 
 
-def _drop_var(probe: ProbeResult) -> float:
+def _count(value: Any) -> int | None:
+    """A count as a report holds it (a JSON integer, or a float with an integer value), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return None
+    return int(value) if value >= 0 else None
+
+
+def _discordant(probe: ProbeResult) -> tuple[int, int] | None:
+    """The probe's discordant pairs behind its drop (better side only, worse side only); None when its
+    metrics do not hold them as two counts."""
+    disc = probe.metrics.get("discordant")
+    if not isinstance(disc, dict):
+        return None
+    better, worse = (_count(disc.get(key)) for key in _DISCORDANT_KEYS[probe.kind])
+    return None if better is None or worse is None else (better, worse)
+
+
+def _drop_problem(probe: ProbeResult, side: str) -> str:
+    """Why the probe's drop cannot be tested against the other run's ("" when it can): none in it, not a
+    finite number (a hand-edited file; Python's json reads NaN and Infinity), or without the discordant
+    counts its variance comes from."""
+    value = probe.metrics.get("drop")
+    if value is None:
+        return f"{side} probe has no drop"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return f"{side} drop, {value!r}, is not a number"
+    if not -1.0 <= value <= 1.0:
+        return f"{side} drop, {value!r}, is outside [-1, 1]"
+    counts = _discordant(probe)
+    better, worse = _DISCORDANT_KEYS[probe.kind]
+    if counts is None:
+        return f"{side} probe has no discordant counts, metrics.discordant.{better} and {worse}"
+    if sum(counts) > probe.n:
+        return f"{side} discordant counts, {counts[0]} and {counts[1]}, add up to more than its n = {probe.n}"
+    return ""
+
+
+def _drop_var(probe: ProbeResult, n10: int, n01: int) -> float:
     """Variance of the paired drop estimate (n10 - n01) / n."""
     n = probe.n
-    disc = probe.metrics.get("discordant") or {}
-    better, worse = _DISCORDANT_KEYS[probe.kind]
-    n10, n01 = int(disc.get(better, 0)), int(disc.get(worse, 0))
-    if n <= 0:
-        return math.inf
     d = (n10 - n01) / n
     return max((n10 + n01) / n - d * d, 0.25 / n) / n  # floor: no zero variance from an all-concordant run
 
 
 def _drop_increase_p(new: ProbeResult, old: ProbeResult) -> float:
+    """One-sided p-value that the drop grew; both probes' drops checked by :func:`_drop_problem`."""
     from scipy.stats import norm
 
-    if new.drop is None or old.drop is None or not new.n or not old.n:
-        return 1.0
-    se = math.sqrt(_drop_var(new) + _drop_var(old))
-    return float(norm.sf((new.drop - old.drop) / se))
+    (new10, new01), (old10, old01) = _discordant(new) or (0, 0), _discordant(old) or (0, 0)
+    se = math.sqrt(_drop_var(new, new10, new01) + _drop_var(old, old10, old01))
+    return float(norm.sf((float(new.metrics["drop"]) - float(old.metrics["drop"])) / se))
+
+
+def _direction_problem(summary: DirectionSummary, side: str) -> str:
+    """Why an accuracy cannot be tested ("" when it can): no answers, or counts no run writes (a
+    hand-edited file), which Fisher's test cannot take."""
+    if summary.n <= 0:
+        return f"{side} has no answers there, n = {summary.n}"
+    if not 0 <= summary.correct <= summary.n:
+        return f"{side} counts are impossible, {summary.correct} right of n = {summary.n}"
+    return ""
+
+
+def _accuracy(summary: DirectionSummary) -> float:
+    """The accuracy to print: as recorded, or from the counts when the record is not a proportion."""
+    value = summary.accuracy
+    return value if math.isfinite(value) and 0.0 <= value <= 1.0 else summary.correct / summary.n
 
 
 def _changed_settings(
@@ -192,10 +247,10 @@ def _nothing_to_compare(new: ProbeResult, old: ProbeResult) -> str:
         return "this run's probe is an ERROR"
     if old.verdict == "error":
         return "the baseline's probe was an ERROR"
-    if not old.n:
-        return "the baseline's probe has no answers (n = 0)"
-    if not new.n:
-        return "this run's probe has no answers (n = 0)"
+    if old.n <= 0:
+        return f"the baseline's probe has no answers (n = {old.n})"
+    if new.n <= 0:
+        return f"this run's probe has no answers (n = {new.n})"
     return ""
 
 
@@ -231,15 +286,60 @@ def _pipeline_change(old: str, new: str) -> str:
     return f"pipeline {_short(old)} -> {_short(new)}"
 
 
+def _accuracy_tests(new: ProbeResult, old: ProbeResult) -> tuple[list[tuple[str, float]], list[str]]:
+    """The accuracy tests (label, one-sided p) and the accuracies not compared, with why."""
+    pairs: list[tuple[str, DirectionSummary | None, DirectionSummary | None]] = []
+    skipped: list[str] = []
+    if new.kind == "reverse":
+        pairs = [
+            ("reverse accuracy", new.reverse, old.reverse),
+            ("forward accuracy", new.forward, old.forward),
+        ]
+    elif not new.positions or not old.positions:
+        side = "the baseline's" if not old.positions else "this run's"
+        skipped.append(f"accuracy by position not compared: {side} probe has none")
+    else:
+        common = sorted(set(new.positions) & set(old.positions))
+        if not common:
+            skipped.append(
+                "accuracy by position not compared: no position in common, the baseline's "
+                f"{sorted(old.positions)} vs this run's {sorted(new.positions)}"
+            )
+        pairs = [(f"accuracy at position {pos}", new.positions[pos], old.positions[pos]) for pos in common]
+    tests: list[tuple[str, float]] = []
+    for label, a, b in pairs:
+        if a is None or b is None:
+            skipped.append(f"{label} not compared: {'the baseline' if b is None else 'this run'} has none")
+            continue
+        if why := _direction_problem(b, "the baseline") or _direction_problem(a, "this run"):
+            skipped.append(f"{label} not compared: {why}")
+            continue
+        p = _fisher_less(a.correct, a.n, b.correct, b.n)
+        tests.append((f"{label} {_accuracy(b):.2f} -> {_accuracy(a):.2f}", p))
+    return tests, skipped
+
+
 def compare(
     new: ProbeResult, previous: dict[str, Any], *, confidence: float, samples: tuple[Any, Any] = (None, None)
 ) -> BaselineComparison:
     """``ok``, ``regression`` (with the figures that fell), or ``changed``: not compared, with why (the
     probe's kind or settings changed, or either side has nothing to compare). ``samples``: the two runs'
-    --ragprobe-samples (baseline, this run), to say when it is what changed the sample size."""
+    --ragprobe-samples (baseline, this run), to say when it is what changed the sample size.
+
+    A figure that cannot be tested (a drop that is not a number or lacks its discordant counts, impossible
+    accuracy counts: a hand-edited or damaged baseline) is left out and named in the message ("drop not
+    compared: the baseline's drop is not a number (nan)"); the others are still compared."""
+    from pydantic import ValidationError
+
     from pytest_ragprobe.stats import holm
 
-    old = ProbeResult.model_validate(previous)
+    try:
+        old = ProbeResult.model_validate(previous)
+    except ValidationError as exc:  # (read_baseline refuses such a file; a caller may pass any dict)
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "probe"
+        why = f"the baseline's probe is not a ragprobe probe ({where}: {first['msg']})"
+        return BaselineComparison("changed", f"baseline not compared: {why}")
     if old.kind != new.kind:
         return BaselineComparison("changed", f"baseline probe was a {old.kind} probe; not compared")
     changes = _changed_settings(new, old, samples)
@@ -250,33 +350,33 @@ def compare(
     why = _nothing_to_compare(new, old)
     if not why:
         for side, probe in (("the baseline's", old), ("this run's", new)):
-            if not _has_accuracies(probe) and probe.drop is None:
+            if not _has_accuracies(probe) and probe.metrics.get("drop") is None:
                 why = f"{side} probe has no figures to compare (no accuracies or drop in it)"
                 break
     if why:
         return BaselineComparison("changed", f"baseline not compared: {why}")
 
-    tests: list[tuple[str, float]] = []
-    if new.kind == "reverse" and new.reverse and old.reverse and new.forward and old.forward:
-        for label, a, b in (("reverse", new.reverse, old.reverse), ("forward", new.forward, old.forward)):
-            p = _fisher_less(a.correct, a.n, b.correct, b.n)
-            tests.append((f"{label} accuracy {b.accuracy:.2f} -> {a.accuracy:.2f}", p))
-    elif new.positions and old.positions:
-        for pos in sorted(set(new.positions) & set(old.positions)):
-            a, b = new.positions[pos], old.positions[pos]
-            p = _fisher_less(a.correct, a.n, b.correct, b.n)
-            tests.append((f"accuracy at position {pos} {b.accuracy:.2f} -> {a.accuracy:.2f}", p))
-    tests.append((f"drop {old.drop or 0:+.2f} -> {new.drop or 0:+.2f}", _drop_increase_p(new, old)))
+    tests, skipped = _accuracy_tests(new, old)
+    if why := _drop_problem(old, "the baseline's") or _drop_problem(new, "this run's"):
+        skipped.append(f"drop not compared: {why}")
+    else:
+        drops = float(old.metrics["drop"]), float(new.metrics["drop"])
+        tests.append((f"drop {drops[0]:+.2f} -> {drops[1]:+.2f}", _drop_increase_p(new, old)))
+    if not tests:
+        return BaselineComparison("changed", "baseline not compared: " + "; ".join(skipped))
+    left_out = "; ".join(skipped)
 
     alpha = 1 - confidence
     adjusted = holm([p for _, p in tests])
     hits = [f"{label} ({p_text(p)})" for (label, _), p in zip(tests, adjusted, strict=True) if p < alpha]
     if not hits:
-        return BaselineComparison("ok")
+        return BaselineComparison("ok", f"baseline compared in part; {left_out}" if left_out else "")
     # The figures first (reports clip long messages), then how they were tested and one short clause on
-    # what changed, when known.
+    # what changed, when known; then what was left out.
     # (one level of parentheses: the reports wrap the message in "failed (...)" already)
     tail = f"one-sided tests, Holm-adjusted; the baseline run was {old.verdict.upper()}"
     if change := _pipeline_change(old.pipeline, new.pipeline):
         tail += f"; {change}"
+    if left_out:
+        tail += f"; {left_out}"
     return BaselineComparison("regression", f"ragprobe baseline REGRESSION: {', '.join(hits)}; {tail}")

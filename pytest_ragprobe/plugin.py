@@ -537,7 +537,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
             no_retries = " --ragprobe-retries=0" if cfg.retries == 0 else ""
             _warn(item, RagprobeWarning(f"{item.nodeid}: {failed_calls_note(outcome, no_retries)}"))
-        if baseline is not None and baseline.status == "changed":
+        if baseline is not None and baseline.status in ("changed", "ok") and baseline.message:
+            # not compared, or compared in part (a figure of the baseline that cannot be tested)
             _warn(item, RagprobeWarning(f"{item.nodeid}: {baseline.message}"))
         from pytest_ragprobe._blocking import loop_note
 

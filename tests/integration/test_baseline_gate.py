@@ -285,3 +285,75 @@ def test_the_gate_status_line_is_green_when_none_regressed(project: pytest.Pytes
     line = next(ln for ln in clean.outlines if "ragprobe baseline: all 3 probes compared" in ln)
     assert "\x1b[32m" in line and "\x1b[31m" not in line
     assert re.sub(r"\x1b\[[0-9;]*m", "", line).endswith("none regressed")
+
+
+# -- 5. a hand-edited or damaged baseline reports, never crashes ----------------------------------------------
+
+
+def test_a_baseline_with_a_nan_drop_is_compared_without_it_and_the_run_reports(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A probe whose "drop" is NaN (Python's json writes and reads it) made holm() raise ValueError("p-values
+    must lie in [0, 1]") inside the test hook: the session crashed instead of reporting."""
+    project.runpytest(NO_CACHE, "--ragprobe-save-baseline=bl.json").assert_outcomes(passed=3)
+    data = json.loads((project.path / "bl.json").read_text())
+    data["probes"][0]["metrics"]["drop"] = float("nan")
+    del data["probes"][1]["metrics"]["discordant"]
+    (project.path / "bl.json").write_text(json.dumps(data))
+    assert "NaN" in (project.path / "bl.json").read_text()
+
+    result = project.runpytest(NO_CACHE, "--ragprobe-baseline=bl.json", "--ragprobe-report=r")
+    result.assert_outcomes(passed=3)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            "*test_rev.py::test_a: baseline compared in part; drop not compared: the baseline's drop, nan, is not a "
+            "number",
+            "*test_rev.py::test_b: baseline compared in part; drop not compared: the baseline's probe has no "
+            "discordant counts, metrics.discordant.forward_only and reverse_only",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    probes = {p["nodeid"]: p for p in report_json(project.path / "r")["probes"]}
+    assert [probes[f"test_rev.py::test_{t}"]["baseline"] for t in "abc"] == ["ok", "ok", "ok"]
+    assert probes["test_rev.py::test_c"]["baseline_message"] == ""
+
+    # the accuracies are still compared: a fall is a regression, which says what was left out
+    monkeypatch.setenv("REVERSE_WRONG", "25")
+    result = project.runpytest(NO_CACHE, "--ragprobe-baseline=bl.json", "--ragprobe-report=r")
+    result.assert_outcomes(failed=3)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    message = {p["nodeid"]: p for p in report_json(project.path / "r")["probes"]}["test_rev.py::test_a"][
+        "baseline_message"
+    ]
+    assert message.startswith("ragprobe baseline REGRESSION: reverse accuracy 0.95 -> 0.75 (p < 0.001)")
+    assert message.endswith("; drop not compared: the baseline's drop, nan, is not a number")
+
+
+@pytest.mark.parametrize(
+    ("edit", "error"),
+    [
+        (lambda data: data["probes"][0].update(verdict="passed"), "*bl.json: probes[[]0] is not a ragprobe probe (verdict: *"),
+        (lambda data: data.update(schema_version=2), "*bl.json is a ragprobe report of schema_version 2, newer than *"),
+        (lambda data: data["probes"], "*bl.json is not a ragprobe report (schema_version 1)"),
+    ],
+)
+def test_a_baseline_file_that_is_not_a_report_is_a_usage_error(project: pytest.Pytester, edit: Any, error: str) -> None:
+    project.runpytest(NO_CACHE, "--ragprobe-save-baseline=bl.json").assert_outcomes(passed=3)
+    data = json.loads((project.path / "bl.json").read_text())
+    edited = edit(data)
+    (project.path / "bl.json").write_text(json.dumps(data if edited is None else edited))
+    result = project.runpytest(NO_CACHE, "--ragprobe-baseline=bl.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: --ragprobe-baseline: {error}"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_a_utf16_baseline_file_is_a_usage_error(project: pytest.Pytester) -> None:
+    """PowerShell's `>` writes UTF-16: UnicodeDecodeError escaped read_baseline, a traceback at startup."""
+    project.runpytest(NO_CACHE, "--ragprobe-save-baseline=bl.json").assert_outcomes(passed=3)
+    text = (project.path / "bl.json").read_text()
+    (project.path / "bl.json").write_text(text, encoding="utf-16")
+    result = project.runpytest(NO_CACHE, "--ragprobe-baseline=bl.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --ragprobe-baseline: *bl.json is not readable JSON: not UTF-8 text *"])
