@@ -50,6 +50,7 @@ import hashlib
 import itertools
 import json
 import math
+import numbers
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -104,13 +105,28 @@ MAX_MORE_PAIRS = 10_000
 # --------------------------------------------------------------------------- validation
 
 
+def _real(value: object) -> bool:
+    """A real number, NumPy's too (a bool is not one, nor is the string "0.9")."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _whole(value: object) -> bool:
+    """A count: a whole number >= 0, NumPy's too, or a float with such a value (not a bool, NaN or inf)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, numbers.Integral):
+        return int(value) >= 0
+    return isinstance(value, float) and value.is_integer() and value >= 0  # (inf and NaN are not)
+
+
 def _check_confidence(confidence: float) -> None:
-    if isinstance(confidence, bool) or not 0.5 < float(confidence) < 1.0:
+    # (a string "0.95" passed float() here and failed later inside numpy; None raised float()'s TypeError)
+    if not _real(confidence) or not 0.5 < float(confidence) < 1.0:
         raise ValueError(f"confidence must be a number in (0.5, 1), got {confidence!r}")
 
 
 def _check_max_drop(max_drop: float) -> None:
-    if isinstance(max_drop, bool) or not -1.0 <= float(max_drop) < 1.0:
+    if not _real(max_drop) or not -1.0 <= float(max_drop) < 1.0:
         raise ValueError(f"max_drop must be a number in [-1, 1), got {max_drop!r}")
 
 
@@ -140,7 +156,10 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     gives the uninformative ``(0.0, 1.0)``.
     """
     _check_confidence(confidence)
-    if n < 0 or k < 0 or k > n:
+    for name, value in (("k", k), ("n", n)):
+        if not _whole(value):  # (NaN and inf raised from int(), 1.5 was truncated)
+            raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+    if k > n:
         raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
     if n == 0:
         return (0.0, 1.0)
@@ -1110,6 +1129,13 @@ def _position_counts(
     shorter than the longest one (a sequential probe stops asking a position whose comparisons have
     all passed); a question beyond a list's end was not asked there.
     """
+    for p, values in outcomes.items():
+        key: object = p  # (a caller's dict may hold anything: "1" and 1 were two positions 1)
+        if isinstance(key, bool) or not isinstance(key, numbers.Integral):
+            raise ValueError(f"outcomes must map positions (ints) to outcomes, got the key {key!r}")
+        given: object = values
+        if isinstance(given, (str, bytes)) or not hasattr(given, "__len__"):  # (NumPy arrays are fine)
+            raise ValueError(f"outcomes[{key!r}] must be a sequence of outcomes, got {given!r}")
     positions = sorted(int(p) for p in outcomes)
     if len(positions) < 2:
         raise ValueError("compare_positions needs at least two positions")
@@ -1398,13 +1424,6 @@ def power_bound(
 
 
 # --------------------------------------------------------------------------- sample sizes
-
-
-def _real(value: object) -> bool:
-    """A real number, NumPy's too (a bool is not one, nor is the string "0.9")."""
-    import numbers
-
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _cells(acc_a: float, acc_b: float, discordance: float | None) -> tuple[float, float]:
