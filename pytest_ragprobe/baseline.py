@@ -154,16 +154,20 @@ def _drop_problem(probe: ProbeResult, side: str) -> str:
     value = probe.metrics.get("drop")
     if value is None:
         return f"{side} probe has no drop"
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return f"{side} drop, {value!r}, is not a number"
+    shown = _short(repr(value))  # (as the file says it, clipped: Python's json reads any integer)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"{side} drop, {shown}, is not a number"
+    if value != value or abs(value) == math.inf:  # (NaN, inf; math.isfinite() overflows on a huge int)
+        return f"{side} drop, {shown}, is not a number"
     if not -1.0 <= value <= 1.0:
-        return f"{side} drop, {value!r}, is outside [-1, 1]"
+        return f"{side} drop, {shown}, is outside [-1, 1]"
     counts = _discordant(probe)
     better, worse = _DISCORDANT_KEYS[probe.kind]
     if counts is None:
         return f"{side} probe has no discordant counts, metrics.discordant.{better} and {worse}"
     if sum(counts) > probe.n:
-        return f"{side} discordant counts, {counts[0]} and {counts[1]}, add up to more than its n = {probe.n}"
+        shown = " and ".join(_short(str(c)) for c in counts)
+        return f"{side} discordant counts, {shown}, add up to more than its n = {probe.n}"
     return ""
 
 
@@ -183,11 +187,16 @@ def _drop_increase_p(new: ProbeResult, old: ProbeResult) -> float:
     return float(norm.sf((float(new.metrics["drop"]) - float(old.metrics["drop"])) / se))
 
 
+_MAX_ANSWERS = 10**9  # more answers than any probe asks: a hand-edited count
+
+
 def _direction_problem(summary: DirectionSummary, side: str) -> str:
     """Why an accuracy cannot be tested ("" when it can): no answers, or counts no run writes (a
     hand-edited file), which Fisher's test cannot take."""
     if summary.n <= 0:
         return f"{side} has no answers there, n = {summary.n}"
+    if summary.n > _MAX_ANSWERS:  # (scipy's table overflows its C integers far above this)
+        return f"{side} n = {_short(str(summary.n))} is more answers than a probe asks"
     if not 0 <= summary.correct <= summary.n:
         return f"{side} counts are impossible, {summary.correct} right of n = {summary.n}"
     return ""

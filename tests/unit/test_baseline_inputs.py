@@ -146,6 +146,23 @@ def test_impossible_accuracy_counts_are_left_out(summary: dict[str, Any], why: s
     assert got.message.endswith(f"; reverse accuracy not compared: {why}")
 
 
+def test_counts_too_large_for_the_tests_are_left_out() -> None:
+    """Python's json reads any integer: 10**30 answers overflowed scipy's C long (OverflowError) and a
+    400-digit drop overflowed math.isfinite()."""
+    old, new = regressed()
+    baseline = as_baseline(old)
+    baseline["reverse"].update(correct=10**30, n=10**30 + 5)
+    got = compare(new, baseline, confidence=0.95)
+    assert got.status == "regression"
+    assert got.message.endswith(
+        "; reverse accuracy not compared: the baseline n = 1000000000000000000000000000005 is more answers than a probe asks"
+    )
+    baseline = as_baseline(old)
+    baseline["metrics"]["drop"] = 10**400
+    got = compare(new, baseline, confidence=0.95)
+    assert got.message.endswith("; drop not compared: the baseline's drop, " + "1" + "0" * 38 + "…, is outside [-1, 1]")
+
+
 def test_a_nan_accuracy_is_printed_from_its_counts() -> None:
     old, new = regressed()
     baseline = as_baseline(old)
