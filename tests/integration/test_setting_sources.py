@@ -100,3 +100,18 @@ def test_own_strict(ragprobe_pipeline):
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["E*(ragprobe_strict in pytest.ini: INCONCLUSIVE fails)"])
     result.stdout.fnmatch_lines(["E*(strict=True: INCONCLUSIVE fails)"])
+
+
+def test_the_default_cache_goes_to_the_rootdir_with_an_ini_file_elsewhere(project: pytest.Pytester) -> None:
+    """`pytest -c ci/pytest.ini` wrote the answer cache to ci/.ragprobe_cache (and `-c /dev/null` to
+    /dev/): the default is <rootdir>/.ragprobe_cache; an ini value stays beside its ini file."""
+    (project.path / "ci").mkdir()
+    (project.path / "ci" / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    # (--confcutdir: the ini file's directory by default, which would leave out the conftest.py above it)
+    args = ("-p", "no:xdist", "-c", "ci/pytest.ini", f"--rootdir={project.path}", f"--confcutdir={project.path}")
+    project.runpytest(*args).assert_outcomes(passed=1, warnings=1)
+    assert (project.path / ".ragprobe_cache" / "answers").is_dir()
+    assert not (project.path / "ci" / ".ragprobe_cache").exists()
+    (project.path / "ci" / "pytest.ini").write_text("[pytest]\nragprobe_cache = answers\n", encoding="utf-8")
+    project.runpytest(*args).assert_outcomes(passed=1, warnings=1)
+    assert (project.path / "ci" / "answers" / "answers").is_dir()
