@@ -307,7 +307,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     from pytest_ragprobe.render import explain, failed_calls_note, low_accuracy_note, summary_lines
     from pytest_ragprobe.reporting import ordered, render_markdown
 
-    path, report = read_report(args.report)
+    if args.report is None:  # where a pytest run here writes its reports (the ini's ragprobe_report)
+        where, origin = ini_directory("ragprobe_report", DEFAULT_REPORT_DIR, in_rootdir=False)
+        try:
+            path, report = read_report(where)
+        except InputError as exc:
+            raise InputError(f"{exc} ({origin})") from None
+    else:
+        path, report = read_report(args.report)
     strict = _strict(report, args.strict)
     if args.format == "markdown":
         sys.stdout.write(render_markdown(report))
@@ -523,8 +530,9 @@ def build_parser() -> argparse.ArgumentParser:
     merge.set_defaults(func=cmd_merge)
     show = sub.add_parser("show", help="Print a report's summary", description="Print a report's summary.")
     show.add_argument(
-        "report", metavar="REPORT", nargs="?", default=DEFAULT_REPORT_DIR,
-        help="A report.json, or a directory that holds one (default ragprobe-report, where a bare "
+        "report", metavar="REPORT", nargs="?", default=None,
+        help="A report.json, or a directory that holds one (default: where pytest run here writes its "
+        "reports: the ragprobe_report directory of its ini file, else ragprobe-report, where a bare "
         "--ragprobe-report writes)",
     )
     show.add_argument(

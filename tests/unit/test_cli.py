@@ -316,7 +316,10 @@ def test_show_reads_the_default_report_dir_without_an_argument(
     """`pytest --ragprobe-report` then `ragprobe show` said "the following arguments are required: REPORT"."""
     monkeypatch.chdir(tmp_path)
     code, _, stderr = run(capsys, "show")
-    assert code == 2 and stderr == "ragprobe show: error: ragprobe-report: no such file or directory\n"
+    assert code == 2 and stderr == (
+        "ragprobe show: error: ragprobe-report: no such file or directory (the default, ragprobe-report in "
+        "the current directory)\n"
+    )
     path = shard(tmp_path, "ragprobe-report", probe("t.py::test_a"))
     code, stdout, _ = run(capsys, "show")
     assert code == 0 and stdout.splitlines()[-1] == "ragprobe: ragprobe-report/report.json: 1 probe: 1 pass -> PASS"
@@ -506,3 +509,32 @@ def test_find_ini_agrees_with_pytest(
     monkeypatch.chdir(pytester.path / "a" / "b")
     config = pytester.parseconfig()
     assert find_ini()[:2] == (config.rootpath, config.inipath)
+
+
+def test_show_without_a_path_reads_the_ini_files_report_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `ragprobe_report = reports` in the ini file, pytest writes reports/ beside it from any
+    directory; `ragprobe show` looked for ragprobe-report/ in the current directory."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nragprobe_report = "reports"\n', encoding="utf-8"
+    )
+    _sub(tmp_path, monkeypatch)
+    code, _, stderr = run(capsys, "show")
+    assert code == 2 and stderr == (
+        f"ragprobe show: error: {tmp_path / 'reports'}: no such file or directory (ragprobe_report in "
+        f"{tmp_path / 'pyproject.toml'})\n"
+    )
+    shard(tmp_path, "reports", probe("t.py::test_a"))
+    code, stdout, _ = run(capsys, "show")
+    assert code == 0
+    assert stdout.splitlines()[-1] == f"ragprobe: {tmp_path / 'reports' / 'report.json'}: 1 probe: 1 pass -> PASS"
+    monkeypatch.chdir(tmp_path)  # below the current directory: named as typed
+    assert run(capsys, "show")[1].splitlines()[-1] == "ragprobe: reports/report.json: 1 probe: 1 pass -> PASS"
+    # no ragprobe_report in the ini file: ragprobe-report/ here, where a bare --ragprobe-report writes
+    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\naddopts = "-q"\n', encoding="utf-8")
+    code, _, stderr = run(capsys, "show")
+    assert code == 2 and stderr == (
+        "ragprobe show: error: ragprobe-report: no such file or directory (the default, ragprobe-report in "
+        "the current directory)\n"
+    )
