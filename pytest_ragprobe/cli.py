@@ -31,7 +31,7 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose read
 _BOOKKEEPING = {"duration_s", "calls", "cached_calls"}
 # Settings `merge` writes itself from every shard (not by the generic first-value / every-value rule).
 # ("planned": a shard's own count of probes; a merged report says nothing about how many are missing)
-_MERGE_OWN = ("merged_from", "strict", "seeds", "confidences", "crashed", "planned")
+_MERGE_OWN = ("merged_from", "strict", "strict_by", "seeds", "confidences", "crashed", "planned")
 
 
 class InputError(Exception):
@@ -142,6 +142,7 @@ def merge_reports(
     result it is an InputError unless ``prefer == "last"``, where the later file wins.
     """
     from pytest_ragprobe import __version__
+    from pytest_ragprobe.render import STRICT_FLAG
     from pytest_ragprobe.reporting import ran_strict
     from pytest_ragprobe.results import Report, distinguish_pipelines, nodeid_key
 
@@ -204,6 +205,10 @@ def merge_reports(
         notes.append("shards differ in settings: " + ", ".join(differing))
     strict = {path: ran_strict(r) for path, r in reports}
     settings["strict"] = all(strict.values())
+    # where it was set: each strict shard's own words, once ("--ragprobe-strict; ragprobe_strict in tox.ini")
+    by = dict.fromkeys(str(r.settings.get("strict_by") or STRICT_FLAG) for p, r in reports if strict[p])
+    if settings["strict"] and by:
+        settings["strict_by"] = "; ".join(by)
     if len(set(strict.values())) > 1:
         # One flag cannot say that only some shards ran under --ragprobe-strict (making the whole merge
         # strict failed a non-strict shard's INCONCLUSIVE probes, which its pytest run had passed): a
@@ -304,8 +309,14 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from pytest_ragprobe.render import explain, failed_calls_note, low_accuracy_note, summary_lines
-    from pytest_ragprobe.reporting import ordered, render_markdown
+    from pytest_ragprobe.render import (
+        STRICT_FLAG,
+        explain,
+        failed_calls_note,
+        low_accuracy_note,
+        summary_lines,
+    )
+    from pytest_ragprobe.reporting import ordered, ran_strict, render_markdown
 
     if args.report is None:  # where a pytest run here writes its reports (the ini's ragprobe_report)
         where, origin = ini_directory("ragprobe_report", DEFAULT_REPORT_DIR, in_rootdir=False)
@@ -320,7 +331,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         sys.stdout.write(render_markdown(report))
         return _exit_code(report, strict=strict)
     probes = ordered(report.probes, failing_last=True)
-    for probe, text in zip(probes, summary_lines(probes, strict=strict), strict=True):  # as the terminal
+    # a strict run's lines say how it was strict, as its terminal did ("ragprobe_strict in pytest.ini: ...")
+    by = report.settings.get("strict_by") if ran_strict(report) else None
+    lines = summary_lines(probes, strict=strict, strict_by=by if isinstance(by, str) and by else STRICT_FLAG)
+    for probe, text in zip(probes, lines, strict=True):  # as the terminal
         print(text)
         if args.explain and probe.outcome != "pass":
             print("\n".join("    " + line for line in explain(probe, examples=3, strict=strict).splitlines()))

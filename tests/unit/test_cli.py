@@ -538,3 +538,28 @@ def test_show_without_a_path_reads_the_ini_files_report_directory(
         "ragprobe show: error: ragprobe-report: no such file or directory (the default, ragprobe-report in "
         "the current directory)\n"
     )
+
+
+def test_merge_and_show_keep_where_strictness_came_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """report.json's settings say where a strict run's strictness came from (strict_by); `ragprobe show`
+    names it as that run's terminal did, and a merge of strict shards keeps each shard's words once."""
+    ini = {"strict": True, "strict_by": "ragprobe_strict in pytest.ini"}
+    a = shard(tmp_path, "a", probe("t.py::test_a", "inconclusive"), settings=ini)
+    code, stdout, _ = run(capsys, "show", a)
+    assert code == 1 and stdout.splitlines()[0].endswith("- ragprobe_strict in pytest.ini: INCONCLUSIVE fails")
+    b = shard(tmp_path, "b", probe("t.py::test_b"), settings={"strict": True, "strict_by": "--ragprobe-strict"})
+    c = shard(tmp_path, "c", probe("t.py::test_c"), settings=ini)
+    old = shard(tmp_path, "old", probe("t.py::test_d"), settings={"strict": True})  # written before strict_by
+    assert run(capsys, "merge", tmp_path / "m", a, b, c)[0] == 1
+    settings = load_report(tmp_path / "m" / "report.json").settings
+    assert settings["strict_by"] == "ragprobe_strict in pytest.ini; --ragprobe-strict"
+    assert "strict_by" not in capsys.readouterr().err  # not a setting the shards "differ in"
+    assert run(capsys, "merge", tmp_path / "m2", a, old)[0] == 1
+    assert load_report(tmp_path / "m2" / "report.json").settings["strict_by"] == (
+        "ragprobe_strict in pytest.ini; --ragprobe-strict"
+    )
+    lax = shard(tmp_path, "lax", probe("t.py::test_e"), settings={"strict": False})
+    run(capsys, "merge", tmp_path / "m3", a, lax)
+    assert "strict_by" not in load_report(tmp_path / "m3" / "report.json").settings  # not strict as a whole
