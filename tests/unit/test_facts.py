@@ -1110,3 +1110,46 @@ def test_bom_crlf_blank_lines_and_accents(tmp_path: Path) -> None:
     row = json.dumps({"subject": "Gaël", "relation": "wrote", "object": "Noël"}, ensure_ascii=False)
     path.write_bytes(f"{row}\r\n\r\n".encode("utf-8-sig"))
     assert load_facts_file(path)[0].statement == "Gaël wrote the novel Noël."
+
+
+def test_a_wrong_fact_field_in_code_is_a_fact_field_error_naming_line_class_and_field() -> None:
+    """`ragprobe.Fact(subject="P-1", relation=5, ...)` raised pydantic's ValidationError ("1 validation
+    error for Fact ... Input should be a valid string [type=string_type, ...] For further information visit
+    https://errors.pydantic.dev/..."): no line of the user's code, pydantic's words."""
+    import inspect
+
+    import pytest_ragprobe as ragprobe
+    from pytest_ragprobe.facts import FactFieldError, FactsError
+
+    assert ragprobe.FactFieldError is FactFieldError and "FactFieldError" in ragprobe.__all__
+    here = Path(__file__).resolve().relative_to(Path.cwd().resolve())
+
+    class PartFact(ragprobe.Fact):  # a user's subclass is named as such
+        pass
+
+    cases: list[tuple[type[ragprobe.Fact], dict[str, object], str]] = [
+        (ragprobe.Fact, {"subject": "P-1", "relation": 5, "object": "C-1"}, "field 'relation': must be a str, got int 5"),
+        (ragprobe.Fact, {"relation": "compatible_with", "object": "C-1"}, "needs subject, relation and object "
+         "(missing: subject) or both forward and reverse questions"),
+        (PartFact, {"subjet": "P-1", "relation": "r", "object": "C-1"}, "field 'subjet': unknown field (did you "
+         "mean 'subject'?)"),
+        (PartFact, {"subject": ["P-1"], "relation": "r", "object": "C-1"}, "field 'subject': must be a str, got list"),
+    ]
+    for cls, fields, message in cases:
+        line = inspect.currentframe().f_lineno + 2  # type: ignore[union-attr]
+        with pytest.raises(FactFieldError) as info:
+            cls(**fields)  # type: ignore[arg-type]
+        assert str(info.value) == f"{here}:{line}: {cls.__name__}(...): {message}"
+        assert isinstance(info.value, FactsError) and isinstance(info.value, ValueError)
+        assert "pydantic" not in str(info.value) and "http" not in str(info.value)
+
+
+def test_a_wrong_fact_field_in_a_file_or_list_is_a_fact_field_error_too(tmp_path: Path) -> None:
+    from pytest_ragprobe.facts import FactFieldError
+
+    path = tmp_path / "parts.yaml"
+    path.write_text("facts:\n  - {subject: P-1, relation: compatible_with, object: C-1}\n  - {relation: x}\n")
+    with pytest.raises(FactFieldError, match=r"parts\.yaml: facts\[1\] \(line 3\): needs subject, relation"):
+        load_facts_file(path)
+    with pytest.raises(FactFieldError, match=r"^facts list: facts\[0\]: field 'relation': "):
+        facts_mod.resolve_pairs([{"subject": "P-1", "relation": 5, "object": "C-1"}])
