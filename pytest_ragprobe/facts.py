@@ -1159,20 +1159,35 @@ def find_file(
     """A relative path is looked up beside the test file first, then in the rootdir, then the cwd.
     Found nowhere: ``error`` naming every place looked (one "resolved to" the cwd hid the others)."""
     p = Path(path)
-    if p.is_absolute():
+    if not p.is_absolute():
+        for base in base_dirs:
+            if (base / p).exists():
+                return base / p
+    if p.exists():
         return p
-    for base in base_dirs:
-        if (base / p).exists():
-            return base / p
-    if p.exists() or not base_dirs:
-        return p  # in the cwd; or not there either: the loader's own "not found (resolved to ...)"
+    if p.is_absolute() or not base_dirs:
+        # not there: the loader's own "not found (resolved to ...)", with the file it likely misspells
+        near = _near_name(str(path), p, [])
+        if near:
+            raise error(f"{path}: {what} not found (resolved to {p.resolve()}){near}")
+        return p
     looked = dict.fromkeys(str((base / p).resolve()) for base in [*base_dirs, Path.cwd()])
-    raise error(f"{path}: {what} not found; looked for {', '.join(looked)}{_near_name(p, base_dirs)}")
+    near = _near_name(str(path), p, base_dirs)
+    raise error(f"{path}: {what} not found; looked for {', '.join(looked)}{near}")
 
 
-def _near_name(path: Path, base_dirs: Sequence[Path]) -> str:
+def as_typed(typed: str, name: str, other: str) -> str:
+    """``typed`` (a path as the user wrote it) with its last part ``name`` replaced by ``other``: a
+    suggestion keeps what they typed, ``./`` and the separators included (``fixtures\\owner.yaml`` gives
+    ``fixtures\\owners.yaml``, ``./fixtures/owner.yaml`` ``./fixtures/owners.yaml``; a Path would have
+    dropped the ``./`` and written the platform's separator)."""
+    return typed[: len(typed) - len(name)] + other if name and typed.endswith(name) else other
+
+
+def _near_name(typed: str, path: Path, base_dirs: Sequence[Path]) -> str:
     """`` (did you mean 'fixtures/owners.yaml'?)`` for a file beside where ``path`` was looked for whose
-    name it likely misspells (``owner.yaml``, ``qa.json`` for ``qa.jsonl``); else ""."""
+    name it likely misspells (``owner.yaml``, ``qa.json`` for ``qa.jsonl``), written as ``typed`` was (a
+    relative path stays relative); else ""."""
     for base in [*base_dirs, Path.cwd()]:
         try:
             names = [f.name for f in islice((base / path).parent.iterdir(), 1000) if f.is_file()]
@@ -1180,7 +1195,7 @@ def _near_name(path: Path, base_dirs: Sequence[Path]) -> str:
             continue
         close = closest(path.name, names)
         if close is not None:
-            return f" (did you mean {str(path.parent / close)!r}?)"
+            return f" (did you mean {as_typed(typed, path.name, close)!r}?)"
     return ""
 
 

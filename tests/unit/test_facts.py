@@ -1153,3 +1153,38 @@ def test_a_wrong_fact_field_in_a_file_or_list_is_a_fact_field_error_too(tmp_path
         load_facts_file(path)
     with pytest.raises(FactFieldError, match=r"^facts list: facts\[0\]: field 'relation': "):
         facts_mod.resolve_pairs([{"subject": "P-1", "relation": 5, "object": "C-1"}])
+
+
+def test_a_misspelt_file_name_is_suggested_as_it_was_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suggestion was rebuilt from a Path: './fixtures/owner.yaml' got 'fixtures/owners.yaml' (on
+    Windows 'fixtures/owner.yaml' got 'fixtures\\\\owners.yaml'), and an absolute path, or a relative one
+    looked up without base directories, got no suggestion at all."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tests" / "fixtures").mkdir(parents=True)
+    write(tmp_path / "tests" / "fixtures", "owners.yaml", DESIGN_YAML)
+    for typed in ("./fixtures/owner.yaml", "fixtures//owner.yaml", "../tests/fixtures/owner.yaml"):
+        with pytest.raises(FactsError) as info:
+            resolve_pairs(typed, base_dirs=[tmp_path / "tests"])
+        assert str(info.value).startswith(f"{typed}: facts file not found; looked for ")
+        assert str(info.value).endswith(f" (did you mean {typed.replace('owner.', 'owners.')!r}?)")
+    typed = str(tmp_path / "tests" / "fixtures" / "owner.yaml")  # absolute: stays absolute
+    with pytest.raises(FactsError) as info:
+        resolve_pairs(typed, base_dirs=[tmp_path / "tests"])
+    assert str(info.value) == (
+        f"{typed}: facts file not found (resolved to {typed}) (did you mean {typed.replace('owner.', 'owners.')!r}?)"
+    )
+    with pytest.raises(FactsError) as info:  # no base directories (the cwd only): relative stays relative
+        resolve_pairs("./tests/fixtures/owner.yaml")
+    assert str(info.value).endswith(" (did you mean './tests/fixtures/owners.yaml'?)")
+    # Windows-style separators, as a Windows path splits them: the user's own kept
+    from pathlib import PureWindowsPath
+
+    from pytest_ragprobe.facts import as_typed
+
+    for typed, want in [
+        ("fixtures\\owner.yaml", "fixtures\\owners.yaml"),
+        ("fixtures/owner.yaml", "fixtures/owners.yaml"),
+        (".\\data/owner.yaml", ".\\data/owners.yaml"),
+        ("C:\\suite\\owner.yaml", "C:\\suite\\owners.yaml"),
+    ]:
+        assert as_typed(typed, PureWindowsPath(typed).name, "owners.yaml") == want
