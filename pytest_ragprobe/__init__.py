@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from pytest_ragprobe.adapters import HTTPPipeline, OpenAIGenerator
     from pytest_ragprobe.contexts import DataError
-    from pytest_ragprobe.facts import Fact, FactPair, FactsError, Question, Relation
+    from pytest_ragprobe.facts import Fact, FactFieldError, FactPair, FactsError, Question, Relation
     from pytest_ragprobe.markers import MarkArgumentError
     from pytest_ragprobe.pipeline import PipelineConfigError
     from pytest_ragprobe.position_probe import check_position
@@ -51,6 +51,7 @@ _LAZY = {
     "RagprobeInconclusiveWarning": "pytest_ragprobe.types",
     # what check_reverse / check_position (and the marks) raise, to catch by name
     "FactsError": "pytest_ragprobe.facts",  # a facts file or list that cannot be read (a ValueError)
+    "FactFieldError": "pytest_ragprobe.facts",  # a wrong field of a fact (file or Fact(...)): a FactsError
     "DataError": "pytest_ragprobe.contexts",  # position data that cannot be read (a FactsError)
     "MarkArgumentError": "pytest_ragprobe.markers",  # a wrong probe argument (a TypeError)
     "PipelineConfigError": "pytest_ragprobe.pipeline",  # a pipeline the probe cannot use
@@ -77,6 +78,7 @@ __all__ = [
     "DataError",
     "Document",
     "Fact",
+    "FactFieldError",
     "FactPair",
     "FactsError",
     "HTTPPipeline",

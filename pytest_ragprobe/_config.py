@@ -230,7 +230,10 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="DIR",
         help=f"Answer cache directory (default {DEFAULT_CACHE_DIR} in the rootdir)",
     )
-    parser.addini("ragprobe_cache", "Answer cache directory", default=DEFAULT_CACHE_DIR)
+    # default None, not DEFAULT_CACHE_DIR: unset, it is the rootdir's (a value set is the ini file's dir's)
+    parser.addini(
+        "ragprobe_cache", f"Answer cache directory (default {DEFAULT_CACHE_DIR} in the rootdir)", default=None
+    )
     for name, ini_type, default, type_, metavar, help_ in _VALUED:
         group.addoption(
             f"--ragprobe-{name}", dest=_ini_name(name), type=type_, default=None, metavar=metavar, help=help_
@@ -289,6 +292,14 @@ def _optional_count(config: pytest.Config, name: str) -> int | None:
         raise pytest.UsageError(f"ini option {name} = {raw!r}: {exc} (leave it unset for no cap)") from None
 
 
+def _override(config: pytest.Config, name: str) -> str | None:
+    """The ``-o name=value`` item that sets ``name`` (pytest takes the last -o of a key), else None."""
+    for item in reversed(getattr(config.option, "override_ini", None) or []):
+        if item.split("=", 1)[0] == name:
+            return str(item)
+    return None
+
+
 def setting_label(config: pytest.Config, name: str, value: object) -> str:
     """How the user gave the setting ``name`` (its dest and ini key), for the notes that name it:
     ``--ragprobe-samples=5`` from the command line, ``-o ragprobe_samples=5``, or ``ragprobe_samples = 5
@@ -297,9 +308,9 @@ def setting_label(config: pytest.Config, name: str, value: object) -> str:
     if config.getoption(name) is not None:
         return f"--{name.replace('_', '-')}{shown}"
     # -o overrides the ini file; pytest takes the last -o of a key, its key as written (not stripped)
-    for item in reversed(getattr(config.option, "override_ini", None) or []):
-        if item.split("=", 1)[0] == name:
-            return f"-o {item}"
+    item = _override(config, name)
+    if item is not None:
+        return f"-o {item}"
     where = config.inipath.name if config.inipath is not None else "the ini file"
     return f"{name}{shown.replace('=', ' = ', 1)} in {where}"
 
@@ -316,13 +327,21 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
         text = str(value or "").strip()
         return (base / text) if text else None
 
-    def option_path(name: str) -> Path | None:
+    def ini_path(name: str, default: str = "") -> Path | None:
+        value = _ini(config, name)
+        if value is None:  # set nowhere (the key's default is None): the default is the rootdir's, not the
+            # ini file's dir (`-c ci/pytest.ini`, `-c /dev/null --rootdir=.` put the cache in ci/, /dev/)
+            return path_or_none(default, rootdir)
+        # `-o` is typed on the command line: relative to where pytest runs, as the --ragprobe-* paths
+        return path_or_none(value, invocation if _override(config, name) is not None else ini_dir)
+
+    def option_path(name: str, default: str = "") -> Path | None:
         given = config.getoption(name)
         if given is not None:
             return path_or_none(given, invocation)
-        return path_or_none(_ini(config, name), ini_dir)
+        return ini_path(name, default)
 
-    cache_path = option_path("ragprobe_cache")
+    cache_path = option_path("ragprobe_cache", DEFAULT_CACHE_DIR)
     cache = None if _get(config, "ragprobe_no_cache") else cache_path
     samples = _optional_count(config, "ragprobe_samples")
     strict = bool(_get(config, "ragprobe_strict"))
@@ -330,7 +349,7 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
     timeout = float(_checked_ini(config, "ragprobe_timeout", _positive_float))
     report_dir = option_path("ragprobe_report")
     if config.getoption("ragprobe_report") is True:  # bare flag: the ini's directory, else the default
-        ini_report = path_or_none(_ini(config, "ragprobe_report"), ini_dir)
+        ini_report = ini_path("ragprobe_report")
         report_dir = ini_report or invocation / DEFAULT_REPORT_DIR
     return RagprobeConfig(
         report_dir=report_dir,

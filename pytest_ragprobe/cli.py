@@ -31,7 +31,7 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose read
 _BOOKKEEPING = {"duration_s", "calls", "cached_calls"}
 # Settings `merge` writes itself from every shard (not by the generic first-value / every-value rule).
 # ("planned": a shard's own count of probes; a merged report says nothing about how many are missing)
-_MERGE_OWN = ("merged_from", "strict", "seeds", "confidences", "crashed", "planned")
+_MERGE_OWN = ("merged_from", "strict", "strict_by", "seeds", "confidences", "crashed", "planned")
 
 
 class InputError(Exception):
@@ -142,6 +142,7 @@ def merge_reports(
     result it is an InputError unless ``prefer == "last"``, where the later file wins.
     """
     from pytest_ragprobe import __version__
+    from pytest_ragprobe.render import STRICT_FLAG
     from pytest_ragprobe.reporting import ran_strict
     from pytest_ragprobe.results import Report, distinguish_pipelines, nodeid_key
 
@@ -204,6 +205,10 @@ def merge_reports(
         notes.append("shards differ in settings: " + ", ".join(differing))
     strict = {path: ran_strict(r) for path, r in reports}
     settings["strict"] = all(strict.values())
+    # where it was set: each strict shard's own words, once ("--ragprobe-strict; ragprobe_strict in tox.ini")
+    by = dict.fromkeys(str(r.settings.get("strict_by") or STRICT_FLAG) for p, r in reports if strict[p])
+    if settings["strict"] and by:
+        settings["strict_by"] = "; ".join(by)
     if len(set(strict.values())) > 1:
         # One flag cannot say that only some shards ran under --ragprobe-strict (making the whole merge
         # strict failed a non-strict shard's INCONCLUSIVE probes, which its pytest run had passed): a
@@ -304,16 +309,32 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from pytest_ragprobe.render import explain, failed_calls_note, low_accuracy_note, summary_lines
-    from pytest_ragprobe.reporting import ordered, render_markdown
+    from pytest_ragprobe.render import (
+        STRICT_FLAG,
+        explain,
+        failed_calls_note,
+        low_accuracy_note,
+        summary_lines,
+    )
+    from pytest_ragprobe.reporting import ordered, ran_strict, render_markdown
 
-    path, report = read_report(args.report)
+    if args.report is None:  # where a pytest run here writes its reports (the ini's ragprobe_report)
+        where, origin = ini_directory("ragprobe_report", DEFAULT_REPORT_DIR, in_rootdir=False)
+        try:
+            path, report = read_report(where)
+        except InputError as exc:
+            raise InputError(f"{exc} ({origin})") from None
+    else:
+        path, report = read_report(args.report)
     strict = _strict(report, args.strict)
     if args.format == "markdown":
         sys.stdout.write(render_markdown(report))
         return _exit_code(report, strict=strict)
     probes = ordered(report.probes, failing_last=True)
-    for probe, text in zip(probes, summary_lines(probes, strict=strict), strict=True):  # as the terminal
+    # a strict run's lines say how it was strict, as its terminal did ("ragprobe_strict in pytest.ini: ...")
+    by = report.settings.get("strict_by") if ran_strict(report) else None
+    lines = summary_lines(probes, strict=strict, strict_by=by if isinstance(by, str) and by else STRICT_FLAG)
+    for probe, text in zip(probes, lines, strict=True):  # as the terminal
         print(text)
         if args.explain and probe.outcome != "pass":
             print("\n".join("    " + line for line in explain(probe, examples=3, strict=strict).splitlines()))
@@ -328,6 +349,110 @@ def cmd_show(args: argparse.Namespace) -> int:
     return _exit_code(report, strict=strict)
 
 
+# -- the ini file pytest would read ---------------------------------------------------------------------
+
+
+# The defaults of _config (not imported: _config imports pytest, which `ragprobe show` need not load).
+DEFAULT_REPORT_DIR = "ragprobe-report"
+DEFAULT_CACHE_DIR = ".ragprobe_cache"
+
+
+def _pytest_major() -> int:
+    """The installed pytest's major version (pytest.toml and [tool.pytest] are pytest >= 9's)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return int(version("pytest").split(".", 1)[0])
+    except (PackageNotFoundError, ValueError):
+        return 8
+
+
+def _ini_values(path: Path, major: int) -> dict[str, Any] | None:
+    """The pytest settings in ``path`` (a file pytest would consider), or None when it holds none, read as
+    pytest >= ``major`` reads them (findpaths.load_config_dict_from_file)."""
+    if path.suffix in (".ini", ".cfg"):
+        import iniconfig
+
+        try:
+            parsed = iniconfig.IniConfig(str(path))
+        except (iniconfig.ParseError, OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot read it as pytest would: {exc}") from None
+        section = "pytest" if path.suffix == ".ini" else "tool:pytest"
+        if section in parsed:
+            return dict(parsed[section].items())
+        return {} if path.name in ("pytest.ini", ".pytest.ini") else None  # always the config, even empty
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read it as pytest would: {exc}") from None
+    if path.name in ("pytest.toml", ".pytest.toml"):
+        table = data.get("pytest")
+        return dict(table) if isinstance(table, dict) else {}
+    tool = data.get("tool")
+    pytest_table = tool.get("pytest") if isinstance(tool, dict) else None
+    if not isinstance(pytest_table, dict):
+        return None
+    native = {k: v for k, v in pytest_table.items() if k != "ini_options"}
+    if native and major >= 9:
+        return native
+    options = pytest_table.get("ini_options")
+    return dict(options) if isinstance(options, dict) else None
+
+
+def find_ini(cwd: Path | None = None) -> tuple[Path, Path | None, dict[str, Any]]:
+    """``(rootdir, ini file or None, its pytest settings)`` as pytest finds them when it runs in ``cwd``
+    without arguments: the first of pytest.ini, .pytest.ini, pyproject.toml with [tool.pytest.ini_options],
+    tox.ini with [pytest], setup.cfg with [tool:pytest] (pytest >= 9: pytest.toml and .pytest.toml first,
+    and pyproject.toml's [tool.pytest]) in ``cwd`` or the nearest parent directory; else the first
+    pyproject.toml; else the rootdir is the nearest directory with a setup.py, or ``cwd``."""
+    here = (cwd or Path.cwd()).absolute()
+    major = _pytest_major()
+    names = ["pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"]
+    if major >= 9:
+        names = ["pytest.toml", ".pytest.toml", *names]
+    first_pyproject: Path | None = None
+    for base in (here, *here.parents):
+        for name in names:
+            path = base / name
+            if not path.is_file():
+                continue
+            if name == "pyproject.toml" and first_pyproject is None:
+                first_pyproject = path
+            values = _ini_values(path, major)
+            if values is not None:
+                return base, path, values
+    if first_pyproject is not None:
+        return first_pyproject.parent, first_pyproject, {}
+    for base in (here, *here.parents):
+        if (base / "setup.py").is_file():
+            return base, None, {}
+    return here, None, {}
+
+
+def _shown(path: Path, cwd: Path) -> Path:
+    """``path`` relative to ``cwd`` when it is below it (as a user would type it), else as it is."""
+    try:
+        return path.relative_to(cwd)
+    except ValueError:
+        return path
+
+
+def ini_directory(key: str, default: str, *, in_rootdir: bool) -> tuple[Path, str]:
+    """The directory pytest run here would use for the ini key ``key`` (``ragprobe_cache``,
+    ``ragprobe_report``), and where it came from: the ini file's value, relative to the ini file; else
+    ``default`` in the rootdir (``in_rootdir``) or in the current directory."""
+    cwd = Path.cwd().absolute()
+    rootdir, inipath, values = find_ini(cwd)
+    value = values.get(key)
+    if isinstance(value, str) and value.strip() and inipath is not None:
+        return _shown(inipath.parent / value.strip(), cwd), f"{key} in {_shown(inipath, cwd)}"
+    if in_rootdir:
+        return _shown(rootdir / default, cwd), f"the default, {default} in the rootdir {rootdir}"
+    return Path(default), f"the default, {default} in the current directory"
+
+
 def _size(n: int) -> str:
     size = float(n)
     for unit in ("B", "KB", "MB"):
@@ -340,9 +465,13 @@ def _size(n: int) -> str:
 def cmd_cache(args: argparse.Namespace) -> int:
     from pytest_ragprobe.cache import days_ago, scan
 
-    root = Path(args.dir)
+    if args.dir is None:  # the directory a pytest run here would use (the ini's ragprobe_cache)
+        root, origin = ini_directory("ragprobe_cache", DEFAULT_CACHE_DIR, in_rootdir=True)
+        origin = f" ({origin})"
+    else:
+        root, origin = Path(args.dir), ""
     if not root.is_dir():
-        raise InputError(f"{root}: no answer cache here (pytest writes one on the first run)")
+        raise InputError(f"{root}: no answer cache here{origin} (pytest writes one on the first run)")
     if args.prune is not None and not 0 <= args.prune < math.inf:  # (nan too)
         raise InputError(f"--prune takes a number of days >= 0, got {args.prune}")
     stats = scan(root, prune_before=None if args.prune is None else days_ago(args.prune))
@@ -414,10 +543,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     merge.set_defaults(func=cmd_merge)
     show = sub.add_parser("show", help="Print a report's summary", description="Print a report's summary.")
-    # the default is --ragprobe-report's (_config.DEFAULT_REPORT_DIR, not imported: _config imports pytest)
     show.add_argument(
-        "report", metavar="REPORT", nargs="?", default="ragprobe-report",
-        help="A report.json, or a directory that holds one (default ragprobe-report, where a bare "
+        "report", metavar="REPORT", nargs="?", default=None,
+        help="A report.json, or a directory that holds one (default: where pytest run here writes its "
+        "reports: the ragprobe_report directory of its ini file, else ragprobe-report, where a bare "
         "--ragprobe-report writes)",
     )
     show.add_argument(
@@ -449,8 +578,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     cache.add_argument(
-        "dir", metavar="DIR", nargs="?", default=".ragprobe_cache",
-        help="The cache directory (default .ragprobe_cache)"
+        "dir", metavar="DIR", nargs="?", default=None,
+        help="The cache directory (default: the one pytest run here uses: the ragprobe_cache of its ini "
+        "file, else .ragprobe_cache in its rootdir)",
     )
     cache.add_argument("--prune", type=float, metavar="DAYS", help="Delete entries unused for DAYS days")
     cache.set_defaults(func=cmd_cache)

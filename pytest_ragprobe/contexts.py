@@ -63,6 +63,11 @@ class DataError(FactsError):
     """Position data is missing, unreadable or malformed; the message names file, line and field."""
 
 
+class ContextArgumentError(DataError, TypeError):
+    """An argument of ``contexts_for`` / ``ragprobe_contexts`` of the wrong type (``positions=2``,
+    ``pool="text"``): a TypeError naming the argument, and a DataError (a ValueError) as before."""
+
+
 @dataclass(frozen=True)
 class PositionExample:
     """One question with its accepted answers, its gold document and its own distractors."""
@@ -305,11 +310,11 @@ def _borrow(pool: DocumentPool, rng: random.Random, want: Any, take: Any) -> Non
 def contexts_for(
     example: Any,
     n_docs: int,
-    positions: Sequence[int],
+    positions: Iterable[int],
     seed: int | None = None,
     *,
     pool: DocumentPool | Sequence[Any] | None = None,
-    hard_negatives: Sequence[Any] = (),
+    hard_negatives: Iterable[Any] | None = (),
     context_tokens: int | None = None,
 ) -> Iterator[tuple[int, list[Document]]]:
     """``(position, documents)`` pairs: gold document moved to each position, the rest unchanged.
@@ -318,23 +323,40 @@ def contexts_for(
     (``question``, ``answers``, ``ctxs``), a dict ``{question, answers, gold, distractors}``, or a
     ``ragprobe.FactPair``. The ``n_docs - 1`` distractors are chosen and ordered once (seeded by
     ``seed`` and the question) and are identical at every position. ``pool`` supplies extra
-    distractors (documents or strings), ``hard_negatives`` preferred ones (e.g. from a retriever);
-    ``context_tokens`` pads to an approximate length (see the module docstring).
+    distractors (documents or strings), ``hard_negatives`` preferred ones (e.g. from a retriever; None:
+    none); ``context_tokens`` pads to an approximate length (see the module docstring). ``positions`` is
+    any iterable of ints (a list, tuple, range or generator). An argument of the wrong type is a
+    :class:`ContextArgumentError` (a TypeError) naming it; a value out of range a ValueError.
     """
     ex = to_example(example)
     if not isinstance(pool, DocumentPool) and pool is not None:
         pool = DocumentPool([_doc(d, "pool", i) for i, d in enumerate(_documents(pool, "pool"))])
-    hard = [_doc(d, "hard_negatives", i) for i, d in enumerate(_documents(hard_negatives, "hard_negatives"))]
+    negatives = () if hard_negatives is None else hard_negatives
+    hard = [_doc(d, "hard_negatives", i) for i, d in enumerate(_documents(negatives, "hard_negatives"))]
     checked: Any = n_docs  # (typed int, but fixtures and notebooks pass anything)
-    if isinstance(checked, bool) or not isinstance(checked, int) or checked < 2:
+    if isinstance(checked, bool) or not isinstance(checked, int):
+        raise ContextArgumentError(f"n_docs must be an int >= 2, got {_typed(n_docs)}")
+    if checked < 2:
         raise ValueError(f"n_docs must be an int >= 2, got {n_docs!r}")
-    if isinstance(positions, (str, bytes, Mapping, Iterator)) or not isinstance(positions, Iterable):
-        raise ValueError(f"positions must be a list of ints in [0, n_docs={n_docs}), got {positions!r}")
+    if isinstance(positions, (str, bytes, Mapping)) or not isinstance(positions, Iterable):
+        raise ContextArgumentError(
+            f"positions must be an iterable of ints in [0, n_docs={n_docs}) (a list, tuple or range), got "
+            f"{_typed(positions)}"
+        )
     tokens: Any = context_tokens
-    if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1):
+    if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int)):
+        raise ContextArgumentError(
+            f"context_tokens must be an int >= 1 (or None: no padding), got {_typed(tokens)}"
+        )
+    if tokens is not None and tokens < 1:
         raise ValueError(f"context_tokens must be an int >= 1 (or None: no padding), got {tokens!r}")
-    given: list[Any] = list(positions)
-    bad = [p for p in given if not isinstance(p, int) or isinstance(p, bool) or not 0 <= p < n_docs]
+    given: list[Any] = list(positions)  # (once: a generator is read here, not at each use)
+    typed = [p for p in given if not isinstance(p, int) or isinstance(p, bool)]
+    if typed:
+        raise ContextArgumentError(
+            f"positions must be ints in [0, n_docs={n_docs}), got {', '.join(_typed(p) for p in typed)}"
+        )
+    bad = [p for p in given if not 0 <= p < n_docs]
     if bad:
         raise ValueError(f"positions must be ints in [0, n_docs={n_docs}), got {bad!r}")
     held = 0 if pool is None else len(pool.documents)
@@ -364,14 +386,19 @@ def contexts_for(
     return ((p, plan.at(p)) for p in given)
 
 
+def _typed(value: object) -> str:
+    """``str '100'``, ``float 1.5``: a value named with its type, for the errors of a wrong one."""
+    return f"{type(value).__name__} {value!r:.60}"
+
+
 def _documents(value: object, arg: str) -> Sequence[Any]:
     """``pool`` / ``hard_negatives`` as given: a list of documents. A str was read character by character
     (each letter a distractor), and an int failed with "'int' object is not iterable"."""
     if isinstance(value, (str, bytes, Mapping, Document)) or not isinstance(value, Iterable):
         one = " (one document? give a list: [it])" if isinstance(value, (str, Mapping, Document)) else ""
-        raise DataError(
+        raise ContextArgumentError(
             f"{arg} must be a list of documents (ragprobe.Document, dicts with 'text' or str), got "
-            f"{type(value).__name__} {value!r:.60}{one}"
+            f"{_typed(value)}{one}"
         )
     return list(value)
 

@@ -22,7 +22,8 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import Any, Generic, NoReturn, TypeVar
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -36,6 +37,12 @@ LIST_SOURCE = "facts list"  # how errors name facts given as a Python list
 
 class FactsError(ValueError):
     """A facts source is missing, unreadable or malformed. The message names file, row and field."""
+
+
+class FactFieldError(FactsError):
+    """A fact with a wrong field (a missing subject, a relation that is not text, an unknown key), from a
+    file, a list or ``ragprobe.Fact(...)`` in code: the message names the file and line (or row / record)
+    and the field, in plain words. A ValueError, as pydantic's ValidationError it replaces."""
 
 
 def _read_as(value: object) -> str:
@@ -156,8 +163,53 @@ def _check_template(name: str, template: str) -> None:
             )
 
 
-class Fact(BaseModel):
-    """A fact: ``Fact(subject="P-200", relation="compatible_with", object="C-17")`` or explicit questions."""
+def _caller() -> str:
+    """``tests/test_x.py:12``: the line of the user's code that is running (the first frame outside this
+    package and pydantic), as a path relative to the cwd when below it; "" when there is none."""
+    here = Path(__file__).resolve().parent
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        path = Path(name)
+        inside = path.is_absolute() and (here in path.resolve().parents or "pydantic" in path.parts)
+        if not inside and not name.startswith("<frozen"):
+            try:
+                shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+            except (ValueError, OSError):
+                shown = name
+            return f"{shown}:{frame.f_lineno}"
+        frame = frame.f_back
+    return ""
+
+
+if TYPE_CHECKING:
+    from pydantic._internal._model_construction import ModelMetaclass as _ModelMeta
+else:
+    _ModelMeta = type(BaseModel)
+
+
+class _FactMeta(_ModelMeta):
+    """``Fact(...)`` (or a subclass's) in code: a wrong field is a FactFieldError naming the line of the call,
+    the class and the field, where pydantic's ValidationError named neither the line nor the file and ended in
+    "For further information visit https://errors.pydantic.dev/...". Only the call: ``model_validate`` (the
+    file loaders, which name the file and line themselves) does not come through here."""
+
+    if not TYPE_CHECKING:  # (type checkers keep the fields' own signature of Fact(...))
+
+        def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True  # (pytest shows the user's line, not this one)
+            try:
+                return super().__call__(*args, **kwargs)
+            except ValidationError as exc:
+                where = _caller()
+                call = f"{cls.__name__}(...)"
+                raise _fmt_error(where or call, call if where else "", exc, cls, python=True) from None
+
+
+class Fact(BaseModel, metaclass=_FactMeta):
+    """A fact: ``Fact(subject="P-200", relation="compatible_with", object="C-17")`` or explicit questions.
+
+    A wrong field raises :class:`FactFieldError` naming the line of the call, the class and the field."""
 
     # stripped: a blank subject/object is missing (it made an answer of blanks, an unlocated pydantic
     # error), and "P-1, compatible_with, C-1" (spaces after CSV commas) names the known relation
@@ -273,8 +325,10 @@ def _keys_at(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
 
 
 def _fmt_error(
-    source: str, where: str, exc: ValidationError, model: type[BaseModel] = Fact
-) -> FactsError:
+    source: str, where: str, exc: ValidationError, model: type[BaseModel] = Fact, *, python: bool = False
+) -> FactFieldError:
+    """``source: where: field 'x': what is wrong`` for each error (``python``: of a model built in code, where
+    a value that is not text was written so, not read from a file that did not quote it)."""
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
@@ -284,16 +338,21 @@ def _fmt_error(
             # files say `answer:` (documented; `answers:` is accepted too): the model's field name misled
             loc = ".".join(str(p) for p in (*err["loc"][:-1], "answer"))
             msg = "missing: the accepted answer (a string or a list of aliases)"
+        elif err["type"] == "string_type" and python:
+            got = type(value).__name__ if isinstance(value, (Mapping, list)) else _read_as(value)
+            msg = f"must be a str, got {got}"
         elif err["type"] == "string_type" and not isinstance(value, (Mapping, list)):
             # `subject: 200` (or yes, 2024-01-01) in YAML/JSON is not text: say what was read and the fix
             msg += f", got {_read_as(value)}: quote it"
+        elif err["type"] == "missing" and python:
+            msg = "missing"
         elif err["type"] == "extra_forbidden" and err["loc"]:
             keys = _keys_at(model, err["loc"])
             msg = "unknown field" + did_you_mean(str(err["loc"][-1]), keys)
             if model is Fact and err["loc"][-1] == "aliases":
                 msg += " (a fact's other names go in subject_aliases / object_aliases)"
         parts.append(f"field '{loc}': {msg}" if loc else msg)
-    return FactsError(f"{source}: {where}: " + "; ".join(parts))
+    return FactFieldError(": ".join(x for x in (source, where, "; ".join(parts)) if x))
 
 
 def _is_position_row(raw: Mapping[Any, Any]) -> bool:
@@ -1100,20 +1159,35 @@ def find_file(
     """A relative path is looked up beside the test file first, then in the rootdir, then the cwd.
     Found nowhere: ``error`` naming every place looked (one "resolved to" the cwd hid the others)."""
     p = Path(path)
-    if p.is_absolute():
+    if not p.is_absolute():
+        for base in base_dirs:
+            if (base / p).exists():
+                return base / p
+    if p.exists():
         return p
-    for base in base_dirs:
-        if (base / p).exists():
-            return base / p
-    if p.exists() or not base_dirs:
-        return p  # in the cwd; or not there either: the loader's own "not found (resolved to ...)"
+    if p.is_absolute() or not base_dirs:
+        # not there: the loader's own "not found (resolved to ...)", with the file it likely misspells
+        near = _near_name(str(path), p, [])
+        if near:
+            raise error(f"{path}: {what} not found (resolved to {p.resolve()}){near}")
+        return p
     looked = dict.fromkeys(str((base / p).resolve()) for base in [*base_dirs, Path.cwd()])
-    raise error(f"{path}: {what} not found; looked for {', '.join(looked)}{_near_name(p, base_dirs)}")
+    near = _near_name(str(path), p, base_dirs)
+    raise error(f"{path}: {what} not found; looked for {', '.join(looked)}{near}")
 
 
-def _near_name(path: Path, base_dirs: Sequence[Path]) -> str:
+def as_typed(typed: str, name: str, other: str) -> str:
+    """``typed`` (a path as the user wrote it) with its last part ``name`` replaced by ``other``: a
+    suggestion keeps what they typed, ``./`` and the separators included (``fixtures\\owner.yaml`` gives
+    ``fixtures\\owners.yaml``, ``./fixtures/owner.yaml`` ``./fixtures/owners.yaml``; a Path would have
+    dropped the ``./`` and written the platform's separator)."""
+    return typed[: len(typed) - len(name)] + other if name and typed.endswith(name) else other
+
+
+def _near_name(typed: str, path: Path, base_dirs: Sequence[Path]) -> str:
     """`` (did you mean 'fixtures/owners.yaml'?)`` for a file beside where ``path`` was looked for whose
-    name it likely misspells (``owner.yaml``, ``qa.json`` for ``qa.jsonl``); else ""."""
+    name it likely misspells (``owner.yaml``, ``qa.json`` for ``qa.jsonl``), written as ``typed`` was (a
+    relative path stays relative); else ""."""
     for base in [*base_dirs, Path.cwd()]:
         try:
             names = [f.name for f in islice((base / path).parent.iterdir(), 1000) if f.is_file()]
@@ -1121,7 +1195,7 @@ def _near_name(path: Path, base_dirs: Sequence[Path]) -> str:
             continue
         close = closest(path.name, names)
         if close is not None:
-            return f" (did you mean {str(path.parent / close)!r}?)"
+            return f" (did you mean {as_typed(typed, path.name, close)!r}?)"
     return ""
 
 

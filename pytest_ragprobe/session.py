@@ -600,6 +600,8 @@ class RagprobeSession:
             "sequential": self.cfg.sequential,
             "strict": self.cfg.strict,
         }
+        if self.cfg.strict:  # where it was set, as the notes name it ("ragprobe_strict in pytest.ini")
+            settings["strict_by"] = self.cfg.strict_by
         if self.crashed:
             settings["crashed"] = list(self.crashed)
         if self.cfg.baseline is not None and self._baseline is not None:

@@ -160,7 +160,7 @@ def test_fixture_factories_name_a_wrong_argument(pytester: pytest.Pytester) -> N
             "E *MarkArgumentError: ragprobe_contexts: unknown argument 'pol' (did you mean 'pool'?)*",
             "E *MarkArgumentError: ragprobe_contexts: argument 'n_docs' must be an int, got str '3'",
             "E *MarkArgumentError: ragprobe_contexts: argument 'context_tokens' must be >= 1, got -5",
-            "E *DataError: pool must be a list of documents (ragprobe.Document, dicts with 'text' or str), got str "
+            "E *ContextArgumentError: pool must be a list of documents (ragprobe.Document, dicts with 'text' or str), got str "
             "'Shelf 9 notes.' (one document? give a list: [[]it])",
             "E *DataError: example: question 'Which controller fits P-1?' has only 3 usable distractor(s) * but "
             "n_docs=6 needs 5; lower n_docs, or pass documents to borrow as distractors with pool=[[]...] (other "

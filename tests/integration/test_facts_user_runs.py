@@ -204,3 +204,31 @@ def test_by_hand(ragprobe_fact_pairs, ragprobe_pipeline):
     result = pytester.runpytest("-p", "no:randomly", "--ragprobe-no-cache")
     result.assert_outcomes(passed=1, failed=1)  # the mark's FAIL, then the same result by hand
     result.stdout.fnmatch_lines(["*test_same.py::test_mark - Failed: ragprobe reverse probe FAIL*"])
+
+
+def test_a_wrong_fact_in_a_test_module_names_its_line(pytester: pytest.Pytester) -> None:
+    """A bad `ragprobe.Fact(...)` in a test module stopped collection with pydantic's ValidationError
+    ("1 validation error for Fact ... For further information visit https://errors.pydantic.dev/...")."""
+    pytester.makepyfile(
+        test_facts_here="""
+import pytest_ragprobe as ragprobe
+
+class Part(ragprobe.Fact):
+    pass
+
+FACTS = [
+    Part(subject="P-1", relation="compatible_with", object="C-1"),
+    Part(subject="P-2", relation=2, object="C-2"),
+]
+
+@ragprobe.reverse(facts=FACTS, max_drop=0.1)
+def test_parts(ragprobe_result):
+    pass
+"""
+    )
+    result = pytester.runpytest("-p", "no:xdist")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["E *FactFieldError: test_facts_here.py:8: Part(...): field 'relation': must be a str, got int 2"]
+    )
+    assert "pydantic" not in result.stdout.str()

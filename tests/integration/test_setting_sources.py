@@ -5,6 +5,7 @@ the ini file, sending users to look for a flag nobody passed."""
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -37,6 +38,10 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
+def _settings(pytester: pytest.Pytester) -> dict[str, object]:
+    return dict(json.loads((pytester.path / "out" / "report.json").read_text(encoding="utf-8"))["settings"])
+
+
 def _notes(pytester: pytest.Pytester) -> list[str]:
     report = json.loads((pytester.path / "out" / "report.json").read_text(encoding="utf-8"))
     return list(report["probes"][0]["notes"])
@@ -58,6 +63,12 @@ def test_settings_from_the_ini_file_are_named_by_their_ini_key(project: pytest.P
         ]
     )
     assert "--ragprobe-strict" not in result.stdout.str() and "--ragprobe-samples" not in result.stdout.str()
+    # report.json says where strictness came from, and `ragprobe show` names it as the terminal did
+    settings = json.loads((project.path / "out" / "report.json").read_text(encoding="utf-8"))["settings"]
+    assert (settings["strict"], settings["strict_by"]) == (True, f"ragprobe_strict in {where}")
+    show = project.run(sys.executable, "-m", "pytest_ragprobe.cli", "show", "out")
+    assert show.ret == 1
+    show.stdout.fnmatch_lines([f"INCONCLUSIVE (strict: fails)*test_rev*- ragprobe_strict in {where}: INCONCLUSIVE fails"])
 
 
 def test_settings_given_on_the_command_line_or_with_o_are_named_so(project: pytest.Pytester) -> None:
@@ -66,9 +77,13 @@ def test_settings_given_on_the_command_line_or_with_o_are_named_so(project: pyte
     result.assert_outcomes(failed=1)
     assert "--ragprobe-samples=6 capped the sample at 6 facts (all 8 without it)" in _notes(project)
     result.stdout.fnmatch_lines(["(--ragprobe-strict: INCONCLUSIVE fails)"])
+    assert _settings(project)["strict_by"] == "--ragprobe-strict"
     result = project.runpytest("-p", "no:xdist", "--ragprobe-report=out", "-o", "ragprobe_samples=6")
     result.assert_outcomes(passed=1, warnings=1)
     assert "-o ragprobe_samples=6 capped the sample at 6 facts (all 8 without it)" in _notes(project)
+    assert _settings(project)["strict"] is False and "strict_by" not in _settings(project)  # not strict: no source
+    project.runpytest("-p", "no:xdist", "--ragprobe-report=out", "-o", "ragprobe_strict=true").assert_outcomes(failed=1)
+    assert _settings(project)["strict_by"] == "-o ragprobe_strict=true"
 
 
 def test_the_last_of_several_o_is_named_as_pytest_uses_it(project: pytest.Pytester) -> None:
@@ -100,3 +115,18 @@ def test_own_strict(ragprobe_pipeline):
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["E*(ragprobe_strict in pytest.ini: INCONCLUSIVE fails)"])
     result.stdout.fnmatch_lines(["E*(strict=True: INCONCLUSIVE fails)"])
+
+
+def test_the_default_cache_goes_to_the_rootdir_with_an_ini_file_elsewhere(project: pytest.Pytester) -> None:
+    """`pytest -c ci/pytest.ini` wrote the answer cache to ci/.ragprobe_cache (and `-c /dev/null` to
+    /dev/): the default is <rootdir>/.ragprobe_cache; an ini value stays beside its ini file."""
+    (project.path / "ci").mkdir()
+    (project.path / "ci" / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    # (--confcutdir: the ini file's directory by default, which would leave out the conftest.py above it)
+    args = ("-p", "no:xdist", "-c", "ci/pytest.ini", f"--rootdir={project.path}", f"--confcutdir={project.path}")
+    project.runpytest(*args).assert_outcomes(passed=1, warnings=1)
+    assert (project.path / ".ragprobe_cache" / "answers").is_dir()
+    assert not (project.path / "ci" / ".ragprobe_cache").exists()
+    (project.path / "ci" / "pytest.ini").write_text("[pytest]\nragprobe_cache = answers\n", encoding="utf-8")
+    project.runpytest(*args).assert_outcomes(passed=1, warnings=1)
+    assert (project.path / "ci" / "answers" / "answers").is_dir()

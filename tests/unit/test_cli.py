@@ -316,7 +316,10 @@ def test_show_reads_the_default_report_dir_without_an_argument(
     """`pytest --ragprobe-report` then `ragprobe show` said "the following arguments are required: REPORT"."""
     monkeypatch.chdir(tmp_path)
     code, _, stderr = run(capsys, "show")
-    assert code == 2 and stderr == "ragprobe show: error: ragprobe-report: no such file or directory\n"
+    assert code == 2 and stderr == (
+        "ragprobe show: error: ragprobe-report: no such file or directory (the default, ragprobe-report in "
+        "the current directory)\n"
+    )
     path = shard(tmp_path, "ragprobe-report", probe("t.py::test_a"))
     code, stdout, _ = run(capsys, "show")
     assert code == 0 and stdout.splitlines()[-1] == "ragprobe: ragprobe-report/report.json: 1 probe: 1 pass -> PASS"
@@ -395,3 +398,168 @@ def test_python_m_pytest_ragprobe_is_the_ragprobe_command(tmp_path: Path) -> Non
         capture_output=True, text=True, check=False,
     )
     assert missing.returncode == 2 and missing.stderr.startswith("ragprobe show: error: ")
+
+
+def _sub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project directory below tmp_path to run in (tmp_path itself holds the ini files)."""
+    sub = tmp_path / "tests" / "deep"
+    sub.mkdir(parents=True)
+    monkeypatch.chdir(sub)
+    return sub
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("pytest.ini", "[pytest]\nragprobe_cache = answers\n"),
+        ("pyproject.toml", '[tool.pytest.ini_options]\nragprobe_cache = "answers"\n'),
+        ("tox.ini", "[pytest]\nragprobe_cache = answers\n"),
+        ("setup.cfg", "[tool:pytest]\nragprobe_cache = answers\n"),
+    ],
+)
+def test_cache_without_dir_finds_the_ini_files_cache_as_pytest_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str, text: str
+) -> None:
+    """`ragprobe cache` read .ragprobe_cache in the current directory, whatever the ini file said and
+    wherever pytest's rootdir was: "no answer cache here" right beside the one pytest had written."""
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    _sub(tmp_path, monkeypatch)
+    code, _, stderr = run(capsys, "cache")
+    assert code == 2
+    assert stderr == (
+        f"ragprobe cache: error: {tmp_path / 'answers'}: no answer cache here (ragprobe_cache in "
+        f"{tmp_path / name}) (pytest writes one on the first run)\n"
+    )
+    (tmp_path / "answers").mkdir()
+    code, stdout, _ = run(capsys, "cache")
+    assert (code, stdout) == (0, f"ragprobe cache: {tmp_path / 'answers'}: 0 entries, 0 B; empty\n")
+
+
+def test_cache_without_dir_uses_the_rootdirs_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ini files pytest skips (no pytest section) do not end the search; the first with one is the config
+    (tmp_path / "tox.ini").write_text("[tox]\nenvlist = py\n", encoding="utf-8")
+    (tmp_path / "setup.cfg").write_text("[metadata]\nname = x\n", encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -q\n", encoding="utf-8")  # no ragprobe_cache
+    (tmp_path / ".ragprobe_cache").mkdir()
+    sub = _sub(tmp_path, monkeypatch)
+    code, stdout, _ = run(capsys, "cache")
+    assert (code, stdout) == (0, f"ragprobe cache: {tmp_path / '.ragprobe_cache'}: 0 entries, 0 B; empty\n")
+    # the nearest ini file wins, even one without settings of ours: its directory is the rootdir
+    (sub / "pytest.ini").write_text("", encoding="utf-8")
+    code, _, stderr = run(capsys, "cache")
+    assert code == 2 and stderr.startswith(
+        f"ragprobe cache: error: .ragprobe_cache: no answer cache here (the default, .ragprobe_cache in the "
+        f"rootdir {sub})"
+    )
+    (sub / "pytest.ini").unlink()
+    (tmp_path / "pytest.ini").unlink()
+    # no ini file: a pyproject.toml (even without a pytest table) or a setup.py marks the rootdir
+    (tmp_path / "setup.py").write_text("", encoding="utf-8")
+    assert run(capsys, "cache")[:2] == (0, f"ragprobe cache: {tmp_path / '.ragprobe_cache'}: 0 entries, 0 B; empty\n")
+    (tmp_path / "tests" / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    code, _, stderr = run(capsys, "cache")
+    assert code == 2 and f"(the default, .ragprobe_cache in the rootdir {tmp_path / 'tests'})" in stderr
+    assert run(capsys, "cache", tmp_path / ".ragprobe_cache")[0] == 0  # a DIR given is used as given
+
+
+@pytest.mark.parametrize("major", [8, 9])
+def test_pytest_toml_counts_only_for_pytest_9(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, major: int
+) -> None:
+    from pytest_ragprobe import cli
+
+    monkeypatch.setattr(cli, "_pytest_major", lambda: major)
+    (tmp_path / "pytest.toml").write_text('[pytest]\nragprobe_cache = "toml_answers"\n', encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text('[tool.pytest]\nragprobe_cache = "native"\n', encoding="utf-8")
+    (tmp_path / "tox.ini").write_text("[pytest]\nragprobe_cache = ini_answers\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert cli.find_ini()[1] == tmp_path / ("pytest.toml" if major >= 9 else "tox.ini")
+    (tmp_path / "pytest.toml").unlink()
+    assert cli.find_ini()[1:] == (
+        (tmp_path / "pyproject.toml", {"ragprobe_cache": "native"}) if major >= 9
+        else (tmp_path / "tox.ini", {"ragprobe_cache": "ini_answers"})
+    )
+    assert cli.ini_directory("ragprobe_cache", ".ragprobe_cache", in_rootdir=True)[0] == Path(
+        "native" if major >= 9 else "ini_answers"
+    )
+
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"tox.ini": "[tox]\n", "setup.cfg": "[tool:pytest]\naddopts = -q\n", "a/b/x.txt": ""},
+        {"pyproject.toml": "[project]\nname = 'x'\n", "a/setup.py": "", "a/b/x.txt": ""},
+        {"pyproject.toml": "[tool.pytest.ini_options]\n", "a/pytest.ini": "", "a/b/x.txt": ""},
+        {"a/setup.py": "", "a/b/x.txt": ""},
+        {"a/b/x.txt": ""},
+        {"a/tox.ini": "[testenv]\n", "pytest.toml": "[pytest]\n", "a/b/.pytest.ini": "[other]\n"},
+    ],
+)
+def test_find_ini_agrees_with_pytest(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
+) -> None:
+    from pytest_ragprobe.cli import find_ini
+
+    for name, text in files.items():
+        (pytester.path / name).parent.mkdir(parents=True, exist_ok=True)
+        (pytester.path / name).write_text(text, encoding="utf-8")
+    monkeypatch.chdir(pytester.path / "a" / "b")
+    config = pytester.parseconfig()
+    assert find_ini()[:2] == (config.rootpath, config.inipath)
+
+
+def test_show_without_a_path_reads_the_ini_files_report_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `ragprobe_report = reports` in the ini file, pytest writes reports/ beside it from any
+    directory; `ragprobe show` looked for ragprobe-report/ in the current directory."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nragprobe_report = "reports"\n', encoding="utf-8"
+    )
+    _sub(tmp_path, monkeypatch)
+    code, _, stderr = run(capsys, "show")
+    assert code == 2 and stderr == (
+        f"ragprobe show: error: {tmp_path / 'reports'}: no such file or directory (ragprobe_report in "
+        f"{tmp_path / 'pyproject.toml'})\n"
+    )
+    shard(tmp_path, "reports", probe("t.py::test_a"))
+    code, stdout, _ = run(capsys, "show")
+    assert code == 0
+    assert stdout.splitlines()[-1] == f"ragprobe: {tmp_path / 'reports' / 'report.json'}: 1 probe: 1 pass -> PASS"
+    monkeypatch.chdir(tmp_path)  # below the current directory: named as typed
+    assert run(capsys, "show")[1].splitlines()[-1] == "ragprobe: reports/report.json: 1 probe: 1 pass -> PASS"
+    # no ragprobe_report in the ini file: ragprobe-report/ here, where a bare --ragprobe-report writes
+    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\naddopts = "-q"\n', encoding="utf-8")
+    code, _, stderr = run(capsys, "show")
+    assert code == 2 and stderr == (
+        "ragprobe show: error: ragprobe-report: no such file or directory (the default, ragprobe-report in "
+        "the current directory)\n"
+    )
+
+
+def test_merge_and_show_keep_where_strictness_came_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """report.json's settings say where a strict run's strictness came from (strict_by); `ragprobe show`
+    names it as that run's terminal did, and a merge of strict shards keeps each shard's words once."""
+    ini = {"strict": True, "strict_by": "ragprobe_strict in pytest.ini"}
+    a = shard(tmp_path, "a", probe("t.py::test_a", "inconclusive"), settings=ini)
+    code, stdout, _ = run(capsys, "show", a)
+    assert code == 1 and stdout.splitlines()[0].endswith("- ragprobe_strict in pytest.ini: INCONCLUSIVE fails")
+    b = shard(tmp_path, "b", probe("t.py::test_b"), settings={"strict": True, "strict_by": "--ragprobe-strict"})
+    c = shard(tmp_path, "c", probe("t.py::test_c"), settings=ini)
+    old = shard(tmp_path, "old", probe("t.py::test_d"), settings={"strict": True})  # written before strict_by
+    assert run(capsys, "merge", tmp_path / "m", a, b, c)[0] == 1
+    settings = load_report(tmp_path / "m" / "report.json").settings
+    assert settings["strict_by"] == "ragprobe_strict in pytest.ini; --ragprobe-strict"
+    assert "strict_by" not in capsys.readouterr().err  # not a setting the shards "differ in"
+    assert run(capsys, "merge", tmp_path / "m2", a, old)[0] == 1
+    assert load_report(tmp_path / "m2" / "report.json").settings["strict_by"] == (
+        "ragprobe_strict in pytest.ini; --ragprobe-strict"
+    )
+    lax = shard(tmp_path, "lax", probe("t.py::test_e"), settings={"strict": False})
+    run(capsys, "merge", tmp_path / "m3", a, lax)
+    assert "strict_by" not in load_report(tmp_path / "m3" / "report.json").settings  # not strict as a whole

@@ -248,3 +248,41 @@ def test_options_share_one_help_group(pytester: pytest.Pytester) -> None:
         "--ragprobe-budget",
     ):
         assert flag in section, flag
+
+
+def test_default_cache_is_in_the_rootdir_not_beside_an_ini_file_elsewhere(pytester: pytest.Pytester) -> None:
+    """The ini key's default was resolved against the ini file's directory like a value the file sets:
+    `-c ci/pytest.ini` (or `-c /dev/null --rootdir=.`) put the answer cache in ci/ (in /dev/)."""
+    root = Path(pytester.path)
+    (root / "ci").mkdir()
+    (root / "ci" / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    c = cfg(pytester, "-c", "ci/pytest.ini", f"--rootdir={root}")
+    assert c.cache_dir == root / DEFAULT_CACHE_DIR
+    assert c.tables_dir == root / DEFAULT_CACHE_DIR / "tables"
+    c = cfg(pytester, "-c", "/dev/null", f"--rootdir={root}")
+    assert c.cache_dir == root / DEFAULT_CACHE_DIR and c.report_dir is None
+    assert cfg(pytester, "-c", "/dev/null", f"--rootdir={root}", "--ragprobe-report").report_dir == (
+        root / DEFAULT_REPORT_DIR
+    )
+    # a value the ini file sets stays relative to the ini file
+    (root / "ci" / "pytest.ini").write_text(
+        "[pytest]\nragprobe_cache = answers\nragprobe_report = reports\n", encoding="utf-8"
+    )
+    c = cfg(pytester, "-c", "ci/pytest.ini", f"--rootdir={root}")
+    assert (c.cache_dir, c.report_dir) == (root / "ci" / "answers", root / "ci" / "reports")
+    c = cfg(pytester, "-c", "ci/pytest.ini", f"--rootdir={root}", "--ragprobe-report")
+    assert c.report_dir == root / "ci" / "reports"
+
+
+def test_o_paths_are_relative_to_the_invocation_dir(pytester: pytest.Pytester) -> None:
+    """`-o ragprobe_cache=DIR` is typed on the command line: relative to where pytest runs, as the
+    --ragprobe-* paths (it went beside the ini file)."""
+    ini(pytester, ragprobe_cache="inicache")
+    sub = pytester.mkdir("sub")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(sub)
+        c = cfg(pytester, f"--rootdir={pytester.path}", "-o", "ragprobe_cache=mine", "-o", "ragprobe_report=rp")
+        bare = cfg(pytester, f"--rootdir={pytester.path}", "-o", "ragprobe_report=rp", "--ragprobe-report")
+        unset = cfg(pytester, f"--rootdir={pytester.path}")
+    assert (c.cache_dir, c.report_dir, bare.report_dir) == (Path(sub) / "mine", Path(sub) / "rp", Path(sub) / "rp")
+    assert unset.cache_dir == Path(pytester.path) / "inicache"

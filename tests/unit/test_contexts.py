@@ -11,6 +11,7 @@ import pytest
 
 from pytest_ragprobe.contexts import (
     CHARS_PER_TOKEN,
+    ContextArgumentError,
     DataError,
     DocumentPool,
     PositionExample,
@@ -516,9 +517,17 @@ def test_contexts_for_refuses_what_it_read_wrongly() -> None:
         ({"pool": "Shelf 9 notes."}, DataError, f"pool {documents} str 'Shelf 9 notes.' (one document? give a list: [it])"),
         ({"pool": 5}, DataError, f"pool {documents} int 5"),
         ({"hard_negatives": "abc"}, DataError, f"hard_negatives {documents} str 'abc' (one document? give a list: [it])"),
-        ({"positions": 2}, ValueError, "positions must be a list of ints in [0, n_docs=4), got 2"),
+        (
+            {"positions": 2},
+            TypeError,
+            "positions must be an iterable of ints in [0, n_docs=4) (a list, tuple or range), got int 2",
+        ),
         ({"context_tokens": -5}, ValueError, "context_tokens must be an int >= 1 (or None: no padding), got -5"),
-        ({"context_tokens": "100"}, ValueError, "context_tokens must be an int >= 1 (or None: no padding), got '100'"),
+        (
+            {"context_tokens": "100"},
+            TypeError,
+            "context_tokens must be an int >= 1 (or None: no padding), got str '100'",
+        ),
     ]:
         args: dict[str, Any] = {"positions": [0, 3], **kwargs}
         with pytest.raises(error) as info:
@@ -532,3 +541,59 @@ def test_contexts_for_refuses_what_it_read_wrongly() -> None:
     )
     with pytest.raises(DataError, match=r"got a list of 1 item: one example at a time$"):
         contexts_for([ex], 4, [0, 3])
+
+
+def test_contexts_for_takes_any_iterable_of_positions_and_no_hard_negatives() -> None:
+    """positions=(0, 4), range(5) or a generator was refused ("must be a list"), and hard_negatives=None
+    (no hard negatives, as pool=None is no pool) failed as "must be a list of documents"."""
+    ex = litm(0, n_distractors=6)
+    want = list(contexts_for(ex, 5, [0, 2, 4], seed=3))
+    for positions in ((0, 2, 4), range(0, 5, 2), (p for p in [0, 2, 4])):
+        assert list(contexts_for(ex, 5, positions, seed=3)) == want
+    assert list(contexts_for(ex, 5, [0, 2, 4], seed=3, hard_negatives=None)) == want
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((5, "0,4"), {}, "positions must be an iterable of ints in [0, n_docs=5) (a list, tuple or range), got str '0,4'"),
+        ((5, {0: 1}), {}, "positions must be an iterable of ints in [0, n_docs=5) (a list, tuple or range), got dict {0: 1}"),
+        ((5, ["0", 1.5]), {}, "positions must be ints in [0, n_docs=5), got str '0', float 1.5"),
+        ((5, [0, True]), {}, "positions must be ints in [0, n_docs=5), got bool True"),
+        (("5", [0, 4]), {}, "n_docs must be an int >= 2, got str '5'"),
+        ((5, [0, 4]), {"hard_negatives": 3}, "hard_negatives must be a list of documents (ragprobe.Document, dicts "
+         "with 'text' or str), got int 3"),
+        ((5, [0, 4]), {"context_tokens": 1.5}, "context_tokens must be an int >= 1 (or None: no padding), got float 1.5"),
+    ],
+)
+def test_contexts_for_wrong_types_are_type_errors_naming_the_argument(
+    args: tuple[Any, ...], kwargs: dict[str, Any], message: str
+) -> None:
+    """A wrong type was a ValueError (or DataError): now a TypeError naming the argument, still a
+    DataError (a ValueError) for code that caught those."""
+    with pytest.raises(TypeError) as info:
+        contexts_for(litm(0, n_distractors=6), *args, **kwargs)
+    assert str(info.value) == message
+    assert isinstance(info.value, ContextArgumentError) and isinstance(info.value, DataError)
+
+
+def test_contexts_for_values_out_of_range_stay_value_errors() -> None:
+    for args in ((5, [0, 5]), (1, [0]), (5, [-1, 2])):
+        with pytest.raises(ValueError) as info:
+            contexts_for(litm(0, n_distractors=6), *args)
+        assert not isinstance(info.value, TypeError)
+
+
+def test_ragprobe_contexts_fixture_takes_a_range_and_no_hard_negatives(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_it(ragprobe_contexts):
+            ex = {"question": "q?", "answers": ["K0Z"], "gold": "The code is K0Z.",
+                  "distractors": [f"Note {j}." for j in range(6)]}
+            got = list(ragprobe_contexts(ex, 5, range(0, 5, 2), hard_negatives=None))
+            assert [p for p, _ in got] == [0, 2, 4]
+            assert [p for p, _ in ragprobe_contexts(ex, 5, (p for p in (1, 3)))] == [1, 3]
+        """
+    )
+    pytester.runpytest("-p", "no:xdist").assert_outcomes(passed=1)
+

@@ -1110,3 +1110,81 @@ def test_bom_crlf_blank_lines_and_accents(tmp_path: Path) -> None:
     row = json.dumps({"subject": "Gaël", "relation": "wrote", "object": "Noël"}, ensure_ascii=False)
     path.write_bytes(f"{row}\r\n\r\n".encode("utf-8-sig"))
     assert load_facts_file(path)[0].statement == "Gaël wrote the novel Noël."
+
+
+def test_a_wrong_fact_field_in_code_is_a_fact_field_error_naming_line_class_and_field() -> None:
+    """`ragprobe.Fact(subject="P-1", relation=5, ...)` raised pydantic's ValidationError ("1 validation
+    error for Fact ... Input should be a valid string [type=string_type, ...] For further information visit
+    https://errors.pydantic.dev/..."): no line of the user's code, pydantic's words."""
+    import inspect
+
+    import pytest_ragprobe as ragprobe
+    from pytest_ragprobe.facts import FactFieldError, FactsError
+
+    assert ragprobe.FactFieldError is FactFieldError and "FactFieldError" in ragprobe.__all__
+    here = Path(__file__).resolve().relative_to(Path.cwd().resolve())
+
+    class PartFact(ragprobe.Fact):  # a user's subclass is named as such
+        pass
+
+    cases: list[tuple[type[ragprobe.Fact], dict[str, object], str]] = [
+        (ragprobe.Fact, {"subject": "P-1", "relation": 5, "object": "C-1"}, "field 'relation': must be a str, got int 5"),
+        (ragprobe.Fact, {"relation": "compatible_with", "object": "C-1"}, "needs subject, relation and object "
+         "(missing: subject) or both forward and reverse questions"),
+        (PartFact, {"subjet": "P-1", "relation": "r", "object": "C-1"}, "field 'subjet': unknown field (did you "
+         "mean 'subject'?)"),
+        (PartFact, {"subject": ["P-1"], "relation": "r", "object": "C-1"}, "field 'subject': must be a str, got list"),
+    ]
+    for cls, fields, message in cases:
+        line = inspect.currentframe().f_lineno + 2  # type: ignore[union-attr]
+        with pytest.raises(FactFieldError) as info:
+            cls(**fields)  # type: ignore[arg-type]
+        assert str(info.value) == f"{here}:{line}: {cls.__name__}(...): {message}"
+        assert isinstance(info.value, FactsError) and isinstance(info.value, ValueError)
+        assert "pydantic" not in str(info.value) and "http" not in str(info.value)
+
+
+def test_a_wrong_fact_field_in_a_file_or_list_is_a_fact_field_error_too(tmp_path: Path) -> None:
+    from pytest_ragprobe.facts import FactFieldError
+
+    path = tmp_path / "parts.yaml"
+    path.write_text("facts:\n  - {subject: P-1, relation: compatible_with, object: C-1}\n  - {relation: x}\n")
+    with pytest.raises(FactFieldError, match=r"parts\.yaml: facts\[1\] \(line 3\): needs subject, relation"):
+        load_facts_file(path)
+    with pytest.raises(FactFieldError, match=r"^facts list: facts\[0\]: field 'relation': "):
+        facts_mod.resolve_pairs([{"subject": "P-1", "relation": 5, "object": "C-1"}])
+
+
+def test_a_misspelt_file_name_is_suggested_as_it_was_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suggestion was rebuilt from a Path: './fixtures/owner.yaml' got 'fixtures/owners.yaml' (on
+    Windows 'fixtures/owner.yaml' got 'fixtures\\\\owners.yaml'), and an absolute path, or a relative one
+    looked up without base directories, got no suggestion at all."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tests" / "fixtures").mkdir(parents=True)
+    write(tmp_path / "tests" / "fixtures", "owners.yaml", DESIGN_YAML)
+    for typed in ("./fixtures/owner.yaml", "fixtures//owner.yaml", "../tests/fixtures/owner.yaml"):
+        with pytest.raises(FactsError) as info:
+            resolve_pairs(typed, base_dirs=[tmp_path / "tests"])
+        assert str(info.value).startswith(f"{typed}: facts file not found; looked for ")
+        assert str(info.value).endswith(f" (did you mean {typed.replace('owner.', 'owners.')!r}?)")
+    typed = str(tmp_path / "tests" / "fixtures" / "owner.yaml")  # absolute: stays absolute
+    with pytest.raises(FactsError) as info:
+        resolve_pairs(typed, base_dirs=[tmp_path / "tests"])
+    assert str(info.value) == (
+        f"{typed}: facts file not found (resolved to {typed}) (did you mean {typed.replace('owner.', 'owners.')!r}?)"
+    )
+    with pytest.raises(FactsError) as info:  # no base directories (the cwd only): relative stays relative
+        resolve_pairs("./tests/fixtures/owner.yaml")
+    assert str(info.value).endswith(" (did you mean './tests/fixtures/owners.yaml'?)")
+    # Windows-style separators, as a Windows path splits them: the user's own kept
+    from pathlib import PureWindowsPath
+
+    from pytest_ragprobe.facts import as_typed
+
+    for typed, want in [
+        ("fixtures\\owner.yaml", "fixtures\\owners.yaml"),
+        ("fixtures/owner.yaml", "fixtures/owners.yaml"),
+        (".\\data/owner.yaml", ".\\data/owners.yaml"),
+        ("C:\\suite\\owner.yaml", "C:\\suite\\owners.yaml"),
+    ]:
+        assert as_typed(typed, PureWindowsPath(typed).name, "owners.yaml") == want
