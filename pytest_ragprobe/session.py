@@ -866,6 +866,10 @@ class RagprobeSession:
             return
         unwritten = self.write_errors or self.report_error
         if not self.results and not unwritten and not wrote_partial and not self.crashed:
+            if self._baseline_file is not None and _runs_tests(self.config):
+                # -k / -m left no probe: the gate passed in silence, as if it had compared them
+                gate = f"ragprobe baseline: no probe ran, so nothing was gated by {self.cfg.baseline}"
+                terminalreporter.write_line(gate, yellow=True)
             for notice in self.notices:
                 terminalreporter.write_line(notice, yellow=True)
             if self.report_path is not None:  # the files were rewritten empty: the run said nothing of them
