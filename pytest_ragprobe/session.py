@@ -459,7 +459,7 @@ class RagprobeSession:
             try:
                 self._baseline_file = read_baseline(self.cfg.baseline)
             except BaselineError as exc:
-                raise pytest.UsageError(str(exc)) from None
+                raise pytest.UsageError(self._missing_baseline() or str(exc)) from None
             self._baseline = self._baseline_file.probes
         self._cli_pipeline: tuple[object] | str | None = None  # (pipeline,) or the load error
         self.write_errors: list[str] = []
@@ -486,6 +486,24 @@ class RagprobeSession:
         self.interrupted = False
         self.cut_short = False  # -x / --maxfail stopped the run before every probe ran (finish)
         self.crashed: list[str] = []  # tests whose xdist worker died under them (their results are lost)
+
+    def _missing_baseline(self) -> str:
+        """The usage error for a --ragprobe-baseline that does not exist yet while --ragprobe-save-baseline
+        names the same file (a team's first CI run of `--ragprobe-baseline=X --ragprobe-save-baseline=X`):
+        "file not found (a first run writes one with --ragprobe-save-baseline=PATH)" told them to add the
+        option they had given. "" for any other baseline problem (baseline.read_baseline says it)."""
+        from pytest_ragprobe.baseline import report_file
+
+        gate, save = self.cfg.baseline, self.cfg.save_baseline
+        if gate is None or save is None or report_file(gate).exists() or not _same_file(gate, save):
+            return ""
+        target = report_file(save)
+        return (
+            f"--ragprobe-baseline: {target} does not exist yet; --ragprobe-save-baseline names the same "
+            "file, which this run would write only at its end, so nothing would be gated: create it first "
+            f"with a run without --ragprobe-baseline (pytest --ragprobe-save-baseline={save}), then gate on "
+            "it with both options (no test ran)"
+        )
 
     # -- probes -------------------------------------------------------------------------------------
     def command_line_pipeline(self) -> object | None:

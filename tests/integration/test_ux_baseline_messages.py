@@ -39,3 +39,34 @@ def test_no_gate_line_when_only_looking(project: pytest.Pytester) -> None:
     project.runpytest(NO_CACHE, "--ragprobe-save-baseline=bl.json").assert_outcomes(passed=3)
     result = project.runpytest("--collect-only", "--ragprobe-baseline=bl.json", "-k", "test_plain")
     assert "nothing was gated" not in result.stdout.str()
+
+
+@pytest.mark.parametrize("path", ["bl.json", "baseline_dir"])
+def test_a_first_gated_run_that_also_saves_the_baseline_says_to_create_it_first(
+    project: pytest.Pytester, path: str
+) -> None:
+    """A team's first CI run of `--ragprobe-baseline=X --ragprobe-save-baseline=X`: the error told them to
+    write one with --ragprobe-save-baseline, which they had given."""
+    if path == "baseline_dir":
+        (project.path / path).mkdir()
+    result = project.runpytest(NO_CACHE, f"--ragprobe-baseline={path}", f"--ragprobe-save-baseline={path}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"ERROR: --ragprobe-baseline: *{path}* does not exist yet; --ragprobe-save-baseline names the same "
+            "file, which this run would write only at its end, so nothing would be gated: create it first with "
+            f"a run without --ragprobe-baseline (pytest --ragprobe-save-baseline=*{path}), then gate on it with "
+            "both options (no test ran)"
+        ]
+    )
+    assert "file not found" not in result.stderr.str()
+    # the two steps it names work
+    project.runpytest(NO_CACHE, f"--ragprobe-save-baseline={path}").assert_outcomes(passed=3)
+    both = project.runpytest(NO_CACHE, f"--ragprobe-baseline={path}", f"--ragprobe-save-baseline={path}")
+    both.assert_outcomes(passed=3)
+
+
+def test_a_missing_baseline_saved_elsewhere_keeps_the_plain_message(project: pytest.Pytester) -> None:
+    result = project.runpytest(NO_CACHE, "--ragprobe-baseline=old.json", "--ragprobe-save-baseline=new.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --ragprobe-baseline: file not found: *old.json*"])
