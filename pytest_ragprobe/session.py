@@ -771,6 +771,8 @@ class RagprobeSession:
             f"ragprobe: {len(kept)} probe{s} of the baseline {target} did not run in this run (deselected, "
             f"or the test was removed): kept in it from the previous file; delete {target} to drop them"
         )
+        # (which ones: a count alone left the reader to diff the file against the selection)
+        self.notices.append(f"ragprobe: kept from the previous baseline: {_names(carried)}")
         return merged
 
     def _baseline_status(self, report: Report) -> str:

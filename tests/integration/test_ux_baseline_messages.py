@@ -70,3 +70,21 @@ def test_a_missing_baseline_saved_elsewhere_keeps_the_plain_message(project: pyt
     result = project.runpytest(NO_CACHE, "--ragprobe-baseline=old.json", "--ragprobe-save-baseline=new.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --ragprobe-baseline: file not found: *old.json*"])
+
+
+def test_a_partial_save_names_the_probes_it_kept_from_the_previous_baseline(project: pytest.Pytester) -> None:
+    """"2 probes of the baseline ... kept in it from the previous file" did not say which."""
+    many = HEADER + "".join(probe(f"test_{i}") for i in range(8))
+    project.makepyfile(test_rev=many)
+    project.runpytest(NO_CACHE, "--ragprobe-save-baseline=bl.json").assert_outcomes(passed=8)
+    result = project.runpytest(NO_CACHE, "-k", "test_0 or test_1", "--ragprobe-save-baseline=bl.json")
+    result.assert_outcomes(passed=2, deselected=6)
+    result.stdout.fnmatch_lines(
+        [
+            "ragprobe: 6 probes of the baseline *bl.json did not run in this run *",
+            "ragprobe: kept from the previous baseline: test_rev.py::test_2, test_rev.py::test_3, "
+            "test_rev.py::test_4, test_rev.py::test_5, test_rev.py::test_6 and 1 more",
+        ]
+    )
+    result = project.runpytest(NO_CACHE, "-k", "not test_7", "--ragprobe-save-baseline=bl.json")
+    result.stdout.fnmatch_lines(["ragprobe: kept from the previous baseline: test_rev.py::test_7"])
