@@ -349,6 +349,18 @@ def position_marks(r: ProbeResult) -> dict[str, str]:
     return marks
 
 
+def position_discordant(m: dict[str, Any]) -> str:
+    """ " (23 right at edge 0 only vs 2 right at position 5 only)": the discordant pairs behind a position
+    probe's McNemar test (best edge vs worst position); "" when the metrics do not hold them."""
+    disc = m.get("discordant")
+    if not isinstance(disc, dict) or "edge_only" not in disc:
+        return ""
+    return (
+        f" ({disc.get('edge_only', 0)} right at edge {m.get('best_edge')} only vs "
+        f"{disc.get('worst_only', 0)} right at position {m.get('worst_position')} only)"
+    )
+
+
 def _position_table(r: ProbeResult) -> list[str]:
     m = r.metrics
     conf = m.get("confidence", 0.95)
@@ -367,7 +379,8 @@ def _position_table(r: ProbeResult) -> list[str]:
             f"{bounds_label(r)} "
             f"{drop_bounds(r)} vs max_drop {threshold(m['max_drop'])}"
         )
-        lines.append(f"  Holm-adjusted McNemar {p_text(m.get('p_value'))}")
+        # the discordant pairs behind the test, as the reverse table names its forward-only / reverse-only
+        lines.append(f"  Holm-adjusted McNemar {p_text(m.get('p_value'))}{position_discordant(m)}")
     if context := context_text(m):
         lines.append(f"  {context}")
     return lines

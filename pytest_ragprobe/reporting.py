@@ -28,6 +28,7 @@ from pytest_ragprobe.render import (
     outcome_note,
     p_text,
     percent,
+    position_discordant,
     position_marks,
     reasons,
     reversal_text,
@@ -272,18 +273,6 @@ def _md_reverse(r: ProbeResult) -> list[str]:
     if isinstance(misses, dict):
         lines += ["", f"**Reverse misses:** {misses_text(misses, ' · ')}{reversal_text(m)}"]
     return lines
-
-
-def position_discordant(m: dict[str, Any]) -> str:
-    """ " (23 right at edge 0 only vs 2 right at position 5 only)": the discordant pairs behind a position
-    probe's McNemar test (best edge vs worst position); "" when the metrics do not hold them."""
-    disc = m.get("discordant")
-    if not isinstance(disc, dict) or "edge_only" not in disc:
-        return ""
-    return (
-        f" ({disc.get('edge_only', 0)} right at edge {m.get('best_edge')} only vs "
-        f"{disc.get('worst_only', 0)} right at position {m.get('worst_position')} only)"
-    )
 
 
 def _md_position(r: ProbeResult) -> list[str]:
