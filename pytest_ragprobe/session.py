@@ -338,8 +338,16 @@ def write_worker_plan(session: pytest.Session) -> None:
     config = session.config
     target = _xdist.plan_file(config)
     probes = _probes(session)
-    if target is not None and probes:
+    if target is not None and probes:  # (collection errors or not: xdist runs the tests that collected)
         _xdist.write_plan(target, _plan_lines(config, probes), len(probes))
+
+
+def _collection_failed(session: pytest.Session) -> bool:
+    """A test file did not collect (a syntax error, a bad mark) and pytest stops before any test: no cost
+    plan then. It promised calls that never happen, printed between "collected 2 items / 1 error" and
+    pytest's own error, which a newcomer should read first (--continue-on-collection-errors runs the rest:
+    planned as usual; so does pytest-xdist, whose workers' plan is written regardless)."""
+    return bool(session.testsfailed) and not session.config.option.continue_on_collection_errors
 
 
 def _probes(session: pytest.Session) -> list[pytest.Item]:
@@ -581,7 +589,7 @@ class RagprobeSession:
         probes = _probes(session)
         self.planned = len(probes)
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None and probes:
+        if reporter is not None and probes and not _collection_failed(session):
             for line in _plan_lines(self.config, probes):
                 reporter.write_line(line)
 
