@@ -17,6 +17,7 @@ from pytest_ragprobe.render import (
     bounds,
     bounds_label,
     context_text,
+    drop_bounds,
     failed_calls_note,
     forward_misses,
     forward_wrong_total,
@@ -28,6 +29,7 @@ from pytest_ragprobe.render import (
     p_text,
     percent,
     position_accuracies,
+    position_discordant,
     position_marks,
     reasons,
     reversal_text,
@@ -48,7 +50,6 @@ from pytest_ragprobe.reporting import (
     max_drop_text,
     ordered,
     overall_verdict,
-    position_discordant,
     probe_anchor,
     ran_strict,
     run_label,
@@ -784,7 +785,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(
         num=fmt_num, signed=fmt_signed, pct=fmt_pct, pval=fmt_p, ci=fmt_ci, bounds=bounds, clip=clip_text,
-        when=when, got=got_text, nodeid=nodeid_html,
+        when=when, got=got_text, nodeid=nodeid_html, drop_bounds=drop_bounds,
     )
     return env
 

@@ -124,12 +124,45 @@ def int_arg(mark: str, arg: str, value: object, lo: int) -> int:
     return value
 
 
+#: Arguments of the ``ragprobe_contexts`` fixture (``contexts.contexts_for``) that a probe does not take: what
+#: to write instead, for a position probe and for a reverse probe (or fact pairs). "unknown argument 'pool'"
+#: named the argument but not that the probe borrows its distractors itself.
+CONTEXT_ONLY_ARGS = {
+    "pool": (
+        "a position probe borrows its distractors itself, from the other questions' passages (data=) or the "
+        "other facts' statements (facts=): drop pool=; to have the pipeline's retriever pick them, pass "
+        "distractors='retriever'; pool= is for contexts built by hand with the ragprobe_contexts fixture"
+    ),
+    "hard_negatives": (
+        "a position probe gets hard negatives from the pipeline's own retriever with distractors='retriever' "
+        "(one retrieve() per question): pass that instead; hard_negatives= is for contexts built by hand "
+        "with the ragprobe_contexts fixture"
+    ),
+}
+
+
+def context_only_arg(name: str, key: str, *, position: bool) -> MarkArgumentError | None:
+    """The error for ``pool=`` / ``hard_negatives=`` given to a probe, ``check_*`` or ``ragprobe_fact_pairs``
+    (``name``), saying what to do instead; None for any other argument."""
+    if key not in CONTEXT_ONLY_ARGS:
+        return None
+    if position:
+        fix = CONTEXT_ONLY_ARGS[key]
+        return MarkArgumentError(f"{name}: argument '{key}' does not apply to a position probe: {fix}")
+    return MarkArgumentError(
+        f"{name}: argument '{key}' does not apply to reverse questions, which are asked without contexts: "
+        f"drop it; {key}= is for position contexts built by hand with the ragprobe_contexts fixture"
+    )
+
+
 def unknown_args(name: str, given: Iterable[str], allowed: Sequence[str]) -> None:
     """MarkArgumentError for the first of ``given`` not ``allowed`` (a fixture factory's keyword arguments:
     Python's own error named its inner function, ``make()``), with the likely spelling."""
     __tracebackhide__ = True
     for key in given:
         if key not in allowed:
+            if (misplaced := context_only_arg(name, key, position=False)) is not None:
+                raise misplaced
             hint = did_you_mean(key, allowed, cutoff=0.6)
             raise MarkArgumentError(f"{name}: unknown argument '{key}'{hint}; allowed: {', '.join(allowed)}")
 
@@ -222,6 +255,8 @@ def _validated(
     allowed = [f.name for f in fields(cls)] + list(also_allowed)
     for key in kwargs:
         if key not in allowed:
+            if (misplaced := context_only_arg(name, key, position=cls is PositionSpec)) is not None:
+                raise misplaced
             hint = did_you_mean(key, allowed, cutoff=0.6)
             raise MarkArgumentError(
                 f"{name}: unknown argument '{key}'{hint}; allowed: {', '.join(sorted(allowed))}"

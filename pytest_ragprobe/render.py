@@ -60,6 +60,13 @@ def bounds(ci: Any, *, signed: bool = True, near: Any = None) -> str:
     return "[" + ", ".join(num(v, _digits_apart(v, near), signed=signed) for v in ci) + "]"
 
 
+def drop_bounds(r: ProbeResult) -> str:
+    """A probe's drop bounds as every report prints them: :func:`bounds` of ``drop_ci`` beside its max_drop
+    ("[+0.147, +0.25]" for max_drop 0.15; report.html printed "[+0.15, +0.25]" there, report.md and the
+    terminal "+0.147")."""
+    return bounds(r.metrics.get("drop_ci"), near=max_drop_of(r))
+
+
 def _digits_apart(value: Any, ref: Any, digits: int = 2) -> int:
     if not isinstance(ref, (int, float)) or not isinstance(value, (int, float)) or value == ref:
         return digits
@@ -194,7 +201,7 @@ def derived_reason(r: ProbeResult) -> str:
         return ""
     if lo <= max_drop < hi:
         return (
-            f"drop {num(drop, signed=True)}, but its {bounds_label(r)} {bounds(ci, near=max_drop)} include "
+            f"drop {num(drop, signed=True)}, but its {bounds_label(r)} {drop_bounds(r)} include "
             f"max_drop {limit}: the data show neither PASS (upper bound ≤ {limit}) nor FAIL "
             f"(lower bound > {limit})"
         )
@@ -289,7 +296,7 @@ def _reverse_table(r: ProbeResult) -> list[str]:
         )
     lines.append(
         f"  drop {num(m['drop'], signed=True)}, {bounds_label(r)} "
-        f"{bounds(m['drop_ci'], near=m.get('max_drop'))} vs "
+        f"{drop_bounds(r)} vs "
         f"max_drop {threshold(m['max_drop'])}; exact McNemar {p_text(m.get('p_value'))} "
         f"({m['discordant']['forward_only']} forward-only vs {m['discordant']['reverse_only']} reverse-only)"
     )
@@ -342,6 +349,18 @@ def position_marks(r: ProbeResult) -> dict[str, str]:
     return marks
 
 
+def position_discordant(m: dict[str, Any]) -> str:
+    """ " (23 right at edge 0 only vs 2 right at position 5 only)": the discordant pairs behind a position
+    probe's McNemar test (best edge vs worst position); "" when the metrics do not hold them."""
+    disc = m.get("discordant")
+    if not isinstance(disc, dict) or "edge_only" not in disc:
+        return ""
+    return (
+        f" ({disc.get('edge_only', 0)} right at edge {m.get('best_edge')} only vs "
+        f"{disc.get('worst_only', 0)} right at position {m.get('worst_position')} only)"
+    )
+
+
 def _position_table(r: ProbeResult) -> list[str]:
     m = r.metrics
     conf = m.get("confidence", 0.95)
@@ -358,9 +377,10 @@ def _position_table(r: ProbeResult) -> list[str]:
         lines.append(
             f"  drop {num(m['drop'], signed=True)} (position {best} vs {worst}), "
             f"{bounds_label(r)} "
-            f"{bounds(m['drop_ci'], near=m['max_drop'])} vs max_drop {threshold(m['max_drop'])}"
+            f"{drop_bounds(r)} vs max_drop {threshold(m['max_drop'])}"
         )
-        lines.append(f"  Holm-adjusted McNemar {p_text(m.get('p_value'))}")
+        # the discordant pairs behind the test, as the reverse table names its forward-only / reverse-only
+        lines.append(f"  Holm-adjusted McNemar {p_text(m.get('p_value'))}{position_discordant(m)}")
     if context := context_text(m):
         lines.append(f"  {context}")
     return lines

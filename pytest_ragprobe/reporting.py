@@ -16,6 +16,7 @@ from pytest_ragprobe.render import (
     bounds_label,
     context_text,
     count,
+    drop_bounds,
     examples_count,
     failed_calls_note,
     forward_misses,
@@ -27,6 +28,7 @@ from pytest_ragprobe.render import (
     outcome_note,
     p_text,
     percent,
+    position_discordant,
     position_marks,
     reasons,
     reversal_text,
@@ -240,7 +242,7 @@ def md_brief(r: ProbeResult) -> str:
     if "drop" not in m:
         return md_text(r.reason) if r.reason else "–"
     # "bounds": beside the accuracy columns' 95% CIs, a bare [lo, hi] read as one (they are one-sided)
-    drop_ci = bounds(m.get("drop_ci"), near=max_drop_of(r))
+    drop_ci = drop_bounds(r)
     tail = f"drop {num(m['drop'], signed=True)}, bounds {drop_ci}, max {max_drop_text(r)}"
     if r.kind == "reverse":
         return f"fwd {m['forward_accuracy']:.2f} → rev {m['reverse_accuracy']:.2f}, {tail}"
@@ -259,7 +261,7 @@ def _md_reverse(r: ProbeResult) -> list[str]:
         disc = m.get("discordant") or {}
         lines.append(
             f"**Drop** {num(m['drop'], signed=True)}, {bounds_label(r)} "
-            f"{bounds(m.get('drop_ci'), near=max_drop_of(r))} "
+            f"{drop_bounds(r)} "
             f"vs max\\_drop {max_drop_text(r)} · exact McNemar {p_text(m.get('p_value'))}"
             + (
                 f" ({disc.get('forward_only', 0)} forward-only vs {disc.get('reverse_only', 0)} reverse-only)"
@@ -271,18 +273,6 @@ def _md_reverse(r: ProbeResult) -> list[str]:
     if isinstance(misses, dict):
         lines += ["", f"**Reverse misses:** {misses_text(misses, ' · ')}{reversal_text(m)}"]
     return lines
-
-
-def position_discordant(m: dict[str, Any]) -> str:
-    """ " (23 right at edge 0 only vs 2 right at position 5 only)": the discordant pairs behind a position
-    probe's McNemar test (best edge vs worst position); "" when the metrics do not hold them."""
-    disc = m.get("discordant")
-    if not isinstance(disc, dict) or "edge_only" not in disc:
-        return ""
-    return (
-        f" ({disc.get('edge_only', 0)} right at edge {m.get('best_edge')} only vs "
-        f"{disc.get('worst_only', 0)} right at position {m.get('worst_position')} only)"
-    )
 
 
 def _md_position(r: ProbeResult) -> list[str]:
@@ -306,7 +296,7 @@ def _md_position(r: ProbeResult) -> list[str]:
         lines.append(
             f"**Drop** {num(m['drop'], signed=True)} (position {m.get('best_edge')} vs "
             f"{m.get('worst_position')}), {bounds_label(r)} "
-            f"{bounds(m.get('drop_ci'), near=max_drop_of(r))} vs "
+            f"{drop_bounds(r)} vs "
             f"max\\_drop {max_drop_text(r)} · "
             f"Holm-adjusted McNemar {p_text(m.get('p_value'))}{position_discordant(m)}{shape}"
         )

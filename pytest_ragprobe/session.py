@@ -338,8 +338,16 @@ def write_worker_plan(session: pytest.Session) -> None:
     config = session.config
     target = _xdist.plan_file(config)
     probes = _probes(session)
-    if target is not None and probes:
+    if target is not None and probes:  # (collection errors or not: xdist runs the tests that collected)
         _xdist.write_plan(target, _plan_lines(config, probes), len(probes))
+
+
+def _collection_failed(session: pytest.Session) -> bool:
+    """A test file did not collect (a syntax error, a bad mark) and pytest stops before any test: no cost
+    plan then. It promised calls that never happen, printed between "collected 2 items / 1 error" and
+    pytest's own error, which a newcomer should read first (--continue-on-collection-errors runs the rest:
+    planned as usual; so does pytest-xdist, whose workers' plan is written regardless)."""
+    return bool(session.testsfailed) and not session.config.option.continue_on_collection_errors
 
 
 def _probes(session: pytest.Session) -> list[pytest.Item]:
@@ -459,7 +467,7 @@ class RagprobeSession:
             try:
                 self._baseline_file = read_baseline(self.cfg.baseline)
             except BaselineError as exc:
-                raise pytest.UsageError(str(exc)) from None
+                raise pytest.UsageError(self._missing_baseline() or str(exc)) from None
             self._baseline = self._baseline_file.probes
         self._cli_pipeline: tuple[object] | str | None = None  # (pipeline,) or the load error
         self.write_errors: list[str] = []
@@ -486,6 +494,24 @@ class RagprobeSession:
         self.interrupted = False
         self.cut_short = False  # -x / --maxfail stopped the run before every probe ran (finish)
         self.crashed: list[str] = []  # tests whose xdist worker died under them (their results are lost)
+
+    def _missing_baseline(self) -> str:
+        """The usage error for a --ragprobe-baseline that does not exist yet while --ragprobe-save-baseline
+        names the same file (a team's first CI run of `--ragprobe-baseline=X --ragprobe-save-baseline=X`):
+        "file not found (a first run writes one with --ragprobe-save-baseline=PATH)" told them to add the
+        option they had given. "" for any other baseline problem (baseline.read_baseline says it)."""
+        from pytest_ragprobe.baseline import report_file
+
+        gate, save = self.cfg.baseline, self.cfg.save_baseline
+        if gate is None or save is None or report_file(gate).exists() or not _same_file(gate, save):
+            return ""
+        target = report_file(save)
+        return (
+            f"--ragprobe-baseline: {target} does not exist yet; --ragprobe-save-baseline names the same "
+            "file, which this run would write only at its end, so nothing would be gated: create it first "
+            f"with a run without --ragprobe-baseline (pytest --ragprobe-save-baseline={save}), then gate on "
+            "it with both options (no test ran)"
+        )
 
     # -- probes -------------------------------------------------------------------------------------
     def command_line_pipeline(self) -> object | None:
@@ -563,7 +589,7 @@ class RagprobeSession:
         probes = _probes(session)
         self.planned = len(probes)
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None and probes:
+        if reporter is not None and probes and not _collection_failed(session):
             for line in _plan_lines(self.config, probes):
                 reporter.write_line(line)
 
@@ -755,6 +781,8 @@ class RagprobeSession:
             f"ragprobe: {len(kept)} probe{s} of the baseline {target} did not run in this run (deselected, "
             f"or the test was removed): kept in it from the previous file; delete {target} to drop them"
         )
+        # (which ones: a count alone left the reader to diff the file against the selection)
+        self.notices.append(f"ragprobe: kept from the previous baseline: {_names(carried)}")
         return merged
 
     def _baseline_status(self, report: Report) -> str:
@@ -868,6 +896,10 @@ class RagprobeSession:
             return
         unwritten = self.write_errors or self.report_error
         if not self.results and not unwritten and not wrote_partial and not self.crashed:
+            if self._baseline_file is not None and _runs_tests(self.config):
+                # -k / -m left no probe: the gate passed in silence, as if it had compared them
+                gate = f"ragprobe baseline: no probe ran, so nothing was gated by {self.cfg.baseline}"
+                terminalreporter.write_line(gate, yellow=True)
             for notice in self.notices:
                 terminalreporter.write_line(notice, yellow=True)
             if self.report_path is not None:  # the files were rewritten empty: the run said nothing of them
