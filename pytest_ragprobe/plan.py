@@ -214,11 +214,12 @@ def run_digest(plan: ProbePlan, probed: Mapping[str, Any], *, code: str = "") ->
 
 
 def summary_lines(
-    plans: Sequence[ProbePlan], budget: int | None, *, verbose: bool, workers: int = 1
+    plans: Sequence[ProbePlan], budget: int | None, *, verbose: bool, workers: int = 1, cache: bool = True
 ) -> list[str]:
     """Terminal lines: one total (always), whether ``budget`` covers it (when set), one per probe when
     ``verbose``. ``workers`` > 1: pytest-xdist workers that each spend their own share of the budget (those
-    that cannot reach the controller's pool; workers sharing it plan as one process)."""
+    that cannot reach the controller's pool; workers sharing it plan as one process). ``cache``: False under
+    --ragprobe-no-cache, where no answer is free (nothing is read from the cache)."""
     if not plans:
         return []
     total_max = sum(p.calls_max for p in plans)
@@ -236,9 +237,14 @@ def summary_lines(
             f": {cached} of them {'are' if cached != 1 else 'is'} in the answer cache from the last run, "
             f"so {rest} if the pipelines are unchanged"
         )
+    if cache:
+        notes = f"cached answers are free{free}{early}"
+    else:  # (and the last run's cached answers are not counted: this run will not read them)
+        early = early.removeprefix("; ")
+        notes = f"{early}; answer cache off" if early else "answer cache off"
     head = (
         f"ragprobe plan: {len(plans)} probe{'s' if len(plans) != 1 else ''}, "
-        f"up to {total_max} pipeline calls (cached answers are free{free}{early})"
+        f"up to {total_max} pipeline calls ({notes})"
     )
     if errors:
         head += f"; {errors} with unreadable data"

@@ -387,9 +387,8 @@ def _plan_lines(config: pytest.Config, probes: list[pytest.Item]) -> list[str]:
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
     if pooled(config.stash[SESSION_KEY].budget):
         workers = 1  # workers that take from one pool spend the budget as one process does
-    return summary_lines(
-        plans, config.stash[_config.CONFIG_KEY].budget, verbose=verbose, workers=workers
-    )
+    cfg = config.stash[_config.CONFIG_KEY]
+    return summary_lines(plans, cfg.budget, verbose=verbose, workers=workers, cache=cfg.cache_dir is not None)
 
 
 def _unwritable_dir(directory: Path) -> str | None:

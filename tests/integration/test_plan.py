@@ -83,6 +83,18 @@ def test_collect_only_prints_the_plan_and_calls_nothing(pytester: pytest.Pyteste
     assert not (pytester.path / "called").exists()
 
 
+def test_no_cache_plan_does_not_promise_free_cached_answers(pytester: pytest.Pytester) -> None:
+    setup(pytester)
+    result = pytester.runpytest("--collect-only", "-q", "-p", "no:xdist", "--ragprobe-no-cache")
+    result.stdout.fnmatch_lines(
+        [
+            "ragprobe plan: 6 probes, up to 337 pipeline calls (309 if sequential probes stop at their first "
+            "look; answer cache off); 1 with unreadable data",
+        ]
+    )
+    assert "cached answers are free" not in result.stdout.str()
+
+
 def test_a_run_prints_the_total_and_warns_when_the_budget_is_short(pytester: pytest.Pytester) -> None:
     setup(pytester)
     result = pytester.runpytest(
@@ -92,7 +104,7 @@ def test_a_run_prints_the_total_and_warns_when_the_budget_is_short(pytester: pyt
     # 4 x 2 + 4 x 2 (sequential needs >= 8 facts: no looks) + 4 x 5 + 4 x 3
     result.stdout.fnmatch_lines(
         [
-            "ragprobe plan: 4 probes, up to 48 pipeline calls (cached answers are free)",
+            "ragprobe plan: 4 probes, up to 48 pipeline calls (answer cache off)",
             "ragprobe plan: --ragprobe-budget=20 covers 20 of up to 48 calls; probes that run out end "
             "INCONCLUSIVE (a FAIL already shown stays)",
         ]
@@ -135,7 +147,7 @@ def test_under_xdist_the_controller_prints_the_plan_once_before_any_test(
     monkeypatch.setenv("TMPDIR", str(temp))  # where the controller keeps the workers' plan files
     args = ("--ragprobe-samples=4", "--ragprobe-budget=20", "--ragprobe-no-cache", "-k", "test_rev or test_pos")
     result = pytester.runpytest_subprocess("-n", "2", *args)
-    head = "ragprobe plan: 4 probes, up to 48 pipeline calls (cached answers are free)"
+    head = "ragprobe plan: 4 probes, up to 48 pipeline calls (answer cache off)"
     lines = result.stdout.lines
     assert lines.count(head) == 1
     budget = [line for line in lines if line.startswith("ragprobe plan: --ragprobe-budget=20 covers 20")]

@@ -339,7 +339,7 @@ def test_every_mark_configuration_makes_the_calls_its_plan_says(
     )
     assert planned(result.stdout.lines) == {name: (n, n) for name, n in SMALL.items()}
     assert counted(pytester) == Counter(SMALL)
-    result.stdout.fnmatch_lines(["ragprobe plan: 11 probes, up to 205 pipeline calls (cached answers are free)"])
+    result.stdout.fnmatch_lines(["ragprobe plan: 11 probes, up to 205 pipeline calls (answer cache off)"])
 
 
 FACTS_TESTS = """
@@ -374,7 +374,7 @@ def test_retries_take_from_the_budget_and_the_plan_says_so(
         "--ragprobe-retries=2", "--ragprobe-max-error-rate=1",
     )
     result.stdout.fnmatch_lines([
-        "ragprobe plan: 1 probe, up to 20 pipeline calls (cached answers are free)",
+        "ragprobe plan: 1 probe, up to 20 pipeline calls (answer cache off)",
         "ragprobe plan: --ragprobe-budget=20 covers the 20 planned calls with 0 to spare for retries, which "
         "count against it too; a probe that runs out ends INCONCLUSIVE",
     ])
@@ -468,7 +468,7 @@ def test_under_xdist_the_workers_of_one_machine_share_the_budget(pytester: pytes
     pytester.makeconftest(COUNTING)
     pytester.makepyfile(test_x=XDIST_TESTS)
     result = pytester.runpytest("-n", "2", "--ragprobe-no-cache", "--ragprobe-report=r", "--ragprobe-budget=100")
-    result.stdout.fnmatch_lines(["ragprobe plan: 3 probes, up to 90 pipeline calls (cached answers are free)"])
+    result.stdout.fnmatch_lines(["ragprobe plan: 3 probes, up to 90 pipeline calls (answer cache off)"])
     assert "own share" not in result.stdout.str()
     assert counted(pytester) == Counter({"test_a": 40, "test_b": 40, "test_c": 10})
     report = json.loads((pytester.path / "r" / "report.json").read_text())
@@ -508,7 +508,7 @@ def test_under_xdist_a_worker_without_the_pool_spends_its_share_and_the_plan_war
     pytester.makepyfile(test_x=XDIST_TESTS)
     result = pytester.runpytest("-n", "2", "--ragprobe-no-cache", "--ragprobe-report=r", "--ragprobe-budget=100")
     result.stdout.fnmatch_lines([
-        "ragprobe plan: 3 probes, up to 90 pipeline calls (cached answers are free)",
+        "ragprobe plan: 3 probes, up to 90 pipeline calls (answer cache off)",
         "ragprobe plan: under 2 xdist workers each spends its own share of --ragprobe-budget=100 (about 50 "
         "calls) on all the probes it runs; they need up to 90, so the probes that land on one worker may run "
         "out there (--ragprobe-budget=180 covers any split)",
