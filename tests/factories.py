@@ -36,6 +36,35 @@ def reverse_probe(nodeid: str, verdict: str = "pass", drop: float = 0.02, **extr
     )
 
 
+def position_probe(nodeid: str = "tests/test_qa.py::test_mid_context", **metrics: Any) -> ProbeResult:
+    """A FAILed position probe of 200 questions (edges 0 and 9, worst position 4); ``metrics`` override."""
+    accs = {0: 0.89, 4: 0.47, 9: 0.92}
+    m: dict[str, Any] = {
+        "drop": 0.45,
+        "drop_ci": [0.35, 0.51],
+        "p_value": 0.0123,
+        "best_edge": 9,
+        "worst_position": 4,
+        "max_drop": 0.15,
+        "confidence": 0.95,
+        "discordant": {"edge_only": 23, "worst_only": 2},
+    }
+    m.update(metrics)
+    return ProbeResult(
+        nodeid=nodeid,
+        kind="position",
+        verdict="fail",
+        n=200,
+        calls=600,
+        metrics=m,
+        settings={"n_docs": 10, "n_planned": 200},
+        positions={
+            p: DirectionSummary(accuracy=a, correct=round(a * 200), n=200, ci=(a - 0.05, a + 0.04))
+            for p, a in accs.items()
+        },
+    )
+
+
 def report(*probes: ProbeResult, **settings: Any) -> Report:
     """A report of these probes with a fixed seed and date (stable renders)."""
     r = Report(seed=1, created="2025-01-02T03:04:05+00:00", settings=settings, probes=list(probes))

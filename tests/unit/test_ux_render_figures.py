@@ -3,42 +3,11 @@ bound near max_drop gets the digits that tell them apart), and a position verdic
 
 from __future__ import annotations
 
-from typing import Any
-
-from factories import report, reverse_probe, text_of
+from factories import position_probe, report, reverse_probe, text_of
 
 from pytest_ragprobe.html import render_html
 from pytest_ragprobe.render import explain
 from pytest_ragprobe.reporting import render_markdown
-from pytest_ragprobe.results import DirectionSummary, ProbeResult
-
-
-def position_probe(**metrics: Any) -> ProbeResult:
-    accs = {0: 0.89, 4: 0.47, 9: 0.92}
-    m: dict[str, Any] = {
-        "drop": 0.45,
-        "drop_ci": [0.35, 0.51],
-        "p_value": 0.0123,
-        "best_edge": 9,
-        "worst_position": 4,
-        "max_drop": 0.15,
-        "confidence": 0.95,
-        "discordant": {"edge_only": 23, "worst_only": 2},
-    }
-    m.update(metrics)
-    return ProbeResult(
-        nodeid="tests/test_qa.py::test_mid_context",
-        kind="position",
-        verdict="fail",
-        n=200,
-        calls=600,
-        metrics=m,
-        settings={"n_docs": 10, "n_planned": 200},
-        positions={
-            p: DirectionSummary(accuracy=a, correct=round(a * 200), n=200, ci=(a - 0.05, a + 0.04))
-            for p, a in accs.items()
-        },
-    )
 
 
 def test_the_terminal_explanation_of_a_position_verdict_names_its_discordant_pairs() -> None:
