@@ -1,0 +1,65 @@
+"""A user's RAG service over HTTP (``ragprobe.HTTPPipeline``), as a loopback fault server: what a run
+ends with, and what it says, when the service refuses, is away or answers in a shape of its own."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from factories import facts_yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from faults import FaultServer, Reply, Request
+
+CONFTEST = """
+import pytest
+import pytest_ragprobe as ragprobe
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return ragprobe.HTTPPipeline("{url}", name="svc")
+"""
+
+TEST = """
+import pytest
+
+@pytest.mark.ragprobe_reverse(facts="facts.yaml", max_drop=0.10)
+def test_catalog(ragprobe_result):
+    pass
+"""
+
+
+def good(req: Request) -> Reply:
+    question = str((req.json or {}).get("question", ""))
+    i = int(question.rsplit("-", 1)[1].rstrip("?"))
+    if question.startswith("Which controller"):
+        return Reply(json={"answer": f"It is C-{i}."})
+    return Reply(json={"text": f"Pump P-{i}."})
+
+
+def project(pytester: pytest.Pytester, url: str, n: int = 10) -> None:
+    pytester.makeconftest(CONFTEST.format(url=url))
+    pytester.makefile(".yaml", facts=facts_yaml(n))
+    pytester.makepyfile(test_catalog=TEST)
+
+
+def test_a_service_down_for_maintenance_ends_at_once_saying_what_it_asked(pytester: pytest.Pytester) -> None:
+    """"503, Retry-After: 3600": the fail-fast calls each waited 60 s twice (over 2 minutes) and the
+    error said only "HTTP 503"; now they are not retried, and the error says why and what would wait."""
+
+    def maintenance(req: Request) -> Reply:
+        return Reply(status=503, headers={"Retry-After": "3600"}, json={"error": "maintenance"})
+
+    with FaultServer(maintenance, max_requests=50, lifetime=60) as server:
+        project(pytester, server.url)
+        result = pytester.runpytest("-p", "no:xdist")
+        requests = server.requests
+    result.assert_outcomes(errors=1)
+    assert requests == 5  # the fail-fast calls, once each
+    result.stdout.fnmatch_lines([
+        f"*5 of 5 pipeline calls failed*HTTP 503 from {server.url}/answer (the service asked to wait 3600 s, "
+        "more than ragprobe waits for a Retry-After (60 s: the longer of --ragprobe-timeout and 20 s), so "
+        "those calls were not retried: run again once it is back, or raise --ragprobe-timeout to 3600 to "
+        "wait that long)*"
+    ])

@@ -1,0 +1,84 @@
+"""A user's HTTP service, seen through the engine: what a refusal with a Retry-After does, and what
+the error then says (no real sleeping: ``asyncio.sleep`` is faked, and each retry's wait recorded)."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from pytest_ragprobe import engine as engine_module
+from pytest_ragprobe.engine import Call, Engine, EngineSettings, advice
+from pytest_ragprobe.pipeline import PipelineAdapter
+
+
+class HTTPError(Exception):
+    def __init__(self, status: int, retry_after: str | None = None) -> None:
+        super().__init__(f"status {status}")
+        headers = {"retry-after": retry_after} if retry_after else {}
+        self.response = SimpleNamespace(status_code=status, headers=headers, text="down for maintenance",
+                                        url="http://svc/answer")
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The retries' waits (``Engine._delay``), with every sleep made instant."""
+    recorded: list[float] = []
+    real_sleep, real_delay = asyncio.sleep, Engine._delay
+
+    async def fake_sleep(delay: float) -> None:
+        await real_sleep(0)
+
+    def delay(self: Engine, attempt: int, failure: Any) -> float:
+        recorded.append(real_delay(self, attempt, failure))
+        return recorded[-1]
+
+    monkeypatch.setattr(engine_module.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(Engine, "_delay", delay)
+    return recorded
+
+
+def refusing(status: int, retry_after: str, times: int = 10**9) -> Any:
+    seen: dict[str, int] = {}
+
+    async def answer(q: str) -> str:
+        seen[q] = seen.get(q, 0) + 1
+        if seen[q] <= times:
+            raise HTTPError(status, retry_after)
+        return q
+
+    answer.seen = seen  # type: ignore[attr-defined]
+    return answer
+
+
+def test_a_503_asking_for_more_than_ragprobe_waits_is_not_retried(waits: list[float]) -> None:
+    """A service in maintenance, "503, Retry-After: 3600": each call waited the 60 s cap twice (over 2
+    minutes of a probe for nothing, and silently: the error said only "HTTP 503"), retrying into the
+    same refusal. As for a 429, it now ends at once, saying what the service asked."""
+    answer = refusing(503, "3600")
+    settings = EngineSettings(concurrency=1, timeout=60.0, retries=2, fail_fast=0)
+    out = asyncio.run(Engine(PipelineAdapter(answer), settings).run([Call("answer", "q0")]))
+    assert waits == [] and answer.seen == {"q0": 1}
+    assert out[0].attempts == 1 and out[0].error == (
+        "HTTP 503 from http://svc/answer: down for maintenance (the service asked to wait 3600 s, more "
+        "than the 60 s ragprobe waits for a Retry-After: not retried)"
+    )
+
+
+def test_a_503_asking_for_a_wait_within_the_cap_is_waited_out(waits: list[float]) -> None:
+    answer = refusing(503, "45", times=1)
+    settings = EngineSettings(concurrency=1, timeout=60.0, retries=2, fail_fast=0)
+    out = asyncio.run(Engine(PipelineAdapter(answer), settings).run([Call("answer", "q0")]))
+    assert out[0].ok and out[0].attempts == 2
+    assert len(waits) == 1 and 45 <= waits[0] <= 54
+
+
+def test_the_advice_for_a_503_asking_too_long_names_the_option() -> None:
+    text = advice("HTTP 503 from http://svc/answer", None, (3600.0, 60.0, 20.0))
+    assert text == (
+        " (the service asked to wait 3600 s, more than ragprobe waits for a Retry-After (60 s: the longer "
+        "of --ragprobe-timeout and 20 s), so those calls were not retried: run again once it is back, or "
+        "raise --ragprobe-timeout to 3600 to wait that long)"
+    )
