@@ -576,6 +576,10 @@ def _classify(exc: BaseException, timeout: float | None) -> Failure:
     if isinstance(exc, PipelineOutputError):
         named = getattr(exc, "cause", None)
         text = one_line(str(exc), 300)
+        if isinstance(named, str) and " ".join(str(exc).split()) == named:
+            # the whole message is the cause (a long malformed-response summary): clipped, the error
+            # differed from it and the probe's error said all of it twice
+            text = named
         # Raised in the pipeline's own code (ragprobe.Answer(None) checks its text when built): its
         # traceback shows the line; the plugin's own checks of a returned value have no such frame.
         own = _raised_at(exc) is not None

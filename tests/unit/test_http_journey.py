@@ -82,3 +82,18 @@ def test_the_advice_for_a_503_asking_too_long_names_the_option() -> None:
         "of --ragprobe-timeout and 20 s), so those calls were not retried: run again once it is back, or "
         "raise --ragprobe-timeout to 3600 to wait that long)"
     )
+
+
+def test_a_long_malformed_response_cause_is_the_whole_error() -> None:
+    """A malformed body's summary longer than 300 characters: ``error`` was it clipped, so it differed
+    from ``cause`` and the probe's error repeated it after "first for '<question>'"."""
+    from pytest_ragprobe.adapters import MalformedResponseError
+    from pytest_ragprobe.engine import classify
+
+    summary = "expected a JSON object with a string 'answer' or 'text', got JSON keys ['result']; " + "x" * 300
+    failure = classify(MalformedResponseError("http://svc/answer", summary, summary), 1.0)
+    assert failure.error == failure.cause == f"malformed response from http://svc/answer: {summary}"
+    # a detail beyond the summary is still kept (clipped) in the error
+    other = classify(MalformedResponseError("http://svc/answer", "detail " * 80, "short"), 1.0)
+    assert other.cause == "malformed response from http://svc/answer: short"
+    assert other.error.startswith("malformed response from http://svc/answer: detail") and len(other.error) == 300

@@ -63,3 +63,17 @@ def test_a_service_down_for_maintenance_ends_at_once_saying_what_it_asked(pytest
         "those calls were not retried: run again once it is back, or raise --ragprobe-timeout to 3600 to "
         "wait that long)*"
     ])
+
+
+def test_a_json_answer_of_another_shape_is_said_once(pytester: pytest.Pytester) -> None:
+    """``{"result": {...}}``: the ERROR said what was expected, what came and what to do, then said all
+    of it again, clipped, after "first for '<question>'" (the cause is longer than an error's 300
+    characters, so the two differed)."""
+    with FaultServer(lambda req: Reply(json={"result": {"text": "x"}}), max_requests=50, lifetime=60) as server:
+        project(pytester, server.url)
+        result = pytester.runpytest("-p", "no:xdist")
+    result.assert_outcomes(errors=1)
+    (line,) = [x for x in result.stdout.lines if "5 of 5 pipeline calls failed" in x and "ERROR " not in x]
+    assert line.count("got JSON keys ['result']") == 1
+    assert line.count("make the pipeline an object whose answer(question) calls the service") == 1
+    assert "; first for 'Which controller works with pump P-1?'; 15 more not attempted" in line
