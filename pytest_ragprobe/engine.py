@@ -638,6 +638,8 @@ def advice(
             f"were not retried: run again once it is back, or raise {timeout} to {_seconds(asked[0])} to "
             "wait that long)"
         )
+    if cause.startswith(("transport error (ConnectError)", "ConnectionRefusedError")):
+        return " (could not connect: is the service running, and listening at that address?)"
     if cause.startswith("not started"):
         return " (sync calls that timed out still run on every thread: fix the hang or raise the timeout)"
     if cause.startswith("timeout after"):

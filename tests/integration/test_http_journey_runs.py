@@ -77,3 +77,21 @@ def test_a_json_answer_of_another_shape_is_said_once(pytester: pytest.Pytester) 
     assert line.count("got JSON keys ['result']") == 1
     assert line.count("make the pipeline an object whose answer(question) calls the service") == 1
     assert "; first for 'Which controller works with pump P-1?'; 15 more not attempted" in line
+
+
+def test_a_service_not_started_says_so_and_what_to_check(pytester: pytest.Pytester) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    project(pytester, url)
+    result = pytester.runpytest("-p", "no:xdist", "--ragprobe-retries=0")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([
+        f"*5 of 5 pipeline calls failed (limit 10%); most common cause (5x): transport error (ConnectError) "
+        f"from {url}/answer (could not connect: is the service running, and listening at that address?); "
+        f"first for 'Which controller works with pump P-1?': transport error (ConnectError) from {url}/answer: "
+        f"cannot connect to 127.0.0.1:{port}: Connection refused; 15 more not attempted*"
+    ])

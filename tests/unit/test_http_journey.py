@@ -97,3 +97,42 @@ def test_a_long_malformed_response_cause_is_the_whole_error() -> None:
     other = classify(MalformedResponseError("http://svc/answer", "detail " * 80, "short"), 1.0)
     assert other.cause == "malformed response from http://svc/answer: short"
     assert other.error.startswith("malformed response from http://svc/answer: detail") and len(other.error) == 300
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_service_not_started_says_connection_refused_and_what_to_check() -> None:
+    """The service not started: the error read "Cannot connect to host 127.0.0.1:9 ssl:default [Connect
+    call failed ('127.0.0.1', 9)]" (aiohttp's words: "ssl:default" on a plain http URL) and the probe's
+    error had no advice. It now says what the OS said, as httpx's own transport does, and what to check."""
+    import httpx
+
+    from pytest_ragprobe._transport import AiohttpTransport
+    from pytest_ragprobe.engine import classify
+
+    port = _closed_port()
+
+    async def go() -> BaseException:
+        async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
+            try:
+                await client.post(f"http://127.0.0.1:{port}/answer", json={"question": "q"})
+            except httpx.ConnectError as exc:
+                return exc
+        raise AssertionError("connected")
+
+    exc = asyncio.run(go())
+    assert str(exc) == f"cannot connect to 127.0.0.1:{port}: Connection refused"
+    failure = classify(exc, 60.0)
+    assert failure.cause == f"transport error (ConnectError) from http://127.0.0.1:{port}/answer"
+    assert failure.error == f"{failure.cause}: cannot connect to 127.0.0.1:{port}: Connection refused"
+    assert advice(failure.cause) == (
+        " (could not connect: is the service running, and listening at that address?)"
+    )
+    # a pipeline of the user's own (urllib, a socket) refused: the same advice
+    assert advice("ConnectionRefusedError: [Errno 111] Connection refused") == advice(failure.cause)
