@@ -66,6 +66,7 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
+import datetime
 import email.utils
 import hashlib
 import http.client
@@ -345,6 +346,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:  # "-0000" or an asctime date: HTTP dates are GMT, never local time
+        when = when.replace(tzinfo=datetime.UTC)
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 

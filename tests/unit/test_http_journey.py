@@ -136,3 +136,63 @@ def test_a_service_not_started_says_connection_refused_and_what_to_check() -> No
     )
     # a pipeline of the user's own (urllib, a socket) refused: the same advice
     assert advice("ConnectionRefusedError: [Errno 111] Connection refused") == advice(failure.cause)
+
+
+@pytest.mark.parametrize(
+    ("timeout", "asked", "retried"),
+    [
+        (5.0, "15", True),  # a timeout under max_backoff: a Retry-After up to 20 s is still waited out
+        (5.0, "25", False),
+        (None, "15", True),  # no timeout (the engine's own users only): max_backoff is the cap, said so
+        (None, "25", False),
+        (90.0, "85", True),  # a raised --ragprobe-timeout raises the cap with it
+    ],
+)
+def test_the_longest_retry_after_waited_out_is_the_longer_of_the_timeout_and_max_backoff(
+    waits: list[float], timeout: float | None, asked: str, retried: bool
+) -> None:
+    answer = refusing(429, asked, times=1)
+    settings = EngineSettings(concurrency=1, timeout=timeout, retries=1, fail_fast=0)
+    cap = max(20.0, timeout or 0.0)
+    assert settings.longest_wait == cap
+    out = asyncio.run(Engine(PipelineAdapter(answer), settings).run([Call("answer", "q0")]))
+    if retried:
+        assert out[0].ok and len(waits) == 1 and float(asked) <= waits[0] <= 1.2 * float(asked)
+    else:  # not silently cut to the cap and asked again: ended at once, saying so
+        assert waits == [] and out[0].error == (
+            f"HTTP 429 from http://svc/answer: down for maintenance (the service asked to wait {asked} s, "
+            f"more than the {cap:g} s ragprobe waits for a Retry-After: not retried)"
+        )
+
+
+@pytest.fixture
+def new_york(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The process's local time zone set to UTC-5/-4 (the dates below must not depend on it)."""
+    import time
+
+    if not hasattr(time, "tzset"):
+        pytest.skip("no time.tzset")
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("style", ["GMT", "-0000", "asctime"])
+def test_a_retry_after_date_is_read_in_gmt_whatever_the_local_time_zone(new_york: Any, style: str) -> None:
+    """HTTP dates are GMT. One written "-0000" (``email.utils.formatdate()``'s default) or in asctime form
+    has no zone for Python, and was read as local time: off by the machine's UTC offset, 30 s read as
+    18030 s (more than ragprobe waits: not retried) or as 0 (retried at once into the same refusal)."""
+    import email.utils
+    import time
+
+    from pytest_ragprobe.engine import parse_retry_after
+
+    now = 1_800_000_000.0  # a whole second: HTTP dates have no fractions
+    text = {
+        "GMT": email.utils.formatdate(now + 30, usegmt=True),
+        "-0000": email.utils.formatdate(now + 30),
+        "asctime": time.asctime(time.gmtime(now + 30)),
+    }[style]
+    assert parse_retry_after(text, now=now) == 30.0
