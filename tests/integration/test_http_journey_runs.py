@@ -95,3 +95,56 @@ def test_a_service_not_started_says_so_and_what_to_check(pytester: pytest.Pytest
         f"first for 'Which controller works with pump P-1?': transport error (ConnectError) from {url}/answer: "
         f"cannot connect to 127.0.0.1:{port}: Connection refused; 15 more not attempted*"
     ])
+
+
+def test_ctrl_c_mid_run_then_a_rerun_asks_only_what_was_not_answered(pytester: pytest.Pytester) -> None:
+    """Ctrl-C (SIGINT) while the 6th call is at the service: pytest stops (exit 2), and the rerun asks
+    only the calls not answered before it (the 6th, whose answer never arrived, again)."""
+    import signal
+    import subprocess
+
+    proc: subprocess.Popen[bytes] | None = None
+    asked: list[str] = []
+
+    def interrupting(req: Request) -> Reply:
+        asked.append(str((req.json or {}).get("question", "")))
+        if req.n == 6 and proc is not None:
+            proc.send_signal(signal.SIGINT)
+            return Reply(hang=True)  # the answer never arrives
+        return good(req)
+
+    args = [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:randomly", "--ragprobe-concurrency=1"]
+    with FaultServer(interrupting, max_requests=100, lifetime=60, hang_limit=5) as server:
+        project(pytester, server.url)
+        proc = pytester.popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        out = proc.communicate(timeout=60)[0].decode()
+        assert proc.returncode == 2, out  # pytest's "interrupted"
+        assert "KeyboardInterrupt" in out
+    first, asked[:] = list(asked), []
+    proc = None
+    with FaultServer(interrupting, max_requests=100, lifetime=60) as server:  # (proc None: no signal)
+        project(pytester, server.url)
+        rerun = pytester.runpytest("-p", "no:xdist")
+    rerun.assert_outcomes(passed=1)
+    assert len(first) == 6 and len(asked) == 20 - 5
+    assert set(first[:5]).isdisjoint(asked) and first[5] in asked
+    rerun.stdout.fnmatch_lines(["*(n=10, 15 calls, 5 cached)*"])
+
+
+def test_a_run_stopped_by_the_budget_resumes_from_the_cache(pytester: pytest.Pytester) -> None:
+    asked: list[str] = []
+
+    def counting(req: Request) -> Reply:
+        asked.append(str((req.json or {}).get("question", "")))
+        return good(req)
+
+    with FaultServer(counting, max_requests=100, lifetime=60) as server:
+        project(pytester, server.url)
+        first = pytester.runpytest("-p", "no:xdist", "--ragprobe-budget=7")
+        first.assert_outcomes(passed=1)  # INCONCLUSIVE: a budget stop is not an error
+        first.stdout.fnmatch_lines(["INCONCLUSIVE *(n=3 of 10, budget exhausted, 7 calls)*"])
+        before, asked[:] = list(asked), []
+        second = pytester.runpytest("-p", "no:xdist")
+    second.assert_outcomes(passed=1)
+    assert len(before) == 7 and len(asked) == 13 and set(before).isdisjoint(asked)
+    second.stdout.fnmatch_lines(["*(n=10, 13 calls, 7 cached)*"])
