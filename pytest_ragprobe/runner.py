@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
@@ -326,7 +326,8 @@ class ProbeContext:
 
             services = unversioned_services(self.adapter, self.kinds)
             if services:
-                fields["notes"] = [*fields.get("notes", []), cache_only_note(services, self.cached_calls)]
+                note = cache_only_note(services, self.cached_calls, named_services(self.adapter, self.kinds))
+                fields["notes"] = [*fields.get("notes", []), note]
         blocked = self.loop_block.message(self.direct)
         if blocked and blocked not in self.top_cause():  # (a timeout's cause already says it)
             fields["notes"] = [*fields.get("notes", []), blocked]
@@ -389,14 +390,47 @@ _NOT_CALLED = re.compile(
 )
 
 
-def cache_only_note(services: Sequence[str], cached: int) -> str:
-    """A probe of a remote service that made no call: a deploy gate run this way tested nothing new."""
+def cache_only_note(services: Sequence[str], cached: int, named: Mapping[str, str] | None = None) -> str:
+    """A probe of a remote service that made no call: a deploy gate run this way tested nothing new.
+    ``named``: the services given a ``name=`` (:func:`named_services`), which the cache knows by it."""
     verb = "was" if len(services) == 1 else "were"
+    named = {s: n for s, n in (named or {}).items() if s in services}
+    if not named:
+        known, behind = "a service by its address", "it"
+    elif len(services) == 1:
+        known, behind = f"the service by its name= ({named[services[0]]!r})", "it"
+    else:  # (each as the cache knows it: "by its address" was wrong of those given a name)
+        known = " and ".join(
+            f"{s} by its name= ({named[s]!r})" if s in named else f"{s} by its address" for s in services
+        )
+        behind = "them"
     return (
         f"{CACHE_ONLY} ({cached} cached, no call): {_SERVICES_SEP.join(services)} {verb} not called by this "
-        "probe. The cache knows a service by its address, so a new deployment behind it is not seen: a "
+        f"probe. The cache knows {known}, so a new deployment behind {behind} is not seen: a "
         "deploy gate should run with --ragprobe-no-cache, or give the service a version= (its build id)"
     )
+
+
+def named_services(adapter: PipelineAdapter, kinds: Collection[str] | None = None) -> dict[str, str]:
+    """The services of :func:`engine.unversioned_services` given a ``name=`` (HTTPPipeline,
+    OpenAIGenerator), by service: the cache knows those by that name, not by their address (the default
+    names hold the address; a name that holds it is still said to be known by its address)."""
+    from pytest_ragprobe.engine import _owners
+    from pytest_ragprobe.types import redact_url
+
+    named: dict[str, str] = {}
+    for owner in _owners(adapter, kinds):
+        hook = getattr(owner, "_ragprobe_service", None)
+        service = hook() if callable(hook) else None
+        name, address = getattr(owner, "name", None), getattr(owner, "base_url", getattr(owner, "url", None))
+        if (
+            isinstance(service, str)
+            and isinstance(name, str)
+            and isinstance(address, str)
+            and redact_url(address.rstrip("/")) not in name
+        ):
+            named.setdefault(service, name)
+    return named
 
 
 def cache_only_services(note: str) -> list[str] | None:

@@ -14,3 +14,43 @@ def test_timeout_help_states_the_longest_retry_after_rule() -> None:
     assert f"the longer of this and {cap:g} s" in help_
     assert "also the longest Retry-After waited out" not in help_
     assert EngineSettings(timeout=5.0).longest_wait == cap
+
+
+def _cache_only_note_of(pipeline: object) -> str:
+    from pytest_ragprobe.engine import unversioned_services
+    from pytest_ragprobe.pipeline import make_adapter
+    from pytest_ragprobe.runner import cache_only_note, named_services
+
+    adapter = make_adapter(pipeline)
+    services = unversioned_services(adapter, {"answer"})
+    return cache_only_note(services, 40, named_services(adapter, {"answer"}))
+
+
+def test_cache_only_note_says_the_cache_knows_a_service_by_its_address_without_a_name() -> None:
+    from pytest_ragprobe.adapters import HTTPPipeline
+    from pytest_ragprobe.runner import cache_only_services
+
+    note = _cache_only_note_of(HTTPPipeline("http://127.0.0.1:9/rag/"))
+    assert "The cache knows a service by its address, so a new deployment behind it is not seen" in note
+    assert cache_only_services(note) == ["http://127.0.0.1:9/rag/"]
+
+
+def test_cache_only_note_says_the_cache_knows_a_named_service_by_its_name() -> None:
+    # HTTPPipeline(name=...): the cache key is the name (another URL under that name keeps the answers),
+    # yet the note said "The cache knows a service by its address".
+    from pytest_ragprobe.adapters import HTTPPipeline, OpenAIGenerator
+    from pytest_ragprobe.pipeline import Pipeline
+    from pytest_ragprobe.runner import cache_only_services
+
+    note = _cache_only_note_of(HTTPPipeline("http://127.0.0.1:9/rag", name="rag-prod"))
+    assert "by its address" not in note
+    assert "The cache knows the service by its name= ('rag-prod'), so a new deployment behind it" in note
+    assert cache_only_services(note) == ["http://127.0.0.1:9/rag"]  # (the run-end line still reads it)
+    # one named, one not: each as the cache knows it
+    both = Pipeline(
+        retrieve=HTTPPipeline("http://127.0.0.1:9/rag", answer_path=None, retrieve_path="/r", name="search"),
+        generate=OpenAIGenerator("http://127.0.0.1:9/v1", "m"),
+    )
+    note = _cache_only_note_of(both)
+    assert "The cache knows http://127.0.0.1:9/rag by its name= ('search') and m at http://127.0.0.1:9/v1 by its " \
+        "address, so a new deployment behind them is not seen" in note
