@@ -282,6 +282,10 @@ class ProbeContext:
         first = f"; first for {short!r}" if question else ""
         if first and error != cause:
             error = _without_shared_hint(error, cause)  # the cause just said it
+            if error.startswith(cause + ": ") and error[len(cause) + 2 :].strip():
+                # "transport error (ConnectError) from URL" (an HTTP status, a malformed response) was
+                # said again before its detail: the detail alone
+                error = error[len(cause) + 2 :]
             at = error.find(question[:40]) if len(question) > 80 else -1
             first += ": " + (error[:at] + "<the question>" if at >= 0 else error[:300])
         raise ProbeError(

@@ -54,3 +54,50 @@ def test_cache_only_note_says_the_cache_knows_a_named_service_by_its_name() -> N
     note = _cache_only_note_of(both)
     assert "The cache knows http://127.0.0.1:9/rag by its name= ('search') and m at http://127.0.0.1:9/v1 by its " \
         "address, so a new deployment behind them is not seen" in note
+
+
+def _probe_error(exc: BaseException, question: str = "Which controller works with pump P-1?") -> str:
+    import asyncio
+
+    import pytest
+
+    from pytest_ragprobe.engine import Call
+    from pytest_ragprobe.pipeline import PipelineAdapter
+    from pytest_ragprobe.runner import ProbeContext, ProbeError, RunSettings
+
+    def broken(question: str) -> str:
+        raise exc
+
+    settings = RunSettings(engine=EngineSettings(concurrency=1, timeout=5.0, retries=0, fail_fast=0))
+    ctx = ProbeContext(PipelineAdapter(broken), settings)
+    asyncio.run(ctx.run_calls([Call("answer", question)]))
+    with pytest.raises(ProbeError) as info:
+        ctx.check_error_rate()
+    return str(info.value)
+
+
+def test_the_first_for_part_gives_the_detail_without_the_cause_again() -> None:
+    # "most common cause (5x): transport error (ConnectError) from URL (could not connect: ...); first for
+    # 'q': transport error (ConnectError) from URL: cannot connect to ...": the cause said twice.
+    import httpx
+
+    url = "http://127.0.0.1:9/answer"
+    exc = httpx.ConnectError("cannot connect to 127.0.0.1:9: Connection refused", request=httpx.Request("POST", url))
+    message = _probe_error(exc)
+    cause = f"transport error (ConnectError) from {url}"
+    assert message.count(cause) == 1, message
+    assert message.endswith(
+        f"{cause} (could not connect: is the service running, and listening at that address?); first for "
+        "'Which controller works with pump P-1?': cannot connect to 127.0.0.1:9: Connection refused"
+    )
+    # an HTTP status: its body once, after the question
+    response = httpx.Response(500, text="database is down", request=httpx.Request("POST", url))
+    message = _probe_error(httpx.HTTPStatusError("500", request=response.request, response=response))
+    assert message.count(f"HTTP 500 from {url}") == 1, message
+    assert "; first for 'Which controller works with pump P-1?': " in message
+    # an error that does not start with its cause is given whole, as before
+    assert message_of_keyerror().endswith("; first for 'Which controller works with pump P-1?': KeyError: 'x'")
+
+
+def message_of_keyerror() -> str:
+    return _probe_error(KeyError("x"))
