@@ -266,6 +266,8 @@ class EngineStats:
     lowest_concurrency: int | None = None  # calls allowed in flight after HTTP 429s (None: not lowered)
     # the longest Retry-After a 429 or 5xx asked for beyond ``longest_wait`` (None: none did), for the advice
     retry_after_asked: float | None = None
+    # the same per failure cause: the advice goes with the cause that asked (not a 503 beside one 429)
+    retry_after_by_cause: dict[str, float] = field(default_factory=dict)
     error_causes: dict[str, int] = field(default_factory=dict)
     # how long the pipeline's async code held the event loop (``loop.message()``: what to say of it)
     loop: LoopBlock = field(default_factory=LoopBlock)
@@ -1191,6 +1193,8 @@ class Engine:
                     # ending at once if it is told the same). A 503 waited the cap and asked again.
                     asked = self.stats.retry_after_asked
                     self.stats.retry_after_asked = max(asked or 0.0, wait)
+                    by_cause = self.stats.retry_after_by_cause
+                    by_cause[failure.cause] = max(by_cause.get(failure.cause, 0.0), wait)
                     failure = dataclasses.replace(failure, retryable=False, too_long=True)
                     wait = None
                 if failure.rate_limited:  # before leave(), which hands the slot on

@@ -125,8 +125,11 @@ class ProbeContext:
     error_examples: dict[str, tuple[str, str]] = field(default_factory=dict)
     # the first failed call's traceback, per cause, for causes raised in the pipeline's own code
     error_tracebacks: dict[str, str] = field(default_factory=dict)
-    # the longest Retry-After a 429 asked for beyond what the engine waits (None: none did)
+    # the longest Retry-After a 429 or 5xx asked for beyond what the engine waits (None: none did)
     retry_after_asked: float | None = None
+    # the same per failure cause, for the advice: the probe-wide longest put "the service asked to wait
+    # 3600 s" (one 429's quota refusal) after the plain 503s that were the most common cause
+    retry_after_by_cause: dict[str, float] = field(default_factory=dict)
     budget_hit: bool = False
     # the question a bug in the pipeline raised on (engine._FATAL: raised, not recorded), for that error
     fatal_question: str | None = None
@@ -217,6 +220,8 @@ class ProbeContext:
         asked = engine.stats.retry_after_asked
         if asked is not None:
             self.retry_after_asked = max(asked, self.retry_after_asked or 0.0)
+        for cause, wait in engine.stats.retry_after_by_cause.items():
+            self.retry_after_by_cause[cause] = max(wait, self.retry_after_by_cause.get(cause, 0.0))
         if self.fail_fast_after is None and any(
             o.attempts == 0 and o.error is not None and not o.cached and not o.budget_exhausted
             for o in outcomes
@@ -298,7 +303,7 @@ class ProbeContext:
         error = self.error_examples.get(cause, ("", ""))[1] + (self.error_tracebacks.get(cause) or "")
         if any(text in error for text in _OTHER_LOOP):
             return _OTHER_LOOP_ADVICE
-        asked, engine = self.retry_after_asked, self.settings.engine
+        asked, engine = self.retry_after_by_cause.get(cause), self.settings.engine
         return advice(
             cause,
             self.concurrency_lowered,

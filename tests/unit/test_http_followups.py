@@ -101,3 +101,50 @@ def test_the_first_for_part_gives_the_detail_without_the_cause_again() -> None:
 
 def message_of_keyerror() -> str:
     return _probe_error(KeyError("x"))
+
+
+def _status_error(status: int, retry_after: str | None = None) -> BaseException:
+    import httpx
+
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    request = httpx.Request("POST", "http://127.0.0.1:9/answer")
+    response = httpx.Response(status, headers=headers, request=request)
+    return httpx.HTTPStatusError(str(status), request=request, response=response)
+
+
+def _mixed_probe_error(errors: dict[str, BaseException]) -> str:
+    import asyncio
+
+    import pytest
+
+    from pytest_ragprobe.engine import Call
+    from pytest_ragprobe.pipeline import PipelineAdapter
+    from pytest_ragprobe.runner import ProbeContext, ProbeError, RunSettings
+
+    def broken(question: str) -> str:
+        raise errors[question]
+
+    settings = RunSettings(engine=EngineSettings(concurrency=1, timeout=5.0, retries=0, fail_fast=0))
+    ctx = ProbeContext(PipelineAdapter(broken), settings)
+    asyncio.run(ctx.run_calls([Call("answer", q) for q in errors]))
+    with pytest.raises(ProbeError) as info:
+        ctx.check_error_rate()
+    return str(info.value)
+
+
+def test_the_long_retry_after_advice_goes_with_the_cause_that_asked_it() -> None:
+    # One 429 quota refusal (Retry-After: 3600) among plain 503s: the 503 line (the most common cause) got
+    # "the service asked to wait 3600 s ... raise --ragprobe-timeout to 3600", asked of the 429 alone.
+    errors = {"q0": _status_error(429, "3600"), **{f"q{i}": _status_error(503) for i in range(1, 5)}}
+    message = _mixed_probe_error(errors)
+    assert "most common cause (4x): HTTP 503 from http://127.0.0.1:9/answer" in message, message
+    assert "3600" not in message, message
+    # the 503s asked for a long wait, the 429 did not: the 429 line gets no wait advice
+    errors = {"q0": _status_error(429), **{f"q{i}": _status_error(503, "3600") for i in range(1, 3)}}
+    message = _mixed_probe_error(errors)
+    assert "most common cause (2x): HTTP 503 from http://127.0.0.1:9/answer (the service asked to wait " \
+        "3600 s, more than ragprobe waits" in message, message
+    errors = {"q0": _status_error(503, "3600"), **{f"q{i}": _status_error(429) for i in range(1, 3)}}
+    message = _mixed_probe_error(errors)
+    assert "most common cause (2x): HTTP 429 from http://127.0.0.1:9/answer (rate limited: " in message, message
+    assert "3600" not in message.split("; first for")[0], message
