@@ -11,6 +11,7 @@ import re
 import sys
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -101,6 +102,28 @@ def looks(
         positions = len(spec.positions or default_positions(spec.n_docs))
     design = sequential_design(n, confidence=confidence, positions=positions)
     return design, list(design.sizes)
+
+
+@dataclass
+class RunTally:
+    """Counts over the probes that share one call budget (a pytest run's: ``RagprobeSession.budget``),
+    for the run-end line of a run stopped early (Ctrl-C, --ragprobe-budget): the answers it got are in
+    the answer cache and a re-run resumes from them. Kept per budget, not per process: pytester runs
+    sessions inside a test's, and their counts must not reach its line."""
+
+    answered: int = 0  # real calls answered with the answer cache on (so stored there)
+    budget_cuts: int = 0  # calls the budget did not let through
+
+
+_TALLIES: weakref.WeakKeyDictionary[Budget, RunTally] = weakref.WeakKeyDictionary()
+
+
+def tally(budget: Budget) -> RunTally:
+    """The counts of the probes run with ``budget`` (none yet: zeros)."""
+    found = _TALLIES.get(budget)
+    if found is None:
+        found = _TALLIES[budget] = RunTally()
+    return found
 
 
 @dataclass
@@ -200,6 +223,8 @@ class ProbeContext:
             outcomes = await engine.run(calls)
         except BaseException:  # a bug in the pipeline raised mid-run: the calls made still count
             self.calls += engine.stats.calls
+            if self.settings.cache_dir is not None:  # (Ctrl-C: those answered are in the cache)
+                tally(self.budget).answered += max(0, engine.stats.calls - engine.stats.errors)
             self.fatal_question = self.fatal_question or engine.fatal_question
             raise
         finally:
@@ -227,9 +252,12 @@ class ProbeContext:
             for o in outcomes
         ):
             self.fail_fast_after = self.calls + self.cached_calls
+        if self.settings.cache_dir is not None:
+            tally(self.budget).answered += sum(1 for o in outcomes if o.ok and not o.cached)
         for call, o in zip(calls, outcomes, strict=True):
             if o.budget_exhausted:
                 self.budget_hit = True
+                tally(self.budget).budget_cuts += 1
                 if o.attempts:  # sent; only its retry was beyond the budget
                     self.calls += 1
                 continue
