@@ -96,7 +96,8 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         60.0,
         _positive_float,
         "SECONDS",
-        "Timeout per pipeline call, also the longest Retry-After waited out (default 60)",
+        "Timeout per pipeline call (default 60); a Retry-After is waited out up to the longer of this and "
+        "20 s (a longer one ends the call at once)",
     ),
     (
         "retries",

@@ -22,6 +22,7 @@ aiohttp is imported when the first transport is made, so importing this module s
 from __future__ import annotations
 
 import contextlib
+import os
 import ssl
 import urllib.request
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -78,7 +79,30 @@ def httpx_error(exc: aiohttp.ClientError, request: httpx.Request) -> httpx.Trans
         mapped = httpx.ReadError
     else:
         mapped = httpx.TransportError
-    return mapped(str(exc) or type(exc).__name__, request=request)
+    return mapped(_message(exc) or type(exc).__name__, request=request)
+
+
+def _message(exc: aiohttp.ClientError) -> str:
+    """``exc``'s text; a failed connect said as the OS said it (``cannot connect to 127.0.0.1:8000:
+    Connection refused``, as httpx's own transport says ``[Errno 111] Connection refused``): aiohttp's
+    "Cannot connect to host 127.0.0.1:8000 ssl:default [Connect call failed ('127.0.0.1', 8000)]"
+    buried "refused" and named TLS settings for a plain http URL. TLS failures keep aiohttp's text."""
+    import socket
+
+    import aiohttp
+
+    os_error = getattr(exc, "os_error", None)
+    if not isinstance(exc, aiohttp.ClientConnectorError) or isinstance(exc, aiohttp.ClientSSLError) or (
+        not isinstance(os_error, OSError)
+    ):
+        return str(exc)
+    if isinstance(os_error, socket.gaierror):  # DNS: "Name or service not known"
+        reason = str(os_error.strerror or os_error)
+    elif os_error.errno:
+        reason = os.strerror(os_error.errno)
+    else:  # several addresses tried ("Multiple exceptions: ..."): aiohttp's words for them
+        reason = str(os_error) or type(os_error).__name__
+    return f"cannot connect to {exc.host}:{exc.port}: {reason}"
 
 
 @contextlib.contextmanager

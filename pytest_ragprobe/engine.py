@@ -30,9 +30,10 @@ cache and a budget.
   pipeline's coroutines held the loop is measured per step (``_blocking``; ``EngineStats.loop``),
   for the probe to say why and what to do (``LoopBlock.message``, given as ``advice(..., blocked=)``).
   Timeouts, HTTP 429 / 5xx (honouring ``Retry-After`` up to ``EngineSettings.longest_wait``, the
-  longer of the timeout and ``max_backoff``, plus up to 20% jitter; a call told to wait longer is not
-  retried) and transport errors (httpx, requests, urllib, ``ConnectionError``) are retried with
-  exponential backoff and jitter; anything else is not retried.
+  longer of the timeout and ``max_backoff`` (``max_backoff`` alone without a timeout), plus up to 20%
+  jitter; a call told to wait longer, by a 429 or a 5xx, is not retried and its error says so) and
+  transport errors (httpx, requests, urllib, ``ConnectionError``) are retried with exponential
+  backoff and jitter; anything else is not retried.
 * A call that still fails is an *error* outcome (``CallOutcome.error`` plus a short ``cause`` such
   as ``"HTTP 500 from http://127.0.0.1:8000/answer"``), never a wrong answer; the probe decides
   what an error rate means (``runner.ProbeContext.check_error_rate``). An exception raised in the
@@ -65,6 +66,7 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
+import datetime
 import email.utils
 import hashlib
 import http.client
@@ -262,8 +264,10 @@ class EngineStats:
     retries: int = 0  # retries made (each also a real, billed call)
     skipped: int = 0  # not attempted: budget exhausted or fail-fast
     lowest_concurrency: int | None = None  # calls allowed in flight after HTTP 429s (None: not lowered)
-    # the longest Retry-After a 429 asked for beyond ``longest_wait`` (None: none did), for the advice
+    # the longest Retry-After a 429 or 5xx asked for beyond ``longest_wait`` (None: none did), for the advice
     retry_after_asked: float | None = None
+    # the same per failure cause: the advice goes with the cause that asked (not a 503 beside one 429)
+    retry_after_by_cause: dict[str, float] = field(default_factory=dict)
     error_causes: dict[str, int] = field(default_factory=dict)
     # how long the pipeline's async code held the event loop (``loop.message()``: what to say of it)
     loop: LoopBlock = field(default_factory=LoopBlock)
@@ -307,6 +311,8 @@ class Failure:
     retryable: bool
     retry_after: float | None = None
     rate_limited: bool = False  # HTTP 429: the engine lowers its concurrency (see _Gate)
+    # its Retry-After asked for more than ``EngineSettings.longest_wait``: not retried (see _last_failure)
+    too_long: bool = False
     traceback: str | None = None  # formatted, for an exception raised in the pipeline's own code
 
 
@@ -342,6 +348,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:  # "-0000" or an asctime date: HTTP dates are GMT, never local time
+        when = when.replace(tzinfo=datetime.UTC)
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
@@ -573,6 +581,10 @@ def _classify(exc: BaseException, timeout: float | None) -> Failure:
     if isinstance(exc, PipelineOutputError):
         named = getattr(exc, "cause", None)
         text = one_line(str(exc), 300)
+        if isinstance(named, str) and " ".join(str(exc).split()) == named:
+            # the whole message is the cause (a long malformed-response summary): clipped, the error
+            # differed from it and the probe's error said all of it twice
+            text = named
         # Raised in the pipeline's own code (ragprobe.Answer(None) checks its text when built): its
         # traceback shows the line; the plugin's own checks of a returned value have no such frame.
         own = _raised_at(exc) is not None
@@ -609,7 +621,7 @@ def advice(
     instead of the advice for a timeout).
 
     ``lowered``: (lowest, configured) concurrency when the engine lowered it for HTTP 429s.
-    ``asked``: (longest Retry-After a 429 asked for, ``longest_wait``, ``max_backoff``) when it asked
+    ``asked``: (longest Retry-After a 429 or 5xx asked for, ``longest_wait``, ``max_backoff``) when it asked
     for more than ragprobe waits (``EngineSettings.longest_wait``, ``EngineStats.retry_after_asked``):
     those calls were not retried, and more retries would not help."""
     if cause.startswith("HTTP 429"):
@@ -623,6 +635,16 @@ def advice(
                 f"or raise {timeout} to {_seconds(asked[0])} to wait that long)"
             )
         return f" (rate limited: {done}raise {_option('retries', direct)} to wait longer between attempts)"
+    if cause.startswith("HTTP 503") and asked is not None and asked[0] > asked[1]:
+        timeout = _option("timeout", direct)
+        return (
+            f" (the service asked to wait {_seconds(asked[0])} s, more than ragprobe waits for a Retry-After "
+            f"({_seconds(asked[1])} s: the longer of {timeout} and {_seconds(asked[2])} s), so those calls "
+            f"were not retried: run again once it is back, or raise {timeout} to {_seconds(asked[0])} to "
+            "wait that long)"
+        )
+    if cause.startswith(("transport error (ConnectError)", "ConnectionRefusedError")):
+        return " (could not connect: is the service running, and listening at that address?)"
     if cause.startswith("not started"):
         return " (sync calls that timed out still run on every thread: fix the hang or raise the timeout)"
     if cause.startswith("timeout after"):
@@ -1012,20 +1034,20 @@ class Engine:
         )
 
     def _last_failure(self, failure: Failure, gave_up: tuple[float, float] | None = None) -> Failure:
-        """A call's final failure, saying why waiting longer for a rate-limited service would not
-        help: it asked for more than ``longest_wait`` (so it was not retried), or (``gave_up``: seconds
-        waited since the call's first 429, seconds its retries wait at most) it still asked to wait when
-        this call's next attempt could only start after that."""
+        """A call's final failure, saying why waiting longer for a rate-limited (or unavailable: a 503
+        with a Retry-After) service would not help: it asked for more than ``longest_wait`` (so it was
+        not retried), or (``gave_up``: seconds waited since the call's first 429, seconds its retries
+        wait at most) it still asked to wait when this call's next attempt could only start after that."""
         cap, asked = self.settings.longest_wait, failure.retry_after
-        if not failure.rate_limited or asked is None:
+        if asked is None:
             return failure
-        if asked > cap:
+        if failure.too_long:
             # (the probe's error adds what to raise: an option, or check_*'s argument)
             note = (
                 f"the service asked to wait {_seconds(asked)} s, more than the {_seconds(cap)} s ragprobe "
                 "waits for a Retry-After: not retried"
             )
-        elif gave_up is not None:
+        elif gave_up is not None and failure.rate_limited:
             # (the probe's error adds what to raise: an option, or check_*'s argument)
             note = (
                 f"not retried after {_seconds(gave_up[0])} s: the service's 429s (to this call and "
@@ -1164,14 +1186,18 @@ class Engine:
                         error=f"{failure.error} (returned after {exc.elapsed:.2f}s: the event loop was "
                         "blocked, so the timeout could not fire)",
                     )
+                wait = failure.retry_after
+                if failure.retryable and wait is not None and wait > s.longest_wait:
+                    # Longer than a call waits (a 429's quota used up, a 503's maintenance window): not
+                    # retried, and no hold (no call would wait it out; the others are sent, each
+                    # ending at once if it is told the same). A 503 waited the cap and asked again.
+                    asked = self.stats.retry_after_asked
+                    self.stats.retry_after_asked = max(asked or 0.0, wait)
+                    by_cause = self.stats.retry_after_by_cause
+                    by_cause[failure.cause] = max(by_cause.get(failure.cause, 0.0), wait)
+                    failure = dataclasses.replace(failure, retryable=False, too_long=True)
+                    wait = None
                 if failure.rate_limited:  # before leave(), which hands the slot on
-                    wait = failure.retry_after
-                    if wait is not None and wait > s.longest_wait:
-                        # Longer than a call waits: not retried, and no hold (no call would wait it
-                        # out; the others are sent, each ending at once if it is told the same).
-                        asked = self.stats.retry_after_asked
-                        self.stats.retry_after_asked = max(asked or 0.0, wait)
-                        failure, wait = dataclasses.replace(failure, retryable=False), None
                     self._gate.rate_limited(window, wait)
                     self.stats.lowest_concurrency = self._gate.lowest
                     if wait is not None:  # told to wait: this, or the hold already in force

@@ -185,7 +185,41 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     ragprobe_session = config.stash.get(SESSION_KEY, None)
     if ragprobe_session is not None:
+        if (line := _resume_notice(ragprobe_session)) is not None:
+            ragprobe_session.notices.append(line)  # (said with the run's other notices, once)
         ragprobe_session.summarize(terminalreporter)
+
+
+def _resume_notice(ragprobe_session: RagprobeSession) -> str | None:
+    """After a run stopped by Ctrl-C or cut short by --ragprobe-budget: its answers are in the answer
+    cache and a re-run resumes from them (the journey tests pin that it does). Only when the cache is on
+    and this run stored answers in it: counted over the run's probes (runner.tally, also the calls of a
+    probe Ctrl-C stopped), or under xdist on the controller, from the probes' reports."""
+    config = ragprobe_session.config
+    cache_dir = ragprobe_session.cfg.cache_dir
+    if is_worker(config) or cache_dir is None:
+        return None
+    import sys
+
+    runner = sys.modules.get("pytest_ragprobe.runner")  # (not loaded: no probe ran in this process)
+    counted = None if runner is None else runner.tally(ragprobe_session.budget)
+    answered, cuts = (0, 0) if counted is None else (counted.answered, counted.budget_cuts)
+    results = ragprobe_session.results.values()
+    from pytest_ragprobe.render import BUDGET_REASON
+
+    answered += sum(max(0, int(r.get("calls") or 0) - int(r.get("errors") or 0)) for r in results)
+    cut = cuts > 0 or any(str(r.get("reason") or "").startswith(BUDGET_REASON) for r in results)
+    if ragprobe_session.interrupted:
+        when = "the interrupt"
+    elif cut:
+        when = "the call budget (--ragprobe-budget) ran out"
+    else:
+        return None
+    from pytest_ragprobe.cache import unwritable
+
+    if answered <= 0 or unwritable(cache_dir) is not None:
+        return None
+    return f"ragprobe: the answers received before {when} are in the answer cache: a re-run resumes from them"
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

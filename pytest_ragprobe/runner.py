@@ -11,8 +11,9 @@ import re
 import sys
 import threading
 import time
+import weakref
 from collections import Counter
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
@@ -104,6 +105,28 @@ def looks(
 
 
 @dataclass
+class RunTally:
+    """Counts over the probes that share one call budget (a pytest run's: ``RagprobeSession.budget``),
+    for the run-end line of a run stopped early (Ctrl-C, --ragprobe-budget): the answers it got are in
+    the answer cache and a re-run resumes from them. Kept per budget, not per process: pytester runs
+    sessions inside a test's, and their counts must not reach its line."""
+
+    answered: int = 0  # real calls answered with the answer cache on (so stored there)
+    budget_cuts: int = 0  # calls the budget did not let through
+
+
+_TALLIES: weakref.WeakKeyDictionary[Budget, RunTally] = weakref.WeakKeyDictionary()
+
+
+def tally(budget: Budget) -> RunTally:
+    """The counts of the probes run with ``budget`` (none yet: zeros)."""
+    found = _TALLIES.get(budget)
+    if found is None:
+        found = _TALLIES[budget] = RunTally()
+    return found
+
+
+@dataclass
 class ProbeContext:
     adapter: PipelineAdapter
     settings: RunSettings = field(default_factory=RunSettings)
@@ -125,8 +148,11 @@ class ProbeContext:
     error_examples: dict[str, tuple[str, str]] = field(default_factory=dict)
     # the first failed call's traceback, per cause, for causes raised in the pipeline's own code
     error_tracebacks: dict[str, str] = field(default_factory=dict)
-    # the longest Retry-After a 429 asked for beyond what the engine waits (None: none did)
+    # the longest Retry-After a 429 or 5xx asked for beyond what the engine waits (None: none did)
     retry_after_asked: float | None = None
+    # the same per failure cause, for the advice: the probe-wide longest put "the service asked to wait
+    # 3600 s" (one 429's quota refusal) after the plain 503s that were the most common cause
+    retry_after_by_cause: dict[str, float] = field(default_factory=dict)
     budget_hit: bool = False
     # the question a bug in the pipeline raised on (engine._FATAL: raised, not recorded), for that error
     fatal_question: str | None = None
@@ -197,6 +223,8 @@ class ProbeContext:
             outcomes = await engine.run(calls)
         except BaseException:  # a bug in the pipeline raised mid-run: the calls made still count
             self.calls += engine.stats.calls
+            if self.settings.cache_dir is not None:  # (Ctrl-C: those answered are in the cache)
+                tally(self.budget).answered += max(0, engine.stats.calls - engine.stats.errors)
             self.fatal_question = self.fatal_question or engine.fatal_question
             raise
         finally:
@@ -217,14 +245,19 @@ class ProbeContext:
         asked = engine.stats.retry_after_asked
         if asked is not None:
             self.retry_after_asked = max(asked, self.retry_after_asked or 0.0)
+        for cause, wait in engine.stats.retry_after_by_cause.items():
+            self.retry_after_by_cause[cause] = max(wait, self.retry_after_by_cause.get(cause, 0.0))
         if self.fail_fast_after is None and any(
             o.attempts == 0 and o.error is not None and not o.cached and not o.budget_exhausted
             for o in outcomes
         ):
             self.fail_fast_after = self.calls + self.cached_calls
+        if self.settings.cache_dir is not None:
+            tally(self.budget).answered += sum(1 for o in outcomes if o.ok and not o.cached)
         for call, o in zip(calls, outcomes, strict=True):
             if o.budget_exhausted:
                 self.budget_hit = True
+                tally(self.budget).budget_cuts += 1
                 if o.attempts:  # sent; only its retry was beyond the budget
                     self.calls += 1
                 continue
@@ -282,6 +315,10 @@ class ProbeContext:
         first = f"; first for {short!r}" if question else ""
         if first and error != cause:
             error = _without_shared_hint(error, cause)  # the cause just said it
+            if error.startswith(cause + ": ") and error[len(cause) + 2 :].strip():
+                # "transport error (ConnectError) from URL" (an HTTP status, a malformed response) was
+                # said again before its detail: the detail alone
+                error = error[len(cause) + 2 :]
             at = error.find(question[:40]) if len(question) > 80 else -1
             first += ": " + (error[:at] + "<the question>" if at >= 0 else error[:300])
         raise ProbeError(
@@ -294,7 +331,7 @@ class ProbeContext:
         error = self.error_examples.get(cause, ("", ""))[1] + (self.error_tracebacks.get(cause) or "")
         if any(text in error for text in _OTHER_LOOP):
             return _OTHER_LOOP_ADVICE
-        asked, engine = self.retry_after_asked, self.settings.engine
+        asked, engine = self.retry_after_by_cause.get(cause), self.settings.engine
         return advice(
             cause,
             self.concurrency_lowered,
@@ -326,7 +363,8 @@ class ProbeContext:
 
             services = unversioned_services(self.adapter, self.kinds)
             if services:
-                fields["notes"] = [*fields.get("notes", []), cache_only_note(services, self.cached_calls)]
+                note = cache_only_note(services, self.cached_calls, named_services(self.adapter, self.kinds))
+                fields["notes"] = [*fields.get("notes", []), note]
         blocked = self.loop_block.message(self.direct)
         if blocked and blocked not in self.top_cause():  # (a timeout's cause already says it)
             fields["notes"] = [*fields.get("notes", []), blocked]
@@ -389,14 +427,47 @@ _NOT_CALLED = re.compile(
 )
 
 
-def cache_only_note(services: Sequence[str], cached: int) -> str:
-    """A probe of a remote service that made no call: a deploy gate run this way tested nothing new."""
+def cache_only_note(services: Sequence[str], cached: int, named: Mapping[str, str] | None = None) -> str:
+    """A probe of a remote service that made no call: a deploy gate run this way tested nothing new.
+    ``named``: the services given a ``name=`` (:func:`named_services`), which the cache knows by it."""
     verb = "was" if len(services) == 1 else "were"
+    named = {s: n for s, n in (named or {}).items() if s in services}
+    if not named:
+        known, behind = "a service by its address", "it"
+    elif len(services) == 1:
+        known, behind = f"the service by its name= ({named[services[0]]!r})", "it"
+    else:  # (each as the cache knows it: "by its address" was wrong of those given a name)
+        known = " and ".join(
+            f"{s} by its name= ({named[s]!r})" if s in named else f"{s} by its address" for s in services
+        )
+        behind = "them"
     return (
         f"{CACHE_ONLY} ({cached} cached, no call): {_SERVICES_SEP.join(services)} {verb} not called by this "
-        "probe. The cache knows a service by its address, so a new deployment behind it is not seen: a "
+        f"probe. The cache knows {known}, so a new deployment behind {behind} is not seen: a "
         "deploy gate should run with --ragprobe-no-cache, or give the service a version= (its build id)"
     )
+
+
+def named_services(adapter: PipelineAdapter, kinds: Collection[str] | None = None) -> dict[str, str]:
+    """The services of :func:`engine.unversioned_services` given a ``name=`` (HTTPPipeline,
+    OpenAIGenerator), by service: the cache knows those by that name, not by their address (the default
+    names hold the address; a name that holds it is still said to be known by its address)."""
+    from pytest_ragprobe.engine import _owners
+    from pytest_ragprobe.types import redact_url
+
+    named: dict[str, str] = {}
+    for owner in _owners(adapter, kinds):
+        hook = getattr(owner, "_ragprobe_service", None)
+        service = hook() if callable(hook) else None
+        name, address = getattr(owner, "name", None), getattr(owner, "base_url", getattr(owner, "url", None))
+        if (
+            isinstance(service, str)
+            and isinstance(name, str)
+            and isinstance(address, str)
+            and redact_url(address.rstrip("/")) not in name
+        ):
+            named.setdefault(service, name)
+    return named
 
 
 def cache_only_services(note: str) -> list[str] | None:
