@@ -31,6 +31,7 @@ from pytest_ragprobe.render import (
     position_accuracies,
     position_discordant,
     position_marks,
+    probe_notes,
     reasons,
     reversal_text,
     shape_text,
@@ -309,6 +310,7 @@ class ProbeView:
     settings: list[tuple[str, str]] = field(default_factory=list)
     discordant: str = ""  # "(15 forward-only vs 1 reverse-only)"; "" when the metrics do not hold it
     reasons: list[tuple[str, str]] = field(default_factory=list)  # ("Reason", ...), ("Budget", ...)
+    notes: list[str] = field(default_factory=list)  # the probe's notes and a baseline compared in part
     failed_calls: str = ""  # failed calls left out of the statistics, with their cause; "" when none
     size: str = ""  # "40", "25 of 40, stopped early"
     max_drop: str = "–"  # from the metrics, else the mark's setting (a probe that made no call)
@@ -644,6 +646,7 @@ def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
         xfail_note=outcome_note(r, strict=strict),
         full_label=test_outcome_text(r, strict=strict),
         reasons=reasons(r),
+        notes=probe_notes(r),
         # the terminal warned of them with their cause; the page said only "10 failed calls"
         failed_calls=failed_calls_note(r) if r.errors and r.verdict != "error" else "",
         overview=overview_text(r),

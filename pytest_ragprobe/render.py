@@ -627,6 +627,19 @@ def baseline_note(r: ProbeResult) -> str:
     return r.baseline_message.removeprefix("ragprobe ") or f"baseline {r.baseline}"
 
 
+def baseline_part_note(r: ProbeResult) -> str:
+    """A baseline comparison that ended "ok" with figures left out (a hand-edited baseline's drop that is
+    not a number, ...): its message, in the words of the terminal's warning; "" otherwise. A note, not a
+    test outcome: the test passed the gate on the figures that were compared."""
+    return r.baseline_message if r.baseline == "ok" else ""
+
+
+def probe_notes(r: ProbeResult) -> list[str]:
+    """The notes the reports list under a probe: its own, then a baseline compared in part."""
+    part = baseline_part_note(r)
+    return [*r.notes, part] if part else list(r.notes)
+
+
 def test_note(r: ProbeResult) -> str:
     """What pytest made of the test after its probe when the probe does not explain it: "skipped: <why>",
     "the test failed after the probe: <error>"; "" otherwise."""

@@ -30,6 +30,7 @@ from pytest_ragprobe.render import (
     percent,
     position_discordant,
     position_marks,
+    probe_notes,
     reasons,
     reversal_text,
     shape_text,
@@ -405,7 +406,7 @@ def _md_section(p: ProbeResult, strict: bool) -> list[str]:
         lines += ["", f"**Test outcome:** {md_text(test_outcome_text(p, strict=strict), 1000)}"]
     for label, text in reasons(p):
         lines += ["", f"**{label}:** {md_text(text, 1000)}"]
-    for note in p.notes:
+    for note in probe_notes(p):  # (with a baseline compared in part, as the terminal warned)
         lines += ["", f"> {md_text(note, 1000)}"]
     if p.errors and p.verdict != "error":  # (an ERROR's cause is its reason) as the terminal warns of them
         lines += ["", f"**Failed calls:** {md_text(failed_calls_note(p), 1000)}"]

@@ -1,0 +1,34 @@
+"""Follow-ups of the reviews: what report.md and report.html say of a baseline compared in part, of a
+strict run (how it was strict), and the baseline line's count of probes compared in part."""
+
+from __future__ import annotations
+
+import html as htmllib
+
+from factories import report, reverse_probe, text_of
+
+from pytest_ragprobe.html import render_html
+from pytest_ragprobe.reporting import render_markdown
+
+IN_PART = "baseline compared in part; drop not compared: the baseline's drop, nan, is not a number"
+
+
+def test_a_baseline_compared_in_part_is_said_in_report_md_and_html_as_a_note() -> None:
+    probe = reverse_probe("t.py::test_a", baseline="ok", baseline_message=IN_PART)
+    rep = report(
+        probe,
+        baseline="base.json",
+        baseline_coverage={"compared": 1, "not_compared": 0, "new": 0, "not_run": []},
+    )
+    md = render_markdown(rep)
+    assert f"> {IN_PART}" in md
+    html = htmllib.unescape(text_of(render_html(rep)))
+    assert IN_PART in html
+    # a note, not the test's outcome (which stays "passed", said nowhere for a plain PASS)
+    assert "Test outcome" not in html and "Test outcome" not in md
+
+
+def test_a_fully_compared_probe_has_no_baseline_note() -> None:
+    probe = reverse_probe("t.py::test_a", baseline="ok")
+    md = render_markdown(report(probe))
+    assert "compared in part" not in md and "compared in part" not in render_html(report(probe))
