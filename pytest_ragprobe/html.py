@@ -22,6 +22,7 @@ from pytest_ragprobe.render import (
     forward_misses,
     forward_wrong_total,
     got_cell,
+    in_part,
     interval_level,
     max_drop_of,
     num,
@@ -764,6 +765,9 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
 
 
 def _setting(report: Report, key: str, value: Any) -> str:
+    if key == "baseline_coverage" and isinstance(value, dict) and "compared" in value:
+        # "compared 3 (1 in part), ...": a probe compared in part counted as compared whole
+        value = {**value, "compared": f"{fmt_setting(value['compared'])}{in_part(report.probes)}"}
     if value is not None:
         return fmt_setting(value)
     probed = sorted({p.pipeline for p in report.probes if p.pipeline})

@@ -634,6 +634,14 @@ def baseline_part_note(r: ProbeResult) -> str:
     return r.baseline_message if r.baseline == "ok" else ""
 
 
+def in_part(probes: Sequence[ProbeResult]) -> str:
+    """ " (1 in part)" after a count of probes compared with the baseline ("3 of 5 probes compared (1 in
+    part)"): how many of them were compared only in part (a figure left out: :func:`baseline_part_note`);
+    "" when none."""
+    part = sum(bool(baseline_part_note(p)) for p in probes)
+    return f" ({part} in part)" if part else ""
+
+
 def probe_notes(r: ProbeResult) -> list[str]:
     """The notes the reports list under a probe: its own, then a baseline compared in part."""
     part = baseline_part_note(r)

@@ -22,6 +22,7 @@ from pytest_ragprobe.render import (
     forward_misses,
     forward_wrong_total,
     got_cell,
+    in_part,
     max_drop_of,
     misses_text,
     num,
@@ -466,7 +467,7 @@ def _md_baseline_line(report: Report) -> list[str]:
     baseline, coverage = report.settings.get("baseline"), report.settings.get("baseline_coverage")
     if not baseline or not isinstance(coverage, dict):
         return []
-    parts = [f"{coverage.get('compared', 0)} of {len(report.probes)} probes compared"]
+    parts = [f"{coverage.get('compared', 0)} of {len(report.probes)} probes compared{in_part(report.probes)}"]
     if coverage.get("not_compared"):
         parts.append(f"{coverage['not_compared']} not compared (settings changed, or nothing to compare)")
     if coverage.get("new"):

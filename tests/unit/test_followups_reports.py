@@ -32,3 +32,16 @@ def test_a_fully_compared_probe_has_no_baseline_note() -> None:
     probe = reverse_probe("t.py::test_a", baseline="ok")
     md = render_markdown(report(probe))
     assert "compared in part" not in md and "compared in part" not in render_html(report(probe))
+
+
+def test_the_baseline_lines_of_report_md_and_html_count_probes_compared_in_part() -> None:
+    coverage = {"compared": 2, "not_compared": 0, "new": 0, "not_run": []}
+    probes = [
+        reverse_probe("t.py::test_a", baseline="ok", baseline_message=IN_PART),
+        reverse_probe("t.py::test_b", baseline="ok"),
+    ]
+    rep = report(*probes, baseline="base.json", baseline_coverage=coverage)
+    assert ": 2 of 2 probes compared (1 in part)" in render_markdown(rep)
+    assert "compared 2 (1 in part), not compared 0" in text_of(render_html(rep))
+    whole = report(probes[1], baseline="base.json", baseline_coverage={**coverage, "compared": 1})
+    assert "in part" not in render_markdown(whole) and "in part" not in render_html(whole)
