@@ -554,12 +554,15 @@ def brief(r: ProbeResult, report: Path | None = None) -> str:
     return "\n".join(lines)
 
 
-def explain(r: ProbeResult, *, examples: int = 3, strict: bool = False, outcome: bool = True) -> str:
+def explain(
+    r: ProbeResult, *, examples: int = 3, strict: bool = False, outcome: bool = True, strict_by: str = ""
+) -> str:
     """The whole story of a probe; ``outcome=False`` leaves out the test-outcome line (for a message that
-    says it first)."""
+    says it first); ``strict_by``: how a strict run was strict (default ``--ragprobe-strict``)."""
     lines = [headline(r)]
-    if outcome and outcome_note(r, strict=strict):
-        lines.append(f"  test outcome: {test_outcome_text(r, strict=strict)}")
+    by = strict_by or STRICT_FLAG
+    if outcome and outcome_note(r, strict=strict, strict_by=by):
+        lines.append(f"  test outcome: {test_outcome_text(r, strict=strict, strict_by=by)}")
     if r.verdict != "error":
         lines += [f"  {label.lower()}: {text}" for label, text in reasons(r)]
     if r.verdict != "error" and r.n:
@@ -669,11 +672,11 @@ def outcome_note(r: ProbeResult, *, strict: bool = False, strict_by: str = STRIC
     return xfail_note(r) or baseline_note(r) or test_note(r)
 
 
-def test_outcome_text(r: ProbeResult, *, strict: bool = False) -> str:
+def test_outcome_text(r: ProbeResult, *, strict: bool = False, strict_by: str = STRICT_FLAG) -> str:
     """What pytest made of the test, in pytest's words, with why: "failed (baseline REGRESSION ...)",
-    "xfailed (expected, xfail: <reason>)" (the verdict is said elsewhere: "PASS (baseline ...)" read as if
-    the test had passed)."""
-    note = outcome_note(r, strict=strict)
+    "xfailed (expected, xfail: <reason>)", "failed (ragprobe_strict in pytest.ini: INCONCLUSIVE fails)"
+    (the verdict is said elsewhere: "PASS (baseline ...)" read as if the test had passed)."""
+    note = outcome_note(r, strict=strict, strict_by=strict_by)
     if r.test_outcome == "skipped":
         return f"skipped: {r.test_message}" if r.test_message else "skipped"
     if r.expected_failure:
