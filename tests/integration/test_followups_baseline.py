@@ -56,3 +56,17 @@ def test_the_baseline_line_says_nothing_of_parts_when_all_was_compared(project: 
     result = project.runpytest(NO_CACHE, "--ragprobe-baseline=bl.json")
     result.stdout.fnmatch_lines(["ragprobe baseline: all 2 probes compared with *bl.json: none regressed"])
     assert "in part" not in result.stdout.str()
+
+
+def test_a_baseline_listing_a_test_twice_is_a_usage_error(project: pytest.Pytester) -> None:
+    def twice(data: dict) -> None:  # type: ignore[type-arg]
+        other = json.loads(json.dumps(data["probes"][0]))
+        other["metrics"]["drop"] = 0.5
+        data["probes"].append(other)
+
+    _edit(project, twice)
+    result = project.runpytest(NO_CACHE, "--ragprobe-baseline=bl.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "bl.json: test_rev.py::test_a is listed twice, probes[0] and probes[2], with different" in (
+        result.stderr.str()
+    )
