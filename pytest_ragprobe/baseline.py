@@ -101,15 +101,25 @@ def read_baseline(path: Path) -> Baseline:
     from pydantic import ValidationError
 
     probes: dict[str, dict[str, Any]] = {}
+    index: dict[str, int] = {}
     for i, probe in enumerate(data["probes"]):
         try:
-            probes[ProbeResult.model_validate(probe).nodeid] = probe
+            nodeid = ProbeResult.model_validate(probe).nodeid
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(map(str, first["loc"])) or "probe"
             raise BaselineError(
                 f"--ragprobe-baseline: {path}: probes[{i}] is not a ragprobe probe ({where}: {first['msg']})"
             ) from None
+        # a test listed twice (a hand-edited or concatenated file): the last entry won in silence
+        if nodeid in probes and probes[nodeid] != probe:
+            raise BaselineError(
+                f"--ragprobe-baseline: {path}: {nodeid} is listed twice, probes[{index[nodeid]}] and "
+                f"probes[{i}], with different results: which one is the baseline? Keep one of them (a file "
+                "merged or edited by hand; `ragprobe merge` keeps one result per test)"
+            )
+        probes[nodeid] = probe
+        index.setdefault(nodeid, i)
     settings = data.get("settings")
     samples = settings.get("samples") if isinstance(settings, dict) else None
     return Baseline(path=path, probes=probes, partial=data.get("partial") is True, samples=samples)

@@ -213,9 +213,11 @@ def merge_reports(
         # One flag cannot say that only some shards ran under --ragprobe-strict (making the whole merge
         # strict failed a non-strict shard's INCONCLUSIVE probes, which its pytest run had passed): a
         # strict shard's INCONCLUSIVE probe is recorded as the failed test its pytest run made of it.
+        # (each in its shard's words: "ragprobe_strict in pytest.ini (run of a/report.json)")
+        shard_by = {p: str(r.settings.get("strict_by") or STRICT_FLAG) for p, r in reports}
         for nodeid, (path, probe) in chosen.items():
             if strict[path] and probe.outcome == "inconclusive":
-                why = f"--ragprobe-strict in {path}: INCONCLUSIVE fails"
+                why = f"{shard_by[path]} (run of {path}): INCONCLUSIVE fails"
                 update = {"test_outcome": "failed", "test_message": why}
                 chosen[nodeid] = (path, probe.model_copy(update=update))
         notes.append(
@@ -337,7 +339,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     for probe, text in zip(probes, lines, strict=True):  # as the terminal
         print(text)
         if args.explain and probe.outcome != "pass":
-            print("\n".join("    " + line for line in explain(probe, examples=3, strict=strict).splitlines()))
+            told = explain(probe, examples=3, strict=strict, strict_by=by if isinstance(by, str) else "")
+            print("\n".join("    " + line for line in told.splitlines()))
         elif args.explain:
             # a PASS whose failed calls were left out of its statistics, or whose accuracies are all low
             # (often a setup bug): it printed nothing of them; pytest had warned of both

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_ragprobe.render import (
+    STRICT_FLAG,
     bounds,
     bounds_label,
     context_text,
@@ -22,6 +23,7 @@ from pytest_ragprobe.render import (
     forward_misses,
     forward_wrong_total,
     got_cell,
+    in_part,
     interval_level,
     max_drop_of,
     num,
@@ -31,6 +33,7 @@ from pytest_ragprobe.render import (
     position_accuracies,
     position_discordant,
     position_marks,
+    probe_notes,
     reasons,
     reversal_text,
     shape_text,
@@ -54,6 +57,7 @@ from pytest_ragprobe.reporting import (
     ran_strict,
     run_label,
     strict_failed,
+    strict_source,
     worst_examples_count,
 )
 
@@ -309,6 +313,7 @@ class ProbeView:
     settings: list[tuple[str, str]] = field(default_factory=list)
     discordant: str = ""  # "(15 forward-only vs 1 reverse-only)"; "" when the metrics do not hold it
     reasons: list[tuple[str, str]] = field(default_factory=list)  # ("Reason", ...), ("Budget", ...)
+    notes: list[str] = field(default_factory=list)  # the probe's notes and a baseline compared in part
     failed_calls: str = ""  # failed calls left out of the statistics, with their cause; "" when none
     size: str = ""  # "40", "25 of 40, stopped early"
     max_drop: str = "–"  # from the metrics, else the mark's setting (a probe that made no call)
@@ -634,16 +639,17 @@ def overview_text(r: ProbeResult) -> str:
     return clip_text(position_accuracies(r, lambda p, a: f"pos\u00a0{p}:\u00a0{a:.2f}", " · ", 8), 140)
 
 
-def probe_view(r: ProbeResult, *, strict: bool = False) -> ProbeView:
+def probe_view(r: ProbeResult, *, strict: bool = False, strict_by: str = STRICT_FLAG) -> ProbeView:
     m = r.metrics
     view = ProbeView(
         result=r,
         anchor=probe_anchor(r.nodeid),
         verdict_label=short_label(r, strict=strict),
         outcome="fail" if strict_fails(r, strict) else r.outcome,
-        xfail_note=outcome_note(r, strict=strict),
-        full_label=test_outcome_text(r, strict=strict),
+        xfail_note=outcome_note(r, strict=strict, strict_by=strict_by),
+        full_label=test_outcome_text(r, strict=strict, strict_by=strict_by),
         reasons=reasons(r),
+        notes=probe_notes(r),
         # the terminal warned of them with their cause; the page said only "10 failed calls"
         failed_calls=failed_calls_note(r) if r.errors and r.verdict != "error" else "",
         overview=overview_text(r),
@@ -752,15 +758,24 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
         ],
         "verdict": "fail" if strict_failed(report) else verdict,
         "verdict_label": STRICT_LABEL if strict_failed(report) else VERDICT_LABEL[verdict],
-        "probes": [probe_view(p, strict=ran_strict(report)) for p in ordered(report.probes)],
+        "probes": [
+            probe_view(p, strict=ran_strict(report), strict_by=strict_source(report))
+            for p in ordered(report.probes)
+        ],
         "how_to_read": how_to_read(report.probes),
         "crashed": crashed_tests(report),
         "finished": finished_text(report),
-        "run_settings": [(k, _setting(report, k, v)) for k, v in report.settings.items()],
+        # strict_by is said in the strict row ("on (ragprobe_strict in pytest.ini)"), not as a row of its own
+        "run_settings": [(k, _setting(report, k, v)) for k, v in report.settings.items() if k != "strict_by"],
     }
 
 
 def _setting(report: Report, key: str, value: Any) -> str:
+    if key == "baseline_coverage" and isinstance(value, dict) and "compared" in value:
+        # "compared 3 (1 in part), ...": a probe compared in part counted as compared whole
+        value = {**value, "compared": f"{fmt_setting(value['compared'])}{in_part(report.probes)}"}
+    if key == "strict" and value is True and isinstance(report.settings.get("strict_by"), str):
+        return f"on ({report.settings['strict_by']})" if report.settings["strict_by"] else "on"
     if value is not None:
         return fmt_setting(value)
     probed = sorted({p.pipeline for p in report.probes if p.pipeline})

@@ -554,12 +554,15 @@ def brief(r: ProbeResult, report: Path | None = None) -> str:
     return "\n".join(lines)
 
 
-def explain(r: ProbeResult, *, examples: int = 3, strict: bool = False, outcome: bool = True) -> str:
+def explain(
+    r: ProbeResult, *, examples: int = 3, strict: bool = False, outcome: bool = True, strict_by: str = ""
+) -> str:
     """The whole story of a probe; ``outcome=False`` leaves out the test-outcome line (for a message that
-    says it first)."""
+    says it first); ``strict_by``: how a strict run was strict (default ``--ragprobe-strict``)."""
     lines = [headline(r)]
-    if outcome and outcome_note(r, strict=strict):
-        lines.append(f"  test outcome: {test_outcome_text(r, strict=strict)}")
+    by = strict_by or STRICT_FLAG
+    if outcome and outcome_note(r, strict=strict, strict_by=by):
+        lines.append(f"  test outcome: {test_outcome_text(r, strict=strict, strict_by=by)}")
     if r.verdict != "error":
         lines += [f"  {label.lower()}: {text}" for label, text in reasons(r)]
     if r.verdict != "error" and r.n:
@@ -627,6 +630,27 @@ def baseline_note(r: ProbeResult) -> str:
     return r.baseline_message.removeprefix("ragprobe ") or f"baseline {r.baseline}"
 
 
+def baseline_part_note(r: ProbeResult) -> str:
+    """A baseline comparison that ended "ok" with figures left out (a hand-edited baseline's drop that is
+    not a number, ...): its message, in the words of the terminal's warning; "" otherwise. A note, not a
+    test outcome: the test passed the gate on the figures that were compared."""
+    return r.baseline_message if r.baseline == "ok" else ""
+
+
+def in_part(probes: Sequence[ProbeResult]) -> str:
+    """ " (1 in part)" after a count of probes compared with the baseline ("3 of 5 probes compared (1 in
+    part)"): how many of them were compared only in part (a figure left out: :func:`baseline_part_note`);
+    "" when none."""
+    part = sum(bool(baseline_part_note(p)) for p in probes)
+    return f" ({part} in part)" if part else ""
+
+
+def probe_notes(r: ProbeResult) -> list[str]:
+    """The notes the reports list under a probe: its own, then a baseline compared in part."""
+    part = baseline_part_note(r)
+    return [*r.notes, part] if part else list(r.notes)
+
+
 def test_note(r: ProbeResult) -> str:
     """What pytest made of the test after its probe when the probe does not explain it: "skipped: <why>",
     "the test failed after the probe: <error>"; "" otherwise."""
@@ -648,11 +672,11 @@ def outcome_note(r: ProbeResult, *, strict: bool = False, strict_by: str = STRIC
     return xfail_note(r) or baseline_note(r) or test_note(r)
 
 
-def test_outcome_text(r: ProbeResult, *, strict: bool = False) -> str:
+def test_outcome_text(r: ProbeResult, *, strict: bool = False, strict_by: str = STRICT_FLAG) -> str:
     """What pytest made of the test, in pytest's words, with why: "failed (baseline REGRESSION ...)",
-    "xfailed (expected, xfail: <reason>)" (the verdict is said elsewhere: "PASS (baseline ...)" read as if
-    the test had passed)."""
-    note = outcome_note(r, strict=strict)
+    "xfailed (expected, xfail: <reason>)", "failed (ragprobe_strict in pytest.ini: INCONCLUSIVE fails)"
+    (the verdict is said elsewhere: "PASS (baseline ...)" read as if the test had passed)."""
+    note = outcome_note(r, strict=strict, strict_by=strict_by)
     if r.test_outcome == "skipped":
         return f"skipped: {r.test_message}" if r.test_message else "skipped"
     if r.expected_failure:

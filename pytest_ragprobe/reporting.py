@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_ragprobe.render import (
+    STRICT_FLAG,
     bounds,
     bounds_label,
     context_text,
@@ -22,6 +23,7 @@ from pytest_ragprobe.render import (
     forward_misses,
     forward_wrong_total,
     got_cell,
+    in_part,
     max_drop_of,
     misses_text,
     num,
@@ -30,6 +32,7 @@ from pytest_ragprobe.render import (
     percent,
     position_discordant,
     position_marks,
+    probe_notes,
     reasons,
     reversal_text,
     shape_text,
@@ -128,6 +131,13 @@ def ran_strict(report: Report) -> bool:
     shards that differ keep every value; one strict shard makes the merged report strict."""
     value = report.settings.get("strict")
     return value is True or (isinstance(value, list) and True in value)
+
+
+def strict_source(report: Report) -> str:
+    """How the run that wrote the report was strict, as its settings say ("ragprobe_strict in pytest.ini",
+    "--ragprobe-strict"; a merge of strict shards set otherwise: each, joined by "; ")."""
+    by = report.settings.get("strict_by")
+    return by if isinstance(by, str) and by else STRICT_FLAG
 
 
 def strict_failed(report: Report) -> bool:
@@ -390,7 +400,7 @@ def _md_row(p: ProbeResult, strict: bool) -> str:
     )
 
 
-def _md_section(p: ProbeResult, strict: bool) -> list[str]:
+def _md_section(p: ProbeResult, strict: bool, strict_by: str = STRICT_FLAG) -> list[str]:
     emoji = EMOJI["fail"] if strict_fails(p, strict) else EMOJI[p.outcome]
     lines = ["", f"### {emoji} {short_label(p, strict=strict)}: {md_code(p.nodeid, table=False)}", ""]
     meta = f"{p.kind} probe · n={size_text(p)} · {count(p.calls, 'call')}"
@@ -401,11 +411,12 @@ def _md_section(p: ProbeResult, strict: bool) -> list[str]:
     if p.pipeline:
         meta += f" · pipeline {md_code(p.pipeline[:MD_TEXT_LIMIT], table=False)}"
     lines.append(meta)
-    if outcome_note(p, strict=strict):
-        lines += ["", f"**Test outcome:** {md_text(test_outcome_text(p, strict=strict), 1000)}"]
+    if outcome_note(p, strict=strict):  # (a strict run's: how it was strict, "ragprobe_strict in pytest.ini")
+        outcome = test_outcome_text(p, strict=strict, strict_by=strict_by)
+        lines += ["", f"**Test outcome:** {md_text(outcome, 1000)}"]
     for label, text in reasons(p):
         lines += ["", f"**{label}:** {md_text(text, 1000)}"]
-    for note in p.notes:
+    for note in probe_notes(p):  # (with a baseline compared in part, as the terminal warned)
         lines += ["", f"> {md_text(note, 1000)}"]
     if p.errors and p.verdict != "error":  # (an ERROR's cause is its reason) as the terminal warns of them
         lines += ["", f"**Failed calls:** {md_text(failed_calls_note(p), 1000)}"]
@@ -465,7 +476,7 @@ def _md_baseline_line(report: Report) -> list[str]:
     baseline, coverage = report.settings.get("baseline"), report.settings.get("baseline_coverage")
     if not baseline or not isinstance(coverage, dict):
         return []
-    parts = [f"{coverage.get('compared', 0)} of {len(report.probes)} probes compared"]
+    parts = [f"{coverage.get('compared', 0)} of {len(report.probes)} probes compared{in_part(report.probes)}"]
     if coverage.get("not_compared"):
         parts.append(f"{coverage['not_compared']} not compared (settings changed, or nothing to compare)")
     if coverage.get("new"):
@@ -511,7 +522,7 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
     ]
     strict = ran_strict(report)
     rows = [_md_row(p, strict) for p in probes]
-    sections = [_md_section(p, strict) for p in probes]
+    sections = [_md_section(p, strict, strict_source(report)) for p in probes]
     created = md_text(when(report.created))
     version = f" {md_text(report.plugin_version)}" if report.plugin_version else ""
     legend = how_to_read(report.probes)

@@ -792,10 +792,14 @@ class RagprobeSession:
             return ""
         if coverage["new"] or coverage["not_compared"]:
             return ""
+        from pytest_ragprobe.render import in_part
+
         regressed = sum(p.baseline == "regression" for p in report.probes)
         every = "the probe" if len(report.probes) == 1 else f"all {len(report.probes)} probes"
         found = f"{regressed} regressed" if regressed else "none regressed"
-        return f"ragprobe baseline: {every} compared with {self.cfg.baseline}: {found}"
+        # (a probe compared in part, a figure of the baseline left out, is counted so: not as compared whole)
+        compared = f"{every} compared{in_part(report.probes)}"
+        return f"ragprobe baseline: {compared} with {self.cfg.baseline}: {found}"
 
     def _baseline_warnings(self, report: Report) -> list[str]:
         """The terminal's word on what --ragprobe-baseline did not gate: this run's probes not in it (all of
@@ -818,7 +822,9 @@ class RagprobeSession:
                 "nothing was gated by the baseline"
             )
         elif new or not_compared:
-            parts = [f"{compared} of {total} probes compared"]
+            from pytest_ragprobe.render import in_part
+
+            parts = [f"{compared} of {total} probes compared{in_part(report.probes)}"]
             if new:
                 parts.append(f"{new} not in {where} ({why_new})")
             if not_compared:  # named, with why: an ERROR probe never reached the comparison, nor a warning

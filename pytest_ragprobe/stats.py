@@ -52,7 +52,7 @@ import json
 import math
 import numbers
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -179,13 +179,14 @@ def mcnemar_exact(n10: int, n01: int) -> float:
     return float(sps.binomtest(int(n01), int(d), 0.5).pvalue)
 
 
-def holm(p_values: Sequence[float]) -> list[float]:
-    """Holm (1979) step-down adjusted p-values, returned in the input order.
+def holm(p_values: Iterable[float]) -> list[float]:
+    """Holm (1979) step-down adjusted p-values, returned in the input order (``p_values``: any
+    iterable, read once).
 
     ``adj[(i)] = max_{j <= i} min(1, (m - j) * p[(j)])`` over the ascending order ``p[(0)] <= ...``.
     """
-    m = len(p_values)
     ps = [float(p) for p in p_values]
+    m = len(ps)
     for p in ps:
         if math.isnan(p) or p < 0.0 or p > 1.0:
             raise ValueError(f"p-values must lie in [0, 1], got {p!r}")
@@ -883,6 +884,31 @@ def _outcome(value: object) -> bool | None:
     raise TypeError(f"outcomes must be True, False or None (left out), got {value!r} ({kind})")
 
 
+def _outcome_list(values: Iterable[bool | None], name: str) -> list[bool | None]:
+    """The outcomes of any iterable (a list, tuple, generator, map, NumPy array, pandas Series), read once
+    into a list: a generator raised "object of type 'generator' has no len()". A string is refused (its
+    characters are not outcomes), as is anything that is not iterable, naming the argument."""
+    given: object = values
+    if not isinstance(given, (str, bytes)):
+        try:
+            return list(values)
+        except TypeError:
+            pass
+    raise ValueError(f"{name} must be an iterable of outcomes (True, False or None), got {given!r}")
+
+
+def _position_outcomes(
+    outcomes: Mapping[int, Iterable[bool | None]],
+) -> dict[int, list[bool | None]]:
+    """``outcomes`` of a position comparison with each position's outcomes read into a list
+    (:func:`_outcome_list`)."""
+    given: object = outcomes
+    if not isinstance(given, Mapping):
+        kind = type(given).__name__
+        raise ValueError(f"outcomes must map positions (ints) to outcomes, got a {kind}")
+    return {p: _outcome_list(v, f"outcomes[{p!r}]") for p, v in outcomes.items()}
+
+
 def _complete_pairs(
     a: Sequence[bool | None], b: Sequence[bool | None]
 ) -> tuple[int, int, int, int, int]:
@@ -942,8 +968,8 @@ def _paired_from_counts(
 
 
 def compare_paired(
-    a: Sequence[bool | None],
-    b: Sequence[bool | None],
+    a: Iterable[bool | None],
+    b: Iterable[bool | None],
     *,
     max_drop: float,
     confidence: float = 0.95,
@@ -951,6 +977,7 @@ def compare_paired(
 ) -> PairedComparison:
     """Compare paired outcomes ``a[i]`` vs ``b[i]`` (same item); drop = acc_a - acc_b.
 
+    ``a`` and ``b``: any iterables of outcomes (lists, generators, NumPy arrays), read once.
     Pairs where either side is ``None`` (a pipeline error) are left out; ``n`` counts the
     complete pairs. Verdict: see the module docstring (FAIL iff the one-sided lower Tango
     bound > max_drop; PASS iff the one-sided upper bound <= max_drop; bounds at
@@ -961,7 +988,7 @@ def compare_paired(
     """
     _check_confidence(confidence)
     _check_max_drop(max_drop)
-    n, ac, bc, n10, n01 = _complete_pairs(a, b)
+    n, ac, bc, n10, n01 = _complete_pairs(_outcome_list(a, "a"), _outcome_list(b, "b"))
     z_lo, z_hi = critical_values(n, max_drop=max_drop, confidence=confidence, fail_alpha=fail_alpha)
     return _paired_from_counts(
         n, ac, bc, n10, n01, max_drop=max_drop, confidence=confidence, z_lower=z_lo, z_upper=z_hi
@@ -1135,7 +1162,9 @@ def _position_counts(
             raise ValueError(f"outcomes must map positions (ints) to outcomes, got the key {key!r}")
         given: object = values
         if isinstance(given, (str, bytes)) or not hasattr(given, "__len__"):  # (NumPy arrays are fine)
-            raise ValueError(f"outcomes[{key!r}] must be a sequence of outcomes, got {given!r}")
+            raise ValueError(
+                f"outcomes[{key!r}] must be an iterable of outcomes (True, False or None), got {given!r}"
+            )
     positions = sorted(int(p) for p in outcomes)
     if len(positions) < 2:
         raise ValueError("compare_positions needs at least two positions")
@@ -1290,13 +1319,14 @@ def _compare_positions_z(
 
 
 def compare_positions(
-    outcomes: Mapping[int, Sequence[bool | None]],
+    outcomes: Mapping[int, Iterable[bool | None]],
     *,
     max_drop: float,
     confidence: float = 0.95,
     fail_alpha: float | None = None,
 ) -> PositionComparison:
-    """Compare accuracy across gold positions; ``outcomes[pos][i]`` = question i correct at pos.
+    """Compare accuracy across gold positions; ``outcomes[pos][i]`` = question i correct at pos
+    (each position's outcomes any iterable: a list, generator, NumPy array, read once).
 
     The same questions are asked at every position (paired); questions with a ``None`` at any
     position are left out. The tested quantity is the true largest edge drop
@@ -1325,6 +1355,7 @@ def compare_positions(
     """
     _check_confidence(confidence)
     _check_max_drop(max_drop)
+    outcomes = _position_outcomes(outcomes)
     alpha = 1.0 - confidence
     fail_level = _fail_level(confidence, fail_alpha)
     k = len(outcomes)
@@ -2007,8 +2038,8 @@ class SequentialDesign:
 
     def decide(
         self,
-        a: Sequence[bool | None],
-        b: Sequence[bool | None],
+        a: Iterable[bool | None],
+        b: Iterable[bool | None],
         *,
         look: int,
         max_drop: float,
@@ -2026,7 +2057,7 @@ class SequentialDesign:
             level = _fail_level(self.confidence, fail_alpha)
             z_lo = self.thresholds(max_drop=max_drop, alpha=level, side="fail")[look]
         z_hi = self.thresholds(max_drop=max_drop, side="pass")[look]
-        n, ac, bc, n10, n01 = _complete_pairs(a, b)
+        n, ac, bc, n10, n01 = _complete_pairs(_outcome_list(a, "a"), _outcome_list(b, "b"))
         cmp = _paired_from_counts(
             n,
             ac,
@@ -2073,7 +2104,7 @@ class SequentialDesign:
 
     def decide_positions(
         self,
-        outcomes: Mapping[int, Sequence[bool | None]],
+        outcomes: Mapping[int, Iterable[bool | None]],
         *,
         look: int,
         max_drop: float,
@@ -2091,6 +2122,7 @@ class SequentialDesign:
         floors, :meth:`decide_floor` with ``tests = 2 k``)."""
         self._check_look(look)
         _check_max_drop(max_drop)
+        outcomes = _position_outcomes(outcomes)
         cuts = self._position_rule(max_drop, len(outcomes), fail_alpha)[1][look]
         z_pass = self.thresholds(max_drop=max_drop, side="pass")
         # PASS is an intersection-union test: each comparison's own sequential PASS test is level

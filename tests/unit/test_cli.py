@@ -279,11 +279,11 @@ def test_merge_of_strict_and_non_strict_shards_gates_as_each_pytest_run_did(
     m1 = load_report(tmp_path / "m1" / "report.json")
     assert m1.settings["strict"] is False
     assert (m1.probes[0].verdict, m1.probes[0].outcome) == ("inconclusive", "test_failed")
-    assert m1.probes[0].test_message == f"--ragprobe-strict in {strict}: INCONCLUSIVE fails"
+    assert m1.probes[0].test_message == f"--ragprobe-strict (run of {strict}): INCONCLUSIVE fails"
     code, stdout, _ = run(capsys, "show", tmp_path / "m1")
     assert code == 1
     assert stdout.splitlines()[-2].endswith(  # failing probes last, just above the verdict line
-        f" - the test failed after the probe: --ragprobe-strict in {strict}: INCONCLUSIVE fails"
+        f" - the test failed after the probe: --ragprobe-strict (run of {strict}): INCONCLUSIVE fails"
     )
     # merged again with a non-strict shard: still fails for the strict probe, and only for it
     code, stdout, _ = run(capsys, "merge", tmp_path / "m2", tmp_path / "m1", lax)

@@ -94,7 +94,7 @@ def test_compare_positions_keys_must_be_int_positions(key: Any) -> None:
 
 
 def test_compare_positions_values_must_be_sequences() -> None:
-    with pytest.raises(ValueError, match=r"^outcomes\[0\] must be a sequence of outcomes, got None$"):
+    with pytest.raises(ValueError, match=r"^outcomes\[0\] must be an iterable of outcomes \(True, False or None\), got None$"):
         S.compare_positions({0: None, 1: [True]}, max_drop=0.1)  # type: ignore[dict-item]
 
 
