@@ -177,3 +177,26 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
 
     def time(self) -> float:
         return self.now
+
+
+def facts_header(n: int) -> str:
+    """The top of a pytester test file: ``FACTS``, ``n`` synthetic pump/controller facts."""
+    return (
+        "\nimport pytest_ragprobe as ragprobe\n"
+        f'FACTS = [ragprobe.Fact(subject=f"P-{{i}}", relation="compatible_with", object=f"C-{{i}}") '
+        f"for i in range({n})]\n"
+    )
+
+
+def reverse_test(name: str, max_drop: float = 0.3) -> str:
+    """A reverse-probe test function over ``FACTS`` (see :func:`facts_header`)."""
+    return f"\n@ragprobe.reverse(facts=FACTS, max_drop={max_drop})\ndef {name}():\n    pass\n"
+
+
+def write_shard(tmp_path: Path, name: str, *probes: ProbeResult, **fields: Any) -> Path:
+    """``tmp_path/name/report.json`` holding ``probes``: one CI shard's report."""
+    directory = tmp_path / name
+    directory.mkdir()
+    path = directory / "report.json"
+    path.write_text(Report(probes=list(probes), **fields).model_dump_json(indent=2), encoding="utf-8")
+    return path

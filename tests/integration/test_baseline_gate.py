@@ -12,18 +12,13 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from factories import WRONG_REVERSE_CONFTEST
+from factories import WRONG_REVERSE_CONFTEST, facts_header, reverse_test
 
 CONFTEST = WRONG_REVERSE_CONFTEST
 
-HEADER = """
-import pytest_ragprobe as ragprobe
-FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(100)]
-"""
+HEADER = facts_header(100)
 
-
-def probe(name: str) -> str:
-    return f"\n@ragprobe.reverse(facts=FACTS, max_drop=0.3)\ndef {name}():\n    pass\n"
+probe = reverse_test
 
 
 THREE = HEADER + probe("test_a") + probe("test_b") + probe("test_c")

@@ -7,17 +7,12 @@ import json
 import math
 
 import pytest
-from factories import WRONG_REVERSE_CONFTEST
+from factories import WRONG_REVERSE_CONFTEST, facts_header, reverse_test
 
-HEADER = """
-import pytest_ragprobe as ragprobe
-FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(20)]
-"""
+HEADER = facts_header(20)
 NO_CACHE = "--ragprobe-no-cache"
 
-
-def probe(name: str) -> str:
-    return f"\n@ragprobe.reverse(facts=FACTS, max_drop=0.3)\ndef {name}():\n    pass\n"
+probe = reverse_test
 
 
 @pytest.fixture

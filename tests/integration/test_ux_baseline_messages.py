@@ -4,17 +4,12 @@ baseline file does not exist yet, and when a partial run keeps probes of the pre
 from __future__ import annotations
 
 import pytest
-from factories import WRONG_REVERSE_CONFTEST
+from factories import WRONG_REVERSE_CONFTEST, facts_header, reverse_test
 
-HEADER = """
-import pytest_ragprobe as ragprobe
-FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(20)]
-"""
+HEADER = facts_header(20)
 NO_CACHE = "--ragprobe-no-cache"
 
-
-def probe(name: str) -> str:
-    return f"\n@ragprobe.reverse(facts=FACTS, max_drop=0.3)\ndef {name}():\n    pass\n"
+probe = reverse_test
 
 
 @pytest.fixture

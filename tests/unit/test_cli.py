@@ -6,21 +6,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from factories import reverse_probe as probe
+from factories import write_shard as shard
 
 from pytest_ragprobe.cli import main
-from pytest_ragprobe.results import ProbeResult, Report, load_report
-
-
-def shard(tmp_path: Path, name: str, *probes: ProbeResult, **fields: Any) -> Path:
-    directory = tmp_path / name
-    directory.mkdir()
-    path = directory / "report.json"
-    path.write_text(Report(probes=list(probes), **fields).model_dump_json(indent=2), encoding="utf-8")
-    return path
+from pytest_ragprobe.results import ProbeResult, load_report
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
