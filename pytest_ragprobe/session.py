@@ -416,6 +416,14 @@ def _same_file(compared: Path, target: Path) -> bool:
         return False
 
 
+def _empty(path: Path) -> bool:
+    """True for a file with nothing but white space in it (False when it cannot be read)."""
+    try:
+        return not path.read_bytes().strip()
+    except OSError:
+        return False
+
+
 def _names(nodeids: list[str], limit: int = 5) -> str:
     more = f" and {len(nodeids) - limit} more" if len(nodeids) > limit else ""
     return ", ".join(nodeids[:limit]) + more
@@ -581,6 +589,29 @@ class RagprobeSession:
                     "(or the ini's ragprobe_save_baseline) at a file in a directory that can be written "
                     "(no test ran)"
                 )
+            if (why := self._unreadable_save_target(target)) is not None:
+                raise pytest.UsageError(
+                    f"--ragprobe-save-baseline: {why}; this run would replace it, dropping the probes in "
+                    "it that the run does not re-run: repair it, or delete it (or save elsewhere) to start a "
+                    "new baseline (no test ran)"
+                )
+
+    def _unreadable_save_target(self, target: Path) -> str | None:
+        """Why the existing --ragprobe-save-baseline file cannot be read as a baseline (a test listed twice
+        with different results, damaged JSON, not a ragprobe report), or None: it is missing, empty (no
+        probe to lose), or a baseline. The save keeps its probes that the run does not re-run
+        (:meth:`_with_probes_not_run`): an unreadable one was replaced, and they were lost in silence."""
+        from pytest_ragprobe.baseline import BaselineError, read_baseline
+
+        if self._baseline_file is not None and _same_file(self._baseline_file.path, target):
+            return None  # read as --ragprobe-baseline already (a bad one is a usage error there)
+        try:
+            if not target.is_file() or _empty(target):
+                return None
+            read_baseline(target)
+        except BaselineError as exc:
+            return str(exc).removeprefix("--ragprobe-baseline: ")
+        return None
 
     def collected(self, session: pytest.Session) -> None:
         """Collection is over (this process collected, not an xdist worker): keep the probe count for
@@ -764,7 +795,14 @@ class RagprobeSession:
             return report
         try:
             previous = read_baseline(target).probes
-        except BaselineError:  # not a baseline (or unreadable): replaced, as before
+        except BaselineError as exc:  # (refused at the start: it changed during the run) replaced, and said
+            if _empty(target):
+                return report  # no probe to keep
+            why = str(exc).removeprefix("--ragprobe-baseline: ")
+            self.notices.append(
+                f"ragprobe: the previous baseline could not be read at the end of the run ({why}): replaced "
+                "by this run's probes alone; the probes it held that this run did not run are not kept"
+            )
             return report
         ran = {p.nodeid for p in report.probes}
         kept = [ProbeResult.model_validate(data) for nodeid, data in previous.items() if nodeid not in ran]

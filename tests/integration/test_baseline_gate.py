@@ -161,6 +161,39 @@ def test_a_run_of_some_probes_keeps_the_baseline_probes_it_did_not_run(
     assert nodeids(project.path / "bl.json") == ["test_rev.py::test_a", "test_rev.py::test_b"]
 
 
+def test_a_save_baseline_file_that_cannot_be_read_is_a_usage_error_before_any_call(
+    project: pytest.Pytester,
+) -> None:
+    """`pytest -k test_a --ragprobe-save-baseline=bl.json` with bl.json listing a test twice (or damaged)
+    replaced it in silence with test_a alone: the previous file's other probes were lost."""
+    project.runpytest(NO_CACHE, "--ragprobe-save-baseline=bl.json").assert_outcomes(passed=3)
+    path = project.path / "bl.json"
+    data = json.loads(path.read_text())
+    twice = json.loads(json.dumps(data["probes"][0]))
+    twice["n"] += 1
+    data["probes"].append(twice)
+    for text, why in [
+        (json.dumps(data), "*bl.json: test_rev.py::test_a is listed twice, probes?0? and probes?3?, *"),
+        (path.read_text()[:200], "*bl.json is not readable JSON: *"),
+    ]:
+        path.write_text(text)
+        result = project.runpytest(NO_CACHE, "-k", "test_a", "--ragprobe-save-baseline=bl.json")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines([f"ERROR: --ragprobe-save-baseline: {why}"])
+        result.stderr.fnmatch_lines([
+            "*this run would replace it, dropping the probes in it that the run does not re-run: repair it, or "
+            "delete it (or save elsewhere) to start a new baseline (no test ran)"
+        ])
+        assert "passed" not in result.stdout.str()
+        assert path.read_text() == text  # left as it was
+    # an empty file holds no probe to lose: replaced, as a missing one is written
+    path.write_text("")
+    project.runpytest(NO_CACHE, "-k", "test_a", "--ragprobe-save-baseline=bl.json").assert_outcomes(
+        passed=1, deselected=2
+    )
+    assert nodeids(path) == ["test_rev.py::test_a"]
+
+
 # -- 2. the terminal's verdict after -x agrees with `ragprobe show` -------------------------------------------
 
 
