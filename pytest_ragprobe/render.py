@@ -567,7 +567,7 @@ def explain(
         lines += [f"  {label.lower()}: {text}" for label, text in reasons(r)]
     if r.verdict != "error" and r.n:
         lines += _reverse_table(r) if r.kind == "reverse" else _position_table(r)
-    lines += [f"  note: {n}" for n in r.notes]
+    lines += [f"  note: {n}" for n in probe_notes(r)]  # (with the baseline's, as the reports list them)
     if r.errors and r.verdict != "error":  # (an ERROR's reason says it) a FAIL's said no cause
         lines.append(f"  {failed_calls_note(r)}")
     if r.verdict != "error":
@@ -623,11 +623,20 @@ def xfail_note(r: ProbeResult) -> str:
 
 
 def baseline_note(r: ProbeResult) -> str:
-    """What --ragprobe-baseline found, when it matters: a regression (pytest failed the test) or settings
-    that changed (not compared); "" otherwise."""
-    if r.baseline not in ("regression", "changed"):
+    """What --ragprobe-baseline found when it decided the test's outcome: a regression (pytest failed the
+    test); "" otherwise (a baseline not compared is a note: :func:`baseline_changed_note`)."""
+    if r.baseline != "regression":
         return ""
-    return r.baseline_message.removeprefix("ragprobe ") or f"baseline {r.baseline}"
+    return r.baseline_message.removeprefix("ragprobe ") or "baseline regression"
+
+
+def baseline_changed_note(r: ProbeResult) -> str:
+    """A baseline not compared (the probe's settings changed, nothing to compare): its message, "" otherwise.
+    A note, not a test outcome: it neither failed nor passed the test ("failed (baseline not compared ...)"
+    blamed the baseline for a FAIL verdict's failure)."""
+    if r.baseline != "changed":
+        return ""
+    return r.baseline_message.removeprefix("ragprobe ") or "baseline not compared"
 
 
 def baseline_part_note(r: ProbeResult) -> str:
@@ -646,8 +655,8 @@ def in_part(probes: Sequence[ProbeResult]) -> str:
 
 
 def probe_notes(r: ProbeResult) -> list[str]:
-    """The notes the reports list under a probe: its own, then a baseline compared in part."""
-    part = baseline_part_note(r)
+    """The notes the reports list under a probe: its own, then a baseline compared in part or not compared."""
+    part = baseline_part_note(r) or baseline_changed_note(r)
     return [*r.notes, part] if part else list(r.notes)
 
 
@@ -729,7 +738,8 @@ def _summary_fields(
     cached = f", {r.cached_calls} cached" if r.cached_calls else ""
     failed = f", {r.errors} failed" if r.errors and r.verdict != "error" else ""
     failed += f", {r.retries} retried" if r.retries else ""
-    note = outcome_note(r, strict=strict, strict_by=strict_by)
+    # (a baseline not compared is a note, said here too: the line has no other place for it)
+    note = outcome_note(r, strict=strict, strict_by=strict_by) or baseline_changed_note(r)
     tail = f" - {note}" if note else ""
     rest = f"(n={size_text(r)}, {count(r.calls, 'call')}{cached}{failed}){tail}"
     return short_label(r, strict=strict), r.nodeid, f"[{r.kind}]", accs, detail, rest

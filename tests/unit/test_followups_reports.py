@@ -66,3 +66,26 @@ def test_report_md_and_html_say_how_a_strict_run_was_strict() -> None:
 def test_the_html_settings_of_a_run_that_was_not_strict_say_off() -> None:
     html = text_of(render_html(report(reverse_probe("t.py::test_a"), strict=False)))
     assert "strict off" in html and "strict by" not in html
+
+
+CHANGED = "baseline not compared, probe settings changed: n: 30 -> 40"
+
+
+def test_a_baseline_not_compared_is_a_note_not_the_cause_of_a_fail() -> None:
+    """A FAIL (its verdict failed the test) whose baseline was not compared: "Test outcome: failed (baseline
+    not compared ...)" read as if the baseline had failed it."""
+    from pytest_ragprobe.render import explain, summary_line
+
+    for verdict in ("fail", "pass"):
+        probe = reverse_probe("t.py::test_a", verdict, drop=0.4, baseline="changed", baseline_message=CHANGED)
+        rep = report(probe, baseline="base.json")
+        md = render_markdown(rep)
+        assert f"> {md_text(CHANGED)}" in md
+        html = htmllib.unescape(text_of(render_html(rep)))
+        assert CHANGED in html
+        assert "Test outcome" not in md and "Test outcome" not in html
+        assert f"({md_text(CHANGED)}" not in md and f"({CHANGED}" not in html
+        text = explain(probe)
+        assert f"note: {CHANGED}" in text and "test outcome" not in text
+        # the terminal's line still ends with it, after " - " (a note there too)
+        assert summary_line(probe).endswith(f" - {CHANGED}")
