@@ -209,17 +209,23 @@ def merge_reports(
     by = dict.fromkeys(str(r.settings.get("strict_by") or STRICT_FLAG) for p, r in reports if strict[p])
     if settings["strict"] and by:
         settings["strict_by"] = "; ".join(by)
-    if len(set(strict.values())) > 1:
+    mixed = len(set(strict.values())) > 1
+    if mixed or len(by) > 1:
         # One flag cannot say that only some shards ran under --ragprobe-strict (making the whole merge
         # strict failed a non-strict shard's INCONCLUSIVE probes, which its pytest run had passed): a
         # strict shard's INCONCLUSIVE probe is recorded as the failed test its pytest run made of it.
-        # (each in its shard's words: "ragprobe_strict in pytest.ini (run of a/report.json)")
+        # Each such probe carries its shard's words, ``strict_by`` ("ragprobe_strict in pytest.ini (run of
+        # a/report.json)"), which the reports say as a strict run does ("INCONCLUSIVE (strict: fails)"),
+        # also when every shard was strict but set otherwise (the run's strict_by is then their list).
         shard_by = {p: str(r.settings.get("strict_by") or STRICT_FLAG) for p, r in reports}
         for nodeid, (path, probe) in chosen.items():
             if strict[path] and probe.outcome == "inconclusive":
-                why = f"{shard_by[path]} (run of {path}): INCONCLUSIVE fails"
-                update = {"test_outcome": "failed", "test_message": why}
+                words = f"{shard_by[path]} (run of {path})"
+                update: dict[str, Any] = {"strict_by": words}
+                if mixed:
+                    update |= {"test_outcome": "failed", "test_message": f"{words}: INCONCLUSIVE fails"}
                 chosen[nodeid] = (path, probe.model_copy(update=update))
+    if mixed:
         notes.append(
             "shards differ in --ragprobe-strict: "
             + _by_file([(p, "strict" if v else "not strict") for p, v in strict.items()])

@@ -578,8 +578,19 @@ def explain(
 STRICT_FLAG = "--ragprobe-strict"
 
 
+def probe_strict_by(r: ProbeResult) -> str:
+    """How the run of a merged strict shard's INCONCLUSIVE probe was strict, as `ragprobe merge` recorded it
+    on the probe ("ragprobe_strict in pytest.ini (run of a/report.json)") where the shards differ; ""
+    otherwise (the report's own ``strict_by`` says it)."""
+    by = (r.model_extra or {}).get("strict_by")
+    return by if isinstance(by, str) else ""
+
+
 def strict_fails(r: ProbeResult, strict: bool) -> bool:
-    """An INCONCLUSIVE probe of a ``--ragprobe-strict`` run: pytest failed its test."""
+    """An INCONCLUSIVE probe of a ``--ragprobe-strict`` run: pytest failed its test. (A strict shard's,
+    merged beside non-strict ones, is recorded as a failed test: :func:`probe_strict_by` tells it apart.)"""
+    if probe_strict_by(r) and r.verdict == "inconclusive":  # (its own shard was strict, whatever ``strict``)
+        return r.outcome in ("inconclusive", "test_failed")
     return strict and r.outcome == "inconclusive"
 
 
@@ -675,7 +686,7 @@ def outcome_note(r: ProbeResult, *, strict: bool = False, strict_by: str = STRIC
     note (or, under ``--ragprobe-strict``, that INCONCLUSIVE failed the test; ``strict_by``: how it was set,
     e.g. ``ragprobe_strict in pytest.ini``)."""
     if strict_fails(r, strict):
-        return f"{strict_by}: INCONCLUSIVE fails"
+        return f"{probe_strict_by(r) or strict_by}: INCONCLUSIVE fails"
     if r.test_outcome == "skipped":
         return xfail_note(r) or test_note(r)
     return xfail_note(r) or baseline_note(r) or test_note(r)

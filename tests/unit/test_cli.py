@@ -274,9 +274,10 @@ def test_merge_of_strict_and_non_strict_shards_gates_as_each_pytest_run_did(
     assert m1.probes[0].test_message == f"--ragprobe-strict (run of {strict}): INCONCLUSIVE fails"
     code, stdout, _ = run(capsys, "show", tmp_path / "m1")
     assert code == 1
-    assert stdout.splitlines()[-2].endswith(  # failing probes last, just above the verdict line
-        f" - the test failed after the probe: --ragprobe-strict (run of {strict}): INCONCLUSIVE fails"
-    )
+    last = stdout.splitlines()[-2]  # failing probes last, just above the verdict line
+    # said as the strict run said it (was "INCONCLUSIVE (test failed) ... - the test failed after the probe: ...")
+    assert last.startswith("INCONCLUSIVE (strict: fails) t.py::test_a ")
+    assert last.endswith(f" - --ragprobe-strict (run of {strict}): INCONCLUSIVE fails")
     # merged again with a non-strict shard: still fails for the strict probe, and only for it
     code, stdout, _ = run(capsys, "merge", tmp_path / "m2", tmp_path / "m1", lax)
     assert code == 1

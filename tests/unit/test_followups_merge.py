@@ -38,3 +38,50 @@ def test_a_merged_strict_probe_names_how_its_shard_was_strict(
     assert md_text(f"{by_ini} (run of {ini}): INCONCLUSIVE fails", 1000) in md
     html = htmllib.unescape(text_of((tmp_path / "m" / "report.html").read_text(encoding="utf-8")))
     assert f"--ragprobe-strict (run of {flag}): INCONCLUSIVE fails" in html
+
+
+def test_a_merged_strict_probe_reads_as_an_unmerged_strict_run_says_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Merged beside a non-strict shard, a strict shard's INCONCLUSIVE probe read "INCONCLUSIVE (test failed)"
+    and "the test failed after the probe: ...", as if its test body had failed: strictness failed it."""
+    by_ini = "ragprobe_strict in pytest.ini"
+    ini = shard(
+        tmp_path, "a", probe("t.py::test_a", "inconclusive"), settings={"strict": True, "strict_by": by_ini}
+    )
+    lax = shard(tmp_path, "c", probe("t.py::test_c", "inconclusive"), settings={"strict": False})
+    assert main(["merge", str(tmp_path / "m"), str(ini), str(lax)]) == 1
+    capsys.readouterr()
+    own = f"{by_ini} (run of {ini}): INCONCLUSIVE fails"
+    md = (tmp_path / "m" / "report.md").read_text(encoding="utf-8")
+    html = htmllib.unescape(text_of((tmp_path / "m" / "report.html").read_text(encoding="utf-8")))
+    for text in (md, html):
+        assert "(test failed)" not in text and "the test failed after the probe" not in text
+        assert "INCONCLUSIVE (strict: fails)" in text
+    assert f"**Test outcome:** {md_text(f'failed ({own})', 1000)}" in md
+    assert f"Test outcome: failed ({own})" in html
+    assert main(["show", str(tmp_path / "m"), "--explain"]) == 1
+    out = capsys.readouterr().out
+    assert "INCONCLUSIVE (strict: fails)" in out and f"test outcome: failed ({own})" in out
+    assert "(test failed)" not in out and "the test failed after the probe" not in out
+
+
+def test_strict_shards_set_different_ways_each_name_their_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """All shards strict, one by the ini, one by the flag: every probe said "--ragprobe-strict; ragprobe_strict
+    in pytest.ini: INCONCLUSIVE fails", the joined list, not how its own run was strict."""
+    by_ini = "ragprobe_strict in pytest.ini"
+    ini = shard(
+        tmp_path, "a", probe("t.py::test_a", "inconclusive"), settings={"strict": True, "strict_by": by_ini}
+    )
+    flag = shard(tmp_path, "b", probe("t.py::test_b", "inconclusive"), settings={"strict": True})
+    assert main(["merge", str(tmp_path / "m"), str(ini), str(flag)]) == 1
+    capsys.readouterr()
+    merged = load_report(tmp_path / "m" / "report.json")
+    assert merged.settings["strict"] is True
+    assert [p.outcome for p in merged.probes] == ["inconclusive", "inconclusive"]  # counted as a strict run's
+    md = (tmp_path / "m" / "report.md").read_text(encoding="utf-8")
+    for words in (f"{by_ini} (run of {ini})", f"--ragprobe-strict (run of {flag})"):
+        assert f"**Test outcome:** {md_text(f'failed ({words}: INCONCLUSIVE fails)', 1000)}" in md
+    assert "; ragprobe_strict in pytest.ini: INCONCLUSIVE fails" not in md
