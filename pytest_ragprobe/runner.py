@@ -434,18 +434,43 @@ def cache_only_note(services: Sequence[str], cached: int, named: Mapping[str, st
     named = {s: n for s, n in (named or {}).items() if s in services}
     if not named:
         known, behind = "a service by its address", "it"
-    elif len(services) == 1:
-        known, behind = f"the service by its name= ({named[services[0]]!r})", "it"
-    else:  # (each as the cache knows it: "by its address" was wrong of those given a name)
-        known = " and ".join(
-            f"{s} by its name= ({named[s]!r})" if s in named else f"{s} by its address" for s in services
-        )
-        behind = "them"
+    else:
+        known, behind = known_by(services, named, "the service")
     return (
         f"{CACHE_ONLY} ({cached} cached, no call): {_SERVICES_SEP.join(services)} {verb} not called by this "
         f"probe. The cache knows {known}, so a new deployment behind {behind} is not seen: a "
         "deploy gate should run with --ragprobe-no-cache, or give the service a version= (its build id)"
     )
+
+
+def known_by(services: Sequence[str], named: Mapping[str, str], one: str) -> tuple[str, str]:
+    """How the answer cache knows ``services`` of which some were given a name= (``named``), and the pronoun
+    for them: ("the service by its name= ('rag-prod')", "it") with ``one`` = "the service"; several: each
+    as the cache knows it, "A by its name= ('search') and B by its address" ("by its address" was wrong of
+    those given a name)."""
+    if len(services) == 1:
+        return f"{one} by its name= ({named[services[0]]!r})", "it"
+    known = " and ".join(
+        f"{s} by its name= ({named[s]!r})" if s in named else f"{s} by its address" for s in services
+    )
+    return known, "them"
+
+
+_REPR = r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""  # a str's repr, as cache_only_note quotes a name=
+
+
+def cache_only_named(note: str, services: Sequence[str]) -> dict[str, str]:
+    """The services of a :func:`cache_only_note` (``services``, as :func:`cache_only_services` read them)
+    that it says the cache knows by a name=, by service: the run-end line words them as the note did."""
+    import ast
+
+    whom = ["the service"] if len(services) == 1 else [re.escape(s) for s in services]
+    named: dict[str, str] = {}
+    for service, who in zip(services, whom, strict=False):
+        m = re.search(rf"(?:knows |and ){who} by its name= \({_REPR}\)", note)
+        if m:
+            named[service] = str(ast.literal_eval(m.group(1)))
+    return named
 
 
 def named_services(adapter: PipelineAdapter, kinds: Collection[str] | None = None) -> dict[str, str]:

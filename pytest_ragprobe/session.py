@@ -900,18 +900,22 @@ class RagprobeSession:
     @staticmethod
     def _cache_only_notices(report: Report) -> list[str]:
         """Per pipeline: probes of a remote service answered from the cache alone (runner.cache_only_note)."""
-        from pytest_ragprobe.runner import CACHE_ONLY, cache_only_services
+        from pytest_ragprobe.runner import CACHE_ONLY, cache_only_named, cache_only_services, known_by
 
         count: dict[str, int] = {}
         # the services as the probes' notes name them, only those their calls reach: the pipeline's label
         # named an OpenAI generator beside the service that a reverse probe never calls
         services: dict[str, list[str]] = {}
+        by_name: dict[str, str] = {}  # those given a name= (the cache knows them by it), as the notes say
         for probe in report.probes:
-            named = next(filter(None, map(cache_only_services, probe.notes)), None)
-            if named is not None:
+            note = next((n for n in probe.notes if cache_only_services(n) is not None), None)
+            if note is not None:
+                listed = cache_only_services(note) or []
+                for service, name in cache_only_named(note, listed).items():
+                    by_name.setdefault(service, name)
                 count[probe.pipeline] = count.get(probe.pipeline, 0) + 1
                 have = services.setdefault(probe.pipeline, [])
-                have += [s for s in named if s not in have]
+                have += [s for s in listed if s not in have]
         for probe in report.probes:  # another probe called it this run: the probes' notes say enough
             if probe.calls:
                 count.pop(probe.pipeline, None)
@@ -923,11 +927,16 @@ class RagprobeSession:
         for names, k in by_services.items():
             one = len(names) == 1
             what = f"the service {names[0]} was" if one else f"the services {', '.join(names)} were"
+            named = {s: by_name[s] for s in names if s in by_name}
+            if named:  # (a service given a name= is not known by its address: as the probe's note says)
+                known, behind = known_by(names, named, "it")
+                unseen = f"the cache knows {known}, so a new deployment behind {behind} is not seen"
+            else:
+                unseen = f"a new deployment behind {'its address' if one else 'their addresses'} is not seen"
             lines.append(
-                f"ragprobe: {k} probe{'s' if k != 1 else ''} {CACHE_ONLY}: {what} not called this run, and a "
-                f"new deployment behind {'its address' if one else 'their addresses'} is not seen; a deploy "
-                f"gate should run with --ragprobe-no-cache, or give {'the service' if one else 'each'} a "
-                "version= (its build id)"
+                f"ragprobe: {k} probe{'s' if k != 1 else ''} {CACHE_ONLY}: {what} not called this run, and "
+                f"{unseen}; a deploy gate should run with --ragprobe-no-cache, or give "
+                f"{'the service' if one else 'each'} a version= (its build id)"
             )
         return lines
 

@@ -148,3 +148,37 @@ def test_the_long_retry_after_advice_goes_with_the_cause_that_asked_it() -> None
     message = _mixed_probe_error(errors)
     assert "most common cause (2x): HTTP 429 from http://127.0.0.1:9/answer (rate limited: " in message, message
     assert "3600" not in message.split("; first for")[0], message
+
+
+def test_the_run_end_cache_only_line_says_how_the_cache_knows_a_named_service() -> None:
+    """The run-end line said "a new deployment behind its address is not seen" of a service given a name=,
+    which the cache knows by that name (its probe's note said so)."""
+    from factories import report, reverse_probe
+
+    from pytest_ragprobe.adapters import HTTPPipeline, OpenAIGenerator
+    from pytest_ragprobe.pipeline import Pipeline
+    from pytest_ragprobe.session import RagprobeSession
+
+    def line_of(pipeline: object) -> str:
+        replayed = reverse_probe("t.py::test_a", cached_calls=40, notes=[_cache_only_note_of(pipeline)])
+        replayed.calls = 0
+        (line,) = RagprobeSession._cache_only_notices(report(replayed))
+        return line
+
+    line = line_of(HTTPPipeline("http://127.0.0.1:9/rag", name="rag-prod"))
+    assert "address" not in line
+    assert (
+        "the service http://127.0.0.1:9/rag was not called this run, and the cache knows it by its name= "
+        "('rag-prod'), so a new deployment behind it is not seen; a deploy gate should run with "
+        "--ragprobe-no-cache, or give the service a version= (its build id)"
+    ) in line
+    both = Pipeline(
+        retrieve=HTTPPipeline("http://127.0.0.1:9/rag", answer_path=None, retrieve_path="/r", name="search"),
+        generate=OpenAIGenerator("http://127.0.0.1:9/v1", "m"),
+    )
+    assert (
+        "were not called this run, and the cache knows http://127.0.0.1:9/rag by its name= ('search') and m at "
+        "http://127.0.0.1:9/v1 by its address, so a new deployment behind them is not seen; a deploy gate"
+    ) in line_of(both)
+    # without a name: as before
+    assert "a new deployment behind its address is not seen" in line_of(HTTPPipeline("http://127.0.0.1:9/rag"))
