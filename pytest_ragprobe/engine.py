@@ -264,9 +264,8 @@ class EngineStats:
     retries: int = 0  # retries made (each also a real, billed call)
     skipped: int = 0  # not attempted: budget exhausted or fail-fast
     lowest_concurrency: int | None = None  # calls allowed in flight after HTTP 429s (None: not lowered)
-    # the longest Retry-After a 429 or 5xx asked for beyond ``longest_wait`` (None: none did), for the advice
-    retry_after_asked: float | None = None
-    # the same per failure cause: the advice goes with the cause that asked (not a 503 beside one 429)
+    # the longest Retry-After a 429 or 5xx asked for beyond ``longest_wait``, per failure cause (none: none
+    # did), for the advice: it goes with the cause that asked (not a 503 beside one 429)
     retry_after_by_cause: dict[str, float] = field(default_factory=dict)
     error_causes: dict[str, int] = field(default_factory=dict)
     # how long the pipeline's async code held the event loop (``loop.message()``: what to say of it)
@@ -622,7 +621,7 @@ def advice(
 
     ``lowered``: (lowest, configured) concurrency when the engine lowered it for HTTP 429s.
     ``asked``: (longest Retry-After a 429 or 5xx asked for, ``longest_wait``, ``max_backoff``) when it asked
-    for more than ragprobe waits (``EngineSettings.longest_wait``, ``EngineStats.retry_after_asked``):
+    for more than ragprobe waits (``EngineSettings.longest_wait``, ``EngineStats.retry_after_by_cause``):
     those calls were not retried, and more retries would not help."""
     if cause.startswith("HTTP 429"):
         done = f"concurrency lowered to {lowered[0]} of {lowered[1]}; " if lowered else ""
@@ -1191,8 +1190,6 @@ class Engine:
                     # Longer than a call waits (a 429's quota used up, a 503's maintenance window): not
                     # retried, and no hold (no call would wait it out; the others are sent, each
                     # ending at once if it is told the same). A 503 waited the cap and asked again.
-                    asked = self.stats.retry_after_asked
-                    self.stats.retry_after_asked = max(asked or 0.0, wait)
                     by_cause = self.stats.retry_after_by_cause
                     by_cause[failure.cause] = max(by_cause.get(failure.cause, 0.0), wait)
                     failure = dataclasses.replace(failure, retryable=False, too_long=True)

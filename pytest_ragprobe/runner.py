@@ -148,10 +148,9 @@ class ProbeContext:
     error_examples: dict[str, tuple[str, str]] = field(default_factory=dict)
     # the first failed call's traceback, per cause, for causes raised in the pipeline's own code
     error_tracebacks: dict[str, str] = field(default_factory=dict)
-    # the longest Retry-After a 429 or 5xx asked for beyond what the engine waits (None: none did)
-    retry_after_asked: float | None = None
-    # the same per failure cause, for the advice: the probe-wide longest put "the service asked to wait
-    # 3600 s" (one 429's quota refusal) after the plain 503s that were the most common cause
+    # the longest Retry-After a 429 or 5xx asked for beyond what the engine waits, per failure cause, for the
+    # advice: the probe-wide longest put "the service asked to wait 3600 s" (one 429's quota refusal) after
+    # the plain 503s that were the most common cause
     retry_after_by_cause: dict[str, float] = field(default_factory=dict)
     budget_hit: bool = False
     # the question a bug in the pipeline raised on (engine._FATAL: raised, not recorded), for that error
@@ -242,9 +241,6 @@ class ProbeContext:
         if low is not None:
             before = self.concurrency_lowered
             self.concurrency_lowered = (min(low, before[0]) if before else low, engine.settings.concurrency)
-        asked = engine.stats.retry_after_asked
-        if asked is not None:
-            self.retry_after_asked = max(asked, self.retry_after_asked or 0.0)
         for cause, wait in engine.stats.retry_after_by_cause.items():
             self.retry_after_by_cause[cause] = max(wait, self.retry_after_by_cause.get(cause, 0.0))
         if self.fail_fast_after is None and any(

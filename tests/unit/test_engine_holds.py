@@ -78,7 +78,7 @@ def test_a_service_asking_for_an_hour_ends_the_calls_at_once() -> None:
     assert len(sent) == 5 and all(o.attempts == 1 for o in sent)
     note = "(the service asked to wait 3600 s, more than the 60 s ragprobe waits for a Retry-After: not retried)"
     assert all(o.error == f"HTTP 429 from {URL}: slow down {note}" for o in sent)
-    assert engine.stats.retry_after_asked == 3600.0
+    assert engine.stats.retry_after_by_cause == {f"HTTP 429 from {URL}": 3600.0}
 
 
 def test_a_retry_after_within_the_timeout_is_waited_out_in_full() -> None:
@@ -141,7 +141,7 @@ def test_a_short_retry_after_that_never_ends_costs_its_retries_worth_of_waiting(
     engine, service, out, end = run_virtual("1")
     assert end <= LATENCY + 2 * 1.2 + LATENCY  # was 8.5 s
     assert service.early == 0 and len(service.stamps) <= 10  # was 15
-    assert engine.stats.retry_after_asked is None  # it asked for less than the cap
+    assert engine.stats.retry_after_by_cause == {}  # it asked for less than the cap
     gave_up = [o for o in out if o.attempts and "not retried after" in (o.error or "")]
     assert gave_up and all(o.attempts < 3 for o in gave_up)
     for o in gave_up:
