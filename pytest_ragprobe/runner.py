@@ -310,11 +310,15 @@ class ProbeContext:
         short = question if len(question) <= 80 else question[:79] + "…"
         first = f"; first for {short!r}" if question else ""
         if first and error != cause:
-            error = _without_shared_hint(error, cause)  # the cause just said it
-            if error.startswith(cause + ": ") and error[len(cause) + 2 :].strip():
+            trimmed = _without_shared_hint(error, cause)  # the cause just said it
+            # the cause before that hint: "...got tuple (an (answer, documents) pair? ...)" said the cause
+            # again before the value ("...got tuple: ('C-1', [])")
+            said = cause[: len(cause) - (len(error) - len(trimmed))]
+            error = trimmed
+            if error.startswith(said + ": ") and error[len(said) + 2 :].strip():
                 # "transport error (ConnectError) from URL" (an HTTP status, a malformed response) was
                 # said again before its detail: the detail alone
-                error = error[len(cause) + 2 :]
+                error = error[len(said) + 2 :]
             at = error.find(question[:40]) if len(question) > 80 else -1
             first += ": " + (error[:at] + "<the question>" if at >= 0 else error[:300])
         raise ProbeError(

@@ -66,16 +66,15 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 def test_same_wrong_shape_every_call_stops_early_and_names_question_and_value(project: pytest.Pytester) -> None:
     """Each call's cause held its own returned value: no fail-fast (all 24 calls made), "most common
     cause (1x)", and no word on which question got what. The hint is said once (it was repeated in the
-    "first for" part)."""
+    "first for" part, and so was the cause: the value alone follows it now)."""
     result = project.runpytest("--ragprobe-pipeline=rag:as_tuple", "--ragprobe-no-cache")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
             "pytest-ragprobe: 5 of 5 pipeline calls failed (limit 10%); most common cause (5x): rag.as_tuple.answer: "
             "expected str or ragprobe.Answer, got tuple (an (answer, documents) pair? return "
-            "ragprobe.Answer(answer, documents=docs)); first for 'Which * fits *?': rag.as_tuple.answer: "
-            "expected str or ragprobe.Answer, got tuple: ('*', [[]'doc about *']); 19 more not attempted "
-            "(fail-fast: the first 5 calls all failed this way)",
+            "ragprobe.Answer(answer, documents=docs)); first for 'Which * fits *?': ('*', [[]'doc about *']); "
+            "19 more not attempted (fail-fast: the first 5 calls all failed this way)",
         ]
     )
 

@@ -155,7 +155,7 @@ def test_rev():
     )
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*expected str or ragprobe.Answer, got int: 42*"])
+    result.stdout.fnmatch_lines(["*expected str or ragprobe.Answer, got int; first for '*': 42*"])
 
 
 @pytest.mark.parametrize(

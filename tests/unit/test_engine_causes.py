@@ -142,7 +142,11 @@ def test_the_first_for_part_does_not_repeat_the_causes_hint() -> None:
         ragprobe.check_reverse(lambda q: ("C-1", []), facts)
     text = str(info.value)
     assert text.count("an (answer, documents) pair?") == 1, text
-    assert "got tuple: ('C-1', []); 5 more not attempted" in text  # the value is still shown
+    # the cause once, then the value it was given (as for a value without a hint: "got int; first for
+    # '...': 42"): was "got tuple (...hint...); first for '...': <the cause again>, got tuple: ('C-1', [])"
+    assert text.count("expected str or ragprobe.Answer, got tuple") == 1, text
+    assert "got tuple (an (answer, documents) pair? " in text
+    assert "?': ('C-1', []); 5 more not attempted" in text  # the value is still shown
     # only a hint both end with is left out; nested parentheses are one hint
     assert _without_shared_hint("w: bad, got int: 5 (x (y) z)", "w: bad, got int (x (y) z)") == "w: bad, got int: 5"
     assert _without_shared_hint("w: bad, got int: 5 (other)", "w: bad, got int (x)") == "w: bad, got int: 5 (other)"
