@@ -16,7 +16,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: examples test test-lowest lint typecheck unit browser clean
+.PHONY: examples test test-lowest test-newest lint typecheck unit browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -69,5 +69,22 @@ $(LOWEST_VENV)/.stamp: pyproject.toml Makefile  # (the pins above live here)
 test-lowest: $(LOWEST_VENV)/.stamp
 	$(LOWEST_VENV)/bin/python -m pytest tests/unit -q -m "not slow" -p no:cacheprovider
 
+# The newest CPython pyproject.toml claims (3.13) with the newest releases of the core dependencies: the unit
+# tests (not the slow ones, not the reference extra's). CI runs it after test-lowest; on a machine without
+# CPython 3.13 (neither python3.13 nor a pyenv 3.13.x) it says so and passes.
+NEWEST_VENV := $(VENV)-py313
+find_py313 = for c in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3 2>/dev/null); do \
+	$$c -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo $$c; break; }; done
+
+$(NEWEST_VENV)/.stamp: pyproject.toml
+	@py=$$($(find_py313)); \
+	if [ -z "$$py" ]; then echo "test-newest: no CPython 3.13 on this machine: skipped"; exit 0; fi; \
+	$$py -m venv $(NEWEST_VENV) && $(NEWEST_VENV)/bin/python -m pip install -q --upgrade pip && \
+	$(NEWEST_VENV)/bin/python -m pip install -q --upgrade -e . && touch $@
+
+test-newest: $(NEWEST_VENV)/.stamp
+	@if [ -x $(NEWEST_VENV)/bin/python ]; then \
+	  $(NEWEST_VENV)/bin/python -m pytest tests/unit -q -m "not slow" -p no:cacheprovider; fi
+
 clean:
-	rm -rf $(VENV) $(LOWEST_VENV) .ragprobe_cache $(REPORT)
+	rm -rf $(VENV) $(LOWEST_VENV) $(NEWEST_VENV) .ragprobe_cache $(REPORT)

@@ -623,8 +623,11 @@ def json_error_text(exc: json.JSONDecodeError, jsonl: bool = False) -> str:
         )
     if jsonl and head.endswith(","):
         return text + "; JSONL lines are not separated by commas: remove the one at the end of the line"
-    if at in ("}", "]") and before.endswith(","):
+    if at in ("}", "]") and before.endswith(","):  # Python < 3.13: the error points past the comma
         return text + f"; JSON allows no comma before '{at}': remove it"
+    if exc.msg.startswith("Illegal trailing comma before end of"):  # 3.13+: it points at the comma
+        closer = "}" if exc.msg.endswith("object") else "]"
+        return text + f"; JSON allows no comma before '{closer}': remove it"
     if at == "'":
         return text + "; JSON strings and keys take double quotes, not single ones"
     return text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,8 @@ JSONL_HINT = (
         ),
         pytest.param(  # a comma left after the last ctx: "Expecting value" and no more
             json.dumps(row(0))[:-2] + ",]}\n",
-            "line 1: invalid JSON: Expecting value (column ",
+            "line 1: invalid JSON: "
+            + ("Illegal trailing comma before end of array" if sys.version_info >= (3, 13) else "Expecting value"),
             "; JSON allows no comma before ']': remove it",
             id="comma-before-bracket",
         ),
