@@ -389,7 +389,9 @@ def _ini_values(path: Path, major: int) -> dict[str, Any] | None:
         section = "pytest" if path.suffix == ".ini" else "tool:pytest"
         if section in parsed:
             return dict(parsed[section].items())
-        return {} if path.name in ("pytest.ini", ".pytest.ini") else None  # always the config, even empty
+        # always the config, even empty: pytest.ini; .pytest.ini only from pytest 9 (8.x skips it then)
+        always = ("pytest.ini", ".pytest.ini") if major >= 9 else ("pytest.ini",)
+        return {} if path.name in always else None
     import tomllib
 
     try:
