@@ -85,8 +85,20 @@ def read_report(arg: str | Path) -> tuple[Path, Report]:
         raise InputError(f"{path}: not a valid ragprobe report: {problems}{more}") from None
 
 
+def _result(p: ProbeResult) -> dict[str, Any]:
+    """``p`` as JSON without run bookkeeping nor what `merge` writes on a strict shard's INCONCLUSIVE probe
+    (its ``strict_by``, and the failed test strictness made of it): the result, strict or not."""
+    from pytest_ragprobe.render import probe_strict_by
+
+    data = p.model_dump(mode="json", exclude=_BOOKKEEPING | {"strict_by"})
+    by = probe_strict_by(p)
+    if by and data.get("test_message") == f"{by}: INCONCLUSIVE fails":
+        data["test_outcome"], data["test_message"] = "", ""
+    return data
+
+
 def _same_result(a: ProbeResult, b: ProbeResult) -> bool:
-    return a.model_dump(mode="json", exclude=_BOOKKEEPING) == b.model_dump(mode="json", exclude=_BOOKKEEPING)
+    return _result(a) == _result(b)
 
 
 def _shard_values(report: Report, key: str) -> list[Any]:
@@ -142,7 +154,7 @@ def merge_reports(
     result it is an InputError unless ``prefer == "last"``, where the later file wins.
     """
     from pytest_ragprobe import __version__
-    from pytest_ragprobe.render import STRICT_FLAG
+    from pytest_ragprobe.render import STRICT_FLAG, strict_fails
     from pytest_ragprobe.reporting import ran_strict
     from pytest_ragprobe.results import Report, distinguish_pipelines, nodeid_key
 
@@ -152,11 +164,32 @@ def merge_reports(
     chosen: dict[str, tuple[Path, ProbeResult]] = {}
     conflicts: list[str] = []
     duplicates: list[str] = []
+    strict = {path: ran_strict(r) for path, r in reports}
+
+    def failed_by_strict(path: Path, probe: ProbeResult) -> bool:
+        return strict_fails(probe, strict[path])  # (or a merged report's copy of such a probe)
+
     for path, report in reports:
         for probe in report.probes:
             seen = chosen.get(probe.nodeid)
             if seen is not None and _same_result(seen[1], probe):
                 duplicates.append(probe.nodeid)
+                # The same INCONCLUSIVE result from a strict shard (its pytest run failed the test) and from a
+                # non-strict one: keep the strict copy, so that the merged gate is never more lenient than a
+                # shard's own (keeping the later copy passed a test the strict run had failed).
+                copy = (path, probe)
+                kept = {failed_by_strict(*seen): seen, failed_by_strict(*copy): copy}
+                if len(kept) > 1:
+                    (strict_path, _), (other, _) = kept[True], kept[False]
+                    whose = f"the copy of the strict shard {strict_path}" if strict[strict_path] else (
+                        f"the strict copy from {strict_path}"
+                    )
+                    notes.append(
+                        f"{probe.nodeid}: kept {whose} (INCONCLUSIVE failed its strict run) over the same "
+                        f"result in {other}"
+                    )
+                    chosen[probe.nodeid] = kept[True]
+                    continue
             if seen is not None and not _same_result(seen[1], probe):
                 if prefer == "last":
                     notes.append(
@@ -203,7 +236,6 @@ def merge_reports(
         settings["confidences"] = list(dict.fromkeys(c for _, c in confidences))
     if differing:
         notes.append("shards differ in settings: " + ", ".join(differing))
-    strict = {path: ran_strict(r) for path, r in reports}
     settings["strict"] = all(strict.values())
     # where it was set: each strict shard's own words, once ("--ragprobe-strict; ragprobe_strict in tox.ini")
     by = dict.fromkeys(str(r.settings.get("strict_by") or STRICT_FLAG) for p, r in reports if strict[p])

@@ -85,3 +85,37 @@ def test_strict_shards_set_different_ways_each_name_their_own(
     for words in (f"{by_ini} (run of {ini})", f"--ragprobe-strict (run of {flag})"):
         assert f"**Test outcome:** {md_text(f'failed ({words}: INCONCLUSIVE fails)', 1000)}" in md
     assert "; ragprobe_strict in pytest.ini: INCONCLUSIVE fails" not in md
+
+
+@pytest.mark.parametrize("order", ["strict first", "strict last"])
+def test_a_probe_in_a_strict_and_a_non_strict_shard_keeps_the_strict_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], order: str
+) -> None:
+    """The same INCONCLUSIVE probe in a strict shard and a non-strict one (a job run twice, once strict) is the
+    same result, kept once: the later copy was kept, so a non-strict one last passed a test the strict run had
+    failed (exit 0). The merged gate is never more lenient than a shard's own: the strict copy is kept."""
+    strict = shard(tmp_path, "a", probe("t.py::test_a", "inconclusive"), settings={"strict": True})
+    lax = shard(
+        tmp_path, "b", probe("t.py::test_a", "inconclusive"), probe("t.py::test_b"), settings={"strict": False}
+    )
+    shards = [strict, lax] if order == "strict first" else [lax, strict]
+    code, stdout, stderr = run_cli(capsys, "merge", tmp_path / "m", *shards)
+    assert code == 1, stdout
+    assert f"t.py::test_a: kept the copy of the strict shard {strict}" in stderr
+    merged = load_report(tmp_path / "m" / "report.json")
+    kept = next(p for p in merged.probes if p.nodeid == "t.py::test_a")
+    assert kept.test_message == f"--ragprobe-strict (run of {strict}): INCONCLUSIVE fails"
+    # merged again with the non-strict shard: the same result, kept strict (was a conflict, or lenient under
+    # --prefer last when the non-strict file came last)
+    for prefer in ("error", "last"):
+        out = tmp_path / f"again-{prefer}"
+        code, _, stderr = run_cli(capsys, "merge", "--prefer", prefer, out, tmp_path / "m", lax)
+        assert code == 1, stderr
+        again = next(p for p in load_report(out / "report.json").probes if p.nodeid == "t.py::test_a")
+        assert again.test_message == kept.test_message
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
