@@ -56,6 +56,7 @@ from pytest_ragprobe.reporting import (
     probe_anchor,
     ran_strict,
     run_label,
+    shown_counts,
     strict_failed,
     strict_source,
     worst_examples_count,
@@ -739,7 +740,7 @@ def probe_view(r: ProbeResult, *, strict: bool = False, strict_by: str = STRICT_
 
 
 def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> dict[str, Any]:
-    counts = report.counts()
+    counts = shown_counts(report)
     verdict = overall_verdict(report)
     return {
         "title": title,

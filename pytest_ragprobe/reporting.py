@@ -77,6 +77,7 @@ EMOJI = {
     "xpass_strict": "❗",
     "regression": "📉",
     "test_failed": "❌",
+    "inconclusive_strict": "⚠️",  # (shown_counts: an INCONCLUSIVE a strict shard failed, as it was counted)
     "skipped": "⏭️",
 }
 
@@ -160,13 +161,34 @@ def count_label(outcome: str, n: int) -> str:
         return f"{n} baseline regression{'s' if n != 1 else ''}"
     if outcome == "test_failed":
         return f"{n} test{'s' if n != 1 else ''} failed after the probe"
+    if outcome == "inconclusive_strict":  # (shown_counts)
+        return f"{n} inconclusive (strict: fails)"
     if outcome == "error":  # a noun, as pytest's "2 errors" ("2 error" read as a typo); pass, fail and
         return f"{n} error{'s' if n != 1 else ''}"  # inconclusive are verdicts, as pytest's "2 passed"
     return f"{n} {outcome}"
 
 
-def counts_text(report: Report) -> str:
+def shown_counts(report: Report) -> dict[str, int]:
+    """:meth:`Report.counts` as the reports say them: a strict shard's INCONCLUSIVE probe merged beside
+    non-strict shards (recorded as a failed test, ``test_failed``) counts as "inconclusive_strict", "1
+    inconclusive (strict: fails)", as its line says it; an unmerged strict run counts it as inconclusive,
+    and its verdict says strictness failed it. report.json's ``summary`` keeps :meth:`Report.counts`."""
     counts = report.counts()
+    merged_strict = sum(1 for p in report.probes if p.outcome == "test_failed" and strict_fails(p, False))
+    if not merged_strict:
+        return counts
+    counts["test_failed"] -= merged_strict
+    out: dict[str, int] = {}
+    for key, n in counts.items():
+        if key != "test_failed" or n:
+            out[key] = n
+        if key == "inconclusive":
+            out["inconclusive_strict"] = merged_strict
+    return out
+
+
+def counts_text(report: Report) -> str:
+    counts = shown_counts(report)
     parts = [count_label(k, v) for k, v in counts.items() if v]
     noun = "probe" if len(report.probes) == 1 else "probes"
     return f"{len(report.probes)} {noun}" + (": " + ", ".join(parts) if parts else "")
@@ -492,7 +514,7 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
     probe and the sections of the probes that need a look (FAIL, ERROR, INCONCLUSIVE, ...) first, leaves
     out the sections of passing ones, and as a last resort cuts sections and table rows, saying so."""
     verdict = overall_verdict(report)
-    counts = report.counts()
+    counts = shown_counts(report)
     label = run_label(verdict)
     if strict_failed(report):
         verdict, label = "fail", STRICT_LABEL

@@ -263,7 +263,7 @@ def test_merge_of_strict_and_non_strict_shards_gates_as_each_pytest_run_did(
     passing = shard(tmp_path, "c", probe("t.py::test_c"), settings={"strict": False})
     code, stdout, stderr = run(capsys, "merge", tmp_path / "m1", strict, passing)
     assert code == 1
-    assert "2 probes: 1 pass, 1 test failed after the probe -> FAIL;" in stdout
+    assert "2 probes: 1 pass, 1 inconclusive (strict: fails) -> FAIL;" in stdout
     assert (
         f"note: shards differ in --ragprobe-strict: strict ({strict}), not strict ({passing}); "
         "INCONCLUSIVE fails only for the probes of the strict ones"
@@ -281,7 +281,7 @@ def test_merge_of_strict_and_non_strict_shards_gates_as_each_pytest_run_did(
     # merged again with a non-strict shard: still fails for the strict probe, and only for it
     code, stdout, _ = run(capsys, "merge", tmp_path / "m2", tmp_path / "m1", lax)
     assert code == 1
-    assert "3 probes: 1 pass, 1 inconclusive, 1 test failed after the probe -> FAIL;" in stdout
+    assert "3 probes: 1 pass, 1 inconclusive, 1 inconclusive (strict: fails) -> FAIL;" in stdout
     # the non-strict shards alone pass, as their pytest runs did
     code, stdout, _ = run(capsys, "merge", tmp_path / "m3", lax, passing)
     assert code == 0 and "2 probes: 1 pass, 1 inconclusive -> INCONCLUSIVE;" in stdout

@@ -119,3 +119,28 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int,
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def test_a_merged_strict_probe_is_counted_as_the_inconclusive_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its line said "INCONCLUSIVE (strict: fails)" but the counts said "1 test failed after the probe" (merge,
+    `ragprobe show`, report.md, report.html), as if its test body had failed. An unmerged strict run counts it
+    as inconclusive (its verdict line says strictness failed it): the merged counts say so of that probe."""
+    strict = shard(tmp_path, "a", probe("t.py::test_a", "inconclusive"), settings={"strict": True})
+    lax = shard(
+        tmp_path, "b", probe("t.py::test_b"), probe("t.py::test_c", "inconclusive"), settings={"strict": False}
+    )
+    counts = "3 probes: 1 pass, 1 inconclusive, 1 inconclusive (strict: fails) -> FAIL"
+    code, stdout, _ = run_cli(capsys, "merge", tmp_path / "m", strict, lax)
+    assert code == 1 and f", {counts};" in stdout
+    code, stdout, _ = run_cli(capsys, "show", tmp_path / "m")
+    assert code == 1 and stdout.splitlines()[-1].endswith(f": {counts}")
+    md = (tmp_path / "m" / "report.md").read_text(encoding="utf-8")
+    html = htmllib.unescape(text_of((tmp_path / "m" / "report.html").read_text(encoding="utf-8")))
+    for text in (md, html):
+        assert "failed after the probe" not in text
+    assert "⚠️ 1 inconclusive · ⚠️ 1 inconclusive (strict: fails)" in md
+    assert "1 inconclusive 0 errors 1 inconclusive (strict: fails)" in html
+    # the summary of report.json keeps its keys: the probe's outcome is still the failed test it was
+    assert load_report(tmp_path / "m" / "report.json").summary["test_failed"] == 1
