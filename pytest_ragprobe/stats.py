@@ -179,17 +179,34 @@ def mcnemar_exact(n10: int, n01: int) -> float:
     return float(sps.binomtest(int(n01), int(d), 0.5).pvalue)
 
 
+def _p_value_list(p_values: Iterable[float]) -> list[object]:
+    """The items of any iterable, read once; a string or a non-iterable is refused, naming the argument (None
+    and 5 raised TypeError, 'abc' "could not convert string to float: 'a'")."""
+    given: object = p_values
+    if not isinstance(given, (str, bytes)):
+        try:
+            return list(p_values)
+        except TypeError:
+            pass
+    raise ValueError(f"p_values must be an iterable of p-values (numbers in [0, 1]), got {given!r}")
+
+
 def holm(p_values: Iterable[float]) -> list[float]:
     """Holm (1979) step-down adjusted p-values, returned in the input order (``p_values``: any
-    iterable, read once).
+    iterable of numbers in [0, 1], read once; anything else, a string included, is a ValueError naming it).
 
     ``adj[(i)] = max_{j <= i} min(1, (m - j) * p[(j)])`` over the ascending order ``p[(0)] <= ...``.
     """
-    ps = [float(p) for p in p_values]
-    m = len(ps)
-    for p in ps:
+    ps: list[float] = []
+    for item in _p_value_list(p_values):
+        try:
+            p = float(item) if not isinstance(item, (str, bytes)) else math.nan  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            p = math.nan
         if math.isnan(p) or p < 0.0 or p > 1.0:
-            raise ValueError(f"p-values must lie in [0, 1], got {p!r}")
+            raise ValueError(f"p_values must hold numbers in [0, 1], got {item!r}")
+        ps.append(p)
+    m = len(ps)
     order = sorted(range(m), key=lambda i: ps[i])
     adjusted = [0.0] * m
     running = 0.0

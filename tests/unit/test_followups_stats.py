@@ -4,6 +4,7 @@ is a ValueError naming the argument."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -55,3 +56,17 @@ def test_outcomes_that_are_not_an_iterable_of_outcomes_name_the_argument(value: 
 def test_compare_positions_needs_a_mapping() -> None:
     with pytest.raises(ValueError, match=r"^outcomes must map positions \(ints\) to outcomes, got a list$"):
         S.compare_positions([A, B], max_drop=0.1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [None, 5, "abc", b"0.1"])
+def test_holm_of_what_is_not_an_iterable_of_p_values_names_the_argument(value: Any) -> None:
+    """holm(None) / holm(5) raised TypeError, holm('abc') "could not convert string to float: 'a'": the other
+    public functions say a ValueError naming the argument (docs/statistics.md)."""
+    with pytest.raises(ValueError, match=rf"^p_values must be an iterable of p-values \(numbers in \[0, 1\]\), got {re.escape(repr(value))}$"):
+        S.holm(value)
+
+
+@pytest.mark.parametrize("value", [None, "0.5", "a", [0.1]])
+def test_holm_of_an_item_that_is_not_a_number_names_it(value: Any) -> None:
+    with pytest.raises(ValueError, match=rf"^p_values must hold numbers in \[0, 1\], got {re.escape(repr(value))}$"):
+        S.holm([0.01, value])
