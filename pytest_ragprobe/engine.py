@@ -303,6 +303,13 @@ ProgressCallback = Callable[[int, int, EngineStats], None]
 _FATAL = (PipelineConfigError, TypeError, AttributeError, NotImplementedError)
 
 
+# A call's note when its Retry-After asked for more than ragprobe waits (Engine._last_failure): "the service
+# asked to wait 3600 s, more than the 20 s ragprobe waits for a Retry-After: not retried". The probe's error
+# says it with what to raise (advice()), and leaves the note out of its example of the cause.
+WAIT_ASKED = "the service asked to wait"
+WAIT_NOT_RETRIED = "ragprobe waits for a Retry-After: not retried"
+
+
 @dataclass(frozen=True)
 class Failure:
     cause: str  # groupable: "HTTP 500 from http://host/answer", "timeout after 2s"
@@ -1042,10 +1049,7 @@ class Engine:
             return failure
         if failure.too_long:
             # (the probe's error adds what to raise: an option, or check_*'s argument)
-            note = (
-                f"the service asked to wait {_seconds(asked)} s, more than the {_seconds(cap)} s ragprobe "
-                "waits for a Retry-After: not retried"
-            )
+            note = f"{WAIT_ASKED} {_seconds(asked)} s, more than the {_seconds(cap)} s {WAIT_NOT_RETRIED}"
         elif gave_up is not None and failure.rate_limited:
             # (the probe's error adds what to raise: an option, or check_*'s argument)
             note = (

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from pytest_ragprobe._blocking import LoopBlock
 from pytest_ragprobe.engine import (
     PACKAGE_DIR,
+    WAIT_ASKED,
+    WAIT_NOT_RETRIED,
     Budget,
     Call,
     CallOutcome,
@@ -309,6 +311,12 @@ class ProbeContext:
         # a long question (often repeated in the error: KeyError: '<question>') buried the cause
         short = question if len(question) <= 80 else question[:79] + "…"
         first = f"; first for {short!r}" if question else ""
+        told = self._advice(cause)
+        wait = error.rfind(f" ({WAIT_ASKED} ")
+        if WAIT_ASKED in told and wait >= 0 and error.endswith(f"{WAIT_NOT_RETRIED})"):
+            # the call's "(the service asked to wait 3600 s, more than the 20 s ragprobe waits ...: not
+            # retried)": the advice just said it, and what to raise (was said twice)
+            error = error[:wait]
         if first and error != cause:
             trimmed = _without_shared_hint(error, cause)  # the cause just said it
             # the cause before that hint: "...got tuple (an (answer, documents) pair? ...)" said the cause
@@ -322,7 +330,7 @@ class ProbeContext:
             at = error.find(question[:40]) if len(question) > 80 else -1
             first += ": " + (error[:at] + "<the question>" if at >= 0 else error[:300])
         raise ProbeError(
-            f"{head}; most common cause ({count}x): {cause}{self._advice(cause)}{first}{tail}",
+            f"{head}; most common cause ({count}x): {cause}{told}{first}{tail}",
             traceback=self.error_tracebacks.get(cause),
         )
 

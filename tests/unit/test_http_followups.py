@@ -182,3 +182,14 @@ def test_the_run_end_cache_only_line_says_how_the_cache_knows_a_named_service() 
     ) in line_of(both)
     # without a name: as before
     assert "a new deployment behind its address is not seen" in line_of(HTTPPipeline("http://127.0.0.1:9/rag"))
+
+
+def test_a_long_retry_after_is_said_once_in_the_probe_error() -> None:
+    """A 503 (or 429) asking for a long Retry-After: "...so those calls were not retried: ... wait that long);
+    first for 'q0': HTTP 503 from URL (the service asked to wait 3600 s, more than the 20 s ragprobe waits for a
+    Retry-After: not retried)" said the cause twice (3c5e6cf left the call's own note in the 'first for' part)."""
+    for status in (503, 429):
+        message = _mixed_probe_error({"q0": _status_error(status, "3600")})
+        assert message.count("asked to wait 3600 s") == 1, message
+        assert message.count(f"HTTP {status} from http://127.0.0.1:9/answer") == 1, message
+        assert message.endswith("to 3600 to wait that long); first for 'q0'"), message
