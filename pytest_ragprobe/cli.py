@@ -510,11 +510,11 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
     if args.dir is None:  # the directory a pytest run here would use (the ini's ragprobe_cache)
         root, origin = ini_directory("ragprobe_cache", DEFAULT_CACHE_DIR, in_rootdir=True)
-        origin = f" ({origin})"
+        origin = f"{origin}; "
     else:
         root, origin = Path(args.dir), ""
-    if not root.is_dir():
-        raise InputError(f"{root}: no answer cache here{origin} (pytest writes one on the first run)")
+    if not root.is_dir():  # one group: "(ragprobe_cache in pytest.ini) (pytest writes ...)" read as two notes
+        raise InputError(f"{root}: no answer cache here ({origin}pytest writes one on the first run)")
     if args.prune is not None and not 0 <= args.prune < math.inf:  # (nan too)
         raise InputError(f"--prune takes a number of days >= 0, got {args.prune}")
     stats = scan(root, prune_before=None if args.prune is None else days_ago(args.prune))

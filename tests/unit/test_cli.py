@@ -421,7 +421,7 @@ def test_cache_without_dir_finds_the_ini_files_cache_as_pytest_does(
     assert code == 2
     assert stderr == (
         f"ragprobe cache: error: {tmp_path / 'answers'}: no answer cache here (ragprobe_cache in "
-        f"{tmp_path / name}) (pytest writes one on the first run)\n"
+        f"{tmp_path / name}; pytest writes one on the first run)\n"  # one group: was "(ragprobe_cache in ...) (pytest ...)"
     )
     (tmp_path / "answers").mkdir()
     code, stdout, _ = run(capsys, "cache")
@@ -444,7 +444,7 @@ def test_cache_without_dir_uses_the_rootdirs_default(
     code, _, stderr = run(capsys, "cache")
     assert code == 2 and stderr.startswith(
         f"ragprobe cache: error: .ragprobe_cache: no answer cache here (the default, .ragprobe_cache in the "
-        f"rootdir {sub})"
+        f"rootdir {sub}; pytest writes one on the first run)\n"
     )
     (sub / "pytest.ini").unlink()
     (tmp_path / "pytest.ini").unlink()
@@ -453,7 +453,7 @@ def test_cache_without_dir_uses_the_rootdirs_default(
     assert run(capsys, "cache")[:2] == (0, f"ragprobe cache: {tmp_path / '.ragprobe_cache'}: 0 entries, 0 B; empty\n")
     (tmp_path / "tests" / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
     code, _, stderr = run(capsys, "cache")
-    assert code == 2 and f"(the default, .ragprobe_cache in the rootdir {tmp_path / 'tests'})" in stderr
+    assert code == 2 and f"(the default, .ragprobe_cache in the rootdir {tmp_path / 'tests'}; " in stderr
     assert run(capsys, "cache", tmp_path / ".ragprobe_cache")[0] == 0  # a DIR given is used as given
 
 
