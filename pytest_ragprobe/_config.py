@@ -131,7 +131,8 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         "",
         _baseline_path,
         "REPORT_JSON",
-        "Compare each probe with the same test in an earlier report.json; fail on a significant regression",
+        "Compare each probe with the same test in an earlier report.json (or a directory that holds one); "
+        "fail on a significant regression",
     ),
     ("save-baseline", "string", "", _baseline_path, "PATH", "Write this run's results as a baseline file"),
     (  # ini "string": unset (empty) is no cap; 0 (read as "no calls"?) is refused as on the command line

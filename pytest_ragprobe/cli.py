@@ -3,9 +3,9 @@
     ragprobe merge OUT_DIR shard-1/report.json shard-2/ ...   # -> OUT_DIR/report.{json,md,html}
     ragprobe show ragprobe-report/                             # terminal summary (or --format markdown)
 
-Exit codes: 0 all probes passed (INCONCLUSIVE passes unless --strict or the run was
---ragprobe-strict), 1 a probe failed, errored or regressed against its baseline, or the report is
-partial (a crashed, killed or interrupted run: probes may be missing), 2 bad input (a missing or
+Exit codes: 0 all probes passed (INCONCLUSIVE passes unless --strict or the run, for `merge` the
+shard's run, was --ragprobe-strict), 1 a probe failed, errored or regressed against its baseline, or
+the report is partial (a crashed, killed or interrupted run: probes may be missing), 2 bad input (a missing or
 invalid report, conflicting shards, bad arguments), 5 the report holds no probe, so nothing was gated
 (pytest's own code for "no tests ran").
 """
@@ -582,7 +582,10 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument(
         "--strict",
         action="store_true",
-        help="INCONCLUSIVE probes fail too (exit 1); always so for a strict run",
+        help=(
+            "INCONCLUSIVE probes of every shard fail too (exit 1); without it, only those of the shards run "
+            "under --ragprobe-strict fail, as their runs did"
+        ),
     )
     merge.set_defaults(func=cmd_merge)
     show = sub.add_parser("show", help="Print a report's summary", description="Print a report's summary.")

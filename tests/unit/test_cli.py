@@ -556,3 +556,20 @@ def test_merge_and_show_keep_where_strictness_came_from(
     lax = shard(tmp_path, "lax", probe("t.py::test_e"), settings={"strict": False})
     run(capsys, "merge", tmp_path / "m3", a, lax)
     assert "strict_by" not in load_report(tmp_path / "m3" / "report.json").settings  # not strict as a whole
+
+
+def test_merge_strict_help_says_what_it_adds_to_strict_shards() -> None:
+    """"always so for a strict run" was stale once each strict shard kept its own gate: a strict shard's
+    INCONCLUSIVE probes fail without --strict, the others only with it."""
+    import argparse
+
+    from pytest_ragprobe.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    text = " ".join(sub.choices["merge"].format_help().split())
+    assert "always so for a strict run" not in text
+    assert (
+        "--strict INCONCLUSIVE probes of every shard fail too (exit 1); without it, only those of the shards "
+        "run under --ragprobe-strict fail, as their runs did"
+    ) in text

@@ -248,6 +248,9 @@ def test_options_share_one_help_group(pytester: pytest.Pytester) -> None:
         "--ragprobe-budget",
     ):
         assert flag in section, flag
+    # a directory holding report.json is taken too (as `ragprobe show` / `merge` take one): the help said
+    # only "an earlier report.json"
+    assert "in an earlier report.json (or a directory that holds one);" in " ".join(section.split())
 
 
 def test_default_cache_is_in_the_rootdir_not_beside_an_ini_file_elsewhere(pytester: pytest.Pytester) -> None:
