@@ -84,6 +84,7 @@ $(NEWEST_VENV)/.stamp: pyproject.toml
 
 test-newest: $(NEWEST_VENV)/.stamp
 	@if [ -x $(NEWEST_VENV)/bin/python ]; then \
+	  $(NEWEST_VENV)/bin/python -c 'import sys, pytest; print("test-newest: CPython", sys.version.split()[0], "pytest", pytest.__version__)' && \
 	  $(NEWEST_VENV)/bin/python -m pytest tests/unit -q -m "not slow" -p no:cacheprovider; fi
 
 clean:

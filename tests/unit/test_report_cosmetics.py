@@ -153,7 +153,7 @@ def test_regression_and_strict_xpass_stand_out_as_failing() -> None:
     assert f'<p class="xfail outcome" id="{probe_anchor("t.py::test_regressed")}-xfail">' in html
     # the section, its outcome note and its table row take the failing colour
     assert "var(--v" in css_rule(html, "section.probe")
-    assert "--v: var(--fail)" in css_rule(html, ".v-xpass_strict, .v-regression, .v-test_failed")
+    assert "--v: var(--fail)" in css_rule(html, ".v-xpass_strict, .v-regression, .v-test_failed, .v-inconclusive_strict")
     assert "color: var(--v)" in css_rule(
         html, "tr.v-regression .xfail-note, tr.v-xpass_strict .xfail-note, tr.v-test_failed .xfail-note"
     )
