@@ -179,16 +179,22 @@ def mcnemar_exact(n10: int, n01: int) -> float:
     return float(sps.binomtest(int(n01), int(d), 0.5).pvalue)
 
 
-def _p_value_list(p_values: Iterable[float]) -> list[object]:
-    """The items of any iterable, read once; a string or a non-iterable is refused, naming the argument (None
-    and 5 raised TypeError, 'abc' "could not convert string to float: 'a'")."""
-    given: object = p_values
+def _read_once(values: Iterable[Any], expected: str) -> list[Any]:
+    """The items of any iterable (a list, tuple, generator, map, NumPy array, pandas Series), read once into a
+    list; a string (its characters are not items) or a non-iterable is a ValueError ``"{expected}, got ..."``
+    naming the argument (None and 5 raised TypeError, a generator "has no len()", 'abc' "could not convert
+    string to float: 'a'")."""
+    given: object = values
     if not isinstance(given, (str, bytes)):
         try:
-            return list(p_values)
+            return list(values)
         except TypeError:
             pass
-    raise ValueError(f"p_values must be an iterable of p-values (numbers in [0, 1]), got {given!r}")
+    raise ValueError(f"{expected}, got {given!r}")
+
+
+def _p_value_list(p_values: Iterable[float]) -> list[object]:
+    return _read_once(p_values, "p_values must be an iterable of p-values (numbers in [0, 1])")
 
 
 def holm(p_values: Iterable[float]) -> list[float]:
@@ -902,16 +908,7 @@ def _outcome(value: object) -> bool | None:
 
 
 def _outcome_list(values: Iterable[bool | None], name: str) -> list[bool | None]:
-    """The outcomes of any iterable (a list, tuple, generator, map, NumPy array, pandas Series), read once
-    into a list: a generator raised "object of type 'generator' has no len()". A string is refused (its
-    characters are not outcomes), as is anything that is not iterable, naming the argument."""
-    given: object = values
-    if not isinstance(given, (str, bytes)):
-        try:
-            return list(values)
-        except TypeError:
-            pass
-    raise ValueError(f"{name} must be an iterable of outcomes (True, False or None), got {given!r}")
+    return _read_once(values, f"{name} must be an iterable of outcomes (True, False or None)")
 
 
 def _position_outcomes(
