@@ -58,6 +58,8 @@ def _aliases(value: object) -> list[str]:
         items = [str(value)]
     elif isinstance(value, Sequence) and all(isinstance(v, (str, int, float)) for v in value):
         items = [str(v) for v in value]
+    elif value is None:  # `answer:` with nothing after it: "quote it" would not help
+        raise ValueError("is empty: give the accepted answer (a string or a list of aliases)")
     else:
         msg = "must be a string or a list of strings (accepted aliases)"
         if not isinstance(value, (Mapping, Sequence)):  # JSON `true`, a date in a list: say what was read
@@ -324,17 +326,58 @@ def _keys_at(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
     return [*kind.model_fields, *(["answer"] if kind is Question else [])]
 
 
+# How a file writes a model that was given as something else (pydantic's message named the class).
+_MAPPING_OF = {
+    "Question": "{question: ..., answer: ...}",
+    "Relation": "{forward: ..., reverse: ..., statement: ...}",
+}
+
+
+def _written_loc(loc: Sequence[int | str], raw: object) -> str:
+    """An error's field as the record spells it: the documented ``answer:`` is the model's ``answers``, and a
+    flat row's ``forward_answer`` / ``forward_question`` its ``forward.answers`` / ``forward.question``."""
+    shown = [str(p) for p in loc]
+    if not isinstance(raw, Mapping):
+        return ".".join(shown)
+    head = loc[0] if loc else None
+    if len(loc) == 2 and head in ("forward", "reverse") and head not in raw and f"{head}_question" in raw:
+        return f"{head}_{'answer' if loc[1] == 'answers' else loc[1]}"
+    at: object = raw
+    for i, part in enumerate(loc):
+        if part == "answers" and isinstance(at, Mapping) and "answers" not in at and "answer" in at:
+            shown[i] = "answer"
+        if isinstance(at, Mapping):
+            at = at.get(part)
+        elif isinstance(at, list) and isinstance(part, int) and 0 <= part < len(at):
+            at = at[part]
+        else:
+            break
+    return ".".join(shown)
+
+
 def _fmt_error(
-    source: str, where: str, exc: ValidationError, model: type[BaseModel] = Fact, *, python: bool = False
+    source: str,
+    where: str,
+    exc: ValidationError,
+    model: type[BaseModel] = Fact,
+    *,
+    python: bool = False,
+    raw: object = None,
 ) -> FactFieldError:
     """``source: where: field 'x': what is wrong`` for each error (``python``: of a model built in code, where
-    a value that is not text was written so, not read from a file that did not quote it)."""
+    a value that is not text was written so, not read from a file that did not quote it; ``raw``: the record
+    as read, whose spelling of a field the message keeps)."""
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = _written_loc(err["loc"], raw)
         msg = str(err["msg"]).removeprefix("Value error, ")
         value = err.get("input")
-        if err["type"] == "missing" and err["loc"][-1:] == ("answers",):
+        model_name = str(err.get("ctx", {}).get("class_name"))
+        if err["type"] == "model_type" and model_name in _MAPPING_OF:
+            msg = f"must be a mapping {_MAPPING_OF[model_name]}, got {type(value).__name__} {value!r:.60}"
+        elif err["type"] == "string_too_short":  # a blank question (stripped)
+            msg = "is empty: write the question" if err["loc"][-1:] == ("question",) else "is empty"
+        elif err["type"] == "missing" and err["loc"][-1:] == ("answers",):
             # files say `answer:` (documented; `answers:` is accepted too): the model's field name misled
             loc = ".".join(str(p) for p in (*err["loc"][:-1], "answer"))
             msg = "missing: the accepted answer (a string or a list of aliases)"
@@ -401,7 +444,7 @@ def parse_fact(raw: object, source: str, where: str) -> Fact:
     try:
         return Fact.model_validate(data)
     except ValidationError as exc:
-        raise _fmt_error(source, where, exc) from None
+        raise _fmt_error(source, where, exc, raw=raw) from None
 
 
 def build_pairs(

@@ -425,7 +425,7 @@ def test_yaml_missing_reverse_names_field(tmp_path: Path) -> None:
 
 def test_yaml_empty_answer_list_names_field(tmp_path: Path) -> None:
     text = "facts:\n  - forward: {question: 'Q?', answer: []}\n    reverse: {question: 'R?', answer: x}\n"
-    with pytest.raises(FactsError, match=r"field 'forward\.answers': .*at least one non-empty answer"):
+    with pytest.raises(FactsError, match=r"field 'forward\.answer': .*at least one non-empty answer"):
         load_facts_file(write(tmp_path, "f.yaml", text))
 
 
@@ -1015,7 +1015,7 @@ def test_blank_subject_or_question_is_missing_not_a_pydantic_crash(tmp_path: Pat
     with pytest.raises(FactsError) as info:
         load_facts_file(path)
     assert str(info.value) == (
-        f"{path}: facts[0] (line 2): field 'forward.question': String should have at least 1 character"
+        f"{path}: facts[0] (line 2): field 'forward.question': is empty: write the question"
     )
 
 

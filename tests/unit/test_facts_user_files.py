@@ -144,7 +144,7 @@ def test_json_true_as_an_answer_says_what_was_read(tmp_path: Path) -> None:
     with pytest.raises(FactsError) as info:
         load_facts_file(path)
     assert str(info.value) == (
-        f"{path}: facts[0]: field 'forward.answers': must be a string or a list of strings "
+        f"{path}: facts[0]: field 'forward.answer': must be a string or a list of strings "
         "(accepted aliases), got bool True: quote it"
     )
 
