@@ -618,7 +618,9 @@ def load_litm(path: str | Path, source: str | None = None, text: str | None = No
     src = source or str(path)
     text = _read_text(p, src) if text is None else text
     examples: list[PositionExample] = []
-    for lineno, line in enumerate(split_lines(text), start=1):
+    for lineno, raw_line in enumerate(split_lines(text), start=1):
+        # a BOM starts a later line of files joined with `cat` (each saved with one): an encoding mark still
+        line = raw_line.removeprefix("\ufeff")
         if not line.strip():
             continue
         where = f"{src}: line {lineno}"

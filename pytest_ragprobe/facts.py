@@ -997,7 +997,9 @@ def split_lines(text: str) -> list[str]:
 
 def _jsonl_rows(text: str, source: str) -> list[tuple[int, object]]:
     rows: list[tuple[int, object]] = []
-    for lineno, line in enumerate(split_lines(text), start=1):
+    for lineno, raw_line in enumerate(split_lines(text), start=1):
+        # a BOM starts a later line of files joined with `cat` (each saved with one): an encoding mark still
+        line = raw_line.removeprefix("\ufeff")
         if not line.strip():
             continue
         try:
