@@ -219,7 +219,7 @@ def plan_context(
     from ``pool`` in a seeded random order. Anything that is the gold document or contains an
     accepted answer is skipped. The first ``n_docs - 1`` (more with ``context_tokens``) are then
     shuffled once with the same seed. ``fix``: what to do when distractors are short, given how many
-    more are needed (default: lower n_docs or add distractors).
+    more are needed (default: :func:`_short_fix`).
     """
     if n_docs < 2:
         raise ValueError(f"n_docs must be >= 2, got {n_docs}")
@@ -270,7 +270,7 @@ def plan_context(
         _borrow(pool, _rng(seed, example, "pool"), want, take)
     if len(chosen) < need:
         have = f"{len(chosen)} usable distractor(s)"
-        todo = "lower n_docs or add distractors" if fix is None else fix(need - len(chosen))
+        todo = _short_fix(example, len(chosen)) if fix is None else fix(need - len(chosen))
         raise DataError(
             f"{example.where or 'example'}: question {example.question!r} has only {have} "
             "(documents that contain an answer or repeat the gold passage are skipped) "
@@ -285,6 +285,15 @@ def plan_context(
         hard_negatives=hard,
         target_tokens=context_tokens,
     )
+
+
+def _short_fix(example: PositionExample, have: int) -> str:
+    """What to do for a question with only ``have`` usable distractors: the n_docs they fill, and where more
+    come from (a fact's distractors are the other facts' statements: a facts file has no distractors)."""
+    lower = f"lower n_docs to {have + 1} or less, or " if have else ""
+    from_facts = example.gold.id is not None and example.gold.id == f"fact-{example.id}"  # example_from_pair
+    more = "add facts (the other facts' statements are the distractors)" if from_facts else "add distractors"
+    return lower + more
 
 
 def _borrow(pool: DocumentPool, rng: random.Random, want: Any, take: Any) -> None:

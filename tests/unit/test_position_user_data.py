@@ -289,7 +289,7 @@ def test_the_gold_passage_under_another_title_is_not_a_distractor() -> None:
     assert str(info.value) == (
         "qa.jsonl: line 1: question 'When did Apollo 11 land?' has only 2 usable distractor(s) (documents "
         "that contain an answer or repeat the gold passage are skipped) but n_docs=4 needs 3; lower n_docs "
-        "or add distractors"
+        "to 3 or less, or add distractors"
     )
 
 
