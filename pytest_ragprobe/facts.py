@@ -459,7 +459,7 @@ def build_pairs(
     rels = {**BUILTIN_RELATIONS, **(relations or {})}
     pairs: list[FactPair] = []
     keys: list[tuple[str, str]] = []  # each pair's folded questions, for merge_shared_answers
-    seen: set[str] = set()
+    seen: dict[str, tuple[str, bool]] = {}  # id -> (where, whether the fact gave it)
     # folded questions -> (where the fact is, its questions as written)
     first_at: dict[tuple[str, str], tuple[str, tuple[str, str]]] = {}  # (see question_key)
     for i, f in enumerate(facts):
@@ -494,8 +494,14 @@ def build_pairs(
             statement = f"{forward.question} {forward.answers[0]}."
         ident = f.id or f"{i}"
         if ident in seen:
-            raise FactsError(f"{source}: {where}: field 'id': duplicate id {ident!r}")
-        seen.add(ident)
+            first, given = seen[ident]
+            # an index taken as an id can meet a given one: this fact may have no 'id' field at all
+            why = "" if given and f.id else (
+                "; a fact without an 'id' takes its index in the file (from 0) as its id: give every fact an "
+                "id, or none"
+            )
+            raise FactsError(f"{source}: {where}: field 'id': duplicate id {ident!r} (first at {first}){why}")
+        seen[ident] = (where, bool(f.id))
         # The same fact twice is asked twice and counted as two pairs: it overstates the evidence. Case and
         # spacing do not make another fact: scoring ignores them, so "p-200" and "P-200" are one answer.
         questions = (forward.question, reverse.question)

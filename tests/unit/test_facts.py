@@ -568,7 +568,9 @@ facts:
 """
     with pytest.raises(FactsError) as info:
         load_facts_file(write(tmp_path, "f.yaml", text))
-    assert str(info.value) == f"{tmp_path / 'f.yaml'}: facts[2] (line 4): field 'id': duplicate id 'x'"
+    assert str(info.value) == (
+        f"{tmp_path / 'f.yaml'}: facts[2] (line 4): field 'id': duplicate id 'x' (first at facts[0] (line 2))"
+    )
 
 
 def test_unsupported_suffix(tmp_path: Path) -> None:
