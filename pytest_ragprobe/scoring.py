@@ -92,7 +92,7 @@ def normalize(text: str) -> str:
     no thousands separator ("1,5" is "1 5", "1,000" is "1000"); symbols ("%", "$", "°") are dropped."""
     if type(text) is not str or not text.isascii():  # NFKD and folding non-ASCII: no-ops in ASCII
         text = "".join(_fold(c) for c in unicodedata.normalize("NFKD", text))
-    text = _ARTICLE.sub(" ", f" {text}").lower()
+    text = _ARTICLE.sub(" ", f" {text}").casefold()  # (as question_key folds: "ß" is "ss")
     if "." in text:
         text = _DECIMAL.sub(_POINT, text)
     if "-" in text:
