@@ -210,9 +210,26 @@ def _bad_pattern(golds: Sequence[str]) -> str | None:
     return None
 
 
+def _punctuation_only(spec: str, gold: str, where: str) -> str:
+    """The MatchError text for an accepted answer that normalises to nothing under ``spec``."""
+    would = "any answer of punctuation only (an empty one too)" if spec == "exact" else "no answer"
+    return (
+        f"match={spec!r}: accepted answer {gold!r} of {where} is punctuation only: scoring drops "
+        f"punctuation, so it would match {would}; write it in words, or score it with match='regex' or a "
+        "callable"
+    )
+
+
 def check_patterns(spec: MatchSpec, questions: Iterable[tuple[Sequence[str], str]]) -> None:
-    """Under ``match="regex"``, every accepted answer must compile: a MatchError naming the first that
-    does not, before any pipeline call (scoring would meet it only after every call was made)."""
+    """Under ``match="regex"``, every accepted answer must compile; under "contains" and "exact", it must not
+    be punctuation only (nothing is left of it normalised). A MatchError naming the first that fails, before
+    any pipeline call (scoring would meet it only after every call was made, or score it silently)."""
+    if spec in ("contains", "exact"):
+        for golds, where in questions:
+            for gold in golds:
+                if not normalize(gold):  # "%", "?": nothing left to find; "exact" matched an empty answer
+                    raise MatchError(_punctuation_only(spec, gold, where))
+        return
     if spec != "regex":
         return
     for golds, where in questions:
