@@ -221,14 +221,16 @@ def _punctuation_only(spec: str, gold: str, where: str) -> str:
 
 
 def check_patterns(spec: MatchSpec, questions: Iterable[tuple[Sequence[str], str]]) -> None:
-    """Under ``match="regex"``, every accepted answer must compile; under "contains" and "exact", it must not
-    be punctuation only (nothing is left of it normalised). A MatchError naming the first that fails, before
-    any pipeline call (scoring would meet it only after every call was made, or score it silently)."""
+    """Under ``match="regex"``, every accepted answer must compile; under "exact" none may be punctuation
+    only (nothing is left of it normalised), under "contains" not all of a question's. A MatchError naming
+    the first that fails, before any pipeline call (scoring would meet it only after every call was made,
+    or score it silently)."""
     if spec in ("contains", "exact"):
         for golds, where in questions:
-            for gold in golds:
-                if not normalize(gold):  # "%", "?": nothing left to find; "exact" matched an empty answer
-                    raise MatchError(_punctuation_only(spec, gold, where))
+            blank = [gold for gold in golds if not normalize(gold)]  # "%", "?": nothing left of them
+            # "exact" matched an empty answer to one; "contains" never matches one (harmless beside others)
+            if blank and (spec == "exact" or len(blank) == len(golds)):
+                raise MatchError(_punctuation_only(spec, blank[0], where))
         return
     if spec != "regex":
         return
