@@ -1066,6 +1066,12 @@ def _load_rows(rows: Iterable[tuple[int, object]], source: str, unit: str) -> li
             except ValidationError as exc:
                 raise _fmt_error(source, where, exc, FactsFile) from None
             continue
+        if isinstance(raw, Mapping) and isinstance(raw.get("facts"), list):  # a .json facts file's layout
+            raise FactsError(
+                f"{source}: {where}: a 'facts' list is the layout of a .json or .yaml facts file; a JSONL "
+                'file holds one fact per line (after an optional first line {"relations": {...}}): rename '
+                "the file to .json, or write one fact per line"
+            )
         facts.append(parse_fact(raw, source, where))
         wheres.append(where)
     if not facts:
