@@ -415,7 +415,12 @@ def _documents(value: object, arg: str) -> Sequence[Any]:
 # -- loading ---------------------------------------------------------------------------------------
 
 
-def _doc(value: Any, where: str, i: int) -> Document:
+def _doc(value: Any, where: str, i: int | None = None) -> Document:
+    """``value`` as a Document; ``where`` (with ``[i]`` of a list) names it in errors."""
+    at = where if i is None else f"{where}[{i}]"
+    text = value.text if isinstance(value, Document) else value
+    if isinstance(text, str) and not text.strip():  # a passage of nothing: moved around, it tests nothing
+        raise DataError(f"{at}: the document's text is empty")
     if isinstance(value, Document):
         return value
     if isinstance(value, str):
@@ -424,14 +429,14 @@ def _doc(value: Any, where: str, i: int) -> Document:
         text = value.get("text")
         if not isinstance(text, str) or not text.strip():
             raise DataError(
-                f"{where}[{i}]: field 'text' is missing or not a non-empty string{misspelt('text', value)}"
+                f"{at}: field 'text' is missing or not a non-empty string{misspelt('text', value)}"
             )
         title = value.get("title") or ""
         if not isinstance(title, str):
-            raise DataError(f"{where}[{i}]: field 'title' must be a string, got {type(title).__name__}")
+            raise DataError(f"{at}: field 'title' must be a string, got {type(title).__name__}")
         raw_id = value.get("id")
         return Document(text=text, title=title, id=None if raw_id is None else str(raw_id))
-    raise DataError(f"{where}[{i}]: expected a document (dict with 'text', str or ragprobe.Document)")
+    raise DataError(f"{at}: expected a document (dict with 'text', str or ragprobe.Document)")
 
 
 def _answers(value: object, where: str) -> tuple[str, ...]:
@@ -572,13 +577,18 @@ def to_example(value: Any, where: str = "example", ident: str = "") -> PositionE
             f"{type(value).__name__} of {len(value)} item{'' if len(value) == 1 else 's'}: "
             "one example at a time"
         )
+    if isinstance(value, Mapping) and "ctxs" not in value and "gold" not in value and "distractors" in value:
+        raise DataError(
+            f"{where}: the gold document is missing: give 'gold' (the passage that answers the question) "
+            "beside 'distractors', or 'ctxs' with the gold passage marked isgold: true"
+        )
     if isinstance(value, Mapping) and "ctxs" not in value and "gold" in value:
         question = value.get("question")
         if not isinstance(question, str) or not question.strip():
             hint = misspelt("question", value)
             raise DataError(f"{where}: field 'question' is missing or not a non-empty string{hint}")
         answers = _answers(value.get("answers", value.get("answer")), where)
-        gold = _doc(value["gold"], f"{where}: gold", 0)
+        gold = _doc(value["gold"], f"{where}: gold")
         raw = value.get("distractors") or []
         if isinstance(raw, (str, bytes)) or not isinstance(raw, Sequence):
             raise DataError(f"{where}: field 'distractors' must be a list of documents")

@@ -1,0 +1,49 @@
+"""Examples in the ``{question, answers, gold, distractors}`` form (check_position's data list,
+ragprobe_contexts): a missing, empty or wrong gold document is an error naming the field 'gold'. An empty
+gold passage ('') was taken (a probe that moved an empty document around), a missing one was told only
+about 'ctxs', and a wrong one was "gold[0]", an index of a field that holds one document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_ragprobe.contexts import DataError, contexts_for, to_example
+
+
+def error(example: dict[str, Any]) -> str:
+    with pytest.raises(DataError) as info:
+        to_example(example, "data[0]")
+    return str(info.value)
+
+
+def test_a_missing_gold_names_both_layouts() -> None:
+    assert error({"question": "Q?", "answers": ["a"], "distractors": ["x", "y"]}) == (
+        "data[0]: the gold document is missing: give 'gold' (the passage that answers the question) beside "
+        "'distractors', or 'ctxs' with the gold passage marked isgold: true"
+    )
+
+
+def test_an_empty_gold_is_refused() -> None:
+    for gold in ("", "   ", {"title": "T", "text": ""}):
+        message = error({"question": "Q?", "answers": ["a"], "gold": gold, "distractors": ["x"]})
+        assert message.startswith("data[0]: gold: "), message
+    assert error({"question": "Q?", "answers": ["a"], "gold": "  ", "distractors": ["x"]}) == (
+        "data[0]: gold: the document's text is empty"
+    )
+
+
+def test_a_gold_that_is_no_document_names_the_field() -> None:
+    assert error({"question": "Q?", "answers": ["a"], "gold": None, "distractors": ["x"]}) == (
+        "data[0]: gold: expected a document (dict with 'text', str or ragprobe.Document)"
+    )
+
+
+def test_an_empty_distractor_or_pool_document_is_refused() -> None:
+    assert error({"question": "Q?", "answers": ["a"], "gold": "a is it", "distractors": ["x", ""]}) == (
+        "data[0]: distractors[1]: the document's text is empty"
+    )
+    with pytest.raises(DataError) as info:
+        contexts_for({"question": "Q?", "answers": ["a"], "gold": "a is it"}, 2, [0, 1], pool=["x", " "])
+    assert str(info.value) == "pool[1]: the document's text is empty"
