@@ -611,7 +611,7 @@ def _read_text(path: Path, source: str) -> str:
     if not path.is_file():
         raise DataError(f"{source}: data file not found (resolved to {path.resolve()})")
     try:
-        if path.name.endswith(".gz"):
+        if path.name.lower().endswith(".gz"):  # (QA.JSONL.GZ: names are matched in lower case)
             with gzip.open(path, "rb") as fh:
                 data = fh.read()
         else:

@@ -133,7 +133,7 @@ def _is_fact_row(row: object) -> bool:
 def _first_row_is_a_fact(path: Path) -> bool:
     """For a data file that failed to load: does it hold facts (JSON / JSONL) instead?"""
     try:
-        gz = path.name.endswith(".gz")
+        gz = path.name.lower().endswith(".gz")
         with gzip.open(path, "rt", encoding="utf-8-sig") if gz else path.open(encoding="utf-8-sig") as fh:
             text = fh.read()
         if path.name.lower().endswith(".json"):

@@ -5,11 +5,15 @@ about 'ctxs', and a wrong one was "gold[0]", an index of a field that holds one 
 
 from __future__ import annotations
 
+import gzip
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_ragprobe.contexts import DataError, contexts_for, to_example
+from pytest_ragprobe.position_probe import load_examples
 
 
 def error(example: dict[str, Any]) -> str:
@@ -47,3 +51,14 @@ def test_an_empty_distractor_or_pool_document_is_refused() -> None:
     with pytest.raises(DataError) as info:
         contexts_for({"question": "Q?", "answers": ["a"], "gold": "a is it"}, 2, [0, 1], pool=["x", " "])
     assert str(info.value) == "pool[1]: the document's text is empty"
+
+
+def test_an_upper_case_gz_name_is_read_as_gzip(tmp_path: Path) -> None:
+    # QA.JSONL.GZ was taken as a data file (its name is matched in lower case) but read as plain bytes:
+    # "line 1: not UTF-8 (byte 0x8b ...); save the file as UTF-8"
+    row = {"question": "Q?", "answers": ["a1"], "ctxs": [{"title": "T", "text": "a1 it is.", "isgold": True}]}
+    path = tmp_path / "QA.JSONL.GZ"
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write(json.dumps(row) + "\n")
+    examples, _ = load_examples(str(path))
+    assert [(ex.question, ex.answers) for ex in examples] == [("Q?", ("a1",))]
