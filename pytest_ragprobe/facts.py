@@ -983,7 +983,7 @@ def decode_utf8(data: bytes, source: str, error: type[FactsError]) -> str:
             f"{source}: the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8"
         )
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
@@ -991,6 +991,14 @@ def decode_utf8(data: bytes, source: str, error: type[FactsError]) -> str:
             f"{source}: line {line}: not UTF-8 (byte 0x{data[exc.start]:02x} at byte {column} of the line); "
             "save the file as UTF-8 (it is probably Windows-1252 / Latin-1)"
         ) from None
+    nul = text.find("\0")
+    if nul >= 0:  # no format here holds one; UTF-16 without a BOM decodes as UTF-8 with one in every other
+        line, column = text.count("\n", 0, nul) + 1, nul - (text.rfind("\n", 0, nul) + 1) + 1
+        if text.count("\0") * 4 >= len(text):
+            fix = "the file holds NUL bytes: it is probably UTF-16 (saved without a byte-order mark)"
+            raise error(f"{source}: line {line}: {fix}; save it as UTF-8")
+        raise error(f"{source}: line {line}: a NUL character (character {column} of the line); remove it")
+    return text
 
 
 def split_lines(text: str) -> list[str]:
