@@ -17,6 +17,7 @@ import string
 import sys
 import threading
 import typing
+import unicodedata
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -635,6 +636,13 @@ def yaml_error_text(exc: BaseException, source_text: str | None = None) -> str:
     ``source_text``, the two slips of hand-written YAML get their fix: a tab indent, an unquoted ': '."""
     problem = getattr(exc, "problem", None)
     mark = getattr(exc, "problem_mark", None)
+    position, character = getattr(exc, "position", None), getattr(exc, "character", None)
+    if isinstance(position, int) and isinstance(character, int) and source_text is not None:
+        # PyYAML's reader error (a character YAML refuses) said 'in "<unicode string>", position 24'
+        line = source_text.count("\n", 0, position) + 1
+        column = position - (source_text.rfind("\n", 0, position) + 1) + 1
+        kind = "control character" if unicodedata.category(chr(character)) == "Cc" else "character"
+        return f"line {line}, column {column}: {kind} U+{character:04X} (YAML allows none): remove it"
     if not isinstance(problem, str) or not problem:
         return str(exc)
 
