@@ -671,6 +671,13 @@ def json_error_text(exc: json.JSONDecodeError, jsonl: bool = False) -> str:
     "Expecting property name enclosed in double quotes" was all a trailing comma (``{"a": 1,}``) or
     single quotes got. ``jsonl``: ``exc`` is of one line of a JSONL file (whose own slips differ)."""
     text = f"{exc.msg} (column {exc.colno})"
+    if exc.msg.startswith("Invalid control character") and exc.pos < len(exc.doc):  # a pasted tab, an ESC
+        char = exc.doc[exc.pos]
+        escaped = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}.get(char, f"\\u{ord(char):04x}")
+        return (
+            f"{exc.msg.removesuffix(' at')} U+{ord(char):04X} (column {exc.colno}); inside a JSON string "
+            f"write it escaped ({escaped}) or remove it"
+        )
     head = exc.doc.strip()
     before, at = exc.doc[: exc.pos].rstrip(), exc.doc[exc.pos : exc.pos + 1]
     if jsonl and (head == "{" or head.startswith("[")):

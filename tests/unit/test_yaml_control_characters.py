@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ragprobe.contexts import DataError, load_litm_yaml
+from pytest_ragprobe.contexts import DataError, load_litm_json, load_litm_yaml
 from pytest_ragprobe.facts import FactsError, load_facts_file
 
 
@@ -29,4 +29,24 @@ def test_data_yaml_with_an_escape_character(tmp_path: Path) -> None:
         load_litm_yaml(path)
     assert str(info.value) == (
         f"{path}: invalid YAML: line 2, column 14: control character U+0007 (YAML allows none): remove it"
+    )
+
+
+def test_a_raw_tab_inside_a_json_string_says_how_to_write_it(tmp_path: Path) -> None:
+    # Was: "line 1: invalid JSON: Invalid control character at (column 17)" (what character, and then?)
+    path = tmp_path / "f.jsonl"
+    path.write_text('{"subject": "P-1\tX", "relation": "compatible_with", "object": "C-1"}\n', encoding="utf-8")
+    with pytest.raises(FactsError) as info:
+        load_facts_file(path)
+    assert str(info.value) == (
+        f"{path}: line 1: invalid JSON: Invalid control character U+0009 (column 17); inside a JSON string "
+        "write it escaped (\\t) or remove it"
+    )
+    path = tmp_path / "qa.json"
+    path.write_text('[{"question": "Q\x1b?"}]', encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_litm_json(path)
+    assert str(info.value) == (
+        f"{path}: line 1: invalid JSON: Invalid control character U+001B (column 17); inside a JSON string "
+        "write it escaped (\\u001b) or remove it"
     )
