@@ -694,6 +694,12 @@ def json_error_text(exc: json.JSONDecodeError, jsonl: bool = False) -> str:
         return text + f"; JSON allows no comma before '{closer}': remove it"
     if at == "'":
         return text + "; JSON strings and keys take double quotes, not single ones"
+    if not jsonl and exc.msg == "Extra data" and exc.colno == 1 and at in ("{", "["):
+        # a value ended a line and another starts the next: JSONL saved as .json
+        return text + (
+            "; the file holds more than one JSON value: one object per line is JSONL (name the file .jsonl), "
+            "a .json file holds one value (a list of them)"
+        )
     return text
 
 
