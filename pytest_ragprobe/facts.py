@@ -408,7 +408,11 @@ def parse_fact(raw: object, source: str, where: str) -> Fact:
     if isinstance(raw, Fact):
         return raw
     if not isinstance(raw, Mapping):
-        raise FactsError(f"{source}: {where}: expected a mapping of fact fields, got {type(raw).__name__}")
+        raise FactsError(
+            f"{source}: {where}: expected a mapping of fact fields, got {type(raw).__name__} {raw!r:.60}: "
+            "write a fact as {subject: ..., relation: ..., object: ...} or with forward and reverse "
+            "questions ({question: ..., answer: ...} each)"
+        )
     if _is_position_row(raw):
         # Otherwise "field 'question': unknown field" hides the mix-up.
         raise FactsError(

@@ -98,3 +98,12 @@ def test_fact_in_code_keeps_the_model_field_names() -> None:
     assert str(info.value).endswith(
         "field 'forward.answers': is empty: give the accepted answer (a string or a list of aliases)"
     )
+
+
+def test_a_fact_that_is_not_a_mapping_says_what_a_fact_looks_like(tmp_path: Path) -> None:
+    # Was: "expected a mapping of fact fields, got str" (the value and the fix left out)
+    assert error(tmp_path, "f.yaml", "facts:\n  - P-1 compatible_with C-1\n") == (
+        "facts[0] (line 2): expected a mapping of fact fields, got str 'P-1 compatible_with C-1': write a fact "
+        "as {subject: ..., relation: ..., object: ...} or with forward and reverse questions "
+        "({question: ..., answer: ...} each)"
+    )
