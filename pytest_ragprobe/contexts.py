@@ -43,9 +43,9 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ragprobe.facts import (
-    DuplicateKeyError,
     FactPair,
     FactsError,
+    JSONContentError,
     decode_utf8,
     json_error_text,
     load_json,
@@ -647,7 +647,7 @@ def load_litm(path: str | Path, source: str | None = None, text: str | None = No
             raw = load_json(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"{where}: invalid JSON: {json_error_text(exc, jsonl=True)}") from None
-        except DuplicateKeyError as exc:  # json would keep the last silently, as facts refuse too
+        except JSONContentError as exc:  # a key twice (json would keep the last silently), NaN
             raise DataError(f"{where}: invalid JSON: {exc}") from None
         if isinstance(raw, list):
             raise DataError(
@@ -693,8 +693,8 @@ def load_litm_json(
         data = load_json(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{src}: line {exc.lineno}: invalid JSON: {json_error_text(exc)}") from None
-    except DuplicateKeyError as exc:
-        raise DataError(f"{src}: invalid JSON: {exc}") from None
+    except JSONContentError as exc:
+        raise DataError(f"{src}: {f'line {exc.line}: ' if exc.line else ''}invalid JSON: {exc}") from None
     if not isinstance(data, list) or not data:
         raise DataError(f"{src}: expected a non-empty JSON list of {{question, answers, ctxs}} objects")
     return check_unique([parse_litm(raw, f"{src}: [{i}]", ident=str(i)) for i, raw in enumerate(data)], src)

@@ -935,8 +935,9 @@ def _parse_facts_text(source: str, suffix: str, text: str) -> list[FactPair]:
             data = load_json(text)
         except json.JSONDecodeError as exc:
             raise FactsError(f"{source}: invalid JSON at line {exc.lineno}: {json_error_text(exc)}") from None
-        except DuplicateKeyError as exc:
-            raise FactsError(f"{source}: invalid JSON: {exc}") from None
+        except JSONContentError as exc:
+            at = f" at line {exc.line}" if exc.line else ""
+            raise FactsError(f"{source}: invalid JSON{at}: {exc}") from None
         return _load_structured(data, source, [])
     if suffix == ".jsonl":
         return _load_rows(_jsonl_rows(text, source), source, "line")
@@ -1046,13 +1047,32 @@ def _jsonl_rows(text: str, source: str) -> list[tuple[int, object]]:
         except json.JSONDecodeError as exc:
             error = json_error_text(exc, jsonl=True)
             raise FactsError(f"{source}: line {lineno}: invalid JSON: {error}") from None
-        except DuplicateKeyError as exc:
+        except JSONContentError as exc:
             raise FactsError(f"{source}: line {lineno}: invalid JSON: {exc}") from None
     return rows
 
 
-class DuplicateKeyError(ValueError):
+class JSONContentError(ValueError):
+    """JSON that parses but is refused: a key given twice in one object, NaN or Infinity. ``line``: the
+    line of the text given to :func:`load_json` it is on, when known."""
+
+    line: int | None = None
+
+
+class DuplicateKeyError(JSONContentError):
     """A key given twice in one JSON object (json would keep the last silently)."""
+
+
+# A JSON string (skipped) or one of the constants Python's json reads and JSON has not.
+_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
+
+
+def _no_constant(name: str) -> NoReturn:
+    """``parse_constant``: NaN / Infinity are no JSON values. Read, a missing answer became "nan"."""
+    raise JSONContentError(
+        f"{name} is not a JSON value (json.dumps writes a missing pandas / NumPy value so): give the value, "
+        "null, or leave the record out"
+    )
 
 
 class JSONNumber(float):
@@ -1082,9 +1102,18 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def load_json(text: str) -> Any:
-    """``json.loads`` for user data: a key given twice in one object raises :class:`DuplicateKeyError`;
-    numbers with a fraction keep their text (:class:`JSONNumber`)."""
-    return json.loads(text, object_pairs_hook=_unique_keys, parse_float=JSONNumber)
+    """``json.loads`` for user data: a key given twice in one object raises :class:`DuplicateKeyError`, NaN
+    or Infinity a :class:`JSONContentError` (with the line of the first); numbers with a fraction keep their
+    text (:class:`JSONNumber`)."""
+    try:
+        return json.loads(
+            text, object_pairs_hook=_unique_keys, parse_float=JSONNumber, parse_constant=_no_constant
+        )
+    except JSONContentError as exc:
+        if not isinstance(exc, DuplicateKeyError):
+            found = next((m for m in _CONSTANT.finditer(text) if m.group(1)), None)
+            exc.line = text.count("\n", 0, found.start()) + 1 if found else None
+        raise
 
 
 def _load_rows(rows: Iterable[tuple[int, object]], source: str, unit: str) -> list[FactPair]:
