@@ -57,7 +57,9 @@ def _aliases(value: object) -> list[str]:
         items = [value]
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         items = [str(value)]
-    elif isinstance(value, Sequence) and all(isinstance(v, (str, int, float)) for v in value):
+    elif isinstance(value, Sequence) and all(
+        isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value
+    ):
         items = [str(v) for v in value]
     elif value is None:  # `answer:` with nothing after it: "quote it" would not help
         raise ValueError("is empty: give the accepted answer (a string or a list of aliases)")
@@ -65,6 +67,8 @@ def _aliases(value: object) -> list[str]:
         msg = "must be a string or a list of strings (accepted aliases)"
         if not isinstance(value, (Mapping, Sequence)):  # JSON `true`, a date in a list: say what was read
             msg += f", got {_read_as(value)}: quote it"
+        elif isinstance(value, list) and any(isinstance(v, bool) for v in value):  # ["yes", true] in JSON
+            msg += f", got {_read_as(next(v for v in value if isinstance(v, bool)))} in the list: quote it"
         raise ValueError(msg)
     items = [i.strip() for i in items if str(i).strip()]
     if not items:

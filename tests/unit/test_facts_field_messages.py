@@ -107,3 +107,12 @@ def test_a_fact_that_is_not_a_mapping_says_what_a_fact_looks_like(tmp_path: Path
         "as {subject: ..., relation: ..., object: ...} or with forward and reverse questions "
         "({question: ..., answer: ...} each)"
     )
+
+
+def test_a_bool_in_an_answer_list_is_refused_as_a_lone_bool_is(tmp_path: Path) -> None:
+    # Was: "answer": ["yes", true] in JSON made the aliases ["yes", "True"], silently; a lone true was refused
+    text = '[{"forward": {"question": "Q?", "answer": ["yes", true]}, "reverse": {"question": "R?", "answer": "x"}}]'
+    assert error(tmp_path, "f.json", text) == (
+        "facts[0]: field 'forward.answer': must be a string or a list of strings (accepted aliases), got bool "
+        "True in the list: quote it"
+    )
