@@ -433,7 +433,9 @@ def _doc(value: Any, where: str, i: int | None = None) -> Document:
             )
         title = value.get("title") or ""
         if not isinstance(title, str):
-            raise DataError(f"{at}: field 'title' must be a string, got {type(title).__name__}")
+            kind = "float" if isinstance(title, float) else type(title).__name__  # (JSONNumber: a float)
+            fix = ": quote it" if isinstance(title, (int, float)) else ""  # (a bool is an int)
+            raise DataError(f"{at}: field 'title' must be a string, got {kind} {title!r:.60}{fix}")
         raw_id = value.get("id")
         return Document(text=text, title=title, id=None if raw_id is None else str(raw_id))
     raise DataError(f"{at}: expected a document (dict with 'text', str or ragprobe.Document)")

@@ -62,3 +62,13 @@ def test_an_upper_case_gz_name_is_read_as_gzip(tmp_path: Path) -> None:
         fh.write(json.dumps(row) + "\n")
     examples, _ = load_examples(str(path))
     assert [(ex.question, ex.answers) for ex in examples] == [("Q?", ("a1",))]
+
+
+def test_a_number_title_is_named_as_read(tmp_path: Path) -> None:
+    # Was: "field 'title' must be a string, got JSONNumber" (the loader's own float type)
+    row = '{"question": "Q?", "answers": ["a"], "ctxs": [{"title": 19.50, "text": "a it is", "isgold": true}]}\n'
+    path = tmp_path / "qa.jsonl"
+    path.write_text(row, encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_examples(str(path))
+    assert str(info.value) == f"{path}: line 1: ctxs[0]: field 'title' must be a string, got float 19.50: quote it"
