@@ -31,7 +31,9 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose read
 _BOOKKEEPING = {"duration_s", "calls", "cached_calls"}
 # Settings `merge` writes itself from every shard (not by the generic first-value / every-value rule).
 # ("planned": a shard's own count of probes; a merged report says nothing about how many are missing)
-_MERGE_OWN = ("merged_from", "strict", "strict_by", "seeds", "confidences", "crashed", "planned")
+_MERGE_OWN = (
+    "merged_from", "strict", "strict_by", "seeds", "confidences", "crashed", "uncollected", "planned"
+)
 
 
 class InputError(Exception):
@@ -155,7 +157,7 @@ def merge_reports(
     """
     from pytest_ragprobe import __version__
     from pytest_ragprobe.render import STRICT_FLAG, strict_fails
-    from pytest_ragprobe.reporting import ran_strict
+    from pytest_ragprobe.reporting import ran_strict, uncollected_files
     from pytest_ragprobe.results import Report, distinguish_pipelines, nodeid_key
 
     if not reports:
@@ -266,6 +268,8 @@ def merge_reports(
     crashed = [n for _, r in reports for n in r.settings.get("crashed") or []]
     if crashed:
         settings["crashed"] = list(dict.fromkeys(crashed))
+    if uncollected := [f for _, r in reports for f in uncollected_files(r)]:
+        settings["uncollected"] = list(dict.fromkeys(uncollected))
     settings["merged_from"] = [str(p) for p, _ in reports]
     first = reports[0][1]
     merged = Report(
@@ -290,8 +294,12 @@ def summary_text(report: Report, *, strict: bool) -> str:
         verdict = STRICT_LABEL
     elif report.partial and not gate_failed(report, strict=strict):
         verdict = "FAIL"  # the probes that finished passed, but the missing ones gate too (exit 1)
+    from pytest_ragprobe.reporting import uncollected_files
+
     crashed = report.settings.get("crashed")
     crash = f"; an xdist worker crashed running {', '.join(map(str, crashed))}" if crashed else ""
+    if files := uncollected_files(report):
+        crash += f"; {', '.join(files)} could not be collected"
     partial = f" (partial run: probes may be missing{crash})" if report.partial else ""
     return f"{counts_text(report)} -> {verdict}{partial}"
 

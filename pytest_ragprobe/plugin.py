@@ -149,6 +149,12 @@ class _ReportHooks:
 
             report_finished(self.config, report)
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        # (on the controller under xdist too: it hands on its workers' failed collect reports)
+        if report.failed and not is_worker(self.config):
+            self.config.stash[SESSION_KEY].collect_failed(report.nodeid)
+
     @pytest.hookimpl(optionalhook=True, trylast=True)
     def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport, sched: Any) -> None:
         """xdist controller: a worker died running ``crashitem``; unless rescheduled, its result is lost."""

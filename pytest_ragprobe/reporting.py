@@ -406,6 +406,21 @@ def crashed_tests(report: Report) -> list[str]:
     return [str(c) for c in crashed] if isinstance(crashed, list) else []
 
 
+def uncollected_files(report: Report) -> list[str]:
+    """Test files that did not collect (``settings.uncollected``): any probes in them are missing."""
+    files = report.settings.get("uncollected") or []
+    return [str(f) for f in files] if isinstance(files, list) else []
+
+
+def uncollected_text(report: Report) -> str:
+    """ " test_x.py could not be collected: any probes in it are missing." for the partial banners."""
+    files = uncollected_files(report)
+    if not files:
+        return ""
+    them = "them" if len(files) > 1 else "it"
+    return f" {', '.join(files)} could not be collected: any probes in {them} are missing."
+
+
 def finished_text(report: Report) -> str:
     """ " (3 of 7 probes finished)" for a partial report that knows how many probes were planned."""
     planned = report.settings.get("planned")
@@ -526,6 +541,7 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
             "> **Partial run**: the run was interrupted, stopped early (-x / --maxfail) or is still going"
             f"{finished_text(report)}; probes may be missing."
             + (f" An xdist worker crashed running {', '.join(crashed)}." if crashed else "")
+            + uncollected_text(report)
             + " As it stands, `ragprobe show` / `merge` fail it (exit 1).",
             "",
         ]
