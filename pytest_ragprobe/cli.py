@@ -32,7 +32,8 @@ _BOOKKEEPING = {"duration_s", "calls", "cached_calls"}
 # Settings `merge` writes itself from every shard (not by the generic first-value / every-value rule).
 # ("planned": a shard's own count of probes; a merged report says nothing about how many are missing)
 _MERGE_OWN = (
-    "merged_from", "strict", "strict_by", "seeds", "confidences", "crashed", "uncollected", "planned"
+    "merged_from", "strict", "strict_by", "seeds", "confidences", "plugin_versions", "crashed", "uncollected",
+    "planned",
 )
 
 
@@ -236,6 +237,13 @@ def merge_reports(
             "the merged report shows the first"
         )
         settings["confidences"] = list(dict.fromkeys(c for _, c in confidences))
+    versions = [(p, v) for p, r in reports for v in _run_values(r, "plugin_versions", r.plugin_version) if v]
+    if len({v for _, v in versions}) > 1:  # (a report without one, hand-written or old, says nothing)
+        notes.append(
+            f"shards were written by different pytest-ragprobe versions: {_by_file(versions)}; their results "
+            "may not be comparable (upgrade every shard's job to one version)"
+        )
+        settings["plugin_versions"] = list(dict.fromkeys(v for _, v in versions))
     if differing:
         notes.append("shards differ in settings: " + ", ".join(differing))
     settings["strict"] = all(strict.values())
