@@ -641,5 +641,8 @@ def pytest_runtest_makereport(
         # "assert 0.65 >= 0.8": the probe's tables and miss attribution are what explain it.
         report.sections.append(("ragprobe: the probe behind this test", outcome.explain()))
     if report.when == "call" or failed_setup or recorded:
-        setattr(report, REPORT_ATTR, outcome.model_dump(mode="json"))
+        from pytest_ragprobe.results import without_surrogates
+
+        # (a lone surrogate in an answer: execnet cannot send it to the xdist controller)
+        setattr(report, REPORT_ATTR, without_surrogates(outcome.model_dump(mode="json")))
     return report

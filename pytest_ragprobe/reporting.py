@@ -43,7 +43,7 @@ from pytest_ragprobe.render import (
     threshold,
     when,
 )
-from pytest_ragprobe.results import atomic_write, nodeid_key
+from pytest_ragprobe.results import atomic_write, nodeid_key, report_json
 
 if TYPE_CHECKING:
     from pytest_ragprobe.results import ProbeResult, Report
@@ -622,7 +622,8 @@ def write_reports(directory: Path, report: Report, *, json_only: bool = False) -
     """Write the three files, each atomically (only report.json with ``json_only``); returns its path."""
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / "report.json"
-    atomic_write(json_path, report.model_dump_json(indent=2))
+    report, text = report_json(report)  # (a lone surrogate in an answer: escaped in all three files)
+    atomic_write(json_path, text)
     if json_only:
         return json_path
     atomic_write(directory / "report.md", render_markdown(report))

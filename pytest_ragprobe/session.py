@@ -766,7 +766,7 @@ class RagprobeSession:
 
     def _save_baseline(self, report: Report) -> None:
         from pytest_ragprobe.baseline import report_file
-        from pytest_ragprobe.results import atomic_write
+        from pytest_ragprobe.results import atomic_write, report_json
 
         assert self.cfg.save_baseline is not None
         target = report_file(self.cfg.save_baseline)  # a directory: its report.json, as a baseline is read
@@ -791,7 +791,7 @@ class RagprobeSession:
             return
         report = self._with_probes_not_run(report, target)
         try:
-            atomic_write(target, report.model_dump_json(indent=2))
+            atomic_write(target, report_json(report)[1])
         except OSError as exc:
             self.write_errors.append(
                 f"could not write the baseline {target}: {exc}; this fails the run: point "
