@@ -413,12 +413,13 @@ def uncollected_files(report: Report) -> list[str]:
 
 
 def uncollected_text(report: Report) -> str:
-    """ " test_x.py could not be collected: any probes in it are missing." for the partial banners."""
+    """ "test_x.py could not be collected: any probes in it are missing." for the partial banners, in place
+    of "written before the run finished": pytest wrote it at the end of a run that ran what collected."""
     files = uncollected_files(report)
     if not files:
         return ""
     them = "them" if len(files) > 1 else "it"
-    return f" {', '.join(files)} could not be collected: any probes in {them} are missing."
+    return f"{', '.join(files)} could not be collected: any probes in {them} are missing."
 
 
 def finished_text(report: Report) -> str:
@@ -538,10 +539,13 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
         crashed = crashed_tests(report)
         head += [
             "> [!WARNING]",
-            "> **Partial run**: the run was interrupted, stopped early (-x / --maxfail) or is still going"
-            f"{finished_text(report)}; probes may be missing."
+            "> **Partial run**: "
+            + (
+                uncollected_text(report)
+                or "the run was interrupted, stopped early (-x / --maxfail) or is still going"
+                f"{finished_text(report)}; probes may be missing."
+            )
             + (f" An xdist worker crashed running {', '.join(crashed)}." if crashed else "")
-            + uncollected_text(report)
             + " As it stands, `ragprobe show` / `merge` fail it (exit 1).",
             "",
         ]
