@@ -810,4 +810,7 @@ def environment() -> jinja2.Environment:
 
 def render_html(report: Report) -> str:
     """The whole report as one HTML document (string)."""
-    return environment().get_template("report.html.j2").render(**report_context(report))
+    from pytest_ragprobe.reporting import visible_controls
+
+    # (the template's own text holds no control character: only a pipeline's or a data file's can)
+    return visible_controls(environment().get_template("report.html.j2").render(**report_context(report)))

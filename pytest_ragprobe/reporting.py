@@ -230,6 +230,15 @@ def worst_examples_count(r: ProbeResult, worst: list[dict[str, Any]], shown: int
 
 # -- Markdown escaping ---------------------------------------------------------------------------------
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#!|~])")
+# Control characters but tab, newline and carriage return (C0, DEL, C1): an answer quoting a terminal escape
+# or holding a NUL. Written as their escapes ("\x1b[2J"), as the terminal summary prints answers, so that
+# `ragprobe show --format markdown` or `cat report.md` cannot clear or recolour a terminal, and a browser
+# shows them rather than nothing.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def visible_controls(text: str) -> str:
+    return _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def md_text(value: Any, limit: int = MD_TEXT_LIMIT) -> str:
@@ -237,7 +246,7 @@ def md_text(value: Any, limit: int = MD_TEXT_LIMIT) -> str:
     if value is None:
         return "–"
     text = " | ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-    text = " ".join(text.split())
+    text = visible_controls(" ".join(text.split()))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -257,7 +266,7 @@ def md_got(value: Any) -> str:
 def md_code(value: str, *, table: bool = True) -> str:
     """Inline code safe inside a GFM table cell (backtick runs and pipes handled). Outside a table
     (``table=False``: a heading, a line) a pipe needs no escape, and GitHub would show the backslash."""
-    text = " ".join(value.split())
+    text = visible_controls(" ".join(value.split()))
     if table:
         text = text.replace("|", "\\|")
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
