@@ -53,6 +53,25 @@ def resolve_report_path(arg: str | Path) -> Path:
     return path
 
 
+class _NonFinite(ValueError):
+    """NaN, Infinity or -Infinity in a report: Python's json reads them, JSON has none of them."""
+
+
+def _not_a_json_number(token: str) -> Any:
+    raise _NonFinite(token)
+
+
+def _non_finite_at(text: str) -> tuple[int, int, str]:
+    """(line, column, token) of the first NaN / Infinity / -Infinity outside a string in ``text``."""
+    import re
+
+    for match in re.finditer(r'"(?:\\.|[^"\\])*"|(-?Infinity|NaN)', text):
+        if match.group(1):
+            start = match.start(1)
+            return text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start), match.group(1)
+    return 1, 1, "NaN"  # (not reached: the parser found one)
+
+
 def read_report(arg: str | Path) -> tuple[Path, Report]:
     """Load one report.json (or a directory holding one), with errors that name the file."""
     from pydantic import ValidationError
@@ -61,7 +80,14 @@ def read_report(arg: str | Path) -> tuple[Path, Report]:
 
     path = resolve_report_path(arg)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text, parse_constant=_not_a_json_number)
+    except _NonFinite:  # (Python's json reads them; a merge wrote null there, which it could not read back)
+        line, column, token = _non_finite_at(text)
+        raise InputError(
+            f"{path}: not valid JSON (line {line}, column {column}: {token} is not a JSON number; "
+            "pytest-ragprobe writes null for a value that is not a number)"
+        ) from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a text file (expected a ragprobe report.json)") from None
     except json.JSONDecodeError as exc:
