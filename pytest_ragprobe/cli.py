@@ -547,6 +547,28 @@ def _size(n: int) -> str:
     return f"{size:.1f} GB"
 
 
+# What a ragprobe answer cache holds (cache.py): its markers, and its entries, identities, plans and tables.
+_CACHE_NAMES = frozenset(
+    {".gitignore", "README.md", "CACHEDIR.TAG", "answers", "identities", "plans", "tables"}
+)
+
+
+def _not_cache(root: Path) -> str | None:
+    """None when ``root`` is a ragprobe answer cache: it carries the CACHEDIR.TAG pytest-ragprobe writes,
+    or holds nothing a cache does not (one where only statistics tables were written has no tag yet).
+    Else the name of the first thing in it that a cache does not hold."""
+    try:
+        if "pytest-ragprobe" in (root / "CACHEDIR.TAG").read_text(encoding="utf-8", errors="replace"):
+            return None
+    except OSError:
+        pass
+    try:
+        names = sorted(p.name for p in root.iterdir())
+    except OSError:
+        return None  # (scan reads nothing it cannot list either)
+    return next((name for name in names if name not in _CACHE_NAMES), None)
+
+
 def cmd_cache(args: argparse.Namespace) -> int:
     from pytest_ragprobe.cache import days_ago, scan
 
@@ -559,6 +581,12 @@ def cmd_cache(args: argparse.Namespace) -> int:
         raise InputError(f"{root}: no answer cache here ({origin}pytest writes one on the first run)")
     if args.prune is not None and not 0 <= args.prune < math.inf:  # (nan too)
         raise InputError(f"--prune takes a number of days >= 0, got {args.prune}")
+    if (foreign := _not_cache(root)) is not None:  # (prune deletes by pattern: tables/*.json of a project)
+        raise InputError(
+            f"{root}: not a ragprobe answer cache (it holds {foreign}, which a cache does not; "
+            "pytest-ragprobe marks its cache with a CACHEDIR.TAG): give the cache directory, by default "
+            ".ragprobe_cache in the rootdir"
+        )
     stats = scan(root, prune_before=None if args.prune is None else days_ago(args.prune))
     if args.prune is not None:
         print(
