@@ -610,8 +610,9 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
     said = []
     if left_out["passing"]:
         said.append(f"the details of {left_out['passing']} passing (or expected) probes")
-    if left_out["other"]:
-        said.append(f"the details of {left_out['other']} other probes (the last in the table)")
+    if left_out["other"]:  # (with none of them kept, the first in the table are left out too)
+        last = " (the last in the table)" if kept else ""
+        said.append(f"the details of {left_out['other']} other probes{last}")
     if unlisted:
         said.append(f"the last {unlisted} rows of the table")
     note = [
