@@ -20,7 +20,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from pytest_ragprobe.results import ProbeResult, Report
@@ -35,6 +35,14 @@ _MERGE_OWN = (
     "merged_from", "strict", "strict_by", "seeds", "confidences", "plugin_versions", "crashed", "uncollected",
     "planned",
 )
+
+
+def _print(text: str, *, file: TextIO | None = None) -> None:
+    """print() for text quoting a report or cache file (node ids, reasons, paths, pipeline labels): its
+    control characters, a terminal escape in a crafted report.json, are written as their escapes."""
+    from pytest_ragprobe.reporting import visible_controls
+
+    print(visible_controls(text), file=file)
 
 
 class InputError(Exception):
@@ -353,7 +361,7 @@ def _exit_code(report: Report, *, strict: bool) -> int:
     if not report.probes:
         # A gate that reads the report would pass a run that probed nothing (a -k / -m that deselects
         # every probe, marks lost in a refactor): say so and exit as pytest does.
-        print(
+        _print(
             "ragprobe: the report holds no probe, so nothing was gated (exit 5, as pytest's "
             "'no tests ran'): check -m / -k and that the tests carry ragprobe marks",
             file=sys.stderr,
@@ -368,7 +376,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     loaded = [read_report(arg) for arg in args.reports]
     merged, notes = merge_reports(loaded, prefer=args.prefer)
     for note in notes:
-        print(f"ragprobe merge: note: {note}", file=sys.stderr)
+        _print(f"ragprobe merge: note: {note}", file=sys.stderr)
     out = Path(args.out_dir)
     if out.suffix.lower() in (".json", ".md", ".html"):  # `merge merged.json a.json b.json`
         raise InputError(
@@ -383,7 +391,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
         raise InputError(f"{out}: cannot write the merged report: {exc.strerror or exc}") from None
     n = len(loaded)
     strict = _strict(merged, args.strict)
-    print(
+    _print(
         f"ragprobe merge: {n} report{'s' if n != 1 else ''}, {summary_text(merged, strict=strict)}; "
         f"wrote {path}"
     )
@@ -417,18 +425,18 @@ def cmd_show(args: argparse.Namespace) -> int:
     by = report.settings.get("strict_by") if ran_strict(report) else None
     lines = summary_lines(probes, strict=strict, strict_by=by if isinstance(by, str) and by else STRICT_FLAG)
     for probe, text in zip(probes, lines, strict=True):  # as the terminal
-        print(text)
+        _print(text)
         if args.explain and probe.outcome != "pass":
             told = explain(probe, examples=3, strict=strict, strict_by=by if isinstance(by, str) else "")
-            print("\n".join("    " + line for line in told.splitlines()))
+            _print("\n".join("    " + line for line in told.splitlines()))
         elif args.explain:
             # a PASS whose failed calls were left out of its statistics, or whose accuracies are all low
             # (often a setup bug): it printed nothing of them; pytest had warned of both
             if probe.errors and probe.verdict != "error":
-                print(f"    {failed_calls_note(probe)}")
+                _print(f"    {failed_calls_note(probe)}")
             if low := low_accuracy_note(probe):
-                print(f"    PASS, but {low}")
-    print(f"ragprobe: {path}: {summary_text(report, strict=strict)}")
+                _print(f"    PASS, but {low}")
+    _print(f"ragprobe: {path}: {summary_text(report, strict=strict)}")
     return _exit_code(report, strict=strict)
 
 
@@ -589,7 +597,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
         )
     stats = scan(root, prune_before=None if args.prune is None else days_ago(args.prune))
     if args.prune is not None:
-        print(
+        _print(
             f"ragprobe cache: removed {stats.removed} entries ({_size(stats.removed_bytes)}) "
             f"and {stats.removed_tables} statistics tables not used in the last {args.prune:g} days"
             + (f", and {stats.removed_plans} plan records of probes not run since" if stats.removed_plans
@@ -601,17 +609,17 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
     used = f"last used {when(stats.oldest)} .. {when(stats.newest)}" if stats.entries else "empty"
     entries = f"{stats.entries} entr{'y' if stats.entries == 1 else 'ies'}"
-    print(f"ragprobe cache: {root}: {entries}, {_size(stats.bytes)}; {used}")
+    _print(f"ragprobe cache: {root}: {entries}, {_size(stats.bytes)}; {used}")
     last_used = stats.last_used or {}
     for pipeline, count in sorted((stats.by_pipeline or {}).items(), key=lambda kv: (-kv[1], kv[0])):
-        print(f"  {count:7d}  last used {when(last_used.get(pipeline))}  {pipeline}")
+        _print(f"  {count:7d}  last used {when(last_used.get(pipeline))}  {pipeline}")
     if stats.tables:
-        print(
+        _print(
             f"  and {stats.tables} statistics tables, {_size(stats.tables_bytes)} "
             "(exact critical values; recomputed when missing)"
         )
     if stats.plans:
-        print(f"  and {stats.plans} plan records (the calls each probe asked last run, for the cost plan)")
+        _print(f"  and {stats.plans} plan records (the calls each probe asked last run, for the cost plan)")
     return EXIT_OK
 
 
@@ -709,7 +717,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except InputError as exc:
-        print(f"ragprobe {args.command}: error: {exc}", file=sys.stderr)
+        _print(f"ragprobe {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # `ragprobe show ... | head`: the reader left; no traceback, keep the exit code
         # stdout is closed at the other end: point it at devnull so the interpreter's final flush is quiet
