@@ -82,3 +82,17 @@ def test_write_reports_escapes_lone_surrogates_everywhere(tmp_path: Path) -> Non
     pair = ProbeResult(nodeid="t.py::test_y", kind="reverse", verdict="error", reason="ok \ud83d\ude00 \udcff")
     path = write_reports(tmp_path, Report(probes=[pair]))
     assert load_report(path).probes[0].reason == "ok \U0001f600 \\udcff"
+
+
+def test_with_the_answer_cache_on_a_warm_run_reads_the_same_answers(pytester: pytest.Pytester) -> None:
+    """The answer cache (on by default) could not write such an answer: the probe was an ERROR, "'utf-8'
+    codec can't encode character '\\udce9' ... surrogates not allowed"."""
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_catalog=TESTS)
+    for calls in ("6 calls", "0 calls, 6 cached"):  # cold, then warm from the cache
+        result = pytester.runpytest("-p", "no:xdist", "--ragprobe-report=rp", "-p", "no:randomly")
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines([f"*test_catalog.py::test_pumps*(n=3, {calls})"])
+        report = load_report(pytester.path / "rp" / "report.json")
+        answers = {e["answer"] for e in report.probes[0].examples if e.get("direction") == "reverse"}
+        assert answers == {"caf\\udce9 \\udcff"}
