@@ -572,6 +572,8 @@ class RagprobeSession:
         (``ragprobe show`` / ``merge``) read it as this run's (PASS, where pytest died)."""
         if is_worker(self.config) or not _runs_tests(self.config):
             return
+        if (clash := self._baseline_is_the_report()) is not None:  # (before the report empties it below)
+            raise pytest.UsageError(clash)
         # A report or baseline that cannot be written fails the run: found now, before any pipeline call,
         # not after every probe has run (a cold run of a local model is minutes of calls).
         if self.cfg.report_dir is not None:
@@ -598,6 +600,26 @@ class RagprobeSession:
                     "it that the run does not re-run: repair it, or delete it (or save elsewhere) to start a "
                     "new baseline (no test ran)"
                 )
+
+    def _baseline_is_the_report(self) -> str | None:
+        """The usage error for a --ragprobe-save-baseline that names the report.json --ragprobe-report
+        writes: the report empties it at the start and rewrites it after every probe, so the baseline's
+        probes the run does not re-run were lost, and a partial run overwrote the baseline it said it kept."""
+        save, report_dir = self.cfg.save_baseline, self.cfg.report_dir
+        if save is None or report_dir is None:
+            return None
+        try:
+            target = save.resolve()
+            clash = target in (report_dir.resolve(), (report_dir / "report.json").resolve())
+        except OSError:
+            return None
+        if not clash:
+            return None
+        return (
+            f"--ragprobe-save-baseline: {save} is the report.json that --ragprobe-report={report_dir} writes "
+            "(emptied at the start of a run, rewritten after every probe): save the baseline to a file of "
+            "its own, e.g. --ragprobe-save-baseline=ragprobe-baseline.json (no test ran)"
+        )
 
     def _unreadable_save_target(self, target: Path) -> str | None:
         """Why the existing --ragprobe-save-baseline file cannot be read as a baseline (a test listed twice
