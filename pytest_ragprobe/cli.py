@@ -370,6 +370,30 @@ def _exit_code(report: Report, *, strict: bool) -> int:
     return EXIT_OK
 
 
+def _report_kind(path: Path) -> str:
+    """ "run" for a file holding a run's report, "merge" for a merged report's, "" for anything else."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(data, dict) or "probes" not in data:
+        return ""
+    settings = data.get("settings")
+    return "merge" if isinstance(settings, dict) and "merged_from" in settings else "run"
+
+
+def _run_report_in(out: Path, inputs: Sequence[tuple[Path, Report]]) -> bool:
+    """True when ``out`` holds a report.json that a merge into it would replace and that is a run's own
+    (a shard's), not an earlier merge's nor one of the ``inputs``: OUT_DIR was likely left out."""
+    existing = out / "report.json"
+    try:
+        if not existing.is_file() or existing.resolve() in {p.resolve() for p, _ in inputs}:
+            return False
+    except OSError:
+        return False
+    return _report_kind(existing) == "run"
+
+
 def cmd_merge(args: argparse.Namespace) -> int:
     from pytest_ragprobe.reporting import write_reports
 
@@ -378,6 +402,18 @@ def cmd_merge(args: argparse.Namespace) -> int:
     for note in notes:
         _print(f"ragprobe merge: note: {note}", file=sys.stderr)
     out = Path(args.out_dir)
+    forgotten = f"was it forgotten? (`ragprobe merge merged {out} ...`)"  # (`ragprobe merge a/ b/`)
+    if out.is_file() and _report_kind(out):
+        raise InputError(
+            f"{out}: is a file: OUT_DIR, the first argument, is the directory the merged report is written "
+            f"to; {forgotten}"
+        )
+    if _run_report_in(out, loaded):
+        raise InputError(
+            f"{out}: holds the report.json of a run (not of a merge, nor one of the reports to merge), which "
+            f"the merged report would replace: OUT_DIR, the first argument, is where the merged report is "
+            f"written; {forgotten}"
+        )
     if out.suffix.lower() in (".json", ".md", ".html"):  # `merge merged.json a.json b.json`
         raise InputError(
             f"{out}: OUT_DIR is the directory for report.json / .md / .html, not a file name "
