@@ -119,6 +119,14 @@ def read_report(arg: str | Path) -> tuple[Path, Report]:
             f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()[:3]
         )
         more = f" (and {exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
+        from pytest_ragprobe import __version__
+
+        written = data.get("plugin_version")
+        if isinstance(written, str) and written and written != __version__:  # (a verdict it added, ...)
+            more += (
+                f" (it was written by pytest-ragprobe {written}; this is {__version__}: read it with that "
+                "version, or upgrade)"
+            )
         raise InputError(f"{path}: not a valid ragprobe report: {problems}{more}") from None
 
 
