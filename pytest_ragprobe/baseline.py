@@ -76,7 +76,7 @@ def read_baseline(path: Path) -> Baseline:
             raise BaselineError(f"--ragprobe-baseline: {path} is a directory without a report.json")
         path = path / "report.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # (a byte order mark of Notepad: skipped)
     except FileNotFoundError:
         raise BaselineError(
             f"--ragprobe-baseline: file not found: {path} (a first run writes one with "

@@ -88,7 +88,7 @@ def read_report(arg: str | Path) -> tuple[Path, Report]:
 
     path = resolve_report_path(arg)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # (a byte order mark of Notepad / PowerShell: skipped)
         data = json.loads(text, parse_constant=_not_a_json_number)
     except _NonFinite:  # (Python's json reads them; a merge wrote null there, which it could not read back)
         line, column, token = _non_finite_at(text)
@@ -381,7 +381,7 @@ def _exit_code(report: Report, *, strict: bool) -> int:
 def _report_kind(path: Path) -> str:
     """ "run" for a file holding a run's report, "merge" for a merged report's, "" for anything else."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError):
         return ""
     if not isinstance(data, dict) or "probes" not in data:

@@ -277,6 +277,6 @@ def report_json(report: Report) -> tuple[Report, str]:
 def load_report(path: str | Path) -> Report:
     p = Path(path)
     try:
-        return Report.model_validate(json.loads(p.read_text(encoding="utf-8")))
+        return Report.model_validate(json.loads(p.read_text(encoding="utf-8-sig")))
     except FileNotFoundError:
         raise FileNotFoundError(f"ragprobe report not found: {p}") from None
