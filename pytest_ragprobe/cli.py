@@ -462,7 +462,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         path, report = read_report(args.report)
     strict = _strict(report, args.strict)
     if args.format == "markdown":
-        sys.stdout.write(render_markdown(report))
+        _write_utf8(render_markdown(report))
         return _exit_code(report, strict=strict)
     probes = ordered(report.probes, failing_last=True)
     # a strict run's lines say how it was strict, as its terminal did ("ragprobe_strict in pytest.ini: ...")
@@ -755,9 +755,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _utf8(stream: object) -> bool:
+    import codecs
+
+    try:
+        return codecs.lookup(str(getattr(stream, "encoding", None) or "utf-8")).name == "utf-8"
+    except LookupError:
+        return False
+
+
+def _tolerant_streams() -> None:
+    """Standard output / error that cannot encode all of Unicode (a Windows job redirecting to a file:
+    cp1252; PYTHONIOENCODING=ascii) write what they cannot take as escapes ("\\u2264"), not a traceback."""
+    import io
+
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and not _utf8(stream):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _write_utf8(text: str) -> None:
+    """``text`` on standard output as UTF-8 whatever its encoding: report.md for a file or
+    $GITHUB_STEP_SUMMARY, which GitHub reads as UTF-8 (its emoji are not in cp1252)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if _utf8(sys.stdout) or buffer is None:
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _tolerant_streams()
     try:
         code: int = args.func(args)
     except InputError as exc:
