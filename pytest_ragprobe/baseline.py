@@ -76,7 +76,7 @@ def read_baseline(path: Path) -> Baseline:
             raise BaselineError(f"--ragprobe-baseline: {path} is a directory without a report.json")
         path = path / "report.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # (a byte order mark of Notepad: skipped)
     except FileNotFoundError:
         raise BaselineError(
             f"--ragprobe-baseline: file not found: {path} (a first run writes one with "
@@ -108,8 +108,18 @@ def read_baseline(path: Path) -> Baseline:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(map(str, first["loc"])) or "probe"
+            from pytest_ragprobe import __version__
+
+            written = data.get("plugin_version")
+            other = (  # (a verdict or field another version added)
+                f" (it was written by pytest-ragprobe {written}; this is {__version__}: save a new baseline "
+                "with this version, --ragprobe-save-baseline)"
+                if isinstance(written, str) and written and written != __version__
+                else ""
+            )
             raise BaselineError(
                 f"--ragprobe-baseline: {path}: probes[{i}] is not a ragprobe probe ({where}: {first['msg']})"
+                f"{other}"
             ) from None
         # a test listed twice (a hand-edited or concatenated file): the last entry won in silence
         if nodeid in probes and probes[nodeid] != probe:

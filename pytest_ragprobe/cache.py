@@ -298,7 +298,8 @@ class AnswerCache:
         except (_NotCanonical, TypeError, ValueError, RecursionError):
             self.uncacheable += 1
             return UNCACHEABLE
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        # (surrogatepass: the same bytes as UTF-8 for any text, and a key for a lone surrogate too)
+        return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
     def path(self, key: str) -> Path:
         return self.dir / key[:2] / f"{key}.json"  # (== answer_path(self.root, key))
@@ -344,16 +345,18 @@ class AnswerCache:
                 # reading it back would give another value (a warm run must see what a cold run saw)
                 self.uncacheable += 1
                 return False
-            text = json.dumps(
-                {
-                    "key": key,
-                    "pipeline": self._shown_identity(),
-                    "kind": call.kind,
-                    "question": call.question,
-                    "value": encode_value(value),
-                },
-                ensure_ascii=False,
-            )
+            entry = {
+                "key": key,
+                "pipeline": self._shown_identity(),
+                "kind": call.kind,
+                "question": call.question,
+                "value": encode_value(value),
+            }
+            text = json.dumps(entry, ensure_ascii=False)
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate (surrogateescape): as its escape, read back exactly
+                text = json.dumps(entry)
         except (TypeError, ValueError, RecursionError):  # metadata that JSON cannot hold: do not cache it
             return False
         target = self.path(key)

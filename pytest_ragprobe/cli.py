@@ -20,7 +20,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from pytest_ragprobe.results import ProbeResult, Report
@@ -31,7 +31,18 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose read
 _BOOKKEEPING = {"duration_s", "calls", "cached_calls"}
 # Settings `merge` writes itself from every shard (not by the generic first-value / every-value rule).
 # ("planned": a shard's own count of probes; a merged report says nothing about how many are missing)
-_MERGE_OWN = ("merged_from", "strict", "strict_by", "seeds", "confidences", "crashed", "planned")
+_MERGE_OWN = (
+    "merged_from", "strict", "strict_by", "seeds", "confidences", "plugin_versions", "crashed", "uncollected",
+    "planned",
+)
+
+
+def _print(text: str, *, file: TextIO | None = None) -> None:
+    """print() for text quoting a report or cache file (node ids, reasons, paths, pipeline labels): its
+    control characters, a terminal escape in a crafted report.json, are written as their escapes."""
+    from pytest_ragprobe.reporting import visible_controls
+
+    print(visible_controls(text), file=file)
 
 
 class InputError(Exception):
@@ -50,6 +61,25 @@ def resolve_report_path(arg: str | Path) -> Path:
     return path
 
 
+class _NonFinite(ValueError):
+    """NaN, Infinity or -Infinity in a report: Python's json reads them, JSON has none of them."""
+
+
+def _not_a_json_number(token: str) -> Any:
+    raise _NonFinite(token)
+
+
+def _non_finite_at(text: str) -> tuple[int, int, str]:
+    """(line, column, token) of the first NaN / Infinity / -Infinity outside a string in ``text``."""
+    import re
+
+    for match in re.finditer(r'"(?:\\.|[^"\\])*"|(-?Infinity|NaN)', text):
+        if match.group(1):
+            start = match.start(1)
+            return text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start), match.group(1)
+    return 1, 1, "NaN"  # (not reached: the parser found one)
+
+
 def read_report(arg: str | Path) -> tuple[Path, Report]:
     """Load one report.json (or a directory holding one), with errors that name the file."""
     from pydantic import ValidationError
@@ -58,7 +88,14 @@ def read_report(arg: str | Path) -> tuple[Path, Report]:
 
     path = resolve_report_path(arg)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8-sig")  # (a byte order mark of Notepad / PowerShell: skipped)
+        data = json.loads(text, parse_constant=_not_a_json_number)
+    except _NonFinite:  # (Python's json reads them; a merge wrote null there, which it could not read back)
+        line, column, token = _non_finite_at(text)
+        raise InputError(
+            f"{path}: not valid JSON (line {line}, column {column}: {token} is not a JSON number; "
+            "pytest-ragprobe writes null for a value that is not a number)"
+        ) from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a text file (expected a ragprobe report.json)") from None
     except json.JSONDecodeError as exc:
@@ -82,6 +119,14 @@ def read_report(arg: str | Path) -> tuple[Path, Report]:
             f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()[:3]
         )
         more = f" (and {exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
+        from pytest_ragprobe import __version__
+
+        written = data.get("plugin_version")
+        if isinstance(written, str) and written and written != __version__:  # (a verdict it added, ...)
+            more += (
+                f" (it was written by pytest-ragprobe {written}; this is {__version__}: read it with that "
+                "version, or upgrade)"
+            )
         raise InputError(f"{path}: not a valid ragprobe report: {problems}{more}") from None
 
 
@@ -155,7 +200,7 @@ def merge_reports(
     """
     from pytest_ragprobe import __version__
     from pytest_ragprobe.render import STRICT_FLAG, strict_fails
-    from pytest_ragprobe.reporting import ran_strict
+    from pytest_ragprobe.reporting import ran_strict, uncollected_files
     from pytest_ragprobe.results import Report, distinguish_pipelines, nodeid_key
 
     if not reports:
@@ -234,6 +279,13 @@ def merge_reports(
             "the merged report shows the first"
         )
         settings["confidences"] = list(dict.fromkeys(c for _, c in confidences))
+    versions = [(p, v) for p, r in reports for v in _run_values(r, "plugin_versions", r.plugin_version) if v]
+    if len({v for _, v in versions}) > 1:  # (a report without one, hand-written or old, says nothing)
+        notes.append(
+            f"shards were written by different pytest-ragprobe versions: {_by_file(versions)}; their results "
+            "may not be comparable (upgrade every shard's job to one version)"
+        )
+        settings["plugin_versions"] = list(dict.fromkeys(v for _, v in versions))
     if differing:
         notes.append("shards differ in settings: " + ", ".join(differing))
     settings["strict"] = all(strict.values())
@@ -266,6 +318,8 @@ def merge_reports(
     crashed = [n for _, r in reports for n in r.settings.get("crashed") or []]
     if crashed:
         settings["crashed"] = list(dict.fromkeys(crashed))
+    if uncollected := [f for _, r in reports for f in uncollected_files(r)]:
+        settings["uncollected"] = list(dict.fromkeys(uncollected))
     settings["merged_from"] = [str(p) for p, _ in reports]
     first = reports[0][1]
     merged = Report(
@@ -290,8 +344,12 @@ def summary_text(report: Report, *, strict: bool) -> str:
         verdict = STRICT_LABEL
     elif report.partial and not gate_failed(report, strict=strict):
         verdict = "FAIL"  # the probes that finished passed, but the missing ones gate too (exit 1)
+    from pytest_ragprobe.reporting import uncollected_files
+
     crashed = report.settings.get("crashed")
     crash = f"; an xdist worker crashed running {', '.join(map(str, crashed))}" if crashed else ""
+    if files := uncollected_files(report):
+        crash += f"; {', '.join(files)} could not be collected"
     partial = f" (partial run: probes may be missing{crash})" if report.partial else ""
     return f"{counts_text(report)} -> {verdict}{partial}"
 
@@ -311,7 +369,7 @@ def _exit_code(report: Report, *, strict: bool) -> int:
     if not report.probes:
         # A gate that reads the report would pass a run that probed nothing (a -k / -m that deselects
         # every probe, marks lost in a refactor): say so and exit as pytest does.
-        print(
+        _print(
             "ragprobe: the report holds no probe, so nothing was gated (exit 5, as pytest's "
             "'no tests ran'): check -m / -k and that the tests carry ragprobe marks",
             file=sys.stderr,
@@ -320,14 +378,50 @@ def _exit_code(report: Report, *, strict: bool) -> int:
     return EXIT_OK
 
 
+def _report_kind(path: Path) -> str:
+    """ "run" for a file holding a run's report, "merge" for a merged report's, "" for anything else."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(data, dict) or "probes" not in data:
+        return ""
+    settings = data.get("settings")
+    return "merge" if isinstance(settings, dict) and "merged_from" in settings else "run"
+
+
+def _run_report_in(out: Path, inputs: Sequence[tuple[Path, Report]]) -> bool:
+    """True when ``out`` holds a report.json that a merge into it would replace and that is a run's own
+    (a shard's), not an earlier merge's nor one of the ``inputs``: OUT_DIR was likely left out."""
+    existing = out / "report.json"
+    try:
+        if not existing.is_file() or existing.resolve() in {p.resolve() for p, _ in inputs}:
+            return False
+    except OSError:
+        return False
+    return _report_kind(existing) == "run"
+
+
 def cmd_merge(args: argparse.Namespace) -> int:
     from pytest_ragprobe.reporting import write_reports
 
     loaded = [read_report(arg) for arg in args.reports]
     merged, notes = merge_reports(loaded, prefer=args.prefer)
     for note in notes:
-        print(f"ragprobe merge: note: {note}", file=sys.stderr)
+        _print(f"ragprobe merge: note: {note}", file=sys.stderr)
     out = Path(args.out_dir)
+    forgotten = f"was it forgotten? (`ragprobe merge merged {out} ...`)"  # (`ragprobe merge a/ b/`)
+    if out.is_file() and _report_kind(out):
+        raise InputError(
+            f"{out}: is a file: OUT_DIR, the first argument, is the directory the merged report is written "
+            f"to; {forgotten}"
+        )
+    if _run_report_in(out, loaded):
+        raise InputError(
+            f"{out}: holds the report.json of a run (not of a merge, nor one of the reports to merge), which "
+            f"the merged report would replace: OUT_DIR, the first argument, is where the merged report is "
+            f"written; {forgotten}"
+        )
     if out.suffix.lower() in (".json", ".md", ".html"):  # `merge merged.json a.json b.json`
         raise InputError(
             f"{out}: OUT_DIR is the directory for report.json / .md / .html, not a file name "
@@ -341,7 +435,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
         raise InputError(f"{out}: cannot write the merged report: {exc.strerror or exc}") from None
     n = len(loaded)
     strict = _strict(merged, args.strict)
-    print(
+    _print(
         f"ragprobe merge: {n} report{'s' if n != 1 else ''}, {summary_text(merged, strict=strict)}; "
         f"wrote {path}"
     )
@@ -368,25 +462,25 @@ def cmd_show(args: argparse.Namespace) -> int:
         path, report = read_report(args.report)
     strict = _strict(report, args.strict)
     if args.format == "markdown":
-        sys.stdout.write(render_markdown(report))
+        _write_utf8(render_markdown(report))
         return _exit_code(report, strict=strict)
     probes = ordered(report.probes, failing_last=True)
     # a strict run's lines say how it was strict, as its terminal did ("ragprobe_strict in pytest.ini: ...")
     by = report.settings.get("strict_by") if ran_strict(report) else None
     lines = summary_lines(probes, strict=strict, strict_by=by if isinstance(by, str) and by else STRICT_FLAG)
     for probe, text in zip(probes, lines, strict=True):  # as the terminal
-        print(text)
+        _print(text)
         if args.explain and probe.outcome != "pass":
             told = explain(probe, examples=3, strict=strict, strict_by=by if isinstance(by, str) else "")
-            print("\n".join("    " + line for line in told.splitlines()))
+            _print("\n".join("    " + line for line in told.splitlines()))
         elif args.explain:
             # a PASS whose failed calls were left out of its statistics, or whose accuracies are all low
             # (often a setup bug): it printed nothing of them; pytest had warned of both
             if probe.errors and probe.verdict != "error":
-                print(f"    {failed_calls_note(probe)}")
+                _print(f"    {failed_calls_note(probe)}")
             if low := low_accuracy_note(probe):
-                print(f"    PASS, but {low}")
-    print(f"ragprobe: {path}: {summary_text(report, strict=strict)}")
+                _print(f"    PASS, but {low}")
+    _print(f"ragprobe: {path}: {summary_text(report, strict=strict)}")
     return _exit_code(report, strict=strict)
 
 
@@ -505,6 +599,28 @@ def _size(n: int) -> str:
     return f"{size:.1f} GB"
 
 
+# What a ragprobe answer cache holds (cache.py): its markers, and its entries, identities, plans and tables.
+_CACHE_NAMES = frozenset(
+    {".gitignore", "README.md", "CACHEDIR.TAG", "answers", "identities", "plans", "tables"}
+)
+
+
+def _not_cache(root: Path) -> str | None:
+    """None when ``root`` is a ragprobe answer cache: it carries the CACHEDIR.TAG pytest-ragprobe writes,
+    or holds nothing a cache does not (one where only statistics tables were written has no tag yet).
+    Else the name of the first thing in it that a cache does not hold."""
+    try:
+        if "pytest-ragprobe" in (root / "CACHEDIR.TAG").read_text(encoding="utf-8", errors="replace"):
+            return None
+    except OSError:
+        pass
+    try:
+        names = sorted(p.name for p in root.iterdir())
+    except OSError:
+        return None  # (scan reads nothing it cannot list either)
+    return next((name for name in names if name not in _CACHE_NAMES), None)
+
+
 def cmd_cache(args: argparse.Namespace) -> int:
     from pytest_ragprobe.cache import days_ago, scan
 
@@ -517,9 +633,15 @@ def cmd_cache(args: argparse.Namespace) -> int:
         raise InputError(f"{root}: no answer cache here ({origin}pytest writes one on the first run)")
     if args.prune is not None and not 0 <= args.prune < math.inf:  # (nan too)
         raise InputError(f"--prune takes a number of days >= 0, got {args.prune}")
+    if (foreign := _not_cache(root)) is not None:  # (prune deletes by pattern: tables/*.json of a project)
+        raise InputError(
+            f"{root}: not a ragprobe answer cache (it holds {foreign}, which a cache does not; "
+            "pytest-ragprobe marks its cache with a CACHEDIR.TAG): give the cache directory, by default "
+            ".ragprobe_cache in the rootdir"
+        )
     stats = scan(root, prune_before=None if args.prune is None else days_ago(args.prune))
     if args.prune is not None:
-        print(
+        _print(
             f"ragprobe cache: removed {stats.removed} entries ({_size(stats.removed_bytes)}) "
             f"and {stats.removed_tables} statistics tables not used in the last {args.prune:g} days"
             + (f", and {stats.removed_plans} plan records of probes not run since" if stats.removed_plans
@@ -531,17 +653,17 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
     used = f"last used {when(stats.oldest)} .. {when(stats.newest)}" if stats.entries else "empty"
     entries = f"{stats.entries} entr{'y' if stats.entries == 1 else 'ies'}"
-    print(f"ragprobe cache: {root}: {entries}, {_size(stats.bytes)}; {used}")
+    _print(f"ragprobe cache: {root}: {entries}, {_size(stats.bytes)}; {used}")
     last_used = stats.last_used or {}
     for pipeline, count in sorted((stats.by_pipeline or {}).items(), key=lambda kv: (-kv[1], kv[0])):
-        print(f"  {count:7d}  last used {when(last_used.get(pipeline))}  {pipeline}")
+        _print(f"  {count:7d}  last used {when(last_used.get(pipeline))}  {pipeline}")
     if stats.tables:
-        print(
+        _print(
             f"  and {stats.tables} statistics tables, {_size(stats.tables_bytes)} "
             "(exact critical values; recomputed when missing)"
         )
     if stats.plans:
-        print(f"  and {stats.plans} plan records (the calls each probe asked last run, for the cost plan)")
+        _print(f"  and {stats.plans} plan records (the calls each probe asked last run, for the cost plan)")
     return EXIT_OK
 
 
@@ -633,13 +755,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _utf8(stream: object) -> bool:
+    import codecs
+
+    try:
+        return codecs.lookup(str(getattr(stream, "encoding", None) or "utf-8")).name == "utf-8"
+    except LookupError:
+        return False
+
+
+def _tolerant_streams() -> None:
+    """Standard output / error that cannot encode all of Unicode (a Windows job redirecting to a file:
+    cp1252; PYTHONIOENCODING=ascii) write what they cannot take as escapes ("\\u2264"), not a traceback."""
+    import io
+
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and not _utf8(stream):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _write_utf8(text: str) -> None:
+    """``text`` on standard output as UTF-8 whatever its encoding: report.md for a file or
+    $GITHUB_STEP_SUMMARY, which GitHub reads as UTF-8 (its emoji are not in cp1252)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if _utf8(sys.stdout) or buffer is None:
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _tolerant_streams()
     try:
         code: int = args.func(args)
     except InputError as exc:
-        print(f"ragprobe {args.command}: error: {exc}", file=sys.stderr)
+        _print(f"ragprobe {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # `ragprobe show ... | head`: the reader left; no traceback, keep the exit code
         # stdout is closed at the other end: point it at devnull so the interpreter's final flush is quiet

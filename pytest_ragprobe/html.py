@@ -59,6 +59,7 @@ from pytest_ragprobe.reporting import (
     shown_counts,
     strict_failed,
     strict_source,
+    uncollected_text,
     worst_examples_count,
 )
 
@@ -765,6 +766,7 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
         ],
         "how_to_read": how_to_read(report.probes),
         "crashed": crashed_tests(report),
+        "uncollected": uncollected_text(report),
         "finished": finished_text(report),
         # strict_by is said in the strict row ("on (ragprobe_strict in pytest.ini)"), not as a row of its own
         "run_settings": [(k, _setting(report, k, v)) for k, v in report.settings.items() if k != "strict_by"],
@@ -808,4 +810,7 @@ def environment() -> jinja2.Environment:
 
 def render_html(report: Report) -> str:
     """The whole report as one HTML document (string)."""
-    return environment().get_template("report.html.j2").render(**report_context(report))
+    from pytest_ragprobe.reporting import visible_controls
+
+    # (the template's own text holds no control character: only a pipeline's or a data file's can)
+    return visible_controls(environment().get_template("report.html.j2").render(**report_context(report)))

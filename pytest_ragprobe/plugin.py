@@ -149,6 +149,12 @@ class _ReportHooks:
 
             report_finished(self.config, report)
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        # (on the controller under xdist too: it hands on its workers' failed collect reports)
+        if report.failed and not is_worker(self.config):
+            self.config.stash[SESSION_KEY].collect_failed(report.nodeid)
+
     @pytest.hookimpl(optionalhook=True, trylast=True)
     def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport, sched: Any) -> None:
         """xdist controller: a worker died running ``crashitem``; unless rescheduled, its result is lost."""
@@ -635,5 +641,8 @@ def pytest_runtest_makereport(
         # "assert 0.65 >= 0.8": the probe's tables and miss attribution are what explain it.
         report.sections.append(("ragprobe: the probe behind this test", outcome.explain()))
     if report.when == "call" or failed_setup or recorded:
-        setattr(report, REPORT_ATTR, outcome.model_dump(mode="json"))
+        from pytest_ragprobe.results import without_surrogates
+
+        # (a lone surrogate in an answer: execnet cannot send it to the xdist controller)
+        setattr(report, REPORT_ATTR, without_surrogates(outcome.model_dump(mode="json")))
     return report

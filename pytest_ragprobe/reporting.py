@@ -43,7 +43,7 @@ from pytest_ragprobe.render import (
     threshold,
     when,
 )
-from pytest_ragprobe.results import atomic_write, nodeid_key
+from pytest_ragprobe.results import atomic_write, nodeid_key, report_json
 
 if TYPE_CHECKING:
     from pytest_ragprobe.results import ProbeResult, Report
@@ -230,6 +230,15 @@ def worst_examples_count(r: ProbeResult, worst: list[dict[str, Any]], shown: int
 
 # -- Markdown escaping ---------------------------------------------------------------------------------
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#!|~])")
+# Control characters but tab, newline and carriage return (C0, DEL, C1): an answer quoting a terminal escape
+# or holding a NUL. Written as their escapes ("\x1b[2J"), as the terminal summary prints answers, so that
+# `ragprobe show --format markdown` or `cat report.md` cannot clear or recolour a terminal, and a browser
+# shows them rather than nothing.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def visible_controls(text: str) -> str:
+    return _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def md_text(value: Any, limit: int = MD_TEXT_LIMIT) -> str:
@@ -237,7 +246,7 @@ def md_text(value: Any, limit: int = MD_TEXT_LIMIT) -> str:
     if value is None:
         return "–"
     text = " | ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-    text = " ".join(text.split())
+    text = visible_controls(" ".join(text.split()))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -257,7 +266,7 @@ def md_got(value: Any) -> str:
 def md_code(value: str, *, table: bool = True) -> str:
     """Inline code safe inside a GFM table cell (backtick runs and pipes handled). Outside a table
     (``table=False``: a heading, a line) a pipe needs no escape, and GitHub would show the backslash."""
-    text = " ".join(value.split())
+    text = visible_controls(" ".join(value.split()))
     if table:
         text = text.replace("|", "\\|")
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
@@ -406,6 +415,22 @@ def crashed_tests(report: Report) -> list[str]:
     return [str(c) for c in crashed] if isinstance(crashed, list) else []
 
 
+def uncollected_files(report: Report) -> list[str]:
+    """Test files that did not collect (``settings.uncollected``): any probes in them are missing."""
+    files = report.settings.get("uncollected") or []
+    return [str(f) for f in files] if isinstance(files, list) else []
+
+
+def uncollected_text(report: Report) -> str:
+    """ "test_x.py could not be collected: any probes in it are missing." for the partial banners, in place
+    of "written before the run finished": pytest wrote it at the end of a run that ran what collected."""
+    files = uncollected_files(report)
+    if not files:
+        return ""
+    them = "them" if len(files) > 1 else "it"
+    return f"{', '.join(files)} could not be collected: any probes in {them} are missing."
+
+
 def finished_text(report: Report) -> str:
     """ " (3 of 7 probes finished)" for a partial report that knows how many probes were planned."""
     planned = report.settings.get("planned")
@@ -523,8 +548,12 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
         crashed = crashed_tests(report)
         head += [
             "> [!WARNING]",
-            "> **Partial run**: the run was interrupted, stopped early (-x / --maxfail) or is still going"
-            f"{finished_text(report)}; probes may be missing."
+            "> **Partial run**: "
+            + (
+                uncollected_text(report)
+                or "the run was interrupted, stopped early (-x / --maxfail) or is still going"
+                f"{finished_text(report)}; probes may be missing."
+            )
             + (f" An xdist worker crashed running {', '.join(crashed)}." if crashed else "")
             + " As it stands, `ragprobe show` / `merge` fail it (exit 1).",
             "",
@@ -581,8 +610,9 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
     said = []
     if left_out["passing"]:
         said.append(f"the details of {left_out['passing']} passing (or expected) probes")
-    if left_out["other"]:
-        said.append(f"the details of {left_out['other']} other probes (the last in the table)")
+    if left_out["other"]:  # (with none of them kept, the first in the table are left out too)
+        last = " (the last in the table)" if kept else ""
+        said.append(f"the details of {left_out['other']} other probes{last}")
     if unlisted:
         said.append(f"the last {unlisted} rows of the table")
     note = [
@@ -606,7 +636,8 @@ def write_reports(directory: Path, report: Report, *, json_only: bool = False) -
     """Write the three files, each atomically (only report.json with ``json_only``); returns its path."""
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / "report.json"
-    atomic_write(json_path, report.model_dump_json(indent=2))
+    report, text = report_json(report)  # (a lone surrogate in an answer: escaped in all three files)
+    atomic_write(json_path, text)
     if json_only:
         return json_path
     atomic_write(directory / "report.md", render_markdown(report))

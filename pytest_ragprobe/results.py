@@ -241,9 +241,42 @@ class Report(BaseModel):
         return out
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(value: Any) -> Any:
+    """``value`` (JSON-like: dicts, lists, strings) with every lone surrogate in its strings written as its
+    escape ("\\udce9"): a pipeline's answer decoded with errors="surrogateescape", or an error message
+    quoting one, cannot be encoded as UTF-8, and report.json, the xdist transfer and report.md / .html all
+    encode it. A valid pair (two surrogates from a "\\ud83d\\ude00" string) becomes its character."""
+    if isinstance(value, str):
+        if not _LONE_SURROGATE.search(value):
+            return value
+        joined = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", joined)
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [without_surrogates(v) for v in value]
+    return value
+
+
+def report_json(report: Report) -> tuple[Report, str]:
+    """``report`` as report.json's text, and the report that text holds: ``report`` itself, or when a
+    string in it cannot be written as UTF-8 (a lone surrogate), a copy with such characters escaped
+    (:func:`without_surrogates`), from which report.md / .html are rendered too."""
+    from pydantic_core import PydanticSerializationError
+
+    try:
+        return report, report.model_dump_json(indent=2)
+    except PydanticSerializationError:
+        report = Report.model_validate(without_surrogates(report.model_dump()))
+        return report, report.model_dump_json(indent=2)
+
+
 def load_report(path: str | Path) -> Report:
     p = Path(path)
     try:
-        return Report.model_validate(json.loads(p.read_text(encoding="utf-8")))
+        return Report.model_validate(json.loads(p.read_text(encoding="utf-8-sig")))
     except FileNotFoundError:
         raise FileNotFoundError(f"ragprobe report not found: {p}") from None

@@ -501,6 +501,9 @@ class RagprobeSession:
         self.interrupted = False
         self.cut_short = False  # -x / --maxfail stopped the run before every probe ran (finish)
         self.crashed: list[str] = []  # tests whose xdist worker died under them (their results are lost)
+        # files (collectors) that failed to collect: any probes in them never ran, so the report is partial
+        self.uncollected: list[str] = []
+        self.tests_ran = False  # a test report came in (pytest's collection-error stop comes before any)
 
     def _missing_baseline(self) -> str:
         """The usage error for a --ragprobe-baseline that does not exist yet while --ragprobe-save-baseline
@@ -569,6 +572,8 @@ class RagprobeSession:
         (``ragprobe show`` / ``merge``) read it as this run's (PASS, where pytest died)."""
         if is_worker(self.config) or not _runs_tests(self.config):
             return
+        if (clash := self._baseline_is_the_report()) is not None:  # (before the report empties it below)
+            raise pytest.UsageError(clash)
         # A report or baseline that cannot be written fails the run: found now, before any pipeline call,
         # not after every probe has run (a cold run of a local model is minutes of calls).
         if self.cfg.report_dir is not None:
@@ -595,6 +600,26 @@ class RagprobeSession:
                     "it that the run does not re-run: repair it, or delete it (or save elsewhere) to start a "
                     "new baseline (no test ran)"
                 )
+
+    def _baseline_is_the_report(self) -> str | None:
+        """The usage error for a --ragprobe-save-baseline that names the report.json --ragprobe-report
+        writes: the report empties it at the start and rewrites it after every probe, so the baseline's
+        probes the run does not re-run were lost, and a partial run overwrote the baseline it said it kept."""
+        save, report_dir = self.cfg.save_baseline, self.cfg.report_dir
+        if save is None or report_dir is None:
+            return None
+        try:
+            target = save.resolve()
+            clash = target in (report_dir.resolve(), (report_dir / "report.json").resolve())
+        except OSError:
+            return None
+        if not clash:
+            return None
+        return (
+            f"--ragprobe-save-baseline: {save} is the report.json that --ragprobe-report={report_dir} writes "
+            "(emptied at the start of a run, rewritten after every probe): save the baseline to a file of "
+            "its own, e.g. --ragprobe-save-baseline=ragprobe-baseline.json (no test ran)"
+        )
 
     def _unreadable_save_target(self, target: Path) -> str | None:
         """Why the existing --ragprobe-save-baseline file cannot be read as a baseline (a test listed twice
@@ -628,8 +653,16 @@ class RagprobeSession:
         report would read complete without it (PASS, where pytest failed the run): it is partial."""
         self.crashed.append(nodeid)  # the summary line and `ragprobe show` name it
 
+    def collect_failed(self, nodeid: str) -> None:
+        """A file (or another collector) did not collect: the probes in it are missing from the report,
+        which would otherwise read complete (PASS, where pytest failed the run)."""
+        name = nodeid or "."  # (the rootdir's collector has an empty node id)
+        if name not in self.uncollected:  # (under xdist every worker reports the same file)
+            self.uncollected.append(name)
+
     def record(self, report: pytest.TestReport) -> None:
         """Keep a probe result shipped on a test report (on the controller under xdist)."""
+        self.tests_ran = True
         data = getattr(report, REPORT_ATTR, None)
         if not isinstance(data, dict):
             return
@@ -660,6 +693,8 @@ class RagprobeSession:
             settings["strict_by"] = self.cfg.strict_by
         if self.crashed:
             settings["crashed"] = list(self.crashed)
+        if self.uncollected:
+            settings["uncollected"] = list(self.uncollected)
         if self.cfg.baseline is not None and self._baseline is not None:
             settings["baseline"] = str(self.cfg.baseline)
             settings["baseline_coverage"] = self._baseline_coverage()
@@ -668,7 +703,7 @@ class RagprobeSession:
         sorted_ids = sorted(self.results, key=nodeid_key)
         report = Report(
             plugin_version=__version__,
-            partial=partial or bool(self.crashed),
+            partial=partial or bool(self.crashed) or bool(self.uncollected),
             seed=self.cfg.seed,
             confidence=self.cfg.confidence,
             settings=settings,
@@ -731,7 +766,9 @@ class RagprobeSession:
         (last, so nothing they do reaches the files)."""
         if is_worker(self.config) or not _runs_tests(self.config):
             return  # --collect-only, --fixtures, ...: an empty report would overwrite the last real one
-        self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED and not stopped
+        # pytest ends a run whose collection failed as interrupted, before any test: not an interrupt
+        collection_stop = bool(self.uncollected) and not self.tests_ran
+        self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED and not stopped and not collection_stop
         # (under xdist the controller has no probe count: a stop there is taken as cut short)
         cut_short = stopped and (self.planned is None or len(self.results) < self.planned)
         self.cut_short = cut_short  # the terminal's verdict line says partial, as the report does
@@ -751,13 +788,15 @@ class RagprobeSession:
 
     def _save_baseline(self, report: Report) -> None:
         from pytest_ragprobe.baseline import report_file
-        from pytest_ragprobe.results import atomic_write
+        from pytest_ragprobe.results import atomic_write, report_json
 
         assert self.cfg.save_baseline is not None
         target = report_file(self.cfg.save_baseline)  # a directory: its report.json, as a baseline is read
         # A baseline missing tests compares nothing for them later: keep the previous file instead.
         if not report.probes or report.partial:
             why = "no probe ran" if not report.probes else "the run stopped before every probe ran"
+            if self.uncollected and report.probes:
+                why = f"{', '.join(self.uncollected)} could not be collected"
             kept = "kept as it was" if target.exists() else "not written"
             self.notices.append(f"ragprobe: {why}: the baseline {target} was {kept}")
             return
@@ -774,7 +813,7 @@ class RagprobeSession:
             return
         report = self._with_probes_not_run(report, target)
         try:
-            atomic_write(target, report.model_dump_json(indent=2))
+            atomic_write(target, report_json(report)[1])
         except OSError as exc:
             self.write_errors.append(
                 f"could not write the baseline {target}: {exc}; this fails the run: point "
@@ -942,7 +981,8 @@ class RagprobeSession:
 
     def summarize(self, terminalreporter: Any) -> None:
         """The ``ragprobe`` section of the terminal summary: one line per probe, then the report path."""
-        partial = self.interrupted or self.cut_short  # as the report files and `ragprobe show` say
+        # as the report files and `ragprobe show` say
+        partial = self.interrupted or self.cut_short or bool(self.uncollected)
         wrote_partial = partial and self.report_path is not None
         if is_worker(self.config):
             return
@@ -979,13 +1019,22 @@ class RagprobeSession:
                 "the report is partial",
                 yellow=True,
             )
+        if self.uncollected:  # (a file with a syntax error or a bad mark argument: pytest shows why above)
+            k = len(self.uncollected)
+            terminalreporter.write_line(
+                f"ragprobe: {k} test file{'s' if k != 1 else ''} could not be collected "
+                f"({', '.join(self.uncollected)}): any probes in {'them' if k != 1 else 'it'} did not run; "
+                "the report is partial",
+                yellow=True,
+            )
         probes = ordered(report.probes, failing_last=True)
         lines = summary_lines(probes, strict=self.cfg.strict, strict_by=self.cfg.strict_by)
         for result, text in zip(probes, lines, strict=True):
             strict = strict_fails(result, self.cfg.strict)
             color = "red" if strict else colors.get(result.outcome, "yellow")
             terminalreporter.write_line(text, **{color: True})
-        if report.probes or self.crashed:  # the run's verdict, as in report.md / .html and `ragprobe show`
+        # the run's verdict, as in report.md / .html and `ragprobe show`
+        if report.probes or self.crashed or self.uncollected:
             failed = run_failed(report, strict=self.cfg.strict)  # as `ragprobe show`
             color = "red" if failed else colors.get(overall_verdict(report), "yellow")
             line = f"ragprobe: {summary_text(report, strict=self.cfg.strict)}"
