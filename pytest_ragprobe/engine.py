@@ -440,6 +440,66 @@ def _transport(exc: BaseException, kind: str) -> Failure:
     return Failure(cause, f"{cause}: {detail}" if detail else cause, retryable=True)
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it wraps (``__cause__``, ``__context__``, the ``reason`` of urllib3's
+    MaxRetryError, the ``os_error`` of aiohttp's, requests' first argument), nearest first."""
+    found: list[BaseException] = []
+    todo = [exc]
+    while todo and len(found) < 16:
+        e = todo.pop(0)
+        if any(e is f for f in found):
+            continue
+        found.append(e)
+        inner = [e.__cause__, e.__context__, _attr(e, "reason"), _attr(e, "os_error"), *e.args[:1]]
+        todo += [x for x in inner if isinstance(x, BaseException)]
+    return found
+
+
+# A connection that could not be opened (refused, no route, a name not resolved), by the library a user's
+# pipeline called its service with: urllib3's (under requests) and aiohttp's (not its TLS failures).
+_CONNECT_ERRORS = {"urllib3": ("NewConnectionError",), "aiohttp": ("ClientConnectorError",)}
+_NOT_CONNECT = ("ClientSSLError", "ClientConnectorCertificateError", "ClientConnectorSSLError")
+# the causes advice() asks of whether the service is running
+_COULD_NOT_CONNECT = (
+    "transport error (ConnectError)",  # httpx's (the adapters')
+    "ConnectionRefusedError",
+    *(f"transport error ({name})" for names in _CONNECT_ERRORS.values() for name in names),
+)
+
+
+def _connect_failure(exc: BaseException) -> Failure | None:
+    """A requests, urllib3 or aiohttp error for a service that could not be reached, said as the built-in
+    adapter says it ("cannot connect to HOST:PORT: Connection refused"), named by the library's
+    connect error so that :func:`advice` asks whether the service is running; None for anything else."""
+    import socket
+
+    chain = _chain(exc)
+    # (named by the base class: urllib3's NameResolutionError, aiohttp's ClientConnectorDNSError are too)
+    failed, name = next(
+        ((e, n) for e in chain for pkg, ns in _CONNECT_ERRORS.items() for n in ns if _is_from(e, pkg, n)),
+        (None, ""),
+    )
+    if failed is None or _is_from(failed, "aiohttp", *_NOT_CONNECT):
+        return None
+    holder = _attr(failed, "conn") or failed  # urllib3's connection; aiohttp's error has them itself
+    host, port = _attr(holder, "host"), _attr(holder, "port")
+    # the socket's own error, deepest first (the libraries' errors are OSErrors too: not those)
+    own = ("builtins", "socket")
+    os_error = next((e for e in chain[::-1] if isinstance(e, OSError) and type(e).__module__ in own), None)
+    if isinstance(os_error, socket.gaierror):  # "Name or service not known"
+        reason = str(os_error.strerror or os_error)
+    elif os_error is not None and os_error.errno:
+        reason = os.strerror(os_error.errno)
+    elif os_error is not None and str(os_error):  # several addresses tried: "Multiple exceptions: ..."
+        reason = one_line(str(os_error), 200)
+    else:
+        reason = one_line(_ADDRESS_RE.sub("0x…", str(failed)), 200)
+    target = _request_url(exc) or (f"{host}:{port}" if host and port else None)
+    cause = f"transport error ({name})" + (f" from {target}" if target else "")
+    detail = f"cannot connect to {host}:{port}: {reason}" if host and port else reason
+    return Failure(cause, f"{cause}: {detail}", retryable=True)
+
+
 # pytest-ragprobe's own directory: its frames are never the pipeline's (runner uses it too)
 PACKAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
 
@@ -568,7 +628,15 @@ def _classify(exc: BaseException, timeout: float | None) -> Failure:
         return _transport(exc, "timeout" if _is_httpx(exc, "TimeoutException") else "transport error")
     if _is_from(exc, "requests", "Timeout"):  # before ConnectionError: ConnectTimeout is both
         return _transport(exc, "timeout")
-    if _is_from(exc, "requests", "ConnectionError", "ChunkedEncodingError"):
+    if _is_from(exc, "requests", "ConnectionError") or _is_from(exc, "urllib3", "HTTPError") or (
+        _is_from(exc, "aiohttp", "ClientError")
+    ):  # a pipeline's own client: a service that is down is said as the adapters' ConnectError is
+        connect = _connect_failure(exc)
+        if connect is not None:
+            return connect
+    if _is_from(exc, "requests", "ConnectionError", "ChunkedEncodingError") or (
+        _is_from(exc, "aiohttp", "ClientConnectionError", "ClientPayloadError")
+    ):  # (aiohttp's: reset, hung up, a broken reply; not its InvalidURL, nor a reply that is not JSON)
         return _transport(exc, "transport error")
     if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException):
         # urlopen wraps the socket error: judge that (refused, reset: retried)
@@ -649,7 +717,7 @@ def advice(
             f"were not retried: run again once it is back, or raise {timeout} to {_seconds(asked[0])} to "
             "wait that long)"
         )
-    if cause.startswith(("transport error (ConnectError)", "ConnectionRefusedError")):
+    if cause.startswith(_COULD_NOT_CONNECT):
         return " (could not connect: is the service running, and listening at that address?)"
     if cause.startswith("not started"):
         return " (sync calls that timed out still run on every thread: fix the hang or raise the timeout)"
