@@ -431,7 +431,7 @@ _OTHER_LOOP_ADVICE = (
 
 _SERVICES_SEP = ", "
 _NOT_CALLED = re.compile(
-    rf"^{re.escape(CACHE_ONLY)} \(\d+ cached, no call\): (.*?) (?:was|were) not called by this probe\."
+    rf"^{re.escape(CACHE_ONLY)} \(\d+ cached, no call\): (.*?) (was|were) not called by this probe\."
 )
 
 
@@ -508,7 +508,10 @@ def cache_only_services(note: str) -> list[str] | None:
     ``note`` is not one. The run-end line reads them from the probes' notes: under xdist the controller
     has only the reports, not the adapters."""
     m = _NOT_CALLED.match(note)
-    return None if m is None else m.group(1).split(_SERVICES_SEP)
+    if m is None:
+        return None
+    # "was": one service, whole (a model name may hold the separator: "qwen, 7b at URL")
+    return [m.group(1)] if m.group(2) == "was" else m.group(1).split(_SERVICES_SEP)
 
 
 def _new_runner() -> asyncio.Runner:
