@@ -327,8 +327,13 @@ class ProbeContext:
                 # "transport error (ConnectError) from URL" (an HTTP status, a malformed response) was
                 # said again before its detail: the detail alone
                 error = error[len(said) + 2 :]
-            at = error.find(question[:40]) if len(question) > 80 else -1
-            first += ": " + (error[:at] + "<the question>" if at >= 0 else error[:300])
+            if len(question) > 80:  # said in "first for", clipped: not again in full (what follows is kept)
+                at = error.find(question[:40])
+                if question in error:
+                    error = error.replace(question, "<the question>")
+                elif at >= 0:  # (the call's error was clipped inside it)
+                    error = error[:at] + "<the question>…"
+            first += ": " + error[:300]
         raise ProbeError(
             f"{head}; most common cause ({count}x): {cause}{told}{first}{tail}",
             traceback=self.error_tracebacks.get(cause),
