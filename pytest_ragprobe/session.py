@@ -235,7 +235,8 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
 
             question = ctx.fatal_question if ctx is not None else None
             on = f" on {clip(question)}" if question is not None else ""
-            reason, why = f"the pipeline raised {type(exc).__name__}{on}: {exc}", ""
+            said = f": {exc}" if str(exc) else ""  # (a bare `raise NotImplementedError` says nothing)
+            reason, why = f"the pipeline raised {type(exc).__name__}{on}{said}", ""
             # Notes (the hint for a reader written for dicts, pipeline.py) go in the reason, which the
             # reports keep (the traceback they end goes only to pytest's ERROR): said once, up top.
             notes = [n for n in getattr(exc, "__notes__", ()) if isinstance(n, str)]
