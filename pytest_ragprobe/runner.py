@@ -327,6 +327,14 @@ class ProbeContext:
                 # "transport error (ConnectError) from URL" (an HTTP status, a malformed response) was
                 # said again before its detail: the detail alone
                 error = error[len(said) + 2 :]
+            else:
+                # "malformed response from URL: expected JSON, got ..." and its error "malformed response
+                # from URL: not JSON ...": the shared head (up to a ": " in both) was said twice
+                # (where one begins with the other, it is left whole: that is no head of both)
+                differ = next((i for i, (x, y) in enumerate(zip(said, error, strict=False)) if x != y), 0)
+                cut = said.rfind(": ", 0, differ) + 2
+                if cut > 2 and error[cut:].strip():
+                    error = error[cut:]
             if len(question) > 80:  # said in "first for", clipped: not again in full (what follows is kept)
                 at = error.find(question[:40])
                 if question in error:

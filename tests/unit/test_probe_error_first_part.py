@@ -43,3 +43,27 @@ def test_a_question_clipped_in_the_error_ends_where_it_was_clipped() -> None:
     # the call's error is clipped at 200 characters, inside the question: nothing after it to keep
     message = probe_error(ValueError("x" * 100 + f" {LONG_Q}"))
     assert message.endswith(f": ValueError: {'x' * 100} <the question>…"), message
+
+
+def test_a_malformed_reply_names_its_url_once() -> None:
+    """The cause and the call's error both begin "malformed response from URL: ", then differ: the
+    probe's error said the URL twice ("...got '<html>'; first for 'q': malformed response from URL: not
+    JSON ...")."""
+    from pytest_ragprobe.adapters import MalformedResponseError
+
+    url = "http://127.0.0.1:9/answer"
+
+    def broken(question: str) -> str:
+        raise MalformedResponseError(url, "not JSON (JSONDecodeError): '<html>'", "expected JSON, got '<html>'")
+
+    settings = RunSettings(engine=EngineSettings(concurrency=1, timeout=5.0, retries=0, fail_fast=0))
+    ctx = ProbeContext(PipelineAdapter(broken), settings)
+    asyncio.run(ctx.run_calls([Call("answer", "q")]))
+    with pytest.raises(ProbeError) as info:
+        ctx.check_error_rate()
+    assert str(info.value).endswith(
+        f"most common cause (1x): malformed response from {url}: expected JSON, got '<html>'; first for 'q': "
+        "not JSON (JSONDecodeError): '<html>'"
+    ), str(info.value)
+    # a cause that only begins like the error is not cut out of it ("KeyError at f.py:3" / "KeyError: 'x'")
+    assert probe_error(KeyError("x")).endswith(": KeyError: 'x'")
