@@ -733,6 +733,13 @@ def _option(name: str, direct: bool) -> str:
     return f"{name}=" if direct else f"--ragprobe-{name}"
 
 
+def _being_cancelled() -> bool:
+    """Whether the running task has been asked to cancel (``Task.cancelling()``): a CancelledError it meets
+    is then its own; else it was raised by the code it awaited."""
+    task = asyncio.current_task()
+    return task is None or task.cancelling() > 0
+
+
 class _Late(asyncio.TimeoutError):
     """An attempt that returned after its timeout (the event loop was blocked): a timeout."""
 
@@ -1248,6 +1255,12 @@ class Engine:
                     if self.fatal_question is None:  # for the error: which question
                         self.fatal_question = call.question
                 raise
+            except asyncio.CancelledError as exc:
+                if _being_cancelled():  # the probe is being stopped (Ctrl-C, the run ended): not the call's
+                    raise
+                # Raised by the pipeline's own code (an SDK's, a sync method's): that call's error. Let out,
+                # it ended the probe, and (a BaseException in a test's setup) broke pytest's fixture state.
+                failure = classify(exc, s.timeout)
             except Exception as exc:
                 failure = classify(exc, s.timeout)
                 if isinstance(exc, _Late):

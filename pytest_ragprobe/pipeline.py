@@ -941,9 +941,9 @@ class PipelineAdapter:
                 return await _timed(fn(*args), capability)
             loop = asyncio.get_running_loop()
             meter = METER.get()  # (a pool thread does not see the context: it is given the meter)
-            run = functools.partial(fn, *args)
+            run = functools.partial(_in_thread, fn, *args)
             if meter is not None:
-                run = functools.partial(stamped, meter, fn, *args)
+                run = functools.partial(stamped, meter, _in_thread, fn, *args)
             result = await loop.run_in_executor(self.executor, run)
             if inspect.isawaitable(result):  # a sync wrapper that hands back a coroutine
                 return await _timed(result, capability)
@@ -983,6 +983,17 @@ class PipelineAdapter:
         if fn is None:
             raise PipelineConfigError(f"{self.identity} has no index")
         await self._call("index", fn, _own_copies(documents))
+
+
+def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a pool thread. Its StopIteration (``next()`` on an iterator with nothing left) is
+    raised as a RuntimeError, with its traceback, as Python does for a coroutine (PEP 479): asyncio's future
+    refuses a StopIteration, so the call hung until its timeout, said as one, and was retried."""
+    try:
+        return fn(*args)
+    except StopIteration as exc:
+        error = RuntimeError("the pipeline raised StopIteration (a next() with nothing left?)")
+        raise error.with_traceback(exc.__traceback__) from None
 
 
 _DOCUMENT_NOTE = (
