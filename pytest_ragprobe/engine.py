@@ -69,6 +69,7 @@ import dataclasses
 import datetime
 import email.utils
 import hashlib
+import http
 import http.client
 import math
 import os
@@ -602,6 +603,13 @@ def _printable(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+def _str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # (an exception class whose __str__ is broken: traceback says the same)
+        return "<str() failed>"
+
+
 def _classify(exc: BaseException, timeout: float | None) -> Failure:
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         cause = f"timeout after {timeout:g}s" if timeout is not None else "timeout"
@@ -617,6 +625,13 @@ def _classify(exc: BaseException, timeout: float | None) -> Failure:
                 body = one_line(str(_attr(response, "text") or ""), 160)
             except Exception:  # a streamed or undecodable body: the status says enough
                 body = ""
+        elif not isinstance(exc, urllib.error.HTTPError):
+            # an SDK's error that carries only a status: its message is the only detail (aiohttp's
+            # str() repeats the status and URL around its message, a reason phrase unless one was given)
+            aiohttp = _is_from(exc, "aiohttp", "ClientResponseError")
+            said = str(_attr(exc, "message") or "") if aiohttp else _str(exc)
+            standard = next((c.phrase for c in http.HTTPStatus if c == status), "")
+            body = "" if said == standard else one_line(said, 160)
         return Failure(
             cause,
             f"{cause}: {body}" if body else cause,
@@ -668,7 +683,8 @@ def _classify(exc: BaseException, timeout: float | None) -> Failure:
             retryable=False,
             traceback=_format_traceback(exc) if own else None,
         )
-    text = one_line(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, 200)
+    said = _str(exc)
+    text = one_line(f"{type(exc).__name__}: {said}" if said else type(exc).__name__, 200)
     where = _raised_at(exc)
     # Grouped by type and place, not by message: a message often names the call ("KeyError:
     # 'Which pump ...?'", "no context for <question>"), so it would differ on every call, and
