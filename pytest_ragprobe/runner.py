@@ -197,16 +197,21 @@ class ProbeContext:
     def looks(self, spec: ProbeSpec, n: int, confidence: float) -> tuple[SequentialDesign | None, list[int]]:
         return looks(spec, n, confidence, self.settings)
 
-    def make_engine(self, namespace: str) -> Engine:
+    def make_engine(self, namespace: str, kinds: Collection[str] | None = None) -> Engine:
         """An engine for one batch; ``namespace`` holds the settings that change answers (cache key part).
 
         A pipeline may declare ``max_concurrency`` (e.g. 1 for a local model behind a lock): more calls in
         flight would only queue, and running them in plan order lets a local reader reuse its prompt cache.
+        So may a part of it (``Pipeline(generate=reader)``, a bound method's object) that calls of ``kinds``
+        (None: any) reach: the lowest counts.
         """
+        from pytest_ragprobe.engine import _owners
+
         settings = self.settings.engine
-        limit = getattr(self.adapter.obj, "max_concurrency", None)
-        if isinstance(limit, int) and not isinstance(limit, bool) and 1 <= limit < settings.concurrency:
-            settings = replace(settings, concurrency=limit)
+        for owner in _owners(self.adapter, kinds):
+            limit = getattr(owner, "max_concurrency", None)
+            if isinstance(limit, int) and not isinstance(limit, bool) and 1 <= limit < settings.concurrency:
+                settings = replace(settings, concurrency=limit)
         return Engine(
             self.adapter,
             settings,
@@ -218,8 +223,9 @@ class ProbeContext:
         )
 
     async def run_calls(self, calls: Sequence[Call], namespace: str = "") -> list[CallOutcome]:
-        engine = self.make_engine(namespace)
-        self.kinds.update(call.kind for call in calls)
+        kinds = {call.kind for call in calls}
+        engine = self.make_engine(namespace, kinds)
+        self.kinds.update(kinds)
         try:
             outcomes = await engine.run(calls)
         except BaseException:  # a bug in the pipeline raised mid-run: the calls made still count
