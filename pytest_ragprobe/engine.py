@@ -434,11 +434,22 @@ def _header(get: Callable[[str], Any], *keys: str) -> str | None:
 
 
 def _transport(exc: BaseException, kind: str) -> Failure:
+    import ssl
+
+    # A TLS failure is no service down (the advice for a refused connection sent users looking for a
+    # server that was running): said apart, and an untrusted certificate is not retried (it comes back).
+    tls = next((e for e in _chain(exc) if isinstance(e, ssl.SSLError)), None)
+    untrusted = isinstance(tls, ssl.SSLCertVerificationError)
+    if tls is not None and kind == "transport error":
+        kind = UNTRUSTED if untrusted else "TLS error"
     target = _request_url(exc)
     where = f" from {target}" if target else ""
     cause = f"{kind} ({type(exc).__name__}){where}"
     detail = one_line(_ADDRESS_RE.sub("0x…", str(exc)), 200)
-    return Failure(cause, f"{cause}: {detail}" if detail else cause, retryable=True)
+    return Failure(cause, f"{cause}: {detail}" if detail else cause, retryable=not untrusted)
+
+
+UNTRUSTED = "untrusted TLS certificate"
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -732,6 +743,16 @@ def advice(
             f"({_seconds(asked[1])} s: the longer of {timeout} and {_seconds(asked[2])} s), so those calls "
             f"were not retried: run again once it is back, or raise {timeout} to {_seconds(asked[0])} to "
             "wait that long)"
+        )
+    if cause.startswith(UNTRUSTED):
+        return (
+            " (the service's TLS certificate could not be verified, e.g. a self-signed one: HTTPPipeline and "
+            "OpenAIGenerator take verify=False to skip the check)"
+        )
+    if cause.startswith("TLS error"):
+        return (
+            " (the TLS handshake failed: is the service served over https? One served over plain HTTP "
+            "needs an http:// URL)"
         )
     if cause.startswith(_COULD_NOT_CONNECT):
         return " (could not connect: is the service running, and listening at that address?)"
