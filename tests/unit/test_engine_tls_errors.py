@@ -78,3 +78,15 @@ def test_an_untrusted_certificate_says_how_to_skip_the_check() -> None:
     message = probe_error(answer)
     assert f"{failure.cause} (the service's TLS certificate could not be verified, e.g. a self-signed one: " \
         "HTTPPipeline and OpenAIGenerator take verify=False to skip the check); first for 'q': " in message, message
+
+
+def test_a_tls_failure_is_said_as_one_when_the_url_holds_a_secret() -> None:
+    # the adapter re-raises an error that quotes a secret scrubbed, without its chain (the ssl error)
+    server, thread = plain_http_server(1)
+    with server:
+        port = server.getsockname()[1]
+        message = probe_error(HTTPPipeline(f"https://127.0.0.1:{port}?api_key=s3cr3t-tls-key"))
+        thread.join()
+    assert "s3cr3t-tls-key" not in message
+    assert f"most common cause (1x): TLS error (ConnectError) from https://127.0.0.1:{port}/answer?api_key=" in message
+    assert "(the TLS handshake failed: is the service served over https?" in message, message
