@@ -77,3 +77,50 @@ def test_a_cancelled_error_from_the_pipeline_is_its_error_and_the_next_test_runs
         ["pytest-ragprobe: 5 of 5 pipeline calls failed (limit 10%); most common cause (5x): CancelledError at "
          "conftest.py:5; first for 'Which * fits *?': CancelledError; 3 more not attempted*"]
     )
+
+
+INDEX_RAISES = """
+import pytest
+
+class Rag:
+    def index(self, documents):
+        raise ValueError("index full")
+
+    def answer(self, question):
+        return "x"
+
+@pytest.fixture
+def ragprobe_pipeline():
+    return Rag()
+"""
+
+
+def test_a_value_error_from_the_pipelines_index_says_the_pipeline_raised_it(pytester: pytest.Pytester) -> None:
+    """index() (synthetic facts) raising ValueError was caught as one of ragprobe's own input errors:
+    "pytest-ragprobe: index full", with no word of who raised it and no traceback."""
+    pytester.makeconftest(INDEX_RAISES)
+    pytester.makepyfile(
+        test_rev="import pytest_ragprobe as ragprobe\n\n"
+        "@ragprobe.reverse(facts='synthetic:10', max_drop=0.2)\ndef test_rev(ragprobe_result):\n    pass\n"
+    )
+    result = pytester.runpytest("-p", "no:xdist", "--ragprobe-no-cache")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "pytest-ragprobe: the pipeline raised ValueError: index full",
+            "Traceback (most recent call last):",
+            '  File "*conftest.py", line 5, in index',
+        ]
+    )
+
+
+def test_ragprobes_own_value_errors_are_still_said_plainly(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST.replace("raise NotImplementedError", "return 'x'"))
+    pytester.makepyfile(
+        test_rev="import pytest_ragprobe as ragprobe\n\n"
+        "@ragprobe.reverse(facts='missing.yaml', max_drop=0.2)\ndef test_rev(ragprobe_result):\n    pass\n"
+    )
+    result = pytester.runpytest("-p", "no:xdist", "--ragprobe-no-cache")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["pytest-ragprobe: missing.yaml: facts file not found*"])
+    result.stdout.no_fnmatch_line("*the pipeline raised*")
