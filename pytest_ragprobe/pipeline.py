@@ -1207,6 +1207,13 @@ def load_pipeline_spec(spec: str, *, ini: str | os.PathLike[str] | None = None) 
         what = "None" if target is None else f"{_a(type(target).__name__)} ({target!r:.60})"
         raise PipelineConfigError(f"{named} names {what}, not a pipeline: {expected}")
     if inspect.isclass(target):
+        needed = _required_parameters(target)
+        if needed:  # (its own TypeError came from inside ragprobe's frame: no word of the spec)
+            raise PipelineConfigError(
+                f"{named} names the class {target.__qualname__}, which needs arguments to be built "
+                f"({', '.join(needed)}); ragprobe builds a class with none: name an instance of it, or a "
+                "function without arguments that returns one"
+            )
         return target()
     routine = inspect.isfunction(target) or inspect.ismethod(target)
     if routine and (getattr(target, "__ragprobe_factory__", False) or _takes_no_question(target)):
@@ -1229,6 +1236,17 @@ def load_pipeline_spec(spec: str, *, ini: str | os.PathLike[str] | None = None) 
             )
         return made
     return target
+
+
+def _required_parameters(cls: type) -> list[str]:
+    """The parameters ``cls(...)`` cannot be called without (none when its signature cannot be read)."""
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return []
+    rest = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    params = signature.parameters.values()
+    return [p.name for p in params if p.default is inspect.Parameter.empty and p.kind not in rest]
 
 
 def factory(fn: Callable[[], Any]) -> Callable[[], Any]:
