@@ -589,6 +589,17 @@ class HTTPPipeline(_LoopBoundClient):
         self.retrieve_url = None if retrieve_path is None else _join(endpoint, retrieve_path)
         self.generate_url = None if generate_path is None else _join(endpoint, generate_path)
         self.index_url = None if index_path is None else _join(endpoint, index_path)
+        # each endpoint's URL: the argument that added its path (for a 404's hint, see _post_json)
+        self._paths = {
+            u: (f"{kind}_path", path)
+            for kind, path, u in (
+                ("index", index_path, self.index_url),
+                ("generate", generate_path, self.generate_url),
+                ("retrieve", retrieve_path, self.retrieve_url),
+                ("answer", answer_path, self.answer_url),
+            )
+            if u is not None and path
+        }
         # Capabilities the service does not offer are hidden (the adapter looks for callables).
         for capability, endpoint_url in (
             ("retrieve", self.retrieve_url),
@@ -602,6 +613,30 @@ class HTTPPipeline(_LoopBoundClient):
 
     def __repr__(self) -> str:
         return f"HTTPPipeline({redact_url(self.url)!r}, name={self.name!r}, version={self.version!r})"
+
+    async def _post_json(self, url: str, payload: Any) -> Any:
+        import httpx
+
+        try:
+            return await super()._post_json(url, payload)
+        except httpx.HTTPStatusError as exc:
+            hint = self._doubled_path_hint(url) if exc.response.status_code == 404 else None
+            if hint is None:
+                raise
+            raise _with_hint(exc, hint) from None
+
+    def _doubled_path_hint(self, url: str) -> str | None:
+        """For a 404 from an endpoint whose path the url given already ended with (the endpoint's own URL
+        given, ``HTTPPipeline("http://h/answer")`` calling http://h/answer/answer): the base URL."""
+        kind, path = self._paths.get(url, ("", ""))
+        added = "/" + urlsplit(path).path.strip("/")
+        given = urlsplit(redact_url(self.url))
+        if path.startswith(("http://", "https://")) or added == "/" or not (
+            given.path.rstrip("/").endswith(added)
+        ):
+            return None
+        base = given._replace(path=given.path.rstrip("/")[: -len(added)]).geturl()
+        return f"did you mean HTTPPipeline({base!r})? (it adds {kind}={path!r} to the url)"
 
     def _ragprobe_service(self) -> str | None:
         """The service, when the cache knows it by its address alone (no ``version``): answers cached

@@ -69,6 +69,7 @@ import dataclasses
 import datetime
 import email.utils
 import hashlib
+import http
 import http.client
 import math
 import os
@@ -433,11 +434,82 @@ def _header(get: Callable[[str], Any], *keys: str) -> str | None:
 
 
 def _transport(exc: BaseException, kind: str) -> Failure:
+    import ssl
+
+    # A TLS failure is no service down (the advice for a refused connection sent users looking for a
+    # server that was running): said apart, and an untrusted certificate is not retried (it comes back).
+    tls = next((e for e in _chain(exc) if isinstance(e, ssl.SSLError)), None)
+    untrusted = isinstance(tls, ssl.SSLCertVerificationError)
+    if tls is not None and kind == "transport error":
+        kind = UNTRUSTED if untrusted else "TLS error"
     target = _request_url(exc)
     where = f" from {target}" if target else ""
     cause = f"{kind} ({type(exc).__name__}){where}"
     detail = one_line(_ADDRESS_RE.sub("0x…", str(exc)), 200)
-    return Failure(cause, f"{cause}: {detail}" if detail else cause, retryable=True)
+    return Failure(cause, f"{cause}: {detail}" if detail else cause, retryable=not untrusted)
+
+
+UNTRUSTED = "untrusted TLS certificate"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it wraps (``__cause__``, ``__context__``, the ``reason`` of urllib3's
+    MaxRetryError, the ``os_error`` of aiohttp's, requests' first argument), nearest first."""
+    found: list[BaseException] = []
+    todo = [exc]
+    while todo and len(found) < 16:
+        e = todo.pop(0)
+        if any(e is f for f in found):
+            continue
+        found.append(e)
+        inner = [e.__cause__, e.__context__, _attr(e, "reason"), _attr(e, "os_error"), *e.args[:1]]
+        todo += [x for x in inner if isinstance(x, BaseException)]
+    return found
+
+
+# A connection that could not be opened (refused, no route, a name not resolved), by the library a user's
+# pipeline called its service with: urllib3's (under requests) and aiohttp's (not its TLS failures).
+_CONNECT_ERRORS = {"urllib3": ("NewConnectionError",), "aiohttp": ("ClientConnectorError",)}
+_NOT_CONNECT = ("ClientSSLError", "ClientConnectorCertificateError", "ClientConnectorSSLError")
+# the causes advice() asks of whether the service is running
+_COULD_NOT_CONNECT = (
+    "transport error (ConnectError)",  # httpx's (the adapters')
+    "ConnectionRefusedError",
+    *(f"transport error ({name})" for names in _CONNECT_ERRORS.values() for name in names),
+)
+
+
+def _connect_failure(exc: BaseException) -> Failure | None:
+    """A requests, urllib3 or aiohttp error for a service that could not be reached, said as the built-in
+    adapter says it ("cannot connect to HOST:PORT: Connection refused"), named by the library's
+    connect error so that :func:`advice` asks whether the service is running; None for anything else."""
+    import socket
+
+    chain = _chain(exc)
+    # (named by the base class: urllib3's NameResolutionError, aiohttp's ClientConnectorDNSError are too)
+    failed, name = next(
+        ((e, n) for e in chain for pkg, ns in _CONNECT_ERRORS.items() for n in ns if _is_from(e, pkg, n)),
+        (None, ""),
+    )
+    if failed is None or _is_from(failed, "aiohttp", *_NOT_CONNECT):
+        return None
+    holder = _attr(failed, "conn") or failed  # urllib3's connection; aiohttp's error has them itself
+    host, port = _attr(holder, "host"), _attr(holder, "port")
+    # the socket's own error, deepest first (the libraries' errors are OSErrors too: not those)
+    own = ("builtins", "socket")
+    os_error = next((e for e in chain[::-1] if isinstance(e, OSError) and type(e).__module__ in own), None)
+    if isinstance(os_error, socket.gaierror):  # "Name or service not known"
+        reason = str(os_error.strerror or os_error)
+    elif os_error is not None and os_error.errno:
+        reason = os.strerror(os_error.errno)
+    elif os_error is not None and str(os_error):  # several addresses tried: "Multiple exceptions: ..."
+        reason = one_line(str(os_error), 200)
+    else:
+        reason = one_line(_ADDRESS_RE.sub("0x…", str(failed)), 200)
+    target = _request_url(exc) or (f"{host}:{port}" if host and port else None)
+    cause = f"transport error ({name})" + (f" from {target}" if target else "")
+    detail = f"cannot connect to {host}:{port}: {reason}" if host and port else reason
+    return Failure(cause, f"{cause}: {detail}", retryable=True)
 
 
 # pytest-ragprobe's own directory: its frames are never the pipeline's (runner uses it too)
@@ -542,6 +614,13 @@ def _printable(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+def _str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # (an exception class whose __str__ is broken: traceback says the same)
+        return "<str() failed>"
+
+
 def _classify(exc: BaseException, timeout: float | None) -> Failure:
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         cause = f"timeout after {timeout:g}s" if timeout is not None else "timeout"
@@ -557,6 +636,13 @@ def _classify(exc: BaseException, timeout: float | None) -> Failure:
                 body = one_line(str(_attr(response, "text") or ""), 160)
             except Exception:  # a streamed or undecodable body: the status says enough
                 body = ""
+        elif not isinstance(exc, urllib.error.HTTPError):
+            # an SDK's error that carries only a status: its message is the only detail (aiohttp's
+            # str() repeats the status and URL around its message, a reason phrase unless one was given)
+            aiohttp = _is_from(exc, "aiohttp", "ClientResponseError")
+            said = str(_attr(exc, "message") or "") if aiohttp else _str(exc)
+            standard = next((c.phrase for c in http.HTTPStatus if c == status), "")
+            body = "" if said == standard else one_line(said, 160)
         return Failure(
             cause,
             f"{cause}: {body}" if body else cause,
@@ -568,7 +654,15 @@ def _classify(exc: BaseException, timeout: float | None) -> Failure:
         return _transport(exc, "timeout" if _is_httpx(exc, "TimeoutException") else "transport error")
     if _is_from(exc, "requests", "Timeout"):  # before ConnectionError: ConnectTimeout is both
         return _transport(exc, "timeout")
-    if _is_from(exc, "requests", "ConnectionError", "ChunkedEncodingError"):
+    if _is_from(exc, "requests", "ConnectionError") or _is_from(exc, "urllib3", "HTTPError") or (
+        _is_from(exc, "aiohttp", "ClientError")
+    ):  # a pipeline's own client: a service that is down is said as the adapters' ConnectError is
+        connect = _connect_failure(exc)
+        if connect is not None:
+            return connect
+    if _is_from(exc, "requests", "ConnectionError", "ChunkedEncodingError") or (
+        _is_from(exc, "aiohttp", "ClientConnectionError", "ClientPayloadError")
+    ):  # (aiohttp's: reset, hung up, a broken reply; not its InvalidURL, nor a reply that is not JSON)
         return _transport(exc, "transport error")
     if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException):
         # urlopen wraps the socket error: judge that (refused, reset: retried)
@@ -600,7 +694,8 @@ def _classify(exc: BaseException, timeout: float | None) -> Failure:
             retryable=False,
             traceback=_format_traceback(exc) if own else None,
         )
-    text = one_line(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, 200)
+    said = _str(exc)
+    text = one_line(f"{type(exc).__name__}: {said}" if said else type(exc).__name__, 200)
     where = _raised_at(exc)
     # Grouped by type and place, not by message: a message often names the call ("KeyError:
     # 'Which pump ...?'", "no context for <question>"), so it would differ on every call, and
@@ -649,7 +744,17 @@ def advice(
             f"were not retried: run again once it is back, or raise {timeout} to {_seconds(asked[0])} to "
             "wait that long)"
         )
-    if cause.startswith(("transport error (ConnectError)", "ConnectionRefusedError")):
+    if cause.startswith(UNTRUSTED):
+        return (
+            " (the service's TLS certificate could not be verified, e.g. a self-signed one: HTTPPipeline and "
+            "OpenAIGenerator take verify=False to skip the check)"
+        )
+    if cause.startswith("TLS error"):
+        return (
+            " (the TLS handshake failed: is the service served over https? One served over plain HTTP "
+            "needs an http:// URL)"
+        )
+    if cause.startswith(_COULD_NOT_CONNECT):
         return " (could not connect: is the service running, and listening at that address?)"
     if cause.startswith("not started"):
         return " (sync calls that timed out still run on every thread: fix the hang or raise the timeout)"
@@ -663,6 +768,13 @@ def advice(
 
 def _option(name: str, direct: bool) -> str:
     return f"{name}=" if direct else f"--ragprobe-{name}"
+
+
+def _being_cancelled() -> bool:
+    """Whether the running task has been asked to cancel (``Task.cancelling()``): a CancelledError it meets
+    is then its own; else it was raised by the code it awaited."""
+    task = asyncio.current_task()
+    return task is None or task.cancelling() > 0
 
 
 class _Late(asyncio.TimeoutError):
@@ -1180,6 +1292,12 @@ class Engine:
                     if self.fatal_question is None:  # for the error: which question
                         self.fatal_question = call.question
                 raise
+            except asyncio.CancelledError as exc:
+                if _being_cancelled():  # the probe is being stopped (Ctrl-C, the run ended): not the call's
+                    raise
+                # Raised by the pipeline's own code (an SDK's, a sync method's): that call's error. Let out,
+                # it ended the probe, and (a BaseException in a test's setup) broke pytest's fixture state.
+                failure = classify(exc, s.timeout)
             except Exception as exc:
                 failure = classify(exc, s.timeout)
                 if isinstance(exc, _Late):

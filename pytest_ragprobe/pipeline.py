@@ -941,9 +941,9 @@ class PipelineAdapter:
                 return await _timed(fn(*args), capability)
             loop = asyncio.get_running_loop()
             meter = METER.get()  # (a pool thread does not see the context: it is given the meter)
-            run = functools.partial(fn, *args)
+            run = functools.partial(_in_thread, fn, *args)
             if meter is not None:
-                run = functools.partial(stamped, meter, fn, *args)
+                run = functools.partial(stamped, meter, _in_thread, fn, *args)
             result = await loop.run_in_executor(self.executor, run)
             if inspect.isawaitable(result):  # a sync wrapper that hands back a coroutine
                 return await _timed(result, capability)
@@ -983,6 +983,17 @@ class PipelineAdapter:
         if fn is None:
             raise PipelineConfigError(f"{self.identity} has no index")
         await self._call("index", fn, _own_copies(documents))
+
+
+def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a pool thread. Its StopIteration (``next()`` on an iterator with nothing left) is
+    raised as a RuntimeError, with its traceback, as Python does for a coroutine (PEP 479): asyncio's future
+    refuses a StopIteration, so the call hung until its timeout, said as one, and was retried."""
+    try:
+        return fn(*args)
+    except StopIteration as exc:
+        error = RuntimeError("the pipeline raised StopIteration (a next() with nothing left?)")
+        raise error.with_traceback(exc.__traceback__) from None
 
 
 _DOCUMENT_NOTE = (
@@ -1196,6 +1207,13 @@ def load_pipeline_spec(spec: str, *, ini: str | os.PathLike[str] | None = None) 
         what = "None" if target is None else f"{_a(type(target).__name__)} ({target!r:.60})"
         raise PipelineConfigError(f"{named} names {what}, not a pipeline: {expected}")
     if inspect.isclass(target):
+        needed = _required_parameters(target)
+        if needed:  # (its own TypeError came from inside ragprobe's frame: no word of the spec)
+            raise PipelineConfigError(
+                f"{named} names the class {target.__qualname__}, which needs arguments to be built "
+                f"({', '.join(needed)}); ragprobe builds a class with none: name an instance of it, or a "
+                "function without arguments that returns one"
+            )
         return target()
     routine = inspect.isfunction(target) or inspect.ismethod(target)
     if routine and (getattr(target, "__ragprobe_factory__", False) or _takes_no_question(target)):
@@ -1218,6 +1236,17 @@ def load_pipeline_spec(spec: str, *, ini: str | os.PathLike[str] | None = None) 
             )
         return made
     return target
+
+
+def _required_parameters(cls: type) -> list[str]:
+    """The parameters ``cls(...)`` cannot be called without (none when its signature cannot be read)."""
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return []
+    rest = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    params = signature.parameters.values()
+    return [p.name for p in params if p.default is inspect.Parameter.empty and p.kind not in rest]
 
 
 def factory(fn: Callable[[], Any]) -> Callable[[], Any]:

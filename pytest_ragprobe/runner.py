@@ -197,16 +197,21 @@ class ProbeContext:
     def looks(self, spec: ProbeSpec, n: int, confidence: float) -> tuple[SequentialDesign | None, list[int]]:
         return looks(spec, n, confidence, self.settings)
 
-    def make_engine(self, namespace: str) -> Engine:
+    def make_engine(self, namespace: str, kinds: Collection[str] | None = None) -> Engine:
         """An engine for one batch; ``namespace`` holds the settings that change answers (cache key part).
 
         A pipeline may declare ``max_concurrency`` (e.g. 1 for a local model behind a lock): more calls in
         flight would only queue, and running them in plan order lets a local reader reuse its prompt cache.
+        So may a part of it (``Pipeline(generate=reader)``, a bound method's object) that calls of ``kinds``
+        (None: any) reach: the lowest counts.
         """
+        from pytest_ragprobe.engine import _owners
+
         settings = self.settings.engine
-        limit = getattr(self.adapter.obj, "max_concurrency", None)
-        if isinstance(limit, int) and not isinstance(limit, bool) and 1 <= limit < settings.concurrency:
-            settings = replace(settings, concurrency=limit)
+        for owner in _owners(self.adapter, kinds):
+            limit = getattr(owner, "max_concurrency", None)
+            if isinstance(limit, int) and not isinstance(limit, bool) and 1 <= limit < settings.concurrency:
+                settings = replace(settings, concurrency=limit)
         return Engine(
             self.adapter,
             settings,
@@ -218,8 +223,9 @@ class ProbeContext:
         )
 
     async def run_calls(self, calls: Sequence[Call], namespace: str = "") -> list[CallOutcome]:
-        engine = self.make_engine(namespace)
-        self.kinds.update(call.kind for call in calls)
+        kinds = {call.kind for call in calls}
+        engine = self.make_engine(namespace, kinds)
+        self.kinds.update(kinds)
         try:
             outcomes = await engine.run(calls)
         except BaseException:  # a bug in the pipeline raised mid-run: the calls made still count
@@ -327,8 +333,21 @@ class ProbeContext:
                 # "transport error (ConnectError) from URL" (an HTTP status, a malformed response) was
                 # said again before its detail: the detail alone
                 error = error[len(said) + 2 :]
-            at = error.find(question[:40]) if len(question) > 80 else -1
-            first += ": " + (error[:at] + "<the question>" if at >= 0 else error[:300])
+            else:
+                # "malformed response from URL: expected JSON, got ..." and its error "malformed response
+                # from URL: not JSON ...": the shared head (up to a ": " in both) was said twice
+                # (where one begins with the other, it is left whole: that is no head of both)
+                differ = next((i for i, (x, y) in enumerate(zip(said, error, strict=False)) if x != y), 0)
+                cut = said.rfind(": ", 0, differ) + 2
+                if cut > 2 and error[cut:].strip():
+                    error = error[cut:]
+            if len(question) > 80:  # said in "first for", clipped: not again in full (what follows is kept)
+                at = error.find(question[:40])
+                if question in error:
+                    error = error.replace(question, "<the question>")
+                elif at >= 0:  # (the call's error was clipped inside it)
+                    error = error[:at] + "<the question>…"
+            first += ": " + error[:300]
         raise ProbeError(
             f"{head}; most common cause ({count}x): {cause}{told}{first}{tail}",
             traceback=self.error_tracebacks.get(cause),
@@ -431,7 +450,7 @@ _OTHER_LOOP_ADVICE = (
 
 _SERVICES_SEP = ", "
 _NOT_CALLED = re.compile(
-    rf"^{re.escape(CACHE_ONLY)} \(\d+ cached, no call\): (.*?) (?:was|were) not called by this probe\."
+    rf"^{re.escape(CACHE_ONLY)} \(\d+ cached, no call\): (.*?) (was|were) not called by this probe\."
 )
 
 
@@ -508,7 +527,10 @@ def cache_only_services(note: str) -> list[str] | None:
     ``note`` is not one. The run-end line reads them from the probes' notes: under xdist the controller
     has only the reports, not the adapters."""
     m = _NOT_CALLED.match(note)
-    return None if m is None else m.group(1).split(_SERVICES_SEP)
+    if m is None:
+        return None
+    # "was": one service, whole (a model name may hold the separator: "qwen, 7b at URL")
+    return [m.group(1)] if m.group(2) == "was" else m.group(1).split(_SERVICES_SEP)
 
 
 def _new_runner() -> asyncio.Runner:

@@ -207,44 +207,21 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
 
             result = run_sync(lambda: run_position_spec(ctx, spec))
     except (FactsError, PipelineConfigError, ProbeError, PipelineOutputError, MatchError, ValueError) as exc:
-        # MatchError: the mark's match= scorer failed on an answer (not the pipeline's fault)
-        item.stash[RESULT_KEY] = _error_result(item, spec, redact(str(exc)), ctx)
-        failure = redact(f"pytest-ragprobe: {exc}")
-        raised = exc.traceback if isinstance(exc, ProbeError) else None
-        if raised:  # the pipeline raised: where (the first call that failed this way)
-            failure += f"\n\nThe first call that failed this way raised:\n{redact(raised)}"
+        if _pipelines_own(exc):  # a ValueError the pipeline's index() raised: not one of ragprobe's inputs
+            failure = _pipeline_raised(item, spec, ctx, exc)
+        else:
+            # MatchError: the mark's match= scorer failed on an answer (not the pipeline's fault)
+            item.stash[RESULT_KEY] = _error_result(item, spec, redact(str(exc)), ctx)
+            failure = redact(f"pytest-ragprobe: {exc}")
+            raised = exc.traceback if isinstance(exc, ProbeError) else None
+            if raised:  # the pipeline raised: where (the first call that failed this way)
+                failure += f"\n\nThe first call that failed this way raised:\n{redact(raised)}"
     except (KeyboardInterrupt, pytest.exit.Exception, pytest.skip.Exception, pytest.xfail.Exception):
         # the run is interrupted (its report says so: partial), or an outcome pytest records itself
         # (pytest.exit raises Exit, an Exception: it was "the pipeline raised Exit", and the run went on)
         raise
     except Exception as exc:
-        # The user's pipeline raised something we do not retry (a bug, not a transient failure), or
-        # ragprobe itself did. (Redacted: the terminal, the reports and JUnit XML must not quote a key.)
-        from pytest_ragprobe.engine import _format_traceback, raised_inside_ragprobe
-
-        if raised_inside_ragprobe(exc):
-            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-8))
-            reason = f"internal error in pytest-ragprobe: {type(exc).__name__}: {exc}"
-            why = "A bug in pytest-ragprobe, not in the pipeline: please report it with this traceback.\n"
-        else:
-            # from the pipeline's own frame (the engine's and the thread pool's before it say nothing)
-            tb = _format_traceback(exc) or "".join(
-                traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)
-            )
-            from pytest_ragprobe.render import clip
-
-            question = ctx.fatal_question if ctx is not None else None
-            on = f" on {clip(question)}" if question is not None else ""
-            reason, why = f"the pipeline raised {type(exc).__name__}{on}: {exc}", ""
-            # Notes (the hint for a reader written for dicts, pipeline.py) go in the reason, which the
-            # reports keep (the traceback they end goes only to pytest's ERROR): said once, up top.
-            notes = [n for n in getattr(exc, "__notes__", ()) if isinstance(n, str)]
-            if notes:
-                reason += "".join(f"; {n}" for n in notes)
-                tb = tb.removesuffix("".join(f"{n}\n" for n in notes))
-        tb, reason = redact(tb), redact(reason)
-        item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
-        failure = f"pytest-ragprobe: {reason}\n{why}{tb}"
+        failure = _pipeline_raised(item, spec, ctx, exc)
     except BaseException as exc:
         # Stopped from outside while it ran: pytest-timeout's signal method raises pytest.fail from a SIGALRM
         # handler. Was recorded as "setup failed, the probe did not run (0 calls)" after it had made them.
@@ -261,6 +238,47 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     if ctx is not None:
         _record_plan(item, spec, ctx, result, dirs)
     return result
+
+
+def _pipelines_own(exc: BaseException) -> bool:
+    """A plain ValueError (none of ragprobe's own input errors) raised through the pipeline's own code."""
+    from pytest_ragprobe.engine import _frames, _own_code
+
+    return type(exc).__module__.split(".")[0] != "pytest_ragprobe" and any(
+        _own_code(f.f_code.co_filename) for f, _ in _frames(exc)
+    )
+
+
+def _pipeline_raised(item: pytest.Item, spec: ProbeSpec, ctx: ProbeContext | None, exc: BaseException) -> str:
+    """The test's failure (and its error result, stashed) for an exception the probe did not retry: the
+    pipeline's bug (not a transient failure), or ragprobe's own. (Redacted: the terminal, the reports and
+    JUnit XML must not quote a key.)"""
+    from pytest_ragprobe.engine import _format_traceback, raised_inside_ragprobe
+
+    if raised_inside_ragprobe(exc):
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-8))
+        reason = f"internal error in pytest-ragprobe: {type(exc).__name__}: {exc}"
+        why = "A bug in pytest-ragprobe, not in the pipeline: please report it with this traceback.\n"
+    else:
+        # from the pipeline's own frame (the engine's and the thread pool's before it say nothing)
+        tb = _format_traceback(exc) or "".join(
+            traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)
+        )
+        from pytest_ragprobe.render import clip
+
+        question = ctx.fatal_question if ctx is not None else None
+        on = f" on {clip(question)}" if question is not None else ""
+        said = f": {exc}" if str(exc) else ""  # (a bare `raise NotImplementedError` says nothing)
+        reason, why = f"the pipeline raised {type(exc).__name__}{on}{said}", ""
+        # Notes (the hint for a reader written for dicts, pipeline.py) go in the reason, which the
+        # reports keep (the traceback they end goes only to pytest's ERROR): said once, up top.
+        notes = [n for n in getattr(exc, "__notes__", ()) if isinstance(n, str)]
+        if notes:
+            reason += "".join(f"; {n}" for n in notes)
+            tb = tb.removesuffix("".join(f"{n}\n" for n in notes))
+    tb, reason = redact(tb), redact(reason)
+    item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
+    return f"pytest-ragprobe: {reason}\n{why}{tb}"
 
 
 def _stopped_reason(item: pytest.Item, exc: BaseException, ctx: ProbeContext | None) -> str:

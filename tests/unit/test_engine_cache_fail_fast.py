@@ -138,5 +138,5 @@ def test_a_long_question_is_clipped_in_the_error_so_the_cause_shows() -> None:
         ctx.check_error_rate()
     message = str(info.value)
     short = long_q[:79] + "…"
-    assert message.endswith(f"; first for {short!r}: KeyError: '<the question>")
+    assert message.endswith(f"; first for {short!r}: KeyError: '<the question>…")  # (the error was clipped in it)
     assert long_q not in message and len(message) < 400
