@@ -109,9 +109,9 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         "backoff (default 2)",
     ),
     ("seed", "int", 0, _non_negative_int, "N", "Seed for sampling and synthetic data (default 0)"),
-    (  # ini "string": unset (empty) is no cap; 0 is refused as on the command line
+    (  # unset (empty) is no cap; 0 is refused as on the command line
         "samples",
-        "string",
+        "count",
         "",
         _positive_int,
         "N",
@@ -135,9 +135,9 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         "fail on a significant regression",
     ),
     ("save-baseline", "string", "", _baseline_path, "PATH", "Write this run's results as a baseline file"),
-    (  # ini "string": unset (empty) is no cap; 0 (read as "no calls"?) is refused as on the command line
+    (  # unset (empty) is no cap; 0 (read as "no calls"?) is refused as on the command line
         "budget",
-        "string",
+        "count",
         "",
         _positive_int,
         "N",
@@ -160,6 +160,13 @@ _FLAGS: list[tuple[str, str]] = [
     ("no-cache", "Do not read or write the answer cache"),
     ("no-progress", "No progress output: no live line on a terminal, no status line every 30 s in a log"),
 ]
+
+
+# The ini type of the caps ("count" above), which take a whole number or "" (unset: no cap). pytest >= 9.2
+# takes a union: TOML files (pytest.toml, [tool.pytest]) then accept `ragprobe_samples = 5`, which the
+# "string" type refused ("expects a string, got int"), and --help says (int | string). Older pytest has no
+# union; there it stays "string" (_optional_count checks the value either way).
+_COUNT_INI_TYPE: Any = (int | str) if pytest.version_tuple >= (9, 2) else "string"
 
 
 def _ini_name(name: str) -> str:
@@ -240,7 +247,8 @@ def add_options(parser: pytest.Parser) -> None:
         group.addoption(
             f"--ragprobe-{name}", dest=_ini_name(name), type=type_, default=None, metavar=metavar, help=help_
         )
-        parser.addini(_ini_name(name), help_, type=ini_type, default=default)  # type: ignore[arg-type]
+        type_ini = _COUNT_INI_TYPE if ini_type == "count" else ini_type
+        parser.addini(_ini_name(name), help_, type=type_ini, default=default)  # type: ignore[arg-type]
     for name, help_ in _FLAGS:
         group.addoption(
             f"--ragprobe-{name}", dest=_ini_name(name), action="store_true", default=None, help=help_
@@ -285,7 +293,8 @@ def _optional_count(config: pytest.Config, name: str) -> int | None:
     given = config.getoption(name)
     if given is not None:
         return int(given)
-    raw = str(_ini(config, name) or "").strip()
+    value = _ini(config, name)  # a str, or with pytest >= 9.2 an int (0 is no "unset")
+    raw = "" if value is None else str(value).strip()
     if not raw:
         return None
     try:

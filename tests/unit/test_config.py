@@ -289,3 +289,48 @@ def test_o_paths_are_relative_to_the_invocation_dir(pytester: pytest.Pytester) -
         unset = cfg(pytester, f"--rootdir={pytester.path}")
     assert (c.cache_dir, c.report_dir, bare.report_dir) == (Path(sub) / "mine", Path(sub) / "rp", Path(sub) / "rp")
     assert unset.cache_dir == Path(pytester.path) / "inicache"
+
+
+def test_help_shows_the_ini_types_of_numbers(pytester: pytest.Pytester) -> None:
+    """int and float ini types exist since pytest 8.4 (the lowest pyproject.toml allows): --help says so."""
+    out = pytester.runpytest("--help").stdout.str()
+    for key, kind in [
+        ("ragprobe_concurrency", "int"),
+        ("ragprobe_timeout", "float"),
+        ("ragprobe_retries", "int"),
+        ("ragprobe_seed", "int"),
+        ("ragprobe_confidence", "float"),
+        ("ragprobe_max_error_rate", "float"),
+        ("ragprobe_strict", "bool"),
+    ]:
+        assert f"  {key} ({kind}):" in out, key
+    # the caps take "" (unset: no cap) too: a union where pytest has one
+    caps = "int | string" if pytest.version_tuple >= (9, 2) else "string"
+    for key in ("ragprobe_samples", "ragprobe_budget"):
+        assert f"  {key} ({caps}):" in out, key
+
+
+@pytest.mark.skipif(pytest.version_tuple < (9, 2), reason="union ini types (and so TOML integer caps): pytest 9.2")
+def test_caps_as_toml_integers(pytester: pytest.Pytester) -> None:
+    """Was: the caps' "string" ini type refused a TOML integer, so `ragprobe_samples = 5` in pytest.toml
+    stopped the run ("config option 'ragprobe_samples' expects a string, got int: 5")."""
+    toml = Path(pytester.path) / "pytest.toml"
+    toml.write_text("[pytest]\nragprobe_samples = 5\nragprobe_budget = 100\n", encoding="utf-8")
+    c = cfg(pytester)
+    assert (c.samples, c.budget, c.samples_by) == (5, 100, "ragprobe_samples = 5 in pytest.toml")
+    toml.write_text('[pytest]\nragprobe_samples = ""\nragprobe_budget = "7"\n', encoding="utf-8")
+    c = cfg(pytester)
+    assert (c.samples, c.budget) == (None, 7)
+    # 0 (an int now, not the string "0") is refused still, not read as unset
+    toml.write_text("[pytest]\nragprobe_budget = 0\n", encoding="utf-8")
+    with pytest.raises(pytest.UsageError) as info:
+        cfg(pytester)
+    assert str(info.value) == "ini option ragprobe_budget = '0': must be >= 1, got 0 (leave it unset for no cap)"
+    toml.write_text('[pytest]\nragprobe_samples = "abc"\n', encoding="utf-8")
+    with pytest.raises(pytest.UsageError) as info:
+        cfg(pytester)
+    assert str(info.value) == (
+        "ini option ragprobe_samples = 'abc': expected a whole number, got 'abc' (leave it unset for no cap)"
+    )
+    # an int through -o (a string) as through the ini file
+    assert cfg(pytester, "-o", "ragprobe_samples=3").samples == 3
