@@ -78,13 +78,32 @@ def _baseline_path(value: str) -> str:
     return value
 
 
+def _pipeline_spec(value: str) -> str:
+    """A --ragprobe-pipeline value: an empty one (an unset variable) probed the fixture's pipeline instead."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(
+            "empty pipeline (an unset variable?): name it as package.module:attribute"
+        )
+    return value
+
+
+def _cache_dir(value: str) -> str:
+    """A --ragprobe-cache value: an empty one (an unset variable) turned the cache off, silently."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(
+            "empty directory name (an unset variable?): write --ragprobe-cache=DIR, or --ragprobe-no-cache "
+            "for no cache"
+        )
+    return value
+
+
 # name, ini type, default, argparse type, metavar, help
 _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
     (
         "pipeline",
         "string",
         "",
-        str,
+        _pipeline_spec,
         "MODULE:ATTR",
         "Pipeline to probe, as package.module:attribute; on the command line it overrides any "
         "ragprobe_pipeline fixture (the ini value is used only where no such fixture is defined)",
@@ -235,6 +254,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         "--ragprobe-cache",
         dest="ragprobe_cache",
+        type=_cache_dir,
         default=None,
         metavar="DIR",
         help=f"Answer cache directory (default {DEFAULT_CACHE_DIR} in the rootdir)",

@@ -334,3 +334,31 @@ def test_caps_as_toml_integers(pytester: pytest.Pytester) -> None:
     )
     # an int through -o (a string) as through the ini file
     assert cfg(pytester, "-o", "ragprobe_samples=3").samples == 3
+
+
+@pytest.mark.parametrize(
+    ("arg", "message"),
+    [
+        (
+            "--ragprobe-cache=",
+            "argument --ragprobe-cache: empty directory name (an unset variable?): write --ragprobe-cache=DIR, "
+            "or --ragprobe-no-cache for no cache",
+        ),
+        (
+            "--ragprobe-pipeline= ",
+            "argument --ragprobe-pipeline: empty pipeline (an unset variable?): name it as "
+            "package.module:attribute",
+        ),
+    ],
+)
+def test_empty_cache_or_pipeline_on_the_command_line_is_refused(
+    pytester: pytest.Pytester, arg: str, message: str
+) -> None:
+    """Was: `--ragprobe-cache=$CACHE_DIR` with the variable unset turned the answer cache off, silently
+    (every call paid again), and `--ragprobe-pipeline=$PIPELINE` probed the ragprobe_pipeline fixture's
+    pipeline (or the ini's: ignored too) instead of failing; an empty --ragprobe-report= / baseline path
+    was already refused so."""
+    ini(pytester, ragprobe_pipeline="myapp.rag:pipeline")
+    with pytest.raises(pytest.UsageError) as info:
+        pytester.parseconfigure(arg)
+    assert message in str(info.value)
