@@ -287,6 +287,11 @@ def _ini(config: pytest.Config, name: str) -> Any:
         if m:
             kind = "a whole number" if "int()" in text else "a number"
             text = f"expected {kind}, got {m.group(1)}"
+        # pytest 9.0 / 9.1 read TOML (pytest.toml, [tool.pytest]) strictly and have no union ini type for
+        # the caps (_COUNT_INI_TYPE): there `ragprobe_samples = 5` must be quoted
+        got = re.search(r"expects a string, got int: (-?\d+)$", text)
+        if got and _COUNT_INI_TYPE == "string":
+            text += f' (this pytest wants it quoted: {name} = "{got.group(1)}")'
         raise pytest.UsageError(f"ini option {name}: {text}") from None
 
 

@@ -362,3 +362,16 @@ def test_empty_cache_or_pipeline_on_the_command_line_is_refused(
     with pytest.raises(pytest.UsageError) as info:
         pytester.parseconfigure(arg)
     assert message in str(info.value)
+
+
+@pytest.mark.skipif(
+    not (9, 0) <= pytest.version_tuple < (9, 2), reason="pytest 9.0 / 9.1: strict TOML, no union ini type"
+)
+def test_caps_as_toml_integers_before_pytest_9_2_say_to_quote_them(pytester: pytest.Pytester) -> None:
+    (Path(pytester.path) / "pytest.toml").write_text("[pytest]\nragprobe_samples = 5\n", encoding="utf-8")
+    with pytest.raises(pytest.UsageError) as info:
+        cfg(pytester)
+    assert str(info.value).endswith(
+        "config option 'ragprobe_samples' expects a string, got int: 5 (this pytest wants it quoted: "
+        'ragprobe_samples = "5")'
+    )
