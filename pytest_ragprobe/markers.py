@@ -250,6 +250,12 @@ def _validated(
     __tracebackhide__ = True
     cls: type[ReverseSpec] | type[PositionSpec] = ReverseSpec if mark == REVERSE_MARK else PositionSpec
     name = f"@ragprobe.{cls.kind}"
+    if len(args) == 1 and (inspect.isfunction(args[0]) or inspect.isclass(args[0])):
+        # `@ragprobe.reverse` without parentheses (as `@pytest.mark.x` may be written): it got the test
+        call = f"{name}(facts=...)" if cls is ReverseSpec else f"{name}(data=...) or {name}(facts=...)"
+        raise MarkArgumentError(
+            f"{name}: written without its arguments on {args[0].__name__}: write {call}, with the parentheses"
+        )
     if args:
         raise MarkArgumentError(f"{name}: takes keyword arguments only, got positional {list(args)!r}")
     allowed = [f.name for f in fields(cls)] + list(also_allowed)
