@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -361,7 +362,9 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
 
     def path_or_none(value: object, base: Path) -> Path | None:
         text = str(value or "").strip()
-        return (base / text) if text else None
+        # ~ and $VARIABLES as pytest's --junitxml and cache_dir take them (a shell leaves the ~ of
+        # `--ragprobe-report=~/reports` alone: it made a directory named ~ here)
+        return (base / os.path.expanduser(os.path.expandvars(text))) if text else None
 
     def ini_path(name: str, default: str = "") -> Path | None:
         value = _ini(config, name)

@@ -494,7 +494,8 @@ def ini_directory(key: str, default: str, *, in_rootdir: bool) -> tuple[Path, st
     rootdir, inipath, values = find_ini(cwd)
     value = values.get(key)
     if isinstance(value, str) and value.strip() and inipath is not None:
-        return _shown(inipath.parent / value.strip(), cwd), f"{key} in {_shown(inipath, cwd)}"
+        where = inipath.parent / os.path.expanduser(os.path.expandvars(value.strip()))  # as _config does
+        return _shown(where, cwd), f"{key} in {_shown(inipath, cwd)}"
     if in_rootdir:
         return _shown(rootdir / default, cwd), f"the default, {default} in the rootdir {rootdir}"
     return Path(default), f"the default, {default} in the current directory"

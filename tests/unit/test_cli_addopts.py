@@ -93,3 +93,21 @@ def test_show_names_the_report_options_it_does_not_follow(
     monkeypatch.setenv("PYTEST_ADDOPTS", "-o ragprobe_report=out -c x.ini")
     err = run(capsys, "show")[2]
     assert err.startswith("ragprobe show: note: PYTEST_ADDOPTS holds -o ragprobe_report=out, -c x.ini, which ")
+
+
+def test_cache_expands_the_ini_files_home_directory_as_pytest_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ragprobe_cache = ~/.cache/ragprobe` puts pytest's cache in the home directory; `ragprobe cache`
+    looked for a directory named `~` beside the ini file."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pytest.ini").write_text("[pytest]\nragprobe_cache = ~/.cache/ragprobe\n", encoding="utf-8")
+    (tmp_path / "home" / ".cache" / "ragprobe").mkdir(parents=True)
+    monkeypatch.chdir(project)
+    code, out, _ = run(capsys, "cache")
+    assert (code, out) == (
+        0, f"ragprobe cache: {tmp_path / 'home' / '.cache' / 'ragprobe'}: 0 entries, 0 B; empty\n"
+    )

@@ -375,3 +375,20 @@ def test_caps_as_toml_integers_before_pytest_9_2_say_to_quote_them(pytester: pyt
         "config option 'ragprobe_samples' expects a string, got int: 5 (this pytest wants it quoted: "
         'ragprobe_samples = "5")'
     )
+
+
+def test_paths_expand_the_home_directory_and_variables(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--ragprobe-report=~/reports` (the shell leaves a ~ after `=` alone) made a directory named `~`
+    in the current directory; `ragprobe_cache = ~/.cache/ragprobe` in the ini file likewise. pytest's own
+    --junitxml and cache_dir expand ~ and $VARIABLES."""
+    home = Path(pytester.path) / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("RAGPROBE_TEST_DIR", "from_env")
+    ini(pytester, ragprobe_cache="~/.cache/ragprobe", ragprobe_save_baseline="$RAGPROBE_TEST_DIR/base.json")
+    c = cfg(pytester, "--ragprobe-report=~/reports")
+    assert c.report_dir == home / "reports"
+    assert c.cache_dir == home / ".cache" / "ragprobe"
+    assert c.save_baseline == Path(pytester.path) / "from_env" / "base.json"
+    assert cfg(pytester, "--ragprobe-cache=~/mine").cache_dir == home / "mine"
