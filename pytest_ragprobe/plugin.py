@@ -51,6 +51,12 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
+    for line in markers.MARKER_LINES:
+        config.addinivalue_line("markers", line)
+    if config.getoption("help", False):
+        # nothing runs: `pytest --help` shows the options even with a bad value of one (it showed only
+        # the error, where one looks up how to fix it)
+        return
     config.stash[_config.CONFIG_KEY] = cfg = _config.build_config(config)
     if cfg.pipeline:
         from pytest_ragprobe.pipeline import PipelineConfigError, split_pipeline_spec
@@ -60,8 +66,6 @@ def pytest_configure(config: pytest.Config) -> None:
             split_pipeline_spec(cfg.pipeline, ini=None if given else config.inipath)
         except PipelineConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
-    for line in markers.MARKER_LINES:
-        config.addinivalue_line("markers", line)
     config.stash[SESSION_KEY] = RagprobeSession(config)  # UsageError for a bad --ragprobe-baseline
     _active.push(config.stash[SESSION_KEY].active)
     from pytest_ragprobe._xdist import share_holds

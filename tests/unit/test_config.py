@@ -392,3 +392,15 @@ def test_paths_expand_the_home_directory_and_variables(
     assert c.cache_dir == home / ".cache" / "ragprobe"
     assert c.save_baseline == Path(pytester.path) / "from_env" / "base.json"
     assert cfg(pytester, "--ragprobe-cache=~/mine").cache_dir == home / "mine"
+
+
+def test_help_shows_even_when_a_setting_is_bad(pytester: pytest.Pytester) -> None:
+    """`pytest --help` (where one looks up the options) printed only the error of a bad ini value or a
+    missing --ragprobe-baseline file (one in PYTEST_ADDOPTS, say): no help at all."""
+    ini(pytester, ragprobe_samples="abc")
+    result = pytester.runpytest("--help", "--ragprobe-baseline=missing.json")
+    assert result.ret == pytest.ExitCode.OK
+    assert "--ragprobe-samples=N" in result.stdout.str()
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: ini option ragprobe_samples = 'abc': expected a whole number, got 'abc'*"])
