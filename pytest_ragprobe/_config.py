@@ -95,7 +95,20 @@ def _cache_dir(value: str) -> str:
             "empty directory name (an unset variable?): write --ragprobe-cache=DIR, or --ragprobe-no-cache "
             "for no cache"
         )
+    if _switch_word(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is a switch word, not a directory: --ragprobe-no-cache turns the cache off"
+        )
     return value
+
+
+# true/false and the like given for a directory (`ragprobe_report = false`, meant: no reports) made a
+# directory of that name; nobody names a report or cache directory so
+_SWITCH_WORDS = frozenset({"true", "false", "yes", "no", "on", "off"})
+
+
+def _switch_word(value: object) -> bool:
+    return str(value).strip().lower() in _SWITCH_WORDS
 
 
 # name, ini type, default, argparse type, metavar, help
@@ -215,6 +228,11 @@ def _report_dir(value: str) -> str:
         raise argparse.ArgumentTypeError(
             f"empty directory name: write --ragprobe-report=DIR, or --ragprobe-report alone for "
             f"{DEFAULT_REPORT_DIR}/"
+        )
+    if _switch_word(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is a switch word, not a directory: write a bare --ragprobe-report for "
+            f"{DEFAULT_REPORT_DIR}/, or --ragprobe-report=DIR"
         )
     if Path(value).is_file() and not value.endswith(".py"):
         raise argparse.ArgumentTypeError(
@@ -371,6 +389,16 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
         if value is None:  # set nowhere (the key's default is None): the default is the rootdir's, not the
             # ini file's dir (`-c ci/pytest.ini`, `-c /dev/null --rootdir=.` put the cache in ci/, /dev/)
             return path_or_none(default, rootdir)
+        if name in ("ragprobe_report", "ragprobe_cache") and _switch_word(value):
+            fix = (
+                "ragprobe_no_cache = true (or --ragprobe-no-cache) turns the cache off"
+                if name == "ragprobe_cache"
+                else "leave it unset or empty for reports only with --ragprobe-report, or name the "
+                f"directory ({DEFAULT_REPORT_DIR})"
+            )
+            raise pytest.UsageError(
+                f"{setting_label(config, name, value)}: {name} takes a directory, not a switch: {fix}"
+            )
         # `-o` is typed on the command line: relative to where pytest runs, as the --ragprobe-* paths
         return path_or_none(value, invocation if _override(config, name) is not None else ini_dir)
 

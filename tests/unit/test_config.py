@@ -404,3 +404,35 @@ def test_help_shows_even_when_a_setting_is_bad(pytester: pytest.Pytester) -> Non
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: ini option ragprobe_samples = 'abc': expected a whole number, got 'abc'*"])
+
+
+@pytest.mark.parametrize("word", ["false", "True", "yes", "off"])
+def test_a_switch_word_for_a_directory_is_refused(pytester: pytest.Pytester, word: str) -> None:
+    """`ragprobe_report = false` (meant: no reports) wrote the reports on every run into a directory named
+    false/; `ragprobe_cache = false` kept the cache in false/. Both keys take a directory."""
+    ini(pytester, ragprobe_report=word)
+    with pytest.raises(pytest.UsageError) as info:
+        cfg(pytester)
+    assert str(info.value) == (
+        f"ragprobe_report = {word} in tox.ini: ragprobe_report takes a directory, not a switch: leave it "
+        "unset or empty for reports only with --ragprobe-report, or name the directory (ragprobe-report)"
+    )
+    ini(pytester)
+    with pytest.raises(pytest.UsageError) as info:
+        cfg(pytester, "-o", f"ragprobe_cache={word}")
+    assert str(info.value) == (
+        f"-o ragprobe_cache={word}: ragprobe_cache takes a directory, not a switch: ragprobe_no_cache = true "
+        "(or --ragprobe-no-cache) turns the cache off"
+    )
+    with pytest.raises(pytest.UsageError) as info:
+        cfg(pytester, f"--ragprobe-report={word}")
+    assert (
+        f"argument --ragprobe-report: {word!r} is a switch word, not a directory: write a bare "
+        "--ragprobe-report for ragprobe-report/, or --ragprobe-report=DIR"
+    ) in str(info.value)
+    with pytest.raises(pytest.UsageError) as info:
+        cfg(pytester, f"--ragprobe-cache={word}")
+    assert (
+        f"argument --ragprobe-cache: {word!r} is a switch word, not a directory: --ragprobe-no-cache turns "
+        "the cache off"
+    ) in str(info.value)
