@@ -12,6 +12,7 @@ import functools
 import inspect
 import math
 import numbers
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -179,6 +180,11 @@ def _source(mark: str, arg: str, value: object) -> Any:
         if not str(value):
             raise _fail(mark, arg, "must not be empty")
         text = str(value)
+        # 'synthetic5', 'synthetic 5', 'Synthetic:5': taken for a file, "not found" only at the probe's setup
+        if (typo := re.fullmatch(r"synthetic\s*[-_=: ]?\s*(\d+)", text.strip(), re.IGNORECASE)) and not (
+            text.startswith("synthetic:")
+        ):
+            raise _fail(mark, arg, f"{text!r} is not a file name: did you mean 'synthetic:{typo.group(1)}'?")
         if text.startswith("synthetic:") and not (text[10:].isdigit() and int(text[10:]) >= 1):
             raise _fail(mark, arg, f"'synthetic:N' needs a whole number N >= 1, got {text!r}")
         return value
