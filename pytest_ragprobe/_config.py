@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,13 +79,45 @@ def _baseline_path(value: str) -> str:
     return value
 
 
+def _pipeline_spec(value: str) -> str:
+    """A --ragprobe-pipeline value: an empty one (an unset variable) probed the fixture's pipeline instead."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(
+            "empty pipeline (an unset variable?): name it as package.module:attribute"
+        )
+    return value
+
+
+def _cache_dir(value: str) -> str:
+    """A --ragprobe-cache value: an empty one (an unset variable) turned the cache off, silently."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(
+            "empty directory name (an unset variable?): write --ragprobe-cache=DIR, or --ragprobe-no-cache "
+            "for no cache"
+        )
+    if _switch_word(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is a switch word, not a directory: --ragprobe-no-cache turns the cache off"
+        )
+    return value
+
+
+# true/false and the like given for a directory (`ragprobe_report = false`, meant: no reports) made a
+# directory of that name; nobody names a report or cache directory so
+_SWITCH_WORDS = frozenset({"true", "false", "yes", "no", "on", "off"})
+
+
+def _switch_word(value: object) -> bool:
+    return str(value).strip().lower() in _SWITCH_WORDS
+
+
 # name, ini type, default, argparse type, metavar, help
 _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
     (
         "pipeline",
         "string",
         "",
-        str,
+        _pipeline_spec,
         "MODULE:ATTR",
         "Pipeline to probe, as package.module:attribute; on the command line it overrides any "
         "ragprobe_pipeline fixture (the ini value is used only where no such fixture is defined)",
@@ -109,9 +142,9 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         "backoff (default 2)",
     ),
     ("seed", "int", 0, _non_negative_int, "N", "Seed for sampling and synthetic data (default 0)"),
-    (  # ini "string": unset (empty) is no cap; 0 is refused as on the command line
+    (  # unset (empty) is no cap; 0 is refused as on the command line
         "samples",
-        "string",
+        "count",
         "",
         _positive_int,
         "N",
@@ -135,9 +168,9 @@ _VALUED: list[tuple[str, str, Any, Any, str, str]] = [
         "fail on a significant regression",
     ),
     ("save-baseline", "string", "", _baseline_path, "PATH", "Write this run's results as a baseline file"),
-    (  # ini "string": unset (empty) is no cap; 0 (read as "no calls"?) is refused as on the command line
+    (  # unset (empty) is no cap; 0 (read as "no calls"?) is refused as on the command line
         "budget",
-        "string",
+        "count",
         "",
         _positive_int,
         "N",
@@ -160,6 +193,13 @@ _FLAGS: list[tuple[str, str]] = [
     ("no-cache", "Do not read or write the answer cache"),
     ("no-progress", "No progress output: no live line on a terminal, no status line every 30 s in a log"),
 ]
+
+
+# The ini type of the caps ("count" above), which take a whole number or "" (unset: no cap). pytest >= 9.2
+# takes a union: TOML files (pytest.toml, [tool.pytest]) then accept `ragprobe_samples = 5`, which the
+# "string" type refused ("expects a string, got int"), and --help says (int | string). Older pytest has no
+# union; there it stays "string" (_optional_count checks the value either way).
+_COUNT_INI_TYPE: Any = (int | str) if pytest.version_tuple >= (9, 2) else "string"
 
 
 def _ini_name(name: str) -> str:
@@ -188,6 +228,11 @@ def _report_dir(value: str) -> str:
         raise argparse.ArgumentTypeError(
             f"empty directory name: write --ragprobe-report=DIR, or --ragprobe-report alone for "
             f"{DEFAULT_REPORT_DIR}/"
+        )
+    if _switch_word(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is a switch word, not a directory: write a bare --ragprobe-report for "
+            f"{DEFAULT_REPORT_DIR}/, or --ragprobe-report=DIR"
         )
     if Path(value).is_file() and not value.endswith(".py"):
         raise argparse.ArgumentTypeError(
@@ -228,6 +273,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         "--ragprobe-cache",
         dest="ragprobe_cache",
+        type=_cache_dir,
         default=None,
         metavar="DIR",
         help=f"Answer cache directory (default {DEFAULT_CACHE_DIR} in the rootdir)",
@@ -240,7 +286,8 @@ def add_options(parser: pytest.Parser) -> None:
         group.addoption(
             f"--ragprobe-{name}", dest=_ini_name(name), type=type_, default=None, metavar=metavar, help=help_
         )
-        parser.addini(_ini_name(name), help_, type=ini_type, default=default)  # type: ignore[arg-type]
+        type_ini = _COUNT_INI_TYPE if ini_type == "count" else ini_type
+        parser.addini(_ini_name(name), help_, type=type_ini, default=default)  # type: ignore[arg-type]
     for name, help_ in _FLAGS:
         group.addoption(
             f"--ragprobe-{name}", dest=_ini_name(name), action="store_true", default=None, help=help_
@@ -259,6 +306,11 @@ def _ini(config: pytest.Config, name: str) -> Any:
         if m:
             kind = "a whole number" if "int()" in text else "a number"
             text = f"expected {kind}, got {m.group(1)}"
+        # pytest 9.0 / 9.1 read TOML (pytest.toml, [tool.pytest]) strictly and have no union ini type for
+        # the caps (_COUNT_INI_TYPE): there `ragprobe_samples = 5` must be quoted
+        got = re.search(r"expects a string, got int: (-?\d+)$", text)
+        if got and _COUNT_INI_TYPE == "string":
+            text += f' (this pytest wants it quoted: {name} = "{got.group(1)}")'
         raise pytest.UsageError(f"ini option {name}: {text}") from None
 
 
@@ -285,7 +337,8 @@ def _optional_count(config: pytest.Config, name: str) -> int | None:
     given = config.getoption(name)
     if given is not None:
         return int(given)
-    raw = str(_ini(config, name) or "").strip()
+    value = _ini(config, name)  # a str, or with pytest >= 9.2 an int (0 is no "unset")
+    raw = "" if value is None else str(value).strip()
     if not raw:
         return None
     try:
@@ -327,13 +380,25 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
 
     def path_or_none(value: object, base: Path) -> Path | None:
         text = str(value or "").strip()
-        return (base / text) if text else None
+        # ~ and $VARIABLES as pytest's --junitxml and cache_dir take them (a shell leaves the ~ of
+        # `--ragprobe-report=~/reports` alone: it made a directory named ~ here)
+        return (base / os.path.expanduser(os.path.expandvars(text))) if text else None
 
     def ini_path(name: str, default: str = "") -> Path | None:
         value = _ini(config, name)
         if value is None:  # set nowhere (the key's default is None): the default is the rootdir's, not the
             # ini file's dir (`-c ci/pytest.ini`, `-c /dev/null --rootdir=.` put the cache in ci/, /dev/)
             return path_or_none(default, rootdir)
+        if name in ("ragprobe_report", "ragprobe_cache") and _switch_word(value):
+            fix = (
+                "ragprobe_no_cache = true (or --ragprobe-no-cache) turns the cache off"
+                if name == "ragprobe_cache"
+                else "leave it unset or empty for reports only with --ragprobe-report, or name the "
+                f"directory ({DEFAULT_REPORT_DIR})"
+            )
+            raise pytest.UsageError(
+                f"{setting_label(config, name, value)}: {name} takes a directory, not a switch: {fix}"
+            )
         # `-o` is typed on the command line: relative to where pytest runs, as the --ragprobe-* paths
         return path_or_none(value, invocation if _override(config, name) is not None else ini_dir)
 

@@ -454,6 +454,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     if args.report is None:  # where a pytest run here writes its reports (the ini's ragprobe_report)
         where, origin = ini_directory("ragprobe_report", DEFAULT_REPORT_DIR, in_rootdir=False)
+        _addopts_note(
+            "show", "ragprobe_report", "--ragprobe-report", rootdir=False,
+            what="the report: ragprobe show REPORT",
+        )
         try:
             path, report = read_report(where)
         except InputError as exc:
@@ -584,10 +588,55 @@ def ini_directory(key: str, default: str, *, in_rootdir: bool) -> tuple[Path, st
     rootdir, inipath, values = find_ini(cwd)
     value = values.get(key)
     if isinstance(value, str) and value.strip() and inipath is not None:
-        return _shown(inipath.parent / value.strip(), cwd), f"{key} in {_shown(inipath, cwd)}"
+        where = inipath.parent / os.path.expanduser(os.path.expandvars(value.strip()))  # as _config does
+        return _shown(where, cwd), f"{key} in {_shown(inipath, cwd)}"
     if in_rootdir:
         return _shown(rootdir / default, cwd), f"the default, {default} in the rootdir {rootdir}"
     return Path(default), f"the default, {default} in the current directory"
+
+
+def _addopts_moving(key: str, option: str, *, rootdir: bool) -> list[str]:
+    """The options in PYTEST_ADDOPTS that move where a pytest run here keeps ``key`` (``-c`` /
+    ``--config-file``, ``-o key=...``, ``option`` with a value, and ``--rootdir`` when ``rootdir``), as
+    written. find_ini does not follow them: pytest's rules for -c and --rootdir change between releases."""
+    import shlex
+
+    text = os.environ.get("PYTEST_ADDOPTS", "")
+    try:
+        words = shlex.split(text)
+    except ValueError:  # (pytest refuses it too)
+        words = text.split()
+    spaced = ["-c", "--config-file", "-o", "--override-ini", option, *(["--rootdir"] if rootdir else [])]
+    found: list[str] = []
+    i = 0
+    while i < len(words):
+        word, nxt = words[i], words[i + 1] if i + 1 < len(words) else None
+        name, eq, value = word.partition("=")
+        if name in spaced and not eq and nxt is not None and not (name == option and nxt.startswith("-")):
+            value, shown, i = nxt, shlex.join([word, nxt]), i + 2
+        elif name in spaced and eq:
+            shown, i = shlex.quote(word), i + 1
+        elif word.startswith(("-c", "-o")) and not word.startswith("--") and len(word) > 2:
+            name, value, shown, i = word[:2], word[2:], shlex.quote(word), i + 1
+        else:
+            i += 1
+            continue
+        if name in ("-o", "--override-ini") and value.partition("=")[0].strip() != key:
+            continue
+        found.append(shown)
+    return found
+
+
+def _addopts_note(command: str, key: str, option: str, *, rootdir: bool, what: str) -> None:
+    """Say on stderr which PYTEST_ADDOPTS options this command did not follow (see _addopts_moving)."""
+    moving = _addopts_moving(key, option, rootdir=rootdir)
+    if moving:
+        print(
+            f"ragprobe {command}: note: PYTEST_ADDOPTS holds {', '.join(moving)}, which this command does "
+            "not follow (it finds the ini file as a pytest run here without options does): to be sure, "
+            f"name {what}",
+            file=sys.stderr,
+        )
 
 
 def _size(n: int) -> str:
@@ -626,6 +675,10 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
     if args.dir is None:  # the directory a pytest run here would use (the ini's ragprobe_cache)
         root, origin = ini_directory("ragprobe_cache", DEFAULT_CACHE_DIR, in_rootdir=True)
+        _addopts_note(
+            "cache", "ragprobe_cache", "--ragprobe-cache", rootdir=True,
+            what="the directory: ragprobe cache DIR",
+        )
         origin = f"{origin}; "
     else:
         root, origin = Path(args.dir), ""

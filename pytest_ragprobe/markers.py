@@ -12,6 +12,7 @@ import functools
 import inspect
 import math
 import numbers
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -179,6 +180,11 @@ def _source(mark: str, arg: str, value: object) -> Any:
         if not str(value):
             raise _fail(mark, arg, "must not be empty")
         text = str(value)
+        # 'synthetic5', 'synthetic 5', 'Synthetic:5': taken for a file, "not found" only at the probe's setup
+        if (typo := re.fullmatch(r"synthetic\s*[-_=: ]?\s*(\d+)", text.strip(), re.IGNORECASE)) and not (
+            text.startswith("synthetic:")
+        ):
+            raise _fail(mark, arg, f"{text!r} is not a file name: did you mean 'synthetic:{typo.group(1)}'?")
         if text.startswith("synthetic:") and not (text[10:].isdigit() and int(text[10:]) >= 1):
             raise _fail(mark, arg, f"'synthetic:N' needs a whole number N >= 1, got {text!r}")
         return value
@@ -250,6 +256,12 @@ def _validated(
     __tracebackhide__ = True
     cls: type[ReverseSpec] | type[PositionSpec] = ReverseSpec if mark == REVERSE_MARK else PositionSpec
     name = f"@ragprobe.{cls.kind}"
+    if len(args) == 1 and (inspect.isfunction(args[0]) or inspect.isclass(args[0])):
+        # `@ragprobe.reverse` without parentheses (as `@pytest.mark.x` may be written): it got the test
+        call = f"{name}(facts=...)" if cls is ReverseSpec else f"{name}(data=...) or {name}(facts=...)"
+        raise MarkArgumentError(
+            f"{name}: written without its arguments on {args[0].__name__}: write {call}, with the parentheses"
+        )
     if args:
         raise MarkArgumentError(f"{name}: takes keyword arguments only, got positional {list(args)!r}")
     allowed = [f.name for f in fields(cls)] + list(also_allowed)

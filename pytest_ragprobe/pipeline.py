@@ -785,10 +785,14 @@ def parts_of(cache_identity: str) -> dict[str, str] | None:
 class PipelineAdapter:
     """Uniform async access to a user pipeline; sync callables run on ``executor`` (a bounded pool)."""
 
-    def __init__(self, obj: object, *, top_k: int = 5, source: str = "") -> None:
+    def __init__(self, obj: object, *, top_k: int = 5, source: str = "", hooked: str = "") -> None:
         """``source``: the API call that handed the pipeline over (``"check_reverse"``), named in the
-        errors; empty for the ``ragprobe_pipeline`` fixture (or ``--ragprobe-pipeline``)."""
+        errors; empty for the ``ragprobe_pipeline`` fixture (or ``--ragprobe-pipeline``). ``hooked``: what
+        a ``pytest_ragprobe_make_pipeline`` hook was given when ``obj`` is its result, for the errors
+        (they blamed the fixture, whose object was fine)."""
         label = f"the pipeline given to {source}" if source else "ragprobe_pipeline"
+        if hooked:
+            label = f"what pytest_ragprobe_make_pipeline returned for {hooked}"
         if isinstance(obj, (str, bytes, bytearray)):
             # Most likely the 'module:attr' form of --ragprobe-pipeline; never a pipeline (its .index
             # method read as an index capability: "needs `answer` but builtins.str only offers: index").
@@ -874,11 +878,16 @@ class PipelineAdapter:
                 "pipeline?"
             )
         else:
+            where = (
+                " from the hook, or None to leave the object as it is."
+                if hooked
+                else f"; or adapt {_a(type(obj).__name__)} in a pytest_ragprobe_make_pipeline hook "
+                "(conftest.py)."
+            )
             raise PipelineConfigError(
                 f"{label} is {_a(type(obj).__name__)}, which is neither callable nor has any of "
                 f"{', '.join(CAPABILITIES)}. Return a function question -> str, an object with those "
-                "methods, or ragprobe.Pipeline(answer=..., retrieve=..., generate=..., index=...); or adapt "
-                f"{_a(type(obj).__name__)} in a pytest_ragprobe_make_pipeline hook (conftest.py)."
+                f"methods, or ragprobe.Pipeline(answer=..., retrieve=..., generate=..., index=...){where}"
             )
         self._fns = fns
         self.top_k = top_k
@@ -1048,10 +1057,10 @@ def _timed(awaitable: Awaitable[Any], capability: str) -> Awaitable[Any]:
     return Timed(awaitable, meter, capability)
 
 
-def make_adapter(obj: object, *, source: str = "") -> PipelineAdapter:
+def make_adapter(obj: object, *, source: str = "", hooked: str = "") -> PipelineAdapter:
     if isinstance(obj, PipelineAdapter):
         return obj
-    return PipelineAdapter(obj, source=source)
+    return PipelineAdapter(obj, source=source, hooked=hooked)
 
 
 # Directories never searched for the package an ini ``ragprobe_pipeline`` names.

@@ -51,6 +51,12 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
+    for line in markers.MARKER_LINES:
+        config.addinivalue_line("markers", line)
+    if config.getoption("help", False):
+        # nothing runs: `pytest --help` shows the options even with a bad value of one (it showed only
+        # the error, where one looks up how to fix it)
+        return
     config.stash[_config.CONFIG_KEY] = cfg = _config.build_config(config)
     if cfg.pipeline:
         from pytest_ragprobe.pipeline import PipelineConfigError, split_pipeline_spec
@@ -60,8 +66,6 @@ def pytest_configure(config: pytest.Config) -> None:
             split_pipeline_spec(cfg.pipeline, ini=None if given else config.inipath)
         except PipelineConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
-    for line in markers.MARKER_LINES:
-        config.addinivalue_line("markers", line)
     config.stash[SESSION_KEY] = RagprobeSession(config)  # UsageError for a bad --ragprobe-baseline
     _active.push(config.stash[SESSION_KEY].active)
     from pytest_ragprobe._xdist import share_holds
@@ -275,14 +279,23 @@ def _read_spec(item: pytest.Item) -> None:
         del item.stash[SPEC_KEY]
 
 
+_BAD_MARK_KEY = pytest.StashKey[str]()
+
+
 def _refresh_specs(items: list[pytest.Item]) -> None:
-    """Re-read the probe marks of items whose marks changed since collection (item.add_marker in a hook)."""
+    """Re-read the probe marks of items whose marks changed since collection (item.add_marker in a hook).
+    A bad argument there is the item's error at setup (_ragprobe_autorun): a UsageError raised here in an
+    xdist worker became an INTERNALERROR ("assert not crashitem") that never showed the message."""
     for item in items:
         if _probe_mark_count(item) != item.stash.get(_MARKS_SEEN_KEY, 0):
             try:
                 _read_spec(item)
             except markers.MarkArgumentError as exc:
-                raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
+                item.stash[_BAD_MARK_KEY] = f"pytest-ragprobe: {item.nodeid}: {exc}"
+                if SPEC_KEY in item.stash:
+                    del item.stash[SPEC_KEY]
+                if item.get_closest_marker(markers.COMMON_MARK) is None:  # -m ragprobe still selects it
+                    item.add_marker(markers.COMMON_MARK)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -361,6 +374,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.fixture(autouse=True)
 def _ragprobe_autorun(request: pytest.FixtureRequest) -> None:
     """Marked tests run their probe in setup even when the body does not ask for ``ragprobe_result``."""
+    if _BAD_MARK_KEY in request.node.stash:
+        pytest.fail(request.node.stash[_BAD_MARK_KEY], pytrace=False)
     if SPEC_KEY in request.node.stash:
         request.getfixturevalue("ragprobe_result")
 

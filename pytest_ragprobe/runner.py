@@ -33,7 +33,7 @@ from pytest_ragprobe.engine import (
     advice,
 )
 from pytest_ragprobe.markers import PositionSpec, ProbeSpec, default_positions
-from pytest_ragprobe.pipeline import PipelineAdapter, make_adapter
+from pytest_ragprobe.pipeline import PipelineAdapter, _a, make_adapter
 
 if TYPE_CHECKING:
     from pytest_ragprobe.results import ProbeResult
@@ -757,7 +757,9 @@ def context_for(pipeline: object, api: str = "", **overrides: Any) -> ProbeConte
     from pytest_ragprobe._active import active_run
 
     run = active_run()
+    hooked = ""
     if run is not None and (converted := run.adapt(pipeline)) is not None:
+        hooked = f"the pipeline given to {api} ({_a(type(pipeline).__name__)})"
         pipeline = converted
     # direct calls neither read nor write the run's cache directory (tables included)
     base = replace(run.settings, cache_dir=None, tables_dir=None) if run is not None else RunSettings()
@@ -767,7 +769,7 @@ def context_for(pipeline: object, api: str = "", **overrides: Any) -> ProbeConte
     settings = replace(base, **given)
     budget = run.budget if run is not None else Budget(None)
     return ProbeContext(
-        adapter=make_adapter(pipeline, source=api),
+        adapter=make_adapter(pipeline, source=api, hooked=hooked),
         settings=settings,
         budget=budget,
         base_dirs=caller_base_dirs(),

@@ -183,14 +183,16 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     session = item.config.stash[SESSION_KEY]
     pipeline = request.getfixturevalue("ragprobe_pipeline")
     converted = item.ihook.pytest_ragprobe_make_pipeline(config=item.config, pipeline=pipeline)
+    hooked = ""
     if converted is not None:
+        hooked = f"the ragprobe_pipeline fixture's {type(pipeline).__name__}"
         pipeline = converted
     dirs = base_dirs(item)
     failure: str | None = None
     ctx: ProbeContext | None = None
     try:
         ctx = ProbeContext(
-            adapter=make_adapter(pipeline),
+            adapter=make_adapter(pipeline, hooked=hooked),
             settings=session.settings,
             budget=session.budget,
             nodeid=item.nodeid,

@@ -289,3 +289,150 @@ def test_o_paths_are_relative_to_the_invocation_dir(pytester: pytest.Pytester) -
         unset = cfg(pytester, f"--rootdir={pytester.path}")
     assert (c.cache_dir, c.report_dir, bare.report_dir) == (Path(sub) / "mine", Path(sub) / "rp", Path(sub) / "rp")
     assert unset.cache_dir == Path(pytester.path) / "inicache"
+
+
+def test_help_shows_the_ini_types_of_numbers(pytester: pytest.Pytester) -> None:
+    """int and float ini types exist since pytest 8.4 (the lowest pyproject.toml allows): --help says so."""
+    out = pytester.runpytest("--help").stdout.str()
+    for key, kind in [
+        ("ragprobe_concurrency", "int"),
+        ("ragprobe_timeout", "float"),
+        ("ragprobe_retries", "int"),
+        ("ragprobe_seed", "int"),
+        ("ragprobe_confidence", "float"),
+        ("ragprobe_max_error_rate", "float"),
+        ("ragprobe_strict", "bool"),
+    ]:
+        assert f"  {key} ({kind}):" in out, key
+    # the caps take "" (unset: no cap) too: a union where pytest has one
+    caps = "int | string" if pytest.version_tuple >= (9, 2) else "string"
+    for key in ("ragprobe_samples", "ragprobe_budget"):
+        assert f"  {key} ({caps}):" in out, key
+
+
+@pytest.mark.skipif(pytest.version_tuple < (9, 2), reason="union ini types (and so TOML integer caps): pytest 9.2")
+def test_caps_as_toml_integers(pytester: pytest.Pytester) -> None:
+    """Was: the caps' "string" ini type refused a TOML integer, so `ragprobe_samples = 5` in pytest.toml
+    stopped the run ("config option 'ragprobe_samples' expects a string, got int: 5")."""
+    toml = Path(pytester.path) / "pytest.toml"
+    toml.write_text("[pytest]\nragprobe_samples = 5\nragprobe_budget = 100\n", encoding="utf-8")
+    c = cfg(pytester)
+    assert (c.samples, c.budget, c.samples_by) == (5, 100, "ragprobe_samples = 5 in pytest.toml")
+    toml.write_text('[pytest]\nragprobe_samples = ""\nragprobe_budget = "7"\n', encoding="utf-8")
+    c = cfg(pytester)
+    assert (c.samples, c.budget) == (None, 7)
+    # 0 (an int now, not the string "0") is refused still, not read as unset
+    toml.write_text("[pytest]\nragprobe_budget = 0\n", encoding="utf-8")
+    with pytest.raises(pytest.UsageError) as info:
+        cfg(pytester)
+    assert str(info.value) == "ini option ragprobe_budget = '0': must be >= 1, got 0 (leave it unset for no cap)"
+    toml.write_text('[pytest]\nragprobe_samples = "abc"\n', encoding="utf-8")
+    with pytest.raises(pytest.UsageError) as info:
+        cfg(pytester)
+    assert str(info.value) == (
+        "ini option ragprobe_samples = 'abc': expected a whole number, got 'abc' (leave it unset for no cap)"
+    )
+    # an int through -o (a string) as through the ini file
+    assert cfg(pytester, "-o", "ragprobe_samples=3").samples == 3
+
+
+@pytest.mark.parametrize(
+    ("arg", "message"),
+    [
+        (
+            "--ragprobe-cache=",
+            "argument --ragprobe-cache: empty directory name (an unset variable?): write --ragprobe-cache=DIR, "
+            "or --ragprobe-no-cache for no cache",
+        ),
+        (
+            "--ragprobe-pipeline= ",
+            "argument --ragprobe-pipeline: empty pipeline (an unset variable?): name it as "
+            "package.module:attribute",
+        ),
+    ],
+)
+def test_empty_cache_or_pipeline_on_the_command_line_is_refused(
+    pytester: pytest.Pytester, arg: str, message: str
+) -> None:
+    """Was: `--ragprobe-cache=$CACHE_DIR` with the variable unset turned the answer cache off, silently
+    (every call paid again), and `--ragprobe-pipeline=$PIPELINE` probed the ragprobe_pipeline fixture's
+    pipeline (or the ini's: ignored too) instead of failing; an empty --ragprobe-report= / baseline path
+    was already refused so."""
+    ini(pytester, ragprobe_pipeline="myapp.rag:pipeline")
+    with pytest.raises(pytest.UsageError) as info:
+        pytester.parseconfigure(arg)
+    assert message in str(info.value)
+
+
+@pytest.mark.skipif(
+    not (9, 0) <= pytest.version_tuple < (9, 2), reason="pytest 9.0 / 9.1: strict TOML, no union ini type"
+)
+def test_caps_as_toml_integers_before_pytest_9_2_say_to_quote_them(pytester: pytest.Pytester) -> None:
+    (Path(pytester.path) / "pytest.toml").write_text("[pytest]\nragprobe_samples = 5\n", encoding="utf-8")
+    with pytest.raises(pytest.UsageError) as info:
+        cfg(pytester)
+    assert str(info.value).endswith(
+        "config option 'ragprobe_samples' expects a string, got int: 5 (this pytest wants it quoted: "
+        'ragprobe_samples = "5")'
+    )
+
+
+def test_paths_expand_the_home_directory_and_variables(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--ragprobe-report=~/reports` (the shell leaves a ~ after `=` alone) made a directory named `~`
+    in the current directory; `ragprobe_cache = ~/.cache/ragprobe` in the ini file likewise. pytest's own
+    --junitxml and cache_dir expand ~ and $VARIABLES."""
+    home = Path(pytester.path) / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("RAGPROBE_TEST_DIR", "from_env")
+    ini(pytester, ragprobe_cache="~/.cache/ragprobe", ragprobe_save_baseline="$RAGPROBE_TEST_DIR/base.json")
+    c = cfg(pytester, "--ragprobe-report=~/reports")
+    assert c.report_dir == home / "reports"
+    assert c.cache_dir == home / ".cache" / "ragprobe"
+    assert c.save_baseline == Path(pytester.path) / "from_env" / "base.json"
+    assert cfg(pytester, "--ragprobe-cache=~/mine").cache_dir == home / "mine"
+
+
+def test_help_shows_even_when_a_setting_is_bad(pytester: pytest.Pytester) -> None:
+    """`pytest --help` (where one looks up the options) printed only the error of a bad ini value or a
+    missing --ragprobe-baseline file (one in PYTEST_ADDOPTS, say): no help at all."""
+    ini(pytester, ragprobe_samples="abc")
+    result = pytester.runpytest("--help", "--ragprobe-baseline=missing.json")
+    assert result.ret == pytest.ExitCode.OK
+    assert "--ragprobe-samples=N" in result.stdout.str()
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: ini option ragprobe_samples = 'abc': expected a whole number, got 'abc'*"])
+
+
+@pytest.mark.parametrize("word", ["false", "True", "yes", "off"])
+def test_a_switch_word_for_a_directory_is_refused(pytester: pytest.Pytester, word: str) -> None:
+    """`ragprobe_report = false` (meant: no reports) wrote the reports on every run into a directory named
+    false/; `ragprobe_cache = false` kept the cache in false/. Both keys take a directory."""
+    ini(pytester, ragprobe_report=word)
+    with pytest.raises(pytest.UsageError) as info:
+        cfg(pytester)
+    assert str(info.value) == (
+        f"ragprobe_report = {word} in tox.ini: ragprobe_report takes a directory, not a switch: leave it "
+        "unset or empty for reports only with --ragprobe-report, or name the directory (ragprobe-report)"
+    )
+    ini(pytester)
+    with pytest.raises(pytest.UsageError) as info:
+        cfg(pytester, "-o", f"ragprobe_cache={word}")
+    assert str(info.value) == (
+        f"-o ragprobe_cache={word}: ragprobe_cache takes a directory, not a switch: ragprobe_no_cache = true "
+        "(or --ragprobe-no-cache) turns the cache off"
+    )
+    with pytest.raises(pytest.UsageError) as info:
+        cfg(pytester, f"--ragprobe-report={word}")
+    assert (
+        f"argument --ragprobe-report: {word!r} is a switch word, not a directory: write a bare "
+        "--ragprobe-report for ragprobe-report/, or --ragprobe-report=DIR"
+    ) in str(info.value)
+    with pytest.raises(pytest.UsageError) as info:
+        cfg(pytester, f"--ragprobe-cache={word}")
+    assert (
+        f"argument --ragprobe-cache: {word!r} is a switch word, not a directory: --ragprobe-no-cache turns "
+        "the cache off"
+    ) in str(info.value)
