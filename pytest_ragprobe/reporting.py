@@ -20,11 +20,12 @@ from pytest_ragprobe.render import (
     drop_bounds,
     examples_count,
     failed_calls_note,
+    figure,
     forward_misses,
     forward_wrong_total,
     got_cell,
     in_part,
-    max_drop_of,
+    max_drop_text,
     misses_text,
     num,
     outcome_note,
@@ -40,7 +41,6 @@ from pytest_ragprobe.render import (
     size_text,
     strict_fails,
     test_outcome_text,
-    threshold,
     when,
 )
 from pytest_ragprobe.results import atomic_write, nodeid_key, report_json
@@ -286,7 +286,7 @@ def md_brief(r: ProbeResult) -> str:
     drop_ci = drop_bounds(r)
     tail = f"drop {num(m['drop'], signed=True)}, bounds {drop_ci}, max {max_drop_text(r)}"
     if r.kind == "reverse":
-        return f"fwd {m['forward_accuracy']:.2f} → rev {m['reverse_accuracy']:.2f}, {tail}"
+        return f"fwd {figure(m, 'forward_accuracy')} → rev {figure(m, 'reverse_accuracy')}, {tail}"
     return f"edge {m.get('best_edge')} vs pos {m.get('worst_position')}, {tail}"
 
 
@@ -344,12 +344,6 @@ def _md_position(r: ProbeResult) -> list[str]:
     if context := context_text(m):  # (with context_tokens, far more documents than n_docs)
         lines += ["", f"**Contexts:** {md_text(context)}"]
     return lines
-
-
-def max_drop_text(r: ProbeResult) -> str:
-    """The probe's max_drop as the reports print it ("0.10", "0.125"; "–" when unknown)."""
-    value = max_drop_of(r)
-    return "–" if value is None else threshold(value)
 
 
 def _yes_no(value: Any, yes: str, no: str) -> str:
