@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_ragprobe.render import (
     STRICT_FLAG,
+    answers_text,
     bounds,
     bounds_label,
     context_text,
@@ -147,7 +148,7 @@ def got_text(value: Any) -> str:
 def clip_text(value: Any, limit: int = TEXT_LIMIT) -> str:
     if value is None:
         return ""
-    text = " | ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+    text = answers_text(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

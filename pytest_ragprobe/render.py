@@ -125,12 +125,23 @@ def when(created: str) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M:%S") + zone
 
 
+ANSWER_SEPARATOR = " | "
+
+
+def answers_text(value: Any) -> str:
+    """A value as one line of text; a list of accepted answers joined by " | ", an answer that holds a
+    pipe quoted ('"AC | DC" | ACDC': it read as two answers). Every report shows lists so."""
+    if not isinstance(value, (list, tuple)):
+        return str(value)
+    return ANSWER_SEPARATOR.join(f'"{v}"' if "|" in str(v) else str(v) for v in value)
+
+
 def clip(value: Any, limit: int = TEXT_LIMIT) -> str:
     """Untrusted text for one terminal line: its repr, cut at ``limit`` characters with an ellipsis and
     the full length ("'Paris is…' (7,912 chars)")."""
     if value is None:
         return "None"
-    text = " | ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+    text = answers_text(value)
     if len(text) <= limit:
         return repr(text)
     return f"{text[: limit - 1] + '…'!r} ({len(text):,} chars)"

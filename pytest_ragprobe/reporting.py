@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_ragprobe.render import (
     STRICT_FLAG,
+    answers_text,
     bounds,
     bounds_label,
     context_text,
@@ -245,8 +246,7 @@ def md_text(value: Any, limit: int = MD_TEXT_LIMIT) -> str:
     """Untrusted text as inert Markdown for one table cell / line: no markup, no HTML, no newlines."""
     if value is None:
         return "–"
-    text = " | ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-    text = visible_controls(" ".join(text.split()))
+    text = visible_controls(" ".join(answers_text(value).split()))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
