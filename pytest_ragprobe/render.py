@@ -321,16 +321,17 @@ def _reverse_table(r: ProbeResult) -> list[str]:
             f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}"
         )
     disc = m.get("discordant")
-    lines.append(
-        f"  drop {num(m['drop'], signed=True)}, {bounds_label(r)} "
-        f"{drop_bounds(r)} vs "
-        f"max_drop {max_drop_text(r)}; exact McNemar {p_text(m.get('p_value'))}"
-        + (
-            f" ({disc.get('forward_only', 0)} forward-only vs {disc.get('reverse_only', 0)} reverse-only)"
-            if isinstance(disc, dict)
-            else ""
+    if "drop" in m:  # (a hand-edited or older report may lack it: the table above stands alone)
+        lines.append(
+            f"  drop {num(m['drop'], signed=True)}, {bounds_label(r)} "
+            f"{drop_bounds(r)} vs "
+            f"max_drop {max_drop_text(r)}; exact McNemar {p_text(m.get('p_value'))}"
+            + (
+                f" ({disc.get('forward_only', 0)} forward-only vs {disc.get('reverse_only', 0)} reverse-only)"
+                if isinstance(disc, dict)
+                else ""
+            )
         )
-    )
     misses = m.get("reverse_misses")
     if misses:
         lines.append(f"  reverse misses: {misses_text(misses, ', ')}{reversal_text(m)}")
@@ -403,7 +404,7 @@ def _position_table(r: ProbeResult) -> list[str]:
             f"  {pos:<8} {summary.accuracy:>8.2f}  {f'{summary.correct}/{summary.n}':>9}  "
             f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}{mark}"
         )
-    if "drop_ci" in m:
+    if "drop_ci" in m and "drop" in m:
         best, worst = m.get("best_edge"), m.get("worst_position")
         lines.append(
             f"  drop {num(m['drop'], signed=True)} (position {best} vs {worst}), "

@@ -58,3 +58,15 @@ def test_ragprobe_show_reads_it(tmp_path: Path, capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "t.py::test_rev" in out
     assert "Traceback" not in out
+
+
+def test_explain_without_a_drop() -> None:
+    """A probe with accuracies but no drop (its bounds kept): the explain table's drop line needs one."""
+    from factories import position_probe
+
+    for p, first in ((bare("drop"), "  forward        0.90"), (position_probe(), "  0            0.89")):
+        p.metrics.pop("drop", None)
+        lines = render.explain(p).splitlines()
+        assert lines[0] == f"ragprobe {p.kind} probe FAIL"
+        assert lines[2].startswith(first)
+        assert not any(line.startswith("  drop ") for line in lines)
