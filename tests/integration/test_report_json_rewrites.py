@@ -41,9 +41,9 @@ def test_a_fast_run_does_not_rewrite_report_json_after_every_probe(
         writes.append((len(report.probes), json_only))
         return real(directory, report, json_only=json_only)
 
-    # a clock on which each rewrite takes 1 s: the next is due 9 s later (JSON_WRITE_SHARE 0.1), and the
-    # timer's wait (JSON_MAX_WAIT_S) is longer than the run
-    ticks = itertools.count(step=1.0)
+    # a clock that moves 1000 s a reading: a rewrite takes 1000 s, the next is due 9000 s later
+    # (JSON_WRITE_SHARE 0.1), and any timer's wait (at least one step, real seconds) outlasts the run
+    ticks = itertools.count(step=1000.0)
     monkeypatch.setattr(session_mod, "_now", lambda: next(ticks), raising=False)
     monkeypatch.setattr(session_mod, "JSON_MAX_WAIT_S", 3600.0, raising=False)
     monkeypatch.setattr(session_mod, "RENDER_EVERY_S", 3600.0)
