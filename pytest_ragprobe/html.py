@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_ragprobe.render import (
     STRICT_FLAG,
+    answers_text,
     bounds,
     bounds_label,
     context_text,
@@ -26,6 +27,7 @@ from pytest_ragprobe.render import (
     in_part,
     interval_level,
     max_drop_of,
+    max_drop_text,
     num,
     outcome_note,
     p_text,
@@ -50,7 +52,6 @@ from pytest_ragprobe.reporting import (
     crashed_tests,
     finished_text,
     how_to_read,
-    max_drop_text,
     ordered,
     overall_verdict,
     probe_anchor,
@@ -147,7 +148,7 @@ def got_text(value: Any) -> str:
 def clip_text(value: Any, limit: int = TEXT_LIMIT) -> str:
     if value is None:
         return ""
-    text = " | ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+    text = answers_text(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

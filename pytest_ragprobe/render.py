@@ -125,12 +125,23 @@ def when(created: str) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M:%S") + zone
 
 
+ANSWER_SEPARATOR = " | "
+
+
+def answers_text(value: Any) -> str:
+    """A value as one line of text; a list of accepted answers joined by " | ", an answer that holds a
+    pipe quoted ('"AC | DC" | ACDC': it read as two answers). Every report shows lists so."""
+    if not isinstance(value, (list, tuple)):
+        return str(value)
+    return ANSWER_SEPARATOR.join(f'"{v}"' if "|" in str(v) else str(v) for v in value)
+
+
 def clip(value: Any, limit: int = TEXT_LIMIT) -> str:
     """Untrusted text for one terminal line: its repr, cut at ``limit`` characters with an ellipsis and
     the full length ("'Paris is…' (7,912 chars)")."""
     if value is None:
         return "None"
-    text = " | ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+    text = answers_text(value)
     if len(text) <= limit:
         return repr(text)
     return f"{text[: limit - 1] + '…'!r} ({len(text):,} chars)"
@@ -159,6 +170,21 @@ def interval_level(r: ProbeResult) -> float:
     ``min_accuracy``."""
     lower, upper = _levels(r)
     return lower + upper - 1.0
+
+
+def figure(m: Mapping[str, Any], key: str) -> str:
+    """A measured figure of the metrics to 2 places, "–" when they lack it (a hand-edited report, or one
+    an older version wrote, read by `ragprobe show`: a KeyError traceback, where the rest could show)."""
+    value = m.get(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:.2f}"
+    return "–"
+
+
+def max_drop_text(r: ProbeResult) -> str:
+    """The probe's max_drop as the reports print it ("0.10", "0.125"; "–" when unknown)."""
+    value = max_drop_of(r)
+    return "–" if value is None else threshold(value)
 
 
 def max_drop_of(r: ProbeResult) -> float | None:
@@ -271,13 +297,13 @@ def headline(r: ProbeResult) -> str:
         return f"{name}: {r.reason}"
     if r.kind == "reverse" and "drop" in m:
         return (
-            f"{name}: forward {m['forward_accuracy']:.2f}, reverse {m['reverse_accuracy']:.2f}, "
-            f"drop {num(m['drop'], signed=True)} (max_drop {threshold(m['max_drop'])}, n={r.n})"
+            f"{name}: forward {figure(m, 'forward_accuracy')}, reverse {figure(m, 'reverse_accuracy')}, "
+            f"drop {num(m['drop'], signed=True)} (max_drop {max_drop_text(r)}, n={r.n})"
         )
     if r.kind == "position" and "drop" in m:
         return (
             f"{name}: best edge {m.get('best_edge')} vs worst position {m.get('worst_position')}, "
-            f"drop {num(m['drop'], signed=True)} (max_drop {threshold(m['max_drop'])}, n={r.n}, "
+            f"drop {num(m['drop'], signed=True)} (max_drop {max_drop_text(r)}, n={r.n}, "
             f"shape {shape_text(m) or '?'})"
         )
     return name
@@ -294,12 +320,18 @@ def _reverse_table(r: ProbeResult) -> list[str]:
             f"  {label:<10} {summary.accuracy:>8.2f}  {f'{summary.correct}/{summary.n}':>9}  "
             f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}"
         )
-    lines.append(
-        f"  drop {num(m['drop'], signed=True)}, {bounds_label(r)} "
-        f"{drop_bounds(r)} vs "
-        f"max_drop {threshold(m['max_drop'])}; exact McNemar {p_text(m.get('p_value'))} "
-        f"({m['discordant']['forward_only']} forward-only vs {m['discordant']['reverse_only']} reverse-only)"
-    )
+    disc = m.get("discordant")
+    if "drop" in m:  # (a hand-edited or older report may lack it: the table above stands alone)
+        lines.append(
+            f"  drop {num(m['drop'], signed=True)}, {bounds_label(r)} "
+            f"{drop_bounds(r)} vs "
+            f"max_drop {max_drop_text(r)}; exact McNemar {p_text(m.get('p_value'))}"
+            + (
+                f" ({disc.get('forward_only', 0)} forward-only vs {disc.get('reverse_only', 0)} reverse-only)"
+                if isinstance(disc, dict)
+                else ""
+            )
+        )
     misses = m.get("reverse_misses")
     if misses:
         lines.append(f"  reverse misses: {misses_text(misses, ', ')}{reversal_text(m)}")
@@ -372,12 +404,12 @@ def _position_table(r: ProbeResult) -> list[str]:
             f"  {pos:<8} {summary.accuracy:>8.2f}  {f'{summary.correct}/{summary.n}':>9}  "
             f"{_ci(summary.ci):>14}  {bar(summary.accuracy)}{mark}"
         )
-    if "drop_ci" in m:
+    if "drop_ci" in m and "drop" in m:
         best, worst = m.get("best_edge"), m.get("worst_position")
         lines.append(
             f"  drop {num(m['drop'], signed=True)} (position {best} vs {worst}), "
             f"{bounds_label(r)} "
-            f"{drop_bounds(r)} vs max_drop {threshold(m['max_drop'])}"
+            f"{drop_bounds(r)} vs max_drop {max_drop_text(r)}"
         )
         # the discordant pairs behind the test, as the reverse table names its forward-only / reverse-only
         lines.append(f"  Holm-adjusted McNemar {p_text(m.get('p_value'))}{position_discordant(m)}")
@@ -737,7 +769,7 @@ def _summary_fields(
     m = r.metrics
     measured = r.verdict != "error" and "drop" in m
     if measured and r.kind == "reverse":
-        accs = f"fwd {m['forward_accuracy']:.2f} rev {m['reverse_accuracy']:.2f}"
+        accs = f"fwd {figure(m, 'forward_accuracy')} rev {figure(m, 'reverse_accuracy')}"
     elif measured:
         accs = position_accuracies(r, lambda p, a: f"{p}:{a:.2f}", " ", SUMMARY_POSITIONS_MAX)
     if measured:

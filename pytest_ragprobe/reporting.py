@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_ragprobe.render import (
     STRICT_FLAG,
+    answers_text,
     bounds,
     bounds_label,
     context_text,
@@ -20,11 +21,12 @@ from pytest_ragprobe.render import (
     drop_bounds,
     examples_count,
     failed_calls_note,
+    figure,
     forward_misses,
     forward_wrong_total,
     got_cell,
     in_part,
-    max_drop_of,
+    max_drop_text,
     misses_text,
     num,
     outcome_note,
@@ -40,7 +42,6 @@ from pytest_ragprobe.render import (
     size_text,
     strict_fails,
     test_outcome_text,
-    threshold,
     when,
 )
 from pytest_ragprobe.results import atomic_write, nodeid_key, report_json
@@ -245,8 +246,7 @@ def md_text(value: Any, limit: int = MD_TEXT_LIMIT) -> str:
     """Untrusted text as inert Markdown for one table cell / line: no markup, no HTML, no newlines."""
     if value is None:
         return "–"
-    text = " | ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-    text = visible_controls(" ".join(text.split()))
+    text = visible_controls(" ".join(answers_text(value).split()))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -286,7 +286,7 @@ def md_brief(r: ProbeResult) -> str:
     drop_ci = drop_bounds(r)
     tail = f"drop {num(m['drop'], signed=True)}, bounds {drop_ci}, max {max_drop_text(r)}"
     if r.kind == "reverse":
-        return f"fwd {m['forward_accuracy']:.2f} → rev {m['reverse_accuracy']:.2f}, {tail}"
+        return f"fwd {figure(m, 'forward_accuracy')} → rev {figure(m, 'reverse_accuracy')}, {tail}"
     return f"edge {m.get('best_edge')} vs pos {m.get('worst_position')}, {tail}"
 
 
@@ -344,12 +344,6 @@ def _md_position(r: ProbeResult) -> list[str]:
     if context := context_text(m):  # (with context_tokens, far more documents than n_docs)
         lines += ["", f"**Contexts:** {md_text(context)}"]
     return lines
-
-
-def max_drop_text(r: ProbeResult) -> str:
-    """The probe's max_drop as the reports print it ("0.10", "0.125"; "–" when unknown)."""
-    value = max_drop_of(r)
-    return "–" if value is None else threshold(value)
 
 
 def _yes_no(value: Any, yes: str, no: str) -> str:
@@ -535,9 +529,9 @@ def _md_baseline_line(report: Report) -> list[str]:
 
 
 def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
-    """report.md. All of it while it fits in ``max_chars``; a larger run keeps the summary table of every
-    probe and the sections of the probes that need a look (FAIL, ERROR, INCONCLUSIVE, ...) first, leaves
-    out the sections of passing ones, and as a last resort cuts sections and table rows, saying so."""
+    """report.md. All of it while it fits in ``max_chars``; a larger run keeps, in this order while they
+    fit, the table rows of the probes that need a look (FAIL, ERROR, INCONCLUSIVE, ...), their sections,
+    then the rows of passing ones; it leaves out the sections of passing ones, and says what it left out."""
     verdict = overall_verdict(report)
     counts = shown_counts(report)
     label = run_label(verdict)
@@ -589,23 +583,41 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
     whole = joined(head + body + foot)
     if len(whole) <= max_chars:
         return whole
-    # too long for a PR comment: every probe keeps its table row while they fit, the sections of
-    # probes that need a look come first, passing ones lose theirs
+    # too long for a PR comment: what needs a look wins the room. Its rows first, then its sections
+    # (FAIL, ERROR, INCONCLUSIVE, ...: the table's order), then the passing rows; passing probes lose their
+    # sections. Rows are kept while they fit, so the ones left out are always the last of the table.
+    settled = [p.outcome in ("pass", "xfail", "skipped") for p in probes]
     budget = max_chars - len(joined(head + foot)) - 700  # 700: the note below
+    used = len(joined(table))
     kept_rows: list[str] = []
-    for row in rows:
-        if len(joined(table + kept_rows + [row])) > budget:
-            break
-        kept_rows.append(row)
-    budget -= len(joined(table + kept_rows))
+    listed: set[int] = set()
     kept: list[str] = []
-    left_out = {"passing": 0, "other": 0}
-    for p, sec in zip(probes, sections, strict=True):
-        settled = p.outcome in ("pass", "xfail", "skipped")
-        if settled or len(joined(kept + sec)) > budget:
-            left_out["passing" if settled else "other"] += 1
+    full = False  # a row did not fit: no later row is kept (a row kept after a gap would hide it)
+
+    def add_rows(of_settled: bool) -> None:
+        nonlocal used, full
+        for i, (row, done) in enumerate(zip(rows, settled, strict=True)):
+            if done != of_settled or full:
+                continue
+            if used + len(row) + 1 > budget:
+                full = True
+                return
+            kept_rows.append(row)
+            listed.add(i)
+            used += len(row) + 1
+
+    add_rows(False)
+    left_out = {"passing": sum(settled), "other": 0}
+    for i, (sec, done) in enumerate(zip(sections, settled, strict=True)):
+        if done:
             continue
+        size = len(joined(sec))
+        if i not in listed or used + size > budget:  # (its row was cut, or no room: nor for the rest)
+            left_out["other"] += sum(1 for d in settled[i:] if not d)
+            break
         kept += sec
+        used += size
+    add_rows(True)
     unlisted = len(rows) - len(kept_rows)
     said = []
     if left_out["passing"]:
@@ -614,7 +626,8 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
         last = " (the last in the table)" if kept else ""
         said.append(f"the details of {left_out['other']} other probes{last}")
     if unlisted:
-        said.append(f"the last {unlisted} rows of the table")
+        which = " (passing or expected probes)" if all(settled[len(listed) :]) else ""
+        said.append(f"the last {unlisted} rows of the table{which}")
     note = [
         "> [!NOTE]",
         f"> Shortened to stay under GitHub's 65,536-character comment limit: {' and '.join(said)} "

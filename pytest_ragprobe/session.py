@@ -7,6 +7,7 @@ TestReport, which xdist serialises to the controller.
 from __future__ import annotations
 
 import math
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -26,8 +27,16 @@ if TYPE_CHECKING:
     from pytest_ragprobe.runner import ProbeContext, RunSettings
 
 REPORT_ATTR = "ragprobe"
-# report.html / report.md are rewritten at most this often during a run (report.json after every probe)
+# report.html / report.md are rewritten at most this often during a run
 RENDER_EVERY_S = 5.0
+# report.json is rewritten after a probe unless its last rewrite was too recent: each rewrite holds every
+# probe so far, so rewriting it after every probe of a fast run (a warm cache, an in-process pipeline) wrote
+# a total that grows as the square of the run (300 probes: 858 MB for a 5.7 MB file, 45% of the run). The
+# rewrites take at most about this share of the run's time; a result they skip is written by a timer at most
+# JSON_MAX_WAIT_S after it finished, so a run killed in a long probe that follows still leaves it in the file.
+JSON_WRITE_SHARE = 0.1
+JSON_MAX_WAIT_S = 1.0
+_now = time.monotonic  # (the clock of both: a test can replace it)
 SPEC_KEY = pytest.StashKey[ProbeSpec]()
 RESULT_KEY = pytest.StashKey["ProbeResult"]()
 # Set when the plugin itself failed the test (FAIL verdict, baseline regression, strict INCONCLUSIVE).
@@ -516,6 +525,13 @@ class RagprobeSession:
                 )
         self._validated: dict[str, ProbeResult] = {}
         self._rendered_at = -math.inf  # when report.html / report.md were last written
+        # report.json's rewrites (record): the next one due, a result not written yet, the timer that
+        # writes it; the lock keeps the timer's write and the main thread's apart
+        self._json_due = -math.inf
+        self._json_pending = False
+        self._json_timer: threading.Timer | None = None
+        self._report_lock = threading.RLock()
+        self._finished = False
         self.reruns_notice = ""  # said (once) as a warning at the first probe test that runs
         self.planned: int | None = None  # probes collected (None where this process did not collect)
         self.interrupted = False
@@ -686,17 +702,45 @@ class RagprobeSession:
         data = getattr(report, REPORT_ATTR, None)
         if not isinstance(data, dict):
             return
-        self.results[report.nodeid] = {**data, **xfail_fields(report)}
-        self._validated.pop(report.nodeid, None)
-        if not is_worker(self.config) and self.cfg.report_dir is not None:
-            # Every finished result survives a crash in report.json; the HTML and Markdown, which cost
-            # ~1 ms per probe to render, at most every few seconds (each rewrite renders every probe so
-            # far: quadratic over a run of hundreds of probes) and at the end.
-            now = time.monotonic()
-            full = now - self._rendered_at >= RENDER_EVERY_S
-            if full:
+        with self._report_lock:
+            self.results[report.nodeid] = {**data, **xfail_fields(report)}
+            self._validated.pop(report.nodeid, None)
+            if is_worker(self.config) or self.cfg.report_dir is None:
+                return
+            # Every finished result survives a crash in report.json (now, or by the timer within
+            # JSON_MAX_WAIT_S); the HTML and Markdown, which cost ~1 ms per probe to render, at most every
+            # few seconds (each rewrite renders every probe so far) and at the end.
+            self._json_pending = True
+            now = _now()
+            if now - self._rendered_at >= RENDER_EVERY_S:
                 self._rendered_at = now
-            self._write(self.build_report(partial=True), json_only=not full)
+                self._write_partial(json_only=False)
+            elif now >= self._json_due:
+                self._write_partial(json_only=True)
+            elif self._json_timer is None:
+                wait = min(self._json_due - now, JSON_MAX_WAIT_S)
+                self._json_timer = threading.Timer(wait, self._json_late)
+                self._json_timer.daemon = True  # (finish cancels it; nothing may hold the process open)
+                self._json_timer.start()
+
+    def _write_partial(self, *, json_only: bool) -> None:
+        """The partial report of the results so far (under the lock); the next report.json rewrite is due
+        after JSON_WRITE_SHARE of the time since this one."""
+        if self._json_timer is not None:
+            self._json_timer.cancel()
+            self._json_timer = None
+        start = _now()
+        self._write(self.build_report(partial=True), json_only=json_only)
+        end = _now()
+        self._json_pending = False
+        self._json_due = end + min((end - start) * (1 / JSON_WRITE_SHARE - 1), JSON_MAX_WAIT_S)
+
+    def _json_late(self) -> None:
+        """The timer: write the results that ``record`` did not write yet (none when a later probe did)."""
+        with self._report_lock:
+            self._json_timer = None
+            if self._json_pending and not self._finished:
+                self._write_partial(json_only=True)
 
     def build_report(self, *, partial: bool) -> Report:
         from pytest_ragprobe import __version__
@@ -786,6 +830,11 @@ class RagprobeSession:
         (last, so nothing they do reaches the files)."""
         if is_worker(self.config) or not _runs_tests(self.config):
             return  # --collect-only, --fixtures, ...: an empty report would overwrite the last real one
+        with self._report_lock:  # (waits for a timer's write under way: it cannot land after this one)
+            self._finished = True
+            if self._json_timer is not None:
+                self._json_timer.cancel()
+                self._json_timer = None
         # pytest ends a run whose collection failed as interrupted, before any test: not an interrupt
         collection_stop = bool(self.uncollected) and not self.tests_ran
         self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED and not stopped and not collection_stop

@@ -278,8 +278,9 @@ def test_baseline_is_not_overwritten_by_a_run_without_probes_and_names_untracked
 def test_html_and_markdown_are_not_rerendered_after_every_probe(
     project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each rewrite renders every probe so far (quadratic over hundreds of probes): report.json is written
-    after every probe, report.html / report.md at most every RENDER_EVERY_S and at the end."""
+    """Each rewrite renders every probe so far (quadratic over hundreds of probes): report.html / report.md
+    are written at most every RENDER_EVERY_S and at the end; report.json here after every probe
+    (JSON_WRITE_SHARE 1: test_report_json_rewrites.py tests its own throttle)."""
     import pytest_ragprobe.reporting as reporting
     import pytest_ragprobe.session as session_mod
 
@@ -292,6 +293,7 @@ def test_html_and_markdown_are_not_rerendered_after_every_probe(
 
     monkeypatch.setattr(reporting, "write_reports", spy)
     monkeypatch.setattr(session_mod, "RENDER_EVERY_S", 3600.0)
+    monkeypatch.setattr(session_mod, "JSON_WRITE_SHARE", 1.0)
     project.makepyfile(
         test_more="""
 import pytest_ragprobe as ragprobe
