@@ -304,6 +304,16 @@ ProgressCallback = Callable[[int, int, EngineStats], None]
 _FATAL = (PipelineConfigError, TypeError, AttributeError, NotImplementedError)
 
 
+class PipelineExit(Exception):
+    """A pipeline call raised SystemExit (``sys.exit()``, argparse on bad arguments): carried through the
+    event loop as an ordinary exception, and raised again (``exit``) by ``runner.run_sync`` out of it. Let
+    out of an asyncio task, SystemExit stops the loop, which the next probes reuse."""
+
+    def __init__(self, exit: SystemExit) -> None:
+        super().__init__(exit.code)
+        self.exit = exit
+
+
 # A call's note when its Retry-After asked for more than ragprobe waits (Engine._last_failure): "the service
 # asked to wait 3600 s, more than the 20 s ragprobe waits for a Retry-After: not retried". The probe's error
 # says it with what to raise (advice()), and leaves the note out of its example of the cause.
@@ -1292,6 +1302,11 @@ class Engine:
                     if self.fatal_question is None:  # for the error: which question
                         self.fatal_question = call.question
                 raise
+            except SystemExit as exc:  # the pipeline's own (nothing else in a call raises it): never retried
+                self.stats.calls += 1
+                if self.fatal_question is None:
+                    self.fatal_question = call.question
+                raise PipelineExit(exc) from exc
             except asyncio.CancelledError as exc:
                 if _being_cancelled():  # the probe is being stopped (Ctrl-C, the run ended): not the call's
                     raise

@@ -663,7 +663,17 @@ _LOOP_THREAD_LOCK = threading.Lock()
 
 def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine from sync code, also when an event loop is already running in this thread, on
-    an event loop kept for the next probes (see ``_LOCAL``)."""
+    an event loop kept for the next probes (see ``_LOCAL``). A SystemExit the pipeline raised is raised
+    again here, out of the loop (the engine carries it through the loop as a PipelineExit)."""
+    from pytest_ragprobe.engine import PipelineExit
+
+    try:
+        return _run_sync(factory)
+    except PipelineExit as exc:
+        raise exc.exit from None
+
+
+def _run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     global _LOOP_THREAD
     try:
         asyncio.get_running_loop()

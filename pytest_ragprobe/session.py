@@ -206,6 +206,8 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
             from pytest_ragprobe.position_probe import run_position_spec
 
             result = run_sync(lambda: run_position_spec(ctx, spec))
+    except SystemExit as exc:  # the pipeline's sys.exit() (run_sync raises it out of the loop)
+        failure = _pipeline_exited(item, spec, ctx, exc)
     except (FactsError, PipelineConfigError, ProbeError, PipelineOutputError, MatchError, ValueError) as exc:
         if _pipelines_own(exc):  # a ValueError the pipeline's index() raised: not one of ragprobe's inputs
             failure = _pipeline_raised(item, spec, ctx, exc)
@@ -279,6 +281,28 @@ def _pipeline_raised(item: pytest.Item, spec: ProbeSpec, ctx: ProbeContext | Non
     tb, reason = redact(tb), redact(reason)
     item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
     return f"pytest-ragprobe: {reason}\n{why}{tb}"
+
+
+def _pipeline_exited(item: pytest.Item, spec: ProbeSpec, ctx: ProbeContext | None, exit: SystemExit) -> str:
+    """The test's failure (and its error result, stashed) for a SystemExit the pipeline raised: this probe's
+    error, as pytest has a SystemExit raised in a test (a failure; the session goes on: only Ctrl-C and
+    pytest.exit stop it), said as the call it made and where."""
+    from pytest_ragprobe.engine import _format_traceback, _raised_at
+    from pytest_ragprobe.render import clip
+
+    code = "" if exit.code is None else clip(exit.code) if isinstance(exit.code, str) else repr(exit.code)
+    at = _raised_at(exit)
+    who = "the pipeline called" if at is not None else "something called"
+    where = f" at {at}" if at is not None else " while the probe ran"
+    question = ctx.fatal_question if ctx is not None else None
+    on = f" on {clip(question)}" if question is not None else ""
+    reason = redact(
+        f"{who} sys.exit({code}){where}{on}: pytest-ragprobe takes it as this probe's error, as pytest takes "
+        "a SystemExit raised in a test (the other tests still run)"
+    )
+    tb = _format_traceback(exit) or "".join(traceback.format_exception(type(exit), exit, exit.__traceback__))
+    item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
+    return f"pytest-ragprobe: {reason}\n{redact(tb)}"
 
 
 def _stopped_reason(item: pytest.Item, exc: BaseException, ctx: ProbeContext | None) -> str:
