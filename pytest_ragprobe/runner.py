@@ -7,7 +7,6 @@ import atexit
 import contextlib
 import math
 import os
-import re
 import sys
 import threading
 import time
@@ -390,8 +389,10 @@ class ProbeContext:
 
             services = unversioned_services(self.adapter, self.kinds)
             if services:
-                note = cache_only_note(services, self.cached_calls, named_services(self.adapter, self.kinds))
+                named = named_services(self.adapter, self.kinds)
+                note = cache_only_note(services, self.cached_calls, named)
                 fields["notes"] = [*fields.get("notes", []), note]
+                fields["cache_only_services"] = {s: named.get(s) for s in services}
         blocked = self.loop_block.message(self.direct)
         if blocked and blocked not in self.top_cause():  # (a timeout's cause already says it)
             fields["notes"] = [*fields.get("notes", []), blocked]
@@ -448,12 +449,6 @@ _OTHER_LOOP_ADVICE = (
 )
 
 
-_SERVICES_SEP = ", "
-_NOT_CALLED = re.compile(
-    rf"^{re.escape(CACHE_ONLY)} \(\d+ cached, no call\): (.*?) (was|were) not called by this probe\."
-)
-
-
 def cache_only_note(services: Sequence[str], cached: int, named: Mapping[str, str] | None = None) -> str:
     """A probe of a remote service that made no call: a deploy gate run this way tested nothing new.
     ``named``: the services given a ``name=`` (:func:`named_services`), which the cache knows by it."""
@@ -464,7 +459,7 @@ def cache_only_note(services: Sequence[str], cached: int, named: Mapping[str, st
     else:
         known, behind = known_by(services, named, "the service")
     return (
-        f"{CACHE_ONLY} ({cached} cached, no call): {_SERVICES_SEP.join(services)} {verb} not called by this "
+        f"{CACHE_ONLY} ({cached} cached, no call): {', '.join(services)} {verb} not called by this "
         f"probe. The cache knows {known}, so a new deployment behind {behind} is not seen: a "
         "deploy gate should run with --ragprobe-no-cache, or give the service a version= (its build id)"
     )
@@ -481,23 +476,6 @@ def known_by(services: Sequence[str], named: Mapping[str, str], one: str) -> tup
         f"{s} by its name= ({named[s]!r})" if s in named else f"{s} by its address" for s in services
     )
     return known, "them"
-
-
-_REPR = r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""  # a str's repr, as cache_only_note quotes a name=
-
-
-def cache_only_named(note: str, services: Sequence[str]) -> dict[str, str]:
-    """The services of a :func:`cache_only_note` (``services``, as :func:`cache_only_services` read them)
-    that it says the cache knows by a name=, by service: the run-end line words them as the note did."""
-    import ast
-
-    whom = ["the service"] if len(services) == 1 else [re.escape(s) for s in services]
-    named: dict[str, str] = {}
-    for service, who in zip(services, whom, strict=False):
-        m = re.search(rf"(?:knows |and ){who} by its name= \({_REPR}\)", note)
-        if m:
-            named[service] = str(ast.literal_eval(m.group(1)))
-    return named
 
 
 def named_services(adapter: PipelineAdapter, kinds: Collection[str] | None = None) -> dict[str, str]:
@@ -520,17 +498,6 @@ def named_services(adapter: PipelineAdapter, kinds: Collection[str] | None = Non
         ):
             named.setdefault(service, name)
     return named
-
-
-def cache_only_services(note: str) -> list[str] | None:
-    """The services a :func:`cache_only_note` names (only those the probe's calls reach), or None when
-    ``note`` is not one. The run-end line reads them from the probes' notes: under xdist the controller
-    has only the reports, not the adapters."""
-    m = _NOT_CALLED.match(note)
-    if m is None:
-        return None
-    # "was": one service, whole (a model name may hold the separator: "qwen, 7b at URL")
-    return [m.group(1)] if m.group(2) == "was" else m.group(1).split(_SERVICES_SEP)
 
 
 def _new_runner() -> asyncio.Runner:

@@ -981,7 +981,7 @@ class RagprobeSession:
     @staticmethod
     def _cache_only_notices(report: Report) -> list[str]:
         """Per pipeline: probes of a remote service answered from the cache alone (runner.cache_only_note)."""
-        from pytest_ragprobe.runner import CACHE_ONLY, cache_only_named, cache_only_services, known_by
+        from pytest_ragprobe.runner import CACHE_ONLY, known_by
 
         count: dict[str, int] = {}
         # the services as the probes' notes name them, only those their calls reach: the pipeline's label
@@ -989,11 +989,11 @@ class RagprobeSession:
         services: dict[str, list[str]] = {}
         by_name: dict[str, str] = {}  # those given a name= (the cache knows them by it), as the notes say
         for probe in report.probes:
-            note = next((n for n in probe.notes if cache_only_services(n) is not None), None)
-            if note is not None:
-                listed = cache_only_services(note) or []
-                for service, name in cache_only_named(note, listed).items():
-                    by_name.setdefault(service, name)
+            if probe.cache_only_services:
+                listed = list(probe.cache_only_services)
+                for service, name in probe.cache_only_services.items():
+                    if name is not None:
+                        by_name.setdefault(service, name)
                 count[probe.pipeline] = count.get(probe.pipeline, 0) + 1
                 have = services.setdefault(probe.pipeline, [])
                 have += [s for s in listed if s not in have]
