@@ -441,7 +441,11 @@ CACHE_ONLY = "answered from the answer cache alone"
 
 
 # asyncio's errors for an object made on one event loop and used on another (or whose loop has closed)
-_OTHER_LOOP = ("attached to a different loop", "bound to a different event loop", "Event loop is closed")
+# (aiohttp's: its timer finds no task of the loop its session was made on running)
+_OTHER_LOOP = (
+    "attached to a different loop", "bound to a different event loop", "Event loop is closed",
+    "Timeout context manager should be used inside a task",
+)
 _OTHER_LOOP_ADVICE = (
     " (the pipeline uses asyncio objects made on another event loop: probes run on pytest-ragprobe's own, and"
     " an async ragprobe_pipeline fixture (pytest-asyncio) builds the pipeline on the test's: create its"
