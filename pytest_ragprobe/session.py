@@ -165,6 +165,15 @@ def setup_error_result(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseExce
     return _error_result(item, item.stash[SPEC_KEY], f"setup failed, the probe did not run: {cause}", None)
 
 
+# Said under pytest's error for an async ragprobe_pipeline fixture that no plugin ran (no pytest-asyncio).
+ASYNC_FIXTURE = (
+    "pytest-ragprobe: return the pipeline from a sync fixture (def ragprobe_pipeline(): return Rag()): "
+    "probes await its async methods on pytest-ragprobe's own event loop. Make its async clients "
+    "(httpx.AsyncClient, aiohttp.ClientSession) in those methods, on first use: made in an async fixture "
+    "(pytest-asyncio), they are bound to the test's event loop, where the probe cannot use them"
+)
+
+
 def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     """Run the probe of a marked test (once per test) and keep the result on the item."""
     from pytest_ragprobe.facts import FactsError, resolve_pairs
@@ -181,7 +190,13 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         return item.stash[RESULT_KEY]
     spec = item.stash[SPEC_KEY]
     session = item.config.stash[SESSION_KEY]
-    pipeline = request.getfixturevalue("ragprobe_pipeline")
+    try:
+        pipeline = request.getfixturevalue("ragprobe_pipeline")
+    except pytest.fail.Exception as exc:
+        said = str(exc.msg)
+        if "requested an async fixture 'ragprobe_pipeline'" in said and ASYNC_FIXTURE not in said:
+            exc.msg = f"{said}\n{ASYNC_FIXTURE}"  # pytest's own error, and what works for a probe
+        raise
     converted = item.ihook.pytest_ragprobe_make_pipeline(config=item.config, pipeline=pipeline)
     if converted is not None:
         pipeline = converted
