@@ -458,14 +458,16 @@ def cache_only_note(services: Sequence[str], cached: int, named: Mapping[str, st
     ``named``: the services given a ``name=`` (:func:`named_services`), which the cache knows by it."""
     verb = "was" if len(services) == 1 else "were"
     named = {s: n for s, n in (named or {}).items() if s in services}
+    one = len(services) == 1
     if not named:
-        known, behind = "a service by its address", "it"
+        known, behind = ("a service by its address", "it") if one else ("them by their addresses", "them")
     else:
         known, behind = known_by(services, named, "the service")
     return (
         f"{CACHE_ONLY} ({cached} cached, no call): {', '.join(services)} {verb} not called by this "
-        f"probe. The cache knows {known}, so a new deployment behind {behind} is not seen: a "
-        "deploy gate should run with --ragprobe-no-cache, or give the service a version= (its build id)"
+        f"probe. The cache knows {known}, so a new deployment behind {behind} is not seen: a deploy gate "
+        f"should run with --ragprobe-no-cache, or give {'the service' if one else 'each'} a version= "
+        "(its build id)"
     )
 
 

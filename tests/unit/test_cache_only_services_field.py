@@ -61,3 +61,28 @@ def test_one_service_with_the_separator_is_named_whole() -> None:
     assert f": {READER} was not called by this probe." in probe.notes[0]
     (line,) = RagprobeSession._cache_only_notices(report(probe))
     assert f"the service {READER} was not called this run, and a new deployment behind its address" in line
+
+
+def test_the_note_of_several_services_speaks_of_them_all() -> None:
+    """With two services the note said "The cache knows a service by its address, so a new deployment behind
+    it is not seen: ... or give the service a version=", as for one."""
+    pipeline = Pipeline(
+        retrieve=HTTPPipeline(SEARCH, answer_path=None, retrieve_path="/r"),
+        generate=OpenAIGenerator("http://127.0.0.1:9/v1", "qwen, 7b", api_key=""),
+    )
+    (note,) = _replayed(pipeline, {"retrieve", "generate"}).notes
+    assert note.endswith(
+        f"{SEARCH}, {READER} were not called by this probe. The cache knows them by their addresses, so a new "
+        "deployment behind them is not seen: a deploy gate should run with --ragprobe-no-cache, or give each a "
+        "version= (its build id)"
+    )
+    named = Pipeline(
+        retrieve=HTTPPipeline(SEARCH, answer_path=None, retrieve_path="/r", name="search"),
+        generate=OpenAIGenerator("http://127.0.0.1:9/v1", "qwen, 7b", api_key=""),
+    )
+    (note,) = _replayed(named, {"retrieve", "generate"}).notes
+    assert note.endswith(
+        f"The cache knows {SEARCH} by its name= ('search') and {READER} by its address, so a new deployment "
+        "behind them is not seen: a deploy gate should run with --ragprobe-no-cache, or give each a version= "
+        "(its build id)"
+    )
