@@ -425,6 +425,7 @@ def _scrubbed(exc: Exception) -> Exception:
         request=safe_request,
         extensions=response.extensions,
     )
+    safe_response.history = response.history  # (the error says the redirects, their URLs redacted)
     return httpx.HTTPStatusError(message, request=safe_request, response=safe_response)
 
 

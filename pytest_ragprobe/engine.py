@@ -90,7 +90,15 @@ from typing import Any, Literal
 from pytest_ragprobe._blocking import METER, LoopBlock, StepMeter
 from pytest_ragprobe._threads import WATCHER, DaemonThreadPool
 from pytest_ragprobe.pipeline import PipelineAdapter, PipelineConfigError
-from pytest_ragprobe.types import Answer, Document, PipelineOutputError, atomic_write, one_line, redact
+from pytest_ragprobe.types import (
+    Answer,
+    Document,
+    PipelineOutputError,
+    atomic_write,
+    one_line,
+    redact,
+    redact_url,
+)
 
 CallKind = Literal["answer", "generate", "retrieve"]
 Value = Answer | list[Document] | str
@@ -411,6 +419,33 @@ def _http_status(exc: BaseException) -> tuple[int, Any] | None:
     return None
 
 
+def _redirected(response: Any, status: int) -> str:
+    """For an HTTP error reached through redirects (``history`` of an httpx or requests response): where from,
+    and what it likely means; else "". The error's URL alone was one the pipeline was not given."""
+    history = _attr(response, "history")
+    if not isinstance(history, list) or not history:
+        return ""
+    try:
+        urls = [redact_url(str(r.url)) for r in (*history, response)]
+        hops = ", ".join(
+            f"{r.status_code}{f' from {urls[0]}' if i == 0 else ''} to {urls[i + 1]}"
+            for i, r in enumerate(history)
+        )
+        sent, resent = str(history[0].request.method), str(response.request.method)
+    except Exception:  # (a response of another shape: the status and URL say enough)
+        return ""
+    if status in (401, 403):  # (to a login page, mostly)
+        why = ": the endpoint probably needs auth headers (headers={'Authorization': ...})"
+    elif sent != resent:  # 301/302/303 resend a POST as a GET, without its body
+        why = (
+            f", which turned the {sent} into a {resent} without its body: give the pipeline the URL it "
+            "redirects to"
+        )
+    else:
+        why = ""
+    return f" (redirected: {hops}{why})"
+
+
 def _retry_after(*holders: Any) -> float | None:
     """The wait a refusal asks for: ``retry-after-ms`` (milliseconds, sent by OpenAI and Azure OpenAI, more
     precise; some services send only it) first, then ``Retry-After``."""
@@ -639,7 +674,7 @@ def _classify(exc: BaseException, timeout: float | None) -> Failure:
     if found is not None:
         status, response = found
         url = _request_url(exc) or "the pipeline"
-        cause = f"HTTP {status} from {url}"
+        cause = f"HTTP {status} from {url}{_redirected(response, status)}"
         body = ""
         if response is not exc:  # urllib's HTTPError: reading its body could block
             try:

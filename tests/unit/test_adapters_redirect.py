@@ -28,6 +28,15 @@ def handle(req: Request) -> Reply:
         return Reply(status=302, headers={"Location": "/login?next=/answer"})
     if req.path in ("/answer", "/v1/chat/completions"):
         return Reply(status=302, headers={"Location": "/login?next=/answer"})
+    if req.path.startswith("/old"):  # moved for good: a 301 resends a POST as a GET without its body
+        query = req.path.partition("?")[2]
+        return Reply(status=301, headers={"Location": "/v2/answer" + (f"?{query}" if query else "")})
+    if req.path.startswith("/v2/answer"):
+        return Reply(status=405, json={"detail": "Method Not Allowed"})
+    if req.path == "/private":
+        return Reply(status=302, headers={"Location": "/auth"})
+    if req.path == "/auth":
+        return Reply(status=401, json={"detail": "Not authenticated"})
     if req.path == "/gate":
         return Reply(status=307, headers={"Location": "/sso"})
     return Reply(status=404, json={})
@@ -81,3 +90,30 @@ def test_openai_generator_redirected_says_so(server: FaultServer) -> None:
         f"; redirected (302 from {url}/v1/chat/completions to {url}/login?next=/answer): {AUTH}"
     )
 
+
+
+def _cause(pipe: HTTPPipeline) -> str | None:
+    (out,) = asyncio.run(Engine(PipelineAdapter(pipe), EngineSettings(retries=0)).run([Call("answer", "q")]))
+    return out.cause
+
+
+def test_an_http_error_after_a_redirect_says_where_from_and_why(server: FaultServer) -> None:
+    """It read "HTTP 405 from URL/v2/answer", a URL the pipeline was not given, with no word of the 301 that
+    turned its POST into a GET without its body."""
+    url = server.url
+    assert _cause(HTTPPipeline(url, answer_path="/old")) == (
+        f"HTTP 405 from {url}/v2/answer (redirected: 301 from {url}/old to {url}/v2/answer, which turned the "
+        "POST into a GET without its body: give the pipeline the URL it redirects to)"
+    )
+    assert _cause(HTTPPipeline(url, answer_path="/private")) == (
+        f"HTTP 401 from {url}/auth (redirected: 302 from {url}/private to {url}/auth: {AUTH})"
+    )
+
+
+def test_the_redirect_is_said_with_a_secret_in_the_url_redacted(server: FaultServer) -> None:
+    url = server.url
+    cause = _cause(HTTPPipeline(url, answer_path="/old?api_key=s3cr3t-value"))
+    assert cause is not None and "s3cr3t" not in cause
+    # (kept to the end: the error's request URL is redacted too, into a new error)
+    assert cause.startswith(f"HTTP 405 from {url}/v2/answer?api_key=")
+    assert f" (redirected: 301 from {url}/old?api_key=" in cause
