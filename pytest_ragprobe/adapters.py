@@ -162,7 +162,27 @@ _CONNECTIONS_PER_POOL = 8
 
 def _checked_content(response: httpx.Response) -> bytes:
     response.raise_for_status()
-    return response.content
+    content = response.content
+    if response.history and content:  # a redirect followed: a body that is not JSON is a login page, mostly
+        try:
+            json.loads(content)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            # (here, not in _post_json: the cache identity of HTTPPipeline / OpenAIGenerator hashes the code
+            # of their methods, _LoopBoundClient's included: a change there misses every cached answer once)
+            text = content.decode("utf-8", "replace")
+            urls = [redact_url(str(r.url)) for r in (*response.history, response)]
+            hops = ", ".join(
+                f"{r.status_code}{f' from {urls[0]}' if i == 0 else ''} to {urls[i + 1]}"
+                for i, r in enumerate(response.history)
+            )
+            auth = "the endpoint probably needs auth headers (headers={'Authorization': ...})"
+            note = f"redirected ({hops}): {auth}"
+            raise MalformedResponseError(
+                urls[0],
+                f"not JSON ({exc.__class__.__name__}): {text[:120]!r}; {note}",
+                f"expected JSON, got {_excerpt(text)}; {note}",
+            ) from None
+    return content
 
 
 class _Direct:
@@ -405,6 +425,7 @@ def _scrubbed(exc: Exception) -> Exception:
         request=safe_request,
         extensions=response.extensions,
     )
+    safe_response.history = response.history  # (the error says the redirects, their URLs redacted)
     return httpx.HTTPStatusError(message, request=safe_request, response=safe_response)
 
 

@@ -90,7 +90,15 @@ from typing import Any, Literal
 from pytest_ragprobe._blocking import METER, LoopBlock, StepMeter
 from pytest_ragprobe._threads import WATCHER, DaemonThreadPool
 from pytest_ragprobe.pipeline import PipelineAdapter, PipelineConfigError
-from pytest_ragprobe.types import Answer, Document, PipelineOutputError, atomic_write, one_line, redact
+from pytest_ragprobe.types import (
+    Answer,
+    Document,
+    PipelineOutputError,
+    atomic_write,
+    one_line,
+    redact,
+    redact_url,
+)
 
 CallKind = Literal["answer", "generate", "retrieve"]
 Value = Answer | list[Document] | str
@@ -304,6 +312,16 @@ ProgressCallback = Callable[[int, int, EngineStats], None]
 _FATAL = (PipelineConfigError, TypeError, AttributeError, NotImplementedError)
 
 
+class PipelineExit(Exception):
+    """A pipeline call raised SystemExit (``sys.exit()``, argparse on bad arguments): carried through the
+    event loop as an ordinary exception, and raised again (``exit``) by ``runner.run_sync`` out of it. Let
+    out of an asyncio task, SystemExit stops the loop, which the next probes reuse."""
+
+    def __init__(self, exit: SystemExit) -> None:
+        super().__init__(exit.code)
+        self.exit = exit
+
+
 # A call's note when its Retry-After asked for more than ragprobe waits (Engine._last_failure): "the service
 # asked to wait 3600 s, more than the 20 s ragprobe waits for a Retry-After: not retried". The probe's error
 # says it with what to raise (advice()), and leaves the note out of its example of the cause.
@@ -399,6 +417,33 @@ def _http_status(exc: BaseException) -> tuple[int, Any] | None:
         )):
             return status, response if response is not None else exc
     return None
+
+
+def _redirected(response: Any, status: int) -> str:
+    """For an HTTP error reached through redirects (``history`` of an httpx or requests response): where from,
+    and what it likely means; else "". The error's URL alone was one the pipeline was not given."""
+    history = _attr(response, "history")
+    if not isinstance(history, list) or not history:
+        return ""
+    try:
+        urls = [redact_url(str(r.url)) for r in (*history, response)]
+        hops = ", ".join(
+            f"{r.status_code}{f' from {urls[0]}' if i == 0 else ''} to {urls[i + 1]}"
+            for i, r in enumerate(history)
+        )
+        sent, resent = str(history[0].request.method), str(response.request.method)
+    except Exception:  # (a response of another shape: the status and URL say enough)
+        return ""
+    if status in (401, 403):  # (to a login page, mostly)
+        why = ": the endpoint probably needs auth headers (headers={'Authorization': ...})"
+    elif sent != resent:  # 301/302/303 resend a POST as a GET, without its body
+        why = (
+            f", which turned the {sent} into a {resent} without its body: give the pipeline the URL it "
+            "redirects to"
+        )
+    else:
+        why = ""
+    return f" (redirected: {hops}{why})"
 
 
 def _retry_after(*holders: Any) -> float | None:
@@ -629,7 +674,7 @@ def _classify(exc: BaseException, timeout: float | None) -> Failure:
     if found is not None:
         status, response = found
         url = _request_url(exc) or "the pipeline"
-        cause = f"HTTP {status} from {url}"
+        cause = f"HTTP {status} from {url}{_redirected(response, status)}"
         body = ""
         if response is not exc:  # urllib's HTTPError: reading its body could block
             try:
@@ -1292,6 +1337,11 @@ class Engine:
                     if self.fatal_question is None:  # for the error: which question
                         self.fatal_question = call.question
                 raise
+            except SystemExit as exc:  # the pipeline's own (nothing else in a call raises it): never retried
+                self.stats.calls += 1
+                if self.fatal_question is None:
+                    self.fatal_question = call.question
+                raise PipelineExit(exc) from exc
             except asyncio.CancelledError as exc:
                 if _being_cancelled():  # the probe is being stopped (Ctrl-C, the run ended): not the call's
                     raise

@@ -75,6 +75,11 @@ class ProbeResult(BaseModel):
     # ``pipeline`` with the hashes of its code and configuration (its answer-cache identity): two
     # configurations of one class share ``pipeline`` and differ here (see distinguish_pipelines)
     pipeline_identity: str = ""
+    # Answered from the answer cache alone (no call made): the remote services its calls reach, in the order
+    # its note names them, each with the name= the cache knows it by (None: by its address). The run-end line
+    # reads them here (under xdist the controller has only the reports): read back from the note's text, a
+    # service with ", " in it ("qwen, 7b at URL") beside another split in three, and lost its name=.
+    cache_only_services: dict[str, str | None] = Field(default_factory=dict)
     stopped_early: bool = False  # sequential stopping decided before the whole sample (n < n_planned)
     forward: DirectionSummary | None = None
     reverse: DirectionSummary | None = None

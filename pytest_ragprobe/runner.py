@@ -7,7 +7,6 @@ import atexit
 import contextlib
 import math
 import os
-import re
 import sys
 import threading
 import time
@@ -390,8 +389,10 @@ class ProbeContext:
 
             services = unversioned_services(self.adapter, self.kinds)
             if services:
-                note = cache_only_note(services, self.cached_calls, named_services(self.adapter, self.kinds))
+                named = named_services(self.adapter, self.kinds)
+                note = cache_only_note(services, self.cached_calls, named)
                 fields["notes"] = [*fields.get("notes", []), note]
+                fields["cache_only_services"] = {s: named.get(s) for s in services}
         blocked = self.loop_block.message(self.direct)
         if blocked and blocked not in self.top_cause():  # (a timeout's cause already says it)
             fields["notes"] = [*fields.get("notes", []), blocked]
@@ -440,17 +441,15 @@ CACHE_ONLY = "answered from the answer cache alone"
 
 
 # asyncio's errors for an object made on one event loop and used on another (or whose loop has closed)
-_OTHER_LOOP = ("attached to a different loop", "bound to a different event loop", "Event loop is closed")
+# (aiohttp's: its timer finds no task of the loop its session was made on running)
+_OTHER_LOOP = (
+    "attached to a different loop", "bound to a different event loop", "Event loop is closed",
+    "Timeout context manager should be used inside a task",
+)
 _OTHER_LOOP_ADVICE = (
     " (the pipeline uses asyncio objects made on another event loop: probes run on pytest-ragprobe's own, and"
     " an async ragprobe_pipeline fixture (pytest-asyncio) builds the pipeline on the test's: create its"
     " clients, sessions and locks inside its async methods, on first use, or build it in a sync fixture)"
-)
-
-
-_SERVICES_SEP = ", "
-_NOT_CALLED = re.compile(
-    rf"^{re.escape(CACHE_ONLY)} \(\d+ cached, no call\): (.*?) (was|were) not called by this probe\."
 )
 
 
@@ -459,14 +458,16 @@ def cache_only_note(services: Sequence[str], cached: int, named: Mapping[str, st
     ``named``: the services given a ``name=`` (:func:`named_services`), which the cache knows by it."""
     verb = "was" if len(services) == 1 else "were"
     named = {s: n for s, n in (named or {}).items() if s in services}
+    one = len(services) == 1
     if not named:
-        known, behind = "a service by its address", "it"
+        known, behind = ("a service by its address", "it") if one else ("them by their addresses", "them")
     else:
         known, behind = known_by(services, named, "the service")
     return (
-        f"{CACHE_ONLY} ({cached} cached, no call): {_SERVICES_SEP.join(services)} {verb} not called by this "
-        f"probe. The cache knows {known}, so a new deployment behind {behind} is not seen: a "
-        "deploy gate should run with --ragprobe-no-cache, or give the service a version= (its build id)"
+        f"{CACHE_ONLY} ({cached} cached, no call): {', '.join(services)} {verb} not called by this "
+        f"probe. The cache knows {known}, so a new deployment behind {behind} is not seen: a deploy gate "
+        f"should run with --ragprobe-no-cache, or give {'the service' if one else 'each'} a version= "
+        "(its build id)"
     )
 
 
@@ -481,23 +482,6 @@ def known_by(services: Sequence[str], named: Mapping[str, str], one: str) -> tup
         f"{s} by its name= ({named[s]!r})" if s in named else f"{s} by its address" for s in services
     )
     return known, "them"
-
-
-_REPR = r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""  # a str's repr, as cache_only_note quotes a name=
-
-
-def cache_only_named(note: str, services: Sequence[str]) -> dict[str, str]:
-    """The services of a :func:`cache_only_note` (``services``, as :func:`cache_only_services` read them)
-    that it says the cache knows by a name=, by service: the run-end line words them as the note did."""
-    import ast
-
-    whom = ["the service"] if len(services) == 1 else [re.escape(s) for s in services]
-    named: dict[str, str] = {}
-    for service, who in zip(services, whom, strict=False):
-        m = re.search(rf"(?:knows |and ){who} by its name= \({_REPR}\)", note)
-        if m:
-            named[service] = str(ast.literal_eval(m.group(1)))
-    return named
 
 
 def named_services(adapter: PipelineAdapter, kinds: Collection[str] | None = None) -> dict[str, str]:
@@ -520,17 +504,6 @@ def named_services(adapter: PipelineAdapter, kinds: Collection[str] | None = Non
         ):
             named.setdefault(service, name)
     return named
-
-
-def cache_only_services(note: str) -> list[str] | None:
-    """The services a :func:`cache_only_note` names (only those the probe's calls reach), or None when
-    ``note`` is not one. The run-end line reads them from the probes' notes: under xdist the controller
-    has only the reports, not the adapters."""
-    m = _NOT_CALLED.match(note)
-    if m is None:
-        return None
-    # "was": one service, whole (a model name may hold the separator: "qwen, 7b at URL")
-    return [m.group(1)] if m.group(2) == "was" else m.group(1).split(_SERVICES_SEP)
 
 
 def _new_runner() -> asyncio.Runner:
@@ -663,7 +636,17 @@ _LOOP_THREAD_LOCK = threading.Lock()
 
 def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine from sync code, also when an event loop is already running in this thread, on
-    an event loop kept for the next probes (see ``_LOCAL``)."""
+    an event loop kept for the next probes (see ``_LOCAL``). A SystemExit the pipeline raised is raised
+    again here, out of the loop (the engine carries it through the loop as a PipelineExit)."""
+    from pytest_ragprobe.engine import PipelineExit
+
+    try:
+        return _run_sync(factory)
+    except PipelineExit as exc:
+        raise exc.exit from None
+
+
+def _run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     global _LOOP_THREAD
     try:
         asyncio.get_running_loop()

@@ -174,6 +174,15 @@ def setup_error_result(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseExce
     return _error_result(item, item.stash[SPEC_KEY], f"setup failed, the probe did not run: {cause}", None)
 
 
+# Said under pytest's error for an async ragprobe_pipeline fixture that no plugin ran (no pytest-asyncio).
+ASYNC_FIXTURE = (
+    "pytest-ragprobe: return the pipeline from a sync fixture (def ragprobe_pipeline(): return Rag()): "
+    "probes await its async methods on pytest-ragprobe's own event loop. Make its async clients "
+    "(httpx.AsyncClient, aiohttp.ClientSession) in those methods, on first use: made in an async fixture "
+    "(pytest-asyncio), they are bound to the test's event loop, where the probe cannot use them"
+)
+
+
 def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     """Run the probe of a marked test (once per test) and keep the result on the item."""
     from pytest_ragprobe.facts import FactsError, resolve_pairs
@@ -190,7 +199,13 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         return item.stash[RESULT_KEY]
     spec = item.stash[SPEC_KEY]
     session = item.config.stash[SESSION_KEY]
-    pipeline = request.getfixturevalue("ragprobe_pipeline")
+    try:
+        pipeline = request.getfixturevalue("ragprobe_pipeline")
+    except pytest.fail.Exception as exc:
+        said = str(exc.msg)
+        if "requested an async fixture 'ragprobe_pipeline'" in said and ASYNC_FIXTURE not in said:
+            exc.msg = f"{said}\n{ASYNC_FIXTURE}"  # pytest's own error, and what works for a probe
+        raise
     converted = item.ihook.pytest_ragprobe_make_pipeline(config=item.config, pipeline=pipeline)
     hooked = ""
     if converted is not None:
@@ -217,6 +232,8 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
             from pytest_ragprobe.position_probe import run_position_spec
 
             result = run_sync(lambda: run_position_spec(ctx, spec))
+    except SystemExit as exc:  # the pipeline's sys.exit() (run_sync raises it out of the loop)
+        failure = _pipeline_exited(item, spec, ctx, exc)
     except (FactsError, PipelineConfigError, ProbeError, PipelineOutputError, MatchError, ValueError) as exc:
         if _pipelines_own(exc):  # a ValueError the pipeline's index() raised: not one of ragprobe's inputs
             failure = _pipeline_raised(item, spec, ctx, exc)
@@ -290,6 +307,28 @@ def _pipeline_raised(item: pytest.Item, spec: ProbeSpec, ctx: ProbeContext | Non
     tb, reason = redact(tb), redact(reason)
     item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
     return f"pytest-ragprobe: {reason}\n{why}{tb}"
+
+
+def _pipeline_exited(item: pytest.Item, spec: ProbeSpec, ctx: ProbeContext | None, exit: SystemExit) -> str:
+    """The test's failure (and its error result, stashed) for a SystemExit the pipeline raised: this probe's
+    error, as pytest has a SystemExit raised in a test (a failure; the session goes on: only Ctrl-C and
+    pytest.exit stop it), said as the call it made and where."""
+    from pytest_ragprobe.engine import _format_traceback, _raised_at
+    from pytest_ragprobe.render import clip
+
+    code = "" if exit.code is None else clip(exit.code) if isinstance(exit.code, str) else repr(exit.code)
+    at = _raised_at(exit)
+    who = "the pipeline called" if at is not None else "something called"
+    where = f" at {at}" if at is not None else " while the probe ran"
+    question = ctx.fatal_question if ctx is not None else None
+    on = f" on {clip(question)}" if question is not None else ""
+    reason = redact(
+        f"{who} sys.exit({code}){where}{on}: pytest-ragprobe takes it as this probe's error, as pytest takes "
+        "a SystemExit raised in a test (the other tests still run)"
+    )
+    tb = _format_traceback(exit) or "".join(traceback.format_exception(type(exit), exit, exit.__traceback__))
+    item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
+    return f"pytest-ragprobe: {reason}\n{redact(tb)}"
 
 
 def _stopped_reason(item: pytest.Item, exc: BaseException, ctx: ProbeContext | None) -> str:
@@ -1008,7 +1047,7 @@ class RagprobeSession:
     @staticmethod
     def _cache_only_notices(report: Report) -> list[str]:
         """Per pipeline: probes of a remote service answered from the cache alone (runner.cache_only_note)."""
-        from pytest_ragprobe.runner import CACHE_ONLY, cache_only_named, cache_only_services, known_by
+        from pytest_ragprobe.runner import CACHE_ONLY, known_by
 
         count: dict[str, int] = {}
         # the services as the probes' notes name them, only those their calls reach: the pipeline's label
@@ -1016,11 +1055,11 @@ class RagprobeSession:
         services: dict[str, list[str]] = {}
         by_name: dict[str, str] = {}  # those given a name= (the cache knows them by it), as the notes say
         for probe in report.probes:
-            note = next((n for n in probe.notes if cache_only_services(n) is not None), None)
-            if note is not None:
-                listed = cache_only_services(note) or []
-                for service, name in cache_only_named(note, listed).items():
-                    by_name.setdefault(service, name)
+            if probe.cache_only_services:
+                listed = list(probe.cache_only_services)
+                for service, name in probe.cache_only_services.items():
+                    if name is not None:
+                        by_name.setdefault(service, name)
                 count[probe.pipeline] = count.get(probe.pipeline, 0) + 1
                 have = services.setdefault(probe.pipeline, [])
                 have += [s for s in listed if s not in have]

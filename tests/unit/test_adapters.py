@@ -335,7 +335,10 @@ def test_the_run_end_line_names_a_service_only_when_no_probe_called_it() -> None
     note = cache_only_note(["http://rag"], 40)
     assert " was not called by this probe." in note
     assert " were not called by this probe." in cache_only_note(["m at http://llm", "http://rag"], 40)
-    replayed = reverse_probe("t.py::test_a", pipeline="http:http://rag", cached_calls=40, notes=[note])
+    rag: dict[str, str | None] = {"http://rag": None}
+    replayed = reverse_probe(
+        "t.py::test_a", pipeline="http:http://rag", cached_calls=40, notes=[note], cache_only_services=rag
+    )
     replayed.calls = 0
     said = RagprobeSession._cache_only_notices(report(replayed))
     assert said == [
@@ -346,10 +349,10 @@ def test_the_run_end_line_names_a_service_only_when_no_probe_called_it() -> None
     # the services the probes' notes name, not the pipeline's label (it names a generator the reverse
     # probe never calls); two probes naming other services of one pipeline: both, once each
     label = "Pipeline(answer=http:http://rag, generate=openai:m@http://llm/v1)"
-    reverse = reverse_probe("t.py::test_a", pipeline=label, cached_calls=40, notes=[note])
+    reverse = reverse_probe("t.py::test_a", pipeline=label, cached_calls=40, notes=[note], cache_only_services=rag)
     both = reverse_probe("t.py::test_c", pipeline=label, cached_calls=40, notes=[
         cache_only_note(["m at http://llm", "http://rag"], 40)
-    ])
+    ], cache_only_services={"m at http://llm": None, "http://rag": None})
     reverse.calls = both.calls = 0
     (line,) = RagprobeSession._cache_only_notices(report(reverse))
     assert line.startswith("ragprobe: 1 probe answered from the answer cache alone: the service http://rag was not")
@@ -360,10 +363,6 @@ def test_the_run_end_line_names_a_service_only_when_no_probe_called_it() -> None
         "not called this run, and a new deployment behind their addresses is not seen"
     )
     assert line.endswith("or give each a version= (its build id)")
-    from pytest_ragprobe.runner import cache_only_services
-
-    assert cache_only_services(note) == ["http://rag"]
-    assert cache_only_services("answered from the answer cache alone, and more") is None
     # another probe of the same service made real calls: "not called this run" would be false
     fresh = reverse_probe("t.py::test_b", pipeline="http:http://rag")  # (40 calls)
     assert RagprobeSession._cache_only_notices(report(replayed, fresh)) == []

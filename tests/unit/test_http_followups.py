@@ -16,23 +16,28 @@ def test_timeout_help_states_the_longest_retry_after_rule() -> None:
     assert EngineSettings(timeout=5.0).longest_wait == cap
 
 
-def _cache_only_note_of(pipeline: object) -> str:
+def _cache_only_of(pipeline: object) -> tuple[str, dict[str, str | None]]:
+    """The note and the services (ProbeResult.cache_only_services) of a probe answered from the cache alone."""
     from pytest_ragprobe.engine import unversioned_services
     from pytest_ragprobe.pipeline import make_adapter
     from pytest_ragprobe.runner import cache_only_note, named_services
 
     adapter = make_adapter(pipeline)
     services = unversioned_services(adapter, {"answer"})
-    return cache_only_note(services, 40, named_services(adapter, {"answer"}))
+    named = named_services(adapter, {"answer"})
+    return cache_only_note(services, 40, named), {s: named.get(s) for s in services}
+
+
+def _cache_only_note_of(pipeline: object) -> str:
+    return _cache_only_of(pipeline)[0]
 
 
 def test_cache_only_note_says_the_cache_knows_a_service_by_its_address_without_a_name() -> None:
     from pytest_ragprobe.adapters import HTTPPipeline
-    from pytest_ragprobe.runner import cache_only_services
 
-    note = _cache_only_note_of(HTTPPipeline("http://127.0.0.1:9/rag/"))
+    note, services = _cache_only_of(HTTPPipeline("http://127.0.0.1:9/rag/"))
     assert "The cache knows a service by its address, so a new deployment behind it is not seen" in note
-    assert cache_only_services(note) == ["http://127.0.0.1:9/rag/"]
+    assert services == {"http://127.0.0.1:9/rag/": None}
 
 
 def test_cache_only_note_says_the_cache_knows_a_named_service_by_its_name() -> None:
@@ -40,12 +45,11 @@ def test_cache_only_note_says_the_cache_knows_a_named_service_by_its_name() -> N
     # yet the note said "The cache knows a service by its address".
     from pytest_ragprobe.adapters import HTTPPipeline, OpenAIGenerator
     from pytest_ragprobe.pipeline import Pipeline
-    from pytest_ragprobe.runner import cache_only_services
 
-    note = _cache_only_note_of(HTTPPipeline("http://127.0.0.1:9/rag", name="rag-prod"))
+    note, services = _cache_only_of(HTTPPipeline("http://127.0.0.1:9/rag", name="rag-prod"))
     assert "by its address" not in note
     assert "The cache knows the service by its name= ('rag-prod'), so a new deployment behind it" in note
-    assert cache_only_services(note) == ["http://127.0.0.1:9/rag"]  # (the run-end line still reads it)
+    assert services == {"http://127.0.0.1:9/rag": "rag-prod"}  # (what the run-end line reads)
     # one named, one not: each as the cache knows it
     both = Pipeline(
         retrieve=HTTPPipeline("http://127.0.0.1:9/rag", answer_path=None, retrieve_path="/r", name="search"),
@@ -160,7 +164,8 @@ def test_the_run_end_cache_only_line_says_how_the_cache_knows_a_named_service() 
     from pytest_ragprobe.session import RagprobeSession
 
     def line_of(pipeline: object) -> str:
-        replayed = reverse_probe("t.py::test_a", cached_calls=40, notes=[_cache_only_note_of(pipeline)])
+        note, services = _cache_only_of(pipeline)
+        replayed = reverse_probe("t.py::test_a", cached_calls=40, notes=[note], cache_only_services=services)
         replayed.calls = 0
         (line,) = RagprobeSession._cache_only_notices(report(replayed))
         return line
