@@ -375,6 +375,7 @@ def spec_for_item(item: pytest.Item) -> ProbeSpec | None:
         raise MarkArgumentError(
             "a test can carry only one of @ragprobe.reverse and @ragprobe.position; split it into two tests"
         )
+    _refuse_stacked(item, found[0])
     merged: dict[str, Any] = {}
     args: tuple[Any, ...] = ()
     for mark in item.iter_markers(found[0]):  # closest first
@@ -383,6 +384,47 @@ def spec_for_item(item: pytest.Item) -> ProbeSpec | None:
             if value is not None:  # not given: a class or module mark's value (or the default) applies
                 merged.setdefault(key, value)
     return build_spec(found[0], merged, args)
+
+
+def _written_marks(node: object, mark: str) -> tuple[str, list[Any]]:
+    """Where ``node``'s own marks of ``mark`` are written (for an error) and those marks, top to bottom: a
+    test function's decorators, a class's own (not its bases': those are meant to combine), a module's
+    ``pytestmark``. Marks added by a hook or a ``pytest.param`` are not counted: they combine."""
+    obj = getattr(node, "obj", None)
+    top_down = True  # a decorator's mark is appended as the decorator is applied, bottom up
+    if isinstance(node, pytest.Function):
+        where, declared = f"on {node.originalname}", getattr(obj, "pytestmark", [])
+    elif isinstance(node, pytest.Class) and isinstance(obj, type):
+        where, declared = f"on class {node.name}", obj.__dict__.get("pytestmark", [])
+    elif isinstance(node, pytest.Module):
+        where, declared = f"in the pytestmark of module {node.nodeid}", getattr(obj, "pytestmark", [])
+        top_down = False
+    else:
+        return "", []
+    marks = [getattr(m, "mark", m) for m in (declared if isinstance(declared, list) else [declared])]
+    own = [m for m in marks if getattr(m, "name", None) == mark]
+    return where, own[::-1] if top_down else own
+
+
+def _refuse_stacked(item: pytest.Item, mark: str) -> None:
+    """Two marks of one kind written in one place (``@ragprobe.reverse(facts=a)`` over
+    ``@ragprobe.reverse(facts=b)``) were merged into one probe, the nearest winning each argument: the
+    other facts were never probed."""
+    for node in item.listchain():
+        where, own = _written_marks(node, mark)
+        if len(own) < 2:
+            continue
+        kind = mark.removeprefix("ragprobe_")
+        source = "data" if kind == "position" and not any("facts" in m.kwargs for m in own) else "facts"
+        each = " and ".join(
+            one_line(", ".join(f"{k}={v!r}" for k, v in m.kwargs.items()) or "no arguments", 80) for m in own
+        )
+        times = "twice" if len(own) == 2 else f"{len(own)} times"
+        raise MarkArgumentError(
+            f"@ragprobe.{kind}: written {times} {where} ({each}); a test runs one probe: write one test "
+            f"function per probe, or parametrize the test with a mark per case: "
+            f"pytest.param(..., marks=ragprobe.{kind}({source}=...))"
+        )
 
 
 _P = ParamSpec("_P")

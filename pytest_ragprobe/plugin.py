@@ -257,8 +257,24 @@ def pytest_pycollect_makeitem(
         try:
             _read_spec(item)
         except markers.MarkArgumentError as exc:
-            raise pytest.Collector.CollectError(f"{item.nodeid}: {exc}") from None
+            collector.stash[_COLLECT_ERROR_KEY] = message = f"{item.nodeid}: {exc}"
+            raise pytest.Collector.CollectError(message) from None
     return result
+
+
+_COLLECT_ERROR_KEY = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, Any]:
+    """A bad mark's CollectError (above) as a plain text report: pytest's own wrapper of it carries no
+    one-line message, so a plain run's short summary said only ``ERROR test_x.py`` (under xdist, where the
+    report travels as text, it gave the reason). The ERRORS section prints the same text."""
+    report = yield
+    message = collector.stash.get(_COLLECT_ERROR_KEY, None)
+    if message is not None and report.failed and getattr(report.longrepr, "longrepr", None) == message:
+        report.longrepr = message
+    return report
 
 
 _MARKS_SEEN_KEY = pytest.StashKey[int]()

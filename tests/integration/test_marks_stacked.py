@@ -1,0 +1,141 @@
+"""Two probe marks of one kind written on the same function (or the same class, or in one module's
+pytestmark) were merged silently into one probe, the decorator nearest the def winning each argument: the
+other facts were never probed. Each is now a collection error saying what to write instead. A class or
+module mark and a function mark still combine (the closest value wins per argument).
+
+And a class or module mark that merged into a bad argument showed only ``ERROR test_m.py`` on the short
+test summary line of a plain run (under -n 2 it showed the reason): the line now names it in both."""
+
+from __future__ import annotations
+
+import pytest
+
+CONFTEST = """
+import pytest
+
+class Rag:
+    def index(self, documents):
+        pass
+    def answer(self, question):
+        return "x"
+
+@pytest.fixture(scope="session")
+def ragprobe_pipeline():
+    return Rag()
+"""
+
+STACKED = """
+import pytest
+import pytest_ragprobe as ragprobe
+
+@ragprobe.reverse(facts="synthetic:4")
+@ragprobe.reverse(facts="synthetic:6", max_drop=0.2)
+def test_two(ragprobe_result):
+    pass
+"""
+
+STACKED_RAW_CLASS = """
+import pytest
+
+@pytest.mark.ragprobe_position(data="synthetic:4")
+@pytest.mark.ragprobe_position(data="synthetic:5")
+class TestBoth:
+    def test_one(self, ragprobe_result):
+        pass
+"""
+
+STACKED_MODULE = """
+import pytest_ragprobe as ragprobe
+
+pytestmark = [ragprobe.reverse(facts="synthetic:4"), ragprobe.reverse(facts="synthetic:5")]
+
+def test_one(ragprobe_result):
+    pass
+"""
+
+MERGED = """
+import pytest
+import pytest_ragprobe as ragprobe
+
+pytestmark = ragprobe.reverse(max_drop=0.5)
+
+@ragprobe.reverse(n=3)
+class TestMerged:
+    @ragprobe.reverse(facts="synthetic:4")
+    def test_merged(self, ragprobe_result):
+        assert (ragprobe_result.n, ragprobe_result.settings["max_drop"]) == (3, 0.5)
+
+class Base:
+    pass
+
+@ragprobe.reverse(facts="synthetic:5")
+class TestInherited(Base):
+    @pytest.mark.parametrize("which", [
+        pytest.param(4, marks=ragprobe.reverse(facts="synthetic:4")),
+        pytest.param(6, marks=ragprobe.reverse(facts="synthetic:6")),
+    ])
+    @ragprobe.reverse(max_drop=0.4)
+    def test_params(self, ragprobe_result, which):
+        assert (ragprobe_result.n, ragprobe_result.settings["max_drop"]) == (which, 0.4)
+"""
+
+BAD_MERGE = """
+import pytest_ragprobe as ragprobe
+
+pytestmark = ragprobe.position(n_docs=3)
+
+@ragprobe.position(data="synthetic:4", positions=[0, 5])
+def test_one(ragprobe_result):
+    pass
+"""
+
+
+def test_stacked_marks_are_a_collection_error(
+    pytester: pytest.Pytester, plugin_args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI", "true")  # the short summary lines in full, whatever the terminal's width
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(
+        test_stacked=STACKED,
+        test_stacked_class=STACKED_RAW_CLASS,
+        test_stacked_module=STACKED_MODULE,
+        test_merged=MERGED,
+        test_bad_merge=BAD_MERGE,
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "--ragprobe-no-cache", "--continue-on-collection-errors", *plugin_args
+    )
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed") == 3, result.stdout.str()
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    fix = (
+        "a test runs one probe: write one test function per probe, or parametrize the test with a mark per "
+        "case: pytest.param(..., marks=ragprobe.{kind}({arg}=...))"
+    )
+    stacked = (
+        "test_stacked.py::test_two: @ragprobe.reverse: written twice on test_two (facts='synthetic:4' and "
+        "facts='synthetic:6', max_drop=0.2); " + fix.format(kind="reverse", arg="facts")
+    )
+    stacked_class = (
+        "test_stacked_class.py::TestBoth::test_one: @ragprobe.position: written twice on class TestBoth "
+        "(data='synthetic:4' and data='synthetic:5'); " + fix.format(kind="position", arg="data")
+    )
+    stacked_module = (
+        "test_stacked_module.py::test_one: @ragprobe.reverse: written twice in the pytestmark of module "
+        "test_stacked_module.py (facts='synthetic:4' and facts='synthetic:5'); "
+        + fix.format(kind="reverse", arg="facts")
+    )
+    bad_merge = (
+        "test_bad_merge.py::test_one: @ragprobe.position: argument 'positions' entries must be ints in "
+        "[[]0, n_docs=3), got 5"
+    )
+    for message in (stacked, stacked_class, stacked_module, bad_merge):
+        result.stdout.fnmatch_lines([message])
+    # the short test summary names the reason, in a plain run as under -n 2
+    for collector, message in [
+        ("test_stacked.py", stacked),
+        ("test_stacked_class.py::TestBoth", stacked_class),
+        ("test_stacked_module.py", stacked_module),
+        ("test_bad_merge.py", bad_merge),
+    ]:
+        result.stdout.fnmatch_lines([f"ERROR {collector} - {message}"])
