@@ -125,6 +125,28 @@ def int_arg(mark: str, arg: str, value: object, lo: int) -> int:
     return value
 
 
+def positions_arg(name: str, value: object, n_docs: int) -> list[int]:
+    """``positions`` of the ``ragprobe_contexts`` fixture (``name``) as ints in [0, n_docs), in the order
+    given, worded as the mark's check (contexts_for's own errors lacked the fixture's name, and a repeated
+    position gave the same context twice)."""
+    __tracebackhide__ = True  # the message names the argument
+    bound = f"ints in [0, n_docs={n_docs})"
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise _fail(name, "positions", f"must be a list of {bound}, got {type(value).__name__} {value!r:.60}")
+    checked: list[int] = []
+    for p in value:  # (once: a generator is read here)
+        if isinstance(p, bool) or not isinstance(p, numbers.Integral) or not 0 <= int(p) < n_docs:
+            raise _fail(name, "positions", f"entries must be {bound}, got {p!r:.60}")
+        if int(p) in checked:
+            raise _fail(
+                name,
+                "positions",
+                f"has {int(p)} more than once: each position gives one context; give each once",
+            )
+        checked.append(int(p))  # np.int64(3) as 3, as the mark takes it
+    return checked
+
+
 #: Arguments of the ``ragprobe_contexts`` fixture (``contexts.contexts_for``) that a probe does not take: what
 #: to write instead, for a position probe and for a reverse probe (or fact pairs). "unknown argument 'pool'"
 #: named the argument but not that the probe borrows its distractors itself.
