@@ -400,12 +400,42 @@ def spec_for_item(item: pytest.Item) -> ProbeSpec | None:
     _refuse_stacked(item, found[0])
     merged: dict[str, Any] = {}
     args: tuple[Any, ...] = ()
-    for mark in item.iter_markers(found[0]):  # closest first
+    for mark in _closest_first(item, found[0]):
         args = args or tuple(mark.args)
         for key, value in mark.kwargs.items():
             if value is not None:  # not given: a class or module mark's value (or the default) applies
                 merged.setdefault(key, value)
     return build_spec(found[0], merged, args)
+
+
+def _closest_first(item: pytest.Item, mark: str) -> list[Any]:
+    """The item's marks of ``mark``, closest first. As ``item.iter_markers`` lists them, but for two cases
+    where its order is not the closest first: a ``pytest.param(..., marks=...)`` mark (the case's own) comes
+    before the function's decorators, and a class's own mark before its base classes' (``iter_markers`` has
+    them base first, so a base class's value won)."""
+    out: list[Any] = []
+    for node in reversed(item.listchain()):
+        own = [m for m in node.own_markers if m.name == mark]
+        if node is item:
+            case = getattr(getattr(item, "callspec", None), "marks", ())
+            own.sort(key=lambda m: not any(m is c for c in case))  # (stable: otherwise as they were)
+        elif isinstance(node, pytest.Class) and isinstance(node.obj, type):
+            mro = node.obj.__mro__
+            declared = [_as_list(cls.__dict__.get("pytestmark", [])) for cls in mro]
+
+            def depth(m: Any, declared: list[list[Any]] = declared) -> int:
+                return next(
+                    (i for i, marks in enumerate(declared) if any(m is d for d in marks)), len(declared)
+                )
+
+            own.sort(key=depth)
+        out.extend(own)
+    return out
+
+
+def _as_list(declared: object) -> list[Any]:
+    """A ``pytestmark`` (one mark or a list; MarkDecorators or Marks) as a list of Marks."""
+    return [getattr(m, "mark", m) for m in (declared if isinstance(declared, list) else [declared])]
 
 
 def _written_marks(node: object, mark: str) -> tuple[str, list[Any]]:
@@ -423,8 +453,7 @@ def _written_marks(node: object, mark: str) -> tuple[str, list[Any]]:
         top_down = False
     else:
         return "", []
-    marks = [getattr(m, "mark", m) for m in (declared if isinstance(declared, list) else [declared])]
-    own = [m for m in marks if getattr(m, "name", None) == mark]
+    own = [m for m in _as_list(declared) if getattr(m, "name", None) == mark]
     return where, own[::-1] if top_down else own
 
 

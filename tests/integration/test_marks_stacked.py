@@ -139,3 +139,38 @@ def test_stacked_marks_are_a_collection_error(
         ("test_bad_merge.py", bad_merge),
     ]:
         result.stdout.fnmatch_lines([f"ERROR {collector} - {message}"])
+
+
+CLOSEST = """
+import pytest
+import pytest_ragprobe as ragprobe
+
+@ragprobe.reverse(facts="synthetic:3", max_drop=0.3)
+class Base:
+    pass
+
+@ragprobe.reverse(facts="synthetic:5")
+class TestSub(Base):
+    def test_sub(self, ragprobe_result):
+        assert (ragprobe_result.n, ragprobe_result.settings["max_drop"]) == (5, 0.3)
+
+@pytest.mark.parametrize("which", [
+    pytest.param(4, marks=ragprobe.reverse(facts="synthetic:4")),
+    pytest.param(6, marks=ragprobe.reverse(max_drop=0.4)),
+])
+@ragprobe.reverse(facts="synthetic:6", max_drop=0.2)
+def test_param(ragprobe_result, which):
+    assert (ragprobe_result.n, ragprobe_result.settings["max_drop"]) == (which, 0.2 if which == 4 else 0.4)
+"""
+
+
+@pytest.mark.xdist_elsewhere  # (marks are read at collection, in each worker as in a plain run)
+def test_the_closest_mark_wins(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
+    """README: "the closest value wins per argument". A base class's mark won over the subclass's own,
+    and the test function's decorator over a pytest.param's mark (the case's own, the closest of all)."""
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_closest=CLOSEST)
+    result = pytester.runpytest(
+        "-p", "no:randomly", "-p", "no:cacheprovider", "--ragprobe-no-cache", *plugin_args
+    )
+    result.assert_outcomes(passed=3)
