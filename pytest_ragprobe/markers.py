@@ -458,22 +458,28 @@ def _written_marks(node: object, mark: str) -> tuple[str, list[Any]]:
 
 
 def _refuse_stacked(item: pytest.Item, mark: str) -> None:
-    """Two marks of one kind written in one place (``@ragprobe.reverse(facts=a)`` over
-    ``@ragprobe.reverse(facts=b)``) were merged into one probe, the nearest winning each argument: the
-    other facts were never probed."""
+    """Two marks of one kind written in one place that give the same argument (``@ragprobe.reverse(facts=a)``
+    over ``@ragprobe.reverse(facts=b)``) were merged into one probe, the nearest winning: the other facts
+    were never probed. Marks giving different arguments (a shared ``strict = ragprobe.reverse(max_drop=0.05)``
+    over a ``facts=`` one) lose nothing and still combine."""
     for node in item.listchain():
         where, own = _written_marks(node, mark)
-        if len(own) < 2:
+        given = [key for m in own for key, value in m.kwargs.items() if value is not None]
+        repeated = sorted({key for key in given if given.count(key) > 1})
+        if not repeated:
             continue
+        clashing = [m for m in own if any(m.kwargs.get(key) is not None for key in repeated)]
         kind = mark.removeprefix("ragprobe_")
         source = "data" if kind == "position" and not any("facts" in m.kwargs for m in own) else "facts"
         each = " and ".join(
-            one_line(", ".join(f"{k}={v!r}" for k, v in m.kwargs.items()) or "no arguments", 80) for m in own
+            one_line(", ".join(f"{k}={v!r}" for k, v in m.kwargs.items()), 80) for m in clashing
         )
-        times = "twice" if len(own) == 2 else f"{len(own)} times"
+        names = ", ".join(f"'{key}'" for key in repeated)
+        count = "two" if len(clashing) == 2 else str(len(clashing))
         raise MarkArgumentError(
-            f"@ragprobe.{kind}: written {times} {where} ({each}); a test runs one probe: write one test "
-            f"function per probe, or parametrize the test with a mark per case: "
+            f"@ragprobe.{kind}: argument{'s' if len(repeated) > 1 else ''} {names} given by {count} marks "
+            f"{where} ({each}); a test runs one probe, with one value per argument: write one test function "
+            f"per probe, or parametrize the test with a mark per case: "
             f"pytest.param(..., marks=ragprobe.{kind}({source}=...))"
         )
 

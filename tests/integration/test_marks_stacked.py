@@ -1,7 +1,8 @@
 """Two probe marks of one kind written on the same function (or the same class, or in one module's
-pytestmark) were merged silently into one probe, the decorator nearest the def winning each argument: the
-other facts were never probed. Each is now a collection error saying what to write instead. A class or
-module mark and a function mark still combine (the closest value wins per argument).
+pytestmark) giving the same argument were merged silently into one probe, the decorator nearest the def
+winning: the other facts were never probed. Each is now a collection error saying what to write instead.
+Marks giving different arguments, and a class or module mark and a function mark, still combine (the
+closest value wins per argument).
 
 And a class or module mark that merged into a bad argument showed only ``ERROR test_m.py`` on the short
 test summary line of a plain run (under -n 2 it showed the reason): the line now names it in both."""
@@ -65,6 +66,13 @@ class TestMerged:
     def test_merged(self, ragprobe_result):
         assert (ragprobe_result.n, ragprobe_result.settings["max_drop"]) == (3, 0.5)
 
+strict = ragprobe.reverse(max_drop=0.3)
+
+@strict  # a mark giving other arguments than the one below: they combine
+@ragprobe.reverse(facts="synthetic:4")
+def test_policy(ragprobe_result):
+    assert (ragprobe_result.n, ragprobe_result.settings["max_drop"]) == (4, 0.3)
+
 class Base:
     pass
 
@@ -106,23 +114,25 @@ def test_stacked_marks_are_a_collection_error(
         "-p", "no:randomly", "--ragprobe-no-cache", "--continue-on-collection-errors", *plugin_args
     )
     outcomes = result.parseoutcomes()
-    assert outcomes.get("passed") == 3, result.stdout.str()
+    assert outcomes.get("passed") == 4, result.stdout.str()
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
     fix = (
-        "a test runs one probe: write one test function per probe, or parametrize the test with a mark per "
-        "case: pytest.param(..., marks=ragprobe.{kind}({arg}=...))"
+        "a test runs one probe, with one value per argument: write one test function per probe, or parametrize "
+        "the test with a mark per case: pytest.param(..., marks=ragprobe.{kind}({arg}=...))"
     )
     stacked = (
-        "test_stacked.py::test_two: @ragprobe.reverse: written twice on test_two (facts='synthetic:4' and "
-        "facts='synthetic:6', max_drop=0.2); " + fix.format(kind="reverse", arg="facts")
+        "test_stacked.py::test_two: @ragprobe.reverse: argument 'facts' given by two marks on test_two "
+        "(facts='synthetic:4' and facts='synthetic:6', max_drop=0.2); "
+        + fix.format(kind="reverse", arg="facts")
     )
     stacked_class = (
-        "test_stacked_class.py::TestBoth::test_one: @ragprobe.position: written twice on class TestBoth "
-        "(data='synthetic:4' and data='synthetic:5'); " + fix.format(kind="position", arg="data")
+        "test_stacked_class.py::TestBoth::test_one: @ragprobe.position: argument 'data' given by two marks on "
+        "class TestBoth (data='synthetic:4' and data='synthetic:5'); "
+        + fix.format(kind="position", arg="data")
     )
     stacked_module = (
-        "test_stacked_module.py::test_one: @ragprobe.reverse: written twice in the pytestmark of module "
-        "test_stacked_module.py (facts='synthetic:4' and facts='synthetic:5'); "
+        "test_stacked_module.py::test_one: @ragprobe.reverse: argument 'facts' given by two marks in the "
+        "pytestmark of module test_stacked_module.py (facts='synthetic:4' and facts='synthetic:5'); "
         + fix.format(kind="reverse", arg="facts")
     )
     bad_merge = (
