@@ -441,7 +441,8 @@ def _as_list(declared: object) -> list[Any]:
 def _written_marks(node: object, mark: str) -> tuple[str, list[Any]]:
     """Where ``node``'s own marks of ``mark`` are written (for an error) and those marks, top to bottom: a
     test function's decorators, a class's own (not its bases': those are meant to combine), a module's
-    ``pytestmark``. Marks added by a hook or a ``pytest.param`` are not counted: they combine."""
+    ``pytestmark``. Marks added by a hook are not counted (they combine), nor a ``pytest.param``'s (another
+    place: they combine with these)."""
     obj = getattr(node, "obj", None)
     top_down = True  # a decorator's mark is appended as the decorator is applied, bottom up
     if isinstance(node, pytest.Function):
@@ -462,8 +463,13 @@ def _refuse_stacked(item: pytest.Item, mark: str) -> None:
     over ``@ragprobe.reverse(facts=b)``) were merged into one probe, the nearest winning: the other facts
     were never probed. Marks giving different arguments (a shared ``strict = ragprobe.reverse(max_drop=0.05)``
     over a ``facts=`` one) lose nothing and still combine."""
-    for node in item.listchain():
-        where, own = _written_marks(node, mark)
+    places = [_written_marks(node, mark) for node in item.listchain()]
+    case = getattr(item, "callspec", None)
+    if case is not None:  # (stacked parametrize: each case's marks together)
+        places.append(
+            (f"in the pytest.param marks of {item.name}", [m for m in case.marks if m.name == mark])
+        )
+    for where, own in places:
         given = [key for m in own for key, value in m.kwargs.items() if value is not None]
         repeated = sorted({key for key in given if given.count(key) > 1})
         if not repeated:

@@ -45,6 +45,16 @@ class TestBoth:
         pass
 """
 
+STACKED_PARAMS = """
+import pytest
+import pytest_ragprobe as ragprobe
+
+@pytest.mark.parametrize("a", [pytest.param(1, marks=ragprobe.reverse(facts="synthetic:4"))])
+@pytest.mark.parametrize("b", [pytest.param(2, marks=ragprobe.reverse(facts="synthetic:5", n=3))])
+def test_cases(ragprobe_result, a, b):
+    pass
+"""
+
 STACKED_MODULE = """
 import pytest_ragprobe as ragprobe
 
@@ -107,6 +117,7 @@ def test_stacked_marks_are_a_collection_error(
         test_stacked=STACKED,
         test_stacked_class=STACKED_RAW_CLASS,
         test_stacked_module=STACKED_MODULE,
+        test_stacked_params=STACKED_PARAMS,
         test_merged=MERGED,
         test_bad_merge=BAD_MERGE,
     )
@@ -135,17 +146,23 @@ def test_stacked_marks_are_a_collection_error(
         "pytestmark of module test_stacked_module.py (facts='synthetic:4' and facts='synthetic:5'); "
         + fix.format(kind="reverse", arg="facts")
     )
+    stacked_params = (
+        "test_stacked_params.py::test_cases[[]2-1]: @ragprobe.reverse: argument 'facts' given by two marks in "
+        "the pytest.param marks of test_cases[[]2-1] (facts='synthetic:5', n=3 and facts='synthetic:4'); "
+        + fix.format(kind="reverse", arg="facts")
+    )
     bad_merge = (
         "test_bad_merge.py::test_one: @ragprobe.position: argument 'positions' entries must be ints in "
         "[[]0, n_docs=3), got 5"
     )
-    for message in (stacked, stacked_class, stacked_module, bad_merge):
+    for message in (stacked, stacked_class, stacked_module, stacked_params, bad_merge):
         result.stdout.fnmatch_lines([message])
     # the short test summary names the reason, in a plain run as under -n 2
     for collector, message in [
         ("test_stacked.py", stacked),
         ("test_stacked_class.py::TestBoth", stacked_class),
         ("test_stacked_module.py", stacked_module),
+        ("test_stacked_params.py", stacked_params),
         ("test_bad_merge.py", bad_merge),
     ]:
         result.stdout.fnmatch_lines([f"ERROR {collector} - {message}"])
