@@ -46,7 +46,9 @@ CONFIG_KEY = pytest.StashKey[RagprobeConfig]()
 PIPELINE_DEST = "ragprobe_pipeline"  # the option's dest: given on the command line, it beats any fixture
 
 
-def _checked(cast: Callable[[str], Any], ok: Callable[[Any], bool], requirement: str) -> Callable[[str], Any]:
+def _checked(
+    cast: Callable[[str], Any], ok: Callable[[Any], bool], requirement: str, *, fraction: bool = False
+) -> Callable[[str], Any]:
     """An argparse ``type=``: convert with ``cast``, then insist on ``ok`` (named for --help errors)."""
     kind = "a whole number" if cast is int else "a number"
 
@@ -56,7 +58,9 @@ def _checked(cast: Callable[[str], Any], ok: Callable[[Any], bool], requirement:
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
         if not ok(value):
-            raise argparse.ArgumentTypeError(f"must be {requirement}, got {value}")
+            # confidence=95 or 5 (%): a percentage where a fraction is meant, named as the marks name it
+            pct = f" (a fraction: {value / 100:g} for {value:g}%)" if fraction and 1 < value <= 100 else ""
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {value}{pct}")
         return value
 
     return convert
@@ -65,8 +69,8 @@ def _checked(cast: Callable[[str], Any], ok: Callable[[Any], bool], requirement:
 _positive_int = _checked(int, lambda v: v >= 1, ">= 1")
 _non_negative_int = _checked(int, lambda v: v >= 0, ">= 0")
 _positive_float = _checked(float, lambda v: v > 0, "> 0")
-_confidence = _checked(float, lambda v: 0.5 < v < 1, "between 0.5 and 1 (exclusive)")
-_rate = _checked(float, lambda v: 0 <= v <= 1, "in [0, 1]")
+_confidence = _checked(float, lambda v: 0.5 < v < 1, "between 0.5 and 1 (exclusive)", fraction=True)
+_rate = _checked(float, lambda v: 0 <= v <= 1, "in [0, 1]", fraction=True)
 
 
 def _baseline_path(value: str) -> str:

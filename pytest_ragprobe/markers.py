@@ -125,6 +125,28 @@ def int_arg(mark: str, arg: str, value: object, lo: int) -> int:
     return value
 
 
+def positions_arg(name: str, value: object, n_docs: int) -> list[int]:
+    """``positions`` of the ``ragprobe_contexts`` fixture (``name``) as ints in [0, n_docs), in the order
+    given, worded as the mark's check (contexts_for's own errors lacked the fixture's name, and a repeated
+    position gave the same context twice)."""
+    __tracebackhide__ = True  # the message names the argument
+    bound = f"ints in [0, n_docs={n_docs})"
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise _fail(name, "positions", f"must be a list of {bound}, got {type(value).__name__} {value!r:.60}")
+    checked: list[int] = []
+    for p in value:  # (once: a generator is read here)
+        if isinstance(p, bool) or not isinstance(p, numbers.Integral) or not 0 <= int(p) < n_docs:
+            raise _fail(name, "positions", f"entries must be {bound}, got {p!r:.60}")
+        if int(p) in checked:
+            raise _fail(
+                name,
+                "positions",
+                f"has {int(p)} more than once: each position gives one context; give each once",
+            )
+        checked.append(int(p))  # np.int64(3) as 3, as the mark takes it
+    return checked
+
+
 #: Arguments of the ``ragprobe_contexts`` fixture (``contexts.contexts_for``) that a probe does not take: what
 #: to write instead, for a position probe and for a reverse probe (or fact pairs). "unknown argument 'pool'"
 #: named the argument but not that the probe borrows its distractors itself.
@@ -375,14 +397,97 @@ def spec_for_item(item: pytest.Item) -> ProbeSpec | None:
         raise MarkArgumentError(
             "a test can carry only one of @ragprobe.reverse and @ragprobe.position; split it into two tests"
         )
+    _refuse_stacked(item, found[0])
     merged: dict[str, Any] = {}
     args: tuple[Any, ...] = ()
-    for mark in item.iter_markers(found[0]):  # closest first
+    for mark in _closest_first(item, found[0]):
         args = args or tuple(mark.args)
         for key, value in mark.kwargs.items():
             if value is not None:  # not given: a class or module mark's value (or the default) applies
                 merged.setdefault(key, value)
     return build_spec(found[0], merged, args)
+
+
+def _closest_first(item: pytest.Item, mark: str) -> list[Any]:
+    """The item's marks of ``mark``, closest first. As ``item.iter_markers`` lists them, but for two cases
+    where its order is not the closest first: a ``pytest.param(..., marks=...)`` mark (the case's own) comes
+    before the function's decorators, and a class's own mark before its base classes' (``iter_markers`` has
+    them base first, so a base class's value won)."""
+    out: list[Any] = []
+    for node in reversed(item.listchain()):
+        own = [m for m in node.own_markers if m.name == mark]
+        if node is item:
+            case = getattr(getattr(item, "callspec", None), "marks", ())
+            own.sort(key=lambda m: not any(m is c for c in case))  # (stable: otherwise as they were)
+        elif isinstance(node, pytest.Class) and isinstance(node.obj, type):
+            mro = node.obj.__mro__
+            declared = [_as_list(cls.__dict__.get("pytestmark", [])) for cls in mro]
+
+            def depth(m: Any, declared: list[list[Any]] = declared) -> int:
+                return next(
+                    (i for i, marks in enumerate(declared) if any(m is d for d in marks)), len(declared)
+                )
+
+            own.sort(key=depth)
+        out.extend(own)
+    return out
+
+
+def _as_list(declared: object) -> list[Any]:
+    """A ``pytestmark`` (one mark or a list; MarkDecorators or Marks) as a list of Marks."""
+    return [getattr(m, "mark", m) for m in (declared if isinstance(declared, list) else [declared])]
+
+
+def _written_marks(node: object, mark: str) -> tuple[str, list[Any]]:
+    """Where ``node``'s own marks of ``mark`` are written (for an error) and those marks, top to bottom: a
+    test function's decorators, a class's own (not its bases': those are meant to combine), a module's
+    ``pytestmark``. Marks added by a hook are not counted (they combine), nor a ``pytest.param``'s (another
+    place: they combine with these)."""
+    obj = getattr(node, "obj", None)
+    top_down = True  # a decorator's mark is appended as the decorator is applied, bottom up
+    if isinstance(node, pytest.Function):
+        where, declared = f"on {node.originalname}", getattr(obj, "pytestmark", [])
+    elif isinstance(node, pytest.Class) and isinstance(obj, type):
+        where, declared = f"on class {node.name}", obj.__dict__.get("pytestmark", [])
+    elif isinstance(node, pytest.Module):
+        where, declared = f"in the pytestmark of module {node.nodeid}", getattr(obj, "pytestmark", [])
+        top_down = False
+    else:
+        return "", []
+    own = [m for m in _as_list(declared) if getattr(m, "name", None) == mark]
+    return where, own[::-1] if top_down else own
+
+
+def _refuse_stacked(item: pytest.Item, mark: str) -> None:
+    """Two marks of one kind written in one place that give the same argument (``@ragprobe.reverse(facts=a)``
+    over ``@ragprobe.reverse(facts=b)``) were merged into one probe, the nearest winning: the other facts
+    were never probed. Marks giving different arguments (a shared ``strict = ragprobe.reverse(max_drop=0.05)``
+    over a ``facts=`` one) lose nothing and still combine."""
+    places = [_written_marks(node, mark) for node in item.listchain()]
+    case = getattr(item, "callspec", None)
+    if case is not None:  # (stacked parametrize: each case's marks together)
+        places.append(
+            (f"in the pytest.param marks of {item.name}", [m for m in case.marks if m.name == mark])
+        )
+    for where, own in places:
+        given = [key for m in own for key, value in m.kwargs.items() if value is not None]
+        repeated = sorted({key for key in given if given.count(key) > 1})
+        if not repeated:
+            continue
+        clashing = [m for m in own if any(m.kwargs.get(key) is not None for key in repeated)]
+        kind = mark.removeprefix("ragprobe_")
+        source = "data" if kind == "position" and not any("facts" in m.kwargs for m in own) else "facts"
+        each = " and ".join(
+            one_line(", ".join(f"{k}={v!r}" for k, v in m.kwargs.items()), 80) for m in clashing
+        )
+        names = ", ".join(f"'{key}'" for key in repeated)
+        count = "two" if len(clashing) == 2 else str(len(clashing))
+        raise MarkArgumentError(
+            f"@ragprobe.{kind}: argument{'s' if len(repeated) > 1 else ''} {names} given by {count} marks "
+            f"{where} ({each}); a test runs one probe, with one value per argument: write one test function "
+            f"per probe, or parametrize the test with a mark per case: "
+            f"pytest.param(..., marks=ragprobe.{kind}({source}=...))"
+        )
 
 
 _P = ParamSpec("_P")

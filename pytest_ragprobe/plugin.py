@@ -257,8 +257,24 @@ def pytest_pycollect_makeitem(
         try:
             _read_spec(item)
         except markers.MarkArgumentError as exc:
-            raise pytest.Collector.CollectError(f"{item.nodeid}: {exc}") from None
+            collector.stash[_COLLECT_ERROR_KEY] = message = f"{item.nodeid}: {exc}"
+            raise pytest.Collector.CollectError(message) from None
     return result
+
+
+_COLLECT_ERROR_KEY = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, Any]:
+    """A bad mark's CollectError (above) as a plain text report: pytest's own wrapper of it carries no
+    one-line message, so a plain run's short summary said only ``ERROR test_x.py`` (under xdist, where the
+    report travels as text, it gave the reason). The ERRORS section prints the same text."""
+    report = yield
+    message = collector.stash.get(_COLLECT_ERROR_KEY, None)
+    if message is not None and report.failed and getattr(report.longrepr, "longrepr", None) == message:
+        report.longrepr = message
+    return report
 
 
 _MARKS_SEEN_KEY = pytest.StashKey[int]()
@@ -495,12 +511,12 @@ def ragprobe_contexts(
 ) -> Callable[..., Any]:
     """Factory ``(example, n_docs, positions, seed=None, **options)`` yielding ``(position, documents)``.
 
-    ``positions`` None: the mark's default (first, quartiles, last). ``seed`` None: the run's
-    ``--ragprobe-seed``. ``options`` are those of ``pytest_ragprobe.contexts.contexts_for``: ``pool``,
-    ``hard_negatives``, ``context_tokens``.
+    ``positions``: ints in [0, n_docs), each once; None: the mark's default (first, quartiles, last).
+    ``seed`` None: the run's ``--ragprobe-seed``. ``options`` are those of
+    ``pytest_ragprobe.contexts.contexts_for``: ``pool``, ``hard_negatives``, ``context_tokens``.
     """
     from pytest_ragprobe.contexts import contexts_for
-    from pytest_ragprobe.markers import default_positions, int_arg, unknown_args
+    from pytest_ragprobe.markers import default_positions, int_arg, positions_arg, unknown_args
 
     cfg = request.config.stash[_config.CONFIG_KEY]
     allowed = ("example", "n_docs", "positions", "seed", "pool", "hard_negatives", "context_tokens")
@@ -518,11 +534,15 @@ def ragprobe_contexts(
         n_docs = int_arg("ragprobe_contexts", "n_docs", n_docs, 2)
         if options.get("context_tokens") is not None:
             int_arg("ragprobe_contexts", "context_tokens", options["context_tokens"], 1)
-        if positions is None:
-            positions = default_positions(n_docs)
+        # worded as its other arguments (contexts_for's own errors did not name the fixture)
+        given = (
+            default_positions(n_docs)
+            if positions is None
+            else positions_arg("ragprobe_contexts", positions, n_docs)
+        )
         # checked as ragprobe_fact_pairs checks it: seed="1" or 1.5 seeded other contexts, silently
         s = cfg.seed if seed is None else int_arg("ragprobe_contexts", "seed", seed, 0)
-        return contexts_for(example, n_docs, positions, s, **options)
+        return contexts_for(example, n_docs, given, s, **options)
 
     return make
 
