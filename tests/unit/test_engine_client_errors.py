@@ -47,7 +47,7 @@ RequestsConnectionError.__name__ = RequestsConnectionError.__qualname__ = "Conne
 
 def requests_error(url: str) -> BaseException:
     """What requests.post(url) raises for a refused connection: urllib3's real error, wrapped."""
-    import urllib3
+    urllib3 = pytest.importorskip("urllib3")  # (requests' transport: not a dependency of ours)
 
     try:
         urllib3.PoolManager().request("POST", url, retries=urllib3.Retry(0, read=False))
@@ -91,7 +91,7 @@ def test_requests_refused_connection_is_said_as_the_adapters_with_its_advice() -
 
 
 def test_urllib3_refused_connection_too() -> None:
-    import urllib3
+    urllib3 = pytest.importorskip("urllib3")  # (requests' transport: not a dependency of ours)
 
     port = closed_port()
     url = f"http://127.0.0.1:{port}/answer"
@@ -156,7 +156,7 @@ def test_aiohttp_dropped_connection_is_a_retried_transport_error() -> None:
 def test_a_name_not_resolved_is_a_connect_failure_too() -> None:
     # urllib3's NameResolutionError and aiohttp's ClientConnectorDNSError subclass the connect errors:
     # named by those, so the advice finds them
-    import urllib3
+    urllib3 = pytest.importorskip("urllib3")  # (requests' transport: not a dependency of ours)
 
     dns = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
     conn = urllib3.connection.HTTPConnection("svc.invalid", 80)
