@@ -389,3 +389,32 @@ def test_readme_cli_command_lines_parse() -> None:
             "cache --prune 30"} <= set(lines)
     for line in [*lines, "show --format markdown", "show --strict", "merge --prefer last --strict OUT a.json"]:
         build_parser().parse_args(line.split())
+
+
+def test_reference_pipeline_snippet_builds() -> None:
+    """"The reference pipeline": its fixture (the documents' ``...`` left out) builds a ReferencePipeline
+    (no model loads before the first question), and the switches the README names are its parameters, with
+    the defaults it says (``one_shot`` off, ``max_tokens`` 16, retrieval order, the index as written)."""
+    import importlib.util
+    import inspect
+
+    from pytest_ragprobe.reference import ReferencePipeline
+    from pytest_ragprobe.reference._extra import REFERENCE_MODULES
+
+    if any(importlib.util.find_spec(mod) is None for mod in REFERENCE_MODULES):  # looked up, not imported
+        pytest.skip("reference extra not installed; pip install 'pytest-ragprobe[reference]'")
+
+    (snippet,) = _blocks("The reference pipeline", "python")
+    assert snippet.count(", ...]") == 1 and snippet.count('@pytest.fixture(scope="session")\n') == 1
+    namespace: dict[str, object] = {}
+    exec(snippet.replace(", ...]", "]").replace('@pytest.fixture(scope="session")\n', ""), namespace)
+    pipeline = namespace["ragprobe_pipeline"]()  # type: ignore[operator]
+    assert isinstance(pipeline, ReferencePipeline) and (pipeline.k, pipeline.one_shot) == (3, True)
+    params = inspect.signature(ReferencePipeline).parameters
+    text = _prose("The reference pipeline")
+    for switch in ("k", "index_mode", "order", "one_shot", "entity_index", "max_tokens"):
+        assert f"`{switch}`" in text or f"`{switch}=" in text, switch
+        assert switch in params
+    defaults = {name: params[name].default for name in ("index_mode", "order", "one_shot", "max_tokens")}
+    assert defaults == {"index_mode": "as_written", "order": "retrieval", "one_shot": False, "max_tokens": 16}
+    assert "`max_tokens` (16)" in text and "off by default" in text
