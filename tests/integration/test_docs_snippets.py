@@ -85,6 +85,13 @@ def test_readme_opening_commands_are_the_makefile_targets() -> None:
     assert f"HF_HUB_OFFLINE=1 {expanded}\n" in examples_readme
     for target in ("test-lowest", "test-newest"):
         assert f"`make {target}`" in README.read_text(encoding="utf-8")
+    # Development: the lowest versions `make test-lowest` installs, as the README lists them
+    lowest = re.search(r"^LOWEST := (.*)$", makefile, flags=re.M)
+    listed = re.search(r"`pyproject.toml` allows \(([^)]*)\)", _prose("Development"))
+    assert lowest is not None and listed is not None
+    pins = {name.lower(): version for name, version in (pin.split("==") for pin in lowest.group(1).split())}
+    said = {name.lower(): version for name, version in (item.split(" ") for item in listed.group(1).split(", "))}
+    assert said == pins
 
 
 def _slug(heading: str) -> str:
