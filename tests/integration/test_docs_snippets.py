@@ -425,3 +425,31 @@ def test_reference_pipeline_snippet_builds() -> None:
     defaults = {name: params[name].default for name in ("index_mode", "order", "one_shot", "max_tokens")}
     assert defaults == {"index_mode": "as_written", "order": "retrieval", "one_shot": False, "max_tokens": 16}
     assert "`max_tokens` (16)" in text and "off by default" in text
+
+
+def test_ci_gating_steps_run_as_written(pytester: pytest.Pytester) -> None:
+    """"Gating deploys in CI": the step's pytest command, as written, is a usage error naming the option
+    that creates the baseline until one is saved (the comment's command); then it gates (exit 0 on a
+    PASS) and writes the report.md the next step appends to the job summary."""
+    (steps,) = _blocks("Gating deploys in CI", "yaml")
+    save = re.search(r"^# baseline/report.json: saved once by `pytest (.*?)`", steps, flags=re.M)
+    gate = re.search(r"^- run: pytest (.*)$", steps, flags=re.M)
+    assert save is not None and gate is not None
+    assert '- run: cat ragprobe-report/report.md >> "$GITHUB_STEP_SUMMARY"' in steps
+    _write(pytester, "conftest.py", _block("Quick start", "python", "# conftest.py"))
+    facts = {f"P-{i}": f"C-{i}" for i in range(100, 130)}
+    _write(pytester, "myapp/__init__.py", "")
+    _write(pytester, "myapp/rag.py", _parts_answer(facts))
+    lines = ["facts:"] + [f"  - {{subject: {p}, relation: compatible_with, object: {c}}}" for p, c in facts.items()]
+    _write(pytester, "fixtures/parts.yaml", "\n".join(lines) + "\n")
+    _write(pytester, "test_rag.py", _block("Quick start", "python", "# test_rag.py").split("\n\n@ragprobe.position")[0])
+    first = pytester.runpytest_subprocess("-p", "no:cacheprovider", *gate.group(1).split())
+    assert first.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--ragprobe-baseline: file not found" in first.stderr.str()
+    assert "a first run writes one with --ragprobe-save-baseline=PATH" in first.stderr.str()
+    saved = pytester.runpytest_subprocess("-p", "no:cacheprovider", *save.group(1).split())
+    assert saved.ret == pytest.ExitCode.OK
+    gated = pytester.runpytest_subprocess("-p", "no:cacheprovider", *gate.group(1).split())
+    assert gated.ret == pytest.ExitCode.OK
+    assert "ragprobe baseline: the probe compared with" in gated.stdout.str()
+    assert "PASS" in (pytester.path / "ragprobe-report" / "report.md").read_text(encoding="utf-8")
