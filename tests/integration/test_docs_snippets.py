@@ -453,3 +453,28 @@ def test_ci_gating_steps_run_as_written(pytester: pytest.Pytester) -> None:
     assert gated.ret == pytest.ExitCode.OK
     assert "ragprobe baseline: the probe compared with" in gated.stdout.str()
     assert "PASS" in (pytester.path / "ragprobe-report" / "report.md").read_text(encoding="utf-8")
+
+
+def test_marks_table_lists_every_mark_argument() -> None:
+    """The Marks table names each argument of ``@ragprobe.reverse`` / ``@ragprobe.position`` (and no
+    other), for the marks that take it, with the defaults the marks have."""
+    from dataclasses import fields
+
+    from pytest_ragprobe.markers import PositionSpec, ReverseSpec
+
+    rows = [line.split("|")[1:-1] for line in _section("Marks").splitlines() if re.match(r"\| `[a-z_]+` \|", line)]
+    table = {name.strip().strip("`"): (marks.strip(), default.strip()) for name, marks, _, default in rows}
+    reverse = {f.name: f.default for f in fields(ReverseSpec)}
+    position = {f.name: f.default for f in fields(PositionSpec)}
+    assert set(table) == set(reverse) | set(position)
+    for name, (marks, _) in table.items():
+        takes = {"reverse"} if name in reverse else set()
+        takes |= {"position"} if name in position else set()
+        assert takes == ({"reverse", "position"} if marks == "both" else set(re.findall(r"reverse|position", marks)))
+    assert "(required)" in table["facts"][0] and reverse["facts"] == ""  # no usable default: required
+    stated = {"max_drop": "`0.10`", "n_docs": "`10`", "distractors": '`"given"`', "match": '`"contains"`'}
+    for name, cell in stated.items():
+        assert table[name][1] == cell
+        assert f"`{position[name]!r}`".replace("'", '"') in (cell, cell.replace("0.10", "0.1"))
+    assert {table[name][1] for name in ("min_accuracy", "context_tokens")} == {"none"}
+    assert reverse["min_accuracy"] is None and position["context_tokens"] is None
