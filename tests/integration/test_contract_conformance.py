@@ -408,6 +408,23 @@ def test_synthetic_facts_are_indexed_first():
     result = ragprobe.check_reverse(pipeline, "synthetic:8", max_drop=0.1)
     assert len(pipeline.pages) == 8 and result.n == 8
     assert (result.forward.accuracy, result.reverse.accuracy) == (1.0, 1.0)
+
+
+def test_async_index_and_generate_and_a_pipeline_of_callables_with_index():
+    class AsyncIndex(AsyncRetrieveGenerate):
+        async def index(self, documents):
+            await asyncio.sleep(0)
+            self.pages.extend(documents)
+
+    pipeline = AsyncIndex(pages=[])
+    result = ragprobe.check_reverse(pipeline, "synthetic:8", max_drop=0.1)
+    assert len(pipeline.pages) == 8 and (result.forward.accuracy, result.reverse.accuracy) == (1.0, 1.0)
+    lookup = Lookup(pages=[])
+    wrapped = ragprobe.Pipeline(retrieve=lookup.retrieve, generate=lookup.generate, index=lookup.index)
+    result = ragprobe.check_reverse(wrapped, "synthetic:8", max_drop=0.1)
+    assert len(lookup.pages) == 8 and (result.forward.accuracy, result.reverse.accuracy) == (1.0, 1.0)
+    result = ragprobe.check_position(AsyncRetrieveGenerate(), EXAMPLES, n_docs=5, positions=[0, 4], max_drop=0.1)
+    assert {p: s.accuracy for p, s in result.positions.items()} == {0: 1.0, 4: 1.0}
 '''
 
 
@@ -417,7 +434,7 @@ def test_every_pipeline_shape_and_document_form(project: pytest.Pytester) -> Non
     misses; what a probe needs (generate, index) said when missing."""
     project.makepyfile(test_shapes=SHAPES)
     result = project.runpytest("-p", "no:xdist", "-W", "ignore::pytest_ragprobe.RagprobeInconclusiveWarning")
-    result.assert_outcomes(passed=11)
+    result.assert_outcomes(passed=12)
 
 
 # -- -p no:ragprobe ---------------------------------------------------------------------------------------
@@ -462,3 +479,183 @@ def test_fixtures_are_gone(request):
         assert not (project.path / "out").exists()
     result = project.runpytest("-p", "no:xdist", "-p", "no:ragprobe", "--ragprobe-report=out")
     result.stderr.fnmatch_lines(["*unrecognized arguments: --ragprobe-report=out*"])
+
+
+# -- verdicts reach pytest; report.json ------------------------------------------------------------------
+
+VERDICTS = """
+import pytest
+import pytest_ragprobe as ragprobe
+from conftest import PARTS, Lookup
+
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(30)]
+EXAMPLES = [
+    {
+        "question": f"Which controller is compatible with pump P-{i}?",
+        "answers": [f"C-{i}"],
+        "ctxs": [{"title": "catalog", "text": PARTS[i], "hasanswer": True}]
+        + [{"title": "manual", "text": f"Manual page {j} about cleaning.", "hasanswer": False} for j in range(4)],
+    }
+    for i in range(30)
+]
+
+
+class ForwardOnly(Lookup):
+    def answer(self, question):
+        docs = self.retrieve(question, 3)
+        text = docs[0].text if "pump P-" in question else "unknown"
+        return ragprobe.Answer(text, documents=docs if "pump P-" in question else [])
+
+
+class Broken:
+    def answer(self, question):
+        raise ConnectionError("backend down")
+
+
+@ragprobe.reverse(facts=FACTS)
+def test_pass(ragprobe_result):
+    assert ragprobe_result.verdict == "pass" and ragprobe_result.passed
+
+@ragprobe.reverse(facts=FACTS)
+@pytest.mark.parametrize("ragprobe_pipeline", [ForwardOnly()])
+def test_fail(ragprobe_pipeline, ragprobe_result):
+    assert ragprobe_result.verdict == "fail"  # the body runs; the test fails after it
+
+@ragprobe.position(data=EXAMPLES, n_docs=5, positions=[0, 2, 4])
+def test_position(ragprobe_result):
+    assert set(ragprobe_result.positions) == {0, 2, 4}
+
+@ragprobe.reverse(facts=FACTS[:3])
+@pytest.mark.parametrize("ragprobe_pipeline", [Broken()])
+def test_error(ragprobe_pipeline, ragprobe_result):
+    pass
+"""
+
+
+def _is_interval(value: object) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(x, float) for x in value)
+        and value[0] <= value[1]
+    )
+
+
+def test_verdicts_reach_pytest_and_report_json_has_the_contract_fields(
+    project: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    project.makepyfile(test_verdicts=VERDICTS)
+    result = project.runpytest(*plugin_args, "--ragprobe-report=out", "--ragprobe-retries=0")
+    result.assert_outcomes(passed=2, failed=1, errors=1)
+    # FAIL: the test fails with the table; a pipeline that errors: a test error with the cause
+    result.stdout.fnmatch_lines(["*ragprobe reverse probe FAIL: forward 1.00, reverse 0.00, drop +1.00*"])
+    result.stdout.fnmatch_lines(["*direction  accuracy    correct          95% CI*"])
+    result.stdout.fnmatch_lines(["ERROR test_verdicts.py::test_error*ConnectionError: backend down*"])
+    report = _report(project.path / "out")
+    assert report["schema_version"] == 1
+    assert isinstance(report["probes"], list)
+    probes = {p["nodeid"].split("::", 1)[1]: p for p in report["probes"]}
+    assert sorted(probes) == ["test_error[ragprobe_pipeline0]", "test_fail[ragprobe_pipeline0]", "test_pass", "test_position"]
+    verdicts = {k: (p["kind"], p["verdict"]) for k, p in probes.items()}
+    assert verdicts == {
+        "test_pass": ("reverse", "pass"),
+        "test_fail[ragprobe_pipeline0]": ("reverse", "fail"),
+        "test_position": ("position", "pass"),
+        "test_error[ragprobe_pipeline0]": ("reverse", "error"),
+    }
+    for probe in report["probes"]:
+        assert isinstance(probe["nodeid"], str) and probe["nodeid"].startswith("test_verdicts.py::")
+        for key in ("n", "calls", "errors"):
+            assert type(probe[key]) is int, key
+        assert isinstance(probe["metrics"], dict) and isinstance(probe["examples"], list)
+    for name in ("test_pass", "test_fail[ragprobe_pipeline0]"):
+        metrics = probes[name]["metrics"]
+        assert type(metrics["forward_accuracy"]) is float and type(metrics["reverse_accuracy"]) is float
+        assert type(metrics["drop"]) is float and type(metrics["p_value"]) is float
+        assert _is_interval(metrics["drop_ci"])
+        assert probes[name]["n"] == 30 and probes[name]["calls"] == 60 and probes[name]["errors"] == 0
+    fail = probes["test_fail[ragprobe_pipeline0]"]["metrics"]
+    assert (fail["forward_accuracy"], fail["reverse_accuracy"], fail["drop"]) == (1.0, 0.0, 1.0)
+    assert fail["reverse_misses"] == {"retrieval": 30, "reading": 0, "unknown": 0}  # miss attribution
+    assert "reverse_misses" not in probes["test_pass"]["metrics"]  # (no miss to attribute)
+    position = probes["test_position"]["metrics"]
+    assert position["accuracy_by_position"] == {"0": 1.0, "2": 1.0, "4": 1.0}
+    assert sorted(position["ci_by_position"]) == ["0", "2", "4"]
+    assert all(_is_interval(ci) for ci in position["ci_by_position"].values())
+    assert type(position["drop"]) is float and type(position["p_value"]) is float
+    assert _is_interval(position["drop_ci"])
+    error = probes["test_error[ragprobe_pipeline0]"]
+    assert error["errors"] == error["calls"] > 0
+    assert "ConnectionError: backend down" in error["reason"]
+
+
+# -- building blocks as fixtures -------------------------------------------------------------------------
+
+BLOCKS = """
+import pytest_ragprobe as ragprobe
+from conftest import PARTS
+
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(10)]
+
+
+def test_fact_pairs_from_a_list_with_n_and_seed(ragprobe_fact_pairs):
+    pairs = ragprobe_fact_pairs(FACTS, n=4, seed=3)
+    assert len(pairs) == 4 and all(isinstance(p, ragprobe.FactPair) for p in pairs)
+    assert [p.id for p in pairs] == [p.id for p in ragprobe_fact_pairs(FACTS, n=4, seed=3)]  # seeded
+    assert {p.id for p in pairs} != {p.id for p in ragprobe_fact_pairs(FACTS, n=4, seed=4)}
+    assert len(ragprobe_fact_pairs(FACTS)) == 10  # n: all
+    for p in pairs:
+        i = p.subject.split("-")[1]
+        assert (p.forward.question, list(p.forward.answers)) == (f"Which controller is compatible with pump P-{i}?", [f"C-{i}"])
+        assert (p.reverse.question, list(p.reverse.answers)) == (f"Which pump is compatible with controller C-{i}?", [f"P-{i}"])
+        assert p.statement == f"Pump P-{i} is compatible with controller C-{i}."
+
+
+def test_fact_pairs_synthetic(ragprobe_fact_pairs):
+    pairs = ragprobe_fact_pairs("synthetic:6", seed=1)
+    assert len(pairs) == 6 and len({p.statement for p in pairs}) == 6
+    assert [p.statement for p in pairs] == [p.statement for p in ragprobe_fact_pairs("synthetic:6", seed=1)]
+
+
+def test_contexts_move_only_the_gold(ragprobe_contexts):
+    example = {
+        "question": "Which controller is compatible with pump P-1?",
+        "answers": ["C-1"],
+        "ctxs": [{"title": "catalog", "text": PARTS[1], "isgold": True}]
+        + [{"title": "manual", "text": f"Manual page {j}.", "isgold": False} for j in range(6)],
+    }
+    seen = []
+    for position, documents in ragprobe_contexts(example, 5, [0, 2, 4], seed=2):
+        assert len(documents) == 5 and all(isinstance(d, ragprobe.Document) for d in documents)
+        assert documents[position].text == PARTS[1]
+        seen.append((position, [d.text for i, d in enumerate(documents) if i != position]))
+    assert [p for p, _ in seen] == [0, 2, 4]
+    assert seen[0][1] == seen[1][1] == seen[2][1]  # everything else unchanged
+    assert [p for p, _ in ragprobe_contexts(example, 5, seed=2)] == [0, 1, 2, 3, 4]  # default: first, quartiles, last
+"""
+
+
+def test_fixture_factories_as_the_contract_states(project: pytest.Pytester) -> None:
+    project.makepyfile(test_blocks=BLOCKS)
+    project.runpytest("-p", "no:xdist").assert_outcomes(passed=3)
+
+
+def test_raw_and_sugar_marks_with_a_bad_argument_fail_at_collection_naming_it(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_raw="""
+import pytest
+@pytest.mark.ragprobe_reverse(facts="synthetic:3", max_dorp=0.1)
+def test_x():
+    pass
+""",
+        test_sugar="""
+import pytest_ragprobe as ragprobe
+@ragprobe.position(data="qa.jsonl", n_docs="ten")
+def test_y():
+    pass
+""",
+    )
+    result = project.runpytest("-p", "no:xdist", "--collect-only")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*@ragprobe.reverse: unknown argument 'max_dorp' (did you mean 'max_drop'?)*"])
+    result.stdout.fnmatch_lines(["*@ragprobe.position: argument 'n_docs' must be an int, got str 'ten'*"])
