@@ -5,6 +5,7 @@ default, one ``ragprobe`` group), ``-p no:ragprobe`` and the fields and types of
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -659,3 +660,56 @@ def test_y():
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(["*@ragprobe.reverse: unknown argument 'max_dorp' (did you mean 'max_drop'?)*"])
     result.stdout.fnmatch_lines(["*@ragprobe.position: argument 'n_docs' must be an int, got str 'ten'*"])
+
+
+def _pytest11_entry_points() -> dict[str, str]:
+    import tomllib
+
+    pyproject = Path(__file__).parents[2] / "pyproject.toml"
+    return dict(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["entry-points"]["pytest11"])
+
+
+def test_p_no_ragprobe_with_a_conftest_implementing_the_hooks(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, plugin_args: list[str]
+) -> None:
+    """A conftest.py implementing the documented hooks (pytest_ragprobe_make_pipeline / _report) was an
+    INTERNALERROR under -p no:ragprobe ("unknown hook 'pytest_ragprobe_make_pipeline'"): the specs came
+    with the plugin it blocks. They come from an entry point of their own, which -p no:ragprobe leaves."""
+    # The entry points as pyproject.toml declares them, in a distribution on the path (the installed
+    # metadata may predate them; pytest loads an entry point name once, so one installed too is fine)
+    dist = project.path / "site" / "ragprobe_entry_points-0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ragprobe-entry-points\nVersion: 0\n", encoding="utf-8")
+    lines = "".join(f"{name} = {value}\n" for name, value in _pytest11_entry_points().items())
+    (dist / "entry_points.txt").write_text(f"[pytest11]\n{lines}", encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", f"{dist.parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    project.makeconftest(
+        CONFTEST
+        + """
+def pytest_ragprobe_make_pipeline(config, pipeline):
+    return None
+
+def pytest_ragprobe_report(config, report, path):
+    print("ragprobe report hook called")
+"""
+    )
+    project.makepyfile(
+        test_hooks="""
+import pytest_ragprobe as ragprobe
+
+@ragprobe.reverse(facts="synthetic:3")
+def test_marked():
+    pass
+
+def test_plain():
+    pass
+"""
+    )
+    result = project.runpytest_subprocess(*plugin_args, "-p", "no:ragprobe", "-s")
+    result.assert_outcomes(passed=2)
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert "ragprobe report hook called" not in result.stdout.str()
+    # with the plugin, the hooks are called as before
+    result = project.runpytest_subprocess(*plugin_args, "-s", "-W", "ignore::pytest_ragprobe.RagprobeInconclusiveWarning")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*ragprobe report hook called*"])
