@@ -190,3 +190,20 @@ def test_document_and_answer_signatures() -> None:
     answer = ragprobe.Answer("a", documents=[doc])
     assert answer.text == "a" and list(answer.documents) == [doc]
     assert list(ragprobe.Answer("a").documents) == []
+
+
+def test_a_cache_directory_on_the_command_line_beats_the_ini_files_no_cache(pytester: pytest.Pytester) -> None:
+    """CLI > ini: `--ragprobe-cache=DIR` asks for the cache in DIR; `ragprobe_no_cache = true` in the ini
+    file turned it off anyway, silently. Both on the command line, --ragprobe-no-cache wins (as before)."""
+    pytester.makeini("[pytest]\nragprobe_no_cache = true\n")
+    assert pytester.parseconfigure().stash[CONFIG_KEY].cache_dir is None
+    cfg = pytester.parseconfigure("--ragprobe-cache=mine").stash[CONFIG_KEY]
+    assert cfg.cache_dir == pytester.path / "mine"
+    cfg = pytester.parseconfigure("--ragprobe-cache=mine", "--ragprobe-no-cache").stash[CONFIG_KEY]
+    assert cfg.cache_dir is None
+    # the ini file's own directory does not beat its own no_cache
+    pytester.makeini("[pytest]\nragprobe_no_cache = true\nragprobe_cache = c\n")
+    assert pytester.parseconfigure().stash[CONFIG_KEY].cache_dir is None
+    pytester.makeini("[pytest]\n")
+    cfg = pytester.parseconfigure("--ragprobe-cache=mine", "-o", "ragprobe_no_cache=true").stash[CONFIG_KEY]
+    assert cfg.cache_dir is None  # (-o is typed on the command line too)
