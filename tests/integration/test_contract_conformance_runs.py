@@ -713,3 +713,31 @@ def test_plain():
     result = project.runpytest_subprocess(*plugin_args, "-s", "-W", "ignore::pytest_ragprobe.RagprobeInconclusiveWarning")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*ragprobe report hook called*"])
+
+
+def test_run_options_fill_what_the_mark_leaves_out_and_the_mark_wins(project: pytest.Pytester) -> None:
+    """`n` defaults to all facts, capped by --ragprobe-samples; `seed` and `confidence` default to
+    --ragprobe-seed / --ragprobe-confidence; a value the mark gives wins over the command line."""
+    project.makepyfile(
+        test_run_options="""
+import pytest_ragprobe as ragprobe
+FACTS = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(12)]
+
+@ragprobe.reverse(facts=FACTS)
+def test_unset():
+    pass
+
+@ragprobe.reverse(facts=FACTS, n=3, seed=2, confidence=0.99)
+def test_given():
+    pass
+
+@ragprobe.reverse(facts=FACTS, n=8)
+def test_capped():
+    pass
+"""
+    )
+    args = ("-p", "no:xdist", "--ragprobe-report=out", "--ragprobe-samples=5", "--ragprobe-seed=7")
+    project.runpytest(*args, "--ragprobe-confidence=0.9").assert_outcomes(passed=3, warnings=3)
+    settings = {k: p["settings"] for k, p in _probes(project.path / "out").items()}
+    got = {k: (s["n_planned"], s["seed"], s["confidence"]) for k, s in settings.items()}
+    assert got == {"test_unset": (5, 7, 0.9), "test_given": (3, 2, 0.99), "test_capped": (5, 7, 0.9)}
