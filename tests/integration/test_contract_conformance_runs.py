@@ -616,6 +616,7 @@ def test_fact_pairs_synthetic(ragprobe_fact_pairs):
     pairs = ragprobe_fact_pairs("synthetic:6", seed=1)
     assert len(pairs) == 6 and len({p.statement for p in pairs}) == 6
     assert [p.statement for p in pairs] == [p.statement for p in ragprobe_fact_pairs("synthetic:6", seed=1)]
+    assert {p.statement for p in pairs} != {p.statement for p in ragprobe_fact_pairs("synthetic:6", seed=2)}
 
 
 def test_contexts_move_only_the_gold(ragprobe_contexts):

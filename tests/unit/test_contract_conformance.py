@@ -207,3 +207,16 @@ def test_a_cache_directory_on_the_command_line_beats_the_ini_files_no_cache(pyte
     pytester.makeini("[pytest]\n")
     cfg = pytester.parseconfigure("--ragprobe-cache=mine", "-o", "ragprobe_no_cache=true").stash[CONFIG_KEY]
     assert cfg.cache_dir is None  # (-o is typed on the command line too)
+
+
+def test_the_hook_specs_register_once_whichever_entry_point_comes_first() -> None:
+    """The plugin (entry point ``ragprobe``) and ``ragprobe_hooks`` both add the specs: pluggy refuses a
+    spec added twice, so the second is a no-op, in either order."""
+    from pytest_ragprobe import _hookspecs_plugin, plugin
+
+    for first, second in ((plugin, _hookspecs_plugin), (_hookspecs_plugin, plugin)):
+        manager = pytest.PytestPluginManager()
+        first.pytest_addhooks(manager)
+        second.pytest_addhooks(manager)
+        assert manager.hook.pytest_ragprobe_make_pipeline.spec is not None
+        assert manager.hook.pytest_ragprobe_report.spec is not None
