@@ -1,6 +1,6 @@
-"""DESIGN.md's "Public contract", item by item, checked as a user meets it: marks and their arguments,
-the fixtures, the facts file formats, the pipeline shapes and document forms, the options (CLI > ini >
-default, one ``ragprobe`` group), ``-p no:ragprobe`` and the fields and types of report.json."""
+"""DESIGN.md's "Public contract", item by item, checked as a user meets it in a pytest run: marks and their
+arguments, the fixtures, the facts file formats, the pipeline shapes and document forms, ``-p no:ragprobe``
+and the fields and types of report.json (the options and the marks' spelling: the unit file of this name)."""
 
 from __future__ import annotations
 
