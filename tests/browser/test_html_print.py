@@ -1,0 +1,51 @@
+"""The HTML report printed (print media at an A4 page's printable width) in headless chromium.
+
+Skips where selenium, chromium or chromedriver is missing (the ``driver`` fixture of test_html_browser).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from test_html_browser import _reverse, driver, sample_report  # noqa: F401  (driver: a fixture)
+
+from pytest_ragprobe.reporting import write_reports
+
+A4_PRINTABLE_PX = 718  # 210 mm less chromium's default 1 cm margins, at 96 px an inch
+
+
+def test_printed_probe_table_keeps_every_column_on_the_page(driver: Any, tmp_path: Path) -> None:  # noqa: F811
+    """Printed on A4, the probe table (751 px at least: its test and result columns keep a screen's minimum
+    widths) was cut at the page's edge inside its side-scrolling box: the max_drop column was off the
+    paper, and a scrollbar was printed under the table."""
+    from selenium.webdriver.common.by import By
+
+    report = sample_report()
+    report.probes += [
+        _reverse().model_copy(update={"nodeid": "tests/test_catalog.py::test_inconclusive", "verdict": "inconclusive"})
+    ]
+    report.summary = report.counts()
+    write_reports(tmp_path / "print", report)
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": A4_PRINTABLE_PX, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
+    )
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    driver.get((tmp_path / "print" / "report.html").as_uri())
+    page = driver.execute_script("return document.documentElement.clientWidth")
+    toc = driver.find_element(By.CSS_SELECTOR, "nav.toc")
+    box, content = driver.execute_script("return [arguments[0].clientWidth, arguments[0].scrollWidth]", toc)
+    assert content <= box, (content, box)
+    cells = driver.find_elements(By.CSS_SELECTOR, 'nav.toc td[data-label="max_drop"]')
+    assert len(cells) == 5
+    for cell in cells:
+        right = driver.execute_script("return arguments[0].getBoundingClientRect().right", cell)
+        assert right <= page, (cell.text, right, page)
+    # every other side-scrolling box (the examples, the accuracy tables) fits the page too
+    for scroll in driver.find_elements(By.CSS_SELECTOR, ".scroll"):
+        box, content = driver.execute_script(
+            "return [arguments[0].clientWidth, arguments[0].scrollWidth]", scroll
+        )
+        assert content <= box, (scroll.text[:80], content, box)
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= page
