@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from test_html_browser import _reverse, driver, sample_report  # noqa: F401  (driver: a fixture)
 
 from pytest_ragprobe.reporting import write_reports
@@ -48,4 +49,42 @@ def test_printed_probe_table_keeps_every_column_on_the_page(driver: Any, tmp_pat
             "return [arguments[0].clientWidth, arguments[0].scrollWidth]", scroll
         )
         assert content <= box, (scroll.text[:80], content, box)
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= page
+
+
+URL = "https://rag.internal.example.com/api/v2/answer?tenant=acme-industrial&collection=pump-catalog-2024" + (
+    "&trace=" + "0123456789abcdef" * 6
+)
+
+
+@pytest.mark.parametrize("width", [1200, 390])
+def test_long_unbroken_words_in_reasons_and_notes_wrap(driver: Any, tmp_path: Path, width: int) -> None:  # noqa: F811
+    """An error quoting a long URL (its reason), a note or a baseline message with a long token ran past
+    its paragraph and widened the whole page (4,000 px): the reader scrolled sideways to read any line.
+    Such a word now breaks where it has to."""
+    from selenium.webdriver.common.by import By
+
+    report = sample_report()
+    errored = report.probes[3].model_copy(update={"reason": f"HTTP 500 from {URL}; first for 'Which pump?'"})
+    regressed = _reverse().model_copy(
+        update={
+            "nodeid": "tests/test_catalog.py::test_regressed",
+            "verdict": "pass",
+            "baseline": "regression",
+            "baseline_message": f"ragprobe baseline REGRESSION: pipeline {URL} -> {URL}x",
+            "notes": [f"the answers came from {URL}"],
+            "xfail_reason": "",
+        }
+    )
+    report.probes = [report.probes[0], errored, regressed]
+    report.summary = report.counts()
+    write_reports(tmp_path / "long", report)
+    driver.set_window_size(width, 900)
+    driver.get((tmp_path / "long" / "report.html").as_uri())
+    page = driver.execute_script("return document.documentElement.clientWidth")
+    texts = driver.find_elements(By.CSS_SELECTOR, "p.reason, ul.notes li, p.outcome")
+    assert len(texts) >= 4
+    for element in texts:
+        box, content = driver.execute_script("return [arguments[0].clientWidth, arguments[0].scrollWidth]", element)
+        assert content <= box, (width, element.text[:60], content, box)
     assert driver.execute_script("return document.documentElement.scrollWidth") <= page
