@@ -88,3 +88,35 @@ def test_long_unbroken_words_in_reasons_and_notes_wrap(driver: Any, tmp_path: Pa
         box, content = driver.execute_script("return [arguments[0].clientWidth, arguments[0].scrollWidth]", element)
         assert content <= box, (width, element.text[:60], content, box)
     assert driver.execute_script("return document.documentElement.scrollWidth") <= page
+
+
+PRINTED_COLOURS = """
+const seen = {};
+for (const el of document.querySelectorAll(
+  '.banner .verdict, .count b, .badge, svg.chart text.ref-label, svg.chart .bar-forward, svg.chart .bar-reverse,'
+  + ' svg.chart .line, svg.chart .band, a, .warning'
+)) {
+  const s = getComputedStyle(el);
+  const key = el.tagName + '.' + (el.getAttribute('class') || '');
+  seen[key] = [s.color, s.backgroundColor, s.fill, s.stroke, s.borderColor].join(' ');
+}
+return seen;
+"""
+
+
+def test_printed_from_a_dark_theme_the_page_uses_the_light_palette(driver: Any, tmp_path: Path) -> None:  # noqa: F811
+    """Printed (or saved as PDF) from a dark-themed system, the page was white but kept the dark theme's
+    verdict colours, meant for a dark background: white on light green badges (2.4:1), the banner's
+    "FAIL" and the counts at 2.3-3.0:1. Printed, the page now has the light theme's colours whatever
+    the system's theme."""
+    write_reports(tmp_path / "dark", sample_report())
+    driver.get((tmp_path / "dark" / "report.html").as_uri())
+    printed = {}
+    for scheme in ("light", "dark"):
+        driver.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia",
+            {"media": "print", "features": [{"name": "prefers-color-scheme", "value": scheme}]},
+        )
+        printed[scheme] = driver.execute_script(PRINTED_COLOURS)
+    assert len(printed["light"]) >= 10
+    assert printed["dark"] == printed["light"]
