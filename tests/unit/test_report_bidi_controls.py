@@ -64,7 +64,7 @@ def test_html_shows_bidi_controls_as_escapes() -> None:
     html = render_html(report())
     assert not BIDI.search(html)
     assert "ConnectionError: ALL GREEN \\u202eesrever; first for &#39;Which pump?&#39;" in html
-    assert '<td class="text" data-label="got">\\u202elong answer</td>' in html
+    assert '<td class="text" data-label="got"><bdi>\\u202elong answer</bdi></td>' in html
     assert "\\u2067P-1\\u2069 | P-2" in html
     assert RTL in html
 
