@@ -6,6 +6,7 @@ reference pipeline load inside the hooks and fixtures that need them.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -562,9 +563,23 @@ def _warn(item: pytest.Item, warning: RagprobeWarning) -> None:
     pytest.fail(failure, pytrace=False)
 
 
+@functools.cache
+def _verdict_failure() -> type[BaseException]:
+    """pytest's ``Failed`` (shown as pytest.fail's message alone, under its name) that is also the
+    ``ragprobe.ProbeFailed`` ``assert_ok()`` raises: ``xfail(raises=ragprobe.ProbeFailed)`` then expects the
+    probe's verdict alone, and a probe that could not run (an ERROR, pytest's plain ``Failed`` in setup) is
+    not taken for the weakness a plain xfail expects (any exception satisfies it)."""
+    from pytest_ragprobe.results import ProbeFailed
+
+    cls = type("Failed", (pytest.fail.Exception, ProbeFailed), {"__doc__": _verdict_failure.__doc__})
+    cls.__module__ = "builtins"  # as pytest's Failed: tracebacks and summaries say "Failed: ..."
+    return cls
+
+
 def _fail(item: pytest.Item, message: str) -> None:
     item.stash[OWN_FAILURE_KEY] = True  # the reports already say why: not a "test failed after the probe"
-    pytest.fail(message, pytrace=False)
+    __tracebackhide__ = True
+    raise _verdict_failure()(message, pytrace=False)
 
 
 def _compare_with_baseline(item: pytest.Item) -> BaselineComparison | None:
