@@ -564,7 +564,7 @@ def _warn(item: pytest.Item, warning: RagprobeWarning) -> None:
 
 
 @functools.cache
-def _verdict_failure() -> type[BaseException]:
+def _verdict_failure() -> Callable[..., BaseException]:
     """pytest's ``Failed`` (shown as pytest.fail's message alone, under its name) that is also the
     ``ragprobe.ProbeFailed`` ``assert_ok()`` raises: ``xfail(raises=ragprobe.ProbeFailed)`` then expects the
     probe's verdict alone, and a probe that could not run (an ERROR, pytest's plain ``Failed`` in setup) is
