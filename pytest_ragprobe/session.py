@@ -855,6 +855,8 @@ class RagprobeSession:
             self.report_path = write_reports(self.cfg.report_dir, report, json_only=json_only)
         except OSError as exc:  # (rewritten after every probe: the last attempt is what counts)
             self._write_cause = str(exc)
+            # an earlier rewrite's path no longer holds this report: not listed as written, nor handed on
+            self.report_path = None
             # said why the run failed (the tests above it passed) and what to change
             self.report_error = (
                 f"could not write the ragprobe report to {self.cfg.report_dir}: {exc}; this fails the run: "
