@@ -678,7 +678,7 @@ class RagprobeSession:
 
     def _baseline_is_the_report(self) -> str | None:
         """The usage error for a --ragprobe-save-baseline that names the report.json --ragprobe-report
-        writes: the report empties it at the start and rewrites it after every probe, so the baseline's
+        writes: the report empties it at the start and rewrites it as probes finish, so the baseline's
         probes the run does not re-run were lost, and a partial run overwrote the baseline it said it kept."""
         save, report_dir = self.cfg.save_baseline, self.cfg.report_dir
         if save is None or report_dir is None:
@@ -692,7 +692,7 @@ class RagprobeSession:
             return None
         return (
             f"--ragprobe-save-baseline: {save} is the report.json that --ragprobe-report={report_dir} writes "
-            "(emptied at the start of a run, rewritten after every probe): save the baseline to a file of "
+            "(emptied at the start of a run, rewritten as probes finish): save the baseline to a file of "
             "its own, e.g. --ragprobe-save-baseline=ragprobe-baseline.json (no test ran)"
         )
 
@@ -835,7 +835,7 @@ class RagprobeSession:
         return {"compared": compared, "not_compared": not_compared, "new": new, "not_run": not_run}
 
     def _probe(self, nodeid: str, data: dict[str, Any]) -> ProbeResult:
-        """The validated result (validated once: the report is rebuilt after every probe)."""
+        """The validated result (validated once: the report is rebuilt for every rewrite)."""
         from pytest_ragprobe.results import ProbeResult
 
         found = self._validated.get(nodeid)
@@ -853,7 +853,7 @@ class RagprobeSession:
         assert self.cfg.report_dir is not None
         try:
             self.report_path = write_reports(self.cfg.report_dir, report, json_only=json_only)
-        except OSError as exc:  # (rewritten after every probe: the last attempt is what counts)
+        except OSError as exc:  # (rewritten as probes finish: the last attempt is what counts)
             self._write_cause = str(exc)
             # said why the run failed (the tests above it passed) and what to change
             self.report_error = (
