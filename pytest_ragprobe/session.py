@@ -251,14 +251,21 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     except Exception as exc:
         failure = _pipeline_raised(item, spec, ctx, exc)
     except BaseException as exc:
-        # Stopped from outside while it ran: pytest-timeout's signal method raises pytest.fail from a SIGALRM
-        # handler. Was recorded as "setup failed, the probe did not run (0 calls)" after it had made them.
-        reason = redact(_stopped_reason(item, exc, ctx))
-        item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
-        item.stash[_SETUP_FAILURE_KEY] = f"pytest-ragprobe: {reason}"
-        if isinstance(exc, pytest.fail.Exception):  # said under pytest's own message (its exception kept)
-            exc.msg = f"{exc.msg}\npytest-ragprobe: {reason}"
-        raise
+        # Not let out of the test's setup unless pytest's own (its fixture state broke: every later test
+        # errored with an AssertionError in pytest's fixtures.py), as pytest fails a test that raises one.
+        if (origin := _raised_by_pipeline(exc)) is not None:  # its index() raised GeneratorExit, ...
+            failure = _pipeline_raised(item, spec, ctx, origin)
+        else:
+            # Stopped from outside while it ran: pytest-timeout's signal method raises pytest.fail from a
+            # SIGALRM handler. Was recorded as "setup failed, the probe did not run (0 calls)" after it had
+            # made them.
+            reason = redact(_stopped_reason(item, exc, ctx))
+            item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
+            failure = f"pytest-ragprobe: {reason}"
+            if isinstance(exc, pytest.fail.Exception):  # said under pytest's own message (its exception kept)
+                item.stash[_SETUP_FAILURE_KEY] = failure
+                exc.msg = f"{exc.msg}\n{failure}"
+                raise
     if failure is not None:  # raised outside the except blocks: no chained-exception noise
         item.stash[_SETUP_FAILURE_KEY] = failure
         pytest.fail(failure, pytrace=False)
@@ -275,6 +282,21 @@ def _pipelines_own(exc: BaseException) -> bool:
     return type(exc).__module__.split(".")[0] != "pytest_ragprobe" and any(
         _own_code(f.f_code.co_filename) for f, _ in _frames(exc)
     )
+
+
+def _raised_by_pipeline(exc: BaseException) -> BaseException | None:
+    """The BaseException (not an Exception, nor pytest's) the pipeline's own code raised that ``exc`` is: a
+    custom BaseException subclass or a GeneratorExit its index() raised (engine.pipelines_base_exception), or
+    a CancelledError (the probe's task then ends cancelled, and asyncio raises a new CancelledError, the
+    pipeline's as its context). None for one raised into the run from outside (a signal handler's)."""
+    import asyncio
+
+    from pytest_ragprobe.engine import _raised_at, pipelines_base_exception
+
+    if isinstance(exc, asyncio.CancelledError):
+        inner = exc.__context__ if isinstance(exc.__context__, asyncio.CancelledError) else exc
+        return inner if _raised_at(inner) is not None else None
+    return exc if pipelines_base_exception(exc) else None
 
 
 def _pipeline_raised(item: pytest.Item, spec: ProbeSpec, ctx: ProbeContext | None, exc: BaseException) -> str:
