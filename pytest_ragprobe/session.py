@@ -200,13 +200,21 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     spec = item.stash[SPEC_KEY]
     session = item.config.stash[SESSION_KEY]
     try:
-        pipeline = request.getfixturevalue("ragprobe_pipeline")
+        pipeline = request.getfixturevalue("ragprobe_pipeline")  # (a BaseException: see plugin.py)
     except pytest.fail.Exception as exc:
         said = str(exc.msg)
         if "requested an async fixture 'ragprobe_pipeline'" in said and ASYNC_FIXTURE not in said:
             exc.msg = f"{said}\n{ASYNC_FIXTURE}"  # pytest's own error, and what works for a probe
         raise
-    converted = item.ihook.pytest_ragprobe_make_pipeline(config=item.config, pipeline=pipeline)
+    refused: str | None = None
+    try:
+        converted = item.ihook.pytest_ragprobe_make_pipeline(config=item.config, pipeline=pipeline)
+    except BaseException as exc:
+        refused = base_exception_failure("the pytest_ragprobe_make_pipeline hook", exc)
+        if refused is None:
+            raise
+    if refused is not None:  # (outside the except block: no chained-exception noise)
+        pytest.fail(refused, pytrace=False)
     hooked = ""
     if converted is not None:
         hooked = f"the ragprobe_pipeline fixture's {type(pipeline).__name__}"
@@ -273,6 +281,24 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     if ctx is not None:
         _record_plan(item, spec, ctx, result, dirs)
     return result
+
+
+def base_exception_failure(what: str, exc: BaseException) -> str | None:
+    """The test's failure for ``exc`` raised by ``what`` (user code the probe's fixture runs: the
+    ragprobe_pipeline fixture, a pytest_ragprobe_make_pipeline hook) when it is sys.exit() or a custom
+    BaseException: let out of the fixtures the probe requests (request.getfixturevalue, from an autouse
+    fixture), it broke pytest's fixture state, and every later test errored with an AssertionError in
+    pytest, where a fixture a test names fails that test alone. None for an Exception, Ctrl-C and pytest's
+    outcomes (skip, xfail, fail), which go on as they are."""
+    from _pytest.outcomes import OutcomeException
+
+    from pytest_ragprobe.engine import _raised_at
+
+    if isinstance(exc, (Exception, KeyboardInterrupt, OutcomeException)):
+        return None
+    said = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    at = _raised_at(exc)
+    return redact(f"pytest-ragprobe: {what} raised {said}" + (f" (at {at})" if at else ""))
 
 
 def _pipelines_own(exc: BaseException) -> bool:

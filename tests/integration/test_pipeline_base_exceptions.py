@@ -213,3 +213,79 @@ def test_after(other):
         ["pytest-ragprobe: stopped while it ran, after * pipeline calls (*s): stopped by a library's alarm"]
     )
     result.stdout.no_fnmatch_line("*AssertionError*")
+
+
+FIXTURE_CONFTEST = """
+import sys
+import pytest
+
+class Abort(BaseException):
+    pass
+
+@pytest.fixture
+def ragprobe_pipeline():
+    {raise_it}
+
+@pytest.fixture
+def other():
+    yield "set up"
+"""
+
+HOOK_CONFTEST = """
+import pytest
+
+class Abort(BaseException):
+    pass
+
+@pytest.fixture
+def ragprobe_pipeline():
+    return lambda question: ""
+
+def pytest_ragprobe_make_pipeline(config, pipeline):
+    raise Abort("no adapter today")
+
+@pytest.fixture
+def other():
+    yield "set up"
+"""
+
+FIXTURE_TESTS = """
+import pytest_ragprobe as ragprobe
+
+@ragprobe.reverse(facts="synthetic:4", max_drop=0.2)
+def test_1_probe():
+    pass
+
+@ragprobe.reverse(facts="synthetic:4", max_drop=0.2)
+def test_2_probe(ragprobe_result):
+    pass
+
+def test_3_plain(other):
+    assert other == "set up"
+"""
+
+
+@pytest.mark.parametrize(
+    ("conftest", "said"),
+    [
+        (FIXTURE_CONFTEST.format(raise_it='raise Abort("no pipeline today")'),
+         "the ragprobe_pipeline fixture raised Abort: no pipeline today (at conftest.py:9)"),
+        (FIXTURE_CONFTEST.format(raise_it="sys.exit(2)"), "the ragprobe_pipeline fixture raised SystemExit: 2 (at conftest.py:9)"),
+        (HOOK_CONFTEST, "the pytest_ragprobe_make_pipeline hook raised Abort: no adapter today (at conftest.py:11)"),
+    ],
+    ids=["fixture-custom", "fixture-sys-exit", "hook-custom"],
+)
+def test_a_base_exception_from_the_pipeline_fixture_or_hook_fails_only_that_test(
+    pytester: pytest.Pytester, conftest: str, said: str
+) -> None:
+    """The probe asks for the fixture (request.getfixturevalue, from an autouse fixture): a BaseException let
+    out of that broke pytest's fixture state, though one from a fixture a test names does not."""
+    pytester.makeconftest(conftest)
+    pytester.makepyfile(test_probes=FIXTURE_TESTS)
+    result = pytester.runpytest("-p", "no:randomly", "-p", "no:xdist", "--ragprobe-report=out")
+    result.assert_outcomes(errors=2, passed=1)
+    result.stdout.fnmatch_lines([f"ERROR test_probes.py::test_1_probe - Failed: pytest-ragprobe: {said}"])
+    result.stdout.no_fnmatch_line("*AssertionError*")
+    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    reason = f"setup failed, the probe did not run: pytest-ragprobe: {said}"
+    assert [p["reason"] for p in report["probes"]] == [reason] * 2
