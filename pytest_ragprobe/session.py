@@ -290,12 +290,10 @@ def base_exception_failure(what: str, exc: BaseException) -> str | None:
     fixture), it broke pytest's fixture state, and every later test errored with an AssertionError in
     pytest, where a fixture a test names fails that test alone. None for an Exception, Ctrl-C and pytest's
     outcomes (skip, xfail, fail), which go on as they are."""
-    from _pytest.outcomes import OutcomeException
-
     from pytest_ragprobe.engine import _raised_at
 
-    if isinstance(exc, (Exception, KeyboardInterrupt, OutcomeException)):
-        return None
+    if isinstance(exc, (Exception, KeyboardInterrupt, pytest.fail.Exception, pytest.skip.Exception)):
+        return None  # (pytest.xfail's is a pytest.fail.Exception)
     said = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     at = _raised_at(exc)
     return redact(f"pytest-ragprobe: {what} raised {said}" + (f" (at {at})" if at else ""))

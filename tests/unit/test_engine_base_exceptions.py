@@ -44,3 +44,27 @@ def test_a_base_exception_from_a_call_is_its_error(raised: BaseException, kind: 
     assert (result.calls, result.errors, result.retries) == (12, 1, 0)  # never retried
     assert result.error_cause == f"{name} at {where} (1x), first: {said}"
     assert result.verdict == "inconclusive"  # (1 of 12 failed: within max_error_rate=0.5)
+
+
+def test_closing_a_call_suspended_in_the_pipeline_is_not_its_error() -> None:
+    """close() throws a GeneratorExit in where the call waits, in the pipeline's code: that one is not the
+    pipeline's (no frame of its own in its traceback) and ends the call, not recorded as its error (taken as
+    one, the call went on to a retry's sleep: "coroutine ignored GeneratorExit")."""
+    import asyncio
+
+    from pytest_ragprobe.engine import Call, Engine, EngineSettings
+    from pytest_ragprobe.pipeline import make_adapter
+
+    class Waits:
+        async def answer(self, question: str) -> str:
+            await asyncio.get_running_loop().create_future()  # never done
+            return ""
+
+    async def main() -> None:
+        engine = Engine(make_adapter(Waits()), EngineSettings(timeout=None, retries=2))
+        call = engine._one(Call(kind="answer", question="Which pump?"))
+        assert isinstance(call.send(None), asyncio.Future)  # suspended in the pipeline's answer()
+        call.close()  # (raises RuntimeError if the call goes on)
+        assert engine.stats.errors == 0
+
+    asyncio.run(main())
