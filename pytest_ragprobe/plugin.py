@@ -25,6 +25,7 @@ from pytest_ragprobe.session import (
     is_worker,
     record_test_outcome,
     run_probe_for_item,
+    setting_up_pipeline,
     setup_error_result,
     user_properties,
     xfail_fields,
@@ -446,16 +447,16 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: SubRequest
 def pytest_fixture_setup_base_exception(
     fixturedef: pytest.FixtureDef[Any], request: SubRequest
 ) -> Generator[None, object, object]:
-    """A ragprobe_pipeline fixture that calls sys.exit() or raises a custom BaseException fails the tests that
-    use it, as a fixture a test names does (pytest caches only its outcomes and Exceptions: requested by the
-    probe, such a one broke the fixture state of every later test). (A second pytest_fixture_setup of this
-    module: pytest registers only hooks whose names start with pytest_.)"""
+    """A ragprobe_pipeline fixture (or one it uses) that calls sys.exit() or raises a custom BaseException
+    fails the tests that use it, as a fixture a test names does (pytest caches only its outcomes and
+    Exceptions: requested by the probe, such a one broke the fixture state of every later test). (A second
+    pytest_fixture_setup of this module: pytest registers only hooks whose names start with pytest_.)"""
     try:
         return (yield)
     except BaseException as exc:
         failure = None
-        if fixturedef.argname == "ragprobe_pipeline":
-            failure = base_exception_failure("the ragprobe_pipeline fixture", exc)
+        if fixturedef.argname == "ragprobe_pipeline" or setting_up_pipeline():  # (or one it uses)
+            failure = base_exception_failure(f"the {fixturedef.argname} fixture", exc)
         if failure is None:
             raise
         error = pytest.fail.Exception(failure, pytrace=False)

@@ -199,6 +199,8 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         return item.stash[RESULT_KEY]
     spec = item.stash[SPEC_KEY]
     session = item.config.stash[SESSION_KEY]
+    global _SETTING_UP_PIPELINE
+    _SETTING_UP_PIPELINE += 1
     try:
         pipeline = request.getfixturevalue("ragprobe_pipeline")  # (a BaseException: see plugin.py)
     except pytest.fail.Exception as exc:
@@ -206,6 +208,8 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         if "requested an async fixture 'ragprobe_pipeline'" in said and ASYNC_FIXTURE not in said:
             exc.msg = f"{said}\n{ASYNC_FIXTURE}"  # pytest's own error, and what works for a probe
         raise
+    finally:
+        _SETTING_UP_PIPELINE -= 1
     refused: str | None = None
     try:
         converted = item.ihook.pytest_ragprobe_make_pipeline(config=item.config, pipeline=pipeline)
@@ -283,13 +287,22 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     return result
 
 
+# >0 while a probe requests the ragprobe_pipeline fixture, so also sets up the fixtures it depends on (the
+# plugin's pytest_fixture_setup wrapper fails any of them that raises a BaseException: base_exception_failure)
+_SETTING_UP_PIPELINE = 0
+
+
+def setting_up_pipeline() -> bool:
+    return _SETTING_UP_PIPELINE > 0
+
+
 def base_exception_failure(what: str, exc: BaseException) -> str | None:
     """The test's failure for ``exc`` raised by ``what`` (user code the probe's fixture runs: the
-    ragprobe_pipeline fixture, a pytest_ragprobe_make_pipeline hook) when it is sys.exit() or a custom
-    BaseException: let out of the fixtures the probe requests (request.getfixturevalue, from an autouse
-    fixture), it broke pytest's fixture state, and every later test errored with an AssertionError in
-    pytest, where a fixture a test names fails that test alone. None for an Exception, Ctrl-C and pytest's
-    outcomes (skip, xfail, fail), which go on as they are."""
+    ragprobe_pipeline fixture and those it uses, a pytest_ragprobe_make_pipeline hook) when it is
+    sys.exit() or a custom BaseException: let out of the fixtures the probe requests (getfixturevalue, from
+    an autouse fixture), it broke pytest's fixture state, and every later test errored with an
+    AssertionError in pytest, where a fixture a test names fails that test alone. None for an Exception,
+    Ctrl-C and pytest's outcomes (skip, xfail, fail), which go on as they are."""
     from pytest_ragprobe.engine import _raised_at
 
     if isinstance(exc, (Exception, KeyboardInterrupt, pytest.fail.Exception, pytest.skip.Exception)):

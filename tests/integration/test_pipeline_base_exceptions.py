@@ -231,6 +231,23 @@ def other():
     yield "set up"
 """
 
+DEPENDENCY_CONFTEST = """
+import sys
+import pytest
+
+@pytest.fixture
+def db():
+    sys.exit(2)
+
+@pytest.fixture
+def ragprobe_pipeline(db):
+    return lambda question: ""
+
+@pytest.fixture
+def other():
+    yield "set up"
+"""
+
 HOOK_CONFTEST = """
 import pytest
 
@@ -272,8 +289,9 @@ def test_3_plain(other):
          "the ragprobe_pipeline fixture raised Abort: no pipeline today (at conftest.py:9)"),
         (FIXTURE_CONFTEST.format(raise_it="sys.exit(2)"), "the ragprobe_pipeline fixture raised SystemExit: 2 (at conftest.py:9)"),
         (HOOK_CONFTEST, "the pytest_ragprobe_make_pipeline hook raised Abort: no adapter today (at conftest.py:11)"),
+        (DEPENDENCY_CONFTEST, "the db fixture raised SystemExit: 2 (at conftest.py:6)"),
     ],
-    ids=["fixture-custom", "fixture-sys-exit", "hook-custom"],
+    ids=["fixture-custom", "fixture-sys-exit", "hook-custom", "its-dependency"],
 )
 def test_a_base_exception_from_the_pipeline_fixture_or_hook_fails_only_that_test(
     pytester: pytest.Pytester, conftest: str, said: str
