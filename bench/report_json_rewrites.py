@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _suite import write_probes  # (bench/, beside this script)
+
 CONFTEST = '''
 import json, os, time
 import pytest
@@ -75,16 +77,7 @@ def write_suite(root: Path, probes: int, answer_chars: int, share: float | None)
     root.mkdir(parents=True)
     conftest = CONFTEST.format(answer_chars=answer_chars, share=share)
     (root / "conftest.py").write_text(conftest, encoding="utf-8")
-    tests = ["import pytest_ragprobe as ragprobe\n"]
-    for p in range(probes):
-        lines = ["facts:"] + [
-            f"  - {{subject: P-{p}x{i}, relation: compatible_with, object: C-{p}x{i}}}" for i in range(20)
-        ]
-        (root / f"f{p}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        tests.append(
-            f"@ragprobe.reverse(facts='f{p}.yaml', max_drop=0.9)\ndef test_{p}(ragprobe_result):\n    pass\n"
-        )
-    (root / "test_many.py").write_text("\n".join(tests), encoding="utf-8")
+    write_probes(root, probes, max_drop=0.9)
 
 
 def run(root: Path) -> tuple[float, dict[str, float]]:

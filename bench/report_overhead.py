@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _suite import write_probes  # (bench/, beside this script)
+
 CONFTEST = '''
 import pytest
 import pytest_ragprobe.session
@@ -37,16 +39,7 @@ def ragprobe_pipeline():
 def write_suite(root: Path, probes: int, render: float | None) -> None:
     root.mkdir(parents=True)
     (root / "conftest.py").write_text(CONFTEST.format(render=render), encoding="utf-8")
-    tests = ["import pytest_ragprobe as ragprobe\n"]
-    for p in range(probes):
-        lines = ["facts:"] + [
-            f"  - {{subject: P-{p}x{i}, relation: compatible_with, object: C-{p}x{i}}}" for i in range(20)
-        ]
-        (root / f"f{p}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        tests.append(
-            f"@ragprobe.reverse(facts='f{p}.yaml', max_drop=0.5)\ndef test_{p}(ragprobe_result):\n    pass\n"
-        )
-    (root / "test_many.py").write_text("\n".join(tests), encoding="utf-8")
+    write_probes(root, probes, max_drop=0.5)
 
 
 def run(root: Path) -> float:

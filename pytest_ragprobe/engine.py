@@ -76,6 +76,7 @@ import os
 import random
 import re
 import site
+import sys
 import sysconfig
 import threading
 import time
@@ -600,6 +601,22 @@ def raised_inside_ragprobe(exc: BaseException) -> bool:
         return False
     path = os.path.abspath(frames[-1][0].f_code.co_filename)
     return path.startswith(PACKAGE_DIR) and not path.startswith(os.path.join(PACKAGE_DIR, "reference", ""))
+
+
+def pipelines_base_exception(exc: BaseException) -> bool:
+    """Whether ``exc``, a BaseException but not an Exception, is one the pipeline's own code raised that ends
+    no more than its call, or its probe (a custom BaseException subclass, GeneratorExit), as pytest takes
+    one raised in a test as that test's failure. Not Ctrl-C nor sys.exit() (handled apart), nor pytest's
+    outcomes (pytest-timeout's pytest.fail, raised from a signal handler into whatever code runs), nor a
+    GeneratorExit thrown in by closing a coroutine of ragprobe's (no frame of the pipeline's own then)."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
+        return False
+    if isinstance(exc, BaseExceptionGroup) and exc.subgroup((KeyboardInterrupt, SystemExit)) is not None:
+        return False
+    outcomes = sys.modules.get("_pytest.outcomes")  # (only where pytest is loaded: never imported here)
+    if outcomes is not None and isinstance(exc, outcomes.OutcomeException):
+        return False
+    return any(_own_code(f.f_code.co_filename) for f, _ in _frames(exc))
 
 
 def _raised_at(exc: BaseException) -> str | None:
@@ -1388,6 +1405,14 @@ class Engine:
                         "of them)",
                         retryable=False,
                     )
+            except BaseException as exc:
+                if not pipelines_base_exception(exc):  # Ctrl-C, pytest.fail from a signal handler, a close()
+                    raise
+                # A custom BaseException subclass or a GeneratorExit the pipeline's own code raised: that
+                # call's error, as a CancelledError raised there is. Let out, it broke pytest's fixture state
+                # (a BaseException in a test's setup), and a GeneratorExit thrown into engine.run by gather
+                # closed it ("coroutine ignored GeneratorExit", blamed on ragprobe).
+                failure = classify(exc, s.timeout)
             else:
                 self.stats.calls += 1
                 self._gate.succeeded(window)

@@ -953,7 +953,10 @@ class PipelineAdapter:
             run = functools.partial(_in_thread, fn, *args)
             if meter is not None:
                 run = functools.partial(stamped, meter, _in_thread, fn, *args)
-            result = await loop.run_in_executor(self.executor, run)
+            try:
+                result = await loop.run_in_executor(self.executor, run)
+            except _Carried as carried:  # raised here, in this task: a GeneratorExit thrown in closes it
+                raise carried.exc from None
             if inspect.isawaitable(result):  # a sync wrapper that hands back a coroutine
                 return await _timed(result, capability)
             return result
@@ -997,12 +1000,25 @@ class PipelineAdapter:
 def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(*args)`` in a pool thread. Its StopIteration (``next()`` on an iterator with nothing left) is
     raised as a RuntimeError, with its traceback, as Python does for a coroutine (PEP 479): asyncio's future
-    refuses a StopIteration, so the call hung until its timeout, said as one, and was retried."""
+    refuses a StopIteration, so the call hung until its timeout, said as one, and was retried. Its
+    GeneratorExit is carried (:class:`_Carried`)."""
     try:
         return fn(*args)
     except StopIteration as exc:
         error = RuntimeError("the pipeline raised StopIteration (a next() with nothing left?)")
         raise error.with_traceback(exc.__traceback__) from None
+    except GeneratorExit as exc:
+        raise _Carried(exc) from None
+
+
+class _Carried(Exception):
+    """A GeneratorExit a sync pipeline method raised in its thread, carried to the awaiting task, which raises
+    it again (``PipelineAdapter._call``): thrown into the task from the thread's future, it closed the task's
+    coroutines (a close(), not an error: "coroutine ignored GeneratorExit" where one awaits in a handler)."""
+
+    def __init__(self, exc: GeneratorExit) -> None:
+        super().__init__()
+        self.exc = exc
 
 
 _DOCUMENT_NOTE = (

@@ -22,9 +22,11 @@ from pytest_ragprobe.session import (
     SPEC_KEY,
     RagprobeSession,
     base_dirs,
+    base_exception_failure,
     is_worker,
     record_test_outcome,
     run_probe_for_item,
+    setting_up_pipeline,
     setup_error_result,
     user_properties,
     xfail_fields,
@@ -448,6 +450,27 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: SubRequest
         return None  # not given on the command line: the fixture runs as usual
     fixturedef.cached_result = (pipeline, key, None)
     return pipeline
+
+
+@pytest.hookimpl(wrapper=True, specname="pytest_fixture_setup")
+def pytest_fixture_setup_base_exception(
+    fixturedef: pytest.FixtureDef[Any], request: SubRequest
+) -> Generator[None, object, object]:
+    """A ragprobe_pipeline fixture (or one it uses) that calls sys.exit() or raises a custom BaseException
+    fails the tests that use it, as a fixture a test names does (pytest caches only its outcomes and
+    Exceptions: requested by the probe, such a one broke the fixture state of every later test). (A second
+    pytest_fixture_setup of this module: pytest registers only hooks whose names start with pytest_.)"""
+    try:
+        return (yield)
+    except BaseException as exc:
+        failure = None
+        if fixturedef.argname == "ragprobe_pipeline" or setting_up_pipeline():  # (or one it uses)
+            failure = base_exception_failure(f"the {fixturedef.argname} fixture", exc)
+        if failure is None:
+            raise
+        error = pytest.fail.Exception(failure, pytrace=False)
+        fixturedef.cached_result = (None, fixturedef.cache_key(request), (error, None))  # (as pytest does)
+        raise error from None
 
 
 @pytest.fixture

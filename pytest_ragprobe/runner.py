@@ -560,16 +560,19 @@ def _run_on_own_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
     try:
         return runner.run(main())
-    except (KeyboardInterrupt, SystemExit):  # the next probe gets a fresh loop
+    except KeyboardInterrupt:  # the run stops: the next probe gets a fresh loop
         _LOCAL.runner = None
         _drop_runner(runner)
         raise
     except BaseException:
-        # The probe's own error: the loop is fine. Unless it was raised into the loop from outside (a signal
-        # handler's TimeoutError, pytest.exit, pytest-timeout's pytest.fail) with the probe's task still
-        # pending: kept on the loop, that task went on calling the pipeline during the next probe. Stopped
-        # as Ctrl-C stops it (cancelled); the loop is kept, so a pipeline's async clients bound to it still
-        # work in later probes (dropping it after a test timeout broke them).
+        # The probe's own error: the loop is fine. A SystemExit too (the pipeline's sys.exit() in index(),
+        # outside the engine's calls, which carry it as a PipelineExit): it leaves run_forever cleanly, and
+        # pytest takes it as the test's failure, so the session goes on; dropping the loop then broke the
+        # later probes of a pipeline whose async clients are bound to it. Unless it was raised into the loop
+        # from outside (a signal handler's TimeoutError, pytest.exit, pytest-timeout's pytest.fail) with the
+        # probe's task still pending: kept on the loop, that task went on calling the pipeline during the
+        # next probe. Stopped as Ctrl-C stops it (cancelled); the loop is kept, so a pipeline's async clients
+        # bound to it still work in later probes (dropping it after a test timeout broke them).
         if tasks and not tasks[0].done():
             _stop_task(runner, tasks[0])
         raise

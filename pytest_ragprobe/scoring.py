@@ -7,6 +7,7 @@ import hashlib
 import inspect
 import re
 import string
+import sys
 import types
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -262,6 +263,16 @@ def score(spec: MatchSpec, answer: str, golds: Sequence[str], where: str = "") -
             bad = _bad_pattern(golds)
             raise failed(f"accepted answer {bad!r} is not a valid regular expression ({exc})") from exc
         raise
+    except BaseException as exc:
+        # sys.exit() or a custom BaseException of a match callable: its error too. Let through, the probe's
+        # error blamed the pipeline ("the pipeline raised Abort"). Not Ctrl-C, nor pytest's outcomes (skip).
+        outcomes = sys.modules.get("_pytest.outcomes")  # (only where pytest is loaded: never imported here)
+        if not callable(spec) or isinstance(exc, KeyboardInterrupt) or (
+            outcomes is not None and isinstance(exc, outcomes.OutcomeException)
+        ):
+            raise
+        said = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise failed(f"the match callable raised {said}") from exc
     if type(result).__module__ == "numpy" and type(result).__name__ in ("bool", "bool_"):  # np.bool_: a bool
         result = bool(result)
     if not isinstance(result, bool):

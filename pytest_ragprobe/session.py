@@ -199,14 +199,26 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
         return item.stash[RESULT_KEY]
     spec = item.stash[SPEC_KEY]
     session = item.config.stash[SESSION_KEY]
+    global _SETTING_UP_PIPELINE
+    _SETTING_UP_PIPELINE += 1
     try:
-        pipeline = request.getfixturevalue("ragprobe_pipeline")
+        pipeline = request.getfixturevalue("ragprobe_pipeline")  # (a BaseException: see plugin.py)
     except pytest.fail.Exception as exc:
         said = str(exc.msg)
         if "requested an async fixture 'ragprobe_pipeline'" in said and ASYNC_FIXTURE not in said:
             exc.msg = f"{said}\n{ASYNC_FIXTURE}"  # pytest's own error, and what works for a probe
         raise
-    converted = item.ihook.pytest_ragprobe_make_pipeline(config=item.config, pipeline=pipeline)
+    finally:
+        _SETTING_UP_PIPELINE -= 1
+    refused: str | None = None
+    try:
+        converted = item.ihook.pytest_ragprobe_make_pipeline(config=item.config, pipeline=pipeline)
+    except BaseException as exc:
+        refused = base_exception_failure("the pytest_ragprobe_make_pipeline hook", exc)
+        if refused is None:
+            raise
+    if refused is not None:  # (outside the except block: no chained-exception noise)
+        pytest.fail(refused, pytrace=False)
     hooked = ""
     if converted is not None:
         hooked = f"the ragprobe_pipeline fixture's {type(pipeline).__name__}"
@@ -251,14 +263,21 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     except Exception as exc:
         failure = _pipeline_raised(item, spec, ctx, exc)
     except BaseException as exc:
-        # Stopped from outside while it ran: pytest-timeout's signal method raises pytest.fail from a SIGALRM
-        # handler. Was recorded as "setup failed, the probe did not run (0 calls)" after it had made them.
-        reason = redact(_stopped_reason(item, exc, ctx))
-        item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
-        item.stash[_SETUP_FAILURE_KEY] = f"pytest-ragprobe: {reason}"
-        if isinstance(exc, pytest.fail.Exception):  # said under pytest's own message (its exception kept)
-            exc.msg = f"{exc.msg}\npytest-ragprobe: {reason}"
-        raise
+        # Not let out of the test's setup unless pytest's own (its fixture state broke: every later test
+        # errored with an AssertionError in pytest's fixtures.py), as pytest fails a test that raises one.
+        if (origin := _raised_by_pipeline(exc)) is not None:  # its index() raised GeneratorExit, ...
+            failure = _pipeline_raised(item, spec, ctx, origin)
+        else:
+            # Stopped from outside while it ran: pytest-timeout's signal method raises pytest.fail from a
+            # SIGALRM handler. Was recorded as "setup failed, the probe did not run (0 calls)" after it had
+            # made them.
+            reason = redact(_stopped_reason(item, exc, ctx))
+            item.stash[RESULT_KEY] = _error_result(item, spec, reason, ctx)
+            failure = f"pytest-ragprobe: {reason}"
+            if isinstance(exc, pytest.fail.Exception):  # said under pytest's own message (its exception kept)
+                item.stash[_SETUP_FAILURE_KEY] = failure
+                exc.msg = f"{exc.msg}\n{failure}"
+                raise
     if failure is not None:  # raised outside the except blocks: no chained-exception noise
         item.stash[_SETUP_FAILURE_KEY] = failure
         pytest.fail(failure, pytrace=False)
@@ -268,6 +287,31 @@ def run_probe_for_item(request: pytest.FixtureRequest) -> ProbeResult:
     return result
 
 
+# >0 while a probe requests the ragprobe_pipeline fixture, so also sets up the fixtures it depends on (the
+# plugin's pytest_fixture_setup wrapper fails any of them that raises a BaseException: base_exception_failure)
+_SETTING_UP_PIPELINE = 0
+
+
+def setting_up_pipeline() -> bool:
+    return _SETTING_UP_PIPELINE > 0
+
+
+def base_exception_failure(what: str, exc: BaseException) -> str | None:
+    """The test's failure for ``exc`` raised by ``what`` (user code the probe's fixture runs: the
+    ragprobe_pipeline fixture and those it uses, a pytest_ragprobe_make_pipeline hook) when it is
+    sys.exit() or a custom BaseException: let out of the fixtures the probe requests (getfixturevalue, from
+    an autouse fixture), it broke pytest's fixture state, and every later test errored with an
+    AssertionError in pytest, where a fixture a test names fails that test alone. None for an Exception,
+    Ctrl-C and pytest's outcomes (skip, xfail, fail), which go on as they are."""
+    from pytest_ragprobe.engine import _raised_at
+
+    if isinstance(exc, (Exception, KeyboardInterrupt, pytest.fail.Exception, pytest.skip.Exception)):
+        return None  # (pytest.xfail's is a pytest.fail.Exception)
+    said = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    at = _raised_at(exc)
+    return redact(f"pytest-ragprobe: {what} raised {said}" + (f" (at {at})" if at else ""))
+
+
 def _pipelines_own(exc: BaseException) -> bool:
     """A plain ValueError (none of ragprobe's own input errors) raised through the pipeline's own code."""
     from pytest_ragprobe.engine import _frames, _own_code
@@ -275,6 +319,21 @@ def _pipelines_own(exc: BaseException) -> bool:
     return type(exc).__module__.split(".")[0] != "pytest_ragprobe" and any(
         _own_code(f.f_code.co_filename) for f, _ in _frames(exc)
     )
+
+
+def _raised_by_pipeline(exc: BaseException) -> BaseException | None:
+    """The BaseException (not an Exception, nor pytest's) the pipeline's own code raised that ``exc`` is: a
+    custom BaseException subclass or a GeneratorExit its index() raised (engine.pipelines_base_exception), or
+    a CancelledError (the probe's task then ends cancelled, and asyncio raises a new CancelledError, the
+    pipeline's as its context). None for one raised into the run from outside (a signal handler's)."""
+    import asyncio
+
+    from pytest_ragprobe.engine import _raised_at, pipelines_base_exception
+
+    if isinstance(exc, asyncio.CancelledError):
+        inner = exc.__context__ if isinstance(exc.__context__, asyncio.CancelledError) else exc
+        return inner if _raised_at(inner) is not None else None
+    return exc if pipelines_base_exception(exc) else None
 
 
 def _pipeline_raised(item: pytest.Item, spec: ProbeSpec, ctx: ProbeContext | None, exc: BaseException) -> str:
@@ -678,7 +737,7 @@ class RagprobeSession:
 
     def _baseline_is_the_report(self) -> str | None:
         """The usage error for a --ragprobe-save-baseline that names the report.json --ragprobe-report
-        writes: the report empties it at the start and rewrites it after every probe, so the baseline's
+        writes: the report empties it at the start and rewrites it as probes finish, so the baseline's
         probes the run does not re-run were lost, and a partial run overwrote the baseline it said it kept."""
         save, report_dir = self.cfg.save_baseline, self.cfg.report_dir
         if save is None or report_dir is None:
@@ -692,7 +751,7 @@ class RagprobeSession:
             return None
         return (
             f"--ragprobe-save-baseline: {save} is the report.json that --ragprobe-report={report_dir} writes "
-            "(emptied at the start of a run, rewritten after every probe): save the baseline to a file of "
+            "(emptied at the start of a run, rewritten as probes finish): save the baseline to a file of "
             "its own, e.g. --ragprobe-save-baseline=ragprobe-baseline.json (no test ran)"
         )
 
@@ -835,7 +894,7 @@ class RagprobeSession:
         return {"compared": compared, "not_compared": not_compared, "new": new, "not_run": not_run}
 
     def _probe(self, nodeid: str, data: dict[str, Any]) -> ProbeResult:
-        """The validated result (validated once: the report is rebuilt after every probe)."""
+        """The validated result (validated once: the report is rebuilt for every rewrite)."""
         from pytest_ragprobe.results import ProbeResult
 
         found = self._validated.get(nodeid)
@@ -853,7 +912,7 @@ class RagprobeSession:
         assert self.cfg.report_dir is not None
         try:
             self.report_path = write_reports(self.cfg.report_dir, report, json_only=json_only)
-        except OSError as exc:  # (rewritten after every probe: the last attempt is what counts)
+        except OSError as exc:  # (rewritten as probes finish: the last attempt is what counts)
             self._write_cause = str(exc)
             # an earlier rewrite's path no longer holds this report: not listed as written, nor handed on
             self.report_path = None

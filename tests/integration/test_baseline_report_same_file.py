@@ -1,6 +1,6 @@
 """--ragprobe-save-baseline naming the report.json that --ragprobe-report writes (`--ragprobe-report=ci
 --ragprobe-save-baseline=ci`): the report replaced the baseline with an empty partial report at the start
-and after every probe, so a `-k` run dropped the baseline's other probes in silence, and a run stopped
+and as probes finished, so a `-k` run dropped the baseline's other probes in silence, and a run stopped
 early said "the baseline ... was kept as it was" of a file it had overwritten. A usage error now, before
 any call; reading the last report as --ragprobe-baseline of the next run stays allowed."""
 
@@ -25,7 +25,7 @@ def test_save_baseline_to_the_report_file_is_a_usage_error(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([
         "ERROR: --ragprobe-save-baseline: */ci* is the report.json that --ragprobe-report=*/ci writes (emptied "
-        "at the start of a run, rewritten after every probe): save the baseline to a file of its own, e.g. "
+        "at the start of a run, rewritten as probes finish): save the baseline to a file of its own, e.g. "
         "--ragprobe-save-baseline=ragprobe-baseline.json (no test ran)"
     ])
     assert (pytester.path / "ci" / "report.json").read_text(encoding="utf-8") == "kept"
