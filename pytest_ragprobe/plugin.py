@@ -343,6 +343,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
 
 
+def pytest_deselected(items: Sequence[pytest.Item]) -> None:
+    """Probes -k / -m (or a sharding plugin) left out: the report lists them for `ragprobe merge`, which names
+    those that ran in no shard (a shard missing)."""
+    if items and SESSION_KEY in items[0].config.stash:
+        items[0].config.stash[SESSION_KEY].deselect(items)
+
+
 def _ini_reruns(config: pytest.Config) -> int:
     """pytest-rerunfailures' ``reruns = N`` ini setting (it reads it when --reruns is not given)."""
     try:
