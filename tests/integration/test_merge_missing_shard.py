@@ -65,6 +65,8 @@ def test_merge_names_the_probes_of_a_missing_shard(
     s1 = json.loads((pytester.path / "s1" / "report.json").read_text())
     # the probes -k left out (not the skipped one, which no shard runs; nor plain tests)
     assert s1["settings"]["deselected"] == ["test_suite.py::test_beta", "test_suite.py::test_gamma"]
+    # report.html's run settings count them (a shard of a long suite deselects hundreds)
+    assert "2 probes (-k / -m)" in (pytester.path / "s1" / "report.html").read_text()
 
     def merge(*names: str) -> tuple[int, str]:
         capsys.readouterr()
