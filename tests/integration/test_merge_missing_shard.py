@@ -87,6 +87,7 @@ def test_merge_names_the_probes_of_a_missing_shard(
     ) in err
     merged = json.loads((pytester.path / "merged" / "report.json").read_text())
     assert merged["settings"]["deselected"] == ["test_suite.py::test_gamma"]
+    assert "1 probe (-k / -m), run in no shard" in (pytester.path / "merged" / "report.html").read_text()
 
     code, err = merge("s1")
     assert "2 probes deselected in a shard ran in no shard" in err
