@@ -27,6 +27,7 @@ FACTS = "fixtures/catalog/facts.yaml"  # resolved beside this file first, then i
 
 @pytest.mark.xfail(
     strict=True,
+    raises=ragprobe.ProbeFailed,  # the FAIL verdict alone: a pipeline that errors fails the run
     reason="demonstrates the reversal weakness: one-directional catalog pages, indexed as written",
 )
 @ragprobe.reverse(facts=FACTS, n=15, max_drop=0.10)  # n=15 of 30 keeps the suite fast

@@ -273,6 +273,8 @@ class EngineStats:
     retries: int = 0  # retries made (each also a real, billed call)
     skipped: int = 0  # not attempted: budget exhausted or fail-fast
     lowest_concurrency: int | None = None  # calls allowed in flight after HTTP 429s (None: not lowered)
+    rate_limited: int = 0  # HTTP 429 replies (each attempt that got one)
+    held: float = 0.0  # seconds calls were held for the Retry-After of 429s (holds overlapping counted once)
     # the longest Retry-After a 429 or 5xx asked for beyond ``longest_wait``, per failure cause (none: none
     # did), for the advice: it goes with the cause that asked (not a 503 beside one 429)
     retry_after_by_cause: dict[str, float] = field(default_factory=dict)
@@ -1012,9 +1014,12 @@ class _Gate:
                 self.ceiling = max(self.ceiling, self.limit)
                 self._admit()
 
-    def rate_limited(self, window: int, retry_after: float | None) -> None:
+    def rate_limited(self, window: int, retry_after: float | None) -> float:
+        """Lower the limit, hold calls for ``retry_after``; returns the seconds the hold was extended by."""
+        added = 0.0
         if retry_after is not None:
             now = asyncio.get_running_loop().time()
+            added = max(0.0, now + retry_after - max(self.not_before, now))
             self.not_before = max(self.not_before, now + retry_after)
             if self.board is not None:
                 self.board.publish(self.key, self.board.now() + retry_after)
@@ -1023,6 +1028,7 @@ class _Gate:
             self.window += 1
             self.limit, self.successes = (self.limit + 1) // 2, 0
             self.lowest = min(self.limit, self.lowest or self.limit)
+        return added
 
 
 class HoldBoard:
@@ -1367,7 +1373,8 @@ class Engine:
                     failure = dataclasses.replace(failure, retryable=False, too_long=True)
                     wait = None
                 if failure.rate_limited:  # before leave(), which hands the slot on
-                    self._gate.rate_limited(window, wait)
+                    self.stats.rate_limited += 1
+                    self.stats.held += self._gate.rate_limited(window, wait)
                     self.stats.lowest_concurrency = self._gate.lowest
                     if wait is not None:  # told to wait: this, or the hold already in force
                         limited = limited or (loop.time(), attempt)

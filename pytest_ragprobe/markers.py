@@ -495,7 +495,10 @@ def _refuse_stacked(item: pytest.Item, mark: str) -> None:
 # that check warned of a typo at a line of this module, and under --strict-markers made every module that
 # uses the sugar a collection error; a mark made by this API is no typo. (pytest.mark.ragprobe_reverse
 # written by hand is still checked by pytest, as any mark typed by hand.)
-_MARKS = pytest.MarkGenerator(_ispytest=True)
+try:
+    _MARKS = pytest.MarkGenerator(_ispytest=True)
+except TypeError:  # a pytest without the private argument: fall back to the checked generator
+    _MARKS = pytest.mark
 
 _P = ParamSpec("_P")
 _Sugar = Callable[_P, pytest.MarkDecorator]

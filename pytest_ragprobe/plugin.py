@@ -6,6 +6,7 @@ reference pipeline load inside the hooks and fixtures that need them.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -321,14 +322,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     _refresh_specs(items)
     probes = [i for i in items if SPEC_KEY in i.stash]
     rerun_plugins = [p for p in ("rerunfailures", "flaky") if config.pluginmanager.hasplugin(p)]
-    reruns_requested = (
+    for_all = (
         bool(config.getoption("reruns", 0) or 0)
         or ("rerunfailures" in rerun_plugins and _ini_reruns(config) > 0)
         or bool(config.getoption("force_reruns", 0) or 0)
         or bool(config.getoption("force_flaky", False))
-        or any(i.get_closest_marker("flaky") is not None for i in probes)
     )
-    if probes and rerun_plugins and reruns_requested:
+    for item in probes:  # (before the mark below: then every probe has one)
+        if for_all or item.get_closest_marker("flaky") is not None:
+            item.stash[_RERUNS_ASKED_KEY] = True
+    if probes and rerun_plugins and any(_RERUNS_ASKED_KEY in i.stash for i in probes):
         # A probe is never rerun to make it pass: a rerun is just another sample that hides the first.
         # Prepended (append=False) so it is the closest `flaky` mark, the one the rerun plugins read
         # (get_closest_marker), also over the user's own @pytest.mark.flaky(reruns=...) on the test.
@@ -348,6 +351,12 @@ def pytest_deselected(items: Sequence[pytest.Item]) -> None:
     those that ran in no shard (a shard missing)."""
     if items and SESSION_KEY in items[0].config.stash:
         items[0].config.stash[SESSION_KEY].deselect(items)
+
+
+#: A probe test reruns were asked for (--reruns and the like, or its own flaky mark): the warning counts
+#: those -k / -m kept and is said at the first of them (a deselected flaky probe warned, under -W error
+#: failed, a probe test that asked for nothing)
+_RERUNS_ASKED_KEY = pytest.StashKey[bool]()
 
 
 def _ini_reruns(config: pytest.Config) -> int:
@@ -387,7 +396,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     _refresh_specs(session.items)  # marks added after our modifyitems (another plugin's trylast hook)
     state = session.config.stash[SESSION_KEY]
     if "{count}" in state.reruns_notice:
-        selected = sum(SPEC_KEY in i.stash for i in session.items)
+        selected = sum(SPEC_KEY in i.stash and _RERUNS_ASKED_KEY in i.stash for i in session.items)
         state.reruns_notice = state.reruns_notice.replace("{count}", str(selected)) if selected else ""
     if is_worker(session.config):
         write_worker_plan(session)
@@ -569,9 +578,23 @@ def _warn(item: pytest.Item, warning: RagprobeWarning) -> None:
     pytest.fail(failure, pytrace=False)
 
 
+@functools.cache
+def _verdict_failure() -> Callable[..., BaseException]:
+    """pytest's ``Failed`` (shown as pytest.fail's message alone, under its name) that is also the
+    ``ragprobe.ProbeFailed`` ``assert_ok()`` raises: ``xfail(raises=ragprobe.ProbeFailed)`` then expects the
+    probe's verdict alone, and a probe that could not run (an ERROR, pytest's plain ``Failed`` in setup) is
+    not taken for the weakness a plain xfail expects (any exception satisfies it)."""
+    from pytest_ragprobe.results import ProbeFailed
+
+    cls = type("Failed", (pytest.fail.Exception, ProbeFailed), {"__doc__": _verdict_failure.__doc__})
+    cls.__module__ = "builtins"  # as pytest's Failed: tracebacks and summaries say "Failed: ..."
+    return cls
+
+
 def _fail(item: pytest.Item, message: str) -> None:
     item.stash[OWN_FAILURE_KEY] = True  # the reports already say why: not a "test failed after the probe"
-    pytest.fail(message, pytrace=False)
+    __tracebackhide__ = True
+    raise _verdict_failure()(message, pytrace=False)
 
 
 def _compare_with_baseline(item: pytest.Item) -> BaselineComparison | None:
@@ -592,7 +615,7 @@ def _compare_with_baseline(item: pytest.Item) -> BaselineComparison | None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     session = item.config.stash[SESSION_KEY]
-    if session.reruns_notice and SPEC_KEY in item.stash:
+    if session.reruns_notice and SPEC_KEY in item.stash and _RERUNS_ASKED_KEY in item.stash:
         notice, session.reruns_notice = session.reruns_notice, ""
         _warn(item, RagprobeWarning(notice))
     try:

@@ -160,6 +160,10 @@ class ProbeContext:
     concurrency_lowered: tuple[int, int] | None = None
     # calls in flight the last batch ended with after HTTP 429s: the next batch starts there
     rate_limit: int | None = None
+    # HTTP 429 replies over the probe's runs, and the seconds their Retry-After held calls (for the note
+    # that says why a probe was slow: its retries alone did not say a service had turned calls away)
+    rate_limited: int = 0
+    held: float = 0.0
     # how long the pipeline's async code held the event loop, over the probe's runs (see _blocking)
     loop_block: LoopBlock = field(default_factory=LoopBlock)
     started: float = field(default_factory=time.perf_counter)
@@ -244,6 +248,8 @@ class ProbeContext:
                 if (packed := pack_key(key)) is not None:
                     self.asked_keys += packed
         self.retries += engine.stats.retries
+        self.rate_limited += engine.stats.rate_limited
+        self.held += engine.stats.held
         low = engine.stats.lowest_concurrency
         if low is not None:
             before = self.concurrency_lowered
@@ -366,6 +372,18 @@ class ProbeContext:
             blocked=self.loop_block.message(self.direct),
         )
 
+    def rate_limit_note(self) -> str:
+        """What HTTP 429s cost the probe: a slow run says why (its retries alone did not say)."""
+        k = self.rate_limited
+        note = f"rate limited: the service turned away {k} request{'s' if k != 1 else ''} with HTTP 429"
+        held = f"; its Retry-After held calls {self.held:.1f} s in all"
+        note += held if self.held > 0 else " (no Retry-After)"
+        if self.concurrency_lowered is not None:
+            low, top = self.concurrency_lowered
+            option = "concurrency=" if self.direct else "--ragprobe-concurrency"
+            note += f"; calls in flight lowered to {low} of {top} ({option})"
+        return note
+
     def top_cause(self) -> str:
         """The most common cause of the calls that failed, with what to try ("" without failures)."""
         if not self.error_causes:
@@ -393,6 +411,8 @@ class ProbeContext:
                 note = cache_only_note(services, self.cached_calls, named)
                 fields["notes"] = [*fields.get("notes", []), note]
                 fields["cache_only_services"] = {s: named.get(s) for s in services}
+        if self.rate_limited and fields.get("verdict") != "error":  # (an ERROR's cause says it)
+            fields["notes"] = [*fields.get("notes", []), self.rate_limit_note()]
         blocked = self.loop_block.message(self.direct)
         if blocked and blocked not in self.top_cause():  # (a timeout's cause already says it)
             fields["notes"] = [*fields.get("notes", []), blocked]

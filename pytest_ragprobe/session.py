@@ -866,6 +866,8 @@ class RagprobeSession:
             self.report_path = write_reports(self.cfg.report_dir, report, json_only=json_only)
         except OSError as exc:  # (rewritten after every probe: the last attempt is what counts)
             self._write_cause = str(exc)
+            # an earlier rewrite's path no longer holds this report: not listed as written, nor handed on
+            self.report_path = None
             # said why the run failed (the tests above it passed) and what to change
             self.report_error = (
                 f"could not write the ragprobe report to {self.cfg.report_dir}: {exc}; this fails the run: "
@@ -1121,7 +1123,7 @@ class RagprobeSession:
             return
         from pytest_ragprobe.cli import summary_text
         from pytest_ragprobe.render import strict_fails, summary_lines
-        from pytest_ragprobe.reporting import ordered, overall_verdict, run_failed
+        from pytest_ragprobe.reporting import ordered, overall_verdict, run_failed, visible_controls
 
         colors = {
             "pass": "green", "fail": "red", "error": "red", "xpass_strict": "red", "regression": "red",
@@ -1151,7 +1153,8 @@ class RagprobeSession:
         for result, text in zip(probes, lines, strict=True):
             strict = strict_fails(result, self.cfg.strict)
             color = "red" if strict else colors.get(result.outcome, "yellow")
-            terminalreporter.write_line(text, **{color: True})
+            # (a pipeline's error in the line: control characters as `ragprobe show` prints them)
+            terminalreporter.write_line(visible_controls(text), **{color: True})
         # the run's verdict, as in report.md / .html and `ragprobe show`
         if report.probes or self.crashed or self.uncollected:
             failed = run_failed(report, strict=self.cfg.strict)  # as `ragprobe show`

