@@ -65,7 +65,7 @@ def main() -> None:
             numbers = [(p["nodeid"], p["verdict"], p["n"], p["metrics"]["reverse_accuracy"])
                        for p in report["probes"]]
             runs.append((name, server.requests - before, wall, numbers))
-            entries = len(list((d / ".ragprobe_cache").rglob("*.json")))
+            entries = len(list((d / ".ragprobe_cache" / "answers").rglob("*.json")))  # (not tables, plans)
             split = [(p["calls"], p["cached_calls"]) for p in report["probes"]]
             print(f"  cache entries {entries}; (calls, cached) per probe {split}")
             print(f"{name}: {server.requests - before} pipeline requests, {wall:.2f}s wall, "

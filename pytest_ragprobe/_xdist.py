@@ -140,14 +140,17 @@ def plan_file(config: pytest.Config) -> Path | None:
     return Path(name) if name else None
 
 
-def write_plan(path: Path, lines: list[str], probes: int) -> None:
+def write_plan(path: Path, lines: list[str], probes: int, deselected: list[str]) -> None:
+    """``deselected``: the probes -k / -m deselected (the controller, collecting nothing, reports them)."""
     with contextlib.suppress(OSError):  # a worker on another machine: the controller prints no plan
-        path.write_text(json.dumps({"lines": lines, "probes": probes}), encoding="utf-8")
+        text = json.dumps({"lines": lines, "probes": probes, "deselected": deselected})
+        path.write_text(text, encoding="utf-8")
 
 
 def show_plan(config: pytest.Config, node: Any) -> int | None:
-    """On the controller, when a worker has collected: print the plan if that worker made it, and return
-    how many probes it planned (for the interrupted-run line), else None."""
+    """On the controller, when a worker has collected: print the plan if that worker made it, keep the probes
+    it deselected for the report, and return how many probes it planned (for the interrupted-run line), else
+    None."""
     name = getattr(node, "workerinput", {}).get("ragprobe_plan_file")
     if not name or config.stash.get(_PLAN_SHOWN, False):
         return None
@@ -156,7 +159,14 @@ def show_plan(config: pytest.Config, node: Any) -> int | None:
         plan = json.loads(Path(name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(plan, dict) or not isinstance(plan.get("lines"), list) or reporter is None:
+    if not isinstance(plan, dict):
+        return None
+    deselected = plan.get("deselected")
+    if isinstance(deselected, list):
+        from pytest_ragprobe.session import SESSION_KEY
+
+        config.stash[SESSION_KEY].deselected = [str(n) for n in deselected]
+    if not isinstance(plan.get("lines"), list) or reporter is None:
         return None
     config.stash[_PLAN_SHOWN] = True
     from pytest_ragprobe.progress import open_line_width

@@ -861,9 +861,9 @@ class OpenAIGenerator(_LoopBoundClient):
     "gemma"))``, or directly as the pipeline of position probes (which only need ``generate``).
 
     Cache identity: ``name`` (default ``openai:MODEL@BASE_URL``) plus ``version``, which folds in a
-    hash of the prompt, system message, temperature and max_tokens, so changing any of them
-    invalidates cached answers; add your own ``version`` text when the served model changes under
-    the same name.
+    hash of the prompt, system message, temperature and max_tokens (and of the model when ``name``
+    is given), so changing any of them invalidates cached answers; add your own ``version`` text
+    when the served model changes under the same name.
     Called directly (``await gen.generate(q, docs)``), use ``async with OpenAIGenerator(...) as
     gen:`` or ``await gen.aclose()``, as with :class:`HTTPPipeline`.
     """
@@ -920,8 +920,13 @@ class OpenAIGenerator(_LoopBoundClient):
             if secret_name(field):
                 register_secret(value)
         body_settings = {k: v for k, v in self.extra_body.items() if not secret_name(k)}
+        # The default name holds the model; a given one does not: the model sent then goes in here (a
+        # named generator kept one model's cached answers for another). Unnamed, the digest is as before.
+        named_model = [model] if name else []
         settings = json.dumps(
-            [prompt, system, temperature, max_tokens, body_settings], sort_keys=True, default=repr
+            [prompt, system, temperature, max_tokens, body_settings, *named_model],
+            sort_keys=True,
+            default=repr,
         )
         digest = hashlib.sha256(settings.encode("utf-8")).hexdigest()[:12]
         self.version = f"{version}+{digest}" if version else digest

@@ -33,7 +33,7 @@ _BOOKKEEPING = {"duration_s", "calls", "cached_calls"}
 # ("planned": a shard's own count of probes; a merged report says nothing about how many are missing)
 _MERGE_OWN = (
     "merged_from", "strict", "strict_by", "seeds", "confidences", "plugin_versions", "crashed", "uncollected",
-    "planned",
+    "planned", "deselected",
 )
 
 
@@ -320,6 +320,18 @@ def merge_reports(
         settings["crashed"] = list(dict.fromkeys(crashed))
     if uncollected := [f for _, r in reports for f in uncollected_files(r)]:
         settings["uncollected"] = list(dict.fromkeys(uncollected))
+    # Probes a shard deselected (-k / -m, a sharding plugin) that no shard ran: the shard that ran them is
+    # likely missing, and the merge would pass without their verdicts. (A merged report lists its own.)
+    lists = [r.settings.get("deselected") for _, r in reports]
+    deselected = {str(n) for names in lists if isinstance(names, list) for n in names}
+    if missing := sorted(deselected - chosen.keys(), key=nodeid_key):
+        settings["deselected"] = missing
+        many = len(missing) != 1
+        names = ", ".join(missing[:10]) + (f", ... ({len(missing) - 10} more)" if len(missing) > 10 else "")
+        notes.append(
+            f"{len(missing)} probe{'s' if many else ''} deselected in a shard ran in no shard (is a shard "
+            f"missing, or {'were they' if many else 'was it'} deselected in every shard?): {names}"
+        )
     settings["merged_from"] = [str(p) for p, _ in reports]
     first = reports[0][1]
     merged = Report(

@@ -778,6 +778,9 @@ def _setting(report: Report, key: str, value: Any) -> str:
     if key == "baseline_coverage" and isinstance(value, dict) and "compared" in value:
         # "compared 3 (1 in part), ...": a probe compared in part counted as compared whole
         value = {**value, "compared": f"{fmt_setting(value['compared'])}{in_part(report.probes)}"}
+    if key == "deselected" and isinstance(value, list):  # a shard's -k / -m left out: a count, not 400 ids
+        probes = f"{len(value)} probe{'s' if len(value) != 1 else ''}"
+        return f"{probes} (-k / -m)" + (", run in no shard" if "merged_from" in report.settings else "")
     if key == "strict" and value is True and isinstance(report.settings.get("strict_by"), str):
         return f"on ({report.settings['strict_by']})" if report.settings["strict_by"] else "on"
     if value is not None:

@@ -328,15 +328,32 @@ def _keeps(value: object, scope: str, name: str, mutated: frozenset[tuple[str, s
 
 def _globals_read(fns: Sequence[types.FunctionType]) -> list[tuple[str, object]]:
     """The module globals these functions read and do not assign or change in place themselves
-    (counters, call logs, memo tables), sorted; not modules, classes or functions (code)."""
+    (counters, call logs, memo tables), sorted; not modules, classes or functions (code). Of a module of
+    the user's own that they name (``prompts.PROMPT``), the plain values they may read through it, as
+    ``prompts.PROMPT``: a prompt kept there changes answers as one imported by name does."""
     found: dict[str, object] = {}
     for fn in fns:
         code = fn.__code__
         written, mutated = _written(code), _mutated(code)
-        for name in sorted({n for c in _codes(code) for n in c.co_names} - written):
+        names = {n for c in _codes(code) for n in c.co_names}
+        stored = {  # prompts.COUNT = n, prompts.COUNT += 1: running state
+            str(i.argval) for c in _codes(code) for i in dis.get_instructions(c) if i.opname == "STORE_ATTR"
+        }
+        for name in sorted(names - written):
             if name in fn.__globals__ and name not in found:
                 value = fn.__globals__[name]
-                if not isinstance(value, _NOT_CONFIG) and _keeps(value, "global", name, mutated):
+                if isinstance(value, types.ModuleType) and _user_module(value.__name__):
+                    members = vars(value)
+                    for attr in sorted(names - stored - {name}):
+                        member = members.get(attr, _NOT_CONFIG)
+                        if (
+                            member is not _NOT_CONFIG
+                            and not (attr.startswith("__") and attr.endswith("__"))
+                            and not isinstance(member, _NOT_CONFIG)
+                            and _keeps(member, "attr", attr, mutated)
+                        ):
+                            found.setdefault(f"{name}.{attr}", member)
+                elif not isinstance(value, _NOT_CONFIG) and _keeps(value, "global", name, mutated):
                     found[name] = value
     return sorted(found.items())
 

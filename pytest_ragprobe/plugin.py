@@ -348,6 +348,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
 
 
+def pytest_deselected(items: Sequence[pytest.Item]) -> None:
+    """Probes -k / -m (or a sharding plugin) left out: the report lists them for `ragprobe merge`, which names
+    those that ran in no shard (a shard missing)."""
+    if items and SESSION_KEY in items[0].config.stash:
+        items[0].config.stash[SESSION_KEY].deselect(items)
+
+
 #: A probe test reruns were asked for (--reruns and the like, or its own flaky mark): the warning counts
 #: those -k / -m kept and is said at the first of them (a deselected flaky probe warned, under -W error
 #: failed, a probe test that asked for nothing)

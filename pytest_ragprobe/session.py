@@ -21,6 +21,8 @@ from pytest_ragprobe.markers import ProbeSpec, ReverseSpec
 from pytest_ragprobe.types import redact
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pytest_ragprobe.baseline import Baseline, BaselineComparison
     from pytest_ragprobe.plan import ProbePlan
     from pytest_ragprobe.results import ProbeResult, Report
@@ -465,8 +467,9 @@ def write_worker_plan(session: pytest.Session) -> None:
     config = session.config
     target = _xdist.plan_file(config)
     probes = _probes(session)
-    if target is not None and probes:  # (collection errors or not: xdist runs the tests that collected)
-        _xdist.write_plan(target, _plan_lines(config, probes), len(probes))
+    deselected = config.stash[SESSION_KEY].deselected
+    if target is not None and (probes or deselected):  # (collection errors or not: xdist runs what collected)
+        _xdist.write_plan(target, _plan_lines(config, probes) if probes else [], len(probes), deselected)
 
 
 def _collection_failed(session: pytest.Session) -> bool:
@@ -635,6 +638,8 @@ class RagprobeSession:
         self.interrupted = False
         self.cut_short = False  # -x / --maxfail stopped the run before every probe ran (finish)
         self.crashed: list[str] = []  # tests whose xdist worker died under them (their results are lost)
+        # probes -k / -m (or a sharding plugin) deselected: `ragprobe merge` names those no shard ran
+        self.deselected: list[str] = []
         # files (collectors) that failed to collect: any probes in them never ran, so the report is partial
         self.uncollected: list[str] = []
         self.tests_ran = False  # a test report came in (pytest's collection-error stop comes before any)
@@ -782,6 +787,10 @@ class RagprobeSession:
             for line in _plan_lines(self.config, probes):
                 reporter.write_line(line)
 
+    def deselect(self, items: Sequence[pytest.Item]) -> None:
+        """pytest_deselected: keep the probes among ``items`` that would have run (a skip mark's won't)."""
+        self.deselected += [i.nodeid for i in items if SPEC_KEY in i.stash and not _skipped_by_mark(i)]
+
     def worker_crashed(self, nodeid: str) -> None:
         """An xdist worker died running ``nodeid``: had it a probe, its result never reached us, and the
         report would read complete without it (PASS, where pytest failed the run): it is partial."""
@@ -860,6 +869,8 @@ class RagprobeSession:
         if self.cfg.baseline is not None and self._baseline is not None:
             settings["baseline"] = str(self.cfg.baseline)
             settings["baseline_coverage"] = self._baseline_coverage()
+        if self.deselected:
+            settings["deselected"] = sorted(set(self.deselected), key=nodeid_key)
         if (partial or self.crashed) and self.planned:  # the banner says how many are still missing
             settings["planned"] = self.planned
         sorted_ids = sorted(self.results, key=nodeid_key)
