@@ -954,6 +954,8 @@ class PipelineAdapter:
             if meter is not None:
                 run = functools.partial(stamped, meter, _in_thread, fn, *args)
             result = await loop.run_in_executor(self.executor, run)
+            if isinstance(result, _Raised):
+                raise result.exc
             if inspect.isawaitable(result):  # a sync wrapper that hands back a coroutine
                 return await _timed(result, capability)
             return result
@@ -1003,6 +1005,20 @@ def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
     except StopIteration as exc:
         error = RuntimeError("the pipeline raised StopIteration (a next() with nothing left?)")
         raise error.with_traceback(exc.__traceback__) from None
+    except TimeoutError as exc:
+        if type(exc) is not TimeoutError:
+            raise
+        return _Raised(exc)  # (asyncio's future re-creates a bare TimeoutError without its traceback)
+
+
+class _Raised:
+    """A pool thread's TimeoutError, handed back as a value and raised by the caller: passed through
+    asyncio's future, it lost its traceback (the pipeline's line, in its cause and traceback)."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
 
 
 _DOCUMENT_NOTE = (
