@@ -659,7 +659,11 @@ _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7
 
 
 def _printable(text: str) -> str:
-    return _CONTROL.sub("", text)
+    """Without terminal escapes; bidi controls (an RLO reversed the rest of pytest's ERROR line, the
+    plugin's "; first for '<question>'" too) and C1 controls left as their escapes, as the reports do."""
+    from pytest_ragprobe.reporting import visible_controls
+
+    return visible_controls(_CONTROL.sub("", text))
 
 
 def _str(exc: BaseException) -> str:
