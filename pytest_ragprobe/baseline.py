@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -228,6 +229,22 @@ def _accuracy(summary: DirectionSummary) -> float:
     return value if math.isfinite(value) and 0.0 <= value <= 1.0 else summary.correct / summary.n
 
 
+_ITEMS = re.compile(r"<(\d+) items>")
+
+
+def _setting_words(key: str, value: Any) -> str:
+    """A compared setting as a person reads it: facts or examples given as a list in the test by their
+    number ("30 items": report.json keeps a list's reprs up to 20 items, "<30 items>" beyond), other values
+    as their repr ('fixtures/parts.yaml', 0.1)."""
+    if isinstance(value, str) and (found := _ITEMS.fullmatch(value)):
+        count = int(found.group(1))
+    elif isinstance(value, list) and key in ("facts", "data"):
+        count = len(value)
+    else:
+        return repr(value)
+    return f"{count} item{'s' if count != 1 else ''}"
+
+
 def _changed_settings(
     new: ProbeResult, old: ProbeResult, samples: tuple[Any, Any] = (None, None)
 ) -> list[str]:
@@ -244,7 +261,10 @@ def _changed_settings(
         if key == "seed" and same_sample:
             continue
         if new.settings.get(key) != old.settings.get(key):
-            changes.append(f"{key}: {old.settings.get(key)!r} -> {new.settings.get(key)!r}")
+            was = _setting_words(key, old.settings.get(key))
+            now_is = _setting_words(key, new.settings.get(key))
+            same = " (other items)" if was == now_is else ""  # (two lists of one size)
+            changes.append(f"{key}: {was} -> {now_is}{same}")
     if len(changes) == 1 and changes[0].startswith("n_planned:"):  # same arguments, another sample size
         then, now = (f"--ragprobe-samples={v}" if v else "no --ragprobe-samples" for v in samples)
         # the cap is to blame when it differs and one run was cut at it (a merged baseline may hold a

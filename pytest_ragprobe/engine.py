@@ -498,6 +498,8 @@ def _transport(exc: BaseException, kind: str) -> Failure:
 
 
 UNTRUSTED = "untrusted TLS certificate"
+# the cause of a TimeoutError the pipeline raised (not --ragprobe-timeout firing: "timeout after 60s")
+OWN_TIMEOUT = "timeout raised by the pipeline"
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -655,12 +657,13 @@ def _format_traceback(exc: BaseException, limit: int = 20) -> str | None:
         return None
 
 
-def classify(exc: BaseException, timeout: float | None) -> Failure:
+def classify(exc: BaseException, timeout: float | None, *, expired: bool = False) -> Failure:
     """How a failed attempt is reported and whether it is worth another attempt. Its texts go to
     the terminal, every report and JUnit XML: secrets the plugin knows of (a URL's password or key
     parameter, registered header values and pipeline attributes, secret-named environment
-    variables) are redacted (``types.redact``)."""
-    failure = _classify(exc, timeout)
+    variables) are redacted (``types.redact``). ``expired``: the attempt's own timer (``timeout``) fired;
+    else a TimeoutError is the pipeline's own."""
+    failure = _classify(exc, timeout, expired)
     return dataclasses.replace(
         failure,
         cause=_printable(redact(failure.cause)),
@@ -675,7 +678,11 @@ _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7
 
 
 def _printable(text: str) -> str:
-    return _CONTROL.sub("", text)
+    """Without terminal escapes; bidi controls (an RLO reversed the rest of pytest's ERROR line, the
+    plugin's "; first for '<question>'" too) and C1 controls left as their escapes, as the reports do."""
+    from pytest_ragprobe.reporting import visible_controls
+
+    return visible_controls(_CONTROL.sub("", text))
 
 
 def _str(exc: BaseException) -> str:
@@ -685,10 +692,18 @@ def _str(exc: BaseException) -> str:
         return "<str() failed>"
 
 
-def _classify(exc: BaseException, timeout: float | None) -> Failure:
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+def _classify(exc: BaseException, timeout: float | None, expired: bool = False) -> Failure:
+    if isinstance(exc, _Late) or (expired and isinstance(exc, TimeoutError)):
         cause = f"timeout after {timeout:g}s" if timeout is not None else "timeout"
         return Failure(cause, cause, retryable=True)
+    if isinstance(exc, TimeoutError):  # the pipeline's own (its client's, a socket's, its code's): retried
+        where = _raised_at(exc)
+        target = _request_url(exc)
+        at = f" from {target}" if target else f" at {where}" if where else ""
+        cause = one_line(f"{OWN_TIMEOUT} ({type(exc).__name__}){at}", 120)
+        said = one_line(_ADDRESS_RE.sub("0x…", _str(exc)), 200)
+        error = f"{cause}: {said}" if said else cause
+        return Failure(cause, error, retryable=True, traceback=_format_traceback(exc))
     found = _http_status(exc)
     if found is not None:
         status, response = found
@@ -822,6 +837,8 @@ def advice(
         return " (could not connect: is the service running, and listening at that address?)"
     if cause.startswith("not started"):
         return " (sync calls that timed out still run on every thread: fix the hang or raise the timeout)"
+    if cause.startswith(OWN_TIMEOUT):
+        return f" (its own timeout, e.g. its HTTP client's: {_option('timeout', direct)} does not set it)"
     if cause.startswith("timeout after"):
         if blocked:  # raising the timeout would not help: it cannot fire while the loop is blocked
             return f" ({blocked})"
@@ -1372,7 +1389,8 @@ class Engine:
                 # it ended the probe, and (a BaseException in a test's setup) broke pytest's fixture state.
                 failure = classify(exc, s.timeout)
             except Exception as exc:
-                failure = classify(exc, s.timeout)
+                expired = clock is not None and clock.cm is not None and clock.cm.expired()
+                failure = classify(exc, s.timeout, expired=expired)
                 if isinstance(exc, _Late):
                     late = True
                     failure = dataclasses.replace(

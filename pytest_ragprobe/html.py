@@ -47,18 +47,16 @@ from pytest_ragprobe.render import (
     when,
 )
 from pytest_ragprobe.reporting import (
-    STRICT_LABEL,
     count_label,
     crashed_tests,
     finished_text,
     how_to_read,
     ordered,
-    overall_verdict,
     probe_anchor,
     ran_strict,
+    run_headline,
     run_label,
     shown_counts,
-    strict_failed,
     strict_source,
     uncollected_text,
     worst_examples_count,
@@ -741,9 +739,11 @@ def probe_view(r: ProbeResult, *, strict: bool = False, strict_by: str = STRICT_
     return view
 
 
-def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> dict[str, Any]:
+def report_context(
+    report: Report, *, title: str = "pytest-ragprobe report", running: bool = False
+) -> dict[str, Any]:
     counts = shown_counts(report)
-    verdict = overall_verdict(report)
+    verdict, verdict_label = run_headline(report, running=running)
     return {
         "title": title,
         "report": report,
@@ -759,8 +759,8 @@ def report_context(report: Report, *, title: str = "pytest-ragprobe report") -> 
             for k, v in counts.items()
             if k not in VERDICT_LABEL and v
         ],
-        "verdict": "fail" if strict_failed(report) else verdict,
-        "verdict_label": STRICT_LABEL if strict_failed(report) else VERDICT_LABEL[verdict],
+        "verdict": verdict,
+        "verdict_label": verdict_label,
         "probes": [
             probe_view(p, strict=ran_strict(report), strict_by=strict_source(report))
             for p in ordered(report.probes)
@@ -812,9 +812,10 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_html(report: Report) -> str:
-    """The whole report as one HTML document (string)."""
+def render_html(report: Report, *, running: bool = False) -> str:
+    """The whole report as one HTML document (string); ``running``: written while the run goes on."""
     from pytest_ragprobe.reporting import visible_controls
 
     # (the template's own text holds no control character: only a pipeline's or a data file's can)
-    return visible_controls(environment().get_template("report.html.j2").render(**report_context(report)))
+    context = report_context(report, running=running)
+    return visible_controls(environment().get_template("report.html.j2").render(**context))

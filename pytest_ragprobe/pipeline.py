@@ -974,6 +974,8 @@ class PipelineAdapter:
                 result = await loop.run_in_executor(self.executor, run)
             except _Carried as carried:  # raised here, in this task: a GeneratorExit thrown in closes it
                 raise carried.exc from None
+            if isinstance(result, _Raised):
+                raise result.exc
             if inspect.isawaitable(result):  # a sync wrapper that hands back a coroutine
                 return await _timed(result, capability)
             return result
@@ -1026,6 +1028,20 @@ def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
         raise error.with_traceback(exc.__traceback__) from None
     except GeneratorExit as exc:
         raise _Carried(exc) from None
+    except TimeoutError as exc:
+        if type(exc) is not TimeoutError:
+            raise
+        return _Raised(exc)  # (asyncio's future re-creates a bare TimeoutError without its traceback)
+
+
+class _Raised:
+    """A pool thread's TimeoutError, handed back as a value and raised by the caller: passed through
+    asyncio's future, it lost its traceback (the pipeline's line, in its cause and traceback)."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
 
 
 class _Carried(Exception):

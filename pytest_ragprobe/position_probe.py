@@ -534,7 +534,8 @@ async def run_position(
         left = len(distinct) - (cmp.n if ctx.budget_hit else len(chosen))
         out_of_reach = more is None and cmp.worst in cmp.comparisons  # (not: no comparison to size)
         notes += sample_size_notes(
-            more, cmp.n, left, distinct_unit, spec.max_drop, confidence, out_of_reach=out_of_reach
+            more, cmp.n, left, distinct_unit, spec.max_drop, confidence, out_of_reach=out_of_reach,
+            budget_calls=len(positions) if ctx.budget_hit else 0,  # (a question: asked at every position)
         )
         if max(cmp.accuracy.values()) < LOW_ACCURACY:
             best = max(cmp.accuracy.values())

@@ -149,6 +149,20 @@ def strict_failed(report: Report) -> bool:
 
 
 STRICT_LABEL = "FAIL (strict: inconclusive fails)"
+PARTIAL_LABEL = "FAIL (partial run)"
+
+
+def run_headline(report: Report, *, running: bool = False) -> tuple[str, str]:
+    """The headline of report.md / report.html: (verdict for its emoji / CSS class, label). A partial
+    report whose probes all passed reads "FAIL (partial run)", as `ragprobe show` and pytest's exit status
+    have it (the missing probes may be failing ones); but not while the run goes on (``running``: the files
+    are rewritten after its probes), where the headline keeps the verdict so far."""
+    if strict_failed(report):
+        return "fail", STRICT_LABEL
+    if report.partial and not running and not gate_failed(report, strict=ran_strict(report)):
+        return "fail", PARTIAL_LABEL
+    verdict = overall_verdict(report)
+    return verdict, run_label(verdict)
 
 
 def count_label(outcome: str, n: int) -> str:
@@ -532,15 +546,13 @@ def _md_baseline_line(report: Report) -> list[str]:
     return [f"**Baseline** {md_code(str(baseline), table=False)}: " + " · ".join(parts), ""]
 
 
-def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
+def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS, running: bool = False) -> str:
     """report.md. All of it while it fits in ``max_chars``; a larger run keeps, in this order while they
     fit, the table rows of the probes that need a look (FAIL, ERROR, INCONCLUSIVE, ...), their sections,
-    then the rows of passing ones; it leaves out the sections of passing ones, and says what it left out."""
-    verdict = overall_verdict(report)
+    then the rows of passing ones; it leaves out the sections of passing ones, and says what it left out.
+    ``running``: written while the run goes on (:func:`run_headline`)."""
     counts = shown_counts(report)
-    label = run_label(verdict)
-    if strict_failed(report):
-        verdict, label = "fail", STRICT_LABEL
+    verdict, label = run_headline(report, running=running)
     head = [f"## {EMOJI[verdict]} pytest-ragprobe: {label}", ""]
     if report.partial:
         crashed = crashed_tests(report)
@@ -643,20 +655,21 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS) -> str:
     return joined(head + note + table + kept_rows + more + kept + foot)
 
 
-def render_html(report: Report) -> str:
+def render_html(report: Report, *, running: bool = False) -> str:
     from pytest_ragprobe.html import render_html as _render
 
-    return _render(report)
+    return _render(report, running=running)
 
 
-def write_reports(directory: Path, report: Report, *, json_only: bool = False) -> Path:
-    """Write the three files, each atomically (only report.json with ``json_only``); returns its path."""
+def write_reports(directory: Path, report: Report, *, json_only: bool = False, running: bool = False) -> Path:
+    """Write the three files, each atomically (only report.json with ``json_only``); returns its path.
+    ``running``: a write made while the run goes on (the headline keeps the verdict so far)."""
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / "report.json"
     report, text = report_json(report)  # (a lone surrogate in an answer: escaped in all three files)
     atomic_write(json_path, text)
     if json_only:
         return json_path
-    atomic_write(directory / "report.md", render_markdown(report))
-    atomic_write(directory / "report.html", render_html(report))
+    atomic_write(directory / "report.md", render_markdown(report, running=running))
+    atomic_write(directory / "report.html", render_html(report, running=running))
     return json_path

@@ -49,12 +49,14 @@ def sample_size_notes(
     confidence: float,
     *,
     out_of_reach: bool = False,
+    budget_calls: int = 0,
 ) -> list[str]:
     """An INCONCLUSIVE probe's notes on its sample size: about how many more would likely decide it
     (``more``, from stats.more_needed; with the total, and what the data holds when that is fewer:
     ``left``, items never sampled), and, with too few for any PASS, the least a PASS needs. Said in one
     note when both apply: "about 66 more" beside "a PASS needs at least 29" read as a contradiction.
-    ``out_of_reach``: more_needed gave up (the drop seen sits at or next to max_drop)."""
+    ``out_of_reach``: more_needed gave up (the drop seen sits at or next to max_drop). ``budget_calls``: the
+    call budget stopped the probe, which makes this many calls an item (said: the budget to raise)."""
     from pytest_ragprobe.stats import MAX_MORE_PAIRS
 
     few = undecidable_note(n, unit, max_drop, confidence, hedge=not more)
@@ -68,7 +70,16 @@ def sample_size_notes(
             "the tolerance"
         ]
     tail = ""
-    if left <= 0:
+    if budget_calls:  # the budget, not the data, stopped it (the data may fall short as well)
+        tail = (
+            f"; the call budget stopped the probe: asking them takes about {more * budget_calls} more "
+            "pipeline calls (raise --ragprobe-budget)"
+        )
+        if left <= 0:
+            tail += f", and these are all the {unit} given: add more"
+        elif left < more:
+            tail += f", and the data holds only {left} more: add more {unit}"
+    elif left <= 0:
         tail = f"; these are all the {unit} given: add more to decide it"
     elif left < more:
         tail = f"; the data holds {left} more: add more to decide it"
@@ -389,7 +400,8 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
         # never sampled, and under a call budget that ended the probe also sampled but not answered
         left = len(pool) - (cmp.n if ctx.budget_hit else len(chosen))
         notes += sample_size_notes(
-            more, cmp.n, left, unit, spec.max_drop, confidence, out_of_reach=more is None
+            more, cmp.n, left, unit, spec.max_drop, confidence, out_of_reach=more is None,
+            budget_calls=2 if ctx.budget_hit else 0,  # (a fact: asked forward and reverse)
         )
         if max(cmp.acc_a, cmp.acc_b) < LOW_ACCURACY:
             notes.append(low_accuracy_inconclusive(f"forward {cmp.acc_a:.2f} and reverse {cmp.acc_b:.2f}"))

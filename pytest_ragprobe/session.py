@@ -716,7 +716,7 @@ class RagprobeSession:
         # A report or baseline that cannot be written fails the run: found now, before any pipeline call,
         # not after every probe has run (a cold run of a local model is minutes of calls).
         if self.cfg.report_dir is not None:
-            self._write(self.build_report(partial=True))
+            self._write(self.build_report(partial=True), running=True)
             if self.report_error:
                 raise pytest.UsageError(
                     f"--ragprobe-report: cannot write the report to {self.cfg.report_dir}: "
@@ -837,7 +837,7 @@ class RagprobeSession:
             self._json_timer.cancel()
             self._json_timer = None
         start = _now()
-        self._write(self.build_report(partial=True), json_only=json_only)
+        self._write(self.build_report(partial=True), json_only=json_only, running=True)
         end = _now()
         self._json_pending = False
         self._json_due = end + min((end - start) * (1 / JSON_WRITE_SHARE - 1), JSON_MAX_WAIT_S)
@@ -917,12 +917,14 @@ class RagprobeSession:
     def files_unwritten(self) -> bool:
         return bool(self.report_error) or self.baseline_unwritten
 
-    def _write(self, report: Report, *, json_only: bool = False) -> None:
+    def _write(self, report: Report, *, json_only: bool = False, running: bool = False) -> None:
+        """Write the report files; ``running``: while the run goes on (their headline: the verdict so far)."""
         from pytest_ragprobe.reporting import write_reports
 
         assert self.cfg.report_dir is not None
         try:
-            self.report_path = write_reports(self.cfg.report_dir, report, json_only=json_only)
+            directory = self.cfg.report_dir
+            self.report_path = write_reports(directory, report, json_only=json_only, running=running)
         except OSError as exc:  # (rewritten as probes finish: the last attempt is what counts)
             self._write_cause = str(exc)
             # an earlier rewrite's path no longer holds this report: not listed as written, nor handed on

@@ -287,9 +287,9 @@ def test_html_and_markdown_are_not_rerendered_after_every_probe(
     writes: list[tuple[int, bool]] = []
     real = reporting.write_reports
 
-    def spy(directory, report, *, json_only=False):  # type: ignore[no-untyped-def]
+    def spy(directory, report, *, json_only=False, **kwargs):  # type: ignore[no-untyped-def]
         writes.append((len(report.probes), json_only))
-        return real(directory, report, json_only=json_only)
+        return real(directory, report, json_only=json_only, **kwargs)
 
     monkeypatch.setattr(reporting, "write_reports", spy)
     monkeypatch.setattr(session_mod, "RENDER_EVERY_S", 3600.0)

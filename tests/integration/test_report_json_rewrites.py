@@ -37,9 +37,9 @@ def test_a_fast_run_does_not_rewrite_report_json_after_every_probe(
     writes: list[tuple[int, bool]] = []
     real = reporting.write_reports
 
-    def spy(directory, report, *, json_only=False):  # type: ignore[no-untyped-def]
+    def spy(directory, report, *, json_only=False, **kwargs):  # type: ignore[no-untyped-def]
         writes.append((len(report.probes), json_only))
-        return real(directory, report, json_only=json_only)
+        return real(directory, report, json_only=json_only, **kwargs)
 
     # a clock that moves 1000 s a reading: a rewrite takes 1000 s, the next is due 9000 s later
     # (JSON_WRITE_SHARE 0.1), and any timer's wait (at least one step, real seconds) outlasts the run

@@ -461,7 +461,10 @@ def test_retries_count_against_the_budget() -> None:
     # a retry the budget cannot pay is a budget stop (the probe is INCONCLUSIVE), not an error
     assert not out[1].ok and out[1].budget_exhausted and out[1].attempts == 1
     assert out[1].cause == "budget exhausted"
-    assert out[1].error == "pipeline call budget exhausted (not retried after: timeout after 2s)"
+    # (the pipeline's own TimeoutError, said as its error: not "timeout after 2s", the engine's timeout)
+    error = out[1].error or ""
+    assert error.startswith("pipeline call budget exhausted (not retried after: timeout raised by the pipeline ")
+    assert error.endswith(f"test_engine.py:{answer.__code__.co_firstlineno + 3}: slow upstream)")
     assert out[2].budget_exhausted and out[2].attempts == 0
 
 
