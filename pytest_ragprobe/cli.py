@@ -707,29 +707,37 @@ def cmd_cache(args: argparse.Namespace) -> int:
     stats = scan(root, prune_before=None if args.prune is None else days_ago(args.prune))
     if args.prune is not None:
         _print(
-            f"ragprobe cache: removed {stats.removed} entries ({_size(stats.removed_bytes)}) "
-            f"and {stats.removed_tables} statistics tables not used in the last {args.prune:g} days"
-            + (f", and {stats.removed_plans} plan records of probes not run since" if stats.removed_plans
-               else "")
+            f"ragprobe cache: removed {_count(stats.removed, 'entry', 'entries')} "
+            f"({_size(stats.removed_bytes)}) and {_count(stats.removed_tables, 'statistics table')} not "
+            f"used in the last {args.prune:g} days"
+            + (f", and {_count(stats.removed_plans, 'plan record')} of probes not run since"
+               if stats.removed_plans else "")
         )
 
     def when(t: float | None) -> str:
         return "-" if t is None else _dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M")
 
     used = f"last used {when(stats.oldest)} .. {when(stats.newest)}" if stats.entries else "empty"
-    entries = f"{stats.entries} entr{'y' if stats.entries == 1 else 'ies'}"
+    entries = _count(stats.entries, "entry", "entries")
     _print(f"ragprobe cache: {root}: {entries}, {_size(stats.bytes)}; {used}")
     last_used = stats.last_used or {}
     for pipeline, count in sorted((stats.by_pipeline or {}).items(), key=lambda kv: (-kv[1], kv[0])):
         _print(f"  {count:7d}  last used {when(last_used.get(pipeline))}  {pipeline}")
     if stats.tables:
         _print(
-            f"  and {stats.tables} statistics tables, {_size(stats.tables_bytes)} "
+            f"  and {_count(stats.tables, 'statistics table')}, {_size(stats.tables_bytes)} "
             "(exact critical values; recomputed when missing)"
         )
     if stats.plans:
-        _print(f"  and {stats.plans} plan records (the calls each probe asked last run, for the cost plan)")
+        _print(
+            f"  and {_count(stats.plans, 'plan record')} (the calls each probe asked last run, for the cost plan)"
+        )
     return EXIT_OK
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """``1 entry`` / ``2 entries``: the cache summary's counts read as English for every n."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def build_parser() -> argparse.ArgumentParser:

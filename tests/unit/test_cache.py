@@ -126,7 +126,7 @@ def test_hits_refresh_last_used_and_prune_removes_only_stale_entries(
 
     assert main(["cache", str(tmp_path), "--prune", "7"]) == 0
     out = capsys.readouterr().out
-    assert "removed 5 entries" in out and "and 1 statistics tables not used" in out and ": 1 entry, " in out
+    assert "removed 5 entries" in out and "and 1 statistics table not used" in out and ": 1 entry, " in out
     assert [p.name for p in tables.iterdir()] == ["exact_thresholds-fresh.json"]
     left = scan(tmp_path)
     assert left.entries == 1 and left.by_pipeline == {"new-pipeline@2": 1}

@@ -45,10 +45,10 @@ def test_prune_takes_a_cache_with_its_tag_or_only_what_a_cache_holds(
     cache.put(cache.key(call), call, Answer("a"))
     (tmp_path / "c" / "something-newer").mkdir()  # (a later version's directory: the tag vouches)
     assert main(["cache", str(tmp_path / "c"), "--prune", "0"]) == 0
-    assert "removed 1 entries" in capsys.readouterr().out
+    assert "removed 1 entry (" in capsys.readouterr().out
     # a cache where only statistics tables were written has no tag yet: what it holds is a cache's
     tables = tmp_path / "t" / "tables"
     tables.mkdir(parents=True)
     (tables / "exact_thresholds-x.json").write_text("{}", encoding="utf-8")
     assert main(["cache", str(tmp_path / "t"), "--prune", "0"]) == 0
-    assert "and 1 statistics tables not used" in capsys.readouterr().out
+    assert "and 1 statistics table not used" in capsys.readouterr().out

@@ -188,7 +188,7 @@ def test_records_are_not_answers_and_prune_removes_stale_ones(
     assert "3 entries" in out and "and 2 plan records" in out
     assert main(["cache", str(tmp_path), "--prune", "7"]) == 0
     out = capsys.readouterr().out
-    assert "removed 0 entries" in out and "1 plan records of probes not run since" in out
+    assert "removed 0 entries" in out and "1 plan record of probes not run since" in out
     assert not stale.exists() and not leftover.exists()
     assert plan_record(tmp_path, "t.py::test_new", "d") is not None
     assert (scan(tmp_path).plans, scan(tmp_path).entries) == (1, 3)
