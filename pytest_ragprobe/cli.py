@@ -730,7 +730,8 @@ def cmd_cache(args: argparse.Namespace) -> int:
         )
     if stats.plans:
         _print(
-            f"  and {_count(stats.plans, 'plan record')} (the calls each probe asked last run, for the cost plan)"
+            f"  and {_count(stats.plans, 'plan record')} "
+            "(the calls each probe asked last run, for the cost plan)"
         )
     return EXIT_OK
 
