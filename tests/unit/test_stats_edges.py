@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any, ClassVar
+
 from pytest_ragprobe import stats as S
+from pytest_ragprobe.position_probe import check_position
+from pytest_ragprobe.types import Document
 
 
 def test_required_n_reaches_the_power_where_exact_critical_values_apply() -> None:
@@ -15,3 +20,41 @@ def test_required_n_reaches_the_power_where_exact_critical_values_apply() -> Non
         assert S.fail_probability(n, **cells) >= 0.8
     else:  # above 600 the normal quantile is the test's own cut: the approximation holds there
         assert n == S.EXACT_MAX_N + 1
+
+
+def _position_rows(n: int) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(n):
+        ctxs = [{"title": f"Item {i}", "text": f"The code of item {i} is Q{i}X.", "isgold": True}]
+        ctxs += [{"title": f"Note {i}.{j}", "text": f"Shelf note {j}.", "isgold": False} for j in range(6)]
+        rows.append({"question": f"What is the code of item {i}?", "answers": [f"Q{i}X"], "ctxs": ctxs})
+    return rows
+
+
+class _FixedPatterns:
+    """Right or wrong by item and gold position: the first and the third position wrong on items 0-13,
+    the second on 0-17 (wrong wherever the first is: 4 discordant pairs, the worst position yet it PASSes
+    against the first), the last on 50-65 (30 pairs differ from the first: undecided)."""
+
+    wrong: ClassVar[dict[int, range]] = {0: range(14), 1: range(18), 2: range(14), 3: range(50, 66)}
+
+    def generate(self, question: str, documents: list[Document]) -> str:
+        item = re.search(r"item (\d+)", question)
+        assert item is not None
+        i = int(item.group(1))
+        idx = next(j for j, d in enumerate(documents) if f"code of item {i} is" in d.text)
+        return "I do not know" if i in self.wrong[idx] else f"Q{i}X"
+
+
+def test_an_inconclusive_position_probe_says_how_many_more_when_its_worst_position_has_passed() -> None:
+    """The "about N more" figure was sized on the best edge vs the worst position only: when that one had
+    PASSed (few disagreeing answers) and another comparison was undecided, more_needed said 0 and the
+    INCONCLUSIVE probe had no word on its sample size at all."""
+    r = check_position(_FixedPatterns(), _position_rows(100), n_docs=4, max_drop=0.1)
+    assert r.verdict == "inconclusive"
+    m = r.metrics
+    assert (m["best_edge"], m["worst_position"]) == (0, 1)
+    assert [n for n in r.notes if re.fullmatch(
+        r"about \d+ more questions \(\d+ in all\) would likely decide this \(a rough estimate from the "
+        r"rates seen so far\); these are all the questions given: add more to decide it", n
+    )], r.notes  # fmt: skip
