@@ -61,11 +61,13 @@ def sample_size_notes(
     if not more:
         if few or not out_of_reach:
             return [few] if few else []
-        # (said nothing at all before: the warning promises a word on how many more would decide it)
+        # (said nothing at all before: the warning promises a word on how many more would decide it.) Only
+        # the drop seen is that close: its bounds often allow a true drop far enough from max_drop that a few
+        # hundred more decide it, so no claim that more cannot settle it, or that the pipeline sits there.
         return [
-            f"the drop seen is too close to max_drop {threshold(max_drop)} for more {unit} to settle it: at "
-            f"the rates seen so far over {MAX_MORE_PAIRS:,} more would be needed; the pipeline sits near "
-            "the tolerance"
+            f"the drop seen is too close to max_drop {threshold(max_drop)} to say how many more {unit} would "
+            f"settle it: at the rates seen so far over {MAX_MORE_PAIRS:,} more; a true drop further from "
+            "max_drop than the one seen needs far fewer"
         ]
     tail = ""
     if left <= 0:
