@@ -2117,6 +2117,8 @@ class SequentialDesign:
         self._check_look(look)
         if n <= 0:
             return self._finish("inconclusive", look)
+        if floor <= 0.0:  # every accuracy holds it (the exact PASS cut at 0 needed one right; fixed: PASS)
+            return "pass"
         alpha = 1.0 - self.confidence
         sizes = tuple(self.sizes)
         rounded = round(float(floor), 12)
