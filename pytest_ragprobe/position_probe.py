@@ -54,6 +54,7 @@ from pytest_ragprobe.reverse_probe import (
     LOW_ACCURACY,
     MAX_EXAMPLES,
     accepts_text,
+    floor_out_of_reach,
     low_accuracy_inconclusive,
     sample_size_notes,
     settings_dict,
@@ -478,6 +479,8 @@ async def run_position(
     if len(distinct) < len(examples):
         unit = "facts" if spec.data is None else "questions"
         notes.append(repeated_question_note(examples, distinct, unit))
+    # a question asked again adds nothing: say which questions count
+    distinct_unit = "questions" if len(distinct) == len(examples) else "distinct questions"
     reason = ""
     if spec.min_accuracy is not None and cmp.n:
         # Every position is held to the floor (each on the questions asked there), so a FAIL needs one
@@ -500,9 +503,11 @@ async def run_position(
             )
         elif unclear and verdict == "pass":
             verdict = "inconclusive"
+            asked = cmp.n_by_position.get(unclear[0], cmp.n)
             notes.append(
-                f"accuracy {cmp.accuracy[unclear[0]]:.2f} at position {unclear[0]} is not clearly "
-                f"above min_accuracy {threshold(spec.min_accuracy)}"
+                f"accuracy {cmp.accuracy[unclear[0]]:.2f} at position {unclear[0]} is not clearly above "
+                f"min_accuracy {threshold(spec.min_accuracy)}"
+                + floor_out_of_reach(asked, distinct_unit, spec.min_accuracy, confidence)
             )
     if ctx.budget_hit:
         verdict = "inconclusive" if verdict != "fail" else verdict
@@ -519,8 +524,6 @@ async def run_position(
             + ("and its min_accuracy floor " if spec.min_accuracy is not None else "")
             + "had passed)"
         )
-    # a question asked again adds nothing: say which questions count
-    distinct_unit = "questions" if len(distinct) == len(examples) else "distinct questions"
     if verdict == "inconclusive" and cmp.n:
         # the FAIL side of one comparison among 2 (k - 1): at least as strict as Bonferroni's share
         family = (1.0 - confidence) if fail_alpha is None else fail_alpha

@@ -181,3 +181,37 @@ def test_a_floor_of_zero_passes_sequentially_as_it_does_fixed() -> None:
     facts = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(100)]
     r = ragprobe.check_reverse(lambda q: "no idea", facts, max_drop=0.1, min_accuracy=0.0, sequential=True)
     assert r.verdict == "pass", r.notes
+
+
+def test_a_floor_no_sample_of_that_size_can_pass_says_so() -> None:
+    """min_accuracy 0.99 with 100 facts all right: the exact lower bound of 100/100 is 0.05^(1/100) = 0.971,
+    so no run of 100 can PASS the floor, yet the note only said "not clearly above", as if more of the same
+    would do; a floor of 1.00 can never PASS. (The drop's own "no run can PASS" note says the same for
+    max_drop.)"""
+    facts = [ragprobe.Fact(subject=f"P-{i}", relation="compatible_with", object=f"C-{i}") for i in range(100)]
+
+    def right(question: str) -> str:
+        tail = question.rstrip("?").rsplit(" ", 1)[1]
+        return tail.replace("P-", "C-") if tail.startswith("P-") else tail.replace("C-", "P-")
+
+    r = ragprobe.check_reverse(right, facts, max_drop=0.1, min_accuracy=0.99)
+    assert r.verdict == "inconclusive"
+    assert S.accuracy_verdict(299, 299, 0.99) == "pass" and S.accuracy_verdict(298, 298, 0.99) != "pass"
+    assert r.notes == [
+        "reverse accuracy 1.00 is not clearly above min_accuracy 0.99: with 100 facts no run can show it, "
+        "even with every answer right it takes at least 299 facts (at 95%)"
+    ]
+    r = ragprobe.check_reverse(right, facts, max_drop=0.1, min_accuracy=1.0)
+    assert r.verdict == "inconclusive"
+    assert r.notes == [
+        "reverse accuracy 1.00 is not clearly above min_accuracy 1.00: no sample can show an accuracy of at "
+        "least 1.00 (set min_accuracy below 1)"
+    ]
+    reader = _FixedPatterns()
+    reader.wrong = dict.fromkeys(range(4), range(0))  # every answer right
+    p = check_position(reader, _position_rows(100), n_docs=4, max_drop=0.1, min_accuracy=0.99)
+    assert p.verdict == "inconclusive"
+    assert p.notes == [
+        "accuracy 1.00 at position 0 is not clearly above min_accuracy 0.99: with 100 questions no run can "
+        "show it, even with every answer right it takes at least 299 questions (at 95%)"
+    ]
