@@ -413,7 +413,14 @@ def build_config(config: pytest.Config) -> RagprobeConfig:
         return ini_path(name, default)
 
     cache_path = option_path("ragprobe_cache", DEFAULT_CACHE_DIR)
-    cache = None if _get(config, "ragprobe_no_cache") else cache_path
+    no_cache = config.getoption("ragprobe_no_cache")
+    if no_cache is None:
+        # CLI > ini: --ragprobe-cache=DIR asked for a cache, which the ini file's ragprobe_no_cache turned off
+        # silently (a -o ragprobe_no_cache=... is typed on the command line too: it still counts)
+        ini_no_cache = bool(_ini(config, "ragprobe_no_cache"))
+        cli_cache = config.getoption("ragprobe_cache") is not None
+        no_cache = ini_no_cache and (not cli_cache or _override(config, "ragprobe_no_cache") is not None)
+    cache = None if no_cache else cache_path
     samples = _optional_count(config, "ragprobe_samples")
     strict = bool(_get(config, "ragprobe_strict"))
     budget = _optional_count(config, "ragprobe_budget")

@@ -1,4 +1,5 @@
-"""Hooks other plugins and ``conftest.py`` files can implement (registered in ``plugin.pytest_addhooks``).
+"""Hooks other plugins and ``conftest.py`` files can implement (registered by _hookspecs_plugin.py, the
+``ragprobe_hooks`` entry point).
 
 Example ``conftest.py``, probing a framework object the plugin does not know::
 

@@ -490,6 +490,16 @@ def _refuse_stacked(item: pytest.Item, mark: str) -> None:
         )
 
 
+# The sugar's marks come from a MarkGenerator bound to no config (pytest.mark is bound to the run's): the
+# same MarkDecorator, without the unknown-mark check. Under `-p no:ragprobe` nothing registers the marks, so
+# that check warned of a typo at a line of this module, and under --strict-markers made every module that
+# uses the sugar a collection error; a mark made by this API is no typo. (pytest.mark.ragprobe_reverse
+# written by hand is still checked by pytest, as any mark typed by hand.)
+try:
+    _MARKS = pytest.MarkGenerator(_ispytest=True)
+except TypeError:  # a pytest without the private argument: fall back to the checked generator
+    _MARKS = pytest.mark
+
 _P = ParamSpec("_P")
 _Sugar = Callable[_P, pytest.MarkDecorator]
 
@@ -548,7 +558,7 @@ class _Ragprobe:
         kwargs = {k: v for k, v in locals().items() if v is not None}
         __tracebackhide__ = True  # (after locals()) the error names the argument; this frame adds nothing
         check_mark_args(REVERSE_MARK, kwargs)
-        mark: pytest.MarkDecorator = pytest.mark.ragprobe_reverse(**kwargs)
+        mark: pytest.MarkDecorator = _MARKS.ragprobe_reverse(**kwargs)
         return mark
 
     @staticmethod
@@ -581,7 +591,7 @@ class _Ragprobe:
         kwargs = {k: v for k, v in locals().items() if v is not None}
         __tracebackhide__ = True  # (after locals()) the error names the argument; this frame adds nothing
         check_mark_args(POSITION_MARK, kwargs)
-        mark: pytest.MarkDecorator = pytest.mark.ragprobe_position(**kwargs)
+        mark: pytest.MarkDecorator = _MARKS.ragprobe_position(**kwargs)
         return mark
 
 

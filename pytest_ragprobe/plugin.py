@@ -44,9 +44,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from pytest_ragprobe import hookspecs
+    from pytest_ragprobe._hookspecs_plugin import add_hookspecs
 
-    pluginmanager.add_hookspecs(hookspecs)
+    add_hookspecs(pluginmanager)  # (unless the ragprobe_hooks entry point did)
 
 
 @pytest.hookimpl(trylast=True)

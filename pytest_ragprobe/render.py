@@ -783,7 +783,8 @@ def _summary_fields(
     failed += f", {r.retries} retried" if r.retries else ""
     # (a baseline not compared is a note, said here too: the line has no other place for it)
     note = outcome_note(r, strict=strict, strict_by=strict_by) or baseline_changed_note(r)
-    tail = f" - {note}" if note else ""
+    # one line per probe: a multi-line xfail / skip reason or test failure broke it, as the reason above
+    tail = f" - {' '.join(note.split())}" if note else ""
     rest = f"(n={size_text(r)}, {count(r.calls, 'call')}{cached}{failed}){tail}"
     return short_label(r, strict=strict), r.nodeid, f"[{r.kind}]", accs, detail, rest
 

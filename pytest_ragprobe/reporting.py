@@ -234,12 +234,16 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]#!|~])")
 # Control characters but tab, newline and carriage return (C0, DEL, C1): an answer quoting a terminal escape
 # or holding a NUL. Written as their escapes ("\x1b[2J"), as the terminal summary prints answers, so that
 # `ragprobe show --format markdown` or `cat report.md` cannot clear or recolour a terminal, and a browser
-# shows them rather than nothing.
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# shows them rather than nothing. Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) too,
+# as "\u202e": a browser applied one to the rest of its paragraph (an error's "\u202e..." reversed the
+# plugin's own "; first for '<question>'" after it); right-to-left letters need none of them.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def visible_controls(text: str) -> str:
-    return _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _CONTROL_CHARS.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) <= 0xFF else f"\\u{ord(m.group()):04x}", text
+    )
 
 
 def md_text(value: Any, limit: int = MD_TEXT_LIMIT) -> str:

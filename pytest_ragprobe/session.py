@@ -1110,7 +1110,7 @@ class RagprobeSession:
             return
         from pytest_ragprobe.cli import summary_text
         from pytest_ragprobe.render import strict_fails, summary_lines
-        from pytest_ragprobe.reporting import ordered, overall_verdict, run_failed
+        from pytest_ragprobe.reporting import ordered, overall_verdict, run_failed, visible_controls
 
         colors = {
             "pass": "green", "fail": "red", "error": "red", "xpass_strict": "red", "regression": "red",
@@ -1140,7 +1140,8 @@ class RagprobeSession:
         for result, text in zip(probes, lines, strict=True):
             strict = strict_fails(result, self.cfg.strict)
             color = "red" if strict else colors.get(result.outcome, "yellow")
-            terminalreporter.write_line(text, **{color: True})
+            # (a pipeline's error in the line: control characters as `ragprobe show` prints them)
+            terminalreporter.write_line(visible_controls(text), **{color: True})
         # the run's verdict, as in report.md / .html and `ragprobe show`
         if report.probes or self.crashed or self.uncollected:
             failed = run_failed(report, strict=self.cfg.strict)  # as `ragprobe show`

@@ -42,4 +42,4 @@ def test_every_report_shows_the_example_so() -> None:
     p = reverse_probe("t.py::test_rev", "fail", drop=0.3, examples=[example])
     assert """expected '"AC | DC" | ACDC', got 'Queen'""" in render.explain(p)
     assert '| "AC \\| DC" \\| ACDC |' in render_markdown(report(p))
-    assert 'data-label="expected">&#34;AC | DC&#34; | ACDC</td>' in render_html(report(p))
+    assert 'data-label="expected"><bdi>&#34;AC | DC&#34; | ACDC</bdi></td>' in render_html(report(p))

@@ -53,7 +53,7 @@ def test_markdown_shows_control_characters_as_escapes() -> None:
 def test_html_shows_control_characters_as_escapes() -> None:
     html = render_html(report())
     assert not CONTROL.search(html)
-    assert f'<td class="text" data-label="got">{SHOWN}</td>' in html
+    assert f'<td class="text" data-label="got"><bdi>{SHOWN}</bdi></td>' in html
 
 
 def test_show_markdown_writes_no_terminal_escape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -265,7 +265,7 @@ def test_html_reverse_section() -> None:
     )
     # worst examples: wrong reverse answers only, forward-right first
     assert "Worst examples (2 of 18 wrong reverse answers)" in text  # n = 40 at reverse accuracy 0.55: 18 wrong
-    rows = re.findall(r"<tr><td class=\"text\" data-label=\"question\">(.*?)</td>", section)
+    rows = re.findall(r"<tr><td class=\"text\" data-label=\"question\"><bdi>(.*?)</bdi></td>", section)
     assert rows == ["Which pump is compatible with controller C-17?", "Who is Mary Lee Pfeiffer&#39;s son?"]
     assert "P-9" not in section
     assert "<td data-label=\"miss\">retrieval</td>" in section and "<td data-label=\"miss\">reading</td>" in section

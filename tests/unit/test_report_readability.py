@@ -196,7 +196,7 @@ def test_drop_bounds_are_labelled_one_sided_at_the_probe_confidence() -> None:
     assert "**Drop** +0.02, one-sided 95% bounds [-0.08, +0.12] vs max\\_drop 0.10" in md
     text = text_of(render_html(rep))
     assert "+0.30 , one-sided 90% bounds [+0.05, +0.52] vs max_drop 0.10" in text
-    assert "bar: its one-sided 90% bounds (together a 80% interval)" in text
+    assert "bar: its one-sided 90% bounds (together a two-sided 80% interval)" in text
     for out in (md, text):
         assert out.count("Holm-adjusted McNemar p (position probes): an exact McNemar test") == 1
         assert "two-sided interval at 2·confidence − 1" in out
@@ -222,11 +222,11 @@ def test_each_probe_labels_its_lower_bound_with_min_accuracy() -> None:
     assert f"**Drop** +0.02, {label} [-0.08, +0.12] vs max\\_drop 0.10" in render_markdown(report(floored))
     text = text_of(render_html(report(floored)))
     assert f"+0.02 , {label} [-0.08, +0.12] vs max_drop 0.10" in text
-    assert f"bar: its {label} (together a 92.5% interval)" in text
+    assert f"bar: its {label} (together a two-sided 92.5% interval)" in text
     assert f"drop +0.02, {label} [-0.08, +0.12] vs max_drop 0.10" in explain(floored)
     plain = reverse_probe("t.py::test_a")
     assert "one-sided 95% bounds [-0.08, +0.12]" in explain(plain)
-    assert "bar: its one-sided 95% bounds (together a 90% interval)" in text_of(render_html(report(plain)))
+    assert "bar: its one-sided 95% bounds (together a two-sided 90% interval)" in text_of(render_html(report(plain)))
 
 
 def test_the_legend_says_where_the_lower_bound_is_with_min_accuracy() -> None:

@@ -32,7 +32,7 @@ def test_a_confidence_of_99_9_percent_never_reads_100_percent() -> None:
     assert "| direction | accuracy | correct | 99.9% CI |" in md
     assert "confidence 99.9%" in md
     assert "99.9% CI" in term and "99.9% CI" in html
-    assert "(together a 99.8% interval)" in html
+    assert "(together a two-sided 99.8% interval)" in html
     half = reverse_probe("t.py::test_half", settings={"min_accuracy": 0.5})
     half.metrics["confidence"] = 0.975
     legend = render_markdown(report(half))
