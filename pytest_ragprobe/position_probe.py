@@ -694,7 +694,10 @@ def _more_needed(
     another comparison was still undecided."""
     from pytest_ragprobe import stats
 
-    undecided = [c for c in cmp.comparisons.values() if c.verdict == "inconclusive"]
+    # (a sequential probe's settled positions passed every comparison at an earlier look: not undecided)
+    undecided = [
+        c for j, c in cmp.comparisons.items() if c.verdict == "inconclusive" and j not in cmp.settled
+    ]
     if not undecided:
         return None, False
     sizes = [

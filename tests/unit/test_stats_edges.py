@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from typing import Any, ClassVar
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 import pytest_ragprobe as ragprobe
 from pytest_ragprobe import stats as S
-from pytest_ragprobe.position_probe import check_position
+from pytest_ragprobe.position_probe import _more_needed, check_position
 from pytest_ragprobe.types import Document
 
 
@@ -215,3 +216,27 @@ def test_a_floor_no_sample_of_that_size_can_pass_says_so() -> None:
         "accuracy 1.00 at position 0 is not clearly above min_accuracy 0.99: with 100 questions no run can "
         "show it, even with every answer right it takes at least 299 questions (at 95%)"
     ]
+
+
+def test_the_more_figure_of_a_sequential_position_probe_skips_settled_positions() -> None:
+    """A settled position passed all its comparisons at some look ("stays passed"), yet its comparison in
+    ``comparisons`` is re-read on the data at the end, where it can read INCONCLUSIVE: the figure was sized
+    on it (here the worst position, settled: 483 more) instead of the comparison still undecided (183)."""
+    n = 100
+    design = S.sequential_design(n, positions=3)
+    rng = random.Random(146)
+    full = {p: [rng.random() < acc for _ in range(n)] for p, acc in enumerate((0.9, 0.88, 0.85))}
+    dropped: dict[int, int] = {}
+    for look, size in enumerate(design.sizes):
+        asked = {p: v[: dropped.get(p, size)] for p, v in full.items()}
+        decision, r = design.decide_positions(asked, look=look, max_drop=0.1)
+        if decision != "continue":
+            break
+        for p in r.settled:
+            dropped.setdefault(p, size)
+    assert (r.verdict, r.settled, r.worst) == ("inconclusive", (2,), 2)
+    assert r.comparisons[2].verdict == "inconclusive"
+    fail_conf = 1 - 0.05 / 4
+    undecided = S.more_needed(r.comparisons[1], max_drop=0.1, confidence=0.95, fail_confidence=fail_conf)
+    assert undecided == 183
+    assert _more_needed(r, 0.1, 0.95, fail_conf) == (183, True)
