@@ -17,7 +17,7 @@ import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_ragprobe.contexts import (
     ContextPlan,
@@ -54,6 +54,7 @@ from pytest_ragprobe.reverse_probe import (
     LOW_ACCURACY,
     MAX_EXAMPLES,
     accepts_text,
+    floor_out_of_reach,
     low_accuracy_inconclusive,
     sample_size_notes,
     settings_dict,
@@ -61,6 +62,9 @@ from pytest_ragprobe.reverse_probe import (
 from pytest_ragprobe.runner import ProbeContext, ProbeError, call_options, context_for, run_sync
 from pytest_ragprobe.scoring import check_patterns, score
 from pytest_ragprobe.types import Answer, Document, content_digest
+
+if TYPE_CHECKING:  # (stats imports numpy/scipy: loaded when a probe runs)
+    from pytest_ragprobe.stats import PositionComparison
 
 GENERATE_HINT = (
     "Position tests hand the reader a fixed list of documents, so they need the reader "
@@ -475,6 +479,8 @@ async def run_position(
     if len(distinct) < len(examples):
         unit = "facts" if spec.data is None else "questions"
         notes.append(repeated_question_note(examples, distinct, unit))
+    # a question asked again adds nothing: say which questions count
+    distinct_unit = "questions" if len(distinct) == len(examples) else "distinct questions"
     reason = ""
     if spec.min_accuracy is not None and cmp.n:
         # Every position is held to the floor (each on the questions asked there), so a FAIL needs one
@@ -497,9 +503,11 @@ async def run_position(
             )
         elif unclear and verdict == "pass":
             verdict = "inconclusive"
+            asked = cmp.n_by_position.get(unclear[0], cmp.n)
             notes.append(
-                f"accuracy {cmp.accuracy[unclear[0]]:.2f} at position {unclear[0]} is not clearly "
-                f"above min_accuracy {threshold(spec.min_accuracy)}"
+                f"accuracy {cmp.accuracy[unclear[0]]:.2f} at position {unclear[0]} is not clearly above "
+                f"min_accuracy {threshold(spec.min_accuracy)}"
+                + floor_out_of_reach(asked, distinct_unit, spec.min_accuracy, confidence)
             )
     if ctx.budget_hit:
         verdict = "inconclusive" if verdict != "fail" else verdict
@@ -516,23 +524,14 @@ async def run_position(
             + ("and its min_accuracy floor " if spec.min_accuracy is not None else "")
             + "had passed)"
         )
-    # a question asked again adds nothing: say which questions count
-    distinct_unit = "questions" if len(distinct) == len(examples) else "distinct questions"
     if verdict == "inconclusive" and cmp.n:
-        more = None
-        if cmp.worst in cmp.comparisons:
-            # the FAIL side of one comparison among 2 (k - 1): at least as strict as Bonferroni's share
-            family = (1.0 - confidence) if fail_alpha is None else fail_alpha
-            fail_conf = 1.0 - family / max(1, 2 * (len(cmp.accuracy) - 1))
-            more = stats.more_needed(
-                cmp.comparisons[cmp.worst],
-                max_drop=spec.max_drop,
-                confidence=confidence,
-                fail_confidence=fail_conf,
-            )
+        # the FAIL side of one comparison among 2 (k - 1): at least as strict as Bonferroni's share
+        family = (1.0 - confidence) if fail_alpha is None else fail_alpha
+        fail_conf = 1.0 - family / max(1, 2 * (len(cmp.accuracy) - 1))
+        more, sized = _more_needed(cmp, spec.max_drop, confidence, fail_conf)
         # never sampled, and under a call budget that ended the probe also sampled but not answered
         left = len(distinct) - (cmp.n if ctx.budget_hit else len(chosen))
-        out_of_reach = more is None and cmp.worst in cmp.comparisons  # (not: no comparison to size)
+        out_of_reach = more is None and sized  # (not: no comparison to size)
         notes += sample_size_notes(
             more, cmp.n, left, distinct_unit, spec.max_drop, confidence, out_of_reach=out_of_reach,
             budget_calls=len(positions) if ctx.budget_hit else 0,  # (a question: asked at every position)
@@ -684,6 +683,35 @@ async def run_position_spec(ctx: ProbeContext, spec: PositionSpec) -> ProbeResul
     else:  # build_spec guarantees one of them
         raise DataError("@ragprobe.position needs data=... or facts=...")
     return await run_position(ctx, spec, examples, pool)
+
+
+def _more_needed(
+    cmp: PositionComparison, max_drop: float, confidence: float, fail_confidence: float
+) -> tuple[int | None, bool]:
+    """About how many more questions would likely decide an INCONCLUSIVE position probe, and whether
+    any comparison was there to size it on. Sized on the best edge's undecided comparisons: one heading
+    for FAIL decides the probe alone (the fewest such), else every one must PASS (the most; None if one
+    is out of reach). The worst position's alone said 0, and the probe nothing, when it had PASSed and
+    another comparison was still undecided."""
+    from pytest_ragprobe import stats
+
+    # (a sequential probe's settled positions passed every comparison at an earlier look: not undecided)
+    undecided = [
+        c for j, c in cmp.comparisons.items() if c.verdict == "inconclusive" and j not in cmp.settled
+    ]
+    if not undecided:
+        return None, False
+    sizes = [
+        (c.drop > max_drop, stats.more_needed(
+            c, max_drop=max_drop, confidence=confidence, fail_confidence=fail_confidence
+        ))
+        for c in undecided
+    ]  # fmt: skip
+    failing = [m for heads_to_fail, m in sizes if heads_to_fail and m is not None]
+    if failing:
+        return min(failing), True
+    passing = [m for _, m in sizes]
+    return (None if None in passing else max(m for m in passing if m is not None)), True
 
 
 def check_position(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -63,11 +64,13 @@ def sample_size_notes(
     if not more:
         if few or not out_of_reach:
             return [few] if few else []
-        # (said nothing at all before: the warning promises a word on how many more would decide it)
+        # (said nothing at all before: the warning promises a word on how many more would decide it.) Only
+        # the drop seen is that close: its bounds often allow a true drop far enough from max_drop that a few
+        # hundred more decide it, so no claim that more cannot settle it, or that the pipeline sits there.
         return [
-            f"the drop seen is too close to max_drop {threshold(max_drop)} for more {unit} to settle it: at "
-            f"the rates seen so far over {MAX_MORE_PAIRS:,} more would be needed; the pipeline sits near "
-            "the tolerance"
+            f"the drop seen is too close to max_drop {threshold(max_drop)} to say how many more {unit} would "
+            f"settle it: at the rates seen so far over {MAX_MORE_PAIRS:,} more; a true drop further from "
+            "max_drop than the one seen needs far fewer"
         ]
     tail = ""
     if budget_calls:  # the budget, not the data, stopped it (the data may fall short as well)
@@ -91,6 +94,26 @@ def sample_size_notes(
         return [f"{undecidable_note(n, unit, max_drop, confidence, estimate=estimate)}{tail}"]
     notes = [f"about {more} more {unit} {likely} this {ROUGH}{tail}"]
     return [*notes, few] if few else notes
+
+
+def floor_out_of_reach(n: int, unit: str, floor: float, confidence: float) -> str:
+    """For a min_accuracy floor the data do not settle: ": ..." when no run of ``n`` could PASS it, even
+    with every answer right ("" otherwise: more of the same would do). The exact lower bound of n right of
+    n is alpha^(1/n), below a floor of 0.99 until 299 answers; no sample reaches a floor of 1."""
+    from pytest_ragprobe import stats
+    from pytest_ragprobe.render import percent
+
+    if floor >= 1.0:
+        return f": no sample can show an accuracy of at least {threshold(floor)} (set min_accuracy below 1)"
+    if floor <= 0.0 or stats.accuracy_verdict(n, n, floor, confidence) == "pass":
+        return ""
+    least = max(n + 1, math.ceil(math.log(1.0 - confidence) / math.log(floor)) - 1)
+    while stats.accuracy_verdict(least, least, floor, confidence) != "pass":  # (the closed form, rounded)
+        least += 1
+    return (
+        f": with {n} {unit} no run can show it, even with every answer right it takes at least {least} "
+        f"{unit} (at {percent(confidence)})"
+    )
 
 
 def _below_least(n: int, max_drop: float, confidence: float) -> bool:
@@ -366,6 +389,8 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     if capped := ctx.cap_note(spec, len(pool), "facts"):
         notes.append(capped)
     notes += shared_question_notes(pairs, len(pool))
+    # a fact that shares a question with one already probed adds nothing: say which facts count
+    unit = "facts" if len(pool) == len(pairs) else "facts with questions of their own"
     reason = ""
     if spec.min_accuracy is not None and cmp.n:
         if floor is None:
@@ -380,6 +405,7 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
             notes.append(
                 f"reverse accuracy {cmp.acc_b:.2f} is not clearly above min_accuracy "
                 f"{threshold(spec.min_accuracy)}"
+                + floor_out_of_reach(cmp.n, unit, spec.min_accuracy, confidence)
             )
     if ctx.budget_hit:
         verdict = "inconclusive" if verdict != "fail" else verdict
@@ -389,8 +415,6 @@ async def run_reverse(ctx: ProbeContext, spec: ReverseSpec, pairs: Sequence[Fact
     if stopped_early:
         notes.append(f"sequential stopping: decided after {done} of {len(chosen)} facts")
     if verdict == "inconclusive" and cmp.n:
-        # a fact that shares a question with one already probed adds nothing: say which facts count
-        unit = "facts" if len(pool) == len(pairs) else "facts with questions of their own"
         more = stats.more_needed(
             cmp,
             max_drop=spec.max_drop,

@@ -1515,19 +1515,34 @@ def _exact_n(
     confidence: float,
     side: Literal["fail", "pass"],
     exact_limit: int = _EXACT_N_SEARCH,
+    exact_z_limit: int = 0,
 ) -> int:
     z_a, z_b = _z(confidence), float(sps.norm.ppf(power))
     approx = _approx_n(p10, p01, max_drop, z_a, z_b)
     if not math.isfinite(approx) or approx > 1e7:
         raise ValueError("the requested decision is out of reach (drop too close to max_drop)")
     n = max(1, math.ceil(approx))
-    if n > exact_limit:  # the normal approximation is accurate here; exact sums get costly
-        return n
 
     def pw(m: int) -> float:
         return fail_probability(
             m, p10=p10, p01=p01, max_drop=max_drop, confidence=confidence, side=side
         )
+
+    if exact_limit < n <= min(exact_z_limit, EXACT_MAX_N):
+        # Up to EXACT_MAX_N the test's cuts are exact and can sit well above the normal quantile
+        # (1.72 vs 1.645 at 504 pairs, max_drop 0.1), so the normal figure fell short (power 0.78 for
+        # 0.8). Redo the approximation with the exact cut at n until the exact power is reached (each
+        # step computes that n's cut: seconds; summing the power over every n up to it would be minutes).
+        for _ in range(8):
+            if pw(n) >= power:
+                return n
+            z_exact = critical_values(n, max_drop=max_drop, confidence=confidence)[side == "pass"]
+            n = max(n + 1, math.ceil(_approx_n(p10, p01, max_drop, z_exact, z_b)))
+            if n > EXACT_MAX_N:  # the normal quantile is the test's cut again, and its figure was <= 600
+                return EXACT_MAX_N + 1
+        return n
+    if n > exact_limit:  # the normal approximation is accurate here; exact sums get costly
+        return n
 
     # Refine with the exact power (saw-toothed in n because of discreteness): step down while
     # the smaller size still reaches it, else step up until it is reached (both bounded).
@@ -1572,7 +1587,10 @@ def required_n(
             f"a FAIL needs a true drop above max_drop: acc_a - acc_b = {acc_a - acc_b:.3g} "
             f"<= max_drop = {max_drop:.3g}"
         )
-    return _exact_n(p10, p01, max_drop=max_drop, power=power, confidence=confidence, side="fail")
+    return _exact_n(
+        p10, p01, max_drop=max_drop, power=power, confidence=confidence, side="fail",
+        exact_z_limit=EXACT_MAX_N,
+    )  # fmt: skip
 
 
 @functools.lru_cache(maxsize=32)
@@ -2099,6 +2117,8 @@ class SequentialDesign:
         self._check_look(look)
         if n <= 0:
             return self._finish("inconclusive", look)
+        if floor <= 0.0:  # every accuracy holds it (the exact PASS cut at 0 needed one right; fixed: PASS)
+            return "pass"
         alpha = 1.0 - self.confidence
         sizes = tuple(self.sizes)
         rounded = round(float(floor), 12)

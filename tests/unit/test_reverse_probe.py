@@ -317,7 +317,7 @@ def test_the_reversal_advice_follows_the_facts_answered_right_forward() -> None:
     assert "index each fact both ways" not in " ".join(r.notes)
 
 
-def test_an_inconclusive_probe_at_max_drop_says_more_items_will_not_settle_it() -> None:
+def test_an_inconclusive_probe_at_max_drop_says_why_it_cannot_size_the_sample() -> None:
     """A drop seen right at max_drop: more_needed gives up (over 10,000 more), and the probe said
     nothing about its sample size, though the warning promises a word on how many more would decide."""
     facts = [
@@ -336,7 +336,7 @@ def test_an_inconclusive_probe_at_max_drop_says_more_items_will_not_settle_it() 
 
     r = ragprobe.check_reverse(answer, facts, max_drop=0.1)
     assert (r.verdict, r.drop) == ("inconclusive", pytest.approx(0.1))
-    assert any("too close to max_drop 0.10 for more facts to settle it" in n for n in r.notes), r.notes
+    assert any("too close to max_drop 0.10 to say how many more facts would settle it" in n for n in r.notes), r.notes
 
     examples = [
         {
@@ -358,4 +358,4 @@ def test_an_inconclusive_probe_at_max_drop_says_more_items_will_not_settle_it() 
         ragprobe.Pipeline(generate=generate), examples, n_docs=5, positions=[0, 2, 4], max_drop=0.1
     )
     assert (p.verdict, p.drop) == ("inconclusive", pytest.approx(0.1))
-    assert any("too close to max_drop 0.10 for more questions to settle it" in n for n in p.notes), p.notes
+    assert any("too close to max_drop 0.10 to say how many more questions would settle it" in n for n in p.notes), p.notes
