@@ -140,10 +140,11 @@ def plan_file(config: pytest.Config) -> Path | None:
     return Path(name) if name else None
 
 
-def write_plan(path: Path, lines: list[str], probes: int, deselected: list[str]) -> None:
-    """``deselected``: the probes -k / -m deselected (the controller, collecting nothing, reports them)."""
+def write_plan(path: Path, lines: list[str], probes: int, deselected: list[str], selected: list[str]) -> None:
+    """``deselected``: the probes -k / -m deselected, ``selected`` those that will run (the controller,
+    collecting nothing, reports them)."""
     with contextlib.suppress(OSError):  # a worker on another machine: the controller prints no plan
-        text = json.dumps({"lines": lines, "probes": probes, "deselected": deselected})
+        text = json.dumps({"lines": lines, "probes": probes, "deselected": deselected, "selected": selected})
         path.write_text(text, encoding="utf-8")
 
 
@@ -162,10 +163,12 @@ def show_plan(config: pytest.Config, node: Any) -> int | None:
     if not isinstance(plan, dict):
         return None
     deselected = plan.get("deselected")
-    if isinstance(deselected, list):
-        from pytest_ragprobe.session import SESSION_KEY
+    from pytest_ragprobe.session import SESSION_KEY
 
+    if isinstance(deselected, list):
         config.stash[SESSION_KEY].deselected = [str(n) for n in deselected]
+    if isinstance(selected := plan.get("selected"), list):
+        config.stash[SESSION_KEY].selected = [str(n) for n in selected]
     if not isinstance(plan.get("lines"), list) or reporter is None:
         return None
     config.stash[_PLAN_SHOWN] = True

@@ -18,7 +18,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -33,7 +33,7 @@ _BOOKKEEPING = {"duration_s", "calls", "cached_calls"}
 # ("planned": a shard's own count of probes; a merged report says nothing about how many are missing)
 _MERGE_OWN = (
     "merged_from", "strict", "strict_by", "seeds", "confidences", "plugin_versions", "crashed", "uncollected",
-    "planned", "deselected",
+    "planned", "deselected", "selected",
 )
 
 
@@ -200,7 +200,7 @@ def merge_reports(
     """
     from pytest_ragprobe import __version__
     from pytest_ragprobe.render import STRICT_FLAG, strict_fails
-    from pytest_ragprobe.reporting import ran_strict, uncollected_files
+    from pytest_ragprobe.reporting import ran_strict
     from pytest_ragprobe.results import Report, distinguish_pipelines, nodeid_key
 
     if not reports:
@@ -315,11 +315,7 @@ def merge_reports(
             + _by_file([(p, "strict" if v else "not strict") for p, v in strict.items()])
             + "; INCONCLUSIVE fails only for the probes of the strict ones"
         )
-    crashed = [n for _, r in reports for n in r.settings.get("crashed") or []]
-    if crashed:
-        settings["crashed"] = list(dict.fromkeys(crashed))
-    if uncollected := [f for _, r in reports for f in uncollected_files(r)]:
-        settings["uncollected"] = list(dict.fromkeys(uncollected))
+    partial, selected = _merged_partial(reports, chosen.keys(), settings, notes)
     # Probes a shard deselected (-k / -m, a sharding plugin) that no shard ran: the shard that ran them is
     # likely missing, and the merge would pass without their verdicts. (A merged report lists its own.)
     lists = [r.settings.get("deselected") for _, r in reports]
@@ -333,11 +329,13 @@ def merge_reports(
             f"missing, or {'were they' if many else 'was it'} deselected in every shard?): {names}"
         )
     settings["merged_from"] = [str(p) for p, _ in reports]
+    if partial and selected is not None:  # a later merge with the shard that runs the rest completes it
+        settings["selected"] = sorted(selected | chosen.keys(), key=nodeid_key)
     first = reports[0][1]
     merged = Report(
         created=_dt.datetime.now(_dt.UTC).isoformat(),
         plugin_version=first.plugin_version or __version__,
-        partial=any(r.partial for _, r in reports),
+        partial=partial,
         seed=first.seed,
         confidence=first.confidence,
         settings=settings,
@@ -346,6 +344,67 @@ def merge_reports(
     )
     merged.summary = merged.counts()
     return merged, notes
+
+
+def _merged_partial(
+    reports: Sequence[tuple[Path, Report]],
+    finished: Collection[str],
+    settings: dict[str, Any],
+    notes: list[str],
+) -> tuple[bool, set[str] | None]:
+    """Whether the merged report lacks something: a probe a shard selected (``settings.selected``) or
+    whose worker crashed that no shard finished, a file no shard collected, or a partial shard that does not
+    say what it selected (an older report: what it missed is unknown). A shard's own partial-ness covered by
+    another shard's results is said in a note. Fills ``settings`` crashed / uncollected with what is still
+    missing. Returns (partial, every probe known selected, or None when a partial shard does not say)."""
+    from pytest_ragprobe.reporting import crashed_tests, uncollected_files
+    from pytest_ragprobe.results import nodeid_key
+
+    def names(r: Report, key: str) -> list[str]:
+        value = r.settings.get(key)
+        return [str(n) for n in value] if isinstance(value, list) else []
+
+    def collected(name: str, path: Path) -> bool:
+        # another shard collected the file (or directory): it holds a result or a (de)selected probe in it
+        # ("." is the rootdir's collector: what it held is unknown)
+        return name != "." and any(
+            n.startswith((f"{name}::", f"{name}/"))
+            for p, r in reports
+            if p != path and name not in uncollected_files(r)
+            for n in [*(x.nodeid for x in r.probes), *names(r, "selected"), *names(r, "deselected")]
+        )
+
+    selected: set[str] | None = set()
+    missing: list[str] = []
+    crashed: list[str] = []
+    uncollected: list[str] = []
+    for path, r in reports:
+        known = "selected" in r.settings
+        if selected is not None and r.partial and not known:
+            selected = None
+        # (a crashed test outside a shard's selection was no probe)
+        died = [n for n in crashed_tests(r) if n not in finished and (not known or n in names(r, "selected"))]
+        lost = [n for n in [*names(r, "selected"), *died] if n not in finished]
+        files = [f for f in uncollected_files(r) if not collected(f, path)]
+        missing += lost
+        crashed += died
+        uncollected += files
+        if selected is not None:
+            selected.update(names(r, "selected"))
+        if r.partial and known and not lost and not files:
+            notes.append(f"{path} is partial, but the merged report holds a result for every probe it missed")
+    if crashed:
+        settings["crashed"] = list(dict.fromkeys(crashed))
+    if uncollected:
+        settings["uncollected"] = list(dict.fromkeys(uncollected))
+    if missing := sorted(set(missing), key=nodeid_key):
+        many = len(missing) != 1
+        shown = ", ".join(missing[:10]) + (f", ... ({len(missing) - 10} more)" if len(missing) > 10 else "")
+        notes.append(
+            f"{len(missing)} probe{'s' if many else ''} selected in a shard {'have' if many else 'has'} no "
+            f"result in any shard: {shown}"
+        )
+    return selected is None or bool(missing) or bool(uncollected), selected
 
 
 def summary_text(report: Report, *, strict: bool) -> str:

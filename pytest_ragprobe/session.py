@@ -469,7 +469,8 @@ def write_worker_plan(session: pytest.Session) -> None:
     probes = _probes(session)
     deselected = config.stash[SESSION_KEY].deselected
     if target is not None and (probes or deselected):  # (collection errors or not: xdist runs what collected)
-        _xdist.write_plan(target, _plan_lines(config, probes) if probes else [], len(probes), deselected)
+        lines = _plan_lines(config, probes) if probes else []
+        _xdist.write_plan(target, lines, len(probes), deselected, [i.nodeid for i in probes])
 
 
 def _collection_failed(session: pytest.Session) -> bool:
@@ -635,6 +636,9 @@ class RagprobeSession:
         self._finished = False
         self.reruns_notice = ""  # said (once) as a warning at the first probe test that runs
         self.planned: int | None = None  # probes collected (None where this process did not collect)
+        # their node ids: a partial report lists them, so `ragprobe merge` can tell whether another shard
+        # finished the ones this run missed
+        self.selected: list[str] | None = None
         self.interrupted = False
         self.cut_short = False  # -x / --maxfail stopped the run before every probe ran (finish)
         self.crashed: list[str] = []  # tests whose xdist worker died under them (their results are lost)
@@ -782,6 +786,7 @@ class RagprobeSession:
         the interrupted-run line and print the cost plan."""
         probes = _probes(session)
         self.planned = len(probes)
+        self.selected = [i.nodeid for i in probes]
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None and probes and not _collection_failed(session):
             for line in _plan_lines(self.config, probes):
@@ -874,9 +879,12 @@ class RagprobeSession:
         if (partial or self.crashed) and self.planned:  # the banner says how many are still missing
             settings["planned"] = self.planned
         sorted_ids = sorted(self.results, key=nodeid_key)
+        partial = partial or bool(self.crashed) or bool(self.uncollected)
+        if partial and self.selected is not None:
+            settings["selected"] = sorted(set(self.selected), key=nodeid_key)
         report = Report(
             plugin_version=__version__,
-            partial=partial or bool(self.crashed) or bool(self.uncollected),
+            partial=partial,
             seed=self.cfg.seed,
             confidence=self.cfg.confidence,
             settings=settings,
