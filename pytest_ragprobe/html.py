@@ -49,6 +49,7 @@ from pytest_ragprobe.render import (
 from pytest_ragprobe.reporting import (
     count_label,
     crashed_tests,
+    final_partial_text,
     finished_text,
     how_to_read,
     ordered,
@@ -769,6 +770,8 @@ def report_context(
         "crashed": crashed_tests(report),
         "uncollected": uncollected_text(report),
         "finished": finished_text(report),
+        "running": running,
+        "final_partial": final_partial_text(report) if report.partial else "",
         # strict_by is said in the strict row ("on (ragprobe_strict in pytest.ini)"), not as a row of its own
         "run_settings": [(k, _setting(report, k, v)) for k, v in report.settings.items() if k != "strict_by"],
     }
@@ -778,6 +781,8 @@ def _setting(report: Report, key: str, value: Any) -> str:
     if key == "baseline_coverage" and isinstance(value, dict) and "compared" in value:
         # "compared 3 (1 in part), ...": a probe compared in part counted as compared whole
         value = {**value, "compared": f"{fmt_setting(value['compared'])}{in_part(report.probes)}"}
+    if key == "selected" and isinstance(value, list):  # a partial run's selection: a count, not 400 ids
+        return f"{len(value)} probe{'s' if len(value) != 1 else ''}"
     if key == "deselected" and isinstance(value, list):  # a shard's -k / -m left out: a count, not 400 ids
         probes = f"{len(value)} probe{'s' if len(value) != 1 else ''}"
         return f"{probes} (-k / -m)" + (", run in no shard" if "merged_from" in report.settings else "")

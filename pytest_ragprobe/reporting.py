@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -451,6 +452,36 @@ def finished_text(report: Report) -> str:
     return f" ({len(report.probes)} of {planned} probe{'s' if planned != 1 else ''} finished)"
 
 
+def missing_probes(report: Report) -> list[str] | None:
+    """The probes a partial report's run selected (``settings.selected``) without a result here; None when
+    the report does not say what it selected (an older one)."""
+    selected = report.settings.get("selected")
+    if not isinstance(selected, list):
+        return None
+    have = {p.nodeid for p in report.probes}
+    return [str(n) for n in selected if str(n) not in have]
+
+
+def final_partial_text(report: Report, code: Callable[[str], str] = str) -> str:
+    """The partial banner of a final report (the run has ended): what stopped it and which probes are
+    missing, ``code`` quoting each node id (a write made while the run goes on says it may still be going)."""
+    if "merged_from" in report.settings:
+        stop = (
+            "a shard merged here stopped before every probe finished, and no shard merged here has the "
+            "probes it missed"
+        )
+    elif crashed_tests(report):  # (the crash is said after this)
+        stop = "the run ended before every probe finished"
+    else:
+        stop = "the run was interrupted or stopped early (-x / --maxfail) before every probe finished"
+    missing = missing_probes(report)
+    if not missing:
+        return f"{stop}{finished_text(report)}; probes are missing."
+    more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+    shown = ", ".join(map(code, missing[:10])) + more
+    return f"{stop}{finished_text(report)}; missing: {shown}."
+
+
 def _md_row(p: ProbeResult, strict: bool) -> str:
     emoji = EMOJI["fail"] if strict_fails(p, strict) else EMOJI[p.outcome]
     return (
@@ -561,11 +592,16 @@ def render_markdown(report: Report, *, max_chars: int = MD_MAX_CHARS, running: b
             "> **Partial run**: "
             + (
                 uncollected_text(report)
-                or "the run was interrupted, stopped early (-x / --maxfail) or is still going"
-                f"{finished_text(report)}; probes may be missing."
+                or (
+                    "the run was interrupted, stopped early (-x / --maxfail) or is still going"
+                    f"{finished_text(report)}; probes may be missing."
+                    if running
+                    else final_partial_text(report, lambda n: md_code(n, table=False))
+                )
             )
             + (f" An xdist worker crashed running {', '.join(crashed)}." if crashed else "")
-            + " As it stands, `ragprobe show` / `merge` fail it (exit 1).",
+            + (" As it stands," if running else "")
+            + " `ragprobe show` / `merge` fail it (exit 1).",
             "",
         ]
     tally = " · ".join(f"{EMOJI[k]} {count_label(k, v)}" for k, v in counts.items() if v)

@@ -77,9 +77,9 @@ def test_under_xdist_the_probes_that_collected_are_reported_as_a_partial_run(
     assert report.partial and report.settings["uncollected"] == ["test_broken.py"]
     assert [p.nodeid for p in report.probes] == ["test_good.py::test_pumps"]
     # (not "written before the run finished": it was written at the end of the run)
-    banner = "Partial run**: test_broken.py could not be collected: any probes in it are missing. As it stands,"
+    banner = "Partial run**: test_broken.py could not be collected: any probes in it are missing. `ragprobe show`"
     assert banner in (rp / "report.md").read_text(encoding="utf-8")
-    banner = "Partial run:</strong> test_broken.py could not be collected: any probes in it are missing. As it"
+    banner = "Partial run:</strong> test_broken.py could not be collected: any probes in it are missing. <code>ragprobe"
     assert banner in (rp / "report.html").read_text(encoding="utf-8")
     capsys.readouterr()
     assert main(["show", str(rp)]) == 1  # pytest failed the run: its report does not pass it

@@ -392,11 +392,11 @@ def test_a_run_stopped_by_maxfail_is_partial_and_keeps_the_baseline(project: pyt
     # the banners say how many of the planned probes finished
     md = (project.path / "rp" / "report.md").read_text(encoding="utf-8")
     assert (
-        "> **Partial run**: the run was interrupted, stopped early (-x / --maxfail) or is still going (1 of 2 "
-        "probes finished); " in md
+        "> **Partial run**: the run was interrupted or stopped early (-x / --maxfail) before every probe "
+        "finished (1 of 2 probes finished); missing: `test_catalog.py::test_pumps`. `ragprobe show`" in md
     )
     html = (project.path / "rp" / "report.html").read_text(encoding="utf-8")
     assert (
-        "(interrupted, stopped early by -x / --maxfail, or still in progress) (1 of 2 probes finished). Probes "
-        "may be missing." in html
+        "the run was interrupted or stopped early (-x / --maxfail) before every probe finished (1 of 2 probes "
+        "finished); missing: test_catalog.py::test_pumps. <code>ragprobe show</code>" in html
     )

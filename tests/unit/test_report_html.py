@@ -221,8 +221,14 @@ def test_html_run_settings_name_the_fixture_pipelines_when_no_option_named_one()
 def test_html_partial_warning() -> None:
     html = render_html(sample_report(partial=True))
     assert 'id="partial"' in html
-    assert "Partial run: this report was written before the run finished" in text_of(html)
-    assert "As it stands, ragprobe show / merge fail it (exit 1)." in text_of(html)
+    # final (the run has ended): not "still in progress"; which probes are missing is not known here
+    assert (
+        "Partial run: the run was interrupted or stopped early (-x / --maxfail) before every probe finished; "
+        "probes are missing. ragprobe show / merge fail it (exit 1)." in text_of(html)
+    )
+    running = text_of(render_html(sample_report(partial=True), running=True))
+    assert "Partial run: this report was written before the run finished" in running
+    assert "As it stands, ragprobe show / merge fail it (exit 1)." in running
 
 
 def test_html_is_self_contained() -> None:
@@ -535,8 +541,8 @@ def test_markdown_probe_sections() -> None:
 def test_markdown_partial_alert() -> None:
     md = render_markdown(sample_report(partial=True))
     assert "> [!WARNING]\n> **Partial run**" in md
-    # the headline keeps the verdict so far (the run may still be going); the gate's reading is said
-    assert "As it stands, `ragprobe show` / `merge` fail it (exit 1)." in md
+    # the gate's reading is said (a final report: no "as it stands")
+    assert "; probes are missing. `ragprobe show` / `merge` fail it (exit 1)." in md
 
 
 def test_md_escaping_helpers() -> None:
