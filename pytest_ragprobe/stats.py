@@ -2161,7 +2161,9 @@ class SequentialDesign:
         it stays passed (its upper bound in ``drop_ci`` is the smallest over the looks so far) and
         is no longer tested for FAIL; the probe PASSes once all have. ``outcomes`` hold every
         question asked so far, in look order; a position whose comparisons have all settled
-        (``settled`` of the result) need not be asked any more: its list may stop there.
+        (``settled`` of the result) need not be asked any more: its list may stop there. The
+        result's ``comparisons`` (and ``edge_comparisons``) carry the bounds and verdicts this
+        decision read: a settled comparison reads PASS.
         ``fail_alpha``: the FAIL family's alpha over all comparisons and looks (default
         ``1 - confidence``; a probe with ``min_accuracy`` spends half of it here and half on the
         floors, :meth:`decide_floor` with ``tests = 2 k``)."""
