@@ -259,9 +259,11 @@ def summary_lines(
             unit = "facts" if p.kind == "reverse" else "questions"
             calls = f"{p.calls_min}-{p.calls_max}" if p.calls_min != p.calls_max else f"{p.calls_max}"
             how = f"{p.n} {unit} x {p.per_item}" + (f" + {p.extra}" if p.extra else "")
-            seq = " (sequential: may stop at the first look)" if p.first_look is not None else ""
-            held = f" ({p.cached} cached)" if p.cached else ""
-            lines.append(f"  {p.nodeid} [{p.kind}] {calls} calls = {how}{seq}{held}")
+            # one bracket: "(sequential: ...) (20 cached)" side by side read as two afterthoughts
+            extras = ["sequential: may stop at the first look"] if p.first_look is not None else []
+            extras += [f"{p.cached} cached"] if p.cached else []
+            said = f" ({'; '.join(extras)})" if extras else ""
+            lines.append(f"  {p.nodeid} [{p.kind}] {calls} calls = {how}{said}")
     return lines
 
 

@@ -689,16 +689,16 @@ def _more_needed(
     cmp: PositionComparison, max_drop: float, confidence: float, fail_confidence: float
 ) -> tuple[int | None, bool]:
     """About how many more questions would likely decide an INCONCLUSIVE position probe, and whether
-    any comparison was there to size it on. Sized on the best edge's undecided comparisons: one heading
-    for FAIL decides the probe alone (the fewest such), else every one must PASS (the most; None if one
-    is out of reach). The worst position's alone said 0, and the probe nothing, when it had PASSed and
-    another comparison was still undecided."""
+    any comparison was there to size it on. Sized on the undecided edge comparisons (both edges'; the
+    best edge's alone gave no figure when only the other edge's were undecided): one heading for FAIL
+    decides the probe alone (the fewest such), else every one must PASS (the most; None if one is out
+    of reach). The worst position's alone said 0, and the probe nothing, when it had PASSed and another
+    comparison was still undecided."""
     from pytest_ragprobe import stats
 
-    # (a sequential probe's settled positions passed every comparison at an earlier look: not undecided)
-    undecided = [
-        c for j, c in cmp.comparisons.items() if c.verdict == "inconclusive" and j not in cmp.settled
-    ]
+    # (their verdicts are the ones the probe's verdict read: a sequential comparison that settled at an
+    # earlier look reads passed)
+    undecided = [c for c in cmp.edge_comparisons.values() if c.verdict == "inconclusive"]
     if not undecided:
         return None, False
     sizes = [

@@ -41,6 +41,11 @@ LOW_ACCURACY = 0.5
 ROUGH = "(a rough estimate from the rates seen so far)"
 
 
+def _count(n: int, unit: str) -> str:
+    """``n`` with ``unit`` (a plural: "facts", "distinct questions"), singular for one: "1 fact"."""
+    return f"{n} {unit.removesuffix('s') if n == 1 else unit}"
+
+
 def sample_size_notes(
     more: int | None,
     n: int,
@@ -92,7 +97,8 @@ def sample_size_notes(
         # all)" read as a contradiction. (The rates are named once: not again in ROUGH.)
         estimate = f"at the rates seen so far, about {more} more {likely} it, PASS or FAIL (a rough estimate)"
         return [f"{undecidable_note(n, unit, max_drop, confidence, estimate=estimate)}{tail}"]
-    notes = [f"about {more} more {unit} {likely} this {ROUGH}{tail}"]
+    more_items = f"{more} more {unit.removesuffix('s') if more == 1 else unit}"  # ("1 more fact")
+    notes = [f"about {more_items} {likely} this {ROUGH}{tail}"]
     return [*notes, few] if few else notes
 
 
@@ -111,8 +117,8 @@ def floor_out_of_reach(n: int, unit: str, floor: float, confidence: float) -> st
     while stats.accuracy_verdict(least, least, floor, confidence) != "pass":  # (the closed form, rounded)
         least += 1
     return (
-        f": with {n} {unit} no run can show it, even with every answer right it takes at least {least} "
-        f"{unit} (at {percent(confidence)})"
+        f": with {_count(n, unit)} no run can show it, even with every answer right it takes at least "
+        f"{_count(least, unit)} (at {percent(confidence)})"
     )
 
 
@@ -150,12 +156,13 @@ def undecidable_note(
         return ""
     if estimate:
         return (
-            f"with {n} {unit} no run can PASS at max_drop {threshold(max_drop)}: the minimum for a PASS is "
-            f"{least} {unit}, reached only if every answer agreed (at {percent(confidence)}); {estimate}"
+            f"with {_count(n, unit)} no run can PASS at max_drop {threshold(max_drop)}: the minimum for a "
+            f"PASS is {_count(least, unit)}, reached only if every answer agreed (at {percent(confidence)}); "
+            f"{estimate}"
         )
     return (
-        f"with {n} {unit} no run can PASS at max_drop {threshold(max_drop)}: even if every answer agreed, a "
-        f"PASS needs at least {least} {unit} "
+        f"with {_count(n, unit)} no run can PASS at max_drop {threshold(max_drop)}: even if every answer "
+        f"agreed, a PASS needs at least {_count(least, unit)} "
         f"(at {percent(confidence)}{'; more when some disagree' if hedge else ''})"
     )
 

@@ -957,10 +957,13 @@ def _paired_from_counts(
     p_value: float | None = None,
     verdict: Verdict | None = None,
     upper: Literal["tango", "lr"] = "tango",
+    bounds: tuple[float, float] | None = None,
 ) -> PairedComparison:
+    """``bounds``: (lower, upper) already worked out (a sequential position comparison's), else
+    computed from the counts at ``z_lower`` / ``z_upper``."""
     acc_a = a_correct / n if n else 0.0
     acc_b = b_correct / n if n else 0.0
-    lo, hi = _bounds(n10, n01, n, z_lower, z_upper, upper)
+    lo, hi = _bounds(n10, n01, n, z_lower, z_upper, upper) if bounds is None else bounds
     v: Verdict = "inconclusive" if n == 0 else _verdict_from_bounds(lo, hi, max_drop)
     return PairedComparison(
         n=n,
@@ -1107,6 +1110,9 @@ class PositionComparison:
     correct: dict[int, int] = field(default_factory=dict)
     n_by_position: dict[int, int] = field(default_factory=dict)
     settled: tuple[int, ...] = ()
+    #: all 2 (k - 1) comparisons the verdict reads, keyed (edge, position): ``comparisons`` and the
+    #: other edge's (not in :meth:`to_dict`: the report keeps the best edge's)
+    edge_comparisons: dict[tuple[int, int], PairedComparison] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -1293,14 +1299,16 @@ def _compare_positions_z(
         if n and all(highs[i] <= max_drop for i, pair in enumerate(pairs) if r in pair)
     )
 
-    comparisons: dict[int, PairedComparison] = {}
-    for j in others:
-        n10, n01, n_pair = counts(best_r, j)
-        both = asked[best_r] & asked[j]
-        pair_p = adj_p[(min(best_r, j), max(best_r, j))]
-        comparisons[positions[j]] = _paired_from_counts(
+    # every edge comparison with the bounds the verdict read (a sequential comparison settled at an
+    # earlier look stays passed), not a re-read of the data so far: that could show INCONCLUSIVE
+    # beside a PASS
+    edge_comparisons: dict[tuple[int, int], PairedComparison] = {}
+    for idx, (e, j) in enumerate(pairs):
+        n10, n01, n_pair = counts(e, j)
+        both = asked[e] & asked[j]
+        edge_comparisons[(positions[e], positions[j])] = _paired_from_counts(
             n_pair,
-            int(np.sum(mat[best_r] & both)),
+            int(np.sum(mat[e] & both)),
             int(np.sum(mat[j] & both)),
             n10,
             n01,
@@ -1308,9 +1316,11 @@ def _compare_positions_z(
             confidence=confidence,
             z_lower=zf(n10, n01),
             z_upper=zp,
-            p_value=pair_p,
+            p_value=adj_p[(min(e, j), max(e, j))],
             upper=upper,
+            bounds=(lows[idx], highs[idx]),
         )
+    comparisons = {positions[j]: edge_comparisons[(positions[best_r], positions[j])] for j in others}
     return PositionComparison(
         positions=positions,
         accuracy=acc,
@@ -1329,6 +1339,7 @@ def _compare_positions_z(
         correct={p: int(correct[r]) for r, p in enumerate(positions)},
         n_by_position={p: int(n_pos[r]) for r, p in enumerate(positions)},
         settled=settled,
+        edge_comparisons=edge_comparisons,
     )
 
 
@@ -2150,7 +2161,9 @@ class SequentialDesign:
         it stays passed (its upper bound in ``drop_ci`` is the smallest over the looks so far) and
         is no longer tested for FAIL; the probe PASSes once all have. ``outcomes`` hold every
         question asked so far, in look order; a position whose comparisons have all settled
-        (``settled`` of the result) need not be asked any more: its list may stop there.
+        (``settled`` of the result) need not be asked any more: its list may stop there. The
+        result's ``comparisons`` (and ``edge_comparisons``) carry the bounds and verdicts this
+        decision read: a settled comparison reads PASS.
         ``fail_alpha``: the FAIL family's alpha over all comparisons and looks (default
         ``1 - confidence``; a probe with ``min_accuracy`` spends half of it here and half on the
         floors, :meth:`decide_floor` with ``tests = 2 k``)."""
