@@ -46,10 +46,11 @@ def _help_sections(pytester: pytest.Pytester) -> tuple[str, str, str]:
 def test_every_option_is_in_the_one_ragprobe_group_and_nowhere_else(pytester: pytest.Pytester) -> None:
     before, group, after = _help_sections(pytester)
     assert set(re.findall(r"--ragprobe-[a-z-]+", group)) == CONTRACT_OPTIONS
-    ini_section = after.split("[pytest] configuration options", 1)[1]
+    # the ini section's heading: "[pytest] ini-options" up to pytest 8.x, "[pytest] configuration options" on 9
+    between, ini_section = re.split(r"\[pytest\] (?:ini-options|configuration options)", after, maxsplit=1)
     # nothing of ours outside the group except the ini keys
     assert not re.findall(r"--ragprobe-[a-z-]+", before)
-    assert not re.findall(r"--ragprobe-[a-z-]+", after.split("[pytest] configuration options", 1)[0])
+    assert not re.findall(r"--ragprobe-[a-z-]+", between)
     ini_keys = set(re.findall(r"^\s+(ragprobe_[a-z_]+)", ini_section, flags=re.M))
     # each option has its ini twin, ragprobe_<name>
     assert ini_keys == {"ragprobe_" + o.removeprefix("--ragprobe-").replace("-", "_") for o in CONTRACT_OPTIONS}
