@@ -323,7 +323,7 @@ def merge_reports(
     if missing := sorted(deselected - chosen.keys(), key=nodeid_key):
         settings["deselected"] = missing
         many = len(missing) != 1
-        names = ", ".join(missing[:10]) + (f", ... ({len(missing) - 10} more)" if len(missing) > 10 else "")
+        names = _first_ten(missing)
         notes.append(
             f"{len(missing)} probe{'s' if many else ''} deselected in a shard ran in no shard (is a shard "
             f"missing, or {'were they' if many else 'was it'} deselected in every shard?): {names}"
@@ -344,6 +344,12 @@ def merge_reports(
     )
     merged.summary = merged.counts()
     return merged, notes
+
+
+def _first_ten(nodeids: Sequence[str]) -> str:
+    """The merge notes' list of node ids: the first ten, and how many more."""
+    more = len(nodeids) - 10
+    return ", ".join(nodeids[:10]) + (f", ... ({more} more)" if more > 0 else "")
 
 
 def _merged_partial(
@@ -399,7 +405,7 @@ def _merged_partial(
         settings["uncollected"] = list(dict.fromkeys(uncollected))
     if missing := sorted(set(missing), key=nodeid_key):
         many = len(missing) != 1
-        shown = ", ".join(missing[:10]) + (f", ... ({len(missing) - 10} more)" if len(missing) > 10 else "")
+        shown = _first_ten(missing)
         notes.append(
             f"{len(missing)} probe{'s' if many else ''} selected in a shard {'have' if many else 'has'} no "
             f"result in any shard: {shown}"
